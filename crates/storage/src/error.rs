@@ -1,0 +1,106 @@
+//! Errors of the storage engine. The server maps them to AWS error types in one place.
+
+use std::path::PathBuf;
+
+/// Everything the storage engine can report.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// An I/O operation failed; the write that caused it was not acknowledged.
+    #[error("I/O error during {operation} on {path}: {source}")]
+    Io {
+        /// What the engine was doing.
+        operation: &'static str,
+        /// The file or folder concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The disk is full. Nothing acknowledged was lost; appends succeed again once
+    /// space is freed.
+    #[error("disk full while writing {path}: appends are refused until space is freed")]
+    DiskFull {
+        /// The file that could not grow.
+        path: PathBuf,
+    },
+    /// A write or fsync failed in a way that leaves the on-disk state unknown. The
+    /// engine refuses all further writes: retrying an fsync after failure can report
+    /// success for data the kernel already dropped.
+    #[error("storage is stopped after a failed {operation}; restart to recover: {reason}")]
+    Poisoned {
+        /// The operation that failed first.
+        operation: &'static str,
+        /// Its error text.
+        reason: String,
+    },
+    /// Recovery found damage before the end of the log. The operator may restart with
+    /// truncation allowed, which discards everything from `offset` on.
+    #[error(
+        "corruption in {path} at byte {offset}: {detail}; valid data follows it, so \
+         start-up stops. Restart with --recover-truncate to discard the log from this point"
+    )]
+    Corruption {
+        /// The damaged file.
+        path: PathBuf,
+        /// Where the first invalid frame begins.
+        offset: u64,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A metadata file failed its checksum or could not be decoded.
+    #[error("metadata file {path} is damaged: {detail}")]
+    MetadataCorrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The stream does not exist (or was deleted).
+    #[error("stream {stream_id} not found")]
+    StreamNotFound {
+        /// The stream's internal id.
+        stream_id: u64,
+    },
+    /// The shard does not exist in any live stream.
+    #[error("shard {shard_uid} not found")]
+    ShardNotFound {
+        /// The shard's internal id.
+        shard_uid: u64,
+    },
+    /// The shard was closed by resharding and accepts no more records.
+    #[error("shard {shard_uid} is closed")]
+    ShardClosed {
+        /// The shard's internal id.
+        shard_uid: u64,
+    },
+    /// A record exceeds the log's limits.
+    #[error("record too large: {detail}")]
+    RecordTooLarge {
+        /// Which limit was exceeded.
+        detail: String,
+    },
+    /// A caller-supplied metadata change was rejected by its own validation.
+    #[error("{0}")]
+    Rejected(String),
+    /// The engine has shut down.
+    #[error("storage engine has shut down")]
+    Closed,
+}
+
+impl StorageError {
+    pub(crate) fn io(
+        operation: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        StorageError::Io {
+            operation,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias for the storage engine.
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -1,0 +1,648 @@
+//! On-disk formats of the commit log. Pure encoding and decoding: no I/O here.
+//!
+//! All integers are little-endian. Every structure carries a magic number, and its
+//! checksum (CRC-32C) covers all of it but the checksum field itself.
+//!
+//! ```text
+//! segment file  <segment_id:020>.seg
+//! ┌──────────────────────── segment header, 32 bytes ─────────────────────────┐
+//! │ magic "RHEOSEG\0" │ version u16 │ 0 u16 │ segment_id u64 │ base_lsn u64 │ crc u32 │
+//! └────────────────────────────────────────────────────────────────────────────┘
+//! then frames, one per group commit:
+//! ┌──────────────── frame header, 24 bytes ─────────────────┐┌── payload ──┐
+//! │ magic u32 │ payload_len u32 │ first_lsn u64 │ records u32 │ crc u32 ││ chunks…     │
+//! └─────────────────────────────────────────────────────────┘└─────────────┘
+//!   crc covers header bytes 0..20 and the payload.
+//! a chunk holds one shard's records of that frame, in LSN order:
+//! ┌───────────── chunk header, 24 bytes ──────────────┐┌─ records ─┐
+//! │ shard_uid u64 │ records u32 │ records_len u32 │ crc u32 │ 0 u32 ││ …         │
+//! └───────────────────────────────────────────────────┘└───────────┘
+//!   crc covers header bytes 0..16 and the records, so a reader that fetches one
+//!   chunk verifies it without reading the whole frame.
+//! a record:
+//! │ lsn u64 │ arrival_ms u64 │ data_len u32 │ key_len u16 │ flags u8 │ 0 u8 │ [hash_key u128] │ key │ data │
+//!   flags bit 0: an explicit hash key follows.
+//!
+//! index file  <segment_id:020>.idx, written when a segment is sealed so that start-up
+//! need not scan sealed segments:
+//! │ magic "RHEOIDX\0" │ version u16 │ 0 u16 │ segment_id u64 │ end_offset u64 │ entries u32 │ crc u32 │ entries… │
+//!   entry (56 bytes): shard_uid, first_lsn, last_lsn, first_arrival_ms, last_arrival_ms,
+//!   offset (u64 each) │ len u32 │ records u32. crc covers everything else in the file.
+//! ```
+
+use bytes::Bytes;
+
+use crate::limits::{FRAME_BYTES_MAX, PARTITION_KEY_BYTES_MAX, RECORD_DATA_BYTES_MAX};
+
+/// Version of every structure in this file; bump on any change and keep readers for old ones.
+pub const FORMAT_VERSION: u16 = 1;
+/// First bytes of a segment file.
+pub const SEGMENT_MAGIC: [u8; 8] = *b"RHEOSEG\0";
+/// First bytes of an index file.
+pub const INDEX_MAGIC: [u8; 8] = *b"RHEOIDX\0";
+/// First bytes of every frame ("RHF1"), which lets recovery tell a torn tail from
+/// damage followed by intact frames.
+pub const FRAME_MAGIC: u32 = u32::from_le_bytes(*b"RHF1");
+/// Size of the segment header.
+pub const SEGMENT_HEADER_BYTES: usize = 32;
+/// Size of a frame header.
+pub const FRAME_HEADER_BYTES: usize = 24;
+/// Size of a chunk header.
+pub const CHUNK_HEADER_BYTES: usize = 24;
+/// Fixed part of a record.
+pub const RECORD_HEADER_BYTES: usize = 24;
+const INDEX_HEADER_BYTES: usize = 36;
+const INDEX_ENTRY_BYTES: usize = 56;
+const FLAG_HASH_KEY: u8 = 1;
+
+/// Why bytes are not a valid structure.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    /// Too few bytes.
+    #[error("truncated {0}")]
+    Truncated(&'static str),
+    /// Wrong magic number.
+    #[error("bad magic in {0}")]
+    BadMagic(&'static str),
+    /// A version this build cannot read.
+    #[error("unsupported {what} version {version}")]
+    UnsupportedVersion {
+        /// The structure.
+        what: &'static str,
+        /// The version found.
+        version: u16,
+    },
+    /// Checksum mismatch.
+    #[error("checksum mismatch in {0}")]
+    Checksum(&'static str),
+    /// Fields that contradict each other or the limits.
+    #[error("invalid {0}")]
+    Invalid(&'static str),
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(bytes.get(at..at + 2)?.try_into().ok()?))
+}
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// The header that opens every segment file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentHeader {
+    /// The segment's number; also its file name.
+    pub segment_id: u64,
+    /// The next LSN to be assigned when the segment was created. Recovery takes the
+    /// next LSN from here when the newest segment holds no record yet.
+    pub base_lsn: u64,
+}
+
+impl SegmentHeader {
+    /// Encodes the header.
+    pub fn encode(&self) -> [u8; SEGMENT_HEADER_BYTES] {
+        let mut out = [0u8; SEGMENT_HEADER_BYTES];
+        out[0..8].copy_from_slice(&SEGMENT_MAGIC);
+        out[8..10].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out[12..20].copy_from_slice(&self.segment_id.to_le_bytes());
+        out[20..28].copy_from_slice(&self.base_lsn.to_le_bytes());
+        let crc = crc32c::crc32c(&out[0..28]);
+        out[28..32].copy_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Decodes and verifies a header.
+    pub fn decode(bytes: &[u8]) -> Result<Self, FormatError> {
+        let header = bytes
+            .get(..SEGMENT_HEADER_BYTES)
+            .ok_or(FormatError::Truncated("segment header"))?;
+        if header[0..8] != SEGMENT_MAGIC {
+            return Err(FormatError::BadMagic("segment header"));
+        }
+        let crc = u32_at(header, 28).ok_or(FormatError::Truncated("segment header"))?;
+        if crc32c::crc32c(&header[0..28]) != crc {
+            return Err(FormatError::Checksum("segment header"));
+        }
+        let version = u16_at(header, 8).ok_or(FormatError::Truncated("segment header"))?;
+        if version != FORMAT_VERSION {
+            return Err(FormatError::UnsupportedVersion {
+                what: "segment",
+                version,
+            });
+        }
+        Ok(SegmentHeader {
+            segment_id: u64_at(header, 12).ok_or(FormatError::Truncated("segment header"))?,
+            base_lsn: u64_at(header, 20).ok_or(FormatError::Truncated("segment header"))?,
+        })
+    }
+}
+
+/// A record as the log stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Log sequence number.
+    pub lsn: u64,
+    /// When the engine accepted it, epoch milliseconds; never decreases within a shard.
+    pub arrival_ms: u64,
+    /// The partition key as given (UTF-8).
+    pub partition_key: Bytes,
+    /// The explicit hash key, when the producer gave one.
+    pub explicit_hash_key: Option<u128>,
+    /// The payload.
+    pub data: Bytes,
+}
+
+/// Bytes a record takes in a chunk.
+pub fn record_encoded_len(partition_key_len: usize, has_hash_key: bool, data_len: usize) -> usize {
+    RECORD_HEADER_BYTES + if has_hash_key { 16 } else { 0 } + partition_key_len + data_len
+}
+
+/// Where a chunk landed inside the frame being built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkPlacement {
+    /// Offset of the chunk header from the start of the frame.
+    pub offset_in_frame: usize,
+    /// Chunk length including its header.
+    pub len: usize,
+    /// Records in it.
+    pub count: u32,
+}
+
+/// Builds one frame into a reusable buffer.
+#[derive(Debug, Default)]
+pub struct FrameBuilder {
+    buf: Vec<u8>,
+    chunk_start: Option<usize>,
+    chunk_count: u32,
+    frame_count: u32,
+}
+
+impl FrameBuilder {
+    /// Starts a new frame, reusing the buffer's memory.
+    pub fn begin(&mut self, first_lsn: u64) {
+        self.buf.clear();
+        self.buf.resize(FRAME_HEADER_BYTES, 0);
+        self.buf[8..16].copy_from_slice(&first_lsn.to_le_bytes());
+        self.chunk_start = None;
+        self.frame_count = 0;
+    }
+
+    /// Bytes in the frame so far.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the frame holds no chunk.
+    pub fn is_empty(&self) -> bool {
+        self.buf.len() <= FRAME_HEADER_BYTES
+    }
+
+    /// Starts a chunk for one shard.
+    pub fn begin_chunk(&mut self, shard_uid: u64) {
+        debug_assert!(self.chunk_start.is_none(), "chunks do not nest");
+        let start = self.buf.len();
+        self.buf.resize(start + CHUNK_HEADER_BYTES, 0);
+        self.buf[start..start + 8].copy_from_slice(&shard_uid.to_le_bytes());
+        self.chunk_start = Some(start);
+        self.chunk_count = 0;
+    }
+
+    /// Appends a record to the open chunk. The caller has checked the sizes against
+    /// the limits; they are asserted here because a violation is a bug.
+    pub fn push_record(
+        &mut self,
+        lsn: u64,
+        arrival_ms: u64,
+        partition_key: &[u8],
+        hash_key: Option<u128>,
+        data: &[u8],
+    ) {
+        assert!(
+            partition_key.len() <= PARTITION_KEY_BYTES_MAX && data.len() <= RECORD_DATA_BYTES_MAX
+        );
+        self.buf.extend_from_slice(&lsn.to_le_bytes());
+        self.buf.extend_from_slice(&arrival_ms.to_le_bytes());
+        self.buf
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.buf
+            .extend_from_slice(&(partition_key.len() as u16).to_le_bytes());
+        self.buf
+            .push(if hash_key.is_some() { FLAG_HASH_KEY } else { 0 });
+        self.buf.push(0);
+        if let Some(hash_key) = hash_key {
+            self.buf.extend_from_slice(&hash_key.to_le_bytes());
+        }
+        self.buf.extend_from_slice(partition_key);
+        self.buf.extend_from_slice(data);
+        self.chunk_count += 1;
+        self.frame_count += 1;
+    }
+
+    /// Closes the open chunk and seals its checksum.
+    pub fn end_chunk(&mut self) -> ChunkPlacement {
+        let start = self
+            .chunk_start
+            .take()
+            .expect("end_chunk follows begin_chunk");
+        let records_len = self.buf.len() - start - CHUNK_HEADER_BYTES;
+        self.buf[start + 8..start + 12].copy_from_slice(&self.chunk_count.to_le_bytes());
+        self.buf[start + 12..start + 16].copy_from_slice(&(records_len as u32).to_le_bytes());
+        let mut crc = crc32c::crc32c(&self.buf[start..start + 16]);
+        crc = crc32c::crc32c_append(crc, &self.buf[start + CHUNK_HEADER_BYTES..]);
+        self.buf[start + 16..start + 20].copy_from_slice(&crc.to_le_bytes());
+        ChunkPlacement {
+            offset_in_frame: start,
+            len: self.buf.len() - start,
+            count: self.chunk_count,
+        }
+    }
+
+    /// Seals the frame and returns its bytes.
+    pub fn finish(&mut self) -> &[u8] {
+        assert!(self.chunk_start.is_none(), "a chunk is still open");
+        let payload_len = self.buf.len() - FRAME_HEADER_BYTES;
+        assert!(
+            payload_len <= FRAME_BYTES_MAX,
+            "frame exceeds FRAME_BYTES_MAX"
+        );
+        self.buf[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
+        self.buf[4..8].copy_from_slice(&(payload_len as u32).to_le_bytes());
+        self.buf[16..20].copy_from_slice(&self.frame_count.to_le_bytes());
+        let mut crc = crc32c::crc32c(&self.buf[0..20]);
+        crc = crc32c::crc32c_append(crc, &self.buf[FRAME_HEADER_BYTES..]);
+        self.buf[20..24].copy_from_slice(&crc.to_le_bytes());
+        &self.buf
+    }
+}
+
+/// A decoded frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Payload bytes after the header.
+    pub payload_len: usize,
+    /// LSN of the frame's first record.
+    pub first_lsn: u64,
+    /// Records in the frame.
+    pub record_count: u32,
+    crc: u32,
+}
+
+impl FrameHeader {
+    /// Decodes a frame header (not yet verified against its payload).
+    pub fn decode(bytes: &[u8]) -> Result<Self, FormatError> {
+        let header = bytes
+            .get(..FRAME_HEADER_BYTES)
+            .ok_or(FormatError::Truncated("frame header"))?;
+        if u32_at(header, 0) != Some(FRAME_MAGIC) {
+            return Err(FormatError::BadMagic("frame header"));
+        }
+        let payload_len = u32_at(header, 4).ok_or(FormatError::Truncated("frame header"))? as usize;
+        if payload_len > FRAME_BYTES_MAX {
+            return Err(FormatError::Invalid("frame length"));
+        }
+        Ok(FrameHeader {
+            payload_len,
+            first_lsn: u64_at(header, 8).ok_or(FormatError::Truncated("frame header"))?,
+            record_count: u32_at(header, 16).ok_or(FormatError::Truncated("frame header"))?,
+            crc: u32_at(header, 20).ok_or(FormatError::Truncated("frame header"))?,
+        })
+    }
+
+    /// Checks the frame checksum over `frame` (header and payload).
+    pub fn verify(&self, frame: &[u8]) -> Result<(), FormatError> {
+        let Some(head) = frame.get(..20) else {
+            return Err(FormatError::Truncated("frame"));
+        };
+        let Some(payload) = frame.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + self.payload_len)
+        else {
+            return Err(FormatError::Truncated("frame"));
+        };
+        let crc = crc32c::crc32c_append(crc32c::crc32c(head), payload);
+        if crc != self.crc {
+            return Err(FormatError::Checksum("frame"));
+        }
+        Ok(())
+    }
+}
+
+/// One shard's part of a frame, as recovery sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSummary {
+    /// The shard.
+    pub shard_uid: u64,
+    /// Offset of the chunk header from the frame's start.
+    pub offset_in_frame: usize,
+    /// Chunk length including its header.
+    pub len: usize,
+    /// Records in it.
+    pub count: u32,
+    /// First and last LSN.
+    pub first_lsn: u64,
+    /// See `first_lsn`.
+    pub last_lsn: u64,
+    /// First and last arrival time.
+    pub first_arrival_ms: u64,
+    /// See `first_arrival_ms`.
+    pub last_arrival_ms: u64,
+}
+
+/// Walks the chunks of a verified frame, checking each chunk and its records.
+pub fn summarize_frame(frame: &[u8]) -> Result<Vec<ChunkSummary>, FormatError> {
+    let header = FrameHeader::decode(frame)?;
+    header.verify(frame)?;
+    let end = FRAME_HEADER_BYTES + header.payload_len;
+    let mut at = FRAME_HEADER_BYTES;
+    let mut chunks = Vec::new();
+    let mut total = 0u32;
+    while at < end {
+        let chunk_len = chunk_len_at(frame, at)?;
+        let chunk = frame
+            .get(at..at + chunk_len)
+            .ok_or(FormatError::Truncated("chunk"))?;
+        let (shard_uid, records) = decode_chunk(&Bytes::copy_from_slice(chunk))?;
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return Err(FormatError::Invalid("empty chunk"));
+        };
+        chunks.push(ChunkSummary {
+            shard_uid,
+            offset_in_frame: at,
+            len: chunk_len,
+            count: records.len() as u32,
+            first_lsn: first.lsn,
+            last_lsn: last.lsn,
+            first_arrival_ms: first.arrival_ms,
+            last_arrival_ms: last.arrival_ms,
+        });
+        total += records.len() as u32;
+        at += chunk_len;
+    }
+    if at != end || total != header.record_count {
+        return Err(FormatError::Invalid("frame record count"));
+    }
+    Ok(chunks)
+}
+
+fn chunk_len_at(frame: &[u8], at: usize) -> Result<usize, FormatError> {
+    let records_len =
+        u32_at(frame, at + 12).ok_or(FormatError::Truncated("chunk header"))? as usize;
+    Ok(CHUNK_HEADER_BYTES + records_len)
+}
+
+/// Decodes one chunk (header included), verifying its checksum; record payloads are
+/// zero-copy slices of `chunk`.
+pub fn decode_chunk(chunk: &Bytes) -> Result<(u64, Vec<StoredRecord>), FormatError> {
+    let header = chunk
+        .get(..CHUNK_HEADER_BYTES)
+        .ok_or(FormatError::Truncated("chunk header"))?;
+    let shard_uid = u64_at(header, 0).ok_or(FormatError::Truncated("chunk header"))?;
+    let count = u32_at(header, 8).ok_or(FormatError::Truncated("chunk header"))? as usize;
+    let records_len = u32_at(header, 12).ok_or(FormatError::Truncated("chunk header"))? as usize;
+    let crc = u32_at(header, 16).ok_or(FormatError::Truncated("chunk header"))?;
+    let body = chunk
+        .get(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + records_len)
+        .ok_or(FormatError::Truncated("chunk"))?;
+    if crc32c::crc32c_append(crc32c::crc32c(&header[0..16]), body) != crc {
+        return Err(FormatError::Checksum("chunk"));
+    }
+    // Each record takes at least its header, which bounds the allocation by the input size.
+    if count > records_len / RECORD_HEADER_BYTES {
+        return Err(FormatError::Invalid("chunk record count"));
+    }
+    let mut records = Vec::with_capacity(count);
+    let mut at = CHUNK_HEADER_BYTES;
+    let end = CHUNK_HEADER_BYTES + records_len;
+    let mut previous: Option<(u64, u64)> = None;
+    for _ in 0..count {
+        let lsn = u64_at(chunk, at).ok_or(FormatError::Truncated("record"))?;
+        let arrival_ms = u64_at(chunk, at + 8).ok_or(FormatError::Truncated("record"))?;
+        let data_len = u32_at(chunk, at + 16).ok_or(FormatError::Truncated("record"))? as usize;
+        let key_len = u16_at(chunk, at + 20).ok_or(FormatError::Truncated("record"))? as usize;
+        let flags = *chunk.get(at + 22).ok_or(FormatError::Truncated("record"))?;
+        at += RECORD_HEADER_BYTES;
+        if data_len > RECORD_DATA_BYTES_MAX
+            || key_len > PARTITION_KEY_BYTES_MAX
+            || flags & !FLAG_HASH_KEY != 0
+        {
+            return Err(FormatError::Invalid("record header"));
+        }
+        let explicit_hash_key = if flags & FLAG_HASH_KEY != 0 {
+            let bytes = chunk
+                .get(at..at + 16)
+                .ok_or(FormatError::Truncated("record"))?;
+            at += 16;
+            Some(u128::from_le_bytes(
+                bytes
+                    .try_into()
+                    .map_err(|_| FormatError::Truncated("record"))?,
+            ))
+        } else {
+            None
+        };
+        if at + key_len + data_len > end {
+            return Err(FormatError::Truncated("record"));
+        }
+        let partition_key = chunk.slice(at..at + key_len);
+        at += key_len;
+        let data = chunk.slice(at..at + data_len);
+        at += data_len;
+        // Paired with the writer: LSNs strictly increase and arrival times never
+        // decrease within a shard.
+        if let Some((previous_lsn, previous_arrival)) = previous {
+            if lsn <= previous_lsn || arrival_ms < previous_arrival {
+                return Err(FormatError::Invalid("record order"));
+            }
+        }
+        previous = Some((lsn, arrival_ms));
+        records.push(StoredRecord {
+            lsn,
+            arrival_ms,
+            partition_key,
+            explicit_hash_key,
+            data,
+        });
+    }
+    if at != end {
+        return Err(FormatError::Invalid("chunk length"));
+    }
+    Ok((shard_uid, records))
+}
+
+/// An index entry: where one chunk of one shard lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The shard.
+    pub shard_uid: u64,
+    /// First LSN in the chunk.
+    pub first_lsn: u64,
+    /// Last LSN in the chunk.
+    pub last_lsn: u64,
+    /// First arrival time in the chunk.
+    pub first_arrival_ms: u64,
+    /// Last arrival time in the chunk.
+    pub last_arrival_ms: u64,
+    /// Offset of the chunk header in the segment file.
+    pub offset: u64,
+    /// Length of the chunk including its header.
+    pub len: u32,
+    /// Records in the chunk.
+    pub count: u32,
+}
+
+/// Encodes a sealed segment's index file.
+pub fn encode_index(segment_id: u64, end_offset: u64, entries: &[IndexEntry]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(INDEX_HEADER_BYTES + entries.len() * INDEX_ENTRY_BYTES);
+    out.extend_from_slice(&INDEX_MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&segment_id.to_le_bytes());
+    out.extend_from_slice(&end_offset.to_le_bytes());
+    out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    for entry in entries {
+        for value in [
+            entry.shard_uid,
+            entry.first_lsn,
+            entry.last_lsn,
+            entry.first_arrival_ms,
+            entry.last_arrival_ms,
+            entry.offset,
+        ] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+        out.extend_from_slice(&entry.len.to_le_bytes());
+        out.extend_from_slice(&entry.count.to_le_bytes());
+    }
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&out[..32]), &out[INDEX_HEADER_BYTES..]);
+    out[32..36].copy_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Decodes an index file: (segment id, end offset, entries).
+pub fn decode_index(bytes: &[u8]) -> Result<(u64, u64, Vec<IndexEntry>), FormatError> {
+    let header = bytes
+        .get(..INDEX_HEADER_BYTES)
+        .ok_or(FormatError::Truncated("index header"))?;
+    if header[0..8] != INDEX_MAGIC {
+        return Err(FormatError::BadMagic("index"));
+    }
+    let version = u16_at(header, 8).ok_or(FormatError::Truncated("index header"))?;
+    if version != FORMAT_VERSION {
+        return Err(FormatError::UnsupportedVersion {
+            what: "index",
+            version,
+        });
+    }
+    let crc = u32_at(header, 32).ok_or(FormatError::Truncated("index header"))?;
+    if crc32c::crc32c_append(crc32c::crc32c(&header[..32]), &bytes[INDEX_HEADER_BYTES..]) != crc {
+        return Err(FormatError::Checksum("index"));
+    }
+    let segment_id = u64_at(header, 12).ok_or(FormatError::Truncated("index header"))?;
+    let end_offset = u64_at(header, 20).ok_or(FormatError::Truncated("index header"))?;
+    let count = u32_at(header, 28).ok_or(FormatError::Truncated("index header"))? as usize;
+    if bytes.len() != INDEX_HEADER_BYTES + count * INDEX_ENTRY_BYTES {
+        return Err(FormatError::Invalid("index length"));
+    }
+    let mut entries = Vec::with_capacity(count);
+    for i in 0..count {
+        let at = INDEX_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
+        let field =
+            |k: usize| u64_at(bytes, at + k * 8).ok_or(FormatError::Truncated("index entry"));
+        entries.push(IndexEntry {
+            shard_uid: field(0)?,
+            first_lsn: field(1)?,
+            last_lsn: field(2)?,
+            first_arrival_ms: field(3)?,
+            last_arrival_ms: field(4)?,
+            offset: field(5)?,
+            len: u32_at(bytes, at + 48).ok_or(FormatError::Truncated("index entry"))?,
+            count: u32_at(bytes, at + 52).ok_or(FormatError::Truncated("index entry"))?,
+        });
+    }
+    Ok((segment_id, end_offset, entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn build(records: &[(u64, Vec<u8>, Option<u128>, Vec<u8>)]) -> Vec<u8> {
+        let mut builder = FrameBuilder::default();
+        builder.begin(records.first().map_or(0, |r| r.0));
+        builder.begin_chunk(7);
+        for (i, (lsn, key, hash, data)) in records.iter().enumerate() {
+            builder.push_record(*lsn, 1000 + i as u64, key, *hash, data);
+        }
+        builder.end_chunk();
+        builder.finish().to_vec()
+    }
+
+    proptest! {
+        #[test]
+        fn frames_round_trip(records in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 1..20), proptest::option::of(any::<u128>()), proptest::collection::vec(any::<u8>(), 0..300)), 1..20)) {
+            let records: Vec<_> = records.into_iter().enumerate().map(|(i, (k, h, d))| (10 + i as u64 * 3, k, h, d)).collect();
+            let frame = build(&records);
+            let chunks = summarize_frame(&frame).unwrap();
+            prop_assert_eq!(chunks.len(), 1);
+            let chunk = Bytes::copy_from_slice(&frame[chunks[0].offset_in_frame..chunks[0].offset_in_frame + chunks[0].len]);
+            let (uid, decoded) = decode_chunk(&chunk).unwrap();
+            prop_assert_eq!(uid, 7);
+            for (got, want) in decoded.iter().zip(&records) {
+                prop_assert_eq!(got.lsn, want.0);
+                prop_assert_eq!(&got.partition_key[..], &want.1[..]);
+                prop_assert_eq!(got.explicit_hash_key, want.2);
+                prop_assert_eq!(&got.data[..], &want.3[..]);
+            }
+        }
+
+        #[test]
+        fn any_single_byte_flip_is_detected(flip_at in 0usize..400, bit in 0u8..8) {
+            let frame = build(&[(1, b"key".to_vec(), None, vec![9; 200]), (2, b"k2".to_vec(), Some(5), vec![1; 100])]);
+            let mut damaged = frame.clone();
+            let at = flip_at % damaged.len();
+            damaged[at] ^= 1 << bit;
+            prop_assert!(summarize_frame(&damaged).is_err());
+        }
+
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = summarize_frame(&bytes);
+            let _ = decode_chunk(&Bytes::from(bytes.clone()));
+            let _ = decode_index(&bytes);
+            let _ = SegmentHeader::decode(&bytes);
+        }
+    }
+
+    #[test]
+    fn index_round_trips_and_detects_damage() {
+        let entries = vec![IndexEntry {
+            shard_uid: 1,
+            first_lsn: 2,
+            last_lsn: 3,
+            first_arrival_ms: 4,
+            last_arrival_ms: 5,
+            offset: 6,
+            len: 7,
+            count: 8,
+        }];
+        let bytes = encode_index(9, 10, &entries);
+        assert_eq!(decode_index(&bytes).unwrap(), (9, 10, entries));
+        let mut damaged = bytes.clone();
+        damaged[40] ^= 1;
+        assert_eq!(decode_index(&damaged), Err(FormatError::Checksum("index")));
+    }
+
+    #[test]
+    fn segment_header_round_trips() {
+        let header = SegmentHeader {
+            segment_id: 3,
+            base_lsn: 77,
+        };
+        assert_eq!(SegmentHeader::decode(&header.encode()).unwrap(), header);
+        let mut bytes = header.encode();
+        bytes[8] = 9;
+        assert!(SegmentHeader::decode(&bytes).is_err());
+    }
+}

@@ -1,0 +1,48 @@
+//! Rheo's storage engine: a durable log of records for many shards.
+//!
+//! It knows streams, shards, hash-key ranges and records; it knows nothing of HTTP,
+//! JSON or AWS. The layers above map API calls onto [`ShardLog`].
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use rheo_storage::{AppendRecord, LogConfig, NewStream, ShardLog, StdFs, StreamProps, SystemClock};
+//!
+//! let log = ShardLog::open(Arc::new(StdFs), Arc::new(SystemClock), "data".as_ref(), LogConfig::default())?;
+//! let stream = log.create_stream_blocking(NewStream {
+//!     name: "orders".into(),
+//!     shards: vec![(0, u128::MAX)],
+//!     props: StreamProps { retention_hours: 24, ..Default::default() },
+//! })?;
+//! let shard = stream.shards[0].uid;
+//! let appended = log.append_blocking(vec![AppendRecord {
+//!     shard_uid: shard,
+//!     partition_key: "customer-1".into(),
+//!     explicit_hash_key: None,
+//!     data: "hello".into(),
+//! }])?;
+//! let batch = log.read(shard, 0, 100, 1 << 20)?;
+//! assert_eq!(batch.records[0].data, "hello");
+//! # Ok::<(), rheo_storage::StorageError>(())
+//! ```
+
+pub mod clock;
+pub mod error;
+pub mod format;
+pub mod fs;
+pub mod limits;
+mod log;
+pub mod memfs;
+pub mod meta;
+pub mod seqno;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Result, StorageError};
+pub use format::StoredRecord;
+pub use fs::{FileSystem, StdFs};
+pub use log::{
+    AppendRecord, Appended, Durability, LogConfig, MetaTxn, NewShard, NewStream, ReadBatch,
+    RecoveryMode, ShardLog, StartPosition,
+};
+pub use memfs::{MemFs, Tear};
+pub use meta::{ConsumerMeta, ShardClose, ShardMeta, StreamMeta, StreamProps};
+pub use seqno::{SequenceNumber, SequenceNumberError};

@@ -1,0 +1,48 @@
+//! Every bound the storage engine enforces, in one place.
+//!
+//! Sizes are in bytes, durations in milliseconds; the unit is the last word of each name.
+
+/// Largest record payload the log accepts. Kinesis allows records of up to 10 MiB
+/// (`MaxRecordSizeInKiB` = 10240); the engine above enforces the per-stream limit.
+pub const RECORD_DATA_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// Longest partition key in bytes: 256 Unicode scalar values of up to 4 bytes each.
+pub const PARTITION_KEY_BYTES_MAX: usize = 256 * 4;
+
+/// The writer stops draining the queue once a frame holds this many bytes, so one
+/// group commit never buffers without bound. A single oversized request still fits:
+/// it is written alone.
+pub const FRAME_BYTES_TARGET: usize = 32 * 1024 * 1024;
+
+/// Hard ceiling on one frame's payload; the decoder rejects anything larger as corrupt.
+/// A PutRecords request is at most 10 MiB of data plus keys, so 64 MiB leaves room.
+pub const FRAME_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Appends (requests, not records) that may wait for the writer. Callers await a free
+/// slot beyond this, which is the engine's back-pressure.
+pub const APPEND_QUEUE_MAX: usize = 4096;
+
+/// A segment is sealed and a new one started once it grows past this size.
+pub const SEGMENT_BYTES_DEFAULT: u64 = 128 * 1024 * 1024;
+
+/// A segment is also sealed once it is this old, so that retention can delete data
+/// of quiet streams in whole files within about this delay.
+pub const SEGMENT_AGE_MS_DEFAULT: u64 = 60 * 60 * 1000;
+
+/// How often the writer looks for expired segments when it is otherwise idle.
+pub const RETENTION_CHECK_MS_DEFAULT: u64 = 10_000;
+
+/// Kinesis retention bounds: 24 hours to 365 days.
+pub const RETENTION_HOURS_MIN: u32 = 24;
+/// See [`RETENTION_HOURS_MIN`].
+pub const RETENTION_HOURS_MAX: u32 = 8760;
+
+/// Largest sequence counter: the AWS layout keeps the top bit of the 64-bit counter clear.
+pub const LSN_MAX: u64 = (1 << 63) - 1;
+
+/// One hour in milliseconds, for retention arithmetic.
+pub const HOUR_MS: u64 = 60 * 60 * 1000;
+
+const _: () = assert!(FRAME_BYTES_TARGET < FRAME_BYTES_MAX);
+const _: () = assert!(RECORD_DATA_BYTES_MAX + PARTITION_KEY_BYTES_MAX + 64 < FRAME_BYTES_MAX);
+const _: () = assert!(RETENTION_HOURS_MIN <= RETENTION_HOURS_MAX);

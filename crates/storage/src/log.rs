@@ -1,0 +1,1797 @@
+//! The shard log: one shared commit log for all shards, per-shard in-memory indexes,
+//! a single writer thread with group commit, retention and recovery.
+//!
+//! # Design
+//! - **One writer.** Every change (appends and metadata alike) goes through one bounded
+//!   queue to one thread. It drains whatever is waiting, writes all pending appends as
+//!   one frame with one `write`, makes it durable with one `fdatasync`, then publishes
+//!   and acknowledges them. Concurrent appends therefore share a sync (group commit),
+//!   and 10,000 shards cost one file and one sync per commit, not one per shard.
+//! - **LSNs.** The writer numbers records with a global log sequence number. It only
+//!   grows, so it is strictly increasing within each shard and never reused, across
+//!   restarts too. Shard and stream ids are LSNs reserved at creation, and closing a
+//!   shard reserves one more, so the ids can never collide with record numbers.
+//! - **Visibility.** Readers see a record only after it is durable (or, in the relaxed
+//!   mode, written), through per-shard chunk lists and a `watch` channel per shard that
+//!   lets them wait for new records without polling.
+//! - **Retention.** Segment files roll by size and age; a sealed segment is deleted once
+//!   every record in it is past its own stream's retention, and reads hide records older
+//!   than the retention before their file is gone.
+//! - **Faults.** A failed fsync poisons the log (all later writes fail): after such a
+//!   failure the kernel may have dropped the dirty pages while reporting the next fsync
+//!   as successful. A full disk fails only the appends of that commit; the partial frame
+//!   is cut off and later appends succeed once space is freed.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{oneshot, watch};
+
+use crate::clock::Clock;
+use crate::error::{Result, StorageError};
+use crate::format::{
+    self, decode_chunk, encode_index, FrameBuilder, FrameHeader, IndexEntry, SegmentHeader,
+    StoredRecord, CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES,
+};
+use crate::fs::{join, FileSystem, ReadFile, WriteFile};
+use crate::limits::{
+    APPEND_QUEUE_MAX, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX, RECORD_DATA_BYTES_MAX,
+    RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN, SEGMENT_AGE_MS_DEFAULT,
+    SEGMENT_BYTES_DEFAULT,
+};
+use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
+
+/// When an append is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// After its bytes are on disk (fdatasync). The default.
+    Sync,
+    /// After its bytes are written to the operating system; the log is synced every
+    /// `interval_ms`. A machine crash (not a process crash) can lose up to that much
+    /// acknowledged data. For users who choose speed over safety, explicitly.
+    Relaxed {
+        /// Time between syncs.
+        interval_ms: u64,
+    },
+    /// Never synced: for the in-memory filesystem, where syncing means nothing.
+    Never,
+}
+
+/// What start-up does with damage in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryMode {
+    /// Cut a torn tail (an incomplete or garbled last write, followed by nothing valid),
+    /// and refuse to start if damage is followed by valid data. The default.
+    TornTailOnly,
+    /// Also cut the log at damage followed by valid data, discarding everything after
+    /// it. Only on the operator's explicit request.
+    TruncateAtCorruption,
+}
+
+/// Tuning of the log.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// When appends are acknowledged.
+    pub durability: Durability,
+    /// A segment rolls over past this size.
+    pub segment_bytes_max: u64,
+    /// A segment rolls over past this age.
+    pub segment_age_ms_max: u64,
+    /// How often idle time is used to apply retention.
+    pub retention_check_ms: u64,
+    /// What to do with damage at start-up.
+    pub recovery: RecoveryMode,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            durability: Durability::Sync,
+            segment_bytes_max: SEGMENT_BYTES_DEFAULT,
+            segment_age_ms_max: SEGMENT_AGE_MS_DEFAULT,
+            retention_check_ms: RETENTION_CHECK_MS_DEFAULT,
+            recovery: RecoveryMode::TornTailOnly,
+        }
+    }
+}
+
+/// A record to append.
+#[derive(Debug, Clone)]
+pub struct AppendRecord {
+    /// Target shard.
+    pub shard_uid: u64,
+    /// Partition key (UTF-8 bytes).
+    pub partition_key: Bytes,
+    /// Explicit hash key, if the producer gave one.
+    pub explicit_hash_key: Option<u128>,
+    /// Payload.
+    pub data: Bytes,
+}
+
+/// Where an appended record landed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    /// Its LSN.
+    pub lsn: u64,
+    /// Its arrival time, epoch milliseconds.
+    pub arrival_ms: u64,
+}
+
+/// A new stream.
+#[derive(Debug, Clone)]
+pub struct NewStream {
+    /// Its name; unique among live streams.
+    pub name: String,
+    /// The initial shards' hash key ranges, in index order.
+    pub shards: Vec<(u128, u128)>,
+    /// Its properties.
+    pub props: StreamProps,
+}
+
+/// A shard created by resharding.
+#[derive(Debug, Clone, Copy)]
+pub struct NewShard {
+    /// First hash key.
+    pub hash_key_start: u128,
+    /// Last hash key (inclusive).
+    pub hash_key_end: u128,
+    /// Parent shard index.
+    pub parent: Option<u32>,
+    /// Second parent of a merge.
+    pub adjacent_parent: Option<u32>,
+}
+
+/// A metadata change in progress. The closure given to [`ShardLog::update_stream`]
+/// edits it; if the closure fails, nothing changes.
+pub struct MetaTxn<'a> {
+    meta: StreamMeta,
+    next_lsn: &'a mut u64,
+    now_ms: u64,
+}
+
+impl MetaTxn<'_> {
+    /// The stream as it stands in this transaction.
+    pub fn meta(&self) -> &StreamMeta {
+        &self.meta
+    }
+
+    /// The stream's changeable properties.
+    pub fn props_mut(&mut self) -> &mut StreamProps {
+        &mut self.meta.props
+    }
+
+    /// Current time as the log sees it.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// Closes an open shard; appends to it fail from now on. Returns the closing LSN.
+    pub fn close_shard(&mut self, index: u32) -> Result<u64> {
+        let lsn = *self.next_lsn;
+        let now_ms = self.now_ms;
+        let shard = self
+            .meta
+            .shards
+            .iter_mut()
+            .find(|s| s.index == index)
+            .ok_or_else(|| StorageError::Rejected(format!("no shard {index}")))?;
+        if shard.closed.is_some() {
+            return Err(StorageError::Rejected(format!(
+                "shard {index} is already closed"
+            )));
+        }
+        shard.closed = Some(ShardClose { lsn, at_ms: now_ms });
+        *self.next_lsn += 1;
+        Ok(lsn)
+    }
+
+    /// Adds a shard; returns its index.
+    pub fn add_shard(&mut self, spec: NewShard) -> u32 {
+        let index = self
+            .meta
+            .shards
+            .iter()
+            .map(|s| s.index + 1)
+            .max()
+            .unwrap_or(0);
+        self.meta.shards.push(ShardMeta {
+            uid: *self.next_lsn,
+            index,
+            created_ms: self.now_ms,
+            hash_key_start: spec.hash_key_start,
+            hash_key_end: spec.hash_key_end,
+            parent: spec.parent,
+            adjacent_parent: spec.adjacent_parent,
+            closed: None,
+        });
+        *self.next_lsn += 1;
+        index
+    }
+}
+
+/// What a read returned.
+#[derive(Debug, Clone)]
+pub struct ReadBatch {
+    /// Records in LSN order.
+    pub records: Vec<StoredRecord>,
+    /// Where the next read should start.
+    pub next_lsn: u64,
+    /// The shard is closed and the read reached its end: no record will ever follow.
+    pub shard_end: bool,
+    /// LSN of the newest record in the shard, if any.
+    pub tip_lsn: Option<u64>,
+    /// Arrival time of the newest record in the shard (0 if none).
+    pub tip_arrival_ms: u64,
+}
+
+/// Where to start reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartPosition {
+    /// At the record with this LSN (or the first one after it).
+    AtLsn(u64),
+    /// Just after this LSN.
+    AfterLsn(u64),
+    /// The oldest record still retained.
+    TrimHorizon,
+    /// Just after the newest record.
+    Latest,
+    /// The first record that arrived at or after this time (epoch ms).
+    AtTimestamp(u64),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChunkRef {
+    segment_id: u64,
+    offset: u64,
+    len: u32,
+    first_lsn: u64,
+    last_lsn: u64,
+    first_arrival_ms: u64,
+    last_arrival_ms: u64,
+}
+
+#[derive(Debug, Default)]
+struct ShardIndex {
+    chunks: VecDeque<ChunkRef>,
+    last_lsn: Option<u64>,
+    last_arrival_ms: u64,
+    closed_lsn: Option<u64>,
+}
+
+struct ShardState {
+    uid: u64,
+    stream_id: u64,
+    index: Mutex<ShardIndex>,
+    /// LSN of the newest visible record (0 before the first).
+    tip: watch::Sender<u64>,
+}
+
+struct Segment {
+    file: Arc<dyn ReadFile>,
+    /// Newest arrival time per shard, to decide when the whole file has expired.
+    newest_arrival_ms: HashMap<u64, u64>,
+}
+
+struct Shared {
+    fs: Arc<dyn FileSystem>,
+    clock: Arc<dyn Clock>,
+    shards: RwLock<HashMap<u64, Arc<ShardState>>>,
+    streams: RwLock<BTreeMap<u64, Arc<StreamMeta>>>,
+    segments: RwLock<BTreeMap<u64, Segment>>,
+    poisoned: Mutex<Option<(&'static str, String)>>,
+    next_lsn_hint: AtomicU64,
+}
+
+impl Shared {
+    fn check_poisoned(&self) -> Result<()> {
+        match &*self.poisoned.lock() {
+            Some((operation, reason)) => Err(StorageError::Poisoned {
+                operation,
+                reason: reason.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn retention_ms(&self, stream_id: u64) -> Option<u64> {
+        self.streams
+            .read()
+            .get(&stream_id)
+            .map(|s| s.retention_ms())
+    }
+}
+
+type Reply<T> = oneshot::Sender<Result<T>>;
+type UpdateFn = Box<dyn FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send>;
+
+enum Command {
+    Append {
+        records: Vec<AppendRecord>,
+        reply: Reply<Vec<Result<Appended>>>,
+    },
+    CreateStream {
+        spec: NewStream,
+        reply: Reply<Arc<StreamMeta>>,
+    },
+    UpdateStream {
+        stream_id: u64,
+        update: UpdateFn,
+        reply: Reply<Arc<StreamMeta>>,
+    },
+    DeleteStream {
+        stream_id: u64,
+        reply: Reply<()>,
+    },
+    EnforceRetention {
+        reply: Reply<usize>,
+    },
+    Sync {
+        reply: Reply<()>,
+    },
+}
+
+/// The durable shard log. Cheap to share behind an `Arc`; dropping the last handle
+/// stops the writer after it has finished what was queued.
+pub struct ShardLog {
+    shared: Arc<Shared>,
+    queue: Option<flume::Sender<Command>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for ShardLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardLog").finish_non_exhaustive()
+    }
+}
+
+const LOG_DIR: &str = "log";
+const META_DIR: &str = "meta";
+const SEGMENT_SUFFIX: &str = ".seg";
+const INDEX_SUFFIX: &str = ".idx";
+
+fn segment_name(id: u64) -> String {
+    format!("{id:020}{SEGMENT_SUFFIX}")
+}
+fn index_name(id: u64) -> String {
+    format!("{id:020}{INDEX_SUFFIX}")
+}
+
+impl ShardLog {
+    /// Opens (recovering) or creates the log under `dir`.
+    pub fn open(
+        fs: Arc<dyn FileSystem>,
+        clock: Arc<dyn Clock>,
+        dir: &Path,
+        config: LogConfig,
+    ) -> Result<Self> {
+        let log_dir = dir.join(LOG_DIR);
+        let meta_dir = dir.join(META_DIR);
+        for d in [&log_dir, &meta_dir] {
+            fs.create_dir_all(d)
+                .map_err(|e| StorageError::io("create folder", d, e))?;
+        }
+        let meta_store = MetaStore::new(fs.clone(), meta_dir);
+        let streams = meta_store.load_all()?;
+        let recovered = recover(&*fs, &log_dir, config.recovery)?;
+
+        let mut next_lsn = recovered.next_lsn;
+        let mut shards = HashMap::new();
+        let mut stream_map = BTreeMap::new();
+        for stream in streams {
+            next_lsn = next_lsn.max(stream.stream_id + 1);
+            for shard in &stream.shards {
+                next_lsn = next_lsn.max(shard.uid + 1);
+                if let Some(close) = shard.closed {
+                    next_lsn = next_lsn.max(close.lsn + 1);
+                }
+                let index = ShardIndex {
+                    closed_lsn: shard.closed.map(|c| c.lsn),
+                    ..Default::default()
+                };
+                let (tip, _) = watch::channel(0);
+                shards.insert(
+                    shard.uid,
+                    Arc::new(ShardState {
+                        uid: shard.uid,
+                        stream_id: stream.stream_id,
+                        index: Mutex::new(index),
+                        tip,
+                    }),
+                );
+            }
+            stream_map.insert(stream.stream_id, Arc::new(stream));
+        }
+
+        let mut segments = BTreeMap::new();
+        for segment in &recovered.segments {
+            let mut newest_arrival_ms = HashMap::new();
+            for entry in &segment.entries {
+                let Some(shard) = shards.get(&entry.shard_uid) else {
+                    continue;
+                };
+                let mut index = shard.index.lock();
+                index.chunks.push_back(ChunkRef {
+                    segment_id: segment.id,
+                    offset: entry.offset,
+                    len: entry.len,
+                    first_lsn: entry.first_lsn,
+                    last_lsn: entry.last_lsn,
+                    first_arrival_ms: entry.first_arrival_ms,
+                    last_arrival_ms: entry.last_arrival_ms,
+                });
+                index.last_lsn = Some(entry.last_lsn);
+                index.last_arrival_ms = entry.last_arrival_ms;
+                newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
+            }
+            let path = join(&log_dir, &segment_name(segment.id));
+            let file = fs
+                .open_read(&path)
+                .map_err(|e| StorageError::io("open segment", &path, e))?;
+            segments.insert(
+                segment.id,
+                Segment {
+                    file,
+                    newest_arrival_ms,
+                },
+            );
+        }
+        for shard in shards.values() {
+            let last = shard.index.lock().last_lsn.unwrap_or(0);
+            shard.tip.send_replace(last);
+        }
+
+        let shared = Arc::new(Shared {
+            fs: fs.clone(),
+            clock: clock.clone(),
+            shards: RwLock::new(shards),
+            streams: RwLock::new(stream_map),
+            segments: RwLock::new(segments),
+            poisoned: Mutex::new(None),
+            next_lsn_hint: AtomicU64::new(next_lsn),
+        });
+
+        // Continue in the newest segment if it is open for appends, else start one.
+        let active = match recovered.segments.last() {
+            Some(last) if last.end_offset < config.segment_bytes_max => {
+                let path = join(&log_dir, &segment_name(last.id));
+                let file = fs
+                    .open_write(&path)
+                    .map_err(|e| StorageError::io("open segment", &path, e))?;
+                ActiveSegment {
+                    id: last.id,
+                    file,
+                    end: last.end_offset,
+                    synced_end: last.end_offset,
+                    created_ms: clock.now_ms(),
+                    entries: last.entries.clone(),
+                }
+            }
+            last => {
+                let id = last.map_or(1, |s| s.id + 1);
+                create_segment(&*fs, &log_dir, id, next_lsn, clock.now_ms(), &shared)?
+            }
+        };
+        tracing::info!(
+            message = "Shard log opened.",
+            dir = %dir.display(),
+            streams = shared.streams.read().len(),
+            segments = shared.segments.read().len(),
+            next_lsn,
+            truncated_bytes = recovered.truncated_bytes,
+        );
+
+        let (queue, receiver) = flume::bounded(APPEND_QUEUE_MAX);
+        let mut writer = Writer {
+            shared: shared.clone(),
+            meta: meta_store,
+            log_dir,
+            config,
+            receiver,
+            active,
+            next_lsn,
+            frame: FrameBuilder::default(),
+            last_sync_ms: clock.now_ms(),
+            last_retention_ms: clock.now_ms(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("rheo-log-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| StorageError::io("start writer thread", dir, e))?;
+        Ok(ShardLog {
+            shared,
+            queue: Some(queue),
+            writer: Some(handle),
+        })
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, response) = oneshot::channel();
+        let queue = self.queue.as_ref().ok_or(StorageError::Closed)?;
+        queue
+            .send_async(make(reply))
+            .await
+            .map_err(|_| StorageError::Closed)?;
+        response.await.map_err(|_| StorageError::Closed)?
+    }
+
+    fn call_blocking<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
+        let (reply, response) = oneshot::channel();
+        let queue = self.queue.as_ref().ok_or(StorageError::Closed)?;
+        queue.send(make(reply)).map_err(|_| StorageError::Closed)?;
+        response.blocking_recv().map_err(|_| StorageError::Closed)?
+    }
+
+    /// Appends records, possibly to many shards; resolves once they are durable (as
+    /// [`Durability`] defines it). The outer error fails the whole batch (nothing of
+    /// it was acknowledged); inner errors are per record (unknown or closed shard).
+    pub async fn append(&self, records: Vec<AppendRecord>) -> Result<Vec<Result<Appended>>> {
+        self.shared.check_poisoned()?;
+        self.call(|reply| Command::Append { records, reply }).await
+    }
+
+    /// [`ShardLog::append`] for callers outside an async runtime.
+    pub fn append_blocking(&self, records: Vec<AppendRecord>) -> Result<Vec<Result<Appended>>> {
+        self.shared.check_poisoned()?;
+        self.call_blocking(|reply| Command::Append { records, reply })
+    }
+
+    /// Creates a stream.
+    pub async fn create_stream(&self, spec: NewStream) -> Result<Arc<StreamMeta>> {
+        self.call(|reply| Command::CreateStream { spec, reply })
+            .await
+    }
+
+    /// [`ShardLog::create_stream`] outside an async runtime.
+    pub fn create_stream_blocking(&self, spec: NewStream) -> Result<Arc<StreamMeta>> {
+        self.call_blocking(|reply| Command::CreateStream { spec, reply })
+    }
+
+    /// Changes a stream's metadata atomically: the closure edits a copy, which replaces
+    /// the stream only if the closure succeeds and the new version is durable.
+    pub async fn update_stream(
+        &self,
+        stream_id: u64,
+        update: impl FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send + 'static,
+    ) -> Result<Arc<StreamMeta>> {
+        self.call(|reply| Command::UpdateStream {
+            stream_id,
+            update: Box::new(update),
+            reply,
+        })
+        .await
+    }
+
+    /// [`ShardLog::update_stream`] outside an async runtime.
+    pub fn update_stream_blocking(
+        &self,
+        stream_id: u64,
+        update: impl FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send + 'static,
+    ) -> Result<Arc<StreamMeta>> {
+        self.call_blocking(|reply| Command::UpdateStream {
+            stream_id,
+            update: Box::new(update),
+            reply,
+        })
+    }
+
+    /// Deletes a stream; its records become unreadable at once and their files are
+    /// deleted by retention.
+    pub async fn delete_stream(&self, stream_id: u64) -> Result<()> {
+        self.call(|reply| Command::DeleteStream { stream_id, reply })
+            .await
+    }
+
+    /// [`ShardLog::delete_stream`] outside an async runtime.
+    pub fn delete_stream_blocking(&self, stream_id: u64) -> Result<()> {
+        self.call_blocking(|reply| Command::DeleteStream { stream_id, reply })
+    }
+
+    /// Deletes every sealed segment whose records have all expired; returns how many.
+    /// The writer also does this on its own when idle.
+    pub fn enforce_retention_blocking(&self) -> Result<usize> {
+        self.call_blocking(|reply| Command::EnforceRetention { reply })
+    }
+
+    /// Makes everything written so far durable (useful in the relaxed mode).
+    pub fn sync_blocking(&self) -> Result<()> {
+        self.call_blocking(|reply| Command::Sync { reply })
+    }
+
+    /// A stream's committed metadata.
+    pub fn stream(&self, stream_id: u64) -> Option<Arc<StreamMeta>> {
+        self.shared.streams.read().get(&stream_id).cloned()
+    }
+
+    /// All live streams, by id.
+    pub fn streams(&self) -> Vec<Arc<StreamMeta>> {
+        self.shared.streams.read().values().cloned().collect()
+    }
+
+    /// Current time on the log's clock.
+    pub fn now_ms(&self) -> u64 {
+        self.shared.clock.now_ms()
+    }
+
+    /// The writer's next LSN as last published (a lower bound of the true value).
+    pub fn next_lsn_hint(&self) -> u64 {
+        self.shared.next_lsn_hint.load(Ordering::Acquire)
+    }
+
+    fn shard(&self, shard_uid: u64) -> Result<Arc<ShardState>> {
+        self.shared
+            .shards
+            .read()
+            .get(&shard_uid)
+            .cloned()
+            .ok_or(StorageError::ShardNotFound { shard_uid })
+    }
+
+    /// Oldest arrival time a reader may still see in this shard's stream.
+    fn visible_from_ms(&self, shard: &ShardState) -> u64 {
+        let retention = self
+            .shared
+            .retention_ms(shard.stream_id)
+            .unwrap_or(u64::MAX);
+        self.shared.clock.now_ms().saturating_sub(retention)
+    }
+
+    /// Turns a start position into the LSN a read should begin at.
+    pub fn resolve(&self, shard_uid: u64, start: StartPosition) -> Result<u64> {
+        let shard = self.shard(shard_uid)?;
+        let visible_from_ms = self.visible_from_ms(&shard);
+        let index = shard.index.lock();
+        let first_visible = || {
+            index
+                .chunks
+                .iter()
+                .find(|c| c.last_arrival_ms >= visible_from_ms)
+                .map(|c| c.first_lsn)
+                .unwrap_or_else(|| index.last_lsn.map_or(shard.uid + 1, |l| l + 1))
+        };
+        Ok(match start {
+            StartPosition::AtLsn(lsn) => lsn,
+            StartPosition::AfterLsn(lsn) => lsn.saturating_add(1),
+            StartPosition::TrimHorizon => first_visible(),
+            StartPosition::Latest => index.last_lsn.map_or(shard.uid + 1, |l| l + 1),
+            StartPosition::AtTimestamp(ts) => {
+                let ts = ts.max(visible_from_ms);
+                let position = index.chunks.partition_point(|c| c.last_arrival_ms < ts);
+                match index.chunks.get(position) {
+                    // The chunk holds the answer, but only its first record's time is
+                    // indexed; the read skips records before `ts` (see `read`).
+                    Some(chunk) if chunk.first_arrival_ms >= ts => chunk.first_lsn,
+                    Some(chunk) => {
+                        let chunk = *chunk;
+                        drop(index);
+                        let (_, records) = self.load_chunk(&chunk)?;
+                        records
+                            .iter()
+                            .find(|r| r.arrival_ms >= ts)
+                            .map_or(chunk.last_lsn + 1, |r| r.lsn)
+                    }
+                    None => index.last_lsn.map_or(shard.uid + 1, |l| l + 1),
+                }
+            }
+        })
+    }
+
+    fn load_chunk(&self, chunk: &ChunkRef) -> Result<(u64, Vec<StoredRecord>)> {
+        let file = self
+            .shared
+            .segments
+            .read()
+            .get(&chunk.segment_id)
+            .map(|s| s.file.clone())
+            .ok_or(StorageError::Closed)?;
+        let mut buf = vec![0u8; chunk.len as usize];
+        file.read_exact_at(&mut buf, chunk.offset).map_err(|e| {
+            StorageError::io(
+                "read chunk",
+                PathBuf::from(segment_name(chunk.segment_id)),
+                e,
+            )
+        })?;
+        decode_chunk(&Bytes::from(buf)).map_err(|e| StorageError::Corruption {
+            path: PathBuf::from(segment_name(chunk.segment_id)),
+            offset: chunk.offset,
+            detail: e.to_string(),
+        })
+    }
+
+    /// Reads up to `max_records` records and about `max_bytes` of keys and data,
+    /// starting at `from_lsn`. At least one record is returned when one is available,
+    /// whatever its size.
+    pub fn read(
+        &self,
+        shard_uid: u64,
+        from_lsn: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> Result<ReadBatch> {
+        let shard = self.shard(shard_uid)?;
+        let visible_from_ms = self.visible_from_ms(&shard);
+        let (chunks, tip_lsn, tip_arrival_ms, closed_lsn) = {
+            let index = shard.index.lock();
+            let start = index.chunks.partition_point(|c| c.last_lsn < from_lsn);
+            // Enough chunks for the request in the common case; more are fetched below
+            // if retention hides some of them.
+            let chunks: Vec<ChunkRef> = index.chunks.range(start..).copied().collect();
+            (
+                chunks,
+                index.last_lsn,
+                index.last_arrival_ms,
+                index.closed_lsn,
+            )
+        };
+        let mut records = Vec::new();
+        let mut bytes = 0usize;
+        let mut next_lsn = from_lsn;
+        'chunks: for chunk in &chunks {
+            if chunk.last_arrival_ms < visible_from_ms {
+                next_lsn = next_lsn.max(chunk.last_lsn + 1);
+                continue;
+            }
+            let (_, decoded) = self.load_chunk(chunk)?;
+            for record in decoded {
+                if record.lsn < from_lsn {
+                    continue;
+                }
+                if record.arrival_ms < visible_from_ms {
+                    next_lsn = next_lsn.max(record.lsn + 1);
+                    continue;
+                }
+                let size = record.data.len() + record.partition_key.len();
+                if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes)
+                {
+                    break 'chunks;
+                }
+                bytes += size;
+                next_lsn = record.lsn + 1;
+                records.push(record);
+            }
+        }
+        let drained = tip_lsn.is_none_or(|tip| next_lsn > tip);
+        let shard_end = closed_lsn.is_some() && drained;
+        Ok(ReadBatch {
+            records,
+            next_lsn,
+            shard_end,
+            tip_lsn,
+            tip_arrival_ms,
+        })
+    }
+
+    /// A receiver that changes whenever the shard gains visible records (its value is
+    /// the newest LSN), so readers can wait instead of polling.
+    pub fn watch(&self, shard_uid: u64) -> Result<watch::Receiver<u64>> {
+        Ok(self.shard(shard_uid)?.tip.subscribe())
+    }
+
+    /// Stops the writer after the queued work and waits for it.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.queue.take();
+        if let Some(handle) = self.writer.take() {
+            if handle.join().is_err() {
+                tracing::error!(message = "Log writer thread panicked.");
+            }
+        }
+    }
+}
+
+impl Drop for ShardLog {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct ActiveSegment {
+    id: u64,
+    file: Box<dyn WriteFile>,
+    end: u64,
+    synced_end: u64,
+    created_ms: u64,
+    entries: Vec<IndexEntry>,
+}
+
+fn create_segment(
+    fs: &dyn FileSystem,
+    log_dir: &Path,
+    id: u64,
+    base_lsn: u64,
+    now_ms: u64,
+    shared: &Shared,
+) -> Result<ActiveSegment> {
+    let path = join(log_dir, &segment_name(id));
+    let mut file = fs
+        .open_write(&path)
+        .map_err(|e| StorageError::io("create segment", &path, e))?;
+    file.set_len(0)
+        .map_err(|e| StorageError::io("create segment", &path, e))?;
+    let header = SegmentHeader {
+        segment_id: id,
+        base_lsn,
+    }
+    .encode();
+    file.write_all_at(&header, 0)
+        .map_err(|e| StorageError::io("write segment header", &path, e))?;
+    file.sync_data()
+        .map_err(|e| StorageError::io("sync segment header", &path, e))?;
+    fs.sync_dir(log_dir)
+        .map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+    let read = fs
+        .open_read(&path)
+        .map_err(|e| StorageError::io("open segment", &path, e))?;
+    shared.segments.write().insert(
+        id,
+        Segment {
+            file: read,
+            newest_arrival_ms: HashMap::new(),
+        },
+    );
+    Ok(ActiveSegment {
+        id,
+        file,
+        end: SEGMENT_HEADER_BYTES as u64,
+        synced_end: SEGMENT_HEADER_BYTES as u64,
+        created_ms: now_ms,
+        entries: Vec::new(),
+    })
+}
+
+struct Writer {
+    shared: Arc<Shared>,
+    meta: MetaStore,
+    log_dir: PathBuf,
+    config: LogConfig,
+    receiver: flume::Receiver<Command>,
+    active: ActiveSegment,
+    next_lsn: u64,
+    frame: FrameBuilder,
+    last_sync_ms: u64,
+    last_retention_ms: u64,
+}
+
+/// One append request being assembled into a frame.
+struct PendingAppend {
+    records: Vec<AppendRecord>,
+    results: Vec<Result<Appended>>,
+    reply: Reply<Vec<Result<Appended>>>,
+}
+
+/// Commands drained per wake-up, besides the byte target.
+const DRAIN_COMMANDS_MAX: usize = 1024;
+
+impl Writer {
+    fn run(&mut self) {
+        loop {
+            let timeout = Duration::from_millis(self.idle_timeout_ms());
+            let first = match self.receiver.recv_timeout(timeout) {
+                Ok(command) => command,
+                Err(flume::RecvTimeoutError::Timeout) => {
+                    self.housekeeping();
+                    continue;
+                }
+                Err(flume::RecvTimeoutError::Disconnected) => break,
+            };
+            let mut batch = vec![first];
+            let mut bytes = 0usize;
+            while batch.len() < DRAIN_COMMANDS_MAX && bytes < FRAME_BYTES_TARGET {
+                match self.receiver.try_recv() {
+                    Ok(command) => {
+                        if let Command::Append { records, .. } = &command {
+                            bytes += records
+                                .iter()
+                                .map(|r| r.data.len() + r.partition_key.len())
+                                .sum::<usize>();
+                        }
+                        batch.push(command);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.process(batch);
+            self.housekeeping();
+        }
+        // After a poisoning failure the file is left alone: its state is unknown.
+        let poisoned = self.shared.check_poisoned().is_err();
+        if !poisoned
+            && self.config.durability != Durability::Never
+            && self.active.synced_end < self.active.end
+        {
+            if let Err(error) = self.active.file.sync_data() {
+                tracing::error!(message = "Final log sync failed.", %error);
+            }
+        }
+    }
+
+    fn idle_timeout_ms(&self) -> u64 {
+        match self.config.durability {
+            Durability::Relaxed { interval_ms } => {
+                interval_ms.clamp(1, self.config.retention_check_ms.max(1))
+            }
+            _ => self.config.retention_check_ms.max(1),
+        }
+    }
+
+    fn housekeeping(&mut self) {
+        let now = self.shared.clock.now_ms();
+        if let Durability::Relaxed { interval_ms } = self.config.durability {
+            if self.active.synced_end < self.active.end
+                && now.saturating_sub(self.last_sync_ms) >= interval_ms
+            {
+                if let Err(error) = self.sync_active() {
+                    tracing::error!(message = "Periodic log sync failed; log stopped.", %error);
+                }
+            }
+        }
+        if now.saturating_sub(self.last_retention_ms) >= self.config.retention_check_ms {
+            self.last_retention_ms = now;
+            if let Err(error) = self.roll_if_old().and_then(|_| self.enforce_retention()) {
+                tracing::error!(message = "Retention pass failed.", %error);
+            }
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Command>) {
+        let mut appends: Vec<PendingAppend> = Vec::new();
+        for command in batch {
+            match command {
+                Command::Append { records, reply } => {
+                    appends.push(PendingAppend {
+                        results: Vec::with_capacity(records.len()),
+                        records,
+                        reply,
+                    });
+                }
+                other => {
+                    // Metadata changes see every append queued before them.
+                    self.commit_appends(std::mem::take(&mut appends));
+                    self.control(other);
+                }
+            }
+        }
+        self.commit_appends(appends);
+    }
+
+    fn poison(&self, operation: &'static str, reason: String) -> StorageError {
+        let mut poisoned = self.shared.poisoned.lock();
+        if poisoned.is_none() {
+            tracing::error!(message = "Storage stopped accepting writes.", operation, reason = %reason);
+            *poisoned = Some((operation, reason.clone()));
+        }
+        StorageError::Poisoned { operation, reason }
+    }
+
+    fn commit_appends(&mut self, mut appends: Vec<PendingAppend>) {
+        if appends.is_empty() {
+            return;
+        }
+        if let Err(error) = self.shared.check_poisoned() {
+            for append in appends {
+                let _ = append.reply.send(Err(clone_error(&error)));
+            }
+            return;
+        }
+        // Assign LSNs and arrival times, grouping placements by shard.
+        let now_ms = self.shared.clock.now_ms();
+        let first_lsn = self.next_lsn;
+        let mut shard_cache: HashMap<u64, (Arc<ShardState>, u64)> = HashMap::new();
+        // (shard uid, append index, record index, lsn, arrival)
+        let mut placements: Vec<(u64, usize, usize, u64, u64)> = Vec::new();
+        let shards = self.shared.shards.read();
+        for (append_index, append) in appends.iter_mut().enumerate() {
+            for (record_index, record) in append.records.iter().enumerate() {
+                let result = (|| {
+                    if record.data.len() > RECORD_DATA_BYTES_MAX
+                        || record.partition_key.len() > PARTITION_KEY_BYTES_MAX
+                    {
+                        return Err(StorageError::RecordTooLarge {
+                            detail: format!(
+                                "data {} bytes (max {RECORD_DATA_BYTES_MAX}), key {} bytes (max {PARTITION_KEY_BYTES_MAX})",
+                                record.data.len(),
+                                record.partition_key.len()
+                            ),
+                        });
+                    }
+                    let entry = match shard_cache.entry(record.shard_uid) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => {
+                            let shard = shards.get(&record.shard_uid).cloned().ok_or(
+                                StorageError::ShardNotFound {
+                                    shard_uid: record.shard_uid,
+                                },
+                            )?;
+                            let last_arrival = shard.index.lock().last_arrival_ms;
+                            e.insert((shard, last_arrival))
+                        }
+                    };
+                    if entry.0.index.lock().closed_lsn.is_some() {
+                        return Err(StorageError::ShardClosed {
+                            shard_uid: record.shard_uid,
+                        });
+                    }
+                    let lsn = self.next_lsn;
+                    assert!(lsn <= LSN_MAX, "LSN space exhausted");
+                    self.next_lsn += 1;
+                    let arrival_ms = now_ms.max(entry.1);
+                    entry.1 = arrival_ms;
+                    placements.push((
+                        record.shard_uid,
+                        append_index,
+                        record_index,
+                        lsn,
+                        arrival_ms,
+                    ));
+                    Ok(Appended { lsn, arrival_ms })
+                })();
+                append.results.push(result);
+            }
+        }
+        drop(shards);
+        if placements.is_empty() {
+            for append in appends {
+                let _ = append.reply.send(Ok(append.results));
+            }
+            return;
+        }
+        // Stable: records of one shard keep their LSN order.
+        placements.sort_by_key(|p| p.0);
+
+        self.frame.begin(first_lsn);
+        let mut new_entries: Vec<IndexEntry> = Vec::new();
+        let mut run_start = 0;
+        while run_start < placements.len() {
+            let shard_uid = placements[run_start].0;
+            let run_end = placements[run_start..]
+                .iter()
+                .position(|p| p.0 != shard_uid)
+                .map_or(placements.len(), |n| run_start + n);
+            self.frame.begin_chunk(shard_uid);
+            for &(_, append_index, record_index, lsn, arrival_ms) in &placements[run_start..run_end]
+            {
+                let record = &appends[append_index].records[record_index];
+                self.frame.push_record(
+                    lsn,
+                    arrival_ms,
+                    &record.partition_key,
+                    record.explicit_hash_key,
+                    &record.data,
+                );
+            }
+            let placement = self.frame.end_chunk();
+            let first = placements[run_start];
+            let last = placements[run_end - 1];
+            new_entries.push(IndexEntry {
+                shard_uid,
+                first_lsn: first.3,
+                last_lsn: last.3,
+                first_arrival_ms: first.4,
+                last_arrival_ms: last.4,
+                offset: placement.offset_in_frame as u64, // made absolute below
+                len: placement.len as u32,
+                count: placement.count,
+            });
+            run_start = run_end;
+        }
+
+        let outcome = self.write_frame(&mut new_entries);
+        match outcome {
+            Ok(()) => {
+                self.publish(&new_entries, &shard_cache);
+                for append in appends {
+                    let _ = append.reply.send(Ok(append.results));
+                }
+            }
+            Err(error) => {
+                for append in appends {
+                    let _ = append.reply.send(Err(clone_error(&error)));
+                }
+            }
+        }
+        self.shared
+            .next_lsn_hint
+            .store(self.next_lsn, Ordering::Release);
+    }
+
+    /// Writes the built frame at the end of the active segment and makes it durable.
+    fn write_frame(&mut self, entries: &mut [IndexEntry]) -> Result<()> {
+        let frame_len = self.frame.len() as u64;
+        if self.active.end > SEGMENT_HEADER_BYTES as u64
+            && self.active.end + frame_len > self.config.segment_bytes_max
+        {
+            self.roll()?;
+        }
+        let offset = self.active.end;
+        let path = join(&self.log_dir, &segment_name(self.active.id));
+        let bytes = self.frame.finish();
+        if let Err(error) = self.active.file.write_all_at(bytes, offset) {
+            // Cut whatever part of the frame reached the file, so the next frame starts
+            // at a clean boundary. If even that fails the file's state is unknown.
+            if let Err(truncate_error) = self.active.file.set_len(offset) {
+                return Err(self.poison(
+                    "truncate after failed write",
+                    format!("{error}; then {truncate_error}"),
+                ));
+            }
+            if error.raw_os_error() == Some(libc::ENOSPC) {
+                tracing::warn!(message = "Disk full; append refused.", path = %path.display());
+                return Err(StorageError::DiskFull { path });
+            }
+            return Err(self.poison("write", error.to_string()));
+        }
+        self.active.end = offset + frame_len;
+        for entry in entries.iter_mut() {
+            entry.offset += offset;
+        }
+        match self.config.durability {
+            Durability::Sync => self.sync_active()?,
+            Durability::Relaxed { interval_ms } => {
+                if self.shared.clock.now_ms().saturating_sub(self.last_sync_ms) >= interval_ms {
+                    self.sync_active()?;
+                }
+            }
+            Durability::Never => {}
+        }
+        self.active.entries.extend_from_slice(entries);
+        Ok(())
+    }
+
+    fn sync_active(&mut self) -> Result<()> {
+        if let Err(error) = self.active.file.sync_data() {
+            return Err(self.poison("fdatasync", error.to_string()));
+        }
+        self.active.synced_end = self.active.end;
+        self.last_sync_ms = self.shared.clock.now_ms();
+        Ok(())
+    }
+
+    fn publish(&self, entries: &[IndexEntry], shard_cache: &HashMap<u64, (Arc<ShardState>, u64)>) {
+        {
+            let mut segments = self.shared.segments.write();
+            if let Some(segment) = segments.get_mut(&self.active.id) {
+                for entry in entries {
+                    segment
+                        .newest_arrival_ms
+                        .insert(entry.shard_uid, entry.last_arrival_ms);
+                }
+            }
+        }
+        for entry in entries {
+            let Some((shard, _)) = shard_cache.get(&entry.shard_uid) else {
+                continue;
+            };
+            let mut index = shard.index.lock();
+            debug_assert!(index.last_lsn.is_none_or(|l| l < entry.first_lsn));
+            index.chunks.push_back(ChunkRef {
+                segment_id: self.active.id,
+                offset: entry.offset,
+                len: entry.len,
+                first_lsn: entry.first_lsn,
+                last_lsn: entry.last_lsn,
+                first_arrival_ms: entry.first_arrival_ms,
+                last_arrival_ms: entry.last_arrival_ms,
+            });
+            index.last_lsn = Some(entry.last_lsn);
+            index.last_arrival_ms = entry.last_arrival_ms;
+            drop(index);
+            shard.tip.send_replace(entry.last_lsn);
+        }
+    }
+
+    /// Seals the active segment (its index written beside it) and starts the next.
+    fn roll(&mut self) -> Result<()> {
+        if self.config.durability != Durability::Never && self.active.synced_end < self.active.end {
+            self.sync_active()?;
+        }
+        let index_path = join(&self.log_dir, &index_name(self.active.id));
+        let temp_path = join(
+            &self.log_dir,
+            &format!("{}.tmp", index_name(self.active.id)),
+        );
+        let index = encode_index(self.active.id, self.active.end, &self.active.entries);
+        let written = (|| -> std::io::Result<()> {
+            let mut file = self.shared.fs.open_write(&temp_path)?;
+            file.set_len(0)?;
+            file.write_all_at(&index, 0)?;
+            if self.config.durability != Durability::Never {
+                file.sync_data()?;
+            }
+            drop(file);
+            self.shared.fs.rename(&temp_path, &index_path)
+        })();
+        if let Err(error) = written {
+            // The index is an optimisation; recovery rescans a segment without one.
+            tracing::warn!(message = "Could not write segment index.", path = %index_path.display(), %error);
+        }
+        let next = create_segment(
+            &*self.shared.fs,
+            &self.log_dir,
+            self.active.id + 1,
+            self.next_lsn,
+            self.shared.clock.now_ms(),
+            &self.shared,
+        )
+        .map_err(|e| self.poison("roll segment", e.to_string()))?;
+        tracing::debug!(
+            message = "Segment sealed.",
+            segment_id = self.active.id,
+            bytes = self.active.end
+        );
+        self.active = next;
+        Ok(())
+    }
+
+    fn roll_if_old(&mut self) -> Result<()> {
+        let now = self.shared.clock.now_ms();
+        if self.active.end > SEGMENT_HEADER_BYTES as u64
+            && now.saturating_sub(self.active.created_ms) >= self.config.segment_age_ms_max
+        {
+            self.shared.check_poisoned()?;
+            self.roll()?;
+        }
+        Ok(())
+    }
+
+    fn enforce_retention(&mut self) -> Result<usize> {
+        let now = self.shared.clock.now_ms();
+        let expired: Vec<u64> = {
+            let segments = self.shared.segments.read();
+            let shards = self.shared.shards.read();
+            segments
+                .iter()
+                .filter(|(id, _)| **id != self.active.id)
+                .filter(|(_, segment)| {
+                    segment.newest_arrival_ms.iter().all(|(uid, newest)| {
+                        match shards
+                            .get(uid)
+                            .and_then(|s| self.shared.retention_ms(s.stream_id))
+                        {
+                            // Same boundary as reads: a record is visible while arrival >= now - retention.
+                            Some(retention_ms) => newest.saturating_add(retention_ms) < now,
+                            None => true, // the stream was deleted
+                        }
+                    })
+                })
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        for id in &expired {
+            let removed = self.shared.segments.write().remove(id);
+            if let Some(segment) = removed {
+                let shards = self.shared.shards.read();
+                for uid in segment.newest_arrival_ms.keys() {
+                    if let Some(shard) = shards.get(uid) {
+                        shard.index.lock().chunks.retain(|c| c.segment_id != *id);
+                    }
+                }
+            }
+            for name in [segment_name(*id), index_name(*id)] {
+                let path = join(&self.log_dir, &name);
+                if self.shared.fs.exists(&path) {
+                    self.shared
+                        .fs
+                        .remove_file(&path)
+                        .map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+                }
+            }
+            tracing::info!(message = "Expired segment deleted.", segment_id = id);
+        }
+        if !expired.is_empty() {
+            self.shared
+                .fs
+                .sync_dir(&self.log_dir)
+                .map_err(|e| StorageError::io("sync log folder", &self.log_dir, e))?;
+        }
+        Ok(expired.len())
+    }
+
+    fn control(&mut self, command: Command) {
+        match command {
+            Command::Append { .. } => unreachable!("appends are batched by process()"),
+            Command::CreateStream { spec, reply } => {
+                let result = self.create_stream(spec);
+                let _ = reply.send(result);
+            }
+            Command::UpdateStream {
+                stream_id,
+                update,
+                reply,
+            } => {
+                let result = self.update_stream(stream_id, update);
+                let _ = reply.send(result);
+            }
+            Command::DeleteStream { stream_id, reply } => {
+                let result = self.delete_stream(stream_id);
+                let _ = reply.send(result);
+            }
+            Command::EnforceRetention { reply } => {
+                let result = self.roll_if_old().and_then(|_| self.enforce_retention());
+                let _ = reply.send(result);
+            }
+            Command::Sync { reply } => {
+                let result = if self.config.durability == Durability::Never
+                    || self.active.synced_end == self.active.end
+                {
+                    self.shared.check_poisoned()
+                } else {
+                    self.sync_active()
+                };
+                let _ = reply.send(result);
+            }
+        }
+        self.shared
+            .next_lsn_hint
+            .store(self.next_lsn, Ordering::Release);
+    }
+
+    fn check_props(props: &StreamProps) -> Result<()> {
+        if !(RETENTION_HOURS_MIN..=RETENTION_HOURS_MAX).contains(&props.retention_hours) {
+            return Err(StorageError::Rejected(format!(
+                "retention of {} hours is outside {RETENTION_HOURS_MIN}..={RETENTION_HOURS_MAX}",
+                props.retention_hours
+            )));
+        }
+        Ok(())
+    }
+
+    fn create_stream(&mut self, spec: NewStream) -> Result<Arc<StreamMeta>> {
+        self.shared.check_poisoned()?;
+        Self::check_props(&spec.props)?;
+        if self
+            .shared
+            .streams
+            .read()
+            .values()
+            .any(|s| s.name == spec.name)
+        {
+            return Err(StorageError::Rejected(format!(
+                "stream {} already exists",
+                spec.name
+            )));
+        }
+        let now_ms = self.shared.clock.now_ms();
+        let stream_id = self.next_lsn;
+        self.next_lsn += 1;
+        let mut meta = StreamMeta {
+            stream_id,
+            name: spec.name,
+            created_ms: now_ms,
+            shards: Vec::new(),
+            props: spec.props,
+        };
+        for (start, end) in spec.shards {
+            let mut txn = MetaTxn {
+                meta,
+                next_lsn: &mut self.next_lsn,
+                now_ms,
+            };
+            txn.add_shard(NewShard {
+                hash_key_start: start,
+                hash_key_end: end,
+                parent: None,
+                adjacent_parent: None,
+            });
+            meta = txn.meta;
+        }
+        self.commit_meta(None, meta)
+    }
+
+    fn update_stream(&mut self, stream_id: u64, update: UpdateFn) -> Result<Arc<StreamMeta>> {
+        self.shared.check_poisoned()?;
+        let current = self
+            .shared
+            .streams
+            .read()
+            .get(&stream_id)
+            .cloned()
+            .ok_or(StorageError::StreamNotFound { stream_id })?;
+        let now_ms = self.shared.clock.now_ms();
+        let mut txn = MetaTxn {
+            meta: (*current).clone(),
+            next_lsn: &mut self.next_lsn,
+            now_ms,
+        };
+        update(&mut txn)?;
+        let meta = txn.meta;
+        Self::check_props(&meta.props)?;
+        self.commit_meta(Some(&current), meta)
+    }
+
+    /// Makes a stream's new metadata durable, then applies it in memory.
+    fn commit_meta(
+        &mut self,
+        previous: Option<&StreamMeta>,
+        meta: StreamMeta,
+    ) -> Result<Arc<StreamMeta>> {
+        if let Err(error) = self.meta.write(&meta) {
+            // The file may or may not have been replaced; memory and disk could now
+            // disagree, which only a restart resolves.
+            return Err(self.poison("write metadata", error.to_string()));
+        }
+        let meta = Arc::new(meta);
+        let mut shards = self.shared.shards.write();
+        for shard in &meta.shards {
+            let was = previous.and_then(|p| p.shards.iter().find(|s| s.uid == shard.uid));
+            match (was, shards.get(&shard.uid)) {
+                (Some(_), Some(state)) => {
+                    let mut index = state.index.lock();
+                    index.closed_lsn = shard.closed.map(|c| c.lsn);
+                    drop(index);
+                    // Wake readers waiting at the end of a shard that just closed.
+                    state.tip.send_modify(|_| {});
+                }
+                _ => {
+                    let (tip, _) = watch::channel(0);
+                    let index = ShardIndex {
+                        closed_lsn: shard.closed.map(|c| c.lsn),
+                        ..Default::default()
+                    };
+                    shards.insert(
+                        shard.uid,
+                        Arc::new(ShardState {
+                            uid: shard.uid,
+                            stream_id: meta.stream_id,
+                            index: Mutex::new(index),
+                            tip,
+                        }),
+                    );
+                }
+            }
+        }
+        drop(shards);
+        self.shared
+            .streams
+            .write()
+            .insert(meta.stream_id, meta.clone());
+        Ok(meta)
+    }
+
+    fn delete_stream(&mut self, stream_id: u64) -> Result<()> {
+        self.shared.check_poisoned()?;
+        let meta = self
+            .shared
+            .streams
+            .read()
+            .get(&stream_id)
+            .cloned()
+            .ok_or(StorageError::StreamNotFound { stream_id })?;
+        if let Err(error) = self.meta.remove(stream_id) {
+            return Err(self.poison("remove metadata", error.to_string()));
+        }
+        self.shared.streams.write().remove(&stream_id);
+        let mut shards = self.shared.shards.write();
+        for shard in &meta.shards {
+            if let Some(state) = shards.remove(&shard.uid) {
+                // Readers waiting on this shard see the channel close.
+                drop(state);
+            }
+        }
+        let _ = self.meta.dir();
+        Ok(())
+    }
+}
+
+fn clone_error(error: &StorageError) -> StorageError {
+    match error {
+        StorageError::DiskFull { path } => StorageError::DiskFull { path: path.clone() },
+        StorageError::Poisoned { operation, reason } => StorageError::Poisoned {
+            operation,
+            reason: reason.clone(),
+        },
+        other => StorageError::Poisoned {
+            operation: "write",
+            reason: other.to_string(),
+        },
+    }
+}
+
+struct RecoveredSegment {
+    id: u64,
+    end_offset: u64,
+    entries: Vec<IndexEntry>,
+}
+
+struct Recovered {
+    segments: Vec<RecoveredSegment>,
+    next_lsn: u64,
+    truncated_bytes: u64,
+}
+
+/// Rebuilds the segment list and chunk index from disk, cutting a torn tail.
+fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Recovered> {
+    let names = fs
+        .list_dir(log_dir)
+        .map_err(|e| StorageError::io("list log folder", log_dir, e))?;
+    let mut ids: Vec<u64> = names
+        .iter()
+        .filter_map(|n| n.strip_suffix(SEGMENT_SUFFIX))
+        .filter_map(|stem| stem.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    for name in names.iter().filter(|n| n.ends_with(".tmp")) {
+        let path = join(log_dir, name);
+        fs.remove_file(&path)
+            .map_err(|e| StorageError::io("remove temporary file", &path, e))?;
+    }
+
+    let mut segments = Vec::new();
+    let mut next_lsn = 1u64;
+    let mut truncated_bytes = 0u64;
+    let mut position = 0;
+    while position < ids.len() {
+        let id = ids[position];
+        let is_last = position + 1 == ids.len();
+        let path = join(log_dir, &segment_name(id));
+        let file = fs
+            .open_read(&path)
+            .map_err(|e| StorageError::io("open segment", &path, e))?;
+        let len = file
+            .len()
+            .map_err(|e| StorageError::io("stat segment", &path, e))?;
+
+        let mut header_bytes = [0u8; SEGMENT_HEADER_BYTES];
+        let header = if len >= SEGMENT_HEADER_BYTES as u64 {
+            file.read_exact_at(&mut header_bytes, 0)
+                .map_err(|e| StorageError::io("read segment", &path, e))?;
+            SegmentHeader::decode(&header_bytes).ok()
+        } else {
+            None
+        };
+        let Some(header) = header.filter(|h| h.segment_id == id) else {
+            if is_last && len <= SEGMENT_HEADER_BYTES as u64 {
+                // A segment whose creation was cut short holds no acknowledged data.
+                tracing::warn!(message = "Removing a segment torn during creation.", path = %path.display());
+                fs.remove_file(&path)
+                    .map_err(|e| StorageError::io("remove torn segment", &path, e))?;
+                truncated_bytes += len;
+                position += 1;
+                continue;
+            }
+            return Err(StorageError::Corruption {
+                path,
+                offset: 0,
+                detail: "invalid segment header".into(),
+            });
+        };
+        next_lsn = next_lsn.max(header.base_lsn);
+
+        // Sealed segments normally have an index; use it if it matches the file.
+        if !is_last {
+            if let Some(entries) = load_index(fs, log_dir, id, len) {
+                if let Some(last) = entries.last() {
+                    next_lsn = next_lsn.max(last.last_lsn + 1);
+                }
+                segments.push(RecoveredSegment {
+                    id,
+                    end_offset: len,
+                    entries,
+                });
+                position += 1;
+                continue;
+            }
+        }
+
+        let scan = scan_segment(&*file, len);
+        if let Some(last) = scan.entries.last() {
+            next_lsn = next_lsn.max(last.last_lsn + 1);
+        }
+        if let Some((bad_offset, detail)) = scan.damage {
+            let intact_after = !is_last || valid_frame_after(&*file, bad_offset + 1, len);
+            if intact_after && mode == RecoveryMode::TornTailOnly {
+                return Err(StorageError::Corruption {
+                    path,
+                    offset: bad_offset,
+                    detail,
+                });
+            }
+            tracing::warn!(
+                message = "Truncating the log.",
+                path = %path.display(),
+                offset = bad_offset,
+                cut_bytes = len - bad_offset,
+                reason = %detail,
+                torn_tail = !intact_after,
+            );
+            let mut writer = fs
+                .open_write(&path)
+                .map_err(|e| StorageError::io("open segment", &path, e))?;
+            writer
+                .set_len(bad_offset)
+                .map_err(|e| StorageError::io("truncate segment", &path, e))?;
+            writer
+                .sync_data()
+                .map_err(|e| StorageError::io("sync segment", &path, e))?;
+            truncated_bytes += len - bad_offset;
+            segments.push(RecoveredSegment {
+                id,
+                end_offset: bad_offset,
+                entries: scan.entries,
+            });
+            // Operator-requested truncation discards every later segment as well.
+            for later in &ids[position + 1..] {
+                for name in [segment_name(*later), index_name(*later)] {
+                    let later_path = join(log_dir, &name);
+                    if fs.exists(&later_path) {
+                        fs.remove_file(&later_path)
+                            .map_err(|e| StorageError::io("remove segment", &later_path, e))?;
+                    }
+                }
+            }
+            fs.sync_dir(log_dir)
+                .map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+            break;
+        }
+        segments.push(RecoveredSegment {
+            id,
+            end_offset: len,
+            entries: scan.entries,
+        });
+        position += 1;
+    }
+    Ok(Recovered {
+        segments,
+        next_lsn,
+        truncated_bytes,
+    })
+}
+
+fn load_index(
+    fs: &dyn FileSystem,
+    log_dir: &Path,
+    id: u64,
+    segment_len: u64,
+) -> Option<Vec<IndexEntry>> {
+    let path = join(log_dir, &index_name(id));
+    let file = fs.open_read(&path).ok()?;
+    let len = file.len().ok()?;
+    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
+    file.read_exact_at(&mut bytes, 0).ok()?;
+    match format::decode_index(&bytes) {
+        Ok((index_id, end_offset, entries)) if index_id == id && end_offset == segment_len => {
+            Some(entries)
+        }
+        Ok(_) => None,
+        Err(error) => {
+            tracing::warn!(message = "Ignoring a damaged segment index; rescanning.", path = %path.display(), %error);
+            None
+        }
+    }
+}
+
+struct Scan {
+    entries: Vec<IndexEntry>,
+    damage: Option<(u64, String)>,
+}
+
+/// Reads every frame of a segment, stopping at the first invalid one.
+fn scan_segment(file: &dyn ReadFile, len: u64) -> Scan {
+    let mut entries = Vec::new();
+    let mut offset = SEGMENT_HEADER_BYTES as u64;
+    let mut buf = Vec::new();
+    let mut last_lsn: Option<u64> = None;
+    while offset < len {
+        let mut header_bytes = [0u8; FRAME_HEADER_BYTES];
+        if len - offset < FRAME_HEADER_BYTES as u64
+            || file.read_exact_at(&mut header_bytes, offset).is_err()
+        {
+            return Scan {
+                entries,
+                damage: Some((offset, "truncated frame header".into())),
+            };
+        }
+        let header = match FrameHeader::decode(&header_bytes) {
+            Ok(header) => header,
+            Err(error) => {
+                return Scan {
+                    entries,
+                    damage: Some((offset, error.to_string())),
+                }
+            }
+        };
+        let frame_len = (FRAME_HEADER_BYTES + header.payload_len) as u64;
+        if offset + frame_len > len {
+            return Scan {
+                entries,
+                damage: Some((offset, "truncated frame".into())),
+            };
+        }
+        buf.resize(frame_len as usize, 0);
+        if let Err(error) = file.read_exact_at(&mut buf, offset) {
+            return Scan {
+                entries,
+                damage: Some((offset, error.to_string())),
+            };
+        }
+        let chunks = match format::summarize_frame(&buf) {
+            Ok(chunks) => chunks,
+            Err(error) => {
+                return Scan {
+                    entries,
+                    damage: Some((offset, error.to_string())),
+                }
+            }
+        };
+        // Frames are written in LSN order; one that goes backwards is not ours.
+        let frame_first = chunks
+            .iter()
+            .map(|c| c.first_lsn)
+            .min()
+            .unwrap_or(header.first_lsn);
+        if last_lsn.is_some_and(|l| frame_first <= l) {
+            return Scan {
+                entries,
+                damage: Some((offset, "frame LSNs go backwards".into())),
+            };
+        }
+        for chunk in chunks {
+            last_lsn = Some(last_lsn.map_or(chunk.last_lsn, |l| l.max(chunk.last_lsn)));
+            entries.push(IndexEntry {
+                shard_uid: chunk.shard_uid,
+                first_lsn: chunk.first_lsn,
+                last_lsn: chunk.last_lsn,
+                first_arrival_ms: chunk.first_arrival_ms,
+                last_arrival_ms: chunk.last_arrival_ms,
+                offset: offset + chunk.offset_in_frame as u64,
+                len: chunk.len as u32,
+                count: chunk.count,
+            });
+        }
+        offset += frame_len;
+    }
+    let _ = CHUNK_HEADER_BYTES;
+    Scan {
+        entries,
+        damage: None,
+    }
+}
+
+/// Whether any valid frame starts at or after `from`: damage followed by valid data is
+/// corruption, not a torn tail.
+fn valid_frame_after(file: &dyn ReadFile, from: u64, len: u64) -> bool {
+    const WINDOW: usize = 1 << 20;
+    let magic = format::FRAME_MAGIC.to_le_bytes();
+    let mut offset = from;
+    let mut window = vec![0u8; WINDOW + 3];
+    while offset + (FRAME_HEADER_BYTES as u64) <= len {
+        let n = ((len - offset) as usize).min(window.len());
+        if file.read_exact_at(&mut window[..n], offset).is_err() {
+            return false;
+        }
+        for i in 0..n.saturating_sub(3) {
+            if window[i..i + 4] != magic {
+                continue;
+            }
+            let at = offset + i as u64;
+            let mut header_bytes = [0u8; FRAME_HEADER_BYTES];
+            if file.read_exact_at(&mut header_bytes, at).is_err() {
+                continue;
+            }
+            let Ok(header) = FrameHeader::decode(&header_bytes) else {
+                continue;
+            };
+            let frame_len = FRAME_HEADER_BYTES + header.payload_len;
+            if at + frame_len as u64 > len {
+                continue;
+            }
+            let mut frame = vec![0u8; frame_len];
+            if file.read_exact_at(&mut frame, at).is_ok() && header.verify(&frame).is_ok() {
+                return true;
+            }
+        }
+        offset += WINDOW as u64;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,295 @@
+//! Durable stream and shard metadata.
+//!
+//! Each stream's metadata lives in its own file, `meta/stream-<stream_id>.meta`,
+//! replaced atomically (write a temporary file, fdatasync, rename, sync the folder),
+//! so one change is one atomic step and a crash leaves either the old or the new
+//! version, never a mix.
+//!
+//! ```text
+//! │ magic "RHEOMETA" │ version u16 │ 0 u16 │ json_len u32 │ crc u32 │ JSON … │
+//!   crc (CRC-32C) covers bytes 0..16 and the JSON.
+//! ```
+//! JSON keeps the files readable by an operator; metadata changes are rare (stream
+//! creation, resharding, tags), so its cost does not matter.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, StorageError};
+use crate::fs::{join, FileSystem};
+
+const META_MAGIC: [u8; 8] = *b"RHEOMETA";
+const META_VERSION: u16 = 1;
+const META_HEADER_BYTES: usize = 20;
+const META_SUFFIX: &str = ".meta";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// One stream's metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamMeta {
+    /// Internal id, unique forever (taken from the LSN counter).
+    pub stream_id: u64,
+    /// The stream's name.
+    pub name: String,
+    /// Creation time, epoch milliseconds.
+    pub created_ms: u64,
+    /// Every shard the stream ever had that is not yet forgotten, in index order.
+    pub shards: Vec<ShardMeta>,
+    /// Properties the storage engine keeps but does not interpret, except retention.
+    pub props: StreamProps,
+}
+
+impl StreamMeta {
+    /// The shard with this index.
+    pub fn shard(&self, index: u32) -> Option<&ShardMeta> {
+        self.shards.iter().find(|s| s.index == index)
+    }
+
+    /// Retention in milliseconds.
+    pub fn retention_ms(&self) -> u64 {
+        u64::from(self.props.retention_hours) * crate::limits::HOUR_MS
+    }
+}
+
+/// The changeable properties of a stream.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct StreamProps {
+    /// Retention in hours ([`crate::limits::RETENTION_HOURS_MIN`] to `..._MAX`).
+    pub retention_hours: u32,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// Registered consumers.
+    pub consumers: Vec<ConsumerMeta>,
+    /// Settings the layers above own (capacity mode, encryption, monitoring, policies…).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A registered (enhanced fan-out) consumer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerMeta {
+    /// Its name.
+    pub name: String,
+    /// Registration time, epoch milliseconds.
+    pub created_ms: u64,
+    /// Settings the layers above own (status, for example).
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+/// One shard's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardMeta {
+    /// Internal id, unique forever; it is also the LSN reserved when the shard was
+    /// created, so every record of the shard has a larger LSN.
+    pub uid: u64,
+    /// The shard's number within its stream.
+    pub index: u32,
+    /// Creation time, epoch milliseconds.
+    pub created_ms: u64,
+    /// First hash key the shard owns.
+    #[serde(with = "u128_text")]
+    pub hash_key_start: u128,
+    /// Last hash key the shard owns (inclusive).
+    #[serde(with = "u128_text")]
+    pub hash_key_end: u128,
+    /// The shard this one was split from, or the first of the two merged into it.
+    pub parent: Option<u32>,
+    /// The second shard of a merge.
+    pub adjacent_parent: Option<u32>,
+    /// Set once resharding closed the shard.
+    pub closed: Option<ShardClose>,
+}
+
+/// When and where a shard was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardClose {
+    /// LSN reserved at closing: larger than every record of the shard, smaller than
+    /// every record of its children.
+    pub lsn: u64,
+    /// Closing time, epoch milliseconds.
+    pub at_ms: u64,
+}
+
+/// JSON numbers cannot carry 128 bits portably, so hash keys are decimal strings.
+mod u128_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u128, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u128, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+pub(crate) struct MetaStore {
+    fs: Arc<dyn FileSystem>,
+    dir: PathBuf,
+}
+
+impl MetaStore {
+    pub(crate) fn new(fs: Arc<dyn FileSystem>, dir: PathBuf) -> Self {
+        MetaStore { fs, dir }
+    }
+
+    fn file_name(stream_id: u64) -> String {
+        format!("stream-{stream_id:020}{META_SUFFIX}")
+    }
+
+    /// Loads every stream. Leftover temporary files are from writes that never
+    /// completed (and were never acknowledged), so they are removed.
+    pub(crate) fn load_all(&self) -> Result<Vec<StreamMeta>> {
+        let names = self
+            .fs
+            .list_dir(&self.dir)
+            .map_err(|e| StorageError::io("list metadata", &self.dir, e))?;
+        let mut streams = Vec::new();
+        for name in names {
+            let path = join(&self.dir, &name);
+            if name.ends_with(TEMP_SUFFIX) {
+                self.fs
+                    .remove_file(&path)
+                    .map_err(|e| StorageError::io("remove temporary metadata", &path, e))?;
+                continue;
+            }
+            if !name.ends_with(META_SUFFIX) {
+                continue;
+            }
+            let file = self
+                .fs
+                .open_read(&path)
+                .map_err(|e| StorageError::io("open metadata", &path, e))?;
+            let len = file
+                .len()
+                .map_err(|e| StorageError::io("stat metadata", &path, e))?;
+            let mut bytes = vec![0u8; len as usize];
+            file.read_exact_at(&mut bytes, 0)
+                .map_err(|e| StorageError::io("read metadata", &path, e))?;
+            streams.push(
+                decode(&bytes).map_err(|detail| StorageError::MetadataCorrupt {
+                    path: path.clone(),
+                    detail,
+                })?,
+            );
+        }
+        streams.sort_by_key(|s| s.stream_id);
+        Ok(streams)
+    }
+
+    pub(crate) fn write(&self, meta: &StreamMeta) -> Result<()> {
+        let name = Self::file_name(meta.stream_id);
+        let path = join(&self.dir, &name);
+        let temp = join(&self.dir, &format!("{name}{TEMP_SUFFIX}"));
+        let bytes = encode(meta);
+        let mut file = self
+            .fs
+            .open_write(&temp)
+            .map_err(|e| StorageError::io("create metadata", &temp, e))?;
+        file.set_len(0)
+            .map_err(|e| StorageError::io("truncate metadata", &temp, e))?;
+        file.write_all_at(&bytes, 0)
+            .map_err(|e| StorageError::io("write metadata", &temp, e))?;
+        file.sync_data()
+            .map_err(|e| StorageError::io("sync metadata", &temp, e))?;
+        drop(file);
+        self.fs
+            .rename(&temp, &path)
+            .map_err(|e| StorageError::io("rename metadata", &path, e))?;
+        self.sync_dir()
+    }
+
+    pub(crate) fn remove(&self, stream_id: u64) -> Result<()> {
+        let path = join(&self.dir, &Self::file_name(stream_id));
+        self.fs
+            .remove_file(&path)
+            .map_err(|e| StorageError::io("remove metadata", &path, e))?;
+        self.sync_dir()
+    }
+
+    fn sync_dir(&self) -> Result<()> {
+        self.fs
+            .sync_dir(&self.dir)
+            .map_err(|e| StorageError::io("sync metadata folder", &self.dir, e))
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn encode(meta: &StreamMeta) -> Vec<u8> {
+    // Serializing plain structs of strings and integers cannot fail.
+    let json = serde_json::to_vec(meta).expect("metadata serializes");
+    let mut out = Vec::with_capacity(META_HEADER_BYTES + json.len());
+    out.extend_from_slice(&META_MAGIC);
+    out.extend_from_slice(&META_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    let crc = crc32c::crc32c_append(crc32c::crc32c(&out[..16]), &json);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.extend_from_slice(&json);
+    out
+}
+
+fn decode(bytes: &[u8]) -> std::result::Result<StreamMeta, String> {
+    let header = bytes
+        .get(..META_HEADER_BYTES)
+        .ok_or("file shorter than its header")?;
+    if header[..8] != META_MAGIC {
+        return Err("bad magic".into());
+    }
+    let version = u16::from_le_bytes([header[8], header[9]]);
+    if version != META_VERSION {
+        return Err(format!("unsupported version {version}"));
+    }
+    let len = u32::from_le_bytes([header[12], header[13], header[14], header[15]]) as usize;
+    let crc = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
+    let json = bytes
+        .get(META_HEADER_BYTES..)
+        .filter(|j| j.len() == len)
+        .ok_or("length mismatch")?;
+    if crc32c::crc32c_append(crc32c::crc32c(&header[..16]), json) != crc {
+        return Err("checksum mismatch".into());
+    }
+    serde_json::from_slice(json).map_err(|e| format!("undecodable: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_detects_damage() {
+        let meta = StreamMeta {
+            stream_id: 5,
+            name: "orders".into(),
+            created_ms: 1,
+            shards: vec![ShardMeta {
+                uid: 6,
+                index: 0,
+                created_ms: 1,
+                hash_key_start: 0,
+                hash_key_end: u128::MAX,
+                parent: None,
+                adjacent_parent: None,
+                closed: Some(ShardClose { lsn: 9, at_ms: 2 }),
+            }],
+            props: StreamProps {
+                retention_hours: 24,
+                ..Default::default()
+            },
+        };
+        let bytes = encode(&meta);
+        assert_eq!(decode(&bytes).unwrap(), meta);
+        for at in [0, 9, 13, 17, 30] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x40;
+            assert!(decode(&damaged).is_err(), "flip at {at} undetected");
+        }
+        assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+}

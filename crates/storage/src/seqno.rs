@@ -1,0 +1,242 @@
+//! Sequence numbers that look and sort like AWS's.
+//!
+//! AWS sequence numbers are decimal renderings of a 188-bit value whose hexadecimal form
+//! (47 digits) reads, from the most significant digit:
+//!
+//! ```text
+//! 2 TTTTTTTTT s QQQQQQQQQQQQQQQQ 00 UUUUUUUUU SSSSSSSS 2
+//! │ │         │ │                │  │         │        └ version marker
+//! │ │         │ │                │  │         └ shard index (32 bits)
+//! │ │         │ │                │  └ record arrival, epoch seconds (36 bits)
+//! │ │         │ │                └ reserved byte
+//! │ │         │ └ sequence counter (63 bits; top bit clear)
+//! │ │         └ last hex digit of the shard index
+//! │ └ shard creation, epoch seconds (36 bits)
+//! └ version marker
+//! ```
+//!
+//! The counter Rheo stores is the log sequence number (LSN) of the shared commit log: it
+//! is global, so it is strictly increasing within every shard and never reused. Because
+//! the creation time and shard digit are fixed for a shard and precede the counter, the
+//! decimal values of one shard sort exactly as their LSNs do.
+
+use std::fmt;
+
+/// The fields of a sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SequenceNumber {
+    /// Creation time of the shard, epoch seconds.
+    pub shard_created_secs: u64,
+    /// The shard's index (the number in `shardId-000000000007`).
+    pub shard_index: u32,
+    /// The log sequence number (at most [`crate::limits::LSN_MAX`]).
+    pub lsn: u64,
+    /// Arrival time of the record, epoch seconds.
+    pub arrival_secs: u64,
+}
+
+/// Why a decimal string is not a sequence number Rheo issued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SequenceNumberError {
+    /// Not a decimal number, or larger than 188 bits.
+    #[error("not a decimal number of at most 188 bits")]
+    NotANumber,
+    /// A number, but not in the layout Rheo (and AWS, version 2) uses.
+    #[error("unsupported sequence number layout")]
+    UnknownLayout,
+}
+
+const SECS_MASK: u64 = (1 << 36) - 1;
+
+/// 192-bit unsigned integer as six 32-bit limbs, least significant first. Only the
+/// conversions to and from decimal are needed, so this is all the arithmetic there is.
+type Limbs = [u32; 6];
+
+impl SequenceNumber {
+    fn to_limbs(self) -> Limbs {
+        // Assemble the 47 hex digits as a bit string, most significant first.
+        let fields: [(u64, u32); 9] = [
+            (2, 4),
+            (self.shard_created_secs & SECS_MASK, 36),
+            (u64::from(self.shard_index & 0xF), 4),
+            (self.lsn & crate::limits::LSN_MAX, 64),
+            (0, 8),
+            (self.arrival_secs & SECS_MASK, 36),
+            (u64::from(self.shard_index), 32),
+            (2, 4),
+            (0, 0),
+        ];
+        let mut limbs = [0u32; 6];
+        let mut bit = 188u32;
+        for (value, width) in fields {
+            for i in (0..width).rev() {
+                bit -= 1;
+                if (value >> i) & 1 == 1 {
+                    limbs[(bit / 32) as usize] |= 1 << (bit % 32);
+                }
+            }
+        }
+        limbs
+    }
+
+    fn from_limbs(limbs: &Limbs) -> Result<Self, SequenceNumberError> {
+        let mut bit = 188u32;
+        let mut take = |width: u32| -> u64 {
+            let mut value = 0u64;
+            for _ in 0..width {
+                bit -= 1;
+                value = (value << 1) | u64::from((limbs[(bit / 32) as usize] >> (bit % 32)) & 1);
+            }
+            value
+        };
+        let leading = take(4);
+        let shard_created_secs = take(36);
+        let shard_digit = take(4);
+        let lsn = take(64);
+        let reserved = take(8);
+        let arrival_secs = take(36);
+        let shard_index = take(32);
+        let trailing = take(4);
+        // The top 4 bits of the 192-bit space must be empty.
+        if limbs[5] >> 28 != 0 || leading != 2 || trailing != 2 || reserved != 0 {
+            return Err(SequenceNumberError::UnknownLayout);
+        }
+        if lsn > crate::limits::LSN_MAX || shard_digit != shard_index & 0xF {
+            return Err(SequenceNumberError::UnknownLayout);
+        }
+        Ok(SequenceNumber {
+            shard_created_secs,
+            shard_index: shard_index as u32,
+            lsn,
+            arrival_secs,
+        })
+    }
+
+    /// Parses the decimal form.
+    pub fn parse(text: &str) -> Result<Self, SequenceNumberError> {
+        Self::from_limbs(&parse_decimal(text)?)
+    }
+}
+
+fn parse_decimal(text: &str) -> Result<Limbs, SequenceNumberError> {
+    if text.is_empty() || text.len() > 60 {
+        return Err(SequenceNumberError::NotANumber);
+    }
+    let mut limbs: Limbs = [0; 6];
+    for c in text.bytes() {
+        if !c.is_ascii_digit() {
+            return Err(SequenceNumberError::NotANumber);
+        }
+        let mut carry = u64::from(c - b'0');
+        for limb in limbs.iter_mut() {
+            let value = u64::from(*limb) * 10 + carry;
+            *limb = value as u32;
+            carry = value >> 32;
+        }
+        if carry != 0 {
+            return Err(SequenceNumberError::NotANumber);
+        }
+    }
+    Ok(limbs)
+}
+
+fn format_decimal(mut limbs: Limbs) -> String {
+    // Divide by 10^9 repeatedly; each remainder is nine decimal digits.
+    const CHUNK: u64 = 1_000_000_000;
+    let mut chunks = Vec::with_capacity(7);
+    while limbs.iter().any(|l| *l != 0) {
+        let mut remainder = 0u64;
+        for limb in limbs.iter_mut().rev() {
+            let value = (remainder << 32) | u64::from(*limb);
+            *limb = (value / CHUNK) as u32;
+            remainder = value % CHUNK;
+        }
+        chunks.push(remainder as u32);
+    }
+    let mut text = String::with_capacity(60);
+    match chunks.split_last() {
+        None => text.push('0'),
+        Some((most, rest)) => {
+            text.push_str(&most.to_string());
+            for chunk in rest.iter().rev() {
+                text.push_str(&format!("{chunk:09}"));
+            }
+        }
+    }
+    text
+}
+
+impl fmt::Display for SequenceNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_decimal(self.to_limbs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn decodes_the_aws_documentation_example() {
+        // From the AWS documentation; decoded by hand: shard created 2014-09-22T16:39:41Z,
+        // counter 5501, arrival 2014-09-23T00:13:40Z, shard 0.
+        let seq = SequenceNumber::parse("49543463076548007577105092703039560359975228518395019266")
+            .unwrap();
+        assert_eq!(seq.shard_index, 0);
+        assert_eq!(seq.shard_created_secs, 1_411_403_981);
+        assert_eq!(seq.lsn, 5501);
+        assert_eq!(seq.arrival_secs, 1_411_431_220);
+        assert_eq!(
+            seq.to_string(),
+            "49543463076548007577105092703039560359975228518395019266"
+        );
+    }
+
+    #[test]
+    fn rejects_foreign_layouts_and_garbage() {
+        assert_eq!(
+            SequenceNumber::parse(""),
+            Err(SequenceNumberError::NotANumber)
+        );
+        assert_eq!(
+            SequenceNumber::parse("12a"),
+            Err(SequenceNumberError::NotANumber)
+        );
+        assert_eq!(
+            SequenceNumber::parse("1"),
+            Err(SequenceNumberError::UnknownLayout)
+        );
+        assert_eq!(
+            SequenceNumber::parse(&"9".repeat(60)),
+            Err(SequenceNumberError::NotANumber)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn round_trips(created in 0u64..(1 << 36), index in any::<u32>(), lsn in 0..=crate::limits::LSN_MAX, arrival in 0u64..(1 << 36)) {
+            let seq = SequenceNumber { shard_created_secs: created, shard_index: index, lsn, arrival_secs: arrival };
+            let text = seq.to_string();
+            // A leading hex digit of 2 always yields 56 decimal digits, as AWS shows.
+            prop_assert_eq!(text.len(), 56);
+            prop_assert_eq!(SequenceNumber::parse(&text).unwrap(), seq);
+        }
+
+        #[test]
+        fn sorts_like_the_lsn_within_a_shard(created in 1_400_000_000u64..2_000_000_000, index in 0u32..100_000,
+                                             a in 0..=crate::limits::LSN_MAX, b in 0..=crate::limits::LSN_MAX,
+                                             ta in 1_400_000_000u64..2_000_000_000, tb in 1_400_000_000u64..2_000_000_000) {
+            let sa = SequenceNumber { shard_created_secs: created, shard_index: index, lsn: a, arrival_secs: ta }.to_string();
+            let sb = SequenceNumber { shard_created_secs: created, shard_index: index, lsn: b, arrival_secs: tb }.to_string();
+            // Equal-length decimal strings compare like the numbers they denote.
+            let order = (sa.len(), sa.as_str()).cmp(&(sb.len(), sb.as_str()));
+            if a != b { prop_assert_eq!(order, a.cmp(&b)); }
+        }
+
+        #[test]
+        fn parse_never_panics(text in "\\PC{0,80}") {
+            let _ = SequenceNumber::parse(&text);
+        }
+    }
+}
