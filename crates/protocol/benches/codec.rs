@@ -10,8 +10,8 @@ use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rheo_protocol::model::{GetRecordsOutput, PutRecordsInput, PutRecordsRequestEntry, Record};
 use rheo_protocol::{
-    decode_request, decode_request_shared, encode_request, encode_response, Operation, Request,
-    Response, SequenceNumber, Timestamp, WireFormat,
+    decode_request, decode_request_shared, encode_request, encode_response, Operation, Request, Response,
+    SequenceNumber, Timestamp, WireFormat,
 };
 
 const RECORD_BYTES: usize = 1024;
@@ -19,11 +19,7 @@ const PUT_RECORDS: usize = 500;
 const GET_RECORDS: usize = 1000;
 
 fn payload(seed: usize) -> Bytes {
-    Bytes::from(
-        (0..RECORD_BYTES)
-            .map(|index| (index * 31 + seed * 7) as u8)
-            .collect::<Vec<u8>>(),
-    )
+    Bytes::from((0..RECORD_BYTES).map(|index| (index * 31 + seed * 7) as u8).collect::<Vec<u8>>())
 }
 
 fn put_records_request() -> Request {
@@ -49,17 +45,13 @@ fn get_records_response() -> Response {
                 sequence_number: SequenceNumber::from_u128(
                     49_590_338_271_490_256_608_559_692_538_361_571_095 + index as u128,
                 ),
-                approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(
-                    1_700_000_000_000 + index as i64,
-                )),
+                approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(1_700_000_000_000 + index as i64)),
                 data: payload(index),
                 partition_key: Some(format!("partition-key-{index}")),
                 encryption_type: None,
             })
             .collect(),
-        next_shard_iterator: Some(
-            "AAAAAAAAAAGrT0mHGKeL7Qh2KOUzgzMDo5VtHWkJUxIUn1q8E3CwmSRw==".into(),
-        ),
+        next_shard_iterator: Some("AAAAAAAAAAGrT0mHGKeL7Qh2KOUzgzMDo5VtHWkJUxIUn1q8E3CwmSRw==".into()),
         millis_behind_latest: Some(0),
         child_shards: None,
     })
@@ -77,9 +69,7 @@ fn decode(criterion: &mut Criterion) {
     }
     let shared = Bytes::from(encode_request(&request, WireFormat::Cbor));
     group.bench_function("Cbor/shared", |bench| {
-        bench.iter(|| {
-            decode_request_shared(Operation::PutRecords, WireFormat::Cbor, black_box(&shared))
-        })
+        bench.iter(|| decode_request_shared(Operation::PutRecords, WireFormat::Cbor, black_box(&shared)))
     });
     group.finish();
 }

@@ -54,9 +54,7 @@ pub(crate) fn check_body(
     format: WireFormat,
 ) -> Result<Vec<Option<Checked>>, DecodeError> {
     match value {
-        Value::Map(entries) => {
-            check_struct(entries, shape, format).map_err(DecodeError::TypeMismatch)
-        }
+        Value::Map(entries) => check_struct(entries, shape, format).map_err(DecodeError::TypeMismatch),
         Value::List(_) => Err(DecodeError::TypeMismatch(START_OF_LIST.to_owned())),
         _ => Err(DecodeError::Unparseable),
     }
@@ -75,11 +73,7 @@ fn check_struct(
         let (Some(member), Some(slot)) = (shape.members.get(index), slots.get_mut(index)) else {
             continue;
         };
-        *slot = if is_null(&value) {
-            None
-        } else {
-            Some(check_value(value, member.shape, format)?)
-        };
+        *slot = if is_null(&value) { None } else { Some(check_value(value, member.shape, format)?) };
     }
     Ok(slots)
 }
@@ -88,9 +82,7 @@ fn check_value(value: Value, shape: &Shape, format: WireFormat) -> Result<Checke
     // Tags carry no meaning for any member except timestamps, where tag 1 marks the
     // epoch value; strip them everywhere else.
     let value = match value {
-        Value::Tagged(_, inner) if !matches!(shape, Shape::Timestamp) => {
-            return check_value(*inner, shape, format)
-        }
+        Value::Tagged(_, inner) if !matches!(shape, Shape::Timestamp) => return check_value(*inner, shape, format),
         value => value,
     };
     match shape {
@@ -102,12 +94,7 @@ fn check_value(value: Value, shape: &Shape, format: WireFormat) -> Result<Checke
             Value::Bool(flag) => Ok(Checked::Boolean(flag)),
             Value::Text(text) => parse_lenient_boolean(&text)
                 .map(Checked::Boolean)
-                .ok_or_else(|| {
-                    format!(
-                        "'{}' can not be converted to an Boolean",
-                        text.to_uppercase()
-                    )
-                }),
+                .ok_or_else(|| format!("'{}' can not be converted to an Boolean", text.to_uppercase())),
             other => Err(scalar_mismatch(&other, "an Boolean")),
         },
         Shape::Integer(_) => number_to_integer(&value, i64::from(i32::MIN), i64::from(i32::MAX))
@@ -125,13 +112,7 @@ fn check_value(value: Value, shape: &Shape, format: WireFormat) -> Result<Checke
         Shape::List(list) => match value {
             Value::List(items) => items
                 .into_iter()
-                .map(|item| {
-                    if is_null(&item) {
-                        Ok(Checked::Null)
-                    } else {
-                        check_value(item, list.member, format)
-                    }
-                })
+                .map(|item| if is_null(&item) { Ok(Checked::Null) } else { check_value(item, list.member, format) })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Checked::List),
             Value::Map(_) => Err(START_OF_STRUCTURE.to_owned()),
@@ -159,15 +140,8 @@ fn check_map(
     let mut positions: HashMap<String, usize> = HashMap::with_capacity(entries.len());
     for (key, value) in entries {
         let Some(key) = key else { continue };
-        let value = if is_null(&value) {
-            Checked::Null
-        } else {
-            check_value(value, value_shape, format)?
-        };
-        match positions
-            .get(&key)
-            .and_then(|&position| checked.get_mut(position))
-        {
+        let value = if is_null(&value) { Checked::Null } else { check_value(value, value_shape, format)? };
+        match positions.get(&key).and_then(|&position| checked.get_mut(position)) {
             Some(existing) => existing.1 = value,
             None => {
                 positions.insert(key.clone(), checked.len());
@@ -211,12 +185,7 @@ fn parse_lenient_boolean(text: &str) -> Option<bool> {
         .iter()
         .any(|word| text.eq_ignore_ascii_case(word))
         .then_some(true)
-        .or_else(|| {
-            ["false", "0", "no"]
-                .iter()
-                .any(|word| text.eq_ignore_ascii_case(word))
-                .then_some(false)
-        })
+        .or_else(|| ["false", "0", "no"].iter().any(|word| text.eq_ignore_ascii_case(word)).then_some(false))
 }
 
 /// Integers given as floats are floored, and everything saturates at the target's range
@@ -239,9 +208,7 @@ fn check_timestamp(value: Value, format: WireFormat) -> Result<Checked, String> 
         }
         // CBOR timestamps are epoch milliseconds, tagged 1 (as the Java SDK sends them) or not.
         (WireFormat::Cbor, value @ (Value::Integer(_) | Value::Float(_))) => cbor_millis(&value),
-        (WireFormat::Cbor, Value::Tagged(1, inner))
-            if matches!(*inner, Value::Integer(_) | Value::Float(_)) =>
-        {
+        (WireFormat::Cbor, Value::Tagged(1, inner)) if matches!(*inner, Value::Integer(_) | Value::Float(_)) => {
             cbor_millis(&inner)
         }
         (_, Value::Tagged(_, inner)) => return check_timestamp(*inner, format),
@@ -285,20 +252,13 @@ pub(crate) fn decode_base64_blob(text: &str) -> Result<Bytes, String> {
     let mut characters = text.chars().peekable();
     while let Some(character) = characters.next() {
         let in_alphabet = character.is_ascii_alphanumeric() || matches!(character, '+' | '/' | '=');
-        let padding_in_middle =
-            character == '=' && characters.peek().is_some_and(|next| *next != '=');
+        let padding_in_middle = character == '=' && characters.peek().is_some_and(|next| *next != '=');
         if !in_alphabet || padding_in_middle {
-            return Err(format!(
-                "{}Invalid Base64 character: '{character}'",
-                prefix()
-            ));
+            return Err(format!("{}Invalid Base64 character: '{character}'", prefix()));
         }
     }
     // Sic: "dectected" is AWS's spelling.
-    Err(format!(
-        "{}Invalid last non-pad Base64 character dectected",
-        prefix()
-    ))
+    Err(format!("{}Invalid last non-pad Base64 character dectected", prefix()))
 }
 
 #[cfg(test)]
@@ -324,10 +284,7 @@ mod tests {
             Some("'ab!d' can not be converted to a Blob: Invalid Base64 character: '!'")
         );
         assert_eq!(decode_base64_blob("").ok(), Some(Bytes::new()));
-        assert_eq!(
-            decode_base64_blob("aGk=").ok(),
-            Some(Bytes::from_static(b"hi"))
-        );
+        assert_eq!(decode_base64_blob("aGk=").ok(), Some(Bytes::from_static(b"hi")));
     }
 
     #[test]

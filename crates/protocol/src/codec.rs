@@ -14,8 +14,8 @@ use crate::error::DecodeError;
 use crate::fast;
 use crate::model::SubscribeToShardEvent;
 use crate::operation::{
-    decode_request_generic, decode_response_generic, encode_request_generic,
-    encode_response_generic, Operation, Request, Response, WireFormat,
+    decode_request_generic, decode_response_generic, encode_request_generic, encode_response_generic, Operation,
+    Request, Response, WireFormat,
 };
 use crate::validate::validate_body;
 use crate::value::{parse_cbor, parse_json, Value};
@@ -66,29 +66,17 @@ fn contains(outer: &[u8], inner: &[u8]) -> bool {
 /// Only the model's constraints are checked. Rules the model cannot express are the
 /// engine's: one of `StreamName`/`StreamARN` must be given, `PartitionKey` is required
 /// for `USER_PARTITION_KEY` streams, hash keys must be below 2^128, and so on.
-pub fn decode_request(
-    operation: Operation,
-    format: WireFormat,
-    body: &[u8],
-) -> Result<Request, DecodeError> {
+pub fn decode_request(operation: Operation, format: WireFormat, body: &[u8]) -> Result<Request, DecodeError> {
     decode_request_body(operation, format, Body::Borrowed(body))
 }
 
 /// Like [`decode_request`], but CBOR record data (`Data` byte strings) is returned as
 /// slices sharing `body`'s allocation instead of copies.
-pub fn decode_request_shared(
-    operation: Operation,
-    format: WireFormat,
-    body: &Bytes,
-) -> Result<Request, DecodeError> {
+pub fn decode_request_shared(operation: Operation, format: WireFormat, body: &Bytes) -> Result<Request, DecodeError> {
     decode_request_body(operation, format, Body::Shared(body))
 }
 
-fn decode_request_body(
-    operation: Operation,
-    format: WireFormat,
-    body: Body<'_>,
-) -> Result<Request, DecodeError> {
+fn decode_request_body(operation: Operation, format: WireFormat, body: Body<'_>) -> Result<Request, DecodeError> {
     if let Some(request) = fast::decode(operation, format, body) {
         return Ok(request);
     }
@@ -108,20 +96,13 @@ pub fn encode_request(request: &Request, format: WireFormat) -> Vec<u8> {
 
 /// Decodes a response body, as a client would read it. Types are checked, constraints
 /// are not (servers are trusted to send valid output).
-pub fn decode_response(
-    operation: Operation,
-    format: WireFormat,
-    body: &[u8],
-) -> Result<Response, DecodeError> {
+pub fn decode_response(operation: Operation, format: WireFormat, body: &[u8]) -> Result<Response, DecodeError> {
     decode_response_generic(operation, format, Body::Borrowed(body))
 }
 
 /// Encodes the payload of one `SubscribeToShardEvent` event-stream message. The
 /// event-stream framing (headers, CRCs) is the server's job.
-pub fn encode_subscribe_to_shard_event(
-    event: &SubscribeToShardEvent,
-    format: WireFormat,
-) -> Vec<u8> {
+pub fn encode_subscribe_to_shard_event(event: &SubscribeToShardEvent, format: WireFormat) -> Vec<u8> {
     encode_structure(event, format)
 }
 
@@ -134,10 +115,7 @@ fn parse(format: WireFormat, body: &[u8]) -> Result<Value, DecodeError> {
 }
 
 /// The generic request path: parse, type-check, validate, convert.
-pub(crate) fn decode_structure<T: WireStruct>(
-    format: WireFormat,
-    body: Body<'_>,
-) -> Result<T, DecodeError> {
+pub(crate) fn decode_structure<T: WireStruct>(format: WireFormat, body: Body<'_>) -> Result<T, DecodeError> {
     let value = parse(format, body.bytes())?;
     let fields = check_body(value, T::SHAPE, format)?;
     validate_body(&fields, T::SHAPE).map_err(DecodeError::Validation)?;
@@ -148,10 +126,7 @@ pub(crate) fn decode_structure<T: WireStruct>(
 
 /// The generic response path: like requests, without constraint validation, and with
 /// empty bodies accepted for operations that have no output.
-pub(crate) fn decode_output<T: WireStruct>(
-    format: WireFormat,
-    body: Body<'_>,
-) -> Result<T, DecodeError> {
+pub(crate) fn decode_output<T: WireStruct>(format: WireFormat, body: Body<'_>) -> Result<T, DecodeError> {
     if T::EMPTY_BODY && body.bytes().is_empty() {
         return T::from_fields(Vec::new()).ok_or(DecodeError::Unparseable);
     }

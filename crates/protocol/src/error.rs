@@ -173,8 +173,7 @@ pub fn encode_error(error: &WireError, format: WireFormat) -> Vec<u8> {
     let message = error.message.as_deref();
     match format {
         WireFormat::Json => {
-            let mut out =
-                Vec::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
+            let mut out = Vec::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
             out.extend_from_slice(b"{\"__type\":");
             write_json_string(&mut out, &error.error_type);
             if let Some(message) = message {
@@ -187,8 +186,7 @@ pub fn encode_error(error: &WireError, format: WireFormat) -> Vec<u8> {
             out
         }
         WireFormat::Cbor => {
-            let mut sink =
-                CborSink::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
+            let mut sink = CborSink::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
             sink.begin_map(1 + usize::from(message.is_some()));
             sink.key("__type");
             sink.text(&error.error_type);
@@ -222,10 +220,9 @@ impl DecodeError {
     pub fn to_wire_error(&self) -> WireError {
         match self {
             DecodeError::Unparseable => ErrorType::Serialization.without_message(),
-            DecodeError::TypeMismatch(message) => WireError {
-                capital_message_key: true,
-                ..ErrorType::Serialization.with_message(message.clone())
-            },
+            DecodeError::TypeMismatch(message) => {
+                WireError { capital_message_key: true, ..ErrorType::Serialization.with_message(message.clone()) }
+            }
             DecodeError::Validation(message) => ErrorType::Validation.with_message(message.clone()),
         }
     }
@@ -243,12 +240,9 @@ mod tests {
 
     #[test]
     fn json_error_bodies() {
-        let not_found = ErrorType::ResourceNotFound
-            .with_message("Stream a under account 000000000000 not found.");
+        let not_found = ErrorType::ResourceNotFound.with_message("Stream a under account 000000000000 not found.");
         assert_eq!(
-            String::from_utf8(encode_error(&not_found, WireFormat::Json))
-                .ok()
-                .as_deref(),
+            String::from_utf8(encode_error(&not_found, WireFormat::Json)).ok().as_deref(),
             Some(
                 r#"{"__type":"ResourceNotFoundException","message":"Stream a under account 000000000000 not found."}"#
             )
@@ -256,16 +250,12 @@ mod tests {
         let bare = ErrorType::InternalFailure.without_message();
         assert_eq!(bare.http_status, 500);
         assert_eq!(
-            String::from_utf8(encode_error(&bare, WireFormat::Json))
-                .ok()
-                .as_deref(),
+            String::from_utf8(encode_error(&bare, WireFormat::Json)).ok().as_deref(),
             Some(r#"{"__type":"InternalFailure"}"#)
         );
         let coercion = DecodeError::TypeMismatch("Expected null".into()).to_wire_error();
         assert_eq!(
-            String::from_utf8(encode_error(&coercion, WireFormat::Json))
-                .ok()
-                .as_deref(),
+            String::from_utf8(encode_error(&coercion, WireFormat::Json)).ok().as_deref(),
             Some(r#"{"__type":"SerializationException","Message":"Expected null"}"#)
         );
     }
@@ -274,10 +264,7 @@ mod tests {
     fn cbor_error_bodies_match_kinesalite_bytes() {
         // kinesalite's hard-coded CBOR answers use indefinite maps; ours are definite but
         // carry the same key and value strings.
-        let body = encode_error(
-            &ErrorType::Serialization.without_message(),
-            WireFormat::Cbor,
-        );
+        let body = encode_error(&ErrorType::Serialization.without_message(), WireFormat::Cbor);
         let mut expected = vec![0xa1, 0x66];
         expected.extend_from_slice(b"__type");
         expected.push(0x76);

@@ -22,13 +22,11 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use crate::check::decode_base64_blob;
 use crate::codec::Body;
 use crate::model::{
-    GetRecordsInput, PutRecordInput, PutRecordsInput, PutRecordsRequestEntry,
-    PUT_RECORDS_REQUEST_ENTRY_LIST,
+    GetRecordsInput, PutRecordInput, PutRecordsInput, PutRecordsRequestEntry, PUT_RECORDS_REQUEST_ENTRY_LIST,
 };
 use crate::operation::{Operation, Request, WireFormat};
 use crate::shape::scalars::{
-    DATA, HASH_KEY, LIMIT_10000, PARTITION_KEY, SEQUENCE_NUMBER, SHARD_ITERATOR, STREAM_ARN,
-    STREAM_ID, STREAM_NAME,
+    DATA, HASH_KEY, LIMIT_10000, PARTITION_KEY, SEQUENCE_NUMBER, SHARD_ITERATOR, STREAM_ARN, STREAM_ID, STREAM_NAME,
 };
 use crate::shape::Shape;
 use crate::types::{HashKey, SequenceNumber};
@@ -37,27 +35,24 @@ use crate::value::{at_break, read_cbor_value, skip_break};
 /// Decodes `body` if it is a well-formed, valid hot-path request; `None` otherwise.
 pub(crate) fn decode(operation: Operation, format: WireFormat, body: Body<'_>) -> Option<Request> {
     match (operation, format) {
-        (Operation::PutRecords, WireFormat::Json) => serde_json::from_slice(body.bytes())
-            .ok()
-            .and_then(build_put_records)
-            .map(Request::PutRecords),
-        (Operation::PutRecords, WireFormat::Cbor) => cbor_put_records(body)
-            .and_then(build_put_records)
-            .map(Request::PutRecords),
-        (Operation::PutRecord, WireFormat::Json) => serde_json::from_slice(body.bytes())
-            .ok()
-            .and_then(build_put_record)
-            .map(Request::PutRecord),
-        (Operation::PutRecord, WireFormat::Cbor) => cbor_put_record(body)
-            .and_then(build_put_record)
-            .map(Request::PutRecord),
-        (Operation::GetRecords, WireFormat::Json) => serde_json::from_slice(body.bytes())
-            .ok()
-            .and_then(build_get_records)
-            .map(Request::GetRecords),
-        (Operation::GetRecords, WireFormat::Cbor) => cbor_get_records(body)
-            .and_then(build_get_records)
-            .map(Request::GetRecords),
+        (Operation::PutRecords, WireFormat::Json) => {
+            serde_json::from_slice(body.bytes()).ok().and_then(build_put_records).map(Request::PutRecords)
+        }
+        (Operation::PutRecords, WireFormat::Cbor) => {
+            cbor_put_records(body).and_then(build_put_records).map(Request::PutRecords)
+        }
+        (Operation::PutRecord, WireFormat::Json) => {
+            serde_json::from_slice(body.bytes()).ok().and_then(build_put_record).map(Request::PutRecord)
+        }
+        (Operation::PutRecord, WireFormat::Cbor) => {
+            cbor_put_record(body).and_then(build_put_record).map(Request::PutRecord)
+        }
+        (Operation::GetRecords, WireFormat::Json) => {
+            serde_json::from_slice(body.bytes()).ok().and_then(build_get_records).map(Request::GetRecords)
+        }
+        (Operation::GetRecords, WireFormat::Cbor) => {
+            cbor_get_records(body).and_then(build_get_records).map(Request::GetRecords)
+        }
         _ => None,
     }
 }
@@ -165,8 +160,7 @@ impl<'de> Deserialize<'de> for RawBlob {
 // ---------------------------------------------------------------------------------------
 
 fn valid_optional(shape: &Shape, text: &Option<String>) -> bool {
-    text.as_deref()
-        .is_none_or(|text| shape.accepts_string(text))
+    text.as_deref().is_none_or(|text| shape.accepts_string(text))
 }
 
 fn build_put_records(raw: RawPutRecords) -> Option<PutRecordsInput> {
@@ -214,9 +208,7 @@ fn build_put_record(raw: RawPutRecord) -> Option<PutRecordInput> {
         && valid_optional(&STREAM_ARN, &raw.stream_arn)
         && valid_optional(&STREAM_ID, &raw.stream_id);
     valid.then(|| PutRecordInput {
-        sequence_number_for_ordering: raw
-            .sequence_number_for_ordering
-            .map(SequenceNumber::from_validated),
+        sequence_number_for_ordering: raw.sequence_number_for_ordering.map(SequenceNumber::from_validated),
         partition_key: raw.partition_key,
         explicit_hash_key: raw.explicit_hash_key.map(HashKey::from_validated),
         data,
@@ -287,10 +279,7 @@ fn skip_unknown(decoder: &mut Decoder<'_>, depth: usize) -> Option<()> {
 }
 
 /// `null` and `undefined` are absent members; anything else is read by `read`.
-fn nullable<'b, T>(
-    decoder: &mut Decoder<'b>,
-    read: impl FnOnce(&mut Decoder<'b>) -> Option<T>,
-) -> Option<Option<T>> {
+fn nullable<'b, T>(decoder: &mut Decoder<'b>, read: impl FnOnce(&mut Decoder<'b>) -> Option<T>) -> Option<Option<T>> {
     match decoder.datatype().ok()? {
         Type::Null => {
             decoder.null().ok()?;
@@ -320,14 +309,9 @@ fn boolean(decoder: &mut Decoder<'_>) -> Option<bool> {
 
 fn integer(decoder: &mut Decoder<'_>) -> Option<i64> {
     match decoder.datatype().ok()? {
-        Type::U8
-        | Type::U16
-        | Type::U32
-        | Type::U64
-        | Type::I8
-        | Type::I16
-        | Type::I32
-        | Type::I64 => decoder.i64().ok(),
+        Type::U8 | Type::U16 | Type::U32 | Type::U64 | Type::I8 | Type::I16 | Type::I32 | Type::I64 => {
+            decoder.i64().ok()
+        }
         _ => None,
     }
 }
@@ -335,11 +319,7 @@ fn integer(decoder: &mut Decoder<'_>) -> Option<i64> {
 fn blob(decoder: &mut Decoder<'_>, body: Body<'_>) -> Option<RawBlob> {
     match decoder.datatype().ok()? {
         Type::Bytes => decoder.bytes().ok().map(|slice| RawBlob(body.share(slice))),
-        Type::String => decoder
-            .str()
-            .ok()
-            .and_then(|text| decode_base64_blob(text).ok())
-            .map(RawBlob),
+        Type::String => decoder.str().ok().and_then(|text| decode_base64_blob(text).ok()).map(RawBlob),
         _ => None,
     }
 }
@@ -352,9 +332,7 @@ fn cbor_body<'b, T: Default>(
     let bytes = body.bytes();
     let mut decoder = Decoder::new(bytes);
     let mut raw = T::default();
-    for_each_member(&mut decoder, |decoder, key| {
-        read_member(&mut raw, decoder, key)
-    })?;
+    for_each_member(&mut decoder, |decoder, key| read_member(&mut raw, decoder, key))?;
     (decoder.position() == bytes.len()).then_some(raw)
 }
 
@@ -378,8 +356,7 @@ fn cbor_entries(decoder: &mut Decoder<'_>, body: Body<'_>) -> Option<Vec<RawPutR
         _ => return None,
     };
     let remaining = body.bytes().len().saturating_sub(decoder.position());
-    let mut entries =
-        Vec::with_capacity(declared.map_or(0, |count| (count as usize).min(remaining)));
+    let mut entries = Vec::with_capacity(declared.map_or(0, |count| (count as usize).min(remaining)));
     match declared {
         Some(count) => {
             for _ in 0..count {
@@ -416,9 +393,7 @@ fn cbor_entry(decoder: &mut Decoder<'_>, body: Body<'_>) -> Option<RawPutRecords
 fn cbor_put_record(body: Body<'_>) -> Option<RawPutRecord> {
     cbor_body(body, |raw: &mut RawPutRecord, decoder, key| {
         match key {
-            "SequenceNumberForOrdering" => {
-                raw.sequence_number_for_ordering = nullable(decoder, text)?
-            }
+            "SequenceNumberForOrdering" => raw.sequence_number_for_ordering = nullable(decoder, text)?,
             "PartitionKey" => raw.partition_key = nullable(decoder, text)?,
             "ExplicitHashKey" => raw.explicit_hash_key = nullable(decoder, text)?,
             "Data" => raw.data = nullable(decoder, |decoder| blob(decoder, body))?,

@@ -133,18 +133,10 @@ const SHARD_FILTER_TYPE: Shape = enumeration(ShardFilterType::VALUES);
 const CONSUMER_STATUS: Shape = enumeration(ConsumerStatus::VALUES);
 const SCALING_TYPE: Shape = enumeration(ScalingType::VALUES);
 const METRICS_NAME: Shape = enumeration(MetricsName::VALUES);
-const METRICS_NAME_LIST: Shape = list_of(
-    &METRICS_NAME,
-    LengthRange {
-        min: Some(1),
-        max: Some(7),
-    },
-);
+const METRICS_NAME_LIST: Shape = list_of(&METRICS_NAME, LengthRange { min: Some(1), max: Some(7) });
 const RECORD_DISTRIBUTION_STRATEGY: Shape = enumeration(RecordDistributionStrategy::VALUES);
-const COMMITMENT_INPUT_STATUS: Shape =
-    enumeration(MinimumThroughputBillingCommitmentInputStatus::VALUES);
-const COMMITMENT_OUTPUT_STATUS: Shape =
-    enumeration(MinimumThroughputBillingCommitmentOutputStatus::VALUES);
+const COMMITMENT_INPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentInputStatus::VALUES);
+const COMMITMENT_OUTPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentOutputStatus::VALUES);
 
 /// The shape of a member whose type is the structure `$name`, and of a list of them.
 macro_rules! structure_shapes {
@@ -804,10 +796,7 @@ wire_struct! {
 pub struct EmptyOutput;
 
 impl WireStruct for EmptyOutput {
-    const SHAPE: &'static StructShape = &StructShape {
-        name: "EmptyOutput",
-        members: &[],
-    };
+    const SHAPE: &'static StructShape = &StructShape { name: "EmptyOutput", members: &[] };
     const EMPTY_BODY: bool = true;
 
     fn from_fields(_fields: Vec<Option<Checked>>) -> Option<Self> {

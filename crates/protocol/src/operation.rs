@@ -227,17 +227,15 @@ operations! {
 impl Operation {
     /// Parses an `X-Amz-Target` value such as `Kinesis_20131202.PutRecords`.
     pub fn from_target(target: &str) -> Result<Self, TargetError> {
-        let Some((service, operation)) = target
-            .split_once('.')
-            .filter(|(service, operation)| !service.is_empty() && !operation.is_empty())
+        let Some((service, operation)) =
+            target.split_once('.').filter(|(service, operation)| !service.is_empty() && !operation.is_empty())
         else {
             return Err(TargetError::Malformed(target.to_owned()));
         };
         if service != TARGET_PREFIX {
             return Err(TargetError::WrongService(service.to_owned()));
         }
-        Operation::from_name(operation)
-            .ok_or_else(|| TargetError::UnknownOperation(operation.to_owned()))
+        Operation::from_name(operation).ok_or_else(|| TargetError::UnknownOperation(operation.to_owned()))
     }
 
     /// The `X-Amz-Target` value naming this operation.
@@ -259,9 +257,7 @@ mod tests {
     #[test]
     fn there_are_39_core_operations_in_order() {
         assert_eq!(Operation::ALL.len(), 39);
-        assert!(Operation::ALL
-            .windows(2)
-            .all(|pair| pair[0].name() < pair[1].name()));
+        assert!(Operation::ALL.windows(2).all(|pair| pair[0].name() < pair[1].name()));
         for operation in Operation::ALL {
             assert_eq!(Operation::from_target(&operation.target()), Ok(*operation));
         }
@@ -269,14 +265,8 @@ mod tests {
 
     #[test]
     fn bad_targets_are_distinguished() {
-        assert_eq!(
-            Operation::from_target("PutRecords"),
-            Err(TargetError::Malformed("PutRecords".into()))
-        );
-        assert_eq!(
-            Operation::from_target(".PutRecords"),
-            Err(TargetError::Malformed(".PutRecords".into()))
-        );
+        assert_eq!(Operation::from_target("PutRecords"), Err(TargetError::Malformed("PutRecords".into())));
+        assert_eq!(Operation::from_target(".PutRecords"), Err(TargetError::Malformed(".PutRecords".into())));
         assert_eq!(
             Operation::from_target("DynamoDB_20120810.PutRecords"),
             Err(TargetError::WrongService("DynamoDB_20120810".into()))
@@ -296,19 +286,10 @@ mod tests {
 
     #[test]
     fn content_types() {
-        assert_eq!(
-            WireFormat::from_content_type("application/x-amz-json-1.1"),
-            Some(WireFormat::Json)
-        );
-        assert_eq!(
-            WireFormat::from_content_type("Application/X-Amz-Cbor-1.1; charset=utf-8"),
-            Some(WireFormat::Cbor)
-        );
+        assert_eq!(WireFormat::from_content_type("application/x-amz-json-1.1"), Some(WireFormat::Json));
+        assert_eq!(WireFormat::from_content_type("Application/X-Amz-Cbor-1.1; charset=utf-8"), Some(WireFormat::Cbor));
         assert_eq!(WireFormat::from_content_type("application/json"), None);
-        assert_eq!(
-            WireFormat::Cbor.content_type(),
-            "application/x-amz-cbor-1.1"
-        );
+        assert_eq!(WireFormat::Cbor.content_type(), "application/x-amz-cbor-1.1");
     }
 
     #[test]

@@ -69,16 +69,9 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
-            proptest::collection::vec(
-                (proptest::sample::select(MEMBER_NAMES), inner.clone()),
-                0..5
-            )
-            .prop_map(|entries| Value::Map(
-                entries
-                    .into_iter()
-                    .map(|(key, value)| (Some(key.to_owned()), value))
-                    .collect()
-            )),
+            proptest::collection::vec((proptest::sample::select(MEMBER_NAMES), inner.clone()), 0..5).prop_map(
+                |entries| Value::Map(entries.into_iter().map(|(key, value)| (Some(key.to_owned()), value)).collect())
+            ),
             (prop_oneof![Just(1u64), Just(0u64), Just(24u64)], inner)
                 .prop_map(|(tag, value)| Value::Tagged(tag, Box::new(value))),
         ]
@@ -100,10 +93,8 @@ fn hot_path_body() -> impl Strategy<Value = Value> {
             } else {
                 Value::Bytes(data)
             };
-            let mut entry = vec![
-                (Some("Data".to_owned()), data),
-                (Some("PartitionKey".to_owned()), Value::Text(partition_key)),
-            ];
+            let mut entry =
+                vec![(Some("Data".to_owned()), data), (Some("PartitionKey".to_owned()), Value::Text(partition_key))];
             if let Some(hash_key) = hash_key {
                 entry.push((Some("ExplicitHashKey".to_owned()), Value::Text(hash_key)));
             }
@@ -126,11 +117,7 @@ fn hot_path_body() -> impl Strategy<Value = Value> {
             if let Some(limit) = limit {
                 members.push((Some("Limit".to_owned()), Value::Integer(limit)));
             }
-            members.extend(
-                extra
-                    .into_iter()
-                    .map(|(key, value)| (Some(key.to_owned()), value)),
-            );
+            members.extend(extra.into_iter().map(|(key, value)| (Some(key.to_owned()), value)));
             Value::Map(members)
         })
 }
@@ -143,14 +130,8 @@ fn to_json(value: &Value) -> String {
         Value::Float(number) if number.is_finite() => format!("{number:?}"),
         Value::Float(_) => "0".to_owned(),
         Value::Text(text) => serde_json::to_string(text).unwrap_or_default(),
-        Value::Bytes(bytes) => format!(
-            "\"{}\"",
-            base64::engine::general_purpose::STANDARD.encode(bytes)
-        ),
-        Value::List(items) => format!(
-            "[{}]",
-            items.iter().map(to_json).collect::<Vec<_>>().join(",")
-        ),
+        Value::Bytes(bytes) => format!("\"{}\"", base64::engine::general_purpose::STANDARD.encode(bytes)),
+        Value::List(items) => format!("[{}]", items.iter().map(to_json).collect::<Vec<_>>().join(",")),
         Value::Map(entries) => format!(
             "{{{}}}",
             entries
@@ -204,11 +185,7 @@ fn cbor_bytes(value: &Value) -> Vec<u8> {
     encoder.into_writer()
 }
 
-const HOT_PATH: [Operation; 3] = [
-    Operation::PutRecords,
-    Operation::PutRecord,
-    Operation::GetRecords,
-];
+const HOT_PATH: [Operation; 3] = [Operation::PutRecords, Operation::PutRecord, Operation::GetRecords];
 
 fn assert_fast_matches_slow(body: &Value) {
     let json = to_json(body);
@@ -263,26 +240,12 @@ proptest! {
 fn hot_path_accepts_valid_bodies_on_the_fast_path() {
     // Sanity check that the agreement tests above do exercise accepted bodies.
     let body = br#"{"StreamName":"s","Records":[{"Data":"aGk=","PartitionKey":"k"}]}"#;
-    assert!(crate::fast::decode(
-        Operation::PutRecords,
-        WireFormat::Json,
-        crate::codec::Body::Borrowed(body)
-    )
-    .is_some());
+    assert!(crate::fast::decode(Operation::PutRecords, WireFormat::Json, crate::codec::Body::Borrowed(body)).is_some());
     let body = br#"{"ShardIterator":"AAAA","Limit":100}"#;
-    assert!(crate::fast::decode(
-        Operation::GetRecords,
-        WireFormat::Json,
-        crate::codec::Body::Borrowed(body)
-    )
-    .is_some());
+    assert!(crate::fast::decode(Operation::GetRecords, WireFormat::Json, crate::codec::Body::Borrowed(body)).is_some());
     // Arrays must not deserialize into structures on the fast path.
-    assert!(crate::fast::decode(
-        Operation::GetRecords,
-        WireFormat::Json,
-        crate::codec::Body::Borrowed(br#"["AAAA"]"#)
-    )
-    .is_none());
+    assert!(crate::fast::decode(Operation::GetRecords, WireFormat::Json, crate::codec::Body::Borrowed(br#"["AAAA"]"#))
+        .is_none());
 }
 
 #[test]
@@ -295,9 +258,7 @@ fn json_size_hint_covers_a_get_records_response() {
         records: (0..100u8)
             .map(|index| Record {
                 sequence_number: SequenceNumber::from_u128(u128::MAX - u128::from(index)),
-                approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(
-                    -1_234_567_890_123,
-                )),
+                approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(-1_234_567_890_123)),
                 data: bytes::Bytes::from(vec![index; usize::from(index) * 7]),
                 partition_key: Some("k".repeat(usize::from(index))),
                 encryption_type: Some(crate::model::EncryptionType::Kms),
@@ -308,10 +269,5 @@ fn json_size_hint_covers_a_get_records_response() {
         child_shards: None,
     };
     let encoded = crate::codec::encode_structure(&output, WireFormat::Json);
-    assert!(
-        output.fields_size_hint() >= encoded.len(),
-        "{} < {}",
-        output.fields_size_hint(),
-        encoded.len()
-    );
+    assert!(output.fields_size_hint() >= encoded.len(), "{} < {}", output.fields_size_hint(), encoded.len());
 }

@@ -82,40 +82,22 @@ impl StructShape {
     }
 }
 
-pub(crate) const UNBOUNDED: LengthRange = LengthRange {
-    min: None,
-    max: None,
-};
+pub(crate) const UNBOUNDED: LengthRange = LengthRange { min: None, max: None };
 
 const fn length(min: u64, max: u64) -> LengthRange {
-    LengthRange {
-        min: Some(min),
-        max: Some(max),
-    }
+    LengthRange { min: Some(min), max: Some(max) }
 }
 
 const fn string(min: u64, max: u64, pattern: Option<Pattern>) -> Shape {
-    Shape::String(StringShape {
-        length: length(min, max),
-        pattern,
-        allowed_values: None,
-    })
+    Shape::String(StringShape { length: length(min, max), pattern, allowed_values: None })
 }
 
 const fn pattern_only(pattern: Pattern) -> Shape {
-    Shape::String(StringShape {
-        length: UNBOUNDED,
-        pattern: Some(pattern),
-        allowed_values: None,
-    })
+    Shape::String(StringShape { length: UNBOUNDED, pattern: Some(pattern), allowed_values: None })
 }
 
 pub(crate) const fn enumeration(values: &'static [&'static str]) -> Shape {
-    Shape::String(StringShape {
-        length: UNBOUNDED,
-        pattern: None,
-        allowed_values: Some(values),
-    })
+    Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: Some(values) })
 }
 
 const fn integer(min: Option<i64>, max: Option<i64>) -> Shape {
@@ -161,16 +143,13 @@ impl Pattern {
         match self {
             Pattern::NameCharacters => {
                 !text.is_empty()
-                    && text.bytes().all(|byte| {
-                        byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-')
-                    })
+                    && text.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-'))
             }
             Pattern::HashKey => is_canonical_decimal(text, HASH_KEY_MAX_DIGITS),
             Pattern::SequenceNumber => is_canonical_decimal(text, SEQUENCE_NUMBER_MAX_DIGITS),
             Pattern::StreamId => {
                 let bytes = text.as_bytes();
-                let lower_alphanumeric =
-                    |byte: &u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
+                let lower_alphanumeric = |byte: &u8| byte.is_ascii_lowercase() || byte.is_ascii_digit();
                 bytes.len() == 24
                     && bytes.get(20) == Some(&b'-')
                     && bytes.iter().take(20).all(lower_alphanumeric)
@@ -190,21 +169,16 @@ const JAVA_DOT: &str = r"[^\n\r\u{85}\u{2028}\u{2029}]";
 const JAVA_NON_SPACE: &str = r"[^ \t\n\x0B\f\r]";
 
 fn java_regex(template: &str) -> Option<Regex> {
-    let source = template
-        .replace("{DOT}", JAVA_DOT)
-        .replace("{NONSPACE}", JAVA_NON_SPACE);
+    let source = template.replace("{DOT}", JAVA_DOT).replace("{NONSPACE}", JAVA_NON_SPACE);
     Regex::new(&format!("^(?:{source})$")).ok()
 }
 
 static STREAM_ARN_REGEX: LazyLock<Option<Regex>> =
     LazyLock::new(|| java_regex("arn:aws{DOT}*:kinesis:{DOT}*:[0-9]{12}:stream/{NONSPACE}+"));
-static RESOURCE_ARN_REGEX: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    java_regex("arn:aws{DOT}*:kinesis:{DOT}*:[0-9]{12}:{DOT}*(stream|channel|queue)/{NONSPACE}+")
-});
+static RESOURCE_ARN_REGEX: LazyLock<Option<Regex>> =
+    LazyLock::new(|| java_regex("arn:aws{DOT}*:kinesis:{DOT}*:[0-9]{12}:{DOT}*(stream|channel|queue)/{NONSPACE}+"));
 static CONSUMER_ARN_REGEX: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    java_regex(
-        "(arn):aws{DOT}*:kinesis:{DOT}*:[0-9]{12}:{DOT}*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+",
-    )
+    java_regex("(arn):aws{DOT}*:kinesis:{DOT}*:[0-9]{12}:{DOT}*stream/[a-zA-Z0-9_.-]+/consumer/[a-zA-Z0-9_.-]+:[0-9]+")
 });
 
 fn regex_matches(regex: &LazyLock<Option<Regex>>, text: &str) -> bool {
@@ -233,11 +207,8 @@ pub(crate) mod scalars {
     pub(crate) const KEY_ID: Shape = string(1, 2048, None);
     pub(crate) const SHARD_ITERATOR: Shape = string(1, 512, None);
     /// `Policy`, `ErrorCode`, `ErrorMessage`: strings without constraints.
-    pub(crate) const PLAIN_STRING: Shape = Shape::String(StringShape {
-        length: UNBOUNDED,
-        pattern: None,
-        allowed_values: None,
-    });
+    pub(crate) const PLAIN_STRING: Shape =
+        Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: None });
 
     /// `Data`: up to 10 MiB since large-record support; the per-stream record size limit
     /// is business logic.
@@ -256,16 +227,9 @@ pub(crate) mod scalars {
     pub(crate) const LIST_TAGS_FOR_STREAM_LIMIT: Shape = integer(Some(1), Some(50));
     /// `ShardCountObject`, `ConsumerCountObject`, `*CountObject`: 0..=1000000.
     pub(crate) const COUNT_OBJECT: Shape = integer(Some(0), Some(1_000_000));
-    pub(crate) const MILLIS_BEHIND_LATEST: Shape = Shape::Long(ValueRange {
-        min: Some(0),
-        max: None,
-    });
+    pub(crate) const MILLIS_BEHIND_LATEST: Shape = Shape::Long(ValueRange { min: Some(0), max: None });
 
-    pub(crate) const TAG_MAP: Shape = Shape::Map(MapShape {
-        key: &TAG_KEY,
-        value: &TAG_VALUE,
-        length: length(1, 200),
-    });
+    pub(crate) const TAG_MAP: Shape = Shape::Map(MapShape { key: &TAG_KEY, value: &TAG_VALUE, length: length(1, 200) });
     pub(crate) const TAG_KEY_LIST: Shape = list_of(&TAG_KEY, length(1, 50));
     pub(crate) const SHARD_ID_LIST: Shape = list_of(&SHARD_ID, UNBOUNDED);
     pub(crate) const STREAM_NAME_LIST: Shape = list_of(&STREAM_NAME, UNBOUNDED);
@@ -302,9 +266,7 @@ impl StringShape {
     pub(crate) fn accepts(&self, text: &str) -> bool {
         self.pattern.is_none_or(|pattern| pattern.matches(text))
             && self.length.contains(measure::string_length(text))
-            && self
-                .allowed_values
-                .is_none_or(|values| values.contains(&text))
+            && self.allowed_values.is_none_or(|values| values.contains(&text))
     }
 }
 
@@ -347,17 +309,12 @@ mod tests {
         assert!(Pattern::StreamArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/foo"));
         assert!(Pattern::StreamArn.matches("arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a.b"));
         assert!(!Pattern::StreamArn.matches("arn:aws:kinesis:us-east-1:12345678901:stream/foo"));
-        assert!(
-            !Pattern::StreamArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/foo bar")
-        );
+        assert!(!Pattern::StreamArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/foo bar"));
         assert!(!Pattern::StreamArn.matches("xarn:aws:kinesis:us-east-1:123456789012:stream/foo"));
-        assert!(Pattern::ResourceArn
-            .matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1"));
+        assert!(Pattern::ResourceArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1"));
         assert!(Pattern::ResourceArn.matches("arn:aws:kinesis:us-east-1:123456789012:queue/q"));
-        assert!(Pattern::ConsumerArn
-            .matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1525898737"));
-        assert!(!Pattern::ConsumerArn
-            .matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:"));
+        assert!(Pattern::ConsumerArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1525898737"));
+        assert!(!Pattern::ConsumerArn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:"));
         assert!(Pattern::StreamId.matches("abcdefghij0123456789-abc"));
         assert!(!Pattern::StreamId.matches("abcdefghij0123456789_abc"));
         assert!(Pattern::NameCharacters.matches("a-b_c.d"));

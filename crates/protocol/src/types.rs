@@ -46,11 +46,8 @@ impl Timestamp {
         let fraction = (magnitude % 1000) as u32;
         if fraction != 0 {
             out.push(b'.');
-            let digits = [
-                b'0' + (fraction / 100) as u8,
-                b'0' + (fraction / 10 % 10) as u8,
-                b'0' + (fraction % 10) as u8,
-            ];
+            let digits =
+                [b'0' + (fraction / 100) as u8, b'0' + (fraction / 10 % 10) as u8, b'0' + (fraction % 10) as u8];
             let significant = if fraction % 100 == 0 {
                 1
             } else if fraction % 10 == 0 {
@@ -104,11 +101,7 @@ pub(crate) fn is_canonical_decimal(text: &str, max_digits: usize) -> bool {
     match bytes.split_first() {
         None => false,
         Some((b'0', rest)) => rest.is_empty(),
-        Some((first, _)) => {
-            first.is_ascii_digit()
-                && bytes.len() <= max_digits
-                && bytes.iter().all(u8::is_ascii_digit)
-        }
+        Some((first, _)) => first.is_ascii_digit() && bytes.len() <= max_digits && bytes.iter().all(u8::is_ascii_digit),
     }
 }
 
@@ -132,11 +125,7 @@ impl HashKey {
         if is_canonical_decimal(&text, HASH_KEY_MAX_DIGITS) {
             Ok(Self(text))
         } else {
-            Err(InvalidValue {
-                kind: "HashKey",
-                pattern: "0|([1-9]\\d{0,38})",
-                value: text,
-            })
+            Err(InvalidValue { kind: "HashKey", pattern: "0|([1-9]\\d{0,38})", value: text })
         }
     }
 
@@ -178,11 +167,7 @@ impl SequenceNumber {
         if is_canonical_decimal(&text, SEQUENCE_NUMBER_MAX_DIGITS) {
             Ok(Self(text))
         } else {
-            Err(InvalidValue {
-                kind: "SequenceNumber",
-                pattern: "0|([1-9]\\d{0,128})",
-                value: text,
-            })
+            Err(InvalidValue { kind: "SequenceNumber", pattern: "0|([1-9]\\d{0,128})", value: text })
         }
     }
 
@@ -243,18 +228,9 @@ mod tests {
 
     #[test]
     fn seconds_round_to_the_nearest_millisecond() {
-        assert_eq!(
-            Timestamp::from_epoch_seconds_f64(1459799926.48).epoch_millis(),
-            1_459_799_926_480
-        );
-        assert_eq!(
-            Timestamp::from_epoch_seconds_f64(f64::NAN).epoch_millis(),
-            0
-        );
-        assert_eq!(
-            Timestamp::from_epoch_seconds_f64(f64::INFINITY).epoch_millis(),
-            i64::MAX
-        );
+        assert_eq!(Timestamp::from_epoch_seconds_f64(1459799926.48).epoch_millis(), 1_459_799_926_480);
+        assert_eq!(Timestamp::from_epoch_seconds_f64(f64::NAN).epoch_millis(), 0);
+        assert_eq!(Timestamp::from_epoch_seconds_f64(f64::INFINITY).epoch_millis(), i64::MAX);
     }
 
     #[test]
@@ -264,16 +240,8 @@ mod tests {
         assert!(HashKey::parse("01").is_err());
         assert!(HashKey::parse("").is_err());
         assert!(HashKey::parse("1".repeat(40)).is_err());
-        assert_eq!(
-            HashKey::parse("9".repeat(39))
-                .ok()
-                .and_then(|key| key.to_u128()),
-            None
-        );
-        assert_eq!(
-            HashKey::from_u128(u128::MAX).as_str(),
-            "340282366920938463463374607431768211455"
-        );
+        assert_eq!(HashKey::parse("9".repeat(39)).ok().and_then(|key| key.to_u128()), None);
+        assert_eq!(HashKey::from_u128(u128::MAX).as_str(), "340282366920938463463374607431768211455");
         assert!(SequenceNumber::parse("1".repeat(129)).is_ok());
         assert!(SequenceNumber::parse("1".repeat(130)).is_err());
     }

@@ -26,10 +26,7 @@ pub(crate) fn validate_body(fields: &[Option<Checked>], shape: &StructShape) -> 
     }
     let count = report.items.len();
     let plural = if count == 1 { "" } else { "s" };
-    Err(format!(
-        "{count} validation error{plural} detected: {}",
-        report.items.join("; ")
-    ))
+    Err(format!("{count} validation error{plural} detected: {}", report.items.join("; ")))
 }
 
 struct Report {
@@ -48,13 +45,7 @@ impl Report {
     }
 
     /// `element_shape` names the structure type of list elements, which Java prints.
-    fn violation_in(
-        &mut self,
-        value: Option<&Checked>,
-        path: &str,
-        constraint: &str,
-        element_shape: &str,
-    ) {
+    fn violation_in(&mut self, value: Option<&Checked>, path: &str, constraint: &str, element_shape: &str) {
         if self.full() {
             return;
         }
@@ -62,9 +53,7 @@ impl Report {
             None | Some(Checked::Null) => "null".to_owned(),
             Some(value) => format!("'{}'", render(value, element_shape)),
         };
-        self.items.push(format!(
-            "Value {rendered} at '{path}' failed to satisfy constraint: {constraint}"
-        ));
+        self.items.push(format!("Value {rendered} at '{path}' failed to satisfy constraint: {constraint}"));
     }
 
     fn structure(&mut self, fields: &[Option<Checked>], shape: &StructShape, prefix: &str) {
@@ -88,9 +77,7 @@ impl Report {
                     self.violation(Some(value), path, &constraint);
                 }
             }
-            (Shape::Blob(range), Checked::Blob(blob)) => {
-                self.length(value, blob.len() as u64, range, path)
-            }
+            (Shape::Blob(range), Checked::Blob(blob)) => self.length(value, blob.len() as u64, range, path),
             (Shape::Integer(range) | Shape::Long(range), Checked::Integer(number)) => {
                 for constraint in range_violations(range, *number) {
                     self.violation(Some(value), path, &constraint);
@@ -107,19 +94,14 @@ impl Report {
                         for (index, item) in items.iter().enumerate() {
                             let item_path = format!("{path}.{}.member", index + 1);
                             match item {
-                                Checked::Struct(fields) => {
-                                    self.structure(fields, structure, &item_path)
-                                }
+                                Checked::Struct(fields) => self.structure(fields, structure, &item_path),
                                 _ => self.violation(None, &item_path, "Member must not be null"),
                             }
                         }
                     }
                     member => {
                         if items.iter().any(|item| !element_satisfies(item, member)) {
-                            let constraint = format!(
-                                "Member must satisfy constraint: [{}]",
-                                describe(member, items)
-                            );
+                            let constraint = format!("Member must satisfy constraint: [{}]", describe(member, items));
                             self.violation(Some(value), path, &constraint);
                         }
                     }
@@ -128,32 +110,17 @@ impl Report {
             (Shape::Map(map), Checked::Map(entries)) => {
                 self.length(value, entries.len() as u64, &map.length, path);
                 if entries.iter().any(|(key, _)| !map.key.accepts_string(key)) {
-                    let keys: Vec<Checked> = entries
-                        .iter()
-                        .map(|(key, _)| Checked::Text(key.clone()))
-                        .collect();
-                    let constraint = format!(
-                        "Map keys must satisfy constraint: [{}]",
-                        describe(map.key, &keys)
-                    );
+                    let keys: Vec<Checked> = entries.iter().map(|(key, _)| Checked::Text(key.clone())).collect();
+                    let constraint = format!("Map keys must satisfy constraint: [{}]", describe(map.key, &keys));
                     self.violation(Some(value), path, &constraint);
                 }
-                if entries
-                    .iter()
-                    .any(|(_, item)| !element_satisfies(item, map.value))
-                {
-                    let values: Vec<Checked> =
-                        entries.iter().map(|(_, item)| item.clone()).collect();
-                    let constraint = format!(
-                        "Map value must satisfy constraint: [{}]",
-                        describe(map.value, &values)
-                    );
+                if entries.iter().any(|(_, item)| !element_satisfies(item, map.value)) {
+                    let values: Vec<Checked> = entries.iter().map(|(_, item)| item.clone()).collect();
+                    let constraint = format!("Map value must satisfy constraint: [{}]", describe(map.value, &values));
                     self.violation(Some(value), path, &constraint);
                 }
             }
-            (Shape::Structure(structure), Checked::Struct(fields)) => {
-                self.structure(fields, structure, path)
-            }
+            (Shape::Structure(structure), Checked::Struct(fields)) => self.structure(fields, structure, path),
             // Booleans and timestamps carry no constraints; other pairs cannot come out of
             // the type check.
             _ => {}
@@ -164,14 +131,7 @@ impl Report {
         self.length_in(value, length, range, path, "");
     }
 
-    fn length_in(
-        &mut self,
-        value: &Checked,
-        length: u64,
-        range: &LengthRange,
-        path: &str,
-        element_shape: &str,
-    ) {
+    fn length_in(&mut self, value: &Checked, length: u64, range: &LengthRange, path: &str, element_shape: &str) {
         if let Some(min) = range.min.filter(|min| length < *min) {
             let constraint = format!("Member must have length greater than or equal to {min}");
             self.violation_in(Some(value), path, &constraint, element_shape);
@@ -188,26 +148,16 @@ impl Report {
 fn string_violations(shape: &StringShape, text: &str) -> Vec<String> {
     let mut violations = Vec::new();
     if let Some(pattern) = shape.pattern.filter(|pattern| !pattern.matches(text)) {
-        violations.push(format!(
-            "Member must satisfy regular expression pattern: {}",
-            pattern.display()
-        ));
+        violations.push(format!("Member must satisfy regular expression pattern: {}", pattern.display()));
     }
     let length = measure::string_length(text);
     if let Some(min) = shape.length.min.filter(|min| length < *min) {
-        violations.push(format!(
-            "Member must have length greater than or equal to {min}"
-        ));
+        violations.push(format!("Member must have length greater than or equal to {min}"));
     }
     if let Some(max) = shape.length.max.filter(|max| length > *max) {
-        violations.push(format!(
-            "Member must have length less than or equal to {max}"
-        ));
+        violations.push(format!("Member must have length less than or equal to {max}"));
     }
-    if let Some(values) = shape
-        .allowed_values
-        .filter(|values| !values.contains(&text))
-    {
+    if let Some(values) = shape.allowed_values.filter(|values| !values.contains(&text)) {
         violations.push(enum_constraint(values));
     }
     violations
@@ -216,23 +166,16 @@ fn string_violations(shape: &StringShape, text: &str) -> Vec<String> {
 fn range_violations(range: &ValueRange, number: i64) -> Vec<String> {
     let mut violations = Vec::new();
     if let Some(min) = range.min.filter(|min| number < *min) {
-        violations.push(format!(
-            "Member must have value greater than or equal to {min}"
-        ));
+        violations.push(format!("Member must have value greater than or equal to {min}"));
     }
     if let Some(max) = range.max.filter(|max| number > *max) {
-        violations.push(format!(
-            "Member must have value less than or equal to {max}"
-        ));
+        violations.push(format!("Member must have value less than or equal to {max}"));
     }
     violations
 }
 
 fn enum_constraint(values: &[&str]) -> String {
-    format!(
-        "Member must satisfy enum value set: [{}]",
-        values.join(", ")
-    )
+    format!("Member must satisfy enum value set: [{}]", values.join(", "))
 }
 
 fn element_satisfies(item: &Checked, shape: &Shape) -> bool {
@@ -240,9 +183,7 @@ fn element_satisfies(item: &Checked, shape: &Shape) -> bool {
         (_, Checked::Null) => false,
         (Shape::String(string), Checked::Text(text)) => string.accepts(text),
         (Shape::Blob(range), Checked::Blob(blob)) => range.contains(blob.len() as u64),
-        (Shape::Integer(range) | Shape::Long(range), Checked::Integer(number)) => {
-            range.contains(*number)
-        }
+        (Shape::Integer(range) | Shape::Long(range), Checked::Integer(number)) => range.contains(*number),
         _ => true,
     }
 }
@@ -258,20 +199,13 @@ fn describe(shape: &Shape, items: &[Checked]) -> String {
     match shape {
         Shape::String(string) => {
             if let Some(max) = string.length.max {
-                parts.push(format!(
-                    "Member must have length less than or equal to {max}"
-                ));
+                parts.push(format!("Member must have length less than or equal to {max}"));
             }
             if let Some(min) = string.length.min {
-                parts.push(format!(
-                    "Member must have length greater than or equal to {min}"
-                ));
+                parts.push(format!("Member must have length greater than or equal to {min}"));
             }
             if let Some(pattern) = string.pattern {
-                parts.push(format!(
-                    "Member must satisfy regular expression pattern: {}",
-                    pattern.display()
-                ));
+                parts.push(format!("Member must satisfy regular expression pattern: {}", pattern.display()));
             }
             if let Some(values) = string.allowed_values {
                 parts.push(enum_constraint(values));
@@ -279,26 +213,18 @@ fn describe(shape: &Shape, items: &[Checked]) -> String {
         }
         Shape::Blob(range) => {
             if let Some(max) = range.max {
-                parts.push(format!(
-                    "Member must have length less than or equal to {max}"
-                ));
+                parts.push(format!("Member must have length less than or equal to {max}"));
             }
             if let Some(min) = range.min {
-                parts.push(format!(
-                    "Member must have length greater than or equal to {min}"
-                ));
+                parts.push(format!("Member must have length greater than or equal to {min}"));
             }
         }
         Shape::Integer(range) | Shape::Long(range) => {
             if let Some(max) = range.max {
-                parts.push(format!(
-                    "Member must have value less than or equal to {max}"
-                ));
+                parts.push(format!("Member must have value less than or equal to {max}"));
             }
             if let Some(min) = range.min {
-                parts.push(format!(
-                    "Member must have value greater than or equal to {min}"
-                ));
+                parts.push(format!("Member must have value greater than or equal to {min}"));
             }
         }
         _ => {}
@@ -356,10 +282,7 @@ fn render(value: &Checked, element_shape: &str) -> String {
             out
         }
         // `com.amazonaws.kinesis.v20131202.<Shape>@<hashCode in hex>`.
-        Checked::Struct(_) => format!(
-            "{MODEL_PACKAGE}.{element_shape}@{:x}",
-            java_hash(value) as u32
-        ),
+        Checked::Struct(_) => format!("{MODEL_PACKAGE}.{element_shape}@{:x}", java_hash(value) as u32),
     }
 }
 
@@ -369,12 +292,12 @@ fn render(value: &Checked, element_shape: &str) -> String {
 fn java_hash(value: &Checked) -> i32 {
     match value {
         Checked::Null => 0,
-        Checked::Text(text) => text.encode_utf16().fold(0i32, |hash, unit| {
-            hash.wrapping_mul(31).wrapping_add(i32::from(unit))
-        }),
-        Checked::Blob(blob) => blob.iter().rev().fold(1i32, |hash, byte| {
-            hash.wrapping_mul(31).wrapping_add(i32::from(*byte as i8))
-        }),
+        Checked::Text(text) => {
+            text.encode_utf16().fold(0i32, |hash, unit| hash.wrapping_mul(31).wrapping_add(i32::from(unit)))
+        }
+        Checked::Blob(blob) => {
+            blob.iter().rev().fold(1i32, |hash, byte| hash.wrapping_mul(31).wrapping_add(i32::from(*byte as i8)))
+        }
         Checked::Integer(number) => (*number ^ (*number >> 32)) as i32,
         Checked::Boolean(flag) => {
             if *flag {
@@ -384,15 +307,15 @@ fn java_hash(value: &Checked) -> i32 {
             }
         }
         Checked::Timestamp(millis) => (*millis ^ (*millis >> 32)) as i32,
-        Checked::List(items) => items.iter().fold(1i32, |hash, item| {
-            hash.wrapping_mul(31).wrapping_add(java_hash(item))
-        }),
+        Checked::List(items) => {
+            items.iter().fold(1i32, |hash, item| hash.wrapping_mul(31).wrapping_add(java_hash(item)))
+        }
         Checked::Map(entries) => entries.iter().fold(0i32, |hash, (key, item)| {
             hash.wrapping_add(java_hash(&Checked::Text(key.clone())) ^ java_hash(item))
         }),
-        Checked::Struct(fields) => fields.iter().fold(1i32, |hash, field| {
-            hash.wrapping_add(field.as_ref().map_or(0, java_hash))
-        }),
+        Checked::Struct(fields) => {
+            fields.iter().fold(1i32, |hash, field| hash.wrapping_add(field.as_ref().map_or(0, java_hash)))
+        }
     }
 }
 
@@ -403,19 +326,13 @@ mod tests {
     #[test]
     fn member_paths_are_lower_camel() {
         assert_eq!(member_path("", "StreamARN"), "streamARN");
-        assert_eq!(
-            member_path("records.1.member", "PartitionKey"),
-            "records.1.member.partitionKey"
-        );
+        assert_eq!(member_path("records.1.member", "PartitionKey"), "records.1.member.partitionKey");
     }
 
     #[test]
     fn empty_entry_hash_matches_the_aws_capture() {
-        let entry = Checked::Struct(vec![
-            Some(Checked::Text(String::new())),
-            None,
-            Some(Checked::Blob(bytes::Bytes::new())),
-        ]);
+        let entry =
+            Checked::Struct(vec![Some(Checked::Text(String::new())), None, Some(Checked::Blob(bytes::Bytes::new()))]);
         assert_eq!(
             render(&Checked::List(vec![entry]), "PutRecordsRequestEntry"),
             "[com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@2]"

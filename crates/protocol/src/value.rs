@@ -52,10 +52,7 @@ pub(crate) fn parse_cbor(body: &[u8]) -> Result<Value, Unparseable> {
 }
 
 /// Reads one complete CBOR data item, recursing into containers up to [`MAX_DEPTH`].
-pub(crate) fn read_cbor_value(
-    decoder: &mut Decoder<'_>,
-    depth: usize,
-) -> Result<Value, Unparseable> {
+pub(crate) fn read_cbor_value(decoder: &mut Decoder<'_>, depth: usize) -> Result<Value, Unparseable> {
     if depth > MAX_DEPTH {
         return Err(Unparseable);
     }
@@ -70,15 +67,9 @@ pub(crate) fn read_cbor_value(
             decoder.undefined().map_err(|_| Unparseable)?;
             Value::Null
         }
-        Type::U8
-        | Type::U16
-        | Type::U32
-        | Type::U64
-        | Type::I8
-        | Type::I16
-        | Type::I32
-        | Type::I64
-        | Type::Int => Value::Integer(i128::from(decoder.int().map_err(|_| Unparseable)?)),
+        Type::U8 | Type::U16 | Type::U32 | Type::U64 | Type::I8 | Type::I16 | Type::I32 | Type::I64 | Type::Int => {
+            Value::Integer(i128::from(decoder.int().map_err(|_| Unparseable)?))
+        }
         Type::F16 => Value::Float(read_f16(decoder)?),
         Type::F32 | Type::F64 => Value::Float(decoder.f64().map_err(|_| Unparseable)?),
         Type::Bytes | Type::BytesIndef => {
@@ -134,10 +125,7 @@ pub(crate) fn read_cbor_value(
     Ok(value)
 }
 
-fn read_cbor_entry(
-    decoder: &mut Decoder<'_>,
-    depth: usize,
-) -> Result<(Option<String>, Value), Unparseable> {
+fn read_cbor_entry(decoder: &mut Decoder<'_>, depth: usize) -> Result<(Option<String>, Value), Unparseable> {
     let key = match decoder.datatype().map_err(|_| Unparseable)? {
         Type::String | Type::StringIndef => Some(read_cbor_text(decoder)?),
         _ => {
@@ -160,9 +148,7 @@ pub(crate) fn read_cbor_text(decoder: &mut Decoder<'_>) -> Result<String, Unpars
 /// Never trust a declared length for allocation: a 9-byte header can claim 2^64 items.
 fn capacity_hint(declared: Option<u64>, decoder: &Decoder<'_>) -> usize {
     let remaining = decoder.input().len().saturating_sub(decoder.position());
-    declared.map_or(0, |count| {
-        usize::try_from(count).unwrap_or(usize::MAX).min(remaining)
-    })
+    declared.map_or(0, |count| usize::try_from(count).unwrap_or(usize::MAX).min(remaining))
 }
 
 pub(crate) fn at_break(decoder: &Decoder<'_>) -> Result<bool, Unparseable> {
@@ -268,18 +254,9 @@ mod tests {
 
     #[test]
     fn cbor_half_floats_decode() {
-        assert_eq!(
-            parse_cbor(&[0xf9, 0x3c, 0x00]).ok(),
-            Some(Value::Float(1.0))
-        );
-        assert_eq!(
-            parse_cbor(&[0xf9, 0xc0, 0x00]).ok(),
-            Some(Value::Float(-2.0))
-        );
-        assert_eq!(
-            parse_cbor(&[0xf9, 0x7c, 0x00]).ok(),
-            Some(Value::Float(f64::INFINITY))
-        );
+        assert_eq!(parse_cbor(&[0xf9, 0x3c, 0x00]).ok(), Some(Value::Float(1.0)));
+        assert_eq!(parse_cbor(&[0xf9, 0xc0, 0x00]).ok(), Some(Value::Float(-2.0)));
+        assert_eq!(parse_cbor(&[0xf9, 0x7c, 0x00]).ok(), Some(Value::Float(f64::INFINITY)));
         assert!(parse_cbor(&[0xf9, 0x3c]).is_err());
     }
 
@@ -301,17 +278,11 @@ mod tests {
     #[test]
     fn cbor_indefinite_containers_decode() {
         // {_ "a": [_ 1, 2], "b": (_ h'01', h'02') }
-        let body = [
-            0xbf, 0x61, b'a', 0x9f, 0x01, 0x02, 0xff, 0x61, b'b', 0x5f, 0x41, 0x01, 0x41, 0x02,
-            0xff, 0xff,
-        ];
+        let body = [0xbf, 0x61, b'a', 0x9f, 0x01, 0x02, 0xff, 0x61, b'b', 0x5f, 0x41, 0x01, 0x41, 0x02, 0xff, 0xff];
         assert_eq!(
             parse_cbor(&body).ok(),
             Some(Value::Map(vec![
-                (
-                    Some("a".into()),
-                    Value::List(vec![Value::Integer(1), Value::Integer(2)])
-                ),
+                (Some("a".into()), Value::List(vec![Value::Integer(1), Value::Integer(2)])),
                 (Some("b".into()), Value::Bytes(vec![1, 2])),
             ]))
         );

@@ -360,10 +360,9 @@ impl<T: WireType> WireType for Vec<T> {
 impl WireType for BTreeMap<String, String> {
     fn from_checked(value: Checked) -> Option<Self> {
         match value {
-            Checked::Map(entries) => entries
-                .into_iter()
-                .map(|(key, value)| Some((key, String::from_checked(value)?)))
-                .collect(),
+            Checked::Map(entries) => {
+                entries.into_iter().map(|(key, value)| Some((key, String::from_checked(value)?))).collect()
+            }
             _ => None,
         }
     }
@@ -376,10 +375,7 @@ impl WireType for BTreeMap<String, String> {
         sink.end_map();
     }
     fn size_hint(&self) -> usize {
-        2 + self
-            .iter()
-            .map(|(key, value)| key.len() + value.len() + 6)
-            .sum::<usize>()
+        2 + self.iter().map(|(key, value)| key.len() + value.len() + 6).sum::<usize>()
     }
 }
 
@@ -391,9 +387,7 @@ pub(crate) struct JsonSink {
 
 impl JsonSink {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            out: Vec::with_capacity(capacity),
-        }
+        Self { out: Vec::with_capacity(capacity) }
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
@@ -446,8 +440,7 @@ impl Sink for JsonSink {
         write_i64(&mut self.out, number);
     }
     fn boolean(&mut self, flag: bool) {
-        self.out
-            .extend_from_slice(if flag { b"true" } else { b"false" });
+        self.out.extend_from_slice(if flag { b"true" } else { b"false" });
     }
     fn timestamp(&mut self, timestamp: Timestamp) {
         timestamp.write_json_seconds(&mut self.out);
@@ -501,9 +494,7 @@ fn infallible<T>(result: Result<T, minicbor::encode::Error<Infallible>>) {
 
 impl CborSink {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self {
-            encoder: Encoder::new(Vec::with_capacity(capacity)),
-        }
+        Self { encoder: Encoder::new(Vec::with_capacity(capacity)) }
     }
 
     pub(crate) fn into_bytes(self) -> Vec<u8> {
@@ -548,14 +539,7 @@ mod tests {
 
     #[test]
     fn json_strings_escape_like_serde_json() {
-        for text in [
-            "plain",
-            "quote\"back\\slash",
-            "line\nfeed\ttab",
-            "\u{1}\u{1f}",
-            "ünïcødé 😀",
-            "",
-        ] {
+        for text in ["plain", "quote\"back\\slash", "line\nfeed\ttab", "\u{1}\u{1f}", "ünïcødé 😀", ""] {
             let mut out = Vec::new();
             write_json_string(&mut out, text);
             let reparsed: Result<String, _> = serde_json::from_slice(&out);

@@ -4,9 +4,7 @@
 //! against real Kinesis; the others follow the same generator rules (see the crate
 //! report for the ones that are inferred).
 
-use rheo_protocol::{
-    decode_request, decode_response, encode_error, DecodeError, Operation, Request, WireFormat,
-};
+use rheo_protocol::{decode_request, decode_response, encode_error, DecodeError, Operation, Request, WireFormat};
 
 fn json(operation: Operation, body: &str) -> Result<Request, DecodeError> {
     decode_request(operation, WireFormat::Json, body.as_bytes())
@@ -33,40 +31,14 @@ const START_OF_STRUCTURE: &str = "Start of structure or map found where not expe
 
 #[test]
 fn unparseable_bodies_are_serialization_exceptions_without_message() {
-    for body in [
-        "",
-        "{",
-        "{\"a\":1}x",
-        "nul",
-        "\"text\"",
-        "23",
-        "true",
-        "null",
-        "{\"a\":1e400}",
-    ] {
-        assert_eq!(
-            json(Operation::PutRecords, body),
-            Err(DecodeError::Unparseable),
-            "body {body:?}"
-        );
+    for body in ["", "{", "{\"a\":1}x", "nul", "\"text\"", "23", "true", "null", "{\"a\":1e400}"] {
+        assert_eq!(json(Operation::PutRecords, body), Err(DecodeError::Unparseable), "body {body:?}");
     }
-    for body in [
-        &[][..],
-        &[0xa1][..],
-        &[0xa0, 0x00][..],
-        &[0xff][..],
-        &[0x61, 0xff][..],
-    ] {
-        assert_eq!(
-            decode_request(Operation::ListStreams, WireFormat::Cbor, body),
-            Err(DecodeError::Unparseable)
-        );
+    for body in [&[][..], &[0xa1][..], &[0xa0, 0x00][..], &[0xff][..], &[0x61, 0xff][..]] {
+        assert_eq!(decode_request(Operation::ListStreams, WireFormat::Cbor, body), Err(DecodeError::Unparseable));
     }
     let wire = DecodeError::Unparseable.to_wire_error();
-    assert_eq!(
-        encode_error(&wire, WireFormat::Json),
-        br#"{"__type":"SerializationException"}"#
-    );
+    assert_eq!(encode_error(&wire, WireFormat::Json), br#"{"__type":"SerializationException"}"#);
     assert_eq!(wire.http_status, 400);
 }
 
@@ -78,10 +50,7 @@ fn top_level_list_is_a_start_of_list_error() {
 #[test]
 fn string_members() {
     let cases = [
-        (
-            "true",
-            "class java.lang.Boolean can not be converted to an String",
-        ),
+        ("true", "class java.lang.Boolean can not be converted to an String"),
         ("23", NUMBER_TO_STRING),
         ("-2147483648", NUMBER_TO_STRING),
         ("2147483648", NUMBER_TO_STRING),
@@ -90,56 +59,26 @@ fn string_members() {
         ("{}", START_OF_STRUCTURE),
     ];
     for (value, message) in cases {
+        assert_eq!(type_error(Operation::PutRecords, &format!(r#"{{"StreamName":{value}}}"#)), message);
         assert_eq!(
-            type_error(
-                Operation::PutRecords,
-                &format!(r#"{{"StreamName":{value}}}"#)
-            ),
+            type_error(Operation::PutRecords, &format!(r#"{{"Records":[{{"PartitionKey":{value}}}]}}"#)),
             message
         );
-        assert_eq!(
-            type_error(
-                Operation::PutRecords,
-                &format!(r#"{{"Records":[{{"PartitionKey":{value}}}]}}"#)
-            ),
-            message
-        );
-        assert_eq!(
-            type_error(
-                Operation::GetShardIterator,
-                &format!(r#"{{"ShardIteratorType":{value}}}"#)
-            ),
-            message
-        );
+        assert_eq!(type_error(Operation::GetShardIterator, &format!(r#"{{"ShardIteratorType":{value}}}"#)), message);
     }
 }
 
 #[test]
 fn integer_members() {
     let cases = [
-        (
-            r#""23""#,
-            "class java.lang.String can not be converted to an Integer",
-        ),
-        (
-            "true",
-            "class java.lang.Boolean can not be converted to an Integer",
-        ),
+        (r#""23""#, "class java.lang.String can not be converted to an Integer"),
+        ("true", "class java.lang.Boolean can not be converted to an Integer"),
         ("[]", START_OF_LIST),
         ("{}", START_OF_STRUCTURE),
     ];
     for (value, message) in cases {
-        assert_eq!(
-            type_error(Operation::GetRecords, &format!(r#"{{"Limit":{value}}}"#)),
-            message
-        );
-        assert_eq!(
-            type_error(
-                Operation::CreateStream,
-                &format!(r#"{{"ShardCount":{value}}}"#)
-            ),
-            message
-        );
+        assert_eq!(type_error(Operation::GetRecords, &format!(r#"{{"Limit":{value}}}"#)), message);
+        assert_eq!(type_error(Operation::CreateStream, &format!(r#"{{"ShardCount":{value}}}"#)), message);
     }
 }
 
@@ -149,16 +88,12 @@ fn long_members() {
     let body = br#"{"Records":[],"MillisBehindLatest":"23"}"#;
     assert_eq!(
         decode_response(Operation::GetRecords, WireFormat::Json, body),
-        Err(DecodeError::TypeMismatch(
-            "class java.lang.String can not be converted to an Long".into()
-        ))
+        Err(DecodeError::TypeMismatch("class java.lang.String can not be converted to an Long".into()))
     );
     let body = br#"{"Records":[],"MillisBehindLatest":true}"#;
     assert_eq!(
         decode_response(Operation::GetRecords, WireFormat::Json, body),
-        Err(DecodeError::TypeMismatch(
-            "class java.lang.Boolean can not be converted to an Long".into()
-        ))
+        Err(DecodeError::TypeMismatch("class java.lang.Boolean can not be converted to an Long".into()))
     );
 }
 
@@ -175,17 +110,8 @@ fn boolean_members() {
         ("{}", START_OF_STRUCTURE),
     ];
     for (value, message) in cases {
-        assert_eq!(
-            type_error(
-                Operation::DeleteStream,
-                &format!(r#"{{"EnforceConsumerDeletion":{value}}}"#)
-            ),
-            message
-        );
-        assert_eq!(
-            type_error(Operation::PutRecords, &format!(r#"{{"DryRun":{value}}}"#)),
-            message
-        );
+        assert_eq!(type_error(Operation::DeleteStream, &format!(r#"{{"EnforceConsumerDeletion":{value}}}"#)), message);
+        assert_eq!(type_error(Operation::PutRecords, &format!(r#"{{"DryRun":{value}}}"#)), message);
     }
 }
 
@@ -207,17 +133,8 @@ fn blob_members() {
         (r#""+/+=""#, "'+/+=' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"),
     ];
     for (value, message) in cases {
-        assert_eq!(
-            type_error(Operation::PutRecord, &format!(r#"{{"Data":{value}}}"#)),
-            message
-        );
-        assert_eq!(
-            type_error(
-                Operation::PutRecords,
-                &format!(r#"{{"Records":[{{"Data":{value}}}]}}"#)
-            ),
-            message
-        );
+        assert_eq!(type_error(Operation::PutRecord, &format!(r#"{{"Data":{value}}}"#)), message);
+        assert_eq!(type_error(Operation::PutRecords, &format!(r#"{{"Records":[{{"Data":{value}}}]}}"#)), message);
     }
 }
 
@@ -228,87 +145,33 @@ fn timestamp_members() {
             r#""2016-04-04T19:58:46.480-00:00""#,
             "class java.lang.String can not be converted to milliseconds since epoch",
         ),
-        (
-            "true",
-            "class java.lang.Boolean can not be converted to milliseconds since epoch",
-        ),
+        ("true", "class java.lang.Boolean can not be converted to milliseconds since epoch"),
         ("[]", START_OF_LIST),
         ("{}", START_OF_STRUCTURE),
     ];
     for (value, message) in cases {
-        assert_eq!(
-            type_error(
-                Operation::GetShardIterator,
-                &format!(r#"{{"Timestamp":{value}}}"#)
-            ),
-            message
-        );
+        assert_eq!(type_error(Operation::GetShardIterator, &format!(r#"{{"Timestamp":{value}}}"#)), message);
     }
 }
 
 #[test]
 fn list_map_and_structure_members() {
-    for value in [
-        r#""23""#,
-        "true",
-        "23",
-        "-2147483648",
-        "2147483648",
-        "34.56",
-    ] {
-        assert_eq!(
-            type_error(Operation::PutRecords, &format!(r#"{{"Records":{value}}}"#)),
-            "Expected list or null"
-        );
-        assert_eq!(
-            type_error(
-                Operation::AddTagsToStream,
-                &format!(r#"{{"Tags":{value}}}"#)
-            ),
-            "Expected map or null"
-        );
-        assert_eq!(
-            type_error(
-                Operation::PutRecords,
-                &format!(r#"{{"Records":[{value}]}}"#)
-            ),
-            "Expected null"
-        );
-        assert_eq!(
-            type_error(
-                Operation::ListShards,
-                &format!(r#"{{"ShardFilter":{value}}}"#)
-            ),
-            "Expected null"
-        );
+    for value in [r#""23""#, "true", "23", "-2147483648", "2147483648", "34.56"] {
+        assert_eq!(type_error(Operation::PutRecords, &format!(r#"{{"Records":{value}}}"#)), "Expected list or null");
+        assert_eq!(type_error(Operation::AddTagsToStream, &format!(r#"{{"Tags":{value}}}"#)), "Expected map or null");
+        assert_eq!(type_error(Operation::PutRecords, &format!(r#"{{"Records":[{value}]}}"#)), "Expected null");
+        assert_eq!(type_error(Operation::ListShards, &format!(r#"{{"ShardFilter":{value}}}"#)), "Expected null");
     }
-    assert_eq!(
-        type_error(Operation::PutRecords, r#"{"Records":{}}"#),
-        START_OF_STRUCTURE
-    );
-    assert_eq!(
-        type_error(Operation::AddTagsToStream, r#"{"Tags":[]}"#),
-        START_OF_LIST
-    );
-    assert_eq!(
-        type_error(Operation::AddTagsToStream, r#"{"Tags":{"a":23}}"#),
-        NUMBER_TO_STRING
-    );
-    assert_eq!(
-        type_error(Operation::PutRecords, r#"{"Records":[[]]}"#),
-        START_OF_LIST
-    );
-    assert_eq!(
-        type_error(Operation::ListShards, r#"{"ShardFilter":[]}"#),
-        START_OF_LIST
-    );
+    assert_eq!(type_error(Operation::PutRecords, r#"{"Records":{}}"#), START_OF_STRUCTURE);
+    assert_eq!(type_error(Operation::AddTagsToStream, r#"{"Tags":[]}"#), START_OF_LIST);
+    assert_eq!(type_error(Operation::AddTagsToStream, r#"{"Tags":{"a":23}}"#), NUMBER_TO_STRING);
+    assert_eq!(type_error(Operation::PutRecords, r#"{"Records":[[]]}"#), START_OF_LIST);
+    assert_eq!(type_error(Operation::ListShards, r#"{"ShardFilter":[]}"#), START_OF_LIST);
 }
 
 #[test]
 fn type_errors_use_the_capital_message_key() {
-    let error = json(Operation::PutRecords, r#"{"StreamName":true}"#)
-        .err()
-        .map(|error| error.to_wire_error());
+    let error = json(Operation::PutRecords, r#"{"StreamName":true}"#).err().map(|error| error.to_wire_error());
     let body = error.map(|error| encode_error(&error, WireFormat::Json));
     assert_eq!(
         body.as_deref(),
@@ -323,9 +186,7 @@ fn unknown_members_are_ignored_and_nulls_are_absent() {
         r#"{"Records":[{"Data":"aGk=","PartitionKey":"a","ExplicitHashKey":null,"Extra":[1,{"x":null}]}],
             "StreamName":null,"streamName":5,"Unknown":{"Nested":[true]}}"#,
     );
-    let Ok(Request::PutRecords(input)) = request else {
-        panic!("{request:?}")
-    };
+    let Ok(Request::PutRecords(input)) = request else { panic!("{request:?}") };
     assert_eq!(input.stream_name, None);
     assert_eq!(input.records.len(), 1);
     assert_eq!(input.records[0].data.as_ref(), b"hi");
@@ -334,26 +195,17 @@ fn unknown_members_are_ignored_and_nulls_are_absent() {
 
 #[test]
 fn numbers_are_floored_and_clamped() {
-    let Ok(Request::GetRecords(input)) = json(
-        Operation::GetRecords,
-        r#"{"ShardIterator":"x","Limit":5.7}"#,
-    ) else {
+    let Ok(Request::GetRecords(input)) = json(Operation::GetRecords, r#"{"ShardIterator":"x","Limit":5.7}"#) else {
         panic!("floored limit is valid")
     };
     assert_eq!(input.limit, Some(5));
     assert_eq!(
-        validation_error(
-            Operation::GetRecords,
-            r#"{"ShardIterator":"x","Limit":1.9e10}"#
-        ),
+        validation_error(Operation::GetRecords, r#"{"ShardIterator":"x","Limit":1.9e10}"#),
         "1 validation error detected: Value '2147483647' at 'limit' failed to satisfy constraint: \
          Member must have value less than or equal to 10000"
     );
     assert_eq!(
-        validation_error(
-            Operation::GetRecords,
-            r#"{"ShardIterator":"x","Limit":0.5}"#
-        ),
+        validation_error(Operation::GetRecords, r#"{"ShardIterator":"x","Limit":0.5}"#),
         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: \
          Member must have value greater than or equal to 1"
     );
@@ -361,10 +213,7 @@ fn numbers_are_floored_and_clamped() {
     assert_eq!(
         validation_error(
             Operation::CreateStream,
-            &format!(
-                r#"{{"StreamName":"{}","ShardCount":100000000000}}"#,
-                "a".repeat(129)
-            )
+            &format!(r#"{{"StreamName":"{}","ShardCount":100000000000}}"#, "a".repeat(129))
         ),
         format!(
             "1 validation error detected: Value '{}' at 'streamName' failed to satisfy constraint: \
@@ -399,10 +248,7 @@ fn put_records_validation_aws_recorded() {
 #[test]
 fn put_records_too_many_records_lists_ten_errors_aws_recorded() {
     let records = vec![r#"{"PartitionKey":"","Data":""}"#; 501].join(",");
-    let message = validation_error(
-        Operation::PutRecords,
-        &format!(r#"{{"StreamName":"","Records":[{records}]}}"#),
-    );
+    let message = validation_error(Operation::PutRecords, &format!(r#"{{"StreamName":"","Records":[{records}]}}"#));
     let entries = vec!["com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@2"; 501].join(", ");
     let mut expected = format!(
         "10 validation errors detected: Value '[{entries}]' at 'records' failed to satisfy constraint: \
@@ -519,9 +365,12 @@ fn collection_element_constraints() {
     );
     let long_value = "v".repeat(257);
     assert_eq!(
-        validation_error(Operation::TagResource, &format!(
-            r#"{{"ResourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","Tags":{{"a":"{long_value}"}}}}"#
-        )),
+        validation_error(
+            Operation::TagResource,
+            &format!(
+                r#"{{"ResourceARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","Tags":{{"a":"{long_value}"}}}}"#
+            )
+        ),
         format!(
             "1 validation error detected: Value '{{a={long_value}}}' at 'tags' failed to satisfy constraint: \
              Map value must satisfy constraint: [Member must have length less than or equal to 256, \
@@ -529,16 +378,16 @@ fn collection_element_constraints() {
         )
     );
     assert_eq!(
-        validation_error(
-            Operation::RemoveTagsFromStream,
-            r#"{"StreamName":"s","TagKeys":["a",""]}"#
-        ),
+        validation_error(Operation::RemoveTagsFromStream, r#"{"StreamName":"s","TagKeys":["a",""]}"#),
         "1 validation error detected: Value '[a, ]' at 'tagKeys' failed to satisfy constraint: \
          Member must satisfy constraint: [Member must have length less than or equal to 128, \
          Member must have length greater than or equal to 1]"
     );
     assert_eq!(
-        validation_error(Operation::EnableEnhancedMonitoring, r#"{"StreamName":"s","ShardLevelMetrics":["ALL","Nope"]}"#),
+        validation_error(
+            Operation::EnableEnhancedMonitoring,
+            r#"{"StreamName":"s","ShardLevelMetrics":["ALL","Nope"]}"#
+        ),
         "1 validation error detected: Value '[ALL, Nope]' at 'shardLevelMetrics' failed to satisfy constraint: \
          Member must satisfy constraint: [Member must satisfy enum value set: [IncomingBytes, IncomingRecords, \
          OutgoingBytes, OutgoingRecords, WriteProvisionedThroughputExceeded, ReadProvisionedThroughputExceeded, \
@@ -562,10 +411,7 @@ fn nested_structure_paths() {
          Value '' at 'shardFilter.shardId' failed to satisfy constraint: Member must have length greater than or equal to 1"
     );
     assert_eq!(
-        validation_error(
-            Operation::UpdateAccountSettings,
-            r#"{"MinimumThroughputBillingCommitment":{}}"#
-        ),
+        validation_error(Operation::UpdateAccountSettings, r#"{"MinimumThroughputBillingCommitment":{}}"#),
         "1 validation error detected: Value null at 'minimumThroughputBillingCommitment.status' \
          failed to satisfy constraint: Member must not be null"
     );

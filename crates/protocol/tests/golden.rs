@@ -5,8 +5,8 @@
 use bytes::Bytes;
 use rheo_protocol::model::{GetRecordsOutput, PutRecordOutput, Record};
 use rheo_protocol::{
-    decode_request, decode_request_shared, encode_error, encode_response, ErrorType, Operation,
-    Request, Response, SequenceNumber, Timestamp, WireFormat,
+    decode_request, decode_request_shared, encode_error, encode_response, ErrorType, Operation, Request, Response,
+    SequenceNumber, Timestamp, WireFormat,
 };
 
 fn hex(text: &str) -> Vec<u8> {
@@ -55,9 +55,7 @@ const SEQUENCE: &str = "49590338271490256608559692538361571095921575989136588898
 #[test]
 fn java_put_record_decodes() {
     let body = hex(JAVA_PUT_RECORD);
-    let Ok(Request::PutRecord(input)) =
-        decode_request(Operation::PutRecord, WireFormat::Cbor, &body)
-    else {
+    let Ok(Request::PutRecord(input)) = decode_request(Operation::PutRecord, WireFormat::Cbor, &body) else {
         panic!("the Java SDK's PutRecord must decode")
     };
     assert_eq!(input.stream_name.as_deref(), Some("test-stream"));
@@ -69,30 +67,21 @@ fn java_put_record_decodes() {
 #[test]
 fn shared_bodies_hand_out_record_data_without_copying() {
     let body = Bytes::from(hex(JAVA_PUT_RECORD));
-    let Ok(Request::PutRecord(input)) =
-        decode_request_shared(Operation::PutRecord, WireFormat::Cbor, &body)
-    else {
+    let Ok(Request::PutRecord(input)) = decode_request_shared(Operation::PutRecord, WireFormat::Cbor, &body) else {
         panic!("the Java SDK's PutRecord must decode")
     };
     let body_range = body.as_ptr_range();
-    assert!(
-        body_range.contains(&input.data.as_ptr()),
-        "Data should point into the request body"
-    );
+    assert!(body_range.contains(&input.data.as_ptr()), "Data should point into the request body");
 }
 
 #[test]
 fn java_get_shard_iterator_timestamp_is_tag_1_milliseconds() {
     let body = hex(JAVA_GET_SHARD_ITERATOR);
-    let Ok(Request::GetShardIterator(input)) =
-        decode_request(Operation::GetShardIterator, WireFormat::Cbor, &body)
+    let Ok(Request::GetShardIterator(input)) = decode_request(Operation::GetShardIterator, WireFormat::Cbor, &body)
     else {
         panic!("the Java SDK's GetShardIterator must decode")
     };
-    assert_eq!(
-        input.timestamp,
-        Some(Timestamp::from_epoch_millis(1_787_036_486_712))
-    );
+    assert_eq!(input.timestamp, Some(Timestamp::from_epoch_millis(1_787_036_486_712)));
     assert_eq!(input.shard_id, "shardId-000000000000");
     assert_eq!(input.shard_iterator_type.as_str(), "AT_TIMESTAMP");
 }
@@ -111,36 +100,27 @@ fn untagged_cbor_timestamps_are_milliseconds_too() {
     body.extend_from_slice(b"Timestamp");
     body.push(0xfb);
     body.extend_from_slice(&1_787_036_486_712.0f64.to_be_bytes());
-    let Ok(Request::GetShardIterator(input)) =
-        decode_request(Operation::GetShardIterator, WireFormat::Cbor, &body)
+    let Ok(Request::GetShardIterator(input)) = decode_request(Operation::GetShardIterator, WireFormat::Cbor, &body)
     else {
         panic!("untagged float milliseconds must decode")
     };
-    assert_eq!(
-        input.timestamp,
-        Some(Timestamp::from_epoch_millis(1_787_036_486_712))
-    );
+    assert_eq!(input.timestamp, Some(Timestamp::from_epoch_millis(1_787_036_486_712)));
 }
 
 #[test]
 fn json_timestamps_are_fractional_seconds() {
     let body = br#"{"ShardId":"s","ShardIteratorType":"AT_TIMESTAMP","Timestamp":1459799926.480}"#;
-    let Ok(Request::GetShardIterator(input)) =
-        decode_request(Operation::GetShardIterator, WireFormat::Json, body)
+    let Ok(Request::GetShardIterator(input)) = decode_request(Operation::GetShardIterator, WireFormat::Json, body)
     else {
         panic!("valid request")
     };
-    assert_eq!(
-        input.timestamp,
-        Some(Timestamp::from_epoch_millis(1_459_799_926_480))
-    );
+    assert_eq!(input.timestamp, Some(Timestamp::from_epoch_millis(1_459_799_926_480)));
 }
 
 fn one_record_response() -> Response {
     Response::GetRecords(GetRecordsOutput {
         records: vec![Record {
-            sequence_number: SequenceNumber::parse(SEQUENCE)
-                .unwrap_or_else(|_| SequenceNumber::from_u128(0)),
+            sequence_number: SequenceNumber::parse(SEQUENCE).unwrap_or_else(|_| SequenceNumber::from_u128(0)),
             approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(1_459_799_926_480)),
             data: Bytes::from_static(b"hello"),
             partition_key: Some("pk-1".into()),
@@ -154,10 +134,7 @@ fn one_record_response() -> Response {
 
 #[test]
 fn get_records_response_cbor_bytes() {
-    assert_eq!(
-        encode_response(&one_record_response(), WireFormat::Cbor),
-        hex(GET_RECORDS_RESPONSE)
-    );
+    assert_eq!(encode_response(&one_record_response(), WireFormat::Cbor), hex(GET_RECORDS_RESPONSE));
 }
 
 #[test]
@@ -165,10 +142,7 @@ fn get_records_response_json_bytes() {
     let expected = format!(
         r#"{{"Records":[{{"SequenceNumber":"{SEQUENCE}","ApproximateArrivalTimestamp":1459799926.48,"Data":"aGVsbG8=","PartitionKey":"pk-1"}}],"NextShardIterator":"AAAAAAAAAAE=","MillisBehindLatest":0}}"#
     );
-    assert_eq!(
-        String::from_utf8(encode_response(&one_record_response(), WireFormat::Json)).ok(),
-        Some(expected)
-    );
+    assert_eq!(String::from_utf8(encode_response(&one_record_response(), WireFormat::Json)).ok(), Some(expected));
 }
 
 #[test]
@@ -176,20 +150,8 @@ fn empty_outputs_are_empty_bodies() {
     use rheo_protocol::model::{EmptyOutput, SubscribeToShardOutput};
     assert!(encode_response(&Response::CreateStream(EmptyOutput), WireFormat::Json).is_empty());
     assert!(encode_response(&Response::CreateStream(EmptyOutput), WireFormat::Cbor).is_empty());
-    assert_eq!(
-        encode_response(
-            &Response::SubscribeToShard(SubscribeToShardOutput {}),
-            WireFormat::Json
-        ),
-        b"{}"
-    );
-    assert_eq!(
-        encode_response(
-            &Response::SubscribeToShard(SubscribeToShardOutput {}),
-            WireFormat::Cbor
-        ),
-        [0xa0]
-    );
+    assert_eq!(encode_response(&Response::SubscribeToShard(SubscribeToShardOutput {}), WireFormat::Json), b"{}");
+    assert_eq!(encode_response(&Response::SubscribeToShard(SubscribeToShardOutput {}), WireFormat::Cbor), [0xa0]);
 }
 
 #[test]
@@ -207,8 +169,7 @@ fn put_record_response_json() {
 
 #[test]
 fn cbor_error_body_bytes() {
-    let error =
-        ErrorType::ResourceNotFound.with_message("Stream s under account 000000000000 not found.");
+    let error = ErrorType::ResourceNotFound.with_message("Stream s under account 000000000000 not found.");
     let mut expected = hex("a2 66 5f5f74797065 78 19");
     expected.extend_from_slice(b"ResourceNotFoundException");
     expected.extend_from_slice(&hex("67 6d657373616765 78 2e"));

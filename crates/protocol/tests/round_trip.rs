@@ -7,8 +7,8 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use rheo_protocol::model::*;
 use rheo_protocol::{
-    decode_request, decode_response, encode_request, encode_response, HashKey, Operation, Request,
-    Response, SequenceNumber, Timestamp, WireFormat,
+    decode_request, decode_response, encode_request, encode_response, HashKey, Operation, Request, Response,
+    SequenceNumber, Timestamp, WireFormat,
 };
 
 fn formats() -> impl Strategy<Value = WireFormat> {
@@ -20,9 +20,7 @@ fn name() -> impl Strategy<Value = String> {
 }
 
 fn stream_arn() -> impl Strategy<Value = String> {
-    ("[0-9]{12}", name()).prop_map(|(account, stream)| {
-        format!("arn:aws:kinesis:eu-west-1:{account}:stream/{stream}")
-    })
+    ("[0-9]{12}", name()).prop_map(|(account, stream)| format!("arn:aws:kinesis:eu-west-1:{account}:stream/{stream}"))
 }
 
 fn consumer_arn() -> impl Strategy<Value = String> {
@@ -43,9 +41,8 @@ fn hash_key() -> impl Strategy<Value = HashKey> {
 }
 
 fn sequence_number() -> impl Strategy<Value = SequenceNumber> {
-    "0|[1-9][0-9]{0,80}".prop_map(|digits| {
-        SequenceNumber::parse(digits).unwrap_or_else(|_| SequenceNumber::from_u128(0))
-    })
+    "0|[1-9][0-9]{0,80}"
+        .prop_map(|digits| SequenceNumber::parse(digits).unwrap_or_else(|_| SequenceNumber::from_u128(0)))
 }
 
 /// Up to the year 2100 and back to 1938: JSON seconds with three decimals round-trip
@@ -69,39 +66,19 @@ const ITERATOR_TYPES: &[ShardIteratorType] = &[
     ShardIteratorType::Latest,
     ShardIteratorType::AtTimestamp,
 ];
-const METRICS: &[MetricsName] = &[
-    MetricsName::IncomingBytes,
-    MetricsName::OutgoingRecords,
-    MetricsName::IteratorAgeMilliseconds,
-    MetricsName::All,
-];
-const FILTERS: &[ShardFilterType] = &[
-    ShardFilterType::AfterShardId,
-    ShardFilterType::AtTimestamp,
-    ShardFilterType::FromTrimHorizon,
-];
-const STATUSES: &[StreamStatus] = &[
-    StreamStatus::Creating,
-    StreamStatus::Active,
-    StreamStatus::Updating,
-    StreamStatus::Deleting,
-];
+const METRICS: &[MetricsName] =
+    &[MetricsName::IncomingBytes, MetricsName::OutgoingRecords, MetricsName::IteratorAgeMilliseconds, MetricsName::All];
+const FILTERS: &[ShardFilterType] =
+    &[ShardFilterType::AfterShardId, ShardFilterType::AtTimestamp, ShardFilterType::FromTrimHorizon];
+const STATUSES: &[StreamStatus] =
+    &[StreamStatus::Creating, StreamStatus::Active, StreamStatus::Updating, StreamStatus::Deleting];
 const MODES: &[StreamMode] = &[StreamMode::Provisioned, StreamMode::OnDemand];
 const ENCRYPTIONS: &[EncryptionType] = &[EncryptionType::None, EncryptionType::Kms];
 
 fn put_records() -> impl Strategy<Value = Request> {
-    let entry = (
-        data(),
-        proptest::option::of(partition_key()),
-        proptest::option::of(hash_key()),
-    )
-        .prop_map(
-            |(data, partition_key, explicit_hash_key)| PutRecordsRequestEntry {
-                partition_key,
-                explicit_hash_key,
-                data,
-            },
-        );
+    let entry = (data(), proptest::option::of(partition_key()), proptest::option::of(hash_key())).prop_map(
+        |(data, partition_key, explicit_hash_key)| PutRecordsRequestEntry { partition_key, explicit_hash_key, data },
+    );
     (
         proptest::collection::vec(entry, 1..20),
         proptest::option::of(name()),
@@ -109,13 +86,7 @@ fn put_records() -> impl Strategy<Value = Request> {
         proptest::option::of(any::<bool>()),
     )
         .prop_map(|(records, stream_name, stream_arn, dry_run)| {
-            Request::PutRecords(PutRecordsInput {
-                records,
-                stream_name,
-                stream_arn,
-                stream_id: None,
-                dry_run,
-            })
+            Request::PutRecords(PutRecordsInput { records, stream_name, stream_arn, stream_id: None, dry_run })
         })
 }
 
@@ -127,61 +98,44 @@ fn put_record() -> impl Strategy<Value = Request> {
         proptest::option::of(sequence_number()),
         name(),
     )
-        .prop_map(
-            |(
-                data,
+        .prop_map(|(data, partition_key, explicit_hash_key, sequence_number_for_ordering, stream_name)| {
+            Request::PutRecord(PutRecordInput {
+                sequence_number_for_ordering,
                 partition_key,
                 explicit_hash_key,
-                sequence_number_for_ordering,
-                stream_name,
-            )| {
-                Request::PutRecord(PutRecordInput {
-                    sequence_number_for_ordering,
-                    partition_key,
-                    explicit_hash_key,
-                    data,
-                    stream_name: Some(stream_name),
-                    stream_arn: None,
-                    stream_id: Some("abcdefghij0123456789-abc".into()),
-                    dry_run: None,
-                })
-            },
-        )
+                data,
+                stream_name: Some(stream_name),
+                stream_arn: None,
+                stream_id: Some("abcdefghij0123456789-abc".into()),
+                dry_run: None,
+            })
+        })
 }
 
 fn control_plane() -> impl Strategy<Value = Request> {
     prop_oneof![
-        ("[A-Za-z0-9+/=]{1,512}", proptest::option::of(1i32..=10_000)).prop_map(
-            |(shard_iterator, limit)| {
-                Request::GetRecords(GetRecordsInput {
-                    shard_iterator,
-                    limit,
+        ("[A-Za-z0-9+/=]{1,512}", proptest::option::of(1i32..=10_000)).prop_map(|(shard_iterator, limit)| {
+            Request::GetRecords(GetRecordsInput {
+                shard_iterator,
+                limit,
+                stream_arn: None,
+                stream_id: None,
+                dry_run: Some(false),
+            })
+        }),
+        (name(), pick(ITERATOR_TYPES), proptest::option::of(sequence_number()), proptest::option::of(timestamp()))
+            .prop_map(|(shard_id, shard_iterator_type, starting_sequence_number, timestamp)| {
+                Request::GetShardIterator(GetShardIteratorInput {
+                    shard_id,
+                    shard_iterator_type,
+                    starting_sequence_number,
+                    stream_name: Some("s".into()),
+                    timestamp,
                     stream_arn: None,
                     stream_id: None,
-                    dry_run: Some(false),
+                    dry_run: None,
                 })
-            }
-        ),
-        (
-            name(),
-            pick(ITERATOR_TYPES),
-            proptest::option::of(sequence_number()),
-            proptest::option::of(timestamp())
-        )
-            .prop_map(
-                |(shard_id, shard_iterator_type, starting_sequence_number, timestamp)| {
-                    Request::GetShardIterator(GetShardIteratorInput {
-                        shard_id,
-                        shard_iterator_type,
-                        starting_sequence_number,
-                        stream_name: Some("s".into()),
-                        timestamp,
-                        stream_arn: None,
-                        stream_id: None,
-                        dry_run: None,
-                    })
-                }
-            ),
+            }),
         (
             name(),
             proptest::option::of(1i32..100_000),
@@ -189,22 +143,17 @@ fn control_plane() -> impl Strategy<Value = Request> {
             proptest::option::of(tags()),
             proptest::option::of(1024i32..=10_240)
         )
-            .prop_map(
-                |(stream_name, shard_count, mode, tags, max_record_size_in_kib)| {
-                    Request::CreateStream(CreateStreamInput {
-                        shard_count,
-                        stream_name,
-                        stream_mode_details: mode
-                            .map(|stream_mode| StreamModeDetails { stream_mode }),
-                        tags,
-                        warm_throughput_mibps: Some(0),
-                        max_record_size_in_kib,
-                        record_distribution_strategy: Some(
-                            RecordDistributionStrategy::UserPartitionKey,
-                        ),
-                    })
-                }
-            ),
+            .prop_map(|(stream_name, shard_count, mode, tags, max_record_size_in_kib)| {
+                Request::CreateStream(CreateStreamInput {
+                    shard_count,
+                    stream_name,
+                    stream_mode_details: mode.map(|stream_mode| StreamModeDetails { stream_mode }),
+                    tags,
+                    warm_throughput_mibps: Some(0),
+                    max_record_size_in_kib,
+                    record_distribution_strategy: Some(RecordDistributionStrategy::UserPartitionKey),
+                })
+            }),
         (tags(), stream_arn()).prop_map(|(tags, stream_arn)| {
             Request::AddTagsToStream(AddTagsToStreamInput {
                 tags,
@@ -219,45 +168,33 @@ fn control_plane() -> impl Strategy<Value = Request> {
             proptest::option::of(timestamp()),
             proptest::option::of(timestamp())
         )
-            .prop_map(
-                |(filter_type, shard_id, filter_timestamp, stream_creation_timestamp)| {
-                    Request::ListShards(ListShardsInput {
-                        stream_name: Some("s".into()),
-                        next_token: None,
-                        exclusive_start_shard_id: None,
-                        max_results: Some(1000),
-                        stream_creation_timestamp,
-                        shard_filter: Some(ShardFilter {
-                            r#type: filter_type,
-                            shard_id,
-                            timestamp: filter_timestamp,
-                        }),
-                        stream_arn: None,
-                        stream_id: None,
-                    })
-                }
-            ),
-        (
-            consumer_arn(),
-            name(),
-            pick(ITERATOR_TYPES),
-            proptest::option::of(timestamp())
-        )
-            .prop_map(
-                |(consumer_arn, shard_id, starting_type, starting_timestamp)| {
-                    Request::SubscribeToShard(SubscribeToShardInput {
-                        consumer_arn,
-                        stream_id: None,
-                        shard_id,
-                        starting_position: StartingPosition {
-                            r#type: starting_type,
-                            sequence_number: None,
-                            timestamp: starting_timestamp,
-                        },
-                        dry_run: None,
-                    })
-                }
-            ),
+            .prop_map(|(filter_type, shard_id, filter_timestamp, stream_creation_timestamp)| {
+                Request::ListShards(ListShardsInput {
+                    stream_name: Some("s".into()),
+                    next_token: None,
+                    exclusive_start_shard_id: None,
+                    max_results: Some(1000),
+                    stream_creation_timestamp,
+                    shard_filter: Some(ShardFilter { r#type: filter_type, shard_id, timestamp: filter_timestamp }),
+                    stream_arn: None,
+                    stream_id: None,
+                })
+            }),
+        (consumer_arn(), name(), pick(ITERATOR_TYPES), proptest::option::of(timestamp())).prop_map(
+            |(consumer_arn, shard_id, starting_type, starting_timestamp)| {
+                Request::SubscribeToShard(SubscribeToShardInput {
+                    consumer_arn,
+                    stream_id: None,
+                    shard_id,
+                    starting_position: StartingPosition {
+                        r#type: starting_type,
+                        sequence_number: None,
+                        timestamp: starting_timestamp,
+                    },
+                    dry_run: None,
+                })
+            }
+        ),
         proptest::collection::vec(pick(METRICS), 1..=7).prop_map(|shard_level_metrics| {
             Request::EnableEnhancedMonitoring(EnableEnhancedMonitoringInput {
                 stream_name: Some("s".into()),
@@ -300,21 +237,9 @@ fn record() -> impl Strategy<Value = Record> {
         proptest::option::of(partition_key()),
         proptest::option::of(pick(ENCRYPTIONS)),
     )
-        .prop_map(
-            |(
-                sequence_number,
-                approximate_arrival_timestamp,
-                data,
-                partition_key,
-                encryption_type,
-            )| Record {
-                sequence_number,
-                approximate_arrival_timestamp,
-                data,
-                partition_key,
-                encryption_type,
-            },
-        )
+        .prop_map(|(sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type)| {
+            Record { sequence_number, approximate_arrival_timestamp, data, partition_key, encryption_type }
+        })
 }
 
 fn shard() -> impl Strategy<Value = Shard> {
@@ -326,21 +251,16 @@ fn shard() -> impl Strategy<Value = Shard> {
         sequence_number(),
         proptest::option::of(sequence_number()),
     )
-        .prop_map(
-            |(shard_id, parent_shard_id, start, end, first, last)| Shard {
-                shard_id,
-                parent_shard_id,
-                adjacent_parent_shard_id: None,
-                hash_key_range: HashKeyRange {
-                    starting_hash_key: start,
-                    ending_hash_key: end,
-                },
-                sequence_number_range: SequenceNumberRange {
-                    starting_sequence_number: first,
-                    ending_sequence_number: last,
-                },
+        .prop_map(|(shard_id, parent_shard_id, start, end, first, last)| Shard {
+            shard_id,
+            parent_shard_id,
+            adjacent_parent_shard_id: None,
+            hash_key_range: HashKeyRange { starting_hash_key: start, ending_hash_key: end },
+            sequence_number_range: SequenceNumberRange {
+                starting_sequence_number: first,
+                ending_sequence_number: last,
             },
-        )
+        })
 }
 
 fn responses() -> impl Strategy<Value = Response> {
@@ -351,28 +271,23 @@ fn responses() -> impl Strategy<Value = Response> {
             proptest::option::of(0i64..i64::MAX),
             any::<bool>()
         )
-            .prop_map(
-                |(records, next_shard_iterator, millis_behind_latest, closed)| {
-                    Response::GetRecords(GetRecordsOutput {
-                        records,
-                        next_shard_iterator,
-                        millis_behind_latest,
-                        child_shards: closed.then(|| {
-                            vec![ChildShard {
-                                shard_id: "shardId-000000000002".into(),
-                                parent_shards: vec![
-                                    "shardId-000000000000".into(),
-                                    "shardId-000000000001".into(),
-                                ],
-                                hash_key_range: HashKeyRange {
-                                    starting_hash_key: HashKey::from_u128(0),
-                                    ending_hash_key: HashKey::from_u128(u128::MAX),
-                                },
-                            }]
-                        }),
-                    })
-                }
-            ),
+            .prop_map(|(records, next_shard_iterator, millis_behind_latest, closed)| {
+                Response::GetRecords(GetRecordsOutput {
+                    records,
+                    next_shard_iterator,
+                    millis_behind_latest,
+                    child_shards: closed.then(|| {
+                        vec![ChildShard {
+                            shard_id: "shardId-000000000002".into(),
+                            parent_shards: vec!["shardId-000000000000".into(), "shardId-000000000001".into()],
+                            hash_key_range: HashKeyRange {
+                                starting_hash_key: HashKey::from_u128(0),
+                                ending_hash_key: HashKey::from_u128(u128::MAX),
+                            },
+                        }]
+                    }),
+                })
+            }),
         proptest::collection::vec(
             prop_oneof![
                 (sequence_number(), name()).prop_map(|(sequence_number, shard_id)| {
@@ -393,12 +308,7 @@ fn responses() -> impl Strategy<Value = Response> {
             1..20
         )
         .prop_map(|records| Response::PutRecords(PutRecordsOutput {
-            failed_record_count: Some(
-                records
-                    .iter()
-                    .filter(|entry| entry.error_code.is_some())
-                    .count() as i32
-            ),
+            failed_record_count: Some(records.iter().filter(|entry| entry.error_code.is_some()).count() as i32),
             records,
             encryption_type: Some(EncryptionType::None),
         })),
@@ -410,58 +320,40 @@ fn responses() -> impl Strategy<Value = Response> {
             proptest::collection::vec(pick(METRICS), 0..3),
             0i32..1_000_000
         )
-            .prop_map(
-                |(stream_name, stream_arn, stream_status, created, metrics, open_shard_count)| {
-                    Response::DescribeStreamSummary(DescribeStreamSummaryOutput {
-                        stream_description_summary: StreamDescriptionSummary {
-                            stream_name,
-                            stream_arn,
-                            stream_id: None,
-                            stream_status,
-                            stream_mode_details: Some(StreamModeDetails {
-                                stream_mode: StreamMode::OnDemand,
-                            }),
-                            retention_period_hours: 24,
-                            stream_creation_timestamp: created,
-                            enhanced_monitoring: vec![EnhancedMetrics {
-                                shard_level_metrics: Some(metrics),
-                            }],
-                            encryption_type: Some(EncryptionType::Kms),
-                            key_id: Some("alias/aws/kinesis".into()),
-                            open_shard_count,
-                            consumer_count: Some(0),
-                            warm_throughput: Some(WarmThroughputObject {
-                                target_mibps: Some(0),
-                                current_mibps: None,
-                            }),
-                            max_record_size_in_kib: Some(1024),
-                            channel_count: None,
-                            record_distribution_strategy: None,
-                            queue_count: None,
-                        },
-                    })
-                }
-            ),
-        (
-            proptest::collection::vec(shard(), 0..5),
-            proptest::option::of("[a-zA-Z0-9]{1,40}")
-        )
-            .prop_map(
-                |(shards, next_token)| Response::ListShards(ListShardsOutput {
-                    shards: Some(shards),
-                    next_token
+            .prop_map(|(stream_name, stream_arn, stream_status, created, metrics, open_shard_count)| {
+                Response::DescribeStreamSummary(DescribeStreamSummaryOutput {
+                    stream_description_summary: StreamDescriptionSummary {
+                        stream_name,
+                        stream_arn,
+                        stream_id: None,
+                        stream_status,
+                        stream_mode_details: Some(StreamModeDetails { stream_mode: StreamMode::OnDemand }),
+                        retention_period_hours: 24,
+                        stream_creation_timestamp: created,
+                        enhanced_monitoring: vec![EnhancedMetrics { shard_level_metrics: Some(metrics) }],
+                        encryption_type: Some(EncryptionType::Kms),
+                        key_id: Some("alias/aws/kinesis".into()),
+                        open_shard_count,
+                        consumer_count: Some(0),
+                        warm_throughput: Some(WarmThroughputObject { target_mibps: Some(0), current_mibps: None }),
+                        max_record_size_in_kib: Some(1024),
+                        channel_count: None,
+                        record_distribution_strategy: None,
+                        queue_count: None,
+                    },
                 })
-            ),
-        (proptest::collection::vec(name(), 0..5), any::<bool>()).prop_map(
-            |(stream_names, has_more_streams)| {
-                Response::ListStreams(ListStreamsOutput {
-                    stream_names,
-                    has_more_streams,
-                    next_token: None,
-                    stream_summaries: Some(vec![]),
-                })
-            }
+            }),
+        (proptest::collection::vec(shard(), 0..5), proptest::option::of("[a-zA-Z0-9]{1,40}")).prop_map(
+            |(shards, next_token)| Response::ListShards(ListShardsOutput { shards: Some(shards), next_token })
         ),
+        (proptest::collection::vec(name(), 0..5), any::<bool>()).prop_map(|(stream_names, has_more_streams)| {
+            Response::ListStreams(ListStreamsOutput {
+                stream_names,
+                has_more_streams,
+                next_token: None,
+                stream_summaries: Some(vec![]),
+            })
+        }),
         (consumer_arn(), timestamp()).prop_map(|(consumer_arn, created)| {
             Response::DescribeStreamConsumer(DescribeStreamConsumerOutput {
                 consumer_description: ConsumerDescription {
@@ -474,11 +366,9 @@ fn responses() -> impl Strategy<Value = Response> {
             })
         }),
         Just(Response::CreateStream(EmptyOutput)),
-        Just(Response::DescribeAccountSettings(
-            DescribeAccountSettingsOutput {
-                minimum_throughput_billing_commitment: None
-            }
-        )),
+        Just(Response::DescribeAccountSettings(DescribeAccountSettingsOutput {
+            minimum_throughput_billing_commitment: None
+        })),
     ]
 }
 

@@ -18,10 +18,7 @@ impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
         // A clock before 1970 is a broken host; treating it as the epoch keeps the
         // engine running and arrival timestamps monotonic per shard regardless.
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as u64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
     }
 }
 
@@ -34,9 +31,7 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock reading `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock {
-            now_ms: Arc::new(AtomicU64::new(start_ms)),
-        }
+        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)) }
     }
 
     /// Moves the clock forward (or backward, to test that arrival times stay monotonic).

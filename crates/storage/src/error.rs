@@ -89,16 +89,8 @@ pub enum StorageError {
 }
 
 impl StorageError {
-    pub(crate) fn io(
-        operation: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        StorageError::Io {
-            operation,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(operation: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StorageError::Io { operation, path: path.into(), source }
     }
 }
 

@@ -115,9 +115,7 @@ impl SegmentHeader {
 
     /// Decodes and verifies a header.
     pub fn decode(bytes: &[u8]) -> Result<Self, FormatError> {
-        let header = bytes
-            .get(..SEGMENT_HEADER_BYTES)
-            .ok_or(FormatError::Truncated("segment header"))?;
+        let header = bytes.get(..SEGMENT_HEADER_BYTES).ok_or(FormatError::Truncated("segment header"))?;
         if header[0..8] != SEGMENT_MAGIC {
             return Err(FormatError::BadMagic("segment header"));
         }
@@ -127,10 +125,7 @@ impl SegmentHeader {
         }
         let version = u16_at(header, 8).ok_or(FormatError::Truncated("segment header"))?;
         if version != FORMAT_VERSION {
-            return Err(FormatError::UnsupportedVersion {
-                what: "segment",
-                version,
-            });
+            return Err(FormatError::UnsupportedVersion { what: "segment", version });
         }
         Ok(SegmentHeader {
             segment_id: u64_at(header, 12).ok_or(FormatError::Truncated("segment header"))?,
@@ -219,17 +214,12 @@ impl FrameBuilder {
         hash_key: Option<u128>,
         data: &[u8],
     ) {
-        assert!(
-            partition_key.len() <= PARTITION_KEY_BYTES_MAX && data.len() <= RECORD_DATA_BYTES_MAX
-        );
+        assert!(partition_key.len() <= PARTITION_KEY_BYTES_MAX && data.len() <= RECORD_DATA_BYTES_MAX);
         self.buf.extend_from_slice(&lsn.to_le_bytes());
         self.buf.extend_from_slice(&arrival_ms.to_le_bytes());
-        self.buf
-            .extend_from_slice(&(data.len() as u32).to_le_bytes());
-        self.buf
-            .extend_from_slice(&(partition_key.len() as u16).to_le_bytes());
-        self.buf
-            .push(if hash_key.is_some() { FLAG_HASH_KEY } else { 0 });
+        self.buf.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(&(partition_key.len() as u16).to_le_bytes());
+        self.buf.push(if hash_key.is_some() { FLAG_HASH_KEY } else { 0 });
         self.buf.push(0);
         if let Some(hash_key) = hash_key {
             self.buf.extend_from_slice(&hash_key.to_le_bytes());
@@ -242,31 +232,21 @@ impl FrameBuilder {
 
     /// Closes the open chunk and seals its checksum.
     pub fn end_chunk(&mut self) -> ChunkPlacement {
-        let start = self
-            .chunk_start
-            .take()
-            .expect("end_chunk follows begin_chunk");
+        let start = self.chunk_start.take().expect("end_chunk follows begin_chunk");
         let records_len = self.buf.len() - start - CHUNK_HEADER_BYTES;
         self.buf[start + 8..start + 12].copy_from_slice(&self.chunk_count.to_le_bytes());
         self.buf[start + 12..start + 16].copy_from_slice(&(records_len as u32).to_le_bytes());
         let mut crc = crc32c::crc32c(&self.buf[start..start + 16]);
         crc = crc32c::crc32c_append(crc, &self.buf[start + CHUNK_HEADER_BYTES..]);
         self.buf[start + 16..start + 20].copy_from_slice(&crc.to_le_bytes());
-        ChunkPlacement {
-            offset_in_frame: start,
-            len: self.buf.len() - start,
-            count: self.chunk_count,
-        }
+        ChunkPlacement { offset_in_frame: start, len: self.buf.len() - start, count: self.chunk_count }
     }
 
     /// Seals the frame and returns its bytes.
     pub fn finish(&mut self) -> &[u8] {
         assert!(self.chunk_start.is_none(), "a chunk is still open");
         let payload_len = self.buf.len() - FRAME_HEADER_BYTES;
-        assert!(
-            payload_len <= FRAME_BYTES_MAX,
-            "frame exceeds FRAME_BYTES_MAX"
-        );
+        assert!(payload_len <= FRAME_BYTES_MAX, "frame exceeds FRAME_BYTES_MAX");
         self.buf[0..4].copy_from_slice(&FRAME_MAGIC.to_le_bytes());
         self.buf[4..8].copy_from_slice(&(payload_len as u32).to_le_bytes());
         self.buf[16..20].copy_from_slice(&self.frame_count.to_le_bytes());
@@ -292,9 +272,7 @@ pub struct FrameHeader {
 impl FrameHeader {
     /// Decodes a frame header (not yet verified against its payload).
     pub fn decode(bytes: &[u8]) -> Result<Self, FormatError> {
-        let header = bytes
-            .get(..FRAME_HEADER_BYTES)
-            .ok_or(FormatError::Truncated("frame header"))?;
+        let header = bytes.get(..FRAME_HEADER_BYTES).ok_or(FormatError::Truncated("frame header"))?;
         if u32_at(header, 0) != Some(FRAME_MAGIC) {
             return Err(FormatError::BadMagic("frame header"));
         }
@@ -315,8 +293,7 @@ impl FrameHeader {
         let Some(head) = frame.get(..20) else {
             return Err(FormatError::Truncated("frame"));
         };
-        let Some(payload) = frame.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + self.payload_len)
-        else {
+        let Some(payload) = frame.get(FRAME_HEADER_BYTES..FRAME_HEADER_BYTES + self.payload_len) else {
             return Err(FormatError::Truncated("frame"));
         };
         let crc = crc32c::crc32c_append(crc32c::crc32c(head), payload);
@@ -358,9 +335,7 @@ pub fn summarize_frame(frame: &[u8]) -> Result<Vec<ChunkSummary>, FormatError> {
     let mut total = 0u32;
     while at < end {
         let chunk_len = chunk_len_at(frame, at)?;
-        let chunk = frame
-            .get(at..at + chunk_len)
-            .ok_or(FormatError::Truncated("chunk"))?;
+        let chunk = frame.get(at..at + chunk_len).ok_or(FormatError::Truncated("chunk"))?;
         let (shard_uid, records) = decode_chunk(&Bytes::copy_from_slice(chunk))?;
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Err(FormatError::Invalid("empty chunk"));
@@ -385,24 +360,20 @@ pub fn summarize_frame(frame: &[u8]) -> Result<Vec<ChunkSummary>, FormatError> {
 }
 
 fn chunk_len_at(frame: &[u8], at: usize) -> Result<usize, FormatError> {
-    let records_len =
-        u32_at(frame, at + 12).ok_or(FormatError::Truncated("chunk header"))? as usize;
+    let records_len = u32_at(frame, at + 12).ok_or(FormatError::Truncated("chunk header"))? as usize;
     Ok(CHUNK_HEADER_BYTES + records_len)
 }
 
 /// Decodes one chunk (header included), verifying its checksum; record payloads are
 /// zero-copy slices of `chunk`.
 pub fn decode_chunk(chunk: &Bytes) -> Result<(u64, Vec<StoredRecord>), FormatError> {
-    let header = chunk
-        .get(..CHUNK_HEADER_BYTES)
-        .ok_or(FormatError::Truncated("chunk header"))?;
+    let header = chunk.get(..CHUNK_HEADER_BYTES).ok_or(FormatError::Truncated("chunk header"))?;
     let shard_uid = u64_at(header, 0).ok_or(FormatError::Truncated("chunk header"))?;
     let count = u32_at(header, 8).ok_or(FormatError::Truncated("chunk header"))? as usize;
     let records_len = u32_at(header, 12).ok_or(FormatError::Truncated("chunk header"))? as usize;
     let crc = u32_at(header, 16).ok_or(FormatError::Truncated("chunk header"))?;
-    let body = chunk
-        .get(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + records_len)
-        .ok_or(FormatError::Truncated("chunk"))?;
+    let body =
+        chunk.get(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + records_len).ok_or(FormatError::Truncated("chunk"))?;
     if crc32c::crc32c_append(crc32c::crc32c(&header[0..16]), body) != crc {
         return Err(FormatError::Checksum("chunk"));
     }
@@ -421,22 +392,13 @@ pub fn decode_chunk(chunk: &Bytes) -> Result<(u64, Vec<StoredRecord>), FormatErr
         let key_len = u16_at(chunk, at + 20).ok_or(FormatError::Truncated("record"))? as usize;
         let flags = *chunk.get(at + 22).ok_or(FormatError::Truncated("record"))?;
         at += RECORD_HEADER_BYTES;
-        if data_len > RECORD_DATA_BYTES_MAX
-            || key_len > PARTITION_KEY_BYTES_MAX
-            || flags & !FLAG_HASH_KEY != 0
-        {
+        if data_len > RECORD_DATA_BYTES_MAX || key_len > PARTITION_KEY_BYTES_MAX || flags & !FLAG_HASH_KEY != 0 {
             return Err(FormatError::Invalid("record header"));
         }
         let explicit_hash_key = if flags & FLAG_HASH_KEY != 0 {
-            let bytes = chunk
-                .get(at..at + 16)
-                .ok_or(FormatError::Truncated("record"))?;
+            let bytes = chunk.get(at..at + 16).ok_or(FormatError::Truncated("record"))?;
             at += 16;
-            Some(u128::from_le_bytes(
-                bytes
-                    .try_into()
-                    .map_err(|_| FormatError::Truncated("record"))?,
-            ))
+            Some(u128::from_le_bytes(bytes.try_into().map_err(|_| FormatError::Truncated("record"))?))
         } else {
             None
         };
@@ -455,13 +417,7 @@ pub fn decode_chunk(chunk: &Bytes) -> Result<(u64, Vec<StoredRecord>), FormatErr
             }
         }
         previous = Some((lsn, arrival_ms));
-        records.push(StoredRecord {
-            lsn,
-            arrival_ms,
-            partition_key,
-            explicit_hash_key,
-            data,
-        });
+        records.push(StoredRecord { lsn, arrival_ms, partition_key, explicit_hash_key, data });
     }
     if at != end {
         return Err(FormatError::Invalid("chunk length"));
@@ -521,18 +477,13 @@ pub fn encode_index(segment_id: u64, end_offset: u64, entries: &[IndexEntry]) ->
 
 /// Decodes an index file: (segment id, end offset, entries).
 pub fn decode_index(bytes: &[u8]) -> Result<(u64, u64, Vec<IndexEntry>), FormatError> {
-    let header = bytes
-        .get(..INDEX_HEADER_BYTES)
-        .ok_or(FormatError::Truncated("index header"))?;
+    let header = bytes.get(..INDEX_HEADER_BYTES).ok_or(FormatError::Truncated("index header"))?;
     if header[0..8] != INDEX_MAGIC {
         return Err(FormatError::BadMagic("index"));
     }
     let version = u16_at(header, 8).ok_or(FormatError::Truncated("index header"))?;
     if version != FORMAT_VERSION {
-        return Err(FormatError::UnsupportedVersion {
-            what: "index",
-            version,
-        });
+        return Err(FormatError::UnsupportedVersion { what: "index", version });
     }
     let crc = u32_at(header, 32).ok_or(FormatError::Truncated("index header"))?;
     if crc32c::crc32c_append(crc32c::crc32c(&header[..32]), &bytes[INDEX_HEADER_BYTES..]) != crc {
@@ -547,8 +498,7 @@ pub fn decode_index(bytes: &[u8]) -> Result<(u64, u64, Vec<IndexEntry>), FormatE
     let mut entries = Vec::with_capacity(count);
     for i in 0..count {
         let at = INDEX_HEADER_BYTES + i * INDEX_ENTRY_BYTES;
-        let field =
-            |k: usize| u64_at(bytes, at + k * 8).ok_or(FormatError::Truncated("index entry"));
+        let field = |k: usize| u64_at(bytes, at + k * 8).ok_or(FormatError::Truncated("index entry"));
         entries.push(IndexEntry {
             shard_uid: field(0)?,
             first_lsn: field(1)?,
@@ -636,10 +586,7 @@ mod tests {
 
     #[test]
     fn segment_header_round_trips() {
-        let header = SegmentHeader {
-            segment_id: 3,
-            base_lsn: 77,
-        };
+        let header = SegmentHeader { segment_id: 3, base_lsn: 77 };
         assert_eq!(SegmentHeader::decode(&header.encode()).unwrap(), header);
         let mut bytes = header.encode();
         bytes[8] = 9;

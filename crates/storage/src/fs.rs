@@ -108,12 +108,7 @@ impl FileSystem for StdFs {
         Ok(Arc::new(StdReadFile(std::fs::File::open(path)?)))
     }
     fn open_write(&self, path: &Path) -> io::Result<Box<dyn WriteFile>> {
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
         Ok(Box::new(StdWriteFile(file)))
     }
     fn remove_file(&self, path: &Path) -> io::Result<()> {

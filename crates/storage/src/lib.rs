@@ -40,8 +40,8 @@ pub use error::{Result, StorageError};
 pub use format::StoredRecord;
 pub use fs::{FileSystem, StdFs};
 pub use log::{
-    AppendRecord, Appended, Durability, LogConfig, MetaTxn, NewShard, NewStream, ReadBatch,
-    RecoveryMode, ShardLog, StartPosition,
+    AppendRecord, Appended, Durability, LogConfig, MetaTxn, NewShard, NewStream, ReadBatch, RecoveryMode, ShardLog,
+    StartPosition,
 };
 pub use memfs::{MemFs, Tear};
 pub use meta::{ConsumerMeta, ShardClose, ShardMeta, StreamMeta, StreamProps};

@@ -36,8 +36,8 @@ use tokio::sync::{oneshot, watch};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::{
-    self, decode_chunk, encode_index, FrameBuilder, FrameHeader, IndexEntry, SegmentHeader,
-    StoredRecord, CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES,
+    self, decode_chunk, encode_index, FrameBuilder, FrameHeader, IndexEntry, SegmentHeader, StoredRecord,
+    CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES,
 };
 use crate::fs::{join, FileSystem, ReadFile, WriteFile};
 use crate::limits::{
@@ -182,9 +182,7 @@ impl MetaTxn<'_> {
             .find(|s| s.index == index)
             .ok_or_else(|| StorageError::Rejected(format!("no shard {index}")))?;
         if shard.closed.is_some() {
-            return Err(StorageError::Rejected(format!(
-                "shard {index} is already closed"
-            )));
+            return Err(StorageError::Rejected(format!("shard {index} is already closed")));
         }
         shard.closed = Some(ShardClose { lsn, at_ms: now_ms });
         *self.next_lsn += 1;
@@ -193,13 +191,7 @@ impl MetaTxn<'_> {
 
     /// Adds a shard; returns its index.
     pub fn add_shard(&mut self, spec: NewShard) -> u32 {
-        let index = self
-            .meta
-            .shards
-            .iter()
-            .map(|s| s.index + 1)
-            .max()
-            .unwrap_or(0);
+        let index = self.meta.shards.iter().map(|s| s.index + 1).max().unwrap_or(0);
         self.meta.shards.push(ShardMeta {
             uid: *self.next_lsn,
             index,
@@ -291,19 +283,13 @@ struct Shared {
 impl Shared {
     fn check_poisoned(&self) -> Result<()> {
         match &*self.poisoned.lock() {
-            Some((operation, reason)) => Err(StorageError::Poisoned {
-                operation,
-                reason: reason.clone(),
-            }),
+            Some((operation, reason)) => Err(StorageError::Poisoned { operation, reason: reason.clone() }),
             None => Ok(()),
         }
     }
 
     fn retention_ms(&self, stream_id: u64) -> Option<u64> {
-        self.streams
-            .read()
-            .get(&stream_id)
-            .map(|s| s.retention_ms())
+        self.streams.read().get(&stream_id).map(|s| s.retention_ms())
     }
 }
 
@@ -311,29 +297,12 @@ type Reply<T> = oneshot::Sender<Result<T>>;
 type UpdateFn = Box<dyn FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send>;
 
 enum Command {
-    Append {
-        records: Vec<AppendRecord>,
-        reply: Reply<Vec<Result<Appended>>>,
-    },
-    CreateStream {
-        spec: NewStream,
-        reply: Reply<Arc<StreamMeta>>,
-    },
-    UpdateStream {
-        stream_id: u64,
-        update: UpdateFn,
-        reply: Reply<Arc<StreamMeta>>,
-    },
-    DeleteStream {
-        stream_id: u64,
-        reply: Reply<()>,
-    },
-    EnforceRetention {
-        reply: Reply<usize>,
-    },
-    Sync {
-        reply: Reply<()>,
-    },
+    Append { records: Vec<AppendRecord>, reply: Reply<Vec<Result<Appended>>> },
+    CreateStream { spec: NewStream, reply: Reply<Arc<StreamMeta>> },
+    UpdateStream { stream_id: u64, update: UpdateFn, reply: Reply<Arc<StreamMeta>> },
+    DeleteStream { stream_id: u64, reply: Reply<()> },
+    EnforceRetention { reply: Reply<usize> },
+    Sync { reply: Reply<()> },
 }
 
 /// The durable shard log. Cheap to share behind an `Arc`; dropping the last handle
@@ -364,17 +333,11 @@ fn index_name(id: u64) -> String {
 
 impl ShardLog {
     /// Opens (recovering) or creates the log under `dir`.
-    pub fn open(
-        fs: Arc<dyn FileSystem>,
-        clock: Arc<dyn Clock>,
-        dir: &Path,
-        config: LogConfig,
-    ) -> Result<Self> {
+    pub fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, config: LogConfig) -> Result<Self> {
         let log_dir = dir.join(LOG_DIR);
         let meta_dir = dir.join(META_DIR);
         for d in [&log_dir, &meta_dir] {
-            fs.create_dir_all(d)
-                .map_err(|e| StorageError::io("create folder", d, e))?;
+            fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
         }
         let meta_store = MetaStore::new(fs.clone(), meta_dir);
         let streams = meta_store.load_all()?;
@@ -390,19 +353,11 @@ impl ShardLog {
                 if let Some(close) = shard.closed {
                     next_lsn = next_lsn.max(close.lsn + 1);
                 }
-                let index = ShardIndex {
-                    closed_lsn: shard.closed.map(|c| c.lsn),
-                    ..Default::default()
-                };
+                let index = ShardIndex { closed_lsn: shard.closed.map(|c| c.lsn), ..Default::default() };
                 let (tip, _) = watch::channel(0);
                 shards.insert(
                     shard.uid,
-                    Arc::new(ShardState {
-                        uid: shard.uid,
-                        stream_id: stream.stream_id,
-                        index: Mutex::new(index),
-                        tip,
-                    }),
+                    Arc::new(ShardState { uid: shard.uid, stream_id: stream.stream_id, index: Mutex::new(index), tip }),
                 );
             }
             stream_map.insert(stream.stream_id, Arc::new(stream));
@@ -430,16 +385,8 @@ impl ShardLog {
                 newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
             }
             let path = join(&log_dir, &segment_name(segment.id));
-            let file = fs
-                .open_read(&path)
-                .map_err(|e| StorageError::io("open segment", &path, e))?;
-            segments.insert(
-                segment.id,
-                Segment {
-                    file,
-                    newest_arrival_ms,
-                },
-            );
+            let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+            segments.insert(segment.id, Segment { file, newest_arrival_ms });
         }
         for shard in shards.values() {
             let last = shard.index.lock().last_lsn.unwrap_or(0);
@@ -460,9 +407,7 @@ impl ShardLog {
         let active = match recovered.segments.last() {
             Some(last) if last.end_offset < config.segment_bytes_max => {
                 let path = join(&log_dir, &segment_name(last.id));
-                let file = fs
-                    .open_write(&path)
-                    .map_err(|e| StorageError::io("open segment", &path, e))?;
+                let file = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
                 ActiveSegment {
                     id: last.id,
                     file,
@@ -503,20 +448,13 @@ impl ShardLog {
             .name("rheo-log-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| StorageError::io("start writer thread", dir, e))?;
-        Ok(ShardLog {
-            shared,
-            queue: Some(queue),
-            writer: Some(handle),
-        })
+        Ok(ShardLog { shared, queue: Some(queue), writer: Some(handle) })
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
         let (reply, response) = oneshot::channel();
         let queue = self.queue.as_ref().ok_or(StorageError::Closed)?;
-        queue
-            .send_async(make(reply))
-            .await
-            .map_err(|_| StorageError::Closed)?;
+        queue.send_async(make(reply)).await.map_err(|_| StorageError::Closed)?;
         response.await.map_err(|_| StorageError::Closed)?
     }
 
@@ -543,8 +481,7 @@ impl ShardLog {
 
     /// Creates a stream.
     pub async fn create_stream(&self, spec: NewStream) -> Result<Arc<StreamMeta>> {
-        self.call(|reply| Command::CreateStream { spec, reply })
-            .await
+        self.call(|reply| Command::CreateStream { spec, reply }).await
     }
 
     /// [`ShardLog::create_stream`] outside an async runtime.
@@ -559,12 +496,7 @@ impl ShardLog {
         stream_id: u64,
         update: impl FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send + 'static,
     ) -> Result<Arc<StreamMeta>> {
-        self.call(|reply| Command::UpdateStream {
-            stream_id,
-            update: Box::new(update),
-            reply,
-        })
-        .await
+        self.call(|reply| Command::UpdateStream { stream_id, update: Box::new(update), reply }).await
     }
 
     /// [`ShardLog::update_stream`] outside an async runtime.
@@ -573,18 +505,13 @@ impl ShardLog {
         stream_id: u64,
         update: impl FnOnce(&mut MetaTxn<'_>) -> Result<()> + Send + 'static,
     ) -> Result<Arc<StreamMeta>> {
-        self.call_blocking(|reply| Command::UpdateStream {
-            stream_id,
-            update: Box::new(update),
-            reply,
-        })
+        self.call_blocking(|reply| Command::UpdateStream { stream_id, update: Box::new(update), reply })
     }
 
     /// Deletes a stream; its records become unreadable at once and their files are
     /// deleted by retention.
     pub async fn delete_stream(&self, stream_id: u64) -> Result<()> {
-        self.call(|reply| Command::DeleteStream { stream_id, reply })
-            .await
+        self.call(|reply| Command::DeleteStream { stream_id, reply }).await
     }
 
     /// [`ShardLog::delete_stream`] outside an async runtime.
@@ -624,20 +551,12 @@ impl ShardLog {
     }
 
     fn shard(&self, shard_uid: u64) -> Result<Arc<ShardState>> {
-        self.shared
-            .shards
-            .read()
-            .get(&shard_uid)
-            .cloned()
-            .ok_or(StorageError::ShardNotFound { shard_uid })
+        self.shared.shards.read().get(&shard_uid).cloned().ok_or(StorageError::ShardNotFound { shard_uid })
     }
 
     /// Oldest arrival time a reader may still see in this shard's stream.
     fn visible_from_ms(&self, shard: &ShardState) -> u64 {
-        let retention = self
-            .shared
-            .retention_ms(shard.stream_id)
-            .unwrap_or(u64::MAX);
+        let retention = self.shared.retention_ms(shard.stream_id).unwrap_or(u64::MAX);
         self.shared.clock.now_ms().saturating_sub(retention)
     }
 
@@ -670,10 +589,7 @@ impl ShardLog {
                         let chunk = *chunk;
                         drop(index);
                         let (_, records) = self.load_chunk(&chunk)?;
-                        records
-                            .iter()
-                            .find(|r| r.arrival_ms >= ts)
-                            .map_or(chunk.last_lsn + 1, |r| r.lsn)
+                        records.iter().find(|r| r.arrival_ms >= ts).map_or(chunk.last_lsn + 1, |r| r.lsn)
                     }
                     None => index.last_lsn.map_or(shard.uid + 1, |l| l + 1),
                 }
@@ -682,21 +598,11 @@ impl ShardLog {
     }
 
     fn load_chunk(&self, chunk: &ChunkRef) -> Result<(u64, Vec<StoredRecord>)> {
-        let file = self
-            .shared
-            .segments
-            .read()
-            .get(&chunk.segment_id)
-            .map(|s| s.file.clone())
-            .ok_or(StorageError::Closed)?;
+        let file =
+            self.shared.segments.read().get(&chunk.segment_id).map(|s| s.file.clone()).ok_or(StorageError::Closed)?;
         let mut buf = vec![0u8; chunk.len as usize];
-        file.read_exact_at(&mut buf, chunk.offset).map_err(|e| {
-            StorageError::io(
-                "read chunk",
-                PathBuf::from(segment_name(chunk.segment_id)),
-                e,
-            )
-        })?;
+        file.read_exact_at(&mut buf, chunk.offset)
+            .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
         decode_chunk(&Bytes::from(buf)).map_err(|e| StorageError::Corruption {
             path: PathBuf::from(segment_name(chunk.segment_id)),
             offset: chunk.offset,
@@ -707,13 +613,7 @@ impl ShardLog {
     /// Reads up to `max_records` records and about `max_bytes` of keys and data,
     /// starting at `from_lsn`. At least one record is returned when one is available,
     /// whatever its size.
-    pub fn read(
-        &self,
-        shard_uid: u64,
-        from_lsn: u64,
-        max_records: usize,
-        max_bytes: usize,
-    ) -> Result<ReadBatch> {
+    pub fn read(&self, shard_uid: u64, from_lsn: u64, max_records: usize, max_bytes: usize) -> Result<ReadBatch> {
         let shard = self.shard(shard_uid)?;
         let visible_from_ms = self.visible_from_ms(&shard);
         let (chunks, tip_lsn, tip_arrival_ms, closed_lsn) = {
@@ -722,12 +622,7 @@ impl ShardLog {
             // Enough chunks for the request in the common case; more are fetched below
             // if retention hides some of them.
             let chunks: Vec<ChunkRef> = index.chunks.range(start..).copied().collect();
-            (
-                chunks,
-                index.last_lsn,
-                index.last_arrival_ms,
-                index.closed_lsn,
-            )
+            (chunks, index.last_lsn, index.last_arrival_ms, index.closed_lsn)
         };
         let mut records = Vec::new();
         let mut bytes = 0usize;
@@ -747,8 +642,7 @@ impl ShardLog {
                     continue;
                 }
                 let size = record.data.len() + record.partition_key.len();
-                if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes)
-                {
+                if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes) {
                     break 'chunks;
                 }
                 bytes += size;
@@ -758,13 +652,7 @@ impl ShardLog {
         }
         let drained = tip_lsn.is_none_or(|tip| next_lsn > tip);
         let shard_end = closed_lsn.is_some() && drained;
-        Ok(ReadBatch {
-            records,
-            next_lsn,
-            shard_end,
-            tip_lsn,
-            tip_arrival_ms,
-        })
+        Ok(ReadBatch { records, next_lsn, shard_end, tip_lsn, tip_arrival_ms })
     }
 
     /// A receiver that changes whenever the shard gains visible records (its value is
@@ -812,32 +700,14 @@ fn create_segment(
     shared: &Shared,
 ) -> Result<ActiveSegment> {
     let path = join(log_dir, &segment_name(id));
-    let mut file = fs
-        .open_write(&path)
-        .map_err(|e| StorageError::io("create segment", &path, e))?;
-    file.set_len(0)
-        .map_err(|e| StorageError::io("create segment", &path, e))?;
-    let header = SegmentHeader {
-        segment_id: id,
-        base_lsn,
-    }
-    .encode();
-    file.write_all_at(&header, 0)
-        .map_err(|e| StorageError::io("write segment header", &path, e))?;
-    file.sync_data()
-        .map_err(|e| StorageError::io("sync segment header", &path, e))?;
-    fs.sync_dir(log_dir)
-        .map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
-    let read = fs
-        .open_read(&path)
-        .map_err(|e| StorageError::io("open segment", &path, e))?;
-    shared.segments.write().insert(
-        id,
-        Segment {
-            file: read,
-            newest_arrival_ms: HashMap::new(),
-        },
-    );
+    let mut file = fs.open_write(&path).map_err(|e| StorageError::io("create segment", &path, e))?;
+    file.set_len(0).map_err(|e| StorageError::io("create segment", &path, e))?;
+    let header = SegmentHeader { segment_id: id, base_lsn }.encode();
+    file.write_all_at(&header, 0).map_err(|e| StorageError::io("write segment header", &path, e))?;
+    file.sync_data().map_err(|e| StorageError::io("sync segment header", &path, e))?;
+    fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+    let read = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+    shared.segments.write().insert(id, Segment { file: read, newest_arrival_ms: HashMap::new() });
     Ok(ActiveSegment {
         id,
         file,
@@ -889,10 +759,7 @@ impl Writer {
                 match self.receiver.try_recv() {
                     Ok(command) => {
                         if let Command::Append { records, .. } = &command {
-                            bytes += records
-                                .iter()
-                                .map(|r| r.data.len() + r.partition_key.len())
-                                .sum::<usize>();
+                            bytes += records.iter().map(|r| r.data.len() + r.partition_key.len()).sum::<usize>();
                         }
                         batch.push(command);
                     }
@@ -904,10 +771,7 @@ impl Writer {
         }
         // After a poisoning failure the file is left alone: its state is unknown.
         let poisoned = self.shared.check_poisoned().is_err();
-        if !poisoned
-            && self.config.durability != Durability::Never
-            && self.active.synced_end < self.active.end
-        {
+        if !poisoned && self.config.durability != Durability::Never && self.active.synced_end < self.active.end {
             if let Err(error) = self.active.file.sync_data() {
                 tracing::error!(message = "Final log sync failed.", %error);
             }
@@ -916,9 +780,7 @@ impl Writer {
 
     fn idle_timeout_ms(&self) -> u64 {
         match self.config.durability {
-            Durability::Relaxed { interval_ms } => {
-                interval_ms.clamp(1, self.config.retention_check_ms.max(1))
-            }
+            Durability::Relaxed { interval_ms } => interval_ms.clamp(1, self.config.retention_check_ms.max(1)),
             _ => self.config.retention_check_ms.max(1),
         }
     }
@@ -926,9 +788,7 @@ impl Writer {
     fn housekeeping(&mut self) {
         let now = self.shared.clock.now_ms();
         if let Durability::Relaxed { interval_ms } = self.config.durability {
-            if self.active.synced_end < self.active.end
-                && now.saturating_sub(self.last_sync_ms) >= interval_ms
-            {
+            if self.active.synced_end < self.active.end && now.saturating_sub(self.last_sync_ms) >= interval_ms {
                 if let Err(error) = self.sync_active() {
                     tracing::error!(message = "Periodic log sync failed; log stopped.", %error);
                 }
@@ -947,11 +807,7 @@ impl Writer {
         for command in batch {
             match command {
                 Command::Append { records, reply } => {
-                    appends.push(PendingAppend {
-                        results: Vec::with_capacity(records.len()),
-                        records,
-                        reply,
-                    });
+                    appends.push(PendingAppend { results: Vec::with_capacity(records.len()), records, reply });
                 }
                 other => {
                     // Metadata changes see every append queued before them.
@@ -992,8 +848,7 @@ impl Writer {
         for (append_index, append) in appends.iter_mut().enumerate() {
             for (record_index, record) in append.records.iter().enumerate() {
                 let result = (|| {
-                    if record.data.len() > RECORD_DATA_BYTES_MAX
-                        || record.partition_key.len() > PARTITION_KEY_BYTES_MAX
+                    if record.data.len() > RECORD_DATA_BYTES_MAX || record.partition_key.len() > PARTITION_KEY_BYTES_MAX
                     {
                         return Err(StorageError::RecordTooLarge {
                             detail: format!(
@@ -1006,32 +861,23 @@ impl Writer {
                     let entry = match shard_cache.entry(record.shard_uid) {
                         std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                         std::collections::hash_map::Entry::Vacant(e) => {
-                            let shard = shards.get(&record.shard_uid).cloned().ok_or(
-                                StorageError::ShardNotFound {
-                                    shard_uid: record.shard_uid,
-                                },
-                            )?;
+                            let shard = shards
+                                .get(&record.shard_uid)
+                                .cloned()
+                                .ok_or(StorageError::ShardNotFound { shard_uid: record.shard_uid })?;
                             let last_arrival = shard.index.lock().last_arrival_ms;
                             e.insert((shard, last_arrival))
                         }
                     };
                     if entry.0.index.lock().closed_lsn.is_some() {
-                        return Err(StorageError::ShardClosed {
-                            shard_uid: record.shard_uid,
-                        });
+                        return Err(StorageError::ShardClosed { shard_uid: record.shard_uid });
                     }
                     let lsn = self.next_lsn;
                     assert!(lsn <= LSN_MAX, "LSN space exhausted");
                     self.next_lsn += 1;
                     let arrival_ms = now_ms.max(entry.1);
                     entry.1 = arrival_ms;
-                    placements.push((
-                        record.shard_uid,
-                        append_index,
-                        record_index,
-                        lsn,
-                        arrival_ms,
-                    ));
+                    placements.push((record.shard_uid, append_index, record_index, lsn, arrival_ms));
                     Ok(Appended { lsn, arrival_ms })
                 })();
                 append.results.push(result);
@@ -1057,16 +903,9 @@ impl Writer {
                 .position(|p| p.0 != shard_uid)
                 .map_or(placements.len(), |n| run_start + n);
             self.frame.begin_chunk(shard_uid);
-            for &(_, append_index, record_index, lsn, arrival_ms) in &placements[run_start..run_end]
-            {
+            for &(_, append_index, record_index, lsn, arrival_ms) in &placements[run_start..run_end] {
                 let record = &appends[append_index].records[record_index];
-                self.frame.push_record(
-                    lsn,
-                    arrival_ms,
-                    &record.partition_key,
-                    record.explicit_hash_key,
-                    &record.data,
-                );
+                self.frame.push_record(lsn, arrival_ms, &record.partition_key, record.explicit_hash_key, &record.data);
             }
             let placement = self.frame.end_chunk();
             let first = placements[run_start];
@@ -1098,16 +937,13 @@ impl Writer {
                 }
             }
         }
-        self.shared
-            .next_lsn_hint
-            .store(self.next_lsn, Ordering::Release);
+        self.shared.next_lsn_hint.store(self.next_lsn, Ordering::Release);
     }
 
     /// Writes the built frame at the end of the active segment and makes it durable.
     fn write_frame(&mut self, entries: &mut [IndexEntry]) -> Result<()> {
         let frame_len = self.frame.len() as u64;
-        if self.active.end > SEGMENT_HEADER_BYTES as u64
-            && self.active.end + frame_len > self.config.segment_bytes_max
+        if self.active.end > SEGMENT_HEADER_BYTES as u64 && self.active.end + frame_len > self.config.segment_bytes_max
         {
             self.roll()?;
         }
@@ -1118,10 +954,7 @@ impl Writer {
             // Cut whatever part of the frame reached the file, so the next frame starts
             // at a clean boundary. If even that fails the file's state is unknown.
             if let Err(truncate_error) = self.active.file.set_len(offset) {
-                return Err(self.poison(
-                    "truncate after failed write",
-                    format!("{error}; then {truncate_error}"),
-                ));
+                return Err(self.poison("truncate after failed write", format!("{error}; then {truncate_error}")));
             }
             if error.raw_os_error() == Some(libc::ENOSPC) {
                 tracing::warn!(message = "Disk full; append refused.", path = %path.display());
@@ -1160,9 +993,7 @@ impl Writer {
             let mut segments = self.shared.segments.write();
             if let Some(segment) = segments.get_mut(&self.active.id) {
                 for entry in entries {
-                    segment
-                        .newest_arrival_ms
-                        .insert(entry.shard_uid, entry.last_arrival_ms);
+                    segment.newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
                 }
             }
         }
@@ -1194,10 +1025,7 @@ impl Writer {
             self.sync_active()?;
         }
         let index_path = join(&self.log_dir, &index_name(self.active.id));
-        let temp_path = join(
-            &self.log_dir,
-            &format!("{}.tmp", index_name(self.active.id)),
-        );
+        let temp_path = join(&self.log_dir, &format!("{}.tmp", index_name(self.active.id)));
         let index = encode_index(self.active.id, self.active.end, &self.active.entries);
         let written = (|| -> std::io::Result<()> {
             let mut file = self.shared.fs.open_write(&temp_path)?;
@@ -1222,11 +1050,7 @@ impl Writer {
             &self.shared,
         )
         .map_err(|e| self.poison("roll segment", e.to_string()))?;
-        tracing::debug!(
-            message = "Segment sealed.",
-            segment_id = self.active.id,
-            bytes = self.active.end
-        );
+        tracing::debug!(message = "Segment sealed.", segment_id = self.active.id, bytes = self.active.end);
         self.active = next;
         Ok(())
     }
@@ -1252,10 +1076,7 @@ impl Writer {
                 .filter(|(id, _)| **id != self.active.id)
                 .filter(|(_, segment)| {
                     segment.newest_arrival_ms.iter().all(|(uid, newest)| {
-                        match shards
-                            .get(uid)
-                            .and_then(|s| self.shared.retention_ms(s.stream_id))
-                        {
+                        match shards.get(uid).and_then(|s| self.shared.retention_ms(s.stream_id)) {
                             // Same boundary as reads: a record is visible while arrival >= now - retention.
                             Some(retention_ms) => newest.saturating_add(retention_ms) < now,
                             None => true, // the stream was deleted
@@ -1302,11 +1123,7 @@ impl Writer {
                 let result = self.create_stream(spec);
                 let _ = reply.send(result);
             }
-            Command::UpdateStream {
-                stream_id,
-                update,
-                reply,
-            } => {
+            Command::UpdateStream { stream_id, update, reply } => {
                 let result = self.update_stream(stream_id, update);
                 let _ = reply.send(result);
             }
@@ -1319,8 +1136,7 @@ impl Writer {
                 let _ = reply.send(result);
             }
             Command::Sync { reply } => {
-                let result = if self.config.durability == Durability::Never
-                    || self.active.synced_end == self.active.end
+                let result = if self.config.durability == Durability::Never || self.active.synced_end == self.active.end
                 {
                     self.shared.check_poisoned()
                 } else {
@@ -1329,9 +1145,7 @@ impl Writer {
                 let _ = reply.send(result);
             }
         }
-        self.shared
-            .next_lsn_hint
-            .store(self.next_lsn, Ordering::Release);
+        self.shared.next_lsn_hint.store(self.next_lsn, Ordering::Release);
     }
 
     fn check_props(props: &StreamProps) -> Result<()> {
@@ -1347,40 +1161,17 @@ impl Writer {
     fn create_stream(&mut self, spec: NewStream) -> Result<Arc<StreamMeta>> {
         self.shared.check_poisoned()?;
         Self::check_props(&spec.props)?;
-        if self
-            .shared
-            .streams
-            .read()
-            .values()
-            .any(|s| s.name == spec.name)
-        {
-            return Err(StorageError::Rejected(format!(
-                "stream {} already exists",
-                spec.name
-            )));
+        if self.shared.streams.read().values().any(|s| s.name == spec.name) {
+            return Err(StorageError::Rejected(format!("stream {} already exists", spec.name)));
         }
         let now_ms = self.shared.clock.now_ms();
         let stream_id = self.next_lsn;
         self.next_lsn += 1;
-        let mut meta = StreamMeta {
-            stream_id,
-            name: spec.name,
-            created_ms: now_ms,
-            shards: Vec::new(),
-            props: spec.props,
-        };
+        let mut meta =
+            StreamMeta { stream_id, name: spec.name, created_ms: now_ms, shards: Vec::new(), props: spec.props };
         for (start, end) in spec.shards {
-            let mut txn = MetaTxn {
-                meta,
-                next_lsn: &mut self.next_lsn,
-                now_ms,
-            };
-            txn.add_shard(NewShard {
-                hash_key_start: start,
-                hash_key_end: end,
-                parent: None,
-                adjacent_parent: None,
-            });
+            let mut txn = MetaTxn { meta, next_lsn: &mut self.next_lsn, now_ms };
+            txn.add_shard(NewShard { hash_key_start: start, hash_key_end: end, parent: None, adjacent_parent: None });
             meta = txn.meta;
         }
         self.commit_meta(None, meta)
@@ -1388,19 +1179,10 @@ impl Writer {
 
     fn update_stream(&mut self, stream_id: u64, update: UpdateFn) -> Result<Arc<StreamMeta>> {
         self.shared.check_poisoned()?;
-        let current = self
-            .shared
-            .streams
-            .read()
-            .get(&stream_id)
-            .cloned()
-            .ok_or(StorageError::StreamNotFound { stream_id })?;
+        let current =
+            self.shared.streams.read().get(&stream_id).cloned().ok_or(StorageError::StreamNotFound { stream_id })?;
         let now_ms = self.shared.clock.now_ms();
-        let mut txn = MetaTxn {
-            meta: (*current).clone(),
-            next_lsn: &mut self.next_lsn,
-            now_ms,
-        };
+        let mut txn = MetaTxn { meta: (*current).clone(), next_lsn: &mut self.next_lsn, now_ms };
         update(&mut txn)?;
         let meta = txn.meta;
         Self::check_props(&meta.props)?;
@@ -1408,11 +1190,7 @@ impl Writer {
     }
 
     /// Makes a stream's new metadata durable, then applies it in memory.
-    fn commit_meta(
-        &mut self,
-        previous: Option<&StreamMeta>,
-        meta: StreamMeta,
-    ) -> Result<Arc<StreamMeta>> {
+    fn commit_meta(&mut self, previous: Option<&StreamMeta>, meta: StreamMeta) -> Result<Arc<StreamMeta>> {
         if let Err(error) = self.meta.write(&meta) {
             // The file may or may not have been replaced; memory and disk could now
             // disagree, which only a restart resolves.
@@ -1432,10 +1210,7 @@ impl Writer {
                 }
                 _ => {
                     let (tip, _) = watch::channel(0);
-                    let index = ShardIndex {
-                        closed_lsn: shard.closed.map(|c| c.lsn),
-                        ..Default::default()
-                    };
+                    let index = ShardIndex { closed_lsn: shard.closed.map(|c| c.lsn), ..Default::default() };
                     shards.insert(
                         shard.uid,
                         Arc::new(ShardState {
@@ -1449,22 +1224,14 @@ impl Writer {
             }
         }
         drop(shards);
-        self.shared
-            .streams
-            .write()
-            .insert(meta.stream_id, meta.clone());
+        self.shared.streams.write().insert(meta.stream_id, meta.clone());
         Ok(meta)
     }
 
     fn delete_stream(&mut self, stream_id: u64) -> Result<()> {
         self.shared.check_poisoned()?;
-        let meta = self
-            .shared
-            .streams
-            .read()
-            .get(&stream_id)
-            .cloned()
-            .ok_or(StorageError::StreamNotFound { stream_id })?;
+        let meta =
+            self.shared.streams.read().get(&stream_id).cloned().ok_or(StorageError::StreamNotFound { stream_id })?;
         if let Err(error) = self.meta.remove(stream_id) {
             return Err(self.poison("remove metadata", error.to_string()));
         }
@@ -1484,14 +1251,8 @@ impl Writer {
 fn clone_error(error: &StorageError) -> StorageError {
     match error {
         StorageError::DiskFull { path } => StorageError::DiskFull { path: path.clone() },
-        StorageError::Poisoned { operation, reason } => StorageError::Poisoned {
-            operation,
-            reason: reason.clone(),
-        },
-        other => StorageError::Poisoned {
-            operation: "write",
-            reason: other.to_string(),
-        },
+        StorageError::Poisoned { operation, reason } => StorageError::Poisoned { operation, reason: reason.clone() },
+        other => StorageError::Poisoned { operation: "write", reason: other.to_string() },
     }
 }
 
@@ -1509,19 +1270,13 @@ struct Recovered {
 
 /// Rebuilds the segment list and chunk index from disk, cutting a torn tail.
 fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Recovered> {
-    let names = fs
-        .list_dir(log_dir)
-        .map_err(|e| StorageError::io("list log folder", log_dir, e))?;
-    let mut ids: Vec<u64> = names
-        .iter()
-        .filter_map(|n| n.strip_suffix(SEGMENT_SUFFIX))
-        .filter_map(|stem| stem.parse().ok())
-        .collect();
+    let names = fs.list_dir(log_dir).map_err(|e| StorageError::io("list log folder", log_dir, e))?;
+    let mut ids: Vec<u64> =
+        names.iter().filter_map(|n| n.strip_suffix(SEGMENT_SUFFIX)).filter_map(|stem| stem.parse().ok()).collect();
     ids.sort_unstable();
     for name in names.iter().filter(|n| n.ends_with(".tmp")) {
         let path = join(log_dir, name);
-        fs.remove_file(&path)
-            .map_err(|e| StorageError::io("remove temporary file", &path, e))?;
+        fs.remove_file(&path).map_err(|e| StorageError::io("remove temporary file", &path, e))?;
     }
 
     let mut segments = Vec::new();
@@ -1532,17 +1287,12 @@ fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Re
         let id = ids[position];
         let is_last = position + 1 == ids.len();
         let path = join(log_dir, &segment_name(id));
-        let file = fs
-            .open_read(&path)
-            .map_err(|e| StorageError::io("open segment", &path, e))?;
-        let len = file
-            .len()
-            .map_err(|e| StorageError::io("stat segment", &path, e))?;
+        let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+        let len = file.len().map_err(|e| StorageError::io("stat segment", &path, e))?;
 
         let mut header_bytes = [0u8; SEGMENT_HEADER_BYTES];
         let header = if len >= SEGMENT_HEADER_BYTES as u64 {
-            file.read_exact_at(&mut header_bytes, 0)
-                .map_err(|e| StorageError::io("read segment", &path, e))?;
+            file.read_exact_at(&mut header_bytes, 0).map_err(|e| StorageError::io("read segment", &path, e))?;
             SegmentHeader::decode(&header_bytes).ok()
         } else {
             None
@@ -1551,48 +1301,31 @@ fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Re
             if is_last && len <= SEGMENT_HEADER_BYTES as u64 {
                 // A segment whose creation was cut short holds no acknowledged data.
                 tracing::warn!(message = "Removing a segment torn during creation.", path = %path.display());
-                fs.remove_file(&path)
-                    .map_err(|e| StorageError::io("remove torn segment", &path, e))?;
+                fs.remove_file(&path).map_err(|e| StorageError::io("remove torn segment", &path, e))?;
                 truncated_bytes += len;
                 position += 1;
                 continue;
             }
-            return Err(StorageError::Corruption {
-                path,
-                offset: 0,
-                detail: "invalid segment header".into(),
-            });
+            return Err(StorageError::Corruption { path, offset: 0, detail: "invalid segment header".into() });
         };
         next_lsn = next_lsn.max(header.base_lsn);
 
         // Sealed segments normally have an index; use it if it matches the file.
         if !is_last {
             if let Some(entries) = load_index(fs, log_dir, id, len) {
-                if let Some(last) = entries.last() {
-                    next_lsn = next_lsn.max(last.last_lsn + 1);
-                }
-                segments.push(RecoveredSegment {
-                    id,
-                    end_offset: len,
-                    entries,
-                });
+                next_lsn = next_lsn.max(lsn_after(&entries));
+                segments.push(RecoveredSegment { id, end_offset: len, entries });
                 position += 1;
                 continue;
             }
         }
 
         let scan = scan_segment(&*file, len);
-        if let Some(last) = scan.entries.last() {
-            next_lsn = next_lsn.max(last.last_lsn + 1);
-        }
+        next_lsn = next_lsn.max(lsn_after(&scan.entries));
         if let Some((bad_offset, detail)) = scan.damage {
             let intact_after = !is_last || valid_frame_after(&*file, bad_offset + 1, len);
             if intact_after && mode == RecoveryMode::TornTailOnly {
-                return Err(StorageError::Corruption {
-                    path,
-                    offset: bad_offset,
-                    detail,
-                });
+                return Err(StorageError::Corruption { path, offset: bad_offset, detail });
             }
             tracing::warn!(
                 message = "Truncating the log.",
@@ -1602,64 +1335,43 @@ fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Re
                 reason = %detail,
                 torn_tail = !intact_after,
             );
-            let mut writer = fs
-                .open_write(&path)
-                .map_err(|e| StorageError::io("open segment", &path, e))?;
-            writer
-                .set_len(bad_offset)
-                .map_err(|e| StorageError::io("truncate segment", &path, e))?;
-            writer
-                .sync_data()
-                .map_err(|e| StorageError::io("sync segment", &path, e))?;
+            let mut writer = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+            writer.set_len(bad_offset).map_err(|e| StorageError::io("truncate segment", &path, e))?;
+            writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
             truncated_bytes += len - bad_offset;
-            segments.push(RecoveredSegment {
-                id,
-                end_offset: bad_offset,
-                entries: scan.entries,
-            });
+            segments.push(RecoveredSegment { id, end_offset: bad_offset, entries: scan.entries });
             // Operator-requested truncation discards every later segment as well.
             for later in &ids[position + 1..] {
                 for name in [segment_name(*later), index_name(*later)] {
                     let later_path = join(log_dir, &name);
                     if fs.exists(&later_path) {
-                        fs.remove_file(&later_path)
-                            .map_err(|e| StorageError::io("remove segment", &later_path, e))?;
+                        fs.remove_file(&later_path).map_err(|e| StorageError::io("remove segment", &later_path, e))?;
                     }
                 }
             }
-            fs.sync_dir(log_dir)
-                .map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+            fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
             break;
         }
-        segments.push(RecoveredSegment {
-            id,
-            end_offset: len,
-            entries: scan.entries,
-        });
+        segments.push(RecoveredSegment { id, end_offset: len, entries: scan.entries });
         position += 1;
     }
-    Ok(Recovered {
-        segments,
-        next_lsn,
-        truncated_bytes,
-    })
+    Ok(Recovered { segments, next_lsn, truncated_bytes })
 }
 
-fn load_index(
-    fs: &dyn FileSystem,
-    log_dir: &Path,
-    id: u64,
-    segment_len: u64,
-) -> Option<Vec<IndexEntry>> {
+/// The LSN after the largest one in `entries`. Chunks of a frame are ordered by shard,
+/// not by LSN, so the last entry does not necessarily hold the largest LSN.
+fn lsn_after(entries: &[IndexEntry]) -> u64 {
+    entries.iter().map(|e| e.last_lsn + 1).max().unwrap_or(0)
+}
+
+fn load_index(fs: &dyn FileSystem, log_dir: &Path, id: u64, segment_len: u64) -> Option<Vec<IndexEntry>> {
     let path = join(log_dir, &index_name(id));
     let file = fs.open_read(&path).ok()?;
     let len = file.len().ok()?;
     let mut bytes = vec![0u8; usize::try_from(len).ok()?];
     file.read_exact_at(&mut bytes, 0).ok()?;
     match format::decode_index(&bytes) {
-        Ok((index_id, end_offset, entries)) if index_id == id && end_offset == segment_len => {
-            Some(entries)
-        }
+        Ok((index_id, end_offset, entries)) if index_id == id && end_offset == segment_len => Some(entries),
         Ok(_) => None,
         Err(error) => {
             tracing::warn!(message = "Ignoring a damaged segment index; rescanning.", path = %path.display(), %error);
@@ -1681,57 +1393,29 @@ fn scan_segment(file: &dyn ReadFile, len: u64) -> Scan {
     let mut last_lsn: Option<u64> = None;
     while offset < len {
         let mut header_bytes = [0u8; FRAME_HEADER_BYTES];
-        if len - offset < FRAME_HEADER_BYTES as u64
-            || file.read_exact_at(&mut header_bytes, offset).is_err()
-        {
-            return Scan {
-                entries,
-                damage: Some((offset, "truncated frame header".into())),
-            };
+        if len - offset < FRAME_HEADER_BYTES as u64 || file.read_exact_at(&mut header_bytes, offset).is_err() {
+            return Scan { entries, damage: Some((offset, "truncated frame header".into())) };
         }
         let header = match FrameHeader::decode(&header_bytes) {
             Ok(header) => header,
-            Err(error) => {
-                return Scan {
-                    entries,
-                    damage: Some((offset, error.to_string())),
-                }
-            }
+            Err(error) => return Scan { entries, damage: Some((offset, error.to_string())) },
         };
         let frame_len = (FRAME_HEADER_BYTES + header.payload_len) as u64;
         if offset + frame_len > len {
-            return Scan {
-                entries,
-                damage: Some((offset, "truncated frame".into())),
-            };
+            return Scan { entries, damage: Some((offset, "truncated frame".into())) };
         }
         buf.resize(frame_len as usize, 0);
         if let Err(error) = file.read_exact_at(&mut buf, offset) {
-            return Scan {
-                entries,
-                damage: Some((offset, error.to_string())),
-            };
+            return Scan { entries, damage: Some((offset, error.to_string())) };
         }
         let chunks = match format::summarize_frame(&buf) {
             Ok(chunks) => chunks,
-            Err(error) => {
-                return Scan {
-                    entries,
-                    damage: Some((offset, error.to_string())),
-                }
-            }
+            Err(error) => return Scan { entries, damage: Some((offset, error.to_string())) },
         };
         // Frames are written in LSN order; one that goes backwards is not ours.
-        let frame_first = chunks
-            .iter()
-            .map(|c| c.first_lsn)
-            .min()
-            .unwrap_or(header.first_lsn);
+        let frame_first = chunks.iter().map(|c| c.first_lsn).min().unwrap_or(header.first_lsn);
         if last_lsn.is_some_and(|l| frame_first <= l) {
-            return Scan {
-                entries,
-                damage: Some((offset, "frame LSNs go backwards".into())),
-            };
+            return Scan { entries, damage: Some((offset, "frame LSNs go backwards".into())) };
         }
         for chunk in chunks {
             last_lsn = Some(last_lsn.map_or(chunk.last_lsn, |l| l.max(chunk.last_lsn)));
@@ -1749,10 +1433,7 @@ fn scan_segment(file: &dyn ReadFile, len: u64) -> Scan {
         offset += frame_len;
     }
     let _ = CHUNK_HEADER_BYTES;
-    Scan {
-        entries,
-        damage: None,
-    }
+    Scan { entries, damage: None }
 }
 
 /// Whether any valid frame starts at or after `from`: damage followed by valid data is

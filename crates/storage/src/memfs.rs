@@ -44,10 +44,7 @@ struct State {
 
 impl State {
     fn used_bytes(&self) -> u64 {
-        self.files
-            .values()
-            .map(|f| f.lock().data.len() as u64)
-            .sum()
+        self.files.values().map(|f| f.lock().data.len() as u64).sum()
     }
 }
 
@@ -92,8 +89,7 @@ impl MemFs {
             let unsynced = file.data.split_off(durable_len);
             // Only a file with writes in flight can be torn; a fully synced one is intact.
             if let (Tear::Partial { keep, garbage }, false) = (tear, unsynced.is_empty()) {
-                file.data
-                    .extend_from_slice(&unsynced[..keep.min(unsynced.len())]);
+                file.data.extend_from_slice(&unsynced[..keep.min(unsynced.len())]);
                 file.data.extend(std::iter::repeat_n(0xA5, garbage));
             }
             file.durable_len = file.data.len();
@@ -157,10 +153,7 @@ impl MemFs {
 }
 
 fn not_found(path: &Path) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::NotFound,
-        format!("{} not found", path.display()),
-    )
+    io::Error::new(io::ErrorKind::NotFound, format!("{} not found", path.display()))
 }
 
 struct MemReadFile(Arc<Mutex<MemFile>>);
@@ -168,9 +161,7 @@ struct MemReadFile(Arc<Mutex<MemFile>>);
 impl ReadFile for MemReadFile {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let file = self.0.lock();
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(file.data.len());
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(file.data.len());
         let n = buf.len().min(file.data.len() - start);
         buf[..n].copy_from_slice(&file.data[start..start + n]);
         Ok(n)
@@ -274,18 +265,10 @@ impl FileSystem for MemFs {
             _ => {}
         }
         let file = state.files.entry(path.to_path_buf()).or_default().clone();
-        Ok(Box::new(MemWriteFile {
-            file,
-            state: self.state.clone(),
-        }))
+        Ok(Box::new(MemWriteFile { file, state: self.state.clone() }))
     }
     fn remove_file(&self, path: &Path) -> io::Result<()> {
-        self.state
-            .lock()
-            .files
-            .remove(path)
-            .map(|_| ())
-            .ok_or_else(|| not_found(path))
+        self.state.lock().files.remove(path).map(|_| ()).ok_or_else(|| not_found(path))
     }
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         let mut state = self.state.lock();

@@ -143,38 +143,23 @@ impl MetaStore {
     /// Loads every stream. Leftover temporary files are from writes that never
     /// completed (and were never acknowledged), so they are removed.
     pub(crate) fn load_all(&self) -> Result<Vec<StreamMeta>> {
-        let names = self
-            .fs
-            .list_dir(&self.dir)
-            .map_err(|e| StorageError::io("list metadata", &self.dir, e))?;
+        let names = self.fs.list_dir(&self.dir).map_err(|e| StorageError::io("list metadata", &self.dir, e))?;
         let mut streams = Vec::new();
         for name in names {
             let path = join(&self.dir, &name);
             if name.ends_with(TEMP_SUFFIX) {
-                self.fs
-                    .remove_file(&path)
-                    .map_err(|e| StorageError::io("remove temporary metadata", &path, e))?;
+                self.fs.remove_file(&path).map_err(|e| StorageError::io("remove temporary metadata", &path, e))?;
                 continue;
             }
             if !name.ends_with(META_SUFFIX) {
                 continue;
             }
-            let file = self
-                .fs
-                .open_read(&path)
-                .map_err(|e| StorageError::io("open metadata", &path, e))?;
-            let len = file
-                .len()
-                .map_err(|e| StorageError::io("stat metadata", &path, e))?;
+            let file = self.fs.open_read(&path).map_err(|e| StorageError::io("open metadata", &path, e))?;
+            let len = file.len().map_err(|e| StorageError::io("stat metadata", &path, e))?;
             let mut bytes = vec![0u8; len as usize];
-            file.read_exact_at(&mut bytes, 0)
-                .map_err(|e| StorageError::io("read metadata", &path, e))?;
-            streams.push(
-                decode(&bytes).map_err(|detail| StorageError::MetadataCorrupt {
-                    path: path.clone(),
-                    detail,
-                })?,
-            );
+            file.read_exact_at(&mut bytes, 0).map_err(|e| StorageError::io("read metadata", &path, e))?;
+            streams
+                .push(decode(&bytes).map_err(|detail| StorageError::MetadataCorrupt { path: path.clone(), detail })?);
         }
         streams.sort_by_key(|s| s.stream_id);
         Ok(streams)
@@ -185,35 +170,23 @@ impl MetaStore {
         let path = join(&self.dir, &name);
         let temp = join(&self.dir, &format!("{name}{TEMP_SUFFIX}"));
         let bytes = encode(meta);
-        let mut file = self
-            .fs
-            .open_write(&temp)
-            .map_err(|e| StorageError::io("create metadata", &temp, e))?;
-        file.set_len(0)
-            .map_err(|e| StorageError::io("truncate metadata", &temp, e))?;
-        file.write_all_at(&bytes, 0)
-            .map_err(|e| StorageError::io("write metadata", &temp, e))?;
-        file.sync_data()
-            .map_err(|e| StorageError::io("sync metadata", &temp, e))?;
+        let mut file = self.fs.open_write(&temp).map_err(|e| StorageError::io("create metadata", &temp, e))?;
+        file.set_len(0).map_err(|e| StorageError::io("truncate metadata", &temp, e))?;
+        file.write_all_at(&bytes, 0).map_err(|e| StorageError::io("write metadata", &temp, e))?;
+        file.sync_data().map_err(|e| StorageError::io("sync metadata", &temp, e))?;
         drop(file);
-        self.fs
-            .rename(&temp, &path)
-            .map_err(|e| StorageError::io("rename metadata", &path, e))?;
+        self.fs.rename(&temp, &path).map_err(|e| StorageError::io("rename metadata", &path, e))?;
         self.sync_dir()
     }
 
     pub(crate) fn remove(&self, stream_id: u64) -> Result<()> {
         let path = join(&self.dir, &Self::file_name(stream_id));
-        self.fs
-            .remove_file(&path)
-            .map_err(|e| StorageError::io("remove metadata", &path, e))?;
+        self.fs.remove_file(&path).map_err(|e| StorageError::io("remove metadata", &path, e))?;
         self.sync_dir()
     }
 
     fn sync_dir(&self) -> Result<()> {
-        self.fs
-            .sync_dir(&self.dir)
-            .map_err(|e| StorageError::io("sync metadata folder", &self.dir, e))
+        self.fs.sync_dir(&self.dir).map_err(|e| StorageError::io("sync metadata folder", &self.dir, e))
     }
 
     pub(crate) fn dir(&self) -> &Path {
@@ -236,9 +209,7 @@ fn encode(meta: &StreamMeta) -> Vec<u8> {
 }
 
 fn decode(bytes: &[u8]) -> std::result::Result<StreamMeta, String> {
-    let header = bytes
-        .get(..META_HEADER_BYTES)
-        .ok_or("file shorter than its header")?;
+    let header = bytes.get(..META_HEADER_BYTES).ok_or("file shorter than its header")?;
     if header[..8] != META_MAGIC {
         return Err("bad magic".into());
     }
@@ -248,10 +219,7 @@ fn decode(bytes: &[u8]) -> std::result::Result<StreamMeta, String> {
     }
     let len = u32::from_le_bytes([header[12], header[13], header[14], header[15]]) as usize;
     let crc = u32::from_le_bytes([header[16], header[17], header[18], header[19]]);
-    let json = bytes
-        .get(META_HEADER_BYTES..)
-        .filter(|j| j.len() == len)
-        .ok_or("length mismatch")?;
+    let json = bytes.get(META_HEADER_BYTES..).filter(|j| j.len() == len).ok_or("length mismatch")?;
     if crc32c::crc32c_append(crc32c::crc32c(&header[..16]), json) != crc {
         return Err("checksum mismatch".into());
     }
@@ -278,10 +246,7 @@ mod tests {
                 adjacent_parent: None,
                 closed: Some(ShardClose { lsn: 9, at_ms: 2 }),
             }],
-            props: StreamProps {
-                retention_hours: 24,
-                ..Default::default()
-            },
+            props: StreamProps { retention_hours: 24, ..Default::default() },
         };
         let bytes = encode(&meta);
         assert_eq!(decode(&bytes).unwrap(), meta);

@@ -104,12 +104,7 @@ impl SequenceNumber {
         if lsn > crate::limits::LSN_MAX || shard_digit != shard_index & 0xF {
             return Err(SequenceNumberError::UnknownLayout);
         }
-        Ok(SequenceNumber {
-            shard_created_secs,
-            shard_index: shard_index as u32,
-            lsn,
-            arrival_secs,
-        })
+        Ok(SequenceNumber { shard_created_secs, shard_index: shard_index as u32, lsn, arrival_secs })
     }
 
     /// Parses the decimal form.
@@ -181,36 +176,20 @@ mod tests {
     fn decodes_the_aws_documentation_example() {
         // From the AWS documentation; decoded by hand: shard created 2014-09-22T16:39:41Z,
         // counter 5501, arrival 2014-09-23T00:13:40Z, shard 0.
-        let seq = SequenceNumber::parse("49543463076548007577105092703039560359975228518395019266")
-            .unwrap();
+        let seq = SequenceNumber::parse("49543463076548007577105092703039560359975228518395019266").unwrap();
         assert_eq!(seq.shard_index, 0);
         assert_eq!(seq.shard_created_secs, 1_411_403_981);
         assert_eq!(seq.lsn, 5501);
         assert_eq!(seq.arrival_secs, 1_411_431_220);
-        assert_eq!(
-            seq.to_string(),
-            "49543463076548007577105092703039560359975228518395019266"
-        );
+        assert_eq!(seq.to_string(), "49543463076548007577105092703039560359975228518395019266");
     }
 
     #[test]
     fn rejects_foreign_layouts_and_garbage() {
-        assert_eq!(
-            SequenceNumber::parse(""),
-            Err(SequenceNumberError::NotANumber)
-        );
-        assert_eq!(
-            SequenceNumber::parse("12a"),
-            Err(SequenceNumberError::NotANumber)
-        );
-        assert_eq!(
-            SequenceNumber::parse("1"),
-            Err(SequenceNumberError::UnknownLayout)
-        );
-        assert_eq!(
-            SequenceNumber::parse(&"9".repeat(60)),
-            Err(SequenceNumberError::NotANumber)
-        );
+        assert_eq!(SequenceNumber::parse(""), Err(SequenceNumberError::NotANumber));
+        assert_eq!(SequenceNumber::parse("12a"), Err(SequenceNumberError::NotANumber));
+        assert_eq!(SequenceNumber::parse("1"), Err(SequenceNumberError::UnknownLayout));
+        assert_eq!(SequenceNumber::parse(&"9".repeat(60)), Err(SequenceNumberError::NotANumber));
     }
 
     proptest! {

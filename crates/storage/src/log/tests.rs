@@ -8,12 +8,7 @@ use crate::meta::StreamProps;
 pub(crate) const T0: u64 = 1_700_000_000_000;
 
 pub(crate) fn open(fs: &MemFs, clock: &ManualClock, config: LogConfig) -> Result<ShardLog> {
-    ShardLog::open(
-        Arc::new(fs.clone()),
-        Arc::new(clock.clone()),
-        Path::new("/data"),
-        config,
-    )
+    ShardLog::open(Arc::new(fs.clone()), Arc::new(clock.clone()), Path::new("/data"), config)
 }
 
 fn small_segments() -> LogConfig {
@@ -28,24 +23,12 @@ fn small_segments() -> LogConfig {
 fn stream(log: &ShardLog, name: &str, shards: usize) -> Arc<StreamMeta> {
     let step = u128::MAX / shards as u128;
     let ranges = (0..shards)
-        .map(|i| {
-            (
-                step * i as u128,
-                if i + 1 == shards {
-                    u128::MAX
-                } else {
-                    step * (i as u128 + 1) - 1
-                },
-            )
-        })
+        .map(|i| (step * i as u128, if i + 1 == shards { u128::MAX } else { step * (i as u128 + 1) - 1 }))
         .collect();
     log.create_stream_blocking(NewStream {
         name: name.into(),
         shards: ranges,
-        props: StreamProps {
-            retention_hours: 24,
-            ..Default::default()
-        },
+        props: StreamProps { retention_hours: 24, ..Default::default() },
     })
     .unwrap()
 }
@@ -62,11 +45,7 @@ fn record(shard_uid: u64, data: &str) -> AppendRecord {
 fn read_all(log: &ShardLog, shard_uid: u64) -> Vec<String> {
     let from = log.resolve(shard_uid, StartPosition::TrimHorizon).unwrap();
     let batch = log.read(shard_uid, from, 100_000, usize::MAX).unwrap();
-    batch
-        .records
-        .iter()
-        .map(|r| String::from_utf8(r.data.to_vec()).unwrap())
-        .collect()
+    batch.records.iter().map(|r| String::from_utf8(r.data.to_vec()).unwrap()).collect()
 }
 
 #[test]
@@ -77,38 +56,20 @@ fn appends_are_readable_in_order_and_survive_reopen() {
     let meta = stream(&log, "s", 2);
     let (a, b) = (meta.shards[0].uid, meta.shards[1].uid);
     for i in 0..100 {
-        let results = log
-            .append_blocking(vec![
-                record(a, &format!("a{i}")),
-                record(b, &format!("b{i}")),
-            ])
-            .unwrap();
+        let results = log.append_blocking(vec![record(a, &format!("a{i}")), record(b, &format!("b{i}"))]).unwrap();
         assert!(results.iter().all(|r| r.is_ok()));
     }
     let expected_a: Vec<String> = (0..100).map(|i| format!("a{i}")).collect();
     assert_eq!(read_all(&log, a), expected_a);
     drop(log);
     // Several segments were sealed with indexes; reopening uses them.
-    assert!(fs
-        .list_dir(Path::new("/data/log"))
-        .unwrap()
-        .iter()
-        .any(|n| n.ends_with(".idx")));
+    assert!(fs.list_dir(Path::new("/data/log")).unwrap().iter().any(|n| n.ends_with(".idx")));
     let log = open(&fs, &clock, small_segments()).unwrap();
     assert_eq!(read_all(&log, a), expected_a);
     assert_eq!(read_all(&log, b).len(), 100);
     // LSNs keep growing after the restart.
-    let before = log
-        .read(a, 0, 1000, usize::MAX)
-        .unwrap()
-        .records
-        .last()
-        .unwrap()
-        .lsn;
-    let after = log.append_blocking(vec![record(a, "later")]).unwrap()[0]
-        .as_ref()
-        .unwrap()
-        .lsn;
+    let before = log.read(a, 0, 1000, usize::MAX).unwrap().records.last().unwrap().lsn;
+    let after = log.append_blocking(vec![record(a, "later")]).unwrap()[0].as_ref().unwrap().lsn;
     assert!(after > before);
 }
 
@@ -125,8 +86,7 @@ fn concurrent_appends_share_syncs() {
             let uid = meta.shards[t % 4].uid;
             std::thread::spawn(move || {
                 for i in 0..200 {
-                    log.append_blocking(vec![record(uid, &format!("{t}-{i}"))])
-                        .unwrap();
+                    log.append_blocking(vec![record(uid, &format!("{t}-{i}"))]).unwrap();
                 }
             })
         })
@@ -149,10 +109,7 @@ fn arrival_times_never_go_backwards() {
     let uid = stream(&log, "s", 1).shards[0].uid;
     log.append_blocking(vec![record(uid, "1")]).unwrap();
     clock.set_ms(T0 - 50_000); // the host clock jumps back
-    let second = log.append_blocking(vec![record(uid, "2")]).unwrap()[0]
-        .as_ref()
-        .unwrap()
-        .arrival_ms;
+    let second = log.append_blocking(vec![record(uid, "2")]).unwrap()[0].as_ref().unwrap().arrival_ms;
     assert_eq!(second, T0);
 }
 
@@ -162,36 +119,14 @@ fn start_positions_resolve_like_kinesis() {
     let clock = ManualClock::new(T0);
     let log = open(&fs, &clock, small_segments()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
-    assert_eq!(
-        log.read(
-            uid,
-            log.resolve(uid, StartPosition::Latest).unwrap(),
-            10,
-            1000
-        )
-        .unwrap()
-        .records
-        .len(),
-        0
-    );
+    assert_eq!(log.read(uid, log.resolve(uid, StartPosition::Latest).unwrap(), 10, 1000).unwrap().records.len(), 0);
     let mut lsns = Vec::new();
     for i in 0..10 {
         clock.set_ms(T0 + i * 1000);
-        lsns.push(
-            log.append_blocking(vec![record(uid, &i.to_string())])
-                .unwrap()[0]
-                .as_ref()
-                .unwrap()
-                .lsn,
-        );
+        lsns.push(log.append_blocking(vec![record(uid, &i.to_string())]).unwrap()[0].as_ref().unwrap().lsn);
     }
-    let first = |start| {
-        log.read(uid, log.resolve(uid, start).unwrap(), 1, usize::MAX)
-            .unwrap()
-            .records
-            .first()
-            .map(|r| r.lsn)
-    };
+    let first =
+        |start| log.read(uid, log.resolve(uid, start).unwrap(), 1, usize::MAX).unwrap().records.first().map(|r| r.lsn);
     assert_eq!(first(StartPosition::TrimHorizon), Some(lsns[0]));
     assert_eq!(first(StartPosition::AtLsn(lsns[3])), Some(lsns[3]));
     assert_eq!(first(StartPosition::AfterLsn(lsns[3])), Some(lsns[4]));
@@ -216,38 +151,20 @@ fn retention_hides_then_deletes_whole_files() {
     let log = open(&fs, &clock, small_segments()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     for i in 0..50 {
-        log.append_blocking(vec![record(
-            uid,
-            &format!("old-{i:03}-{}", "x".repeat(100)),
-        )])
-        .unwrap();
+        log.append_blocking(vec![record(uid, &format!("old-{i:03}-{}", "x".repeat(100)))]).unwrap();
     }
     clock.advance_ms(23 * HOUR_MS_TEST);
     for i in 0..50 {
-        log.append_blocking(vec![record(
-            uid,
-            &format!("new-{i:03}-{}", "x".repeat(100)),
-        )])
-        .unwrap();
+        log.append_blocking(vec![record(uid, &format!("new-{i:03}-{}", "x".repeat(100)))]).unwrap();
     }
-    let segments_before = fs
-        .list_dir(Path::new("/data/log"))
-        .unwrap()
-        .iter()
-        .filter(|n| n.ends_with(".seg"))
-        .count();
+    let segments_before = fs.list_dir(Path::new("/data/log")).unwrap().iter().filter(|n| n.ends_with(".seg")).count();
     clock.advance_ms(2 * HOUR_MS_TEST); // old records are 25 h old, new ones 2 h
     let visible = read_all(&log, uid);
     assert_eq!(visible.len(), 50);
     assert!(visible[0].starts_with("new-000"));
     let deleted = log.enforce_retention_blocking().unwrap();
     assert!(deleted > 0);
-    let segments_after = fs
-        .list_dir(Path::new("/data/log"))
-        .unwrap()
-        .iter()
-        .filter(|n| n.ends_with(".seg"))
-        .count();
+    let segments_after = fs.list_dir(Path::new("/data/log")).unwrap().iter().filter(|n| n.ends_with(".seg")).count();
     assert_eq!(segments_after, segments_before - deleted);
     assert_eq!(read_all(&log, uid).len(), 50);
     // An empty timestamp read past everything lands at the tip.
@@ -264,19 +181,11 @@ fn reshard_closes_parent_at_an_exact_lsn() {
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     let meta = stream(&log, "s", 1);
     let parent = meta.shards[0].uid;
-    let last = log.append_blocking(vec![record(parent, "p")]).unwrap()[0]
-        .as_ref()
-        .unwrap()
-        .lsn;
+    let last = log.append_blocking(vec![record(parent, "p")]).unwrap()[0].as_ref().unwrap().lsn;
     let meta = log
         .update_stream_blocking(meta.stream_id, |txn| {
             txn.close_shard(0)?;
-            txn.add_shard(NewShard {
-                hash_key_start: 0,
-                hash_key_end: 10,
-                parent: Some(0),
-                adjacent_parent: None,
-            });
+            txn.add_shard(NewShard { hash_key_start: 0, hash_key_end: 10, parent: Some(0), adjacent_parent: None });
             txn.add_shard(NewShard {
                 hash_key_start: 11,
                 hash_key_end: u128::MAX,
@@ -292,10 +201,7 @@ fn reshard_closes_parent_at_an_exact_lsn() {
     let rejected = log.append_blocking(vec![record(parent, "late")]).unwrap();
     assert!(matches!(rejected[0], Err(StorageError::ShardClosed { .. })));
     let child = meta.shards[1].uid;
-    let child_lsn = log.append_blocking(vec![record(child, "c")]).unwrap()[0]
-        .as_ref()
-        .unwrap()
-        .lsn;
+    let child_lsn = log.append_blocking(vec![record(child, "c")]).unwrap()[0].as_ref().unwrap().lsn;
     assert!(child_lsn > close.lsn);
     // The parent stays readable and reports its end.
     let batch = log.read(parent, 0, 10, usize::MAX).unwrap();
@@ -310,9 +216,7 @@ fn reshard_closes_parent_at_an_exact_lsn() {
         Err(StorageError::ShardClosed { .. })
     ));
     // A failed transaction changes nothing.
-    let err = log
-        .update_stream_blocking(meta.stream_id, |txn| txn.close_shard(0).map(|_| ()))
-        .unwrap_err();
+    let err = log.update_stream_blocking(meta.stream_id, |txn| txn.close_shard(0).map(|_| ())).unwrap_err();
     assert!(matches!(err, StorageError::Rejected(_)));
 }
 
@@ -322,22 +226,15 @@ fn deleted_streams_stay_deleted_and_names_are_unique() {
     let clock = ManualClock::new(T0);
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     let meta = stream(&log, "s", 1);
-    log.append_blocking(vec![record(meta.shards[0].uid, "x")])
-        .unwrap();
+    log.append_blocking(vec![record(meta.shards[0].uid, "x")]).unwrap();
     let duplicate = log.create_stream_blocking(NewStream {
         name: "s".into(),
         shards: vec![(0, 1)],
-        props: StreamProps {
-            retention_hours: 24,
-            ..Default::default()
-        },
+        props: StreamProps { retention_hours: 24, ..Default::default() },
     });
     assert!(matches!(duplicate, Err(StorageError::Rejected(_))));
     log.delete_stream_blocking(meta.stream_id).unwrap();
-    assert!(matches!(
-        log.read(meta.shards[0].uid, 0, 1, 1),
-        Err(StorageError::ShardNotFound { .. })
-    ));
+    assert!(matches!(log.read(meta.shards[0].uid, 0, 1, 1), Err(StorageError::ShardNotFound { .. })));
     drop(log);
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     assert!(log.streams().is_empty());
@@ -350,30 +247,16 @@ fn deleted_streams_stay_deleted_and_names_are_unique() {
 fn torn_tail_is_truncated_and_acknowledged_data_kept() {
     for tear in [
         Tear::DropUnsynced,
-        Tear::Partial {
-            keep: 10,
-            garbage: 0,
-        },
-        Tear::Partial {
-            keep: 0,
-            garbage: 100,
-        },
-        Tear::Partial {
-            keep: 30,
-            garbage: 5000,
-        },
+        Tear::Partial { keep: 10, garbage: 0 },
+        Tear::Partial { keep: 0, garbage: 100 },
+        Tear::Partial { keep: 30, garbage: 5000 },
     ] {
         let fs = MemFs::new();
         let clock = ManualClock::new(T0);
         let log = open(
             &fs,
             &clock,
-            LogConfig {
-                durability: Durability::Relaxed {
-                    interval_ms: 1_000_000,
-                },
-                ..LogConfig::default()
-            },
+            LogConfig { durability: Durability::Relaxed { interval_ms: 1_000_000 }, ..LogConfig::default() },
         )
         .unwrap();
         let uid = stream(&log, "s", 1).shards[0].uid;
@@ -415,34 +298,18 @@ fn corruption_in_the_middle_stops_start_up_unless_truncation_is_allowed() {
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     for i in 0..3 {
-        log.append_blocking(vec![record(uid, &format!("r{i}"))])
-            .unwrap();
+        log.append_blocking(vec![record(uid, &format!("r{i}"))]).unwrap();
     }
     drop(log);
     let path = Path::new("/data/log/00000000000000000001.seg");
     // Damage the first frame's payload; two intact frames follow it.
-    fs.corrupt(
-        path,
-        SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + CHUNK_HEADER_BYTES + 25,
-        &[0x00, 0x11],
-    )
-    .unwrap();
+    fs.corrupt(path, SEGMENT_HEADER_BYTES + FRAME_HEADER_BYTES + CHUNK_HEADER_BYTES + 25, &[0x00, 0x11]).unwrap();
     let error = open(&fs, &clock, LogConfig::default()).unwrap_err();
     assert!(matches!(error, StorageError::Corruption { .. }), "{error}");
     assert!(error.to_string().contains("--recover-truncate"));
-    let log = open(
-        &fs,
-        &clock,
-        LogConfig {
-            recovery: RecoveryMode::TruncateAtCorruption,
-            ..LogConfig::default()
-        },
-    )
-    .unwrap();
-    assert!(
-        read_all(&log, uid).is_empty(),
-        "everything from the damage on is discarded"
-    );
+    let log =
+        open(&fs, &clock, LogConfig { recovery: RecoveryMode::TruncateAtCorruption, ..LogConfig::default() }).unwrap();
+    assert!(read_all(&log, uid).is_empty(), "everything from the damage on is discarded");
     log.append_blocking(vec![record(uid, "fresh")]).unwrap();
     assert_eq!(read_all(&log, uid), vec!["fresh"]);
 }
@@ -454,8 +321,7 @@ fn corrupted_sealed_segment_is_detected() {
     let log = open(&fs, &clock, small_segments()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     for i in 0..100 {
-        log.append_blocking(vec![record(uid, &format!("{i:0100}"))])
-            .unwrap();
+        log.append_blocking(vec![record(uid, &format!("{i:0100}"))]).unwrap();
     }
     drop(log);
     let path = Path::new("/data/log/00000000000000000001.seg");
@@ -464,18 +330,11 @@ fn corrupted_sealed_segment_is_detected() {
     // caught by its checksum when read.
     let log = open(&fs, &clock, small_segments()).unwrap();
     let from = log.resolve(uid, StartPosition::TrimHorizon).unwrap();
-    assert!(matches!(
-        log.read(uid, from, 1000, usize::MAX),
-        Err(StorageError::Corruption { .. })
-    ));
+    assert!(matches!(log.read(uid, from, 1000, usize::MAX), Err(StorageError::Corruption { .. })));
     drop(log);
     // Without the index the scan finds the damage, with valid segments after it.
-    fs.remove_file(Path::new("/data/log/00000000000000000001.idx"))
-        .unwrap();
-    assert!(matches!(
-        open(&fs, &clock, small_segments()),
-        Err(StorageError::Corruption { .. })
-    ));
+    fs.remove_file(Path::new("/data/log/00000000000000000001.idx")).unwrap();
+    assert!(matches!(open(&fs, &clock, small_segments()), Err(StorageError::Corruption { .. })));
 }
 
 #[test]
@@ -487,29 +346,15 @@ fn failed_fsync_stops_writes_and_loses_nothing_acknowledged() {
     log.append_blocking(vec![record(uid, "kept")]).unwrap();
     fs.fail_next_syncs(1);
     let error = log.append_blocking(vec![record(uid, "lost")]).unwrap_err();
-    assert!(
-        matches!(
-            error,
-            StorageError::Poisoned {
-                operation: "fdatasync",
-                ..
-            }
-        ),
-        "{error}"
-    );
+    assert!(matches!(error, StorageError::Poisoned { operation: "fdatasync", .. }), "{error}");
     // Even though the disk works again, the log refuses writes until restarted.
-    let error = log
-        .append_blocking(vec![record(uid, "refused")])
-        .unwrap_err();
+    let error = log.append_blocking(vec![record(uid, "refused")]).unwrap_err();
     assert!(matches!(error, StorageError::Poisoned { .. }));
     assert!(log
         .create_stream_blocking(NewStream {
             name: "t".into(),
             shards: vec![(0, 1)],
-            props: StreamProps {
-                retention_hours: 24,
-                ..Default::default()
-            }
+            props: StreamProps { retention_hours: 24, ..Default::default() }
         })
         .is_err());
     drop(log);
@@ -531,10 +376,7 @@ fn failed_write_stops_writes() {
     fs.fail_next_writes(1);
     assert!(matches!(
         log.append_blocking(vec![record(uid, "x")]),
-        Err(StorageError::Poisoned {
-            operation: "write",
-            ..
-        })
+        Err(StorageError::Poisoned { operation: "write", .. })
     ));
 }
 
@@ -546,9 +388,7 @@ fn disk_full_fails_appends_then_recovers_when_space_returns() {
     let uid = stream(&log, "s", 1).shards[0].uid;
     log.append_blocking(vec![record(uid, "before")]).unwrap();
     fs.set_capacity(Some(fs.used_bytes() + 50));
-    let error = log
-        .append_blocking(vec![record(uid, &"y".repeat(500))])
-        .unwrap_err();
+    let error = log.append_blocking(vec![record(uid, &"y".repeat(500))]).unwrap_err();
     assert!(matches!(error, StorageError::DiskFull { .. }), "{error}");
     fs.set_capacity(None);
     log.append_blocking(vec![record(uid, "after")]).unwrap();
@@ -564,32 +404,14 @@ fn bad_records_fail_alone() {
     let clock = ManualClock::new(T0);
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
-    let huge = AppendRecord {
-        data: Bytes::from(vec![0u8; RECORD_DATA_BYTES_MAX + 1]),
-        ..record(uid, "")
-    };
-    let results = log
-        .append_blocking(vec![
-            record(uid, "ok"),
-            huge,
-            record(999_999, "nowhere"),
-            record(uid, "ok2"),
-        ])
-        .unwrap();
+    let huge = AppendRecord { data: Bytes::from(vec![0u8; RECORD_DATA_BYTES_MAX + 1]), ..record(uid, "") };
+    let results =
+        log.append_blocking(vec![record(uid, "ok"), huge, record(999_999, "nowhere"), record(uid, "ok2")]).unwrap();
     assert!(results[0].is_ok() && results[3].is_ok());
-    assert!(matches!(
-        results[1],
-        Err(StorageError::RecordTooLarge { .. })
-    ));
-    assert!(matches!(
-        results[2],
-        Err(StorageError::ShardNotFound { .. })
-    ));
+    assert!(matches!(results[1], Err(StorageError::RecordTooLarge { .. })));
+    assert!(matches!(results[2], Err(StorageError::ShardNotFound { .. })));
     assert_eq!(read_all(&log, uid), vec!["ok", "ok2"]);
-    let max = AppendRecord {
-        data: Bytes::from(vec![7u8; RECORD_DATA_BYTES_MAX]),
-        ..record(uid, "")
-    };
+    let max = AppendRecord { data: Bytes::from(vec![7u8; RECORD_DATA_BYTES_MAX]), ..record(uid, "") };
     assert!(log.append_blocking(vec![max]).unwrap()[0].is_ok());
 }
 
@@ -601,19 +423,13 @@ async fn readers_wait_for_new_records_without_polling() {
     let spec = NewStream {
         name: "s".into(),
         shards: vec![(0, u128::MAX)],
-        props: StreamProps {
-            retention_hours: 24,
-            ..Default::default()
-        },
+        props: StreamProps { retention_hours: 24, ..Default::default() },
     };
     let uid = log.create_stream(spec).await.unwrap().shards[0].uid;
     let mut tip = log.watch(uid).unwrap();
     let writer = log.clone();
     let task = tokio::spawn(async move { writer.append(vec![record(uid, "wake")]).await });
-    tokio::time::timeout(Duration::from_secs(5), tip.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), tip.changed()).await.unwrap().unwrap();
     let lsn = *tip.borrow();
     assert_eq!(log.read(uid, lsn, 1, 100).unwrap().records[0].data, "wake");
     task.await.unwrap().unwrap();

@@ -14,6 +14,10 @@ enum Op {
         shard: usize,
         sizes: Vec<usize>,
     },
+    /// One batch spread over several shards, as PutRecords sends it.
+    AppendSpread {
+        records: Vec<(usize, usize)>,
+    },
     ReadFromStart {
         shard: usize,
         limit: usize,
@@ -41,6 +45,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..SHARDS, proptest::collection::vec(0usize..300, 1..6)).prop_map(|(shard, sizes)| Op::Append { shard, sizes }),
+        4 => proptest::collection::vec((0..SHARDS, 0usize..300), 1..8).prop_map(|records| Op::AppendSpread { records }),
         2 => (0..SHARDS, 1usize..50).prop_map(|(shard, limit)| Op::ReadFromStart { shard, limit }),
         2 => (0..SHARDS, any::<usize>(), any::<bool>(), 1usize..20).prop_map(|(shard, pick, after, limit)| Op::ReadFrom { shard, pick, after, limit }),
         1 => (0..SHARDS, any::<usize>()).prop_map(|(shard, pick)| Op::ReadAtTimestamp { shard, pick }),
@@ -66,10 +71,7 @@ struct Model {
 impl Model {
     fn visible(&self, shard: usize, now_ms: u64) -> Vec<&ModelRecord> {
         let from = now_ms.saturating_sub(RETENTION_HOURS * crate::limits::HOUR_MS);
-        self.shards[shard]
-            .iter()
-            .filter(|r| r.arrival_ms >= from)
-            .collect()
+        self.shards[shard].iter().filter(|r| r.arrival_ms >= from).collect()
     }
 }
 
@@ -91,24 +93,27 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
         .create_stream_blocking(NewStream {
             name: "model".into(),
             shards: ranges,
-            props: StreamProps {
-                retention_hours: RETENTION_HOURS as u32,
-                ..Default::default()
-            },
+            props: StreamProps { retention_hours: RETENTION_HOURS as u32, ..Default::default() },
         })
         .unwrap();
     let uids: Vec<u64> = meta.shards.iter().map(|s| s.uid).collect();
-    let mut model = Model {
-        shards: vec![Vec::new(); SHARDS],
-    };
+    let mut model = Model { shards: vec![Vec::new(); SHARDS] };
     let mut counter = 0u32;
 
     for op in ops {
-        match op {
+        let op = match op {
+            // A single-shard batch is a spread batch with one target.
             Op::Append { shard, sizes } => {
-                let records: Vec<AppendRecord> = sizes
+                Op::AppendSpread { records: sizes.into_iter().map(|size| (shard, size)).collect() }
+            }
+            other => other,
+        };
+        match op {
+            Op::Append { .. } => unreachable!("rewritten above"),
+            Op::AppendSpread { records: spread } => {
+                let records: Vec<AppendRecord> = spread
                     .iter()
-                    .map(|size| {
+                    .map(|&(shard, size)| {
                         counter += 1;
                         let mut data = counter.to_le_bytes().to_vec();
                         data.resize(4 + size, (counter % 251) as u8);
@@ -122,29 +127,20 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     .collect();
                 let datas: Vec<Vec<u8>> = records.iter().map(|r| r.data.to_vec()).collect();
                 let results = log.append_blocking(records).unwrap();
-                for (result, data) in results.into_iter().zip(datas) {
+                for ((result, data), &(shard, _)) in results.into_iter().zip(datas).zip(&spread) {
                     let appended = result.unwrap();
                     if let Some(previous) = model.shards[shard].last() {
                         prop_assert!(appended.lsn > previous.lsn);
                         prop_assert!(appended.arrival_ms >= previous.arrival_ms);
                     }
-                    model.shards[shard].push(ModelRecord {
-                        lsn: appended.lsn,
-                        arrival_ms: appended.arrival_ms,
-                        data,
-                    });
+                    model.shards[shard].push(ModelRecord { lsn: appended.lsn, arrival_ms: appended.arrival_ms, data });
                 }
             }
             Op::ReadFromStart { shard, limit } => {
-                let from = log
-                    .resolve(uids[shard], StartPosition::TrimHorizon)
-                    .unwrap();
+                let from = log.resolve(uids[shard], StartPosition::TrimHorizon).unwrap();
                 let batch = log.read(uids[shard], from, limit, usize::MAX).unwrap();
-                let expected: Vec<&ModelRecord> = model
-                    .visible(shard, clock.now_ms())
-                    .into_iter()
-                    .take(limit)
-                    .collect();
+                let expected: Vec<&ModelRecord> =
+                    model.visible(shard, clock.now_ms()).into_iter().take(limit).collect();
                 prop_assert_eq!(batch.records.len(), expected.len());
                 for (got, want) in batch.records.iter().zip(&expected) {
                     prop_assert_eq!(got.lsn, want.lsn);
@@ -152,34 +148,19 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     prop_assert_eq!(&got.data[..], &want.data[..]);
                 }
             }
-            Op::ReadFrom {
-                shard,
-                pick,
-                after,
-                limit,
-            } => {
+            Op::ReadFrom { shard, pick, after, limit } => {
                 let all = &model.shards[shard];
                 if all.is_empty() {
                     continue;
                 }
                 let chosen = &all[pick % all.len()];
-                let start = if after {
-                    StartPosition::AfterLsn(chosen.lsn)
-                } else {
-                    StartPosition::AtLsn(chosen.lsn)
-                };
+                let start = if after { StartPosition::AfterLsn(chosen.lsn) } else { StartPosition::AtLsn(chosen.lsn) };
                 let from = log.resolve(uids[shard], start).unwrap();
                 let batch = log.read(uids[shard], from, limit, usize::MAX).unwrap();
                 let expected: Vec<u64> = model
                     .visible(shard, clock.now_ms())
                     .into_iter()
-                    .filter(|r| {
-                        if after {
-                            r.lsn > chosen.lsn
-                        } else {
-                            r.lsn >= chosen.lsn
-                        }
-                    })
+                    .filter(|r| if after { r.lsn > chosen.lsn } else { r.lsn >= chosen.lsn })
                     .take(limit)
                     .map(|r| r.lsn)
                     .collect();
@@ -192,15 +173,10 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     continue;
                 }
                 let ts = all[pick % all.len()].arrival_ms;
-                let from = log
-                    .resolve(uids[shard], StartPosition::AtTimestamp(ts))
-                    .unwrap();
+                let from = log.resolve(uids[shard], StartPosition::AtTimestamp(ts)).unwrap();
                 let batch = log.read(uids[shard], from, 1, usize::MAX).unwrap();
-                let expected = model
-                    .visible(shard, clock.now_ms())
-                    .into_iter()
-                    .find(|r| r.arrival_ms >= ts)
-                    .map(|r| r.lsn);
+                let expected =
+                    model.visible(shard, clock.now_ms()).into_iter().find(|r| r.arrival_ms >= ts).map(|r| r.lsn);
                 prop_assert_eq!(batch.records.first().map(|r| r.lsn), expected);
             }
             Op::AdvanceHours(hours) => clock.advance_ms(hours * crate::limits::HOUR_MS),
@@ -224,21 +200,10 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
     fs.crash(Tear::DropUnsynced);
     let log = open(&fs, &clock, config()).unwrap();
     for shard in 0..SHARDS {
-        let from = log
-            .resolve(uids[shard], StartPosition::TrimHorizon)
-            .unwrap();
-        let got: Vec<u64> = log
-            .read(uids[shard], from, usize::MAX, usize::MAX)
-            .unwrap()
-            .records
-            .iter()
-            .map(|r| r.lsn)
-            .collect();
-        let expected: Vec<u64> = model
-            .visible(shard, clock.now_ms())
-            .iter()
-            .map(|r| r.lsn)
-            .collect();
+        let from = log.resolve(uids[shard], StartPosition::TrimHorizon).unwrap();
+        let got: Vec<u64> =
+            log.read(uids[shard], from, usize::MAX, usize::MAX).unwrap().records.iter().map(|r| r.lsn).collect();
+        let expected: Vec<u64> = model.visible(shard, clock.now_ms()).iter().map(|r| r.lsn).collect();
         prop_assert_eq!(got, expected);
     }
     Ok(())
