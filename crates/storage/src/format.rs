@@ -518,7 +518,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn build(records: &[(u64, Vec<u8>, Option<u128>, Vec<u8>)]) -> Vec<u8> {
+    /// (lsn, partition key, explicit hash key, data)
+    type TestRecord = (u64, Vec<u8>, Option<u128>, Vec<u8>);
+
+    fn build(records: &[TestRecord]) -> Vec<u8> {
         let mut builder = FrameBuilder::default();
         builder.begin(records.first().map_or(0, |r| r.0));
         builder.begin_chunk(7);

@@ -29,6 +29,11 @@ pub trait ReadFile: Send + Sync {
 
     /// Current length in bytes.
     fn len(&self) -> io::Result<u64>;
+
+    /// Whether the file holds no bytes.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
 }
 
 /// A file opened for writing by the log's single writer.

@@ -199,10 +199,10 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
     drop(log);
     fs.crash(Tear::DropUnsynced);
     let log = open(&fs, &clock, config()).unwrap();
-    for shard in 0..SHARDS {
-        let from = log.resolve(uids[shard], StartPosition::TrimHorizon).unwrap();
+    for (shard, uid) in uids.iter().copied().enumerate() {
+        let from = log.resolve(uid, StartPosition::TrimHorizon).unwrap();
         let got: Vec<u64> =
-            log.read(uids[shard], from, usize::MAX, usize::MAX).unwrap().records.iter().map(|r| r.lsn).collect();
+            log.read(uid, from, usize::MAX, usize::MAX).unwrap().records.iter().map(|r| r.lsn).collect();
         let expected: Vec<u64> = model.visible(shard, clock.now_ms()).iter().map(|r| r.lsn).collect();
         prop_assert_eq!(got, expected);
     }
