@@ -566,10 +566,10 @@ impl ShardLog {
         let visible_from_ms = self.visible_from_ms(&shard);
         let index = shard.index.lock();
         let first_visible = || {
+            let position = index.chunks.partition_point(|c| c.last_arrival_ms < visible_from_ms);
             index
                 .chunks
-                .iter()
-                .find(|c| c.last_arrival_ms >= visible_from_ms)
+                .get(position)
                 .map(|c| c.first_lsn)
                 .unwrap_or_else(|| index.last_lsn.map_or(shard.uid + 1, |l| l + 1))
         };
@@ -616,38 +616,56 @@ impl ShardLog {
     pub fn read(&self, shard_uid: u64, from_lsn: u64, max_records: usize, max_bytes: usize) -> Result<ReadBatch> {
         let shard = self.shard(shard_uid)?;
         let visible_from_ms = self.visible_from_ms(&shard);
-        let (chunks, tip_lsn, tip_arrival_ms, closed_lsn) = {
+        let (tip_lsn, tip_arrival_ms, closed_lsn, first_visible_lsn) = {
             let index = shard.index.lock();
-            let start = index.chunks.partition_point(|c| c.last_lsn < from_lsn);
-            // Enough chunks for the request in the common case; more are fetched below
-            // if retention hides some of them.
-            let chunks: Vec<ChunkRef> = index.chunks.range(start..).copied().collect();
-            (chunks, index.last_lsn, index.last_arrival_ms, index.closed_lsn)
+            // Arrival times never decrease within a shard, so the first chunk still
+            // within retention is found by bisection, skipping an expired prefix.
+            let visible = index.chunks.partition_point(|c| c.last_arrival_ms < visible_from_ms);
+            let first_visible_lsn = index.chunks.get(visible).map(|c| c.first_lsn);
+            (index.last_lsn, index.last_arrival_ms, index.closed_lsn, first_visible_lsn)
         };
         let mut records = Vec::new();
         let mut bytes = 0usize;
         let mut next_lsn = from_lsn;
-        'chunks: for chunk in &chunks {
-            if chunk.last_arrival_ms < visible_from_ms {
-                next_lsn = next_lsn.max(chunk.last_lsn + 1);
-                continue;
+        let mut cursor = from_lsn.max(first_visible_lsn.unwrap_or(from_lsn));
+        'windows: loop {
+            // A few chunk references at a time: the shard lock is never held across
+            // I/O, and a read near the start of a long shard does not copy its index.
+            let window: Vec<ChunkRef> = {
+                let index = shard.index.lock();
+                let start = index.chunks.partition_point(|c| c.last_lsn < cursor);
+                index.chunks.range(start..).take(READ_WINDOW_CHUNKS).copied().collect()
+            };
+            if window.is_empty() {
+                break;
             }
-            let (_, decoded) = self.load_chunk(chunk)?;
-            for record in decoded {
-                if record.lsn < from_lsn {
+            for chunk in &window {
+                // Stop at the tip seen above, so the batch and its tip agree.
+                if tip_lsn.is_none_or(|tip| chunk.first_lsn > tip) {
+                    break 'windows;
+                }
+                cursor = chunk.last_lsn + 1;
+                if chunk.last_arrival_ms < visible_from_ms {
+                    next_lsn = next_lsn.max(chunk.last_lsn + 1);
                     continue;
                 }
-                if record.arrival_ms < visible_from_ms {
-                    next_lsn = next_lsn.max(record.lsn + 1);
-                    continue;
+                let (_, decoded) = self.load_chunk(chunk)?;
+                for record in decoded {
+                    if record.lsn < from_lsn {
+                        continue;
+                    }
+                    if record.arrival_ms < visible_from_ms {
+                        next_lsn = next_lsn.max(record.lsn + 1);
+                        continue;
+                    }
+                    let size = record.data.len() + record.partition_key.len();
+                    if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes) {
+                        break 'windows;
+                    }
+                    bytes += size;
+                    next_lsn = record.lsn + 1;
+                    records.push(record);
                 }
-                let size = record.data.len() + record.partition_key.len();
-                if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes) {
-                    break 'chunks;
-                }
-                bytes += size;
-                next_lsn = record.lsn + 1;
-                records.push(record);
             }
         }
         let drained = tip_lsn.is_none_or(|tip| next_lsn > tip);
@@ -737,6 +755,9 @@ struct PendingAppend {
     results: Vec<Result<Appended>>,
     reply: Reply<Vec<Result<Appended>>>,
 }
+
+/// Chunk references a read copies out of a shard's index at a time.
+const READ_WINDOW_CHUNKS: usize = 64;
 
 /// Commands drained per wake-up, besides the byte target.
 const DRAIN_COMMANDS_MAX: usize = 1024;
