@@ -1070,7 +1070,16 @@ impl Writer {
             self.shared.clock.now_ms(),
             &self.shared,
         )
-        .map_err(|e| self.poison("roll segment", e.to_string()))?;
+        .map_err(|error| match error {
+            // A full disk while starting the next segment refuses this append only: the
+            // active segment stays as it was (its index file, now stale, is rewritten at
+            // the next roll and ignored by recovery meanwhile).
+            StorageError::Io { source, path, .. } if source.raw_os_error() == Some(libc::ENOSPC) => {
+                let _ = self.shared.fs.remove_file(&path);
+                StorageError::DiskFull { path }
+            }
+            other => self.poison("roll segment", other.to_string()),
+        })?;
         tracing::debug!(message = "Segment sealed.", segment_id = self.active.id, bytes = self.active.end);
         self.active = next;
         Ok(())
