@@ -22,7 +22,8 @@ cargo build --workspace --all-targets
 echo "== rust tests"
 cargo nextest run --workspace --no-fail-fast
 
-if [ -x tests/e2e/run.sh ]; then
-  echo "== end-to-end tests"
-  RHEO_BIN="$CARGO_TARGET_DIR/debug/rheo" tests/e2e/run.sh
-fi
+export RHEO_BIN="$CARGO_TARGET_DIR/debug/rheo"
+echo "== end-to-end tests: boto3 and the aws CLI"
+tests/e2e/run.sh
+echo "== end-to-end tests: AWS SDK for JavaScript v3 (HTTP/2 and HTTP/1.1), AWS SDK for Java v2 (CBOR and JSON)"
+tests/e2e/clients.sh

@@ -1,1 +1,53 @@
-//! placeholder
+//! Kinesis Data Streams semantics over Rheo's durable shard log.
+//!
+//! The engine turns API operations into shard-log calls: it names streams and shards as
+//! AWS does, routes partition keys to shards, issues and checks shard iterators, reshards
+//! with real lineage, tracks stream and consumer lifecycles, and enforces quotas. It knows
+//! nothing of HTTP, JSON or CBOR; the server converts its domain types to the wire model
+//! and maps [`EngineError`] variants to AWS error types.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use rheo_engine::{CreateStream, Engine, EngineConfig, IteratorStart, GetShardIterator, PutEntry, StreamRef};
+//! use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let config = EngineConfig { create_stream_ms: 0, ..Default::default() };
+//! let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
+//! let engine = Engine::open(Arc::new(MemFs::default()), Arc::new(ManualClock::new(1_700_000_000_000)),
+//!                           "/data".as_ref(), log_config, config)?;
+//! engine.create_stream(CreateStream { name: "orders".into(), shard_count: Some(2), ..Default::default() }).await?;
+//! let stream = StreamRef::name("orders");
+//! let put = engine.put_record(&stream, PutEntry { partition_key: Some("k".into()), explicit_hash_key: None, data: "hi".into() }, None).await?;
+//! let iterator = engine.get_shard_iterator(&GetShardIterator {
+//!     stream: stream.clone(), shard_id: put.placement.shard_id.clone(), start: IteratorStart::TrimHorizon, stray_sequence_number: false,
+//! })?;
+//! let read = engine.get_records(&iterator, None)?;
+//! assert_eq!(read.records[0].data, "hi");
+//! # Ok::<(), rheo_engine::EngineError>(()) }).unwrap();
+//! ```
+
+#![deny(missing_docs)]
+
+mod consumers;
+mod control;
+mod data;
+mod engine;
+pub mod error;
+mod hashing;
+pub mod ids;
+pub mod limits;
+pub mod model;
+mod reshard;
+mod settings;
+mod throttle;
+pub mod token;
+
+pub use engine::{Engine, EngineConfig};
+pub use error::{EngineError, Result};
+pub use hashing::{partition_key_hash, uniform_ranges};
+pub use model::*;
+pub use token::TokenKey;
+
+#[cfg(test)]
+mod tests;

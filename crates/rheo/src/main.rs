@@ -1,1 +1,165 @@
-fn main() {}
+//! The `rheo` binary: `rheo serve` runs the Kinesis Data Streams API over a durable
+//! shard log.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use rheo_engine::{Engine, EngineConfig};
+use rheo_server::{load_tls, Server, TlsFiles};
+use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
+
+#[derive(Parser)]
+#[command(name = "rheo", version, about = "A self-hosted, AWS-compatible Kinesis Data Streams server.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Kinesis Data Streams API.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DurabilityArg {
+    /// Acknowledge writes once they are on disk (fdatasync). The default.
+    Sync,
+    /// Acknowledge writes once the operating system has them and sync every
+    /// --sync-interval-ms. WEAKER: a machine crash or power loss can lose up to that much
+    /// acknowledged data (a process crash loses nothing).
+    Relaxed,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (HTTP/1.1 and HTTP/2 prior knowledge on the same port).
+    #[arg(long, env = "RHEO_LISTEN", default_value = "127.0.0.1:4567")]
+    listen: SocketAddr,
+    /// Folder for the log, metadata and the token key.
+    #[arg(long, env = "RHEO_DATA_DIR", default_value = "./rheo-data")]
+    data_dir: PathBuf,
+    /// Keep everything in memory (nothing survives a restart).
+    #[arg(long, env = "RHEO_IN_MEMORY")]
+    in_memory: bool,
+    /// Region shown in ARNs.
+    #[arg(long, env = "RHEO_REGION", default_value = "us-east-1")]
+    region: String,
+    /// 12-digit account id shown in ARNs and messages.
+    #[arg(long, env = "RHEO_ACCOUNT_ID", default_value = "000000000000")]
+    account_id: String,
+    /// When writes are acknowledged.
+    #[arg(long, env = "RHEO_DURABILITY", value_enum, default_value = "sync")]
+    durability: DurabilityArg,
+    /// Sync interval of --durability relaxed, in milliseconds.
+    #[arg(long, env = "RHEO_SYNC_INTERVAL_MS", default_value_t = 100)]
+    sync_interval_ms: u64,
+    /// At start-up, cut the log at damage followed by valid data (discarding the rest)
+    /// instead of refusing to start.
+    #[arg(long, env = "RHEO_RECOVER_TRUNCATE")]
+    recover_truncate: bool,
+    /// How long a new stream stays CREATING.
+    #[arg(long, env = "RHEO_CREATE_STREAM_MS", default_value_t = 500)]
+    create_stream_ms: u64,
+    /// How long a deleted stream stays DELETING.
+    #[arg(long, env = "RHEO_DELETE_STREAM_MS", default_value_t = 500)]
+    delete_stream_ms: u64,
+    /// How long a stream stays UPDATING after resharding or a mode/encryption change.
+    #[arg(long, env = "RHEO_UPDATE_STREAM_MS", default_value_t = 500)]
+    update_stream_ms: u64,
+    /// How long a consumer stays CREATING (or DELETING after deregistration).
+    #[arg(long, env = "RHEO_CONSUMER_MS", default_value_t = 500)]
+    consumer_ms: u64,
+    /// Enforce per-shard throughput (1 MiB/s and 1000 records/s written, 5 reads/s and
+    /// 2 MiB/s read) with ProvisionedThroughputExceededException.
+    #[arg(long, env = "RHEO_ENFORCE_LIMITS")]
+    enforce_limits: bool,
+    /// Account shard quota (open shards over all streams).
+    #[arg(long, env = "RHEO_SHARD_LIMIT", default_value_t = rheo_engine::limits::SHARD_LIMIT_DEFAULT)]
+    shard_limit: u32,
+    /// Registered consumers per stream.
+    #[arg(long, env = "RHEO_CONSUMER_LIMIT", default_value_t = rheo_engine::limits::CONSUMER_LIMIT_DEFAULT)]
+    consumer_limit: u32,
+    /// PEM certificate chain; with --tls-key, serve HTTPS (h2 and http/1.1 by ALPN).
+    #[arg(long, env = "RHEO_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "RHEO_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RHEO_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (fs, dir, durability): (Arc<dyn FileSystem>, PathBuf, Durability) = if args.in_memory {
+        (Arc::new(MemFs::default()), PathBuf::from("/rheo"), Durability::Never)
+    } else {
+        let durability = match args.durability {
+            DurabilityArg::Sync => Durability::Sync,
+            DurabilityArg::Relaxed => Durability::Relaxed { interval_ms: args.sync_interval_ms.max(1) },
+        };
+        (Arc::new(StdFs), args.data_dir.clone(), durability)
+    };
+    let log_config = LogConfig {
+        durability,
+        recovery: if args.recover_truncate { RecoveryMode::TruncateAtCorruption } else { RecoveryMode::TornTailOnly },
+        ..LogConfig::default()
+    };
+    let config = EngineConfig {
+        region: args.region,
+        account_id: args.account_id,
+        create_stream_ms: args.create_stream_ms,
+        delete_stream_ms: args.delete_stream_ms,
+        update_stream_ms: args.update_stream_ms,
+        consumer_ms: args.consumer_ms,
+        shard_limit: args.shard_limit,
+        consumer_limit: args.consumer_limit,
+        enforce_limits: args.enforce_limits,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::open(fs, Arc::new(SystemClock), &dir, log_config, config)
+        .with_context(|| format!("opening the data folder {}", dir.display()))?;
+    let engine = Arc::new(engine);
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_tls(&TlsFiles { cert: cert.clone(), key: key.clone() })?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("rheo-worker")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let server = Server::bind(args.listen, engine.clone(), tls).await?;
+        let address = server.local_addr()?;
+        tracing::info!(message = "Rheo listening.", %address, data_dir = %dir.display(), in_memory = args.in_memory);
+        // Scripts wait for this line to know the server is ready.
+        println!("rheo listening on {scheme}://{address}");
+        server.run(rheo_server::shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    drop(runtime);
+    match Arc::try_unwrap(engine) {
+        Ok(engine) => engine.shutdown(),
+        // Dropping the last handle also stops the log writer after queued work.
+        Err(engine) => drop(engine),
+    }
+    tracing::info!(message = "Rheo stopped.");
+    Ok(())
+}

@@ -945,6 +945,8 @@ impl Writer {
         }
 
         let outcome = self.write_frame(&mut new_entries);
+        // Published before any reply, so a caller never holds an LSN above the hint.
+        self.shared.next_lsn_hint.store(self.next_lsn, Ordering::Release);
         match outcome {
             Ok(()) => {
                 self.publish(&new_entries, &shard_cache);

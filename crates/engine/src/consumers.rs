@@ -1,0 +1,221 @@
+//! Enhanced fan-out consumers: registration, description, listing, deregistration.
+//! (SubscribeToShard itself is served later; records can already be awaited through
+//! [`rheo_storage::ShardLog::watch`].)
+
+use rheo_storage::ConsumerMeta;
+
+use crate::engine::{Engine, Snapshot};
+use crate::error::{EngineError, Result};
+use crate::ids::{Account, ResourceName};
+use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
+use crate::model::{ConsumerInfo, ConsumerList, ConsumerRef, ConsumerStatus, StreamRef, StreamStatus};
+use crate::settings::{self, ConsumerSettings};
+
+impl Engine {
+    fn consumer_status(&self, consumer: &ConsumerMeta) -> ConsumerStatus {
+        let settings: ConsumerSettings = settings::decode(&consumer.settings);
+        if settings.deleting_until_ms.is_some() {
+            ConsumerStatus::Deleting
+        } else if self.now_ms() < consumer.created_ms.saturating_add(self.config.consumer_ms) {
+            ConsumerStatus::Creating
+        } else {
+            ConsumerStatus::Active
+        }
+    }
+
+    fn consumer_gone(&self, consumer: &ConsumerMeta) -> bool {
+        settings::decode::<ConsumerSettings>(&consumer.settings)
+            .deleting_until_ms
+            .is_some_and(|until| self.now_ms() >= until)
+    }
+
+    fn consumer_info(&self, snapshot: &Snapshot, consumer: &ConsumerMeta) -> ConsumerInfo {
+        ConsumerInfo {
+            name: consumer.name.clone(),
+            arn: self.account.consumer_arn(snapshot.name(), &consumer.name, consumer.created_ms),
+            status: self.consumer_status(consumer),
+            created_ms: consumer.created_ms,
+            stream_arn: self.account.stream_arn(snapshot.name()),
+        }
+    }
+
+    /// Finds a consumer by ARN, or by stream ARN and name.
+    fn find_consumer(&self, reference: &ConsumerRef) -> Result<(std::sync::Arc<Snapshot>, ConsumerMeta)> {
+        let account = self.account_id();
+        match (&reference.consumer_arn, &reference.stream_arn, &reference.consumer_name) {
+            (Some(arn), stream_arn, name) => {
+                let Some(ResourceName::Consumer { stream, consumer, created_secs }) = self.account.parse_arn(arn)
+                else {
+                    return Err(EngineError::ConsumerNotFound {
+                        consumer: arn.clone(),
+                        stream: Account::stream_name_in_arn(arn).to_owned(),
+                        account,
+                    });
+                };
+                if let Some(stream_arn) = stream_arn {
+                    if *stream_arn != self.account.stream_arn(&stream) {
+                        return Err(EngineError::InvalidArgument(format!(
+                            "ConsumerARN {arn} does not belong to stream {stream_arn}."
+                        )));
+                    }
+                }
+                if name.as_ref().is_some_and(|name| *name != consumer) {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "ConsumerARN {arn} does not match ConsumerName {}.",
+                        name.as_deref().unwrap_or_default()
+                    )));
+                }
+                let snapshot = self.resolve_name(&stream)?;
+                let found = snapshot
+                    .meta
+                    .props
+                    .consumers
+                    .iter()
+                    .find(|c| c.name == consumer && c.created_ms / 1000 == created_secs && !self.consumer_gone(c))
+                    .cloned()
+                    .ok_or(EngineError::ConsumerNotFound { consumer: arn.clone(), stream, account })?;
+                Ok((snapshot, found))
+            }
+            (None, Some(stream_arn), Some(name)) => {
+                let snapshot = self.resolve(&StreamRef::arn(stream_arn.clone()))?;
+                let found = snapshot
+                    .meta
+                    .props
+                    .consumers
+                    .iter()
+                    .find(|c| c.name == *name && !self.consumer_gone(c))
+                    .cloned()
+                    .ok_or_else(|| EngineError::ConsumerNotFound {
+                        consumer: name.clone(),
+                        stream: snapshot.name().to_owned(),
+                        account,
+                    })?;
+                Ok((snapshot, found))
+            }
+            _ => Err(EngineError::InvalidArgument(
+                "Either ConsumerARN or both StreamARN and ConsumerName must be provided.".into(),
+            )),
+        }
+    }
+
+    /// RegisterStreamConsumer.
+    pub async fn register_consumer(
+        &self,
+        stream_arn: &str,
+        name: &str,
+        tags: std::collections::BTreeMap<String, String>,
+    ) -> Result<ConsumerInfo> {
+        let _guard = self.control.lock().await;
+        let snapshot = self.resolve(&StreamRef::arn(stream_arn))?;
+        if matches!(self.status(&snapshot), StreamStatus::Creating | StreamStatus::Deleting) {
+            self.require_active(&snapshot)?;
+        }
+        let live: Vec<&ConsumerMeta> =
+            snapshot.meta.props.consumers.iter().filter(|c| !self.consumer_gone(c)).collect();
+        let account = &self.account.account_id;
+        if live.iter().any(|c| c.name == name) {
+            return Err(EngineError::ResourceInUse(format!(
+                "Consumer {name} under stream {} under account {account} already exists.",
+                snapshot.name()
+            )));
+        }
+        if live.len() >= self.config.consumer_limit as usize {
+            return Err(EngineError::LimitExceeded(format!(
+                "Stream {} under account {account} has reached the limit of {} registered consumers.",
+                snapshot.name(),
+                self.config.consumer_limit
+            )));
+        }
+        let creating = live.iter().filter(|c| self.consumer_status(c) == ConsumerStatus::Creating).count();
+        if creating >= CONSUMERS_CREATING_MAX {
+            return Err(EngineError::LimitExceeded(format!(
+                "Stream {} under account {account} already has {CONSUMERS_CREATING_MAX} consumers in the CREATING state.",
+                snapshot.name()
+            )));
+        }
+        self.check_tags(name, &tags, &Default::default())?;
+        let consumer = ConsumerMeta {
+            name: name.to_owned(),
+            created_ms: self.now_ms(),
+            settings: settings::encode(&ConsumerSettings { tags, ..Default::default() }),
+        };
+        let stored = consumer.clone();
+        let target = name.to_owned();
+        let snapshot = self
+            .update(snapshot.meta.stream_id, move |txn| {
+                // Drop a deregistered consumer of the same name for good.
+                txn.props_mut().consumers.retain(|c| c.name != target);
+                txn.props_mut().consumers.push(stored);
+                Ok(())
+            })
+            .await?;
+        Ok(self.consumer_info(&snapshot, &consumer))
+    }
+
+    /// DescribeStreamConsumer.
+    pub fn describe_consumer(&self, reference: &ConsumerRef) -> Result<ConsumerInfo> {
+        let (snapshot, consumer) = self.find_consumer(reference)?;
+        Ok(self.consumer_info(&snapshot, &consumer))
+    }
+
+    /// DeregisterStreamConsumer.
+    pub async fn deregister_consumer(&self, reference: &ConsumerRef) -> Result<()> {
+        let _guard = self.control.lock().await;
+        let (snapshot, consumer) = self.find_consumer(reference)?;
+        if self.config.consumer_ms == 0 {
+            let name = consumer.name.clone();
+            self.update(snapshot.meta.stream_id, move |txn| {
+                txn.props_mut().consumers.retain(|c| c.name != name);
+                Ok(())
+            })
+            .await?;
+            return Ok(());
+        }
+        let until = self.now_ms().saturating_add(self.config.consumer_ms);
+        self.update_consumer(snapshot.meta.stream_id, consumer.name, move |s| {
+            s.deleting_until_ms.get_or_insert(until);
+        })
+        .await
+    }
+
+    /// ListStreamConsumers.
+    pub fn list_consumers(
+        &self,
+        stream_arn: &str,
+        next_token: Option<&str>,
+        max_results: Option<u32>,
+        stream_creation_ms: Option<i64>,
+    ) -> Result<ConsumerList> {
+        let snapshot = self.resolve(&StreamRef::arn(stream_arn))?;
+        if let Some(created) = stream_creation_ms {
+            if created != snapshot.meta.created_ms as i64 {
+                return Err(self.stream_not_found(snapshot.name()));
+            }
+        }
+        let after = match next_token {
+            Some(token) => Some(
+                String::from_utf8(self.open_page_token(crate::control::PageKind::Consumers, token)?)
+                    .map_err(|_| EngineError::InvalidArgument("Invalid NextToken.".into()))?,
+            ),
+            None => None,
+        };
+        let max = max_results.map_or(LIST_CONSUMERS_LIMIT_DEFAULT, |m| m as usize).max(1);
+        let mut consumers: Vec<&ConsumerMeta> = snapshot
+            .meta
+            .props
+            .consumers
+            .iter()
+            .filter(|c| !self.consumer_gone(c))
+            .filter(|c| after.as_deref().is_none_or(|after| c.name.as_str() > after))
+            .collect();
+        consumers.sort_by(|a, b| a.name.cmp(&b.name));
+        let more = consumers.len() > max;
+        let page: Vec<ConsumerInfo> =
+            consumers.into_iter().take(max).map(|c| self.consumer_info(&snapshot, c)).collect();
+        let next_token = match page.last() {
+            Some(last) if more => Some(self.seal_page_token(crate::control::PageKind::Consumers, last.name.as_bytes())),
+            _ => None,
+        };
+        Ok(ConsumerList { consumers: page, next_token })
+    }
+}

@@ -1,0 +1,634 @@
+//! The data plane: PutRecord(s), GetShardIterator, GetRecords, and ListShards.
+//!
+//! Hot paths stay lean: PutRecords is one MD5 per record, one routing lookup, and one
+//! storage append for the whole request; GetRecords is one storage read.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, StorageError};
+
+use crate::engine::{Engine, Route, Snapshot};
+use crate::error::{EngineError, Result};
+use crate::hashing::{parse_hash_key, partition_key_hash};
+use crate::ids::{parse_shard_id, shard_id};
+use crate::limits::{
+    GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, ITERATOR_LIFETIME_MS, LIST_SHARDS_LIMIT_MAX, PUT_RECORDS_BYTES_MAX,
+};
+use crate::model::{
+    ChildShard, GetRecordsResult, GetShardIterator, HashRange, IteratorStart, ListShards, PutEntry, PutOutcome,
+    PutPlacement, PutRecordResult, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, StreamRef,
+};
+use crate::token::IteratorState;
+
+/// AWS lists at most this many violations in one ValidationException.
+const VALIDATION_ITEMS_MAX: usize = 10;
+
+/// A record that passed validation, with its hash key.
+struct Prepared {
+    hash: u128,
+    partition_key: Bytes,
+    explicit_hash_key: Option<u128>,
+    data: Bytes,
+}
+
+/// What happened to one record of a put, before it is presented.
+#[derive(Clone)]
+enum Outcome {
+    Stored(PutPlacement),
+    /// The shard's write budget was spent (only with limits enforced).
+    Throttled {
+        shard_index: u32,
+    },
+    Failed,
+}
+
+/// Where a record is about to go.
+struct Pending {
+    /// Position in the request.
+    slot: usize,
+    route: Route,
+}
+
+fn validation_message(items: &[String]) -> String {
+    let count = items.len();
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} validation error{plural} detected: {}", items.join("; "))
+}
+
+fn sequence_number(route_created_secs: u64, index: u32, lsn: u64, arrival_ms: u64) -> String {
+    SequenceNumber { shard_created_secs: route_created_secs, shard_index: index, lsn, arrival_secs: arrival_ms / 1000 }
+        .to_string()
+}
+
+impl Engine {
+    /// Validates entries as AWS does: a missing partition key or an oversized record is a
+    /// ValidationException for the whole request (`path` is `records.N.member.` for
+    /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
+    fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
+        let max_record_bytes = snapshot.max_record_bytes();
+        let mut violations: Vec<String> = Vec::new();
+        let mut total_bytes = 0usize;
+        let mut prepared = Vec::with_capacity(entries.len());
+        for (position, entry) in entries.into_iter().enumerate() {
+            // Only rendered for a violation: this loop runs for every record put.
+            let path = || {
+                if batch {
+                    format!("records.{}.member.", position + 1)
+                } else {
+                    String::new()
+                }
+            };
+            let key_len = entry.partition_key.as_ref().map_or(0, String::len);
+            let size = entry.data.len() + key_len;
+            total_bytes += size;
+            if size > max_record_bytes && violations.len() < VALIDATION_ITEMS_MAX {
+                violations.push(format!(
+                    "Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' at '{path}data' failed to satisfy constraint: Member must have length less than or equal to {max}",
+                    path = path(),
+                    len = entry.data.len(),
+                    max = max_record_bytes.saturating_sub(key_len)
+                ));
+            }
+            let Some(partition_key) = entry.partition_key else {
+                if violations.len() < VALIDATION_ITEMS_MAX {
+                    violations.push(format!(
+                        "Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
+                        path()
+                    ));
+                }
+                continue;
+            };
+            let explicit_hash_key = match &entry.explicit_hash_key {
+                None => None,
+                Some(text) => Some(parse_hash_key(text).ok_or_else(|| {
+                    EngineError::InvalidArgument(format!(
+                        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {text}"
+                    ))
+                })?),
+            };
+            let partition_key = Bytes::from(partition_key);
+            let hash = explicit_hash_key.unwrap_or_else(|| partition_key_hash(&partition_key));
+            prepared.push(Prepared { hash, partition_key, explicit_hash_key, data: entry.data });
+        }
+        if !violations.is_empty() {
+            return Err(EngineError::Validation(validation_message(&violations)));
+        }
+        if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
+            return Err(EngineError::InvalidArgument(format!(
+                "Records size exceeds {} MB limit",
+                PUT_RECORDS_BYTES_MAX / (1024 * 1024)
+            )));
+        }
+        Ok(prepared)
+    }
+
+    fn throughput_exceeded(&self, snapshot: &Snapshot, index: u32) -> EngineError {
+        EngineError::ThroughputExceeded {
+            shard: shard_id(index),
+            stream: snapshot.name().to_owned(),
+            account: self.account_id(),
+        }
+    }
+
+    /// Routes `slots` of `prepared`, appends them in one storage call, and records the
+    /// outcomes. Returns the slots that hit a shard closed since routing.
+    async fn append_routed(
+        &self,
+        snapshot: &Snapshot,
+        prepared: &[Prepared],
+        slots: impl Iterator<Item = usize>,
+        outcomes: &mut [Option<Outcome>],
+    ) -> Result<Vec<usize>> {
+        let now = self.now_ms();
+        let mut pending: Vec<Pending> = Vec::with_capacity(prepared.len());
+        let mut records: Vec<AppendRecord> = Vec::with_capacity(prepared.len());
+        for slot in slots {
+            let Some(record) = prepared.get(slot) else { continue };
+            let Some(route) = snapshot.route(record.hash) else {
+                // Open shards always cover the key space; a gap is a metadata bug.
+                outcomes[slot] = Some(Outcome::Failed);
+                continue;
+            };
+            if self.config.enforce_limits
+                && !self.throttle.admit_write(route.uid, record.data.len() + record.partition_key.len(), now)
+            {
+                outcomes[slot] = Some(Outcome::Throttled { shard_index: route.index });
+                continue;
+            }
+            records.push(AppendRecord {
+                shard_uid: route.uid,
+                partition_key: record.partition_key.clone(),
+                explicit_hash_key: record.explicit_hash_key,
+                data: record.data.clone(),
+            });
+            pending.push(Pending { slot, route });
+        }
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let results = self.log.append(records).await?;
+        let mut closed = Vec::new();
+        for (pending, result) in pending.into_iter().zip(results) {
+            match result {
+                Ok(appended) => {
+                    outcomes[pending.slot] = Some(Outcome::Stored(PutPlacement {
+                        shard_id: shard_id(pending.route.index),
+                        sequence_number: sequence_number(
+                            pending.route.created_secs,
+                            pending.route.index,
+                            appended.lsn,
+                            appended.arrival_ms,
+                        ),
+                    }));
+                }
+                Err(StorageError::ShardClosed { .. } | StorageError::ShardNotFound { .. }) => closed.push(pending.slot),
+                Err(error) => {
+                    tracing::warn!(message = "Record append failed.", %error);
+                    outcomes[pending.slot] = Some(Outcome::Failed);
+                }
+            }
+        }
+        Ok(closed)
+    }
+
+    async fn put(
+        &self,
+        stream: &StreamRef,
+        entries: Vec<PutEntry>,
+        batch: bool,
+    ) -> Result<(Arc<Snapshot>, Vec<Outcome>)> {
+        let snapshot = self.resolve_serving(stream)?;
+        let prepared = self.prepare(&snapshot, entries, batch)?;
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; prepared.len()];
+        let closed = self.append_routed(&snapshot, &prepared, 0..prepared.len(), &mut outcomes).await?;
+        if !closed.is_empty() {
+            // Resharding closed a target shard between routing and appending: route those
+            // records once more against the new layout.
+            let fresh = self.snapshot(snapshot.meta.stream_id).ok_or_else(|| self.stream_not_found(snapshot.name()))?;
+            let still_closed = self.append_routed(&fresh, &prepared, closed.into_iter(), &mut outcomes).await?;
+            for slot in still_closed {
+                outcomes[slot] = Some(Outcome::Failed);
+            }
+        }
+        let outcomes = outcomes.into_iter().map(|o| o.unwrap_or(Outcome::Failed)).collect();
+        Ok((snapshot, outcomes))
+    }
+
+    /// PutRecords: per-record outcomes in request order.
+    pub async fn put_records(&self, stream: &StreamRef, entries: Vec<PutEntry>) -> Result<PutRecordsResult> {
+        let (snapshot, outcomes) = self.put(stream, entries, true).await?;
+        let records: Vec<PutOutcome> = outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                Outcome::Stored(placement) => PutOutcome::Stored(placement),
+                Outcome::Throttled { shard_index } => PutOutcome::Failed {
+                    code: "ProvisionedThroughputExceededException",
+                    message: self.throughput_exceeded(&snapshot, shard_index).to_string(),
+                },
+                Outcome::Failed => {
+                    PutOutcome::Failed { code: "InternalFailure", message: "Internal service failure.".into() }
+                }
+            })
+            .collect();
+        let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed { .. })).count() as u32;
+        Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.settings.encryption_key_id.is_some() })
+    }
+
+    /// PutRecord. `sequence_number_for_ordering` must be a sequence number this server
+    /// issued (AWS rejects others, and ones from the future).
+    pub async fn put_record(
+        &self,
+        stream: &StreamRef,
+        entry: PutEntry,
+        sequence_number_for_ordering: Option<&str>,
+    ) -> Result<PutRecordResult> {
+        if let Some(ordering) = sequence_number_for_ordering {
+            let snapshot = self.resolve_serving(stream)?;
+            let now_secs = self.now_ms() / 1000;
+            let valid = SequenceNumber::parse(ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
+            if !valid {
+                return Err(EngineError::InvalidArgument(format!(
+                    "ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {} under account {} is invalid.",
+                    snapshot.name(),
+                    self.account.account_id
+                )));
+            }
+        }
+        let (snapshot, mut outcomes) = self.put(stream, vec![entry], false).await?;
+        match outcomes.pop() {
+            Some(Outcome::Stored(placement)) => {
+                Ok(PutRecordResult { placement, encrypted: snapshot.settings.encryption_key_id.is_some() })
+            }
+            Some(Outcome::Throttled { shard_index }) => Err(self.throughput_exceeded(&snapshot, shard_index)),
+            _ => Err(EngineError::Internal("the record could not be stored".into())),
+        }
+    }
+
+    // ----- Reading -----
+
+    /// GetShardIterator.
+    pub fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
+        let stream_name = self.stream_name_of(&request.stream);
+        let index = parse_shard_id(&request.shard_id).ok_or_else(|| {
+            EngineError::ResourceNotFound(format!(
+                "Could not find shard {} in stream {stream_name} under account {}.",
+                request.shard_id, self.account.account_id
+            ))
+        })?;
+        let normalized = shard_id(index);
+        let shard_missing = |stream: &str| EngineError::ShardNotFound {
+            shard: normalized.clone(),
+            stream: stream.to_owned(),
+            account: self.account_id(),
+        };
+        let snapshot = match self.resolve_serving(&request.stream) {
+            Ok(snapshot) => snapshot,
+            Err(EngineError::StreamNotFound { stream, .. }) => return Err(shard_missing(&stream)),
+            Err(other) => return Err(other),
+        };
+        let name = snapshot.name().to_owned();
+        let shard = snapshot.meta.shard(index).ok_or_else(|| shard_missing(&name))?.clone();
+        let kind_mismatch = |kind: &str, has: bool| {
+            EngineError::InvalidArgument(format!(
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {} StartingSequenceNumber.",
+                if has { "also a" } else { "no" }
+            ))
+        };
+        let now = self.now_ms();
+        let position = match &request.start {
+            IteratorStart::TrimHorizon if request.stray_sequence_number => return Err(kind_mismatch("TRIM_HORIZON", true)),
+            IteratorStart::Latest if request.stray_sequence_number => return Err(kind_mismatch("LATEST", true)),
+            IteratorStart::TrimHorizon => StartPosition::TrimHorizon,
+            IteratorStart::Latest => StartPosition::Latest,
+            IteratorStart::AtSequenceNumber(None) => return Err(kind_mismatch("AT_SEQUENCE_NUMBER", false)),
+            IteratorStart::AfterSequenceNumber(None) => return Err(kind_mismatch("AFTER_SEQUENCE_NUMBER", false)),
+            IteratorStart::AtSequenceNumber(Some(seq)) => {
+                StartPosition::AtLsn(self.check_starting_sequence(seq, &shard, &name)?)
+            }
+            IteratorStart::AfterSequenceNumber(Some(seq)) => {
+                StartPosition::AfterLsn(self.check_starting_sequence(seq, &shard, &name)?)
+            }
+            IteratorStart::AtTimestamp(None) => {
+                return Err(EngineError::InvalidArgument(
+                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into(),
+                ))
+            }
+            IteratorStart::AtTimestamp(Some(ts)) => {
+                if *ts > now as i64 {
+                    return Err(EngineError::InvalidArgument(format!(
+                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ts}, currentTimestampInMillis: {now}"
+                    )));
+                }
+                StartPosition::AtTimestamp((*ts).max(0) as u64)
+            }
+        };
+        let lsn = self.log.resolve(shard.uid, position).map_err(|e| match e {
+            StorageError::ShardNotFound { .. } => shard_missing(&name),
+            other => EngineError::Storage(other),
+        })?;
+        Ok(IteratorState {
+            stream_id: snapshot.meta.stream_id,
+            shard_uid: shard.uid,
+            shard_index: shard.index,
+            lsn,
+            issued_ms: now,
+            stream_name: name,
+        }
+        .seal(&self.key))
+    }
+
+    /// Checks a StartingSequenceNumber against the shard; returns its LSN.
+    fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str) -> Result<u64> {
+        let account = &self.account.account_id;
+        let id = shard_id(shard.index);
+        let invalid = |suffix: &str| {
+            EngineError::InvalidArgument(format!(
+                "StartingSequenceNumber {text} used in GetShardIterator on shard {id} in stream {stream} under account {account} is invalid{suffix}."
+            ))
+        };
+        let seq = SequenceNumber::parse(text).map_err(|_| invalid(""))?;
+        if seq.shard_index != shard.index {
+            return Err(EngineError::InvalidArgument(format!(
+                "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {id}",
+                shard_id(seq.shard_index)
+            )));
+        }
+        let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
+        if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
+            return Err(invalid(" because it did not come from this stream"));
+        }
+        Ok(seq.lsn)
+    }
+
+    /// GetRecords.
+    pub fn get_records(&self, iterator: &str, limit: Option<u32>) -> Result<GetRecordsResult> {
+        let state = IteratorState::open(&self.key, iterator).ok_or(EngineError::InvalidShardIterator)?;
+        let now = self.now_ms();
+        if now.saturating_sub(state.issued_ms) > ITERATOR_LIFETIME_MS {
+            return Err(EngineError::ExpiredIterator { issued_ms: state.issued_ms, now_ms: now });
+        }
+        let shard_missing = || EngineError::ShardNotFound {
+            shard: shard_id(state.shard_index),
+            stream: state.stream_name.clone(),
+            account: self.account_id(),
+        };
+        let snapshot = self
+            .snapshot(state.stream_id)
+            .filter(|s| s.settings.deleting_until_ms.is_none_or(|until| now < until))
+            .ok_or_else(shard_missing)?;
+        let shard = snapshot.meta.shards.iter().find(|s| s.uid == state.shard_uid).ok_or_else(shard_missing)?;
+        if self.config.enforce_limits && !self.throttle.admit_read(shard.uid, now) {
+            return Err(self.throughput_exceeded(&snapshot, shard.index));
+        }
+        let limit = limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);
+        let batch = self.log.read(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
+            StorageError::ShardNotFound { .. } => shard_missing(),
+            other => EngineError::Storage(other),
+        })?;
+        let created_secs = shard.created_ms / 1000;
+        let mut bytes = 0usize;
+        let records: Vec<RecordOut> = batch
+            .records
+            .into_iter()
+            .map(|record| {
+                bytes += record.data.len() + record.partition_key.len();
+                RecordOut {
+                    sequence_number: sequence_number(created_secs, shard.index, record.lsn, record.arrival_ms),
+                    arrival_ms: record.arrival_ms,
+                    data: record.data,
+                    partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
+                }
+            })
+            .collect();
+        if self.config.enforce_limits {
+            self.throttle.charge_read(shard.uid, bytes);
+        }
+        let caught_up = batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
+        let millis_behind_latest = match records.last() {
+            _ if caught_up => 0,
+            Some(last) => batch.tip_arrival_ms.saturating_sub(last.arrival_ms),
+            None => now.saturating_sub(batch.tip_arrival_ms),
+        };
+        // The end of a closed shard is reported by a response without records, so a
+        // consumer always sees the last records before it moves on to the children.
+        let (next_shard_iterator, child_shards) = if batch.shard_end && records.is_empty() {
+            (None, Some(Self::children(&snapshot, shard.index)))
+        } else {
+            let next = IteratorState { lsn: batch.next_lsn, issued_ms: now, ..state };
+            (Some(next.seal(&self.key)), None)
+        };
+        Ok(GetRecordsResult {
+            records,
+            next_shard_iterator,
+            millis_behind_latest,
+            child_shards,
+            encrypted: snapshot.settings.encryption_key_id.is_some(),
+        })
+    }
+
+    /// A receiver that changes whenever the shard gains records (its value is the
+    /// newest LSN), for consumers that wait instead of polling (SubscribeToShard).
+    pub fn watch_shard(&self, stream: &StreamRef, shard: &str) -> Result<tokio::sync::watch::Receiver<u64>> {
+        let snapshot = self.resolve_serving(stream)?;
+        let missing = || EngineError::ShardNotFound {
+            shard: shard.to_owned(),
+            stream: snapshot.name().to_owned(),
+            account: self.account_id(),
+        };
+        let index = parse_shard_id(shard).ok_or_else(missing)?;
+        let uid = snapshot.meta.shard(index).ok_or_else(missing)?.uid;
+        self.log.watch(uid).map_err(|_| missing())
+    }
+
+    fn children(snapshot: &Snapshot, parent: u32) -> Vec<ChildShard> {
+        let mut children: Vec<&ShardMeta> = snapshot
+            .meta
+            .shards
+            .iter()
+            .filter(|s| s.parent == Some(parent) || s.adjacent_parent == Some(parent))
+            .collect();
+        children.sort_by_key(|s| s.index);
+        children
+            .into_iter()
+            .map(|child| ChildShard {
+                shard_id: shard_id(child.index),
+                parent_shards: child.parent.into_iter().chain(child.adjacent_parent).map(shard_id).collect(),
+                hash_range: HashRange { start: child.hash_key_start, end: child.hash_key_end },
+            })
+            .collect()
+    }
+
+    // ----- ListShards -----
+
+    /// ListShards with paging and every ShardFilter type.
+    pub fn list_shards(&self, request: &ListShards) -> Result<ShardList> {
+        let named = request.stream.name.is_some() || request.stream.arn.is_some();
+        let (snapshot, after, filter, filter_arg) = match (&request.next_token, named) {
+            (None, false) => {
+                return Err(EngineError::InvalidArgument("Either NextToken or StreamName should be provided.".into()))
+            }
+            (Some(_), true) => {
+                return Err(EngineError::InvalidArgument(
+                    "NextToken and StreamName cannot be provided together.".into(),
+                ))
+            }
+            (Some(token), false) => {
+                if request.exclusive_start_shard_id.is_some() || request.stream_creation_ms.is_some() {
+                    return Err(EngineError::InvalidArgument(
+                        "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp."
+                            .into(),
+                    ));
+                }
+                let body = self.open_page_token(crate::control::PageKind::Shards, token)?;
+                let page = ShardPage::decode(&body)
+                    .ok_or_else(|| EngineError::InvalidArgument("Invalid NextToken.".into()))?;
+                let snapshot = self.snapshot(page.stream_id).ok_or_else(|| {
+                    EngineError::ResourceNotFound(format!(
+                        "Stream with the given NextToken under account {} not found.",
+                        self.account.account_id
+                    ))
+                })?;
+                (snapshot, Some(page.after_index), page.filter, page.filter_arg)
+            }
+            (None, true) => {
+                let snapshot = self.resolve(&request.stream)?;
+                if let Some(created) = request.stream_creation_ms {
+                    if created != snapshot.meta.created_ms as i64 {
+                        return Err(self.stream_not_found(snapshot.name()));
+                    }
+                }
+                let after = request
+                    .exclusive_start_shard_id
+                    .as_deref()
+                    .map(|id| parse_shard_id(id).map_or(i64::MAX, i64::from));
+                let (filter, filter_arg) = match &request.filter {
+                    None => (ShardFilterKind::FromTrimHorizon, 0),
+                    Some(filter) => {
+                        let arg = match filter.kind {
+                            ShardFilterKind::AfterShardId => {
+                                let id = filter.shard_id.as_deref().ok_or_else(|| {
+                                    EngineError::InvalidArgument(
+                                        "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".into(),
+                                    )
+                                })?;
+                                parse_shard_id(id).map_or(i64::MAX, i64::from)
+                            }
+                            ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => {
+                                filter.timestamp_ms.ok_or_else(|| {
+                                    EngineError::InvalidArgument(format!(
+                                        "Timestamp must be specified for ShardFilter type {}.",
+                                        filter_name(filter.kind)
+                                    ))
+                                })?
+                            }
+                            _ => 0,
+                        };
+                        (filter.kind, arg)
+                    }
+                };
+                (snapshot, after, filter, filter_arg)
+            }
+        };
+        let max = request.max_results.map_or(LIST_SHARDS_LIMIT_MAX, |m| m as usize).clamp(1, LIST_SHARDS_LIMIT_MAX);
+        let matching = self.filter_shards(&snapshot, after, filter, filter_arg);
+        let more = matching.len() > max;
+        let shards: Vec<_> = matching.iter().take(max).map(|s| Self::shard_info(s)).collect();
+        let next_token = match shards.last() {
+            Some(last) if more => {
+                let page = ShardPage {
+                    stream_id: snapshot.meta.stream_id,
+                    after_index: parse_shard_id(&last.shard_id).map_or(i64::MAX, i64::from),
+                    filter,
+                    filter_arg,
+                };
+                Some(self.seal_page_token(crate::control::PageKind::Shards, &page.encode()))
+            }
+            _ => None,
+        };
+        Ok(ShardList { shards, next_token })
+    }
+
+    fn filter_shards<'a>(
+        &self,
+        snapshot: &'a Snapshot,
+        after: Option<i64>,
+        filter: ShardFilterKind,
+        filter_arg: i64,
+    ) -> Vec<&'a ShardMeta> {
+        let now = self.now_ms() as i64;
+        let trim_horizon = now - snapshot.meta.retention_ms() as i64;
+        let created = snapshot.meta.created_ms as i64;
+        let closed_at = |s: &ShardMeta| s.closed.map(|c| c.at_ms as i64);
+        // A closed shard whose every record has aged out is "expired" and not listed.
+        let expired = |s: &ShardMeta| closed_at(s).is_some_and(|at| at < trim_horizon);
+        let open_at = |s: &ShardMeta, at: i64| s.created_ms as i64 <= at && closed_at(s).is_none_or(|c| c > at);
+        let mut shards: Vec<&ShardMeta> = snapshot
+            .meta
+            .shards
+            .iter()
+            .filter(|s| after.is_none_or(|after| i64::from(s.index) > after))
+            .filter(|s| match filter {
+                ShardFilterKind::AfterShardId => i64::from(s.index) > filter_arg && !expired(s),
+                ShardFilterKind::FromTrimHorizon => !expired(s),
+                ShardFilterKind::AtTrimHorizon => open_at(s, trim_horizon.max(created)),
+                ShardFilterKind::AtLatest => s.closed.is_none(),
+                ShardFilterKind::AtTimestamp => open_at(s, filter_arg.max(created)),
+                ShardFilterKind::FromTimestamp => {
+                    !expired(s) && closed_at(s).is_none_or(|c| c > filter_arg.max(created))
+                }
+            })
+            .collect();
+        shards.sort_by_key(|s| s.index);
+        shards
+    }
+}
+
+fn filter_name(kind: ShardFilterKind) -> &'static str {
+    match kind {
+        ShardFilterKind::AfterShardId => "AFTER_SHARD_ID",
+        ShardFilterKind::AtTrimHorizon => "AT_TRIM_HORIZON",
+        ShardFilterKind::FromTrimHorizon => "FROM_TRIM_HORIZON",
+        ShardFilterKind::AtLatest => "AT_LATEST",
+        ShardFilterKind::AtTimestamp => "AT_TIMESTAMP",
+        ShardFilterKind::FromTimestamp => "FROM_TIMESTAMP",
+    }
+}
+
+/// A ListShards continuation: where the last page ended and which filter applies.
+struct ShardPage {
+    stream_id: u64,
+    after_index: i64,
+    filter: ShardFilterKind,
+    filter_arg: i64,
+}
+
+impl ShardPage {
+    const KINDS: [ShardFilterKind; 6] = [
+        ShardFilterKind::AfterShardId,
+        ShardFilterKind::AtTrimHorizon,
+        ShardFilterKind::FromTrimHorizon,
+        ShardFilterKind::AtLatest,
+        ShardFilterKind::AtTimestamp,
+        ShardFilterKind::FromTimestamp,
+    ];
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(25);
+        out.extend_from_slice(&self.stream_id.to_be_bytes());
+        out.extend_from_slice(&self.after_index.to_be_bytes());
+        out.push(Self::KINDS.iter().position(|k| *k == self.filter).unwrap_or(2) as u8);
+        out.extend_from_slice(&self.filter_arg.to_be_bytes());
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        let word = |at: usize| -> Option<[u8; 8]> { bytes.get(at..at + 8)?.try_into().ok() };
+        Some(ShardPage {
+            stream_id: u64::from_be_bytes(word(0)?),
+            after_index: i64::from_be_bytes(word(8)?),
+            filter: *Self::KINDS.get(usize::from(*bytes.get(16)?))?,
+            filter_arg: i64::from_be_bytes(word(17)?),
+        })
+    }
+}

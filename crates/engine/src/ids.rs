@@ -1,0 +1,195 @@
+//! Identifiers as AWS spells them: shard ids, stream and consumer ARNs, and the Java date
+//! format that appears inside some AWS messages.
+
+/// Largest shard index AWS accepts when parsing a shard id.
+const SHARD_INDEX_MAX: u64 = 2_147_483_647;
+
+/// `shardId-000000000007` for index 7.
+pub fn shard_id(index: u32) -> String {
+    format!("shardId-{index:012}")
+}
+
+/// Parses a shard id the lenient way AWS does: only the part after the first `-` matters
+/// (or the whole text if there is none), and it must be a decimal of at most 2^31 - 1.
+/// `2147483647`, `foo-2147483647` and `-00002147483647` all name shard 2147483647.
+pub fn parse_shard_id(text: &str) -> Option<u32> {
+    let digits = match text.split_once('-') {
+        Some((_, rest)) => rest.split('-').next().unwrap_or(rest),
+        None => text,
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Leading zeros may make the text long; strip them before parsing.
+    let significant = digits.trim_start_matches('0');
+    if significant.len() > 10 {
+        return None;
+    }
+    let value: u64 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+    (value <= SHARD_INDEX_MAX).then_some(value as u32)
+}
+
+/// Where this server lives, for ARNs and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The region, e.g. `us-east-1`.
+    pub region: String,
+    /// The 12-digit account id.
+    pub account_id: String,
+}
+
+impl Account {
+    /// The partition of the region, as ARNs spell it.
+    pub fn partition(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
+    /// `arn:aws:kinesis:{region}:{account}:stream/{name}`.
+    pub fn stream_arn(&self, name: &str) -> String {
+        format!("arn:{}:kinesis:{}:{}:stream/{name}", self.partition(), self.region, self.account_id)
+    }
+
+    /// `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
+    pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> String {
+        format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000)
+    }
+
+    /// Splits `arn:{partition}:kinesis:{region}:{account}:{resource}` and returns the
+    /// resource part if the ARN belongs to this region and account.
+    fn own_resource<'a>(&self, arn: &'a str) -> Option<&'a str> {
+        let mut parts = arn.splitn(6, ':');
+        let (Some("arn"), Some(_partition), Some("kinesis"), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        (region == self.region && account == self.account_id).then_some(resource)
+    }
+
+    /// What an ARN names, if it is a stream or consumer ARN of this account and region.
+    pub fn parse_arn(&self, arn: &str) -> Option<ResourceName> {
+        let resource = self.own_resource(arn)?;
+        let rest = resource.strip_prefix("stream/")?;
+        match rest.split_once("/consumer/") {
+            None => (!rest.is_empty() && !rest.contains('/')).then(|| ResourceName::Stream(rest.to_owned())),
+            Some((stream, consumer)) => {
+                let (name, secs) = consumer.rsplit_once(':')?;
+                let created_secs = secs.parse().ok()?;
+                (!stream.is_empty() && !name.is_empty()).then(|| ResourceName::Consumer {
+                    stream: stream.to_owned(),
+                    consumer: name.to_owned(),
+                    created_secs,
+                })
+            }
+        }
+    }
+
+    /// The stream name an ARN refers to, for "not found" messages even when the ARN is
+    /// foreign: everything after `stream/` up to the next `/`.
+    pub fn stream_name_in_arn(arn: &str) -> &str {
+        arn.split_once(":stream/").map(|(_, rest)| rest.split('/').next().unwrap_or(rest)).unwrap_or(arn)
+    }
+}
+
+/// A resource an ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceName {
+    /// A stream.
+    Stream(String),
+    /// An enhanced fan-out consumer of a stream.
+    Consumer {
+        /// The stream's name.
+        stream: String,
+        /// The consumer's name.
+        consumer: String,
+        /// The creation time the ARN embeds, epoch seconds.
+        created_secs: u64,
+    },
+}
+
+/// Formats epoch milliseconds as Java's `Date.toString()` in UTC, which AWS uses inside
+/// ExpiredIterator messages: `Thu Jan 22 01:22:02 UTC 2015`.
+pub fn java_utc_date(epoch_ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let secs = epoch_ms / 1000;
+    let days = secs / 86_400;
+    let seconds_of_day = secs % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
+    let month_name = MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan");
+    format!(
+        "{weekday} {month_name} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        seconds_of_day / 3600,
+        seconds_of_day / 60 % 60,
+        seconds_of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), after Howard Hinnant's
+/// `civil_from_days` algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_ids_parse_as_leniently_as_aws() {
+        assert_eq!(shard_id(7), "shardId-000000000007");
+        assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
+        assert_eq!(parse_shard_id("2147483647"), Some(2_147_483_647));
+        assert_eq!(parse_shard_id("foo-2147483647"), Some(2_147_483_647));
+        assert_eq!(parse_shard_id("a-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse_shard_id("-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse_shard_id("shardId-2147483648"), None);
+        assert_eq!(parse_shard_id("shardId-abc"), None);
+        assert_eq!(parse_shard_id("shardId-"), None);
+        assert_eq!(parse_shard_id("shardId-99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn arns_round_trip() {
+        let account = Account { region: "us-east-1".into(), account_id: "000000000000".into() };
+        let arn = account.stream_arn("orders");
+        assert_eq!(arn, "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
+        assert_eq!(account.parse_arn(&arn), Some(ResourceName::Stream("orders".into())));
+        let consumer = account.consumer_arn("orders", "app", 1_700_000_000_123);
+        assert_eq!(consumer, "arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/app:1700000000");
+        assert_eq!(
+            account.parse_arn(&consumer),
+            Some(ResourceName::Consumer {
+                stream: "orders".into(),
+                consumer: "app".into(),
+                created_secs: 1_700_000_000
+            })
+        );
+        assert_eq!(account.parse_arn("arn:aws:kinesis:eu-west-1:000000000000:stream/orders"), None);
+        assert_eq!(Account::stream_name_in_arn("arn:aws:kinesis:eu-west-1:1:stream/x/consumer/y:1"), "x");
+    }
+
+    #[test]
+    fn java_dates_match_aws_messages() {
+        // From an AWS ExpiredIteratorException message.
+        assert_eq!(java_utc_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
+        assert_eq!(java_utc_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_utc_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
+    }
+}

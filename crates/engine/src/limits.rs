@@ -1,0 +1,90 @@
+//! Every Kinesis quota and bound the engine enforces, in one place.
+//!
+//! Sizes are in bytes, durations in milliseconds; the unit is the last word of each name.
+//! Values follow the AWS quotas page and API reference; where an operator may change one
+//! it is only the default here and lives in [`crate::EngineConfig`].
+
+/// A shard iterator is valid this long after it was issued (AWS: 5 minutes).
+pub const ITERATOR_LIFETIME_MS: u64 = 300_000;
+
+/// A pagination token is valid this long after it was issued (AWS: 300 s).
+pub const NEXT_TOKEN_LIFETIME_MS: u64 = 300_000;
+
+/// Largest shard iterator AWS's model allows, in characters.
+pub const SHARD_ITERATOR_CHARS_MAX: usize = 512;
+
+/// GetRecords returns at most this many records per call, and this is also the default.
+pub const GET_RECORDS_LIMIT_MAX: usize = 10_000;
+
+/// GetRecords returns at most about this many bytes of data and keys per call.
+pub const GET_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// Default per-stream largest record (data plus partition key), in KiB.
+pub const MAX_RECORD_SIZE_KIB_DEFAULT: u32 = 1024;
+
+/// Bounds of `MaxRecordSizeInKiB`.
+pub const MAX_RECORD_SIZE_KIB_MIN: u32 = 1024;
+/// See [`MAX_RECORD_SIZE_KIB_MIN`].
+pub const MAX_RECORD_SIZE_KIB_MAX: u32 = 10240;
+
+/// Largest PutRecords request, counting data and partition keys of all records.
+pub const PUT_RECORDS_BYTES_MAX: usize = 10 * 1024 * 1024;
+
+/// Retention of a new stream, in hours.
+pub const RETENTION_HOURS_DEFAULT: u32 = 24;
+
+/// Shards of an on-demand stream at creation (AWS answers 4 for CreateStream without a
+/// shard count).
+pub const ON_DEMAND_SHARDS_INITIAL: u32 = 4;
+
+/// Tags one stream or consumer may carry.
+pub const TAGS_PER_RESOURCE_MAX: usize = 50;
+
+/// `ListTagsForStream` page size when `Limit` is absent.
+pub const LIST_TAGS_LIMIT_DEFAULT: usize = 50;
+
+/// `DescribeStream` and `ListStreams` return at most this many items per page.
+pub const DESCRIBE_STREAM_LIMIT_MAX: usize = 100;
+
+/// `ListShards` returns at most this many shards per page, and this is the default.
+pub const LIST_SHARDS_LIMIT_MAX: usize = 1000;
+
+/// `ListStreamConsumers` page size when `MaxResults` is absent.
+pub const LIST_CONSUMERS_LIMIT_DEFAULT: usize = 100;
+
+/// Consumers that may be in the CREATING state at once per stream.
+pub const CONSUMERS_CREATING_MAX: usize = 5;
+
+/// Shards one stream may have open.
+pub const SHARDS_PER_STREAM_MAX: u32 = 10_000;
+
+/// UpdateShardCount may run this many times per rolling day per stream.
+pub const SCALINGS_PER_DAY_MAX: usize = 10;
+
+/// One day, for the UpdateShardCount rate.
+pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// Per-shard write budget: bytes per second.
+pub const SHARD_WRITE_BYTES_PER_SEC: u64 = 1024 * 1024;
+/// Per-shard write budget: records per second.
+pub const SHARD_WRITE_RECORDS_PER_SEC: u64 = 1000;
+/// Per-shard read budget: GetRecords calls per second.
+pub const SHARD_READ_CALLS_PER_SEC: u64 = 5;
+/// Per-shard read budget: bytes per second. A 10 MiB read therefore costs 5 s, which is
+/// AWS's documented penalty after a maximal GetRecords.
+pub const SHARD_READ_BYTES_PER_SEC: u64 = 2 * 1024 * 1024;
+
+/// Default account shard quota.
+pub const SHARD_LIMIT_DEFAULT: u32 = 10_000;
+/// Default on-demand stream quota (AWS: 50 per account).
+pub const ON_DEMAND_STREAM_LIMIT_DEFAULT: u32 = 50;
+/// Default consumers per stream (AWS: 20).
+pub const CONSUMER_LIMIT_DEFAULT: u32 = 20;
+
+/// Default lifecycle delays, as kinesalite and kinesis-mock use.
+pub const LIFECYCLE_DELAY_MS_DEFAULT: u64 = 500;
+
+const _: () = assert!(MAX_RECORD_SIZE_KIB_MIN <= MAX_RECORD_SIZE_KIB_DEFAULT);
+const _: () = assert!(MAX_RECORD_SIZE_KIB_DEFAULT <= MAX_RECORD_SIZE_KIB_MAX);
+const _: () = assert!((MAX_RECORD_SIZE_KIB_MAX as usize) * 1024 <= rheo_storage::limits::RECORD_DATA_BYTES_MAX);
+const _: () = assert!(GET_RECORDS_BYTES_MAX <= rheo_storage::limits::FRAME_BYTES_MAX);

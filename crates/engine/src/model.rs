@@ -1,0 +1,489 @@
+//! The engine's domain types: what operations take and return. The server converts them
+//! to and from the wire model; nothing here knows about JSON or CBOR encodings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle state of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    /// Just created; not yet usable.
+    Creating,
+    /// Usable.
+    Active,
+    /// Usable; a change (resharding, mode, encryption) is being applied.
+    Updating,
+    /// Being deleted.
+    Deleting,
+}
+
+impl StreamStatus {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Creating => "CREATING",
+            StreamStatus::Active => "ACTIVE",
+            StreamStatus::Updating => "UPDATING",
+            StreamStatus::Deleting => "DELETING",
+        }
+    }
+
+    /// Whether records may be written and read.
+    pub fn serves_data(self) -> bool {
+        matches!(self, StreamStatus::Active | StreamStatus::Updating)
+    }
+}
+
+impl fmt::Display for StreamStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Capacity mode of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum StreamMode {
+    /// Shards managed by the user.
+    #[default]
+    #[serde(rename = "PROVISIONED")]
+    Provisioned,
+    /// Shards managed by the service.
+    #[serde(rename = "ON_DEMAND")]
+    OnDemand,
+}
+
+impl StreamMode {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// Lifecycle state of an enhanced fan-out consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerStatus {
+    /// Registering.
+    Creating,
+    /// Registered.
+    Active,
+    /// Deregistering.
+    Deleting,
+}
+
+impl ConsumerStatus {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerStatus::Creating => "CREATING",
+            ConsumerStatus::Active => "ACTIVE",
+            ConsumerStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// How a request names a stream: `StreamName`, `StreamARN`, or both (which must agree).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamRef {
+    /// `StreamName`.
+    pub name: Option<String>,
+    /// `StreamARN`.
+    pub arn: Option<String>,
+}
+
+impl StreamRef {
+    /// A reference by name.
+    pub fn name(name: impl Into<String>) -> Self {
+        StreamRef { name: Some(name.into()), arn: None }
+    }
+
+    /// A reference by ARN.
+    pub fn arn(arn: impl Into<String>) -> Self {
+        StreamRef { name: None, arn: Some(arn.into()) }
+    }
+}
+
+/// An inclusive hash-key range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashRange {
+    /// First hash key.
+    pub start: u128,
+    /// Last hash key.
+    pub end: u128,
+}
+
+/// A shard as DescribeStream and ListShards show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardInfo {
+    /// `shardId-…`.
+    pub shard_id: String,
+    /// The shard it was split from, or the first of two merged into it.
+    pub parent_shard_id: Option<String>,
+    /// The second shard of a merge.
+    pub adjacent_parent_shard_id: Option<String>,
+    /// Its hash keys.
+    pub hash_range: HashRange,
+    /// Sequence number at its creation.
+    pub starting_sequence_number: String,
+    /// Sequence number at its closing, once closed.
+    pub ending_sequence_number: Option<String>,
+}
+
+/// A child of a closed shard, reported by GetRecords at the parent's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildShard {
+    /// The child's id.
+    pub shard_id: String,
+    /// Its parents (two after a merge).
+    pub parent_shards: Vec<String>,
+    /// Its hash keys.
+    pub hash_range: HashRange,
+}
+
+/// Warm throughput of an on-demand stream, MiB/s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WarmThroughput {
+    /// Requested.
+    pub target_mibps: u32,
+    /// In effect.
+    pub current_mibps: u32,
+}
+
+/// A stream's description without its shard list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSummary {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// State.
+    pub status: StreamStatus,
+    /// Capacity mode.
+    pub mode: StreamMode,
+    /// Retention, hours.
+    pub retention_hours: u32,
+    /// Creation time, epoch ms.
+    pub created_ms: u64,
+    /// Enabled shard-level metrics.
+    pub shard_level_metrics: Vec<String>,
+    /// KMS key, when encrypted.
+    pub encryption_key_id: Option<String>,
+    /// Open shards.
+    pub open_shard_count: u32,
+    /// Registered consumers.
+    pub consumer_count: u32,
+    /// Largest record, KiB.
+    pub max_record_size_kib: u32,
+    /// Warm throughput, for on-demand streams that set one.
+    pub warm_throughput: Option<WarmThroughput>,
+}
+
+/// DescribeStream's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamDescription {
+    /// Everything but shards.
+    pub summary: StreamSummary,
+    /// One page of shards.
+    pub shards: Vec<ShardInfo>,
+    /// Whether more shards follow.
+    pub has_more_shards: bool,
+}
+
+/// One ListStreams item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamListing {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// State.
+    pub status: StreamStatus,
+    /// Capacity mode.
+    pub mode: StreamMode,
+    /// Creation time, epoch ms.
+    pub created_ms: u64,
+}
+
+/// ListStreams' answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamList {
+    /// The page.
+    pub streams: Vec<StreamListing>,
+    /// Whether more follow.
+    pub has_more: bool,
+    /// Token for the next page.
+    pub next_token: Option<String>,
+}
+
+/// CreateStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CreateStream {
+    /// Name.
+    pub name: String,
+    /// Shards, for provisioned streams.
+    pub shard_count: Option<u32>,
+    /// Capacity mode; absent means on-demand without a shard count, provisioned with one.
+    pub mode: Option<StreamMode>,
+    /// Initial tags.
+    pub tags: BTreeMap<String, String>,
+    /// Largest record, KiB.
+    pub max_record_size_kib: Option<u32>,
+    /// Warm throughput, MiB/s (on-demand).
+    pub warm_throughput_mibps: Option<u32>,
+}
+
+/// One record to put.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutEntry {
+    /// Partition key (required for the default distribution strategy).
+    pub partition_key: Option<String>,
+    /// Decimal hash key that overrides the partition key's hash.
+    pub explicit_hash_key: Option<String>,
+    /// Payload.
+    pub data: Bytes,
+}
+
+/// Where a put record landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutPlacement {
+    /// Its shard.
+    pub shard_id: String,
+    /// Its sequence number.
+    pub sequence_number: String,
+}
+
+/// The outcome of one PutRecords entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// Stored.
+    Stored(PutPlacement),
+    /// Not stored; `code` is an AWS error type.
+    Failed {
+        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
+        code: &'static str,
+        /// AWS's message.
+        message: String,
+    },
+}
+
+/// PutRecords' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRecordsResult {
+    /// One outcome per entry, in request order.
+    pub records: Vec<PutOutcome>,
+    /// Entries that failed.
+    pub failed_count: u32,
+    /// Whether the stream is KMS-encrypted.
+    pub encrypted: bool,
+}
+
+/// PutRecord's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutRecordResult {
+    /// Where it landed.
+    pub placement: PutPlacement,
+    /// Whether the stream is KMS-encrypted.
+    pub encrypted: bool,
+}
+
+/// Where a shard iterator starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IteratorStart {
+    /// At the record with this sequence number.
+    AtSequenceNumber(Option<String>),
+    /// Just after it.
+    AfterSequenceNumber(Option<String>),
+    /// The oldest record retained.
+    TrimHorizon,
+    /// Just after the newest record.
+    Latest,
+    /// The first record that arrived at or after this time (epoch ms).
+    AtTimestamp(Option<i64>),
+}
+
+/// GetShardIterator's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetShardIterator {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The shard id as given.
+    pub shard_id: String,
+    /// Where to start.
+    pub start: IteratorStart,
+    /// A `StartingSequenceNumber` sent with TRIM_HORIZON or LATEST, which AWS rejects.
+    pub stray_sequence_number: bool,
+}
+
+/// A record read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOut {
+    /// Sequence number.
+    pub sequence_number: String,
+    /// Arrival, epoch ms.
+    pub arrival_ms: u64,
+    /// Payload.
+    pub data: Bytes,
+    /// Partition key.
+    pub partition_key: String,
+}
+
+/// GetRecords' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetRecordsResult {
+    /// Records in sequence order.
+    pub records: Vec<RecordOut>,
+    /// Where to continue; absent once a closed shard is fully read.
+    pub next_shard_iterator: Option<String>,
+    /// Milliseconds between the last record returned and the tip of the shard.
+    pub millis_behind_latest: u64,
+    /// The children, at the end of a closed shard.
+    pub child_shards: Option<Vec<ChildShard>>,
+    /// Whether the stream is KMS-encrypted.
+    pub encrypted: bool,
+}
+
+/// ListShards' filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardFilterKind {
+    /// Shards after the given id.
+    AfterShardId,
+    /// Shards open at the trim horizon.
+    AtTrimHorizon,
+    /// All shards within retention (the default).
+    FromTrimHorizon,
+    /// Shards open now.
+    AtLatest,
+    /// Shards open at a time.
+    AtTimestamp,
+    /// Shards open at or created after a time.
+    FromTimestamp,
+}
+
+/// A ListShards filter with its argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardFilter {
+    /// The kind.
+    pub kind: ShardFilterKind,
+    /// For AFTER_SHARD_ID.
+    pub shard_id: Option<String>,
+    /// For the timestamp kinds, epoch ms.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// ListShards' parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListShards {
+    /// The stream (absent when paging with a token).
+    pub stream: StreamRef,
+    /// Continuation token.
+    pub next_token: Option<String>,
+    /// List shards after this one.
+    pub exclusive_start_shard_id: Option<String>,
+    /// Page size.
+    pub max_results: Option<u32>,
+    /// Distinguishes a re-created stream.
+    pub stream_creation_ms: Option<i64>,
+    /// Which shards.
+    pub filter: Option<ShardFilter>,
+}
+
+/// ListShards' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardList {
+    /// The page.
+    pub shards: Vec<ShardInfo>,
+    /// Token for the next page.
+    pub next_token: Option<String>,
+}
+
+/// A registered consumer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerInfo {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// State.
+    pub status: ConsumerStatus,
+    /// Registration time, epoch ms.
+    pub created_ms: u64,
+    /// Its stream's ARN.
+    pub stream_arn: String,
+}
+
+/// How a request names a consumer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsumerRef {
+    /// `StreamARN`.
+    pub stream_arn: Option<String>,
+    /// `ConsumerName`.
+    pub consumer_name: Option<String>,
+    /// `ConsumerARN`.
+    pub consumer_arn: Option<String>,
+}
+
+/// ListStreamConsumers' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerList {
+    /// The page.
+    pub consumers: Vec<ConsumerInfo>,
+    /// Token for the next page.
+    pub next_token: Option<String>,
+}
+
+/// Enable/DisableEnhancedMonitoring's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoringChange {
+    /// Stream name.
+    pub stream_name: String,
+    /// Stream ARN.
+    pub stream_arn: String,
+    /// Metrics before.
+    pub current: Vec<String>,
+    /// Metrics after.
+    pub desired: Vec<String>,
+}
+
+/// UpdateShardCount's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardCountChange {
+    /// Stream name.
+    pub stream_name: String,
+    /// Stream ARN.
+    pub stream_arn: String,
+    /// Open shards before.
+    pub current: u32,
+    /// Open shards after.
+    pub target: u32,
+}
+
+/// DescribeLimits' answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Account shard quota.
+    pub shard_limit: u32,
+    /// Open shards in the account.
+    pub open_shard_count: u32,
+    /// On-demand streams in the account.
+    pub on_demand_stream_count: u32,
+    /// On-demand stream quota.
+    pub on_demand_stream_count_limit: u32,
+}
+
+/// State of the account's minimum throughput billing commitment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BillingCommitment {
+    /// ENABLED (true) or DISABLED.
+    pub enabled: bool,
+    /// When it was enabled, epoch ms.
+    pub started_ms: Option<u64>,
+    /// When it was disabled, epoch ms.
+    pub ended_ms: Option<u64>,
+    /// Earliest time it may be disabled, epoch ms.
+    pub earliest_allowed_end_ms: Option<u64>,
+}

@@ -1,0 +1,595 @@
+//! Engine scenarios on the in-memory filesystem and a manual clock.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
+
+use crate::hashing::uniform_ranges;
+use crate::model::*;
+use crate::{Engine, EngineConfig, EngineError};
+
+const START_MS: u64 = 1_700_000_000_000;
+
+struct Harness {
+    fs: MemFs,
+    clock: ManualClock,
+    engine: Engine,
+}
+
+fn config() -> EngineConfig {
+    EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, update_stream_ms: 0, consumer_ms: 0, ..Default::default() }
+}
+
+fn open(fs: &MemFs, clock: &ManualClock, config: EngineConfig) -> Engine {
+    let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
+    Engine::open(Arc::new(fs.clone()), Arc::new(clock.clone()), "/data".as_ref(), log_config, config).unwrap()
+}
+
+fn harness_with(config: EngineConfig) -> Harness {
+    let fs = MemFs::default();
+    let clock = ManualClock::new(START_MS);
+    let engine = open(&fs, &clock, config);
+    Harness { fs, clock, engine }
+}
+
+fn harness() -> Harness {
+    harness_with(config())
+}
+
+fn entry(key: &str, data: &str) -> PutEntry {
+    PutEntry { partition_key: Some(key.into()), explicit_hash_key: None, data: Bytes::copy_from_slice(data.as_bytes()) }
+}
+
+fn at_hash(hash: u128, data: &str) -> PutEntry {
+    PutEntry {
+        partition_key: Some("k".into()),
+        explicit_hash_key: Some(hash.to_string()),
+        data: Bytes::copy_from_slice(data.as_bytes()),
+    }
+}
+
+async fn create(engine: &Engine, name: &str, shards: u32) -> StreamRef {
+    engine
+        .create_stream(CreateStream { name: name.into(), shard_count: Some(shards), ..Default::default() })
+        .await
+        .unwrap();
+    StreamRef::name(name)
+}
+
+fn iterator(engine: &Engine, stream: &StreamRef, shard: &str, start: IteratorStart) -> String {
+    engine
+        .get_shard_iterator(&GetShardIterator {
+            stream: stream.clone(),
+            shard_id: shard.into(),
+            start,
+            stray_sequence_number: false,
+        })
+        .unwrap()
+}
+
+/// Reads a shard to its current end; returns the data and the final result.
+fn drain(engine: &Engine, mut iterator: String) -> (Vec<String>, GetRecordsResult) {
+    let mut data = Vec::new();
+    loop {
+        let result = engine.get_records(&iterator, None).unwrap();
+        data.extend(result.records.iter().map(|r| String::from_utf8_lossy(&r.data).into_owned()));
+        match (&result.next_shard_iterator, result.records.is_empty()) {
+            (Some(next), false) => iterator = next.clone(),
+            _ => return (data, result),
+        }
+    }
+}
+
+#[tokio::test]
+async fn records_route_by_md5_and_explicit_hash_key() {
+    let h = harness();
+    let stream = create(&h.engine, "orders", 4).await;
+    let ranges = uniform_ranges(4);
+    for (index, (start, end)) in ranges.iter().enumerate() {
+        for hash in [*start, *end] {
+            let put = h.engine.put_record(&stream, at_hash(hash, "x"), None).await.unwrap();
+            assert_eq!(put.placement.shard_id, format!("shardId-{index:012}"));
+        }
+    }
+    // md5("a") = 0x0cc1…, which is in the first quarter.
+    let put = h.engine.put_record(&stream, entry("a", "x"), None).await.unwrap();
+    assert_eq!(put.placement.shard_id, "shardId-000000000000");
+    let batch = h
+        .engine
+        .put_records(&stream, vec![at_hash(ranges[3].0, "d"), at_hash(0, "a"), at_hash(ranges[1].0, "b")])
+        .await
+        .unwrap();
+    assert_eq!(batch.failed_count, 0);
+    let shards: Vec<_> = batch
+        .records
+        .iter()
+        .map(|r| match r {
+            PutOutcome::Stored(p) => p.shard_id.clone(),
+            PutOutcome::Failed { .. } => panic!("failed"),
+        })
+        .collect();
+    assert_eq!(shards, ["shardId-000000000003", "shardId-000000000000", "shardId-000000000001"]);
+}
+
+#[tokio::test]
+async fn put_validation_matches_aws() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    let error = h
+        .engine
+        .put_record(&stream, at_hash(0, "x").with_hash_text("340282366920938463463374607431768211456"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was 340282366920938463463374607431768211456"
+    );
+    let big = PutEntry {
+        partition_key: Some("k".into()),
+        explicit_hash_key: None,
+        data: Bytes::from(vec![0u8; 1024 * 1024]),
+    };
+    let error = h.engine.put_records(&stream, vec![entry("a", "b"), big]).await.unwrap_err();
+    assert!(matches!(error, EngineError::Validation(_)));
+    assert_eq!(
+        error.to_string(),
+        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 cap=1048576]' at 'records.2.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575"
+    );
+    let no_key = PutEntry { partition_key: None, explicit_hash_key: None, data: Bytes::new() };
+    let error = h.engine.put_record(&stream, no_key, None).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
+    );
+    let error = h.engine.put_record(&stream, entry("a", "b"), Some("12")).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "ExclusiveMinimumSequenceNumber 12 used in PutRecord on stream s under account 000000000000 is invalid."
+    );
+    let missing = h.engine.put_record(&StreamRef::name("nope"), entry("a", "b"), None).await.unwrap_err();
+    assert_eq!(missing.to_string(), "Stream nope under account 000000000000 not found.");
+}
+
+impl PutEntry {
+    fn with_hash_text(mut self, text: &str) -> Self {
+        self.explicit_hash_key = Some(text.into());
+        self
+    }
+}
+
+#[tokio::test]
+async fn every_iterator_type_positions_as_aws_does() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    let shard = "shardId-000000000000";
+    let mut sequence_numbers = Vec::new();
+    for (i, data) in ["a", "b", "c"].iter().enumerate() {
+        h.clock.advance_ms(1000 * (i as u64 + 1));
+        let put = h.engine.put_record(&stream, entry("k", data), None).await.unwrap();
+        sequence_numbers.push(put.placement.sequence_number);
+    }
+    let latest = iterator(&h.engine, &stream, shard, IteratorStart::Latest);
+    let (all, _) = drain(&h.engine, iterator(&h.engine, &stream, shard, IteratorStart::TrimHorizon));
+    assert_eq!(all, ["a", "b", "c"]);
+    let (at, _) = drain(
+        &h.engine,
+        iterator(&h.engine, &stream, shard, IteratorStart::AtSequenceNumber(Some(sequence_numbers[1].clone()))),
+    );
+    assert_eq!(at, ["b", "c"]);
+    let (after, _) = drain(
+        &h.engine,
+        iterator(&h.engine, &stream, shard, IteratorStart::AfterSequenceNumber(Some(sequence_numbers[1].clone()))),
+    );
+    assert_eq!(after, ["c"]);
+    let (from_time, _) = drain(
+        &h.engine,
+        iterator(&h.engine, &stream, shard, IteratorStart::AtTimestamp(Some((START_MS + 2500) as i64))),
+    );
+    assert_eq!(from_time, ["b", "c"]);
+    h.engine.put_record(&stream, entry("k", "d"), None).await.unwrap();
+    let (new, last) = drain(&h.engine, latest);
+    assert_eq!(new, ["d"]);
+    assert_eq!(last.millis_behind_latest, 0);
+    assert!(last.next_shard_iterator.is_some());
+    // The shard's StartingSequenceNumber positions before every record.
+    let description = h.engine.describe_stream(&stream, None, None).unwrap();
+    let starting = description.shards[0].starting_sequence_number.clone();
+    let (everything, _) =
+        drain(&h.engine, iterator(&h.engine, &stream, shard, IteratorStart::AtSequenceNumber(Some(starting))));
+    assert_eq!(everything, ["a", "b", "c", "d"]);
+}
+
+#[tokio::test]
+async fn iterator_errors_carry_aws_messages() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    let request = |shard: &str, start: IteratorStart, stray: bool| GetShardIterator {
+        stream: stream.clone(),
+        shard_id: shard.into(),
+        start,
+        stray_sequence_number: stray,
+    };
+    let message = |r: GetShardIterator| h.engine.get_shard_iterator(&r).unwrap_err().to_string();
+    assert_eq!(
+        message(request("shardId-000000000000", IteratorStart::TrimHorizon, true)),
+        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified TRIM_HORIZON and also a StartingSequenceNumber."
+    );
+    assert_eq!(
+        message(request("shardId-000000000000", IteratorStart::AtSequenceNumber(None), false)),
+        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber."
+    );
+    assert_eq!(
+        message(request("shardId-000000000000", IteratorStart::AtTimestamp(None), false)),
+        "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter."
+    );
+    assert_eq!(
+        message(request("shardId-000000000000", IteratorStart::AtTimestamp(Some(START_MS as i64 + 5)), false)),
+        format!("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {}, currentTimestampInMillis: {START_MS}", START_MS + 5)
+    );
+    assert_eq!(
+        message(request("shardId-000000000005", IteratorStart::Latest, false)),
+        "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"
+    );
+    assert_eq!(
+        message(request("shard-x", IteratorStart::Latest, false)),
+        "Could not find shard shard-x in stream s under account 000000000000."
+    );
+    let put = h.engine.put_record(&stream, at_hash(0, "x"), None).await.unwrap();
+    assert_eq!(
+        message(request("shardId-000000000001", IteratorStart::AtSequenceNumber(Some(put.placement.sequence_number.clone())), false)),
+        "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001"
+    );
+    assert_eq!(
+        message(request("shardId-000000000000", IteratorStart::AtSequenceNumber(Some("1234".into())), false)),
+        "StartingSequenceNumber 1234 used in GetShardIterator on shard shardId-000000000000 in stream s under account 000000000000 is invalid."
+    );
+}
+
+#[tokio::test]
+async fn iterators_expire_resist_tampering_and_survive_restarts() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    h.engine.put_record(&stream, entry("k", "a"), None).await.unwrap();
+    let issued = iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon);
+    // Quoted iterators are accepted.
+    assert_eq!(h.engine.get_records(&format!("\"{issued}\""), None).unwrap().records.len(), 1);
+    let mut forged = issued.clone().into_bytes();
+    forged[10] = if forged[10] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    assert_eq!(h.engine.get_records(&forged, None).unwrap_err().to_string(), "Invalid ShardIterator.");
+    assert!(matches!(h.engine.get_records("garbage", None), Err(EngineError::InvalidShardIterator)));
+
+    // A restart on the same data keeps the iterator valid.
+    let Harness { fs, clock, engine } = h;
+    engine.shutdown();
+    let engine = open(&fs, &clock, config());
+    assert_eq!(engine.get_records(&issued, None).unwrap().records.len(), 1);
+
+    clock.advance_ms(300_001);
+    let error = engine.get_records(&issued, None).unwrap_err();
+    assert!(matches!(error, EngineError::ExpiredIterator { .. }));
+    assert_eq!(
+        error.to_string(),
+        "Iterator expired. The iterator was created at time Tue Nov 14 22:13:20 UTC 2023 while right now it is Tue Nov 14 22:18:20 UTC 2023 which is further in the future than the tolerated delay of 300000 milliseconds."
+    );
+}
+
+#[tokio::test]
+async fn split_and_merge_keep_lineage_and_read_through_to_children() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    let ranges = uniform_ranges(2);
+    h.engine.put_record(&stream, at_hash(5, "before"), None).await.unwrap();
+    let parent_iterator = iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon);
+    let split_at = ranges[0].1 / 2;
+    h.engine.split_shard(&stream, "shardId-000000000000", &split_at.to_string()).await.unwrap();
+    // Re-splitting the closed parent is refused with AWS's text.
+    let again = h.engine.split_shard(&stream, "shardId-000000000000", &split_at.to_string()).await.unwrap_err();
+    assert_eq!(
+        again.to_string(),
+        "Shard shardId-000000000000 in stream s under account 000000000000 has already been merged or split, and thus is not eligible for merging or splitting."
+    );
+    let low = h.engine.put_record(&stream, at_hash(5, "low"), None).await.unwrap();
+    assert_eq!(low.placement.shard_id, "shardId-000000000002");
+    let high = h.engine.put_record(&stream, at_hash(split_at, "high"), None).await.unwrap();
+    assert_eq!(high.placement.shard_id, "shardId-000000000003");
+
+    let (data, end) = drain(&h.engine, parent_iterator);
+    assert_eq!(data, ["before"]);
+    assert_eq!(end.next_shard_iterator, None);
+    let children = end.child_shards.unwrap();
+    assert_eq!(children.len(), 2);
+    assert_eq!(children[0].shard_id, "shardId-000000000002");
+    assert_eq!(children[0].parent_shards, ["shardId-000000000000"]);
+    assert_eq!(children[0].hash_range, HashRange { start: 0, end: split_at - 1 });
+    let (child, _) = drain(&h.engine, iterator(&h.engine, &stream, "shardId-000000000002", IteratorStart::TrimHorizon));
+    assert_eq!(child, ["low"]);
+
+    // Merge the two children back, given in reverse order.
+    h.engine.merge_shards(&stream, "shardId-000000000003", "shardId-000000000002").await.unwrap();
+    let description = h.engine.describe_stream(&stream, None, None).unwrap();
+    let merged = description.shards.last().unwrap();
+    assert_eq!(merged.shard_id, "shardId-000000000004");
+    assert_eq!(merged.parent_shard_id.as_deref(), Some("shardId-000000000003"));
+    assert_eq!(merged.adjacent_parent_shard_id.as_deref(), Some("shardId-000000000002"));
+    assert_eq!(merged.hash_range, HashRange { start: 0, end: ranges[0].1 });
+    assert!(description.shards[0].ending_sequence_number.is_some());
+    let not_adjacent =
+        h.engine.merge_shards(&stream, "shardId-000000000001", "shardId-000000000001").await.unwrap_err();
+    assert!(matches!(not_adjacent, EngineError::InvalidArgument(_)));
+    let bad_key = h.engine.split_shard(&stream, "shardId-000000000001", "1").await.unwrap_err();
+    assert!(bad_key.to_string().starts_with("NewStartingHashKey 1 used in SplitShard() on shard shardId-000000000001 in stream s under account 000000000000 is not both greater than one plus the shard's StartingHashKey"));
+    let unknown = h.engine.split_shard(&stream, "shardId-000000000099", "1").await.unwrap_err();
+    assert_eq!(
+        unknown.to_string(),
+        "Could not find shard shardId-000000000099 in stream s under account 000000000000."
+    );
+}
+
+#[tokio::test]
+async fn update_shard_count_reaches_the_uniform_layout() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    for target in [3, 5, 4, 2, 1] {
+        let change = h.engine.update_shard_count(&stream, target).await.unwrap();
+        assert_eq!(change.target, target);
+        let open = h
+            .engine
+            .list_shards(&ListShards {
+                stream: stream.clone(),
+                filter: Some(ShardFilter { kind: ShardFilterKind::AtLatest, shard_id: None, timestamp_ms: None }),
+                ..Default::default()
+            })
+            .unwrap();
+        let ranges: Vec<(u128, u128)> = open.shards.iter().map(|s| (s.hash_range.start, s.hash_range.end)).collect();
+        let mut sorted = ranges.clone();
+        sorted.sort();
+        assert_eq!(sorted, uniform_ranges(target), "target {target}");
+        // Every open shard descends from closed ones.
+        assert!(open.shards.iter().all(|s| s.parent_shard_id.is_some()));
+    }
+    let error = h.engine.update_shard_count(&stream, 3).await.unwrap_err();
+    assert!(matches!(error, EngineError::LimitExceeded(_)));
+    // Records written to the final shard can be read.
+    h.engine.put_record(&stream, entry("k", "x"), None).await.unwrap();
+}
+
+#[tokio::test]
+async fn list_shards_pages_and_filters() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 3).await;
+    h.clock.advance_ms(10_000);
+    h.engine.split_shard(&stream, "shardId-000000000000", "1000").await.unwrap();
+    let list = |request: ListShards| h.engine.list_shards(&request).unwrap();
+    let ids = |list: &ShardList| list.shards.iter().map(|s| s.shard_id.clone()).collect::<Vec<_>>();
+    let all = list(ListShards { stream: stream.clone(), ..Default::default() });
+    assert_eq!(all.shards.len(), 5);
+    let first = list(ListShards { stream: stream.clone(), max_results: Some(2), ..Default::default() });
+    assert_eq!(ids(&first), ["shardId-000000000000", "shardId-000000000001"]);
+    let second = list(ListShards { next_token: first.next_token.clone(), max_results: Some(2), ..Default::default() });
+    assert_eq!(ids(&second), ["shardId-000000000002", "shardId-000000000003"]);
+    let third = list(ListShards { next_token: second.next_token.clone(), ..Default::default() });
+    assert_eq!(ids(&third), ["shardId-000000000004"]);
+    assert_eq!(third.next_token, None);
+    let filtered = |kind, shard_id: Option<&str>, timestamp_ms: Option<i64>| {
+        ids(&list(ListShards {
+            stream: stream.clone(),
+            filter: Some(ShardFilter { kind, shard_id: shard_id.map(str::to_owned), timestamp_ms }),
+            ..Default::default()
+        }))
+    };
+    assert_eq!(
+        filtered(ShardFilterKind::AtLatest, None, None),
+        ["shardId-000000000001", "shardId-000000000002", "shardId-000000000003", "shardId-000000000004"]
+    );
+    assert_eq!(
+        filtered(ShardFilterKind::AtTrimHorizon, None, None),
+        ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
+    );
+    assert_eq!(
+        filtered(ShardFilterKind::AfterShardId, Some("shardId-000000000002"), None),
+        ["shardId-000000000003", "shardId-000000000004"]
+    );
+    assert_eq!(
+        filtered(ShardFilterKind::AtTimestamp, None, Some(START_MS as i64 + 1)),
+        ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
+    );
+    assert_eq!(filtered(ShardFilterKind::FromTimestamp, None, Some(START_MS as i64 + 20_000)).len(), 4);
+    let both = h.engine.list_shards(&ListShards {
+        stream: stream.clone(),
+        next_token: Some("x".into()),
+        ..Default::default()
+    });
+    assert_eq!(both.unwrap_err().to_string(), "NextToken and StreamName cannot be provided together.");
+    let neither = h.engine.list_shards(&ListShards::default());
+    assert_eq!(neither.unwrap_err().to_string(), "Either NextToken or StreamName should be provided.");
+    h.clock.advance_ms(300_001);
+    let expired = h.engine.list_shards(&ListShards { next_token: first.next_token, ..Default::default() });
+    assert!(matches!(expired, Err(EngineError::ExpiredNextToken)));
+}
+
+#[tokio::test]
+async fn lifecycle_follows_the_configured_delays() {
+    let h = harness_with(EngineConfig {
+        create_stream_ms: 500,
+        delete_stream_ms: 500,
+        update_stream_ms: 500,
+        consumer_ms: 500,
+        ..Default::default()
+    });
+    let stream = create(&h.engine, "s", 1).await;
+    let status = || h.engine.describe_stream_summary(&stream).map(|s| s.status);
+    assert_eq!(status().unwrap(), StreamStatus::Creating);
+    assert!(h.engine.describe_stream(&stream, None, None).unwrap().shards.is_empty());
+    let early = h.engine.put_record(&stream, entry("k", "x"), None).await.unwrap_err();
+    assert!(matches!(early, EngineError::StreamNotFound { .. }));
+    let busy = h.engine.split_shard(&stream, "shardId-000000000000", "1000").await.unwrap_err();
+    assert_eq!(busy.to_string(), "Stream s under account 000000000000 not ACTIVE, instead in state CREATING");
+    h.clock.advance_ms(500);
+    assert_eq!(status().unwrap(), StreamStatus::Active);
+    h.engine.split_shard(&stream, "shardId-000000000000", "1000").await.unwrap();
+    assert_eq!(status().unwrap(), StreamStatus::Updating);
+    h.engine.put_record(&stream, entry("k", "x"), None).await.unwrap();
+    h.clock.advance_ms(500);
+    assert_eq!(status().unwrap(), StreamStatus::Active);
+
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    let consumer = h.engine.register_consumer(&arn, "app", Default::default()).await.unwrap();
+    assert_eq!(consumer.status, ConsumerStatus::Creating);
+    assert!(consumer.arn.starts_with(&format!("{arn}/consumer/app:")));
+    let in_use = h.engine.delete_stream(&stream, false).await.unwrap_err();
+    assert!(matches!(in_use, EngineError::ResourceInUse(_)));
+    h.engine.delete_stream(&stream, true).await.unwrap();
+    assert_eq!(status().unwrap(), StreamStatus::Deleting);
+    let exists = h
+        .engine
+        .create_stream(CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(exists.to_string(), "Stream s under account 000000000000 already exists.");
+    h.clock.advance_ms(500);
+    assert_eq!(status().unwrap_err().to_string(), "Stream s under account 000000000000 not found.");
+    h.engine.reap().await.unwrap();
+    create(&h.engine, "s", 1).await;
+}
+
+#[tokio::test]
+async fn retention_tags_and_consumers_follow_aws_rules() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    let message = |e: EngineError| e.to_string();
+    assert_eq!(
+        message(h.engine.increase_retention(&stream, 23).await.unwrap_err()),
+        "Minimum allowed retention period is 24 hours. Requested retention period (23 hours) is too short."
+    );
+    assert_eq!(
+        message(h.engine.increase_retention(&stream, 8761).await.unwrap_err()),
+        "Maximum allowed retention period is 8760 hours. Requested retention period (8761 hours) is too long."
+    );
+    h.engine.increase_retention(&stream, 48).await.unwrap();
+    assert_eq!(
+        message(h.engine.increase_retention(&stream, 30).await.unwrap_err()),
+        "Requested retention period (30 hours) for stream s can not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API."
+    );
+    assert_eq!(
+        message(h.engine.decrease_retention(&stream, 72).await.unwrap_err()),
+        "Requested retention period (72 hours) for stream s can not be longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API."
+    );
+    h.engine.decrease_retention(&stream, 24).await.unwrap();
+    assert_eq!(h.engine.describe_stream_summary(&stream).unwrap().retention_hours, 24);
+
+    let tags = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    h.engine.add_tags_to_stream(&stream, tags(&[("a", "1"), ("b", "2")])).await.unwrap();
+    h.engine.remove_tags_from_stream(&stream, vec!["a".into(), "zzz".into()]).await.unwrap();
+    let (listed, more) = h.engine.list_tags_for_stream(&stream, None, None).unwrap();
+    assert_eq!(listed, vec![("b".to_string(), "2".to_string())]);
+    assert!(!more);
+    let many: std::collections::BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
+    assert!(matches!(h.engine.add_tags_to_stream(&stream, many).await, Err(EngineError::InvalidArgument(_))));
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    h.engine.tag_resource(&arn, tags(&[("c", "3")])).await.unwrap();
+    assert_eq!(h.engine.list_tags_for_resource(&arn).unwrap().len(), 2);
+
+    let consumer = h.engine.register_consumer(&arn, "app", tags(&[("t", "v")])).await.unwrap();
+    assert_eq!(consumer.status, ConsumerStatus::Active);
+    assert_eq!(h.engine.list_tags_for_resource(&consumer.arn).unwrap(), vec![("t".to_string(), "v".to_string())]);
+    let by_name = ConsumerRef { stream_arn: Some(arn.clone()), consumer_name: Some("app".into()), consumer_arn: None };
+    assert_eq!(h.engine.describe_consumer(&by_name).unwrap().arn, consumer.arn);
+    assert_eq!(h.engine.list_consumers(&arn, None, None, None).unwrap().consumers.len(), 1);
+    assert!(matches!(
+        h.engine.register_consumer(&arn, "app", Default::default()).await,
+        Err(EngineError::ResourceInUse(_))
+    ));
+    h.engine
+        .deregister_consumer(&ConsumerRef { consumer_arn: Some(consumer.arn.clone()), ..Default::default() })
+        .await
+        .unwrap();
+    assert!(matches!(h.engine.describe_consumer(&by_name), Err(EngineError::ConsumerNotFound { .. })));
+}
+
+#[tokio::test]
+async fn shard_limit_is_enforced_with_aws_text() {
+    let h = harness_with(EngineConfig { shard_limit: 3, ..config() });
+    let stream = create(&h.engine, "s", 2).await;
+    let error = h
+        .engine
+        .create_stream(CreateStream { name: "t".into(), shard_count: Some(2), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert!(error.to_string().starts_with(
+        "This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard count for the account: 2. Limit: 3. Number of additional shards that would have resulted from this request: 2."
+    ));
+    h.engine.split_shard(&stream, "shardId-000000000000", "1000").await.unwrap();
+    assert!(matches!(
+        h.engine.split_shard(&stream, "shardId-000000000001", &(u128::MAX - 5).to_string()).await,
+        Err(EngineError::ShardLimit { .. })
+    ));
+}
+
+#[tokio::test]
+async fn on_demand_streams_start_with_four_shards_and_refuse_resharding() {
+    let h = harness();
+    h.engine.create_stream(CreateStream { name: "od".into(), ..Default::default() }).await.unwrap();
+    let summary = h.engine.describe_stream_summary(&StreamRef::name("od")).unwrap();
+    assert_eq!(summary.mode, StreamMode::OnDemand);
+    assert_eq!(summary.open_shard_count, 4);
+    let error = h.engine.split_shard(&StreamRef::name("od"), "shardId-000000000000", "1000").await.unwrap_err();
+    assert!(matches!(error, EngineError::Validation(_)));
+    assert_eq!(h.engine.describe_limits().on_demand_stream_count, 1);
+}
+
+#[tokio::test]
+async fn throughput_limits_throttle_per_shard_with_the_clock() {
+    let h = harness_with(EngineConfig { enforce_limits: true, ..config() });
+    let stream = create(&h.engine, "s", 1).await;
+    let entries: Vec<PutEntry> = (0..500).map(|i| entry(&i.to_string(), "x")).collect();
+    assert_eq!(h.engine.put_records(&stream, entries.clone()).await.unwrap().failed_count, 0);
+    assert_eq!(h.engine.put_records(&stream, entries.clone()).await.unwrap().failed_count, 0);
+    let throttled = h.engine.put_records(&stream, entries.clone()).await.unwrap();
+    assert_eq!(throttled.failed_count, 500);
+    assert_eq!(
+        throttled.records[0],
+        PutOutcome::Failed {
+            code: "ProvisionedThroughputExceededException",
+            message: "Rate exceeded for shard shardId-000000000000 in stream s under account 000000000000.".into()
+        }
+    );
+    h.clock.advance_ms(1000);
+    assert_eq!(h.engine.put_records(&stream, entries).await.unwrap().failed_count, 0);
+    let it = iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::Latest);
+    for _ in 0..5 {
+        h.engine.get_records(&it, Some(1)).unwrap();
+    }
+    assert!(matches!(h.engine.get_records(&it, Some(1)), Err(EngineError::ThroughputExceeded { .. })));
+}
+
+#[tokio::test]
+async fn streams_resolve_by_arn_and_list_with_paging() {
+    let h = harness();
+    for name in ["a", "b", "c"] {
+        create(&h.engine, name, 1).await;
+    }
+    let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/b";
+    assert_eq!(h.engine.describe_stream_summary(&StreamRef::arn(arn)).unwrap().name, "b");
+    let foreign = h.engine.describe_stream_summary(&StreamRef::arn("arn:aws:kinesis:eu-west-1:000000000000:stream/b"));
+    assert_eq!(foreign.unwrap_err().to_string(), "Stream b under account 000000000000 not found.");
+    let page = h.engine.list_streams(Some(2), None, None).unwrap();
+    assert_eq!(page.streams.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert!(page.has_more);
+    let rest = h.engine.list_streams(None, None, page.next_token.as_deref()).unwrap();
+    assert_eq!(rest.streams.len(), 1);
+    assert!(!rest.has_more);
+}
+
+#[tokio::test]
+async fn readers_can_wait_for_new_records() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    let mut watch = h.engine.watch_shard(&stream, "shardId-000000000000").unwrap();
+    let before = *watch.borrow_and_update();
+    h.engine.put_record(&stream, entry("k", "x"), None).await.unwrap();
+    watch.changed().await.unwrap();
+    assert!(*watch.borrow() > before);
+    assert!(h.engine.watch_shard(&stream, "shardId-000000000009").is_err());
+}

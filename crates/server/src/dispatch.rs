@@ -1,0 +1,639 @@
+//! Runs one decoded request against the engine and builds the wire response: the
+//! boundary where wire types and engine domain types meet.
+
+use rheo_engine::{self as engine, Engine, EngineError};
+use rheo_protocol::model as wire;
+use rheo_protocol::{HashKey, Request, Response, SequenceNumber, Timestamp};
+
+use crate::metrics::Metrics;
+
+/// Either a response or an error to encode.
+pub enum Outcome {
+    /// Success.
+    Done(Response),
+    /// An engine error (mapped by [`crate::errors::wire_error`]).
+    Failed(EngineError),
+    /// `DryRun` was set: AWS checks the request and answers DryRunOperationException.
+    DryRun,
+}
+
+impl From<Result<Response, EngineError>> for Outcome {
+    fn from(result: Result<Response, EngineError>) -> Self {
+        match result {
+            Ok(response) => Outcome::Done(response),
+            Err(error) => Outcome::Failed(error),
+        }
+    }
+}
+
+fn stream_ref(name: Option<String>, arn: Option<String>) -> engine::StreamRef {
+    engine::StreamRef { name, arn }
+}
+
+fn millis(ms: u64) -> Timestamp {
+    Timestamp::from_epoch_millis(ms.min(i64::MAX as u64) as i64)
+}
+
+/// Our sequence numbers are canonical decimals, so parsing cannot fail; a fallback keeps
+/// the request path free of panics all the same.
+fn sequence(text: String) -> SequenceNumber {
+    SequenceNumber::parse(text).unwrap_or_else(|_| SequenceNumber::from_u128(0))
+}
+
+fn count(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
+
+fn non_negative(value: i32) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+fn hash_range(range: engine::HashRange) -> wire::HashKeyRange {
+    wire::HashKeyRange {
+        starting_hash_key: HashKey::from_u128(range.start),
+        ending_hash_key: HashKey::from_u128(range.end),
+    }
+}
+
+fn shard(info: engine::ShardInfo) -> wire::Shard {
+    wire::Shard {
+        shard_id: info.shard_id,
+        parent_shard_id: info.parent_shard_id,
+        adjacent_parent_shard_id: info.adjacent_parent_shard_id,
+        hash_key_range: hash_range(info.hash_range),
+        sequence_number_range: wire::SequenceNumberRange {
+            starting_sequence_number: sequence(info.starting_sequence_number),
+            ending_sequence_number: info.ending_sequence_number.map(sequence),
+        },
+    }
+}
+
+fn status(status: engine::StreamStatus) -> wire::StreamStatus {
+    match status {
+        engine::StreamStatus::Creating => wire::StreamStatus::Creating,
+        engine::StreamStatus::Active => wire::StreamStatus::Active,
+        engine::StreamStatus::Updating => wire::StreamStatus::Updating,
+        engine::StreamStatus::Deleting => wire::StreamStatus::Deleting,
+    }
+}
+
+fn mode_details(mode: engine::StreamMode) -> wire::StreamModeDetails {
+    wire::StreamModeDetails {
+        stream_mode: match mode {
+            engine::StreamMode::Provisioned => wire::StreamMode::Provisioned,
+            engine::StreamMode::OnDemand => wire::StreamMode::OnDemand,
+        },
+    }
+}
+
+fn engine_mode(mode: wire::StreamMode) -> engine::StreamMode {
+    match mode {
+        wire::StreamMode::Provisioned => engine::StreamMode::Provisioned,
+        wire::StreamMode::OnDemand => engine::StreamMode::OnDemand,
+    }
+}
+
+fn metrics_names(names: &[String]) -> Vec<wire::MetricsName> {
+    names.iter().filter_map(|n| wire::MetricsName::from_wire(n)).collect()
+}
+
+fn enhanced_monitoring(names: &[String]) -> Vec<wire::EnhancedMetrics> {
+    vec![wire::EnhancedMetrics { shard_level_metrics: Some(metrics_names(names)) }]
+}
+
+fn encryption(encrypted: bool) -> wire::EncryptionType {
+    if encrypted {
+        wire::EncryptionType::Kms
+    } else {
+        wire::EncryptionType::None
+    }
+}
+
+fn tags(pairs: Vec<(String, String)>) -> Vec<wire::Tag> {
+    pairs.into_iter().map(|(key, value)| wire::Tag { key, value: Some(value) }).collect()
+}
+
+fn consumer_status(status: engine::ConsumerStatus) -> wire::ConsumerStatus {
+    match status {
+        engine::ConsumerStatus::Creating => wire::ConsumerStatus::Creating,
+        engine::ConsumerStatus::Active => wire::ConsumerStatus::Active,
+        engine::ConsumerStatus::Deleting => wire::ConsumerStatus::Deleting,
+    }
+}
+
+fn consumer(info: engine::ConsumerInfo) -> wire::Consumer {
+    wire::Consumer {
+        consumer_name: info.name,
+        consumer_arn: info.arn,
+        consumer_status: consumer_status(info.status),
+        consumer_creation_timestamp: millis(info.created_ms),
+    }
+}
+
+fn summary(summary: engine::StreamSummary) -> wire::StreamDescriptionSummary {
+    wire::StreamDescriptionSummary {
+        stream_name: summary.name,
+        stream_arn: summary.arn,
+        stream_id: None,
+        stream_status: status(summary.status),
+        stream_mode_details: Some(mode_details(summary.mode)),
+        retention_period_hours: count(summary.retention_hours),
+        stream_creation_timestamp: millis(summary.created_ms),
+        enhanced_monitoring: enhanced_monitoring(&summary.shard_level_metrics),
+        encryption_type: Some(encryption(summary.encryption_key_id.is_some())),
+        key_id: summary.encryption_key_id,
+        open_shard_count: count(summary.open_shard_count),
+        consumer_count: Some(count(summary.consumer_count)),
+        warm_throughput: summary.warm_throughput.map(|w| wire::WarmThroughputObject {
+            target_mibps: Some(count(w.target_mibps)),
+            current_mibps: Some(count(w.current_mibps)),
+        }),
+        max_record_size_in_kib: Some(count(summary.max_record_size_kib)),
+        channel_count: None,
+        record_distribution_strategy: None,
+        queue_count: None,
+    }
+}
+
+fn commitment(billing: engine::BillingCommitment) -> wire::MinimumThroughputBillingCommitmentOutput {
+    wire::MinimumThroughputBillingCommitmentOutput {
+        status: if billing.enabled {
+            wire::MinimumThroughputBillingCommitmentOutputStatus::Enabled
+        } else {
+            wire::MinimumThroughputBillingCommitmentOutputStatus::Disabled
+        },
+        started_at: billing.started_ms.map(millis),
+        ended_at: billing.ended_ms.map(millis),
+        earliest_allowed_end_at: billing.earliest_allowed_end_ms.map(millis),
+    }
+}
+
+fn empty(result: Result<(), EngineError>, operation: fn(wire::EmptyOutput) -> Response) -> Outcome {
+    result.map(|()| operation(wire::EmptyOutput)).into()
+}
+
+/// Executes one request.
+pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> Outcome {
+    use Response as R;
+    match request {
+        Request::PutRecords(input) => {
+            if input.dry_run == Some(true) {
+                return Outcome::DryRun;
+            }
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let entries = input
+                .records
+                .into_iter()
+                .map(|r| engine::PutEntry {
+                    partition_key: r.partition_key,
+                    explicit_hash_key: r.explicit_hash_key.map(HashKey::into_string),
+                    data: r.data,
+                })
+                .collect();
+            engine
+                .put_records(&stream, entries)
+                .await
+                .map(|result| {
+                    metrics.records_in(u64::from(result.records.len() as u32 - result.failed_count));
+                    R::PutRecords(wire::PutRecordsOutput {
+                        failed_record_count: Some(count(result.failed_count)),
+                        records: result
+                            .records
+                            .into_iter()
+                            .map(|outcome| match outcome {
+                                engine::PutOutcome::Stored(placement) => wire::PutRecordsResultEntry {
+                                    sequence_number: Some(sequence(placement.sequence_number)),
+                                    shard_id: Some(placement.shard_id),
+                                    error_code: None,
+                                    error_message: None,
+                                },
+                                engine::PutOutcome::Failed { code, message } => wire::PutRecordsResultEntry {
+                                    sequence_number: None,
+                                    shard_id: None,
+                                    error_code: Some(code.to_owned()),
+                                    error_message: Some(message),
+                                },
+                            })
+                            .collect(),
+                        encryption_type: Some(encryption(result.encrypted)),
+                    })
+                })
+                .into()
+        }
+        Request::PutRecord(input) => {
+            if input.dry_run == Some(true) {
+                return Outcome::DryRun;
+            }
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let entry = engine::PutEntry {
+                partition_key: input.partition_key,
+                explicit_hash_key: input.explicit_hash_key.map(HashKey::into_string),
+                data: input.data,
+            };
+            let ordering = input.sequence_number_for_ordering.map(SequenceNumber::into_string);
+            engine
+                .put_record(&stream, entry, ordering.as_deref())
+                .await
+                .map(|result| {
+                    metrics.records_in(1);
+                    R::PutRecord(wire::PutRecordOutput {
+                        shard_id: result.placement.shard_id,
+                        sequence_number: sequence(result.placement.sequence_number),
+                        encryption_type: Some(encryption(result.encrypted)),
+                    })
+                })
+                .into()
+        }
+        Request::GetRecords(input) => {
+            if input.dry_run == Some(true) {
+                return Outcome::DryRun;
+            }
+            let limit = input.limit.map(non_negative);
+            engine
+                .get_records(&input.shard_iterator, limit)
+                .map(|result| {
+                    metrics.records_out(result.records.len() as u64);
+                    let encryption_type = encryption(result.encrypted);
+                    R::GetRecords(wire::GetRecordsOutput {
+                        records: result
+                            .records
+                            .into_iter()
+                            .map(|record| wire::Record {
+                                sequence_number: sequence(record.sequence_number),
+                                approximate_arrival_timestamp: Some(millis(record.arrival_ms)),
+                                data: record.data,
+                                partition_key: Some(record.partition_key),
+                                encryption_type: Some(encryption_type),
+                            })
+                            .collect(),
+                        next_shard_iterator: result.next_shard_iterator,
+                        millis_behind_latest: Some(result.millis_behind_latest.min(i64::MAX as u64) as i64),
+                        child_shards: result.child_shards.map(|children| {
+                            children
+                                .into_iter()
+                                .map(|child| wire::ChildShard {
+                                    shard_id: child.shard_id,
+                                    parent_shards: child.parent_shards,
+                                    hash_key_range: hash_range(child.hash_range),
+                                })
+                                .collect()
+                        }),
+                    })
+                })
+                .into()
+        }
+        Request::GetShardIterator(input) => {
+            if input.dry_run == Some(true) {
+                return Outcome::DryRun;
+            }
+            let sequence_number = input.starting_sequence_number.map(SequenceNumber::into_string);
+            let stray = sequence_number.is_some();
+            let start = match input.shard_iterator_type {
+                wire::ShardIteratorType::AtSequenceNumber => engine::IteratorStart::AtSequenceNumber(sequence_number),
+                wire::ShardIteratorType::AfterSequenceNumber => {
+                    engine::IteratorStart::AfterSequenceNumber(sequence_number)
+                }
+                wire::ShardIteratorType::TrimHorizon => engine::IteratorStart::TrimHorizon,
+                wire::ShardIteratorType::Latest => engine::IteratorStart::Latest,
+                wire::ShardIteratorType::AtTimestamp => {
+                    engine::IteratorStart::AtTimestamp(input.timestamp.map(Timestamp::epoch_millis))
+                }
+            };
+            let request = engine::GetShardIterator {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                shard_id: input.shard_id,
+                start,
+                stray_sequence_number: stray,
+            };
+            engine
+                .get_shard_iterator(&request)
+                .map(|iterator| R::GetShardIterator(wire::GetShardIteratorOutput { shard_iterator: Some(iterator) }))
+                .into()
+        }
+        Request::ListShards(input) => {
+            let filter = input.shard_filter.map(|f| engine::ShardFilter {
+                kind: match f.r#type {
+                    wire::ShardFilterType::AfterShardId => engine::ShardFilterKind::AfterShardId,
+                    wire::ShardFilterType::AtTrimHorizon => engine::ShardFilterKind::AtTrimHorizon,
+                    wire::ShardFilterType::FromTrimHorizon => engine::ShardFilterKind::FromTrimHorizon,
+                    wire::ShardFilterType::AtLatest => engine::ShardFilterKind::AtLatest,
+                    wire::ShardFilterType::AtTimestamp => engine::ShardFilterKind::AtTimestamp,
+                    wire::ShardFilterType::FromTimestamp => engine::ShardFilterKind::FromTimestamp,
+                },
+                shard_id: f.shard_id,
+                timestamp_ms: f.timestamp.map(Timestamp::epoch_millis),
+            });
+            let request = engine::ListShards {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                next_token: input.next_token,
+                exclusive_start_shard_id: input.exclusive_start_shard_id,
+                max_results: input.max_results.map(non_negative),
+                stream_creation_ms: input.stream_creation_timestamp.map(Timestamp::epoch_millis),
+                filter,
+            };
+            engine
+                .list_shards(&request)
+                .map(|list| {
+                    R::ListShards(wire::ListShardsOutput {
+                        shards: Some(list.shards.into_iter().map(shard).collect()),
+                        next_token: list.next_token,
+                    })
+                })
+                .into()
+        }
+        Request::CreateStream(input) => {
+            let request = engine::CreateStream {
+                name: input.stream_name,
+                shard_count: input.shard_count.map(non_negative),
+                mode: input.stream_mode_details.map(|d| engine_mode(d.stream_mode)),
+                tags: input.tags.unwrap_or_default(),
+                max_record_size_kib: input.max_record_size_in_kib.map(non_negative),
+                warm_throughput_mibps: input.warm_throughput_mibps.map(non_negative),
+            };
+            empty(engine.create_stream(request).await, R::CreateStream)
+        }
+        Request::DeleteStream(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let enforce = input.enforce_consumer_deletion.unwrap_or(false);
+            empty(engine.delete_stream(&stream, enforce).await, R::DeleteStream)
+        }
+        Request::DescribeStream(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            engine
+                .describe_stream(&stream, input.limit.map(non_negative), input.exclusive_start_shard_id.as_deref())
+                .map(|description| {
+                    let s = description.summary;
+                    R::DescribeStream(wire::DescribeStreamOutput {
+                        stream_description: wire::StreamDescription {
+                            stream_name: s.name,
+                            stream_arn: s.arn,
+                            stream_status: status(s.status),
+                            stream_mode_details: Some(mode_details(s.mode)),
+                            shards: description.shards.into_iter().map(shard).collect(),
+                            has_more_shards: description.has_more_shards,
+                            retention_period_hours: count(s.retention_hours),
+                            stream_creation_timestamp: millis(s.created_ms),
+                            enhanced_monitoring: enhanced_monitoring(&s.shard_level_metrics),
+                            encryption_type: Some(encryption(s.encryption_key_id.is_some())),
+                            key_id: s.encryption_key_id,
+                        },
+                    })
+                })
+                .into()
+        }
+        Request::DescribeStreamSummary(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            engine
+                .describe_stream_summary(&stream)
+                .map(|s| {
+                    R::DescribeStreamSummary(wire::DescribeStreamSummaryOutput {
+                        stream_description_summary: summary(s),
+                    })
+                })
+                .into()
+        }
+        Request::ListStreams(input) => engine
+            .list_streams(
+                input.limit.map(non_negative),
+                input.exclusive_start_stream_name.as_deref(),
+                input.next_token.as_deref(),
+            )
+            .map(|list| {
+                R::ListStreams(wire::ListStreamsOutput {
+                    stream_names: list.streams.iter().map(|s| s.name.clone()).collect(),
+                    has_more_streams: list.has_more,
+                    next_token: list.next_token,
+                    stream_summaries: Some(
+                        list.streams
+                            .into_iter()
+                            .map(|s| wire::StreamSummary {
+                                stream_name: s.name,
+                                stream_arn: s.arn,
+                                stream_status: status(s.status),
+                                stream_mode_details: Some(mode_details(s.mode)),
+                                stream_creation_timestamp: Some(millis(s.created_ms)),
+                            })
+                            .collect(),
+                    ),
+                })
+            })
+            .into(),
+        Request::IncreaseStreamRetentionPeriod(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let hours = i64::from(input.retention_period_hours);
+            empty(engine.increase_retention(&stream, hours).await, R::IncreaseStreamRetentionPeriod)
+        }
+        Request::DecreaseStreamRetentionPeriod(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let hours = i64::from(input.retention_period_hours);
+            empty(engine.decrease_retention(&stream, hours).await, R::DecreaseStreamRetentionPeriod)
+        }
+        Request::AddTagsToStream(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            empty(engine.add_tags_to_stream(&stream, input.tags).await, R::AddTagsToStream)
+        }
+        Request::RemoveTagsFromStream(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            empty(engine.remove_tags_from_stream(&stream, input.tag_keys).await, R::RemoveTagsFromStream)
+        }
+        Request::ListTagsForStream(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            engine
+                .list_tags_for_stream(&stream, input.exclusive_start_tag_key.as_deref(), input.limit.map(non_negative))
+                .map(|(pairs, more)| {
+                    R::ListTagsForStream(wire::ListTagsForStreamOutput { tags: tags(pairs), has_more_tags: more })
+                })
+                .into()
+        }
+        Request::TagResource(input) => {
+            empty(engine.tag_resource(&input.resource_arn, input.tags).await, R::TagResource)
+        }
+        Request::UntagResource(input) => {
+            empty(engine.untag_resource(&input.resource_arn, input.tag_keys).await, R::UntagResource)
+        }
+        Request::ListTagsForResource(input) => engine
+            .list_tags_for_resource(&input.resource_arn)
+            .map(|pairs| R::ListTagsForResource(wire::ListTagsForResourceOutput { tags: Some(tags(pairs)) }))
+            .into(),
+        Request::SplitShard(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let result = engine.split_shard(&stream, &input.shard_to_split, input.new_starting_hash_key.as_str()).await;
+            empty(result, R::SplitShard)
+        }
+        Request::MergeShards(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let result = engine.merge_shards(&stream, &input.shard_to_merge, &input.adjacent_shard_to_merge).await;
+            empty(result, R::MergeShards)
+        }
+        Request::UpdateShardCount(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            engine
+                .update_shard_count(&stream, non_negative(input.target_shard_count))
+                .await
+                .map(|change| {
+                    R::UpdateShardCount(wire::UpdateShardCountOutput {
+                        stream_name: Some(change.stream_name),
+                        current_shard_count: Some(count(change.current)),
+                        target_shard_count: Some(count(change.target)),
+                        stream_arn: Some(change.stream_arn),
+                    })
+                })
+                .into()
+        }
+        Request::EnableEnhancedMonitoring(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let names: Vec<String> = input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect();
+            monitoring(engine.change_monitoring(&stream, &names, true).await, R::EnableEnhancedMonitoring)
+        }
+        Request::DisableEnhancedMonitoring(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let names: Vec<String> = input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect();
+            monitoring(engine.change_monitoring(&stream, &names, false).await, R::DisableEnhancedMonitoring)
+        }
+        Request::StartStreamEncryption(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let result = engine.change_encryption(&stream, input.encryption_type.as_str(), &input.key_id, true).await;
+            empty(result, R::StartStreamEncryption)
+        }
+        Request::StopStreamEncryption(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let result = engine.change_encryption(&stream, input.encryption_type.as_str(), &input.key_id, false).await;
+            empty(result, R::StopStreamEncryption)
+        }
+        Request::UpdateStreamMode(input) => {
+            let mode = engine_mode(input.stream_mode_details.stream_mode);
+            let warm = input.warm_throughput_mibps.map(non_negative);
+            empty(engine.update_stream_mode(&input.stream_arn, mode, warm).await, R::UpdateStreamMode)
+        }
+        Request::UpdateStreamWarmThroughput(input) => {
+            let stream = stream_ref(input.stream_name, input.stream_arn);
+            engine
+                .update_warm_throughput(&stream, non_negative(input.warm_throughput_mibps))
+                .await
+                .map(|(name, arn, warm)| {
+                    R::UpdateStreamWarmThroughput(wire::UpdateStreamWarmThroughputOutput {
+                        stream_arn: Some(arn),
+                        stream_name: Some(name),
+                        warm_throughput: Some(wire::WarmThroughputObject {
+                            target_mibps: Some(count(warm.target_mibps)),
+                            current_mibps: Some(count(warm.current_mibps)),
+                        }),
+                    })
+                })
+                .into()
+        }
+        Request::UpdateMaxRecordSize(input) => {
+            let stream = stream_ref(None, input.stream_arn);
+            let result = engine.update_max_record_size(&stream, non_negative(input.max_record_size_in_kib)).await;
+            empty(result, R::UpdateMaxRecordSize)
+        }
+        Request::PutResourcePolicy(input) => {
+            empty(engine.put_resource_policy(&input.resource_arn, input.policy).await, R::PutResourcePolicy)
+        }
+        Request::GetResourcePolicy(input) => engine
+            .get_resource_policy(&input.resource_arn)
+            .map(|policy| R::GetResourcePolicy(wire::GetResourcePolicyOutput { policy }))
+            .into(),
+        Request::DeleteResourcePolicy(input) => {
+            empty(engine.delete_resource_policy(&input.resource_arn).await, R::DeleteResourcePolicy)
+        }
+        Request::DescribeLimits(_) => {
+            let limits = engine.describe_limits();
+            Outcome::Done(R::DescribeLimits(wire::DescribeLimitsOutput {
+                shard_limit: count(limits.shard_limit),
+                open_shard_count: count(limits.open_shard_count),
+                on_demand_stream_count: count(limits.on_demand_stream_count),
+                on_demand_stream_count_limit: count(limits.on_demand_stream_count_limit),
+                channel_count: None,
+                channel_count_limit: None,
+            }))
+        }
+        Request::DescribeAccountSettings(_) => {
+            Outcome::Done(R::DescribeAccountSettings(wire::DescribeAccountSettingsOutput {
+                minimum_throughput_billing_commitment: Some(commitment(engine.describe_account_settings())),
+            }))
+        }
+        Request::UpdateAccountSettings(input) => {
+            let enable = input.minimum_throughput_billing_commitment.status
+                == wire::MinimumThroughputBillingCommitmentInputStatus::Enabled;
+            Outcome::Done(R::UpdateAccountSettings(wire::UpdateAccountSettingsOutput {
+                minimum_throughput_billing_commitment: Some(commitment(engine.update_account_settings(enable))),
+            }))
+        }
+        Request::RegisterStreamConsumer(input) => engine
+            .register_consumer(&input.stream_arn, &input.consumer_name, input.tags.unwrap_or_default())
+            .await
+            .map(|info| R::RegisterStreamConsumer(wire::RegisterStreamConsumerOutput { consumer: consumer(info) }))
+            .into(),
+        Request::DescribeStreamConsumer(input) => {
+            let reference = engine::ConsumerRef {
+                stream_arn: input.stream_arn,
+                consumer_name: input.consumer_name,
+                consumer_arn: input.consumer_arn,
+            };
+            engine
+                .describe_consumer(&reference)
+                .map(|info| {
+                    R::DescribeStreamConsumer(wire::DescribeStreamConsumerOutput {
+                        consumer_description: wire::ConsumerDescription {
+                            consumer_name: info.name,
+                            consumer_arn: info.arn,
+                            consumer_status: consumer_status(info.status),
+                            consumer_creation_timestamp: millis(info.created_ms),
+                            stream_arn: info.stream_arn,
+                        },
+                    })
+                })
+                .into()
+        }
+        Request::DeregisterStreamConsumer(input) => {
+            let reference = engine::ConsumerRef {
+                stream_arn: input.stream_arn,
+                consumer_name: input.consumer_name,
+                consumer_arn: input.consumer_arn,
+            };
+            empty(engine.deregister_consumer(&reference).await, R::DeregisterStreamConsumer)
+        }
+        Request::ListStreamConsumers(input) => engine
+            .list_consumers(
+                &input.stream_arn,
+                input.next_token.as_deref(),
+                input.max_results.map(non_negative),
+                input.stream_creation_timestamp.map(Timestamp::epoch_millis),
+            )
+            .map(|list| {
+                R::ListStreamConsumers(wire::ListStreamConsumersOutput {
+                    consumers: Some(list.consumers.into_iter().map(consumer).collect()),
+                    next_token: list.next_token,
+                })
+            })
+            .into(),
+        Request::SubscribeToShard(input) => {
+            if input.dry_run == Some(true) {
+                return Outcome::DryRun;
+            }
+            // The consumer must exist either way; then the operation is refused clearly.
+            let reference = engine::ConsumerRef { consumer_arn: Some(input.consumer_arn), ..Default::default() };
+            match engine.describe_consumer(&reference) {
+                Ok(_) => Outcome::Failed(EngineError::Unsupported { operation: "SubscribeToShard" }),
+                Err(error) => Outcome::Failed(error),
+            }
+        }
+    }
+}
+
+fn monitoring(
+    result: Result<engine::MonitoringChange, EngineError>,
+    operation: fn(wire::EnhancedMonitoringOutput) -> Response,
+) -> Outcome {
+    result
+        .map(|change| {
+            operation(wire::EnhancedMonitoringOutput {
+                stream_name: Some(change.stream_name),
+                current_shard_level_metrics: Some(metrics_names(&change.current)),
+                desired_shard_level_metrics: Some(metrics_names(&change.desired)),
+                stream_arn: Some(change.stream_arn),
+            })
+        })
+        .into()
+}

@@ -1,0 +1,53 @@
+//! The one place engine errors become AWS error responses.
+
+use rheo_engine::EngineError;
+use rheo_protocol::{ErrorType, WireError};
+use rheo_storage::StorageError;
+
+/// The AWS error response for an engine error. The match is exhaustive over
+/// [`EngineError`], so a new variant does not compile until it is mapped here.
+pub fn wire_error(error: &EngineError) -> WireError {
+    let error_type = match error {
+        EngineError::StreamNotFound { .. }
+        | EngineError::ShardNotFound { .. }
+        | EngineError::ShardUnknown { .. }
+        | EngineError::ConsumerNotFound { .. }
+        | EngineError::ResourceNotFound(_) => ErrorType::ResourceNotFound,
+        EngineError::StreamExists { .. } | EngineError::StreamNotActive { .. } | EngineError::ResourceInUse(_) => {
+            ErrorType::ResourceInUse
+        }
+        EngineError::InvalidShardIterator | EngineError::InvalidArgument(_) | EngineError::Unsupported { .. } => {
+            ErrorType::InvalidArgument
+        }
+        EngineError::ExpiredIterator { .. } => ErrorType::ExpiredIterator,
+        EngineError::ExpiredNextToken => ErrorType::ExpiredNextToken,
+        EngineError::ShardLimit { .. } | EngineError::LimitExceeded(_) => ErrorType::LimitExceeded,
+        EngineError::ThroughputExceeded { .. } => ErrorType::ProvisionedThroughputExceeded,
+        EngineError::Validation(_) => ErrorType::Validation,
+        // AWS sends unmodelled server faults without a message; the detail goes to the log.
+        EngineError::Internal(_) => return ErrorType::InternalFailure.without_message(),
+        EngineError::Storage(storage) => {
+            return match storage {
+                StorageError::Closed => ErrorType::ServiceUnavailable.without_message(),
+                _ => ErrorType::InternalFailure.without_message(),
+            }
+        }
+    };
+    error_type.with_message(error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_aws_types_and_messages() {
+        let not_found = wire_error(&EngineError::StreamNotFound { stream: "s".into(), account: "000000000000".into() });
+        assert_eq!(not_found.error_type, "ResourceNotFoundException");
+        assert_eq!(not_found.message.as_deref(), Some("Stream s under account 000000000000 not found."));
+        let storage = wire_error(&EngineError::Storage(StorageError::Closed));
+        assert_eq!(storage.http_status, 503);
+        assert_eq!(storage.message, None);
+        assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
+    }
+}

@@ -1,0 +1,396 @@
+//! The server in-process on 127.0.0.1:0 with in-memory storage, driven with raw HTTP/1.1
+//! and HTTP/2 (prior knowledge) requests: request-processing precedence, authentication
+//! presence checks, CORS, health and metrics, and both body formats.
+
+// Test helpers outside `#[test]` functions are test code too.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rheo_engine::{Engine, EngineConfig};
+use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, PutRecordInput, ShardIteratorType};
+use rheo_protocol::{
+    decode_response, encode_request, Operation, Request as ApiRequest, Response as ApiResponse, WireFormat,
+};
+use rheo_server::Server;
+use rheo_storage::{Durability, LogConfig, MemFs, SystemClock};
+use tokio::sync::oneshot;
+
+const JSON: &str = "application/x-amz-json-1.1";
+const CBOR: &str = "application/x-amz-cbor-1.1";
+const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123abcd";
+
+struct TestServer {
+    address: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    async fn start() -> Self {
+        let config = EngineConfig {
+            create_stream_ms: 0,
+            delete_stream_ms: 0,
+            update_stream_ms: 0,
+            consumer_ms: 0,
+            ..Default::default()
+        };
+        let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
+        let engine =
+            Engine::open(Arc::new(MemFs::default()), Arc::new(SystemClock), "/rheo".as_ref(), log_config, config)
+                .unwrap();
+        let server = Server::bind("127.0.0.1:0".parse().unwrap(), Arc::new(engine), None).await.unwrap();
+        let address = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer { address, stop: Some(stop), task: Some(task) }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn send_with(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    request: Request<Full<Bytes>>,
+) -> Reply {
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body }
+}
+
+async fn send(request: Request<Full<Bytes>>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    send_with(&client, request).await
+}
+
+fn api(
+    server: &TestServer,
+    target: Option<&str>,
+    content_type: Option<&str>,
+    auth: bool,
+    body: impl Into<Bytes>,
+) -> Request<Full<Bytes>> {
+    let mut builder = Request::builder().method(Method::POST).uri(server.url("/"));
+    if let Some(target) = target {
+        builder = builder.header("X-Amz-Target", target);
+    }
+    if let Some(content_type) = content_type {
+        builder = builder.header("Content-Type", content_type);
+    }
+    if auth {
+        builder = builder.header("Authorization", AUTHORIZATION).header("X-Amz-Date", "20240101T000000Z");
+    }
+    builder.body(Full::new(body.into())).unwrap()
+}
+
+async fn call(server: &TestServer, operation: &str, body: &str) -> Reply {
+    send(api(server, Some(&format!("Kinesis_20131202.{operation}")), Some(JSON), true, body.to_owned())).await
+}
+
+#[tokio::test]
+async fn health_and_metrics_answer_without_touching_the_api() {
+    let server = TestServer::start().await;
+    for path in ["/health", "/_health"] {
+        let reply = send(Request::get(server.url(path)).body(Full::default()).unwrap()).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.json(), serde_json::json!({"status": "ok"}));
+    }
+    call(&server, "ListStreams", "{}").await;
+    let metrics = send(Request::get(server.url("/metrics")).body(Full::default()).unwrap()).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics.text().contains("rheo_requests_total{operation=\"ListStreams\",outcome=\"ok\"} 1"),
+        "{}",
+        metrics.text()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn non_post_methods_get_403_xml_and_options_gets_cors() {
+    let server = TestServer::start().await;
+    let reply = send(Request::get(server.url("/")).body(Full::default()).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.header("content-type"), None);
+    assert_eq!(
+        reply.text(),
+        "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n"
+    );
+    assert!(reply.header("x-amzn-requestid").is_some());
+
+    let preflight = Request::builder()
+        .method(Method::OPTIONS)
+        .uri(server.url("/"))
+        .header("Origin", "http://example.com")
+        .header("Access-Control-Request-Headers", "content-type,x-amz-target")
+        .header("Access-Control-Request-Method", "POST")
+        .body(Full::default())
+        .unwrap();
+    let reply = send(preflight).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(reply.header("access-control-allow-headers"), Some("content-type,x-amz-target"));
+    assert_eq!(reply.header("access-control-allow-methods"), Some("POST"));
+    assert_eq!(reply.header("access-control-max-age"), Some("172800"));
+    assert_eq!(reply.header("x-amz-id-2"), None);
+    assert!(reply.body.is_empty());
+
+    let mut request = api(&server, Some("Kinesis_20131202.ListStreams"), Some(JSON), true, "{}");
+    request.headers_mut().insert("Origin", "http://example.com".parse().unwrap());
+    let reply = send(request).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        reply.header("access-control-expose-headers"),
+        Some("x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn empty_bodies_and_content_types_follow_aws_precedence() {
+    let server = TestServer::start().await;
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some(JSON), false, "")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json(), serde_json::json!({"__type": "SerializationException"}));
+    let reply = send(api(&server, Some("Kinesis_20131202.Nope"), Some(JSON), false, "")).await;
+    assert_eq!(reply.json(), serde_json::json!({"__type": "UnknownOperationException"}));
+    // Without the JSON content type the empty-body answer is CBOR.
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), None, false, "")).await;
+    assert_eq!(reply.header("content-type"), Some(CBOR));
+    assert!(reply.body.windows(22).any(|w| w == b"SerializationException"));
+
+    let reply = send(api(&server, None, Some("text/plain"), true, "{}")).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(reply.text().starts_with("<AccessDeniedException>"));
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some("text/plain"), true, "{}")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.text(), "<UnknownOperationException/>\n");
+
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some("application/json"), true, "{}")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json()["Output"]["__type"], "com.amazon.coral.service#UnknownOperationException");
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some("application/json"), true, "{")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["Output"]["__type"], "com.amazon.coral.service#SerializationException");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn parse_errors_beat_target_errors_which_beat_auth_errors() {
+    let server = TestServer::start().await;
+    // Unparseable: SerializationException even without a valid target or credentials.
+    let reply = send(api(&server, Some("Kinesis_20131202.Nope"), Some(JSON), false, "{not json")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json(), serde_json::json!({"__type": "SerializationException"}));
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some(JSON), true, "{not json")).await;
+    assert_eq!(reply.json(), serde_json::json!({"__type": "SerializationException"}));
+    // Unknown target before authentication.
+    let reply = send(api(&server, Some("Kinesis_20131202.Nope"), Some(JSON), false, "{}")).await;
+    assert_eq!(reply.json(), serde_json::json!({"__type": "UnknownOperationException"}));
+    let reply = send(api(&server, Some("DynamoDB_20120810.ListTables"), Some(JSON), true, "{}")).await;
+    assert_eq!(reply.json(), serde_json::json!({"__type": "UnknownOperationException"}));
+    // Then authentication.
+    let reply = send(api(&server, Some("Kinesis_20131202.ListStreams"), Some(JSON), false, "{}")).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "MissingAuthenticationTokenException", "message": "Missing Authentication Token"})
+    );
+    let mut request = api(&server, Some("Kinesis_20131202.ListStreams"), Some(JSON), false, "{}");
+    request.headers_mut().insert("Authorization", "AWS4-HMAC-SHA256 Credential=a/b".parse().unwrap());
+    let reply = send(request).await;
+    assert_eq!(reply.json()["__type"], "IncompleteSignatureException");
+    assert_eq!(
+        reply.json()["message"],
+        "Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=a/b"
+    );
+    // No x-amz-content-sha256 is needed, and the signature is not checked.
+    let reply = call(&server, "ListStreams", "{}").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // Then type checks and validation, then business errors.
+    let reply = call(&server, "CreateStream", r#"{"StreamName": true}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "SerializationException", "Message": "class java.lang.Boolean can not be converted to an String"})
+    );
+    let reply = call(&server, "CreateStream", r#"{"ShardCount": 1}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "ValidationException", "message": "1 validation error detected: Value null at 'streamName' failed to satisfy constraint: Member must not be null"})
+    );
+    let reply = call(&server, "DescribeStream", r#"{"StreamName": "missing"}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "ResourceNotFoundException", "message": "Stream missing under account 000000000000 not found."})
+    );
+    assert_eq!(reply.header("content-type"), Some(JSON));
+    let request_id = reply.header("x-amzn-requestid").unwrap();
+    assert_eq!(request_id.len(), 36);
+    assert!(reply.header("x-amz-id-2").is_some());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413() {
+    let server = TestServer::start().await;
+    let body = vec![b' '; rheo_server::REQUEST_BODY_BYTES_MAX + 1];
+    let reply = send(api(&server, Some("Kinesis_20131202.PutRecords"), Some(JSON), true, body)).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn operations_work_end_to_end_in_json() {
+    let server = TestServer::start().await;
+    let reply = call(&server, "CreateStream", r#"{"StreamName": "s", "ShardCount": 2}"#).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.is_empty());
+    assert_eq!(reply.header("content-type"), Some(JSON));
+    let reply = call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aGk="}, {"PartitionKey": "b", "Data": "aG8=", "ExplicitHashKey": "340282366920938463463374607431768211455"}]}"#).await;
+    assert_eq!(reply.json()["FailedRecordCount"], 0);
+    assert_eq!(reply.json()["Records"][1]["ShardId"], "shardId-000000000001");
+    let reply = call(
+        &server,
+        "GetShardIterator",
+        r#"{"StreamName": "s", "ShardId": "shardId-000000000001", "ShardIteratorType": "TRIM_HORIZON"}"#,
+    )
+    .await;
+    let iterator = reply.json()["ShardIterator"].as_str().unwrap().to_owned();
+    let reply = call(&server, "GetRecords", &serde_json::json!({"ShardIterator": iterator}).to_string()).await;
+    assert_eq!(reply.json()["Records"][0]["Data"], "aG8=");
+    assert!(reply.json()["NextShardIterator"].is_string());
+    assert_eq!(reply.json()["MillisBehindLatest"], 0);
+    let reply = call(&server, "GetRecords", r#"{"ShardIterator": "AAAAAAAAAAEbogus"}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "InvalidArgumentException", "message": "Invalid ShardIterator."})
+    );
+    let reply = call(&server, "SubscribeToShard", r#"{"ConsumerARN": "arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1", "ShardId": "shardId-000000000000", "StartingPosition": {"Type": "LATEST"}}"#).await;
+    assert_eq!(reply.json()["__type"], "ResourceNotFoundException");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_and_cbor_are_served_on_the_same_port() {
+    let server = TestServer::start().await;
+    let client = Client::builder(TokioExecutor::new()).http2_only(true).build_http();
+    let cbor = |operation: Operation, request: &ApiRequest| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(server.url("/"))
+            .header("X-Amz-Target", operation.target())
+            .header("Content-Type", CBOR)
+            .header("Authorization", AUTHORIZATION)
+            .header("X-Amz-Date", "20240101T000000Z")
+            .body(Full::new(Bytes::from(encode_request(request, WireFormat::Cbor))))
+            .unwrap()
+    };
+    let reply = send_with(
+        &client,
+        api(
+            &server,
+            Some("Kinesis_20131202.CreateStream"),
+            Some(JSON),
+            true,
+            r#"{"StreamName": "h2", "ShardCount": 1}"#,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let put = ApiRequest::PutRecord(PutRecordInput {
+        sequence_number_for_ordering: None,
+        partition_key: Some("k".into()),
+        explicit_hash_key: None,
+        data: Bytes::from_static(b"\x00\x01binary"),
+        stream_name: Some("h2".into()),
+        stream_arn: None,
+        stream_id: None,
+        dry_run: None,
+    });
+    let reply = send_with(&client, cbor(Operation::PutRecord, &put)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.header("content-type"), Some(CBOR));
+    let iterator_request = ApiRequest::GetShardIterator(GetShardIteratorInput {
+        shard_id: "shardId-000000000000".into(),
+        shard_iterator_type: ShardIteratorType::TrimHorizon,
+        starting_sequence_number: None,
+        stream_name: Some("h2".into()),
+        timestamp: None,
+        stream_arn: None,
+        stream_id: None,
+        dry_run: None,
+    });
+    let reply = send_with(&client, cbor(Operation::GetShardIterator, &iterator_request)).await;
+    let Ok(ApiResponse::GetShardIterator(output)) =
+        decode_response(Operation::GetShardIterator, WireFormat::Cbor, &reply.body)
+    else {
+        panic!("bad GetShardIterator answer: {:?}", reply.body)
+    };
+    let get = ApiRequest::GetRecords(GetRecordsInput {
+        shard_iterator: output.shard_iterator.unwrap(),
+        limit: None,
+        stream_arn: None,
+        stream_id: None,
+        dry_run: None,
+    });
+    let reply = send_with(&client, cbor(Operation::GetRecords, &get)).await;
+    let Ok(ApiResponse::GetRecords(records)) = decode_response(Operation::GetRecords, WireFormat::Cbor, &reply.body)
+    else {
+        panic!("bad GetRecords answer")
+    };
+    assert_eq!(records.records.len(), 1);
+    assert_eq!(records.records[0].data, Bytes::from_static(b"\x00\x01binary"));
+    // CBOR timestamps are epoch milliseconds; a sane arrival time proves the unit.
+    let arrival = records.records[0].approximate_arrival_timestamp.unwrap().epoch_millis();
+    assert!(arrival > 1_600_000_000_000, "{arrival}");
+    let reply = send_with(&client, Request::get(server.url("/health")).body(Full::default()).unwrap()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    server.stop().await;
+}
