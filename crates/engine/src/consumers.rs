@@ -1,6 +1,5 @@
 //! Enhanced fan-out consumers: registration, description, listing, deregistration.
-//! (SubscribeToShard itself is served later; records can already be awaited through
-//! [`rheo_storage::ShardLog::watch`].)
+//! SubscribeToShard itself is in `subscribe`.
 
 use rheo_storage::ConsumerMeta;
 
@@ -12,7 +11,16 @@ use crate::model::{ConsumerInfo, ConsumerList, ConsumerRef, ConsumerStatus, Stre
 use crate::settings::{self, ConsumerSettings};
 
 impl Engine {
-    fn consumer_status(&self, consumer: &ConsumerMeta) -> ConsumerStatus {
+    /// A consumer's state; consumers of a stream being deleted are DELETING too
+    /// (DeleteStream with EnforceConsumerDeletion deregisters them).
+    pub(crate) fn consumer_status(&self, snapshot: &Snapshot, consumer: &ConsumerMeta) -> ConsumerStatus {
+        if snapshot.settings.deleting_until_ms.is_some() {
+            return ConsumerStatus::Deleting;
+        }
+        self.own_consumer_status(consumer)
+    }
+
+    fn own_consumer_status(&self, consumer: &ConsumerMeta) -> ConsumerStatus {
         let settings: ConsumerSettings = settings::decode(&consumer.settings);
         if settings.deleting_until_ms.is_some() {
             ConsumerStatus::Deleting
@@ -33,14 +41,14 @@ impl Engine {
         ConsumerInfo {
             name: consumer.name.clone(),
             arn: self.account.consumer_arn(snapshot.name(), &consumer.name, consumer.created_ms),
-            status: self.consumer_status(consumer),
+            status: self.consumer_status(snapshot, consumer),
             created_ms: consumer.created_ms,
             stream_arn: self.account.stream_arn(snapshot.name()),
         }
     }
 
     /// Finds a consumer by ARN, or by stream ARN and name.
-    fn find_consumer(&self, reference: &ConsumerRef) -> Result<(std::sync::Arc<Snapshot>, ConsumerMeta)> {
+    pub(crate) fn find_consumer(&self, reference: &ConsumerRef) -> Result<(std::sync::Arc<Snapshot>, ConsumerMeta)> {
         let account = self.account_id();
         match (&reference.consumer_arn, &reference.stream_arn, &reference.consumer_name) {
             (Some(arn), stream_arn, name) => {
@@ -126,7 +134,7 @@ impl Engine {
                 self.config.consumer_limit
             )));
         }
-        let creating = live.iter().filter(|c| self.consumer_status(c) == ConsumerStatus::Creating).count();
+        let creating = live.iter().filter(|c| self.own_consumer_status(c) == ConsumerStatus::Creating).count();
         if creating >= CONSUMERS_CREATING_MAX {
             return Err(EngineError::LimitExceeded(format!(
                 "Stream {} under account {account} already has {CONSUMERS_CREATING_MAX} consumers in the CREATING state.",

@@ -56,7 +56,7 @@ fn validation_message(items: &[String]) -> String {
     format!("{count} validation error{plural} detected: {}", items.join("; "))
 }
 
-fn sequence_number(route_created_secs: u64, index: u32, lsn: u64, arrival_ms: u64) -> String {
+pub(crate) fn sequence_number(route_created_secs: u64, index: u32, lsn: u64, arrival_ms: u64) -> String {
     SequenceNumber { shard_created_secs: route_created_secs, shard_index: index, lsn, arrival_secs: arrival_ms / 1000 }
         .to_string()
 }
@@ -289,6 +289,31 @@ impl Engine {
         };
         let name = snapshot.name().to_owned();
         let shard = snapshot.meta.shard(index).ok_or_else(|| shard_missing(&name))?.clone();
+        let now = self.now_ms();
+        let lsn = self.start_lsn(&shard, &name, &request.start, request.stray_sequence_number, "GetShardIterator")?;
+        Ok(IteratorState {
+            stream_id: snapshot.meta.stream_id,
+            shard_uid: shard.uid,
+            shard_index: shard.index,
+            lsn,
+            issued_ms: now,
+            stream_name: name,
+        }
+        .seal(&self.key))
+    }
+
+    /// Where a reader of `shard` starts, as an LSN: the starting-position rules that
+    /// GetShardIterator and SubscribeToShard share (`operation` names the call in
+    /// messages). `stray_sequence_number` is a sequence number sent with a type that
+    /// takes none.
+    pub(crate) fn start_lsn(
+        &self,
+        shard: &ShardMeta,
+        stream: &str,
+        start: &IteratorStart,
+        stray_sequence_number: bool,
+        operation: &str,
+    ) -> Result<u64> {
         let kind_mismatch = |kind: &str, has: bool| {
             EngineError::InvalidArgument(format!(
                 "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {} StartingSequenceNumber.",
@@ -296,18 +321,18 @@ impl Engine {
             ))
         };
         let now = self.now_ms();
-        let position = match &request.start {
-            IteratorStart::TrimHorizon if request.stray_sequence_number => return Err(kind_mismatch("TRIM_HORIZON", true)),
-            IteratorStart::Latest if request.stray_sequence_number => return Err(kind_mismatch("LATEST", true)),
+        let position = match start {
+            IteratorStart::TrimHorizon if stray_sequence_number => return Err(kind_mismatch("TRIM_HORIZON", true)),
+            IteratorStart::Latest if stray_sequence_number => return Err(kind_mismatch("LATEST", true)),
             IteratorStart::TrimHorizon => StartPosition::TrimHorizon,
             IteratorStart::Latest => StartPosition::Latest,
             IteratorStart::AtSequenceNumber(None) => return Err(kind_mismatch("AT_SEQUENCE_NUMBER", false)),
             IteratorStart::AfterSequenceNumber(None) => return Err(kind_mismatch("AFTER_SEQUENCE_NUMBER", false)),
             IteratorStart::AtSequenceNumber(Some(seq)) => {
-                StartPosition::AtLsn(self.check_starting_sequence(seq, &shard, &name)?)
+                StartPosition::AtLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
             }
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
-                StartPosition::AfterLsn(self.check_starting_sequence(seq, &shard, &name)?)
+                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
             }
             IteratorStart::AtTimestamp(None) => {
                 return Err(EngineError::InvalidArgument(
@@ -323,28 +348,23 @@ impl Engine {
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
         };
-        let lsn = self.log.resolve(shard.uid, position).map_err(|e| match e {
-            StorageError::ShardNotFound { .. } => shard_missing(&name),
+        self.log.resolve(shard.uid, position).map_err(|e| match e {
+            StorageError::ShardNotFound { .. } => EngineError::ShardNotFound {
+                shard: shard_id(shard.index),
+                stream: stream.to_owned(),
+                account: self.account_id(),
+            },
             other => EngineError::Storage(other),
-        })?;
-        Ok(IteratorState {
-            stream_id: snapshot.meta.stream_id,
-            shard_uid: shard.uid,
-            shard_index: shard.index,
-            lsn,
-            issued_ms: now,
-            stream_name: name,
-        }
-        .seal(&self.key))
+        })
     }
 
     /// Checks a StartingSequenceNumber against the shard; returns its LSN.
-    fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str) -> Result<u64> {
+    fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str, operation: &str) -> Result<u64> {
         let account = &self.account.account_id;
         let id = shard_id(shard.index);
         let invalid = |suffix: &str| {
             EngineError::InvalidArgument(format!(
-                "StartingSequenceNumber {text} used in GetShardIterator on shard {id} in stream {stream} under account {account} is invalid{suffix}."
+                "StartingSequenceNumber {text} used in {operation} on shard {id} in stream {stream} under account {account} is invalid{suffix}."
             ))
         };
         let seq = SequenceNumber::parse(text).map_err(|_| invalid(""))?;
@@ -441,7 +461,7 @@ impl Engine {
         self.log.watch(uid).map_err(|_| missing())
     }
 
-    fn children(snapshot: &Snapshot, parent: u32) -> Vec<ChildShard> {
+    pub(crate) fn children(snapshot: &Snapshot, parent: u32) -> Vec<ChildShard> {
         let mut children: Vec<&ShardMeta> = snapshot
             .meta
             .shards

@@ -139,6 +139,11 @@ pub struct Engine {
     updating_until_ms: Mutex<HashMap<u64, u64>>,
     pub(crate) throttle: Throttle,
     pub(crate) billing: Mutex<BillingCommitment>,
+    /// Bumped after every metadata change (and finished deletion), so subscriptions
+    /// notice a deregistered consumer or a deleted stream without polling.
+    pub(crate) changes: tokio::sync::watch::Sender<u64>,
+    /// Open SubscribeToShard subscriptions, for the takeover rule.
+    pub(crate) subscriptions: crate::subscribe::Registry,
 }
 
 impl std::fmt::Debug for Engine {
@@ -175,10 +180,12 @@ impl Engine {
             updating_until_ms: Mutex::new(HashMap::new()),
             throttle: Throttle::default(),
             billing: Mutex::new(BillingCommitment::default()),
+            changes: tokio::sync::watch::Sender::new(0),
+            subscriptions: crate::subscribe::Registry::default(),
         }
     }
 
-    /// The underlying log (for SubscribeToShard-style waiting via [`ShardLog::watch`]).
+    /// The underlying log.
     pub fn log(&self) -> &ShardLog {
         &self.log
     }
@@ -309,6 +316,11 @@ impl Engine {
         }
     }
 
+    /// Wakes subscriptions to re-check their stream and consumer.
+    pub(crate) fn announce_change(&self) {
+        self.changes.send_modify(|generation| *generation = generation.wrapping_add(1));
+    }
+
     /// Puts a stream into UPDATING for the configured delay.
     pub(crate) fn mark_updating(&self, stream_id: u64) {
         if self.config.update_stream_ms == 0 {
@@ -328,6 +340,7 @@ impl Engine {
         let meta = self.log.update_stream(stream_id, change).await?;
         let snapshot = Arc::new(Snapshot::build(meta));
         self.snapshots.write().insert(stream_id, snapshot.clone());
+        self.announce_change();
         Ok(snapshot)
     }
 
@@ -424,6 +437,7 @@ impl Engine {
         self.snapshots.write().remove(&id);
         self.updating_until_ms.lock().remove(&id);
         self.throttle.forget(snapshot.meta.shards.iter().map(|s| s.uid));
+        self.announce_change();
         tracing::info!(message = "Stream deleted.", stream = snapshot.name(), stream_id = id);
         Ok(())
     }

@@ -40,6 +40,7 @@ pub mod limits;
 pub mod model;
 mod reshard;
 mod settings;
+mod subscribe;
 mod throttle;
 pub mod token;
 
@@ -47,6 +48,7 @@ pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, Result};
 pub use hashing::{partition_key_hash, uniform_ranges};
 pub use model::*;
+pub use subscribe::{Subscription, SubscriptionRead, Wake};
 pub use token::TokenKey;
 
 #[cfg(test)]

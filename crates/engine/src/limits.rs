@@ -74,6 +74,26 @@ pub const SHARD_READ_CALLS_PER_SEC: u64 = 5;
 /// AWS's documented penalty after a maximal GetRecords.
 pub const SHARD_READ_BYTES_PER_SEC: u64 = 2 * 1024 * 1024;
 
+/// Per-consumer, per-shard read budget of enhanced fan-out: bytes per second
+/// (`--enforce-limits`), independent of other consumers and of GetRecords.
+pub const CONSUMER_READ_BYTES_PER_SEC: u64 = 2 * 1024 * 1024;
+
+/// A second SubscribeToShard for the same consumer and shard within this long of the
+/// last successful one is refused with ResourceInUseException while that subscription
+/// is still open; a later one takes over and the older one ends with
+/// ResourceInUseException.
+pub const SUBSCRIPTION_TAKEOVER_MS: u64 = 5_000;
+
+/// Records one SubscribeToShardEvent carries at most (as GetRecords).
+pub const SUBSCRIBE_EVENT_RECORDS_MAX: usize = 10_000;
+
+/// Bytes of data and partition keys one SubscribeToShardEvent carries at most (one
+/// second of [`CONSUMER_READ_BYTES_PER_SEC`]); a single larger record still goes out, in
+/// an event of its own. Smaller than GetRecords' 10 MiB so that an event, base64-encoded,
+/// stays far below the 16 MiB message limit of common event-stream decoders, and so that
+/// the memory a subscription holds stays small (the server queues a couple of events).
+pub const SUBSCRIBE_EVENT_BYTES_MAX: usize = 2 * 1024 * 1024;
+
 /// Default account shard quota.
 pub const SHARD_LIMIT_DEFAULT: u32 = 10_000;
 /// Default on-demand stream quota (AWS: 50 per account).
@@ -88,3 +108,5 @@ const _: () = assert!(MAX_RECORD_SIZE_KIB_MIN <= MAX_RECORD_SIZE_KIB_DEFAULT);
 const _: () = assert!(MAX_RECORD_SIZE_KIB_DEFAULT <= MAX_RECORD_SIZE_KIB_MAX);
 const _: () = assert!((MAX_RECORD_SIZE_KIB_MAX as usize) * 1024 <= rheo_storage::limits::RECORD_DATA_BYTES_MAX);
 const _: () = assert!(GET_RECORDS_BYTES_MAX <= rheo_storage::limits::FRAME_BYTES_MAX);
+const _: () = assert!(SUBSCRIBE_EVENT_BYTES_MAX <= GET_RECORDS_BYTES_MAX);
+const _: () = assert!(SUBSCRIBE_EVENT_RECORDS_MAX <= GET_RECORDS_LIMIT_MAX);

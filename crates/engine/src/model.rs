@@ -487,3 +487,16 @@ pub struct BillingCommitment {
     /// Earliest time it may be disabled, epoch ms.
     pub earliest_allowed_end_ms: Option<u64>,
 }
+
+/// SubscribeToShard's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscribeToShard {
+    /// The consumer's ARN.
+    pub consumer_arn: String,
+    /// The shard id as given.
+    pub shard_id: String,
+    /// Where to start (`StartingPosition`).
+    pub start: IteratorStart,
+    /// A `SequenceNumber` sent with TRIM_HORIZON or LATEST, which AWS rejects.
+    pub stray_sequence_number: bool,
+}

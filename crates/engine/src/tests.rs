@@ -593,3 +593,152 @@ async fn readers_can_wait_for_new_records() {
     assert!(*watch.borrow() > before);
     assert!(h.engine.watch_shard(&stream, "shardId-000000000009").is_err());
 }
+
+#[tokio::test]
+async fn consumers_move_through_their_states_within_their_quotas() {
+    let h = harness_with(EngineConfig { consumer_ms: 500, delete_stream_ms: 500, consumer_limit: 6, ..config() });
+    let stream = create(&h.engine, "s", 1).await;
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    let mut names = Vec::new();
+    for i in 0..5 {
+        let consumer = h.engine.register_consumer(&arn, &format!("c{i}"), Default::default()).await.unwrap();
+        assert_eq!(consumer.status, ConsumerStatus::Creating);
+        names.push(consumer.arn);
+    }
+    // At most five CREATING at once.
+    let busy = h.engine.register_consumer(&arn, "c5", Default::default()).await.unwrap_err();
+    assert!(matches!(busy, EngineError::LimitExceeded(_)), "{busy}");
+    h.clock.advance_ms(500);
+    let by_arn = |arn: &str| ConsumerRef { consumer_arn: Some(arn.into()), ..Default::default() };
+    assert_eq!(h.engine.describe_consumer(&by_arn(&names[0])).unwrap().status, ConsumerStatus::Active);
+    h.engine.register_consumer(&arn, "c5", Default::default()).await.unwrap();
+    // The configured per-stream quota.
+    let full = h.engine.register_consumer(&arn, "c6", Default::default()).await.unwrap_err();
+    assert_eq!(
+        full.to_string(),
+        "Stream s under account 000000000000 has reached the limit of 6 registered consumers."
+    );
+    // Deregistering: DELETING for the configured delay, then gone.
+    h.engine.deregister_consumer(&by_arn(&names[0])).await.unwrap();
+    assert_eq!(h.engine.describe_consumer(&by_arn(&names[0])).unwrap().status, ConsumerStatus::Deleting);
+    h.clock.advance_ms(500);
+    assert!(matches!(h.engine.describe_consumer(&by_arn(&names[0])), Err(EngineError::ConsumerNotFound { .. })));
+    h.engine.reap().await.unwrap();
+    assert_eq!(h.engine.list_consumers(&arn, None, None, None).unwrap().consumers.len(), 5);
+    // DeleteStream needs EnforceConsumerDeletion; then its consumers are DELETING too.
+    assert!(matches!(h.engine.delete_stream(&stream, false).await, Err(EngineError::ResourceInUse(_))));
+    h.engine.delete_stream(&stream, true).await.unwrap();
+    assert_eq!(h.engine.describe_consumer(&by_arn(&names[1])).unwrap().status, ConsumerStatus::Deleting);
+}
+
+async fn subscribed(h: &Harness, stream: &str, shard: &str, start: IteratorStart) -> (String, crate::Subscription) {
+    let arn = h.engine.describe_stream_summary(&StreamRef::name(stream)).unwrap().arn;
+    let consumer = match h.engine.register_consumer(&arn, "app", Default::default()).await {
+        Ok(consumer) => consumer.arn,
+        Err(_) => {
+            let reference =
+                ConsumerRef { stream_arn: Some(arn), consumer_name: Some("app".into()), consumer_arn: None };
+            h.engine.describe_consumer(&reference).unwrap().arn
+        }
+    };
+    let request = SubscribeToShard {
+        consumer_arn: consumer.clone(),
+        shard_id: shard.into(),
+        start,
+        stray_sequence_number: false,
+    };
+    (consumer, h.engine.subscribe_to_shard(&request).unwrap())
+}
+
+fn read_data(h: &Harness, subscription: &mut crate::Subscription) -> (Vec<String>, bool) {
+    match h.engine.read_subscription(subscription).unwrap() {
+        crate::SubscriptionRead::Records { records, caught_up } => {
+            (records.iter().map(|r| String::from_utf8_lossy(&r.data).into_owned()).collect(), caught_up)
+        }
+        other => panic!("expected records, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_waits_for_records_and_ends_with_the_children() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    h.engine.put_records(&stream, vec![entry("k", "a"), entry("k", "b")]).await.unwrap();
+    let (_, mut subscription) = subscribed(&h, "s", "shardId-000000000000", IteratorStart::TrimHorizon).await;
+    assert_eq!(read_data(&h, &mut subscription), (vec!["a".to_string(), "b".to_string()], true));
+    let tip =
+        h.engine.get_records(&iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon), None);
+    assert_eq!(subscription.continuation_sequence_number(), tip.unwrap().records[1].sequence_number);
+    assert_eq!(read_data(&h, &mut subscription), (vec![], true));
+
+    // The wait ends when records become visible, not on a timer.
+    let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), subscription.wait()).await;
+    assert!(waiting.is_err(), "nothing to wake for yet");
+    h.engine.put_record(&stream, entry("k", "c"), None).await.unwrap();
+    let wake = tokio::time::timeout(std::time::Duration::from_secs(5), subscription.wait()).await.unwrap();
+    assert_eq!(wake, crate::Wake::Records);
+    assert_eq!(read_data(&h, &mut subscription).0, ["c"]);
+
+    h.engine.split_shard(&stream, "shardId-000000000000", &(u128::MAX / 2).to_string()).await.unwrap();
+    match h.engine.read_subscription(&mut subscription).unwrap() {
+        crate::SubscriptionRead::ShardEnd { child_shards } => {
+            let ids: Vec<&str> = child_shards.iter().map(|c| c.shard_id.as_str()).collect();
+            assert_eq!(ids, ["shardId-000000000001", "shardId-000000000002"]);
+        }
+        other => panic!("expected the shard's end, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn one_subscription_per_consumer_and_shard_with_takeover_after_five_seconds() {
+    let h = harness();
+    create(&h.engine, "s", 2).await;
+    let (consumer, mut first) = subscribed(&h, "s", "shardId-000000000000", IteratorStart::Latest).await;
+    let again = |shard: &str| SubscribeToShard {
+        consumer_arn: consumer.clone(),
+        shard_id: shard.into(),
+        start: IteratorStart::Latest,
+        stray_sequence_number: false,
+    };
+    // Another shard is another slot.
+    let other = h.engine.subscribe_to_shard(&again("shardId-000000000001")).unwrap();
+    assert_eq!(h.engine.open_subscriptions(), 2);
+    h.clock.advance_ms(4_999);
+    let refused = h.engine.subscribe_to_shard(&again("shardId-000000000000")).unwrap_err();
+    assert!(matches!(refused, EngineError::ResourceInUse(_)), "{refused}");
+    h.clock.advance_ms(1);
+    let second = h.engine.subscribe_to_shard(&again("shardId-000000000000")).unwrap();
+    assert_eq!(first.wait().await, crate::Wake::TakenOver);
+    let ended = h.engine.check_subscription(&mut first).unwrap_err();
+    assert!(ended.to_string().contains("was taken over"), "{ended}");
+    // The old subscription's end does not free the new one's slot.
+    drop(first);
+    assert_eq!(h.engine.open_subscriptions(), 2);
+    drop(second);
+    drop(other);
+    assert_eq!(h.engine.open_subscriptions(), 0);
+    // Once closed, a slot is free at once.
+    h.engine.subscribe_to_shard(&again("shardId-000000000000")).unwrap();
+}
+
+#[tokio::test]
+async fn with_limits_enforced_a_consumer_reads_2_mib_per_second_per_shard() {
+    let h = harness_with(EngineConfig { enforce_limits: true, ..config() });
+    let stream = create(&h.engine, "s", 1).await;
+    let record = "z".repeat(1_000_000);
+    for _ in 0..5 {
+        h.engine.put_record(&stream, entry("k", &record), None).await.unwrap();
+        h.clock.advance_ms(1_000);
+    }
+    let (_, mut subscription) = subscribed(&h, "s", "shardId-000000000000", IteratorStart::TrimHorizon).await;
+    // Two records fit an event (2 MiB); the full bucket allows a second read; then the
+    // debt must be repaid first.
+    assert_eq!(read_data(&h, &mut subscription).0.len(), 2);
+    assert_eq!(read_data(&h, &mut subscription).0.len(), 2);
+    let crate::SubscriptionRead::Throttled { wait_ms } = h.engine.read_subscription(&mut subscription).unwrap() else {
+        panic!("expected throttling")
+    };
+    assert!((900..=1_000).contains(&wait_ms), "{wait_ms}");
+    h.clock.advance_ms(wait_ms);
+    assert_eq!(read_data(&h, &mut subscription).0.len(), 1);
+}

@@ -13,21 +13,36 @@ use crate::limits::{
 /// read is allowed once and then blocks the shard until the debt is repaid, which is how
 /// AWS's "10 MiB read, then 5 s of throttling" behaves.
 #[derive(Debug, Clone, Copy)]
-struct Bucket {
+pub(crate) struct Bucket {
     tokens: f64,
     per_sec: f64,
     updated_ms: u64,
 }
 
 impl Bucket {
-    fn new(per_sec: u64, now_ms: u64) -> Self {
+    pub(crate) fn new(per_sec: u64, now_ms: u64) -> Self {
         Bucket { tokens: per_sec as f64, per_sec: per_sec as f64, updated_ms: now_ms }
     }
 
-    fn refill(&mut self, now_ms: u64) {
+    pub(crate) fn refill(&mut self, now_ms: u64) {
         let elapsed_ms = now_ms.saturating_sub(self.updated_ms);
         self.tokens = (self.tokens + self.per_sec * elapsed_ms as f64 / 1000.0).min(self.per_sec);
         self.updated_ms = self.updated_ms.max(now_ms);
+    }
+
+    /// After a refill: how long until the bucket holds tokens again (0 if it does).
+    pub(crate) fn wait_ms(&self) -> u64 {
+        if self.tokens > 0.0 {
+            return 0;
+        }
+        // One millisecond past the point where the debt is repaid, so a wake-up at that
+        // time finds tokens.
+        (-self.tokens * 1000.0 / self.per_sec).ceil() as u64 + 1
+    }
+
+    /// Takes `amount` tokens; the balance may go negative (a debt repaid over time).
+    pub(crate) fn charge(&mut self, amount: usize) {
+        self.tokens -= amount as f64;
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use rheo_engine::{Engine, EngineConfig};
-use rheo_server::{load_tls, Server, TlsFiles};
+use rheo_server::{load_tls, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
 #[derive(Parser)]
@@ -74,7 +74,8 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_CONSUMER_MS", default_value_t = 500)]
     consumer_ms: u64,
     /// Enforce per-shard throughput (1 MiB/s and 1000 records/s written, 5 reads/s and
-    /// 2 MiB/s read) with ProvisionedThroughputExceededException.
+    /// 2 MiB/s read) with ProvisionedThroughputExceededException, and 2 MiB/s per
+    /// enhanced fan-out consumer and shard (SubscribeToShard events slow down).
     #[arg(long, env = "RHEO_ENFORCE_LIMITS")]
     enforce_limits: bool,
     /// Account shard quota (open shards over all streams).
@@ -83,6 +84,13 @@ struct ServeArgs {
     /// Registered consumers per stream.
     #[arg(long, env = "RHEO_CONSUMER_LIMIT", default_value_t = rheo_engine::limits::CONSUMER_LIMIT_DEFAULT)]
     consumer_limit: u32,
+    /// How long a SubscribeToShard subscription lasts before its stream ends (AWS: 5 minutes).
+    #[arg(long, env = "RHEO_SUBSCRIPTION_LIFETIME_MS", default_value_t = 300_000)]
+    subscription_lifetime_ms: u64,
+    /// A SubscribeToShard subscription gets an event at least this often, with or without
+    /// records (AWS: 5 s).
+    #[arg(long, env = "RHEO_SUBSCRIPTION_HEARTBEAT_MS", default_value_t = 5_000)]
+    subscription_heartbeat_ms: u64,
     /// PEM certificate chain; with --tls-key, serve HTTPS (h2 and http/1.1 by ALPN).
     #[arg(long, env = "RHEO_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -146,7 +154,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let server = Server::bind(args.listen, engine.clone(), tls).await?;
+        let subscriptions = SubscriptionConfig {
+            lifetime_ms: args.subscription_lifetime_ms,
+            heartbeat_ms: args.subscription_heartbeat_ms.max(1),
+        };
+        let server = Server::bind(args.listen, engine.clone(), tls).await?.with_subscriptions(subscriptions);
         let address = server.local_addr()?;
         tracing::info!(message = "Rheo listening.", %address, data_dir = %dir.display(), in_memory = args.in_memory);
         // Scripts wait for this line to know the server is ready.

@@ -15,6 +15,8 @@ pub enum Outcome {
     Failed(EngineError),
     /// `DryRun` was set: AWS checks the request and answers DryRunOperationException.
     DryRun,
+    /// SubscribeToShard succeeded: the response is an event stream.
+    Subscribed(Box<engine::Subscription>),
 }
 
 impl From<Result<Response, EngineError>> for Outcome {
@@ -30,13 +32,13 @@ fn stream_ref(name: Option<String>, arn: Option<String>) -> engine::StreamRef {
     engine::StreamRef { name, arn }
 }
 
-fn millis(ms: u64) -> Timestamp {
+pub(crate) fn millis(ms: u64) -> Timestamp {
     Timestamp::from_epoch_millis(ms.min(i64::MAX as u64) as i64)
 }
 
 /// Our sequence numbers are canonical decimals, so parsing cannot fail; a fallback keeps
 /// the request path free of panics all the same.
-fn sequence(text: String) -> SequenceNumber {
+pub(crate) fn sequence(text: String) -> SequenceNumber {
     SequenceNumber::parse(text).unwrap_or_else(|_| SequenceNumber::from_u128(0))
 }
 
@@ -48,7 +50,7 @@ fn non_negative(value: i32) -> u32 {
     u32::try_from(value).unwrap_or(0)
 }
 
-fn hash_range(range: engine::HashRange) -> wire::HashKeyRange {
+pub(crate) fn hash_range(range: engine::HashRange) -> wire::HashKeyRange {
     wire::HashKeyRange {
         starting_hash_key: HashKey::from_u128(range.start),
         ending_hash_key: HashKey::from_u128(range.end),
@@ -101,7 +103,7 @@ fn enhanced_monitoring(names: &[String]) -> Vec<wire::EnhancedMetrics> {
     vec![wire::EnhancedMetrics { shard_level_metrics: Some(metrics_names(names)) }]
 }
 
-fn encryption(encrypted: bool) -> wire::EncryptionType {
+pub(crate) fn encryption(encrypted: bool) -> wire::EncryptionType {
     if encrypted {
         wire::EncryptionType::Kms
     } else {
@@ -165,6 +167,24 @@ fn commitment(billing: engine::BillingCommitment) -> wire::MinimumThroughputBill
         started_at: billing.started_ms.map(millis),
         ended_at: billing.ended_ms.map(millis),
         earliest_allowed_end_at: billing.earliest_allowed_end_ms.map(millis),
+    }
+}
+
+/// A starting position (GetShardIterator's type and SubscribeToShard's StartingPosition).
+fn iterator_start(
+    kind: wire::ShardIteratorType,
+    sequence_number: Option<SequenceNumber>,
+    timestamp: Option<Timestamp>,
+) -> engine::IteratorStart {
+    let sequence_number = sequence_number.map(SequenceNumber::into_string);
+    match kind {
+        wire::ShardIteratorType::AtSequenceNumber => engine::IteratorStart::AtSequenceNumber(sequence_number),
+        wire::ShardIteratorType::AfterSequenceNumber => engine::IteratorStart::AfterSequenceNumber(sequence_number),
+        wire::ShardIteratorType::TrimHorizon => engine::IteratorStart::TrimHorizon,
+        wire::ShardIteratorType::Latest => engine::IteratorStart::Latest,
+        wire::ShardIteratorType::AtTimestamp => {
+            engine::IteratorStart::AtTimestamp(timestamp.map(Timestamp::epoch_millis))
+        }
     }
 }
 
@@ -286,19 +306,8 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;
             }
-            let sequence_number = input.starting_sequence_number.map(SequenceNumber::into_string);
-            let stray = sequence_number.is_some();
-            let start = match input.shard_iterator_type {
-                wire::ShardIteratorType::AtSequenceNumber => engine::IteratorStart::AtSequenceNumber(sequence_number),
-                wire::ShardIteratorType::AfterSequenceNumber => {
-                    engine::IteratorStart::AfterSequenceNumber(sequence_number)
-                }
-                wire::ShardIteratorType::TrimHorizon => engine::IteratorStart::TrimHorizon,
-                wire::ShardIteratorType::Latest => engine::IteratorStart::Latest,
-                wire::ShardIteratorType::AtTimestamp => {
-                    engine::IteratorStart::AtTimestamp(input.timestamp.map(Timestamp::epoch_millis))
-                }
-            };
+            let stray = input.starting_sequence_number.is_some();
+            let start = iterator_start(input.shard_iterator_type, input.starting_sequence_number, input.timestamp);
             let request = engine::GetShardIterator {
                 stream: stream_ref(input.stream_name, input.stream_arn),
                 shard_id: input.shard_id,
@@ -612,10 +621,15 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;
             }
-            // The consumer must exist either way; then the operation is refused clearly.
-            let reference = engine::ConsumerRef { consumer_arn: Some(input.consumer_arn), ..Default::default() };
-            match engine.describe_consumer(&reference) {
-                Ok(_) => Outcome::Failed(EngineError::Unsupported { operation: "SubscribeToShard" }),
+            let position = input.starting_position;
+            let request = engine::SubscribeToShard {
+                consumer_arn: input.consumer_arn,
+                shard_id: input.shard_id,
+                stray_sequence_number: position.sequence_number.is_some(),
+                start: iterator_start(position.r#type, position.sequence_number, position.timestamp),
+            };
+            match engine.subscribe_to_shard(&request) {
+                Ok(subscription) => Outcome::Subscribed(Box::new(subscription)),
                 Err(error) => Outcome::Failed(error),
             }
         }

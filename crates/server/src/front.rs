@@ -24,7 +24,7 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use rand::RngCore;
 use rheo_engine::Engine;
@@ -36,6 +36,10 @@ use rheo_protocol::{
 use crate::dispatch::{dispatch, Outcome};
 use crate::errors::wire_error;
 use crate::metrics::Metrics;
+use crate::subscribe::{EventBody, SubscriptionConfig};
+
+/// A response body: a whole one, or a SubscribeToShard event stream.
+pub type ResponseBody = Either<Full<Bytes>, EventBody>;
 
 /// Largest request body accepted; larger ones get 413, as AWS answers oversized
 /// PutRecords. A maximal PutRecords (10 MiB of data) is about 13.4 MiB as base64 JSON.
@@ -55,6 +59,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
+    /// How SubscribeToShard subscriptions behave.
+    pub subscriptions: SubscriptionConfig,
+    /// Set to `true` when the server shuts down: open subscriptions end their streams.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 /// Headers every API response carries.
@@ -65,8 +73,20 @@ struct Envelope {
 }
 
 impl Envelope {
-    fn response(&self, status: StatusCode, content_type: Option<&str>, body: Bytes) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(body.clone()));
+    fn response(&self, status: StatusCode, content_type: Option<&str>, body: Bytes) -> Response<ResponseBody> {
+        let length = body.len();
+        let mut response = self.head(status, content_type, Either::Left(Full::new(body)));
+        response.headers_mut().insert(CONTENT_LENGTH, HeaderValue::from(length));
+        response
+    }
+
+    /// A SubscribeToShard response: 200 with an event stream of unknown length.
+    fn events(&self, body: EventBody) -> Response<ResponseBody> {
+        self.head(StatusCode::OK, Some(crate::event_stream::CONTENT_TYPE), Either::Right(body))
+    }
+
+    fn head(&self, status: StatusCode, content_type: Option<&str>, body: ResponseBody) -> Response<ResponseBody> {
+        let mut response = Response::new(body);
         *response.status_mut() = status;
         let headers = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&self.request_id) {
@@ -88,17 +108,16 @@ impl Envelope {
                 headers.insert(CONTENT_TYPE, value);
             }
         }
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
         response
     }
 
-    fn error(&self, error: &WireError, format: WireFormat) -> Response<Full<Bytes>> {
+    fn error(&self, error: &WireError, format: WireFormat) -> Response<ResponseBody> {
         let status = StatusCode::from_u16(error.http_status).unwrap_or(StatusCode::BAD_REQUEST);
         self.response(status, Some(format.content_type()), Bytes::from(encode_error(error, format)))
     }
 
     /// AWS's XML error form for requests it cannot attribute to a service.
-    fn xml_error(&self, status: StatusCode, error_type: &str, message: Option<&str>) -> Response<Full<Bytes>> {
+    fn xml_error(&self, status: StatusCode, error_type: &str, message: Option<&str>) -> Response<ResponseBody> {
         let body = match message {
             Some(message) => format!("<{error_type}>\n  <Message>{message}</Message>\n</{error_type}>\n"),
             None => format!("<{error_type}/>\n"),
@@ -174,12 +193,12 @@ fn check_auth(headers: &HeaderMap, query: Option<&str>) -> Result<(), WireError>
     }
 }
 
-fn json_response(envelope: &Envelope, status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
+fn json_response(envelope: &Envelope, status: StatusCode, body: &'static str) -> Response<ResponseBody> {
     envelope.response(status, Some(LEGACY_JSON), Bytes::from_static(body.as_bytes()))
 }
 
 /// Handles one HTTP request. Never fails: every problem becomes an HTTP response.
-pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
     let (parts, body) = request.into_parts();
     let origin = parts.headers.contains_key(ORIGIN);
     let envelope = Envelope {
@@ -329,6 +348,10 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
             }
             state.metrics.request(operation.name(), &wire.error_type);
             envelope.error(&wire, format)
+        }
+        Outcome::Subscribed(subscription) => {
+            state.metrics.request(operation.name(), "ok");
+            envelope.events(crate::subscribe::start(&state, *subscription, format))
         }
         Outcome::DryRun => {
             let error =

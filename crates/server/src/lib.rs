@@ -7,6 +7,10 @@
 //! runs them on a [`rheo_engine::Engine`], and maps engine errors to AWS error types in
 //! one exhaustive match ([`errors::wire_error`]).
 //!
+//! SubscribeToShard answers with an event stream (`application/vnd.amazon.eventstream`,
+//! see [`event_stream`]) over either HTTP version: chunked on HTTP/1.1, DATA frames on
+//! HTTP/2. One task per subscription pushes records as soon as they are durable.
+//!
 //! Besides the API it answers `GET /health` (and `/_health`) with `{"status":"ok"}` and
 //! `GET /metrics` with Prometheus counters.
 //!
@@ -22,8 +26,10 @@
 
 mod dispatch;
 pub mod errors;
+pub mod event_stream;
 mod front;
 pub mod metrics;
+mod subscribe;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,8 +46,9 @@ use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
-pub use front::{AppState, REQUEST_BODY_BYTES_MAX};
+pub use front::{AppState, ResponseBody, REQUEST_BODY_BYTES_MAX};
 pub use metrics::Metrics;
+pub use subscribe::{EventBody, SubscriptionConfig, QUEUE_EVENTS};
 
 /// How often finished deletions (streams and consumers past their DELETING period) are
 /// applied.
@@ -119,7 +126,21 @@ impl Server {
 
     /// Serves on an already bound listener.
     pub fn from_listener(listener: TcpListener, engine: Arc<Engine>, tls: Option<TlsAcceptor>) -> Self {
-        Server { listener, tls, state: Arc::new(AppState { engine, metrics: Metrics::default() }) }
+        let state = AppState {
+            engine,
+            metrics: Metrics::default(),
+            subscriptions: SubscriptionConfig::default(),
+            shutdown: tokio::sync::watch::Sender::new(false),
+        };
+        Server { listener, tls, state: Arc::new(state) }
+    }
+
+    /// Sets how SubscribeToShard subscriptions behave (lifetime, heartbeat period).
+    pub fn with_subscriptions(mut self, config: SubscriptionConfig) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.subscriptions = config;
+        }
+        self
     }
 
     /// The address actually bound.
@@ -194,6 +215,8 @@ impl Server {
             }
         }
         drop(listener);
+        // Open subscriptions end their streams, so their connections can drain.
+        state.shutdown.send_replace(true);
         tracing::info!(message = "Shutting down; draining connections.", open = graceful.count());
         tokio::select! {
             () = graceful.shutdown() => {}

@@ -1,4 +1,5 @@
-//! Prometheus counters: requests by operation and outcome, records in and out.
+//! Prometheus counters: requests by operation and outcome, records in and out, and
+//! SubscribeToShard (subscriptions open, events, records and bytes pushed).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +13,20 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(&'static str, String), u64>>,
     records_in: AtomicU64,
     records_out: AtomicU64,
+    subscriptions_active: AtomicU64,
+    subscriptions_total: AtomicU64,
+    subscription_events: AtomicU64,
+    subscription_records: AtomicU64,
+    subscription_bytes: AtomicU64,
+}
+
+/// Counts one open subscription until dropped.
+pub struct SubscriptionGauge<'a>(&'a Metrics);
+
+impl Drop for SubscriptionGauge<'_> {
+    fn drop(&mut self) {
+        self.0.subscriptions_active.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// `std::sync::Mutex` that treats poisoning as "keep going": a counter cannot be left
@@ -48,6 +63,20 @@ impl Metrics {
         self.records_out.fetch_add(count, Ordering::Relaxed);
     }
 
+    /// Counts a subscription as open until the guard is dropped.
+    pub fn subscription_opened(&self) -> SubscriptionGauge<'_> {
+        self.subscriptions_total.fetch_add(1, Ordering::Relaxed);
+        self.subscriptions_active.fetch_add(1, Ordering::Relaxed);
+        SubscriptionGauge(self)
+    }
+
+    /// Counts one event pushed to a subscriber, with its records and their bytes.
+    pub fn event_pushed(&self, records: u64, bytes: u64) {
+        self.subscription_events.fetch_add(1, Ordering::Relaxed);
+        self.subscription_records.fetch_add(records, Ordering::Relaxed);
+        self.subscription_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -60,6 +89,32 @@ impl Metrics {
         let _ = writeln!(out, "rheo_records_in_total {}", self.records_in.load(Ordering::Relaxed));
         out.push_str("# HELP rheo_records_out_total Records read.\n# TYPE rheo_records_out_total counter\n");
         let _ = writeln!(out, "rheo_records_out_total {}", self.records_out.load(Ordering::Relaxed));
+        let gauges: [(&str, &str, &str, &AtomicU64); 5] = [
+            ("rheo_subscriptions_active", "gauge", "SubscribeToShard subscriptions open.", &self.subscriptions_active),
+            (
+                "rheo_subscriptions_total",
+                "counter",
+                "SubscribeToShard subscriptions opened.",
+                &self.subscriptions_total,
+            ),
+            ("rheo_subscription_events_total", "counter", "SubscribeToShard events pushed.", &self.subscription_events),
+            (
+                "rheo_subscription_records_total",
+                "counter",
+                "Records pushed to SubscribeToShard subscribers.",
+                &self.subscription_records,
+            ),
+            (
+                "rheo_subscription_bytes_total",
+                "counter",
+                "Record data and partition key bytes pushed to SubscribeToShard subscribers.",
+                &self.subscription_bytes,
+            ),
+        ];
+        for (name, kind, help, value) in gauges {
+            let _ =
+                writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", value.load(Ordering::Relaxed));
+        }
         out
     }
 }

@@ -24,4 +24,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-exec node --test --test-concurrency=1 --test-reporter=spec "$@" h2.test.mjs h1.test.mjs
+# With arguments, only those test files run; without, all of them.
+[ $# -gt 0 ] || set -- h2.test.mjs h1.test.mjs efo.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec "$@"

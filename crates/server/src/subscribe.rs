@@ -1,0 +1,318 @@
+//! Serving SubscribeToShard: a task per subscription turns the engine's reads into
+//! event-stream messages and feeds them to the response body.
+//!
+//! ```text
+//!  engine ──read──▶ pump task ──frame──▶ mpsc (QUEUE_EVENTS) ──▶ EventBody ──▶ hyper (h1 chunked / h2 DATA)
+//!    ▲                 │
+//!    └──── wait ───────┘  shard tip (watch), metadata changes, takeover, timers
+//! ```
+//!
+//! - The first message is the `initial-response` event (payload `{}`), queued before
+//!   the response headers go out, so it is always first (botocore requires it).
+//! - Records are pushed as soon as they are visible: the task sleeps on the shard log's
+//!   watch channel, never on a polling timer. An event carries whatever is available, up
+//!   to the engine's per-event caps.
+//! - When idle, an event without records goes out every heartbeat period (AWS: at least
+//!   every 5 s), carrying the continuation sequence number.
+//! - The subscription ends after its lifetime (AWS: 5 minutes), at the end of a closed
+//!   shard (after an event with `ChildShards`), when the server shuts down, or with an
+//!   exception message (`ResourceNotFoundException`, `ResourceInUseException`,
+//!   `InternalFailureException`).
+//!
+//! Back-pressure and memory: the task reads from the log only once it holds a slot in
+//! the body queue, so a slow subscriber stops the reads instead of making the server
+//! buffer. One subscription holds at most [`QUEUE_EVENTS`] queued frames, the frame
+//! hyper is writing, and the one being built: each carries at most
+//! [`rheo_engine::limits::SUBSCRIBE_EVENT_BYTES_MAX`] (2 MiB) of record data, about 2.7 MiB
+//! once base64-encoded in JSON, so roughly 11 MiB in the worst case (a single record
+//! larger than the cap, up to the stream's maximum record size, travels alone).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, SizeHint};
+use rheo_engine::{EngineError, RecordOut, Subscription, SubscriptionRead, Wake};
+use rheo_protocol::model as wire;
+use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_event, ErrorType, Response, WireFormat};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::dispatch::{encryption, hash_range, millis, sequence};
+use crate::errors::wire_error;
+use crate::event_stream;
+use crate::front::AppState;
+
+/// Frames waiting for the response body. Small: the log is the buffer.
+pub const QUEUE_EVENTS: usize = 2;
+
+/// How long the last message of a subscription (an exception) may wait for a slow
+/// subscriber before the stream is closed without it.
+const LAST_FRAME_WAIT_MS: u64 = 5_000;
+
+/// How subscriptions behave; both have flags in the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct SubscriptionConfig {
+    /// How long a subscription lasts (AWS: 5 minutes).
+    pub lifetime_ms: u64,
+    /// An event goes out at least this often, with or without records (AWS: 5 s).
+    pub heartbeat_ms: u64,
+}
+
+impl Default for SubscriptionConfig {
+    fn default() -> Self {
+        SubscriptionConfig { lifetime_ms: 300_000, heartbeat_ms: 5_000 }
+    }
+}
+
+/// The body of a SubscribeToShard response: the frames the pump task queues.
+#[derive(Debug)]
+pub struct EventBody {
+    frames: mpsc::Receiver<Bytes>,
+}
+
+impl Body for EventBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.frames.poll_recv(cx).map(|frame| frame.map(|bytes| Ok(Frame::data(bytes))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        // Unknown length: HTTP/1.1 sends it chunked.
+        SizeHint::default()
+    }
+}
+
+/// The `:content-type` of event payloads in `format`.
+fn payload_type(format: WireFormat) -> &'static str {
+    match format {
+        WireFormat::Json => "application/json",
+        WireFormat::Cbor => "application/x-amz-cbor-1.1",
+    }
+}
+
+/// Opens the response body of a subscription and starts its task.
+pub(crate) fn start(state: &Arc<AppState>, subscription: Subscription, format: WireFormat) -> EventBody {
+    let (frames, body) = mpsc::channel(QUEUE_EVENTS);
+    let initial = Response::SubscribeToShard(wire::SubscribeToShardOutput {});
+    match event_stream::event("initial-response", payload_type(format), encode_response(&initial, format)) {
+        // The queue is new, so there is room.
+        Ok(frame) => {
+            let _ = frames.try_send(frame);
+            tokio::spawn(pump(state.clone(), subscription, frames, format));
+        }
+        Err(error) => tracing::error!(message = "Could not frame the initial response.", %error),
+    }
+    EventBody { frames: body }
+}
+
+fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: WireFormat) -> Option<(Bytes, u64)> {
+    let encryption_type = Some(encryption(subscription.encrypted()));
+    let mut bytes = 0u64;
+    let records = records
+        .into_iter()
+        .map(|record| {
+            bytes += (record.data.len() + record.partition_key.len()) as u64;
+            wire::Record {
+                sequence_number: sequence(record.sequence_number),
+                approximate_arrival_timestamp: Some(millis(record.arrival_ms)),
+                data: record.data,
+                partition_key: Some(record.partition_key),
+                encryption_type,
+            }
+        })
+        .collect();
+    let event = wire::SubscribeToShardEvent {
+        records,
+        continuation_sequence_number: sequence(subscription.continuation_sequence_number().to_owned()),
+        millis_behind_latest: subscription.millis_behind_latest().min(i64::MAX as u64) as i64,
+        child_shards: None,
+    };
+    let payload = encode_subscribe_to_shard_event(&event, format);
+    match event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+        Ok(frame) => Some((frame, bytes)),
+        Err(error) => {
+            tracing::error!(message = "Could not frame an event.", %error);
+            None
+        }
+    }
+}
+
+/// The last event of a closed shard: its children, and no ContinuationSequenceNumber
+/// (KCL reads a missing one as the shard's end). Hand-encoded because the protocol
+/// crate's `SubscribeToShardEvent` requires that member.
+fn shard_end_payload(children: &[wire::ChildShard], format: WireFormat) -> Vec<u8> {
+    match format {
+        WireFormat::Json => {
+            let children: Vec<serde_json::Value> = children
+                .iter()
+                .map(|child| {
+                    serde_json::json!({
+                        "ShardId": child.shard_id,
+                        "ParentShards": child.parent_shards,
+                        "HashKeyRange": {
+                            "StartingHashKey": child.hash_key_range.starting_hash_key.as_str(),
+                            "EndingHashKey": child.hash_key_range.ending_hash_key.as_str(),
+                        },
+                    })
+                })
+                .collect();
+            let event = serde_json::json!({ "Records": [], "MillisBehindLatest": 0, "ChildShards": children });
+            serde_json::to_vec(&event).unwrap_or_default()
+        }
+        WireFormat::Cbor => {
+            let mut encoder = minicbor::Encoder::new(Vec::new());
+            let written: Result<(), minicbor::encode::Error<std::convert::Infallible>> = (|| {
+                encoder.map(3)?.str("Records")?.array(0)?.str("MillisBehindLatest")?.u64(0)?;
+                encoder.str("ChildShards")?.array(children.len() as u64)?;
+                for child in children {
+                    encoder.map(3)?.str("ShardId")?.str(&child.shard_id)?;
+                    encoder.str("ParentShards")?.array(child.parent_shards.len() as u64)?;
+                    for parent in &child.parent_shards {
+                        encoder.str(parent)?;
+                    }
+                    encoder.str("HashKeyRange")?.map(2)?;
+                    encoder.str("StartingHashKey")?.str(child.hash_key_range.starting_hash_key.as_str())?;
+                    encoder.str("EndingHashKey")?.str(child.hash_key_range.ending_hash_key.as_str())?;
+                }
+                Ok(())
+            })();
+            // Writing to a Vec cannot fail.
+            let _ = written;
+            encoder.into_writer()
+        }
+    }
+}
+
+/// The exception message a subscription ends with. Only ResourceNotFound and
+/// ResourceInUse are modelled for the event stream besides KMS errors; anything else
+/// is an InternalFailureException.
+fn exception_frame(error: &EngineError, format: WireFormat) -> Option<Bytes> {
+    let wire = wire_error(error);
+    let wire = match wire.error_type.as_str() {
+        "ResourceNotFoundException" | "ResourceInUseException" => wire,
+        _ => {
+            tracing::error!(message = "Subscription failed.", %error);
+            ErrorType::InternalFailureException.with_message("Internal service failure.")
+        }
+    };
+    event_stream::exception(&wire.error_type, payload_type(format), encode_error(&wire, format)).ok()
+}
+
+async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc::Sender<Bytes>, format: WireFormat) {
+    let metrics = &state.metrics;
+    let _open = metrics.subscription_opened();
+    let engine = &state.engine;
+    let config = state.subscriptions;
+    let heartbeat_every = Duration::from_millis(config.heartbeat_ms.max(1));
+    let deadline = Instant::now() + Duration::from_millis(config.lifetime_ms);
+    let mut shutdown = state.shutdown.subscribe();
+    if *shutdown.borrow_and_update() {
+        return;
+    }
+    let heartbeat = tokio::time::sleep(heartbeat_every);
+    tokio::pin!(heartbeat);
+    // A reserved slot in the body queue: reads happen only while one is held.
+    let mut slot: Option<mpsc::Permit<'_, Bytes>> = None;
+    let mut read_now = true;
+    let mut throttled_until: Option<Instant> = None;
+    let ending: Option<EngineError> = loop {
+        if read_now && throttled_until.is_none() {
+            if let Some(permit) = slot.take() {
+                match engine.read_subscription(&mut subscription) {
+                    Ok(SubscriptionRead::Records { records, caught_up }) => {
+                        // An empty read finds nothing up to the tip: wait for the next change.
+                        read_now = !caught_up && !records.is_empty();
+                        if records.is_empty() {
+                            slot = Some(permit);
+                        } else {
+                            let count = records.len() as u64;
+                            if let Some((frame, bytes)) = records_event(&subscription, records, format) {
+                                permit.send(frame);
+                                metrics.event_pushed(count, bytes);
+                            }
+                            heartbeat.as_mut().reset(Instant::now() + heartbeat_every);
+                        }
+                    }
+                    Ok(SubscriptionRead::ShardEnd { child_shards }) => {
+                        let children: Vec<wire::ChildShard> = child_shards
+                            .into_iter()
+                            .map(|child| wire::ChildShard {
+                                shard_id: child.shard_id,
+                                parent_shards: child.parent_shards,
+                                hash_key_range: hash_range(child.hash_range),
+                            })
+                            .collect();
+                        let payload = shard_end_payload(&children, format);
+                        if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+                            permit.send(frame);
+                            metrics.event_pushed(0, 0);
+                        }
+                        break None;
+                    }
+                    Ok(SubscriptionRead::Throttled { wait_ms }) => {
+                        slot = Some(permit);
+                        throttled_until = Some(Instant::now() + Duration::from_millis(wait_ms));
+                    }
+                    Err(error) => {
+                        slot = Some(permit);
+                        break Some(error);
+                    }
+                }
+                continue;
+            }
+        }
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break None,
+            () = tokio::time::sleep_until(deadline) => break None,
+            reserved = frames.reserve(), if slot.is_none() => match reserved {
+                Ok(permit) => slot = Some(permit),
+                // The subscriber went away.
+                Err(_) => return,
+            },
+            () = frames.closed(), if slot.is_some() => return,
+            () = tokio::time::sleep_until(throttled_until.unwrap_or(deadline)), if throttled_until.is_some() => {
+                throttled_until = None;
+            }
+            wake = subscription.wait() => match wake {
+                Wake::Records => read_now = true,
+                Wake::Changed | Wake::TakenOver | Wake::Gone => match engine.check_subscription(&mut subscription) {
+                    Err(error) => break Some(error),
+                    Ok(()) if wake == Wake::Gone => {
+                        break Some(EngineError::Internal("the shard's log is gone".into()));
+                    }
+                    Ok(()) => {}
+                },
+            },
+            () = &mut heartbeat, if slot.is_some() => {
+                if let Some(permit) = slot.take() {
+                    if let Some((frame, _)) = records_event(&subscription, Vec::new(), format) {
+                        permit.send(frame);
+                        metrics.event_pushed(0, 0);
+                    }
+                }
+                heartbeat.as_mut().reset(Instant::now() + heartbeat_every);
+            }
+        }
+    };
+    let Some(error) = ending else { return };
+    tracing::debug!(
+        message = "Subscription ended with an exception.",
+        consumer = subscription.consumer_arn(),
+        shard = %subscription.shard_id(),
+        %error
+    );
+    let Some(frame) = exception_frame(&error, format) else { return };
+    match slot {
+        Some(permit) => permit.send(frame),
+        None => {
+            let _ = tokio::time::timeout(Duration::from_millis(LAST_FRAME_WAIT_MS), frames.send(frame)).await;
+        }
+    }
+}
