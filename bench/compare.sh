@@ -7,7 +7,7 @@
 #
 # Environment (all optional):
 #   RHEO_BIN          rheo binary (default: cargo build --release -p rheo, then target/release/rheo)
-#   BENCH_BIN         rheo-bench binary (default: cargo build --release -p rheo-bench --example bench)
+#   BENCH_BIN         load generator binary (default: `$RHEO_BIN bench`, the same code as rheo-bench)
 #   CARGO_TARGET_DIR  where those builds go (default: <repo>/target)
 #   TARGETS           which targets, in order (default: "rheo kinesalite kinesis-local")
 #   DURATION=10 WARMUP=2             put: measured and warm-up seconds
@@ -84,13 +84,13 @@ build() {
     (cd "$root" && cargo build --release -p rheo)
     RHEO_BIN=$CARGO_TARGET_DIR/release/rheo
   fi
-  if [[ -z "${BENCH_BIN:-}" ]]; then
-    log "building rheo-bench (release)"
-    (cd "$root" && cargo build --release -p rheo-bench --example bench)
-    BENCH_BIN=$CARGO_TARGET_DIR/release/examples/bench
-  fi
   [[ -x $RHEO_BIN ]] || { echo "RHEO_BIN=$RHEO_BIN is not executable" >&2; exit 1; }
-  [[ -x $BENCH_BIN ]] || { echo "BENCH_BIN=$BENCH_BIN is not executable" >&2; exit 1; }
+  if [[ -n "${BENCH_BIN:-}" ]]; then
+    [[ -x $BENCH_BIN ]] || { echo "BENCH_BIN=$BENCH_BIN is not executable" >&2; exit 1; }
+    BENCH=("$BENCH_BIN")
+  else
+    BENCH=("$RHEO_BIN" bench)
+  fi
 }
 
 port_of() {
@@ -146,7 +146,7 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 bench() {
   local mode=$1; shift
   if [[ $mode != startup && $mode != ready && $SETTLE != 0 ]]; then sync; sleep "$SETTLE"; fi
-  "$BENCH_BIN" "$mode" --out "$jsonl" "$@" >/dev/null
+  "${BENCH[@]}" "$mode" --out "$jsonl" "$@" >/dev/null
 }
 
 run_target() {

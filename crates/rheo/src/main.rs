@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve the Kinesis Data Streams API.
     Serve(ServeArgs),
+    /// Measure any Kinesis-compatible endpoint (Rheo, kinesalite, kinesis-mock, AWS).
+    Bench(rheo_bench::BenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -110,6 +112,11 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Bench(args) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(rheo_bench::run(args))?;
+            Ok(())
+        }
     }
 }
 
