@@ -443,7 +443,13 @@ impl ShardLog {
             frame: FrameBuilder::default(),
             last_sync_ms: clock.now_ms(),
             last_retention_ms: clock.now_ms(),
+            deleter: None,
+            deleter_thread: None,
         };
+        if let Some((sender, thread)) = spawn_deleter(fs.clone(), writer.log_dir.clone()) {
+            writer.deleter = Some(sender);
+            writer.deleter_thread = Some(thread);
+        }
         let handle = std::thread::Builder::new()
             .name("rheo-log-writer".into())
             .spawn(move || writer.run())
@@ -747,6 +753,9 @@ struct Writer {
     frame: FrameBuilder,
     last_sync_ms: u64,
     last_retention_ms: u64,
+    /// Unlinks expired segments off the write path; joined when the writer stops.
+    deleter: Option<flume::Sender<Vec<u64>>>,
+    deleter_thread: Option<JoinHandle<()>>,
 }
 
 /// One append request being assembled into a frame.
@@ -754,6 +763,47 @@ struct PendingAppend {
     records: Vec<AppendRecord>,
     results: Vec<Result<Appended>>,
     reply: Reply<Vec<Result<Appended>>>,
+}
+
+/// Where expired segment files are unlinked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeleteMode {
+    /// On the deleter thread, so appends do not wait.
+    Background,
+    /// On the writer, before answering.
+    Inline,
+}
+
+/// Batches of expired segments waiting for the deleter thread; beyond this the writer
+/// deletes them itself.
+const DELETE_QUEUE_MAX: usize = 64;
+
+fn delete_segment_files(fs: &dyn FileSystem, log_dir: &Path, ids: &[u64]) -> Result<()> {
+    for id in ids {
+        for name in [segment_name(*id), index_name(*id)] {
+            let path = join(log_dir, &name);
+            if fs.exists(&path) {
+                fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+            }
+        }
+        tracing::info!(message = "Expired segment deleted.", segment_id = id);
+    }
+    fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))
+}
+
+fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<(flume::Sender<Vec<u64>>, JoinHandle<()>)> {
+    let (sender, receiver) = flume::bounded::<Vec<u64>>(DELETE_QUEUE_MAX);
+    let handle = std::thread::Builder::new()
+        .name("rheo-log-deleter".into())
+        .spawn(move || {
+            for ids in receiver.iter() {
+                if let Err(error) = delete_segment_files(&*fs, &log_dir, &ids) {
+                    tracing::error!(message = "Could not delete expired segments.", %error);
+                }
+            }
+        })
+        .ok()?;
+    Some((sender, handle))
 }
 
 /// Chunk references a read copies out of a shard's index at a time.
@@ -790,6 +840,10 @@ impl Writer {
             self.process(batch);
             self.housekeeping();
         }
+        self.deleter.take();
+        if let Some(thread) = self.deleter_thread.take() {
+            let _ = thread.join();
+        }
         // After a poisoning failure the file is left alone: its state is unknown.
         let poisoned = self.shared.check_poisoned().is_err();
         if !poisoned && self.config.durability != Durability::Never && self.active.synced_end < self.active.end {
@@ -817,7 +871,7 @@ impl Writer {
         }
         if now.saturating_sub(self.last_retention_ms) >= self.config.retention_check_ms {
             self.last_retention_ms = now;
-            if let Err(error) = self.roll_if_old().and_then(|_| self.enforce_retention()) {
+            if let Err(error) = self.roll_if_old().and_then(|_| self.enforce_retention(DeleteMode::Background)) {
                 tracing::error!(message = "Retention pass failed.", %error);
             }
         }
@@ -1098,7 +1152,7 @@ impl Writer {
         Ok(())
     }
 
-    fn enforce_retention(&mut self) -> Result<usize> {
+    fn enforce_retention(&mut self, mode: DeleteMode) -> Result<usize> {
         let now = self.shared.clock.now_ms();
         let expired: Vec<u64> = {
             let segments = self.shared.segments.read();
@@ -1128,22 +1182,21 @@ impl Writer {
                     }
                 }
             }
-            for name in [segment_name(*id), index_name(*id)] {
-                let path = join(&self.log_dir, &name);
-                if self.shared.fs.exists(&path) {
-                    self.shared
-                        .fs
-                        .remove_file(&path)
-                        .map_err(|e| StorageError::io("delete expired segment", &path, e))?;
-                }
-            }
-            tracing::info!(message = "Expired segment deleted.", segment_id = id);
         }
         if !expired.is_empty() {
-            self.shared
-                .fs
-                .sync_dir(&self.log_dir)
-                .map_err(|e| StorageError::io("sync log folder", &self.log_dir, e))?;
+            // Unlinking large files takes tens of milliseconds each; appends must not wait
+            // for it. The segments are already out of every index, so a crash before the
+            // files are gone only means recovery finds them and retention deletes them again.
+            match (mode, &self.deleter) {
+                (DeleteMode::Background, Some(deleter)) => {
+                    if let Err(flume::TrySendError::Full(ids) | flume::TrySendError::Disconnected(ids)) =
+                        deleter.try_send(expired.clone())
+                    {
+                        delete_segment_files(&*self.shared.fs, &self.log_dir, &ids)?;
+                    }
+                }
+                _ => delete_segment_files(&*self.shared.fs, &self.log_dir, &expired)?,
+            }
         }
         Ok(expired.len())
     }
@@ -1164,7 +1217,8 @@ impl Writer {
                 let _ = reply.send(result);
             }
             Command::EnforceRetention { reply } => {
-                let result = self.roll_if_old().and_then(|_| self.enforce_retention());
+                // An explicit request returns once the files are gone.
+                let result = self.roll_if_old().and_then(|_| self.enforce_retention(DeleteMode::Inline));
                 let _ = reply.send(result);
             }
             Command::Sync { reply } => {

@@ -468,3 +468,33 @@ fn disk_full_never_poisons_wherever_it_strikes() {
         assert_eq!(read_all(&log, uid), acknowledged, "slack {slack} after reopen");
     }
 }
+
+#[test]
+fn idle_writer_deletes_expired_segments_in_the_background() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let config = LogConfig {
+        segment_bytes_max: 4096,
+        segment_age_ms_max: u64::MAX / 4,
+        retention_check_ms: 5,
+        ..LogConfig::default()
+    };
+    let log = open(&fs, &clock, config).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    for i in 0..60 {
+        log.append_blocking(vec![record(uid, &format!("{i:0200}"))]).unwrap();
+    }
+    let count = || fs.list_dir(Path::new("/data/log")).unwrap().iter().filter(|n| n.ends_with(".seg")).count();
+    let before = count();
+    assert!(before > 2);
+    clock.advance_ms(25 * HOUR_MS_TEST);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count() != 1 {
+        assert!(std::time::Instant::now() < deadline, "expired segments were not deleted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(read_all(&log, uid).is_empty());
+    // The log keeps working in its active segment.
+    log.append_blocking(vec![record(uid, "fresh")]).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["fresh"]);
+}
