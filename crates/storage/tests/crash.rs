@@ -6,6 +6,8 @@
 //!
 //! The child is this same test binary, re-executed with `RHEO_CRASH_CHILD_DIR` set.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

@@ -4,6 +4,8 @@
 //!
 //! Mounting needs root (CI runs as root). Elsewhere set RHEO_SKIP_MOUNT_TESTS=1.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
