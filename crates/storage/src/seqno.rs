@@ -135,35 +135,43 @@ fn parse_decimal(text: &str) -> Result<Limbs, SequenceNumberError> {
     Ok(limbs)
 }
 
-fn format_decimal(mut limbs: Limbs) -> String {
+/// Most decimal digits of a 192-bit number.
+const DECIMAL_DIGITS_MAX: usize = 58;
+
+/// Writes the decimal form into `out` (right-aligned) and returns where it starts.
+/// GetRecords formats one sequence number per record, so this avoids allocating.
+fn format_decimal(mut limbs: Limbs, out: &mut [u8; DECIMAL_DIGITS_MAX]) -> usize {
     // Divide by 10^9 repeatedly; each remainder is nine decimal digits.
     const CHUNK: u64 = 1_000_000_000;
-    let mut chunks = Vec::with_capacity(7);
-    while limbs.iter().any(|l| *l != 0) {
+    let mut start = out.len();
+    loop {
         let mut remainder = 0u64;
         for limb in limbs.iter_mut().rev() {
             let value = (remainder << 32) | u64::from(*limb);
             *limb = (value / CHUNK) as u32;
             remainder = value % CHUNK;
         }
-        chunks.push(remainder as u32);
-    }
-    let mut text = String::with_capacity(60);
-    match chunks.split_last() {
-        None => text.push('0'),
-        Some((most, rest)) => {
-            text.push_str(&most.to_string());
-            for chunk in rest.iter().rev() {
-                text.push_str(&format!("{chunk:09}"));
+        let last = limbs.iter().all(|l| *l == 0);
+        for _ in 0..9 {
+            start -= 1;
+            out[start] = b'0' + (remainder % 10) as u8;
+            remainder /= 10;
+            if last && remainder == 0 {
+                break;
             }
         }
+        if last {
+            return start;
+        }
     }
-    text
 }
 
 impl fmt::Display for SequenceNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&format_decimal(self.to_limbs()))
+        let mut digits = [0u8; DECIMAL_DIGITS_MAX];
+        let start = format_decimal(self.to_limbs(), &mut digits);
+        // Only ASCII digits were written.
+        f.write_str(std::str::from_utf8(&digits[start..]).map_err(|_| fmt::Error)?)
     }
 }
 
