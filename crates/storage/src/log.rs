@@ -248,6 +248,30 @@ struct ChunkRef {
     last_arrival_ms: u64,
 }
 
+impl ChunkRef {
+    fn located(segment_id: u64, entry: &IndexEntry) -> Self {
+        ChunkRef {
+            segment_id,
+            offset: entry.offset,
+            len: entry.len,
+            first_lsn: entry.first_lsn,
+            last_lsn: entry.last_lsn,
+            first_arrival_ms: entry.first_arrival_ms,
+            last_arrival_ms: entry.last_arrival_ms,
+        }
+    }
+}
+
+impl ShardIndex {
+    /// Appends a chunk, which must follow every chunk already indexed.
+    fn push(&mut self, chunk: ChunkRef) {
+        debug_assert!(self.last_lsn.is_none_or(|l| l < chunk.first_lsn));
+        self.last_lsn = Some(chunk.last_lsn);
+        self.last_arrival_ms = chunk.last_arrival_ms;
+        self.chunks.push_back(chunk);
+    }
+}
+
 #[derive(Debug, Default)]
 struct ShardIndex {
     chunks: VecDeque<ChunkRef>,
@@ -371,17 +395,7 @@ impl ShardLog {
                     continue;
                 };
                 let mut index = shard.index.lock();
-                index.chunks.push_back(ChunkRef {
-                    segment_id: segment.id,
-                    offset: entry.offset,
-                    len: entry.len,
-                    first_lsn: entry.first_lsn,
-                    last_lsn: entry.last_lsn,
-                    first_arrival_ms: entry.first_arrival_ms,
-                    last_arrival_ms: entry.last_arrival_ms,
-                });
-                index.last_lsn = Some(entry.last_lsn);
-                index.last_arrival_ms = entry.last_arrival_ms;
+                index.push(ChunkRef::located(segment.id, entry));
                 newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
             }
             let path = join(&log_dir, &segment_name(segment.id));
@@ -1079,18 +1093,7 @@ impl Writer {
                 continue;
             };
             let mut index = shard.index.lock();
-            debug_assert!(index.last_lsn.is_none_or(|l| l < entry.first_lsn));
-            index.chunks.push_back(ChunkRef {
-                segment_id: self.active.id,
-                offset: entry.offset,
-                len: entry.len,
-                first_lsn: entry.first_lsn,
-                last_lsn: entry.last_lsn,
-                first_arrival_ms: entry.first_arrival_ms,
-                last_arrival_ms: entry.last_arrival_ms,
-            });
-            index.last_lsn = Some(entry.last_lsn);
-            index.last_arrival_ms = entry.last_arrival_ms;
+            index.push(ChunkRef::located(self.active.id, entry));
             drop(index);
             shard.tip.send_replace(entry.last_lsn);
         }
