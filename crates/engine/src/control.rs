@@ -150,13 +150,7 @@ impl Engine {
         if snapshot.settings.deleting_until_ms.is_some() {
             return Ok(());
         }
-        let registered = snapshot
-            .meta
-            .props
-            .consumers
-            .iter()
-            .filter(|c| settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_none())
-            .count();
+        let registered = live_consumer_count(&snapshot);
         if registered > 0 && !enforce_consumer_deletion {
             return Err(EngineError::ResourceInUse(format!(
                 "Stream {} under account {} has registered consumers. Deregister them first or set EnforceConsumerDeletion.",
@@ -176,13 +170,7 @@ impl Engine {
 
     pub(crate) fn summary(&self, snapshot: &Snapshot) -> StreamSummary {
         let settings = &snapshot.settings;
-        let consumer_count = snapshot
-            .meta
-            .props
-            .consumers
-            .iter()
-            .filter(|c| settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_none())
-            .count() as u32;
+        let consumer_count = live_consumer_count(snapshot) as u32;
         StreamSummary {
             name: snapshot.meta.name.clone(),
             arn: self.account.stream_arn(&snapshot.meta.name),
@@ -762,4 +750,15 @@ impl Engine {
         };
         parse_shard_id(shard_id).is_some_and(|index| snapshot.meta.shard(index).is_some())
     }
+}
+
+/// Consumers registered and not being deregistered.
+fn live_consumer_count(snapshot: &Snapshot) -> usize {
+    snapshot
+        .meta
+        .props
+        .consumers
+        .iter()
+        .filter(|c| settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_none())
+        .count()
 }

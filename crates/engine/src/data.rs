@@ -407,20 +407,8 @@ impl Engine {
             other => EngineError::Storage(other),
         })?;
         let created_secs = shard.created_ms / 1000;
-        let mut bytes = 0usize;
-        let records: Vec<RecordOut> = batch
-            .records
-            .into_iter()
-            .map(|record| {
-                bytes += record.data.len() + record.partition_key.len();
-                RecordOut {
-                    sequence_number: sequence_number(created_secs, shard.index, record.lsn, record.arrival_ms),
-                    arrival_ms: record.arrival_ms,
-                    data: record.data,
-                    partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
-                }
-            })
-            .collect();
+        let (records, bytes) =
+            records_out(batch.records, |lsn, arrival_ms| sequence_number(created_secs, shard.index, lsn, arrival_ms));
         if self.config.enforce_limits {
             self.throttle.charge_read(shard.uid, bytes);
         }
@@ -651,4 +639,26 @@ impl ShardPage {
             filter_arg: i64::from_be_bytes(word(17)?),
         })
     }
+}
+
+/// Turns stored records into API records, naming each with `sequence`; also returns the
+/// bytes (data and keys) they carry, which read throttling charges.
+pub(crate) fn records_out(
+    stored: Vec<rheo_storage::StoredRecord>,
+    sequence: impl Fn(u64, u64) -> String,
+) -> (Vec<RecordOut>, usize) {
+    let mut bytes = 0usize;
+    let records = stored
+        .into_iter()
+        .map(|record| {
+            bytes += record.data.len() + record.partition_key.len();
+            RecordOut {
+                sequence_number: sequence(record.lsn, record.arrival_ms),
+                arrival_ms: record.arrival_ms,
+                data: record.data,
+                partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
+            }
+        })
+        .collect();
+    (records, bytes)
 }

@@ -362,20 +362,8 @@ impl Engine {
                 child_shards: Self::children(&snapshot, subscription.shard_index),
             });
         }
-        let mut bytes = 0usize;
-        let records: Vec<RecordOut> = batch
-            .records
-            .into_iter()
-            .map(|record| {
-                bytes += record.data.len() + record.partition_key.len();
-                RecordOut {
-                    sequence_number: subscription.sequence_at(record.lsn, record.arrival_ms),
-                    arrival_ms: record.arrival_ms,
-                    data: record.data,
-                    partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
-                }
-            })
-            .collect();
+        let (records, bytes) =
+            crate::data::records_out(batch.records, |lsn, arrival_ms| subscription.sequence_at(lsn, arrival_ms));
         if let Some(budget) = subscription.budget.as_mut() {
             budget.charge(bytes);
         }
