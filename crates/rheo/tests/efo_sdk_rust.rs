@@ -6,110 +6,21 @@
 //! `ChildShards`), sees events keep coming while idle, and sees the stream end after the
 //! lifetime; errors follow AWS (kinesis-api.md §4).
 
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::config::retry::RetryConfig;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{
-    ConsumerStatus, PutRecordsRequestEntry, ShardIteratorType, StartingPosition, StreamStatus, SubscribeToShardEvent,
+    ConsumerStatus, PutRecordsRequestEntry, ShardIteratorType, StartingPosition, SubscribeToShardEvent,
     SubscribeToShardEventStream,
 };
 use aws_sdk_kinesis::Client;
 
+mod common;
+use common::{wait_active, Server};
+
 const LIFETIME_MS: u64 = 4_000;
 const HEARTBEAT_MS: u64 = 250;
-
-struct Server {
-    child: Child,
-    endpoint: String,
-    log: PathBuf,
-    _root: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let bin = env!("CARGO_BIN_EXE_rheo");
-        let root = tempfile::Builder::new().prefix("rheo-e2e-efo-").tempdir().expect("temp dir");
-        let log = root.path().join("server.log");
-        for _attempt in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let out = File::options().create(true).append(true).open(&log).expect("log file");
-            let mut child = Command::new(bin)
-                .arg("serve")
-                .args(["--listen", &format!("127.0.0.1:{port}")])
-                .arg("--data-dir")
-                .arg(root.path().join("data"))
-                .args(["--create-stream-ms", "50", "--delete-stream-ms", "50", "--update-stream-ms", "50"])
-                .args(["--consumer-ms", "200"])
-                .args(["--subscription-lifetime-ms", &LIFETIME_MS.to_string()])
-                .args(["--subscription-heartbeat-ms", &HEARTBEAT_MS.to_string()])
-                .stdin(Stdio::null())
-                .stdout(out.try_clone().expect("log file"))
-                .stderr(out)
-                .spawn()
-                .expect("spawn rheo");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Server { child, endpoint: format!("http://127.0.0.1:{port}"), log, _root: root };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("rheo serve did not start; log:\n{}", tail(&log));
-    }
-
-    fn client(&self) -> Client {
-        let conf = aws_sdk_kinesis::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new("AKIDLOCAL", "local-secret", None, None, "static"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .retry_config(RetryConfig::disabled())
-            .build();
-        Client::from_conf(conf)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- rheo server log ----\n{}", tail(&self.log));
-        }
-    }
-}
-
-fn tail(path: &PathBuf) -> String {
-    let Ok(file) = File::open(path) else { return "(no log)".to_owned() };
-    let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-async fn wait_active(kin: &Client, stream: &str) {
-    for _ in 0..600 {
-        let out = kin.describe_stream_summary().stream_name(stream).send().await.expect("DescribeStreamSummary");
-        if out.stream_description_summary().expect("summary").stream_status() == &StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{stream} did not become ACTIVE");
-}
 
 /// Creates a stream and registers a consumer; returns the consumer ARN once ACTIVE.
 async fn stream_with_consumer(kin: &Client, stream: &str, shards: i32) -> String {
@@ -206,7 +117,14 @@ async fn read(events: &mut Events, count: usize) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribers_follow_a_split_keep_getting_events_and_end_after_the_lifetime() {
-    let server = Server::start();
+    let server = Server::start(&[
+        "--consumer-ms",
+        "200",
+        "--subscription-lifetime-ms",
+        &LIFETIME_MS.to_string(),
+        "--subscription-heartbeat-ms",
+        &HEARTBEAT_MS.to_string(),
+    ]);
     let kin = server.client();
     let stream = "efo-split";
     let consumer = stream_with_consumer(&kin, stream, 1).await;
@@ -269,7 +187,14 @@ async fn subscribers_follow_a_split_keep_getting_events_and_end_after_the_lifeti
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subscribe_errors_follow_aws() {
-    let server = Server::start();
+    let server = Server::start(&[
+        "--consumer-ms",
+        "200",
+        "--subscription-lifetime-ms",
+        &LIFETIME_MS.to_string(),
+        "--subscription-heartbeat-ms",
+        &HEARTBEAT_MS.to_string(),
+    ]);
     let kin = server.client();
     let consumer = stream_with_consumer(&kin, "efo-errors", 1).await;
     let position = |kind| StartingPosition::builder().r#type(kind).build().expect("position");

@@ -6,109 +6,25 @@
 //! kinesis-api.md §1.4, §2.4, §3), not whatever the server happens to do.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_kinesis::config::http::HttpResponse;
-use aws_sdk_kinesis::config::retry::RetryConfig;
-use aws_sdk_kinesis::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::primitives::{Blob, DateTime};
 use aws_sdk_kinesis::types::{
     ChildShard, HashKeyRange, PutRecordsRequestEntry, Record, Shard, ShardIteratorType, StreamMode, StreamStatus,
 };
 use aws_sdk_kinesis::Client;
+
+mod common;
+use common::{wait_active, Server, REGION};
 use md5::{Digest, Md5};
 
 const ACCOUNT: &str = "000000000000";
-const REGION: &str = "us-east-1";
 const MAX_HASH: u128 = u128::MAX;
 
 // ---------------------------------------------------------------------------------------------
 // The server under test
-
-struct Server {
-    child: Child,
-    endpoint: String,
-    log: PathBuf,
-    _root: tempfile::TempDir,
-}
-
-impl Server {
-    fn start() -> Server {
-        let bin = env!("CARGO_BIN_EXE_rheo");
-        let root = tempfile::Builder::new().prefix("rheo-e2e-rust-").tempdir().expect("temp dir");
-        let data = root.path().join("data");
-        let log = root.path().join("server.log");
-        let mut failure = String::new();
-        for _attempt in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let out = File::options().create(true).append(true).open(&log).expect("log file");
-            let mut child = Command::new(bin)
-                .arg("serve")
-                .args(["--listen", &format!("127.0.0.1:{port}")])
-                .arg("--data-dir")
-                .arg(&data)
-                .args(["--create-stream-ms", "50", "--delete-stream-ms", "50", "--update-stream-ms", "50"])
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::null())
-                .stdout(out.try_clone().expect("log file"))
-                .stderr(out)
-                .spawn()
-                .expect("spawn rheo");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if let Ok(Some(status)) = child.try_wait() {
-                    failure = format!("rheo serve exited with {status}");
-                    break;
-                }
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Server { child, endpoint: format!("http://127.0.0.1:{port}"), log, _root: root };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    failure = "rheo serve did not accept connections within 30 s".to_owned();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        panic!("{failure}; log:\n{}", tail(&log));
-    }
-
-    fn client(&self) -> Client {
-        let conf = aws_sdk_kinesis::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(Credentials::new("AKIDLOCAL", "local-secret", None, None, "static"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .retry_config(RetryConfig::disabled())
-            .build();
-        Client::from_conf(conf)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!("---- rheo server log ({}) ----\n{}", self.log.display(), tail(&self.log));
-        }
-    }
-}
-
-fn tail(path: &PathBuf) -> String {
-    let Ok(file) = File::open(path) else { return "(no log)".to_owned() };
-    let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -248,18 +164,6 @@ async fn iterator(
     it
 }
 
-async fn wait_active(kin: &Client, stream: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let out = kin.describe_stream_summary().stream_name(stream).send().await.expect("DescribeStreamSummary");
-        if out.stream_description_summary().expect("summary").stream_status() == &StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{stream} did not become ACTIVE");
-}
-
 async fn wait_gone(kin: &Client, stream: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -352,7 +256,7 @@ fn unique(prefix: &str) -> String {
 
 #[tokio::test]
 async fn streams_records_iterators_tags() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let kin = server.client();
     let stream = unique("main");
 
@@ -601,7 +505,7 @@ async fn streams_records_iterators_tags() {
 
 #[tokio::test]
 async fn split_then_merge_reads_parents_before_children() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let kin = server.client();
     let stream = unique("reshard");
     let (s0, s1, s2, s3) =
@@ -764,7 +668,7 @@ async fn split_then_merge_reads_parents_before_children() {
 
 #[tokio::test]
 async fn errors_have_aws_codes_and_messages() {
-    let server = Server::start();
+    let server = Server::start(&[]);
     let kin = server.client();
     let stream = unique("errors");
     let missing = unique("missing");
