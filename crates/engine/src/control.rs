@@ -454,14 +454,7 @@ impl Engine {
         match consumer {
             None => self.add_stream_tags(&snapshot, tags).await,
             Some(consumer) => {
-                let existing = snapshot
-                    .meta
-                    .props
-                    .consumers
-                    .iter()
-                    .find(|c| c.name == consumer)
-                    .map(|c| settings::decode::<ConsumerSettings>(&c.settings).tags)
-                    .unwrap_or_default();
+                let existing = consumer_settings(&snapshot, &consumer).map(|c| c.tags).unwrap_or_default();
                 self.check_tags(&consumer, &tags, &existing)?;
                 self.update_consumer(snapshot.meta.stream_id, consumer, move |s| s.tags.extend(tags)).await
             }
@@ -499,14 +492,7 @@ impl Engine {
         let (snapshot, consumer) = self.resolve_resource(arn)?;
         let tags = match consumer {
             None => snapshot.meta.props.tags.clone(),
-            Some(consumer) => snapshot
-                .meta
-                .props
-                .consumers
-                .iter()
-                .find(|c| c.name == consumer)
-                .map(|c| settings::decode::<ConsumerSettings>(&c.settings).tags)
-                .unwrap_or_default(),
+            Some(consumer) => consumer_settings(&snapshot, &consumer).map(|c| c.tags).unwrap_or_default(),
         };
         Ok(tags.into_iter().collect())
     }
@@ -536,13 +522,7 @@ impl Engine {
         let (snapshot, consumer) = self.resolve_resource(arn)?;
         let policy = match consumer {
             None => snapshot.settings.policy.clone(),
-            Some(consumer) => snapshot
-                .meta
-                .props
-                .consumers
-                .iter()
-                .find(|c| c.name == consumer)
-                .and_then(|c| settings::decode::<ConsumerSettings>(&c.settings).policy),
+            Some(consumer) => consumer_settings(&snapshot, &consumer).and_then(|c| c.policy),
         };
         Ok(policy.unwrap_or_else(|| "{}".into()))
     }
@@ -761,4 +741,9 @@ fn live_consumer_count(snapshot: &Snapshot) -> usize {
         .iter()
         .filter(|c| settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_none())
         .count()
+}
+
+/// The settings of the consumer named `name`, if it is registered.
+fn consumer_settings(snapshot: &Snapshot, name: &str) -> Option<ConsumerSettings> {
+    snapshot.meta.props.consumers.iter().find(|c| c.name == name).map(|c| settings::decode(&c.settings))
 }
