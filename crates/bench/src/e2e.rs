@@ -237,6 +237,9 @@ async fn subscriber(
 
 /// Runs `e2e` or `subscribe`.
 pub(crate) async fn run(ctx: &Ctx, args: &E2eArgs, consumer: Consumer) -> Result<Summary> {
+    // Fix the stamp origin before any send time is taken: an instant earlier than the
+    // origin would stamp as 0 and inflate its latency.
+    base();
     if args.record_bytes < 2 * STAMP_BYTES {
         return Err(BenchError::Args(format!("--record-bytes must be at least {}", 2 * STAMP_BYTES)));
     }
@@ -511,6 +514,7 @@ mod tests {
 
     #[test]
     fn latency_from_stamps() {
+        base();
         let sent = Instant::now();
         let mut record = stamp(sent).to_le_bytes().to_vec();
         record.extend_from_slice(&[0u8; 92]);
