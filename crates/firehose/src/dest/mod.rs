@@ -1,0 +1,1 @@
+//! Destinations: object storage, HTTP endpoints and PostgreSQL.

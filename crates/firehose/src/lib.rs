@@ -1,0 +1,14 @@
+//! Amazon Data Firehose semantics over Rheo's storage.
+//!
+//! Producers put records into a delivery stream; each accepted record is first made
+//! durable in a log of Firehose's own (a one-shard stream of [`rheo_storage::ShardLog`]),
+//! then a delivery task per stream reads it back, processes it, buffers by size and
+//! time, compresses and delivers to the destination, and only then moves the stream's
+//! delivered checkpoint. Nothing here speaks the Firehose wire protocol's HTTP side:
+//! the server decodes requests into [`wire`] types and calls [`Firehose`].
+
+pub mod compress;
+pub mod dest;
+pub mod kpl;
+pub mod prefix;
+pub mod process;
