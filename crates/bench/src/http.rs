@@ -184,6 +184,7 @@ pub struct Client {
     pub connects: u64,
     date: (u64, String),
     signatures: HashMap<(u64, &'static str), (u64, HeaderValue)>,
+    target_prefix: &'static str,
 }
 
 impl Client {
@@ -196,7 +197,14 @@ impl Client {
             connects: 0,
             date: (u64::MAX, String::new()),
             signatures: HashMap::new(),
+            target_prefix: TARGET_PREFIX,
         }
+    }
+
+    /// Sends to another JSON 1.1 service on the same endpoint (`Firehose_20150804.`).
+    pub fn with_target_prefix(mut self, prefix: &'static str) -> Self {
+        self.target_prefix = prefix;
+        self
     }
 
     /// Opens the connection now (so a benchmark's first request does not pay for it).
@@ -248,7 +256,7 @@ impl Client {
         let authorization = match cached {
             Some((_, value)) => value.clone(),
             None => {
-                let target = format!("{TARGET_PREFIX}{operation}");
+                let target = format!("{}{operation}", self.target_prefix);
                 let authority = self.endpoint.authority.clone();
                 let token = self.signer.session_token().map(str::to_owned);
                 let mut headers: Vec<(&str, &str)> =
@@ -275,7 +283,7 @@ impl Client {
         };
         builder = builder
             .header(CONTENT_TYPE, CONTENT_TYPE_JSON)
-            .header("x-amz-target", format!("{TARGET_PREFIX}{operation}"))
+            .header("x-amz-target", format!("{}{operation}", self.target_prefix))
             .header("x-amz-date", date.as_str())
             .header(AUTHORIZATION, authorization);
         if let Some(token) = self.signer.session_token() {

@@ -36,6 +36,7 @@ pub mod body;
 mod e2e;
 pub mod error;
 pub mod eventstream;
+mod firehose;
 mod get;
 pub mod http;
 pub mod procstat;
@@ -80,6 +81,43 @@ pub enum Mode {
     Startup(StartupArgs),
     /// Wait until an endpoint answers ListStreams.
     Ready(ReadyArgs),
+    /// Firehose: PutRecordBatch into a delivery stream, then time its delivery as objects.
+    Firehose(FirehoseArgs),
+}
+
+/// `firehose` options.
+#[derive(Args, Debug, Clone)]
+pub struct FirehoseArgs {
+    /// Common options (`--stream` names the delivery stream).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Concurrent connections, one request in flight each.
+    #[arg(short = 'c', long, default_value_t = 8)]
+    pub connections: usize,
+    /// Records per PutRecordBatch (1..=500).
+    #[arg(short = 'b', long, default_value_t = 500)]
+    pub batch: usize,
+    /// Bytes per record.
+    #[arg(short = 'r', long, default_value_t = 1024)]
+    pub record_bytes: usize,
+    /// Seconds of producing.
+    #[arg(short = 'd', long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// CompressionFormat of the destination.
+    #[arg(long, default_value = "GZIP")]
+    pub compression: String,
+    /// BufferingHints.SizeInMBs.
+    #[arg(long, default_value_t = 64)]
+    pub buffer_mib: u32,
+    /// BufferingHints.IntervalInSeconds.
+    #[arg(long, default_value_t = 1)]
+    pub interval_secs: u32,
+    /// Bucket of the S3 destination.
+    #[arg(long, default_value = "rheo-bench")]
+    pub bucket: String,
+    /// Seconds to wait after producing for the delivery of every acknowledged record.
+    #[arg(long, default_value_t = 120.0)]
+    pub drain: f64,
 }
 
 /// Options every mode shares.
@@ -302,6 +340,20 @@ impl Ctx {
         Client::new(self.endpoint.clone(), self.signer.clone())
     }
 
+    /// A new client signing for another service (e.g. `firehose`).
+    pub(crate) fn client_for(&self, service: &str) -> Client {
+        let signer = Signer::new(
+            Credentials {
+                access_key: self.common.access_key.clone(),
+                secret_key: self.common.secret_key.clone(),
+                session_token: self.common.session_token.clone(),
+            },
+            &self.common.region,
+            service,
+        );
+        Client::new(self.endpoint.clone(), signer)
+    }
+
     pub(crate) fn stream_name(&self, mode: &str) -> String {
         match &self.common.stream {
             Some(name) => name.clone(),
@@ -391,6 +443,11 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
         Mode::Ready(a) => {
             let ctx = Ctx::new(&a.common)?;
             startup::ready(&ctx, Duration::from_secs_f64(a.timeout.max(0.0))).await
+        }
+        Mode::Firehose(a) => {
+            let ctx = Ctx::new(&a.common)?;
+            let summary = firehose::run(&ctx, a).await?;
+            ctx.emit(&summary)
         }
     }
 }

@@ -8,7 +8,19 @@
 //! the server decodes requests into [`wire`] types and calls [`Firehose`].
 
 pub mod compress;
+pub mod config;
+pub mod deliver;
 pub mod dest;
+pub mod error;
 pub mod kpl;
+pub mod limits;
+pub mod metrics;
 pub mod prefix;
 pub mod process;
+pub mod service;
+pub mod source;
+pub mod state;
+pub mod wire;
+
+pub use error::{FirehoseError, Result};
+pub use service::{Firehose, FirehoseConfig};

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use rheo_engine::{Engine, EngineConfig};
+use rheo_firehose::dest::s3::ObjectStoreConfig;
+use rheo_firehose::Firehose;
 use rheo_server::{load_tls, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
@@ -93,6 +95,26 @@ struct ServeArgs {
     /// records (AWS: 5 s).
     #[arg(long, env = "RHEO_SUBSCRIPTION_HEARTBEAT_MS", default_value_t = 5_000)]
     subscription_heartbeat_ms: u64,
+    /// Folder holding the buckets of Firehose's S3 destinations when no --s3-endpoint is
+    /// given (default: `<data-dir>/buckets`, also with --in-memory).
+    #[arg(long, env = "RHEO_S3_DIR")]
+    s3_dir: Option<PathBuf>,
+    /// An S3-compatible endpoint (path-style) for Firehose's S3 destinations; credentials
+    /// come from the usual AWS environment variables.
+    #[arg(long, env = "RHEO_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// How long a new delivery stream stays CREATING, and a deleted one DELETING.
+    #[arg(long, env = "RHEO_FIREHOSE_LIFECYCLE_MS", default_value_t = 500)]
+    firehose_lifecycle_ms: u64,
+    /// How long delivery stream encryption stays ENABLING or DISABLING.
+    #[arg(long, env = "RHEO_FIREHOSE_ENCRYPTION_MS", default_value_t = 500)]
+    firehose_encryption_ms: u64,
+    /// Delivery streams per account.
+    #[arg(long, env = "RHEO_FIREHOSE_STREAM_LIMIT", default_value_t = rheo_firehose::limits::DELIVERY_STREAM_LIMIT_DEFAULT)]
+    firehose_stream_limit: u32,
+    /// Accept http:// (not only https://) Firehose HTTP endpoint URLs, for local testing.
+    #[arg(long, env = "RHEO_ALLOW_HTTP_ENDPOINTS")]
+    allow_http_endpoints: bool,
     /// PEM certificate chain; with --tls-key, serve HTTPS (h2 and http/1.1 by ALPN).
     #[arg(long, env = "RHEO_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -135,6 +157,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         recovery: if args.recover_truncate { RecoveryMode::TruncateAtCorruption } else { RecoveryMode::TornTailOnly },
         ..LogConfig::default()
     };
+    let firehose_config = rheo_firehose::FirehoseConfig {
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+        create_ms: args.firehose_lifecycle_ms,
+        delete_ms: args.firehose_lifecycle_ms,
+        encryption_ms: args.firehose_encryption_ms,
+        stream_limit: args.firehose_stream_limit,
+        allow_http_endpoints: args.allow_http_endpoints,
+        object_stores: match &args.s3_endpoint {
+            Some(endpoint) => ObjectStoreConfig::S3 { endpoint: endpoint.clone(), region: args.region.clone() },
+            None => {
+                ObjectStoreConfig::Local { root: args.s3_dir.clone().unwrap_or_else(|| args.data_dir.join("buckets")) }
+            }
+        },
+    };
     let config = EngineConfig {
         region: args.region,
         account_id: args.account_id,
@@ -147,7 +184,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         enforce_limits: args.enforce_limits,
         ..EngineConfig::default()
     };
-    let engine = Engine::open(fs, Arc::new(SystemClock), &dir, log_config, config)
+    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), &dir, log_config.clone(), config)
         .with_context(|| format!("opening the data folder {}", dir.display()))?;
     let engine = Arc::new(engine);
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -165,12 +202,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lifetime_ms: args.subscription_lifetime_ms,
             heartbeat_ms: args.subscription_heartbeat_ms.max(1),
         };
-        let server = Server::bind(args.listen, engine.clone(), tls).await?.with_subscriptions(subscriptions);
+        let firehose = Firehose::open(fs, Arc::new(SystemClock), &dir, log_config, engine.clone(), firehose_config)
+            .with_context(|| format!("opening Firehose's log in {}", dir.display()))?;
+        let server = Server::bind(args.listen, engine.clone(), tls)
+            .await?
+            .with_subscriptions(subscriptions)
+            .with_firehose(firehose.clone());
         let address = server.local_addr()?;
         tracing::info!(message = "Rheo listening.", %address, data_dir = %dir.display(), in_memory = args.in_memory);
         // Scripts wait for this line to know the server is ready.
         println!("rheo listening on {scheme}://{address}");
         server.run(rheo_server::shutdown_signal()).await?;
+        firehose.shutdown().await;
         anyhow::Ok(())
     })?;
     drop(runtime);

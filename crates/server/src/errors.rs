@@ -51,3 +51,35 @@ mod tests {
         assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
     }
 }
+
+/// The AWS error response for a Firehose error; exhaustive over [`FirehoseError`].
+pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
+    use rheo_firehose::FirehoseError as E;
+    let (error_type, status) = match error {
+        E::NotFound { .. } => ("ResourceNotFoundException", 400),
+        E::Exists { .. } | E::ResourceInUse(_) => ("ResourceInUseException", 400),
+        E::InvalidArgument(_) => ("InvalidArgumentException", 400),
+        E::Validation(_) => ("ValidationException", 400),
+        E::Serialization(_) => ("SerializationException", 400),
+        E::LimitExceeded(_) => ("LimitExceededException", 400),
+        E::ConcurrentModification => ("ConcurrentModificationException", 400),
+        E::Storage(StorageError::DiskFull { .. }) | E::Storage(StorageError::Closed) => {
+            ("ServiceUnavailableException", 503)
+        }
+        // Unmodelled faults carry no message; the detail goes to the server log.
+        E::Storage(_) | E::Internal(_) => {
+            return WireError {
+                error_type: "InternalFailure".into(),
+                message: None,
+                capital_message_key: false,
+                http_status: 500,
+            }
+        }
+    };
+    WireError {
+        error_type: error_type.into(),
+        message: Some(error.to_string()),
+        capital_message_key: false,
+        http_status: status,
+    }
+}

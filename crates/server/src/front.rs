@@ -63,6 +63,8 @@ pub struct AppState {
     pub subscriptions: SubscriptionConfig,
     /// Set to `true` when the server shuts down: open subscriptions end their streams.
     pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// The Firehose service, when the binary runs one.
+    pub firehose: Option<Arc<rheo_firehose::Firehose>>,
 }
 
 /// Headers every API response carries.
@@ -216,11 +218,11 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
                 return Ok(response);
             }
             "/metrics" => {
-                return Ok(envelope.response(
-                    StatusCode::OK,
-                    Some("text/plain; version=0.0.4"),
-                    Bytes::from(state.metrics.render()),
-                ))
+                let mut text = state.metrics.render();
+                if let Some(firehose) = &state.firehose {
+                    firehose.render_metrics(&mut text);
+                }
+                return Ok(envelope.response(StatusCode::OK, Some("text/plain; version=0.0.4"), Bytes::from(text)));
             }
             _ => {}
         }
@@ -267,6 +269,9 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     let format = WireFormat::from_content_type(content_type);
     let target_header = header(&parts.headers, "x-amz-target").unwrap_or_default();
+    if let Some(firehose_target) = rheo_firehose::wire::FirehoseOperation::from_target(target_header) {
+        return Ok(firehose_request(&state, &envelope, &parts, firehose_target, &body).await);
+    }
     let target = Operation::from_target(target_header);
 
     if body.is_empty() {
@@ -360,6 +365,41 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
             envelope.error(&error, format)
         }
     })
+}
+
+/// A Firehose request: JSON 1.1 only, the same authentication presence checks.
+async fn firehose_request(
+    state: &AppState,
+    envelope: &Envelope,
+    parts: &http::request::Parts,
+    target: Result<rheo_firehose::wire::FirehoseOperation, ()>,
+    body: &Bytes,
+) -> Response<ResponseBody> {
+    let format = WireFormat::Json;
+    let name = target.map(|op| op.name()).unwrap_or("Unknown");
+    let error = if body.is_empty() || serde_json::from_slice::<serde_json::Value>(body).is_err() {
+        Some(ErrorType::Serialization.without_message())
+    } else if target.is_err() {
+        Some(ErrorType::UnknownOperation.without_message())
+    } else {
+        check_auth(&parts.headers, parts.uri.query()).err()
+    };
+    let outcome = match (error, target, &state.firehose) {
+        (Some(error), _, _) => Err(error),
+        (None, Ok(operation), Some(firehose)) => crate::firehose::call(firehose, operation, body).await,
+        (None, _, _) => Err(ErrorType::UnknownOperation.without_message()),
+    };
+    match outcome {
+        Ok(value) => {
+            state.metrics.request(name, "ok");
+            envelope.response(StatusCode::OK, Some(crate::firehose::CONTENT_TYPE), Bytes::from(value.to_string()))
+        }
+        Err(error) => {
+            state.metrics.request(name, &error.error_type);
+            let status = StatusCode::from_u16(error.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+            envelope.response(status, Some(crate::firehose::CONTENT_TYPE), Bytes::from(encode_error(&error, format)))
+        }
+    }
 }
 
 #[cfg(test)]

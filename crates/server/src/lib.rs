@@ -27,6 +27,7 @@
 mod dispatch;
 pub mod errors;
 pub mod event_stream;
+mod firehose;
 mod front;
 pub mod metrics;
 mod subscribe;
@@ -131,6 +132,7 @@ impl Server {
             metrics: Metrics::default(),
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
+            firehose: None,
         };
         Server { listener, tls, state: Arc::new(state) }
     }
@@ -139,6 +141,14 @@ impl Server {
     pub fn with_subscriptions(mut self, config: SubscriptionConfig) -> Self {
         if let Some(state) = Arc::get_mut(&mut self.state) {
             state.subscriptions = config;
+        }
+        self
+    }
+
+    /// Serves the Firehose API beside Kinesis.
+    pub fn with_firehose(mut self, firehose: Arc<rheo_firehose::Firehose>) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.firehose = Some(firehose);
         }
         self
     }

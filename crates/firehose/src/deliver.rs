@@ -1,0 +1,441 @@
+//! The delivery task of one delivery stream.
+//!
+//! It reads accepted records back from the stream's log, buffers them until the size
+//! or the interval hint is reached (counting from the oldest buffered record's
+//! arrival), processes, compresses and writes them to the destination, and only then
+//! moves the durable checkpoint past them. A crash or restart therefore re-delivers at
+//! most the buffer in flight (at-least-once, as AWS), and never loses or reorders it.
+//! A failing destination stalls only its own task; the log keeps accepting records
+//! (bounded by the 24-hour retention), and memory holds at most one buffer.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use bytes::Bytes;
+use rheo_storage::StoredRecord;
+use serde_json::json;
+
+use crate::config::{Destination, S3Sink};
+use crate::dest::http::HttpDelivery;
+use crate::limits::*;
+use crate::metrics::StreamStats;
+use crate::prefix::{self, KeyContext};
+use crate::process::ProcessResult;
+use crate::service::{Active, Entry, Shared};
+use crate::state;
+
+/// A record failed processing or delivery, written as one line of an error object.
+struct Failure {
+    record: StoredRecord,
+    error_code: String,
+    error_message: String,
+    attempts: u32,
+}
+
+/// Runs until the stream is deleted or the server stops.
+pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u64) {
+    let mut stop = entry.stop.subscribe();
+    let Ok(mut appended) = shared.log.watch(entry.shard_uid) else {
+        tracing::error!(message = "Delivery stream shard missing; not delivering.", stream = %entry.name);
+        return;
+    };
+    let mut next_lsn = delivered_lsn;
+    let mut buffer: Vec<StoredRecord> = Vec::new();
+    let mut buffered_bytes: u64 = 0;
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let active = entry.active.borrow().clone();
+        let hint = active.runtime.buffering;
+        // Fill the buffer up to its size hint.
+        while buffered_bytes < hint.bytes {
+            let batch = match shared.log.read(entry.shard_uid, next_lsn, READ_BATCH_RECORDS, READ_BATCH_BYTES) {
+                Ok(batch) => batch,
+                Err(error) => {
+                    tracing::error!(message = "Reading the delivery log failed.", stream = %entry.name, %error);
+                    break;
+                }
+            };
+            next_lsn = batch.next_lsn;
+            if batch.records.is_empty() {
+                break;
+            }
+            if buffer.is_empty() {
+                if let Some(first) = batch.records.first() {
+                    entry.stats.oldest_undelivered_ms.store(first.arrival_ms, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            for record in batch.records {
+                buffered_bytes += record.data.len() as u64;
+                buffer.push(record);
+            }
+        }
+        let due_ms = buffer.first().map(|r| r.arrival_ms + hint.interval.as_millis() as u64);
+        let now = shared.now_ms();
+        if buffered_bytes >= hint.bytes || due_ms.is_some_and(|due| due <= now) {
+            let Some(last_lsn) = buffer.last().map(|r| r.lsn) else { continue };
+            if !flush(&shared, &entry, &active, &buffer, &mut stop).await {
+                return; // stopped: the records stay in the log for the next start
+            }
+            let checkpoint = last_lsn + 1;
+            let result = shared
+                .log
+                .update_stream(entry.stream_id, move |txn| {
+                    state::edit(txn, |s| s.delivered_lsn = s.delivered_lsn.max(checkpoint))
+                })
+                .await;
+            if let Err(error) = result {
+                // The data is delivered; without the checkpoint it is delivered again
+                // after a restart, which at-least-once allows.
+                tracing::warn!(message = "Delivery checkpoint not saved.", stream = %entry.name, %error);
+            }
+            buffer.clear();
+            buffered_bytes = 0;
+            entry.stats.oldest_undelivered_ms.store(0, std::sync::atomic::Ordering::Relaxed);
+            continue;
+        }
+        let wait = due_ms.map_or(Duration::from_secs(3600), |due| Duration::from_millis(due.saturating_sub(now)));
+        let mut config = entry.active.subscribe();
+        tokio::select! {
+            _ = appended.changed() => {}
+            _ = stop.changed() => {}
+            _ = config.changed() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Waits before the next attempt; false when the stream stopped meanwhile.
+async fn back_off(attempt: u32, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    let delay = DELIVERY_RETRY_INITIAL_MS.saturating_mul(1u64 << attempt.min(16)).min(DELIVERY_RETRY_MAX_MS);
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(delay)) => !*stop.borrow(),
+        _ = stop.changed() => false,
+    }
+}
+
+/// Writes one object, retrying until it is written or the stream stops.
+async fn put_object(
+    shared: &Shared,
+    entry: &Entry,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let mut attempt = 0;
+    loop {
+        match shared.stores.put(bucket, key, body.clone()).await {
+            Ok(()) => return true,
+            Err(error) => {
+                StreamStats::add(&entry.stats.delivery_failures, 1);
+                tracing::warn!(message = "Writing an object failed; retrying.", stream = %entry.name, bucket, key, %error);
+                if !back_off(attempt, stop).await {
+                    return false;
+                }
+                attempt += 1;
+            }
+        }
+    }
+}
+
+fn object_key(
+    entry: &Entry,
+    active: &Active,
+    sink: &S3Sink,
+    arrival_ms: u64,
+    keys: &BTreeMap<String, String>,
+    now: u64,
+) -> Result<String, String> {
+    let context = KeyContext { arrival_ms, time_zone: sink.time_zone, error_output_type: None, partition_keys: keys };
+    let prefix = prefix::evaluate_prefix(sink.prefix.as_deref(), &context)?;
+    Ok(format!("{prefix}{}", prefix::object_name(&entry.name, active.version, now, sink.time_zone, &sink.extension)))
+}
+
+fn error_key(entry: &Entry, active: &Active, sink: &S3Sink, arrival_ms: u64, output_type: &str, now: u64) -> String {
+    let empty = BTreeMap::new();
+    let context = KeyContext {
+        arrival_ms,
+        time_zone: sink.time_zone,
+        error_output_type: Some(output_type),
+        partition_keys: &empty,
+    };
+    let prefix =
+        prefix::evaluate_error_prefix(sink.error_prefix.as_deref(), sink.prefix.as_deref(), output_type, &context)
+            .unwrap_or_else(|_| format!("{output_type}/"));
+    format!("{prefix}{}", prefix::object_name(&entry.name, active.version, now, sink.time_zone, &sink.extension))
+}
+
+fn compress(sink: &S3Sink, body: &[u8], entry: &Entry) -> Bytes {
+    match sink.compression.compress(body, &entry.name) {
+        Ok(compressed) => Bytes::from(compressed),
+        Err(error) => {
+            // Compressing into memory cannot fail short of a bug; keep the data uncompressed.
+            tracing::error!(message = "Compression failed; writing uncompressed.", stream = %entry.name, %error);
+            Bytes::copy_from_slice(body)
+        }
+    }
+}
+
+/// Writes failed records as AWS's error documents, one JSON object per line.
+async fn write_failures(
+    shared: &Shared,
+    entry: &Entry,
+    active: &Active,
+    sink: &S3Sink,
+    output_type: &str,
+    failures: &[Failure],
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let Some(first) = failures.first() else { return true };
+    let now = shared.now_ms();
+    let mut body = Vec::new();
+    for failure in failures {
+        let document = json!({
+            "attemptsMade": failure.attempts,
+            "arrivalTimestamp": failure.record.arrival_ms,
+            "errorCode": failure.error_code,
+            "errorMessage": failure.error_message,
+            "attemptEndingTimestamp": now,
+            "rawData": STANDARD.encode(&failure.record.data),
+            "subsequenceNumber": 0,
+            "dataId": format!("{}.{}", entry.stream_id, failure.record.lsn),
+        });
+        body.extend_from_slice(document.to_string().as_bytes());
+        body.push(b'\n');
+    }
+    let key = error_key(entry, active, sink, first.record.arrival_ms, output_type, now);
+    let written = put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await;
+    if written {
+        StreamStats::add(&entry.stats.failed_records, failures.len() as u64);
+    }
+    written
+}
+
+/// Copies the source records, unprocessed, to a backup bucket.
+async fn write_backup(
+    shared: &Shared,
+    entry: &Entry,
+    active: &Active,
+    sink: &S3Sink,
+    records: &[StoredRecord],
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    let Some(first) = records.first() else { return true };
+    let body: Vec<u8> = records.iter().flat_map(|r| r.data.iter().copied()).collect();
+    let now = shared.now_ms();
+    let key = match object_key(entry, active, sink, first.arrival_ms, &BTreeMap::new(), now) {
+        Ok(key) => key,
+        Err(error) => {
+            tracing::error!(message = "Backup key could not be built.", stream = %entry.name, %error);
+            return true;
+        }
+    };
+    put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await
+}
+
+/// Processed records grouped by partition keys (one group without dynamic partitioning).
+struct Groups {
+    groups: BTreeMap<BTreeMap<String, String>, (u64, Vec<u8>, u64, Vec<u64>)>,
+    failures: Vec<Failure>,
+}
+
+fn process(active: &Active, records: &[StoredRecord]) -> Groups {
+    let mut groups: BTreeMap<BTreeMap<String, String>, (u64, Vec<u8>, u64, Vec<u64>)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
+    for (record, result) in records.iter().zip(results) {
+        match result {
+            ProcessResult::Ok(outputs) => {
+                for output in outputs {
+                    let group =
+                        groups.entry(output.partition_keys).or_insert((record.arrival_ms, Vec::new(), 0, Vec::new()));
+                    group.1.extend_from_slice(&output.data);
+                    group.2 += 1;
+                    group.3.push(record.arrival_ms);
+                }
+            }
+            ProcessResult::Failed { error_code, error_message } => {
+                failures.push(Failure { record: record.clone(), error_code, error_message, attempts: 1 })
+            }
+        }
+    }
+    Groups { groups, failures }
+}
+
+fn count_delivered(shared: &Shared, entry: &Entry, records: u64, bytes: u64, arrivals: &[u64]) {
+    let now = shared.now_ms();
+    StreamStats::add(&entry.stats.delivered_records, records);
+    StreamStats::add(&entry.stats.delivered_bytes, bytes);
+    StreamStats::add(&entry.stats.delivered_objects, 1);
+    StreamStats::add(&entry.stats.latency_ms_sum, arrivals.iter().map(|a| now.saturating_sub(*a)).sum());
+    StreamStats::add(&entry.stats.latency_count, arrivals.len() as u64);
+}
+
+/// Delivers one buffer; false when the stream stopped before it was delivered.
+async fn flush(
+    shared: &Shared,
+    entry: &Entry,
+    active: &Active,
+    records: &[StoredRecord],
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    match &active.runtime.destination {
+        Destination::S3 { sink, backup, .. } => {
+            let Groups { groups, failures } = process(active, records);
+            for (keys, (arrival_ms, body, count, arrivals)) in groups {
+                let now = shared.now_ms();
+                let key = match object_key(entry, active, sink, arrival_ms, &keys, now) {
+                    Ok(key) => key,
+                    Err(error) => {
+                        tracing::warn!(message = "Object key could not be built.", stream = %entry.name, %error);
+                        continue;
+                    }
+                };
+                let size = body.len() as u64;
+                if !put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await {
+                    return false;
+                }
+                count_delivered(shared, entry, count, size, &arrivals);
+            }
+            if !write_failures(shared, entry, active, sink, "processing-failed", &failures, stop).await {
+                return false;
+            }
+            match backup {
+                Some(backup) => write_backup(shared, entry, active, backup, records, stop).await,
+                None => true,
+            }
+        }
+        Destination::Http { endpoint, backup, backup_all } => {
+            let FlatGroups { groups, failures } = process_flat(active, records);
+            let mut endpoint = endpoint.clone();
+            endpoint.source_arn = entry.arn.clone();
+            for chunk in groups.chunks(HTTP_RECORDS_PER_REQUEST_MAX) {
+                let data: Vec<Bytes> = chunk.iter().map(|(_, data)| data.clone()).collect();
+                let size: u64 = data.iter().map(|d| d.len() as u64).sum();
+                match shared.http.deliver(&endpoint, &data).await {
+                    HttpDelivery::Delivered { .. } => {
+                        let arrivals: Vec<u64> = chunk.iter().map(|(r, _)| r.arrival_ms).collect();
+                        count_delivered(shared, entry, chunk.len() as u64, size, &arrivals);
+                    }
+                    HttpDelivery::PayloadTooLarge { attempts, detail } => {
+                        // AWS treats 413 as permanent and does not back the batch up.
+                        StreamStats::add(&entry.stats.failed_records, chunk.len() as u64);
+                        tracing::warn!(message = "HTTP endpoint refused the batch as too large; dropped.", stream = %entry.name, attempts, %detail);
+                    }
+                    HttpDelivery::GaveUp { attempts, error_code, error_message } => {
+                        StreamStats::add(&entry.stats.delivery_failures, u64::from(attempts));
+                        let failed: Vec<Failure> = chunk
+                            .iter()
+                            .map(|(record, _)| Failure {
+                                record: record.clone(),
+                                error_code: error_code.clone(),
+                                error_message: error_message.clone(),
+                                attempts,
+                            })
+                            .collect();
+                        if !write_failures(shared, entry, active, backup, "http-endpoint-failed", &failed, stop).await {
+                            return false;
+                        }
+                    }
+                }
+            }
+            if !write_failures(shared, entry, active, backup, "processing-failed", &failures, stop).await {
+                return false;
+            }
+            if *backup_all {
+                return write_backup(shared, entry, active, backup, records, stop).await;
+            }
+            true
+        }
+        Destination::Redshift { staging, copy, retry, backup } => {
+            let Groups { groups, failures } = process(active, records);
+            for (keys, (arrival_ms, body, count, arrivals)) in groups {
+                let now = shared.now_ms();
+                let key = match object_key(entry, active, staging, arrival_ms, &keys, now) {
+                    Ok(key) => key,
+                    Err(error) => {
+                        tracing::warn!(message = "Object key could not be built.", stream = %entry.name, %error);
+                        continue;
+                    }
+                };
+                let object = compress(staging, &body, entry);
+                if !put_object(shared, entry, &staging.bucket, &key, object.clone(), stop).await {
+                    return false;
+                }
+                let deadline = tokio::time::Instant::now() + *retry;
+                let mut attempt = 0;
+                loop {
+                    match crate::dest::redshift::copy_object(copy, &object).await {
+                        Ok(_) => {
+                            count_delivered(shared, entry, count, body.len() as u64, &arrivals);
+                            break;
+                        }
+                        Err(error) => {
+                            StreamStats::add(&entry.stats.delivery_failures, 1);
+                            tracing::warn!(message = "COPY into the database failed.", stream = %entry.name, %error, attempt);
+                            if tokio::time::Instant::now() >= deadline {
+                                // AWS skips the object and records it in a manifest under errors/.
+                                let manifest = json!({"entries": [{"url": format!("s3://{}/{key}", staging.bucket), "mandatory": true}]});
+                                let manifest_key = format!(
+                                    "errors/manifests/{}",
+                                    prefix::object_name(
+                                        &entry.name,
+                                        active.version,
+                                        shared.now_ms(),
+                                        staging.time_zone,
+                                        ""
+                                    )
+                                );
+                                let body = Bytes::from(manifest.to_string());
+                                if !put_object(shared, entry, &staging.bucket, &manifest_key, body, stop).await {
+                                    return false;
+                                }
+                                StreamStats::add(&entry.stats.failed_records, count);
+                                break;
+                            }
+                            if !back_off(attempt, stop).await {
+                                return false;
+                            }
+                            attempt += 1;
+                        }
+                    }
+                }
+            }
+            if !write_failures(shared, entry, active, staging, "processing-failed", &failures, stop).await {
+                return false;
+            }
+            match backup {
+                Some(backup) => write_backup(shared, entry, active, backup, records, stop).await,
+                None => true,
+            }
+        }
+    }
+}
+
+/// Processed records one by one (HTTP requests carry records, not objects).
+struct FlatGroups {
+    groups: Vec<(StoredRecord, Bytes)>,
+    failures: Vec<Failure>,
+}
+
+fn process_flat(active: &Active, records: &[StoredRecord]) -> FlatGroups {
+    let mut groups = Vec::new();
+    let mut failures = Vec::new();
+    let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
+    for (record, result) in records.iter().zip(results) {
+        match result {
+            ProcessResult::Ok(outputs) => {
+                groups.extend(outputs.into_iter().map(|o| (record.clone(), Bytes::from(o.data))));
+            }
+            ProcessResult::Failed { error_code, error_message } => {
+                failures.push(Failure { record: record.clone(), error_code, error_message, attempts: 1 })
+            }
+        }
+    }
+    FlatGroups { groups, failures }
+}

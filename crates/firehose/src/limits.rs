@@ -1,0 +1,45 @@
+//! Firehose quotas and bounds, each named once (reference: `firehose.md` §9).
+
+/// Largest record, before base64.
+pub const RECORD_BYTES_MAX: usize = 1_024_000;
+/// Most records in one PutRecordBatch.
+pub const BATCH_RECORDS_MAX: usize = 500;
+/// Most bytes (of record data) in one PutRecordBatch.
+pub const BATCH_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Delivery streams per account (AWS's current default quota).
+pub const DELIVERY_STREAM_LIMIT_DEFAULT: u32 = 5_000;
+/// Tags per delivery stream.
+pub const TAGS_MAX: usize = 50;
+/// How long accepted records wait for a destination that is down (AWS keeps 24 h).
+pub const RETENTION_HOURS: u32 = 24;
+/// Buffer size bounds for S3 destinations, MiB.
+pub const S3_BUFFER_MIB_RANGE: (u64, u64) = (1, 128);
+/// Buffer size bounds for HTTP endpoint destinations, MiB.
+pub const HTTP_BUFFER_MIB_RANGE: (u64, u64) = (1, 64);
+/// Buffer interval bounds, seconds.
+pub const BUFFER_INTERVAL_SECS_RANGE: (u64, u64) = (0, 900);
+/// Defaults when the caller gives no buffering hints.
+pub const BUFFER_MIB_DEFAULT: u64 = 5;
+pub const BUFFER_INTERVAL_SECS_DEFAULT: u64 = 300;
+/// Retry duration bounds, seconds, and the defaults AWS applies.
+pub const RETRY_SECS_MAX: u64 = 7_200;
+pub const HTTP_RETRY_SECS_DEFAULT: u64 = 300;
+pub const REDSHIFT_RETRY_SECS_DEFAULT: u64 = 3_600;
+/// The id of a stream's only destination.
+pub const DESTINATION_ID: &str = "destinationId-000000000001";
+/// ListDeliveryStreams page size: default and maximum.
+pub const LIST_LIMIT_DEFAULT: usize = 10;
+pub const LIST_LIMIT_MAX: usize = 10_000;
+/// Records read from the log per step of a delivery task.
+pub const READ_BATCH_RECORDS: usize = 10_000;
+/// Bytes read from the log per step of a delivery task.
+pub const READ_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Records read from a Kinesis source shard per step.
+pub const SOURCE_BATCH_RECORDS: usize = 10_000;
+/// How often a Kinesis source looks for new shards (after resharding) when idle.
+pub const SOURCE_IDLE_POLL_MS: u64 = 1_000;
+/// First wait after a failed delivery attempt to object storage or PostgreSQL, and the cap.
+pub const DELIVERY_RETRY_INITIAL_MS: u64 = 1_000;
+pub const DELIVERY_RETRY_MAX_MS: u64 = 60_000;
+/// Records in one HTTP endpoint request (AWS sends at most 10,000).
+pub const HTTP_RECORDS_PER_REQUEST_MAX: usize = 10_000;

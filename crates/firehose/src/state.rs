@@ -1,0 +1,89 @@
+//! What Firehose keeps durably per delivery stream, inside the stream's storage
+//! metadata (`StreamProps::settings["firehose"]`), so a configuration change and a
+//! delivery checkpoint are each one atomic metadata replacement.
+
+use std::collections::BTreeMap;
+
+use rheo_storage::{MetaTxn, StorageError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::DestinationKind;
+
+/// Key of Firehose's state in the storage stream's settings.
+pub const STATE_KEY: &str = "firehose";
+
+/// A Kinesis data stream feeding a delivery stream.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KinesisSource {
+    pub stream_arn: String,
+    pub role_arn: String,
+    /// When reading started (the stream's LATEST at creation), epoch ms.
+    pub start_ms: u64,
+}
+
+/// How far a Kinesis source has read one shard.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SourcePosition {
+    /// The shard's storage uid (shard indexes can be reused by a recreated stream).
+    pub shard_uid: u64,
+    /// The next LSN to read.
+    pub next_lsn: u64,
+    /// The shard is closed and fully read.
+    pub done: bool,
+}
+
+/// Server-side encryption settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Encryption {
+    pub key_type: String,
+    pub key_arn: Option<String>,
+    /// Enabled (or being enabled) rather than disabled.
+    pub enabled: bool,
+    /// When the last Start or Stop happened, epoch ms; the status is ENABLING or
+    /// DISABLING until the transition delay has passed.
+    pub changed_ms: u64,
+}
+
+/// One delivery stream's durable state.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StreamState {
+    pub stream_type: String,
+    pub created_ms: u64,
+    pub updated_ms: Option<u64>,
+    pub version: u64,
+    pub kind: DestinationKind,
+    /// The destination configuration with AWS's defaults filled in.
+    pub destination: Value,
+    pub source: Option<KinesisSource>,
+    pub encryption: Option<Encryption>,
+    /// Every record with a smaller LSN has been delivered.
+    pub delivered_lsn: u64,
+    /// Kinesis source progress by shard index.
+    #[serde(default)]
+    pub source_positions: BTreeMap<u32, SourcePosition>,
+}
+
+impl StreamState {
+    /// Reads the state out of stored settings.
+    pub fn from_settings(settings: &serde_json::Map<String, Value>) -> Option<StreamState> {
+        serde_json::from_value(settings.get(STATE_KEY)?.clone()).ok()
+    }
+
+    /// Writes the state into settings.
+    pub fn store(&self, settings: &mut serde_json::Map<String, Value>) -> Result<(), StorageError> {
+        let value = serde_json::to_value(self).map_err(|e| StorageError::Rejected(format!("firehose state: {e}")))?;
+        settings.insert(STATE_KEY.into(), value);
+        Ok(())
+    }
+}
+
+/// Edits the state inside a metadata transaction, starting from what is committed, so
+/// concurrent editors (control plane, delivery checkpoints, source progress) never
+/// undo each other.
+pub fn edit(txn: &mut MetaTxn<'_>, change: impl FnOnce(&mut StreamState)) -> Result<(), StorageError> {
+    let mut state = StreamState::from_settings(&txn.meta().props.settings)
+        .ok_or_else(|| StorageError::Rejected("delivery stream without Firehose state".into()))?;
+    change(&mut state);
+    state.store(&mut txn.props_mut().settings)
+}
