@@ -581,22 +581,13 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
     }
 }
 
-fn object(value: &mut Value) -> &mut Map<String, Value> {
-    if !value.is_object() {
-        *value = Value::Object(Map::new());
-    }
-    match value {
-        Value::Object(map) => map,
-        _ => unreachable!("just made an object"),
-    }
-}
-
 fn default_member(map: &mut Map<String, Value>, key: &str, value: Value) {
     map.entry(key.to_owned()).or_insert(value);
 }
 
 fn fill_s3_defaults(value: &mut Value) {
-    let map = object(value);
+    // A configuration that is not an object fails its check; nothing to fill.
+    let Some(map) = value.as_object_mut() else { return };
     default_member(
         map,
         "BufferingHints",
@@ -611,14 +602,14 @@ pub fn fill_defaults(kind: DestinationKind, config: &mut Value) {
     match kind {
         DestinationKind::ExtendedS3 => {
             fill_s3_defaults(config);
-            let map = object(config);
+            let Some(map) = config.as_object_mut() else { return };
             default_member(map, "S3BackupMode", json!("Disabled"));
             if let Some(backup) = map.get_mut("S3BackupConfiguration") {
                 fill_s3_defaults(backup);
             }
         }
         DestinationKind::HttpEndpoint => {
-            let map = object(config);
+            let Some(map) = config.as_object_mut() else { return };
             default_member(
                 map,
                 "BufferingHints",
@@ -632,7 +623,7 @@ pub fn fill_defaults(kind: DestinationKind, config: &mut Value) {
             }
         }
         DestinationKind::Redshift => {
-            let map = object(config);
+            let Some(map) = config.as_object_mut() else { return };
             default_member(map, "RetryOptions", json!({"DurationInSeconds": REDSHIFT_RETRY_SECS_DEFAULT}));
             default_member(map, "S3BackupMode", json!("Disabled"));
             if let Some(s3) = map.get_mut("S3Configuration") {
@@ -695,7 +686,10 @@ pub fn describe(kind: DestinationKind, config: &Value) -> Value {
     let mut description = Map::new();
     description.insert("DestinationId".into(), json!(DESTINATION_ID));
     let mut body = config.clone();
-    let map = object(&mut body);
+    if !body.is_object() {
+        body = Value::Object(Map::new());
+    }
+    let Some(map) = body.as_object_mut() else { return Value::Object(description) };
     match kind {
         DestinationKind::ExtendedS3 => {
             rename(map, "S3BackupConfiguration", "S3BackupDescription", s3_description);
@@ -720,4 +714,74 @@ pub fn describe(kind: DestinationKind, config: &Value) -> Value {
         }
     }
     Value::Object(description)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const OPTIONS: CheckOptions = CheckOptions { allow_http_endpoints: false };
+
+    fn s3(extra: Value) -> Value {
+        let mut config = json!({"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::bucket"});
+        merge(&mut config, &extra);
+        config
+    }
+
+    #[test]
+    fn defaults_fill_and_describe_mirrors_them() {
+        let mut config = s3(json!({}));
+        fill_defaults(DestinationKind::ExtendedS3, &mut config);
+        assert_eq!(config["BufferingHints"], json!({"SizeInMBs": 5, "IntervalInSeconds": 300}));
+        assert_eq!(config["CompressionFormat"], "UNCOMPRESSED");
+        let description = describe(DestinationKind::ExtendedS3, &config);
+        assert_eq!(description["DestinationId"], DESTINATION_ID);
+        assert_eq!(description["S3DestinationDescription"]["BucketARN"], "arn:aws:s3:::bucket");
+        assert_eq!(description["ExtendedS3DestinationDescription"]["S3BackupMode"], "Disabled");
+        let runtime = check(DestinationKind::ExtendedS3, &config, OPTIONS).unwrap();
+        assert_eq!(runtime.buffering.bytes, 5 * 1024 * 1024);
+    }
+
+    #[test]
+    fn merge_keeps_what_the_update_omits() {
+        let mut config =
+            s3(json!({"CompressionFormat": "GZIP", "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 60}}));
+        merge(&mut config, &json!({"BufferingHints": {"IntervalInSeconds": 0}, "Prefix": "p/"}));
+        assert_eq!(config["CompressionFormat"], "GZIP");
+        assert_eq!(config["BufferingHints"], json!({"SizeInMBs": 2, "IntervalInSeconds": 0}));
+        assert_eq!(config["Prefix"], "p/");
+    }
+
+    #[test]
+    fn checks_refuse_what_aws_refuses() {
+        let error = |config: Value| check(DestinationKind::ExtendedS3, &config, OPTIONS).err().unwrap().to_string();
+        assert!(error(s3(json!({"BufferingHints": {"IntervalInSeconds": 60}}))).contains("together"));
+        assert!(error(s3(json!({"BufferingHints": {"SizeInMBs": 129, "IntervalInSeconds": 60}}))).contains("128"));
+        assert!(error(s3(json!({"CompressionFormat": "SNAPPY"}))).contains("enum value set"));
+        assert!(error(s3(json!({"BucketARN": "bucket"}))).contains("arn:.*:s3"));
+        assert!(error(s3(json!({"Prefix": "!{timestamp:yyyy}"}))).contains("ErrorOutputPrefix"));
+        assert!(error(json!({"BucketARN": "arn:aws:s3:::b"})).contains("roleARN"));
+        let http = json!({
+            "EndpointConfiguration": {"Url": "http://127.0.0.1:1/", "AccessKey": "secret"},
+            "S3Configuration": s3(json!({})),
+        });
+        assert!(check(DestinationKind::HttpEndpoint, &http, OPTIONS).is_err());
+        let runtime = check(DestinationKind::HttpEndpoint, &http, CheckOptions { allow_http_endpoints: true }).unwrap();
+        assert!(matches!(runtime.destination, Destination::Http { .. }));
+        let description = describe(DestinationKind::HttpEndpoint, &http);
+        assert!(description.to_string().find("secret").is_none(), "the access key is never described");
+        let redshift = json!({
+            "ClusterJDBCURL": "jdbc:postgresql://127.0.0.1:5432/db",
+            "CopyCommand": {"DataTableName": "t"},
+            "Username": "u", "Password": "hunter22",
+            "S3Configuration": s3(json!({"CompressionFormat": "Snappy"})),
+        });
+        assert!(check(DestinationKind::Redshift, &redshift, OPTIONS)
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("UNCOMPRESSED, GZIP"));
+        assert!(!describe(DestinationKind::Redshift, &redshift).to_string().contains("hunter22"));
+    }
 }

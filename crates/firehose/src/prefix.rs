@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, TimeZone, Timelike};
+use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
 use rand::Rng;
 
@@ -225,11 +225,7 @@ pub fn parse_time_zone(name: Option<&str>) -> Result<Tz, String> {
 
 fn instant(ms: u64, tz: Tz) -> DateTime<Tz> {
     let ms = i64::try_from(ms).unwrap_or(i64::MAX);
-    tz.timestamp_millis_opt(ms).single().unwrap_or_else(|| {
-        tz.timestamp_millis_opt(0)
-            .single()
-            .unwrap_or_else(|| Tz::UTC.timestamp_millis_opt(0).unwrap().with_timezone(&tz))
-    })
+    DateTime::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&tz)
 }
 
 fn format_date(fields: &[DateField], at: &DateTime<Tz>, out: &mut String) {
