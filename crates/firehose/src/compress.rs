@@ -1,141 +1,142 @@
-//! Object compression, with the formats and file extensions Firehose uses.
+//! S3 object compression: the `CompressionFormat` values of an S3 destination.
+//!
+//! A delivered object is compressed as a whole, after buffering (the buffer size hint applies
+//! before compression). Each format names the wire enum value AWS uses, the default file
+//! extension Firehose gives the object, and the encoding that readers of the object expect.
 
-use std::io::Write as _;
+use std::io::{self, Cursor, Write};
 
-/// Bytes of uncompressed input per Hadoop-Snappy block (Hadoop's default buffer).
+use flate2::write::GzEncoder;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+/// Hadoop's `SnappyCodec` reads through a 256 KiB buffer (`io.compression.codec.snappy.buffersize`
+/// default), so a block never holds more uncompressed bytes than that.
 const HADOOP_SNAPPY_BLOCK_BYTES: usize = 256 * 1024;
 
-/// A `CompressionFormat`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Largest uncompressed piece compressed as one chunk of a Hadoop block. Hadoop's
+/// `BlockCompressorStream` reserves `buffer / 6 + 32` bytes for snappy's worst-case expansion so
+/// that a compressed chunk always fits the decompressor's 256 KiB input buffer; chunks larger than
+/// that buffer make Hadoop's decompressor fail, so the same bound applies here.
+const HADOOP_SNAPPY_CHUNK_INPUT_BYTES: usize = HADOOP_SNAPPY_BLOCK_BYTES - (HADOOP_SNAPPY_BLOCK_BYTES / 6 + 32);
+
+/// The `CompressionFormat` of an S3 destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Compression {
+    #[default]
     Uncompressed,
     Gzip,
+    /// One archive holding one deflated entry.
     Zip,
-    /// The Snappy framing format.
+    /// The Snappy framing format (stream identifier, CRC-checked chunks).
     Snappy,
-    /// Hadoop's block format, as Hadoop's `SnappyCodec` reads it.
+    /// Hadoop's block format, as read by Hadoop's `SnappyCodec`.
     HadoopSnappy,
 }
 
 impl Compression {
-    /// The format an AWS enum string names (case matters: `Snappy` is mixed case).
+    /// Parses the exact AWS enum string; the casing matters (`Snappy` is mixed case on the wire).
     pub fn parse(wire: &str) -> Option<Self> {
         match wire {
-            "UNCOMPRESSED" => Some(Compression::Uncompressed),
-            "GZIP" => Some(Compression::Gzip),
-            "ZIP" => Some(Compression::Zip),
-            "Snappy" => Some(Compression::Snappy),
-            "HADOOP_SNAPPY" => Some(Compression::HadoopSnappy),
+            "UNCOMPRESSED" => Some(Self::Uncompressed),
+            "GZIP" => Some(Self::Gzip),
+            "ZIP" => Some(Self::Zip),
+            "Snappy" => Some(Self::Snappy),
+            "HADOOP_SNAPPY" => Some(Self::HadoopSnappy),
             _ => None,
         }
     }
 
-    /// The AWS enum string.
+    /// The AWS enum string, as DescribeDeliveryStream reports it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Compression::Uncompressed => "UNCOMPRESSED",
-            Compression::Gzip => "GZIP",
-            Compression::Zip => "ZIP",
-            Compression::Snappy => "Snappy",
-            Compression::HadoopSnappy => "HADOOP_SNAPPY",
+            Self::Uncompressed => "UNCOMPRESSED",
+            Self::Gzip => "GZIP",
+            Self::Zip => "ZIP",
+            Self::Snappy => "Snappy",
+            Self::HadoopSnappy => "HADOOP_SNAPPY",
         }
     }
 
-    /// The extension of delivered objects, unless `FileExtension` overrides it.
+    /// The default object-name extension, used when the destination sets no `FileExtension`.
     pub fn extension(self) -> &'static str {
         match self {
-            Compression::Uncompressed => "",
-            Compression::Gzip => ".gz",
-            Compression::Zip => ".zip",
-            Compression::Snappy => ".snappy",
-            Compression::HadoopSnappy => ".hsnappy",
+            Self::Uncompressed => "",
+            Self::Gzip => ".gz",
+            Self::Zip => ".zip",
+            Self::Snappy => ".snappy",
+            Self::HadoopSnappy => ".hsnappy",
         }
     }
 
-    /// Compresses a whole object; a ZIP archive holds one entry named `zip_entry_name`.
-    pub fn compress(self, data: &[u8], zip_entry_name: &str) -> std::io::Result<Vec<u8>> {
+    /// Compresses one whole object. `zip_entry_name` names the single archive entry and is
+    /// ignored by the other formats.
+    pub fn compress(self, data: &[u8], zip_entry_name: &str) -> io::Result<Vec<u8>> {
         match self {
-            Compression::Uncompressed => Ok(data.to_vec()),
-            Compression::Gzip => {
-                let mut encoder =
-                    flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4), flate2::Compression::default());
-                encoder.write_all(data)?;
-                encoder.finish()
-            }
-            Compression::Zip => {
-                let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(data.len() / 4)));
-                let options = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Deflated)
-                    .large_file(data.len() as u64 >= u32::MAX as u64);
-                writer.start_file(zip_entry_name, options).map_err(std::io::Error::other)?;
-                writer.write_all(data)?;
-                Ok(writer.finish().map_err(std::io::Error::other)?.into_inner())
-            }
-            Compression::Snappy => {
-                let mut encoder = snap::write::FrameEncoder::new(Vec::with_capacity(data.len() / 2));
-                encoder.write_all(data)?;
-                encoder.into_inner().map_err(|e| std::io::Error::other(e.to_string()))
-            }
-            Compression::HadoopSnappy => {
-                let mut out = Vec::with_capacity(data.len() / 2);
-                let mut encoder = snap::raw::Encoder::new();
-                for block in data.chunks(HADOOP_SNAPPY_BLOCK_BYTES) {
-                    let compressed = encoder.compress_vec(block).map_err(std::io::Error::other)?;
-                    out.extend_from_slice(&(block.len() as u32).to_be_bytes());
-                    out.extend_from_slice(&(compressed.len() as u32).to_be_bytes());
-                    out.extend_from_slice(&compressed);
-                }
-                Ok(out)
-            }
+            Self::Uncompressed => Ok(data.to_vec()),
+            Self::Gzip => gzip(data),
+            Self::Zip => zip_single_entry(data, zip_entry_name),
+            Self::Snappy => snappy_framed(data),
+            Self::HadoopSnappy => hadoop_snappy(data),
         }
     }
 }
 
+fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data)?;
+    encoder.finish()
+}
+
+fn zip_single_entry(data: &[u8], entry_name: &str) -> io::Result<Vec<u8>> {
+    // Entries of 4 GiB or more need the ZIP64 extension; smaller ones stay readable by
+    // tools that only know the classic format.
+    let needs_zip64 = u32::try_from(data.len()).is_err();
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).large_file(needs_zip64);
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    writer.start_file(entry_name, options).map_err(io::Error::other)?;
+    writer.write_all(data)?;
+    let archive = writer.finish().map_err(io::Error::other)?;
+    Ok(archive.into_inner())
+}
+
+fn snappy_framed(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = snap::write::FrameEncoder::new(Vec::new());
+    encoder.write_all(data)?;
+    encoder.into_inner().map_err(|failed| failed.into_error())
+}
+
+/// Hadoop block format: per block, the big-endian uncompressed length, then chunks of
+/// big-endian compressed length followed by raw snappy bytes, until the block is covered.
+fn hadoop_snappy(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = snap::raw::Encoder::new();
+    let mut out = Vec::with_capacity(snap::raw::max_compress_len(data.len()) + data.len() / 1024 + 16);
+    for block in data.chunks(HADOOP_SNAPPY_BLOCK_BYTES) {
+        out.extend_from_slice(&length_prefix(block.len())?);
+        for chunk in block.chunks(HADOOP_SNAPPY_CHUNK_INPUT_BYTES) {
+            let compressed = encoder.compress_vec(chunk).map_err(io::Error::other)?;
+            out.extend_from_slice(&length_prefix(compressed.len())?);
+            out.extend_from_slice(&compressed);
+        }
+    }
+    Ok(out)
+}
+
+/// Hadoop reads lengths as Java `int`s; block sizes keep them far below that bound.
+fn length_prefix(len: usize) -> io::Result<[u8; 4]> {
+    i32::try_from(len)
+        .map(|len| len.to_be_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "hadoop-snappy length exceeds a Java int"))
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-    use std::io::Read as _;
+    use std::io::Read;
+
+    use proptest::prelude::*;
 
     use super::*;
-
-    fn hadoop_snappy_decode(mut data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        while !data.is_empty() {
-            let raw_len = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
-            let mut produced = 0;
-            data = &data[4..];
-            while produced < raw_len {
-                let len = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
-                let block = snap::raw::Decoder::new().decompress_vec(&data[4..4 + len]).unwrap();
-                produced += block.len();
-                out.extend(block);
-                data = &data[4 + len..];
-            }
-        }
-        out
-    }
-
-    fn decode(format: Compression, data: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        match format {
-            Compression::Uncompressed => out = data.to_vec(),
-            Compression::Gzip => {
-                flate2::read::GzDecoder::new(data).read_to_end(&mut out).unwrap();
-            }
-            Compression::Zip => {
-                let mut archive = zip::ZipArchive::new(std::io::Cursor::new(data)).unwrap();
-                assert_eq!(archive.len(), 1);
-                let mut file = archive.by_index(0).unwrap();
-                assert_eq!(file.name(), "entry");
-                file.read_to_end(&mut out).unwrap();
-            }
-            Compression::Snappy => {
-                snap::read::FrameDecoder::new(data).read_to_end(&mut out).unwrap();
-            }
-            Compression::HadoopSnappy => out = hadoop_snappy_decode(data),
-        }
-        out
-    }
 
     const ALL: [Compression; 5] = [
         Compression::Uncompressed,
@@ -145,28 +146,133 @@ mod tests {
         Compression::HadoopSnappy,
     ];
 
-    #[test]
-    fn every_format_round_trips_and_names_itself() {
-        let text: Vec<u8> = (0..700_000u32).flat_map(|i| format!("record {i}\n").into_bytes()).collect();
-        for format in ALL {
-            assert_eq!(Compression::parse(format.as_str()), Some(format));
-            for input in [&b""[..], b"abc", &text] {
-                let compressed = format.compress(input, "entry").unwrap();
-                assert_eq!(decode(format, &compressed), input, "{format:?}");
-            }
+    /// Decodes the Hadoop block format independently of the encoder: reads each block's
+    /// length, then chunks until that many bytes came out.
+    fn hadoop_snappy_decode(mut input: &[u8]) -> Vec<u8> {
+        fn take_len(input: &mut &[u8]) -> usize {
+            let (head, rest) = input.split_at(4);
+            *input = rest;
+            usize::try_from(i32::from_be_bytes(head.try_into().unwrap())).unwrap()
         }
-        assert_eq!(Compression::parse("SNAPPY"), None);
-        assert_eq!(Compression::Gzip.extension(), ".gz");
-        assert_eq!(Compression::HadoopSnappy.extension(), ".hsnappy");
+        let mut decoder = snap::raw::Decoder::new();
+        let mut out = Vec::new();
+        while !input.is_empty() {
+            let block_len = take_len(&mut input);
+            let mut block = Vec::new();
+            while block.len() < block_len {
+                let chunk_len = take_len(&mut input);
+                assert!(chunk_len <= HADOOP_SNAPPY_BLOCK_BYTES, "a chunk must fit Hadoop's decompressor buffer");
+                let (chunk, rest) = input.split_at(chunk_len);
+                input = rest;
+                block.extend(decoder.decompress_vec(chunk).unwrap());
+            }
+            assert_eq!(block.len(), block_len);
+            assert!(block_len <= HADOOP_SNAPPY_BLOCK_BYTES);
+            out.extend(block);
+        }
+        out
     }
 
-    proptest::proptest! {
-        #[test]
-        fn arbitrary_bytes_round_trip(data in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
-            for format in ALL {
-                let compressed = format.compress(&data, "entry").unwrap();
-                proptest::prop_assert_eq!(decode(format, &compressed), data.clone());
+    fn decode(format: Compression, encoded: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        match format {
+            Compression::Uncompressed => out.extend_from_slice(encoded),
+            Compression::Gzip => {
+                flate2::read::GzDecoder::new(encoded).read_to_end(&mut out).unwrap();
             }
+            Compression::Zip => {
+                let mut archive = zip::ZipArchive::new(Cursor::new(encoded)).unwrap();
+                assert_eq!(archive.len(), 1);
+                let mut entry = archive.by_index(0).unwrap();
+                assert_eq!(entry.name(), "records");
+                assert_eq!(entry.compression(), CompressionMethod::Deflated);
+                entry.read_to_end(&mut out).unwrap();
+            }
+            Compression::Snappy => {
+                snap::read::FrameDecoder::new(encoded).read_to_end(&mut out).unwrap();
+            }
+            Compression::HadoopSnappy => out = hadoop_snappy_decode(encoded),
+        }
+        out
+    }
+
+    /// Repetitive text plus a pseudo-random tail, so both compressible and incompressible
+    /// stretches cross block boundaries.
+    fn sample(len: usize) -> Vec<u8> {
+        let mut state: u32 = 0x9e37_79b9;
+        (0..len)
+            .map(|i| {
+                if i < len / 2 {
+                    b"{\"customer_id\":\"1234567890\"}\n"[i % 29]
+                } else {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state.to_le_bytes()[0]
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn wire_names_round_trip_and_are_case_sensitive() {
+        for format in ALL {
+            assert_eq!(Compression::parse(format.as_str()), Some(format));
+        }
+        assert_eq!(Compression::parse("SNAPPY"), None);
+        assert_eq!(Compression::parse("gzip"), None);
+        assert_eq!(Compression::parse(""), None);
+        assert_eq!(Compression::default(), Compression::Uncompressed);
+    }
+
+    #[test]
+    fn extensions() {
+        let extensions: Vec<_> = ALL.iter().map(|f| f.extension()).collect();
+        assert_eq!(extensions, ["", ".gz", ".zip", ".snappy", ".hsnappy"]);
+    }
+
+    #[test]
+    fn every_format_round_trips_small_and_multi_block_objects() {
+        for len in [1, 1000, HADOOP_SNAPPY_CHUNK_INPUT_BYTES + 1, HADOOP_SNAPPY_BLOCK_BYTES * 2 + 7] {
+            let data = sample(len);
+            for format in ALL {
+                let encoded = format.compress(&data, "records").unwrap();
+                assert_eq!(decode(format, &encoded), data, "{format:?} with {len} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn every_format_round_trips_empty_input() {
+        for format in ALL {
+            let encoded = format.compress(&[], "records").unwrap();
+            assert!(decode(format, &encoded).is_empty(), "{format:?}");
+        }
+        assert!(Compression::HadoopSnappy.compress(&[], "records").unwrap().is_empty());
+    }
+
+    #[test]
+    fn snappy_is_the_framing_format() {
+        let encoded = Compression::Snappy.compress(b"hello", "records").unwrap();
+        // The framing format opens with its stream identifier chunk.
+        assert_eq!(&encoded[..10], b"\xff\x06\x00\x00sNaPpY");
+    }
+
+    #[test]
+    fn hadoop_snappy_splits_a_full_block_into_buffer_sized_chunks() {
+        let data = sample(HADOOP_SNAPPY_BLOCK_BYTES);
+        let encoded = Compression::HadoopSnappy.compress(&data, "records").unwrap();
+        assert_eq!(&encoded[..4], &i32::try_from(HADOOP_SNAPPY_BLOCK_BYTES).unwrap().to_be_bytes());
+        assert_eq!(hadoop_snappy_decode(&encoded), data);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn round_trip(data in proptest::collection::vec(any::<u8>(), 0..4096), which in 0..ALL.len()) {
+            let format = ALL[which];
+            let encoded = format.compress(&data, "records").unwrap();
+            prop_assert_eq!(decode(format, &encoded), data);
         }
     }
 }

@@ -1,11 +1,14 @@
-//! S3 object keys: the `Prefix` and `ErrorOutputPrefix` expression language
-//! (`!{namespace:value}`) and the object name Firehose appends.
+//! S3 object keys: `Prefix` / `ErrorOutputPrefix` expressions and the object-name suffix.
 //!
-//! Rules (Firehose developer guide, "Custom Prefixes for Amazon S3 Objects"):
-//! a prefix without a `timestamp` expression gets `yyyy/MM/dd/HH/` appended; every
-//! `timestamp` expression in one key is evaluated at the same instant (the arrival of the
-//! oldest record in the object) in UTC or `CustomTimeZone`; an `ErrorOutputPrefix` must
-//! name the error output type; evaluated prefixes are at most 512 characters.
+//! An object key is `<evaluated prefix><stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>`.
+//! Prefixes may embed `!{namespace:value}` expressions:
+//! - `!{timestamp:<Java DateTimeFormatter pattern>}`, evaluated at the approximate arrival time of
+//!   the oldest record in the object, in UTC or the destination's `CustomTimeZone`;
+//! - `!{firehose:error-output-type}` (ErrorOutputPrefix only) and `!{firehose:random-string}`;
+//! - `!{partitionKeyFromQuery:<key>}` / `!{partitionKeyFromLambda:<key>}` (dynamic partitioning only).
+//!
+//! [`validate`] enforces AWS's configuration rules at create/update time; [`KeyTemplate`] holds a
+//! parsed prefix so the delivery path parses once and evaluates per object.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,413 +17,671 @@ use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
 use rand::Rng;
 
-/// Longest evaluated prefix.
-pub const EVALUATED_PREFIX_CHARS_MAX: usize = 512;
-/// Characters of a `!{firehose:random-string}`.
-const RANDOM_STRING_CHARS: usize = 11;
+/// Longest `Prefix` / `ErrorOutputPrefix` a configuration may hold (API model constraint).
+pub const MAX_PREFIX_CHARS: usize = 1024;
+/// Longest prefix after evaluation; AWS fails the delivery beyond this.
+pub const MAX_EVALUATED_PREFIX_CHARS: usize = 512;
+/// Length of each `!{firehose:random-string}` value.
+pub const RANDOM_STRING_CHARS: usize = 11;
+/// Longest `CustomTimeZone` (API model constraint).
+pub const MAX_TIME_ZONE_CHARS: usize = 50;
 
-/// One field of a Java `DateTimeFormatter` pattern.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum DateField {
-    Literal(String),
-    Year4,
-    Year2,
-    Month(usize),
-    MonthName,
-    Day(usize),
-    DayOfYear(usize),
-    Hour24(usize),
-    Hour12(usize),
-    Minute(usize),
-    Second(usize),
-    Millis,
-    Weekday,
-    AmPm,
+const RANDOM_STRING_ALPHABET: &[u8; 16] = b"0123456789abcdef";
+/// Java's `DateTimeFormatter` accepts a value width of at most 19 digits.
+const MAX_YEAR_LETTERS: usize = 19;
+/// Java's fraction-of-second prints at most nanosecond precision.
+const MAX_FRACTION_LETTERS: usize = 9;
+
+const NAMESPACE_TIMESTAMP: &str = "timestamp";
+const NAMESPACE_FIREHOSE: &str = "firehose";
+const NAMESPACE_PARTITION_KEY_FROM_QUERY: &str = "partitionKeyFromQuery";
+const NAMESPACE_PARTITION_KEY_FROM_LAMBDA: &str = "partitionKeyFromLambda";
+const FIREHOSE_ERROR_OUTPUT_TYPE: &str = "error-output-type";
+const FIREHOSE_RANDOM_STRING: &str = "random-string";
+
+const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAY_NAMES: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// What a key is evaluated against: one object's worth of facts.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyContext<'a> {
+    /// Approximate arrival time (ms since the epoch) of the oldest record in the object.
+    pub arrival_ms: u64,
+    pub time_zone: Tz,
+    /// Value of `!{firehose:error-output-type}`, e.g. `processing-failed`; `None` outside error output.
+    pub error_output_type: Option<&'a str>,
+    /// The object's partition keys. JQ and Lambda keys share one map: a partition is one set of
+    /// key values whichever processor produced them.
+    pub partition_keys: &'a BTreeMap<String, String>,
 }
 
-/// A piece of a parsed prefix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
-    Timestamp(Vec<DateField>),
-    ErrorOutputType,
-    RandomString,
-    PartitionKeyFromQuery(String),
-    PartitionKeyFromLambda(String),
+/// Where a dynamic-partitioning key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKeySource {
+    /// `partitionKeyFromQuery`: the inline JQ `MetadataExtraction` processor.
+    Query,
+    /// `partitionKeyFromLambda`: `metadata.partitionKeys` of a Lambda transform's response.
+    Lambda,
 }
 
 /// A parsed `Prefix` or `ErrorOutputPrefix`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyTemplate {
-    parts: Vec<Part>,
+    segments: Vec<Segment>,
 }
 
-fn parse_date_pattern(pattern: &str) -> Result<Vec<DateField>, String> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Timestamp(Vec<TimePart>),
+    ErrorOutputType,
+    RandomString,
+    PartitionKey {
+        source: PartitionKeySource,
+        key: String,
+    },
+    /// Separates a non-empty prefix that does not end in `/` from an appended default part, as
+    /// moto and LocalStack do; decided on the evaluated text because expressions can end a prefix.
+    SlashUnlessEmptyOrTerminated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TimePart {
+    Literal(String),
+    /// A run of one pattern letter, already checked to be a count Java accepts for it.
+    Field {
+        field: TimeField,
+        letters: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TimeField {
+    Year,
+    Month,
+    DayOfMonth,
+    DayOfYear,
+    Hour24,
+    Hour12,
+    Minute,
+    Second,
+    FractionOfSecond,
+    DayOfWeek,
+    AmPm,
+}
+
+impl KeyTemplate {
+    /// Parses a prefix exactly as written: no default time part, no implicit error prefix.
+    pub fn parse(text: &str) -> Result<KeyTemplate, String> {
+        let mut segments = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("!{") {
+            push_literal(&mut segments, &rest[..start]);
+            let body_and_rest = &rest[start + 2..];
+            let Some(end) = body_and_rest.find('}') else {
+                return Err(format!("Unterminated expression '{}': !{{ may only start an expression", &rest[start..]));
+            };
+            segments.push(parse_expression(&body_and_rest[..end])?);
+            rest = &body_and_rest[end + 1..];
+        }
+        push_literal(&mut segments, rest);
+        Ok(KeyTemplate { segments })
+    }
+
+    /// The template that names delivered objects: `prefix` as written, followed by the default
+    /// `yyyy/MM/dd/HH/` time part when it has no `timestamp` expression. A prefix with partition
+    /// keys (dynamic partitioning) is used as written, as in AWS's dynamic-partitioning example.
+    pub fn for_prefix(prefix: Option<&str>) -> Result<KeyTemplate, String> {
+        let mut template = KeyTemplate::parse(prefix.unwrap_or(""))?;
+        if !template.has_timestamp() && !template.has_partition_keys() {
+            template.segments.push(Segment::SlashUnlessEmptyOrTerminated);
+            template.segments.push(Segment::Timestamp(default_time_parts()));
+        }
+        Ok(template)
+    }
+
+    /// The template that names error output: `error_output_prefix` as written, or when it is
+    /// absent or empty `<prefix>[/]<error-output-type>/yyyy/MM/dd/HH/`.
+    pub fn for_error_prefix(error_output_prefix: Option<&str>, prefix: Option<&str>) -> Result<KeyTemplate, String> {
+        if let Some(text) = error_output_prefix.filter(|text| !text.is_empty()) {
+            return KeyTemplate::parse(text);
+        }
+        let mut template = KeyTemplate::parse(prefix.unwrap_or(""))?;
+        template.segments.extend([
+            Segment::SlashUnlessEmptyOrTerminated,
+            Segment::ErrorOutputType,
+            Segment::Literal("/".to_owned()),
+            Segment::Timestamp(default_time_parts()),
+        ]);
+        Ok(template)
+    }
+
+    pub fn has_expressions(&self) -> bool {
+        self.segments.iter().any(|segment| !matches!(segment, Segment::Literal(_)))
+    }
+
+    pub fn has_timestamp(&self) -> bool {
+        self.segments.iter().any(|segment| matches!(segment, Segment::Timestamp(_)))
+    }
+
+    pub fn has_error_output_type(&self) -> bool {
+        self.segments.iter().any(|segment| matches!(segment, Segment::ErrorOutputType))
+    }
+
+    pub fn has_partition_keys(&self) -> bool {
+        self.partition_keys().next().is_some()
+    }
+
+    /// The partition keys the template reads, in order of appearance (repeats included).
+    pub fn partition_keys(&self) -> impl Iterator<Item = (PartitionKeySource, &str)> {
+        self.segments.iter().filter_map(|segment| match segment {
+            Segment::PartitionKey { source, key } => Some((*source, key.as_str())),
+            _ => None,
+        })
+    }
+
+    /// Evaluates the template for one object. Every `timestamp` expression formats the same
+    /// instant; every `random-string` draws a new value.
+    pub fn evaluate(&self, ctx: &KeyContext) -> Result<String, String> {
+        let instant = if self.has_timestamp() { Some(zoned_instant(ctx.arrival_ms, ctx.time_zone)?) } else { None };
+        let mut out = String::new();
+        for segment in &self.segments {
+            match segment {
+                Segment::Literal(text) => out.push_str(text),
+                Segment::Timestamp(parts) => {
+                    if let Some(instant) = &instant {
+                        format_time(&mut out, parts, instant);
+                    }
+                }
+                Segment::ErrorOutputType => {
+                    let Some(error_output_type) = ctx.error_output_type else {
+                        return Err(
+                            "The expression !{firehose:error-output-type} has no value outside error output".to_owned()
+                        );
+                    };
+                    out.push_str(error_output_type);
+                }
+                Segment::RandomString => push_random_string(&mut out),
+                Segment::PartitionKey { source, key } => {
+                    let Some(value) = ctx.partition_keys.get(key) else {
+                        return Err(format!(
+                            "The record has no value for partition key '{key}' used by !{{{}:{key}}}",
+                            source.namespace()
+                        ));
+                    };
+                    out.push_str(value);
+                }
+                Segment::SlashUnlessEmptyOrTerminated => {
+                    if !out.is_empty() && !out.ends_with('/') {
+                        out.push('/');
+                    }
+                }
+            }
+        }
+        let evaluated_chars = out.chars().count();
+        if evaluated_chars > MAX_EVALUATED_PREFIX_CHARS {
+            return Err(format!(
+                "The evaluated prefix is {evaluated_chars} characters long; at most {MAX_EVALUATED_PREFIX_CHARS} are allowed"
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl PartitionKeySource {
+    fn namespace(self) -> &'static str {
+        match self {
+            PartitionKeySource::Query => NAMESPACE_PARTITION_KEY_FROM_QUERY,
+            PartitionKeySource::Lambda => NAMESPACE_PARTITION_KEY_FROM_LAMBDA,
+        }
+    }
+}
+
+/// Checks `Prefix` / `ErrorOutputPrefix` for CreateDeliveryStream and UpdateDestination; the
+/// error is the InvalidArgumentException message. An empty string counts as absent.
+pub fn validate(
+    prefix: Option<&str>,
+    error_output_prefix: Option<&str>,
+    dynamic_partitioning: bool,
+) -> Result<(), String> {
+    let prefix = prefix.unwrap_or("");
+    let error_output_prefix = error_output_prefix.filter(|text| !text.is_empty());
+    check_length("Prefix", prefix)?;
+    if let Some(text) = error_output_prefix {
+        check_length("ErrorOutputPrefix", text)?;
+    }
+    let prefix_template = KeyTemplate::parse(prefix).map_err(|problem| format!("Invalid Prefix: {problem}"))?;
+    let error_template = error_output_prefix
+        .map(KeyTemplate::parse)
+        .transpose()
+        .map_err(|problem| format!("Invalid ErrorOutputPrefix: {problem}"))?;
+
+    if prefix_template.has_error_output_type() {
+        return Err("The expression !{firehose:error-output-type} is not allowed in Prefix".to_owned());
+    }
+    if error_template.as_ref().is_some_and(KeyTemplate::has_partition_keys) {
+        return Err("The expressions !{partitionKeyFromQuery:...} and !{partitionKeyFromLambda:...} are not allowed \
+                    in ErrorOutputPrefix"
+            .to_owned());
+    }
+    if dynamic_partitioning {
+        if !prefix_template.has_partition_keys() {
+            return Err("When dynamic partitioning is enabled, Prefix must contain at least one \
+                        !{partitionKeyFromQuery:...} or !{partitionKeyFromLambda:...} expression"
+                .to_owned());
+        }
+        if error_template.is_none() {
+            return Err("ErrorOutputPrefix cannot be null or empty when dynamic partitioning is enabled".to_owned());
+        }
+    } else if prefix_template.has_partition_keys() {
+        return Err("The expressions !{partitionKeyFromQuery:...} and !{partitionKeyFromLambda:...} are only allowed \
+                    in Prefix when dynamic partitioning is enabled"
+            .to_owned());
+    }
+    match &error_template {
+        None if prefix_template.has_expressions() => {
+            Err("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions".to_owned())
+        }
+        Some(template) if !template.has_error_output_type() => {
+            Err("The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression"
+                .to_owned())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The evaluated `Prefix` of a delivered object (see [`KeyTemplate::for_prefix`]).
+pub fn evaluate_prefix(prefix: Option<&str>, ctx: &KeyContext) -> Result<String, String> {
+    KeyTemplate::for_prefix(prefix)?.evaluate(ctx)
+}
+
+/// The evaluated error prefix for `error_output_type` (see [`KeyTemplate::for_error_prefix`]).
+pub fn evaluate_error_prefix(
+    error_output_prefix: Option<&str>,
+    prefix: Option<&str>,
+    error_output_type: &str,
+    ctx: &KeyContext,
+) -> Result<String, String> {
+    let ctx = KeyContext { error_output_type: Some(error_output_type), ..*ctx };
+    KeyTemplate::for_error_prefix(error_output_prefix, prefix)?.evaluate(&ctx)
+}
+
+/// Resolves `CustomTimeZone`; absent or empty means UTC.
+pub fn parse_time_zone(name: Option<&str>) -> Result<Tz, String> {
+    let name = name.unwrap_or("");
+    if name.is_empty() {
+        return Ok(Tz::UTC);
+    }
+    // The API model admits only letters, '/' and '_' (pattern `^$|[a-zA-Z/_]+`).
+    let well_formed = name.chars().count() <= MAX_TIME_ZONE_CHARS
+        && name.chars().all(|c| c.is_ascii_alphabetic() || c == '/' || c == '_');
+    if !well_formed {
+        return Err(format!(
+            "CustomTimeZone '{name}' must be at most {MAX_TIME_ZONE_CHARS} letters, '/' or '_' characters"
+        ));
+    }
+    name.parse::<Tz>().map_err(|_| format!("CustomTimeZone '{name}' is not a valid time zone"))
+}
+
+/// The object-name suffix: `<stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid v4><extension>`,
+/// with the delivery time shown in `tz`.
+pub fn object_name(stream_name: &str, version: u64, delivery_ms: u64, tz: Tz, extension: &str) -> String {
+    // Only a time past chrono's range (year 262143) fails to convert, which no clock produces.
+    let time = utc_instant(delivery_ms).unwrap_or_default().with_timezone(&tz);
+    format!(
+        "{stream_name}-{version}-{:04}-{:02}-{:02}-{:02}-{:02}-{:02}-{}{extension}",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second(),
+        uuid::Uuid::new_v4()
+    )
+}
+
+fn check_length(field: &str, text: &str) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > MAX_PREFIX_CHARS {
+        return Err(format!("{field} is {chars} characters long; at most {MAX_PREFIX_CHARS} are allowed"));
+    }
+    Ok(())
+}
+
+fn push_literal(segments: &mut Vec<Segment>, text: &str) {
+    if !text.is_empty() {
+        segments.push(Segment::Literal(text.to_owned()));
+    }
+}
+
+fn parse_expression(body: &str) -> Result<Segment, String> {
+    if body.contains("!{") {
+        return Err(format!("Invalid expression '!{{{body}}}': !{{ may only start an expression"));
+    }
+    let Some((namespace, value)) = body.split_once(':') else {
+        return Err(format!("Invalid expression '!{{{body}}}': expected !{{namespace:value}}"));
+    };
+    match namespace {
+        NAMESPACE_TIMESTAMP => Ok(Segment::Timestamp(parse_time_pattern(value)?)),
+        NAMESPACE_FIREHOSE => match value {
+            FIREHOSE_ERROR_OUTPUT_TYPE => Ok(Segment::ErrorOutputType),
+            FIREHOSE_RANDOM_STRING => Ok(Segment::RandomString),
+            _ => Err(format!("Unsupported expression value for namespace firehose: {value}")),
+        },
+        NAMESPACE_PARTITION_KEY_FROM_QUERY => partition_key(PartitionKeySource::Query, value),
+        NAMESPACE_PARTITION_KEY_FROM_LAMBDA => partition_key(PartitionKeySource::Lambda, value),
+        _ => Err(format!("Unsupported expression namespace: {namespace}")),
+    }
+}
+
+fn partition_key(source: PartitionKeySource, key: &str) -> Result<Segment, String> {
+    if key.is_empty() {
+        return Err(format!("The expression !{{{}:}} must name a partition key", source.namespace()));
+    }
+    Ok(Segment::PartitionKey { source, key: key.to_owned() })
+}
+
+/// Parses the subset of Java `DateTimeFormatter.ofPattern` that prefixes use; any other letter is
+/// rejected rather than silently printed, since Java reserves every ASCII letter.
+fn parse_time_pattern(pattern: &str) -> Result<Vec<TimePart>, String> {
+    let invalid = |detail: String| format!("Invalid timestamp pattern '{pattern}': {detail}");
+    if pattern.is_empty() {
+        return Err(invalid("the pattern is empty".to_owned()));
+    }
     let chars: Vec<char> = pattern.chars().collect();
-    let mut fields = Vec::new();
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut open_optional_sections = 0usize;
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\'' {
-            // 'literal text', with '' meaning one quote.
-            if chars.get(i + 1) == Some(&'\'') {
-                fields.push(DateField::Literal("'".into()));
-                i += 2;
+    while let Some(&c) = chars.get(i) {
+        if c.is_ascii_alphabetic() {
+            let letters = chars[i..].iter().take_while(|&&next| next == c).count();
+            let field = time_field(c, letters).map_err(invalid)?;
+            if !literal.is_empty() {
+                parts.push(TimePart::Literal(std::mem::take(&mut literal)));
+            }
+            parts.push(TimePart::Field { field, letters });
+            i += letters;
+        } else if c == '\'' {
+            i += 1;
+            if chars.get(i) == Some(&'\'') {
+                literal.push('\'');
+                i += 1;
                 continue;
             }
-            let mut text = String::new();
-            i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(format!("Unterminated quote in timestamp pattern '{pattern}'")),
+                    None => return Err(invalid("the pattern ends inside a quoted literal".to_owned())),
                     Some('\'') if chars.get(i + 1) == Some(&'\'') => {
-                        text.push('\'');
+                        literal.push('\'');
                         i += 2;
                     }
                     Some('\'') => {
                         i += 1;
                         break;
                     }
-                    Some(other) => {
-                        text.push(*other);
+                    Some(&quoted) => {
+                        literal.push(quoted);
                         i += 1;
                     }
                 }
             }
-            fields.push(DateField::Literal(text));
-            continue;
-        }
-        if !c.is_ascii_alphabetic() {
-            fields.push(DateField::Literal(c.to_string()));
+        } else if c == '[' {
+            // Optional sections print whenever their fields are available, and every supported
+            // field is available when formatting an instant, so the brackets only need balancing.
+            open_optional_sections += 1;
             i += 1;
-            continue;
+        } else if c == ']' {
+            open_optional_sections = open_optional_sections
+                .checked_sub(1)
+                .ok_or_else(|| invalid("']' without a preceding '['".to_owned()))?;
+            i += 1;
+        } else if matches!(c, '{' | '}' | '#') {
+            return Err(invalid(format!("'{c}' is reserved")));
+        } else {
+            literal.push(c);
+            i += 1;
         }
-        let run = chars[i..].iter().take_while(|&&x| x == c).count();
-        let field = match (c, run) {
-            ('y' | 'u', 2) => DateField::Year2,
-            ('y' | 'u', _) => DateField::Year4,
-            ('M', 1 | 2) => DateField::Month(run),
-            ('M', 3) => DateField::MonthName,
-            ('d', 1 | 2) => DateField::Day(run),
-            ('D', 1..=3) => DateField::DayOfYear(run),
-            ('H', 1 | 2) => DateField::Hour24(run),
-            ('h', 1 | 2) => DateField::Hour12(run),
-            ('m', 1 | 2) => DateField::Minute(run),
-            ('s', 1 | 2) => DateField::Second(run),
-            ('S', 3) => DateField::Millis,
-            ('E', 1..=3) => DateField::Weekday,
-            ('a', 1) => DateField::AmPm,
-            _ => {
-                return Err(format!(
-                    "Unsupported timestamp pattern '{}' in '{pattern}'",
-                    chars[i..i + run].iter().collect::<String>()
-                ))
-            }
-        };
-        fields.push(field);
-        i += run;
     }
-    Ok(fields)
+    if !literal.is_empty() {
+        parts.push(TimePart::Literal(literal));
+    }
+    Ok(parts)
 }
 
-impl KeyTemplate {
-    /// Parses a prefix; `!{` may only start a valid expression.
-    pub fn parse(text: &str) -> Result<KeyTemplate, String> {
-        let mut parts = Vec::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("!{") {
-            if start > 0 {
-                parts.push(Part::Literal(rest[..start].to_owned()));
-            }
-            let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| format!("Unterminated expression in '{text}'"))?;
-            let expression = &after[..end];
-            let (namespace, value) = expression
-                .split_once(':')
-                .ok_or_else(|| format!("Invalid expression '!{{{expression}}}': expected !{{namespace:value}}"))?;
-            let part = match (namespace, value) {
-                ("timestamp", pattern) if !pattern.is_empty() => Part::Timestamp(parse_date_pattern(pattern)?),
-                ("firehose", "error-output-type") => Part::ErrorOutputType,
-                ("firehose", "random-string") => Part::RandomString,
-                ("firehose", other) => return Err(format!("Unsupported firehose expression: {other}")),
-                ("partitionKeyFromQuery", key) if !key.is_empty() => Part::PartitionKeyFromQuery(key.to_owned()),
-                ("partitionKeyFromLambda", key) if !key.is_empty() => Part::PartitionKeyFromLambda(key.to_owned()),
-                (namespace, _) => return Err(format!("Unsupported expression namespace: {namespace}")),
-            };
-            parts.push(part);
-            rest = &after[end + 1..];
-        }
-        if !rest.is_empty() {
-            parts.push(Part::Literal(rest.to_owned()));
-        }
-        Ok(KeyTemplate { parts })
+fn time_field(letter: char, letters: usize) -> Result<TimeField, String> {
+    let (field, max_letters) = match letter {
+        'y' | 'u' => (TimeField::Year, MAX_YEAR_LETTERS),
+        'M' | 'L' => (TimeField::Month, 5),
+        'd' => (TimeField::DayOfMonth, 2),
+        'D' => (TimeField::DayOfYear, 3),
+        'H' => (TimeField::Hour24, 2),
+        'h' => (TimeField::Hour12, 2),
+        'm' => (TimeField::Minute, 2),
+        's' => (TimeField::Second, 2),
+        'S' => (TimeField::FractionOfSecond, MAX_FRACTION_LETTERS),
+        'E' => (TimeField::DayOfWeek, 5),
+        'a' => (TimeField::AmPm, 1),
+        _ => return Err(format!("unsupported pattern letter '{letter}'")),
+    };
+    if letters > max_letters {
+        return Err(format!("too many pattern letters: {}", letter.to_string().repeat(letters)));
     }
-
-    fn has_expressions(&self) -> bool {
-        self.parts.iter().any(|p| !matches!(p, Part::Literal(_)))
-    }
-
-    fn has_timestamp(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::Timestamp(_)))
-    }
-
-    fn has_error_output_type(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::ErrorOutputType))
-    }
-
-    fn has_partition_keys(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::PartitionKeyFromQuery(_) | Part::PartitionKeyFromLambda(_)))
-    }
+    Ok(field)
 }
 
-/// Checks a destination's two prefixes against Firehose's rules; the error is an
-/// InvalidArgumentException message.
-pub fn validate(
-    prefix: Option<&str>,
-    error_output_prefix: Option<&str>,
-    dynamic_partitioning: bool,
-) -> Result<(), String> {
-    let prefix = KeyTemplate::parse(prefix.unwrap_or_default())?;
-    let error_prefix = error_output_prefix.filter(|p| !p.is_empty()).map(KeyTemplate::parse).transpose()?;
-    if prefix.has_error_output_type() {
-        return Err("The expression !{firehose:error-output-type} is not allowed in Prefix".into());
-    }
-    if prefix.has_partition_keys() && !dynamic_partitioning {
-        return Err("Prefix may contain partitionKeyFromQuery or partitionKeyFromLambda expressions only when dynamic partitioning is enabled".into());
-    }
-    if dynamic_partitioning && !prefix.has_partition_keys() {
-        return Err("When dynamic partitioning is enabled, Prefix must contain at least one partitionKeyFromQuery or partitionKeyFromLambda expression".into());
-    }
-    match &error_prefix {
-        None if prefix.has_expressions() || dynamic_partitioning => {
-            Err("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions or dynamic partitioning is enabled".into())
-        }
-        None => Ok(()),
-        Some(error_prefix) if !error_prefix.has_error_output_type() => {
-            Err("The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression".into())
-        }
-        Some(error_prefix) if error_prefix.has_partition_keys() => {
-            Err("partitionKeyFromQuery and partitionKeyFromLambda expressions are not allowed in ErrorOutputPrefix".into())
-        }
-        Some(_) => Ok(()),
-    }
+/// The time part appended to a prefix that has no `timestamp` expression: `yyyy/MM/dd/HH/`,
+/// built directly since the pattern is known to be valid.
+fn default_time_parts() -> Vec<TimePart> {
+    let field = |field, letters| TimePart::Field { field, letters };
+    let slash = || TimePart::Literal("/".to_owned());
+    vec![
+        field(TimeField::Year, 4),
+        slash(),
+        field(TimeField::Month, 2),
+        slash(),
+        field(TimeField::DayOfMonth, 2),
+        slash(),
+        field(TimeField::Hour24, 2),
+        slash(),
+    ]
 }
 
-/// What an evaluation needs.
-pub struct KeyContext<'a> {
-    /// Approximate arrival of the oldest record in the object, epoch ms.
-    pub arrival_ms: u64,
-    pub time_zone: Tz,
-    pub error_output_type: Option<&'a str>,
-    pub partition_keys: &'a BTreeMap<String, String>,
+fn utc_instant(ms: u64) -> Option<DateTime<chrono::Utc>> {
+    i64::try_from(ms).ok().and_then(DateTime::from_timestamp_millis)
 }
 
-/// `CustomTimeZone`: empty or absent means UTC.
-pub fn parse_time_zone(name: Option<&str>) -> Result<Tz, String> {
-    match name.filter(|n| !n.is_empty()) {
-        None => Ok(Tz::UTC),
-        Some(name) => name.parse().map_err(|_| format!("Invalid CustomTimeZone: {name}")),
-    }
+fn zoned_instant(arrival_ms: u64, time_zone: Tz) -> Result<DateTime<Tz>, String> {
+    utc_instant(arrival_ms)
+        .map(|utc| utc.with_timezone(&time_zone))
+        .ok_or_else(|| format!("Arrival time {arrival_ms} ms is outside the representable range"))
 }
 
-fn instant(ms: u64, tz: Tz) -> DateTime<Tz> {
-    let ms = i64::try_from(ms).unwrap_or(i64::MAX);
-    DateTime::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&tz)
-}
-
-fn format_date(fields: &[DateField], at: &DateTime<Tz>, out: &mut String) {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    for field in fields {
-        let _ = match field {
-            DateField::Literal(text) => write!(out, "{text}"),
-            DateField::Year4 => write!(out, "{:04}", at.year()),
-            DateField::Year2 => write!(out, "{:02}", at.year().rem_euclid(100)),
-            DateField::Month(width) => write!(out, "{:0width$}", at.month(), width = *width),
-            DateField::MonthName => write!(out, "{}", MONTHS[at.month0() as usize]),
-            DateField::Day(width) => write!(out, "{:0width$}", at.day(), width = *width),
-            DateField::DayOfYear(width) => write!(out, "{:0width$}", at.ordinal(), width = *width),
-            DateField::Hour24(width) => write!(out, "{:0width$}", at.hour(), width = *width),
-            DateField::Hour12(width) => write!(out, "{:0width$}", at.hour12().1, width = *width),
-            DateField::Minute(width) => write!(out, "{:0width$}", at.minute(), width = *width),
-            DateField::Second(width) => write!(out, "{:0width$}", at.second(), width = *width),
-            DateField::Millis => write!(out, "{:03}", at.timestamp_subsec_millis()),
-            DateField::Weekday => write!(out, "{}", at.weekday()),
-            DateField::AmPm => write!(out, "{}", if at.hour12().0 { "PM" } else { "AM" }),
-        };
-    }
-}
-
-fn random_string() -> String {
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::thread_rng();
-    (0..RANDOM_STRING_CHARS).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()
-}
-
-fn default_time_fields() -> Vec<DateField> {
-    parse_date_pattern("yyyy/MM/dd/HH/").unwrap_or_default()
-}
-
-fn evaluate(template: &KeyTemplate, context: &KeyContext) -> Result<String, String> {
-    let at = instant(context.arrival_ms, context.time_zone);
-    let mut out = String::new();
-    for part in &template.parts {
+fn format_time(out: &mut String, parts: &[TimePart], time: &DateTime<Tz>) {
+    for part in parts {
         match part {
-            Part::Literal(text) => out.push_str(text),
-            Part::Timestamp(fields) => format_date(fields, &at, &mut out),
-            Part::ErrorOutputType => out.push_str(context.error_output_type.unwrap_or_default()),
-            Part::RandomString => out.push_str(&random_string()),
-            Part::PartitionKeyFromQuery(key) | Part::PartitionKeyFromLambda(key) => {
-                let value =
-                    context.partition_keys.get(key).ok_or_else(|| format!("Partition key {key} was not extracted"))?;
-                out.push_str(value);
-            }
+            TimePart::Literal(text) => out.push_str(text),
+            TimePart::Field { field, letters } => format_field(out, *field, *letters, time),
         }
     }
-    if out.chars().count() > EVALUATED_PREFIX_CHARS_MAX {
-        return Err(format!("The evaluated prefix is longer than {EVALUATED_PREFIX_CHARS_MAX} characters"));
-    }
-    Ok(out)
 }
 
-/// Joins a literal prefix and the default time part with a `/` when the prefix lacks one
-/// (what moto and LocalStack do; AWS's own documentation shows both forms).
-fn with_default_time(prefix: &str, at: &DateTime<Tz>, extra: Option<&str>) -> String {
-    let mut out = prefix.to_owned();
-    if !out.is_empty() && !out.ends_with('/') {
-        out.push('/');
-    }
-    if let Some(extra) = extra {
-        out.push_str(extra);
-        out.push('/');
-    }
-    format_date(&default_time_fields(), at, &mut out);
-    out
-}
-
-/// Evaluates a `Prefix`: without a `timestamp` or partition-key expression it gets the
-/// default `yyyy/MM/dd/HH/` time part.
-pub fn evaluate_prefix(prefix: Option<&str>, context: &KeyContext) -> Result<String, String> {
-    let template = KeyTemplate::parse(prefix.unwrap_or_default())?;
-    let evaluated = evaluate(&template, context)?;
-    // Dynamic partitioning prefixes name their own layout (the guide's example key has
-    // no appended time), so only plain prefixes get the default time part.
-    if template.has_timestamp() || template.has_partition_keys() {
-        return Ok(evaluated);
-    }
-    Ok(with_default_time(&evaluated, &instant(context.arrival_ms, context.time_zone), None))
-}
-
-/// Evaluates an `ErrorOutputPrefix`; without one, errors go under
-/// `<prefix>/<error-output-type>/yyyy/MM/dd/HH/`.
-pub fn evaluate_error_prefix(
-    error_output_prefix: Option<&str>,
-    prefix: Option<&str>,
-    error_output_type: &str,
-    context: &KeyContext,
-) -> Result<String, String> {
-    let context = KeyContext { error_output_type: Some(error_output_type), ..*context };
-    match error_output_prefix.filter(|p| !p.is_empty()) {
-        Some(error_prefix) => evaluate(&KeyTemplate::parse(error_prefix)?, &context),
-        None => Ok(with_default_time(
-            prefix.unwrap_or_default(),
-            &instant(context.arrival_ms, context.time_zone),
-            Some(error_output_type),
-        )),
+/// Formats one field as Java does: one letter is unpadded, N letters pad numbers to N digits,
+/// except the special counts (two-letter year, text months/weekdays, fraction digits).
+fn format_field(out: &mut String, field: TimeField, letters: usize, time: &DateTime<Tz>) {
+    let number = |out: &mut String, value: i64| {
+        let _ = write!(out, "{value:0letters$}");
+    };
+    match field {
+        TimeField::Year if letters == 2 => {
+            let _ = write!(out, "{:02}", time.year().rem_euclid(100));
+        }
+        TimeField::Year => number(out, i64::from(time.year())),
+        TimeField::Month => {
+            let name = MONTH_NAMES.get(time.month0() as usize).copied().unwrap_or_default();
+            match letters {
+                1 | 2 => number(out, i64::from(time.month())),
+                3 => out.push_str(name.get(..3).unwrap_or(name)),
+                4 => out.push_str(name),
+                _ => out.push_str(name.get(..1).unwrap_or(name)),
+            }
+        }
+        TimeField::DayOfMonth => number(out, i64::from(time.day())),
+        TimeField::DayOfYear => number(out, i64::from(time.ordinal())),
+        TimeField::Hour24 => number(out, i64::from(time.hour())),
+        TimeField::Hour12 => number(out, i64::from(time.hour12().1)),
+        TimeField::Minute => number(out, i64::from(time.minute())),
+        TimeField::Second => number(out, i64::from(time.second())),
+        TimeField::FractionOfSecond => {
+            // chrono reports a leap second as nanoseconds past 1e9; Java has no leap seconds.
+            let nanos = format!("{:09}", time.nanosecond() % 1_000_000_000);
+            out.push_str(nanos.get(..letters).unwrap_or(&nanos));
+        }
+        TimeField::DayOfWeek => {
+            let name = WEEKDAY_NAMES.get(time.weekday().num_days_from_monday() as usize).copied().unwrap_or_default();
+            match letters {
+                1..=3 => out.push_str(name.get(..3).unwrap_or(name)),
+                4 => out.push_str(name),
+                _ => out.push_str(name.get(..1).unwrap_or(name)),
+            }
+        }
+        TimeField::AmPm => out.push_str(if time.hour12().0 { "PM" } else { "AM" }),
     }
 }
 
-/// `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`, time in `tz`.
-pub fn object_name(stream_name: &str, version: u64, delivery_ms: u64, tz: Tz, extension: &str) -> String {
-    let at = instant(delivery_ms, tz);
-    format!(
-        "{stream_name}-{version}-{:04}-{:02}-{:02}-{:02}-{:02}-{:02}-{}{extension}",
-        at.year(),
-        at.month(),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        uuid::Uuid::new_v4()
-    )
+fn push_random_string(out: &mut String) {
+    let mut rng = rand::thread_rng();
+    for _ in 0..RANDOM_STRING_CHARS {
+        out.push(char::from(RANDOM_STRING_ALPHABET[rng.gen_range(0..RANDOM_STRING_ALPHABET.len())]));
+    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
     use super::*;
 
-    /// 2018-08-27T10:30:00Z, the instant of the developer guide's table.
-    const GUIDE_MS: u64 = 1_535_365_800_000;
+    fn ms(year: i32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> u64 {
+        let time = Utc.with_ymd_and_hms(year, month, day, hour, minute, second).unwrap();
+        u64::try_from(time.timestamp_millis()).unwrap()
+    }
 
-    fn context(keys: &BTreeMap<String, String>) -> KeyContext<'_> {
-        KeyContext { arrival_ms: GUIDE_MS, time_zone: Tz::UTC, error_output_type: None, partition_keys: keys }
+    /// "10:30 AM UTC on Aug 27, 2018", the instant of the AWS acceptance table.
+    fn table_instant() -> u64 {
+        ms(2018, 8, 27, 10, 30, 0)
+    }
+
+    fn no_keys() -> &'static BTreeMap<String, String> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        &EMPTY
+    }
+
+    fn ctx(arrival_ms: u64) -> KeyContext<'static> {
+        KeyContext { arrival_ms, time_zone: Tz::UTC, error_output_type: None, partition_keys: no_keys() }
+    }
+
+    fn is_random_string(text: &str) -> bool {
+        text.len() == RANDOM_STRING_CHARS && text.bytes().all(|b| RANDOM_STRING_ALPHABET.contains(&b))
+    }
+
+    fn format_pattern(pattern: &str, arrival_ms: u64) -> String {
+        KeyTemplate::parse(&format!("!{{timestamp:{pattern}}}")).unwrap().evaluate(&ctx(arrival_ms)).unwrap()
     }
 
     #[test]
-    fn the_developer_guide_table() {
-        let none = BTreeMap::new();
-        let ctx = context(&none);
-        // Prefix unspecified.
-        let error = "myFirehoseFailures/!{firehose:error-output-type}/";
-        validate(None, Some(error), false).unwrap();
-        assert_eq!(evaluate_prefix(None, &ctx).unwrap(), "2018/08/27/10/");
+    fn table_unspecified_prefix_with_error_prefix() {
+        let error_prefix = Some("myFirehoseFailures/!{firehose:error-output-type}/");
+        validate(None, error_prefix, false).unwrap();
+        let c = ctx(table_instant());
+        assert_eq!(evaluate_prefix(None, &c).unwrap(), "2018/08/27/10/");
         assert_eq!(
-            evaluate_error_prefix(Some(error), None, "processing-failed", &ctx).unwrap(),
+            evaluate_error_prefix(error_prefix, None, "processing-failed", &c).unwrap(),
             "myFirehoseFailures/processing-failed/"
         );
-        // Expressions without an error prefix.
-        assert!(validate(Some("!{timestamp:yyyy/MM/dd}"), None, false)
-            .unwrap_err()
-            .contains("ErrorOutputPrefix cannot be null"));
-        // Random string and partial timestamps.
-        let prefix = "myFirehose/DeliveredYear=!{timestamp:yyyy}/anyMonth/rand=!{firehose:random-string}";
-        let error = "myFirehoseFailures/!{firehose:error-output-type}/!{timestamp:yyyy}/anyMonth/!{timestamp:dd}";
-        validate(Some(prefix), Some(error), false).unwrap();
-        let evaluated = evaluate_prefix(Some(prefix), &ctx).unwrap();
+    }
+
+    #[test]
+    fn table_timestamp_prefix_without_error_prefix_is_rejected() {
+        let message = validate(Some("!{timestamp:yyyy/MM/dd}"), None, false).unwrap_err();
+        assert_eq!(message, "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions");
+        assert!(validate(Some("!{timestamp:yyyy/MM/dd}"), Some(""), false).is_err());
+    }
+
+    #[test]
+    fn table_random_string_row() {
+        let prefix = Some("myFirehose/DeliveredYear=!{timestamp:yyyy}/anyMonth/rand=!{firehose:random-string}");
+        let error_prefix =
+            Some("myFirehoseFailures/!{firehose:error-output-type}/!{timestamp:yyyy}/anyMonth/!{timestamp:dd}");
+        validate(prefix, error_prefix, false).unwrap();
+        let c = ctx(table_instant());
+        let evaluated = evaluate_prefix(prefix, &c).unwrap();
         let random = evaluated.strip_prefix("myFirehose/DeliveredYear=2018/anyMonth/rand=").unwrap();
-        assert_eq!(random.len(), 11);
-        assert!(random.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(is_random_string(random), "{evaluated}");
         assert_eq!(
-            evaluate_error_prefix(Some(error), Some(prefix), "processing-failed", &ctx).unwrap(),
+            evaluate_error_prefix(error_prefix, prefix, "processing-failed", &c).unwrap(),
             "myFirehoseFailures/processing-failed/2018/anyMonth/27"
-        );
-        // Hive-style.
-        let prefix = "myPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/";
-        let error = "myErrorPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/!{firehose:error-output-type}";
-        validate(Some(prefix), Some(error), false).unwrap();
-        assert_eq!(evaluate_prefix(Some(prefix), &ctx).unwrap(), "myPrefix/year=2018/month=08/day=27/hour=10/");
-        assert_eq!(
-            evaluate_error_prefix(Some(error), Some(prefix), "processing-failed", &ctx).unwrap(),
-            "myErrorPrefix/year=2018/month=08/day=27/hour=10/processing-failed"
-        );
-        // A literal prefix.
-        validate(Some("myFirehosePrefix"), None, false).unwrap();
-        assert_eq!(evaluate_prefix(Some("myFirehosePrefix"), &ctx).unwrap(), "myFirehosePrefix/2018/08/27/10/");
-        assert_eq!(
-            evaluate_error_prefix(None, Some("myFirehosePrefix"), "processing-failed", &ctx).unwrap(),
-            "myFirehosePrefix/processing-failed/2018/08/27/10/"
         );
     }
 
     #[test]
-    fn rules_on_error_output_type_and_partition_keys() {
-        assert!(validate(None, Some("errors/"), false).unwrap_err().contains("must contain at least one"));
-        assert!(validate(Some("a/!{firehose:error-output-type}"), Some("e/!{firehose:error-output-type}"), false)
-            .unwrap_err()
-            .contains("not allowed in Prefix"));
-        assert!(
-            validate(Some("k=!{partitionKeyFromQuery:k}/"), Some("e/!{firehose:error-output-type}"), false).is_err()
+    fn table_hive_style_row() {
+        let prefix =
+            Some("myPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/");
+        let error_prefix = Some(
+            "myErrorPrefix/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/\
+             !{firehose:error-output-type}",
         );
-        assert!(validate(Some("static/"), Some("e/!{firehose:error-output-type}"), true).is_err());
-        assert!(validate(Some("a/!{bogus:x}"), Some("e/!{firehose:error-output-type}"), false)
-            .unwrap_err()
-            .contains("namespace"));
-        assert!(validate(Some("a/!{timestamp:yyyy"), Some("e/!{firehose:error-output-type}"), false).is_err());
-        assert!(validate(Some("a/!{timestamp:QQ}"), Some("e/!{firehose:error-output-type}"), false).is_err());
+        validate(prefix, error_prefix, false).unwrap();
+        // This row of the AWS table uses its own instant.
+        let c = ctx(ms(2018, 7, 6, 23, 15, 0));
+        assert_eq!(evaluate_prefix(prefix, &c).unwrap(), "myPrefix/year=2018/month=07/day=06/hour=23/");
+        assert_eq!(
+            evaluate_error_prefix(error_prefix, prefix, "processing-failed", &c).unwrap(),
+            "myErrorPrefix/year=2018/month=07/day=06/hour=23/processing-failed"
+        );
+    }
+
+    #[test]
+    fn table_literal_prefix_row() {
+        let prefix = Some("myFirehosePrefix");
+        validate(prefix, None, false).unwrap();
+        let c = ctx(table_instant());
+        assert_eq!(evaluate_prefix(prefix, &c).unwrap(), "myFirehosePrefix/2018/08/27/10/");
+        assert_eq!(
+            evaluate_error_prefix(None, prefix, "processing-failed", &c).unwrap(),
+            "myFirehosePrefix/processing-failed/2018/08/27/10/"
+        );
+        // A prefix that already ends in '/' gets no second one.
+        assert_eq!(evaluate_prefix(Some("logs/"), &c).unwrap(), "logs/2018/08/27/10/");
+        assert_eq!(
+            evaluate_error_prefix(None, None, "processing-failed", &c).unwrap(),
+            "processing-failed/2018/08/27/10/"
+        );
     }
 
     #[test]
     fn dynamic_partitioning_example() {
+        let prefix = "customer_id=!{partitionKeyFromQuery:customer_id}/device=!{partitionKeyFromQuery:device}/\
+             year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/\
+             day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/";
+        let error_prefix = Some("errors/!{firehose:error-output-type}/");
+        validate(Some(prefix), error_prefix, true).unwrap();
         let keys: BTreeMap<String, String> = [
             ("customer_id", "1234567890"),
             ("device", "mobile"),
@@ -432,42 +693,174 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let prefix = "customer_id=!{partitionKeyFromQuery:customer_id}/device=!{partitionKeyFromQuery:device}/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/";
-        validate(Some(prefix), Some("errors/!{firehose:error-output-type}/"), true).unwrap();
-        let ctx = KeyContext { arrival_ms: 1_565_382_027_000, ..context(&keys) };
+        let c = KeyContext { partition_keys: &keys, ..ctx(ms(2019, 8, 9, 23, 55, 9)) };
         assert_eq!(
-            evaluate_prefix(Some(prefix), &ctx).unwrap(),
+            evaluate_prefix(Some(prefix), &c).unwrap(),
             "customer_id=1234567890/device=mobile/year=2019/month=08/day=09/hour=20/"
         );
-        let missing = BTreeMap::new();
-        assert!(evaluate_prefix(Some(prefix), &context(&missing)).is_err());
+        let template = KeyTemplate::parse(prefix).unwrap();
+        let names: Vec<_> = template.partition_keys().map(|(_, key)| key).collect();
+        assert_eq!(names, ["customer_id", "device", "year", "month", "day", "hour"]);
+
+        let lambda = KeyTemplate::parse("k=!{partitionKeyFromLambda:k}/").unwrap();
+        assert_eq!(lambda.partition_keys().collect::<Vec<_>>(), [(PartitionKeySource::Lambda, "k")]);
     }
 
     #[test]
-    fn time_zones_quotes_and_object_names() {
-        let none = BTreeMap::new();
-        let tz = parse_time_zone(Some("America/New_York")).unwrap();
-        let ctx = KeyContext { time_zone: tz, ..context(&none) };
-        assert_eq!(evaluate_prefix(None, &ctx).unwrap(), "2018/08/27/06/");
-        assert_eq!(
-            evaluate_prefix(Some("!{timestamp:'y='yyyy'/q='''DDD EEE MMM a hh:mm:ss.SSS}"), &ctx).unwrap(),
-            "y=2018/q='239 Mon Aug AM 06:30:00.000"
-        );
-        assert!(parse_time_zone(Some("Mars/Olympus")).is_err());
-        assert_eq!(parse_time_zone(Some("")).unwrap(), Tz::UTC);
-        let name = object_name("orders", 2, GUIDE_MS, Tz::UTC, ".gz");
-        let rest = name.strip_prefix("orders-2-2018-08-27-10-30-00-").unwrap();
-        assert_eq!(rest.len(), 36 + 3);
-        assert!(rest.ends_with(".gz"));
+    fn missing_partition_key_is_an_error() {
+        let message = evaluate_prefix(Some("c=!{partitionKeyFromQuery:customer_id}/"), &ctx(0)).unwrap_err();
+        assert!(message.contains("customer_id"), "{message}");
     }
 
-    proptest::proptest! {
+    #[test]
+    fn validation_rules() {
+        let eop = Some("err/!{firehose:error-output-type}/");
+        let query = Some("c=!{partitionKeyFromQuery:c}/");
+        assert_eq!(
+            validate(Some("a/!{firehose:error-output-type}/"), eop, false).unwrap_err(),
+            "The expression !{firehose:error-output-type} is not allowed in Prefix"
+        );
+        assert_eq!(
+            validate(Some("a/"), Some("err/!{timestamp:yyyy}/"), false).unwrap_err(),
+            "The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression"
+        );
+        assert!(validate(query, eop, false).unwrap_err().contains("only allowed in Prefix when dynamic partitioning"));
+        assert!(validate(query, Some("e/!{firehose:error-output-type}/!{partitionKeyFromLambda:c}"), true)
+            .unwrap_err()
+            .contains("not allowed in ErrorOutputPrefix"));
+        assert!(validate(Some("a/!{timestamp:yyyy}/"), eop, true).unwrap_err().contains("at least one"));
+        assert_eq!(
+            validate(query, None, true).unwrap_err(),
+            "ErrorOutputPrefix cannot be null or empty when dynamic partitioning is enabled"
+        );
+        assert!(validate(Some("!{foo:bar}"), eop, false)
+            .unwrap_err()
+            .contains("Unsupported expression namespace: foo"));
+        assert!(validate(Some("a/!{timestamp:yyyy"), eop, false).unwrap_err().contains("may only start an expression"));
+        assert!(validate(Some("!{firehose:nope}"), eop, false).is_err());
+        assert!(validate(Some("!{partitionKeyFromQuery:}"), eop, true).is_err());
+        assert!(validate(Some("!{timestamp:}"), eop, false).is_err());
+        assert!(validate(Some("!{timestamp}"), eop, false).is_err());
+        assert!(validate(Some(&"a".repeat(MAX_PREFIX_CHARS + 1)), None, false).unwrap_err().contains("Prefix"));
+        validate(Some(&"a".repeat(MAX_PREFIX_CHARS)), None, false).unwrap();
+        // No expressions: an absent ErrorOutputPrefix is fine, an unused '!' or '}' is literal.
+        validate(Some("a!b}c/"), None, false).unwrap();
+        validate(None, None, false).unwrap();
+        validate(Some(""), Some(""), false).unwrap();
+        // random-string is allowed in both prefixes.
+        validate(
+            Some("r=!{firehose:random-string}/"),
+            Some("!{firehose:error-output-type}/!{firehose:random-string}"),
+            false,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn java_pattern_letters() {
+        // 2018-08-27 was a Monday, the 239th day of the year.
+        let t = ms(2018, 8, 27, 15, 4, 5) + 42;
+        assert_eq!(format_pattern("yyyy-MM-dd'T'HH:mm:ss.SSS", t), "2018-08-27T15:04:05.042");
+        assert_eq!(format_pattern("yy M d H D DD DDD", t), "18 8 27 15 239 239 239");
+        assert_eq!(format_pattern("EEE MMM EEEE MMMM", t), "Mon Aug Monday August");
+        assert_eq!(format_pattern("hh a h", t), "03 PM 3");
+        assert_eq!(format_pattern("S SSSSSS", t), "0 042000");
+        assert_eq!(format_pattern("'year='yyyy'/it''s'''", t), "year=2018/it's'");
+        assert_eq!(format_pattern("[yyyy]", t), "2018");
+        let january_first = ms(2018, 1, 5, 0, 7, 0);
+        assert_eq!(format_pattern("D DD DDD M d hh a", january_first), "5 05 005 1 5 12 AM");
+        for bad in ["yyyy/Q", "dddd", "HHH", "a'unterminated", "aa", "x", "yyyy]", "y#"] {
+            assert!(KeyTemplate::parse(&format!("!{{timestamp:{bad}}}")).is_err(), "{bad}");
+        }
+        let default = KeyTemplate::parse("!{timestamp:yyyy/MM/dd/HH/}").unwrap();
+        assert_eq!(default.segments, [Segment::Timestamp(default_time_parts())]);
+    }
+
+    #[test]
+    fn every_timestamp_and_fresh_random_strings_per_occurrence() {
+        let template =
+            KeyTemplate::parse("!{timestamp:HH}/!{firehose:random-string}/!{timestamp:HH}/!{firehose:random-string}")
+                .unwrap();
+        let evaluated = template.evaluate(&ctx(table_instant())).unwrap();
+        let pieces: Vec<_> = evaluated.split('/').collect();
+        assert_eq!(pieces[0], "10");
+        assert_eq!(pieces[2], "10");
+        assert!(is_random_string(pieces[1]) && is_random_string(pieces[3]));
+        assert_ne!(pieces[1], pieces[3]);
+    }
+
+    #[test]
+    fn custom_time_zone_shifts_the_time_part() {
+        let new_york = parse_time_zone(Some("America/New_York")).unwrap();
+        let c = KeyContext { time_zone: new_york, ..ctx(table_instant()) };
+        // August in New York is EDT, UTC-4.
+        assert_eq!(evaluate_prefix(None, &c).unwrap(), "2018/08/27/06/");
+        assert_eq!(evaluate_prefix(Some("h=!{timestamp:HH}"), &c).unwrap(), "h=06");
+        let evening = KeyContext { arrival_ms: ms(2018, 8, 27, 2, 0, 0), ..c };
+        assert_eq!(evaluate_prefix(None, &evening).unwrap(), "2018/08/26/22/");
+    }
+
+    #[test]
+    fn time_zone_names() {
+        assert_eq!(parse_time_zone(None).unwrap(), Tz::UTC);
+        assert_eq!(parse_time_zone(Some("")).unwrap(), Tz::UTC);
+        assert_eq!(parse_time_zone(Some("Asia/Tokyo")).unwrap(), Tz::Asia__Tokyo);
+        assert!(parse_time_zone(Some("Mars/Olympus")).is_err());
+        assert!(parse_time_zone(Some("Etc/GMT+5")).is_err());
+        assert!(parse_time_zone(Some(&"A".repeat(MAX_TIME_ZONE_CHARS + 1))).is_err());
+    }
+
+    #[test]
+    fn evaluated_prefix_longer_than_512_chars_is_an_error() {
+        let keys: BTreeMap<String, String> = [("k".to_owned(), "v".repeat(MAX_EVALUATED_PREFIX_CHARS))].into();
+        let c = KeyContext { partition_keys: &keys, ..ctx(0) };
+        let message = evaluate_prefix(Some("!{partitionKeyFromQuery:k}/"), &c).unwrap_err();
+        assert!(message.contains("512"), "{message}");
+        let exactly = BTreeMap::from([("k".to_owned(), "v".repeat(MAX_EVALUATED_PREFIX_CHARS - 1))]);
+        let c = KeyContext { partition_keys: &exactly, ..ctx(0) };
+        assert_eq!(evaluate_prefix(Some("!{partitionKeyFromQuery:k}/"), &c).unwrap().len(), MAX_EVALUATED_PREFIX_CHARS);
+    }
+
+    #[test]
+    fn error_output_type_needs_a_value() {
+        assert!(KeyTemplate::parse("!{firehose:error-output-type}").unwrap().evaluate(&ctx(0)).is_err());
+    }
+
+    #[test]
+    fn object_name_shape() {
+        let delivery = ms(2019, 8, 9, 23, 55, 9);
+        let name = object_name("my-delivery-stream", 3, delivery, Tz::UTC, ".gz");
+        let rest = name.strip_prefix("my-delivery-stream-3-2019-08-09-23-55-09-").unwrap();
+        let uuid = rest.strip_suffix(".gz").unwrap();
+        let parsed = uuid::Uuid::parse_str(uuid).unwrap();
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(uuid.len(), 36);
+        assert_ne!(name, object_name("my-delivery-stream", 3, delivery, Tz::UTC, ".gz"));
+
+        let tokyo = object_name("s", 1, delivery, Tz::Asia__Tokyo, "");
+        assert!(tokyo.starts_with("s-1-2019-08-10-08-55-09-"), "{tokyo}");
+    }
+
+    proptest! {
         #[test]
-        fn parsing_never_panics(text in ".{0,64}", raw in "(!\\{[a-zA-Z:'/ -]{0,12}\\}?|[a-z/]){0,6}") {
-            let _ = KeyTemplate::parse(&text);
-            let _ = validate(Some(&raw), Some(&text), false);
-            let none = BTreeMap::new();
-            let _ = evaluate_prefix(Some(&raw), &context(&none));
+        fn parse_never_panics(text in ".*") {
+            if let Ok(template) = KeyTemplate::parse(&text) {
+                let _ = template.evaluate(&ctx(table_instant()));
+            }
+        }
+
+        #[test]
+        fn expression_like_text_never_panics(
+            text in "(!\\{|\\}|timestamp:|firehose:|partitionKeyFromQuery:|random-string|'|''|\\[|\\]|[a-zA-Z]{1,4}|[/=:_ -]|é)*",
+            arrival_ms in any::<u64>(),
+        ) {
+            if let Ok(template) = KeyTemplate::parse(&text) {
+                let c = KeyContext { arrival_ms, error_output_type: Some("processing-failed"), ..ctx(0) };
+                let _ = template.evaluate(&c);
+            }
+            let _ = validate(Some(&text), Some(&text), true);
+            let _ = KeyTemplate::for_prefix(Some(&text));
+            let _ = KeyTemplate::for_error_prefix(None, Some(&text));
         }
     }
 }
