@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
-use rand::RngCore;
+use rand::{Rng, RngCore};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -40,11 +40,58 @@ fn client(ctx: &Ctx) -> Client {
     ctx.client_for("firehose").with_target_prefix(TARGET_PREFIX)
 }
 
-/// Payloads that compress like text logs: random words from a small alphabet.
+/// Payloads shaped like JSON log lines (a timestamp, ids and random words from a small
+/// vocabulary), so the compression ratio and speed resemble a real log pipeline's.
 fn payload(bytes: usize) -> Vec<u8> {
-    let mut raw = vec![0u8; bytes];
-    rand::thread_rng().fill_bytes(&mut raw);
-    raw.iter().map(|b| b"abcdefghijklmnop qrstuvwxyz0123456789\n"[(*b as usize) % 38]).collect()
+    const WORDS: [&str; 32] = [
+        "request",
+        "served",
+        "user",
+        "cache",
+        "miss",
+        "hit",
+        "timeout",
+        "retry",
+        "order",
+        "payment",
+        "accepted",
+        "declined",
+        "session",
+        "login",
+        "logout",
+        "error",
+        "warning",
+        "upstream",
+        "latency",
+        "bytes",
+        "region",
+        "eu-west-1",
+        "us-east-1",
+        "checkout",
+        "cart",
+        "item",
+        "added",
+        "removed",
+        "search",
+        "query",
+        "page",
+        "view",
+    ];
+    let mut rng = rand::thread_rng();
+    let mut line = format!(
+        "{{\"ts\":{},\"level\":\"{}\",\"user\":\"u{:06}\",\"trace\":\"{:016x}\",\"msg\":\"",
+        1_764_000_000_000u64 + rng.gen_range(0..86_400_000u64),
+        ["INFO", "WARN", "ERROR", "DEBUG"][rng.gen_range(0..4)],
+        rng.gen_range(0..1_000_000),
+        rng.next_u64()
+    );
+    while line.len() + 3 < bytes {
+        line.push_str(WORDS[rng.gen_range(0..WORDS.len())]);
+        line.push(' ');
+    }
+    line.truncate(bytes.saturating_sub(3));
+    line.push_str("\"}\n");
+    line.into_bytes()
 }
 
 fn body(stream: &str, batch: usize, record_bytes: usize) -> Bytes {

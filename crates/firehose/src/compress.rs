@@ -82,10 +82,38 @@ impl Compression {
     }
 }
 
-fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+/// Below this size one thread compresses the whole object.
+const GZIP_PARALLEL_MIN_BYTES: usize = 4 * 1024 * 1024;
+/// Most threads one object's compression uses.
+const GZIP_THREADS_MAX: usize = 8;
+
+fn gzip_member(data: &[u8]) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::default());
     encoder.write_all(data)?;
     encoder.finish()
+}
+
+/// Large objects are cut into one piece per core, each compressed as a gzip member on
+/// its own thread; a gzip file may hold several members (RFC 1952 §2.2) and every gunzip
+/// reads them as one stream, so this costs a few bytes of ratio for a core's worth of speed.
+fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(GZIP_THREADS_MAX);
+    if data.len() < GZIP_PARALLEL_MIN_BYTES || threads < 2 {
+        return gzip_member(data);
+    }
+    let piece = data.len().div_ceil(threads);
+    let members: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = data.chunks(piece).map(|chunk| scope.spawn(move || gzip_member(chunk))).collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap_or_else(|_| Err(io::Error::other("gzip thread panicked"))))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for member in members {
+        out.extend_from_slice(&member?);
+    }
+    Ok(out)
 }
 
 fn zip_single_entry(data: &[u8], entry_name: &str) -> io::Result<Vec<u8>> {
@@ -178,7 +206,7 @@ mod tests {
         match format {
             Compression::Uncompressed => out.extend_from_slice(encoded),
             Compression::Gzip => {
-                flate2::read::GzDecoder::new(encoded).read_to_end(&mut out).unwrap();
+                flate2::read::MultiGzDecoder::new(encoded).read_to_end(&mut out).unwrap();
             }
             Compression::Zip => {
                 let mut archive = zip::ZipArchive::new(Cursor::new(encoded)).unwrap();
@@ -239,6 +267,20 @@ mod tests {
                 let encoded = format.compress(&data, "records").unwrap();
                 assert_eq!(decode(format, &encoded), data, "{format:?} with {len} bytes");
             }
+        }
+    }
+
+    #[test]
+    fn large_gzip_objects_are_compressed_in_parallel_members() {
+        let data = sample(GZIP_PARALLEL_MIN_BYTES * 2 + 3);
+        let encoded = Compression::Gzip.compress(&data, "records").unwrap();
+        assert_eq!(decode(Compression::Gzip, &encoded), data);
+        if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+            // A second member header follows the first member.
+            let mut first = Vec::new();
+            let mut single = flate2::read::GzDecoder::new(&encoded[..]);
+            single.read_to_end(&mut first).unwrap();
+            assert!(first.len() < data.len());
         }
     }
 

@@ -170,15 +170,25 @@ fn error_key(entry: &Entry, active: &Active, sink: &S3Sink, arrival_ms: u64, out
     format!("{prefix}{}", prefix::object_name(&entry.name, active.version, now, sink.time_zone, &sink.extension))
 }
 
-fn compress(sink: &S3Sink, body: &[u8], entry: &Entry) -> Bytes {
-    match sink.compression.compress(body, &entry.name) {
+/// Compresses on the blocking pool: a 128 MiB buffer takes seconds, which must not
+/// stall the runtime's workers (they serve the API).
+/// `None` only if the compression task died (a bug): the caller then stops delivering
+/// the stream rather than writing a damaged object and moving the checkpoint.
+async fn compress(sink: &S3Sink, body: Vec<u8>, entry: &Entry) -> Option<Bytes> {
+    let compression = sink.compression;
+    let name = entry.name.clone();
+    let result = tokio::task::spawn_blocking(move || match compression.compress(&body, &name) {
         Ok(compressed) => Bytes::from(compressed),
         Err(error) => {
             // Compressing into memory cannot fail short of a bug; keep the data uncompressed.
-            tracing::error!(message = "Compression failed; writing uncompressed.", stream = %entry.name, %error);
-            Bytes::copy_from_slice(body)
+            tracing::error!(message = "Compression failed; writing uncompressed.", stream = %name, %error);
+            Bytes::from(body)
         }
-    }
+    })
+    .await;
+    result
+        .map_err(|error| tracing::error!(message = "Compression task failed; delivery of this stream stops.", %error))
+        .ok()
 }
 
 /// Writes failed records as AWS's error documents, one JSON object per line.
@@ -209,7 +219,8 @@ async fn write_failures(
         body.push(b'\n');
     }
     let key = error_key(entry, active, sink, first.record.arrival_ms, output_type, now);
-    let written = put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await;
+    let Some(body) = compress(sink, body, entry).await else { return false };
+    let written = put_object(shared, entry, &sink.bucket, &key, body, stop).await;
     if written {
         StreamStats::add(&entry.stats.failed_records, failures.len() as u64);
     }
@@ -235,7 +246,8 @@ async fn write_backup(
             return true;
         }
     };
-    put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await
+    let Some(body) = compress(sink, body, entry).await else { return false };
+    put_object(shared, entry, &sink.bucket, &key, body, stop).await
 }
 
 /// Processed records grouped by partition keys (one group without dynamic partitioning).
@@ -244,7 +256,18 @@ struct Groups {
     failures: Vec<Failure>,
 }
 
-fn process(active: &Active, records: &[StoredRecord]) -> Groups {
+/// Runs the processors on the blocking pool (jq and de-aggregation are CPU work).
+/// `None` only if the task died (a bug); see [`compress`].
+async fn process(active: &Arc<Active>, records: &[StoredRecord]) -> Option<Groups> {
+    let active = active.clone();
+    let records = records.to_vec();
+    tokio::task::spawn_blocking(move || process_now(&active, &records))
+        .await
+        .map_err(|error| tracing::error!(message = "Processing task failed; delivery of this stream stops.", %error))
+        .ok()
+}
+
+fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
     let mut groups: BTreeMap<BTreeMap<String, String>, (u64, Vec<u8>, u64, Vec<u64>)> = BTreeMap::new();
     let mut failures = Vec::new();
     let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
@@ -280,13 +303,13 @@ fn count_delivered(shared: &Shared, entry: &Entry, records: u64, bytes: u64, arr
 async fn flush(
     shared: &Shared,
     entry: &Entry,
-    active: &Active,
+    active: &Arc<Active>,
     records: &[StoredRecord],
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> bool {
     match &active.runtime.destination {
         Destination::S3 { sink, backup, .. } => {
-            let Groups { groups, failures } = process(active, records);
+            let Some(Groups { groups, failures }) = process(active, records).await else { return false };
             for (keys, (arrival_ms, body, count, arrivals)) in groups {
                 let now = shared.now_ms();
                 let key = match object_key(entry, active, sink, arrival_ms, &keys, now) {
@@ -297,7 +320,8 @@ async fn flush(
                     }
                 };
                 let size = body.len() as u64;
-                if !put_object(shared, entry, &sink.bucket, &key, compress(sink, &body, entry), stop).await {
+                let Some(body) = compress(sink, body, entry).await else { return false };
+                if !put_object(shared, entry, &sink.bucket, &key, body, stop).await {
                     return false;
                 }
                 count_delivered(shared, entry, count, size, &arrivals);
@@ -311,7 +335,7 @@ async fn flush(
             }
         }
         Destination::Http { endpoint, backup, backup_all } => {
-            let FlatGroups { groups, failures } = process_flat(active, records);
+            let Some(FlatGroups { groups, failures }) = process_flat(active, records).await else { return false };
             let mut endpoint = endpoint.clone();
             endpoint.source_arn = entry.arn.clone();
             for chunk in groups.chunks(HTTP_RECORDS_PER_REQUEST_MAX) {
@@ -353,7 +377,7 @@ async fn flush(
             true
         }
         Destination::Redshift { staging, copy, retry, backup } => {
-            let Groups { groups, failures } = process(active, records);
+            let Some(Groups { groups, failures }) = process(active, records).await else { return false };
             for (keys, (arrival_ms, body, count, arrivals)) in groups {
                 let now = shared.now_ms();
                 let key = match object_key(entry, active, staging, arrival_ms, &keys, now) {
@@ -363,7 +387,8 @@ async fn flush(
                         continue;
                     }
                 };
-                let object = compress(staging, &body, entry);
+                let size = body.len() as u64;
+                let Some(object) = compress(staging, body, entry).await else { return false };
                 if !put_object(shared, entry, &staging.bucket, &key, object.clone(), stop).await {
                     return false;
                 }
@@ -372,7 +397,7 @@ async fn flush(
                 loop {
                     match crate::dest::redshift::copy_object(copy, &object).await {
                         Ok(_) => {
-                            count_delivered(shared, entry, count, body.len() as u64, &arrivals);
+                            count_delivered(shared, entry, count, size, &arrivals);
                             break;
                         }
                         Err(error) => {
@@ -423,7 +448,16 @@ struct FlatGroups {
     failures: Vec<Failure>,
 }
 
-fn process_flat(active: &Active, records: &[StoredRecord]) -> FlatGroups {
+async fn process_flat(active: &Arc<Active>, records: &[StoredRecord]) -> Option<FlatGroups> {
+    let active = active.clone();
+    let records = records.to_vec();
+    tokio::task::spawn_blocking(move || process_flat_now(&active, &records))
+        .await
+        .map_err(|error| tracing::error!(message = "Processing task failed; delivery of this stream stops.", %error))
+        .ok()
+}
+
+fn process_flat_now(active: &Active, records: &[StoredRecord]) -> FlatGroups {
     let mut groups = Vec::new();
     let mut failures = Vec::new();
     let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
