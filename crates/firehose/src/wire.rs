@@ -4,8 +4,6 @@
 //! UpdateDestination can merge them the way AWS does before they are checked by
 //! [`crate::config`].
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
@@ -16,7 +14,7 @@ pub struct Blob(pub Vec<u8>);
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        STANDARD.decode(text.as_bytes()).map(Blob).map_err(serde::de::Error::custom)
+        base64_simd::STANDARD.decode_to_vec(text.as_bytes()).map(Blob).map_err(serde::de::Error::custom)
     }
 }
 

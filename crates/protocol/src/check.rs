@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
 use bytes::Bytes;
 
 use crate::error::DecodeError;
@@ -238,7 +237,9 @@ fn cbor_millis(value: &Value) -> i64 {
 /// is a multiple of four, only alphabet characters, `=` only at the end and zero
 /// trailing bits.
 pub(crate) fn decode_base64_blob(text: &str) -> Result<Bytes, String> {
-    if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(text) {
+    // The SIMD decoder accepts and refuses exactly what the `base64` crate's strict
+    // STANDARD engine does (canonical padding and trailing bits), at several times the speed.
+    if let Ok(bytes) = base64_simd::STANDARD.decode_to_vec(text) {
         return Ok(Bytes::from(bytes));
     }
     let prefix = || format!("'{text}' can not be converted to a Blob: ");

@@ -271,3 +271,14 @@ fn json_size_hint_covers_a_get_records_response() {
     let encoded = crate::codec::encode_structure(&output, WireFormat::Json);
     assert!(output.fields_size_hint() >= encoded.len(), "{} < {}", output.fields_size_hint(), encoded.len());
 }
+
+proptest::proptest! {
+    /// The SIMD decoder on the hot path must accept and refuse exactly what the strict
+    /// `base64` engine does, so AWS's error texts keep applying to the same inputs.
+    #[test]
+    fn simd_base64_decoding_matches_the_strict_engine(text in "[A-Za-z0-9+/= \\n_-]{0,24}") {
+        let strict = base64::engine::general_purpose::STANDARD.decode(&text).ok();
+        let simd = base64_simd::STANDARD.decode_to_vec(&text).ok();
+        proptest::prop_assert_eq!(strict, simd);
+    }
+}
