@@ -1,15 +1,49 @@
-//! KPL aggregated records: the Kinesis Producer Library packs many user records into
-//! one Kinesis record as `magic ‖ protobuf AggregatedRecord ‖ MD5(protobuf)`.
+//! KPL (Kinesis Producer Library) record aggregation format.
+//!
+//! An aggregated record is the 4-byte magic `F3 89 9A C2`, a protobuf `AggregatedRecord`,
+//! and the 16-byte MD5 digest of the protobuf bytes. Firehose with a Kinesis data stream as
+//! its source de-aggregates these before processing, as the KCL does; [`aggregate`] is the
+//! matching encoder for tests and Rheo's producer library.
 
 use bytes::Bytes;
 use md5::{Digest, Md5};
 use prost::Message;
 
-/// The four bytes every aggregated record starts with.
+/// Leading bytes that mark a KPL-aggregated record.
 pub const MAGIC: [u8; 4] = [0xF3, 0x89, 0x9A, 0xC2];
-const DIGEST_BYTES: usize = 16;
-/// Most user records accepted from one aggregate.
-pub const SUB_RECORDS_MAX: usize = 1_000_000;
+
+/// Length of the trailing MD5 digest.
+const DIGEST_LEN: usize = 16;
+
+/// Most sub-records accepted in one aggregate. Counted on the wire before decoding, so a
+/// hostile record of millions of two-byte empty sub-records cannot make the decoder allocate
+/// hundreds of megabytes. A 10 MiB Kinesis record of realistic sub-records stays far below it.
+pub const MAX_SUB_RECORDS: usize = 1_000_000;
+
+/// Why an aggregated record could not be de-aggregated.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum KplError {
+    #[error("record does not start with the KPL magic or is too short to hold one")]
+    BadMagic,
+    #[error("KPL aggregate MD5 checksum does not match its protobuf payload")]
+    BadChecksum,
+    #[error("KPL aggregate protobuf is malformed: {0}")]
+    BadProtobuf(String),
+    #[error("KPL sub-record {record} refers to {table} index {index}, but the table has {len} entries")]
+    IndexOutOfRange { record: usize, table: &'static str, index: u64, len: usize },
+    #[error("KPL aggregate holds more than {MAX_SUB_RECORDS} sub-records")]
+    TooManySubRecords,
+}
+
+/// One user record carried inside an aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubRecord {
+    pub partition_key: String,
+    pub explicit_hash_key: Option<String>,
+    pub data: Bytes,
+}
+
+// The KPL's `messages.proto` (proto2), written out by hand so no build script is needed.
 
 #[derive(Clone, PartialEq, prost::Message)]
 struct AggregatedRecord {
@@ -41,147 +75,227 @@ struct Tag {
     value: Option<String>,
 }
 
-/// One user record of an aggregate.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubRecord {
-    pub partition_key: String,
-    pub explicit_hash_key: Option<String>,
-    pub data: Bytes,
-}
-
-/// Why an aggregate was refused.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum KplError {
-    #[error("not a KPL aggregate (no magic)")]
-    NoMagic,
-    #[error("KPL aggregate checksum mismatch")]
-    Checksum,
-    #[error("KPL aggregate does not decode: {0}")]
-    Protobuf(String),
-    #[error("KPL record refers to a missing table entry")]
-    IndexOutOfRange,
-    #[error("KPL aggregate holds more than {SUB_RECORDS_MAX} records")]
-    TooManyRecords,
-}
-
-/// The record carries the magic and room for a digest.
+/// Whether `data` carries the KPL magic and is long enough to hold a digest after it.
 pub fn is_aggregated(data: &[u8]) -> bool {
-    data.len() > MAGIC.len() + DIGEST_BYTES && data.starts_with(&MAGIC)
+    data.len() >= MAGIC.len() + DIGEST_LEN && data.starts_with(&MAGIC)
 }
 
-/// Splits an aggregate into its user records.
+/// Splits a KPL aggregate into its sub-records. Tags are dropped: nothing downstream uses them.
 pub fn deaggregate(data: &[u8]) -> Result<Vec<SubRecord>, KplError> {
     if !is_aggregated(data) {
-        return Err(KplError::NoMagic);
+        return Err(KplError::BadMagic);
     }
-    let (message, digest) = data[MAGIC.len()..].split_at(data.len() - MAGIC.len() - DIGEST_BYTES);
-    if Md5::digest(message).as_slice() != digest {
-        return Err(KplError::Checksum);
+    let body = &data[MAGIC.len()..];
+    let (proto, digest) = body.split_at(body.len() - DIGEST_LEN);
+    if Md5::digest(proto).as_slice() != digest {
+        return Err(KplError::BadChecksum);
     }
-    let aggregate = AggregatedRecord::decode(message).map_err(|e| KplError::Protobuf(e.to_string()))?;
-    if aggregate.records.len() > SUB_RECORDS_MAX {
-        return Err(KplError::TooManyRecords);
+    if count_records(proto)? > MAX_SUB_RECORDS {
+        return Err(KplError::TooManySubRecords);
     }
-    aggregate
-        .records
+    let agg = AggregatedRecord::decode(proto).map_err(|e| KplError::BadProtobuf(e.to_string()))?;
+    let lookup = |record: usize, table: &'static str, entries: &[String], index: u64| {
+        usize::try_from(index).ok().and_then(|i| entries.get(i)).cloned().ok_or(KplError::IndexOutOfRange {
+            record,
+            table,
+            index,
+            len: entries.len(),
+        })
+    };
+    agg.records
         .into_iter()
-        .map(|record| {
-            let partition_key = aggregate
-                .partition_key_table
-                .get(usize::try_from(record.partition_key_index).map_err(|_| KplError::IndexOutOfRange)?)
-                .ok_or(KplError::IndexOutOfRange)?
-                .clone();
-            let explicit_hash_key = match record.explicit_hash_key_index {
-                None => None,
-                Some(index) => Some(
-                    aggregate
-                        .explicit_hash_key_table
-                        .get(usize::try_from(index).map_err(|_| KplError::IndexOutOfRange)?)
-                        .ok_or(KplError::IndexOutOfRange)?
-                        .clone(),
-                ),
-            };
-            Ok(SubRecord { partition_key, explicit_hash_key, data: Bytes::from(record.data) })
+        .enumerate()
+        .map(|(i, r)| {
+            Ok(SubRecord {
+                partition_key: lookup(i, "partition_key_table", &agg.partition_key_table, r.partition_key_index)?,
+                explicit_hash_key: r
+                    .explicit_hash_key_index
+                    .map(|ehk| lookup(i, "explicit_hash_key_table", &agg.explicit_hash_key_table, ehk))
+                    .transpose()?,
+                data: Bytes::from(r.data),
+            })
         })
         .collect()
 }
 
-/// Packs user records `(partition key, explicit hash key, data)` into one aggregate.
-pub fn aggregate(records: &[(String, Option<String>, Vec<u8>)]) -> Vec<u8> {
-    let mut message = AggregatedRecord::default();
-    for (key, hash_key, data) in records {
-        let partition_key_index = match message.partition_key_table.iter().position(|k| k == key) {
-            Some(i) => i,
-            None => {
-                message.partition_key_table.push(key.clone());
-                message.partition_key_table.len() - 1
+/// Counts top-level field-3 (`records`) entries by walking the protobuf wire format without
+/// decoding, so [`MAX_SUB_RECORDS`] is enforced before any per-record allocation.
+fn count_records(mut buf: &[u8]) -> Result<usize, KplError> {
+    const RECORDS_FIELD: u64 = 3;
+    let bad = |what: &str| KplError::BadProtobuf(what.to_owned());
+    let mut count = 0usize;
+    while !buf.is_empty() {
+        let key = prost::encoding::decode_varint(&mut buf).map_err(|e| KplError::BadProtobuf(e.to_string()))?;
+        let skip = match key & 0x7 {
+            0 => {
+                prost::encoding::decode_varint(&mut buf).map_err(|e| KplError::BadProtobuf(e.to_string()))?;
+                0
             }
-        } as u64;
-        let explicit_hash_key_index = hash_key.as_ref().map(|h| {
-            (match message.explicit_hash_key_table.iter().position(|k| k == h) {
-                Some(i) => i,
-                None => {
-                    message.explicit_hash_key_table.push(h.clone());
-                    message.explicit_hash_key_table.len() - 1
-                }
-            }) as u64
-        });
-        message.records.push(Record {
-            partition_key_index,
-            explicit_hash_key_index,
-            data: data.clone(),
-            tags: Vec::new(),
-        });
+            1 => 8,
+            2 => {
+                let len = prost::encoding::decode_varint(&mut buf).map_err(|e| KplError::BadProtobuf(e.to_string()))?;
+                usize::try_from(len).map_err(|_| bad("length-delimited field too long"))?
+            }
+            5 => 4,
+            _ => return Err(bad("unsupported wire type")),
+        };
+        if skip > buf.len() {
+            return Err(bad("field runs past the end of the buffer"));
+        }
+        buf = &buf[skip..];
+        if key >> 3 == RECORDS_FIELD {
+            count += 1;
+        }
     }
-    let body = message.encode_to_vec();
-    let mut out = Vec::with_capacity(MAGIC.len() + body.len() + DIGEST_BYTES);
+    Ok(count)
+}
+
+/// Builds a KPL aggregate from `(partition_key, explicit_hash_key, data)` triples, sharing
+/// repeated keys through the tables as the KPL does.
+pub fn aggregate(records: &[(String, Option<String>, Vec<u8>)]) -> Vec<u8> {
+    fn intern(table: &mut Vec<String>, key: &str) -> u64 {
+        // Linear search keeps this dependency-free; aggregates hold at most a few hundred keys.
+        let i = table.iter().position(|k| k == key).unwrap_or_else(|| {
+            table.push(key.to_owned());
+            table.len() - 1
+        });
+        i as u64
+    }
+    let mut agg = AggregatedRecord::default();
+    for (pk, ehk, data) in records {
+        let partition_key_index = intern(&mut agg.partition_key_table, pk);
+        let explicit_hash_key_index = ehk.as_deref().map(|e| intern(&mut agg.explicit_hash_key_table, e));
+        agg.records.push(Record { partition_key_index, explicit_hash_key_index, data: data.clone(), tags: Vec::new() });
+    }
+    let proto = agg.encode_to_vec();
+    let mut out = Vec::with_capacity(MAGIC.len() + proto.len() + DIGEST_LEN);
     out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&Md5::digest(&body));
+    out.extend_from_slice(&proto);
+    out.extend_from_slice(&Md5::digest(&proto));
     out
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
+    use proptest::prelude::*;
 
-    #[test]
-    fn a_hand_built_aggregate_decodes() {
-        // AggregatedRecord { partition_key_table: ["pk"], records: [{0, data "hi"}, {0, data "yo"}] }
-        let body: Vec<u8> = vec![
-            0x0a, 0x02, b'p', b'k', // field 1: "pk"
-            0x1a, 0x06, 0x08, 0x00, 0x1a, 0x02, b'h', b'i', // field 3: record
-            0x1a, 0x06, 0x08, 0x00, 0x1a, 0x02, b'y', b'o',
-        ];
-        let mut data = MAGIC.to_vec();
-        data.extend_from_slice(&body);
-        data.extend_from_slice(&Md5::digest(&body));
-        let records = deaggregate(&data).unwrap();
-        assert_eq!(records.len(), 2);
-        assert_eq!((records[0].partition_key.as_str(), &records[1].data[..]), ("pk", &b"yo"[..]));
-        let mut corrupt = data.clone();
-        let last = corrupt.len() - 1;
-        corrupt[last] ^= 1;
-        assert_eq!(deaggregate(&corrupt), Err(KplError::Checksum));
-        assert_eq!(deaggregate(b"plain"), Err(KplError::NoMagic));
+    fn triple(pk: &str, ehk: Option<&str>, data: &[u8]) -> (String, Option<String>, Vec<u8>) {
+        (pk.to_owned(), ehk.map(str::to_owned), data.to_vec())
     }
 
-    proptest::proptest! {
+    fn sub(pk: &str, ehk: Option<&str>, data: &[u8]) -> SubRecord {
+        SubRecord {
+            partition_key: pk.to_owned(),
+            explicit_hash_key: ehk.map(str::to_owned),
+            data: Bytes::copy_from_slice(data),
+        }
+    }
+
+    /// One sub-record, partition key "a", data "hi", encoded by hand from the proto definition.
+    fn golden() -> Vec<u8> {
+        let proto: [u8; 11] = [
+            0x0A, 0x01, b'a', // field 1 (partition_key_table), length 1, "a"
+            0x1A, 0x06, // field 3 (records), length 6
+            0x08, 0x00, // Record field 1 (partition_key_index) = 0
+            0x1A, 0x02, b'h', b'i', // Record field 3 (data), length 2, "hi"
+        ];
+        // MD5 of the 11 protobuf bytes above, computed independently (Python hashlib).
+        let digest: [u8; 16] =
+            [0xed, 0x4f, 0xf2, 0x87, 0x77, 0x96, 0x6a, 0xe6, 0xdf, 0x59, 0x91, 0x1c, 0xb0, 0x53, 0x0c, 0xc2];
+        [&MAGIC[..], &proto, &digest].concat()
+    }
+
+    #[test]
+    fn golden_vector_decodes_and_encodes() {
+        assert_eq!(deaggregate(&golden()).unwrap(), vec![sub("a", None, b"hi")]);
+        assert_eq!(aggregate(&[triple("a", None, b"hi")]), golden());
+    }
+
+    #[test]
+    fn round_trip_shares_keys() {
+        let input =
+            vec![triple("k1", None, b"one"), triple("k2", Some("123"), b""), triple("k1", Some("123"), b"three")];
+        let agg = aggregate(&input);
+        assert!(is_aggregated(&agg));
+        let out = deaggregate(&agg).unwrap();
+        let expected: Vec<_> = input.iter().map(|(p, e, d)| sub(p, e.as_deref(), d)).collect();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn corrupted_checksum_rejected() {
+        let mut agg = golden();
+        let last = agg.len() - 1;
+        agg[last] ^= 0x01;
+        assert_eq!(deaggregate(&agg), Err(KplError::BadChecksum));
+        // A flipped payload byte is caught the same way.
+        let mut agg = golden();
+        agg[MAGIC.len() + 9] ^= 0x01;
+        assert_eq!(deaggregate(&agg), Err(KplError::BadChecksum));
+    }
+
+    #[test]
+    fn bad_magic_and_short_input_rejected() {
+        assert!(!is_aggregated(b"{\"plain\":1}"));
+        assert!(!is_aggregated(&MAGIC));
+        assert_eq!(deaggregate(&MAGIC), Err(KplError::BadMagic));
+        let mut agg = golden();
+        agg[0] = 0;
+        assert_eq!(deaggregate(&agg), Err(KplError::BadMagic));
+    }
+
+    fn with_digest(proto: &[u8]) -> Vec<u8> {
+        [&MAGIC[..], proto, &Md5::digest(proto)].concat()
+    }
+
+    #[test]
+    fn index_out_of_range_rejected() {
+        // Record refers to partition key 1, but the table holds only "a".
+        let proto = [0x0A, 0x01, b'a', 0x1A, 0x04, 0x08, 0x01, 0x1A, 0x00];
+        assert!(matches!(
+            deaggregate(&with_digest(&proto)),
+            Err(KplError::IndexOutOfRange { record: 0, table: "partition_key_table", index: 1, len: 1 })
+        ));
+        // Explicit hash key index 0 with an empty explicit hash key table.
+        let proto = [0x0A, 0x01, b'a', 0x1A, 0x06, 0x08, 0x00, 0x10, 0x00, 0x1A, 0x00];
+        assert!(matches!(
+            deaggregate(&with_digest(&proto)),
+            Err(KplError::IndexOutOfRange { table: "explicit_hash_key_table", .. })
+        ));
+    }
+
+    #[test]
+    fn bad_protobuf_rejected() {
+        // Field 3 claims 100 bytes but none follow.
+        assert!(matches!(deaggregate(&with_digest(&[0x1A, 0x64])), Err(KplError::BadProtobuf(_))));
+        // Wire type 3 (start group) is not used by this message.
+        assert!(matches!(deaggregate(&with_digest(&[0x0B])), Err(KplError::BadProtobuf(_))));
+    }
+
+    #[test]
+    fn empty_aggregate_has_no_sub_records() {
+        assert_eq!(deaggregate(&aggregate(&[])).unwrap(), Vec::new());
+    }
+
+    proptest! {
         #[test]
-        fn aggregates_round_trip(records in proptest::collection::vec(("[a-z]{1,4}", proptest::option::of("[0-9]{1,5}"), proptest::collection::vec(proptest::num::u8::ANY, 0..64)), 1..20)) {
-            let packed = aggregate(&records);
-            proptest::prop_assert!(is_aggregated(&packed));
-            let unpacked = deaggregate(&packed).unwrap();
-            let again: Vec<(String, Option<String>, Vec<u8>)> = unpacked.into_iter().map(|r| (r.partition_key, r.explicit_hash_key, r.data.to_vec())).collect();
-            proptest::prop_assert_eq!(again, records);
+        fn proptest_round_trip(
+            records in proptest::collection::vec(
+                ("[a-z0-9]{0,8}", proptest::option::of("[0-9]{1,38}"), proptest::collection::vec(any::<u8>(), 0..64)),
+                0..20,
+            )
+        ) {
+            let out = deaggregate(&aggregate(&records)).unwrap();
+            let expected: Vec<_> = records.iter().map(|(p, e, d)| sub(p, e.as_deref(), d)).collect();
+            prop_assert_eq!(out, expected);
         }
 
         #[test]
-        fn arbitrary_bytes_never_panic(tail in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
-            let mut data = MAGIC.to_vec();
-            data.extend(tail);
-            let _ = deaggregate(&data);
+        fn proptest_arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            // Valid digest over random protobuf bytes exercises the decoder, not only the checksum.
+            let _ = deaggregate(&with_digest(&body));
         }
     }
 }
