@@ -400,6 +400,20 @@ fn backup_mode<'a>(
     }
 }
 
+/// The source-record backup of `S3BackupMode` Disabled/Enabled destinations.
+fn source_backup(mode: &Option<String>, config: &Option<Value>, field: &str) -> Result<Option<S3Sink>> {
+    match (backup_mode(mode, &["Disabled", "Enabled"], "Disabled", field)?, config) {
+        ("Enabled", Some(backup)) => {
+            let backup: S3Config = parse(backup, "S3BackupConfiguration")?;
+            Ok(Some(s3_sink(&backup, &format!("{field}.s3BackupConfiguration"), false)?.0))
+        }
+        ("Enabled", None) => {
+            Err(FirehoseError::invalid("S3BackupConfiguration is required when S3BackupMode is Enabled."))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Checks a destination configuration and builds its typed form.
 pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Result<Runtime> {
     match kind {
@@ -419,19 +433,7 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
                     "Zero buffering (IntervalInSeconds 0) is not supported with dynamic partitioning.",
                 ));
             }
-            let mode = backup_mode(&s3.s3_backup_mode, &["Disabled", "Enabled"], "Disabled", field)?;
-            let backup = match (mode, &s3.s3_backup_configuration) {
-                ("Enabled", Some(backup)) => {
-                    let backup: S3Config = parse(backup, "S3BackupConfiguration")?;
-                    Some(s3_sink(&backup, &format!("{field}.s3BackupConfiguration"), false)?.0)
-                }
-                ("Enabled", None) => {
-                    return Err(FirehoseError::invalid(
-                        "S3BackupConfiguration is required when S3BackupMode is Enabled.",
-                    ))
-                }
-                _ => None,
-            };
+            let backup = source_backup(&s3.s3_backup_mode, &s3.s3_backup_configuration, field)?;
             let pipeline = pipeline(&s3.processing_configuration, dynamic_partitioning)?;
             Ok(Runtime {
                 kind,
@@ -545,19 +547,7 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
                     "Redshift destinations take a Prefix without expressions and no ErrorOutputPrefix.",
                 ));
             }
-            let mode = backup_mode(&redshift.s3_backup_mode, &["Disabled", "Enabled"], "Disabled", field)?;
-            let backup = match (mode, &redshift.s3_backup_configuration) {
-                ("Enabled", Some(backup)) => {
-                    let backup: S3Config = parse(backup, "S3BackupConfiguration")?;
-                    Some(s3_sink(&backup, &format!("{field}.s3BackupConfiguration"), false)?.0)
-                }
-                ("Enabled", None) => {
-                    return Err(FirehoseError::invalid(
-                        "S3BackupConfiguration is required when S3BackupMode is Enabled.",
-                    ))
-                }
-                _ => None,
-            };
+            let backup = source_backup(&redshift.s3_backup_mode, &redshift.s3_backup_configuration, field)?;
             let pipeline = pipeline(&redshift.processing_configuration, false)?;
             Ok(Runtime {
                 kind,

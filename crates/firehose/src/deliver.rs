@@ -177,7 +177,7 @@ fn error_key(entry: &Entry, active: &Active, sink: &S3Sink, arrival_ms: u64, out
 async fn compress(sink: &S3Sink, body: Vec<u8>, entry: &Entry) -> Option<Bytes> {
     let compression = sink.compression;
     let name = entry.name.clone();
-    let result = tokio::task::spawn_blocking(move || match compression.compress(&body, &name) {
+    on_blocking_pool("Compression", move || match compression.compress(&body, &name) {
         Ok(compressed) => Bytes::from(compressed),
         Err(error) => {
             // Compressing into memory cannot fail short of a bug; keep the data uncompressed.
@@ -185,10 +185,7 @@ async fn compress(sink: &S3Sink, body: Vec<u8>, entry: &Entry) -> Option<Bytes> 
             Bytes::from(body)
         }
     })
-    .await;
-    result
-        .map_err(|error| tracing::error!(message = "Compression task failed; delivery of this stream stops.", %error))
-        .ok()
+    .await
 }
 
 /// Writes failed records as AWS's error documents, one JSON object per line.
@@ -252,8 +249,17 @@ async fn write_backup(
 
 /// Processed records grouped by partition keys (one group without dynamic partitioning).
 struct Groups {
-    groups: BTreeMap<BTreeMap<String, String>, (u64, Vec<u8>, u64, Vec<u64>)>,
+    groups: BTreeMap<BTreeMap<String, String>, ObjectGroup>,
     failures: Vec<Failure>,
+}
+
+/// The records of one object.
+struct ObjectGroup {
+    /// Arrival of the oldest record: the instant `timestamp` expressions evaluate.
+    first_arrival_ms: u64,
+    body: Vec<u8>,
+    records: u64,
+    arrivals: Vec<u64>,
 }
 
 /// Runs the processors on the blocking pool (jq and de-aggregation are CPU work).
@@ -261,25 +267,39 @@ struct Groups {
 async fn process(active: &Arc<Active>, records: &[StoredRecord]) -> Option<Groups> {
     let active = active.clone();
     let records = records.to_vec();
-    tokio::task::spawn_blocking(move || process_now(&active, &records))
+    on_blocking_pool("Processing", move || process_now(&active, &records)).await
+}
+
+/// Runs CPU work off the runtime's workers; `None` (logged) only if the work panicked.
+async fn on_blocking_pool<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    tokio::task::spawn_blocking(work)
         .await
-        .map_err(|error| tracing::error!(message = "Processing task failed; delivery of this stream stops.", %error))
+        .map_err(
+            |error| tracing::error!(message = "Delivery work failed; delivery of this stream stops.", what, %error),
+        )
         .ok()
 }
 
 fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
-    let mut groups: BTreeMap<BTreeMap<String, String>, (u64, Vec<u8>, u64, Vec<u64>)> = BTreeMap::new();
+    let mut groups: BTreeMap<BTreeMap<String, String>, ObjectGroup> = BTreeMap::new();
     let mut failures = Vec::new();
     let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
     for (record, result) in records.iter().zip(results) {
         match result {
             ProcessResult::Ok(outputs) => {
                 for output in outputs {
-                    let group =
-                        groups.entry(output.partition_keys).or_insert((record.arrival_ms, Vec::new(), 0, Vec::new()));
-                    group.1.extend_from_slice(&output.data);
-                    group.2 += 1;
-                    group.3.push(record.arrival_ms);
+                    let group = groups.entry(output.partition_keys).or_insert_with(|| ObjectGroup {
+                        first_arrival_ms: record.arrival_ms,
+                        body: Vec::new(),
+                        records: 0,
+                        arrivals: Vec::new(),
+                    });
+                    group.body.extend_from_slice(&output.data);
+                    group.records += 1;
+                    group.arrivals.push(record.arrival_ms);
                 }
             }
             ProcessResult::Failed { error_code, error_message } => {
@@ -310,7 +330,7 @@ async fn flush(
     match &active.runtime.destination {
         Destination::S3 { sink, backup, .. } => {
             let Some(Groups { groups, failures }) = process(active, records).await else { return false };
-            for (keys, (arrival_ms, body, count, arrivals)) in groups {
+            for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
                 let key = match object_key(entry, active, sink, arrival_ms, &keys, now) {
                     Ok(key) => key,
@@ -378,7 +398,7 @@ async fn flush(
         }
         Destination::Redshift { staging, copy, retry, backup } => {
             let Some(Groups { groups, failures }) = process(active, records).await else { return false };
-            for (keys, (arrival_ms, body, count, arrivals)) in groups {
+            for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
                 let key = match object_key(entry, active, staging, arrival_ms, &keys, now) {
                     Ok(key) => key,
@@ -451,10 +471,7 @@ struct FlatGroups {
 async fn process_flat(active: &Arc<Active>, records: &[StoredRecord]) -> Option<FlatGroups> {
     let active = active.clone();
     let records = records.to_vec();
-    tokio::task::spawn_blocking(move || process_flat_now(&active, &records))
-        .await
-        .map_err(|error| tracing::error!(message = "Processing task failed; delivery of this stream stops.", %error))
-        .ok()
+    on_blocking_pool("Processing", move || process_flat_now(&active, &records)).await
 }
 
 fn process_flat_now(active: &Active, records: &[StoredRecord]) -> FlatGroups {
