@@ -1053,3 +1053,56 @@ def test_aws_cli(server, buckets, name):
     (key,) = objects
     assert key_regex("cli/", name).match(key), key
     assert objects[key] == b"hello cli"
+
+
+def test_kinesis_source_follows_resharding(server, fh, buckets, name):
+    """Records before a split (parent shard) and after it (children) are all delivered."""
+    kinesis, source, source_arn, bucket = kinesis_source(server, buckets)
+    create_kinesis_sourced(fh, name, source_arn, bucket)
+    kinesis.put_records(
+        StreamName=source, Records=[{"Data": f"a-{i}".encode(), "PartitionKey": f"k{i}"} for i in range(5)]
+    )
+    shard = kinesis.list_shards(StreamName=source)["Shards"][0]
+    kinesis.split_shard(
+        StreamName=source, ShardToSplit=shard["ShardId"], NewStartingHashKey=str(2**127)
+    )
+    deadline = time.monotonic() + 10
+    while kinesis.describe_stream_summary(StreamName=source)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline, "stream did not become ACTIVE after the split"
+        time.sleep(0.05)
+    kinesis.put_records(
+        StreamName=source, Records=[{"Data": f"b-{i}".encode(), "PartitionKey": f"k{i}"} for i in range(5)]
+    )
+    expected = sorted([f"a-{i}".encode() for i in range(5)] + [f"b-{i}".encode() for i in range(5)])
+    folder = buckets / bucket
+    deadline = time.monotonic() + 20
+    lines = []
+    while time.monotonic() < deadline and len(lines) < len(expected):
+        lines = delivered_lines(read_objects(folder))
+        time.sleep(0.2)
+    time.sleep(1.5)
+    assert sorted(delivered_lines(read_objects(folder))) == expected
+
+
+def test_failing_destination_does_not_block_others(server, fh, buckets, name):
+    """An HTTP endpoint that keeps failing stalls only its own stream: another stream
+    delivers, and the Kinesis API answers, while it retries."""
+    kinesis = client(server.endpoint, "kinesis")
+    with HttpSink([500]) as sink:
+        http_stream(fh, name, buckets, sink.url, retry_s=120)
+        fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"stuck"}] * 50)
+        sink.wait_requests(2, timeout_s=10)
+
+        other = unique("free")
+        create_s3_stream(fh, other, buckets, bucket=other)
+        started = time.monotonic()
+        fh.put_record_batch(DeliveryStreamName=other, Records=[{"Data": b"x"}, {"Data": b"y"}])
+        objects = wait_objects(buckets / other, count=1, timeout_s=10)
+        assert list(objects.values()) == [b"xy"]
+        assert time.monotonic() - started < 10
+        kinesis.list_streams()
+        # Still retrying, still nothing delivered.
+        assert all(r["headers"]["x-amz-firehose-request-id"] == sink.requests[0]["headers"]["x-amz-firehose-request-id"] for r in sink.requests)
+        # Deleting the stuck stream does not wait for its retry duration.
+        fh.delete_delivery_stream(DeliveryStreamName=name)
+        wait_gone(fh, name)

@@ -109,6 +109,21 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
     }
 }
 
+/// Awaits `work` unless the stream stops first (deletion or shutdown must not wait for a
+/// destination's retry duration or a hung connection); `None` when stopped.
+async fn unless_stopped<T>(
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    if *stop.borrow() {
+        return None;
+    }
+    tokio::select! {
+        result = work => Some(result),
+        _ = stop.changed() => None,
+    }
+}
+
 /// Waits before the next attempt; false when the stream stopped meanwhile.
 async fn back_off(attempt: u32, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
     let delay = DELIVERY_RETRY_INITIAL_MS.saturating_mul(1u64 << attempt.min(16)).min(DELIVERY_RETRY_MAX_MS);
@@ -129,9 +144,10 @@ async fn put_object(
 ) -> bool {
     let mut attempt = 0;
     loop {
-        match shared.stores.put(bucket, key, body.clone()).await {
-            Ok(()) => return true,
-            Err(error) => {
+        match unless_stopped(stop, shared.stores.put(bucket, key, body.clone())).await {
+            None => return false,
+            Some(Ok(())) => return true,
+            Some(Err(error)) => {
                 StreamStats::add(&entry.stats.delivery_failures, 1);
                 tracing::warn!(message = "Writing an object failed; retrying.", stream = %entry.name, bucket, key, %error);
                 if !back_off(attempt, stop).await {
@@ -361,7 +377,10 @@ async fn flush(
             for chunk in groups.chunks(HTTP_RECORDS_PER_REQUEST_MAX) {
                 let data: Vec<Bytes> = chunk.iter().map(|(_, data)| data.clone()).collect();
                 let size: u64 = data.iter().map(|d| d.len() as u64).sum();
-                match shared.http.deliver(&endpoint, &data).await {
+                let Some(outcome) = unless_stopped(stop, shared.http.deliver(&endpoint, &data)).await else {
+                    return false;
+                };
+                match outcome {
                     HttpDelivery::Delivered { .. } => {
                         let arrivals: Vec<u64> = chunk.iter().map(|(r, _)| r.arrival_ms).collect();
                         count_delivered(shared, entry, chunk.len() as u64, size, &arrivals);
@@ -415,7 +434,11 @@ async fn flush(
                 let deadline = tokio::time::Instant::now() + *retry;
                 let mut attempt = 0;
                 loop {
-                    match crate::dest::redshift::copy_object(copy, &object).await {
+                    let Some(copied) = unless_stopped(stop, crate::dest::redshift::copy_object(copy, &object)).await
+                    else {
+                        return false;
+                    };
+                    match copied {
                         Ok(_) => {
                             count_delivered(shared, entry, count, size, &arrivals);
                             break;
