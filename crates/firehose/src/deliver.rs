@@ -42,6 +42,9 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
         tracing::error!(message = "Delivery stream shard missing; not delivering.", stream = %entry.name);
         return;
     };
+    // One receiver for the task's life: reading the configuration through it marks that
+    // version seen, so an update landing at any later moment wakes the wait below.
+    let mut config = entry.active.subscribe();
     let mut next_lsn = delivered_lsn;
     let mut buffer: Vec<StoredRecord> = Vec::new();
     let mut buffered_bytes: u64 = 0;
@@ -49,7 +52,7 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
         if *stop.borrow() {
             return;
         }
-        let active = entry.active.borrow().clone();
+        let active = config.borrow_and_update().clone();
         let hint = active.runtime.buffering;
         // Fill the buffer up to its size hint.
         while buffered_bytes < hint.bytes {
@@ -99,7 +102,6 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
             continue;
         }
         let wait = due_ms.map_or(Duration::from_secs(3600), |due| Duration::from_millis(due.saturating_sub(now)));
-        let mut config = entry.active.subscribe();
         tokio::select! {
             _ = appended.changed() => {}
             _ = stop.changed() => {}
