@@ -72,9 +72,15 @@ impl Compression {
     /// Compresses one whole object. `zip_entry_name` names the single archive entry and is
     /// ignored by the other formats.
     pub fn compress(self, data: &[u8], zip_entry_name: &str) -> io::Result<Vec<u8>> {
+        self.compress_at(data, zip_entry_name, GZIP_LEVEL_DEFAULT)
+    }
+
+    /// [`Compression::compress`] with a GZIP level (0–9; AWS offers no choice, so the
+    /// server takes it as a flag): deflate is nearly all of a delivery's CPU.
+    pub fn compress_at(self, data: &[u8], zip_entry_name: &str, gzip_level: u32) -> io::Result<Vec<u8>> {
         match self {
             Self::Uncompressed => Ok(data.to_vec()),
-            Self::Gzip => gzip(data),
+            Self::Gzip => gzip(data, flate2::Compression::new(gzip_level.min(GZIP_LEVEL_MAX))),
             Self::Zip => zip_single_entry(data, zip_entry_name),
             Self::Snappy => snappy_framed(data),
             Self::HadoopSnappy => hadoop_snappy(data),
@@ -87,8 +93,13 @@ const GZIP_PARALLEL_MIN_BYTES: usize = 4 * 1024 * 1024;
 /// Most threads one object's compression uses.
 const GZIP_THREADS_MAX: usize = 8;
 
-fn gzip_member(data: &[u8]) -> io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 3), flate2::Compression::default());
+/// zlib's default level, the one gzip(1) and most log shippers use.
+pub const GZIP_LEVEL_DEFAULT: u32 = 6;
+/// The highest deflate level.
+pub const GZIP_LEVEL_MAX: u32 = 9;
+
+fn gzip_member(data: &[u8], level: flate2::Compression) -> io::Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 3), level);
     encoder.write_all(data)?;
     encoder.finish()
 }
@@ -96,14 +107,14 @@ fn gzip_member(data: &[u8]) -> io::Result<Vec<u8>> {
 /// Large objects are cut into one piece per core, each compressed as a gzip member on
 /// its own thread; a gzip file may hold several members (RFC 1952 §2.2) and every gunzip
 /// reads them as one stream, so this costs a few bytes of ratio for a core's worth of speed.
-fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
+fn gzip(data: &[u8], level: flate2::Compression) -> io::Result<Vec<u8>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(GZIP_THREADS_MAX);
     if data.len() < GZIP_PARALLEL_MIN_BYTES || threads < 2 {
-        return gzip_member(data);
+        return gzip_member(data, level);
     }
     let piece = data.len().div_ceil(threads);
     let members: Vec<io::Result<Vec<u8>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = data.chunks(piece).map(|chunk| scope.spawn(move || gzip_member(chunk))).collect();
+        let handles: Vec<_> = data.chunks(piece).map(|chunk| scope.spawn(move || gzip_member(chunk, level))).collect();
         handles
             .into_iter()
             .map(|handle| handle.join().unwrap_or_else(|_| Err(io::Error::other("gzip thread panicked"))))

@@ -192,10 +192,11 @@ fn error_key(entry: &Entry, active: &Active, sink: &S3Sink, arrival_ms: u64, out
 /// stall the runtime's workers (they serve the API).
 /// `None` only if the compression task died (a bug): the caller then stops delivering
 /// the stream rather than writing a damaged object and moving the checkpoint.
-async fn compress(sink: &S3Sink, body: Vec<u8>, entry: &Entry) -> Option<Bytes> {
+async fn compress(sink: &S3Sink, body: Vec<u8>, entry: &Entry, gzip_level: u32) -> Option<Bytes> {
     let compression = sink.compression;
     let name = entry.name.clone();
-    on_blocking_pool("Compression", move || match compression.compress(&body, &name) {
+    let level = gzip_level;
+    on_blocking_pool("Compression", move || match compression.compress_at(&body, &name, level) {
         Ok(compressed) => Bytes::from(compressed),
         Err(error) => {
             // Compressing into memory cannot fail short of a bug; keep the data uncompressed.
@@ -234,7 +235,7 @@ async fn write_failures(
         body.push(b'\n');
     }
     let key = error_key(entry, active, sink, first.record.arrival_ms, output_type, now);
-    let Some(body) = compress(sink, body, entry).await else { return false };
+    let Some(body) = compress(sink, body, entry, shared.config.gzip_level).await else { return false };
     let written = put_object(shared, entry, &sink.bucket, &key, body, stop).await;
     if written {
         StreamStats::add(&entry.stats.failed_records, failures.len() as u64);
@@ -261,7 +262,7 @@ async fn write_backup(
             return true;
         }
     };
-    let Some(body) = compress(sink, body, entry).await else { return false };
+    let Some(body) = compress(sink, body, entry, shared.config.gzip_level).await else { return false };
     put_object(shared, entry, &sink.bucket, &key, body, stop).await
 }
 
@@ -304,6 +305,20 @@ async fn on_blocking_pool<T: Send + 'static>(
 fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
     let mut groups: BTreeMap<BTreeMap<String, String>, ObjectGroup> = BTreeMap::new();
     let mut failures = Vec::new();
+    if active.runtime.pipeline.is_empty() {
+        // Records pass unchanged: one object, built without a copy per record.
+        if let Some(first) = records.first() {
+            let mut body = Vec::with_capacity(records.iter().map(|r| r.data.len()).sum());
+            for record in records {
+                body.extend_from_slice(&record.data);
+            }
+            let arrivals = records.iter().map(|r| r.arrival_ms).collect();
+            let group =
+                ObjectGroup { first_arrival_ms: first.arrival_ms, body, records: records.len() as u64, arrivals };
+            groups.insert(BTreeMap::new(), group);
+        }
+        return Groups { groups, failures };
+    }
     let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
     for (record, result) in records.iter().zip(results) {
         match result {
@@ -358,7 +373,7 @@ async fn flush(
                     }
                 };
                 let size = body.len() as u64;
-                let Some(body) = compress(sink, body, entry).await else { return false };
+                let Some(body) = compress(sink, body, entry, shared.config.gzip_level).await else { return false };
                 if !put_object(shared, entry, &sink.bucket, &key, body, stop).await {
                     return false;
                 }
@@ -429,7 +444,7 @@ async fn flush(
                     }
                 };
                 let size = body.len() as u64;
-                let Some(object) = compress(staging, body, entry).await else { return false };
+                let Some(object) = compress(staging, body, entry, shared.config.gzip_level).await else { return false };
                 if !put_object(shared, entry, &staging.bucket, &key, object.clone(), stop).await {
                     return false;
                 }

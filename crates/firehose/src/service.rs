@@ -40,6 +40,8 @@ pub struct FirehoseConfig {
     pub allow_http_endpoints: bool,
     /// Where buckets live.
     pub object_stores: ObjectStoreConfig,
+    /// Deflate level of GZIP objects (AWS does not expose one; zlib's default is 6).
+    pub gzip_level: u32,
 }
 
 /// A configuration the delivery task runs from, replaced on UpdateDestination.
