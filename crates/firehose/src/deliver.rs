@@ -394,7 +394,12 @@ async fn flush(
             for chunk in groups.chunks(HTTP_RECORDS_PER_REQUEST_MAX) {
                 let data: Vec<Bytes> = chunk.iter().map(|(_, data)| data.clone()).collect();
                 let size: u64 = data.iter().map(|d| d.len() as u64).sum();
-                let Some(outcome) = unless_stopped(stop, shared.http.deliver(&endpoint, &data)).await else {
+                let Some(client) = shared.http() else {
+                    // Only a broken TLS set-up gets here (logged): delivery of this stream
+                    // stops and its records stay in the log for the next start.
+                    return false;
+                };
+                let Some(outcome) = unless_stopped(stop, client.deliver(&endpoint, &data)).await else {
                     return false;
                 };
                 match outcome {

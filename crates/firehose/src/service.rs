@@ -77,13 +77,26 @@ pub(crate) struct Shared {
     pub(crate) kinesis: Arc<Engine>,
     pub(crate) config: FirehoseConfig,
     pub(crate) stores: ObjectStores,
-    pub(crate) http: HttpClient,
+    /// Made on first use: building a TLS client costs milliseconds of start-up and
+    /// megabytes of idle memory that servers without HTTP endpoints should not pay.
+    http: std::sync::OnceLock<Option<HttpClient>>,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Shared {
     pub(crate) fn now_ms(&self) -> u64 {
         self.clock.now_ms()
+    }
+
+    /// The HTTP client, or `None` (logged) if it cannot be built.
+    pub(crate) fn http(&self) -> Option<&HttpClient> {
+        self.http
+            .get_or_init(|| {
+                HttpClient::new()
+                    .map_err(|error| tracing::error!(message = "HTTP client could not be built.", %error))
+                    .ok()
+            })
+            .as_ref()
     }
 }
 
@@ -236,8 +249,7 @@ impl Firehose {
         fs.create_dir_all(&dir).map_err(|e| FirehoseError::Internal(format!("create {}: {e}", dir.display())))?;
         let log = ShardLog::open(fs, clock.clone(), &dir, log_config)?;
         let stores = ObjectStores::new(config.object_stores.clone());
-        let http = HttpClient::new().map_err(|e| FirehoseError::Internal(e.to_string()))?;
-        let shared = Arc::new(Shared { log, kinesis, config, stores, http, clock });
+        let shared = Arc::new(Shared { log, kinesis, config, stores, http: std::sync::OnceLock::new(), clock });
         let firehose = Arc::new(Firehose {
             shared,
             control: tokio::sync::Mutex::new(()),
