@@ -33,6 +33,10 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{oneshot, watch};
 
+/// Maps keyed by shard uids (unique integers, not attacker-chosen), touched for every
+/// chunk of every frame: a fast non-cryptographic hash instead of SipHash.
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
+
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::{
@@ -284,14 +288,16 @@ struct ShardState {
     uid: u64,
     stream_id: u64,
     index: Mutex<ShardIndex>,
-    /// LSN of the newest visible record (0 before the first).
+    /// Wakes readers waiting for records. Only sent to while someone listens (sending
+    /// costs a lock per notifier, and with thousands of shards per frame that adds up),
+    /// so its value is not the tip: waiters subscribe before they read and use `changed`.
     tip: watch::Sender<u64>,
 }
 
 struct Segment {
     file: Arc<dyn ReadFile>,
     /// Newest arrival time per shard, to decide when the whole file has expired.
-    newest_arrival_ms: HashMap<u64, u64>,
+    newest_arrival_ms: FastMap<u64, u64>,
 }
 
 struct Shared {
@@ -389,7 +395,7 @@ impl ShardLog {
 
         let mut segments = BTreeMap::new();
         for segment in &recovered.segments {
-            let mut newest_arrival_ms = HashMap::new();
+            let mut newest_arrival_ms = FastMap::default();
             for entry in &segment.entries {
                 let Some(shard) = shards.get(&entry.shard_uid) else {
                     continue;
@@ -745,7 +751,7 @@ fn create_segment(
     file.sync_data().map_err(|e| StorageError::io("sync segment header", &path, e))?;
     fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
     let read = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-    shared.segments.write().insert(id, Segment { file: read, newest_arrival_ms: HashMap::new() });
+    shared.segments.write().insert(id, Segment { file: read, newest_arrival_ms: FastMap::default() });
     Ok(ActiveSegment {
         id,
         file,
@@ -930,7 +936,8 @@ impl Writer {
         // Assign LSNs and arrival times, grouping placements by shard.
         let now_ms = self.shared.clock.now_ms();
         let first_lsn = self.next_lsn;
-        let mut shard_cache: HashMap<u64, (Arc<ShardState>, u64)> = HashMap::new();
+        // (state, newest arrival, closed) of each shard this frame touches.
+        let mut shard_cache: FastMap<u64, (Arc<ShardState>, u64, bool)> = FastMap::default();
         // (shard uid, append index, record index, lsn, arrival)
         let mut placements: Vec<(u64, usize, usize, u64, u64)> = Vec::new();
         let shards = self.shared.shards.read();
@@ -954,11 +961,15 @@ impl Writer {
                                 .get(&record.shard_uid)
                                 .cloned()
                                 .ok_or(StorageError::ShardNotFound { shard_uid: record.shard_uid })?;
-                            let last_arrival = shard.index.lock().last_arrival_ms;
-                            e.insert((shard, last_arrival))
+                            // Closing happens on this thread, so it cannot change mid-frame:
+                            // one look at the index serves every record of the shard.
+                            let index = shard.index.lock();
+                            let (last_arrival, closed) = (index.last_arrival_ms, index.closed_lsn.is_some());
+                            drop(index);
+                            e.insert((shard, last_arrival, closed))
                         }
                     };
-                    if entry.0.index.lock().closed_lsn.is_some() {
+                    if entry.2 {
                         return Err(StorageError::ShardClosed { shard_uid: record.shard_uid });
                     }
                     let lsn = self.next_lsn;
@@ -1079,7 +1090,7 @@ impl Writer {
         Ok(())
     }
 
-    fn publish(&self, entries: &[IndexEntry], shard_cache: &HashMap<u64, (Arc<ShardState>, u64)>) {
+    fn publish(&self, entries: &[IndexEntry], shard_cache: &FastMap<u64, (Arc<ShardState>, u64, bool)>) {
         {
             let mut segments = self.shared.segments.write();
             if let Some(segment) = segments.get_mut(&self.active.id) {
@@ -1089,13 +1100,15 @@ impl Writer {
             }
         }
         for entry in entries {
-            let Some((shard, _)) = shard_cache.get(&entry.shard_uid) else {
+            let Some((shard, _, _)) = shard_cache.get(&entry.shard_uid) else {
                 continue;
             };
             let mut index = shard.index.lock();
             index.push(ChunkRef::located(self.active.id, entry));
             drop(index);
-            shard.tip.send_replace(entry.last_lsn);
+            if shard.tip.receiver_count() > 0 {
+                shard.tip.send_replace(entry.last_lsn);
+            }
         }
     }
 

@@ -66,15 +66,25 @@ impl SequenceNumber {
             (2, 4),
             (0, 0),
         ];
-        let mut limbs = [0u32; 6];
-        let mut bit = 188u32;
+        // Shift each field in from the right: (acc << width) | value over three 64-bit
+        // words. Every GetRecords record formats one of these, so no bit-by-bit loop.
+        let mut words = [0u64; 3];
         for (value, width) in fields {
-            for i in (0..width).rev() {
-                bit -= 1;
-                if (value >> i) & 1 == 1 {
-                    limbs[(bit / 32) as usize] |= 1 << (bit % 32);
+            match width {
+                0 => {}
+                64 => words = [value, words[0], words[1]],
+                _ => {
+                    let value = value & ((1u64 << width) - 1);
+                    words[2] = (words[2] << width) | (words[1] >> (64 - width));
+                    words[1] = (words[1] << width) | (words[0] >> (64 - width));
+                    words[0] = (words[0] << width) | value;
                 }
             }
+        }
+        let mut limbs = [0u32; 6];
+        for (i, word) in words.iter().enumerate() {
+            limbs[2 * i] = *word as u32;
+            limbs[2 * i + 1] = (*word >> 32) as u32;
         }
         limbs
     }
@@ -141,26 +151,39 @@ const DECIMAL_DIGITS_MAX: usize = 58;
 /// Writes the decimal form into `out` (right-aligned) and returns where it starts.
 /// GetRecords formats one sequence number per record, so this avoids allocating.
 fn format_decimal(mut limbs: Limbs, out: &mut [u8; DECIMAL_DIGITS_MAX]) -> usize {
-    // Divide by 10^9 repeatedly; each remainder is nine decimal digits.
-    const CHUNK: u64 = 1_000_000_000;
+    // Divide by 10^8 repeatedly; each remainder is eight decimal digits, written two at a
+    // time from a table. Every GetRecords and PutRecords record formats one of these, so
+    // the high limbs that have become zero are skipped rather than divided again.
+    const CHUNK: u64 = 100_000_000;
+    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let mut top = limbs.iter().rposition(|l| *l != 0).map_or(0, |i| i + 1);
     let mut start = out.len();
     loop {
         let mut remainder = 0u64;
-        for limb in limbs.iter_mut().rev() {
+        for limb in limbs[..top].iter_mut().rev() {
             let value = (remainder << 32) | u64::from(*limb);
             *limb = (value / CHUNK) as u32;
             remainder = value % CHUNK;
         }
-        let last = limbs.iter().all(|l| *l == 0);
-        for _ in 0..9 {
-            start -= 1;
-            out[start] = b'0' + (remainder % 10) as u8;
-            remainder /= 10;
+        while top > 0 && limbs[top - 1] == 0 {
+            top -= 1;
+        }
+        let last = top == 0;
+        for _ in 0..4 {
+            let pair = (remainder % 100) as usize * 2;
+            remainder /= 100;
+            start -= 2;
+            out[start] = PAIRS[pair];
+            out[start + 1] = PAIRS[pair + 1];
             if last && remainder == 0 {
                 break;
             }
         }
         if last {
+            // The last chunk may have written one leading zero of its pair.
+            if out[start] == b'0' && start + 1 < out.len() {
+                start += 1;
+            }
             return start;
         }
     }
