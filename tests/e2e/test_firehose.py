@@ -1106,3 +1106,40 @@ def test_failing_destination_does_not_block_others(server, fh, buckets, name):
         # Deleting the stuck stream does not wait for its retry duration.
         fh.delete_delivery_stream(DeliveryStreamName=name)
         wait_gone(fh, name)
+
+
+def test_s3_backup_gets_source_records_and_metrics_count_them(server, fh, buckets, name):
+    """S3BackupMode Enabled: the destination gets processed records, the backup bucket the
+    records as they came; /metrics counts them per delivery stream."""
+    import urllib.request
+
+    main, backup = unique("main"), unique("backup")
+    for bucket in (main, backup):
+        (buckets / bucket).mkdir()
+    fh.create_delivery_stream(
+        DeliveryStreamName=name,
+        ExtendedS3DestinationConfiguration=s3_config(
+            main,
+            ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+            S3BackupMode="Enabled",
+            S3BackupConfiguration={"RoleARN": ROLE_ARN, "BucketARN": bucket_arn(backup), "Prefix": "source/"},
+        ),
+    )
+    wait_status(fh, name)
+    fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": b"a"}, {"Data": b"b"}])
+    assert list(wait_objects(buckets / main).values()) == [b"a\nb\n"]
+    backups = wait_objects(buckets / backup)
+    assert list(backups.values()) == [b"ab"]
+    assert all(key.startswith("source/") for key in backups)
+
+    metrics = urllib.request.urlopen(f"{server.endpoint}/metrics").read().decode()
+    def metric(family):
+        line = f'{family}{{delivery_stream="{name}"}} '
+        values = [l[len(line):] for l in metrics.splitlines() if l.startswith(line)]
+        assert len(values) == 1, (family, metrics[:2000])
+        return float(values[0])
+    assert metric("rheo_firehose_incoming_records_total") == 2
+    assert metric("rheo_firehose_incoming_bytes_total") == 2
+    assert metric("rheo_firehose_delivered_records_total") == 2
+    assert metric("rheo_firehose_delivered_objects_total") >= 1
+    assert metric("rheo_firehose_data_freshness_seconds") == 0

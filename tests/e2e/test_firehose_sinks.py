@@ -3,6 +3,7 @@
 destination's COPY."""
 
 import glob
+import json
 import gzip
 import os
 import shutil
@@ -229,3 +230,39 @@ def test_redshift_destination_copies_into_postgresql(postgres, rheo_local):
     # The intermediate S3 object holds the records too.
     objects = wait_objects(rheo_local.buckets / bucket, settle_s=0)
     assert b"".join(objects[k] for k in sorted(objects)) == b"".join(records)
+
+
+def test_redshift_gives_up_with_a_manifest_under_errors(postgres, rheo_local):
+    """A COPY that keeps failing (no such table) is retried for RetryOptions, then the staged
+    object is listed in a manifest under errors/ and left in place, as AWS does."""
+    port = postgres
+    fh = client(rheo_local.endpoint)
+    name = unique("fh")
+    bucket = unique("stage")
+    (rheo_local.buckets / bucket).mkdir()
+    fh.create_delivery_stream(
+        DeliveryStreamName=name,
+        RedshiftDestinationConfiguration={
+            "RoleARN": ROLE_ARN,
+            "ClusterJDBCURL": f"jdbc:postgresql://127.0.0.1:{port}/postgres",
+            "CopyCommand": {"DataTableName": "no_such_table", "CopyOptions": "JSON 'auto'"},
+            "Username": "postgres",
+            "Password": PG_PASSWORD,
+            "RetryOptions": {"DurationInSeconds": 2},
+            "S3Configuration": {
+                "RoleARN": ROLE_ARN,
+                "BucketARN": bucket_arn(bucket),
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+            },
+        },
+    )
+    wait_status(fh, name)
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b'{"id":1}\n'})
+    folder = rheo_local.buckets / bucket
+    objects = wait_objects(folder, count=1, timeout_s=30, predicate=lambda k: k.startswith("errors/manifests/"))
+    manifests = {k: v for k, v in objects.items() if k.startswith("errors/manifests/")}
+    staged = [k for k in objects if not k.startswith("errors/")]
+    assert len(manifests) == 1 and len(staged) == 1, sorted(objects)
+    manifest = json.loads(next(iter(manifests.values())))
+    assert manifest == {"entries": [{"url": f"s3://{bucket}/{staged[0]}", "mandatory": True}]}
+    assert objects[staged[0]] == b'{"id":1}\n'
