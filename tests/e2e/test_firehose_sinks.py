@@ -176,6 +176,27 @@ def rheo_local(tmp_path_factory):
     rheo.stop()
 
 
+def create_redshift_stream(fh, name, port, bucket, table, **extra):
+    """A Redshift-destination stream loading JSON records into `table` of the test's
+    PostgreSQL, staged in a local bucket with zero buffering."""
+    fh.create_delivery_stream(
+        DeliveryStreamName=name,
+        RedshiftDestinationConfiguration={
+            "RoleARN": ROLE_ARN,
+            "ClusterJDBCURL": f"jdbc:postgresql://127.0.0.1:{port}/postgres",
+            "CopyCommand": {"DataTableName": table, "CopyOptions": "JSON 'auto'"},
+            "Username": "postgres",
+            "Password": PG_PASSWORD,
+            "S3Configuration": {
+                "RoleARN": ROLE_ARN,
+                "BucketARN": bucket_arn(bucket),
+                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+            },
+            **extra,
+        },
+    )
+
+
 def test_redshift_destination_copies_into_postgresql(postgres, rheo_local):
     import psycopg
 
@@ -189,21 +210,7 @@ def test_redshift_destination_copies_into_postgresql(postgres, rheo_local):
     name = unique("fh")
     bucket = unique("stage")
     (rheo_local.buckets / bucket).mkdir()
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        RedshiftDestinationConfiguration={
-            "RoleARN": ROLE_ARN,
-            "ClusterJDBCURL": f"jdbc:postgresql://127.0.0.1:{port}/postgres",
-            "CopyCommand": {"DataTableName": "events", "CopyOptions": "JSON 'auto'"},
-            "Username": "postgres",
-            "Password": PG_PASSWORD,
-            "S3Configuration": {
-                "RoleARN": ROLE_ARN,
-                "BucketARN": bucket_arn(bucket),
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
-            },
-        },
-    )
+    create_redshift_stream(fh, name, port, bucket, "events")
     description = wait_status(fh, name)
     redshift = description["Destinations"][0]["RedshiftDestinationDescription"]
     assert redshift["ClusterJDBCURL"] == f"jdbc:postgresql://127.0.0.1:{port}/postgres"
@@ -240,22 +247,7 @@ def test_redshift_gives_up_with_a_manifest_under_errors(postgres, rheo_local):
     name = unique("fh")
     bucket = unique("stage")
     (rheo_local.buckets / bucket).mkdir()
-    fh.create_delivery_stream(
-        DeliveryStreamName=name,
-        RedshiftDestinationConfiguration={
-            "RoleARN": ROLE_ARN,
-            "ClusterJDBCURL": f"jdbc:postgresql://127.0.0.1:{port}/postgres",
-            "CopyCommand": {"DataTableName": "no_such_table", "CopyOptions": "JSON 'auto'"},
-            "Username": "postgres",
-            "Password": PG_PASSWORD,
-            "RetryOptions": {"DurationInSeconds": 2},
-            "S3Configuration": {
-                "RoleARN": ROLE_ARN,
-                "BucketARN": bucket_arn(bucket),
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
-            },
-        },
-    )
+    create_redshift_stream(fh, name, port, bucket, "no_such_table", RetryOptions={"DurationInSeconds": 2})
     wait_status(fh, name)
     fh.put_record(DeliveryStreamName=name, Record={"Data": b'{"id":1}\n'})
     folder = rheo_local.buckets / bucket

@@ -24,3 +24,25 @@ pub mod wire;
 
 pub use error::{FirehoseError, Result};
 pub use service::{Firehose, FirehoseConfig};
+
+/// Data several modules' tests share.
+#[cfg(test)]
+pub(crate) mod test_data {
+    use std::collections::BTreeMap;
+
+    /// The partition keys of the developer guide's dynamic-partitioning example (§3.7 of
+    /// the reference): what its jq query extracts and what its prefix consumes.
+    pub(crate) fn worked_example_keys() -> BTreeMap<String, String> {
+        [
+            ("customer_id", "1234567890"),
+            ("device", "mobile"),
+            ("year", "2019"),
+            ("month", "08"),
+            ("day", "09"),
+            ("hour", "20"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+}

@@ -682,17 +682,7 @@ mod tests {
              day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/";
         let error_prefix = Some("errors/!{firehose:error-output-type}/");
         validate(Some(prefix), error_prefix, true).unwrap();
-        let keys: BTreeMap<String, String> = [
-            ("customer_id", "1234567890"),
-            ("device", "mobile"),
-            ("year", "2019"),
-            ("month", "08"),
-            ("day", "09"),
-            ("hour", "20"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let keys: BTreeMap<String, String> = crate::test_data::worked_example_keys();
         let c = KeyContext { partition_keys: &keys, ..ctx(ms(2019, 8, 9, 23, 55, 9)) };
         assert_eq!(
             evaluate_prefix(Some(prefix), &c).unwrap(),

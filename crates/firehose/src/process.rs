@@ -478,6 +478,13 @@ fn split_delimited(data: &[u8], delimiter: &[u8]) -> Vec<Vec<u8>> {
     parts.into_iter().filter(|p| !p.is_empty()).map(<[u8]>::to_vec).collect()
 }
 
+impl Pipeline {
+    /// Processes records in order (one buffer of a delivery).
+    pub fn process_all<'a>(&self, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<ProcessResult> {
+        records.into_iter().map(|data| self.process(data)).collect()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -526,17 +533,7 @@ mod tests {
         let out = ok(pipeline.process(record));
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].data, record.to_vec());
-        let expected: BTreeMap<String, String> = [
-            ("customer_id", "1234567890"),
-            ("device", "mobile"),
-            ("year", "2019"),
-            ("month", "08"),
-            ("day", "09"),
-            ("hour", "20"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+        let expected: BTreeMap<String, String> = crate::test_data::worked_example_keys();
         assert_eq!(out[0].partition_keys, expected);
     }
 
@@ -713,12 +710,5 @@ mod tests {
         let deep = format!("{}.{}", "(".repeat(2000), ")".repeat(2000));
         assert!(err(&[extraction(&deep)]).contains("nested deeper"));
         assert!(Pipeline::new(true, &[extraction("{a:.a}")], false).unwrap_err().contains("dynamic partitioning"));
-    }
-}
-
-impl Pipeline {
-    /// Processes records in order (one buffer of a delivery).
-    pub fn process_all<'a>(&self, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<ProcessResult> {
-        records.into_iter().map(|data| self.process(data)).collect()
     }
 }

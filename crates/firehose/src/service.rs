@@ -770,9 +770,9 @@ impl Firehose {
         let entry = self.entry(name)?;
         let state = entry.state.read();
         if state.source.is_some() {
-            return Err(FirehoseError::invalid(format!(
-                "This operation is not permitted on KinesisStreamAsSource delivery stream type."
-            )));
+            return Err(FirehoseError::invalid(
+                "This operation is not permitted on KinesisStreamAsSource delivery stream type.",
+            ));
         }
         if self.status(&state) != "ACTIVE" {
             return Err(FirehoseError::ResourceInUse(format!("Firehose {name} is not in the ACTIVE state.")));

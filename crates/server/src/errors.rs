@@ -36,22 +36,6 @@ pub fn wire_error(error: &EngineError) -> WireError {
     error_type.with_message(error.to_string())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_map_to_aws_types_and_messages() {
-        let not_found = wire_error(&EngineError::StreamNotFound { stream: "s".into(), account: "000000000000".into() });
-        assert_eq!(not_found.error_type, "ResourceNotFoundException");
-        assert_eq!(not_found.message.as_deref(), Some("Stream s under account 000000000000 not found."));
-        let storage = wire_error(&EngineError::Storage(StorageError::Closed));
-        assert_eq!(storage.http_status, 503);
-        assert_eq!(storage.message, None);
-        assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
-    }
-}
-
 /// The AWS error response for a Firehose error; exhaustive over [`FirehoseError`].
 pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
     use rheo_firehose::FirehoseError as E;
@@ -81,5 +65,21 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         message: Some(error.to_string()),
         capital_message_key: false,
         http_status: status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_aws_types_and_messages() {
+        let not_found = wire_error(&EngineError::StreamNotFound { stream: "s".into(), account: "000000000000".into() });
+        assert_eq!(not_found.error_type, "ResourceNotFoundException");
+        assert_eq!(not_found.message.as_deref(), Some("Stream s under account 000000000000 not found."));
+        let storage = wire_error(&EngineError::Storage(StorageError::Closed));
+        assert_eq!(storage.http_status, 503);
+        assert_eq!(storage.message, None);
+        assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
     }
 }
