@@ -1143,3 +1143,31 @@ def test_s3_backup_gets_source_records_and_metrics_count_them(server, fh, bucket
     assert metric("rheo_firehose_delivered_records_total") == 2
     assert metric("rheo_firehose_delivered_objects_total") >= 1
     assert metric("rheo_firehose_data_freshness_seconds") == 0
+
+
+def test_records_without_a_prefix_partition_key_go_to_the_error_output(fh, buckets, name):
+    """The prefix names a key the query does not extract: the record cannot have an object
+    key, so it is written to the error output rather than lost."""
+    folder, _ = create_s3_stream(
+        fh, name, buckets, size_mb=64, interval_s=1,
+        Prefix="a=!{partitionKeyFromQuery:a}/b=!{partitionKeyFromQuery:b}/",
+        ErrorOutputPrefix="errors/!{firehose:error-output-type}/",
+        DynamicPartitioningConfiguration={"Enabled": True},
+        ProcessingConfiguration={
+            "Enabled": True,
+            "Processors": [{
+                "Type": "MetadataExtraction",
+                "Parameters": [
+                    {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{a:.a}"},
+                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                ],
+            }],
+        },
+    )
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b'{"a":"x"}'})
+    objects = wait_objects(folder, count=1, timeout_s=20)
+    (bad,) = objects
+    assert bad.startswith("errors/processing-failed/"), bad
+    documents = [json.loads(line) for line in objects[bad].decode().splitlines() if line.strip()]
+    assert [base64.b64decode(d["rawData"]) for d in documents] == [b'{"a":"x"}']
+    assert documents[0]["errorCode"] == "DynamicPartitioning.PartitionKeyMissing"

@@ -174,6 +174,22 @@ fn object_key(
     Ok(format!("{prefix}{}", prefix::object_name(&entry.name, active.version, now, sink.time_zone, &sink.extension)))
 }
 
+/// The key of a group's object. Partition keys were checked while processing (records
+/// that cannot make a key go to the error output), so a failure here is a bug: delivery
+/// of the stream stops, logged, rather than dropping the group's records.
+fn group_key(
+    entry: &Entry,
+    active: &Active,
+    sink: &S3Sink,
+    arrival_ms: u64,
+    keys: &BTreeMap<String, String>,
+    now: u64,
+) -> Option<String> {
+    object_key(entry, active, sink, arrival_ms, keys, now)
+        .map_err(|error| tracing::error!(message = "Object key could not be built; delivery of this stream stops.", stream = %entry.name, %error))
+        .ok()
+}
+
 fn error_key(entry: &Entry, active: &Active, sink: &S3Sink, arrival_ms: u64, output_type: &str, now: u64) -> String {
     let empty = BTreeMap::new();
     let context = KeyContext {
@@ -283,10 +299,11 @@ struct ObjectGroup {
 
 /// Runs the processors on the blocking pool (jq and de-aggregation are CPU work).
 /// `None` only if the task died (a bug); see [`compress`].
-async fn process(active: &Arc<Active>, records: &[StoredRecord]) -> Option<Groups> {
+async fn process(active: &Arc<Active>, records: &[StoredRecord], sink: &S3Sink) -> Option<Groups> {
     let active = active.clone();
     let records = records.to_vec();
-    on_blocking_pool("Processing", move || process_now(&active, &records)).await
+    let sink = sink.clone();
+    on_blocking_pool("Processing", move || process_now(&active, &records, &sink)).await
 }
 
 /// Runs CPU work off the runtime's workers; `None` (logged) only if the work panicked.
@@ -302,7 +319,10 @@ async fn on_blocking_pool<T: Send + 'static>(
         .ok()
 }
 
-fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
+/// Groups processed records by partition keys. A record whose keys cannot make an object
+/// key under `sink`'s prefix (a key the prefix names but the query did not extract) is a
+/// processing failure, so it reaches the error output instead of being lost.
+fn process_now(active: &Active, records: &[StoredRecord], sink: &S3Sink) -> Groups {
     let mut groups: BTreeMap<BTreeMap<String, String>, ObjectGroup> = BTreeMap::new();
     let mut failures = Vec::new();
     if active.runtime.pipeline.is_empty() {
@@ -323,7 +343,20 @@ fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
     for (record, result) in records.iter().zip(results) {
         match result {
             ProcessResult::Ok(outputs) => {
+                let mut unkeyable = None;
                 for output in outputs {
+                    if !groups.contains_key(&output.partition_keys) {
+                        let context = KeyContext {
+                            arrival_ms: record.arrival_ms,
+                            time_zone: sink.time_zone,
+                            error_output_type: None,
+                            partition_keys: &output.partition_keys,
+                        };
+                        if let Err(error) = prefix::evaluate_prefix(sink.prefix.as_deref(), &context) {
+                            unkeyable = Some(error);
+                            continue;
+                        }
+                    }
                     let group = groups.entry(output.partition_keys).or_insert_with(|| ObjectGroup {
                         first_arrival_ms: record.arrival_ms,
                         body: Vec::new(),
@@ -333,6 +366,10 @@ fn process_now(active: &Active, records: &[StoredRecord]) -> Groups {
                     group.body.extend_from_slice(&output.data);
                     group.records += 1;
                     group.arrivals.push(record.arrival_ms);
+                }
+                if let Some(error_message) = unkeyable {
+                    let error_code = "DynamicPartitioning.PartitionKeyMissing".to_owned();
+                    failures.push(Failure { record: record.clone(), error_code, error_message, attempts: 1 });
                 }
             }
             ProcessResult::Failed { error_code, error_message } => {
@@ -362,16 +399,10 @@ async fn flush(
 ) -> bool {
     match &active.runtime.destination {
         Destination::S3 { sink, backup, .. } => {
-            let Some(Groups { groups, failures }) = process(active, records).await else { return false };
+            let Some(Groups { groups, failures }) = process(active, records, sink).await else { return false };
             for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
-                let key = match object_key(entry, active, sink, arrival_ms, &keys, now) {
-                    Ok(key) => key,
-                    Err(error) => {
-                        tracing::warn!(message = "Object key could not be built.", stream = %entry.name, %error);
-                        continue;
-                    }
-                };
+                let Some(key) = group_key(entry, active, sink, arrival_ms, &keys, now) else { return false };
                 let size = body.len() as u64;
                 let Some(body) = compress(sink, body, entry, shared.config.gzip_level).await else { return false };
                 if !put_object(shared, entry, &sink.bucket, &key, body, stop).await {
@@ -438,16 +469,10 @@ async fn flush(
             true
         }
         Destination::Redshift { staging, copy, retry, backup } => {
-            let Some(Groups { groups, failures }) = process(active, records).await else { return false };
+            let Some(Groups { groups, failures }) = process(active, records, staging).await else { return false };
             for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
-                let key = match object_key(entry, active, staging, arrival_ms, &keys, now) {
-                    Ok(key) => key,
-                    Err(error) => {
-                        tracing::warn!(message = "Object key could not be built.", stream = %entry.name, %error);
-                        continue;
-                    }
-                };
+                let Some(key) = group_key(entry, active, staging, arrival_ms, &keys, now) else { return false };
                 let size = body.len() as u64;
                 let Some(object) = compress(staging, body, entry, shared.config.gzip_level).await else { return false };
                 if !put_object(shared, entry, &staging.bucket, &key, object.clone(), stop).await {
