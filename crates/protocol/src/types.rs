@@ -61,20 +61,10 @@ impl Timestamp {
 }
 
 /// Appends the decimal digits of `value`.
-pub(crate) fn write_u128(out: &mut Vec<u8>, mut value: u128) {
-    let mut buffer = [0u8; 40];
-    let mut start = buffer.len();
-    loop {
-        start -= 1;
-        if let Some(slot) = buffer.get_mut(start) {
-            *slot = b'0' + (value % 10) as u8;
-        }
-        value /= 10;
-        if value == 0 || start == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(buffer.get(start..).unwrap_or_default());
+pub(crate) fn write_u128(out: &mut Vec<u8>, value: u128) {
+    // itoa divides 64 bits at a time: a generic u128 division per digit cost about 2 %
+    // of the server's time writing the arrival timestamps of a GetRecords answer.
+    out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
 /// Appends the decimal form of a signed integer.
@@ -176,6 +166,14 @@ impl SequenceNumber {
         let mut digits = Vec::with_capacity(39);
         write_u128(&mut digits, value);
         Self(String::from_utf8(digits).unwrap_or_default())
+    }
+
+    /// A sequence number the service itself formatted, which is canonical by
+    /// construction: answers carry one per record, so the pattern is checked only in
+    /// debug builds.
+    pub fn from_issued(text: String) -> Self {
+        debug_assert!(is_canonical_decimal(&text, SEQUENCE_NUMBER_MAX_DIGITS), "{text}");
+        Self(text)
     }
 
     /// The decimal text.

@@ -441,11 +441,25 @@ impl Sink for JsonSink {
     }
 }
 
+/// True for the bytes a JSON string literal must escape.
+fn needs_json_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
 /// Appends `text` as a JSON string literal, copying runs that need no escaping in bulk.
 pub(crate) fn write_json_string(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = text.as_bytes();
+    // Nearly every string (partition keys, sequence numbers, names) needs no escape; the
+    // branch-free scan lets the compiler check many bytes at a time.
+    if !bytes.iter().fold(false, |any, &byte| any | needs_json_escape(byte)) {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut run_start = 0;
     for (index, &byte) in bytes.iter().enumerate() {
         let escape: &[u8] = match byte {

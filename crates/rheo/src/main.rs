@@ -1,6 +1,8 @@
 //! The `rheo` binary: `rheo serve` runs the Kinesis Data Streams API over a durable
 //! shard log.
 
+mod alloc_tuning;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -129,6 +131,7 @@ struct ServeArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    alloc_tuning::tune();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(

@@ -36,10 +36,9 @@ pub(crate) fn millis(ms: u64) -> Timestamp {
     Timestamp::from_epoch_millis(ms.min(i64::MAX as u64) as i64)
 }
 
-/// Our sequence numbers are canonical decimals, so parsing cannot fail; a fallback keeps
-/// the request path free of panics all the same.
+/// A sequence number the engine formatted (always a canonical decimal).
 pub(crate) fn sequence(text: String) -> SequenceNumber {
-    SequenceNumber::parse(text).unwrap_or_else(|_| SequenceNumber::from_u128(0))
+    SequenceNumber::from_issued(text)
 }
 
 fn count(value: u32) -> i32 {
