@@ -33,6 +33,7 @@
 
 pub mod api;
 pub mod body;
+mod disk;
 mod e2e;
 pub mod error;
 pub mod eventstream;
@@ -83,6 +84,36 @@ pub enum Mode {
     Ready(ReadyArgs),
     /// Firehose: PutRecordBatch into a delivery stream, then time its delivery as objects.
     Firehose(FirehoseArgs),
+    /// The disk's own fdatasync latency (append, sync, at a fixed rate): the floor under
+    /// every durable put. Talks to no service.
+    Disk(DiskArgs),
+}
+
+/// `disk` options.
+#[derive(Args, Debug, Clone)]
+pub struct DiskArgs {
+    /// Folder for the probe file (the service's data directory's file system, ideally);
+    /// default: the temporary folder.
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+    /// Appends (each followed by fdatasync) per second.
+    #[arg(long, default_value_t = 100)]
+    pub rate: u32,
+    /// Bytes per append.
+    #[arg(short = 'r', long, default_value_t = 1024)]
+    pub record_bytes: usize,
+    /// Seconds to run.
+    #[arg(short = 'd', long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// A name copied into the output.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Also append the JSON line to this file.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// No summary table (the JSON line only).
+    #[arg(long)]
+    pub json_only: bool,
 }
 
 /// `firehose` options.
@@ -449,6 +480,7 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
             let summary = firehose::run(&ctx, a).await?;
             ctx.emit(&summary)
         }
+        Mode::Disk(a) => disk::run(a).await,
     }
 }
 
