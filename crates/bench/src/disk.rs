@@ -61,7 +61,7 @@ fn measure(args: &DiskArgs) -> Result<Measured> {
 
 /// Runs `disk`.
 pub(crate) async fn run(args: &DiskArgs) -> Result<serde_json::Value> {
-    if args.rate == 0 || args.record_bytes == 0 || !(args.duration > 0.0) {
+    if args.rate == 0 || args.record_bytes == 0 || args.duration.is_nan() || args.duration <= 0.0 {
         return Err(BenchError::Args("--rate, --record-bytes and --duration must be positive".into()));
     }
     let measured = {
