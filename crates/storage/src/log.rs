@@ -465,10 +465,19 @@ impl ShardLog {
             last_retention_ms: clock.now_ms(),
             deleter: None,
             deleter_thread: None,
+            syncer: None,
+            syncer_thread: None,
+            sync_requested: (0, 0),
         };
         if let Some((sender, thread)) = spawn_deleter(fs.clone(), writer.log_dir.clone()) {
             writer.deleter = Some(sender);
             writer.deleter_thread = Some(thread);
+        }
+        if matches!(writer.config.durability, Durability::Relaxed { .. }) {
+            if let Some((sender, thread)) = spawn_syncer(shared.clone()) {
+                writer.syncer = Some(sender);
+                writer.syncer_thread = Some(thread);
+            }
         }
         let handle = std::thread::Builder::new()
             .name("rheo-log-writer".into())
@@ -776,7 +785,24 @@ struct Writer {
     /// Unlinks expired segments off the write path; joined when the writer stops.
     deleter: Option<flume::Sender<Vec<u64>>>,
     deleter_thread: Option<JoinHandle<()>>,
+    /// Relaxed durability's periodic syncs, off the write path; joined when the writer
+    /// stops. `None` in the other modes (or if its thread could not start: the writer
+    /// then syncs inline).
+    syncer: Option<flume::Sender<SyncRequest>>,
+    syncer_thread: Option<JoinHandle<()>>,
+    /// Segment and end offset the last request to the syncer covered.
+    sync_requested: (u64, u64),
 }
+
+/// Asks the background syncer to sync a segment (everything written to it so far).
+struct SyncRequest {
+    segment_id: u64,
+    path: PathBuf,
+}
+
+/// Sync requests waiting for the syncer. One is enough: a queued request has not started
+/// yet, so the sync it leads to covers every write made before it, later ones included.
+const SYNC_QUEUE_MAX: usize = 1;
 
 /// One append request being assembled into a frame.
 struct PendingAppend {
@@ -826,6 +852,50 @@ fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<(flume::Se
     Some((sender, handle))
 }
 
+/// Starts the thread that syncs the active segment for [`Durability::Relaxed`], so that
+/// an acknowledgement never waits on the disk's flush (whose tail is often tens of
+/// milliseconds) in that mode. A failed sync poisons the log exactly as an inline one does.
+fn spawn_syncer(shared: Arc<Shared>) -> Option<(flume::Sender<SyncRequest>, JoinHandle<()>)> {
+    let (sender, receiver) = flume::bounded::<SyncRequest>(SYNC_QUEUE_MAX);
+    let handle = std::thread::Builder::new()
+        .name("rheo-log-syncer".into())
+        .spawn(move || {
+            let mut open: Option<(u64, Box<dyn WriteFile>)> = None;
+            for request in receiver.iter() {
+                if shared.check_poisoned().is_err() {
+                    // After a failed write or sync the file's state is unknown: leave it.
+                    continue;
+                }
+                if open.as_ref().map(|(id, _)| *id) != Some(request.segment_id) {
+                    match shared.fs.open_write(&request.path) {
+                        Ok(file) => open = Some((request.segment_id, file)),
+                        Err(error) => {
+                            poison(&shared, "open segment to sync", error.to_string());
+                            continue;
+                        }
+                    }
+                }
+                if let Some((_, file)) = open.as_mut() {
+                    if let Err(error) = file.sync_data() {
+                        poison(&shared, "fdatasync", error.to_string());
+                    }
+                }
+            }
+        })
+        .ok()?;
+    Some((sender, handle))
+}
+
+/// Stops writes: records the first failure and logs it.
+fn poison(shared: &Shared, operation: &'static str, reason: String) -> StorageError {
+    let mut poisoned = shared.poisoned.lock();
+    if poisoned.is_none() {
+        tracing::error!(message = "Storage stopped accepting writes.", operation, reason = %reason);
+        *poisoned = Some((operation, reason.clone()));
+    }
+    StorageError::Poisoned { operation, reason }
+}
+
 /// Chunk references a read copies out of a shard's index at a time.
 const READ_WINDOW_CHUNKS: usize = 64;
 
@@ -864,6 +934,10 @@ impl Writer {
         if let Some(thread) = self.deleter_thread.take() {
             let _ = thread.join();
         }
+        self.syncer.take();
+        if let Some(thread) = self.syncer_thread.take() {
+            let _ = thread.join();
+        }
         // After a poisoning failure the file is left alone: its state is unknown.
         let poisoned = self.shared.check_poisoned().is_err();
         if !poisoned && self.config.durability != Durability::Never && self.active.synced_end < self.active.end {
@@ -883,8 +957,10 @@ impl Writer {
     fn housekeeping(&mut self) {
         let now = self.shared.clock.now_ms();
         if let Durability::Relaxed { interval_ms } = self.config.durability {
-            if self.active.synced_end < self.active.end && now.saturating_sub(self.last_sync_ms) >= interval_ms {
-                if let Err(error) = self.sync_active() {
+            let unsynced =
+                self.active.synced_end < self.active.end && self.sync_requested != (self.active.id, self.active.end);
+            if unsynced && now.saturating_sub(self.last_sync_ms) >= interval_ms {
+                if let Err(error) = self.periodic_sync() {
                     tracing::error!(message = "Periodic log sync failed; log stopped.", %error);
                 }
             }
@@ -915,12 +991,7 @@ impl Writer {
     }
 
     fn poison(&self, operation: &'static str, reason: String) -> StorageError {
-        let mut poisoned = self.shared.poisoned.lock();
-        if poisoned.is_none() {
-            tracing::error!(message = "Storage stopped accepting writes.", operation, reason = %reason);
-            *poisoned = Some((operation, reason.clone()));
-        }
-        StorageError::Poisoned { operation, reason }
+        poison(&self.shared, operation, reason)
     }
 
     fn commit_appends(&mut self, mut appends: Vec<PendingAppend>) {
@@ -1072,12 +1143,31 @@ impl Writer {
             Durability::Sync => self.sync_active()?,
             Durability::Relaxed { interval_ms } => {
                 if self.shared.clock.now_ms().saturating_sub(self.last_sync_ms) >= interval_ms {
-                    self.sync_active()?;
+                    self.periodic_sync()?;
                 }
             }
             Durability::Never => {}
         }
         self.active.entries.extend_from_slice(entries);
+        Ok(())
+    }
+
+    /// Relaxed durability's sync: handed to the syncer thread when there is one. The
+    /// writer does not learn when it finishes, so `synced_end` stays behind and rolling
+    /// and stopping still sync for themselves (rare, and cheap when already synced).
+    fn periodic_sync(&mut self) -> Result<()> {
+        let Some(syncer) = &self.syncer else {
+            return self.sync_active();
+        };
+        let request =
+            SyncRequest { segment_id: self.active.id, path: join(&self.log_dir, &segment_name(self.active.id)) };
+        match syncer.try_send(request) {
+            // A full queue holds a request that has not started: its sync covers these writes.
+            Ok(()) | Err(flume::TrySendError::Full(_)) => {}
+            Err(flume::TrySendError::Disconnected(_)) => return self.sync_active(),
+        }
+        self.sync_requested = (self.active.id, self.active.end);
+        self.last_sync_ms = self.shared.clock.now_ms();
         Ok(())
     }
 

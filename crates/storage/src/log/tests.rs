@@ -367,6 +367,60 @@ fn failed_fsync_stops_writes_and_loses_nothing_acknowledged() {
     log.append_blocking(vec![record(uid, "resumed")]).unwrap();
 }
 
+/// Polls `done` for up to five seconds (the syncer thread works on its own time).
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+fn relaxed(interval_ms: u64) -> LogConfig {
+    LogConfig { durability: Durability::Relaxed { interval_ms }, ..LogConfig::default() }
+}
+
+#[test]
+fn relaxed_mode_syncs_in_the_background_once_the_interval_passed() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, relaxed(100)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    log.append_blocking(vec![record(uid, "a")]).unwrap();
+    let syncs = fs.sync_count();
+    clock.advance_ms(150);
+    // Acknowledged at once; the write that finds the interval passed asks for a sync.
+    log.append_blocking(vec![record(uid, "b")]).unwrap();
+    assert!(eventually(|| fs.sync_count() > syncs), "no background sync");
+    fs.crash(Tear::DropUnsynced);
+    drop(log);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["a", "b"]);
+}
+
+#[test]
+fn relaxed_mode_background_sync_failure_stops_writes() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, relaxed(100)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    fs.fail_next_syncs(1);
+    clock.advance_ms(150);
+    // Relaxed: acknowledged before the sync that then fails.
+    log.append_blocking(vec![record(uid, "acknowledged")]).unwrap();
+    let refused = eventually(|| {
+        matches!(
+            log.append_blocking(vec![record(uid, "later")]),
+            Err(StorageError::Poisoned { operation: "fdatasync", .. })
+        )
+    });
+    assert!(refused, "a failed background sync must stop writes");
+    assert!(log.append_blocking(vec![record(uid, "refused")]).is_err());
+}
+
 #[test]
 fn failed_write_stops_writes() {
     let fs = MemFs::new();
