@@ -14,6 +14,7 @@
 #   GET_FILL=1000000 GET_FILL_SECS=20 get: records to fill, fill time cap (s)
 #   E2E_SECS=10 E2E_RATE=1000        e2e and subscribe: seconds and records/s
 #   MANY_SHARDS=10000                shards of rheo's extra put run (0 skips it)
+#   RELAXED=1                        also run subscribe against rheo --durability relaxed (0 skips it)
 #   STARTUP_REPEAT=5                 starts timed per target
 #   SETTLE=1                         sync, then this many idle seconds before each cell (0: neither)
 #   PORT_BASE=14600                  ports PORT_BASE..PORT_BASE+9 on 127.0.0.1
@@ -48,6 +49,7 @@ GET_FILL_SECS=${GET_FILL_SECS:-20}
 E2E_SECS=${E2E_SECS:-10}
 E2E_RATE=${E2E_RATE:-1000}
 MANY_SHARDS=${MANY_SHARDS:-10000}
+RELAXED=${RELAXED:-1}
 STARTUP_REPEAT=${STARTUP_REPEAT:-5}
 SETTLE=${SETTLE:-1}
 PORT_BASE=${PORT_BASE:-14600}
@@ -201,6 +203,27 @@ run_target() {
   log "$target: subscribe at $E2E_RATE rec/s"
   bench subscribe "${common[@]}" -s 4 --rate "$E2E_RATE" -b 10 -r 100 -d "$E2E_SECS"
 
+  stop_server
+  if [[ $target == rheo ]]; then
+    # The disk's own fdatasync tail is the floor under every durable put (and so under
+    # put→get and put→push): measured here, in the data directory's file system, between
+    # the durable cells and the relaxed one.
+    log "disk: append 1 KiB + fdatasync, 100 per second for $E2E_SECS s"
+    bench disk --label "$target" --dir "${TMPDIR:-/tmp}" -r 1024 --rate 100 -d "$E2E_SECS"
+    if [[ $RELAXED != 0 ]]; then
+      log "$target --durability relaxed: subscribe at $E2E_RATE rec/s"
+      data_dir=$(mktemp -d "${TMPDIR:-/tmp}/rheo-compare-data.XXXXXX")
+      server_cmd "$target" "$port" "$data_dir"
+      "${cmd[@]}" --durability relaxed >"$logs/$target-relaxed.log" 2>&1 &
+      pid=$!
+      bench ready -e "$url" --label "$target" --timeout 60 -q >/dev/null
+      bench subscribe -e "$url" --label "$target (relaxed)" --pid "$pid" -s 4 --rate "$E2E_RATE" -b 10 -r 100 -d "$E2E_SECS"
+      stop_server
+    fi
+  fi
+}
+
+stop_server() {
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=""
@@ -224,7 +247,7 @@ dirty=$(cd "$root" && git status --porcelain 2>/dev/null | grep -q . && echo " (
 python3 "$here/compare-report.py" "$jsonl" \
   --title "Rheo vs peers, $stamp" \
   --note "rheo: $rheo_version, commit $commit$dirty; kinesalite $KINESALITE_VERSION; kinesis-local $KINESIS_LOCAL_VERSION; node $(node --version 2>/dev/null); $(nproc) cores; isolation: $isolation; settle ${SETTLE}s between cells; matrix took ${elapsed}s" \
-  --command "SETTLE=$SETTLE DURATION=$DURATION WARMUP=$WARMUP GET_FILL=$GET_FILL GET_FILL_SECS=$GET_FILL_SECS E2E_SECS=$E2E_SECS E2E_RATE=$E2E_RATE MANY_SHARDS=$MANY_SHARDS STARTUP_REPEAT=$STARTUP_REPEAT bench/compare.sh" \
+  --command "SETTLE=$SETTLE DURATION=$DURATION WARMUP=$WARMUP GET_FILL=$GET_FILL GET_FILL_SECS=$GET_FILL_SECS E2E_SECS=$E2E_SECS E2E_RATE=$E2E_RATE MANY_SHARDS=$MANY_SHARDS RELAXED=$RELAXED STARTUP_REPEAT=$STARTUP_REPEAT bench/compare.sh" \
   >"$report"
 cat "$report"
 echo >&2
