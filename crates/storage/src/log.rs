@@ -24,7 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -45,9 +45,9 @@ use crate::format::{
 };
 use crate::fs::{join, FileSystem, ReadFile, WriteFile};
 use crate::limits::{
-    APPEND_QUEUE_MAX, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX, RECORD_DATA_BYTES_MAX,
-    RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN, SEGMENT_AGE_MS_DEFAULT,
-    SEGMENT_BYTES_DEFAULT,
+    APPEND_QUEUE_MAX, DELETE_STEP_BYTES, DELETE_STEP_PAUSE_MS, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX,
+    RECORD_DATA_BYTES_MAX, RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN,
+    SEGMENT_AGE_MS_DEFAULT, SEGMENT_BYTES_DEFAULT,
 };
 use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
 
@@ -464,15 +464,11 @@ impl ShardLog {
             last_sync_ms: clock.now_ms(),
             last_retention_ms: clock.now_ms(),
             deleter: None,
-            deleter_thread: None,
             syncer: None,
             syncer_thread: None,
             sync_requested: (0, 0),
         };
-        if let Some((sender, thread)) = spawn_deleter(fs.clone(), writer.log_dir.clone()) {
-            writer.deleter = Some(sender);
-            writer.deleter_thread = Some(thread);
-        }
+        writer.deleter = spawn_deleter(fs.clone(), writer.log_dir.clone());
         if matches!(writer.config.durability, Durability::Relaxed { .. }) {
             if let Some((sender, thread)) = spawn_syncer(shared.clone()) {
                 writer.syncer = Some(sender);
@@ -783,8 +779,7 @@ struct Writer {
     last_sync_ms: u64,
     last_retention_ms: u64,
     /// Unlinks expired segments off the write path; joined when the writer stops.
-    deleter: Option<flume::Sender<Vec<u64>>>,
-    deleter_thread: Option<JoinHandle<()>>,
+    deleter: Option<Deleter>,
     /// Relaxed durability's periodic syncs, off the write path; joined when the writer
     /// stops. `None` in the other modes (or if its thread could not start: the writer
     /// then syncs inline).
@@ -824,12 +819,34 @@ enum DeleteMode {
 /// deletes them itself.
 const DELETE_QUEUE_MAX: usize = 64;
 
-fn delete_segment_files(fs: &dyn FileSystem, log_dir: &Path, ids: &[u64]) -> Result<()> {
+/// How expired segment files give their space back.
+#[derive(Clone, Copy)]
+enum Release<'a> {
+    /// All at once (space is needed now, or the log is stopping).
+    AtOnce,
+    /// In [`DELETE_STEP_BYTES`] steps, unless `hurry` is set meanwhile.
+    Paced { hurry: &'a AtomicBool },
+}
+
+fn delete_segment_files(fs: &dyn FileSystem, log_dir: &Path, ids: &[u64], release: Release<'_>) -> Result<()> {
     for id in ids {
-        for name in [segment_name(*id), index_name(*id)] {
+        for name in [index_name(*id), segment_name(*id)] {
             let path = join(log_dir, &name);
-            if fs.exists(&path) {
-                fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+            if !fs.exists(&path) {
+                continue;
+            }
+            // Unlinked first, so a crash in the middle leaves no half-shrunk segment for
+            // recovery to mistake for damage; the open handle then frees the blocks.
+            let held = match release {
+                Release::Paced { hurry } => {
+                    let len = fs.open_read(&path).and_then(|f| f.len()).ok();
+                    fs.open_write(&path).ok().zip(len).map(|(file, len)| (file, len, hurry))
+                }
+                Release::AtOnce => None,
+            };
+            fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+            if let Some((file, len, hurry)) = held {
+                shrink_gradually(file, len, hurry);
             }
         }
         tracing::info!(message = "Expired segment deleted.", segment_id = id);
@@ -837,19 +854,41 @@ fn delete_segment_files(fs: &dyn FileSystem, log_dir: &Path, ids: &[u64]) -> Res
     fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))
 }
 
-fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<(flume::Sender<Vec<u64>>, JoinHandle<()>)> {
-    let (sender, receiver) = flume::bounded::<Vec<u64>>(DELETE_QUEUE_MAX);
-    let handle = std::thread::Builder::new()
+/// Frees an unlinked file's blocks a step at a time (see [`DELETE_STEP_BYTES`]); closing
+/// the handle frees whatever is left. Failures only mean the space comes back at close.
+fn shrink_gradually(mut file: Box<dyn WriteFile>, mut len: u64, hurry: &AtomicBool) {
+    while len > DELETE_STEP_BYTES && !hurry.load(Ordering::Relaxed) {
+        len -= DELETE_STEP_BYTES;
+        if file.set_len(len).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(DELETE_STEP_PAUSE_MS));
+    }
+}
+
+/// The background deleter: its queue, its thread, and the flag that makes it finish
+/// without pacing when the log stops.
+struct Deleter {
+    queue: flume::Sender<Vec<u64>>,
+    thread: JoinHandle<()>,
+    hurry: Arc<AtomicBool>,
+}
+
+fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<Deleter> {
+    let (queue, receiver) = flume::bounded::<Vec<u64>>(DELETE_QUEUE_MAX);
+    let hurry = Arc::new(AtomicBool::new(false));
+    let flag = hurry.clone();
+    let thread = std::thread::Builder::new()
         .name("rheo-log-deleter".into())
         .spawn(move || {
             for ids in receiver.iter() {
-                if let Err(error) = delete_segment_files(&*fs, &log_dir, &ids) {
+                if let Err(error) = delete_segment_files(&*fs, &log_dir, &ids, Release::Paced { hurry: &flag }) {
                     tracing::error!(message = "Could not delete expired segments.", %error);
                 }
             }
         })
         .ok()?;
-    Some((sender, handle))
+    Some(Deleter { queue, thread, hurry })
 }
 
 /// Starts the thread that syncs the active segment for [`Durability::Relaxed`], so that
@@ -930,9 +969,11 @@ impl Writer {
             self.process(batch);
             self.housekeeping();
         }
-        self.deleter.take();
-        if let Some(thread) = self.deleter_thread.take() {
-            let _ = thread.join();
+        if let Some(deleter) = self.deleter.take() {
+            // Stopping must not wait for paced deletions: the rest is freed at once.
+            deleter.hurry.store(true, Ordering::Relaxed);
+            drop(deleter.queue);
+            let _ = deleter.thread.join();
         }
         self.syncer.take();
         if let Some(thread) = self.syncer_thread.take() {
@@ -1296,12 +1337,12 @@ impl Writer {
             match (mode, &self.deleter) {
                 (DeleteMode::Background, Some(deleter)) => {
                     if let Err(flume::TrySendError::Full(ids) | flume::TrySendError::Disconnected(ids)) =
-                        deleter.try_send(expired.clone())
+                        deleter.queue.try_send(expired.clone())
                     {
-                        delete_segment_files(&*self.shared.fs, &self.log_dir, &ids)?;
+                        delete_segment_files(&*self.shared.fs, &self.log_dir, &ids, Release::AtOnce)?;
                     }
                 }
-                _ => delete_segment_files(&*self.shared.fs, &self.log_dir, &expired)?,
+                _ => delete_segment_files(&*self.shared.fs, &self.log_dir, &expired, Release::AtOnce)?,
             }
         }
         Ok(expired.len())

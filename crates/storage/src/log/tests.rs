@@ -552,3 +552,45 @@ fn idle_writer_deletes_expired_segments_in_the_background() {
     log.append_blocking(vec![record(uid, "fresh")]).unwrap();
     assert_eq!(read_all(&log, uid), vec!["fresh"]);
 }
+
+/// Records the lengths a shrinking file is cut to.
+struct CutLog(Arc<parking_lot::Mutex<Vec<u64>>>);
+
+impl WriteFile for CutLog {
+    fn write_all_at(&mut self, _: &[u8], _: u64) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn set_len(&mut self, len: u64) -> std::io::Result<()> {
+        self.0.lock().push(len);
+        Ok(())
+    }
+}
+
+#[test]
+fn expired_segments_give_their_space_back_in_steps_unless_hurried() {
+    let cuts = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let len = 2 * DELETE_STEP_BYTES + 5;
+    shrink_gradually(Box::new(CutLog(cuts.clone())), len, &AtomicBool::new(false));
+    assert_eq!(*cuts.lock(), vec![DELETE_STEP_BYTES + 5, 5]);
+
+    cuts.lock().clear();
+    shrink_gradually(Box::new(CutLog(cuts.clone())), len, &AtomicBool::new(true));
+    assert!(cuts.lock().is_empty(), "a stopping log frees the rest at once, on close");
+}
+
+#[test]
+fn paced_deletion_unlinks_before_shrinking() {
+    let fs = MemFs::new();
+    let dir = Path::new("/data/log");
+    fs.create_dir_all(dir).unwrap();
+    for name in [segment_name(7), index_name(7)] {
+        fs.write_all(&join(dir, &name), &vec![1u8; 3 * 1024]);
+    }
+    delete_segment_files(&fs, dir, &[7], Release::Paced { hurry: &AtomicBool::new(false) }).unwrap();
+    assert!(!fs.exists(&join(dir, &segment_name(7))));
+    assert!(!fs.exists(&join(dir, &index_name(7))));
+    assert_eq!(fs.used_bytes(), 0);
+}
