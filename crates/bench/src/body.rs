@@ -104,11 +104,11 @@ pub fn stamped_batch(stream: &str, batch: usize, stamp_ns: u64, filler: &[u8], r
 }
 
 /// Reads the stamp from a record's base64 `Data` without decoding the rest.
-pub fn read_stamp(data_b64: &str) -> Option<u64> {
+pub fn read_stamp(data_b64: &[u8]) -> Option<u64> {
     // 12 base64 characters carry 9 bytes, the first 8 of which are the stamp.
     let head = data_b64.get(..12)?;
     let mut out = [0u8; 9];
-    let n = STANDARD.decode_slice_unchecked(head.as_bytes(), &mut out).ok()?;
+    let n = STANDARD.decode_slice_unchecked(head, &mut out).ok()?;
     if n < STAMP_BYTES {
         return None;
     }
@@ -118,8 +118,7 @@ pub fn read_stamp(data_b64: &str) -> Option<u64> {
 }
 
 /// Decoded length of base64 text (padding accounted for) without decoding it.
-pub fn decoded_len(b64: &str) -> u64 {
-    let bytes = b64.as_bytes();
+pub fn decoded_len(bytes: &[u8]) -> u64 {
     let padding = bytes.iter().rev().take(2).filter(|b| **b == b'=').count();
     ((bytes.len() / 4) * 3).saturating_sub(padding) as u64
 }
@@ -152,16 +151,16 @@ mod tests {
         let batch = stamped_batch("s", 2, 0x0123_4567_89ab_cdef, &[7u8; 92], &mut rng);
         let v: serde_json::Value = serde_json::from_slice(&batch.body.bytes).unwrap();
         let data = v["Records"][1]["Data"].as_str().unwrap();
-        assert_eq!(read_stamp(data), Some(0x0123_4567_89ab_cdef));
-        assert_eq!(decoded_len(data), 100);
+        assert_eq!(read_stamp(data.as_bytes()), Some(0x0123_4567_89ab_cdef));
+        assert_eq!(decoded_len(data.as_bytes()), 100);
         assert_eq!(batch.payload_bytes, 200);
-        assert_eq!(read_stamp("AAAA"), None);
+        assert_eq!(read_stamp(b"AAAA"), None);
     }
 
     #[test]
     fn decoded_len_counts_padding() {
         for n in 0..10 {
-            assert_eq!(decoded_len(&STANDARD.encode(vec![1u8; n])), n as u64);
+            assert_eq!(decoded_len(STANDARD.encode(vec![1u8; n]).as_bytes()), n as u64);
         }
     }
 

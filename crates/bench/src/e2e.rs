@@ -519,7 +519,7 @@ mod tests {
         let mut record = stamp(sent).to_le_bytes().to_vec();
         record.extend_from_slice(&[0u8; 92]);
         let data = base64::engine::general_purpose::STANDARD.encode(&record);
-        let records = [RecordOut { data: data.into(), sequence_number: None }];
+        let records = [RecordOut { data: data.into_bytes().into(), sequence_number: None }];
         let values = latencies(records.iter(), sent + Duration::from_millis(7));
         assert_eq!(values.len(), 1);
         let ms = values[0].as_secs_f64() * 1000.0;

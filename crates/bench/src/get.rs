@@ -35,8 +35,10 @@ pub(crate) struct GetRecordsOut<'a> {
 /// One record of a GetRecords answer (or of a SubscribeToShard event).
 #[derive(Deserialize)]
 pub(crate) struct RecordOut<'a> {
-    #[serde(rename = "Data", borrow)]
-    pub(crate) data: Cow<'a, str>,
+    /// The base64 text, as bytes: deserializing it as bytes skips a UTF-8 check of every
+    /// megabyte the reader parses (base64 is ASCII; anything else fails the stamp check).
+    #[serde(rename = "Data", borrow, with = "serde_bytes")]
+    pub(crate) data: Cow<'a, [u8]>,
     #[serde(rename = "SequenceNumber", borrow, default)]
     pub(crate) sequence_number: Option<Cow<'a, str>>,
 }
@@ -355,13 +357,13 @@ mod tests {
                         "NextShardIterator":"AAA","MillisBehindLatest":0}"#;
         let out: GetRecordsOut = serde_json::from_slice(body).unwrap();
         assert_eq!(out.records.len(), 1);
-        assert!(matches!(out.records[0].data, Cow::Borrowed("aGVsbG8=")));
+        assert!(matches!(out.records[0].data, Cow::Borrowed(b"aGVsbG8=")));
         assert_eq!(out.records[0].sequence_number.as_deref(), Some("49590"));
         assert_eq!(out.next.as_deref(), Some("AAA"));
         assert_eq!(out.behind_ms, Some(0));
         // Escaped slashes still parse (owned).
         let out: GetRecordsOut = serde_json::from_slice(br#"{"Records":[{"Data":"a\/b="}]}"#).unwrap();
-        assert_eq!(out.records[0].data, "a/b=");
+        assert_eq!(&*out.records[0].data, b"a/b=");
         assert!(out.next.is_none());
     }
 }
