@@ -6,6 +6,7 @@
 #
 # Usage: bench/delete-latency.sh [RHEO_BIN ...]   (default: target/release/rheo; several
 #        binaries are run in turn, ROUNDS times, for an A/B comparison)
+# Runs alternate between the binaries and are separated by a sync and SETTLE (3) seconds.
 # Output: one line per run; the JSON lines go to bench/results/delete-latency-<stamp>.jsonl.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +54,9 @@ PY
     pid=""
     rm -rf "$data" "$data.log"
     data=""
+    # Let the removal's writeback and discards finish before the next binary's run.
+    sync
+    sleep "${SETTLE:-3}"
   done
 done
 echo "results: $out" >&2
