@@ -465,15 +465,11 @@ impl ShardLog {
             last_retention_ms: clock.now_ms(),
             deleter: None,
             syncer: None,
-            syncer_thread: None,
             sync_requested: (0, 0),
         };
         writer.deleter = spawn_deleter(fs.clone(), writer.log_dir.clone());
         if matches!(writer.config.durability, Durability::Relaxed { .. }) {
-            if let Some((sender, thread)) = spawn_syncer(shared.clone()) {
-                writer.syncer = Some(sender);
-                writer.syncer_thread = Some(thread);
-            }
+            writer.syncer = spawn_syncer(shared.clone());
         }
         let handle = std::thread::Builder::new()
             .name("rheo-log-writer".into())
@@ -783,8 +779,7 @@ struct Writer {
     /// Relaxed durability's periodic syncs, off the write path; joined when the writer
     /// stops. `None` in the other modes (or if its thread could not start: the writer
     /// then syncs inline).
-    syncer: Option<flume::Sender<SyncRequest>>,
-    syncer_thread: Option<JoinHandle<()>>,
+    syncer: Option<Syncer>,
     /// Segment and end offset the last request to the syncer covered.
     sync_requested: (u64, u64),
 }
@@ -891,12 +886,18 @@ fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<Deleter> {
     Some(Deleter { queue, thread, hurry })
 }
 
+/// The background syncer: its queue and its thread.
+struct Syncer {
+    queue: flume::Sender<SyncRequest>,
+    thread: JoinHandle<()>,
+}
+
 /// Starts the thread that syncs the active segment for [`Durability::Relaxed`], so that
 /// an acknowledgement never waits on the disk's flush (whose tail is often tens of
 /// milliseconds) in that mode. A failed sync poisons the log exactly as an inline one does.
-fn spawn_syncer(shared: Arc<Shared>) -> Option<(flume::Sender<SyncRequest>, JoinHandle<()>)> {
-    let (sender, receiver) = flume::bounded::<SyncRequest>(SYNC_QUEUE_MAX);
-    let handle = std::thread::Builder::new()
+fn spawn_syncer(shared: Arc<Shared>) -> Option<Syncer> {
+    let (queue, receiver) = flume::bounded::<SyncRequest>(SYNC_QUEUE_MAX);
+    let thread = std::thread::Builder::new()
         .name("rheo-log-syncer".into())
         .spawn(move || {
             let mut open: Option<(u64, Box<dyn WriteFile>)> = None;
@@ -922,7 +923,7 @@ fn spawn_syncer(shared: Arc<Shared>) -> Option<(flume::Sender<SyncRequest>, Join
             }
         })
         .ok()?;
-    Some((sender, handle))
+    Some(Syncer { queue, thread })
 }
 
 /// Stops writes: records the first failure and logs it.
@@ -975,9 +976,9 @@ impl Writer {
             drop(deleter.queue);
             let _ = deleter.thread.join();
         }
-        self.syncer.take();
-        if let Some(thread) = self.syncer_thread.take() {
-            let _ = thread.join();
+        if let Some(syncer) = self.syncer.take() {
+            drop(syncer.queue);
+            let _ = syncer.thread.join();
         }
         // After a poisoning failure the file is left alone: its state is unknown.
         let poisoned = self.shared.check_poisoned().is_err();
@@ -1202,7 +1203,7 @@ impl Writer {
         };
         let request =
             SyncRequest { segment_id: self.active.id, path: join(&self.log_dir, &segment_name(self.active.id)) };
-        match syncer.try_send(request) {
+        match syncer.queue.try_send(request) {
             // A full queue holds a request that has not started: its sync covers these writes.
             Ok(()) | Err(flume::TrySendError::Full(_)) => {}
             Err(flume::TrySendError::Disconnected(_)) => return self.sync_active(),
