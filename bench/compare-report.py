@@ -73,8 +73,21 @@ def main():
     put4 = {t: pick(t, "put", lambda l: get(l, "params", "shards") == 4) for t in labels}
     many = {t: pick(t, "put", lambda l: (get(l, "params", "shards") or 4) > 4) for t in labels}
     gets = {t: pick(t, "get") for t in labels}
-    e2e = {t: pick(t, "e2e") for t in labels}
-    sub = {t: pick(t, "subscribe") for t in labels}
+    def median_run(label, mode):
+        """The run with the median put→get/push p99 (the upper one of an even count), so
+        that one stalled window of a noisy disk does not decide the figure alone."""
+        runs = [l for l in lines if l.get("label") == label and l.get("mode") == mode]
+        timed = sorted((r for r in runs if get(r, "e2e_latency_ms", "p99") is not None),
+                       key=lambda r: get(r, "e2e_latency_ms", "p99"))
+        if not timed:
+            return runs[-1] if runs else None
+        return timed[len(timed) // 2]
+
+    def all_runs(label, mode):
+        return [l for l in lines if l.get("label") == label and l.get("mode") == mode]
+
+    e2e = {t: median_run(t, "e2e") for t in labels}
+    sub = {t: median_run(t, "subscribe") for t in labels}
     start = {t: pick(t, "startup") for t in labels}
     disk = {t: pick(t, "disk") for t in labels}
     relaxed = {t: pick(f"{t} (relaxed)", "subscribe") for t in labels}
@@ -119,11 +132,11 @@ def main():
         ("get: missing records", lambda t: get(gets[t], "missing"), "lo", 0),
         ("e2e 1000 rec/s: achieved rec/s", lambda t: get(e2e[t], "achieved_rate"), "hi", 0),
         ("e2e: put→get p50 ms", lambda t: get(e2e[t], "e2e_latency_ms", "p50"), "lo", None),
-        ("e2e: put→get p99 ms", lambda t: get(e2e[t], "e2e_latency_ms", "p99"), "lo", None),
+        ("e2e: put→get p99 ms (median run)", lambda t: get(e2e[t], "e2e_latency_ms", "p99"), "lo", None),
         ("e2e: put→get max ms", lambda t: get(e2e[t], "e2e_latency_ms", "max"), "lo", None),
         ("e2e: missing records", lambda t: get(e2e[t], "missing"), "lo", 0),
         ("subscribe: put→push p50 ms", lambda t: sub_ok(t, "p50"), "lo", None),
-        ("subscribe: put→push p99 ms", lambda t: sub_ok(t, "p99"), "lo", None),
+        ("subscribe: put→push p99 ms (median run)", lambda t: sub_ok(t, "p99"), "lo", None),
         ("subscribe: put request p99 ms",
          lambda t: None if (sub[t] or {}).get("supported") is False else get(sub[t], "latency_ms", "p99"), "lo", None),
         ("disk alone: fdatasync p50 ms (1 KiB appends, 100/s)", lambda t: get(disk[t], "fdatasync_ms", "p50"), "lo", None),
@@ -176,17 +189,38 @@ def main():
     if read_r is not None and put_r:
         check("get read-back ≥ 2× own put", ratio(read_r, put_r), read_r >= 2 * put_r,
               f"read {fmt(read_r, 0)} rec/s of {fmt(get(gets.get(r), 'filled'), 0)} filled")
+    def runs_detail(mode, limit_ms):
+        """Each run's p99 and, where the server reports them, its slow fdatasyncs."""
+        runs = [x for x in all_runs(r, mode) if get(x, "e2e_latency_ms", "p99") is not None]
+        if not runs:
+            return []
+        p99s = [get(x, "e2e_latency_ms", "p99") for x in runs]
+        met = sum(1 for v in p99s if v < limit_ms)
+        parts = [f"p99 of each run: {', '.join(fmt(v) for v in p99s)} ms (under {limit_ms} ms in {met} of {len(runs)})"]
+        syncs = [x.get("server_syncs") for x in runs]
+        if all(syncs):
+            def one(sy):
+                slowest = sy.get("slowest_at_most_ms")
+                return f"{sy['over_20ms']}" + (f" (slowest ≤ {fmt(slowest)} ms)" if sy["over_20ms"] and slowest else
+                                               " (slowest beyond 2.5 s)" if sy["over_20ms"] else "")
+            parts.append("server fdatasyncs over 20 ms in each run: " + ", ".join(one(sy) for sy in syncs))
+        skipped = [get(x, "skipped_batches") or 0 for x in runs]
+        if any(skipped):
+            parts.append(f"batches skipped while all connections waited: {', '.join(str(k) for k in skipped)}")
+        return parts
+
     p99 = get(e2e.get(r), "e2e_latency_ms", "p99")
     if p99 is not None:
-        check("e2e put→get p99 < 20 ms at 1000 rec/s", f"{fmt(p99)} ms", p99 < 20,
-              f"achieved {fmt(get(e2e.get(r), 'achieved_rate'), 0)} rec/s; includes up to 10 ms poll sleep")
+        detail = [f"median run; achieved {fmt(get(e2e.get(r), 'achieved_rate'), 0)} rec/s; "
+                  "includes up to 10 ms poll sleep"] + runs_detail("e2e", 20)
+        check("e2e put→get p99 < 20 ms at 1000 rec/s", f"{fmt(p99)} ms", p99 < 20, "; ".join(detail))
     s = sub.get(r)
     if s is not None:
         if s.get("supported") is False:
             check("subscribe put→push p99 < 10 ms", "not supported", False, s.get("unsupported_reason", ""))
         else:
             sp99 = get(s, "e2e_latency_ms", "p99")
-            detail = [f"put request p99 {fmt(get(s, 'latency_ms', 'p99'))} ms"]
+            detail = [f"median run; put request p99 {fmt(get(s, 'latency_ms', 'p99'))} ms"] + runs_detail("subscribe", 10)
             d = disk.get(r)
             if d is not None:
                 detail.append(f"the disk alone: fdatasync p99 {fmt(get(d, 'fdatasync_ms', 'p99'))} ms, "

@@ -39,3 +39,35 @@ def test_acknowledged_records_survive_sigkill(tmp_path):
     finally:
         restarted.stop()
     assert restarted.process.returncode == 0
+
+
+def test_metrics_show_the_durable_logs_syncs_and_segments(tmp_path):
+    """A durable put is synced before it is acknowledged, and /metrics says so: the
+    sync latency histogram counts it and the segment gauges see the file it went to."""
+    import urllib.request
+
+    def metric(text, name):
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+        raise AssertionError(f"{name} missing from:\n{text}")
+
+    server = Rheo(tmp_path / "data").start()
+    try:
+        client = server.client()
+        create_active(client, "m")
+        scrape = lambda: urllib.request.urlopen(f"{server.endpoint}/metrics").read().decode()
+        before = scrape()
+        client.put_records(StreamName="m", Records=[{"Data": b"x" * 100, "PartitionKey": str(i)} for i in range(3)])
+        after = scrape()
+        streams = '{log="streams"}'
+        assert metric(after, f"rheo_log_records_appended_total{streams}") - metric(before, f"rheo_log_records_appended_total{streams}") == 3
+        synced = metric(after, f"rheo_log_sync_duration_seconds_count{streams}") - metric(before, f"rheo_log_sync_duration_seconds_count{streams}")
+        assert synced >= 1
+        assert metric(after, f'rheo_log_sync_duration_seconds_bucket{{log="streams",le="+Inf"}}') == metric(after, f"rheo_log_sync_duration_seconds_count{streams}")
+        assert metric(after, f"rheo_log_segments{streams}") >= 1
+        on_disk = sum(p.stat().st_size for p in (tmp_path / "data").rglob("*.seg") if "firehose" not in p.parts)
+        assert metric(after, f"rheo_log_segment_bytes{streams}") == on_disk
+        assert metric(after, f"rheo_log_writes_stopped{streams}") == 0
+    finally:
+        server.stop()

@@ -372,6 +372,7 @@ async fn drive(
     let interval = Duration::from_secs_f64(args.batch as f64 / args.rate as f64);
     let batches = ((args.duration * args.rate as f64) / args.batch as f64).ceil().max(0.0) as u64;
     let skipped = Arc::new(AtomicU64::new(0));
+    let syncs_before = crate::server_syncs::scrape(control).await;
     let mut watch = ctx.common.pid.map(Watch::new);
     let mut me = Watch::new(std::process::id());
     if let Some(w) = watch.as_mut() {
@@ -454,6 +455,10 @@ async fn drive(
     senders.abort_all();
     let server = watch.as_mut().and_then(|w| w.report());
     let client_cpu = me.report().map(|r| r.cpu_percent);
+    let server_syncs = match &syncs_before {
+        Some(before) => crate::server_syncs::scrape(control).await.map(|after| after.since(before)),
+        None => None,
+    };
     if let Some(arn) = consumer_arn {
         let _ = crate::api::deregister_consumer(control, &arn).await;
     }
@@ -503,6 +508,10 @@ async fn drive(
     if !consumer_errors.is_empty() {
         let list: Vec<String> = consumer_errors.iter().map(|(k, v)| format!("{k} × {v}")).collect();
         summary.rows.push(("consumer errors".into(), list.join(", ")));
+    }
+    if let Some(syncs) = server_syncs {
+        summary.extra.insert("server_syncs".into(), syncs.to_json());
+        summary.rows.push(("server disk".into(), syncs.row()));
     }
     Ok(summary)
 }

@@ -336,6 +336,42 @@ impl Client {
         }
     }
 
+    /// An unsigned GET of a path beside the API (`/metrics`); the status and the body.
+    pub async fn get(&mut self, path: &str) -> Result<(u16, Bytes)> {
+        let timeout = self.endpoint.timeout;
+        let request = match self.endpoint.http2 {
+            true => {
+                let uri = format!("{}{}", self.endpoint.root.to_string().trim_end_matches('/'), path);
+                Request::get(uri)
+            }
+            false => Request::get(path).header(HOST, self.endpoint.authority.as_str()),
+        }
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| BenchError::Args(format!("cannot build request: {e}")))?;
+        let exchange = async {
+            self.ready().await?;
+            let response = match &mut self.sender {
+                Some(Sender::H1(sender)) => sender.send_request(request).await?,
+                Some(Sender::H2(sender)) => sender.send_request(request).await?,
+                None => return Err(BenchError::Timeout("connection not ready".into())),
+            };
+            let status = response.status().as_u16();
+            let body = response.into_body().collect().await?.to_bytes();
+            Ok::<_, BenchError>((status, body))
+        };
+        match tokio::time::timeout(timeout, exchange).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => {
+                self.sender = None;
+                Err(error)
+            }
+            Err(_) => {
+                self.sender = None;
+                Err(BenchError::Timeout(format!("GET {path} took longer than {timeout:?}")))
+            }
+        }
+    }
+
     /// Calls an operation with a JSON input and decodes its output; API errors become
     /// [`BenchError::Api`].
     pub async fn call<T: DeserializeOwned>(&mut self, operation: &'static str, input: &serde_json::Value) -> Result<T> {

@@ -43,6 +43,7 @@ pub mod http;
 pub mod procstat;
 mod put;
 pub mod report;
+pub mod server_syncs;
 pub mod sigv4;
 mod startup;
 pub mod stats;

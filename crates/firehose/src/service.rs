@@ -881,6 +881,11 @@ impl Firehose {
     }
 
     /// Renders metrics in Prometheus's text format.
+    /// The counters of the log that buffers records before delivery.
+    pub fn log_stats(&self) -> rheo_storage::LogStats {
+        self.shared.log.stats()
+    }
+
     pub fn render_metrics(&self, out: &mut String) {
         crate::metrics::render(out, &self.stats(), self.shared.now_ms());
     }

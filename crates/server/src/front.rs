@@ -219,9 +219,12 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
             }
             "/metrics" => {
                 let mut text = state.metrics.render();
+                let mut logs = vec![("streams", state.engine.log().stats())];
                 if let Some(firehose) = &state.firehose {
                     firehose.render_metrics(&mut text);
+                    logs.push(("firehose", firehose.log_stats()));
                 }
+                crate::metrics::render_logs(&mut text, &logs);
                 return Ok(envelope.response(StatusCode::OK, Some("text/plain; version=0.0.4"), Bytes::from(text)));
             }
             _ => {}

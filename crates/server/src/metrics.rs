@@ -1,11 +1,14 @@
-//! Prometheus counters: requests by operation and outcome, records in and out, and
-//! SubscribeToShard (subscriptions open, events, records and bytes pushed).
+//! Prometheus counters: requests by operation and outcome, records in and out,
+//! SubscribeToShard (subscriptions open, events, records and bytes pushed), and the
+//! storage logs' own figures (commits, sync latency, segments, whether writes stopped).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot_free::Mutex;
+use rheo_storage::stats::SYNC_BUCKET_BOUNDS_MICROS;
+use rheo_storage::LogStats;
 
 /// The server's counters.
 #[derive(Default)]
@@ -116,5 +119,80 @@ impl Metrics {
                 writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", value.load(Ordering::Relaxed));
         }
         out
+    }
+}
+
+/// A metric of a storage log: name, help text, and how to read it off the log's figures.
+type LogMetric = (&'static str, &'static str, fn(&LogStats) -> u64);
+
+/// Appends the figures of each named storage log (`streams`, `firehose`), one metric
+/// family at a time as the exposition format wants, the log's name as the `log` label.
+pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
+    let counters: [LogMetric; 3] = [
+        ("rheo_log_commits_total", "Frames written to the log, one per group commit.", |s| s.commits),
+        ("rheo_log_records_appended_total", "Records appended to the log.", |s| s.records_appended),
+        ("rheo_log_written_bytes_total", "Bytes written to log segments.", |s| s.bytes_written),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (log, stats) in logs {
+            let _ = writeln!(out, "{name}{{log=\"{log}\"}} {}", value(stats));
+        }
+    }
+    let gauges: [LogMetric; 4] = [
+        ("rheo_log_segments", "Segment files in use.", |s| s.segments),
+        ("rheo_log_segment_bytes", "Size of the segment files in use.", |s| s.segment_bytes),
+        ("rheo_log_segments_pending_delete", "Expired segments waiting for the background deleter.", |s| {
+            s.segments_pending_delete
+        }),
+        ("rheo_log_writes_stopped", "1 once a failed write or sync stopped the log accepting writes.", |s| {
+            u64::from(s.poisoned)
+        }),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (log, stats) in logs {
+            let _ = writeln!(out, "{name}{{log=\"{log}\"}} {}", value(stats));
+        }
+    }
+    let name = "rheo_log_sync_duration_seconds";
+    let _ = writeln!(out, "# HELP {name} Time to make log segment data durable (fdatasync).\n# TYPE {name} histogram");
+    for (log, stats) in logs {
+        let mut cumulative = 0;
+        for (bound, count) in SYNC_BUCKET_BOUNDS_MICROS.iter().zip(&stats.sync_buckets) {
+            cumulative += count;
+            let le = *bound as f64 / 1e6;
+            let _ = writeln!(out, "{name}_bucket{{log=\"{log}\",le=\"{le}\"}} {cumulative}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{log=\"{log}\",le=\"+Inf\"}} {}", stats.sync_count());
+        let _ = writeln!(out, "{name}_sum{{log=\"{log}\"}} {}", stats.sync_micros_sum as f64 / 1e6);
+        let _ = writeln!(out, "{name}_count{{log=\"{log}\"}} {}", stats.sync_count());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_figures_render_as_one_family_each_with_a_cumulative_histogram() {
+        let mut slow = LogStats { commits: 7, segments: 2, poisoned: true, ..LogStats::default() };
+        slow.sync_buckets[0] = 3; // <= 100 us
+        slow.sync_buckets[8] = 1; // (20 ms, 50 ms]
+        slow.sync_buckets[rheo_storage::stats::SYNC_BUCKETS - 1] = 1; // beyond every bound
+        slow.sync_micros_sum = 3_000_150;
+        let mut out = String::new();
+        render_logs(&mut out, &[("streams", slow), ("firehose", LogStats::default())]);
+        assert_eq!(out.matches("# TYPE rheo_log_commits_total counter").count(), 1);
+        assert!(out.contains("rheo_log_commits_total{log=\"streams\"} 7\n"));
+        assert!(out.contains("rheo_log_commits_total{log=\"firehose\"} 0\n"));
+        assert!(out.contains("rheo_log_writes_stopped{log=\"streams\"} 1\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.0001\"} 3\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.02\"} 3\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.05\"} 4\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"2.5\"} 4\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"+Inf\"} 5\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_count{log=\"streams\"} 5\n"));
+        assert!(out.contains("rheo_log_sync_duration_seconds_sum{log=\"streams\"} 3.00015\n"));
     }
 }

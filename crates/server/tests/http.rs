@@ -142,13 +142,23 @@ async fn health_and_metrics_answer_without_touching_the_api() {
         assert_eq!(reply.json(), serde_json::json!({"status": "ok"}));
     }
     call(&server, "ListStreams", "{}").await;
+    call(&server, "CreateStream", r#"{"StreamName": "s", "ShardCount": 1}"#).await;
+    let reply = call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aGk="}, {"PartitionKey": "b", "Data": "aG8="}]}"#).await;
+    assert_eq!(reply.json()["FailedRecordCount"], 0);
     let metrics = send(Request::get(server.url("/metrics")).body(Full::default()).unwrap()).await;
     assert_eq!(metrics.status, StatusCode::OK);
-    assert!(
-        metrics.text().contains("rheo_requests_total{operation=\"ListStreams\",outcome=\"ok\"} 1"),
-        "{}",
-        metrics.text()
-    );
+    let text = metrics.text();
+    for line in [
+        "rheo_requests_total{operation=\"ListStreams\",outcome=\"ok\"} 1",
+        // The storage log's own figures: the two records went in as one group commit.
+        "rheo_log_records_appended_total{log=\"streams\"} 2",
+        "rheo_log_commits_total{log=\"streams\"} 1",
+        "rheo_log_writes_stopped{log=\"streams\"} 0",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    // This server's log never syncs (tests need no durability); the histogram is there, empty.
+    assert!(text.contains("rheo_log_sync_duration_seconds_count{log=\"streams\"} 0\n"), "{text}");
     server.stop().await;
 }
 

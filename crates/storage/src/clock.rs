@@ -4,10 +4,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// A source of wall-clock time in milliseconds since the Unix epoch.
+/// A source of wall-clock time in milliseconds since the Unix epoch, and of a monotonic
+/// microsecond count for measuring how long the disk takes.
 pub trait Clock: Send + Sync + 'static {
     /// Current time.
     fn now_ms(&self) -> u64;
+
+    /// Microseconds on a clock that never goes backwards, from an arbitrary start; only
+    /// differences mean anything.
+    fn monotonic_micros(&self) -> u64;
 }
 
 /// The real clock.
@@ -19,6 +24,11 @@ impl Clock for SystemClock {
         // A clock before 1970 is a broken host; treating it as the epoch keeps the
         // engine running and arrival timestamps monotonic per shard regardless.
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    }
+
+    fn monotonic_micros(&self) -> u64 {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        START.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64
     }
 }
 
@@ -48,5 +58,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> u64 {
         self.now_ms.load(Ordering::SeqCst)
+    }
+
+    /// The manual time in microseconds: durations are whatever the test moved it by.
+    fn monotonic_micros(&self) -> u64 {
+        self.now_ms().saturating_mul(1000)
     }
 }

@@ -34,6 +34,7 @@ mod log;
 pub mod memfs;
 pub mod meta;
 pub mod seqno;
+pub mod stats;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};
@@ -46,3 +47,4 @@ pub use log::{
 pub use memfs::{MemFs, Tear};
 pub use meta::{ConsumerMeta, ShardClose, ShardMeta, StreamMeta, StreamProps};
 pub use seqno::{SequenceNumber, SequenceNumberError};
+pub use stats::LogStats;

@@ -50,6 +50,7 @@ use crate::limits::{
     SEGMENT_AGE_MS_DEFAULT, SEGMENT_BYTES_DEFAULT,
 };
 use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
+use crate::stats::{Counters, LogStats};
 
 /// When an append is acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +309,7 @@ struct Shared {
     segments: RwLock<BTreeMap<u64, Segment>>,
     poisoned: Mutex<Option<(&'static str, String)>>,
     next_lsn_hint: AtomicU64,
+    counters: Counters,
 }
 
 impl Shared {
@@ -320,6 +322,14 @@ impl Shared {
 
     fn retention_ms(&self, stream_id: u64) -> Option<u64> {
         self.streams.read().get(&stream_id).map(|s| s.retention_ms())
+    }
+
+    /// Syncs segment data, timing it for the latency histogram.
+    fn timed_sync(&self, file: &mut dyn WriteFile) -> std::io::Result<()> {
+        let started = self.clock.monotonic_micros();
+        let result = file.sync_data();
+        self.counters.sync_took(self.clock.monotonic_micros().saturating_sub(started));
+        result
     }
 }
 
@@ -421,6 +431,7 @@ impl ShardLog {
             segments: RwLock::new(segments),
             poisoned: Mutex::new(None),
             next_lsn_hint: AtomicU64::new(next_lsn),
+            counters: Counters::default(),
         });
 
         // Continue in the newest segment if it is open for appends, else start one.
@@ -463,11 +474,12 @@ impl ShardLog {
             frame: FrameBuilder::default(),
             last_sync_ms: clock.now_ms(),
             last_retention_ms: clock.now_ms(),
+            retention_due: false,
             deleter: None,
             syncer: None,
             sync_requested: (0, 0),
         };
-        writer.deleter = spawn_deleter(fs.clone(), writer.log_dir.clone());
+        writer.deleter = spawn_deleter(shared.clone(), writer.log_dir.clone());
         if matches!(writer.config.durability, Durability::Relaxed { .. }) {
             writer.syncer = spawn_syncer(shared.clone());
         }
@@ -570,6 +582,16 @@ impl ShardLog {
     /// Current time on the log's clock.
     pub fn now_ms(&self) -> u64 {
         self.shared.clock.now_ms()
+    }
+
+    /// The log's counters, and its segment files' number and size as of now.
+    pub fn stats(&self) -> LogStats {
+        let mut stats = self.shared.counters.snapshot();
+        let segments = self.shared.segments.read();
+        stats.segments = segments.len() as u64;
+        stats.segment_bytes = segments.values().filter_map(|s| s.file.len().ok()).sum();
+        stats.poisoned = self.shared.poisoned.lock().is_some();
+        stats
     }
 
     /// The writer's next LSN as last published (a lower bound of the true value).
@@ -774,6 +796,8 @@ struct Writer {
     frame: FrameBuilder,
     last_sync_ms: u64,
     last_retention_ms: u64,
+    /// A retention pass is wanted at the next housekeeping, whatever the timer says.
+    retention_due: bool,
     /// Unlinks expired segments off the write path; joined when the writer stops.
     deleter: Option<Deleter>,
     /// Relaxed durability's periodic syncs, off the write path; joined when the writer
@@ -869,7 +893,7 @@ struct Deleter {
     hurry: Arc<AtomicBool>,
 }
 
-fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<Deleter> {
+fn spawn_deleter(shared: Arc<Shared>, log_dir: PathBuf) -> Option<Deleter> {
     let (queue, receiver) = flume::bounded::<Vec<u64>>(DELETE_QUEUE_MAX);
     let hurry = Arc::new(AtomicBool::new(false));
     let flag = hurry.clone();
@@ -877,7 +901,9 @@ fn spawn_deleter(fs: Arc<dyn FileSystem>, log_dir: PathBuf) -> Option<Deleter> {
         .name("rheo-log-deleter".into())
         .spawn(move || {
             for ids in receiver.iter() {
-                if let Err(error) = delete_segment_files(&*fs, &log_dir, &ids, Release::Paced { hurry: &flag }) {
+                let result = delete_segment_files(&*shared.fs, &log_dir, &ids, Release::Paced { hurry: &flag });
+                shared.counters.segments_pending_delete.fetch_sub(ids.len() as u64, Ordering::Relaxed);
+                if let Err(error) = result {
                     tracing::error!(message = "Could not delete expired segments.", %error);
                 }
             }
@@ -916,7 +942,7 @@ fn spawn_syncer(shared: Arc<Shared>) -> Option<Syncer> {
                     }
                 }
                 if let Some((_, file)) = open.as_mut() {
-                    if let Err(error) = file.sync_data() {
+                    if let Err(error) = shared.timed_sync(&mut **file) {
                         poison(&shared, "fdatasync", error.to_string());
                     }
                 }
@@ -1007,8 +1033,9 @@ impl Writer {
                 }
             }
         }
-        if now.saturating_sub(self.last_retention_ms) >= self.config.retention_check_ms {
+        if self.retention_due || now.saturating_sub(self.last_retention_ms) >= self.config.retention_check_ms {
             self.last_retention_ms = now;
+            self.retention_due = false;
             if let Err(error) = self.roll_if_old().and_then(|_| self.enforce_retention(DeleteMode::Background)) {
                 tracing::error!(message = "Retention pass failed.", %error);
             }
@@ -1141,6 +1168,9 @@ impl Writer {
         self.shared.next_lsn_hint.store(self.next_lsn, Ordering::Release);
         match outcome {
             Ok(()) => {
+                let counters = &self.shared.counters;
+                counters.commits.fetch_add(1, Ordering::Relaxed);
+                counters.records_appended.fetch_add(placements.len() as u64, Ordering::Relaxed);
                 self.publish(&new_entries, &shard_cache);
                 for append in appends {
                     let _ = append.reply.send(Ok(append.results));
@@ -1178,6 +1208,7 @@ impl Writer {
             return Err(self.poison("write", error.to_string()));
         }
         self.active.end = offset + frame_len;
+        self.shared.counters.bytes_written.fetch_add(frame_len, Ordering::Relaxed);
         for entry in entries.iter_mut() {
             entry.offset += offset;
         }
@@ -1214,7 +1245,7 @@ impl Writer {
     }
 
     fn sync_active(&mut self) -> Result<()> {
-        if let Err(error) = self.active.file.sync_data() {
+        if let Err(error) = self.shared.timed_sync(&mut *self.active.file) {
             return Err(self.poison("fdatasync", error.to_string()));
         }
         self.active.synced_end = self.active.end;
@@ -1337,9 +1368,12 @@ impl Writer {
             // files are gone only means recovery finds them and retention deletes them again.
             match (mode, &self.deleter) {
                 (DeleteMode::Background, Some(deleter)) => {
+                    let pending = &self.shared.counters.segments_pending_delete;
+                    pending.fetch_add(expired.len() as u64, Ordering::Relaxed);
                     if let Err(flume::TrySendError::Full(ids) | flume::TrySendError::Disconnected(ids)) =
                         deleter.queue.try_send(expired.clone())
                     {
+                        pending.fetch_sub(ids.len() as u64, Ordering::Relaxed);
                         delete_segment_files(&*self.shared.fs, &self.log_dir, &ids, Release::AtOnce)?;
                     }
                 }
@@ -1362,6 +1396,11 @@ impl Writer {
             }
             Command::DeleteStream { stream_id, reply } => {
                 let result = self.delete_stream(stream_id);
+                if result.is_ok() {
+                    // The stream's sealed segments may now be wholly dead: give their space
+                    // back at the next housekeeping rather than up to a retention check later.
+                    self.retention_due = true;
+                }
                 let _ = reply.send(result);
             }
             Command::EnforceRetention { reply } => {
