@@ -134,6 +134,11 @@ def create_s3_stream(fh, name, buckets_dir, bucket=None, wait=True, **extra):
     return folder, arn
 
 
+# object_store's local store writes an object to `<key>#<n>` and renames it into place:
+# such a file is an upload in progress, not an object.
+STAGING_FILE = re.compile(r"#\d+$")
+
+
 def read_objects(folder):
     """Every object of a local bucket: {key: body}, keys with `/` between folders."""
     folder = pathlib.Path(folder)
@@ -141,8 +146,13 @@ def read_objects(folder):
     if not folder.exists():
         return objects
     for path in sorted(folder.rglob("*")):
-        if path.is_file():
+        if STAGING_FILE.search(path.name) or not path.is_file():
+            continue
+        try:
             objects[path.relative_to(folder).as_posix()] = path.read_bytes()
+        except FileNotFoundError:
+            # Listed, then renamed or removed before it could be read: not an object yet.
+            continue
     return objects
 
 
