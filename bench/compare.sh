@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Rheo side by side with kinesalite and kinesis-local (kinesis-mock's npm build, what
-# LocalStack runs): the same rheo-bench matrix against each, one target at a time on
-# loopback, then a markdown table of the figures and the ratios rheo/peer.
+# Rheo side by side with kinesalite, kinesis-local (kinesis-mock's npm build, what
+# LocalStack runs) and moto's server: the same rheo-bench matrix against each, one target
+# at a time on loopback, then a markdown table of the figures and the ratios rheo/peer.
 #
-# Usage: bench/compare.sh            (about 6-9 minutes with the defaults)
+# Usage: bench/compare.sh            (about 8-11 minutes with the defaults)
 #
 # Environment (all optional):
 #   RHEO_BIN          rheo binary (default: cargo build --release -p rheo, then target/release/rheo)
 #   BENCH_BIN         load generator binary (default: `$RHEO_BIN bench`, the same code as rheo-bench)
 #   CARGO_TARGET_DIR  where those builds go (default: <repo>/target)
-#   TARGETS           which targets, in order (default: "rheo kinesalite kinesis-local")
+#   TARGETS           which targets, in order (default: "rheo kinesalite kinesis-local moto")
 #   DURATION=10 WARMUP=2             put: measured and warm-up seconds
 #   GET_FILL=1000000 GET_FILL_SECS=20 get: records to fill, fill time cap (s)
 #   E2E_SECS=10 E2E_RATE=1000        e2e and subscribe: seconds and records/s
@@ -21,7 +21,7 @@
 #   PORT_BASE=14600                  ports PORT_BASE..PORT_BASE+9 on 127.0.0.1
 #   PROFILE=1                        perf record rheo during its 4-shard put run
 #   NO_ISOLATE=1                     do not run in an own autogroup at nice -15
-#   KINESALITE_VERSION=3.3.3 KINESIS_LOCAL_VERSION=0.6.2
+#   KINESALITE_VERSION=3.3.3 KINESIS_LOCAL_VERSION=0.6.2 MOTO_VERSION=5.2.5
 #
 # Output: bench/results/compare-<timestamp>.md (table) and .jsonl (one JSON line per run).
 # Servers listen on 127.0.0.1 only (bench/loopback-only.js pins the Node peers, which
@@ -42,7 +42,7 @@ if [[ -n "${RHEO_BENCH_ISOLATED:-}" && -w /proc/self/autogroup ]]; then
   echo -15 2>/dev/null >/proc/self/autogroup || true
 fi
 
-TARGETS=${TARGETS:-"rheo kinesalite kinesis-local"}
+TARGETS=${TARGETS:-"rheo kinesalite kinesis-local moto"}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 GET_FILL=${GET_FILL:-1000000}
@@ -57,6 +57,7 @@ SETTLE=${SETTLE:-1}
 PORT_BASE=${PORT_BASE:-14600}
 KINESALITE_VERSION=${KINESALITE_VERSION:-3.3.3}
 KINESIS_LOCAL_VERSION=${KINESIS_LOCAL_VERSION:-0.6.2}
+MOTO_VERSION=${MOTO_VERSION:-5.2.5}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 
 peers=$here/peers
@@ -70,7 +71,18 @@ mkdir -p "$results"
 log() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
 # --- what runs -----------------------------------------------------------------------
+wanted() { [[ " $TARGETS " == *" $1 "* ]]; }
+
 install_peers() {
+  if wanted moto && [[ ! -x $peers/moto-venv/bin/moto_server ]]; then
+    log "installing moto[server]==$MOTO_VERSION into bench/peers/moto-venv"
+    mkdir -p "$peers"
+    python3 -m venv "$peers/moto-venv"
+    "$peers/moto-venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  fi
+  if ! wanted kinesalite && ! wanted kinesis-local; then
+    return
+  fi
   if [[ -f $peers/node_modules/kinesalite/package.json && -f $peers/node_modules/kinesis-local/package.json ]]; then
     return
   fi
@@ -102,6 +114,7 @@ port_of() {
     rheo) echo $((PORT_BASE + 1)) ;;
     kinesalite) echo $((PORT_BASE + 2)) ;;
     kinesis-local) echo $((PORT_BASE + 3)) ;;  # and +4 for its TLS port
+    moto) echo $((PORT_BASE + 5)) ;;
     *) echo "unknown target $1" >&2; exit 1 ;;
   esac
 }
@@ -125,6 +138,10 @@ server_cmd() {
         CREATE_STREAM_DURATION=10ms DELETE_STREAM_DURATION=10ms REGISTER_STREAM_CONSUMER_DURATION=10ms
         DEREGISTER_STREAM_CONSUMER_DURATION=10ms SHARD_LIMIT=20000
         node -r "$here/loopback-only.js" "$peers/node_modules/kinesis-local/main.js")
+      ;;
+    moto)
+      # In memory; streams are ACTIVE at once, and it has no shard limit to raise.
+      cmd=("$peers/moto-venv/bin/moto_server" -H 127.0.0.1 -p "$port")
       ;;
   esac
 }
@@ -254,7 +271,7 @@ commit=$(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(cd "$root" && git status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
 python3 "$here/compare-report.py" "$jsonl" \
   --title "Rheo vs peers, $stamp" \
-  --note "rheo: $rheo_version, commit $commit$dirty; kinesalite $KINESALITE_VERSION; kinesis-local $KINESIS_LOCAL_VERSION; node $(node --version 2>/dev/null); $(nproc) cores; isolation: $isolation; settle ${SETTLE}s between cells; matrix took ${elapsed}s" \
+  --note "rheo: $rheo_version, commit $commit$dirty; kinesalite $KINESALITE_VERSION; kinesis-local $KINESIS_LOCAL_VERSION; moto $MOTO_VERSION; node $(node --version 2>/dev/null); $(nproc) cores; isolation: $isolation; settle ${SETTLE}s between cells; matrix took ${elapsed}s" \
   --command "SETTLE=$SETTLE DURATION=$DURATION WARMUP=$WARMUP GET_FILL=$GET_FILL GET_FILL_SECS=$GET_FILL_SECS E2E_SECS=$E2E_SECS E2E_RATE=$E2E_RATE LATENCY_REPEAT=$LATENCY_REPEAT MANY_SHARDS=$MANY_SHARDS RELAXED=$RELAXED STARTUP_REPEAT=$STARTUP_REPEAT bench/compare.sh" \
   >"$report"
 cat "$report"

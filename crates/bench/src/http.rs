@@ -413,15 +413,52 @@ fn error_message(body: &[u8]) -> String {
     }
 }
 
-/// The start of a body, for error messages.
+/// Characters of a body that [`preview`] keeps.
+const PREVIEW_CHARS_MAX: usize = 200;
+
+/// The start of a body as one line, for error messages: markup tags are dropped and runs
+/// of whitespace become one space, so an HTML error page reads as its text.
 pub fn preview(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
-    text.into_owned()
+    let text = String::from_utf8_lossy(&body[..body.len().min(4 * PREVIEW_CHARS_MAX)]);
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut pending_space = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                pending_space = true;
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => pending_space = true,
+            c => {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+        if out.chars().count() >= PREVIEW_CHARS_MAX {
+            break;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previews_are_one_line_of_text() {
+        let page = b"<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n<h1>Internal Server Error</h1>\n";
+        assert_eq!(preview(page), "500 Internal Server Error Internal Server Error");
+        assert_eq!(preview(b"  plain\n\ttext "), "plain text");
+        assert_eq!(preview("é".repeat(1000).as_bytes()).chars().count(), PREVIEW_CHARS_MAX);
+        assert_eq!(error_message(br#"{"message":"no such stream"}"#), "no such stream");
+    }
 
     #[test]
     fn error_types_are_normalized() {
