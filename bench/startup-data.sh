@@ -33,6 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 url=http://127.0.0.1:$PORT
+# The "records" field of the last JSON line a `rheo bench` run printed on stdin.
+records_of() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["records"])'; }
 records=$((GIB * 1024 * 1024 * 1024 / 1000))
 
 echo "filling $DATA with $records records of 1000 bytes ($GIB GiB of payload)" >&2
@@ -40,7 +42,7 @@ echo "filling $DATA with $records records of 1000 bytes ($GIB GiB of payload)" >
 pid=$!
 "$bin" bench ready -e "$url" -q >/dev/null
 acked=$("$bin" bench put -e "$url" --stream rheo-bench-startup --keep -s 4 -c 8 -b 500 -r 1000 -n "$records" \
-  --warmup 0 --json-only | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["records"])')
+  --warmup 0 --json-only | records_of)
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null || true
 pid=""
@@ -59,8 +61,7 @@ echo "reading the $acked acknowledged records back after the restarts" >&2
 "$bin" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" >/dev/null 2>&1 &
 pid=$!
 "$bin" bench ready -e "$url" -q >/dev/null
-read_back=$("$bin" bench get -e "$url" --stream rheo-bench-startup --fill 0 --read-timeout 900 --json-only -q \
-  | python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["records"])')
+read_back=$("$bin" bench get -e "$url" --stream rheo-bench-startup --fill 0 --read-timeout 900 --json-only -q | records_of)
 python3 - "$out.tmp" "$out" "$on_disk" "$cold" "$GIB" "$acked" "$read_back" <<'EOF'
 import json, sys
 src, dst, on_disk, cold, gib, acked, read_back = sys.argv[1:]

@@ -148,11 +148,7 @@ def read_objects(folder):
     for path in sorted(folder.rglob("*")):
         if STAGING_FILE.search(path.name) or not path.is_file():
             continue
-        try:
-            objects[path.relative_to(folder).as_posix()] = path.read_bytes()
-        except FileNotFoundError:
-            # Listed, then renamed or removed before it could be read: not an object yet.
-            continue
+        objects[path.relative_to(folder).as_posix()] = path.read_bytes()
     return objects
 
 

@@ -421,6 +421,7 @@ const PREVIEW_CHARS_MAX: usize = 200;
 pub fn preview(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(4 * PREVIEW_CHARS_MAX)]);
     let mut out = String::new();
+    let mut kept = 0;
     let mut in_tag = false;
     let mut pending_space = false;
     for c in text.chars() {
@@ -438,10 +439,11 @@ pub fn preview(body: &[u8]) -> String {
                 }
                 pending_space = false;
                 out.push(c);
+                kept += 1;
+                if kept == PREVIEW_CHARS_MAX {
+                    break;
+                }
             }
-        }
-        if out.chars().count() >= PREVIEW_CHARS_MAX {
-            break;
         }
     }
     out
