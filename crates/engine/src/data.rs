@@ -402,11 +402,14 @@ impl Engine {
             return Err(self.throughput_exceeded(&snapshot, shard.index));
         }
         let limit = limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);
+        let created_secs = shard.created_ms / 1000;
         let batch = self.log.read(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
             StorageError::ShardNotFound { .. } => shard_missing(),
+            damaged @ StorageError::Damaged { .. } => {
+                self.damaged_records(damaged, snapshot.name(), created_secs, shard.index)
+            }
             other => EngineError::Storage(other),
         })?;
-        let created_secs = shard.created_ms / 1000;
         let (records, bytes) =
             records_out(batch.records, |lsn, arrival_ms| sequence_number(created_secs, shard.index, lsn, arrival_ms));
         if self.config.enforce_limits {
@@ -433,6 +436,28 @@ impl Engine {
             child_shards,
             encrypted: snapshot.settings.encryption_key_id.is_some(),
         })
+    }
+
+    /// The reader's error for records damaged on disk, in sequence numbers.
+    pub(crate) fn damaged_records(
+        &self,
+        error: StorageError,
+        stream: &str,
+        created_secs: u64,
+        index: u32,
+    ) -> EngineError {
+        match error {
+            StorageError::Damaged { first_lsn, last_lsn, first_arrival_ms, last_arrival_ms, .. } => {
+                EngineError::DamagedRecords {
+                    shard: shard_id(index),
+                    stream: stream.to_owned(),
+                    account: self.account_id(),
+                    first: sequence_number(created_secs, index, first_lsn, first_arrival_ms),
+                    last: sequence_number(created_secs, index, last_lsn, last_arrival_ms),
+                }
+            }
+            other => EngineError::Storage(other),
+        }
     }
 
     /// A receiver that changes whenever the shard gains records (its value is the

@@ -161,8 +161,9 @@ impl Engine {
         log_config: LogConfig,
         config: EngineConfig,
     ) -> Result<Self> {
+        // The log takes the folder's lock first, so a second server never touches the key.
+        let log = ShardLog::open(fs.clone(), clock, dir, log_config)?;
         let key = TokenKey::load_or_create(&*fs, dir)?;
-        let log = ShardLog::open(fs, clock, dir, log_config)?;
         Ok(Self::with_log(log, key, config))
     }
 

@@ -132,6 +132,26 @@ pub enum EngineError {
         /// The operation's name.
         operation: &'static str,
     },
+    /// Records on disk failed their checksum. Answered as `InternalFailure` with this
+    /// message (unlike other internal failures), so the reader learns which range is lost
+    /// to it and how to go on past it.
+    #[error(
+        "Records from sequence number {first} to {last} of shard {shard} in stream {stream} under account \
+         {account} are damaged on disk and cannot be read until an operator cuts them (rheo serve \
+         --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
+    )]
+    DamagedRecords {
+        /// The shard id.
+        shard: String,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// First damaged sequence number.
+        first: String,
+        /// Last damaged sequence number.
+        last: String,
+    },
     /// An unexpected internal failure (AWS answers these with a bare `InternalFailure`).
     #[error("internal failure: {0}")]
     Internal(String),

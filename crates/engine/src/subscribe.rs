@@ -350,6 +350,12 @@ impl Engine {
             .read(subscription.shard_uid, subscription.next_lsn, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIBE_EVENT_BYTES_MAX)
             .map_err(|error| match error {
                 StorageError::ShardNotFound { .. } => self.stream_not_found(&subscription.stream_name),
+                damaged @ StorageError::Damaged { .. } => self.damaged_records(
+                    damaged,
+                    &subscription.stream_name,
+                    subscription.shard_created_secs,
+                    subscription.shard_index,
+                ),
                 other => EngineError::Storage(other),
             })?;
         if batch.shard_end && batch.records.is_empty() {

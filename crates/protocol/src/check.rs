@@ -244,7 +244,7 @@ pub(crate) fn decode_base64_blob(text: &str) -> Result<Bytes, String> {
     }
     let prefix = || format!("'{text}' can not be converted to a Blob: ");
     let utf16_length = crate::shape::measure::string_length(text);
-    if utf16_length % 4 != 0 {
+    if !utf16_length.is_multiple_of(4) {
         return Err(format!(
             "{}Base64 encoded length is expected a multiple of 4 bytes but found: {utf16_length}",
             prefix()

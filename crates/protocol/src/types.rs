@@ -48,9 +48,9 @@ impl Timestamp {
             out.push(b'.');
             let digits =
                 [b'0' + (fraction / 100) as u8, b'0' + (fraction / 10 % 10) as u8, b'0' + (fraction % 10) as u8];
-            let significant = if fraction % 100 == 0 {
+            let significant = if fraction.is_multiple_of(100) {
                 1
-            } else if fraction % 10 == 0 {
+            } else if fraction.is_multiple_of(10) {
                 2
             } else {
                 3

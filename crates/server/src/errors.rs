@@ -24,6 +24,8 @@ pub fn wire_error(error: &EngineError) -> WireError {
         EngineError::ShardLimit { .. } | EngineError::LimitExceeded(_) => ErrorType::LimitExceeded,
         EngineError::ThroughputExceeded { .. } => ErrorType::ProvisionedThroughputExceeded,
         EngineError::Validation(_) => ErrorType::Validation,
+        // The one server fault with a message: the reader must learn which range is lost.
+        EngineError::DamagedRecords { .. } => ErrorType::InternalFailure,
         // AWS sends unmodelled server faults without a message; the detail goes to the log.
         EngineError::Internal(_) => return ErrorType::InternalFailure.without_message(),
         EngineError::Storage(storage) => {

@@ -128,10 +128,13 @@ type LogMetric = (&'static str, &'static str, fn(&LogStats) -> u64);
 /// Appends the figures of each named storage log (`streams`, `firehose`), one metric
 /// family at a time as the exposition format wants, the log's name as the `log` label.
 pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
-    let counters: [LogMetric; 3] = [
+    let counters: [LogMetric; 4] = [
         ("rheo_log_commits_total", "Frames written to the log, one per group commit.", |s| s.commits),
         ("rheo_log_records_appended_total", "Records appended to the log.", |s| s.records_appended),
         ("rheo_log_written_bytes_total", "Bytes written to log segments.", |s| s.bytes_written),
+        ("rheo_log_scrubbed_bytes_total", "Bytes of sealed segments verified by the background scrub.", |s| {
+            s.scrubbed_bytes
+        }),
     ];
     for (name, help, value) in counters {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
@@ -139,7 +142,7 @@ pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
             let _ = writeln!(out, "{name}{{log=\"{log}\"}} {}", value(stats));
         }
     }
-    let gauges: [LogMetric; 4] = [
+    let gauges: [LogMetric; 6] = [
         ("rheo_log_segments", "Segment files in use.", |s| s.segments),
         ("rheo_log_segment_bytes", "Size of the segment files in use.", |s| s.segment_bytes),
         ("rheo_log_segments_pending_delete", "Expired segments waiting for the background deleter.", |s| {
@@ -148,6 +151,12 @@ pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
         ("rheo_log_writes_stopped", "1 once a failed write or sync stopped the log accepting writes.", |s| {
             u64::from(s.poisoned)
         }),
+        (
+            "rheo_log_damaged_chunks",
+            "Chunks found damaged on disk (reads of them fail until cut); alert above 0.",
+            |s| s.damaged_chunks,
+        ),
+        ("rheo_log_damaged_records", "Records in the damaged chunks.", |s| s.damaged_records),
     ];
     for (name, help, value) in gauges {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
@@ -176,7 +185,7 @@ mod tests {
 
     #[test]
     fn log_figures_render_as_one_family_each_with_a_cumulative_histogram() {
-        let mut slow = LogStats { commits: 7, segments: 2, poisoned: true, ..LogStats::default() };
+        let mut slow = LogStats { commits: 7, segments: 2, poisoned: true, damaged_chunks: 1, ..LogStats::default() };
         slow.sync_buckets[0] = 3; // <= 100 us
         slow.sync_buckets[8] = 1; // (20 ms, 50 ms]
         slow.sync_buckets[rheo_storage::stats::SYNC_BUCKETS - 1] = 1; // beyond every bound
@@ -187,6 +196,7 @@ mod tests {
         assert!(out.contains("rheo_log_commits_total{log=\"streams\"} 7\n"));
         assert!(out.contains("rheo_log_commits_total{log=\"firehose\"} 0\n"));
         assert!(out.contains("rheo_log_writes_stopped{log=\"streams\"} 1\n"));
+        assert!(out.contains("rheo_log_damaged_chunks{log=\"streams\"} 1\n"));
         assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.0001\"} 3\n"));
         assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.02\"} 3\n"));
         assert!(out.contains("rheo_log_sync_duration_seconds_bucket{log=\"streams\",le=\"0.05\"} 4\n"));

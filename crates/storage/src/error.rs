@@ -38,12 +38,57 @@ pub enum StorageError {
     /// truncation allowed, which discards everything from `offset` on.
     #[error(
         "corruption in {path} at byte {offset}: {detail}; valid data follows it, so \
-         start-up stops. Restart with --recover-truncate to discard the log from this point"
+         start-up stops. Restart with --recover-truncate to cut exactly the damaged range (its records are \
+         lost; everything valid around it is kept)"
     )]
     Corruption {
         /// The damaged file.
         path: PathBuf,
         /// Where the first invalid frame begins.
+        offset: u64,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Another process (or another log in this process) holds the data folder. Two
+    /// writers on one folder would hand out the same ids and overwrite each other's
+    /// files, losing acknowledged records.
+    #[error(
+        "the data folder {} is in use by another Rheo process{}: stop that process first, \
+         or give this one another --data-dir",
+        dir.display(),
+        holder_pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+    )]
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// The holder's process id, as it wrote it into the lock file.
+        holder_pid: Option<u32>,
+    },
+    /// Records on disk failed their checksum, found by a read or by the background
+    /// scrub. Reads that reach the range fail with this (records before it are still
+    /// returned); everything else stays readable. `--recover-truncate` cuts exactly the
+    /// range at the next start.
+    #[error(
+        "{count} records of shard {shard_uid} (LSNs {first_lsn} to {last_lsn}) are damaged on disk \
+         ({} at byte {offset}: {detail}); restart with --recover-truncate to cut exactly this range",
+        path.display()
+    )]
+    Damaged {
+        /// The shard.
+        shard_uid: u64,
+        /// First LSN of the damaged range.
+        first_lsn: u64,
+        /// Last LSN of the damaged range.
+        last_lsn: u64,
+        /// Arrival time of the damaged range's first record (for its sequence number).
+        first_arrival_ms: u64,
+        /// Arrival time of the damaged range's last record (for its sequence number).
+        last_arrival_ms: u64,
+        /// Records in the range.
+        count: u32,
+        /// The segment file.
+        path: PathBuf,
+        /// Where the damaged chunk starts.
         offset: u64,
         /// What is wrong with it.
         detail: String,

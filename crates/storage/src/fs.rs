@@ -64,6 +64,28 @@ pub trait FileSystem: Send + Sync + 'static {
     fn sync_dir(&self, path: &Path) -> io::Result<()>;
     /// Whether a file exists.
     fn exists(&self, path: &Path) -> bool;
+    /// Takes an exclusive lock on `path` (created if missing) for as long as the returned
+    /// guard lives, and records this process's id in the file. `Ok(None)` means another
+    /// holder has it. On the real filesystem this is `flock`, which the kernel releases
+    /// when the process exits in any way, `kill -9` included, so a stale lock cannot
+    /// outlive its holder.
+    fn try_lock(&self, path: &Path) -> io::Result<Option<LockGuard>>;
+}
+
+/// Holds a lock taken with [`FileSystem::try_lock`] until dropped.
+pub struct LockGuard(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl LockGuard {
+    /// Wraps whatever keeps the lock held (an open file, a registry entry).
+    pub fn new(holder: impl Send + Sync + 'static) -> Self {
+        LockGuard(Box::new(holder))
+    }
+}
+
+impl std::fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockGuard").finish_non_exhaustive()
+    }
 }
 
 /// The real filesystem.
@@ -127,6 +149,18 @@ impl FileSystem for StdFs {
     }
     fn exists(&self, path: &Path) -> bool {
         path.exists()
+    }
+    fn try_lock(&self, path: &Path) -> io::Result<Option<LockGuard>> {
+        let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(error)) => return Err(error),
+        }
+        // The pid is for the operator's message only; the lock itself is the flock.
+        file.set_len(0)?;
+        io::Write::write_all(&mut file, format!("{}\n", std::process::id()).as_bytes())?;
+        Ok(Some(LockGuard::new(file)))
     }
 }
 

@@ -33,13 +33,14 @@ pub mod limits;
 mod log;
 pub mod memfs;
 pub mod meta;
+pub mod reserve;
 pub mod seqno;
 pub mod stats;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};
 pub use format::StoredRecord;
-pub use fs::{FileSystem, StdFs};
+pub use fs::{FileSystem, LockGuard, StdFs};
 pub use log::{
     AppendRecord, Appended, Durability, LogConfig, MetaTxn, NewShard, NewStream, ReadBatch, RecoveryMode, ShardLog,
     StartPosition,

@@ -42,6 +42,13 @@ pub const DELETE_STEP_BYTES: u64 = 8 * 1024 * 1024;
 /// See [`DELETE_STEP_BYTES`].
 pub const DELETE_STEP_PAUSE_MS: u64 = 10;
 
+/// The background scrub verifies sealed segments at this pace after start: a tenth or
+/// less of what a disk reads sequentially, so it never competes with the write path, yet
+/// 10 GB are checked within three minutes.
+pub const SCRUB_BYTES_PER_SEC: u64 = 64 * 1024 * 1024;
+/// The scrub pauses after each this many bytes to keep its pace.
+pub const SCRUB_STEP_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Kinesis retention bounds: 24 hours to 365 days.
 pub const RETENTION_HOURS_MIN: u32 = 24;
 /// See [`RETENTION_HOURS_MIN`].

@@ -39,17 +39,15 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxH
 
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
-use crate::format::{
-    self, decode_chunk, encode_index, FrameBuilder, FrameHeader, IndexEntry, SegmentHeader, StoredRecord,
-    CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES,
-};
-use crate::fs::{join, FileSystem, ReadFile, WriteFile};
+use crate::format::{decode_chunk, FrameBuilder, IndexEntry, SegmentHeader, StoredRecord, SEGMENT_HEADER_BYTES};
+use crate::fs::{join, FileSystem, LockGuard, ReadFile, WriteFile};
 use crate::limits::{
     APPEND_QUEUE_MAX, DELETE_STEP_BYTES, DELETE_STEP_PAUSE_MS, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX,
-    RECORD_DATA_BYTES_MAX, RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN,
+    RECORD_DATA_BYTES_MAX, RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN, SCRUB_BYTES_PER_SEC,
     SEGMENT_AGE_MS_DEFAULT, SEGMENT_BYTES_DEFAULT,
 };
 use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
+use crate::reserve;
 use crate::stats::{Counters, LogStats};
 
 /// When an append is acknowledged.
@@ -92,6 +90,8 @@ pub struct LogConfig {
     pub retention_check_ms: u64,
     /// What to do with damage at start-up.
     pub recovery: RecoveryMode,
+    /// Pace of the background scrub of sealed segments after start (0: no scrub).
+    pub scrub_bytes_per_sec: u64,
 }
 
 impl Default for LogConfig {
@@ -102,6 +102,7 @@ impl Default for LogConfig {
             segment_age_ms_max: SEGMENT_AGE_MS_DEFAULT,
             retention_check_ms: RETENTION_CHECK_MS_DEFAULT,
             recovery: RecoveryMode::TornTailOnly,
+            scrub_bytes_per_sec: SCRUB_BYTES_PER_SEC,
         }
     }
 }
@@ -251,6 +252,7 @@ struct ChunkRef {
     last_lsn: u64,
     first_arrival_ms: u64,
     last_arrival_ms: u64,
+    count: u32,
 }
 
 impl ChunkRef {
@@ -263,6 +265,20 @@ impl ChunkRef {
             last_lsn: entry.last_lsn,
             first_arrival_ms: entry.first_arrival_ms,
             last_arrival_ms: entry.last_arrival_ms,
+            count: entry.count,
+        }
+    }
+
+    fn entry(&self, shard_uid: u64) -> IndexEntry {
+        IndexEntry {
+            shard_uid,
+            first_lsn: self.first_lsn,
+            last_lsn: self.last_lsn,
+            first_arrival_ms: self.first_arrival_ms,
+            last_arrival_ms: self.last_arrival_ms,
+            offset: self.offset,
+            len: self.len,
+            count: self.count,
         }
     }
 }
@@ -310,6 +326,7 @@ struct Shared {
     poisoned: Mutex<Option<(&'static str, String)>>,
     next_lsn_hint: AtomicU64,
     counters: Counters,
+    damage: scrub::DamageRegister,
 }
 
 impl Shared {
@@ -351,6 +368,9 @@ pub struct ShardLog {
     shared: Arc<Shared>,
     queue: Option<flume::Sender<Command>>,
     writer: Option<JoinHandle<()>>,
+    scrubber: Option<scrub::Scrubber>,
+    /// The exclusive lock on the folder, released after the writer has stopped.
+    _lock: LockGuard,
 }
 
 impl std::fmt::Debug for ShardLog {
@@ -360,6 +380,8 @@ impl std::fmt::Debug for ShardLog {
 }
 
 const LOG_DIR: &str = "log";
+/// The lock file that keeps a second process off the same folder.
+pub const LOCK_FILE: &str = "LOCK";
 const META_DIR: &str = "meta";
 const SEGMENT_SUFFIX: &str = ".seg";
 const INDEX_SUFFIX: &str = ".idx";
@@ -374,16 +396,34 @@ fn index_name(id: u64) -> String {
 impl ShardLog {
     /// Opens (recovering) or creates the log under `dir`.
     pub fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, config: LogConfig) -> Result<Self> {
+        let lock = lock_dir(&*fs, dir)?;
         let log_dir = dir.join(LOG_DIR);
         let meta_dir = dir.join(META_DIR);
         for d in [&log_dir, &meta_dir] {
             fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
         }
-        let meta_store = MetaStore::new(fs.clone(), meta_dir);
+        let meta_store = MetaStore::new(fs.clone(), meta_dir.clone());
         let streams = meta_store.load_all()?;
-        let recovered = recover(&*fs, &log_dir, config.recovery)?;
+        let recovered = recovery::recover(&*fs, &log_dir, config.recovery)?;
+        let reserved_lsn = match reserve::load(&*fs, &meta_dir) {
+            Ok(reserved) => reserved,
+            Err(error @ StorageError::MetadataCorrupt { .. }) if config.recovery == RecoveryMode::TornTailOnly => {
+                return Err(error)
+            }
+            Err(StorageError::MetadataCorrupt { path, detail }) => {
+                // Without the bound, skipping a whole block past everything recovered is
+                // the best guess left; the operator asked to get going.
+                let guess = recovered.next_lsn.saturating_add(reserve::LSN_RESERVE_BLOCK);
+                tracing::error!(
+                    message = "The LSN reservation is damaged; continuing a block past the recovered log.",
+                    path = %path.display(), %detail, next_lsn = guess,
+                );
+                Some(guess)
+            }
+            Err(other) => return Err(other),
+        };
 
-        let mut next_lsn = recovered.next_lsn;
+        let mut next_lsn = recovered.next_lsn.max(reserved_lsn.unwrap_or(0));
         let mut shards = HashMap::new();
         let mut stream_map = BTreeMap::new();
         for stream in streams {
@@ -432,11 +472,12 @@ impl ShardLog {
             poisoned: Mutex::new(None),
             next_lsn_hint: AtomicU64::new(next_lsn),
             counters: Counters::default(),
+            damage: scrub::DamageRegister::default(),
         });
 
         // Continue in the newest segment if it is open for appends, else start one.
         let active = match recovered.segments.last() {
-            Some(last) if last.end_offset < config.segment_bytes_max => {
+            Some(last) if last.end_offset < config.segment_bytes_max && !last.sealed_by_repair => {
                 let path = join(&log_dir, &segment_name(last.id));
                 let file = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
                 ActiveSegment {
@@ -461,7 +502,18 @@ impl ShardLog {
             next_lsn,
             truncated_bytes = recovered.truncated_bytes,
         );
+        if recovered.truncated_bytes > 0 {
+            // Whatever the cut took, new records are numbered above anything it held.
+            tracing::warn!(
+                message = "Records cut at start-up; new records continue above every LSN ever handed out.",
+                cut_bytes = recovered.truncated_bytes,
+                cut_records = recovered.cut_records,
+                first_lost_lsn = recovered.next_lsn,
+                next_lsn,
+            );
+        }
 
+        let scrub_bytes_per_sec = config.scrub_bytes_per_sec;
         let (queue, receiver) = flume::bounded(APPEND_QUEUE_MAX);
         let mut writer = Writer {
             shared: shared.clone(),
@@ -478,6 +530,7 @@ impl ShardLog {
             deleter: None,
             syncer: None,
             sync_requested: (0, 0),
+            reserved_lsn: reserved_lsn.unwrap_or(0),
         };
         writer.deleter = spawn_deleter(shared.clone(), writer.log_dir.clone());
         if matches!(writer.config.durability, Durability::Relaxed { .. }) {
@@ -487,7 +540,10 @@ impl ShardLog {
             .name("rheo-log-writer".into())
             .spawn(move || writer.run())
             .map_err(|e| StorageError::io("start writer thread", dir, e))?;
-        Ok(ShardLog { shared, queue: Some(queue), writer: Some(handle) })
+        let unverified: Vec<(u64, Vec<IndexEntry>)> =
+            recovered.segments.into_iter().filter(|s| s.unverified).map(|s| (s.id, s.entries)).collect();
+        let scrubber = scrub::spawn(shared.clone(), unverified, scrub_bytes_per_sec);
+        Ok(ShardLog { shared, queue: Some(queue), writer: Some(handle), scrubber, _lock: lock })
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T> {
@@ -591,6 +647,7 @@ impl ShardLog {
         stats.segments = segments.len() as u64;
         stats.segment_bytes = segments.values().filter_map(|s| s.file.len().ok()).sum();
         stats.poisoned = self.shared.poisoned.lock().is_some();
+        (stats.damaged_chunks, stats.damaged_records) = self.shared.damage.totals();
         stats
     }
 
@@ -637,7 +694,7 @@ impl ShardLog {
                     Some(chunk) => {
                         let chunk = *chunk;
                         drop(index);
-                        let (_, records) = self.load_chunk(&chunk)?;
+                        let records = self.load_chunk(shard_uid, &chunk)?;
                         records.iter().find(|r| r.arrival_ms >= ts).map_or(chunk.last_lsn + 1, |r| r.lsn)
                     }
                     None => index.last_lsn.map_or(shard.uid + 1, |l| l + 1),
@@ -646,17 +703,31 @@ impl ShardLog {
         })
     }
 
-    fn load_chunk(&self, chunk: &ChunkRef) -> Result<(u64, Vec<StoredRecord>)> {
+    /// Loads and verifies one chunk of `shard_uid`; damage is registered (see `scrub.rs`).
+    fn load_chunk(&self, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<StoredRecord>> {
+        if let Some(error) = self.shared.damage.check(chunk.segment_id, chunk.offset) {
+            return Err(error);
+        }
         let file =
             self.shared.segments.read().get(&chunk.segment_id).map(|s| s.file.clone()).ok_or(StorageError::Closed)?;
         let mut buf = vec![0u8; chunk.len as usize];
         file.read_exact_at(&mut buf, chunk.offset)
             .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
-        decode_chunk(&Bytes::from(buf)).map_err(|e| StorageError::Corruption {
-            path: PathBuf::from(segment_name(chunk.segment_id)),
-            offset: chunk.offset,
-            detail: e.to_string(),
-        })
+        let damaged = |detail: String| {
+            self.shared.damage.report(
+                chunk.segment_id,
+                chunk.offset,
+                scrub::DamagedChunk::of(&chunk.entry(shard_uid), detail),
+            )
+        };
+        let (stored_uid, records) = decode_chunk(&Bytes::from(buf)).map_err(|e| damaged(e.to_string()))?;
+        let matches = stored_uid == shard_uid
+            && records.first().map(|r| r.lsn) == Some(chunk.first_lsn)
+            && records.last().map(|r| r.lsn) == Some(chunk.last_lsn);
+        if !matches {
+            return Err(damaged("chunk does not match its index entry".into()));
+        }
+        Ok(records)
     }
 
     /// Reads up to `max_records` records and about `max_bytes` of keys and data,
@@ -698,7 +769,12 @@ impl ShardLog {
                     next_lsn = next_lsn.max(chunk.last_lsn + 1);
                     continue;
                 }
-                let (_, decoded) = self.load_chunk(chunk)?;
+                let decoded = match self.load_chunk(shard_uid, chunk) {
+                    Ok(decoded) => decoded,
+                    // Records before damage are still served; the next read starts at it.
+                    Err(StorageError::Damaged { .. }) if !records.is_empty() => break 'windows,
+                    Err(error) => return Err(error),
+                };
                 for record in decoded {
                     if record.lsn < from_lsn {
                         continue;
@@ -734,6 +810,9 @@ impl ShardLog {
     }
 
     fn stop(&mut self) {
+        if let Some(mut scrubber) = self.scrubber.take() {
+            scrubber.stop();
+        }
         self.queue.take();
         if let Some(handle) = self.writer.take() {
             if handle.join().is_err() {
@@ -806,6 +885,8 @@ struct Writer {
     syncer: Option<Syncer>,
     /// Segment and end offset the last request to the syncer covered.
     sync_requested: (u64, u64),
+    /// Every LSN below this is covered by the durable reservation (`reserve.rs`).
+    reserved_lsn: u64,
 }
 
 /// Asks the background syncer to sync a segment (everything written to it so far).
@@ -1192,6 +1273,7 @@ impl Writer {
         {
             self.roll()?;
         }
+        self.reserve_lsns()?;
         let offset = self.active.end;
         let path = join(&self.log_dir, &segment_name(self.active.id));
         let bytes = self.frame.finish();
@@ -1223,6 +1305,25 @@ impl Writer {
         }
         self.active.entries.extend_from_slice(entries);
         Ok(())
+    }
+
+    /// Makes the durable reservation cover every LSN handed out so far, before any of
+    /// them reaches the disk in a frame or in metadata.
+    fn reserve_lsns(&mut self) -> Result<()> {
+        if self.next_lsn <= self.reserved_lsn {
+            return Ok(());
+        }
+        let until = self.next_lsn.saturating_add(reserve::LSN_RESERVE_BLOCK).min(LSN_MAX + 1);
+        match reserve::store(&*self.shared.fs, self.meta.dir(), until) {
+            Ok(()) => {
+                self.reserved_lsn = until;
+                Ok(())
+            }
+            Err(error) if error.raw_os_error() == Some(libc::ENOSPC) => {
+                Err(StorageError::DiskFull { path: reserve::path(self.meta.dir()) })
+            }
+            Err(error) => Err(self.poison("reserve LSNs", error.to_string())),
+        }
     }
 
     /// Relaxed durability's sync: handed to the syncer thread when there is one. The
@@ -1280,22 +1381,18 @@ impl Writer {
         if self.config.durability != Durability::Never && self.active.synced_end < self.active.end {
             self.sync_active()?;
         }
-        let index_path = join(&self.log_dir, &index_name(self.active.id));
-        let temp_path = join(&self.log_dir, &format!("{}.tmp", index_name(self.active.id)));
-        let index = encode_index(self.active.id, self.active.end, &self.active.entries);
-        let written = (|| -> std::io::Result<()> {
-            let mut file = self.shared.fs.open_write(&temp_path)?;
-            file.set_len(0)?;
-            file.write_all_at(&index, 0)?;
-            if self.config.durability != Durability::Never {
-                file.sync_data()?;
-            }
-            drop(file);
-            self.shared.fs.rename(&temp_path, &index_path)
-        })();
-        if let Err(error) = written {
+        let sync = self.config.durability != Durability::Never;
+        if let Err(error) = recovery::store_index(
+            &*self.shared.fs,
+            &self.log_dir,
+            self.active.id,
+            self.active.end,
+            &self.active.entries,
+            sync,
+        ) {
             // The index is an optimisation; recovery rescans a segment without one.
-            tracing::warn!(message = "Could not write segment index.", path = %index_path.display(), %error);
+            let path = join(&self.log_dir, &index_name(self.active.id));
+            tracing::warn!(message = "Could not write segment index.", path = %path.display(), %error);
         }
         let next = create_segment(
             &*self.shared.fs,
@@ -1362,6 +1459,7 @@ impl Writer {
                 }
             }
         }
+        self.shared.damage.forget_segments(&expired);
         if !expired.is_empty() {
             // Unlinking large files takes tens of milliseconds each; appends must not wait
             // for it. The segments are already out of every index, so a crash before the
@@ -1464,6 +1562,8 @@ impl Writer {
 
     /// Makes a stream's new metadata durable, then applies it in memory.
     fn commit_meta(&mut self, previous: Option<&StreamMeta>, meta: StreamMeta) -> Result<Arc<StreamMeta>> {
+        // Stream ids, shard uids and closing LSNs come from the LSN counter too.
+        self.reserve_lsns()?;
         if let Err(error) = self.meta.write(&meta) {
             // The file may or may not have been replaced; memory and disk could now
             // disagree, which only a restart resolves.
@@ -1521,6 +1621,23 @@ impl Writer {
     }
 }
 
+/// Takes the folder's exclusive lock, or says who holds it.
+fn lock_dir(fs: &dyn FileSystem, dir: &Path) -> Result<LockGuard> {
+    fs.create_dir_all(dir).map_err(|e| StorageError::io("create folder", dir, e))?;
+    let path = join(dir, LOCK_FILE);
+    match fs.try_lock(&path).map_err(|e| StorageError::io("lock data folder", &path, e))? {
+        Some(guard) => Ok(guard),
+        None => {
+            let holder_pid = fs.open_read(&path).ok().and_then(|file| {
+                let mut text = vec![0u8; file.len().ok()?.min(32) as usize];
+                file.read_exact_at(&mut text, 0).ok()?;
+                std::str::from_utf8(&text).ok()?.trim().parse().ok()
+            });
+            Err(StorageError::Locked { dir: dir.to_path_buf(), holder_pid })
+        }
+    }
+}
+
 fn clone_error(error: &StorageError) -> StorageError {
     match error {
         StorageError::DiskFull { path } => StorageError::DiskFull { path: path.clone() },
@@ -1529,223 +1646,8 @@ fn clone_error(error: &StorageError) -> StorageError {
     }
 }
 
-struct RecoveredSegment {
-    id: u64,
-    end_offset: u64,
-    entries: Vec<IndexEntry>,
-}
-
-struct Recovered {
-    segments: Vec<RecoveredSegment>,
-    next_lsn: u64,
-    truncated_bytes: u64,
-}
-
-/// Rebuilds the segment list and chunk index from disk, cutting a torn tail.
-fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -> Result<Recovered> {
-    let names = fs.list_dir(log_dir).map_err(|e| StorageError::io("list log folder", log_dir, e))?;
-    let mut ids: Vec<u64> =
-        names.iter().filter_map(|n| n.strip_suffix(SEGMENT_SUFFIX)).filter_map(|stem| stem.parse().ok()).collect();
-    ids.sort_unstable();
-    for name in names.iter().filter(|n| n.ends_with(".tmp")) {
-        let path = join(log_dir, name);
-        fs.remove_file(&path).map_err(|e| StorageError::io("remove temporary file", &path, e))?;
-    }
-
-    let mut segments = Vec::new();
-    let mut next_lsn = 1u64;
-    let mut truncated_bytes = 0u64;
-    let mut position = 0;
-    while position < ids.len() {
-        let id = ids[position];
-        let is_last = position + 1 == ids.len();
-        let path = join(log_dir, &segment_name(id));
-        let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-        let len = file.len().map_err(|e| StorageError::io("stat segment", &path, e))?;
-
-        let mut header_bytes = [0u8; SEGMENT_HEADER_BYTES];
-        let header = if len >= SEGMENT_HEADER_BYTES as u64 {
-            file.read_exact_at(&mut header_bytes, 0).map_err(|e| StorageError::io("read segment", &path, e))?;
-            SegmentHeader::decode(&header_bytes).ok()
-        } else {
-            None
-        };
-        let Some(header) = header.filter(|h| h.segment_id == id) else {
-            if is_last && len <= SEGMENT_HEADER_BYTES as u64 {
-                // A segment whose creation was cut short holds no acknowledged data.
-                tracing::warn!(message = "Removing a segment torn during creation.", path = %path.display());
-                fs.remove_file(&path).map_err(|e| StorageError::io("remove torn segment", &path, e))?;
-                truncated_bytes += len;
-                position += 1;
-                continue;
-            }
-            return Err(StorageError::Corruption { path, offset: 0, detail: "invalid segment header".into() });
-        };
-        next_lsn = next_lsn.max(header.base_lsn);
-
-        // Sealed segments normally have an index; use it if it matches the file.
-        if !is_last {
-            if let Some(entries) = load_index(fs, log_dir, id, len) {
-                next_lsn = next_lsn.max(lsn_after(&entries));
-                segments.push(RecoveredSegment { id, end_offset: len, entries });
-                position += 1;
-                continue;
-            }
-        }
-
-        let scan = scan_segment(&*file, len);
-        next_lsn = next_lsn.max(lsn_after(&scan.entries));
-        if let Some((bad_offset, detail)) = scan.damage {
-            let intact_after = !is_last || valid_frame_after(&*file, bad_offset + 1, len);
-            if intact_after && mode == RecoveryMode::TornTailOnly {
-                return Err(StorageError::Corruption { path, offset: bad_offset, detail });
-            }
-            tracing::warn!(
-                message = "Truncating the log.",
-                path = %path.display(),
-                offset = bad_offset,
-                cut_bytes = len - bad_offset,
-                reason = %detail,
-                torn_tail = !intact_after,
-            );
-            let mut writer = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-            writer.set_len(bad_offset).map_err(|e| StorageError::io("truncate segment", &path, e))?;
-            writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
-            truncated_bytes += len - bad_offset;
-            segments.push(RecoveredSegment { id, end_offset: bad_offset, entries: scan.entries });
-            // Operator-requested truncation discards every later segment as well.
-            for later in &ids[position + 1..] {
-                for name in [segment_name(*later), index_name(*later)] {
-                    let later_path = join(log_dir, &name);
-                    if fs.exists(&later_path) {
-                        fs.remove_file(&later_path).map_err(|e| StorageError::io("remove segment", &later_path, e))?;
-                    }
-                }
-            }
-            fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
-            break;
-        }
-        segments.push(RecoveredSegment { id, end_offset: len, entries: scan.entries });
-        position += 1;
-    }
-    Ok(Recovered { segments, next_lsn, truncated_bytes })
-}
-
-/// The LSN after the largest one in `entries`. Chunks of a frame are ordered by shard,
-/// not by LSN, so the last entry does not necessarily hold the largest LSN.
-fn lsn_after(entries: &[IndexEntry]) -> u64 {
-    entries.iter().map(|e| e.last_lsn + 1).max().unwrap_or(0)
-}
-
-fn load_index(fs: &dyn FileSystem, log_dir: &Path, id: u64, segment_len: u64) -> Option<Vec<IndexEntry>> {
-    let path = join(log_dir, &index_name(id));
-    let file = fs.open_read(&path).ok()?;
-    let len = file.len().ok()?;
-    let mut bytes = vec![0u8; usize::try_from(len).ok()?];
-    file.read_exact_at(&mut bytes, 0).ok()?;
-    match format::decode_index(&bytes) {
-        Ok((index_id, end_offset, entries)) if index_id == id && end_offset == segment_len => Some(entries),
-        Ok(_) => None,
-        Err(error) => {
-            tracing::warn!(message = "Ignoring a damaged segment index; rescanning.", path = %path.display(), %error);
-            None
-        }
-    }
-}
-
-struct Scan {
-    entries: Vec<IndexEntry>,
-    damage: Option<(u64, String)>,
-}
-
-/// Reads every frame of a segment, stopping at the first invalid one.
-fn scan_segment(file: &dyn ReadFile, len: u64) -> Scan {
-    let mut entries = Vec::new();
-    let mut offset = SEGMENT_HEADER_BYTES as u64;
-    let mut buf = Vec::new();
-    let mut last_lsn: Option<u64> = None;
-    while offset < len {
-        let mut header_bytes = [0u8; FRAME_HEADER_BYTES];
-        if len - offset < FRAME_HEADER_BYTES as u64 || file.read_exact_at(&mut header_bytes, offset).is_err() {
-            return Scan { entries, damage: Some((offset, "truncated frame header".into())) };
-        }
-        let header = match FrameHeader::decode(&header_bytes) {
-            Ok(header) => header,
-            Err(error) => return Scan { entries, damage: Some((offset, error.to_string())) },
-        };
-        let frame_len = (FRAME_HEADER_BYTES + header.payload_len) as u64;
-        if offset + frame_len > len {
-            return Scan { entries, damage: Some((offset, "truncated frame".into())) };
-        }
-        buf.resize(frame_len as usize, 0);
-        if let Err(error) = file.read_exact_at(&mut buf, offset) {
-            return Scan { entries, damage: Some((offset, error.to_string())) };
-        }
-        let chunks = match format::summarize_frame(&buf) {
-            Ok(chunks) => chunks,
-            Err(error) => return Scan { entries, damage: Some((offset, error.to_string())) },
-        };
-        // Frames are written in LSN order; one that goes backwards is not ours.
-        let frame_first = chunks.iter().map(|c| c.first_lsn).min().unwrap_or(header.first_lsn);
-        if last_lsn.is_some_and(|l| frame_first <= l) {
-            return Scan { entries, damage: Some((offset, "frame LSNs go backwards".into())) };
-        }
-        for chunk in chunks {
-            last_lsn = Some(last_lsn.map_or(chunk.last_lsn, |l| l.max(chunk.last_lsn)));
-            entries.push(IndexEntry {
-                shard_uid: chunk.shard_uid,
-                first_lsn: chunk.first_lsn,
-                last_lsn: chunk.last_lsn,
-                first_arrival_ms: chunk.first_arrival_ms,
-                last_arrival_ms: chunk.last_arrival_ms,
-                offset: offset + chunk.offset_in_frame as u64,
-                len: chunk.len as u32,
-                count: chunk.count,
-            });
-        }
-        offset += frame_len;
-    }
-    let _ = CHUNK_HEADER_BYTES;
-    Scan { entries, damage: None }
-}
-
-/// Whether any valid frame starts at or after `from`: damage followed by valid data is
-/// corruption, not a torn tail.
-fn valid_frame_after(file: &dyn ReadFile, from: u64, len: u64) -> bool {
-    const WINDOW: usize = 1 << 20;
-    let magic = format::FRAME_MAGIC.to_le_bytes();
-    let mut offset = from;
-    let mut window = vec![0u8; WINDOW + 3];
-    while offset + (FRAME_HEADER_BYTES as u64) <= len {
-        let n = ((len - offset) as usize).min(window.len());
-        if file.read_exact_at(&mut window[..n], offset).is_err() {
-            return false;
-        }
-        for i in 0..n.saturating_sub(3) {
-            if window[i..i + 4] != magic {
-                continue;
-            }
-            let at = offset + i as u64;
-            let mut header_bytes = [0u8; FRAME_HEADER_BYTES];
-            if file.read_exact_at(&mut header_bytes, at).is_err() {
-                continue;
-            }
-            let Ok(header) = FrameHeader::decode(&header_bytes) else {
-                continue;
-            };
-            let frame_len = FRAME_HEADER_BYTES + header.payload_len;
-            if at + frame_len as u64 > len {
-                continue;
-            }
-            let mut frame = vec![0u8; frame_len];
-            if file.read_exact_at(&mut frame, at).is_ok() && header.verify(&frame).is_ok() {
-                return true;
-            }
-        }
-        offset += WINDOW as u64;
-    }
-    false
-}
+mod recovery;
+mod scrub;
 
 #[cfg(test)]
 mod tests;

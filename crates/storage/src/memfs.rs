@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::fs::{FileSystem, ReadFile, WriteFile};
+use crate::fs::{FileSystem, LockGuard, ReadFile, WriteFile};
 
 #[derive(Default)]
 struct MemFile {
@@ -40,6 +40,7 @@ struct State {
     failing_writes: u32,
     capacity_bytes: Option<u64>,
     syncs: u64,
+    locked: std::collections::BTreeSet<PathBuf>,
 }
 
 impl State {
@@ -134,6 +135,13 @@ impl MemFs {
         Ok(())
     }
 
+    /// Bytes of a file that a crash would lose now (`None` if there is no such file).
+    pub fn unsynced_bytes(&self, path: &Path) -> Option<usize> {
+        let state = self.state.lock();
+        let file = state.files.get(path)?.lock();
+        Some(file.data.len().saturating_sub(file.durable_len))
+    }
+
     /// The content of a file.
     pub fn read_all(&self, path: &Path) -> io::Result<Vec<u8>> {
         let state = self.state.lock();
@@ -215,10 +223,13 @@ impl WriteFile for MemWriteFile {
             state.failing_syncs -= 1;
             return Err(io::Error::from_raw_os_error(libc::EIO));
         }
-        state.syncs += 1;
         drop(state);
         let mut file = self.file.lock();
         file.durable_len = file.data.len();
+        drop(file);
+        // Counted once the bytes are durable, so a test that waits for the count to move
+        // never races ahead of the sync it waits for.
+        self.state.lock().syncs += 1;
         Ok(())
     }
     fn set_len(&mut self, len: u64) -> io::Result<()> {
@@ -282,5 +293,28 @@ impl FileSystem for MemFs {
     fn exists(&self, path: &Path) -> bool {
         let state = self.state.lock();
         state.files.contains_key(path) || state.dirs.contains(path)
+    }
+    fn try_lock(&self, path: &Path) -> io::Result<Option<LockGuard>> {
+        let mut state = self.state.lock();
+        if !state.locked.insert(path.to_path_buf()) {
+            return Ok(None);
+        }
+        let file = state.files.entry(path.to_path_buf()).or_default().clone();
+        let mut file = file.lock();
+        file.data = format!("{}\n", std::process::id()).into_bytes();
+        file.durable_len = file.data.len();
+        Ok(Some(LockGuard::new(MemLock { state: self.state.clone(), path: path.to_path_buf() })))
+    }
+}
+
+/// A lock on the in-memory filesystem: held while this value lives.
+struct MemLock {
+    state: Arc<Mutex<State>>,
+    path: PathBuf,
+}
+
+impl Drop for MemLock {
+    fn drop(&mut self) {
+        self.state.lock().locked.remove(&self.path);
     }
 }

@@ -39,6 +39,12 @@ pub struct LogStats {
     pub segments_pending_delete: u64,
     /// Whether a failed write or sync stopped the log from accepting writes.
     pub poisoned: bool,
+    /// Chunks found damaged on disk since start (by reads or the background scrub).
+    pub damaged_chunks: u64,
+    /// Records in those chunks.
+    pub damaged_records: u64,
+    /// Bytes of sealed segments the background scrub has verified since start.
+    pub scrubbed_bytes: u64,
 }
 
 impl LogStats {
@@ -62,6 +68,7 @@ pub(crate) struct Counters {
     pub(crate) records_appended: AtomicU64,
     pub(crate) bytes_written: AtomicU64,
     pub(crate) segments_pending_delete: AtomicU64,
+    pub(crate) scrubbed_bytes: AtomicU64,
 }
 
 impl Counters {
@@ -79,6 +86,7 @@ impl Counters {
             records_appended: self.records_appended.load(Ordering::Relaxed),
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
             segments_pending_delete: self.segments_pending_delete.load(Ordering::Relaxed),
+            scrubbed_bytes: self.scrubbed_bytes.load(Ordering::Relaxed),
             ..LogStats::default()
         }
     }

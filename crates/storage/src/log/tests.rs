@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::format::{CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES};
 use crate::memfs::{MemFs, Tear};
 use crate::meta::StreamProps;
 
@@ -309,14 +310,24 @@ fn garbage_tail_after_a_clean_shutdown_is_cut() {
     assert_eq!(read_all(&log, uid), vec!["a"]);
 }
 
+fn repair() -> LogConfig {
+    LogConfig { recovery: RecoveryMode::TruncateAtCorruption, ..LogConfig::default() }
+}
+
+fn lsns(log: &ShardLog, shard_uid: u64) -> Vec<u64> {
+    let from = log.resolve(shard_uid, StartPosition::TrimHorizon).unwrap();
+    log.read(shard_uid, from, 100_000, usize::MAX).unwrap().records.iter().map(|r| r.lsn).collect()
+}
+
 #[test]
-fn corruption_in_the_middle_stops_start_up_unless_truncation_is_allowed() {
+fn corruption_in_the_middle_stops_start_up_and_repair_cuts_exactly_the_damaged_frame() {
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
+    let mut acknowledged = Vec::new();
     for i in 0..3 {
-        log.append_blocking(vec![record(uid, &format!("r{i}"))]).unwrap();
+        acknowledged.push(log.append_blocking(vec![record(uid, &format!("r{i}"))]).unwrap()[0].as_ref().unwrap().lsn);
     }
     drop(log);
     let path = Path::new("/data/log/00000000000000000001.seg");
@@ -325,34 +336,142 @@ fn corruption_in_the_middle_stops_start_up_unless_truncation_is_allowed() {
     let error = open(&fs, &clock, LogConfig::default()).unwrap_err();
     assert!(matches!(error, StorageError::Corruption { .. }), "{error}");
     assert!(error.to_string().contains("--recover-truncate"));
-    let log =
-        open(&fs, &clock, LogConfig { recovery: RecoveryMode::TruncateAtCorruption, ..LogConfig::default() }).unwrap();
-    assert!(read_all(&log, uid).is_empty(), "everything from the damage on is discarded");
-    log.append_blocking(vec![record(uid, "fresh")]).unwrap();
-    assert_eq!(read_all(&log, uid), vec!["fresh"]);
+    let log = open(&fs, &clock, repair()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["r1", "r2"], "only the damaged frame is cut");
+    let fresh = log.append_blocking(vec![record(uid, "fresh")]).unwrap()[0].as_ref().unwrap().lsn;
+    assert!(fresh > acknowledged[2], "{fresh} must follow every LSN handed out before ({acknowledged:?})");
+    assert_eq!(read_all(&log, uid), vec!["r1", "r2", "fresh"]);
+    drop(log);
+    // The cut sticks: the default mode starts again and sees the same records.
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["r1", "r2", "fresh"]);
 }
 
 #[test]
-fn corrupted_sealed_segment_is_detected() {
+fn lsns_never_go_backwards_after_a_cut_tail() {
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
-    let log = open(&fs, &clock, small_segments()).unwrap();
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    log.append_blocking(vec![record(uid, "kept")]).unwrap();
+    let lost = log.append_blocking(vec![record(uid, "damaged")]).unwrap()[0].as_ref().unwrap().lsn;
+    drop(log);
+    // A flipped byte in the last (acknowledged) frame looks like a torn tail and is cut.
+    let path = Path::new("/data/log/00000000000000000001.seg");
+    let len = fs.read_all(path).unwrap().len();
+    fs.corrupt(path, len - 3, &[0xEE]).unwrap();
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["kept"]);
+    let next = log.append_blocking(vec![record(uid, "new")]).unwrap()[0].as_ref().unwrap().lsn;
+    assert!(next > lost, "LSN {next} reissued below the cut record's {lost}");
+    // Ids of new streams and shards come from the same counter.
+    let other = stream(&log, "t", 1);
+    assert!(other.stream_id > lost && other.shards[0].uid > lost);
+}
+
+#[test]
+fn a_damaged_reservation_stops_start_up_unless_repairing() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let before = log.append_blocking(vec![record(uid, "a")]).unwrap()[0].as_ref().unwrap().lsn;
+    drop(log);
+    fs.corrupt(&crate::reserve::path(Path::new("/data/meta")), 13, &[0x01]).unwrap();
+    let error = open(&fs, &clock, LogConfig::default()).unwrap_err();
+    assert!(matches!(error, StorageError::MetadataCorrupt { .. }), "{error}");
+    let log = open(&fs, &clock, repair()).unwrap();
+    let after = log.append_blocking(vec![record(uid, "b")]).unwrap()[0].as_ref().unwrap().lsn;
+    assert!(after > before);
+}
+
+#[test]
+fn a_second_log_on_the_same_folder_is_refused_while_the_first_is_open() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let error = open(&fs, &clock, LogConfig::default()).unwrap_err();
+    assert!(
+        matches!(error, StorageError::Locked { holder_pid: Some(pid), .. } if pid == std::process::id()),
+        "{error}"
+    );
+    assert!(error.to_string().contains("/data"), "{error}");
+    drop(log);
+    open(&fs, &clock, LogConfig::default()).unwrap();
+}
+
+/// Fills three small segments of one shard; returns the log's records' LSNs.
+fn three_segments(fs: &MemFs, clock: &ManualClock) -> (u64, Vec<u64>) {
+    let log = open(fs, clock, small_segments()).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     for i in 0..100 {
         log.append_blocking(vec![record(uid, &format!("{i:0100}"))]).unwrap();
     }
+    let all = lsns(&log, uid);
+    assert_eq!(all.len(), 100);
     drop(log);
+    (uid, all)
+}
+
+#[test]
+fn damage_in_a_sealed_segment_fails_only_reads_of_that_range_until_repair_cuts_it() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let (uid, all) = three_segments(&fs, &clock);
     let path = Path::new("/data/log/00000000000000000001.seg");
-    fs.corrupt(path, 200, &[0x42; 3]).unwrap();
-    // The index still matches the file, so start-up succeeds, but the damaged chunk is
-    // caught by its checksum when read.
-    let log = open(&fs, &clock, small_segments()).unwrap();
-    let from = log.resolve(uid, StartPosition::TrimHorizon).unwrap();
-    assert!(matches!(log.read(uid, from, 1000, usize::MAX), Err(StorageError::Corruption { .. })));
+    // Inside the second frame's chunk (the first is at 32.., each frame about 180 bytes).
+    fs.corrupt(path, 300, &[0x42; 3]).unwrap();
+    // The index still matches the file, so start-up succeeds without reading it.
+    let no_scrub = LogConfig { scrub_bytes_per_sec: 0, ..small_segments() };
+    let log = open(&fs, &clock, no_scrub.clone()).unwrap();
+    // Records before the damage are served; the next read names the damaged range.
+    let batch = log.read(uid, all[0], 1000, usize::MAX).unwrap();
+    assert_eq!(batch.records.len(), 1);
+    let error = log.read(uid, batch.next_lsn, 1000, usize::MAX).unwrap_err();
+    let StorageError::Damaged { shard_uid, first_lsn, last_lsn, count, .. } = &error else {
+        panic!("expected Damaged, got {error}");
+    };
+    assert_eq!((*shard_uid, *first_lsn, *last_lsn, *count), (uid, all[1], all[1], 1));
+    assert!(error.to_string().contains("--recover-truncate"), "{error}");
+    // The same error again, without reading the disk; everything after it still reads.
+    assert!(matches!(log.read(uid, all[1], 1000, usize::MAX), Err(StorageError::Damaged { .. })));
+    assert_eq!(log.read(uid, all[2], 1000, usize::MAX).unwrap().records.len(), 98);
+    let stats = log.stats();
+    assert_eq!((stats.damaged_chunks, stats.damaged_records), (1, 1));
     drop(log);
-    // Without the index the scan finds the damage, with valid segments after it.
+    // Repair cuts exactly that record; the default mode then starts and reads the rest.
+    drop(open(&fs, &clock, LogConfig { recovery: RecoveryMode::TruncateAtCorruption, ..no_scrub.clone() }).unwrap());
+    let log = open(&fs, &clock, no_scrub).unwrap();
+    let expected: Vec<u64> = all.iter().copied().filter(|l| *l != all[1]).collect();
+    assert_eq!(lsns(&log, uid), expected);
+    assert_eq!(log.stats().damaged_chunks, 0);
+    drop(log);
+    // Without the index the scan finds the damage; repair keeps every intact frame.
+    fs.corrupt(path, 700, &[0x42; 3]).unwrap();
     fs.remove_file(Path::new("/data/log/00000000000000000001.idx")).unwrap();
     assert!(matches!(open(&fs, &clock, small_segments()), Err(StorageError::Corruption { .. })));
+    let log = open(&fs, &clock, repair()).unwrap();
+    let kept = lsns(&log, uid);
+    assert_eq!(kept.len(), 98, "one more frame cut, the rest kept: {kept:?}");
+    assert!(!kept.contains(&all[1]), "the first cut stays cut");
+}
+
+#[test]
+fn the_background_scrub_finds_damage_nobody_read() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let (uid, all) = three_segments(&fs, &clock);
+    fs.corrupt(Path::new("/data/log/00000000000000000002.seg"), 300, &[0x42; 3]).unwrap();
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while log.stats().damaged_chunks == 0 {
+        assert!(std::time::Instant::now() < deadline, "scrub never reported the damage");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(log.stats().damaged_records, 1);
+    assert!(log.stats().scrubbed_bytes > 0);
+    // Readers before the damage are unaffected.
+    assert_eq!(log.read(uid, all[0], 3, usize::MAX).unwrap().records.len(), 3);
 }
 
 #[test]
@@ -462,11 +581,21 @@ fn relaxed_mode_syncs_in_the_background_once_the_interval_passed() {
     let log = open(&fs, &clock, relaxed(100)).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     log.append_blocking(vec![record(uid, "a")]).unwrap();
-    let syncs = fs.sync_count();
+    let syncs = log.stats().sync_count();
     clock.advance_ms(150);
-    // Acknowledged at once; the write that finds the interval passed asks for a sync.
+    // Acknowledged at once; the write that finds the interval passed asks for a sync (or
+    // the idle writer does, if it looked at the clock first: then the next interval's
+    // sync covers "b").
     log.append_blocking(vec![record(uid, "b")]).unwrap();
-    assert!(eventually(|| fs.sync_count() > syncs), "no background sync");
+    let segment = Path::new("/data/log/00000000000000000001.seg");
+    assert!(
+        eventually(|| fs.unsynced_bytes(segment) == Some(0) || {
+            clock.advance_ms(50);
+            false
+        }),
+        "no background sync"
+    );
+    assert!(log.stats().sync_count() > syncs);
     fs.crash(Tear::DropUnsynced);
     drop(log);
     let log = open(&fs, &clock, LogConfig::default()).unwrap();
