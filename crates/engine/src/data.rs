@@ -183,6 +183,11 @@ impl Engine {
                     }));
                 }
                 Err(StorageError::ShardClosed { .. } | StorageError::ShardNotFound { .. }) => closed.push(pending.slot),
+                // A full disk is logged by the storage engine, once per interval.
+                Err(error @ StorageError::DiskFull { .. }) => {
+                    tracing::debug!(message = "Record append failed.", %error);
+                    outcomes[pending.slot] = Some(Outcome::Failed);
+                }
                 Err(error) => {
                     tracing::warn!(message = "Record append failed.", %error);
                     outcomes[pending.slot] = Some(Outcome::Failed);

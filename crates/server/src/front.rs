@@ -349,7 +349,10 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
         }
         Outcome::Failed(error) => {
             let wire = wire_error(&error);
-            if wire.http_status >= 500 {
+            // A full disk is logged by the storage engine, once per interval, not per request.
+            let disk_full =
+                matches!(error, rheo_engine::EngineError::Storage(rheo_storage::StorageError::DiskFull { .. }));
+            if wire.http_status >= 500 && !disk_full {
                 tracing::error!(message = "Request failed.", operation = operation.name(), %error);
             } else {
                 tracing::debug!(message = "Request rejected.", operation = operation.name(), error_type = %wire.error_type);

@@ -49,6 +49,10 @@ pub const SCRUB_BYTES_PER_SEC: u64 = 64 * 1024 * 1024;
 /// The scrub pauses after each this many bytes to keep its pace.
 pub const SCRUB_STEP_BYTES: u64 = 4 * 1024 * 1024;
 
+/// A warning that repeats (a full disk refusing every append) is logged at most once per
+/// this interval, with the count of repeats in between.
+pub const REPEATED_WARNING_INTERVAL_MS: u64 = 10_000;
+
 /// Kinesis retention bounds: 24 hours to 365 days.
 pub const RETENTION_HOURS_MIN: u32 = 24;
 /// See [`RETENTION_HOURS_MIN`].

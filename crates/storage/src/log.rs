@@ -43,8 +43,8 @@ use crate::format::{decode_chunk, FrameBuilder, IndexEntry, SegmentHeader, Store
 use crate::fs::{join, FileSystem, LockGuard, ReadFile, WriteFile};
 use crate::limits::{
     APPEND_QUEUE_MAX, DELETE_STEP_BYTES, DELETE_STEP_PAUSE_MS, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX,
-    RECORD_DATA_BYTES_MAX, RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX, RETENTION_HOURS_MIN, SCRUB_BYTES_PER_SEC,
-    SEGMENT_AGE_MS_DEFAULT, SEGMENT_BYTES_DEFAULT,
+    RECORD_DATA_BYTES_MAX, REPEATED_WARNING_INTERVAL_MS, RETENTION_CHECK_MS_DEFAULT, RETENTION_HOURS_MAX,
+    RETENTION_HOURS_MIN, SCRUB_BYTES_PER_SEC, SEGMENT_AGE_MS_DEFAULT, SEGMENT_BYTES_DEFAULT,
 };
 use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
 use crate::reserve;
@@ -531,6 +531,8 @@ impl ShardLog {
             syncer: None,
             sync_requested: (0, 0),
             reserved_lsn: reserved_lsn.unwrap_or(0),
+            disk_full_warned_ms: None,
+            disk_full_refusals: 0,
         };
         writer.deleter = spawn_deleter(shared.clone(), writer.log_dir.clone());
         if matches!(writer.config.durability, Durability::Relaxed { .. }) {
@@ -887,6 +889,9 @@ struct Writer {
     sync_requested: (u64, u64),
     /// Every LSN below this is covered by the durable reservation (`reserve.rs`).
     reserved_lsn: u64,
+    /// When a full disk was last logged, and the refusals since (see `warn_disk_full`).
+    disk_full_warned_ms: Option<u64>,
+    disk_full_refusals: u64,
 }
 
 /// Asks the background syncer to sync a segment (everything written to it so far).
@@ -1284,7 +1289,7 @@ impl Writer {
                 return Err(self.poison("truncate after failed write", format!("{error}; then {truncate_error}")));
             }
             if error.raw_os_error() == Some(libc::ENOSPC) {
-                tracing::warn!(message = "Disk full; append refused.", path = %path.display());
+                self.warn_disk_full(&path);
                 return Err(StorageError::DiskFull { path });
             }
             return Err(self.poison("write", error.to_string()));
@@ -1305,6 +1310,24 @@ impl Writer {
         }
         self.active.entries.extend_from_slice(entries);
         Ok(())
+    }
+
+    /// Logs a refused append on a full disk: the first at once, then at most one line
+    /// per [`REPEATED_WARNING_INTERVAL_MS`] with the number of refusals in between, so a
+    /// producer retrying against a full disk does not fill the log's own disk with lines.
+    fn warn_disk_full(&mut self, path: &Path) {
+        let now = self.shared.clock.now_ms();
+        let due = self.disk_full_warned_ms.is_none_or(|at| now.saturating_sub(at) >= REPEATED_WARNING_INTERVAL_MS);
+        if due {
+            tracing::warn!(
+                message = "Disk full; appends refused until space is freed.",
+                path = %path.display(),
+                refused_since_last_line = self.disk_full_refusals,
+            );
+            self.disk_full_warned_ms = Some(now);
+            self.disk_full_refusals = 0;
+        }
+        self.disk_full_refusals += 1;
     }
 
     /// Makes the durable reservation cover every LSN handed out so far, before any of
