@@ -261,7 +261,8 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
         return Ok(envelope.response(StatusCode::PAYLOAD_TOO_LARGE, None, Bytes::new()));
     }
     let collected =
-        tokio::time::timeout(state.limits.body_read_timeout, Limited::new(body, REQUEST_BODY_BYTES_MAX).collect()).await;
+        tokio::time::timeout(state.limits.body_read_timeout, Limited::new(body, REQUEST_BODY_BYTES_MAX).collect())
+            .await;
     let Ok(collected) = collected else {
         state.metrics.timed_out(TimeoutKind::BodyRead);
         tracing::debug!(message = "Request body timed out.", timeout_ms = state.limits.body_read_timeout.as_millis());

@@ -54,8 +54,8 @@ use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
 pub use conn::{
-    max_connections_for_descriptors, ConnectionLimits, TimeoutKind, BODY_READ_TIMEOUT_MS_DEFAULT,
-    DESCRIPTOR_RESERVE, HEADER_READ_TIMEOUT_MS_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT,
+    max_connections_for_descriptors, ConnectionLimits, TimeoutKind, BODY_READ_TIMEOUT_MS_DEFAULT, DESCRIPTOR_RESERVE,
+    HEADER_READ_TIMEOUT_MS_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT,
 };
 pub use front::{AppState, ResponseBody, REQUEST_BODY_BYTES_MAX};
 pub use metrics::Metrics;
@@ -255,15 +255,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_connection(
-                stream,
-                peer,
-                tls.clone(),
-                builder.clone(),
-                state.clone(),
-                timeouts,
-                permit,
-            ));
+            tokio::spawn(serve_connection(stream, peer, tls.clone(), builder.clone(), state.clone(), timeouts, permit));
         }
         drop(listener);
         // Open subscriptions end their streams and connections shut down gracefully.
