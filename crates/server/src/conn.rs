@@ -401,7 +401,8 @@ mod tests {
 
     #[test]
     fn connections_fit_under_the_descriptor_limit() {
-        assert_eq!(max_connections_for_descriptors(20_000), 20_000 - 1024);
+        assert_eq!(max_connections_for_descriptors(10_000), 10_000 - 1024);
+        assert_eq!(max_connections_for_descriptors(20_000), MAX_CONNECTIONS_CAP);
         assert_eq!(max_connections_for_descriptors(1_048_576), MAX_CONNECTIONS_CAP);
         assert_eq!(max_connections_for_descriptors(1024), 512);
         assert_eq!(max_connections_for_descriptors(256), 128);
