@@ -224,6 +224,58 @@ async fn a_chunked_body_that_never_ends_is_answered_408_after_the_body_timeout()
     server.stop().await;
 }
 
+/// A request body: empty, or one byte and then never an end.
+enum TestBody {
+    Empty,
+    Endless { sent: bool },
+}
+
+impl hyper::body::Body for TestBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        match &mut *self {
+            TestBody::Empty => std::task::Poll::Ready(None),
+            TestBody::Endless { sent: true } => std::task::Poll::Pending,
+            TestBody::Endless { sent } => {
+                *sent = true;
+                std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from_static(b"{")))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self, TestBody::Empty)
+    }
+}
+
+#[tokio::test]
+async fn an_http2_body_that_never_ends_is_answered_408_and_the_connection_keeps_serving() {
+    let server = TestServer::start(limits(5_000, 30_000, 500, 64), SubscriptionConfig::default()).await;
+    let tcp = TcpStream::connect(server.address).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp)).await.unwrap();
+    tokio::spawn(connection);
+    let request = Request::post(format!("http://{}/", server.address))
+        .header("X-Amz-Target", "Kinesis_20131202.ListStreams")
+        .header("Content-Type", JSON)
+        .body(TestBody::Endless { sent: false })
+        .unwrap();
+    let response = tokio::time::timeout(CEILING, sender.send_request(request)).await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    // Only the stream was cut: the same connection answers the next request.
+    sender.ready().await.unwrap();
+    let request = Request::get(format!("http://{}/health", server.address)).body(TestBody::Empty).unwrap();
+    let response = tokio::time::timeout(CEILING, sender.send_request(request)).await.unwrap().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.timeouts("body_read").await, 1);
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
     const IDLE_MS: u64 = 600;
