@@ -1,13 +1,13 @@
 //! Slow and idle clients: per-connection timeouts and the limit on open connections.
 //!
-//! Each accepted connection gets a [`ConnState`] that three parties update with relaxed
+//! Each accepted connection gets a `ConnState` that three parties update with relaxed
 //! atomics, no locks and no allocation per request:
 //!
-//! - the IO wrapper [`Tracked`] notes when bytes last moved (either direction) and, on
+//! - the IO wrapper `Tracked` notes when bytes last moved (either direction) and, on
 //!   HTTP/1.1, when the first byte of the next request arrived;
 //! - the service wrapper counts requests in progress: [`RequestGuard`] is taken when hyper
 //!   hands over a request and dropped with the response body ([`GuardedBody`]);
-//! - a watchdog ([`watchdog`]), polled beside the hyper connection, sleeps until the
+//! - a watchdog (`watchdog`), polled beside the hyper connection, sleeps until the
 //!   earliest deadline the state implies and closes the connection when one has passed.
 //!
 //! The deadlines, by state:

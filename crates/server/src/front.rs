@@ -66,7 +66,7 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// The Firehose service, when the binary runs one.
     pub firehose: Option<Arc<rheo_firehose::Firehose>>,
-    /// Connection timeouts and limit; [`handle`] applies the body-read timeout.
+    /// Connection timeouts and limit; `handle` applies the body-read timeout.
     pub limits: crate::conn::ConnectionLimits,
 }
 
