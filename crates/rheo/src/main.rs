@@ -3,16 +3,18 @@
 
 mod alloc_tuning;
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
-use rheo_server::{load_tls, Server, SubscriptionConfig, TlsFiles};
+use rheo_server::{load_tls, ConnectionLimits, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
 #[derive(Parser)]
@@ -22,9 +24,21 @@ struct Cli {
     command: Command,
 }
 
+/// Shown after `rheo serve --help`: what is configured outside the flags.
+const SERVE_AFTER_HELP: &str = "\
+Logging:
+  RHEO_LOG sets what is logged, in tracing's EnvFilter syntax (default: info), e.g.
+  RHEO_LOG=debug or RHEO_LOG=info,rheo_server=debug. Logs go to stderr, coloured only
+  when stderr is a terminal (and NO_COLOR is unset).";
+
+/// Open-file limit to ask for when the hard limit is unlimited (Linux caps it at
+/// `fs.nr_open`, 1,048,576 by default).
+const NOFILE_TARGET_WHEN_UNLIMITED: u64 = 1 << 20;
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Kinesis Data Streams API.
+    #[command(after_help = SERVE_AFTER_HELP)]
     Serve(ServeArgs),
     /// Measure any Kinesis-compatible endpoint (Rheo, kinesalite, kinesis-mock, AWS).
     Bench(rheo_bench::BenchArgs),
@@ -128,6 +142,25 @@ struct ServeArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "RHEO_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A client must send a request head within this many milliseconds (from connecting,
+    /// or on a kept-alive HTTP/1.1 connection from its first byte); else it is disconnected.
+    #[arg(long, env = "RHEO_HEADER_READ_TIMEOUT_MS", default_value_t = rheo_server::HEADER_READ_TIMEOUT_MS_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout_ms: u64,
+    /// A connection without a request in progress for this many milliseconds is closed
+    /// (longer than the SDKs' own pool idle times, so clients usually close first).
+    #[arg(long, env = "RHEO_IDLE_TIMEOUT_MS", default_value_t = rheo_server::IDLE_TIMEOUT_MS_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
+    /// A request body not received in full within this many milliseconds is answered 408.
+    #[arg(long, env = "RHEO_BODY_READ_TIMEOUT_MS", default_value_t = rheo_server::BODY_READ_TIMEOUT_MS_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    body_read_timeout_ms: u64,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    /// Default: the open-file limit (raised to its hard limit at start) less 1024 kept for
+    /// log segments and other files, at most 16384.
+    #[arg(long, env = "RHEO_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -139,6 +172,7 @@ fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
         .init();
     match cli.command {
         Command::Serve(args) => serve(args),
@@ -150,7 +184,60 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Raises the soft open-file limit to the hard one (each connection is a descriptor, and
+/// the usual soft limit of 1024 is far below what a server needs); returns the soft limit
+/// in force afterwards.
+fn raise_open_file_limit() -> Option<u64> {
+    let (soft, hard) = match rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        Ok(limits) => limits,
+        Err(error) => {
+            tracing::warn!(message = "Could not read the open-file limit.", %error);
+            return None;
+        }
+    };
+    let target = if hard == rlimit::INFINITY { NOFILE_TARGET_WHEN_UNLIMITED } else { hard };
+    match rlimit::increase_nofile_limit(target) {
+        Ok(raised) => {
+            if raised > soft {
+                tracing::info!(message = "Raised the open-file limit.", from = soft, to = raised, hard);
+            }
+            Some(raised)
+        }
+        Err(error) => {
+            tracing::warn!(message = "Could not raise the open-file limit.", soft, hard, %error);
+            Some(soft)
+        }
+    }
+}
+
+/// The connection limit: as given, else what fits under the open-file limit.
+fn connection_limits(args: &ServeArgs, open_files: Option<u64>) -> ConnectionLimits {
+    let fitting = open_files.map(rheo_server::max_connections_for_descriptors);
+    let max_connections = match (args.max_connections, fitting) {
+        (Some(given), Some(fitting)) if given > fitting => {
+            tracing::warn!(
+                message = "--max-connections exceeds what the open-file limit leaves for connections; \
+                           accepts may fail with EMFILE.",
+                max_connections = given,
+                fitting,
+                open_files,
+            );
+            given
+        }
+        (Some(given), _) => given,
+        (None, Some(fitting)) => fitting,
+        (None, None) => rheo_server::MAX_CONNECTIONS_DEFAULT,
+    };
+    ConnectionLimits {
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        body_read_timeout: Duration::from_millis(args.body_read_timeout_ms),
+        max_connections,
+    }
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let limits = connection_limits(&args, raise_open_file_limit());
     let (fs, dir, durability): (Arc<dyn FileSystem>, PathBuf, Durability) = if args.in_memory {
         (Arc::new(MemFs::default()), PathBuf::from("/rheo"), Durability::Never)
     } else {
@@ -216,9 +303,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let server = Server::bind(args.listen, engine.clone(), tls)
             .await?
             .with_subscriptions(subscriptions)
+            .with_limits(limits)
             .with_firehose(firehose.clone());
         let address = server.local_addr()?;
-        tracing::info!(message = "Rheo listening.", %address, data_dir = %dir.display(), in_memory = args.in_memory);
+        tracing::info!(
+            message = "Rheo listening.",
+            %address,
+            data_dir = %dir.display(),
+            in_memory = args.in_memory,
+            max_connections = limits.max_connections,
+        );
         // Scripts wait for this line to know the server is ready.
         println!("rheo listening on {scheme}://{address}");
         server.run(rheo_server::shutdown_signal()).await?;

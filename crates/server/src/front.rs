@@ -22,7 +22,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
-use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
@@ -33,6 +33,7 @@ use rheo_protocol::{
     TargetError, WireError, WireFormat,
 };
 
+use crate::conn::TimeoutKind;
 use crate::dispatch::{dispatch, Outcome};
 use crate::errors::wire_error;
 use crate::metrics::Metrics;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// The Firehose service, when the binary runs one.
     pub firehose: Option<Arc<rheo_firehose::Firehose>>,
+    /// Connection timeouts and limit; `handle` applies the body-read timeout.
+    pub limits: crate::conn::ConnectionLimits,
 }
 
 /// Headers every API response carries.
@@ -257,7 +260,24 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
     if declared.is_some_and(|length| length > REQUEST_BODY_BYTES_MAX) {
         return Ok(envelope.response(StatusCode::PAYLOAD_TOO_LARGE, None, Bytes::new()));
     }
-    let body = match Limited::new(body, REQUEST_BODY_BYTES_MAX).collect().await {
+    let collected =
+        tokio::time::timeout(state.limits.body_read_timeout, Limited::new(body, REQUEST_BODY_BYTES_MAX).collect())
+            .await;
+    let Ok(collected) = collected else {
+        state.metrics.timed_out(TimeoutKind::BodyRead);
+        tracing::debug!(message = "Request body timed out.", timeout_ms = state.limits.body_read_timeout.as_millis());
+        let mut response = envelope.xml_error(
+            StatusCode::REQUEST_TIMEOUT,
+            "RequestTimeoutException",
+            Some("The request body was not received within the body read timeout."),
+        );
+        if parts.version < http::Version::HTTP_2 {
+            // The rest of the body is never read, so the connection cannot carry another request.
+            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        return Ok(response);
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(error) => {
             if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() {

@@ -14,6 +14,10 @@
 //! Besides the API it answers `GET /health` (and `/_health`) with `{"status":"ok"}` and
 //! `GET /metrics` with Prometheus counters.
 //!
+//! Slow and idle clients are cut off by header-read, idle, stall and body timeouts, and
+//! at most [`ConnectionLimits::max_connections`] connections are served at once; when all
+//! are taken, new ones wait in the listen backlog (see [`conn`]).
+//!
 //! ```no_run
 //! # async fn run(engine: std::sync::Arc<rheo_engine::Engine>) -> Result<(), rheo_server::ServerError> {
 //! let server = rheo_server::Server::bind("127.0.0.1:4567".parse().unwrap(), engine, None).await?;
@@ -24,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+pub mod conn;
 mod dispatch;
 pub mod errors;
 pub mod event_stream;
@@ -41,12 +46,17 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use rheo_engine::Engine;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
 
+pub use conn::{
+    max_connections_for_descriptors, ConnectionLimits, TimeoutKind, BODY_READ_TIMEOUT_MS_DEFAULT, DESCRIPTOR_RESERVE,
+    HEADER_READ_TIMEOUT_MS_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT,
+};
 pub use front::{AppState, ResponseBody, REQUEST_BODY_BYTES_MAX};
 pub use metrics::Metrics;
 pub use subscribe::{EventBody, SubscriptionConfig, QUEUE_EVENTS};
@@ -57,6 +67,14 @@ const REAP_INTERVAL_MS: u64 = 100;
 
 /// How long shutdown waits for open connections to finish their requests.
 const DRAIN_TIMEOUT_MS: u64 = 10_000;
+
+/// Waiting at the connection limit, and failing accepts (EMFILE), are logged at most
+/// this often, with the number of occurrences since the last line.
+const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Pause after a failed accept (typically EMFILE or ENFILE: out of descriptors), so the
+/// loop does not spin while connections close and free some.
+const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(50);
 
 /// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +151,7 @@ impl Server {
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
             firehose: None,
+            limits: ConnectionLimits::default(),
         };
         Server { listener, tls, state: Arc::new(state) }
     }
@@ -141,6 +160,14 @@ impl Server {
     pub fn with_subscriptions(mut self, config: SubscriptionConfig) -> Self {
         if let Some(state) = Arc::get_mut(&mut self.state) {
             state.subscriptions = config;
+        }
+        self
+    }
+
+    /// Sets the connection timeouts and the connection limit.
+    pub fn with_limits(mut self, limits: ConnectionLimits) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.limits = limits;
         }
         self
     }
@@ -160,10 +187,23 @@ impl Server {
 
     /// Serves until `shutdown` resolves, then stops accepting, lets open requests finish
     /// (up to a timeout) and returns.
+    ///
+    /// At most [`ConnectionLimits::max_connections`] connections are served at once. When
+    /// all slots are taken the loop stops accepting: connections already open are served
+    /// as usual, and new ones wait in the kernel's listen backlog until a slot frees (the
+    /// timeouts guarantee that clients which send nothing free theirs). That is logged at
+    /// most every 10 s and counted in `rheo_connection_limit_reached_total`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Server { listener, tls, state } = self;
+        let limits = state.limits;
+        let max_connections = limits.max_connections.max(1);
         let builder = auto::Builder::new(TokioExecutor::new());
-        let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(max_connections as usize));
+        let timeouts = conn::Timeouts {
+            header_read: limits.header_read_timeout,
+            idle: limits.idle_timeout,
+            stall: limits.stall_timeout(Duration::from_millis(state.subscriptions.heartbeat_ms)),
+        };
         let reaper = {
             let engine = state.engine.clone();
             tokio::spawn(async move {
@@ -177,66 +217,175 @@ impl Server {
                 }
             })
         };
+        let mut limit_log = RateLimitedLog::default();
+        let mut error_log = RateLimitedLog::default();
         tokio::pin!(shutdown);
         loop {
+            let permit = match slots.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    state.metrics.connection_limit_reached();
+                    if let Some(times) = limit_log.note() {
+                        tracing::warn!(
+                            message = "Connection limit reached; new connections wait in the listen backlog.",
+                            max_connections,
+                            times,
+                        );
+                    }
+                    tokio::select! {
+                        permit = slots.clone().acquire_owned() => match permit {
+                            Ok(permit) => permit,
+                            Err(_) => break, // never closed
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
-                        // Typically EMFILE; back off instead of spinning.
-                        tracing::warn!(message = "Accept failed.", %error);
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        if let Some(times) = error_log.note() {
+                            tracing::warn!(message = "Accept failed.", %error, times);
+                        }
+                        tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
                         continue;
                     }
                 },
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let service_state = state.clone();
-            let service = service_fn(move |request| front::handle(service_state.clone(), request));
-            match &tls {
-                None => {
-                    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        if let Err(error) = connection.await {
-                            tracing::debug!(message = "Connection ended with an error.", %peer, %error);
-                        }
-                    });
-                }
-                Some(acceptor) => {
-                    let acceptor = acceptor.clone();
-                    let builder = builder.clone();
-                    let watcher = graceful.watcher();
-                    tokio::spawn(async move {
-                        let stream = match acceptor.accept(stream).await {
-                            Ok(stream) => stream,
-                            Err(error) => {
-                                tracing::debug!(message = "TLS handshake failed.", %peer, %error);
-                                return;
-                            }
-                        };
-                        let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                        if let Err(error) = watcher.watch(connection).await {
-                            tracing::debug!(message = "Connection ended with an error.", %peer, %error);
-                        }
-                    });
-                }
-            }
+            tokio::spawn(serve_connection(stream, peer, tls.clone(), builder.clone(), state.clone(), timeouts, permit));
         }
         drop(listener);
-        // Open subscriptions end their streams, so their connections can drain.
+        // Open subscriptions end their streams and connections shut down gracefully.
         state.shutdown.send_replace(true);
-        tracing::info!(message = "Shutting down; draining connections.", open = graceful.count());
+        tracing::info!(message = "Shutting down; draining connections.", open = state.metrics.connections_open());
         tokio::select! {
-            () = graceful.shutdown() => {}
+            _ = slots.acquire_many(max_connections) => {}
             () = tokio::time::sleep(Duration::from_millis(DRAIN_TIMEOUT_MS)) => {
-                tracing::warn!(message = "Connections still open after the drain timeout; closing.");
+                tracing::warn!(
+                    message = "Connections still open after the drain timeout; closing.",
+                    open = state.metrics.connections_open(),
+                );
             }
         }
         reaper.abort();
         Ok(())
     }
+}
+
+/// Counts occurrences of something worth a warning and says when to log it: the first
+/// time, then at most once per [`ACCEPT_LOG_INTERVAL`].
+#[derive(Default)]
+struct RateLimitedLog {
+    last: Option<tokio::time::Instant>,
+    times: u64,
+}
+
+impl RateLimitedLog {
+    /// Counts one occurrence; returns the occurrences since the last log line when it is
+    /// time for another.
+    fn note(&mut self) -> Option<u64> {
+        self.times += 1;
+        let now = tokio::time::Instant::now();
+        if self.last.is_some_and(|last| now.duration_since(last) < ACCEPT_LOG_INTERVAL) {
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.times))
+    }
+}
+
+/// Serves one accepted connection (after its TLS handshake, if any) under its timeouts,
+/// holding a connection slot until it closes.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    builder: auto::Builder<TokioExecutor>,
+    state: Arc<AppState>,
+    timeouts: conn::Timeouts,
+    _permit: OwnedSemaphorePermit,
+) {
+    let _open = state.metrics.connection_opened();
+    let conn_state = Arc::new(conn::ConnState::new());
+    match tls {
+        None => serve_io(stream, peer, &builder, &state, conn_state, timeouts).await,
+        Some(acceptor) => {
+            // The handshake counts against the header-read timeout: a client that connects
+            // and says nothing must not hold its slot longer than one that sends half a head.
+            match tokio::time::timeout(timeouts.header_read, acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => serve_io(stream, peer, &builder, &state, conn_state, timeouts).await,
+                Ok(Err(error)) => tracing::debug!(message = "TLS handshake failed.", %peer, %error),
+                Err(_) => {
+                    state.metrics.timed_out(TimeoutKind::HeaderRead);
+                    tracing::debug!(message = "TLS handshake timed out.", %peer);
+                }
+            }
+        }
+    }
+}
+
+/// Runs hyper on `io` beside the connection's watchdog; also shuts the connection down
+/// gracefully when the server does.
+async fn serve_io<I>(
+    io: I,
+    peer: SocketAddr,
+    builder: &auto::Builder<TokioExecutor>,
+    state: &Arc<AppState>,
+    conn_state: Arc<conn::ConnState>,
+    timeouts: conn::Timeouts,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = {
+        let state = state.clone();
+        let conn_state = conn_state.clone();
+        service_fn(move |request: http::Request<hyper::body::Incoming>| {
+            let guard = conn::RequestGuard::start(&conn_state, request.version());
+            let state = state.clone();
+            async move {
+                let response = front::handle(state, request).await?;
+                Ok::<_, std::convert::Infallible>(response.map(|body| conn::GuardedBody::new(body, guard)))
+            }
+        })
+    };
+    let connection = builder.serve_connection(TokioIo::new(conn::Tracked::new(io, conn_state.clone())), service);
+    tokio::pin!(connection);
+    let mut shutdown = state.shutdown.subscribe();
+    let mut shutting_down = false;
+    loop {
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(error) = result {
+                    tracing::debug!(message = "Connection ended with an error.", %peer, %error);
+                }
+                return;
+            }
+            kind = conn::watchdog(&conn_state, timeouts) => {
+                state.metrics.timed_out(kind);
+                tracing::debug!(message = "Closing a connection: timed out.", %peer, timeout = kind.label());
+                if kind == TimeoutKind::Idle {
+                    // HTTP/2 gets a GOAWAY, so the client knows not to reuse the connection.
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(conn::idle_close_grace(), connection.as_mut()).await;
+                }
+                return;
+            }
+            () = stopping(&mut shutdown), if !shutting_down => {
+                shutting_down = true;
+                connection.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// Resolves once the server is shutting down.
+async fn stopping(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    // The sender lives in the state the connection holds, so this cannot fail; the read
+    // guard is dropped here, before any other await.
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -1,5 +1,6 @@
 //! Prometheus counters: requests by operation and outcome, records in and out,
-//! SubscribeToShard (subscriptions open, events, records and bytes pushed), and the
+//! SubscribeToShard (subscriptions open, events, records and bytes pushed), connections
+//! (open, accepted, waits at the connection limit, closed by each timeout), and the
 //! storage logs' own figures (commits, sync latency, segments, whether writes stopped).
 
 use std::collections::BTreeMap;
@@ -7,6 +8,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot_free::Mutex;
+
+use crate::conn::TimeoutKind;
 use rheo_storage::stats::SYNC_BUCKET_BOUNDS_MICROS;
 use rheo_storage::LogStats;
 
@@ -21,6 +24,19 @@ pub struct Metrics {
     subscription_events: AtomicU64,
     subscription_records: AtomicU64,
     subscription_bytes: AtomicU64,
+    connections_open: AtomicU64,
+    connections_total: AtomicU64,
+    connection_limit_waits: AtomicU64,
+    timeouts: [AtomicU64; TimeoutKind::ALL.len()],
+}
+
+/// Counts one open connection until dropped.
+pub struct ConnectionGauge<'a>(&'a Metrics);
+
+impl Drop for ConnectionGauge<'_> {
+    fn drop(&mut self) {
+        self.0.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Counts one open subscription until dropped.
@@ -80,6 +96,29 @@ impl Metrics {
         self.subscription_bytes.fetch_add(bytes, Ordering::Relaxed);
     }
 
+    /// Counts a connection as open until the guard is dropped.
+    pub fn connection_opened(&self) -> ConnectionGauge<'_> {
+        self.connections_total.fetch_add(1, Ordering::Relaxed);
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+        ConnectionGauge(self)
+    }
+
+    /// Counts one time the accept loop found every connection slot taken.
+    pub fn connection_limit_reached(&self) {
+        self.connection_limit_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection closed (or, for [`TimeoutKind::BodyRead`], a request cut) by a
+    /// timeout.
+    pub fn timed_out(&self, kind: TimeoutKind) {
+        self.timeouts[kind.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Connections open now.
+    pub fn connections_open(&self) -> u64 {
+        self.connections_open.load(Ordering::Relaxed)
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -92,7 +131,7 @@ impl Metrics {
         let _ = writeln!(out, "rheo_records_in_total {}", self.records_in.load(Ordering::Relaxed));
         out.push_str("# HELP rheo_records_out_total Records read.\n# TYPE rheo_records_out_total counter\n");
         let _ = writeln!(out, "rheo_records_out_total {}", self.records_out.load(Ordering::Relaxed));
-        let gauges: [(&str, &str, &str, &AtomicU64); 5] = [
+        let gauges: [(&str, &str, &str, &AtomicU64); 8] = [
             ("rheo_subscriptions_active", "gauge", "SubscribeToShard subscriptions open.", &self.subscriptions_active),
             (
                 "rheo_subscriptions_total",
@@ -113,10 +152,27 @@ impl Metrics {
                 "Record data and partition key bytes pushed to SubscribeToShard subscribers.",
                 &self.subscription_bytes,
             ),
+            ("rheo_connections_open", "gauge", "Client connections open.", &self.connections_open),
+            ("rheo_connections_total", "counter", "Client connections accepted.", &self.connections_total),
+            (
+                "rheo_connection_limit_reached_total",
+                "counter",
+                "Times every connection slot was taken, so new connections waited in the listen backlog.",
+                &self.connection_limit_waits,
+            ),
         ];
         for (name, kind, help, value) in gauges {
             let _ =
                 writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}", value.load(Ordering::Relaxed));
+        }
+        let name = "rheo_connections_timed_out_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Connections closed by a timeout (body_read: requests answered 408; that closes an HTTP/1.1 connection, on HTTP/2 only the stream).\n# TYPE {name} counter"
+        );
+        for kind in TimeoutKind::ALL {
+            let count = self.timeouts[kind.index()].load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}{{timeout=\"{}\"}} {count}", kind.label());
         }
         out
     }
