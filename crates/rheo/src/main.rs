@@ -77,10 +77,15 @@ struct ServeArgs {
     /// Sync interval of --durability relaxed, in milliseconds.
     #[arg(long, env = "RHEO_SYNC_INTERVAL_MS", default_value_t = 100)]
     sync_interval_ms: u64,
-    /// At start-up, cut the log at damage followed by valid data (discarding the rest)
-    /// instead of refusing to start.
+    /// At start-up, verify every segment and cut exactly the damaged ranges (their records
+    /// are lost, everything valid around them is kept) instead of refusing to start.
     #[arg(long, env = "RHEO_RECOVER_TRUNCATE")]
     recover_truncate: bool,
+    /// Size at which a log segment file is sealed and the next begun. Retention deletes
+    /// whole segments, and the background scrub verifies sealed ones.
+    #[arg(long, env = "RHEO_SEGMENT_BYTES", default_value_t = rheo_storage::limits::SEGMENT_BYTES_DEFAULT,
+          value_parser = clap::value_parser!(u64).range(4096..))]
+    segment_bytes: u64,
     /// How long a new stream stays CREATING.
     #[arg(long, env = "RHEO_CREATE_STREAM_MS", default_value_t = 500)]
     create_stream_ms: u64,
@@ -250,6 +255,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let log_config = LogConfig {
         durability,
         recovery: if args.recover_truncate { RecoveryMode::TruncateAtCorruption } else { RecoveryMode::TornTailOnly },
+        segment_bytes_max: args.segment_bytes,
         ..LogConfig::default()
     };
     let firehose_config = rheo_firehose::FirehoseConfig {

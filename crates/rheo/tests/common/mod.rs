@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,26 +22,42 @@ pub struct Server {
     child: Child,
     pub endpoint: String,
     log: PathBuf,
-    _root: tempfile::TempDir,
+    _root: Option<tempfile::TempDir>,
 }
 
 impl Server {
     /// Starts `rheo serve` with short lifecycle delays and `extra` flags.
     pub fn start(extra: &[&str]) -> Server {
-        let bin = env!("CARGO_BIN_EXE_rheo");
         let root = tempfile::Builder::new().prefix("rheo-e2e-rust-").tempdir().expect("temp dir");
         let data = root.path().join("data");
         let log = root.path().join("server.log");
+        Self::spawn(&data, &log, extra, Some(root)).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// Starts `rheo serve` on the data folder `data` (which outlives the server, for
+    /// restart tests), its output appended to `log`.
+    pub fn start_in(data: &Path, log: &Path, extra: &[&str]) -> Server {
+        Self::spawn(data, log, extra, None).unwrap_or_else(|failure| panic!("{failure}"))
+    }
+
+    /// Like [`Server::start_in`], but a server that exits instead of listening is an
+    /// answer, not a failure: its log is returned.
+    pub fn try_start_in(data: &Path, log: &Path, extra: &[&str]) -> Result<Server, String> {
+        Self::spawn(data, log, extra, None)
+    }
+
+    fn spawn(data: &Path, log: &Path, extra: &[&str], root: Option<tempfile::TempDir>) -> Result<Server, String> {
+        let bin = env!("CARGO_BIN_EXE_rheo");
         let mut failure = String::new();
         // A port found free can be taken before the server binds it; try again then.
         for _attempt in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let out = File::options().create(true).append(true).open(&log).expect("log file");
+            let out = File::options().create(true).append(true).open(log).expect("log file");
             let mut child = Command::new(bin)
                 .arg("serve")
                 .args(["--listen", &format!("127.0.0.1:{port}")])
                 .arg("--data-dir")
-                .arg(&data)
+                .arg(data)
                 .args(["--create-stream-ms", "50", "--delete-stream-ms", "50", "--update-stream-ms", "50"])
                 .args(extra)
                 .env("NO_COLOR", "1")
@@ -53,11 +69,20 @@ impl Server {
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 if let Ok(Some(status)) = child.try_wait() {
-                    failure = format!("rheo serve exited with {status}");
-                    break;
+                    failure = format!("rheo serve exited with {status}; log:\n{}", tail(log));
+                    // Another process took the port first: try another one.
+                    if failure.contains("Address already in use") {
+                        break;
+                    }
+                    return Err(failure);
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Server { child, endpoint: format!("http://127.0.0.1:{port}"), log, _root: root };
+                    return Ok(Server {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        log: log.to_path_buf(),
+                        _root: root,
+                    });
                 }
                 if Instant::now() > deadline {
                     let _ = child.kill();
@@ -68,7 +93,23 @@ impl Server {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        panic!("{failure}; log:\n{}", tail(&log));
+        Err(format!("{failure}; log:\n{}", tail(log)))
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills the server with SIGKILL, as a crash or `kill -9` would, and waits for it.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server's output so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// A client with dummy credentials, plain HTTP and no retries (so errors surface).
@@ -95,7 +136,7 @@ impl Drop for Server {
     }
 }
 
-fn tail(path: &PathBuf) -> String {
+pub fn tail(path: &Path) -> String {
     let Ok(file) = File::open(path) else { return "(no log)".to_owned() };
     let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
