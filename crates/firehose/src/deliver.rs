@@ -436,7 +436,11 @@ fn process_now(records: &[StoredRecord], results: Option<Vec<ProcessResult>>, si
                             error_output_type: None,
                             partition_keys: &output.partition_keys,
                         };
-                        if let Err(error) = prefix::evaluate_prefix(sink.prefix.as_deref(), &context) {
+                        // A partition key such as ".." would make a key no store can hold;
+                        // its record fails rather than the delivery being retried forever.
+                        let checked = prefix::evaluate_prefix(sink.prefix.as_deref(), &context)
+                            .and_then(|evaluated| prefix::check_key_path("Evaluated prefix", &evaluated));
+                        if let Err(error) = checked {
                             unkeyable = Some(error);
                             continue;
                         }
