@@ -8,6 +8,10 @@
 //!
 //! Whatever order the configuration lists them in, processors run in AWS's fixed order:
 //! de-aggregation, then metadata extraction on each resulting record, then the delimiter.
+//!
+//! This module validates the chain and runs the bounded steps ([`Pipeline::split`],
+//! [`Pipeline::finish`]); the jq query between them runs in a worker process
+//! ([`crate::jq`]), because jaq cannot bound a query's time, memory or stack.
 
 use std::collections::BTreeMap;
 use std::fmt;
