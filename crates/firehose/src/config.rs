@@ -249,6 +249,21 @@ pub fn bucket_from_arn(arn: &str, field: &str) -> Result<String> {
     })
 }
 
+/// S3's rule that a bucket name starts and ends with a letter or digit, which the API
+/// model's pattern (`[\w\.\-]{1,255}`) does not enforce. Without it a bucket named `..`
+/// (or `.`) was accepted and every delivery to it failed and was retried forever, since it
+/// cannot be a folder of the local bucket store, nor a bucket in S3.
+fn check_bucket_name(bucket: &str) -> Result<()> {
+    let edges = [bucket.chars().next(), bucket.chars().last()];
+    if edges.iter().all(|c| c.is_some_and(|c| c.is_ascii_alphanumeric())) {
+        Ok(())
+    } else {
+        Err(FirehoseError::invalid(format!(
+            "Bucket name {bucket} is not valid: a bucket name must begin and end with a letter or a number."
+        )))
+    }
+}
+
 fn buffering(hints: &Option<BufferingHints>, mib_range: (u64, u64), field: &str) -> Result<Buffering> {
     let hints = hints.clone().unwrap_or_default();
     let (size, interval) = match (hints.size_in_mbs, hints.interval_in_seconds) {
@@ -314,6 +329,7 @@ fn pipeline(config: &Option<ProcessingConfiguration>, dynamic_partitioning: bool
 fn s3_sink(config: &S3Config, field: &str, extended: bool) -> Result<(S3Sink, Buffering)> {
     check_role_arn(Some(required(&config.role_arn, &format!("{field}.roleARN"))?), &format!("{field}.roleARN"))?;
     let bucket = bucket_from_arn(required(&config.bucket_arn, &format!("{field}.bucketARN"))?, field)?;
+    check_bucket_name(&bucket)?;
     let buffering = buffering(&config.buffering_hints, S3_BUFFER_MIB_RANGE, field)?;
     let compression_text = config.compression_format.as_deref().unwrap_or("UNCOMPRESSED");
     let compression = Compression::parse(compression_text).ok_or_else(|| {
@@ -751,6 +767,28 @@ mod tests {
         assert!(error(s3(json!({"CompressionFormat": "SNAPPY"}))).contains("enum value set"));
         assert!(error(s3(json!({"BucketARN": "bucket"}))).contains("arn:.*:s3"));
         assert!(error(s3(json!({"Prefix": "!{timestamp:yyyy}"}))).contains("ErrorOutputPrefix"));
+        for bucket in ["..", ".", ".hidden", "bucket-"] {
+            let arn = format!("arn:aws:s3:::{bucket}");
+            let refused = check(DestinationKind::ExtendedS3, &s3(json!({"BucketARN": arn})), OPTIONS).err().unwrap();
+            assert!(matches!(refused, FirehoseError::InvalidArgument(_)), "{bucket}: {refused:?}");
+            assert!(refused.to_string().contains("begin and end with a letter or a number"), "{refused}");
+        }
+        for prefix in ["../", "../x/", "a/../b/", "a//b/"] {
+            let refused = check(DestinationKind::ExtendedS3, &s3(json!({"Prefix": prefix})), OPTIONS).err().unwrap();
+            assert!(matches!(refused, FirehoseError::InvalidArgument(_)), "{prefix}: {refused:?}");
+            let error_prefix = format!("{prefix}!{{firehose:error-output-type}}/");
+            let config = s3(json!({"Prefix": "ok/", "ErrorOutputPrefix": error_prefix}));
+            assert!(matches!(
+                check(DestinationKind::ExtendedS3, &config, OPTIONS),
+                Err(FirehoseError::InvalidArgument(_))
+            ));
+            // The backup bucket's prefixes too.
+            let backup = s3(json!({"S3BackupMode": "Enabled", "S3BackupConfiguration": s3(json!({"Prefix": prefix}))}));
+            assert!(matches!(
+                check(DestinationKind::ExtendedS3, &backup, OPTIONS),
+                Err(FirehoseError::InvalidArgument(_))
+            ));
+        }
         assert!(error(json!({"BucketARN": "arn:aws:s3:::b"})).contains("roleARN"));
         let http = json!({
             "EndpointConfiguration": {"Url": "http://127.0.0.1:1/", "AccessKey": "secret"},

@@ -20,10 +20,12 @@ use serde_json::json;
 
 use crate::config::{Destination, S3Sink};
 use crate::dest::http::HttpDelivery;
+use crate::jq::client::Extracted;
+use crate::jq::JqClient;
 use crate::limits::*;
 use crate::metrics::StreamStats;
 use crate::prefix::{self, KeyContext};
-use crate::process::ProcessResult;
+use crate::process::{Pipeline, ProcessResult};
 use crate::service::{Active, Entry, Shared};
 use crate::state;
 
@@ -45,6 +47,9 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
     // One receiver for the task's life: reading the configuration through it marks that
     // version seen, so an update landing at any later moment wakes the wait below.
     let mut config = entry.active.subscribe();
+    // The stream's jq worker, started on first use; dropped (killed) with this task when
+    // the stream is deleted or the server stops.
+    let mut jq = JqClient::new(Arc::new(shared.config.jq_worker.clone()), &entry.name);
     let mut next_lsn = delivered_lsn;
     let mut buffer: Vec<StoredRecord> = Vec::new();
     let mut buffered_bytes: u64 = 0;
@@ -81,7 +86,7 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>, delivered_lsn: u
         let now = shared.now_ms();
         if buffered_bytes >= hint.bytes || due_ms.is_some_and(|due| due <= now) {
             let Some(last_lsn) = buffer.last().map(|r| r.lsn) else { continue };
-            if !flush(&shared, &entry, &active, &buffer, &mut stop).await {
+            if !flush(&shared, &entry, &active, &buffer, &mut jq, &mut stop).await {
                 return; // stopped: the records stay in the log for the next start
             }
             let checkpoint = last_lsn + 1;
@@ -297,13 +302,92 @@ struct ObjectGroup {
     arrivals: Vec<u64>,
 }
 
-/// Runs the processors on the blocking pool (jq and de-aggregation are CPU work).
-/// `None` only if the task died (a bug); see [`compress`].
-async fn process(active: &Arc<Active>, records: &[StoredRecord], sink: &S3Sink) -> Option<Groups> {
+/// Records split by the first processors (de-aggregation), and their partition keys.
+struct Split {
+    records: Vec<Result<Vec<Vec<u8>>, ProcessResult>>,
+    keys: Option<Vec<Extracted>>,
+}
+
+impl Split {
+    /// The processors' last step for every source record.
+    fn finish(self, pipeline: &Pipeline) -> Vec<ProcessResult> {
+        let mut keys = self.keys.map(Vec::into_iter);
+        self.records
+            .into_iter()
+            .map(|split| match split {
+                Ok(parts) => {
+                    let taken = keys.as_mut().map(|keys| keys.by_ref().take(parts.len()).collect());
+                    pipeline.finish(parts, taken)
+                }
+                Err(failed) => failed,
+            })
+            .collect()
+    }
+}
+
+/// Runs the processors: de-aggregation on the blocking pool (CPU work), jq in the stream's
+/// worker process, which bounds every record in time and memory (see [`crate::jq`]).
+/// `None` when the stream stopped first (the worker is then killed), or if the splitting
+/// task died (a bug; see [`compress`]). A worker that cannot be started is not any
+/// record's fault: processing is retried, with back-off, until it can or the stream stops.
+async fn split_and_extract(
+    entry: &Entry,
+    active: &Arc<Active>,
+    records: &[StoredRecord],
+    jq: &mut JqClient,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Split> {
+    let owner = active.clone();
+    let data: Vec<Bytes> = records.iter().map(|r| r.data.clone()).collect();
+    let split = on_blocking_pool("Processing", move || {
+        data.iter().map(|d| owner.runtime.pipeline.split(d)).collect::<Vec<_>>()
+    })
+    .await?;
+    let Some(query) = active.runtime.pipeline.extraction_query() else {
+        return Some(Split { records: split, keys: None });
+    };
+    let parts: Vec<&[u8]> = split.iter().filter_map(|s| s.as_ref().ok()).flatten().map(Vec::as_slice).collect();
+    let mut attempt = 0;
+    let keys = loop {
+        match unless_stopped(stop, jq.extract(query, &parts)).await {
+            None => return None,
+            Some(Ok(keys)) => break keys,
+            Some(Err(error)) => {
+                StreamStats::add(&entry.stats.delivery_failures, 1);
+                tracing::error!(message = "The jq worker failed; processing is retried.", stream = %entry.name, %error, attempt);
+                if !back_off(attempt, stop).await {
+                    return None;
+                }
+                attempt += 1;
+            }
+        }
+    };
+    drop(parts);
+    Some(Split { records: split, keys: Some(keys) })
+}
+
+/// Runs the processors and groups the results by partition keys.
+async fn process(
+    entry: &Entry,
+    active: &Arc<Active>,
+    records: &[StoredRecord],
+    sink: &S3Sink,
+    jq: &mut JqClient,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Groups> {
+    let split = if active.runtime.pipeline.is_empty() {
+        None
+    } else {
+        Some(split_and_extract(entry, active, records, jq, stop).await?)
+    };
     let active = active.clone();
     let records = records.to_vec();
     let sink = sink.clone();
-    on_blocking_pool("Processing", move || process_now(&active, &records, &sink)).await
+    on_blocking_pool("Processing", move || {
+        let results = split.map(|split| split.finish(&active.runtime.pipeline));
+        process_now(&records, results, &sink)
+    })
+    .await
 }
 
 /// Runs CPU work off the runtime's workers; `None` (logged) only if the work panicked.
@@ -319,13 +403,14 @@ async fn on_blocking_pool<T: Send + 'static>(
         .ok()
 }
 
-/// Groups processed records by partition keys. A record whose keys cannot make an object
-/// key under `sink`'s prefix (a key the prefix names but the query did not extract) is a
-/// processing failure, so it reaches the error output instead of being lost.
-fn process_now(active: &Active, records: &[StoredRecord], sink: &S3Sink) -> Groups {
+/// Groups processed records by partition keys (`results`: `None` when the pipeline is
+/// empty). A record whose keys cannot make an object key under `sink`'s prefix (a key the
+/// prefix names but the query did not extract) is a processing failure, so it reaches the
+/// error output instead of being lost.
+fn process_now(records: &[StoredRecord], results: Option<Vec<ProcessResult>>, sink: &S3Sink) -> Groups {
     let mut groups: BTreeMap<BTreeMap<String, String>, ObjectGroup> = BTreeMap::new();
     let mut failures = Vec::new();
-    if active.runtime.pipeline.is_empty() {
+    let Some(results) = results else {
         // Records pass unchanged: one object, built without a copy per record.
         if let Some(first) = records.first() {
             let mut body = Vec::with_capacity(records.iter().map(|r| r.data.len()).sum());
@@ -338,8 +423,7 @@ fn process_now(active: &Active, records: &[StoredRecord], sink: &S3Sink) -> Grou
             groups.insert(BTreeMap::new(), group);
         }
         return Groups { groups, failures };
-    }
-    let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
+    };
     for (record, result) in records.iter().zip(results) {
         match result {
             ProcessResult::Ok(outputs) => {
@@ -352,7 +436,11 @@ fn process_now(active: &Active, records: &[StoredRecord], sink: &S3Sink) -> Grou
                             error_output_type: None,
                             partition_keys: &output.partition_keys,
                         };
-                        if let Err(error) = prefix::evaluate_prefix(sink.prefix.as_deref(), &context) {
+                        // A partition key such as ".." would make a key no store can hold;
+                        // its record fails rather than the delivery being retried forever.
+                        let checked = prefix::evaluate_prefix(sink.prefix.as_deref(), &context)
+                            .and_then(|evaluated| prefix::check_key_path("Evaluated prefix", &evaluated));
+                        if let Err(error) = checked {
                             unkeyable = Some(error);
                             continue;
                         }
@@ -395,11 +483,14 @@ async fn flush(
     entry: &Entry,
     active: &Arc<Active>,
     records: &[StoredRecord],
+    jq: &mut JqClient,
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> bool {
     match &active.runtime.destination {
         Destination::S3 { sink, backup, .. } => {
-            let Some(Groups { groups, failures }) = process(active, records, sink).await else { return false };
+            let Some(Groups { groups, failures }) = process(entry, active, records, sink, jq, stop).await else {
+                return false;
+            };
             for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
                 let Some(key) = group_key(entry, active, sink, arrival_ms, &keys, now) else { return false };
@@ -419,7 +510,9 @@ async fn flush(
             }
         }
         Destination::Http { endpoint, backup, backup_all } => {
-            let Some(FlatGroups { groups, failures }) = process_flat(active, records).await else { return false };
+            let Some(FlatGroups { groups, failures }) = process_flat(entry, active, records, jq, stop).await else {
+                return false;
+            };
             let mut endpoint = endpoint.clone();
             endpoint.source_arn = entry.arn.clone();
             for chunk in groups.chunks(HTTP_RECORDS_PER_REQUEST_MAX) {
@@ -469,7 +562,9 @@ async fn flush(
             true
         }
         Destination::Redshift { staging, copy, retry, backup } => {
-            let Some(Groups { groups, failures }) = process(active, records, staging).await else { return false };
+            let Some(Groups { groups, failures }) = process(entry, active, records, staging, jq, stop).await else {
+                return false;
+            };
             for (keys, ObjectGroup { first_arrival_ms: arrival_ms, body, records: count, arrivals }) in groups {
                 let now = shared.now_ms();
                 let Some(key) = group_key(entry, active, staging, arrival_ms, &keys, now) else { return false };
@@ -538,16 +633,22 @@ struct FlatGroups {
     failures: Vec<Failure>,
 }
 
-async fn process_flat(active: &Arc<Active>, records: &[StoredRecord]) -> Option<FlatGroups> {
+async fn process_flat(
+    entry: &Entry,
+    active: &Arc<Active>,
+    records: &[StoredRecord],
+    jq: &mut JqClient,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<FlatGroups> {
+    let split = split_and_extract(entry, active, records, jq, stop).await?;
     let active = active.clone();
     let records = records.to_vec();
-    on_blocking_pool("Processing", move || process_flat_now(&active, &records)).await
+    on_blocking_pool("Processing", move || process_flat_now(&records, split.finish(&active.runtime.pipeline))).await
 }
 
-fn process_flat_now(active: &Active, records: &[StoredRecord]) -> FlatGroups {
+fn process_flat_now(records: &[StoredRecord], results: Vec<ProcessResult>) -> FlatGroups {
     let mut groups = Vec::new();
     let mut failures = Vec::new();
-    let results = active.runtime.pipeline.process_all(records.iter().map(|r| &r.data[..]));
     for (record, result) in records.iter().zip(results) {
         match result {
             ProcessResult::Ok(outputs) => {

@@ -12,6 +12,7 @@ pub mod config;
 pub mod deliver;
 pub mod dest;
 pub mod error;
+pub mod jq;
 pub mod kpl;
 pub mod limits;
 pub mod metrics;

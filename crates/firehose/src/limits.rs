@@ -43,3 +43,30 @@ pub const DELIVERY_RETRY_INITIAL_MS: u64 = 1_000;
 pub const DELIVERY_RETRY_MAX_MS: u64 = 60_000;
 /// Records in one HTTP endpoint request (AWS sends at most 10,000).
 pub const HTTP_RECORDS_PER_REQUEST_MAX: usize = 10_000;
+
+// Bounds on `MetadataExtraction` (jq) evaluation. jaq has no step limit or interruption
+// hook, and a runaway query can take any amount of CPU, memory or stack, so queries run in
+// a separate worker process (`crate::jq`) that these bounds apply to.
+
+/// Wall-clock time one record's query may take; the worker is killed past it and the record
+/// goes to the error output. Generous: real extraction queries take microseconds.
+pub const JQ_RECORD_TIMEOUT_MS: u64 = 1_000;
+/// Address space (`RLIMIT_AS`) of a jq worker. Allocation beyond it aborts the worker, and
+/// the record being evaluated goes to the error output.
+pub const JQ_WORKER_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+/// Most bytes of partition keys and values one record's query may produce.
+pub const JQ_OUTPUT_BYTES_MAX: usize = 1024 * 1024;
+/// CPU seconds (`RLIMIT_CPU`) a jq worker may use over its life: a backstop should the
+/// server die while a worker spins (the worker also exits once its parent is gone).
+pub const JQ_WORKER_CPU_SECS: u64 = 300;
+/// A worker is retired (and a fresh one started on next use) after this much time spent
+/// evaluating, so that its lifetime CPU limit is never reached by healthy work.
+pub const JQ_WORKER_RETIRE_BUSY_MS: u64 = 120_000;
+/// Most records and bytes sent to a jq worker in one request.
+pub const JQ_BATCH_RECORDS_MAX: usize = 1_000;
+pub const JQ_BATCH_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// How long a new worker may take to start and answer; a worker that does not is killed
+/// and the delivery retried later.
+pub const JQ_WORKER_START_TIMEOUT_MS: u64 = 10_000;
+/// How often a worker checks that the server that started it is still alive.
+pub const JQ_WORKER_PARENT_POLL_MS: u64 = 500;

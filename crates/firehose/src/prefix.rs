@@ -263,6 +263,10 @@ pub fn validate(
     if let Some(text) = error_output_prefix {
         check_length("ErrorOutputPrefix", text)?;
     }
+    check_key_path("Prefix", prefix)?;
+    if let Some(text) = error_output_prefix {
+        check_key_path("ErrorOutputPrefix", text)?;
+    }
     let prefix_template = KeyTemplate::parse(prefix).map_err(|problem| format!("Invalid Prefix: {problem}"))?;
     let error_template = error_output_prefix
         .map(KeyTemplate::parse)
@@ -301,6 +305,34 @@ pub fn validate(
         }
         _ => Ok(()),
     }
+}
+
+/// Checks that a prefix, as configured or as evaluated, makes object keys that every
+/// store can hold: no `.` or `..` segment (which would climb out of a local bucket's
+/// folder, and which object_store refuses for every store), no empty segment inside
+/// (`a//b`) and no control character. One leading `/` is allowed (stores drop it), and a
+/// trailing one is what usually precedes the object name. A delivery to a key that breaks
+/// these rules can never succeed, so such a prefix is refused up front rather than retried
+/// forever.
+pub fn check_key_path(field: &str, prefix: &str) -> Result<(), String> {
+    if let Some(c) = prefix.chars().find(char::is_ascii_control) {
+        return Err(format!("{field} {prefix:?} is not valid: it contains the control character {c:?}"));
+    }
+    let inner = prefix.strip_prefix('/').unwrap_or(prefix);
+    // What follows the last `/` is the start of the object's name, not a folder of its own.
+    let folders = inner.rsplit_once('/').map_or("", |(folders, _)| folders);
+    for segment in folders.split('/').filter(|_| inner.contains('/')) {
+        match segment {
+            "." | ".." => {
+                return Err(format!(
+                    "{field} {prefix:?} is not valid: a path segment {segment:?} would leave the bucket's key space"
+                ))
+            }
+            "" => return Err(format!("{field} {prefix:?} is not valid: it contains an empty path segment (//)")),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The evaluated `Prefix` of a delivered object (see [`KeyTemplate::for_prefix`]).
@@ -694,6 +726,23 @@ mod tests {
 
         let lambda = KeyTemplate::parse("k=!{partitionKeyFromLambda:k}/").unwrap();
         assert_eq!(lambda.partition_keys().collect::<Vec<_>>(), [(PartitionKeySource::Lambda, "k")]);
+    }
+
+    #[test]
+    fn prefixes_that_leave_the_bucket_are_refused() {
+        for bad in ["../", "../x/", "../x", "a/../b/", "./a/", "a//b/", "//a/", "a//", "a\nb/"] {
+            assert!(check_key_path("Prefix", bad).is_err(), "{bad:?}");
+            assert!(validate(Some(bad), None, false).is_err(), "{bad:?}");
+            let error_prefix = format!("{bad}/!{{firehose:error-output-type}}/");
+            assert!(validate(Some("ok/"), Some(&error_prefix), false).is_err(), "{error_prefix:?}");
+        }
+        for good in
+            ["", "a/", "/a/", "a", "a/b/", "..a/", "a../b", "a.b/", "!{timestamp:yyyy/MM}/", "a/.b/", "a/..", "."]
+        {
+            assert!(check_key_path("Prefix", good).is_ok(), "{good:?}");
+        }
+        let message = validate(Some("../"), None, false).unwrap_err();
+        assert!(message.starts_with("Prefix \"../\" is not valid"), "{message}");
     }
 
     #[test]

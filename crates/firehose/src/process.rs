@@ -8,6 +8,10 @@
 //!
 //! Whatever order the configuration lists them in, processors run in AWS's fixed order:
 //! de-aggregation, then metadata extraction on each resulting record, then the delimiter.
+//!
+//! This module validates the chain and runs the bounded steps ([`Pipeline::split`],
+//! [`Pipeline::finish`]); the jq query between them runs in a worker process
+//! ([`crate::jq`]), because jaq cannot bound a query's time, memory or stack.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,6 +23,7 @@ use jaq_core::{Compiler, Ctx, Native, RcIter};
 use jaq_json::Val;
 
 use crate::kpl;
+use crate::limits::JQ_OUTPUT_BYTES_MAX;
 
 /// `ProcessorParameter.ParameterValue` length bounds from the Firehose API model.
 pub const MIN_PARAMETER_VALUE_LEN: usize = 1;
@@ -31,6 +36,9 @@ pub const JQ_ENGINE: &str = "JQ-1.6";
 /// recurse per nesting level, and a 5120-character query of nothing but `(` could otherwise
 /// overflow the stack of the thread validating it, which aborts the whole process.
 pub const MAX_QUERY_NESTING: usize = 64;
+
+/// Longest error message kept for a record whose extraction failed, in characters.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 1024;
 
 /// Error code of records whose metadata extraction failed; they go to the error output prefix.
 pub const METADATA_EXTRACTION_FAILED: &str = "DynamicPartitioning.MetadataExtractionFailed";
@@ -80,12 +88,16 @@ enum SubRecordType {
     Kpl,
 }
 
-type JqFilter = jaq_core::Filter<Native<Val>>;
+/// A compiled jq query.
+pub(crate) type JqFilter = jaq_core::Filter<Native<Val>>;
 
-/// A compiled `MetadataExtraction` processor.
+/// Partition keys extracted from one record, for `!{partitionKeyFromQuery:k}`.
+pub type PartitionKeys = BTreeMap<String, String>;
+
+/// A validated `MetadataExtraction` processor. The query is compiled here only to refuse
+/// invalid ones at configuration time; jq worker processes compile and run it.
 struct Extraction {
     query: String,
-    filter: JqFilter,
 }
 
 /// A validated, ready-to-run processor chain.
@@ -188,42 +200,56 @@ impl Pipeline {
         !self.deaggregate_kpl && self.deaggregation.is_none() && self.extraction.is_none() && self.delimiter.is_none()
     }
 
-    /// Runs one source record through the processors in AWS's order: KPL de-aggregation (when
-    /// enabled), `RecordDeAggregation`, `MetadataExtraction` per resulting record, then
-    /// `AppendDelimiterToRecord`. A failure anywhere fails the whole source record.
-    pub fn process(&self, data: &[u8]) -> ProcessResult {
-        let mut records: Vec<Vec<u8>> = if self.deaggregate_kpl { kpl_split(data) } else { vec![data.to_vec()] };
+    /// The `MetadataExtractionQuery` to evaluate on every record [`Pipeline::split`] yields,
+    /// if any. The delivery path evaluates it in a bounded worker process (`crate::jq`),
+    /// never in the server's own process.
+    pub fn extraction_query(&self) -> Option<&str> {
+        self.extraction.as_ref().map(|e| e.query.as_str())
+    }
 
-        if let Some(kind) = &self.deaggregation {
-            let mut split = Vec::with_capacity(records.len());
-            for record in &records {
-                match kind {
-                    SubRecordType::Json => match split_json(record) {
-                        Ok(parts) => split.extend(parts),
-                        Err(error_message) => {
-                            return ProcessResult::Failed { error_code: DEAGGREGATION_FAILED.to_owned(), error_message }
-                        }
-                    },
-                    SubRecordType::Delimited(delimiter) => split.extend(split_delimited(record, delimiter)),
-                    SubRecordType::Kpl => split.extend(kpl_split(record)),
-                }
-            }
-            records = split;
-        }
-
-        let mut out = Vec::with_capacity(records.len());
-        for mut data in records {
-            let partition_keys = match &self.extraction {
-                Some(extraction) => match extraction.run(&data) {
-                    Ok(keys) => keys,
+    /// The first steps, in AWS's order: KPL de-aggregation (when enabled), then
+    /// `RecordDeAggregation`. A failure fails the whole source record.
+    pub fn split(&self, data: &[u8]) -> Result<Vec<Vec<u8>>, ProcessResult> {
+        let records: Vec<Vec<u8>> = if self.deaggregate_kpl { kpl_split(data) } else { vec![data.to_vec()] };
+        let Some(kind) = &self.deaggregation else { return Ok(records) };
+        let mut split = Vec::with_capacity(records.len());
+        for record in &records {
+            match kind {
+                SubRecordType::Json => match split_json(record) {
+                    Ok(parts) => split.extend(parts),
                     Err(error_message) => {
-                        return ProcessResult::Failed {
-                            error_code: METADATA_EXTRACTION_FAILED.to_owned(),
+                        return Err(ProcessResult::Failed {
+                            error_code: DEAGGREGATION_FAILED.to_owned(),
                             error_message,
-                        }
+                        })
                     }
                 },
+                SubRecordType::Delimited(delimiter) => split.extend(split_delimited(record, delimiter)),
+                SubRecordType::Kpl => split.extend(kpl_split(record)),
+            }
+        }
+        Ok(split)
+    }
+
+    /// The last step: pairs the records of [`Pipeline::split`] with their extracted keys
+    /// (`None` without `MetadataExtraction`) and appends the delimiter. One record whose
+    /// extraction failed fails the whole source record, as in AWS.
+    pub fn finish(&self, records: Vec<Vec<u8>>, keys: Option<Vec<Result<PartitionKeys, String>>>) -> ProcessResult {
+        let mut keys = keys.map(Vec::into_iter);
+        let mut out = Vec::with_capacity(records.len());
+        for mut data in records {
+            let partition_keys = match keys.as_mut().map(|k| k.next()) {
                 None => BTreeMap::new(),
+                Some(Some(Ok(keys))) => keys,
+                Some(Some(Err(error_message))) => {
+                    return ProcessResult::Failed { error_code: METADATA_EXTRACTION_FAILED.to_owned(), error_message }
+                }
+                Some(None) => {
+                    return ProcessResult::Failed {
+                        error_code: METADATA_EXTRACTION_FAILED.to_owned(),
+                        error_message: "MetadataExtractionQuery was not evaluated".to_owned(),
+                    }
+                }
             };
             if let Some(delimiter) = &self.delimiter {
                 data.extend_from_slice(delimiter);
@@ -231,6 +257,24 @@ impl Pipeline {
             out.push(Processed { data, partition_keys });
         }
         ProcessResult::Ok(out)
+    }
+
+    /// Runs one source record through every processor, evaluating jq in this process.
+    /// Only for tests: an unbounded query could exhaust this process's memory or stack.
+    #[cfg(test)]
+    pub(crate) fn process(&self, data: &[u8]) -> ProcessResult {
+        let records = match self.split(data) {
+            Ok(records) => records,
+            Err(failed) => return failed,
+        };
+        let keys = match &self.extraction {
+            Some(e) => match compile_query(&e.query) {
+                Ok(filter) => Some(records.iter().map(|r| extract(&filter, r)).collect()),
+                Err(message) => Some(vec![Err(message)]),
+            },
+            None => None,
+        };
+        self.finish(records, keys)
     }
 }
 
@@ -303,12 +347,12 @@ fn parse_extraction(params: &BTreeMap<&str, &str>) -> Result<Extraction, String>
         Some(other) => return Err(format!("JsonParsingEngine {other} is not valid. Valid values are: {JQ_ENGINE}")),
         None => return Err("Processor type MetadataExtraction requires the JsonParsingEngine parameter".to_owned()),
     }
-    let filter = compile_query(query)?;
-    Ok(Extraction { query: (*query).to_owned(), filter })
+    compile_query(query)?;
+    Ok(Extraction { query: (*query).to_owned() })
 }
 
 /// Compiles a JQ query with jaq's standard library (`strftime`, `strptime`, `todate`, ...).
-fn compile_query(query: &str) -> Result<JqFilter, String> {
+pub(crate) fn compile_query(query: &str) -> Result<JqFilter, String> {
     let invalid = |detail: String| format!("MetadataExtractionQuery {query} is not a valid JQ expression: {detail}");
     let mut depth = 0usize;
     for c in query.chars() {
@@ -386,47 +430,65 @@ fn excerpt(rest: &str) -> String {
     rest.chars().take(EXCERPT_CHARS).collect()
 }
 
-impl Extraction {
-    /// Evaluates the query on one record and turns the resulting object into partition keys.
-    fn run(&self, record: &[u8]) -> Result<BTreeMap<String, String>, String> {
-        let input: serde_json::Value =
-            serde_json::from_slice(record).map_err(|e| format!("Record is not valid JSON: {e}"))?;
-        // chrono panics when `strftime` is given an invalid format specifier (e.g. "%Q");
-        // a bad query must fail the record, not take down the delivery task.
-        let outputs = catch_unwind(AssertUnwindSafe(|| {
-            let inputs = RcIter::new(core::iter::empty());
-            let mut out = self.filter.run((Ctx::new([], &inputs), Val::from(input)));
-            let first = out.next().map(|r| r.map(serde_json::Value::from).map_err(|e| e.to_string()));
-            // A second output is pulled only to detect ambiguity, never kept.
-            let more = out.next().is_some();
-            (first, more)
-        }))
-        .map_err(|_| "MetadataExtractionQuery panicked while evaluating (invalid strftime format?)".to_owned())?;
-        let object = match outputs {
-            (None, _) => return Err("MetadataExtractionQuery produced no result".to_owned()),
-            (Some(_), true) => return Err("MetadataExtractionQuery produced more than one result".to_owned()),
-            (Some(Err(e)), false) => return Err(format!("MetadataExtractionQuery failed: {e}")),
-            (Some(Ok(serde_json::Value::Object(object))), false) => object,
-            (Some(Ok(other)), false) => {
-                return Err(format!("MetadataExtractionQuery must produce a JSON object, got {other}"))
-            }
-        };
-        object
-            .into_iter()
-            .map(|(key, value)| {
-                let value = match value {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Number(n) => n.to_string(),
-                    serde_json::Value::Bool(b) => b.to_string(),
-                    serde_json::Value::Null => return Err(format!("Partition key {key} evaluated to null")),
-                    other => {
-                        return Err(format!("Partition key {key} must be a string, number or boolean, got {other}"))
-                    }
-                };
-                Ok((key, value))
-            })
-            .collect()
+/// Evaluates a compiled query on one record and turns the resulting object into partition
+/// keys. Unbounded in time, memory and stack: the server calls it only inside a jq worker
+/// process (`crate::jq`), whose limits contain a runaway query.
+pub(crate) fn extract(filter: &JqFilter, record: &[u8]) -> Result<PartitionKeys, String> {
+    extract_unbounded_message(filter, record).map_err(|message| truncate_message(&message))
+}
+
+/// Cuts an error message to [`MAX_ERROR_MESSAGE_CHARS`]: jaq's messages quote the value
+/// at fault, which a query can make as large as it likes.
+fn truncate_message(message: &str) -> String {
+    match message.char_indices().nth(MAX_ERROR_MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}...", &message[..end]),
+        None => message.to_owned(),
     }
+}
+
+fn extract_unbounded_message(filter: &JqFilter, record: &[u8]) -> Result<PartitionKeys, String> {
+    let input: serde_json::Value =
+        serde_json::from_slice(record).map_err(|e| format!("Record is not valid JSON: {e}"))?;
+    // chrono panics when `strftime` is given an invalid format specifier (e.g. "%Q");
+    // a bad query must fail the record, not take down the worker.
+    let outputs = catch_unwind(AssertUnwindSafe(|| {
+        let inputs = RcIter::new(core::iter::empty());
+        let mut out = filter.run((Ctx::new([], &inputs), Val::from(input)));
+        let first = out.next().map(|r| r.map(serde_json::Value::from).map_err(|e| e.to_string()));
+        // A second output is pulled only to detect ambiguity, never kept.
+        let more = out.next().is_some();
+        (first, more)
+    }))
+    .map_err(|_| "MetadataExtractionQuery panicked while evaluating (invalid strftime format?)".to_owned())?;
+    let object = match outputs {
+        (None, _) => return Err("MetadataExtractionQuery produced no result".to_owned()),
+        (Some(_), true) => return Err("MetadataExtractionQuery produced more than one result".to_owned()),
+        (Some(Err(e)), false) => return Err(format!("MetadataExtractionQuery failed: {e}")),
+        (Some(Ok(serde_json::Value::Object(object))), false) => object,
+        (Some(Ok(other)), false) => {
+            return Err(format!("MetadataExtractionQuery must produce a JSON object, got {other}"))
+        }
+    };
+    let mut output_bytes = 0usize;
+    object
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                serde_json::Value::Null => return Err(format!("Partition key {key} evaluated to null")),
+                other => return Err(format!("Partition key {key} must be a string, number or boolean, got {other}")),
+            };
+            output_bytes = output_bytes.saturating_add(key.len() + value.len());
+            if output_bytes > JQ_OUTPUT_BYTES_MAX {
+                return Err(format!(
+                    "MetadataExtractionQuery produced more than {JQ_OUTPUT_BYTES_MAX} bytes of partition keys"
+                ));
+            }
+            Ok((key, value))
+        })
+        .collect()
 }
 
 /// De-aggregates a KPL aggregate, or passes the record through whole. Like the KCL, a record
@@ -476,13 +538,6 @@ fn split_delimited(data: &[u8], delimiter: &[u8]) -> Vec<Vec<u8>> {
     }
     parts.push(&data[start..]);
     parts.into_iter().filter(|p| !p.is_empty()).map(<[u8]>::to_vec).collect()
-}
-
-impl Pipeline {
-    /// Processes records in order (one buffer of a delivery).
-    pub fn process_all<'a>(&self, records: impl IntoIterator<Item = &'a [u8]>) -> Vec<ProcessResult> {
-        records.into_iter().map(|data| self.process(data)).collect()
-    }
 }
 
 #[cfg(test)]

@@ -42,6 +42,9 @@ pub struct FirehoseConfig {
     pub object_stores: ObjectStoreConfig,
     /// Deflate level of GZIP objects (AWS does not expose one; zlib's default is 6).
     pub gzip_level: u32,
+    /// How to start the worker processes that evaluate `MetadataExtractionQuery` (see
+    /// [`crate::jq`]); the `rheo` binary runs itself with its hidden `jq-worker` subcommand.
+    pub jq_worker: crate::jq::JqWorkerCommand,
 }
 
 /// A configuration the delivery task runs from, replaced on UpdateDestination.

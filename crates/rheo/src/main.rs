@@ -42,6 +42,9 @@ enum Command {
     Serve(ServeArgs),
     /// Measure any Kinesis-compatible endpoint (Rheo, kinesalite, kinesis-mock, AWS).
     Bench(rheo_bench::BenchArgs),
+    /// Evaluate Firehose jq queries for a server (started by `serve`, never by hand).
+    #[command(hide = true)]
+    JqWorker,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -186,6 +189,7 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(rheo_bench::run(args))?;
             Ok(())
         }
+        Command::JqWorker => Ok(rheo_firehose::jq::run_worker()?),
     }
 }
 
@@ -267,6 +271,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stream_limit: args.firehose_stream_limit,
         allow_http_endpoints: args.allow_http_endpoints,
         gzip_level: args.firehose_gzip_level,
+        jq_worker: rheo_firehose::jq::JqWorkerCommand {
+            program: std::env::current_exe().context("locating the rheo executable to run jq workers")?,
+            args: vec!["jq-worker".into()],
+        },
         object_stores: match &args.s3_endpoint {
             Some(endpoint) => ObjectStoreConfig::S3 { endpoint: endpoint.clone(), region: args.region.clone() },
             None => {
