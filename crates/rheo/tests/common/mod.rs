@@ -61,6 +61,8 @@ impl Server {
                 .args(["--create-stream-ms", "50", "--delete-stream-ms", "50", "--update-stream-ms", "50"])
                 .args(extra)
                 .env("NO_COLOR", "1")
+                // A start-up error reads as its message, not a backtrace.
+                .env("RUST_BACKTRACE", "0")
                 .stdin(Stdio::null())
                 .stdout(out.try_clone().expect("log file"))
                 .stderr(out)
