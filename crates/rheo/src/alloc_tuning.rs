@@ -13,6 +13,35 @@ const MMAP_THRESHOLD_BYTES: i32 = 32 * 1024 * 1024;
 /// the bound on what this tuning can add to the resident set after a burst.
 const TRIM_THRESHOLD_BYTES: i32 = 256 * 1024 * 1024;
 
+/// How often freed memory is handed back to the kernel. glibc returns freed memory only
+/// from the top of each heap, and keeps up to [`TRIM_THRESHOLD_BYTES`] even there, in each
+/// of its per-thread arenas: after 200 SubscribeToShard subscribers disconnected a probe
+/// saw 795 MiB of 994 MiB still resident, all of it free. `malloc_trim` releases every free
+/// page of every arena; once every 10 s costs the read path one round of page faults per
+/// interval, not per answer.
+const TRIM_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Starts a thread that hands freed memory back to the kernel every [`TRIM_INTERVAL`].
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn spawn_trimmer() {
+    let started = std::thread::Builder::new().name("rheo-malloc-trim".into()).spawn(|| loop {
+        std::thread::sleep(TRIM_INTERVAL);
+        // SAFETY: malloc_trim takes glibc's arena locks itself and only releases pages
+        // that hold no allocation; it is safe to call from any thread at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    });
+    if let Err(error) = started {
+        tracing::warn!(message = "Could not start the memory trimmer; freed memory stays resident.", %error);
+    }
+}
+
+/// Other allocators return memory on their own.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn spawn_trimmer() {}
+
 /// Applies the settings. Call first thing in `main`, before any thread starts.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]

@@ -246,6 +246,7 @@ fn connection_limits(args: &ServeArgs, open_files: Option<u64>) -> ConnectionLim
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    alloc_tuning::spawn_trimmer();
     let limits = connection_limits(&args, raise_open_file_limit());
     let (fs, dir, durability): (Arc<dyn FileSystem>, PathBuf, Durability) = if args.in_memory {
         (Arc::new(MemFs::default()), PathBuf::from("/rheo"), Durability::Never)
