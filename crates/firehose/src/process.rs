@@ -120,7 +120,7 @@ impl fmt::Debug for Pipeline {
     }
 }
 
-/// One output record of [`Pipeline::process`].
+/// One output record of [`Pipeline::finish`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Processed {
     pub data: Vec<u8>,
@@ -195,7 +195,7 @@ impl Pipeline {
         self
     }
 
-    /// Whether records pass through unchanged (the caller can then skip [`Pipeline::process`]).
+    /// Whether records pass through unchanged (the caller can then skip [`Pipeline::split`] and [`Pipeline::finish`]).
     pub fn is_empty(&self) -> bool {
         !self.deaggregate_kpl && self.deaggregation.is_none() && self.extraction.is_none() && self.delimiter.is_none()
     }
