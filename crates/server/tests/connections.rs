@@ -9,7 +9,8 @@
 // Test helpers outside `#[test]` functions are test code too.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,59 +19,24 @@ use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rheo_engine::{CreateStream, Engine, EngineConfig, StreamRef};
+use rheo_engine::{CreateStream, EngineConfig, StreamRef};
 use rheo_server::event_stream::Decoder;
-use rheo_server::{ConnectionLimits, Server, SubscriptionConfig};
-use rheo_storage::{Durability, LogConfig, MemFs, SystemClock};
+use rheo_server::{ConnectionLimits, SubscriptionConfig};
+use rheo_storage::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 
-const JSON: &str = "application/x-amz-json-1.1";
-const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123abcd";
+use common::{bind, memory_engine, TestServer, AUTHORIZATION, JSON};
+
 /// A ceiling no test should come near unless a timeout is missing.
 const CEILING: Duration = Duration::from_secs(15);
-
-struct TestServer {
-    address: SocketAddr,
-    engine: Arc<Engine>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
 
 impl TestServer {
     async fn start(limits: ConnectionLimits, subscriptions: SubscriptionConfig) -> Self {
         let config = EngineConfig { create_stream_ms: 0, consumer_ms: 0, ..Default::default() };
-        let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
-        let engine = Arc::new(
-            Engine::open(Arc::new(MemFs::default()), Arc::new(SystemClock), "/rheo".as_ref(), log_config, config)
-                .unwrap(),
-        );
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), engine.clone(), None)
-            .await
-            .unwrap()
-            .with_subscriptions(subscriptions)
-            .with_limits(limits);
-        let address = server.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        TestServer { address, engine, stop: Some(stop), task: Some(task) }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(CEILING, task).await.expect("the server drains").expect("the server did not panic");
-        }
+        let engine = memory_engine(config, Arc::new(SystemClock));
+        let server = bind(&engine).await.with_subscriptions(subscriptions).with_limits(limits);
+        TestServer::spawn(server, engine)
     }
 
     fn client(&self) -> Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>> {

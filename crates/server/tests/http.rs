@@ -5,7 +5,8 @@
 // Test helpers outside `#[test]` functions are test code too.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -13,63 +14,22 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rheo_engine::{Engine, EngineConfig};
 use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, PutRecordInput, ShardIteratorType};
 use rheo_protocol::{
     decode_response, encode_request, Operation, Request as ApiRequest, Response as ApiResponse, WireFormat,
 };
-use rheo_server::Server;
-use rheo_storage::{Durability, LogConfig, MemFs, SystemClock};
-use tokio::sync::oneshot;
+use rheo_storage::SystemClock;
 
-const JSON: &str = "application/x-amz-json-1.1";
-const CBOR: &str = "application/x-amz-cbor-1.1";
-const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123abcd";
-
-struct TestServer {
-    address: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
+use common::{bind, instant_lifecycle, memory_engine, TestServer, AUTHORIZATION, CBOR, JSON};
 
 impl TestServer {
     async fn start() -> Self {
-        let config = EngineConfig {
-            create_stream_ms: 0,
-            delete_stream_ms: 0,
-            update_stream_ms: 0,
-            consumer_ms: 0,
-            ..Default::default()
-        };
-        let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
-        let engine =
-            Engine::open(Arc::new(MemFs::default()), Arc::new(SystemClock), "/rheo".as_ref(), log_config, config)
-                .unwrap();
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), Arc::new(engine), None).await.unwrap();
-        let address = server.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        TestServer { address, stop: Some(stop), task: Some(task) }
+        let engine = memory_engine(instant_lifecycle(), Arc::new(SystemClock));
+        TestServer::spawn(bind(&engine).await, engine)
     }
 
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap();
-        }
     }
 }
 

@@ -9,7 +9,8 @@
 // Test helpers outside `#[test]` functions are test code too.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,29 +21,20 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rheo_engine::{CreateStream, Engine, EngineConfig, PutEntry, StreamRef};
+use rheo_engine::{CreateStream, EngineConfig, PutEntry, StreamRef};
 use rheo_server::event_stream::{header, Decoder};
-use rheo_server::{Server, SubscriptionConfig};
-use rheo_storage::{Clock, Durability, LogConfig, ManualClock, MemFs, SystemClock};
+use rheo_server::SubscriptionConfig;
+use rheo_storage::{Clock, ManualClock, SystemClock};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
-const JSON: &str = "application/x-amz-json-1.1";
-const CBOR: &str = "application/x-amz-cbor-1.1";
-const AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123abcd";
+use common::{bind, instant_lifecycle, memory_engine, TestServer, AUTHORIZATION, CBOR, JSON};
+
 const WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Http {
     One,
     Two,
-}
-
-struct TestServer {
-    address: SocketAddr,
-    engine: Arc<Engine>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 struct Options {
@@ -54,13 +46,7 @@ struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            config: EngineConfig {
-                create_stream_ms: 0,
-                delete_stream_ms: 0,
-                update_stream_ms: 0,
-                consumer_ms: 0,
-                ..Default::default()
-            },
+            config: instant_lifecycle(),
             subscriptions: SubscriptionConfig { lifetime_ms: 60_000, heartbeat_ms: 60_000 },
             clock: Arc::new(SystemClock),
         }
@@ -69,35 +55,9 @@ impl Default for Options {
 
 impl TestServer {
     async fn start(options: Options) -> Self {
-        let log_config = LogConfig { durability: Durability::Never, ..Default::default() };
-        let engine = Arc::new(
-            Engine::open(Arc::new(MemFs::default()), options.clock, "/rheo".as_ref(), log_config, options.config)
-                .unwrap(),
-        );
-        let server = Server::bind("127.0.0.1:0".parse().unwrap(), engine.clone(), None)
-            .await
-            .unwrap()
-            .with_subscriptions(options.subscriptions);
-        let address = server.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
-        TestServer { address, engine, stop: Some(stop), task: Some(task) }
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            tokio::time::timeout(WAIT, task).await.expect("the server drains promptly").unwrap();
-        }
+        let engine = memory_engine(options.config, options.clock);
+        let server = bind(&engine).await.with_subscriptions(options.subscriptions);
+        TestServer::spawn(server, engine)
     }
 
     /// A stream with `shards` shards and an ACTIVE consumer; returns the consumer ARN.
