@@ -39,7 +39,7 @@ type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxH
 
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
-use crate::format::{decode_chunk, FrameBuilder, IndexEntry, SegmentHeader, StoredRecord, SEGMENT_HEADER_BYTES};
+use crate::format::{FrameBuilder, IndexEntry, SegmentHeader, StoredRecord, SEGMENT_HEADER_BYTES};
 use crate::fs::{join, FileSystem, LockGuard, ReadFile, WriteFile};
 use crate::limits::{
     APPEND_QUEUE_MAX, DELETE_STEP_BYTES, DELETE_STEP_PAUSE_MS, FRAME_BYTES_TARGET, LSN_MAX, PARTITION_KEY_BYTES_MAX,
@@ -715,21 +715,13 @@ impl ShardLog {
         let mut buf = vec![0u8; chunk.len as usize];
         file.read_exact_at(&mut buf, chunk.offset)
             .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
-        let damaged = |detail: String| {
+        recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn).map_err(|detail| {
             self.shared.damage.report(
                 chunk.segment_id,
                 chunk.offset,
-                scrub::DamagedChunk::of(&chunk.entry(shard_uid), detail),
+                scrub::DamagedChunk { entry: chunk.entry(shard_uid), detail },
             )
-        };
-        let (stored_uid, records) = decode_chunk(&Bytes::from(buf)).map_err(|e| damaged(e.to_string()))?;
-        let matches = stored_uid == shard_uid
-            && records.first().map(|r| r.lsn) == Some(chunk.first_lsn)
-            && records.last().map(|r| r.lsn) == Some(chunk.last_lsn);
-        if !matches {
-            return Err(damaged("chunk does not match its index entry".into()));
-        }
-        Ok(records)
+        })
     }
 
     /// Reads up to `max_records` records and about `max_bytes` of keys and data,

@@ -23,7 +23,8 @@ use bytes::Bytes;
 use super::{index_name, segment_name, RecoveryMode, SEGMENT_SUFFIX};
 use crate::error::{Result, StorageError};
 use crate::format::{
-    self, decode_chunk, encode_index, FrameHeader, IndexEntry, SegmentHeader, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES,
+    self, decode_chunk, encode_index, FrameHeader, IndexEntry, SegmentHeader, StoredRecord, FRAME_HEADER_BYTES,
+    SEGMENT_HEADER_BYTES,
 };
 use crate::fs::{join, FileSystem, ReadFile};
 
@@ -144,20 +145,20 @@ pub(super) fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -
                 end_offset = damaged.offset;
             }
         }
-        if end_offset < len {
-            let mut writer = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-            writer.set_len(end_offset).map_err(|e| StorageError::io("truncate segment", &path, e))?;
-            writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
-        }
         let repaired = !torn_tail_only && (!scan.damage.is_empty() || header.is_none());
-        if repaired {
+        if end_offset < len || header.is_none() {
             let mut writer = fs.open_write(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+            if end_offset < len {
+                writer.set_len(end_offset).map_err(|e| StorageError::io("truncate segment", &path, e))?;
+            }
             if header.is_none() {
                 let base_lsn = scan.entries.iter().map(|e| e.first_lsn).min().unwrap_or(recovered.next_lsn);
                 let rewritten = SegmentHeader { segment_id: id, base_lsn }.encode();
                 writer.write_all_at(&rewritten, 0).map_err(|e| StorageError::io("rewrite segment header", &path, e))?;
-                writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
             }
+            writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
+        }
+        if repaired {
             // The fresh index is what makes the cut stick: the damaged ranges stay in the
             // file, but nothing refers to them any more.
             store_index(fs, log_dir, id, end_offset, &scan.entries, true)
@@ -237,12 +238,23 @@ fn drop_damaged_chunks(file: &dyn ReadFile, path: &Path, entries: &mut Vec<Index
 pub(super) fn verify_chunk(file: &dyn ReadFile, entry: &IndexEntry) -> std::result::Result<(), String> {
     let mut buf = vec![0u8; entry.len as usize];
     file.read_exact_at(&mut buf, entry.offset).map_err(|e| format!("read failed: {e}"))?;
-    let (shard_uid, records) = decode_chunk(&Bytes::from(buf)).map_err(|e| e.to_string())?;
-    let matches = shard_uid == entry.shard_uid
-        && records.first().map(|r| r.lsn) == Some(entry.first_lsn)
-        && records.last().map(|r| r.lsn) == Some(entry.last_lsn);
+    decode_indexed_chunk(buf, entry.shard_uid, entry.first_lsn, entry.last_lsn).map(drop)
+}
+
+/// Decodes a chunk's bytes and checks them against what the index says of them (the
+/// checksum alone would accept an intact chunk of another shard at a wrong offset).
+pub(super) fn decode_indexed_chunk(
+    bytes: Vec<u8>,
+    shard_uid: u64,
+    first_lsn: u64,
+    last_lsn: u64,
+) -> std::result::Result<Vec<StoredRecord>, String> {
+    let (stored_uid, records) = decode_chunk(&Bytes::from(bytes)).map_err(|e| e.to_string())?;
+    let matches = stored_uid == shard_uid
+        && records.first().map(|r| r.lsn) == Some(first_lsn)
+        && records.last().map(|r| r.lsn) == Some(last_lsn);
     if matches {
-        Ok(())
+        Ok(records)
     } else {
         Err("chunk does not match its index entry".into())
     }

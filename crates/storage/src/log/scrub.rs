@@ -23,15 +23,10 @@ use crate::error::StorageError;
 use crate::format::IndexEntry;
 use crate::limits::SCRUB_STEP_BYTES;
 
-/// A chunk whose bytes on disk failed verification.
+/// A chunk whose bytes on disk failed verification: its index entry, and what is wrong.
 #[derive(Debug, Clone)]
 pub(super) struct DamagedChunk {
-    pub(super) shard_uid: u64,
-    pub(super) first_lsn: u64,
-    pub(super) last_lsn: u64,
-    pub(super) first_arrival_ms: u64,
-    pub(super) last_arrival_ms: u64,
-    pub(super) count: u32,
+    pub(super) entry: IndexEntry,
     pub(super) detail: String,
 }
 
@@ -55,10 +50,10 @@ impl DamageRegister {
                 message = "Damaged records on disk; reads of this range fail until it is cut with --recover-truncate.",
                 path = segment_name(segment_id),
                 offset,
-                shard_uid = chunk.shard_uid,
-                first_lsn = chunk.first_lsn,
-                last_lsn = chunk.last_lsn,
-                records = chunk.count,
+                shard_uid = chunk.entry.shard_uid,
+                first_lsn = chunk.entry.first_lsn,
+                last_lsn = chunk.entry.last_lsn,
+                records = chunk.entry.count,
                 reason = %chunk.detail,
             );
             slot.insert(chunk);
@@ -69,7 +64,7 @@ impl DamageRegister {
     /// Damaged chunks and the records in them.
     pub(super) fn totals(&self) -> (u64, u64) {
         let chunks = self.chunks.lock();
-        (chunks.len() as u64, chunks.values().map(|c| u64::from(c.count)).sum())
+        (chunks.len() as u64, chunks.values().map(|c| u64::from(c.entry.count)).sum())
     }
 
     /// Forgets the chunks of deleted segments.
@@ -80,28 +75,17 @@ impl DamageRegister {
 
 impl DamagedChunk {
     fn error(&self, segment_id: u64, offset: u64) -> StorageError {
+        let entry = &self.entry;
         StorageError::Damaged {
-            shard_uid: self.shard_uid,
-            first_lsn: self.first_lsn,
-            last_lsn: self.last_lsn,
-            first_arrival_ms: self.first_arrival_ms,
-            last_arrival_ms: self.last_arrival_ms,
-            count: self.count,
-            path: PathBuf::from(segment_name(segment_id)),
-            offset,
-            detail: self.detail.clone(),
-        }
-    }
-
-    pub(super) fn of(entry: &IndexEntry, detail: String) -> Self {
-        DamagedChunk {
             shard_uid: entry.shard_uid,
             first_lsn: entry.first_lsn,
             last_lsn: entry.last_lsn,
             first_arrival_ms: entry.first_arrival_ms,
             last_arrival_ms: entry.last_arrival_ms,
             count: entry.count,
-            detail,
+            path: PathBuf::from(segment_name(segment_id)),
+            offset,
+            detail: self.detail.clone(),
         }
     }
 }
@@ -150,7 +134,7 @@ pub(super) fn spawn(
                         if let Err(detail) = recovery::verify_chunk(&*file, &entry) {
                             let still_there = shared.segments.read().contains_key(&segment_id);
                             if still_there {
-                                shared.damage.report(segment_id, entry.offset, DamagedChunk::of(&entry, detail));
+                                shared.damage.report(segment_id, entry.offset, DamagedChunk { entry, detail });
                             }
                         }
                     }
