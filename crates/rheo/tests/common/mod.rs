@@ -50,9 +50,10 @@ impl Server {
         let bin = env!("CARGO_BIN_EXE_rheo");
         let mut failure = String::new();
         // A port found free can be taken before the server binds it; try again then.
-        for _attempt in 0..3 {
+        'attempts: for _attempt in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
             let out = File::options().create(true).append(true).open(log).expect("log file");
+            let written_before = out.metadata().expect("log file").len();
             let mut child = Command::new(bin)
                 .arg("serve")
                 .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -71,10 +72,13 @@ impl Server {
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 if let Ok(Some(status)) = child.try_wait() {
-                    failure = format!("rheo serve exited with {status}; log:\n{}", tail(log));
-                    // Another process took the port first: try another one.
-                    if failure.contains("Address already in use") {
-                        break;
+                    // This attempt's own output: the log file may hold earlier servers' too.
+                    let output = std::fs::read(log).unwrap_or_default();
+                    let output = String::from_utf8_lossy(output.get(written_before as usize..).unwrap_or_default());
+                    failure = format!("rheo serve exited with {status}; its output:\n{output}");
+                    // Another process took the port between our probe and its bind: try another.
+                    if output.contains("Address already in use") {
+                        continue 'attempts;
                     }
                     return Err(failure);
                 }
