@@ -209,7 +209,7 @@ async fn damage_in_a_sealed_segment_fails_only_its_range_and_repair_cuts_exactly
     let rest =
         read_all(&kin, iterator(&kin, ShardIteratorType::AfterSequenceNumber, Some(&sequence_numbers[1])).await).await;
     assert_eq!(rest, records[2..]);
-    let metrics = reqwest_metrics(&server.endpoint).await;
+    let metrics = get_metrics(&server.endpoint).await;
     assert!(metrics.contains("rheo_log_damaged_chunks{log=\"streams\"} 1"), "{metrics}");
     assert!(server.output().contains("Damaged records on disk"), "the damage is logged");
     server.kill();
@@ -224,7 +224,7 @@ async fn damage_in_a_sealed_segment_fails_only_its_range_and_repair_cuts_exactly
 }
 
 /// `GET /metrics` over a plain TCP connection (the suite has no HTTP client of its own).
-async fn reqwest_metrics(endpoint: &str) -> String {
+async fn get_metrics(endpoint: &str) -> String {
     use std::io::{Read, Write};
     let address = endpoint.trim_start_matches("http://").to_owned();
     tokio::task::spawn_blocking(move || {
