@@ -180,7 +180,7 @@ pub struct CommonArgs {
     #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
     pub session_token: Option<String>,
     /// Stream to use: created if missing, reused if present (default: a fresh
-    /// rheo-bench-<mode>-<random> stream, deleted afterwards).
+    /// rheo-bench-MODE-RANDOM stream, deleted afterwards).
     #[arg(long)]
     pub stream: Option<String>,
     /// Do not delete the stream this run created.

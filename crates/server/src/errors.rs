@@ -38,7 +38,7 @@ pub fn wire_error(error: &EngineError) -> WireError {
     error_type.with_message(error.to_string())
 }
 
-/// The AWS error response for a Firehose error; exhaustive over [`FirehoseError`].
+/// The AWS error response for a Firehose error; exhaustive over [`rheo_firehose::FirehoseError`].
 pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
     use rheo_firehose::FirehoseError as E;
     let (error_type, status) = match error {
