@@ -17,10 +17,30 @@
 //! - **Retention.** Segment files roll by size and age; a sealed segment is deleted once
 //!   every record in it is past its own stream's retention, and reads hide records older
 //!   than the retention before their file is gone.
-//! - **Faults.** A failed fsync poisons the log (all later writes fail): after such a
-//!   failure the kernel may have dropped the dirty pages while reporting the next fsync
-//!   as successful. A full disk fails only the appends of that commit; the partial frame
-//!   is cut off and later appends succeed once space is freed.
+//! - **Faults.** A failed fsync poisons the log (all later writes fail, each with the
+//!   original error as its cause, and no sync is tried again): after such a failure the
+//!   kernel may have dropped the dirty pages while reporting the next fsync as
+//!   successful. A full disk fails only the appends of that commit; the partial frame is
+//!   cut off and later appends succeed once space is freed.
+//!
+//! # Modules
+//! This file is the front: [`ShardLog`]'s public methods, which hand work to the writer
+//! thread's queue or read the shared state. The jobs live in the submodules:
+//! - `types`: the public configuration, input and output types.
+//! - `files`: the data folder's layout, file names and exclusive lock.
+//! - `startup`: opening a log (recovery, rebuilding the in-memory state, starting threads).
+//! - `recovery`: the start-up scan, torn-tail cut and exact repair.
+//! - `state`: the in-memory state shared by all threads (chunk indexes, open segments).
+//! - `read`: start positions and reads.
+//! - `command`: the writer queue's messages.
+//! - `writer`: the writer thread (draining, dispatch, housekeeping, shutdown).
+//! - `commit`: group commit and the durability policy; `segment`: the active segment.
+//! - `lsn`: the LSN counter and its durable reservation.
+//! - `streams`: [`MetaTxn`] and stream metadata changes.
+//! - `poison`: stopping writes after a failure of unknown outcome, keeping its cause.
+//! - `syncer`: the relaxed mode's background fsync.
+//! - `retention` and `deleter`: finding expired segments and deleting their files, paced.
+//! - `damage` and `scrub`: the register of damaged chunks and the background scrub.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
