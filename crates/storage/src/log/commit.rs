@@ -170,7 +170,7 @@ impl Committer {
     /// refused record gets its error in its append's results. Returns the placements
     /// sorted by shard (records of one shard in LSN order) and the shards they touch.
     fn place(
-        &mut self,
+        &self,
         lsns: &mut LsnCounter,
         appends: &mut [PendingAppend],
     ) -> (Vec<Placement>, FastMap<u64, FrameShard>) {
