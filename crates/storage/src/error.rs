@@ -26,13 +26,15 @@ pub enum StorageError {
     },
     /// A write or fsync failed in a way that leaves the on-disk state unknown. The
     /// engine refuses all further writes: retrying an fsync after failure can report
-    /// success for data the kernel already dropped.
-    #[error("storage is stopped after a failed {operation}; restart to recover: {reason}")]
+    /// success for data the kernel already dropped. Every refusal carries the failure
+    /// that stopped writes, unchanged, so its I/O kind, OS code and file stay visible.
+    #[error("storage is stopped after a failed {operation}; restart to recover: {cause}")]
     Poisoned {
         /// The operation that failed first.
         operation: &'static str,
-        /// Its error text.
-        reason: String,
+        /// The error it failed with, as first reported (usually [`StorageError::Io`]).
+        #[source]
+        cause: std::sync::Arc<StorageError>,
     },
     /// Recovery found damage before the end of the log. The operator may restart with
     /// truncation allowed, which discards everything from `offset` on.

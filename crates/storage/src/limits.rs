@@ -22,6 +22,34 @@ pub const FRAME_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// slot beyond this, which is the engine's back-pressure.
 pub const APPEND_QUEUE_MAX: usize = 4096;
 
+/// Commands (appends and metadata changes) the writer drains per wake-up, besides the
+/// byte target [`FRAME_BYTES_TARGET`]: the byte target alone would let any number of
+/// tiny appends into one frame, and every one of them waits for that frame's sync.
+pub const DRAIN_COMMANDS_MAX: usize = 1024;
+
+/// Chunk references a read copies out of a shard's index at a time. The shard's lock is
+/// held only for the copy, never across I/O, and a read near the start of a long shard
+/// does not copy its whole index; 64 chunks are more than one read batch usually needs.
+pub const READ_WINDOW_CHUNKS: usize = 64;
+
+/// Sync requests waiting for the relaxed mode's syncer thread. One is enough: a queued
+/// request has not started yet, so the sync it leads to covers every write made before
+/// it, later ones included.
+pub const SYNC_QUEUE_MAX: usize = 1;
+
+/// Batches of expired segments waiting for the deleter thread; beyond this the writer
+/// deletes them itself. A batch is one retention pass, and passes run seconds apart, so
+/// a full queue means the disk is far behind and inline deletion is the back-pressure.
+pub const DELETE_QUEUE_MAX: usize = 64;
+
+/// Recovery looks for the next valid frame after damage by reading the segment in
+/// windows of this size: large enough for few reads, small enough to allocate freely.
+pub const FRAME_SEARCH_WINDOW_BYTES: usize = 1024 * 1024;
+
+/// Bytes of the lock file read to name the process holding a data folder. It holds a
+/// decimal pid (at most 7 digits on Linux) and a newline; anything longer is not ours.
+pub const LOCK_HOLDER_BYTES_MAX: u64 = 32;
+
 /// A segment is sealed and a new one started once it grows past this size.
 pub const SEGMENT_BYTES_DEFAULT: u64 = 128 * 1024 * 1024;
 

@@ -13,7 +13,7 @@
 //! creation, resharding, tags), so its cost does not matter.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -187,10 +187,6 @@ impl MetaStore {
 
     fn sync_dir(&self) -> Result<()> {
         self.fs.sync_dir(&self.dir).map_err(|e| StorageError::io("sync metadata folder", &self.dir, e))
-    }
-
-    pub(crate) fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 

@@ -20,13 +20,15 @@ use std::path::Path;
 
 use bytes::Bytes;
 
-use super::{index_name, segment_name, RecoveryMode, SEGMENT_SUFFIX};
+use super::files::{index_name, segment_name, SEGMENT_SUFFIX};
+use super::types::RecoveryMode;
 use crate::error::{Result, StorageError};
 use crate::format::{
     self, decode_chunk, encode_index, FrameHeader, IndexEntry, SegmentHeader, StoredRecord, FRAME_HEADER_BYTES,
     SEGMENT_HEADER_BYTES,
 };
 use crate::fs::{join, FileSystem, ReadFile};
+use crate::limits::FRAME_SEARCH_WINDOW_BYTES;
 
 pub(super) struct RecoveredSegment {
     pub(super) id: u64,
@@ -369,10 +371,9 @@ fn read_frame(
 
 /// Where the next valid frame (numbered after `last_lsn`) starts at or after `from`.
 fn next_valid_frame(file: &dyn ReadFile, from: u64, len: u64, last_lsn: Option<u64>) -> Option<u64> {
-    const WINDOW: usize = 1 << 20;
     let magic = format::FRAME_MAGIC.to_le_bytes();
     let mut offset = from;
-    let mut window = vec![0u8; WINDOW + 3];
+    let mut window = vec![0u8; FRAME_SEARCH_WINDOW_BYTES + 3];
     while offset + (FRAME_HEADER_BYTES as u64) <= len {
         let n = ((len - offset) as usize).min(window.len());
         if file.read_exact_at(&mut window[..n], offset).is_err() {
@@ -387,7 +388,7 @@ fn next_valid_frame(file: &dyn ReadFile, from: u64, len: u64, last_lsn: Option<u
                 return Some(at);
             }
         }
-        offset += WINDOW as u64;
+        offset += FRAME_SEARCH_WINDOW_BYTES as u64;
     }
     None
 }

@@ -1,93 +1,31 @@
-//! The background scrub, and the register of damaged chunks it and readers fill.
+//! The background scrub of sealed segments that start-up did not read.
 //!
 //! Start-up trusts a sealed segment's index without reading the segment (so a start with
 //! gigabytes of data stays fast). A flipped bit inside such a segment would otherwise go
 //! unnoticed until a reader hit it. So after start a thread reads every chunk of those
 //! segments once, paced to [`crate::limits::SCRUB_BYTES_PER_SEC`] so it never competes with the write
 //! path for the disk, and every read verifies the chunks it loads as well. Either way a
-//! damaged chunk is registered once: logged at error level with its file, offset, shard
-//! and LSN range, counted in [`crate::LogStats`], and from then on reads that reach it
-//! fail at once with [`StorageError::Damaged`], while records before and after it stay
-//! readable. Start-up with [`super::RecoveryMode::TruncateAtCorruption`] cuts such
-//! ranges for good (see `recovery.rs`).
+//! damaged chunk goes into the damage register (`damage.rs`), which makes reads that reach
+//! it fail with [`crate::StorageError::Damaged`] while everything else stays readable.
+//!
+//! Invariant: the scrub only reads. It never registers damage in a segment that
+//! retention deleted while it was being checked.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{recovery, segment_name, Shared};
-use crate::error::StorageError;
+use super::damage::{ChunkAt, DamagedChunk};
+use super::recovery;
+use super::state::Shared;
 use crate::format::IndexEntry;
 use crate::limits::SCRUB_STEP_BYTES;
 
-/// A chunk whose bytes on disk failed verification: its index entry, and what is wrong.
-#[derive(Debug, Clone)]
-pub(super) struct DamagedChunk {
-    pub(super) entry: IndexEntry,
-    pub(super) detail: String,
-}
-
-/// Damaged chunks by (segment id, offset).
-#[derive(Default)]
-pub(super) struct DamageRegister {
-    chunks: parking_lot::Mutex<BTreeMap<(u64, u64), DamagedChunk>>,
-}
-
-impl DamageRegister {
-    /// The error a reader gets for a registered chunk, if this one is.
-    pub(super) fn check(&self, segment_id: u64, offset: u64) -> Option<StorageError> {
-        self.chunks.lock().get(&(segment_id, offset)).map(|chunk| chunk.error(segment_id, offset))
-    }
-
-    /// Registers a damaged chunk (logging it the first time) and returns the reader's error.
-    pub(super) fn report(&self, segment_id: u64, offset: u64, chunk: DamagedChunk) -> StorageError {
-        let error = chunk.error(segment_id, offset);
-        if let std::collections::btree_map::Entry::Vacant(slot) = self.chunks.lock().entry((segment_id, offset)) {
-            tracing::error!(
-                message = "Damaged records on disk; reads of this range fail until it is cut with --recover-truncate.",
-                path = segment_name(segment_id),
-                offset,
-                shard_uid = chunk.entry.shard_uid,
-                first_lsn = chunk.entry.first_lsn,
-                last_lsn = chunk.entry.last_lsn,
-                records = chunk.entry.count,
-                reason = %chunk.detail,
-            );
-            slot.insert(chunk);
-        }
-        error
-    }
-
-    /// Damaged chunks and the records in them.
-    pub(super) fn totals(&self) -> (u64, u64) {
-        let chunks = self.chunks.lock();
-        (chunks.len() as u64, chunks.values().map(|c| u64::from(c.entry.count)).sum())
-    }
-
-    /// Forgets the chunks of deleted segments.
-    pub(super) fn forget_segments(&self, ids: &[u64]) {
-        self.chunks.lock().retain(|(segment_id, _), _| !ids.contains(segment_id));
-    }
-}
-
-impl DamagedChunk {
-    fn error(&self, segment_id: u64, offset: u64) -> StorageError {
-        let entry = &self.entry;
-        StorageError::Damaged {
-            shard_uid: entry.shard_uid,
-            first_lsn: entry.first_lsn,
-            last_lsn: entry.last_lsn,
-            first_arrival_ms: entry.first_arrival_ms,
-            last_arrival_ms: entry.last_arrival_ms,
-            count: entry.count,
-            path: PathBuf::from(segment_name(segment_id)),
-            offset,
-            detail: self.detail.clone(),
-        }
-    }
+/// A sealed segment whose chunks start-up took from its index without reading them.
+pub(super) struct UnverifiedSegment {
+    pub(super) id: u64,
+    pub(super) entries: Vec<IndexEntry>,
 }
 
 /// The scrub thread; dropping `stop` ends it at its next step.
@@ -108,12 +46,8 @@ impl Scrubber {
     }
 }
 
-/// Starts verifying the chunks of `segments` (id and index entries) in the background.
-pub(super) fn spawn(
-    shared: Arc<Shared>,
-    segments: Vec<(u64, Vec<IndexEntry>)>,
-    bytes_per_sec: u64,
-) -> Option<Scrubber> {
+/// Starts verifying the chunks of `segments` in the background.
+pub(super) fn spawn(shared: Arc<Shared>, segments: Vec<UnverifiedSegment>, bytes_per_sec: u64) -> Option<Scrubber> {
     if segments.is_empty() || bytes_per_sec == 0 {
         return None;
     }
@@ -124,17 +58,18 @@ pub(super) fn spawn(
         .spawn(move || {
             let mut since_pause = 0u64;
             let mut verified = 0u64;
-            for (segment_id, entries) in segments {
+            for UnverifiedSegment { id: segment_id, entries } in segments {
                 for entry in entries {
+                    let at = ChunkAt { segment_id, offset: entry.offset };
                     // The segment may have expired meanwhile; then there is nothing to check.
                     let Some(file) = shared.segments.read().get(&segment_id).map(|s| s.file.clone()) else {
                         break;
                     };
-                    if shared.damage.check(segment_id, entry.offset).is_none() {
+                    if shared.damage.check(at).is_none() {
                         if let Err(detail) = recovery::verify_chunk(&*file, &entry) {
                             let still_there = shared.segments.read().contains_key(&segment_id);
                             if still_there {
-                                shared.damage.report(segment_id, entry.offset, DamagedChunk { entry, detail });
+                                shared.damage.report(at, DamagedChunk { entry, detail });
                             }
                         }
                     }
@@ -152,12 +87,12 @@ pub(super) fn spawn(
                     return;
                 }
             }
-            let (damaged_chunks, damaged_records) = shared.damage.totals();
+            let damaged = shared.damage.totals();
             tracing::info!(
                 message = "Scrub of sealed segments finished.",
                 verified_bytes = verified,
-                damaged_chunks,
-                damaged_records
+                damaged_chunks = damaged.chunks,
+                damaged_records = damaged.records,
             );
         })
         .ok()?;

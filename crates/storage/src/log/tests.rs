@@ -1,8 +1,19 @@
 //! Unit and fault tests of the shard log on the in-memory filesystem.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::deleter::{delete_segment_files, shrink_gradually, Release};
+use super::files::{index_name, segment_name};
 use super::*;
 use crate::clock::ManualClock;
-use crate::format::{CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES};
+use crate::format::{CHUNK_HEADER_BYTES, FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES};
+use crate::fs::{join, WriteFile};
+use crate::limits::{DELETE_STEP_BYTES, RECORD_DATA_BYTES_MAX};
 use crate::memfs::{MemFs, Tear};
 use crate::meta::StreamProps;
 
@@ -502,6 +513,54 @@ fn failed_fsync_stops_writes_and_loses_nothing_acknowledged() {
     assert_eq!(data[0], "kept");
     assert!(!data.contains(&"refused".to_string()));
     log.append_blocking(vec![record(uid, "resumed")]).unwrap();
+}
+
+#[test]
+fn writes_after_a_failed_fsync_report_the_original_cause() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    fs.fail_next_syncs(1);
+    let failed = log.append_blocking(vec![record(uid, "lost")]).unwrap_err();
+    let first_cause = match &failed {
+        StorageError::Poisoned { operation: "fdatasync", cause } => cause.clone(),
+        other => panic!("{other}"),
+    };
+    // The cause is the I/O error itself, with its OS code and file, not a rewording.
+    match &*first_cause {
+        StorageError::Io { operation: "fdatasync", path, source } => {
+            assert_eq!(path, Path::new("/data/log/00000000000000000001.seg"));
+            assert_eq!(source.raw_os_error(), Some(libc::EIO));
+            assert_eq!(source.to_string(), std::io::Error::from_raw_os_error(libc::EIO).to_string());
+        }
+        other => panic!("{other}"),
+    }
+    let source = std::error::Error::source(&failed).map(|s| s.to_string());
+    assert_eq!(source, Some(first_cause.to_string()));
+
+    // Every later write, whichever way it reaches the log, reports that same failure,
+    // although the disk works again: a failed fsync is never retried.
+    let refusals = [
+        log.append_blocking(vec![record(uid, "refused")]).unwrap_err(),
+        log.create_stream_blocking(NewStream {
+            name: "t".into(),
+            shards: vec![(0, 1)],
+            props: StreamProps { retention_hours: 24, ..Default::default() },
+        })
+        .unwrap_err(),
+        log.update_stream_blocking(log.streams()[0].stream_id, |_| Ok(())).unwrap_err(),
+        log.sync_blocking().unwrap_err(),
+    ];
+    for refusal in refusals {
+        match refusal {
+            StorageError::Poisoned { operation: "fdatasync", cause } => {
+                assert!(Arc::ptr_eq(&cause, &first_cause), "{cause}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert!(log.stats().poisoned);
 }
 
 /// Wall time from a [`ManualClock`]; monotonic time that moves `step_micros` at every look,

@@ -1,0 +1,166 @@
+//! The read path: turning a start position into an LSN, and reading a shard's records
+//! from its chunk index and the segment files.
+//!
+//! Readers never wait for the writer: they take a shard's index lock only to copy a few
+//! chunk references, then read and verify the chunks without any lock held.
+//!
+//! Invariants:
+//! - A read sees only published (acknowledged) records, and stops at the tip it saw
+//!   when it started, so a batch and its `tip_lsn` agree.
+//! - Records older than their stream's retention are hidden even before retention has
+//!   deleted their file; the boundary is the same as retention's.
+//! - Damage is named, never spread: a damaged chunk fails the read only if it is the
+//!   first thing the read reaches; records before it are returned, and the next read
+//!   starts at it.
+
+use std::path::PathBuf;
+
+use super::damage::DamagedChunk;
+use super::files::segment_name;
+use super::recovery;
+use super::state::{ChunkRef, ShardState, Shared};
+use super::types::{ReadBatch, StartPosition};
+use crate::error::{Result, StorageError};
+use crate::format::StoredRecord;
+use crate::limits::READ_WINDOW_CHUNKS;
+
+/// Oldest arrival time a reader may still see in this shard's stream.
+fn visible_from_ms(shared: &Shared, shard: &ShardState) -> u64 {
+    let retention = shared.retention_ms(shard.stream_id).unwrap_or(u64::MAX);
+    shared.clock.now_ms().saturating_sub(retention)
+}
+
+/// Turns a start position into the LSN a read should begin at.
+pub(super) fn resolve(shared: &Shared, shard_uid: u64, start: StartPosition) -> Result<u64> {
+    let shard = shared.shard(shard_uid)?;
+    let visible_from_ms = visible_from_ms(shared, &shard);
+    let index = shard.index.lock();
+    let after_tip = index.last_lsn.map_or(shard.uid + 1, |l| l + 1);
+    Ok(match start {
+        StartPosition::AtLsn(lsn) => lsn,
+        StartPosition::AfterLsn(lsn) => lsn.saturating_add(1),
+        StartPosition::TrimHorizon => {
+            let position = index.chunks.partition_point(|c| c.last_arrival_ms < visible_from_ms);
+            index.chunks.get(position).map_or(after_tip, |c| c.first_lsn)
+        }
+        StartPosition::Latest => after_tip,
+        StartPosition::AtTimestamp(ts) => {
+            let ts = ts.max(visible_from_ms);
+            let position = index.chunks.partition_point(|c| c.last_arrival_ms < ts);
+            match index.chunks.get(position) {
+                // The chunk holds the answer, but only its first record's time is
+                // indexed; the read skips records before `ts` (see `read`).
+                Some(chunk) if chunk.first_arrival_ms >= ts => chunk.first_lsn,
+                Some(chunk) => {
+                    let chunk = *chunk;
+                    drop(index);
+                    let records = load_chunk(shared, shard_uid, &chunk)?;
+                    records.iter().find(|r| r.arrival_ms >= ts).map_or(chunk.last_lsn + 1, |r| r.lsn)
+                }
+                None => after_tip,
+            }
+        }
+    })
+}
+
+/// Loads and verifies one chunk of `shard_uid`; damage is registered (see `damage.rs`).
+fn load_chunk(shared: &Shared, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<StoredRecord>> {
+    if let Some(error) = shared.damage.check(chunk.at()) {
+        return Err(error);
+    }
+    let file = shared.segments.read().get(&chunk.segment_id).map(|s| s.file.clone()).ok_or(StorageError::Closed)?;
+    let mut buf = vec![0u8; chunk.len as usize];
+    file.read_exact_at(&mut buf, chunk.offset)
+        .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
+    recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn)
+        .map_err(|detail| shared.damage.report(chunk.at(), DamagedChunk { entry: chunk.entry(shard_uid), detail }))
+}
+
+/// What a read learns from the shard's index before it reads any chunk.
+struct ReadBounds {
+    /// The newest record when the read started; the read stops there.
+    tip_lsn: Option<u64>,
+    tip_arrival_ms: u64,
+    closed_lsn: Option<u64>,
+    /// The first record of the first chunk still within retention, if any.
+    first_visible_lsn: Option<u64>,
+}
+
+/// Reads up to `max_records` records and about `max_bytes` of keys and data, starting
+/// at `from_lsn`. At least one record is returned when one is available, whatever its
+/// size.
+pub(super) fn read(
+    shared: &Shared,
+    shard_uid: u64,
+    from_lsn: u64,
+    max_records: usize,
+    max_bytes: usize,
+) -> Result<ReadBatch> {
+    let shard = shared.shard(shard_uid)?;
+    let visible_from_ms = visible_from_ms(shared, &shard);
+    let bounds = {
+        let index = shard.index.lock();
+        // Arrival times never decrease within a shard, so the first chunk still
+        // within retention is found by bisection, skipping an expired prefix.
+        let visible = index.chunks.partition_point(|c| c.last_arrival_ms < visible_from_ms);
+        ReadBounds {
+            tip_lsn: index.last_lsn,
+            tip_arrival_ms: index.last_arrival_ms,
+            closed_lsn: index.closed_lsn,
+            first_visible_lsn: index.chunks.get(visible).map(|c| c.first_lsn),
+        }
+    };
+    let tip_lsn = bounds.tip_lsn;
+    let mut records = Vec::new();
+    let mut bytes = 0usize;
+    let mut next_lsn = from_lsn;
+    let mut cursor = from_lsn.max(bounds.first_visible_lsn.unwrap_or(from_lsn));
+    'windows: loop {
+        // A few chunk references at a time: the shard lock is never held across
+        // I/O, and a read near the start of a long shard does not copy its index.
+        let window: Vec<ChunkRef> = {
+            let index = shard.index.lock();
+            let start = index.chunks.partition_point(|c| c.last_lsn < cursor);
+            index.chunks.range(start..).take(READ_WINDOW_CHUNKS).copied().collect()
+        };
+        if window.is_empty() {
+            break;
+        }
+        for chunk in &window {
+            // Stop at the tip seen above, so the batch and its tip agree.
+            if tip_lsn.is_none_or(|tip| chunk.first_lsn > tip) {
+                break 'windows;
+            }
+            cursor = chunk.last_lsn + 1;
+            if chunk.last_arrival_ms < visible_from_ms {
+                next_lsn = next_lsn.max(chunk.last_lsn + 1);
+                continue;
+            }
+            let decoded = match load_chunk(shared, shard_uid, chunk) {
+                Ok(decoded) => decoded,
+                // Records before damage are still served; the next read starts at it.
+                Err(StorageError::Damaged { .. }) if !records.is_empty() => break 'windows,
+                Err(error) => return Err(error),
+            };
+            for record in decoded {
+                if record.lsn < from_lsn {
+                    continue;
+                }
+                if record.arrival_ms < visible_from_ms {
+                    next_lsn = next_lsn.max(record.lsn + 1);
+                    continue;
+                }
+                let size = record.data.len() + record.partition_key.len();
+                if records.len() >= max_records || (!records.is_empty() && bytes + size > max_bytes) {
+                    break 'windows;
+                }
+                bytes += size;
+                next_lsn = record.lsn + 1;
+                records.push(record);
+            }
+        }
+    }
+    let drained = tip_lsn.is_none_or(|tip| next_lsn > tip);
+    let shard_end = bounds.closed_lsn.is_some() && drained;
+    Ok(ReadBatch { records, next_lsn, shard_end, tip_lsn, tip_arrival_ms: bounds.tip_arrival_ms })
+}

@@ -1,0 +1,87 @@
+//! Retention: finding sealed segments whose every record is past its own stream's
+//! retention (or whose streams are gone), taking them out of the in-memory state, and
+//! deleting their files.
+//!
+//! Runs on the writer thread, so no append can land in a segment while it is judged.
+//!
+//! Invariants:
+//! - The active segment is never deleted.
+//! - The expiry boundary is the read path's: a record is visible while
+//!   `arrival >= now - retention`, and a segment is expired only when its newest record
+//!   of every shard is strictly older than that.
+//! - Segments leave every index (and the damage register) before their files go.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use super::deleter::{delete_segment_files, Deleter, Release};
+use super::state::Shared;
+use crate::error::Result;
+
+/// Where expired segment files are unlinked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DeleteMode {
+    /// On the deleter thread, so appends do not wait.
+    Background,
+    /// On the writer, before answering.
+    Inline,
+}
+
+/// Deletes every sealed segment (all but `active_id`) whose records have all expired;
+/// returns how many.
+pub(super) fn enforce(
+    shared: &Shared,
+    log_dir: &Path,
+    active_id: u64,
+    mode: DeleteMode,
+    deleter: Option<&Deleter>,
+) -> Result<usize> {
+    let now = shared.clock.now_ms();
+    let expired: Vec<u64> = {
+        let segments = shared.segments.read();
+        let shards = shared.shards.read();
+        segments
+            .iter()
+            .filter(|(id, _)| **id != active_id)
+            .filter(|(_, segment)| {
+                segment.newest_arrival_ms.iter().all(|(uid, newest)| {
+                    match shards.get(uid).and_then(|s| shared.retention_ms(s.stream_id)) {
+                        // Same boundary as reads: a record is visible while arrival >= now - retention.
+                        Some(retention_ms) => newest.saturating_add(retention_ms) < now,
+                        None => true, // the stream was deleted
+                    }
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    };
+    for id in &expired {
+        let removed = shared.segments.write().remove(id);
+        if let Some(segment) = removed {
+            let shards = shared.shards.read();
+            for uid in segment.newest_arrival_ms.keys() {
+                if let Some(shard) = shards.get(uid) {
+                    shard.index.lock().chunks.retain(|c| c.segment_id != *id);
+                }
+            }
+        }
+    }
+    shared.damage.forget_segments(&expired);
+    if !expired.is_empty() {
+        // Unlinking large files takes tens of milliseconds each; appends must not wait
+        // for it. The segments are already out of every index, so a crash before the
+        // files are gone only means recovery finds them and retention deletes them again.
+        match (mode, deleter) {
+            (DeleteMode::Background, Some(deleter)) => {
+                let pending = &shared.counters.segments_pending_delete;
+                pending.fetch_add(expired.len() as u64, Ordering::Relaxed);
+                if let Err(ids) = deleter.submit(expired.clone()) {
+                    pending.fetch_sub(ids.len() as u64, Ordering::Relaxed);
+                    delete_segment_files(&*shared.fs, log_dir, &ids, Release::AtOnce)?;
+                }
+            }
+            _ => delete_segment_files(&*shared.fs, log_dir, &expired, Release::AtOnce)?,
+        }
+    }
+    Ok(expired.len())
+}

@@ -1,0 +1,215 @@
+//! Opening a log: taking the folder's lock, recovering the segments (`recovery.rs`),
+//! rebuilding the in-memory state from them and the metadata files, choosing where
+//! appends continue, and starting the writer and the scrub.
+//!
+//! Invariants:
+//! - Nothing is read or written before the folder's exclusive lock is held.
+//! - The next LSN is above every LSN the recovered log, the metadata (stream ids, shard
+//!   uids, closing LSNs) and the durable reservation hold, so LSNs are never reused,
+//!   whatever start-up cut.
+//! - Appends continue in the newest segment only if it is below the size limit and
+//!   repair did not seal it; otherwise a new segment is started.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::RwLock;
+
+use super::command::Command;
+use super::commit::{CommitPolicy, Committer};
+use super::damage::DamageRegister;
+use super::files::{lock_dir, segment_name, LOG_DIR, META_DIR};
+use super::lsn::LsnCounter;
+use super::poison::PoisonLatch;
+use super::recovery::{self, Recovered};
+use super::scrub::{self, Scrubber, UnverifiedSegment};
+use super::segment::ActiveSegment;
+use super::state::{ChunkRef, FastMap, Segment, ShardState, Shared};
+use super::streams::Streams;
+use super::types::{LogConfig, RecoveryMode};
+use super::writer::{Writer, WriterParts};
+use crate::clock::Clock;
+use crate::error::{Result, StorageError};
+use crate::fs::{join, FileSystem, LockGuard};
+use crate::limits::APPEND_QUEUE_MAX;
+use crate::meta::{MetaStore, StreamMeta};
+use crate::reserve;
+
+/// A log that is open: its shared state, the writer's queue and thread, the scrub, and
+/// the folder's lock.
+pub(super) struct Opened {
+    pub(super) shared: Arc<Shared>,
+    pub(super) queue: flume::Sender<Command>,
+    pub(super) writer: JoinHandle<()>,
+    pub(super) scrubber: Option<Scrubber>,
+    pub(super) lock: LockGuard,
+}
+
+/// Opens (recovering) or creates the log under `dir`.
+pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, config: LogConfig) -> Result<Opened> {
+    let lock = lock_dir(&*fs, dir)?;
+    let log_dir = dir.join(LOG_DIR);
+    let meta_dir = dir.join(META_DIR);
+    for d in [&log_dir, &meta_dir] {
+        fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
+    }
+    let meta_store = MetaStore::new(fs.clone(), meta_dir.clone());
+    let streams = meta_store.load_all()?;
+    let recovered = recovery::recover(&*fs, &log_dir, config.recovery)?;
+    let reserved_lsn = load_reservation(&*fs, &meta_dir, config.recovery, &recovered)?;
+    let next_lsn = next_lsn(&recovered, reserved_lsn, &streams);
+    let shared = Arc::new(restore(fs.clone(), clock.clone(), &log_dir, streams, &recovered, next_lsn)?);
+
+    // Continue in the newest segment if it is open for appends, else start one.
+    let active = match recovered.segments.last() {
+        Some(last) if last.end_offset < config.segment_bytes_max && !last.sealed_by_repair => {
+            ActiveSegment::reopen(&*fs, &log_dir, last.id, last.end_offset, clock.now_ms(), last.entries.clone())?
+        }
+        last => {
+            let id = last.map_or(1, |s| s.id + 1);
+            ActiveSegment::create(&shared, &log_dir, id, next_lsn, clock.now_ms())?
+        }
+    };
+    tracing::info!(
+        message = "Shard log opened.",
+        dir = %dir.display(),
+        streams = shared.streams.read().len(),
+        segments = shared.segments.read().len(),
+        next_lsn,
+        truncated_bytes = recovered.truncated_bytes,
+    );
+    if recovered.truncated_bytes > 0 {
+        // Whatever the cut took, new records are numbered above anything it held.
+        tracing::warn!(
+            message = "Records cut at start-up; new records continue above every LSN ever handed out.",
+            cut_bytes = recovered.truncated_bytes,
+            cut_records = recovered.cut_records,
+            first_lost_lsn = recovered.next_lsn,
+            next_lsn,
+        );
+    }
+
+    let (queue, receiver) = flume::bounded(APPEND_QUEUE_MAX);
+    let policy = CommitPolicy {
+        durability: config.durability,
+        segment_bytes_max: config.segment_bytes_max,
+        segment_age_ms_max: config.segment_age_ms_max,
+    };
+    let mut writer = Writer::new(WriterParts {
+        shared: shared.clone(),
+        receiver,
+        lsns: LsnCounter::new(next_lsn, reserved_lsn.unwrap_or(0), meta_dir),
+        committer: Committer::new(shared.clone(), log_dir.clone(), policy, active),
+        streams: Streams::new(shared.clone(), meta_store),
+        log_dir,
+        durability: config.durability,
+        retention_check_ms: config.retention_check_ms,
+    });
+    let writer = std::thread::Builder::new()
+        .name("rheo-log-writer".into())
+        .spawn(move || writer.run())
+        .map_err(|e| StorageError::io("start writer thread", dir, e))?;
+    let unverified: Vec<UnverifiedSegment> = recovered
+        .segments
+        .into_iter()
+        .filter(|s| s.unverified)
+        .map(|s| UnverifiedSegment { id: s.id, entries: s.entries })
+        .collect();
+    let scrubber = scrub::spawn(shared.clone(), unverified, config.scrub_bytes_per_sec);
+    Ok(Opened { shared, queue, writer, scrubber, lock })
+}
+
+/// The durable LSN reservation, if there is one. A damaged one stops start-up unless
+/// the operator asked for repair; then a guess a block past the recovered log is used.
+fn load_reservation(
+    fs: &dyn FileSystem,
+    meta_dir: &Path,
+    mode: RecoveryMode,
+    recovered: &Recovered,
+) -> Result<Option<u64>> {
+    match reserve::load(fs, meta_dir) {
+        Ok(reserved) => Ok(reserved),
+        Err(error @ StorageError::MetadataCorrupt { .. }) if mode == RecoveryMode::TornTailOnly => Err(error),
+        Err(StorageError::MetadataCorrupt { path, detail }) => {
+            // Without the bound, skipping a whole block past everything recovered is
+            // the best guess left; the operator asked to get going.
+            let guess = recovered.next_lsn.saturating_add(reserve::LSN_RESERVE_BLOCK);
+            tracing::error!(
+                message = "The LSN reservation is damaged; continuing a block past the recovered log.",
+                path = %path.display(), %detail, next_lsn = guess,
+            );
+            Ok(Some(guess))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The first LSN above everything the log, the reservation and the metadata hold.
+fn next_lsn(recovered: &Recovered, reserved_lsn: Option<u64>, streams: &[StreamMeta]) -> u64 {
+    let mut next_lsn = recovered.next_lsn.max(reserved_lsn.unwrap_or(0));
+    for stream in streams {
+        next_lsn = next_lsn.max(stream.stream_id + 1);
+        for shard in &stream.shards {
+            next_lsn = next_lsn.max(shard.uid + 1);
+            if let Some(close) = shard.closed {
+                next_lsn = next_lsn.max(close.lsn + 1);
+            }
+        }
+    }
+    next_lsn
+}
+
+/// The in-memory state of the recovered log: every live shard with its chunks, every
+/// stream, and every segment open for reading.
+fn restore(
+    fs: Arc<dyn FileSystem>,
+    clock: Arc<dyn Clock>,
+    log_dir: &Path,
+    streams: Vec<StreamMeta>,
+    recovered: &Recovered,
+    next_lsn: u64,
+) -> Result<Shared> {
+    let mut shards = HashMap::new();
+    let mut stream_map = BTreeMap::new();
+    for stream in streams {
+        for shard in &stream.shards {
+            let state = ShardState::new(shard.uid, stream.stream_id, shard.closed.map(|c| c.lsn));
+            shards.insert(shard.uid, Arc::new(state));
+        }
+        stream_map.insert(stream.stream_id, Arc::new(stream));
+    }
+
+    let mut segments = BTreeMap::new();
+    for segment in &recovered.segments {
+        let mut newest_arrival_ms = FastMap::default();
+        for entry in &segment.entries {
+            let Some(shard) = shards.get(&entry.shard_uid) else {
+                continue;
+            };
+            shard.index.lock().push(ChunkRef::located(segment.id, entry));
+            newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
+        }
+        let path = join(log_dir, &segment_name(segment.id));
+        let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+        segments.insert(segment.id, Segment { file, newest_arrival_ms });
+    }
+    for shard in shards.values() {
+        let last = shard.index.lock().last_lsn.unwrap_or(0);
+        shard.tip.send_replace(last);
+    }
+
+    Ok(Shared {
+        fs,
+        clock,
+        shards: RwLock::new(shards),
+        streams: RwLock::new(stream_map),
+        segments: RwLock::new(segments),
+        poison: PoisonLatch::default(),
+        next_lsn_hint: AtomicU64::new(next_lsn),
+        counters: Default::default(),
+        damage: DamageRegister::default(),
+    })
+}

@@ -1,0 +1,168 @@
+//! The log's in-memory state, shared by the writer, readers and the background threads:
+//! per-shard chunk indexes, open segment files, committed stream metadata, the poison
+//! latch, the damage register and the counters.
+//!
+//! Invariants:
+//! - Only the writer thread adds chunks, shards, streams and segments; retention (also
+//!   on the writer) removes them. Everyone else only reads.
+//! - A shard's chunks are in LSN order and, because arrival times never decrease within
+//!   a shard, in arrival order too, so both can be found by bisection.
+//! - No lock here is held across I/O.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::watch;
+
+use super::damage::{ChunkAt, DamageRegister};
+use super::poison::PoisonLatch;
+use crate::clock::Clock;
+use crate::error::{Result, StorageError};
+use crate::format::IndexEntry;
+use crate::fs::{FileSystem, ReadFile, WriteFile};
+use crate::meta::StreamMeta;
+use crate::stats::Counters;
+
+/// Maps keyed by shard uids (unique integers, not attacker-chosen), touched for every
+/// chunk of every frame: a fast non-cryptographic hash instead of SipHash.
+pub(super) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
+
+/// Where one shard's chunk of a frame lies, and what it holds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ChunkRef {
+    pub(super) segment_id: u64,
+    pub(super) offset: u64,
+    pub(super) len: u32,
+    pub(super) first_lsn: u64,
+    pub(super) last_lsn: u64,
+    pub(super) first_arrival_ms: u64,
+    pub(super) last_arrival_ms: u64,
+    pub(super) count: u32,
+}
+
+impl ChunkRef {
+    /// The chunk `entry` describes in segment `segment_id`.
+    pub(super) fn located(segment_id: u64, entry: &IndexEntry) -> Self {
+        ChunkRef {
+            segment_id,
+            offset: entry.offset,
+            len: entry.len,
+            first_lsn: entry.first_lsn,
+            last_lsn: entry.last_lsn,
+            first_arrival_ms: entry.first_arrival_ms,
+            last_arrival_ms: entry.last_arrival_ms,
+            count: entry.count,
+        }
+    }
+
+    /// Its index entry, as the segment's index file holds it.
+    pub(super) fn entry(&self, shard_uid: u64) -> IndexEntry {
+        IndexEntry {
+            shard_uid,
+            first_lsn: self.first_lsn,
+            last_lsn: self.last_lsn,
+            first_arrival_ms: self.first_arrival_ms,
+            last_arrival_ms: self.last_arrival_ms,
+            offset: self.offset,
+            len: self.len,
+            count: self.count,
+        }
+    }
+
+    /// Where it is, as the damage register knows it.
+    pub(super) fn at(&self) -> ChunkAt {
+        ChunkAt { segment_id: self.segment_id, offset: self.offset }
+    }
+}
+
+/// One shard's chunks, newest last, and what readers need to know about its end.
+#[derive(Debug, Default)]
+pub(super) struct ShardIndex {
+    pub(super) chunks: VecDeque<ChunkRef>,
+    pub(super) last_lsn: Option<u64>,
+    pub(super) last_arrival_ms: u64,
+    pub(super) closed_lsn: Option<u64>,
+}
+
+impl ShardIndex {
+    /// An empty index; `closed_lsn` is set if the shard is already closed.
+    pub(super) fn new(closed_lsn: Option<u64>) -> Self {
+        ShardIndex { closed_lsn, ..Default::default() }
+    }
+
+    /// Appends a chunk, which must follow every chunk already indexed.
+    pub(super) fn push(&mut self, chunk: ChunkRef) {
+        debug_assert!(self.last_lsn.is_none_or(|l| l < chunk.first_lsn));
+        self.last_lsn = Some(chunk.last_lsn);
+        self.last_arrival_ms = chunk.last_arrival_ms;
+        self.chunks.push_back(chunk);
+    }
+}
+
+/// A shard of a live stream.
+pub(super) struct ShardState {
+    pub(super) uid: u64,
+    pub(super) stream_id: u64,
+    pub(super) index: Mutex<ShardIndex>,
+    /// Wakes readers waiting for records. Only sent to while someone listens (sending
+    /// costs a lock per notifier, and with thousands of shards per frame that adds up),
+    /// so its value is not the tip: waiters subscribe before they read and use `changed`.
+    pub(super) tip: watch::Sender<u64>,
+}
+
+impl ShardState {
+    /// A shard with no records yet in memory.
+    pub(super) fn new(uid: u64, stream_id: u64, closed_lsn: Option<u64>) -> Self {
+        let (tip, _) = watch::channel(0);
+        ShardState { uid, stream_id, index: Mutex::new(ShardIndex::new(closed_lsn)), tip }
+    }
+}
+
+/// A segment file open for reading.
+pub(super) struct Segment {
+    pub(super) file: Arc<dyn ReadFile>,
+    /// Newest arrival time per shard, to decide when the whole file has expired.
+    pub(super) newest_arrival_ms: FastMap<u64, u64>,
+}
+
+/// Everything the writer, readers and background threads share.
+pub(super) struct Shared {
+    pub(super) fs: Arc<dyn FileSystem>,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) shards: RwLock<HashMap<u64, Arc<ShardState>>>,
+    pub(super) streams: RwLock<BTreeMap<u64, Arc<StreamMeta>>>,
+    pub(super) segments: RwLock<BTreeMap<u64, Segment>>,
+    /// Set by the first failure that leaves the disk's state unknown (see `poison.rs`).
+    pub(super) poison: PoisonLatch,
+    /// The writer's next LSN as last published (a lower bound of the true value).
+    pub(super) next_lsn_hint: AtomicU64,
+    pub(super) counters: Counters,
+    pub(super) damage: DamageRegister,
+}
+
+impl Shared {
+    /// `Err` once writes are stopped, with the failure that stopped them.
+    pub(super) fn check_poisoned(&self) -> Result<()> {
+        self.poison.check().map_err(StorageError::from)
+    }
+
+    /// The retention of a live stream.
+    pub(super) fn retention_ms(&self, stream_id: u64) -> Option<u64> {
+        self.streams.read().get(&stream_id).map(|s| s.retention_ms())
+    }
+
+    /// A live shard.
+    pub(super) fn shard(&self, shard_uid: u64) -> Result<Arc<ShardState>> {
+        self.shards.read().get(&shard_uid).cloned().ok_or(StorageError::ShardNotFound { shard_uid })
+    }
+
+    /// Syncs segment data, timing it for the latency histogram.
+    pub(super) fn timed_sync(&self, file: &mut dyn WriteFile) -> std::io::Result<()> {
+        let started = self.clock.monotonic_micros();
+        let result = file.sync_data();
+        self.counters.sync_took(self.clock.monotonic_micros().saturating_sub(started));
+        result
+    }
+}
