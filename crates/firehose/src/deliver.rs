@@ -26,8 +26,8 @@ use crate::limits::*;
 use crate::metrics::StreamStats;
 use crate::prefix::{self, KeyContext};
 use crate::process::{Pipeline, ProcessResult};
-use crate::service::{Active, Entry, Shared};
 use crate::state;
+use crate::stream::{Active, Entry, Shared};
 
 /// A record failed processing or delivery, written as one line of an error object.
 struct Failure {
