@@ -87,6 +87,7 @@ impl Shared {
         self.http
             .get_or_init(|| {
                 HttpClient::new()
+                    .map(|client| client.with_clock(self.clock.clone()))
                     .map_err(|error| tracing::error!(message = "HTTP client could not be built.", %error))
                     .ok()
             })
