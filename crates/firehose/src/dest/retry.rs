@@ -208,6 +208,16 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn elapsed_budget_reads_the_clock() {
+        let clock = rheo_storage::ManualClock::new(0);
+        let policy = fast(RetryBudget::Elapsed(Duration::from_secs(3_600)));
+        // Each attempt takes 25 minutes on the clock: the third ends past the hour.
+        let outcome: Retried<(), &str> =
+            policy.run(&clock, None, || async { Err("down") }, |_, _| clock.advance_ms(25 * 60_000)).await;
+        assert!(matches!(outcome, Retried::GaveUp { attempts: 3, .. }), "{outcome:?}");
+    }
+
+    #[tokio::test]
     async fn stop_ends_a_forever_retry() {
         let clock = rheo_storage::ManualClock::new(0);
         let (stopper, mut stop) = watch::channel(false);
