@@ -254,3 +254,16 @@ async fn gzip_body_decodes() {
     assert!(seen[0].headers.get("x-amz-firehose-common-attributes").is_none());
     assert_eq!(decoded_records(&seen[0].body), vec![b"hello".to_vec(), b"hello world".to_vec(), Vec::new()]);
 }
+
+#[tokio::test]
+async fn request_timestamp_comes_from_the_clock_it_is_given() {
+    let server = Server::start(vec![Answer::Status(500)], Answer::Echo).await;
+    let clock = rheo_storage::ManualClock::new(1_709_618_828_000);
+    let client = client().with_clock(Arc::new(clock.clone()));
+    let outcome = client.deliver(&endpoint(server.url()), &records()).await;
+    assert_eq!(outcome, HttpDelivery::Delivered { attempts: 2 });
+    let seen = server.seen();
+    // Each attempt stamps its own request body with the clock's time.
+    let stamps: Vec<u64> = seen.iter().map(|r| r.body["timestamp"].as_u64().unwrap()).collect();
+    assert_eq!(stamps, [1_709_618_828_000, 1_709_618_828_000]);
+}
