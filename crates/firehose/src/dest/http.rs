@@ -11,7 +11,7 @@ use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
 use rheo_storage::{Clock, StoredRecord, SystemClock};
 
-use super::retry::{unless_stopped, Retried, RetryBudget, RetryPolicy, StopSignal};
+use super::retry::{Retried, RetryBudget, RetryPolicy, StopSignal};
 use super::{DeliveryContext, DestError, FailedRecord, Layout, Outcome, ProcessedGroup, S3Sink, Sink};
 use crate::limits::HTTP_RECORDS_PER_REQUEST_MAX;
 use crate::metrics::StreamStats;
@@ -86,6 +86,8 @@ pub enum HttpDelivery {
     PayloadTooLarge { attempts: u32, detail: String },
     /// The retry duration ran out; the batch goes to the error output if configured.
     GaveUp { attempts: u32, error_code: String, error_message: String },
+    /// The stream stopped during an attempt or a wait; the batch stays undelivered.
+    Stopped,
 }
 
 /// Sends batches to HTTP endpoints; one connection pool shared by every endpoint.
@@ -132,8 +134,14 @@ impl HttpClient {
     }
 
     /// Delivers `records` as one request, retrying until the endpoint accepts it, refuses
-    /// it permanently (413) or the endpoint's retry duration runs out.
-    pub async fn deliver(&self, endpoint: &HttpEndpoint, records: &[Bytes]) -> HttpDelivery {
+    /// it permanently (413), the endpoint's retry duration runs out or `stop` (when given)
+    /// fires: every attempt and wait is raced against it.
+    pub async fn deliver(
+        &self,
+        endpoint: &HttpEndpoint,
+        records: &[Bytes],
+        stop: Option<&mut StopSignal>,
+    ) -> HttpDelivery {
         // One id for the batch: the endpoint can recognise retries of the same request.
         let request_id = uuid::Uuid::new_v4().to_string();
         let headers = match request_headers(endpoint, &request_id) {
@@ -166,7 +174,7 @@ impl HttpClient {
         let failed = |(code, message): &(&str, String), attempts: u32| {
             tracing::debug!(attempts, code, message, "http endpoint delivery attempt failed");
         };
-        match self.retry_policy(endpoint).run(self.clock.as_ref(), None, attempt, failed).await {
+        match self.retry_policy(endpoint).run(self.clock.as_ref(), stop, attempt, failed).await {
             Retried::Done { value: Final::Accepted, attempts } => HttpDelivery::Delivered { attempts },
             Retried::Done { value: Final::TooLarge(detail), attempts } => {
                 HttpDelivery::PayloadTooLarge { attempts, detail }
@@ -179,12 +187,7 @@ impl HttpClient {
             Retried::GaveUp { attempts, last: (code, message) } => {
                 HttpDelivery::GaveUp { attempts, error_code: code.to_owned(), error_message: message }
             }
-            // No stop signal is given: the caller races the whole delivery against its own.
-            Retried::Stopped => HttpDelivery::GaveUp {
-                attempts: 0,
-                error_code: error_code::CONNECTION_RESET.to_owned(),
-                error_message: "delivery was stopped".to_owned(),
-            },
+            Retried::Stopped => HttpDelivery::Stopped,
         }
     }
 
@@ -414,10 +417,8 @@ impl Sink for HttpEndpointSink<'_> {
         let data: Vec<Bytes> = records.iter().map(|(_, data)| data.clone()).collect();
         let bytes: u64 = data.iter().map(|d| d.len() as u64).sum();
         let Some(client) = self.client else { return Outcome::Stopped };
-        let Some(outcome) = unless_stopped(stop, client.deliver(&self.endpoint, &data)).await else {
-            return Outcome::Stopped;
-        };
-        match outcome {
+        match client.deliver(&self.endpoint, &data, Some(stop)).await {
+            HttpDelivery::Stopped => Outcome::Stopped,
             HttpDelivery::Delivered { .. } => {
                 let arrivals = records.iter().map(|(r, _)| r.arrival_ms).collect();
                 Outcome::Delivered { records: records.len() as u64, bytes, arrivals }
