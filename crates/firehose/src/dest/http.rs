@@ -13,7 +13,9 @@ use rheo_storage::{Clock, StoredRecord, SystemClock};
 
 use super::retry::{Retried, RetryBudget, RetryPolicy, StopSignal};
 use super::{DeliveryContext, DestError, FailedRecord, Layout, Outcome, ProcessedGroup, S3Sink, Sink};
-use crate::limits::HTTP_RECORDS_PER_REQUEST_MAX;
+use crate::limits::{
+    HTTP_RECORDS_PER_REQUEST_MAX, HTTP_RETRY_INITIAL_MS, HTTP_RETRY_JITTER, HTTP_RETRY_MAX_MS, RETRY_BACKOFF_MULTIPLIER,
+};
 use crate::metrics::StreamStats;
 
 /// Protocol version sent in `X-Amz-Firehose-Protocol-Version`.
@@ -21,15 +23,14 @@ pub const PROTOCOL_VERSION: &str = "1.0";
 /// How long one attempt may wait for the endpoint's response.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// The wait before the first retry.
-pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
-/// Each further retry waits this many times longer than the one before (the one
-/// schedule of [`RetryPolicy`]).
-pub const BACKOFF_MULTIPLIER: f64 = 2.0;
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(HTTP_RETRY_INITIAL_MS);
+/// Each further retry waits this many times longer than the one before.
+pub const BACKOFF_MULTIPLIER: f64 = RETRY_BACKOFF_MULTIPLIER;
 /// Each wait is randomly stretched or shrunk by up to this fraction, so that many streams
 /// failing together do not retry in lock-step.
-pub const BACKOFF_JITTER: f64 = 0.15;
+pub const BACKOFF_JITTER: f64 = HTTP_RETRY_JITTER;
 /// No single wait exceeds this.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(120);
+pub const MAX_BACKOFF: Duration = Duration::from_millis(HTTP_RETRY_MAX_MS);
 /// The protocol caps response bodies at 1 MiB; anything longer is not read further.
 pub const MAX_RESPONSE_BODY: usize = 1 << 20;
 /// How much of a failed response's body is kept in the error message (the protocol's

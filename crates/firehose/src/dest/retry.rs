@@ -10,7 +10,7 @@ use rand::Rng as _;
 use rheo_storage::Clock;
 use tokio::sync::watch;
 
-use crate::limits::{DELIVERY_RETRY_INITIAL_MS, DELIVERY_RETRY_MAX_MS};
+use crate::limits::{DELIVERY_RETRY_INITIAL_MS, DELIVERY_RETRY_MAX_MS, RETRY_BACKOFF_MULTIPLIER};
 
 /// The stream's stop signal: `true` once the stream is deleted or the server stops.
 pub type StopSignal = watch::Receiver<bool>;
@@ -33,7 +33,8 @@ pub enum RetryBudget {
 /// When to try again after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    /// The wait before the first retry; each further wait doubles.
+    /// The wait before the first retry; each further wait is
+    /// [`RETRY_BACKOFF_MULTIPLIER`] times longer.
     pub initial: Duration,
     /// No single wait exceeds this.
     pub cap: Duration,
@@ -80,7 +81,7 @@ impl RetryPolicy {
         let jitter = jitter.clamp(-bound, bound);
         // Exponent capped so the float stays finite; the cap below bites long before.
         let exponent = retry.saturating_sub(1).min(63);
-        let secs = self.initial.as_secs_f64() * 2f64.powi(exponent as i32) * (1.0 + jitter);
+        let secs = self.initial.as_secs_f64() * RETRY_BACKOFF_MULTIPLIER.powi(exponent as i32) * (1.0 + jitter);
         Duration::from_secs_f64(secs.min(self.cap.as_secs_f64()))
     }
 
