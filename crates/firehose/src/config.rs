@@ -166,17 +166,9 @@ struct RedshiftConfig {
     secrets_manager_configuration: Option<Value>,
 }
 
-/// Where and how objects are written to a bucket.
-#[derive(Debug, Clone)]
-pub struct S3Sink {
-    pub bucket: String,
-    pub prefix: Option<String>,
-    pub error_prefix: Option<String>,
-    pub compression: Compression,
-    /// Extension of delivered objects: `FileExtension`, or the compression's default.
-    pub extension: String,
-    pub time_zone: chrono_tz::Tz,
-}
+/// Where and how objects are written to a bucket; defined with the object store it
+/// writes to, so that destinations need not import the configuration.
+pub use crate::dest::s3::S3Sink;
 
 /// When a buffer is delivered: at `bytes` or `interval`, whichever comes first.
 #[derive(Debug, Clone, Copy)]

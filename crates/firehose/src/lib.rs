@@ -21,10 +21,12 @@ pub mod process;
 pub mod service;
 pub mod source;
 pub mod state;
+mod stream;
 pub mod wire;
 
 pub use error::{FirehoseError, Result};
-pub use service::{Firehose, FirehoseConfig};
+pub use service::Firehose;
+pub use stream::FirehoseConfig;
 
 /// Data several modules' tests share.
 #[cfg(test)]

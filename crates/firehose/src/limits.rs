@@ -38,9 +38,18 @@ pub const READ_BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub const SOURCE_BATCH_RECORDS: usize = 10_000;
 /// How often a Kinesis source looks for new shards (after resharding) when idle.
 pub const SOURCE_IDLE_POLL_MS: u64 = 1_000;
-/// First wait after a failed delivery attempt to object storage or PostgreSQL, and the cap.
+/// First wait after a failed delivery attempt to object storage or PostgreSQL (or to
+/// start a jq worker), and the cap; no jitter.
 pub const DELIVERY_RETRY_INITIAL_MS: u64 = 1_000;
 pub const DELIVERY_RETRY_MAX_MS: u64 = 60_000;
+/// Each retry of any destination waits this many times longer than the one before.
+pub const RETRY_BACKOFF_MULTIPLIER: f64 = 2.0;
+/// The HTTP endpoint protocol's first wait after a failed attempt, its cap, and the
+/// jitter: each wait is randomly stretched or shrunk by up to this fraction, so that many
+/// streams failing together do not retry in lock-step.
+pub const HTTP_RETRY_INITIAL_MS: u64 = 1_000;
+pub const HTTP_RETRY_MAX_MS: u64 = 120_000;
+pub const HTTP_RETRY_JITTER: f64 = 0.15;
 /// Records in one HTTP endpoint request (AWS sends at most 10,000).
 pub const HTTP_RECORDS_PER_REQUEST_MAX: usize = 10_000;
 

@@ -10,97 +10,25 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use rand::RngCore;
 use rheo_engine::Engine;
-use rheo_storage::{AppendRecord, Clock, FileSystem, LogConfig, NewStream, ShardLog, StreamProps};
+use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, ShardLog, StreamProps};
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
 use crate::config::{self, CheckOptions, DestinationKind, Runtime};
-use crate::dest::http::HttpClient;
-use crate::dest::s3::{ObjectStoreConfig, ObjectStores};
+use crate::dest::s3::ObjectStores;
 use crate::error::{FirehoseError, Result};
 use crate::limits::*;
 use crate::metrics::StreamStats;
 use crate::state::{self, Encryption, KinesisSource, StreamState};
+pub use crate::stream::FirehoseConfig;
+use crate::stream::{append, Active, Entry, Shared};
 use crate::wire::*;
-
-/// How the service behaves; every field has a flag in the binary.
-#[derive(Debug, Clone)]
-pub struct FirehoseConfig {
-    pub region: String,
-    pub account_id: String,
-    /// How long a new delivery stream stays CREATING.
-    pub create_ms: u64,
-    /// How long a deleted delivery stream stays DELETING.
-    pub delete_ms: u64,
-    /// How long encryption stays ENABLING or DISABLING.
-    pub encryption_ms: u64,
-    /// Delivery streams per account.
-    pub stream_limit: u32,
-    /// Accept `http://` HTTP endpoint URLs (AWS requires https).
-    pub allow_http_endpoints: bool,
-    /// Where buckets live.
-    pub object_stores: ObjectStoreConfig,
-    /// Deflate level of GZIP objects (AWS does not expose one; zlib's default is 6).
-    pub gzip_level: u32,
-    /// How to start the worker processes that evaluate `MetadataExtractionQuery` (see
-    /// [`crate::jq`]); the `rheo` binary runs itself with its hidden `jq-worker` subcommand.
-    pub jq_worker: crate::jq::JqWorkerCommand,
-}
-
-/// A configuration the delivery task runs from, replaced on UpdateDestination.
-pub struct Active {
-    pub version: u64,
-    pub runtime: Runtime,
-}
-
-/// A live delivery stream.
-pub(crate) struct Entry {
-    pub(crate) name: String,
-    pub(crate) arn: String,
-    pub(crate) stream_id: u64,
-    pub(crate) shard_uid: u64,
-    /// The committed state, except delivery checkpoints and source positions, which
-    /// only their tasks track.
-    pub(crate) state: RwLock<StreamState>,
-    pub(crate) active: watch::Sender<Arc<Active>>,
-    pub(crate) stop: watch::Sender<bool>,
-    pub(crate) stats: Arc<StreamStats>,
-}
 
 /// A deleted stream still shown as DELETING.
 struct Deleting {
     until_ms: u64,
     description: Value,
     stream_type: String,
-}
-
-/// What the service and its tasks share.
-pub(crate) struct Shared {
-    pub(crate) log: ShardLog,
-    pub(crate) kinesis: Arc<Engine>,
-    pub(crate) config: FirehoseConfig,
-    pub(crate) stores: ObjectStores,
-    /// Made on first use: building a TLS client costs milliseconds of start-up and
-    /// megabytes of idle memory that servers without HTTP endpoints should not pay.
-    http: std::sync::OnceLock<Option<HttpClient>>,
-    pub(crate) clock: Arc<dyn Clock>,
-}
-
-impl Shared {
-    pub(crate) fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
-    }
-
-    /// The HTTP client, or `None` (logged) if it cannot be built.
-    pub(crate) fn http(&self) -> Option<&HttpClient> {
-        self.http
-            .get_or_init(|| {
-                HttpClient::new()
-                    .map_err(|error| tracing::error!(message = "HTTP client could not be built.", %error))
-                    .ok()
-            })
-            .as_ref()
-    }
 }
 
 /// Amazon Data Firehose over Rheo's storage.
@@ -904,19 +832,4 @@ impl Firehose {
             let _ = task.await;
         }
     }
-}
-
-/// Appends to a stream's own shard; used by PutRecord(Batch) and by Kinesis sources.
-pub(crate) async fn append(shared: &Shared, entry: &Entry, data: Vec<Bytes>) -> Result<Vec<Result<u64>>> {
-    let records = data
-        .into_iter()
-        .map(|data| AppendRecord {
-            shard_uid: entry.shard_uid,
-            partition_key: Bytes::new(),
-            explicit_hash_key: None,
-            data,
-        })
-        .collect();
-    let appended = shared.log.append(records).await?;
-    Ok(appended.into_iter().map(|r| r.map(|a| a.lsn).map_err(FirehoseError::from)).collect())
 }

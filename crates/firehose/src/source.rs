@@ -17,8 +17,8 @@ use rheo_storage::{StartPosition, StreamMeta};
 use crate::error::{FirehoseError, Result};
 use crate::limits::{READ_BATCH_BYTES, SOURCE_BATCH_RECORDS, SOURCE_IDLE_POLL_MS};
 use crate::metrics::StreamStats;
-use crate::service::{Entry, Shared};
 use crate::state::{self, SourcePosition, StreamState};
+use crate::stream::{append, Entry, Shared};
 
 /// The stream name a Kinesis stream ARN names.
 pub fn stream_name(arn: &str) -> Option<&str> {
@@ -120,7 +120,7 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
                 let copied = data.len() as u64;
                 let bytes: u64 = data.iter().map(|d: &Bytes| d.len() as u64).sum();
                 if !data.is_empty() {
-                    match crate::service::append(&shared, &entry, data).await {
+                    match append(&shared, &entry, data).await {
                         Ok(results) if results.iter().all(Result::is_ok) => {}
                         Ok(_) | Err(_) => {
                             tracing::warn!(message = "Copying source records failed; retrying.", stream = %entry.name);

@@ -148,7 +148,7 @@ fn decoded_records(body: &serde_json::Value) -> Vec<Vec<u8>> {
 async fn retries_failures_with_one_request_id_then_delivers() {
     let server = Server::start(vec![Answer::Status(500), Answer::Status(503)], Answer::Echo).await;
     let before = now_ms();
-    let outcome = client().deliver(&endpoint(server.url()), &records()).await;
+    let outcome = client().deliver(&endpoint(server.url()), &records(), None).await;
     assert_eq!(outcome, HttpDelivery::Delivered { attempts: 3 });
 
     let seen = server.seen();
@@ -177,7 +177,7 @@ async fn retries_failures_with_one_request_id_then_delivers() {
 #[tokio::test]
 async fn payload_too_large_is_permanent() {
     let server = Server::start(vec![Answer::Status(413)], Answer::Echo).await;
-    let outcome = client().deliver(&endpoint(server.url()), &records()).await;
+    let outcome = client().deliver(&endpoint(server.url()), &records(), None).await;
     match outcome {
         HttpDelivery::PayloadTooLarge { attempts: 1, detail } => assert!(detail.contains("413"), "{detail}"),
         other => panic!("{other:?}"),
@@ -190,7 +190,7 @@ async fn wrong_request_id_is_retried_then_given_up() {
     let server = Server::start(vec![], Answer::WrongId).await;
     let mut endpoint = endpoint(server.url());
     endpoint.retry_duration = Duration::from_millis(60);
-    let outcome = client().deliver(&endpoint, &records()).await;
+    let outcome = client().deliver(&endpoint, &records(), None).await;
     let HttpDelivery::GaveUp { attempts, error_code, error_message } = outcome else { panic!("{outcome:?}") };
     assert!(attempts >= 3, "10 ms, 20 ms, then the rest of 60 ms: {attempts}");
     assert_eq!(error_code, "HttpEndpoint.InvalidResponseFromDestination");
@@ -207,7 +207,7 @@ async fn zero_retry_duration_means_one_attempt() {
     let server = Server::start(vec![], Answer::Status(500)).await;
     let mut endpoint = endpoint(server.url());
     endpoint.retry_duration = Duration::ZERO;
-    let outcome = client().deliver(&endpoint, &records()).await;
+    let outcome = client().deliver(&endpoint, &records(), None).await;
     let HttpDelivery::GaveUp { attempts, error_code, error_message } = outcome else { panic!("{outcome:?}") };
     assert_eq!(attempts, 1);
     assert_eq!(error_code, "HttpEndpoint.DestinationException");
@@ -221,7 +221,7 @@ async fn zero_retry_duration_means_one_attempt() {
 #[tokio::test]
 async fn redirects_are_not_followed() {
     let server = Server::start(vec![Answer::Redirect], Answer::Echo).await;
-    let outcome = client().deliver(&endpoint(server.url()), &records()).await;
+    let outcome = client().deliver(&endpoint(server.url()), &records(), None).await;
     // Following the 302 would have succeeded within the first attempt.
     assert_eq!(outcome, HttpDelivery::Delivered { attempts: 2 });
     assert_eq!(server.seen().len(), 2);
@@ -233,7 +233,7 @@ async fn connection_failure_is_retried_and_reported() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut endpoint = endpoint(format!("http://127.0.0.1:{port}/"));
     endpoint.retry_duration = Duration::from_millis(30);
-    let outcome = client().deliver(&endpoint, &records()).await;
+    let outcome = client().deliver(&endpoint, &records(), None).await;
     let HttpDelivery::GaveUp { attempts, error_code, .. } = outcome else { panic!("{outcome:?}") };
     assert!(attempts >= 2, "{attempts}");
     assert_eq!(error_code, "HttpEndpoint.ConnectionFailed");
@@ -246,11 +246,42 @@ async fn gzip_body_decodes() {
     endpoint.gzip = true;
     endpoint.access_key = None;
     endpoint.common_attributes.clear();
-    let outcome = client().deliver(&endpoint, &records()).await;
+    let outcome = client().deliver(&endpoint, &records(), None).await;
     assert_eq!(outcome, HttpDelivery::Delivered { attempts: 1 });
     let seen = server.seen();
     assert_eq!(seen[0].headers["content-encoding"], "gzip");
     assert!(seen[0].headers.get("x-amz-firehose-access-key").is_none());
     assert!(seen[0].headers.get("x-amz-firehose-common-attributes").is_none());
     assert_eq!(decoded_records(&seen[0].body), vec![b"hello".to_vec(), b"hello world".to_vec(), Vec::new()]);
+}
+
+#[tokio::test]
+async fn request_timestamp_comes_from_the_clock_it_is_given() {
+    let server = Server::start(vec![Answer::Status(500)], Answer::Echo).await;
+    let clock = rheo_storage::ManualClock::new(1_709_618_828_000);
+    let client = client().with_clock(Arc::new(clock.clone()));
+    let outcome = client.deliver(&endpoint(server.url()), &records(), None).await;
+    assert_eq!(outcome, HttpDelivery::Delivered { attempts: 2 });
+    let seen = server.seen();
+    // Each attempt stamps its own request body with the clock's time.
+    let stamps: Vec<u64> = seen.iter().map(|r| r.body["timestamp"].as_u64().unwrap()).collect();
+    assert_eq!(stamps, [1_709_618_828_000, 1_709_618_828_000]);
+}
+
+#[tokio::test]
+async fn stop_ends_retries_promptly() {
+    let server = Server::start(vec![], Answer::Status(500)).await;
+    let (stopper, mut stop) = tokio::sync::watch::channel(false);
+    let stopping = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stopper.send_replace(true);
+        stopper
+    });
+    let started = std::time::Instant::now();
+    let outcome = client().deliver(&endpoint(server.url()), &records(), Some(&mut stop)).await;
+    assert_eq!(outcome, HttpDelivery::Stopped);
+    // The retry duration is a minute; the stop cuts it short.
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(!server.seen().is_empty());
+    drop(stopping.await.unwrap());
 }

@@ -3,28 +3,34 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use rand::Rng as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
+use rheo_storage::{Clock, StoredRecord, SystemClock};
 
-use super::DestError;
+use super::retry::{Retried, RetryBudget, RetryPolicy, StopSignal};
+use super::{DeliveryContext, DestError, FailedRecord, Layout, Outcome, ProcessedGroup, S3Sink, Sink};
+use crate::limits::{
+    HTTP_RECORDS_PER_REQUEST_MAX, HTTP_RETRY_INITIAL_MS, HTTP_RETRY_JITTER, HTTP_RETRY_MAX_MS, RETRY_BACKOFF_MULTIPLIER,
+};
+use crate::metrics::StreamStats;
 
 /// Protocol version sent in `X-Amz-Firehose-Protocol-Version`.
 pub const PROTOCOL_VERSION: &str = "1.0";
 /// How long one attempt may wait for the endpoint's response.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(180);
 /// The wait before the first retry.
-pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(HTTP_RETRY_INITIAL_MS);
 /// Each further retry waits this many times longer than the one before.
-pub const BACKOFF_MULTIPLIER: f64 = 2.0;
+pub const BACKOFF_MULTIPLIER: f64 = RETRY_BACKOFF_MULTIPLIER;
 /// Each wait is randomly stretched or shrunk by up to this fraction, so that many streams
 /// failing together do not retry in lock-step.
-pub const BACKOFF_JITTER: f64 = 0.15;
+pub const BACKOFF_JITTER: f64 = HTTP_RETRY_JITTER;
 /// No single wait exceeds this.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(120);
+pub const MAX_BACKOFF: Duration = Duration::from_millis(HTTP_RETRY_MAX_MS);
 /// The protocol caps response bodies at 1 MiB; anything longer is not read further.
 pub const MAX_RESPONSE_BODY: usize = 1 << 20;
 /// How much of a failed response's body is kept in the error message (the protocol's
@@ -81,12 +87,16 @@ pub enum HttpDelivery {
     PayloadTooLarge { attempts: u32, detail: String },
     /// The retry duration ran out; the batch goes to the error output if configured.
     GaveUp { attempts: u32, error_code: String, error_message: String },
+    /// The stream stopped during an attempt or a wait; the batch stays undelivered.
+    Stopped,
 }
 
 /// Sends batches to HTTP endpoints; one connection pool shared by every endpoint.
 pub struct HttpClient {
     client: reqwest::Client,
     initial_backoff: Duration,
+    /// The time of each request's `timestamp` and of the retry budget.
+    clock: Arc<dyn Clock>,
 }
 
 impl HttpClient {
@@ -97,7 +107,24 @@ impl HttpClient {
             .timeout(ATTEMPT_TIMEOUT)
             .build()
             .map_err(|e| DestError::Http(error_chain(&e)))?;
-        Ok(HttpClient { client, initial_backoff: INITIAL_BACKOFF })
+        Ok(HttpClient { client, initial_backoff: INITIAL_BACKOFF, clock: Arc::new(SystemClock) })
+    }
+
+    /// Same client reading time from `clock` (the service's clock) instead of the system's.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The protocol's retry schedule for `endpoint`: 1 s doubling (±15 %) up to 2 min,
+    /// for as long as the endpoint's retry duration in back-off time.
+    fn retry_policy(&self, endpoint: &HttpEndpoint) -> RetryPolicy {
+        RetryPolicy {
+            initial: self.initial_backoff,
+            cap: MAX_BACKOFF,
+            jitter: BACKOFF_JITTER,
+            budget: RetryBudget::BackOff(endpoint.retry_duration),
+        }
     }
 
     /// Same client with a different first back-off wait (later waits scale with it);
@@ -108,8 +135,14 @@ impl HttpClient {
     }
 
     /// Delivers `records` as one request, retrying until the endpoint accepts it, refuses
-    /// it permanently (413) or the endpoint's retry duration runs out.
-    pub async fn deliver(&self, endpoint: &HttpEndpoint, records: &[Bytes]) -> HttpDelivery {
+    /// it permanently (413), the endpoint's retry duration runs out or `stop` (when given)
+    /// fires: every attempt and wait is raced against it.
+    pub async fn deliver(
+        &self,
+        endpoint: &HttpEndpoint,
+        records: &[Bytes],
+        stop: Option<&mut StopSignal>,
+    ) -> HttpDelivery {
         // One id for the batch: the endpoint can recognise retries of the same request.
         let request_id = uuid::Uuid::new_v4().to_string();
         let headers = match request_headers(endpoint, &request_id) {
@@ -123,35 +156,39 @@ impl HttpClient {
             }
         };
         let records_json = records_json(records);
-        let mut attempts = 0u32;
-        let mut waited = Duration::ZERO;
-        loop {
-            attempts += 1;
-            let body = match request_body(&request_id, &records_json, endpoint.gzip) {
-                Ok(body) => body,
-                Err(e) => {
-                    return HttpDelivery::GaveUp {
-                        attempts,
-                        error_code: error_code::INVALID_CONFIGURATION.to_owned(),
-                        error_message: format!("cannot compress the request body: {e}"),
-                    }
+        let (request_id, records_json) = (request_id.as_str(), records_json.as_str());
+        let attempt = move || {
+            let headers = headers.clone();
+            async move {
+                let now_ms = self.clock.now_ms();
+                let body = match request_body(request_id, records_json, endpoint.gzip, now_ms) {
+                    Ok(body) => body,
+                    Err(e) => return Ok(Final::Unsendable(format!("cannot compress the request body: {e}"))),
+                };
+                match self.attempt(endpoint, headers, body, request_id).await {
+                    Attempt::Accepted => Ok(Final::Accepted),
+                    Attempt::TooLarge(detail) => Ok(Final::TooLarge(detail)),
+                    Attempt::Failed { code, message } => Err((code, message)),
                 }
-            };
-            let (code, message) = match self.attempt(endpoint, headers.clone(), body, &request_id).await {
-                Attempt::Accepted => return HttpDelivery::Delivered { attempts },
-                Attempt::TooLarge(detail) => return HttpDelivery::PayloadTooLarge { attempts, detail },
-                Attempt::Failed { code, message } => (code, message),
-            };
-            tracing::debug!(attempts, code, message, "http endpoint delivery attempt failed");
-            if waited >= endpoint.retry_duration {
-                return HttpDelivery::GaveUp { attempts, error_code: code.to_owned(), error_message: message };
             }
-            let jitter = rand::thread_rng().gen_range(-BACKOFF_JITTER..=BACKOFF_JITTER);
-            // The last wait is cut short so that the final attempt happens when the retry
-            // duration ends, not up to a full back-off later.
-            let delay = scaled_backoff(self.initial_backoff, attempts, jitter).min(endpoint.retry_duration - waited);
-            tokio::time::sleep(delay).await;
-            waited += delay;
+        };
+        let failed = |(code, message): &(&str, String), attempts: u32| {
+            tracing::debug!(attempts, code, message, "http endpoint delivery attempt failed");
+        };
+        match self.retry_policy(endpoint).run(self.clock.as_ref(), stop, attempt, failed).await {
+            Retried::Done { value: Final::Accepted, attempts } => HttpDelivery::Delivered { attempts },
+            Retried::Done { value: Final::TooLarge(detail), attempts } => {
+                HttpDelivery::PayloadTooLarge { attempts, detail }
+            }
+            Retried::Done { value: Final::Unsendable(error_message), attempts } => HttpDelivery::GaveUp {
+                attempts,
+                error_code: error_code::INVALID_CONFIGURATION.to_owned(),
+                error_message,
+            },
+            Retried::GaveUp { attempts, last: (code, message) } => {
+                HttpDelivery::GaveUp { attempts, error_code: code.to_owned(), error_message: message }
+            }
+            Retried::Stopped => HttpDelivery::Stopped,
         }
     }
 
@@ -187,6 +224,15 @@ impl HttpClient {
 }
 
 const RECEIVED: &str = "Received the following response from the endpoint destination.";
+
+/// How a delivery ends without another attempt.
+enum Final {
+    Accepted,
+    /// 413: permanent, not backed up.
+    TooLarge(String),
+    /// The request cannot be built; retrying would not help.
+    Unsendable(String),
+}
 
 enum Attempt {
     Accepted,
@@ -298,8 +344,7 @@ fn records_json(records: &[Bytes]) -> String {
 }
 
 /// The request body with this attempt's timestamp, gzipped when the endpoint asks for it.
-fn request_body(request_id: &str, records_json: &str, gzip: bool) -> std::io::Result<Vec<u8>> {
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
+fn request_body(request_id: &str, records_json: &str, gzip: bool, now_ms: u64) -> std::io::Result<Vec<u8>> {
     let head = format!("{{\"requestId\":\"{request_id}\",\"timestamp\":{now_ms},\"records\":");
     if !gzip {
         let mut body = Vec::with_capacity(head.len() + records_json.len() + 1);
@@ -318,15 +363,95 @@ fn request_body(request_id: &str, records_json: &str, gzip: bool) -> std::io::Re
 /// The wait before retry number `attempt` (1 = the first retry) with the protocol's
 /// schedule: 1 s, doubling, `jitter` (clamped to ±15 %) applied, capped at 2 minutes.
 pub fn backoff_delay(attempt: u32, jitter: f64) -> Duration {
-    scaled_backoff(INITIAL_BACKOFF, attempt, jitter)
+    let policy = RetryPolicy {
+        initial: INITIAL_BACKOFF,
+        cap: MAX_BACKOFF,
+        jitter: BACKOFF_JITTER,
+        budget: RetryBudget::Forever,
+    };
+    policy.delay(attempt, jitter)
 }
 
-fn scaled_backoff(initial: Duration, attempt: u32, jitter: f64) -> Duration {
-    let jitter = jitter.clamp(-BACKOFF_JITTER, BACKOFF_JITTER);
-    // Exponent capped so the float stays finite; the cap below bites long before.
-    let exponent = attempt.saturating_sub(1).min(63);
-    let secs = initial.as_secs_f64() * BACKOFF_MULTIPLIER.powi(exponent as i32) * (1.0 + jitter);
-    Duration::from_secs_f64(secs.min(MAX_BACKOFF.as_secs_f64()))
+/// One HTTP request's records and the source records they came from.
+pub(crate) struct HttpRequestRecords {
+    records: Vec<(StoredRecord, Bytes)>,
+}
+
+/// An HTTP endpoint destination: processed records go in requests of at most
+/// [`HTTP_RECORDS_PER_REQUEST_MAX`]; a request the endpoint gives up on goes to the
+/// error output under `http-endpoint-failed`.
+pub(crate) struct HttpEndpointSink<'a> {
+    /// The endpoint, with the stream's ARN as its source.
+    pub(crate) endpoint: HttpEndpoint,
+    /// `None` when the client cannot be built (a broken TLS set-up, logged): delivery of
+    /// the stream stops and its records stay in the log for the next start.
+    pub(crate) client: Option<&'a HttpClient>,
+    pub(crate) backup: &'a S3Sink,
+    /// `S3BackupMode` `AllData`: every source record is also copied to the backup.
+    pub(crate) backup_all: bool,
+}
+
+impl Sink for HttpEndpointSink<'_> {
+    type Payload = HttpRequestRecords;
+
+    fn layout(&self) -> Layout<'_> {
+        Layout::Records
+    }
+
+    async fn encode(&self, _: &DeliveryContext<'_>, group: ProcessedGroup) -> Option<Vec<HttpRequestRecords>> {
+        let mut requests = Vec::new();
+        let mut records = group.records.into_iter().map(|r| (r.source, r.data)).peekable();
+        while records.peek().is_some() {
+            requests
+                .push(HttpRequestRecords { records: records.by_ref().take(HTTP_RECORDS_PER_REQUEST_MAX).collect() });
+        }
+        Some(requests)
+    }
+
+    async fn deliver(
+        &self,
+        context: &DeliveryContext<'_>,
+        request: HttpRequestRecords,
+        stop: &mut StopSignal,
+    ) -> Outcome {
+        let HttpRequestRecords { records } = request;
+        let data: Vec<Bytes> = records.iter().map(|(_, data)| data.clone()).collect();
+        let bytes: u64 = data.iter().map(|d| d.len() as u64).sum();
+        let Some(client) = self.client else { return Outcome::Stopped };
+        match client.deliver(&self.endpoint, &data, Some(stop)).await {
+            HttpDelivery::Stopped => Outcome::Stopped,
+            HttpDelivery::Delivered { .. } => {
+                let arrivals = records.iter().map(|(r, _)| r.arrival_ms).collect();
+                Outcome::Delivered { records: records.len() as u64, bytes, arrivals }
+            }
+            HttpDelivery::PayloadTooLarge { attempts, detail } => {
+                // AWS treats 413 as permanent and does not back the batch up.
+                tracing::warn!(message = "HTTP endpoint refused the batch as too large; dropped.", stream = %context.stream_name, attempts, %detail);
+                Outcome::Discarded { records: records.len() as u64 }
+            }
+            HttpDelivery::GaveUp { attempts, error_code, error_message } => {
+                StreamStats::add(&context.stats.delivery_failures, u64::from(attempts));
+                let failures = records
+                    .into_iter()
+                    .map(|(record, _)| FailedRecord {
+                        record,
+                        error_code: error_code.clone(),
+                        error_message: error_message.clone(),
+                        attempts,
+                    })
+                    .collect();
+                Outcome::Failed { output_type: "http-endpoint-failed", failures }
+            }
+        }
+    }
+
+    fn error_output(&self) -> &S3Sink {
+        self.backup
+    }
+
+    fn source_backup(&self) -> Option<&S3Sink> {
+        self.backup_all.then_some(self.backup)
+    }
 }
 
 #[cfg(test)]
@@ -352,10 +477,10 @@ mod tests {
     #[test]
     fn body_shape_and_base64() {
         let records = [Bytes::from_static(b"hello"), Bytes::from_static(b"hello world"), Bytes::new()];
-        let body = request_body("id-1", &records_json(&records), false).unwrap();
+        let body = request_body("id-1", &records_json(&records), false, 1_700_000_000_123).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(v["requestId"], "id-1");
-        assert!(v["timestamp"].as_u64().unwrap() > 1_500_000_000_000);
+        assert_eq!(v["timestamp"].as_u64().unwrap(), 1_700_000_000_123);
         assert_eq!(v["records"], serde_json::json!([{"data":"aGVsbG8="},{"data":"aGVsbG8gd29ybGQ="},{"data":""}]));
     }
 

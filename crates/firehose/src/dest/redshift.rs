@@ -13,10 +13,16 @@ use std::collections::HashMap;
 use std::io::Read as _;
 use std::time::Duration;
 
+use bytes::Bytes;
+use serde_json::json;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
-use super::DestError;
+use super::retry::{Retried, RetryBudget, RetryPolicy, StopSignal};
+use super::s3::{put_until_written, stage, S3Sink, StagedObject};
+use super::{DeliveryContext, DestError, Layout, Outcome, ProcessedGroup, Sink};
+use crate::metrics::StreamStats;
+use crate::prefix;
 
 /// Redshift's port when a `jdbc:redshift://` URL names none.
 pub const REDSHIFT_DEFAULT_PORT: u16 = 5439;
@@ -529,6 +535,79 @@ fn parse_json_auto(data: &str, columns: &[&str]) -> Result<Vec<Vec<Option<String
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A Redshift destination: each group is staged as an object in the staging bucket,
+/// then loaded with [`copy_object`], retried for the destination's retry duration. An
+/// object that cannot be loaded in time is skipped and named in a manifest under
+/// `errors/manifests/` of the staging bucket, as AWS does.
+pub(crate) struct CopySink<'a> {
+    pub(crate) staging: &'a S3Sink,
+    pub(crate) copy: &'a CopyTarget,
+    /// `RetryOptions.DurationInSeconds`.
+    pub(crate) retry: Duration,
+    pub(crate) backup: Option<&'a S3Sink>,
+}
+
+impl Sink for CopySink<'_> {
+    type Payload = StagedObject;
+
+    fn layout(&self) -> Layout<'_> {
+        Layout::Objects(self.staging)
+    }
+
+    async fn encode(&self, context: &DeliveryContext<'_>, group: ProcessedGroup) -> Option<Vec<StagedObject>> {
+        Some(vec![stage(context, self.staging, group).await?])
+    }
+
+    async fn deliver(&self, context: &DeliveryContext<'_>, object: StagedObject, stop: &mut StopSignal) -> Outcome {
+        let StagedObject { key, body, records, bytes, arrivals } = object;
+        if !put_until_written(context, &self.staging.bucket, &key, body.clone(), stop).await {
+            return Outcome::Stopped;
+        }
+        let policy = RetryPolicy::delivery().with_budget(RetryBudget::Elapsed(self.retry));
+        let copied = policy
+            .run(
+                context.clock,
+                Some(&mut *stop),
+                || copy_object(self.copy, &body),
+                |error, attempt| {
+                    StreamStats::add(&context.stats.delivery_failures, 1);
+                    tracing::warn!(message = "COPY into the database failed.", stream = %context.stream_name, %error, attempt);
+                },
+            )
+            .await;
+        match copied {
+            Retried::Done { .. } => Outcome::Delivered { records, bytes, arrivals },
+            Retried::Stopped => Outcome::Stopped,
+            Retried::GaveUp { .. } => {
+                // AWS skips the object and records it in a manifest under errors/.
+                let manifest =
+                    json!({"entries": [{"url": format!("s3://{}/{key}", self.staging.bucket), "mandatory": true}]});
+                let name = prefix::object_name(
+                    context.stream_name,
+                    context.version,
+                    context.clock.now_ms(),
+                    self.staging.time_zone,
+                    "",
+                );
+                let manifest_key = format!("errors/manifests/{name}");
+                let manifest = Bytes::from(manifest.to_string());
+                if !put_until_written(context, &self.staging.bucket, &manifest_key, manifest, stop).await {
+                    return Outcome::Stopped;
+                }
+                Outcome::Discarded { records }
+            }
+        }
+    }
+
+    fn error_output(&self) -> &S3Sink {
+        self.staging
+    }
+
+    fn source_backup(&self) -> Option<&S3Sink> {
+        self.backup
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
-//! Object storage for S3 destinations and for the Redshift loader's staging objects:
-//! either folders on the local disk or a real S3-compatible service.
+//! Object storage for S3 destinations, the Redshift loader's staging objects and every
+//! backup: either folders on the local disk or a real S3-compatible service. Also the S3
+//! destination's `Sink`: one object per processed group, named under the prefix.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,7 +13,23 @@ use object_store::path::Path;
 use object_store::{ObjectStore, PutPayload};
 use parking_lot::Mutex;
 
-use super::DestError;
+use super::retry::{Retried, RetryPolicy, StopSignal};
+use super::{on_blocking_pool, DeliveryContext, DestError, Layout, Outcome, ProcessedGroup, Sink};
+use crate::compress::Compression;
+use crate::metrics::StreamStats;
+use crate::prefix::{self, KeyContext};
+
+/// Where and how objects are written to a bucket.
+#[derive(Debug, Clone)]
+pub struct S3Sink {
+    pub bucket: String,
+    pub prefix: Option<String>,
+    pub error_prefix: Option<String>,
+    pub compression: Compression,
+    /// Extension of delivered objects: `FileExtension`, or the compression's default.
+    pub extension: String,
+    pub time_zone: chrono_tz::Tz,
+}
 
 /// Where buckets live.
 #[derive(Debug, Clone)]
@@ -88,6 +105,150 @@ impl ObjectStores {
 /// file system, so they are refused instead of being silently merged.
 fn object_path(key: &str) -> Result<Path, DestError> {
     Path::parse(key).map_err(|e| DestError::Config(format!("object key {key:?}: {e}")))
+}
+
+/// The key of an object holding records whose oldest arrived at `arrival_ms`, written at
+/// `now_ms`: the evaluated prefix, then AWS's object name.
+pub(crate) fn object_key(
+    context: &DeliveryContext<'_>,
+    sink: &S3Sink,
+    arrival_ms: u64,
+    partition_keys: &BTreeMap<String, String>,
+    now_ms: u64,
+) -> Result<String, String> {
+    let key_context = KeyContext { arrival_ms, time_zone: sink.time_zone, error_output_type: None, partition_keys };
+    let prefix = prefix::evaluate_prefix(sink.prefix.as_deref(), &key_context)?;
+    Ok(format!("{prefix}{}", object_name(context, sink, now_ms)))
+}
+
+/// AWS's object name: stream, version, the delivery time in the sink's zone, a UUID.
+pub(crate) fn object_name(context: &DeliveryContext<'_>, sink: &S3Sink, now_ms: u64) -> String {
+    prefix::object_name(context.stream_name, context.version, now_ms, sink.time_zone, &sink.extension)
+}
+
+/// Concatenates and compresses on the blocking pool: a 128 MiB buffer takes seconds,
+/// which must not stall the runtime's workers (they serve the API). Each part is freed
+/// as soon as it is copied, so the buffer is never held twice. Returns the object and
+/// its size before compression; `None` only if the task died (a bug): the caller then
+/// stops delivering the stream rather than writing a damaged object.
+pub(crate) async fn compress_parts(
+    context: &DeliveryContext<'_>,
+    sink: &S3Sink,
+    parts: Vec<Bytes>,
+) -> Option<(Bytes, u64)> {
+    let compression = sink.compression;
+    let name = context.stream_name.to_owned();
+    let level = context.gzip_level;
+    on_blocking_pool("Compression", move || {
+        let mut body = Vec::with_capacity(parts.iter().map(Bytes::len).sum());
+        for part in parts {
+            body.extend_from_slice(&part);
+        }
+        let size = body.len() as u64;
+        (compress_body(compression, body, &name, level), size)
+    })
+    .await
+}
+
+/// [`compress_parts`] for a body already in one piece.
+pub(crate) async fn compress(context: &DeliveryContext<'_>, sink: &S3Sink, body: Vec<u8>) -> Option<Bytes> {
+    let compression = sink.compression;
+    let name = context.stream_name.to_owned();
+    let level = context.gzip_level;
+    on_blocking_pool("Compression", move || compress_body(compression, body, &name, level)).await
+}
+
+fn compress_body(compression: Compression, body: Vec<u8>, stream_name: &str, level: u32) -> Bytes {
+    match compression.compress_at(&body, stream_name, level) {
+        Ok(compressed) => Bytes::from(compressed),
+        Err(error) => {
+            // Compressing into memory cannot fail short of a bug; keep the data uncompressed.
+            tracing::error!(message = "Compression failed; writing uncompressed.", stream = %stream_name, %error);
+            Bytes::from(body)
+        }
+    }
+}
+
+/// Writes one object, retrying until it is written or the stream stops (objects are
+/// where records end up, or are backed up: there is no error path to fall back to).
+pub(crate) async fn put_until_written(
+    context: &DeliveryContext<'_>,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    stop: &mut StopSignal,
+) -> bool {
+    let retried = RetryPolicy::delivery()
+        .run(
+            context.clock,
+            Some(stop),
+            || context.stores.put(bucket, key, body.clone()),
+            |error, _| {
+                StreamStats::add(&context.stats.delivery_failures, 1);
+                tracing::warn!(message = "Writing an object failed; retrying.", stream = %context.stream_name, bucket, key, %error);
+            },
+        )
+        .await;
+    matches!(retried, Retried::Done { .. })
+}
+
+/// A processed group as one object, named and compressed, not yet written.
+pub(crate) struct StagedObject {
+    pub(crate) key: String,
+    pub(crate) body: Bytes,
+    pub(crate) records: u64,
+    /// Size before compression.
+    pub(crate) bytes: u64,
+    pub(crate) arrivals: Vec<u64>,
+}
+
+/// Names and compresses a group's object. Partition keys were checked while processing
+/// (records that cannot make a key go to the error output), so a key that cannot be
+/// built is a bug: `None` (logged), and delivery of the stream stops rather than
+/// dropping the group's records.
+pub(crate) async fn stage(context: &DeliveryContext<'_>, sink: &S3Sink, group: ProcessedGroup) -> Option<StagedObject> {
+    let now_ms = context.clock.now_ms();
+    let key = object_key(context, sink, group.first_arrival_ms(), &group.partition_keys, now_ms)
+        .map_err(|error| tracing::error!(message = "Object key could not be built; delivery of this stream stops.", stream = %context.stream_name, %error))
+        .ok()?;
+    let records = group.records.len() as u64;
+    let arrivals = group.records.iter().map(|r| r.source.arrival_ms).collect();
+    let parts = group.records.into_iter().map(|r| r.data).collect();
+    let (body, bytes) = compress_parts(context, sink, parts).await?;
+    Some(StagedObject { key, body, records, bytes, arrivals })
+}
+
+/// An S3 (or local folder) destination: each group becomes one object under the prefix.
+pub(crate) struct ObjectSink<'a> {
+    pub(crate) sink: &'a S3Sink,
+    pub(crate) backup: Option<&'a S3Sink>,
+}
+
+impl Sink for ObjectSink<'_> {
+    type Payload = StagedObject;
+
+    fn layout(&self) -> Layout<'_> {
+        Layout::Objects(self.sink)
+    }
+
+    async fn encode(&self, context: &DeliveryContext<'_>, group: ProcessedGroup) -> Option<Vec<StagedObject>> {
+        Some(vec![stage(context, self.sink, group).await?])
+    }
+
+    async fn deliver(&self, context: &DeliveryContext<'_>, object: StagedObject, stop: &mut StopSignal) -> Outcome {
+        if !put_until_written(context, &self.sink.bucket, &object.key, object.body, stop).await {
+            return Outcome::Stopped;
+        }
+        Outcome::Delivered { records: object.records, bytes: object.bytes, arrivals: object.arrivals }
+    }
+
+    fn error_output(&self) -> &S3Sink {
+        self.sink
+    }
+
+    fn source_backup(&self) -> Option<&S3Sink> {
+        self.backup
+    }
 }
 
 #[cfg(test)]
