@@ -220,12 +220,22 @@ impl StreamReader {
         ReaderCheckpoint { shards: self.positions.clone() }
     }
 
+    /// Goes back (or forth) to a checkpoint, typically the last one a consumer saved
+    /// before it failed to process a batch: the next batches return the records after
+    /// it again.
+    pub fn rewind(&mut self, checkpoint: ReaderCheckpoint) {
+        self.positions = checkpoint.shards;
+        // Looked up again at the next read, which also brings the positions in line with
+        // the stream's shards.
+        self.stream = None;
+    }
+
     /// Returns the next records of a shard that may be read now, at most `max_records`
     /// records and about `max_bytes` of data and keys (each capped by
     /// [`READER_BATCH_RECORDS_MAX`] and [`READER_BATCH_BYTES_MAX`]). `None` means every
     /// readable shard is caught up: [`StreamReader::wait`], then call again. The reader's
-    /// position moves past the batch; a consumer that fails to process it opens a new
-    /// reader from its last saved checkpoint.
+    /// position moves past the batch; a consumer that fails to process it
+    /// [`StreamReader::rewind`]s to its last saved checkpoint.
     pub fn next_batch(&mut self, max_records: usize, max_bytes: usize) -> Result<Option<ReaderBatch>> {
         self.refresh();
         let Some(meta) = self.stream.clone() else { return Ok(None) };

@@ -306,3 +306,18 @@ async fn batches_respect_the_limits_and_rotate_over_shards() {
     let batch = reader.next_batch(10, 1).unwrap().unwrap();
     assert_eq!(batch.records.len(), 1);
 }
+
+#[tokio::test]
+async fn rewinding_to_a_checkpoint_returns_the_same_records_again() {
+    let (engine, _clock) = open();
+    let stream = create(&engine, "s", 1).await;
+    let mut reader = reader(&engine, "s", ReaderStart::TrimHorizon);
+    put(&engine, &stream, 0, "a").await;
+    assert_eq!(data(&drain(&mut reader, 10)), ["a"]);
+    let saved = reader.checkpoint();
+    put(&engine, &stream, 0, "b").await;
+    put(&engine, &stream, 0, "c").await;
+    assert_eq!(data(&drain(&mut reader, 10)), ["b", "c"]);
+    reader.rewind(saved);
+    assert_eq!(data(&drain(&mut reader, 10)), ["b", "c"]);
+}
