@@ -226,8 +226,10 @@ impl StreamReader {
     pub fn rewind(&mut self, checkpoint: ReaderCheckpoint) {
         self.positions = checkpoint.shards;
         // Looked up again at the next read, which also brings the positions in line with
-        // the stream's shards.
+        // the stream's shards. Records after the checkpoint are there already, so no tip
+        // counts as seen.
         self.stream = None;
+        self.tips.clear();
     }
 
     /// Returns the next records of a shard that may be read now, at most `max_records`
@@ -257,10 +259,15 @@ impl StreamReader {
     }
 
     /// Waits until a shard being read gains records or closes, or the stream's metadata
-    /// changes (resharding, deletion, a stream created). Returns at once when a shard
-    /// became readable that [`StreamReader::next_batch`] has not looked at yet. May
-    /// return without anything new to read; never returns repeatedly for the same event.
+    /// changes (resharding, deletion, a stream created). Returns at once when such a
+    /// change happened since [`StreamReader::next_batch`] last looked, or a shard is
+    /// readable that it has not read since (a rewound shard). May return without anything
+    /// new to read; never returns repeatedly for the same event.
     pub async fn wait(&mut self) {
+        // A change up to here returns at once; later ones wake below.
+        if self.refresh() {
+            return;
+        }
         if let Some(meta) = self.stream.clone() {
             let unwatched =
                 meta.shards.iter().any(|s| self.readable(&meta, s.index) && !self.tips.contains_key(&s.uid));
@@ -341,17 +348,18 @@ impl StreamReader {
     }
 
     /// Looks the stream up again and brings the positions in line with its shards.
-    fn refresh(&mut self) {
+    /// Returns whether the stream's metadata changed since the last look (or the stream
+    /// appeared or went away).
+    fn refresh(&mut self) -> bool {
         // Marked before the lookup, so a change after it wakes the next wait.
         self.changes.borrow_and_update();
         let followed = self.stream.as_ref().and_then(|s| self.engine.log().stream(s.stream_id));
         let Some(meta) = followed.or_else(|| self.find_stream()) else {
-            self.stream = None;
             self.tips.clear();
-            return;
+            return self.stream.take().is_some();
         };
         if self.stream.as_ref().is_some_and(|known| Arc::ptr_eq(known, &meta)) {
-            return;
+            return false;
         }
         // Positions of shards the stream no longer has (expired, or of an earlier stream
         // of the same name) are dropped; shards without one are read from their start.
@@ -361,6 +369,7 @@ impl StreamReader {
         }
         self.tips.retain(|uid, _| meta.shards.iter().any(|s| s.uid == *uid));
         self.stream = Some(meta);
+        true
     }
 
     /// The live stream with the reader's name.

@@ -318,6 +318,10 @@ async fn rewinding_to_a_checkpoint_returns_the_same_records_again() {
     put(&engine, &stream, 0, "b").await;
     put(&engine, &stream, 0, "c").await;
     assert_eq!(data(&drain(&mut reader, 10)), ["b", "c"]);
+    reader.rewind(saved.clone());
+    assert_eq!(data(&drain(&mut reader, 10)), ["b", "c"]);
+    // Waiting right after a rewind does not sleep on records already there.
     reader.rewind(saved);
+    tokio::time::timeout(WAKE_GUARD, reader.wait()).await.unwrap();
     assert_eq!(data(&drain(&mut reader, 10)), ["b", "c"]);
 }
