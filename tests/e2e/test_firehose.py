@@ -849,6 +849,28 @@ def test_kinesis_source_deaggregates_kpl_records(server, fh, buckets, name):
     assert delivered_lines(read_objects(folder)) == [b"user-1", b"user-2", b"user-3", b"plain"]
 
 
+def test_kinesis_source_reads_children_after_a_split(server, fh, buckets, name):
+    kinesis, source, source_arn, bucket = kinesis_source(server, buckets)
+    create_kinesis_sourced(fh, name, source_arn, bucket)
+    kinesis.put_record(StreamName=source, Data=b"parent", PartitionKey="p")
+    kinesis.split_shard(
+        StreamName=source, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127)
+    )
+    kinesis.put_record(StreamName=source, Data=b"low", PartitionKey="p", ExplicitHashKey="0")
+    kinesis.put_record(StreamName=source, Data=b"high", PartitionKey="p", ExplicitHashKey=str(2**127))
+    folder = buckets / bucket
+    deadline = time.monotonic() + 20
+    lines = []
+    while time.monotonic() < deadline and len(lines) < 3:
+        lines = delivered_lines(read_objects(folder))
+        time.sleep(0.2)
+    time.sleep(1.5)
+    lines = delivered_lines(read_objects(folder))
+    # The parent's records come before its children's; each record once.
+    assert lines[0] == b"parent", lines
+    assert sorted(lines[1:]) == [b"high", b"low"], lines
+
+
 def test_kinesis_source_needs_source_configuration(server, fh, buckets, name):
     with pytest.raises(ClientError) as excinfo:
         fh.create_delivery_stream(

@@ -138,6 +138,8 @@ impl Engine {
             .await
             .map(|meta| {
                 self.names.write().insert(meta.name.clone(), meta.stream_id);
+                // Stream readers following this name wake and find it.
+                self.announce_change();
                 tracing::info!(message = "Stream created.", stream = %name, shards = shard_count, mode = mode.as_str());
             })?;
         Ok(())

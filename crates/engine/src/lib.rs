@@ -38,6 +38,7 @@ mod hashing;
 pub mod ids;
 pub mod limits;
 pub mod model;
+mod reader;
 mod reshard;
 mod settings;
 mod subscribe;
@@ -48,6 +49,9 @@ pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, Result};
 pub use hashing::{partition_key_hash, uniform_ranges};
 pub use model::*;
+pub use reader::{
+    ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,
+};
 pub use subscribe::{Subscription, SubscriptionRead, Wake};
 pub use token::TokenKey;
 

@@ -110,3 +110,12 @@ const _: () = assert!((MAX_RECORD_SIZE_KIB_MAX as usize) * 1024 <= rheo_storage:
 const _: () = assert!(GET_RECORDS_BYTES_MAX <= rheo_storage::limits::FRAME_BYTES_MAX);
 const _: () = assert!(SUBSCRIBE_EVENT_BYTES_MAX <= GET_RECORDS_BYTES_MAX);
 const _: () = assert!(SUBSCRIBE_EVENT_RECORDS_MAX <= GET_RECORDS_LIMIT_MAX);
+
+/// Records one [`crate::StreamReader::next_batch`] returns at most, whatever the caller
+/// asks for (as GetRecords).
+pub const READER_BATCH_RECORDS_MAX: usize = GET_RECORDS_LIMIT_MAX;
+
+/// Bytes of data and partition keys one [`crate::StreamReader::next_batch`] returns at
+/// most, whatever the caller asks for (as GetRecords); a single larger record still comes,
+/// in a batch of its own.
+pub const READER_BATCH_BYTES_MAX: usize = GET_RECORDS_BYTES_MAX;

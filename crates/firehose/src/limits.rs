@@ -36,8 +36,9 @@ pub const READ_BATCH_RECORDS: usize = 10_000;
 pub const READ_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Records read from a Kinesis source shard per step.
 pub const SOURCE_BATCH_RECORDS: usize = 10_000;
-/// How often a Kinesis source looks for new shards (after resharding) when idle.
-pub const SOURCE_IDLE_POLL_MS: u64 = 1_000;
+/// How long a Kinesis source waits before retrying a failed read of the source stream or
+/// a failed copy into the delivery stream's log.
+pub const SOURCE_RETRY_MS: u64 = 1_000;
 /// First wait after a failed delivery attempt to object storage or PostgreSQL (or to
 /// start a jq worker), and the cap; no jitter.
 pub const DELIVERY_RETRY_INITIAL_MS: u64 = 1_000;

@@ -1,24 +1,27 @@
-//! Kinesis data streams as delivery stream sources, read inside the process.
+//! Kinesis data streams as delivery stream sources, read inside the process through the
+//! engine's [`rheo_engine::StreamReader`].
 //!
 //! Reading starts at each open shard's LATEST when the delivery stream is created (as
 //! AWS does); shards created later by resharding are read from their start, and only
 //! after their parents are read to the end, so a partition key's records keep their
-//! order. KPL-aggregated records are split into their user records. Records are copied
-//! into the delivery stream's own log and the source position is saved after each
-//! copy: a crash between the two re-copies one batch (at-least-once).
+//! order (the reader's lineage rule). KPL-aggregated records are split into their user
+//! records. Records are copied into the delivery stream's own log and the reader's
+//! checkpoint is saved after each copy: a crash between the two re-copies one batch
+//! (at-least-once). Between batches the task sleeps on the reader's event-driven wait.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rheo_storage::{StartPosition, StreamMeta};
+use rheo_engine::{EngineError, ReaderBatch, ReaderCheckpoint, ReaderStart, ShardCheckpoint, StreamReaderRequest};
+use tokio::sync::watch;
 
 use crate::error::{FirehoseError, Result};
-use crate::limits::{READ_BATCH_BYTES, SOURCE_BATCH_RECORDS, SOURCE_IDLE_POLL_MS};
+use crate::limits::{READ_BATCH_BYTES, SOURCE_BATCH_RECORDS, SOURCE_RETRY_MS};
 use crate::metrics::StreamStats;
-use crate::state::{self, SourcePosition, StreamState};
 use crate::stream::{append, Entry, Shared};
+use crate::state::{self, StreamState};
 
 /// The stream name a Kinesis stream ARN names.
 pub fn stream_name(arn: &str) -> Option<&str> {
@@ -26,44 +29,20 @@ pub fn stream_name(arn: &str) -> Option<&str> {
     (head.starts_with("arn:") && head.contains(":kinesis:") && !name.is_empty()).then_some(name)
 }
 
-fn find_stream(shared: &Shared, name: &str) -> Option<Arc<StreamMeta>> {
-    shared.kinesis.log().streams().into_iter().find(|s| s.name == name)
-}
-
 /// Positions at LATEST for every open shard of the source stream, done for closed ones.
-pub(crate) fn latest_positions(shared: &Shared, arn: &str) -> Result<BTreeMap<u32, SourcePosition>> {
+pub(crate) fn latest_positions(shared: &Shared, arn: &str) -> Result<BTreeMap<u32, ShardCheckpoint>> {
     let name = stream_name(arn).ok_or_else(|| {
         FirehoseError::Validation(format!(
             "1 validation error detected: Value '{arn}' at 'kinesisStreamSourceConfiguration.kinesisStreamARN' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{{12}}:stream/[a-zA-Z0-9_.-]+"
         ))
     })?;
-    let stream = find_stream(shared, name)
-        .ok_or_else(|| FirehoseError::invalid(format!("Kinesis stream {arn} does not exist.")))?;
-    let mut positions = BTreeMap::new();
-    for shard in &stream.shards {
-        let position = match shard.closed {
-            Some(_) => SourcePosition { shard_uid: shard.uid, next_lsn: 0, done: true },
-            None => SourcePosition {
-                shard_uid: shard.uid,
-                next_lsn: shared.kinesis.log().resolve(shard.uid, StartPosition::Latest)?,
-                done: false,
-            },
-        };
-        positions.insert(shard.index, position);
-    }
-    Ok(positions)
-}
-
-/// A shard may be read once every parent it still knows of is read to the end.
-fn parents_done(stream: &StreamMeta, index: u32, positions: &BTreeMap<u32, SourcePosition>) -> bool {
-    let Some(shard) = stream.shard(index) else { return false };
-    [shard.parent, shard.adjacent_parent].into_iter().flatten().all(|parent| {
-        match (stream.shard(parent), positions.get(&parent)) {
-            (None, _) => true, // expired long ago
-            (Some(p), Some(position)) => position.shard_uid != p.uid || position.done,
-            (Some(_), None) => false,
-        }
-    })
+    let request = StreamReaderRequest { stream_name: name.to_owned(), start: ReaderStart::Latest };
+    let reader = shared.kinesis.stream_reader(request).map_err(|error| match error {
+        EngineError::StreamNotFound { .. } => FirehoseError::invalid(format!("Kinesis stream {arn} does not exist.")),
+        EngineError::Storage(error) => FirehoseError::Storage(error),
+        other => FirehoseError::Internal(format!("opening a reader of {arn}: {other}")),
+    })?;
+    Ok(reader.checkpoint().shards)
 }
 
 /// Runs until the delivery stream is deleted or the server stops.
@@ -72,104 +51,88 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
     let Some(source) = entry.state.read().source.clone() else { return };
     let Some(name) = stream_name(&source.stream_arn).map(str::to_owned) else { return };
     let stored = shared.log.stream(entry.stream_id).and_then(|m| StreamState::from_settings(&m.props.settings));
-    let mut positions = stored.map(|s| s.source_positions).unwrap_or_default();
+    // What is saved: after a failed copy, reading goes back to it.
+    let mut saved = ReaderCheckpoint { shards: stored.map(|s| s.source_positions).unwrap_or_default() };
+    let request = StreamReaderRequest { stream_name: name.clone(), start: ReaderStart::Checkpoint(saved.clone()) };
+    let mut reader = match shared.kinesis.stream_reader(request) {
+        Ok(reader) => reader,
+        Err(error) => {
+            tracing::error!(message = "The source stream cannot be read.", stream = %entry.name, source = %name, %error);
+            return;
+        }
+    };
     loop {
         if *stop.borrow() {
             return;
         }
-        let mut progressed = false;
-        let mut wake = None;
-        if let Some(stream) = find_stream(&shared, &name) {
-            for shard in &stream.shards {
-                let position = match positions.get(&shard.index) {
-                    Some(position) if position.shard_uid == shard.uid => *position,
-                    // A shard created after reading began (or a recreated stream's): from its start.
-                    _ => SourcePosition { shard_uid: shard.uid, next_lsn: 0, done: false },
-                };
-                if position.done || !parents_done(&stream, shard.index, &positions) {
-                    positions.insert(shard.index, position);
-                    continue;
+        let batch = match reader.next_batch(SOURCE_BATCH_RECORDS, READ_BATCH_BYTES) {
+            Ok(Some(batch)) => batch,
+            Ok(None) => {
+                tokio::select! {
+                    () = reader.wait() => {}
+                    _ = stop.changed() => {}
                 }
-                let batch = match shared.kinesis.log().read(
-                    shard.uid,
-                    position.next_lsn,
-                    SOURCE_BATCH_RECORDS,
-                    READ_BATCH_BYTES,
-                ) {
-                    Ok(batch) => batch,
-                    Err(error) => {
-                        tracing::warn!(message = "Reading the source shard failed.", stream = %entry.name, source = %name, %error);
-                        continue;
-                    }
-                };
-                let mut data = Vec::with_capacity(batch.records.len());
-                for record in &batch.records {
-                    if crate::kpl::is_aggregated(&record.data) {
-                        match crate::kpl::deaggregate(&record.data) {
-                            Ok(subrecords) => data.extend(subrecords.into_iter().map(|s| s.data)),
-                            Err(error) => {
-                                // Not a valid aggregate after all: deliver it as it is.
-                                tracing::debug!(message = "KPL magic without a valid aggregate.", ?error);
-                                data.push(record.data.clone());
-                            }
-                        }
-                    } else {
-                        data.push(record.data.clone());
-                    }
-                }
-                let copied = data.len() as u64;
-                let bytes: u64 = data.iter().map(|d: &Bytes| d.len() as u64).sum();
-                if !data.is_empty() {
-                    match append(&shared, &entry, data).await {
-                        Ok(results) if results.iter().all(Result::is_ok) => {}
-                        Ok(_) | Err(_) => {
-                            tracing::warn!(message = "Copying source records failed; retrying.", stream = %entry.name);
-                            tokio::time::sleep(Duration::from_millis(SOURCE_IDLE_POLL_MS)).await;
-                            continue;
-                        }
-                    }
-                    StreamStats::add(&entry.stats.incoming_records, copied);
-                    StreamStats::add(&entry.stats.incoming_bytes, bytes);
-                }
-                let done = batch.shard_end && batch.records.is_empty();
-                let updated = SourcePosition { shard_uid: shard.uid, next_lsn: batch.next_lsn, done };
-                if updated != position {
-                    progressed = true;
-                    positions.insert(shard.index, updated);
-                    let index = shard.index;
-                    let saved = shared
-                        .log
-                        .update_stream(entry.stream_id, move |txn| {
-                            state::edit(txn, |s| {
-                                s.source_positions.insert(index, updated);
-                            })
-                        })
-                        .await;
-                    if let Err(error) = saved {
-                        tracing::warn!(message = "Source position not saved.", stream = %entry.name, %error);
-                    }
-                } else {
-                    positions.insert(shard.index, position);
-                }
-                if !done && wake.is_none() {
-                    wake = shared.kinesis.log().watch(shard.uid).ok();
-                }
+                continue;
             }
-        }
-        if progressed {
+            Err(error) => {
+                tracing::warn!(message = "Reading the source stream failed; retrying.", stream = %entry.name, source = %name, %error);
+                back_off(&mut stop).await;
+                continue;
+            }
+        };
+        if let Err(error) = copy(&shared, &entry, &batch).await {
+            tracing::warn!(message = "Copying source records failed; retrying.", stream = %entry.name, %error);
+            back_off(&mut stop).await;
+            reader.rewind(saved.clone());
             continue;
         }
-        let idle = tokio::time::sleep(Duration::from_millis(SOURCE_IDLE_POLL_MS));
-        match wake.as_mut() {
-            Some(watch) => tokio::select! {
-                _ = watch.changed() => {}
-                _ = stop.changed() => {}
-                _ = idle => {}
-            },
-            None => tokio::select! {
-                _ = stop.changed() => {}
-                _ = idle => {}
-            },
+        saved = reader.checkpoint();
+        let positions = saved.shards.clone();
+        let stored = shared
+            .log
+            .update_stream(entry.stream_id, move |txn| state::edit(txn, |s| s.source_positions = positions))
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!(message = "Source position not saved.", stream = %entry.name, %error);
         }
+    }
+}
+
+/// Appends a batch's records (KPL aggregates split) to the delivery stream's log.
+async fn copy(shared: &Shared, entry: &Entry, batch: &ReaderBatch) -> Result<()> {
+    let mut data = Vec::with_capacity(batch.records.len());
+    for record in &batch.records {
+        if crate::kpl::is_aggregated(&record.data) {
+            match crate::kpl::deaggregate(&record.data) {
+                Ok(subrecords) => data.extend(subrecords.into_iter().map(|s| s.data)),
+                Err(error) => {
+                    // Not a valid aggregate after all: deliver it as it is.
+                    tracing::debug!(message = "KPL magic without a valid aggregate.", ?error);
+                    data.push(record.data.clone());
+                }
+            }
+        } else {
+            data.push(record.data.clone());
+        }
+    }
+    if data.is_empty() {
+        return Ok(());
+    }
+    let copied = data.len() as u64;
+    let bytes: u64 = data.iter().map(|d: &Bytes| d.len() as u64).sum();
+    let results = append(shared, entry, data).await?;
+    if let Some(Err(error)) = results.into_iter().find(Result::is_err) {
+        return Err(error);
+    }
+    StreamStats::add(&entry.stats.incoming_records, copied);
+    StreamStats::add(&entry.stats.incoming_bytes, bytes);
+    Ok(())
+}
+
+/// Waits before retrying a failed read or copy, unless the task is stopped.
+async fn back_off(stop: &mut watch::Receiver<bool>) {
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_millis(SOURCE_RETRY_MS)) => {}
+        _ = stop.changed() => {}
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use rheo_engine::ShardCheckpoint;
 use rheo_storage::{MetaTxn, StorageError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,17 +21,6 @@ pub struct KinesisSource {
     pub role_arn: String,
     /// When reading started (the stream's LATEST at creation), epoch ms.
     pub start_ms: u64,
-}
-
-/// How far a Kinesis source has read one shard.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SourcePosition {
-    /// The shard's storage uid (shard indexes can be reused by a recreated stream).
-    pub shard_uid: u64,
-    /// The next LSN to read.
-    pub next_lsn: u64,
-    /// The shard is closed and fully read.
-    pub done: bool,
 }
 
 /// Server-side encryption settings.
@@ -59,9 +49,10 @@ pub struct StreamState {
     pub encryption: Option<Encryption>,
     /// Every record with a smaller LSN has been delivered.
     pub delivered_lsn: u64,
-    /// Kinesis source progress by shard index.
+    /// Kinesis source progress by shard index: the source reader's checkpoint, whose
+    /// serialised form is this map (and has been since before the reader existed).
     #[serde(default)]
-    pub source_positions: BTreeMap<u32, SourcePosition>,
+    pub source_positions: BTreeMap<u32, ShardCheckpoint>,
 }
 
 impl StreamState {
@@ -86,4 +77,36 @@ pub fn edit(txn: &mut MetaTxn<'_>, change: impl FnOnce(&mut StreamState)) -> Res
         .ok_or_else(|| StorageError::Rejected("delivery stream without Firehose state".into()))?;
     change(&mut state);
     state.store(&mut txn.props_mut().settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_positions_stored_before_the_stream_reader_still_load() {
+        // A Kinesis-sourced stream's state as earlier versions wrote it.
+        let stored = serde_json::json!({
+            "stream_type": "KinesisStreamAsSource",
+            "created_ms": 1_700_000_000_000u64,
+            "updated_ms": null,
+            "version": 1,
+            "kind": "ExtendedS3",
+            "destination": {},
+            "source": {"stream_arn": "arn:aws:kinesis:us-east-1:000000000000:stream/src", "role_arn": "r", "start_ms": 1},
+            "encryption": null,
+            "delivered_lsn": 0,
+            "source_positions": {
+                "0": {"shard_uid": 12, "next_lsn": 40, "done": true},
+                "2": {"shard_uid": 51, "next_lsn": 0, "done": false}
+            }
+        });
+        let settings = serde_json::Map::from_iter([(STATE_KEY.to_owned(), stored.clone())]);
+        let state = StreamState::from_settings(&settings).unwrap();
+        assert_eq!(state.source_positions[&0], ShardCheckpoint { shard_uid: 12, next_lsn: 40, done: true });
+        assert_eq!(state.source_positions[&2], ShardCheckpoint { shard_uid: 51, next_lsn: 0, done: false });
+        let mut written = serde_json::Map::new();
+        state.store(&mut written).unwrap();
+        assert_eq!(written[STATE_KEY], stored, "written back in the same shape");
+    }
 }
