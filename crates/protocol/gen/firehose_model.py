@@ -5,6 +5,7 @@ rheo-firehose serves, as `wire_struct!`/`wire_enum!` declarations and shape cons
 every member's name, type and constraints are written once, by the model.
 
 Usage: python3 crates/protocol/gen/firehose_model.py PATH/TO/service-2.json[.gz] > crates/protocol/src/firehose/model.rs
+       cargo fmt --all
 
 What is not transcribed literally is decided by the three tables below.
 """
@@ -50,6 +51,8 @@ PATTERNS = {
     "arn:.*:s3:::[\\w\\.\\-]{1,255}": "arn:{DOT}*:s3:::[a-zA-Z_0-9.\\-]{1,255}",
     "^$|\\.[0-9a-z!\\-_.*'()]+": "|\\.[0-9a-z!\\-_.*'()]+",
     "[0-9]+": "[0-9]+",
+    "arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+":
+        "arn:{DOT}*:kms:[a-zA-Z0-9\\-]+:[0-9]{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+",
 }
 
 KEYWORDS = {"type", "match", "enum", "struct", "ref", "move", "fn", "mod", "use", "where", "loop", "in"}

@@ -196,9 +196,16 @@ fn decode_unvalidated<T: WireStruct>(body: &[u8]) -> Result<T, DecodeError> {
 }
 
 /// A destination configuration that can be validated again after UpdateDestination
-/// merged an update into it: the configurations whose model-required members are
-/// `Option`s in Rust.
+/// merged an update into it (the configurations whose model-required members are
+/// `Option`s in Rust), and kept as JSON between requests.
 pub trait DestinationConfiguration: Sized {
+    /// The configuration as the JSON a client would send.
+    fn to_json(&self) -> Vec<u8>;
+
+    /// A configuration from JSON, type-checked but not validated (what is stored was
+    /// validated when it was accepted).
+    fn from_json(body: &[u8]) -> Result<Self, DecodeError>;
+
     /// Validates the whole configuration against its model shape as if it had been sent
     /// under `path` (e.g. `extendedS3DestinationConfiguration`), giving AWS's
     /// `N validation errors detected: …` text for every violated constraint, including
@@ -210,6 +217,14 @@ macro_rules! destination_configurations {
     ($($name:ident),*) => {
         $(
             impl DestinationConfiguration for $name {
+                fn to_json(&self) -> Vec<u8> {
+                    encode_structure(self, WireFormat::Json)
+                }
+
+                fn from_json(body: &[u8]) -> Result<Self, DecodeError> {
+                    decode_unvalidated(body)
+                }
+
                 fn validate_at(&self, path: &str) -> Result<(), String> {
                     validate_value(self, path)
                 }

@@ -182,10 +182,9 @@ pub(crate) const ROLE_ARN: Shape = Shape::String(StringShape {
 });
 pub(crate) const KINESIS_STREAM_SOURCE_CONFIGURATION: Shape =
     Shape::Structure(<KinesisStreamSourceConfiguration as WireStruct>::SHAPE);
-// Model pattern not enforced: arn:.*:kms:[a-zA-Z0-9\-]+:\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\-_/]+
 pub(crate) const AWSKMS_KEY_ARN: Shape = Shape::String(StringShape {
     length: LengthRange { min: Some(1), max: Some(512) },
-    pattern: None,
+    pattern: Some(Pattern::Regex(&REGEX_1)),
     allowed_values: None,
     sensitive: false,
 });
@@ -199,7 +198,7 @@ pub(crate) const DELIVERY_STREAM_ENCRYPTION_CONFIGURATION_INPUT: Shape =
     Shape::Structure(<DeliveryStreamEncryptionConfigurationInput as WireStruct>::SHAPE);
 pub(crate) const BUCKET_ARN: Shape = Shape::String(StringShape {
     length: LengthRange { min: Some(1), max: Some(2048) },
-    pattern: Some(Pattern::Regex(&REGEX_1)),
+    pattern: Some(Pattern::Regex(&REGEX_2)),
     allowed_values: None,
     sensitive: false,
 });
@@ -296,7 +295,7 @@ pub(crate) const DYNAMIC_PARTITIONING_CONFIGURATION: Shape =
     Shape::Structure(<DynamicPartitioningConfiguration as WireStruct>::SHAPE);
 pub(crate) const FILE_EXTENSION: Shape = Shape::String(StringShape {
     length: LengthRange { min: Some(0), max: Some(128) },
-    pattern: Some(Pattern::Regex(&REGEX_2)),
+    pattern: Some(Pattern::Regex(&REGEX_3)),
     allowed_values: None,
     sensitive: false,
 });
@@ -519,7 +518,7 @@ pub(crate) const DELIVERY_STREAM_ENCRYPTION_CONFIGURATION: Shape =
     Shape::Structure(<DeliveryStreamEncryptionConfiguration as WireStruct>::SHAPE);
 pub(crate) const DELIVERY_STREAM_VERSION_ID: Shape = Shape::String(StringShape {
     length: LengthRange { min: Some(1), max: Some(50) },
-    pattern: Some(Pattern::Regex(&REGEX_3)),
+    pattern: Some(Pattern::Regex(&REGEX_4)),
     allowed_values: None,
     sensitive: false,
 });
@@ -647,13 +646,17 @@ static REGEX_0: ModelRegex = ModelRegex::new("arn:.*:iam::\\d{12}:role/[a-zA-Z_0
     java_regex("arn:{DOT}*:iam::[0-9]{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+")
 });
 static REGEX_1: ModelRegex =
+    ModelRegex::new("arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+", || {
+        java_regex("arn:{DOT}*:kms:[a-zA-Z0-9\\-]+:[0-9]{12}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+")
+    });
+static REGEX_2: ModelRegex =
     ModelRegex::new("arn:.*:s3:::[\\w\\.\\-]{1,255}", || java_regex("arn:{DOT}*:s3:::[a-zA-Z_0-9.\\-]{1,255}"));
-static REGEX_2: ModelRegex = ModelRegex::new("^$|\\.[0-9a-z!\\-_.*'()]+", || java_regex("|\\.[0-9a-z!\\-_.*'()]+"));
-static REGEX_3: ModelRegex = ModelRegex::new("[0-9]+", || java_regex("[0-9]+"));
+static REGEX_3: ModelRegex = ModelRegex::new("^$|\\.[0-9a-z!\\-_.*'()]+", || java_regex("|\\.[0-9a-z!\\-_.*'()]+"));
+static REGEX_4: ModelRegex = ModelRegex::new("[0-9]+", || java_regex("[0-9]+"));
 
 /// Every enforced model pattern, for the test that they all compile.
 #[cfg(test)]
-pub(crate) static MODEL_REGEXES: &[&ModelRegex] = &[&REGEX_0, &REGEX_1, &REGEX_2, &REGEX_3];
+pub(crate) static MODEL_REGEXES: &[&ModelRegex] = &[&REGEX_0, &REGEX_1, &REGEX_2, &REGEX_3, &REGEX_4];
 
 wire_struct! {
     /// `KinesisStreamSourceConfiguration` of the Firehose model.
