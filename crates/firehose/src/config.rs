@@ -1,20 +1,26 @@
-//! Destination configurations: AWS's validation and defaults, the merge rules of
-//! UpdateDestination, the description shapes DescribeDeliveryStream returns, and the
-//! typed form the delivery task runs from.
+//! Destination configurations: AWS's defaults, the merge rules of UpdateDestination,
+//! the description shapes DescribeDeliveryStream returns, the checks AWS's model cannot
+//! express, and the typed form the delivery task runs from.
 //!
-//! Configurations are kept as the JSON the caller sent, with AWS's defaults filled in,
-//! so a later UpdateDestination merges into exactly what Describe shows.
+//! Configurations are the typed `rheo_protocol::firehose::model` structures the caller
+//! sent, with AWS's defaults filled in, so a later UpdateDestination merges into exactly
+//! what Describe shows. The model's type and constraint errors come from the protocol
+//! crate's shape tables ([`DestinationConfig::validate`]); only AWS business rules
+//! (InvalidArgumentException texts) are written here.
 
 use std::time::Duration;
 
+use rheo_protocol::firehose::model::*;
+use rheo_protocol::firehose::DestinationConfiguration as _;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::compress::Compression;
 use crate::dest::http::HttpEndpoint;
 use crate::dest::redshift::CopyTarget;
 use crate::error::{FirehoseError, Result};
 use crate::limits::*;
+use crate::merge::Merge;
 use crate::prefix;
 use crate::process::{Pipeline, ProcessorSpec};
 
@@ -35,6 +41,15 @@ impl DestinationKind {
             DestinationKind::Redshift => "RedshiftDestinationConfiguration",
         }
     }
+
+    /// The lowerCamel path AWS's validation messages give the configuration.
+    fn path(self) -> &'static str {
+        match self {
+            DestinationKind::ExtendedS3 => "extendedS3DestinationConfiguration",
+            DestinationKind::HttpEndpoint => "httpEndpointDestinationConfiguration",
+            DestinationKind::Redshift => "redshiftDestinationConfiguration",
+        }
+    }
 }
 
 /// What the checks need to know about the server.
@@ -44,126 +59,236 @@ pub struct CheckOptions {
     pub allow_http_endpoints: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct BufferingHints {
-    #[serde(rename = "SizeInMBs")]
-    size_in_mbs: Option<i64>,
-    interval_in_seconds: Option<i64>,
+/// A delivery stream's destination configuration, as the caller gave it (merged with
+/// later updates) with AWS's defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DestinationConfig {
+    /// `ExtendedS3DestinationConfiguration`, or an `S3DestinationConfiguration` (a subset).
+    ExtendedS3(ExtendedS3DestinationConfiguration),
+    /// `HttpEndpointDestinationConfiguration`.
+    HttpEndpoint(HttpEndpointDestinationConfiguration),
+    /// `RedshiftDestinationConfiguration`.
+    Redshift(RedshiftDestinationConfiguration),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ProcessorParameter {
-    parameter_name: Option<String>,
-    parameter_value: Option<String>,
+/// The one destination update of an UpdateDestination request, with the update's
+/// structure names already mapped onto the configuration's.
+pub enum DestinationUpdate {
+    /// `ExtendedS3DestinationUpdate` or `S3DestinationUpdate`.
+    ExtendedS3(ExtendedS3DestinationConfiguration),
+    /// `HttpEndpointDestinationUpdate`.
+    HttpEndpoint(HttpEndpointDestinationConfiguration),
+    /// `RedshiftDestinationUpdate`.
+    Redshift(RedshiftDestinationConfiguration),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct Processor {
-    #[serde(rename = "Type")]
-    kind: Option<String>,
-    parameters: Option<Vec<ProcessorParameter>>,
+impl DestinationConfig {
+    /// The kind of destination.
+    pub fn kind(&self) -> DestinationKind {
+        match self {
+            DestinationConfig::ExtendedS3(_) => DestinationKind::ExtendedS3,
+            DestinationConfig::HttpEndpoint(_) => DestinationKind::HttpEndpoint,
+            DestinationConfig::Redshift(_) => DestinationKind::Redshift,
+        }
+    }
+
+    /// Checks the whole configuration against the model (types were checked when it was
+    /// decoded; a merge can leave required members out): AWS's `N validation errors
+    /// detected` text under the configuration's path.
+    pub fn validate(&self) -> Result<()> {
+        let path = self.kind().path();
+        match self {
+            DestinationConfig::ExtendedS3(config) => config.validate_at(path),
+            DestinationConfig::HttpEndpoint(config) => config.validate_at(path),
+            DestinationConfig::Redshift(config) => config.validate_at(path),
+        }
+        .map_err(FirehoseError::Validation)
+    }
+
+    /// The configuration as it is kept in the stream's stored state: the JSON a caller
+    /// would send, so stored state written before the configurations were typed reads
+    /// back unchanged.
+    pub fn to_stored(&self) -> Result<Value> {
+        let json = match self {
+            DestinationConfig::ExtendedS3(config) => config.to_json(),
+            DestinationConfig::HttpEndpoint(config) => config.to_json(),
+            DestinationConfig::Redshift(config) => config.to_json(),
+        };
+        serde_json::from_slice(&json).map_err(|error| FirehoseError::Internal(format!("destination as JSON: {error}")))
+    }
+
+    /// Reads a stored configuration back.
+    pub fn from_stored(kind: DestinationKind, stored: &Value) -> Result<Self> {
+        let json = serde_json::to_vec(stored)
+            .map_err(|error| FirehoseError::Internal(format!("stored destination: {error}")))?;
+        let invalid =
+            |error: rheo_protocol::DecodeError| FirehoseError::Internal(format!("stored destination: {error}"));
+        Ok(match kind {
+            DestinationKind::ExtendedS3 => {
+                DestinationConfig::ExtendedS3(ExtendedS3DestinationConfiguration::from_json(&json).map_err(invalid)?)
+            }
+            DestinationKind::HttpEndpoint => DestinationConfig::HttpEndpoint(
+                HttpEndpointDestinationConfiguration::from_json(&json).map_err(invalid)?,
+            ),
+            DestinationKind::Redshift => {
+                DestinationConfig::Redshift(RedshiftDestinationConfiguration::from_json(&json).map_err(invalid)?)
+            }
+        })
+    }
+
+    /// `S3BackupMode`, whatever the kind's enumeration.
+    pub fn s3_backup_mode(&self) -> Option<&'static str> {
+        match self {
+            DestinationConfig::ExtendedS3(config) => config.s3_backup_mode.map(S3BackupMode::as_str),
+            DestinationConfig::HttpEndpoint(config) => config.s3_backup_mode.map(HttpEndpointS3BackupMode::as_str),
+            DestinationConfig::Redshift(config) => config.s3_backup_mode.map(RedshiftS3BackupMode::as_str),
+        }
+    }
+
+    /// Whether dynamic partitioning is enabled (ExtendedS3 only).
+    pub fn dynamic_partitioning(&self) -> bool {
+        match self {
+            DestinationConfig::ExtendedS3(config) => {
+                config.dynamic_partitioning_configuration.as_ref().and_then(|d| d.enabled).unwrap_or(false)
+            }
+            _ => false,
+        }
+    }
+
+    /// UpdateDestination: an update of the same kind merges into this configuration; an
+    /// update of another kind replaces it.
+    pub fn apply(self, update: DestinationUpdate) -> DestinationConfig {
+        match (self, update) {
+            (DestinationConfig::ExtendedS3(mut stored), DestinationUpdate::ExtendedS3(update)) => {
+                stored.merge(update);
+                DestinationConfig::ExtendedS3(stored)
+            }
+            (DestinationConfig::HttpEndpoint(mut stored), DestinationUpdate::HttpEndpoint(update)) => {
+                stored.merge(update);
+                DestinationConfig::HttpEndpoint(stored)
+            }
+            (DestinationConfig::Redshift(mut stored), DestinationUpdate::Redshift(update)) => {
+                stored.merge(update);
+                DestinationConfig::Redshift(stored)
+            }
+            (_, update) => update.into_configuration(),
+        }
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct ProcessingConfiguration {
-    enabled: Option<bool>,
-    processors: Option<Vec<Processor>>,
+impl DestinationUpdate {
+    /// The kind of destination the update is for.
+    pub fn kind(&self) -> DestinationKind {
+        match self {
+            DestinationUpdate::ExtendedS3(_) => DestinationKind::ExtendedS3,
+            DestinationUpdate::HttpEndpoint(_) => DestinationKind::HttpEndpoint,
+            DestinationUpdate::Redshift(_) => DestinationKind::Redshift,
+        }
+    }
+
+    fn into_configuration(self) -> DestinationConfig {
+        match self {
+            DestinationUpdate::ExtendedS3(config) => DestinationConfig::ExtendedS3(config),
+            DestinationUpdate::HttpEndpoint(config) => DestinationConfig::HttpEndpoint(config),
+            DestinationUpdate::Redshift(config) => DestinationConfig::Redshift(config),
+        }
+    }
+
+    /// `ExtendedS3DestinationUpdate`.
+    pub fn extended_s3(update: ExtendedS3DestinationUpdate) -> Self {
+        DestinationUpdate::ExtendedS3(ExtendedS3DestinationConfiguration {
+            role_arn: update.role_arn,
+            bucket_arn: update.bucket_arn,
+            prefix: update.prefix,
+            error_output_prefix: update.error_output_prefix,
+            buffering_hints: update.buffering_hints,
+            compression_format: update.compression_format,
+            encryption_configuration: update.encryption_configuration,
+            cloud_watch_logging_options: update.cloud_watch_logging_options,
+            processing_configuration: update.processing_configuration,
+            s3_backup_mode: update.s3_backup_mode,
+            s3_backup_configuration: update.s3_backup_update.map(s3_update),
+            data_format_conversion_configuration: update.data_format_conversion_configuration,
+            dynamic_partitioning_configuration: update.dynamic_partitioning_configuration,
+            file_extension: update.file_extension,
+            custom_time_zone: update.custom_time_zone,
+        })
+    }
+
+    /// `S3DestinationUpdate`: updates the ExtendedS3 destination's S3 members.
+    pub fn s3(update: S3DestinationUpdate) -> Self {
+        DestinationUpdate::ExtendedS3(extended_from_s3(s3_update(update)))
+    }
+
+    /// `HttpEndpointDestinationUpdate`.
+    pub fn http_endpoint(update: HttpEndpointDestinationUpdate) -> Self {
+        DestinationUpdate::HttpEndpoint(HttpEndpointDestinationConfiguration {
+            endpoint_configuration: update.endpoint_configuration,
+            buffering_hints: update.buffering_hints,
+            cloud_watch_logging_options: update.cloud_watch_logging_options,
+            request_configuration: update.request_configuration,
+            processing_configuration: update.processing_configuration,
+            role_arn: update.role_arn,
+            retry_options: update.retry_options,
+            s3_backup_mode: update.s3_backup_mode,
+            s3_configuration: update.s3_update.map(s3_update),
+            secrets_manager_configuration: update.secrets_manager_configuration,
+        })
+    }
+
+    /// `RedshiftDestinationUpdate`.
+    pub fn redshift(update: RedshiftDestinationUpdate) -> Self {
+        DestinationUpdate::Redshift(RedshiftDestinationConfiguration {
+            role_arn: update.role_arn,
+            cluster_jdbcurl: update.cluster_jdbcurl,
+            copy_command: update.copy_command,
+            username: update.username,
+            password: update.password,
+            retry_options: update.retry_options,
+            s3_configuration: update.s3_update.map(s3_update),
+            processing_configuration: update.processing_configuration,
+            s3_backup_mode: update.s3_backup_mode,
+            s3_backup_configuration: update.s3_backup_update.map(s3_update),
+            cloud_watch_logging_options: update.cloud_watch_logging_options,
+            secrets_manager_configuration: update.secrets_manager_configuration,
+        })
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RetryOptions {
-    duration_in_seconds: Option<i64>,
+/// An `S3DestinationUpdate` as the configuration members it updates.
+fn s3_update(update: S3DestinationUpdate) -> S3DestinationConfiguration {
+    S3DestinationConfiguration {
+        role_arn: update.role_arn,
+        bucket_arn: update.bucket_arn,
+        prefix: update.prefix,
+        error_output_prefix: update.error_output_prefix,
+        buffering_hints: update.buffering_hints,
+        compression_format: update.compression_format,
+        encryption_configuration: update.encryption_configuration,
+        cloud_watch_logging_options: update.cloud_watch_logging_options,
+    }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct DynamicPartitioning {
-    enabled: Option<bool>,
-    retry_options: Option<RetryOptions>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct S3Config {
-    #[serde(rename = "RoleARN")]
-    role_arn: Option<String>,
-    #[serde(rename = "BucketARN")]
-    bucket_arn: Option<String>,
-    prefix: Option<String>,
-    error_output_prefix: Option<String>,
-    buffering_hints: Option<BufferingHints>,
-    compression_format: Option<String>,
-    processing_configuration: Option<ProcessingConfiguration>,
-    s3_backup_mode: Option<String>,
-    s3_backup_configuration: Option<Value>,
-    data_format_conversion_configuration: Option<Value>,
-    dynamic_partitioning_configuration: Option<DynamicPartitioning>,
-    file_extension: Option<String>,
-    custom_time_zone: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct EndpointConfiguration {
-    url: Option<String>,
-    name: Option<String>,
-    access_key: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CommonAttribute {
-    attribute_name: Option<String>,
-    attribute_value: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RequestConfiguration {
-    content_encoding: Option<String>,
-    common_attributes: Option<Vec<CommonAttribute>>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct HttpConfig {
-    endpoint_configuration: Option<EndpointConfiguration>,
-    buffering_hints: Option<BufferingHints>,
-    request_configuration: Option<RequestConfiguration>,
-    processing_configuration: Option<ProcessingConfiguration>,
-    retry_options: Option<RetryOptions>,
-    s3_backup_mode: Option<String>,
-    s3_configuration: Option<Value>,
-    secrets_manager_configuration: Option<Value>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct CopyCommand {
-    data_table_name: Option<String>,
-    data_table_columns: Option<String>,
-    copy_options: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct RedshiftConfig {
-    #[serde(rename = "ClusterJDBCURL")]
-    cluster_jdbc_url: Option<String>,
-    copy_command: Option<CopyCommand>,
-    username: Option<String>,
-    password: Option<String>,
-    retry_options: Option<RetryOptions>,
-    s3_configuration: Option<Value>,
-    processing_configuration: Option<ProcessingConfiguration>,
-    s3_backup_mode: Option<String>,
-    s3_backup_configuration: Option<Value>,
-    secrets_manager_configuration: Option<Value>,
+/// An `S3DestinationConfiguration` is served as the ExtendedS3 destination it is a
+/// subset of.
+pub fn extended_from_s3(config: S3DestinationConfiguration) -> ExtendedS3DestinationConfiguration {
+    ExtendedS3DestinationConfiguration {
+        role_arn: config.role_arn,
+        bucket_arn: config.bucket_arn,
+        prefix: config.prefix,
+        error_output_prefix: config.error_output_prefix,
+        buffering_hints: config.buffering_hints,
+        compression_format: config.compression_format,
+        encryption_configuration: config.encryption_configuration,
+        cloud_watch_logging_options: config.cloud_watch_logging_options,
+        processing_configuration: None,
+        s3_backup_mode: None,
+        s3_backup_configuration: None,
+        data_format_conversion_configuration: None,
+        dynamic_partitioning_configuration: None,
+        file_extension: None,
+        custom_time_zone: None,
+    }
 }
 
 /// Where and how objects are written to a bucket; defined with the object store it
@@ -192,53 +317,14 @@ pub struct Runtime {
     pub buffering: Buffering,
 }
 
-fn validation(value: &str, field: &str, constraint: &str) -> FirehoseError {
-    FirehoseError::Validation(format!(
-        "1 validation error detected: Value '{value}' at '{field}' failed to satisfy constraint: {constraint}"
-    ))
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(value: &Value, member: &str) -> Result<T> {
-    serde_json::from_value(value.clone())
-        .map_err(|error| FirehoseError::Serialization(format!("Invalid {member}: {error}")))
-}
-
-fn missing(field: &str) -> FirehoseError {
-    FirehoseError::Validation(format!(
-        "1 validation error detected: Value null at '{field}' failed to satisfy constraint: Member must not be null"
-    ))
-}
-
-fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
-    value.as_deref().ok_or_else(|| missing(field))
-}
-
-fn check_role_arn(role: Option<&str>, field: &str) -> Result<()> {
-    let Some(role) = role else { return Ok(()) };
-    let valid = role.starts_with("arn:")
-        && role.split(':').nth(2) == Some("iam")
-        && role.split(':').nth(4).is_some_and(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-        && role.split(':').nth(5).is_some_and(|r| r.starts_with("role/") && r.len() > 5);
-    if valid && role.len() <= 512 {
-        Ok(())
-    } else {
-        Err(validation(
-            role,
-            field,
-            "Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+",
-        ))
-    }
-}
-
-/// The bucket a `BucketARN` names.
-pub fn bucket_from_arn(arn: &str, field: &str) -> Result<String> {
-    let bucket =
-        arn.strip_prefix("arn:").and_then(|rest| rest.split_once(":s3:::")).map(|(_, bucket)| bucket).filter(|b| {
-            !b.is_empty() && b.len() <= 255 && b.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
-        });
-    bucket.map(str::to_owned).ok_or_else(|| {
-        validation(arn, field, "Member must satisfy regular expression pattern: arn:.*:s3:::[\\w\\.\\-]{1,255}")
-    })
+/// The bucket a `BucketARN` names. The model's pattern (`arn:.*:s3:::[\w\.\-]{1,255}`)
+/// was checked when the configuration was validated.
+pub fn bucket_from_arn(arn: &str) -> Result<String> {
+    arn.strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":s3:::"))
+        .map(|(_, bucket)| bucket.to_owned())
+        .filter(|bucket| !bucket.is_empty())
+        .ok_or_else(|| FirehoseError::invalid(format!("BucketARN {arn} does not name a bucket.")))
 }
 
 /// S3's rule that a bucket name starts and ends with a letter or digit, which the API
@@ -256,132 +342,105 @@ fn check_bucket_name(bucket: &str) -> Result<()> {
     }
 }
 
-fn buffering(hints: &Option<BufferingHints>, mib_range: (u64, u64), field: &str) -> Result<Buffering> {
-    let hints = hints.clone().unwrap_or_default();
-    let (size, interval) = match (hints.size_in_mbs, hints.interval_in_seconds) {
-        (None, None) => (BUFFER_MIB_DEFAULT as i64, BUFFER_INTERVAL_SECS_DEFAULT as i64),
-        (Some(size), Some(interval)) => (size, interval),
+/// `BufferingHints` (their ranges are the model's): both or neither.
+fn buffering(size_in_mbs: Option<i32>, interval_in_seconds: Option<i32>) -> Result<Buffering> {
+    let (size, interval) = match (size_in_mbs, interval_in_seconds) {
+        (None, None) => (BUFFER_MIB_DEFAULT, BUFFER_INTERVAL_SECS_DEFAULT),
+        (Some(size), Some(interval)) => (u64::try_from(size).unwrap_or(0), u64::try_from(interval).unwrap_or(0)),
         _ => {
             return Err(FirehoseError::invalid(
                 "BufferingHints.SizeInMBs and BufferingHints.IntervalInSeconds must be specified together.",
             ))
         }
     };
-    if size < mib_range.0 as i64 || size > mib_range.1 as i64 {
-        return Err(validation(
-            &size.to_string(),
-            &format!("{field}.bufferingHints.sizeInMBs"),
-            &format!("Member must have value less than or equal to {}", mib_range.1),
-        ));
-    }
-    let (min, max) = BUFFER_INTERVAL_SECS_RANGE;
-    if interval < min as i64 || interval > max as i64 {
-        return Err(validation(
-            &interval.to_string(),
-            &format!("{field}.bufferingHints.intervalInSeconds"),
-            &format!("Member must have value less than or equal to {max}"),
-        ));
-    }
-    Ok(Buffering { bytes: size as u64 * 1024 * 1024, interval: Duration::from_secs(interval as u64) })
+    Ok(Buffering { bytes: size * 1024 * 1024, interval: Duration::from_secs(interval) })
 }
 
-fn retry_duration(options: &Option<RetryOptions>, default_secs: u64, field: &str) -> Result<Duration> {
-    let secs = options.as_ref().and_then(|o| o.duration_in_seconds).unwrap_or(default_secs as i64);
-    if !(0..=RETRY_SECS_MAX as i64).contains(&secs) {
-        return Err(validation(
-            &secs.to_string(),
-            &format!("{field}.retryOptions.durationInSeconds"),
-            &format!("Member must have value less than or equal to {RETRY_SECS_MAX}"),
-        ));
-    }
-    Ok(Duration::from_secs(secs as u64))
+/// A retry duration (its range is the model's), or the default.
+fn retry_duration(duration_in_seconds: Option<i32>, default_secs: u64) -> Duration {
+    Duration::from_secs(duration_in_seconds.and_then(|secs| u64::try_from(secs).ok()).unwrap_or(default_secs))
 }
 
-fn pipeline(config: &Option<ProcessingConfiguration>, dynamic_partitioning: bool) -> Result<Pipeline> {
-    let config = config.clone().unwrap_or_default();
+fn pipeline(config: Option<&ProcessingConfiguration>, dynamic_partitioning: bool) -> Result<Pipeline> {
     let specs: Vec<ProcessorSpec> = config
-        .processors
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| ProcessorSpec {
-            kind: p.kind.unwrap_or_default(),
-            parameters: p
-                .parameters
-                .unwrap_or_default()
-                .into_iter()
-                .map(|q| (q.parameter_name.unwrap_or_default(), q.parameter_value.unwrap_or_default()))
-                .collect(),
+        .and_then(|config| config.processors.as_ref())
+        .map(|processors| {
+            processors
+                .iter()
+                .map(|processor| ProcessorSpec {
+                    kind: processor.r#type.as_str().to_owned(),
+                    parameters: processor
+                        .parameters
+                        .iter()
+                        .flatten()
+                        .map(|parameter| {
+                            (parameter.parameter_name.as_str().to_owned(), parameter.parameter_value.clone())
+                        })
+                        .collect(),
+                })
+                .collect()
         })
-        .collect();
-    Pipeline::new(config.enabled.unwrap_or(!specs.is_empty()), &specs, dynamic_partitioning)
-        .map_err(FirehoseError::InvalidArgument)
+        .unwrap_or_default();
+    let enabled = config.and_then(|config| config.enabled).unwrap_or(!specs.is_empty());
+    Pipeline::new(enabled, &specs, dynamic_partitioning).map_err(FirehoseError::InvalidArgument)
 }
 
-/// Checks an S3 block; `extended` allows the ExtendedS3-only members.
-fn s3_sink(config: &S3Config, field: &str, extended: bool) -> Result<(S3Sink, Buffering)> {
-    check_role_arn(Some(required(&config.role_arn, &format!("{field}.roleARN"))?), &format!("{field}.roleARN"))?;
-    let bucket = bucket_from_arn(required(&config.bucket_arn, &format!("{field}.bucketARN"))?, field)?;
+/// The S3 members every S3 block has.
+struct S3Members<'a> {
+    bucket_arn: Option<&'a str>,
+    prefix: Option<&'a str>,
+    error_output_prefix: Option<&'a str>,
+    buffering_hints: Option<&'a BufferingHints>,
+    compression_format: Option<CompressionFormat>,
+}
+
+/// What only an ExtendedS3 block has.
+#[derive(Default)]
+struct ExtendedMembers<'a> {
+    dynamic_partitioning: bool,
+    file_extension: Option<&'a str>,
+    custom_time_zone: Option<&'a str>,
+    data_format_conversion: Option<&'a DataFormatConversionConfiguration>,
+}
+
+fn plain_s3(config: &S3DestinationConfiguration) -> S3Members<'_> {
+    S3Members {
+        bucket_arn: config.bucket_arn.as_deref(),
+        prefix: config.prefix.as_deref(),
+        error_output_prefix: config.error_output_prefix.as_deref(),
+        buffering_hints: config.buffering_hints.as_ref(),
+        compression_format: config.compression_format,
+    }
+}
+
+/// Checks an S3 block's business rules and builds its sink.
+fn s3_sink(s3: S3Members<'_>, extended: ExtendedMembers<'_>) -> Result<(S3Sink, Buffering)> {
+    // Required by the model: present once `DestinationConfig::validate` passed.
+    let bucket = bucket_from_arn(s3.bucket_arn.unwrap_or_default())?;
     check_bucket_name(&bucket)?;
-    let buffering = buffering(&config.buffering_hints, S3_BUFFER_MIB_RANGE, field)?;
-    let compression_text = config.compression_format.as_deref().unwrap_or("UNCOMPRESSED");
-    let compression = Compression::parse(compression_text).ok_or_else(|| {
-        validation(
-            compression_text,
-            &format!("{field}.compressionFormat"),
-            "Member must satisfy enum value set: [HADOOP_SNAPPY, ZIP, Snappy, UNCOMPRESSED, GZIP]",
-        )
+    let hints = s3.buffering_hints;
+    let buffering = buffering(hints.and_then(|h| h.size_in_mbs), hints.and_then(|h| h.interval_in_seconds))?;
+    let compression_format = s3.compression_format.unwrap_or(CompressionFormat::Uncompressed);
+    let compression = Compression::parse(compression_format.as_str()).ok_or_else(|| {
+        FirehoseError::invalid(format!("CompressionFormat {compression_format} is not supported by Rheo."))
     })?;
-    for (text, member) in [(&config.prefix, "prefix"), (&config.error_output_prefix, "errorOutputPrefix")] {
-        if text.as_ref().is_some_and(|t| t.len() > 1024) {
-            return Err(validation(
-                "…",
-                &format!("{field}.{member}"),
-                "Member must have length less than or equal to 1024",
-            ));
-        }
-    }
-    let dynamic = config.dynamic_partitioning_configuration.as_ref().and_then(|d| d.enabled).unwrap_or(false);
-    prefix::validate(config.prefix.as_deref(), config.error_output_prefix.as_deref(), dynamic)
+    prefix::validate(s3.prefix, s3.error_output_prefix, extended.dynamic_partitioning)
         .map_err(FirehoseError::InvalidArgument)?;
-    if let Some(extension) = &config.file_extension {
-        let valid = extension.is_empty()
-            || (extension.starts_with('.')
-                && extension.len() <= 128
-                && extension
-                    .chars()
-                    .skip(1)
-                    .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase() || "!-_.*'()".contains(c)));
-        if !valid {
-            return Err(validation(
-                extension,
-                &format!("{field}.fileExtension"),
-                "Member must satisfy regular expression pattern: ^$|\\.[0-9a-z!\\-_.*'()]+",
-            ));
-        }
-    }
-    let time_zone =
-        prefix::parse_time_zone(config.custom_time_zone.as_deref()).map_err(FirehoseError::InvalidArgument)?;
-    if !extended
-        && (config.file_extension.is_some()
-            || config.custom_time_zone.is_some()
-            || config.dynamic_partitioning_configuration.is_some())
-    {
-        return Err(FirehoseError::invalid("This field is only supported for ExtendedS3 destinations."));
-    }
-    if config.data_format_conversion_configuration.as_ref().is_some_and(|c| c.get("Enabled") != Some(&json!(false))) {
+    let time_zone = prefix::parse_time_zone(extended.custom_time_zone).map_err(FirehoseError::InvalidArgument)?;
+    if extended.data_format_conversion.is_some_and(|c| c.enabled != Some(false)) {
         return Err(FirehoseError::invalid(
             "DataFormatConversionConfiguration (Parquet/ORC conversion) is not supported by Rheo yet.",
         ));
     }
-    let extension = match &config.file_extension {
-        Some(extension) if !extension.is_empty() => extension.clone(),
+    let extension = match extended.file_extension {
+        Some(extension) if !extension.is_empty() => extension.to_owned(),
         _ => compression.extension().to_owned(),
     };
     Ok((
         S3Sink {
             bucket,
-            prefix: config.prefix.clone().filter(|p| !p.is_empty()),
-            error_prefix: config.error_output_prefix.clone().filter(|p| !p.is_empty()),
+            prefix: s3.prefix.filter(|p| !p.is_empty()).map(str::to_owned),
+            error_prefix: s3.error_output_prefix.filter(|p| !p.is_empty()).map(str::to_owned),
             compression,
             extension,
             time_zone,
@@ -390,59 +449,58 @@ fn s3_sink(config: &S3Config, field: &str, extended: bool) -> Result<(S3Sink, Bu
     ))
 }
 
-fn backup_mode<'a>(
-    mode: &'a Option<String>,
-    allowed: &[&'static str],
-    default: &'static str,
-    field: &str,
-) -> Result<&'a str> {
-    let mode = mode.as_deref().unwrap_or(default);
-    if allowed.contains(&mode) {
-        Ok(mode)
-    } else {
-        Err(validation(
-            mode,
-            &format!("{field}.s3BackupMode"),
-            &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")),
-        ))
-    }
-}
-
 /// The source-record backup of `S3BackupMode` Disabled/Enabled destinations.
-fn source_backup(mode: &Option<String>, config: &Option<Value>, field: &str) -> Result<Option<S3Sink>> {
-    match (backup_mode(mode, &["Disabled", "Enabled"], "Disabled", field)?, config) {
-        ("Enabled", Some(backup)) => {
-            let backup: S3Config = parse(backup, "S3BackupConfiguration")?;
-            Ok(Some(s3_sink(&backup, &format!("{field}.s3BackupConfiguration"), false)?.0))
-        }
-        ("Enabled", None) => {
-            Err(FirehoseError::invalid("S3BackupConfiguration is required when S3BackupMode is Enabled."))
-        }
-        _ => Ok(None),
+fn source_backup(enabled: bool, config: Option<&S3DestinationConfiguration>) -> Result<Option<S3Sink>> {
+    match (enabled, config) {
+        (true, Some(backup)) => Ok(Some(s3_sink(plain_s3(backup), ExtendedMembers::default())?.0)),
+        (true, None) => Err(FirehoseError::invalid("S3BackupConfiguration is required when S3BackupMode is Enabled.")),
+        (false, _) => Ok(None),
     }
 }
 
-/// Checks a destination configuration and builds its typed form.
-pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Result<Runtime> {
-    match kind {
-        DestinationKind::ExtendedS3 => {
-            let field = "extendedS3DestinationConfiguration";
-            let s3: S3Config = parse(config, kind.configuration_member())?;
-            let (sink, buffering) = s3_sink(&s3, field, true)?;
-            let dynamic_partitioning =
-                s3.dynamic_partitioning_configuration.as_ref().and_then(|d| d.enabled).unwrap_or(false);
-            retry_duration(
-                &s3.dynamic_partitioning_configuration.as_ref().and_then(|d| d.retry_options.clone()),
-                0,
-                &format!("{field}.dynamicPartitioningConfiguration"),
+/// A member AWS's model leaves optional but Rheo's destination needs; reported in the
+/// model's words.
+fn needed<'a>(value: Option<&'a str>, path: &str) -> Result<&'a str> {
+    value.ok_or_else(|| {
+        FirehoseError::Validation(format!(
+            "1 validation error detected: Value null at '{path}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+/// Checks a destination configuration and builds its typed form: the model's
+/// constraints first (one `ValidationException` listing them all), then AWS's rules the
+/// model cannot express and what Rheo does not support (`InvalidArgumentException`).
+pub fn check(config: &DestinationConfig, options: CheckOptions) -> Result<Runtime> {
+    config.validate()?;
+    let kind = config.kind();
+    let field = kind.path();
+    match config {
+        DestinationConfig::ExtendedS3(s3) => {
+            let dynamic_partitioning = config.dynamic_partitioning();
+            let (sink, buffering) = s3_sink(
+                S3Members {
+                    bucket_arn: s3.bucket_arn.as_deref(),
+                    prefix: s3.prefix.as_deref(),
+                    error_output_prefix: s3.error_output_prefix.as_deref(),
+                    buffering_hints: s3.buffering_hints.as_ref(),
+                    compression_format: s3.compression_format,
+                },
+                ExtendedMembers {
+                    dynamic_partitioning,
+                    file_extension: s3.file_extension.as_deref(),
+                    custom_time_zone: s3.custom_time_zone.as_deref(),
+                    data_format_conversion: s3.data_format_conversion_configuration.as_ref(),
+                },
             )?;
             if dynamic_partitioning && buffering.interval.is_zero() {
                 return Err(FirehoseError::invalid(
                     "Zero buffering (IntervalInSeconds 0) is not supported with dynamic partitioning.",
                 ));
             }
-            let backup = source_backup(&s3.s3_backup_mode, &s3.s3_backup_configuration, field)?;
-            let pipeline = pipeline(&s3.processing_configuration, dynamic_partitioning)?;
+            let backup =
+                source_backup(s3.s3_backup_mode == Some(S3BackupMode::Enabled), s3.s3_backup_configuration.as_ref())?;
+            let pipeline = pipeline(s3.processing_configuration.as_ref(), dynamic_partitioning)?;
             Ok(Runtime {
                 kind,
                 destination: Destination::S3 { sink, backup, dynamic_partitioning },
@@ -450,101 +508,89 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
                 buffering,
             })
         }
-        DestinationKind::HttpEndpoint => {
-            let field = "httpEndpointDestinationConfiguration";
-            let http: HttpConfig = parse(config, kind.configuration_member())?;
-            let endpoint = http.endpoint_configuration.clone().unwrap_or_default();
-            let url = required(&endpoint.url, &format!("{field}.endpointConfiguration.url"))?;
+        DestinationConfig::HttpEndpoint(http) => {
+            // Required by the model: present once validated.
+            let endpoint = http.endpoint_configuration.as_ref();
+            let url = endpoint.map(|e| e.url.as_str()).unwrap_or_default();
+            // The model's `https://.*` is not enforced at decoding: the server may allow
+            // plain HTTP endpoints.
             let secure = url.starts_with("https://");
-            if !(secure || (options.allow_http_endpoints && url.starts_with("http://"))) || url.len() > 1000 {
-                return Err(validation(
-                    "*** sensitive data ***",
-                    &format!("{field}.endpointConfiguration.url"),
-                    "Member must satisfy regular expression pattern: https://.*",
-                ));
+            if !(secure || (options.allow_http_endpoints && url.starts_with("http://"))) {
+                return Err(FirehoseError::Validation(format!(
+                    "1 validation error detected: Value '*** sensitive data ***' at '{field}.endpointConfiguration.url' failed to satisfy constraint: Member must satisfy regular expression pattern: https://.*"
+                )));
             }
-            if endpoint.access_key.as_ref().is_some_and(|k| k.len() > 4096) {
-                return Err(validation(
-                    "*** sensitive data ***",
-                    &format!("{field}.endpointConfiguration.accessKey"),
-                    "Member must have length less than or equal to 4096",
-                ));
-            }
-            let buffering = buffering(&http.buffering_hints, HTTP_BUFFER_MIB_RANGE, field)?;
-            let request = http.request_configuration.clone().unwrap_or_default();
-            let gzip = match request.content_encoding.as_deref().unwrap_or("NONE") {
-                "NONE" => false,
-                "GZIP" => true,
-                other => {
-                    return Err(validation(
-                        other,
-                        &format!("{field}.requestConfiguration.contentEncoding"),
-                        "Member must satisfy enum value set: [NONE, GZIP]",
-                    ))
+            let hints = http.buffering_hints.as_ref();
+            let buffering = buffering(hints.and_then(|h| h.size_in_mbs), hints.and_then(|h| h.interval_in_seconds))?;
+            let request = http.request_configuration.as_ref();
+            let gzip = request.and_then(|r| r.content_encoding) == Some(ContentEncoding::Gzip);
+            let common_attributes = request
+                .and_then(|r| r.common_attributes.as_ref())
+                .map(|attributes| {
+                    attributes.iter().map(|a| (a.attribute_name.clone(), a.attribute_value.clone())).collect()
+                })
+                .unwrap_or_default();
+            let retry = retry_duration(
+                http.retry_options.as_ref().and_then(|r| r.duration_in_seconds),
+                HTTP_RETRY_SECS_DEFAULT,
+            );
+            let backup_all = http.s3_backup_mode == Some(HttpEndpointS3BackupMode::AllData);
+            let (backup, _) = match http.s3_configuration.as_ref() {
+                Some(s3) => s3_sink(plain_s3(s3), ExtendedMembers::default())?,
+                None => {
+                    return Err(FirehoseError::Internal("validated HTTP destination without S3Configuration".into()))
                 }
             };
-            let attributes = request.common_attributes.unwrap_or_default();
-            if attributes.len() > 50 {
-                return Err(validation(
-                    "[…]",
-                    &format!("{field}.requestConfiguration.commonAttributes"),
-                    "Member must have length less than or equal to 50",
-                ));
-            }
-            let common_attributes = attributes
-                .into_iter()
-                .map(|a| (a.attribute_name.unwrap_or_default(), a.attribute_value.unwrap_or_default()))
-                .collect();
-            let retry = retry_duration(&http.retry_options, HTTP_RETRY_SECS_DEFAULT, field)?;
-            let mode = backup_mode(&http.s3_backup_mode, &["FailedDataOnly", "AllData"], "FailedDataOnly", field)?;
-            let s3 = http.s3_configuration.as_ref().ok_or_else(|| missing(&format!("{field}.s3Configuration")))?;
-            let s3: S3Config = parse(s3, "S3Configuration")?;
-            let (backup, _) = s3_sink(&s3, &format!("{field}.s3Configuration"), false)?;
             if http.secrets_manager_configuration.is_some() {
                 return Err(FirehoseError::invalid(
                     "SecretsManagerConfiguration is not supported by Rheo; give EndpointConfiguration.AccessKey.",
                 ));
             }
-            let pipeline = pipeline(&http.processing_configuration, false)?;
+            let pipeline = pipeline(http.processing_configuration.as_ref(), false)?;
             Ok(Runtime {
                 kind,
                 destination: Destination::Http {
                     endpoint: HttpEndpoint {
                         url: url.to_owned(),
-                        name: endpoint.name,
-                        access_key: endpoint.access_key,
+                        name: endpoint.and_then(|e| e.name.clone()),
+                        access_key: endpoint.and_then(|e| e.access_key.clone()),
                         common_attributes,
                         gzip,
                         retry_duration: retry,
                         source_arn: String::new(),
                     },
                     backup,
-                    backup_all: mode == "AllData",
+                    backup_all,
                 },
                 pipeline,
                 buffering,
             })
         }
-        DestinationKind::Redshift => {
-            let field = "redshiftDestinationConfiguration";
-            let redshift: RedshiftConfig = parse(config, kind.configuration_member())?;
-            let url = required(&redshift.cluster_jdbc_url, &format!("{field}.clusterJDBCURL"))?;
+        DestinationConfig::Redshift(redshift) => {
+            // Required by the model: present once validated.
+            let url = redshift.cluster_jdbcurl.as_deref().unwrap_or_default();
             crate::dest::redshift::parse_jdbc_url(url).map_err(FirehoseError::InvalidArgument)?;
-            let copy = redshift.copy_command.clone().unwrap_or_default();
-            let table = required(&copy.data_table_name, &format!("{field}.copyCommand.dataTableName"))?;
-            let username = redshift.username.clone();
-            let password = redshift.password.clone();
+            let copy = redshift.copy_command.as_ref();
+            let table = copy.map(|c| c.data_table_name.clone()).unwrap_or_default();
             if redshift.secrets_manager_configuration.is_some() {
                 return Err(FirehoseError::invalid(
                     "SecretsManagerConfiguration is not supported by Rheo; give Username and Password.",
                 ));
             }
-            let username = required(&username, &format!("{field}.username"))?.to_owned();
-            let password = required(&password, &format!("{field}.password"))?.to_owned();
-            let retry = retry_duration(&redshift.retry_options, REDSHIFT_RETRY_SECS_DEFAULT, field)?;
-            let s3 = redshift.s3_configuration.as_ref().ok_or_else(|| missing(&format!("{field}.s3Configuration")))?;
-            let s3: S3Config = parse(s3, "S3Configuration")?;
-            let (staging, buffering) = s3_sink(&s3, &format!("{field}.s3Configuration"), false)?;
+            let username = needed(redshift.username.as_deref(), &format!("{field}.username"))?.to_owned();
+            let password = needed(redshift.password.as_deref(), &format!("{field}.password"))?.to_owned();
+            let retry = retry_duration(
+                redshift.retry_options.as_ref().and_then(|r| r.duration_in_seconds),
+                REDSHIFT_RETRY_SECS_DEFAULT,
+            );
+            let (staging, buffering) = match redshift.s3_configuration.as_ref() {
+                Some(s3) => s3_sink(plain_s3(s3), ExtendedMembers::default())?,
+                None => {
+                    return Err(FirehoseError::Internal(
+                        "validated Redshift destination without S3Configuration".into(),
+                    ))
+                }
+            };
             if matches!(staging.compression, Compression::Zip | Compression::Snappy | Compression::HadoopSnappy) {
                 return Err(FirehoseError::invalid(
                     "Compression format is not supported for Redshift destination. Supported formats: UNCOMPRESSED, GZIP.",
@@ -555,8 +601,11 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
                     "Redshift destinations take a Prefix without expressions and no ErrorOutputPrefix.",
                 ));
             }
-            let backup = source_backup(&redshift.s3_backup_mode, &redshift.s3_backup_configuration, field)?;
-            let pipeline = pipeline(&redshift.processing_configuration, false)?;
+            let backup = source_backup(
+                redshift.s3_backup_mode == Some(RedshiftS3BackupMode::Enabled),
+                redshift.s3_backup_configuration.as_ref(),
+            )?;
+            let pipeline = pipeline(redshift.processing_configuration.as_ref(), false)?;
             Ok(Runtime {
                 kind,
                 destination: Destination::Redshift {
@@ -565,9 +614,9 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
                         jdbc_url: url.to_owned(),
                         username,
                         password,
-                        table: table.to_owned(),
-                        columns: copy.data_table_columns.clone().filter(|c| !c.is_empty()),
-                        copy_options: copy.copy_options.clone().filter(|c| !c.is_empty()),
+                        table,
+                        columns: copy.and_then(|c| c.data_table_columns.clone()).filter(|c| !c.is_empty()),
+                        copy_options: copy.and_then(|c| c.copy_options.clone()).filter(|c| !c.is_empty()),
                     },
                     retry,
                     backup,
@@ -579,181 +628,331 @@ pub fn check(kind: DestinationKind, config: &Value, options: CheckOptions) -> Re
     }
 }
 
-fn default_member(map: &mut Map<String, Value>, key: &str, value: Value) {
-    map.entry(key.to_owned()).or_insert(value);
+fn default_buffering_hints() -> BufferingHints {
+    BufferingHints {
+        size_in_mbs: Some(BUFFER_MIB_DEFAULT as i32),
+        interval_in_seconds: Some(BUFFER_INTERVAL_SECS_DEFAULT as i32),
+    }
 }
 
-fn fill_s3_defaults(value: &mut Value) {
-    // A configuration that is not an object fails its check; nothing to fill.
-    let Some(map) = value.as_object_mut() else { return };
-    default_member(
-        map,
-        "BufferingHints",
-        json!({"SizeInMBs": BUFFER_MIB_DEFAULT, "IntervalInSeconds": BUFFER_INTERVAL_SECS_DEFAULT}),
-    );
-    default_member(map, "CompressionFormat", json!("UNCOMPRESSED"));
-    default_member(map, "EncryptionConfiguration", json!({"NoEncryptionConfig": "NoEncryption"}));
+fn no_encryption() -> EncryptionConfiguration {
+    EncryptionConfiguration {
+        no_encryption_config: Some(NoEncryptionConfig::NoEncryption),
+        kms_encryption_config: None,
+    }
+}
+
+fn fill_s3_defaults(config: &mut S3DestinationConfiguration) {
+    config.buffering_hints.get_or_insert_with(default_buffering_hints);
+    config.compression_format.get_or_insert(CompressionFormat::Uncompressed);
+    config.encryption_configuration.get_or_insert_with(no_encryption);
 }
 
 /// Fills the defaults AWS shows in descriptions for members the caller left out.
-pub fn fill_defaults(kind: DestinationKind, config: &mut Value) {
-    match kind {
-        DestinationKind::ExtendedS3 => {
-            fill_s3_defaults(config);
-            let Some(map) = config.as_object_mut() else { return };
-            default_member(map, "S3BackupMode", json!("Disabled"));
-            if let Some(backup) = map.get_mut("S3BackupConfiguration") {
+pub fn fill_defaults(config: &mut DestinationConfig) {
+    match config {
+        DestinationConfig::ExtendedS3(s3) => {
+            s3.buffering_hints.get_or_insert_with(default_buffering_hints);
+            s3.compression_format.get_or_insert(CompressionFormat::Uncompressed);
+            s3.encryption_configuration.get_or_insert_with(no_encryption);
+            s3.s3_backup_mode.get_or_insert(S3BackupMode::Disabled);
+            if let Some(backup) = &mut s3.s3_backup_configuration {
                 fill_s3_defaults(backup);
             }
         }
-        DestinationKind::HttpEndpoint => {
-            let Some(map) = config.as_object_mut() else { return };
-            default_member(
-                map,
-                "BufferingHints",
-                json!({"SizeInMBs": BUFFER_MIB_DEFAULT, "IntervalInSeconds": BUFFER_INTERVAL_SECS_DEFAULT}),
-            );
-            default_member(map, "RetryOptions", json!({"DurationInSeconds": HTTP_RETRY_SECS_DEFAULT}));
-            default_member(map, "S3BackupMode", json!("FailedDataOnly"));
-            default_member(map, "RequestConfiguration", json!({"ContentEncoding": "NONE"}));
-            if let Some(s3) = map.get_mut("S3Configuration") {
+        DestinationConfig::HttpEndpoint(http) => {
+            http.buffering_hints.get_or_insert(HttpEndpointBufferingHints {
+                size_in_mbs: Some(BUFFER_MIB_DEFAULT as i32),
+                interval_in_seconds: Some(BUFFER_INTERVAL_SECS_DEFAULT as i32),
+            });
+            http.retry_options
+                .get_or_insert(HttpEndpointRetryOptions { duration_in_seconds: Some(HTTP_RETRY_SECS_DEFAULT as i32) });
+            http.s3_backup_mode.get_or_insert(HttpEndpointS3BackupMode::FailedDataOnly);
+            http.request_configuration.get_or_insert(HttpEndpointRequestConfiguration {
+                content_encoding: Some(ContentEncoding::None),
+                common_attributes: None,
+            });
+            if let Some(s3) = &mut http.s3_configuration {
                 fill_s3_defaults(s3);
             }
         }
-        DestinationKind::Redshift => {
-            let Some(map) = config.as_object_mut() else { return };
-            default_member(map, "RetryOptions", json!({"DurationInSeconds": REDSHIFT_RETRY_SECS_DEFAULT}));
-            default_member(map, "S3BackupMode", json!("Disabled"));
-            if let Some(s3) = map.get_mut("S3Configuration") {
+        DestinationConfig::Redshift(redshift) => {
+            redshift
+                .retry_options
+                .get_or_insert(RedshiftRetryOptions { duration_in_seconds: Some(REDSHIFT_RETRY_SECS_DEFAULT as i32) });
+            redshift.s3_backup_mode.get_or_insert(RedshiftS3BackupMode::Disabled);
+            if let Some(s3) = &mut redshift.s3_configuration {
                 fill_s3_defaults(s3);
             }
-            if let Some(backup) = map.get_mut("S3BackupConfiguration") {
+            if let Some(backup) = &mut redshift.s3_backup_configuration {
                 fill_s3_defaults(backup);
             }
         }
     }
 }
 
-/// UpdateDestination's merge for a destination of the same kind: members the update
-/// gives replace the stored ones; objects merge member by member; lists are replaced.
-pub fn merge(stored: &mut Value, update: &Value) {
-    match (stored, update) {
-        (Value::Object(stored), Value::Object(update)) => {
-            for (key, value) in update {
-                match stored.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => merge(existing, value),
-                    _ => {
-                        stored.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        (stored, update) => *stored = update.clone(),
-    }
-}
-
-fn s3_description(config: &Value) -> Value {
-    let mut description = config.clone();
-    if let Value::Object(map) = &mut description {
-        map.retain(|key, _| {
-            matches!(
-                key.as_str(),
-                "RoleARN"
-                    | "BucketARN"
-                    | "Prefix"
-                    | "ErrorOutputPrefix"
-                    | "BufferingHints"
-                    | "CompressionFormat"
-                    | "EncryptionConfiguration"
-                    | "CloudWatchLoggingOptions"
-            )
-        });
-    }
-    description
-}
-
-fn rename(map: &mut Map<String, Value>, from: &str, to: &str, transform: impl Fn(&Value) -> Value) {
-    if let Some(value) = map.remove(from) {
-        map.insert(to.to_owned(), transform(&value));
+/// The description of an S3 block. Its required members are present in a stored
+/// configuration (validated, defaults filled); empty values stand in if they were not.
+fn s3_description(config: &S3DestinationConfiguration) -> S3DestinationDescription {
+    S3DestinationDescription {
+        role_arn: config.role_arn.clone().unwrap_or_default(),
+        bucket_arn: config.bucket_arn.clone().unwrap_or_default(),
+        prefix: config.prefix.clone(),
+        error_output_prefix: config.error_output_prefix.clone(),
+        buffering_hints: config.buffering_hints.clone().unwrap_or_else(default_buffering_hints),
+        compression_format: config.compression_format.unwrap_or(CompressionFormat::Uncompressed),
+        encryption_configuration: config.encryption_configuration.clone().unwrap_or_else(no_encryption),
+        cloud_watch_logging_options: config.cloud_watch_logging_options.clone(),
     }
 }
 
 /// The `DestinationDescription` Describe returns for a stored destination: the same
 /// members under the description names, without secrets.
-pub fn describe(kind: DestinationKind, config: &Value) -> Value {
-    let mut description = Map::new();
-    description.insert("DestinationId".into(), json!(DESTINATION_ID));
-    let mut body = config.clone();
-    if !body.is_object() {
-        body = Value::Object(Map::new());
+pub fn describe(config: &DestinationConfig) -> DestinationDescription {
+    let mut description = DestinationDescription {
+        destination_id: DESTINATION_ID.to_owned(),
+        s3_destination_description: None,
+        extended_s3_destination_description: None,
+        redshift_destination_description: None,
+        elasticsearch_destination_description: None,
+        amazonopensearchservice_destination_description: None,
+        splunk_destination_description: None,
+        http_endpoint_destination_description: None,
+        snowflake_destination_description: None,
+        amazon_open_search_serverless_destination_description: None,
+        iceberg_destination_description: None,
+    };
+    match config {
+        DestinationConfig::ExtendedS3(s3) => {
+            let plain = S3DestinationConfiguration {
+                role_arn: s3.role_arn.clone(),
+                bucket_arn: s3.bucket_arn.clone(),
+                prefix: s3.prefix.clone(),
+                error_output_prefix: s3.error_output_prefix.clone(),
+                buffering_hints: s3.buffering_hints.clone(),
+                compression_format: s3.compression_format,
+                encryption_configuration: s3.encryption_configuration.clone(),
+                cloud_watch_logging_options: s3.cloud_watch_logging_options.clone(),
+            };
+            let summary = s3_description(&plain);
+            description.extended_s3_destination_description = Some(ExtendedS3DestinationDescription {
+                role_arn: summary.role_arn.clone(),
+                bucket_arn: summary.bucket_arn.clone(),
+                prefix: summary.prefix.clone(),
+                error_output_prefix: summary.error_output_prefix.clone(),
+                buffering_hints: summary.buffering_hints.clone(),
+                compression_format: summary.compression_format,
+                encryption_configuration: summary.encryption_configuration.clone(),
+                cloud_watch_logging_options: summary.cloud_watch_logging_options.clone(),
+                processing_configuration: s3.processing_configuration.clone(),
+                s3_backup_mode: s3.s3_backup_mode,
+                s3_backup_description: s3.s3_backup_configuration.as_ref().map(s3_description),
+                data_format_conversion_configuration: s3.data_format_conversion_configuration.clone(),
+                dynamic_partitioning_configuration: s3.dynamic_partitioning_configuration.clone(),
+                file_extension: s3.file_extension.clone(),
+                custom_time_zone: s3.custom_time_zone.clone(),
+            });
+            description.s3_destination_description = Some(summary);
+        }
+        DestinationConfig::HttpEndpoint(http) => {
+            let s3 = http.s3_configuration.as_ref().map(s3_description);
+            description.s3_destination_description = s3.clone();
+            description.http_endpoint_destination_description = Some(HttpEndpointDestinationDescription {
+                // The access key is a secret: never described.
+                endpoint_configuration: http
+                    .endpoint_configuration
+                    .as_ref()
+                    .map(|e| HttpEndpointDescription { url: Some(e.url.clone()), name: e.name.clone() }),
+                buffering_hints: http.buffering_hints.clone(),
+                cloud_watch_logging_options: http.cloud_watch_logging_options.clone(),
+                request_configuration: http.request_configuration.clone(),
+                processing_configuration: http.processing_configuration.clone(),
+                role_arn: http.role_arn.clone(),
+                retry_options: http.retry_options.clone(),
+                s3_backup_mode: http.s3_backup_mode,
+                s3_destination_description: s3,
+                secrets_manager_configuration: http.secrets_manager_configuration.clone(),
+            });
+        }
+        DestinationConfig::Redshift(redshift) => {
+            // The password is a secret: never described.
+            description.redshift_destination_description = Some(RedshiftDestinationDescription {
+                role_arn: redshift.role_arn.clone().unwrap_or_default(),
+                cluster_jdbcurl: redshift.cluster_jdbcurl.clone().unwrap_or_default(),
+                copy_command: redshift.copy_command.clone().unwrap_or(CopyCommand {
+                    data_table_name: String::new(),
+                    data_table_columns: None,
+                    copy_options: None,
+                }),
+                username: redshift.username.clone(),
+                retry_options: redshift.retry_options.clone(),
+                s3_destination_description: redshift.s3_configuration.as_ref().map(s3_description).unwrap_or_else(
+                    || {
+                        s3_description(&S3DestinationConfiguration {
+                            role_arn: None,
+                            bucket_arn: None,
+                            prefix: None,
+                            error_output_prefix: None,
+                            buffering_hints: None,
+                            compression_format: None,
+                            encryption_configuration: None,
+                            cloud_watch_logging_options: None,
+                        })
+                    },
+                ),
+                processing_configuration: redshift.processing_configuration.clone(),
+                s3_backup_mode: redshift.s3_backup_mode,
+                s3_backup_description: redshift.s3_backup_configuration.as_ref().map(s3_description),
+                cloud_watch_logging_options: redshift.cloud_watch_logging_options.clone(),
+                secrets_manager_configuration: redshift.secrets_manager_configuration.clone(),
+            });
+        }
     }
-    let Some(map) = body.as_object_mut() else { return Value::Object(description) };
-    match kind {
-        DestinationKind::ExtendedS3 => {
-            rename(map, "S3BackupConfiguration", "S3BackupDescription", s3_description);
-            description.insert("S3DestinationDescription".into(), s3_description(config));
-            description.insert("ExtendedS3DestinationDescription".into(), body);
-        }
-        DestinationKind::HttpEndpoint => {
-            if let Some(Value::Object(endpoint)) = map.get_mut("EndpointConfiguration") {
-                endpoint.remove("AccessKey");
-            }
-            rename(map, "S3Configuration", "S3DestinationDescription", s3_description);
-            if let Some(s3) = map.get("S3DestinationDescription") {
-                description.insert("S3DestinationDescription".into(), s3.clone());
-            }
-            description.insert("HttpEndpointDestinationDescription".into(), body);
-        }
-        DestinationKind::Redshift => {
-            map.remove("Password");
-            rename(map, "S3Configuration", "S3DestinationDescription", s3_description);
-            rename(map, "S3BackupConfiguration", "S3BackupDescription", s3_description);
-            description.insert("RedshiftDestinationDescription".into(), body);
-        }
-    }
-    Value::Object(description)
+    description
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
+    use serde_json::json;
+
     use super::*;
 
     const OPTIONS: CheckOptions = CheckOptions { allow_http_endpoints: false };
 
+    /// `base` with `extra`'s members laid over it.
+    fn overlay(mut base: Value, extra: Value) -> Value {
+        if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
+            base.extend(extra);
+        }
+        base
+    }
+
     fn s3(extra: Value) -> Value {
-        let mut config = json!({"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::bucket"});
-        merge(&mut config, &extra);
-        config
+        overlay(json!({"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::bucket"}), extra)
+    }
+
+    /// A configuration as CreateDeliveryStream decodes it (the model's checks included).
+    fn decoded(kind: DestinationKind, config: &Value) -> Result<DestinationConfig> {
+        let body = json!({"DeliveryStreamName": "s", kind.configuration_member(): config});
+        match decode_request(FirehoseOperation::CreateDeliveryStream, body.to_string().as_bytes()) {
+            Ok(FirehoseRequest::CreateDeliveryStream(input)) => Ok(match kind {
+                DestinationKind::ExtendedS3 => {
+                    DestinationConfig::ExtendedS3(input.extended_s3_destination_configuration.unwrap())
+                }
+                DestinationKind::HttpEndpoint => {
+                    DestinationConfig::HttpEndpoint(input.http_endpoint_destination_configuration.unwrap())
+                }
+                DestinationKind::Redshift => {
+                    DestinationConfig::Redshift(input.redshift_destination_configuration.unwrap())
+                }
+            }),
+            Ok(other) => panic!("{other:?}"),
+            Err(error) => Err(FirehoseError::Validation(error.to_string())),
+        }
+    }
+
+    /// A destination description as it goes on the wire, inside a DescribeDeliveryStream
+    /// answer.
+    fn description_json(config: &DestinationConfig) -> String {
+        let output = DescribeDeliveryStreamOutput {
+            delivery_stream_description: DeliveryStreamDescription {
+                delivery_stream_name: "s".into(),
+                delivery_stream_arn: "arn".into(),
+                delivery_stream_status: DeliveryStreamStatus::Active,
+                failure_description: None,
+                delivery_stream_encryption_configuration: None,
+                delivery_stream_type: DeliveryStreamType::DirectPut,
+                version_id: "1".into(),
+                create_timestamp: None,
+                last_update_timestamp: None,
+                source: None,
+                destinations: vec![describe(config)],
+                has_more_destinations: false,
+            },
+        };
+        let body = rheo_protocol::firehose::encode_response(
+            &rheo_protocol::firehose::FirehoseResponse::DescribeDeliveryStream(output),
+        );
+        String::from_utf8(body).unwrap()
+    }
+
+    /// CreateDeliveryStream's path: decode, fill defaults, check.
+    fn check_new(kind: DestinationKind, config: &Value, options: CheckOptions) -> Result<Runtime> {
+        let mut config = decoded(kind, config)?;
+        fill_defaults(&mut config);
+        check(&config, options)
     }
 
     #[test]
     fn defaults_fill_and_describe_mirrors_them() {
-        let mut config = s3(json!({}));
-        fill_defaults(DestinationKind::ExtendedS3, &mut config);
-        assert_eq!(config["BufferingHints"], json!({"SizeInMBs": 5, "IntervalInSeconds": 300}));
-        assert_eq!(config["CompressionFormat"], "UNCOMPRESSED");
-        let description = describe(DestinationKind::ExtendedS3, &config);
-        assert_eq!(description["DestinationId"], DESTINATION_ID);
-        assert_eq!(description["S3DestinationDescription"]["BucketARN"], "arn:aws:s3:::bucket");
-        assert_eq!(description["ExtendedS3DestinationDescription"]["S3BackupMode"], "Disabled");
-        let runtime = check(DestinationKind::ExtendedS3, &config, OPTIONS).unwrap();
+        let mut config = decoded(DestinationKind::ExtendedS3, &s3(json!({}))).unwrap();
+        fill_defaults(&mut config);
+        let stored = config.to_stored().unwrap();
+        assert_eq!(stored["BufferingHints"], json!({"SizeInMBs": 5, "IntervalInSeconds": 300}));
+        assert_eq!(stored["CompressionFormat"], "UNCOMPRESSED");
+        let description = describe(&config);
+        assert_eq!(description.destination_id, DESTINATION_ID);
+        assert_eq!(description.s3_destination_description.unwrap().bucket_arn, "arn:aws:s3:::bucket");
+        assert_eq!(
+            description.extended_s3_destination_description.unwrap().s3_backup_mode,
+            Some(S3BackupMode::Disabled)
+        );
+        let runtime = check(&config, OPTIONS).unwrap();
         assert_eq!(runtime.buffering.bytes, 5 * 1024 * 1024);
+        assert_eq!(DestinationConfig::from_stored(DestinationKind::ExtendedS3, &stored).unwrap(), config);
     }
 
     #[test]
     fn merge_keeps_what_the_update_omits() {
-        let mut config =
-            s3(json!({"CompressionFormat": "GZIP", "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 60}}));
-        merge(&mut config, &json!({"BufferingHints": {"IntervalInSeconds": 0}, "Prefix": "p/"}));
+        let config = decoded(
+            DestinationKind::ExtendedS3,
+            &s3(json!({"CompressionFormat": "GZIP", "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 60}})),
+        )
+        .unwrap();
+        let body = json!({
+            "DeliveryStreamName": "s", "CurrentDeliveryStreamVersionId": "1", "DestinationId": DESTINATION_ID,
+            "ExtendedS3DestinationUpdate": {"BufferingHints": {"IntervalInSeconds": 0}, "Prefix": "p/"},
+        });
+        let Ok(FirehoseRequest::UpdateDestination(update)) =
+            decode_request(FirehoseOperation::UpdateDestination, body.to_string().as_bytes())
+        else {
+            panic!("valid update")
+        };
+        let update = DestinationUpdate::extended_s3(update.extended_s3_destination_update.unwrap());
+        let config = config.apply(update).to_stored().unwrap();
         assert_eq!(config["CompressionFormat"], "GZIP");
         assert_eq!(config["BufferingHints"], json!({"SizeInMBs": 2, "IntervalInSeconds": 0}));
         assert_eq!(config["Prefix"], "p/");
     }
 
     #[test]
+    fn merged_configurations_are_validated_again() {
+        // An update of another kind replaces the configuration, which must then be whole.
+        let stored = decoded(DestinationKind::ExtendedS3, &s3(json!({}))).unwrap();
+        let update = DestinationUpdate::http_endpoint(HttpEndpointDestinationUpdate {
+            endpoint_configuration: None,
+            buffering_hints: None,
+            cloud_watch_logging_options: None,
+            request_configuration: None,
+            processing_configuration: None,
+            role_arn: None,
+            retry_options: None,
+            s3_backup_mode: None,
+            s3_update: None,
+            secrets_manager_configuration: None,
+        });
+        let error = check(&stored.apply(update), OPTIONS).err().unwrap().to_string();
+        assert_eq!(
+            error,
+            "2 validation errors detected: Value null at 'httpEndpointDestinationConfiguration.endpointConfiguration' failed to satisfy constraint: Member must not be null; Value null at 'httpEndpointDestinationConfiguration.s3Configuration' failed to satisfy constraint: Member must not be null"
+        );
+    }
+
+    #[test]
     fn checks_refuse_what_aws_refuses() {
-        let error = |config: Value| check(DestinationKind::ExtendedS3, &config, OPTIONS).err().unwrap().to_string();
+        let error = |config: Value| check_new(DestinationKind::ExtendedS3, &config, OPTIONS).err().unwrap().to_string();
         assert!(error(s3(json!({"BufferingHints": {"IntervalInSeconds": 60}}))).contains("together"));
         assert!(error(s3(json!({"BufferingHints": {"SizeInMBs": 129, "IntervalInSeconds": 60}}))).contains("128"));
         assert!(error(s3(json!({"CompressionFormat": "SNAPPY"}))).contains("enum value set"));
@@ -761,23 +960,25 @@ mod tests {
         assert!(error(s3(json!({"Prefix": "!{timestamp:yyyy}"}))).contains("ErrorOutputPrefix"));
         for bucket in ["..", ".", ".hidden", "bucket-"] {
             let arn = format!("arn:aws:s3:::{bucket}");
-            let refused = check(DestinationKind::ExtendedS3, &s3(json!({"BucketARN": arn})), OPTIONS).err().unwrap();
+            let refused =
+                check_new(DestinationKind::ExtendedS3, &s3(json!({"BucketARN": arn})), OPTIONS).err().unwrap();
             assert!(matches!(refused, FirehoseError::InvalidArgument(_)), "{bucket}: {refused:?}");
             assert!(refused.to_string().contains("begin and end with a letter or a number"), "{refused}");
         }
         for prefix in ["../", "../x/", "a/../b/", "a//b/"] {
-            let refused = check(DestinationKind::ExtendedS3, &s3(json!({"Prefix": prefix})), OPTIONS).err().unwrap();
+            let refused =
+                check_new(DestinationKind::ExtendedS3, &s3(json!({"Prefix": prefix})), OPTIONS).err().unwrap();
             assert!(matches!(refused, FirehoseError::InvalidArgument(_)), "{prefix}: {refused:?}");
             let error_prefix = format!("{prefix}!{{firehose:error-output-type}}/");
             let config = s3(json!({"Prefix": "ok/", "ErrorOutputPrefix": error_prefix}));
             assert!(matches!(
-                check(DestinationKind::ExtendedS3, &config, OPTIONS),
+                check_new(DestinationKind::ExtendedS3, &config, OPTIONS),
                 Err(FirehoseError::InvalidArgument(_))
             ));
             // The backup bucket's prefixes too.
             let backup = s3(json!({"S3BackupMode": "Enabled", "S3BackupConfiguration": s3(json!({"Prefix": prefix}))}));
             assert!(matches!(
-                check(DestinationKind::ExtendedS3, &backup, OPTIONS),
+                check_new(DestinationKind::ExtendedS3, &backup, OPTIONS),
                 Err(FirehoseError::InvalidArgument(_))
             ));
         }
@@ -786,22 +987,25 @@ mod tests {
             "EndpointConfiguration": {"Url": "http://127.0.0.1:1/", "AccessKey": "secret"},
             "S3Configuration": s3(json!({})),
         });
-        assert!(check(DestinationKind::HttpEndpoint, &http, OPTIONS).is_err());
-        let runtime = check(DestinationKind::HttpEndpoint, &http, CheckOptions { allow_http_endpoints: true }).unwrap();
+        assert!(check_new(DestinationKind::HttpEndpoint, &http, OPTIONS).is_err());
+        let runtime =
+            check_new(DestinationKind::HttpEndpoint, &http, CheckOptions { allow_http_endpoints: true }).unwrap();
         assert!(matches!(runtime.destination, Destination::Http { .. }));
-        let description = describe(DestinationKind::HttpEndpoint, &http);
-        assert!(description.to_string().find("secret").is_none(), "the access key is never described");
+        let description = description_json(&decoded(DestinationKind::HttpEndpoint, &http).unwrap());
+        assert!(description.find("secret").is_none(), "the access key is never described");
+        // RoleARN is required by the model for Redshift destinations.
         let redshift = json!({
+            "RoleARN": "arn:aws:iam::123456789012:role/r",
             "ClusterJDBCURL": "jdbc:postgresql://127.0.0.1:5432/db",
             "CopyCommand": {"DataTableName": "t"},
             "Username": "u", "Password": "hunter22",
             "S3Configuration": s3(json!({"CompressionFormat": "Snappy"})),
         });
-        assert!(check(DestinationKind::Redshift, &redshift, OPTIONS)
+        assert!(check_new(DestinationKind::Redshift, &redshift, OPTIONS)
             .err()
             .unwrap()
             .to_string()
             .contains("UNCOMPRESSED, GZIP"));
-        assert!(!describe(DestinationKind::Redshift, &redshift).to_string().contains("hunter22"));
+        assert!(!description_json(&decoded(DestinationKind::Redshift, &redshift).unwrap()).contains("hunter22"));
     }
 }

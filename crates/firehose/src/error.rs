@@ -18,12 +18,11 @@ pub enum FirehoseError {
     /// A parameter is wrong or inconsistent (InvalidArgumentException).
     #[error("{0}")]
     InvalidArgument(String),
-    /// A parameter breaks a constraint of the service model (ValidationException).
+    /// A parameter breaks a constraint of the service model (ValidationException): a
+    /// merged destination configuration, or a member Rheo's destination needs. Requests
+    /// are validated by `rheo_protocol::firehose` before they reach the service.
     #[error("{0}")]
     Validation(String),
-    /// The body is not the JSON the operation expects (SerializationException).
-    #[error("{0}")]
-    Serialization(String),
     /// The stream is not in a state that allows the operation.
     #[error("{0}")]
     ResourceInUse(String),

@@ -5,7 +5,8 @@
 //! then a delivery task per stream reads it back, processes it, buffers by size and
 //! time, compresses and delivers to the destination, and only then moves the stream's
 //! delivered checkpoint. Nothing here speaks the Firehose wire protocol's HTTP side:
-//! the server decodes requests into [`wire`] types and calls [`Firehose`].
+//! the server decodes requests into `rheo_protocol::firehose` types and calls
+//! [`Firehose`].
 
 pub mod compress;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod jq;
 pub mod kpl;
 pub mod limits;
+pub mod merge;
 pub mod metrics;
 pub mod prefix;
 pub mod process;
@@ -22,7 +24,6 @@ pub mod service;
 pub mod source;
 pub mod state;
 mod stream;
-pub mod wire;
 
 pub use error::{FirehoseError, Result};
 pub use service::Firehose;

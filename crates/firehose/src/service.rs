@@ -11,10 +11,12 @@ use parking_lot::{Mutex, RwLock};
 use rand::RngCore;
 use rheo_engine::Engine;
 use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, ShardLog, StreamProps};
-use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
-use crate::config::{self, CheckOptions, DestinationKind, Runtime};
+use rheo_protocol::firehose::model::*;
+use rheo_protocol::Timestamp;
+
+use crate::config::{self, CheckOptions, DestinationConfig, DestinationUpdate, Runtime};
 use crate::dest::s3::ObjectStores;
 use crate::error::{FirehoseError, Result};
 use crate::limits::*;
@@ -22,12 +24,11 @@ use crate::metrics::StreamStats;
 use crate::state::{self, Encryption, KinesisSource, StreamState};
 pub use crate::stream::FirehoseConfig;
 use crate::stream::{append, Active, Entry, Shared};
-use crate::wire::*;
 
 /// A deleted stream still shown as DELETING.
 struct Deleting {
     until_ms: u64,
-    description: Value,
+    description: DeliveryStreamDescription,
     stream_type: String,
 }
 
@@ -44,115 +45,110 @@ pub struct Firehose {
 /// Subfolder of the data directory holding Firehose's log.
 pub const LOG_DIR: &str = "firehose";
 
-fn name_arg(name: &Option<String>) -> Result<&str> {
-    let name = name.as_deref().ok_or_else(|| {
-        FirehoseError::Validation(
-            "1 validation error detected: Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null"
-                .into(),
-        )
-    })?;
-    if name.is_empty() || name.len() > 64 {
-        return Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '{name}' at 'deliveryStreamName' failed to satisfy constraint: Member must have length {}",
-            if name.is_empty() { "greater than or equal to 1" } else { "less than or equal to 64" }
-        )));
-    }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')) {
-        return Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '{name}' at 'deliveryStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
-        )));
-    }
-    Ok(name)
+/// `Limit`, whose range the model checked.
+fn limit(limit: Option<i32>, default: usize) -> usize {
+    limit.and_then(|limit| usize::try_from(limit).ok()).unwrap_or(default)
 }
 
-fn check_limit(limit: Option<i64>, field: &str, max: usize) -> Result<Option<usize>> {
-    match limit {
-        None => Ok(None),
-        Some(limit) if limit >= 1 && limit as usize <= max => Ok(Some(limit as usize)),
-        Some(limit) => Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '{limit}' at '{field}' failed to satisfy constraint: Member must have value {}",
-            if limit < 1 { "greater than or equal to 1".to_owned() } else { format!("less than or equal to {max}") }
-        ))),
-    }
-}
-
+/// Tag rules the model cannot express (lengths and counts are the model's).
 fn check_tags(tags: &[Tag]) -> Result<()> {
-    if tags.len() > TAGS_MAX {
-        return Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '[…]' at 'tags' failed to satisfy constraint: Member must have length less than or equal to {TAGS_MAX}"
-        )));
+    match tags.iter().find(|tag| tag.key.starts_with("aws:")) {
+        Some(tag) => Err(FirehoseError::invalid(format!("Tag keys must not start with 'aws:': {}", tag.key))),
+        None => Ok(()),
     }
-    for tag in tags {
-        if tag.key.is_empty() || tag.key.chars().count() > 128 {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value '{}' at 'tags.member.key' failed to satisfy constraint: Member must have length less than or equal to 128",
-                tag.key
-            )));
-        }
-        if tag.key.starts_with("aws:") {
-            return Err(FirehoseError::invalid(format!("Tag keys must not start with 'aws:': {}", tag.key)));
-        }
-        if tag.value.as_ref().is_some_and(|v| v.chars().count() > 256) {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value at 'tags.member.value' of tag '{}' failed to satisfy constraint: Member must have length less than or equal to 256",
-                tag.key
-            )));
-        }
-    }
-    Ok(())
 }
 
-fn check_encryption(input: &EncryptionConfigurationInput) -> Result<(String, Option<String>)> {
-    let key_type = input.key_type.clone().unwrap_or_else(|| "AWS_OWNED_CMK".into());
-    match key_type.as_str() {
-        "AWS_OWNED_CMK" if input.key_arn.is_some() => Err(FirehoseError::invalid(
-            "KeyARN must not be specified when KeyType is AWS_OWNED_CMK.",
-        )),
-        "AWS_OWNED_CMK" => Ok((key_type, None)),
-        "CUSTOMER_MANAGED_CMK" => match &input.key_arn {
-            Some(arn) if arn.starts_with("arn:") => Ok((key_type, Some(arn.clone()))),
-            Some(arn) => Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value '{arn}' at 'deliveryStreamEncryptionConfigurationInput.keyARN' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:.*:kms:[a-zA-Z0-9\\-]+:\\d{{12}}:(key|alias)/[a-zA-Z_0-9+=,.@\\-_/]+"
-            ))),
-            None => Err(FirehoseError::invalid("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK.")),
-        },
-        other => Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '{other}' at 'deliveryStreamEncryptionConfigurationInput.keyType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_OWNED_CMK, CUSTOMER_MANAGED_CMK]"
-        ))),
+/// Server-side encryption settings: the key type and, for customer-managed keys, the key.
+fn check_encryption(input: Option<&DeliveryStreamEncryptionConfigurationInput>) -> Result<(KeyType, Option<String>)> {
+    let key_type = input.map_or(KeyType::AwsOwnedCmk, |input| input.key_type);
+    let key_arn = input.and_then(|input| input.key_arn.clone());
+    match (key_type, key_arn) {
+        (KeyType::AwsOwnedCmk, Some(_)) => {
+            Err(FirehoseError::invalid("KeyARN must not be specified when KeyType is AWS_OWNED_CMK."))
+        }
+        (KeyType::AwsOwnedCmk, None) => Ok((key_type, None)),
+        (KeyType::CustomerManagedCmk, Some(arn)) => Ok((key_type, Some(arn))),
+        (KeyType::CustomerManagedCmk, None) => {
+            Err(FirehoseError::invalid("KeyARN is required when KeyType is CUSTOMER_MANAGED_CMK."))
+        }
     }
+}
+
+/// A destination block of a create or update request: one Rheo delivers to, or the name
+/// of one it does not.
+enum Block<T> {
+    Served(T),
+    Unsupported(&'static str),
 }
 
 /// The one destination block of a create or update request.
-fn one_destination(blocks: &[(&'static str, Option<&Value>)]) -> Result<(&'static str, Value)> {
-    let given: Vec<_> = blocks.iter().filter_map(|(name, value)| value.map(|v| (*name, v.clone()))).collect();
-    match given.len() {
-        1 => Ok(given.into_iter().next().unwrap_or(("", Value::Null))),
+fn one_destination<T>(blocks: Vec<Option<Block<T>>>) -> Result<T> {
+    let mut given = blocks.into_iter().flatten();
+    match (given.next(), given.next()) {
+        (Some(Block::Served(block)), None) => Ok(block),
+        (Some(Block::Unsupported(other)), None) => Err(FirehoseError::invalid(format!(
+            "{other} destinations are not supported by Rheo; use ExtendedS3, HttpEndpoint or Redshift."
+        ))),
         _ => Err(FirehoseError::invalid("Exactly one destination configuration is supported for a Firehose")),
     }
 }
 
-fn destination_kind(member: &str) -> Result<DestinationKind> {
-    match member {
-        "ExtendedS3" | "S3" => Ok(DestinationKind::ExtendedS3),
-        "HttpEndpoint" => Ok(DestinationKind::HttpEndpoint),
-        "Redshift" => Ok(DestinationKind::Redshift),
-        other => Err(FirehoseError::invalid(format!(
-            "{other} destinations are not supported by Rheo; use ExtendedS3, HttpEndpoint or Redshift."
-        ))),
+fn unsupported<T, D>(member: Option<D>, name: &'static str) -> Option<Block<T>> {
+    member.map(|_| Block::Unsupported(name))
+}
+
+/// The destination of a CreateDeliveryStream request.
+fn created_destination(input: &mut CreateDeliveryStreamInput) -> Result<DestinationConfig> {
+    one_destination(vec![
+        input
+            .s3_destination_configuration
+            .take()
+            .map(|s3| Block::Served(DestinationConfig::ExtendedS3(config::extended_from_s3(s3)))),
+        input.extended_s3_destination_configuration.take().map(|s3| Block::Served(DestinationConfig::ExtendedS3(s3))),
+        input.redshift_destination_configuration.take().map(|r| Block::Served(DestinationConfig::Redshift(r))),
+        input.http_endpoint_destination_configuration.take().map(|h| Block::Served(DestinationConfig::HttpEndpoint(h))),
+        unsupported(input.elasticsearch_destination_configuration.as_ref(), "Elasticsearch"),
+        unsupported(input.amazonopensearchservice_destination_configuration.as_ref(), "AmazonOpenSearchService"),
+        unsupported(
+            input.amazon_open_search_serverless_destination_configuration.as_ref(),
+            "AmazonOpenSearchServerless",
+        ),
+        unsupported(input.splunk_destination_configuration.as_ref(), "Splunk"),
+        unsupported(input.snowflake_destination_configuration.as_ref(), "Snowflake"),
+        unsupported(input.iceberg_destination_configuration.as_ref(), "Iceberg"),
+    ])
+}
+
+/// The destination update of an UpdateDestination request.
+fn destination_update(input: UpdateDestinationInput) -> Result<DestinationUpdate> {
+    one_destination(vec![
+        input.s3_destination_update.map(|s3| Block::Served(DestinationUpdate::s3(s3))),
+        input.extended_s3_destination_update.map(|s3| Block::Served(DestinationUpdate::extended_s3(s3))),
+        input.redshift_destination_update.map(|r| Block::Served(DestinationUpdate::redshift(r))),
+        input.http_endpoint_destination_update.map(|h| Block::Served(DestinationUpdate::http_endpoint(h))),
+        unsupported(input.elasticsearch_destination_update, "Elasticsearch"),
+        unsupported(input.amazonopensearchservice_destination_update, "AmazonOpenSearchService"),
+        unsupported(input.amazon_open_search_serverless_destination_update, "AmazonOpenSearchServerless"),
+        unsupported(input.splunk_destination_update, "Splunk"),
+        unsupported(input.snowflake_destination_update, "Snowflake"),
+        unsupported(input.iceberg_destination_update, "Iceberg"),
+    ])
+}
+
+/// A `DeliveryStreamType` Rheo serves.
+fn stream_type(value: Option<DeliveryStreamType>) -> Result<DeliveryStreamType> {
+    match value.unwrap_or(DeliveryStreamType::DirectPut) {
+        t @ (DeliveryStreamType::DirectPut | DeliveryStreamType::KinesisStreamAsSource) => Ok(t),
+        t @ (DeliveryStreamType::MSKAsSource | DeliveryStreamType::DatabaseAsSource) => {
+            Err(FirehoseError::invalid(format!("DeliveryStreamType {t} is not supported by Rheo.")))
+        }
     }
 }
 
-/// A `DeliveryStreamType` value.
-fn stream_type(value: Option<&str>) -> Result<String> {
-    match value.unwrap_or("DirectPut") {
-        t @ ("DirectPut" | "KinesisStreamAsSource") => Ok(t.to_owned()),
-        t @ ("MSKAsSource" | "DatabaseAsSource") => {
-            Err(FirehoseError::invalid(format!("DeliveryStreamType {t} is not supported by Rheo.")))
-        }
-        other => Err(FirehoseError::Validation(format!(
-            "1 validation error detected: Value '{other}' at 'deliveryStreamType' failed to satisfy constraint: Member must satisfy enum value set: [DirectPut, KinesisStreamAsSource, MSKAsSource, DatabaseAsSource]"
-        ))),
-    }
+/// Milliseconds since the epoch as the protocol's signed type (saturating: no clock
+/// reaches the bound).
+fn epoch_millis(ms: u64) -> i64 {
+    i64::try_from(ms).unwrap_or(i64::MAX)
 }
 
 fn random_record_id(stream_id: u64, lsn: u64) -> String {
@@ -193,7 +189,9 @@ impl Firehose {
                 tracing::error!(message = "Delivery stream without Firehose state; not delivering.", stream = %meta.name);
                 continue;
             };
-            let runtime = match config::check(state.kind, &state.destination, firehose.check_options()) {
+            let checked = DestinationConfig::from_stored(state.kind, &state.destination)
+                .and_then(|destination| config::check(&destination, firehose.check_options()));
+            let runtime = match checked {
                 Ok(runtime) => runtime,
                 Err(error) => {
                     tracing::error!(message = "Stored destination no longer valid; not delivering.", stream = %meta.name, %error);
@@ -249,24 +247,24 @@ impl Firehose {
         }
     }
 
-    fn status(&self, state: &StreamState) -> &'static str {
+    fn status(&self, state: &StreamState) -> DeliveryStreamStatus {
         if self.shared.now_ms() < state.created_ms + self.shared.config.create_ms {
-            "CREATING"
+            DeliveryStreamStatus::Creating
         } else {
-            "ACTIVE"
+            DeliveryStreamStatus::Active
         }
     }
 
-    fn encryption_status(&self, encryption: &Option<Encryption>) -> &'static str {
+    fn encryption_status(&self, encryption: &Option<Encryption>) -> DeliveryStreamEncryptionStatus {
         match encryption {
-            None => "DISABLED",
+            None => DeliveryStreamEncryptionStatus::Disabled,
             Some(e) => {
                 let settled = self.shared.now_ms() >= e.changed_ms + self.shared.config.encryption_ms;
                 match (e.enabled, settled) {
-                    (true, true) => "ENABLED",
-                    (true, false) => "ENABLING",
-                    (false, true) => "DISABLED",
-                    (false, false) => "DISABLING",
+                    (true, true) => DeliveryStreamEncryptionStatus::Enabled,
+                    (true, false) => DeliveryStreamEncryptionStatus::Enabling,
+                    (false, true) => DeliveryStreamEncryptionStatus::Disabled,
+                    (false, false) => DeliveryStreamEncryptionStatus::Disabling,
                 }
             }
         }
@@ -279,34 +277,19 @@ impl Firehose {
     }
 
     /// CreateDeliveryStream.
-    pub async fn create_delivery_stream(&self, input: CreateDeliveryStreamInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
-        let stream_type = stream_type(input.delivery_stream_type.as_deref())?;
-        let (member, mut destination) = one_destination(&[
-            ("S3", input.s3_destination_configuration.as_ref()),
-            ("ExtendedS3", input.extended_s3_destination_configuration.as_ref()),
-            ("Redshift", input.redshift_destination_configuration.as_ref()),
-            ("HttpEndpoint", input.http_endpoint_destination_configuration.as_ref()),
-            ("Elasticsearch", input.elasticsearch_destination_configuration.as_ref()),
-            ("AmazonOpenSearchService", input.amazonopensearchservice_destination_configuration.as_ref()),
-            ("AmazonOpenSearchServerless", input.amazon_open_search_serverless_destination_configuration.as_ref()),
-            ("Splunk", input.splunk_destination_configuration.as_ref()),
-            ("Snowflake", input.snowflake_destination_configuration.as_ref()),
-            ("Iceberg", input.iceberg_destination_configuration.as_ref()),
-        ])?;
-        let kind = destination_kind(member)?;
-        let source = match (&stream_type[..], &input.kinesis_stream_source_configuration) {
-            ("KinesisStreamAsSource", Some(source)) => {
-                let arn = source.kinesis_stream_arn.clone().ok_or_else(|| {
-                    FirehoseError::invalid("KinesisStreamSourceConfiguration.KinesisStreamARN is required.")
-                })?;
-                let role = source
-                    .role_arn
-                    .clone()
-                    .ok_or_else(|| FirehoseError::invalid("KinesisStreamSourceConfiguration.RoleARN is required."))?;
-                Some((arn, role))
+    pub async fn create_delivery_stream(
+        &self,
+        mut input: CreateDeliveryStreamInput,
+    ) -> Result<CreateDeliveryStreamOutput> {
+        let name = input.delivery_stream_name.clone();
+        let stream_type = stream_type(input.delivery_stream_type)?;
+        let mut destination = created_destination(&mut input)?;
+        let kind = destination.kind();
+        let source = match (stream_type, &input.kinesis_stream_source_configuration) {
+            (DeliveryStreamType::KinesisStreamAsSource, Some(source)) => {
+                Some((source.kinesis_stream_arn.clone(), source.role_arn.clone()))
             }
-            ("KinesisStreamAsSource", None) => {
+            (DeliveryStreamType::KinesisStreamAsSource, None) => {
                 return Err(FirehoseError::invalid(
                     "KinesisStreamSourceConfiguration is required for KinesisStreamAsSource delivery streams.",
                 ))
@@ -324,13 +307,13 @@ impl Firehose {
                     "Server-side encryption is only supported for DirectPut delivery streams.",
                 ))
             }
-            Some(encryption) => Some(check_encryption(encryption)?),
+            Some(encryption) => Some(check_encryption(Some(encryption))?),
             None => None,
         };
-        let tags = input.tags.clone().unwrap_or_default();
+        let tags = input.tags.take().unwrap_or_default();
         check_tags(&tags)?;
-        config::fill_defaults(kind, &mut destination);
-        let runtime = config::check(kind, &destination, self.check_options())?;
+        config::fill_defaults(&mut destination);
+        let runtime = config::check(&destination, self.check_options())?;
 
         let _guard = self.control.lock().await;
         self.reap();
@@ -352,15 +335,15 @@ impl Firehose {
             None => (None, BTreeMap::new()),
         };
         let state = StreamState {
-            stream_type,
+            stream_type: stream_type.as_str().to_owned(),
             created_ms: now,
             updated_ms: None,
             version: 1,
             kind,
-            destination,
+            destination: destination.to_stored()?,
             source,
             encryption: encryption.map(|(key_type, key_arn)| Encryption {
-                key_type,
+                key_type: key_type.as_str().to_owned(),
                 key_arn,
                 enabled: true,
                 changed_ms: now,
@@ -382,73 +365,71 @@ impl Firehose {
         let shard_uid = meta.shards.first().map(|s| s.uid).ok_or_else(|| FirehoseError::Internal("no shard".into()))?;
         self.start(&name, meta.stream_id, shard_uid, state, runtime);
         tracing::info!(message = "Delivery stream created.", stream = %name, destination = ?kind);
-        Ok(json!({ "DeliveryStreamARN": self.arn(&name) }))
+        Ok(CreateDeliveryStreamOutput { delivery_stream_arn: Some(self.arn(&name)) })
     }
 
-    fn description(&self, entry: &Entry, state: &StreamState, status: &str) -> Value {
-        let mut description = Map::new();
-        description.insert("DeliveryStreamName".into(), json!(entry.name));
-        description.insert("DeliveryStreamARN".into(), json!(entry.arn));
-        description.insert("DeliveryStreamStatus".into(), json!(status));
-        description.insert("DeliveryStreamType".into(), json!(state.stream_type));
-        description.insert("VersionId".into(), json!(state.version.to_string()));
-        description.insert("CreateTimestamp".into(), json!(state.created_ms as f64 / 1000.0));
-        if let Some(updated) = state.updated_ms {
-            description.insert("LastUpdateTimestamp".into(), json!(updated as f64 / 1000.0));
-        }
-        let mut encryption = Map::new();
-        if let Some(e) = &state.encryption {
-            if e.enabled {
-                encryption.insert("KeyType".into(), json!(e.key_type));
-                if let Some(arn) = &e.key_arn {
-                    encryption.insert("KeyARN".into(), json!(arn));
-                }
-            }
-        }
-        encryption.insert("Status".into(), json!(self.encryption_status(&state.encryption)));
-        description.insert("DeliveryStreamEncryptionConfiguration".into(), Value::Object(encryption));
-        if let Some(source) = &state.source {
-            description.insert(
-                "Source".into(),
-                json!({"KinesisStreamSourceDescription": {
-                    "KinesisStreamARN": source.stream_arn,
-                    "RoleARN": source.role_arn,
-                    "DeliveryStartTimestamp": source.start_ms as f64 / 1000.0,
-                }}),
-            );
-        }
-        description.insert("Destinations".into(), json!([config::describe(state.kind, &state.destination)]));
-        description.insert("HasMoreDestinations".into(), json!(false));
-        Value::Object(description)
+    fn description(
+        &self,
+        entry: &Entry,
+        state: &StreamState,
+        status: DeliveryStreamStatus,
+    ) -> Result<DeliveryStreamDescription> {
+        let destination = DestinationConfig::from_stored(state.kind, &state.destination)?;
+        let enabled = state.encryption.as_ref().filter(|e| e.enabled);
+        Ok(DeliveryStreamDescription {
+            delivery_stream_name: entry.name.clone(),
+            delivery_stream_arn: entry.arn.clone(),
+            delivery_stream_status: status,
+            failure_description: None,
+            delivery_stream_encryption_configuration: Some(DeliveryStreamEncryptionConfiguration {
+                key_arn: enabled.and_then(|e| e.key_arn.clone()),
+                key_type: enabled.and_then(|e| KeyType::from_wire(&e.key_type)),
+                status: Some(self.encryption_status(&state.encryption)),
+                failure_description: None,
+            }),
+            delivery_stream_type: DeliveryStreamType::from_wire(&state.stream_type)
+                .unwrap_or(DeliveryStreamType::DirectPut),
+            version_id: state.version.to_string(),
+            create_timestamp: Some(Timestamp::from_epoch_millis(epoch_millis(state.created_ms))),
+            last_update_timestamp: state.updated_ms.map(|updated| Timestamp::from_epoch_millis(epoch_millis(updated))),
+            source: state.source.as_ref().map(|source| SourceDescription {
+                direct_put_source_description: None,
+                kinesis_stream_source_description: Some(KinesisStreamSourceDescription {
+                    kinesis_stream_arn: Some(source.stream_arn.clone()),
+                    role_arn: Some(source.role_arn.clone()),
+                    delivery_start_timestamp: Some(Timestamp::from_epoch_millis(epoch_millis(source.start_ms))),
+                }),
+                msk_source_description: None,
+                database_source_description: None,
+            }),
+            destinations: vec![config::describe(&destination)],
+            has_more_destinations: false,
+        })
     }
 
     /// DescribeDeliveryStream.
-    pub async fn describe_delivery_stream(&self, input: DescribeDeliveryStreamInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?;
-        check_limit(input.limit, "limit", LIST_LIMIT_MAX)?;
+    pub async fn describe_delivery_stream(
+        &self,
+        input: DescribeDeliveryStreamInput,
+    ) -> Result<DescribeDeliveryStreamOutput> {
+        let name = input.delivery_stream_name.as_str();
         self.reap();
         if let Some(deleting) = self.deleting.lock().get(name) {
-            return Ok(json!({ "DeliveryStreamDescription": deleting.description }));
+            return Ok(DescribeDeliveryStreamOutput { delivery_stream_description: deleting.description.clone() });
         }
         let entry = self.entry(name)?;
         let state = entry.state.read().clone();
-        let mut description = self.description(&entry, &state, self.status(&state));
+        let mut description = self.description(&entry, &state, self.status(&state))?;
         if input.exclusive_start_destination_id.as_deref() == Some(DESTINATION_ID) {
-            description["Destinations"] = json!([]);
+            description.destinations.clear();
         }
-        Ok(json!({ "DeliveryStreamDescription": description }))
+        Ok(DescribeDeliveryStreamOutput { delivery_stream_description: description })
     }
 
     /// ListDeliveryStreams.
-    pub async fn list_delivery_streams(&self, input: ListDeliveryStreamsInput) -> Result<Value> {
-        let limit = check_limit(input.limit, "limit", LIST_LIMIT_MAX)?.unwrap_or(LIST_LIMIT_DEFAULT);
-        let type_filter = match input.delivery_stream_type.as_deref() {
-            None => None,
-            Some(t) => Some(stream_type(Some(t)).or_else(|e| match t {
-                "MSKAsSource" | "DatabaseAsSource" => Ok(t.to_owned()),
-                _ => Err(e),
-            })?),
-        };
+    pub async fn list_delivery_streams(&self, input: ListDeliveryStreamsInput) -> Result<ListDeliveryStreamsOutput> {
+        let limit = limit(input.limit, LIST_LIMIT_DEFAULT);
+        let type_filter = input.delivery_stream_type.map(DeliveryStreamType::as_str);
         self.reap();
         let mut names: Vec<(String, String)> =
             self.streams.read().values().map(|e| (e.name.clone(), e.state.read().stream_type.clone())).collect();
@@ -456,26 +437,26 @@ impl Firehose {
         names.sort();
         let matching: Vec<String> = names
             .into_iter()
-            .filter(|(_, t)| type_filter.as_ref().is_none_or(|f| f == t))
+            .filter(|(_, t)| type_filter.is_none_or(|f| f == t))
             .filter(|(n, _)| input.exclusive_start_delivery_stream_name.as_ref().is_none_or(|start| n > start))
             .map(|(n, _)| n)
             .collect();
         let has_more = matching.len() > limit;
         let page: Vec<String> = matching.into_iter().take(limit).collect();
-        Ok(json!({ "DeliveryStreamNames": page, "HasMoreDeliveryStreams": has_more }))
+        Ok(ListDeliveryStreamsOutput { delivery_stream_names: page, has_more_delivery_streams: has_more })
     }
 
     /// DeleteDeliveryStream.
-    pub async fn delete_delivery_stream(&self, input: DeleteDeliveryStreamInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
+    pub async fn delete_delivery_stream(&self, input: DeleteDeliveryStreamInput) -> Result<DeleteDeliveryStreamOutput> {
+        let name = input.delivery_stream_name;
         let _guard = self.control.lock().await;
         self.reap();
         if self.deleting.lock().contains_key(&name) {
-            return Ok(json!({}));
+            return Ok(DeleteDeliveryStreamOutput {});
         }
         let entry = self.entry(&name)?;
         let state = entry.state.read().clone();
-        if self.status(&state) == "CREATING" {
+        if self.status(&state) == DeliveryStreamStatus::Creating {
             return Err(FirehoseError::ResourceInUse(format!(
                 "Firehose {name} is not in the ACTIVE state and cannot be deleted."
             )));
@@ -483,7 +464,7 @@ impl Firehose {
         entry.stop.send_replace(true);
         self.shared.log.delete_stream(entry.stream_id).await?;
         self.streams.write().remove(&name);
-        let description = self.description(&entry, &state, "DELETING");
+        let description = self.description(&entry, &state, DeliveryStreamStatus::Deleting)?;
         self.deleting.lock().insert(
             name.clone(),
             Deleting {
@@ -493,7 +474,7 @@ impl Firehose {
             },
         );
         tracing::info!(message = "Delivery stream deleted.", stream = %name);
-        Ok(json!({}))
+        Ok(DeleteDeliveryStreamOutput {})
     }
 
     /// Commits a change of the state (not the checkpoints) and mirrors it in memory.
@@ -509,30 +490,13 @@ impl Firehose {
     }
 
     /// UpdateDestination.
-    pub async fn update_destination(&self, input: UpdateDestinationInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
-        let version = input.current_delivery_stream_version_id.clone().ok_or_else(|| {
-            FirehoseError::Validation("1 validation error detected: Value null at 'currentDeliveryStreamVersionId' failed to satisfy constraint: Member must not be null".into())
-        })?;
-        let version_number: u64 = version.parse().map_err(|_| {
-            FirehoseError::Validation(format!("1 validation error detected: Value '{version}' at 'currentDeliveryStreamVersionId' failed to satisfy constraint: Member must satisfy regular expression pattern: [0-9]+"))
-        })?;
-        let destination_id = input.destination_id.clone().ok_or_else(|| {
-            FirehoseError::Validation("1 validation error detected: Value null at 'destinationId' failed to satisfy constraint: Member must not be null".into())
-        })?;
-        let (member, update) = one_destination(&[
-            ("S3", input.s3_destination_update.as_ref()),
-            ("ExtendedS3", input.extended_s3_destination_update.as_ref()),
-            ("Redshift", input.redshift_destination_update.as_ref()),
-            ("HttpEndpoint", input.http_endpoint_destination_update.as_ref()),
-            ("Elasticsearch", input.elasticsearch_destination_update.as_ref()),
-            ("AmazonOpenSearchService", input.amazonopensearchservice_destination_update.as_ref()),
-            ("AmazonOpenSearchServerless", input.amazon_open_search_serverless_destination_update.as_ref()),
-            ("Splunk", input.splunk_destination_update.as_ref()),
-            ("Snowflake", input.snowflake_destination_update.as_ref()),
-            ("Iceberg", input.iceberg_destination_update.as_ref()),
-        ])?;
-        let kind = destination_kind(member)?;
+    pub async fn update_destination(&self, input: UpdateDestinationInput) -> Result<UpdateDestinationOutput> {
+        let name = input.delivery_stream_name.clone();
+        // The model's `[0-9]+` was checked; a version beyond u64 cannot be the current one.
+        let version_number: Option<u64> = input.current_delivery_stream_version_id.parse().ok();
+        let destination_id = input.destination_id.clone();
+        let update = destination_update(input)?;
+        let kind = update.kind();
 
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
@@ -540,51 +504,44 @@ impl Firehose {
         if destination_id != DESTINATION_ID {
             return Err(FirehoseError::invalid(format!("Destination Id {destination_id} not found.")));
         }
-        if version_number != state.version {
+        if version_number != Some(state.version) {
             return Err(FirehoseError::ConcurrentModification);
         }
-        let mut destination = if kind == state.kind {
-            let mut merged = state.destination.clone();
-            config::merge(&mut merged, &update);
-            merged
-        } else {
-            update
-        };
-        config::fill_defaults(kind, &mut destination);
+        let stored = DestinationConfig::from_stored(state.kind, &state.destination)?;
+        let mut destination = stored.clone().apply(update);
+        config::fill_defaults(&mut destination);
         if kind == state.kind {
-            let was = |v: &Value| v.get("S3BackupMode").and_then(Value::as_str).map(str::to_owned);
-            if was(&state.destination).as_deref() == Some("Enabled") && was(&destination).as_deref() == Some("Disabled")
-            {
+            if stored.s3_backup_mode() == Some("Enabled") && destination.s3_backup_mode() == Some("Disabled") {
                 return Err(FirehoseError::invalid("S3BackupMode cannot be changed from Enabled to Disabled."));
             }
-            let dynamic = |v: &Value| {
-                v.pointer("/DynamicPartitioningConfiguration/Enabled").and_then(Value::as_bool).unwrap_or(false)
-            };
-            if dynamic(&state.destination) != dynamic(&destination) {
+            if stored.dynamic_partitioning() != destination.dynamic_partitioning() {
                 return Err(FirehoseError::invalid(
                     "Dynamic partitioning can only be enabled when the delivery stream is created, and cannot be disabled.",
                 ));
             }
         }
-        let runtime = config::check(kind, &destination, self.check_options())?;
+        let runtime = config::check(&destination, self.check_options())?;
+        let stored_destination = destination.to_stored()?;
         let now = self.shared.now_ms();
         let new_version = state.version + 1;
         self.commit(&entry, move |s| {
             s.kind = kind;
-            s.destination = destination.clone();
+            s.destination = stored_destination.clone();
             s.version = new_version;
             s.updated_ms = Some(now);
         })
         .await?;
         entry.active.send_replace(Arc::new(Active { version: new_version, runtime }));
-        Ok(json!({}))
+        Ok(UpdateDestinationOutput {})
     }
 
     /// StartDeliveryStreamEncryption.
-    pub async fn start_encryption(&self, input: StartEncryptionInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
-        let (key_type, key_arn) =
-            check_encryption(&input.delivery_stream_encryption_configuration_input.clone().unwrap_or_default())?;
+    pub async fn start_encryption(
+        &self,
+        input: StartDeliveryStreamEncryptionInput,
+    ) -> Result<StartDeliveryStreamEncryptionOutput> {
+        let name = input.delivery_stream_name;
+        let (key_type, key_arn) = check_encryption(input.delivery_stream_encryption_configuration_input.as_ref())?;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
         if entry.state.read().source.is_some() {
@@ -595,24 +552,27 @@ impl Firehose {
         let now = self.shared.now_ms();
         self.commit(&entry, move |s| {
             s.encryption = Some(Encryption {
-                key_type: key_type.clone(),
+                key_type: key_type.as_str().to_owned(),
                 key_arn: key_arn.clone(),
                 enabled: true,
                 changed_ms: now,
             });
         })
         .await?;
-        Ok(json!({}))
+        Ok(StartDeliveryStreamEncryptionOutput {})
     }
 
     /// StopDeliveryStreamEncryption.
-    pub async fn stop_encryption(&self, input: StopEncryptionInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
+    pub async fn stop_encryption(
+        &self,
+        input: StopDeliveryStreamEncryptionInput,
+    ) -> Result<StopDeliveryStreamEncryptionOutput> {
+        let name = input.delivery_stream_name;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
         let now = self.shared.now_ms();
         if entry.state.read().encryption.as_ref().is_none_or(|e| !e.enabled) {
-            return Ok(json!({}));
+            return Ok(StopDeliveryStreamEncryptionOutput {});
         }
         self.commit(&entry, move |s| {
             if let Some(e) = &mut s.encryption {
@@ -621,16 +581,13 @@ impl Firehose {
             }
         })
         .await?;
-        Ok(json!({}))
+        Ok(StopDeliveryStreamEncryptionOutput {})
     }
 
     /// TagDeliveryStream.
-    pub async fn tag_delivery_stream(&self, input: TagDeliveryStreamInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
-        let tags = input.tags.clone().unwrap_or_default();
-        if tags.is_empty() {
-            return Err(FirehoseError::Validation("1 validation error detected: Value '[]' at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1".into()));
-        }
+    pub async fn tag_delivery_stream(&self, input: TagDeliveryStreamInput) -> Result<TagDeliveryStreamOutput> {
+        let name = input.delivery_stream_name;
+        let tags = input.tags;
         check_tags(&tags)?;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
@@ -651,19 +608,13 @@ impl Firehose {
                 Ok(())
             })
             .await?;
-        Ok(json!({}))
+        Ok(TagDeliveryStreamOutput {})
     }
 
     /// UntagDeliveryStream.
-    pub async fn untag_delivery_stream(&self, input: UntagDeliveryStreamInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?.to_owned();
-        let keys = input.tag_keys.clone().unwrap_or_default();
-        if keys.is_empty() || keys.len() > TAGS_MAX {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value '{keys:?}' at 'tagKeys' failed to satisfy constraint: Member must have length {}",
-                if keys.is_empty() { "greater than or equal to 1".to_owned() } else { format!("less than or equal to {TAGS_MAX}") }
-            )));
-        }
+    pub async fn untag_delivery_stream(&self, input: UntagDeliveryStreamInput) -> Result<UntagDeliveryStreamOutput> {
+        let name = input.delivery_stream_name;
+        let keys = input.tag_keys;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
         self.shared
@@ -676,13 +627,13 @@ impl Firehose {
                 Ok(())
             })
             .await?;
-        Ok(json!({}))
+        Ok(UntagDeliveryStreamOutput {})
     }
 
     /// ListTagsForDeliveryStream.
-    pub async fn list_tags(&self, input: ListTagsInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?;
-        let limit = check_limit(input.limit, "limit", TAGS_MAX)?.unwrap_or(TAGS_MAX);
+    pub async fn list_tags(&self, input: ListTagsForDeliveryStreamInput) -> Result<ListTagsForDeliveryStreamOutput> {
+        let name = input.delivery_stream_name.as_str();
+        let limit = limit(input.limit, TAGS_MAX);
         let entry = self.entry(name)?;
         let meta = self.shared.log.stream(entry.stream_id).ok_or_else(|| self.not_found(name))?;
         let after: Vec<(&String, &String)> = meta
@@ -692,8 +643,9 @@ impl Firehose {
             .filter(|(k, _)| input.exclusive_start_tag_key.as_ref().is_none_or(|start| *k > start))
             .collect();
         let has_more = after.len() > limit;
-        let tags: Vec<Value> = after.into_iter().take(limit).map(|(k, v)| json!({"Key": k, "Value": v})).collect();
-        Ok(json!({ "Tags": tags, "HasMoreTags": has_more }))
+        let tags: Vec<Tag> =
+            after.into_iter().take(limit).map(|(k, v)| Tag { key: k.clone(), value: Some(v.clone()) }).collect();
+        Ok(ListTagsForDeliveryStreamOutput { tags, has_more_tags: has_more })
     }
 
     /// The stream records can be put into: exists, ACTIVE, fed directly.
@@ -705,37 +657,18 @@ impl Firehose {
                 "This operation is not permitted on KinesisStreamAsSource delivery stream type.",
             ));
         }
-        if self.status(&state) != "ACTIVE" {
+        if self.status(&state) != DeliveryStreamStatus::Active {
             return Err(FirehoseError::ResourceInUse(format!("Firehose {name} is not in the ACTIVE state.")));
         }
-        let encrypted = self.encryption_status(&state.encryption) == "ENABLED";
+        let encrypted = self.encryption_status(&state.encryption) == DeliveryStreamEncryptionStatus::Enabled;
         drop(state);
         Ok((entry, encrypted))
     }
 
-    fn check_record(data: &Option<Blob>, field: &str) -> Result<()> {
-        let Some(data) = data else {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value null at '{field}.data' failed to satisfy constraint: Member must not be null"
-            )));
-        };
-        if data.0.len() > RECORD_BYTES_MAX {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value at '{field}.data' failed to satisfy constraint: Member must have length less than or equal to {RECORD_BYTES_MAX}"
-            )));
-        }
-        Ok(())
-    }
-
     /// PutRecord.
-    pub async fn put_record(&self, input: PutRecordInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?;
-        let record = input.record.ok_or_else(|| {
-            FirehoseError::Validation("1 validation error detected: Value null at 'record' failed to satisfy constraint: Member must not be null".into())
-        })?;
-        Self::check_record(&record.data, "record")?;
-        let (entry, encrypted) = self.writable(name)?;
-        let data = Bytes::from(record.data.unwrap_or_default().0);
+    pub async fn put_record(&self, input: PutRecordInput) -> Result<PutRecordOutput> {
+        let (entry, encrypted) = self.writable(&input.delivery_stream_name)?;
+        let data = input.record.data;
         let size = data.len() as u64;
         let appended = self.append(&entry, vec![data]).await?;
         let lsn = match appended.into_iter().next() {
@@ -745,43 +678,30 @@ impl Firehose {
         };
         StreamStats::add(&entry.stats.incoming_records, 1);
         StreamStats::add(&entry.stats.incoming_bytes, size);
-        Ok(json!({ "RecordId": random_record_id(entry.stream_id, lsn), "Encrypted": encrypted }))
+        Ok(PutRecordOutput { record_id: random_record_id(entry.stream_id, lsn), encrypted: Some(encrypted) })
     }
 
     /// PutRecordBatch.
-    pub async fn put_record_batch(&self, input: PutRecordBatchInput) -> Result<Value> {
-        let name = name_arg(&input.delivery_stream_name)?;
-        let records = input.records.ok_or_else(|| {
-            FirehoseError::Validation("1 validation error detected: Value null at 'records' failed to satisfy constraint: Member must not be null".into())
-        })?;
-        if records.is_empty() || records.len() > BATCH_RECORDS_MAX {
-            return Err(FirehoseError::Validation(format!(
-                "1 validation error detected: Value '[…]' at 'records' failed to satisfy constraint: Member must have length {}",
-                if records.is_empty() { "greater than or equal to 1".to_owned() } else { format!("less than or equal to {BATCH_RECORDS_MAX}") }
-            )));
-        }
-        for (index, record) in records.iter().enumerate() {
-            Self::check_record(&record.data, &format!("records.{}.member", index + 1))?;
-        }
-        let total: usize = records.iter().map(|r| r.data.as_ref().map_or(0, |d| d.0.len())).sum();
+    pub async fn put_record_batch(&self, input: PutRecordBatchInput) -> Result<PutRecordBatchOutput> {
+        let total: usize = input.records.iter().map(|r| r.data.len()).sum();
         if total > BATCH_BYTES_MAX {
             return Err(FirehoseError::invalid(format!(
                 "Records size exceeds {BATCH_BYTES_MAX} bytes limit: the request has {total} bytes."
             )));
         }
-        let (entry, encrypted) = self.writable(name)?;
-        let data: Vec<Bytes> = records.into_iter().map(|r| Bytes::from(r.data.unwrap_or_default().0)).collect();
+        let (entry, encrypted) = self.writable(&input.delivery_stream_name)?;
+        let data: Vec<Bytes> = input.records.into_iter().map(|r| r.data).collect();
         let sizes: Vec<u64> = data.iter().map(|d| d.len() as u64).collect();
         let appended = self.append(&entry, data).await?;
         let mut failed = 0;
-        let responses: Vec<PutRecordBatchEntry> = appended
+        let responses: Vec<PutRecordBatchResponseEntry> = appended
             .into_iter()
             .zip(sizes)
             .map(|(result, size)| match result {
                 Ok(lsn) => {
                     StreamStats::add(&entry.stats.incoming_records, 1);
                     StreamStats::add(&entry.stats.incoming_bytes, size);
-                    PutRecordBatchEntry {
+                    PutRecordBatchResponseEntry {
                         record_id: Some(random_record_id(entry.stream_id, lsn)),
                         error_code: None,
                         error_message: None,
@@ -790,7 +710,7 @@ impl Firehose {
                 Err(error) => {
                     failed += 1;
                     tracing::warn!(message = "Record refused.", stream = %entry.name, %error);
-                    PutRecordBatchEntry {
+                    PutRecordBatchResponseEntry {
                         record_id: None,
                         error_code: Some("ServiceUnavailableException".into()),
                         error_message: Some("Slow down.".into()),
@@ -798,7 +718,7 @@ impl Firehose {
                 }
             })
             .collect();
-        Ok(json!({ "FailedPutCount": failed, "Encrypted": encrypted, "RequestResponses": responses }))
+        Ok(PutRecordBatchOutput { failed_put_count: failed, encrypted: Some(encrypted), request_responses: responses })
     }
 
     /// Appends records to a stream's log; resolves once they are durable.

@@ -20,8 +20,8 @@ use tokio::sync::watch;
 use crate::error::{FirehoseError, Result};
 use crate::limits::{READ_BATCH_BYTES, SOURCE_BATCH_RECORDS, SOURCE_RETRY_MS};
 use crate::metrics::StreamStats;
-use crate::stream::{append, Entry, Shared};
 use crate::state::{self, StreamState};
+use crate::stream::{append, Entry, Shared};
 
 /// The stream name a Kinesis stream ARN names.
 pub fn stream_name(arn: &str) -> Option<&str> {

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::jq::JqWorkerCommand;
-use rheo_firehose::wire::{CreateDeliveryStreamInput, PutRecordBatchInput};
 use rheo_firehose::{Firehose, FirehoseConfig};
+use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
 use rheo_storage::{Durability, FileSystem, LogConfig, ManualClock, MemFs, SystemClock};
 use serde_json::json;
 
@@ -44,10 +44,18 @@ fn open(buckets: &Path, clock: &ManualClock) -> Arc<Firehose> {
 
 async fn put(firehose: &Firehose, name: &str, data: &str) {
     let record = json!({"Data": base64::engine::general_purpose::STANDARD.encode(data)});
-    let input: PutRecordBatchInput =
-        serde_json::from_value(json!({"DeliveryStreamName": name, "Records": [record]})).unwrap();
+    let FirehoseRequest::PutRecordBatch(input) =
+        request(FirehoseOperation::PutRecordBatch, json!({"DeliveryStreamName": name, "Records": [record]}))
+    else {
+        unreachable!()
+    };
     let answer = firehose.put_record_batch(input).await.unwrap();
-    assert_eq!(answer["FailedPutCount"], 0, "{answer}");
+    assert_eq!(answer.failed_put_count, 0, "{answer:?}");
+}
+
+/// A request as a client sends it, decoded as the server decodes it.
+fn request(operation: FirehoseOperation, body: serde_json::Value) -> FirehoseRequest {
+    decode_request(operation, body.to_string().as_bytes()).unwrap()
 }
 
 /// Every file under `dir`, with its path relative to `dir`.
@@ -74,15 +82,19 @@ async fn object_key_timestamps_come_from_the_service_clock() {
     let buckets = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0_MS);
     let firehose = open(buckets.path(), &clock);
-    let input: CreateDeliveryStreamInput = serde_json::from_value(json!({
-        "DeliveryStreamName": "clocked",
-        "ExtendedS3DestinationConfiguration": {
-            "RoleARN": "arn:aws:iam::123456789012:role/r",
-            "BucketARN": "arn:aws:s3:::bucket",
-            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
-        },
-    }))
-    .unwrap();
+    let FirehoseRequest::CreateDeliveryStream(input) = request(
+        FirehoseOperation::CreateDeliveryStream,
+        json!({
+            "DeliveryStreamName": "clocked",
+            "ExtendedS3DestinationConfiguration": {
+                "RoleARN": "arn:aws:iam::123456789012:role/r",
+                "BucketARN": "arn:aws:s3:::bucket",
+                "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+            },
+        }),
+    ) else {
+        unreachable!()
+    };
     firehose.create_delivery_stream(input).await.unwrap();
 
     // The first record arrives at T0; the buffer is due a minute later on the clock, not

@@ -12,8 +12,8 @@ use base64::Engine as _;
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::jq::JqWorkerCommand;
-use rheo_firehose::wire::{CreateDeliveryStreamInput, DeleteDeliveryStreamInput, PutRecordBatchInput};
 use rheo_firehose::{Firehose, FirehoseConfig};
+use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, SystemClock};
 use serde_json::{json, Value};
 
@@ -51,26 +51,35 @@ fn open(buckets: &Path) -> Arc<Firehose> {
     Firehose::open(fs, Arc::new(SystemClock), dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
 }
 
+/// A request as a client sends it, decoded as the server decodes it.
+fn request(operation: FirehoseOperation, body: Value) -> FirehoseRequest {
+    decode_request(operation, body.to_string().as_bytes()).unwrap()
+}
+
 async fn create(firehose: &Firehose, name: &str) {
-    let input: CreateDeliveryStreamInput = serde_json::from_value(json!({
-        "DeliveryStreamName": name,
-        "ExtendedS3DestinationConfiguration": {
-            "RoleARN": "arn:aws:iam::123456789012:role/r",
-            "BucketARN": "arn:aws:s3:::bucket",
-            "Prefix": "data/!{partitionKeyFromQuery:k}/",
-            "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
-            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
-            "DynamicPartitioningConfiguration": {"Enabled": true},
-            "ProcessingConfiguration": {"Enabled": true, "Processors": [{
-                "Type": "MetadataExtraction",
-                "Parameters": [
-                    {"ParameterName": "MetadataExtractionQuery", "ParameterValue": QUERY},
-                    {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
-                ],
-            }]},
-        },
-    }))
-    .unwrap();
+    let FirehoseRequest::CreateDeliveryStream(input) = request(
+        FirehoseOperation::CreateDeliveryStream,
+        json!({
+            "DeliveryStreamName": name,
+            "ExtendedS3DestinationConfiguration": {
+                "RoleARN": "arn:aws:iam::123456789012:role/r",
+                "BucketARN": "arn:aws:s3:::bucket",
+                "Prefix": "data/!{partitionKeyFromQuery:k}/",
+                "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+                "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+                "DynamicPartitioningConfiguration": {"Enabled": true},
+                "ProcessingConfiguration": {"Enabled": true, "Processors": [{
+                    "Type": "MetadataExtraction",
+                    "Parameters": [
+                        {"ParameterName": "MetadataExtractionQuery", "ParameterValue": QUERY},
+                        {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                    ],
+                }]},
+            },
+        }),
+    ) else {
+        unreachable!()
+    };
     firehose.create_delivery_stream(input).await.unwrap();
 }
 
@@ -79,14 +88,21 @@ async fn put(firehose: &Firehose, name: &str, records: &[Value]) {
         .iter()
         .map(|r| json!({"Data": base64::engine::general_purpose::STANDARD.encode(r.to_string())}))
         .collect();
-    let input: PutRecordBatchInput =
-        serde_json::from_value(json!({"DeliveryStreamName": name, "Records": records})).unwrap();
+    let FirehoseRequest::PutRecordBatch(input) =
+        request(FirehoseOperation::PutRecordBatch, json!({"DeliveryStreamName": name, "Records": records}))
+    else {
+        unreachable!()
+    };
     let answer = firehose.put_record_batch(input).await.unwrap();
-    assert_eq!(answer["FailedPutCount"], 0, "{answer}");
+    assert_eq!(answer.failed_put_count, 0, "{answer:?}");
 }
 
 async fn delete(firehose: &Firehose, name: &str) {
-    let input: DeleteDeliveryStreamInput = serde_json::from_value(json!({"DeliveryStreamName": name})).unwrap();
+    let FirehoseRequest::DeleteDeliveryStream(input) =
+        request(FirehoseOperation::DeleteDeliveryStream, json!({"DeliveryStreamName": name}))
+    else {
+        unreachable!()
+    };
     firehose.delete_delivery_stream(input).await.unwrap();
 }
 

@@ -34,6 +34,8 @@ pub(crate) enum Checked {
     Map(Vec<(String, Checked)>),
     /// One slot per member of the shape, in shape order.
     Struct(Vec<Option<Checked>>),
+    /// An opaque member, as JSON.
+    Document(serde_json::Value),
 }
 
 const NUMBER_CLASS: &str = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
@@ -127,6 +129,34 @@ fn check_value(value: Value, shape: &Shape, format: WireFormat) -> Result<Checke
             Value::List(_) => Err(START_OF_LIST.to_owned()),
             _ => Err("Expected null".to_owned()),
         },
+        Shape::Document => match value {
+            Value::Map(_) => Ok(Checked::Document(to_json(value))),
+            Value::List(_) => Err(START_OF_LIST.to_owned()),
+            _ => Err("Expected null".to_owned()),
+        },
+    }
+}
+
+/// The JSON form of an opaque member. Map entries keep the last value of a repeated
+/// key; non-text CBOR keys are dropped (no member could have them); integers beyond
+/// 64 bits and non-finite floats, which JSON cannot hold exactly, become floats or null.
+fn to_json(value: Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(flag) => Json::Bool(flag),
+        Value::Integer(integer) => i64::try_from(integer)
+            .map(Json::from)
+            .or_else(|_| u64::try_from(integer).map(Json::from))
+            .unwrap_or_else(|_| serde_json::Number::from_f64(integer as f64).map_or(Json::Null, Json::Number)),
+        Value::Float(float) => serde_json::Number::from_f64(float).map_or(Json::Null, Json::Number),
+        Value::Text(text) => Json::String(text),
+        Value::Bytes(bytes) => Json::String(base64_simd::STANDARD.encode_to_string(bytes)),
+        Value::List(items) => Json::Array(items.into_iter().map(to_json).collect()),
+        Value::Map(entries) => {
+            Json::Object(entries.into_iter().filter_map(|(key, item)| Some((key?, to_json(item)))).collect())
+        }
+        Value::Tagged(_, inner) => to_json(*inner),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::operation::{
     decode_request_generic, decode_response_generic, encode_request_generic, encode_response_generic, Operation,
     Request, Response, WireFormat,
 };
-use crate::validate::validate_body;
+use crate::validate::{validate_body, KINESIS_MODEL_PACKAGE};
 use crate::value::{parse_cbor, parse_json, Value};
 use crate::wire::{CborSink, JsonSink, WireStruct};
 
@@ -106,7 +106,7 @@ pub fn encode_subscribe_to_shard_event(event: &SubscribeToShardEvent, format: Wi
     encode_structure(event, format)
 }
 
-fn parse(format: WireFormat, body: &[u8]) -> Result<Value, DecodeError> {
+pub(crate) fn parse(format: WireFormat, body: &[u8]) -> Result<Value, DecodeError> {
     match format {
         WireFormat::Json => parse_json(body),
         WireFormat::Cbor => parse_cbor(body),
@@ -118,7 +118,7 @@ fn parse(format: WireFormat, body: &[u8]) -> Result<Value, DecodeError> {
 pub(crate) fn decode_structure<T: WireStruct>(format: WireFormat, body: Body<'_>) -> Result<T, DecodeError> {
     let value = parse(format, body.bytes())?;
     let fields = check_body(value, T::SHAPE, format)?;
-    validate_body(&fields, T::SHAPE).map_err(DecodeError::Validation)?;
+    validate_body(&fields, T::SHAPE, KINESIS_MODEL_PACKAGE, "").map_err(DecodeError::Validation)?;
     // Conversion cannot fail for a tree the type check produced; if it ever did, the
     // request is reported as unparseable rather than crashing the server.
     T::from_fields(fields).ok_or(DecodeError::Unparseable)

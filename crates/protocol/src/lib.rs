@@ -30,7 +30,8 @@
 //! and outputs), [`error`] (error responses), and internally a declarative shape table
 //! (`shape`) that drives the generic type check (`check`) and constraint validation
 //! (`validate`), plus hand-written fast paths (`fast`) for PutRecords, PutRecord and
-//! GetRecords.
+//! GetRecords. [`firehose`] is the Firehose API (2015-08-04, JSON 1.1) on the same
+//! machinery: its model is generated from botocore's by `gen/firehose_model.py`.
 
 #![deny(missing_docs)]
 
@@ -38,6 +39,7 @@ mod check;
 mod codec;
 pub mod error;
 mod fast;
+pub mod firehose;
 pub mod model;
 pub mod operation;
 #[cfg(test)]
@@ -54,4 +56,4 @@ pub use codec::{
 };
 pub use error::{encode_error, DecodeError, ErrorType, WireError};
 pub use operation::{Operation, Request, Response, TargetError, WireFormat, TARGET_PREFIX};
-pub use types::{HashKey, InvalidValue, SequenceNumber, Timestamp};
+pub use types::{Document, HashKey, InvalidValue, SequenceNumber, Timestamp};

@@ -24,6 +24,10 @@ pub(crate) enum Shape {
     List(ListShape),
     Map(MapShape),
     Structure(&'static StructShape),
+    /// A member kept as opaque JSON: type-checked as a structure (an object), its
+    /// content neither checked nor validated. Used only where the service accepts a
+    /// member it does not interpret (see `firehose::model`).
+    Document,
 }
 
 /// Inclusive bounds on a length (characters, bytes, elements or entries).
@@ -45,6 +49,9 @@ pub(crate) struct StringShape {
     pub length: LengthRange,
     pub pattern: Option<Pattern>,
     pub allowed_values: Option<&'static [&'static str]>,
+    /// The model marks the value sensitive: AWS prints `*** sensitive data ***` instead
+    /// of it in validation messages.
+    pub sensitive: bool,
 }
 
 #[derive(Debug)]
@@ -89,15 +96,15 @@ const fn length(min: u64, max: u64) -> LengthRange {
 }
 
 const fn string(min: u64, max: u64, pattern: Option<Pattern>) -> Shape {
-    Shape::String(StringShape { length: length(min, max), pattern, allowed_values: None })
+    Shape::String(StringShape { length: length(min, max), pattern, allowed_values: None, sensitive: false })
 }
 
 const fn pattern_only(pattern: Pattern) -> Shape {
-    Shape::String(StringShape { length: UNBOUNDED, pattern: Some(pattern), allowed_values: None })
+    Shape::String(StringShape { length: UNBOUNDED, pattern: Some(pattern), allowed_values: None, sensitive: false })
 }
 
 pub(crate) const fn enumeration(values: &'static [&'static str]) -> Shape {
-    Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: Some(values) })
+    Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: Some(values), sensitive: false })
 }
 
 const fn integer(min: Option<i64>, max: Option<i64>) -> Shape {
@@ -120,7 +127,34 @@ pub(crate) enum Pattern {
     StreamArn,
     ResourceArn,
     ConsumerArn,
+    /// Any other model pattern, compiled on first use (Firehose's model).
+    Regex(&'static ModelRegex),
 }
+
+/// A model pattern matched with the `regex` crate: its text as AWS prints it and a
+/// source rewritten for the `regex` crate with Java's semantics (ASCII `\d` and `\w`,
+/// whole-value match).
+#[derive(Debug)]
+pub(crate) struct ModelRegex {
+    pub display: &'static str,
+    pub compiled: LazyLock<Option<Regex>>,
+}
+
+impl ModelRegex {
+    /// `source` must already be anchored and in `regex` syntax; `None` (never in a
+    /// tested build) fails closed.
+    pub(crate) const fn new(display: &'static str, compile: fn() -> Option<Regex>) -> Self {
+        Self { display, compiled: LazyLock::new(compile) }
+    }
+}
+
+impl PartialEq for ModelRegex {
+    fn eq(&self, other: &Self) -> bool {
+        self.display == other.display
+    }
+}
+
+impl Eq for ModelRegex {}
 
 impl Pattern {
     /// The pattern as AWS prints it in validation messages: the model text without the
@@ -133,6 +167,7 @@ impl Pattern {
             Pattern::StreamId => "[a-z0-9]{20}-[a-z0-9]{3}",
             Pattern::StreamArn => "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
             Pattern::ResourceArn => "arn:aws.*:kinesis:.*:\\d{12}:.*(stream|channel|queue)/\\S+",
+            Pattern::Regex(regex) => regex.display,
             Pattern::ConsumerArn => {
                 "(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"
             }
@@ -158,6 +193,7 @@ impl Pattern {
             Pattern::StreamArn => regex_matches(&STREAM_ARN_REGEX, text),
             Pattern::ResourceArn => regex_matches(&RESOURCE_ARN_REGEX, text),
             Pattern::ConsumerArn => regex_matches(&CONSUMER_ARN_REGEX, text),
+            Pattern::Regex(regex) => regex.compiled.as_ref().is_some_and(|compiled| compiled.is_match(text)),
         }
     }
 }
@@ -168,7 +204,7 @@ impl Pattern {
 const JAVA_DOT: &str = r"[^\n\r\u{85}\u{2028}\u{2029}]";
 const JAVA_NON_SPACE: &str = r"[^ \t\n\x0B\f\r]";
 
-fn java_regex(template: &str) -> Option<Regex> {
+pub(crate) fn java_regex(template: &str) -> Option<Regex> {
     let source = template.replace("{DOT}", JAVA_DOT).replace("{NONSPACE}", JAVA_NON_SPACE);
     Regex::new(&format!("^(?:{source})$")).ok()
 }
@@ -208,7 +244,7 @@ pub(crate) mod scalars {
     pub(crate) const SHARD_ITERATOR: Shape = string(1, 512, None);
     /// `Policy`, `ErrorCode`, `ErrorMessage`: strings without constraints.
     pub(crate) const PLAIN_STRING: Shape =
-        Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: None });
+        Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: None, sensitive: false });
 
     /// `Data`: up to 10 MiB since large-record support; the per-stream record size limit
     /// is business logic.

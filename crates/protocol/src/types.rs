@@ -244,3 +244,28 @@ mod tests {
         assert!(SequenceNumber::parse("1".repeat(130)).is_err());
     }
 }
+
+/// A member the service accepts without interpreting, kept as the JSON object the client
+/// sent so that it can be stored and described back unchanged.
+///
+/// Only members whose content Rheo never reads are documents (see the Firehose model);
+/// everything Rheo acts on is typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document(serde_json::Value);
+
+impl Document {
+    /// Wraps a JSON value.
+    pub fn new(json: serde_json::Value) -> Self {
+        Document(json)
+    }
+
+    /// The JSON value.
+    pub fn as_json(&self) -> &serde_json::Value {
+        &self.0
+    }
+
+    /// The JSON value, owned.
+    pub fn into_json(self) -> serde_json::Value {
+        self.0
+    }
+}

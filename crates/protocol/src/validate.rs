@@ -14,13 +14,21 @@ use crate::shape::{measure, LengthRange, Shape, StringShape, StructShape, ValueR
 /// AWS lists at most this many violations (and counts only the listed ones).
 const MAX_ITEMS: usize = 10;
 
-/// Package of the generated Java model classes, visible when AWS prints a list of structures.
-const MODEL_PACKAGE: &str = "com.amazonaws.kinesis.v20131202";
+/// Package of Kinesis's generated Java model classes, visible when AWS prints a list of
+/// structures.
+pub(crate) const KINESIS_MODEL_PACKAGE: &str = "com.amazonaws.kinesis.v20131202";
 
 /// Returns the full `ValidationException` message when any constraint is violated.
-pub(crate) fn validate_body(fields: &[Option<Checked>], shape: &StructShape) -> Result<(), String> {
-    let mut report = Report { items: Vec::new() };
-    report.structure(fields, shape, "");
+/// `package` is the service's Java model package; `prefix` the path of the structure
+/// (empty for a request body).
+pub(crate) fn validate_body(
+    fields: &[Option<Checked>],
+    shape: &StructShape,
+    package: &'static str,
+    prefix: &str,
+) -> Result<(), String> {
+    let mut report = Report { items: Vec::new(), package };
+    report.structure(fields, shape, prefix);
     if report.items.is_empty() {
         return Ok(());
     }
@@ -31,6 +39,7 @@ pub(crate) fn validate_body(fields: &[Option<Checked>], shape: &StructShape) -> 
 
 struct Report {
     items: Vec<String>,
+    package: &'static str,
 }
 
 impl Report {
@@ -51,7 +60,7 @@ impl Report {
         }
         let rendered = match value {
             None | Some(Checked::Null) => "null".to_owned(),
-            Some(value) => format!("'{}'", render(value, element_shape)),
+            Some(value) => format!("'{}'", render(value, self.package, element_shape)),
         };
         self.items.push(format!("Value {rendered} at '{path}' failed to satisfy constraint: {constraint}"));
     }
@@ -73,8 +82,9 @@ impl Report {
     fn value(&mut self, value: &Checked, shape: &Shape, path: &str) {
         match (shape, value) {
             (Shape::String(string), Checked::Text(text)) => {
+                let shown = if string.sensitive { Checked::Text(SENSITIVE.to_owned()) } else { value.clone() };
                 for constraint in string_violations(string, text) {
-                    self.violation(Some(value), path, &constraint);
+                    self.violation(Some(&shown), path, &constraint);
                 }
             }
             (Shape::Blob(range), Checked::Blob(blob)) => self.length(value, blob.len() as u64, range, path),
@@ -142,6 +152,9 @@ impl Report {
         }
     }
 }
+
+/// What AWS prints instead of a value the model marks sensitive.
+const SENSITIVE: &str = "*** sensitive data ***";
 
 /// String constraints in the order AWS lists them: pattern, minimum length, maximum
 /// length, enumeration.
@@ -249,7 +262,7 @@ fn member_path(prefix: &str, name: &str) -> String {
 
 /// Java's `toString()` of the deserialized value, which is what AWS prints.
 /// `element_shape` is the structure type name of list elements.
-fn render(value: &Checked, element_shape: &str) -> String {
+fn render(value: &Checked, package: &str, element_shape: &str) -> String {
     match value {
         Checked::Null => "null".to_owned(),
         Checked::Text(text) => text.clone(),
@@ -265,7 +278,7 @@ fn render(value: &Checked, element_shape: &str) -> String {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                out.push_str(&render(item, element_shape));
+                out.push_str(&render(item, package, element_shape));
             }
             out.push(']');
             out
@@ -276,13 +289,16 @@ fn render(value: &Checked, element_shape: &str) -> String {
                 if index > 0 {
                     out.push_str(", ");
                 }
-                let _ = write!(out, "{key}={}", render(item, element_shape));
+                let _ = write!(out, "{key}={}", render(item, package, element_shape));
             }
             out.push('}');
             out
         }
         // `com.amazonaws.kinesis.v20131202.<Shape>@<hashCode in hex>`.
-        Checked::Struct(_) => format!("{MODEL_PACKAGE}.{element_shape}@{:x}", java_hash(value) as u32),
+        Checked::Struct(_) => format!("{package}.{element_shape}@{:x}", java_hash(value) as u32),
+        // Java's `toString()` of the map the service deserialized; only reachable for a
+        // list of opaque members, which no model has.
+        Checked::Document(json) => json.to_string(),
     }
 }
 
@@ -316,6 +332,7 @@ fn java_hash(value: &Checked) -> i32 {
         Checked::Struct(fields) => {
             fields.iter().fold(1i32, |hash, field| hash.wrapping_add(field.as_ref().map_or(0, java_hash)))
         }
+        Checked::Document(_) => 0,
     }
 }
 
@@ -334,7 +351,7 @@ mod tests {
         let entry =
             Checked::Struct(vec![Some(Checked::Text(String::new())), None, Some(Checked::Blob(bytes::Bytes::new()))]);
         assert_eq!(
-            render(&Checked::List(vec![entry]), "PutRecordsRequestEntry"),
+            render(&Checked::List(vec![entry]), KINESIS_MODEL_PACKAGE, "PutRecordsRequestEntry"),
             "[com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@2]"
         );
     }

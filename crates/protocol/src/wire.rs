@@ -14,7 +14,7 @@ use minicbor::Encoder;
 
 use crate::check::Checked;
 use crate::shape::StructShape;
-use crate::types::{write_i64, HashKey, SequenceNumber, Timestamp};
+use crate::types::{write_i64, Document, HashKey, SequenceNumber, Timestamp};
 
 /// An output format being written. Maps and lists announce their length up front so
 /// CBOR can use definite-length headers.
@@ -30,6 +30,8 @@ pub(crate) trait Sink {
     fn integer(&mut self, number: i64);
     fn boolean(&mut self, flag: bool);
     fn timestamp(&mut self, timestamp: Timestamp);
+    /// An opaque member, written as the JSON it holds.
+    fn document(&mut self, document: &serde_json::Value);
 }
 
 /// A type that can travel on the wire.
@@ -54,8 +56,10 @@ pub(crate) trait WireStruct: Sized {
 
 /// Declares a model structure together with its shape table and wire conversions.
 ///
-/// Each member is `field: Type => "WireName", req|opt, SHAPE;`. `req` members are plain
-/// types, `opt` members are `Option`s. Members are listed in the order AWS reports their
+/// Each member is `field: Type => "WireName", req|opt|need, SHAPE;`. `req` members are plain
+/// types, `opt` members are `Option`s. `need` members are required by the model but
+/// `Option`s in Rust: a destination configuration that UpdateDestination merges may lack
+/// them until the merged result is validated against the same shape. Members are listed in the order AWS reports their
 /// validation errors, which is also the order they are written in.
 macro_rules! wire_struct {
     (
@@ -130,6 +134,11 @@ macro_rules! wire_struct {
     };
     (@required req) => { true };
     (@required opt) => { false };
+    (@required need) => { true };
+    (@take need, $slot:expr) => { $crate::wire::wire_struct!(@take opt, $slot) };
+    (@present need, $value:expr) => { $value.is_some() };
+    (@write need, $sink:ident, $wire:literal, $value:expr) => { $crate::wire::wire_struct!(@write opt, $sink, $wire, $value) };
+    (@hint need, $wire:literal, $value:expr) => { $crate::wire::wire_struct!(@hint opt, $wire, $value) };
     (@take req, $slot:expr) => { $crate::wire::WireType::from_checked($slot?)? };
     (@take opt, $slot:expr) => {
         match $slot {
@@ -336,6 +345,21 @@ impl WireType for Timestamp {
     }
 }
 
+impl WireType for Document {
+    fn from_checked(value: Checked) -> Option<Self> {
+        match value {
+            Checked::Document(json) => Some(Document::new(json)),
+            _ => None,
+        }
+    }
+    fn write<S: Sink>(&self, sink: &mut S) {
+        sink.document(self.as_json())
+    }
+    fn size_hint(&self) -> usize {
+        64
+    }
+}
+
 impl<T: WireType> WireType for Vec<T> {
     fn from_checked(value: Checked) -> Option<Self> {
         match value {
@@ -439,6 +463,10 @@ impl Sink for JsonSink {
     fn timestamp(&mut self, timestamp: Timestamp) {
         timestamp.write_json_seconds(&mut self.out);
     }
+    fn document(&mut self, document: &serde_json::Value) {
+        // Writing a `Value` into a `Vec` cannot fail: its keys are strings.
+        let _ = serde_json::to_writer(&mut self.out, document);
+    }
 }
 
 /// True for the bytes a JSON string literal must escape.
@@ -538,6 +566,32 @@ impl Sink for CborSink {
     fn timestamp(&mut self, timestamp: Timestamp) {
         infallible(self.encoder.tag(minicbor::data::Tag::new(1)));
         infallible(self.encoder.i64(timestamp.epoch_millis()));
+    }
+    fn document(&mut self, document: &serde_json::Value) {
+        use serde_json::Value as Json;
+        match document {
+            Json::Null => infallible(self.encoder.null()),
+            Json::Bool(flag) => self.boolean(*flag),
+            Json::Number(number) => match (number.as_i64(), number.as_u64(), number.as_f64()) {
+                (Some(integer), _, _) => self.integer(integer),
+                (None, Some(unsigned), _) => infallible(self.encoder.u64(unsigned)),
+                (None, None, float) => infallible(self.encoder.f64(float.unwrap_or(0.0))),
+            },
+            Json::String(text) => self.text(text),
+            Json::Array(items) => {
+                self.begin_list(items.len());
+                for item in items {
+                    self.document(item);
+                }
+            }
+            Json::Object(entries) => {
+                self.begin_map(entries.len());
+                for (key, item) in entries {
+                    self.key(key);
+                    self.document(item);
+                }
+            }
+        }
     }
 }
 

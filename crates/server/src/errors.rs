@@ -38,7 +38,8 @@ pub fn wire_error(error: &EngineError) -> WireError {
     error_type.with_message(error.to_string())
 }
 
-/// The AWS error response for a Firehose error; exhaustive over [`rheo_firehose::FirehoseError`].
+/// The AWS error response for a Firehose error; exhaustive over
+/// [`FirehoseError`](rheo_firehose::FirehoseError).
 pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
     use rheo_firehose::FirehoseError as E;
     let (error_type, status) = match error {
@@ -46,7 +47,6 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         E::Exists { .. } | E::ResourceInUse(_) => ("ResourceInUseException", 400),
         E::InvalidArgument(_) => ("InvalidArgumentException", 400),
         E::Validation(_) => ("ValidationException", 400),
-        E::Serialization(_) => ("SerializationException", 400),
         E::LimitExceeded(_) => ("LimitExceededException", 400),
         E::ConcurrentModification => ("ConcurrentModificationException", 400),
         E::Storage(StorageError::DiskFull { .. }) | E::Storage(StorageError::Closed) => {

@@ -292,7 +292,7 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     let format = WireFormat::from_content_type(content_type);
     let target_header = header(&parts.headers, "x-amz-target").unwrap_or_default();
-    if let Some(firehose_target) = rheo_firehose::wire::FirehoseOperation::from_target(target_header) {
+    if let Some(firehose_target) = rheo_protocol::firehose::FirehoseOperation::from_target(target_header) {
         return Ok(firehose_request(&state, &envelope, &parts, firehose_target, &body).await);
     }
     let target = Operation::from_target(target_header);
@@ -398,11 +398,11 @@ async fn firehose_request(
     state: &AppState,
     envelope: &Envelope,
     parts: &http::request::Parts,
-    target: Result<rheo_firehose::wire::FirehoseOperation, ()>,
+    target: Result<rheo_protocol::firehose::FirehoseOperation, rheo_protocol::firehose::UnknownFirehoseOperation>,
     body: &Bytes,
 ) -> Response<ResponseBody> {
     let format = WireFormat::Json;
-    let name = target.map(|op| op.name()).unwrap_or("Unknown");
+    let name = target.as_ref().map(|op| op.name()).unwrap_or("Unknown");
     let error = if body.is_empty() || serde_json::from_slice::<serde_json::Value>(body).is_err() {
         Some(ErrorType::Serialization.without_message())
     } else if target.is_err() {
@@ -418,7 +418,7 @@ async fn firehose_request(
     match outcome {
         Ok(value) => {
             state.metrics.request(name, "ok");
-            envelope.response(StatusCode::OK, Some(crate::firehose::CONTENT_TYPE), Bytes::from(value.to_string()))
+            envelope.response(StatusCode::OK, Some(crate::firehose::CONTENT_TYPE), Bytes::from(value))
         }
         Err(error) => {
             state.metrics.request(name, &error.error_type);
