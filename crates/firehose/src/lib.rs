@@ -13,7 +13,6 @@ pub mod deliver;
 pub mod dest;
 pub mod error;
 pub mod jq;
-pub mod kpl;
 pub mod limits;
 pub mod metrics;
 pub mod prefix;
