@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use rheo_aws::event_stream;
 use rheo_engine::{EngineError, RecordOut, Subscription, SubscriptionRead, Wake};
 use rheo_protocol::model as wire;
 use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_event, ErrorType, Response, WireFormat};
@@ -40,7 +41,6 @@ use tokio::time::Instant;
 
 use crate::dispatch::{encryption, hash_range, millis, sequence};
 use crate::errors::wire_error;
-use crate::event_stream;
 use crate::front::AppState;
 
 /// Frames waiting for the response body. Small: the log is the buffer.
@@ -100,7 +100,7 @@ fn payload_type(format: WireFormat) -> &'static str {
 pub(crate) fn start(state: &Arc<AppState>, subscription: Subscription, format: WireFormat) -> EventBody {
     let (frames, body) = mpsc::channel(QUEUE_EVENTS);
     let initial = Response::SubscribeToShard(wire::SubscribeToShardOutput {});
-    match event_stream::event("initial-response", payload_type(format), encode_response(&initial, format)) {
+    match event_stream::event("initial-response", payload_type(format), &encode_response(&initial, format)) {
         // The queue is new, so there is room.
         Ok(frame) => {
             let _ = frames.try_send(frame);
@@ -134,7 +134,7 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
         child_shards: None,
     };
     let payload = encode_subscribe_to_shard_event(&event, format);
-    match event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+    match event_stream::event("SubscribeToShardEvent", payload_type(format), &payload) {
         Ok(frame) => Some((frame, bytes)),
         Err(error) => {
             tracing::error!(message = "Could not frame an event.", %error);
@@ -201,7 +201,7 @@ fn exception_frame(error: &EngineError, format: WireFormat) -> Option<Bytes> {
             ErrorType::InternalFailureException.with_message("Internal service failure.")
         }
     };
-    event_stream::exception(&wire.error_type, payload_type(format), encode_error(&wire, format)).ok()
+    event_stream::exception(&wire.error_type, payload_type(format), &encode_error(&wire, format)).ok()
 }
 
 async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc::Sender<Bytes>, format: WireFormat) {
@@ -249,7 +249,8 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
                             })
                             .collect();
                         let payload = shard_end_payload(&children, format);
-                        if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+                        if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), &payload)
+                        {
                             permit.send(frame);
                             metrics.event_pushed(0, 0);
                         }
