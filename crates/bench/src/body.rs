@@ -142,7 +142,7 @@ mod tests {
         }
         assert_eq!(bodies[0].payload_bytes, 30);
         assert_ne!(bodies[0].body.bytes, bodies[1].body.bytes);
-        assert_eq!(bodies[0].body.sha256, crate::sigv4::sha256_hex(&bodies[0].body.bytes));
+        assert_eq!(bodies[0].body.sha256, rheo_aws::sigv4::sha256_hex(&bodies[0].body.bytes));
     }
 
     #[test]

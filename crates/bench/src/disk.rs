@@ -76,7 +76,7 @@ pub(crate) async fn run(args: &DiskArgs) -> Result<serde_json::Value> {
         "version": env!("CARGO_PKG_VERSION"),
         "mode": "disk",
         "label": args.label,
-        "timestamp": crate::sigv4::amz_date(std::time::SystemTime::now()),
+        "timestamp": rheo_aws::sigv4::amz_date(std::time::SystemTime::now()),
         "params": { "dir": args.dir, "rate": args.rate, "record_bytes": args.record_bytes, "duration_s": args.duration },
         "fdatasync_ms": measured.syncs,
         "stalls_over_10ms": measured.stalls,

@@ -15,7 +15,6 @@ use serde_json::json;
 
 use crate::body::{decoded_len, read_stamp, stamped_batch, Batch, STAMP_BYTES};
 use crate::error::{BenchError, Result};
-use crate::eventstream::Decoder;
 use crate::get::{iterator_with_retry, GetRecordsOut, RecordOut};
 use crate::http::{Client, SignedBody};
 use crate::procstat::Watch;
@@ -23,6 +22,7 @@ use crate::put::put_once;
 use crate::report::{fmt_ms_opt, latency_row, per_s, thousands, Summary};
 use crate::stats::{round1, Meter, SharedHistogram};
 use crate::{Ctx, E2eArgs};
+use rheo_aws::event_stream::Decoder;
 
 /// How the records are consumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,7 +213,7 @@ async fn subscriber(
                 let now = Instant::now();
                 match message.header(":message-type") {
                     Some("event") if message.header(":event-type") == Some("SubscribeToShardEvent") => {
-                        let Ok(event) = serde_json::from_slice::<SubscribeEvent>(&message.payload) else {
+                        let Ok(event) = serde_json::from_slice::<SubscribeEvent>(message.payload()) else {
                             shared.seen.error("BadResponse");
                             continue;
                         };

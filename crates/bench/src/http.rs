@@ -19,7 +19,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::TlsConnector;
 
 use crate::error::{BenchError, Result};
-use crate::sigv4::{amz_date, sha256_hex, Signer};
+use rheo_aws::sigv4::{amz_date, sha256_hex, Signer};
 
 /// The JSON 1.1 content type Kinesis speaks.
 pub const CONTENT_TYPE_JSON: &str = "application/x-amz-json-1.1";

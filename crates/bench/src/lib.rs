@@ -36,7 +36,6 @@ pub mod body;
 mod disk;
 mod e2e;
 pub mod error;
-pub mod eventstream;
 mod firehose;
 mod get;
 pub mod http;
@@ -44,7 +43,6 @@ pub mod procstat;
 mod put;
 pub mod report;
 pub mod server_syncs;
-pub mod sigv4;
 mod startup;
 pub mod stats;
 
@@ -58,7 +56,7 @@ use rand::Rng;
 pub use error::BenchError;
 use http::{Client, Endpoint};
 use report::Summary;
-use sigv4::{Credentials, Signer};
+use rheo_aws::sigv4::{Credentials, Signer};
 
 /// `rheo bench <mode> [options]`.
 #[derive(Args, Debug, Clone)]

@@ -83,7 +83,7 @@ impl Summary {
             "label": self.label,
             "endpoint": self.endpoint,
             "http2": self.http2,
-            "timestamp": crate::sigv4::amz_date(std::time::SystemTime::now()),
+            "timestamp": rheo_aws::sigv4::amz_date(std::time::SystemTime::now()),
             "stream": self.stream,
             "shards": self.shards,
             "params": self.params,

@@ -127,7 +127,7 @@ pub(crate) async fn run(ctx: &Ctx, args: &StartupArgs) -> Result<Value> {
         "mode": "startup",
         "label": ctx.common.label,
         "endpoint": ctx.common.endpoint,
-        "timestamp": crate::sigv4::amz_date(std::time::SystemTime::now()),
+        "timestamp": rheo_aws::sigv4::amz_date(std::time::SystemTime::now()),
         "command": args.command.join(" "),
         "startup_ms": { "runs": runs_ms, "median": median_ms, "min": round3(min), "max": round3(max) },
         "idle_secs": args.idle_secs,

@@ -14,7 +14,6 @@ pub mod deliver;
 pub mod dest;
 pub mod error;
 pub mod jq;
-pub mod kpl;
 pub mod limits;
 pub mod merge;
 pub mod metrics;

@@ -22,8 +22,8 @@ use jaq_core::load::{lex, Arena, File, Loader};
 use jaq_core::{Compiler, Ctx, Native, RcIter};
 use jaq_json::Val;
 
-use crate::kpl;
 use crate::limits::JQ_OUTPUT_BYTES_MAX;
+use rheo_aws::kpl;
 
 /// `ProcessorParameter.ParameterValue` length bounds from the Firehose API model.
 pub const MIN_PARAMETER_VALUE_LEN: usize = 1;

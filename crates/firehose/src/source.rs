@@ -102,8 +102,8 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
 async fn copy(shared: &Shared, entry: &Entry, batch: &ReaderBatch) -> Result<()> {
     let mut data = Vec::with_capacity(batch.records.len());
     for record in &batch.records {
-        if crate::kpl::is_aggregated(&record.data) {
-            match crate::kpl::deaggregate(&record.data) {
+        if rheo_aws::kpl::is_aggregated(&record.data) {
+            match rheo_aws::kpl::deaggregate(&record.data) {
                 Ok(subrecords) => data.extend(subrecords.into_iter().map(|s| s.data)),
                 Err(error) => {
                     // Not a valid aggregate after all: deliver it as it is.

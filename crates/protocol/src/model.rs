@@ -383,9 +383,14 @@ wire_struct! {
 
 wire_struct! {
     /// The payload of one `SubscribeToShardEvent` event-stream message.
+    ///
+    /// `ContinuationSequenceNumber` is optional here although botocore lists it as
+    /// required: the service leaves it out of the last event of a closed shard (the one
+    /// carrying `ChildShards`), and the KCL reads its absence as the shard's end. Every
+    /// other event carries it.
     pub struct SubscribeToShardEvent {
         records: Vec<Record> => "Records", req, RECORD_LIST;
-        continuation_sequence_number: SequenceNumber => "ContinuationSequenceNumber", req, SEQUENCE_NUMBER;
+        continuation_sequence_number: Option<SequenceNumber> => "ContinuationSequenceNumber", opt, SEQUENCE_NUMBER;
         millis_behind_latest: i64 => "MillisBehindLatest", req, MILLIS_BEHIND_LATEST;
         child_shards: Option<Vec<ChildShard>> => "ChildShards", opt, CHILD_SHARD_LIST;
     }

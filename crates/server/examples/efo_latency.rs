@@ -27,8 +27,8 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use rheo_aws::event_stream::Decoder;
 use rheo_engine::{Engine, EngineConfig};
-use rheo_server::event_stream::{header, Decoder};
 use rheo_server::Server;
 use rheo_storage::{Durability, LogConfig, StdFs, SystemClock};
 use serde_json::{json, Value};
@@ -180,7 +180,7 @@ impl Api {
                 decoder.push(&data);
             }
             while let Some(message) = decoder.next_message()? {
-                if header(&message, ":event-type") == Some("initial-response") {
+                if message.header(":event-type") == Some("initial-response") {
                     break 'initial;
                 }
             }

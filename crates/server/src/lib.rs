@@ -31,7 +31,8 @@
 pub mod conn;
 mod dispatch;
 pub mod errors;
-pub mod event_stream;
+/// The event-stream framing, shared with clients through `rheo-aws`.
+pub use rheo_aws::event_stream;
 mod firehose;
 mod front;
 pub mod metrics;

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use rheo_aws::event_stream;
 use rheo_engine::{EngineError, RecordOut, Subscription, SubscriptionRead, Wake};
 use rheo_protocol::model as wire;
 use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_event, ErrorType, Response, WireFormat};
@@ -40,7 +41,6 @@ use tokio::time::Instant;
 
 use crate::dispatch::{encryption, hash_range, millis, sequence};
 use crate::errors::wire_error;
-use crate::event_stream;
 use crate::front::AppState;
 
 /// Frames waiting for the response body. Small: the log is the buffer.
@@ -100,7 +100,7 @@ fn payload_type(format: WireFormat) -> &'static str {
 pub(crate) fn start(state: &Arc<AppState>, subscription: Subscription, format: WireFormat) -> EventBody {
     let (frames, body) = mpsc::channel(QUEUE_EVENTS);
     let initial = Response::SubscribeToShard(wire::SubscribeToShardOutput {});
-    match event_stream::event("initial-response", payload_type(format), encode_response(&initial, format)) {
+    match event_stream::event("initial-response", payload_type(format), &encode_response(&initial, format)) {
         // The queue is new, so there is room.
         Ok(frame) => {
             let _ = frames.try_send(frame);
@@ -129,12 +129,12 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
         .collect();
     let event = wire::SubscribeToShardEvent {
         records,
-        continuation_sequence_number: sequence(subscription.continuation_sequence_number().to_owned()),
+        continuation_sequence_number: Some(sequence(subscription.continuation_sequence_number().to_owned())),
         millis_behind_latest: subscription.millis_behind_latest().min(i64::MAX as u64) as i64,
         child_shards: None,
     };
     let payload = encode_subscribe_to_shard_event(&event, format);
-    match event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+    match event_stream::event("SubscribeToShardEvent", payload_type(format), &payload) {
         Ok(frame) => Some((frame, bytes)),
         Err(error) => {
             tracing::error!(message = "Could not frame an event.", %error);
@@ -143,49 +143,14 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
     }
 }
 
-/// The last event of a closed shard: its children, and no ContinuationSequenceNumber
-/// (KCL reads a missing one as the shard's end). Hand-encoded because the protocol
-/// crate's `SubscribeToShardEvent` requires that member.
-fn shard_end_payload(children: &[wire::ChildShard], format: WireFormat) -> Vec<u8> {
-    match format {
-        WireFormat::Json => {
-            let children: Vec<serde_json::Value> = children
-                .iter()
-                .map(|child| {
-                    serde_json::json!({
-                        "ShardId": child.shard_id,
-                        "ParentShards": child.parent_shards,
-                        "HashKeyRange": {
-                            "StartingHashKey": child.hash_key_range.starting_hash_key.as_str(),
-                            "EndingHashKey": child.hash_key_range.ending_hash_key.as_str(),
-                        },
-                    })
-                })
-                .collect();
-            let event = serde_json::json!({ "Records": [], "MillisBehindLatest": 0, "ChildShards": children });
-            serde_json::to_vec(&event).unwrap_or_default()
-        }
-        WireFormat::Cbor => {
-            let mut encoder = minicbor::Encoder::new(Vec::new());
-            let written: Result<(), minicbor::encode::Error<std::convert::Infallible>> = (|| {
-                encoder.map(3)?.str("Records")?.array(0)?.str("MillisBehindLatest")?.u64(0)?;
-                encoder.str("ChildShards")?.array(children.len() as u64)?;
-                for child in children {
-                    encoder.map(3)?.str("ShardId")?.str(&child.shard_id)?;
-                    encoder.str("ParentShards")?.array(child.parent_shards.len() as u64)?;
-                    for parent in &child.parent_shards {
-                        encoder.str(parent)?;
-                    }
-                    encoder.str("HashKeyRange")?.map(2)?;
-                    encoder.str("StartingHashKey")?.str(child.hash_key_range.starting_hash_key.as_str())?;
-                    encoder.str("EndingHashKey")?.str(child.hash_key_range.ending_hash_key.as_str())?;
-                }
-                Ok(())
-            })();
-            // Writing to a Vec cannot fail.
-            let _ = written;
-            encoder.into_writer()
-        }
+/// The last event of a closed shard: no records, its children, and no
+/// `ContinuationSequenceNumber` (KCL reads a missing one as the shard's end).
+fn shard_end_event(children: Vec<wire::ChildShard>) -> wire::SubscribeToShardEvent {
+    wire::SubscribeToShardEvent {
+        records: Vec::new(),
+        continuation_sequence_number: None,
+        millis_behind_latest: 0,
+        child_shards: Some(children),
     }
 }
 
@@ -201,7 +166,7 @@ fn exception_frame(error: &EngineError, format: WireFormat) -> Option<Bytes> {
             ErrorType::InternalFailureException.with_message("Internal service failure.")
         }
     };
-    event_stream::exception(&wire.error_type, payload_type(format), encode_error(&wire, format)).ok()
+    event_stream::exception(&wire.error_type, payload_type(format), &encode_error(&wire, format)).ok()
 }
 
 async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc::Sender<Bytes>, format: WireFormat) {
@@ -248,8 +213,9 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
                                 hash_key_range: hash_range(child.hash_range),
                             })
                             .collect();
-                        let payload = shard_end_payload(&children, format);
-                        if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
+                        let payload = encode_subscribe_to_shard_event(&shard_end_event(children), format);
+                        if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), &payload)
+                        {
                             permit.send(frame);
                             metrics.event_pushed(0, 0);
                         }
@@ -314,5 +280,57 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
         None => {
             let _ = tokio::time::timeout(Duration::from_millis(LAST_FRAME_WAIT_MS), frames.send(frame)).await;
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use rheo_protocol::HashKey;
+
+    use super::*;
+
+    fn children() -> Vec<wire::ChildShard> {
+        let child = |id: &str, start: u128, end: u128| wire::ChildShard {
+            shard_id: id.into(),
+            parent_shards: vec!["shardId-000000000000".into()],
+            hash_key_range: wire::HashKeyRange {
+                starting_hash_key: HashKey::from_u128(start),
+                ending_hash_key: HashKey::from_u128(end),
+            },
+        };
+        vec![
+            child("shardId-000000000001", 0, u128::MAX / 2),
+            child("shardId-000000000002", u128::MAX / 2 + 1, u128::MAX),
+        ]
+    }
+
+    /// The CBOR bytes the hand-encoder this replaced wrote for the same children.
+    const HAND_ENCODED_CBOR: &str = "a3675265636f72647380724d696c6c6973426568696e644c6174657374006b4368696c6453\
+        686172647382a3675368617264496474736861726449642d3030303030303030303030316c506172656e7453686172647381\
+        74736861726449642d3030303030303030303030306c486173684b657952616e6765a26f5374617274696e67486173684b65\
+        7961306d456e64696e67486173684b65797827313730313431313833343630343639323331373331363837333033373135\
+        383834313035373237a3675368617264496474736861726449642d3030303030303030303030326c506172656e7453686172\
+        64738174736861726449642d3030303030303030303030306c486173684b657952616e6765a26f5374617274696e67486173\
+        684b657978273137303134313138333436303436393233313733313638373330333731353838343130353732386d456e6469\
+        6e67486173684b65797827333430323832333636393230393338343633343633333734363037343331373638323131343535";
+
+    /// What the hand-encoder wrote in JSON: the same members, keys sorted (serde_json's map).
+    const HAND_ENCODED_JSON: &str = r#"{"ChildShards":[{"HashKeyRange":{"EndingHashKey":"170141183460469231731687303715884105727","StartingHashKey":"0"},"ParentShards":["shardId-000000000000"],"ShardId":"shardId-000000000001"},{"HashKeyRange":{"EndingHashKey":"340282366920938463463374607431768211455","StartingHashKey":"170141183460469231731687303715884105728"},"ParentShards":["shardId-000000000000"],"ShardId":"shardId-000000000002"}],"MillisBehindLatest":0,"Records":[]}"#;
+
+    #[test]
+    fn the_shard_end_event_encodes_as_the_hand_encoder_did() {
+        let event = shard_end_event(children());
+        let cbor = encode_subscribe_to_shard_event(&event, WireFormat::Cbor);
+        let hex: String = cbor.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, HAND_ENCODED_CBOR.split_whitespace().collect::<String>());
+
+        // JSON: the same document; members now in model order, as every other event's.
+        let json = encode_subscribe_to_shard_event(&event, WireFormat::Json);
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&json).unwrap(),
+            serde_json::from_str::<serde_json::Value>(HAND_ENCODED_JSON).unwrap()
+        );
+        assert!(json.starts_with(br#"{"Records":[],"MillisBehindLatest":0,"ChildShards":[{"ShardId":"#));
     }
 }

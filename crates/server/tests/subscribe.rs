@@ -1,6 +1,6 @@
 //! SubscribeToShard against the server in-process (127.0.0.1:0, in-memory storage), over
 //! HTTP/1.1 (chunked) and HTTP/2 (prior knowledge), with the frames decoded by
-//! `aws-smithy-eventstream` through `rheo_server::event_stream::Decoder`.
+//! `rheo_aws::event_stream::Decoder`, the decoder clients use.
 //!
 //! Expectations are AWS's (kinesis-api.md §4): an `initial-response` first, then
 //! `SubscribeToShardEvent`s; errors before streaming are ordinary responses; the end of a
@@ -21,8 +21,8 @@ use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use rheo_aws::event_stream::Decoder;
 use rheo_engine::{CreateStream, EngineConfig, PutEntry, StreamRef};
-use rheo_server::event_stream::{header, Decoder};
 use rheo_server::SubscriptionConfig;
 use rheo_storage::{Clock, ManualClock, SystemClock};
 use serde_json::{json, Value};
@@ -197,7 +197,7 @@ impl Events {
     async fn next(&mut self) -> Option<Message> {
         loop {
             if let Some(message) = self.decoder.next_message().unwrap() {
-                let get = |name: &str| header(&message, name).unwrap_or_default().to_owned();
+                let get = |name: &str| message.header(name).unwrap_or_default().to_owned();
                 return Some(match get(":message-type").as_str() {
                     "event" => Message::Event {
                         event_type: get(":event-type"),
