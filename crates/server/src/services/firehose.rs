@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use crate::errors::firehose_wire_error;
 
+mod service;
+pub use service::FirehoseService;
+
 /// The content type of Firehose requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
