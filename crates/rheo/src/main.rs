@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
+use rheo_server::services::FirehoseService;
 use rheo_server::{load_tls, ConnectionLimits, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
@@ -319,7 +320,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await?
             .with_subscriptions(subscriptions)
             .with_limits(limits)
-            .with_firehose(firehose.clone());
+            .with_service(FirehoseService::new(firehose.clone()))?;
         let address = server.local_addr()?;
         tracing::info!(
             message = "Rheo listening.",

@@ -1,19 +1,29 @@
-//! The front door: every HTTP request passes through [`handle`], which reproduces AWS's
-//! request-processing precedence (Kinesis reference §2.3):
+//! The front door: every HTTP request passes through [`handle`], which does what is the
+//! same for every service and routes the rest by `X-Amz-Target` prefix to a
+//! [`Service`] of the [`Router`]. `GET`s are the router's too (health, metrics, and
+//! any page a service adds).
+//!
+//! The checks answer in AWS's request-processing precedence (Kinesis reference §2.3):
 //!
 //! 1. non-POST → 403 XML `AccessDeniedException` (OPTIONS with `Origin` → CORS preflight);
 //! 2. empty body → 400 `SerializationException` (known operation) or
-//!    `UnknownOperationException`, JSON only for the JSON content type, else CBOR;
+//!    `UnknownOperationException`, JSON only for the service's JSON content type, else CBOR;
 //! 3. unknown content type → 403 XML without a `Service.Operation` target, else 404;
 //! 4. unparseable body → 400 `SerializationException` (legacy `application/json` gets
 //!    AWS's `Output`/`Version` envelopes);
 //! 5. unknown target → 400 `UnknownOperationException`;
 //! 6. authentication presence (signatures are not verified);
-//! 7. type checks, 8. constraint validation (both by rheo-protocol);
-//! 9. the operation itself.
+//! 7. the service call: for Kinesis type checks and constraint validation (both by
+//!    rheo-protocol), then the operation itself.
 //!
-//! Steps 5 and 6 only need headers, so the body is parsed once on the hot path: only
-//! when one of them fails is the body checked for parseability, to let step 4 win.
+//! A service may order steps 2 to 4 differently, as data ([`Precedence`]): Firehose
+//! ignores the content type and treats an empty body as one that does not parse.
+//! Requests whose prefix no service has are answered with [`Precedence::AWS`].
+//!
+//! Steps 5 and 6 only need headers, so under [`ParseCheck::WhenRejected`] the body is
+//! parsed once on the hot path, by the service: only when one of them fails is the body
+//! checked for parseability, to let step 4 win. The body is moved into the service,
+//! never copied.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -25,19 +35,16 @@ use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, ORIGIN};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Either, Full, Limited};
-use hyper::body::Incoming;
 use rand::RngCore;
-use rheo_engine::Engine;
-use rheo_protocol::{
-    decode_request, decode_request_shared, encode_error, encode_response, DecodeError, ErrorType, Operation,
-    TargetError, WireError, WireFormat,
-};
+use rheo_protocol::{encode_error, ErrorType, WireError, WireFormat};
 
 use crate::conn::TimeoutKind;
-use crate::dispatch::{dispatch, Outcome};
-use crate::errors::wire_error;
-use crate::metrics::Metrics;
-use crate::subscribe::{EventBody, SubscriptionConfig};
+use crate::router::{
+    aws_body_parses, ContentTypeCheck, EmptyBody, ParseCheck, Precedence, Protocol, RejectionLabel, Router, Service,
+    ServiceResponse, Target,
+};
+use crate::state::AppState;
+use crate::subscribe::EventBody;
 
 /// A response body: a whole one, or a SubscribeToShard event stream.
 pub type ResponseBody = Either<Full<Bytes>, EventBody>;
@@ -53,22 +60,6 @@ const CORS_EXPOSE_HEADERS: &str =
     "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date";
 const CORS_MAX_AGE_SECS: &str = "172800";
 const LEGACY_JSON: &str = "application/json";
-
-/// What every request handler shares.
-pub struct AppState {
-    /// The engine.
-    pub engine: Arc<Engine>,
-    /// Counters for `/metrics`.
-    pub metrics: Metrics,
-    /// How SubscribeToShard subscriptions behave.
-    pub subscriptions: SubscriptionConfig,
-    /// Set to `true` when the server shuts down: open subscriptions end their streams.
-    pub shutdown: tokio::sync::watch::Sender<bool>,
-    /// The Firehose service, when the binary runs one.
-    pub firehose: Option<Arc<rheo_firehose::Firehose>>,
-    /// Connection timeouts and limit; `handle` applies the body-read timeout.
-    pub limits: crate::conn::ConnectionLimits,
-}
 
 /// Headers every API response carries.
 struct Envelope {
@@ -116,9 +107,9 @@ impl Envelope {
         response
     }
 
-    fn error(&self, error: &WireError, format: WireFormat) -> Response<ResponseBody> {
+    fn error(&self, error: &WireError, protocol: Protocol, format: WireFormat) -> Response<ResponseBody> {
         let status = StatusCode::from_u16(error.http_status).unwrap_or(StatusCode::BAD_REQUEST);
-        self.response(status, Some(format.content_type()), Bytes::from(encode_error(error, format)))
+        self.response(status, Some(protocol.content_type(format)), Bytes::from(encode_error(error, format)))
     }
 
     /// AWS's XML error form for requests it cannot attribute to a service.
@@ -202,8 +193,24 @@ fn json_response(envelope: &Envelope, status: StatusCode, body: &'static str) ->
     envelope.response(status, Some(LEGACY_JSON), Bytes::from_static(body.as_bytes()))
 }
 
+/// The front door's view of the server: the shared state and the services.
+pub struct FrontDoor {
+    /// What every handler shares; handed to each service call.
+    pub state: Arc<AppState>,
+    /// The registered services.
+    pub router: Router,
+}
+
 /// Handles one HTTP request. Never fails: every problem becomes an HTTP response.
-pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<Response<ResponseBody>, Infallible> {
+///
+/// Generic over the body so tests can call it without a connection; the server uses
+/// hyper's `Incoming`.
+pub async fn handle<B>(front: Arc<FrontDoor>, request: Request<B>) -> Result<Response<ResponseBody>, Infallible>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let state = &front.state;
     let (parts, body) = request.into_parts();
     let origin = parts.headers.contains_key(ORIGIN);
     let envelope = Envelope {
@@ -213,24 +220,12 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
     };
 
     if parts.method == Method::GET {
-        match parts.uri.path() {
-            "/health" | "/_health" => {
-                let mut response =
-                    envelope.response(StatusCode::OK, Some(LEGACY_JSON), Bytes::from_static(b"{\"status\":\"ok\"}"));
+        if let Some(page) = front.router.get(state, parts.uri.path()).await {
+            let mut response = envelope.response(StatusCode::OK, Some(page.content_type), page.body);
+            if !page.extended_request_id {
                 response.headers_mut().remove("x-amz-id-2");
-                return Ok(response);
             }
-            "/metrics" => {
-                let mut text = state.metrics.render();
-                let mut logs = vec![("streams", state.engine.log().stats())];
-                if let Some(firehose) = &state.firehose {
-                    firehose.render_metrics(&mut text);
-                    logs.push(("firehose", firehose.log_stats()));
-                }
-                crate::metrics::render_logs(&mut text, &logs);
-                return Ok(envelope.response(StatusCode::OK, Some("text/plain; version=0.0.4"), Bytes::from(text)));
-            }
-            _ => {}
+            return Ok(response);
         }
     }
     if parts.method == Method::OPTIONS && origin {
@@ -289,20 +284,28 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
     };
 
     let content_type = header(&parts.headers, "content-type").unwrap_or_default();
-    let media_type = content_type.split(';').next().unwrap_or_default().trim();
-    let format = WireFormat::from_content_type(content_type);
-    let target_header = header(&parts.headers, "x-amz-target").unwrap_or_default();
-    if let Some(firehose_target) = rheo_protocol::firehose::FirehoseOperation::from_target(target_header) {
-        return Ok(firehose_request(&state, &envelope, &parts, firehose_target, &body).await);
-    }
-    let target = Operation::from_target(target_header);
+    let target = Target::parse(header(&parts.headers, "x-amz-target").unwrap_or_default());
+    // An unknown prefix is answered as AWS answers an unknown target: its JSON and CBOR
+    // protocols' precedence, ending in UnknownOperationException.
+    let service = front.router.service(target.prefix);
+    let (protocol, precedence) = match service {
+        Some(service) => (service.protocol(), service.precedence()),
+        None => (Protocol::JSON_1_1_AND_CBOR, Precedence::AWS),
+    };
+    let operation = service.and_then(|service| Some((service, service.operation(target.operation)?)));
+    let format = match precedence.content_type {
+        ContentTypeCheck::Checked => protocol.format_of(content_type),
+        ContentTypeCheck::Ignored => Some(WireFormat::Json),
+    };
 
-    if body.is_empty() {
-        let error_type = if target.is_ok() { ErrorType::Serialization } else { ErrorType::UnknownOperation };
-        let format = if format == Some(WireFormat::Json) { WireFormat::Json } else { WireFormat::Cbor };
-        return Ok(envelope.error(&error_type.without_message(), format));
+    if body.is_empty() && precedence.empty_body == EmptyBody::OwnStep {
+        let error_type = if operation.is_some() { ErrorType::Serialization } else { ErrorType::UnknownOperation };
+        let format =
+            if format == Some(WireFormat::Json) || !protocol.cbor { WireFormat::Json } else { WireFormat::Cbor };
+        return Ok(envelope.error(&error_type.without_message(), protocol, format));
     }
     let Some(format) = format else {
+        let media_type = content_type.split(';').next().unwrap_or_default().trim();
         if media_type.eq_ignore_ascii_case(LEGACY_JSON) {
             let parses = matches!(
                 serde_json::from_slice::<serde_json::Value>(&body),
@@ -322,109 +325,78 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Result<
                 )
             });
         }
-        return Ok(match target {
-            Err(TargetError::Malformed(_)) => envelope.xml_error(
+        return Ok(if target.well_formed {
+            envelope.xml_error(StatusCode::NOT_FOUND, "UnknownOperationException", None)
+        } else {
+            envelope.xml_error(
                 StatusCode::FORBIDDEN,
                 "AccessDeniedException",
                 Some("Unable to determine service/operation name to be authorized"),
-            ),
-            _ => envelope.xml_error(StatusCode::NOT_FOUND, "UnknownOperationException", None),
+            )
         });
     };
 
     let auth = check_auth(&parts.headers, parts.uri.query());
-    let operation = match (target, auth) {
-        (Ok(operation), Ok(())) => operation,
-        (target, auth) => {
-            let unparseable = decode_request(Operation::DescribeLimits, format, &body) == Err(DecodeError::Unparseable);
-            let error = if unparseable {
-                ErrorType::Serialization.without_message()
-            } else if let Err(error) = target {
-                error.to_wire_error()
-            } else if let Err(error) = auth {
-                error
-            } else {
-                ErrorType::InternalFailure.without_message()
+    let parses = || match service {
+        Some(service) => !body.is_empty() && service.body_parses(format, &body),
+        None => !body.is_empty() && aws_body_parses(format, &body),
+    };
+    let (service, operation) = match admit(precedence, operation, auth, parses) {
+        Ok(admitted) => admitted,
+        Err(error) => {
+            let label = match (precedence.rejections_counted_as, operation) {
+                (RejectionLabel::Operation, Some((_, operation))) => operation,
+                _ => UNKNOWN_OPERATION_LABEL,
             };
-            state.metrics.request("Unknown", &error.error_type);
-            return Ok(envelope.error(&error, format));
+            state.metrics.request(label, &error.error_type);
+            return Ok(envelope.error(&error, protocol, format));
         }
     };
 
-    let request = match decode_request_shared(operation, format, &body) {
-        Ok(request) => request,
-        Err(error) => {
-            let error = error.to_wire_error();
-            state.metrics.request(operation.name(), &error.error_type);
-            return Ok(envelope.error(&error, format));
+    Ok(match service.call(state, format, operation, body).await {
+        ServiceResponse::Body(body) => {
+            state.metrics.request(operation, "ok");
+            envelope.response(StatusCode::OK, Some(protocol.content_type(format)), body)
         }
-    };
-    drop(body);
-    let outcome = dispatch(&state.engine, &state.metrics, request).await;
-    Ok(match outcome {
-        Outcome::Done(response) => {
-            state.metrics.request(operation.name(), "ok");
-            let body = encode_response(&response, format);
-            envelope.response(StatusCode::OK, Some(format.content_type()), Bytes::from(body))
+        ServiceResponse::Events(events) => {
+            state.metrics.request(operation, "ok");
+            envelope.events(events)
         }
-        Outcome::Failed(error) => {
-            let wire = wire_error(&error);
-            // A full disk is logged by the storage engine, once per interval, not per request.
-            let disk_full =
-                matches!(error, rheo_engine::EngineError::Storage(rheo_storage::StorageError::DiskFull { .. }));
-            if wire.http_status >= 500 && !disk_full {
-                tracing::error!(message = "Request failed.", operation = operation.name(), %error);
-            } else {
-                tracing::debug!(message = "Request rejected.", operation = operation.name(), error_type = %wire.error_type);
-            }
-            state.metrics.request(operation.name(), &wire.error_type);
-            envelope.error(&wire, format)
-        }
-        Outcome::Subscribed(subscription) => {
-            state.metrics.request(operation.name(), "ok");
-            envelope.events(crate::subscribe::start(&state, *subscription, format))
-        }
-        Outcome::DryRun => {
-            let error =
-                ErrorType::DryRunOperation.with_message("Request would have succeeded, but DryRun flag is set.");
-            state.metrics.request(operation.name(), &error.error_type);
-            envelope.error(&error, format)
+        ServiceResponse::Error(error) => {
+            state.metrics.request(operation, &error.error_type);
+            envelope.error(&error, protocol, format)
         }
     })
 }
 
-/// A Firehose request: JSON 1.1 only, the same authentication presence checks.
-async fn firehose_request(
-    state: &AppState,
-    envelope: &Envelope,
-    parts: &http::request::Parts,
-    target: Result<rheo_protocol::firehose::FirehoseOperation, rheo_protocol::firehose::UnknownFirehoseOperation>,
-    body: &Bytes,
-) -> Response<ResponseBody> {
-    let format = WireFormat::Json;
-    let name = target.as_ref().map(|op| op.name()).unwrap_or("Unknown");
-    let error = if body.is_empty() || serde_json::from_slice::<serde_json::Value>(body).is_err() {
-        Some(ErrorType::Serialization.without_message())
-    } else if target.is_err() {
-        Some(ErrorType::UnknownOperation.without_message())
-    } else {
-        check_auth(&parts.headers, parts.uri.query()).err()
-    };
-    let outcome = match (error, target, &state.firehose) {
-        (Some(error), _, _) => Err(error),
-        (None, Ok(operation), Some(firehose)) => crate::firehose::call(firehose, operation, body).await,
-        (None, _, _) => Err(ErrorType::UnknownOperation.without_message()),
-    };
-    match outcome {
-        Ok(value) => {
-            state.metrics.request(name, "ok");
-            envelope.response(StatusCode::OK, Some(crate::firehose::CONTENT_TYPE), Bytes::from(value))
-        }
-        Err(error) => {
-            state.metrics.request(name, &error.error_type);
-            let status = StatusCode::from_u16(error.http_status).unwrap_or(StatusCode::BAD_REQUEST);
-            envelope.response(status, Some(crate::firehose::CONTENT_TYPE), Bytes::from(encode_error(&error, format)))
-        }
+/// The operation label of requests counted without a known operation.
+const UNKNOWN_OPERATION_LABEL: &str = "Unknown";
+
+/// Steps 4 to 6: which of a body that does not parse, an unknown operation and missing
+/// authentication answers first (in that order), or the service and operation to call.
+/// `parses` is called at most once, and under [`ParseCheck::WhenRejected`] only when the
+/// operation or authentication fails, so an accepted request's body is parsed once, by
+/// the service.
+fn admit<'a>(
+    precedence: Precedence,
+    operation: Option<(&'a dyn Service, &'static str)>,
+    auth: Result<(), WireError>,
+    parses: impl Fn() -> bool,
+) -> Result<(&'a dyn Service, &'static str), WireError> {
+    if precedence.parse_check == ParseCheck::Upfront && !parses() {
+        return Err(ErrorType::Serialization.without_message());
+    }
+    match (operation, auth) {
+        (Some(admitted), Ok(())) => Ok(admitted),
+        (operation, auth) => Err(if precedence.parse_check == ParseCheck::WhenRejected && !parses() {
+            ErrorType::Serialization.without_message()
+        } else if operation.is_none() {
+            ErrorType::UnknownOperation.without_message()
+        } else if let Err(error) = auth {
+            error
+        } else {
+            ErrorType::InternalFailure.without_message()
+        }),
     }
 }
 

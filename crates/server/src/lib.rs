@@ -3,16 +3,21 @@
 //! (HTTP/2 by prior knowledge, as the Java and JavaScript SDKs speak it), and optionally
 //! over TLS offering `h2` and `http/1.1` by ALPN.
 //!
-//! This is the only crate that knows HTTP. It decodes requests with `rheo-protocol`,
-//! runs them on a [`rheo_engine::Engine`], and maps engine errors to AWS error types in
-//! one exhaustive match ([`errors::wire_error`]).
+//! This is the only crate that knows HTTP. It decodes Kinesis requests with
+//! `rheo-protocol`, runs them on a [`rheo_engine::Engine`], and maps engine errors to AWS
+//! error types in one exhaustive match ([`errors::wire_error`]).
 //!
 //! SubscribeToShard answers with an event stream (`application/vnd.amazon.eventstream`,
 //! see [`event_stream`]) over either HTTP version: chunked on HTTP/1.1, DATA frames on
 //! HTTP/2. One task per subscription pushes records as soon as they are durable.
 //!
+//! Each AWS service is one [`Service`] registered with the [`Router`] ([`router`]):
+//! Kinesis always ([`services::KinesisService`]), Firehose when the binary runs it
+//! ([`services::FirehoseService`], added with [`Server::with_service`]). The front door
+//! routes by `X-Amz-Target` prefix and names no service.
+//!
 //! Besides the API it answers `GET /health` (and `/_health`) with `{"status":"ok"}` and
-//! `GET /metrics` with Prometheus counters.
+//! `GET /metrics` with Prometheus counters, through the same router.
 //!
 //! Slow and idle clients are cut off by header-read, idle, stall and body timeouts, and
 //! at most [`ConnectionLimits::max_connections`] connections are served at once; when all
@@ -31,11 +36,12 @@
 pub mod conn;
 mod dispatch;
 pub mod errors;
-/// The event-stream framing, shared with clients through `rheo-aws`.
 pub use rheo_aws::event_stream;
-mod firehose;
 mod front;
 pub mod metrics;
+pub mod router;
+pub mod services;
+mod state;
 mod subscribe;
 
 use std::future::Future;
@@ -58,8 +64,10 @@ pub use conn::{
     max_connections_for_descriptors, ConnectionLimits, TimeoutKind, BODY_READ_TIMEOUT_MS_DEFAULT, DESCRIPTOR_RESERVE,
     HEADER_READ_TIMEOUT_MS_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT,
 };
-pub use front::{AppState, ResponseBody, REQUEST_BODY_BYTES_MAX};
+pub use front::{ResponseBody, REQUEST_BODY_BYTES_MAX};
 pub use metrics::Metrics;
+pub use router::{Router, RouterError, Service};
+pub use state::AppState;
 pub use subscribe::{EventBody, SubscriptionConfig, QUEUE_EVENTS};
 
 /// How often finished deletions (streams and consumers past their DELETING period) are
@@ -92,6 +100,9 @@ pub enum ServerError {
     /// The certificate or key could not be loaded.
     #[error("TLS configuration error: {0}")]
     Tls(String),
+    /// A service could not be registered.
+    #[error("cannot serve this service: {0}")]
+    Router(#[from] RouterError),
 }
 
 /// Certificate and key files (PEM) for TLS.
@@ -133,6 +144,7 @@ pub struct Server {
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     state: Arc<AppState>,
+    router: Router,
 }
 
 impl Server {
@@ -144,17 +156,20 @@ impl Server {
         Ok(Self::from_listener(listener, engine, tls))
     }
 
-    /// Serves on an already bound listener.
+    /// Serves on an already bound listener. Kinesis is always served, over `engine`;
+    /// other services are added with [`Server::with_service`].
     pub fn from_listener(listener: TcpListener, engine: Arc<Engine>, tls: Option<TlsAcceptor>) -> Self {
         let state = AppState {
             engine,
             metrics: Metrics::default(),
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
-            firehose: None,
             limits: ConnectionLimits::default(),
         };
-        Server { listener, tls, state: Arc::new(state) }
+        let mut router = Router::new();
+        // The first registration of an empty router cannot collide with anything.
+        let _ = router.register(services::KinesisService);
+        Server { listener, tls, state: Arc::new(state), router }
     }
 
     /// Sets how SubscribeToShard subscriptions behave (lifetime, heartbeat period).
@@ -173,12 +188,12 @@ impl Server {
         self
     }
 
-    /// Serves the Firehose API beside Kinesis.
-    pub fn with_firehose(mut self, firehose: Arc<rheo_firehose::Firehose>) -> Self {
-        if let Some(state) = Arc::get_mut(&mut self.state) {
-            state.firehose = Some(firehose);
-        }
-        self
+    /// Serves one more AWS service beside Kinesis (for example
+    /// [`services::FirehoseService`]); fails when its target prefix or a `GET` path is
+    /// taken.
+    pub fn with_service<S: Service>(mut self, service: S) -> Result<Self, ServerError> {
+        self.router.register(service)?;
+        Ok(self)
     }
 
     /// The address actually bound.
@@ -195,7 +210,8 @@ impl Server {
     /// timeouts guarantee that clients which send nothing free theirs). That is logged at
     /// most every 10 s and counted in `rheo_connection_limit_reached_total`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { listener, tls, state } = self;
+        let Server { listener, tls, state, router } = self;
+        let front = Arc::new(front::FrontDoor { state: state.clone(), router });
         let limits = state.limits;
         let max_connections = limits.max_connections.max(1);
         let builder = auto::Builder::new(TokioExecutor::new());
@@ -256,7 +272,7 @@ impl Server {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_connection(stream, peer, tls.clone(), builder.clone(), state.clone(), timeouts, permit));
+            tokio::spawn(serve_connection(stream, peer, tls.clone(), builder.clone(), front.clone(), timeouts, permit));
         }
         drop(listener);
         // Open subscriptions end their streams and connections shut down gracefully.
@@ -305,19 +321,20 @@ async fn serve_connection(
     peer: SocketAddr,
     tls: Option<TlsAcceptor>,
     builder: auto::Builder<TokioExecutor>,
-    state: Arc<AppState>,
+    front: Arc<front::FrontDoor>,
     timeouts: conn::Timeouts,
     _permit: OwnedSemaphorePermit,
 ) {
+    let state = &front.state;
     let _open = state.metrics.connection_opened();
     let conn_state = Arc::new(conn::ConnState::new());
     match tls {
-        None => serve_io(stream, peer, &builder, &state, conn_state, timeouts).await,
+        None => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
         Some(acceptor) => {
             // The handshake counts against the header-read timeout: a client that connects
             // and says nothing must not hold its slot longer than one that sends half a head.
             match tokio::time::timeout(timeouts.header_read, acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => serve_io(stream, peer, &builder, &state, conn_state, timeouts).await,
+                Ok(Ok(stream)) => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
                 Ok(Err(error)) => tracing::debug!(message = "TLS handshake failed.", %peer, %error),
                 Err(_) => {
                     state.metrics.timed_out(TimeoutKind::HeaderRead);
@@ -334,20 +351,21 @@ async fn serve_io<I>(
     io: I,
     peer: SocketAddr,
     builder: &auto::Builder<TokioExecutor>,
-    state: &Arc<AppState>,
+    front: &Arc<front::FrontDoor>,
     conn_state: Arc<conn::ConnState>,
     timeouts: conn::Timeouts,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let state = &front.state;
     let service = {
-        let state = state.clone();
+        let front = front.clone();
         let conn_state = conn_state.clone();
         service_fn(move |request: http::Request<hyper::body::Incoming>| {
             let guard = conn::RequestGuard::start(&conn_state, request.version());
-            let state = state.clone();
+            let front = front.clone();
             async move {
-                let response = front::handle(state, request).await?;
+                let response = front::handle(front, request).await?;
                 Ok::<_, std::convert::Infallible>(response.map(|body| conn::GuardedBody::new(body, guard)))
             }
         })

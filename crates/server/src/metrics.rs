@@ -178,6 +178,15 @@ impl Metrics {
     }
 }
 
+/// `/metrics` as it is put together: the text so far, and the storage logs whose figures
+/// are appended at the end, one metric family at a time over all logs.
+pub struct MetricsOutput {
+    /// The exposition text; a service appends its own metric families.
+    pub text: String,
+    /// Each service's storage logs, under the name that becomes their `log` label.
+    pub logs: Vec<(&'static str, LogStats)>,
+}
+
 /// A metric of a storage log: name, help text, and how to read it off the log's figures.
 type LogMetric = (&'static str, &'static str, fn(&LogStats) -> u64);
 

@@ -41,7 +41,7 @@ use tokio::time::Instant;
 
 use crate::dispatch::{encryption, hash_range, millis, sequence};
 use crate::errors::wire_error;
-use crate::front::AppState;
+use crate::state::AppState;
 
 /// Frames waiting for the response body. Small: the log is the buffer.
 pub const QUEUE_EVENTS: usize = 2;

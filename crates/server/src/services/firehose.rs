@@ -6,6 +6,9 @@ use rheo_protocol::WireError;
 
 use crate::errors::firehose_wire_error;
 
+mod service;
+pub use service::FirehoseService;
+
 /// The content type of Firehose requests and responses.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
