@@ -4,29 +4,69 @@
 /// Largest shard index AWS accepts when parsing a shard id.
 const SHARD_INDEX_MAX: u64 = 2_147_483_647;
 
-/// `shardId-000000000007` for index 7.
-pub fn shard_id(index: u32) -> String {
-    format!("shardId-{index:012}")
+/// A shard's id: `shardId-` and its storage index in 12 digits. Engine results carry it
+/// typed; it is spelled out once, where the server writes the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShardId(u32);
+
+impl ShardId {
+    /// The id of the shard with this storage index.
+    pub fn new(index: u32) -> Self {
+        ShardId(index)
+    }
+
+    /// The storage index.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// Parses a shard id the lenient way AWS does: only the part after the first `-`
+    /// matters (or the whole text if there is none), and it must be a decimal of at most
+    /// 2^31 - 1. `2147483647`, `foo-2147483647` and `-00002147483647` all name shard
+    /// 2147483647.
+    pub fn parse(text: &str) -> Option<Self> {
+        let digits = match text.split_once('-') {
+            Some((_, rest)) => rest.split('-').next().unwrap_or(rest),
+            None => text,
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Leading zeros may make the text long; strip them before parsing.
+        let significant = digits.trim_start_matches('0');
+        if significant.len() > 10 {
+            return None;
+        }
+        let value: u64 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+        (value <= SHARD_INDEX_MAX).then_some(ShardId(value as u32))
+    }
 }
 
-/// Parses a shard id the lenient way AWS does: only the part after the first `-` matters
-/// (or the whole text if there is none), and it must be a decimal of at most 2^31 - 1.
-/// `2147483647`, `foo-2147483647` and `-00002147483647` all name shard 2147483647.
-pub fn parse_shard_id(text: &str) -> Option<u32> {
-    let digits = match text.split_once('-') {
-        Some((_, rest)) => rest.split('-').next().unwrap_or(rest),
-        None => text,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+impl std::fmt::Display for ShardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "shardId-{:012}", self.0)
     }
-    // Leading zeros may make the text long; strip them before parsing.
-    let significant = digits.trim_start_matches('0');
-    if significant.len() > 10 {
-        return None;
+}
+
+/// A shard id equals its spelling, so callers can compare with what a client sent.
+impl PartialEq<str> for ShardId {
+    fn eq(&self, other: &str) -> bool {
+        other.strip_prefix("shardId-").is_some_and(|digits| {
+            digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()) && digits.parse() == Ok(self.0)
+        })
     }
-    let value: u64 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
-    (value <= SHARD_INDEX_MAX).then_some(value as u32)
+}
+
+impl PartialEq<&str> for ShardId {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+impl PartialEq<String> for ShardId {
+    fn eq(&self, other: &String) -> bool {
+        self == other.as_str()
+    }
 }
 
 /// Where this server lives, for ARNs and messages.
@@ -153,16 +193,19 @@ mod tests {
 
     #[test]
     fn shard_ids_parse_as_leniently_as_aws() {
-        assert_eq!(shard_id(7), "shardId-000000000007");
-        assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
-        assert_eq!(parse_shard_id("2147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("foo-2147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("a-00002147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("-00002147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("shardId-2147483648"), None);
-        assert_eq!(parse_shard_id("shardId-abc"), None);
-        assert_eq!(parse_shard_id("shardId-"), None);
-        assert_eq!(parse_shard_id("shardId-99999999999999999999999"), None);
+        let parse = |text: &str| ShardId::parse(text).map(ShardId::index);
+        assert_eq!(ShardId::new(7).to_string(), "shardId-000000000007");
+        assert_eq!(ShardId::new(7), "shardId-000000000007");
+        assert_ne!(ShardId::new(7), "7");
+        assert_eq!(parse("shardId-000000000007"), Some(7));
+        assert_eq!(parse("2147483647"), Some(2_147_483_647));
+        assert_eq!(parse("foo-2147483647"), Some(2_147_483_647));
+        assert_eq!(parse("a-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse("-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse("shardId-2147483648"), None);
+        assert_eq!(parse("shardId-abc"), None);
+        assert_eq!(parse("shardId-"), None);
+        assert_eq!(parse("shardId-99999999999999999999999"), None);
     }
 
     #[test]

@@ -38,7 +38,7 @@ use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_eve
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::dispatch::{encryption, hash_range, millis, sequence};
+use crate::dispatch::{child_shard, encryption, millis, sequence};
 use crate::errors::wire_error;
 use crate::event_stream;
 use crate::front::AppState;
@@ -129,7 +129,7 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
         .collect();
     let event = wire::SubscribeToShardEvent {
         records,
-        continuation_sequence_number: sequence(subscription.continuation_sequence_number().to_owned()),
+        continuation_sequence_number: sequence(subscription.continuation_sequence_number()),
         millis_behind_latest: subscription.millis_behind_latest().min(i64::MAX as u64) as i64,
         child_shards: None,
     };
@@ -240,14 +240,7 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
                         }
                     }
                     Ok(SubscriptionRead::ShardEnd { child_shards }) => {
-                        let children: Vec<wire::ChildShard> = child_shards
-                            .into_iter()
-                            .map(|child| wire::ChildShard {
-                                shard_id: child.shard_id,
-                                parent_shards: child.parent_shards,
-                                hash_key_range: hash_range(child.hash_range),
-                            })
-                            .collect();
+                        let children: Vec<wire::ChildShard> = child_shards.into_iter().map(child_shard).collect();
                         let payload = shard_end_payload(&children, format);
                         if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), payload) {
                             permit.send(frame);
