@@ -8,6 +8,7 @@ use bytes::Bytes;
 use rheo_storage::SequenceNumber;
 use serde::{Deserialize, Serialize};
 
+use crate::error::EngineError;
 use crate::ids::ShardId;
 
 /// Lifecycle state of a stream.
@@ -261,21 +262,18 @@ pub struct PutPlacement {
 }
 
 /// The outcome of one PutRecords entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum PutOutcome {
     /// Stored.
     Stored(PutPlacement),
-    /// Not stored; `code` is an AWS error type.
-    Failed {
-        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
-        code: &'static str,
-        /// AWS's message.
-        message: String,
-    },
+    /// Not stored: [`EngineError::ThroughputExceeded`] when the shard's write budget is
+    /// spent (limits enforced), [`EngineError::Internal`] otherwise (the detail was
+    /// logged). The server turns it into the entry's error code and message.
+    Failed(EngineError),
 }
 
 /// PutRecords' answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PutRecordsResult {
     /// One outcome per entry, in request order.
     pub records: Vec<PutOutcome>,

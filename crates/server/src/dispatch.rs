@@ -5,6 +5,7 @@ use rheo_engine::{self as engine, Engine, EngineError};
 use rheo_protocol::model as wire;
 use rheo_protocol::{HashKey, Request, Response, SequenceNumber, Timestamp};
 
+use crate::errors::wire_error;
 use crate::metrics::Metrics;
 
 /// Either a response or an error to encode.
@@ -237,12 +238,19 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                                     error_code: None,
                                     error_message: None,
                                 },
-                                engine::PutOutcome::Failed { code, message } => wire::PutRecordsResultEntry {
-                                    sequence_number: None,
-                                    shard_id: None,
-                                    error_code: Some(code.to_owned()),
-                                    error_message: Some(message),
-                                },
+                                engine::PutOutcome::Failed(error) => {
+                                    // Per-record failures carry a message even when the
+                                    // call's own InternalFailure would not.
+                                    let failure = wire_error(&error);
+                                    wire::PutRecordsResultEntry {
+                                        sequence_number: None,
+                                        shard_id: None,
+                                        error_code: Some(failure.error_type),
+                                        error_message: Some(
+                                            failure.message.unwrap_or_else(|| "Internal service failure.".into()),
+                                        ),
+                                    }
+                                }
                             })
                             .collect(),
                         encryption_type: Some(encryption(result.encrypted)),

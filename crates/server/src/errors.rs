@@ -83,5 +83,18 @@ mod tests {
         assert_eq!(storage.http_status, 503);
         assert_eq!(storage.message, None);
         assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
+        let throttled = wire_error(&EngineError::ThroughputExceeded {
+            shard: "shardId-000000000000".into(),
+            stream: "s".into(),
+            account: "000000000000".into(),
+        });
+        assert_eq!(throttled.error_type, "ProvisionedThroughputExceededException");
+        assert_eq!(
+            throttled.message.as_deref(),
+            Some("Rate exceeded for shard shardId-000000000000 in stream s under account 000000000000.")
+        );
+        let internal = wire_error(&EngineError::Internal("the record could not be stored".into()));
+        assert_eq!(internal.error_type, "InternalFailure");
+        assert_eq!(internal.message, None);
     }
 }

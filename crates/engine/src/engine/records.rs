@@ -227,16 +227,13 @@ impl Engine {
             .into_iter()
             .map(|outcome| match outcome {
                 Outcome::Stored(placement) => PutOutcome::Stored(placement),
-                Outcome::Throttled { shard_index } => PutOutcome::Failed {
-                    code: "ProvisionedThroughputExceededException",
-                    message: self.throughput_exceeded(&snapshot, shard_index).to_string(),
-                },
-                Outcome::Failed => {
-                    PutOutcome::Failed { code: "InternalFailure", message: "Internal service failure.".into() }
+                Outcome::Throttled { shard_index } => {
+                    PutOutcome::Failed(self.throughput_exceeded(&snapshot, shard_index))
                 }
+                Outcome::Failed => PutOutcome::Failed(EngineError::Internal("the record could not be stored".into())),
             })
             .collect();
-        let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed { .. })).count() as u32;
+        let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed(_))).count() as u32;
         Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.encrypted() })
     }
 
