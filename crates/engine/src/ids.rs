@@ -69,6 +69,60 @@ impl PartialEq<String> for ShardId {
     }
 }
 
+/// A stream ARN this server issued: `arn:{partition}:kinesis:{region}:{account}:stream/{name}`.
+/// Only [`Account::stream_arn`] makes one, so it is always well formed and of this
+/// account; ARNs that clients send stay text until [`Account::parse_arn`] checks them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StreamArn(String);
+
+/// A consumer ARN this server issued: `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
+/// Only [`Account::consumer_arn`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConsumerArn(String);
+
+macro_rules! arn_text {
+    ($arn:ty) => {
+        impl $arn {
+            /// The ARN's text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Gives back the ARN's text.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $arn {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $arn {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $arn {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $arn {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+arn_text!(StreamArn);
+arn_text!(ConsumerArn);
+
 /// Where this server lives, for ARNs and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -91,13 +145,13 @@ impl Account {
     }
 
     /// `arn:aws:kinesis:{region}:{account}:stream/{name}`.
-    pub fn stream_arn(&self, name: &str) -> String {
-        format!("arn:{}:kinesis:{}:{}:stream/{name}", self.partition(), self.region, self.account_id)
+    pub fn stream_arn(&self, name: &str) -> StreamArn {
+        StreamArn(format!("arn:{}:kinesis:{}:{}:stream/{name}", self.partition(), self.region, self.account_id))
     }
 
     /// `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
-    pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> String {
-        format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000)
+    pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> ConsumerArn {
+        ConsumerArn(format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000))
     }
 
     /// Splits `arn:{partition}:kinesis:{region}:{account}:{resource}` and returns the
@@ -213,11 +267,11 @@ mod tests {
         let account = Account { region: "us-east-1".into(), account_id: "000000000000".into() };
         let arn = account.stream_arn("orders");
         assert_eq!(arn, "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
-        assert_eq!(account.parse_arn(&arn), Some(ResourceName::Stream("orders".into())));
+        assert_eq!(account.parse_arn(arn.as_str()), Some(ResourceName::Stream("orders".into())));
         let consumer = account.consumer_arn("orders", "app", 1_700_000_000_123);
         assert_eq!(consumer, "arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/app:1700000000");
         assert_eq!(
-            account.parse_arn(&consumer),
+            account.parse_arn(consumer.as_str()),
             Some(ResourceName::Consumer {
                 stream: "orders".into(),
                 consumer: "app".into(),

@@ -9,7 +9,7 @@ use rheo_storage::SequenceNumber;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
-use crate::ids::ShardId;
+use crate::ids::{ConsumerArn, ShardId, StreamArn};
 
 /// Lifecycle state of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,7 @@ pub struct StreamSummary {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: StreamArn,
     /// State.
     pub status: StreamStatus,
     /// Capacity mode.
@@ -204,7 +204,7 @@ pub struct StreamListing {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: StreamArn,
     /// State.
     pub status: StreamStatus,
     /// Capacity mode.
@@ -408,13 +408,13 @@ pub struct ConsumerInfo {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: ConsumerArn,
     /// State.
     pub status: ConsumerStatus,
     /// Registration time, epoch ms.
     pub created_ms: u64,
     /// Its stream's ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
 }
 
 /// How a request names a consumer.
@@ -443,7 +443,7 @@ pub struct MonitoringChange {
     /// Stream name.
     pub stream_name: String,
     /// Stream ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
     /// Metrics before.
     pub current: Vec<String>,
     /// Metrics after.
@@ -456,7 +456,7 @@ pub struct ShardCountChange {
     /// Stream name.
     pub stream_name: String,
     /// Stream ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
     /// Open shards before.
     pub current: u32,
     /// Open shards after.
@@ -662,7 +662,7 @@ pub struct WarmThroughputChange {
     /// Stream name.
     pub stream_name: String,
     /// Stream ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
     /// The new warm throughput.
     pub warm_throughput: WarmThroughput,
 }

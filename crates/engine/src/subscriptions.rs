@@ -13,10 +13,11 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
+use crate::ids::ConsumerArn;
 use crate::limits::SUBSCRIPTION_TAKEOVER_MS;
 
-/// A consumer ARN (as the engine spells it) and a shard uid.
-pub(crate) type SlotKey = (String, u64);
+/// A consumer and a shard uid.
+pub(crate) type SlotKey = (ConsumerArn, u64);
 
 /// The open subscription of one consumer on one shard.
 struct Slot {

@@ -628,7 +628,7 @@ async fn lifecycle_follows_the_configured_delays() {
     h.clock.advance_ms(500);
     assert_eq!(status().unwrap(), StreamStatus::Active);
 
-    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
     let consumer = h
         .engine
         .register_consumer(RegisterConsumer {
@@ -639,7 +639,7 @@ async fn lifecycle_follows_the_configured_delays() {
         .await
         .unwrap();
     assert_eq!(consumer.status, ConsumerStatus::Creating);
-    assert!(consumer.arn.starts_with(&format!("{arn}/consumer/app:")));
+    assert!(consumer.arn.as_str().starts_with(&format!("{arn}/consumer/app:")));
     let in_use = h
         .engine
         .delete_stream(&DeleteStream { stream: stream.clone(), enforce_consumer_deletion: false })
@@ -710,7 +710,7 @@ async fn retention_tags_and_consumers_follow_aws_rules() {
         h.engine.add_tags_to_stream(AddTagsToStream { stream: stream.clone(), tags: many }).await,
         Err(EngineError::InvalidArgument(_))
     ));
-    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
     h.engine.tag_resource(TagResource { resource_arn: arn.clone(), tags: tags(&[("c", "3")]) }).await.unwrap();
     assert_eq!(h.engine.list_tags_for_resource(&arn).unwrap().len(), 2);
 
@@ -725,7 +725,7 @@ async fn retention_tags_and_consumers_follow_aws_rules() {
         .unwrap();
     assert_eq!(consumer.status, ConsumerStatus::Active);
     assert_eq!(
-        h.engine.list_tags_for_resource(&consumer.arn).unwrap(),
+        h.engine.list_tags_for_resource(consumer.arn.as_str()).unwrap(),
         vec![Tag { key: "t".to_string(), value: "v".to_string() }]
     );
     let by_name = ConsumerRef { stream_arn: Some(arn.clone()), consumer_name: Some("app".into()), consumer_arn: None };
@@ -754,7 +754,7 @@ async fn retention_tags_and_consumers_follow_aws_rules() {
         Err(EngineError::ResourceInUse(_))
     ));
     h.engine
-        .deregister_consumer(&ConsumerRef { consumer_arn: Some(consumer.arn.clone()), ..Default::default() })
+        .deregister_consumer(&ConsumerRef { consumer_arn: Some(consumer.arn.to_string()), ..Default::default() })
         .await
         .unwrap();
     assert!(matches!(h.engine.describe_consumer(&by_name), Err(EngineError::ConsumerNotFound { .. })));
@@ -908,7 +908,7 @@ async fn readers_can_wait_for_new_records() {
 async fn consumers_move_through_their_states_within_their_quotas() {
     let h = harness_with(EngineConfig { consumer_ms: 500, delete_stream_ms: 500, consumer_limit: 6, ..config() });
     let stream = create(&h.engine, "s", 1).await;
-    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn;
+    let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
     let mut names = Vec::new();
     for i in 0..5 {
         let consumer = h
@@ -921,7 +921,7 @@ async fn consumers_move_through_their_states_within_their_quotas() {
             .await
             .unwrap();
         assert_eq!(consumer.status, ConsumerStatus::Creating);
-        names.push(consumer.arn);
+        names.push(consumer.arn.into_string());
     }
     // At most five CREATING at once.
     let busy = h
@@ -988,7 +988,7 @@ async fn consumers_move_through_their_states_within_their_quotas() {
 }
 
 async fn subscribed(h: &Harness, stream: &str, shard: &str, start: IteratorStart) -> (String, crate::Subscription) {
-    let arn = h.engine.describe_stream_summary(&StreamRef::name(stream)).unwrap().arn;
+    let arn = h.engine.describe_stream_summary(&StreamRef::name(stream)).unwrap().arn.into_string();
     let consumer = match h
         .engine
         .register_consumer(RegisterConsumer {
@@ -998,11 +998,11 @@ async fn subscribed(h: &Harness, stream: &str, shard: &str, start: IteratorStart
         })
         .await
     {
-        Ok(consumer) => consumer.arn,
+        Ok(consumer) => consumer.arn.into_string(),
         Err(_) => {
             let reference =
                 ConsumerRef { stream_arn: Some(arn), consumer_name: Some("app".into()), consumer_arn: None };
-            h.engine.describe_consumer(&reference).unwrap().arn
+            h.engine.describe_consumer(&reference).unwrap().arn.into_string()
         }
     };
     let request = SubscribeToShard {

@@ -135,7 +135,7 @@ fn consumer_status(status: engine::ConsumerStatus) -> wire::ConsumerStatus {
 fn consumer(info: engine::ConsumerInfo) -> wire::Consumer {
     wire::Consumer {
         consumer_name: info.name,
-        consumer_arn: info.arn,
+        consumer_arn: info.arn.into_string(),
         consumer_status: consumer_status(info.status),
         consumer_creation_timestamp: millis(info.created_ms),
     }
@@ -144,7 +144,7 @@ fn consumer(info: engine::ConsumerInfo) -> wire::Consumer {
 fn summary(summary: engine::StreamSummary) -> wire::StreamDescriptionSummary {
     wire::StreamDescriptionSummary {
         stream_name: summary.name,
-        stream_arn: summary.arn,
+        stream_arn: summary.arn.into_string(),
         stream_id: None,
         stream_status: status(summary.status),
         stream_mode_details: Some(mode_details(summary.mode)),
@@ -395,7 +395,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                     R::DescribeStream(wire::DescribeStreamOutput {
                         stream_description: wire::StreamDescription {
                             stream_name: s.name,
-                            stream_arn: s.arn,
+                            stream_arn: s.arn.into_string(),
                             stream_status: status(s.status),
                             stream_mode_details: Some(mode_details(s.mode)),
                             shards: description.shards.into_iter().map(shard).collect(),
@@ -437,7 +437,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                             .into_iter()
                             .map(|s| wire::StreamSummary {
                                 stream_name: s.name,
-                                stream_arn: s.arn,
+                                stream_arn: s.arn.into_string(),
                                 stream_status: status(s.status),
                                 stream_mode_details: Some(mode_details(s.mode)),
                                 stream_creation_timestamp: Some(millis(s.created_ms)),
@@ -530,7 +530,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                         stream_name: Some(change.stream_name),
                         current_shard_count: Some(count(change.current)),
                         target_shard_count: Some(count(change.target)),
-                        stream_arn: Some(change.stream_arn),
+                        stream_arn: Some(change.stream_arn.into_string()),
                     })
                 })
                 .into()
@@ -583,7 +583,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                 .await
                 .map(|change| {
                     R::UpdateStreamWarmThroughput(wire::UpdateStreamWarmThroughputOutput {
-                        stream_arn: Some(change.stream_arn),
+                        stream_arn: Some(change.stream_arn.into_string()),
                         stream_name: Some(change.stream_name),
                         warm_throughput: Some(wire::WarmThroughputObject {
                             target_mibps: Some(count(change.warm_throughput.target_mibps)),
@@ -657,10 +657,10 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                     R::DescribeStreamConsumer(wire::DescribeStreamConsumerOutput {
                         consumer_description: wire::ConsumerDescription {
                             consumer_name: info.name,
-                            consumer_arn: info.arn,
+                            consumer_arn: info.arn.into_string(),
                             consumer_status: consumer_status(info.status),
                             consumer_creation_timestamp: millis(info.created_ms),
-                            stream_arn: info.stream_arn,
+                            stream_arn: info.stream_arn.into_string(),
                         },
                     })
                 })
@@ -717,7 +717,7 @@ fn monitoring(
                 stream_name: Some(change.stream_name),
                 current_shard_level_metrics: Some(metrics_names(&change.current)),
                 desired_shard_level_metrics: Some(metrics_names(&change.desired)),
-                stream_arn: Some(change.stream_arn),
+                stream_arn: Some(change.stream_arn.into_string()),
             })
         })
         .into()

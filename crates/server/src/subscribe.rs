@@ -297,7 +297,7 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
     let Some(error) = ending else { return };
     tracing::debug!(
         message = "Subscription ended with an exception.",
-        consumer = subscription.consumer_arn(),
+        consumer = %subscription.consumer_arn(),
         shard = %subscription.shard_id(),
         %error
     );

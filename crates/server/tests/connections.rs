@@ -286,7 +286,7 @@ async fn a_subscription_longer_than_the_idle_timeout_is_not_cut() {
         .create_stream(CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
         .await
         .unwrap();
-    let arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn;
+    let arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn.into_string();
     let consumer = server
         .engine
         .register_consumer(RegisterConsumer {
@@ -296,7 +296,8 @@ async fn a_subscription_longer_than_the_idle_timeout_is_not_cut() {
         })
         .await
         .unwrap()
-        .arn;
+        .arn
+        .into_string();
 
     for http2 in [false, true] {
         let mut builder = Client::builder(TokioExecutor::new());

@@ -68,7 +68,7 @@ impl TestServer {
             .create_stream(CreateStream { name: name.into(), shard_count: Some(shards), ..Default::default() })
             .await
             .unwrap();
-        let arn = self.engine.describe_stream_summary(&StreamRef::name(name)).unwrap().arn;
+        let arn = self.engine.describe_stream_summary(&StreamRef::name(name)).unwrap().arn.into_string();
         self.engine
             .register_consumer(RegisterConsumer {
                 stream_arn: arn.clone(),
@@ -78,6 +78,7 @@ impl TestServer {
             .await
             .unwrap()
             .arn
+            .into_string()
     }
 
     async fn put(&self, stream: &str, data: &[&str]) -> Vec<String> {
@@ -465,7 +466,7 @@ async fn failures_before_streaming_are_ordinary_error_responses() {
         .create_stream(CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
         .await
         .unwrap();
-    let stream_arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn;
+    let stream_arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn.into_string();
     let creating = server
         .engine
         .register_consumer(RegisterConsumer {
@@ -475,7 +476,8 @@ async fn failures_before_streaming_are_ordinary_error_responses() {
         })
         .await
         .unwrap()
-        .arn;
+        .arn
+        .into_string();
     let shard = "shardId-000000000000";
     let trim = json!({"Type": "TRIM_HORIZON"});
 

@@ -68,7 +68,7 @@ impl Engine {
                     });
                 };
                 if let Some(stream_arn) = stream_arn {
-                    if *stream_arn != self.account().stream_arn(&stream) {
+                    if self.account().stream_arn(&stream) != *stream_arn {
                         return Err(EngineError::InvalidArgument(format!(
                             "ConsumerARN {arn} does not belong to stream {stream_arn}."
                         )));

@@ -27,7 +27,7 @@ use tokio::sync::{oneshot, watch};
 use super::records::records_out;
 use super::Engine;
 use crate::error::{EngineError, Result};
-use crate::ids::ShardId;
+use crate::ids::{ConsumerArn, ShardId};
 use crate::limits::{
     CONSUMER_READ_BYTES_PER_SEC, SUBSCRIBE_EVENT_BYTES_MAX, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIPTION_TAKEOVER_MS,
 };
@@ -81,7 +81,7 @@ pub enum SubscriptionRead {
 pub struct Subscription {
     stream_id: u64,
     stream_name: String,
-    consumer_arn: String,
+    consumer_arn: ConsumerArn,
     consumer_name: String,
     consumer_created_ms: u64,
     shard_uid: u64,
@@ -153,7 +153,7 @@ impl Subscription {
     }
 
     /// The consumer's ARN.
-    pub fn consumer_arn(&self) -> &str {
+    pub fn consumer_arn(&self) -> &ConsumerArn {
         &self.consumer_arn
     }
 
@@ -260,7 +260,7 @@ impl Engine {
         });
         if !active {
             return Err(EngineError::ConsumerNotFound {
-                consumer: subscription.consumer_arn.clone(),
+                consumer: subscription.consumer_arn.to_string(),
                 stream: subscription.stream_name.clone(),
                 account,
             });
