@@ -1,5 +1,4 @@
-//! Identifiers as AWS spells them: shard ids, stream and consumer ARNs, and the Java date
-//! format that appears inside some AWS messages.
+//! Identifiers as AWS spells them: shard ids and stream and consumer ARNs.
 
 /// Largest shard index AWS accepts when parsing a shard id.
 const SHARD_INDEX_MAX: u64 = 2_147_483_647;
@@ -207,40 +206,6 @@ pub enum ResourceName {
     },
 }
 
-/// Formats epoch milliseconds as Java's `Date.toString()` in UTC, which AWS uses inside
-/// ExpiredIterator messages: `Thu Jan 22 01:22:02 UTC 2015`.
-pub fn java_utc_date(epoch_ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let secs = epoch_ms / 1000;
-    let days = secs / 86_400;
-    let seconds_of_day = secs % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
-    let month_name = MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan");
-    format!(
-        "{weekday} {month_name} {day:02} {:02}:{:02}:{:02} UTC {year}",
-        seconds_of_day / 3600,
-        seconds_of_day / 60 % 60,
-        seconds_of_day % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), after Howard Hinnant's
-/// `civil_from_days` algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,13 +245,5 @@ mod tests {
         );
         assert_eq!(account.parse_arn("arn:aws:kinesis:eu-west-1:000000000000:stream/orders"), None);
         assert_eq!(Account::stream_name_in_arn("arn:aws:kinesis:eu-west-1:1:stream/x/consumer/y:1"), "x");
-    }
-
-    #[test]
-    fn java_dates_match_aws_messages() {
-        // From an AWS ExpiredIteratorException message.
-        assert_eq!(java_utc_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
-        assert_eq!(java_utc_date(0), "Thu Jan 01 00:00:00 UTC 1970");
-        assert_eq!(java_utc_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
     }
 }
