@@ -8,7 +8,7 @@
 
 use rheo_storage::StorageError;
 
-use crate::model::StreamStatus;
+use crate::status::StreamStatus;
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
 /// variant to an AWS error type, and a new variant must not compile until it is mapped.

@@ -41,6 +41,7 @@ pub mod limits;
 pub mod model;
 mod settings;
 mod snapshot;
+mod status;
 mod subscriptions;
 mod tags;
 mod throttle;

@@ -2,7 +2,6 @@
 //! to and from the wire model; nothing here knows about JSON or CBOR encodings.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use bytes::Bytes;
 use rheo_storage::SequenceNumber;
@@ -10,42 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::ids::{ConsumerArn, ShardId, StreamArn};
-
-/// Lifecycle state of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamStatus {
-    /// Just created; not yet usable.
-    Creating,
-    /// Usable.
-    Active,
-    /// Usable; a change (resharding, mode, encryption) is being applied.
-    Updating,
-    /// Being deleted.
-    Deleting,
-}
-
-impl StreamStatus {
-    /// The AWS spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamStatus::Creating => "CREATING",
-            StreamStatus::Active => "ACTIVE",
-            StreamStatus::Updating => "UPDATING",
-            StreamStatus::Deleting => "DELETING",
-        }
-    }
-
-    /// Whether records may be written and read.
-    pub fn serves_data(self) -> bool {
-        matches!(self, StreamStatus::Active | StreamStatus::Updating)
-    }
-}
-
-impl fmt::Display for StreamStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::status::{ConsumerStatus, StreamStatus};
 
 /// Capacity mode of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -65,28 +29,6 @@ impl StreamMode {
         match self {
             StreamMode::Provisioned => "PROVISIONED",
             StreamMode::OnDemand => "ON_DEMAND",
-        }
-    }
-}
-
-/// Lifecycle state of an enhanced fan-out consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsumerStatus {
-    /// Registering.
-    Creating,
-    /// Registered.
-    Active,
-    /// Deregistering.
-    Deleting,
-}
-
-impl ConsumerStatus {
-    /// The AWS spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsumerStatus::Creating => "CREATING",
-            ConsumerStatus::Active => "ACTIVE",
-            ConsumerStatus::Deleting => "DELETING",
         }
     }
 }
