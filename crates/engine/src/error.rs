@@ -1,16 +1,21 @@
-//! What the engine reports. Each variant's `Display` is the message AWS sends for it; the
-//! server maps variants to AWS error types in one exhaustive match.
+//! What the engine reports. Variants carry the facts (stream, shard, account, times);
+//! AWS's message texts for them are written where the wire is, in the server's one
+//! exhaustive mapping (`rheo-server`'s `errors.rs`). `Display` here is for logs.
+//!
+//! The message-carrying variants (`InvalidArgument`, `Validation`, `LimitExceeded`,
+//! `ResourceInUse`, `ResourceNotFound`) still hold texts the engine formats; they are
+//! the ones left to turn into facts.
 
 use rheo_storage::StorageError;
 
-use crate::model::StreamStatus;
+use crate::status::StreamStatus;
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
 /// variant to an AWS error type, and a new variant must not compile until it is mapped.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The stream does not exist (or is being created or deleted, for data operations).
-    #[error("Stream {stream} under account {account} not found.")]
+    #[error("stream {stream} not found (account {account})")]
     StreamNotFound {
         /// The stream name as given.
         stream: String,
@@ -18,7 +23,7 @@ pub enum EngineError {
         account: String,
     },
     /// CreateStream with a name in use.
-    #[error("Stream {stream} under account {account} already exists.")]
+    #[error("stream {stream} already exists (account {account})")]
     StreamExists {
         /// The stream name.
         stream: String,
@@ -26,7 +31,7 @@ pub enum EngineError {
         account: String,
     },
     /// The operation needs an ACTIVE stream.
-    #[error("Stream {stream} under account {account} not ACTIVE, instead in state {status}")]
+    #[error("stream {stream} is {status}, not ACTIVE (account {account})")]
     StreamNotActive {
         /// The stream name.
         stream: String,
@@ -36,7 +41,7 @@ pub enum EngineError {
         status: StreamStatus,
     },
     /// A data-plane reference to a shard that does not exist.
-    #[error("Shard {shard} in stream {stream} under account {account} does not exist")]
+    #[error("shard {shard} of stream {stream} does not exist (account {account})")]
     ShardNotFound {
         /// The normalised shard id.
         shard: String,
@@ -46,7 +51,7 @@ pub enum EngineError {
         account: String,
     },
     /// A control-plane reference to a shard that does not exist (or an unparseable id).
-    #[error("Could not find shard {shard} in stream {stream} under account {account}.")]
+    #[error("shard {shard} of stream {stream} not found (account {account})")]
     ShardUnknown {
         /// The shard id as given.
         shard: String,
@@ -56,15 +61,10 @@ pub enum EngineError {
         account: String,
     },
     /// The shard iterator is not one this server issued, or was altered.
-    #[error("Invalid ShardIterator.")]
+    #[error("invalid shard iterator")]
     InvalidShardIterator,
     /// The shard iterator is older than [`crate::limits::ITERATOR_LIFETIME_MS`].
-    #[error(
-        "Iterator expired. The iterator was created at time {} while right now it is {} which is further in the future than the tolerated delay of {} milliseconds.",
-        crate::ids::java_utc_date(*issued_ms),
-        crate::ids::java_utc_date(*now_ms),
-        crate::limits::ITERATOR_LIFETIME_MS
-    )]
+    #[error("shard iterator issued at {issued_ms} expired at {now_ms} (epoch ms)")]
     ExpiredIterator {
         /// When it was issued, epoch ms.
         issued_ms: u64,
@@ -72,12 +72,10 @@ pub enum EngineError {
         now_ms: u64,
     },
     /// A pagination token older than [`crate::limits::NEXT_TOKEN_LIFETIME_MS`].
-    #[error("The timestamp of the NextToken has expired. Please request a new NextToken.")]
+    #[error("pagination token expired")]
     ExpiredNextToken,
     /// The account's shard quota would be exceeded.
-    #[error(
-        "This request would exceed the shard limit for the account {account} in {region}. Current shard count for the account: {current}. Limit: {limit}. Number of additional shards that would have resulted from this request: {additional}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits."
-    )]
+    #[error("shard limit {limit} of account {account} in {region} exceeded: {current} open, {additional} more asked")]
     ShardLimit {
         /// The account id.
         account: String,
@@ -91,7 +89,7 @@ pub enum EngineError {
         additional: u64,
     },
     /// A shard's read or write budget is spent (only with limits enforced).
-    #[error("Rate exceeded for shard {shard} in stream {stream} under account {account}.")]
+    #[error("throughput of shard {shard} of stream {stream} exceeded (account {account})")]
     ThroughputExceeded {
         /// The shard id.
         shard: String,
@@ -101,7 +99,7 @@ pub enum EngineError {
         account: String,
     },
     /// The consumer does not exist.
-    #[error("Consumer {consumer} under stream {stream} under account {account} not found.")]
+    #[error("consumer {consumer} of stream {stream} not found (account {account})")]
     ConsumerNotFound {
         /// The consumer name or ARN as given.
         consumer: String,
@@ -127,7 +125,7 @@ pub enum EngineError {
     #[error("{0}")]
     ResourceNotFound(String),
     /// The operation is not available in this server yet.
-    #[error("{operation} is not supported by this server yet.")]
+    #[error("{operation} is not supported")]
     Unsupported {
         /// The operation's name.
         operation: &'static str,
@@ -135,11 +133,7 @@ pub enum EngineError {
     /// Records on disk failed their checksum. Answered as `InternalFailure` with this
     /// message (unlike other internal failures), so the reader learns which range is lost
     /// to it and how to go on past it.
-    #[error(
-        "Records from sequence number {first} to {last} of shard {shard} in stream {stream} under account \
-         {account} are damaged on disk and cannot be read until an operator cuts them (rheo serve \
-         --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
-    )]
+    #[error("records {first} to {last} of shard {shard} of stream {stream} are damaged on disk (account {account})")]
     DamagedRecords {
         /// The shard id.
         shard: String,

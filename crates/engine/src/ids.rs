@@ -1,33 +1,126 @@
-//! Identifiers as AWS spells them: shard ids, stream and consumer ARNs, and the Java date
-//! format that appears inside some AWS messages.
+//! Identifiers as AWS spells them: shard ids and stream and consumer ARNs.
 
 /// Largest shard index AWS accepts when parsing a shard id.
 const SHARD_INDEX_MAX: u64 = 2_147_483_647;
 
-/// `shardId-000000000007` for index 7.
-pub fn shard_id(index: u32) -> String {
-    format!("shardId-{index:012}")
+/// A shard's id: `shardId-` and its storage index in 12 digits. Engine results carry it
+/// typed; it is spelled out once, where the server writes the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ShardId(u32);
+
+impl ShardId {
+    /// The id of the shard with this storage index.
+    pub fn new(index: u32) -> Self {
+        ShardId(index)
+    }
+
+    /// The storage index.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// Parses a shard id the lenient way AWS does: only the part after the first `-`
+    /// matters (or the whole text if there is none), and it must be a decimal of at most
+    /// 2^31 - 1. `2147483647`, `foo-2147483647` and `-00002147483647` all name shard
+    /// 2147483647.
+    pub fn parse(text: &str) -> Option<Self> {
+        let digits = match text.split_once('-') {
+            Some((_, rest)) => rest.split('-').next().unwrap_or(rest),
+            None => text,
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        // Leading zeros may make the text long; strip them before parsing.
+        let significant = digits.trim_start_matches('0');
+        if significant.len() > 10 {
+            return None;
+        }
+        let value: u64 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
+        (value <= SHARD_INDEX_MAX).then_some(ShardId(value as u32))
+    }
 }
 
-/// Parses a shard id the lenient way AWS does: only the part after the first `-` matters
-/// (or the whole text if there is none), and it must be a decimal of at most 2^31 - 1.
-/// `2147483647`, `foo-2147483647` and `-00002147483647` all name shard 2147483647.
-pub fn parse_shard_id(text: &str) -> Option<u32> {
-    let digits = match text.split_once('-') {
-        Some((_, rest)) => rest.split('-').next().unwrap_or(rest),
-        None => text,
-    };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+impl std::fmt::Display for ShardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "shardId-{:012}", self.0)
     }
-    // Leading zeros may make the text long; strip them before parsing.
-    let significant = digits.trim_start_matches('0');
-    if significant.len() > 10 {
-        return None;
-    }
-    let value: u64 = if significant.is_empty() { 0 } else { significant.parse().ok()? };
-    (value <= SHARD_INDEX_MAX).then_some(value as u32)
 }
+
+/// A shard id equals its spelling, so callers can compare with what a client sent.
+impl PartialEq<str> for ShardId {
+    fn eq(&self, other: &str) -> bool {
+        other.strip_prefix("shardId-").is_some_and(|digits| {
+            digits.len() == 12 && digits.bytes().all(|b| b.is_ascii_digit()) && digits.parse() == Ok(self.0)
+        })
+    }
+}
+
+impl PartialEq<&str> for ShardId {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+impl PartialEq<String> for ShardId {
+    fn eq(&self, other: &String) -> bool {
+        self == other.as_str()
+    }
+}
+
+/// A stream ARN this server issued: `arn:{partition}:kinesis:{region}:{account}:stream/{name}`.
+/// Only [`Account::stream_arn`] makes one, so it is always well formed and of this
+/// account; ARNs that clients send stay text until [`Account::parse_arn`] checks them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StreamArn(String);
+
+/// A consumer ARN this server issued: `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
+/// Only [`Account::consumer_arn`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ConsumerArn(String);
+
+macro_rules! arn_text {
+    ($arn:ty) => {
+        impl $arn {
+            /// The ARN's text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Gives back the ARN's text.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $arn {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl PartialEq<str> for $arn {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $arn {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+
+        impl PartialEq<String> for $arn {
+            fn eq(&self, other: &String) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+arn_text!(StreamArn);
+arn_text!(ConsumerArn);
 
 /// Where this server lives, for ARNs and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,13 +144,13 @@ impl Account {
     }
 
     /// `arn:aws:kinesis:{region}:{account}:stream/{name}`.
-    pub fn stream_arn(&self, name: &str) -> String {
-        format!("arn:{}:kinesis:{}:{}:stream/{name}", self.partition(), self.region, self.account_id)
+    pub fn stream_arn(&self, name: &str) -> StreamArn {
+        StreamArn(format!("arn:{}:kinesis:{}:{}:stream/{name}", self.partition(), self.region, self.account_id))
     }
 
     /// `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
-    pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> String {
-        format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000)
+    pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> ConsumerArn {
+        ConsumerArn(format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000))
     }
 
     /// Splits `arn:{partition}:kinesis:{region}:{account}:{resource}` and returns the
@@ -113,56 +206,25 @@ pub enum ResourceName {
     },
 }
 
-/// Formats epoch milliseconds as Java's `Date.toString()` in UTC, which AWS uses inside
-/// ExpiredIterator messages: `Thu Jan 22 01:22:02 UTC 2015`.
-pub fn java_utc_date(epoch_ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let secs = epoch_ms / 1000;
-    let days = secs / 86_400;
-    let seconds_of_day = secs % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
-    let month_name = MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan");
-    format!(
-        "{weekday} {month_name} {day:02} {:02}:{:02}:{:02} UTC {year}",
-        seconds_of_day / 3600,
-        seconds_of_day / 60 % 60,
-        seconds_of_day % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), after Howard Hinnant's
-/// `civil_from_days` algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn shard_ids_parse_as_leniently_as_aws() {
-        assert_eq!(shard_id(7), "shardId-000000000007");
-        assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
-        assert_eq!(parse_shard_id("2147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("foo-2147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("a-00002147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("-00002147483647"), Some(2_147_483_647));
-        assert_eq!(parse_shard_id("shardId-2147483648"), None);
-        assert_eq!(parse_shard_id("shardId-abc"), None);
-        assert_eq!(parse_shard_id("shardId-"), None);
-        assert_eq!(parse_shard_id("shardId-99999999999999999999999"), None);
+        let parse = |text: &str| ShardId::parse(text).map(ShardId::index);
+        assert_eq!(ShardId::new(7).to_string(), "shardId-000000000007");
+        assert_eq!(ShardId::new(7), "shardId-000000000007");
+        assert_ne!(ShardId::new(7), "7");
+        assert_eq!(parse("shardId-000000000007"), Some(7));
+        assert_eq!(parse("2147483647"), Some(2_147_483_647));
+        assert_eq!(parse("foo-2147483647"), Some(2_147_483_647));
+        assert_eq!(parse("a-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse("-00002147483647"), Some(2_147_483_647));
+        assert_eq!(parse("shardId-2147483648"), None);
+        assert_eq!(parse("shardId-abc"), None);
+        assert_eq!(parse("shardId-"), None);
+        assert_eq!(parse("shardId-99999999999999999999999"), None);
     }
 
     #[test]
@@ -170,11 +232,11 @@ mod tests {
         let account = Account { region: "us-east-1".into(), account_id: "000000000000".into() };
         let arn = account.stream_arn("orders");
         assert_eq!(arn, "arn:aws:kinesis:us-east-1:000000000000:stream/orders");
-        assert_eq!(account.parse_arn(&arn), Some(ResourceName::Stream("orders".into())));
+        assert_eq!(account.parse_arn(arn.as_str()), Some(ResourceName::Stream("orders".into())));
         let consumer = account.consumer_arn("orders", "app", 1_700_000_000_123);
         assert_eq!(consumer, "arn:aws:kinesis:us-east-1:000000000000:stream/orders/consumer/app:1700000000");
         assert_eq!(
-            account.parse_arn(&consumer),
+            account.parse_arn(consumer.as_str()),
             Some(ResourceName::Consumer {
                 stream: "orders".into(),
                 consumer: "app".into(),
@@ -183,13 +245,5 @@ mod tests {
         );
         assert_eq!(account.parse_arn("arn:aws:kinesis:eu-west-1:000000000000:stream/orders"), None);
         assert_eq!(Account::stream_name_in_arn("arn:aws:kinesis:eu-west-1:1:stream/x/consumer/y:1"), "x");
-    }
-
-    #[test]
-    fn java_dates_match_aws_messages() {
-        // From an AWS ExpiredIteratorException message.
-        assert_eq!(java_utc_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
-        assert_eq!(java_utc_date(0), "Thu Jan 01 00:00:00 UTC 1970");
-        assert_eq!(java_utc_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
     }
 }

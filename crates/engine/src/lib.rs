@@ -8,7 +8,9 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use rheo_engine::{CreateStream, Engine, EngineConfig, IteratorStart, GetShardIterator, PutEntry, StreamRef};
+//! use rheo_engine::{
+//!     CreateStream, Engine, EngineConfig, GetRecords, GetShardIterator, IteratorStart, PutEntry, PutRecord, StreamRef,
+//! };
 //! use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -18,20 +20,19 @@
 //!                           "/data".as_ref(), log_config, config)?;
 //! engine.create_stream(CreateStream { name: "orders".into(), shard_count: Some(2), ..Default::default() }).await?;
 //! let stream = StreamRef::name("orders");
-//! let put = engine.put_record(&stream, PutEntry { partition_key: Some("k".into()), explicit_hash_key: None, data: "hi".into() }, None).await?;
-//! let iterator = engine.get_shard_iterator(&GetShardIterator {
-//!     stream: stream.clone(), shard_id: put.placement.shard_id.clone(), start: IteratorStart::TrimHorizon, stray_sequence_number: false,
+//! let record = PutEntry { partition_key: Some("k".into()), explicit_hash_key: None, data: "hi".into() };
+//! let put = engine.put_record(PutRecord { stream: stream.clone(), record, sequence_number_for_ordering: None }).await?;
+//! let shard_iterator = engine.get_shard_iterator(&GetShardIterator {
+//!     stream: stream.clone(), shard_id: put.placement.shard_id.to_string(), start: IteratorStart::TrimHorizon, stray_sequence_number: false,
 //! })?;
-//! let read = engine.get_records(&iterator, None)?;
+//! let read = engine.get_records(&GetRecords { shard_iterator, limit: None })?;
 //! assert_eq!(read.records[0].data, "hi");
 //! # Ok::<(), rheo_engine::EngineError>(()) }).unwrap();
 //! ```
 
 #![deny(missing_docs)]
 
-mod consumers;
-mod control;
-mod data;
+mod catalog;
 mod engine;
 pub mod error;
 mod hashing;
@@ -39,20 +40,25 @@ pub mod ids;
 pub mod limits;
 pub mod model;
 mod reader;
-mod reshard;
 mod settings;
-mod subscribe;
+mod snapshot;
+mod status;
+mod subscriptions;
+mod tags;
 mod throttle;
 pub mod token;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{Engine, EngineConfig, Subscription, SubscriptionRead, Wake};
 pub use error::{EngineError, Result};
 pub use hashing::{partition_key_hash, uniform_ranges};
+pub use ids::ShardId;
 pub use model::*;
 pub use reader::{
     ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,
 };
-pub use subscribe::{Subscription, SubscriptionRead, Wake};
+/// Sequence numbers in engine results are the storage layer's typed fields; the server
+/// spells them in decimal once, at the wire.
+pub use rheo_storage::SequenceNumber;
 pub use token::TokenKey;
 
 #[cfg(test)]

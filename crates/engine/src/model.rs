@@ -2,46 +2,14 @@
 //! to and from the wire model; nothing here knows about JSON or CBOR encodings.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use bytes::Bytes;
+use rheo_storage::SequenceNumber;
 use serde::{Deserialize, Serialize};
 
-/// Lifecycle state of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamStatus {
-    /// Just created; not yet usable.
-    Creating,
-    /// Usable.
-    Active,
-    /// Usable; a change (resharding, mode, encryption) is being applied.
-    Updating,
-    /// Being deleted.
-    Deleting,
-}
-
-impl StreamStatus {
-    /// The AWS spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamStatus::Creating => "CREATING",
-            StreamStatus::Active => "ACTIVE",
-            StreamStatus::Updating => "UPDATING",
-            StreamStatus::Deleting => "DELETING",
-        }
-    }
-
-    /// Whether records may be written and read.
-    pub fn serves_data(self) -> bool {
-        matches!(self, StreamStatus::Active | StreamStatus::Updating)
-    }
-}
-
-impl fmt::Display for StreamStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::error::EngineError;
+use crate::ids::{ConsumerArn, ShardId, StreamArn};
+pub use crate::status::{ConsumerStatus, StreamStatus};
 
 /// Capacity mode of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -61,28 +29,6 @@ impl StreamMode {
         match self {
             StreamMode::Provisioned => "PROVISIONED",
             StreamMode::OnDemand => "ON_DEMAND",
-        }
-    }
-}
-
-/// Lifecycle state of an enhanced fan-out consumer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsumerStatus {
-    /// Registering.
-    Creating,
-    /// Registered.
-    Active,
-    /// Deregistering.
-    Deleting,
-}
-
-impl ConsumerStatus {
-    /// The AWS spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsumerStatus::Creating => "CREATING",
-            ConsumerStatus::Active => "ACTIVE",
-            ConsumerStatus::Deleting => "DELETING",
         }
     }
 }
@@ -120,27 +66,27 @@ pub struct HashRange {
 /// A shard as DescribeStream and ListShards show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShardInfo {
-    /// `shardId-…`.
-    pub shard_id: String,
+    /// Its id.
+    pub shard_id: ShardId,
     /// The shard it was split from, or the first of two merged into it.
-    pub parent_shard_id: Option<String>,
+    pub parent_shard_id: Option<ShardId>,
     /// The second shard of a merge.
-    pub adjacent_parent_shard_id: Option<String>,
+    pub adjacent_parent_shard_id: Option<ShardId>,
     /// Its hash keys.
     pub hash_range: HashRange,
     /// Sequence number at its creation.
-    pub starting_sequence_number: String,
+    pub starting_sequence_number: SequenceNumber,
     /// Sequence number at its closing, once closed.
-    pub ending_sequence_number: Option<String>,
+    pub ending_sequence_number: Option<SequenceNumber>,
 }
 
 /// A child of a closed shard, reported by GetRecords at the parent's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildShard {
     /// The child's id.
-    pub shard_id: String,
+    pub shard_id: ShardId,
     /// Its parents (two after a merge).
-    pub parent_shards: Vec<String>,
+    pub parent_shards: Vec<ShardId>,
     /// Its hash keys.
     pub hash_range: HashRange,
 }
@@ -160,7 +106,7 @@ pub struct StreamSummary {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: StreamArn,
     /// State.
     pub status: StreamStatus,
     /// Capacity mode.
@@ -200,7 +146,7 @@ pub struct StreamListing {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: StreamArn,
     /// State.
     pub status: StreamStatus,
     /// Capacity mode.
@@ -252,27 +198,24 @@ pub struct PutEntry {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutPlacement {
     /// Its shard.
-    pub shard_id: String,
+    pub shard_id: ShardId,
     /// Its sequence number.
-    pub sequence_number: String,
+    pub sequence_number: SequenceNumber,
 }
 
 /// The outcome of one PutRecords entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum PutOutcome {
     /// Stored.
     Stored(PutPlacement),
-    /// Not stored; `code` is an AWS error type.
-    Failed {
-        /// `ProvisionedThroughputExceededException` or `InternalFailure`.
-        code: &'static str,
-        /// AWS's message.
-        message: String,
-    },
+    /// Not stored: [`EngineError::ThroughputExceeded`] when the shard's write budget is
+    /// spent (limits enforced), [`EngineError::Internal`] otherwise (the detail was
+    /// logged). The server turns it into the entry's error code and message.
+    Failed(EngineError),
 }
 
 /// PutRecords' answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct PutRecordsResult {
     /// One outcome per entry, in request order.
     pub records: Vec<PutOutcome>,
@@ -323,7 +266,7 @@ pub struct GetShardIterator {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordOut {
     /// Sequence number.
-    pub sequence_number: String,
+    pub sequence_number: SequenceNumber,
     /// Arrival, epoch ms.
     pub arrival_ms: u64,
     /// Payload.
@@ -407,13 +350,13 @@ pub struct ConsumerInfo {
     /// Name.
     pub name: String,
     /// ARN.
-    pub arn: String,
+    pub arn: ConsumerArn,
     /// State.
     pub status: ConsumerStatus,
     /// Registration time, epoch ms.
     pub created_ms: u64,
     /// Its stream's ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
 }
 
 /// How a request names a consumer.
@@ -442,7 +385,7 @@ pub struct MonitoringChange {
     /// Stream name.
     pub stream_name: String,
     /// Stream ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
     /// Metrics before.
     pub current: Vec<String>,
     /// Metrics after.
@@ -455,7 +398,7 @@ pub struct ShardCountChange {
     /// Stream name.
     pub stream_name: String,
     /// Stream ARN.
-    pub stream_arn: String,
+    pub stream_arn: StreamArn,
     /// Open shards before.
     pub current: u32,
     /// Open shards after.
@@ -499,4 +442,279 @@ pub struct SubscribeToShard {
     pub start: IteratorStart,
     /// A `SequenceNumber` sent with TRIM_HORIZON or LATEST, which AWS rejects.
     pub stray_sequence_number: bool,
+}
+
+/// DeleteStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeleteStream {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Deregister the stream's consumers too (otherwise they make the call fail).
+    pub enforce_consumer_deletion: bool,
+}
+
+/// DescribeStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DescribeStream {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Page size (at most 100).
+    pub limit: Option<u32>,
+    /// List shards after this one (as given).
+    pub exclusive_start_shard_id: Option<String>,
+}
+
+/// ListStreams' parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListStreams {
+    /// Page size (at most 100).
+    pub limit: Option<u32>,
+    /// List streams after this name.
+    pub exclusive_start_stream_name: Option<String>,
+    /// Continuation token (takes precedence over the start name).
+    pub next_token: Option<String>,
+}
+
+/// Increase/DecreaseStreamRetentionPeriod's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionPeriod {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The new retention, hours.
+    pub hours: i64,
+}
+
+/// A tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    /// Key.
+    pub key: String,
+    /// Value.
+    pub value: String,
+}
+
+/// AddTagsToStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddTagsToStream {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Tags to add or overwrite.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// RemoveTagsFromStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoveTagsFromStream {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Keys to remove; unknown ones are ignored.
+    pub tag_keys: Vec<String>,
+}
+
+/// ListTagsForStream's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListTagsForStream {
+    /// The stream.
+    pub stream: StreamRef,
+    /// List tags after this key.
+    pub exclusive_start_tag_key: Option<String>,
+    /// Page size.
+    pub limit: Option<u32>,
+}
+
+/// ListTagsForStream's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagList {
+    /// The page, by key.
+    pub tags: Vec<Tag>,
+    /// Whether more follow.
+    pub has_more: bool,
+}
+
+/// TagResource's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TagResource {
+    /// A stream or consumer ARN.
+    pub resource_arn: String,
+    /// Tags to add or overwrite.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// UntagResource's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UntagResource {
+    /// A stream or consumer ARN.
+    pub resource_arn: String,
+    /// Keys to remove.
+    pub tag_keys: Vec<String>,
+}
+
+/// PutResourcePolicy's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutResourcePolicy {
+    /// A stream or consumer ARN.
+    pub resource_arn: String,
+    /// The policy document (a JSON object; stored, not evaluated).
+    pub policy: String,
+}
+
+/// Enable/DisableEnhancedMonitoring's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnhancedMonitoring {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Shard-level metric names; `ALL` stands for all of them.
+    pub shard_level_metrics: Vec<String>,
+}
+
+/// Start/StopStreamEncryption's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamEncryption {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Must be `KMS`.
+    pub encryption_type: String,
+    /// The KMS key.
+    pub key_id: String,
+}
+
+/// UpdateStreamMode's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateStreamMode {
+    /// The stream's ARN.
+    pub stream_arn: String,
+    /// The new mode.
+    pub mode: StreamMode,
+    /// Warm throughput, MiB/s (kept for on-demand streams only).
+    pub warm_throughput_mibps: Option<u32>,
+}
+
+/// UpdateStreamWarmThroughput's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateWarmThroughput {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Warm throughput, MiB/s.
+    pub warm_throughput_mibps: u32,
+}
+
+/// UpdateStreamWarmThroughput's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarmThroughputChange {
+    /// Stream name.
+    pub stream_name: String,
+    /// Stream ARN.
+    pub stream_arn: StreamArn,
+    /// The new warm throughput.
+    pub warm_throughput: WarmThroughput,
+}
+
+/// UpdateMaxRecordSize's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateMaxRecordSize {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Largest record, KiB (the wire model bounds it to 1024..=10240).
+    pub max_record_size_kib: u32,
+}
+
+/// UpdateAccountSettings' parameters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateAccountSettings {
+    /// Enable (true) or disable the minimum throughput billing commitment.
+    pub commitment_enabled: bool,
+}
+
+/// PutRecords' parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PutRecords {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The records, in order.
+    pub records: Vec<PutEntry>,
+}
+
+/// PutRecord's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutRecord {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The record.
+    pub record: PutEntry,
+    /// A sequence number this server issued, as given (AWS rejects others, and ones from
+    /// the future).
+    pub sequence_number_for_ordering: Option<String>,
+}
+
+/// GetRecords' parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GetRecords {
+    /// The iterator as the client sent it.
+    pub shard_iterator: String,
+    /// Most records to return (at most 10,000).
+    pub limit: Option<u32>,
+}
+
+/// A shard of a stream, as a request names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ShardRef {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The shard id as given.
+    pub shard_id: String,
+}
+
+/// SplitShard's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplitShard {
+    /// The stream.
+    pub stream: StreamRef,
+    /// The shard to split, as given.
+    pub shard_to_split: String,
+    /// The first hash key of the upper child, as given (decimal).
+    pub new_starting_hash_key: String,
+}
+
+/// MergeShards' parameters; the two shards may be given in either order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeShards {
+    /// The stream.
+    pub stream: StreamRef,
+    /// One shard, as given.
+    pub shard_to_merge: String,
+    /// The other, as given.
+    pub adjacent_shard_to_merge: String,
+}
+
+/// UpdateShardCount's parameters (UNIFORM_SCALING).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UpdateShardCount {
+    /// The stream.
+    pub stream: StreamRef,
+    /// Open shards wanted.
+    pub target_shard_count: u32,
+}
+
+/// RegisterStreamConsumer's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegisterConsumer {
+    /// The stream's ARN.
+    pub stream_arn: String,
+    /// The consumer's name.
+    pub consumer_name: String,
+    /// Initial tags.
+    pub tags: BTreeMap<String, String>,
+}
+
+/// ListStreamConsumers' parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListConsumers {
+    /// The stream's ARN.
+    pub stream_arn: String,
+    /// Continuation token.
+    pub next_token: Option<String>,
+    /// Page size.
+    pub max_results: Option<u32>,
+    /// Distinguishes a re-created stream.
+    pub stream_creation_ms: Option<i64>,
 }

@@ -34,7 +34,7 @@ use tokio::sync::watch;
 
 use crate::engine::Engine;
 use crate::error::{EngineError, Result};
-use crate::ids::shard_id;
+use crate::ids::ShardId;
 use crate::limits::{READER_BATCH_BYTES_MAX, READER_BATCH_RECORDS_MAX};
 
 /// Where a new reader starts in the shards the stream has when it opens. Shards that
@@ -126,8 +126,8 @@ pub struct ReaderBatch {
 
 impl ReaderBatch {
     /// The shard's id (`shardId-000000000007`).
-    pub fn shard_id(&self) -> String {
-        shard_id(self.shard_index)
+    pub fn shard_id(&self) -> ShardId {
+        ShardId::new(self.shard_index)
     }
 
     /// The batch finished its shard: it is closed and nothing follows.
@@ -176,7 +176,7 @@ impl Engine {
             stream: None,
             positions: BTreeMap::new(),
             tips: HashMap::new(),
-            changes: self.changes.subscribe(),
+            changes: self.watch_changes(),
             scan_from: 0,
         };
         let start = match request.start {
@@ -197,7 +197,7 @@ impl Engine {
             let position = if start == StartPosition::Latest && shard.closed.is_some() {
                 ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.uid.saturating_add(1), done: true }
             } else {
-                let next_lsn = self.log.resolve(shard.uid, start).map_err(|error| match error {
+                let next_lsn = self.log().resolve(shard.uid, start).map_err(|error| match error {
                     StorageError::ShardNotFound { .. } => not_found(),
                     other => EngineError::Storage(other),
                 })?;

@@ -23,7 +23,8 @@ use rand::RngCore;
 use rheo_storage::{FileSystem, StorageError};
 use sha2::Sha256;
 
-use crate::limits::SHARD_ITERATOR_CHARS_MAX;
+use crate::error::{EngineError, Result};
+use crate::limits::{NEXT_TOKEN_LIFETIME_MS, SHARD_ITERATOR_CHARS_MAX};
 
 const TAG_BYTES: usize = 16;
 const KEY_BYTES: usize = 32;
@@ -170,6 +171,73 @@ impl IteratorState {
             stream_name: String::from_utf8(name.to_vec()).ok()?,
         })
     }
+}
+
+/// Kinds of pagination token, so one kind cannot be replayed as another.
+#[derive(Clone, Copy)]
+#[repr(u8)]
+pub(crate) enum PageKind {
+    Streams = 1,
+    Shards = 2,
+    Consumers = 3,
+}
+
+/// The engine's tokens: shard iterators and pagination tokens under one key.
+///
+/// A pagination token is `kind u8 ‖ issued_ms u64 ‖ body`, sealed; it opens only as the
+/// kind it was issued as and only within [`NEXT_TOKEN_LIFETIME_MS`].
+pub(crate) struct Tokens {
+    key: TokenKey,
+}
+
+impl Tokens {
+    pub(crate) fn new(key: TokenKey) -> Self {
+        Tokens { key }
+    }
+
+    /// Seals a shard iterator.
+    pub(crate) fn seal_iterator(&self, state: &IteratorState) -> String {
+        state.seal(&self.key)
+    }
+
+    /// Opens a shard iterator; `None` if it is not one this key sealed.
+    pub(crate) fn open_iterator(&self, token: &str) -> Option<IteratorState> {
+        IteratorState::open(&self.key, token)
+    }
+
+    /// Seals a pagination token of `kind` issued at `now_ms`.
+    pub(crate) fn seal_page(&self, kind: PageKind, body: &[u8], now_ms: u64) -> String {
+        let mut payload = Vec::with_capacity(9 + body.len());
+        payload.push(kind as u8);
+        payload.extend_from_slice(&now_ms.to_be_bytes());
+        payload.extend_from_slice(body);
+        self.key.seal(&payload)
+    }
+
+    /// Opens a pagination token of `kind`: `Invalid NextToken.` when it is not one, and
+    /// ExpiredNextToken when it is too old.
+    pub(crate) fn open_page(&self, kind: PageKind, token: &str, now_ms: u64) -> Result<Vec<u8>> {
+        let payload = self.key.open(token).ok_or_else(invalid_next_token)?;
+        let (header, body) = payload.split_at_checked(9).ok_or_else(invalid_next_token)?;
+        if header.first() != Some(&(kind as u8)) {
+            return Err(invalid_next_token());
+        }
+        let issued_ms =
+            u64::from_be_bytes(header.get(1..9).and_then(|b| b.try_into().ok()).ok_or_else(invalid_next_token)?);
+        if now_ms.saturating_sub(issued_ms) > NEXT_TOKEN_LIFETIME_MS {
+            return Err(EngineError::ExpiredNextToken);
+        }
+        Ok(body.to_vec())
+    }
+
+    /// Opens a pagination token whose body is a name (the last one listed).
+    pub(crate) fn open_name_page(&self, kind: PageKind, token: &str, now_ms: u64) -> Result<String> {
+        String::from_utf8(self.open_page(kind, token, now_ms)?).map_err(|_| invalid_next_token())
+    }
+}
+
+pub(crate) fn invalid_next_token() -> EngineError {
+    EngineError::InvalidArgument("Invalid NextToken.".into())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use rheo_engine::{self as engine, Engine, EngineError};
 use rheo_protocol::model as wire;
 use rheo_protocol::{HashKey, Request, Response, SequenceNumber, Timestamp};
 
+use crate::errors::wire_error;
 use crate::metrics::Metrics;
 
 /// Either a response or an error to encode.
@@ -36,9 +37,9 @@ pub(crate) fn millis(ms: u64) -> Timestamp {
     Timestamp::from_epoch_millis(ms.min(i64::MAX as u64) as i64)
 }
 
-/// A sequence number the engine formatted (always a canonical decimal).
-pub(crate) fn sequence(text: String) -> SequenceNumber {
-    SequenceNumber::from_issued(text)
+/// A sequence number the engine issued, spelled once here, for the wire.
+pub(crate) fn sequence(number: engine::SequenceNumber) -> SequenceNumber {
+    SequenceNumber::from_issued(number.to_string())
 }
 
 fn count(value: u32) -> i32 {
@@ -56,11 +57,20 @@ pub(crate) fn hash_range(range: engine::HashRange) -> wire::HashKeyRange {
     }
 }
 
+/// A child shard as GetRecords and SubscribeToShard report it.
+pub(crate) fn child_shard(child: engine::ChildShard) -> wire::ChildShard {
+    wire::ChildShard {
+        shard_id: child.shard_id.to_string(),
+        parent_shards: child.parent_shards.iter().map(ToString::to_string).collect(),
+        hash_key_range: hash_range(child.hash_range),
+    }
+}
+
 fn shard(info: engine::ShardInfo) -> wire::Shard {
     wire::Shard {
-        shard_id: info.shard_id,
-        parent_shard_id: info.parent_shard_id,
-        adjacent_parent_shard_id: info.adjacent_parent_shard_id,
+        shard_id: info.shard_id.to_string(),
+        parent_shard_id: info.parent_shard_id.map(|id| id.to_string()),
+        adjacent_parent_shard_id: info.adjacent_parent_shard_id.map(|id| id.to_string()),
         hash_key_range: hash_range(info.hash_range),
         sequence_number_range: wire::SequenceNumberRange {
             starting_sequence_number: sequence(info.starting_sequence_number),
@@ -110,8 +120,8 @@ pub(crate) fn encryption(encrypted: bool) -> wire::EncryptionType {
     }
 }
 
-fn tags(pairs: Vec<(String, String)>) -> Vec<wire::Tag> {
-    pairs.into_iter().map(|(key, value)| wire::Tag { key, value: Some(value) }).collect()
+fn tags(tags: Vec<engine::Tag>) -> Vec<wire::Tag> {
+    tags.into_iter().map(|tag| wire::Tag { key: tag.key, value: Some(tag.value) }).collect()
 }
 
 fn consumer_status(status: engine::ConsumerStatus) -> wire::ConsumerStatus {
@@ -125,7 +135,7 @@ fn consumer_status(status: engine::ConsumerStatus) -> wire::ConsumerStatus {
 fn consumer(info: engine::ConsumerInfo) -> wire::Consumer {
     wire::Consumer {
         consumer_name: info.name,
-        consumer_arn: info.arn,
+        consumer_arn: info.arn.into_string(),
         consumer_status: consumer_status(info.status),
         consumer_creation_timestamp: millis(info.created_ms),
     }
@@ -134,7 +144,7 @@ fn consumer(info: engine::ConsumerInfo) -> wire::Consumer {
 fn summary(summary: engine::StreamSummary) -> wire::StreamDescriptionSummary {
     wire::StreamDescriptionSummary {
         stream_name: summary.name,
-        stream_arn: summary.arn,
+        stream_arn: summary.arn.into_string(),
         stream_id: None,
         stream_status: status(summary.status),
         stream_mode_details: Some(mode_details(summary.mode)),
@@ -199,18 +209,20 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;
             }
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let entries = input
-                .records
-                .into_iter()
-                .map(|r| engine::PutEntry {
-                    partition_key: r.partition_key,
-                    explicit_hash_key: r.explicit_hash_key.map(HashKey::into_string),
-                    data: r.data,
-                })
-                .collect();
+            let request = engine::PutRecords {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                records: input
+                    .records
+                    .into_iter()
+                    .map(|r| engine::PutEntry {
+                        partition_key: r.partition_key,
+                        explicit_hash_key: r.explicit_hash_key.map(HashKey::into_string),
+                        data: r.data,
+                    })
+                    .collect(),
+            };
             engine
-                .put_records(&stream, entries)
+                .put_records(request)
                 .await
                 .map(|result| {
                     metrics.records_in(u64::from(result.records.len() as u32 - result.failed_count));
@@ -222,16 +234,23 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                             .map(|outcome| match outcome {
                                 engine::PutOutcome::Stored(placement) => wire::PutRecordsResultEntry {
                                     sequence_number: Some(sequence(placement.sequence_number)),
-                                    shard_id: Some(placement.shard_id),
+                                    shard_id: Some(placement.shard_id.to_string()),
                                     error_code: None,
                                     error_message: None,
                                 },
-                                engine::PutOutcome::Failed { code, message } => wire::PutRecordsResultEntry {
-                                    sequence_number: None,
-                                    shard_id: None,
-                                    error_code: Some(code.to_owned()),
-                                    error_message: Some(message),
-                                },
+                                engine::PutOutcome::Failed(error) => {
+                                    // Per-record failures carry a message even when the
+                                    // call's own InternalFailure would not.
+                                    let failure = wire_error(&error);
+                                    wire::PutRecordsResultEntry {
+                                        sequence_number: None,
+                                        shard_id: None,
+                                        error_code: Some(failure.error_type),
+                                        error_message: Some(
+                                            failure.message.unwrap_or_else(|| "Internal service failure.".into()),
+                                        ),
+                                    }
+                                }
                             })
                             .collect(),
                         encryption_type: Some(encryption(result.encrypted)),
@@ -243,20 +262,22 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;
             }
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let entry = engine::PutEntry {
-                partition_key: input.partition_key,
-                explicit_hash_key: input.explicit_hash_key.map(HashKey::into_string),
-                data: input.data,
+            let request = engine::PutRecord {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                record: engine::PutEntry {
+                    partition_key: input.partition_key,
+                    explicit_hash_key: input.explicit_hash_key.map(HashKey::into_string),
+                    data: input.data,
+                },
+                sequence_number_for_ordering: input.sequence_number_for_ordering.map(SequenceNumber::into_string),
             };
-            let ordering = input.sequence_number_for_ordering.map(SequenceNumber::into_string);
             engine
-                .put_record(&stream, entry, ordering.as_deref())
+                .put_record(request)
                 .await
                 .map(|result| {
                     metrics.records_in(1);
                     R::PutRecord(wire::PutRecordOutput {
-                        shard_id: result.placement.shard_id,
+                        shard_id: result.placement.shard_id.to_string(),
                         sequence_number: sequence(result.placement.sequence_number),
                         encryption_type: Some(encryption(result.encrypted)),
                     })
@@ -267,9 +288,10 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;
             }
-            let limit = input.limit.map(non_negative);
+            let request =
+                engine::GetRecords { shard_iterator: input.shard_iterator, limit: input.limit.map(non_negative) };
             engine
-                .get_records(&input.shard_iterator, limit)
+                .get_records(&request)
                 .map(|result| {
                     metrics.records_out(result.records.len() as u64);
                     let encryption_type = encryption(result.encrypted);
@@ -287,16 +309,9 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                             .collect(),
                         next_shard_iterator: result.next_shard_iterator,
                         millis_behind_latest: Some(result.millis_behind_latest.min(i64::MAX as u64) as i64),
-                        child_shards: result.child_shards.map(|children| {
-                            children
-                                .into_iter()
-                                .map(|child| wire::ChildShard {
-                                    shard_id: child.shard_id,
-                                    parent_shards: child.parent_shards,
-                                    hash_key_range: hash_range(child.hash_range),
-                                })
-                                .collect()
-                        }),
+                        child_shards: result
+                            .child_shards
+                            .map(|children| children.into_iter().map(child_shard).collect()),
                     })
                 })
                 .into()
@@ -361,20 +376,26 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             empty(engine.create_stream(request).await, R::CreateStream)
         }
         Request::DeleteStream(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let enforce = input.enforce_consumer_deletion.unwrap_or(false);
-            empty(engine.delete_stream(&stream, enforce).await, R::DeleteStream)
+            let request = engine::DeleteStream {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                enforce_consumer_deletion: input.enforce_consumer_deletion.unwrap_or(false),
+            };
+            empty(engine.delete_stream(&request).await, R::DeleteStream)
         }
         Request::DescribeStream(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let request = engine::DescribeStream {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                limit: input.limit.map(non_negative),
+                exclusive_start_shard_id: input.exclusive_start_shard_id,
+            };
             engine
-                .describe_stream(&stream, input.limit.map(non_negative), input.exclusive_start_shard_id.as_deref())
+                .describe_stream(&request)
                 .map(|description| {
                     let s = description.summary;
                     R::DescribeStream(wire::DescribeStreamOutput {
                         stream_description: wire::StreamDescription {
                             stream_name: s.name,
-                            stream_arn: s.arn,
+                            stream_arn: s.arn.into_string(),
                             stream_status: status(s.status),
                             stream_mode_details: Some(mode_details(s.mode)),
                             shards: description.shards.into_iter().map(shard).collect(),
@@ -401,11 +422,11 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                 .into()
         }
         Request::ListStreams(input) => engine
-            .list_streams(
-                input.limit.map(non_negative),
-                input.exclusive_start_stream_name.as_deref(),
-                input.next_token.as_deref(),
-            )
+            .list_streams(&engine::ListStreams {
+                limit: input.limit.map(non_negative),
+                exclusive_start_stream_name: input.exclusive_start_stream_name,
+                next_token: input.next_token,
+            })
             .map(|list| {
                 R::ListStreams(wire::ListStreamsOutput {
                     stream_names: list.streams.iter().map(|s| s.name.clone()).collect(),
@@ -416,7 +437,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                             .into_iter()
                             .map(|s| wire::StreamSummary {
                                 stream_name: s.name,
-                                stream_arn: s.arn,
+                                stream_arn: s.arn.into_string(),
                                 stream_status: status(s.status),
                                 stream_mode_details: Some(mode_details(s.mode)),
                                 stream_creation_timestamp: Some(millis(s.created_ms)),
@@ -427,116 +448,161 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             })
             .into(),
         Request::IncreaseStreamRetentionPeriod(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let hours = i64::from(input.retention_period_hours);
-            empty(engine.increase_retention(&stream, hours).await, R::IncreaseStreamRetentionPeriod)
+            let request = engine::RetentionPeriod {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                hours: i64::from(input.retention_period_hours),
+            };
+            empty(engine.increase_retention(&request).await, R::IncreaseStreamRetentionPeriod)
         }
         Request::DecreaseStreamRetentionPeriod(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let hours = i64::from(input.retention_period_hours);
-            empty(engine.decrease_retention(&stream, hours).await, R::DecreaseStreamRetentionPeriod)
+            let request = engine::RetentionPeriod {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                hours: i64::from(input.retention_period_hours),
+            };
+            empty(engine.decrease_retention(&request).await, R::DecreaseStreamRetentionPeriod)
         }
         Request::AddTagsToStream(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            empty(engine.add_tags_to_stream(&stream, input.tags).await, R::AddTagsToStream)
+            let request =
+                engine::AddTagsToStream { stream: stream_ref(input.stream_name, input.stream_arn), tags: input.tags };
+            empty(engine.add_tags_to_stream(request).await, R::AddTagsToStream)
         }
         Request::RemoveTagsFromStream(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            empty(engine.remove_tags_from_stream(&stream, input.tag_keys).await, R::RemoveTagsFromStream)
+            let request = engine::RemoveTagsFromStream {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                tag_keys: input.tag_keys,
+            };
+            empty(engine.remove_tags_from_stream(request).await, R::RemoveTagsFromStream)
         }
         Request::ListTagsForStream(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let request = engine::ListTagsForStream {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                exclusive_start_tag_key: input.exclusive_start_tag_key,
+                limit: input.limit.map(non_negative),
+            };
             engine
-                .list_tags_for_stream(&stream, input.exclusive_start_tag_key.as_deref(), input.limit.map(non_negative))
-                .map(|(pairs, more)| {
-                    R::ListTagsForStream(wire::ListTagsForStreamOutput { tags: tags(pairs), has_more_tags: more })
+                .list_tags_for_stream(&request)
+                .map(|list| {
+                    R::ListTagsForStream(wire::ListTagsForStreamOutput {
+                        tags: tags(list.tags),
+                        has_more_tags: list.has_more,
+                    })
                 })
                 .into()
         }
         Request::TagResource(input) => {
-            empty(engine.tag_resource(&input.resource_arn, input.tags).await, R::TagResource)
+            let request = engine::TagResource { resource_arn: input.resource_arn, tags: input.tags };
+            empty(engine.tag_resource(request).await, R::TagResource)
         }
         Request::UntagResource(input) => {
-            empty(engine.untag_resource(&input.resource_arn, input.tag_keys).await, R::UntagResource)
+            let request = engine::UntagResource { resource_arn: input.resource_arn, tag_keys: input.tag_keys };
+            empty(engine.untag_resource(request).await, R::UntagResource)
         }
         Request::ListTagsForResource(input) => engine
             .list_tags_for_resource(&input.resource_arn)
-            .map(|pairs| R::ListTagsForResource(wire::ListTagsForResourceOutput { tags: Some(tags(pairs)) }))
+            .map(|list| R::ListTagsForResource(wire::ListTagsForResourceOutput { tags: Some(tags(list)) }))
             .into(),
         Request::SplitShard(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let result = engine.split_shard(&stream, &input.shard_to_split, input.new_starting_hash_key.as_str()).await;
-            empty(result, R::SplitShard)
+            let request = engine::SplitShard {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                shard_to_split: input.shard_to_split,
+                new_starting_hash_key: input.new_starting_hash_key.into_string(),
+            };
+            empty(engine.split_shard(&request).await, R::SplitShard)
         }
         Request::MergeShards(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let result = engine.merge_shards(&stream, &input.shard_to_merge, &input.adjacent_shard_to_merge).await;
-            empty(result, R::MergeShards)
+            let request = engine::MergeShards {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                shard_to_merge: input.shard_to_merge,
+                adjacent_shard_to_merge: input.adjacent_shard_to_merge,
+            };
+            empty(engine.merge_shards(&request).await, R::MergeShards)
         }
         Request::UpdateShardCount(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let request = engine::UpdateShardCount {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                target_shard_count: non_negative(input.target_shard_count),
+            };
             engine
-                .update_shard_count(&stream, non_negative(input.target_shard_count))
+                .update_shard_count(&request)
                 .await
                 .map(|change| {
                     R::UpdateShardCount(wire::UpdateShardCountOutput {
                         stream_name: Some(change.stream_name),
                         current_shard_count: Some(count(change.current)),
                         target_shard_count: Some(count(change.target)),
-                        stream_arn: Some(change.stream_arn),
+                        stream_arn: Some(change.stream_arn.into_string()),
                     })
                 })
                 .into()
         }
         Request::EnableEnhancedMonitoring(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let names: Vec<String> = input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect();
-            monitoring(engine.change_monitoring(&stream, &names, true).await, R::EnableEnhancedMonitoring)
+            let request = engine::EnhancedMonitoring {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                shard_level_metrics: input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect(),
+            };
+            monitoring(engine.enable_enhanced_monitoring(&request).await, R::EnableEnhancedMonitoring)
         }
         Request::DisableEnhancedMonitoring(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let names: Vec<String> = input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect();
-            monitoring(engine.change_monitoring(&stream, &names, false).await, R::DisableEnhancedMonitoring)
+            let request = engine::EnhancedMonitoring {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                shard_level_metrics: input.shard_level_metrics.iter().map(|m| m.as_str().to_owned()).collect(),
+            };
+            monitoring(engine.disable_enhanced_monitoring(&request).await, R::DisableEnhancedMonitoring)
         }
         Request::StartStreamEncryption(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let result = engine.change_encryption(&stream, input.encryption_type.as_str(), &input.key_id, true).await;
-            empty(result, R::StartStreamEncryption)
+            let request = engine::StreamEncryption {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                encryption_type: input.encryption_type.as_str().to_owned(),
+                key_id: input.key_id,
+            };
+            empty(engine.start_stream_encryption(&request).await, R::StartStreamEncryption)
         }
         Request::StopStreamEncryption(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
-            let result = engine.change_encryption(&stream, input.encryption_type.as_str(), &input.key_id, false).await;
-            empty(result, R::StopStreamEncryption)
+            let request = engine::StreamEncryption {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                encryption_type: input.encryption_type.as_str().to_owned(),
+                key_id: input.key_id,
+            };
+            empty(engine.stop_stream_encryption(&request).await, R::StopStreamEncryption)
         }
         Request::UpdateStreamMode(input) => {
-            let mode = engine_mode(input.stream_mode_details.stream_mode);
-            let warm = input.warm_throughput_mibps.map(non_negative);
-            empty(engine.update_stream_mode(&input.stream_arn, mode, warm).await, R::UpdateStreamMode)
+            let request = engine::UpdateStreamMode {
+                stream_arn: input.stream_arn,
+                mode: engine_mode(input.stream_mode_details.stream_mode),
+                warm_throughput_mibps: input.warm_throughput_mibps.map(non_negative),
+            };
+            empty(engine.update_stream_mode(&request).await, R::UpdateStreamMode)
         }
         Request::UpdateStreamWarmThroughput(input) => {
-            let stream = stream_ref(input.stream_name, input.stream_arn);
+            let request = engine::UpdateWarmThroughput {
+                stream: stream_ref(input.stream_name, input.stream_arn),
+                warm_throughput_mibps: non_negative(input.warm_throughput_mibps),
+            };
             engine
-                .update_warm_throughput(&stream, non_negative(input.warm_throughput_mibps))
+                .update_warm_throughput(&request)
                 .await
-                .map(|(name, arn, warm)| {
+                .map(|change| {
                     R::UpdateStreamWarmThroughput(wire::UpdateStreamWarmThroughputOutput {
-                        stream_arn: Some(arn),
-                        stream_name: Some(name),
+                        stream_arn: Some(change.stream_arn.into_string()),
+                        stream_name: Some(change.stream_name),
                         warm_throughput: Some(wire::WarmThroughputObject {
-                            target_mibps: Some(count(warm.target_mibps)),
-                            current_mibps: Some(count(warm.current_mibps)),
+                            target_mibps: Some(count(change.warm_throughput.target_mibps)),
+                            current_mibps: Some(count(change.warm_throughput.current_mibps)),
                         }),
                     })
                 })
                 .into()
         }
         Request::UpdateMaxRecordSize(input) => {
-            let stream = stream_ref(None, input.stream_arn);
-            let result = engine.update_max_record_size(&stream, non_negative(input.max_record_size_in_kib)).await;
-            empty(result, R::UpdateMaxRecordSize)
+            let request = engine::UpdateMaxRecordSize {
+                stream: stream_ref(None, input.stream_arn),
+                max_record_size_kib: non_negative(input.max_record_size_in_kib),
+            };
+            empty(engine.update_max_record_size(&request).await, R::UpdateMaxRecordSize)
         }
         Request::PutResourcePolicy(input) => {
-            empty(engine.put_resource_policy(&input.resource_arn, input.policy).await, R::PutResourcePolicy)
+            let request = engine::PutResourcePolicy { resource_arn: input.resource_arn, policy: input.policy };
+            empty(engine.put_resource_policy(request).await, R::PutResourcePolicy)
         }
         Request::GetResourcePolicy(input) => engine
             .get_resource_policy(&input.resource_arn)
@@ -562,14 +628,20 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             }))
         }
         Request::UpdateAccountSettings(input) => {
-            let enable = input.minimum_throughput_billing_commitment.status
-                == wire::MinimumThroughputBillingCommitmentInputStatus::Enabled;
+            let request = engine::UpdateAccountSettings {
+                commitment_enabled: input.minimum_throughput_billing_commitment.status
+                    == wire::MinimumThroughputBillingCommitmentInputStatus::Enabled,
+            };
             Outcome::Done(R::UpdateAccountSettings(wire::UpdateAccountSettingsOutput {
-                minimum_throughput_billing_commitment: Some(commitment(engine.update_account_settings(enable))),
+                minimum_throughput_billing_commitment: Some(commitment(engine.update_account_settings(request))),
             }))
         }
         Request::RegisterStreamConsumer(input) => engine
-            .register_consumer(&input.stream_arn, &input.consumer_name, input.tags.unwrap_or_default())
+            .register_consumer(engine::RegisterConsumer {
+                stream_arn: input.stream_arn,
+                consumer_name: input.consumer_name,
+                tags: input.tags.unwrap_or_default(),
+            })
             .await
             .map(|info| R::RegisterStreamConsumer(wire::RegisterStreamConsumerOutput { consumer: consumer(info) }))
             .into(),
@@ -585,10 +657,10 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                     R::DescribeStreamConsumer(wire::DescribeStreamConsumerOutput {
                         consumer_description: wire::ConsumerDescription {
                             consumer_name: info.name,
-                            consumer_arn: info.arn,
+                            consumer_arn: info.arn.into_string(),
                             consumer_status: consumer_status(info.status),
                             consumer_creation_timestamp: millis(info.created_ms),
-                            stream_arn: info.stream_arn,
+                            stream_arn: info.stream_arn.into_string(),
                         },
                     })
                 })
@@ -603,12 +675,12 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
             empty(engine.deregister_consumer(&reference).await, R::DeregisterStreamConsumer)
         }
         Request::ListStreamConsumers(input) => engine
-            .list_consumers(
-                &input.stream_arn,
-                input.next_token.as_deref(),
-                input.max_results.map(non_negative),
-                input.stream_creation_timestamp.map(Timestamp::epoch_millis),
-            )
+            .list_consumers(&engine::ListConsumers {
+                stream_arn: input.stream_arn,
+                next_token: input.next_token,
+                max_results: input.max_results.map(non_negative),
+                stream_creation_ms: input.stream_creation_timestamp.map(Timestamp::epoch_millis),
+            })
             .map(|list| {
                 R::ListStreamConsumers(wire::ListStreamConsumersOutput {
                     consumers: Some(list.consumers.into_iter().map(consumer).collect()),
@@ -645,7 +717,7 @@ fn monitoring(
                 stream_name: Some(change.stream_name),
                 current_shard_level_metrics: Some(metrics_names(&change.current)),
                 desired_shard_level_metrics: Some(metrics_names(&change.desired)),
-                stream_arn: Some(change.stream_arn),
+                stream_arn: Some(change.stream_arn.into_string()),
             })
         })
         .into()

@@ -1,5 +1,8 @@
-//! The one place engine errors become AWS error responses.
+//! The one place engine errors become AWS error responses: the AWS error type of every
+//! [`EngineError`] variant, and AWS's message texts for the variants that carry facts
+//! (stream, shard, account, times) instead of a message.
 
+use rheo_engine::limits::ITERATOR_LIFETIME_MS;
 use rheo_engine::EngineError;
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
@@ -35,7 +38,92 @@ pub fn wire_error(error: &EngineError) -> WireError {
             }
         }
     };
-    error_type.with_message(error.to_string())
+    error_type.with_message(aws_message(error))
+}
+
+/// AWS's message for an engine error, byte for byte as AWS sends it.
+fn aws_message(error: &EngineError) -> String {
+    match error {
+        EngineError::StreamNotFound { stream, account } => format!("Stream {stream} under account {account} not found."),
+        EngineError::StreamExists { stream, account } => {
+            format!("Stream {stream} under account {account} already exists.")
+        }
+        EngineError::StreamNotActive { stream, account, status } => {
+            format!("Stream {stream} under account {account} not ACTIVE, instead in state {status}")
+        }
+        EngineError::ShardNotFound { shard, stream, account } => {
+            format!("Shard {shard} in stream {stream} under account {account} does not exist")
+        }
+        EngineError::ShardUnknown { shard, stream, account } => {
+            format!("Could not find shard {shard} in stream {stream} under account {account}.")
+        }
+        EngineError::InvalidShardIterator => "Invalid ShardIterator.".to_owned(),
+        EngineError::ExpiredIterator { issued_ms, now_ms } => format!(
+            "Iterator expired. The iterator was created at time {} while right now it is {} which is further in the future than the tolerated delay of {ITERATOR_LIFETIME_MS} milliseconds.",
+            java_utc_date(*issued_ms),
+            java_utc_date(*now_ms),
+        ),
+        EngineError::ExpiredNextToken => {
+            "The timestamp of the NextToken has expired. Please request a new NextToken.".to_owned()
+        }
+        EngineError::ShardLimit { account, region, current, limit, additional } => format!(
+            "This request would exceed the shard limit for the account {account} in {region}. Current shard count for the account: {current}. Limit: {limit}. Number of additional shards that would have resulted from this request: {additional}. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits."
+        ),
+        EngineError::ThroughputExceeded { shard, stream, account } => {
+            format!("Rate exceeded for shard {shard} in stream {stream} under account {account}.")
+        }
+        EngineError::ConsumerNotFound { consumer, stream, account } => {
+            format!("Consumer {consumer} under stream {stream} under account {account} not found.")
+        }
+        EngineError::Unsupported { operation } => format!("{operation} is not supported by this server yet."),
+        EngineError::DamagedRecords { shard, stream, account, first, last } => format!(
+            "Records from sequence number {first} to {last} of shard {shard} in stream {stream} under account \
+             {account} are damaged on disk and cannot be read until an operator cuts them (rheo serve \
+             --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
+        ),
+        // These still carry the text the engine wrote (see `EngineError`).
+        EngineError::InvalidArgument(message)
+        | EngineError::Validation(message)
+        | EngineError::LimitExceeded(message)
+        | EngineError::ResourceInUse(message)
+        | EngineError::ResourceNotFound(message) => message.clone(),
+        EngineError::Internal(detail) => detail.clone(),
+        EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// Formats epoch milliseconds as Java's `Date.toString()` in UTC, which AWS uses inside
+/// ExpiredIterator messages: `Thu Jan 22 01:22:02 UTC 2015`.
+fn java_utc_date(epoch_ms: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let secs = epoch_ms / 1000;
+    let days = secs / 86_400;
+    let seconds_of_day = secs % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    let weekday = DAYS.get((days % 7) as usize).copied().unwrap_or("Thu");
+    let month_name = MONTHS.get((month - 1) as usize).copied().unwrap_or("Jan");
+    format!(
+        "{weekday} {month_name} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        seconds_of_day / 3600,
+        seconds_of_day / 60 % 60,
+        seconds_of_day % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), after Howard Hinnant's
+/// `civil_from_days` algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// The AWS error response for a Firehose error; exhaustive over
@@ -74,6 +162,90 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
 mod tests {
     use super::*;
 
+    fn message(error: EngineError) -> String {
+        wire_error(&error).message.unwrap_or_default()
+    }
+
+    #[test]
+    fn java_dates_match_aws_messages() {
+        // From an AWS ExpiredIteratorException message.
+        assert_eq!(java_utc_date(1_421_889_722_000), "Thu Jan 22 01:22:02 UTC 2015");
+        assert_eq!(java_utc_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(java_utc_date(951_782_400_000), "Tue Feb 29 00:00:00 UTC 2000");
+    }
+
+    /// AWS's texts for the errors the engine reports as facts; the facts are those the
+    /// engine's own tests check it reports.
+    #[test]
+    fn engine_facts_become_aws_texts() {
+        let account = || "000000000000".to_owned();
+        assert_eq!(
+            message(EngineError::StreamNotFound { stream: "nope".into(), account: account() }),
+            "Stream nope under account 000000000000 not found."
+        );
+        assert_eq!(
+            message(EngineError::ShardNotFound {
+                shard: "shardId-000000000005".into(),
+                stream: "s".into(),
+                account: account()
+            }),
+            "Shard shardId-000000000005 in stream s under account 000000000000 does not exist"
+        );
+        assert_eq!(message(EngineError::InvalidShardIterator), "Invalid ShardIterator.");
+        assert_eq!(
+            message(EngineError::ExpiredIterator { issued_ms: 1_700_000_000_000, now_ms: 1_700_000_300_001 }),
+            "Iterator expired. The iterator was created at time Tue Nov 14 22:13:20 UTC 2023 while right now it is Tue Nov 14 22:18:20 UTC 2023 which is further in the future than the tolerated delay of 300000 milliseconds."
+        );
+        assert_eq!(
+            message(EngineError::ShardUnknown {
+                shard: "shardId-000000000099".into(),
+                stream: "s".into(),
+                account: account()
+            }),
+            "Could not find shard shardId-000000000099 in stream s under account 000000000000."
+        );
+        assert_eq!(
+            message(EngineError::StreamNotActive {
+                stream: "s".into(),
+                account: account(),
+                status: rheo_engine::StreamStatus::Creating
+            }),
+            "Stream s under account 000000000000 not ACTIVE, instead in state CREATING"
+        );
+        assert_eq!(
+            message(EngineError::StreamExists { stream: "s".into(), account: account() }),
+            "Stream s under account 000000000000 already exists."
+        );
+        assert!(message(EngineError::ShardLimit {
+            account: account(),
+            region: "us-east-1".into(),
+            current: 2,
+            limit: 3,
+            additional: 2
+        })
+        .starts_with(
+            "This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard count for the account: 2. Limit: 3. Number of additional shards that would have resulted from this request: 2."
+        ));
+        assert_eq!(
+            message(EngineError::ConsumerNotFound { consumer: "c".into(), stream: "s".into(), account: account() }),
+            "Consumer c under stream s under account 000000000000 not found."
+        );
+        assert_eq!(
+            message(EngineError::ExpiredNextToken),
+            "The timestamp of the NextToken has expired. Please request a new NextToken."
+        );
+        assert_eq!(
+            message(EngineError::DamagedRecords {
+                shard: "shardId-000000000000".into(),
+                stream: "s".into(),
+                account: account(),
+                first: "1".into(),
+                last: "2".into()
+            }),
+            "Records from sequence number 1 to 2 of shard shardId-000000000000 in stream s under account 000000000000 are damaged on disk and cannot be read until an operator cuts them (rheo serve --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at 2."
+        );
+    }
+
     #[test]
     fn errors_map_to_aws_types_and_messages() {
         let not_found = wire_error(&EngineError::StreamNotFound { stream: "s".into(), account: "000000000000".into() });
@@ -83,5 +255,18 @@ mod tests {
         assert_eq!(storage.http_status, 503);
         assert_eq!(storage.message, None);
         assert_eq!(wire_error(&EngineError::InvalidShardIterator).error_type, "InvalidArgumentException");
+        let throttled = wire_error(&EngineError::ThroughputExceeded {
+            shard: "shardId-000000000000".into(),
+            stream: "s".into(),
+            account: "000000000000".into(),
+        });
+        assert_eq!(throttled.error_type, "ProvisionedThroughputExceededException");
+        assert_eq!(
+            throttled.message.as_deref(),
+            Some("Rate exceeded for shard shardId-000000000000 in stream s under account 000000000000.")
+        );
+        let internal = wire_error(&EngineError::Internal("the record could not be stored".into()));
+        assert_eq!(internal.error_type, "InternalFailure");
+        assert_eq!(internal.message, None);
     }
 }

@@ -39,7 +39,7 @@ use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_eve
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::dispatch::{encryption, hash_range, millis, sequence};
+use crate::dispatch::{child_shard, encryption, millis, sequence};
 use crate::errors::wire_error;
 use crate::state::AppState;
 
@@ -129,7 +129,7 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
         .collect();
     let event = wire::SubscribeToShardEvent {
         records,
-        continuation_sequence_number: Some(sequence(subscription.continuation_sequence_number().to_owned())),
+        continuation_sequence_number: Some(sequence(subscription.continuation_sequence_number())),
         millis_behind_latest: subscription.millis_behind_latest().min(i64::MAX as u64) as i64,
         child_shards: None,
     };
@@ -205,14 +205,7 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
                         }
                     }
                     Ok(SubscriptionRead::ShardEnd { child_shards }) => {
-                        let children: Vec<wire::ChildShard> = child_shards
-                            .into_iter()
-                            .map(|child| wire::ChildShard {
-                                shard_id: child.shard_id,
-                                parent_shards: child.parent_shards,
-                                hash_key_range: hash_range(child.hash_range),
-                            })
-                            .collect();
+                        let children: Vec<wire::ChildShard> = child_shards.into_iter().map(child_shard).collect();
                         let payload = encode_subscribe_to_shard_event(&shard_end_event(children), format);
                         if let Ok(frame) = event_stream::event("SubscribeToShardEvent", payload_type(format), &payload)
                         {
@@ -270,7 +263,7 @@ async fn pump(state: Arc<AppState>, mut subscription: Subscription, frames: mpsc
     let Some(error) = ending else { return };
     tracing::debug!(
         message = "Subscription ended with an exception.",
-        consumer = subscription.consumer_arn(),
+        consumer = %subscription.consumer_arn(),
         shard = %subscription.shard_id(),
         %error
     );

@@ -20,7 +20,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rheo_aws::event_stream::Decoder;
-use rheo_engine::{CreateStream, EngineConfig, StreamRef};
+use rheo_engine::{CreateStream, EngineConfig, RegisterConsumer, StreamRef};
 use rheo_server::{ConnectionLimits, SubscriptionConfig};
 use rheo_storage::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -286,8 +286,18 @@ async fn a_subscription_longer_than_the_idle_timeout_is_not_cut() {
         .create_stream(CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
         .await
         .unwrap();
-    let arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn;
-    let consumer = server.engine.register_consumer(&arn, "app", Default::default()).await.unwrap().arn;
+    let arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn.into_string();
+    let consumer = server
+        .engine
+        .register_consumer(RegisterConsumer {
+            stream_arn: arn.clone(),
+            consumer_name: "app".into(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap()
+        .arn
+        .into_string();
 
     for http2 in [false, true] {
         let mut builder = Client::builder(TokioExecutor::new());

@@ -22,7 +22,9 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rheo_aws::event_stream::Decoder;
-use rheo_engine::{CreateStream, EngineConfig, PutEntry, StreamRef};
+use rheo_engine::{
+    CreateStream, DeleteStream, EngineConfig, PutEntry, PutRecords, RegisterConsumer, SplitShard, StreamRef,
+};
 use rheo_server::SubscriptionConfig;
 use rheo_storage::{Clock, ManualClock, SystemClock};
 use serde_json::{json, Value};
@@ -66,8 +68,17 @@ impl TestServer {
             .create_stream(CreateStream { name: name.into(), shard_count: Some(shards), ..Default::default() })
             .await
             .unwrap();
-        let arn = self.engine.describe_stream_summary(&StreamRef::name(name)).unwrap().arn;
-        self.engine.register_consumer(&arn, "app", Default::default()).await.unwrap().arn
+        let arn = self.engine.describe_stream_summary(&StreamRef::name(name)).unwrap().arn.into_string();
+        self.engine
+            .register_consumer(RegisterConsumer {
+                stream_arn: arn.clone(),
+                consumer_name: "app".into(),
+                tags: Default::default(),
+            })
+            .await
+            .unwrap()
+            .arn
+            .into_string()
     }
 
     async fn put(&self, stream: &str, data: &[&str]) -> Vec<String> {
@@ -79,12 +90,13 @@ impl TestServer {
                 data: Bytes::from(d.to_string()),
             })
             .collect();
-        let result = self.engine.put_records(&StreamRef::name(stream), entries).await.unwrap();
+        let result =
+            self.engine.put_records(PutRecords { stream: StreamRef::name(stream), records: entries }).await.unwrap();
         result
             .records
             .into_iter()
             .map(|r| match r {
-                rheo_engine::PutOutcome::Stored(p) => p.sequence_number,
+                rheo_engine::PutOutcome::Stored(p) => p.sequence_number.to_string(),
                 other => panic!("put failed: {other:?}"),
             })
             .collect()
@@ -396,7 +408,15 @@ async fn a_closed_shard_ends_with_its_children() {
     events.initial().await;
     events.records(1).await;
     let middle = (u128::MAX / 2).to_string();
-    server.engine.split_shard(&StreamRef::name("s"), "shardId-000000000000", &middle).await.unwrap();
+    server
+        .engine
+        .split_shard(&SplitShard {
+            stream: StreamRef::name("s"),
+            shard_to_split: "shardId-000000000000".into(),
+            new_starting_hash_key: middle.to_string(),
+        })
+        .await
+        .unwrap();
     let end = events.next().await.unwrap();
     assert!(end.is_event());
     let end = end.json();
@@ -422,7 +442,7 @@ async fn a_closed_shard_ends_with_its_children() {
         explicit_hash_key: Some(u128::MAX.to_string()),
         data: "after".into(),
     };
-    server.engine.put_records(&StreamRef::name("s"), vec![entry]).await.unwrap();
+    server.engine.put_records(PutRecords { stream: StreamRef::name("s"), records: vec![entry] }).await.unwrap();
     let (records, _) = child.records(1).await;
     assert_eq!(data(&records), ["after"]);
     // Subscribing to the closed parent at its end goes straight to the children.
@@ -446,8 +466,18 @@ async fn failures_before_streaming_are_ordinary_error_responses() {
         .create_stream(CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
         .await
         .unwrap();
-    let stream_arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn;
-    let creating = server.engine.register_consumer(&stream_arn, "new", Default::default()).await.unwrap().arn;
+    let stream_arn = server.engine.describe_stream_summary(&StreamRef::name("s")).unwrap().arn.into_string();
+    let creating = server
+        .engine
+        .register_consumer(RegisterConsumer {
+            stream_arn: stream_arn.clone(),
+            consumer_name: "new".into(),
+            tags: Default::default(),
+        })
+        .await
+        .unwrap()
+        .arn
+        .into_string();
     let shard = "shardId-000000000000";
     let trim = json!({"Type": "TRIM_HORIZON"});
 
@@ -535,7 +565,11 @@ async fn deregistering_the_consumer_or_deleting_the_stream_ends_with_resource_no
     let consumer = server.stream_with_consumer("t", 1).await;
     let mut events = server.subscribe(Http::Two, start(&consumer, shard, json!({"Type": "LATEST"}))).await.events();
     events.initial().await;
-    server.engine.delete_stream(&StreamRef::name("t"), true).await.unwrap();
+    server
+        .engine
+        .delete_stream(&DeleteStream { stream: StreamRef::name("t"), enforce_consumer_deletion: true })
+        .await
+        .unwrap();
     match events.next().await {
         Some(Message::Exception { exception_type, payload }) => {
             assert_eq!(exception_type, "ResourceNotFoundException");

@@ -11,7 +11,7 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 
 use super::*;
 use crate::hashing::uniform_ranges;
-use crate::model::{CreateStream, PutEntry, StreamRef};
+use crate::model::{CreateStream, DeleteStream, MergeShards, PutEntry, PutRecord, SplitShard, StreamRef};
 use crate::EngineConfig;
 
 const START_MS: u64 = 1_700_000_000_000;
@@ -49,7 +49,20 @@ async fn put(engine: &Engine, stream: &StreamRef, hash: u128, data: &str) {
         explicit_hash_key: Some(hash.to_string()),
         data: Bytes::copy_from_slice(data.as_bytes()),
     };
-    engine.put_record(stream, entry, None).await.unwrap();
+    engine
+        .put_record(PutRecord { stream: stream.clone(), record: entry, sequence_number_for_ordering: None })
+        .await
+        .unwrap();
+}
+
+/// Splits shard 0 at `at`.
+async fn split(engine: &Engine, stream: &StreamRef, at: u128) {
+    let request = SplitShard {
+        stream: stream.clone(),
+        shard_to_split: "shardId-000000000000".into(),
+        new_starting_hash_key: at.to_string(),
+    };
+    engine.split_shard(&request).await.unwrap();
 }
 
 fn reader(engine: &Arc<Engine>, name: &str, start: ReaderStart) -> StreamReader {
@@ -89,12 +102,19 @@ async fn children_are_read_only_after_their_parents_across_split_and_merge() {
     }
     // Open before resharding: the children appear while reading.
     let mut reader = reader(&engine, "s", ReaderStart::TrimHorizon);
-    engine.split_shard(&stream, "shardId-000000000000", &split_at.to_string()).await.unwrap();
+    split(&engine, &stream, split_at).await;
     for n in 0..3 {
         put(&engine, &stream, 5, &format!("low-{n}")).await; // shard 2
         put(&engine, &stream, split_at, &format!("high-{n}")).await; // shard 3
     }
-    engine.merge_shards(&stream, "shardId-000000000003", "shardId-000000000002").await.unwrap();
+    engine
+        .merge_shards(&MergeShards {
+            stream: stream.clone(),
+            shard_to_merge: "shardId-000000000003".into(),
+            adjacent_shard_to_merge: "shardId-000000000002".into(),
+        })
+        .await
+        .unwrap();
     for n in 0..3 {
         put(&engine, &stream, 5, &format!("merged-{n}")).await; // shard 4
     }
@@ -142,7 +162,7 @@ async fn starts_at_trim_horizon_latest_or_a_timestamp() {
     assert_eq!(data(&drain(&mut latest, 10)), ["next"]);
 
     // LATEST skips closed shards, and reads their children from the start.
-    engine.split_shard(&stream, "shardId-000000000000", &(ranges[0].1 / 2).to_string()).await.unwrap();
+    split(&engine, &stream, ranges[0].1 / 2).await;
     let mut latest = reader(&engine, "s", ReaderStart::Latest);
     assert!(latest.checkpoint().shards[&0].done);
     put(&engine, &stream, 0, "child").await;
@@ -216,7 +236,7 @@ async fn wait_wakes_on_an_append_and_on_a_reshard() {
     {
         let mut wait = pin!(reader.wait());
         assert!(pending(wait.as_mut()), "nothing happened yet");
-        engine.split_shard(&stream, "shardId-000000000000", "1000").await.unwrap();
+        split(&engine, &stream, 1000).await;
         tokio::time::timeout(WAKE_GUARD, wait).await.unwrap();
     }
     // The parent's end is a position worth saving, then the children are readable.
@@ -252,7 +272,7 @@ async fn a_recreated_stream_is_read_from_its_start_and_old_positions_are_dropped
     assert_eq!(data(&drain(&mut reader, 10)), ["old"]);
     let old = reader.checkpoint();
 
-    engine.delete_stream(&stream, false).await.unwrap();
+    engine.delete_stream(&DeleteStream { stream: stream.clone(), enforce_consumer_deletion: false }).await.unwrap();
     tokio::time::timeout(WAKE_GUARD, reader.wait()).await.unwrap();
     assert!(reader.next_batch(10, usize::MAX).unwrap().is_none(), "the stream is gone");
     {

@@ -21,84 +21,20 @@
 //! deregistered, a stream deleted: [`Engine::check_subscription`] tells which), or when a
 //! newer subscription takes over. Nothing polls.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
-use parking_lot::Mutex;
 use rheo_storage::{SequenceNumber, StorageError};
 use tokio::sync::{oneshot, watch};
 
-use crate::data::sequence_number;
-use crate::engine::Engine;
+use super::records::records_out;
+use super::Engine;
 use crate::error::{EngineError, Result};
-use crate::ids::{parse_shard_id, shard_id};
+use crate::ids::{ConsumerArn, ShardId};
 use crate::limits::{
     CONSUMER_READ_BYTES_PER_SEC, SUBSCRIBE_EVENT_BYTES_MAX, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIPTION_TAKEOVER_MS,
 };
 use crate::model::{ChildShard, ConsumerRef, ConsumerStatus, RecordOut, SubscribeToShard};
+use crate::snapshot::record_sequence_number;
+use crate::subscriptions::Lease;
 use crate::throttle::Bucket;
-
-/// A consumer ARN (as the engine spells it) and a shard uid.
-type SlotKey = (String, u64);
-
-/// The open subscription of one consumer on one shard.
-struct Slot {
-    generation: u64,
-    started_ms: u64,
-    /// Ends the subscription when a newer one takes over.
-    takeover: oneshot::Sender<()>,
-}
-
-/// Open subscriptions by consumer and shard.
-#[derive(Default)]
-pub(crate) struct Registry {
-    slots: Arc<Mutex<HashMap<SlotKey, Slot>>>,
-    next_generation: AtomicU64,
-}
-
-impl Registry {
-    /// Takes the slot of `key`, taking it over from an open subscription that started at
-    /// least [`SUBSCRIPTION_TAKEOVER_MS`] ago. `Err` carries how long ago the open one
-    /// started.
-    fn claim(&self, key: SlotKey, now_ms: u64) -> Result<(Lease, oneshot::Receiver<()>), u64> {
-        let mut slots = self.slots.lock();
-        if let Some(open) = slots.get(&key) {
-            let age_ms = now_ms.saturating_sub(open.started_ms);
-            if age_ms < SUBSCRIPTION_TAKEOVER_MS {
-                return Err(age_ms);
-            }
-        }
-        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed);
-        let (takeover, taken_over) = oneshot::channel();
-        if let Some(previous) = slots.insert(key.clone(), Slot { generation, started_ms: now_ms, takeover }) {
-            // The older subscription may have ended meanwhile; then nobody listens.
-            let _ = previous.takeover.send(());
-        }
-        Ok((Lease { slots: self.slots.clone(), key, generation }, taken_over))
-    }
-
-    /// Subscriptions open now.
-    fn len(&self) -> usize {
-        self.slots.lock().len()
-    }
-}
-
-/// Holds a subscription's slot; frees it when dropped, unless a newer one took it.
-struct Lease {
-    slots: Arc<Mutex<HashMap<SlotKey, Slot>>>,
-    key: SlotKey,
-    generation: u64,
-}
-
-impl Drop for Lease {
-    fn drop(&mut self) {
-        let mut slots = self.slots.lock();
-        if slots.get(&self.key).is_some_and(|slot| slot.generation == self.generation) {
-            slots.remove(&self.key);
-        }
-    }
-}
 
 /// Why [`Subscription::wait`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,14 +81,14 @@ pub enum SubscriptionRead {
 pub struct Subscription {
     stream_id: u64,
     stream_name: String,
-    consumer_arn: String,
+    consumer_arn: ConsumerArn,
     consumer_name: String,
     consumer_created_ms: u64,
     shard_uid: u64,
     shard_index: u32,
     shard_created_secs: u64,
     next_lsn: u64,
-    continuation: String,
+    continuation: SequenceNumber,
     millis_behind_latest: u64,
     encrypted: bool,
     ended: bool,
@@ -168,7 +104,7 @@ impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Subscription")
             .field("consumer_arn", &self.consumer_arn)
-            .field("shard_id", &shard_id(self.shard_index))
+            .field("shard_id", &self.shard_id())
             .field("next_lsn", &self.next_lsn)
             .finish_non_exhaustive()
     }
@@ -201,8 +137,8 @@ impl Subscription {
 
     /// The sequence number to continue after (with `AFTER_SEQUENCE_NUMBER`): the last
     /// record delivered, or the position before the first one.
-    pub fn continuation_sequence_number(&self) -> &str {
-        &self.continuation
+    pub fn continuation_sequence_number(&self) -> SequenceNumber {
+        self.continuation
     }
 
     /// Milliseconds between the last record delivered and the tip of the shard (0 when
@@ -217,13 +153,13 @@ impl Subscription {
     }
 
     /// The consumer's ARN.
-    pub fn consumer_arn(&self) -> &str {
+    pub fn consumer_arn(&self) -> &ConsumerArn {
         &self.consumer_arn
     }
 
     /// The shard's id.
-    pub fn shard_id(&self) -> String {
-        shard_id(self.shard_index)
+    pub fn shard_id(&self) -> ShardId {
+        ShardId::new(self.shard_index)
     }
 
     /// The stream's name.
@@ -231,8 +167,8 @@ impl Subscription {
         &self.stream_name
     }
 
-    fn sequence_at(&self, lsn: u64, arrival_ms: u64) -> String {
-        sequence_number(self.shard_created_secs, self.shard_index, lsn, arrival_ms)
+    fn sequence_at(&self, lsn: u64, arrival_ms: u64) -> SequenceNumber {
+        record_sequence_number(self.shard_created_secs, self.shard_index, lsn, arrival_ms)
     }
 }
 
@@ -244,7 +180,7 @@ impl Engine {
         let (snapshot, consumer) = self.find_consumer(&reference)?;
         let stream = snapshot.name().to_owned();
         let account = self.account_id();
-        let consumer_arn = self.account.consumer_arn(&stream, &consumer.name, consumer.created_ms);
+        let consumer_arn = self.account().consumer_arn(&stream, &consumer.name, consumer.created_ms);
         let status = self.consumer_status(&snapshot, &consumer);
         if status != ConsumerStatus::Active {
             return Err(EngineError::ResourceInUse(format!(
@@ -252,20 +188,21 @@ impl Engine {
                 status.as_str()
             )));
         }
-        if !self.status(&snapshot).serves_data() {
-            return Err(self.stream_not_found(&stream));
+        if !self.catalog.status(&snapshot).serves_data() {
+            return Err(self.catalog.stream_not_found(&stream));
         }
         let shard_missing =
             |shard: String| EngineError::ShardNotFound { shard, stream: stream.clone(), account: account.clone() };
-        let index = parse_shard_id(&request.shard_id).ok_or_else(|| shard_missing(request.shard_id.clone()))?;
-        let shard = snapshot.meta.shard(index).ok_or_else(|| shard_missing(shard_id(index)))?.clone();
+        let id = ShardId::parse(&request.shard_id).ok_or_else(|| shard_missing(request.shard_id.clone()))?;
+        let index = id.index();
+        let shard = snapshot.shard(id).ok_or_else(|| shard_missing(id.to_string()))?.clone();
         let lsn = self.start_lsn(&shard, &stream, &request.start, request.stray_sequence_number, "SubscribeToShard")?;
-        let tip = self.log.watch(shard.uid).map_err(|_| shard_missing(shard_id(index)))?;
+        let tip = self.log().watch(shard.uid).map_err(|_| shard_missing(id.to_string()))?;
         let now = self.now_ms();
         let (lease, takeover) = self.subscriptions.claim((consumer_arn.clone(), shard.uid), now).map_err(|age_ms| {
             EngineError::ResourceInUse(format!(
                 "Another active subscription exists for consumer {consumer_arn} on shard {} in stream {stream} under account {account}; it started {age_ms} ms ago, and a new one may take over {SUBSCRIPTION_TAKEOVER_MS} ms after it started.",
-                shard_id(index)
+                id
             ))
         })?;
         let shard_created_secs = shard.created_ms / 1000;
@@ -273,11 +210,10 @@ impl Engine {
         // starting sequence number, so it is always a valid StartingSequenceNumber.
         let before = lsn.saturating_sub(1).max(shard.uid);
         let continuation =
-            SequenceNumber { shard_created_secs, shard_index: index, lsn: before, arrival_secs: shard_created_secs }
-                .to_string();
-        tracing::debug!(message = "Subscription opened.", consumer = %consumer_arn, shard = %shard_id(index), lsn);
+            SequenceNumber { shard_created_secs, shard_index: index, lsn: before, arrival_secs: shard_created_secs };
+        tracing::debug!(message = "Subscription opened.", consumer = %consumer_arn, shard = %id, lsn);
         Ok(Subscription {
-            stream_id: snapshot.meta.stream_id,
+            stream_id: snapshot.id(),
             stream_name: stream,
             consumer_arn,
             consumer_name: consumer.name.clone(),
@@ -288,13 +224,13 @@ impl Engine {
             next_lsn: lsn,
             continuation,
             millis_behind_latest: 0,
-            encrypted: snapshot.settings.encryption_key_id.is_some(),
+            encrypted: snapshot.encrypted(),
             ended: false,
             taken_over: false,
             tip,
-            changes: self.changes.subscribe(),
+            changes: self.catalog.watch_changes(),
             takeover: Some(takeover),
-            budget: self.config.enforce_limits.then(|| Bucket::new(CONSUMER_READ_BYTES_PER_SEC, now)),
+            budget: self.throttle.as_ref().map(|_| Bucket::new(CONSUMER_READ_BYTES_PER_SEC, now)),
             _lease: lease,
         })
     }
@@ -308,27 +244,28 @@ impl Engine {
             return Err(EngineError::ResourceInUse(format!(
                 "Subscription of consumer {} to shard {} in stream {} under account {account} was taken over by a newer SubscribeToShard call.",
                 subscription.consumer_arn,
-                shard_id(subscription.shard_index),
+                subscription.shard_id(),
                 subscription.stream_name
             )));
         }
         let snapshot = self
+            .catalog
             .snapshot(subscription.stream_id)
             .filter(|s| s.settings.deleting_until_ms.is_none())
-            .ok_or_else(|| self.stream_not_found(&subscription.stream_name))?;
-        let active = snapshot.meta.props.consumers.iter().any(|c| {
+            .ok_or_else(|| self.catalog.stream_not_found(&subscription.stream_name))?;
+        let active = snapshot.consumers().iter().any(|c| {
             c.name == subscription.consumer_name
                 && c.created_ms == subscription.consumer_created_ms
                 && self.consumer_status(&snapshot, c) == ConsumerStatus::Active
         });
         if !active {
             return Err(EngineError::ConsumerNotFound {
-                consumer: subscription.consumer_arn.clone(),
+                consumer: subscription.consumer_arn.to_string(),
                 stream: subscription.stream_name.clone(),
                 account,
             });
         }
-        subscription.encrypted = snapshot.settings.encryption_key_id.is_some();
+        subscription.encrypted = snapshot.encrypted();
         Ok(())
     }
 
@@ -346,10 +283,10 @@ impl Engine {
             }
         }
         let batch = self
-            .log
+            .log()
             .read(subscription.shard_uid, subscription.next_lsn, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIBE_EVENT_BYTES_MAX)
             .map_err(|error| match error {
-                StorageError::ShardNotFound { .. } => self.stream_not_found(&subscription.stream_name),
+                StorageError::ShardNotFound { .. } => self.catalog.stream_not_found(&subscription.stream_name),
                 damaged @ StorageError::Damaged { .. } => self.damaged_records(
                     damaged,
                     &subscription.stream_name,
@@ -360,22 +297,20 @@ impl Engine {
             })?;
         if batch.shard_end && batch.records.is_empty() {
             let snapshot = self
+                .catalog
                 .snapshot(subscription.stream_id)
-                .ok_or_else(|| self.stream_not_found(&subscription.stream_name))?;
+                .ok_or_else(|| self.catalog.stream_not_found(&subscription.stream_name))?;
             subscription.ended = true;
             subscription.millis_behind_latest = 0;
-            return Ok(SubscriptionRead::ShardEnd {
-                child_shards: Self::children(&snapshot, subscription.shard_index),
-            });
+            return Ok(SubscriptionRead::ShardEnd { child_shards: snapshot.children(subscription.shard_index) });
         }
-        let (records, bytes) =
-            crate::data::records_out(batch.records, |lsn, arrival_ms| subscription.sequence_at(lsn, arrival_ms));
+        let (records, bytes) = records_out(batch.records, |lsn, arrival_ms| subscription.sequence_at(lsn, arrival_ms));
         if let Some(budget) = subscription.budget.as_mut() {
             budget.charge(bytes);
         }
         let caught_up = !batch.shard_end && batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
         if let Some(last) = records.last() {
-            subscription.continuation = last.sequence_number.clone();
+            subscription.continuation = last.sequence_number;
         } else if batch.next_lsn > subscription.next_lsn {
             // Records past retention were skipped: continue after them.
             subscription.continuation = subscription.sequence_at(batch.next_lsn - 1, now);
@@ -387,10 +322,5 @@ impl Engine {
             None => subscription.millis_behind_latest,
         };
         Ok(SubscriptionRead::Records { records, caught_up })
-    }
-
-    /// SubscribeToShard subscriptions open now.
-    pub fn open_subscriptions(&self) -> usize {
-        self.subscriptions.len()
     }
 }

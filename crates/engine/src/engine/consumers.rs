@@ -1,19 +1,26 @@
 //! Enhanced fan-out consumers: registration, description, listing, deregistration.
 //! SubscribeToShard itself is in `subscribe`.
 
+use std::sync::Arc;
+
 use rheo_storage::ConsumerMeta;
 
-use crate::engine::{Engine, Snapshot};
+use super::Engine;
 use crate::error::{EngineError, Result};
 use crate::ids::{Account, ResourceName};
 use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
-use crate::model::{ConsumerInfo, ConsumerList, ConsumerRef, ConsumerStatus, StreamRef, StreamStatus};
+use crate::model::{
+    ConsumerInfo, ConsumerList, ConsumerRef, ConsumerStatus, ListConsumers, RegisterConsumer, StreamRef, StreamStatus,
+};
 use crate::settings::{self, ConsumerSettings};
+use crate::snapshot::Snapshot;
+use crate::tags::check_tags;
+use crate::token::PageKind;
 
 impl Engine {
     /// A consumer's state; consumers of a stream being deleted are DELETING too
     /// (DeleteStream with EnforceConsumerDeletion deregisters them).
-    pub(crate) fn consumer_status(&self, snapshot: &Snapshot, consumer: &ConsumerMeta) -> ConsumerStatus {
+    pub(super) fn consumer_status(&self, snapshot: &Snapshot, consumer: &ConsumerMeta) -> ConsumerStatus {
         if snapshot.settings.deleting_until_ms.is_some() {
             return ConsumerStatus::Deleting;
         }
@@ -40,19 +47,19 @@ impl Engine {
     fn consumer_info(&self, snapshot: &Snapshot, consumer: &ConsumerMeta) -> ConsumerInfo {
         ConsumerInfo {
             name: consumer.name.clone(),
-            arn: self.account.consumer_arn(snapshot.name(), &consumer.name, consumer.created_ms),
+            arn: self.account().consumer_arn(snapshot.name(), &consumer.name, consumer.created_ms),
             status: self.consumer_status(snapshot, consumer),
             created_ms: consumer.created_ms,
-            stream_arn: self.account.stream_arn(snapshot.name()),
+            stream_arn: self.account().stream_arn(snapshot.name()),
         }
     }
 
     /// Finds a consumer by ARN, or by stream ARN and name.
-    pub(crate) fn find_consumer(&self, reference: &ConsumerRef) -> Result<(std::sync::Arc<Snapshot>, ConsumerMeta)> {
+    pub(super) fn find_consumer(&self, reference: &ConsumerRef) -> Result<(Arc<Snapshot>, ConsumerMeta)> {
         let account = self.account_id();
         match (&reference.consumer_arn, &reference.stream_arn, &reference.consumer_name) {
             (Some(arn), stream_arn, name) => {
-                let Some(ResourceName::Consumer { stream, consumer, created_secs }) = self.account.parse_arn(arn)
+                let Some(ResourceName::Consumer { stream, consumer, created_secs }) = self.account().parse_arn(arn)
                 else {
                     return Err(EngineError::ConsumerNotFound {
                         consumer: arn.clone(),
@@ -61,7 +68,7 @@ impl Engine {
                     });
                 };
                 if let Some(stream_arn) = stream_arn {
-                    if *stream_arn != self.account.stream_arn(&stream) {
+                    if self.account().stream_arn(&stream) != *stream_arn {
                         return Err(EngineError::InvalidArgument(format!(
                             "ConsumerARN {arn} does not belong to stream {stream_arn}."
                         )));
@@ -73,11 +80,9 @@ impl Engine {
                         name.as_deref().unwrap_or_default()
                     )));
                 }
-                let snapshot = self.resolve_name(&stream)?;
+                let snapshot = self.catalog.resolve_name(&stream)?;
                 let found = snapshot
-                    .meta
-                    .props
-                    .consumers
+                    .consumers()
                     .iter()
                     .find(|c| c.name == consumer && c.created_ms / 1000 == created_secs && !self.consumer_gone(c))
                     .cloned()
@@ -85,11 +90,9 @@ impl Engine {
                 Ok((snapshot, found))
             }
             (None, Some(stream_arn), Some(name)) => {
-                let snapshot = self.resolve(&StreamRef::arn(stream_arn.clone()))?;
+                let snapshot = self.catalog.resolve(&StreamRef::arn(stream_arn.clone()))?;
                 let found = snapshot
-                    .meta
-                    .props
-                    .consumers
+                    .consumers()
                     .iter()
                     .find(|c| c.name == *name && !self.consumer_gone(c))
                     .cloned()
@@ -107,20 +110,15 @@ impl Engine {
     }
 
     /// RegisterStreamConsumer.
-    pub async fn register_consumer(
-        &self,
-        stream_arn: &str,
-        name: &str,
-        tags: std::collections::BTreeMap<String, String>,
-    ) -> Result<ConsumerInfo> {
-        let _guard = self.control.lock().await;
-        let snapshot = self.resolve(&StreamRef::arn(stream_arn))?;
-        if matches!(self.status(&snapshot), StreamStatus::Creating | StreamStatus::Deleting) {
-            self.require_active(&snapshot)?;
+    pub async fn register_consumer(&self, request: RegisterConsumer) -> Result<ConsumerInfo> {
+        let RegisterConsumer { stream_arn, consumer_name: name, tags } = request;
+        let lock = self.catalog.lock().await;
+        let snapshot = self.catalog.resolve(&StreamRef::arn(stream_arn))?;
+        if matches!(self.catalog.status(&snapshot), StreamStatus::Creating | StreamStatus::Deleting) {
+            self.catalog.require_active(&snapshot)?;
         }
-        let live: Vec<&ConsumerMeta> =
-            snapshot.meta.props.consumers.iter().filter(|c| !self.consumer_gone(c)).collect();
-        let account = &self.account.account_id;
+        let live: Vec<&ConsumerMeta> = snapshot.consumers().iter().filter(|c| !self.consumer_gone(c)).collect();
+        let account = &self.account().account_id;
         if live.iter().any(|c| c.name == name) {
             return Err(EngineError::ResourceInUse(format!(
                 "Consumer {name} under stream {} under account {account} already exists.",
@@ -141,16 +139,17 @@ impl Engine {
                 snapshot.name()
             )));
         }
-        self.check_tags(name, &tags, &Default::default())?;
+        check_tags(account, &name, &tags, &Default::default())?;
         let consumer = ConsumerMeta {
-            name: name.to_owned(),
+            name: name.clone(),
             created_ms: self.now_ms(),
             settings: settings::encode(&ConsumerSettings { tags, ..Default::default() }),
         };
         let stored = consumer.clone();
-        let target = name.to_owned();
+        let target = name;
         let snapshot = self
-            .update(snapshot.meta.stream_id, move |txn| {
+            .catalog
+            .update(&lock, snapshot.id(), move |txn| {
                 // Drop a deregistered consumer of the same name for good.
                 txn.props_mut().consumers.retain(|c| c.name != target);
                 txn.props_mut().consumers.push(stored);
@@ -168,50 +167,42 @@ impl Engine {
 
     /// DeregisterStreamConsumer.
     pub async fn deregister_consumer(&self, reference: &ConsumerRef) -> Result<()> {
-        let _guard = self.control.lock().await;
+        let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.find_consumer(reference)?;
         if self.config.consumer_ms == 0 {
             let name = consumer.name.clone();
-            self.update(snapshot.meta.stream_id, move |txn| {
-                txn.props_mut().consumers.retain(|c| c.name != name);
-                Ok(())
-            })
-            .await?;
+            self.catalog
+                .update(&lock, snapshot.id(), move |txn| {
+                    txn.props_mut().consumers.retain(|c| c.name != name);
+                    Ok(())
+                })
+                .await?;
             return Ok(());
         }
         let until = self.now_ms().saturating_add(self.config.consumer_ms);
-        self.update_consumer(snapshot.meta.stream_id, consumer.name, move |s| {
-            s.deleting_until_ms.get_or_insert(until);
-        })
-        .await
+        self.catalog
+            .update_consumer(&lock, snapshot.id(), consumer.name, move |s| {
+                s.deleting_until_ms.get_or_insert(until);
+            })
+            .await
     }
 
     /// ListStreamConsumers.
-    pub fn list_consumers(
-        &self,
-        stream_arn: &str,
-        next_token: Option<&str>,
-        max_results: Option<u32>,
-        stream_creation_ms: Option<i64>,
-    ) -> Result<ConsumerList> {
-        let snapshot = self.resolve(&StreamRef::arn(stream_arn))?;
-        if let Some(created) = stream_creation_ms {
+    pub fn list_consumers(&self, request: &ListConsumers) -> Result<ConsumerList> {
+        let snapshot = self.catalog.resolve(&StreamRef::arn(request.stream_arn.clone()))?;
+        if let Some(created) = request.stream_creation_ms {
             if created != snapshot.meta.created_ms as i64 {
-                return Err(self.stream_not_found(snapshot.name()));
+                return Err(self.catalog.stream_not_found(snapshot.name()));
             }
         }
-        let after = match next_token {
-            Some(token) => Some(
-                String::from_utf8(self.open_page_token(crate::control::PageKind::Consumers, token)?)
-                    .map_err(|_| EngineError::InvalidArgument("Invalid NextToken.".into()))?,
-            ),
+        let now = self.now_ms();
+        let after = match &request.next_token {
+            Some(token) => Some(self.tokens.open_name_page(PageKind::Consumers, token, now)?),
             None => None,
         };
-        let max = max_results.map_or(LIST_CONSUMERS_LIMIT_DEFAULT, |m| m as usize).max(1);
+        let max = request.max_results.map_or(LIST_CONSUMERS_LIMIT_DEFAULT, |m| m as usize).max(1);
         let mut consumers: Vec<&ConsumerMeta> = snapshot
-            .meta
-            .props
-            .consumers
+            .consumers()
             .iter()
             .filter(|c| !self.consumer_gone(c))
             .filter(|c| after.as_deref().is_none_or(|after| c.name.as_str() > after))
@@ -221,7 +212,7 @@ impl Engine {
         let page: Vec<ConsumerInfo> =
             consumers.into_iter().take(max).map(|c| self.consumer_info(&snapshot, c)).collect();
         let next_token = match page.last() {
-            Some(last) if more => Some(self.seal_page_token(crate::control::PageKind::Consumers, last.name.as_bytes())),
+            Some(last) if more => Some(self.tokens.seal_page(PageKind::Consumers, last.name.as_bytes(), now)),
             _ => None,
         };
         Ok(ConsumerList { consumers: page, next_token })

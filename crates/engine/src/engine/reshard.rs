@@ -5,12 +5,15 @@
 
 use rheo_storage::{NewShard, ShardMeta};
 
-use crate::engine::{Engine, Snapshot};
+use super::Engine;
+use crate::catalog::ChangeLock;
 use crate::error::{EngineError, Result};
 use crate::hashing::{parse_hash_key, uniform_boundaries};
-use crate::ids::{parse_shard_id, shard_id};
+use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
-use crate::model::{ShardCountChange, StreamMode, StreamRef};
+use crate::model::{MergeShards, ShardCountChange, SplitShard, StreamMode, UpdateShardCount};
+use crate::settings::{self, StreamSettings};
+use crate::snapshot::Snapshot;
 
 /// One step of a resharding plan, applied in order inside one transaction.
 #[derive(Debug, Clone, Copy)]
@@ -42,7 +45,7 @@ impl Engine {
             return Err(EngineError::Validation(format!(
                 "{operation} is not supported for stream {} under account {} because it is in ON_DEMAND mode.",
                 snapshot.name(),
-                self.account.account_id
+                self.account().account_id
             )));
         }
         Ok(())
@@ -53,24 +56,21 @@ impl Engine {
     fn already_resharded(&self, snapshot: &Snapshot, shard: u32) -> EngineError {
         EngineError::InvalidArgument(format!(
             "Shard {} in stream {} under account {} has already been merged or split, and thus is not eligible for merging or splitting.",
-            shard_id(shard),
+            ShardId::new(shard),
             snapshot.name(),
-            self.account.account_id
+            self.account().account_id
         ))
     }
 
     /// SplitShard.
-    pub async fn split_shard(
-        &self,
-        stream: &StreamRef,
-        shard_to_split: &str,
-        new_starting_hash_key: &str,
-    ) -> Result<()> {
-        let _guard = self.control.lock().await;
-        let snapshot = self.resolve(stream)?;
+    pub async fn split_shard(&self, request: &SplitShard) -> Result<()> {
+        let lock = self.catalog.lock().await;
+        let snapshot = self.catalog.resolve(&request.stream)?;
         let name = snapshot.name().to_owned();
-        let index = parse_shard_id(shard_to_split).ok_or_else(|| self.shard_unknown(&name, shard_to_split))?;
-        let shard = snapshot.meta.shard(index).ok_or_else(|| self.shard_unknown(&name, &shard_id(index)))?.clone();
+        let (shard_to_split, new_starting_hash_key) = (&request.shard_to_split, &request.new_starting_hash_key);
+        let id = ShardId::parse(shard_to_split).ok_or_else(|| self.shard_unknown(&name, shard_to_split))?;
+        let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?.clone();
+        let index = id.index();
         self.require_provisioned(&snapshot, "SplitShard")?;
         if shard.closed.is_some() {
             return Err(self.already_resharded(&snapshot, index));
@@ -81,33 +81,28 @@ impl Engine {
         let Some(at) = at else {
             return Err(EngineError::InvalidArgument(format!(
                 "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {} in stream {name} under account {} is not both greater than one plus the shard's StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                shard_id(index),
-                self.account.account_id,
+                id,
+                self.account().account_id,
                 shard.hash_key_start,
                 shard.hash_key_end
             )));
         };
-        self.require_active(&snapshot)?;
-        self.apply(&snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
+        self.catalog.require_active(&snapshot)?;
+        self.apply(&lock, &snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
     }
 
     /// MergeShards. The two shards may be given in either order.
-    pub async fn merge_shards(
-        &self,
-        stream: &StreamRef,
-        shard_to_merge: &str,
-        adjacent_shard_to_merge: &str,
-    ) -> Result<()> {
-        let _guard = self.control.lock().await;
-        let snapshot = self.resolve(stream)?;
+    pub async fn merge_shards(&self, request: &MergeShards) -> Result<()> {
+        let lock = self.catalog.lock().await;
+        let snapshot = self.catalog.resolve(&request.stream)?;
         let name = snapshot.name().to_owned();
         let mut shards: Vec<ShardMeta> = Vec::with_capacity(2);
-        for given in [shard_to_merge, adjacent_shard_to_merge] {
-            let index = parse_shard_id(given).ok_or_else(|| self.shard_unknown(&name, given))?;
-            let shard = snapshot.meta.shard(index).ok_or_else(|| self.shard_unknown(&name, &shard_id(index)))?;
+        for given in [&request.shard_to_merge, &request.adjacent_shard_to_merge] {
+            let id = ShardId::parse(given).ok_or_else(|| self.shard_unknown(&name, given))?;
+            let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?;
             shards.push(shard.clone());
         }
-        let (first, second) = (&shards[0], &shards[1]);
+        let [first, second] = [&shards[0], &shards[1]];
         self.require_provisioned(&snapshot, "MergeShards")?;
         for shard in [first, second] {
             if shard.closed.is_some() {
@@ -120,42 +115,43 @@ impl Engine {
         if !adjacent {
             return Err(EngineError::InvalidArgument(format!(
                 "Shards {} and {} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",
-                shard_id(first.index),
-                shard_id(second.index),
-                self.account.account_id
+                ShardId::new(first.index),
+                ShardId::new(second.index),
+                self.account().account_id
             )));
         }
-        self.require_active(&snapshot)?;
+        self.catalog.require_active(&snapshot)?;
         let step = Step::Merge { left: Slot::Existing(first.index), right: Slot::Existing(second.index) };
-        self.apply(&snapshot, vec![step], false).await
+        self.apply(&lock, &snapshot, vec![step], false).await
     }
 
     /// UpdateShardCount with UNIFORM_SCALING: splits and merges (with real lineage) until
     /// the open shards are the uniform layout of `target` shards.
-    pub async fn update_shard_count(&self, stream: &StreamRef, target: u32) -> Result<ShardCountChange> {
-        let _guard = self.control.lock().await;
-        let snapshot = self.resolve(stream)?;
+    pub async fn update_shard_count(&self, request: &UpdateShardCount) -> Result<ShardCountChange> {
+        let lock = self.catalog.lock().await;
+        let snapshot = self.catalog.resolve(&request.stream)?;
         let name = snapshot.name().to_owned();
         let current = snapshot.open_shard_count();
+        let target = request.target_shard_count;
         self.require_provisioned(&snapshot, "UpdateShardCount")?;
-        self.require_active(&snapshot)?;
+        self.catalog.require_active(&snapshot)?;
         let limit = |message: String| Err(EngineError::LimitExceeded(message));
         if target > current.saturating_mul(2) {
             return limit(format!(
                 "UpdateShardCount cannot scale stream {name} under account {} beyond double its current shard count ({current}).",
-                self.account.account_id
+                self.account().account_id
             ));
         }
         if u64::from(target) * 2 < u64::from(current) {
             return limit(format!(
                 "UpdateShardCount cannot scale stream {name} under account {} below half its current shard count ({current}).",
-                self.account.account_id
+                self.account().account_id
             ));
         }
         if target > SHARDS_PER_STREAM_MAX {
             return limit(format!(
                 "UpdateShardCount cannot scale stream {name} under account {} beyond {SHARDS_PER_STREAM_MAX} shards.",
-                self.account.account_id
+                self.account().account_id
             ));
         }
         let now = self.now_ms();
@@ -164,7 +160,7 @@ impl Engine {
         if recent.len() >= SCALINGS_PER_DAY_MAX {
             return limit(format!(
                 "UpdateShardCount cannot run more than {SCALINGS_PER_DAY_MAX} times in a 24 hour period for stream {name} under account {}.",
-                self.account.account_id
+                self.account().account_id
             ));
         }
         if target > current {
@@ -172,68 +168,81 @@ impl Engine {
         }
         let steps = uniform_plan(&snapshot, target);
         if !steps.is_empty() {
-            self.apply(&snapshot, steps, true).await?;
+            self.apply(&lock, &snapshot, steps, true).await?;
         }
-        Ok(ShardCountChange { stream_name: name.clone(), stream_arn: self.account.stream_arn(&name), current, target })
+        Ok(ShardCountChange {
+            stream_name: name.clone(),
+            stream_arn: self.account().stream_arn(&name),
+            current,
+            target,
+        })
     }
 
     /// Applies a plan in one transaction and marks the stream UPDATING.
-    async fn apply(&self, snapshot: &Snapshot, steps: Vec<Step>, count_scaling: bool) -> Result<()> {
-        let stream_id = snapshot.meta.stream_id;
-        self.update(stream_id, move |txn| {
-            let mut added: Vec<u32> = Vec::new();
-            let resolve = |slot: Slot, added: &[u32]| match slot {
-                Slot::Existing(index) => Some(index),
-                Slot::Added(n) => added.get(n).copied(),
-            };
-            let bad_plan = || rheo_storage::StorageError::Rejected("resharding plan refers to an unknown shard".into());
-            for step in steps {
-                match step {
-                    Step::Split { parent, at } => {
-                        let parent = resolve(parent, &added).ok_or_else(bad_plan)?;
-                        let (start, end) = {
-                            let shard = txn.meta().shard(parent).ok_or_else(bad_plan)?;
-                            (shard.hash_key_start, shard.hash_key_end)
-                        };
-                        txn.close_shard(parent)?;
-                        for (hash_key_start, hash_key_end) in [(start, at - 1), (at, end)] {
+    async fn apply(
+        &self,
+        lock: &ChangeLock<'_>,
+        snapshot: &Snapshot,
+        steps: Vec<Step>,
+        count_scaling: bool,
+    ) -> Result<()> {
+        let stream_id = snapshot.id();
+        self.catalog
+            .update(lock, stream_id, move |txn| {
+                let mut added: Vec<u32> = Vec::new();
+                let resolve = |slot: Slot, added: &[u32]| match slot {
+                    Slot::Existing(index) => Some(index),
+                    Slot::Added(n) => added.get(n).copied(),
+                };
+                let bad_plan =
+                    || rheo_storage::StorageError::Rejected("resharding plan refers to an unknown shard".into());
+                for step in steps {
+                    match step {
+                        Step::Split { parent, at } => {
+                            let parent = resolve(parent, &added).ok_or_else(bad_plan)?;
+                            let (start, end) = {
+                                let shard = txn.meta().shard(parent).ok_or_else(bad_plan)?;
+                                (shard.hash_key_start, shard.hash_key_end)
+                            };
+                            txn.close_shard(parent)?;
+                            for (hash_key_start, hash_key_end) in [(start, at - 1), (at, end)] {
+                                added.push(txn.add_shard(NewShard {
+                                    hash_key_start,
+                                    hash_key_end,
+                                    parent: Some(parent),
+                                    adjacent_parent: None,
+                                }));
+                            }
+                        }
+                        Step::Merge { left, right } => {
+                            let left = resolve(left, &added).ok_or_else(bad_plan)?;
+                            let right = resolve(right, &added).ok_or_else(bad_plan)?;
+                            let range = |index: u32| {
+                                txn.meta().shard(index).map(|s| (s.hash_key_start, s.hash_key_end)).ok_or_else(bad_plan)
+                            };
+                            let (left_range, right_range) = (range(left)?, range(right)?);
+                            txn.close_shard(left)?;
+                            txn.close_shard(right)?;
                             added.push(txn.add_shard(NewShard {
-                                hash_key_start,
-                                hash_key_end,
-                                parent: Some(parent),
-                                adjacent_parent: None,
+                                hash_key_start: left_range.0.min(right_range.0),
+                                hash_key_end: left_range.1.max(right_range.1),
+                                parent: Some(left),
+                                adjacent_parent: Some(right),
                             }));
                         }
                     }
-                    Step::Merge { left, right } => {
-                        let left = resolve(left, &added).ok_or_else(bad_plan)?;
-                        let right = resolve(right, &added).ok_or_else(bad_plan)?;
-                        let range = |index: u32| {
-                            txn.meta().shard(index).map(|s| (s.hash_key_start, s.hash_key_end)).ok_or_else(bad_plan)
-                        };
-                        let (left_range, right_range) = (range(left)?, range(right)?);
-                        txn.close_shard(left)?;
-                        txn.close_shard(right)?;
-                        added.push(txn.add_shard(NewShard {
-                            hash_key_start: left_range.0.min(right_range.0),
-                            hash_key_end: left_range.1.max(right_range.1),
-                            parent: Some(left),
-                            adjacent_parent: Some(right),
-                        }));
-                    }
                 }
-            }
-            if count_scaling {
-                let now = txn.now_ms();
-                let mut settings: crate::settings::StreamSettings = crate::settings::decode(&txn.meta().props.settings);
-                settings.scalings_ms.retain(|t| now.saturating_sub(*t) < DAY_MS);
-                settings.scalings_ms.push(now);
-                txn.props_mut().settings = crate::settings::encode(&settings);
-            }
-            Ok(())
-        })
-        .await?;
-        self.mark_updating(stream_id);
+                if count_scaling {
+                    let now = txn.now_ms();
+                    let mut settings: StreamSettings = settings::decode(&txn.meta().props.settings);
+                    settings.scalings_ms.retain(|t| now.saturating_sub(*t) < DAY_MS);
+                    settings.scalings_ms.push(now);
+                    txn.props_mut().settings = settings::encode(&settings);
+                }
+                Ok(())
+            })
+            .await?;
+        self.catalog.mark_updating(lock, stream_id);
         Ok(())
     }
 }
@@ -247,7 +256,7 @@ fn uniform_plan(snapshot: &Snapshot, target: u32) -> Vec<Step> {
     let mut added = 0usize;
     // (start, end, slot) of the open shards after the split phase, in key order.
     let mut pieces: Vec<(u128, u128, Slot)> = Vec::new();
-    for route in &snapshot.routes {
+    for route in snapshot.routes() {
         let mut slot = Slot::Existing(route.index);
         let mut start = route.start;
         for &at in boundaries.iter().filter(|b| **b > route.start && **b <= route.end) {

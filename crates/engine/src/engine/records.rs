@@ -8,18 +8,21 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, StorageError};
 
-use crate::engine::{Engine, Route, Snapshot};
+use super::streams::stream_name_of;
+use super::Engine;
 use crate::error::{EngineError, Result};
 use crate::hashing::{parse_hash_key, partition_key_hash};
-use crate::ids::{parse_shard_id, shard_id};
+use crate::ids::ShardId;
 use crate::limits::{
     GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, ITERATOR_LIFETIME_MS, LIST_SHARDS_LIMIT_MAX, PUT_RECORDS_BYTES_MAX,
 };
 use crate::model::{
-    ChildShard, GetRecordsResult, GetShardIterator, HashRange, IteratorStart, ListShards, PutEntry, PutOutcome,
-    PutPlacement, PutRecordResult, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, StreamRef,
+    GetRecords, GetRecordsResult, GetShardIterator, IteratorStart, ListShards, PutEntry, PutOutcome, PutPlacement,
+    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, ShardRef,
+    StreamRef,
 };
-use crate::token::IteratorState;
+use crate::snapshot::{record_sequence_number, shard_info, Route, Snapshot};
+use crate::token::{invalid_next_token, IteratorState, PageKind};
 
 /// AWS lists at most this many violations in one ValidationException.
 const VALIDATION_ITEMS_MAX: usize = 10;
@@ -54,11 +57,6 @@ fn validation_message(items: &[String]) -> String {
     let count = items.len();
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} validation error{plural} detected: {}", items.join("; "))
-}
-
-pub(crate) fn sequence_number(route_created_secs: u64, index: u32, lsn: u64, arrival_ms: u64) -> String {
-    SequenceNumber { shard_created_secs: route_created_secs, shard_index: index, lsn, arrival_secs: arrival_ms / 1000 }
-        .to_string()
 }
 
 impl Engine {
@@ -125,7 +123,7 @@ impl Engine {
 
     fn throughput_exceeded(&self, snapshot: &Snapshot, index: u32) -> EngineError {
         EngineError::ThroughputExceeded {
-            shard: shard_id(index),
+            shard: ShardId::new(index).to_string(),
             stream: snapshot.name().to_owned(),
             account: self.account_id(),
         }
@@ -150,9 +148,10 @@ impl Engine {
                 outcomes[slot] = Some(Outcome::Failed);
                 continue;
             };
-            if self.config.enforce_limits
-                && !self.throttle.admit_write(route.uid, record.data.len() + record.partition_key.len(), now)
-            {
+            let admitted = self.throttle.as_ref().is_none_or(|throttle| {
+                throttle.admit_write(route.uid, record.data.len() + record.partition_key.len(), now)
+            });
+            if !admitted {
                 outcomes[slot] = Some(Outcome::Throttled { shard_index: route.index });
                 continue;
             }
@@ -167,14 +166,14 @@ impl Engine {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let results = self.log.append(records).await?;
+        let results = self.log().append(records).await?;
         let mut closed = Vec::new();
         for (pending, result) in pending.into_iter().zip(results) {
             match result {
                 Ok(appended) => {
                     outcomes[pending.slot] = Some(Outcome::Stored(PutPlacement {
-                        shard_id: shard_id(pending.route.index),
-                        sequence_number: sequence_number(
+                        shard_id: ShardId::new(pending.route.index),
+                        sequence_number: record_sequence_number(
                             pending.route.created_secs,
                             pending.route.index,
                             appended.lsn,
@@ -203,14 +202,15 @@ impl Engine {
         entries: Vec<PutEntry>,
         batch: bool,
     ) -> Result<(Arc<Snapshot>, Vec<Outcome>)> {
-        let snapshot = self.resolve_serving(stream)?;
+        let snapshot = self.catalog.resolve_serving(stream)?;
         let prepared = self.prepare(&snapshot, entries, batch)?;
         let mut outcomes: Vec<Option<Outcome>> = vec![None; prepared.len()];
         let closed = self.append_routed(&snapshot, &prepared, 0..prepared.len(), &mut outcomes).await?;
         if !closed.is_empty() {
             // Resharding closed a target shard between routing and appending: route those
             // records once more against the new layout.
-            let fresh = self.snapshot(snapshot.meta.stream_id).ok_or_else(|| self.stream_not_found(snapshot.name()))?;
+            let fresh =
+                self.catalog.snapshot(snapshot.id()).ok_or_else(|| self.catalog.stream_not_found(snapshot.name()))?;
             let still_closed = self.append_routed(&fresh, &prepared, closed.into_iter(), &mut outcomes).await?;
             for slot in still_closed {
                 outcomes[slot] = Some(Outcome::Failed);
@@ -221,50 +221,41 @@ impl Engine {
     }
 
     /// PutRecords: per-record outcomes in request order.
-    pub async fn put_records(&self, stream: &StreamRef, entries: Vec<PutEntry>) -> Result<PutRecordsResult> {
-        let (snapshot, outcomes) = self.put(stream, entries, true).await?;
+    pub async fn put_records(&self, request: PutRecords) -> Result<PutRecordsResult> {
+        let (snapshot, outcomes) = self.put(&request.stream, request.records, true).await?;
         let records: Vec<PutOutcome> = outcomes
             .into_iter()
             .map(|outcome| match outcome {
                 Outcome::Stored(placement) => PutOutcome::Stored(placement),
-                Outcome::Throttled { shard_index } => PutOutcome::Failed {
-                    code: "ProvisionedThroughputExceededException",
-                    message: self.throughput_exceeded(&snapshot, shard_index).to_string(),
-                },
-                Outcome::Failed => {
-                    PutOutcome::Failed { code: "InternalFailure", message: "Internal service failure.".into() }
+                Outcome::Throttled { shard_index } => {
+                    PutOutcome::Failed(self.throughput_exceeded(&snapshot, shard_index))
                 }
+                Outcome::Failed => PutOutcome::Failed(EngineError::Internal("the record could not be stored".into())),
             })
             .collect();
-        let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed { .. })).count() as u32;
-        Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.settings.encryption_key_id.is_some() })
+        let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed(_))).count() as u32;
+        Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.encrypted() })
     }
 
     /// PutRecord. `sequence_number_for_ordering` must be a sequence number this server
     /// issued (AWS rejects others, and ones from the future).
-    pub async fn put_record(
-        &self,
-        stream: &StreamRef,
-        entry: PutEntry,
-        sequence_number_for_ordering: Option<&str>,
-    ) -> Result<PutRecordResult> {
+    pub async fn put_record(&self, request: PutRecord) -> Result<PutRecordResult> {
+        let PutRecord { stream, record, sequence_number_for_ordering } = request;
         if let Some(ordering) = sequence_number_for_ordering {
-            let snapshot = self.resolve_serving(stream)?;
+            let snapshot = self.catalog.resolve_serving(&stream)?;
             let now_secs = self.now_ms() / 1000;
-            let valid = SequenceNumber::parse(ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
+            let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
             if !valid {
                 return Err(EngineError::InvalidArgument(format!(
                     "ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {} under account {} is invalid.",
                     snapshot.name(),
-                    self.account.account_id
+                    self.account().account_id
                 )));
             }
         }
-        let (snapshot, mut outcomes) = self.put(stream, vec![entry], false).await?;
+        let (snapshot, mut outcomes) = self.put(&stream, vec![record], false).await?;
         match outcomes.pop() {
-            Some(Outcome::Stored(placement)) => {
-                Ok(PutRecordResult { placement, encrypted: snapshot.settings.encryption_key_id.is_some() })
-            }
+            Some(Outcome::Stored(placement)) => Ok(PutRecordResult { placement, encrypted: snapshot.encrypted() }),
             Some(Outcome::Throttled { shard_index }) => Err(self.throughput_exceeded(&snapshot, shard_index)),
             _ => Err(EngineError::Internal("the record could not be stored".into())),
         }
@@ -274,44 +265,43 @@ impl Engine {
 
     /// GetShardIterator.
     pub fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
-        let stream_name = self.stream_name_of(&request.stream);
-        let index = parse_shard_id(&request.shard_id).ok_or_else(|| {
+        let stream_name = stream_name_of(&request.stream);
+        let id = ShardId::parse(&request.shard_id).ok_or_else(|| {
             EngineError::ResourceNotFound(format!(
                 "Could not find shard {} in stream {stream_name} under account {}.",
-                request.shard_id, self.account.account_id
+                request.shard_id,
+                self.account().account_id
             ))
         })?;
-        let normalized = shard_id(index);
         let shard_missing = |stream: &str| EngineError::ShardNotFound {
-            shard: normalized.clone(),
+            shard: id.to_string(),
             stream: stream.to_owned(),
             account: self.account_id(),
         };
-        let snapshot = match self.resolve_serving(&request.stream) {
+        let snapshot = match self.catalog.resolve_serving(&request.stream) {
             Ok(snapshot) => snapshot,
             Err(EngineError::StreamNotFound { stream, .. }) => return Err(shard_missing(&stream)),
             Err(other) => return Err(other),
         };
         let name = snapshot.name().to_owned();
-        let shard = snapshot.meta.shard(index).ok_or_else(|| shard_missing(&name))?.clone();
+        let shard = snapshot.shard(id).ok_or_else(|| shard_missing(&name))?.clone();
         let now = self.now_ms();
         let lsn = self.start_lsn(&shard, &name, &request.start, request.stray_sequence_number, "GetShardIterator")?;
-        Ok(IteratorState {
-            stream_id: snapshot.meta.stream_id,
+        Ok(self.tokens.seal_iterator(&IteratorState {
+            stream_id: snapshot.id(),
             shard_uid: shard.uid,
             shard_index: shard.index,
             lsn,
             issued_ms: now,
             stream_name: name,
-        }
-        .seal(&self.key))
+        }))
     }
 
     /// Where a reader of `shard` starts, as an LSN: the starting-position rules that
     /// GetShardIterator and SubscribeToShard share (`operation` names the call in
     /// messages). `stray_sequence_number` is a sequence number sent with a type that
     /// takes none.
-    pub(crate) fn start_lsn(
+    pub(super) fn start_lsn(
         &self,
         shard: &ShardMeta,
         stream: &str,
@@ -353,9 +343,9 @@ impl Engine {
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
         };
-        self.log.resolve(shard.uid, position).map_err(|e| match e {
+        self.log().resolve(shard.uid, position).map_err(|e| match e {
             StorageError::ShardNotFound { .. } => EngineError::ShardNotFound {
-                shard: shard_id(shard.index),
+                shard: ShardId::new(shard.index).to_string(),
                 stream: stream.to_owned(),
                 account: self.account_id(),
             },
@@ -365,8 +355,8 @@ impl Engine {
 
     /// Checks a StartingSequenceNumber against the shard; returns its LSN.
     fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str, operation: &str) -> Result<u64> {
-        let account = &self.account.account_id;
-        let id = shard_id(shard.index);
+        let account = &self.account().account_id;
+        let id = ShardId::new(shard.index);
         let invalid = |suffix: &str| {
             EngineError::InvalidArgument(format!(
                 "StartingSequenceNumber {text} used in {operation} on shard {id} in stream {stream} under account {account} is invalid{suffix}."
@@ -376,7 +366,7 @@ impl Engine {
         if seq.shard_index != shard.index {
             return Err(EngineError::InvalidArgument(format!(
                 "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {id}",
-                shard_id(seq.shard_index)
+                ShardId::new(seq.shard_index)
             )));
         }
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
@@ -387,38 +377,40 @@ impl Engine {
     }
 
     /// GetRecords.
-    pub fn get_records(&self, iterator: &str, limit: Option<u32>) -> Result<GetRecordsResult> {
-        let state = IteratorState::open(&self.key, iterator).ok_or(EngineError::InvalidShardIterator)?;
+    pub fn get_records(&self, request: &GetRecords) -> Result<GetRecordsResult> {
+        let state = self.tokens.open_iterator(&request.shard_iterator).ok_or(EngineError::InvalidShardIterator)?;
         let now = self.now_ms();
         if now.saturating_sub(state.issued_ms) > ITERATOR_LIFETIME_MS {
             return Err(EngineError::ExpiredIterator { issued_ms: state.issued_ms, now_ms: now });
         }
         let shard_missing = || EngineError::ShardNotFound {
-            shard: shard_id(state.shard_index),
+            shard: ShardId::new(state.shard_index).to_string(),
             stream: state.stream_name.clone(),
             account: self.account_id(),
         };
         let snapshot = self
+            .catalog
             .snapshot(state.stream_id)
             .filter(|s| s.settings.deleting_until_ms.is_none_or(|until| now < until))
             .ok_or_else(shard_missing)?;
         let shard = snapshot.meta.shards.iter().find(|s| s.uid == state.shard_uid).ok_or_else(shard_missing)?;
-        if self.config.enforce_limits && !self.throttle.admit_read(shard.uid, now) {
+        if self.throttle.as_ref().is_some_and(|throttle| !throttle.admit_read(shard.uid, now)) {
             return Err(self.throughput_exceeded(&snapshot, shard.index));
         }
-        let limit = limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);
+        let limit = request.limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);
         let created_secs = shard.created_ms / 1000;
-        let batch = self.log.read(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
+        let batch = self.log().read(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
             StorageError::ShardNotFound { .. } => shard_missing(),
             damaged @ StorageError::Damaged { .. } => {
                 self.damaged_records(damaged, snapshot.name(), created_secs, shard.index)
             }
             other => EngineError::Storage(other),
         })?;
-        let (records, bytes) =
-            records_out(batch.records, |lsn, arrival_ms| sequence_number(created_secs, shard.index, lsn, arrival_ms));
-        if self.config.enforce_limits {
-            self.throttle.charge_read(shard.uid, bytes);
+        let (records, bytes) = records_out(batch.records, |lsn, arrival_ms| {
+            record_sequence_number(created_secs, shard.index, lsn, arrival_ms)
+        });
+        if let Some(throttle) = &self.throttle {
+            throttle.charge_read(shard.uid, bytes);
         }
         let caught_up = batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
         let millis_behind_latest = match records.last() {
@@ -429,22 +421,22 @@ impl Engine {
         // The end of a closed shard is reported by a response without records, so a
         // consumer always sees the last records before it moves on to the children.
         let (next_shard_iterator, child_shards) = if batch.shard_end && records.is_empty() {
-            (None, Some(Self::children(&snapshot, shard.index)))
+            (None, Some(snapshot.children(shard.index)))
         } else {
             let next = IteratorState { lsn: batch.next_lsn, issued_ms: now, ..state };
-            (Some(next.seal(&self.key)), None)
+            (Some(self.tokens.seal_iterator(&next)), None)
         };
         Ok(GetRecordsResult {
             records,
             next_shard_iterator,
             millis_behind_latest,
             child_shards,
-            encrypted: snapshot.settings.encryption_key_id.is_some(),
+            encrypted: snapshot.encrypted(),
         })
     }
 
     /// The reader's error for records damaged on disk, in sequence numbers.
-    pub(crate) fn damaged_records(
+    pub(super) fn damaged_records(
         &self,
         error: StorageError,
         stream: &str,
@@ -454,11 +446,11 @@ impl Engine {
         match error {
             StorageError::Damaged { first_lsn, last_lsn, first_arrival_ms, last_arrival_ms, .. } => {
                 EngineError::DamagedRecords {
-                    shard: shard_id(index),
+                    shard: ShardId::new(index).to_string(),
                     stream: stream.to_owned(),
                     account: self.account_id(),
-                    first: sequence_number(created_secs, index, first_lsn, first_arrival_ms),
-                    last: sequence_number(created_secs, index, last_lsn, last_arrival_ms),
+                    first: record_sequence_number(created_secs, index, first_lsn, first_arrival_ms).to_string(),
+                    last: record_sequence_number(created_secs, index, last_lsn, last_arrival_ms).to_string(),
                 }
             }
             other => EngineError::Storage(other),
@@ -466,35 +458,17 @@ impl Engine {
     }
 
     /// A receiver that changes whenever the shard gains records (its value is the
-    /// newest LSN), for consumers that wait instead of polling (SubscribeToShard).
-    pub fn watch_shard(&self, stream: &StreamRef, shard: &str) -> Result<tokio::sync::watch::Receiver<u64>> {
-        let snapshot = self.resolve_serving(stream)?;
+    /// newest LSN), for consumers that wait instead of polling.
+    pub fn watch_shard(&self, request: &ShardRef) -> Result<tokio::sync::watch::Receiver<u64>> {
+        let snapshot = self.catalog.resolve_serving(&request.stream)?;
         let missing = || EngineError::ShardNotFound {
-            shard: shard.to_owned(),
+            shard: request.shard_id.clone(),
             stream: snapshot.name().to_owned(),
             account: self.account_id(),
         };
-        let index = parse_shard_id(shard).ok_or_else(missing)?;
-        let uid = snapshot.meta.shard(index).ok_or_else(missing)?.uid;
-        self.log.watch(uid).map_err(|_| missing())
-    }
-
-    pub(crate) fn children(snapshot: &Snapshot, parent: u32) -> Vec<ChildShard> {
-        let mut children: Vec<&ShardMeta> = snapshot
-            .meta
-            .shards
-            .iter()
-            .filter(|s| s.parent == Some(parent) || s.adjacent_parent == Some(parent))
-            .collect();
-        children.sort_by_key(|s| s.index);
-        children
-            .into_iter()
-            .map(|child| ChildShard {
-                shard_id: shard_id(child.index),
-                parent_shards: child.parent.into_iter().chain(child.adjacent_parent).map(shard_id).collect(),
-                hash_range: HashRange { start: child.hash_key_start, end: child.hash_key_end },
-            })
-            .collect()
+        let id = ShardId::parse(&request.shard_id).ok_or_else(missing)?;
+        let uid = snapshot.shard(id).ok_or_else(missing)?.uid;
+        self.log().watch(uid).map_err(|_| missing())
     }
 
     // ----- ListShards -----
@@ -518,28 +492,27 @@ impl Engine {
                             .into(),
                     ));
                 }
-                let body = self.open_page_token(crate::control::PageKind::Shards, token)?;
-                let page = ShardPage::decode(&body)
-                    .ok_or_else(|| EngineError::InvalidArgument("Invalid NextToken.".into()))?;
-                let snapshot = self.snapshot(page.stream_id).ok_or_else(|| {
+                let body = self.tokens.open_page(PageKind::Shards, token, self.now_ms())?;
+                let page = ShardPage::decode(&body).ok_or_else(invalid_next_token)?;
+                let snapshot = self.catalog.snapshot(page.stream_id).ok_or_else(|| {
                     EngineError::ResourceNotFound(format!(
                         "Stream with the given NextToken under account {} not found.",
-                        self.account.account_id
+                        self.account().account_id
                     ))
                 })?;
                 (snapshot, Some(page.after_index), page.filter, page.filter_arg)
             }
             (None, true) => {
-                let snapshot = self.resolve(&request.stream)?;
+                let snapshot = self.catalog.resolve(&request.stream)?;
                 if let Some(created) = request.stream_creation_ms {
                     if created != snapshot.meta.created_ms as i64 {
-                        return Err(self.stream_not_found(snapshot.name()));
+                        return Err(self.catalog.stream_not_found(snapshot.name()));
                     }
                 }
                 let after = request
                     .exclusive_start_shard_id
                     .as_deref()
-                    .map(|id| parse_shard_id(id).map_or(i64::MAX, i64::from));
+                    .map(|id| ShardId::parse(id).map_or(i64::MAX, |id| i64::from(id.index())));
                 let (filter, filter_arg) = match &request.filter {
                     None => (ShardFilterKind::FromTrimHorizon, 0),
                     Some(filter) => {
@@ -550,7 +523,7 @@ impl Engine {
                                         "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".into(),
                                     )
                                 })?;
-                                parse_shard_id(id).map_or(i64::MAX, i64::from)
+                                ShardId::parse(id).map_or(i64::MAX, |id| i64::from(id.index()))
                             }
                             ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => {
                                 filter.timestamp_ms.ok_or_else(|| {
@@ -571,16 +544,16 @@ impl Engine {
         let max = request.max_results.map_or(LIST_SHARDS_LIMIT_MAX, |m| m as usize).clamp(1, LIST_SHARDS_LIMIT_MAX);
         let matching = self.filter_shards(&snapshot, after, filter, filter_arg);
         let more = matching.len() > max;
-        let shards: Vec<_> = matching.iter().take(max).map(|s| Self::shard_info(s)).collect();
+        let shards: Vec<_> = matching.iter().take(max).map(|s| shard_info(s)).collect();
         let next_token = match shards.last() {
             Some(last) if more => {
                 let page = ShardPage {
-                    stream_id: snapshot.meta.stream_id,
-                    after_index: parse_shard_id(&last.shard_id).map_or(i64::MAX, i64::from),
+                    stream_id: snapshot.id(),
+                    after_index: i64::from(last.shard_id.index()),
                     filter,
                     filter_arg,
                 };
-                Some(self.seal_page_token(crate::control::PageKind::Shards, &page.encode()))
+                Some(self.tokens.seal_page(PageKind::Shards, &page.encode(), self.now_ms()))
             }
             _ => None,
         };
@@ -673,9 +646,9 @@ impl ShardPage {
 
 /// Turns stored records into API records, naming each with `sequence`; also returns the
 /// bytes (data and keys) they carry, which read throttling charges.
-pub(crate) fn records_out(
+pub(super) fn records_out(
     stored: Vec<rheo_storage::StoredRecord>,
-    sequence: impl Fn(u64, u64) -> String,
+    sequence: impl Fn(u64, u64) -> SequenceNumber,
 ) -> (Vec<RecordOut>, usize) {
     let mut bytes = 0usize;
     let records = stored
