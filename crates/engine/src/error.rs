@@ -122,8 +122,8 @@ pub enum EngineError {
     #[error("{0}")]
     ResourceInUse(String),
     /// A resource other than a stream, shard or consumer is missing (`ResourceNotFoundException`).
-    #[error("{0}")]
-    ResourceNotFound(String),
+    #[error(transparent)]
+    ResourceNotFound(#[from] ResourceNotFound),
     /// The operation is not available in this server yet.
     #[error("{operation} is not supported")]
     Unsupported {
@@ -152,6 +152,33 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The rules answered with `ResourceNotFoundException` besides a missing stream, shard or
+/// consumer.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceNotFound {
+    /// ListShards: the stream a NextToken was issued for no longer exists.
+    #[error("the stream of a ListShards NextToken is gone (account {account})")]
+    NextTokenStream {
+        /// The account id.
+        account: String,
+    },
+    /// TagResource, UntagResource, ListTagsForResource and the resource-policy calls: the
+    /// ARN names no stream or consumer of this account.
+    #[error("resource {arn} not found (account {account})")]
+    Resource {
+        /// The ARN as given.
+        arn: String,
+        /// The account id.
+        account: String,
+    },
+    /// DeleteResourcePolicy on a resource without a policy.
+    #[error("no resource policy on {arn}")]
+    ResourcePolicy {
+        /// The resource ARN as given.
+        arn: String,
+    },
 }
 
 /// Result alias for engine operations.

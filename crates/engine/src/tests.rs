@@ -298,9 +298,11 @@ async fn iterator_errors_carry_aws_messages() {
             if shard == "shardId-000000000005" && stream == "s" && account == "000000000000"),
         "{missing:?}"
     );
-    assert_eq!(
-        message(request("shard-x", IteratorStart::Latest, false)),
-        "Could not find shard shard-x in stream s under account 000000000000."
+    let unparsed = h.engine.get_shard_iterator(&request("shard-x", IteratorStart::Latest, false));
+    assert!(
+        matches!(&unparsed, Err(EngineError::ShardUnknown { shard, stream, account })
+            if shard == "shard-x" && stream == "s" && account == "000000000000"),
+        "{unparsed:?}"
     );
     let put = h
         .engine

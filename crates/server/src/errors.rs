@@ -3,7 +3,7 @@
 //! (stream, shard, account, times) instead of a message.
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
-use rheo_engine::EngineError;
+use rheo_engine::{EngineError, ResourceNotFound};
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -81,14 +81,25 @@ fn aws_message(error: &EngineError) -> String {
              {account} are damaged on disk and cannot be read until an operator cuts them (rheo serve \
              --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
         ),
+        EngineError::ResourceNotFound(rule) => resource_not_found_message(rule),
         // These still carry the text the engine wrote (see `EngineError`).
         EngineError::InvalidArgument(message)
         | EngineError::Validation(message)
         | EngineError::LimitExceeded(message)
-        | EngineError::ResourceInUse(message)
-        | EngineError::ResourceNotFound(message) => message.clone(),
+        | EngineError::ResourceInUse(message) => message.clone(),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// AWS's `ResourceNotFoundException` texts.
+fn resource_not_found_message(rule: &ResourceNotFound) -> String {
+    match rule {
+        ResourceNotFound::NextTokenStream { account } => {
+            format!("Stream with the given NextToken under account {account} not found.")
+        }
+        ResourceNotFound::Resource { arn, account } => format!("Resource {arn} under account {account} not found."),
+        ResourceNotFound::ResourcePolicy { arn } => format!("No resource policy found for resource ARN {arn}."),
     }
 }
 
@@ -243,6 +254,35 @@ mod tests {
                 last: "2".into()
             }),
             "Records from sequence number 1 to 2 of shard shardId-000000000000 in stream s under account 000000000000 are damaged on disk and cannot be read until an operator cuts them (rheo serve --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at 2."
+        );
+    }
+
+    /// AWS's `ResourceNotFoundException` texts for rules other than a missing stream, shard
+    /// or consumer.
+    #[test]
+    fn resource_not_found_texts() {
+        let account = || "000000000000".to_owned();
+        let not_found = |rule: ResourceNotFound| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ResourceNotFoundException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            not_found(ResourceNotFound::NextTokenStream { account: account() }),
+            "Stream with the given NextToken under account 000000000000 not found."
+        );
+        assert_eq!(
+            not_found(ResourceNotFound::Resource {
+                arn: "arn:aws:kinesis:us-east-1:000000000000:thing/x".into(),
+                account: account()
+            }),
+            "Resource arn:aws:kinesis:us-east-1:000000000000:thing/x under account 000000000000 not found."
+        );
+        assert_eq!(
+            not_found(ResourceNotFound::ResourcePolicy {
+                arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into()
+            }),
+            "No resource policy found for resource ARN arn:aws:kinesis:us-east-1:000000000000:stream/s."
         );
     }
 

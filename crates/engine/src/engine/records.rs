@@ -10,7 +10,7 @@ use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, Stora
 
 use super::streams::stream_name_of;
 use super::Engine;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, ResourceNotFound, Result};
 use crate::hashing::{parse_hash_key, partition_key_hash};
 use crate::ids::ShardId;
 use crate::limits::{
@@ -266,12 +266,10 @@ impl Engine {
     /// GetShardIterator.
     pub fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
         let stream_name = stream_name_of(&request.stream);
-        let id = ShardId::parse(&request.shard_id).ok_or_else(|| {
-            EngineError::ResourceNotFound(format!(
-                "Could not find shard {} in stream {stream_name} under account {}.",
-                request.shard_id,
-                self.account().account_id
-            ))
+        let id = ShardId::parse(&request.shard_id).ok_or_else(|| EngineError::ShardUnknown {
+            shard: request.shard_id.clone(),
+            stream: stream_name.to_owned(),
+            account: self.account_id(),
         })?;
         let shard_missing = |stream: &str| EngineError::ShardNotFound {
             shard: id.to_string(),
@@ -495,10 +493,7 @@ impl Engine {
                 let body = self.tokens.open_page(PageKind::Shards, token, self.now_ms())?;
                 let page = ShardPage::decode(&body).ok_or_else(invalid_next_token)?;
                 let snapshot = self.catalog.snapshot(page.stream_id).ok_or_else(|| {
-                    EngineError::ResourceNotFound(format!(
-                        "Stream with the given NextToken under account {} not found.",
-                        self.account().account_id
-                    ))
+                    EngineError::from(ResourceNotFound::NextTokenStream { account: self.account_id() })
                 })?;
                 (snapshot, Some(page.after_index), page.filter, page.filter_arg)
             }

@@ -8,7 +8,7 @@ use rheo_storage::{NewStream, StreamProps};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, ResourceNotFound, Result};
 use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
@@ -355,10 +355,7 @@ impl Engine {
                 }
                 Ok((snapshot, Some(consumer)))
             }
-            None => Err(EngineError::ResourceNotFound(format!(
-                "Resource {arn} under account {} not found.",
-                self.account().account_id
-            ))),
+            None => Err(ResourceNotFound::Resource { arn: arn.to_owned(), account: self.account_id() }.into()),
         }
     }
 
@@ -452,9 +449,7 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(resource_arn)?;
         if self.get_resource_policy(resource_arn)? == "{}" {
-            return Err(EngineError::ResourceNotFound(format!(
-                "No resource policy found for resource ARN {resource_arn}."
-            )));
+            return Err(ResourceNotFound::ResourcePolicy { arn: resource_arn.to_owned() }.into());
         }
         match consumer {
             None => {
