@@ -8,7 +8,8 @@
 
 use rheo_storage::StorageError;
 
-use crate::status::StreamStatus;
+use crate::ids::{ConsumerArn, ShardId};
+use crate::status::{ConsumerStatus, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
 /// variant to an AWS error type, and a new variant must not compile until it is mapped.
@@ -119,8 +120,8 @@ pub enum EngineError {
     #[error("{0}")]
     LimitExceeded(String),
     /// The resource is in a state that forbids the operation (`ResourceInUseException`).
-    #[error("{0}")]
-    ResourceInUse(String),
+    #[error(transparent)]
+    ResourceInUse(#[from] ResourceInUse),
     /// A resource other than a stream, shard or consumer is missing (`ResourceNotFoundException`).
     #[error(transparent)]
     ResourceNotFound(#[from] ResourceNotFound),
@@ -152,6 +153,79 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The rules answered with `ResourceInUseException` besides CreateStream's name in use and
+/// a stream that is not ACTIVE.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceInUse {
+    /// RegisterStreamConsumer with a name a live consumer of the stream has.
+    #[error("consumer {consumer} of stream {stream} already exists (account {account})")]
+    ConsumerExists {
+        /// The consumer name.
+        consumer: String,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// DeleteStream of a stream with registered consumers, without EnforceConsumerDeletion.
+    #[error("stream {stream} has registered consumers (account {account})")]
+    StreamHasConsumers {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// AddTagsToStream while the stream is still being created.
+    #[error("stream {stream} is not ACTIVE, its tags cannot change yet (account {account})")]
+    TagsWhileCreating {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// SubscribeToShard with a consumer that is not ACTIVE.
+    #[error("consumer {consumer} of stream {stream} is {}, not ACTIVE (account {account})", status.as_str())]
+    ConsumerNotActive {
+        /// The consumer's ARN.
+        consumer: ConsumerArn,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Its current state.
+        status: ConsumerStatus,
+    },
+    /// SubscribeToShard while another subscription of the consumer to the shard is younger
+    /// than the takeover delay.
+    #[error("consumer {consumer} already subscribed to shard {shard} of stream {stream} for {age_ms} ms (account {account})")]
+    SubscriptionActive {
+        /// The consumer's ARN.
+        consumer: ConsumerArn,
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// How long ago the other subscription started.
+        age_ms: u64,
+        /// How long after its start a subscription may be taken over.
+        takeover_ms: u64,
+    },
+    /// An open subscription ends because a newer SubscribeToShard call took it over.
+    #[error("subscription of consumer {consumer} to shard {shard} of stream {stream} taken over (account {account})")]
+    SubscriptionTakenOver {
+        /// The consumer's ARN.
+        consumer: ConsumerArn,
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
 }
 
 /// The rules answered with `ResourceNotFoundException` besides a missing stream, shard or

@@ -3,7 +3,7 @@
 //! (stream, shard, account, times) instead of a message.
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
-use rheo_engine::{EngineError, ResourceNotFound};
+use rheo_engine::{EngineError, ResourceInUse, ResourceNotFound};
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -82,13 +82,38 @@ fn aws_message(error: &EngineError) -> String {
              --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
         ),
         EngineError::ResourceNotFound(rule) => resource_not_found_message(rule),
+        EngineError::ResourceInUse(rule) => resource_in_use_message(rule),
         // These still carry the text the engine wrote (see `EngineError`).
         EngineError::InvalidArgument(message)
         | EngineError::Validation(message)
-        | EngineError::LimitExceeded(message)
-        | EngineError::ResourceInUse(message) => message.clone(),
+        | EngineError::LimitExceeded(message) => message.clone(),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// AWS's `ResourceInUseException` texts.
+fn resource_in_use_message(rule: &ResourceInUse) -> String {
+    match rule {
+        ResourceInUse::ConsumerExists { consumer, stream, account } => {
+            format!("Consumer {consumer} under stream {stream} under account {account} already exists.")
+        }
+        ResourceInUse::StreamHasConsumers { stream, account } => format!(
+            "Stream {stream} under account {account} has registered consumers. Deregister them first or set EnforceConsumerDeletion."
+        ),
+        ResourceInUse::TagsWhileCreating { stream, account } => {
+            format!("Stream {stream} under account {account} is not ACTIVE; tags can be changed once it is.")
+        }
+        ResourceInUse::ConsumerNotActive { consumer, stream, account, status } => format!(
+            "Consumer {consumer} under stream {stream} under account {account} is not ACTIVE, instead in state {}.",
+            status.as_str()
+        ),
+        ResourceInUse::SubscriptionActive { consumer, shard, stream, account, age_ms, takeover_ms } => format!(
+            "Another active subscription exists for consumer {consumer} on shard {shard} in stream {stream} under account {account}; it started {age_ms} ms ago, and a new one may take over {takeover_ms} ms after it started."
+        ),
+        ResourceInUse::SubscriptionTakenOver { consumer, shard, stream, account } => format!(
+            "Subscription of consumer {consumer} to shard {shard} in stream {stream} under account {account} was taken over by a newer SubscribeToShard call."
+        ),
     }
 }
 
@@ -283,6 +308,66 @@ mod tests {
                 arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into()
             }),
             "No resource policy found for resource ARN arn:aws:kinesis:us-east-1:000000000000:stream/s."
+        );
+    }
+
+    /// AWS's `ResourceInUseException` texts for rules other than CreateStream's name in use
+    /// and a stream that is not ACTIVE.
+    #[test]
+    fn resource_in_use_texts() {
+        let account = || "000000000000".to_owned();
+        let consumer = || {
+            rheo_engine::ids::Account { region: "us-east-1".into(), account_id: account() }.consumer_arn(
+                "s",
+                "c",
+                1_700_000_000_000,
+            )
+        };
+        let in_use = |rule: ResourceInUse| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ResourceInUseException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            in_use(ResourceInUse::ConsumerExists { consumer: "c".into(), stream: "s".into(), account: account() }),
+            "Consumer c under stream s under account 000000000000 already exists."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::StreamHasConsumers { stream: "s".into(), account: account() }),
+            "Stream s under account 000000000000 has registered consumers. Deregister them first or set EnforceConsumerDeletion."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::TagsWhileCreating { stream: "s".into(), account: account() }),
+            "Stream s under account 000000000000 is not ACTIVE; tags can be changed once it is."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::ConsumerNotActive {
+                consumer: consumer(),
+                stream: "s".into(),
+                account: account(),
+                status: rheo_engine::ConsumerStatus::Creating
+            }),
+            "Consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 under stream s under account 000000000000 is not ACTIVE, instead in state CREATING."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::SubscriptionActive {
+                consumer: consumer(),
+                shard: rheo_engine::ShardId::new(0),
+                stream: "s".into(),
+                account: account(),
+                age_ms: 1_200,
+                takeover_ms: 5_000
+            }),
+            "Another active subscription exists for consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 on shard shardId-000000000000 in stream s under account 000000000000; it started 1200 ms ago, and a new one may take over 5000 ms after it started."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::SubscriptionTakenOver {
+                consumer: consumer(),
+                shard: rheo_engine::ShardId::new(3),
+                stream: "s".into(),
+                account: account()
+            }),
+            "Subscription of consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 to shard shardId-000000000003 in stream s under account 000000000000 was taken over by a newer SubscribeToShard call."
         );
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rheo_storage::ConsumerMeta;
 
 use super::Engine;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, ResourceInUse, Result};
 use crate::ids::{Account, ResourceName};
 use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
 use crate::model::{
@@ -120,10 +120,12 @@ impl Engine {
         let live: Vec<&ConsumerMeta> = snapshot.consumers().iter().filter(|c| !self.consumer_gone(c)).collect();
         let account = &self.account().account_id;
         if live.iter().any(|c| c.name == name) {
-            return Err(EngineError::ResourceInUse(format!(
-                "Consumer {name} under stream {} under account {account} already exists.",
-                snapshot.name()
-            )));
+            return Err(ResourceInUse::ConsumerExists {
+                consumer: name,
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+            }
+            .into());
         }
         if live.len() >= self.config.consumer_limit as usize {
             return Err(EngineError::LimitExceeded(format!(

@@ -8,7 +8,7 @@ use rheo_storage::{NewStream, StreamProps};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, ResourceNotFound, Result};
+use crate::error::{EngineError, ResourceInUse, ResourceNotFound, Result};
 use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
@@ -123,11 +123,11 @@ impl Engine {
         }
         let registered = snapshot.live_consumer_count();
         if registered > 0 && !request.enforce_consumer_deletion {
-            return Err(EngineError::ResourceInUse(format!(
-                "Stream {} under account {} has registered consumers. Deregister them first or set EnforceConsumerDeletion.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(ResourceInUse::StreamHasConsumers {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         if self.config.delete_stream_ms == 0 {
             return self.finish_delete(&lock, &snapshot).await;
@@ -288,10 +288,11 @@ impl Engine {
     ) -> Result<()> {
         let account_id = &self.account().account_id;
         if self.catalog.status(snapshot) == StreamStatus::Creating {
-            return Err(EngineError::ResourceInUse(format!(
-                "Stream {} under account {account_id} is not ACTIVE; tags can be changed once it is.",
-                snapshot.name(),
-            )));
+            return Err(ResourceInUse::TagsWhileCreating {
+                stream: snapshot.name().to_owned(),
+                account: account_id.clone(),
+            }
+            .into());
         }
         check_tags(account_id, snapshot.name(), &tags, &snapshot.meta.props.tags)?;
         self.catalog
