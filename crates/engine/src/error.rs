@@ -116,9 +116,9 @@ pub enum EngineError {
     /// the wire model cannot express (`ValidationException`).
     #[error("{0}")]
     Validation(String),
-    /// A quota other than the shard quota (`LimitExceededException`).
-    #[error("{0}")]
-    LimitExceeded(String),
+    /// A quota other than the account's shard quota (`LimitExceededException`).
+    #[error(transparent)]
+    LimitExceeded(#[from] LimitExceeded),
     /// The resource is in a state that forbids the operation (`ResourceInUseException`).
     #[error(transparent)]
     ResourceInUse(#[from] ResourceInUse),
@@ -153,6 +153,87 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The quotas answered with `LimitExceededException` besides the account's shard quota.
+#[derive(Debug, thiserror::Error)]
+pub enum LimitExceeded {
+    /// RegisterStreamConsumer on a stream with as many live consumers as allowed.
+    #[error("stream {stream} has the most consumers allowed, {limit} (account {account})")]
+    Consumers {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Registered consumers allowed per stream.
+        limit: u32,
+    },
+    /// RegisterStreamConsumer while as many consumers as allowed are CREATING.
+    #[error("stream {stream} has {limit} consumers CREATING already (account {account})")]
+    ConsumersCreating {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Consumers allowed in the CREATING state at once.
+        limit: usize,
+    },
+    /// CreateStream with more shards than a stream may have.
+    #[error("a stream has at most {max} shards")]
+    StreamShards {
+        /// Shards allowed per stream.
+        max: u32,
+    },
+    /// CreateStream of an on-demand stream beyond the account's on-demand stream quota.
+    #[error("on-demand stream limit {limit} of account {account} in {region} reached")]
+    OnDemandStreams {
+        /// The account id.
+        account: String,
+        /// The region.
+        region: String,
+        /// On-demand streams allowed.
+        limit: u32,
+    },
+    /// UpdateShardCount to more than double the open shards.
+    #[error("UpdateShardCount of stream {stream} beyond double {current} shards (account {account})")]
+    ScaleAboveDouble {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Open shards now.
+        current: u32,
+    },
+    /// UpdateShardCount to fewer than half the open shards.
+    #[error("UpdateShardCount of stream {stream} below half of {current} shards (account {account})")]
+    ScaleBelowHalf {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Open shards now.
+        current: u32,
+    },
+    /// UpdateShardCount to more shards than a stream may have.
+    #[error("UpdateShardCount of stream {stream} beyond {max} shards (account {account})")]
+    ScaleBeyondMax {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Shards allowed per stream.
+        max: u32,
+    },
+    /// UpdateShardCount called more often than allowed in 24 hours.
+    #[error("UpdateShardCount of stream {stream} ran {limit} times in 24 hours (account {account})")]
+    ScalingsPerDay {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Scalings allowed per 24 hours.
+        limit: usize,
+    },
 }
 
 /// The rules answered with `ResourceInUseException` besides CreateStream's name in use and

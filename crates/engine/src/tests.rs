@@ -7,7 +7,7 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 
 use crate::hashing::uniform_ranges;
 use crate::model::*;
-use crate::{Engine, EngineConfig, EngineError, ResourceInUse};
+use crate::{Engine, EngineConfig, EngineError, LimitExceeded, ResourceInUse};
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -975,9 +975,10 @@ async fn consumers_move_through_their_states_within_their_quotas() {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        full.to_string(),
-        "Stream s under account 000000000000 has reached the limit of 6 registered consumers."
+    assert!(
+        matches!(&full, EngineError::LimitExceeded(LimitExceeded::Consumers { stream, account, limit: 6 })
+            if stream == "s" && account == "000000000000"),
+        "{full:?}"
     );
     // Deregistering: DELETING for the configured delay, then gone.
     h.engine.deregister_consumer(&by_arn(&names[0])).await.unwrap();

@@ -3,7 +3,7 @@
 //! (stream, shard, account, times) instead of a message.
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
-use rheo_engine::{EngineError, ResourceInUse, ResourceNotFound};
+use rheo_engine::{EngineError, LimitExceeded, ResourceInUse, ResourceNotFound};
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -83,12 +83,40 @@ fn aws_message(error: &EngineError) -> String {
         ),
         EngineError::ResourceNotFound(rule) => resource_not_found_message(rule),
         EngineError::ResourceInUse(rule) => resource_in_use_message(rule),
+        EngineError::LimitExceeded(rule) => limit_exceeded_message(rule),
         // These still carry the text the engine wrote (see `EngineError`).
         EngineError::InvalidArgument(message)
-        | EngineError::Validation(message)
-        | EngineError::LimitExceeded(message) => message.clone(),
+        | EngineError::Validation(message) => message.clone(),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// AWS's `LimitExceededException` texts.
+fn limit_exceeded_message(rule: &LimitExceeded) -> String {
+    match rule {
+        LimitExceeded::Consumers { stream, account, limit } => {
+            format!("Stream {stream} under account {account} has reached the limit of {limit} registered consumers.")
+        }
+        LimitExceeded::ConsumersCreating { stream, account, limit } => {
+            format!("Stream {stream} under account {account} already has {limit} consumers in the CREATING state.")
+        }
+        LimitExceeded::StreamShards { max } => format!("The shard count must be between 1 and {max}."),
+        LimitExceeded::OnDemandStreams { account, region, limit } => format!(
+            "This request would exceed the on-demand stream limit for the account {account} in {region}. Limit: {limit}."
+        ),
+        LimitExceeded::ScaleAboveDouble { stream, account, current } => format!(
+            "UpdateShardCount cannot scale stream {stream} under account {account} beyond double its current shard count ({current})."
+        ),
+        LimitExceeded::ScaleBelowHalf { stream, account, current } => format!(
+            "UpdateShardCount cannot scale stream {stream} under account {account} below half its current shard count ({current})."
+        ),
+        LimitExceeded::ScaleBeyondMax { stream, account, max } => {
+            format!("UpdateShardCount cannot scale stream {stream} under account {account} beyond {max} shards.")
+        }
+        LimitExceeded::ScalingsPerDay { stream, account, limit } => format!(
+            "UpdateShardCount cannot run more than {limit} times in a 24 hour period for stream {stream} under account {account}."
+        ),
     }
 }
 
@@ -368,6 +396,49 @@ mod tests {
                 account: account()
             }),
             "Subscription of consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 to shard shardId-000000000003 in stream s under account 000000000000 was taken over by a newer SubscribeToShard call."
+        );
+    }
+
+    /// AWS's `LimitExceededException` texts for quotas other than the account's shard quota.
+    #[test]
+    fn limit_exceeded_texts() {
+        let account = || "000000000000".to_owned();
+        let exceeded = |rule: LimitExceeded| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "LimitExceededException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            exceeded(LimitExceeded::Consumers { stream: "s".into(), account: account(), limit: 6 }),
+            "Stream s under account 000000000000 has reached the limit of 6 registered consumers."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ConsumersCreating { stream: "s".into(), account: account(), limit: 5 }),
+            "Stream s under account 000000000000 already has 5 consumers in the CREATING state."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::StreamShards { max: 10_000 }),
+            "The shard count must be between 1 and 10000."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::OnDemandStreams { account: account(), region: "us-east-1".into(), limit: 50 }),
+            "This request would exceed the on-demand stream limit for the account 000000000000 in us-east-1. Limit: 50."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleAboveDouble { stream: "s".into(), account: account(), current: 2 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 beyond double its current shard count (2)."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleBelowHalf { stream: "s".into(), account: account(), current: 4 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 below half its current shard count (4)."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleBeyondMax { stream: "s".into(), account: account(), max: 10_000 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 beyond 10000 shards."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScalingsPerDay { stream: "s".into(), account: account(), limit: 10 }),
+            "UpdateShardCount cannot run more than 10 times in a 24 hour period for stream s under account 000000000000."
         );
     }
 

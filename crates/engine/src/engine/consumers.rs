@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rheo_storage::ConsumerMeta;
 
 use super::Engine;
-use crate::error::{EngineError, ResourceInUse, Result};
+use crate::error::{EngineError, LimitExceeded, ResourceInUse, Result};
 use crate::ids::{Account, ResourceName};
 use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
 use crate::model::{
@@ -128,18 +128,21 @@ impl Engine {
             .into());
         }
         if live.len() >= self.config.consumer_limit as usize {
-            return Err(EngineError::LimitExceeded(format!(
-                "Stream {} under account {account} has reached the limit of {} registered consumers.",
-                snapshot.name(),
-                self.config.consumer_limit
-            )));
+            return Err(LimitExceeded::Consumers {
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+                limit: self.config.consumer_limit,
+            }
+            .into());
         }
         let creating = live.iter().filter(|c| self.own_consumer_status(c) == ConsumerStatus::Creating).count();
         if creating >= CONSUMERS_CREATING_MAX {
-            return Err(EngineError::LimitExceeded(format!(
-                "Stream {} under account {account} already has {CONSUMERS_CREATING_MAX} consumers in the CREATING state.",
-                snapshot.name()
-            )));
+            return Err(LimitExceeded::ConsumersCreating {
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+                limit: CONSUMERS_CREATING_MAX,
+            }
+            .into());
         }
         check_tags(account, &name, &tags, &Default::default())?;
         let consumer = ConsumerMeta {

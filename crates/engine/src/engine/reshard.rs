@@ -7,7 +7,7 @@ use rheo_storage::{NewShard, ShardMeta};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, LimitExceeded, Result};
 use crate::hashing::{parse_hash_key, uniform_boundaries};
 use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
@@ -135,33 +135,31 @@ impl Engine {
         let target = request.target_shard_count;
         self.require_provisioned(&snapshot, "UpdateShardCount")?;
         self.catalog.require_active(&snapshot)?;
-        let limit = |message: String| Err(EngineError::LimitExceeded(message));
+        let (stream, account) = (|| name.clone(), || self.account_id());
         if target > current.saturating_mul(2) {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} beyond double its current shard count ({current}).",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleAboveDouble { stream: stream(), account: account(), current }.into());
         }
         if u64::from(target) * 2 < u64::from(current) {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} below half its current shard count ({current}).",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleBelowHalf { stream: stream(), account: account(), current }.into());
         }
         if target > SHARDS_PER_STREAM_MAX {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} beyond {SHARDS_PER_STREAM_MAX} shards.",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleBeyondMax {
+                stream: stream(),
+                account: account(),
+                max: SHARDS_PER_STREAM_MAX,
+            }
+            .into());
         }
         let now = self.now_ms();
         let recent: Vec<u64> =
             snapshot.settings.scalings_ms.iter().copied().filter(|t| now.saturating_sub(*t) < DAY_MS).collect();
         if recent.len() >= SCALINGS_PER_DAY_MAX {
-            return limit(format!(
-                "UpdateShardCount cannot run more than {SCALINGS_PER_DAY_MAX} times in a 24 hour period for stream {name} under account {}.",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScalingsPerDay {
+                stream: stream(),
+                account: account(),
+                limit: SCALINGS_PER_DAY_MAX,
+            }
+            .into());
         }
         if target > current {
             self.check_shard_limit(u64::from(target - current))?;

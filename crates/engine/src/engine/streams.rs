@@ -8,7 +8,7 @@ use rheo_storage::{NewStream, StreamProps};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, ResourceInUse, ResourceNotFound, Result};
+use crate::error::{EngineError, LimitExceeded, ResourceInUse, ResourceNotFound, Result};
 use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
@@ -75,9 +75,7 @@ impl Engine {
             }
         };
         if shard_count > SHARDS_PER_STREAM_MAX {
-            return Err(EngineError::LimitExceeded(format!(
-                "The shard count must be between 1 and {SHARDS_PER_STREAM_MAX}."
-            )));
+            return Err(LimitExceeded::StreamShards { max: SHARDS_PER_STREAM_MAX }.into());
         }
         self.check_shard_limit(u64::from(shard_count))?;
         if mode == StreamMode::OnDemand {
@@ -85,10 +83,12 @@ impl Engine {
                 self.catalog.all_snapshots().iter().filter(|s| s.settings.mode == StreamMode::OnDemand).count() as u32;
             if on_demand >= self.config.on_demand_stream_limit {
                 let account = self.account();
-                return Err(EngineError::LimitExceeded(format!(
-                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
-                    account.account_id, account.region, self.config.on_demand_stream_limit
-                )));
+                return Err(LimitExceeded::OnDemandStreams {
+                    account: account.account_id.clone(),
+                    region: account.region.clone(),
+                    limit: self.config.on_demand_stream_limit,
+                }
+                .into());
             }
         }
         check_tags(&self.account().account_id, &request.name, &request.tags, &BTreeMap::new())?;
