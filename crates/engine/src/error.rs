@@ -112,10 +112,10 @@ pub enum EngineError {
     /// A parameter is out of bounds, inconsistent or unsupported (`InvalidArgumentException`).
     #[error("{0}")]
     InvalidArgument(String),
-    /// A request-validation failure in AWS's `N validation errors detected: …` form, for rules
-    /// the wire model cannot express (`ValidationException`).
-    #[error("{0}")]
-    Validation(String),
+    /// A request-validation failure for rules the wire model cannot express
+    /// (`ValidationException`).
+    #[error(transparent)]
+    Validation(#[from] Validation),
     /// A quota other than the account's shard quota (`LimitExceededException`).
     #[error(transparent)]
     LimitExceeded(#[from] LimitExceeded),
@@ -153,6 +153,53 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The rules answered with `ValidationException` that the wire model cannot check.
+#[derive(Debug, thiserror::Error)]
+pub enum Validation {
+    /// PutRecord and PutRecords: records without a partition key or larger than the
+    /// stream's record size; AWS lists at most ten such violations, in request order.
+    #[error("{} records break the constraints of PutRecord(s)", .0.len())]
+    Records(Vec<RecordViolation>),
+    /// SplitShard, MergeShards and UpdateShardCount on an ON_DEMAND stream.
+    #[error("{operation} refused: stream {stream} is ON_DEMAND (account {account})")]
+    OnDemandResharding {
+        /// The operation's name.
+        operation: &'static str,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// UpdateStreamWarmThroughput on a PROVISIONED stream.
+    #[error("warm throughput refused: stream {stream} is PROVISIONED (account {account})")]
+    WarmThroughputProvisioned {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+}
+
+/// One record of a PutRecord or PutRecords request that breaks a constraint. `member` is the
+/// record's 1-based position in PutRecords' `Records`, `None` for PutRecord.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordViolation {
+    /// The record's data and partition key together exceed the stream's record size.
+    DataTooLong {
+        /// The record's position in PutRecords, `None` for PutRecord.
+        member: Option<usize>,
+        /// The data's length in bytes.
+        data_bytes: usize,
+        /// The most data bytes the record could have had with its partition key.
+        max_data_bytes: usize,
+    },
+    /// The record has no partition key.
+    PartitionKeyMissing {
+        /// The record's position in PutRecords, `None` for PutRecord.
+        member: Option<usize>,
+    },
 }
 
 /// The quotas answered with `LimitExceededException` besides the account's shard quota.

@@ -7,7 +7,7 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 
 use crate::hashing::uniform_ranges;
 use crate::model::*;
-use crate::{Engine, EngineConfig, EngineError, LimitExceeded, ResourceInUse};
+use crate::{Engine, EngineConfig, EngineError, LimitExceeded, RecordViolation, ResourceInUse, Validation};
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -160,10 +160,10 @@ async fn put_validation_matches_aws() {
         .put_records(PutRecords { stream: stream.clone(), records: vec![entry("a", "b"), big] })
         .await
         .unwrap_err();
-    assert!(matches!(error, EngineError::Validation(_)));
-    assert_eq!(
-        error.to_string(),
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 cap=1048576]' at 'records.2.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575"
+    assert!(
+        matches!(&error, EngineError::Validation(Validation::Records(violations))
+            if *violations == [RecordViolation::DataTooLong { member: Some(2), data_bytes: 1_048_576, max_data_bytes: 1_048_575 }]),
+        "{error:?}"
     );
     let no_key = PutEntry { partition_key: None, explicit_hash_key: None, data: Bytes::new() };
     let error = h
@@ -171,9 +171,10 @@ async fn put_validation_matches_aws() {
         .put_record(PutRecord { stream: stream.clone(), record: no_key, sequence_number_for_ordering: None })
         .await
         .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
+    assert!(
+        matches!(&error, EngineError::Validation(Validation::Records(violations))
+            if *violations == [RecordViolation::PartitionKeyMissing { member: None }]),
+        "{error:?}"
     );
     let error = h
         .engine

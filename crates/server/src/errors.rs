@@ -3,7 +3,7 @@
 //! (stream, shard, account, times) instead of a message.
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
-use rheo_engine::{EngineError, LimitExceeded, ResourceInUse, ResourceNotFound};
+use rheo_engine::{EngineError, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Validation};
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -84,11 +84,45 @@ fn aws_message(error: &EngineError) -> String {
         EngineError::ResourceNotFound(rule) => resource_not_found_message(rule),
         EngineError::ResourceInUse(rule) => resource_in_use_message(rule),
         EngineError::LimitExceeded(rule) => limit_exceeded_message(rule),
+        EngineError::Validation(rule) => validation_message(rule),
         // These still carry the text the engine wrote (see `EngineError`).
-        EngineError::InvalidArgument(message)
-        | EngineError::Validation(message) => message.clone(),
+        EngineError::InvalidArgument(message) => message.clone(),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// AWS's `ValidationException` texts for the rules the engine checks.
+fn validation_message(rule: &Validation) -> String {
+    match rule {
+        Validation::Records(violations) => {
+            let count = violations.len();
+            let plural = if count == 1 { "" } else { "s" };
+            let items: Vec<String> = violations.iter().map(record_violation).collect();
+            format!("{count} validation error{plural} detected: {}", items.join("; "))
+        }
+        Validation::OnDemandResharding { operation, stream, account } => format!(
+            "{operation} is not supported for stream {stream} under account {account} because it is in ON_DEMAND mode."
+        ),
+        Validation::WarmThroughputProvisioned { stream, account } => format!(
+            "Warm throughput can only be set on streams in ON_DEMAND mode; stream {stream} under account {account} is PROVISIONED."
+        ),
+    }
+}
+
+/// One item of a PutRecord(s) ValidationException, with AWS's member path
+/// (`records.N.member.` in PutRecords) and its Java rendering of the data buffer.
+fn record_violation(violation: &RecordViolation) -> String {
+    let path = |member: &Option<usize>| member.map(|n| format!("records.{n}.member.")).unwrap_or_default();
+    match violation {
+        RecordViolation::DataTooLong { member, data_bytes, max_data_bytes } => format!(
+            "Value 'java.nio.HeapByteBuffer[pos=0 lim={data_bytes} cap={data_bytes}]' at '{}data' failed to satisfy constraint: Member must have length less than or equal to {max_data_bytes}",
+            path(member)
+        ),
+        RecordViolation::PartitionKeyMissing { member } => format!(
+            "Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
+            path(member)
+        ),
     }
 }
 
@@ -439,6 +473,48 @@ mod tests {
         assert_eq!(
             exceeded(LimitExceeded::ScalingsPerDay { stream: "s".into(), account: account(), limit: 10 }),
             "UpdateShardCount cannot run more than 10 times in a 24 hour period for stream s under account 000000000000."
+        );
+    }
+
+    /// AWS's `ValidationException` texts for the rules the engine checks.
+    #[test]
+    fn validation_texts() {
+        let account = || "000000000000".to_owned();
+        let invalid = |rule: Validation| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ValidationException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            invalid(Validation::Records(vec![RecordViolation::DataTooLong {
+                member: Some(2),
+                data_bytes: 1_048_576,
+                max_data_bytes: 1_048_575
+            }])),
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 cap=1048576]' at 'records.2.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575"
+        );
+        assert_eq!(
+            invalid(Validation::Records(vec![RecordViolation::PartitionKeyMissing { member: None }])),
+            "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
+        );
+        assert_eq!(
+            invalid(Validation::Records(vec![
+                RecordViolation::PartitionKeyMissing { member: Some(1) },
+                RecordViolation::DataTooLong { member: Some(3), data_bytes: 10, max_data_bytes: 9 }
+            ])),
+            "2 validation errors detected: Value null at 'records.1.member.partitionKey' failed to satisfy constraint: Member must not be null; Value 'java.nio.HeapByteBuffer[pos=0 lim=10 cap=10]' at 'records.3.member.data' failed to satisfy constraint: Member must have length less than or equal to 9"
+        );
+        assert_eq!(
+            invalid(Validation::OnDemandResharding {
+                operation: "SplitShard",
+                stream: "od".into(),
+                account: account()
+            }),
+            "SplitShard is not supported for stream od under account 000000000000 because it is in ON_DEMAND mode."
+        );
+        assert_eq!(
+            invalid(Validation::WarmThroughputProvisioned { stream: "s".into(), account: account() }),
+            "Warm throughput can only be set on streams in ON_DEMAND mode; stream s under account 000000000000 is PROVISIONED."
         );
     }
 

@@ -10,7 +10,7 @@ use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, Stora
 
 use super::streams::stream_name_of;
 use super::Engine;
-use crate::error::{EngineError, ResourceNotFound, Result};
+use crate::error::{EngineError, RecordViolation, ResourceNotFound, Result, Validation};
 use crate::hashing::{parse_hash_key, partition_key_hash};
 use crate::ids::ShardId;
 use crate::limits::{
@@ -53,47 +53,30 @@ struct Pending {
     route: Route,
 }
 
-fn validation_message(items: &[String]) -> String {
-    let count = items.len();
-    let plural = if count == 1 { "" } else { "s" };
-    format!("{count} validation error{plural} detected: {}", items.join("; "))
-}
-
 impl Engine {
     /// Validates entries as AWS does: a missing partition key or an oversized record is a
     /// ValidationException for the whole request (`path` is `records.N.member.` for
     /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
     fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
         let max_record_bytes = snapshot.max_record_bytes();
-        let mut violations: Vec<String> = Vec::new();
+        let mut violations: Vec<RecordViolation> = Vec::new();
         let mut total_bytes = 0usize;
         let mut prepared = Vec::with_capacity(entries.len());
         for (position, entry) in entries.into_iter().enumerate() {
-            // Only rendered for a violation: this loop runs for every record put.
-            let path = || {
-                if batch {
-                    format!("records.{}.member.", position + 1)
-                } else {
-                    String::new()
-                }
-            };
+            let member = batch.then_some(position + 1);
             let key_len = entry.partition_key.as_ref().map_or(0, String::len);
             let size = entry.data.len() + key_len;
             total_bytes += size;
             if size > max_record_bytes && violations.len() < VALIDATION_ITEMS_MAX {
-                violations.push(format!(
-                    "Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' at '{path}data' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                    path = path(),
-                    len = entry.data.len(),
-                    max = max_record_bytes.saturating_sub(key_len)
-                ));
+                violations.push(RecordViolation::DataTooLong {
+                    member,
+                    data_bytes: entry.data.len(),
+                    max_data_bytes: max_record_bytes.saturating_sub(key_len),
+                });
             }
             let Some(partition_key) = entry.partition_key else {
                 if violations.len() < VALIDATION_ITEMS_MAX {
-                    violations.push(format!(
-                        "Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
-                        path()
-                    ));
+                    violations.push(RecordViolation::PartitionKeyMissing { member });
                 }
                 continue;
             };
@@ -110,7 +93,7 @@ impl Engine {
             prepared.push(Prepared { hash, partition_key, explicit_hash_key, data: entry.data });
         }
         if !violations.is_empty() {
-            return Err(EngineError::Validation(validation_message(&violations)));
+            return Err(Validation::Records(violations).into());
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
             return Err(EngineError::InvalidArgument(format!(

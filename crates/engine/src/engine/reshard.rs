@@ -7,7 +7,7 @@ use rheo_storage::{NewShard, ShardMeta};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, LimitExceeded, Result};
+use crate::error::{EngineError, LimitExceeded, Result, Validation};
 use crate::hashing::{parse_hash_key, uniform_boundaries};
 use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
@@ -40,13 +40,14 @@ impl Engine {
         }
     }
 
-    fn require_provisioned(&self, snapshot: &Snapshot, operation: &str) -> Result<()> {
+    fn require_provisioned(&self, snapshot: &Snapshot, operation: &'static str) -> Result<()> {
         if snapshot.settings.mode == StreamMode::OnDemand {
-            return Err(EngineError::Validation(format!(
-                "{operation} is not supported for stream {} under account {} because it is in ON_DEMAND mode.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(Validation::OnDemandResharding {
+                operation,
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use rheo_storage::{NewStream, StreamProps};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, LimitExceeded, ResourceInUse, ResourceNotFound, Result};
+use crate::error::{EngineError, LimitExceeded, ResourceInUse, ResourceNotFound, Result, Validation};
 use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
@@ -569,11 +569,11 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve_active(&request.stream)?;
         if snapshot.settings.mode != StreamMode::OnDemand {
-            return Err(EngineError::Validation(format!(
-                "Warm throughput can only be set on streams in ON_DEMAND mode; stream {} under account {} is PROVISIONED.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(Validation::WarmThroughputProvisioned {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         let mibps = request.warm_throughput_mibps;
         self.catalog.update_settings(&lock, snapshot.id(), move |s| s.warm_throughput_mibps = Some(mibps)).await?;
