@@ -1,15 +1,16 @@
-//! What the engine reports. Variants carry the facts (stream, shard, account, times);
-//! AWS's message texts for them are written where the wire is, in the server's one
-//! exhaustive mapping (`rheo-server`'s `errors.rs`). `Display` here is for logs.
+//! What the engine reports. Variants carry the facts (stream, shard, account, times,
+//! limits); AWS's message texts for them are written where the wire is, in the server's one
+//! exhaustive mapping (`rheo-server`'s `errors.rs`). `Display` here is a short text for
+//! logs, not AWS's.
 //!
-//! The message-carrying variants (`InvalidArgument`, `Validation`, `LimitExceeded`,
-//! `ResourceInUse`, `ResourceNotFound`) still hold texts the engine formats; they are
-//! the ones left to turn into facts.
+//! AWS error types answered for many business rules have one enum each, a variant per
+//! rule: [`InvalidArgument`], [`Validation`], [`LimitExceeded`], [`ResourceInUse`] and
+//! [`ResourceNotFound`].
 
 use rheo_storage::StorageError;
 
 use crate::ids::{ConsumerArn, ShardId};
-use crate::status::{ConsumerStatus, StreamStatus};
+use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
 /// variant to an AWS error type, and a new variant must not compile until it is mapped.
@@ -110,8 +111,8 @@ pub enum EngineError {
         account: String,
     },
     /// A parameter is out of bounds, inconsistent or unsupported (`InvalidArgumentException`).
-    #[error("{0}")]
-    InvalidArgument(String),
+    #[error(transparent)]
+    InvalidArgument(#[from] InvalidArgument),
     /// A request-validation failure for rules the wire model cannot express
     /// (`ValidationException`).
     #[error(transparent)]
@@ -153,6 +154,269 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// The rules answered with `InvalidArgumentException` besides a bad shard iterator and an
+/// unsupported operation. Texts the client sent (ARNs, names, keys, sequence numbers) are
+/// kept as sent, since AWS quotes them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidArgument {
+    /// Neither StreamName nor StreamARN was given.
+    #[error("no stream named")]
+    StreamRefMissing,
+    /// StreamName and StreamARN name different streams.
+    #[error("stream ARN {arn} and name {name} disagree")]
+    StreamArnNameMismatch {
+        /// The StreamARN as given.
+        arn: String,
+        /// The StreamName as given.
+        name: String,
+    },
+    /// Neither ConsumerARN nor both StreamARN and ConsumerName were given.
+    #[error("no consumer named")]
+    ConsumerRefMissing,
+    /// ConsumerARN is of another stream than StreamARN.
+    #[error("consumer {consumer_arn} is not of stream {stream_arn}")]
+    ConsumerArnStreamMismatch {
+        /// The ConsumerARN as given.
+        consumer_arn: String,
+        /// The StreamARN as given.
+        stream_arn: String,
+    },
+    /// ConsumerARN names another consumer than ConsumerName.
+    #[error("consumer {consumer_arn} is not named {consumer_name}")]
+    ConsumerArnNameMismatch {
+        /// The ConsumerARN as given.
+        consumer_arn: String,
+        /// The ConsumerName as given.
+        consumer_name: String,
+    },
+    /// A pagination token this server did not issue, or one for another listing.
+    #[error("invalid pagination token")]
+    NextToken,
+    /// ListShards with neither NextToken nor a stream.
+    #[error("ListShards without NextToken or stream")]
+    ListShardsStreamMissing,
+    /// ListShards with both NextToken and a stream.
+    #[error("ListShards with both NextToken and stream")]
+    ListShardsTokenWithStream,
+    /// ListShards with NextToken and ExclusiveStartShardId or StreamCreationTimestamp.
+    #[error("ListShards with NextToken and a start")]
+    ListShardsTokenWithStart,
+    /// ListShards' AFTER_SHARD_ID filter without a ShardId.
+    #[error("ShardFilter without its ShardId")]
+    ShardFilterShardIdMissing,
+    /// ListShards' AT_TIMESTAMP or FROM_TIMESTAMP filter without a Timestamp.
+    #[error("ShardFilter {filter:?} without its Timestamp")]
+    ShardFilterTimestampMissing {
+        /// The filter type.
+        filter: ShardFilterKind,
+    },
+    /// CreateStream of a PROVISIONED stream without ShardCount.
+    #[error("provisioned stream without a shard count")]
+    ShardCountMissing,
+    /// A retention period below the minimum.
+    #[error("retention of {hours} hours below the minimum of {min}")]
+    RetentionTooShort {
+        /// The period asked for.
+        hours: i64,
+        /// The shortest period allowed.
+        min: i64,
+    },
+    /// A retention period above the maximum.
+    #[error("retention of {hours} hours above the maximum of {max}")]
+    RetentionTooLong {
+        /// The period asked for.
+        hours: i64,
+        /// The longest period allowed.
+        max: i64,
+    },
+    /// IncreaseStreamRetentionPeriod to less than the current period.
+    #[error("retention of stream {stream} cannot increase from {current} to {hours} hours")]
+    RetentionIncreaseBelowCurrent {
+        /// The stream name.
+        stream: String,
+        /// The period asked for.
+        hours: i64,
+        /// The current period.
+        current: i64,
+    },
+    /// DecreaseStreamRetentionPeriod to more than the current period.
+    #[error("retention of stream {stream} cannot decrease from {current} to {hours} hours")]
+    RetentionDecreaseAboveCurrent {
+        /// The stream name.
+        stream: String,
+        /// The period asked for.
+        hours: i64,
+        /// The current period.
+        current: i64,
+    },
+    /// Tag keys or values with characters AWS does not allow.
+    #[error("tags with invalid characters")]
+    TagCharacters,
+    /// Tag keys or values containing `%`, which AWS refuses when adding tags.
+    #[error("tags of {resource} contain '%' (account {account})")]
+    TagPercent {
+        /// The stream or consumer name.
+        resource: String,
+        /// The account id.
+        account: String,
+    },
+    /// More tags than a resource may have.
+    #[error("{resource} would have more than {limit} tags (account {account})")]
+    TagCount {
+        /// The stream or consumer name.
+        resource: String,
+        /// The account id.
+        account: String,
+        /// Tags allowed per resource.
+        limit: usize,
+    },
+    /// PutResourcePolicy with a document that is not a JSON object.
+    #[error("policy is not a JSON object")]
+    PolicyNotObject,
+    /// Start/StopStreamEncryption with an encryption type other than KMS.
+    #[error("encryption type {encryption_type} is not KMS")]
+    EncryptionType {
+        /// The type as given.
+        encryption_type: String,
+    },
+    /// StopStreamEncryption on a stream that is not encrypted.
+    #[error("stream {stream} is not encrypted (account {account})")]
+    StreamNotEncrypted {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// UpdateStreamMode to the mode the stream has.
+    #[error("stream {stream} is already {} (account {account})", mode.as_str())]
+    StreamModeUnchanged {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Its mode.
+        mode: StreamMode,
+    },
+    /// SplitShard or MergeShards on a shard that was already split or merged.
+    #[error("shard {shard} of stream {stream} was already resharded (account {account})")]
+    ShardResharded {
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// SplitShard with a NewStartingHashKey outside the shard's range (exclusive of its
+    /// start plus one and its end).
+    #[error("hash key {hash_key} does not split shard {shard} of stream {stream} (account {account})")]
+    SplitHashKey {
+        /// The NewStartingHashKey as given.
+        hash_key: String,
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// The shard's starting hash key.
+        shard_start: u128,
+        /// The shard's ending hash key.
+        shard_end: u128,
+    },
+    /// MergeShards on shards whose hash key ranges do not touch.
+    #[error("shards {first} and {second} of stream {stream} are not adjacent (account {account})")]
+    ShardsNotAdjacent {
+        /// The first shard.
+        first: ShardId,
+        /// The second shard.
+        second: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// An ExplicitHashKey that is not a number in [0, 2^128-1].
+    #[error("explicit hash key {hash_key} out of range")]
+    ExplicitHashKey {
+        /// The key as given.
+        hash_key: String,
+    },
+    /// PutRecords whose records together exceed the request size limit.
+    #[error("records exceed {max_bytes} bytes")]
+    RecordsTooLarge {
+        /// The most bytes of data and partition keys a PutRecords may carry.
+        max_bytes: usize,
+    },
+    /// PutRecord's SequenceNumberForOrdering is not a sequence number this server issued.
+    #[error("SequenceNumberForOrdering {sequence_number} invalid for stream {stream} (account {account})")]
+    SequenceNumberForOrdering {
+        /// The sequence number as given.
+        sequence_number: String,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// A sequence-number iterator type without StartingSequenceNumber, or TRIM_HORIZON or
+    /// LATEST with one.
+    #[error("iterator type {iterator_type} with{} a sequence number", if *has_sequence_number { "" } else { "out" })]
+    StartingPosition {
+        /// The iterator type, in AWS's spelling.
+        iterator_type: &'static str,
+        /// Whether a StartingSequenceNumber was given.
+        has_sequence_number: bool,
+    },
+    /// An AT_TIMESTAMP iterator without a timestamp.
+    #[error("AT_TIMESTAMP without a timestamp")]
+    TimestampMissing,
+    /// An AT_TIMESTAMP iterator with a timestamp in the future.
+    #[error("timestamp {timestamp_ms} is after now, {now_ms} (epoch ms)")]
+    TimestampInFuture {
+        /// The timestamp as given, epoch ms.
+        timestamp_ms: i64,
+        /// Now, epoch ms.
+        now_ms: u64,
+    },
+    /// A StartingSequenceNumber that is not a sequence number.
+    #[error("starting sequence number {sequence_number} is invalid ({operation} on shard {shard} of stream {stream}, account {account})")]
+    StartingSequenceNumber {
+        /// The sequence number as given.
+        sequence_number: String,
+        /// The operation, GetShardIterator or SubscribeToShard.
+        operation: &'static str,
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// A StartingSequenceNumber of the right shard index that this stream's shard did not
+    /// issue (another stream, or an earlier stream of the same name).
+    #[error("starting sequence number {sequence_number} is not of this stream ({operation} on shard {shard} of stream {stream}, account {account})")]
+    StartingSequenceNumberForeign {
+        /// The sequence number as given.
+        sequence_number: String,
+        /// The operation, GetShardIterator or SubscribeToShard.
+        operation: &'static str,
+        /// The shard.
+        shard: ShardId,
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// A StartingSequenceNumber of another shard.
+    #[error("starting sequence number of {encoded} used on {shard}")]
+    StartingSequenceNumberShard {
+        /// The shard the sequence number encodes.
+        encoded: ShardId,
+        /// The shard it was used on.
+        shard: ShardId,
+    },
 }
 
 /// The rules answered with `ValidationException` that the wire model cannot check.

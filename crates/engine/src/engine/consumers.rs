@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rheo_storage::ConsumerMeta;
 
 use super::Engine;
-use crate::error::{EngineError, LimitExceeded, ResourceInUse, Result};
+use crate::error::{EngineError, InvalidArgument, LimitExceeded, ResourceInUse, Result};
 use crate::ids::{Account, ResourceName};
 use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
 use crate::model::{
@@ -69,16 +69,19 @@ impl Engine {
                 };
                 if let Some(stream_arn) = stream_arn {
                     if self.account().stream_arn(&stream) != *stream_arn {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "ConsumerARN {arn} does not belong to stream {stream_arn}."
-                        )));
+                        return Err(InvalidArgument::ConsumerArnStreamMismatch {
+                            consumer_arn: arn.clone(),
+                            stream_arn: stream_arn.clone(),
+                        }
+                        .into());
                     }
                 }
-                if name.as_ref().is_some_and(|name| *name != consumer) {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "ConsumerARN {arn} does not match ConsumerName {}.",
-                        name.as_deref().unwrap_or_default()
-                    )));
+                if let Some(name) = name.as_ref().filter(|name| **name != consumer) {
+                    return Err(InvalidArgument::ConsumerArnNameMismatch {
+                        consumer_arn: arn.clone(),
+                        consumer_name: name.clone(),
+                    }
+                    .into());
                 }
                 let snapshot = self.catalog.resolve_name(&stream)?;
                 let found = snapshot
@@ -103,9 +106,7 @@ impl Engine {
                     })?;
                 Ok((snapshot, found))
             }
-            _ => Err(EngineError::InvalidArgument(
-                "Either ConsumerARN or both StreamARN and ConsumerName must be provided.".into(),
-            )),
+            _ => Err(InvalidArgument::ConsumerRefMissing.into()),
         }
     }
 

@@ -10,7 +10,7 @@ use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, Stora
 
 use super::streams::stream_name_of;
 use super::Engine;
-use crate::error::{EngineError, RecordViolation, ResourceNotFound, Result, Validation};
+use crate::error::{EngineError, InvalidArgument, RecordViolation, ResourceNotFound, Result, Validation};
 use crate::hashing::{parse_hash_key, partition_key_hash};
 use crate::ids::ShardId;
 use crate::limits::{
@@ -80,14 +80,13 @@ impl Engine {
                 }
                 continue;
             };
-            let explicit_hash_key = match &entry.explicit_hash_key {
-                None => None,
-                Some(text) => Some(parse_hash_key(text).ok_or_else(|| {
-                    EngineError::InvalidArgument(format!(
-                        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {text}"
-                    ))
-                })?),
-            };
+            let explicit_hash_key =
+                match &entry.explicit_hash_key {
+                    None => None,
+                    Some(text) => Some(parse_hash_key(text).ok_or_else(|| {
+                        EngineError::from(InvalidArgument::ExplicitHashKey { hash_key: text.clone() })
+                    })?),
+                };
             let partition_key = Bytes::from(partition_key);
             let hash = explicit_hash_key.unwrap_or_else(|| partition_key_hash(&partition_key));
             prepared.push(Prepared { hash, partition_key, explicit_hash_key, data: entry.data });
@@ -96,10 +95,7 @@ impl Engine {
             return Err(Validation::Records(violations).into());
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
-            return Err(EngineError::InvalidArgument(format!(
-                "Records size exceeds {} MB limit",
-                PUT_RECORDS_BYTES_MAX / (1024 * 1024)
-            )));
+            return Err(InvalidArgument::RecordsTooLarge { max_bytes: PUT_RECORDS_BYTES_MAX }.into());
         }
         Ok(prepared)
     }
@@ -229,11 +225,12 @@ impl Engine {
             let now_secs = self.now_ms() / 1000;
             let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
             if !valid {
-                return Err(EngineError::InvalidArgument(format!(
-                    "ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {} under account {} is invalid.",
-                    snapshot.name(),
-                    self.account().account_id
-                )));
+                return Err(InvalidArgument::SequenceNumberForOrdering {
+                    sequence_number: ordering,
+                    stream: snapshot.name().to_owned(),
+                    account: self.account_id(),
+                }
+                .into());
             }
         }
         let (snapshot, mut outcomes) = self.put(&stream, vec![record], false).await?;
@@ -288,13 +285,10 @@ impl Engine {
         stream: &str,
         start: &IteratorStart,
         stray_sequence_number: bool,
-        operation: &str,
+        operation: &'static str,
     ) -> Result<u64> {
-        let kind_mismatch = |kind: &str, has: bool| {
-            EngineError::InvalidArgument(format!(
-                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {} StartingSequenceNumber.",
-                if has { "also a" } else { "no" }
-            ))
+        let kind_mismatch = |iterator_type: &'static str, has_sequence_number: bool| {
+            EngineError::from(InvalidArgument::StartingPosition { iterator_type, has_sequence_number })
         };
         let now = self.now_ms();
         let position = match start {
@@ -310,16 +304,10 @@ impl Engine {
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
                 StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
             }
-            IteratorStart::AtTimestamp(None) => {
-                return Err(EngineError::InvalidArgument(
-                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into(),
-                ))
-            }
+            IteratorStart::AtTimestamp(None) => return Err(InvalidArgument::TimestampMissing.into()),
             IteratorStart::AtTimestamp(Some(ts)) => {
                 if *ts > now as i64 {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ts}, currentTimestampInMillis: {now}"
-                    )));
+                    return Err(InvalidArgument::TimestampInFuture { timestamp_ms: *ts, now_ms: now }.into());
                 }
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
@@ -335,24 +323,38 @@ impl Engine {
     }
 
     /// Checks a StartingSequenceNumber against the shard; returns its LSN.
-    fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str, operation: &str) -> Result<u64> {
-        let account = &self.account().account_id;
+    fn check_starting_sequence(
+        &self,
+        text: &str,
+        shard: &ShardMeta,
+        stream: &str,
+        operation: &'static str,
+    ) -> Result<u64> {
         let id = ShardId::new(shard.index);
-        let invalid = |suffix: &str| {
-            EngineError::InvalidArgument(format!(
-                "StartingSequenceNumber {text} used in {operation} on shard {id} in stream {stream} under account {account} is invalid{suffix}."
-            ))
-        };
-        let seq = SequenceNumber::parse(text).map_err(|_| invalid(""))?;
+        let seq = SequenceNumber::parse(text).map_err(|_| InvalidArgument::StartingSequenceNumber {
+            sequence_number: text.to_owned(),
+            operation,
+            shard: id,
+            stream: stream.to_owned(),
+            account: self.account_id(),
+        })?;
         if seq.shard_index != shard.index {
-            return Err(EngineError::InvalidArgument(format!(
-                "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {id}",
-                ShardId::new(seq.shard_index)
-            )));
+            return Err(InvalidArgument::StartingSequenceNumberShard {
+                encoded: ShardId::new(seq.shard_index),
+                shard: id,
+            }
+            .into());
         }
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
         if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
-            return Err(invalid(" because it did not come from this stream"));
+            return Err(InvalidArgument::StartingSequenceNumberForeign {
+                sequence_number: text.to_owned(),
+                operation,
+                shard: id,
+                stream: stream.to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         Ok(seq.lsn)
     }
@@ -458,20 +460,11 @@ impl Engine {
     pub fn list_shards(&self, request: &ListShards) -> Result<ShardList> {
         let named = request.stream.name.is_some() || request.stream.arn.is_some();
         let (snapshot, after, filter, filter_arg) = match (&request.next_token, named) {
-            (None, false) => {
-                return Err(EngineError::InvalidArgument("Either NextToken or StreamName should be provided.".into()))
-            }
-            (Some(_), true) => {
-                return Err(EngineError::InvalidArgument(
-                    "NextToken and StreamName cannot be provided together.".into(),
-                ))
-            }
+            (None, false) => return Err(InvalidArgument::ListShardsStreamMissing.into()),
+            (Some(_), true) => return Err(InvalidArgument::ListShardsTokenWithStream.into()),
             (Some(token), false) => {
                 if request.exclusive_start_shard_id.is_some() || request.stream_creation_ms.is_some() {
-                    return Err(EngineError::InvalidArgument(
-                        "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp."
-                            .into(),
-                    ));
+                    return Err(InvalidArgument::ListShardsTokenWithStart.into());
                 }
                 let body = self.tokens.open_page(PageKind::Shards, token, self.now_ms())?;
                 let page = ShardPage::decode(&body).ok_or_else(invalid_next_token)?;
@@ -496,21 +489,13 @@ impl Engine {
                     Some(filter) => {
                         let arg = match filter.kind {
                             ShardFilterKind::AfterShardId => {
-                                let id = filter.shard_id.as_deref().ok_or_else(|| {
-                                    EngineError::InvalidArgument(
-                                        "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".into(),
-                                    )
-                                })?;
+                                let id =
+                                    filter.shard_id.as_deref().ok_or(InvalidArgument::ShardFilterShardIdMissing)?;
                                 ShardId::parse(id).map_or(i64::MAX, |id| i64::from(id.index()))
                             }
-                            ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => {
-                                filter.timestamp_ms.ok_or_else(|| {
-                                    EngineError::InvalidArgument(format!(
-                                        "Timestamp must be specified for ShardFilter type {}.",
-                                        filter_name(filter.kind)
-                                    ))
-                                })?
-                            }
+                            ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => filter
+                                .timestamp_ms
+                                .ok_or(InvalidArgument::ShardFilterTimestampMissing { filter: filter.kind })?,
                             _ => 0,
                         };
                         (filter.kind, arg)
@@ -570,17 +555,6 @@ impl Engine {
             .collect();
         shards.sort_by_key(|s| s.index);
         shards
-    }
-}
-
-fn filter_name(kind: ShardFilterKind) -> &'static str {
-    match kind {
-        ShardFilterKind::AfterShardId => "AFTER_SHARD_ID",
-        ShardFilterKind::AtTrimHorizon => "AT_TRIM_HORIZON",
-        ShardFilterKind::FromTrimHorizon => "FROM_TRIM_HORIZON",
-        ShardFilterKind::AtLatest => "AT_LATEST",
-        ShardFilterKind::AtTimestamp => "AT_TIMESTAMP",
-        ShardFilterKind::FromTimestamp => "FROM_TIMESTAMP",
     }
 }
 

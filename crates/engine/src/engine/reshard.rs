@@ -7,7 +7,7 @@ use rheo_storage::{NewShard, ShardMeta};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, LimitExceeded, Result, Validation};
+use crate::error::{EngineError, InvalidArgument, LimitExceeded, Result, Validation};
 use crate::hashing::{parse_hash_key, uniform_boundaries};
 use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
@@ -55,12 +55,12 @@ impl Engine {
     /// AWS answers a second split or merge of a closed shard with InvalidArgumentException
     /// (real AWS CLI output recorded in kinesalite issue 109).
     fn already_resharded(&self, snapshot: &Snapshot, shard: u32) -> EngineError {
-        EngineError::InvalidArgument(format!(
-            "Shard {} in stream {} under account {} has already been merged or split, and thus is not eligible for merging or splitting.",
-            ShardId::new(shard),
-            snapshot.name(),
-            self.account().account_id
-        ))
+        InvalidArgument::ShardResharded {
+            shard: ShardId::new(shard),
+            stream: snapshot.name().to_owned(),
+            account: self.account_id(),
+        }
+        .into()
     }
 
     /// SplitShard.
@@ -80,13 +80,15 @@ impl Engine {
         let at = parse_hash_key(new_starting_hash_key)
             .filter(|at| *at > shard.hash_key_start.saturating_add(1) && *at < shard.hash_key_end);
         let Some(at) = at else {
-            return Err(EngineError::InvalidArgument(format!(
-                "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {} in stream {name} under account {} is not both greater than one plus the shard's StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                id,
-                self.account().account_id,
-                shard.hash_key_start,
-                shard.hash_key_end
-            )));
+            return Err(InvalidArgument::SplitHashKey {
+                hash_key: new_starting_hash_key.clone(),
+                shard: id,
+                stream: name,
+                account: self.account_id(),
+                shard_start: shard.hash_key_start,
+                shard_end: shard.hash_key_end,
+            }
+            .into());
         };
         self.catalog.require_active(&snapshot)?;
         self.apply(&lock, &snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
@@ -114,12 +116,13 @@ impl Engine {
             && (first.hash_key_end.checked_add(1) == Some(second.hash_key_start)
                 || second.hash_key_end.checked_add(1) == Some(first.hash_key_start));
         if !adjacent {
-            return Err(EngineError::InvalidArgument(format!(
-                "Shards {} and {} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",
-                ShardId::new(first.index),
-                ShardId::new(second.index),
-                self.account().account_id
-            )));
+            return Err(InvalidArgument::ShardsNotAdjacent {
+                first: ShardId::new(first.index),
+                second: ShardId::new(second.index),
+                stream: name,
+                account: self.account_id(),
+            }
+            .into());
         }
         self.catalog.require_active(&snapshot)?;
         let step = Step::Merge { left: Slot::Existing(first.index), right: Slot::Existing(second.index) };
