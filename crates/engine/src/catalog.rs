@@ -22,7 +22,7 @@ use parking_lot::{Mutex, RwLock};
 use rheo_storage::{MetaTxn, NewStream, ShardLog, StorageError, StreamMeta};
 use tokio::sync::watch;
 
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, Result};
 use crate::ids::{Account, ResourceName};
 use crate::model::{StreamRef, StreamStatus};
 use crate::settings::{self, ConsumerSettings, StreamSettings};
@@ -122,9 +122,7 @@ impl Catalog {
     /// The stream name a reference designates, checking that name and ARN agree.
     pub(crate) fn referenced_name<'a>(&self, stream: &'a StreamRef) -> Result<&'a str> {
         match (&stream.name, &stream.arn) {
-            (None, None) => {
-                Err(EngineError::InvalidArgument("Either StreamName or StreamARN must be provided.".into()))
-            }
+            (None, None) => Err(InvalidArgument::StreamRefMissing.into()),
             (Some(name), None) => Ok(name),
             (name, Some(arn)) => {
                 let in_arn = match self.account.parse_arn(arn) {
@@ -132,9 +130,9 @@ impl Catalog {
                     _ => return Err(self.stream_not_found(Account::stream_name_in_arn(arn))),
                 };
                 match name {
-                    Some(name) if *name != in_arn => Err(EngineError::InvalidArgument(format!(
-                        "StreamARN {arn} and StreamName {name} do not refer to the same stream."
-                    ))),
+                    Some(name) if *name != in_arn => {
+                        Err(InvalidArgument::StreamArnNameMismatch { arn: arn.clone(), name: name.clone() }.into())
+                    }
                     _ => Ok(Account::stream_name_in_arn(arn)),
                 }
             }

@@ -49,7 +49,9 @@ mod throttle;
 pub mod token;
 
 pub use engine::{Engine, EngineConfig, Subscription, SubscriptionRead, Wake};
-pub use error::{EngineError, Result};
+pub use error::{
+    EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
+};
 pub use hashing::{partition_key_hash, uniform_ranges};
 pub use ids::ShardId;
 pub use model::*;

@@ -5,33 +5,10 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use rheo_storage::SequenceNumber;
-use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
 use crate::ids::{ConsumerArn, ShardId, StreamArn};
-pub use crate::status::{ConsumerStatus, StreamStatus};
-
-/// Capacity mode of a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum StreamMode {
-    /// Shards managed by the user.
-    #[default]
-    #[serde(rename = "PROVISIONED")]
-    Provisioned,
-    /// Shards managed by the service.
-    #[serde(rename = "ON_DEMAND")]
-    OnDemand,
-}
-
-impl StreamMode {
-    /// The AWS spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamMode::Provisioned => "PROVISIONED",
-            StreamMode::OnDemand => "ON_DEMAND",
-        }
-    }
-}
+pub use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// How a request names a stream: `StreamName`, `StreamARN`, or both (which must agree).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -288,23 +265,6 @@ pub struct GetRecordsResult {
     pub child_shards: Option<Vec<ChildShard>>,
     /// Whether the stream is KMS-encrypted.
     pub encrypted: bool,
-}
-
-/// ListShards' filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShardFilterKind {
-    /// Shards after the given id.
-    AfterShardId,
-    /// Shards open at the trim horizon.
-    AtTrimHorizon,
-    /// All shards within retention (the default).
-    FromTrimHorizon,
-    /// Shards open now.
-    AtLatest,
-    /// Shards open at a time.
-    AtTimestamp,
-    /// Shards open at or created after a time.
-    FromTimestamp,
 }
 
 /// A ListShards filter with its argument.

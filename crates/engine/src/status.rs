@@ -1,7 +1,9 @@
-//! Lifecycle states of streams and consumers, as AWS spells them. A leaf module, so both
-//! the domain model and the errors can name them.
+//! Lifecycle states of streams and consumers, capacity modes and ListShards' filter types,
+//! as AWS spells them. A leaf module, so both the domain model and the errors can name them.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
 
 /// Lifecycle state of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,59 @@ impl ConsumerStatus {
             ConsumerStatus::Creating => "CREATING",
             ConsumerStatus::Active => "ACTIVE",
             ConsumerStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+/// Capacity mode of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum StreamMode {
+    /// Shards managed by the user.
+    #[default]
+    #[serde(rename = "PROVISIONED")]
+    Provisioned,
+    /// Shards managed by the service.
+    #[serde(rename = "ON_DEMAND")]
+    OnDemand,
+}
+
+impl StreamMode {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// ListShards' filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardFilterKind {
+    /// Shards after the given id.
+    AfterShardId,
+    /// Shards open at the trim horizon.
+    AtTrimHorizon,
+    /// All shards within retention (the default).
+    FromTrimHorizon,
+    /// Shards open now.
+    AtLatest,
+    /// Shards open at a time.
+    AtTimestamp,
+    /// Shards open at or created after a time.
+    FromTimestamp,
+}
+
+impl ShardFilterKind {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShardFilterKind::AfterShardId => "AFTER_SHARD_ID",
+            ShardFilterKind::AtTrimHorizon => "AT_TRIM_HORIZON",
+            ShardFilterKind::FromTrimHorizon => "FROM_TRIM_HORIZON",
+            ShardFilterKind::AtLatest => "AT_LATEST",
+            ShardFilterKind::AtTimestamp => "AT_TIMESTAMP",
+            ShardFilterKind::FromTimestamp => "FROM_TIMESTAMP",
         }
     }
 }

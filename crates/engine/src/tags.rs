@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::error::{EngineError, Result};
+use crate::error::{InvalidArgument, Result};
 use crate::limits::TAGS_PER_RESOURCE_MAX;
 
 /// Characters AWS allows in tag keys and values (per kinesalite's AWS-recorded tests):
@@ -24,20 +24,21 @@ pub(crate) fn check_tags(
 ) -> Result<()> {
     let texts = || tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
     if texts().any(|t| !t.chars().all(valid_tag_char)) {
-        return Err(EngineError::InvalidArgument(
-            "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.".into(),
-        ));
+        return Err(InvalidArgument::TagCharacters.into());
     }
     if texts().any(|t| t.contains('%')) {
-        return Err(EngineError::InvalidArgument(format!(
-            "Failed to add tags to stream {resource} under account {account_id} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."
-        )));
+        return Err(
+            InvalidArgument::TagPercent { resource: resource.to_owned(), account: account_id.to_owned() }.into()
+        );
     }
     let total = existing.keys().chain(tags.keys()).collect::<BTreeSet<_>>().len();
     if total > TAGS_PER_RESOURCE_MAX {
-        return Err(EngineError::InvalidArgument(format!(
-            "Failed to add tags to stream {resource} under account {account_id} because a given stream cannot have more than {TAGS_PER_RESOURCE_MAX} tags associated with it."
-        )));
+        return Err(InvalidArgument::TagCount {
+            resource: resource.to_owned(),
+            account: account_id.to_owned(),
+            limit: TAGS_PER_RESOURCE_MAX,
+        }
+        .into());
     }
     Ok(())
 }

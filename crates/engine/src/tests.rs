@@ -7,7 +7,18 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 
 use crate::hashing::uniform_ranges;
 use crate::model::*;
-use crate::{Engine, EngineConfig, EngineError};
+use crate::{
+    Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ShardId,
+    Validation,
+};
+
+/// The InvalidArgumentException rule an error is; panics on any other error.
+fn invalid_argument(error: EngineError) -> InvalidArgument {
+    match error {
+        EngineError::InvalidArgument(rule) => rule,
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+}
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -147,8 +158,8 @@ async fn put_validation_matches_aws() {
         .await
         .unwrap_err();
     assert_eq!(
-        error.to_string(),
-        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was 340282366920938463463374607431768211456"
+        invalid_argument(error),
+        InvalidArgument::ExplicitHashKey { hash_key: "340282366920938463463374607431768211456".into() }
     );
     let big = PutEntry {
         partition_key: Some("k".into()),
@@ -160,10 +171,10 @@ async fn put_validation_matches_aws() {
         .put_records(PutRecords { stream: stream.clone(), records: vec![entry("a", "b"), big] })
         .await
         .unwrap_err();
-    assert!(matches!(error, EngineError::Validation(_)));
-    assert_eq!(
-        error.to_string(),
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 cap=1048576]' at 'records.2.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575"
+    assert!(
+        matches!(&error, EngineError::Validation(Validation::Records(violations))
+            if *violations == [RecordViolation::DataTooLong { member: Some(2), data_bytes: 1_048_576, max_data_bytes: 1_048_575 }]),
+        "{error:?}"
     );
     let no_key = PutEntry { partition_key: None, explicit_hash_key: None, data: Bytes::new() };
     let error = h
@@ -171,9 +182,10 @@ async fn put_validation_matches_aws() {
         .put_record(PutRecord { stream: stream.clone(), record: no_key, sequence_number_for_ordering: None })
         .await
         .unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
+    assert!(
+        matches!(&error, EngineError::Validation(Validation::Records(violations))
+            if *violations == [RecordViolation::PartitionKeyMissing { member: None }]),
+        "{error:?}"
     );
     let error = h
         .engine
@@ -185,8 +197,12 @@ async fn put_validation_matches_aws() {
         .await
         .unwrap_err();
     assert_eq!(
-        error.to_string(),
-        "ExclusiveMinimumSequenceNumber 12 used in PutRecord on stream s under account 000000000000 is invalid."
+        invalid_argument(error),
+        InvalidArgument::SequenceNumberForOrdering {
+            sequence_number: "12".into(),
+            stream: "s".into(),
+            account: "000000000000".into()
+        }
     );
     let missing = h
         .engine
@@ -275,22 +291,22 @@ async fn iterator_errors_carry_aws_messages() {
         start,
         stray_sequence_number: stray,
     };
-    let message = |r: GetShardIterator| h.engine.get_shard_iterator(&r).unwrap_err().to_string();
+    let refused = |r: GetShardIterator| invalid_argument(h.engine.get_shard_iterator(&r).unwrap_err());
     assert_eq!(
-        message(request("shardId-000000000000", IteratorStart::TrimHorizon, true)),
-        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified TRIM_HORIZON and also a StartingSequenceNumber."
+        refused(request("shardId-000000000000", IteratorStart::TrimHorizon, true)),
+        InvalidArgument::StartingPosition { iterator_type: "TRIM_HORIZON", has_sequence_number: true }
     );
     assert_eq!(
-        message(request("shardId-000000000000", IteratorStart::AtSequenceNumber(None), false)),
-        "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber."
+        refused(request("shardId-000000000000", IteratorStart::AtSequenceNumber(None), false)),
+        InvalidArgument::StartingPosition { iterator_type: "AT_SEQUENCE_NUMBER", has_sequence_number: false }
     );
     assert_eq!(
-        message(request("shardId-000000000000", IteratorStart::AtTimestamp(None), false)),
-        "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter."
+        refused(request("shardId-000000000000", IteratorStart::AtTimestamp(None), false)),
+        InvalidArgument::TimestampMissing
     );
     assert_eq!(
-        message(request("shardId-000000000000", IteratorStart::AtTimestamp(Some(START_MS as i64 + 5)), false)),
-        format!("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {}, currentTimestampInMillis: {START_MS}", START_MS + 5)
+        refused(request("shardId-000000000000", IteratorStart::AtTimestamp(Some(START_MS as i64 + 5)), false)),
+        InvalidArgument::TimestampInFuture { timestamp_ms: START_MS as i64 + 5, now_ms: START_MS }
     );
     let missing = h.engine.get_shard_iterator(&request("shardId-000000000005", IteratorStart::Latest, false));
     assert!(
@@ -298,9 +314,11 @@ async fn iterator_errors_carry_aws_messages() {
             if shard == "shardId-000000000005" && stream == "s" && account == "000000000000"),
         "{missing:?}"
     );
-    assert_eq!(
-        message(request("shard-x", IteratorStart::Latest, false)),
-        "Could not find shard shard-x in stream s under account 000000000000."
+    let unparsed = h.engine.get_shard_iterator(&request("shard-x", IteratorStart::Latest, false));
+    assert!(
+        matches!(&unparsed, Err(EngineError::ShardUnknown { shard, stream, account })
+            if shard == "shard-x" && stream == "s" && account == "000000000000"),
+        "{unparsed:?}"
     );
     let put = h
         .engine
@@ -308,12 +326,22 @@ async fn iterator_errors_carry_aws_messages() {
         .await
         .unwrap();
     assert_eq!(
-        message(request("shardId-000000000001", IteratorStart::AtSequenceNumber(Some(put.placement.sequence_number.to_string())), false)),
-        "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001"
+        refused(request(
+            "shardId-000000000001",
+            IteratorStart::AtSequenceNumber(Some(put.placement.sequence_number.to_string())),
+            false
+        )),
+        InvalidArgument::StartingSequenceNumberShard { encoded: ShardId::new(0), shard: ShardId::new(1) }
     );
     assert_eq!(
-        message(request("shardId-000000000000", IteratorStart::AtSequenceNumber(Some("1234".into())), false)),
-        "StartingSequenceNumber 1234 used in GetShardIterator on shard shardId-000000000000 in stream s under account 000000000000 is invalid."
+        refused(request("shardId-000000000000", IteratorStart::AtSequenceNumber(Some("1234".into())), false)),
+        InvalidArgument::StartingSequenceNumber {
+            sequence_number: "1234".into(),
+            operation: "GetShardIterator",
+            shard: ShardId::new(0),
+            stream: "s".into(),
+            account: "000000000000".into()
+        }
     );
 }
 
@@ -399,8 +427,8 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
         .await
         .unwrap_err();
     assert_eq!(
-        again.to_string(),
-        "Shard shardId-000000000000 in stream s under account 000000000000 has already been merged or split, and thus is not eligible for merging or splitting."
+        invalid_argument(again),
+        InvalidArgument::ShardResharded { shard: ShardId::new(0), stream: "s".into(), account: "000000000000".into() }
     );
     let low = h
         .engine
@@ -468,7 +496,8 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
         })
         .await
         .unwrap_err();
-    assert!(bad_key.to_string().starts_with("NewStartingHashKey 1 used in SplitShard() on shard shardId-000000000001 in stream s under account 000000000000 is not both greater than one plus the shard's StartingHashKey"));
+    assert!(matches!(invalid_argument(bad_key), InvalidArgument::SplitHashKey { hash_key, shard, stream, account, .. }
+            if hash_key == "1" && shard == ShardId::new(1) && stream == "s" && account == "000000000000"));
     let unknown = h
         .engine
         .split_shard(&SplitShard {
@@ -577,9 +606,9 @@ async fn list_shards_pages_and_filters() {
         next_token: Some("x".into()),
         ..Default::default()
     });
-    assert_eq!(both.unwrap_err().to_string(), "NextToken and StreamName cannot be provided together.");
+    assert_eq!(invalid_argument(both.unwrap_err()), InvalidArgument::ListShardsTokenWithStream);
     let neither = h.engine.list_shards(&ListShards::default());
-    assert_eq!(neither.unwrap_err().to_string(), "Either NextToken or StreamName should be provided.");
+    assert_eq!(invalid_argument(neither.unwrap_err()), InvalidArgument::ListShardsStreamMissing);
     h.clock.advance_ms(300_001);
     let expired = h.engine.list_shards(&ListShards { next_token: first.next_token, ..Default::default() });
     assert!(matches!(expired, Err(EngineError::ExpiredNextToken)));
@@ -680,25 +709,30 @@ async fn lifecycle_follows_the_configured_delays() {
 async fn retention_tags_and_consumers_follow_aws_rules() {
     let h = harness();
     let stream = create(&h.engine, "s", 1).await;
-    let message = |e: EngineError| e.to_string();
     assert_eq!(
-        message(h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 23 }).await.unwrap_err()),
-        "Minimum allowed retention period is 24 hours. Requested retention period (23 hours) is too short."
+        invalid_argument(
+            h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 23 }).await.unwrap_err()
+        ),
+        InvalidArgument::RetentionTooShort { hours: 23, min: 24 }
     );
     assert_eq!(
-        message(
+        invalid_argument(
             h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 8761 }).await.unwrap_err()
         ),
-        "Maximum allowed retention period is 8760 hours. Requested retention period (8761 hours) is too long."
+        InvalidArgument::RetentionTooLong { hours: 8761, max: 8760 }
     );
     h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 48 }).await.unwrap();
     assert_eq!(
-        message(h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 30 }).await.unwrap_err()),
-        "Requested retention period (30 hours) for stream s can not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API."
+        invalid_argument(
+            h.engine.increase_retention(&RetentionPeriod { stream: stream.clone(), hours: 30 }).await.unwrap_err()
+        ),
+        InvalidArgument::RetentionIncreaseBelowCurrent { stream: "s".into(), hours: 30, current: 48 }
     );
     assert_eq!(
-        message(h.engine.decrease_retention(&RetentionPeriod { stream: stream.clone(), hours: 72 }).await.unwrap_err()),
-        "Requested retention period (72 hours) for stream s can not be longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API."
+        invalid_argument(
+            h.engine.decrease_retention(&RetentionPeriod { stream: stream.clone(), hours: 72 }).await.unwrap_err()
+        ),
+        InvalidArgument::RetentionDecreaseAboveCurrent { stream: "s".into(), hours: 72, current: 48 }
     );
     h.engine.decrease_retention(&RetentionPeriod { stream: stream.clone(), hours: 24 }).await.unwrap();
     assert_eq!(h.engine.describe_stream_summary(&stream).unwrap().retention_hours, 24);
@@ -973,9 +1007,10 @@ async fn consumers_move_through_their_states_within_their_quotas() {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        full.to_string(),
-        "Stream s under account 000000000000 has reached the limit of 6 registered consumers."
+    assert!(
+        matches!(&full, EngineError::LimitExceeded(LimitExceeded::Consumers { stream, account, limit: 6 })
+            if stream == "s" && account == "000000000000"),
+        "{full:?}"
     );
     // Deregistering: DELETING for the configured delay, then gone.
     h.engine.deregister_consumer(&by_arn(&names[0])).await.unwrap();
@@ -1107,7 +1142,7 @@ async fn one_subscription_per_consumer_and_shard_with_takeover_after_five_second
     let second = h.engine.subscribe_to_shard(&again("shardId-000000000000")).unwrap();
     assert_eq!(first.wait().await, crate::Wake::TakenOver);
     let ended = h.engine.check_subscription(&mut first).unwrap_err();
-    assert!(ended.to_string().contains("was taken over"), "{ended}");
+    assert!(matches!(ended, EngineError::ResourceInUse(ResourceInUse::SubscriptionTakenOver { .. })), "{ended}");
     // The old subscription's end does not free the new one's slot.
     drop(first);
     assert_eq!(h.engine.open_subscriptions(), 2);

@@ -23,7 +23,7 @@ use rand::RngCore;
 use rheo_storage::{FileSystem, StorageError};
 use sha2::Sha256;
 
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, Result};
 use crate::limits::{NEXT_TOKEN_LIFETIME_MS, SHARD_ITERATOR_CHARS_MAX};
 
 const TAG_BYTES: usize = 16;
@@ -237,7 +237,7 @@ impl Tokens {
 }
 
 pub(crate) fn invalid_next_token() -> EngineError {
-    EngineError::InvalidArgument("Invalid NextToken.".into())
+    InvalidArgument::NextToken.into()
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The one place engine errors become AWS error responses: the AWS error type of every
-//! [`EngineError`] variant, and AWS's message texts for the variants that carry facts
-//! (stream, shard, account, times) instead of a message.
+//! [`EngineError`] variant and AWS's message text for each, written once from the facts
+//! the engine reports (stream, shard, account, times, limits, the client's own text).
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
-use rheo_engine::EngineError;
+use rheo_engine::{
+    EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Validation,
+};
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -81,14 +83,207 @@ fn aws_message(error: &EngineError) -> String {
              {account} are damaged on disk and cannot be read until an operator cuts them (rheo serve \
              --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at {last}."
         ),
-        // These still carry the text the engine wrote (see `EngineError`).
-        EngineError::InvalidArgument(message)
-        | EngineError::Validation(message)
-        | EngineError::LimitExceeded(message)
-        | EngineError::ResourceInUse(message)
-        | EngineError::ResourceNotFound(message) => message.clone(),
+        EngineError::ResourceNotFound(rule) => resource_not_found_message(rule),
+        EngineError::ResourceInUse(rule) => resource_in_use_message(rule),
+        EngineError::LimitExceeded(rule) => limit_exceeded_message(rule),
+        EngineError::Validation(rule) => validation_message(rule),
+        EngineError::InvalidArgument(rule) => invalid_argument_message(rule),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+    }
+}
+
+/// AWS's `InvalidArgumentException` texts.
+fn invalid_argument_message(rule: &InvalidArgument) -> String {
+    match rule {
+        InvalidArgument::StreamRefMissing => "Either StreamName or StreamARN must be provided.".to_owned(),
+        InvalidArgument::StreamArnNameMismatch { arn, name } => {
+            format!("StreamARN {arn} and StreamName {name} do not refer to the same stream.")
+        }
+        InvalidArgument::ConsumerRefMissing => {
+            "Either ConsumerARN or both StreamARN and ConsumerName must be provided.".to_owned()
+        }
+        InvalidArgument::ConsumerArnStreamMismatch { consumer_arn, stream_arn } => {
+            format!("ConsumerARN {consumer_arn} does not belong to stream {stream_arn}.")
+        }
+        InvalidArgument::ConsumerArnNameMismatch { consumer_arn, consumer_name } => {
+            format!("ConsumerARN {consumer_arn} does not match ConsumerName {consumer_name}.")
+        }
+        InvalidArgument::NextToken => "Invalid NextToken.".to_owned(),
+        InvalidArgument::ListShardsStreamMissing => "Either NextToken or StreamName should be provided.".to_owned(),
+        InvalidArgument::ListShardsTokenWithStream => "NextToken and StreamName cannot be provided together.".to_owned(),
+        InvalidArgument::ListShardsTokenWithStart => {
+            "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp.".to_owned()
+        }
+        InvalidArgument::ShardFilterShardIdMissing => {
+            "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".to_owned()
+        }
+        InvalidArgument::ShardFilterTimestampMissing { filter } => {
+            format!("Timestamp must be specified for ShardFilter type {}.", filter.as_str())
+        }
+        InvalidArgument::ShardCountMissing => "ShardCount must be specified for streams in PROVISIONED mode.".to_owned(),
+        InvalidArgument::RetentionTooShort { hours, min } => format!(
+            "Minimum allowed retention period is {min} hours. Requested retention period ({hours} hours) is too short."
+        ),
+        InvalidArgument::RetentionTooLong { hours, max } => format!(
+            "Maximum allowed retention period is {max} hours. Requested retention period ({hours} hours) is too long."
+        ),
+        InvalidArgument::RetentionIncreaseBelowCurrent { stream, hours, current } => format!(
+            "Requested retention period ({hours} hours) for stream {stream} can not be shorter than existing retention period ({current} hours). Use DecreaseRetentionPeriod API."
+        ),
+        InvalidArgument::RetentionDecreaseAboveCurrent { stream, hours, current } => format!(
+            "Requested retention period ({hours} hours) for stream {stream} can not be longer than existing retention period ({current} hours). Use IncreaseRetentionPeriod API."
+        ),
+        InvalidArgument::TagCharacters => "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.".to_owned(),
+        InvalidArgument::TagPercent { resource, account } => format!(
+            "Failed to add tags to stream {resource} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."
+        ),
+        InvalidArgument::TagCount { resource, account, limit } => format!(
+            "Failed to add tags to stream {resource} under account {account} because a given stream cannot have more than {limit} tags associated with it."
+        ),
+        InvalidArgument::PolicyNotObject => "Policy document is not a valid JSON object.".to_owned(),
+        InvalidArgument::EncryptionType { encryption_type } => {
+            format!("Encryption type {encryption_type} is not supported; it must be KMS.")
+        }
+        InvalidArgument::StreamNotEncrypted { stream, account } => {
+            format!("Stream {stream} under account {account} is not encrypted.")
+        }
+        InvalidArgument::StreamModeUnchanged { stream, account, mode } => {
+            format!("Stream {stream} under account {account} is already in {} mode.", mode.as_str())
+        }
+        InvalidArgument::ShardResharded { shard, stream, account } => format!(
+            "Shard {shard} in stream {stream} under account {account} has already been merged or split, and thus is not eligible for merging or splitting."
+        ),
+        InvalidArgument::SplitHashKey { hash_key, shard, stream, account, shard_start, shard_end } => format!(
+            "NewStartingHashKey {hash_key} used in SplitShard() on shard {shard} in stream {stream} under account {account} is not both greater than one plus the shard's StartingHashKey {shard_start} and less than the shard's EndingHashKey {shard_end}."
+        ),
+        InvalidArgument::ShardsNotAdjacent { first, second, stream, account } => format!(
+            "Shards {first} and {second} in stream {stream} under account {account} are not an adjacent pair of shards eligible for merging"
+        ),
+        InvalidArgument::ExplicitHashKey { hash_key } => format!(
+            "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {hash_key}"
+        ),
+        InvalidArgument::RecordsTooLarge { max_bytes } => {
+            format!("Records size exceeds {} MB limit", max_bytes / (1024 * 1024))
+        }
+        InvalidArgument::SequenceNumberForOrdering { sequence_number, stream, account } => format!(
+            "ExclusiveMinimumSequenceNumber {sequence_number} used in PutRecord on stream {stream} under account {account} is invalid."
+        ),
+        InvalidArgument::StartingPosition { iterator_type, has_sequence_number } => format!(
+            "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {iterator_type} and {} StartingSequenceNumber.",
+            if *has_sequence_number { "also a" } else { "no" }
+        ),
+        InvalidArgument::TimestampMissing => "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".to_owned(),
+        InvalidArgument::TimestampInFuture { timestamp_ms, now_ms } => format!(
+            "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {timestamp_ms}, currentTimestampInMillis: {now_ms}"
+        ),
+        InvalidArgument::StartingSequenceNumber { sequence_number, operation, shard, stream, account } => format!(
+            "StartingSequenceNumber {sequence_number} used in {operation} on shard {shard} in stream {stream} under account {account} is invalid."
+        ),
+        InvalidArgument::StartingSequenceNumberForeign { sequence_number, operation, shard, stream, account } => format!(
+            "StartingSequenceNumber {sequence_number} used in {operation} on shard {shard} in stream {stream} under account {account} is invalid because it did not come from this stream."
+        ),
+        InvalidArgument::StartingSequenceNumberShard { encoded, shard } => format!(
+            "Invalid StartingSequenceNumber. It encodes {encoded}, while it was used in a call to a shard with {shard}"
+        ),
+    }
+}
+
+/// AWS's `ValidationException` texts for the rules the engine checks.
+fn validation_message(rule: &Validation) -> String {
+    match rule {
+        Validation::Records(violations) => {
+            let count = violations.len();
+            let plural = if count == 1 { "" } else { "s" };
+            let items: Vec<String> = violations.iter().map(record_violation).collect();
+            format!("{count} validation error{plural} detected: {}", items.join("; "))
+        }
+        Validation::OnDemandResharding { operation, stream, account } => format!(
+            "{operation} is not supported for stream {stream} under account {account} because it is in ON_DEMAND mode."
+        ),
+        Validation::WarmThroughputProvisioned { stream, account } => format!(
+            "Warm throughput can only be set on streams in ON_DEMAND mode; stream {stream} under account {account} is PROVISIONED."
+        ),
+    }
+}
+
+/// One item of a PutRecord(s) ValidationException, with AWS's member path
+/// (`records.N.member.` in PutRecords) and its Java rendering of the data buffer.
+fn record_violation(violation: &RecordViolation) -> String {
+    let path = |member: &Option<usize>| member.map(|n| format!("records.{n}.member.")).unwrap_or_default();
+    match violation {
+        RecordViolation::DataTooLong { member, data_bytes, max_data_bytes } => format!(
+            "Value 'java.nio.HeapByteBuffer[pos=0 lim={data_bytes} cap={data_bytes}]' at '{}data' failed to satisfy constraint: Member must have length less than or equal to {max_data_bytes}",
+            path(member)
+        ),
+        RecordViolation::PartitionKeyMissing { member } => format!(
+            "Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
+            path(member)
+        ),
+    }
+}
+
+/// AWS's `LimitExceededException` texts.
+fn limit_exceeded_message(rule: &LimitExceeded) -> String {
+    match rule {
+        LimitExceeded::Consumers { stream, account, limit } => {
+            format!("Stream {stream} under account {account} has reached the limit of {limit} registered consumers.")
+        }
+        LimitExceeded::ConsumersCreating { stream, account, limit } => {
+            format!("Stream {stream} under account {account} already has {limit} consumers in the CREATING state.")
+        }
+        LimitExceeded::StreamShards { max } => format!("The shard count must be between 1 and {max}."),
+        LimitExceeded::OnDemandStreams { account, region, limit } => format!(
+            "This request would exceed the on-demand stream limit for the account {account} in {region}. Limit: {limit}."
+        ),
+        LimitExceeded::ScaleAboveDouble { stream, account, current } => format!(
+            "UpdateShardCount cannot scale stream {stream} under account {account} beyond double its current shard count ({current})."
+        ),
+        LimitExceeded::ScaleBelowHalf { stream, account, current } => format!(
+            "UpdateShardCount cannot scale stream {stream} under account {account} below half its current shard count ({current})."
+        ),
+        LimitExceeded::ScaleBeyondMax { stream, account, max } => {
+            format!("UpdateShardCount cannot scale stream {stream} under account {account} beyond {max} shards.")
+        }
+        LimitExceeded::ScalingsPerDay { stream, account, limit } => format!(
+            "UpdateShardCount cannot run more than {limit} times in a 24 hour period for stream {stream} under account {account}."
+        ),
+    }
+}
+
+/// AWS's `ResourceInUseException` texts.
+fn resource_in_use_message(rule: &ResourceInUse) -> String {
+    match rule {
+        ResourceInUse::ConsumerExists { consumer, stream, account } => {
+            format!("Consumer {consumer} under stream {stream} under account {account} already exists.")
+        }
+        ResourceInUse::StreamHasConsumers { stream, account } => format!(
+            "Stream {stream} under account {account} has registered consumers. Deregister them first or set EnforceConsumerDeletion."
+        ),
+        ResourceInUse::TagsWhileCreating { stream, account } => {
+            format!("Stream {stream} under account {account} is not ACTIVE; tags can be changed once it is.")
+        }
+        ResourceInUse::ConsumerNotActive { consumer, stream, account, status } => format!(
+            "Consumer {consumer} under stream {stream} under account {account} is not ACTIVE, instead in state {}.",
+            status.as_str()
+        ),
+        ResourceInUse::SubscriptionActive { consumer, shard, stream, account, age_ms, takeover_ms } => format!(
+            "Another active subscription exists for consumer {consumer} on shard {shard} in stream {stream} under account {account}; it started {age_ms} ms ago, and a new one may take over {takeover_ms} ms after it started."
+        ),
+        ResourceInUse::SubscriptionTakenOver { consumer, shard, stream, account } => format!(
+            "Subscription of consumer {consumer} to shard {shard} in stream {stream} under account {account} was taken over by a newer SubscribeToShard call."
+        ),
+    }
+}
+
+/// AWS's `ResourceNotFoundException` texts.
+fn resource_not_found_message(rule: &ResourceNotFound) -> String {
+    match rule {
+        ResourceNotFound::NextTokenStream { account } => {
+            format!("Stream with the given NextToken under account {account} not found.")
+        }
+        ResourceNotFound::Resource { arn, account } => format!("Resource {arn} under account {account} not found."),
+        ResourceNotFound::ResourcePolicy { arn } => format!("No resource policy found for resource ARN {arn}."),
     }
 }
 
@@ -161,6 +356,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rheo_engine::ShardId;
 
     fn message(error: EngineError) -> String {
         wire_error(&error).message.unwrap_or_default()
@@ -243,6 +439,362 @@ mod tests {
                 last: "2".into()
             }),
             "Records from sequence number 1 to 2 of shard shardId-000000000000 in stream s under account 000000000000 are damaged on disk and cannot be read until an operator cuts them (rheo serve --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at 2."
+        );
+    }
+
+    /// AWS's `ResourceNotFoundException` texts for rules other than a missing stream, shard
+    /// or consumer.
+    #[test]
+    fn resource_not_found_texts() {
+        let account = || "000000000000".to_owned();
+        let not_found = |rule: ResourceNotFound| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ResourceNotFoundException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            not_found(ResourceNotFound::NextTokenStream { account: account() }),
+            "Stream with the given NextToken under account 000000000000 not found."
+        );
+        assert_eq!(
+            not_found(ResourceNotFound::Resource {
+                arn: "arn:aws:kinesis:us-east-1:000000000000:thing/x".into(),
+                account: account()
+            }),
+            "Resource arn:aws:kinesis:us-east-1:000000000000:thing/x under account 000000000000 not found."
+        );
+        assert_eq!(
+            not_found(ResourceNotFound::ResourcePolicy {
+                arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into()
+            }),
+            "No resource policy found for resource ARN arn:aws:kinesis:us-east-1:000000000000:stream/s."
+        );
+    }
+
+    /// AWS's `ResourceInUseException` texts for rules other than CreateStream's name in use
+    /// and a stream that is not ACTIVE.
+    #[test]
+    fn resource_in_use_texts() {
+        let account = || "000000000000".to_owned();
+        let consumer = || {
+            rheo_engine::ids::Account { region: "us-east-1".into(), account_id: account() }.consumer_arn(
+                "s",
+                "c",
+                1_700_000_000_000,
+            )
+        };
+        let in_use = |rule: ResourceInUse| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ResourceInUseException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            in_use(ResourceInUse::ConsumerExists { consumer: "c".into(), stream: "s".into(), account: account() }),
+            "Consumer c under stream s under account 000000000000 already exists."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::StreamHasConsumers { stream: "s".into(), account: account() }),
+            "Stream s under account 000000000000 has registered consumers. Deregister them first or set EnforceConsumerDeletion."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::TagsWhileCreating { stream: "s".into(), account: account() }),
+            "Stream s under account 000000000000 is not ACTIVE; tags can be changed once it is."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::ConsumerNotActive {
+                consumer: consumer(),
+                stream: "s".into(),
+                account: account(),
+                status: rheo_engine::ConsumerStatus::Creating
+            }),
+            "Consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 under stream s under account 000000000000 is not ACTIVE, instead in state CREATING."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::SubscriptionActive {
+                consumer: consumer(),
+                shard: rheo_engine::ShardId::new(0),
+                stream: "s".into(),
+                account: account(),
+                age_ms: 1_200,
+                takeover_ms: 5_000
+            }),
+            "Another active subscription exists for consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 on shard shardId-000000000000 in stream s under account 000000000000; it started 1200 ms ago, and a new one may take over 5000 ms after it started."
+        );
+        assert_eq!(
+            in_use(ResourceInUse::SubscriptionTakenOver {
+                consumer: consumer(),
+                shard: rheo_engine::ShardId::new(3),
+                stream: "s".into(),
+                account: account()
+            }),
+            "Subscription of consumer arn:aws:kinesis:us-east-1:000000000000:stream/s/consumer/c:1700000000 to shard shardId-000000000003 in stream s under account 000000000000 was taken over by a newer SubscribeToShard call."
+        );
+    }
+
+    /// AWS's `LimitExceededException` texts for quotas other than the account's shard quota.
+    #[test]
+    fn limit_exceeded_texts() {
+        let account = || "000000000000".to_owned();
+        let exceeded = |rule: LimitExceeded| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "LimitExceededException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            exceeded(LimitExceeded::Consumers { stream: "s".into(), account: account(), limit: 6 }),
+            "Stream s under account 000000000000 has reached the limit of 6 registered consumers."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ConsumersCreating { stream: "s".into(), account: account(), limit: 5 }),
+            "Stream s under account 000000000000 already has 5 consumers in the CREATING state."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::StreamShards { max: 10_000 }),
+            "The shard count must be between 1 and 10000."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::OnDemandStreams { account: account(), region: "us-east-1".into(), limit: 50 }),
+            "This request would exceed the on-demand stream limit for the account 000000000000 in us-east-1. Limit: 50."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleAboveDouble { stream: "s".into(), account: account(), current: 2 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 beyond double its current shard count (2)."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleBelowHalf { stream: "s".into(), account: account(), current: 4 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 below half its current shard count (4)."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScaleBeyondMax { stream: "s".into(), account: account(), max: 10_000 }),
+            "UpdateShardCount cannot scale stream s under account 000000000000 beyond 10000 shards."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::ScalingsPerDay { stream: "s".into(), account: account(), limit: 10 }),
+            "UpdateShardCount cannot run more than 10 times in a 24 hour period for stream s under account 000000000000."
+        );
+    }
+
+    /// AWS's `InvalidArgumentException` texts; the facts are those the engine's own tests
+    /// check it reports, where they have one.
+    #[test]
+    fn invalid_argument_texts() {
+        let account = || "000000000000".to_owned();
+        let s = || "s".to_owned();
+        let invalid = |rule: InvalidArgument| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "InvalidArgumentException");
+            wire.message.unwrap_or_default()
+        };
+        let stream_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s";
+        let consumer_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/t/consumer/c:1700000000";
+        let cases: Vec<(InvalidArgument, String)> = vec![
+            (InvalidArgument::StreamRefMissing, "Either StreamName or StreamARN must be provided.".into()),
+            (
+                InvalidArgument::StreamArnNameMismatch { arn: stream_arn.into(), name: "t".into() },
+                format!("StreamARN {stream_arn} and StreamName t do not refer to the same stream."),
+            ),
+            (
+                InvalidArgument::ConsumerRefMissing,
+                "Either ConsumerARN or both StreamARN and ConsumerName must be provided.".into(),
+            ),
+            (
+                InvalidArgument::ConsumerArnStreamMismatch {
+                    consumer_arn: consumer_arn.into(),
+                    stream_arn: stream_arn.into(),
+                },
+                format!("ConsumerARN {consumer_arn} does not belong to stream {stream_arn}."),
+            ),
+            (
+                InvalidArgument::ConsumerArnNameMismatch { consumer_arn: consumer_arn.into(), consumer_name: "d".into() },
+                format!("ConsumerARN {consumer_arn} does not match ConsumerName d."),
+            ),
+            (InvalidArgument::NextToken, "Invalid NextToken.".into()),
+            (InvalidArgument::ListShardsStreamMissing, "Either NextToken or StreamName should be provided.".into()),
+            (InvalidArgument::ListShardsTokenWithStream, "NextToken and StreamName cannot be provided together.".into()),
+            (
+                InvalidArgument::ListShardsTokenWithStart,
+                "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp.".into(),
+            ),
+            (
+                InvalidArgument::ShardFilterShardIdMissing,
+                "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".into(),
+            ),
+            (
+                InvalidArgument::ShardFilterTimestampMissing { filter: rheo_engine::ShardFilterKind::FromTimestamp },
+                "Timestamp must be specified for ShardFilter type FROM_TIMESTAMP.".into(),
+            ),
+            (
+                InvalidArgument::ShardCountMissing,
+                "ShardCount must be specified for streams in PROVISIONED mode.".into(),
+            ),
+            (
+                InvalidArgument::RetentionTooShort { hours: 23, min: 24 },
+                "Minimum allowed retention period is 24 hours. Requested retention period (23 hours) is too short."
+                    .into(),
+            ),
+            (
+                InvalidArgument::RetentionTooLong { hours: 8761, max: 8760 },
+                "Maximum allowed retention period is 8760 hours. Requested retention period (8761 hours) is too long."
+                    .into(),
+            ),
+            (
+                InvalidArgument::RetentionIncreaseBelowCurrent { stream: s(), hours: 30, current: 48 },
+                "Requested retention period (30 hours) for stream s can not be shorter than existing retention period (48 hours). Use DecreaseRetentionPeriod API.".into(),
+            ),
+            (
+                InvalidArgument::RetentionDecreaseAboveCurrent { stream: s(), hours: 72, current: 48 },
+                "Requested retention period (72 hours) for stream s can not be longer than existing retention period (48 hours). Use IncreaseRetentionPeriod API.".into(),
+            ),
+            (
+                InvalidArgument::TagCharacters,
+                "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :.".into(),
+            ),
+            (
+                InvalidArgument::TagPercent { resource: s(), account: account() },
+                "Failed to add tags to stream s under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.".into(),
+            ),
+            (
+                InvalidArgument::TagCount { resource: s(), account: account(), limit: 50 },
+                "Failed to add tags to stream s under account 000000000000 because a given stream cannot have more than 50 tags associated with it.".into(),
+            ),
+            (InvalidArgument::PolicyNotObject, "Policy document is not a valid JSON object.".into()),
+            (
+                InvalidArgument::EncryptionType { encryption_type: "NONE".into() },
+                "Encryption type NONE is not supported; it must be KMS.".into(),
+            ),
+            (
+                InvalidArgument::StreamNotEncrypted { stream: s(), account: account() },
+                "Stream s under account 000000000000 is not encrypted.".into(),
+            ),
+            (
+                InvalidArgument::StreamModeUnchanged {
+                    stream: s(),
+                    account: account(),
+                    mode: rheo_engine::StreamMode::OnDemand,
+                },
+                "Stream s under account 000000000000 is already in ON_DEMAND mode.".into(),
+            ),
+            (
+                InvalidArgument::ShardResharded { shard: ShardId::new(0), stream: s(), account: account() },
+                "Shard shardId-000000000000 in stream s under account 000000000000 has already been merged or split, and thus is not eligible for merging or splitting.".into(),
+            ),
+            (
+                InvalidArgument::SplitHashKey {
+                    hash_key: "1".into(),
+                    shard: ShardId::new(1),
+                    stream: s(),
+                    account: account(),
+                    shard_start: 0,
+                    shard_end: 170_141_183_460_469_231_731_687_303_715_884_105_727,
+                },
+                "NewStartingHashKey 1 used in SplitShard() on shard shardId-000000000001 in stream s under account 000000000000 is not both greater than one plus the shard's StartingHashKey 0 and less than the shard's EndingHashKey 170141183460469231731687303715884105727.".into(),
+            ),
+            (
+                InvalidArgument::ShardsNotAdjacent {
+                    first: ShardId::new(1),
+                    second: ShardId::new(1),
+                    stream: s(),
+                    account: account(),
+                },
+                "Shards shardId-000000000001 and shardId-000000000001 in stream s under account 000000000000 are not an adjacent pair of shards eligible for merging".into(),
+            ),
+            (
+                InvalidArgument::ExplicitHashKey { hash_key: "340282366920938463463374607431768211456".into() },
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was 340282366920938463463374607431768211456".into(),
+            ),
+            (
+                InvalidArgument::RecordsTooLarge { max_bytes: 10 * 1024 * 1024 },
+                "Records size exceeds 10 MB limit".into(),
+            ),
+            (
+                InvalidArgument::SequenceNumberForOrdering { sequence_number: "12".into(), stream: s(), account: account() },
+                "ExclusiveMinimumSequenceNumber 12 used in PutRecord on stream s under account 000000000000 is invalid.".into(),
+            ),
+            (
+                InvalidArgument::StartingPosition { iterator_type: "TRIM_HORIZON", has_sequence_number: true },
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified TRIM_HORIZON and also a StartingSequenceNumber.".into(),
+            ),
+            (
+                InvalidArgument::StartingPosition { iterator_type: "AT_SEQUENCE_NUMBER", has_sequence_number: false },
+                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified AT_SEQUENCE_NUMBER and no StartingSequenceNumber.".into(),
+            ),
+            (
+                InvalidArgument::TimestampMissing,
+                "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into(),
+            ),
+            (
+                InvalidArgument::TimestampInFuture { timestamp_ms: 1_700_000_000_005, now_ms: 1_700_000_000_000 },
+                "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: 1700000000005, currentTimestampInMillis: 1700000000000".into(),
+            ),
+            (
+                InvalidArgument::StartingSequenceNumber {
+                    sequence_number: "1234".into(),
+                    operation: "GetShardIterator",
+                    shard: ShardId::new(0),
+                    stream: s(),
+                    account: account(),
+                },
+                "StartingSequenceNumber 1234 used in GetShardIterator on shard shardId-000000000000 in stream s under account 000000000000 is invalid.".into(),
+            ),
+            (
+                InvalidArgument::StartingSequenceNumberForeign {
+                    sequence_number: "1234".into(),
+                    operation: "SubscribeToShard",
+                    shard: ShardId::new(0),
+                    stream: s(),
+                    account: account(),
+                },
+                "StartingSequenceNumber 1234 used in SubscribeToShard on shard shardId-000000000000 in stream s under account 000000000000 is invalid because it did not come from this stream.".into(),
+            ),
+            (
+                InvalidArgument::StartingSequenceNumberShard { encoded: ShardId::new(0), shard: ShardId::new(1) },
+                "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001".into(),
+            ),
+        ];
+        for (rule, text) in cases {
+            assert_eq!(invalid(rule), text);
+        }
+    }
+
+    /// AWS's `ValidationException` texts for the rules the engine checks.
+    #[test]
+    fn validation_texts() {
+        let account = || "000000000000".to_owned();
+        let invalid = |rule: Validation| {
+            let wire = wire_error(&rule.into());
+            assert_eq!(wire.error_type, "ValidationException");
+            wire.message.unwrap_or_default()
+        };
+        assert_eq!(
+            invalid(Validation::Records(vec![RecordViolation::DataTooLong {
+                member: Some(2),
+                data_bytes: 1_048_576,
+                max_data_bytes: 1_048_575
+            }])),
+            "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048576 cap=1048576]' at 'records.2.member.data' failed to satisfy constraint: Member must have length less than or equal to 1048575"
+        );
+        assert_eq!(
+            invalid(Validation::Records(vec![RecordViolation::PartitionKeyMissing { member: None }])),
+            "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null"
+        );
+        assert_eq!(
+            invalid(Validation::Records(vec![
+                RecordViolation::PartitionKeyMissing { member: Some(1) },
+                RecordViolation::DataTooLong { member: Some(3), data_bytes: 10, max_data_bytes: 9 }
+            ])),
+            "2 validation errors detected: Value null at 'records.1.member.partitionKey' failed to satisfy constraint: Member must not be null; Value 'java.nio.HeapByteBuffer[pos=0 lim=10 cap=10]' at 'records.3.member.data' failed to satisfy constraint: Member must have length less than or equal to 9"
+        );
+        assert_eq!(
+            invalid(Validation::OnDemandResharding {
+                operation: "SplitShard",
+                stream: "od".into(),
+                account: account()
+            }),
+            "SplitShard is not supported for stream od under account 000000000000 because it is in ON_DEMAND mode."
+        );
+        assert_eq!(
+            invalid(Validation::WarmThroughputProvisioned { stream: "s".into(), account: account() }),
+            "Warm throughput can only be set on streams in ON_DEMAND mode; stream s under account 000000000000 is PROVISIONED."
         );
     }
 

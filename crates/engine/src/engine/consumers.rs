@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rheo_storage::ConsumerMeta;
 
 use super::Engine;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, LimitExceeded, ResourceInUse, Result};
 use crate::ids::{Account, ResourceName};
 use crate::limits::{CONSUMERS_CREATING_MAX, LIST_CONSUMERS_LIMIT_DEFAULT};
 use crate::model::{
@@ -69,16 +69,19 @@ impl Engine {
                 };
                 if let Some(stream_arn) = stream_arn {
                     if self.account().stream_arn(&stream) != *stream_arn {
-                        return Err(EngineError::InvalidArgument(format!(
-                            "ConsumerARN {arn} does not belong to stream {stream_arn}."
-                        )));
+                        return Err(InvalidArgument::ConsumerArnStreamMismatch {
+                            consumer_arn: arn.clone(),
+                            stream_arn: stream_arn.clone(),
+                        }
+                        .into());
                     }
                 }
-                if name.as_ref().is_some_and(|name| *name != consumer) {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "ConsumerARN {arn} does not match ConsumerName {}.",
-                        name.as_deref().unwrap_or_default()
-                    )));
+                if let Some(name) = name.as_ref().filter(|name| **name != consumer) {
+                    return Err(InvalidArgument::ConsumerArnNameMismatch {
+                        consumer_arn: arn.clone(),
+                        consumer_name: name.clone(),
+                    }
+                    .into());
                 }
                 let snapshot = self.catalog.resolve_name(&stream)?;
                 let found = snapshot
@@ -103,9 +106,7 @@ impl Engine {
                     })?;
                 Ok((snapshot, found))
             }
-            _ => Err(EngineError::InvalidArgument(
-                "Either ConsumerARN or both StreamARN and ConsumerName must be provided.".into(),
-            )),
+            _ => Err(InvalidArgument::ConsumerRefMissing.into()),
         }
     }
 
@@ -120,24 +121,29 @@ impl Engine {
         let live: Vec<&ConsumerMeta> = snapshot.consumers().iter().filter(|c| !self.consumer_gone(c)).collect();
         let account = &self.account().account_id;
         if live.iter().any(|c| c.name == name) {
-            return Err(EngineError::ResourceInUse(format!(
-                "Consumer {name} under stream {} under account {account} already exists.",
-                snapshot.name()
-            )));
+            return Err(ResourceInUse::ConsumerExists {
+                consumer: name,
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+            }
+            .into());
         }
         if live.len() >= self.config.consumer_limit as usize {
-            return Err(EngineError::LimitExceeded(format!(
-                "Stream {} under account {account} has reached the limit of {} registered consumers.",
-                snapshot.name(),
-                self.config.consumer_limit
-            )));
+            return Err(LimitExceeded::Consumers {
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+                limit: self.config.consumer_limit,
+            }
+            .into());
         }
         let creating = live.iter().filter(|c| self.own_consumer_status(c) == ConsumerStatus::Creating).count();
         if creating >= CONSUMERS_CREATING_MAX {
-            return Err(EngineError::LimitExceeded(format!(
-                "Stream {} under account {account} already has {CONSUMERS_CREATING_MAX} consumers in the CREATING state.",
-                snapshot.name()
-            )));
+            return Err(LimitExceeded::ConsumersCreating {
+                stream: snapshot.name().to_owned(),
+                account: account.clone(),
+                limit: CONSUMERS_CREATING_MAX,
+            }
+            .into());
         }
         check_tags(account, &name, &tags, &Default::default())?;
         let consumer = ConsumerMeta {

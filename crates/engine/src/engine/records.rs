@@ -10,7 +10,7 @@ use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, Stora
 
 use super::streams::stream_name_of;
 use super::Engine;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, RecordViolation, ResourceNotFound, Result, Validation};
 use crate::hashing::{parse_hash_key, partition_key_hash};
 use crate::ids::ShardId;
 use crate::limits::{
@@ -53,70 +53,49 @@ struct Pending {
     route: Route,
 }
 
-fn validation_message(items: &[String]) -> String {
-    let count = items.len();
-    let plural = if count == 1 { "" } else { "s" };
-    format!("{count} validation error{plural} detected: {}", items.join("; "))
-}
-
 impl Engine {
     /// Validates entries as AWS does: a missing partition key or an oversized record is a
     /// ValidationException for the whole request (`path` is `records.N.member.` for
     /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
     fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
         let max_record_bytes = snapshot.max_record_bytes();
-        let mut violations: Vec<String> = Vec::new();
+        let mut violations: Vec<RecordViolation> = Vec::new();
         let mut total_bytes = 0usize;
         let mut prepared = Vec::with_capacity(entries.len());
         for (position, entry) in entries.into_iter().enumerate() {
-            // Only rendered for a violation: this loop runs for every record put.
-            let path = || {
-                if batch {
-                    format!("records.{}.member.", position + 1)
-                } else {
-                    String::new()
-                }
-            };
+            let member = batch.then_some(position + 1);
             let key_len = entry.partition_key.as_ref().map_or(0, String::len);
             let size = entry.data.len() + key_len;
             total_bytes += size;
             if size > max_record_bytes && violations.len() < VALIDATION_ITEMS_MAX {
-                violations.push(format!(
-                    "Value 'java.nio.HeapByteBuffer[pos=0 lim={len} cap={len}]' at '{path}data' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                    path = path(),
-                    len = entry.data.len(),
-                    max = max_record_bytes.saturating_sub(key_len)
-                ));
+                violations.push(RecordViolation::DataTooLong {
+                    member,
+                    data_bytes: entry.data.len(),
+                    max_data_bytes: max_record_bytes.saturating_sub(key_len),
+                });
             }
             let Some(partition_key) = entry.partition_key else {
                 if violations.len() < VALIDATION_ITEMS_MAX {
-                    violations.push(format!(
-                        "Value null at '{}partitionKey' failed to satisfy constraint: Member must not be null",
-                        path()
-                    ));
+                    violations.push(RecordViolation::PartitionKeyMissing { member });
                 }
                 continue;
             };
-            let explicit_hash_key = match &entry.explicit_hash_key {
-                None => None,
-                Some(text) => Some(parse_hash_key(text).ok_or_else(|| {
-                    EngineError::InvalidArgument(format!(
-                        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {text}"
-                    ))
-                })?),
-            };
+            let explicit_hash_key =
+                match &entry.explicit_hash_key {
+                    None => None,
+                    Some(text) => Some(parse_hash_key(text).ok_or_else(|| {
+                        EngineError::from(InvalidArgument::ExplicitHashKey { hash_key: text.clone() })
+                    })?),
+                };
             let partition_key = Bytes::from(partition_key);
             let hash = explicit_hash_key.unwrap_or_else(|| partition_key_hash(&partition_key));
             prepared.push(Prepared { hash, partition_key, explicit_hash_key, data: entry.data });
         }
         if !violations.is_empty() {
-            return Err(EngineError::Validation(validation_message(&violations)));
+            return Err(Validation::Records(violations).into());
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
-            return Err(EngineError::InvalidArgument(format!(
-                "Records size exceeds {} MB limit",
-                PUT_RECORDS_BYTES_MAX / (1024 * 1024)
-            )));
+            return Err(InvalidArgument::RecordsTooLarge { max_bytes: PUT_RECORDS_BYTES_MAX }.into());
         }
         Ok(prepared)
     }
@@ -246,11 +225,12 @@ impl Engine {
             let now_secs = self.now_ms() / 1000;
             let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
             if !valid {
-                return Err(EngineError::InvalidArgument(format!(
-                    "ExclusiveMinimumSequenceNumber {ordering} used in PutRecord on stream {} under account {} is invalid.",
-                    snapshot.name(),
-                    self.account().account_id
-                )));
+                return Err(InvalidArgument::SequenceNumberForOrdering {
+                    sequence_number: ordering,
+                    stream: snapshot.name().to_owned(),
+                    account: self.account_id(),
+                }
+                .into());
             }
         }
         let (snapshot, mut outcomes) = self.put(&stream, vec![record], false).await?;
@@ -266,12 +246,10 @@ impl Engine {
     /// GetShardIterator.
     pub fn get_shard_iterator(&self, request: &GetShardIterator) -> Result<String> {
         let stream_name = stream_name_of(&request.stream);
-        let id = ShardId::parse(&request.shard_id).ok_or_else(|| {
-            EngineError::ResourceNotFound(format!(
-                "Could not find shard {} in stream {stream_name} under account {}.",
-                request.shard_id,
-                self.account().account_id
-            ))
+        let id = ShardId::parse(&request.shard_id).ok_or_else(|| EngineError::ShardUnknown {
+            shard: request.shard_id.clone(),
+            stream: stream_name.to_owned(),
+            account: self.account_id(),
         })?;
         let shard_missing = |stream: &str| EngineError::ShardNotFound {
             shard: id.to_string(),
@@ -307,13 +285,10 @@ impl Engine {
         stream: &str,
         start: &IteratorStart,
         stray_sequence_number: bool,
-        operation: &str,
+        operation: &'static str,
     ) -> Result<u64> {
-        let kind_mismatch = |kind: &str, has: bool| {
-            EngineError::InvalidArgument(format!(
-                "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {} StartingSequenceNumber.",
-                if has { "also a" } else { "no" }
-            ))
+        let kind_mismatch = |iterator_type: &'static str, has_sequence_number: bool| {
+            EngineError::from(InvalidArgument::StartingPosition { iterator_type, has_sequence_number })
         };
         let now = self.now_ms();
         let position = match start {
@@ -329,16 +304,10 @@ impl Engine {
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
                 StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
             }
-            IteratorStart::AtTimestamp(None) => {
-                return Err(EngineError::InvalidArgument(
-                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.".into(),
-                ))
-            }
+            IteratorStart::AtTimestamp(None) => return Err(InvalidArgument::TimestampMissing.into()),
             IteratorStart::AtTimestamp(Some(ts)) => {
                 if *ts > now as i64 {
-                    return Err(EngineError::InvalidArgument(format!(
-                        "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ts}, currentTimestampInMillis: {now}"
-                    )));
+                    return Err(InvalidArgument::TimestampInFuture { timestamp_ms: *ts, now_ms: now }.into());
                 }
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
@@ -354,24 +323,38 @@ impl Engine {
     }
 
     /// Checks a StartingSequenceNumber against the shard; returns its LSN.
-    fn check_starting_sequence(&self, text: &str, shard: &ShardMeta, stream: &str, operation: &str) -> Result<u64> {
-        let account = &self.account().account_id;
+    fn check_starting_sequence(
+        &self,
+        text: &str,
+        shard: &ShardMeta,
+        stream: &str,
+        operation: &'static str,
+    ) -> Result<u64> {
         let id = ShardId::new(shard.index);
-        let invalid = |suffix: &str| {
-            EngineError::InvalidArgument(format!(
-                "StartingSequenceNumber {text} used in {operation} on shard {id} in stream {stream} under account {account} is invalid{suffix}."
-            ))
-        };
-        let seq = SequenceNumber::parse(text).map_err(|_| invalid(""))?;
+        let seq = SequenceNumber::parse(text).map_err(|_| InvalidArgument::StartingSequenceNumber {
+            sequence_number: text.to_owned(),
+            operation,
+            shard: id,
+            stream: stream.to_owned(),
+            account: self.account_id(),
+        })?;
         if seq.shard_index != shard.index {
-            return Err(EngineError::InvalidArgument(format!(
-                "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {id}",
-                ShardId::new(seq.shard_index)
-            )));
+            return Err(InvalidArgument::StartingSequenceNumberShard {
+                encoded: ShardId::new(seq.shard_index),
+                shard: id,
+            }
+            .into());
         }
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
         if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
-            return Err(invalid(" because it did not come from this stream"));
+            return Err(InvalidArgument::StartingSequenceNumberForeign {
+                sequence_number: text.to_owned(),
+                operation,
+                shard: id,
+                stream: stream.to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         Ok(seq.lsn)
     }
@@ -477,28 +460,16 @@ impl Engine {
     pub fn list_shards(&self, request: &ListShards) -> Result<ShardList> {
         let named = request.stream.name.is_some() || request.stream.arn.is_some();
         let (snapshot, after, filter, filter_arg) = match (&request.next_token, named) {
-            (None, false) => {
-                return Err(EngineError::InvalidArgument("Either NextToken or StreamName should be provided.".into()))
-            }
-            (Some(_), true) => {
-                return Err(EngineError::InvalidArgument(
-                    "NextToken and StreamName cannot be provided together.".into(),
-                ))
-            }
+            (None, false) => return Err(InvalidArgument::ListShardsStreamMissing.into()),
+            (Some(_), true) => return Err(InvalidArgument::ListShardsTokenWithStream.into()),
             (Some(token), false) => {
                 if request.exclusive_start_shard_id.is_some() || request.stream_creation_ms.is_some() {
-                    return Err(EngineError::InvalidArgument(
-                        "NextToken cannot be provided together with ExclusiveStartShardId or StreamCreationTimestamp."
-                            .into(),
-                    ));
+                    return Err(InvalidArgument::ListShardsTokenWithStart.into());
                 }
                 let body = self.tokens.open_page(PageKind::Shards, token, self.now_ms())?;
                 let page = ShardPage::decode(&body).ok_or_else(invalid_next_token)?;
                 let snapshot = self.catalog.snapshot(page.stream_id).ok_or_else(|| {
-                    EngineError::ResourceNotFound(format!(
-                        "Stream with the given NextToken under account {} not found.",
-                        self.account().account_id
-                    ))
+                    EngineError::from(ResourceNotFound::NextTokenStream { account: self.account_id() })
                 })?;
                 (snapshot, Some(page.after_index), page.filter, page.filter_arg)
             }
@@ -518,21 +489,13 @@ impl Engine {
                     Some(filter) => {
                         let arg = match filter.kind {
                             ShardFilterKind::AfterShardId => {
-                                let id = filter.shard_id.as_deref().ok_or_else(|| {
-                                    EngineError::InvalidArgument(
-                                        "ShardId must be specified for ShardFilter type AFTER_SHARD_ID.".into(),
-                                    )
-                                })?;
+                                let id =
+                                    filter.shard_id.as_deref().ok_or(InvalidArgument::ShardFilterShardIdMissing)?;
                                 ShardId::parse(id).map_or(i64::MAX, |id| i64::from(id.index()))
                             }
-                            ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => {
-                                filter.timestamp_ms.ok_or_else(|| {
-                                    EngineError::InvalidArgument(format!(
-                                        "Timestamp must be specified for ShardFilter type {}.",
-                                        filter_name(filter.kind)
-                                    ))
-                                })?
-                            }
+                            ShardFilterKind::AtTimestamp | ShardFilterKind::FromTimestamp => filter
+                                .timestamp_ms
+                                .ok_or(InvalidArgument::ShardFilterTimestampMissing { filter: filter.kind })?,
                             _ => 0,
                         };
                         (filter.kind, arg)
@@ -592,17 +555,6 @@ impl Engine {
             .collect();
         shards.sort_by_key(|s| s.index);
         shards
-    }
-}
-
-fn filter_name(kind: ShardFilterKind) -> &'static str {
-    match kind {
-        ShardFilterKind::AfterShardId => "AFTER_SHARD_ID",
-        ShardFilterKind::AtTrimHorizon => "AT_TRIM_HORIZON",
-        ShardFilterKind::FromTrimHorizon => "FROM_TRIM_HORIZON",
-        ShardFilterKind::AtLatest => "AT_LATEST",
-        ShardFilterKind::AtTimestamp => "AT_TIMESTAMP",
-        ShardFilterKind::FromTimestamp => "FROM_TIMESTAMP",
     }
 }
 

@@ -7,7 +7,7 @@ use rheo_storage::{NewShard, ShardMeta};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, LimitExceeded, Result, Validation};
 use crate::hashing::{parse_hash_key, uniform_boundaries};
 use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
@@ -40,13 +40,14 @@ impl Engine {
         }
     }
 
-    fn require_provisioned(&self, snapshot: &Snapshot, operation: &str) -> Result<()> {
+    fn require_provisioned(&self, snapshot: &Snapshot, operation: &'static str) -> Result<()> {
         if snapshot.settings.mode == StreamMode::OnDemand {
-            return Err(EngineError::Validation(format!(
-                "{operation} is not supported for stream {} under account {} because it is in ON_DEMAND mode.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(Validation::OnDemandResharding {
+                operation,
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -54,12 +55,12 @@ impl Engine {
     /// AWS answers a second split or merge of a closed shard with InvalidArgumentException
     /// (real AWS CLI output recorded in kinesalite issue 109).
     fn already_resharded(&self, snapshot: &Snapshot, shard: u32) -> EngineError {
-        EngineError::InvalidArgument(format!(
-            "Shard {} in stream {} under account {} has already been merged or split, and thus is not eligible for merging or splitting.",
-            ShardId::new(shard),
-            snapshot.name(),
-            self.account().account_id
-        ))
+        InvalidArgument::ShardResharded {
+            shard: ShardId::new(shard),
+            stream: snapshot.name().to_owned(),
+            account: self.account_id(),
+        }
+        .into()
     }
 
     /// SplitShard.
@@ -79,13 +80,15 @@ impl Engine {
         let at = parse_hash_key(new_starting_hash_key)
             .filter(|at| *at > shard.hash_key_start.saturating_add(1) && *at < shard.hash_key_end);
         let Some(at) = at else {
-            return Err(EngineError::InvalidArgument(format!(
-                "NewStartingHashKey {new_starting_hash_key} used in SplitShard() on shard {} in stream {name} under account {} is not both greater than one plus the shard's StartingHashKey {} and less than the shard's EndingHashKey {}.",
-                id,
-                self.account().account_id,
-                shard.hash_key_start,
-                shard.hash_key_end
-            )));
+            return Err(InvalidArgument::SplitHashKey {
+                hash_key: new_starting_hash_key.clone(),
+                shard: id,
+                stream: name,
+                account: self.account_id(),
+                shard_start: shard.hash_key_start,
+                shard_end: shard.hash_key_end,
+            }
+            .into());
         };
         self.catalog.require_active(&snapshot)?;
         self.apply(&lock, &snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
@@ -113,12 +116,13 @@ impl Engine {
             && (first.hash_key_end.checked_add(1) == Some(second.hash_key_start)
                 || second.hash_key_end.checked_add(1) == Some(first.hash_key_start));
         if !adjacent {
-            return Err(EngineError::InvalidArgument(format!(
-                "Shards {} and {} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",
-                ShardId::new(first.index),
-                ShardId::new(second.index),
-                self.account().account_id
-            )));
+            return Err(InvalidArgument::ShardsNotAdjacent {
+                first: ShardId::new(first.index),
+                second: ShardId::new(second.index),
+                stream: name,
+                account: self.account_id(),
+            }
+            .into());
         }
         self.catalog.require_active(&snapshot)?;
         let step = Step::Merge { left: Slot::Existing(first.index), right: Slot::Existing(second.index) };
@@ -135,33 +139,31 @@ impl Engine {
         let target = request.target_shard_count;
         self.require_provisioned(&snapshot, "UpdateShardCount")?;
         self.catalog.require_active(&snapshot)?;
-        let limit = |message: String| Err(EngineError::LimitExceeded(message));
+        let (stream, account) = (|| name.clone(), || self.account_id());
         if target > current.saturating_mul(2) {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} beyond double its current shard count ({current}).",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleAboveDouble { stream: stream(), account: account(), current }.into());
         }
         if u64::from(target) * 2 < u64::from(current) {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} below half its current shard count ({current}).",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleBelowHalf { stream: stream(), account: account(), current }.into());
         }
         if target > SHARDS_PER_STREAM_MAX {
-            return limit(format!(
-                "UpdateShardCount cannot scale stream {name} under account {} beyond {SHARDS_PER_STREAM_MAX} shards.",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScaleBeyondMax {
+                stream: stream(),
+                account: account(),
+                max: SHARDS_PER_STREAM_MAX,
+            }
+            .into());
         }
         let now = self.now_ms();
         let recent: Vec<u64> =
             snapshot.settings.scalings_ms.iter().copied().filter(|t| now.saturating_sub(*t) < DAY_MS).collect();
         if recent.len() >= SCALINGS_PER_DAY_MAX {
-            return limit(format!(
-                "UpdateShardCount cannot run more than {SCALINGS_PER_DAY_MAX} times in a 24 hour period for stream {name} under account {}.",
-                self.account().account_id
-            ));
+            return Err(LimitExceeded::ScalingsPerDay {
+                stream: stream(),
+                account: account(),
+                limit: SCALINGS_PER_DAY_MAX,
+            }
+            .into());
         }
         if target > current {
             self.check_shard_limit(u64::from(target - current))?;

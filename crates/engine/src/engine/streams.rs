@@ -8,7 +8,7 @@ use rheo_storage::{NewStream, StreamProps};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, InvalidArgument, LimitExceeded, ResourceInUse, ResourceNotFound, Result, Validation};
 use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
@@ -68,16 +68,10 @@ impl Engine {
         let shard_count = match (mode, request.shard_count) {
             (StreamMode::OnDemand, _) => ON_DEMAND_SHARDS_INITIAL,
             (StreamMode::Provisioned, Some(count)) => count,
-            (StreamMode::Provisioned, None) => {
-                return Err(EngineError::InvalidArgument(
-                    "ShardCount must be specified for streams in PROVISIONED mode.".into(),
-                ))
-            }
+            (StreamMode::Provisioned, None) => return Err(InvalidArgument::ShardCountMissing.into()),
         };
         if shard_count > SHARDS_PER_STREAM_MAX {
-            return Err(EngineError::LimitExceeded(format!(
-                "The shard count must be between 1 and {SHARDS_PER_STREAM_MAX}."
-            )));
+            return Err(LimitExceeded::StreamShards { max: SHARDS_PER_STREAM_MAX }.into());
         }
         self.check_shard_limit(u64::from(shard_count))?;
         if mode == StreamMode::OnDemand {
@@ -85,10 +79,12 @@ impl Engine {
                 self.catalog.all_snapshots().iter().filter(|s| s.settings.mode == StreamMode::OnDemand).count() as u32;
             if on_demand >= self.config.on_demand_stream_limit {
                 let account = self.account();
-                return Err(EngineError::LimitExceeded(format!(
-                    "This request would exceed the on-demand stream limit for the account {} in {}. Limit: {}.",
-                    account.account_id, account.region, self.config.on_demand_stream_limit
-                )));
+                return Err(LimitExceeded::OnDemandStreams {
+                    account: account.account_id.clone(),
+                    region: account.region.clone(),
+                    limit: self.config.on_demand_stream_limit,
+                }
+                .into());
             }
         }
         check_tags(&self.account().account_id, &request.name, &request.tags, &BTreeMap::new())?;
@@ -123,11 +119,11 @@ impl Engine {
         }
         let registered = snapshot.live_consumer_count();
         if registered > 0 && !request.enforce_consumer_deletion {
-            return Err(EngineError::ResourceInUse(format!(
-                "Stream {} under account {} has registered consumers. Deregister them first or set EnforceConsumerDeletion.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(ResourceInUse::StreamHasConsumers {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         if self.config.delete_stream_ms == 0 {
             return self.finish_delete(&lock, &snapshot).await;
@@ -240,26 +236,22 @@ impl Engine {
         let snapshot = self.catalog.resolve(&request.stream)?;
         let hours = request.hours;
         if hours < RETENTION_HOURS_MIN {
-            return Err(EngineError::InvalidArgument(format!(
-                "Minimum allowed retention period is {RETENTION_HOURS_MIN} hours. Requested retention period ({hours} hours) is too short."
-            )));
+            return Err(InvalidArgument::RetentionTooShort { hours, min: RETENTION_HOURS_MIN }.into());
         }
         if hours > RETENTION_HOURS_MAX {
-            return Err(EngineError::InvalidArgument(format!(
-                "Maximum allowed retention period is {RETENTION_HOURS_MAX} hours. Requested retention period ({hours} hours) is too long."
-            )));
+            return Err(InvalidArgument::RetentionTooLong { hours, max: RETENTION_HOURS_MAX }.into());
         }
         let current = i64::from(snapshot.meta.props.retention_hours);
         let name = snapshot.name();
         if direction == RetentionDirection::Increase && hours < current {
-            return Err(EngineError::InvalidArgument(format!(
-                "Requested retention period ({hours} hours) for stream {name} can not be shorter than existing retention period ({current} hours). Use DecreaseRetentionPeriod API."
-            )));
+            return Err(
+                InvalidArgument::RetentionIncreaseBelowCurrent { stream: name.to_owned(), hours, current }.into()
+            );
         }
         if direction == RetentionDirection::Decrease && hours > current {
-            return Err(EngineError::InvalidArgument(format!(
-                "Requested retention period ({hours} hours) for stream {name} can not be longer than existing retention period ({current} hours). Use IncreaseRetentionPeriod API."
-            )));
+            return Err(
+                InvalidArgument::RetentionDecreaseAboveCurrent { stream: name.to_owned(), hours, current }.into()
+            );
         }
         let hours = hours as u32;
         self.catalog
@@ -288,10 +280,11 @@ impl Engine {
     ) -> Result<()> {
         let account_id = &self.account().account_id;
         if self.catalog.status(snapshot) == StreamStatus::Creating {
-            return Err(EngineError::ResourceInUse(format!(
-                "Stream {} under account {account_id} is not ACTIVE; tags can be changed once it is.",
-                snapshot.name(),
-            )));
+            return Err(ResourceInUse::TagsWhileCreating {
+                stream: snapshot.name().to_owned(),
+                account: account_id.clone(),
+            }
+            .into());
         }
         check_tags(account_id, snapshot.name(), &tags, &snapshot.meta.props.tags)?;
         self.catalog
@@ -355,10 +348,7 @@ impl Engine {
                 }
                 Ok((snapshot, Some(consumer)))
             }
-            None => Err(EngineError::ResourceNotFound(format!(
-                "Resource {arn} under account {} not found.",
-                self.account().account_id
-            ))),
+            None => Err(ResourceNotFound::Resource { arn: arn.to_owned(), account: self.account_id() }.into()),
         }
     }
 
@@ -424,7 +414,7 @@ impl Engine {
         let (snapshot, consumer) = self.resolve_resource(&request.resource_arn)?;
         let policy = request.policy;
         if !matches!(serde_json::from_str::<serde_json::Value>(&policy), Ok(serde_json::Value::Object(_))) {
-            return Err(EngineError::InvalidArgument("Policy document is not a valid JSON object.".into()));
+            return Err(InvalidArgument::PolicyNotObject.into());
         }
         match consumer {
             None => {
@@ -452,9 +442,7 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(resource_arn)?;
         if self.get_resource_policy(resource_arn)? == "{}" {
-            return Err(EngineError::ResourceNotFound(format!(
-                "No resource policy found for resource ARN {resource_arn}."
-            )));
+            return Err(ResourceNotFound::ResourcePolicy { arn: resource_arn.to_owned() }.into());
         }
         match consumer {
             None => {
@@ -528,16 +516,14 @@ impl Engine {
         let snapshot = self.catalog.resolve_active(&request.stream)?;
         let encryption_type = &request.encryption_type;
         if encryption_type != "KMS" {
-            return Err(EngineError::InvalidArgument(format!(
-                "Encryption type {encryption_type} is not supported; it must be KMS."
-            )));
+            return Err(InvalidArgument::EncryptionType { encryption_type: encryption_type.clone() }.into());
         }
         if key.is_none() && !snapshot.encrypted() {
-            return Err(EngineError::InvalidArgument(format!(
-                "Stream {} under account {} is not encrypted.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(InvalidArgument::StreamNotEncrypted {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         self.catalog.update_settings(&lock, snapshot.id(), move |s| s.encryption_key_id = key).await?;
         self.catalog.mark_updating(&lock, snapshot.id());
@@ -550,12 +536,12 @@ impl Engine {
         let snapshot = self.catalog.resolve_active(&StreamRef::arn(request.stream_arn.clone()))?;
         let mode = request.mode;
         if snapshot.settings.mode == mode {
-            return Err(EngineError::InvalidArgument(format!(
-                "Stream {} under account {} is already in {} mode.",
-                snapshot.name(),
-                self.account().account_id,
-                mode.as_str()
-            )));
+            return Err(InvalidArgument::StreamModeUnchanged {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+                mode,
+            }
+            .into());
         }
         let warm_throughput_mibps = request.warm_throughput_mibps;
         self.catalog
@@ -573,11 +559,11 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve_active(&request.stream)?;
         if snapshot.settings.mode != StreamMode::OnDemand {
-            return Err(EngineError::Validation(format!(
-                "Warm throughput can only be set on streams in ON_DEMAND mode; stream {} under account {} is PROVISIONED.",
-                snapshot.name(),
-                self.account().account_id
-            )));
+            return Err(Validation::WarmThroughputProvisioned {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
+            }
+            .into());
         }
         let mibps = request.warm_throughput_mibps;
         self.catalog.update_settings(&lock, snapshot.id(), move |s| s.warm_throughput_mibps = Some(mibps)).await?;

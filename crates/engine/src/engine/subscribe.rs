@@ -26,7 +26,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::records::records_out;
 use super::Engine;
-use crate::error::{EngineError, Result};
+use crate::error::{EngineError, ResourceInUse, Result};
 use crate::ids::{ConsumerArn, ShardId};
 use crate::limits::{
     CONSUMER_READ_BYTES_PER_SEC, SUBSCRIBE_EVENT_BYTES_MAX, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIPTION_TAKEOVER_MS,
@@ -183,10 +183,7 @@ impl Engine {
         let consumer_arn = self.account().consumer_arn(&stream, &consumer.name, consumer.created_ms);
         let status = self.consumer_status(&snapshot, &consumer);
         if status != ConsumerStatus::Active {
-            return Err(EngineError::ResourceInUse(format!(
-                "Consumer {consumer_arn} under stream {stream} under account {account} is not ACTIVE, instead in state {}.",
-                status.as_str()
-            )));
+            return Err(ResourceInUse::ConsumerNotActive { consumer: consumer_arn, stream, account, status }.into());
         }
         if !self.catalog.status(&snapshot).serves_data() {
             return Err(self.catalog.stream_not_found(&stream));
@@ -200,10 +197,14 @@ impl Engine {
         let tip = self.log().watch(shard.uid).map_err(|_| shard_missing(id.to_string()))?;
         let now = self.now_ms();
         let (lease, takeover) = self.subscriptions.claim((consumer_arn.clone(), shard.uid), now).map_err(|age_ms| {
-            EngineError::ResourceInUse(format!(
-                "Another active subscription exists for consumer {consumer_arn} on shard {} in stream {stream} under account {account}; it started {age_ms} ms ago, and a new one may take over {SUBSCRIPTION_TAKEOVER_MS} ms after it started.",
-                id
-            ))
+            EngineError::from(ResourceInUse::SubscriptionActive {
+                consumer: consumer_arn.clone(),
+                shard: id,
+                stream: stream.clone(),
+                account: account.clone(),
+                age_ms,
+                takeover_ms: SUBSCRIPTION_TAKEOVER_MS,
+            })
         })?;
         let shard_created_secs = shard.created_ms / 1000;
         // Resuming after this position reads from `lsn`; it never precedes the shard's
@@ -241,12 +242,13 @@ impl Engine {
     pub fn check_subscription(&self, subscription: &mut Subscription) -> Result<()> {
         let account = self.account_id();
         if subscription.taken_over {
-            return Err(EngineError::ResourceInUse(format!(
-                "Subscription of consumer {} to shard {} in stream {} under account {account} was taken over by a newer SubscribeToShard call.",
-                subscription.consumer_arn,
-                subscription.shard_id(),
-                subscription.stream_name
-            )));
+            return Err(ResourceInUse::SubscriptionTakenOver {
+                consumer: subscription.consumer_arn.clone(),
+                shard: subscription.shard_id(),
+                stream: subscription.stream_name.clone(),
+                account,
+            }
+            .into());
         }
         let snapshot = self
             .catalog
