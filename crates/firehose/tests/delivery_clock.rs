@@ -3,44 +3,24 @@
 //! an object's key, the prefix (the oldest record's arrival, from the log's clock) and the
 //! object name (the delivery time).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use rheo_engine::{Engine, EngineConfig};
-use rheo_firehose::dest::s3::ObjectStoreConfig;
-use rheo_firehose::jq::JqWorkerCommand;
-use rheo_firehose::{Firehose, FirehoseConfig};
-use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
-use rheo_storage::{Durability, FileSystem, LogConfig, ManualClock, MemFs, SystemClock};
+use common::{open_firehose, request};
+use rheo_firehose::Firehose;
+use rheo_protocol::firehose::{FirehoseOperation, FirehoseRequest};
+use rheo_storage::ManualClock;
 use serde_json::json;
 
 /// 2024-03-05T06:07:08Z.
 const T0_MS: u64 = 1_709_618_828_000;
 const HOUR_MS: u64 = 3_600_000;
 const WAIT: Duration = Duration::from_secs(60);
-
-fn open(buckets: &Path, clock: &ManualClock) -> Arc<Firehose> {
-    let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
-    let dir = Path::new("/rheo");
-    let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
-    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), dir, log_config.clone(), EngineConfig::default());
-    let config = FirehoseConfig {
-        region: "us-east-1".to_owned(),
-        account_id: "123456789012".to_owned(),
-        create_ms: 0,
-        delete_ms: 0,
-        encryption_ms: 0,
-        stream_limit: 10,
-        allow_http_endpoints: true,
-        object_stores: ObjectStoreConfig::Local { root: buckets.to_path_buf() },
-        gzip_level: 1,
-        jq_worker: JqWorkerCommand { program: env!("CARGO_BIN_EXE_rheo-jq-worker").into(), args: Vec::new() },
-    };
-    Firehose::open(fs, Arc::new(clock.clone()), dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
-}
 
 async fn put(firehose: &Firehose, name: &str, data: &str) {
     let record = json!({"Data": base64::engine::general_purpose::STANDARD.encode(data)});
@@ -51,11 +31,6 @@ async fn put(firehose: &Firehose, name: &str, data: &str) {
     };
     let answer = firehose.put_record_batch(input).await.unwrap();
     assert_eq!(answer.failed_put_count, 0, "{answer:?}");
-}
-
-/// A request as a client sends it, decoded as the server decodes it.
-fn request(operation: FirehoseOperation, body: serde_json::Value) -> FirehoseRequest {
-    decode_request(operation, body.to_string().as_bytes()).unwrap()
 }
 
 /// Every file under `dir`, with its path relative to `dir`.
@@ -81,7 +56,7 @@ fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 async fn object_key_timestamps_come_from_the_service_clock() {
     let buckets = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(T0_MS);
-    let firehose = open(buckets.path(), &clock);
+    let firehose = open_firehose(buckets.path(), Arc::new(clock.clone()));
     let FirehoseRequest::CreateDeliveryStream(input) = request(
         FirehoseOperation::CreateDeliveryStream,
         json!({

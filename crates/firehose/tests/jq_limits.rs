@@ -4,17 +4,18 @@
 //! of the same batch are delivered; deleting the stream or stopping the service kills the
 //! worker that evaluates a runaway query.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use rheo_engine::{Engine, EngineConfig};
-use rheo_firehose::dest::s3::ObjectStoreConfig;
+use common::{open_firehose, request};
 use rheo_firehose::jq::JqWorkerCommand;
-use rheo_firehose::{Firehose, FirehoseConfig};
-use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
-use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, SystemClock};
+use rheo_firehose::Firehose;
+use rheo_protocol::firehose::{FirehoseOperation, FirehoseRequest};
+use rheo_storage::SystemClock;
 use serde_json::{json, Value};
 
 /// Generous: every bound involved is a second or two, but CI machines are slow and shared.
@@ -30,31 +31,6 @@ const QUERY: &str = r#"{k: (if .kind == "mem" then ([range(0; 1000000000)] | len
     elif .kind == "cpu" then (last(range(0; 1e15)) | tostring)
     elif .kind == "stack" then (reduce range(0; 1000000) as $i (0; [.]) | tojson)
     else .id end)}"#;
-
-fn open(buckets: &Path) -> Arc<Firehose> {
-    let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
-    let dir = Path::new("/rheo");
-    let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
-    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), dir, log_config.clone(), EngineConfig::default());
-    let config = FirehoseConfig {
-        region: "us-east-1".to_owned(),
-        account_id: "123456789012".to_owned(),
-        create_ms: 0,
-        delete_ms: 0,
-        encryption_ms: 0,
-        stream_limit: 10,
-        allow_http_endpoints: true,
-        object_stores: ObjectStoreConfig::Local { root: buckets.to_path_buf() },
-        gzip_level: 1,
-        jq_worker: JqWorkerCommand { program: env!("CARGO_BIN_EXE_rheo-jq-worker").into(), args: Vec::new() },
-    };
-    Firehose::open(fs, Arc::new(SystemClock), dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
-}
-
-/// A request as a client sends it, decoded as the server decodes it.
-fn request(operation: FirehoseOperation, body: Value) -> FirehoseRequest {
-    decode_request(operation, body.to_string().as_bytes()).unwrap()
-}
 
 async fn create(firehose: &Firehose, name: &str) {
     let FirehoseRequest::CreateDeliveryStream(input) = request(
@@ -158,7 +134,7 @@ async fn wait_at_most(limit: Duration, what: &str, mut done: impl FnMut() -> boo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runaway_queries_fail_only_their_own_records() {
     let buckets = tempfile::tempdir().unwrap();
-    let firehose = open(buckets.path());
+    let firehose = open_firehose(buckets.path(), Arc::new(SystemClock));
     create(&firehose, "runaway").await;
     let bad = [json!({"kind": "mem"}), json!({"kind": "cpu"}), json!({"kind": "stack"})];
     let records = vec![
@@ -235,7 +211,7 @@ fn runaways() -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_stream_kills_its_runaway_worker() {
     let buckets = tempfile::tempdir().unwrap();
-    let firehose = open(buckets.path());
+    let firehose = open_firehose(buckets.path(), Arc::new(SystemClock));
     create(&firehose, "spin").await;
     put(&firehose, "spin", &runaways()).await;
     wait_for("a worker to start", || !workers().is_empty()).await;
@@ -251,7 +227,7 @@ async fn deleting_a_stream_kills_its_runaway_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_is_prompt_while_a_query_runs_away() {
     let buckets = tempfile::tempdir().unwrap();
-    let firehose = open(buckets.path());
+    let firehose = open_firehose(buckets.path(), Arc::new(SystemClock));
     create(&firehose, "spin").await;
     put(&firehose, "spin", &runaways()).await;
     wait_for("a worker to start", || !workers().is_empty()).await;

@@ -1,0 +1,40 @@
+//! What the Firehose integration tests share: a service on an in-memory filesystem whose
+//! buckets are folders, and requests decoded exactly as the server decodes them.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rheo_engine::{Engine, EngineConfig};
+use rheo_firehose::dest::s3::ObjectStoreConfig;
+use rheo_firehose::jq::JqWorkerCommand;
+use rheo_firehose::{Firehose, FirehoseConfig};
+use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
+use rheo_storage::{Clock, Durability, FileSystem, LogConfig, MemFs, SystemClock};
+use serde_json::Value;
+
+/// A Firehose service (and the Kinesis engine it reads sources from) on a fresh in-memory
+/// filesystem, delivering into folders under `buckets`, with `clock` as its one clock.
+pub fn open_firehose(buckets: &Path, clock: Arc<dyn Clock>) -> Arc<Firehose> {
+    let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
+    let dir = Path::new("/rheo");
+    let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
+    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), dir, log_config.clone(), EngineConfig::default());
+    let config = FirehoseConfig {
+        region: "us-east-1".to_owned(),
+        account_id: "123456789012".to_owned(),
+        create_ms: 0,
+        delete_ms: 0,
+        encryption_ms: 0,
+        stream_limit: 10,
+        allow_http_endpoints: true,
+        object_stores: ObjectStoreConfig::Local { root: buckets.to_path_buf() },
+        gzip_level: 1,
+        jq_worker: JqWorkerCommand { program: env!("CARGO_BIN_EXE_rheo-jq-worker").into(), args: Vec::new() },
+    };
+    Firehose::open(fs, clock, dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
+}
+
+/// A request as a client sends it, decoded as the server decodes it.
+pub fn request(operation: FirehoseOperation, body: Value) -> FirehoseRequest {
+    decode_request(operation, body.to_string().as_bytes()).unwrap()
+}
