@@ -407,18 +407,34 @@ def test_prefix_expressions_need_error_output_prefix(fh, name):
             ExtendedS3DestinationConfiguration=s3_config("b", Prefix="!{timestamp:yyyy/MM/dd}"),
         )
     assert error_code(excinfo) == "InvalidArgumentException"
-    # ErrorOutputPrefix must name the error output type.
+    # An ErrorOutputPrefix with an expression must name the error output type.
     with pytest.raises(ClientError) as excinfo:
         fh.create_delivery_stream(
             DeliveryStreamName=name,
             ExtendedS3DestinationConfiguration=s3_config(
-                "b", Prefix="!{timestamp:yyyy/MM/dd}", ErrorOutputPrefix="errors/"
+                "b", Prefix="!{timestamp:yyyy/MM/dd}", ErrorOutputPrefix="errors/!{timestamp:yyyy}/"
             ),
         )
     assert error_code(excinfo) == "InvalidArgumentException"
+    assert error_message(excinfo) == (
+        "The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression"
+    )
     with pytest.raises(ClientError) as excinfo:
         describe(fh, name)
     assert error_code(excinfo) == "ResourceNotFoundException"
+
+
+def test_plain_error_output_prefix_beside_plain_prefix(fh, buckets, name):
+    # Without expressions ErrorOutputPrefix need not name the error output type (§3.4 rule 4).
+    folder, _ = create_s3_stream(fh, name, buckets, Prefix="data/", ErrorOutputPrefix="errors/")
+    destination = describe(fh, name)["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert destination["Prefix"] == "data/"
+    assert destination["ErrorOutputPrefix"] == "errors/"
+    fh.put_record(DeliveryStreamName=name, Record={"Data": b"plain"})
+    objects = wait_objects(folder)
+    (key,) = objects
+    assert key_regex("data/", name).match(key), key
+    assert objects[key] == b"plain"
 
 
 def test_prefix_expression_rules(fh, name):

@@ -299,7 +299,9 @@ pub fn validate(
         None if prefix_template.has_expressions() => {
             Err("ErrorOutputPrefix cannot be null or empty when Prefix contains expressions".to_owned())
         }
-        Some(template) if !template.has_error_output_type() => {
+        // Only an ErrorOutputPrefix with expressions must name the error output type: a plain
+        // one such as `errors/` is accepted (rule 4 of AWS's semantic rules).
+        Some(template) if template.has_expressions() && !template.has_error_output_type() => {
             Err("The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression"
                 .to_owned())
         }
@@ -793,6 +795,79 @@ mod tests {
             false,
         )
         .unwrap();
+    }
+
+    /// AWS's semantic rules for `Prefix` and `ErrorOutputPrefix` (firehose.md §3.4), each with
+    /// a configuration it accepts and one it refuses, with the exact message.
+    #[test]
+    fn aws_semantic_rules_accept_and_refuse() {
+        let eop = Some("err/!{firehose:error-output-type}/");
+        // `!{` may only start an expression; an unused '!' or '}' is literal.
+        validate(Some("a!b}c/"), None, false).unwrap();
+        assert_eq!(
+            validate(Some("a/!{timestamp:yyyy"), eop, false).unwrap_err(),
+            "Invalid Prefix: Unterminated expression '!{timestamp:yyyy': !{ may only start an expression"
+        );
+        // ErrorOutputPrefix may be absent only when Prefix has no expressions.
+        validate(Some("plain/"), None, false).unwrap();
+        validate(None, None, false).unwrap();
+        for prefix in ["!{timestamp:yyyy/MM/dd}", "r=!{firehose:random-string}/"] {
+            for absent in [None, Some("")] {
+                assert_eq!(
+                    validate(Some(prefix), absent, false).unwrap_err(),
+                    "ErrorOutputPrefix cannot be null or empty when Prefix contains expressions",
+                    "{prefix} {absent:?}"
+                );
+            }
+        }
+        // An ErrorOutputPrefix with an expression must contain !{firehose:error-output-type};
+        // one without expressions is accepted as it is, whatever Prefix holds.
+        validate(Some("data/"), Some("errors/"), false).unwrap();
+        validate(None, Some("errors/"), false).unwrap();
+        validate(Some("data/!{timestamp:yyyy}/"), Some("errors/"), false).unwrap();
+        validate(Some("c=!{partitionKeyFromQuery:c}/"), Some("errors/"), true).unwrap();
+        validate(Some("data/"), Some("errors/!{timestamp:yyyy}/!{firehose:error-output-type}/"), false).unwrap();
+        for refused in ["errors/!{timestamp:yyyy}/", "errors/!{firehose:random-string}/"] {
+            assert_eq!(
+                validate(Some("data/"), Some(refused), false).unwrap_err(),
+                "The ErrorOutputPrefix expression must contain at least one !{firehose:error-output-type} expression",
+                "{refused}"
+            );
+        }
+        // Prefix must not contain !{firehose:error-output-type}.
+        assert_eq!(
+            validate(Some("a/!{firehose:error-output-type}/"), eop, false).unwrap_err(),
+            "The expression !{firehose:error-output-type} is not allowed in Prefix"
+        );
+        // Partition keys: only in Prefix, and only with dynamic partitioning, which needs an
+        // ErrorOutputPrefix.
+        validate(Some("c=!{partitionKeyFromQuery:c}/"), eop, true).unwrap();
+        assert_eq!(
+            validate(Some("c=!{partitionKeyFromQuery:c}/"), eop, false).unwrap_err(),
+            "The expressions !{partitionKeyFromQuery:...} and !{partitionKeyFromLambda:...} are only allowed \
+             in Prefix when dynamic partitioning is enabled"
+        );
+        assert_eq!(
+            validate(Some("c=!{partitionKeyFromQuery:c}/"), Some("e/!{partitionKeyFromLambda:c}/"), true).unwrap_err(),
+            "The expressions !{partitionKeyFromQuery:...} and !{partitionKeyFromLambda:...} are not allowed \
+             in ErrorOutputPrefix"
+        );
+        // Neither may exceed 512 characters after evaluation.
+        let c = KeyContext { error_output_type: Some("processing-failed"), ..ctx(table_instant()) };
+        let at_most = "a".repeat(MAX_EVALUATED_PREFIX_CHARS - 1) + "/";
+        validate(Some(&at_most), Some(&at_most), false).unwrap();
+        assert_eq!(KeyTemplate::parse(&at_most).unwrap().evaluate(&c).unwrap(), at_most);
+        let too_long = "a".repeat(MAX_EVALUATED_PREFIX_CHARS) + "/";
+        validate(Some(&too_long), Some(&too_long), false).unwrap();
+        assert_eq!(
+            KeyTemplate::for_error_prefix(Some(&too_long), None).unwrap().evaluate(&c).unwrap_err(),
+            "The evaluated prefix is 513 characters long; at most 512 are allowed"
+        );
+        // 513 characters and the default time part `2018/08/27/10/`.
+        assert_eq!(
+            KeyTemplate::for_prefix(Some(&too_long)).unwrap().evaluate(&c).unwrap_err(),
+            "The evaluated prefix is 527 characters long; at most 512 are allowed"
+        );
     }
 
     #[test]
