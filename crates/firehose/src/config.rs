@@ -57,6 +57,11 @@ impl DestinationKind {
 pub struct CheckOptions {
     /// Accept `http://` endpoint URLs (AWS accepts only `https://`).
     pub allow_http_endpoints: bool,
+    /// The buffer interval to wait instead of AWS's default 300 s when the caller gave no
+    /// `BufferingHints` (`None`: the interval the configuration holds). The configuration,
+    /// and so DescribeDeliveryStream, keeps AWS's defaults; only the delivery task's wait
+    /// changes.
+    pub default_buffer_interval: Option<Duration>,
 }
 
 /// A delivery stream's destination configuration, as the caller gave it (merged with
@@ -142,6 +147,24 @@ impl DestinationConfig {
             DestinationConfig::ExtendedS3(config) => config.s3_backup_mode.map(S3BackupMode::as_str),
             DestinationConfig::HttpEndpoint(config) => config.s3_backup_mode.map(HttpEndpointS3BackupMode::as_str),
             DestinationConfig::Redshift(config) => config.s3_backup_mode.map(RedshiftS3BackupMode::as_str),
+        }
+    }
+
+    /// The `BufferingHints` that decide when a buffer is delivered, as `(SizeInMBs,
+    /// IntervalInSeconds)`; `None` when the caller left them out (before defaults are filled).
+    pub fn buffering_hints(&self) -> Option<(Option<i32>, Option<i32>)> {
+        match self {
+            DestinationConfig::ExtendedS3(config) => {
+                config.buffering_hints.as_ref().map(|h| (h.size_in_mbs, h.interval_in_seconds))
+            }
+            DestinationConfig::HttpEndpoint(config) => {
+                config.buffering_hints.as_ref().map(|h| (h.size_in_mbs, h.interval_in_seconds))
+            }
+            DestinationConfig::Redshift(config) => config
+                .s3_configuration
+                .as_ref()
+                .and_then(|s3| s3.buffering_hints.as_ref())
+                .map(|h| (h.size_in_mbs, h.interval_in_seconds)),
         }
     }
 
@@ -472,6 +495,14 @@ fn needed<'a>(value: Option<&'a str>, path: &str) -> Result<&'a str> {
 /// constraints first (one `ValidationException` listing them all), then AWS's rules the
 /// model cannot express and what Rheo does not support (`InvalidArgumentException`).
 pub fn check(config: &DestinationConfig, options: CheckOptions) -> Result<Runtime> {
+    let mut runtime = check_configuration(config, options)?;
+    if let Some(interval) = options.default_buffer_interval {
+        runtime.buffering.interval = interval;
+    }
+    Ok(runtime)
+}
+
+fn check_configuration(config: &DestinationConfig, options: CheckOptions) -> Result<Runtime> {
     config.validate()?;
     let kind = config.kind();
     let field = kind.path();
@@ -819,7 +850,7 @@ mod tests {
 
     use super::*;
 
-    const OPTIONS: CheckOptions = CheckOptions { allow_http_endpoints: false };
+    const OPTIONS: CheckOptions = CheckOptions { allow_http_endpoints: false, default_buffer_interval: None };
 
     /// `base` with `extra`'s members laid over it.
     fn overlay(mut base: Value, extra: Value) -> Value {
@@ -988,8 +1019,12 @@ mod tests {
             "S3Configuration": s3(json!({})),
         });
         assert!(check_new(DestinationKind::HttpEndpoint, &http, OPTIONS).is_err());
-        let runtime =
-            check_new(DestinationKind::HttpEndpoint, &http, CheckOptions { allow_http_endpoints: true }).unwrap();
+        let runtime = check_new(
+            DestinationKind::HttpEndpoint,
+            &http,
+            CheckOptions { allow_http_endpoints: true, default_buffer_interval: None },
+        )
+        .unwrap();
         assert!(matches!(runtime.destination, Destination::Http { .. }));
         let description = description_json(&decoded(DestinationKind::HttpEndpoint, &http).unwrap());
         assert!(description.find("secret").is_none(), "the access key is never described");

@@ -21,6 +21,12 @@ pub const BUFFER_INTERVAL_SECS_RANGE: (u64, u64) = (0, 900);
 /// Defaults when the caller gives no buffering hints.
 pub const BUFFER_MIB_DEFAULT: u64 = 5;
 pub const BUFFER_INTERVAL_SECS_DEFAULT: u64 = 300;
+/// The same default interval in milliseconds: the default of `rheo serve
+/// --firehose-default-buffer-interval-ms`, and the longest interval it accepts (the flag can
+/// only shorten AWS's default).
+pub const BUFFER_INTERVAL_MS_DEFAULT: u64 = BUFFER_INTERVAL_SECS_DEFAULT * 1_000;
+/// The shortest default interval `--firehose-default-buffer-interval-ms` accepts.
+pub const BUFFER_INTERVAL_MS_DEFAULT_MIN: u64 = 1;
 /// Retry duration bounds, seconds, and the defaults AWS applies.
 pub const RETRY_SECS_MAX: u64 = 7_200;
 pub const HTTP_RETRY_SECS_DEFAULT: u64 = 300;

@@ -189,8 +189,9 @@ impl Firehose {
                 tracing::error!(message = "Delivery stream without Firehose state; not delivering.", stream = %meta.name);
                 continue;
             };
-            let checked = DestinationConfig::from_stored(state.kind, &state.destination)
-                .and_then(|destination| config::check(&destination, firehose.check_options()));
+            let checked = DestinationConfig::from_stored(state.kind, &state.destination).and_then(|destination| {
+                config::check(&destination, firehose.check_options(state.default_buffering_hints))
+            });
             let runtime = match checked {
                 Ok(runtime) => runtime,
                 Err(error) => {
@@ -204,8 +205,14 @@ impl Firehose {
         Ok(firehose)
     }
 
-    fn check_options(&self) -> CheckOptions {
-        CheckOptions { allow_http_endpoints: self.shared.config.allow_http_endpoints }
+    /// The checks' options for a stream whose `BufferingHints` were (or were not) left out.
+    fn check_options(&self, default_buffering_hints: bool) -> CheckOptions {
+        let config = &self.shared.config;
+        CheckOptions {
+            allow_http_endpoints: config.allow_http_endpoints,
+            default_buffer_interval: default_buffering_hints
+                .then_some(std::time::Duration::from_millis(config.default_buffer_interval_ms)),
+        }
     }
 
     fn arn(&self, name: &str) -> String {
@@ -312,8 +319,9 @@ impl Firehose {
         };
         let tags = input.tags.take().unwrap_or_default();
         check_tags(&tags)?;
+        let default_buffering_hints = destination.buffering_hints().is_none();
         config::fill_defaults(&mut destination);
-        let runtime = config::check(&destination, self.check_options())?;
+        let runtime = config::check(&destination, self.check_options(default_buffering_hints))?;
 
         let _guard = self.control.lock().await;
         self.reap();
@@ -341,6 +349,7 @@ impl Firehose {
             version: 1,
             kind,
             destination: destination.to_stored()?,
+            default_buffering_hints,
             source,
             encryption: encryption.map(|(key_type, key_arn)| Encryption {
                 key_type: key_type.as_str().to_owned(),
@@ -509,6 +518,11 @@ impl Firehose {
         }
         let stored = DestinationConfig::from_stored(state.kind, &state.destination)?;
         let mut destination = stored.clone().apply(update);
+        // Hints an update leaves out keep what the stream had, defaults included.
+        let default_buffering_hints = match destination.buffering_hints() {
+            None => true,
+            Some(hints) => state.default_buffering_hints && Some(hints) == stored.buffering_hints(),
+        };
         config::fill_defaults(&mut destination);
         if kind == state.kind {
             if stored.s3_backup_mode() == Some("Enabled") && destination.s3_backup_mode() == Some("Disabled") {
@@ -520,13 +534,14 @@ impl Firehose {
                 ));
             }
         }
-        let runtime = config::check(&destination, self.check_options())?;
+        let runtime = config::check(&destination, self.check_options(default_buffering_hints))?;
         let stored_destination = destination.to_stored()?;
         let now = self.shared.now_ms();
         let new_version = state.version + 1;
         self.commit(&entry, move |s| {
             s.kind = kind;
             s.destination = stored_destination.clone();
+            s.default_buffering_hints = default_buffering_hints;
             s.version = new_version;
             s.updated_ms = Some(now);
         })

@@ -45,6 +45,12 @@ pub struct StreamState {
     pub kind: DestinationKind,
     /// The destination configuration with AWS's defaults filled in.
     pub destination: Value,
+    /// The caller gave no `BufferingHints`: `destination` holds AWS's defaults, and the
+    /// delivery task waits the server's default interval
+    /// (`--firehose-default-buffer-interval-ms`) instead of the 300 s it shows.
+    /// Written only when set, so states stored before it existed read back unchanged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub default_buffering_hints: bool,
     pub source: Option<KinesisSource>,
     pub encryption: Option<Encryption>,
     /// Every record with a smaller LSN has been delivered.

@@ -43,6 +43,9 @@ pub struct FirehoseConfig {
     /// How to start the worker processes that evaluate `MetadataExtractionQuery` (see
     /// [`crate::jq`]); the `rheo` binary runs itself with its hidden `jq-worker` subcommand.
     pub jq_worker: crate::jq::JqWorkerCommand,
+    /// How long a buffer waits, in milliseconds, when its delivery stream was given no
+    /// `BufferingHints` (AWS's default is 300 s, which DescribeDeliveryStream still shows).
+    pub default_buffer_interval_ms: u64,
 }
 
 /// A configuration the delivery task runs from, replaced on UpdateDestination.

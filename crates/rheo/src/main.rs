@@ -134,6 +134,14 @@ struct ServeArgs {
     /// How long delivery stream encryption stays ENABLING or DISABLING.
     #[arg(long, env = "RHEO_FIREHOSE_ENCRYPTION_MS", default_value_t = 500)]
     firehose_encryption_ms: u64,
+    /// How long a Firehose buffer waits before delivery when its delivery stream was created
+    /// without BufferingHints (AWS's default, 300000, is the most). Only that wait changes:
+    /// DescribeDeliveryStream still shows AWS's default IntervalInSeconds 300, and streams
+    /// given BufferingHints (even 300 s) wait as they asked.
+    #[arg(long, env = "RHEO_FIREHOSE_DEFAULT_BUFFER_INTERVAL_MS",
+          default_value_t = rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
+          value_parser = parse_default_buffer_interval_ms)]
+    firehose_default_buffer_interval_ms: u64,
     /// Delivery streams per account.
     #[arg(long, env = "RHEO_FIREHOSE_STREAM_LIMIT", default_value_t = rheo_firehose::limits::DELIVERY_STREAM_LIMIT_DEFAULT)]
     firehose_stream_limit: u32,
@@ -273,6 +281,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         stream_limit: args.firehose_stream_limit,
         allow_http_endpoints: args.allow_http_endpoints,
         gzip_level: args.firehose_gzip_level,
+        default_buffer_interval_ms: args.firehose_default_buffer_interval_ms,
         jq_worker: rheo_firehose::jq::JqWorkerCommand {
             program: std::env::current_exe().context("locating the rheo executable to run jq workers")?,
             args: vec!["jq-worker".into()],
@@ -343,4 +352,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(message = "Rheo stopped.");
     Ok(())
+}
+
+/// `--firehose-default-buffer-interval-ms`: whole milliseconds, from
+/// `BUFFER_INTERVAL_MS_DEFAULT_MIN` up to AWS's default, since the flag only shortens it.
+fn parse_default_buffer_interval_ms(text: &str) -> Result<u64, String> {
+    use rheo_firehose::limits::{BUFFER_INTERVAL_MS_DEFAULT, BUFFER_INTERVAL_MS_DEFAULT_MIN};
+    let ms: u64 = text.parse().map_err(|error| format!("{error}"))?;
+    if (BUFFER_INTERVAL_MS_DEFAULT_MIN..=BUFFER_INTERVAL_MS_DEFAULT).contains(&ms) {
+        Ok(ms)
+    } else {
+        Err(format!(
+            "must be from {BUFFER_INTERVAL_MS_DEFAULT_MIN} to {BUFFER_INTERVAL_MS_DEFAULT} (AWS's default): \
+             the flag can only shorten the default"
+        ))
+    }
 }

@@ -14,12 +14,23 @@ use serde_json::Value;
 
 /// A Firehose service (and the Kinesis engine it reads sources from) on a fresh in-memory
 /// filesystem, delivering into folders under `buckets`, with `clock` as its one clock.
+// Not every test binary that includes this module calls it.
+#[allow(dead_code)]
 pub fn open_firehose(buckets: &Path, clock: Arc<dyn Clock>) -> Arc<Firehose> {
+    open_firehose_with(buckets, clock, |_| {})
+}
+
+/// [`open_firehose`] with the service's configuration changed by `configure`.
+pub fn open_firehose_with(
+    buckets: &Path,
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut FirehoseConfig),
+) -> Arc<Firehose> {
     let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
     let dir = Path::new("/rheo");
     let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
     let engine = Engine::open(fs.clone(), Arc::new(SystemClock), dir, log_config.clone(), EngineConfig::default());
-    let config = FirehoseConfig {
+    let mut config = FirehoseConfig {
         region: "us-east-1".to_owned(),
         account_id: "123456789012".to_owned(),
         create_ms: 0,
@@ -30,7 +41,9 @@ pub fn open_firehose(buckets: &Path, clock: Arc<dyn Clock>) -> Arc<Firehose> {
         object_stores: ObjectStoreConfig::Local { root: buckets.to_path_buf() },
         gzip_level: 1,
         jq_worker: JqWorkerCommand { program: env!("CARGO_BIN_EXE_rheo-jq-worker").into(), args: Vec::new() },
+        default_buffer_interval_ms: rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
     };
+    configure(&mut config);
     Firehose::open(fs, clock, dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
 }
 
