@@ -1043,4 +1043,55 @@ mod tests {
             .contains("UNCOMPRESSED, GZIP"));
         assert!(!description_json(&decoded(DestinationKind::Redshift, &redshift).unwrap()).contains("hunter22"));
     }
+
+    /// AWS's prefix rule for Redshift's intermediate S3: a Prefix without expressions and no
+    /// ErrorOutputPrefix (firehose.md §3.4, rule 7).
+    #[test]
+    fn redshift_staging_prefix_rule() {
+        let redshift = |s3_extra: Value| {
+            json!({
+                "RoleARN": "arn:aws:iam::123456789012:role/r",
+                "ClusterJDBCURL": "jdbc:postgresql://127.0.0.1:5432/db",
+                "CopyCommand": {"DataTableName": "t"},
+                "Username": "u", "Password": "hunter22",
+                "S3Configuration": s3(s3_extra),
+            })
+        };
+        check_new(DestinationKind::Redshift, &redshift(json!({"Prefix": "staging/"})), OPTIONS).unwrap();
+        for refused in [
+            json!({"Prefix": "staging/!{timestamp:yyyy}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"}),
+            json!({"Prefix": "staging/", "ErrorOutputPrefix": "errors/"}),
+        ] {
+            match check_new(DestinationKind::Redshift, &redshift(refused.clone()), OPTIONS) {
+                Err(FirehoseError::InvalidArgument(message)) => assert_eq!(
+                    message, "Redshift destinations take a Prefix without expressions and no ErrorOutputPrefix.",
+                    "{refused}"
+                ),
+                other => panic!("{refused}: {:?}", other.err()),
+            }
+        }
+    }
+
+    /// The server's default interval replaces the buffering interval only when asked to; the
+    /// configuration keeps AWS's defaults.
+    #[test]
+    fn default_buffer_interval_changes_only_the_wait() {
+        let config = s3(json!({}));
+        let runtime = check_new(DestinationKind::ExtendedS3, &config, OPTIONS).unwrap();
+        assert_eq!(runtime.buffering.interval, Duration::from_secs(BUFFER_INTERVAL_SECS_DEFAULT));
+        let shortened = CheckOptions { default_buffer_interval: Some(Duration::from_millis(1_500)), ..OPTIONS };
+        let runtime = check_new(DestinationKind::ExtendedS3, &config, shortened).unwrap();
+        assert_eq!(runtime.buffering.interval, Duration::from_millis(1_500));
+        assert_eq!(runtime.buffering.bytes, BUFFER_MIB_DEFAULT * 1024 * 1024);
+        let mut filled = decoded(DestinationKind::ExtendedS3, &config).unwrap();
+        assert_eq!(filled.buffering_hints(), None);
+        fill_defaults(&mut filled);
+        assert_eq!(filled.buffering_hints(), Some((Some(5), Some(300))));
+        let hinted = decoded(
+            DestinationKind::ExtendedS3,
+            &s3(json!({"BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300}})),
+        )
+        .unwrap();
+        assert_eq!(hinted.buffering_hints(), Some((Some(5), Some(300))));
+    }
 }
