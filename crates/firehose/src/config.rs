@@ -87,6 +87,20 @@ pub enum DestinationUpdate {
     Redshift(RedshiftDestinationConfiguration),
 }
 
+impl DestinationUpdate {
+    /// Whether the update carries `BufferingHints` of its own (the ones that decide when a
+    /// buffer is delivered).
+    pub fn gives_buffering_hints(&self) -> bool {
+        match self {
+            DestinationUpdate::ExtendedS3(update) => update.buffering_hints.is_some(),
+            DestinationUpdate::HttpEndpoint(update) => update.buffering_hints.is_some(),
+            DestinationUpdate::Redshift(update) => {
+                update.s3_configuration.as_ref().is_some_and(|s3| s3.buffering_hints.is_some())
+            }
+        }
+    }
+}
+
 impl DestinationConfig {
     /// The kind of destination.
     pub fn kind(&self) -> DestinationKind {

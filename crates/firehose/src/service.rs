@@ -517,12 +517,11 @@ impl Firehose {
             return Err(FirehoseError::ConcurrentModification);
         }
         let stored = DestinationConfig::from_stored(state.kind, &state.destination)?;
+        // Hints an update leaves out keep what the stream had, defaults included; a
+        // destination of another kind without hints gets the defaults.
+        let default_buffering_hints =
+            !update.gives_buffering_hints() && (kind != state.kind || state.default_buffering_hints);
         let mut destination = stored.clone().apply(update);
-        // Hints an update leaves out keep what the stream had, defaults included.
-        let default_buffering_hints = match destination.buffering_hints() {
-            None => true,
-            Some(hints) => state.default_buffering_hints && Some(hints) == stored.buffering_hints(),
-        };
         config::fill_defaults(&mut destination);
         if kind == state.kind {
             if stored.s3_backup_mode() == Some("Enabled") && destination.s3_backup_mode() == Some("Disabled") {

@@ -122,3 +122,56 @@ async fn streams_without_hints_wait_the_server_default_interval() {
     assert_eq!(interval_shown(&firehose, "defaulted").await, Some(300));
     firehose.shutdown().await;
 }
+
+async fn update(firehose: &Firehose, name: &str, update: Value) {
+    let FirehoseRequest::UpdateDestination(input) = request(
+        FirehoseOperation::UpdateDestination,
+        json!({
+            "DeliveryStreamName": name,
+            "CurrentDeliveryStreamVersionId": "1",
+            "DestinationId": "destinationId-000000000001",
+            "ExtendedS3DestinationUpdate": update,
+        }),
+    ) else {
+        unreachable!()
+    };
+    firehose.update_destination(input).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_without_hints_keeps_the_server_default_interval() {
+    let buckets = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(T0_MS);
+    let firehose = open_firehose_with(buckets.path(), Arc::new(clock.clone()), |config| {
+        config.default_buffer_interval_ms = DEFAULT_INTERVAL_MS;
+    });
+    create(&firehose, "kept", "kept", None).await;
+    create(&firehose, "given", "given", None).await;
+    update(&firehose, "kept", json!({"Prefix": "again/"})).await;
+    update(&firehose, "given", json!({"BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300}})).await;
+    assert_eq!(interval_shown(&firehose, "kept").await, Some(300));
+    assert_eq!(interval_shown(&firehose, "given").await, Some(300));
+
+    let names = ["kept", "given"];
+    for name in names {
+        put(&firehose, name, "first\n").await;
+    }
+    let started = Instant::now();
+    let stats = firehose.stats();
+    for name in names {
+        let stream = &stats.iter().find(|(n, _)| n == name).unwrap().1;
+        while stream.oldest_undelivered_ms.load(Ordering::Relaxed) != T0_MS {
+            assert!(started.elapsed() < WAIT, "{name}: the first record was never buffered");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    clock.advance_ms(DEFAULT_INTERVAL_MS);
+    while objects(&buckets.path().join("kept").join("again")) == 0 {
+        assert!(started.elapsed() < WAIT, "the updated stream without hints delivered nothing");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(DEFAULT_INTERVAL_MS)).await;
+    assert_eq!(objects(&buckets.path().join("given")), 0, "hints given in an update are kept as given");
+    firehose.shutdown().await;
+}
