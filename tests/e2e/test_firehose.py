@@ -1209,3 +1209,37 @@ def test_records_without_a_prefix_partition_key_go_to_the_error_output(fh, bucke
     documents = [json.loads(line) for line in objects[bad].decode().splitlines() if line.strip()]
     assert [base64.b64decode(d["rawData"]) for d in documents] == [b'{"a":"x"}']
     assert documents[0]["errorCode"] == "DynamicPartitioning.PartitionKeyMissing"
+
+
+# ---- --firehose-default-buffer-interval-ms ------------------------------------------------
+
+def test_default_buffer_interval_flag(tmp_path):
+    """A stream created without BufferingHints waits the server's shortened default, while
+    DescribeDeliveryStream shows AWS's default 300 s; a stream given hints waits what it asked."""
+    buckets = tmp_path / "buckets"
+    buckets.mkdir()
+    rheo = Rheo(tmp_path / "data", *FIREHOSE_FLAGS, "--s3-dir", str(buckets),
+                "--firehose-default-buffer-interval-ms", "1000").start()
+    try:
+        fh = client(rheo.endpoint)
+        for bucket in ("fast", "slow"):
+            (buckets / bucket).mkdir()
+        fh.create_delivery_stream(
+            DeliveryStreamName="defaulted",
+            ExtendedS3DestinationConfiguration={"RoleARN": ROLE_ARN, "BucketARN": bucket_arn("fast")},
+        )
+        fh.create_delivery_stream(
+            DeliveryStreamName="hinted",
+            ExtendedS3DestinationConfiguration=s3_config("slow", size_mb=5, interval_s=300),
+        )
+        for name in ("defaulted", "hinted"):
+            wait_status(fh, name)
+        hints = describe(fh, "defaulted")["Destinations"][0]["ExtendedS3DestinationDescription"]["BufferingHints"]
+        assert hints == {"SizeInMBs": 5, "IntervalInSeconds": 300}
+        for name in ("defaulted", "hinted"):
+            fh.put_record(DeliveryStreamName=name, Record={"Data": b"soon"})
+        objects = wait_objects(buckets / "fast", timeout_s=10)
+        assert list(objects.values()) == [b"soon"]
+        assert read_objects(buckets / "slow") == {}
+    finally:
+        rheo.stop()
