@@ -364,3 +364,72 @@ async fn http2_prior_knowledge_and_cbor_are_served_on_the_same_port() {
     assert_eq!(reply.status, StatusCode::OK);
     server.stop().await;
 }
+
+/// A TRIM_HORIZON iterator on shard 0 of stream `s`.
+async fn trim_horizon(server: &TestServer) -> String {
+    let body = r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}"#;
+    let reply = call(server, "GetShardIterator", body).await;
+    reply.json()["ShardIterator"].as_str().unwrap().to_owned()
+}
+
+/// The sorted member names of a JSON object.
+fn members(value: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+// Issue 14, item 1 (recorded AWS answers, reference section 1.5): PutRecord, PutRecords
+// and GetRecords carry `EncryptionType` only for an encrypted stream (then `KMS`);
+// DescribeStreamSummary always carries it.
+#[tokio::test]
+async fn encryption_type_is_sent_only_for_encrypted_streams() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "s", "ShardCount": 1}"#).await;
+    let reply = call(&server, "PutRecord", r#"{"StreamName": "s", "PartitionKey": "a", "Data": "aGk="}"#).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(members(&reply.json()), ["SequenceNumber", "ShardId"]);
+    let reply =
+        call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aG8="}]}"#).await;
+    assert_eq!(members(&reply.json()), ["FailedRecordCount", "Records"]);
+    assert_eq!(members(&reply.json()["Records"][0]), ["SequenceNumber", "ShardId"]);
+    let reply =
+        call(&server, "GetRecords", &serde_json::json!({"ShardIterator": trim_horizon(&server).await}).to_string())
+            .await;
+    assert_eq!(reply.json()["Records"].as_array().unwrap().len(), 2);
+    for record in reply.json()["Records"].as_array().unwrap() {
+        assert_eq!(members(record), ["ApproximateArrivalTimestamp", "Data", "PartitionKey", "SequenceNumber"]);
+    }
+    let reply = call(&server, "DescribeStreamSummary", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescriptionSummary"]["EncryptionType"], "NONE");
+    let reply = call(&server, "DescribeStream", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescription"]["EncryptionType"], "NONE");
+
+    let reply = call(
+        &server,
+        "StartStreamEncryption",
+        r#"{"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = call(&server, "PutRecord", r#"{"StreamName": "s", "PartitionKey": "a", "Data": "aGk="}"#).await;
+    assert_eq!(members(&reply.json()), ["EncryptionType", "SequenceNumber", "ShardId"]);
+    assert_eq!(reply.json()["EncryptionType"], "KMS");
+    let reply =
+        call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aG8="}]}"#).await;
+    assert_eq!(members(&reply.json()), ["EncryptionType", "FailedRecordCount", "Records"]);
+    assert_eq!(reply.json()["EncryptionType"], "KMS");
+    let reply =
+        call(&server, "GetRecords", &serde_json::json!({"ShardIterator": trim_horizon(&server).await}).to_string())
+            .await;
+    for record in reply.json()["Records"].as_array().unwrap() {
+        assert_eq!(
+            members(record),
+            ["ApproximateArrivalTimestamp", "Data", "EncryptionType", "PartitionKey", "SequenceNumber"]
+        );
+        assert_eq!(record["EncryptionType"], "KMS");
+    }
+    let reply = call(&server, "DescribeStreamSummary", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescriptionSummary"]["EncryptionType"], "KMS");
+    server.stop().await;
+}
