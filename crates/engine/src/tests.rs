@@ -458,12 +458,24 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
     let (child, _) = drain(&h.engine, iterator(&h.engine, &stream, "shardId-000000000002", IteratorStart::TrimHorizon));
     assert_eq!(child, ["low"]);
 
-    // Merge the two children back, given in reverse order.
-    h.engine
+    // The merge is ordered: the adjacent shard must follow the shard to merge.
+    let reversed = h
+        .engine
         .merge_shards(&MergeShards {
             stream: stream.clone(),
             shard_to_merge: "shardId-000000000003".into(),
             adjacent_shard_to_merge: "shardId-000000000002".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(invalid_argument(reversed), InvalidArgument::ShardsNotAdjacent { first, second, stream, account }
+            if first == ShardId::new(3) && second == ShardId::new(2) && stream == "s" && account == "000000000000"));
+    // Merge the two children back, in order.
+    h.engine
+        .merge_shards(&MergeShards {
+            stream: stream.clone(),
+            shard_to_merge: "shardId-000000000002".into(),
+            adjacent_shard_to_merge: "shardId-000000000003".into(),
         })
         .await
         .unwrap();
@@ -473,8 +485,8 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
         .unwrap();
     let merged = description.shards.last().unwrap();
     assert_eq!(merged.shard_id, "shardId-000000000004");
-    assert_eq!(merged.parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000003"));
-    assert_eq!(merged.adjacent_parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000002"));
+    assert_eq!(merged.parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000002"));
+    assert_eq!(merged.adjacent_parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000003"));
     assert_eq!(merged.hash_range, HashRange { start: 0, end: ranges[0].1 });
     assert!(description.shards[0].ending_sequence_number.is_some());
     let not_adjacent = h

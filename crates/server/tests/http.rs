@@ -433,3 +433,34 @@ async fn encryption_type_is_sent_only_for_encrypted_streams() {
     assert_eq!(reply.json()["StreamDescriptionSummary"]["EncryptionType"], "KMS");
     server.stop().await;
 }
+
+// Issue 14, item 2 (reference: MergeShards entry): the merge is ordered, the adjacent
+// shard's range must start right after the shard to merge's; ids in request order.
+#[tokio::test]
+async fn merge_shards_is_ordered() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "S", "ShardCount": 2}"#).await;
+    let reply = call(
+        &server,
+        "MergeShards",
+        r#"{"StreamName": "S", "ShardToMerge": "1", "AdjacentShardToMerge": "shardId-000000000000"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Shards shardId-000000000001 and shardId-000000000000 in stream S under account 000000000000 are not an adjacent pair of shards eligible for merging"
+        })
+    );
+    let reply = call(
+        &server,
+        "MergeShards",
+        r#"{"StreamName": "S", "ShardToMerge": "shardId-000000000000", "AdjacentShardToMerge": "shardId-000000000001"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.body.is_empty());
+    server.stop().await;
+}

@@ -94,7 +94,8 @@ impl Engine {
         self.apply(&lock, &snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
     }
 
-    /// MergeShards. The two shards may be given in either order.
+    /// MergeShards. The order matters, as in AWS (issue 14, item 2): the adjacent shard's
+    /// range must start right after the end of the shard to merge.
     pub async fn merge_shards(&self, request: &MergeShards) -> Result<()> {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve(&request.stream)?;
@@ -112,9 +113,7 @@ impl Engine {
                 return Err(self.already_resharded(&snapshot, shard.index));
             }
         }
-        let adjacent = first.index != second.index
-            && (first.hash_key_end.checked_add(1) == Some(second.hash_key_start)
-                || second.hash_key_end.checked_add(1) == Some(first.hash_key_start));
+        let adjacent = first.index != second.index && first.hash_key_end.checked_add(1) == Some(second.hash_key_start);
         if !adjacent {
             return Err(InvalidArgument::ShardsNotAdjacent {
                 first: ShardId::new(first.index),
