@@ -526,6 +526,60 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
     );
 }
 
+// Issue 14, item 3: MergeShards and SplitShard check the shard ids' spelling (as
+// GetShardIterator parses them) before the stream, ShardToMerge first.
+#[tokio::test]
+async fn resharding_checks_shard_ids_before_the_stream() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    let merge = |stream: &str, shard: &str, adjacent: &str| MergeShards {
+        stream: StreamRef::name(stream),
+        shard_to_merge: shard.into(),
+        adjacent_shard_to_merge: adjacent.into(),
+    };
+    let split = |stream: &str, shard: &str| SplitShard {
+        stream: StreamRef::name(stream),
+        shard_to_split: shard.into(),
+        new_starting_hash_key: "1".into(),
+    };
+    let unknown = |error: EngineError, expected: &str, in_stream: &str| {
+        assert!(
+            matches!(&error, EngineError::ShardUnknown { shard, stream, account }
+                if shard == expected && stream == in_stream && account == "000000000000"),
+            "{error:?}"
+        );
+    };
+    // A malformed id on a missing stream: the shard is reported, exactly as sent.
+    unknown(
+        h.engine.merge_shards(&merge("missing", "bogus", "shardId-000000000001")).await.unwrap_err(),
+        "bogus",
+        "missing",
+    );
+    unknown(h.engine.merge_shards(&merge("missing", "x-1", "shard-x")).await.unwrap_err(), "shard-x", "missing");
+    unknown(h.engine.merge_shards(&merge("missing", "a-b", "c-d")).await.unwrap_err(), "a-b", "missing");
+    unknown(
+        h.engine.split_shard(&split("missing", "shardId-2147483648")).await.unwrap_err(),
+        "shardId-2147483648",
+        "missing",
+    );
+    unknown(
+        h.engine.merge_shards(&merge("s", "shardId-00000000000x", "shardId-000000000001")).await.unwrap_err(),
+        "shardId-00000000000x",
+        "s",
+    );
+    // Ids that parse, on a missing stream: the stream is not found.
+    let missing = h.engine.merge_shards(&merge("missing", "0", "shardId-000000000001")).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    let missing = h.engine.split_shard(&split("missing", "shardId-000000000000")).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    // Ids that parse but name no shard of an existing stream: normalised.
+    unknown(h.engine.split_shard(&split("s", "7")).await.unwrap_err(), "shardId-000000000007", "s");
+    // Nothing changed.
+    let description =
+        h.engine.describe_stream(&DescribeStream { stream, limit: None, exclusive_start_shard_id: None }).unwrap();
+    assert_eq!(description.shards.len(), 2);
+}
+
 #[tokio::test]
 async fn update_shard_count_reaches_the_uniform_layout() {
     let h = harness();

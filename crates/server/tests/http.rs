@@ -464,3 +464,44 @@ async fn merge_shards_is_ordered() {
     assert!(reply.body.is_empty());
     server.stop().await;
 }
+
+// Issue 14, item 3 (reference: MergeShards and SplitShard entries): shard ids are parsed
+// before the stream is looked up, ShardToMerge first; the id is quoted as sent.
+#[tokio::test]
+async fn resharding_checks_shard_ids_before_the_stream() {
+    let server = TestServer::start().await;
+    let not_found = |message: &str| serde_json::json!({"__type": "ResourceNotFoundException", "message": message});
+    let cases = [
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "shardId-x", "AdjacentShardToMerge": "bogus"}"#,
+            "Could not find shard shardId-x in stream S under account 000000000000.",
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "0", "AdjacentShardToMerge": "bogus"}"#,
+            "Could not find shard bogus in stream S under account 000000000000.",
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "S", "ShardToSplit": "shardId-99999999999", "NewStartingHashKey": "1"}"#,
+            "Could not find shard shardId-99999999999 in stream S under account 000000000000.",
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "0", "AdjacentShardToMerge": "shardId-000000000001"}"#,
+            "Stream S under account 000000000000 not found.",
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "S", "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "1"}"#,
+            "Stream S under account 000000000000 not found.",
+        ),
+    ];
+    for (operation, body, message) in cases {
+        let reply = call(&server, operation, body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{operation} {body}");
+        assert_eq!(reply.json(), not_found(message), "{operation} {body}");
+    }
+    server.stop().await;
+}

@@ -66,10 +66,11 @@ impl Engine {
     /// SplitShard.
     pub async fn split_shard(&self, request: &SplitShard) -> Result<()> {
         let lock = self.catalog.lock().await;
-        let snapshot = self.catalog.resolve(&request.stream)?;
-        let name = snapshot.name().to_owned();
+        // AWS checks the shard id's spelling before it looks the stream up (issue 14, item 3).
+        let name = self.catalog.referenced_name(&request.stream)?.to_owned();
         let (shard_to_split, new_starting_hash_key) = (&request.shard_to_split, &request.new_starting_hash_key);
         let id = ShardId::parse(shard_to_split).ok_or_else(|| self.shard_unknown(&name, shard_to_split))?;
+        let snapshot = self.catalog.resolve_name(&name)?;
         let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?.clone();
         let index = id.index();
         self.require_provisioned(&snapshot, "SplitShard")?;
@@ -98,11 +99,16 @@ impl Engine {
     /// range must start right after the end of the shard to merge.
     pub async fn merge_shards(&self, request: &MergeShards) -> Result<()> {
         let lock = self.catalog.lock().await;
-        let snapshot = self.catalog.resolve(&request.stream)?;
-        let name = snapshot.name().to_owned();
-        let mut shards: Vec<ShardMeta> = Vec::with_capacity(2);
+        // AWS checks the shard ids' spelling, ShardToMerge first, before it looks the
+        // stream up (issue 14, item 3).
+        let name = self.catalog.referenced_name(&request.stream)?.to_owned();
+        let mut ids = Vec::with_capacity(2);
         for given in [&request.shard_to_merge, &request.adjacent_shard_to_merge] {
-            let id = ShardId::parse(given).ok_or_else(|| self.shard_unknown(&name, given))?;
+            ids.push(ShardId::parse(given).ok_or_else(|| self.shard_unknown(&name, given))?);
+        }
+        let snapshot = self.catalog.resolve_name(&name)?;
+        let mut shards: Vec<ShardMeta> = Vec::with_capacity(2);
+        for id in ids {
             let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?;
             shards.push(shard.clone());
         }
