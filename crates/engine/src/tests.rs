@@ -821,6 +821,32 @@ async fn retention_tags_and_consumers_follow_aws_rules() {
         .unwrap();
     assert_eq!(listed, vec![Tag { key: "b".to_string(), value: "2".to_string() }]);
     assert!(!more);
+    // Issue 14, item 4: keys to remove are checked like added tags, after the stream
+    // exists; a refused call removes nothing.
+    let remove = |stream: &StreamRef, keys: &[&str]| RemoveTagsFromStream {
+        stream: stream.clone(),
+        tag_keys: keys.iter().map(|k| k.to_string()).collect(),
+    };
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "a!"])).await.unwrap_err()),
+        InvalidArgument::TagCharacters
+    );
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "!%"])).await.unwrap_err()),
+        InvalidArgument::TagCharacters
+    );
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "a%"])).await.unwrap_err()),
+        InvalidArgument::TagRemovePercent { stream: "s".into(), account: "000000000000".into() }
+    );
+    let missing = h.engine.remove_tags_from_stream(remove(&StreamRef::name("missing"), &["a%"])).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    let listed = h
+        .engine
+        .list_tags_for_stream(&ListTagsForStream { stream: stream.clone(), exclusive_start_tag_key: None, limit: None })
+        .unwrap()
+        .tags;
+    assert_eq!(listed, vec![Tag { key: "b".to_string(), value: "2".to_string() }]);
     let many: std::collections::BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
     assert!(matches!(
         h.engine.add_tags_to_stream(AddTagsToStream { stream: stream.clone(), tags: many }).await,

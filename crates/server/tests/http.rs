@@ -505,3 +505,39 @@ async fn resharding_checks_shard_ids_before_the_stream() {
     }
     server.stop().await;
 }
+
+// Issue 14, item 4: RemoveTagsFromStream checks its keys as AddTagsToStream does, once
+// the stream exists, and a refused call removes nothing.
+#[tokio::test]
+async fn remove_tags_from_stream_validates_keys() {
+    let server = TestServer::start().await;
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["a%"]}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "ResourceNotFoundException", "message": "Stream S under account 000000000000 not found."})
+    );
+    call(&server, "CreateStream", r#"{"StreamName": "S", "ShardCount": 1}"#).await;
+    let reply = call(&server, "AddTagsToStream", r#"{"StreamName": "S", "Tags": {"k": "v"}}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["k", "a!"]}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :."
+        })
+    );
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["k", "a%"]}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Failed to remove tags from stream S under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+        })
+    );
+    let reply = call(&server, "ListTagsForStream", r#"{"StreamName": "S"}"#).await;
+    assert_eq!(reply.json()["Tags"], serde_json::json!([{"Key": "k", "Value": "v"}]));
+    server.stop().await;
+}
