@@ -262,6 +262,15 @@ pub enum InvalidArgument {
         /// The account id.
         account: String,
     },
+    /// Tag keys containing `%` given to RemoveTagsFromStream, which AWS refuses with a
+    /// text of its own (issue 14, item 4).
+    #[error("tag keys to remove from {stream} contain '%' (account {account})")]
+    TagRemovePercent {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
     /// More tags than a resource may have.
     #[error("{resource} would have more than {limit} tags (account {account})")]
     TagCount {

@@ -14,6 +14,20 @@ fn valid_tag_char(c: char) -> bool {
         || ('\u{2C00}'..='\u{D7FF}').contains(&c)
 }
 
+/// Checks the keys given to RemoveTagsFromStream as AddTagsToStream checks tags: a
+/// character outside the allowed set first, then `%`, which has a text of its own here.
+pub(crate) fn check_tag_keys_to_remove(account_id: &str, stream: &str, keys: &[String]) -> Result<()> {
+    if keys.iter().any(|k| !k.chars().all(valid_tag_char)) {
+        return Err(InvalidArgument::TagCharacters.into());
+    }
+    if keys.iter().any(|k| k.contains('%')) {
+        return Err(
+            InvalidArgument::TagRemovePercent { stream: stream.to_owned(), account: account_id.to_owned() }.into()
+        );
+    }
+    Ok(())
+}
+
 /// Checks tag characters and the per-resource count after adding `tags` to `existing`;
 /// `resource` and `account_id` name the stream or consumer in messages.
 pub(crate) fn check_tags(

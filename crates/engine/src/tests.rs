@@ -458,12 +458,24 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
     let (child, _) = drain(&h.engine, iterator(&h.engine, &stream, "shardId-000000000002", IteratorStart::TrimHorizon));
     assert_eq!(child, ["low"]);
 
-    // Merge the two children back, given in reverse order.
-    h.engine
+    // The merge is ordered: the adjacent shard must follow the shard to merge.
+    let reversed = h
+        .engine
         .merge_shards(&MergeShards {
             stream: stream.clone(),
             shard_to_merge: "shardId-000000000003".into(),
             adjacent_shard_to_merge: "shardId-000000000002".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(invalid_argument(reversed), InvalidArgument::ShardsNotAdjacent { first, second, stream, account }
+            if first == ShardId::new(3) && second == ShardId::new(2) && stream == "s" && account == "000000000000"));
+    // Merge the two children back, in order.
+    h.engine
+        .merge_shards(&MergeShards {
+            stream: stream.clone(),
+            shard_to_merge: "shardId-000000000002".into(),
+            adjacent_shard_to_merge: "shardId-000000000003".into(),
         })
         .await
         .unwrap();
@@ -473,8 +485,8 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
         .unwrap();
     let merged = description.shards.last().unwrap();
     assert_eq!(merged.shard_id, "shardId-000000000004");
-    assert_eq!(merged.parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000003"));
-    assert_eq!(merged.adjacent_parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000002"));
+    assert_eq!(merged.parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000002"));
+    assert_eq!(merged.adjacent_parent_shard_id.map(|id| id.to_string()).as_deref(), Some("shardId-000000000003"));
     assert_eq!(merged.hash_range, HashRange { start: 0, end: ranges[0].1 });
     assert!(description.shards[0].ending_sequence_number.is_some());
     let not_adjacent = h
@@ -512,6 +524,60 @@ async fn split_and_merge_keep_lineage_and_read_through_to_children() {
             if shard == "shardId-000000000099" && stream == "s" && account == "000000000000"),
         "{unknown}"
     );
+}
+
+// Issue 14, item 3: MergeShards and SplitShard check the shard ids' spelling (as
+// GetShardIterator parses them) before the stream, ShardToMerge first.
+#[tokio::test]
+async fn resharding_checks_shard_ids_before_the_stream() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    let merge = |stream: &str, shard: &str, adjacent: &str| MergeShards {
+        stream: StreamRef::name(stream),
+        shard_to_merge: shard.into(),
+        adjacent_shard_to_merge: adjacent.into(),
+    };
+    let split = |stream: &str, shard: &str| SplitShard {
+        stream: StreamRef::name(stream),
+        shard_to_split: shard.into(),
+        new_starting_hash_key: "1".into(),
+    };
+    let unknown = |error: EngineError, expected: &str, in_stream: &str| {
+        assert!(
+            matches!(&error, EngineError::ShardUnknown { shard, stream, account }
+                if shard == expected && stream == in_stream && account == "000000000000"),
+            "{error:?}"
+        );
+    };
+    // A malformed id on a missing stream: the shard is reported, exactly as sent.
+    unknown(
+        h.engine.merge_shards(&merge("missing", "bogus", "shardId-000000000001")).await.unwrap_err(),
+        "bogus",
+        "missing",
+    );
+    unknown(h.engine.merge_shards(&merge("missing", "x-1", "shard-x")).await.unwrap_err(), "shard-x", "missing");
+    unknown(h.engine.merge_shards(&merge("missing", "a-b", "c-d")).await.unwrap_err(), "a-b", "missing");
+    unknown(
+        h.engine.split_shard(&split("missing", "shardId-2147483648")).await.unwrap_err(),
+        "shardId-2147483648",
+        "missing",
+    );
+    unknown(
+        h.engine.merge_shards(&merge("s", "shardId-00000000000x", "shardId-000000000001")).await.unwrap_err(),
+        "shardId-00000000000x",
+        "s",
+    );
+    // Ids that parse, on a missing stream: the stream is not found.
+    let missing = h.engine.merge_shards(&merge("missing", "0", "shardId-000000000001")).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    let missing = h.engine.split_shard(&split("missing", "shardId-000000000000")).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    // Ids that parse but name no shard of an existing stream: normalised.
+    unknown(h.engine.split_shard(&split("s", "7")).await.unwrap_err(), "shardId-000000000007", "s");
+    // Nothing changed.
+    let description =
+        h.engine.describe_stream(&DescribeStream { stream, limit: None, exclusive_start_shard_id: None }).unwrap();
+    assert_eq!(description.shards.len(), 2);
 }
 
 #[tokio::test]
@@ -755,6 +821,32 @@ async fn retention_tags_and_consumers_follow_aws_rules() {
         .unwrap();
     assert_eq!(listed, vec![Tag { key: "b".to_string(), value: "2".to_string() }]);
     assert!(!more);
+    // Issue 14, item 4: keys to remove are checked like added tags, after the stream
+    // exists; a refused call removes nothing.
+    let remove = |stream: &StreamRef, keys: &[&str]| RemoveTagsFromStream {
+        stream: stream.clone(),
+        tag_keys: keys.iter().map(|k| k.to_string()).collect(),
+    };
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "a!"])).await.unwrap_err()),
+        InvalidArgument::TagCharacters
+    );
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "!%"])).await.unwrap_err()),
+        InvalidArgument::TagCharacters
+    );
+    assert_eq!(
+        invalid_argument(h.engine.remove_tags_from_stream(remove(&stream, &["b", "a%"])).await.unwrap_err()),
+        InvalidArgument::TagRemovePercent { stream: "s".into(), account: "000000000000".into() }
+    );
+    let missing = h.engine.remove_tags_from_stream(remove(&StreamRef::name("missing"), &["a%"])).await.unwrap_err();
+    assert!(matches!(&missing, EngineError::StreamNotFound { stream, .. } if stream == "missing"), "{missing:?}");
+    let listed = h
+        .engine
+        .list_tags_for_stream(&ListTagsForStream { stream: stream.clone(), exclusive_start_tag_key: None, limit: None })
+        .unwrap()
+        .tags;
+    assert_eq!(listed, vec![Tag { key: "b".to_string(), value: "2".to_string() }]);
     let many: std::collections::BTreeMap<String, String> = (0..51).map(|i| (format!("k{i}"), String::new())).collect();
     assert!(matches!(
         h.engine.add_tags_to_stream(AddTagsToStream { stream: stream.clone(), tags: many }).await,

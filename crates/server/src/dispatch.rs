@@ -120,6 +120,12 @@ pub(crate) fn encryption(encrypted: bool) -> wire::EncryptionType {
     }
 }
 
+/// `EncryptionType` on PutRecord(s) answers and on records: AWS sends the member only
+/// when the stream is encrypted (then `KMS`); DescribeStream(Summary) always carry it.
+pub(crate) fn record_encryption(encrypted: bool) -> Option<wire::EncryptionType> {
+    encrypted.then_some(wire::EncryptionType::Kms)
+}
+
 fn tags(tags: Vec<engine::Tag>) -> Vec<wire::Tag> {
     tags.into_iter().map(|tag| wire::Tag { key: tag.key, value: Some(tag.value) }).collect()
 }
@@ -253,7 +259,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                                 }
                             })
                             .collect(),
-                        encryption_type: Some(encryption(result.encrypted)),
+                        encryption_type: record_encryption(result.encrypted),
                     })
                 })
                 .into()
@@ -279,7 +285,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                     R::PutRecord(wire::PutRecordOutput {
                         shard_id: result.placement.shard_id.to_string(),
                         sequence_number: sequence(result.placement.sequence_number),
-                        encryption_type: Some(encryption(result.encrypted)),
+                        encryption_type: record_encryption(result.encrypted),
                     })
                 })
                 .into()
@@ -294,7 +300,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                 .get_records(&request)
                 .map(|result| {
                     metrics.records_out(result.records.len() as u64);
-                    let encryption_type = encryption(result.encrypted);
+                    let encryption_type = record_encryption(result.encrypted);
                     R::GetRecords(wire::GetRecordsOutput {
                         records: result
                             .records
@@ -304,7 +310,7 @@ pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> O
                                 approximate_arrival_timestamp: Some(millis(record.arrival_ms)),
                                 data: record.data,
                                 partition_key: Some(record.partition_key),
-                                encryption_type: Some(encryption_type),
+                                encryption_type,
                             })
                             .collect(),
                         next_shard_iterator: result.next_shard_iterator,

@@ -138,6 +138,9 @@ fn invalid_argument_message(rule: &InvalidArgument) -> String {
         InvalidArgument::TagPercent { resource, account } => format!(
             "Failed to add tags to stream {resource} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'."
         ),
+        InvalidArgument::TagRemovePercent { stream, account } => format!(
+            "Failed to remove tags from stream {stream} under account {account} because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+        ),
         InvalidArgument::TagCount { resource, account, limit } => format!(
             "Failed to add tags to stream {resource} under account {account} because a given stream cannot have more than {limit} tags associated with it."
         ),
@@ -652,6 +655,10 @@ mod tests {
             (
                 InvalidArgument::TagPercent { resource: s(), account: account() },
                 "Failed to add tags to stream s under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@',':'.".into(),
+            ),
+            (
+                InvalidArgument::TagRemovePercent { stream: s(), account: account() },
+                "Failed to remove tags from stream s under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'.".into(),
             ),
             (
                 InvalidArgument::TagCount { resource: s(), account: account(), limit: 50 },

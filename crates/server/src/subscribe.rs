@@ -39,7 +39,7 @@ use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_eve
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::dispatch::{child_shard, encryption, millis, sequence};
+use crate::dispatch::{child_shard, millis, record_encryption, sequence};
 use crate::errors::wire_error;
 use crate::state::AppState;
 
@@ -112,7 +112,7 @@ pub(crate) fn start(state: &Arc<AppState>, subscription: Subscription, format: W
 }
 
 fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: WireFormat) -> Option<(Bytes, u64)> {
-    let encryption_type = Some(encryption(subscription.encrypted()));
+    let encryption_type = record_encryption(subscription.encrypted());
     let mut bytes = 0u64;
     let records = records
         .into_iter()

@@ -364,3 +364,180 @@ async fn http2_prior_knowledge_and_cbor_are_served_on_the_same_port() {
     assert_eq!(reply.status, StatusCode::OK);
     server.stop().await;
 }
+
+/// A TRIM_HORIZON iterator on shard 0 of stream `s`.
+async fn trim_horizon(server: &TestServer) -> String {
+    let body = r#"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}"#;
+    let reply = call(server, "GetShardIterator", body).await;
+    reply.json()["ShardIterator"].as_str().unwrap().to_owned()
+}
+
+/// The sorted member names of a JSON object.
+fn members(value: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    names.sort();
+    names
+}
+
+// Issue 14, item 1 (recorded AWS answers, reference section 1.5): PutRecord, PutRecords
+// and GetRecords carry `EncryptionType` only for an encrypted stream (then `KMS`);
+// DescribeStreamSummary always carries it.
+#[tokio::test]
+async fn encryption_type_is_sent_only_for_encrypted_streams() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "s", "ShardCount": 1}"#).await;
+    let reply = call(&server, "PutRecord", r#"{"StreamName": "s", "PartitionKey": "a", "Data": "aGk="}"#).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(members(&reply.json()), ["SequenceNumber", "ShardId"]);
+    let reply =
+        call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aG8="}]}"#).await;
+    assert_eq!(members(&reply.json()), ["FailedRecordCount", "Records"]);
+    assert_eq!(members(&reply.json()["Records"][0]), ["SequenceNumber", "ShardId"]);
+    let reply =
+        call(&server, "GetRecords", &serde_json::json!({"ShardIterator": trim_horizon(&server).await}).to_string())
+            .await;
+    assert_eq!(reply.json()["Records"].as_array().unwrap().len(), 2);
+    for record in reply.json()["Records"].as_array().unwrap() {
+        assert_eq!(members(record), ["ApproximateArrivalTimestamp", "Data", "PartitionKey", "SequenceNumber"]);
+    }
+    let reply = call(&server, "DescribeStreamSummary", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescriptionSummary"]["EncryptionType"], "NONE");
+    let reply = call(&server, "DescribeStream", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescription"]["EncryptionType"], "NONE");
+
+    let reply = call(
+        &server,
+        "StartStreamEncryption",
+        r#"{"StreamName": "s", "EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = call(&server, "PutRecord", r#"{"StreamName": "s", "PartitionKey": "a", "Data": "aGk="}"#).await;
+    assert_eq!(members(&reply.json()), ["EncryptionType", "SequenceNumber", "ShardId"]);
+    assert_eq!(reply.json()["EncryptionType"], "KMS");
+    let reply =
+        call(&server, "PutRecords", r#"{"StreamName": "s", "Records": [{"PartitionKey": "a", "Data": "aG8="}]}"#).await;
+    assert_eq!(members(&reply.json()), ["EncryptionType", "FailedRecordCount", "Records"]);
+    assert_eq!(reply.json()["EncryptionType"], "KMS");
+    let reply =
+        call(&server, "GetRecords", &serde_json::json!({"ShardIterator": trim_horizon(&server).await}).to_string())
+            .await;
+    for record in reply.json()["Records"].as_array().unwrap() {
+        assert_eq!(
+            members(record),
+            ["ApproximateArrivalTimestamp", "Data", "EncryptionType", "PartitionKey", "SequenceNumber"]
+        );
+        assert_eq!(record["EncryptionType"], "KMS");
+    }
+    let reply = call(&server, "DescribeStreamSummary", r#"{"StreamName": "s"}"#).await;
+    assert_eq!(reply.json()["StreamDescriptionSummary"]["EncryptionType"], "KMS");
+    server.stop().await;
+}
+
+// Issue 14, item 2 (reference: MergeShards entry): the merge is ordered, the adjacent
+// shard's range must start right after the shard to merge's; ids in request order.
+#[tokio::test]
+async fn merge_shards_is_ordered() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "S", "ShardCount": 2}"#).await;
+    let reply = call(
+        &server,
+        "MergeShards",
+        r#"{"StreamName": "S", "ShardToMerge": "1", "AdjacentShardToMerge": "shardId-000000000000"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Shards shardId-000000000001 and shardId-000000000000 in stream S under account 000000000000 are not an adjacent pair of shards eligible for merging"
+        })
+    );
+    let reply = call(
+        &server,
+        "MergeShards",
+        r#"{"StreamName": "S", "ShardToMerge": "shardId-000000000000", "AdjacentShardToMerge": "shardId-000000000001"}"#,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert!(reply.body.is_empty());
+    server.stop().await;
+}
+
+// Issue 14, item 3 (reference: MergeShards and SplitShard entries): shard ids are parsed
+// before the stream is looked up, ShardToMerge first; the id is quoted as sent.
+#[tokio::test]
+async fn resharding_checks_shard_ids_before_the_stream() {
+    let server = TestServer::start().await;
+    let not_found = |message: &str| serde_json::json!({"__type": "ResourceNotFoundException", "message": message});
+    let cases = [
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "shardId-x", "AdjacentShardToMerge": "bogus"}"#,
+            "Could not find shard shardId-x in stream S under account 000000000000.",
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "0", "AdjacentShardToMerge": "bogus"}"#,
+            "Could not find shard bogus in stream S under account 000000000000.",
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "S", "ShardToSplit": "shardId-99999999999", "NewStartingHashKey": "1"}"#,
+            "Could not find shard shardId-99999999999 in stream S under account 000000000000.",
+        ),
+        (
+            "MergeShards",
+            r#"{"StreamName": "S", "ShardToMerge": "0", "AdjacentShardToMerge": "shardId-000000000001"}"#,
+            "Stream S under account 000000000000 not found.",
+        ),
+        (
+            "SplitShard",
+            r#"{"StreamName": "S", "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "1"}"#,
+            "Stream S under account 000000000000 not found.",
+        ),
+    ];
+    for (operation, body, message) in cases {
+        let reply = call(&server, operation, body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{operation} {body}");
+        assert_eq!(reply.json(), not_found(message), "{operation} {body}");
+    }
+    server.stop().await;
+}
+
+// Issue 14, item 4: RemoveTagsFromStream checks its keys as AddTagsToStream does, once
+// the stream exists, and a refused call removes nothing.
+#[tokio::test]
+async fn remove_tags_from_stream_validates_keys() {
+    let server = TestServer::start().await;
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["a%"]}"#).await;
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"__type": "ResourceNotFoundException", "message": "Stream S under account 000000000000 not found."})
+    );
+    call(&server, "CreateStream", r#"{"StreamName": "S", "ShardCount": 1}"#).await;
+    let reply = call(&server, "AddTagsToStream", r#"{"StreamName": "S", "Tags": {"k": "v"}}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["k", "a!"]}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @ :."
+        })
+    );
+    let reply = call(&server, "RemoveTagsFromStream", r#"{"StreamName": "S", "TagKeys": ["k", "a%"]}"#).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": "Failed to remove tags from stream S under account 000000000000 because some tags contained illegal characters. The allowed characters are Unicode letters, white-spaces, '_',',','/','=','+','-','@'."
+        })
+    );
+    let reply = call(&server, "ListTagsForStream", r#"{"StreamName": "S"}"#).await;
+    assert_eq!(reply.json()["Tags"], serde_json::json!([{"Key": "k", "Value": "v"}]));
+    server.stop().await;
+}

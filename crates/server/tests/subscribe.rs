@@ -295,6 +295,10 @@ async fn records_are_pushed_in_order_over_http1_and_http2() {
         assert_eq!(last["ContinuationSequenceNumber"], written[2]);
         assert_eq!(last["MillisBehindLatest"], 0);
         assert!(last.get("ChildShards").is_none());
+        // Issue 14, item 1: no `EncryptionType` on the records of an unencrypted stream.
+        let mut names: Vec<&String> = last["Records"][0].as_object().unwrap().keys().collect();
+        names.sort();
+        assert_eq!(names, ["ApproximateArrivalTimestamp", "Data", "PartitionKey", "SequenceNumber"]);
 
         // Records written while subscribed are pushed at once, without polling.
         let started = Instant::now();

@@ -66,10 +66,11 @@ impl Engine {
     /// SplitShard.
     pub async fn split_shard(&self, request: &SplitShard) -> Result<()> {
         let lock = self.catalog.lock().await;
-        let snapshot = self.catalog.resolve(&request.stream)?;
-        let name = snapshot.name().to_owned();
+        // AWS checks the shard id's spelling before it looks the stream up (issue 14, item 3).
+        let name = self.catalog.referenced_name(&request.stream)?.to_owned();
         let (shard_to_split, new_starting_hash_key) = (&request.shard_to_split, &request.new_starting_hash_key);
         let id = ShardId::parse(shard_to_split).ok_or_else(|| self.shard_unknown(&name, shard_to_split))?;
+        let snapshot = self.catalog.resolve_name(&name)?;
         let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?.clone();
         let index = id.index();
         self.require_provisioned(&snapshot, "SplitShard")?;
@@ -94,14 +95,20 @@ impl Engine {
         self.apply(&lock, &snapshot, vec![Step::Split { parent: Slot::Existing(index), at }], false).await
     }
 
-    /// MergeShards. The two shards may be given in either order.
+    /// MergeShards. The order matters, as in AWS (issue 14, item 2): the adjacent shard's
+    /// range must start right after the end of the shard to merge.
     pub async fn merge_shards(&self, request: &MergeShards) -> Result<()> {
         let lock = self.catalog.lock().await;
-        let snapshot = self.catalog.resolve(&request.stream)?;
-        let name = snapshot.name().to_owned();
-        let mut shards: Vec<ShardMeta> = Vec::with_capacity(2);
+        // AWS checks the shard ids' spelling, ShardToMerge first, before it looks the
+        // stream up (issue 14, item 3).
+        let name = self.catalog.referenced_name(&request.stream)?.to_owned();
+        let mut ids = Vec::with_capacity(2);
         for given in [&request.shard_to_merge, &request.adjacent_shard_to_merge] {
-            let id = ShardId::parse(given).ok_or_else(|| self.shard_unknown(&name, given))?;
+            ids.push(ShardId::parse(given).ok_or_else(|| self.shard_unknown(&name, given))?);
+        }
+        let snapshot = self.catalog.resolve_name(&name)?;
+        let mut shards: Vec<ShardMeta> = Vec::with_capacity(2);
+        for id in ids {
             let shard = snapshot.shard(id).ok_or_else(|| self.shard_unknown(&name, &id.to_string()))?;
             shards.push(shard.clone());
         }
@@ -112,9 +119,7 @@ impl Engine {
                 return Err(self.already_resharded(&snapshot, shard.index));
             }
         }
-        let adjacent = first.index != second.index
-            && (first.hash_key_end.checked_add(1) == Some(second.hash_key_start)
-                || second.hash_key_end.checked_add(1) == Some(first.hash_key_start));
+        let adjacent = first.index != second.index && first.hash_key_end.checked_add(1) == Some(second.hash_key_start);
         if !adjacent {
             return Err(InvalidArgument::ShardsNotAdjacent {
                 first: ShardId::new(first.index),

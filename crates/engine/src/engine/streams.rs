@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::settings::{self, StreamSettings};
 use crate::snapshot::{shard_info, Snapshot};
-use crate::tags::check_tags;
+use crate::tags::{check_tag_keys_to_remove, check_tags};
 use crate::token::PageKind;
 
 /// The shard-level metrics in AWS's order; `ALL` stands for all of them.
@@ -301,6 +301,7 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve(&request.stream)?;
         let keys = request.tag_keys;
+        check_tag_keys_to_remove(&self.account().account_id, snapshot.name(), &keys)?;
         self.catalog
             .update(&lock, snapshot.id(), move |txn| {
                 let tags = &mut txn.props_mut().tags;

@@ -110,8 +110,8 @@ async fn children_are_read_only_after_their_parents_across_split_and_merge() {
     engine
         .merge_shards(&MergeShards {
             stream: stream.clone(),
-            shard_to_merge: "shardId-000000000003".into(),
-            adjacent_shard_to_merge: "shardId-000000000002".into(),
+            shard_to_merge: "shardId-000000000002".into(),
+            adjacent_shard_to_merge: "shardId-000000000003".into(),
         })
         .await
         .unwrap();
