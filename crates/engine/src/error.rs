@@ -498,12 +498,6 @@ pub enum LimitExceeded {
         /// Consumers allowed in the CREATING state at once.
         limit: usize,
     },
-    /// CreateStream with more shards than a stream may have.
-    #[error("a stream has at most {max} shards")]
-    StreamShards {
-        /// Shards allowed per stream.
-        max: u32,
-    },
     /// CreateStream of an on-demand stream beyond the account's on-demand stream quota.
     #[error("on-demand stream limit {limit} of account {account} in {region} reached")]
     OnDemandStreams {

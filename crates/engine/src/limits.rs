@@ -55,7 +55,7 @@ pub const LIST_CONSUMERS_LIMIT_DEFAULT: usize = 100;
 /// Consumers that may be in the CREATING state at once per stream.
 pub const CONSUMERS_CREATING_MAX: usize = 5;
 
-/// Shards one stream may have open.
+/// Shards one stream may reach through UpdateShardCount (AWS: 10,000).
 pub const SHARDS_PER_STREAM_MAX: u32 = 10_000;
 
 /// UpdateShardCount may run this many times per rolling day per stream.

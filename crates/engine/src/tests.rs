@@ -936,6 +936,19 @@ async fn shard_limit_is_enforced_with_aws_text() {
     ));
 }
 
+/// ShardCount has no bound of its own in today's AWS model: a stream larger than the old
+/// 10,000-shard cap gets the account quota's error with its facts, not a text of ours.
+#[tokio::test]
+async fn create_stream_beyond_the_quota_is_the_account_shard_limit() {
+    let h = harness_with(EngineConfig { shard_limit: 10_000, ..config() });
+    let error = h
+        .engine
+        .create_stream(CreateStream { name: "big".into(), shard_count: Some(10_001), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert!(matches!(&error, EngineError::ShardLimit { current: 0, limit: 10_000, additional: 10_001, .. }), "{error}");
+}
+
 #[tokio::test]
 async fn on_demand_streams_start_with_four_shards_and_refuse_resharding() {
     let h = harness();

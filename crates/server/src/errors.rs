@@ -235,7 +235,6 @@ fn limit_exceeded_message(rule: &LimitExceeded) -> String {
         LimitExceeded::ConsumersCreating { stream, account, limit } => {
             format!("Stream {stream} under account {account} already has {limit} consumers in the CREATING state.")
         }
-        LimitExceeded::StreamShards { max } => format!("The shard count must be between 1 and {max}."),
         LimitExceeded::OnDemandStreams { account, region, limit } => format!(
             "This request would exceed the on-demand stream limit for the account {account} in {region}. Limit: {limit}."
         ),
@@ -550,10 +549,6 @@ mod tests {
         assert_eq!(
             exceeded(LimitExceeded::ConsumersCreating { stream: "s".into(), account: account(), limit: 5 }),
             "Stream s under account 000000000000 already has 5 consumers in the CREATING state."
-        );
-        assert_eq!(
-            exceeded(LimitExceeded::StreamShards { max: 10_000 }),
-            "The shard count must be between 1 and 10000."
         );
         assert_eq!(
             exceeded(LimitExceeded::OnDemandStreams { account: account(), region: "us-east-1".into(), limit: 50 }),

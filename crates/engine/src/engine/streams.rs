@@ -13,7 +13,7 @@ use crate::hashing::uniform_ranges;
 use crate::ids::{Account, ResourceName, ShardId};
 use crate::limits::{
     DESCRIBE_STREAM_LIMIT_MAX, LIST_TAGS_LIMIT_DEFAULT, MAX_RECORD_SIZE_KIB_DEFAULT, ON_DEMAND_SHARDS_INITIAL,
-    RETENTION_HOURS_DEFAULT, SHARDS_PER_STREAM_MAX,
+    RETENTION_HOURS_DEFAULT,
 };
 use crate::model::StreamRef;
 use crate::model::{
@@ -70,9 +70,8 @@ impl Engine {
             (StreamMode::Provisioned, Some(count)) => count,
             (StreamMode::Provisioned, None) => return Err(InvalidArgument::ShardCountMissing.into()),
         };
-        if shard_count > SHARDS_PER_STREAM_MAX {
-            return Err(LimitExceeded::StreamShards { max: SHARDS_PER_STREAM_MAX }.into());
-        }
+        // Today's AWS model gives ShardCount no upper bound of its own: only the account's
+        // shard quota limits a new stream, with the quota's own text.
         self.check_shard_limit(u64::from(shard_count))?;
         if mode == StreamMode::OnDemand {
             let on_demand =
