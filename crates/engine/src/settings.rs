@@ -36,6 +36,10 @@ pub struct StreamSettings {
     /// so that a restart finishes the deletion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deleting_until_ms: Option<u64>,
+    /// Set by DeleteStream when the stream was still CREATING: it never had shards to
+    /// show, so while DELETING it describes with none, as AWS does.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deleted_while_creating: bool,
     /// Times of recent UpdateShardCount calls, for the ten-per-day quota.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scalings_ms: Vec<u64>,

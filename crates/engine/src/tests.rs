@@ -680,6 +680,33 @@ async fn list_shards_pages_and_filters() {
     assert!(matches!(expired, Err(EngineError::ExpiredNextToken)));
 }
 
+/// A stream deleted while CREATING never had shards to show: DELETING with `Shards: []`
+/// and `HasMoreShards: false` (issue 14, item 9); one deleted once ACTIVE keeps its shards.
+#[tokio::test]
+async fn a_stream_deleted_while_creating_describes_without_shards() {
+    let h = harness_with(EngineConfig { create_stream_ms: 500, delete_stream_ms: 500, ..config() });
+    let describe = |stream: &StreamRef| {
+        h.engine
+            .describe_stream(&DescribeStream { stream: stream.clone(), limit: None, exclusive_start_shard_id: None })
+            .unwrap()
+    };
+    let early = create(&h.engine, "early", 2).await;
+    h.engine.delete_stream(&DeleteStream { stream: early.clone(), enforce_consumer_deletion: false }).await.unwrap();
+    let described = describe(&early);
+    assert_eq!(described.summary.status, StreamStatus::Deleting);
+    assert!(described.shards.is_empty());
+    assert!(!described.has_more_shards);
+    h.clock.advance_ms(100); // past nothing yet: still DELETING, still no shards
+    assert!(describe(&early).shards.is_empty());
+
+    let late = create(&h.engine, "late", 2).await;
+    h.clock.advance_ms(600);
+    h.engine.delete_stream(&DeleteStream { stream: late.clone(), enforce_consumer_deletion: false }).await.unwrap();
+    let described = describe(&late);
+    assert_eq!(described.summary.status, StreamStatus::Deleting);
+    assert_eq!(described.shards.len(), 2);
+}
+
 #[tokio::test]
 async fn lifecycle_follows_the_configured_delays() {
     let h = harness_with(EngineConfig {

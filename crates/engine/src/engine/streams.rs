@@ -128,7 +128,13 @@ impl Engine {
             return self.finish_delete(&lock, &snapshot).await;
         }
         let until = self.now_ms().saturating_add(self.config.delete_stream_ms);
-        self.catalog.update_settings(&lock, snapshot.id(), move |s| s.deleting_until_ms = Some(until)).await?;
+        let creating = self.catalog.status(&snapshot) == StreamStatus::Creating;
+        self.catalog
+            .update_settings(&lock, snapshot.id(), move |s| {
+                s.deleting_until_ms = Some(until);
+                s.deleted_while_creating = creating;
+            })
+            .await?;
         Ok(())
     }
 
@@ -164,8 +170,9 @@ impl Engine {
             .exclusive_start_shard_id
             .as_deref()
             .map(|id| ShardId::parse(id).map_or(i64::MAX, |id| i64::from(id.index())));
-        // AWS shows no shards until the stream is ACTIVE.
-        let visible: Vec<_> = if summary.status == StreamStatus::Creating {
+        // AWS shows no shards until the stream is ACTIVE, nor while a stream deleted before
+        // it became ACTIVE is DELETING.
+        let visible: Vec<_> = if summary.status == StreamStatus::Creating || snapshot.settings.deleted_while_creating {
             Vec::new()
         } else {
             let mut shards: Vec<_> =
