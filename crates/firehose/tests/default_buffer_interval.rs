@@ -10,8 +10,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use common::{open_firehose_with, request};
+use common::{files, open_firehose_with, put_text, request};
 use rheo_firehose::Firehose;
 use rheo_protocol::firehose::{FirehoseOperation, FirehoseRequest};
 use rheo_storage::ManualClock;
@@ -39,17 +38,6 @@ async fn create(firehose: &Firehose, name: &str, bucket: &str, hints: Option<Val
     firehose.create_delivery_stream(input).await.unwrap();
 }
 
-async fn put(firehose: &Firehose, name: &str, data: &str) {
-    let record = json!({"Data": base64::engine::general_purpose::STANDARD.encode(data)});
-    let FirehoseRequest::PutRecordBatch(input) =
-        request(FirehoseOperation::PutRecordBatch, json!({"DeliveryStreamName": name, "Records": [record]}))
-    else {
-        unreachable!()
-    };
-    let answer = firehose.put_record_batch(input).await.unwrap();
-    assert_eq!(answer.failed_put_count, 0, "{answer:?}");
-}
-
 async fn interval_shown(firehose: &Firehose, name: &str) -> Option<i32> {
     let FirehoseRequest::DescribeDeliveryStream(input) =
         request(FirehoseOperation::DescribeDeliveryStream, json!({"DeliveryStreamName": name}))
@@ -61,22 +49,9 @@ async fn interval_shown(firehose: &Firehose, name: &str) -> Option<i32> {
     destination.extended_s3_destination_description.as_ref().unwrap().buffering_hints.interval_in_seconds
 }
 
-/// How many files lie under `dir` (`<key>#<n>` is an upload in progress, not an object).
+/// How many objects lie under `dir`.
 fn objects(dir: &Path) -> usize {
-    let mut count = 0;
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !path.to_string_lossy().contains('#') {
-                count += 1;
-            }
-        }
-    }
-    count
+    files(dir).len()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,7 +71,7 @@ async fn streams_without_hints_wait_the_server_default_interval() {
 
     let names = ["defaulted", "hinted", "explicit"];
     for name in names {
-        put(&firehose, name, "first\n").await;
+        put_text(&firehose, name, "first\n").await;
     }
     let started = Instant::now();
     let stats = firehose.stats();
@@ -154,7 +129,7 @@ async fn an_update_without_hints_keeps_the_server_default_interval() {
 
     let names = ["kept", "given"];
     for name in names {
-        put(&firehose, name, "first\n").await;
+        put_text(&firehose, name, "first\n").await;
     }
     let started = Instant::now();
     let stats = firehose.stats();

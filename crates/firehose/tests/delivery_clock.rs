@@ -5,14 +5,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
-use common::{open_firehose, request};
-use rheo_firehose::Firehose;
+use common::{files, open_firehose, put_text, request};
 use rheo_protocol::firehose::{FirehoseOperation, FirehoseRequest};
 use rheo_storage::ManualClock;
 use serde_json::json;
@@ -21,36 +18,6 @@ use serde_json::json;
 const T0_MS: u64 = 1_709_618_828_000;
 const HOUR_MS: u64 = 3_600_000;
 const WAIT: Duration = Duration::from_secs(60);
-
-async fn put(firehose: &Firehose, name: &str, data: &str) {
-    let record = json!({"Data": base64::engine::general_purpose::STANDARD.encode(data)});
-    let FirehoseRequest::PutRecordBatch(input) =
-        request(FirehoseOperation::PutRecordBatch, json!({"DeliveryStreamName": name, "Records": [record]}))
-    else {
-        unreachable!()
-    };
-    let answer = firehose.put_record_batch(input).await.unwrap();
-    assert_eq!(answer.failed_put_count, 0, "{answer:?}");
-}
-
-/// Every file under `dir`, with its path relative to `dir`.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !path.to_string_lossy().contains('#') {
-                // `<key>#<n>` is the local store's upload in progress, not an object.
-                out.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap_or_default()));
-            }
-        }
-    }
-    out
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn object_key_timestamps_come_from_the_service_clock() {
@@ -74,7 +41,7 @@ async fn object_key_timestamps_come_from_the_service_clock() {
 
     // The first record arrives at T0; the buffer is due a minute later on the clock, not
     // on the wall: two hours pass before the next record wakes the delivery task.
-    put(&firehose, "clocked", "first\n").await;
+    put_text(&firehose, "clocked", "first\n").await;
     let started = Instant::now();
     let stats = firehose.stats().into_iter().find(|(name, _)| name == "clocked").unwrap().1;
     while stats.oldest_undelivered_ms.load(Ordering::Relaxed) != T0_MS {
@@ -84,7 +51,7 @@ async fn object_key_timestamps_come_from_the_service_clock() {
     // Let the task reach its wait for the buffer to be due.
     tokio::time::sleep(Duration::from_millis(200)).await;
     clock.advance_ms(2 * HOUR_MS);
-    put(&firehose, "clocked", "second\n").await;
+    put_text(&firehose, "clocked", "second\n").await;
 
     let delivered = loop {
         let found = files(buckets.path());

@@ -6,12 +6,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{open_firehose, request};
+use common::{files, open_firehose, request};
 use rheo_firehose::jq::JqWorkerCommand;
 use rheo_firehose::Firehose;
 use rheo_protocol::firehose::{FirehoseOperation, FirehoseRequest};
@@ -80,25 +79,6 @@ async fn delete(firehose: &Firehose, name: &str) {
         unreachable!()
     };
     firehose.delete_delivery_stream(input).await.unwrap();
-}
-
-/// Every file under `dir`, with its path relative to `dir`.
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(folder) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if !path.to_string_lossy().contains('#') {
-                // `<key>#<n>` is the local store's upload in progress, not an object.
-                out.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap_or_default()));
-            }
-        }
-    }
-    out
 }
 
 /// Live (not zombie) jq workers started by this test process.

@@ -1,16 +1,19 @@
 //! What the Firehose integration tests share: a service on an in-memory filesystem whose
-//! buckets are folders, and requests decoded exactly as the server decodes them.
+//! buckets are folders, requests decoded exactly as the server decodes them, and what a
+//! test reads back from those folders.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::jq::JqWorkerCommand;
 use rheo_firehose::{Firehose, FirehoseConfig};
 use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
 use rheo_storage::{Clock, Durability, FileSystem, LogConfig, MemFs, SystemClock};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A Firehose service (and the Kinesis engine it reads sources from) on a fresh in-memory
 /// filesystem, delivering into folders under `buckets`, with `clock` as its one clock.
@@ -50,4 +53,37 @@ pub fn open_firehose_with(
 /// A request as a client sends it, decoded as the server decodes it.
 pub fn request(operation: FirehoseOperation, body: Value) -> FirehoseRequest {
     decode_request(operation, body.to_string().as_bytes()).unwrap()
+}
+
+/// Puts one record whose data is `data` and checks it was accepted.
+#[allow(dead_code)]
+pub async fn put_text(firehose: &Firehose, name: &str, data: &str) {
+    let record = json!({"Data": STANDARD.encode(data)});
+    let FirehoseRequest::PutRecordBatch(input) =
+        request(FirehoseOperation::PutRecordBatch, json!({"DeliveryStreamName": name, "Records": [record]}))
+    else {
+        unreachable!()
+    };
+    let answer = firehose.put_record_batch(input).await.unwrap();
+    assert_eq!(answer.failed_put_count, 0, "{answer:?}");
+}
+
+/// Every file under `dir`, with its path relative to `dir`.
+#[allow(dead_code)]
+pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if !path.to_string_lossy().contains('#') {
+                // `<key>#<n>` is the local store's upload in progress, not an object.
+                out.push((path.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&path).unwrap_or_default()));
+            }
+        }
+    }
+    out
 }
