@@ -28,17 +28,10 @@ ENTRY_ERROR_CODES = {"ResourceNotFoundException", "InvalidArgumentException"}
 STATUS_TIMEOUT_S = 10.0
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    rheo = Rheo(tmp_path_factory.mktemp("rheo-queues")).start()
-    yield rheo
-    rheo.stop()
-    assert rheo.process.returncode == 0, "rheo did not shut down cleanly on SIGTERM"
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    return server.client()
+@pytest.fixture
+def client(kinesis):
+    """The shared server's client (conftest), under a name that reads well beside others."""
+    return kinesis
 
 
 def unique(prefix):
@@ -291,7 +284,7 @@ def test_a_stream_with_a_queue_cannot_be_deleted_or_made_provisioned(client):
     wait_for_status(client, stream_name, "DELETING")
 
 
-def test_two_concurrent_receivers_share_the_records_without_overlap(server, client):
+def test_two_concurrent_receivers_share_the_records_without_overlap(rheo, client):
     stream_name, stream_arn = on_demand_stream(client)
     # Long enough that nothing comes back while the test runs: every receive below happens
     # within one visibility window.
@@ -304,7 +297,7 @@ def test_two_concurrent_receivers_share_the_records_without_overlap(server, clie
 
     # One client per receiver (so one connection each, as two consumer instances would have);
     # made here because creating boto3 clients is not thread-safe.
-    clients = [server.client(), server.client()]
+    clients = [rheo.client(), rheo.client()]
 
     def receiver(index):
         try:

@@ -1,4 +1,4 @@
-//! The control-plane calls a benchmark needs: streams, shards, consumers.
+//! The control-plane calls a benchmark needs: streams, shards, consumers, queues.
 
 use std::time::{Duration, Instant};
 
@@ -60,13 +60,34 @@ async fn describe(client: &mut Client, name: &str) -> Result<StreamState> {
     }
 }
 
+/// How a stream the run creates is provisioned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Capacity {
+    /// PROVISIONED with this many shards.
+    Provisioned(u32),
+    /// ON_DEMAND (the service picks the shards).
+    OnDemand,
+}
+
 /// Creates `name` with `shards` shards, or reuses it if it exists, and waits until it is
 /// ACTIVE.
 pub async fn ensure_stream(client: &mut Client, name: &str, shards: u32, timeout: Duration) -> Result<StreamHandle> {
-    let created = match client
-        .call::<serde_json::Value>("CreateStream", &json!({ "StreamName": name, "ShardCount": shards }))
-        .await
-    {
+    ensure_stream_with(client, name, Capacity::Provisioned(shards), timeout).await
+}
+
+/// Creates `name` with the given capacity, or reuses it if it exists, and waits until it is
+/// ACTIVE.
+pub async fn ensure_stream_with(
+    client: &mut Client,
+    name: &str,
+    capacity: Capacity,
+    timeout: Duration,
+) -> Result<StreamHandle> {
+    let input = match capacity {
+        Capacity::Provisioned(shards) => json!({ "StreamName": name, "ShardCount": shards }),
+        Capacity::OnDemand => json!({ "StreamName": name, "StreamModeDetails": { "StreamMode": "ON_DEMAND" } }),
+    };
+    let created = match client.call::<serde_json::Value>("CreateStream", &input).await {
         Ok(_) => true,
         Err(e) if is_type(&e, "ResourceInUseException") => false,
         Err(e) => return Err(e),
@@ -75,7 +96,7 @@ pub async fn ensure_stream(client: &mut Client, name: &str, shards: u32, timeout
     loop {
         match describe(client, name).await {
             Ok(state) if state.stream_status == "ACTIVE" => {
-                if !created {
+                if let (false, Capacity::Provisioned(shards)) = (created, capacity) {
                     if let Some(open) = state.open_shard_count.filter(|n| *n != u64::from(shards)) {
                         eprintln!("note: reusing stream {name} with {open} open shards (asked for {shards})");
                     }
@@ -278,6 +299,73 @@ pub async fn register_consumer(client: &mut Client, stream_arn: &str, name: &str
 pub async fn deregister_consumer(client: &mut Client, consumer_arn: &str) -> Result<()> {
     client.call::<serde_json::Value>("DeregisterStreamConsumer", &json!({ "ConsumerARN": consumer_arn })).await?;
     Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueOut {
+    queue_description: QueueDescriptionOut,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueDescriptionOut {
+    #[serde(rename = "QueueARN")]
+    queue_arn: String,
+    queue_status: String,
+}
+
+/// Creates a queue on a stream, delivering from TRIM_HORIZON, and waits until it is ACTIVE;
+/// returns its ARN. `visibility_secs` is the queue's VisibilityTimeoutSeconds (the service's
+/// default when `None`).
+pub async fn create_queue(
+    client: &mut Client,
+    stream_arn: &str,
+    name: &str,
+    visibility_secs: Option<u32>,
+    timeout: Duration,
+) -> Result<String> {
+    let mut input = json!({
+        "QueueName": name,
+        "StreamConfigurationList": [{ "StreamARN": stream_arn, "StartingPosition": { "Type": "TRIM_HORIZON" } }],
+    });
+    if let Some(seconds) = visibility_secs {
+        input["QueueAttributes"] = json!({ "VisibilityTimeoutSeconds": seconds });
+    }
+    let out: QueueOut = client.call("CreateQueue", &input).await?;
+    let arn = out.queue_description.queue_arn;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out: QueueOut = client.call("DescribeQueue", &json!({ "QueueARN": arn })).await?;
+        if out.queue_description.queue_status == "ACTIVE" {
+            return Ok(arn);
+        }
+        if Instant::now() > deadline {
+            return Err(BenchError::Timeout(format!("queue {name} not ACTIVE after {timeout:?}")));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Deletes a queue and waits (up to `timeout`) until it is gone, so that its stream can be
+/// deleted next (a stream with queues cannot be).
+pub async fn delete_queue(client: &mut Client, arn: &str, timeout: Duration) -> Result<()> {
+    match client.call::<serde_json::Value>("DeleteQueue", &json!({ "QueueARN": arn })).await {
+        Ok(_) => {}
+        Err(e) if is_type(&e, "ResourceNotFoundException") => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let deadline = Instant::now() + timeout;
+    loop {
+        match client.call::<serde_json::Value>("DescribeQueue", &json!({ "QueueARN": arn })).await {
+            Err(e) if is_type(&e, "ResourceNotFoundException") => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) if Instant::now() > deadline => {
+                return Err(BenchError::Timeout(format!("queue {arn} still exists after {timeout:?}")))
+            }
+            Ok(_) => tokio::time::sleep(POLL).await,
+        }
+    }
 }
 
 /// One `ListStreams`, for readiness checks.

@@ -1,7 +1,7 @@
 //! `get`: fill a fresh stream, then read it all back, one reader per shard.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -9,13 +9,13 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
 
-use crate::body::{bodies_to_build, build_bodies, decoded_len};
+use crate::body::decoded_len;
 use crate::error::{BenchError, Result};
+use crate::fill::fill;
 use crate::http::Client;
 use crate::procstat::Watch;
-use crate::put::{connected_clients, producer, Budget};
-use crate::report::{latency_row, per_s, progress_line, thousands, Summary};
-use crate::stats::{round1, round3, Meter};
+use crate::report::{progress_line, thousands, Summary};
+use crate::stats::Meter;
 use crate::{Ctx, GetArgs};
 
 /// Pause after a failed read.
@@ -170,11 +170,9 @@ async fn reader(
 
 /// Runs `get`.
 pub async fn run(ctx: &Ctx, args: &GetArgs) -> Result<Summary> {
-    if args.batch == 0 || args.batch > 500 {
-        return Err(BenchError::Args("--batch must be 1..=500".into()));
-    }
-    if args.connections == 0 || args.readers == 0 {
-        return Err(BenchError::Args("--connections and --readers must be at least 1".into()));
+    args.fill.check()?;
+    if args.readers == 0 {
+        return Err(BenchError::Args("--readers must be at least 1".into()));
     }
     let mut control = ctx.client();
     let name = ctx.stream_name("get");
@@ -188,55 +186,10 @@ pub async fn run(ctx: &Ctx, args: &GetArgs) -> Result<Summary> {
 
 async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) -> Result<Summary> {
     // Fill.
-    let count = bodies_to_build(args.bodies, args.batch, args.record_bytes);
-    let bodies = Arc::new(build_bodies(stream, args.batch, args.record_bytes, count, 0));
-    let fill = Arc::new(Meter::new(true));
-    let stop = Arc::new(AtomicBool::new(false));
-    let budget = Arc::new(Budget::new(args.fill));
-    let connects = Arc::new(AtomicU64::new(0));
-    let clients = connected_clients(ctx, args.connections).await?;
-    connects.fetch_add(clients.len() as u64, Ordering::Relaxed);
     let mut watch = ctx.common.pid.map(Watch::new);
-    let fill_start = Instant::now();
-    let mut workers = tokio::task::JoinSet::new();
-    for (i, client) in clients.into_iter().enumerate() {
-        let offset = i * bodies.len() / args.connections;
-        workers.spawn(producer(
-            client,
-            bodies.clone(),
-            offset,
-            fill.clone(),
-            stop.clone(),
-            Some(budget.clone()),
-            connects.clone(),
-        ));
-    }
-    let fill_deadline = fill_start + Duration::from_secs_f64(args.fill_secs.max(0.0));
-    let mut second = 0;
-    let mut next_tick = fill_start + Duration::from_secs(1);
-    loop {
-        let wake = if stop.load(Ordering::Relaxed) { next_tick } else { next_tick.min(fill_deadline) };
-        tokio::select! {
-            joined = workers.join_next() => if joined.is_none() { break },
-            _ = tokio::time::sleep_until(wake.into()) => {
-                let now = Instant::now();
-                if now >= fill_deadline && !stop.load(Ordering::Relaxed) {
-                    stop.store(true, Ordering::SeqCst);
-                    ctx.say(&format!("fill: {} s cap reached, waiting for requests in flight", args.fill_secs));
-                }
-                if now >= next_tick {
-                    second += 1;
-                    next_tick += Duration::from_secs(1);
-                    let server = watch.as_mut().and_then(|w| w.tick());
-                    let line = progress_line("fill", second, &fill.take_interval(), fill.errors.load(Ordering::Relaxed), server);
-                    ctx.progress(&line);
-                }
-            }
-        }
-    }
-    let fill_elapsed = fill_start.elapsed().as_secs_f64();
-    let filled = fill.records();
-    ctx.say(&format!("filled {} records in {fill_elapsed:.2} s; reading back", thousands(filled)));
+    let filled_run = fill(ctx, stream, &args.fill, &mut watch).await?;
+    let filled = filled_run.records;
+    ctx.say("reading back");
 
     // Read.
     let shards = crate::api::list_shards(control, stream, false).await?;
@@ -285,13 +238,13 @@ async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) ->
     let missing = filled.saturating_sub(read_records);
 
     let mut summary = ctx.summary("get");
-    summary.params = json!({
-        "shards": args.shards, "connections": args.connections, "batch": args.batch, "record_bytes": args.record_bytes,
-        "fill": args.fill, "fill_secs": args.fill_secs, "limit": args.limit, "readers": args.readers,
-    })
-    .as_object()
-    .cloned()
-    .unwrap_or_default();
+    summary.params = args.fill.params();
+    summary.params.extend(
+        json!({ "shards": args.shards, "limit": args.limit, "readers": args.readers })
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    );
     summary.stream = Some(stream.to_owned());
     summary.elapsed_s = read_elapsed;
     summary.records = read_records;
@@ -299,38 +252,15 @@ async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) ->
     summary.requests = read.requests.load(Ordering::Relaxed);
     summary.latency = read.latency();
     summary.errors = read.errors_by_type();
-    summary.connects = connects.load(Ordering::Relaxed) + shards.len() as u64;
+    summary.connects = filled_run.connects + shards.len() as u64;
     summary.server = server;
     summary.client_cpu_percent = client_cpu;
-    let fill_latency = fill.latency();
-    let fill_rps = per_s(filled as f64, fill_elapsed);
-    summary.extra.insert(
-        "fill".into(),
-        json!({
-            "records": filled,
-            "elapsed_s": round3(fill_elapsed),
-            "records_per_s": round1(fill_rps),
-            "mb_per_s": round3(per_s(fill.bytes.load(Ordering::Relaxed) as f64 / 1e6, fill_elapsed)),
-            "latency_ms": fill_latency,
-            "errors": { "total": fill.errors.load(Ordering::Relaxed), "by_type": fill.errors_by_type() },
-            "failed_records": { "total": fill.failed_records.load(Ordering::Relaxed), "by_code": fill.failed_by_code() },
-        }),
-    );
-    summary.extra.insert("filled".into(), json!(filled));
+    filled_run.report_into(&mut summary);
     summary.extra.insert("read_records".into(), json!(read_records));
     summary.extra.insert("missing".into(), json!(missing));
     summary.extra.insert("unexpected".into(), json!(read_records.saturating_sub(filled)));
     summary.extra.insert("shards_read".into(), json!(shards.len()));
     summary.extra.insert("shards_incomplete".into(), json!(shards.len() - complete));
-    summary.rows.push((
-        "fill".into(),
-        format!(
-            "{} records in {fill_elapsed:.2} s = {} rec/s; {}",
-            thousands(filled),
-            thousands(fill_rps.round() as u64),
-            latency_row(&fill_latency)
-        ),
-    ));
     summary.rows.push((
         "read back".into(),
         format!(

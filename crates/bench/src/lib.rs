@@ -11,6 +11,8 @@
 //!   time, one poller per shard from LATEST: put→get latency.
 //! * `subscribe` — the same producer, consumers over SubscribeToShard (enhanced fan-out):
 //!   put→push latency; reported as not supported when the service refuses it.
+//! * `queue` — fills an on-demand stream, creates a Kinesis queue on it, then N receivers
+//!   each loop ReceiveQueueRecords + AcknowledgeQueueRecords: records/s acknowledged.
 //! * `startup` — spawns a server command and times it to the first answered ListStreams,
 //!   then its idle RSS; `ready` waits for an endpoint to answer.
 //!
@@ -36,11 +38,13 @@ pub mod body;
 mod disk;
 mod e2e;
 pub mod error;
+mod fill;
 mod firehose;
 mod get;
 pub mod http;
 pub mod procstat;
 mod put;
+mod queue;
 pub mod report;
 pub mod server_syncs;
 mod startup;
@@ -77,6 +81,9 @@ pub enum Mode {
     E2e(E2eArgs),
     /// Put→push latency over SubscribeToShard (enhanced fan-out).
     Subscribe(E2eArgs),
+    /// Kinesis queue receive+acknowledge throughput: fill an on-demand stream, then N
+    /// receivers loop ReceiveQueueRecords + AcknowledgeQueueRecords.
+    Queue(QueueArgs),
     /// Spawn a server and time it to its first answered ListStreams; then its idle RSS.
     Startup(StartupArgs),
     /// Wait until an endpoint answers ListStreams.
@@ -231,15 +238,9 @@ pub struct PutArgs {
     pub bodies: usize,
 }
 
-/// `get` options.
+/// How a read-side run (`get`, `queue`) fills its stream first.
 #[derive(Args, Debug, Clone)]
-pub struct GetArgs {
-    /// Common options.
-    #[command(flatten)]
-    pub common: CommonArgs,
-    /// Shards of the stream.
-    #[arg(short = 's', long, default_value_t = 4)]
-    pub shards: u32,
+pub struct FillArgs {
     /// Connections filling the stream.
     #[arg(short = 'c', long, default_value_t = 8)]
     pub connections: usize,
@@ -250,11 +251,28 @@ pub struct GetArgs {
     #[arg(short = 'r', long, default_value_t = 1000)]
     pub record_bytes: usize,
     /// Records to put before reading.
-    #[arg(long, default_value_t = 100_000)]
-    pub fill: u64,
+    #[arg(long = "fill", default_value_t = 100_000)]
+    pub records: u64,
     /// Stop filling after this many seconds even if --fill is not reached.
     #[arg(long, default_value_t = 20.0)]
     pub fill_secs: f64,
+    /// Distinct pre-built bodies for the fill.
+    #[arg(long, default_value_t = 64)]
+    pub bodies: usize,
+}
+
+/// `get` options.
+#[derive(Args, Debug, Clone)]
+pub struct GetArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// How the stream is filled.
+    #[command(flatten)]
+    pub fill: FillArgs,
+    /// Shards of the stream.
+    #[arg(short = 's', long, default_value_t = 4)]
+    pub shards: u32,
     /// GetRecords Limit.
     #[arg(short = 'l', long, default_value_t = 10_000)]
     pub limit: u32,
@@ -264,9 +282,6 @@ pub struct GetArgs {
     /// Give up reading after this many seconds.
     #[arg(long, default_value_t = 120.0)]
     pub read_timeout: f64,
-    /// Distinct pre-built bodies for the fill.
-    #[arg(long, default_value_t = 64)]
-    pub bodies: usize,
 }
 
 /// `e2e` and `subscribe` options.
@@ -305,6 +320,32 @@ pub struct E2eArgs {
     /// Seconds to wait after producing for the last records to show up.
     #[arg(long, default_value_t = 5.0)]
     pub drain: f64,
+}
+
+/// `queue` options.
+#[derive(Args, Debug, Clone)]
+pub struct QueueArgs {
+    /// Common options (`--stream` names the on-demand stream).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Concurrent receivers, each on its own connection.
+    #[arg(long, default_value_t = 1)]
+    pub receivers: usize,
+    /// ReceiveQueueRecords Limit (1..=10).
+    #[arg(short = 'l', long, default_value_t = 10)]
+    pub limit: u32,
+    /// ReceiveQueueRecords WaitTimeSeconds (1..=20): how long a receive that finds nothing waits.
+    #[arg(long, default_value_t = 1)]
+    pub wait_secs: u32,
+    /// The queue's VisibilityTimeoutSeconds.
+    #[arg(long, default_value_t = 30)]
+    pub visibility_secs: u32,
+    /// Measured seconds at most (the run ends earlier once every filled record is acknowledged).
+    #[arg(short = 'd', long, default_value_t = 10.0)]
+    pub duration: f64,
+    /// How the on-demand stream is filled.
+    #[command(flatten)]
+    pub fill: FillArgs,
 }
 
 /// `startup` options.
@@ -464,6 +505,11 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
         Mode::Subscribe(a) => {
             let ctx = Ctx::new(&a.common)?;
             let summary = e2e::run(&ctx, a, e2e::Consumer::Subscribe).await?;
+            ctx.emit(&summary)
+        }
+        Mode::Queue(a) => {
+            let ctx = Ctx::new(&a.common)?;
+            let summary = queue::run(&ctx, a).await?;
             ctx.emit(&summary)
         }
         Mode::Startup(a) => {

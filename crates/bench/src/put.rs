@@ -139,6 +139,32 @@ pub async fn producer(
     }
 }
 
+/// Starts one [`producer`] per client, each beginning at its own share of `bodies`.
+pub fn spawn_producers(
+    clients: Vec<Client>,
+    bodies: &Arc<Vec<Arc<Batch>>>,
+    meter: &Arc<Meter>,
+    stop: &Arc<AtomicBool>,
+    budget: Option<&Arc<Budget>>,
+    connects: &Arc<AtomicU64>,
+) -> tokio::task::JoinSet<()> {
+    let mut workers = tokio::task::JoinSet::new();
+    let n = clients.len();
+    for (i, client) in clients.into_iter().enumerate() {
+        let offset = i * bodies.len() / n.max(1);
+        workers.spawn(producer(
+            client,
+            bodies.clone(),
+            offset,
+            meter.clone(),
+            stop.clone(),
+            budget.cloned(),
+            connects.clone(),
+        ));
+    }
+    workers
+}
+
 /// Opens `n` connected clients.
 pub async fn connected_clients(ctx: &Ctx, n: usize) -> Result<Vec<Client>> {
     let mut clients = Vec::with_capacity(n);
@@ -200,19 +226,7 @@ async fn drive(ctx: &Ctx, args: &PutArgs, stream: &str) -> Result<Summary> {
         }
         me.start();
     }
-    let mut workers = tokio::task::JoinSet::new();
-    for (i, client) in clients.into_iter().enumerate() {
-        let offset = i * bodies.len() / args.connections;
-        workers.spawn(producer(
-            client,
-            bodies.clone(),
-            offset,
-            meter.clone(),
-            stop.clone(),
-            budget.clone(),
-            connects.clone(),
-        ));
-    }
+    let mut workers = spawn_producers(clients, &bodies, &meter, &stop, budget.as_ref(), &connects);
 
     let warmup_end = start + warmup;
     let end = warmup_end + duration;
