@@ -284,6 +284,33 @@ def test_a_stream_with_a_queue_cannot_be_deleted_or_made_provisioned(client):
     wait_for_status(client, stream_name, "DELETING")
 
 
+def test_queues_share_the_registered_consumer_limit(tmp_path):
+    """API_CreateQueue: a queue counts as a registered consumer and shares the stream's limit
+    with enhanced fan-out consumers; DescribeStreamSummary counts them apart (model docs)."""
+    server = Rheo(tmp_path / "data", "--consumer-limit", "2").start()
+    try:
+        client = server.client()
+        stream_name, stream_arn = on_demand_stream(client)
+        client.register_stream_consumer(StreamARN=stream_arn, ConsumerName="fan-out")
+        first = active_queue(client, stream_arn)
+        summary = client.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+        assert (summary["ConsumerCount"], summary["QueueCount"]) == (1, 1)
+        with pytest.raises(ClientError) as excinfo:
+            client.create_queue(QueueName=unique("q"), StreamConfigurationList=[{"StreamARN": stream_arn}])
+        code, message = error_of(excinfo)
+        assert code == "LimitExceededException" and message
+        with pytest.raises(ClientError) as excinfo:
+            client.register_stream_consumer(StreamARN=stream_arn, ConsumerName="second")
+        assert error_of(excinfo)[0] == "LimitExceededException"
+        # Deleting the queue frees its place.
+        client.delete_queue(QueueARN=first)
+        wait_for_queue_gone(client, first)
+        active_queue(client, stream_arn)
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+
+
 def test_two_concurrent_receivers_share_the_records_without_overlap(rheo, client):
     stream_name, stream_arn = on_demand_stream(client)
     # Long enough that nothing comes back while the test runs: every receive below happens
