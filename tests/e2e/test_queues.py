@@ -74,6 +74,13 @@ def wait_for_queue_gone(client, arn):
     raise AssertionError(f"queue {arn} was not deleted")
 
 
+def delete_queue(client, arn):
+    """Deletes a queue and waits until it is gone: AWS allows only five queues CREATING or
+    DELETING at once per account (developer guide, queue quotas)."""
+    client.delete_queue(QueueARN=arn)
+    wait_for_queue_gone(client, arn)
+
+
 def active_queue(client, stream_arn, name=None, visibility=None, max_receive=None, **create):
     """Creates a queue reading the stream from TRIM_HORIZON and waits until it is ACTIVE;
     returns its ARN."""
@@ -231,8 +238,9 @@ def test_every_queue_operation_through_boto3(client):
     assert after["QueueAttributes"]["VisibilityTimeoutSeconds"] == 7
     assert after["QueueAttributes"]["DeadLetterConfiguration"]["TargetType"] == "NONE"
 
-    # DeleteQueue: DELETING (or already gone), then not found everywhere.
+    # DeleteQueue: DELETING at first (API_DeleteQueue), then not found everywhere.
     assert client.delete_queue(QueueARN=arn)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert client.describe_queue(QueueARN=arn)["QueueDescription"]["QueueStatus"] == "DELETING"
     wait_for_queue_gone(client, arn)
     assert arn not in [s["QueueARN"] for s in client.list_queues()["QueueSummaries"]]
     with pytest.raises(ClientError) as excinfo:
@@ -241,8 +249,7 @@ def test_every_queue_operation_through_boto3(client):
     with pytest.raises(ClientError) as excinfo:
         client.update_queue(QueueARN=arn, QueueAttributes={"VisibilityTimeoutSeconds": 1})
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
-    client.delete_queue(QueueARN=plain_arn)
-    wait_for_queue_gone(client, plain_arn)
+    delete_queue(client, plain_arn)
     client.delete_stream(StreamName=stream_name)
 
 
@@ -278,8 +285,7 @@ def test_a_stream_with_a_queue_cannot_be_deleted_or_made_provisioned(client):
     assert summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"}
     assert client.describe_queue(QueueARN=arn)["QueueDescription"]["QueueStatus"] == "ACTIVE"
 
-    client.delete_queue(QueueARN=arn)
-    wait_for_queue_gone(client, arn)
+    delete_queue(client, arn)
     client.delete_stream(StreamName=stream_name)
     wait_for_status(client, stream_name, "DELETING")
 
@@ -303,8 +309,7 @@ def test_queues_share_the_registered_consumer_limit(tmp_path):
             client.register_stream_consumer(StreamARN=stream_arn, ConsumerName="second")
         assert error_of(excinfo)[0] == "LimitExceededException"
         # Deleting the queue frees its place.
-        client.delete_queue(QueueARN=first)
-        wait_for_queue_gone(client, first)
+        delete_queue(client, first)
         active_queue(client, stream_arn)
     finally:
         server.stop()
@@ -359,7 +364,7 @@ def test_two_concurrent_receivers_share_the_records_without_overlap(rheo, client
 
     acknowledge(client, arn, every)
     assert receive(client, arn, wait=1) == []
-    client.delete_queue(QueueARN=arn)
+    delete_queue(client, arn)
 
 
 def test_an_unacknowledged_record_is_redelivered_after_its_visibility_timeout(client):
@@ -390,7 +395,7 @@ def test_an_unacknowledged_record_is_redelivered_after_its_visibility_timeout(cl
     assert [r["ReceiveCount"] for r in third] == [3]
     assert receive(client, arn, wait=3) == []
     acknowledge(client, arn, third)
-    client.delete_queue(QueueARN=arn)
+    delete_queue(client, arn)
 
 
 def test_visibility_zero_makes_a_record_visible_at_once(client):
@@ -414,7 +419,7 @@ def test_visibility_zero_makes_a_record_visible_at_once(client):
     assert [(r["Data"], r["ReceiveCount"]) for r in back] == [(b"a", 2)]
     acknowledge(client, arn, back + [by_data[b"b"]])
     assert receive(client, arn, wait=1) == []
-    client.delete_queue(QueueARN=arn)
+    delete_queue(client, arn)
 
 
 def test_dead_letter_records_can_be_acknowledged_or_restored(client):
@@ -480,7 +485,7 @@ def test_dead_letter_records_can_be_acknowledged_or_restored(client):
     acknowledge(client, arn, back)
     assert receive(client, arn, wait=1) == []
     assert receive_dead(client, arn, wait=1) == []
-    client.delete_queue(QueueARN=arn)
+    delete_queue(client, arn)
 
 
 def test_long_polling_returns_as_soon_as_a_record_arrives(client):
@@ -512,7 +517,7 @@ def test_long_polling_returns_as_soon_as_a_record_arrives(client):
     # Not a speed assertion: a poll that waited out its full 20 s did not return on arrival.
     assert outcome["elapsed"] < 20
     acknowledge(client, arn, outcome["records"])
-    client.delete_queue(QueueARN=arn)
+    delete_queue(client, arn)
 
 
 def test_invalid_receipt_handles_fail_per_entry(client):
@@ -575,7 +580,7 @@ def test_invalid_receipt_handles_fail_per_entry(client):
         code, message = error_of(excinfo)
         assert code == "ResourceNotFoundException" and message
     for queue in (arn, other):
-        client.delete_queue(QueueARN=queue)
+        delete_queue(client, queue)
 
 
 def test_queue_state_survives_sigkill(tmp_path):
