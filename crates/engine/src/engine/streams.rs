@@ -116,6 +116,8 @@ impl Engine {
         if snapshot.settings.deleting_until_ms.is_some() {
             return Ok(());
         }
+        // AWS: a stream with queues cannot be deleted, whatever EnforceConsumerDeletion says.
+        self.refuse_if_queues(snapshot.name())?;
         let registered = snapshot.live_consumer_count();
         if registered > 0 && !request.enforce_consumer_deletion {
             return Err(ResourceInUse::StreamHasConsumers {
@@ -153,6 +155,7 @@ impl Engine {
             encryption_key_id: settings.encryption_key_id.clone(),
             open_shard_count: snapshot.open_shard_count(),
             consumer_count: snapshot.live_consumer_count() as u32,
+            queue_count: self.queue_count(snapshot.name()) as u32,
             max_record_size_kib: settings.max_record_size_kib.unwrap_or(MAX_RECORD_SIZE_KIB_DEFAULT),
             warm_throughput: settings
                 .warm_throughput_mibps
@@ -542,6 +545,10 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve_active(&StreamRef::arn(request.stream_arn.clone()))?;
         let mode = request.mode;
+        if mode == StreamMode::Provisioned {
+            // AWS: queues need on-demand streams; all must be deleted first.
+            self.refuse_if_queues(snapshot.name())?;
+        }
         if snapshot.settings.mode == mode {
             return Err(InvalidArgument::StreamModeUnchanged {
                 stream: snapshot.name().to_owned(),
