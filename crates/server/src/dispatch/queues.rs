@@ -214,16 +214,37 @@ fn entries<S, F>(
     (successful, failed)
 }
 
-/// Declares the conversion of one batch operation whose entries are bare receipt
-/// handles: the wire entry types differ per operation (AWS names them), the rest does not.
-macro_rules! handle_batch {
-    ($name:ident, $method:ident, $input:ident, $output:ident, $result:ident, $error:ident, $response:ident) => {
+/// The engine request of a batch operation's input: bare receipt handles, or handles
+/// with a new visibility timeout.
+macro_rules! batch_request {
+    (handles, $input:ident) => {
+        engine::QueueHandles {
+            queue_arn: $input.queue_arn,
+            receipt_handles: $input.entries.into_iter().map(|entry| entry.receipt_handle).collect(),
+        }
+    };
+    (visibility, $input:ident) => {
+        engine::UpdateQueueVisibility {
+            queue_arn: $input.queue_arn,
+            entries: $input
+                .entries
+                .into_iter()
+                .map(|entry| engine::VisibilityEntry {
+                    receipt_handle: entry.receipt_handle,
+                    visibility_timeout_secs: non_negative(entry.visibility_timeout_seconds),
+                })
+                .collect(),
+        }
+    };
+}
+
+/// Declares the conversion of one batch operation. The wire entry types differ per
+/// operation (AWS names each after its operation); the rest does not.
+macro_rules! batch {
+    ($kind:ident, $name:ident, $method:ident, $input:ident, $output:ident, $result:ident, $error:ident, $response:ident) => {
         #[doc = concat!("`", stringify!($response), "`.")]
         pub(super) async fn $name(engine: &Engine, input: wire::$input) -> Outcome {
-            let request = engine::QueueHandles {
-                queue_arn: input.queue_arn,
-                receipt_handles: input.entries.into_iter().map(|entry| entry.receipt_handle).collect(),
-            };
+            let request = batch_request!($kind, input);
             engine
                 .$method(&request)
                 .await
@@ -244,7 +265,8 @@ macro_rules! handle_batch {
     };
 }
 
-handle_batch!(
+batch!(
+    handles,
     acknowledge,
     acknowledge_queue_records,
     AcknowledgeQueueRecordsInput,
@@ -253,7 +275,8 @@ handle_batch!(
     AcknowledgeQueueRecordsErrorEntry,
     AcknowledgeQueueRecords
 );
-handle_batch!(
+batch!(
+    handles,
     acknowledge_dead_letters,
     acknowledge_dead_letter_records,
     AcknowledgeDeadLetterQueueRecordsInput,
@@ -262,7 +285,8 @@ handle_batch!(
     AcknowledgeDeadLetterQueueRecordsErrorEntry,
     AcknowledgeDeadLetterQueueRecords
 );
-handle_batch!(
+batch!(
+    handles,
     restore_dead_letters,
     restore_dead_letter_records,
     RestoreDeadLetterQueueRecordsInput,
@@ -271,44 +295,8 @@ handle_batch!(
     RestoreDeadLetterQueueRecordsErrorEntry,
     RestoreDeadLetterQueueRecords
 );
-
-/// Declares the conversion of one visibility batch operation.
-macro_rules! visibility_batch {
-    ($name:ident, $method:ident, $input:ident, $output:ident, $result:ident, $error:ident, $response:ident) => {
-        #[doc = concat!("`", stringify!($response), "`.")]
-        pub(super) async fn $name(engine: &Engine, input: wire::$input) -> Outcome {
-            let request = engine::UpdateQueueVisibility {
-                queue_arn: input.queue_arn,
-                entries: input
-                    .entries
-                    .into_iter()
-                    .map(|entry| engine::VisibilityEntry {
-                        receipt_handle: entry.receipt_handle,
-                        visibility_timeout_secs: non_negative(entry.visibility_timeout_seconds),
-                    })
-                    .collect(),
-            };
-            engine
-                .$method(&request)
-                .await
-                .map(|result| {
-                    let (successful, failed) = entries(
-                        result,
-                        |receipt_handle| wire::$result { receipt_handle },
-                        |receipt_handle, error_code, message| wire::$error {
-                            receipt_handle,
-                            error_code,
-                            error_message: Some(message),
-                        },
-                    );
-                    R::$response(wire::$output { successful, failed })
-                })
-                .into()
-        }
-    };
-}
-
-visibility_batch!(
+batch!(
+    visibility,
     update_visibility,
     update_queue_visibility,
     UpdateQueueRecordsVisibilityInput,
@@ -317,7 +305,8 @@ visibility_batch!(
     UpdateQueueRecordsVisibilityErrorEntry,
     UpdateQueueRecordsVisibility
 );
-visibility_batch!(
+batch!(
+    visibility,
     update_dead_letter_visibility,
     update_dead_letter_visibility,
     UpdateDeadLetterQueueRecordsVisibilityInput,
