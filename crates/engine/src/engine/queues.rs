@@ -3,19 +3,20 @@
 //! visibility; restore for dead-letter records). The component is
 //! [`crate::queues::Queues`]; the rules are in its modules.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rheo_storage::{SequenceNumber, StorageError, StoredRecord};
 
 use super::Engine;
-use crate::error::{LimitExceeded, Result};
+use crate::error::{LimitExceeded, ResourceNotFound, Result};
 use crate::limits::{
     LIST_QUEUES_LIMIT_DEFAULT, QUEUES_CHANGING_MAX, QUEUE_FETCH_BYTES_MAX, QUEUE_FETCH_RECORDS_MAX,
     QUEUE_IN_FLIGHT_MAX, QUEUE_MAX_RECEIVE_COUNT_DEFAULT, QUEUE_RECEIVE_LIMIT_MAX, QUEUE_TRACKED_MAX,
     QUEUE_VISIBILITY_TIMEOUT_SECS_DEFAULT,
 };
-use crate::model::{StreamMode, StreamRef, StreamStatus};
+use crate::model::{StreamMode, StreamRef, StreamStatus, Tag};
 use crate::queues::error::QueueError;
 use crate::queues::model::{
     CreateQueue, DeadLetterRequest, DeadLetterTarget, ListQueues, QueueAttributesRequest, QueueEntriesResult,
@@ -292,6 +293,47 @@ impl Engine {
             }
         }
         self.queues.maintain().await
+    }
+
+    /// Whether an ARN names a queue: TagResource, UntagResource, ListTagsForResource and
+    /// the resource-policy calls take queue ARNs too.
+    pub(super) fn is_queue_arn(&self, arn: &str) -> bool {
+        self.account().queue_resource_id(arn).is_some()
+    }
+
+    /// The queue a resource ARN names, with the resource calls' not-found error.
+    pub(super) fn find_queue_resource(&self, arn: &str) -> Result<Arc<Queue>> {
+        self.find_queue(arn)
+            .map_err(|_| ResourceNotFound::Resource { arn: arn.to_owned(), account: self.account_id() }.into())
+    }
+
+    /// TagResource on a queue.
+    pub(super) async fn tag_queue(&self, arn: &str, tags: BTreeMap<String, String>) -> Result<()> {
+        let queue = self.find_queue_resource(arn)?;
+        let def = queue.def();
+        check_tags(&self.account_id(), &def.name, &tags, &def.tags)?;
+        self.queues.update_def(&queue, |def| def.tags.extend(tags)).await?;
+        Ok(())
+    }
+
+    /// UntagResource on a queue.
+    pub(super) async fn untag_queue(&self, arn: &str, keys: &[String]) -> Result<()> {
+        let queue = self.find_queue_resource(arn)?;
+        self.queues.update_def(&queue, |def| def.tags.retain(|key, _| !keys.contains(key))).await?;
+        Ok(())
+    }
+
+    /// ListTagsForResource on a queue.
+    pub(super) fn queue_tags(&self, arn: &str) -> Result<Vec<Tag>> {
+        let def = self.find_queue_resource(arn)?.def();
+        Ok(def.tags.into_iter().map(|(key, value)| Tag { key, value }).collect())
+    }
+
+    /// PutResourcePolicy (`Some`) or DeleteResourcePolicy (`None`) on a queue.
+    pub(super) async fn set_queue_policy(&self, arn: &str, policy: Option<String>) -> Result<()> {
+        let queue = self.find_queue_resource(arn)?;
+        self.queues.update_def(&queue, |def| def.policy = policy).await?;
+        Ok(())
     }
 
     /// ReceiveQueueRecords.
