@@ -10,6 +10,7 @@
 //! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule.
 
 mod consumers;
+mod queues;
 mod records;
 mod reshard;
 mod streams;
@@ -28,6 +29,7 @@ use crate::limits::{
     CONSUMER_LIMIT_DEFAULT, LIFECYCLE_DELAY_MS_DEFAULT, ON_DEMAND_STREAM_LIMIT_DEFAULT, SHARD_LIMIT_DEFAULT,
 };
 use crate::model::BillingCommitment;
+use crate::queues::Queues;
 use crate::settings::{self, ConsumerSettings};
 use crate::snapshot::Snapshot;
 use crate::subscriptions::Subscriptions;
@@ -85,6 +87,8 @@ pub struct Engine {
     /// Per-shard budgets; `None` unless limits are enforced.
     throttle: Option<Throttle>,
     subscriptions: Subscriptions,
+    /// Kinesis queues, over a log of their own.
+    queues: Queues,
     /// The account's billing commitment. Kept in memory only: it is a billing setting
     /// with no effect on behaviour.
     billing: Mutex<BillingCommitment>,
@@ -107,13 +111,14 @@ impl Engine {
         config: EngineConfig,
     ) -> Result<Self> {
         // The log takes the folder's lock first, so a second server never touches the key.
-        let log = ShardLog::open(fs.clone(), clock, dir, log_config)?;
+        let log = ShardLog::open(fs.clone(), clock.clone(), dir, log_config.clone())?;
         let key = TokenKey::load_or_create(&*fs, dir)?;
-        Ok(Self::with_log(log, key, config))
+        let queues = Queues::open(fs, clock, dir, log_config, key.clone())?;
+        Ok(Self::with_logs(log, queues, key, config))
     }
 
-    /// An engine over an already open log.
-    pub fn with_log(log: ShardLog, key: TokenKey, config: EngineConfig) -> Self {
+    /// An engine over an already open log and queue component.
+    fn with_logs(log: ShardLog, queues: Queues, key: TokenKey, config: EngineConfig) -> Self {
         let account = Account { region: config.region.clone(), account_id: config.account_id.clone() };
         let lifecycle =
             Lifecycle { create_stream_ms: config.create_stream_ms, update_stream_ms: config.update_stream_ms };
@@ -122,6 +127,7 @@ impl Engine {
             tokens: Tokens::new(key),
             throttle: config.enforce_limits.then(Throttle::default),
             subscriptions: Subscriptions::default(),
+            queues,
             billing: Mutex::new(BillingCommitment::default()),
             config,
         }
@@ -151,6 +157,7 @@ impl Engine {
     /// Stops the log writer after queued work; call once the server has drained.
     pub fn shutdown(self) {
         self.catalog.into_log().shutdown();
+        self.queues.shutdown();
     }
 
     /// SubscribeToShard subscriptions open now.
@@ -186,7 +193,9 @@ impl Engine {
     /// server calls this periodically; lookups already treat such streams as gone.
     pub async fn reap(&self) -> Result<()> {
         let lock = self.catalog.lock().await;
-        self.reap_locked(&lock).await
+        self.reap_locked(&lock).await?;
+        drop(lock);
+        self.reap_queues().await
     }
 
     async fn reap_locked(&self, lock: &ChangeLock<'_>) -> Result<()> {

@@ -10,6 +10,7 @@
 use rheo_storage::StorageError;
 
 use crate::ids::{ConsumerArn, ShardId};
+pub use crate::queues::error::QueueError;
 use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
@@ -151,6 +152,9 @@ pub enum EngineError {
     /// An unexpected internal failure (AWS answers these with a bare `InternalFailure`).
     #[error("internal failure: {0}")]
     Internal(String),
+    /// A queue rule (see [`QueueError`]).
+    #[error(transparent)]
+    Queue(#[from] QueueError),
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),

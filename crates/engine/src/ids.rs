@@ -119,8 +119,15 @@ macro_rules! arn_text {
     };
 }
 
+/// A queue ARN this server issued: `arn:{partition}:kinesis:{region}:{account}:queue/{id}`,
+/// where `id` is generated at creation (AWS: not derived from the name). Only
+/// [`Account::queue_arn`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct QueueArn(String);
+
 arn_text!(StreamArn);
 arn_text!(ConsumerArn);
+arn_text!(QueueArn);
 
 /// Where this server lives, for ARNs and messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +158,16 @@ impl Account {
     /// `{streamArn}/consumer/{name}:{creationEpochSeconds}`.
     pub fn consumer_arn(&self, stream: &str, consumer: &str, created_ms: u64) -> ConsumerArn {
         ConsumerArn(format!("{}/consumer/{consumer}:{}", self.stream_arn(stream), created_ms / 1000))
+    }
+
+    /// `arn:aws:kinesis:{region}:{account}:queue/{resource_id}`.
+    pub fn queue_arn(&self, resource_id: &str) -> QueueArn {
+        QueueArn(format!("arn:{}:kinesis:{}:{}:queue/{resource_id}", self.partition(), self.region, self.account_id))
+    }
+
+    /// The resource id of a queue ARN of this account and region.
+    pub fn queue_resource_id<'a>(&self, arn: &'a str) -> Option<&'a str> {
+        self.own_resource(arn)?.strip_prefix("queue/").filter(|id| !id.is_empty())
     }
 
     /// Splits `arn:{partition}:kinesis:{region}:{account}:{resource}` and returns the

@@ -39,6 +39,7 @@ mod hashing;
 pub mod ids;
 pub mod limits;
 pub mod model;
+pub mod queues;
 mod reader;
 mod settings;
 mod snapshot;
@@ -53,8 +54,11 @@ pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };
 pub use hashing::{partition_key_hash, uniform_ranges};
+pub use ids::QueueArn;
 pub use ids::ShardId;
 pub use model::*;
+pub use queues::error::QueueError;
+pub use queues::model::*;
 pub use reader::{
     ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,
 };
@@ -63,5 +67,7 @@ pub use reader::{
 pub use rheo_storage::SequenceNumber;
 pub use token::TokenKey;
 
+#[cfg(test)]
+mod queue_tests;
 #[cfg(test)]
 mod tests;

@@ -119,3 +119,73 @@ pub const READER_BATCH_RECORDS_MAX: usize = GET_RECORDS_LIMIT_MAX;
 /// most, whatever the caller asks for (as GetRecords); a single larger record still comes,
 /// in a batch of its own.
 pub const READER_BATCH_BYTES_MAX: usize = GET_RECORDS_BYTES_MAX;
+
+// ----- Queues (AWS: API reference of the queue operations, and "Quotas and limits for
+// queues" in the Kinesis Data Streams developer guide) -----
+
+/// Records one ReceiveQueueRecords returns at most, and the default `Limit`.
+pub const QUEUE_RECEIVE_LIMIT_MAX: u32 = 10;
+
+/// `WaitTimeSeconds` when a receive gives none (AWS's model: "The default is 9").
+pub const QUEUE_WAIT_SECS_DEFAULT: u32 = 9;
+
+/// A queue's visibility timeout when CreateQueue gives none (AWS: 30 seconds).
+pub const QUEUE_VISIBILITY_TIMEOUT_SECS_DEFAULT: u32 = 30;
+
+/// `MaxReceiveCount` of the dead-letter handling every queue has unless configured
+/// (AWS: BUILT_IN with 6).
+pub const QUEUE_MAX_RECEIVE_COUNT_DEFAULT: u32 = 6;
+
+/// Records in flight per queue at most (AWS quota: 120,000). At the limit a receive
+/// returns no more queue records, without an error, until some are acknowledged or
+/// become visible again.
+pub const QUEUE_IN_FLIGHT_MAX: usize = 120_000;
+
+/// Records one queue tracks at most: in flight, visible and dead-letter together. The
+/// in-flight quota plus room for visible and dead-letter records; a queue at the bound
+/// reads no further into its stream until records are acknowledged, so its memory and
+/// snapshot stay bounded (a tracked record is a few dozen bytes; its data stays in the
+/// stream and is read back on delivery).
+pub const QUEUE_TRACKED_MAX: usize = QUEUE_IN_FLIGHT_MAX + 30_000;
+
+/// Records a queue reads from its stream at most per receive. More than one receive
+/// needs, so concurrent receivers share one journal write; small enough that one journal
+/// record stays far below a frame.
+pub const QUEUE_FETCH_RECORDS_MAX: usize = 500;
+
+/// Bytes of data a queue's read of its stream asks for at most per receive.
+pub const QUEUE_FETCH_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Queues in the CREATING or DELETING state at once per account (AWS quota: 5).
+pub const QUEUES_CHANGING_MAX: usize = 5;
+
+/// `ListQueues` page size when `MaxResults` is absent.
+pub const LIST_QUEUES_LIMIT_DEFAULT: usize = 100;
+
+/// Longest receipt handle AWS's model allows, in characters.
+pub const RECEIPT_HANDLE_CHARS_MAX: usize = 1024;
+
+/// Longest record id AWS's model allows, in characters (sequence numbers have at most 57
+/// digits).
+pub const RECORD_ID_CHARS_MAX: usize = 64;
+
+/// Retention of a queue's journal, hours. Snapshots are taken at least every
+/// [`QUEUE_SNAPSHOT_MAX_AGE_MS`] while a queue changes, so a restart needs journal
+/// records far younger than this; it only has to outlast a server that is down.
+pub const QUEUE_JOURNAL_RETENTION_HOURS: u32 = 7 * 24;
+
+/// A queue's state is snapshotted after this many journal records.
+pub const QUEUE_SNAPSHOT_EVERY_BATCHES: u64 = 4096;
+
+/// A queue with journal records is snapshotted at least this often (by the reaper).
+pub const QUEUE_SNAPSHOT_MAX_AGE_MS: u64 = 10 * 60 * 1000;
+
+/// Journal records read per step while a queue is replayed at start-up.
+pub const QUEUE_JOURNAL_READ_RECORDS: usize = 1000;
+
+/// Bytes read per step while a queue is replayed at start-up.
+pub const QUEUE_JOURNAL_READ_BYTES: usize = 8 * 1024 * 1024;
+
+const _: () = assert!(QUEUE_IN_FLIGHT_MAX < QUEUE_TRACKED_MAX);
+const _: () = assert!(QUEUE_FETCH_BYTES_MAX <= READER_BATCH_BYTES_MAX);
+const _: () = assert!(QUEUE_JOURNAL_RETENTION_HOURS >= rheo_storage::limits::RETENTION_HOURS_MIN);

@@ -100,6 +100,8 @@ pub struct StreamSummary {
     pub open_shard_count: u32,
     /// Registered consumers.
     pub consumer_count: u32,
+    /// Queues on the stream.
+    pub queue_count: u32,
     /// Largest record, KiB.
     pub max_record_size_kib: u32,
     /// Warm throughput, for on-demand streams that set one.

@@ -180,6 +180,7 @@ pub(crate) enum PageKind {
     Streams = 1,
     Shards = 2,
     Consumers = 3,
+    Queues = 4,
 }
 
 /// The engine's tokens: shard iterators and pagination tokens under one key.

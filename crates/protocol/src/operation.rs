@@ -1,6 +1,7 @@
 //! Operations, the `X-Amz-Target` header that names them, and the two body formats.
 //!
-//! The operation table below is the single list of the 39 core operations; the
+//! The operation table below is the single list of the operations (the 39 core ones and
+//! the queue operations); the
 //! `Operation`, `Request` and `Response` enums and the per-operation dispatch of the
 //! codec are all generated from it, so adding an operation is one line.
 
@@ -76,7 +77,7 @@ impl TargetError {
 
 macro_rules! operations {
     ($( $operation:ident : $input:ident => $output:ident; )*) => {
-        /// One of the 39 core Kinesis Data Streams operations.
+        /// One of the Kinesis Data Streams operations this server knows.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Operation {
             $(
@@ -183,14 +184,19 @@ macro_rules! operations {
 }
 
 operations! {
+    AcknowledgeDeadLetterQueueRecords: AcknowledgeDeadLetterQueueRecordsInput => AcknowledgeDeadLetterQueueRecordsOutput;
+    AcknowledgeQueueRecords: AcknowledgeQueueRecordsInput => AcknowledgeQueueRecordsOutput;
     AddTagsToStream: AddTagsToStreamInput => EmptyOutput;
+    CreateQueue: CreateQueueInput => CreateQueueOutput;
     CreateStream: CreateStreamInput => EmptyOutput;
     DecreaseStreamRetentionPeriod: DecreaseStreamRetentionPeriodInput => EmptyOutput;
+    DeleteQueue: DeleteQueueInput => EmptyOutput;
     DeleteResourcePolicy: DeleteResourcePolicyInput => EmptyOutput;
     DeleteStream: DeleteStreamInput => EmptyOutput;
     DeregisterStreamConsumer: DeregisterStreamConsumerInput => EmptyOutput;
     DescribeAccountSettings: DescribeAccountSettingsInput => DescribeAccountSettingsOutput;
     DescribeLimits: DescribeLimitsInput => DescribeLimitsOutput;
+    DescribeQueue: DescribeQueueInput => DescribeQueueOutput;
     DescribeStream: DescribeStreamInput => DescribeStreamOutput;
     DescribeStreamConsumer: DescribeStreamConsumerInput => DescribeStreamConsumerOutput;
     DescribeStreamSummary: DescribeStreamSummaryInput => DescribeStreamSummaryOutput;
@@ -200,6 +206,7 @@ operations! {
     GetResourcePolicy: GetResourcePolicyInput => GetResourcePolicyOutput;
     GetShardIterator: GetShardIteratorInput => GetShardIteratorOutput;
     IncreaseStreamRetentionPeriod: IncreaseStreamRetentionPeriodInput => EmptyOutput;
+    ListQueues: ListQueuesInput => ListQueuesOutput;
     ListShards: ListShardsInput => ListShardsOutput;
     ListStreamConsumers: ListStreamConsumersInput => ListStreamConsumersOutput;
     ListStreams: ListStreamsInput => ListStreamsOutput;
@@ -209,8 +216,11 @@ operations! {
     PutRecord: PutRecordInput => PutRecordOutput;
     PutRecords: PutRecordsInput => PutRecordsOutput;
     PutResourcePolicy: PutResourcePolicyInput => EmptyOutput;
+    ReceiveDeadLetterQueueRecords: ReceiveDeadLetterQueueRecordsInput => ReceiveDeadLetterQueueRecordsOutput;
+    ReceiveQueueRecords: ReceiveQueueRecordsInput => ReceiveQueueRecordsOutput;
     RegisterStreamConsumer: RegisterStreamConsumerInput => RegisterStreamConsumerOutput;
     RemoveTagsFromStream: RemoveTagsFromStreamInput => EmptyOutput;
+    RestoreDeadLetterQueueRecords: RestoreDeadLetterQueueRecordsInput => RestoreDeadLetterQueueRecordsOutput;
     SplitShard: SplitShardInput => EmptyOutput;
     StartStreamEncryption: StartStreamEncryptionInput => EmptyOutput;
     StopStreamEncryption: StopStreamEncryptionInput => EmptyOutput;
@@ -218,7 +228,10 @@ operations! {
     TagResource: TagResourceInput => EmptyOutput;
     UntagResource: UntagResourceInput => EmptyOutput;
     UpdateAccountSettings: UpdateAccountSettingsInput => UpdateAccountSettingsOutput;
+    UpdateDeadLetterQueueRecordsVisibility: UpdateDeadLetterQueueRecordsVisibilityInput => UpdateDeadLetterQueueRecordsVisibilityOutput;
     UpdateMaxRecordSize: UpdateMaxRecordSizeInput => EmptyOutput;
+    UpdateQueue: UpdateQueueInput => UpdateQueueOutput;
+    UpdateQueueRecordsVisibility: UpdateQueueRecordsVisibilityInput => UpdateQueueRecordsVisibilityOutput;
     UpdateShardCount: UpdateShardCountInput => UpdateShardCountOutput;
     UpdateStreamMode: UpdateStreamModeInput => EmptyOutput;
     UpdateStreamWarmThroughput: UpdateStreamWarmThroughputInput => UpdateStreamWarmThroughputOutput;
@@ -255,8 +268,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn there_are_39_core_operations_in_order() {
-        assert_eq!(Operation::ALL.len(), 39);
+    fn there_are_51_operations_in_order() {
+        // The 39 core operations and the 12 of queues and dead-letter records.
+        assert_eq!(Operation::ALL.len(), 51);
         assert!(Operation::ALL.windows(2).all(|pair| pair[0].name() < pair[1].name()));
         for operation in Operation::ALL {
             assert_eq!(Operation::from_target(&operation.target()), Ok(*operation));
@@ -272,8 +286,8 @@ mod tests {
             Err(TargetError::WrongService("DynamoDB_20120810".into()))
         );
         assert_eq!(
-            Operation::from_target("Kinesis_20131202.CreateQueue"),
-            Err(TargetError::UnknownOperation("CreateQueue".into()))
+            Operation::from_target("Kinesis_20131202.CreateQueues"),
+            Err(TargetError::UnknownOperation("CreateQueues".into()))
         );
         assert_eq!(
             Operation::from_target("Kinesis_20131202.putRecords"),

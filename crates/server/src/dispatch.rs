@@ -1,6 +1,10 @@
 //! Runs one decoded request against the engine and builds the wire response: the
 //! boundary where wire types and engine domain types meet.
 
+mod queues;
+
+use std::sync::Arc;
+
 use rheo_engine::{self as engine, Engine, EngineError};
 use rheo_protocol::model as wire;
 use rheo_protocol::{HashKey, Request, Response, SequenceNumber, Timestamp};
@@ -168,7 +172,7 @@ fn summary(summary: engine::StreamSummary) -> wire::StreamDescriptionSummary {
         max_record_size_in_kib: Some(count(summary.max_record_size_kib)),
         channel_count: None,
         record_distribution_strategy: None,
-        queue_count: None,
+        queue_count: Some(count(summary.queue_count)),
     }
 }
 
@@ -208,9 +212,23 @@ fn empty(result: Result<(), EngineError>, operation: fn(wire::EmptyOutput) -> Re
 }
 
 /// Executes one request.
-pub async fn dispatch(engine: &Engine, metrics: &Metrics, request: Request) -> Outcome {
+pub async fn dispatch(engine: &Arc<Engine>, metrics: &Metrics, request: Request) -> Outcome {
     use Response as R;
     match request {
+        Request::CreateQueue(input) => queues::create(engine, input).await,
+        Request::DescribeQueue(input) => queues::describe(engine, input),
+        Request::ListQueues(input) => queues::list(engine, input),
+        Request::UpdateQueue(input) => queues::update(engine, input).await,
+        Request::DeleteQueue(input) => queues::delete(engine, input).await,
+        Request::ReceiveQueueRecords(input) => queues::receive(engine, input).await,
+        Request::AcknowledgeQueueRecords(input) => queues::acknowledge(engine, input).await,
+        Request::UpdateQueueRecordsVisibility(input) => queues::update_visibility(engine, input).await,
+        Request::ReceiveDeadLetterQueueRecords(input) => queues::receive_dead_letters(engine, input).await,
+        Request::AcknowledgeDeadLetterQueueRecords(input) => queues::acknowledge_dead_letters(engine, input).await,
+        Request::UpdateDeadLetterQueueRecordsVisibility(input) => {
+            queues::update_dead_letter_visibility(engine, input).await
+        }
+        Request::RestoreDeadLetterQueueRecords(input) => queues::restore_dead_letters(engine, input).await,
         Request::PutRecords(input) => {
             if input.dry_run == Some(true) {
                 return Outcome::DryRun;

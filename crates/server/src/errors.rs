@@ -4,7 +4,8 @@
 
 use rheo_engine::limits::ITERATOR_LIFETIME_MS;
 use rheo_engine::{
-    EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Validation,
+    EngineError, InvalidArgument, LimitExceeded, QueueEntryError, QueueError, RecordViolation, ResourceInUse,
+    ResourceNotFound, Validation,
 };
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
@@ -29,6 +30,7 @@ pub fn wire_error(error: &EngineError) -> WireError {
         EngineError::ShardLimit { .. } | EngineError::LimitExceeded(_) => ErrorType::LimitExceeded,
         EngineError::ThroughputExceeded { .. } => ErrorType::ProvisionedThroughputExceeded,
         EngineError::Validation(_) => ErrorType::Validation,
+        EngineError::Queue(rule) => queue_error_type(rule),
         // The one server fault with a message: the reader must learn which range is lost.
         EngineError::DamagedRecords { .. } => ErrorType::InternalFailure,
         // AWS sends unmodelled server faults without a message; the detail goes to the log.
@@ -88,6 +90,7 @@ fn aws_message(error: &EngineError) -> String {
         EngineError::LimitExceeded(rule) => limit_exceeded_message(rule),
         EngineError::Validation(rule) => validation_message(rule),
         EngineError::InvalidArgument(rule) => invalid_argument_message(rule),
+        EngineError::Queue(rule) => queue_message(rule),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
     }
@@ -286,6 +289,72 @@ fn resource_not_found_message(rule: &ResourceNotFound) -> String {
         }
         ResourceNotFound::Resource { arn, account } => format!("Resource {arn} under account {account} not found."),
         ResourceNotFound::ResourcePolicy { arn } => format!("No resource policy found for resource ARN {arn}."),
+    }
+}
+
+/// The error type of each queue rule. AWS's model lists the types each queue operation
+/// may answer; its API reference gives no texts, so the messages below follow the style
+/// of the stream errors.
+fn queue_error_type(rule: &QueueError) -> ErrorType {
+    match rule {
+        QueueError::NotFound { .. } => ErrorType::ResourceNotFound,
+        QueueError::Exists { .. } | QueueError::NotActive { .. } | QueueError::StreamHasQueues { .. } => {
+            ErrorType::ResourceInUse
+        }
+        QueueError::StreamCount { .. } | QueueError::TimestampMissing | QueueError::MaxReceiveCountMissing => {
+            ErrorType::InvalidArgument
+        }
+        // As for the other operations a capacity mode does not support.
+        QueueError::StreamNotOnDemand { .. } => ErrorType::Validation,
+        QueueError::TooManyChanging { .. } => ErrorType::LimitExceeded,
+    }
+}
+
+/// The message of each queue rule.
+fn queue_message(rule: &QueueError) -> String {
+    match rule {
+        QueueError::NotFound { queue, account } => format!("Queue {queue} under account {account} not found."),
+        QueueError::Exists { queue, account } => format!("Queue {queue} under account {account} already exists."),
+        QueueError::StreamCount { count } => format!(
+            "StreamConfigurationList must contain exactly one entry, because a queue delivers records from a single data stream; {count} were given."
+        ),
+        QueueError::StreamNotOnDemand { stream, account } => format!(
+            "Stream {stream} under account {account} is not in ON_DEMAND capacity mode. Queues are supported only on on-demand streams."
+        ),
+        QueueError::TimestampMissing => {
+            "StartingPosition Timestamp must be specified when its Type is AT_TIMESTAMP.".to_owned()
+        }
+        QueueError::MaxReceiveCountMissing => {
+            "MaxReceiveCount must be specified when DeadLetterConfiguration TargetType is BUILT_IN.".to_owned()
+        }
+        QueueError::TooManyChanging { account, limit } => {
+            format!("Account {account} already has {limit} queues in the CREATING or DELETING state.")
+        }
+        QueueError::NotActive { queue, account, status } => {
+            format!("Queue {queue} under account {account} is not ACTIVE, instead in state {status}.")
+        }
+        QueueError::StreamHasQueues { stream, account, count } => format!(
+            "Stream {stream} under account {account} has {count} queues. Delete every queue of the stream first."
+        ),
+    }
+}
+
+/// `ErrorCode` and `ErrorMessage` of a failed entry of the queue batch calls (AWS: the
+/// code is one of ResourceNotFoundException, InvalidArgumentException,
+/// ThrottlingException or InternalFailureException).
+pub fn queue_entry_error(error: QueueEntryError) -> (ErrorType, &'static str) {
+    match error {
+        QueueEntryError::HandleInvalid => {
+            (ErrorType::InvalidArgument, "The receipt handle is not valid for this queue and operation.")
+        }
+        QueueEntryError::HandleExpired => (
+            ErrorType::InvalidArgument,
+            "The receipt handle has expired: the record was received again, restored, or its visibility timeout ran out.",
+        ),
+        QueueEntryError::RecordGone => (
+            ErrorType::ResourceNotFound,
+            "The record is no longer in the queue: it was acknowledged, or the stream no longer retains it.",
+        ),
     }
 }
 

@@ -128,7 +128,8 @@ impl Engine {
             }
             .into());
         }
-        if live.len() >= self.config.consumer_limit as usize {
+        // AWS: queues count as registered consumers against the same quota.
+        if live.len() + self.queue_count(snapshot.name()) >= self.config.consumer_limit as usize {
             return Err(LimitExceeded::Consumers {
                 stream: snapshot.name().to_owned(),
                 account: account.clone(),

@@ -116,6 +116,8 @@ impl Engine {
         if snapshot.settings.deleting_until_ms.is_some() {
             return Ok(());
         }
+        // AWS: a stream with queues cannot be deleted, whatever EnforceConsumerDeletion says.
+        self.refuse_if_queues(snapshot.name())?;
         let registered = snapshot.live_consumer_count();
         if registered > 0 && !request.enforce_consumer_deletion {
             return Err(ResourceInUse::StreamHasConsumers {
@@ -153,6 +155,7 @@ impl Engine {
             encryption_key_id: settings.encryption_key_id.clone(),
             open_shard_count: snapshot.open_shard_count(),
             consumer_count: snapshot.live_consumer_count() as u32,
+            queue_count: self.queue_count(snapshot.name()) as u32,
             max_record_size_kib: settings.max_record_size_kib.unwrap_or(MAX_RECORD_SIZE_KIB_DEFAULT),
             warm_throughput: settings
                 .warm_throughput_mibps
@@ -361,6 +364,9 @@ impl Engine {
 
     /// TagResource (stream or consumer ARN).
     pub async fn tag_resource(&self, request: TagResource) -> Result<()> {
+        if self.is_queue_arn(&request.resource_arn) {
+            return self.tag_queue(&request.resource_arn, request.tags).await;
+        }
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(&request.resource_arn)?;
         let tags = request.tags;
@@ -376,6 +382,9 @@ impl Engine {
 
     /// UntagResource.
     pub async fn untag_resource(&self, request: UntagResource) -> Result<()> {
+        if self.is_queue_arn(&request.resource_arn) {
+            return self.untag_queue(&request.resource_arn, &request.tag_keys).await;
+        }
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(&request.resource_arn)?;
         let keys = request.tag_keys;
@@ -405,6 +414,9 @@ impl Engine {
 
     /// ListTagsForResource.
     pub fn list_tags_for_resource(&self, resource_arn: &str) -> Result<Vec<Tag>> {
+        if self.is_queue_arn(resource_arn) {
+            return self.queue_tags(resource_arn);
+        }
         let (snapshot, consumer) = self.resolve_resource(resource_arn)?;
         let tags = match consumer {
             None => snapshot.meta.props.tags.clone(),
@@ -417,12 +429,15 @@ impl Engine {
 
     /// PutResourcePolicy: the document must be a JSON object; it is stored, not evaluated.
     pub async fn put_resource_policy(&self, request: PutResourcePolicy) -> Result<()> {
+        let policy = request.policy;
+        if self.is_queue_arn(&request.resource_arn) {
+            self.find_queue_resource(&request.resource_arn)?;
+            check_policy(&policy)?;
+            return self.set_queue_policy(&request.resource_arn, Some(policy)).await;
+        }
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(&request.resource_arn)?;
-        let policy = request.policy;
-        if !matches!(serde_json::from_str::<serde_json::Value>(&policy), Ok(serde_json::Value::Object(_))) {
-            return Err(InvalidArgument::PolicyNotObject.into());
-        }
+        check_policy(&policy)?;
         match consumer {
             None => {
                 self.catalog.update_settings(&lock, snapshot.id(), move |s| s.policy = Some(policy)).await?;
@@ -436,6 +451,9 @@ impl Engine {
 
     /// GetResourcePolicy; `{}` when none is attached.
     pub fn get_resource_policy(&self, resource_arn: &str) -> Result<String> {
+        if self.is_queue_arn(resource_arn) {
+            return Ok(self.find_queue_resource(resource_arn)?.def().policy.unwrap_or_else(|| "{}".into()));
+        }
         let (snapshot, consumer) = self.resolve_resource(resource_arn)?;
         let policy = match consumer {
             None => snapshot.settings.policy.clone(),
@@ -446,6 +464,12 @@ impl Engine {
 
     /// DeleteResourcePolicy.
     pub async fn delete_resource_policy(&self, resource_arn: &str) -> Result<()> {
+        if self.is_queue_arn(resource_arn) {
+            if self.find_queue_resource(resource_arn)?.def().policy.is_none() {
+                return Err(ResourceNotFound::ResourcePolicy { arn: resource_arn.to_owned() }.into());
+            }
+            return self.set_queue_policy(resource_arn, None).await;
+        }
         let lock = self.catalog.lock().await;
         let (snapshot, consumer) = self.resolve_resource(resource_arn)?;
         if self.get_resource_policy(resource_arn)? == "{}" {
@@ -542,6 +566,10 @@ impl Engine {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve_active(&StreamRef::arn(request.stream_arn.clone()))?;
         let mode = request.mode;
+        if mode == StreamMode::Provisioned {
+            // AWS: queues need on-demand streams; all must be deleted first.
+            self.refuse_if_queues(snapshot.name())?;
+        }
         if snapshot.settings.mode == mode {
             return Err(InvalidArgument::StreamModeUnchanged {
                 stream: snapshot.name().to_owned(),
@@ -636,4 +664,12 @@ pub(super) fn stream_name_of(stream: &StreamRef) -> String {
         (None, Some(arn)) => Account::stream_name_in_arn(arn).to_owned(),
         (None, None) => String::new(),
     }
+}
+
+/// A resource policy must be a JSON object; it is stored, not evaluated.
+fn check_policy(policy: &str) -> Result<()> {
+    if !matches!(serde_json::from_str::<serde_json::Value>(policy), Ok(serde_json::Value::Object(_))) {
+        return Err(InvalidArgument::PolicyNotObject.into());
+    }
+    Ok(())
 }

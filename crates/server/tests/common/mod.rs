@@ -73,3 +73,25 @@ impl TestServer {
         }
     }
 }
+
+/// One signed-looking JSON API call over HTTP/1.1; the status and the decoded body
+/// (`Null` when empty).
+pub async fn call_json(
+    address: SocketAddr,
+    operation: &str,
+    body: &serde_json::Value,
+) -> (http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    let request = http::Request::post(format!("http://{address}/"))
+        .header("X-Amz-Target", format!("Kinesis_20131202.{operation}"))
+        .header("Content-Type", JSON)
+        .header("Authorization", AUTHORIZATION)
+        .header("X-Amz-Date", "20240101T000000Z")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+        .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+}

@@ -1,0 +1,163 @@
+//! What a queue keeps on disk, in its own storage stream of the queue log
+//! (`<data-dir>/queues`):
+//!
+//! - the stream's metadata settings hold the queue's definition under `queue`
+//!   ([`QueueDef`]) and the latest snapshot of its delivery state under `snapshot`
+//!   ([`Snapshot`]: the state and the last journal LSN it covers);
+//! - the stream's one shard is the journal: each record is one [`JournalBatch`] of
+//!   events, appended through the log's group commit before the operation that made them
+//!   is answered.
+//!
+//! Both live inside the storage log's frames and metadata files, which carry their own
+//! magic, version and checksums, and recovery keeps their valid prefix; the JSON here
+//! carries a version of its own so a later format can be told apart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::queues::model::{DeadLetterTarget, QueueAttributes, QueueStart};
+use crate::queues::state::{DeadLetterRule, Event, StoredState};
+
+/// The settings key of the definition.
+pub(crate) const DEF_KEY: &str = "queue";
+/// The settings key of the snapshot.
+pub(crate) const SNAPSHOT_KEY: &str = "snapshot";
+/// Version of the definition, snapshot and journal formats.
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// Where a queue started, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum StoredStart {
+    TrimHorizon,
+    Latest,
+    AtTimestamp(u64),
+}
+
+impl From<QueueStart> for StoredStart {
+    fn from(start: QueueStart) -> Self {
+        match start {
+            QueueStart::TrimHorizon => StoredStart::TrimHorizon,
+            QueueStart::Latest => StoredStart::Latest,
+            QueueStart::AtTimestamp(ms) => StoredStart::AtTimestamp(ms),
+        }
+    }
+}
+
+impl From<StoredStart> for QueueStart {
+    fn from(start: StoredStart) -> Self {
+        match start {
+            StoredStart::TrimHorizon => QueueStart::TrimHorizon,
+            StoredStart::Latest => QueueStart::Latest,
+            StoredStart::AtTimestamp(ms) => QueueStart::AtTimestamp(ms),
+        }
+    }
+}
+
+/// A queue's definition: everything but the delivery state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct QueueDef {
+    pub version: u32,
+    /// The name.
+    pub name: String,
+    /// The generated part of the ARN after `queue/`.
+    pub resource_id: String,
+    /// Creation time, epoch ms.
+    pub created_ms: u64,
+    /// The stream read.
+    pub stream_name: String,
+    /// The stream's creation time, epoch ms.
+    pub stream_created_ms: u64,
+    /// Where reading started.
+    pub start: StoredStart,
+    /// Visibility timeout, seconds.
+    pub visibility_timeout_secs: u32,
+    /// Dead-letter handling on (BUILT_IN).
+    pub dead_letter_built_in: bool,
+    /// With BUILT_IN: the receive count that makes a dead-letter record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_receive_count: Option<u32>,
+    /// UPDATING until this time, epoch ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updating_until_ms: Option<u64>,
+    /// DELETING until this time, epoch ms; then the queue is removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleting_until_ms: Option<u64>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Resource policy document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+impl QueueDef {
+    /// The attributes in effect.
+    pub fn attributes(&self) -> QueueAttributes {
+        QueueAttributes {
+            visibility_timeout_secs: self.visibility_timeout_secs,
+            dead_letter_target: if self.dead_letter_built_in {
+                DeadLetterTarget::BuiltIn
+            } else {
+                DeadLetterTarget::None
+            },
+            max_receive_count: self.max_receive_count.filter(|_| self.dead_letter_built_in),
+        }
+    }
+
+    /// The rule deadlines apply.
+    pub fn dead_letter_rule(&self) -> DeadLetterRule {
+        DeadLetterRule { max_receive_count: self.attributes().max_receive_count }
+    }
+
+    /// Decodes the definition from a queue stream's settings.
+    pub fn from_settings(settings: &Map<String, Value>) -> Option<Self> {
+        let def: QueueDef = serde_json::from_value(settings.get(DEF_KEY)?.clone()).ok()?;
+        (def.version == FORMAT_VERSION).then_some(def)
+    }
+
+    /// The definition as a settings value.
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A snapshot of the delivery state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Snapshot {
+    pub version: u32,
+    /// Journal records up to this LSN are in the state.
+    pub covered_lsn: u64,
+    /// The state.
+    pub state: StoredState,
+}
+
+impl Snapshot {
+    /// Decodes the snapshot from a queue stream's settings; `None` when there is none
+    /// (the journal from its start is the whole state).
+    pub fn from_settings(settings: &Map<String, Value>) -> Option<Self> {
+        let snapshot: Snapshot = serde_json::from_value(settings.get(SNAPSHOT_KEY)?.clone()).ok()?;
+        (snapshot.version == FORMAT_VERSION).then_some(snapshot)
+    }
+}
+
+/// One journal record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct JournalBatch {
+    pub version: u32,
+    pub events: Vec<Event>,
+}
+
+impl JournalBatch {
+    /// The record's bytes.
+    pub fn encode(events: Vec<Event>) -> Vec<u8> {
+        serde_json::to_vec(&JournalBatch { version: FORMAT_VERSION, events }).unwrap_or_default()
+    }
+
+    /// Decodes a journal record; `None` for a record of an unknown format.
+    pub fn decode(bytes: &[u8]) -> Option<Vec<Event>> {
+        let batch: JournalBatch = serde_json::from_slice(bytes).ok()?;
+        (batch.version == FORMAT_VERSION).then_some(batch.events)
+    }
+}
