@@ -9,6 +9,7 @@ exact type or text, a test accepts the documented candidates and asks only for a
 Every wait for a record is a long poll (WaitTimeSeconds) rather than a sleep: a poll returns as
 soon as a record is visible, so visibility timeouts of a second or two keep the file short."""
 
+import datetime
 import threading
 import time
 import uuid
@@ -159,8 +160,7 @@ def test_every_queue_operation_through_boto3(client):
     assert created["QueueStatus"] == "CREATING"
     assert created["QueueName"] == name
     assert arn.startswith(QUEUE_ARN_PREFIX)
-    # QueueStartingPosition (model): while CREATING, TRIM_HORIZON is echoed without a Timestamp;
-    # once ACTIVE the effective position always carries one.
+    # QueueStartingPosition (model): while CREATING, TRIM_HORIZON is echoed without a Timestamp.
     assert created["StreamConfigurationList"] == [
         {"StreamARN": stream_arn, "StartingPosition": {"Type": "TRIM_HORIZON"}}
     ]
@@ -174,7 +174,6 @@ def test_every_queue_operation_through_boto3(client):
     [configuration] = described["StreamConfigurationList"]
     assert configuration["StreamARN"] == stream_arn
     assert configuration["StartingPosition"]["Type"] == "TRIM_HORIZON"
-    assert "Timestamp" in configuration["StartingPosition"]
     assert described["QueueAttributes"] == created["QueueAttributes"]
 
     # A second queue on the same stream under the same name is refused.
@@ -253,6 +252,40 @@ def test_every_queue_operation_through_boto3(client):
     client.delete_stream(StreamName=stream_name)
 
 
+def test_starting_positions(client):
+    """QueueStartingPosition (model): AT_TIMESTAMP delivers what arrived at or after the time;
+    once a queue is ACTIVE its description always carries the effective Timestamp."""
+    stream_name, stream_arn = on_demand_stream(client)
+    put(client, stream_name, [b"old"])
+    time.sleep(1.1)  # arrival times have millisecond precision; keep the two well apart
+    middle = datetime.datetime.now(datetime.timezone.utc)
+    client.put_record(StreamName=stream_name, Data=b"new", PartitionKey="k")
+
+    created = client.create_queue(
+        QueueName=unique("at"),
+        StreamConfigurationList=[
+            {"StreamARN": stream_arn, "StartingPosition": {"Type": "AT_TIMESTAMP", "Timestamp": middle}}
+        ],
+    )["QueueDescription"]
+    at_arn = created["QueueARN"]
+    position = wait_for_queue(client, at_arn)["StreamConfigurationList"][0]["StartingPosition"]
+    assert position["Type"] == "AT_TIMESTAMP"
+    assert abs((position["Timestamp"] - middle).total_seconds()) < 1
+    records = receive(client, at_arn, wait=5)
+    assert [r["Data"] for r in records] == [b"new"]
+    acknowledge(client, at_arn, records)
+    assert receive(client, at_arn, wait=1) == []
+
+    trim_arn = active_queue(client, stream_arn)
+    position = client.describe_queue(QueueARN=trim_arn)["QueueDescription"]["StreamConfigurationList"][0][
+        "StartingPosition"
+    ]
+    assert position["Type"] == "TRIM_HORIZON"
+    assert "Timestamp" in position, "an ACTIVE queue describes its effective starting time"
+    for arn in (at_arn, trim_arn):
+        delete_queue(client, arn)
+
+
 def test_a_queue_on_a_provisioned_stream_is_refused(client):
     name = unique("prov")
     summary = create_active(client, name)
@@ -288,6 +321,17 @@ def test_a_stream_with_a_queue_cannot_be_deleted_or_made_provisioned(client):
     delete_queue(client, arn)
     client.delete_stream(StreamName=stream_name)
     wait_for_status(client, stream_name, "DELETING")
+
+
+def test_a_deleted_queue_no_longer_holds_its_stream(client):
+    """Once DescribeQueue says a deleted queue is gone, its stream counts no queue and can be
+    deleted (API_DeleteQueue, API_DeleteStream). Three rounds, deleting the stream at once."""
+    for _ in range(3):
+        stream_name, stream_arn = on_demand_stream(client)
+        delete_queue(client, active_queue(client, stream_arn))
+        summary = client.describe_stream_summary(StreamName=stream_name)["StreamDescriptionSummary"]
+        assert summary["QueueCount"] == 0
+        client.delete_stream(StreamName=stream_name)
 
 
 def test_queues_share_the_registered_consumer_limit(tmp_path):
