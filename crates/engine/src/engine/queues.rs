@@ -283,13 +283,22 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes queues whose deletion finished, and snapshots queues whose journal grew
-    /// old. Part of [`Engine::reap`].
+    /// Removes queues whose deletion finished, forgets records their stream no longer
+    /// retains, and snapshots queues whose journal grew old. Part of [`Engine::reap`].
     pub(super) async fn reap_queues(&self) -> Result<()> {
         let now = self.now_ms();
         for queue in self.queues.all() {
-            if queue.def().deleting_until_ms.is_some_and(|until| now >= until) {
+            let def = queue.def();
+            if def.deleting_until_ms.is_some_and(|until| now >= until) {
                 self.queues.remove(&queue).await?;
+                continue;
+            }
+            let Ok(stream) = self.catalog.resolve_name(&def.stream_name) else { continue };
+            let retained_from = now.saturating_sub(stream.meta.retention_ms());
+            let mut live = queue.live.lock().await;
+            let expired = live.state.arrived_before(retained_from);
+            if !expired.is_empty() && !queue.removed() {
+                self.queues.journal(&queue, &mut live, vec![Event::Dropped { lsns: expired }]).await?;
             }
         }
         self.queues.maintain().await
@@ -360,6 +369,9 @@ impl Engine {
         loop {
             let def = queue.def();
             let mut live = queue.live.lock().await;
+            if queue.removed() {
+                return Ok(Vec::new());
+            }
             // Enabled before the lock is released, so no change after this look is missed.
             let notified = queue.notify.notified();
             tokio::pin!(notified);
@@ -561,8 +573,8 @@ impl Engine {
     ) -> Result<QueueEntriesResult> {
         let queue = self.find_queue(queue_arn)?;
         let def = queue.def();
-        let deleting = def.deleting_until_ms.is_some();
         let mut live = queue.live.lock().await;
+        let deleting = def.deleting_until_ms.is_some() || queue.removed();
         let now = self.now_ms();
         live.state.expire(now, def.dead_letter_rule());
         let mut result = QueueEntriesResult::default();

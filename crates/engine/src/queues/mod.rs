@@ -23,6 +23,7 @@ pub(crate) mod stored;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -65,12 +66,30 @@ pub(crate) struct Queue {
     pub live: tokio::sync::Mutex<Live>,
     /// Woken (all waiters) after every change that may make records receivable.
     pub notify: Notify,
+    /// Set once the queue is removed: a receive still holding it stops.
+    removed: AtomicBool,
 }
 
 impl Queue {
+    fn new(storage_id: u64, journal_shard: u64, def: QueueDef, live: Live) -> Self {
+        Queue {
+            storage_id,
+            journal_shard,
+            def: RwLock::new(def),
+            live: tokio::sync::Mutex::new(live),
+            notify: Notify::new(),
+            removed: AtomicBool::new(false),
+        }
+    }
+
     /// The definition now.
     pub fn def(&self) -> QueueDef {
         self.def.read().clone()
+    }
+
+    /// Whether the queue was removed for good.
+    pub fn removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
     }
 }
 
@@ -127,13 +146,7 @@ impl Queues {
             }
             let now = queues.log.now_ms();
             let live = Live { state, journal_lsn, batches_since_snapshot: 0, snapshot_ms: now };
-            let queue = Queue {
-                storage_id: meta.stream_id,
-                journal_shard: shard.uid,
-                def: RwLock::new(def.clone()),
-                live: tokio::sync::Mutex::new(live),
-                notify: Notify::new(),
-            };
+            let queue = Queue::new(meta.stream_id, shard.uid, def.clone(), live);
             queues.queues.write().insert(def.name, Arc::new(queue));
         }
         Ok(queues)
@@ -179,13 +192,7 @@ impl Queues {
         let meta = self.log.create_stream(spec).await?;
         let shard = meta.shards.first().ok_or_else(|| EngineError::Internal("queue journal has no shard".into()))?;
         let live = Live { state: initial, journal_lsn: 0, batches_since_snapshot: 0, snapshot_ms: now };
-        let queue = Arc::new(Queue {
-            storage_id: meta.stream_id,
-            journal_shard: shard.uid,
-            def: RwLock::new(def.clone()),
-            live: tokio::sync::Mutex::new(live),
-            notify: Notify::new(),
-        });
+        let queue = Arc::new(Queue::new(meta.stream_id, shard.uid, def.clone(), live));
         self.queues.write().insert(def.name, queue.clone());
         Ok(queue)
     }
@@ -210,6 +217,7 @@ impl Queues {
         self.log.delete_stream(queue.storage_id).await?;
         let name = queue.def().name;
         self.queues.write().remove(&name);
+        queue.removed.store(true, Ordering::Release);
         // Receives waiting on it see it gone.
         queue.notify.notify_waiters();
         Ok(())

@@ -175,6 +175,13 @@ impl QueueState {
         self.deadlines.first().map(|(deadline, _)| *deadline)
     }
 
+    /// Tracked records, oldest first, that arrived in the stream before `arrival_ms`: the
+    /// stream no longer retains them. Stops at the first younger one (arrival times
+    /// follow LSNs closely; a straggler is forgotten when a receive finds it gone).
+    pub fn arrived_before(&self, arrival_ms: u64) -> Vec<u64> {
+        self.entries.iter().take_while(|(_, entry)| entry.arrival_ms < arrival_ms).map(|(lsn, _)| *lsn).collect()
+    }
+
     /// Up to `limit` visible records of `side`, oldest first.
     pub fn visible(&self, side: Side, limit: usize) -> Vec<u64> {
         self.visible_set(side).iter().take(limit).copied().collect()
