@@ -11,11 +11,12 @@
 //! commit) before it is applied and before the operation is answered, and a restart
 //! replays the journal after the latest snapshot; see `Queues::journal`.
 //!
-//! Modules: `model` (requests and results), `error` (whole-request failures), `state`
+//! Modules: `model` (requests and results), `state`
 //! (the state machine), `stored` (definition, snapshot and journal formats), `receipt`
-//! (receipt handles). The operations are in `engine/queues.rs`.
+//! (receipt handles). Whole-request failures are [`crate::QueueError`] (`queue_error.rs`,
+//! a leaf, so `error` does not depend on this module). The operations are in
+//! `engine/queues.rs` and, those that read the stream, `queue_delivery.rs`.
 
-pub mod error;
 pub mod model;
 pub(crate) mod receipt;
 pub(crate) mod state;

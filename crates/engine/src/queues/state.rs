@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::reader::ReaderCheckpoint;
+use crate::checkpoint::ReaderCheckpoint;
 
 /// Where a tracked record is in the stream, and how its deliveries went.
 ///
