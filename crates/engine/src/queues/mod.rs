@@ -131,10 +131,12 @@ impl Queues {
             let mut state = QueueState::from_stored(snapshot.state);
             let mut from = snapshot.covered_lsn.max(shard.uid).saturating_add(1);
             let mut journal_lsn = snapshot.covered_lsn;
+            let mut replayed = 0;
             loop {
                 let batch = queues.log.read(shard.uid, from, QUEUE_JOURNAL_READ_RECORDS, QUEUE_JOURNAL_READ_BYTES)?;
                 let Some(last) = batch.records.last() else { break };
                 journal_lsn = last.lsn;
+                replayed += batch.records.len() as u64;
                 for record in &batch.records {
                     match JournalBatch::decode(&record.data) {
                         Some(events) => events.iter().for_each(|event| state.apply(event)),
@@ -145,8 +147,10 @@ impl Queues {
                 }
                 from = batch.next_lsn;
             }
-            let now = queues.log.now_ms();
-            let live = Live { state, journal_lsn, batches_since_snapshot: 0, snapshot_ms: now };
+            // A replayed journal is snapshotted by the first reaper pass (snapshot age
+            // "infinite"), so the next restart needs none of it.
+            let snapshot_ms = if replayed > 0 { 0 } else { queues.log.now_ms() };
+            let live = Live { state, journal_lsn, batches_since_snapshot: replayed, snapshot_ms };
             let queue = Queue::new(meta.stream_id, shard.uid, def.clone(), live);
             queues.queues.write().insert(def.name, Arc::new(queue));
         }
