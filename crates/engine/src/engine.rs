@@ -165,7 +165,7 @@ impl Engine {
         self.subscriptions.len()
     }
 
-    fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.catalog.now_ms()
     }
 

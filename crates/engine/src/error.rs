@@ -10,7 +10,7 @@
 use rheo_storage::StorageError;
 
 use crate::ids::{ConsumerArn, ShardId};
-pub use crate::queues::error::QueueError;
+pub use crate::queue_error::QueueError;
 use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each

@@ -33,12 +33,15 @@
 #![deny(missing_docs)]
 
 mod catalog;
+mod checkpoint;
 mod engine;
 pub mod error;
 mod hashing;
 pub mod ids;
 pub mod limits;
 pub mod model;
+mod queue_delivery;
+mod queue_error;
 pub mod queues;
 mod reader;
 mod settings;
@@ -57,7 +60,7 @@ pub use hashing::{partition_key_hash, uniform_ranges};
 pub use ids::QueueArn;
 pub use ids::ShardId;
 pub use model::*;
-pub use queues::error::QueueError;
+pub use queue_error::QueueError;
 pub use queues::model::*;
 pub use reader::{
     ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,

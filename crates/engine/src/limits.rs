@@ -169,16 +169,19 @@ pub const RECEIPT_HANDLE_CHARS_MAX: usize = 1024;
 /// digits).
 pub const RECORD_ID_CHARS_MAX: usize = 64;
 
-/// Retention of a queue's journal, hours. Snapshots are taken at least every
-/// [`QUEUE_SNAPSHOT_MAX_AGE_MS`] while a queue changes, so a restart needs journal
-/// records far younger than this; it only has to outlast a server that is down.
-pub const QUEUE_JOURNAL_RETENTION_HOURS: u32 = 7 * 24;
+/// Retention of a queue's journal, hours: the storage minimum, which bounds its disk use
+/// to a day of queue activity. A restart needs only the journal after the latest
+/// snapshot, at most [`QUEUE_SNAPSHOT_MAX_AGE_MS`] old when the server stopped (and a
+/// replayed queue is snapshotted at once), so only a server down for a day after a crash
+/// loses that last minute of queue changes, whose acknowledged records may then be
+/// delivered again.
+pub const QUEUE_JOURNAL_RETENTION_HOURS: u32 = rheo_storage::limits::RETENTION_HOURS_MIN;
 
 /// A queue's state is snapshotted after this many journal records.
 pub const QUEUE_SNAPSHOT_EVERY_BATCHES: u64 = 4096;
 
 /// A queue with journal records is snapshotted at least this often (by the reaper).
-pub const QUEUE_SNAPSHOT_MAX_AGE_MS: u64 = 10 * 60 * 1000;
+pub const QUEUE_SNAPSHOT_MAX_AGE_MS: u64 = 60 * 1000;
 
 /// Journal records read per step while a queue is replayed at start-up.
 pub const QUEUE_JOURNAL_READ_RECORDS: usize = 1000;

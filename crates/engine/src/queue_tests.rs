@@ -465,3 +465,34 @@ async fn a_restart_replays_the_journal_after_the_latest_snapshot() {
     // Each was received once before: events before the snapshot are not applied twice.
     assert!(back.iter().all(|r| r.receive_count == 2), "{back:?}");
 }
+
+#[tokio::test]
+async fn records_past_the_streams_retention_are_forgotten() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(43_200)).await.unwrap();
+    h.put("s", &["a", "b"]).await;
+    let in_flight = h.receive(&queue, 1).await;
+    h.clock.advance_ms(24 * 3_600_000 + 1);
+    h.engine.reap().await.unwrap();
+    // The reaper forgot both, the one in flight too: its handle names nothing now.
+    assert_eq!(h.ack(&queue, &in_flight).await.failed[0].error, QueueEntryError::RecordGone);
+    assert!(h.receive(&queue, 10).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_waiting_receive_ends_when_its_queue_is_deleted() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
+    let engine = h.engine.clone();
+    let arn = queue.arn.to_string();
+    let waiting = tokio::spawn(async move {
+        let request =
+            ReceiveQueueRecords { queue_arn: arn, limit: None, wait_ms: 20_000, visibility_timeout_secs: None };
+        engine.receive_queue_records(&request).await
+    });
+    tokio::task::yield_now().await;
+    h.engine.delete_queue(queue.arn.as_str()).await.unwrap();
+    assert_eq!(waiting.await.unwrap().unwrap(), Vec::new());
+}

@@ -5,29 +5,25 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
-
-use rheo_storage::{SequenceNumber, StorageError, StoredRecord};
 
 use super::Engine;
+use crate::checkpoint::ReaderCheckpoint;
 use crate::error::{LimitExceeded, ResourceNotFound, Result};
 use crate::limits::{
-    LIST_QUEUES_LIMIT_DEFAULT, QUEUES_CHANGING_MAX, QUEUE_FETCH_BYTES_MAX, QUEUE_FETCH_RECORDS_MAX,
-    QUEUE_IN_FLIGHT_MAX, QUEUE_MAX_RECEIVE_COUNT_DEFAULT, QUEUE_RECEIVE_LIMIT_MAX, QUEUE_TRACKED_MAX,
+    LIST_QUEUES_LIMIT_DEFAULT, QUEUES_CHANGING_MAX, QUEUE_MAX_RECEIVE_COUNT_DEFAULT,
     QUEUE_VISIBILITY_TIMEOUT_SECS_DEFAULT,
 };
 use crate::model::{StreamMode, StreamRef, StreamStatus, Tag};
-use crate::queues::error::QueueError;
+use crate::queue_error::QueueError;
 use crate::queues::model::{
     CreateQueue, DeadLetterRequest, DeadLetterTarget, ListQueues, QueueAttributesRequest, QueueEntriesResult,
-    QueueEntryError, QueueEntryFailure, QueueHandles, QueueInfo, QueueList, QueueRecord, QueueStart, QueueStartKind,
-    QueueStatus, QueueStreamInfo, ReceiveQueueRecords, UpdateQueue, UpdateQueueVisibility,
+    QueueEntryError, QueueEntryFailure, QueueHandles, QueueInfo, QueueList, QueueStart, QueueStartKind, QueueStatus,
+    QueueStreamInfo, UpdateQueue, UpdateQueueVisibility,
 };
 use crate::queues::receipt::Receipt;
-use crate::queues::state::{Event, Fetched, QueueState, Side};
+use crate::queues::state::{Event, QueueState, Side};
 use crate::queues::stored::{QueueDef, FORMAT_VERSION};
-use crate::queues::{Live, Queue};
-use crate::reader::{ReaderStart, StreamReader, StreamReaderRequest};
+use crate::queues::{Queue, Queues};
 use crate::tags::check_tags;
 use crate::token::PageKind;
 
@@ -41,7 +37,12 @@ enum Settle {
 }
 
 impl Engine {
-    fn queue_status(&self, def: &QueueDef) -> QueueStatus {
+    /// The queue component.
+    pub(crate) fn queues(&self) -> &Queues {
+        &self.queues
+    }
+
+    pub(crate) fn queue_status(&self, def: &QueueDef) -> QueueStatus {
         let now = self.now_ms();
         if def.deleting_until_ms.is_some() {
             QueueStatus::Deleting
@@ -54,7 +55,7 @@ impl Engine {
         }
     }
 
-    fn queue_info(&self, def: &QueueDef) -> QueueInfo {
+    pub(crate) fn queue_info(&self, def: &QueueDef) -> QueueInfo {
         QueueInfo {
             name: def.name.clone(),
             arn: self.account().queue_arn(&def.resource_id),
@@ -71,7 +72,7 @@ impl Engine {
 
     /// The queue an ARN names; a queue whose deletion finished is gone even before the
     /// reaper removed it.
-    fn find_queue(&self, arn: &str) -> Result<Arc<Queue>> {
+    pub(crate) fn find_queue(&self, arn: &str) -> Result<Arc<Queue>> {
         let not_found = || QueueError::NotFound { queue: arn.to_owned(), account: self.account_id() };
         let queue = self
             .account()
@@ -122,8 +123,14 @@ impl Engine {
         Ok(())
     }
 
-    /// CreateQueue.
-    pub async fn create_queue(self: &Arc<Self>, request: CreateQueue) -> Result<QueueInfo> {
+    /// CreateQueue, once the rules allow it: `start_at` gives the reader position the
+    /// queue starts at in the named stream (see `queue_delivery.rs`, which owns the
+    /// stream reader).
+    pub(crate) async fn create_queue_at(
+        &self,
+        request: CreateQueue,
+        start_at: impl FnOnce(&str, QueueStart) -> Result<ReaderCheckpoint>,
+    ) -> Result<QueueInfo> {
         let CreateQueue { name, streams, attributes, tags } = request;
         let [stream] =
             <[_; 1]>::try_from(streams).map_err(|streams: Vec<_>| QueueError::StreamCount { count: streams.len() })?;
@@ -162,13 +169,7 @@ impl Engine {
                 }
             },
         };
-        let reader_start = match start {
-            QueueStart::TrimHorizon => ReaderStart::TrimHorizon,
-            QueueStart::Latest => ReaderStart::Latest,
-            QueueStart::AtTimestamp(ms) => ReaderStart::AtTimestamp(ms),
-        };
-        let reader =
-            self.stream_reader(StreamReaderRequest { stream_name: snapshot.name().to_owned(), start: reader_start })?;
+        let checkpoint = start_at(snapshot.name(), start)?;
         let mut resource_id = random_resource_id();
         while self.queues.by_resource_id(&resource_id).is_some() {
             resource_id = random_resource_id();
@@ -191,7 +192,7 @@ impl Engine {
             tags,
             policy: None,
         };
-        let queue = self.queues.create(def, QueueState::new(reader.checkpoint())).await?;
+        let queue = self.queues.create(def, QueueState::new(checkpoint)).await?;
         drop(lock);
         tracing::info!(message = "Queue created.", queue = %queue.def().name, stream = %snapshot.name());
         Ok(self.queue_info(&queue.def()))
@@ -283,13 +284,22 @@ impl Engine {
         Ok(())
     }
 
-    /// Removes queues whose deletion finished, and snapshots queues whose journal grew
-    /// old. Part of [`Engine::reap`].
+    /// Removes queues whose deletion finished, forgets records their stream no longer
+    /// retains, and snapshots queues whose journal grew old. Part of [`Engine::reap`].
     pub(super) async fn reap_queues(&self) -> Result<()> {
         let now = self.now_ms();
         for queue in self.queues.all() {
-            if queue.def().deleting_until_ms.is_some_and(|until| now >= until) {
+            let def = queue.def();
+            if def.deleting_until_ms.is_some_and(|until| now >= until) {
                 self.queues.remove(&queue).await?;
+                continue;
+            }
+            let Ok(stream) = self.catalog.resolve_name(&def.stream_name) else { continue };
+            let retained_from = now.saturating_sub(stream.meta.retention_ms());
+            let mut live = queue.live.lock().await;
+            let expired = live.state.arrived_before(retained_from);
+            if !expired.is_empty() && !queue.removed() {
+                self.queues.journal(&queue, &mut live, vec![Event::Dropped { lsns: expired }]).await?;
             }
         }
         self.queues.maintain().await
@@ -336,187 +346,6 @@ impl Engine {
         Ok(())
     }
 
-    /// ReceiveQueueRecords.
-    pub async fn receive_queue_records(self: &Arc<Self>, request: &ReceiveQueueRecords) -> Result<Vec<QueueRecord>> {
-        self.receive(request, Side::Queue).await
-    }
-
-    /// ReceiveDeadLetterQueueRecords.
-    pub async fn receive_dead_letter_records(
-        self: &Arc<Self>,
-        request: &ReceiveQueueRecords,
-    ) -> Result<Vec<QueueRecord>> {
-        self.receive(request, Side::DeadLetter).await
-    }
-
-    /// Receives up to `limit` visible records of `side`, waiting up to `wait_ms` for one.
-    /// The wait is event-driven: it wakes when the queue changes (a fetch, an
-    /// acknowledgement, a visibility change, a restore, deletion), when the next in-flight
-    /// deadline or the queue's activation is due, or when the stream gains records.
-    async fn receive(self: &Arc<Self>, request: &ReceiveQueueRecords, side: Side) -> Result<Vec<QueueRecord>> {
-        let queue = self.find_queue(&request.queue_arn)?;
-        let limit = request.limit.unwrap_or(QUEUE_RECEIVE_LIMIT_MAX).clamp(1, QUEUE_RECEIVE_LIMIT_MAX) as usize;
-        let wait_end = tokio::time::Instant::now() + Duration::from_millis(request.wait_ms);
-        loop {
-            let def = queue.def();
-            let mut live = queue.live.lock().await;
-            // Enabled before the lock is released, so no change after this look is missed.
-            let notified = queue.notify.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let now = self.now_ms();
-            let mut reader = None;
-            let mut records = Vec::new();
-            let wake_at_ms = match self.queue_status(&def) {
-                QueueStatus::Deleting => return Ok(Vec::new()),
-                QueueStatus::Creating => Some(def.created_ms.saturating_add(self.config.consumer_ms)),
-                QueueStatus::Active | QueueStatus::Updating => {
-                    live.state.expire(now, def.dead_letter_rule());
-                    if side == Side::Queue {
-                        reader = self.fetch(&queue, &mut live, &def, limit).await?;
-                    }
-                    records = self.deliver(&queue, &mut live, &def, side, limit, request, now).await?;
-                    live.state.next_deadline()
-                }
-            };
-            drop(live);
-            let now_instant = tokio::time::Instant::now();
-            if !records.is_empty() || now_instant >= wait_end {
-                return Ok(records);
-            }
-            let due = wake_at_ms.map(|at| now_instant + Duration::from_millis(at.saturating_sub(now).max(1)));
-            let sleep_until = due.map_or(wait_end, |due| due.min(wait_end));
-            let stream_grows = async {
-                match reader.as_mut() {
-                    Some(reader) => reader.wait().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = &mut notified => {}
-                () = tokio::time::sleep_until(sleep_until) => {}
-                () = stream_grows => {}
-            }
-        }
-    }
-
-    /// Reads further into the queue's stream when fewer than `limit` records are visible
-    /// and the queue has room, and journals what it read. Returns the reader when it
-    /// caught up with the stream, for a receive to wait on.
-    async fn fetch(
-        self: &Arc<Self>,
-        queue: &Queue,
-        live: &mut Live,
-        def: &QueueDef,
-        limit: usize,
-    ) -> Result<Option<StreamReader>> {
-        let room = QUEUE_TRACKED_MAX.saturating_sub(live.state.tracked());
-        if live.state.visible_count(Side::Queue) >= limit || room == 0 || live.state.in_flight() >= QUEUE_IN_FLIGHT_MAX
-        {
-            return Ok(None);
-        }
-        let want = room.min(QUEUE_FETCH_RECORDS_MAX);
-        let start = ReaderStart::Checkpoint(live.state.checkpoint().clone());
-        let mut reader = self.stream_reader(StreamReaderRequest { stream_name: def.stream_name.clone(), start })?;
-        let mut records = Vec::new();
-        let mut caught_up = false;
-        while records.len() < want {
-            let Some(batch) = reader.next_batch(want - records.len(), QUEUE_FETCH_BYTES_MAX)? else {
-                caught_up = true;
-                break;
-            };
-            records.extend(batch.records.iter().map(|record| Fetched {
-                lsn: record.sequence_number.lsn,
-                shard_uid: batch.position.shard_uid,
-                shard_index: batch.shard_index,
-                shard_created_secs: record.sequence_number.shard_created_secs,
-                arrival_ms: record.arrival_ms,
-            }));
-        }
-        let checkpoint = reader.checkpoint();
-        if !records.is_empty() || checkpoint != *live.state.checkpoint() {
-            self.queues.journal(queue, live, vec![Event::Fetched { records, checkpoint }]).await?;
-        }
-        Ok(caught_up.then_some(reader))
-    }
-
-    /// Hands out up to `limit` visible records of `side`: reads each back from the stream
-    /// (forgetting those the stream no longer retains), journals the receive, and returns
-    /// them with their new receipt handles.
-    #[allow(clippy::too_many_arguments)]
-    async fn deliver(
-        &self,
-        queue: &Queue,
-        live: &mut Live,
-        def: &QueueDef,
-        side: Side,
-        limit: usize,
-        request: &ReceiveQueueRecords,
-        now: u64,
-    ) -> Result<Vec<QueueRecord>> {
-        let limit = match side {
-            Side::Queue => limit.min(QUEUE_IN_FLIGHT_MAX.saturating_sub(live.state.in_flight())),
-            Side::DeadLetter => limit,
-        };
-        let mut found = Vec::new();
-        let mut gone = Vec::new();
-        for lsn in live.state.visible(side, limit) {
-            let Some(entry) = live.state.entry(lsn) else { continue };
-            match self.read_stream_record(entry.shard_uid, lsn)? {
-                Some(record) => found.push(record),
-                None => gone.push(lsn),
-            }
-        }
-        let secs = request.visibility_timeout_secs.unwrap_or(def.visibility_timeout_secs);
-        let deadline_ms = now.saturating_add(u64::from(secs) * 1000);
-        let mut events = Vec::new();
-        if !gone.is_empty() {
-            events.push(Event::Dropped { lsns: gone });
-        }
-        if !found.is_empty() {
-            events.push(Event::Received {
-                lsns: found.iter().map(|r| r.lsn).collect(),
-                side,
-                now_ms: now,
-                deadline_ms,
-            });
-        }
-        self.queues.journal(queue, live, events).await?;
-        let key = self.queues.key();
-        let records = found
-            .into_iter()
-            .filter_map(|record| {
-                let entry = live.state.entry(record.lsn)?;
-                let receipt = Receipt { side, queue: queue.storage_id, lsn: record.lsn, generation: entry.generation };
-                Some(QueueRecord {
-                    receipt_handle: receipt.seal(key),
-                    record_id: SequenceNumber {
-                        shard_created_secs: entry.shard_created_secs,
-                        shard_index: entry.shard_index,
-                        lsn: record.lsn,
-                        arrival_secs: record.arrival_ms / 1000,
-                    },
-                    partition_key: record.partition_key,
-                    data: record.data,
-                    arrival_ms: record.arrival_ms,
-                    first_receive_ms: entry.first_receive_ms.unwrap_or(now),
-                    receive_count: entry.receive_count,
-                })
-            })
-            .collect();
-        Ok(records)
-    }
-
-    /// The stream record with exactly this LSN; `None` when the stream no longer has it.
-    fn read_stream_record(&self, shard_uid: u64, lsn: u64) -> Result<Option<StoredRecord>> {
-        let max_bytes = rheo_storage::limits::RECORD_DATA_BYTES_MAX + rheo_storage::limits::PARTITION_KEY_BYTES_MAX;
-        match self.log().read(shard_uid, lsn, 1, max_bytes) {
-            Ok(batch) => Ok(batch.records.into_iter().next().filter(|record| record.lsn == lsn)),
-            Err(StorageError::ShardNotFound { .. }) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
-    }
-
     /// AcknowledgeQueueRecords.
     pub async fn acknowledge_queue_records(&self, request: &QueueHandles) -> Result<QueueEntriesResult> {
         let entries = request.receipt_handles.iter().map(|h| (h.clone(), 0)).collect();
@@ -561,8 +390,8 @@ impl Engine {
     ) -> Result<QueueEntriesResult> {
         let queue = self.find_queue(queue_arn)?;
         let def = queue.def();
-        let deleting = def.deleting_until_ms.is_some();
         let mut live = queue.live.lock().await;
+        let deleting = def.deleting_until_ms.is_some() || queue.removed();
         let now = self.now_ms();
         live.state.expire(now, def.dead_letter_rule());
         let mut result = QueueEntriesResult::default();

@@ -11,11 +11,12 @@
 //! commit) before it is applied and before the operation is answered, and a restart
 //! replays the journal after the latest snapshot; see `Queues::journal`.
 //!
-//! Modules: `model` (requests and results), `error` (whole-request failures), `state`
+//! Modules: `model` (requests and results), `state`
 //! (the state machine), `stored` (definition, snapshot and journal formats), `receipt`
-//! (receipt handles). The operations are in `engine/queues.rs`.
+//! (receipt handles). Whole-request failures are [`crate::QueueError`] (`queue_error.rs`,
+//! a leaf, so `error` does not depend on this module). The operations are in
+//! `engine/queues.rs` and, those that read the stream, `queue_delivery.rs`.
 
-pub mod error;
 pub mod model;
 pub(crate) mod receipt;
 pub(crate) mod state;
@@ -23,6 +24,7 @@ pub(crate) mod stored;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -65,12 +67,30 @@ pub(crate) struct Queue {
     pub live: tokio::sync::Mutex<Live>,
     /// Woken (all waiters) after every change that may make records receivable.
     pub notify: Notify,
+    /// Set once the queue is removed: a receive still holding it stops.
+    removed: AtomicBool,
 }
 
 impl Queue {
+    fn new(storage_id: u64, journal_shard: u64, def: QueueDef, live: Live) -> Self {
+        Queue {
+            storage_id,
+            journal_shard,
+            def: RwLock::new(def),
+            live: tokio::sync::Mutex::new(live),
+            notify: Notify::new(),
+            removed: AtomicBool::new(false),
+        }
+    }
+
     /// The definition now.
     pub fn def(&self) -> QueueDef {
         self.def.read().clone()
+    }
+
+    /// Whether the queue was removed for good.
+    pub fn removed(&self) -> bool {
+        self.removed.load(Ordering::Acquire)
     }
 }
 
@@ -111,10 +131,12 @@ impl Queues {
             let mut state = QueueState::from_stored(snapshot.state);
             let mut from = snapshot.covered_lsn.max(shard.uid).saturating_add(1);
             let mut journal_lsn = snapshot.covered_lsn;
+            let mut replayed = 0;
             loop {
                 let batch = queues.log.read(shard.uid, from, QUEUE_JOURNAL_READ_RECORDS, QUEUE_JOURNAL_READ_BYTES)?;
                 let Some(last) = batch.records.last() else { break };
                 journal_lsn = last.lsn;
+                replayed += batch.records.len() as u64;
                 for record in &batch.records {
                     match JournalBatch::decode(&record.data) {
                         Some(events) => events.iter().for_each(|event| state.apply(event)),
@@ -125,15 +147,11 @@ impl Queues {
                 }
                 from = batch.next_lsn;
             }
-            let now = queues.log.now_ms();
-            let live = Live { state, journal_lsn, batches_since_snapshot: 0, snapshot_ms: now };
-            let queue = Queue {
-                storage_id: meta.stream_id,
-                journal_shard: shard.uid,
-                def: RwLock::new(def.clone()),
-                live: tokio::sync::Mutex::new(live),
-                notify: Notify::new(),
-            };
+            // A replayed journal is snapshotted by the first reaper pass (snapshot age
+            // "infinite"), so the next restart needs none of it.
+            let snapshot_ms = if replayed > 0 { 0 } else { queues.log.now_ms() };
+            let live = Live { state, journal_lsn, batches_since_snapshot: replayed, snapshot_ms };
+            let queue = Queue::new(meta.stream_id, shard.uid, def.clone(), live);
             queues.queues.write().insert(def.name, Arc::new(queue));
         }
         Ok(queues)
@@ -179,13 +197,7 @@ impl Queues {
         let meta = self.log.create_stream(spec).await?;
         let shard = meta.shards.first().ok_or_else(|| EngineError::Internal("queue journal has no shard".into()))?;
         let live = Live { state: initial, journal_lsn: 0, batches_since_snapshot: 0, snapshot_ms: now };
-        let queue = Arc::new(Queue {
-            storage_id: meta.stream_id,
-            journal_shard: shard.uid,
-            def: RwLock::new(def.clone()),
-            live: tokio::sync::Mutex::new(live),
-            notify: Notify::new(),
-        });
+        let queue = Arc::new(Queue::new(meta.stream_id, shard.uid, def.clone(), live));
         self.queues.write().insert(def.name, queue.clone());
         Ok(queue)
     }
@@ -210,6 +222,7 @@ impl Queues {
         self.log.delete_stream(queue.storage_id).await?;
         let name = queue.def().name;
         self.queues.write().remove(&name);
+        queue.removed.store(true, Ordering::Release);
         // Receives waiting on it see it gone.
         queue.notify.notify_waiters();
         Ok(())

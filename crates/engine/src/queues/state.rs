@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::reader::ReaderCheckpoint;
+use crate::checkpoint::ReaderCheckpoint;
 
 /// Where a tracked record is in the stream, and how its deliveries went.
 ///
@@ -173,6 +173,13 @@ impl QueueState {
     /// The earliest in-flight deadline, for a waiting receive.
     pub fn next_deadline(&self) -> Option<u64> {
         self.deadlines.first().map(|(deadline, _)| *deadline)
+    }
+
+    /// Tracked records, oldest first, that arrived in the stream before `arrival_ms`: the
+    /// stream no longer retains them. Stops at the first younger one (arrival times
+    /// follow LSNs closely; a straggler is forgotten when a receive finds it gone).
+    pub fn arrived_before(&self, arrival_ms: u64) -> Vec<u64> {
+        self.entries.iter().take_while(|(_, entry)| entry.arrival_ms < arrival_ms).map(|(lsn, _)| *lsn).collect()
     }
 
     /// Up to `limit` visible records of `side`, oldest first.
