@@ -368,6 +368,35 @@ pub async fn delete_queue(client: &mut Client, arn: &str, timeout: Duration) -> 
     }
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueCountOut {
+    stream_description_summary: QueueCountState,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QueueCountState {
+    queue_count: Option<u64>,
+}
+
+/// Waits (up to `timeout`) until DescribeStreamSummary counts no queue on the stream: a
+/// service may drop a deleted queue from its stream's count a little after the queue itself
+/// stops being described, and the stream cannot be deleted before.
+pub async fn wait_for_no_queues(client: &mut Client, stream: &str, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let out: QueueCountOut = client.call("DescribeStreamSummary", &json!({ "StreamName": stream })).await?;
+        if out.stream_description_summary.queue_count.unwrap_or(0) == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(BenchError::Timeout(format!("stream {stream} still counts queues after {timeout:?}")));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// One `ListStreams`, for readiness checks.
 pub async fn list_streams(client: &mut Client) -> Result<()> {
     client.call::<serde_json::Value>("ListStreams", &json!({})).await?;

@@ -116,15 +116,12 @@ impl Shared {
         again
     }
 
-    /// Counts the ids acknowledged; returns how many were new. Wakes the run when the last
-    /// filled record is in.
-    fn note_acknowledged<'a>(&self, ids: impl Iterator<Item = &'a str>) -> u64 {
+    /// Counts the ids acknowledged; returns how many were new and whether every filled
+    /// record is now in (the caller wakes the run after counting its own figures).
+    fn note_acknowledged<'a>(&self, ids: impl Iterator<Item = &'a str>) -> (u64, bool) {
         let mut done = self.acknowledged.lock().unwrap_or_else(|p| p.into_inner());
         let fresh = ids.filter(|id| done.insert((*id).to_owned())).count() as u64;
-        if done.len() as u64 >= self.target {
-            self.drained.notify_one();
-        }
-        fresh
+        (fresh, done.len() as u64 >= self.target)
     }
 
     fn acknowledged_count(&self) -> u64 {
@@ -197,10 +194,13 @@ async fn receiver(mut client: Client, queue_arn: Arc<str>, receive_body: SignedB
             }
         }
         let accepted = || out.records.iter().filter(|r| !refused.contains(&*r.receipt_handle));
-        let fresh = shared.note_acknowledged(accepted().map(|r| &*r.record_id));
+        let (fresh, complete) = shared.note_acknowledged(accepted().map(|r| &*r.record_id));
         let fresh_bytes = if fresh == 0 { 0 } else { accepted().map(|r| decoded_len(&r.data)).sum() };
         shared.acknowledge.ok(finished - received_at, fresh, fresh_bytes, &codes);
         shared.cycle.record_all(&[finished - started]);
+        if complete {
+            shared.drained.notify_one();
+        }
     }
 }
 
@@ -248,7 +248,12 @@ async fn drive(ctx: &Ctx, args: &QueueArgs, stream: &str, stream_arn: &str, cont
     ctx.say(&format!("queue {queue_name} ACTIVE; {} receivers", args.receivers));
     let result = receive_all(ctx, args, &queue_arn, filled.records, &mut watch).await;
     if !ctx.common.keep {
-        if let Err(e) = crate::api::delete_queue(control, &queue_arn, Duration::from_secs(60)).await {
+        let timeout = Duration::from_secs(60);
+        let deleted = match crate::api::delete_queue(control, &queue_arn, timeout).await {
+            Ok(()) => crate::api::wait_for_no_queues(control, stream, timeout).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = deleted {
             eprintln!("warning: could not delete queue {queue_arn}: {e}");
         }
     }
@@ -290,7 +295,7 @@ async fn receive_all(
     let mut second = 0u64;
     let mut next_tick = start + Duration::from_secs(1);
     let drained = loop {
-        if shared.acknowledged_count() >= filled {
+        if shared.acknowledge.records() >= filled {
             break true;
         }
         let now = Instant::now();
@@ -412,10 +417,10 @@ mod tests {
         assert_eq!(shared.note_received(["a", "b"].into_iter()), 0);
         assert_eq!(shared.note_received(["b", "c"].into_iter()), 1);
         assert_eq!(shared.redelivered.load(Ordering::Relaxed), 1);
-        assert_eq!(shared.note_acknowledged(["a", "b"].into_iter()), 2);
-        assert_eq!(shared.note_acknowledged(["b"].into_iter()), 0);
+        assert_eq!(shared.note_acknowledged(["a", "b"].into_iter()), (2, false));
+        assert_eq!(shared.note_acknowledged(["b"].into_iter()), (0, false));
         assert_eq!(shared.acknowledged_count(), 2);
-        assert_eq!(shared.note_acknowledged(["c"].into_iter()), 1);
+        assert_eq!(shared.note_acknowledged(["c"].into_iter()), (1, true));
         assert_eq!(shared.acknowledged_count(), 3);
     }
 
