@@ -301,9 +301,9 @@ fn queue_error_type(rule: &QueueError) -> ErrorType {
         QueueError::Exists { .. } | QueueError::NotActive { .. } | QueueError::StreamHasQueues { .. } => {
             ErrorType::ResourceInUse
         }
-        QueueError::StreamCount { .. } | QueueError::TimestampMissing | QueueError::MaxReceiveCountMissing => {
-            ErrorType::InvalidArgument
-        }
+        QueueError::StreamCount { .. } | QueueError::MaxReceiveCountMissing => ErrorType::InvalidArgument,
+        // API_QueueStartingPosition names ValidationException for the timestamp rules.
+        QueueError::TimestampMissing | QueueError::TimestampNotAllowed => ErrorType::Validation,
         // As for the other operations a capacity mode does not support.
         QueueError::StreamNotOnDemand { .. } => ErrorType::Validation,
         QueueError::TooManyChanging { .. } => ErrorType::LimitExceeded,
@@ -323,6 +323,9 @@ fn queue_message(rule: &QueueError) -> String {
         ),
         QueueError::TimestampMissing => {
             "StartingPosition Timestamp must be specified when its Type is AT_TIMESTAMP.".to_owned()
+        }
+        QueueError::TimestampNotAllowed => {
+            "StartingPosition Timestamp may be specified only when its Type is AT_TIMESTAMP.".to_owned()
         }
         QueueError::MaxReceiveCountMissing => {
             "MaxReceiveCount must be specified when DeadLetterConfiguration TargetType is BUILT_IN.".to_owned()

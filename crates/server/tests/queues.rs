@@ -152,6 +152,17 @@ async fn queue_errors_have_their_exact_type_status_and_message() {
         json!({"__type": "InvalidArgumentException", "message": "MaxReceiveCount must be specified when DeadLetterConfiguration TargetType is BUILT_IN."})
     );
 
+    let create = json!({
+        "QueueName": "q",
+        "StreamConfigurationList": [{"StreamARN": stream, "StartingPosition": {"Type": "LATEST", "Timestamp": 1}}],
+    });
+    let (status, error) = call_json(server.address, "CreateQueue", &create).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error,
+        json!({"__type": "ValidationException", "message": "StartingPosition Timestamp may be specified only when its Type is AT_TIMESTAMP."})
+    );
+
     let create = json!({"QueueName": "q", "StreamConfigurationList": [{"StreamARN": stream}]});
     assert_eq!(call_json(server.address, "CreateQueue", &create).await.0, StatusCode::OK);
     let (_, error) = call_json(server.address, "DeleteStream", &json!({"StreamName": "s"})).await;

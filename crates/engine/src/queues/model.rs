@@ -146,6 +146,9 @@ pub struct QueueStreamInfo {
     pub stream_created_ms: u64,
     /// Where the queue started reading.
     pub start: QueueStart,
+    /// `StartingPosition.Timestamp` as AWS describes it: while CREATING the configured
+    /// timestamp (none for TRIM_HORIZON and LATEST), afterwards the effective start.
+    pub start_timestamp_ms: Option<u64>,
 }
 
 /// `QueueDescription`.

@@ -71,6 +71,9 @@ pub(crate) struct QueueDef {
     pub stream_created_ms: u64,
     /// Where reading started.
     pub start: StoredStart,
+    /// The effective start, epoch ms (see `QueueStreamInfo::start_timestamp_ms`).
+    #[serde(default)]
+    pub effective_start_ms: u64,
     /// Visibility timeout, seconds.
     pub visibility_timeout_secs: u32,
     /// Dead-letter handling on (BUILT_IN).

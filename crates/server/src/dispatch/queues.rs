@@ -40,11 +40,12 @@ fn status(status: engine::QueueStatus) -> wire::QueueStatus {
 }
 
 fn description(info: engine::QueueInfo) -> wire::QueueDescriptionOutput {
-    let (kind, timestamp) = match info.stream.start {
-        engine::QueueStart::TrimHorizon => (wire::QueueStartingPositionType::TrimHorizon, None),
-        engine::QueueStart::Latest => (wire::QueueStartingPositionType::Latest, None),
-        engine::QueueStart::AtTimestamp(ms) => (wire::QueueStartingPositionType::AtTimestamp, Some(millis(ms))),
+    let kind = match info.stream.start {
+        engine::QueueStart::TrimHorizon => wire::QueueStartingPositionType::TrimHorizon,
+        engine::QueueStart::Latest => wire::QueueStartingPositionType::Latest,
+        engine::QueueStart::AtTimestamp(_) => wire::QueueStartingPositionType::AtTimestamp,
     };
+    let timestamp = info.stream.start_timestamp_ms.map(millis);
     let attributes = info.attributes;
     wire::QueueDescriptionOutput {
         queue_description: wire::QueueDescription {
