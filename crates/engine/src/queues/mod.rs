@@ -292,6 +292,5 @@ impl Queues {
 }
 
 fn snapshot_value(state: &QueueState, covered_lsn: u64) -> Value {
-    let snapshot = Snapshot { version: FORMAT_VERSION, covered_lsn, state: state.to_stored() };
-    serde_json::to_value(snapshot).unwrap_or(Value::Null)
+    Snapshot { version: FORMAT_VERSION, covered_lsn, state: state.to_stored() }.to_value()
 }
