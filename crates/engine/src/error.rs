@@ -9,7 +9,7 @@
 
 use rheo_storage::StorageError;
 
-use crate::ids::{ConsumerArn, ShardId};
+use crate::ids::{ConsumerArn, EncodedShardId, ShardId};
 use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
@@ -421,8 +421,8 @@ pub enum InvalidArgument {
     /// A StartingSequenceNumber of another shard.
     #[error("starting sequence number of {encoded} used on {shard}")]
     StartingSequenceNumberShard {
-        /// The shard the sequence number encodes.
-        encoded: ShardId,
+        /// The shard index the sequence number encodes, possibly negative (issue 14, item 6).
+        encoded: EncodedShardId,
         /// The shard it was used on.
         shard: ShardId,
     },

@@ -40,6 +40,7 @@ pub mod ids;
 pub mod limits;
 pub mod model;
 mod reader;
+mod sequence_layouts;
 mod settings;
 mod snapshot;
 mod status;
@@ -53,7 +54,7 @@ pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };
 pub use hashing::{partition_key_hash, uniform_ranges};
-pub use ids::ShardId;
+pub use ids::{EncodedShardId, ShardId};
 pub use model::*;
 pub use reader::{
     ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,

@@ -358,7 +358,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rheo_engine::ShardId;
+    use rheo_engine::{EncodedShardId, ShardId};
 
     fn message(error: EngineError) -> String {
         wire_error(&error).message.unwrap_or_default()
@@ -749,8 +749,16 @@ mod tests {
                 "StartingSequenceNumber 1234 used in SubscribeToShard on shard shardId-000000000000 in stream s under account 000000000000 is invalid because it did not come from this stream.".into(),
             ),
             (
-                InvalidArgument::StartingSequenceNumberShard { encoded: ShardId::new(0), shard: ShardId::new(1) },
+                InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(0), shard: ShardId::new(1) },
                 "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001".into(),
+            ),
+            // Issue 14, item 6: a negative encoded index prints as Java's `%012d` does.
+            (
+                InvalidArgument::StartingSequenceNumberShard {
+                    encoded: EncodedShardId::new(-2_147_483_648),
+                    shard: ShardId::new(0),
+                },
+                "Invalid StartingSequenceNumber. It encodes shardId--02147483648, while it was used in a call to a shard with shardId-000000000000".into(),
             ),
         ];
         for (rule, text) in cases {

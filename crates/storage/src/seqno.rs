@@ -123,6 +123,35 @@ impl SequenceNumber {
     }
 }
 
+/// The hexadecimal digits (lower case, no leading zeros, `0` for zero) of a decimal number
+/// of at most 192 bits. AWS's sequence-number layouts are defined on these digits, and the
+/// engine reads layouts it never issues (older versions, other shards) through them.
+pub fn hex_digits(decimal: &str) -> Result<String, SequenceNumberError> {
+    let limbs = parse_decimal(decimal)?;
+    let mut hex = String::with_capacity(48);
+    for limb in limbs.iter().rev() {
+        hex.push_str(&format!("{limb:08x}"));
+    }
+    let significant = hex.trim_start_matches('0');
+    Ok(if significant.is_empty() { "0".to_owned() } else { significant.to_owned() })
+}
+
+/// The decimal form of at most 48 hexadecimal digits (the inverse of [`hex_digits`]);
+/// `None` for anything else.
+pub fn decimal_from_hex(hex: &str) -> Option<String> {
+    if hex.is_empty() || hex.len() > 48 {
+        return None;
+    }
+    let mut limbs: Limbs = [0; 6];
+    for (position, digit) in hex.bytes().rev().enumerate() {
+        let value = char::from(digit).to_digit(16)?;
+        limbs[position / 8] |= value << (4 * (position % 8));
+    }
+    let mut digits = [0u8; DECIMAL_DIGITS_MAX];
+    let start = format_decimal(limbs, &mut digits);
+    std::str::from_utf8(&digits[start..]).ok().map(str::to_owned)
+}
+
 fn parse_decimal(text: &str) -> Result<Limbs, SequenceNumberError> {
     if text.is_empty() || text.len() > 60 {
         return Err(SequenceNumberError::NotANumber);
@@ -216,6 +245,20 @@ mod tests {
     }
 
     #[test]
+    fn hex_digits_of_the_aws_documentation_example() {
+        // The layout's fields are visible in the hex form: version 2, created 0x0542050cd,
+        // shard digit 0, counter 0x157d, reserved 00, arrival 0x05420bb34, shard 0, version 2.
+        let hex = hex_digits("49543463076548007577105092703039560359975228518395019266").unwrap();
+        assert_eq!(hex, "20542050cd0000000000000157d0005420bb34000000002");
+        assert_eq!(decimal_from_hex(&hex).as_deref(), Some("49543463076548007577105092703039560359975228518395019266"));
+        assert_eq!(hex_digits("0").unwrap(), "0");
+        assert_eq!(hex_digits("x"), Err(SequenceNumberError::NotANumber));
+        assert_eq!(decimal_from_hex("0").as_deref(), Some("0"));
+        assert_eq!(decimal_from_hex("g"), None);
+        assert_eq!(decimal_from_hex(&"f".repeat(49)), None);
+    }
+
+    #[test]
     fn rejects_foreign_layouts_and_garbage() {
         assert_eq!(SequenceNumber::parse(""), Err(SequenceNumberError::NotANumber));
         assert_eq!(SequenceNumber::parse("12a"), Err(SequenceNumberError::NotANumber));
@@ -242,6 +285,12 @@ mod tests {
             // Equal-length decimal strings compare like the numbers they denote.
             let order = (sa.len(), sa.as_str()).cmp(&(sb.len(), sb.as_str()));
             if a != b { prop_assert_eq!(order, a.cmp(&b)); }
+        }
+
+        #[test]
+        fn hex_and_decimal_forms_round_trip(hex in "[1-9a-f][0-9a-f]{0,46}") {
+            let decimal = decimal_from_hex(&hex).unwrap();
+            prop_assert_eq!(hex_digits(&decimal).unwrap(), hex);
         }
 
         #[test]

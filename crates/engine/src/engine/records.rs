@@ -12,7 +12,7 @@ use super::streams::stream_name_of;
 use super::Engine;
 use crate::error::{EngineError, InvalidArgument, RecordViolation, ResourceNotFound, Result, Validation};
 use crate::hashing::{parse_hash_key, partition_key_hash};
-use crate::ids::ShardId;
+use crate::ids::{EncodedShardId, ShardId};
 use crate::limits::{
     GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, ITERATOR_LIFETIME_MS, LIST_SHARDS_LIMIT_MAX, PUT_RECORDS_BYTES_MAX,
 };
@@ -21,6 +21,7 @@ use crate::model::{
     PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, ShardRef,
     StreamRef,
 };
+use crate::sequence_layouts::{ordering_is_valid, starting_sequence, StartingSequence};
 use crate::snapshot::{record_sequence_number, shard_info, Route, Snapshot};
 use crate::token::{invalid_next_token, IteratorState, PageKind};
 
@@ -51,6 +52,22 @@ struct Pending {
     /// Position in the request.
     slot: usize,
     route: Route,
+}
+
+/// The calls that take a starting sequence number, named in their error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StartingCall {
+    GetShardIterator,
+    SubscribeToShard,
+}
+
+impl StartingCall {
+    fn name(self) -> &'static str {
+        match self {
+            StartingCall::GetShardIterator => "GetShardIterator",
+            StartingCall::SubscribeToShard => "SubscribeToShard",
+        }
+    }
 }
 
 impl Engine {
@@ -216,15 +233,13 @@ impl Engine {
         Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.encrypted() })
     }
 
-    /// PutRecord. `sequence_number_for_ordering` must be a sequence number this server
-    /// issued (AWS rejects others, and ones from the future).
+    /// PutRecord. `sequence_number_for_ordering` must be in a layout AWS accepts and not
+    /// from the future (`sequence_layouts::ordering_is_valid`).
     pub async fn put_record(&self, request: PutRecord) -> Result<PutRecordResult> {
         let PutRecord { stream, record, sequence_number_for_ordering } = request;
         if let Some(ordering) = sequence_number_for_ordering {
             let snapshot = self.catalog.resolve_serving(&stream)?;
-            let now_secs = self.now_ms() / 1000;
-            let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
-            if !valid {
+            if !ordering_is_valid(&ordering, self.now_ms() / 1000) {
                 return Err(InvalidArgument::SequenceNumberForOrdering {
                     sequence_number: ordering,
                     stream: snapshot.name().to_owned(),
@@ -264,7 +279,13 @@ impl Engine {
         let name = snapshot.name().to_owned();
         let shard = snapshot.shard(id).ok_or_else(|| shard_missing(&name))?.clone();
         let now = self.now_ms();
-        let lsn = self.start_lsn(&shard, &name, &request.start, request.stray_sequence_number, "GetShardIterator")?;
+        let lsn = self.start_lsn(
+            &shard,
+            &name,
+            &request.start,
+            request.stray_sequence_number,
+            StartingCall::GetShardIterator,
+        )?;
         Ok(self.tokens.seal_iterator(&IteratorState {
             stream_id: snapshot.id(),
             shard_uid: shard.uid,
@@ -276,16 +297,15 @@ impl Engine {
     }
 
     /// Where a reader of `shard` starts, as an LSN: the starting-position rules that
-    /// GetShardIterator and SubscribeToShard share (`operation` names the call in
-    /// messages). `stray_sequence_number` is a sequence number sent with a type that
-    /// takes none.
+    /// GetShardIterator and SubscribeToShard share. `stray_sequence_number` is a sequence
+    /// number sent with a type that takes none.
     pub(super) fn start_lsn(
         &self,
         shard: &ShardMeta,
         stream: &str,
         start: &IteratorStart,
         stray_sequence_number: bool,
-        operation: &'static str,
+        operation: StartingCall,
     ) -> Result<u64> {
         let kind_mismatch = |iterator_type: &'static str, has_sequence_number: bool| {
             EngineError::from(InvalidArgument::StartingPosition { iterator_type, has_sequence_number })
@@ -322,39 +342,59 @@ impl Engine {
         })
     }
 
-    /// Checks a StartingSequenceNumber against the shard; returns its LSN.
+    /// Checks a StartingSequenceNumber against the shard; returns its LSN. In AWS's order:
+    /// is it a number at all, which shard does it encode, did this shard issue it.
     fn check_starting_sequence(
         &self,
         text: &str,
         shard: &ShardMeta,
         stream: &str,
-        operation: &'static str,
+        operation: StartingCall,
     ) -> Result<u64> {
         let id = ShardId::new(shard.index);
-        let seq = SequenceNumber::parse(text).map_err(|_| InvalidArgument::StartingSequenceNumber {
+        let invalid = || InvalidArgument::StartingSequenceNumber {
             sequence_number: text.to_owned(),
-            operation,
+            operation: operation.name(),
             shard: id,
             stream: stream.to_owned(),
             account: self.account_id(),
-        })?;
-        if seq.shard_index != shard.index {
-            return Err(InvalidArgument::StartingSequenceNumberShard {
-                encoded: ShardId::new(seq.shard_index),
-                shard: id,
+        };
+        let foreign = |quoted: String| InvalidArgument::StartingSequenceNumberForeign {
+            sequence_number: quoted,
+            operation: operation.name(),
+            shard: id,
+            stream: stream.to_owned(),
+            account: self.account_id(),
+        };
+        let wrong_shard = |encoded: i64| InvalidArgument::StartingSequenceNumberShard {
+            encoded: EncodedShardId::new(encoded),
+            shard: id,
+        };
+        let seq = match operation {
+            // Issue 14, item 6: GetShardIterator reads the shard of any number in a layout
+            // AWS reads, before it asks whether this shard issued the number.
+            StartingCall::GetShardIterator => {
+                let StartingSequence::Encodes { shard_index, quoted } = starting_sequence(text) else {
+                    return Err(invalid().into());
+                };
+                if shard_index != i64::from(shard.index) {
+                    return Err(wrong_shard(shard_index).into());
+                }
+                SequenceNumber::parse(text).map_err(|_| foreign(quoted))?
             }
-            .into());
-        }
+            // AWS's reference says nothing of SubscribeToShard's reading of foreign
+            // layouts, so it keeps reading only numbers this server issues.
+            StartingCall::SubscribeToShard => {
+                let seq = SequenceNumber::parse(text).map_err(|_| invalid())?;
+                if seq.shard_index != shard.index {
+                    return Err(wrong_shard(i64::from(seq.shard_index)).into());
+                }
+                seq
+            }
+        };
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
         if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
-            return Err(InvalidArgument::StartingSequenceNumberForeign {
-                sequence_number: text.to_owned(),
-                operation,
-                shard: id,
-                stream: stream.to_owned(),
-                account: self.account_id(),
-            }
-            .into());
+            return Err(foreign(text.to_owned()).into());
         }
         Ok(seq.lsn)
     }

@@ -24,7 +24,7 @@
 use rheo_storage::{SequenceNumber, StorageError};
 use tokio::sync::{oneshot, watch};
 
-use super::records::records_out;
+use super::records::{records_out, StartingCall};
 use super::Engine;
 use crate::error::{EngineError, ResourceInUse, Result};
 use crate::ids::{ConsumerArn, ShardId};
@@ -193,7 +193,13 @@ impl Engine {
         let id = ShardId::parse(&request.shard_id).ok_or_else(|| shard_missing(request.shard_id.clone()))?;
         let index = id.index();
         let shard = snapshot.shard(id).ok_or_else(|| shard_missing(id.to_string()))?.clone();
-        let lsn = self.start_lsn(&shard, &stream, &request.start, request.stray_sequence_number, "SubscribeToShard")?;
+        let lsn = self.start_lsn(
+            &shard,
+            &stream,
+            &request.start,
+            request.stray_sequence_number,
+            StartingCall::SubscribeToShard,
+        )?;
         let tip = self.log().watch(shard.uid).map_err(|_| shard_missing(id.to_string()))?;
         let now = self.now_ms();
         let (lease, takeover) = self.subscriptions.claim((consumer_arn.clone(), shard.uid), now).map_err(|age_ms| {
