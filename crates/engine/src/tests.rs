@@ -8,8 +8,8 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 use crate::hashing::uniform_ranges;
 use crate::model::*;
 use crate::{
-    Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ShardId,
-    Validation,
+    Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, SequenceNumber,
+    ShardId, Validation,
 };
 
 /// The InvalidArgumentException rule an error is; panics on any other error.
@@ -19,6 +19,8 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
 }
+
+mod continuation;
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -1222,7 +1224,11 @@ async fn a_subscription_waits_for_records_and_ends_with_the_children() {
         shard_iterator: iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon).to_string(),
         limit: None,
     });
-    assert_eq!(subscription.continuation_sequence_number(), tip.unwrap().records[1].sequence_number);
+    let last = tip.unwrap().records[1].sequence_number;
+    assert_eq!(
+        subscription.continuation_sequence_number(),
+        SequenceNumber::resume_after(last.shard_created_secs, 0, last.lsn)
+    );
     assert_eq!(read_data(&h, &mut subscription), (vec![], true));
 
     // The wait ends when records become visible, not on a timer.

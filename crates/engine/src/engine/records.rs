@@ -299,10 +299,16 @@ impl Engine {
             IteratorStart::AtSequenceNumber(None) => return Err(kind_mismatch("AT_SEQUENCE_NUMBER", false)),
             IteratorStart::AfterSequenceNumber(None) => return Err(kind_mismatch("AFTER_SEQUENCE_NUMBER", false)),
             IteratorStart::AtSequenceNumber(Some(seq)) => {
-                StartPosition::AtLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                let seq = self.check_starting_sequence(seq, shard, stream, operation)?;
+                // A resume point is no record's number: AT it is after its LSN, like AFTER.
+                if seq.is_resume_point() {
+                    StartPosition::AfterLsn(seq.lsn)
+                } else {
+                    StartPosition::AtLsn(seq.lsn)
+                }
             }
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
-                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?.lsn)
             }
             IteratorStart::AtTimestamp(None) => return Err(InvalidArgument::TimestampMissing.into()),
             IteratorStart::AtTimestamp(Some(ts)) => {
@@ -322,14 +328,14 @@ impl Engine {
         })
     }
 
-    /// Checks a StartingSequenceNumber against the shard; returns its LSN.
+    /// Checks a StartingSequenceNumber against the shard; returns it parsed.
     fn check_starting_sequence(
         &self,
         text: &str,
         shard: &ShardMeta,
         stream: &str,
         operation: &'static str,
-    ) -> Result<u64> {
+    ) -> Result<SequenceNumber> {
         let id = ShardId::new(shard.index);
         let seq = SequenceNumber::parse(text).map_err(|_| InvalidArgument::StartingSequenceNumber {
             sequence_number: text.to_owned(),
@@ -356,7 +362,7 @@ impl Engine {
             }
             .into());
         }
-        Ok(seq.lsn)
+        Ok(seq)
     }
 
     /// GetRecords.
