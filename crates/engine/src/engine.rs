@@ -182,8 +182,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Finishes deletions whose DELETING period is over (streams and consumers). The
-    /// server calls this periodically; lookups already treat such streams as gone.
+    /// Finishes the transitions whose period is over: deletions (streams and consumers;
+    /// lookups already treat such streams as gone) and pending reshardings (the stream
+    /// stays UPDATING until then). The server calls this periodically (every 100 ms).
     pub async fn reap(&self) -> Result<()> {
         let lock = self.catalog.lock().await;
         self.reap_locked(&lock).await
@@ -197,6 +198,9 @@ impl Engine {
                     self.finish_delete(lock, &snapshot).await?;
                 }
                 continue;
+            }
+            if snapshot.settings.pending_reshard.as_ref().is_some_and(|p| now >= p.until_ms) {
+                self.finish_reshard(lock, &snapshot).await?;
             }
             let expired = move |c: &rheo_storage::ConsumerMeta| {
                 settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_some_and(|until| now >= until)

@@ -40,6 +40,7 @@ pub mod ids;
 pub mod limits;
 pub mod model;
 mod reader;
+mod reshard_plan;
 mod settings;
 mod snapshot;
 mod status;

@@ -10,6 +10,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::model::StreamMode;
+use crate::reshard_plan::PendingReshard;
 
 /// A stream's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,6 +44,10 @@ pub struct StreamSettings {
     /// Times of recent UpdateShardCount calls, for the ten-per-day quota.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scalings_ms: Vec<u64>,
+    /// A resharding waiting for the end of the UPDATING period. Persisted so that a
+    /// restart applies it at its deadline (issue 14, item 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pending_reshard: Option<PendingReshard>,
 }
 
 /// A consumer's settings.

@@ -21,6 +21,7 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
 }
 
 mod continuation;
+mod deferred_reshard;
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -763,6 +764,8 @@ async fn lifecycle_follows_the_configured_delays() {
         .await
         .unwrap();
     h.clock.advance_ms(500);
+    // The resharding is applied by the reaper at the end of the UPDATING period.
+    h.engine.reap().await.unwrap();
     assert_eq!(status().unwrap(), StreamStatus::Active);
 
     let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
