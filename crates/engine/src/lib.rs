@@ -32,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod auto_distribution;
 mod catalog;
 mod engine;
 pub mod error;

@@ -9,37 +9,17 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::StatusCode;
 use rheo_engine::EngineConfig;
 use rheo_storage::ManualClock;
 use serde_json::{json, Value};
 
-use common::{bind, instant_lifecycle, memory_engine, TestServer, AUTHORIZATION, JSON};
+use common::{bind, call_json as call, instant_lifecycle, memory_engine, TestServer};
 
 const UPDATE_MS: u64 = 60_000;
 
 /// A ceiling only a hung reaper would reach (it runs every 100 ms).
 const REAPER_CEILING: Duration = Duration::from_secs(10);
-
-async fn call(server: &TestServer, operation: &str, body: Value) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("http://{}/", server.address))
-        .header("X-Amz-Target", format!("Kinesis_20131202.{operation}"))
-        .header("Content-Type", JSON)
-        .header("Authorization", AUTHORIZATION)
-        .header("X-Amz-Date", "20240101T000000Z")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let response = Client::builder(TokioExecutor::new()).build_http().request(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
 
 async fn status(server: &TestServer) -> Value {
     call(server, "DescribeStreamSummary", json!({"StreamName": "S"})).await.1["StreamDescriptionSummary"]

@@ -18,8 +18,8 @@ use crate::limits::{
 };
 use crate::model::{
     GetRecords, GetRecordsResult, GetShardIterator, IteratorStart, ListShards, PutEntry, PutOutcome, PutPlacement,
-    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, ShardRef,
-    StreamRef,
+    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordDistribution, RecordOut, ShardFilterKind,
+    ShardList, ShardRef, StreamRef,
 };
 use crate::snapshot::{record_sequence_number, shard_info, Route, Snapshot};
 use crate::token::{invalid_next_token, IteratorState, PageKind};
@@ -57,7 +57,10 @@ impl Engine {
     /// Validates entries as AWS does: a missing partition key or an oversized record is a
     /// ValidationException for the whole request (`path` is `records.N.member.` for
     /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
+    /// On a stream with AUTO distribution the keys are optional and ignored for placement
+    /// (service-managed-pk-producing-behavior): the records take the stream's next turns.
     fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
+        let auto = snapshot.settings.record_distribution == RecordDistribution::Auto;
         let max_record_bytes = snapshot.max_record_bytes();
         let mut violations: Vec<RecordViolation> = Vec::new();
         let mut total_bytes = 0usize;
@@ -73,6 +76,12 @@ impl Engine {
                     data_bytes: entry.data.len(),
                     max_data_bytes: max_record_bytes.saturating_sub(key_len),
                 });
+            }
+            if auto {
+                // Kept for consumers, which see it as sent; the hash is set below.
+                let partition_key = Bytes::from(entry.partition_key.unwrap_or_default());
+                prepared.push(Prepared { hash: 0, partition_key, explicit_hash_key: None, data: entry.data });
+                continue;
             }
             let Some(partition_key) = entry.partition_key else {
                 if violations.len() < VALIDATION_ITEMS_MAX {
@@ -96,6 +105,15 @@ impl Engine {
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
             return Err(InvalidArgument::RecordsTooLarge { max_bytes: PUT_RECORDS_BYTES_MAX }.into());
+        }
+        if auto {
+            let routes = snapshot.routes();
+            let first = self.auto_distribution.take_turns(snapshot.id(), prepared.len());
+            for (turn, record) in (first..).zip(prepared.iter_mut()) {
+                // A shard's starting hash key routes to that shard.
+                let route = routes.get((turn % routes.len().max(1) as u64) as usize);
+                record.hash = route.map_or(0, |r| r.start);
+            }
         }
         Ok(prepared)
     }
@@ -222,6 +240,13 @@ impl Engine {
         let PutRecord { stream, record, sequence_number_for_ordering } = request;
         if let Some(ordering) = sequence_number_for_ordering {
             let snapshot = self.catalog.resolve_serving(&stream)?;
+            if snapshot.settings.record_distribution == RecordDistribution::Auto {
+                return Err(InvalidArgument::OrderingWithAutoDistribution {
+                    stream: snapshot.name().to_owned(),
+                    account: self.account_id(),
+                }
+                .into());
+            }
             let now_secs = self.now_ms() / 1000;
             let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
             if !valid {
@@ -617,7 +642,10 @@ pub(super) fn records_out(
                 sequence_number: sequence(record.lsn, record.arrival_ms),
                 arrival_ms: record.arrival_ms,
                 data: record.data,
-                partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
+                // A partition key is never empty (AWS: 1 to 256 characters), so an empty
+                // stored key is a record put without one.
+                partition_key: (!record.partition_key.is_empty())
+                    .then(|| String::from_utf8_lossy(&record.partition_key).into_owned()),
             }
         })
         .collect();
