@@ -77,6 +77,28 @@ mod hash_key_text {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn slot() -> impl Strategy<Value = ShardSlot> {
+        prop_oneof![any::<u32>().prop_map(ShardSlot::Existing), (0usize..1_000).prop_map(ShardSlot::Added)]
+    }
+
+    fn step() -> impl Strategy<Value = ReshardStep> {
+        prop_oneof![
+            (slot(), any::<u128>()).prop_map(|(parent, at)| ReshardStep::Split { parent, at }),
+            (slot(), slot()).prop_map(|(left, right)| ReshardStep::Merge { left, right }),
+        ]
+    }
+
+    proptest! {
+        /// Every plan survives the trip through the settings' JSON map, 128-bit keys included.
+        #[test]
+        fn every_plan_round_trips_through_the_settings_map(until_ms in any::<u64>(), steps in prop::collection::vec(step(), 0..20)) {
+            let pending = PendingReshard { until_ms, steps };
+            let stored = serde_json::to_value(&pending).unwrap();
+            prop_assert_eq!(serde_json::from_value::<PendingReshard>(stored).unwrap(), pending);
+        }
+    }
 
     #[test]
     fn a_plan_keeps_its_stored_form() {
