@@ -109,7 +109,8 @@ impl Engine {
         if auto {
             let routes = snapshot.routes();
             let first = self.auto_distribution.take_turns(snapshot.id(), prepared.len());
-            for (turn, record) in (first..).zip(prepared.iter_mut()) {
+            for (offset, record) in prepared.iter_mut().enumerate() {
+                let turn = first.wrapping_add(offset as u64);
                 // A shard's starting hash key routes to that shard.
                 let route = routes.get((turn % routes.len().max(1) as u64) as usize);
                 record.hash = route.map_or(0, |r| r.start);
