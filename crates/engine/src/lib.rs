@@ -32,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod auto_distribution;
 mod catalog;
 mod engine;
 pub mod error;
@@ -41,6 +42,7 @@ pub mod limits;
 pub mod model;
 mod reader;
 mod sequence_layouts;
+mod reshard_plan;
 mod settings;
 mod snapshot;
 mod status;

@@ -9,6 +9,7 @@ use crate::hashing::uniform_ranges;
 use crate::model::*;
 use crate::{
     EncodedShardId, Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse,
+    SequenceNumber,
     ShardId, Validation,
 };
 
@@ -19,6 +20,10 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
 }
+
+mod continuation;
+mod deferred_reshard;
+mod distribution;
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -860,6 +865,8 @@ async fn lifecycle_follows_the_configured_delays() {
         .await
         .unwrap();
     h.clock.advance_ms(500);
+    // The resharding is applied by the reaper at the end of the UPDATING period.
+    h.engine.reap().await.unwrap();
     assert_eq!(status().unwrap(), StreamStatus::Active);
 
     let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
@@ -1321,7 +1328,11 @@ async fn a_subscription_waits_for_records_and_ends_with_the_children() {
         shard_iterator: iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon).to_string(),
         limit: None,
     });
-    assert_eq!(subscription.continuation_sequence_number(), tip.unwrap().records[1].sequence_number);
+    let last = tip.unwrap().records[1].sequence_number;
+    assert_eq!(
+        subscription.continuation_sequence_number(),
+        SequenceNumber::resume_after(last.shard_created_secs, 0, last.lsn)
+    );
     assert_eq!(read_data(&h, &mut subscription), (vec![], true));
 
     // The wait ends when records become visible, not on a timer.

@@ -1,6 +1,6 @@
 //! Operations, the `X-Amz-Target` header that names them, and the two body formats.
 //!
-//! The operation table below is the single list of the 39 core operations; the
+//! The operation table below is the single list of the operations Rheo serves; the
 //! `Operation`, `Request` and `Response` enums and the per-operation dispatch of the
 //! codec are all generated from it, so adding an operation is one line.
 
@@ -76,7 +76,7 @@ impl TargetError {
 
 macro_rules! operations {
     ($( $operation:ident : $input:ident => $output:ident; )*) => {
-        /// One of the 39 core Kinesis Data Streams operations.
+        /// One of the Kinesis Data Streams operations Rheo serves.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Operation {
             $(
@@ -221,6 +221,7 @@ operations! {
     UpdateMaxRecordSize: UpdateMaxRecordSizeInput => EmptyOutput;
     UpdateShardCount: UpdateShardCountInput => UpdateShardCountOutput;
     UpdateStreamMode: UpdateStreamModeInput => EmptyOutput;
+    UpdateStreamRecordDistributionStrategy: UpdateStreamRecordDistributionStrategyInput => EmptyOutput;
     UpdateStreamWarmThroughput: UpdateStreamWarmThroughputInput => UpdateStreamWarmThroughputOutput;
 }
 
@@ -255,8 +256,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn there_are_39_core_operations_in_order() {
-        assert_eq!(Operation::ALL.len(), 39);
+    fn there_are_40_operations_in_order() {
+        assert_eq!(Operation::ALL.len(), 40);
         assert!(Operation::ALL.windows(2).all(|pair| pair[0].name() < pair[1].name()));
         for operation in Operation::ALL {
             assert_eq!(Operation::from_target(&operation.target()), Ok(*operation));

@@ -154,6 +154,18 @@ fn invalid_argument_message(rule: &InvalidArgument) -> String {
         InvalidArgument::StreamModeUnchanged { stream, account, mode } => {
             format!("Stream {stream} under account {account} is already in {} mode.", mode.as_str())
         }
+        // AWS's texts for these three are not recorded anywhere we found; they name the
+        // rule as API_UpdateStreamRecordDistributionStrategy and the service-managed
+        // distribution guide state it.
+        InvalidArgument::AutoDistributionProvisioned { stream, account } => format!(
+            "Record distribution strategy AUTO is not supported for stream {stream} under account {account} because it is in PROVISIONED mode. AUTO requires ON_DEMAND mode."
+        ),
+        InvalidArgument::ProvisionedWithAutoDistribution { stream, account } => format!(
+            "Stream {stream} under account {account} uses record distribution strategy AUTO, which PROVISIONED mode does not support. Set the strategy to USER_PARTITION_KEY first."
+        ),
+        InvalidArgument::OrderingWithAutoDistribution { stream, account } => format!(
+            "SequenceNumberForOrdering is not supported on stream {stream} under account {account} because it uses record distribution strategy AUTO."
+        ),
         InvalidArgument::ShardResharded { shard, stream, account } => format!(
             "Shard {shard} in stream {stream} under account {account} has already been merged or split, and thus is not eligible for merging or splitting."
         ),

@@ -18,8 +18,8 @@ use crate::limits::{
 };
 use crate::model::{
     GetRecords, GetRecordsResult, GetShardIterator, IteratorStart, ListShards, PutEntry, PutOutcome, PutPlacement,
-    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, ShardRef,
-    StreamRef,
+    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordDistribution, RecordOut, ShardFilterKind,
+    ShardList, ShardRef, StreamRef,
 };
 use crate::sequence_layouts::{ordering_is_valid, starting_sequence, StartingSequence};
 use crate::snapshot::{record_sequence_number, shard_info, Route, Snapshot};
@@ -74,7 +74,10 @@ impl Engine {
     /// Validates entries as AWS does: a missing partition key or an oversized record is a
     /// ValidationException for the whole request (`path` is `records.N.member.` for
     /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
+    /// On a stream with AUTO distribution the keys are optional and ignored for placement
+    /// (service-managed-pk-producing-behavior): the records take the stream's next turns.
     fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
+        let auto = snapshot.settings.record_distribution == RecordDistribution::Auto;
         let max_record_bytes = snapshot.max_record_bytes();
         let mut violations: Vec<RecordViolation> = Vec::new();
         let mut total_bytes = 0usize;
@@ -90,6 +93,12 @@ impl Engine {
                     data_bytes: entry.data.len(),
                     max_data_bytes: max_record_bytes.saturating_sub(key_len),
                 });
+            }
+            if auto {
+                // Kept for consumers, which see it as sent; the hash is set below.
+                let partition_key = Bytes::from(entry.partition_key.unwrap_or_default());
+                prepared.push(Prepared { hash: 0, partition_key, explicit_hash_key: None, data: entry.data });
+                continue;
             }
             let Some(partition_key) = entry.partition_key else {
                 if violations.len() < VALIDATION_ITEMS_MAX {
@@ -113,6 +122,16 @@ impl Engine {
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
             return Err(InvalidArgument::RecordsTooLarge { max_bytes: PUT_RECORDS_BYTES_MAX }.into());
+        }
+        if auto {
+            let routes = snapshot.routes();
+            let first = self.auto_distribution.take_turns(snapshot.id(), prepared.len());
+            for (offset, record) in prepared.iter_mut().enumerate() {
+                let turn = first.wrapping_add(offset as u64);
+                // A shard's starting hash key routes to that shard.
+                let route = routes.get((turn % routes.len().max(1) as u64) as usize);
+                record.hash = route.map_or(0, |r| r.start);
+            }
         }
         Ok(prepared)
     }
@@ -239,6 +258,13 @@ impl Engine {
         let PutRecord { stream, record, sequence_number_for_ordering } = request;
         if let Some(ordering) = sequence_number_for_ordering {
             let snapshot = self.catalog.resolve_serving(&stream)?;
+            if snapshot.settings.record_distribution == RecordDistribution::Auto {
+                return Err(InvalidArgument::OrderingWithAutoDistribution {
+                    stream: snapshot.name().to_owned(),
+                    account: self.account_id(),
+                }
+                .into());
+            }
             if !ordering_is_valid(&ordering, self.now_ms() / 1000) {
                 return Err(InvalidArgument::SequenceNumberForOrdering {
                     sequence_number: ordering,
@@ -319,10 +345,16 @@ impl Engine {
             IteratorStart::AtSequenceNumber(None) => return Err(kind_mismatch("AT_SEQUENCE_NUMBER", false)),
             IteratorStart::AfterSequenceNumber(None) => return Err(kind_mismatch("AFTER_SEQUENCE_NUMBER", false)),
             IteratorStart::AtSequenceNumber(Some(seq)) => {
-                StartPosition::AtLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                let seq = self.check_starting_sequence(seq, shard, stream, operation)?;
+                // A resume point is no record's number: AT it is after its LSN, like AFTER.
+                if seq.is_resume_point() {
+                    StartPosition::AfterLsn(seq.lsn)
+                } else {
+                    StartPosition::AtLsn(seq.lsn)
+                }
             }
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
-                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?.lsn)
             }
             IteratorStart::AtTimestamp(None) => return Err(InvalidArgument::TimestampMissing.into()),
             IteratorStart::AtTimestamp(Some(ts)) => {
@@ -342,7 +374,7 @@ impl Engine {
         })
     }
 
-    /// Checks a StartingSequenceNumber against the shard; returns its LSN. In AWS's order:
+    /// Checks a StartingSequenceNumber against the shard; returns it parsed. In AWS's order:
     /// is it a number at all, which shard does it encode, did this shard issue it.
     fn check_starting_sequence(
         &self,
@@ -350,7 +382,7 @@ impl Engine {
         shard: &ShardMeta,
         stream: &str,
         operation: StartingCall,
-    ) -> Result<u64> {
+    ) -> Result<SequenceNumber> {
         let id = ShardId::new(shard.index);
         let invalid = || InvalidArgument::StartingSequenceNumber {
             sequence_number: text.to_owned(),
@@ -396,7 +428,7 @@ impl Engine {
         if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
             return Err(foreign(text.to_owned()).into());
         }
-        Ok(seq.lsn)
+        Ok(seq)
     }
 
     /// GetRecords.
@@ -651,7 +683,10 @@ pub(super) fn records_out(
                 sequence_number: sequence(record.lsn, record.arrival_ms),
                 arrival_ms: record.arrival_ms,
                 data: record.data,
-                partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
+                // A partition key is never empty (AWS: 1 to 256 characters), so an empty
+                // stored key is a record put without one.
+                partition_key: (!record.partition_key.is_empty())
+                    .then(|| String::from_utf8_lossy(&record.partition_key).into_owned()),
             }
         })
         .collect();

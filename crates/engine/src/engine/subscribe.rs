@@ -135,8 +135,10 @@ impl Subscription {
         wake
     }
 
-    /// The sequence number to continue after (with `AFTER_SEQUENCE_NUMBER`): the last
-    /// record delivered, or the position before the first one.
+    /// Where a new subscription or iterator continues, with `AT_SEQUENCE_NUMBER` or
+    /// `AFTER_SEQUENCE_NUMBER` alike: the resume point after the last record delivered
+    /// (or after the position before the first one), never a record's own number, as
+    /// AWS's events show (issue 14, item 11; see `rheo_storage::seqno`).
     pub fn continuation_sequence_number(&self) -> SequenceNumber {
         self.continuation
     }
@@ -165,6 +167,10 @@ impl Subscription {
     /// The stream's name.
     pub fn stream_name(&self) -> &str {
         &self.stream_name
+    }
+
+    fn resume_point_after(&self, lsn: u64) -> SequenceNumber {
+        SequenceNumber::resume_after(self.shard_created_secs, self.shard_index, lsn)
     }
 
     fn sequence_at(&self, lsn: u64, arrival_ms: u64) -> SequenceNumber {
@@ -216,8 +222,7 @@ impl Engine {
         // Resuming after this position reads from `lsn`; it never precedes the shard's
         // starting sequence number, so it is always a valid StartingSequenceNumber.
         let before = lsn.saturating_sub(1).max(shard.uid);
-        let continuation =
-            SequenceNumber { shard_created_secs, shard_index: index, lsn: before, arrival_secs: shard_created_secs };
+        let continuation = SequenceNumber::resume_after(shard_created_secs, index, before);
         tracing::debug!(message = "Subscription opened.", consumer = %consumer_arn, shard = %id, lsn);
         Ok(Subscription {
             stream_id: snapshot.id(),
@@ -317,11 +322,9 @@ impl Engine {
             budget.charge(bytes);
         }
         let caught_up = !batch.shard_end && batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
-        if let Some(last) = records.last() {
-            subscription.continuation = last.sequence_number;
-        } else if batch.next_lsn > subscription.next_lsn {
-            // Records past retention were skipped: continue after them.
-            subscription.continuation = subscription.sequence_at(batch.next_lsn - 1, now);
+        if batch.next_lsn > subscription.next_lsn {
+            // After the last record delivered, or after records past retention skipped.
+            subscription.continuation = subscription.resume_point_after(batch.next_lsn - 1);
         }
         subscription.next_lsn = batch.next_lsn;
         subscription.millis_behind_latest = match records.last() {
