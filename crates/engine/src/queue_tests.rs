@@ -116,8 +116,7 @@ fn handles(records: &[QueueRecord]) -> Vec<String> {
 }
 
 fn keys(records: &[QueueRecord]) -> Vec<String> {
-    let mut keys: Vec<String> =
-        records.iter().map(|r| String::from_utf8_lossy(&r.partition_key).into_owned()).collect();
+    let mut keys: Vec<String> = records.iter().map(|r| r.partition_key.clone().unwrap_or_default()).collect();
     keys.sort();
     keys
 }
@@ -254,7 +253,7 @@ async fn state_survives_a_restart() {
     let queue = h.queue("q", &stream, attributes).await.unwrap();
     h.put("s", &["acked", "pending", "dead", "unseen"]).await;
     let records = h.receive(&queue, 3).await;
-    let by_key = |key: &str| records.iter().find(|r| &r.partition_key[..] == key.as_bytes()).unwrap().clone();
+    let by_key = |key: &str| records.iter().find(|r| r.partition_key.as_deref() == Some(key)).unwrap().clone();
     assert_eq!(h.ack(&queue, &[by_key("acked")]).await.successful.len(), 1);
     let request = UpdateQueueVisibility {
         queue_arn: queue.arn.to_string(),
@@ -512,4 +511,17 @@ async fn a_deleted_queue_releases_its_stream_before_the_reaper_runs() {
     h.clock.advance_ms(500);
     assert!(h.engine.describe_queue(queue.arn.as_str()).is_err());
     h.engine.delete_stream(&delete).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_record_put_without_a_key_on_an_auto_stream_is_delivered_without_one() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let update = UpdateRecordDistribution { stream_arn: stream.clone(), strategy: RecordDistribution::Auto };
+    h.engine.update_record_distribution(&update).await.unwrap();
+    let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
+    let record = PutEntry { partition_key: None, explicit_hash_key: None, data: Bytes::from_static(b"keyless") };
+    h.engine.put_records(PutRecords { stream: StreamRef::name("s"), records: vec![record] }).await.unwrap();
+    let received = h.receive(&queue, 10).await;
+    assert_eq!((received[0].partition_key.as_deref(), &received[0].data[..]), (None, &b"keyless"[..]));
 }

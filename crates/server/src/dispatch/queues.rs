@@ -171,7 +171,7 @@ fn queue_records(records: Vec<engine::QueueRecord>) -> wire::ReceiveQueueRecords
             .map(|record| wire::QueueRecord {
                 receipt_handle: record.receipt_handle,
                 record_id: sequence(record.record_id).into_string(),
-                partition_key: Some(String::from_utf8_lossy(&record.partition_key).into_owned()),
+                partition_key: record.partition_key,
                 data: record.data,
                 approximate_arrival_timestamp: millis(record.arrival_ms),
                 first_receive_timestamp: millis(record.first_receive_ms),
