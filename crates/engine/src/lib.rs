@@ -43,7 +43,7 @@ pub mod limits;
 pub mod model;
 mod queue_delivery;
 mod queue_error;
-pub mod queues;
+mod queues;
 mod reader;
 mod reshard_plan;
 mod sequence_layouts;
