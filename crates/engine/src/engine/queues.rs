@@ -417,8 +417,7 @@ impl Engine {
         let now = self.now_ms();
         live.state.expire(now, def.dead_letter_rule());
         let mut result = QueueEntriesResult::default();
-        let mut lsns = Vec::new();
-        let mut events = Vec::new();
+        let mut valid = Vec::new();
         for (handle, secs) in entries {
             let checked = match Receipt::open(self.queues.key(), &handle) {
                 Some(receipt) if !deleting && receipt.queue == queue.storage_id && receipt.side == side => {
@@ -439,22 +438,22 @@ impl Engine {
             };
             match checked {
                 Ok(lsn) => {
-                    match action {
-                        Settle::Visibility => events
-                            .push(Event::Visibility { lsn, deadline_ms: now.saturating_add(u64::from(secs) * 1000) }),
-                        Settle::Acknowledge | Settle::Restore => lsns.push(lsn),
-                    }
+                    valid.push((lsn, secs));
                     result.successful.push(handle);
                 }
                 Err(error) => result.failed.push(QueueEntryFailure { receipt_handle: handle, error }),
             }
         }
-        if !lsns.is_empty() {
-            events.push(match action {
-                Settle::Restore => Event::Restored { lsns },
-                Settle::Acknowledge | Settle::Visibility => Event::Acknowledged { lsns },
-            });
-        }
+        let lsns = || valid.iter().map(|(lsn, _)| *lsn).collect();
+        let events = match action {
+            _ if valid.is_empty() => Vec::new(),
+            Settle::Acknowledge => vec![Event::Acknowledged { lsns: lsns() }],
+            Settle::Restore => vec![Event::Restored { lsns: lsns() }],
+            Settle::Visibility => valid
+                .iter()
+                .map(|&(lsn, secs)| Event::Visibility { lsn, deadline_ms: now.saturating_add(u64::from(secs) * 1000) })
+                .collect(),
+        };
         self.queues.journal(&queue, &mut live, events).await?;
         Ok(result)
     }
