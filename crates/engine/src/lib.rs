@@ -32,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod auto_distribution;
 mod catalog;
 mod checkpoint;
 mod engine;
@@ -42,8 +43,10 @@ pub mod limits;
 pub mod model;
 mod queue_delivery;
 mod queue_error;
-pub mod queues;
+mod queues;
 mod reader;
+mod reshard_plan;
+mod sequence_layouts;
 mod settings;
 mod snapshot;
 mod status;
@@ -58,7 +61,7 @@ pub use error::{
 };
 pub use hashing::{partition_key_hash, uniform_ranges};
 pub use ids::QueueArn;
-pub use ids::ShardId;
+pub use ids::{EncodedShardId, ShardId};
 pub use model::*;
 pub use queue_error::QueueError;
 pub use queues::model::*;

@@ -198,7 +198,8 @@ impl Engine {
                         lsn: record.lsn,
                         arrival_secs: record.arrival_ms / 1000,
                     },
-                    partition_key: record.partition_key,
+                    partition_key: (!record.partition_key.is_empty())
+                        .then(|| String::from_utf8_lossy(&record.partition_key).into_owned()),
                     data: record.data,
                     arrival_ms: record.arrival_ms,
                     first_receive_ms: entry.first_receive_ms.unwrap_or(now),

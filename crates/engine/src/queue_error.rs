@@ -37,6 +37,9 @@ pub enum QueueError {
     /// AT_TIMESTAMP without a timestamp.
     #[error("StartingPosition AT_TIMESTAMP needs a Timestamp")]
     TimestampMissing,
+    /// A timestamp with TRIM_HORIZON or LATEST.
+    #[error("StartingPosition Timestamp is only for AT_TIMESTAMP")]
+    TimestampNotAllowed,
     /// DeadLetterConfiguration BUILT_IN without MaxReceiveCount.
     #[error("DeadLetterConfiguration BUILT_IN needs MaxReceiveCount")]
     MaxReceiveCountMissing,

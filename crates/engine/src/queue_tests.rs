@@ -116,8 +116,7 @@ fn handles(records: &[QueueRecord]) -> Vec<String> {
 }
 
 fn keys(records: &[QueueRecord]) -> Vec<String> {
-    let mut keys: Vec<String> =
-        records.iter().map(|r| String::from_utf8_lossy(&r.partition_key).into_owned()).collect();
+    let mut keys: Vec<String> = records.iter().map(|r| r.partition_key.clone().unwrap_or_default()).collect();
     keys.sort();
     keys
 }
@@ -254,7 +253,7 @@ async fn state_survives_a_restart() {
     let queue = h.queue("q", &stream, attributes).await.unwrap();
     h.put("s", &["acked", "pending", "dead", "unseen"]).await;
     let records = h.receive(&queue, 3).await;
-    let by_key = |key: &str| records.iter().find(|r| &r.partition_key[..] == key.as_bytes()).unwrap().clone();
+    let by_key = |key: &str| records.iter().find(|r| r.partition_key.as_deref() == Some(key)).unwrap().clone();
     assert_eq!(h.ack(&queue, &[by_key("acked")]).await.successful.len(), 1);
     let request = UpdateQueueVisibility {
         queue_arn: queue.arn.to_string(),
@@ -354,10 +353,14 @@ async fn lifecycle_list_and_update() {
         queues.push(h.queue(name, &stream, visibility(30)).await.unwrap());
     }
     assert_eq!(queues[0].status, QueueStatus::Creating);
+    assert_eq!(queues[0].stream.start_timestamp_ms, None, "TRIM_HORIZON has no timestamp while CREATING");
     h.put("s", &["x"]).await;
     assert!(h.receive(&queues[0], 10).await.is_empty(), "a CREATING queue delivers nothing");
     h.clock.advance_ms(500);
-    assert_eq!(h.engine.describe_queue(queues[0].arn.as_str()).unwrap().status, QueueStatus::Active);
+    let active = h.engine.describe_queue(queues[0].arn.as_str()).unwrap();
+    assert_eq!(active.status, QueueStatus::Active);
+    // The stream was created at START_MS, so that is the earliest it can be read from.
+    assert_eq!(active.stream.start_timestamp_ms, Some(START_MS));
     assert_eq!(h.receive(&queues[0], 10).await.len(), 1);
 
     let page = h.engine.list_queues(&ListQueues { max_results: Some(2), ..Default::default() }).unwrap();
@@ -495,4 +498,30 @@ async fn a_waiting_receive_ends_when_its_queue_is_deleted() {
     tokio::task::yield_now().await;
     h.engine.delete_queue(queue.arn.as_str()).await.unwrap();
     assert_eq!(waiting.await.unwrap().unwrap(), Vec::new());
+}
+
+#[tokio::test]
+async fn a_deleted_queue_releases_its_stream_before_the_reaper_runs() {
+    let h = Harness::new(EngineConfig { consumer_ms: 500, ..config() });
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
+    h.engine.delete_queue(queue.arn.as_str()).await.unwrap();
+    let delete = DeleteStream { stream: StreamRef::name("s"), enforce_consumer_deletion: false };
+    assert!(h.engine.delete_stream(&delete).await.is_err(), "DELETING, the queue still exists");
+    h.clock.advance_ms(500);
+    assert!(h.engine.describe_queue(queue.arn.as_str()).is_err());
+    h.engine.delete_stream(&delete).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_record_put_without_a_key_on_an_auto_stream_is_delivered_without_one() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let update = UpdateRecordDistribution { stream_arn: stream.clone(), strategy: RecordDistribution::Auto };
+    h.engine.update_record_distribution(&update).await.unwrap();
+    let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
+    let record = PutEntry { partition_key: None, explicit_hash_key: None, data: Bytes::from_static(b"keyless") };
+    h.engine.put_records(PutRecords { stream: StreamRef::name("s"), records: vec![record] }).await.unwrap();
+    let received = h.receive(&queue, 10).await;
+    assert_eq!((received[0].partition_key.as_deref(), &received[0].data[..]), (None, &b"keyless"[..]));
 }

@@ -1,6 +1,6 @@
 //! Typed inputs and outputs of the Kinesis operations, and the structures and enumerations
 //! they are built from: the 39 core operations here, queues and their dead-letter side in
-//! [`queues`], channels in [`channels`] (both re-exported here).
+//! `model/queues.rs`, channels in `model/channels.rs` (both re-exported here).
 //!
 //! Member lists, wire names and constraints follow the botocore model
 //! (`kinesis/2013-12-02`, botocore 1.44.8). Members are declared in the order AWS lists

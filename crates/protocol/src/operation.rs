@@ -1,7 +1,6 @@
 //! Operations, the `X-Amz-Target` header that names them, and the two body formats.
 //!
-//! The operation table below is the single list of the operations (the 39 core ones and
-//! the queue operations); the
+//! The operation table below is the single list of the operations Rheo serves; the
 //! `Operation`, `Request` and `Response` enums and the per-operation dispatch of the
 //! codec are all generated from it, so adding an operation is one line.
 
@@ -77,7 +76,7 @@ impl TargetError {
 
 macro_rules! operations {
     ($( $operation:ident : $input:ident => $output:ident; )*) => {
-        /// One of the Kinesis Data Streams operations this server knows.
+        /// One of the Kinesis Data Streams operations Rheo serves.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Operation {
             $(
@@ -234,6 +233,7 @@ operations! {
     UpdateQueueRecordsVisibility: UpdateQueueRecordsVisibilityInput => UpdateQueueRecordsVisibilityOutput;
     UpdateShardCount: UpdateShardCountInput => UpdateShardCountOutput;
     UpdateStreamMode: UpdateStreamModeInput => EmptyOutput;
+    UpdateStreamRecordDistributionStrategy: UpdateStreamRecordDistributionStrategyInput => EmptyOutput;
     UpdateStreamWarmThroughput: UpdateStreamWarmThroughputInput => UpdateStreamWarmThroughputOutput;
 }
 
@@ -268,9 +268,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn there_are_51_operations_in_order() {
-        // The 39 core operations and the 12 of queues and dead-letter records.
-        assert_eq!(Operation::ALL.len(), 51);
+    fn there_are_52_operations_in_order() {
+        // The 39 core operations, UpdateStreamRecordDistributionStrategy, and the 12 of
+        // queues and dead-letter records.
+        assert_eq!(Operation::ALL.len(), 52);
         assert!(Operation::ALL.windows(2).all(|pair| pair[0].name() < pair[1].name()));
         for operation in Operation::ALL {
             assert_eq!(Operation::from_target(&operation.target()), Ok(*operation));

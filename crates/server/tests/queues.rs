@@ -28,7 +28,7 @@ fn members(value: &Value) -> Vec<&str> {
 
 async fn on_demand_stream(server: &TestServer, name: &str) -> String {
     let body = json!({"StreamName": name, "StreamModeDetails": {"StreamMode": "ON_DEMAND"}});
-    assert_eq!(call_json(server.address, "CreateStream", &body).await.0, StatusCode::OK);
+    assert_eq!(call_json(server, "CreateStream", body).await.0, StatusCode::OK);
     format!("{ACCOUNT_ARN}:stream/{name}")
 }
 
@@ -40,7 +40,7 @@ async fn a_record_is_received_and_acknowledged_with_the_models_members() {
         "QueueName": "q",
         "StreamConfigurationList": [{"StreamARN": stream, "StartingPosition": {"Type": "TRIM_HORIZON"}}],
     });
-    let (status, created) = call_json(server.address, "CreateQueue", &create).await;
+    let (status, created) = call_json(&server, "CreateQueue", create).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     let description = &created["QueueDescription"];
     assert_eq!(
@@ -63,9 +63,9 @@ async fn a_record_is_received_and_acknowledged_with_the_models_members() {
     assert!(queue.starts_with(&format!("{ACCOUNT_ARN}:queue/")), "{queue}");
 
     let put = json!({"StreamName": "s", "PartitionKey": "k", "Data": "aGk="});
-    assert_eq!(call_json(server.address, "PutRecord", &put).await.0, StatusCode::OK);
+    assert_eq!(call_json(&server, "PutRecord", put).await.0, StatusCode::OK);
     let (status, received) =
-        call_json(server.address, "ReceiveQueueRecords", &json!({"QueueARN": queue, "WaitTimeSeconds": 1})).await;
+        call_json(&server, "ReceiveQueueRecords", json!({"QueueARN": queue, "WaitTimeSeconds": 1})).await;
     assert_eq!(status, StatusCode::OK);
     let record = &received["QueueRecords"][0];
     assert_eq!(
@@ -89,7 +89,7 @@ async fn a_record_is_received_and_acknowledged_with_the_models_members() {
 
     let handle = record["ReceiptHandle"].clone();
     let ack = json!({"QueueARN": queue, "Entries": [{"ReceiptHandle": handle}, {"ReceiptHandle": "bogus"}]});
-    let (status, acked) = call_json(server.address, "AcknowledgeQueueRecords", &ack).await;
+    let (status, acked) = call_json(&server, "AcknowledgeQueueRecords", ack).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         acked,
@@ -103,16 +103,16 @@ async fn a_record_is_received_and_acknowledged_with_the_models_members() {
         })
     );
     let (_, again) = call_json(
-        server.address,
+        &server,
         "AcknowledgeQueueRecords",
-        &json!({"QueueARN": queue, "Entries": [{"ReceiptHandle": handle}]}),
+        json!({"QueueARN": queue, "Entries": [{"ReceiptHandle": handle}]}),
     )
     .await;
     assert_eq!(again["Failed"][0]["ErrorCode"], "ResourceNotFoundException");
 
-    let (_, summary) = call_json(server.address, "DescribeStreamSummary", &json!({"StreamName": "s"})).await;
+    let (_, summary) = call_json(&server, "DescribeStreamSummary", json!({"StreamName": "s"})).await;
     assert_eq!(summary["StreamDescriptionSummary"]["QueueCount"], 1);
-    let (_, listed) = call_json(server.address, "ListQueues", &json!({})).await;
+    let (_, listed) = call_json(&server, "ListQueues", json!({})).await;
     assert_eq!(listed["QueueSummaries"][0]["Streams"][0]["StreamARN"], json!(stream));
     assert!(listed.get("NextToken").is_none());
     server.stop().await;
@@ -123,7 +123,7 @@ async fn queue_errors_have_their_exact_type_status_and_message() {
     let server = start().await;
     let stream = on_demand_stream(&server, "s").await;
     let missing = format!("{ACCOUNT_ARN}:queue/nothere");
-    let (status, error) = call_json(server.address, "DescribeQueue", &json!({"QueueARN": missing})).await;
+    let (status, error) = call_json(&server, "DescribeQueue", json!({"QueueARN": missing})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         error,
@@ -131,10 +131,10 @@ async fn queue_errors_have_their_exact_type_status_and_message() {
     );
 
     let body = json!({"StreamName": "p", "ShardCount": 1});
-    call_json(server.address, "CreateStream", &body).await;
+    call_json(&server, "CreateStream", body).await;
     let create =
         json!({"QueueName": "q", "StreamConfigurationList": [{"StreamARN": format!("{ACCOUNT_ARN}:stream/p")}]});
-    let (status, error) = call_json(server.address, "CreateQueue", &create).await;
+    let (status, error) = call_json(&server, "CreateQueue", create).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         error,
@@ -146,27 +146,38 @@ async fn queue_errors_have_their_exact_type_status_and_message() {
         "StreamConfigurationList": [{"StreamARN": stream}],
         "QueueAttributes": {"DeadLetterConfiguration": {"TargetType": "BUILT_IN"}},
     });
-    let (_, error) = call_json(server.address, "CreateQueue", &create).await;
+    let (_, error) = call_json(&server, "CreateQueue", create).await;
     assert_eq!(
         error,
         json!({"__type": "InvalidArgumentException", "message": "MaxReceiveCount must be specified when DeadLetterConfiguration TargetType is BUILT_IN."})
     );
 
+    let create = json!({
+        "QueueName": "q",
+        "StreamConfigurationList": [{"StreamARN": stream, "StartingPosition": {"Type": "LATEST", "Timestamp": 1}}],
+    });
+    let (status, error) = call_json(&server, "CreateQueue", create).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        error,
+        json!({"__type": "ValidationException", "message": "StartingPosition Timestamp may be specified only when its Type is AT_TIMESTAMP."})
+    );
+
     let create = json!({"QueueName": "q", "StreamConfigurationList": [{"StreamARN": stream}]});
-    assert_eq!(call_json(server.address, "CreateQueue", &create).await.0, StatusCode::OK);
-    let (_, error) = call_json(server.address, "DeleteStream", &json!({"StreamName": "s"})).await;
+    assert_eq!(call_json(&server, "CreateQueue", create.clone()).await.0, StatusCode::OK);
+    let (_, error) = call_json(&server, "DeleteStream", json!({"StreamName": "s"})).await;
     assert_eq!(
         error,
         json!({"__type": "ResourceInUseException", "message": "Stream s under account 000000000000 has 1 queues. Delete every queue of the stream first."})
     );
-    let (_, error) = call_json(server.address, "CreateQueue", &create).await;
+    let (_, error) = call_json(&server, "CreateQueue", create).await;
     assert_eq!(
         error,
         json!({"__type": "ResourceInUseException", "message": "Queue q under account 000000000000 already exists."})
     );
     // The model's constraint on WaitTimeSeconds is checked before the engine sees it.
     let (status, error) =
-        call_json(server.address, "ReceiveQueueRecords", &json!({"QueueARN": missing, "WaitTimeSeconds": 21})).await;
+        call_json(&server, "ReceiveQueueRecords", json!({"QueueARN": missing, "WaitTimeSeconds": 21})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error["__type"], "ValidationException");
     server.stop().await;

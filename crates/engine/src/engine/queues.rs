@@ -22,7 +22,7 @@ use crate::queues::model::{
 };
 use crate::queues::receipt::Receipt;
 use crate::queues::state::{Event, QueueState, Side};
-use crate::queues::stored::{QueueDef, FORMAT_VERSION};
+use crate::queues::stored::{QueueDef, StoredStart, FORMAT_VERSION};
 use crate::queues::{Queue, Queues};
 use crate::tags::check_tags;
 use crate::token::PageKind;
@@ -56,15 +56,24 @@ impl Engine {
     }
 
     pub(crate) fn queue_info(&self, def: &QueueDef) -> QueueInfo {
+        let status = self.queue_status(def);
+        // API_QueueStartingPosition: while CREATING, the configured timestamp (none for
+        // TRIM_HORIZON and LATEST); afterwards, always the effective one.
+        let start_timestamp_ms = match (status, def.start) {
+            (QueueStatus::Creating, StoredStart::AtTimestamp(ms)) => Some(ms),
+            (QueueStatus::Creating, _) => None,
+            _ => Some(def.effective_start_ms),
+        };
         QueueInfo {
             name: def.name.clone(),
             arn: self.account().queue_arn(&def.resource_id),
-            status: self.queue_status(def),
+            status,
             created_ms: def.created_ms,
             stream: QueueStreamInfo {
                 stream_arn: self.account().stream_arn(&def.stream_name),
                 stream_created_ms: def.stream_created_ms,
                 start: def.start.into(),
+                start_timestamp_ms,
             },
             attributes: def.attributes(),
         }
@@ -105,7 +114,7 @@ impl Engine {
     /// Queues on a stream, for DeleteStream, UpdateStreamMode, the consumer quota and
     /// DescribeStreamSummary.
     pub(super) fn queue_count(&self, stream_name: &str) -> usize {
-        self.queues.count_on_stream(stream_name)
+        self.queues.count_on_stream(stream_name, self.now_ms())
     }
 
     /// Fails when a stream has queues (DeleteStream, and UpdateStreamMode to PROVISIONED:
@@ -159,17 +168,29 @@ impl Engine {
         self.check_queues_changing()?;
         check_tags(&account, &name, &tags, &Default::default())?;
         let (built_in, max_receive_count) = dead_letter_settings(attributes.dead_letter, None)?;
+        // API_QueueStartingPosition: Timestamp is required with AT_TIMESTAMP and refused
+        // with the other types.
         let start = match stream.start {
             None => QueueStart::Latest,
-            Some(start) => match start.kind {
-                QueueStartKind::TrimHorizon => QueueStart::TrimHorizon,
-                QueueStartKind::Latest => QueueStart::Latest,
-                QueueStartKind::AtTimestamp => {
-                    QueueStart::AtTimestamp(start.timestamp_ms.ok_or(QueueError::TimestampMissing)?)
-                }
+            Some(start) => match (start.kind, start.timestamp_ms) {
+                (QueueStartKind::AtTimestamp, Some(ms)) => QueueStart::AtTimestamp(ms),
+                (QueueStartKind::AtTimestamp, None) => return Err(QueueError::TimestampMissing.into()),
+                (_, Some(_)) => return Err(QueueError::TimestampNotAllowed.into()),
+                (QueueStartKind::TrimHorizon, None) => QueueStart::TrimHorizon,
+                (QueueStartKind::Latest, None) => QueueStart::Latest,
             },
         };
         let checkpoint = start_at(snapshot.name(), start)?;
+        let now = self.now_ms();
+        // API_QueueStartingPosition: an ACTIVE queue describes its effective start: the
+        // earliest time the stream can be read from (its creation, or its retention
+        // window), the given time if later, and the creation of the queue for LATEST.
+        let readable_from = snapshot.meta.created_ms.max(now.saturating_sub(snapshot.meta.retention_ms()));
+        let effective_start_ms = match start {
+            QueueStart::TrimHorizon => readable_from,
+            QueueStart::Latest => now,
+            QueueStart::AtTimestamp(ms) => ms.max(readable_from),
+        };
         let mut resource_id = random_resource_id();
         while self.queues.by_resource_id(&resource_id).is_some() {
             resource_id = random_resource_id();
@@ -178,10 +199,11 @@ impl Engine {
             version: FORMAT_VERSION,
             name,
             resource_id,
-            created_ms: self.now_ms(),
+            created_ms: now,
             stream_name: snapshot.name().to_owned(),
             stream_created_ms: snapshot.meta.created_ms,
             start: start.into(),
+            effective_start_ms,
             visibility_timeout_secs: attributes
                 .visibility_timeout_secs
                 .unwrap_or(QUEUE_VISIBILITY_TIMEOUT_SECS_DEFAULT),
@@ -395,8 +417,7 @@ impl Engine {
         let now = self.now_ms();
         live.state.expire(now, def.dead_letter_rule());
         let mut result = QueueEntriesResult::default();
-        let mut lsns = Vec::new();
-        let mut events = Vec::new();
+        let mut valid = Vec::new();
         for (handle, secs) in entries {
             let checked = match Receipt::open(self.queues.key(), &handle) {
                 Some(receipt) if !deleting && receipt.queue == queue.storage_id && receipt.side == side => {
@@ -417,22 +438,22 @@ impl Engine {
             };
             match checked {
                 Ok(lsn) => {
-                    match action {
-                        Settle::Visibility => events
-                            .push(Event::Visibility { lsn, deadline_ms: now.saturating_add(u64::from(secs) * 1000) }),
-                        Settle::Acknowledge | Settle::Restore => lsns.push(lsn),
-                    }
+                    valid.push((lsn, secs));
                     result.successful.push(handle);
                 }
                 Err(error) => result.failed.push(QueueEntryFailure { receipt_handle: handle, error }),
             }
         }
-        if !lsns.is_empty() {
-            events.push(match action {
-                Settle::Restore => Event::Restored { lsns },
-                Settle::Acknowledge | Settle::Visibility => Event::Acknowledged { lsns },
-            });
-        }
+        let lsns = || valid.iter().map(|(lsn, _)| *lsn).collect();
+        let events = match action {
+            _ if valid.is_empty() => Vec::new(),
+            Settle::Acknowledge => vec![Event::Acknowledged { lsns: lsns() }],
+            Settle::Restore => vec![Event::Restored { lsns: lsns() }],
+            Settle::Visibility => valid
+                .iter()
+                .map(|&(lsn, secs)| Event::Visibility { lsn, deadline_ms: now.saturating_add(u64::from(secs) * 1000) })
+                .collect(),
+        };
         self.queues.journal(&queue, &mut live, events).await?;
         Ok(result)
     }

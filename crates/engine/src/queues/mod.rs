@@ -177,10 +177,12 @@ impl Queues {
         self.queues.read().values().find(|q| q.def.read().resource_id == resource_id).cloned()
     }
 
-    /// Queues on the stream with this name (DELETING ones included: they exist until
-    /// their deletion finishes).
-    pub fn count_on_stream(&self, stream_name: &str) -> usize {
-        self.queues.read().values().filter(|q| q.def.read().stream_name == stream_name).count()
+    /// Queues on the stream with this name at `now_ms`: DELETING ones count until their
+    /// deletion finishes, whether or not the reaper has removed them yet.
+    pub fn count_on_stream(&self, stream_name: &str, now_ms: u64) -> usize {
+        let counts =
+            |def: &QueueDef| def.stream_name == stream_name && def.deleting_until_ms.is_none_or(|until| now_ms < until);
+        self.queues.read().values().filter(|q| counts(&q.def.read())).count()
     }
 
     /// Creates a queue whose state starts as `initial`.
@@ -290,6 +292,5 @@ impl Queues {
 }
 
 fn snapshot_value(state: &QueueState, covered_lsn: u64) -> Value {
-    let snapshot = Snapshot { version: FORMAT_VERSION, covered_lsn, state: state.to_stored() };
-    serde_json::to_value(snapshot).unwrap_or(Value::Null)
+    Snapshot { version: FORMAT_VERSION, covered_lsn, state: state.to_stored() }.to_value()
 }

@@ -146,6 +146,9 @@ pub struct QueueStreamInfo {
     pub stream_created_ms: u64,
     /// Where the queue started reading.
     pub start: QueueStart,
+    /// `StartingPosition.Timestamp` as AWS describes it: while CREATING the configured
+    /// timestamp (none for TRIM_HORIZON and LATEST), afterwards the effective start.
+    pub start_timestamp_ms: Option<u64>,
 }
 
 /// `QueueDescription`.
@@ -215,8 +218,9 @@ pub struct QueueRecord {
     /// The record's sequence number, which is also its record id: the same in every
     /// queue of the stream and across deliveries.
     pub record_id: SequenceNumber,
-    /// The partition key.
-    pub partition_key: Bytes,
+    /// The partition key; absent for a record put without one on an AUTO stream (as
+    /// GetRecords shows it).
+    pub partition_key: Option<String>,
     /// The payload.
     pub data: Bytes,
     /// When the stream accepted it, epoch ms.

@@ -82,4 +82,19 @@ mod tests {
         // A sealed token of another shape (a page token) is not a handle.
         assert_eq!(Receipt::open(&key, &key.seal(b"short")), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_opens_or_is_refused_without_panicking(text in ".{0,80}", lsn: u64, queue: u64, generation: u32) {
+            let key = TokenKey::from_bytes([5; 32]);
+            let _ = Receipt::open(&key, &text);
+            let receipt = Receipt { side: Side::Queue, queue, lsn, generation };
+            proptest::prop_assert_eq!(Receipt::open(&key, &receipt.seal(&key)), Some(receipt));
+        }
+
+        #[test]
+        fn any_bytes_decode_as_a_journal_record_or_are_refused(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = crate::queues::stored::JournalBatch::decode(&bytes);
+        }
+    }
 }

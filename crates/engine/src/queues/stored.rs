@@ -71,6 +71,9 @@ pub(crate) struct QueueDef {
     pub stream_created_ms: u64,
     /// Where reading started.
     pub start: StoredStart,
+    /// The effective start, epoch ms (see `QueueStreamInfo::start_timestamp_ms`).
+    #[serde(default)]
+    pub effective_start_ms: u64,
     /// Visibility timeout, seconds.
     pub visibility_timeout_secs: u32,
     /// Dead-letter handling on (BUILT_IN).
@@ -137,8 +140,16 @@ impl Snapshot {
     /// Decodes the snapshot from a queue stream's settings; `None` when there is none
     /// (the journal from its start is the whole state).
     pub fn from_settings(settings: &Map<String, Value>) -> Option<Self> {
-        let snapshot: Snapshot = serde_json::from_value(settings.get(SNAPSHOT_KEY)?.clone()).ok()?;
+        let snapshot: Snapshot = serde_json::from_str(settings.get(SNAPSHOT_KEY)?.as_str()?).ok()?;
         (snapshot.version == FORMAT_VERSION).then_some(snapshot)
+    }
+
+    /// The snapshot as a settings value: JSON text in one string, not a tree of values,
+    /// because the storage layer keeps every stream's settings in memory and a tree of
+    /// up to [`crate::limits::QUEUE_TRACKED_MAX`] records would take several times the
+    /// memory of its text.
+    pub fn to_value(&self) -> Value {
+        Value::String(serde_json::to_string(self).unwrap_or_default())
     }
 }
 
@@ -159,5 +170,33 @@ impl JournalBatch {
     pub fn decode(bytes: &[u8]) -> Option<Vec<Event>> {
         let batch: JournalBatch = serde_json::from_slice(bytes).ok()?;
         (batch.version == FORMAT_VERSION).then_some(batch.events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queues::state::{Fetched, QueueState, Side};
+
+    #[test]
+    fn snapshots_and_journal_records_round_trip_and_refuse_other_versions() {
+        let mut state = QueueState::default();
+        let fetched = Fetched { lsn: 9, shard_uid: 3, shard_index: 1, shard_created_secs: 5, arrival_ms: 7 };
+        let events = vec![
+            Event::Fetched { records: vec![fetched], checkpoint: Default::default() },
+            Event::Received { lsns: vec![9], side: Side::Queue, now_ms: 10, deadline_ms: 20 },
+        ];
+        events.iter().for_each(|event| state.apply(event));
+        let snapshot = Snapshot { version: FORMAT_VERSION, covered_lsn: 42, state: state.to_stored() };
+        let mut settings = Map::new();
+        settings.insert(SNAPSHOT_KEY.into(), snapshot.to_value());
+        assert_eq!(Snapshot::from_settings(&settings), Some(snapshot.clone()));
+        settings.insert(SNAPSHOT_KEY.into(), Snapshot { version: 2, ..snapshot }.to_value());
+        assert_eq!(Snapshot::from_settings(&settings), None);
+
+        let bytes = JournalBatch::encode(events.clone());
+        assert_eq!(JournalBatch::decode(&bytes), Some(events));
+        assert_eq!(JournalBatch::decode(b"{\"version\":2,\"events\":[]}"), None);
+        assert_eq!(JournalBatch::decode(b"\x00garbage"), None);
     }
 }

@@ -40,11 +40,12 @@ fn status(status: engine::QueueStatus) -> wire::QueueStatus {
 }
 
 fn description(info: engine::QueueInfo) -> wire::QueueDescriptionOutput {
-    let (kind, timestamp) = match info.stream.start {
-        engine::QueueStart::TrimHorizon => (wire::QueueStartingPositionType::TrimHorizon, None),
-        engine::QueueStart::Latest => (wire::QueueStartingPositionType::Latest, None),
-        engine::QueueStart::AtTimestamp(ms) => (wire::QueueStartingPositionType::AtTimestamp, Some(millis(ms))),
+    let kind = match info.stream.start {
+        engine::QueueStart::TrimHorizon => wire::QueueStartingPositionType::TrimHorizon,
+        engine::QueueStart::Latest => wire::QueueStartingPositionType::Latest,
+        engine::QueueStart::AtTimestamp(_) => wire::QueueStartingPositionType::AtTimestamp,
     };
+    let timestamp = info.stream.start_timestamp_ms.map(millis);
     let attributes = info.attributes;
     wire::QueueDescriptionOutput {
         queue_description: wire::QueueDescription {
@@ -170,7 +171,7 @@ fn queue_records(records: Vec<engine::QueueRecord>) -> wire::ReceiveQueueRecords
             .map(|record| wire::QueueRecord {
                 receipt_handle: record.receipt_handle,
                 record_id: sequence(record.record_id).into_string(),
-                partition_key: Some(String::from_utf8_lossy(&record.partition_key).into_owned()),
+                partition_key: record.partition_key,
                 data: record.data,
                 approximate_arrival_timestamp: millis(record.arrival_ms),
                 first_receive_timestamp: millis(record.first_receive_ms),
