@@ -525,3 +525,26 @@ async fn a_record_put_without_a_key_on_an_auto_stream_is_delivered_without_one()
     let received = h.receive(&queue, 10).await;
     assert_eq!((received[0].partition_key.as_deref(), &received[0].data[..]), (None, &b"keyless"[..]));
 }
+
+#[tokio::test]
+async fn every_record_is_delivered_once_across_many_fetches() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(600)).await.unwrap();
+    let keys: Vec<String> = (0..1_200).map(|i| format!("k{i}")).collect();
+    for chunk in keys.chunks(500) {
+        h.put("s", &chunk.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    }
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let records = h.receive(&queue, 10).await;
+        if records.is_empty() {
+            break;
+        }
+        assert!(records.len() <= 10);
+        for record in records {
+            assert!(seen.insert(record.record_id), "delivered twice within its visibility timeout");
+        }
+    }
+    assert_eq!(seen.len(), keys.len());
+}
