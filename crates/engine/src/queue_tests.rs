@@ -548,3 +548,40 @@ async fn every_record_is_delivered_once_across_many_fetches() {
     }
     assert_eq!(seen.len(), keys.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_receivers_never_share_a_record() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(600)).await.unwrap();
+    let keys: Vec<String> = (0..400).map(|i| format!("k{i}")).collect();
+    h.put("s", &keys.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let receivers: Vec<_> = (0..8)
+        .map(|_| {
+            let engine = h.engine.clone();
+            let arn = queue.arn.to_string();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                loop {
+                    let request = ReceiveQueueRecords {
+                        queue_arn: arn.clone(),
+                        limit: None,
+                        wait_ms: 0,
+                        visibility_timeout_secs: None,
+                    };
+                    let records = engine.receive_queue_records(&request).await.unwrap();
+                    if records.is_empty() {
+                        return ids;
+                    }
+                    ids.extend(records.into_iter().map(|r| r.record_id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for receiver in receivers {
+        all.extend(receiver.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), distinct.len()), (keys.len(), keys.len()));
+}
