@@ -311,6 +311,9 @@ async fn queues_follow_the_stream_rules() {
         .unwrap();
     let error = h.queue("q2", &stream, visibility(30)).await.unwrap_err();
     assert!(matches!(error, EngineError::LimitExceeded(LimitExceeded::Consumers { limit: 2, .. })), "{error:?}");
+    let register = RegisterConsumer { stream_arn: stream.clone(), consumer_name: "d".into(), tags: BTreeMap::new() };
+    let error = h.engine.register_consumer(register).await.unwrap_err();
+    assert!(matches!(error, EngineError::LimitExceeded(LimitExceeded::Consumers { limit: 2, .. })), "{error:?}");
 
     let error = h
         .engine
