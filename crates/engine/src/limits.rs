@@ -153,7 +153,8 @@ pub const QUEUE_TRACKED_MAX: usize = QUEUE_IN_FLIGHT_MAX + 30_000;
 /// record stays far below a frame.
 pub const QUEUE_FETCH_RECORDS_MAX: usize = 500;
 
-/// Bytes of data a queue's read of its stream asks for at most per receive.
+/// Bytes of data and keys a queue reads from its stream at most per receive (a single
+/// larger record still comes).
 pub const QUEUE_FETCH_BYTES_MAX: usize = 4 * 1024 * 1024;
 
 /// Queues in the CREATING or DELETING state at once per account (AWS quota: 5).

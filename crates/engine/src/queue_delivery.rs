@@ -121,12 +121,16 @@ impl Engine {
         let start = ReaderStart::Checkpoint(live.state.checkpoint().clone());
         let mut reader = self.stream_reader(StreamReaderRequest { stream_name: def.stream_name.clone(), start })?;
         let mut records = Vec::new();
+        let mut bytes = 0;
         let mut caught_up = false;
-        while records.len() < want {
-            let Some(batch) = reader.next_batch(want - records.len(), QUEUE_FETCH_BYTES_MAX)? else {
+        // Data is read here only to learn where records are (it is read again on
+        // delivery), so one receive reads at most QUEUE_FETCH_BYTES_MAX of it.
+        while records.len() < want && bytes < QUEUE_FETCH_BYTES_MAX {
+            let Some(batch) = reader.next_batch(want - records.len(), QUEUE_FETCH_BYTES_MAX - bytes)? else {
                 caught_up = true;
                 break;
             };
+            bytes += batch.records.iter().map(|r| r.data.len() + r.partition_key.len()).sum::<usize>();
             records.extend(batch.records.iter().map(|record| Fetched {
                 lsn: record.sequence_number.lsn,
                 shard_uid: batch.position.shard_uid,

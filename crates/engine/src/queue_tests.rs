@@ -311,6 +311,9 @@ async fn queues_follow_the_stream_rules() {
         .unwrap();
     let error = h.queue("q2", &stream, visibility(30)).await.unwrap_err();
     assert!(matches!(error, EngineError::LimitExceeded(LimitExceeded::Consumers { limit: 2, .. })), "{error:?}");
+    let register = RegisterConsumer { stream_arn: stream.clone(), consumer_name: "d".into(), tags: BTreeMap::new() };
+    let error = h.engine.register_consumer(register).await.unwrap_err();
+    assert!(matches!(error, EngineError::LimitExceeded(LimitExceeded::Consumers { limit: 2, .. })), "{error:?}");
 
     let error = h
         .engine
@@ -524,4 +527,64 @@ async fn a_record_put_without_a_key_on_an_auto_stream_is_delivered_without_one()
     h.engine.put_records(PutRecords { stream: StreamRef::name("s"), records: vec![record] }).await.unwrap();
     let received = h.receive(&queue, 10).await;
     assert_eq!((received[0].partition_key.as_deref(), &received[0].data[..]), (None, &b"keyless"[..]));
+}
+
+#[tokio::test]
+async fn every_record_is_delivered_once_across_many_fetches() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(600)).await.unwrap();
+    let keys: Vec<String> = (0..1_200).map(|i| format!("k{i}")).collect();
+    for chunk in keys.chunks(500) {
+        h.put("s", &chunk.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    }
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let records = h.receive(&queue, 10).await;
+        if records.is_empty() {
+            break;
+        }
+        assert!(records.len() <= 10);
+        for record in records {
+            assert!(seen.insert(record.record_id), "delivered twice within its visibility timeout");
+        }
+    }
+    assert_eq!(seen.len(), keys.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_receivers_never_share_a_record() {
+    let h = Harness::new(config());
+    let stream = h.stream("s").await;
+    let queue = h.queue("q", &stream, visibility(600)).await.unwrap();
+    let keys: Vec<String> = (0..400).map(|i| format!("k{i}")).collect();
+    h.put("s", &keys.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    let receivers: Vec<_> = (0..8)
+        .map(|_| {
+            let engine = h.engine.clone();
+            let arn = queue.arn.to_string();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                loop {
+                    let request = ReceiveQueueRecords {
+                        queue_arn: arn.clone(),
+                        limit: None,
+                        wait_ms: 0,
+                        visibility_timeout_secs: None,
+                    };
+                    let records = engine.receive_queue_records(&request).await.unwrap();
+                    if records.is_empty() {
+                        return ids;
+                    }
+                    ids.extend(records.into_iter().map(|r| r.record_id));
+                }
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for receiver in receivers {
+        all.extend(receiver.await.unwrap());
+    }
+    let distinct: std::collections::HashSet<_> = all.iter().collect();
+    assert_eq!((all.len(), distinct.len()), (keys.len(), keys.len()));
 }
