@@ -1,5 +1,6 @@
-//! Typed inputs and outputs of the 39 core Kinesis operations, and the structures and
-//! enumerations they are built from.
+//! Typed inputs and outputs of the Kinesis operations, and the structures and enumerations
+//! they are built from: the 39 core operations here, queues and their dead-letter side in
+//! [`queues`], channels in [`channels`] (both re-exported here).
 //!
 //! Member lists, wire names and constraints follow the botocore model
 //! (`kinesis/2013-12-02`, botocore 1.44.8). Members are declared in the order AWS lists
@@ -143,9 +144,10 @@ macro_rules! structure_shapes {
     ($($single:ident / $list:ident ($length:expr) = $name:ident;)*) => {
         $(
             #[allow(dead_code)]
-            pub(crate) const $single: Shape = Shape::Structure(<$name as WireStruct>::SHAPE);
+            pub(crate) const $single: $crate::shape::Shape =
+                $crate::shape::Shape::Structure(<$name as $crate::wire::WireStruct>::SHAPE);
             #[allow(dead_code)]
-            pub(crate) const $list: Shape = list_of(&$single, $length);
+            pub(crate) const $list: $crate::shape::Shape = $crate::shape::list_of(&$single, $length);
         )*
     };
 }
@@ -172,6 +174,17 @@ structure_shapes! {
     COMMITMENT_INPUT / COMMITMENT_INPUT_LIST (UNBOUNDED) = MinimumThroughputBillingCommitmentInput;
     COMMITMENT_OUTPUT / COMMITMENT_OUTPUT_LIST (UNBOUNDED) = MinimumThroughputBillingCommitmentOutput;
 }
+
+// Declared after `structure_shapes!` so that they can use it.
+mod channels;
+mod queues;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
+
+pub use channels::*;
+pub use queues::*;
 
 // ---------------------------------------------------------------------------------------
 // Structures shared by several operations
@@ -778,6 +791,15 @@ wire_struct! {
         stream_id: Option<String> => "StreamId", opt, STREAM_ID;
         stream_mode_details: StreamModeDetails => "StreamModeDetails", req, STREAM_MODE_DETAILS;
         warm_throughput_mibps: Option<i32> => "WarmThroughputMiBps", opt, NATURAL_INTEGER;
+    }
+}
+
+wire_struct! {
+    /// Input of `UpdateStreamRecordDistributionStrategy`.
+    pub struct UpdateStreamRecordDistributionStrategyInput {
+        stream_arn: String => "StreamARN", req, STREAM_ARN;
+        stream_id: Option<String> => "StreamId", opt, STREAM_ID;
+        record_distribution_strategy: RecordDistributionStrategy => "RecordDistributionStrategy", req, RECORD_DISTRIBUTION_STRATEGY;
     }
 }
 

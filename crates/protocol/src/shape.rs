@@ -91,11 +91,11 @@ impl StructShape {
 
 pub(crate) const UNBOUNDED: LengthRange = LengthRange { min: None, max: None };
 
-const fn length(min: u64, max: u64) -> LengthRange {
+pub(crate) const fn length(min: u64, max: u64) -> LengthRange {
     LengthRange { min: Some(min), max: Some(max) }
 }
 
-const fn string(min: u64, max: u64, pattern: Option<Pattern>) -> Shape {
+pub(crate) const fn string(min: u64, max: u64, pattern: Option<Pattern>) -> Shape {
     Shape::String(StringShape { length: length(min, max), pattern, allowed_values: None, sensitive: false })
 }
 
@@ -107,7 +107,7 @@ pub(crate) const fn enumeration(values: &'static [&'static str]) -> Shape {
     Shape::String(StringShape { length: UNBOUNDED, pattern: None, allowed_values: Some(values), sensitive: false })
 }
 
-const fn integer(min: Option<i64>, max: Option<i64>) -> Shape {
+pub(crate) const fn integer(min: Option<i64>, max: Option<i64>) -> Shape {
     Shape::Integer(ValueRange { min, max })
 }
 
