@@ -323,3 +323,32 @@ async fn the_control_plane_keeps_aws_rules() {
     assert!(matches!(channels.describe_channel(&channel_arn("never")).unwrap_err(), ChannelError::NotFound { .. }));
     channels.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_whose_stream_is_deleted_fails_with_a_reason() {
+    let buckets = tempfile::tempdir().unwrap();
+    let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
+    let engine = open_engine(&fs).await;
+    create_stream(&engine, "doomed", StreamMode::OnDemand).await;
+    let channels = open_channels(&fs, &engine, buckets.path());
+    let request = create_request("orphan", "doomed", RecordFormat::ByteArray, ObjectCompression::None);
+    channels.create_channel(request).await.unwrap();
+    let stream = StreamRef { name: Some("doomed".to_owned()), arn: None };
+    engine.delete_stream(&rheo_engine::DeleteStream { stream, enforce_consumer_deletion: false }).await.unwrap();
+    let started = Instant::now();
+    let info = loop {
+        let info = channels.describe_channel(&channel_arn("orphan")).unwrap();
+        if info.status == ChannelStatus::Failed {
+            break info;
+        }
+        assert!(started.elapsed() < WAIT, "the channel did not fail: {info:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(info.status_reason.as_deref(), Some("The source stream was deleted."));
+    // A failed channel reads nothing: a new stream of the same name can have a channel.
+    assert_eq!(channels.stream_channel_count("doomed"), 0);
+    create_stream(&engine, "doomed", StreamMode::OnDemand).await;
+    let request = create_request("successor", "doomed", RecordFormat::ByteArray, ObjectCompression::None);
+    channels.create_channel(request).await.unwrap();
+    channels.shutdown().await;
+}

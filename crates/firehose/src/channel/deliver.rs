@@ -159,15 +159,15 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
     }
 }
 
-/// The stream the channel was created on is gone: deleted, or replaced by another of the
-/// same name.
+/// The stream the channel was created on is gone: being deleted, deleted, or replaced by
+/// another of the same name.
 fn source_gone(shared: &Shared, entry: &Entry) -> bool {
     let (name, created_ms) = {
         let state = entry.state.read();
         (state.stream_name.clone(), state.stream_created_ms)
     };
     match shared.kinesis.describe_stream_summary(&StreamRef { name: Some(name), arn: None }) {
-        Ok(summary) => summary.created_ms != created_ms,
+        Ok(summary) => summary.created_ms != created_ms || summary.status == rheo_engine::StreamStatus::Deleting,
         Err(rheo_engine::EngineError::StreamNotFound { .. }) => true,
         Err(_) => false,
     }

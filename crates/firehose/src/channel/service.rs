@@ -68,6 +68,15 @@ pub(crate) struct Entry {
     pub(crate) stats: StreamStats,
 }
 
+impl Entry {
+    /// The channel reads the stream of this name: it was created on it and has not
+    /// failed (a FAILED channel lost its stream and reads nothing).
+    fn reads(&self, stream_name: &str) -> bool {
+        let state = self.state.read();
+        state.stream_name == stream_name && state.failure.is_none()
+    }
+}
+
 /// A deleted channel, shown as DELETING for a while.
 struct Deleting {
     until_ms: u64,
@@ -291,9 +300,11 @@ impl Channels {
         if summary.mode != StreamMode::OnDemand {
             return Err(ChannelError::StreamNotOnDemand { stream: summary.name, account });
         }
-        let reading = self.channels.read().values().find(|e| e.state.read().stream_name == summary.name).cloned();
-        if let Some(other) = reading.filter(|_| S3_CHANNELS_PER_STREAM_MAX <= 1) {
-            return Err(ChannelError::StreamHasChannel { stream: summary.name, account, channel: other.name.clone() });
+        let reading: Vec<String> =
+            self.channels.read().values().filter(|e| e.reads(&summary.name)).map(|e| e.name.clone()).collect();
+        if reading.len() >= S3_CHANNELS_PER_STREAM_MAX as usize {
+            let channel = reading.into_iter().next().unwrap_or_default();
+            return Err(ChannelError::StreamHasChannel { stream: summary.name, account, channel });
         }
         let reader = self
             .shared
@@ -461,7 +472,7 @@ impl Channels {
 
     /// Channels reading the stream of this name (DescribeStreamSummary's `ChannelCount`).
     pub fn stream_channel_count(&self, stream_name: &str) -> u32 {
-        let count = self.channels.read().values().filter(|e| e.state.read().stream_name == stream_name).count();
+        let count = self.channels.read().values().filter(|e| e.reads(stream_name)).count();
         u32::try_from(count).unwrap_or(u32::MAX)
     }
 
