@@ -241,7 +241,7 @@ def test_delivery_to_an_s3_compatible_server(moto_s3, tmp_path_factory):  # noqa
         s3.create_bucket(Bucket=bucket)
         on_demand_stream(kinesis, stream)
         create(kinesis, name, stream, bucket, record_format="STRING",
-               destination=s3_destination(bucket, CompressionType="ZSTD",
+               destination=s3_destination(bucket, CompressionType="ZSTD", StorageClass="INTELLIGENT_TIERING",
                                           OutputKeyTemplate="raw/!{stream-name}/!{yyyy}/part!{extension}"))
         wait(lambda: status(kinesis, name) == "ACTIVE")
         put_all(kinesis, stream, [("a", "héllo\n".encode()), ("a", b"world\n")])
@@ -249,6 +249,7 @@ def test_delivery_to_an_s3_compatible_server(moto_s3, tmp_path_factory):  # noqa
         [(key, body)] = objects.items()
         assert re.fullmatch(rf"raw/{stream}/\d{{4}}/part-\d{{13}}-[0-9a-f]{{8}}\.zst", key), key
         assert bytes(cramjam.zstd.decompress(body)) == "héllo\nworld\n".encode()
+        assert s3.head_object(Bucket=bucket, Key=key)["StorageClass"] == "INTELLIGENT_TIERING"
         assert read_objects(rheo.data_dir / "buckets" / bucket) == {}, "nothing written locally"
     finally:
         rheo.stop()

@@ -28,7 +28,7 @@ use super::service::{bucket_name, Entry, Shared};
 use super::state::{self, ChannelState};
 use super::template::{KeyTemplate, KeyValues};
 use crate::dest::retry::StopSignal;
-use crate::dest::s3::put_until_written;
+use crate::dest::s3::{put_until_written, put_until_written_in_class};
 use crate::dest::{on_blocking_pool, DeliveryContext};
 use crate::limits::*;
 use crate::metrics::StreamStats;
@@ -254,7 +254,8 @@ async fn write(shared: &Shared, entry: &Entry, records: &[Buffered], stop: &mut 
             unique: &unique,
         });
         let bucket = bucket_name(&state.storage.bucket_arn);
-        if !put_until_written(&context, bucket, &key, body, stop).await {
+        let class = state.storage.storage_class.as_deref();
+        if !put_until_written_in_class(&context, bucket, &key, body, class, stop).await {
             return false;
         }
         StreamStats::add(&entry.stats.delivered_records, valid.len() as u64);

@@ -54,8 +54,8 @@ pub struct Storage {
     pub bucket_arn: String,
     pub expected_bucket_owner: String,
     pub output_key_template: Option<String>,
-    /// As the caller gave it (`STANDARD`, `INTELLIGENT_TIERING`, `GLACIER_IR`); folder
-    /// buckets have no storage classes, so it is only described.
+    /// As the caller gave it (`STANDARD`, `INTELLIGENT_TIERING`, `GLACIER_IR`): sent with
+    /// each object to an S3-compatible store; folder buckets have no storage classes.
     pub storage_class: Option<String>,
     pub compression: ObjectCompression,
 }
