@@ -159,6 +159,19 @@ async fn a_channel_delivers_to_a_folder_bucket_and_resumes_after_a_restart() {
     assert_eq!(line["errorMessage"], "The record is not valid JSON.");
     assert_eq!(line["streamARN"], stream_arn("src"));
     assert_eq!(line["partitionKey"], "b");
+    // The counters move just after each write lands.
+    let started = Instant::now();
+    let metrics = loop {
+        let mut metrics = String::new();
+        channels.render_metrics(&mut metrics);
+        if metrics.contains("rheo_channel_failed_records_total{channel=\"orders\"} 1\n") {
+            break metrics;
+        }
+        assert!(started.elapsed() < WAIT, "{metrics}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(metrics.contains("rheo_channel_delivered_records_total{channel=\"orders\"} 3\n"), "{metrics}");
+    assert!(metrics.contains("rheo_channel_incoming_records_total{channel=\"orders\"} 4\n"), "{metrics}");
 
     // Records put while the channels are down are delivered after they come back, once.
     channels.shutdown().await;

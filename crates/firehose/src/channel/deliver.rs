@@ -14,6 +14,7 @@
 //! without its `AppendDelimiterToRecord` processor. KPL aggregates are not split, for the
 //! same reason.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,8 +53,13 @@ impl Buffer {
     }
 
     /// Adds a batch's records that arrived once the channel was ACTIVE ("no backfill").
-    fn extend(&mut self, batch: ReaderBatch, active_from_ms: u64) {
+    fn extend(&mut self, batch: ReaderBatch, active_from_ms: u64, stats: &StreamStats) {
         for record in batch.records.into_iter().filter(|r| r.arrival_ms >= active_from_ms) {
+            if self.records.is_empty() {
+                stats.oldest_undelivered_ms.store(record.arrival_ms, Ordering::Relaxed);
+            }
+            StreamStats::add(&stats.incoming_records, 1);
+            StreamStats::add(&stats.incoming_bytes, record.data.len() as u64);
             self.bytes += record.data.len();
             self.records.push(Buffered { shard_index: batch.shard_index, record });
         }
@@ -117,7 +123,7 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
             match reader.next_batch(SOURCE_BATCH_RECORDS, READ_BATCH_BYTES) {
                 Ok(Some(batch)) => {
                     moved = true;
-                    buffer.extend(batch, active_from_ms);
+                    buffer.extend(batch, active_from_ms, &entry.stats);
                 }
                 Ok(None) => break,
                 Err(error) => {
@@ -142,6 +148,7 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
                 return; // stopped: the buffer is read again after the next start
             }
             buffer.clear();
+            entry.stats.oldest_undelivered_ms.store(0, Ordering::Relaxed);
         }
         if moved && buffer.records.is_empty() {
             saved = reader.checkpoint();
@@ -258,9 +265,13 @@ async fn write(shared: &Shared, entry: &Entry, records: &[Buffered], stop: &mut 
         if !put_until_written_in_class(&context, bucket, &key, body, class, stop).await {
             return false;
         }
+        let now_ms = shared.clock.now_ms();
         StreamStats::add(&entry.stats.delivered_records, valid.len() as u64);
         StreamStats::add(&entry.stats.delivered_bytes, bytes);
         StreamStats::add(&entry.stats.delivered_objects, 1);
+        let latency: u64 = valid.iter().map(|b| now_ms.saturating_sub(b.record.arrival_ms)).sum();
+        StreamStats::add(&entry.stats.latency_ms_sum, latency);
+        StreamStats::add(&entry.stats.latency_count, valid.len() as u64);
     }
     if !invalid.is_empty() && !write_dead_letters(shared, entry, &state, &context, &invalid, stop).await {
         return false;

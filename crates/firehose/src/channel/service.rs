@@ -65,7 +65,7 @@ pub(crate) struct Entry {
     /// Milliseconds a buffer waits; UpdateChannel changes it.
     pub(crate) wait_ms: watch::Sender<u64>,
     pub(crate) stop: watch::Sender<bool>,
-    pub(crate) stats: StreamStats,
+    pub(crate) stats: Arc<StreamStats>,
 }
 
 impl Entry {
@@ -184,7 +184,7 @@ impl Channels {
             wait_ms: watch::Sender::new(self.wait_ms(state.freshness_secs)),
             state: RwLock::new(state),
             stop: watch::Sender::new(false),
-            stats: StreamStats::default(),
+            stats: Arc::new(StreamStats::default()),
         });
         self.channels.write().insert(name.to_owned(), entry.clone());
         let mut tasks = self.tasks.lock();
@@ -457,6 +457,18 @@ impl Channels {
         self.deleting.lock().insert(entry.name.clone(), Deleting { until_ms, info });
         tracing::info!(message = "Channel deleted.", channel = %entry.name);
         Ok(())
+    }
+
+    /// Renders every channel's delivery counters in Prometheus's text format
+    /// (`rheo_channel_*`, labelled by channel).
+    pub fn render_metrics(&self, out: &mut String) {
+        let stats: Vec<_> = self.channels.read().values().map(|e| (e.name.clone(), e.stats.clone())).collect();
+        crate::metrics::render_channels(out, &stats, self.shared.clock.now_ms());
+    }
+
+    /// The counters of the channels' own log.
+    pub fn log_stats(&self) -> rheo_storage::LogStats {
+        self.shared.log.stats()
     }
 
     /// Live channels (DescribeLimits' `ChannelCount`).
