@@ -18,7 +18,7 @@ use rheo_engine::{CreateStream, Engine, EngineConfig, EngineError, PutEntry, Put
 use rheo_firehose::channel::model::*;
 use rheo_firehose::channel::{ChannelError, Channels, ChannelsConfig, InvalidChannel};
 use rheo_firehose::dest::s3::ObjectStoreConfig;
-use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, SystemClock};
+use rheo_storage::{Clock, Durability, FileSystem, LogConfig, ManualClock, MemFs, SystemClock};
 
 const WAIT: Duration = Duration::from_secs(60);
 const DATA_DIR: &str = "/rheo";
@@ -28,20 +28,28 @@ fn log_config() -> LogConfig {
 }
 
 async fn open_engine(fs: &Arc<dyn FileSystem>) -> Arc<Engine> {
+    open_engine_on(fs, Arc::new(SystemClock)).await
+}
+
+async fn open_engine_on(fs: &Arc<dyn FileSystem>, clock: Arc<dyn Clock>) -> Arc<Engine> {
     let config = EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, ..EngineConfig::default() };
-    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), Path::new(DATA_DIR), log_config(), config);
+    let engine = Engine::open(fs.clone(), clock, Path::new(DATA_DIR), log_config(), config);
     Arc::new(engine.unwrap())
 }
 
-fn open_channels(fs: &Arc<dyn FileSystem>, engine: &Arc<Engine>, buckets: &Path) -> Arc<Channels> {
-    let config = ChannelsConfig {
+fn channels_config(buckets: &Path) -> ChannelsConfig {
+    ChannelsConfig {
         create_ms: 0,
         update_ms: 60_000,
         delete_ms: 60_000,
         object_stores: ObjectStoreConfig::Local { root: buckets.to_path_buf() },
         gzip_level: 1,
         delivery_interval_ms: Some(100),
-    };
+    }
+}
+
+fn open_channels(fs: &Arc<dyn FileSystem>, engine: &Arc<Engine>, buckets: &Path) -> Arc<Channels> {
+    let config = channels_config(buckets);
     Channels::open(fs.clone(), Arc::new(SystemClock), Path::new(DATA_DIR), log_config(), engine.clone(), config)
         .unwrap()
 }
@@ -363,5 +371,73 @@ async fn a_channel_whose_stream_is_deleted_fails_with_a_reason() {
     create_stream(&engine, "doomed", StreamMode::OnDemand).await;
     let request = create_request("successor", "doomed", RecordFormat::ByteArray, ObjectCompression::None);
     channels.create_channel(request).await.unwrap();
+    channels.shutdown().await;
+}
+
+/// The channel's StreamStats counter `name` from its metrics.
+fn counter(channels: &Channels, name: &str) -> u64 {
+    let mut metrics = String::new();
+    channels.render_metrics(&mut metrics);
+    let prefix = format!("rheo_channel_{name}{{channel=\"timed\"}} ");
+    metrics.lines().find_map(|line| line.strip_prefix(prefix.as_str())).unwrap().parse().unwrap()
+}
+
+/// Waits until the channel has read `records` records.
+async fn wait_read(channels: &Channels, records: u64) {
+    let started = Instant::now();
+    while counter(channels, "incoming_records_total") < records {
+        assert!(started.elapsed() < WAIT, "{records} records not read");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn freshness_is_measured_on_the_clock_and_updates_take_effect() {
+    // 2024-03-05T06:07:08Z.
+    const T0_MS: u64 = 1_709_618_828_000;
+    let buckets = tempfile::tempdir().unwrap();
+    let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
+    let clock = ManualClock::new(T0_MS);
+    let engine = open_engine_on(&fs, Arc::new(clock.clone())).await;
+    create_stream(&engine, "src", StreamMode::OnDemand).await;
+    let config = ChannelsConfig { update_ms: 0, delivery_interval_ms: None, ..channels_config(buckets.path()) };
+    let channels =
+        Channels::open(fs.clone(), Arc::new(clock.clone()), Path::new(DATA_DIR), log_config(), engine.clone(), config)
+            .unwrap();
+    let info = channels
+        .create_channel(create_request("timed", "src", RecordFormat::ByteArray, ObjectCompression::None))
+        .await
+        .unwrap();
+
+    // AWS's default freshness, 300 s from the oldest record's arrival. The task sleeps
+    // the rest of the wait in real time (here 100 s), so only a new record wakes it.
+    put(&engine, "src", "k", b"a").await;
+    clock.advance_ms(200_000);
+    put(&engine, "src", "k", b"b").await;
+    wait_read(&channels, 2).await;
+    assert_eq!(counter(&channels, "delivered_objects_total"), 0, "200 s is not 300 s");
+    clock.advance_ms(100_000);
+    put(&engine, "src", "k", b"c").await; // wakes the task at 300 s
+    let found = wait_for_objects(buckets.path(), "kinesis-channel", 1).await;
+    let write_ms = T0_MS + 300_000;
+    let expected_prefix =
+        format!("kinesis-channel/timed/{id}/2024/03/05/06/timed-{id}-2024-03-05-06-07-{write_ms:013}-", id = info.id);
+    let key = found[0].0.to_string_lossy().into_owned();
+    assert!(key.starts_with(&expected_prefix) && key.len() == expected_prefix.len() + 8, "{key}");
+    assert_eq!(found[0].1, b"abc");
+
+    // A longer freshness applies from the next buffer on.
+    let update =
+        UpdateChannel { arn: channel_arn("timed"), s3_freshness_secs: Some(900), s3_tables: false, logging: None };
+    channels.update_channel(update).await.unwrap();
+    put(&engine, "src", "k", b"d").await;
+    clock.advance_ms(600_000);
+    put(&engine, "src", "k", b"e").await;
+    wait_read(&channels, 5).await;
+    assert_eq!(counter(&channels, "delivered_objects_total"), 1, "600 s is not 900 s");
+    clock.advance_ms(300_000);
+    put(&engine, "src", "k", b"f").await;
+    let found = wait_for_objects(buckets.path(), "kinesis-channel", 2).await;
+    assert_eq!(found.iter().map(|(_, body)| body.as_slice()).collect::<Vec<_>>(), [&b"abc"[..], b"def"]);
     channels.shutdown().await;
 }
