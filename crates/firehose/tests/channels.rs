@@ -270,6 +270,26 @@ async fn the_control_plane_keeps_aws_rules() {
         s3.storage.output_key_template = Some("!{nope}/x".to_owned());
     }
     assert!(matches!(invalid(channels.create_channel(template).await.unwrap_err()), InvalidChannel::Template { .. }));
+    let mut dots = request("t", "src");
+    if let Some(s3) = dots.s3.as_mut() {
+        s3.storage.bucket_arn = "arn:aws:s3:::...".to_owned();
+    }
+    assert_eq!(
+        invalid(channels.create_channel(dots).await.unwrap_err()),
+        InvalidChannel::BucketName { bucket: "...".to_owned() }
+    );
+    let mut escape = request("t", "src");
+    if let Some(s3) = escape.s3.as_mut() {
+        s3.dead_letter = Some(DeadLetter {
+            bucket_arn: "arn:aws:s3:::dlq".to_owned(),
+            expected_bucket_owner: "000000000000".to_owned(),
+            error_output_prefix: Some("errors/..".to_owned()),
+        });
+    }
+    assert!(matches!(
+        invalid(channels.create_channel(escape).await.unwrap_err()),
+        InvalidChannel::ErrorOutputPrefix { reason } if reason.contains("would leave the bucket's key space")
+    ));
     let gsr = create_request("t", "src", RecordFormat::GsrJson, ObjectCompression::None);
     assert!(matches!(invalid(channels.create_channel(gsr).await.unwrap_err()), InvalidChannel::RecordFormat { .. }));
     let mut two = request("t", "src");

@@ -338,7 +338,8 @@ async fn write_dead_letters(
     written
 }
 
-fn with_trailing_slash(prefix: &str) -> String {
+/// The error prefix as a folder: objects go under it, never beside it.
+pub(crate) fn with_trailing_slash(prefix: &str) -> String {
     if prefix.ends_with('/') {
         prefix.to_owned()
     } else {

@@ -76,6 +76,13 @@ pub enum InvalidChannel {
     NothingToUpdate,
     #[error("NextToken does not come from ListChannels")]
     NextToken,
+    /// A bucket name that no store can hold (S3: it begins and ends with a letter or digit).
+    #[error("bucket name {bucket}")]
+    BucketName { bucket: String },
+    /// An `ErrorOutputPrefix` whose keys no store can hold (`..`, `.` or empty segments);
+    /// `reason` is Firehose's text for the same rule.
+    #[error("{reason}")]
+    ErrorOutputPrefix { reason: String },
 }
 
 impl From<EngineError> for ChannelError {

@@ -20,9 +20,10 @@ use super::error::{ChannelError, ChannelResult, InvalidChannel};
 use super::model::*;
 use super::state::{self, ChannelState};
 use super::template::KeyTemplate;
-use crate::dest::s3::{ObjectStoreConfig, ObjectStores};
+use crate::dest::s3::{bucket_name_is_valid, ObjectStoreConfig, ObjectStores};
 use crate::limits::*;
 use crate::metrics::StreamStats;
+use crate::prefix::check_key_path;
 
 /// Subfolder of the data directory holding the channels' log.
 pub const LOG_DIR: &str = "channels";
@@ -274,6 +275,14 @@ impl Channels {
             return Err(InvalidChannel::SchemaWithS3.into());
         }
         let freshness_secs = Self::check_freshness(s3.data_freshness_secs)?;
+        let buckets = std::iter::once(&s3.storage.bucket_arn).chain(s3.dead_letter.iter().map(|d| &d.bucket_arn));
+        if let Some(bucket) = buckets.map(|arn| bucket_name(arn)).find(|name| !bucket_name_is_valid(name)) {
+            return Err(InvalidChannel::BucketName { bucket: bucket.to_owned() }.into());
+        }
+        if let Some(prefix) = s3.dead_letter.as_ref().and_then(|d| d.error_output_prefix.as_deref()) {
+            check_key_path("ErrorOutputPrefix", &super::deliver::with_trailing_slash(prefix))
+                .map_err(|reason| InvalidChannel::ErrorOutputPrefix { reason })?;
+        }
         if let Some(template) = &s3.storage.output_key_template {
             KeyTemplate::parse(template)
                 .map_err(|rule| InvalidChannel::Template { template: template.clone(), rule })?;

@@ -147,12 +147,30 @@ impl KeyTemplate {
         if text.contains("//") {
             return Err(TemplateError::EmptySegment);
         }
-        // A segment made only of dots, judged on the text between slashes: variables
-        // never expand to dots alone except `!{extension:...}`, which follows other text.
-        if text.split('/').any(|segment| !segment.is_empty() && segment.chars().all(|c| c == '.')) {
+        let template = KeyTemplate { parts };
+        // Judged on a rendering: `!{extension}` is empty without compression and a literal
+        // extension may be dots, so only the rendered key shows empty or dot segments.
+        // Every other variable renders non-empty text without '/' or dots alone, and the
+        // unique suffix is never empty, so this one rendering stands for all of them.
+        let sample = template.render(&KeyValues {
+            channel_name: "c",
+            channel_id: "i",
+            stream_name: "s",
+            time_ms: 0,
+            extension: "",
+            unique: "-u",
+        });
+        if sample.starts_with('/') {
+            return Err(TemplateError::LeadingSlash);
+        }
+        let mut segments = sample.split('/');
+        if segments.any(|segment| segment.is_empty()) {
+            return Err(TemplateError::EmptySegment);
+        }
+        if sample.split('/').any(|segment| segment.chars().all(|c| c == '.')) {
             return Err(TemplateError::DotSegment);
         }
-        Ok(KeyTemplate { parts })
+        Ok(template)
     }
 
     /// AWS's default template.
@@ -196,6 +214,8 @@ impl KeyTemplate {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn values(extension: &str) -> KeyValues<'_> {
@@ -239,9 +259,29 @@ mod tests {
             ("a//!{HH}", TemplateError::EmptySegment),
             ("a/../!{HH}", TemplateError::DotSegment),
             ("./!{HH}", TemplateError::DotSegment),
+            ("!{extension:..}/x", TemplateError::DotSegment),
+            ("a/!{extension}/x", TemplateError::EmptySegment),
+            ("!{extension}/x", TemplateError::LeadingSlash),
         ];
         for (text, expected) in cases {
             assert_eq!(KeyTemplate::parse(text), Err(expected), "{text}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text the model's pattern admits (and more) parses or is refused without
+        /// panicking, and an accepted template renders a key a folder bucket can hold.
+        #[test]
+        fn parsing_never_panics_and_accepted_templates_make_storable_keys(
+            text in "[0-9A-Za-z!_'.*()/=:{}-]{0,40}|(!\\{(channel-name|yyyy|mm|extension|extension:\\.\\.?|bad)\\}|/|a|\\.){0,8}"
+        ) {
+            if let Ok(template) = KeyTemplate::parse(&text) {
+                let key = template.render(&values(".gz"));
+                prop_assert!(!key.starts_with('/') && !key.contains("//"), "{key}");
+                prop_assert!(key.split('/').all(|segment| segment != "." && segment != ".."), "{key}");
+            }
         }
     }
 }

@@ -118,6 +118,14 @@ impl ObjectStores {
     }
 }
 
+/// S3's rule that a bucket name starts and ends with a letter or digit, which the API
+/// models' patterns do not enforce: a bucket such as `..` can be neither a folder of the
+/// local store nor an S3 bucket, so deliveries to it could only be retried forever.
+pub(crate) fn bucket_name_is_valid(bucket: &str) -> bool {
+    let edges = [bucket.chars().next(), bucket.chars().last()];
+    edges.iter().all(|c| c.is_some_and(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Object keys are `/`-separated; empty segments (as in `a//b`) cannot be stored on a
 /// file system, so they are refused instead of being silently merged.
 fn object_path(key: &str) -> Result<Path, DestError> {

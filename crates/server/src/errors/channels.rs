@@ -69,6 +69,11 @@ fn invalid_message(rule: &InvalidChannel) -> String {
             "At least one of S3DestinationConfiguration and LoggingConfiguration must be specified.".into()
         }
         InvalidChannel::NextToken => "Invalid NextToken.".into(),
+        // Firehose's text for the same rule (`rheo-firehose`'s `config`).
+        InvalidChannel::BucketName { bucket } => format!(
+            "Bucket name {bucket} is not valid: a bucket name must begin and end with a letter or a number."
+        ),
+        InvalidChannel::ErrorOutputPrefix { reason } => format!("{reason}."),
     }
 }
 
