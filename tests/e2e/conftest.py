@@ -59,12 +59,12 @@ class Rheo:
             str(rheo_binary()), "serve",
             "--listen", f"127.0.0.1:{port}",
             "--data-dir", str(self.data_dir),
-            "--create-stream-ms", "300",
-            "--delete-stream-ms", "300",
-            "--update-stream-ms", "300",
-            "--consumer-ms", "300",
-            *self.extra,
         ]
+        # A delay given in `extra` replaces the short default (a flag may appear once).
+        for flag in ["--create-stream-ms", "--delete-stream-ms", "--update-stream-ms", "--consumer-ms"]:
+            if flag not in self.extra:
+                args += [flag, "300"]
+        args += self.extra
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=sys.stderr, text=True
         )

@@ -9,7 +9,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError, EventStreamError
 
-from conftest import Rheo, create_active
+from conftest import Rheo, create_active, read_shard
 
 LIFETIME_MS = 3000
 HEARTBEAT_MS = 250
@@ -58,9 +58,21 @@ def read(events, count):
         event = next(events)["SubscribeToShardEvent"]
         records.extend(event["Records"])
         if event["Records"]:
-            assert event["ContinuationSequenceNumber"] == event["Records"][-1]["SequenceNumber"]
+            # A resume point after the last record, never a record's own number (issue 14, item 11).
+            assert int(event["ContinuationSequenceNumber"]) > int(event["Records"][-1]["SequenceNumber"])
     assert len(records) == count
     return records, event
+
+
+def shard_end(events):
+    """The shard-end event of a closed shard (the one with its children), skipping the idle
+    events sent while the stream was UPDATING: a split takes effect when the stream is
+    ACTIVE again (issue 14, item 8)."""
+    for message in events:
+        event = message["SubscribeToShardEvent"]
+        if event["Records"] or "ChildShards" in event:
+            return event
+    raise AssertionError("the stream ended without the shard-end event")
 
 
 def test_subscriber_follows_a_split_idles_and_ends_after_the_lifetime(efo, stream_name):
@@ -81,7 +93,7 @@ def test_subscriber_follows_a_split_idles_and_ends_after_the_lifetime(efo, strea
     assert all(r["PartitionKey"] == "pk" for r in records)
 
     efo.split_shard(StreamName=stream_name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(MIDDLE))
-    end = next(parent_events)["SubscribeToShardEvent"]
+    end = shard_end(parent_events)
     assert end["Records"] == []
     assert "ContinuationSequenceNumber" not in end
     children = [c["ShardId"] for c in end["ChildShards"]]
@@ -133,6 +145,40 @@ def test_every_starting_position(efo, stream_name):
         assert [r["Data"] for r in records] == expected, position
         stream.close()
         # The server frees the consumer's slot once it sees the connection gone.
+        wait_until_subscribable(efo, consumer)
+
+
+def test_resuming_at_the_continuation_repeats_and_skips_nothing(efo, stream_name):
+    """Issue 14, item 11: ContinuationSequenceNumber is no delivered record's number, and
+    resuming there with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER (GetShardIterator or
+    SubscribeToShard) starts at exactly the first record not yet delivered."""
+    create_active(efo, stream_name)
+    consumer = active_consumer(efo, stream_name)
+    written = put(efo, stream_name, [(1, b"a"), (1, b"b")])
+    stream = efo.subscribe_to_shard(
+        ConsumerARN=consumer, ShardId="shardId-000000000000", StartingPosition={"Type": "TRIM_HORIZON"}
+    )["EventStream"]
+    records, last = read(iter(stream), 2)
+    stream.close()
+    continuation = last["ContinuationSequenceNumber"]
+    assert continuation not in written
+    # A record arriving right after the event: resuming must neither repeat b nor skip c.
+    following = put(efo, stream_name, [(1, b"c")])
+    assert int(written[1]) < int(continuation) < int(following[0])
+    for kind in ["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"]:
+        polled, _ = read_shard(
+            efo, stream_name, "shardId-000000000000", iterator_type=kind, StartingSequenceNumber=continuation
+        )
+        assert [(r["Data"], r["SequenceNumber"]) for r in polled] == [(b"c", following[0])], kind
+        wait_until_subscribable(efo, consumer)
+        stream = efo.subscribe_to_shard(
+            ConsumerARN=consumer,
+            ShardId="shardId-000000000000",
+            StartingPosition={"Type": kind, "SequenceNumber": continuation},
+        )["EventStream"]
+        pushed, _ = read(iter(stream), 1)
+        stream.close()
+        assert [(r["Data"], r["SequenceNumber"]) for r in pushed] == [(b"c", following[0])], kind
         wait_until_subscribable(efo, consumer)
 
 

@@ -14,7 +14,7 @@ import zoneinfo
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import REPO, Rheo
+from conftest import REPO, Rheo, wait_for_status
 from firehose_support import (
     ACCOUNT, FIREHOSE_FLAGS, HttpSink, ROLE_ARN, SUFFIX_TIME_RE, TIME_PREFIX_RE, UUID_RE,
     bucket_arn, client, create_s3_stream, describe, error_code, error_message, gunzip,
@@ -872,6 +872,8 @@ def test_kinesis_source_reads_children_after_a_split(server, fh, buckets, name):
     kinesis.split_shard(
         StreamName=source, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127)
     )
+    # The children exist once the stream is ACTIVE again (issue 14, item 8).
+    wait_for_status(kinesis, source)
     kinesis.put_record(StreamName=source, Data=b"low", PartitionKey="p", ExplicitHashKey="0")
     kinesis.put_record(StreamName=source, Data=b"high", PartitionKey="p", ExplicitHashKey=str(2**127))
     folder = buckets / bucket

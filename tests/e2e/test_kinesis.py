@@ -308,7 +308,7 @@ def test_errors_carry_aws_types_and_messages(kinesis, raw_kinesis, stream_name):
         raw_kinesis.get_shard_iterator(StreamName=stream_name, ShardId=shard, ShardIteratorType="SOMEWHERE")
     assert error_of(excinfo) == (
         "ValidationException",
-        "1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]",
+        "1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]",
     )
     with pytest.raises(ClientError) as excinfo:
         kinesis.put_record(StreamName=stream_name, Data=b"x", PartitionKey="k", ExplicitHashKey=str(2**128))

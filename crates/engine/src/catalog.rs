@@ -12,8 +12,9 @@
 //! - **Subscribers learn of every change:** the change counter is bumped after every
 //!   metadata change and finished deletion, so subscriptions re-check without polling.
 //! - **Lifecycle states are derived from the log's clock** (CREATING, UPDATING,
-//!   DELETING), never stored as flags that could go stale, except a deletion's deadline,
-//!   which is persisted so a restart finishes it.
+//!   DELETING), never stored as flags that could go stale, except a deletion's deadline
+//!   and a pending resharding, which are persisted so a restart finishes them; a stream
+//!   with a pending resharding is UPDATING until the engine's reaper applied it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -195,6 +196,11 @@ impl Catalog {
         if now < snapshot.meta.created_ms.saturating_add(self.lifecycle.create_stream_ms) {
             return StreamStatus::Creating;
         }
+        // A resharding keeps the stream UPDATING until it has been applied, so a client
+        // that sees ACTIVE also sees the new shards (issue 14, item 8).
+        if snapshot.settings.pending_reshard.is_some() {
+            return StreamStatus::Updating;
+        }
         let updating = self.updating_until_ms.lock().get(&snapshot.id()).is_some_and(|until| now < *until);
         if updating {
             StreamStatus::Updating
@@ -216,12 +222,16 @@ impl Catalog {
         snapshots
     }
 
-    /// Open shards over all streams that are not being deleted, for the shard quota.
+    /// Open shards over all streams that are not being deleted, for the shard quota,
+    /// counting those that pending reshardings will add.
     pub(crate) fn open_shards_in_account(&self) -> u64 {
         self.all_snapshots()
             .iter()
             .filter(|s| s.settings.deleting_until_ms.is_none())
-            .map(|s| u64::from(s.open_shard_count()))
+            .map(|s| {
+                let pending = s.settings.pending_reshard.as_ref().map_or(0, |p| p.shards_added());
+                u64::from(s.open_shard_count()) + pending
+            })
             .sum()
     }
 

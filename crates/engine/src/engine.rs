@@ -1,15 +1,17 @@
 //! The engine's front: [`Engine`] holds the components and exposes one method per
 //! Kinesis operation. The operations live in the submodules by area (`streams`,
-//! `records`, `reshard`, `consumers`, `subscribe`); each is a thin sequence of
+//! `records`, `reshard`, `consumers`, `subscribe`, `distribution`); each is a thin sequence of
 //! component calls:
 //!
 //! - [`Catalog`]: stream names, cached metadata snapshots and routing tables, lifecycle
 //!   states, and the change lock every metadata change holds;
 //! - [`Tokens`]: shard iterators and pagination tokens;
 //! - [`Throttle`]: per-shard throughput budgets, present only under `--enforce-limits`;
-//! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule.
+//! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule;
+//! - [`AutoDistribution`]: the round robin of streams with AUTO record distribution.
 
 mod consumers;
+mod distribution;
 mod records;
 mod reshard;
 mod streams;
@@ -21,6 +23,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rheo_storage::{Clock, FileSystem, LogConfig, ShardLog};
 
+use crate::auto_distribution::AutoDistribution;
 use crate::catalog::{Catalog, ChangeLock, Lifecycle};
 use crate::error::{EngineError, Result};
 use crate::ids::Account;
@@ -85,6 +88,8 @@ pub struct Engine {
     /// Per-shard budgets; `None` unless limits are enforced.
     throttle: Option<Throttle>,
     subscriptions: Subscriptions,
+    /// The round robin of streams with AUTO record distribution.
+    auto_distribution: AutoDistribution,
     /// The account's billing commitment. Kept in memory only: it is a billing setting
     /// with no effect on behaviour.
     billing: Mutex<BillingCommitment>,
@@ -122,6 +127,7 @@ impl Engine {
             tokens: Tokens::new(key),
             throttle: config.enforce_limits.then(Throttle::default),
             subscriptions: Subscriptions::default(),
+            auto_distribution: AutoDistribution::default(),
             billing: Mutex::new(BillingCommitment::default()),
             config,
         }
@@ -182,8 +188,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Finishes deletions whose DELETING period is over (streams and consumers). The
-    /// server calls this periodically; lookups already treat such streams as gone.
+    /// Finishes the transitions whose period is over: deletions (streams and consumers;
+    /// lookups already treat such streams as gone) and pending reshardings (the stream
+    /// stays UPDATING until then). The server calls this periodically (every 100 ms).
     pub async fn reap(&self) -> Result<()> {
         let lock = self.catalog.lock().await;
         self.reap_locked(&lock).await
@@ -197,6 +204,9 @@ impl Engine {
                     self.finish_delete(lock, &snapshot).await?;
                 }
                 continue;
+            }
+            if snapshot.settings.pending_reshard.as_ref().is_some_and(|p| now >= p.until_ms) {
+                self.finish_reshard(lock, &snapshot).await?;
             }
             let expired = move |c: &rheo_storage::ConsumerMeta| {
                 settings::decode::<ConsumerSettings>(&c.settings).deleting_until_ms.is_some_and(|until| now >= until)
@@ -215,6 +225,7 @@ impl Engine {
 
     async fn finish_delete(&self, lock: &ChangeLock<'_>, snapshot: &Snapshot) -> Result<()> {
         self.catalog.delete(lock, snapshot).await?;
+        self.auto_distribution.forget(snapshot.id());
         if let Some(throttle) = &self.throttle {
             throttle.forget(snapshot.meta.shards.iter().map(|s| s.uid));
         }

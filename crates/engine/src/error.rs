@@ -9,7 +9,7 @@
 
 use rheo_storage::StorageError;
 
-use crate::ids::{ConsumerArn, ShardId};
+use crate::ids::{ConsumerArn, EncodedShardId, ShardId};
 use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
 
 /// Every failure of an engine operation. Deliberately exhaustive: the server maps each
@@ -308,6 +308,34 @@ pub enum InvalidArgument {
         /// Its mode.
         mode: StreamMode,
     },
+    /// AUTO record distribution asked for a provisioned stream (CreateStream or
+    /// UpdateStreamRecordDistributionStrategy; API_UpdateStreamRecordDistributionStrategy).
+    #[error("AUTO record distribution on provisioned stream {stream} (account {account})")]
+    AutoDistributionProvisioned {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// UpdateStreamMode to PROVISIONED of a stream with AUTO record distribution, which
+    /// provisioned streams do not support (AWS's documents are silent on this call; it is
+    /// refused rather than changing the strategy behind the user's back).
+    #[error("stream {stream} with AUTO record distribution cannot become provisioned (account {account})")]
+    ProvisionedWithAutoDistribution {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
+    /// PutRecord with SequenceNumberForOrdering on a stream with AUTO record distribution
+    /// (service-managed-pk-producing-behavior: such requests are rejected).
+    #[error("SequenceNumberForOrdering on stream {stream} with AUTO record distribution (account {account})")]
+    OrderingWithAutoDistribution {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+    },
     /// SplitShard or MergeShards on a shard that was already split or merged.
     #[error("shard {shard} of stream {stream} was already resharded (account {account})")]
     ShardResharded {
@@ -421,8 +449,8 @@ pub enum InvalidArgument {
     /// A StartingSequenceNumber of another shard.
     #[error("starting sequence number of {encoded} used on {shard}")]
     StartingSequenceNumberShard {
-        /// The shard the sequence number encodes.
-        encoded: ShardId,
+        /// The shard index the sequence number encodes, possibly negative (issue 14, item 6).
+        encoded: EncodedShardId,
         /// The shard it was used on.
         shard: ShardId,
     },

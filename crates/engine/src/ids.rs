@@ -47,6 +47,31 @@ impl std::fmt::Display for ShardId {
     }
 }
 
+/// The shard index a sequence number encodes, which may be one no shard has: AWS reads a
+/// version-2 number's index as a signed 32-bit integer. Printed like a [`ShardId`] with
+/// Java's `%012d`, so -2147483648 is `shardId--02147483648` (issue 14, item 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodedShardId(i64);
+
+impl EncodedShardId {
+    /// The encoded index.
+    pub fn new(index: i64) -> Self {
+        EncodedShardId(index)
+    }
+
+    /// The encoded index.
+    pub fn index(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for EncodedShardId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Rust's `{:012}` pads after the sign, as Java's `%012d` does.
+        write!(f, "shardId-{:012}", self.0)
+    }
+}
+
 /// A shard id equals its spelling, so callers can compare with what a client sent.
 impl PartialEq<str> for ShardId {
     fn eq(&self, other: &str) -> bool {

@@ -32,6 +32,7 @@
 
 #![deny(missing_docs)]
 
+mod auto_distribution;
 mod catalog;
 mod engine;
 pub mod error;
@@ -40,6 +41,8 @@ pub mod ids;
 pub mod limits;
 pub mod model;
 mod reader;
+mod reshard_plan;
+mod sequence_layouts;
 mod settings;
 mod snapshot;
 mod status;
@@ -53,7 +56,7 @@ pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };
 pub use hashing::{partition_key_hash, uniform_ranges};
-pub use ids::ShardId;
+pub use ids::{EncodedShardId, ShardId};
 pub use model::*;
 pub use reader::{
     ReaderBatch, ReaderCheckpoint, ReaderRecord, ReaderStart, ShardCheckpoint, StreamReader, StreamReaderRequest,

@@ -8,7 +8,7 @@ use rheo_storage::SequenceNumber;
 
 use crate::error::EngineError;
 use crate::ids::{ConsumerArn, ShardId, StreamArn};
-pub use crate::status::{ConsumerStatus, ShardFilterKind, StreamMode, StreamStatus};
+pub use crate::status::{ConsumerStatus, RecordDistribution, ShardFilterKind, StreamMode, StreamStatus};
 
 /// How a request names a stream: `StreamName`, `StreamARN`, or both (which must agree).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +104,8 @@ pub struct StreamSummary {
     pub max_record_size_kib: u32,
     /// Warm throughput, for on-demand streams that set one.
     pub warm_throughput: Option<WarmThroughput>,
+    /// Record distribution strategy, for on-demand streams (the only ones it applies to).
+    pub record_distribution: Option<RecordDistribution>,
 }
 
 /// DescribeStream's answer.
@@ -158,6 +160,8 @@ pub struct CreateStream {
     pub max_record_size_kib: Option<u32>,
     /// Warm throughput, MiB/s (on-demand).
     pub warm_throughput_mibps: Option<u32>,
+    /// How records are placed on shards (absent: USER_PARTITION_KEY; AUTO needs on-demand).
+    pub record_distribution: Option<RecordDistribution>,
 }
 
 /// One record to put.
@@ -248,8 +252,9 @@ pub struct RecordOut {
     pub arrival_ms: u64,
     /// Payload.
     pub data: Bytes,
-    /// Partition key.
-    pub partition_key: String,
+    /// Partition key; absent for a record put without one on an AUTO stream, which AWS's
+    /// GetRecords and SubscribeToShard show without the member.
+    pub partition_key: Option<String>,
 }
 
 /// GetRecords' answer.
@@ -576,6 +581,15 @@ pub struct UpdateMaxRecordSize {
     pub stream: StreamRef,
     /// Largest record, KiB (the wire model bounds it to 1024..=10240).
     pub max_record_size_kib: u32,
+}
+
+/// UpdateStreamRecordDistributionStrategy's parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRecordDistribution {
+    /// The stream's ARN (the operation takes no name).
+    pub stream_arn: String,
+    /// The strategy to apply.
+    pub strategy: RecordDistribution,
 }
 
 /// UpdateAccountSettings' parameters.

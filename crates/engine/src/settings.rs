@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::StreamMode;
+use crate::model::{RecordDistribution, StreamMode};
+use crate::reshard_plan::PendingReshard;
 
 /// A stream's settings.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -40,9 +41,20 @@ pub struct StreamSettings {
     /// show, so while DELETING it describes with none, as AWS does.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deleted_while_creating: bool,
+    /// How records are placed on shards (AUTO only on on-demand streams).
+    #[serde(skip_serializing_if = "is_default")]
+    pub record_distribution: RecordDistribution,
     /// Times of recent UpdateShardCount calls, for the ten-per-day quota.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scalings_ms: Vec<u64>,
+    /// A resharding waiting for the end of the UPDATING period. Persisted so that a
+    /// restart applies it at its deadline (issue 14, item 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pending_reshard: Option<PendingReshard>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 /// A consumer's settings.

@@ -1,4 +1,5 @@
-//! Lifecycle states of streams and consumers, capacity modes and ListShards' filter types,
+//! Lifecycle states of streams and consumers, capacity modes, record distribution
+//! strategies and ListShards' filter types,
 //! as AWS spells them. A leaf module, so both the domain model and the errors can name them.
 
 use std::fmt;
@@ -81,6 +82,28 @@ impl StreamMode {
         match self {
             StreamMode::Provisioned => "PROVISIONED",
             StreamMode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// How a stream places records on its shards (`RecordDistributionStrategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RecordDistribution {
+    /// By the MD5 of each record's partition key (or its explicit hash key): the default.
+    #[default]
+    #[serde(rename = "USER_PARTITION_KEY")]
+    UserPartitionKey,
+    /// Evenly over the open shards, whatever the keys (on-demand streams only).
+    #[serde(rename = "AUTO")]
+    Auto,
+}
+
+impl RecordDistribution {
+    /// The AWS spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordDistribution::UserPartitionKey => "USER_PARTITION_KEY",
+            RecordDistribution::Auto => "AUTO",
         }
     }
 }

@@ -8,8 +8,8 @@ use rheo_storage::{Durability, LogConfig, ManualClock, MemFs};
 use crate::hashing::uniform_ranges;
 use crate::model::*;
 use crate::{
-    Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ShardId,
-    Validation,
+    EncodedShardId, Engine, EngineConfig, EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse,
+    SequenceNumber, ShardId, Validation,
 };
 
 /// The InvalidArgumentException rule an error is; panics on any other error.
@@ -19,6 +19,10 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
         other => panic!("expected InvalidArgument, got {other:?}"),
     }
 }
+
+mod continuation;
+mod deferred_reshard;
+mod distribution;
 
 const START_MS: u64 = 1_700_000_000_000;
 
@@ -331,14 +335,113 @@ async fn iterator_errors_carry_aws_messages() {
             IteratorStart::AtSequenceNumber(Some(put.placement.sequence_number.to_string())),
             false
         )),
-        InvalidArgument::StartingSequenceNumberShard { encoded: ShardId::new(0), shard: ShardId::new(1) }
+        InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(0), shard: ShardId::new(1) }
     );
+    // A version-2 number whose counter has its top bit set is no sequence number at all.
+    let counter_high = rheo_storage::decimal_from_hex("20000000000800000000000000000000000000000000002").unwrap();
     assert_eq!(
-        refused(request("shardId-000000000000", IteratorStart::AtSequenceNumber(Some("1234".into())), false)),
+        refused(request("shardId-000000000000", IteratorStart::AtSequenceNumber(Some(counter_high.clone())), false)),
         InvalidArgument::StartingSequenceNumber {
-            sequence_number: "1234".into(),
+            sequence_number: counter_high,
             operation: "GetShardIterator",
             shard: ShardId::new(0),
+            stream: "s".into(),
+            account: "000000000000".into()
+        }
+    );
+}
+
+// Issue 14, item 6: GetShardIterator reads the shard a number encodes (the low 16 bits
+// below 2^124, digits 39-46 of a version-2 number as a signed integer) after checking
+// that it is a number and before asking whether the shard issued it.
+#[tokio::test]
+async fn get_shard_iterator_reads_the_shard_a_sequence_number_encodes() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 2).await;
+    let at = |shard: &str, sequence_number: &str| {
+        h.engine.get_shard_iterator(&GetShardIterator {
+            stream: stream.clone(),
+            shard_id: shard.into(),
+            start: IteratorStart::AtSequenceNumber(Some(sequence_number.into())),
+            stray_sequence_number: false,
+        })
+    };
+    let refused = |shard: &str, sequence_number: &str| invalid_argument(at(shard, sequence_number).unwrap_err());
+    let foreign = |shard: u32, quoted: &str| InvalidArgument::StartingSequenceNumberForeign {
+        sequence_number: quoted.into(),
+        operation: "GetShardIterator",
+        shard: ShardId::new(shard),
+        stream: "s".into(),
+        account: "000000000000".into(),
+    };
+    let hex = |digits: &str| rheo_storage::decimal_from_hex(digits).unwrap();
+
+    assert_eq!(
+        refused("shardId-000000000001", "5"),
+        InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(5), shard: ShardId::new(1) }
+    );
+    assert_eq!(
+        refused("shardId-000000000001", "1234"),
+        InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(1234), shard: ShardId::new(1) }
+    );
+    let negative = hex("20000000000000000000000000000000000000800000002");
+    assert_eq!(
+        refused("shardId-000000000000", &negative),
+        InvalidArgument::StartingSequenceNumberShard {
+            encoded: EncodedShardId::new(-2_147_483_648),
+            shard: ShardId::new(0)
+        }
+    );
+    assert_eq!(
+        InvalidArgument::StartingSequenceNumberShard {
+            encoded: EncodedShardId::new(-2_147_483_648),
+            shard: ShardId::new(0)
+        }
+        .to_string(),
+        "starting sequence number of shardId--02147483648 used on shardId-000000000000"
+    );
+    // The right shard, but not issued by it: AWS quotes a version-0 number plus 2^124.
+    assert_eq!(refused("shardId-000000000000", "0"), foreign(0, "21267647932558653966460912964485513216"));
+    let other_stream = hex("20000000011000000000000000000000000000000000012");
+    assert_eq!(refused("shardId-000000000001", &other_stream), foreign(1, &other_stream));
+    // Too late a creation time makes a version-0 number invalid.
+    let large_date = hex("13bb2cc3d80000000000000000000000");
+    assert!(matches!(refused("shardId-000000000000", &large_date), InvalidArgument::StartingSequenceNumber { .. }));
+
+    let put = h
+        .engine
+        .put_record(PutRecord { stream: stream.clone(), record: at_hash(0, "x"), sequence_number_for_ordering: None })
+        .await
+        .unwrap();
+    let issued = put.placement.sequence_number.to_string();
+    assert!(at("shardId-000000000000", &issued).is_ok());
+    assert_eq!(
+        refused("shardId-000000000001", &issued),
+        InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(0), shard: ShardId::new(1) }
+    );
+}
+
+// Issue 14, item 7: SequenceNumberForOrdering accepts version-1 numbers and refuses
+// version-2 numbers created at 16025175000 s or later.
+#[tokio::test]
+async fn sequence_number_for_ordering_follows_aws_layouts() {
+    let h = harness();
+    let stream = create(&h.engine, "s", 1).await;
+    let put = |ordering: String| {
+        h.engine.put_record(PutRecord {
+            stream: stream.clone(),
+            record: entry("a", "b"),
+            sequence_number_for_ordering: Some(ordering),
+        })
+    };
+    let hex = |digits: &str| rheo_storage::decimal_from_hex(digits).unwrap();
+    put(hex("20000000000000000000000000000000000000000000001")).await.unwrap();
+    put(hex("23bb2cc3d70000000000000000000000000000000000002")).await.unwrap();
+    let too_late = hex("23bb2cc3d80000000000000000000000000000000000002");
+    assert_eq!(
+        invalid_argument(put(too_late.clone()).await.unwrap_err()),
+        InvalidArgument::SequenceNumberForOrdering {
+            sequence_number: too_late,
             stream: "s".into(),
             account: "000000000000".into()
         }
@@ -761,6 +864,8 @@ async fn lifecycle_follows_the_configured_delays() {
         .await
         .unwrap();
     h.clock.advance_ms(500);
+    // The resharding is applied by the reaper at the end of the UPDATING period.
+    h.engine.reap().await.unwrap();
     assert_eq!(status().unwrap(), StreamStatus::Active);
 
     let arn = h.engine.describe_stream_summary(&stream).unwrap().arn.into_string();
@@ -1222,7 +1327,11 @@ async fn a_subscription_waits_for_records_and_ends_with_the_children() {
         shard_iterator: iterator(&h.engine, &stream, "shardId-000000000000", IteratorStart::TrimHorizon).to_string(),
         limit: None,
     });
-    assert_eq!(subscription.continuation_sequence_number(), tip.unwrap().records[1].sequence_number);
+    let last = tip.unwrap().records[1].sequence_number;
+    assert_eq!(
+        subscription.continuation_sequence_number(),
+        SequenceNumber::resume_after(last.shard_created_secs, 0, last.lsn)
+    );
     assert_eq!(read_data(&h, &mut subscription), (vec![], true));
 
     // The wait ends when records become visible, not on a timer.

@@ -63,6 +63,7 @@ async fn create_stream(engine: &Engine, name: &str, mode: StreamMode) {
         tags: BTreeMap::new(),
         max_record_size_kib: None,
         warm_throughput_mibps: None,
+        record_distribution: None,
     };
     engine.create_stream(request).await.unwrap();
 }

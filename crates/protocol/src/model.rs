@@ -1,12 +1,28 @@
 //! Typed inputs and outputs of the Kinesis operations, and the structures and enumerations
 //! they are built from: the 39 core operations here, queues and their dead-letter side in
-//! [`queues`], channels in [`channels`] (both re-exported here).
+//! `model/queues.rs`, channels in `model/channels.rs` (both re-exported here).
 //!
 //! Member lists, wire names and constraints follow the botocore model
 //! (`kinesis/2013-12-02`, botocore 1.44.8). Members are declared in the order AWS lists
 //! their validation errors where AWS-recorded messages show it (PutRecord, PutRecords,
 //! GetShardIterator, CreateStream, AddTagsToStream) and in model order elsewhere.
 //! Optional members are `Option`s; `None` members are omitted on the wire.
+//!
+//! Enumerations print their values in "Member must satisfy enum value set: [...]" in
+//! AWS's order, declared once per enumeration (`message_order` in `wire_enum!`; without it,
+//! model order). Which orders are confirmed by recordings of AWS's answers:
+//!
+//! | enumeration | message order | source |
+//! | --- | --- | --- |
+//! | `ShardIteratorType` | AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON | confirmed: issue 14 (AWS, 2025) and kinesalite `test/getShardIterator.js` (the four older values) |
+//! | `ScalingType` | UNIFORM_SCALING | confirmed: kinesalite `test/updateShardCount.js` (one value) |
+//! | `PartitionTransform`, `ChannelEncryptionType` | their one value | certain: one value |
+//! | `EncryptionType`, `StreamMode`, `ShardFilterType`, `MetricsName`, `RecordDistributionStrategy`, `MinimumThroughputBillingCommitmentInputStatus`, `QueueStartingPositionType`, `TargetType`, `RecordFormatType`, `S3StorageClass`, `S3CompressionType`, `S3TablesCompressionType` | model order | unconfirmed: no recording found |
+//! | `StreamStatus`, `ConsumerStatus`, `MinimumThroughputBillingCommitmentOutputStatus`, `QueueStatus`, `ChannelStatus`, `ChannelDestinationType` | model order | output only: never in a request message |
+//!
+//! The two recorded orders match iteration over a hash table of 16 buckets indexed by
+//! `String.hashCode() & 15`, but DynamoDB's recorded orders (dynalite) do not follow that
+//! rule, so it is not used to guess the unconfirmed ones.
 
 use std::collections::BTreeMap;
 
@@ -57,6 +73,9 @@ wire_enum! {
         Latest = "LATEST",
         AtTimestamp = "AT_TIMESTAMP",
     }
+    // Recorded from AWS (issue 14, item 5); kinesalite's older recording of the four values
+    // before AT_TIMESTAMP agrees: [AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON].
+    message_order = [AfterSequenceNumber, Latest, AtTimestamp, AtSequenceNumber, TrimHorizon];
 }
 
 wire_enum! {
@@ -126,18 +145,18 @@ wire_enum! {
     }
 }
 
-const ENCRYPTION_TYPE: Shape = enumeration(EncryptionType::VALUES);
-const STREAM_STATUS: Shape = enumeration(StreamStatus::VALUES);
-const STREAM_MODE: Shape = enumeration(StreamMode::VALUES);
-const SHARD_ITERATOR_TYPE: Shape = enumeration(ShardIteratorType::VALUES);
-const SHARD_FILTER_TYPE: Shape = enumeration(ShardFilterType::VALUES);
-const CONSUMER_STATUS: Shape = enumeration(ConsumerStatus::VALUES);
-const SCALING_TYPE: Shape = enumeration(ScalingType::VALUES);
-const METRICS_NAME: Shape = enumeration(MetricsName::VALUES);
+const ENCRYPTION_TYPE: Shape = enumeration(EncryptionType::MESSAGE_ORDER);
+const STREAM_STATUS: Shape = enumeration(StreamStatus::MESSAGE_ORDER);
+const STREAM_MODE: Shape = enumeration(StreamMode::MESSAGE_ORDER);
+const SHARD_ITERATOR_TYPE: Shape = enumeration(ShardIteratorType::MESSAGE_ORDER);
+const SHARD_FILTER_TYPE: Shape = enumeration(ShardFilterType::MESSAGE_ORDER);
+const CONSUMER_STATUS: Shape = enumeration(ConsumerStatus::MESSAGE_ORDER);
+const SCALING_TYPE: Shape = enumeration(ScalingType::MESSAGE_ORDER);
+const METRICS_NAME: Shape = enumeration(MetricsName::MESSAGE_ORDER);
 const METRICS_NAME_LIST: Shape = list_of(&METRICS_NAME, LengthRange { min: Some(1), max: Some(7) });
-const RECORD_DISTRIBUTION_STRATEGY: Shape = enumeration(RecordDistributionStrategy::VALUES);
-const COMMITMENT_INPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentInputStatus::VALUES);
-const COMMITMENT_OUTPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentOutputStatus::VALUES);
+const RECORD_DISTRIBUTION_STRATEGY: Shape = enumeration(RecordDistributionStrategy::MESSAGE_ORDER);
+const COMMITMENT_INPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentInputStatus::MESSAGE_ORDER);
+const COMMITMENT_OUTPUT_STATUS: Shape = enumeration(MinimumThroughputBillingCommitmentOutputStatus::MESSAGE_ORDER);
 
 /// The shape of a member whose type is the structure `$name`, and of a list of them.
 macro_rules! structure_shapes {

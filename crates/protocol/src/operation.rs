@@ -1,7 +1,6 @@
 //! Operations, the `X-Amz-Target` header that names them, and the two body formats.
 //!
-//! The operation table below is the single list of the operations Rheo serves (the 39
-//! core ones and the channel operations); the
+//! The operation table below is the single list of the operations Rheo serves; the
 //! `Operation`, `Request` and `Response` enums and the per-operation dispatch of the
 //! codec are all generated from it, so adding an operation is one line.
 
@@ -232,6 +231,7 @@ operations! {
     UpdateMaxRecordSize: UpdateMaxRecordSizeInput => EmptyOutput;
     UpdateShardCount: UpdateShardCountInput => UpdateShardCountOutput;
     UpdateStreamMode: UpdateStreamModeInput => EmptyOutput;
+    UpdateStreamRecordDistributionStrategy: UpdateStreamRecordDistributionStrategyInput => EmptyOutput;
     UpdateStreamWarmThroughput: UpdateStreamWarmThroughputInput => UpdateStreamWarmThroughputOutput;
 }
 
@@ -267,8 +267,9 @@ mod tests {
 
     #[test]
     fn every_served_operation_is_listed_in_order() {
-        // The 39 core operations and the 5 channel operations.
-        assert_eq!(Operation::ALL.len(), 44);
+        // The 39 core operations, UpdateStreamRecordDistributionStrategy and the 5
+        // channel operations.
+        assert_eq!(Operation::ALL.len(), 45);
         assert!(Operation::ALL.windows(2).all(|pair| pair[0].name() < pair[1].name()));
         for operation in Operation::ALL {
             assert_eq!(Operation::from_target(&operation.target()), Ok(*operation));

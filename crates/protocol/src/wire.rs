@@ -164,14 +164,36 @@ macro_rules! wire_struct {
     };
 }
 
-/// Declares a string enumeration of the model with its wire values, in model order
-/// (the order AWS prints them in "enum value set" messages).
+/// Declares a string enumeration of the model with its wire values, in model order.
+///
+/// AWS prints the values of an "enum value set" message in an order of its own, which is
+/// not the model's (ShardIteratorType is the recorded example). An enumeration whose
+/// message order has been recorded declares it after the variants:
+/// `message_order = [Variant, …];`; every variant must appear exactly once (a missing one
+/// fails to compile as a non-exhaustive match, a repeated one as an unreachable pattern).
+/// Without the clause the message order is the model order, unconfirmed.
+/// [`crate::model`] keeps the table of which enumerations are confirmed.
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
             $( $(#[$variant_meta:meta])* $variant:ident = $wire:literal, )*
         }
+    ) => {
+        $crate::wire::wire_enum! {
+            $(#[$meta])*
+            pub enum $name {
+                $( $(#[$variant_meta])* $variant = $wire, )*
+            }
+            message_order = [$($variant),*];
+        }
+    };
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $wire:literal, )*
+        }
+        message_order = [$($ordered:ident),* $(,)?];
     ) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -187,10 +209,24 @@ macro_rules! wire_enum {
             /// Every wire value, in model order.
             pub const VALUES: &'static [&'static str] = &[$($wire,)*];
 
+            /// Every wire value, in the order AWS lists them in "Member must satisfy enum
+            /// value set: [...]" messages.
+            pub const MESSAGE_ORDER: &'static [&'static str] = &[$($name::$ordered.as_str(),)*];
+
             /// The wire value.
-            pub fn as_str(self) -> &'static str {
+            pub const fn as_str(self) -> &'static str {
                 match self {
                     $( $name::$variant => $wire, )*
+                }
+            }
+
+            /// Never called: it makes `MESSAGE_ORDER` list every variant exactly once, at
+            /// compile time.
+            #[allow(dead_code)]
+            #[deny(unreachable_patterns)]
+            const fn message_order_lists_every_variant_once(self) {
+                match self {
+                    $( $name::$ordered => {} )*
                 }
             }
 

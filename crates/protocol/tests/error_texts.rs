@@ -311,7 +311,8 @@ fn oversized_record_prints_a_heap_byte_buffer() {
 
 #[test]
 fn get_shard_iterator_validation() {
-    // AWS-recorded before AT_TIMESTAMP existed; the enum set is printed in model order.
+    // AWS-recorded before AT_TIMESTAMP existed (kinesalite); the enum set is printed in the
+    // order AWS printed it with AT_TIMESTAMP in the set (issue 14, item 5).
     assert_eq!(
         validation_error(
             Operation::GetShardIterator,
@@ -321,7 +322,7 @@ fn get_shard_iterator_validation() {
          Value '' at 'shardId' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
          Value '' at 'shardId' failed to satisfy constraint: Member must have length greater than or equal to 1; \
          Value '' at 'shardIteratorType' failed to satisfy constraint: Member must satisfy enum value set: \
-         [AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER, TRIM_HORIZON, LATEST, AT_TIMESTAMP]; \
+         [AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]; \
          Value '' at 'startingSequenceNumber' failed to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128}); \
          Value '' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; \
          Value '' at 'streamName' failed to satisfy constraint: Member must have length greater than or equal to 1"
@@ -331,6 +332,42 @@ fn get_shard_iterator_validation() {
         "2 validation errors detected: \
          Value null at 'shardId' failed to satisfy constraint: Member must not be null; \
          Value null at 'shardIteratorType' failed to satisfy constraint: Member must not be null"
+    );
+}
+
+/// Enumerations whose "enum value set" order was recorded from AWS, byte for byte; the
+/// table of confirmed and unconfirmed orders is in `rheo_protocol::model`'s documentation.
+#[test]
+fn enum_value_sets_in_aws_recorded_order() {
+    // Issue 14, item 5 (AWS, 2025).
+    const SHARD_ITERATOR_TYPES: &str =
+        "[AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, AT_SEQUENCE_NUMBER, TRIM_HORIZON]";
+    assert_eq!(
+        validation_error(
+            Operation::GetShardIterator,
+            r#"{"StreamName":"s","ShardId":"0","ShardIteratorType":"SOMEWHERE"}"#
+        ),
+        format!(
+            "1 validation error detected: Value 'SOMEWHERE' at 'shardIteratorType' failed to satisfy constraint: \
+             Member must satisfy enum value set: {SHARD_ITERATOR_TYPES}"
+        )
+    );
+    // SubscribeToShard's StartingPosition.Type is the same model enumeration.
+    assert_eq!(
+        validation_error(
+            Operation::SubscribeToShard,
+            r#"{"ConsumerARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s/consumer/c:1","ShardId":"0","StartingPosition":{"Type":"EARLIEST"}}"#
+        ),
+        format!(
+            "1 validation error detected: Value 'EARLIEST' at 'startingPosition.type' failed to satisfy constraint: \
+             Member must satisfy enum value set: {SHARD_ITERATOR_TYPES}"
+        )
+    );
+    // kinesalite test/updateShardCount.js (an item of an unordered list there).
+    assert_eq!(
+        validation_error(Operation::UpdateShardCount, r#"{"StreamName":"s","ScalingType":"","TargetShardCount":1}"#),
+        "1 validation error detected: Value '' at 'scalingType' failed to satisfy constraint: \
+         Member must satisfy enum value set: [UNIFORM_SCALING]"
     );
 }
 

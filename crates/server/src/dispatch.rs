@@ -174,8 +174,22 @@ fn summary(summary: engine::StreamSummary) -> wire::StreamDescriptionSummary {
         }),
         max_record_size_in_kib: Some(count(summary.max_record_size_kib)),
         channel_count: None,
-        record_distribution_strategy: None,
+        record_distribution_strategy: summary.record_distribution.map(wire_distribution),
         queue_count: None,
+    }
+}
+
+fn engine_distribution(strategy: wire::RecordDistributionStrategy) -> engine::RecordDistribution {
+    match strategy {
+        wire::RecordDistributionStrategy::Auto => engine::RecordDistribution::Auto,
+        wire::RecordDistributionStrategy::UserPartitionKey => engine::RecordDistribution::UserPartitionKey,
+    }
+}
+
+fn wire_distribution(strategy: engine::RecordDistribution) -> wire::RecordDistributionStrategy {
+    match strategy {
+        engine::RecordDistribution::Auto => wire::RecordDistributionStrategy::Auto,
+        engine::RecordDistribution::UserPartitionKey => wire::RecordDistributionStrategy::UserPartitionKey,
     }
 }
 
@@ -317,7 +331,7 @@ pub async fn dispatch(engine: &Engine, channels: Option<&Channels>, metrics: &Me
                                 sequence_number: sequence(record.sequence_number),
                                 approximate_arrival_timestamp: Some(millis(record.arrival_ms)),
                                 data: record.data,
-                                partition_key: Some(record.partition_key),
+                                partition_key: record.partition_key,
                                 encryption_type,
                             })
                             .collect(),
@@ -386,6 +400,7 @@ pub async fn dispatch(engine: &Engine, channels: Option<&Channels>, metrics: &Me
                 tags: input.tags.unwrap_or_default(),
                 max_record_size_kib: input.max_record_size_in_kib.map(non_negative),
                 warm_throughput_mibps: input.warm_throughput_mibps.map(non_negative),
+                record_distribution: input.record_distribution_strategy.map(engine_distribution),
             };
             empty(engine.create_stream(request).await, R::CreateStream)
         }
@@ -610,6 +625,13 @@ pub async fn dispatch(engine: &Engine, channels: Option<&Channels>, metrics: &Me
                 warm_throughput_mibps: input.warm_throughput_mibps.map(non_negative),
             };
             empty(engine.update_stream_mode(&request).await, R::UpdateStreamMode)
+        }
+        Request::UpdateStreamRecordDistributionStrategy(input) => {
+            let request = engine::UpdateRecordDistribution {
+                stream_arn: input.stream_arn,
+                strategy: engine_distribution(input.record_distribution_strategy),
+            };
+            empty(engine.update_record_distribution(&request).await, R::UpdateStreamRecordDistributionStrategy)
         }
         Request::UpdateStreamWarmThroughput(input) => {
             let request = engine::UpdateWarmThroughput {

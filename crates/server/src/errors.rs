@@ -157,6 +157,18 @@ fn invalid_argument_message(rule: &InvalidArgument) -> String {
         InvalidArgument::StreamModeUnchanged { stream, account, mode } => {
             format!("Stream {stream} under account {account} is already in {} mode.", mode.as_str())
         }
+        // AWS's texts for these three are not recorded anywhere we found; they name the
+        // rule as API_UpdateStreamRecordDistributionStrategy and the service-managed
+        // distribution guide state it.
+        InvalidArgument::AutoDistributionProvisioned { stream, account } => format!(
+            "Record distribution strategy AUTO is not supported for stream {stream} under account {account} because it is in PROVISIONED mode. AUTO requires ON_DEMAND mode."
+        ),
+        InvalidArgument::ProvisionedWithAutoDistribution { stream, account } => format!(
+            "Stream {stream} under account {account} uses record distribution strategy AUTO, which PROVISIONED mode does not support. Set the strategy to USER_PARTITION_KEY first."
+        ),
+        InvalidArgument::OrderingWithAutoDistribution { stream, account } => format!(
+            "SequenceNumberForOrdering is not supported on stream {stream} under account {account} because it uses record distribution strategy AUTO."
+        ),
         InvalidArgument::ShardResharded { shard, stream, account } => format!(
             "Shard {shard} in stream {stream} under account {account} has already been merged or split, and thus is not eligible for merging or splitting."
         ),
@@ -361,7 +373,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rheo_engine::ShardId;
+    use rheo_engine::{EncodedShardId, ShardId};
 
     fn message(error: EngineError) -> String {
         wire_error(&error).message.unwrap_or_default()
@@ -752,8 +764,16 @@ mod tests {
                 "StartingSequenceNumber 1234 used in SubscribeToShard on shard shardId-000000000000 in stream s under account 000000000000 is invalid because it did not come from this stream.".into(),
             ),
             (
-                InvalidArgument::StartingSequenceNumberShard { encoded: ShardId::new(0), shard: ShardId::new(1) },
+                InvalidArgument::StartingSequenceNumberShard { encoded: EncodedShardId::new(0), shard: ShardId::new(1) },
                 "Invalid StartingSequenceNumber. It encodes shardId-000000000000, while it was used in a call to a shard with shardId-000000000001".into(),
+            ),
+            // Issue 14, item 6: a negative encoded index prints as Java's `%012d` does.
+            (
+                InvalidArgument::StartingSequenceNumberShard {
+                    encoded: EncodedShardId::new(-2_147_483_648),
+                    shard: ShardId::new(0),
+                },
+                "Invalid StartingSequenceNumber. It encodes shardId--02147483648, while it was used in a call to a shard with shardId-000000000000".into(),
             ),
         ];
         for (rule, text) in cases {

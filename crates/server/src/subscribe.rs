@@ -117,12 +117,12 @@ fn records_event(subscription: &Subscription, records: Vec<RecordOut>, format: W
     let records = records
         .into_iter()
         .map(|record| {
-            bytes += (record.data.len() + record.partition_key.len()) as u64;
+            bytes += (record.data.len() + record.partition_key.as_ref().map_or(0, String::len)) as u64;
             wire::Record {
                 sequence_number: sequence(record.sequence_number),
                 approximate_arrival_timestamp: Some(millis(record.arrival_ms)),
                 data: record.data,
-                partition_key: Some(record.partition_key),
+                partition_key: record.partition_key,
                 encryption_type,
             }
         })

@@ -541,3 +541,68 @@ async fn remove_tags_from_stream_validates_keys() {
     assert_eq!(reply.json()["Tags"], serde_json::json!([{"Key": "k", "Value": "v"}]));
     server.stop().await;
 }
+
+/// A sequence number from its hexadecimal digits, the form AWS's layouts are defined on.
+fn sequence_number(hex: &str) -> String {
+    rheo_storage::decimal_from_hex(hex).unwrap()
+}
+
+// Issue 14, item 6 (AWS recordings; kinesalite test/getShardIterator.js for the quoted
+// version-0 number): GetShardIterator compares the shard a sequence number encodes with
+// the requested one before asking whether the stream issued it.
+#[tokio::test]
+async fn get_shard_iterator_checks_the_shard_a_sequence_number_encodes() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "s", "ShardCount": 2}"#).await;
+    let invalid = |message: String| serde_json::json!({"__type": "InvalidArgumentException", "message": message});
+    let at = |shard: &str, sequence_number: &str| {
+        serde_json::json!({
+            "StreamName": "s",
+            "ShardId": shard,
+            "ShardIteratorType": "AT_SEQUENCE_NUMBER",
+            "StartingSequenceNumber": sequence_number,
+        })
+        .to_string()
+    };
+    let negative = sequence_number("20000000000000000000000000000000000000800000002");
+    let counter_high = sequence_number("20000000000800000000000000000000000000000000002");
+    let cases = [
+        ("shardId-000000000001", "5".to_owned(), "Invalid StartingSequenceNumber. It encodes shardId-000000000005, while it was used in a call to a shard with shardId-000000000001".to_owned()),
+        ("shardId-000000000000", negative, "Invalid StartingSequenceNumber. It encodes shardId--02147483648, while it was used in a call to a shard with shardId-000000000000".to_owned()),
+        ("shardId-000000000000", "0".to_owned(), "StartingSequenceNumber 21267647932558653966460912964485513216 used in GetShardIterator on shard shardId-000000000000 in stream s under account 000000000000 is invalid because it did not come from this stream.".to_owned()),
+        ("shardId-000000000000", counter_high.clone(), format!("StartingSequenceNumber {counter_high} used in GetShardIterator on shard shardId-000000000000 in stream s under account 000000000000 is invalid.")),
+    ];
+    for (shard, sequence_number, message) in cases {
+        let reply = call(&server, "GetShardIterator", &at(shard, &sequence_number)).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{shard} {sequence_number}");
+        assert_eq!(reply.json(), invalid(message), "{shard} {sequence_number}");
+    }
+    server.stop().await;
+}
+
+// Issue 14, item 7 (AWS recordings): SequenceNumberForOrdering accepts version-1 numbers
+// and refuses version-2 numbers created at 16025175000 s or later.
+#[tokio::test]
+async fn sequence_number_for_ordering_follows_aws_layouts() {
+    let server = TestServer::start().await;
+    call(&server, "CreateStream", r#"{"StreamName": "S", "ShardCount": 1}"#).await;
+    let put = |ordering: &str| {
+        serde_json::json!({"StreamName": "S", "PartitionKey": "a", "Data": "aGk=", "SequenceNumberForOrdering": ordering})
+            .to_string()
+    };
+    let version_1 = sequence_number("20000000000000000000000000000000000000000000001");
+    let reply = call(&server, "PutRecord", &put(&version_1)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(members(&reply.json()), ["SequenceNumber", "ShardId"]);
+    let too_late = sequence_number("23bb2cc3d80000000000000000000000000000000000002");
+    let reply = call(&server, "PutRecord", &put(&too_late)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({
+            "__type": "InvalidArgumentException",
+            "message": format!("ExclusiveMinimumSequenceNumber {too_late} used in PutRecord on stream S under account 000000000000 is invalid.")
+        })
+    );
+    server.stop().await;
+}

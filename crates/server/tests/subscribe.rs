@@ -26,7 +26,7 @@ use rheo_engine::{
     CreateStream, DeleteStream, EngineConfig, PutEntry, PutRecords, RegisterConsumer, SplitShard, StreamRef,
 };
 use rheo_server::SubscriptionConfig;
-use rheo_storage::{Clock, ManualClock, SystemClock};
+use rheo_storage::{Clock, ManualClock, SequenceNumber, SystemClock};
 use serde_json::{json, Value};
 
 use common::{bind, instant_lifecycle, memory_engine, TestServer, AUTHORIZATION, CBOR, JSON};
@@ -133,6 +133,13 @@ impl TestServer {
         let request = self.request(JSON, serde_json::to_vec(&body).unwrap());
         Subscribed::from(self.client(http).request(request).await.unwrap()).await
     }
+}
+
+/// The `ContinuationSequenceNumber` after the record `record` (issue 14, item 11): the
+/// same shard fields and LSN with the largest arrival field, which no record has.
+fn resume_point_after(record: &str) -> String {
+    let seq = SequenceNumber::parse(record).unwrap();
+    SequenceNumber::resume_after(seq.shard_created_secs, seq.shard_index, seq.lsn).to_string()
 }
 
 fn start(consumer: &str, shard: &str, position: Value) -> Value {
@@ -292,7 +299,7 @@ async fn records_are_pushed_in_order_over_http1_and_http2() {
         let (records, last) = events.records(3).await;
         assert_eq!(data(&records), ["a", "b", "c"]);
         assert_eq!(records.iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(), written);
-        assert_eq!(last["ContinuationSequenceNumber"], written[2]);
+        assert_eq!(last["ContinuationSequenceNumber"], resume_point_after(&written[2]));
         assert_eq!(last["MillisBehindLatest"], 0);
         assert!(last.get("ChildShards").is_none());
         // Issue 14, item 1: no `EncryptionType` on the records of an unencrypted stream.
@@ -305,7 +312,7 @@ async fn records_are_pushed_in_order_over_http1_and_http2() {
         let more = server.put(stream, &["d", "e"]).await;
         let (records, last) = events.records(2).await;
         assert_eq!(data(&records), ["d", "e"]);
-        assert_eq!(last["ContinuationSequenceNumber"], more[1]);
+        assert_eq!(last["ContinuationSequenceNumber"], resume_point_after(&more[1]));
         assert!(started.elapsed() < Duration::from_secs(1), "{:?} ({http:?})", started.elapsed());
     }
     let deadline = Instant::now() + WAIT;
@@ -344,7 +351,7 @@ async fn every_starting_position_is_honoured() {
         events.initial().await;
         let (records, last) = events.records(expected.len()).await;
         assert_eq!(data(&records), expected, "{position}");
-        assert_eq!(last["ContinuationSequenceNumber"], second[0]);
+        assert_eq!(last["ContinuationSequenceNumber"], resume_point_after(&second[0]));
         drop(events);
         let deadline = Instant::now() + WAIT;
         while server.engine.open_subscriptions() > 0 {
@@ -358,6 +365,42 @@ async fn every_starting_position_is_honoured() {
     server.put("s", &["d"]).await;
     let (records, _) = events.records(1).await;
     assert_eq!(data(&records), ["d"]);
+    server.stop().await;
+}
+
+/// Issue 14, item 11: the continuation is no delivered record's number, and resuming
+/// there with AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER delivers exactly the records
+/// not yet delivered, a record written right after the event included.
+#[tokio::test]
+async fn resuming_at_the_continuation_repeats_nothing_and_skips_nothing() {
+    let server = TestServer::start(Options::default()).await;
+    let consumer = server.stream_with_consumer("s", 1).await;
+    let shard = "shardId-000000000000";
+    let written = server.put("s", &["a", "b"]).await;
+    let mut events =
+        server.subscribe(Http::One, start(&consumer, shard, json!({"Type": "TRIM_HORIZON"}))).await.events();
+    events.initial().await;
+    let (records, last) = events.records(2).await;
+    assert_eq!(data(&records), ["a", "b"]);
+    drop(events);
+    let continuation = last["ContinuationSequenceNumber"].as_str().unwrap().to_owned();
+    assert!(!written.contains(&continuation), "{continuation} is a delivered record's number");
+    let next = server.put("s", &["c"]).await;
+    let numeric = |text: &str| (text.len(), text.to_owned());
+    assert!(numeric(&written[1]) < numeric(&continuation) && numeric(&continuation) < numeric(&next[0]));
+    for kind in ["AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"] {
+        let deadline = Instant::now() + WAIT;
+        while server.engine.open_subscriptions() > 0 {
+            assert!(Instant::now() < deadline, "the subscription did not end when its client left");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let position = json!({"Type": kind, "SequenceNumber": continuation});
+        let mut events = server.subscribe(Http::Two, start(&consumer, shard, position)).await.events();
+        events.initial().await;
+        let (records, last) = events.records(1).await;
+        assert_eq!(records, [("c".to_owned(), next[0].clone())], "{kind}");
+        assert_eq!(last["ContinuationSequenceNumber"], resume_point_after(&next[0]), "{kind}");
+    }
     server.stop().await;
 }
 
@@ -383,7 +426,7 @@ async fn idle_subscriptions_get_events_and_end_after_their_lifetime() {
             let event = message.json();
             assert!(message.is_event(), "{message:?}");
             assert_eq!(event["Records"], json!([]));
-            assert_eq!(event["ContinuationSequenceNumber"], written[0]);
+            assert_eq!(event["ContinuationSequenceNumber"], resume_point_after(&written[0]));
             assert_eq!(event["MillisBehindLatest"], 0);
             idle += 1;
         }
@@ -626,7 +669,7 @@ async fn cbor_requests_get_cbor_events() {
                     }
                 }
             }
-            "ContinuationSequenceNumber" => assert_eq!(decoder.str().unwrap(), written[1]),
+            "ContinuationSequenceNumber" => assert_eq!(decoder.str().unwrap(), resume_point_after(&written[1])),
             _ => decoder.skip().unwrap(),
         }
     }

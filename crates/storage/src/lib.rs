@@ -47,5 +47,5 @@ pub use log::{
 };
 pub use memfs::{MemFs, Tear};
 pub use meta::{ConsumerMeta, ShardClose, ShardMeta, StreamMeta, StreamProps};
-pub use seqno::{SequenceNumber, SequenceNumberError};
+pub use seqno::{decimal_from_hex, hex_digits, SequenceNumber, SequenceNumberError};
 pub use stats::LogStats;

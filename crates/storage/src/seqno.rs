@@ -19,6 +19,14 @@
 //! is global, so it is strictly increasing within every shard and never reused. Because
 //! the creation time and shard digit are fixed for a shard and precede the counter, the
 //! decimal values of one shard sort exactly as their LSNs do.
+//!
+//! A *resume point* is a number that is no record's: the LSN of the last record delivered
+//! with the largest arrival field ([`RESUME_POINT_ARRIVAL_SECS`]). It sorts after that
+//! record (same fields up to the LSN, larger arrival) and before any later record of the
+//! shard (larger LSN), and keeps the shard's fields, so it is a valid
+//! `StartingSequenceNumber` of the shard. Both `AT_SEQUENCE_NUMBER` and
+//! `AFTER_SEQUENCE_NUMBER` at it mean "after that LSN": SubscribeToShard's
+//! `ContinuationSequenceNumber` is one (issue 14, item 11).
 
 use std::fmt;
 
@@ -47,6 +55,10 @@ pub enum SequenceNumberError {
 }
 
 const SECS_MASK: u64 = (1 << 36) - 1;
+
+/// The arrival field of a resume point: the field's maximum (year 4147), which no
+/// record's arrival reaches.
+pub const RESUME_POINT_ARRIVAL_SECS: u64 = SECS_MASK;
 
 /// 192-bit unsigned integer as six 32-bit limbs, least significant first. Only the
 /// conversions to and from decimal are needed, so this is all the arithmetic there is.
@@ -117,10 +129,50 @@ impl SequenceNumber {
         Ok(SequenceNumber { shard_created_secs, shard_index: shard_index as u32, lsn, arrival_secs })
     }
 
+    /// The resume point after the record `lsn` of a shard (see the module doc).
+    pub fn resume_after(shard_created_secs: u64, shard_index: u32, lsn: u64) -> Self {
+        SequenceNumber { shard_created_secs, shard_index, lsn, arrival_secs: RESUME_POINT_ARRIVAL_SECS }
+    }
+
+    /// Whether this is a resume point, which starts a reader after its LSN whether it is
+    /// used with `AT_SEQUENCE_NUMBER` or `AFTER_SEQUENCE_NUMBER`.
+    pub fn is_resume_point(&self) -> bool {
+        self.arrival_secs == RESUME_POINT_ARRIVAL_SECS
+    }
+
     /// Parses the decimal form.
     pub fn parse(text: &str) -> Result<Self, SequenceNumberError> {
         Self::from_limbs(&parse_decimal(text)?)
     }
+}
+
+/// The hexadecimal digits (lower case, no leading zeros, `0` for zero) of a decimal number
+/// of at most 192 bits. AWS's sequence-number layouts are defined on these digits, and the
+/// engine reads layouts it never issues (older versions, other shards) through them.
+pub fn hex_digits(decimal: &str) -> Result<String, SequenceNumberError> {
+    let limbs = parse_decimal(decimal)?;
+    let mut hex = String::with_capacity(48);
+    for limb in limbs.iter().rev() {
+        hex.push_str(&format!("{limb:08x}"));
+    }
+    let significant = hex.trim_start_matches('0');
+    Ok(if significant.is_empty() { "0".to_owned() } else { significant.to_owned() })
+}
+
+/// The decimal form of at most 48 hexadecimal digits (the inverse of [`hex_digits`]);
+/// `None` for anything else.
+pub fn decimal_from_hex(hex: &str) -> Option<String> {
+    if hex.is_empty() || hex.len() > 48 {
+        return None;
+    }
+    let mut limbs: Limbs = [0; 6];
+    for (position, digit) in hex.bytes().rev().enumerate() {
+        let value = char::from(digit).to_digit(16)?;
+        limbs[position / 8] |= value << (4 * (position % 8));
+    }
+    let mut digits = [0u8; DECIMAL_DIGITS_MAX];
+    let start = format_decimal(limbs, &mut digits);
+    std::str::from_utf8(&digits[start..]).ok().map(str::to_owned)
 }
 
 fn parse_decimal(text: &str) -> Result<Limbs, SequenceNumberError> {
@@ -216,6 +268,20 @@ mod tests {
     }
 
     #[test]
+    fn hex_digits_of_the_aws_documentation_example() {
+        // The layout's fields are visible in the hex form: version 2, created 0x0542050cd,
+        // shard digit 0, counter 0x157d, reserved 00, arrival 0x05420bb34, shard 0, version 2.
+        let hex = hex_digits("49543463076548007577105092703039560359975228518395019266").unwrap();
+        assert_eq!(hex, "20542050cd0000000000000157d0005420bb34000000002");
+        assert_eq!(decimal_from_hex(&hex).as_deref(), Some("49543463076548007577105092703039560359975228518395019266"));
+        assert_eq!(hex_digits("0").unwrap(), "0");
+        assert_eq!(hex_digits("x"), Err(SequenceNumberError::NotANumber));
+        assert_eq!(decimal_from_hex("0").as_deref(), Some("0"));
+        assert_eq!(decimal_from_hex("g"), None);
+        assert_eq!(decimal_from_hex(&"f".repeat(49)), None);
+    }
+
+    #[test]
     fn rejects_foreign_layouts_and_garbage() {
         assert_eq!(SequenceNumber::parse(""), Err(SequenceNumberError::NotANumber));
         assert_eq!(SequenceNumber::parse("12a"), Err(SequenceNumberError::NotANumber));
@@ -223,7 +289,31 @@ mod tests {
         assert_eq!(SequenceNumber::parse(&"9".repeat(60)), Err(SequenceNumberError::NotANumber));
     }
 
+    #[test]
+    fn a_resume_point_round_trips_and_is_no_record() {
+        let resume = SequenceNumber::resume_after(1_700_000_000, 7, 42);
+        let parsed = SequenceNumber::parse(&resume.to_string()).unwrap();
+        assert_eq!(parsed, resume);
+        assert!(parsed.is_resume_point());
+        let record =
+            SequenceNumber { shard_created_secs: 1_700_000_000, shard_index: 7, lsn: 42, arrival_secs: 1_700_000_100 };
+        assert!(!record.is_resume_point());
+    }
+
     proptest! {
+        #[test]
+        fn a_resume_point_sorts_between_its_record_and_the_next(created in 1_400_000_000u64..2_000_000_000, index in any::<u32>(),
+                                                               lsn in 0..crate::limits::LSN_MAX, later in 1u64..1_000_000,
+                                                               arrival in 1_400_000_000u64..4_000_000_000, next_arrival in 1_400_000_000u64..4_000_000_000) {
+            let key = |s: SequenceNumber| { let t = s.to_string(); (t.len(), t) };
+            let record = SequenceNumber { shard_created_secs: created, shard_index: index, lsn, arrival_secs: arrival };
+            let next = SequenceNumber { lsn: (lsn + later).min(crate::limits::LSN_MAX), arrival_secs: next_arrival, ..record };
+            let resume = SequenceNumber::resume_after(created, index, lsn);
+            prop_assert!(key(record) < key(resume));
+            prop_assert!(key(resume) < key(next));
+            prop_assert_eq!(SequenceNumber::parse(&resume.to_string()).unwrap().shard_index, index);
+        }
+
         #[test]
         fn round_trips(created in 0u64..(1 << 36), index in any::<u32>(), lsn in 0..=crate::limits::LSN_MAX, arrival in 0u64..(1 << 36)) {
             let seq = SequenceNumber { shard_created_secs: created, shard_index: index, lsn, arrival_secs: arrival };
@@ -242,6 +332,12 @@ mod tests {
             // Equal-length decimal strings compare like the numbers they denote.
             let order = (sa.len(), sa.as_str()).cmp(&(sb.len(), sb.as_str()));
             if a != b { prop_assert_eq!(order, a.cmp(&b)); }
+        }
+
+        #[test]
+        fn hex_and_decimal_forms_round_trip(hex in "[1-9a-f][0-9a-f]{0,46}") {
+            let decimal = decimal_from_hex(&hex).unwrap();
+            prop_assert_eq!(hex_digits(&decimal).unwrap(), hex);
         }
 
         #[test]

@@ -12,15 +12,16 @@ use super::streams::stream_name_of;
 use super::Engine;
 use crate::error::{EngineError, InvalidArgument, RecordViolation, ResourceNotFound, Result, Validation};
 use crate::hashing::{parse_hash_key, partition_key_hash};
-use crate::ids::ShardId;
+use crate::ids::{EncodedShardId, ShardId};
 use crate::limits::{
     GET_RECORDS_BYTES_MAX, GET_RECORDS_LIMIT_MAX, ITERATOR_LIFETIME_MS, LIST_SHARDS_LIMIT_MAX, PUT_RECORDS_BYTES_MAX,
 };
 use crate::model::{
     GetRecords, GetRecordsResult, GetShardIterator, IteratorStart, ListShards, PutEntry, PutOutcome, PutPlacement,
-    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordOut, ShardFilterKind, ShardList, ShardRef,
-    StreamRef,
+    PutRecord, PutRecordResult, PutRecords, PutRecordsResult, RecordDistribution, RecordOut, ShardFilterKind,
+    ShardList, ShardRef, StreamRef,
 };
+use crate::sequence_layouts::{ordering_is_valid, starting_sequence, StartingSequence};
 use crate::snapshot::{record_sequence_number, shard_info, Route, Snapshot};
 use crate::token::{invalid_next_token, IteratorState, PageKind};
 
@@ -53,11 +54,30 @@ struct Pending {
     route: Route,
 }
 
+/// The calls that take a starting sequence number, named in their error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StartingCall {
+    GetShardIterator,
+    SubscribeToShard,
+}
+
+impl StartingCall {
+    fn name(self) -> &'static str {
+        match self {
+            StartingCall::GetShardIterator => "GetShardIterator",
+            StartingCall::SubscribeToShard => "SubscribeToShard",
+        }
+    }
+}
+
 impl Engine {
     /// Validates entries as AWS does: a missing partition key or an oversized record is a
     /// ValidationException for the whole request (`path` is `records.N.member.` for
     /// PutRecords, empty for PutRecord); a bad ExplicitHashKey an InvalidArgumentException.
+    /// On a stream with AUTO distribution the keys are optional and ignored for placement
+    /// (service-managed-pk-producing-behavior): the records take the stream's next turns.
     fn prepare(&self, snapshot: &Snapshot, entries: Vec<PutEntry>, batch: bool) -> Result<Vec<Prepared>> {
+        let auto = snapshot.settings.record_distribution == RecordDistribution::Auto;
         let max_record_bytes = snapshot.max_record_bytes();
         let mut violations: Vec<RecordViolation> = Vec::new();
         let mut total_bytes = 0usize;
@@ -73,6 +93,12 @@ impl Engine {
                     data_bytes: entry.data.len(),
                     max_data_bytes: max_record_bytes.saturating_sub(key_len),
                 });
+            }
+            if auto {
+                // Kept for consumers, which see it as sent; the hash is set below.
+                let partition_key = Bytes::from(entry.partition_key.unwrap_or_default());
+                prepared.push(Prepared { hash: 0, partition_key, explicit_hash_key: None, data: entry.data });
+                continue;
             }
             let Some(partition_key) = entry.partition_key else {
                 if violations.len() < VALIDATION_ITEMS_MAX {
@@ -96,6 +122,16 @@ impl Engine {
         }
         if batch && total_bytes > PUT_RECORDS_BYTES_MAX {
             return Err(InvalidArgument::RecordsTooLarge { max_bytes: PUT_RECORDS_BYTES_MAX }.into());
+        }
+        if auto {
+            let routes = snapshot.routes();
+            let first = self.auto_distribution.take_turns(snapshot.id(), prepared.len());
+            for (offset, record) in prepared.iter_mut().enumerate() {
+                let turn = first.wrapping_add(offset as u64);
+                // A shard's starting hash key routes to that shard.
+                let route = routes.get((turn % routes.len().max(1) as u64) as usize);
+                record.hash = route.map_or(0, |r| r.start);
+            }
         }
         Ok(prepared)
     }
@@ -216,15 +252,20 @@ impl Engine {
         Ok(PutRecordsResult { records, failed_count, encrypted: snapshot.encrypted() })
     }
 
-    /// PutRecord. `sequence_number_for_ordering` must be a sequence number this server
-    /// issued (AWS rejects others, and ones from the future).
+    /// PutRecord. `sequence_number_for_ordering` must be in a layout AWS accepts and not
+    /// from the future (`sequence_layouts::ordering_is_valid`).
     pub async fn put_record(&self, request: PutRecord) -> Result<PutRecordResult> {
         let PutRecord { stream, record, sequence_number_for_ordering } = request;
         if let Some(ordering) = sequence_number_for_ordering {
             let snapshot = self.catalog.resolve_serving(&stream)?;
-            let now_secs = self.now_ms() / 1000;
-            let valid = SequenceNumber::parse(&ordering).is_ok_and(|seq| seq.arrival_secs <= now_secs + 1);
-            if !valid {
+            if snapshot.settings.record_distribution == RecordDistribution::Auto {
+                return Err(InvalidArgument::OrderingWithAutoDistribution {
+                    stream: snapshot.name().to_owned(),
+                    account: self.account_id(),
+                }
+                .into());
+            }
+            if !ordering_is_valid(&ordering, self.now_ms() / 1000) {
                 return Err(InvalidArgument::SequenceNumberForOrdering {
                     sequence_number: ordering,
                     stream: snapshot.name().to_owned(),
@@ -264,7 +305,13 @@ impl Engine {
         let name = snapshot.name().to_owned();
         let shard = snapshot.shard(id).ok_or_else(|| shard_missing(&name))?.clone();
         let now = self.now_ms();
-        let lsn = self.start_lsn(&shard, &name, &request.start, request.stray_sequence_number, "GetShardIterator")?;
+        let lsn = self.start_lsn(
+            &shard,
+            &name,
+            &request.start,
+            request.stray_sequence_number,
+            StartingCall::GetShardIterator,
+        )?;
         Ok(self.tokens.seal_iterator(&IteratorState {
             stream_id: snapshot.id(),
             shard_uid: shard.uid,
@@ -276,16 +323,15 @@ impl Engine {
     }
 
     /// Where a reader of `shard` starts, as an LSN: the starting-position rules that
-    /// GetShardIterator and SubscribeToShard share (`operation` names the call in
-    /// messages). `stray_sequence_number` is a sequence number sent with a type that
-    /// takes none.
+    /// GetShardIterator and SubscribeToShard share. `stray_sequence_number` is a sequence
+    /// number sent with a type that takes none.
     pub(super) fn start_lsn(
         &self,
         shard: &ShardMeta,
         stream: &str,
         start: &IteratorStart,
         stray_sequence_number: bool,
-        operation: &'static str,
+        operation: StartingCall,
     ) -> Result<u64> {
         let kind_mismatch = |iterator_type: &'static str, has_sequence_number: bool| {
             EngineError::from(InvalidArgument::StartingPosition { iterator_type, has_sequence_number })
@@ -299,10 +345,16 @@ impl Engine {
             IteratorStart::AtSequenceNumber(None) => return Err(kind_mismatch("AT_SEQUENCE_NUMBER", false)),
             IteratorStart::AfterSequenceNumber(None) => return Err(kind_mismatch("AFTER_SEQUENCE_NUMBER", false)),
             IteratorStart::AtSequenceNumber(Some(seq)) => {
-                StartPosition::AtLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                let seq = self.check_starting_sequence(seq, shard, stream, operation)?;
+                // A resume point is no record's number: AT it is after its LSN, like AFTER.
+                if seq.is_resume_point() {
+                    StartPosition::AfterLsn(seq.lsn)
+                } else {
+                    StartPosition::AtLsn(seq.lsn)
+                }
             }
             IteratorStart::AfterSequenceNumber(Some(seq)) => {
-                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?)
+                StartPosition::AfterLsn(self.check_starting_sequence(seq, shard, stream, operation)?.lsn)
             }
             IteratorStart::AtTimestamp(None) => return Err(InvalidArgument::TimestampMissing.into()),
             IteratorStart::AtTimestamp(Some(ts)) => {
@@ -322,41 +374,61 @@ impl Engine {
         })
     }
 
-    /// Checks a StartingSequenceNumber against the shard; returns its LSN.
+    /// Checks a StartingSequenceNumber against the shard; returns it parsed. In AWS's order:
+    /// is it a number at all, which shard does it encode, did this shard issue it.
     fn check_starting_sequence(
         &self,
         text: &str,
         shard: &ShardMeta,
         stream: &str,
-        operation: &'static str,
-    ) -> Result<u64> {
+        operation: StartingCall,
+    ) -> Result<SequenceNumber> {
         let id = ShardId::new(shard.index);
-        let seq = SequenceNumber::parse(text).map_err(|_| InvalidArgument::StartingSequenceNumber {
+        let invalid = || InvalidArgument::StartingSequenceNumber {
             sequence_number: text.to_owned(),
-            operation,
+            operation: operation.name(),
             shard: id,
             stream: stream.to_owned(),
             account: self.account_id(),
-        })?;
-        if seq.shard_index != shard.index {
-            return Err(InvalidArgument::StartingSequenceNumberShard {
-                encoded: ShardId::new(seq.shard_index),
-                shard: id,
+        };
+        let foreign = |quoted: String| InvalidArgument::StartingSequenceNumberForeign {
+            sequence_number: quoted,
+            operation: operation.name(),
+            shard: id,
+            stream: stream.to_owned(),
+            account: self.account_id(),
+        };
+        let wrong_shard = |encoded: i64| InvalidArgument::StartingSequenceNumberShard {
+            encoded: EncodedShardId::new(encoded),
+            shard: id,
+        };
+        let seq = match operation {
+            // Issue 14, item 6: GetShardIterator reads the shard of any number in a layout
+            // AWS reads, before it asks whether this shard issued the number.
+            StartingCall::GetShardIterator => {
+                let StartingSequence::Encodes { shard_index, quoted } = starting_sequence(text) else {
+                    return Err(invalid().into());
+                };
+                if shard_index != i64::from(shard.index) {
+                    return Err(wrong_shard(shard_index).into());
+                }
+                SequenceNumber::parse(text).map_err(|_| foreign(quoted))?
             }
-            .into());
-        }
+            // AWS's reference says nothing of SubscribeToShard's reading of foreign
+            // layouts, so it keeps reading only numbers this server issues.
+            StartingCall::SubscribeToShard => {
+                let seq = SequenceNumber::parse(text).map_err(|_| invalid())?;
+                if seq.shard_index != shard.index {
+                    return Err(wrong_shard(i64::from(seq.shard_index)).into());
+                }
+                seq
+            }
+        };
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
         if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
-            return Err(InvalidArgument::StartingSequenceNumberForeign {
-                sequence_number: text.to_owned(),
-                operation,
-                shard: id,
-                stream: stream.to_owned(),
-                account: self.account_id(),
-            }
-            .into());
+            return Err(foreign(text.to_owned()).into());
         }
-        Ok(seq.lsn)
+        Ok(seq)
     }
 
     /// GetRecords.
@@ -611,7 +683,10 @@ pub(super) fn records_out(
                 sequence_number: sequence(record.lsn, record.arrival_ms),
                 arrival_ms: record.arrival_ms,
                 data: record.data,
-                partition_key: String::from_utf8_lossy(&record.partition_key).into_owned(),
+                // A partition key is never empty (AWS: 1 to 256 characters), so an empty
+                // stored key is a record put without one.
+                partition_key: (!record.partition_key.is_empty())
+                    .then(|| String::from_utf8_lossy(&record.partition_key).into_owned()),
             }
         })
         .collect();

@@ -1,9 +1,15 @@
-//! Resharding: SplitShard, MergeShards and UpdateShardCount. Each change closes parents
-//! and adds children in one metadata transaction, so readers see either the old or the
-//! new layout, and children's records always sort after their parents' (a closed
-//! shard's closing LSN is below every LSN of its children).
+//! Resharding: SplitShard, MergeShards and UpdateShardCount.
+//!
+//! A call is validated and planned at once, and the plan is applied when the stream
+//! returns to ACTIVE, as AWS does (issue 14, item 8): while the stream is UPDATING its
+//! shards are unchanged and puts go to the old shards; then one metadata transaction
+//! closes the parents and adds the children, so readers see either the old or the new
+//! layout, and children's records always sort after their parents' (a closed shard's
+//! closing LSN is below every LSN of its children). The waiting plan lives in the
+//! stream's settings, so a restart applies it at its deadline; with no UPDATING period
+//! configured it is applied in the call.
 
-use rheo_storage::{NewShard, ShardMeta};
+use rheo_storage::{MetaTxn, NewShard, ShardMeta, StorageError};
 
 use super::Engine;
 use crate::catalog::ChangeLock;
@@ -12,24 +18,9 @@ use crate::hashing::{parse_hash_key, uniform_boundaries};
 use crate::ids::ShardId;
 use crate::limits::{DAY_MS, SCALINGS_PER_DAY_MAX, SHARDS_PER_STREAM_MAX};
 use crate::model::{MergeShards, ShardCountChange, SplitShard, StreamMode, UpdateShardCount};
+use crate::reshard_plan::{PendingReshard, ReshardStep as Step, ShardSlot as Slot};
 use crate::settings::{self, StreamSettings};
 use crate::snapshot::Snapshot;
-
-/// One step of a resharding plan, applied in order inside one transaction.
-#[derive(Debug, Clone, Copy)]
-enum Step {
-    /// Close `parent` and add children `[start, at-1]` and `[at, end]`.
-    Split { parent: Slot, at: u128 },
-    /// Close both and add their union.
-    Merge { left: Slot, right: Slot },
-}
-
-/// A shard referred to by a plan: an existing index, or the n-th shard the plan adds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Existing(u32),
-    Added(usize),
-}
 
 impl Engine {
     fn shard_unknown(&self, snapshot_name: &str, shard: &str) -> EngineError {
@@ -185,7 +176,9 @@ impl Engine {
         })
     }
 
-    /// Applies a plan in one transaction and marks the stream UPDATING.
+    /// Accepts a plan: applies it now when no UPDATING period is configured, otherwise
+    /// stores it for [`Engine::finish_reshard`] at the period's end. Either way the
+    /// UpdateShardCount quota counts the call now.
     async fn apply(
         &self,
         lock: &ChangeLock<'_>,
@@ -193,65 +186,107 @@ impl Engine {
         steps: Vec<Step>,
         count_scaling: bool,
     ) -> Result<()> {
-        let stream_id = snapshot.id();
+        let delay_ms = self.config.update_stream_ms;
         self.catalog
-            .update(lock, stream_id, move |txn| {
-                let mut added: Vec<u32> = Vec::new();
-                let resolve = |slot: Slot, added: &[u32]| match slot {
-                    Slot::Existing(index) => Some(index),
-                    Slot::Added(n) => added.get(n).copied(),
-                };
-                let bad_plan =
-                    || rheo_storage::StorageError::Rejected("resharding plan refers to an unknown shard".into());
-                for step in steps {
-                    match step {
-                        Step::Split { parent, at } => {
-                            let parent = resolve(parent, &added).ok_or_else(bad_plan)?;
-                            let (start, end) = {
-                                let shard = txn.meta().shard(parent).ok_or_else(bad_plan)?;
-                                (shard.hash_key_start, shard.hash_key_end)
-                            };
-                            txn.close_shard(parent)?;
-                            for (hash_key_start, hash_key_end) in [(start, at - 1), (at, end)] {
-                                added.push(txn.add_shard(NewShard {
-                                    hash_key_start,
-                                    hash_key_end,
-                                    parent: Some(parent),
-                                    adjacent_parent: None,
-                                }));
-                            }
-                        }
-                        Step::Merge { left, right } => {
-                            let left = resolve(left, &added).ok_or_else(bad_plan)?;
-                            let right = resolve(right, &added).ok_or_else(bad_plan)?;
-                            let range = |index: u32| {
-                                txn.meta().shard(index).map(|s| (s.hash_key_start, s.hash_key_end)).ok_or_else(bad_plan)
-                            };
-                            let (left_range, right_range) = (range(left)?, range(right)?);
-                            txn.close_shard(left)?;
-                            txn.close_shard(right)?;
-                            added.push(txn.add_shard(NewShard {
-                                hash_key_start: left_range.0.min(right_range.0),
-                                hash_key_end: left_range.1.max(right_range.1),
-                                parent: Some(left),
-                                adjacent_parent: Some(right),
-                            }));
-                        }
-                    }
-                }
+            .update(lock, snapshot.id(), move |txn| {
+                let now = txn.now_ms();
+                let mut settings: StreamSettings = settings::decode(&txn.meta().props.settings);
                 if count_scaling {
-                    let now = txn.now_ms();
-                    let mut settings: StreamSettings = settings::decode(&txn.meta().props.settings);
                     settings.scalings_ms.retain(|t| now.saturating_sub(*t) < DAY_MS);
                     settings.scalings_ms.push(now);
-                    txn.props_mut().settings = settings::encode(&settings);
                 }
+                if delay_ms == 0 {
+                    run_plan(txn, &steps)?;
+                } else {
+                    settings.pending_reshard = Some(PendingReshard { until_ms: now.saturating_add(delay_ms), steps });
+                }
+                txn.props_mut().settings = settings::encode(&settings);
                 Ok(())
             })
             .await?;
-        self.catalog.mark_updating(lock, stream_id);
         Ok(())
     }
+
+    /// Applies a stream's pending resharding, whose UPDATING period is over, in one
+    /// transaction that also clears it: the stream turns ACTIVE with its new shards.
+    pub(super) async fn finish_reshard(&self, lock: &ChangeLock<'_>, snapshot: &Snapshot) -> Result<()> {
+        let Some(pending) = snapshot.settings.pending_reshard.clone() else { return Ok(()) };
+        let applied = self
+            .catalog
+            .update(lock, snapshot.id(), move |txn| {
+                run_plan(txn, &pending.steps)?;
+                let mut settings: StreamSettings = settings::decode(&txn.meta().props.settings);
+                settings.pending_reshard = None;
+                txn.props_mut().settings = settings::encode(&settings);
+                Ok(())
+            })
+            .await;
+        match applied {
+            Ok(_) => {
+                tracing::info!(message = "Resharding applied.", stream = snapshot.name(), stream_id = snapshot.id());
+                Ok(())
+            }
+            // The plan was checked against these very shards, which nothing else can
+            // change while the stream is UPDATING; should it still not fit, keeping it
+            // would retry it forever, so the stream goes back to ACTIVE unchanged.
+            Err(EngineError::Storage(StorageError::Rejected(reason))) => {
+                tracing::error!(message = "Resharding plan dropped.", stream = snapshot.name(), %reason);
+                self.catalog.update_settings(lock, snapshot.id(), |s| s.pending_reshard = None).await?;
+                Ok(())
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+/// Runs a plan's steps inside a metadata transaction.
+fn run_plan(txn: &mut MetaTxn<'_>, steps: &[Step]) -> Result<(), StorageError> {
+    let mut added: Vec<u32> = Vec::new();
+    let resolve = |slot: Slot, added: &[u32]| match slot {
+        Slot::Existing(index) => Some(index),
+        Slot::Added(n) => added.get(n).copied(),
+    };
+    let bad_plan = || StorageError::Rejected("resharding plan refers to an unknown shard".into());
+    for step in steps {
+        match *step {
+            Step::Split { parent, at } => {
+                let parent = resolve(parent, &added).ok_or_else(bad_plan)?;
+                let (start, end) = {
+                    let shard = txn.meta().shard(parent).ok_or_else(bad_plan)?;
+                    (shard.hash_key_start, shard.hash_key_end)
+                };
+                if at <= start || at > end {
+                    return Err(bad_plan());
+                }
+                txn.close_shard(parent)?;
+                for (hash_key_start, hash_key_end) in [(start, at - 1), (at, end)] {
+                    added.push(txn.add_shard(NewShard {
+                        hash_key_start,
+                        hash_key_end,
+                        parent: Some(parent),
+                        adjacent_parent: None,
+                    }));
+                }
+            }
+            Step::Merge { left, right } => {
+                let left = resolve(left, &added).ok_or_else(bad_plan)?;
+                let right = resolve(right, &added).ok_or_else(bad_plan)?;
+                let range = |index: u32| {
+                    txn.meta().shard(index).map(|s| (s.hash_key_start, s.hash_key_end)).ok_or_else(bad_plan)
+                };
+                let (left_range, right_range) = (range(left)?, range(right)?);
+                txn.close_shard(left)?;
+                txn.close_shard(right)?;
+                added.push(txn.add_shard(NewShard {
+                    hash_key_start: left_range.0.min(right_range.0),
+                    hash_key_end: left_range.1.max(right_range.1),
+                    parent: Some(left),
+                    adjacent_parent: Some(right),
+                }));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Plans UNIFORM_SCALING: first split every open shard at each target boundary strictly

@@ -18,10 +18,10 @@ use crate::limits::{
 use crate::model::StreamRef;
 use crate::model::{
     AddTagsToStream, BillingCommitment, CreateStream, DeleteStream, DescribeStream, EnhancedMonitoring, Limits,
-    ListStreams, ListTagsForStream, MonitoringChange, PutResourcePolicy, RemoveTagsFromStream, RetentionPeriod,
-    StreamDescription, StreamEncryption, StreamList, StreamListing, StreamMode, StreamStatus, StreamSummary, Tag,
-    TagList, TagResource, UntagResource, UpdateAccountSettings, UpdateMaxRecordSize, UpdateStreamMode,
-    UpdateWarmThroughput, WarmThroughput, WarmThroughputChange,
+    ListStreams, ListTagsForStream, MonitoringChange, PutResourcePolicy, RecordDistribution, RemoveTagsFromStream,
+    RetentionPeriod, StreamDescription, StreamEncryption, StreamList, StreamListing, StreamMode, StreamStatus,
+    StreamSummary, Tag, TagList, TagResource, UntagResource, UpdateAccountSettings, UpdateMaxRecordSize,
+    UpdateStreamMode, UpdateWarmThroughput, WarmThroughput, WarmThroughputChange,
 };
 use crate::settings::{self, StreamSettings};
 use crate::snapshot::{shard_info, Snapshot};
@@ -87,8 +87,18 @@ impl Engine {
             }
         }
         check_tags(&self.account().account_id, &request.name, &request.tags, &BTreeMap::new())?;
+        let record_distribution = request.record_distribution.unwrap_or_default();
+        if record_distribution == RecordDistribution::Auto && mode == StreamMode::Provisioned {
+            // API_CreateStream: RecordDistributionStrategy applies to on-demand streams.
+            return Err(InvalidArgument::AutoDistributionProvisioned {
+                stream: request.name,
+                account: self.account_id(),
+            }
+            .into());
+        }
         let settings = StreamSettings {
             mode,
+            record_distribution,
             max_record_size_kib: request.max_record_size_kib,
             warm_throughput_mibps: request.warm_throughput_mibps.filter(|_| mode == StreamMode::OnDemand),
             ..Default::default()
@@ -158,6 +168,7 @@ impl Engine {
                 .warm_throughput_mibps
                 .filter(|_| settings.mode == StreamMode::OnDemand)
                 .map(|mibps| WarmThroughput { target_mibps: mibps, current_mibps: mibps }),
+            record_distribution: (settings.mode == StreamMode::OnDemand).then_some(settings.record_distribution),
         }
     }
 
@@ -547,6 +558,13 @@ impl Engine {
                 stream: snapshot.name().to_owned(),
                 account: self.account_id(),
                 mode,
+            }
+            .into());
+        }
+        if mode == StreamMode::Provisioned && snapshot.settings.record_distribution == RecordDistribution::Auto {
+            return Err(InvalidArgument::ProvisionedWithAutoDistribution {
+                stream: snapshot.name().to_owned(),
+                account: self.account_id(),
             }
             .into());
         }

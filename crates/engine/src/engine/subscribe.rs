@@ -24,7 +24,7 @@
 use rheo_storage::{SequenceNumber, StorageError};
 use tokio::sync::{oneshot, watch};
 
-use super::records::records_out;
+use super::records::{records_out, StartingCall};
 use super::Engine;
 use crate::error::{EngineError, ResourceInUse, Result};
 use crate::ids::{ConsumerArn, ShardId};
@@ -135,8 +135,10 @@ impl Subscription {
         wake
     }
 
-    /// The sequence number to continue after (with `AFTER_SEQUENCE_NUMBER`): the last
-    /// record delivered, or the position before the first one.
+    /// Where a new subscription or iterator continues, with `AT_SEQUENCE_NUMBER` or
+    /// `AFTER_SEQUENCE_NUMBER` alike: the resume point after the last record delivered
+    /// (or after the position before the first one), never a record's own number, as
+    /// AWS's events show (issue 14, item 11; see `rheo_storage::seqno`).
     pub fn continuation_sequence_number(&self) -> SequenceNumber {
         self.continuation
     }
@@ -167,6 +169,10 @@ impl Subscription {
         &self.stream_name
     }
 
+    fn resume_point_after(&self, lsn: u64) -> SequenceNumber {
+        SequenceNumber::resume_after(self.shard_created_secs, self.shard_index, lsn)
+    }
+
     fn sequence_at(&self, lsn: u64, arrival_ms: u64) -> SequenceNumber {
         record_sequence_number(self.shard_created_secs, self.shard_index, lsn, arrival_ms)
     }
@@ -193,7 +199,13 @@ impl Engine {
         let id = ShardId::parse(&request.shard_id).ok_or_else(|| shard_missing(request.shard_id.clone()))?;
         let index = id.index();
         let shard = snapshot.shard(id).ok_or_else(|| shard_missing(id.to_string()))?.clone();
-        let lsn = self.start_lsn(&shard, &stream, &request.start, request.stray_sequence_number, "SubscribeToShard")?;
+        let lsn = self.start_lsn(
+            &shard,
+            &stream,
+            &request.start,
+            request.stray_sequence_number,
+            StartingCall::SubscribeToShard,
+        )?;
         let tip = self.log().watch(shard.uid).map_err(|_| shard_missing(id.to_string()))?;
         let now = self.now_ms();
         let (lease, takeover) = self.subscriptions.claim((consumer_arn.clone(), shard.uid), now).map_err(|age_ms| {
@@ -210,8 +222,7 @@ impl Engine {
         // Resuming after this position reads from `lsn`; it never precedes the shard's
         // starting sequence number, so it is always a valid StartingSequenceNumber.
         let before = lsn.saturating_sub(1).max(shard.uid);
-        let continuation =
-            SequenceNumber { shard_created_secs, shard_index: index, lsn: before, arrival_secs: shard_created_secs };
+        let continuation = SequenceNumber::resume_after(shard_created_secs, index, before);
         tracing::debug!(message = "Subscription opened.", consumer = %consumer_arn, shard = %id, lsn);
         Ok(Subscription {
             stream_id: snapshot.id(),
@@ -311,11 +322,9 @@ impl Engine {
             budget.charge(bytes);
         }
         let caught_up = !batch.shard_end && batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
-        if let Some(last) = records.last() {
-            subscription.continuation = last.sequence_number;
-        } else if batch.next_lsn > subscription.next_lsn {
-            // Records past retention were skipped: continue after them.
-            subscription.continuation = subscription.sequence_at(batch.next_lsn - 1, now);
+        if batch.next_lsn > subscription.next_lsn {
+            // After the last record delivered, or after records past retention skipped.
+            subscription.continuation = subscription.resume_point_after(batch.next_lsn - 1);
         }
         subscription.next_lsn = batch.next_lsn;
         subscription.millis_behind_latest = match records.last() {

@@ -20,11 +20,16 @@ const START_MS: u64 = 1_700_000_000_000;
 const WAKE_GUARD: Duration = Duration::from_secs(10);
 
 fn open() -> (Arc<Engine>, ManualClock) {
+    open_with_update_ms(0)
+}
+
+/// An engine whose streams stay UPDATING `update_stream_ms` after resharding.
+fn open_with_update_ms(update_stream_ms: u64) -> (Arc<Engine>, ManualClock) {
     let clock = ManualClock::new(START_MS);
     let config = EngineConfig {
         create_stream_ms: 0,
         delete_stream_ms: 0,
-        update_stream_ms: 0,
+        update_stream_ms,
         consumer_ms: 0,
         ..Default::default()
     };
@@ -250,6 +255,35 @@ async fn wait_wakes_on_an_append_and_on_a_reshard() {
         tokio::time::timeout(WAKE_GUARD, wait).await.unwrap();
     }
     assert_eq!(drain(&mut reader, 10), [(1, "child".to_owned())]);
+}
+
+/// Issue 14, item 8: a split waits for the end of UPDATING; records put meanwhile are
+/// the parent's, and the reader reads them before the children it finds when the split
+/// is applied.
+#[tokio::test]
+async fn lineage_is_followed_across_a_split_applied_at_the_end_of_updating() {
+    let (engine, clock) = open_with_update_ms(500);
+    let stream = create(&engine, "s", 1).await;
+    let mut reader = reader(&engine, "s", ReaderStart::TrimHorizon);
+    put(&engine, &stream, 0, "before").await;
+    split(&engine, &stream, 1000).await;
+    put(&engine, &stream, 0, "during").await;
+    assert_eq!(drain(&mut reader, 10), [(0, "before".to_owned()), (0, "during".to_owned())]);
+    assert!(!reader.checkpoint().shards[&0].done, "the parent is still open while UPDATING");
+
+    {
+        let mut wait = pin!(reader.wait());
+        assert!(pending(wait.as_mut()), "nothing happened yet");
+        clock.advance_ms(500);
+        engine.reap().await.unwrap();
+        tokio::time::timeout(WAKE_GUARD, wait).await.unwrap();
+    }
+    put(&engine, &stream, 0, "low").await;
+    put(&engine, &stream, 1000, "high").await;
+    let read = drain(&mut reader, 10);
+    assert_eq!(data(&read).len(), 2, "{read:?}");
+    assert!(read.contains(&(1, "low".to_owned())) && read.contains(&(2, "high".to_owned())), "{read:?}");
+    assert!(reader.checkpoint().shards[&0].done);
 }
 
 #[tokio::test]

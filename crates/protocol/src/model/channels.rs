@@ -156,14 +156,14 @@ wire_enum! {
     }
 }
 
-const CHANNEL_STATUS: Shape = enumeration(ChannelStatus::VALUES);
-const CHANNEL_DESTINATION_TYPE: Shape = enumeration(ChannelDestinationType::VALUES);
-const RECORD_FORMAT_TYPE: Shape = enumeration(RecordFormatType::VALUES);
-const S3_STORAGE_CLASS: Shape = enumeration(S3StorageClass::VALUES);
-const S3_COMPRESSION_TYPE: Shape = enumeration(S3CompressionType::VALUES);
-const S3_TABLES_COMPRESSION_TYPE: Shape = enumeration(S3TablesCompressionType::VALUES);
-const PARTITION_TRANSFORM: Shape = enumeration(PartitionTransform::VALUES);
-const CHANNEL_ENCRYPTION_TYPE: Shape = enumeration(ChannelEncryptionType::VALUES);
+const CHANNEL_STATUS: Shape = enumeration(ChannelStatus::MESSAGE_ORDER);
+const CHANNEL_DESTINATION_TYPE: Shape = enumeration(ChannelDestinationType::MESSAGE_ORDER);
+const RECORD_FORMAT_TYPE: Shape = enumeration(RecordFormatType::MESSAGE_ORDER);
+const S3_STORAGE_CLASS: Shape = enumeration(S3StorageClass::MESSAGE_ORDER);
+const S3_COMPRESSION_TYPE: Shape = enumeration(S3CompressionType::MESSAGE_ORDER);
+const S3_TABLES_COMPRESSION_TYPE: Shape = enumeration(S3TablesCompressionType::MESSAGE_ORDER);
+const PARTITION_TRANSFORM: Shape = enumeration(PartitionTransform::MESSAGE_ORDER);
+const CHANNEL_ENCRYPTION_TYPE: Shape = enumeration(ChannelEncryptionType::MESSAGE_ORDER);
 
 structure_shapes! {
     RECORD_CONFIGURATION / RECORD_CONFIGURATION_LIST (UNBOUNDED) = RecordConfiguration;

@@ -71,9 +71,9 @@ wire_enum! {
     }
 }
 
-const QUEUE_STATUS: Shape = enumeration(QueueStatus::VALUES);
-const QUEUE_STARTING_POSITION_TYPE: Shape = enumeration(QueueStartingPositionType::VALUES);
-const TARGET_TYPE: Shape = enumeration(TargetType::VALUES);
+const QUEUE_STATUS: Shape = enumeration(QueueStatus::MESSAGE_ORDER);
+const QUEUE_STARTING_POSITION_TYPE: Shape = enumeration(QueueStartingPositionType::MESSAGE_ORDER);
+const TARGET_TYPE: Shape = enumeration(TargetType::MESSAGE_ORDER);
 
 structure_shapes! {
     QUEUE_STARTING_POSITION / QUEUE_STARTING_POSITION_LIST (UNBOUNDED) = QueueStartingPosition;

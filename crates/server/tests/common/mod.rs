@@ -73,3 +73,27 @@ impl TestServer {
         }
     }
 }
+
+/// Calls a Kinesis operation with a JSON body over HTTP/1.1; returns the status and the
+/// body as JSON (`Null` for an empty body).
+pub async fn call_json(
+    server: &TestServer,
+    operation: &str,
+    body: serde_json::Value,
+) -> (http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    let request = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(format!("http://{}/", server.address))
+        .header("X-Amz-Target", format!("Kinesis_20131202.{operation}"))
+        .header("Content-Type", JSON)
+        .header("Authorization", AUTHORIZATION)
+        .header("X-Amz-Date", "20240101T000000Z")
+        .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+        .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let response = client.request(request).await.unwrap();
+    let status = response.status();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
