@@ -48,6 +48,7 @@ impl Service for KinesisService {
 
     fn render_metrics(&self, state: &AppState, out: &mut MetricsOutput) {
         out.logs.push(("streams", state.engine.log().stats()));
+        out.logs.push(("queues", state.engine.queue_log_stats()));
         if let Some(channels) = &state.channels {
             channels.render_metrics(&mut out.text);
             out.logs.push(("channels", channels.log_stats()));
