@@ -71,6 +71,8 @@ pub use reader::{
 /// Sequence numbers in engine results are the storage layer's typed fields; the server
 /// spells them in decimal once, at the wire.
 pub use rheo_storage::SequenceNumber;
+/// The Kinesis tag rules, for other resources that carry Kinesis tags (channels).
+pub use tags::check_tags;
 pub use token::TokenKey;
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub(crate) fn check_tag_keys_to_remove(account_id: &str, stream: &str, keys: &[S
 
 /// Checks tag characters and the per-resource count after adding `tags` to `existing`;
 /// `resource` and `account_id` name the stream or consumer in messages.
-pub(crate) fn check_tags(
+pub fn check_tags(
     account_id: &str,
     resource: &str,
     tags: &BTreeMap<String, String>,

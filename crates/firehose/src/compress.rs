@@ -32,6 +32,9 @@ pub enum Compression {
     Snappy,
     /// Hadoop's block format, as read by Hadoop's `SnappyCodec`.
     HadoopSnappy,
+    /// One Zstandard frame. Not a Firehose `CompressionFormat` (so [`Compression::parse`]
+    /// does not take it): Kinesis channels' `CompressionType` `ZSTD`.
+    Zstd,
 }
 
 impl Compression {
@@ -55,6 +58,7 @@ impl Compression {
             Self::Zip => "ZIP",
             Self::Snappy => "Snappy",
             Self::HadoopSnappy => "HADOOP_SNAPPY",
+            Self::Zstd => "ZSTD",
         }
     }
 
@@ -66,6 +70,7 @@ impl Compression {
             Self::Zip => ".zip",
             Self::Snappy => ".snappy",
             Self::HadoopSnappy => ".hsnappy",
+            Self::Zstd => ".zst",
         }
     }
 
@@ -84,6 +89,9 @@ impl Compression {
             Self::Zip => zip_single_entry(data, zip_entry_name),
             Self::Snappy => snappy_framed(data),
             Self::HadoopSnappy => hadoop_snappy(data),
+            // ruzstd implements only its fastest level (about zstd's level 1); the others
+            // are not implemented in 0.9.
+            Self::Zstd => Ok(ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)),
         }
     }
 }
@@ -231,6 +239,9 @@ mod tests {
                 snap::read::FrameDecoder::new(encoded).read_to_end(&mut out).unwrap();
             }
             Compression::HadoopSnappy => out = hadoop_snappy_decode(encoded),
+            Compression::Zstd => {
+                ruzstd::decoding::StreamingDecoder::new(encoded).unwrap().read_to_end(&mut out).unwrap();
+            }
         }
         out
     }
@@ -327,5 +338,23 @@ mod tests {
             let encoded = format.compress(&data, "records").unwrap();
             prop_assert_eq!(decode(format, &encoded), data);
         }
+
+        #[test]
+        fn zstd_round_trips(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            let encoded = Compression::Zstd.compress(&data, "records").unwrap();
+            prop_assert_eq!(decode(Compression::Zstd, &encoded), data);
+        }
+    }
+
+    #[test]
+    fn zstd_is_one_frame_named_zst_and_no_firehose_format() {
+        let data = sample(HADOOP_SNAPPY_BLOCK_BYTES * 2 + 7);
+        let encoded = Compression::Zstd.compress(&data, "records").unwrap();
+        // Zstandard's frame magic number, little-endian (RFC 8878 §3.1.1).
+        assert_eq!(&encoded[..4], &[0x28, 0xb5, 0x2f, 0xfd]);
+        assert!(encoded.len() < data.len());
+        assert_eq!(decode(Compression::Zstd, &encoded), data);
+        assert_eq!((Compression::Zstd.as_str(), Compression::Zstd.extension()), ("ZSTD", ".zst"));
+        assert_eq!(Compression::parse("ZSTD"), None, "Firehose's CompressionFormat has no ZSTD");
     }
 }

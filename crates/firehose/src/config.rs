@@ -369,8 +369,7 @@ pub fn bucket_from_arn(arn: &str) -> Result<String> {
 /// (or `.`) was accepted and every delivery to it failed and was retried forever, since it
 /// cannot be a folder of the local bucket store, nor a bucket in S3.
 fn check_bucket_name(bucket: &str) -> Result<()> {
-    let edges = [bucket.chars().next(), bucket.chars().last()];
-    if edges.iter().all(|c| c.is_some_and(|c| c.is_ascii_alphanumeric())) {
+    if crate::dest::s3::bucket_name_is_valid(bucket) {
         Ok(())
     } else {
         Err(FirehoseError::invalid(format!(

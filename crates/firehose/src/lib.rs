@@ -8,6 +8,7 @@
 //! the server decodes requests into `rheo_protocol::firehose` types and calls
 //! [`Firehose`].
 
+pub mod channel;
 pub mod compress;
 pub mod config;
 pub mod deliver;

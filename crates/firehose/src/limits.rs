@@ -86,3 +86,26 @@ pub const JQ_BATCH_BYTES_MAX: usize = 4 * 1024 * 1024;
 pub const JQ_WORKER_START_TIMEOUT_MS: u64 = 10_000;
 /// How often a worker checks that the server that started it is still alive.
 pub const JQ_WORKER_PARENT_POLL_MS: u64 = 500;
+
+// Kinesis channels (`crate::channel`). Sources: the developer guide's "Data delivery
+// concepts" (freshness) and "Delivery quotas and limits" pages.
+
+/// `DataFreshnessInSeconds` bounds and default.
+pub const CHANNEL_FRESHNESS_SECS_MIN: u32 = 300;
+pub const CHANNEL_FRESHNESS_SECS_MAX: u32 = 900;
+pub const CHANNEL_FRESHNESS_SECS_DEFAULT: u32 = 300;
+/// Channels delivering to general purpose S3 per stream ("Deliveries per stream: one to
+/// streaming tables and one to a general purpose bucket").
+pub const S3_CHANNELS_PER_STREAM_MAX: u32 = 1;
+/// Channels of all destination types per stream; with the on-demand stream quota this
+/// bounds the account's channels (`ChannelCountLimit`).
+pub const CHANNELS_PER_STREAM_MAX: u32 = 2;
+/// ListChannels page size: default and most ("ListChannels maximum results per page: 100").
+pub const CHANNEL_LIST_LIMIT: usize = 100;
+/// Most bytes and records a channel buffers before it writes an object, whatever its
+/// freshness: what one object may hold and what one channel's buffer may cost.
+pub const CHANNEL_BUFFER_BYTES_MAX: usize = 64 * 1024 * 1024;
+pub const CHANNEL_BUFFER_RECORDS_MAX: usize = 500_000;
+/// Where records that fail validation go when the channel names no dead-letter prefix
+/// (AWS: "the destination bucket with an error prefix", no prefix given).
+pub const CHANNEL_ERROR_PREFIX_DEFAULT: &str = "kinesis-channel-errors/";

@@ -33,54 +33,70 @@ fn escape(label: &str) -> String {
     label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
-/// Renders the counters of every stream; `now_ms` gives data freshness.
+/// Renders the counters of every delivery stream; `now_ms` gives data freshness.
 pub fn render(out: &mut String, streams: &[(String, std::sync::Arc<StreamStats>)], now_ms: u64) {
+    render_family(out, "rheo_firehose", "delivery_stream", streams, now_ms);
+}
+
+/// Renders the counters of every Kinesis channel (the same figures as delivery streams',
+/// "incoming" being the records read from the source stream).
+pub fn render_channels(out: &mut String, channels: &[(String, std::sync::Arc<StreamStats>)], now_ms: u64) {
+    render_family(out, "rheo_channel", "channel", channels, now_ms);
+}
+
+/// The counters of `streams` as metrics named `<family>_…`, each labelled `<label>="name"`.
+fn render_family(
+    out: &mut String,
+    family: &str,
+    label: &str,
+    streams: &[(String, std::sync::Arc<StreamStats>)],
+    now_ms: u64,
+) {
     type Getter = fn(&StreamStats) -> u64;
     let families: [(&str, &str, &str, Getter); 9] = [
         (
-            "rheo_firehose_incoming_records_total",
+            "incoming_records_total",
             "counter",
-            "Records accepted by PutRecord, PutRecordBatch or a Kinesis source.",
+            "Records accepted (PutRecord, PutRecordBatch, a Kinesis source; for channels, read from the stream).",
             |s| s.incoming_records.load(Ordering::Relaxed),
         ),
-        ("rheo_firehose_incoming_bytes_total", "counter", "Bytes of accepted records.", |s| {
-            s.incoming_bytes.load(Ordering::Relaxed)
-        }),
-        ("rheo_firehose_delivered_records_total", "counter", "Records delivered to the destination.", |s| {
+        ("incoming_bytes_total", "counter", "Bytes of accepted records.", |s| s.incoming_bytes.load(Ordering::Relaxed)),
+        ("delivered_records_total", "counter", "Records delivered to the destination.", |s| {
             s.delivered_records.load(Ordering::Relaxed)
         }),
-        ("rheo_firehose_delivered_bytes_total", "counter", "Bytes of delivered records (before compression).", |s| {
+        ("delivered_bytes_total", "counter", "Bytes of delivered records (before compression).", |s| {
             s.delivered_bytes.load(Ordering::Relaxed)
         }),
-        ("rheo_firehose_delivered_objects_total", "counter", "Objects or requests delivered.", |s| {
+        ("delivered_objects_total", "counter", "Objects or requests delivered.", |s| {
             s.delivered_objects.load(Ordering::Relaxed)
         }),
         (
-            "rheo_firehose_failed_records_total",
+            "failed_records_total",
             "counter",
             "Records written to an error output or dropped after a permanent failure.",
             |s| s.failed_records.load(Ordering::Relaxed),
         ),
-        ("rheo_firehose_delivery_failures_total", "counter", "Failed delivery attempts (each is retried).", |s| {
+        ("delivery_failures_total", "counter", "Failed delivery attempts (each is retried).", |s| {
             s.delivery_failures.load(Ordering::Relaxed)
         }),
         (
-            "rheo_firehose_delivery_latency_ms_sum",
+            "delivery_latency_ms_sum",
             "counter",
             "Sum over delivered records of the time from arrival to delivery, ms.",
             |s| s.latency_ms_sum.load(Ordering::Relaxed),
         ),
-        ("rheo_firehose_delivery_latency_ms_count", "counter", "Records counted in the latency sum.", |s| {
+        ("delivery_latency_ms_count", "counter", "Records counted in the latency sum.", |s| {
             s.latency_count.load(Ordering::Relaxed)
         }),
     ];
-    for (name, kind, help, get) in families {
+    for (suffix, kind, help, get) in families {
+        let name = format!("{family}_{suffix}");
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (stream, stats) in streams {
-            let _ = writeln!(out, "{name}{{delivery_stream=\"{}\"}} {}", escape(stream), get(stats));
+            let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {}", escape(stream), get(stats));
         }
     }
-    let name = "rheo_firehose_data_freshness_seconds";
+    let name = format!("{family}_data_freshness_seconds");
     let _ = writeln!(
         out,
         "# HELP {name} Age of the oldest record not yet delivered (0 when all are delivered).\n# TYPE {name} gauge"
@@ -88,6 +104,6 @@ pub fn render(out: &mut String, streams: &[(String, std::sync::Arc<StreamStats>)
     for (stream, stats) in streams {
         let oldest = stats.oldest_undelivered_ms.load(Ordering::Relaxed);
         let age = if oldest == 0 { 0.0 } else { now_ms.saturating_sub(oldest) as f64 / 1000.0 };
-        let _ = writeln!(out, "{name}{{delivery_stream=\"{}\"}} {age}", escape(stream));
+        let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {age}", escape(stream));
     }
 }

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use rand::RngCore;
 use rheo_engine::Engine;
-use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, ShardLog, StreamProps};
+use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, StreamProps};
 use tokio::sync::watch;
 
 use rheo_protocol::firehose::model::*;
@@ -172,9 +172,7 @@ impl Firehose {
         kinesis: Arc<Engine>,
         config: FirehoseConfig,
     ) -> Result<Arc<Firehose>> {
-        let dir = data_dir.join(LOG_DIR);
-        fs.create_dir_all(&dir).map_err(|e| FirehoseError::Internal(format!("create {}: {e}", dir.display())))?;
-        let log = ShardLog::open(fs, clock.clone(), &dir, log_config)?;
+        let log = crate::stream::open_log(fs, clock.clone(), data_dir, LOG_DIR, log_config)?;
         let stores = ObjectStores::new(config.object_stores.clone());
         let shared = Arc::new(Shared { log, kinesis, config, stores, http: std::sync::OnceLock::new(), clock });
         let firehose = Arc::new(Firehose {

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use rheo_engine::ShardCheckpoint;
 use rheo_storage::{MetaTxn, StorageError};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -64,14 +65,12 @@ pub struct StreamState {
 impl StreamState {
     /// Reads the state out of stored settings.
     pub fn from_settings(settings: &serde_json::Map<String, Value>) -> Option<StreamState> {
-        serde_json::from_value(settings.get(STATE_KEY)?.clone()).ok()
+        load(settings, STATE_KEY)
     }
 
     /// Writes the state into settings.
     pub fn store(&self, settings: &mut serde_json::Map<String, Value>) -> Result<(), StorageError> {
-        let value = serde_json::to_value(self).map_err(|e| StorageError::Rejected(format!("firehose state: {e}")))?;
-        settings.insert(STATE_KEY.into(), value);
-        Ok(())
+        save(self, settings, STATE_KEY)
     }
 }
 
@@ -79,10 +78,36 @@ impl StreamState {
 /// concurrent editors (control plane, delivery checkpoints, source progress) never
 /// undo each other.
 pub fn edit(txn: &mut MetaTxn<'_>, change: impl FnOnce(&mut StreamState)) -> Result<(), StorageError> {
-    let mut state = StreamState::from_settings(&txn.meta().props.settings)
-        .ok_or_else(|| StorageError::Rejected("delivery stream without Firehose state".into()))?;
-    change(&mut state);
-    state.store(&mut txn.props_mut().settings)
+    edit_at(txn, STATE_KEY, change)
+}
+
+/// A value this crate keeps under `key` of a storage stream's settings.
+pub(crate) fn load<T: DeserializeOwned>(settings: &serde_json::Map<String, Value>, key: &str) -> Option<T> {
+    serde_json::from_value(settings.get(key)?.clone()).ok()
+}
+
+/// Writes `value` under `key` of settings.
+pub(crate) fn save<T: Serialize>(
+    value: &T,
+    settings: &mut serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<(), StorageError> {
+    let value = serde_json::to_value(value).map_err(|e| StorageError::Rejected(format!("{key} state: {e}")))?;
+    settings.insert(key.into(), value);
+    Ok(())
+}
+
+/// Changes the value under `key` inside a metadata transaction, starting from what is
+/// committed.
+pub(crate) fn edit_at<T: Serialize + DeserializeOwned>(
+    txn: &mut MetaTxn<'_>,
+    key: &str,
+    change: impl FnOnce(&mut T),
+) -> Result<(), StorageError> {
+    let mut value: T = load(&txn.meta().props.settings, key)
+        .ok_or_else(|| StorageError::Rejected(format!("storage stream without {key} state")))?;
+    change(&mut value);
+    save(&value, &mut txn.props_mut().settings, key)
 }
 
 #[cfg(test)]

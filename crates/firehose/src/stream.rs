@@ -11,7 +11,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use parking_lot::RwLock;
 use rheo_engine::Engine;
-use rheo_storage::{AppendRecord, Clock, ShardLog};
+use std::path::Path;
+
+use rheo_storage::{AppendRecord, Clock, FileSystem, LogConfig, ShardLog, StorageError};
 use tokio::sync::watch;
 
 use crate::config::Runtime;
@@ -111,4 +113,22 @@ pub(crate) async fn append(shared: &Shared, entry: &Entry, data: Vec<Bytes>) -> 
         .collect();
     let appended = shared.log.append(records).await?;
     Ok(appended.into_iter().map(|r| r.map(|a| a.lsn).map_err(FirehoseError::from)).collect())
+}
+
+/// Opens (recovering) a log of this crate's own in the folder `folder` of `data_dir`,
+/// creating the folder first: Firehose's delivery streams and the channels each keep one.
+pub(crate) fn open_log(
+    fs: Arc<dyn FileSystem>,
+    clock: Arc<dyn Clock>,
+    data_dir: &Path,
+    folder: &str,
+    config: LogConfig,
+) -> std::result::Result<ShardLog, StorageError> {
+    let dir = data_dir.join(folder);
+    fs.create_dir_all(&dir).map_err(|source| StorageError::Io {
+        operation: "create the log folder",
+        path: dir.clone(),
+        source,
+    })?;
+    ShardLog::open(fs, clock, &dir, config)
 }

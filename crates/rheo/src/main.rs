@@ -12,6 +12,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use rheo_engine::{Engine, EngineConfig};
+use rheo_firehose::channel::Channels;
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
 use rheo_server::services::FirehoseService;
@@ -150,6 +151,15 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_FIREHOSE_GZIP_LEVEL", default_value_t = rheo_firehose::compress::GZIP_LEVEL_DEFAULT,
           value_parser = clap::value_parser!(u32).range(0..=9))]
     firehose_gzip_level: u32,
+    /// How long a new Kinesis channel stays CREATING, an updated one UPDATING and a deleted
+    /// one DELETING.
+    #[arg(long, env = "RHEO_CHANNEL_LIFECYCLE_MS", default_value_t = 500)]
+    channel_lifecycle_ms: u64,
+    /// Make every Kinesis channel write its buffer after this many milliseconds instead of
+    /// its DataFreshnessInSeconds (AWS allows 300 to 900 s), for tests. DescribeChannel
+    /// still shows the channel's own freshness.
+    #[arg(long, env = "RHEO_CHANNEL_DELIVERY_INTERVAL_MS", value_parser = clap::value_parser!(u64).range(1..))]
+    channel_delivery_interval_ms: Option<u64>,
     /// Accept http:// (not only https://) Firehose HTTP endpoint URLs, for local testing.
     #[arg(long, env = "RHEO_ALLOW_HTTP_ENDPOINTS")]
     allow_http_endpoints: bool,
@@ -293,6 +303,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             }
         },
     };
+    let channels_config = rheo_firehose::channel::ChannelsConfig {
+        create_ms: args.channel_lifecycle_ms,
+        update_ms: args.channel_lifecycle_ms,
+        delete_ms: args.channel_lifecycle_ms,
+        object_stores: firehose_config.object_stores.clone(),
+        gzip_level: args.firehose_gzip_level,
+        delivery_interval_ms: args.channel_delivery_interval_ms,
+    };
     let config = EngineConfig {
         region: args.region,
         account_id: args.account_id,
@@ -323,12 +341,22 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             lifetime_ms: args.subscription_lifetime_ms,
             heartbeat_ms: args.subscription_heartbeat_ms.max(1),
         };
+        let channels = Channels::open(
+            fs.clone(),
+            Arc::new(SystemClock),
+            &dir,
+            log_config.clone(),
+            engine.clone(),
+            channels_config,
+        )
+        .with_context(|| format!("opening the channels' log in {}", dir.display()))?;
         let firehose = Firehose::open(fs, Arc::new(SystemClock), &dir, log_config, engine.clone(), firehose_config)
             .with_context(|| format!("opening Firehose's log in {}", dir.display()))?;
         let server = Server::bind(args.listen, engine.clone(), tls)
             .await?
             .with_subscriptions(subscriptions)
             .with_limits(limits)
+            .with_channels(channels.clone())
             .with_service(FirehoseService::new(firehose.clone()))?;
         let address = server.local_addr()?;
         tracing::info!(
@@ -342,6 +370,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("rheo listening on {scheme}://{address}");
         server.run(rheo_server::shutdown_signal()).await?;
         firehose.shutdown().await;
+        channels.shutdown().await;
         anyhow::Ok(())
     })?;
     drop(runtime);

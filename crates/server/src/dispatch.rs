@@ -6,18 +6,25 @@ mod queues;
 use std::sync::Arc;
 
 use rheo_engine::{self as engine, Engine, EngineError};
+use rheo_firehose::channel::Channels;
 use rheo_protocol::model as wire;
 use rheo_protocol::{HashKey, Request, Response, SequenceNumber, Timestamp};
 
 use crate::errors::wire_error;
 use crate::metrics::Metrics;
 
+mod channels;
+
 /// Either a response or an error to encode.
+// One per request, moved once to be encoded: a box would cost more than the size.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Success.
     Done(Response),
     /// An engine error (mapped by [`crate::errors::wire_error`]).
     Failed(EngineError),
+    /// A channel error (mapped by [`crate::errors::channel_wire_error`]).
+    ChannelFailed(rheo_firehose::channel::ChannelError),
     /// `DryRun` was set: AWS checks the request and answers DryRunOperationException.
     DryRun,
     /// SubscribeToShard succeeded: the response is an event stream.
@@ -225,8 +232,14 @@ fn empty(result: Result<(), EngineError>, operation: fn(wire::EmptyOutput) -> Re
     result.map(|()| operation(wire::EmptyOutput)).into()
 }
 
-/// Executes one request.
-pub async fn dispatch(engine: &Arc<Engine>, metrics: &Metrics, request: Request) -> Outcome {
+/// Executes one request; channel operations, and tags and policies of channel ARNs, go
+/// to `channels`.
+pub async fn dispatch(
+    engine: &Arc<Engine>,
+    channels: Option<&Channels>,
+    metrics: &Metrics,
+    request: Request,
+) -> Outcome {
     use Response as R;
     match request {
         Request::CreateQueue(input) => queues::create(engine, input).await,
@@ -454,8 +467,9 @@ pub async fn dispatch(engine: &Arc<Engine>, metrics: &Metrics, request: Request)
             engine
                 .describe_stream_summary(&stream)
                 .map(|s| {
+                    let channel_count = channels.map(|c| count(c.stream_channel_count(&s.name)));
                     R::DescribeStreamSummary(wire::DescribeStreamSummaryOutput {
-                        stream_description_summary: summary(s),
+                        stream_description_summary: wire::StreamDescriptionSummary { channel_count, ..summary(s) },
                     })
                 })
                 .into()
@@ -528,6 +542,29 @@ pub async fn dispatch(engine: &Arc<Engine>, metrics: &Metrics, request: Request)
                 })
                 .into()
         }
+        Request::TagResource(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::tag(channels, input).await
+        }
+        Request::UntagResource(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::untag(channels, input).await
+        }
+        Request::ListTagsForResource(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::list_tags(channels, input)
+        }
+        Request::PutResourcePolicy(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::put_policy(channels, input).await
+        }
+        Request::GetResourcePolicy(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::get_policy(channels, input)
+        }
+        Request::DeleteResourcePolicy(input) if Channels::is_channel_arn(&input.resource_arn) => {
+            channels::delete_policy(channels, input).await
+        }
+        Request::CreateChannel(input) => channels::create(channels, input).await,
+        Request::DescribeChannel(input) => channels::describe(channels, input),
+        Request::ListChannels(input) => channels::list(channels, input),
+        Request::UpdateChannel(input) => channels::update(channels, input).await,
+        Request::DeleteChannel(input) => channels::delete(channels, input).await,
         Request::TagResource(input) => {
             let request = engine::TagResource { resource_arn: input.resource_arn, tags: input.tags };
             empty(engine.tag_resource(request).await, R::TagResource)
@@ -664,8 +701,8 @@ pub async fn dispatch(engine: &Arc<Engine>, metrics: &Metrics, request: Request)
                 open_shard_count: count(limits.open_shard_count),
                 on_demand_stream_count: count(limits.on_demand_stream_count),
                 on_demand_stream_count_limit: count(limits.on_demand_stream_count_limit),
-                channel_count: None,
-                channel_count_limit: None,
+                channel_count: channels.map(|c| count(c.channel_count())),
+                channel_count_limit: channels.map(|c| count(c.channel_count_limit())),
             }))
         }
         Request::DescribeAccountSettings(_) => {

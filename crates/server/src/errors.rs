@@ -10,6 +10,9 @@ use rheo_engine::{
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
+mod channels;
+pub use channels::channel_wire_error;
+
 /// The AWS error response for an engine error. The match is exhaustive over
 /// [`EngineError`], so a new variant does not compile until it is mapped here.
 pub fn wire_error(error: &EngineError) -> WireError {

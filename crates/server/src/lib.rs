@@ -161,6 +161,7 @@ impl Server {
     pub fn from_listener(listener: TcpListener, engine: Arc<Engine>, tls: Option<TlsAcceptor>) -> Self {
         let state = AppState {
             engine,
+            channels: None,
             metrics: Metrics::default(),
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
@@ -176,6 +177,15 @@ impl Server {
     pub fn with_subscriptions(mut self, config: SubscriptionConfig) -> Self {
         if let Some(state) = Arc::get_mut(&mut self.state) {
             state.subscriptions = config;
+        }
+        self
+    }
+
+    /// Serves the Kinesis channel operations (and tags and policies on channel ARNs)
+    /// from `channels`.
+    pub fn with_channels(mut self, channels: Arc<rheo_firehose::channel::Channels>) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.channels = Some(channels);
         }
         self
     }

@@ -451,6 +451,7 @@ mod tests {
         .unwrap();
         let state = AppState {
             engine: Arc::new(engine),
+            channels: None,
             metrics: crate::metrics::Metrics::default(),
             subscriptions: crate::subscribe::SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),

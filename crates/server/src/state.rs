@@ -14,6 +14,9 @@ pub struct AppState {
     /// The Kinesis engine. The server itself needs it, not only the Kinesis service: the
     /// reaper finishes its deletions and SubscribeToShard's pump tasks read from it.
     pub engine: Arc<Engine>,
+    /// Kinesis channels (delivery of streams to object storage), which the Kinesis
+    /// service reaches through here; `None` in servers built without them.
+    pub channels: Option<Arc<rheo_firehose::channel::Channels>>,
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     /// How SubscribeToShard subscriptions behave.

@@ -114,6 +114,8 @@ async fn health_and_metrics_answer_without_touching_the_api() {
         "rheo_log_records_appended_total{log=\"streams\"} 2",
         "rheo_log_commits_total{log=\"streams\"} 1",
         "rheo_log_writes_stopped{log=\"streams\"} 0",
+        // The queues keep a log of their own; no queue, nothing appended.
+        "rheo_log_records_appended_total{log=\"queues\"} 0",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }

@@ -42,6 +42,11 @@ impl Engine {
         &self.queues
     }
 
+    /// The counters of the queues' log (`<data-dir>/queues`), for `/metrics`.
+    pub fn queue_log_stats(&self) -> rheo_storage::LogStats {
+        self.queues.log_stats()
+    }
+
     pub(crate) fn queue_status(&self, def: &QueueDef) -> QueueStatus {
         let now = self.now_ms();
         if def.deleting_until_ms.is_some() {

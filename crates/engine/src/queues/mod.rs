@@ -157,6 +157,11 @@ impl Queues {
         Ok(queues)
     }
 
+    /// The queue log's counters.
+    pub fn log_stats(&self) -> rheo_storage::LogStats {
+        self.log.stats()
+    }
+
     /// The token key receipt handles are sealed with.
     pub fn key(&self) -> &TokenKey {
         &self.key

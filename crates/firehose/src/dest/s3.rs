@@ -10,7 +10,7 @@ use bytes::Bytes;
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{Attribute, AttributeValue, ObjectStore, PutOptions, PutPayload};
 use parking_lot::Mutex;
 
 use super::retry::{Retried, RetryPolicy, StopSignal};
@@ -54,8 +54,25 @@ impl ObjectStores {
 
     /// Writes `body` as the object `key` of `bucket`, replacing any object of that key.
     pub async fn put(&self, bucket: &str, key: &str, body: Bytes) -> Result<(), DestError> {
+        self.put_in_class(bucket, key, body, None).await
+    }
+
+    /// [`ObjectStores::put`] in an S3 storage class (`STANDARD`, `GLACIER_IR`, ...), sent
+    /// as `x-amz-storage-class` to an S3-compatible store; folder buckets have no classes,
+    /// so it is ignored there.
+    pub async fn put_in_class(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Bytes,
+        storage_class: Option<&str>,
+    ) -> Result<(), DestError> {
         let store = self.store(bucket)?;
-        store.put(&object_path(key)?, PutPayload::from(body)).await?;
+        let mut options = PutOptions::default();
+        if let (Some(class), ObjectStoreConfig::S3 { .. }) = (storage_class, &self.config) {
+            options.attributes.insert(Attribute::StorageClass, AttributeValue::from(class.to_owned()));
+        }
+        store.put_opts(&object_path(key)?, PutPayload::from(body), options).await?;
         Ok(())
     }
 
@@ -99,6 +116,14 @@ impl ObjectStores {
         stores.insert(bucket.to_owned(), Arc::clone(&store));
         Ok(store)
     }
+}
+
+/// S3's rule that a bucket name starts and ends with a letter or digit, which the API
+/// models' patterns do not enforce: a bucket such as `..` can be neither a folder of the
+/// local store nor an S3 bucket, so deliveries to it could only be retried forever.
+pub(crate) fn bucket_name_is_valid(bucket: &str) -> bool {
+    let edges = [bucket.chars().next(), bucket.chars().last()];
+    edges.iter().all(|c| c.is_some_and(|c| c.is_ascii_alphanumeric()))
 }
 
 /// Object keys are `/`-separated; empty segments (as in `a//b`) cannot be stored on a
@@ -178,11 +203,23 @@ pub(crate) async fn put_until_written(
     body: Bytes,
     stop: &mut StopSignal,
 ) -> bool {
+    put_until_written_in_class(context, bucket, key, body, None, stop).await
+}
+
+/// [`put_until_written`] in an S3 storage class (see [`ObjectStores::put_in_class`]).
+pub(crate) async fn put_until_written_in_class(
+    context: &DeliveryContext<'_>,
+    bucket: &str,
+    key: &str,
+    body: Bytes,
+    storage_class: Option<&str>,
+    stop: &mut StopSignal,
+) -> bool {
     let retried = RetryPolicy::delivery()
         .run(
             context.clock,
             Some(stop),
-            || context.stores.put(bucket, key, body.clone()),
+            || context.stores.put_in_class(bucket, key, body.clone(), storage_class),
             |error, _| {
                 StreamStats::add(&context.stats.delivery_failures, 1);
                 tracing::warn!(message = "Writing an object failed; retrying.", stream = %context.stream_name, bucket, key, %error);

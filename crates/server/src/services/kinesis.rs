@@ -14,7 +14,8 @@ use crate::router::{Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
 /// The Kinesis service. It holds nothing: the engine is the server's ([`AppState::engine`]),
-/// because the reaper and the subscription tasks run on it too.
+/// because the reaper and the subscription tasks run on it too, and the channels beside
+/// it ([`AppState::channels`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct KinesisService;
 
@@ -47,6 +48,11 @@ impl Service for KinesisService {
 
     fn render_metrics(&self, state: &AppState, out: &mut MetricsOutput) {
         out.logs.push(("streams", state.engine.log().stats()));
+        out.logs.push(("queues", state.engine.queue_log_stats()));
+        if let Some(channels) = &state.channels {
+            channels.render_metrics(&mut out.text);
+            out.logs.push(("channels", channels.log_stats()));
+        }
     }
 }
 
@@ -62,7 +68,7 @@ async fn call(state: &Arc<AppState>, format: WireFormat, operation: &'static str
     };
     // CBOR record data shares the body's allocation; anything else of it goes now.
     drop(body);
-    match dispatch(&state.engine, &state.metrics, request).await {
+    match dispatch(&state.engine, state.channels.as_deref(), &state.metrics, request).await {
         Outcome::Done(response) => ServiceResponse::Body(Bytes::from(encode_response(&response, format))),
         Outcome::Failed(error) => {
             let wire = wire_error(&error);
@@ -70,6 +76,15 @@ async fn call(state: &Arc<AppState>, format: WireFormat, operation: &'static str
             let disk_full =
                 matches!(error, rheo_engine::EngineError::Storage(rheo_storage::StorageError::DiskFull { .. }));
             if wire.http_status >= 500 && !disk_full {
+                tracing::error!(message = "Request failed.", operation = operation.name(), %error);
+            } else {
+                tracing::debug!(message = "Request rejected.", operation = operation.name(), error_type = %wire.error_type);
+            }
+            ServiceResponse::Error(wire)
+        }
+        Outcome::ChannelFailed(error) => {
+            let wire = crate::errors::channel_wire_error(&error);
+            if wire.http_status >= 500 {
                 tracing::error!(message = "Request failed.", operation = operation.name(), %error);
             } else {
                 tracing::debug!(message = "Request rejected.", operation = operation.name(), error_type = %wire.error_type);
