@@ -86,28 +86,41 @@ impl Harness {
     }
 
     async fn receive(&self, queue: &QueueInfo, limit: u32) -> Vec<QueueRecord> {
-        let request = ReceiveQueueRecords {
-            queue_arn: queue.arn.to_string(),
-            limit: Some(limit),
-            wait_ms: 0,
-            visibility_timeout_secs: None,
-        };
-        self.engine.receive_queue_records(&request).await.unwrap()
+        self.engine.receive_queue_records(&no_wait(queue, limit)).await.unwrap()
     }
 
     async fn receive_dead(&self, queue: &QueueInfo, limit: u32) -> Vec<QueueRecord> {
+        self.engine.receive_dead_letter_records(&no_wait(queue, limit)).await.unwrap()
+    }
+
+    /// A receive that long-polls for up to 20 s in a task of its own.
+    fn spawn_waiting_receive(
+        &self,
+        queue: &QueueInfo,
+    ) -> tokio::task::JoinHandle<Result<Vec<QueueRecord>, EngineError>> {
+        let engine = self.engine.clone();
         let request = ReceiveQueueRecords {
             queue_arn: queue.arn.to_string(),
-            limit: Some(limit),
-            wait_ms: 0,
+            limit: None,
+            wait_ms: 20_000,
             visibility_timeout_secs: None,
         };
-        self.engine.receive_dead_letter_records(&request).await.unwrap()
+        tokio::spawn(async move { engine.receive_queue_records(&request).await })
     }
 
     async fn ack(&self, queue: &QueueInfo, records: &[QueueRecord]) -> QueueEntriesResult {
         let request = QueueHandles { queue_arn: queue.arn.to_string(), receipt_handles: handles(records) };
         self.engine.acknowledge_queue_records(&request).await.unwrap()
+    }
+}
+
+/// A receive of up to `limit` records that answers at once.
+fn no_wait(queue: &QueueInfo, limit: u32) -> ReceiveQueueRecords {
+    ReceiveQueueRecords {
+        queue_arn: queue.arn.to_string(),
+        limit: Some(limit),
+        wait_ms: 0,
+        visibility_timeout_secs: None,
     }
 }
 
@@ -408,16 +421,10 @@ async fn a_waiting_receive_wakes_on_new_records() {
     let h = Harness::new(config());
     let stream = h.stream("s").await;
     let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
-    let engine = h.engine.clone();
-    let arn = queue.arn.to_string();
-    let waiting = tokio::spawn(async move {
-        let request =
-            ReceiveQueueRecords { queue_arn: arn, limit: None, wait_ms: 20_000, visibility_timeout_secs: None };
-        engine.receive_queue_records(&request).await.unwrap()
-    });
+    let waiting = h.spawn_waiting_receive(&queue);
     tokio::task::yield_now().await;
     h.put("s", &["late"]).await;
-    let records = waiting.await.unwrap();
+    let records = waiting.await.unwrap().unwrap();
     assert_eq!(keys(&records), vec!["late"]);
 }
 
@@ -491,13 +498,7 @@ async fn a_waiting_receive_ends_when_its_queue_is_deleted() {
     let h = Harness::new(config());
     let stream = h.stream("s").await;
     let queue = h.queue("q", &stream, visibility(30)).await.unwrap();
-    let engine = h.engine.clone();
-    let arn = queue.arn.to_string();
-    let waiting = tokio::spawn(async move {
-        let request =
-            ReceiveQueueRecords { queue_arn: arn, limit: None, wait_ms: 20_000, visibility_timeout_secs: None };
-        engine.receive_queue_records(&request).await
-    });
+    let waiting = h.spawn_waiting_receive(&queue);
     tokio::task::yield_now().await;
     h.engine.delete_queue(queue.arn.as_str()).await.unwrap();
     assert_eq!(waiting.await.unwrap().unwrap(), Vec::new());
