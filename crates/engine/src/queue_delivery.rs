@@ -71,7 +71,7 @@ impl Engine {
             let mut records = Vec::new();
             let wake_at_ms = match self.queue_status(&def) {
                 QueueStatus::Deleting => return Ok(Vec::new()),
-                QueueStatus::Creating => Some(def.created_ms.saturating_add(self.config().consumer_ms)),
+                QueueStatus::Creating => Some(def.active_from_ms(self.config().consumer_ms)),
                 QueueStatus::Active | QueueStatus::Updating => {
                     live.state.expire(now, def.dead_letter_rule());
                     if side == Side::Queue {

@@ -51,7 +51,7 @@ impl Engine {
         let now = self.now_ms();
         if def.deleting_until_ms.is_some() {
             QueueStatus::Deleting
-        } else if now < def.created_ms.saturating_add(self.config.consumer_ms) {
+        } else if now < def.active_from_ms(self.config.consumer_ms) {
             QueueStatus::Creating
         } else if def.updating_until_ms.is_some_and(|until| now < until) {
             QueueStatus::Updating
@@ -93,8 +93,7 @@ impl Engine {
             .queue_resource_id(arn)
             .and_then(|id| self.queues.by_resource_id(id))
             .ok_or_else(not_found)?;
-        let now = self.now_ms();
-        if queue.def().deleting_until_ms.is_some_and(|until| now >= until) {
+        if queue.gone_at(self.now_ms()) {
             return Err(not_found().into());
         }
         Ok(queue)
@@ -250,7 +249,7 @@ impl Engine {
             .all()
             .iter()
             .map(|q| q.def())
-            .filter(|def| def.deleting_until_ms.is_none_or(|until| now < until))
+            .filter(|def| !def.gone_at(now))
             .filter(|def| after.as_deref().is_none_or(|after| def.name.as_str() > after))
             .filter(matches_filter)
             .collect();
@@ -274,10 +273,7 @@ impl Engine {
             );
         }
         let QueueAttributesRequest { visibility_timeout_secs, dead_letter } = request.attributes;
-        let (built_in, max_receive_count) = match dead_letter {
-            Some(_) => dead_letter_settings(dead_letter, Some(&def))?,
-            None => (def.dead_letter_built_in, def.max_receive_count),
-        };
+        let (built_in, max_receive_count) = dead_letter_settings(dead_letter, Some(&def))?;
         let until = (self.config.consumer_ms > 0).then(|| self.now_ms().saturating_add(self.config.consumer_ms));
         let def = self
             .queues
@@ -317,7 +313,7 @@ impl Engine {
         let now = self.now_ms();
         for queue in self.queues.all() {
             let def = queue.def();
-            if def.deleting_until_ms.is_some_and(|until| now >= until) {
+            if def.gone_at(now) {
                 self.queues.remove(&queue).await?;
                 continue;
             }

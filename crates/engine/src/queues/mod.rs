@@ -88,6 +88,11 @@ impl Queue {
         self.def.read().clone()
     }
 
+    /// Whether the queue's deletion has finished at `now_ms`, without copying its definition.
+    pub fn gone_at(&self, now_ms: u64) -> bool {
+        self.def.read().gone_at(now_ms)
+    }
+
     /// Whether the queue was removed for good.
     pub fn removed(&self) -> bool {
         self.removed.load(Ordering::Acquire)
@@ -185,8 +190,7 @@ impl Queues {
     /// Queues on the stream with this name at `now_ms`: DELETING ones count until their
     /// deletion finishes, whether or not the reaper has removed them yet.
     pub fn count_on_stream(&self, stream_name: &str, now_ms: u64) -> usize {
-        let counts =
-            |def: &QueueDef| def.stream_name == stream_name && def.deleting_until_ms.is_none_or(|until| now_ms < until);
+        let counts = |def: &QueueDef| def.stream_name == stream_name && !def.gone_at(now_ms);
         self.queues.read().values().filter(|q| counts(&q.def.read())).count()
     }
 
@@ -241,7 +245,7 @@ impl Queues {
         if events.is_empty() {
             return Ok(());
         }
-        let data = Bytes::from(JournalBatch::encode(events.clone()));
+        let data = Bytes::from(JournalBatch::encode(&events));
         let record =
             AppendRecord { shard_uid: queue.journal_shard, partition_key: Bytes::new(), explicit_hash_key: None, data };
         let appended = self.log.append(vec![record]).await?;

@@ -96,6 +96,17 @@ pub(crate) struct QueueDef {
 }
 
 impl QueueDef {
+    /// Whether the queue's deletion has finished at `now_ms` (gone, even before the
+    /// reaper removes it).
+    pub fn gone_at(&self, now_ms: u64) -> bool {
+        self.deleting_until_ms.is_some_and(|until| now_ms >= until)
+    }
+
+    /// When CREATING ends, with the lifecycle delay `consumer_ms`.
+    pub fn active_from_ms(&self, consumer_ms: u64) -> u64 {
+        self.created_ms.saturating_add(consumer_ms)
+    }
+
     /// The attributes in effect.
     pub fn attributes(&self) -> QueueAttributes {
         QueueAttributes {
@@ -160,10 +171,17 @@ pub(crate) struct JournalBatch {
     pub events: Vec<Event>,
 }
 
+/// [`JournalBatch`] as it is written: borrowing the events, so journaling copies none.
+#[derive(Serialize)]
+struct JournalBatchRef<'a> {
+    version: u32,
+    events: &'a [Event],
+}
+
 impl JournalBatch {
     /// The record's bytes.
-    pub fn encode(events: Vec<Event>) -> Vec<u8> {
-        serde_json::to_vec(&JournalBatch { version: FORMAT_VERSION, events }).unwrap_or_default()
+    pub fn encode(events: &[Event]) -> Vec<u8> {
+        serde_json::to_vec(&JournalBatchRef { version: FORMAT_VERSION, events }).unwrap_or_default()
     }
 
     /// Decodes a journal record; `None` for a record of an unknown format.
@@ -194,7 +212,7 @@ mod tests {
         settings.insert(SNAPSHOT_KEY.into(), Snapshot { version: 2, ..snapshot }.to_value());
         assert_eq!(Snapshot::from_settings(&settings), None);
 
-        let bytes = JournalBatch::encode(events.clone());
+        let bytes = JournalBatch::encode(&events);
         assert_eq!(JournalBatch::decode(&bytes), Some(events));
         assert_eq!(JournalBatch::decode(b"{\"version\":2,\"events\":[]}"), None);
         assert_eq!(JournalBatch::decode(b"\x00garbage"), None);
