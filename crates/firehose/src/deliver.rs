@@ -295,7 +295,7 @@ fn in_order(records: &[StoredRecord], results: Vec<ProcessResult>) -> Processed 
     Processed { groups, failures }
 }
 
-fn count_delivered(context: &DeliveryContext<'_>, records: u64, bytes: u64, arrivals: &[u64]) {
+pub(crate) fn count_delivered(context: &DeliveryContext<'_>, records: u64, bytes: u64, arrivals: &[u64]) {
     let now = context.clock.now_ms();
     let stats = context.stats;
     StreamStats::add(&stats.delivered_records, records);

@@ -129,8 +129,9 @@ async fn copy(shared: &Shared, entry: &Entry, batch: &ReaderBatch) -> Result<()>
     Ok(())
 }
 
-/// Waits before retrying a failed read or copy, unless the task is stopped.
-async fn back_off(stop: &mut watch::Receiver<bool>) {
+/// Waits before retrying a failed read or copy, unless the task is stopped. Channels'
+/// delivery tasks back off the same way.
+pub(crate) async fn back_off(stop: &mut watch::Receiver<bool>) {
     tokio::select! {
         () = tokio::time::sleep(Duration::from_millis(SOURCE_RETRY_MS)) => {}
         _ = stop.changed() => {}

@@ -88,7 +88,6 @@ pub struct Subscription {
     shard_index: u32,
     shard_created_secs: u64,
     next_lsn: u64,
-    continuation: SequenceNumber,
     millis_behind_latest: u64,
     encrypted: bool,
     ended: bool,
@@ -139,8 +138,12 @@ impl Subscription {
     /// `AFTER_SEQUENCE_NUMBER` alike: the resume point after the last record delivered
     /// (or after the position before the first one), never a record's own number, as
     /// AWS's events show (issue 14, item 11; see `rheo_storage::seqno`).
+    /// Resuming after the position before `next_lsn` reads from `next_lsn`; it never
+    /// precedes the shard's starting sequence number, so it is always a valid
+    /// StartingSequenceNumber.
     pub fn continuation_sequence_number(&self) -> SequenceNumber {
-        self.continuation
+        let before = self.next_lsn.saturating_sub(1).max(self.shard_uid);
+        SequenceNumber::resume_after(self.shard_created_secs, self.shard_index, before)
     }
 
     /// Milliseconds between the last record delivered and the tip of the shard (0 when
@@ -167,10 +170,6 @@ impl Subscription {
     /// The stream's name.
     pub fn stream_name(&self) -> &str {
         &self.stream_name
-    }
-
-    fn resume_point_after(&self, lsn: u64) -> SequenceNumber {
-        SequenceNumber::resume_after(self.shard_created_secs, self.shard_index, lsn)
     }
 
     fn sequence_at(&self, lsn: u64, arrival_ms: u64) -> SequenceNumber {
@@ -219,10 +218,6 @@ impl Engine {
             })
         })?;
         let shard_created_secs = shard.created_ms / 1000;
-        // Resuming after this position reads from `lsn`; it never precedes the shard's
-        // starting sequence number, so it is always a valid StartingSequenceNumber.
-        let before = lsn.saturating_sub(1).max(shard.uid);
-        let continuation = SequenceNumber::resume_after(shard_created_secs, index, before);
         tracing::debug!(message = "Subscription opened.", consumer = %consumer_arn, shard = %id, lsn);
         Ok(Subscription {
             stream_id: snapshot.id(),
@@ -234,7 +229,6 @@ impl Engine {
             shard_index: index,
             shard_created_secs,
             next_lsn: lsn,
-            continuation,
             millis_behind_latest: 0,
             encrypted: snapshot.encrypted(),
             ended: false,
@@ -322,10 +316,6 @@ impl Engine {
             budget.charge(bytes);
         }
         let caught_up = !batch.shard_end && batch.tip_lsn.is_none_or(|tip| batch.next_lsn > tip);
-        if batch.next_lsn > subscription.next_lsn {
-            // After the last record delivered, or after records past retention skipped.
-            subscription.continuation = subscription.resume_point_after(batch.next_lsn - 1);
-        }
         subscription.next_lsn = batch.next_lsn;
         subscription.millis_behind_latest = match records.last() {
             _ if caught_up => 0,

@@ -28,11 +28,13 @@ use super::model::RecordFormat;
 use super::service::{bucket_name, Entry, Shared};
 use super::state::{self, ChannelState};
 use super::template::{KeyTemplate, KeyValues};
+use crate::deliver::count_delivered;
 use crate::dest::retry::StopSignal;
 use crate::dest::s3::{put_until_written, put_until_written_in_class};
 use crate::dest::{on_blocking_pool, DeliveryContext};
 use crate::limits::*;
 use crate::metrics::StreamStats;
+use crate::source::back_off;
 
 /// A record read and not yet written, with the shard it came from.
 struct Buffered {
@@ -202,13 +204,6 @@ async fn fail(shared: &Shared, entry: &Entry, reason: &str) {
     entry.state.write().failure = Some(reason.to_owned());
 }
 
-async fn back_off(stop: &mut StopSignal) {
-    tokio::select! {
-        () = tokio::time::sleep(Duration::from_millis(SOURCE_RETRY_MS)) => {}
-        _ = stop.changed() => {}
-    }
-}
-
 /// Writes one buffer: the valid records as one object, the others as one dead-letter
 /// object. False when the channel stopped first.
 async fn write(shared: &Shared, entry: &Entry, records: &[Buffered], stop: &mut StopSignal) -> bool {
@@ -265,13 +260,8 @@ async fn write(shared: &Shared, entry: &Entry, records: &[Buffered], stop: &mut 
         if !put_until_written_in_class(&context, bucket, &key, body, class, stop).await {
             return false;
         }
-        let now_ms = shared.clock.now_ms();
-        StreamStats::add(&entry.stats.delivered_records, valid.len() as u64);
-        StreamStats::add(&entry.stats.delivered_bytes, bytes);
-        StreamStats::add(&entry.stats.delivered_objects, 1);
-        let latency: u64 = valid.iter().map(|b| now_ms.saturating_sub(b.record.arrival_ms)).sum();
-        StreamStats::add(&entry.stats.latency_ms_sum, latency);
-        StreamStats::add(&entry.stats.latency_count, valid.len() as u64);
+        let arrivals: Vec<u64> = valid.iter().map(|b| b.record.arrival_ms).collect();
+        count_delivered(&context, valid.len() as u64, bytes, &arrivals);
     }
     if !invalid.is_empty() && !write_dead_letters(shared, entry, &state, &context, &invalid, stop).await {
         return false;
