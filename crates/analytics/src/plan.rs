@@ -258,3 +258,28 @@ pub enum BinaryOp {
     /// `||`.
     Concat,
 }
+
+/// The name of `error_stream` (lower case: KDA creates it so, and code quotes it).
+pub const ERROR_STREAM: &str = "error_stream";
+
+/// The system column every input stream ends with: when the source accepted the record.
+/// It is selectable by name but not part of `SELECT *` (KDA's rule).
+pub const APPROXIMATE_ARRIVAL_TIME: &str = "APPROXIMATE_ARRIVAL_TIME";
+
+/// The columns of `error_stream`, in order (ROWTIME aside). The executor fills them from
+/// an [`crate::value::ErrorRow`].
+pub fn error_stream_columns() -> Vec<ColumnDef> {
+    use SqlType::{Timestamp, Varchar};
+    [
+        ("ERROR_TIME", Timestamp),
+        ("ERROR_LEVEL", Varchar(10)),
+        ("ERROR_NAME", Varchar(32)),
+        ("MESSAGE", Varchar(4096)),
+        ("DATA_ROWTIME", Timestamp),
+        ("DATA_ROW", Varchar(crate::limits::ROW_BYTES_MAX as u32)),
+        ("PUMP_NAME", Varchar(128)),
+    ]
+    .into_iter()
+    .map(|(name, sql_type)| ColumnDef { name: name.to_owned(), sql_type, not_null: false })
+    .collect()
+}

@@ -24,7 +24,8 @@ impl RecordMapper {
 
     /// Maps one record into zero or more rows (a JSON array flattened by the row path
     /// gives several), stamped with `rowtime_ms` and `epoch`; the input stream's columns
-    /// are the schema's columns followed by APPROXIMATE_ARRIVAL_TIME (`arrival_ms`).
+    /// are the schema's columns followed by
+    /// [`crate::plan::APPROXIMATE_ARRIVAL_TIME`] (`arrival_ms`).
     pub fn map(
         &mut self,
         data: &[u8],

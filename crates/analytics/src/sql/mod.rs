@@ -16,6 +16,7 @@ pub struct InputCatalog {
 pub struct InputStreamDef {
     /// The exact name, e.g. `SOURCE_SQL_STREAM_001`.
     pub name: String,
+    /// The schema's columns, then [`crate::plan::APPROXIMATE_ARRIVAL_TIME`] (TIMESTAMP).
     pub columns: Vec<ColumnDef>,
 }
 
