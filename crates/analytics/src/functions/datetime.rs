@@ -115,7 +115,8 @@ pub fn tsdiff(args: &[Value]) -> Result<Value, EvalError> {
     end.checked_sub(start).map(Value::Int).ok_or_else(|| EvalError::new(ErrorKind::Arithmetic, "TSDIFF: overflow"))
 }
 
-/// `EXTRACT(unit FROM x)` of a TIMESTAMP, DATE or TIME, as BIGINT.
+/// `EXTRACT(unit FROM x)` of a TIMESTAMP, DATE, TIME or day-time interval: BIGINT, and
+/// for SECOND the seconds with their milliseconds as DECIMAL(5,3) (SQLREF EXTRACT).
 pub fn extract(args: &[Value], unit: TimeUnit) -> Result<Value, EvalError> {
     let at = match arg(args, 0, "EXTRACT")? {
         Value::Timestamp(ms) => naive(*ms).ok_or_else(|| out_of_range("EXTRACT"))?,
@@ -123,7 +124,8 @@ pub fn extract(args: &[Value], unit: TimeUnit) -> Result<Value, EvalError> {
             date_of_days(*day).and_then(|date| date.and_hms_opt(0, 0, 0)).ok_or_else(|| out_of_range("EXTRACT"))?
         }
         Value::Time(ms) => naive(i64::from(*ms)).ok_or_else(|| out_of_range("EXTRACT"))?,
-        other => return Err(mismatch("EXTRACT", "a TIMESTAMP, DATE or TIME", other)),
+        Value::Interval(ms) => return extract_interval(*ms, unit),
+        other => return Err(mismatch("EXTRACT", "a TIMESTAMP, DATE, TIME or interval", other)),
     };
     let field = match unit {
         TimeUnit::Year => i64::from(at.year()),
@@ -131,9 +133,28 @@ pub fn extract(args: &[Value], unit: TimeUnit) -> Result<Value, EvalError> {
         TimeUnit::Day => i64::from(at.day()),
         TimeUnit::Hour => i64::from(at.hour()),
         TimeUnit::Minute => i64::from(at.minute()),
-        TimeUnit::Second => i64::from(at.second()),
+        TimeUnit::Second => {
+            let millis = i128::from(at.second()) * 1000 + i128::from(at.nanosecond() / 1_000_000);
+            return Ok(Value::Decimal(millis, 3));
+        }
     };
     Ok(Value::Int(field))
+}
+
+/// A field of a day-time interval, signed like the interval.
+fn extract_interval(ms: i64, unit: TimeUnit) -> Result<Value, EvalError> {
+    let sign = ms.signum();
+    let magnitude = ms.unsigned_abs();
+    let field = match unit {
+        TimeUnit::Day => magnitude / MS_PER_DAY as u64,
+        TimeUnit::Hour => magnitude / 3_600_000 % 24,
+        TimeUnit::Minute => magnitude / 60_000 % 60,
+        TimeUnit::Second => return Ok(Value::Decimal(i128::from(sign) * i128::from(magnitude % 60_000), 3)),
+        TimeUnit::Month | TimeUnit::Year => {
+            return Err(mismatch("EXTRACT", "a day-time field of an interval", &Value::Interval(ms)))
+        }
+    };
+    Ok(Value::Int(sign * field as i64))
 }
 
 /// `CHAR_TO_TIMESTAMP(format, text)` and its DATE and TIME siblings.

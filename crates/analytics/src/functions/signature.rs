@@ -63,8 +63,11 @@ pub fn result_type(function: ScalarFunction, args: &[SqlType]) -> Result<SqlType
         // which are the same instants, are taken as well.
         (F::Tsdiff, [Timestamp, Timestamp]) => Ok(BigInt),
         (F::Tsdiff, [start, end]) if is_integer(*start) && is_integer(*end) => Ok(BigInt),
+        // SQLREF EXTRACT: BIGINT, but SECOND is DECIMAL(5,3) with the milliseconds.
+        (F::Extract(TimeUnit::Second), [Timestamp | Time | IntervalDayTime]) => Ok(SECONDS),
         (F::Extract(unit), [Timestamp | Date]) if unit_in_date(unit, args) => Ok(BigInt),
-        (F::Extract(TimeUnit::Hour | TimeUnit::Minute | TimeUnit::Second), [Time]) => Ok(BigInt),
+        (F::Extract(TimeUnit::Hour | TimeUnit::Minute), [Time]) => Ok(BigInt),
+        (F::Extract(TimeUnit::Day | TimeUnit::Hour | TimeUnit::Minute), [IntervalDayTime]) => Ok(BigInt),
         (F::Coalesce, [first, rest @ ..]) => rest
             .iter()
             .try_fold(*first, |so_far, next| common_type(so_far, *next))
@@ -75,6 +78,9 @@ pub fn result_type(function: ScalarFunction, args: &[SqlType]) -> Result<SqlType
 }
 
 /// EXTRACT of a time field from a DATE has no meaning.
+/// The type of `EXTRACT(SECOND FROM …)`.
+pub const SECONDS: SqlType = SqlType::Decimal { precision: 5, scale: 3 };
+
 fn unit_in_date(unit: TimeUnit, args: &[SqlType]) -> bool {
     args.first() != Some(&SqlType::Date) || matches!(unit, TimeUnit::Day | TimeUnit::Month | TimeUnit::Year)
 }
@@ -98,7 +104,7 @@ fn signature_text(function: ScalarFunction) -> &'static str {
         F::CharToTimestamp | F::CharToDate | F::CharToTime => "(format string, text string)",
         F::TimestampToChar => "(format string, TIMESTAMP)",
         F::Tsdiff => "(TIMESTAMP, TIMESTAMP) or (BIGINT, BIGINT)",
-        F::Extract(_) => "(unit FROM TIMESTAMP, DATE or TIME)",
+        F::Extract(_) => "(unit FROM TIMESTAMP, DATE, TIME or day-time INTERVAL)",
         F::Coalesce => "(value, ...) of one type",
         F::Nullif => "(value, value) of comparable types",
         F::Step => "(TIMESTAMP BY INTERVAL) or (integer BY integer)",

@@ -121,7 +121,7 @@ pub fn trim(args: &[Value], side: TrimSide) -> Result<Value, EvalError> {
 }
 
 /// `OVERLAY(s PLACING r FROM start [FOR length])` = the characters before `start`, `r`,
-/// and those from `start + length` (length defaults to `r`'s).
+/// and those from `start + length` (length defaults to `r`'s), as SQLREF's examples show.
 pub fn overlay(args: &[Value]) -> Result<Value, EvalError> {
     let s = text(arg(args, 0, "OVERLAY")?, "OVERLAY")?;
     let placing = text(arg(args, 1, "OVERLAY")?, "OVERLAY")?;
@@ -130,13 +130,12 @@ pub fn overlay(args: &[Value]) -> Result<Value, EvalError> {
         Some(length) => int(length, "OVERLAY")?,
         None => placing.chars().count() as i64,
     };
-    if start < 1 || length < 0 {
-        return Err(EvalError::new(
-            ErrorKind::Function,
-            format!("OVERLAY: start {start} and length {length} out of range"),
-        ));
+    if length < 0 {
+        return Err(EvalError::new(ErrorKind::Function, format!("OVERLAY: negative length {length}")));
     }
-    let mut out = char_range(s, 1, Some(start - 1))?;
+    // A start before 1 puts the replacement's first characters before the string
+    // (SQLREF OVERLAY, a documented departure from SQL:2008's NULL).
+    let mut out = char_range(s, 1, Some(start.saturating_sub(1).max(0)))?;
     out.push_str(placing);
     out.push_str(&char_range(s, start.saturating_add(length), None)?);
     Ok(str_value(out))
