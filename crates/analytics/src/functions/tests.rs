@@ -227,20 +227,24 @@ fn pattern_cache_stays_bounded() {
     }
 }
 
+fn extract(unit: TimeUnit, value: &Value) -> Value {
+    run(ScalarFunction::Extract(unit), std::slice::from_ref(value))
+}
+
 #[test]
 fn extract_follows_sqlref() {
     let at = ts("2016-09-23 04:29:26.234");
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Minute), &[at.clone()]), Value::Int(29));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Hour), &[at.clone()]), Value::Int(4));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Year), &[at.clone()]), Value::Int(2016));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Second), &[at]), Value::Decimal(26_234, 3));
+    assert_eq!(extract(TimeUnit::Minute, &at), Value::Int(29));
+    assert_eq!(extract(TimeUnit::Hour, &at), Value::Int(4));
+    assert_eq!(extract(TimeUnit::Year, &at), Value::Int(2016));
+    assert_eq!(extract(TimeUnit::Second, &at), Value::Decimal(26_234, 3));
     // INTERVAL '2 3:4:5.678' DAY TO SECOND
     let interval = Value::Interval(2 * 86_400_000 + 3 * 3_600_000 + 4 * 60_000 + 5_678);
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Day), &[interval.clone()]), Value::Int(2));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Hour), &[interval.clone()]), Value::Int(3));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Minute), &[interval.clone()]), Value::Int(4));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Second), &[interval]), Value::Decimal(5_678, 3));
-    assert_eq!(run(ScalarFunction::Extract(TimeUnit::Month), &[Value::Date(31)]), Value::Int(2));
+    assert_eq!(extract(TimeUnit::Day, &interval), Value::Int(2));
+    assert_eq!(extract(TimeUnit::Hour, &interval), Value::Int(3));
+    assert_eq!(extract(TimeUnit::Minute, &interval), Value::Int(4));
+    assert_eq!(extract(TimeUnit::Second, &interval), Value::Decimal(5_678, 3));
+    assert_eq!(extract(TimeUnit::Month, &Value::Date(31)), Value::Int(2));
 }
 
 #[test]
