@@ -139,9 +139,13 @@ fn create_pump(plan: &AppPlan, create: &CreatePump) -> Resolved<PumpPlan> {
         );
         return Err(error(CodeErrorKind::InsertMismatch, &message, create.query.pos));
     }
-    for (column, (index, (name, ty))) in target_columns.iter().zip(&output).enumerate() {
+    let exprs = match &query.shape {
+        QueryShape::Project(exprs) => exprs,
+        QueryShape::Aggregate(aggregate) => &aggregate.output,
+    };
+    for (column, ((index, (name, ty)), expr)) in target_columns.iter().zip(&output).zip(exprs).enumerate() {
         let target_column = &target_def.columns[*index];
-        if !types::assignable(*ty, target_column.sql_type) {
+        if !types::assignable(*ty, target_column.sql_type) && !is_null_literal(expr) {
             let message = format!(
                 "column {} of the SELECT ({name}, {}) does not fit {} {}",
                 column + 1,
@@ -151,6 +155,13 @@ fn create_pump(plan: &AppPlan, create: &CreatePump) -> Resolved<PumpPlan> {
             );
             return Err(error(CodeErrorKind::InsertMismatch, &message, create.query.pos));
         }
+    }
+    // A NOT NULL column the INSERT leaves out would fail on every row: refused now.
+    if let Some(missing) =
+        target_def.columns.iter().enumerate().find(|(index, column)| column.not_null && !target_columns.contains(index))
+    {
+        let message = format!("INSERT INTO {} leaves out NOT NULL column {}", target_def.name, missing.1.name);
+        return Err(error(CodeErrorKind::InsertMismatch, &message, create.target.pos));
     }
     Ok(PumpPlan { name: create.name.text.clone(), target, target_columns, query, line: create.pos.line })
 }
@@ -215,6 +226,15 @@ fn select(plan: &AppPlan, query: &Select) -> Resolved<(Query, Output)> {
             let id =
                 plan.stream_id(&name.text).ok_or_else(|| error(CodeErrorKind::UnknownStream, &name.text, name.pos))?;
             let stream = &plan.streams[id];
+            if stream.kind == StreamKind::Error {
+                // AWS's error_stream belongs to the system: code cannot read it, only an
+                // output can take its rows (DG error-handling). Reading it would also
+                // feed a failing pump its own errors.
+                return Err(unsupported(
+                    format!("reading {} (configure it as an output instead)", stream.name),
+                    name.pos,
+                ));
+            }
             let mut qualifiers = vec![stream.name.clone()];
             qualifiers.extend(alias.iter().map(|alias| alias.text.clone()));
             let columns = stream

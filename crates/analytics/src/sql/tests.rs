@@ -179,7 +179,17 @@ fn insert_with_a_column_list_fills_those_columns() {
 }
 
 #[test]
+fn null_fits_every_column() {
+    ok(&pump("a INTEGER, b TIMESTAMP", "SELECT STREAM NULL, NULL FROM SOURCE_SQL_STREAM_001"));
+}
+
+#[test]
 fn insert_mismatches_are_refused() {
+    let error = refused(
+        &pump("a INTEGER NOT NULL, b INTEGER", "(b) SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001")
+            .replace("\"\n(b", "\" (b"),
+    );
+    assert_eq!(error.kind, CodeErrorKind::InsertMismatch);
     let error = refused(&pump("a INTEGER, b INTEGER", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001"));
     assert_eq!(error.kind, CodeErrorKind::InsertMismatch);
     let error = refused(&pump("a TIMESTAMP", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001"));
@@ -470,6 +480,7 @@ fn refused_constructs_are_named_with_their_place() {
     unsupported("INSERT INTO x SELECT STREAM * FROM SOURCE_SQL_STREAM_001", "INSERT statement", 1, 1);
     unsupported("CREATE STREAM a (x INTEGER);\n// comment\n", "// comment", 2, 1);
     unsupported(&pump("v INTEGER", "VALUES (1)"), "VALUES", 3, 1);
+    unsupported(&pump("v VARCHAR(9)", "SELECT STREAM ERROR_NAME FROM \"error_stream\""), "error_stream", 3, 31);
     unsupported(
         &pump("v INTEGER", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE bytes = ANY (1)"),
         "ANY",
