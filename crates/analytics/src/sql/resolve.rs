@@ -641,12 +641,12 @@ impl Lowering<'_> {
         if column.text == "ROWTIME" {
             return Ok(Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp });
         }
-        if self.group.is_some() {
-            // Reached only when the column is not a grouping key.
-            return Err(type_mismatch(format!("{} is neither grouped nor aggregated", column.text), column.pos));
-        }
         let mut matches = self.scope.columns.iter().enumerate().filter(|(_, candidate)| candidate.name == column.text);
         match (matches.next(), matches.next()) {
+            // Over a group row, reached only when the column is not a grouping key.
+            (Some(_), None) if self.group.is_some() => {
+                Err(type_mismatch(format!("{} is neither grouped nor aggregated", column.text), column.pos))
+            }
             (Some((index, found)), None) => Ok(Expr { kind: ExprKind::Column(index), ty: found.ty }),
             (Some(_), Some(_)) => Err(error(CodeErrorKind::DuplicateName, &column.text, column.pos)),
             (None, _) => {

@@ -296,6 +296,15 @@ fn ungrouped_column_is_refused() {
 }
 
 #[test]
+fn unknown_column_over_a_group_row_is_unknown_not_ungrouped() {
+    let error = refused(&pump(
+        "n BIGINT",
+        "SELECT STREAM COUNT(*) AS c FROM SOURCE_SQL_STREAM_001 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND) HAVING c > 1",
+    ));
+    assert_eq!((error.kind, error.construct.as_str()), (CodeErrorKind::UnknownColumn, "C"));
+}
+
+#[test]
 fn comments_of_both_kinds_are_skipped() {
     ok(&format!(
         "/* header\n comment */ -- line\n{}",
