@@ -542,3 +542,54 @@ fn deep_nesting_is_refused_not_overflowing() {
         CodeErrorKind::Unsupported
     );
 }
+
+/// Applications shaped like the Developer Guide's: a stock ticker input, a filter, an
+/// aggregate over a chain of streams, the "two windows" pattern on an event-time column.
+#[test]
+fn developer_guide_shaped_applications_compile() {
+    let ticker = InputCatalog {
+        streams: vec![InputStreamDef {
+            name: "SOURCE_SQL_STREAM_001".into(),
+            columns: vec![
+                column("TICKER_SYMBOL", SqlType::Varchar(4)),
+                column("SECTOR", SqlType::Varchar(16)),
+                column("CHANGE", SqlType::Real),
+                column("PRICE", SqlType::Real),
+                column("EVENT_TIME", SqlType::Varchar(32)),
+                column(APPROXIMATE_ARRIVAL_TIME, SqlType::Timestamp),
+            ],
+        }],
+    };
+    let apps = [
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), change DOUBLE, price DOUBLE);
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ticker_symbol, change, price FROM "SOURCE_SQL_STREAM_001"
+             WHERE sector SIMILAR TO '%TECH%' AND change <> 0;"#,
+        r#"CREATE OR REPLACE STREAM "INTERMEDIATE" (ticker VARCHAR(4), price REAL, arrived TIMESTAMP);
+           CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), low REAL, high REAL, average REAL, n BIGINT, window_start TIMESTAMP);
+           CREATE OR REPLACE PUMP "P1" AS INSERT INTO "INTERMEDIATE"
+             SELECT STREAM ticker_symbol, price, APPROXIMATE_ARRIVAL_TIME FROM "SOURCE_SQL_STREAM_001";
+           CREATE OR REPLACE PUMP "P2" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ticker, MIN(price), MAX(price), AVG(price), COUNT(*), FLOOR(i.ROWTIME TO MINUTE)
+             FROM "INTERMEDIATE" AS i
+             GROUP BY ticker, FLOOR(i.ROWTIME TO MINUTE)
+             HAVING MAX(price) - MIN(price) > 1;"#,
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (event_minute TIMESTAMP, ticker VARCHAR(4), n BIGINT);
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM FLOOR(CHAR_TO_TIMESTAMP('yyyy-MM-dd''T''HH:mm:ss', event_time) TO MINUTE) AS event_minute,
+                    ticker_symbol, COUNT(*) AS n
+             FROM "SOURCE_SQL_STREAM_001"
+             GROUP BY ticker_symbol, FLOOR(CHAR_TO_TIMESTAMP('yyyy-MM-dd''T''HH:mm:ss', event_time) TO MINUTE),
+                      STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SECOND);"#,
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (t TIMESTAMP, ticker VARCHAR(4), label VARCHAR(8));
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ROWTIME, ticker_symbol,
+                    CASE WHEN change > 0 THEN 'UP' WHEN change < 0 THEN 'DOWN' ELSE 'FLAT' END
+             FROM (SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE price BETWEEN 10 AND 100) AS s;"#,
+    ];
+    for code in apps {
+        if let Err(error) = compile(code, &ticker) {
+            panic!("{error:?}\n{code}");
+        }
+    }
+}
