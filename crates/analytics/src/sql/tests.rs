@@ -465,6 +465,7 @@ const REFUSED_CODE: &[(&str, &str, u32, u32)] = &[
     ),
     ("CREATE STREAM a (x TIMESTAMP WITH TIME ZONE)", "time zone", 1, 30),
     ("CREATE STREAM a (x INTERVAL)", "type INTERVAL", 1, 20),
+    ("CREATE STREAM a (x INTEGER) DESCRIPTION U&'\\0041'", "U&", 1, 41),
 ];
 
 #[test]
