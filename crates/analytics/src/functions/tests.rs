@@ -224,7 +224,9 @@ fn pattern_cache_stays_bounded() {
     for n in 0..(pattern::PATTERN_CACHE_MAX * 2) {
         let pattern = format!("{n}%");
         assert_eq!(matches_pattern(PatternKind::Like, &s(&format!("{n}x")), &s(&pattern), None), Ok(Some(true)));
+        assert!(pattern::cached_patterns() <= pattern::PATTERN_CACHE_MAX);
     }
+    assert!(pattern::cached_patterns() > 0);
 }
 
 fn extract(unit: TimeUnit, value: &Value) -> Value {
