@@ -379,9 +379,13 @@ fn group_context(lowering: &mut Lowering<'_>, group_by: &[ast::Expr]) -> Resolve
 }
 
 /// `STEP(ROWTIME BY INTERVAL …)`, `FLOOR(ROWTIME TO unit)`, `MONOTONIC(e)` and
-/// `STEP(MONOTONIC(e) BY n)` move with time; other keys (an event-time column's STEP,
-/// as in AWS's "two windows" pattern) are ordinary keys.
+/// `STEP(MONOTONIC(e) BY n)` move with time, and so do ROWTIME itself and
+/// `CEIL(ROWTIME TO unit)` (monotonic, SQLREF GROUP BY); other keys (an event-time
+/// column's STEP, as in AWS's "two windows" pattern) are ordinary keys.
 fn progress_key(expr: &ast::Expr, key: &Expr) -> Resolved<Option<ProgressKey>> {
+    if key.kind == ExprKind::Rowtime {
+        return Ok(Some(ProgressKey::Monotonic(key.clone())));
+    }
     match &expr.kind {
         ast::ExprKind::Call { name, args } if name == "MONOTONIC" && args.len() == 1 => {
             Ok(Some(ProgressKey::Monotonic(key.clone())))
@@ -406,9 +410,13 @@ fn progress_key(expr: &ast::Expr, key: &Expr) -> Resolved<Option<ProgressKey>> {
                 _ => Ok(None),
             }
         }
-        ast::ExprKind::RoundTo { ceil: false, unit, .. } => match &key.kind {
+        ast::ExprKind::RoundTo { ceil, unit, .. } => match &key.kind {
             ExprKind::Call { args, .. } if matches!(args.as_slice(), [Expr { kind: ExprKind::Rowtime, .. }]) => {
-                Ok(Some(ProgressKey::Floor { expr: args[0].clone(), unit: *unit }))
+                if *ceil {
+                    Ok(Some(ProgressKey::Monotonic(key.clone())))
+                } else {
+                    Ok(Some(ProgressKey::Floor { expr: args[0].clone(), unit: *unit }))
+                }
             }
             _ => Ok(None),
         },

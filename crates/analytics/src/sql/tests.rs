@@ -271,6 +271,23 @@ fn monotonic_is_a_progress_key() {
 }
 
 #[test]
+fn rowtime_and_its_ceiling_are_monotonic_keys() {
+    let plan = ok(&pump("n BIGINT", "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    assert_eq!(aggregate.progress, ProgressKey::Monotonic(Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp }));
+    let plan =
+        ok(&pump("n BIGINT", "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY CEIL(ROWTIME TO HOUR)"));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    assert!(matches!(
+        &aggregate.progress,
+        ProgressKey::Monotonic(Expr {
+            kind: ExprKind::Call { function: ScalarFunction::CeilTo(TimeUnit::Hour), .. },
+            ..
+        })
+    ));
+}
+
+#[test]
 fn group_by_without_progress_key_is_refused() {
     let error = refused(&pump(
         "r VARCHAR(32), n BIGINT",
