@@ -812,9 +812,24 @@ impl Lowering<'_> {
 
     fn function(&mut self, function: ScalarFunction, args: Vec<Expr>, name: &str, pos: Pos) -> Resolved<Expr> {
         let arg_types: Vec<SqlType> = args.iter().map(|arg| arg.ty).collect();
-        let ty =
-            function.result_type(&arg_types).map_err(|message| type_mismatch(format!("{name}: {message}"), pos))?;
-        Ok(Expr { kind: ExprKind::Call { function, args }, ty })
+        let refused = match function.result_type(&arg_types) {
+            Ok(ty) => return Ok(Expr { kind: ExprKind::Call { function, args }, ty }),
+            Err(message) => message,
+        };
+        // A NULL literal argument takes a type the signature accepts there: the other
+        // arguments' first (COALESCE(x, NULL)), else the first of the SQL types that fits.
+        if args.iter().any(is_null_literal) {
+            let first_typed = args.iter().find(|arg| !is_null_literal(arg)).map(|arg| arg.ty);
+            for candidate in first_typed.into_iter().chain(NULL_CANDIDATES) {
+                let typed: Vec<SqlType> =
+                    args.iter().map(|arg| if is_null_literal(arg) { candidate } else { arg.ty }).collect();
+                if let Ok(ty) = function.result_type(&typed) {
+                    let args = args.into_iter().map(|arg| with_type(arg, candidate)).collect();
+                    return Ok(Expr { kind: ExprKind::Call { function, args }, ty });
+                }
+            }
+        }
+        Err(type_mismatch(format!("{name}: {refused}"), pos))
     }
 
     fn aggregate(&mut self, function: AggregateFunction, arg: Option<&ast::Expr>, pos: Pos) -> Resolved<Expr> {
@@ -864,6 +879,18 @@ impl Lowering<'_> {
 
 /// The type a NULL literal has before its context gives it one.
 const NULL_TYPE: SqlType = SqlType::Varchar(1);
+
+/// The types tried, in order, for a NULL literal passed to a function.
+const NULL_CANDIDATES: [SqlType; 8] = [
+    SqlType::Integer,
+    SqlType::Double,
+    SqlType::Varchar(1),
+    SqlType::Timestamp,
+    SqlType::Date,
+    SqlType::Time,
+    SqlType::IntervalDayTime,
+    SqlType::Boolean,
+];
 
 fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> Resolved<SqlType> {
     let Some(arg) = arg else {

@@ -351,6 +351,10 @@ fn literals_and_expressions_are_typed() {
     assert_eq!(first_expr("v INTEGER", "CASE bytes WHEN 1 THEN 10 ELSE NULL END").ty, SqlType::Integer);
     assert_eq!(first_expr("v VARCHAR(4)", "CAST(bytes AS VARCHAR(4))").ty, SqlType::Varchar(4));
     assert_eq!(first_expr("v TIMESTAMP", "CURRENT_ROW_TIMESTAMP").kind, ExprKind::CurrentRowTimestamp);
+    // NULL arguments take a type the function accepts.
+    assert_eq!(first_expr("v INTEGER", "COALESCE(bytes, NULL, 0)").ty, SqlType::Integer);
+    assert_eq!(first_expr("v VARCHAR(9)", "SUBSTRING(referrer FROM NULL)").ty, SqlType::Varchar(32));
+    assert_eq!(first_expr("v TIMESTAMP", "FLOOR(NULL TO MINUTE)").ty, SqlType::Timestamp);
 }
 
 #[test]
@@ -521,10 +525,50 @@ mod property {
 
     use super::{compile, inputs};
 
+    fn numeric_expression() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("bytes".to_owned()),
+            Just("price".to_owned()),
+            Just("s.bytes".to_owned()),
+            (0u32..1000).prop_map(|n| n.to_string()),
+            (0u32..1000).prop_map(|n| format!("{n}.25")),
+            Just("1.5e2".to_owned()),
+            Just("-7".to_owned()),
+        ];
+        leaf.prop_recursive(4, 32, 3, |inner| {
+            prop_oneof![
+                (inner.clone(), prop_oneof![Just("+"), Just("-"), Just("*"), Just("/")], inner.clone())
+                    .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                inner.clone().prop_map(|a| format!("({a})")),
+                inner.clone().prop_map(|a| format!("-({a})")),
+                inner.clone().prop_map(|a| format!("ABS({a})")),
+                inner.clone().prop_map(|a| format!("CAST({a} AS DECIMAL(12, 3))")),
+                inner.clone().prop_map(|a| format!("COALESCE({a}, NULL, 0)")),
+                (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(a, b, c)| format!("CASE WHEN {a} > {b} THEN {b} ELSE {c} END")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("CASE {a} WHEN 1 THEN {b} END")),
+            ]
+        })
+    }
+
     proptest! {
         #[test]
         fn compile_never_panics(code in ".{0,200}") {
             let _ = compile(&code, &inputs());
+        }
+
+        /// Generated numeric expressions (columns, literals, arithmetic, parentheses,
+        /// CASE, CAST, functions) always compile, to a numeric type.
+        #[test]
+        fn generated_numeric_expressions_compile(expr in numeric_expression()) {
+            let code = super::pump("v DOUBLE", &format!("SELECT STREAM {expr} FROM SOURCE_SQL_STREAM_001 AS s WHERE {expr} > 0"));
+            match compile(&code, &inputs()) {
+                Ok(plan) => {
+                    let ty = super::project(&plan)[0].ty;
+                    prop_assert!(crate::functions::types::is_numeric(ty), "{expr}: {ty:?}");
+                }
+                Err(error) => prop_assert!(false, "{expr}: {error:?}"),
+            }
         }
 
         #[test]
