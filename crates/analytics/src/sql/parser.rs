@@ -14,6 +14,9 @@ use crate::value::{SqlType, Value};
 /// stack (the parser recurses once per level).
 pub const NESTING_MAX: usize = 64;
 
+/// Identifiers have at most 128 characters (SQLREF identifiers).
+pub const IDENTIFIER_CHARS_MAX: usize = 128;
+
 /// Words that end an expression or a clause, so they are never read as an alias.
 const CLAUSE_WORDS: &[&str] = &[
     "FROM",
@@ -320,11 +323,20 @@ impl Parser {
     /// A name: unquoted words fold to upper case, quoted ones keep theirs.
     fn parse_name(&mut self) -> Parsed<Name> {
         let lexeme = self.advance();
-        match lexeme.tok {
-            Tok::Word { text, quoted: false } => Ok(Name { text: text.to_uppercase(), pos: lexeme.pos }),
-            Tok::Word { text, quoted: true } => Ok(Name { text, pos: lexeme.pos }),
-            _ => Err(self.unexpected_previous("a name")),
+        let text = match lexeme.tok {
+            Tok::Word { text, quoted: false } => text.to_uppercase(),
+            Tok::Word { text, quoted: true } => text,
+            _ => return Err(self.unexpected_previous("a name")),
+        };
+        if text.is_empty() || text.chars().count() > IDENTIFIER_CHARS_MAX {
+            return Err(CodeError {
+                kind: CodeErrorKind::Syntax(format!("an identifier has 1 to {IDENTIFIER_CHARS_MAX} characters")),
+                construct: text,
+                line: lexeme.pos.line,
+                column: lexeme.pos.column,
+            });
         }
+        Ok(Name { text, pos: lexeme.pos })
     }
 
     fn parse_type(&mut self) -> Parsed<SqlType> {

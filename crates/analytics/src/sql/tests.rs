@@ -416,6 +416,14 @@ fn duplicate_names_are_refused() {
 }
 
 #[test]
+fn identifiers_are_at_most_128_characters() {
+    ok(&format!("CREATE STREAM {} (x INTEGER);", "a".repeat(128)));
+    let error = refused(&format!("CREATE STREAM {} (x INTEGER);", "a".repeat(129)));
+    assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
+    assert!(matches!(refused("CREATE STREAM \"\" (x INTEGER);").kind, CodeErrorKind::Syntax(_)));
+}
+
+#[test]
 fn syntax_errors_carry_the_parser_message_and_place() {
     let error = refused("CREATE STREAM a (x INTEGER\n");
     assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
