@@ -16,24 +16,28 @@ impl Parser {
         self.nested(|parser| parser.parse_or())
     }
 
-    fn parse_or(&mut self) -> Parsed<Expr> {
-        let mut left = self.parse_and()?;
-        while self.peek_keyword("OR") {
+    /// A left-associative chain `operand (op operand)*`, where `op_at` names the
+    /// operator at the next token (or refuses it).
+    fn left_chain(
+        &mut self,
+        op_at: fn(&Tok) -> Option<BinaryOp>,
+        operand: fn(&mut Self) -> Parsed<Expr>,
+    ) -> Parsed<Expr> {
+        let mut left = operand(self)?;
+        while let Some(op) = op_at(self.peek()) {
             let pos = self.advance().pos;
-            let right = self.parse_and()?;
-            left = binary(BinaryOp::Or, left, right, pos);
+            let right = operand(self)?;
+            left = binary(op, left, right, pos);
         }
         Ok(left)
     }
 
+    fn parse_or(&mut self) -> Parsed<Expr> {
+        self.left_chain(|tok| tok.is_keyword("OR").then_some(BinaryOp::Or), Self::parse_and)
+    }
+
     fn parse_and(&mut self) -> Parsed<Expr> {
-        let mut left = self.parse_not()?;
-        while self.peek_keyword("AND") {
-            let pos = self.advance().pos;
-            let right = self.parse_not()?;
-            left = binary(BinaryOp::And, left, right, pos);
-        }
-        Ok(left)
+        self.left_chain(|tok| tok.is_keyword("AND").then_some(BinaryOp::And), Self::parse_not)
     }
 
     fn parse_not(&mut self) -> Parsed<Expr> {
@@ -123,42 +127,29 @@ impl Parser {
     }
 
     fn parse_concat(&mut self) -> Parsed<Expr> {
-        let mut left = self.parse_additive()?;
-        while self.peek() == &Tok::Concat {
-            let pos = self.advance().pos;
-            let right = self.parse_additive()?;
-            left = binary(BinaryOp::Concat, left, right, pos);
-        }
-        Ok(left)
+        self.left_chain(|tok| (tok == &Tok::Concat).then_some(BinaryOp::Concat), Self::parse_additive)
     }
 
     fn parse_additive(&mut self) -> Parsed<Expr> {
-        let mut left = self.parse_multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinaryOp::Plus,
-                Tok::Minus => BinaryOp::Minus,
-                _ => return Ok(left),
-            };
-            let pos = self.advance().pos;
-            let right = self.parse_multiplicative()?;
-            left = binary(op, left, right, pos);
-        }
+        let op_at = |tok: &Tok| match tok {
+            Tok::Plus => Some(BinaryOp::Plus),
+            Tok::Minus => Some(BinaryOp::Minus),
+            _ => None,
+        };
+        self.left_chain(op_at, Self::parse_multiplicative)
     }
 
     fn parse_multiplicative(&mut self) -> Parsed<Expr> {
-        let mut left = self.parse_unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinaryOp::Multiply,
-                Tok::Slash => BinaryOp::Divide,
-                Tok::Percent => return Err(unsupported("% (use MOD)", self.pos())),
-                _ => return Ok(left),
-            };
-            let pos = self.advance().pos;
-            let right = self.parse_unary()?;
-            left = binary(op, left, right, pos);
+        let op_at = |tok: &Tok| match tok {
+            Tok::Star => Some(BinaryOp::Multiply),
+            Tok::Slash => Some(BinaryOp::Divide),
+            _ => None,
+        };
+        let chain = self.left_chain(op_at, Self::parse_unary)?;
+        if self.peek() == &Tok::Percent {
+            return Err(unsupported("% (use MOD)", self.pos()));
         }
+        Ok(chain)
     }
 
     fn parse_unary(&mut self) -> Parsed<Expr> {
