@@ -350,6 +350,13 @@ fn golden_cases() {
                         fs::write(expected_dir.join(file), text).unwrap();
                     }
                 }
+                // An expected file the run no longer produces is stale: the case changed.
+                for entry in fs::read_dir(&expected_dir).into_iter().flatten().flatten() {
+                    let file = entry.file_name().to_string_lossy().into_owned();
+                    if !files.contains_key(&file) {
+                        failures.push(format!("{name}: expected/{file} is not a stream the case outputs"));
+                    }
+                }
                 for (file, text) in &files {
                     let path = expected_dir.join(file);
                     match fs::read_to_string(&path) {
