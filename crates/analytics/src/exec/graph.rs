@@ -16,6 +16,9 @@ pub(crate) struct Stage {
 
 pub(crate) struct Pump {
     pub(crate) name: String,
+    /// How many pumps a row passes before reaching this one (0: it reads an input or
+    /// `error_stream`): windows ending at the same time close upstream first.
+    pub(crate) rank: usize,
     pub(crate) target: StreamId,
     pub(crate) target_columns: Vec<usize>,
     pub(crate) stages: Vec<Stage>,
@@ -31,6 +34,8 @@ impl Graph {
     pub(crate) fn new(plan: &AppPlan) -> Graph {
         let mut readers = vec![Vec::new(); plan.streams.len()];
         let mut pumps = Vec::with_capacity(plan.pumps.len());
+        let sources: Vec<StreamId> = plan.pumps.iter().map(|pump| stages_of(pump).0).collect();
+        let ranks = ranks(plan, &sources);
         for (index, pump) in plan.pumps.iter().enumerate() {
             let (source, stages) = stages_of(pump);
             if let Some(readers) = readers.get_mut(source) {
@@ -38,6 +43,7 @@ impl Graph {
             }
             pumps.push(Pump {
                 name: pump.name.clone(),
+                rank: ranks.get(index).copied().unwrap_or(0),
                 target: pump.target,
                 target_columns: pump.target_columns.clone(),
                 stages,
@@ -45,6 +51,27 @@ impl Graph {
         }
         Graph { pumps, readers }
     }
+}
+
+/// Each pump's longest chain of pumps upstream. Relaxed at most once per pump, so a cycle
+/// (which the compiler should refuse) cannot loop.
+fn ranks(plan: &AppPlan, sources: &[StreamId]) -> Vec<usize> {
+    let mut ranks = vec![0; plan.pumps.len()];
+    for _ in 0..plan.pumps.len() {
+        let mut changed = false;
+        for (reader, source) in sources.iter().enumerate() {
+            for (writer, pump) in plan.pumps.iter().enumerate() {
+                if pump.target == *source && ranks[reader] < ranks[writer] + 1 && ranks[writer] < plan.pumps.len() {
+                    ranks[reader] = ranks[writer] + 1;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    ranks
 }
 
 /// The stream a pump reads and its stages, innermost query first.

@@ -188,19 +188,22 @@ impl Executor {
     /// pumps and stages first on a tie), each window's rows flowing on before the next.
     fn close_timed(&mut self, limit_ms: i64, now_ms: i64) {
         loop {
-            let mut earliest: Option<(i64, usize, usize)> = None;
+            // Earliest end first; at a tie, the pump fewer pumps downstream, then the
+            // inner stage, so a window's rows reach a later window before that one closes.
+            let mut earliest: Option<(i64, usize, usize, usize)> = None;
             for (pump_index, pump) in self.graph.pumps.iter().enumerate() {
                 for (stage_index, stage) in pump.stages.iter().enumerate() {
                     if let StageKind::Aggregate(aggregate) = &stage.kind {
                         if let Some(end) = aggregate.earliest_end() {
-                            if end <= limit_ms && earliest.is_none_or(|(best, _, _)| end < best) {
-                                earliest = Some((end, pump_index, stage_index));
+                            let candidate = (end, pump.rank, stage_index, pump_index);
+                            if end <= limit_ms && earliest.is_none_or(|best| candidate < best) {
+                                earliest = Some(candidate);
                             }
                         }
                     }
                 }
             }
-            let Some((end, pump, stage)) = earliest else { return };
+            let Some((end, _, stage, pump)) = earliest else { return };
             let mut out = std::mem::take(&mut self.outputs_buf);
             if let StageKind::Aggregate(aggregate) = &mut self.graph.pumps[pump].stages[stage].kind {
                 aggregate.close_earliest(end, &mut self.eval, now_ms, &mut self.budget, &mut out);
