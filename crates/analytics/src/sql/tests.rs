@@ -663,3 +663,52 @@ fn developer_guide_shaped_applications_compile() {
         }
     }
 }
+
+#[test]
+fn every_aggregate_with_its_type_and_shared_accumulators() {
+    let plan = ok(&pump(
+        "a BIGINT, b BIGINT, c DECIMAL(19,2), d DECIMAL(10,2), e DECIMAL(10,2), f TIMESTAMP, g BIGINT",
+        "SELECT STREAM COUNT(referrer), COUNT(*), SUM(price), AVG(price), MIN(price), MAX(event_ts), COUNT(*) + 1 \
+         FROM SOURCE_SQL_STREAM_001 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND)",
+    ));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    let calls: Vec<(AggregateFunction, Option<ExprKind>, SqlType)> = aggregate
+        .aggregates
+        .iter()
+        .map(|call| (call.function, call.arg.as_ref().map(|arg| arg.kind.clone()), call.result_type))
+        .collect();
+    let decimal = SqlType::Decimal { precision: 10, scale: 2 };
+    assert_eq!(
+        calls,
+        vec![
+            (AggregateFunction::Count, Some(ExprKind::Column(0)), SqlType::BigInt),
+            (AggregateFunction::Count, None, SqlType::BigInt),
+            (AggregateFunction::Sum, Some(ExprKind::Column(2)), SqlType::Decimal { precision: 19, scale: 2 }),
+            (AggregateFunction::Avg, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Min, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Max, Some(ExprKind::Column(3)), SqlType::Timestamp),
+        ]
+    );
+    // COUNT(*) + 1 reuses the second accumulator (group row column 1 + 1 + 1 = 2).
+    let ExprKind::Binary { left, .. } = &aggregate.output[6].kind else { panic!() };
+    assert_eq!(**left, col(2, SqlType::BigInt));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(referrer) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert!(matches!(error.kind, CodeErrorKind::Type(_)));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(COUNT(*)) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+}
+
+#[test]
+fn boolean_operators_and_null_tests_keep_their_shape() {
+    let e = first_expr("v BOOLEAN", "NOT (bytes IS NOT NULL AND referrer IS NULL OR bytes NOT BETWEEN 1 AND 2)");
+    let ExprKind::Unary { op: UnaryOp::Not, operand } = e.kind else { panic!("{e:?}") };
+    let ExprKind::Binary { op: BinaryOp::Or, left, right } = operand.kind else { panic!() };
+    let ExprKind::Binary { op: BinaryOp::And, left: not_null, .. } = left.kind else { panic!() };
+    assert!(matches!(not_null.kind, ExprKind::IsNull { negated: true, .. }));
+    assert!(matches!(right.kind, ExprKind::Between { negated: true, .. }));
+    let e = first_expr("v BOOLEAN", "referrer NOT IN ('a', NULL)");
+    let ExprKind::InList { negated: true, list, .. } = e.kind else { panic!() };
+    assert_eq!(list[1], lit(Value::Null, SqlType::Varchar(32)));
+    let e = first_expr("v BOOLEAN", "referrer NOT SIMILAR TO 'a+'");
+    assert!(matches!(e.kind, ExprKind::Pattern { kind: PatternKind::SimilarTo, negated: true, escape: None, .. }));
+}
