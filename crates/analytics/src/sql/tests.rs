@@ -712,3 +712,63 @@ fn boolean_operators_and_null_tests_keep_their_shape() {
     let e = first_expr("v BOOLEAN", "referrer NOT SIMILAR TO 'a+'");
     assert!(matches!(e.kind, ExprKind::Pattern { kind: PatternKind::SimilarTo, negated: true, escape: None, .. }));
 }
+/// Expressions at the nesting bound, in every shape that recurses, compile without
+/// exhausting a test thread's stack (debug frames, the largest), in a grouped query
+/// (the deepest lowering).
+#[test]
+fn expressions_at_the_nesting_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let shapes = [
+        vec!["bytes"; n].join(" + "),
+        format!("{}bytes{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "ABS(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "CASE WHEN bytes > 1 THEN ".repeat(n), " END".repeat(n)),
+        format!("{}bytes", "- ".repeat(n)),
+        format!("{}bytes{}", "CAST(".repeat(n), " AS INTEGER)".repeat(n)),
+        format!("{}bytes{}", "COALESCE(1, ".repeat(n), ")".repeat(n)),
+    ];
+    for expr in shapes {
+        let code = pump(
+            "a INTEGER, b INTEGER",
+            &format!(
+                "SELECT STREAM SUM({expr}), {expr} FROM SOURCE_SQL_STREAM_001 WHERE {expr} > 0 \
+                 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND), {expr}"
+            ),
+        );
+        if let Err(error) = compile(&code, &inputs()) {
+            panic!("{error:?}: {expr}");
+        }
+    }
+}
+
+#[test]
+fn long_condition_lists_stay_shallow_and_long_arithmetic_is_refused() {
+    let conditions = vec!["referrer = 'x'"; 5_000].join(" OR ");
+    let both = vec![conditions.as_str(); 3].join(") AND (");
+    ok(&pump("v INTEGER", &format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE ({both})")));
+    let text = vec!["referrer"; 2_000].join(" || ");
+    ok(&pump("v VARCHAR(65534)", &format!("SELECT STREAM {text} FROM SOURCE_SQL_STREAM_001")));
+    let sum = vec!["bytes"; 2_000].join(" + ");
+    let error = refused(&pump("v INTEGER", &format!("SELECT STREAM {sum} FROM SOURCE_SQL_STREAM_001")));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+    assert!(error.construct.contains("nested deeper"), "{error:?}");
+}
+
+#[test]
+fn balanced_chains_keep_operand_order() {
+    let e = first_expr("v BOOLEAN", "bytes = 1 OR bytes = 2 OR bytes = 3");
+    let literals: Vec<Value> = leaves(&e);
+    assert_eq!(literals, vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+}
+
+fn leaves(expr: &Expr) -> Vec<Value> {
+    match &expr.kind {
+        ExprKind::Literal(value) => vec![value.clone()],
+        ExprKind::Binary { left, right, .. } => {
+            let mut out = leaves(left);
+            out.extend(leaves(right));
+            out
+        }
+        _ => Vec::new(),
+    }
+}
