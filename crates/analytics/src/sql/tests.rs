@@ -744,7 +744,7 @@ fn expressions_at_the_nesting_bound_compile() {
 #[test]
 fn long_condition_lists_stay_shallow_and_long_arithmetic_is_refused() {
     let conditions = vec!["referrer = 'x'"; 5_000].join(" OR ");
-    let both = vec![conditions.as_str(); 3].join(") AND (");
+    let both = [conditions.as_str(); 3].join(") AND (");
     ok(&pump("v INTEGER", &format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE ({both})")));
     let text = vec!["referrer"; 2_000].join(" || ");
     ok(&pump("v VARCHAR(65534)", &format!("SELECT STREAM {text} FROM SOURCE_SQL_STREAM_001")));
