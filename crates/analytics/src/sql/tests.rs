@@ -772,3 +772,18 @@ fn leaves(expr: &Expr) -> Vec<Value> {
         _ => Vec::new(),
     }
 }
+
+#[test]
+fn nested_subqueries_at_the_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..n {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    ok(&pump("v INTEGER", &query));
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..1_000 {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    assert_eq!(refused(&pump("v INTEGER", &query)).kind, CodeErrorKind::Unsupported);
+}
