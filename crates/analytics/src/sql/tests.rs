@@ -787,3 +787,12 @@ fn nested_subqueries_at_the_bound_compile() {
     }
     assert_eq!(refused(&pump("v INTEGER", &query)).kind, CodeErrorKind::Unsupported);
 }
+
+#[test]
+fn double_slash_inside_strings_and_comments_is_text() {
+    ok(&pump("v BOOLEAN", "SELECT STREAM referrer LIKE 'http://%' /* a // b */ FROM SOURCE_SQL_STREAM_001 -- c // d"));
+    // Two slashes apart are two divisions, a syntax error, not a comment.
+    let error = refused(&pump("v INTEGER", "SELECT STREAM bytes / /2 FROM SOURCE_SQL_STREAM_001"));
+    assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
+    unsupported(&pump("v INTEGER", "SELECT STREAM bytes //2\n FROM SOURCE_SQL_STREAM_001"), "//", 3, 21);
+}
