@@ -4,8 +4,9 @@
 //!
 //! Supported letters: G y M d D E u a H k K h m s S z Z X. Others (week fields, `F`,
 //! `L`, `Y`) are refused with an error naming them. Parsing is strict where Java's
-//! default is lenient (a month 13 is an error, not January of the next year), and like
-//! Java it stops at the end of the pattern, so text after it is not read.
+//! default is lenient (a month 13 is an error, not January of the next year) except
+//! for `h`/`K` read without `a`, where 13 to 23 are taken as the hour of the day; and
+//! like Java it stops at the end of the pattern, so text after it is not read.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -261,7 +262,10 @@ pub fn parse(pattern: &str, input: &str) -> Result<i64, String> {
             }
         }
     }
-    if fields.twelve_hour && fields.hour > 11 {
+    // `hh` with 13 to 23 reads as the hour of the day, as Java's (lenient) parser does:
+    // SQLREF's CHAR_TO_TIMESTAMP template is 'yyyy-MM-dd hh:mm:ss' and data written
+    // with it is often on a 24-hour clock.
+    if fields.hour > 23 || (fields.twelve_hour && fields.pm.is_some() && fields.hour > 11) {
         return Err(bad());
     }
     if fields.pm == Some(true) {

@@ -663,3 +663,136 @@ fn developer_guide_shaped_applications_compile() {
         }
     }
 }
+
+#[test]
+fn every_aggregate_with_its_type_and_shared_accumulators() {
+    let plan = ok(&pump(
+        "a BIGINT, b BIGINT, c DECIMAL(19,2), d DECIMAL(10,2), e DECIMAL(10,2), f TIMESTAMP, g BIGINT",
+        "SELECT STREAM COUNT(referrer), COUNT(*), SUM(price), AVG(price), MIN(price), MAX(event_ts), COUNT(*) + 1 \
+         FROM SOURCE_SQL_STREAM_001 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND)",
+    ));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    let calls: Vec<(AggregateFunction, Option<ExprKind>, SqlType)> = aggregate
+        .aggregates
+        .iter()
+        .map(|call| (call.function, call.arg.as_ref().map(|arg| arg.kind.clone()), call.result_type))
+        .collect();
+    let decimal = SqlType::Decimal { precision: 10, scale: 2 };
+    assert_eq!(
+        calls,
+        vec![
+            (AggregateFunction::Count, Some(ExprKind::Column(0)), SqlType::BigInt),
+            (AggregateFunction::Count, None, SqlType::BigInt),
+            (AggregateFunction::Sum, Some(ExprKind::Column(2)), SqlType::Decimal { precision: 19, scale: 2 }),
+            (AggregateFunction::Avg, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Min, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Max, Some(ExprKind::Column(3)), SqlType::Timestamp),
+        ]
+    );
+    // COUNT(*) + 1 reuses the second accumulator (group row column 1 + 1 + 1 = 2).
+    let ExprKind::Binary { left, .. } = &aggregate.output[6].kind else { panic!() };
+    assert_eq!(**left, col(2, SqlType::BigInt));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(referrer) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert!(matches!(error.kind, CodeErrorKind::Type(_)));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(COUNT(*)) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+}
+
+#[test]
+fn boolean_operators_and_null_tests_keep_their_shape() {
+    let e = first_expr("v BOOLEAN", "NOT (bytes IS NOT NULL AND referrer IS NULL OR bytes NOT BETWEEN 1 AND 2)");
+    let ExprKind::Unary { op: UnaryOp::Not, operand } = e.kind else { panic!("{e:?}") };
+    let ExprKind::Binary { op: BinaryOp::Or, left, right } = operand.kind else { panic!() };
+    let ExprKind::Binary { op: BinaryOp::And, left: not_null, .. } = left.kind else { panic!() };
+    assert!(matches!(not_null.kind, ExprKind::IsNull { negated: true, .. }));
+    assert!(matches!(right.kind, ExprKind::Between { negated: true, .. }));
+    let e = first_expr("v BOOLEAN", "referrer NOT IN ('a', NULL)");
+    let ExprKind::InList { negated: true, list, .. } = e.kind else { panic!() };
+    assert_eq!(list[1], lit(Value::Null, SqlType::Varchar(32)));
+    let e = first_expr("v BOOLEAN", "referrer NOT SIMILAR TO 'a+'");
+    assert!(matches!(e.kind, ExprKind::Pattern { kind: PatternKind::SimilarTo, negated: true, escape: None, .. }));
+}
+/// Expressions at the nesting bound, in every shape that recurses, compile without
+/// exhausting a test thread's stack (debug frames, the largest), in a grouped query
+/// (the deepest lowering).
+#[test]
+fn expressions_at_the_nesting_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let shapes = [
+        vec!["bytes"; n].join(" + "),
+        format!("{}bytes{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "ABS(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "CASE WHEN bytes > 1 THEN ".repeat(n), " END".repeat(n)),
+        format!("{}bytes", "- ".repeat(n)),
+        format!("{}bytes{}", "CAST(".repeat(n), " AS INTEGER)".repeat(n)),
+        format!("{}bytes{}", "COALESCE(1, ".repeat(n), ")".repeat(n)),
+    ];
+    for expr in shapes {
+        let code = pump(
+            "a INTEGER, b INTEGER",
+            &format!(
+                "SELECT STREAM SUM({expr}), {expr} FROM SOURCE_SQL_STREAM_001 WHERE {expr} > 0 \
+                 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND), {expr}"
+            ),
+        );
+        if let Err(error) = compile(&code, &inputs()) {
+            panic!("{error:?}: {expr}");
+        }
+    }
+}
+
+#[test]
+fn long_condition_lists_stay_shallow_and_long_arithmetic_is_refused() {
+    let conditions = vec!["referrer = 'x'"; 5_000].join(" OR ");
+    let both = [conditions.as_str(); 3].join(") AND (");
+    ok(&pump("v INTEGER", &format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE ({both})")));
+    let text = vec!["referrer"; 2_000].join(" || ");
+    ok(&pump("v VARCHAR(65534)", &format!("SELECT STREAM {text} FROM SOURCE_SQL_STREAM_001")));
+    let sum = vec!["bytes"; 2_000].join(" + ");
+    let error = refused(&pump("v INTEGER", &format!("SELECT STREAM {sum} FROM SOURCE_SQL_STREAM_001")));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+    assert!(error.construct.contains("nested deeper"), "{error:?}");
+}
+
+#[test]
+fn balanced_chains_keep_operand_order() {
+    let e = first_expr("v BOOLEAN", "bytes = 1 OR bytes = 2 OR bytes = 3");
+    let literals: Vec<Value> = leaves(&e);
+    assert_eq!(literals, vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+}
+
+fn leaves(expr: &Expr) -> Vec<Value> {
+    match &expr.kind {
+        ExprKind::Literal(value) => vec![value.clone()],
+        ExprKind::Binary { left, right, .. } => {
+            let mut out = leaves(left);
+            out.extend(leaves(right));
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn nested_subqueries_at_the_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..n {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    ok(&pump("v INTEGER", &query));
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..1_000 {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    assert_eq!(refused(&pump("v INTEGER", &query)).kind, CodeErrorKind::Unsupported);
+}
+
+#[test]
+fn double_slash_inside_strings_and_comments_is_text() {
+    ok(&pump("v BOOLEAN", "SELECT STREAM referrer LIKE 'http://%' /* a // b */ FROM SOURCE_SQL_STREAM_001 -- c // d"));
+    // Two slashes apart are two divisions, a syntax error, not a comment.
+    let error = refused(&pump("v INTEGER", "SELECT STREAM bytes / /2 FROM SOURCE_SQL_STREAM_001"));
+    assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
+    unsupported(&pump("v INTEGER", "SELECT STREAM bytes //2\n FROM SOURCE_SQL_STREAM_001"), "//", 3, 21);
+}

@@ -4,8 +4,7 @@
 
 use super::{type_error, unsupported, Parsed, Parser};
 use crate::error::{CodeError, CodeErrorKind};
-use crate::functions::TrimSide;
-use crate::plan::{BinaryOp, PatternKind, TimeUnit, UnaryOp};
+use crate::plan::{BinaryOp, PatternKind, UnaryOp};
 use crate::sql::ast::{Expr, ExprKind, Name};
 use crate::sql::lexer::{Pos, Tok};
 use crate::sql::literal;
@@ -17,19 +16,43 @@ impl Parser {
     }
 
     /// A left-associative chain `operand (op operand)*`, where `op_at` names the
-    /// operator at the next token (or refuses it).
+    /// operator at the next token.
+    ///
+    /// The compiler's later passes recurse once per tree level, so a left-deep chain
+    /// counts each operator against the nesting bound; but a chain of one associative
+    /// operator (AND, OR, `||`) is built balanced instead, which evaluates the same
+    /// operands in the same order, so long condition lists stay shallow.
     fn left_chain(
         &mut self,
         op_at: fn(&Tok) -> Option<BinaryOp>,
         operand: fn(&mut Self) -> Parsed<Expr>,
     ) -> Parsed<Expr> {
-        let mut left = operand(self)?;
-        while let Some(op) = op_at(self.peek()) {
-            let pos = self.advance().pos;
-            let right = operand(self)?;
-            left = binary(op, left, right, pos);
+        let first = operand(self)?;
+        let Some(op) = op_at(self.peek()) else {
+            return Ok(first);
+        };
+        if matches!(op, BinaryOp::And | BinaryOp::Or | BinaryOp::Concat) {
+            let mut operands = vec![first];
+            let mut positions = Vec::new();
+            while op_at(self.peek()) == Some(op) {
+                positions.push(self.advance().pos);
+                operands.push(operand(self)?);
+            }
+            return Ok(balanced(op, operands, &positions));
         }
-        Ok(left)
+        let depth_before = self.depth;
+        let mut left = first;
+        let chained = (|| {
+            while let Some(op) = op_at(self.peek()) {
+                let pos = self.advance().pos;
+                self.deeper()?;
+                let right = operand(self)?;
+                left = binary(op, left, right, pos);
+            }
+            Ok(left)
+        })();
+        self.depth = depth_before;
+        chained
     }
 
     fn parse_or(&mut self) -> Parsed<Expr> {
@@ -126,7 +149,7 @@ impl Parser {
         })
     }
 
-    fn parse_concat(&mut self) -> Parsed<Expr> {
+    pub(super) fn parse_concat(&mut self) -> Parsed<Expr> {
         self.left_chain(|tok| (tok == &Tok::Concat).then_some(BinaryOp::Concat), Self::parse_additive)
     }
 
@@ -215,110 +238,35 @@ impl Parser {
     /// An expression that starts with an unquoted word: a keyword form, a function call,
     /// or a column.
     fn parse_word(&mut self, text: String, pos: Pos) -> Parsed<Expr> {
+        // Each form is its own method so that this dispatcher's frame stays small: the
+        // parser recurses through it once per nesting level.
         let upper = text.to_ascii_uppercase();
+        let call_follows = self.peek() == &Tok::LParen;
         let kind = match upper.as_str() {
             "NULL" => ExprKind::Literal(Value::Null, None),
             "TRUE" => ExprKind::Literal(Value::Bool(true), Some(SqlType::Boolean)),
             "FALSE" => ExprKind::Literal(Value::Bool(false), Some(SqlType::Boolean)),
             "UNKNOWN" => ExprKind::Literal(Value::Null, Some(SqlType::Boolean)),
             "TIMESTAMP" | "DATE" | "TIME" if matches!(self.peek(), Tok::Str(_)) => {
-                let text = match self.advance().tok {
-                    Tok::Str(text) => text,
-                    _ => String::new(),
-                };
-                let (value, sql_type) = literal::datetime(&upper, &text).map_err(|message| type_error(message, pos))?;
-                ExprKind::Literal(value, Some(sql_type))
+                self.parse_datetime_literal(&upper, pos)?
             }
             "INTERVAL" => self.parse_interval(pos)?,
             "CASE" => self.parse_case()?,
-            "CAST" => {
-                self.expect(&Tok::LParen)?;
-                let operand = self.parse_expr()?;
-                self.expect_keyword("AS")?;
-                let to = self.parse_type()?;
-                self.expect(&Tok::RParen)?;
-                ExprKind::Cast { operand: Box::new(operand), to }
-            }
+            "CAST" => self.parse_cast()?,
             "CURRENT_ROW_TIMESTAMP" => ExprKind::CurrentRowTimestamp,
-            "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME" | "LOCALTIME"
-                if self.peek() != &Tok::LParen =>
-            {
+            "CURRENT_TIMESTAMP" | "LOCALTIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME" | "LOCALTIME" if !call_follows => {
                 ExprKind::Call { name: upper, args: Vec::new() }
             }
-            "EXTRACT" => {
-                self.expect(&Tok::LParen)?;
-                let unit = self.parse_unit()?;
-                self.expect_keyword("FROM")?;
-                let operand = self.parse_expr()?;
-                self.expect(&Tok::RParen)?;
-                ExprKind::Extract { unit, operand: Box::new(operand) }
-            }
-            "POSITION" if self.peek() == &Tok::LParen => {
-                self.advance();
-                let needle = self.parse_concat()?;
-                self.expect_keyword("IN")?;
-                let haystack = self.parse_expr()?;
-                self.expect(&Tok::RParen)?;
-                ExprKind::Call { name: upper, args: vec![needle, haystack] }
-            }
-            "SUBSTRING" if self.peek() == &Tok::LParen => {
-                self.advance();
-                let mut args = vec![self.parse_expr()?];
-                if self.eat_keyword("FROM") {
-                    args.push(self.parse_expr()?);
-                    if self.eat_keyword("FOR") {
-                        args.push(self.parse_expr()?);
-                    }
-                } else {
-                    while self.eat(&Tok::Comma) {
-                        args.push(self.parse_expr()?);
-                    }
-                }
-                self.expect(&Tok::RParen)?;
-                ExprKind::Call { name: upper, args }
-            }
-            "OVERLAY" if self.peek() == &Tok::LParen => {
-                self.advance();
-                let mut args = vec![self.parse_expr()?];
-                self.expect_keyword("PLACING")?;
-                args.push(self.parse_expr()?);
-                self.expect_keyword("FROM")?;
-                args.push(self.parse_expr()?);
-                if self.eat_keyword("FOR") {
-                    args.push(self.parse_expr()?);
-                }
-                self.expect(&Tok::RParen)?;
-                ExprKind::Call { name: upper, args }
-            }
-            "TRIM" if self.peek() == &Tok::LParen => {
-                self.advance();
-                self.parse_trim()?
-            }
-            "STEP" if self.peek() == &Tok::LParen => {
-                self.advance();
-                let operand = self.parse_expr()?;
-                self.expect_keyword("BY")?;
-                let width = self.parse_expr()?;
-                self.expect(&Tok::RParen)?;
-                ExprKind::Step { operand: Box::new(operand), width: Box::new(width) }
-            }
-            "FLOOR" | "CEIL" | "CEILING" if self.peek() == &Tok::LParen => {
-                self.advance();
-                let operand = self.parse_expr()?;
-                if self.eat_keyword("TO") {
-                    let unit = self.parse_unit()?;
-                    self.expect(&Tok::RParen)?;
-                    ExprKind::RoundTo { operand: Box::new(operand), unit, ceil: upper != "FLOOR" }
-                } else {
-                    self.expect(&Tok::RParen)?;
-                    ExprKind::Call { name: upper, args: vec![operand] }
-                }
-            }
+            "EXTRACT" => self.parse_extract()?,
+            "POSITION" if call_follows => self.parse_position()?,
+            "SUBSTRING" if call_follows => self.parse_substring()?,
+            "OVERLAY" if call_follows => self.parse_overlay()?,
+            "TRIM" if call_follows => self.parse_trim()?,
+            "STEP" if call_follows => self.parse_step()?,
+            "FLOOR" | "CEIL" | "CEILING" if call_follows => self.parse_floor_or_ceil(upper)?,
             "CURSOR" | "TABLE" => return Err(unsupported(format!("{upper} expression"), pos)),
-            "EXISTS" | "ARRAY" | "ROW" | "MULTISET" if self.peek() == &Tok::LParen => {
-                return Err(unsupported(upper, pos));
-            }
-            _ if self.peek() == &Tok::LParen => {
+            "EXISTS" | "ARRAY" | "ROW" | "MULTISET" if call_follows => return Err(unsupported(upper, pos)),
+            _ if call_follows => {
                 self.advance();
                 return self.parse_call(upper, pos);
             }
@@ -375,110 +323,6 @@ impl Parser {
         }
         Ok(Expr { kind: ExprKind::Identifier(parts), pos })
     }
-
-    fn parse_case(&mut self) -> Parsed<ExprKind> {
-        let operand = if self.peek_keyword("WHEN") { None } else { Some(Box::new(self.parse_expr()?)) };
-        let mut branches = Vec::new();
-        while self.eat_keyword("WHEN") {
-            let condition = self.parse_expr()?;
-            self.expect_keyword("THEN")?;
-            let result = self.parse_expr()?;
-            branches.push((condition, result));
-        }
-        if branches.is_empty() {
-            return Err(self.unexpected_here("WHEN"));
-        }
-        let otherwise = if self.eat_keyword("ELSE") { Some(Box::new(self.parse_expr()?)) } else { None };
-        self.expect_keyword("END")?;
-        Ok(ExprKind::Case { operand, branches, otherwise })
-    }
-
-    /// After `TRIM(`: `[BOTH|LEADING|TRAILING] [chars] FROM operand` or `operand`.
-    fn parse_trim(&mut self) -> Parsed<ExprKind> {
-        let side = if self.eat_keyword("LEADING") {
-            Some(TrimSide::Leading)
-        } else if self.eat_keyword("TRAILING") {
-            Some(TrimSide::Trailing)
-        } else if self.eat_keyword("BOTH") {
-            Some(TrimSide::Both)
-        } else {
-            None
-        };
-        let (characters, operand) = if self.eat_keyword("FROM") {
-            (None, self.parse_expr()?)
-        } else {
-            let first = self.parse_expr()?;
-            if self.eat_keyword("FROM") {
-                (Some(Box::new(first)), self.parse_expr()?)
-            } else if side.is_none() {
-                (None, first)
-            } else {
-                return Err(self.unexpected_here("FROM"));
-            }
-        };
-        self.expect(&Tok::RParen)?;
-        Ok(ExprKind::Trim { side: side.unwrap_or(TrimSide::Both), characters, operand: Box::new(operand) })
-    }
-
-    /// After `INTERVAL`: `[-]'text' unit [(p)] [TO unit [(p)]]`, day-time only.
-    fn parse_interval(&mut self, pos: Pos) -> Parsed<ExprKind> {
-        let negative = self.eat(&Tok::Minus);
-        let text = match self.advance().tok {
-            Tok::Str(text) => text,
-            _ => return Err(self.unexpected_previous("a quoted interval value, as in INTERVAL '10' SECOND")),
-        };
-        let leading = self.parse_unit()?;
-        self.parse_interval_precision()?;
-        let trailing = if self.eat_keyword("TO") {
-            let unit = self.parse_unit()?;
-            self.parse_interval_precision()?;
-            unit
-        } else {
-            leading
-        };
-        if matches!(leading, TimeUnit::Year | TimeUnit::Month) || matches!(trailing, TimeUnit::Year | TimeUnit::Month) {
-            return Err(unsupported("year-month interval", pos));
-        }
-        let millis = literal::interval_ms(&text, leading, trailing).map_err(|message| type_error(message, pos))?;
-        let millis = if negative { -millis } else { millis };
-        Ok(ExprKind::Literal(Value::Interval(millis), Some(SqlType::IntervalDayTime)))
-    }
-
-    /// A field precision as in `SECOND(3)`: it bounds the digits written, and the value
-    /// is exact whatever it says, so it is read and not needed further.
-    fn parse_interval_precision(&mut self) -> Parsed<()> {
-        if self.eat(&Tok::LParen) {
-            match self.advance().tok {
-                Tok::Number(_) => {}
-                _ => return Err(self.unexpected_previous("a precision")),
-            }
-            if self.eat(&Tok::Comma) {
-                match self.advance().tok {
-                    Tok::Number(_) => {}
-                    _ => return Err(self.unexpected_previous("a precision")),
-                }
-            }
-            self.expect(&Tok::RParen)?;
-        }
-        Ok(())
-    }
-
-    fn parse_unit(&mut self) -> Parsed<TimeUnit> {
-        let pos = self.pos();
-        let word = match self.advance().tok {
-            Tok::Word { text, quoted: false } => text.to_ascii_uppercase(),
-            _ => return Err(self.unexpected_previous("a time unit")),
-        };
-        match word.as_str() {
-            "SECOND" => Ok(TimeUnit::Second),
-            "MINUTE" => Ok(TimeUnit::Minute),
-            "HOUR" => Ok(TimeUnit::Hour),
-            "DAY" => Ok(TimeUnit::Day),
-            "MONTH" => Ok(TimeUnit::Month),
-            "YEAR" => Ok(TimeUnit::Year),
-            _ => Err(unsupported(format!("time unit {word}"), pos)),
-        }
-    }
 }
 
 fn literal_string(text: String) -> ExprKind {
@@ -488,4 +332,17 @@ fn literal_string(text: String) -> ExprKind {
 
 fn binary(op: BinaryOp, left: Expr, right: Expr, pos: Pos) -> Expr {
     Expr { kind: ExprKind::Binary(op, Box::new(left), Box::new(right)), pos }
+}
+
+/// `operands[0] op operands[1] op …` as a balanced tree; `positions[i]` is the place of
+/// the operator between operands `i` and `i + 1`.
+fn balanced(op: BinaryOp, mut operands: Vec<Expr>, positions: &[Pos]) -> Expr {
+    if operands.len() <= 1 {
+        return operands.pop().unwrap_or(Expr { kind: ExprKind::Literal(Value::Null, None), pos: Pos::default() });
+    }
+    let middle = operands.len() / 2;
+    let right_operands = operands.split_off(middle);
+    let left = balanced(op, operands, &positions[..middle - 1]);
+    let right = balanced(op, right_operands, &positions[middle..]);
+    binary(op, left, right, positions[middle - 1])
 }

@@ -4,6 +4,7 @@
 //! Statements, queries and types here; expressions in [`expr`].
 
 mod expr;
+mod forms;
 
 use crate::error::{CodeError, CodeErrorKind};
 use crate::sql::ast::{ColumnSpec, CreatePump, CreateStream, From, Name, Select, SelectItem, Statement};
@@ -428,13 +429,19 @@ impl Parser {
 
     /// Runs `parse` one nesting level deeper, refusing code nested past [`NESTING_MAX`].
     fn nested<T>(&mut self, parse: impl FnOnce(&mut Self) -> Parsed<T>) -> Parsed<T> {
-        if self.depth >= NESTING_MAX {
-            return Err(unsupported(format!("nesting deeper than {NESTING_MAX} levels"), self.pos()));
-        }
-        self.depth += 1;
+        self.deeper()?;
         let result = parse(self);
         self.depth -= 1;
         result
+    }
+
+    /// One level deeper, or the refusal of code nested past [`NESTING_MAX`].
+    fn deeper(&mut self) -> Parsed<()> {
+        if self.depth >= NESTING_MAX {
+            return Err(unsupported(format!("expressions nested deeper than {NESTING_MAX} levels"), self.pos()));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn peek(&self) -> &Tok {

@@ -446,9 +446,14 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
             if !types::is_numeric(arg.ty) {
                 return Err(type_mismatch(format!("{function:?} of {}", types::display(arg.ty)).to_uppercase(), pos));
             }
-            // SUM of integers is BIGINT so that sums of INTEGER columns do not overflow
-            // at 2^31; AVG keeps the argument's type (KDA truncates integer averages).
-            Ok(if function == AggregateFunction::Sum && types::is_integer(arg.ty) { SqlType::BigInt } else { arg.ty })
+            // SUM of integers is BIGINT and of decimals DECIMAL(19, s), so that a sum does
+            // not overflow its argument's width; AVG keeps the argument's type (KDA
+            // truncates integer averages).
+            Ok(match (function, arg.ty) {
+                (AggregateFunction::Sum, ty) if types::is_integer(ty) => SqlType::BigInt,
+                (AggregateFunction::Sum, SqlType::Decimal { scale, .. }) => SqlType::Decimal { precision: 19, scale },
+                (_, ty) => ty,
+            })
         }
         AggregateFunction::Min | AggregateFunction::Max => {
             if arg.ty == SqlType::Boolean || types::is_binary(arg.ty) {
