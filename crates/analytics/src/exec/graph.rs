@@ -21,6 +21,9 @@ pub(crate) struct Pump {
     pub(crate) rank: usize,
     pub(crate) target: StreamId,
     pub(crate) target_columns: Vec<usize>,
+    /// The output row is the target's row as it is (every column, in order): values are
+    /// fitted in place, without a second row.
+    pub(crate) fills_target_in_order: bool,
     pub(crate) stages: Vec<Stage>,
 }
 
@@ -46,6 +49,10 @@ impl Graph {
                 rank: ranks.get(index).copied().unwrap_or(0),
                 target: pump.target,
                 target_columns: pump.target_columns.clone(),
+                fills_target_in_order: plan.streams.get(pump.target).is_some_and(|target| {
+                    target.columns.len() == pump.target_columns.len()
+                        && pump.target_columns.iter().enumerate().all(|(index, column)| index == *column)
+                }),
                 stages,
             });
         }

@@ -341,10 +341,21 @@ impl Executor {
     }
 
     /// Stores a pump's output row into its target stream's columns.
-    fn emit(&mut self, pump: usize, row: Row, depth: u32, now_ms: i64) {
+    fn emit(&mut self, pump: usize, mut row: Row, depth: u32, now_ms: i64) {
         let Some(pump_plan) = self.graph.pumps.get(pump) else { return };
         let target = pump_plan.target;
         let Some(stream) = self.plan.streams.get(target) else { return };
+        if pump_plan.fills_target_in_order && row.values.len() == stream.columns.len() {
+            for index in 0..row.values.len() {
+                // A clone (a reference count for text) so that a failure still shows the row.
+                match fit::fit(row.values[index].clone(), &stream.columns[index]) {
+                    Ok(value) => row.values[index] = value,
+                    Err(error) => return self.fail(pump, error, &row, depth, now_ms),
+                }
+            }
+            self.work.push(Work::Insert { stream: target, row, depth: depth + 1 });
+            return;
+        }
         let mut values = vec![Value::Null; stream.columns.len()];
         for (value, column) in row.values.iter().zip(&pump_plan.target_columns) {
             if let Some(slot) = values.get_mut(*column) {
