@@ -289,6 +289,11 @@ fn java_date_patterns_format_and_parse() {
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("2009-13-01")]), ErrorKind::Function);
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("yesterday")]), ErrorKind::Function);
     assert_eq!(run(ScalarFunction::CharToDate, &[s("yyyy-MM-dd"), s("1970-01-03")]), Value::Date(2));
+    assert_eq!(run(ScalarFunction::DateToChar, &[s("dd/MM/yyyy"), Value::Date(2)]), s("03/01/1970"));
+    assert_eq!(run(ScalarFunction::TimeToChar, &[s("HH:mm"), Value::Time(3_720_000)]), s("01:02"));
+    assert_eq!(run(ScalarFunction::ToTimestamp, &[Value::Int(1_500)]), Value::Timestamp(1_500));
+    assert_eq!(run(ScalarFunction::UnixTimestamp, &[Value::Timestamp(1_500)]), Value::Int(1_500));
+    assert_eq!(run(ScalarFunction::ToTimestamp, &[Value::Null]), Value::Null);
     assert_eq!(run(ScalarFunction::CharToTime, &[s("HH:mm"), s("01:02")]), Value::Time(3_720_000));
 }
 
