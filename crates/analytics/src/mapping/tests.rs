@@ -403,6 +403,28 @@ proptest! {
     }
 
     #[test]
+    fn inferred_schemas_are_accepted_and_map_their_own_samples(
+        documents in prop::collection::vec(json_document(), 1..4),
+    ) {
+        let records: Vec<Bytes> = documents.iter().map(|document| Bytes::from(serde_json::to_vec(document).unwrap())).collect();
+        let Some(inferred) = infer::infer(&records) else { return Ok(()) };
+        prop_assert_eq!(inferred.parsed.len(), records.len());
+        let mut mapper = RecordMapper::new(&inferred.schema).unwrap();
+        for record in &records {
+            let (_, errors) = map(&mut mapper, record);
+            prop_assert!(errors.iter().all(|error| error.kind != ErrorKind::Parse), "{:?}", errors);
+        }
+    }
+
+    #[test]
+    fn infer_never_panics_on_arbitrary_records(records in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..80), 0..4)) {
+        let records: Vec<Bytes> = records.into_iter().map(Bytes::from).collect();
+        if let Some(inferred) = infer::infer(&records) {
+            prop_assert!(RecordMapper::new(&inferred.schema).is_ok());
+        }
+    }
+
+    #[test]
     fn jsonpath_parser_never_panics(path in "\\PC{0,24}") {
         let _ = JsonPath::parse(&path);
     }
