@@ -431,6 +431,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
                 message: None,
                 capital_message_key: false,
                 http_status: 500,
+                string_lists: Vec::new(),
             }
         }
     };
@@ -439,6 +440,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         message: Some(error.to_string()),
         capital_message_key: false,
         http_status: status,
+        string_lists: Vec::new(),
     }
 }
 
