@@ -230,3 +230,47 @@ pub(super) async fn run(
         backoff_ms = (backoff_ms * 2).min(SINK_BACKOFF_MS_MAX);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(text: &'static str) -> Bytes {
+        Bytes::from_static(text.as_bytes())
+    }
+
+    #[test]
+    fn refused_records_stay_in_front_in_order_and_hold_their_epochs() {
+        let queue = SinkQueue::new(Arc::new(Notify::new()));
+        // An aggregate row (older epoch) queued after a projected one.
+        queue.push([(3, record("a")), (1, record("b")), (3, record("c")), (4, record("d"))]);
+        assert_eq!(queue.oldest_epoch(), Some(1));
+        assert_eq!(queue.front(3, usize::MAX), [record("a"), record("b"), record("c")]);
+        queue.settle(&[true, false, true]);
+        assert_eq!(queue.front(10, usize::MAX), [record("b"), record("d")]);
+        assert_eq!(queue.oldest_epoch(), Some(1));
+        queue.settle(&[true, true]);
+        assert!(queue.is_empty());
+        assert_eq!(queue.oldest_epoch(), None);
+    }
+
+    #[test]
+    fn a_batch_keeps_to_its_byte_bound_but_takes_at_least_one_record() {
+        let queue = SinkQueue::new(Arc::new(Notify::new()));
+        queue.push([(0, record("12345")), (0, record("678")), (0, record("9"))]);
+        assert_eq!(queue.front(10, 2), [record("12345")]);
+        assert_eq!(queue.front(10, 8), [record("12345"), record("678")]);
+        assert_eq!(queue.front(1, 100), [record("12345")]);
+    }
+
+    #[test]
+    fn the_queue_is_full_at_its_byte_bound() {
+        let queue = SinkQueue::new(Arc::new(Notify::new()));
+        queue.push([(0, Bytes::from(vec![0u8; OUTPUT_PENDING_BYTES_MAX - 1]))]);
+        assert!(!queue.is_full());
+        queue.push([(0, record("x"))]);
+        assert!(queue.is_full());
+        queue.settle(&[true]);
+        assert!(!queue.is_full());
+    }
+}
