@@ -20,7 +20,7 @@ pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::{Mutex, RwLock};
@@ -61,6 +61,10 @@ pub(crate) struct Entry {
     /// Background work of a transition in progress (opening readers, draining outputs):
     /// the transition's status shows while it is not zero.
     pub(crate) working: AtomicUsize,
+    /// The stored transition was begun before this process opened the log: its work
+    /// ended with that process, so it no longer shows (plan §4.2: STOPPING is READY and
+    /// UPDATING the previous status after a restart).
+    pub(crate) transition_over: AtomicBool,
 }
 
 /// A deleted application, shown as DELETING for a while.
@@ -143,6 +147,7 @@ impl Analytics {
                 continue;
             };
             let entry = analytics.register(&meta.name, meta.stream_id);
+            entry.transition_over.store(state.transition.is_some(), Ordering::Release);
             if state.status == Status::Running {
                 analytics.spawn_relaunch(entry);
             }
@@ -187,6 +192,7 @@ impl Analytics {
             stream_id,
             run: tokio::sync::Mutex::new(None),
             working: AtomicUsize::new(0),
+            transition_over: AtomicBool::new(false),
         });
         self.apps.write().insert(name.to_owned(), entry.clone());
         entry
@@ -216,7 +222,8 @@ impl Analytics {
 
     fn status(&self, entry: &Entry, state: &StoredApplication) -> Status {
         let working = entry.working.load(Ordering::Acquire) > 0;
-        lifecycle::shown(state.status, state.transition, self.now_ms(), working)
+        let transition = state.transition.filter(|_| !entry.transition_over.load(Ordering::Acquire));
+        lifecycle::shown(state.status, transition, self.now_ms(), working)
     }
 
     /// Every application, live and DELETING, by name.
@@ -305,6 +312,7 @@ impl Analytics {
         candidate.updated_ms = now;
         candidate.transition = lifecycle::transition_of(Action::Configure, now, self.config.transition_ms);
         self.commit(&entry, move |s| s.take_configuration(candidate)).await?;
+        entry.transition_over.store(false, Ordering::Release);
         if state.status == Status::Running {
             self.spawn_relaunch(entry);
         }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -165,6 +166,7 @@ impl Analytics {
                 }
             })
             .await?;
+        entry.transition_over.store(false, Ordering::Release);
         let mut run_slot = entry.run.lock().await;
         let spec = self.run_spec(entry, &state, starts(&state, &named))?;
         let mut run = self.runtime.start(spec);
@@ -203,6 +205,7 @@ impl Analytics {
             s.transition = transition;
         })
         .await?;
+        entry.transition_over.store(false, Ordering::Release);
         let stopped = entry.clone();
         self.spawn_work(entry, async move {
             let run = stopped.run.lock().await.take();
