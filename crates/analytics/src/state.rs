@@ -165,14 +165,19 @@ impl StoredApplication {
 
     /// Takes a changed configuration (everything but the run's generation and
     /// positions, which only runs change), keeping the positions of the inputs that
-    /// still read the same source.
+    /// still read the same source. When a position is dropped the generation moves on,
+    /// so the run still reading the old source cannot save it back.
     pub fn take_configuration(&mut self, changed: StoredApplication) {
-        let generation = self.generation;
+        let mut generation = self.generation;
         let mut positions = std::mem::take(&mut self.positions);
+        let before = positions.len();
         positions.retain(|id, _| {
             let source = |app: &StoredApplication| app.inputs.iter().find(|i| &i.id == id).map(|i| i.source.clone());
             source(&changed).is_some() && source(&changed) == source(self)
         });
+        if positions.len() < before {
+            generation += 1;
+        }
         *self = StoredApplication { generation, positions, ..changed };
     }
 
@@ -263,6 +268,27 @@ mod tests {
     #[test]
     fn settings_without_state_read_as_none() {
         assert!(StoredApplication::from_settings(&serde_json::Map::new()).is_none());
+    }
+
+    #[test]
+    fn a_configuration_change_keeps_positions_of_unchanged_sources_only() {
+        let stored = sample();
+        let mut kept = stored.clone();
+        let mut changed = stored.clone();
+        changed.version += 1;
+        changed.code = "-- new".into();
+        changed.positions.clear();
+        changed.generation = 99;
+        kept.take_configuration(changed);
+        assert_eq!((kept.positions.clone(), kept.generation, kept.version), (stored.positions.clone(), 4, 4));
+        assert_eq!(kept.code, "-- new");
+
+        let mut moved = stored.clone();
+        let mut elsewhere = stored.clone();
+        elsewhere.inputs[0].source.resource_arn = "arn:aws:kinesis:us-east-1:000000000000:stream/other".into();
+        moved.take_configuration(elsewhere);
+        assert!(moved.positions.is_empty());
+        assert_eq!(moved.generation, 5, "the old run's checkpoints no longer count");
     }
 
     #[test]

@@ -185,14 +185,14 @@ impl Analytics {
         Ok(UpdateApplicationResponse {})
     }
 
-    /// DeleteApplication: `CreateTimestamp` must be the application's (compared in
-    /// milliseconds); a running application stops at once, without draining.
+    /// DeleteApplication: `CreateTimestamp` must be the application's; a running
+    /// application stops at once, without draining.
     pub async fn delete_application(&self, request: DeleteApplicationRequest) -> Result<DeleteApplicationResponse> {
         let name = request.application_name;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
         let state = self.stored(&entry)?;
-        if u64::try_from(wire::timestamp_ms(request.create_timestamp)).ok() != Some(state.created_ms) {
+        if !wire::same_create_timestamp(request.create_timestamp, state.created_ms) {
             return Err(AnalyticsError::CreateTimestampMismatch { application: name });
         }
         self.check_status(&entry, &state, Action::Delete)?;

@@ -460,7 +460,28 @@ pub(crate) fn detail(name: &str, arn: String, app: &StoredApplication, shown: St
     }
 }
 
-/// A timestamp as the milliseconds Rheo stores (DeleteApplication's `CreateTimestamp`).
-pub(crate) fn timestamp_ms(timestamp: Timestamp) -> i64 {
-    timestamp.epoch_millis()
+/// Whether DeleteApplication's `CreateTimestamp` is the application's: the same
+/// millisecond, or, when it was sent in whole seconds, the same second [DECISION: SDKs
+/// in legacy timestamp precision send Describe's value truncated to seconds, and a
+/// client passing back what it was shown expects the delete to work].
+pub(crate) fn same_create_timestamp(given: Timestamp, created_ms: u64) -> bool {
+    let Ok(given_ms) = u64::try_from(given.epoch_millis()) else { return false };
+    given_ms == created_ms || (given_ms % 1000 == 0 && given_ms / 1000 == created_ms / 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_create_timestamp_matches_to_the_millisecond_or_in_whole_seconds() {
+        let created_ms = 1_700_000_000_123;
+        let at = |ms: i64| same_create_timestamp(Timestamp::from_epoch_millis(ms), created_ms);
+        assert!(at(1_700_000_000_123));
+        assert!(at(1_700_000_000_000), "whole seconds");
+        assert!(!at(1_700_000_000_124));
+        assert!(!at(1_700_000_000_100));
+        assert!(!at(1_699_999_999_000));
+        assert!(!at(-1));
+    }
 }
