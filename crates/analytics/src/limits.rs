@@ -44,6 +44,9 @@ pub const SINK_BACKOFF_MS_MIN: u64 = 100;
 pub const SINK_BACKOFF_MS_MAX: u64 = 10_000;
 /// Records DiscoverInputSchema samples at most.
 pub const DISCOVER_SAMPLE_RECORDS: usize = 100;
+/// How long DiscoverInputSchema waits for a first record when the stream has none to
+/// sample from its starting position.
+pub const DISCOVER_WAIT_MS: u64 = 2_000;
 
 const _: () = assert!(SINK_BACKOFF_MS_MIN <= SINK_BACKOFF_MS_MAX);
 const _: () = assert!(ROW_BYTES_MAX <= READ_BATCH_BYTES);

@@ -31,7 +31,7 @@ use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, ShardLog, StorageErr
 use crate::convert::Owner;
 use crate::error::{AnalyticsError, Result};
 use crate::lifecycle::{self, Action, Status};
-use crate::runtime::{RunHandle, Runtime};
+use crate::runtime::{RunHandle, Runtime, SystemTicker, Ticker};
 use crate::state::StoredApplication;
 
 /// Subfolder of the data directory holding the Analytics log.
@@ -112,6 +112,23 @@ impl Analytics {
         firehose: Option<Arc<Firehose>>,
         config: AnalyticsConfig,
     ) -> Result<Arc<Analytics>> {
+        let ticker = Arc::new(SystemTicker::new(clock.clone()));
+        Self::open_with_ticker(fs, clock, data_dir, log_config, engine, firehose, config, ticker)
+    }
+
+    /// [`Analytics::open`] with the runs' timers on `ticker` (a [`crate::runtime::ManualTicker`]
+    /// over the same manual clock in tests).
+    #[allow(clippy::too_many_arguments)]
+    pub fn open_with_ticker(
+        fs: Arc<dyn FileSystem>,
+        clock: Arc<dyn Clock>,
+        data_dir: &Path,
+        log_config: LogConfig,
+        engine: Arc<Engine>,
+        firehose: Option<Arc<Firehose>>,
+        config: AnalyticsConfig,
+        ticker: Arc<dyn Ticker>,
+    ) -> Result<Arc<Analytics>> {
         let dir = data_dir.join(LOG_DIR);
         fs.create_dir_all(&dir).map_err(|source| StorageError::Io {
             operation: "create the log folder",
@@ -126,7 +143,7 @@ impl Analytics {
         };
         let apps: Arc<RwLock<BTreeMap<String, Arc<Entry>>>> = Arc::default();
         let store = Arc::new(runs::CheckpointSink { log: log.clone(), apps: apps.clone() });
-        let runtime = Runtime::new(engine.clone(), firehose.clone(), clock.clone(), store);
+        let runtime = Runtime::with_ticker(engine.clone(), firehose.clone(), ticker, store);
         let analytics = Arc::new_cyclic(|me| Analytics {
             me: me.clone(),
             log,

@@ -3,208 +3,15 @@
 //! every operation, versions and ids, statuses and their transitions, limits, tags,
 //! paging, the Lambda rules, and state that survives reopening.
 
+#[macro_use]
+mod control_common;
+
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::Arc;
 
+use control_common::*;
 use rheo_analytics::error::AnalyticsError;
-use rheo_analytics::{Analytics, AnalyticsConfig};
-use rheo_engine::{CreateStream, Engine, EngineConfig};
 use rheo_protocol::analytics::model::*;
-use rheo_protocol::analytics::{decode_request, AnalyticsOperation, AnalyticsRequest};
-use rheo_storage::{Clock, Durability, FileSystem, LogConfig, ManualClock, MemFs};
 use serde_json::{json, Value as Json};
-
-/// 2023-11-14T22:13:20Z.
-const T0_MS: u64 = 1_700_000_000_000;
-const DATA_DIR: &str = "/rheo";
-const ROLE: &str = "arn:aws:iam::000000000000:role/analytics";
-
-fn stream_arn(name: &str) -> String {
-    format!("arn:aws:kinesis:us-east-1:000000000000:stream/{name}")
-}
-
-fn app_arn(name: &str) -> String {
-    format!("arn:aws:kinesisanalytics:us-east-1:000000000000:application/{name}")
-}
-
-/// A request decoded from its JSON body, as the server decodes it (model validation
-/// included).
-fn request(operation: &str, body: Json) -> AnalyticsRequest {
-    let target = format!("KinesisAnalytics_20150814.{operation}");
-    let operation = AnalyticsOperation::from_target(&target).unwrap().unwrap();
-    decode_request(operation, body.to_string().as_bytes()).unwrap()
-}
-
-macro_rules! req {
-    ($operation:ident, $body:expr) => {
-        match request(stringify!($operation), $body) {
-            AnalyticsRequest::$operation(request) => request,
-            _ => unreachable!(),
-        }
-    };
-}
-
-fn log_config() -> LogConfig {
-    LogConfig { durability: Durability::Never, ..LogConfig::default() }
-}
-
-struct Harness {
-    fs: Arc<dyn FileSystem>,
-    clock: ManualClock,
-    engine: Arc<Engine>,
-    config: AnalyticsConfig,
-    slot: Option<Arc<Analytics>>,
-}
-
-impl Harness {
-    async fn new() -> Harness {
-        Harness::with(0, 50).await
-    }
-
-    async fn with(transition_ms: u64, application_limit: usize) -> Harness {
-        let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
-        let clock = ManualClock::new(T0_MS);
-        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let engine_config = EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, ..EngineConfig::default() };
-        let engine =
-            Arc::new(Engine::open(fs.clone(), shared, Path::new(DATA_DIR), log_config(), engine_config).unwrap());
-        let config = AnalyticsConfig {
-            region: "us-east-1".into(),
-            account_id: "000000000000".into(),
-            transition_ms,
-            application_limit,
-        };
-        let analytics = Self::open(&fs, &clock, &engine, &config);
-        let harness = Harness { fs, clock, engine, config, slot: Some(analytics) };
-        harness.create_stream("in").await;
-        harness.create_stream("out").await;
-        harness
-    }
-
-    fn open(
-        fs: &Arc<dyn FileSystem>,
-        clock: &ManualClock,
-        engine: &Arc<Engine>,
-        config: &AnalyticsConfig,
-    ) -> Arc<Analytics> {
-        let clock: Arc<dyn Clock> = Arc::new(clock.clone());
-        Analytics::open(fs.clone(), clock, Path::new(DATA_DIR), log_config(), engine.clone(), None, config.clone())
-            .unwrap()
-    }
-
-    /// Shuts the service down and opens it again on the same folder.
-    async fn reopen(&mut self) {
-        if let Some(old) = self.slot.take() {
-            old.shutdown().await;
-            assert_eq!(Arc::strong_count(&old), 1, "nothing else holds the service");
-        }
-        self.slot = Some(Self::open(&self.fs, &self.clock, &self.engine, &self.config));
-    }
-
-    fn analytics(&self) -> &Arc<Analytics> {
-        self.slot.as_ref().expect("open")
-    }
-
-    async fn create_stream(&self, name: &str) {
-        let request = CreateStream {
-            name: name.to_owned(),
-            shard_count: Some(1),
-            mode: None,
-            tags: BTreeMap::new(),
-            max_record_size_kib: None,
-            warm_throughput_mibps: None,
-            record_distribution: None,
-        };
-        self.engine.create_stream(request).await.unwrap();
-    }
-
-    async fn create(&self, body: Json) -> Result<CreateApplicationResponse, AnalyticsError> {
-        self.analytics().create_application(req!(CreateApplication, body)).await
-    }
-
-    async fn describe(&self, name: &str) -> ApplicationDetail {
-        let request = req!(DescribeApplication, json!({"ApplicationName": name}));
-        self.analytics().describe_application(request).await.unwrap().application_detail
-    }
-
-    async fn version(&self, name: &str) -> i64 {
-        self.describe(name).await.application_version_id
-    }
-
-    async fn status(&self, name: &str) -> ApplicationStatus {
-        self.describe(name).await.application_status
-    }
-
-    async fn add_logging(&self, name: &str, version: i64) -> Result<(), AnalyticsError> {
-        let body = json!({
-            "ApplicationName": name,
-            "CurrentApplicationVersionId": version,
-            "CloudWatchLoggingOption": {"LogStreamARN": "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s", "RoleARN": ROLE},
-        });
-        self.analytics()
-            .add_application_cloud_watch_logging_option(req!(AddApplicationCloudWatchLoggingOption, body))
-            .await
-            .map(drop)
-    }
-
-    async fn add_output(&self, name: &str, version: i64, output: Json) -> Result<(), AnalyticsError> {
-        let body = json!({"ApplicationName": name, "CurrentApplicationVersionId": version, "Output": output});
-        self.analytics().add_application_output(req!(AddApplicationOutput, body)).await.map(drop)
-    }
-
-    async fn update(&self, name: &str, version: i64, update: Json) -> Result<(), AnalyticsError> {
-        let body =
-            json!({"ApplicationName": name, "CurrentApplicationVersionId": version, "ApplicationUpdate": update});
-        self.analytics().update_application(req!(UpdateApplication, body)).await.map(drop)
-    }
-
-    async fn start(&self, name: &str, inputs: Json) -> Result<(), AnalyticsError> {
-        let body = json!({"ApplicationName": name, "InputConfigurations": inputs});
-        self.analytics().start_application(req!(StartApplication, body)).await.map(drop)
-    }
-
-    async fn delete(&self, name: &str, created: Json) -> Result<(), AnalyticsError> {
-        let body = json!({"ApplicationName": name, "CreateTimestamp": created});
-        self.analytics().delete_application(req!(DeleteApplication, body)).await.map(drop)
-    }
-
-    async fn tags(&self, name: &str) -> BTreeMap<String, String> {
-        let request = req!(ListTagsForResource, json!({"ResourceARN": app_arn(name)}));
-        let tags = self.analytics().list_tags_for_resource(request).await.unwrap().tags.unwrap_or_default();
-        tags.into_iter().map(|tag| (tag.key, tag.value.unwrap_or_default())).collect()
-    }
-
-    async fn tag(&self, name: &str, tags: Json) -> Result<(), AnalyticsError> {
-        let request = req!(TagResource, json!({"ResourceARN": app_arn(name), "Tags": tags}));
-        self.analytics().tag_resource(request).await.map(drop)
-    }
-
-    async fn list(&self, body: Json) -> ListApplicationsResponse {
-        self.analytics().list_applications(req!(ListApplications, body)).await.unwrap()
-    }
-}
-
-fn kinesis_output(name: &str, stream: &str) -> Json {
-    json!({
-        "Name": name,
-        "KinesisStreamsOutput": {"ResourceARN": stream_arn(stream), "RoleARN": ROLE},
-        "DestinationSchema": {"RecordFormatType": "JSON"},
-    })
-}
-
-fn lambda_output(name: &str) -> Json {
-    json!({
-        "Name": name,
-        "LambdaOutput": {"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:f", "RoleARN": ROLE},
-        "DestinationSchema": {"RecordFormatType": "JSON"},
-    })
-}
-
-fn created_seconds(detail: &ApplicationDetail) -> Json {
-    let ms = detail.create_timestamp.unwrap().epoch_millis();
-    json!(ms as f64 / 1000.0)
-}
 
 // ----- Create, describe, list -----
 
@@ -427,7 +234,7 @@ async fn delete_needs_the_create_timestamp_and_shows_deleting_for_a_while() {
     let error = h.create(json!({"ApplicationName": "app"})).await.unwrap_err();
     assert!(matches!(error, AnalyticsError::Exists { .. }), "the name is taken while DELETING: {error:?}");
 
-    h.clock.advance_ms(1_000);
+    h.advance_ms(1_000);
     let request = req!(DescribeApplication, json!({"ApplicationName": "app"}));
     assert!(matches!(h.analytics().describe_application(request).await, Err(AnalyticsError::NotFound { .. })));
     assert!(h.list(json!({})).await.application_summaries.is_empty());
@@ -447,7 +254,7 @@ async fn a_change_shows_updating_and_refuses_other_changes_until_it_ends() {
         matches!(error, AnalyticsError::InUse { status: "UPDATING", operation: "a configuration change", .. }),
         "{error:?}"
     );
-    h.clock.advance_ms(500);
+    h.advance_ms(500);
     assert_eq!(h.status("app").await, ApplicationStatus::Ready);
     h.add_logging("app", 2).await.unwrap();
 }
