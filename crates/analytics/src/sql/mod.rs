@@ -1,9 +1,19 @@
-//! The compiler from application code to an [`AppPlan`]: `sqlparser` with a dialect layer
-//! of our own for what KDA's dialect adds (`SELECT STREAM`, `CREATE STREAM`, `CREATE PUMP`,
-//! `STEP`), then name resolution and typing. Whatever the dialect has and Rheo does not
-//! run is refused with the construct and its line, never accepted and ignored.
+//! The compiler from application code to an [`AppPlan`]. sqlparser's tokenizer reads the
+//! code (strings, quoted identifiers, comments, locations); a recursive-descent parser of
+//! our own reads the KDA dialect from those tokens (`SELECT STREAM`, `CREATE STREAM`,
+//! `CREATE PUMP`, `STEP … BY`), accepting only what Rheo runs; then names are resolved
+//! and types checked. Whatever the dialect has and Rheo does not run is refused with the
+//! construct, its line and column, never accepted and ignored.
 
-use crate::error::CodeError;
+mod ast;
+mod lexer;
+mod literal;
+mod parser;
+mod resolve;
+#[cfg(test)]
+mod tests;
+
+use crate::error::{CodeError, CodeErrorKind};
 use crate::plan::{AppPlan, ColumnDef};
 
 /// The in-application streams the inputs create, which the code reads.
@@ -22,14 +32,18 @@ pub struct InputStreamDef {
 
 /// Compiles application code against the inputs' streams.
 pub fn compile(code: &str, inputs: &InputCatalog) -> Result<AppPlan, CodeError> {
-    // SKELETON: replaced by the SQL front end.
-    let _ = (code, inputs);
-    Err(CodeError { kind: crate::error::CodeErrorKind::Unsupported, construct: "SQL".into(), line: 0, column: 0 })
+    let tokens = lexer::tokenize(code)?;
+    let statements = parser::Parser::new(tokens).parse_script()?;
+    resolve::resolve(&statements, inputs)
 }
 
 /// Parses a column type as `RecordColumns[].SqlType` and CREATE STREAM write it
 /// (`VARCHAR(16)`, `DECIMAL(10,2)`, `TIMESTAMP`, case-insensitive).
 pub fn parse_sql_type(text: &str) -> Result<crate::value::SqlType, String> {
-    // SKELETON: replaced by the SQL front end.
-    Err(format!("unknown SQL type {text}"))
+    let describe = |error: CodeError| match error.kind {
+        CodeErrorKind::Syntax(message) | CodeErrorKind::Type(message) => format!("SQL type {text}: {message}"),
+        _ => format!("SQL type {text}: unsupported {}", error.construct),
+    };
+    let tokens = lexer::tokenize(text).map_err(describe)?;
+    parser::Parser::new(tokens).parse_type_only().map_err(describe)
 }

@@ -1,0 +1,203 @@
+//! Ordering and equality of SQL values, across numeric types (an INTEGER compares with a
+//! DOUBLE or a DECIMAL by value, as SQL does). NULL is handled by the callers: these
+//! functions see non-NULL values only and return an error for kinds that do not compare.
+
+use std::cmp::Ordering;
+
+use crate::value::{ErrorKind, EvalError, Value};
+
+/// Orders two non-NULL values; values of kinds that do not compare (a string and a
+/// number) are an error, which the compiler's typing normally rules out.
+pub(crate) fn compare(left: &Value, right: &Value) -> Result<Ordering, EvalError> {
+    use Value::*;
+    let ordering = match (left, right) {
+        (Int(a), Int(b)) => a.cmp(b),
+        (Str(a), Str(b)) | (Bin(a), Bin(b)) => a.as_ref().cmp(b.as_ref()),
+        (Bool(a), Bool(b)) => a.cmp(b),
+        (Date(a), Date(b)) => a.cmp(b),
+        (Time(a), Time(b)) => a.cmp(b),
+        (Timestamp(a), Timestamp(b)) | (Interval(a), Interval(b)) => a.cmp(b),
+        (Decimal(a, sa), Decimal(b, sb)) => compare_decimals(*a, *sa, *b, *sb),
+        (Int(a), Decimal(b, sb)) => compare_decimals(i128::from(*a), 0, *b, *sb),
+        (Decimal(a, sa), Int(b)) => compare_decimals(*a, *sa, i128::from(*b), 0),
+        _ => match (as_f64(left), as_f64(right)) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            _ => {
+                return Err(EvalError::new(
+                    ErrorKind::Function,
+                    format!("cannot compare {} with {}", kind_name(left), kind_name(right)),
+                ))
+            }
+        },
+    };
+    Ok(ordering)
+}
+
+/// A number as a double (for comparisons and arithmetic that involve a floating value).
+pub(crate) fn as_f64(value: &Value) -> Option<f64> {
+    match value {
+        Value::Int(v) => Some(*v as f64),
+        Value::Real(v) => Some(f64::from(*v)),
+        Value::Double(v) => Some(*v),
+        Value::Decimal(unscaled, scale) => Some(*unscaled as f64 / 10f64.powi(i32::from(*scale))),
+        _ => None,
+    }
+}
+
+fn compare_decimals(a: i128, scale_a: u8, b: i128, scale_b: u8) -> Ordering {
+    let scale = scale_a.max(scale_b);
+    match (rescale_up(a, scale_a, scale), rescale_up(b, scale_b, scale)) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        // A value too large to rescale is larger in magnitude than any rescaled one.
+        (None, Some(_)) => {
+            if a < 0 {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            }
+        }
+        (Some(_), None) => {
+            if b < 0 {
+                Ordering::Greater
+            } else {
+                Ordering::Less
+            }
+        }
+        (None, None) => {
+            (a as f64 / 10f64.powi(i32::from(scale_a))).total_cmp(&(b as f64 / 10f64.powi(i32::from(scale_b))))
+        }
+    }
+}
+
+/// `unscaled` at `from` digits after the point, written with `to >= from` digits.
+pub(crate) fn rescale_up(unscaled: i128, from: u8, to: u8) -> Option<i128> {
+    let factor = 10i128.checked_pow(u32::from(to.saturating_sub(from)))?;
+    unscaled.checked_mul(factor)
+}
+
+/// The kind of a value, for error messages.
+pub(crate) fn kind_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NULL",
+        Value::Bool(_) => "BOOLEAN",
+        Value::Int(_) => "an integer",
+        Value::Real(_) => "REAL",
+        Value::Double(_) => "DOUBLE",
+        Value::Decimal(..) => "DECIMAL",
+        Value::Str(_) => "a string",
+        Value::Bin(_) => "VARBINARY",
+        Value::Date(_) => "DATE",
+        Value::Time(_) => "TIME",
+        Value::Timestamp(_) => "TIMESTAMP",
+        Value::Interval(_) => "an interval",
+    }
+}
+
+/// Equality as GROUP BY sees it: NULLs group together, NaN equals NaN, and -0.0 equals
+/// 0.0 (consistent with [`hash_key_value`]).
+pub(crate) fn key_eq(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Real(a), Value::Real(b)) => canonical_bits(f64::from(*a)) == canonical_bits(f64::from(*b)),
+        (Value::Double(a), Value::Double(b)) => canonical_bits(*a) == canonical_bits(*b),
+        _ => left == right,
+    }
+}
+
+fn canonical_bits(value: f64) -> u64 {
+    if value.is_nan() {
+        f64::NAN.to_bits()
+    } else if value == 0.0 {
+        0
+    } else {
+        value.to_bits()
+    }
+}
+
+/// A 64-bit multiplicative mix (the Fx hash's step): fast, and good enough for group keys
+/// which an application's users do not choose adversarially against one process.
+#[derive(Clone, Copy)]
+pub(crate) struct KeyHash(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl KeyHash {
+    pub(crate) fn new() -> Self {
+        KeyHash(0)
+    }
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+
+    fn add_bytes(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let mut tail = [0u8; 8];
+        let rest = chunks.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.add(u64::from_le_bytes(tail));
+        self.add(bytes.len() as u64);
+    }
+
+    pub(crate) fn finish(self) -> u64 {
+        // A final avalanche so the low bits the table uses depend on every input bit.
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x
+    }
+}
+
+/// Adds one group key value to a hash, consistently with [`key_eq`].
+pub(crate) fn hash_key_value(hash: &mut KeyHash, value: &Value) {
+    match value {
+        Value::Null => hash.add(0),
+        Value::Bool(v) => hash.add(1 + u64::from(*v)),
+        Value::Int(v) | Value::Timestamp(v) | Value::Interval(v) => hash.add(*v as u64),
+        Value::Real(v) => hash.add(canonical_bits(f64::from(*v))),
+        Value::Double(v) => hash.add(canonical_bits(*v)),
+        Value::Decimal(unscaled, scale) => {
+            hash.add(*unscaled as u64);
+            hash.add((*unscaled >> 64) as u64 ^ u64::from(*scale));
+        }
+        Value::Str(bytes) | Value::Bin(bytes) => hash.add_bytes(bytes),
+        Value::Date(v) => hash.add(*v as u64),
+        Value::Time(v) => hash.add(u64::from(*v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_across_types() {
+        assert_eq!(compare(&Value::Int(2), &Value::Double(2.5)).ok(), Some(Ordering::Less));
+        assert_eq!(compare(&Value::Decimal(250, 2), &Value::Int(2)).ok(), Some(Ordering::Greater));
+        assert_eq!(compare(&Value::Decimal(2000, 3), &Value::Decimal(20, 1)).ok(), Some(Ordering::Equal));
+        assert_eq!(compare(&Value::Real(1.5), &Value::Double(1.5)).ok(), Some(Ordering::Equal));
+    }
+
+    #[test]
+    fn unlike_kinds_are_an_error() {
+        assert!(compare(&Value::Int(1), &Value::Str("1".into())).is_err());
+    }
+
+    #[test]
+    fn float_keys_group_zero_and_nan() {
+        let hash = |value: &Value| {
+            let mut h = KeyHash::new();
+            hash_key_value(&mut h, value);
+            h.finish()
+        };
+        assert!(key_eq(&Value::Double(-0.0), &Value::Double(0.0)));
+        assert_eq!(hash(&Value::Double(-0.0)), hash(&Value::Double(0.0)));
+        assert!(key_eq(&Value::Double(f64::NAN), &Value::Double(f64::NAN)));
+        assert_ne!(hash(&Value::Str("ab".into())), hash(&Value::Str("ba".into())));
+    }
+}

@@ -1,0 +1,103 @@
+//! Window bounds of the progress keys: `STEP(ts BY width)` windows are aligned on the
+//! Unix epoch (`floor(ts / width) * width`); `FLOOR(ts TO unit)` windows are one unit
+//! long, months and years by the UTC calendar.
+
+use chrono::{DateTime, Datelike, NaiveDate};
+
+use crate::exec::compare::kind_name;
+use crate::plan::{ProgressKey, TimeUnit};
+use crate::value::{ErrorKind, EvalError, Value};
+
+const MS_PER_DAY: i64 = 86_400_000;
+
+/// The window `[start, end)` of a timestamp (epoch ms) under a STEP or FLOOR key.
+pub(crate) fn window_of(progress: &ProgressKey, value: &Value) -> Result<(i64, i64), EvalError> {
+    let ts = match value {
+        Value::Timestamp(ms) => *ms,
+        Value::Date(days) => i64::from(*days) * MS_PER_DAY,
+        Value::Null => {
+            return Err(EvalError::new(ErrorKind::NotNull, "the window key is NULL, so the row belongs to no window"))
+        }
+        other => {
+            return Err(EvalError::new(
+                ErrorKind::Function,
+                format!("a window key must be a timestamp, not {}", kind_name(other)),
+            ))
+        }
+    };
+    let out_of_range =
+        || EvalError::new(ErrorKind::Arithmetic, format!("timestamp {ts} is out of the range of windows"));
+    match progress {
+        ProgressKey::Step { width_ms, .. } => {
+            if *width_ms <= 0 {
+                return Err(EvalError::new(ErrorKind::Function, "a STEP width must be positive"));
+            }
+            let start = ts - ts.rem_euclid(*width_ms);
+            Ok((start, start.checked_add(*width_ms).ok_or_else(out_of_range)?))
+        }
+        ProgressKey::Floor { unit, .. } => {
+            let fixed = match unit {
+                TimeUnit::Second => Some(1_000),
+                TimeUnit::Minute => Some(60_000),
+                TimeUnit::Hour => Some(3_600_000),
+                TimeUnit::Day => Some(MS_PER_DAY),
+                TimeUnit::Month | TimeUnit::Year => None,
+            };
+            if let Some(width) = fixed {
+                let start = ts - ts.rem_euclid(width);
+                return Ok((start, start.checked_add(width).ok_or_else(out_of_range)?));
+            }
+            let date = DateTime::from_timestamp_millis(ts).ok_or_else(out_of_range)?.date_naive();
+            let (start, end) = if *unit == TimeUnit::Month {
+                let start = NaiveDate::from_ymd_opt(date.year(), date.month(), 1);
+                let end = if date.month() == 12 {
+                    NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
+                };
+                (start, end)
+            } else {
+                (NaiveDate::from_ymd_opt(date.year(), 1, 1), NaiveDate::from_ymd_opt(date.year() + 1, 1, 1))
+            };
+            let ms = |date: Option<NaiveDate>| {
+                date.and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc().timestamp_millis())
+                    .ok_or_else(out_of_range)
+            };
+            Ok((ms(start)?, ms(end)?))
+        }
+        ProgressKey::Monotonic(_) => Err(EvalError::new(ErrorKind::Function, "a MONOTONIC key has no window bounds")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Expr, ExprKind};
+    use crate::value::SqlType;
+
+    fn rowtime() -> Expr {
+        Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp }
+    }
+
+    #[test]
+    fn step_windows_align_on_the_epoch() {
+        let step = ProgressKey::Step { expr: rowtime(), width_ms: 10_000 };
+        assert_eq!(window_of(&step, &Value::Timestamp(12_345)).ok(), Some((10_000, 20_000)));
+        assert_eq!(window_of(&step, &Value::Timestamp(20_000)).ok(), Some((20_000, 30_000)));
+        assert_eq!(window_of(&step, &Value::Timestamp(-1)).ok(), Some((-10_000, 0)));
+        assert!(window_of(&step, &Value::Null).is_err());
+    }
+
+    #[test]
+    fn floor_to_month_follows_the_calendar() {
+        let month = ProgressKey::Floor { expr: rowtime(), unit: TimeUnit::Month };
+        // 2024-02-15T00:00:00Z; February 2024 has 29 days.
+        let feb = 1_707_955_200_000;
+        let (start, end) = window_of(&month, &Value::Timestamp(feb)).unwrap_or_default();
+        assert_eq!(start, 1_706_745_600_000);
+        assert_eq!(end, 1_709_251_200_000);
+        let minute = ProgressKey::Floor { expr: rowtime(), unit: TimeUnit::Minute };
+        assert_eq!(window_of(&minute, &Value::Timestamp(61_500)).ok(), Some((60_000, 120_000)));
+    }
+}
