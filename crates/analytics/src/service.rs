@@ -31,7 +31,7 @@ use rheo_storage::{Clock, FileSystem, LogConfig, NewStream, ShardLog, StorageErr
 use crate::convert::Owner;
 use crate::error::{AnalyticsError, Result};
 use crate::lifecycle::{self, Action, Status};
-use crate::runtime::{RunHandle, Runtime, SystemTicker, Ticker};
+use crate::runtime::{RunHandle, RunMetrics, Runtime, SystemTicker, Ticker};
 use crate::state::StoredApplication;
 
 /// Subfolder of the data directory holding the Analytics log.
@@ -65,6 +65,8 @@ pub(crate) struct Entry {
     /// ended with that process, so it no longer shows (plan §4.2: STOPPING is READY and
     /// UPDATING the previous status after a restart).
     pub(crate) transition_over: AtomicBool,
+    /// The counters of the current (or last) run.
+    pub(crate) metrics: Mutex<Option<Arc<RunMetrics>>>,
 }
 
 /// A deleted application, shown as DELETING for a while.
@@ -188,15 +190,40 @@ impl Analytics {
         }
     }
 
-    /// Renders the applications' gauges in Prometheus's text format (`rheo_analytics_*`).
+    /// Renders the applications' statuses and their runs' counters in Prometheus's text
+    /// format (`rheo_analytics_*`).
     pub fn render_metrics(&self, out: &mut String) {
         let statuses: Vec<Status> = self.summaries().into_iter().map(|s| s.status).collect();
-        crate::metrics::render(out, &statuses);
+        let runs: Vec<(String, Arc<RunMetrics>)> = self
+            .apps
+            .read()
+            .values()
+            .filter_map(|entry| Some((entry.name.clone(), entry.metrics.lock().clone()?)))
+            .collect();
+        crate::metrics::render(out, &statuses, &runs);
+    }
+
+    /// The counters of an application's current (or last) run in this process.
+    pub fn run_metrics(&self, application: &str) -> Option<Arc<RunMetrics>> {
+        self.apps.read().get(application)?.metrics.lock().clone()
     }
 
     /// The counters of the Analytics log.
     pub fn log_stats(&self) -> rheo_storage::LogStats {
         self.log.stats()
+    }
+
+    /// Whose resources ARNs name.
+    pub(crate) fn owner(&self) -> &Owner {
+        &self.owner
+    }
+
+    pub(crate) fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub(crate) fn firehose(&self) -> Option<&Arc<Firehose>> {
+        self.firehose.as_ref()
     }
 
     fn now_ms(&self) -> u64 {
@@ -210,6 +237,7 @@ impl Analytics {
             run: tokio::sync::Mutex::new(None),
             working: AtomicUsize::new(0),
             transition_over: AtomicBool::new(false),
+            metrics: Mutex::new(None),
         });
         self.apps.write().insert(name.to_owned(), entry.clone());
         entry

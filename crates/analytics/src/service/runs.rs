@@ -180,6 +180,7 @@ impl Analytics {
                 other => AnalyticsError::InvalidConfiguration(format!("the inputs could not be opened: {other}")),
             });
         }
+        *entry.metrics.lock() = Some(run.metrics());
         *run_slot = Some(run);
         tracing::info!(message = "Analytics application started.", application = %entry.name);
         Ok(())
@@ -259,6 +260,7 @@ impl Analytics {
             run.stop(false).await;
             return Err(error);
         }
+        *entry.metrics.lock() = Some(run.metrics());
         *run_slot = Some(run);
         tracing::info!(message = "Analytics application running.", application = %entry.name);
         Ok(())

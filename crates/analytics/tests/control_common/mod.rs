@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rheo_analytics::error::AnalyticsError;
-use rheo_analytics::runtime::ManualTicker;
+use rheo_analytics::runtime::{ManualTicker, RunMetrics};
 use rheo_analytics::{Analytics, AnalyticsConfig};
 use rheo_engine::{CreateStream, Engine, EngineConfig};
 use rheo_protocol::analytics::model::*;
@@ -257,6 +257,18 @@ impl Harness {
         })
         .await;
         assert!(reached.is_ok(), "{name} never became {status:?}");
+    }
+
+    /// Waits (bounded) until the application's run has read `count` records.
+    pub async fn wait_read(&self, name: &str, count: u64) {
+        let metrics = self.analytics().run_metrics(name).expect("a run");
+        let read = tokio::time::timeout(WAIT, async {
+            while RunMetrics::get(&metrics.records_in) < count {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "{name} never read {count} records");
     }
 
     /// Puts one JSON event per referrer.

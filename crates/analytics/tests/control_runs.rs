@@ -1,0 +1,284 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The control plane with inputs, code and runs: input descriptions, code validation with
+//! outputs, the Lambda processor rule, starting positions, stop and LAST_STOPPED_POINT,
+//! and a RUNNING application running again after the service reopens.
+
+#[macro_use]
+mod control_common;
+mod runtime_common;
+
+use control_common::*;
+use rheo_analytics::error::{AnalyticsError, CodeErrorKind};
+use rheo_protocol::analytics::model::*;
+use runtime_common::read_kinesis;
+use serde_json::json;
+
+async fn create_projection(h: &Harness) {
+    h.create(json!({
+        "ApplicationName": "app",
+        "Inputs": [json_input("in", 1)],
+        "Outputs": [kinesis_output("DESTINATION_SQL_STREAM", "out")],
+        "ApplicationCode": PROJECTION,
+    }))
+    .await
+    .unwrap();
+}
+
+/// The referrers of what the output stream holds, in order.
+async fn output_referrers(h: &Harness, count: usize) -> Vec<String> {
+    let records = read_kinesis(&h.engine, "out", count).await;
+    records.iter().map(|record| record["REFERRER"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_are_described_with_their_id_streams_schema_and_no_starting_position_yet() {
+    let h = Harness::new().await;
+    h.create(json!({"ApplicationName": "app", "Inputs": [json_input("in", 2)]})).await.unwrap();
+    let input = h.describe("app").await.input_descriptions.unwrap().remove(0);
+    assert_eq!(input.input_id.as_deref(), Some("1.1"));
+    assert_eq!(input.in_app_stream_names.unwrap(), ["SOURCE_SQL_STREAM_001", "SOURCE_SQL_STREAM_002"]);
+    assert_eq!(input.input_parallelism.unwrap().count, Some(2));
+    assert_eq!(input.kinesis_streams_input_description.unwrap().resource_arn, Some(stream_arn("in")));
+    let sent = req!(CreateApplication, json!({"ApplicationName": "x", "Inputs": [json_input("in", 2)]}));
+    assert_eq!(input.input_schema.unwrap(), sent.inputs.unwrap().remove(0).input_schema);
+    assert_eq!(input.input_starting_position_configuration.unwrap().input_starting_position, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_must_read_an_existing_stream_and_there_is_only_one() {
+    let h = Harness::new().await;
+    let error = h.create(json!({"ApplicationName": "app", "Inputs": [json_input("missing", 1)]})).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("missing")), "{error:?}");
+    h.create(json!({"ApplicationName": "app", "Inputs": [json_input("in", 1)]})).await.unwrap();
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 1, "Input": json_input("out", 1)});
+    let error = h.analytics().add_application_input(req!(AddApplicationInput, body)).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::LimitExceeded(_)), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_is_compiled_against_the_inputs_and_outputs_must_name_its_streams() {
+    let h = Harness::new().await;
+    let error = h
+        .create(
+            json!({"ApplicationName": "bad", "Inputs": [json_input("in", 1)], "ApplicationCode": "CREATE STREAM ("}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, AnalyticsError::CodeValidation(code) if matches!(code.kind, CodeErrorKind::Syntax(_))),
+        "{error:?}"
+    );
+
+    let error = h
+        .create(json!({
+            "ApplicationName": "app",
+            "Inputs": [json_input("in", 1)],
+            "Outputs": [kinesis_output("NOT_CREATED", "out")],
+            "ApplicationCode": PROJECTION,
+        }))
+        .await
+        .unwrap_err();
+    assert!(matches!(&error, AnalyticsError::OutputNotCreated { output } if output == "NOT_CREATED"), "{error:?}");
+
+    create_projection(&h).await;
+    h.add_output("app", 1, kinesis_output("error_stream", "out")).await.unwrap();
+    let error = h.add_output("app", 2, kinesis_output("OTHER", "out")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::OutputNotCreated { .. }), "{error:?}");
+    let error = h.update("app", 2, json!({"ApplicationCodeUpdate": "SELECT STREAM FROM"})).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::CodeValidation(_)), "{error:?}");
+    assert_eq!(h.version("app").await, 2, "refused changes change nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_processor_is_kept_and_described_but_a_start_refuses_it() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    let lambda = "arn:aws:lambda:us-east-1:000000000000:function:pre";
+    let body = json!({
+        "ApplicationName": "app",
+        "CurrentApplicationVersionId": 1,
+        "InputId": "1.1",
+        "InputProcessingConfiguration": {"InputLambdaProcessor": {"ResourceARN": lambda, "RoleARN": ROLE}},
+    });
+    let request = req!(AddApplicationInputProcessingConfiguration, body);
+    h.analytics().add_application_input_processing_configuration(request).await.unwrap();
+    let input = h.describe("app").await.input_descriptions.unwrap().remove(0);
+    let described =
+        input.input_processing_configuration_description.unwrap().input_lambda_processor_description.unwrap();
+    assert_eq!((described.resource_arn.as_deref(), described.role_arn.as_deref()), (Some(lambda), Some(ROLE)));
+
+    let error = h.start("app", from("NOW")).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidConfiguration(text) if text.contains("Lambda")), "{error:?}");
+    assert_eq!(h.status("app").await, ApplicationStatus::Ready);
+
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 2, "InputId": "1.1"});
+    let request = req!(DeleteApplicationInputProcessingConfiguration, body.clone());
+    h.analytics().delete_application_input_processing_configuration(request).await.unwrap();
+    let input = h.describe("app").await.input_descriptions.unwrap().remove(0);
+    assert!(input.input_processing_configuration_description.is_none());
+    let again = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 3, "InputId": "1.1"});
+    let request = req!(DeleteApplicationInputProcessingConfiguration, again);
+    let error = h.analytics().delete_application_input_processing_configuration(request).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::ElementNotFound { .. }), "{error:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_names_every_input_and_only_from_ready() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    let error = h.start("app", json!([])).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "every input must be named: {error:?}");
+    h.start("app", from("NOW")).await.unwrap();
+    assert_eq!(h.status("app").await, ApplicationStatus::Running);
+    let error = h.start("app", from("NOW")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InUse { status: "RUNNING", .. }), "{error:?}");
+    let error = h.add_logging("app", 2).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::StaleVersion { .. }), "a start does not change the version: {error:?}");
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_application_resumes_from_the_last_stopped_point() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    let input = h.describe("app").await.input_descriptions.unwrap().remove(0);
+    let position = input.input_starting_position_configuration.unwrap().input_starting_position;
+    assert_eq!(position, Some(InputStartingPosition::Now));
+    h.put_referrers("in", &["a", "b"]).await;
+    assert_eq!(output_referrers(&h, 2).await, ["a", "b"]);
+
+    let stop = req!(StopApplication, json!({"ApplicationName": "app"}));
+    h.analytics().stop_application(stop).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Ready).await;
+    h.put_referrers("in", &["c", "d"]).await;
+    h.start("app", from("LAST_STOPPED_POINT")).await.unwrap();
+    assert_eq!(output_referrers(&h, 4).await, ["a", "b", "c", "d"], "nothing read twice, nothing lost");
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn now_skips_what_arrived_while_stopped() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.put_referrers("in", &["before"]).await;
+    h.start("app", from("NOW")).await.unwrap();
+    h.put_referrers("in", &["after"]).await;
+    assert_eq!(output_referrers(&h, 1).await, ["after"]);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_application_runs_again_after_reopening() {
+    let mut h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(output_referrers(&h, 1).await, ["a"]);
+    h.reopen().await;
+    h.put_referrers("in", &["b"]).await;
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert_eq!(output_referrers(&h, 2).await, ["a", "b"]);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_to_a_running_application_takes_effect_from_its_own_position() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(output_referrers(&h, 1).await, ["a"]);
+    let upper = PROJECTION.replace(r#"SELECT STREAM "referrer""#, r#"SELECT STREAM UPPER("referrer")"#);
+    h.update("app", 1, json!({"ApplicationCodeUpdate": upper})).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    h.put_referrers("in", &["b"]).await;
+    assert_eq!(output_referrers(&h, 2).await, ["a", "B"]);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_application_can_be_deleted() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    let detail = h.describe("app").await;
+    h.delete("app", created_seconds(&detail)).await.unwrap();
+    let request = req!(DescribeApplication, json!({"ApplicationName": "app"}));
+    assert!(matches!(h.analytics().describe_application(request).await, Err(AnalyticsError::NotFound { .. })));
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_referrer_counter_counts_per_referrer_when_its_window_closes() {
+    let h = Harness::new().await;
+    let code = r#"
+        CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (referrer VARCHAR(32), views INTEGER);
+        CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+          SELECT STREAM "referrer", COUNT(*)
+          FROM "SOURCE_SQL_STREAM_001"
+          GROUP BY "referrer", STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '10' SECOND);
+    "#;
+    h.create(json!({
+        "ApplicationName": "referrers",
+        "Inputs": [json_input("in", 1)],
+        "Outputs": [kinesis_output("DESTINATION_SQL_STREAM", "out")],
+        "ApplicationCode": code,
+    }))
+    .await
+    .unwrap();
+    h.start("referrers", from("NOW")).await.unwrap();
+    h.put_referrers("in", &["a.com", "b.com", "a.com"]).await;
+    // The window [T0, T0 + 10 s) closes on the timer, with no later record.
+    h.wait_read("referrers", 3).await;
+    h.advance_ms(10_000);
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    let counts: Vec<(&str, i64)> =
+        rows.iter().map(|row| (row["REFERRER"].as_str().unwrap(), row["VIEWS"].as_i64().unwrap())).collect();
+    assert_eq!(counts, [("a.com", 2), ("b.com", 1)]);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_infers_a_schema_from_the_stream() {
+    let h = Harness::new().await;
+    h.put_referrers("in", &["a.com", "bb.com"]).await;
+    let body = json!({
+        "ResourceARN": stream_arn("in"),
+        "RoleARN": ROLE,
+        "InputStartingPositionConfiguration": {"InputStartingPosition": "TRIM_HORIZON"},
+    });
+    let found = h.analytics().discover_input_schema(req!(DiscoverInputSchema, body)).await.unwrap();
+    let schema = found.input_schema.unwrap();
+    assert_eq!(schema.record_format.record_format_type, RecordFormatType::Json);
+    let columns: Vec<(&str, Option<&str>, &str)> =
+        schema.record_columns.iter().map(|c| (c.name.as_str(), c.mapping.as_deref(), c.sql_type.as_str())).collect();
+    assert_eq!(columns, [("referrer", Some("$.referrer"), "VARCHAR(8)")]);
+    assert_eq!(found.raw_input_records.unwrap(), [r#"{"referrer":"a.com"}"#, r#"{"referrer":"bb.com"}"#]);
+    assert_eq!(found.parsed_input_records.unwrap(), [["a.com"], ["bb.com"]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discovery_refuses_what_it_cannot_sample() {
+    let h = Harness::new().await;
+    let empty = json!({
+        "ResourceARN": stream_arn("in"),
+        "RoleARN": ROLE,
+        "InputStartingPositionConfiguration": {"InputStartingPosition": "TRIM_HORIZON"},
+    });
+    let error = h.analytics().discover_input_schema(req!(DiscoverInputSchema, empty)).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::UnableToDetectSchema { raw, .. } if raw.is_empty()), "{error:?}");
+    let s3 = json!({"S3Configuration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::b", "FileKey": "k"}});
+    let error = h.analytics().discover_input_schema(req!(DiscoverInputSchema, s3)).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "{error:?}");
+    let lambda = json!({
+        "ResourceARN": stream_arn("in"),
+        "RoleARN": ROLE,
+        "InputProcessingConfiguration": {"InputLambdaProcessor": {"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:f", "RoleARN": ROLE}},
+    });
+    let error = h.analytics().discover_input_schema(req!(DiscoverInputSchema, lambda)).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::LambdaUnsupported { .. }), "{error:?}");
+    let missing = json!({"ResourceARN": stream_arn("missing"), "RoleARN": ROLE});
+    let error = h.analytics().discover_input_schema(req!(DiscoverInputSchema, missing)).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "{error:?}");
+}
