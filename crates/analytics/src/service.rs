@@ -69,11 +69,14 @@ pub(crate) struct Entry {
     pub(crate) metrics: Mutex<Option<Arc<RunMetrics>>>,
 }
 
-/// A deleted application, shown as DELETING for a while.
+/// A deleted application, shown as DELETING for a while and until its run has ended:
+/// its name cannot be taken again before, so a late checkpoint of the old run can never
+/// land in a new application of the same name.
 struct Deleting {
     until_ms: u64,
     /// Its last state, which DescribeApplication still shows.
     state: StoredApplication,
+    entry: Arc<Entry>,
 }
 
 /// What ListApplications shows of an application.
@@ -243,10 +246,10 @@ impl Analytics {
         entry
     }
 
-    /// Forgets applications whose DELETING period has ended.
+    /// Forgets deleted applications whose DELETING period and run have ended.
     fn reap(&self) {
         let now = self.now_ms();
-        self.deleting.lock().retain(|_, d| d.until_ms > now);
+        self.deleting.lock().retain(|_, d| d.until_ms > now || d.entry.working.load(Ordering::Acquire) > 0);
     }
 
     fn entry(&self, name: &str) -> Result<Arc<Entry>> {

@@ -204,8 +204,21 @@ async fn a_running_application_can_be_deleted() {
     h.start("app", from("NOW")).await.unwrap();
     let detail = h.describe("app").await;
     h.delete("app", created_seconds(&detail)).await.unwrap();
-    let request = req!(DescribeApplication, json!({"ApplicationName": "app"}));
-    assert!(matches!(h.analytics().describe_application(request).await, Err(AnalyticsError::NotFound { .. })));
+    // DELETING until the run has ended, then gone; the name is free again.
+    let gone = tokio::time::timeout(WAIT, async {
+        loop {
+            let request = req!(DescribeApplication, json!({"ApplicationName": "app"}));
+            match h.analytics().describe_application(request).await {
+                Err(AnalyticsError::NotFound { .. }) => break,
+                Ok(found) => assert_eq!(found.application_detail.application_status, ApplicationStatus::Deleting),
+                Err(other) => panic!("{other:?}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "the deleted application never went");
+    create_projection(&h).await;
     h.analytics().shutdown().await;
 }
 

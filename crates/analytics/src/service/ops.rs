@@ -199,8 +199,8 @@ impl Analytics {
         self.log.delete_stream(entry.stream_id).await?;
         self.apps.write().remove(&name);
         let until_ms = self.now_ms().saturating_add(self.config.transition_ms);
-        self.deleting.lock().insert(name.clone(), Deleting { until_ms, state });
         self.abandon_run(&entry);
+        self.deleting.lock().insert(name.clone(), Deleting { until_ms, state, entry });
         tracing::info!(message = "Analytics application deleted.", application = %name);
         Ok(DeleteApplicationResponse {})
     }

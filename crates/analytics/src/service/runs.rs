@@ -218,8 +218,11 @@ impl Analytics {
         Ok(())
     }
 
-    /// Stops a deleted application's run without draining.
+    /// Stops a deleted application's run, if it has one, without draining.
     pub(super) fn abandon_run(&self, entry: &Arc<Entry>) {
+        if entry.run.try_lock().is_ok_and(|run| run.is_none()) {
+            return;
+        }
         let deleted = entry.clone();
         self.spawn_work(entry, async move {
             let run = deleted.run.lock().await.take();
