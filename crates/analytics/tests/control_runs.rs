@@ -295,3 +295,30 @@ async fn discovery_refuses_what_it_cannot_sample() {
     let error = h.analytics().discover_input_schema(req!(DiscoverInputSchema, missing)).await.unwrap_err();
     assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_stream_input_must_exist_and_cannot_start_at_trim_horizon() {
+    let h = Harness::new().await;
+    let mut input = json_input("in", 1);
+    input.as_object_mut().unwrap().remove("KinesisStreamsInput");
+    input["KinesisFirehoseInput"] = json!({"ResourceARN": delivery_stream_arn("events"), "RoleARN": ROLE});
+    let body = json!({
+        "ApplicationName": "app",
+        "Inputs": [input],
+        "Outputs": [kinesis_output("DESTINATION_SQL_STREAM", "out")],
+        "ApplicationCode": PROJECTION,
+    });
+    let error = h.create(body.clone()).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("events")), "{error:?}");
+    h.create_delivery_stream("events").await;
+    h.create(body).await.unwrap();
+    let described = h.describe("app").await.input_descriptions.unwrap().remove(0);
+    assert_eq!(described.kinesis_firehose_input_description.unwrap().resource_arn, Some(delivery_stream_arn("events")));
+
+    let error = h.start("app", from("TRIM_HORIZON")).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("TRIM_HORIZON")), "{error:?}");
+    assert_eq!(h.status("app").await, ApplicationStatus::Ready);
+    h.start("app", from("NOW")).await.unwrap();
+    assert_eq!(h.status("app").await, ApplicationStatus::Running);
+    h.analytics().shutdown().await;
+}

@@ -12,6 +12,9 @@ use rheo_analytics::error::AnalyticsError;
 use rheo_analytics::runtime::{ManualTicker, RunMetrics};
 use rheo_analytics::{Analytics, AnalyticsConfig};
 use rheo_engine::{CreateStream, Engine, EngineConfig};
+use rheo_firehose::dest::s3::ObjectStoreConfig;
+use rheo_firehose::jq::JqWorkerCommand;
+use rheo_firehose::{Firehose, FirehoseConfig};
 use rheo_protocol::analytics::model::*;
 use rheo_protocol::analytics::{decode_request, AnalyticsOperation, AnalyticsRequest};
 use rheo_storage::{Clock, Durability, FileSystem, LogConfig, ManualClock, MemFs};
@@ -57,8 +60,10 @@ pub struct Harness {
     /// Moves `clock` and wakes the runs' timers.
     pub ticker: Arc<ManualTicker>,
     pub engine: Arc<Engine>,
+    pub firehose: Arc<Firehose>,
     pub config: AnalyticsConfig,
     slot: Option<Arc<Analytics>>,
+    _buckets: tempfile::TempDir,
 }
 
 impl Harness {
@@ -71,8 +76,27 @@ impl Harness {
         let clock = ManualClock::new(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
         let engine_config = EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, ..EngineConfig::default() };
-        let engine =
-            Arc::new(Engine::open(fs.clone(), shared, Path::new(DATA_DIR), log_config(), engine_config).unwrap());
+        let engine = Arc::new(
+            Engine::open(fs.clone(), shared.clone(), Path::new(DATA_DIR), log_config(), engine_config).unwrap(),
+        );
+        let buckets = tempfile::tempdir().unwrap();
+        let firehose_config = FirehoseConfig {
+            region: "us-east-1".to_owned(),
+            account_id: "000000000000".to_owned(),
+            create_ms: 0,
+            delete_ms: 0,
+            encryption_ms: 0,
+            stream_limit: 10,
+            allow_http_endpoints: false,
+            object_stores: ObjectStoreConfig::Local { root: buckets.path().to_path_buf() },
+            gzip_level: 1,
+            // No delivery stream here extracts metadata: the worker is never started.
+            jq_worker: JqWorkerCommand { program: "/nonexistent/rheo-jq-worker".into(), args: Vec::new() },
+            default_buffer_interval_ms: rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
+        };
+        let firehose =
+            Firehose::open(fs.clone(), shared, Path::new(DATA_DIR), log_config(), engine.clone(), firehose_config)
+                .unwrap();
         let config = AnalyticsConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
@@ -80,8 +104,9 @@ impl Harness {
             application_limit,
         };
         let ticker = Arc::new(ManualTicker::new(clock.clone()));
-        let analytics = Self::open(&fs, &clock, &ticker, &engine, &config);
-        let harness = Harness { fs, clock, ticker, engine, config, slot: Some(analytics) };
+        let analytics = Self::open(&fs, &clock, &ticker, &engine, &firehose, &config);
+        let slot = Some(analytics);
+        let harness = Harness { fs, clock, ticker, engine, firehose, config, slot, _buckets: buckets };
         harness.create_stream("in").await;
         harness.create_stream("out").await;
         harness
@@ -92,12 +117,14 @@ impl Harness {
         clock: &ManualClock,
         ticker: &Arc<ManualTicker>,
         engine: &Arc<Engine>,
+        firehose: &Arc<Firehose>,
         config: &AnalyticsConfig,
     ) -> Arc<Analytics> {
         let clock: Arc<dyn Clock> = Arc::new(clock.clone());
         let dir = Path::new(DATA_DIR);
-        let (engine, config, ticker) = (engine.clone(), config.clone(), ticker.clone());
-        Analytics::open_with_ticker(fs.clone(), clock, dir, log_config(), engine, None, config, ticker).unwrap()
+        let (engine, firehose, config, ticker) =
+            (engine.clone(), Some(firehose.clone()), config.clone(), ticker.clone());
+        Analytics::open_with_ticker(fs.clone(), clock, dir, log_config(), engine, firehose, config, ticker).unwrap()
     }
 
     /// Moves the clock, waking the runs' timers.
@@ -111,7 +138,7 @@ impl Harness {
             old.shutdown().await;
             assert_eq!(Arc::strong_count(&old), 1, "nothing else holds the service");
         }
-        self.slot = Some(Self::open(&self.fs, &self.clock, &self.ticker, &self.engine, &self.config));
+        self.slot = Some(Self::open(&self.fs, &self.clock, &self.ticker, &self.engine, &self.firehose, &self.config));
     }
 
     pub fn analytics(&self) -> &Arc<Analytics> {
@@ -284,5 +311,27 @@ impl Harness {
         let stream = rheo_engine::StreamRef { name: Some(stream.to_owned()), arn: None };
         let result = self.engine.put_records(rheo_engine::PutRecords { stream, records }).await.unwrap();
         assert_eq!(result.failed_count, 0);
+    }
+}
+
+/// A delivery stream's ARN.
+pub fn delivery_stream_arn(name: &str) -> String {
+    format!("arn:aws:firehose:us-east-1:000000000000:deliverystream/{name}")
+}
+
+impl Harness {
+    /// Creates a delivery stream of direct puts to a local bucket.
+    pub async fn create_delivery_stream(&self, name: &str) {
+        use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
+        let body = json!({
+            "DeliveryStreamName": name,
+            "ExtendedS3DestinationConfiguration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::bucket"},
+        });
+        let Ok(FirehoseRequest::CreateDeliveryStream(input)) =
+            decode_request(FirehoseOperation::CreateDeliveryStream, body.to_string().as_bytes())
+        else {
+            unreachable!("a valid CreateDeliveryStream")
+        };
+        self.firehose.create_delivery_stream(input).await.unwrap();
     }
 }
