@@ -62,7 +62,7 @@ impl Owner {
         };
         parsed.ok_or_else(|| {
             AnalyticsError::InvalidArgument(format!(
-                "{member}.ResourceARN {} does not name a {} of this Rheo (region {}, account {})",
+                "{member}.ResourceARN {} does not name a {} of this Rheo (region {}, account {}).",
                 resource.resource_arn,
                 match resource.kind {
                     ResourceKind::KinesisFirehose => "delivery stream",
@@ -130,7 +130,7 @@ pub fn schema(stored: &StoredSchema) -> Result<SourceSchemaDef> {
         .map(|column| {
             let sql_type = crate::sql::parse_sql_type(&column.sql_type).map_err(|reason| {
                 AnalyticsError::InvalidArgument(format!(
-                    "RecordColumn {}: SqlType {} is not valid: {reason}",
+                    "RecordColumn {}: SqlType {} is not valid: {reason}.",
                     column.name, column.sql_type
                 ))
             })?;
@@ -139,7 +139,7 @@ pub fn schema(stored: &StoredSchema) -> Result<SourceSchemaDef> {
         .collect::<Result<Vec<_>>>()?;
     let schema = SourceSchemaDef { format, columns };
     crate::mapping::RecordMapper::new(&schema)
-        .map_err(|error| AnalyticsError::InvalidArgument(format!("InputSchema: {error}")))?;
+        .map_err(|error| AnalyticsError::InvalidArgument(format!("InputSchema: {error}.")))?;
     Ok(schema)
 }
 

@@ -36,12 +36,12 @@ pub(crate) async fn discover(
     }
     if request.s3_configuration.is_some() {
         return Err(AnalyticsError::InvalidArgument(
-            "DiscoverInputSchema from an S3 object is not supported by Rheo yet; sample a stream instead".into(),
+            "DiscoverInputSchema from an S3 object is not supported by Rheo yet; sample a stream instead.".into(),
         ));
     }
     let arn = request
         .resource_arn
-        .ok_or_else(|| AnalyticsError::InvalidArgument("DiscoverInputSchema needs a ResourceARN to sample".into()))?;
+        .ok_or_else(|| AnalyticsError::InvalidArgument("DiscoverInputSchema needs a ResourceARN to sample.".into()))?;
     let position = request.input_starting_position_configuration.and_then(|c| c.input_starting_position);
     let records = sample(analytics, &arn, position.unwrap_or(InputStartingPosition::Now)).await?;
     let raw: Vec<String> = records.iter().map(|record| String::from_utf8_lossy(record).into_owned()).collect();
@@ -105,13 +105,13 @@ async fn sample(analytics: &Analytics, arn: &str, position: InputStartingPositio
         let mut reader = analytics
             .engine()
             .stream_reader(request)
-            .map_err(|error| AnalyticsError::InvalidArgument(format!("stream {name} cannot be read: {error}")))?;
+            .map_err(|error| AnalyticsError::InvalidArgument(format!("Stream {name} cannot be read: {error}.")))?;
         let mut records = Vec::new();
         let mut waited = false;
         while records.len() < DISCOVER_SAMPLE_RECORDS {
             let batch = reader
                 .next_batch(DISCOVER_SAMPLE_RECORDS - records.len(), READ_BATCH_BYTES)
-                .map_err(|error| AnalyticsError::InvalidArgument(format!("stream {name} cannot be read: {error}")))?;
+                .map_err(|error| AnalyticsError::InvalidArgument(format!("Stream {name} cannot be read: {error}.")))?;
             match batch {
                 Some(batch) => records.extend(batch.records.into_iter().map(|record| record.data)),
                 None if records.is_empty() && !waited && wait_for_new => {
@@ -125,19 +125,21 @@ async fn sample(analytics: &Analytics, arn: &str, position: InputStartingPositio
     }
     if let Some(name) = owner.resource_name(arn, "firehose", "deliverystream") {
         let firehose = analytics.firehose().ok_or_else(|| {
-            AnalyticsError::InvalidArgument("Firehose is not enabled on this Rheo; nothing to sample".into())
+            AnalyticsError::InvalidArgument(
+                "Firehose is not enabled on this Rheo; there is no delivery stream to sample.".into(),
+            )
         })?;
         let start = match position {
             InputStartingPosition::Now => TapStart::Latest,
             InputStartingPosition::TrimHorizon => {
                 return Err(AnalyticsError::InvalidArgument(
-                    "TRIM_HORIZON is not supported for a Firehose delivery stream".into(),
+                    "TRIM_HORIZON is not supported for a Firehose delivery stream.".into(),
                 ))
             }
             InputStartingPosition::LastStoppedPoint => return Err(no_last_stopped_point()),
         };
         let cannot = |error: rheo_firehose::FirehoseError| {
-            AnalyticsError::InvalidArgument(format!("delivery stream {name} cannot be read: {error}"))
+            AnalyticsError::InvalidArgument(format!("Delivery stream {name} cannot be read: {error}."))
         };
         let mut tap = firehose.tap(name, start).map_err(cannot)?;
         let mut records = Vec::new();
@@ -154,9 +156,9 @@ async fn sample(analytics: &Analytics, arn: &str, position: InputStartingPositio
         }
         return Ok(records);
     }
-    Err(AnalyticsError::InvalidArgument(format!("ResourceARN {arn} names no stream or delivery stream of this Rheo")))
+    Err(AnalyticsError::InvalidArgument(format!("ResourceARN {arn} names no stream or delivery stream of this Rheo.")))
 }
 
 fn no_last_stopped_point() -> AnalyticsError {
-    AnalyticsError::InvalidArgument("LAST_STOPPED_POINT names no position outside a running application".into())
+    AnalyticsError::InvalidArgument("LAST_STOPPED_POINT names no position outside a running application.".into())
 }

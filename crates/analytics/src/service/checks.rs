@@ -23,8 +23,11 @@ impl Analytics {
     /// Quotas, resources, schemas and code of a whole configuration.
     pub(super) fn check_configuration(&self, app: &StoredApplication) -> Result<()> {
         let over = |what: &str, count: usize, max: usize| {
-            (count > max)
-                .then(|| AnalyticsError::LimitExceeded(format!("{count} {what}; an application has at most {max}")))
+            (count > max).then(|| {
+                AnalyticsError::LimitExceeded(format!(
+                    "An application has at most {max} {what}; this one would have {count}."
+                ))
+            })
         };
         let quotas = [
             over("inputs", app.inputs.len(), INPUTS_MAX),
@@ -37,13 +40,13 @@ impl Analytics {
         let code_chars = app.code.chars().count();
         if code_chars > APPLICATION_CODE_CHARS_MAX {
             return Err(AnalyticsError::InvalidArgument(format!(
-                "ApplicationCode has {code_chars} characters; at most {APPLICATION_CODE_CHARS_MAX}"
+                "ApplicationCode has {code_chars} characters; at most {APPLICATION_CODE_CHARS_MAX} are allowed."
             )));
         }
         for input in &app.inputs {
             if !(1..=INPUT_PARALLELISM_MAX).contains(&input.parallelism) {
                 return Err(AnalyticsError::InvalidArgument(format!(
-                    "InputParallelism Count {} is not between 1 and {INPUT_PARALLELISM_MAX}",
+                    "InputParallelism Count {} is not between 1 and {INPUT_PARALLELISM_MAX}.",
                     input.parallelism
                 )));
             }
@@ -73,14 +76,14 @@ impl Analytics {
                     let found = self.engine.describe_stream_summary(&stream).ok();
                     if found.is_none_or(|summary| summary.status == StreamStatus::Deleting) {
                         return Err(AnalyticsError::InvalidArgument(format!(
-                            "input stream {stream_name} does not exist"
+                            "Input stream {stream_name} does not exist."
                         )));
                     }
                 }
                 SourceRef::Firehose { delivery_stream_name } => {
                     let Some(firehose) = &self.firehose else {
                         return Err(AnalyticsError::InvalidArgument(
-                            "Firehose is not enabled on this Rheo; an input cannot read a delivery stream".into(),
+                            "Firehose is not enabled on this Rheo; an input cannot read a delivery stream.".into(),
                         ));
                     };
                     let request = DescribeDeliveryStreamInput {
@@ -90,7 +93,7 @@ impl Analytics {
                     };
                     if firehose.describe_delivery_stream(request).await.is_err() {
                         return Err(AnalyticsError::InvalidArgument(format!(
-                            "input delivery stream {delivery_stream_name} does not exist"
+                            "Input delivery stream {delivery_stream_name} does not exist."
                         )));
                     }
                 }
@@ -105,7 +108,7 @@ impl Analytics {
 pub(crate) fn check_tags(existing: &BTreeMap<String, String>, added: &BTreeMap<String, String>) -> Result<()> {
     if let Some(key) = added.keys().find(|key| key.starts_with(RESERVED_TAG_PREFIX)) {
         return Err(AnalyticsError::InvalidArgument(format!(
-            "tag key {key} uses the reserved prefix {RESERVED_TAG_PREFIX}"
+            "Tag key {key} uses the reserved prefix {RESERVED_TAG_PREFIX}."
         )));
     }
     let count = existing.keys().chain(added.keys()).collect::<std::collections::BTreeSet<_>>().len();

@@ -88,7 +88,7 @@ impl Analytics {
         let count = self.apps.read().len() + self.deleting.lock().len();
         if count >= self.config.application_limit {
             return Err(AnalyticsError::LimitExceeded(format!(
-                "the account has {count} applications, its limit is {}",
+                "The account has {count} applications, its limit is {}.",
                 self.config.application_limit
             )));
         }
@@ -263,7 +263,7 @@ impl Analytics {
             let input = by_id(&mut app.inputs, &input_id, |i| &i.id, &name, "input")?;
             if input.lambda_processor.is_some() {
                 return Err(AnalyticsError::InvalidArgument(format!(
-                    "input {input_id} already has an InputProcessingConfiguration"
+                    "Input {input_id} already has an InputProcessingConfiguration."
                 )));
             }
             input.lambda_processor = Some(crate::state::Resource {
@@ -390,7 +390,7 @@ impl Analytics {
         let name = self
             .owner
             .resource_name(arn, "kinesisanalytics", "application")
-            .ok_or_else(|| AnalyticsError::InvalidArgument(format!("{arn} is not an application ARN of this Rheo")))?;
+            .ok_or_else(|| AnalyticsError::InvalidArgument(format!("{arn} is not an application ARN of this Rheo.")))?;
         self.entry(name)
     }
 
@@ -413,7 +413,7 @@ impl Analytics {
     pub async fn untag_resource(&self, request: UntagResourceRequest) -> Result<UntagResourceResponse> {
         if let Some(key) = request.tag_keys.iter().find(|key| key.starts_with(RESERVED_TAG_PREFIX)) {
             return Err(AnalyticsError::InvalidArgument(format!(
-                "tag key {key} uses the reserved prefix {RESERVED_TAG_PREFIX}"
+                "Tag key {key} uses the reserved prefix {RESERVED_TAG_PREFIX}."
             )));
         }
         let keys = request.tag_keys;

@@ -102,12 +102,12 @@ impl Analytics {
     ) -> Result<()> {
         if state.inputs.is_empty() {
             return Err(AnalyticsError::InvalidConfiguration(format!(
-                "application {} has no input to start reading",
+                "Application {} has no input to start reading.",
                 entry.name
             )));
         }
         if state.code.trim().is_empty() {
-            return Err(AnalyticsError::InvalidConfiguration(format!("application {} has no code", entry.name)));
+            return Err(AnalyticsError::InvalidConfiguration(format!("Application {} has no code.", entry.name)));
         }
         for input in &state.inputs {
             // Issue 15: "Lambda processors and Lambda outputs are refused with an error
@@ -117,20 +117,20 @@ impl Analytics {
             // the code sees: the start is refused instead.
             if input.lambda_processor.is_some() {
                 return Err(AnalyticsError::InvalidConfiguration(format!(
-                    "input {} has an InputLambdaProcessor; Rheo does not run Lambda preprocessors",
+                    "Input {} has an InputLambdaProcessor; Rheo does not run Lambda preprocessors.",
                     input.id
                 )));
             }
             let Some(position) = named.get(&input.id) else {
                 return Err(AnalyticsError::InvalidArgument(format!(
-                    "InputConfigurations must name input {}",
+                    "InputConfigurations must name input {}.",
                     input.id
                 )));
             };
             let source = self.owner.source(&input.source)?;
             if *position == StartingPosition::TrimHorizon && matches!(source, SourceRef::Firehose { .. }) {
                 return Err(AnalyticsError::InvalidArgument(format!(
-                    "input {}: TRIM_HORIZON is not supported for a Firehose delivery stream input",
+                    "Input {}: TRIM_HORIZON is not supported for a Firehose delivery stream input.",
                     input.id
                 )));
             }
@@ -138,10 +138,10 @@ impl Analytics {
         let config = crate::convert::app_config(&entry.name, state, &self.owner)?;
         crate::convert::compile(&config).map_err(|error| match error {
             AnalyticsError::CodeValidation(code) => {
-                AnalyticsError::InvalidConfiguration(format!("the application code does not compile: {code}"))
+                AnalyticsError::InvalidConfiguration(format!("The application code does not compile: {code}."))
             }
             AnalyticsError::OutputNotCreated { output } => AnalyticsError::InvalidConfiguration(format!(
-                "output {output} names a stream the application code does not create"
+                "Output {output} names a stream the application code does not create."
             )),
             other => other,
         })?;
@@ -177,7 +177,7 @@ impl Analytics {
                 AnalyticsError::InvalidArgument(_)
                 | AnalyticsError::InvalidConfiguration(_)
                 | AnalyticsError::Storage(_) => error,
-                other => AnalyticsError::InvalidConfiguration(format!("the inputs could not be opened: {other}")),
+                other => AnalyticsError::InvalidConfiguration(format!("The inputs could not be opened: {other}.")),
             });
         }
         *entry.metrics.lock() = Some(run.metrics());

@@ -28,17 +28,17 @@ fn one_of(present: &[(&'static str, Option<Resource>)], parent: &str) -> Result<
         (Some((_, value)), None) => Ok(value),
         (None, _) => {
             let names: Vec<&str> = present.iter().map(|(name, _)| *name).collect();
-            Err(invalid(format!("{parent} needs one of {}", names.join(", "))))
+            Err(invalid(format!("{parent} needs one of {}.", names.join(", "))))
         }
         (Some((first, _)), Some((second, _))) => {
-            Err(invalid(format!("{parent} takes only one of {first} and {second}")))
+            Err(invalid(format!("{parent} takes only one of {first} and {second}.")))
         }
     }
 }
 
 fn parallelism(count: Option<i32>) -> Result<u32> {
     let count = count.unwrap_or(1);
-    u32::try_from(count).map_err(|_| invalid(format!("InputParallelism Count {count} is not valid")))
+    u32::try_from(count).map_err(|_| invalid(format!("InputParallelism Count {count} is not valid.")))
 }
 
 pub(crate) fn schema(schema: &SourceSchema) -> Result<StoredSchema> {
@@ -47,10 +47,10 @@ pub(crate) fn schema(schema: &SourceSchema) -> Result<StoredSchema> {
     let csv = mapping.and_then(|m| m.csv_mapping_parameters.as_ref());
     let record_format = match schema.record_format.record_format_type {
         RecordFormatType::Json if csv.is_some() => {
-            return Err(invalid("RecordFormat JSON takes JSONMappingParameters, not CSVMappingParameters"))
+            return Err(invalid("RecordFormat JSON takes JSONMappingParameters, not CSVMappingParameters."))
         }
         RecordFormatType::Csv if json.is_some() => {
-            return Err(invalid("RecordFormat CSV takes CSVMappingParameters, not JSONMappingParameters"))
+            return Err(invalid("RecordFormat CSV takes CSVMappingParameters, not JSONMappingParameters."))
         }
         RecordFormatType::Json => StoredRecordFormat::Json { record_row_path: json.map(|j| j.record_row_path.clone()) },
         RecordFormatType::Csv => StoredRecordFormat::Csv {
@@ -143,7 +143,7 @@ pub(crate) fn reference_source(source: &ReferenceDataSource, id: String) -> Resu
     let s3 = source
         .s3_reference_data_source
         .as_ref()
-        .ok_or_else(|| invalid("ReferenceDataSource needs S3ReferenceDataSource"))?;
+        .ok_or_else(|| invalid("ReferenceDataSource needs S3ReferenceDataSource."))?;
     Ok(StoredReferenceSource {
         id,
         table_name: source.table_name.clone(),
@@ -186,7 +186,8 @@ fn update_resource(
     member: &str,
 ) -> Result<()> {
     if target.kind != kind {
-        let arn = arn.ok_or_else(|| invalid(format!("{member} must give ResourceARNUpdate to change the kind")))?;
+        let arn = arn
+            .ok_or_else(|| invalid(format!("{member} must give ResourceARNUpdate to change the kind of resource.")))?;
         *target = resource(kind, arn, role.unwrap_or(&target.role_arn));
         return Ok(());
     }
@@ -215,7 +216,7 @@ pub(crate) fn apply_input_update(input: &mut StoredInput, update: &InputUpdate) 
             )?,
             None => {
                 return Err(invalid(format!(
-                    "input {} has no InputProcessingConfiguration to update; add one first",
+                    "Input {} has no InputProcessingConfiguration to update; add one first.",
                     input.id
                 )))
             }
