@@ -322,3 +322,91 @@ async fn a_delivery_stream_input_must_exist_and_cannot_start_at_trim_horizon() {
     assert_eq!(h.status("app").await, ApplicationStatus::Running);
     h.analytics().shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reference_sources_are_stored_described_updated_and_limited_to_one() {
+    let h = Harness::new().await;
+    h.create(json!({"ApplicationName": "app"})).await.unwrap();
+    let reference = |table: &str| {
+        json!({
+            "TableName": table,
+            "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::refs", "FileKey": "companies.csv", "ReferenceRoleARN": ROLE},
+            "ReferenceSchema": {
+                "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {"CSVMappingParameters": {"RecordRowDelimiter": "\n", "RecordColumnDelimiter": ","}}},
+                "RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}, {"Name": "company", "SqlType": "VARCHAR(64)"}],
+            },
+        })
+    };
+    let add = |version: i64, table: &str| {
+        let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": version, "ReferenceDataSource": reference(table)});
+        req!(AddApplicationReferenceDataSource, body)
+    };
+    h.analytics().add_application_reference_data_source(add(1, "COMPANIES")).await.unwrap();
+    let error = h.analytics().add_application_reference_data_source(add(2, "OTHER")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::LimitExceeded(_)), "{error:?}");
+
+    let update = json!({"ReferenceDataSourceUpdates": [{
+        "ReferenceId": "2.1",
+        "TableNameUpdate": "TICKERS",
+        "S3ReferenceDataSourceUpdate": {"FileKeyUpdate": "tickers.csv"},
+    }]});
+    h.update("app", 2, update).await.unwrap();
+    let described = h.describe("app").await.reference_data_source_descriptions.unwrap().remove(0);
+    assert_eq!((described.reference_id.as_str(), described.table_name.as_str()), ("2.1", "TICKERS"));
+    let s3 = described.s3_reference_data_source_description;
+    assert_eq!((s3.bucket_arn.as_str(), s3.file_key.as_str()), ("arn:aws:s3:::refs", "tickers.csv"));
+    let sent = req!(
+        AddApplicationReferenceDataSource,
+        json!({"ApplicationName": "x", "CurrentApplicationVersionId": 1, "ReferenceDataSource": reference("T")})
+    );
+    assert_eq!(described.reference_schema.unwrap(), sent.reference_data_source.reference_schema);
+
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 3, "ReferenceId": "2.1"});
+    let request = req!(DeleteApplicationReferenceDataSource, body);
+    h.analytics().delete_application_reference_data_source(request).await.unwrap();
+    assert!(h.describe("app").await.reference_data_source_descriptions.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_and_logging_updates_merge_into_what_is_stored() {
+    let h = Harness::new().await;
+    h.create(json!({
+        "ApplicationName": "app",
+        "Inputs": [json_input("in", 1)],
+        "CloudWatchLoggingOptions": [{"LogStreamARN": "arn:aws:logs:us-east-1:000000000000:log-group:g:log-stream:s", "RoleARN": ROLE}],
+    }))
+    .await
+    .unwrap();
+    let update = json!({
+        "InputUpdates": [{
+            "InputId": "1.1",
+            "NamePrefixUpdate": "EVENTS",
+            "InputParallelismUpdate": {"CountUpdate": 3},
+            "InputSchemaUpdate": {"RecordColumnUpdates": [
+                {"Name": "referrer", "Mapping": "$.referrer", "SqlType": "VARCHAR(64)"},
+                {"Name": "path", "Mapping": "$.path", "SqlType": "VARCHAR(128)"},
+            ]},
+        }],
+        "CloudWatchLoggingOptionUpdates": [{"CloudWatchLoggingOptionId": "1.1", "RoleARNUpdate": "arn:aws:iam::000000000000:role/other"}],
+    });
+    h.update("app", 1, update).await.unwrap();
+    let detail = h.describe("app").await;
+    let input = detail.input_descriptions.unwrap().remove(0);
+    assert_eq!(input.in_app_stream_names.unwrap(), ["EVENTS_001", "EVENTS_002", "EVENTS_003"]);
+    let schema = input.input_schema.unwrap();
+    assert_eq!(schema.record_columns.len(), 2);
+    assert_eq!(schema.record_format.record_format_type, RecordFormatType::Json, "the format is kept");
+    let logging = detail.cloud_watch_logging_option_descriptions.unwrap().remove(0);
+    assert_eq!(logging.role_arn, "arn:aws:iam::000000000000:role/other");
+
+    // The code is compiled against the renamed streams.
+    let error = h.update("app", 2, json!({"ApplicationCodeUpdate": PROJECTION})).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::CodeValidation(_)), "{error:?}");
+    let renamed = PROJECTION.replace("SOURCE_SQL_STREAM_001", "EVENTS_002");
+    h.update("app", 2, json!({"ApplicationCodeUpdate": renamed})).await.unwrap();
+    let error = h
+        .update("app", 3, json!({"InputUpdates": [{"InputId": "1.1", "InputSchemaUpdate": {"RecordColumnUpdates": [{"Name": "referrer", "SqlType": "NOT A TYPE"}]}}]}))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "{error:?}");
+}
