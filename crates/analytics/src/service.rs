@@ -102,6 +102,8 @@ pub struct Analytics {
     apps: Arc<RwLock<BTreeMap<String, Arc<Entry>>>>,
     deleting: Mutex<BTreeMap<String, Deleting>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// Set by [`Analytics::shutdown`]: no run starts any more.
+    closing: AtomicBool,
 }
 
 impl Analytics {
@@ -162,6 +164,7 @@ impl Analytics {
             apps,
             deleting: Mutex::new(BTreeMap::new()),
             tasks: Mutex::new(Vec::new()),
+            closing: AtomicBool::new(false),
         });
         for meta in analytics.log.streams() {
             let Some(state) = StoredApplication::from_settings(&meta.props.settings) else {
@@ -177,19 +180,30 @@ impl Analytics {
         Ok(analytics)
     }
 
-    /// Stops every run, draining its outputs and saving its positions; the stored
+    /// Stops every run, draining its outputs and saving its positions, all at once so
+    /// one stuck destination delays the others by at most the drain bound; the stored
     /// statuses stay, so RUNNING applications run again after the next open.
     pub async fn shutdown(&self) {
-        let entries: Vec<Arc<Entry>> = self.apps.read().values().cloned().collect();
-        for entry in entries {
-            let run = entry.run.lock().await.take();
-            if let Some(run) = run {
-                run.stop(true).await;
-            }
-        }
+        // Relaunches not yet under way start nothing now; the work in progress ends.
+        self.closing.store(true, Ordering::Release);
         let tasks: Vec<_> = self.tasks.lock().drain(..).collect();
         for task in tasks {
             let _ = task.await;
+        }
+        let entries: Vec<Arc<Entry>> = self.apps.read().values().cloned().collect();
+        let stops: Vec<_> = entries
+            .into_iter()
+            .map(|entry| {
+                tokio::spawn(async move {
+                    let run = entry.run.lock().await.take();
+                    if let Some(run) = run {
+                        run.stop(true).await;
+                    }
+                })
+            })
+            .collect();
+        for stop in stops {
+            let _ = stop.await;
         }
     }
 

@@ -253,7 +253,7 @@ impl Analytics {
         if let Some(old) = run_slot.take() {
             old.stop(true).await;
         }
-        if self.stored(entry)?.status != Status::Running {
+        if self.stored(entry)?.status != Status::Running || self.closing.load(Ordering::Acquire) {
             return Ok(());
         }
         let (state, ()) = self.commit(entry, |s| s.generation += 1).await?;
