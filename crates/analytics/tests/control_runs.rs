@@ -410,3 +410,18 @@ async fn input_and_logging_updates_merge_into_what_is_stored() {
         .unwrap_err();
     assert!(matches!(error, AnalyticsError::InvalidArgument(_)), "{error:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_input_is_gone_fails_and_leaves_the_application_ready() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    let stream = rheo_engine::StreamRef { name: Some("in".to_owned()), arn: None };
+    h.engine.delete_stream(&rheo_engine::DeleteStream { stream, enforce_consumer_deletion: true }).await.unwrap();
+    h.advance_ms(1);
+    let error = h.start("app", from("NOW")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InvalidConfiguration(_)), "{error:?}");
+    assert_eq!(h.status("app").await, ApplicationStatus::Ready);
+    let stop = req!(StopApplication, json!({"ApplicationName": "app"}));
+    let error = h.analytics().stop_application(stop).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::InUse { status: "READY", .. }), "{error:?}");
+}

@@ -15,7 +15,7 @@ use super::{Analytics, Entry};
 use crate::config::SourceRef;
 use crate::error::{AnalyticsError, Result};
 use crate::lifecycle::{self, Action, Status};
-use crate::runtime::{CheckpointStore, InputPosition, RunSpec, StartPosition};
+use crate::runtime::{CheckpointStore, InputPosition, RunHandle, RunSpec, StartPosition};
 use crate::state::{self, StartingPosition, StoredApplication};
 
 /// Saves a run's positions into its application's state. A checkpoint of an older run
@@ -168,22 +168,40 @@ impl Analytics {
             .await?;
         entry.transition_over.store(false, Ordering::Release);
         let mut run_slot = entry.run.lock().await;
-        let spec = self.run_spec(entry, &state, starts(&state, &named))?;
+        match self.launch(entry, &state, starts(&state, &named)).await {
+            Ok(run) => {
+                *run_slot = Some(run);
+                tracing::info!(message = "Analytics application started.", application = %entry.name);
+                Ok(())
+            }
+            Err(error) => {
+                self.settle_ready(entry).await?;
+                Err(match error {
+                    AnalyticsError::InvalidArgument(_)
+                    | AnalyticsError::InvalidConfiguration(_)
+                    | AnalyticsError::Storage(_) => error,
+                    other => AnalyticsError::InvalidConfiguration(format!("The inputs could not be opened: {other}.")),
+                })
+            }
+        }
+    }
+
+    /// Starts a run of the committed `state` and waits until its inputs are open; a run
+    /// that cannot open them is ended.
+    async fn launch(
+        &self,
+        entry: &Entry,
+        state: &StoredApplication,
+        starts: BTreeMap<String, StartPosition>,
+    ) -> Result<RunHandle> {
+        let spec = self.run_spec(entry, state, starts)?;
         let mut run = self.runtime.start(spec);
         if let Err(error) = run.started().await {
             run.stop(false).await;
-            self.settle_ready(entry).await?;
-            return Err(match error {
-                AnalyticsError::InvalidArgument(_)
-                | AnalyticsError::InvalidConfiguration(_)
-                | AnalyticsError::Storage(_) => error,
-                other => AnalyticsError::InvalidConfiguration(format!("The inputs could not be opened: {other}.")),
-            });
+            return Err(error);
         }
         *entry.metrics.lock() = Some(run.metrics());
-        *run_slot = Some(run);
-        tracing::info!(message = "Analytics application started.", application = %entry.name);
-        Ok(())
+        Ok(run)
     }
 
     /// Makes an application READY without a transition (a run that could not start).
@@ -257,14 +275,7 @@ impl Analytics {
             return Ok(());
         }
         let (state, ()) = self.commit(entry, |s| s.generation += 1).await?;
-        let spec = self.run_spec(entry, &state, starts(&state, &BTreeMap::new()))?;
-        let mut run = self.runtime.start(spec);
-        if let Err(error) = run.started().await {
-            run.stop(false).await;
-            return Err(error);
-        }
-        *entry.metrics.lock() = Some(run.metrics());
-        *run_slot = Some(run);
+        *run_slot = Some(self.launch(entry, &state, starts(&state, &BTreeMap::new())).await?);
         tracing::info!(message = "Analytics application running.", application = %entry.name);
         Ok(())
     }
