@@ -368,6 +368,14 @@ impl Analytics {
         let mut candidate = state.clone();
         change(&mut candidate, version)?;
         self.check_configuration(&candidate)?;
+        if state.status == Status::Running {
+            // The operations that change a configuration cannot answer
+            // InvalidApplicationConfiguration (the model lists it for Start only).
+            Self::check_runnable(name, &candidate).map_err(|error| match error {
+                AnalyticsError::InvalidConfiguration(rule) => AnalyticsError::InvalidArgument(rule),
+                other => other,
+            })?;
+        }
         self.check_new_sources(&state, &candidate).await?;
         let now = self.now_ms();
         candidate.version = version;

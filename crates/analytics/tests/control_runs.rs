@@ -194,6 +194,17 @@ async fn a_change_to_a_running_application_takes_effect_from_its_own_position() 
     h.wait_status("app", ApplicationStatus::Running).await;
     h.put_referrers("in", &["b"]).await;
     assert_eq!(output_referrers(&h, 2).await, ["a", "B"]);
+
+    // What could not run again is refused while running.
+    let error = h.update("app", 2, json!({"ApplicationCodeUpdate": ""})).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("no code")), "{error:?}");
+    let lambda = json!({"InputLambdaProcessor": {"ResourceARN": "arn:aws:lambda:us-east-1:000000000000:function:f", "RoleARN": ROLE}});
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 2, "InputId": "1.1", "InputProcessingConfiguration": lambda});
+    let request = req!(AddApplicationInputProcessingConfiguration, body);
+    let error = h.analytics().add_application_input_processing_configuration(request).await.unwrap_err();
+    assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("Lambda")), "{error:?}");
+    assert_eq!(h.version("app").await, 2);
+    assert_eq!(h.status("app").await, ApplicationStatus::Running);
     h.analytics().shutdown().await;
 }
 

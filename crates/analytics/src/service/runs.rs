@@ -100,27 +100,8 @@ impl Analytics {
         state: &StoredApplication,
         named: &BTreeMap<String, StartingPosition>,
     ) -> Result<()> {
-        if state.inputs.is_empty() {
-            return Err(AnalyticsError::InvalidConfiguration(format!(
-                "Application {} has no input to start reading.",
-                entry.name
-            )));
-        }
-        if state.code.trim().is_empty() {
-            return Err(AnalyticsError::InvalidConfiguration(format!("Application {} has no code.", entry.name)));
-        }
+        Self::check_runnable(&entry.name, state)?;
         for input in &state.inputs {
-            // Issue 15: "Lambda processors and Lambda outputs are refused with an error
-            // saying so". An input processor is stored and described as AWS does (so a
-            // configuration moved from AWS reads back unchanged), but Rheo runs no Lambda
-            // functions, and reading the records unprocessed would silently change what
-            // the code sees: the start is refused instead.
-            if input.lambda_processor.is_some() {
-                return Err(AnalyticsError::InvalidConfiguration(format!(
-                    "Input {} has an InputLambdaProcessor; Rheo does not run Lambda preprocessors.",
-                    input.id
-                )));
-            }
             let Some(position) = named.get(&input.id) else {
                 return Err(AnalyticsError::InvalidArgument(format!(
                     "InputConfigurations must name input {}.",
@@ -145,6 +126,32 @@ impl Analytics {
             )),
             other => other,
         })?;
+        Ok(())
+    }
+
+    /// What a configuration needs to run (InvalidApplicationConfiguration): an input,
+    /// code, and no Lambda preprocessor. A start checks it, and so does a change to a
+    /// RUNNING application, which runs again with the changed configuration.
+    pub(super) fn check_runnable(name: &str, state: &StoredApplication) -> Result<()> {
+        if state.inputs.is_empty() {
+            return Err(AnalyticsError::InvalidConfiguration(format!(
+                "Application {name} has no input to start reading."
+            )));
+        }
+        if state.code.trim().is_empty() {
+            return Err(AnalyticsError::InvalidConfiguration(format!("Application {name} has no code.")));
+        }
+        // Issue 15: "Lambda processors and Lambda outputs are refused with an error
+        // saying so". An input processor is stored and described as AWS does (so a
+        // configuration moved from AWS reads back unchanged), but Rheo runs no Lambda
+        // functions, and reading the records unprocessed would silently change what the
+        // code sees: running is refused instead.
+        if let Some(input) = state.inputs.iter().find(|input| input.lambda_processor.is_some()) {
+            return Err(AnalyticsError::InvalidConfiguration(format!(
+                "Input {} has an InputLambdaProcessor; Rheo does not run Lambda preprocessors.",
+                input.id
+            )));
+        }
         Ok(())
     }
 
