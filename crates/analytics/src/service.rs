@@ -149,7 +149,7 @@ impl Analytics {
             account_id: config.account_id.clone(),
         };
         let apps: Arc<RwLock<BTreeMap<String, Arc<Entry>>>> = Arc::default();
-        let store = Arc::new(runs::CheckpointSink { log: log.clone(), apps: apps.clone() });
+        let store = Arc::new(runs::CheckpointSink { log: log.clone(), apps: Arc::downgrade(&apps) });
         let runtime = Runtime::with_ticker(engine.clone(), firehose.clone(), ticker, store);
         let analytics = Arc::new_cyclic(|me| Analytics {
             me: me.clone(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use parking_lot::RwLock;
 use rheo_storage::ShardLog;
@@ -20,10 +20,11 @@ use crate::state::{self, StartingPosition, StoredApplication};
 
 /// Saves a run's positions into its application's state. A checkpoint of an older run
 /// (another generation) or of a deleted application is dropped: the positions belong to
-/// the run that is current.
+/// the run that is current. It sees the applications weakly: runs hold it, the
+/// applications hold their runs, and a dropped service must end its runs.
 pub(crate) struct CheckpointSink {
     pub(crate) log: Arc<ShardLog>,
-    pub(crate) apps: Arc<RwLock<BTreeMap<String, Arc<Entry>>>>,
+    pub(crate) apps: Weak<RwLock<BTreeMap<String, Arc<Entry>>>>,
 }
 
 impl CheckpointStore for CheckpointSink {
@@ -34,7 +35,9 @@ impl CheckpointStore for CheckpointSink {
         positions: BTreeMap<String, InputPosition>,
     ) -> Pin<Box<dyn Future<Output = Result<(), AnalyticsError>> + Send + 'a>> {
         Box::pin(async move {
-            let Some(stream_id) = self.apps.read().get(application).map(|entry| entry.stream_id) else {
+            let apps = self.apps.upgrade();
+            let Some(stream_id) = apps.and_then(|apps| apps.read().get(application).map(|entry| entry.stream_id))
+            else {
                 return Ok(());
             };
             self.log

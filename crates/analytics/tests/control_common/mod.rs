@@ -127,6 +127,39 @@ impl Harness {
         Analytics::open_with_ticker(fs.clone(), clock, dir, log_config(), engine, firehose, config, ticker).unwrap()
     }
 
+    /// Drops the service without shutting it down, as a crash would (nothing drained,
+    /// nothing more saved), and opens it again once its runs have let go of the log.
+    pub async fn crash_and_reopen(&mut self) {
+        let crashed = self.slot.take().expect("open");
+        assert_eq!(Arc::strong_count(&crashed), 1, "nothing else holds the service");
+        drop(crashed);
+        let reopened = tokio::time::timeout(WAIT, async {
+            loop {
+                let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+                let opened = Analytics::open_with_ticker(
+                    self.fs.clone(),
+                    clock,
+                    Path::new(DATA_DIR),
+                    log_config(),
+                    self.engine.clone(),
+                    Some(self.firehose.clone()),
+                    self.config.clone(),
+                    self.ticker.clone(),
+                );
+                match opened {
+                    Ok(analytics) => return analytics,
+                    // The aborted runs drop their handles of the log asynchronously.
+                    Err(AnalyticsError::Storage(rheo_storage::StorageError::Locked { .. })) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(2)).await
+                    }
+                    Err(other) => panic!("{other:?}"),
+                }
+            }
+        })
+        .await;
+        self.slot = Some(reopened.expect("the crashed service let go of its log"));
+    }
+
     /// Moves the clock, waking the runs' timers.
     pub fn advance_ms(&self, delta_ms: u64) {
         self.ticker.advance_ms(delta_ms);
