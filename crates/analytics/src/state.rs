@@ -1,5 +1,5 @@
-//! What an application keeps durably: its configuration as a client gave it (AWS's member
-//! names, so stored folders read back whatever the Rust types become), its version and
+//! What an application keeps durably: its configuration as a client gave it (under AWS's
+//! member names, so stored folders read back whatever the Rust types become), its version and
 //! status, and its inputs' reading positions, inside the metadata settings of one storage
 //! stream without shards of the Analytics log (`<data-dir>/analytics`). Its tags are the
 //! storage stream's tags. Every change is one atomic metadata replacement; checkpoints
@@ -58,6 +58,7 @@ pub enum ResourceKind {
 /// A resource and the role AWS would assume to use it (stored, never assumed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
+    #[serde(rename = "Kind")]
     pub kind: ResourceKind,
     #[serde(rename = "ResourceARN")]
     pub resource_arn: String,
@@ -98,11 +99,22 @@ pub struct StoredSchema {
     pub record_columns: Vec<StoredColumn>,
 }
 
-/// `RecordFormat` of the model.
+/// `RecordFormat` of the model, its mapping parameters flattened in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "RecordFormatType")]
 pub enum StoredRecordFormat {
-    Json { record_row_path: Option<String> },
-    Csv { record_row_delimiter: Option<String>, record_column_delimiter: Option<String> },
+    #[serde(rename = "JSON")]
+    Json {
+        #[serde(rename = "RecordRowPath")]
+        record_row_path: Option<String>,
+    },
+    #[serde(rename = "CSV")]
+    Csv {
+        #[serde(rename = "RecordRowDelimiter")]
+        record_row_delimiter: Option<String>,
+        #[serde(rename = "RecordColumnDelimiter")]
+        record_column_delimiter: Option<String>,
+    },
 }
 
 /// `RecordColumn` of the model.
@@ -263,6 +275,26 @@ mod tests {
         {
             assert!(text.contains(name), "{name} in {text}");
         }
+    }
+
+    /// State as format 1 stores it: what a folder written today holds must read back
+    /// after any change of the Rust types.
+    const FORMAT_1: &str = r#"{"format":1,"created_ms":1,"updated_ms":2,"version":3,"description":null,"code":"",
+        "inputs":[{"Id":"1.1","NamePrefix":"SOURCE_SQL_STREAM","Parallelism":1,
+            "Source":{"Kind":"KinesisStreams","ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/in","RoleARN":"arn:aws:iam::000000000000:role/r"},
+            "LambdaProcessor":null,
+            "Schema":{"RecordFormat":{"RecordFormatType":"JSON","RecordRowPath":"$"},"RecordEncoding":"UTF-8",
+                "RecordColumns":[{"Name":"referrer","Mapping":"$.referrer","SqlType":"VARCHAR(32)"}]},
+            "StartingPosition":"LAST_STOPPED_POINT"}],
+        "outputs":[],"reference_sources":[],"logging_options":[],"status":"RUNNING","transition":null,"generation":4,
+        "positions":{"1.1":{"Firehose":{"stream_uid":7,"next_lsn":8}}}}"#;
+
+    #[test]
+    fn format_1_reads_back() {
+        let stored: serde_json::Value = serde_json::from_str(FORMAT_1).unwrap();
+        let settings = serde_json::Map::from_iter([(STATE_KEY.to_owned(), stored.clone())]);
+        assert_eq!(StoredApplication::from_settings(&settings).unwrap(), sample());
+        assert_eq!(serde_json::to_value(sample()).unwrap(), stored, "and is written the same way");
     }
 
     #[test]
