@@ -1,7 +1,7 @@
 //! From the stored configuration to what the compiler and the runtime take: the inputs'
 //! in-application streams as a [`crate::sql::InputCatalog`], and [`AppConfig`] with
 //! parsed types and resolved stream names. The wire conversions live beside the service
-//! ([`crate::service::wire`]), the only module that sees `rheo_protocol`.
+//! (`service::wire`), the only module that sees `rheo_protocol`.
 
 use crate::config::{
     AppConfig, DestinationRef, InputConfig, OutputConfig, RecordColumn, RecordFormat, SourceRef, SourceSchemaDef,

@@ -7,10 +7,10 @@
 //! copy of an application's state: every operation reads it and every change replaces it
 //! in one durable metadata transaction before it is answered. Control-plane changes are
 //! serialised by one mutex; a running application's checkpoints edit only its positions
-//! inside their own transactions (see [`CheckpointSink`]), so neither undoes the other.
+//! inside their own transactions (see `runs::CheckpointSink`), so neither undoes the other.
 //!
-//! Submodules: [`ops`] (the operations, in the wire types), [`wire`] (wire ↔ stored
-//! conversions), [`runs`] (starting, stopping and relaunching runs; checkpoints), [`checks`]
+//! Submodules: `ops` (the operations, in the wire types), `wire` (wire ↔ stored
+//! conversions), `runs` (starting, stopping and relaunching runs; checkpoints), `checks`
 //! (the business rules a configuration must meet).
 
 mod checks;

@@ -252,7 +252,7 @@ impl Analytics {
     }
 
     /// AddApplicationInputProcessingConfiguration: stored and described; a start refuses
-    /// it (see [`Analytics::check_start`]).
+    /// it, as does a change to a running application (Rheo runs no Lambda).
     pub async fn add_application_input_processing_configuration(
         &self,
         request: AddApplicationInputProcessingConfigurationRequest,
