@@ -3,6 +3,11 @@
 
 /// Applications per account (AWS default quota).
 pub const APPLICATIONS_PER_ACCOUNT_DEFAULT: usize = 50;
+/// Characters of `ApplicationCode` (AWS model: 102,400).
+pub const APPLICATION_CODE_CHARS_MAX: usize = 102_400;
+/// Applications one ListApplications page shows when the request gives no `Limit`
+/// [DECISION; AWS does not document it]; the model caps `Limit` at 50.
+pub const LIST_APPLICATIONS_LIMIT_DEFAULT: usize = 50;
 /// Streaming inputs per application (AWS).
 pub const INPUTS_MAX: usize = 1;
 /// Outputs per application (AWS).
