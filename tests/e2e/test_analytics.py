@@ -285,20 +285,36 @@ def test_csv_input_to_firehose_output(server, ka, kinesis):
 
 # ---- (c) stop, restart the server, LAST_STOPPED_POINT: nothing lost --------------------------
 
+def clients(rheo):
+    return client(rheo.endpoint, "kinesisanalytics"), rheo.client()
+
+
+def referrers(prefix, count=50):
+    """Distinct referrers, one view each, so every view's row can be looked for."""
+    return [f"{prefix}{i:03d}.example" for i in range(count)]
+
+
+def running_counter(rheo):
+    """A referrer counter started at TRIM_HORIZON on `rheo`: (name, source, destination)."""
+    ka, kinesis = clients(rheo)
+    name, source, destination = create_counter(ka, kinesis)
+    start(ka, name, "TRIM_HORIZON")
+    return name, source, destination
+
+
 def test_restart_resumes_from_last_stopped_point(tmp_path):
     data = tmp_path / "data"
     rheo = Rheo(data, *ANALYTICS_FLAGS).start()
     try:
-        ka, kinesis = client(rheo.endpoint, "kinesisanalytics"), rheo.client()
-        name, source, destination = create_counter(ka, kinesis)
-        start(ka, name, "TRIM_HORIZON")
-        first = [f"r{i:03d}.example" for i in range(50)]
+        ka, kinesis = clients(rheo)
+        name, source, destination = running_counter(rheo)
+        first = referrers("r")
         put_views(kinesis, source, first)
         counts_until(StreamTail(kinesis, destination), {r: 1 for r in first})
         ka.stop_application(ApplicationName=name)
         wait_app_status(ka, name, "READY")
         # Records put while the application is stopped are read after its restart.
-        second = [f"s{i:03d}.example" for i in range(50)]
+        second = referrers("s")
         put_views(kinesis, source, second)
     finally:
         rheo.stop()
@@ -306,10 +322,10 @@ def test_restart_resumes_from_last_stopped_point(tmp_path):
 
     rheo = Rheo(data, *ANALYTICS_FLAGS).start()
     try:
-        ka, kinesis = client(rheo.endpoint, "kinesisanalytics"), rheo.client()
+        ka, kinesis = clients(rheo)
         assert describe(ka, name)["ApplicationStatus"] == "READY"
         start(ka, name, "LAST_STOPPED_POINT")
-        third = [f"t{i:03d}.example" for i in range(50)]
+        third = referrers("t")
         put_views(kinesis, source, third)
         totals, _ = counts_until(StreamTail(kinesis, destination), {r: 1 for r in first + second + third})
         # At least once: every view counted; a graceful stop and restart count none twice.
@@ -322,19 +338,18 @@ def test_running_application_runs_again_after_sigkill(tmp_path):
     data = tmp_path / "data"
     rheo = Rheo(data, *ANALYTICS_FLAGS).start()
     try:
-        ka, kinesis = client(rheo.endpoint, "kinesisanalytics"), rheo.client()
-        name, source, destination = create_counter(ka, kinesis)
-        start(ka, name, "TRIM_HORIZON")
-        before = [f"k{i:03d}.example" for i in range(50)]
+        kinesis = rheo.client()
+        name, source, destination = running_counter(rheo)
+        before = referrers("k")
         put_views(kinesis, source, before)
     finally:
         rheo.kill()
 
     rheo = Rheo(data, *ANALYTICS_FLAGS).start()
     try:
-        ka, kinesis = client(rheo.endpoint, "kinesisanalytics"), rheo.client()
+        ka, kinesis = clients(rheo)
         wait_app_status(ka, name, "RUNNING")
-        after = [f"m{i:03d}.example" for i in range(50)]
+        after = referrers("m")
         put_views(kinesis, source, after)
         totals, _ = counts_until(StreamTail(kinesis, destination), {r: 1 for r in before + after})
         # At least once across a crash: nothing missing, duplicates allowed.

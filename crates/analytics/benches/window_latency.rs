@@ -22,7 +22,9 @@ use rheo_analytics::plan::{ColumnDef, APPROXIMATE_ARRIVAL_TIME};
 use rheo_analytics::runtime::{CheckpointStore, InputPosition, RunSpec, Runtime, StartPosition};
 use rheo_analytics::sql::{compile, InputCatalog, InputStreamDef};
 use rheo_analytics::value::SqlType;
-use rheo_engine::{CreateStream, Engine, EngineConfig, PutEntry, PutRecords, ReaderStart, StreamReaderRequest, StreamRef};
+use rheo_engine::{
+    CreateStream, Engine, EngineConfig, PutEntry, PutRecords, ReaderStart, StreamReaderRequest, StreamRef,
+};
 use rheo_storage::{Clock, FileSystem, LogConfig, StdFs, SystemClock};
 
 const WINDOW_MS: i64 = 1_000;
@@ -143,7 +145,11 @@ async fn run(seconds: u64) {
                     .map(|i| {
                         n += 1;
                         let body = format!(r#"{{"referrer":"r{}","page":"/p/{i}","n":{n}}}"#, n % REFERRERS);
-                        PutEntry { partition_key: Some(n.to_string()), explicit_hash_key: None, data: Bytes::from(body) }
+                        PutEntry {
+                            partition_key: Some(n.to_string()),
+                            explicit_hash_key: None,
+                            data: Bytes::from(body),
+                        }
                     })
                     .collect();
                 let stream = StreamRef { name: Some("in".to_owned()), arn: None };
@@ -195,10 +201,7 @@ async fn run(seconds: u64) {
 
 fn main() {
     let seconds = std::env::var("RHEO_BENCH_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     runtime.block_on(run(seconds));
 }

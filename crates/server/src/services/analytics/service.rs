@@ -13,15 +13,11 @@ use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceRespon
 use crate::state::AppState;
 
 use super::call;
+use crate::services::json_answer;
 
 /// The `X-Amz-Target` prefix of Analytics (`rheo_protocol::analytics::TARGET_PREFIX`
 /// without its `.`; a test keeps the two equal).
 const ANALYTICS_TARGET_PREFIX: &str = "KinesisAnalytics_20150814";
-
-/// The operation called `name`.
-fn operation_named(name: &str) -> Option<AnalyticsOperation> {
-    AnalyticsOperation::ALL.iter().copied().find(|operation| operation.name() == name)
-}
 
 /// The Analytics service over one [`Analytics`] control plane.
 pub struct AnalyticsService {
@@ -53,7 +49,7 @@ impl Service for AnalyticsService {
     }
 
     fn operation(&self, name: &str) -> Option<&'static str> {
-        operation_named(name).map(AnalyticsOperation::name)
+        AnalyticsOperation::from_name(name).map(AnalyticsOperation::name)
     }
 
     fn call<'a>(
@@ -65,13 +61,10 @@ impl Service for AnalyticsService {
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `AnalyticsService::operation` returned, so this always finds it.
-            let Some(operation) = operation_named(operation) else {
+            let Some(operation) = AnalyticsOperation::from_name(operation) else {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
-            match call(&self.analytics, operation, &body).await {
-                Ok(body) => ServiceResponse::Body(Bytes::from(body)),
-                Err(error) => ServiceResponse::Error(error),
-            }
+            json_answer(call(&self.analytics, operation, &body).await)
         })
     }
 
@@ -89,7 +82,7 @@ mod tests {
     fn the_prefix_is_the_protocol_crates_target_prefix() {
         assert_eq!(format!("{ANALYTICS_TARGET_PREFIX}."), rheo_protocol::analytics::TARGET_PREFIX);
         for operation in AnalyticsOperation::ALL {
-            assert_eq!(operation_named(operation.name()), Some(*operation));
+            assert_eq!(AnalyticsOperation::from_name(operation.name()), Some(*operation));
         }
     }
 }
