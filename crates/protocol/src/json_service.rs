@@ -71,7 +71,8 @@ macro_rules! json_service {
                 }
             }
 
-            fn from_name(name: &str) -> Option<Self> {
+            /// The operation called `name` (the part of a target after the prefix).
+            pub fn from_name(name: &str) -> Option<Self> {
                 match name {
                     $( stringify!($operation) => Some($Operation::$operation), )*
                     _ => None,

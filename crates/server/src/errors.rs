@@ -10,7 +10,9 @@ use rheo_engine::{
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
+mod analytics;
 mod channels;
+pub use analytics::analytics_wire_error;
 pub use channels::channel_wire_error;
 
 /// The AWS error response for an engine error. The match is exhaustive over
