@@ -281,7 +281,9 @@ impl Analytics {
         if let Some(old) = run_slot.take() {
             old.stop(true).await;
         }
-        if self.stored(entry)?.status != Status::Running || self.closing.load(Ordering::Acquire) {
+        // A deleted application (no state any more) or a stopped one has nothing to run.
+        let running = self.stored(entry).is_ok_and(|state| state.status == Status::Running);
+        if !running || self.closing.load(Ordering::Acquire) {
             return Ok(());
         }
         let (state, ()) = self.commit(entry, |s| s.generation += 1).await?;
