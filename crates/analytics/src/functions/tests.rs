@@ -224,7 +224,9 @@ fn pattern_cache_stays_bounded() {
     for n in 0..(pattern::PATTERN_CACHE_MAX * 2) {
         let pattern = format!("{n}%");
         assert_eq!(matches_pattern(PatternKind::Like, &s(&format!("{n}x")), &s(&pattern), None), Ok(Some(true)));
+        assert!(pattern::cached_patterns() <= pattern::PATTERN_CACHE_MAX);
     }
+    assert!(pattern::cached_patterns() > 0);
 }
 
 fn extract(unit: TimeUnit, value: &Value) -> Value {
@@ -280,6 +282,9 @@ fn java_date_patterns_format_and_parse() {
     assert_eq!(parse("dd/MMM/yyyy:HH:mm:ss Z", "10/Oct/2000:13:55:36 -0700"), ts("2000-10-10 20:55:36"));
     assert_eq!(parse("hh:mm a", "12:30 AM"), ts("1970-01-01 00:30:00"));
     assert_eq!(parse("hh:mm a", "01:30 PM"), ts("1970-01-01 13:30:00"));
+    assert_eq!(parse("yyyy-MM-dd hh:mm:ss", "2009-09-16 15:15:24"), ts("2009-09-16 15:15:24"));
+    assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("hh:mm a"), s("13:30 PM")]), ErrorKind::Function);
+    assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("HH:mm"), s("24:30")]), ErrorKind::Function);
     assert_eq!(parse("yyyy-MM-dd HH:mm:ss.SSS", "2009-09-16 15:15:24.5"), ts("2009-09-16 15:15:24.005"));
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("2009-13-01")]), ErrorKind::Function);
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("yesterday")]), ErrorKind::Function);
