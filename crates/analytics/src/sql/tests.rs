@@ -377,6 +377,8 @@ fn special_function_forms_become_calls() {
     assert_eq!(call("POSITION('a' IN referrer)"), (ScalarFunction::Position, 2));
     assert_eq!(call("EXTRACT(HOUR FROM event_ts)"), (ScalarFunction::Extract(TimeUnit::Hour), 1));
     assert_eq!(call("TSDIFF(event_ts, ROWTIME)"), (ScalarFunction::Tsdiff, 2));
+    assert_eq!(call("UNIX_TIMESTAMP(event_ts)"), (ScalarFunction::UnixTimestamp, 1));
+    assert_eq!(first_expr("v TIMESTAMP", "TO_TIMESTAMP(bytes)").ty, SqlType::Timestamp);
     let e = first_expr("v TIMESTAMP", "FLOOR(event_ts TO HOUR)");
     assert!(matches!(e.kind, ExprKind::Call { function: ScalarFunction::FloorTo(TimeUnit::Hour), .. }));
 }
