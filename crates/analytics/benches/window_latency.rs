@@ -6,6 +6,7 @@
 //! stored it minus the end of its window. Prints p50, p99 and the maximum.
 //!
 //! `cargo bench -p rheo-analytics --bench window_latency` (`RHEO_BENCH_SECS`, default 15).
+//! Measured: p50 1 ms, p99 7 ms (2-vCPU Xeon VM under load; see ARCHITECTURE.md).
 
 use std::collections::BTreeMap;
 use std::future::Future;

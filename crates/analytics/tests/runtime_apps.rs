@@ -155,3 +155,51 @@ async fn shards_are_spread_over_the_input_streams_by_index() {
     assert_eq!(rows, expected);
     handle.stop(true).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_stream_is_an_output_like_any_other() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("errors", 1).await;
+    let mut errors = output(kinesis_out("errors"));
+    errors.stream_name = rheo_analytics::plan::ERROR_STREAM.to_owned();
+    let spec = spec("app", projection_plan(1), input(kinesis_in("in"), 1), errors, StartPosition::Now);
+    let handle = h.start(spec).await;
+    let stream = rheo_engine::StreamRef { name: Some("in".to_owned()), arn: None };
+    let records = vec![rheo_engine::PutEntry {
+        partition_key: Some("k".to_owned()),
+        explicit_hash_key: None,
+        data: bytes::Bytes::from_static(b"not json"),
+    }];
+    h.engine.put_records(rheo_engine::PutRecords { stream, records }).await.unwrap();
+    let rows = read_kinesis(&h.engine, "errors", 1).await;
+    assert_eq!(rows[0]["ERROR_NAME"], "PARSE", "{rows:?}");
+    assert_eq!(RunMetrics::get(&handle.metrics().mapping_errors), 1);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let make = |start| spec("app", count_plan(), input(kinesis_in("in"), 1), output(kinesis_out("out")), start);
+    let handle = h.start(make(StartPosition::Now)).await;
+    h.put_referrers("in", &["a", "b", "a"]).await;
+    records_in(&handle, 3).await;
+    // Mid-window: the stop closes it and writes its rows before saving.
+    handle.stop(true).await;
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+
+    // Everything read was written, so nothing is read again.
+    let saved = h.store.positions("app");
+    h.put_referrers("in", &["c"]).await;
+    let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
+    records_in(&handle, 1).await;
+    let metrics = handle.metrics();
+    handle.stop(true).await;
+    assert_eq!(RunMetrics::get(&metrics.records_in), 1);
+    let rows = read_kinesis(&h.engine, "out", 3).await;
+    assert_eq!(rows[2], counted("c", 1));
+}

@@ -16,8 +16,14 @@ pub(crate) struct Stage {
 
 pub(crate) struct Pump {
     pub(crate) name: String,
+    /// How many pumps a row passes before reaching this one (0: it reads an input or
+    /// `error_stream`): windows ending at the same time close upstream first.
+    pub(crate) rank: usize,
     pub(crate) target: StreamId,
     pub(crate) target_columns: Vec<usize>,
+    /// The output row is the target's row as it is (every column, in order): values are
+    /// fitted in place, without a second row.
+    pub(crate) fills_target_in_order: bool,
     pub(crate) stages: Vec<Stage>,
 }
 
@@ -31,6 +37,8 @@ impl Graph {
     pub(crate) fn new(plan: &AppPlan) -> Graph {
         let mut readers = vec![Vec::new(); plan.streams.len()];
         let mut pumps = Vec::with_capacity(plan.pumps.len());
+        let sources: Vec<StreamId> = plan.pumps.iter().map(|pump| stages_of(pump).0).collect();
+        let ranks = ranks(plan, &sources);
         for (index, pump) in plan.pumps.iter().enumerate() {
             let (source, stages) = stages_of(pump);
             if let Some(readers) = readers.get_mut(source) {
@@ -38,13 +46,39 @@ impl Graph {
             }
             pumps.push(Pump {
                 name: pump.name.clone(),
+                rank: ranks.get(index).copied().unwrap_or(0),
                 target: pump.target,
                 target_columns: pump.target_columns.clone(),
+                fills_target_in_order: plan.streams.get(pump.target).is_some_and(|target| {
+                    target.columns.len() == pump.target_columns.len()
+                        && pump.target_columns.iter().enumerate().all(|(index, column)| index == *column)
+                }),
                 stages,
             });
         }
         Graph { pumps, readers }
     }
+}
+
+/// Each pump's longest chain of pumps upstream. Relaxed at most once per pump, so a cycle
+/// (which the compiler should refuse) cannot loop.
+fn ranks(plan: &AppPlan, sources: &[StreamId]) -> Vec<usize> {
+    let mut ranks = vec![0; plan.pumps.len()];
+    for _ in 0..plan.pumps.len() {
+        let mut changed = false;
+        for (reader, source) in sources.iter().enumerate() {
+            for (writer, pump) in plan.pumps.iter().enumerate() {
+                if pump.target == *source && ranks[reader] < ranks[writer] + 1 && ranks[writer] < plan.pumps.len() {
+                    ranks[reader] = ranks[writer] + 1;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    ranks
 }
 
 /// The stream a pump reads and its stages, innermost query first.

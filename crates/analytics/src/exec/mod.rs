@@ -188,19 +188,22 @@ impl Executor {
     /// pumps and stages first on a tie), each window's rows flowing on before the next.
     fn close_timed(&mut self, limit_ms: i64, now_ms: i64) {
         loop {
-            let mut earliest: Option<(i64, usize, usize)> = None;
+            // Earliest end first; at a tie, the pump fewer pumps downstream, then the
+            // inner stage, so a window's rows reach a later window before that one closes.
+            let mut earliest: Option<(i64, usize, usize, usize)> = None;
             for (pump_index, pump) in self.graph.pumps.iter().enumerate() {
                 for (stage_index, stage) in pump.stages.iter().enumerate() {
                     if let StageKind::Aggregate(aggregate) = &stage.kind {
                         if let Some(end) = aggregate.earliest_end() {
-                            if end <= limit_ms && earliest.is_none_or(|(best, _, _)| end < best) {
-                                earliest = Some((end, pump_index, stage_index));
+                            let candidate = (end, pump.rank, stage_index, pump_index);
+                            if end <= limit_ms && earliest.is_none_or(|best| candidate < best) {
+                                earliest = Some(candidate);
                             }
                         }
                     }
                 }
             }
-            let Some((end, pump, stage)) = earliest else { return };
+            let Some((end, _, stage, pump)) = earliest else { return };
             let mut out = std::mem::take(&mut self.outputs_buf);
             if let StageKind::Aggregate(aggregate) = &mut self.graph.pumps[pump].stages[stage].kind {
                 aggregate.close_earliest(end, &mut self.eval, now_ms, &mut self.budget, &mut out);
@@ -338,10 +341,21 @@ impl Executor {
     }
 
     /// Stores a pump's output row into its target stream's columns.
-    fn emit(&mut self, pump: usize, row: Row, depth: u32, now_ms: i64) {
+    fn emit(&mut self, pump: usize, mut row: Row, depth: u32, now_ms: i64) {
         let Some(pump_plan) = self.graph.pumps.get(pump) else { return };
         let target = pump_plan.target;
         let Some(stream) = self.plan.streams.get(target) else { return };
+        if pump_plan.fills_target_in_order && row.values.len() == stream.columns.len() {
+            for index in 0..row.values.len() {
+                // A clone (a reference count for text) so that a failure still shows the row.
+                match fit::fit(row.values[index].clone(), &stream.columns[index]) {
+                    Ok(value) => row.values[index] = value,
+                    Err(error) => return self.fail(pump, error, &row, depth, now_ms),
+                }
+            }
+            self.work.push(Work::Insert { stream: target, row, depth: depth + 1 });
+            return;
+        }
         let mut values = vec![Value::Null; stream.columns.len()];
         for (value, column) in row.values.iter().zip(&pump_plan.target_columns) {
             if let Some(slot) = values.get_mut(*column) {

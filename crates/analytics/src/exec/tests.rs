@@ -391,3 +391,24 @@ proptest! {
         prop_assert_eq!(executor.stats().state_bytes, 0);
     }
 }
+
+#[test]
+fn a_rowtime_key_closes_on_the_clock_with_the_key_as_rowtime() {
+    // GROUP BY ROWTIME: the compiler makes it a MONOTONIC key; no later row can carry a
+    // ROWTIME the clock has passed, so the timer closes it without a larger key arriving.
+    let query = Query {
+        source: Source::Stream(IN),
+        filter: None,
+        shape: count_rows(ProgressKey::Monotonic(rowtime()), SqlType::Timestamp),
+    };
+    let out = stream("OUT", StreamKind::Created, vec![column("T", SqlType::Timestamp), column("N", SqlType::BigInt)]);
+    let mut executor = Executor::new(plan(vec![out], vec![pump("P", OUT, 2, query)]), &[OUT], ExecLimits::default(), 0);
+    push(&mut executor, 1_000, vec![row(1_000, None, Some(1)), row(1_000, None, Some(2))]);
+    assert_eq!(executor.next_deadline_ms(), Some(1_001));
+    assert_eq!(drained(&mut executor, OUT), vec![]);
+    executor.advance(1_001);
+    assert_eq!(
+        drained(&mut executor, OUT),
+        vec![Row { rowtime_ms: 1_000, epoch: 1, values: vec![Value::Timestamp(1_000), Value::Int(2)].into() }]
+    );
+}

@@ -5,7 +5,10 @@
 //! `advance`). That holds whether the key is ROWTIME or an event-time column: an
 //! event-time window closes once processing time has passed its end, so a row whose event
 //! time is already past opens a group that closes at the end of the same step. A MONOTONIC
-//! key has no end: its groups close when a row with a larger key arrives.
+//! key has no end: its groups close when a row with a larger key arrives; but when the key
+//! is ROWTIME itself or `CEIL(ROWTIME TO unit)`, no later row can have a key the clock has
+//! passed, so those groups also close on the clock, once `now` is past the key (an idle
+//! input does not hold them open), with the key as ROWTIME.
 //!
 //! A closed window emits one row per group, in order of the groups' first rows; the row's
 //! ROWTIME is the window's end (never earlier than a row this stage emitted before, so a
@@ -19,7 +22,8 @@ use crate::exec::error_stream::render_values;
 use crate::exec::eval::{Evaluator, RowRef};
 use crate::exec::groups::{key_hash, GroupTable};
 use crate::exec::window::window_of;
-use crate::plan::{AggregatePlan, ProgressKey};
+use crate::functions::ScalarFunction;
+use crate::plan::{AggregatePlan, Expr, ExprKind, ProgressKey};
 use crate::value::{ErrorKind, EvalError, Row, Value};
 
 /// The executor's bound on open-window state, shared by every stage of an application.
@@ -44,14 +48,47 @@ pub(crate) struct Failure {
 struct Window {
     /// The progress key's value for the window (its start; the MONOTONIC key itself).
     start: Value,
-    end_ms: i64,
+    /// The ROWTIME of the window's rows: its end, or the key of a ROWTIME-bounded key.
+    emit_rowtime_ms: i64,
     groups: GroupTable,
     /// The oldest read epoch of the window's rows.
     min_epoch: u32,
 }
 
+/// How a stage's windows close.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    /// STEP or FLOOR: when `now` reaches the window's end.
+    Clock,
+    /// ROWTIME or `CEIL(ROWTIME TO unit)` as a MONOTONIC key: when `now` passes the key.
+    RowtimeKey,
+    /// Any other MONOTONIC key: when a larger key arrives.
+    LargerKey,
+}
+
+impl Closing {
+    fn of(progress: &ProgressKey) -> Closing {
+        match progress {
+            ProgressKey::Step { .. } | ProgressKey::Floor { .. } => Closing::Clock,
+            ProgressKey::Monotonic(expr) => {
+                let rowtime = |expr: &Expr| matches!(expr.kind, ExprKind::Rowtime);
+                match &expr.kind {
+                    ExprKind::Rowtime => Closing::RowtimeKey,
+                    ExprKind::Call { function: ScalarFunction::CeilTo(_), args }
+                        if args.len() == 1 && args.iter().all(rowtime) =>
+                    {
+                        Closing::RowtimeKey
+                    }
+                    _ => Closing::LargerKey,
+                }
+            }
+        }
+    }
+}
+
 pub(crate) struct AggregateStage {
     plan: AggregatePlan,
+    closing: Closing,
     /// Clock-closed windows by end.
     timed: BTreeMap<i64, Window>,
     /// MONOTONIC windows, in key order (a smaller key arriving late opens a window
@@ -66,6 +103,7 @@ pub(crate) struct AggregateStage {
 impl AggregateStage {
     pub(crate) fn new(plan: AggregatePlan) -> Self {
         AggregateStage {
+            closing: Closing::of(&plan.progress),
             plan,
             timed: BTreeMap::new(),
             monotonic: Vec::new(),
@@ -74,10 +112,6 @@ impl AggregateStage {
             args: Vec::new(),
             group_row: Vec::new(),
         }
-    }
-
-    fn is_monotonic(&self) -> bool {
-        matches!(self.plan.progress, ProgressKey::Monotonic(_))
     }
 
     /// The earliest end of an open clock-closed window.
@@ -122,7 +156,7 @@ impl AggregateStage {
             };
             self.args.push(arg);
         }
-        let window = if self.is_monotonic() {
+        let window = if self.closing == Closing::LargerKey {
             if progress.is_null() {
                 return Err(EvalError::new(ErrorKind::NotNull, "the MONOTONIC key is NULL"));
             }
@@ -136,9 +170,22 @@ impl AggregateStage {
             };
             self.monotonic.get_mut(position)
         } else {
-            let (start, end) = window_of(&self.plan.progress, &progress)?;
+            let (start, end, emit_rowtime) = if self.closing == Closing::RowtimeKey {
+                let Value::Timestamp(key) = progress else {
+                    return Err(EvalError::new(ErrorKind::Function, "a ROWTIME key is not a timestamp"));
+                };
+                // Rows of key k have ROWTIME <= k: the group is complete once now > k.
+                (key, key.saturating_add(1), key)
+            } else {
+                let (start, end) = window_of(&self.plan.progress, &progress)?;
+                (start, end, end)
+            };
             let plan = &self.plan;
-            Some(self.timed.entry(end).or_insert_with(|| Window::new(Value::Timestamp(start), end, plan, row.epoch)))
+            Some(
+                self.timed
+                    .entry(end)
+                    .or_insert_with(|| Window::new(Value::Timestamp(start), emit_rowtime, plan, row.epoch)),
+            )
         };
         let Some(window) = window else {
             return Err(EvalError::new(ErrorKind::Function, "window lost"));
@@ -208,8 +255,8 @@ impl AggregateStage {
         match self.timed.first_entry() {
             Some(entry) if *entry.key() <= limit_ms => {
                 let window = entry.remove();
-                let end = window.end_ms;
-                self.emit(window, end, eval, now_ms, budget, out);
+                let rowtime_ms = window.emit_rowtime_ms;
+                self.emit(window, rowtime_ms, eval, now_ms, budget, out);
                 true
             }
             _ => false,
@@ -297,7 +344,12 @@ impl AggregateStage {
 }
 
 impl Window {
-    fn new(start: Value, end_ms: i64, plan: &AggregatePlan, epoch: u32) -> Self {
-        Window { start, end_ms, groups: GroupTable::new(plan.keys.len(), plan.aggregates.len()), min_epoch: epoch }
+    fn new(start: Value, emit_rowtime_ms: i64, plan: &AggregatePlan, epoch: u32) -> Self {
+        Window {
+            start,
+            emit_rowtime_ms,
+            groups: GroupTable::new(plan.keys.len(), plan.aggregates.len()),
+            min_epoch: epoch,
+        }
     }
 }

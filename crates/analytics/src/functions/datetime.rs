@@ -186,3 +186,16 @@ pub fn timestamp_to_char(args: &[Value]) -> Result<Value, EvalError> {
     let formatted = java_date::format(format, ms).map_err(|message| EvalError::new(ErrorKind::Function, message))?;
     Ok(Value::Str(formatted.into()))
 }
+
+/// `DATE_TO_CHAR(format, date)` and `TIME_TO_CHAR(format, time)`: the value as the
+/// timestamp at its start (a date) or on the epoch's day (a time), formatted.
+pub fn date_or_time_to_char(args: &[Value], what: &str) -> Result<Value, EvalError> {
+    let format = text(arg(args, 0, what)?, what)?;
+    let ms = match arg(args, 1, what)? {
+        Value::Date(day) => i64::from(*day) * MS_PER_DAY,
+        Value::Time(ms) => i64::from(*ms),
+        other => return Err(mismatch(what, "a DATE or TIME", other)),
+    };
+    let formatted = java_date::format(format, ms).map_err(|message| EvalError::new(ErrorKind::Function, message))?;
+    Ok(Value::Str(formatted.into()))
+}

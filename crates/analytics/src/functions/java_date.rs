@@ -4,8 +4,13 @@
 //!
 //! Supported letters: G y M d D E u a H k K h m s S z Z X. Others (week fields, `F`,
 //! `L`, `Y`) are refused with an error naming them. Parsing is strict where Java's
-//! default is lenient (a month 13 is an error, not January of the next year), and like
-//! Java it stops at the end of the pattern, so text after it is not read.
+//! default is lenient (a month 13 is an error, not January of the next year) except
+//! for `h`/`K` read without `a`, where 13 to 23 are taken as the hour of the day; and
+//! like Java it stops at the end of the pattern, so text after it is not read.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use chrono::{Datelike, NaiveDate, Timelike};
 
@@ -13,6 +18,29 @@ use super::datetime::{epoch_ms, naive};
 
 /// Patterns longer than this are refused (they are written by hand in code).
 pub const PATTERN_CHARS_MAX: usize = 256;
+/// Compiled patterns kept per thread; past it the cache is emptied.
+pub const PATTERN_CACHE_MAX: usize = 64;
+
+thread_local! {
+    static COMPILED: RefCell<HashMap<String, Rc<[Element]>>> = RefCell::new(HashMap::new());
+}
+
+/// The compiled form of a pattern, from the per-thread cache (a query usually applies
+/// one pattern to every row).
+fn compiled(pattern: &str) -> Result<Rc<[Element]>, String> {
+    if let Some(elements) = COMPILED.with(|cache| cache.borrow().get(pattern).cloned()) {
+        return Ok(elements);
+    }
+    let elements: Rc<[Element]> = compile(pattern)?.into();
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= PATTERN_CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(pattern.to_owned(), Rc::clone(&elements));
+    });
+    Ok(elements)
+}
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -89,10 +117,10 @@ fn push_literal(elements: &mut Vec<Element>, text: &str) {
 
 /// Formats epoch milliseconds with a pattern.
 pub fn format(pattern: &str, ms: i64) -> Result<String, String> {
-    let elements = compile(pattern)?;
+    let elements = compiled(pattern)?;
     let at = naive(ms).ok_or_else(|| format!("timestamp {ms} out of range"))?;
     let mut out = String::new();
-    for element in &elements {
+    for element in elements.iter() {
         let (letter, count) = match element {
             Element::Literal(text) => {
                 out.push_str(text);
@@ -149,7 +177,7 @@ struct Fields {
 
 /// Parses text with a pattern into epoch milliseconds.
 pub fn parse(pattern: &str, input: &str) -> Result<i64, String> {
-    let elements = compile(pattern)?;
+    let elements = compiled(pattern)?;
     let bad = || format!("'{input}' does not match the date pattern '{pattern}'");
     let mut fields = Fields {
         year: 1970,
@@ -234,7 +262,10 @@ pub fn parse(pattern: &str, input: &str) -> Result<i64, String> {
             }
         }
     }
-    if fields.twelve_hour && fields.hour > 11 {
+    // `hh` with 13 to 23 reads as the hour of the day, as Java's (lenient) parser does:
+    // SQLREF's CHAR_TO_TIMESTAMP template is 'yyyy-MM-dd hh:mm:ss' and data written
+    // with it is often on a 24-hour clock.
+    if fields.hour > 23 || (fields.twelve_hour && fields.pm.is_some() && fields.hour > 11) {
         return Err(bad());
     }
     if fields.pm == Some(true) {

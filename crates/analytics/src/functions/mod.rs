@@ -77,6 +77,14 @@ pub enum ScalarFunction {
     CharToTime,
     /// `TIMESTAMP_TO_CHAR(format, ts)`.
     TimestampToChar,
+    /// `DATE_TO_CHAR(format, date)`.
+    DateToChar,
+    /// `TIME_TO_CHAR(format, time)`.
+    TimeToChar,
+    /// `TO_TIMESTAMP(epoch_ms)`.
+    ToTimestamp,
+    /// `UNIX_TIMESTAMP(ts)`: epoch milliseconds.
+    UnixTimestamp,
     /// `TSDIFF(start, end)`: end − start in milliseconds.
     Tsdiff,
     /// `EXTRACT(unit FROM x)`.
@@ -130,6 +138,10 @@ impl ScalarFunction {
             "CHAR_TO_DATE" => ScalarFunction::CharToDate,
             "CHAR_TO_TIME" => ScalarFunction::CharToTime,
             "TIMESTAMP_TO_CHAR" => ScalarFunction::TimestampToChar,
+            "DATE_TO_CHAR" => ScalarFunction::DateToChar,
+            "TIME_TO_CHAR" => ScalarFunction::TimeToChar,
+            "TO_TIMESTAMP" => ScalarFunction::ToTimestamp,
+            "UNIX_TIMESTAMP" => ScalarFunction::UnixTimestamp,
             "TSDIFF" => ScalarFunction::Tsdiff,
             "COALESCE" => ScalarFunction::Coalesce,
             "NULLIF" => ScalarFunction::Nullif,
@@ -180,6 +192,13 @@ pub fn call(function: ScalarFunction, args: &[Value], context: CallContext) -> R
         F::CharToDate => datetime::char_to(args, SqlType::Date),
         F::CharToTime => datetime::char_to(args, SqlType::Time),
         F::TimestampToChar => datetime::timestamp_to_char(args),
+        F::DateToChar => datetime::date_or_time_to_char(args, "DATE_TO_CHAR"),
+        F::TimeToChar => datetime::date_or_time_to_char(args, "TIME_TO_CHAR"),
+        F::ToTimestamp => args::int(args::arg(args, 0, "TO_TIMESTAMP")?, "TO_TIMESTAMP").map(Value::Timestamp),
+        F::UnixTimestamp => match args::arg(args, 0, "UNIX_TIMESTAMP")? {
+            Value::Timestamp(ms) => Ok(Value::Int(*ms)),
+            other => Err(args::mismatch("UNIX_TIMESTAMP", "a TIMESTAMP", other)),
+        },
         F::Tsdiff => datetime::tsdiff(args),
         F::Extract(unit) => datetime::extract(args, unit),
         F::Coalesce => Ok(args.iter().find(|arg| !arg.is_null()).cloned().unwrap_or(Value::Null)),

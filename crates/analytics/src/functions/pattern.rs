@@ -17,38 +17,57 @@ pub const PATTERN_CACHE_MAX: usize = 256;
 /// Compiled regular expressions larger than this are refused (a row's pattern is data).
 pub const REGEX_SIZE_MAX: usize = 1 << 20;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum CacheKey {
-    Like(String, Option<char>),
-    SimilarTo(String, Option<char>),
-    Java(String),
+/// The pattern language of a cached regex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Flavor {
+    Like,
+    SimilarTo,
+    Java,
 }
+
+/// Compiled patterns per (language, escape character), then by pattern text, so that a
+/// lookup borrows the row's text instead of allocating a key.
+type Cache = HashMap<(Flavor, Option<char>), HashMap<String, Regex>>;
 
 thread_local! {
-    static CACHE: RefCell<HashMap<CacheKey, Regex>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<Cache> = RefCell::new(HashMap::new());
+    /// Entries in [`CACHE`], across its inner maps.
+    static CACHED: RefCell<usize> = const { RefCell::new(0) };
 }
 
-fn compiled(key: CacheKey) -> Result<Regex, EvalError> {
-    if let Some(regex) = CACHE.with(|cache| cache.borrow().get(&key).cloned()) {
+fn compiled(flavor: Flavor, pattern: &str, escape: Option<char>) -> Result<Regex, EvalError> {
+    let hit =
+        CACHE.with(|cache| cache.borrow().get(&(flavor, escape)).and_then(|by_text| by_text.get(pattern)).cloned());
+    if let Some(regex) = hit {
         return Ok(regex);
     }
-    let (source, what) = match &key {
-        CacheKey::Like(pattern, escape) => (like_to_regex(pattern, *escape)?, "LIKE"),
-        CacheKey::SimilarTo(pattern, escape) => (similar_to_regex(pattern, *escape)?, "SIMILAR TO"),
-        CacheKey::Java(pattern) => (pattern.clone(), "REGEX_REPLACE"),
+    let (source, what) = match flavor {
+        Flavor::Like => (like_to_regex(pattern, escape)?, "LIKE"),
+        Flavor::SimilarTo => (similar_to_regex(pattern, escape)?, "SIMILAR TO"),
+        Flavor::Java => (pattern.to_owned(), "REGEX_REPLACE"),
     };
     let regex = regex::RegexBuilder::new(&source)
         .size_limit(REGEX_SIZE_MAX)
         .build()
         .map_err(|error| EvalError::new(ErrorKind::Function, format!("{what}: pattern not supported: {error}")))?;
     CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= PATTERN_CACHE_MAX {
-            cache.clear();
-        }
-        cache.insert(key, regex.clone());
+        CACHED.with(|cached| {
+            let (mut cache, mut cached) = (cache.borrow_mut(), cached.borrow_mut());
+            if *cached >= PATTERN_CACHE_MAX {
+                cache.clear();
+                *cached = 0;
+            }
+            cache.entry((flavor, escape)).or_default().insert(pattern.to_owned(), regex.clone());
+            *cached += 1;
+        })
     });
     Ok(regex)
+}
+
+/// How many compiled patterns this thread holds.
+#[cfg(test)]
+pub(super) fn cached_patterns() -> usize {
+    CACHE.with(|cache| cache.borrow().values().map(HashMap::len).sum())
 }
 
 /// `value LIKE pattern [ESCAPE c]` or `value SIMILAR TO pattern`; `None` when either is NULL.
@@ -66,12 +85,12 @@ pub fn matches_pattern(
         PatternKind::SimilarTo => "SIMILAR TO",
     };
     let value = text(value, what)?;
-    let pattern = text(pattern, what)?.to_owned();
-    let key = match kind {
-        PatternKind::Like => CacheKey::Like(pattern, escape),
-        PatternKind::SimilarTo => CacheKey::SimilarTo(pattern, escape),
+    let pattern = text(pattern, what)?;
+    let flavor = match kind {
+        PatternKind::Like => Flavor::Like,
+        PatternKind::SimilarTo => Flavor::SimilarTo,
     };
-    Ok(Some(compiled(key)?.is_match(value)))
+    Ok(Some(compiled(flavor, pattern, escape)?.is_match(value)))
 }
 
 fn bad_escape(what: &str, pattern: &str) -> EvalError {
@@ -193,7 +212,7 @@ pub fn regex_replace(args: &[Value]) -> Result<Value, EvalError> {
             format!("REGEX_REPLACE: start {start} must be at least 1 and occurrence {occurrence} at least 0"),
         ));
     }
-    let regex = compiled(CacheKey::Java(pattern.to_owned()))?;
+    let regex = compiled(Flavor::Java, pattern, None)?;
     let split = s.char_indices().nth(usize::try_from(start - 1).unwrap_or(usize::MAX)).map_or(s.len(), |(at, _)| at);
     let (head, tail) = s.split_at(split);
     let replaced = if occurrence == 0 {

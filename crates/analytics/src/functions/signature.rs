@@ -59,6 +59,11 @@ pub fn result_type(function: ScalarFunction, args: &[SqlType]) -> Result<SqlType
         (F::CharToDate, [format, text]) if is_string(*format) && is_string(*text) => Ok(Date),
         (F::CharToTime, [format, text]) if is_string(*format) && is_string(*text) => Ok(Time),
         (F::TimestampToChar, [format, Timestamp]) if is_string(*format) => Ok(Varchar(TEXT_RESULT_LENGTH)),
+        (F::DateToChar, [format, Date]) if is_string(*format) => Ok(Varchar(TEXT_RESULT_LENGTH)),
+        (F::TimeToChar, [format, Time]) if is_string(*format) => Ok(Varchar(TEXT_RESULT_LENGTH)),
+        // SQLREF TO_TIMESTAMP and UNIX_TIMESTAMP: epoch milliseconds as BIGINT.
+        (F::ToTimestamp, [ms]) if is_integer(*ms) => Ok(Timestamp),
+        (F::UnixTimestamp, [Timestamp]) => Ok(BigInt),
         // SQLREF gives TSDIFF's arguments as epoch milliseconds (BIGINT); TIMESTAMPs,
         // which are the same instants, are taken as well.
         (F::Tsdiff, [Timestamp, Timestamp]) => Ok(BigInt),
@@ -103,6 +108,10 @@ fn signature_text(function: ScalarFunction) -> &'static str {
         F::CurrentTimestamp | F::CurrentDate | F::CurrentTime => "no arguments",
         F::CharToTimestamp | F::CharToDate | F::CharToTime => "(format string, text string)",
         F::TimestampToChar => "(format string, TIMESTAMP)",
+        F::DateToChar => "(format string, DATE)",
+        F::TimeToChar => "(format string, TIME)",
+        F::ToTimestamp => "(BIGINT epoch milliseconds)",
+        F::UnixTimestamp => "(TIMESTAMP)",
         F::Tsdiff => "(TIMESTAMP, TIMESTAMP) or (BIGINT, BIGINT)",
         F::Extract(_) => "(unit FROM TIMESTAMP, DATE, TIME or day-time INTERVAL)",
         F::Coalesce => "(value, ...) of one type",

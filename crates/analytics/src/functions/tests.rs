@@ -224,7 +224,9 @@ fn pattern_cache_stays_bounded() {
     for n in 0..(pattern::PATTERN_CACHE_MAX * 2) {
         let pattern = format!("{n}%");
         assert_eq!(matches_pattern(PatternKind::Like, &s(&format!("{n}x")), &s(&pattern), None), Ok(Some(true)));
+        assert!(pattern::cached_patterns() <= pattern::PATTERN_CACHE_MAX);
     }
+    assert!(pattern::cached_patterns() > 0);
 }
 
 fn extract(unit: TimeUnit, value: &Value) -> Value {
@@ -280,10 +282,18 @@ fn java_date_patterns_format_and_parse() {
     assert_eq!(parse("dd/MMM/yyyy:HH:mm:ss Z", "10/Oct/2000:13:55:36 -0700"), ts("2000-10-10 20:55:36"));
     assert_eq!(parse("hh:mm a", "12:30 AM"), ts("1970-01-01 00:30:00"));
     assert_eq!(parse("hh:mm a", "01:30 PM"), ts("1970-01-01 13:30:00"));
+    assert_eq!(parse("yyyy-MM-dd hh:mm:ss", "2009-09-16 15:15:24"), ts("2009-09-16 15:15:24"));
+    assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("hh:mm a"), s("13:30 PM")]), ErrorKind::Function);
+    assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("HH:mm"), s("24:30")]), ErrorKind::Function);
     assert_eq!(parse("yyyy-MM-dd HH:mm:ss.SSS", "2009-09-16 15:15:24.5"), ts("2009-09-16 15:15:24.005"));
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("2009-13-01")]), ErrorKind::Function);
     assert_eq!(fails(ScalarFunction::CharToTimestamp, &[s("yyyy-MM-dd"), s("yesterday")]), ErrorKind::Function);
     assert_eq!(run(ScalarFunction::CharToDate, &[s("yyyy-MM-dd"), s("1970-01-03")]), Value::Date(2));
+    assert_eq!(run(ScalarFunction::DateToChar, &[s("dd/MM/yyyy"), Value::Date(2)]), s("03/01/1970"));
+    assert_eq!(run(ScalarFunction::TimeToChar, &[s("HH:mm"), Value::Time(3_720_000)]), s("01:02"));
+    assert_eq!(run(ScalarFunction::ToTimestamp, &[Value::Int(1_500)]), Value::Timestamp(1_500));
+    assert_eq!(run(ScalarFunction::UnixTimestamp, &[Value::Timestamp(1_500)]), Value::Int(1_500));
+    assert_eq!(run(ScalarFunction::ToTimestamp, &[Value::Null]), Value::Null);
     assert_eq!(run(ScalarFunction::CharToTime, &[s("HH:mm"), s("01:02")]), Value::Time(3_720_000));
 }
 
@@ -364,6 +374,7 @@ mod property {
     use proptest::prelude::*;
 
     use super::super::*;
+    use super::like_reference;
     use crate::value::{SqlType, Value};
 
     proptest! {
@@ -389,10 +400,67 @@ mod property {
             }
         }
 
+        /// The LIKE translation agrees with a direct matcher (a reference written from
+        /// the standard's definition) over a small alphabet where collisions are common.
+        #[test]
+        fn like_agrees_with_a_direct_matcher(value in "[ab%_!.]{0,8}", pattern in "[ab%_!.]{0,6}") {
+            let expected = like_reference(&value.chars().collect::<Vec<_>>(), &pattern.chars().collect::<Vec<_>>());
+            let got = matches_pattern(
+                crate::plan::PatternKind::Like,
+                &Value::Str(value.clone().into()),
+                &Value::Str(pattern.clone().into()),
+                Some('!'),
+            );
+            match expected {
+                Some(expected) => prop_assert_eq!(got, Ok(Some(expected))),
+                None => prop_assert!(got.is_err()),
+            }
+        }
+
+        #[test]
+        fn date_patterns_round_trip(ms in 0i64..253_402_300_799_999) {
+            let pattern = Value::Str("yyyy-MM-dd HH:mm:ss.SSS".into());
+            let context = CallContext { now_ms: 0 };
+            let text = call(ScalarFunction::TimestampToChar, &[pattern.clone(), Value::Timestamp(ms)], context).unwrap();
+            prop_assert_eq!(call(ScalarFunction::CharToTimestamp, &[pattern, text], context), Ok(Value::Timestamp(ms)));
+        }
+
         #[test]
         fn timestamp_text_round_trips(ms in -30_000_000_000_000i64..30_000_000_000_000) {
             let text = cast::timestamp_text(ms).unwrap();
             prop_assert_eq!(cast::parse_timestamp(&text), Some(ms));
+        }
+    }
+}
+
+/// LIKE with `!` as the escape character, by recursion on the pattern: `None` when the
+/// pattern has an invalid escape.
+fn like_reference(value: &[char], pattern: &[char]) -> Option<bool> {
+    match pattern.split_first() {
+        None => Some(value.is_empty()),
+        Some(('!', rest)) => match rest.split_first() {
+            Some((c, rest)) if matches!(c, '%' | '_' | '!') => {
+                let matched = value.first() == Some(c) && like_reference(&value[1..], rest)?;
+                // An invalid escape later in the pattern is an error whatever the value.
+                like_reference(&[], rest)?;
+                Some(matched)
+            }
+            _ => None,
+        },
+        Some(('%', rest)) => {
+            let mut any = false;
+            for skip in 0..=value.len() {
+                any |= like_reference(&value[skip..], rest)?;
+            }
+            Some(any)
+        }
+        Some(('_', rest)) => {
+            like_reference(&[], rest)?;
+            Some(!value.is_empty() && like_reference(&value[1..], rest)?)
+        }
+        Some((c, rest)) => {
+            like_reference(&[], rest)?;
+            Some(value.first() == Some(c) && like_reference(&value[1..], rest)?)
         }
     }
 }

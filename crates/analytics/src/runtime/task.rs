@@ -27,6 +27,10 @@ use crate::mapping::{RecordMapper, RowEncoder};
 use crate::plan::StreamId;
 use crate::value::{ErrorRow, Row};
 
+/// How long reading pauses after an input failed to read (a storage error), so a lasting
+/// failure is retried and logged at this pace rather than in a tight loop.
+const READ_RETRY_MS: i64 = 1_000;
+
 /// What the handle asks of the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StopRequest {
@@ -64,6 +68,8 @@ pub(super) struct Task {
     last_rowtime_ms: i64,
     saved: Option<Positions>,
     last_save_ms: Option<i64>,
+    /// Set when a read failed: no input is read before then.
+    read_retry_at_ms: Option<i64>,
     /// Reused per batch.
     rows: Vec<Row>,
     errors: Vec<ErrorRow>,
@@ -134,6 +140,7 @@ impl Task {
             last_rowtime_ms: i64::MIN,
             saved: None,
             last_save_ms: None,
+            read_retry_at_ms: None,
             rows: Vec::new(),
             errors: Vec::new(),
         })
@@ -174,8 +181,11 @@ impl Task {
                 tokio::task::yield_now().await;
                 continue;
             }
-            let wake_at = [self.executor.next_deadline_ms(), self.checkpoint_due_ms()].into_iter().flatten().min();
-            let reading = !self.paused();
+            let wake_at = [self.executor.next_deadline_ms(), self.checkpoint_due_ms(), self.read_retry_at_ms]
+                .into_iter()
+                .flatten()
+                .min();
+            let reading = !self.paused() && self.read_retry_at_ms.is_none();
             let Task { inputs, ticker, progress, .. } = &mut self;
             tokio::select! {
                 changed = stop.changed() => {
@@ -198,13 +208,17 @@ impl Task {
         let rowtime = self.rowtime(now);
         self.executor.advance(rowtime);
         let mut read_any = false;
-        if !self.paused() {
+        if self.read_retry_at_ms.is_some_and(|at| now >= at) {
+            self.read_retry_at_ms = None;
+        }
+        if !self.paused() && self.read_retry_at_ms.is_none() {
             for index in 0..self.inputs.len() {
                 let batch = match self.inputs.get_mut(index).map(|input| input.source.next_batch()) {
                     Some(Ok(Some(batch))) => batch,
                     Some(Ok(None)) | None => continue,
                     Some(Err(error)) => {
-                        tracing::error!(message = "Input read failed.", application = %self.application, %error);
+                        tracing::error!(message = "Input read failed; retrying.", application = %self.application, %error);
+                        self.read_retry_at_ms = Some(now.saturating_add(READ_RETRY_MS));
                         continue;
                     }
                 };

@@ -149,6 +149,18 @@ pub fn tokenize(code: &str) -> Result<Vec<Lexeme>, CodeError> {
             Token::Gt => Tok::Gt,
             Token::GtEq => Tok::GtEq,
             Token::StringConcat => Tok::Concat,
+            Token::Ampersand
+                if previous.is_some_and(
+                    |prev| matches!(&prev.token, Token::Word(word) if word.value.eq_ignore_ascii_case("U")),
+                ) =>
+            {
+                return Err(CodeError {
+                    kind: CodeErrorKind::Unsupported,
+                    construct: "U&'…' string literal (Unicode escapes)".into(),
+                    line: pos.line,
+                    column: pos.column.saturating_sub(1),
+                });
+            }
             other => return Err(unexpected(other, pos)),
         };
         previous = Some(token);

@@ -179,7 +179,17 @@ fn insert_with_a_column_list_fills_those_columns() {
 }
 
 #[test]
+fn null_fits_every_column() {
+    ok(&pump("a INTEGER, b TIMESTAMP", "SELECT STREAM NULL, NULL FROM SOURCE_SQL_STREAM_001"));
+}
+
+#[test]
 fn insert_mismatches_are_refused() {
+    let error = refused(
+        &pump("a INTEGER NOT NULL, b INTEGER", "(b) SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001")
+            .replace("\"\n(b", "\" (b"),
+    );
+    assert_eq!(error.kind, CodeErrorKind::InsertMismatch);
     let error = refused(&pump("a INTEGER, b INTEGER", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001"));
     assert_eq!(error.kind, CodeErrorKind::InsertMismatch);
     let error = refused(&pump("a TIMESTAMP", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001"));
@@ -261,6 +271,23 @@ fn monotonic_is_a_progress_key() {
 }
 
 #[test]
+fn rowtime_and_its_ceiling_are_monotonic_keys() {
+    let plan = ok(&pump("n BIGINT", "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    assert_eq!(aggregate.progress, ProgressKey::Monotonic(Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp }));
+    let plan =
+        ok(&pump("n BIGINT", "SELECT STREAM COUNT(*) FROM SOURCE_SQL_STREAM_001 GROUP BY CEIL(ROWTIME TO HOUR)"));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    assert!(matches!(
+        &aggregate.progress,
+        ProgressKey::Monotonic(Expr {
+            kind: ExprKind::Call { function: ScalarFunction::CeilTo(TimeUnit::Hour), .. },
+            ..
+        })
+    ));
+}
+
+#[test]
 fn group_by_without_progress_key_is_refused() {
     let error = refused(&pump(
         "r VARCHAR(32), n BIGINT",
@@ -283,6 +310,15 @@ fn ungrouped_column_is_refused() {
     ));
     assert!(matches!(error.kind, CodeErrorKind::Type(_)), "{error:?}");
     assert_eq!((error.line, error.column), (3, 15));
+}
+
+#[test]
+fn unknown_column_over_a_group_row_is_unknown_not_ungrouped() {
+    let error = refused(&pump(
+        "n BIGINT",
+        "SELECT STREAM COUNT(*) AS c FROM SOURCE_SQL_STREAM_001 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND) HAVING c > 1",
+    ));
+    assert_eq!((error.kind, error.construct.as_str()), (CodeErrorKind::UnknownColumn, "C"));
 }
 
 #[test]
@@ -315,6 +351,10 @@ fn literals_and_expressions_are_typed() {
     assert_eq!(first_expr("v INTEGER", "CASE bytes WHEN 1 THEN 10 ELSE NULL END").ty, SqlType::Integer);
     assert_eq!(first_expr("v VARCHAR(4)", "CAST(bytes AS VARCHAR(4))").ty, SqlType::Varchar(4));
     assert_eq!(first_expr("v TIMESTAMP", "CURRENT_ROW_TIMESTAMP").kind, ExprKind::CurrentRowTimestamp);
+    // NULL arguments take a type the function accepts.
+    assert_eq!(first_expr("v INTEGER", "COALESCE(bytes, NULL, 0)").ty, SqlType::Integer);
+    assert_eq!(first_expr("v VARCHAR(9)", "SUBSTRING(referrer FROM NULL)").ty, SqlType::Varchar(32));
+    assert_eq!(first_expr("v TIMESTAMP", "FLOOR(NULL TO MINUTE)").ty, SqlType::Timestamp);
 }
 
 #[test]
@@ -337,6 +377,8 @@ fn special_function_forms_become_calls() {
     assert_eq!(call("POSITION('a' IN referrer)"), (ScalarFunction::Position, 2));
     assert_eq!(call("EXTRACT(HOUR FROM event_ts)"), (ScalarFunction::Extract(TimeUnit::Hour), 1));
     assert_eq!(call("TSDIFF(event_ts, ROWTIME)"), (ScalarFunction::Tsdiff, 2));
+    assert_eq!(call("UNIX_TIMESTAMP(event_ts)"), (ScalarFunction::UnixTimestamp, 1));
+    assert_eq!(first_expr("v TIMESTAMP", "TO_TIMESTAMP(bytes)").ty, SqlType::Timestamp);
     let e = first_expr("v TIMESTAMP", "FLOOR(event_ts TO HOUR)");
     assert!(matches!(e.kind, ExprKind::Call { function: ScalarFunction::FloorTo(TimeUnit::Hour), .. }));
 }
@@ -376,6 +418,14 @@ fn duplicate_names_are_refused() {
 }
 
 #[test]
+fn identifiers_are_at_most_128_characters() {
+    ok(&format!("CREATE STREAM {} (x INTEGER);", "a".repeat(128)));
+    let error = refused(&format!("CREATE STREAM {} (x INTEGER);", "a".repeat(129)));
+    assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
+    assert!(matches!(refused("CREATE STREAM \"\" (x INTEGER);").kind, CodeErrorKind::Syntax(_)));
+}
+
+#[test]
 fn syntax_errors_carry_the_parser_message_and_place() {
     let error = refused("CREATE STREAM a (x INTEGER\n");
     assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
@@ -394,95 +444,66 @@ fn cycles_of_pumps_are_refused() {
     unsupported(code, "cycle", 3, 1);
 }
 
+/// Refused constructs of a pump's SELECT (third line of [`pump`]'s code): the SELECT, the
+/// construct the error must name, and the column it must point at.
+const REFUSED_SELECTS: &[(&str, &str, u32)] = &[
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 ORDER BY bytes", "ORDER BY", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 UNION ALL SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001", "UNION", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 JOIN x ON true", "JOIN", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 AS s LEFT JOIN x ON true", "JOIN", 53),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 , other", "JOIN", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WINDOWED BY STAGGER (PARTITION BY bytes RANGE INTERVAL '1' MINUTE)", "WINDOWED BY STAGGER", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING)", "WINDOW", 48),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 LIMIT 3", "LIMIT", 48),
+    ("SELECT STREAM DISTINCT bytes FROM SOURCE_SQL_STREAM_001", "DISTINCT", 15),
+    ("SELECT bytes FROM SOURCE_SQL_STREAM_001", "SELECT without STREAM", 1),
+    ("SELECT STREAM SUM(bytes) OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM SOURCE_SQL_STREAM_001", "OVER", 26),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 OVER (RANGE INTERVAL '1' MINUTE PRECEDING)", "OVER", 48),
+    ("SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM SOURCE_SQL_STREAM_001), 'x', 3, 60))", "TABLE", 22),
+    ("SELECT STREAM LAG(bytes, 1) FROM SOURCE_SQL_STREAM_001", "LAG", 15),
+    ("SELECT STREAM STDDEV_POP(bytes) FROM SOURCE_SQL_STREAM_001", "STDDEV_POP", 15),
+    ("SELECT STREAM COUNT(DISTINCT bytes) FROM SOURCE_SQL_STREAM_001", "DISTINCT", 21),
+    ("SELECT STREAM NO_SUCH_FUNCTION(bytes) FROM SOURCE_SQL_STREAM_001", "NO_SUCH_FUNCTION", 15),
+    ("SELECT STREAM event_ts + INTERVAL '1' YEAR FROM SOURCE_SQL_STREAM_001", "year-month", 26),
+    ("SELECT STREAM event_ts AS ROWTIME FROM SOURCE_SQL_STREAM_001", "AS ROWTIME", 27),
+    ("SELECT STREAM (SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001) FROM SOURCE_SQL_STREAM_001", "scalar subquery", 16),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE bytes IN (SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001)", "IN (subquery)", 64),
+    ("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE bytes = ANY (1)", "ANY", 62),
+    ("SELECT STREAM bytes % 2 FROM SOURCE_SQL_STREAM_001", "%", 21),
+    ("SELECT STREAM ERROR_NAME FROM \"error_stream\"", "error_stream", 31),
+    ("VALUES (1)", "VALUES", 1),
+    ("WITH a AS (SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001) SELECT STREAM * FROM a", "WITH", 1),
+];
+
 #[test]
-fn refused_constructs_are_named_with_their_place() {
-    let select = |tail: &str| pump("v INTEGER", &format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 {tail}"));
-    unsupported(&select("ORDER BY bytes"), "ORDER BY", 3, 48);
-    unsupported(&select("UNION ALL SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001"), "UNION", 3, 48);
-    unsupported(&select("JOIN x ON true"), "JOIN", 3, 48);
-    unsupported(&select("AS s LEFT JOIN x ON true"), "JOIN", 3, 53);
-    unsupported(&select(", other"), "JOIN", 3, 48);
-    unsupported(
-        &select("WINDOWED BY STAGGER (PARTITION BY bytes RANGE INTERVAL '1' MINUTE)"),
-        "WINDOWED BY STAGGER",
-        3,
-        48,
-    );
-    unsupported(&select("WINDOW w AS (RANGE INTERVAL '1' MINUTE PRECEDING)"), "WINDOW", 3, 48);
-    unsupported(&select("LIMIT 3"), "LIMIT", 3, 48);
-    unsupported(&pump("v INTEGER", "SELECT STREAM DISTINCT bytes FROM SOURCE_SQL_STREAM_001"), "DISTINCT", 3, 15);
-    unsupported(&pump("v INTEGER", "SELECT bytes FROM SOURCE_SQL_STREAM_001"), "SELECT without STREAM", 3, 1);
-    unsupported(
-        &pump(
-            "v INTEGER",
-            "SELECT STREAM SUM(bytes) OVER (RANGE INTERVAL '1' MINUTE PRECEDING) FROM SOURCE_SQL_STREAM_001",
-        ),
-        "OVER",
-        3,
-        26,
-    );
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 OVER (RANGE INTERVAL '1' MINUTE PRECEDING)"),
-        "OVER",
-        3,
-        48,
-    );
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM * FROM TABLE(TOP_K_ITEMS_TUMBLING(CURSOR(SELECT STREAM * FROM SOURCE_SQL_STREAM_001), 'x', 3, 60))"),
-        "TABLE",
-        3,
-        22,
-    );
-    unsupported(&pump("v INTEGER", "SELECT STREAM LAG(bytes, 1) FROM SOURCE_SQL_STREAM_001"), "LAG", 3, 15);
-    unsupported(&pump("v INTEGER", "SELECT STREAM STDDEV_POP(bytes) FROM SOURCE_SQL_STREAM_001"), "STDDEV_POP", 3, 15);
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM COUNT(DISTINCT bytes) FROM SOURCE_SQL_STREAM_001"),
-        "DISTINCT",
-        3,
-        21,
-    );
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM NO_SUCH_FUNCTION(bytes) FROM SOURCE_SQL_STREAM_001"),
-        "NO_SUCH_FUNCTION",
-        3,
-        15,
-    );
-    unsupported(
-        &pump("v TIMESTAMP", "SELECT STREAM event_ts + INTERVAL '1' YEAR FROM SOURCE_SQL_STREAM_001"),
-        "year-month",
-        3,
-        26,
-    );
-    unsupported(
-        &pump("v TIMESTAMP", "SELECT STREAM event_ts AS ROWTIME FROM SOURCE_SQL_STREAM_001"),
-        "AS ROWTIME",
-        3,
-        27,
-    );
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM (SELECT STREAM 1 FROM SOURCE_SQL_STREAM_001) FROM SOURCE_SQL_STREAM_001"),
-        "scalar subquery",
-        3,
-        16,
-    );
-    unsupported("CREATE FUNCTION f() RETURNS INTEGER", "CREATE FUNCTION", 1, 8);
-    unsupported("SELECT STREAM * FROM SOURCE_SQL_STREAM_001", "SELECT statement", 1, 1);
-    unsupported("INSERT INTO x SELECT STREAM * FROM SOURCE_SQL_STREAM_001", "INSERT statement", 1, 1);
-    unsupported("CREATE STREAM a (x INTEGER);\n// comment\n", "// comment", 2, 1);
-    unsupported(&pump("v INTEGER", "VALUES (1)"), "VALUES", 3, 1);
-    unsupported(
-        &pump("v INTEGER", "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE bytes = ANY (1)"),
-        "ANY",
-        3,
-        62,
-    );
-    unsupported(&pump("v INTEGER", "SELECT STREAM bytes % 2 FROM SOURCE_SQL_STREAM_001"), "%", 3, 21);
-    unsupported(
+fn refused_selects_are_named_with_their_place() {
+    for (select, construct, column) in REFUSED_SELECTS {
+        unsupported(&pump("v INTEGER", select), construct, 3, *column);
+    }
+}
+
+/// Refused statements and code-wide constructs: code, construct, line, column.
+const REFUSED_CODE: &[(&str, &str, u32, u32)] = &[
+    ("CREATE FUNCTION f() RETURNS INTEGER", "CREATE FUNCTION", 1, 8),
+    ("SELECT STREAM * FROM SOURCE_SQL_STREAM_001", "SELECT statement", 1, 1),
+    ("INSERT INTO x SELECT STREAM * FROM SOURCE_SQL_STREAM_001", "INSERT statement", 1, 1),
+    ("CREATE STREAM a (x INTEGER);\n// comment\n", "// comment", 2, 1),
+    (
         "CREATE STREAM a (x INTEGER);\nCREATE PUMP p AS INSERT INTO SOURCE_SQL_STREAM_001 SELECT STREAM * FROM a;",
         "INSERT INTO SOURCE_SQL_STREAM_001",
         2,
         30,
-    );
+    ),
+    ("CREATE STREAM a (x TIMESTAMP WITH TIME ZONE)", "time zone", 1, 30),
+    ("CREATE STREAM a (x INTERVAL)", "type INTERVAL", 1, 20),
+    ("CREATE STREAM a (x INTEGER) DESCRIPTION U&'\\0041'", "U&", 1, 41),
+];
+
+#[test]
+fn refused_statements_are_named_with_their_place() {
+    for (code, construct, line, column) in REFUSED_CODE {
+        unsupported(code, construct, *line, *column);
+    }
 }
 
 #[test]
@@ -514,10 +535,50 @@ mod property {
 
     use super::{compile, inputs};
 
+    fn numeric_expression() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("bytes".to_owned()),
+            Just("price".to_owned()),
+            Just("s.bytes".to_owned()),
+            (0u32..1000).prop_map(|n| n.to_string()),
+            (0u32..1000).prop_map(|n| format!("{n}.25")),
+            Just("1.5e2".to_owned()),
+            Just("-7".to_owned()),
+        ];
+        leaf.prop_recursive(4, 32, 3, |inner| {
+            prop_oneof![
+                (inner.clone(), prop_oneof![Just("+"), Just("-"), Just("*"), Just("/")], inner.clone())
+                    .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                inner.clone().prop_map(|a| format!("({a})")),
+                inner.clone().prop_map(|a| format!("-({a})")),
+                inner.clone().prop_map(|a| format!("ABS({a})")),
+                inner.clone().prop_map(|a| format!("CAST({a} AS DECIMAL(12, 3))")),
+                inner.clone().prop_map(|a| format!("COALESCE({a}, NULL, 0)")),
+                (inner.clone(), inner.clone(), inner.clone())
+                    .prop_map(|(a, b, c)| format!("CASE WHEN {a} > {b} THEN {b} ELSE {c} END")),
+                (inner.clone(), inner).prop_map(|(a, b)| format!("CASE {a} WHEN 1 THEN {b} END")),
+            ]
+        })
+    }
+
     proptest! {
         #[test]
         fn compile_never_panics(code in ".{0,200}") {
             let _ = compile(&code, &inputs());
+        }
+
+        /// Generated numeric expressions (columns, literals, arithmetic, parentheses,
+        /// CASE, CAST, functions) always compile, to a numeric type.
+        #[test]
+        fn generated_numeric_expressions_compile(expr in numeric_expression()) {
+            let code = super::pump("v DOUBLE", &format!("SELECT STREAM {expr} FROM SOURCE_SQL_STREAM_001 AS s WHERE {expr} > 0"));
+            match compile(&code, &inputs()) {
+                Ok(plan) => {
+                    let ty = super::project(&plan)[0].ty;
+                    prop_assert!(crate::functions::types::is_numeric(ty), "{expr}: {ty:?}");
+                }
+                Err(error) => prop_assert!(false, "{expr}: {error:?}"),
+            }
         }
 
         #[test]
@@ -552,4 +613,188 @@ fn deep_nesting_is_refused_not_overflowing() {
         refused(&pump("v BOOLEAN", &format!("SELECT STREAM {deep} FROM SOURCE_SQL_STREAM_001"))).kind,
         CodeErrorKind::Unsupported
     );
+}
+
+/// Applications shaped like the Developer Guide's: a stock ticker input, a filter, an
+/// aggregate over a chain of streams, the "two windows" pattern on an event-time column.
+#[test]
+fn developer_guide_shaped_applications_compile() {
+    let ticker = InputCatalog {
+        streams: vec![InputStreamDef {
+            name: "SOURCE_SQL_STREAM_001".into(),
+            columns: vec![
+                column("TICKER_SYMBOL", SqlType::Varchar(4)),
+                column("SECTOR", SqlType::Varchar(16)),
+                column("CHANGE", SqlType::Real),
+                column("PRICE", SqlType::Real),
+                column("EVENT_TIME", SqlType::Varchar(32)),
+                column(APPROXIMATE_ARRIVAL_TIME, SqlType::Timestamp),
+            ],
+        }],
+    };
+    let apps = [
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker_symbol VARCHAR(4), change DOUBLE, price DOUBLE);
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ticker_symbol, change, price FROM "SOURCE_SQL_STREAM_001"
+             WHERE sector SIMILAR TO '%TECH%' AND change <> 0;"#,
+        r#"CREATE OR REPLACE STREAM "INTERMEDIATE" (ticker VARCHAR(4), price REAL, arrived TIMESTAMP);
+           CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (ticker VARCHAR(4), low REAL, high REAL, average REAL, n BIGINT, window_start TIMESTAMP);
+           CREATE OR REPLACE PUMP "P1" AS INSERT INTO "INTERMEDIATE"
+             SELECT STREAM ticker_symbol, price, APPROXIMATE_ARRIVAL_TIME FROM "SOURCE_SQL_STREAM_001";
+           CREATE OR REPLACE PUMP "P2" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ticker, MIN(price), MAX(price), AVG(price), COUNT(*), FLOOR(i.ROWTIME TO MINUTE)
+             FROM "INTERMEDIATE" AS i
+             GROUP BY ticker, FLOOR(i.ROWTIME TO MINUTE)
+             HAVING MAX(price) - MIN(price) > 1;"#,
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (event_minute TIMESTAMP, ticker VARCHAR(4), n BIGINT);
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM FLOOR(CHAR_TO_TIMESTAMP('yyyy-MM-dd''T''HH:mm:ss', event_time) TO MINUTE) AS event_minute,
+                    ticker_symbol, COUNT(*) AS n
+             FROM "SOURCE_SQL_STREAM_001"
+             GROUP BY ticker_symbol, FLOOR(CHAR_TO_TIMESTAMP('yyyy-MM-dd''T''HH:mm:ss', event_time) TO MINUTE),
+                      STEP("SOURCE_SQL_STREAM_001".ROWTIME BY INTERVAL '60' SECOND);"#,
+        r#"CREATE OR REPLACE STREAM "DESTINATION_SQL_STREAM" (t TIMESTAMP, ticker VARCHAR(4), label VARCHAR(8));
+           CREATE OR REPLACE PUMP "STREAM_PUMP" AS INSERT INTO "DESTINATION_SQL_STREAM"
+             SELECT STREAM ROWTIME, ticker_symbol,
+                    CASE WHEN change > 0 THEN 'UP' WHEN change < 0 THEN 'DOWN' ELSE 'FLAT' END
+             FROM (SELECT STREAM * FROM "SOURCE_SQL_STREAM_001" WHERE price BETWEEN 10 AND 100) AS s;"#,
+    ];
+    for code in apps {
+        if let Err(error) = compile(code, &ticker) {
+            panic!("{error:?}\n{code}");
+        }
+    }
+}
+
+#[test]
+fn every_aggregate_with_its_type_and_shared_accumulators() {
+    let plan = ok(&pump(
+        "a BIGINT, b BIGINT, c DECIMAL(19,2), d DECIMAL(10,2), e DECIMAL(10,2), f TIMESTAMP, g BIGINT",
+        "SELECT STREAM COUNT(referrer), COUNT(*), SUM(price), AVG(price), MIN(price), MAX(event_ts), COUNT(*) + 1 \
+         FROM SOURCE_SQL_STREAM_001 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND)",
+    ));
+    let QueryShape::Aggregate(aggregate) = &plan.pumps[0].query.shape else { panic!() };
+    let calls: Vec<(AggregateFunction, Option<ExprKind>, SqlType)> = aggregate
+        .aggregates
+        .iter()
+        .map(|call| (call.function, call.arg.as_ref().map(|arg| arg.kind.clone()), call.result_type))
+        .collect();
+    let decimal = SqlType::Decimal { precision: 10, scale: 2 };
+    assert_eq!(
+        calls,
+        vec![
+            (AggregateFunction::Count, Some(ExprKind::Column(0)), SqlType::BigInt),
+            (AggregateFunction::Count, None, SqlType::BigInt),
+            (AggregateFunction::Sum, Some(ExprKind::Column(2)), SqlType::Decimal { precision: 19, scale: 2 }),
+            (AggregateFunction::Avg, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Min, Some(ExprKind::Column(2)), decimal),
+            (AggregateFunction::Max, Some(ExprKind::Column(3)), SqlType::Timestamp),
+        ]
+    );
+    // COUNT(*) + 1 reuses the second accumulator (group row column 1 + 1 + 1 = 2).
+    let ExprKind::Binary { left, .. } = &aggregate.output[6].kind else { panic!() };
+    assert_eq!(**left, col(2, SqlType::BigInt));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(referrer) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert!(matches!(error.kind, CodeErrorKind::Type(_)));
+    let error = refused(&pump("a BIGINT", "SELECT STREAM SUM(COUNT(*)) FROM SOURCE_SQL_STREAM_001 GROUP BY ROWTIME"));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+}
+
+#[test]
+fn boolean_operators_and_null_tests_keep_their_shape() {
+    let e = first_expr("v BOOLEAN", "NOT (bytes IS NOT NULL AND referrer IS NULL OR bytes NOT BETWEEN 1 AND 2)");
+    let ExprKind::Unary { op: UnaryOp::Not, operand } = e.kind else { panic!("{e:?}") };
+    let ExprKind::Binary { op: BinaryOp::Or, left, right } = operand.kind else { panic!() };
+    let ExprKind::Binary { op: BinaryOp::And, left: not_null, .. } = left.kind else { panic!() };
+    assert!(matches!(not_null.kind, ExprKind::IsNull { negated: true, .. }));
+    assert!(matches!(right.kind, ExprKind::Between { negated: true, .. }));
+    let e = first_expr("v BOOLEAN", "referrer NOT IN ('a', NULL)");
+    let ExprKind::InList { negated: true, list, .. } = e.kind else { panic!() };
+    assert_eq!(list[1], lit(Value::Null, SqlType::Varchar(32)));
+    let e = first_expr("v BOOLEAN", "referrer NOT SIMILAR TO 'a+'");
+    assert!(matches!(e.kind, ExprKind::Pattern { kind: PatternKind::SimilarTo, negated: true, escape: None, .. }));
+}
+/// Expressions at the nesting bound, in every shape that recurses, compile without
+/// exhausting a test thread's stack (debug frames, the largest), in a grouped query
+/// (the deepest lowering).
+#[test]
+fn expressions_at_the_nesting_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let shapes = [
+        vec!["bytes"; n].join(" + "),
+        format!("{}bytes{}", "(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "ABS(".repeat(n), ")".repeat(n)),
+        format!("{}bytes{}", "CASE WHEN bytes > 1 THEN ".repeat(n), " END".repeat(n)),
+        format!("{}bytes", "- ".repeat(n)),
+        format!("{}bytes{}", "CAST(".repeat(n), " AS INTEGER)".repeat(n)),
+        format!("{}bytes{}", "COALESCE(1, ".repeat(n), ")".repeat(n)),
+    ];
+    for expr in shapes {
+        let code = pump(
+            "a INTEGER, b INTEGER",
+            &format!(
+                "SELECT STREAM SUM({expr}), {expr} FROM SOURCE_SQL_STREAM_001 WHERE {expr} > 0 \
+                 GROUP BY STEP(ROWTIME BY INTERVAL '1' SECOND), {expr}"
+            ),
+        );
+        if let Err(error) = compile(&code, &inputs()) {
+            panic!("{error:?}: {expr}");
+        }
+    }
+}
+
+#[test]
+fn long_condition_lists_stay_shallow_and_long_arithmetic_is_refused() {
+    let conditions = vec!["referrer = 'x'"; 5_000].join(" OR ");
+    let both = [conditions.as_str(); 3].join(") AND (");
+    ok(&pump("v INTEGER", &format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE ({both})")));
+    let text = vec!["referrer"; 2_000].join(" || ");
+    ok(&pump("v VARCHAR(65534)", &format!("SELECT STREAM {text} FROM SOURCE_SQL_STREAM_001")));
+    let sum = vec!["bytes"; 2_000].join(" + ");
+    let error = refused(&pump("v INTEGER", &format!("SELECT STREAM {sum} FROM SOURCE_SQL_STREAM_001")));
+    assert_eq!(error.kind, CodeErrorKind::Unsupported);
+    assert!(error.construct.contains("nested deeper"), "{error:?}");
+}
+
+#[test]
+fn balanced_chains_keep_operand_order() {
+    let e = first_expr("v BOOLEAN", "bytes = 1 OR bytes = 2 OR bytes = 3");
+    let literals: Vec<Value> = leaves(&e);
+    assert_eq!(literals, vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+}
+
+fn leaves(expr: &Expr) -> Vec<Value> {
+    match &expr.kind {
+        ExprKind::Literal(value) => vec![value.clone()],
+        ExprKind::Binary { left, right, .. } => {
+            let mut out = leaves(left);
+            out.extend(leaves(right));
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn nested_subqueries_at_the_bound_compile() {
+    let n = super::parser::NESTING_MAX - 3;
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..n {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    ok(&pump("v INTEGER", &query));
+    let mut query = "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001".to_owned();
+    for _ in 0..1_000 {
+        query = format!("SELECT STREAM bytes FROM ({query})");
+    }
+    assert_eq!(refused(&pump("v INTEGER", &query)).kind, CodeErrorKind::Unsupported);
+}
+
+#[test]
+fn double_slash_inside_strings_and_comments_is_text() {
+    ok(&pump("v BOOLEAN", "SELECT STREAM referrer LIKE 'http://%' /* a // b */ FROM SOURCE_SQL_STREAM_001 -- c // d"));
+    // Two slashes apart are two divisions, a syntax error, not a comment.
+    let error = refused(&pump("v INTEGER", "SELECT STREAM bytes / /2 FROM SOURCE_SQL_STREAM_001"));
+    assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
+    unsupported(&pump("v INTEGER", "SELECT STREAM bytes //2\n FROM SOURCE_SQL_STREAM_001"), "//", 3, 21);
 }

@@ -1,457 +1,29 @@
-//! From parsed statements to the plan: streams and pumps by name, columns by index,
-//! every expression typed, aggregates and the progress key of a streaming GROUP BY.
+//! Expressions over a scope, typed: names to column indexes, operators and functions
+//! checked against their operand types, NULL literals given the type of their context,
+//! and over a group row, grouping keys and aggregates to group-row columns.
 
-use std::collections::HashSet;
-
-use super::ast::{self, CreatePump, CreateStream, From, Name, Select, SelectItem, Statement};
-use super::lexer::Pos;
-use super::parser::unsupported;
-use super::InputCatalog;
-use crate::error::{CodeError, CodeErrorKind};
+use super::query::{aggregate_function, contains_aggregate, GroupContext, Scope};
+use super::{error, type_mismatch, Resolved, REFUSED_AGGREGATES};
+use crate::error::CodeErrorKind;
 use crate::functions::{types, ScalarFunction};
-use crate::plan::{
-    error_stream_columns, AggregateCall, AggregateFunction, AggregatePlan, AppPlan, BinaryOp, ColumnDef, Expr,
-    ExprKind, ProgressKey, PumpPlan, Query, QueryShape, Source, StreamDef, StreamKind, UnaryOp,
-    APPROXIMATE_ARRIVAL_TIME, ERROR_STREAM,
-};
+use crate::plan::{AggregateCall, AggregateFunction, BinaryOp, Expr, ExprKind, UnaryOp};
+use crate::sql::ast::{self, Name};
+use crate::sql::lexer::Pos;
+use crate::sql::parser::unsupported;
 use crate::value::{SqlType, Value};
 
-type Resolved<T> = Result<T, CodeError>;
-
-/// Aggregates KDA has and Rheo does not run yet, refused by name.
-const REFUSED_AGGREGATES: &[&str] = &[
-    "STDDEV",
-    "STDDEV_POP",
-    "STDDEV_SAMP",
-    "VAR_POP",
-    "VAR_SAMP",
-    "VARIANCE",
-    "EXP_AVG",
-    "FIRST_VALUE",
-    "LAST_VALUE",
-    "NTH_VALUE",
-    "LAG",
-    "LEAD",
-    "ANY",
-    "EVERY",
-    "SOME",
-    "TOP_K_ITEMS_TUMBLING",
-    "COUNT_DISTINCT_ITEMS_TUMBLING",
-    "RANDOM_CUT_FOREST",
-    "RANDOM_CUT_FOREST_WITH_EXPLANATION",
-    "HOTSPOTS",
-    "GROUP_RANK",
-];
-
-pub fn resolve(statements: &[Statement], inputs: &InputCatalog) -> Resolved<AppPlan> {
-    let mut plan = AppPlan { streams: Vec::new(), pumps: Vec::new() };
-    for input in &inputs.streams {
-        plan.streams.push(StreamDef {
-            name: input.name.clone(),
-            kind: StreamKind::Input,
-            columns: input.columns.clone(),
-            line: 0,
-        });
-    }
-    plan.streams.push(StreamDef {
-        name: ERROR_STREAM.to_owned(),
-        kind: StreamKind::Error,
-        columns: error_stream_columns(),
-        line: 0,
-    });
-    let mut pump_names = HashSet::new();
-    for statement in statements {
-        match statement {
-            Statement::CreateStream(create) => create_stream(&mut plan, create)?,
-            Statement::CreatePump(create) => {
-                if !pump_names.insert(create.name.text.clone()) {
-                    return Err(error(CodeErrorKind::DuplicateName, &create.name.text, create.name.pos));
-                }
-                let pump = create_pump(&plan, create)?;
-                plan.pumps.push(pump);
-            }
-        }
-    }
-    refuse_cycles(&plan, statements)?;
-    Ok(plan)
-}
-
-fn create_stream(plan: &mut AppPlan, create: &CreateStream) -> Resolved<()> {
-    if plan.stream_id(&create.name.text).is_some() {
-        return Err(error(CodeErrorKind::DuplicateName, &create.name.text, create.name.pos));
-    }
-    let mut columns: Vec<ColumnDef> = Vec::with_capacity(create.columns.len());
-    for column in &create.columns {
-        if column.name.text.eq_ignore_ascii_case("ROWTIME") || columns.iter().any(|c| c.name == column.name.text) {
-            return Err(error(CodeErrorKind::DuplicateName, &column.name.text, column.name.pos));
-        }
-        columns.push(ColumnDef {
-            name: column.name.text.clone(),
-            sql_type: column.sql_type,
-            not_null: column.not_null,
-        });
-    }
-    plan.streams.push(StreamDef {
-        name: create.name.text.clone(),
-        kind: StreamKind::Created,
-        columns,
-        line: create.pos.line,
-    });
-    Ok(())
-}
-
-fn create_pump(plan: &AppPlan, create: &CreatePump) -> Resolved<PumpPlan> {
-    let target = plan
-        .stream_id(&create.target.text)
-        .ok_or_else(|| error(CodeErrorKind::UnknownStream, &create.target.text, create.target.pos))?;
-    let target_def = &plan.streams[target];
-    if target_def.kind != StreamKind::Created {
-        return Err(unsupported(
-            format!("INSERT INTO {} (only streams the code creates take pump rows)", target_def.name),
-            create.target.pos,
-        ));
-    }
-    let (query, output) = select(plan, &create.query)?;
-    let target_columns: Vec<usize> = match &create.columns {
-        Some(names) => {
-            let mut indexes = Vec::with_capacity(names.len());
-            for name in names {
-                let index = target_def
-                    .columns
-                    .iter()
-                    .position(|column| column.name == name.text)
-                    .ok_or_else(|| error(CodeErrorKind::UnknownColumn, &name.text, name.pos))?;
-                if indexes.contains(&index) {
-                    return Err(error(CodeErrorKind::DuplicateName, &name.text, name.pos));
-                }
-                indexes.push(index);
-            }
-            indexes
-        }
-        None => (0..target_def.columns.len()).collect(),
-    };
-    if target_columns.len() != output.len() {
-        let message = format!(
-            "INSERT INTO {} names {} columns, the SELECT gives {}",
-            target_def.name,
-            target_columns.len(),
-            output.len()
-        );
-        return Err(error(CodeErrorKind::InsertMismatch, &message, create.query.pos));
-    }
-    for (column, (index, (name, ty))) in target_columns.iter().zip(&output).enumerate() {
-        let target_column = &target_def.columns[*index];
-        if !types::assignable(*ty, target_column.sql_type) {
-            let message = format!(
-                "column {} of the SELECT ({name}, {}) does not fit {} {}",
-                column + 1,
-                types::display(*ty),
-                target_column.name,
-                types::display(target_column.sql_type)
-            );
-            return Err(error(CodeErrorKind::InsertMismatch, &message, create.query.pos));
-        }
-    }
-    Ok(PumpPlan { name: create.name.text.clone(), target, target_columns, query, line: create.pos.line })
-}
-
-/// A pump feeding a stream it reads from (directly or through other pumps) would push
-/// rows around forever: refused.
-fn refuse_cycles(plan: &AppPlan, statements: &[Statement]) -> Resolved<()> {
-    let edges: Vec<(Vec<usize>, usize)> = plan.pumps.iter().map(|pump| (sources(&pump.query), pump.target)).collect();
-    for (index, pump) in plan.pumps.iter().enumerate() {
-        // Streams reachable from this pump's target; reaching one of its sources closes a cycle.
-        let mut reached = vec![pump.target];
-        let mut frontier = vec![pump.target];
-        while let Some(stream) = frontier.pop() {
-            for (sources, target) in &edges {
-                if sources.contains(&stream) && !reached.contains(target) {
-                    reached.push(*target);
-                    frontier.push(*target);
-                }
-            }
-        }
-        if edges[index].0.iter().any(|source| reached.contains(source)) {
-            let pos = statements
-                .iter()
-                .filter_map(|statement| match statement {
-                    Statement::CreatePump(create) if create.name.text == pump.name => Some(create.pos),
-                    _ => None,
-                })
-                .next()
-                .unwrap_or_default();
-            return Err(unsupported(format!("pump {} feeding a stream it reads (a cycle)", pump.name), pos));
-        }
-    }
-    Ok(())
-}
-
-fn sources(query: &Query) -> Vec<usize> {
-    match &query.source {
-        Source::Stream(id) => vec![*id],
-        Source::Subquery(inner) => sources(inner),
-    }
-}
-
-/// The columns a query's FROM item offers, and the names that qualify them.
-struct Scope {
-    qualifiers: Vec<String>,
-    columns: Vec<ScopeColumn>,
-}
-
-struct ScopeColumn {
-    name: String,
-    ty: SqlType,
-    /// Left out of `SELECT *` (APPROXIMATE_ARRIVAL_TIME).
-    hidden: bool,
-}
-
-/// A query's output columns: name and type.
-type Output = Vec<(String, SqlType)>;
-
-fn select(plan: &AppPlan, query: &Select) -> Resolved<(Query, Output)> {
-    let (source, scope) = match &query.from {
-        From::Stream { name, alias } => {
-            let id =
-                plan.stream_id(&name.text).ok_or_else(|| error(CodeErrorKind::UnknownStream, &name.text, name.pos))?;
-            let stream = &plan.streams[id];
-            let mut qualifiers = vec![stream.name.clone()];
-            qualifiers.extend(alias.iter().map(|alias| alias.text.clone()));
-            let columns = stream
-                .columns
-                .iter()
-                .map(|column| ScopeColumn {
-                    name: column.name.clone(),
-                    ty: column.sql_type,
-                    hidden: stream.kind == StreamKind::Input && column.name == APPROXIMATE_ARRIVAL_TIME,
-                })
-                .collect();
-            (Source::Stream(id), Scope { qualifiers, columns })
-        }
-        From::Subquery { query: inner, alias, .. } => {
-            let (inner_query, output) = select(plan, inner)?;
-            let columns = output.into_iter().map(|(name, ty)| ScopeColumn { name, ty, hidden: false }).collect();
-            let qualifiers = alias.iter().map(|alias| alias.text.clone()).collect();
-            (Source::Subquery(Box::new(inner_query)), Scope { qualifiers, columns })
-        }
-    };
-    let mut lowering = Lowering { scope: &scope, group: None, grouped: !query.group_by.is_empty() };
-    let filter = match &query.filter {
-        Some(filter) => Some(lowering.condition(filter, "WHERE")?),
-        None => None,
-    };
-    let has_aggregate =
-        query.items.iter().any(|item| matches!(item, SelectItem::Expr { expr, .. } if contains_aggregate(expr)))
-            || query.having.as_ref().is_some_and(contains_aggregate);
-    if query.group_by.is_empty() {
-        if let Some(having) = &query.having {
-            return Err(error(CodeErrorKind::AggregateWithoutGroupBy, "HAVING", having.pos));
-        }
-        if has_aggregate {
-            let pos = query.items.iter().find_map(aggregate_pos).unwrap_or(query.pos);
-            return Err(error(CodeErrorKind::AggregateWithoutGroupBy, "aggregate", pos));
-        }
-        let (exprs, output) = projection(&mut lowering, &query.items)?;
-        return Ok((Query { source, filter, shape: QueryShape::Project(exprs) }, output));
-    }
-    let group = group_context(&mut lowering, &query.group_by)?;
-    lowering.group = Some(group);
-    let (output_exprs, output) = projection(&mut lowering, &query.items)?;
-    let having = match &query.having {
-        Some(having) => Some(lowering.condition(having, "HAVING")?),
-        None => None,
-    };
-    let Some(group) = lowering.group.take() else {
-        return Err(unsupported("GROUP BY", query.pos));
-    };
-    let aggregate = AggregatePlan {
-        progress: group.progress,
-        keys: group.keys.into_iter().skip(1).collect(),
-        aggregates: group.aggregates,
-        having,
-        output: output_exprs,
-    };
-    Ok((Query { source, filter, shape: QueryShape::Aggregate(aggregate) }, output))
-}
-
-fn projection(lowering: &mut Lowering<'_>, items: &[SelectItem]) -> Resolved<(Vec<Expr>, Output)> {
-    let mut exprs = Vec::new();
-    let mut output: Output = Vec::new();
-    for item in items {
-        match item {
-            SelectItem::Wildcard { qualifier, pos } => {
-                if let Some(qualifier) = qualifier {
-                    if !lowering.scope.qualifiers.contains(&qualifier.text) {
-                        return Err(error(CodeErrorKind::UnknownStream, &qualifier.text, qualifier.pos));
-                    }
-                }
-                for (index, column) in lowering.scope.columns.iter().enumerate() {
-                    if column.hidden {
-                        continue;
-                    }
-                    let ast_column = ast::Expr {
-                        kind: ast::ExprKind::Identifier(vec![Name { text: column.name.clone(), pos: *pos }]),
-                        pos: *pos,
-                    };
-                    let expr = match lowering.group {
-                        Some(_) => lowering.lower(&ast_column)?,
-                        None => Expr { kind: ExprKind::Column(index), ty: column.ty },
-                    };
-                    output.push((column.name.clone(), expr.ty));
-                    exprs.push(expr);
-                }
-            }
-            SelectItem::Expr { expr, alias } => {
-                let lowered = lowering.lower(expr)?;
-                let name = match (alias, &expr.kind) {
-                    (Some(alias), _) => alias.text.clone(),
-                    (None, ast::ExprKind::Identifier(parts)) => {
-                        parts.last().map(|part| part.text.clone()).unwrap_or_default()
-                    }
-                    // Calcite's name for an unnamed expression, which SQLstream (KDA's engine) keeps.
-                    (None, _) => format!("EXPR${}", output.len()),
-                };
-                output.push((name, lowered.ty));
-                exprs.push(lowered);
-            }
-        }
-    }
-    Ok((exprs, output))
-}
-
-fn aggregate_pos(item: &SelectItem) -> Option<Pos> {
-    match item {
-        SelectItem::Expr { expr, .. } if contains_aggregate(expr) => Some(expr.pos),
-        _ => None,
-    }
-}
-
-/// The GROUP BY of a query: the progress key first, then the other keys, and the
-/// aggregates found while lowering the SELECT list and HAVING.
-struct GroupContext {
-    progress: ProgressKey,
-    /// Every grouping expression as lowered over the source row, the progress key's
-    /// first: group row column `i` holds `keys[i]`.
-    keys: Vec<Expr>,
-    aggregates: Vec<AggregateCall>,
-}
-
-fn group_context(lowering: &mut Lowering<'_>, group_by: &[ast::Expr]) -> Resolved<GroupContext> {
-    let mut lowered = Vec::with_capacity(group_by.len());
-    let mut progress: Option<(usize, ProgressKey)> = None;
-    for (index, expr) in group_by.iter().enumerate() {
-        let key = lowering.lower(expr)?;
-        if progress.is_none() {
-            if let Some(found) = progress_key(expr, &key)? {
-                progress = Some((index, found));
-            }
-        }
-        lowered.push(key);
-    }
-    let Some((index, progress)) = progress else {
-        let pos = group_by.first().map_or(Pos::default(), |expr| expr.pos);
-        return Err(error(CodeErrorKind::NoProgressKey, "GROUP BY", pos));
-    };
-    let progress_expr = lowered.remove(index);
-    let mut keys = vec![progress_expr];
-    keys.extend(lowered);
-    Ok(GroupContext { progress, keys, aggregates: Vec::new() })
-}
-
-/// `STEP(ROWTIME BY INTERVAL …)`, `FLOOR(ROWTIME TO unit)`, `MONOTONIC(e)` and
-/// `STEP(MONOTONIC(e) BY n)` move with time; other keys (an event-time column's STEP,
-/// as in AWS's "two windows" pattern) are ordinary keys.
-fn progress_key(expr: &ast::Expr, key: &Expr) -> Resolved<Option<ProgressKey>> {
-    match &expr.kind {
-        ast::ExprKind::Call { name, args } if name == "MONOTONIC" && args.len() == 1 => {
-            Ok(Some(ProgressKey::Monotonic(key.clone())))
-        }
-        ast::ExprKind::Step { operand, .. } => {
-            if let ast::ExprKind::Call { name, args } = &operand.kind {
-                if name == "MONOTONIC" && args.len() == 1 {
-                    return Ok(Some(ProgressKey::Monotonic(key.clone())));
-                }
-            }
-            match &key.kind {
-                ExprKind::Call { args, .. } => match args.as_slice() {
-                    [Expr { kind: ExprKind::Rowtime, .. }, Expr { kind: ExprKind::Literal(Value::Interval(width_ms)), .. }] =>
-                    {
-                        if *width_ms <= 0 {
-                            return Err(error(CodeErrorKind::Type("a positive STEP width".into()), "STEP", expr.pos));
-                        }
-                        Ok(Some(ProgressKey::Step { expr: args[0].clone(), width_ms: *width_ms }))
-                    }
-                    _ => Ok(None),
-                },
-                _ => Ok(None),
-            }
-        }
-        ast::ExprKind::RoundTo { ceil: false, unit, .. } => match &key.kind {
-            ExprKind::Call { args, .. } if matches!(args.as_slice(), [Expr { kind: ExprKind::Rowtime, .. }]) => {
-                Ok(Some(ProgressKey::Floor { expr: args[0].clone(), unit: *unit }))
-            }
-            _ => Ok(None),
-        },
-        _ => Ok(None),
-    }
-}
-
-fn contains_aggregate(expr: &ast::Expr) -> bool {
-    use ast::ExprKind as K;
-    match &expr.kind {
-        K::CountStar => true,
-        K::Call { name, args } => aggregate_function(name).is_some() || args.iter().any(contains_aggregate),
-        K::Identifier(_) | K::Literal(..) | K::CurrentRowTimestamp => false,
-        K::Unary(_, operand)
-        | K::IsNull { operand, .. }
-        | K::Cast { operand, .. }
-        | K::RoundTo { operand, .. }
-        | K::Extract { operand, .. } => contains_aggregate(operand),
-        K::Binary(_, left, right) => contains_aggregate(left) || contains_aggregate(right),
-        K::Case { operand, branches, otherwise } => {
-            operand.as_deref().is_some_and(contains_aggregate)
-                || branches.iter().any(|(when, then)| contains_aggregate(when) || contains_aggregate(then))
-                || otherwise.as_deref().is_some_and(contains_aggregate)
-        }
-        K::Pattern { operand, pattern, escape, .. } => {
-            contains_aggregate(operand)
-                || contains_aggregate(pattern)
-                || escape.as_deref().is_some_and(contains_aggregate)
-        }
-        K::InList { operand, list, .. } => contains_aggregate(operand) || list.iter().any(contains_aggregate),
-        K::Between { operand, low, high, .. } => {
-            contains_aggregate(operand) || contains_aggregate(low) || contains_aggregate(high)
-        }
-        K::Step { operand, width } => contains_aggregate(operand) || contains_aggregate(width),
-        K::Trim { characters, operand, .. } => {
-            contains_aggregate(operand) || characters.as_deref().is_some_and(contains_aggregate)
-        }
-    }
-}
-
-fn aggregate_function(name: &str) -> Option<AggregateFunction> {
-    match name {
-        "COUNT" => Some(AggregateFunction::Count),
-        "SUM" => Some(AggregateFunction::Sum),
-        "AVG" => Some(AggregateFunction::Avg),
-        "MIN" => Some(AggregateFunction::Min),
-        "MAX" => Some(AggregateFunction::Max),
-        _ => None,
-    }
-}
-
 /// Lowers expressions over one scope: the source row, or (with `group`) the group row.
-struct Lowering<'s> {
-    scope: &'s Scope,
-    group: Option<GroupContext>,
+pub(super) struct Lowering<'s> {
+    pub(super) scope: &'s Scope,
+    pub(super) group: Option<GroupContext>,
     /// The query has a GROUP BY (so an aggregate outside SELECT/HAVING is misplaced,
     /// not missing its GROUP BY).
-    grouped: bool,
+    pub(super) grouped: bool,
 }
 
 impl Lowering<'_> {
     /// A WHERE or HAVING condition: BOOLEAN.
-    fn condition(&mut self, expr: &ast::Expr, clause: &str) -> Resolved<Expr> {
+    pub(super) fn condition(&mut self, expr: &ast::Expr, clause: &str) -> Resolved<Expr> {
         let lowered = self.lower(expr)?;
         if lowered.ty != SqlType::Boolean {
             return Err(type_mismatch(
@@ -462,7 +34,7 @@ impl Lowering<'_> {
         Ok(lowered)
     }
 
-    fn lower(&mut self, expr: &ast::Expr) -> Resolved<Expr> {
+    pub(super) fn lower(&mut self, expr: &ast::Expr) -> Resolved<Expr> {
         if self.group.is_some() {
             // Over a group row, an expression equal to a grouping key is that key's column.
             if !contains_aggregate(expr) {
@@ -621,12 +193,12 @@ impl Lowering<'_> {
         if column.text == "ROWTIME" {
             return Ok(Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp });
         }
-        if self.group.is_some() {
-            // Reached only when the column is not a grouping key.
-            return Err(type_mismatch(format!("{} is neither grouped nor aggregated", column.text), column.pos));
-        }
         let mut matches = self.scope.columns.iter().enumerate().filter(|(_, candidate)| candidate.name == column.text);
         match (matches.next(), matches.next()) {
+            // Over a group row, reached only when the column is not a grouping key.
+            (Some(_), None) if self.group.is_some() => {
+                Err(type_mismatch(format!("{} is neither grouped nor aggregated", column.text), column.pos))
+            }
             (Some((index, found)), None) => Ok(Expr { kind: ExprKind::Column(index), ty: found.ty }),
             (Some(_), Some(_)) => Err(error(CodeErrorKind::DuplicateName, &column.text, column.pos)),
             (None, _) => {
@@ -784,9 +356,24 @@ impl Lowering<'_> {
 
     fn function(&mut self, function: ScalarFunction, args: Vec<Expr>, name: &str, pos: Pos) -> Resolved<Expr> {
         let arg_types: Vec<SqlType> = args.iter().map(|arg| arg.ty).collect();
-        let ty =
-            function.result_type(&arg_types).map_err(|message| type_mismatch(format!("{name}: {message}"), pos))?;
-        Ok(Expr { kind: ExprKind::Call { function, args }, ty })
+        let refused = match function.result_type(&arg_types) {
+            Ok(ty) => return Ok(Expr { kind: ExprKind::Call { function, args }, ty }),
+            Err(message) => message,
+        };
+        // A NULL literal argument takes a type the signature accepts there: the other
+        // arguments' first (COALESCE(x, NULL)), else the first of the SQL types that fits.
+        if args.iter().any(is_null_literal) {
+            let first_typed = args.iter().find(|arg| !is_null_literal(arg)).map(|arg| arg.ty);
+            for candidate in first_typed.into_iter().chain(NULL_CANDIDATES) {
+                let typed: Vec<SqlType> =
+                    args.iter().map(|arg| if is_null_literal(arg) { candidate } else { arg.ty }).collect();
+                if let Ok(ty) = function.result_type(&typed) {
+                    let args = args.into_iter().map(|arg| with_type(arg, candidate)).collect();
+                    return Ok(Expr { kind: ExprKind::Call { function, args }, ty });
+                }
+            }
+        }
+        Err(type_mismatch(format!("{name}: {refused}"), pos))
     }
 
     fn aggregate(&mut self, function: AggregateFunction, arg: Option<&ast::Expr>, pos: Pos) -> Resolved<Expr> {
@@ -837,6 +424,18 @@ impl Lowering<'_> {
 /// The type a NULL literal has before its context gives it one.
 const NULL_TYPE: SqlType = SqlType::Varchar(1);
 
+/// The types tried, in order, for a NULL literal passed to a function.
+const NULL_CANDIDATES: [SqlType; 8] = [
+    SqlType::Integer,
+    SqlType::Double,
+    SqlType::Varchar(1),
+    SqlType::Timestamp,
+    SqlType::Date,
+    SqlType::Time,
+    SqlType::IntervalDayTime,
+    SqlType::Boolean,
+];
+
 fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> Resolved<SqlType> {
     let Some(arg) = arg else {
         return Ok(SqlType::BigInt);
@@ -847,9 +446,14 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
             if !types::is_numeric(arg.ty) {
                 return Err(type_mismatch(format!("{function:?} of {}", types::display(arg.ty)).to_uppercase(), pos));
             }
-            // SUM of integers is BIGINT so that sums of INTEGER columns do not overflow
-            // at 2^31; AVG keeps the argument's type (KDA truncates integer averages).
-            Ok(if function == AggregateFunction::Sum && types::is_integer(arg.ty) { SqlType::BigInt } else { arg.ty })
+            // SUM of integers is BIGINT and of decimals DECIMAL(19, s), so that a sum does
+            // not overflow its argument's width; AVG keeps the argument's type (KDA
+            // truncates integer averages).
+            Ok(match (function, arg.ty) {
+                (AggregateFunction::Sum, ty) if types::is_integer(ty) => SqlType::BigInt,
+                (AggregateFunction::Sum, SqlType::Decimal { scale, .. }) => SqlType::Decimal { precision: 19, scale },
+                (_, ty) => ty,
+            })
         }
         AggregateFunction::Min | AggregateFunction::Max => {
             if arg.ty == SqlType::Boolean || types::is_binary(arg.ty) {
@@ -860,7 +464,7 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
     }
 }
 
-fn is_null_literal(expr: &Expr) -> bool {
+pub(super) fn is_null_literal(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Literal(Value::Null))
 }
 
@@ -917,12 +521,4 @@ fn escape_char(expr: &ast::Expr) -> Resolved<char> {
 
 fn item_pos_of(list: &[ast::Expr], index: usize, fallback: Pos) -> Pos {
     list.get(index).map_or(fallback, |item| item.pos)
-}
-
-fn error(kind: CodeErrorKind, construct: &str, pos: Pos) -> CodeError {
-    CodeError { kind, construct: construct.to_owned(), line: pos.line, column: pos.column }
-}
-
-fn type_mismatch(message: String, pos: Pos) -> CodeError {
-    CodeError { kind: CodeErrorKind::Type(message.clone()), construct: message, line: pos.line, column: pos.column }
 }

@@ -1,0 +1,214 @@
+//! The special forms of the dialect's expressions: typed literals (`TIMESTAMP '…'`,
+//! `INTERVAL '…' unit`), CASE, CAST, and the functions with keyword arguments (EXTRACT,
+//! POSITION, SUBSTRING, OVERLAY, TRIM, STEP, FLOOR/CEIL TO).
+
+use super::{type_error, unsupported, Parsed, Parser};
+use crate::functions::TrimSide;
+use crate::plan::TimeUnit;
+use crate::sql::ast::ExprKind;
+use crate::sql::lexer::{Pos, Tok};
+use crate::sql::literal;
+use crate::value::{SqlType, Value};
+
+impl Parser {
+    /// After `TIMESTAMP`, `DATE` or `TIME`: the quoted value.
+    pub(super) fn parse_datetime_literal(&mut self, keyword: &str, pos: Pos) -> Parsed<ExprKind> {
+        let text = match self.advance().tok {
+            Tok::Str(text) => text,
+            _ => return Err(self.unexpected_previous("a quoted date or time")),
+        };
+        let (value, sql_type) = literal::datetime(keyword, &text).map_err(|message| type_error(message, pos))?;
+        Ok(ExprKind::Literal(value, Some(sql_type)))
+    }
+
+    /// After `CAST`: `(operand AS type)`.
+    pub(super) fn parse_cast(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let operand = self.parse_expr()?;
+        self.expect_keyword("AS")?;
+        let to = self.parse_type()?;
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Cast { operand: Box::new(operand), to })
+    }
+
+    /// After `EXTRACT`: `(unit FROM operand)`.
+    pub(super) fn parse_extract(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let unit = self.parse_unit()?;
+        self.expect_keyword("FROM")?;
+        let operand = self.parse_expr()?;
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Extract { unit, operand: Box::new(operand) })
+    }
+
+    /// After `POSITION`: `(needle IN haystack)`.
+    pub(super) fn parse_position(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let needle = self.parse_concat()?;
+        self.expect_keyword("IN")?;
+        let haystack = self.parse_expr()?;
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Call { name: "POSITION".into(), args: vec![needle, haystack] })
+    }
+
+    /// After `SUBSTRING`: `(s FROM start [FOR length])` or `(s, start [, length])`.
+    pub(super) fn parse_substring(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let mut args = vec![self.parse_expr()?];
+        if self.eat_keyword("FROM") {
+            args.push(self.parse_expr()?);
+            if self.eat_keyword("FOR") {
+                args.push(self.parse_expr()?);
+            }
+        } else {
+            while self.eat(&Tok::Comma) {
+                args.push(self.parse_expr()?);
+            }
+        }
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Call { name: "SUBSTRING".into(), args })
+    }
+
+    /// After `OVERLAY`: `(s PLACING r FROM start [FOR length])`.
+    pub(super) fn parse_overlay(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let mut args = vec![self.parse_expr()?];
+        self.expect_keyword("PLACING")?;
+        args.push(self.parse_expr()?);
+        self.expect_keyword("FROM")?;
+        args.push(self.parse_expr()?);
+        if self.eat_keyword("FOR") {
+            args.push(self.parse_expr()?);
+        }
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Call { name: "OVERLAY".into(), args })
+    }
+
+    /// After `STEP`: `(operand BY width)`.
+    pub(super) fn parse_step(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let operand = self.parse_expr()?;
+        self.expect_keyword("BY")?;
+        let width = self.parse_expr()?;
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Step { operand: Box::new(operand), width: Box::new(width) })
+    }
+
+    /// After `FLOOR`, `CEIL` or `CEILING`: `(operand TO unit)` or the numeric `(operand)`.
+    pub(super) fn parse_floor_or_ceil(&mut self, name: String) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let operand = self.parse_expr()?;
+        if self.eat_keyword("TO") {
+            let unit = self.parse_unit()?;
+            self.expect(&Tok::RParen)?;
+            return Ok(ExprKind::RoundTo { operand: Box::new(operand), unit, ceil: name != "FLOOR" });
+        }
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Call { name, args: vec![operand] })
+    }
+
+    pub(super) fn parse_case(&mut self) -> Parsed<ExprKind> {
+        let operand = if self.peek_keyword("WHEN") { None } else { Some(Box::new(self.parse_expr()?)) };
+        let mut branches = Vec::new();
+        while self.eat_keyword("WHEN") {
+            let condition = self.parse_expr()?;
+            self.expect_keyword("THEN")?;
+            let result = self.parse_expr()?;
+            branches.push((condition, result));
+        }
+        if branches.is_empty() {
+            return Err(self.unexpected_here("WHEN"));
+        }
+        let otherwise = if self.eat_keyword("ELSE") { Some(Box::new(self.parse_expr()?)) } else { None };
+        self.expect_keyword("END")?;
+        Ok(ExprKind::Case { operand, branches, otherwise })
+    }
+
+    /// After `TRIM`: `([BOTH|LEADING|TRAILING] [chars] FROM operand)` or `(operand)`.
+    pub(super) fn parse_trim(&mut self) -> Parsed<ExprKind> {
+        self.expect(&Tok::LParen)?;
+        let side = if self.eat_keyword("LEADING") {
+            Some(TrimSide::Leading)
+        } else if self.eat_keyword("TRAILING") {
+            Some(TrimSide::Trailing)
+        } else if self.eat_keyword("BOTH") {
+            Some(TrimSide::Both)
+        } else {
+            None
+        };
+        let (characters, operand) = if self.eat_keyword("FROM") {
+            (None, self.parse_expr()?)
+        } else {
+            let first = self.parse_expr()?;
+            if self.eat_keyword("FROM") {
+                (Some(Box::new(first)), self.parse_expr()?)
+            } else if side.is_none() {
+                (None, first)
+            } else {
+                return Err(self.unexpected_here("FROM"));
+            }
+        };
+        self.expect(&Tok::RParen)?;
+        Ok(ExprKind::Trim { side: side.unwrap_or(TrimSide::Both), characters, operand: Box::new(operand) })
+    }
+
+    /// After `INTERVAL`: `[-]'text' unit [(p)] [TO unit [(p)]]`, day-time only.
+    pub(super) fn parse_interval(&mut self, pos: Pos) -> Parsed<ExprKind> {
+        let negative = self.eat(&Tok::Minus);
+        let text = match self.advance().tok {
+            Tok::Str(text) => text,
+            _ => return Err(self.unexpected_previous("a quoted interval value, as in INTERVAL '10' SECOND")),
+        };
+        let leading = self.parse_unit()?;
+        self.parse_interval_precision()?;
+        let trailing = if self.eat_keyword("TO") {
+            let unit = self.parse_unit()?;
+            self.parse_interval_precision()?;
+            unit
+        } else {
+            leading
+        };
+        if matches!(leading, TimeUnit::Year | TimeUnit::Month) || matches!(trailing, TimeUnit::Year | TimeUnit::Month) {
+            return Err(unsupported("year-month interval", pos));
+        }
+        let millis = literal::interval_ms(&text, leading, trailing).map_err(|message| type_error(message, pos))?;
+        let millis = if negative { -millis } else { millis };
+        Ok(ExprKind::Literal(Value::Interval(millis), Some(SqlType::IntervalDayTime)))
+    }
+
+    /// A field precision as in `SECOND(3)`: it bounds the digits written, and the value
+    /// is exact whatever it says, so it is read and not needed further.
+    fn parse_interval_precision(&mut self) -> Parsed<()> {
+        if self.eat(&Tok::LParen) {
+            match self.advance().tok {
+                Tok::Number(_) => {}
+                _ => return Err(self.unexpected_previous("a precision")),
+            }
+            if self.eat(&Tok::Comma) {
+                match self.advance().tok {
+                    Tok::Number(_) => {}
+                    _ => return Err(self.unexpected_previous("a precision")),
+                }
+            }
+            self.expect(&Tok::RParen)?;
+        }
+        Ok(())
+    }
+
+    fn parse_unit(&mut self) -> Parsed<TimeUnit> {
+        let pos = self.pos();
+        let word = match self.advance().tok {
+            Tok::Word { text, quoted: false } => text.to_ascii_uppercase(),
+            _ => return Err(self.unexpected_previous("a time unit")),
+        };
+        match word.as_str() {
+            "SECOND" => Ok(TimeUnit::Second),
+            "MINUTE" => Ok(TimeUnit::Minute),
+            "HOUR" => Ok(TimeUnit::Hour),
+            "DAY" => Ok(TimeUnit::Day),
+            "MONTH" => Ok(TimeUnit::Month),
+            "YEAR" => Ok(TimeUnit::Year),
+            _ => Err(unsupported(format!("time unit {word}"), pos)),
+        }
+    }
+}

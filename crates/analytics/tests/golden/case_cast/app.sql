@@ -1,0 +1,8 @@
+CREATE OR REPLACE STREAM "OUT_STREAM" (ms INTEGER, size VARCHAR(8), ms_text VARCHAR(12), ms_double DOUBLE, pick VARCHAR(8));
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT_STREAM"
+  SELECT STREAM "ms",
+    CASE WHEN "ms" < 10 THEN 'small' WHEN "ms" < 100 THEN 'medium' ELSE 'large' END,
+    CAST("ms" AS VARCHAR(12)),
+    CAST("ms" AS DOUBLE) / 4,
+    CASE "referrer" WHEN 'a.com' THEN 'A' WHEN 'b.com' THEN 'B' END
+  FROM "SOURCE_SQL_STREAM_001";

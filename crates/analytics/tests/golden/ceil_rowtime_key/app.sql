@@ -1,0 +1,7 @@
+-- CEIL(ROWTIME TO SECOND) is a monotonic key: a group closes once time passes its key,
+-- by a later row or by the timer, with the key as ROWTIME.
+CREATE OR REPLACE STREAM "OUT_STREAM" (second_end TIMESTAMP, ref VARCHAR(32), n BIGINT);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT_STREAM"
+  SELECT STREAM CEIL("SOURCE_SQL_STREAM_001".ROWTIME TO SECOND), "referrer", COUNT(*)
+  FROM "SOURCE_SQL_STREAM_001"
+  GROUP BY CEIL("SOURCE_SQL_STREAM_001".ROWTIME TO SECOND), "referrer";

@@ -1,0 +1,6 @@
+CREATE OR REPLACE STREAM "OUT_STREAM" (ref VARCHAR(32), ms_plus INTEGER);
+CREATE OR REPLACE PUMP "P" AS INSERT INTO "OUT_STREAM"
+  SELECT STREAM ref, ms_plus FROM (
+    SELECT STREAM "referrer" AS ref, "ms" + 1 AS ms_plus FROM "SOURCE_SQL_STREAM_001" WHERE "ms" > 0
+  ) AS inner_query
+  WHERE ms_plus < 100;
