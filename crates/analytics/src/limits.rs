@@ -3,6 +3,11 @@
 
 /// Applications per account (AWS default quota).
 pub const APPLICATIONS_PER_ACCOUNT_DEFAULT: usize = 50;
+/// Characters of `ApplicationCode` (AWS model: 102,400).
+pub const APPLICATION_CODE_CHARS_MAX: usize = 102_400;
+/// Applications one ListApplications page shows when the request gives no `Limit`
+/// [DECISION; AWS does not document it]; the model caps `Limit` at 50.
+pub const LIST_APPLICATIONS_LIMIT_DEFAULT: usize = 50;
 /// Streaming inputs per application (AWS).
 pub const INPUTS_MAX: usize = 1;
 /// Outputs per application (AWS).
@@ -39,6 +44,9 @@ pub const SINK_BACKOFF_MS_MIN: u64 = 100;
 pub const SINK_BACKOFF_MS_MAX: u64 = 10_000;
 /// Records DiscoverInputSchema samples at most.
 pub const DISCOVER_SAMPLE_RECORDS: usize = 100;
+/// How long DiscoverInputSchema waits for a first record when the stream has none to
+/// sample from its starting position.
+pub const DISCOVER_WAIT_MS: u64 = 2_000;
 
 const _: () = assert!(SINK_BACKOFF_MS_MIN <= SINK_BACKOFF_MS_MAX);
 const _: () = assert!(ROW_BYTES_MAX <= READ_BATCH_BYTES);

@@ -24,6 +24,7 @@ pub mod service;
 pub mod source;
 pub mod state;
 mod stream;
+pub mod tap;
 
 pub use error::{FirehoseError, Result};
 pub use service::Firehose;

@@ -224,7 +224,7 @@ impl Firehose {
         FirehoseError::NotFound { name: name.to_owned(), account: self.shared.config.account_id.clone() }
     }
 
-    fn entry(&self, name: &str) -> Result<Arc<Entry>> {
+    pub(crate) fn entry(&self, name: &str) -> Result<Arc<Entry>> {
         self.streams.read().get(name).cloned().ok_or_else(|| self.not_found(name))
     }
 
@@ -661,7 +661,7 @@ impl Firehose {
     }
 
     /// The stream records can be put into: exists, ACTIVE, fed directly.
-    fn writable(&self, name: &str) -> Result<(Arc<Entry>, bool)> {
+    pub(crate) fn writable(&self, name: &str) -> Result<(Arc<Entry>, bool)> {
         let entry = self.entry(name)?;
         let state = entry.state.read();
         if state.source.is_some() {

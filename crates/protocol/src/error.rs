@@ -6,7 +6,7 @@
 //! except for type-coercion `SerializationException`s where Coral writes `Message`.
 
 use crate::operation::WireFormat;
-use crate::wire::{write_json_string, CborSink, Sink};
+use crate::wire::{CborSink, JsonSink, Sink};
 
 macro_rules! error_types {
     ($( $(#[$meta:meta])* $variant:ident = $wire:literal, $status:literal; )*) => {
@@ -103,6 +103,24 @@ error_types! {
     ServiceUnavailable = "ServiceUnavailable", 503;
     /// An unmodelled server fault; AWS sends it without a message.
     InternalFailure = "InternalFailure", 500;
+    /// Analytics: the application code does not compile or does not create the streams
+    /// its outputs name.
+    CodeValidation = "CodeValidationException", 400;
+    /// Analytics and Firehose: a stale version id or create timestamp.
+    ConcurrentModification = "ConcurrentModificationException", 400;
+    /// Analytics: the application's configuration cannot run (no input, no code, …).
+    InvalidApplicationConfiguration = "InvalidApplicationConfigurationException", 400;
+    /// Analytics: the operation is not supported for this application.
+    UnsupportedOperation = "UnsupportedOperationException", 400;
+    /// Analytics: more tags than an application may carry.
+    TooManyTags = "TooManyTagsException", 400;
+    /// Analytics: DiscoverInputSchema found no usable schema; carries the records it read.
+    UnableToDetectSchema = "UnableToDetectSchemaException", 400;
+    /// Analytics: a source stream throttled DiscoverInputSchema's reads.
+    ResourceProvisionedThroughputExceeded = "ResourceProvisionedThroughputExceededException", 400;
+    /// Analytics and Firehose: the modelled service fault (the model marks it `fault`,
+    /// hence 503), unlike Kinesis's unmodelled `ServiceUnavailable`.
+    ServiceUnavailableException = "ServiceUnavailableException", 503;
 }
 
 impl ErrorType {
@@ -113,6 +131,7 @@ impl ErrorType {
             message: Some(message.into()),
             capital_message_key: false,
             http_status: self.http_status(),
+            string_lists: Vec::new(),
         }
     }
 
@@ -123,6 +142,7 @@ impl ErrorType {
             message: None,
             capital_message_key: false,
             http_status: self.http_status(),
+            string_lists: Vec::new(),
         }
     }
 }
@@ -139,12 +159,22 @@ pub struct WireError {
     pub capital_message_key: bool,
     /// The HTTP status code.
     pub http_status: u16,
+    /// Members beside the message that are lists of strings, written after it in this
+    /// order (UnableToDetectSchemaException's `RawInputRecords` and
+    /// `ProcessedInputRecords`); empty for almost every error.
+    pub string_lists: Vec<(&'static str, Vec<String>)>,
 }
 
 impl WireError {
     /// An error of a known type with a message.
     pub fn new(error_type: ErrorType, message: impl Into<String>) -> Self {
         error_type.with_message(message)
+    }
+
+    /// This error with one more list-of-strings member.
+    pub fn with_string_list(mut self, key: &'static str, values: Vec<String>) -> Self {
+        self.string_lists.push((key, values));
+        self
     }
 
     fn message_key(&self) -> &'static str {
@@ -167,37 +197,46 @@ impl std::fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-/// Encodes an error body: `{"__type":"…","message":"…"}` (or `Message`), as JSON or as a
-/// CBOR map with the same keys.
+/// Encodes an error body: `{"__type":"…","message":"…"}` (or `Message`), then any
+/// string-list members, as JSON or as a CBOR map with the same keys.
 pub fn encode_error(error: &WireError, format: WireFormat) -> Vec<u8> {
     let message = error.message.as_deref();
+    let capacity = 32
+        + error.error_type.len()
+        + message.map_or(0, str::len)
+        + error.string_lists.iter().flat_map(|(_, values)| values).map(|value| value.len() + 4).sum::<usize>();
     match format {
         WireFormat::Json => {
-            let mut out = Vec::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
-            out.extend_from_slice(b"{\"__type\":");
-            write_json_string(&mut out, &error.error_type);
-            if let Some(message) = message {
-                out.push(b',');
-                write_json_string(&mut out, error.message_key());
-                out.push(b':');
-                write_json_string(&mut out, message);
-            }
-            out.push(b'}');
-            out
+            let mut sink = JsonSink::with_capacity(capacity);
+            write_error(&mut sink, error);
+            sink.into_bytes()
         }
         WireFormat::Cbor => {
-            let mut sink = CborSink::with_capacity(32 + error.error_type.len() + message.map_or(0, str::len));
-            sink.begin_map(1 + usize::from(message.is_some()));
-            sink.key("__type");
-            sink.text(&error.error_type);
-            if let Some(message) = message {
-                sink.key(error.message_key());
-                sink.text(message);
-            }
-            sink.end_map();
+            let mut sink = CborSink::with_capacity(capacity);
+            write_error(&mut sink, error);
             sink.into_bytes()
         }
     }
+}
+
+fn write_error<S: Sink>(sink: &mut S, error: &WireError) {
+    sink.begin_map(1 + usize::from(error.message.is_some()) + error.string_lists.len());
+    sink.key("__type");
+    sink.text(&error.error_type);
+    if let Some(message) = &error.message {
+        sink.key(error.message_key());
+        sink.text(message);
+    }
+    for (key, values) in &error.string_lists {
+        sink.key(key);
+        sink.begin_list(values.len());
+        for value in values {
+            sink.list_item();
+            sink.text(value);
+        }
+        sink.end_list();
+    }
+    sink.end_map();
 }
 
 /// Why a request body was rejected, carrying AWS's exact message.
@@ -280,5 +319,21 @@ mod tests {
         assert_eq!(ErrorType::InternalFailureException.http_status(), 500);
         assert_eq!(ErrorType::ServiceUnavailable.http_status(), 503);
         assert_eq!(ErrorType::ResourceNotFound.http_status(), 400);
+        assert_eq!(ErrorType::ServiceUnavailableException.http_status(), 503);
+        assert_eq!(ErrorType::CodeValidation.http_status(), 400);
+    }
+
+    #[test]
+    fn string_list_members_follow_the_message() {
+        let error = ErrorType::UnableToDetectSchema
+            .with_message("no schema")
+            .with_string_list("RawInputRecords", vec!["a,b".into(), "\"q\"".into()])
+            .with_string_list("ProcessedInputRecords", Vec::new());
+        assert_eq!(
+            String::from_utf8(encode_error(&error, WireFormat::Json)).ok().as_deref(),
+            Some(
+                r#"{"__type":"UnableToDetectSchemaException","message":"no schema","RawInputRecords":["a,b","\"q\""],"ProcessedInputRecords":[]}"#
+            )
+        );
     }
 }

@@ -31,15 +31,19 @@
 //! (`shape`) that drives the generic type check (`check`) and constraint validation
 //! (`validate`), plus hand-written fast paths (`fast`) for PutRecords, PutRecord and
 //! GetRecords. [`firehose`] is the Firehose API (2015-08-04, JSON 1.1) on the same
-//! machinery: its model is generated from botocore's by `gen/firehose_model.py`.
+//! machinery: its model is generated from botocore's by `gen/firehose_model.py`;
+//! [`analytics`] is Kinesis Analytics for SQL (2015-08-14, JSON 1.1), generated the same way
+//! by `gen/analytics_model.py`.
 
 #![deny(missing_docs)]
 
+pub mod analytics;
 mod check;
 mod codec;
 pub mod error;
 mod fast;
 pub mod firehose;
+mod json_service;
 pub mod model;
 pub mod operation;
 #[cfg(test)]

@@ -11,11 +11,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use rheo_analytics::service::{Analytics, AnalyticsConfig};
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::channel::Channels;
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
-use rheo_server::services::FirehoseService;
+use rheo_server::services::{AnalyticsService, FirehoseService};
 use rheo_server::{load_tls, ConnectionLimits, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
@@ -151,6 +152,14 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_FIREHOSE_GZIP_LEVEL", default_value_t = rheo_firehose::compress::GZIP_LEVEL_DEFAULT,
           value_parser = clap::value_parser!(u32).range(0..=9))]
     firehose_gzip_level: u32,
+    /// How long an Analytics application stays STARTING, STOPPING, UPDATING or DELETING
+    /// before its next status (0: at once, for tests).
+    #[arg(long, env = "RHEO_ANALYTICS_TRANSITION_MS", default_value_t = 1_000)]
+    analytics_transition_ms: u64,
+    /// Analytics applications per account (AWS's default quota).
+    #[arg(long, env = "RHEO_ANALYTICS_APPLICATION_LIMIT",
+          default_value_t = rheo_analytics::limits::APPLICATIONS_PER_ACCOUNT_DEFAULT)]
+    analytics_application_limit: usize,
     /// How long a new Kinesis channel stays CREATING, an updated one UPDATING and a deleted
     /// one DELETING.
     #[arg(long, env = "RHEO_CHANNEL_LIFECYCLE_MS", default_value_t = 500)]
@@ -311,6 +320,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         gzip_level: args.firehose_gzip_level,
         delivery_interval_ms: args.channel_delivery_interval_ms,
     };
+    let analytics_config = AnalyticsConfig {
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+        transition_ms: args.analytics_transition_ms,
+        application_limit: args.analytics_application_limit,
+    };
     let config = EngineConfig {
         region: args.region,
         account_id: args.account_id,
@@ -350,14 +365,34 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             channels_config,
         )
         .with_context(|| format!("opening the channels' log in {}", dir.display()))?;
-        let firehose = Firehose::open(fs, Arc::new(SystemClock), &dir, log_config, engine.clone(), firehose_config)
-            .with_context(|| format!("opening Firehose's log in {}", dir.display()))?;
+        let firehose = Firehose::open(
+            fs.clone(),
+            Arc::new(SystemClock),
+            &dir,
+            log_config.clone(),
+            engine.clone(),
+            firehose_config,
+        )
+        .with_context(|| format!("opening Firehose's log in {}", dir.display()))?;
+        // Applications read and write Kinesis streams and Firehose delivery streams of this
+        // process; those that were RUNNING start again here.
+        let analytics = Analytics::open(
+            fs,
+            Arc::new(SystemClock),
+            &dir,
+            log_config,
+            engine.clone(),
+            Some(firehose.clone()),
+            analytics_config,
+        )
+        .with_context(|| format!("opening Analytics' log in {}", dir.display()))?;
         let server = Server::bind(args.listen, engine.clone(), tls)
             .await?
             .with_subscriptions(subscriptions)
             .with_limits(limits)
             .with_channels(channels.clone())
-            .with_service(FirehoseService::new(firehose.clone()))?;
+            .with_service(FirehoseService::new(firehose.clone()))?
+            .with_service(AnalyticsService::new(analytics.clone()))?;
         let address = server.local_addr()?;
         tracing::info!(
             message = "Rheo listening.",
@@ -369,6 +404,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Scripts wait for this line to know the server is ready.
         println!("rheo listening on {scheme}://{address}");
         server.run(rheo_server::shutdown_signal()).await?;
+        // Running applications are stopped (their last rows written, positions saved)
+        // while Firehose and the engine still take their output.
+        analytics.shutdown().await;
         firehose.shutdown().await;
         channels.shutdown().await;
         anyhow::Ok(())

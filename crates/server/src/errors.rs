@@ -10,7 +10,9 @@ use rheo_engine::{
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
+mod analytics;
 mod channels;
+pub use analytics::analytics_wire_error;
 pub use channels::channel_wire_error;
 
 /// The AWS error response for an engine error. The match is exhaustive over
@@ -431,6 +433,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
                 message: None,
                 capital_message_key: false,
                 http_status: 500,
+                string_lists: Vec::new(),
             }
         }
     };
@@ -439,6 +442,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         message: Some(error.to_string()),
         capital_message_key: false,
         http_status: status,
+        string_lists: Vec::new(),
     }
 }
 

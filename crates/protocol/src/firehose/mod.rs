@@ -32,6 +32,7 @@ mod tests;
 use crate::check::check_body;
 use crate::codec::{encode_structure, parse};
 use crate::error::DecodeError;
+use crate::json_service::{decode_unvalidated, json_service};
 use crate::operation::WireFormat;
 use crate::validate::validate_body;
 use crate::wire::WireStruct;
@@ -46,153 +47,26 @@ pub const TARGET_PREFIX: &str = "Firehose_20150804.";
 /// structures in a validation message.
 const MODEL_PACKAGE: &str = "com.amazonaws.firehose.v20150804";
 
-/// Why an `X-Amz-Target` with the Firehose prefix names no operation.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown Firehose operation `{0}`")]
-pub struct UnknownFirehoseOperation(pub String);
-
-macro_rules! firehose_operations {
-    ($( $operation:ident : $input:ident => $output:ident; )*) => {
-        /// One of the Firehose operations Rheo serves.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum FirehoseOperation {
-            $(
-                #[doc = concat!("`", stringify!($operation), "`")]
-                $operation,
-            )*
-        }
-
-        impl FirehoseOperation {
-            /// Every operation.
-            pub const ALL: &'static [FirehoseOperation] = &[$(FirehoseOperation::$operation,)*];
-
-            /// The operation's name.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( FirehoseOperation::$operation => stringify!($operation), )*
-                }
-            }
-
-            fn from_name(name: &str) -> Option<Self> {
-                match name {
-                    $( stringify!($operation) => Some(FirehoseOperation::$operation), )*
-                    _ => None,
-                }
-            }
-        }
-
-        /// A decoded Firehose request.
-        // Built once per call and moved once into the service: boxing the large variants
-        // would only add an allocation.
-        #[allow(clippy::large_enum_variant)]
-        #[derive(Clone, Debug, PartialEq)]
-        pub enum FirehoseRequest {
-            $(
-                #[doc = concat!("`", stringify!($operation), "`")]
-                $operation($input),
-            )*
-        }
-
-        /// A Firehose response to encode.
-        #[allow(clippy::large_enum_variant)]
-        #[derive(Clone, Debug, PartialEq)]
-        pub enum FirehoseResponse {
-            $(
-                #[doc = concat!("`", stringify!($operation), "`")]
-                $operation($output),
-            )*
-        }
-
-        impl FirehoseRequest {
-            /// The operation this request is for.
-            pub fn operation(&self) -> FirehoseOperation {
-                match self {
-                    $( FirehoseRequest::$operation(_) => FirehoseOperation::$operation, )*
-                }
-            }
-        }
-
-        impl FirehoseResponse {
-            /// The operation this response answers.
-            pub fn operation(&self) -> FirehoseOperation {
-                match self {
-                    $( FirehoseResponse::$operation(_) => FirehoseOperation::$operation, )*
-                }
-            }
-        }
-
-        /// Decodes and validates a request body for `operation`: parse, type check,
-        /// constraint validation, then conversion to the typed input.
-        ///
-        /// Unknown members are ignored and `null` members are absent, as on AWS. Only the
-        /// model's constraints are checked (the patterns the generator enforces); rules the
-        /// model cannot express are rheo-firehose's (InvalidArgumentException).
-        pub fn decode_request(operation: FirehoseOperation, body: &[u8]) -> Result<FirehoseRequest, DecodeError> {
-            match operation {
-                $( FirehoseOperation::$operation => decode_input::<$input>(body).map(FirehoseRequest::$operation), )*
-            }
-        }
-
-        /// Encodes a response body (`{}` for operations without output members).
-        pub fn encode_response(response: &FirehoseResponse) -> Vec<u8> {
-            match response {
-                $( FirehoseResponse::$operation(output) => encode_structure(output, WireFormat::Json), )*
-            }
-        }
-
-        /// Encodes a request body, as a client would send it.
-        pub fn encode_request(request: &FirehoseRequest) -> Vec<u8> {
-            match request {
-                $( FirehoseRequest::$operation(input) => encode_structure(input, WireFormat::Json), )*
-            }
-        }
-
-        /// Decodes a response body, as a client would read it: types are checked,
-        /// constraints are not.
-        pub fn decode_response(operation: FirehoseOperation, body: &[u8]) -> Result<FirehoseResponse, DecodeError> {
-            match operation {
-                $( FirehoseOperation::$operation => decode_unvalidated::<$output>(body).map(FirehoseResponse::$operation), )*
-            }
-        }
-    };
-}
-
-firehose_operations! {
-    CreateDeliveryStream: CreateDeliveryStreamInput => CreateDeliveryStreamOutput;
-    DeleteDeliveryStream: DeleteDeliveryStreamInput => DeleteDeliveryStreamOutput;
-    DescribeDeliveryStream: DescribeDeliveryStreamInput => DescribeDeliveryStreamOutput;
-    ListDeliveryStreams: ListDeliveryStreamsInput => ListDeliveryStreamsOutput;
-    UpdateDestination: UpdateDestinationInput => UpdateDestinationOutput;
-    PutRecord: PutRecordInput => PutRecordOutput;
-    PutRecordBatch: PutRecordBatchInput => PutRecordBatchOutput;
-    StartDeliveryStreamEncryption: StartDeliveryStreamEncryptionInput => StartDeliveryStreamEncryptionOutput;
-    StopDeliveryStreamEncryption: StopDeliveryStreamEncryptionInput => StopDeliveryStreamEncryptionOutput;
-    TagDeliveryStream: TagDeliveryStreamInput => TagDeliveryStreamOutput;
-    UntagDeliveryStream: UntagDeliveryStreamInput => UntagDeliveryStreamOutput;
-    ListTagsForDeliveryStream: ListTagsForDeliveryStreamInput => ListTagsForDeliveryStreamOutput;
-}
-
-impl FirehoseOperation {
-    /// The operation a full `X-Amz-Target` value names: `None` when the target is not
-    /// Firehose's at all (another service may own it), an error when it has the Firehose
-    /// prefix but names no operation served here.
-    pub fn from_target(target: &str) -> Option<Result<Self, UnknownFirehoseOperation>> {
-        let name = target.strip_prefix(TARGET_PREFIX)?;
-        Some(Self::from_name(name).ok_or_else(|| UnknownFirehoseOperation(name.to_owned())))
+json_service! {
+    service: "Firehose",
+    operation: FirehoseOperation,
+    request: FirehoseRequest,
+    response: FirehoseResponse,
+    unknown: UnknownFirehoseOperation,
+    operations {
+        CreateDeliveryStream: CreateDeliveryStreamInput => CreateDeliveryStreamOutput;
+        DeleteDeliveryStream: DeleteDeliveryStreamInput => DeleteDeliveryStreamOutput;
+        DescribeDeliveryStream: DescribeDeliveryStreamInput => DescribeDeliveryStreamOutput;
+        ListDeliveryStreams: ListDeliveryStreamsInput => ListDeliveryStreamsOutput;
+        UpdateDestination: UpdateDestinationInput => UpdateDestinationOutput;
+        PutRecord: PutRecordInput => PutRecordOutput;
+        PutRecordBatch: PutRecordBatchInput => PutRecordBatchOutput;
+        StartDeliveryStreamEncryption: StartDeliveryStreamEncryptionInput => StartDeliveryStreamEncryptionOutput;
+        StopDeliveryStreamEncryption: StopDeliveryStreamEncryptionInput => StopDeliveryStreamEncryptionOutput;
+        TagDeliveryStream: TagDeliveryStreamInput => TagDeliveryStreamOutput;
+        UntagDeliveryStream: UntagDeliveryStreamInput => UntagDeliveryStreamOutput;
+        ListTagsForDeliveryStream: ListTagsForDeliveryStreamInput => ListTagsForDeliveryStreamOutput;
     }
-}
-
-fn decode_input<T: WireStruct>(body: &[u8]) -> Result<T, DecodeError> {
-    let value = parse(WireFormat::Json, body)?;
-    let fields = check_body(value, T::SHAPE, WireFormat::Json)?;
-    validate_body(&fields, T::SHAPE, MODEL_PACKAGE, "").map_err(DecodeError::Validation)?;
-    T::from_fields(fields).ok_or(DecodeError::Unparseable)
-}
-
-fn decode_unvalidated<T: WireStruct>(body: &[u8]) -> Result<T, DecodeError> {
-    let value = parse(WireFormat::Json, body)?;
-    let fields = check_body(value, T::SHAPE, WireFormat::Json)?;
-    T::from_fields(fields).ok_or(DecodeError::Unparseable)
 }
 
 /// A destination configuration that can be validated again after UpdateDestination

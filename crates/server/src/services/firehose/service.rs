@@ -15,15 +15,11 @@ use crate::router::{
 use crate::state::AppState;
 
 use super::call;
+use crate::services::json_answer;
 
 /// The `X-Amz-Target` prefix of Firehose (`rheo_protocol::firehose::TARGET_PREFIX` without
 /// its `.`; a test keeps the two equal).
 const FIREHOSE_TARGET_PREFIX: &str = "Firehose_20150804";
-
-/// The operation called `name`.
-fn operation_named(name: &str) -> Option<FirehoseOperation> {
-    FirehoseOperation::ALL.iter().copied().find(|operation| operation.name() == name)
-}
 
 /// The Firehose service over one [`Firehose`].
 pub struct FirehoseService {
@@ -63,7 +59,7 @@ impl Service for FirehoseService {
     }
 
     fn operation(&self, name: &str) -> Option<&'static str> {
-        operation_named(name).map(FirehoseOperation::name)
+        FirehoseOperation::from_name(name).map(FirehoseOperation::name)
     }
 
     fn body_parses(&self, _format: WireFormat, body: &[u8]) -> bool {
@@ -79,13 +75,10 @@ impl Service for FirehoseService {
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `FirehoseService::operation` returned, so this always finds it.
-            let Some(operation) = operation_named(operation) else {
+            let Some(operation) = FirehoseOperation::from_name(operation) else {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
-            match call(&self.firehose, operation, &body).await {
-                Ok(body) => ServiceResponse::Body(Bytes::from(body)),
-                Err(error) => ServiceResponse::Error(error),
-            }
+            json_answer(call(&self.firehose, operation, &body).await)
         })
     }
 
@@ -103,7 +96,7 @@ mod tests {
     fn the_prefix_is_the_protocol_crates_target_prefix() {
         assert_eq!(format!("{FIREHOSE_TARGET_PREFIX}."), rheo_protocol::firehose::TARGET_PREFIX);
         for operation in FirehoseOperation::ALL {
-            assert_eq!(operation_named(operation.name()), Some(*operation));
+            assert_eq!(FirehoseOperation::from_name(operation.name()), Some(*operation));
         }
     }
 }

@@ -1,0 +1,205 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Running applications end to end inside the process: projections and windows written
+//! to streams, windows closed by the timer on idle input, Firehose in and out, a
+//! destination missing then created, a stuck application beside a healthy one, a crash
+//! resuming at least once, and input parallelism.
+
+mod runtime_common;
+
+use std::collections::BTreeSet;
+
+use rheo_analytics::config::{DestinationRef, SourceRef};
+use rheo_analytics::limits::SINK_BACKOFF_MS_MAX;
+use rheo_analytics::runtime::{RunMetrics, StartPosition};
+use runtime_common::*;
+
+fn sorted(mut rows: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    rows.sort_by_key(|row| row.to_string());
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinesis_records_are_projected_into_the_output_stream() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let handle = h.start(spec).await;
+    h.put_referrers("in", &["a", "b", "a"]).await;
+    let rows = read_kinesis(&h.engine, "out", 3).await;
+    assert_eq!(rows, [projected("a", 1), projected("b", 1), projected("a", 1)]);
+    // Counted once the write returns, which may be after the reader saw the records.
+    let metrics = handle.metrics();
+    eventually("rows counted", || RunMetrics::get(&metrics.rows_out) == 3).await;
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_closes_on_the_timer_when_the_input_is_idle() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let spec = spec("app", count_plan(), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let handle = h.start(spec).await;
+    h.ticker.advance_ms(1_000);
+    h.put_referrers("in", &["a", "b", "a"]).await;
+    records_in(&handle, 3).await;
+    // Still inside the window: nothing is written.
+    h.ticker.advance_ms(WINDOW_MS as u64 - 1_001);
+    assert_eq!(RunMetrics::get(&handle.metrics().rows_out), 0);
+    // The window's end passes with no new record: the timer closes it.
+    h.ticker.advance_ms(1);
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firehose_input_is_read_and_a_firehose_output_written() {
+    let h = Harness::new();
+    h.create_delivery_stream("in").await;
+    h.create_delivery_stream("out").await;
+    let source = SourceRef::Firehose { delivery_stream_name: "in".to_owned() };
+    let destination = DestinationRef::Firehose { delivery_stream_name: "out".to_owned() };
+    let spec = spec("app", projection_plan(1), input(source, 1), output(destination), StartPosition::Now);
+    let handle = h.start(spec).await;
+    let records = ["x", "y"].iter().map(|r| bytes::Bytes::from(serde_json::json!({"referrer": r}).to_string()));
+    h.firehose.append_records("in", records.collect()).await.unwrap();
+    let rows = read_firehose(&h.firehose, "out", 2).await;
+    assert_eq!(rows, [projected("x", 1), projected("y", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_destination_is_retried_until_it_exists() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    let spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("later")), StartPosition::Now);
+    let handle = h.start(spec).await;
+    h.put_referrers("in", &["a"]).await;
+    let metrics = handle.metrics();
+    eventually("a failed write", || RunMetrics::get(&metrics.output_failures) >= 1).await;
+    h.create_stream("later", 1).await;
+    // The back-off ends on the clock, whatever its current length.
+    h.ticker.advance_ms(SINK_BACKOFF_MS_MAX);
+    let rows = read_kinesis(&h.engine, "later", 1).await;
+    assert_eq!(rows, [projected("a", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_application_does_not_hold_up_another() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let stuck =
+        spec("stuck", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("gone")), StartPosition::Now);
+    let healthy =
+        spec("healthy", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let stuck = h.start(stuck).await;
+    let healthy = h.start(healthy).await;
+    h.put_referrers("in", &["a", "b"]).await;
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    assert_eq!(rows, [projected("a", 1), projected("b", 1)]);
+    let metrics = stuck.metrics();
+    eventually("the stuck output failing", || RunMetrics::get(&metrics.output_failures) >= 1).await;
+    assert_eq!(RunMetrics::get(&metrics.rows_out), 0);
+    healthy.stop(true).await;
+    // A stop without draining does not wait for the stuck destination.
+    stuck.stop(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_resumes_from_the_saved_position_and_counts_open_windows_again() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let make = |start| spec("app", count_plan(), input(kinesis_in("in"), 1), output(kinesis_out("out")), start);
+    let handle = h.start(make(StartPosition::Now)).await;
+    h.put_referrers("in", &["a", "a"]).await;
+    records_in(&handle, 2).await;
+    // Past the checkpoint interval with the window still open: what may be saved is
+    // still before the records that window holds.
+    h.ticker.advance_ms(2_000);
+    tokio::task::yield_now().await;
+    // A crash: the run ends without a stop.
+    drop(handle);
+    let saved = h.store.positions("app");
+
+    let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
+    records_in(&handle, 2).await;
+    h.put_referrers("in", &["b"]).await;
+    records_in(&handle, 3).await;
+    h.ticker.advance_ms(WINDOW_MS as u64);
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shards_are_spread_over_the_input_streams_by_index() {
+    let h = Harness::new();
+    h.create_stream("in", 2).await;
+    h.create_stream("out", 1).await;
+    let spec =
+        spec("app", projection_plan(2), input(kinesis_in("in"), 2), output(kinesis_out("out")), StartPosition::Now);
+    let handle = h.start(spec).await;
+    // Two shards split the hash key range in halves.
+    let upper = (1u128 << 127).to_string();
+    h.put("in", &[("low", Some("0")), ("high", Some(upper.as_str()))]).await;
+    let rows: BTreeSet<String> = read_kinesis(&h.engine, "out", 2).await.iter().map(|r| r.to_string()).collect();
+    let expected: BTreeSet<String> =
+        [projected("low", 1), projected("high", 2)].iter().map(|r| r.to_string()).collect();
+    assert_eq!(rows, expected);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_stream_is_an_output_like_any_other() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("errors", 1).await;
+    let mut errors = output(kinesis_out("errors"));
+    errors.stream_name = rheo_analytics::plan::ERROR_STREAM.to_owned();
+    let spec = spec("app", projection_plan(1), input(kinesis_in("in"), 1), errors, StartPosition::Now);
+    let handle = h.start(spec).await;
+    let stream = rheo_engine::StreamRef { name: Some("in".to_owned()), arn: None };
+    let records = vec![rheo_engine::PutEntry {
+        partition_key: Some("k".to_owned()),
+        explicit_hash_key: None,
+        data: bytes::Bytes::from_static(b"not json"),
+    }];
+    h.engine.put_records(rheo_engine::PutRecords { stream, records }).await.unwrap();
+    let rows = read_kinesis(&h.engine, "errors", 1).await;
+    assert_eq!(rows[0]["ERROR_NAME"], "PARSE", "{rows:?}");
+    assert_eq!(RunMetrics::get(&handle.metrics().mapping_errors), 1);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let make = |start| spec("app", count_plan(), input(kinesis_in("in"), 1), output(kinesis_out("out")), start);
+    let handle = h.start(make(StartPosition::Now)).await;
+    h.put_referrers("in", &["a", "b", "a"]).await;
+    records_in(&handle, 3).await;
+    // Mid-window: the stop closes it and writes its rows before saving.
+    handle.stop(true).await;
+    let rows = read_kinesis(&h.engine, "out", 2).await;
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+
+    // Everything read was written, so nothing is read again.
+    let saved = h.store.positions("app");
+    h.put_referrers("in", &["c"]).await;
+    let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
+    records_in(&handle, 1).await;
+    let metrics = handle.metrics();
+    handle.stop(true).await;
+    assert_eq!(RunMetrics::get(&metrics.records_in), 1);
+    let rows = read_kinesis(&h.engine, "out", 3).await;
+    assert_eq!(rows[2], counted("c", 1));
+}
