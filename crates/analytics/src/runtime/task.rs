@@ -258,7 +258,7 @@ impl Task {
         let mapper = &mut input.mapper;
         let mut work = || {
             for record in &batch.records {
-                mapper.map(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
+                mapper.map_bytes(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
             }
             executor.push(batch.stream, rows, rowtime);
             let mapping_errors = errors.len() as u64;
