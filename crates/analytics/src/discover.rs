@@ -75,7 +75,7 @@ pub(crate) async fn discover(
                 name: column.name.clone(),
                 mapping: column.mapping.clone(),
                 // As `RecordColumns[].SqlType` spells it (`VARCHAR(8)`).
-                sql_type: crate::functions::types::display(column.sql_type),
+                sql_type: column.sql_type.to_string(),
             })
             .collect(),
     };

@@ -54,6 +54,30 @@ pub enum Value {
     Interval(i64),
 }
 
+/// The type as SQL writes it (`VARCHAR(16)`, `DECIMAL(8,2)`), for messages.
+impl std::fmt::Display for SqlType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlType::Boolean => f.write_str("BOOLEAN"),
+            SqlType::TinyInt => f.write_str("TINYINT"),
+            SqlType::SmallInt => f.write_str("SMALLINT"),
+            SqlType::Integer => f.write_str("INTEGER"),
+            SqlType::BigInt => f.write_str("BIGINT"),
+            SqlType::Real => f.write_str("REAL"),
+            SqlType::Double => f.write_str("DOUBLE"),
+            SqlType::Decimal { precision, scale } => write!(f, "DECIMAL({precision},{scale})"),
+            SqlType::Char(length) => write!(f, "CHAR({length})"),
+            SqlType::Varchar(length) => write!(f, "VARCHAR({length})"),
+            SqlType::Binary(length) => write!(f, "BINARY({length})"),
+            SqlType::Varbinary(length) => write!(f, "VARBINARY({length})"),
+            SqlType::Date => f.write_str("DATE"),
+            SqlType::Time => f.write_str("TIME"),
+            SqlType::Timestamp => f.write_str("TIMESTAMP"),
+            SqlType::IntervalDayTime => f.write_str("INTERVAL DAY TO SECOND"),
+        }
+    }
+}
+
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)

@@ -19,29 +19,8 @@ pub(crate) fn integer_range(ty: SqlType) -> Option<(i64, i64)> {
     }
 }
 
-pub(crate) fn type_name(ty: SqlType) -> String {
-    match ty {
-        SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::TinyInt => "TINYINT".into(),
-        SqlType::SmallInt => "SMALLINT".into(),
-        SqlType::Integer => "INTEGER".into(),
-        SqlType::BigInt => "BIGINT".into(),
-        SqlType::Real => "REAL".into(),
-        SqlType::Double => "DOUBLE".into(),
-        SqlType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-        SqlType::Char(n) => format!("CHAR({n})"),
-        SqlType::Varchar(n) => format!("VARCHAR({n})"),
-        SqlType::Binary(n) => format!("BINARY({n})"),
-        SqlType::Varbinary(n) => format!("VARBINARY({n})"),
-        SqlType::Date => "DATE".into(),
-        SqlType::Time => "TIME".into(),
-        SqlType::Timestamp => "TIMESTAMP".into(),
-        SqlType::IntervalDayTime => "INTERVAL".into(),
-    }
-}
-
 pub(crate) fn overflow(ty: SqlType) -> EvalError {
-    EvalError::new(ErrorKind::Arithmetic, format!("numeric overflow: the result does not fit {}", type_name(ty)))
+    EvalError::new(ErrorKind::Arithmetic, format!("numeric overflow: the result does not fit {}", ty))
 }
 
 fn division_by_zero() -> EvalError {

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use crate::exec::arith::{check_precision, checked_int, overflow, rescale, type_name};
+use crate::exec::arith::{check_precision, checked_int, overflow, rescale};
 use crate::exec::compare::{kind_name, rescale_up};
 use crate::plan::ColumnDef;
 use crate::value::{ErrorKind, EvalError, SqlType, Value};
@@ -15,7 +15,7 @@ pub(crate) fn fit(value: Value, column: &ColumnDef) -> Result<Value, EvalError> 
     let mismatch = |value: &Value| {
         EvalError::new(
             ErrorKind::Coercion,
-            format!("cannot store {} in column {} of type {}", kind_name(value), column.name, type_name(ty)),
+            format!("cannot store {} in column {} of type {}", kind_name(value), column.name, ty),
         )
     };
     match (value, ty) {

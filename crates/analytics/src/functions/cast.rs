@@ -120,7 +120,7 @@ fn range(to: &str) -> EvalError {
 }
 
 fn unreadable(text: &str, to: SqlType) -> EvalError {
-    EvalError::new(ErrorKind::Coercion, format!("CAST: '{text}' is not a {}", super::types::display(to)))
+    EvalError::new(ErrorKind::Coercion, format!("CAST: '{text}' is not a {}", to))
 }
 
 /// The range of an integer type.
@@ -136,7 +136,7 @@ pub fn integer_range(ty: SqlType) -> (i64, i64) {
 fn fit_integer(value: i128, to: SqlType) -> Result<Value, EvalError> {
     let (min, max) = integer_range(to);
     if value < i128::from(min) || value > i128::from(max) {
-        return Err(range(&super::types::display(to)));
+        return Err(range(&to.to_string()));
     }
     Ok(Value::Int(value as i64))
 }
@@ -225,7 +225,7 @@ pub fn cast(value: &Value, to: SqlType) -> Result<Value, EvalError> {
             Value::Real(_) | Value::Double(_) => {
                 let v = double(value, "CAST")?;
                 if !v.is_finite() || v.abs() >= 1e19 {
-                    return Err(range(&super::types::display(to)));
+                    return Err(range(&to.to_string()));
                 }
                 fit_integer(v.trunc() as i128, to)
             }
@@ -276,7 +276,7 @@ pub fn cast(value: &Value, to: SqlType) -> Result<Value, EvalError> {
                 // strings); other values that do not fit are an error (SQLREF's CAST
                 // of a date to VARCHAR(9) selects no row).
                 if !matches!(value, Value::Str(_)) {
-                    return Err(range(&super::types::display(to)));
+                    return Err(range(&to.to_string()));
                 }
                 text.chars().take(length).collect()
             } else if matches!(to, T::Char(_)) {
@@ -290,7 +290,7 @@ pub fn cast(value: &Value, to: SqlType) -> Result<Value, EvalError> {
             Value::Bin(bytes) => {
                 let length = length as usize;
                 if bytes.len() > length {
-                    return Err(range(&super::types::display(to)));
+                    return Err(range(&to.to_string()));
                 }
                 if matches!(to, T::Binary(_)) && bytes.len() < length {
                     let mut padded = bytes.to_vec();

@@ -122,6 +122,6 @@ fn signature_text(function: ScalarFunction) -> &'static str {
 }
 
 fn expected(what: &str, args: &[SqlType]) -> String {
-    let found: Vec<String> = args.iter().map(|ty| super::types::display(*ty)).collect();
+    let found: Vec<String> = args.iter().map(|ty| ty.to_string()).collect();
     format!("expected {what}, found ({})", found.join(", "))
 }

@@ -165,25 +165,3 @@ pub fn assignable(from: SqlType, to: SqlType) -> bool {
         || (is_string(from) && is_string(to))
         || (is_binary(from) && is_binary(to))
 }
-
-/// The type as written in SQL, for messages.
-pub fn display(ty: SqlType) -> String {
-    match ty {
-        SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::TinyInt => "TINYINT".into(),
-        SqlType::SmallInt => "SMALLINT".into(),
-        SqlType::Integer => "INTEGER".into(),
-        SqlType::BigInt => "BIGINT".into(),
-        SqlType::Real => "REAL".into(),
-        SqlType::Double => "DOUBLE".into(),
-        SqlType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-        SqlType::Char(length) => format!("CHAR({length})"),
-        SqlType::Varchar(length) => format!("VARCHAR({length})"),
-        SqlType::Binary(length) => format!("BINARY({length})"),
-        SqlType::Varbinary(length) => format!("VARBINARY({length})"),
-        SqlType::Date => "DATE".into(),
-        SqlType::Time => "TIME".into(),
-        SqlType::Timestamp => "TIMESTAMP".into(),
-        SqlType::IntervalDayTime => "INTERVAL DAY TO SECOND".into(),
-    }
-}

@@ -35,28 +35,6 @@ pub(crate) struct CoerceError(pub String);
 /// The most characters of a bad value quoted in an error message.
 const QUOTED_VALUE_CHARS_MAX: usize = 64;
 
-/// A column type as SQL writes it (`VARCHAR(16)`, `DECIMAL(8,2)`).
-pub(crate) fn type_name(sql_type: SqlType) -> String {
-    match sql_type {
-        SqlType::Boolean => "BOOLEAN".into(),
-        SqlType::TinyInt => "TINYINT".into(),
-        SqlType::SmallInt => "SMALLINT".into(),
-        SqlType::Integer => "INTEGER".into(),
-        SqlType::BigInt => "BIGINT".into(),
-        SqlType::Real => "REAL".into(),
-        SqlType::Double => "DOUBLE".into(),
-        SqlType::Decimal { precision, scale } => format!("DECIMAL({precision},{scale})"),
-        SqlType::Char(length) => format!("CHAR({length})"),
-        SqlType::Varchar(length) => format!("VARCHAR({length})"),
-        SqlType::Binary(length) => format!("BINARY({length})"),
-        SqlType::Varbinary(length) => format!("VARBINARY({length})"),
-        SqlType::Date => "DATE".into(),
-        SqlType::Time => "TIME".into(),
-        SqlType::Timestamp => "TIMESTAMP".into(),
-        SqlType::IntervalDayTime => "INTERVAL".into(),
-    }
-}
-
 fn describe(raw: Raw<'_>) -> String {
     let quoted = |text: &str| {
         let mut out = String::from("\"");
@@ -79,7 +57,7 @@ fn describe(raw: Raw<'_>) -> String {
 }
 
 fn misfit(raw: Raw<'_>, sql_type: SqlType) -> CoerceError {
-    CoerceError(format!("{} does not fit {}", describe(raw), type_name(sql_type)))
+    CoerceError(format!("{} does not fit {}", describe(raw), sql_type))
 }
 
 /// A `Bytes` of `text`: a slice of `source` when `text` lies inside it (no copy), a copy

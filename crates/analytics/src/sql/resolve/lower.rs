@@ -26,10 +26,7 @@ impl Lowering<'_> {
     pub(super) fn condition(&mut self, expr: &ast::Expr, clause: &str) -> Resolved<Expr> {
         let lowered = self.lower(expr)?;
         if lowered.ty != SqlType::Boolean {
-            return Err(type_mismatch(
-                format!("{clause} needs a BOOLEAN, not {}", types::display(lowered.ty)),
-                expr.pos,
-            ));
+            return Err(type_mismatch(format!("{clause} needs a BOOLEAN, not {}", lowered.ty), expr.pos));
         }
         Ok(lowered)
     }
@@ -70,7 +67,7 @@ impl Lowering<'_> {
                     }
                 };
                 if !ok && !is_null_literal(&operand) {
-                    return Err(type_mismatch(format!("{op:?} of {}", types::display(operand.ty)), pos));
+                    return Err(type_mismatch(format!("{op:?} of {}", operand.ty), pos));
                 }
                 let ty = if *op == UnaryOp::Not { SqlType::Boolean } else { operand.ty };
                 Ok(Expr { kind: ExprKind::Unary { op: *op, operand: Box::new(operand) }, ty })
@@ -91,10 +88,7 @@ impl Lowering<'_> {
             K::Cast { operand, to } => {
                 let operand = self.lower(operand)?;
                 if !castable(operand.ty, *to) && !is_null_literal(&operand) {
-                    return Err(type_mismatch(
-                        format!("CAST from {} to {}", types::display(operand.ty), types::display(*to)),
-                        pos,
-                    ));
+                    return Err(type_mismatch(format!("CAST from {} to {}", operand.ty, to), pos));
                 }
                 let operand = with_type(operand, *to);
                 Ok(Expr { kind: ExprKind::Cast { operand: Box::new(operand), to: *to }, ty: *to })
@@ -104,7 +98,7 @@ impl Lowering<'_> {
                 let pattern = self.lower(pattern)?;
                 for side in [&operand, &pattern] {
                     if !types::is_string(side.ty) && !is_null_literal(side) {
-                        return Err(type_mismatch(format!("{kind:?} of {}", types::display(side.ty)), pos));
+                        return Err(type_mismatch(format!("{kind:?} of {}", side.ty), pos));
                     }
                 }
                 let escape = match escape {
@@ -213,25 +207,18 @@ impl Lowering<'_> {
         let ty = match op {
             BinaryOp::And | BinaryOp::Or => {
                 if left.ty != SqlType::Boolean || right.ty != SqlType::Boolean {
-                    return Err(type_mismatch(
-                        format!("{op:?} of {} and {}", types::display(left.ty), types::display(right.ty)),
-                        pos,
-                    ));
+                    return Err(type_mismatch(format!("{op:?} of {} and {}", left.ty, right.ty), pos));
                 }
                 SqlType::Boolean
             }
             BinaryOp::Eq | BinaryOp::NotEq | BinaryOp::Lt | BinaryOp::LtEq | BinaryOp::Gt | BinaryOp::GtEq => {
                 if !types::comparable(left.ty, right.ty) {
-                    return Err(type_mismatch(
-                        format!("comparing {} with {}", types::display(left.ty), types::display(right.ty)),
-                        pos,
-                    ));
+                    return Err(type_mismatch(format!("comparing {} with {}", left.ty, right.ty), pos));
                 }
                 SqlType::Boolean
             }
-            _ => types::arithmetic(op, left.ty, right.ty).ok_or_else(|| {
-                type_mismatch(format!("{op:?} of {} and {}", types::display(left.ty), types::display(right.ty)), pos)
-            })?,
+            _ => types::arithmetic(op, left.ty, right.ty)
+                .ok_or_else(|| type_mismatch(format!("{op:?} of {} and {}", left.ty, right.ty), pos))?,
         };
         Ok(Expr { kind: ExprKind::Binary { op, left: Box::new(left), right: Box::new(right) }, ty })
     }
@@ -254,21 +241,14 @@ impl Lowering<'_> {
                 Some(operand) => {
                     if !types::comparable(operand.ty, when_lowered.ty) && !is_null_literal(&when_lowered) {
                         return Err(type_mismatch(
-                            format!(
-                                "CASE compares {} with {}",
-                                types::display(operand.ty),
-                                types::display(when_lowered.ty)
-                            ),
+                            format!("CASE compares {} with {}", operand.ty, when_lowered.ty),
                             when.pos,
                         ));
                     }
                 }
                 None => {
                     if when_lowered.ty != SqlType::Boolean && !is_null_literal(&when_lowered) {
-                        return Err(type_mismatch(
-                            format!("WHEN needs a BOOLEAN, not {}", types::display(when_lowered.ty)),
-                            when.pos,
-                        ));
+                        return Err(type_mismatch(format!("WHEN needs a BOOLEAN, not {}", when_lowered.ty), when.pos));
                     }
                 }
             }
@@ -322,9 +302,7 @@ impl Lowering<'_> {
         if ty == NULL_TYPE {
             return Ok(next.ty);
         }
-        types::common_type(ty, next.ty).ok_or_else(|| {
-            type_mismatch(format!("{what} mix {} and {}", types::display(ty), types::display(next.ty)), pos)
-        })
+        types::common_type(ty, next.ty).ok_or_else(|| type_mismatch(format!("{what} mix {} and {}", ty, next.ty), pos))
     }
 
     fn call(&mut self, name: &str, args: &[ast::Expr], pos: Pos) -> Resolved<Expr> {
@@ -444,7 +422,7 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
         AggregateFunction::Count => Ok(SqlType::BigInt),
         AggregateFunction::Sum | AggregateFunction::Avg => {
             if !types::is_numeric(arg.ty) {
-                return Err(type_mismatch(format!("{function:?} of {}", types::display(arg.ty)).to_uppercase(), pos));
+                return Err(type_mismatch(format!("{function:?} of {}", arg.ty).to_uppercase(), pos));
             }
             // SUM of integers is BIGINT and of decimals DECIMAL(19, s), so that a sum does
             // not overflow its argument's width; AVG keeps the argument's type (KDA
@@ -457,7 +435,7 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
         }
         AggregateFunction::Min | AggregateFunction::Max => {
             if arg.ty == SqlType::Boolean || types::is_binary(arg.ty) {
-                return Err(type_mismatch(format!("{function:?} of {}", types::display(arg.ty)).to_uppercase(), pos));
+                return Err(type_mismatch(format!("{function:?} of {}", arg.ty).to_uppercase(), pos));
             }
             Ok(arg.ty)
         }

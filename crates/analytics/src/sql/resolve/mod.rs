@@ -154,9 +154,9 @@ fn create_pump(plan: &AppPlan, create: &CreatePump) -> Resolved<PumpPlan> {
             let message = format!(
                 "column {} of the SELECT ({name}, {}) does not fit {} {}",
                 column + 1,
-                types::display(*ty),
+                ty,
                 target_column.name,
-                types::display(target_column.sql_type)
+                target_column.sql_type
             );
             return Err(error(CodeErrorKind::InsertMismatch, &message, create.query.pos));
         }
