@@ -2,10 +2,9 @@
 //! Unix epoch (`floor(ts / width) * width`); `FLOOR(ts TO unit)` windows are one unit
 //! long, months and years by the UTC calendar.
 
-use chrono::{DateTime, Datelike, NaiveDate};
-
 use crate::exec::compare::kind_name;
-use crate::plan::{ProgressKey, TimeUnit};
+use crate::functions::round_timestamp;
+use crate::plan::ProgressKey;
 use crate::value::{ErrorKind, EvalError, Value};
 
 const MS_PER_DAY: i64 = 86_400_000;
@@ -36,35 +35,12 @@ pub(crate) fn window_of(progress: &ProgressKey, value: &Value) -> Result<(i64, i
             Ok((start, start.checked_add(*width_ms).ok_or_else(out_of_range)?))
         }
         ProgressKey::Floor { unit, .. } => {
-            let fixed = match unit {
-                TimeUnit::Second => Some(1_000),
-                TimeUnit::Minute => Some(60_000),
-                TimeUnit::Hour => Some(3_600_000),
-                TimeUnit::Day => Some(MS_PER_DAY),
-                TimeUnit::Month | TimeUnit::Year => None,
-            };
-            if let Some(width) = fixed {
-                let start = ts - ts.rem_euclid(width);
-                return Ok((start, start.checked_add(width).ok_or_else(out_of_range)?));
-            }
-            let date = DateTime::from_timestamp_millis(ts).ok_or_else(out_of_range)?.date_naive();
-            let (start, end) = if *unit == TimeUnit::Month {
-                let start = NaiveDate::from_ymd_opt(date.year(), date.month(), 1);
-                let end = if date.month() == 12 {
-                    NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
-                } else {
-                    NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
-                };
-                (start, end)
-            } else {
-                (NaiveDate::from_ymd_opt(date.year(), 1, 1), NaiveDate::from_ymd_opt(date.year() + 1, 1, 1))
-            };
-            let ms = |date: Option<NaiveDate>| {
-                date.and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map(|t| t.and_utc().timestamp_millis())
-                    .ok_or_else(out_of_range)
-            };
-            Ok((ms(start)?, ms(end)?))
+            // One unit long, so the end is the next unit's start: the ceiling of the
+            // window's first millisecond past its start.
+            let start = round_timestamp(ts, *unit, false).ok_or_else(out_of_range)?;
+            let end =
+                start.checked_add(1).and_then(|next| round_timestamp(next, *unit, true)).ok_or_else(out_of_range)?;
+            Ok((start, end))
         }
         ProgressKey::Monotonic(_) => Err(EvalError::new(ErrorKind::Function, "a MONOTONIC key has no window bounds")),
     }
@@ -73,6 +49,7 @@ pub(crate) fn window_of(progress: &ProgressKey, value: &Value) -> Result<(i64, i
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::TimeUnit;
     use crate::plan::{Expr, ExprKind};
     use crate::value::SqlType;
 

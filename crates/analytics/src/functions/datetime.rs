@@ -69,6 +69,8 @@ pub fn round_to(args: &[Value], unit: TimeUnit, ceil: bool) -> Result<Value, Eva
     }
 }
 
+/// FLOOR (or, with `ceil`, CEIL) of a timestamp to a unit: fixed widths on the epoch,
+/// months and years on the UTC calendar. `None` out of the representable range.
 pub fn round_timestamp(ms: i64, unit: TimeUnit, ceil: bool) -> Option<i64> {
     let fixed = match unit {
         TimeUnit::Second => Some(1_000),

@@ -22,6 +22,7 @@ use crate::value::{EvalError, SqlType, Value};
 
 pub use args::compare;
 pub use cast::cast;
+pub use datetime::round_timestamp;
 pub use pattern::matches_pattern;
 pub use string::concat;
 
