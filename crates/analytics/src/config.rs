@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::plan::{ColumnDef, APPROXIMATE_ARRIVAL_TIME};
 use crate::value::SqlType;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,22 @@ pub enum SourceRef {
 pub struct SourceSchemaDef {
     pub format: RecordFormat,
     pub columns: Vec<RecordColumn>,
+}
+
+impl SourceSchemaDef {
+    /// The columns of the in-application streams this schema feeds: its own, then the
+    /// system column [`APPROXIMATE_ARRIVAL_TIME`] the mapper appends.
+    pub fn in_app_columns(&self) -> Vec<ColumnDef> {
+        self.columns
+            .iter()
+            .map(|column| ColumnDef { name: column.name.clone(), sql_type: column.sql_type, not_null: false })
+            .chain(std::iter::once(ColumnDef {
+                name: APPROXIMATE_ARRIVAL_TIME.to_owned(),
+                sql_type: SqlType::Timestamp,
+                not_null: false,
+            }))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,10 +7,8 @@ use crate::config::{
     AppConfig, DestinationRef, InputConfig, OutputConfig, RecordColumn, RecordFormat, SourceRef, SourceSchemaDef,
 };
 use crate::error::{AnalyticsError, Result};
-use crate::plan::{ColumnDef, APPROXIMATE_ARRIVAL_TIME};
 use crate::sql::{InputCatalog, InputStreamDef};
 use crate::state::{Resource, ResourceKind, StoredApplication, StoredRecordFormat, StoredSchema};
-use crate::value::SqlType;
 
 /// `RecordRowPath` when a JSON input gives no mapping parameters: the whole record.
 pub const JSON_ROW_PATH_DEFAULT: &str = "$";
@@ -180,17 +178,7 @@ pub fn input_catalog(config: &AppConfig) -> InputCatalog {
         .inputs
         .iter()
         .flat_map(|input| {
-            let mut columns: Vec<ColumnDef> = input
-                .schema
-                .columns
-                .iter()
-                .map(|c| ColumnDef { name: c.name.clone(), sql_type: c.sql_type, not_null: false })
-                .collect();
-            columns.push(ColumnDef {
-                name: APPROXIMATE_ARRIVAL_TIME.to_owned(),
-                sql_type: SqlType::Timestamp,
-                not_null: false,
-            });
+            let columns = input.schema.in_app_columns();
             input.in_app_stream_names().into_iter().map(move |name| InputStreamDef { name, columns: columns.clone() })
         })
         .collect();

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use rheo_analytics::config::{RecordColumn, RecordFormat, SourceSchemaDef};
 use rheo_analytics::exec::{ExecLimits, Executor};
 use rheo_analytics::mapping::RecordMapper;
-use rheo_analytics::plan::{ColumnDef, StreamKind, APPROXIMATE_ARRIVAL_TIME, ERROR_STREAM};
+use rheo_analytics::plan::{ColumnDef, StreamKind, ERROR_STREAM};
 use rheo_analytics::sql::{compile, parse_sql_type, InputCatalog, InputStreamDef};
-use rheo_analytics::value::{Row, SqlType, Value};
+use rheo_analytics::value::{Row, Value};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -115,16 +115,7 @@ fn schema(inputs: &Inputs) -> SourceSchemaDef {
 }
 
 fn catalog(inputs: &Inputs, schema: &SourceSchemaDef) -> InputCatalog {
-    let mut columns: Vec<ColumnDef> = schema
-        .columns
-        .iter()
-        .map(|c| ColumnDef { name: c.name.clone(), sql_type: c.sql_type, not_null: false })
-        .collect();
-    columns.push(ColumnDef {
-        name: APPROXIMATE_ARRIVAL_TIME.to_owned(),
-        sql_type: SqlType::Timestamp,
-        not_null: false,
-    });
+    let columns = schema.in_app_columns();
     let streams = (1..=inputs.parallelism)
         .map(|n| InputStreamDef { name: format!("{}_{n:03}", inputs.name_prefix), columns: columns.clone() })
         .collect();
