@@ -83,7 +83,7 @@ async fn a_missing_destination_is_retried_until_it_exists() {
     eventually("a failed write", || RunMetrics::get(&metrics.output_failures) >= 1).await;
     h.create_stream("later", 1).await;
     // The back-off ends on the clock, whatever its current length.
-    h.ticker.advance_ms(SINK_BACKOFF_MS_MAX);
+    eventually_advancing(&h, SINK_BACKOFF_MS_MAX, "the row written", || RunMetrics::get(&metrics.rows_out) == 1).await;
     let rows = read_kinesis(&h.engine, "later", 1).await;
     assert_eq!(rows, [projected("a", 1)]);
     handle.stop(true).await;
@@ -118,6 +118,10 @@ async fn a_crash_resumes_from_the_saved_position_and_counts_open_windows_again()
     h.create_stream("out", 1).await;
     let make = |start| spec("app", count_plan(), input(kinesis_in("in"), 1), output(kinesis_out("out")), start);
     let handle = h.start(make(StartPosition::Now)).await;
+    // A run saves where it starts before anything else (a crash before that resumes from
+    // what the control plane stored at start).
+    let metrics = handle.metrics();
+    eventually("the start saved", || RunMetrics::get(&metrics.checkpoints) >= 1).await;
     h.put_referrers("in", &["a", "a"]).await;
     records_in(&handle, 2).await;
     // Past the checkpoint interval with the window still open: what may be saved is
@@ -202,4 +206,43 @@ async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
     assert_eq!(RunMetrics::get(&metrics.records_in), 1);
     let rows = read_kinesis(&h.engine, "out", 3).await;
     assert_eq!(rows[2], counted("c", 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_output_pauses_reading_until_its_destination_takes_records() {
+    const RECORDS: u64 = 250;
+    const RECORD_BYTES: usize = 100_000;
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    // Records that are not JSON become error rows carrying the whole record, so the
+    // output queue fills after about OUTPUT_PENDING_BYTES_MAX / RECORD_BYTES records.
+    let mut errors = output(kinesis_out("later"));
+    errors.stream_name = rheo_analytics::plan::ERROR_STREAM.to_owned();
+    let spec = spec("app", projection_plan(1), input(kinesis_in("in"), 1), errors, StartPosition::Now);
+    let handle = h.start(spec).await;
+    let data = bytes::Bytes::from(vec![b'x'; RECORD_BYTES]);
+    for _ in 0..RECORDS / 50 {
+        let stream = rheo_engine::StreamRef { name: Some("in".to_owned()), arn: None };
+        let record =
+            rheo_engine::PutEntry { partition_key: Some("k".to_owned()), explicit_hash_key: None, data: data.clone() };
+        h.engine.put_records(rheo_engine::PutRecords { stream, records: vec![record; 50] }).await.unwrap();
+    }
+    let metrics = handle.metrics();
+    eventually("reading paused", || RunMetrics::get(&metrics.read_pauses) >= 1).await;
+    // The destination keeps failing; reading stays paused.
+    eventually_advancing(&h, SINK_BACKOFF_MS_MAX, "failed writes", || RunMetrics::get(&metrics.output_failures) >= 3)
+        .await;
+    let read = RunMetrics::get(&metrics.records_in);
+    let queue_records = (rheo_analytics::limits::OUTPUT_PENDING_BYTES_MAX / RECORD_BYTES) as u64;
+    let batch_records = (rheo_analytics::limits::READ_BATCH_BYTES / RECORD_BYTES) as u64;
+    assert!(read <= queue_records + batch_records, "{read} records read past a full output");
+    assert!(read < RECORDS);
+
+    h.create_stream("later", 1).await;
+    eventually_advancing(&h, SINK_BACKOFF_MS_MAX, "every error row written", || {
+        RunMetrics::get(&metrics.rows_out) == RECORDS
+    })
+    .await;
+    assert_eq!(RunMetrics::get(&metrics.records_in), RECORDS);
+    handle.stop(true).await;
 }

@@ -4,33 +4,16 @@
 
 use std::cmp::Ordering;
 
+use crate::functions;
 use crate::value::{ErrorKind, EvalError, Value};
 
-/// Orders two non-NULL values; values of kinds that do not compare (a string and a
-/// number) are an error, which the compiler's typing normally rules out.
+/// Orders two non-NULL values with the functions' SQL ordering (so `=` and NULLIF, MIN and
+/// GREATEST agree); values of kinds that do not compare (a string and a number), which the
+/// compiler's typing normally rules out, are an error row.
 pub(crate) fn compare(left: &Value, right: &Value) -> Result<Ordering, EvalError> {
-    use Value::*;
-    let ordering = match (left, right) {
-        (Int(a), Int(b)) => a.cmp(b),
-        (Str(a), Str(b)) | (Bin(a), Bin(b)) => a.as_ref().cmp(b.as_ref()),
-        (Bool(a), Bool(b)) => a.cmp(b),
-        (Date(a), Date(b)) => a.cmp(b),
-        (Time(a), Time(b)) => a.cmp(b),
-        (Timestamp(a), Timestamp(b)) | (Interval(a), Interval(b)) => a.cmp(b),
-        (Decimal(a, sa), Decimal(b, sb)) => compare_decimals(*a, *sa, *b, *sb),
-        (Int(a), Decimal(b, sb)) => compare_decimals(i128::from(*a), 0, *b, *sb),
-        (Decimal(a, sa), Int(b)) => compare_decimals(*a, *sa, i128::from(*b), 0),
-        _ => match (as_f64(left), as_f64(right)) {
-            (Some(a), Some(b)) => a.total_cmp(&b),
-            _ => {
-                return Err(EvalError::new(
-                    ErrorKind::Function,
-                    format!("cannot compare {} with {}", kind_name(left), kind_name(right)),
-                ))
-            }
-        },
-    };
-    Ok(ordering)
+    functions::compare(left, right).ok_or_else(|| {
+        EvalError::new(ErrorKind::Function, format!("cannot compare {} with {}", kind_name(left), kind_name(right)))
+    })
 }
 
 /// A number as a double (for comparisons and arithmetic that involve a floating value).
@@ -41,31 +24,6 @@ pub(crate) fn as_f64(value: &Value) -> Option<f64> {
         Value::Double(v) => Some(*v),
         Value::Decimal(unscaled, scale) => Some(*unscaled as f64 / 10f64.powi(i32::from(*scale))),
         _ => None,
-    }
-}
-
-fn compare_decimals(a: i128, scale_a: u8, b: i128, scale_b: u8) -> Ordering {
-    let scale = scale_a.max(scale_b);
-    match (rescale_up(a, scale_a, scale), rescale_up(b, scale_b, scale)) {
-        (Some(a), Some(b)) => a.cmp(&b),
-        // A value too large to rescale is larger in magnitude than any rescaled one.
-        (None, Some(_)) => {
-            if a < 0 {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            }
-        }
-        (Some(_), None) => {
-            if b < 0 {
-                Ordering::Greater
-            } else {
-                Ordering::Less
-            }
-        }
-        (None, None) => {
-            (a as f64 / 10f64.powi(i32::from(scale_a))).total_cmp(&(b as f64 / 10f64.powi(i32::from(scale_b))))
-        }
     }
 }
 

@@ -5,8 +5,6 @@
 
 use std::cmp::Ordering;
 
-use bytes::{Bytes, BytesMut};
-
 use crate::exec::arith::{arithmetic, negate};
 use crate::exec::compare::{compare, kind_name};
 use crate::functions::{self, CallContext};
@@ -189,7 +187,7 @@ impl Evaluator {
                     BinaryOp::LtEq => Ok(Value::Bool(ordering()? != Ordering::Greater)),
                     BinaryOp::Gt => Ok(Value::Bool(ordering()? == Ordering::Greater)),
                     BinaryOp::GtEq => Ok(Value::Bool(ordering()? != Ordering::Less)),
-                    BinaryOp::Concat => concat(&left, &right),
+                    BinaryOp::Concat => functions::concat(&left, &right),
                     BinaryOp::Plus | BinaryOp::Minus | BinaryOp::Multiply | BinaryOp::Divide => {
                         arithmetic(op, &left, &right, expr.ty)
                     }
@@ -230,24 +228,6 @@ fn sql_compare(left: &Value, right: &Value) -> Result<Option<Ordering>, EvalErro
         return Ok(None);
     }
     compare(left, right).map(Some)
-}
-
-/// `||` of two strings or two binaries.
-fn concat(left: &Value, right: &Value) -> Result<Value, EvalError> {
-    let joined = |a: &Bytes, b: &Bytes| {
-        let mut out = BytesMut::with_capacity(a.len() + b.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b);
-        out.freeze()
-    };
-    match (left, right) {
-        (Value::Str(a), Value::Str(b)) => Ok(Value::Str(joined(a, b))),
-        (Value::Bin(a), Value::Bin(b)) => Ok(Value::Bin(joined(a, b))),
-        _ => Err(EvalError::new(
-            ErrorKind::Function,
-            format!("|| of {} and {} is not defined", kind_name(left), kind_name(right)),
-        )),
-    }
 }
 
 #[cfg(test)]

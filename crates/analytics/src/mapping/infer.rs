@@ -379,10 +379,12 @@ fn infer_csv(records: &[&Bytes]) -> Option<InferredSchema> {
     let row_delimiter = if texts.iter().any(|text| text.contains("\r\n")) { "\r\n" } else { "\n" };
     let rows: Vec<&str> =
         texts.iter().flat_map(|text| text.split(row_delimiter)).filter(|row| !row.trim().is_empty()).collect();
+    // Whitespace other than ASCII may leave no row at all.
+    let first_row = rows.first()?;
     let column_delimiter = COLUMN_DELIMITERS
         .into_iter()
         .find(|delimiter| {
-            let width = rows[0].split(delimiter).count();
+            let width = first_row.split(delimiter).count();
             width > 1 && rows.iter().all(|row| row.split(delimiter).count() == width)
         })
         .unwrap_or(",");
@@ -398,7 +400,7 @@ fn infer_csv(records: &[&Bytes]) -> Option<InferredSchema> {
         seen
     };
     let body = seen_from(1);
-    let header = &table[0];
+    let header = table.first()?;
     let has_header = table.len() > 1
         && header.iter().all(|field| !field.is_empty() && field_raw(field).is_text())
         && body.iter().enumerate().any(|(column, seen)| {
@@ -583,5 +585,6 @@ mod tests {
         assert_eq!(infer(&[]), None);
         assert_eq!(infer(&[Bytes::from_static(b"  \n")]), None);
         assert_eq!(infer(&[Bytes::from_static(b"\xff\xfe")]), None);
+        assert_eq!(infer(&[Bytes::from("\u{a0}\n\u{2003}")]), None);
     }
 }

@@ -176,7 +176,7 @@ impl JsonShape {
     /// Walks one record (a single JSON document) into `out`.
     pub(crate) fn extract(&self, record: &Bytes, out: &mut Extraction) -> Result<(), serde_json::Error> {
         out.reset(self.types.len());
-        let mut walk = Walk { shape: self, source: record.clone(), out };
+        let mut walk = Walk { shape: self, source: record, out };
         let mut deserializer = serde_json::Deserializer::from_slice(record);
         NodeSeed { walk: &mut walk, node: ROOT, children_only: false }.deserialize(&mut deserializer)?;
         deserializer.end()
@@ -186,7 +186,7 @@ impl JsonShape {
 struct Walk<'a> {
     shape: &'a JsonShape,
     /// The text being walked: the record, or the JSON text of a node parsed again.
-    source: Bytes,
+    source: &'a Bytes,
     out: &'a mut Extraction,
 }
 
@@ -198,7 +198,7 @@ impl Walk<'_> {
             let value = if target.whole_array && !is_array {
                 Ok(Value::Null)
             } else {
-                coerce(raw, shape.types[target.column], &self.source)
+                coerce(raw, shape.types[target.column], self.source)
             };
             if !shape.flattened[target.column] {
                 self.out.base[target.column] = value;
@@ -222,10 +222,9 @@ impl Walk<'_> {
     /// Walks `text` (the JSON of `node`) again, for the paths below `node`.
     fn walk_children_of_text<E: de::Error>(&mut self, node: NodeId, text: Vec<u8>) -> Result<(), E> {
         let text = Bytes::from(text);
-        let record = std::mem::replace(&mut self.source, text.clone());
+        let mut inner = Walk { shape: self.shape, source: &text, out: &mut *self.out };
         let mut deserializer = serde_json::Deserializer::from_slice(&text);
-        let walked = NodeSeed { walk: self, node, children_only: true }.deserialize(&mut deserializer);
-        self.source = record;
+        let walked = NodeSeed { walk: &mut inner, node, children_only: true }.deserialize(&mut deserializer);
         walked.map_err(E::custom)
     }
 }
@@ -377,7 +376,9 @@ impl<'de> DeserializeSeed<'de> for MemberSeed<'_> {
     type Value = Option<NodeId>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<NodeId>, D::Error> {
-        deserializer.deserialize_str(self)
+        // As bytes: a name is only compared, so its UTF-8 check (a tenth of the mapping
+        // time) is skipped, as `serde_json` skips it for ignored values.
+        deserializer.deserialize_bytes(self)
     }
 }
 
@@ -388,8 +389,8 @@ impl<'de> Visitor<'de> for MemberSeed<'_> {
         formatter.write_str("a member name")
     }
 
-    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<NodeId>, E> {
-        Ok(self.node.members.iter().find(|(member, _)| **member == *name).map(|&(_, child)| child))
+    fn visit_bytes<E: de::Error>(self, name: &[u8]) -> Result<Option<NodeId>, E> {
+        Ok(self.node.members.iter().find(|(member, _)| member.as_bytes() == name).map(|&(_, child)| child))
     }
 }
 

@@ -68,6 +68,8 @@ pub(super) struct Task {
     last_rowtime_ms: i64,
     saved: Option<Positions>,
     last_save_ms: Option<i64>,
+    /// Reading was paused for a full output at the last look (counts pauses, not looks).
+    was_paused: bool,
     /// Set when a read failed: no input is read before then.
     read_retry_at_ms: Option<i64>,
     /// Reused per batch.
@@ -141,6 +143,7 @@ impl Task {
             saved: None,
             last_save_ms: None,
             read_retry_at_ms: None,
+            was_paused: false,
             rows: Vec::new(),
             errors: Vec::new(),
         })
@@ -211,7 +214,12 @@ impl Task {
         if self.read_retry_at_ms.is_some_and(|at| now >= at) {
             self.read_retry_at_ms = None;
         }
-        if !self.paused() && self.read_retry_at_ms.is_none() {
+        let paused = self.paused();
+        if paused && !self.was_paused {
+            RunMetrics::add(&self.metrics.read_pauses, 1);
+        }
+        self.was_paused = paused;
+        if !paused && self.read_retry_at_ms.is_none() {
             for index in 0..self.inputs.len() {
                 let batch = match self.inputs.get_mut(index).map(|input| input.source.next_batch()) {
                     Some(Ok(Some(batch))) => batch,

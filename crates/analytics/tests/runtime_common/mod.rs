@@ -167,6 +167,19 @@ pub async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     assert!(waited.is_ok(), "timed out waiting for {what}");
 }
 
+/// Waits (bounded) until `condition` holds, moving the clock by `step_ms` between looks:
+/// for what waits on a back-off, whose sleep may begin just after any one move.
+pub async fn eventually_advancing(h: &Harness, step_ms: u64, what: &str, mut condition: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(WAIT, async {
+        while !condition() {
+            h.ticker.advance_ms(step_ms);
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out waiting for {what}");
+}
+
 pub async fn records_in(handle: &RunHandle, count: u64) {
     let metrics = handle.metrics();
     eventually("records read", || RunMetrics::get(&metrics.records_in) >= count).await;

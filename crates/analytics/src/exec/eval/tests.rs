@@ -213,3 +213,80 @@ fn comparisons_mix_numeric_types_and_concat_joins() {
     );
     assert_eq!(eval(&with_null).unwrap(), Value::Null);
 }
+
+fn any_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        any::<f32>().prop_map(Value::Real),
+        any::<f64>().prop_map(Value::Double),
+        (any::<i128>(), 0u8..40).prop_map(|(v, s)| Value::Decimal(v, s)),
+        ".{0,4}".prop_map(|s| Value::Str(s.into())),
+        any::<i32>().prop_map(Value::Date),
+        any::<u32>().prop_map(Value::Time),
+        any::<i64>().prop_map(Value::Timestamp),
+        any::<i64>().prop_map(Value::Interval),
+    ]
+}
+
+fn any_type() -> impl Strategy<Value = SqlType> {
+    prop_oneof![
+        Just(SqlType::Boolean),
+        integer_type(),
+        Just(SqlType::Double),
+        Just(SqlType::Real),
+        (0u8..40, 0u8..40).prop_map(|(precision, scale)| SqlType::Decimal { precision, scale }),
+        Just(SqlType::Varchar(3)),
+        Just(SqlType::Timestamp),
+        Just(SqlType::IntervalDayTime),
+    ]
+}
+
+/// Any tree over any values with any operator and any declared type: whatever the
+/// compiler might let through, evaluation answers a value or an error row, never panics.
+fn any_expr() -> impl Strategy<Value = Expr> {
+    let leaf = (any_value(), any_type()).prop_map(|(value, ty)| lit(value, ty));
+    leaf.prop_recursive(3, 16, 3, |inner| {
+        let ops = vec![
+            BinaryOp::And,
+            BinaryOp::Or,
+            BinaryOp::Eq,
+            BinaryOp::Lt,
+            BinaryOp::GtEq,
+            BinaryOp::Plus,
+            BinaryOp::Minus,
+            BinaryOp::Multiply,
+            BinaryOp::Divide,
+            BinaryOp::Concat,
+        ];
+        prop_oneof![
+            (prop::sample::select(ops), inner.clone(), inner.clone(), any_type())
+                .prop_map(|(op, l, r, ty)| binary(op, l, r, ty)),
+            (prop::sample::select(vec![UnaryOp::Not, UnaryOp::Minus, UnaryOp::Plus]), inner.clone(), any_type())
+                .prop_map(|(op, operand, ty)| Expr { kind: ExprKind::Unary { op, operand: Box::new(operand) }, ty }),
+            (inner.clone(), proptest::collection::vec(inner.clone(), 0..3), any::<bool>()).prop_map(
+                |(operand, list, negated)| Expr {
+                    kind: ExprKind::InList { operand: Box::new(operand), list, negated },
+                    ty: SqlType::Boolean
+                }
+            ),
+            (inner.clone(), inner.clone(), inner, any::<bool>()).prop_map(|(operand, low, high, negated)| Expr {
+                kind: ExprKind::Between {
+                    operand: Box::new(operand),
+                    low: Box::new(low),
+                    high: Box::new(high),
+                    negated
+                },
+                ty: SqlType::Boolean
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn evaluation_never_panics(expr in any_expr()) {
+        let _ = eval(&expr);
+    }
+}
