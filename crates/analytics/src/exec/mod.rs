@@ -10,10 +10,10 @@
 //! NOT NULL column, the state bound) become rows of `error_stream` naming the pump; the
 //! application never stops.
 //!
-//! Modules: [`eval`] (expressions, three-valued logic) over [`compare`] and [`arith`];
-//! [`aggregate`] (accumulators), [`groups`] (the group hash table), [`window`] (window
-//! bounds) and [`tumbling`] (the GROUP BY stage); [`graph`] (pumps as chains of stages);
-//! [`fit`] (values into target columns); [`error_stream`] (its rows).
+//! Modules: `eval` (expressions, three-valued logic) over `compare` and `arith`;
+//! `aggregate` (accumulators), `groups` (the group hash table), `window` (window
+//! bounds) and `tumbling` (the GROUP BY stage); `graph` (pumps as chains of stages);
+//! `fit` (values into target columns); `error_stream` (its rows).
 
 mod aggregate;
 mod arith;

@@ -1,7 +1,7 @@
 //! The scalar functions of the dialect, CAST, and LIKE / SIMILAR TO matching: what an
 //! expression does once its arguments are values. Signatures (argument and result
 //! types) are checked by the compiler through [`ScalarFunction::result_type`]; the
-//! executor calls [`call`], [`cast`], [`matches_pattern`] and [`concat`].
+//! executor calls [`call`], [`cast()`], [`matches_pattern`] and [`concat()`].
 //!
 //! Every failure is an [`EvalError`] (the row goes to `error_stream`), never a panic.
 

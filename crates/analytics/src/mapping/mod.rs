@@ -2,12 +2,12 @@
 //! (JSON or CSV, as an output's `DestinationSchema` says). Bad records never fail the
 //! application: they become `error_stream` rows.
 //!
-//! - [`jsonpath`]: the JSONPath subset of column mappings;
-//! - [`json`]: the single-pass JSON extractor (no DOM) and array flattening;
-//! - [`csv`]: row and column splitting;
-//! - [`coerce`]: record values into the declared SQL types (the guide's table);
-//! - [`datetime`]: DATE/TIME/TIMESTAMP text in and out;
-//! - [`encode`]: rows into output records;
+//! - `jsonpath`: the JSONPath subset of column mappings;
+//! - `json`: the single-pass JSON extractor (no DOM) and array flattening;
+//! - `csv`: row and column splitting;
+//! - `coerce`: record values into the declared SQL types (the guide's table);
+//! - `datetime`: DATE/TIME/TIMESTAMP text in and out;
+//! - `encode`: rows into output records;
 //! - [`infer`]: a schema from sampled records (DiscoverInputSchema).
 
 mod coerce;

@@ -2,9 +2,9 @@
 //! maps records to rows, drives the executor with the clock, writes output rows to their
 //! destinations, and checkpoints input positions once the rows they produced are out.
 //!
-//! Module map: [`task`] (the loop of one run), `source` (Kinesis reader or Firehose tap),
+//! Module map: `task` (the loop of one run), `source` (Kinesis reader or Firehose tap),
 //! `sink` (output queues and their writers), `epochs` (which positions are safe to save),
-//! [`ticker`] (time through the Clock seam), `metrics` (counters).
+//! `ticker` (time through the Clock seam), `metrics` (counters).
 
 use std::collections::BTreeMap;
 use std::future::Future;
