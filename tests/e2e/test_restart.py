@@ -66,9 +66,9 @@ def test_metrics_show_the_durable_logs_syncs_and_segments(tmp_path):
         assert synced >= 1
         assert metric(after, f'rheo_log_sync_duration_seconds_bucket{{log="streams",le="+Inf"}}') == metric(after, f"rheo_log_sync_duration_seconds_count{streams}")
         assert metric(after, f"rheo_log_segments{streams}") >= 1
-        # The streams' log only: Firehose, the channels and the queues keep logs of their own.
+        # The streams' log only: Firehose, the channels, the queues and Analytics keep logs of their own.
         on_disk = sum(p.stat().st_size for p in (tmp_path / "data").rglob("*.seg")
-                      if not {"firehose", "channels", "queues"} & set(p.parts))
+                      if not {"firehose", "channels", "queues", "analytics"} & set(p.parts))
         assert metric(after, f"rheo_log_segment_bytes{streams}") == on_disk
         assert metric(after, f"rheo_log_writes_stopped{streams}") == 0
     finally:
