@@ -36,6 +36,29 @@ async fn kinesis_records_are_projected_into_the_output_stream() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_outputs_of_one_stream_each_get_every_row() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    h.create_stream("copy", 1).await;
+    let mut spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let mut config = (*spec.config).clone();
+    let mut copy = output(kinesis_out("copy"));
+    copy.id = "1.3".to_owned();
+    config.outputs.push(copy);
+    spec.config = std::sync::Arc::new(config);
+    let handle = h.start(spec).await;
+    h.put_referrers("in", &["a", "b"]).await;
+    let expected = [projected("a", 1), projected("b", 1)];
+    assert_eq!(read_kinesis(&h.engine, "out", 2).await, expected);
+    assert_eq!(read_kinesis(&h.engine, "copy", 2).await, expected);
+    let metrics = handle.metrics();
+    eventually("rows counted", || RunMetrics::get(&metrics.rows_out) == 4).await;
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_closes_on_the_timer_when_the_input_is_idle() {
     let h = Harness::new();
     h.create_stream("in", 1).await;

@@ -286,21 +286,31 @@ impl Task {
         self.inputs.iter().map(|input| (input.id.clone(), input.source.position())).collect()
     }
 
-    /// Encodes the rows waiting in output streams into their queues.
+    /// Encodes the rows waiting in output streams into their queues. Each stream is
+    /// drained once and its rows go to every output reading it (two outputs may name the
+    /// same in-application stream, each with its own format and destination).
     fn drain_outputs(&mut self) {
         let Task { executor, outputs, rows, .. } = self;
-        for output in outputs.iter() {
-            executor.drain(output.stream, rows);
+        for (index, output) in outputs.iter().enumerate() {
+            let stream = output.stream;
+            if outputs.iter().take(index).any(|earlier| earlier.stream == stream) {
+                // Drained (and queued) with the first output reading it.
+                continue;
+            }
+            executor.drain(stream, rows);
             if rows.is_empty() {
                 continue;
             }
-            let encoder = &output.encoder;
-            let encoded = rows.drain(..).map(|row| {
-                let mut data = Vec::new();
-                encoder.encode(&row, &mut data);
-                (row.epoch, Bytes::from(data))
-            });
-            output.queue.push(encoded);
+            for reader in outputs.iter().skip(index).filter(|reader| reader.stream == stream) {
+                let encoder = &reader.encoder;
+                let encoded = rows.iter().map(|row| {
+                    let mut data = Vec::new();
+                    encoder.encode(row, &mut data);
+                    (row.epoch, Bytes::from(data))
+                });
+                reader.queue.push(encoded);
+            }
+            rows.clear();
         }
     }
 
