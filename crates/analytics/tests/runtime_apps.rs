@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 
 use rheo_analytics::config::{DestinationRef, SourceRef};
 use rheo_analytics::limits::SINK_BACKOFF_MS_MAX;
+use rheo_analytics::plan::QueryShape;
 use rheo_analytics::runtime::{RunMetrics, StartPosition};
+use rheo_analytics::value::SqlType;
 use runtime_common::*;
 
 fn sorted(mut rows: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
@@ -91,6 +93,34 @@ async fn a_firehose_input_is_read_and_a_firehose_output_written() {
     h.firehose.append_records("in", records.collect()).await.unwrap();
     let rows = read_firehose(&h.firehose, "out", 2).await;
     assert_eq!(rows, [projected("x", 1), projected("y", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_destination_refuses_for_good_is_dropped_and_the_rest_written() {
+    let h = Harness::new();
+    h.create_delivery_stream("in").await;
+    h.create_stream("out", 1).await;
+    // A row under ROW_BYTES_MAX whose JSON encoding (six bytes per control character) is
+    // past Kinesis's 1 MiB record limit; the Firehose tap takes an input that large.
+    let wide = SqlType::Varchar(300_000);
+    let mut plan = projection_plan(1);
+    plan.streams[0].columns[0].sql_type = wide;
+    let destination = plan.streams.len() - 1;
+    plan.streams[destination].columns[0].sql_type = wide;
+    if let QueryShape::Project(exprs) = &mut plan.pumps[0].query.shape {
+        exprs[0].ty = wide;
+    }
+    let mut input = input(SourceRef::Firehose { delivery_stream_name: "in".to_owned() }, 1);
+    input.schema.columns[0].sql_type = wide;
+    let handle = h.start(spec("app", plan, input, output(kinesis_out("out")), StartPosition::Now)).await;
+    let huge = "\u{1}".repeat(200_000);
+    let records = [huge.as_str(), "a"].map(|r| bytes::Bytes::from(serde_json::json!({"referrer": r}).to_string()));
+    h.firehose.append_records("in", records.to_vec()).await.unwrap();
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [projected("a", 1)]);
+    let metrics = handle.metrics();
+    eventually("the refused record dropped", || RunMetrics::get(&metrics.rows_dropped) == 1).await;
+    eventually("the other written", || RunMetrics::get(&metrics.rows_out) == 1).await;
     handle.stop(true).await;
 }
 
