@@ -236,7 +236,7 @@ async fn error_stream_is_an_output_like_any_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
+async fn a_stop_discards_open_windows_and_the_restart_counts_their_records_once() {
     let h = Harness::new();
     h.create_stream("in", 1).await;
     h.create_stream("out", 1).await;
@@ -244,21 +244,20 @@ async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
     let handle = h.start(make(StartPosition::Now)).await;
     h.put_referrers("in", &["a", "b", "a"]).await;
     records_in(&handle, 3).await;
-    // Mid-window: the stop closes it and writes its rows before saving.
+    // Mid-window: the stop writes no partial row, and saves before the window's records.
+    let metrics = handle.metrics();
     handle.stop(true).await;
-    let rows = read_kinesis(&h.engine, "out", 2).await;
-    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    assert_eq!(RunMetrics::get(&metrics.rows_out), 0);
 
-    // Everything read was written, so nothing is read again.
     let saved = h.store.positions("app");
     h.put_referrers("in", &["c"]).await;
     let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
-    records_in(&handle, 1).await;
-    let metrics = handle.metrics();
-    handle.stop(true).await;
-    assert_eq!(RunMetrics::get(&metrics.records_in), 1);
+    // The three records of the discarded window are read again, then the new one.
+    records_in(&handle, 4).await;
+    h.ticker.advance_ms(WINDOW_MS as u64);
     let rows = read_kinesis(&h.engine, "out", 3).await;
-    assert_eq!(rows[2], counted("c", 1));
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1), counted("c", 1)]);
+    handle.stop(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

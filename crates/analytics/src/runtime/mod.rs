@@ -148,8 +148,9 @@ impl RunHandle {
         self.task.as_ref().is_none_or(|task| task.is_finished())
     }
 
-    /// Stops reading; with `drain`, closes open windows and waits (bounded) for outputs,
-    /// then saves the positions.
+    /// Stops reading; with `drain`, waits (bounded by `STOP_DRAIN_MS`) for outputs to take
+    /// the rows already emitted, then saves the positions. Open windows are discarded; the
+    /// saved positions stay before their records, which the next run reads again.
     pub async fn stop(mut self, drain: bool) {
         self.stop.send_replace(StopRequest::Stop { drain });
         if let Some(task) = self.task.take() {

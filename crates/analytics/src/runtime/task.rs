@@ -357,15 +357,15 @@ impl Task {
         self.last_save_ms = Some(now);
     }
 
-    /// A stop: with `drain`, closes every window and gives the outputs a bounded time to
-    /// take the last rows; then saves what was released.
+    /// A stop: with `drain`, gives the outputs a bounded time to take the rows already
+    /// emitted; then saves what was released. Open windows are discarded, not closed early
+    /// (a partial row would carry a ROWTIME ahead of the clock, and the restart would emit
+    /// a second one for the same window): the saved position stays before their records
+    /// (the held epoch), so the next run reads those records again and counts them once.
     async fn finish(&mut self, drain: bool) {
         if drain {
-            let now = self.ticker.now_ms();
-            let rowtime = self.rowtime(now);
-            self.executor.close_all(rowtime);
             self.drain_outputs();
-            let deadline = now.saturating_add(STOP_DRAIN_MS);
+            let deadline = self.ticker.now_ms().saturating_add(STOP_DRAIN_MS);
             while !self.outputs.iter().all(|output| output.queue.is_empty()) {
                 tokio::select! {
                     _ = self.progress.notified() => {}
