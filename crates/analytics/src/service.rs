@@ -377,13 +377,19 @@ impl Analytics {
             })?;
         }
         self.check_new_sources(&state, &candidate).await?;
+        // Only what the run uses (code, inputs with their schema and parallelism, outputs)
+        // runs it again; a logging option or a reference source does not (the runtime
+        // reads neither).
+        let relaunch = state.status == Status::Running
+            && crate::convert::app_config(name, &state, &self.owner).ok()
+                != crate::convert::app_config(name, &candidate, &self.owner).ok();
         let now = self.now_ms();
         candidate.version = version;
         candidate.updated_ms = now;
         candidate.transition = lifecycle::transition_of(Action::Configure, now, self.config.transition_ms);
         self.commit(&entry, move |s| s.take_configuration(candidate)).await?;
         entry.transition_over.store(false, Ordering::Release);
-        if state.status == Status::Running {
+        if relaunch {
             self.spawn_relaunch(entry);
         }
         Ok(())

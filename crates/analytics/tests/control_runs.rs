@@ -209,6 +209,49 @@ async fn a_change_to_a_running_application_takes_effect_from_its_own_position() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_change_to_what_the_run_uses_runs_it_again() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    let run = h.analytics().run_metrics("app").unwrap();
+    let same_run = |h: &Harness| std::sync::Arc::ptr_eq(&run, &h.analytics().run_metrics("app").unwrap());
+
+    h.add_logging("app", 1).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(same_run(&h), "a logging option does not restart the run");
+    let reference = json!({
+        "TableName": "COMPANIES",
+        "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::refs", "FileKey": "companies.csv", "ReferenceRoleARN": ROLE},
+        "ReferenceSchema": {
+            "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {"CSVMappingParameters": {"RecordRowDelimiter": "\n", "RecordColumnDelimiter": ","}}},
+            "RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}],
+        },
+    });
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 2, "ReferenceDataSource": reference});
+    h.analytics().add_application_reference_data_source(req!(AddApplicationReferenceDataSource, body)).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(same_run(&h), "a reference source does not restart the run");
+
+    let upper = PROJECTION.replace(r#"SELECT STREAM "referrer""#, r#"SELECT STREAM UPPER("referrer")"#);
+    h.update("app", 3, json!({"ApplicationCodeUpdate": upper})).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(!same_run(&h), "new code runs again");
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_run_starts_once_the_service_is_shutting_down() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.analytics().shutdown().await;
+    let error = h.start("app", from("NOW")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::Internal(_)), "{error:?}");
+    assert_eq!(h.status("app").await, ApplicationStatus::Ready);
+    assert!(h.analytics().run_metrics("app").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_application_can_be_deleted() {
     let h = Harness::new().await;
     create_projection(&h).await;
