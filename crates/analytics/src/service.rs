@@ -357,6 +357,16 @@ impl Analytics {
         &self,
         name: &str,
         current_version: i64,
+        change: impl FnOnce(&mut StoredApplication, u64) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let name = name.to_owned();
+        self.detached(move |this| async move { this.configure_now(&name, current_version, change).await }).await
+    }
+
+    async fn configure_now(
+        &self,
+        name: &str,
+        current_version: i64,
         change: impl FnOnce(&mut StoredApplication, u64) -> Result<()>,
     ) -> Result<()> {
         let _guard = self.control.lock().await;
@@ -393,6 +403,21 @@ impl Analytics {
             self.spawn_relaunch(entry);
         }
         Ok(())
+    }
+
+    /// Runs a mutating operation in its own task and waits for it: a client that goes
+    /// away (dropping the request) cannot cut a commit-then-launch sequence in half and
+    /// leave, say, RUNNING without a run.
+    async fn detached<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Analytics>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let this = self.me.upgrade().ok_or_else(|| AnalyticsError::Internal("the service is gone".into()))?;
+        tokio::spawn(work(this))
+            .await
+            .unwrap_or_else(|error| Err(AnalyticsError::Internal(format!("the operation's task failed: {error}"))))
     }
 
     /// Runs `work` in the background as part of `entry`'s transition.

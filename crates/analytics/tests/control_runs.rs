@@ -252,6 +252,26 @@ async fn no_run_starts_once_the_service_is_shutting_down() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_client_goes_away_still_runs() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    // The request is dropped after its first poll, in the middle of its work.
+    let dropped = tokio::time::timeout(std::time::Duration::ZERO, h.start("app", from("NOW"))).await;
+    assert!(dropped.is_err(), "the start finished in one poll: nothing was cut");
+    h.wait_status("app", ApplicationStatus::Running).await;
+    let ran = tokio::time::timeout(WAIT, async {
+        while h.analytics().run_metrics("app").is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(ran.is_ok(), "RUNNING without a run");
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(output_referrers(&h, 1).await, ["a"]);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_application_can_be_deleted() {
     let h = Harness::new().await;
     create_projection(&h).await;
