@@ -298,3 +298,60 @@ async fn a_full_output_pauses_reading_until_its_destination_takes_records() {
     assert_eq!(RunMetrics::get(&metrics.records_in), RECORDS);
     handle.stop(true).await;
 }
+
+/// Saves into a [`MemoryStore`], but panics at one save: a run whose task fails.
+struct PanicsAtSave {
+    inner: std::sync::Arc<MemoryStore>,
+    saves: std::sync::atomic::AtomicUsize,
+    panic_at: usize,
+}
+
+impl rheo_analytics::runtime::CheckpointStore for PanicsAtSave {
+    fn save<'a>(
+        &'a self,
+        application: &'a str,
+        generation: u64,
+        positions: Positions,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), rheo_analytics::error::AnalyticsError>> + Send + 'a>,
+    > {
+        let save = self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(save != self.panic_at, "a failing run task");
+        self.inner.save(application, generation, positions)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_task_panics_runs_again_from_its_saved_positions() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let store = std::sync::Arc::new(PanicsAtSave {
+        inner: std::sync::Arc::new(MemoryStore::default()),
+        saves: std::sync::atomic::AtomicUsize::new(0),
+        panic_at: 1,
+    });
+    let runtime = rheo_analytics::runtime::Runtime::with_ticker(
+        h.engine.clone(),
+        Some(h.firehose.clone()),
+        h.ticker.clone(),
+        store.clone(),
+    );
+    let spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let mut handle = runtime.start(spec);
+    handle.started().await.unwrap();
+    let metrics = handle.metrics();
+    eventually("the start saved", || RunMetrics::get(&metrics.checkpoints) >= 1).await;
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [projected("a", 1)]);
+    // The next save panics; the run goes on after the back-off from the start's save, so
+    // "a" is read (and written) again: at least once.
+    eventually_advancing(&h, 1_000, "the run again", || {
+        RunMetrics::get(&metrics.restarts) == 1 && RunMetrics::get(&metrics.records_in) >= 2
+    })
+    .await;
+    h.put_referrers("in", &["b"]).await;
+    assert_eq!(read_kinesis(&h.engine, "out", 3).await, [projected("a", 1), projected("a", 1), projected("b", 1)]);
+    handle.stop(true).await;
+}

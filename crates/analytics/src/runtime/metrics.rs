@@ -17,6 +17,8 @@ pub struct RunMetrics {
     pub rows_dropped: AtomicU64,
     /// Times reading paused because an output's queue was full (back-pressure).
     pub read_pauses: AtomicU64,
+    /// Times the run's task failed (a panic) and was run again.
+    pub restarts: AtomicU64,
     /// Positions saved.
     pub checkpoints: AtomicU64,
 }

@@ -31,6 +31,17 @@ use crate::value::{ErrorRow, Row};
 /// failure is retried and logged at this pace rather than in a tight loop.
 const READ_RETRY_MS: i64 = 1_000;
 
+/// How a run's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// Its inputs could not be opened (reported to the starter).
+    NotStarted,
+    /// Stopped as asked (or its handle is gone).
+    Stopped,
+    /// An output's task panicked: the run cannot go on as it is.
+    OutputFailed,
+}
+
 /// What the handle asks of the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StopRequest {
@@ -156,26 +167,27 @@ impl Task {
         metrics: Arc<RunMetrics>,
         started: oneshot::Sender<Result<(), AnalyticsError>>,
         stop: watch::Receiver<StopRequest>,
-    ) {
+    ) -> Ended {
         let application = spec.application.clone();
         match Task::open(spec, &services, metrics) {
             Ok(task) => {
                 let _ = started.send(Ok(()));
-                task.run_until_stopped(stop).await;
+                task.run_until_stopped(stop).await
             }
             Err(error) => {
                 tracing::warn!(message = "Application could not start.", application = %application, %error);
                 let _ = started.send(Err(error));
+                Ended::NotStarted
             }
         }
     }
 
-    async fn run_until_stopped(mut self, mut stop: watch::Receiver<StopRequest>) {
+    async fn run_until_stopped(mut self, mut stop: watch::Receiver<StopRequest>) -> Ended {
         loop {
             let request = *stop.borrow_and_update();
             if let StopRequest::Stop { drain } = request {
                 self.finish(drain).await;
-                return;
+                return Ended::Stopped;
             }
             let read_any = self.step();
             self.checkpoint_if_due(false).await;
@@ -189,13 +201,19 @@ impl Task {
                 .flatten()
                 .min();
             let reading = !self.paused() && self.read_retry_at_ms.is_none();
-            let Task { inputs, ticker, progress, .. } = &mut self;
+            let Task { inputs, ticker, progress, sinks, application, .. } = &mut self;
             tokio::select! {
                 changed = stop.changed() => {
                     if changed.is_err() {
                         // The handle is gone without a stop: nothing to report to.
-                        return;
+                        return Ended::Stopped;
                     }
+                }
+                // An output's task runs until aborted: one that ended has panicked.
+                Some(ended) = sinks.join_next(), if !sinks.is_empty() => {
+                    let error = ended.err().map(|error| error.to_string()).unwrap_or_default();
+                    tracing::error!(message = "An output of the application failed.", application = %application, %error);
+                    return Ended::OutputFailed;
                 }
                 _ = wait_any(inputs), if reading => {}
                 _ = sleep_until(ticker.as_ref(), wake_at) => {}
