@@ -189,7 +189,7 @@ impl Task {
                 self.finish(drain).await;
                 return Ended::Stopped;
             }
-            let read_any = self.step();
+            let read_any = off_workers(|| self.step());
             self.checkpoint_if_due(false).await;
             if read_any {
                 // Let the outputs and other applications run between batches.
@@ -274,27 +274,16 @@ impl Task {
         RunMetrics::add(&self.metrics.records_in, batch.records.len() as u64);
         let Task { executor, rows, errors, .. } = self;
         let mapper = &mut input.mapper;
-        let mut work = || {
-            for record in &batch.records {
-                mapper.map_bytes(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
-            }
-            executor.push(batch.stream, rows, rowtime);
-            let mapping_errors = errors.len() as u64;
-            if !errors.is_empty() {
-                executor.push_errors(errors);
-            }
-            rows.clear();
-            errors.clear();
-            mapping_errors
-        };
-        // Mapping and evaluating a batch is CPU work: off the async workers when the
-        // runtime has others to run them (not possible on a current-thread runtime).
-        let mapping_errors =
-            if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-                tokio::task::block_in_place(work)
-            } else {
-                work()
-            };
+        for record in &batch.records {
+            mapper.map_bytes(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
+        }
+        executor.push(batch.stream, rows, rowtime);
+        let mapping_errors = errors.len() as u64;
+        if !errors.is_empty() {
+            executor.push_errors(errors);
+        }
+        rows.clear();
+        errors.clear();
         RunMetrics::add(&self.metrics.mapping_errors, mapping_errors);
         let positions = self.positions();
         self.epochs.after_batch(positions);
@@ -382,7 +371,7 @@ impl Task {
     /// (the held epoch), so the next run reads those records again and counts them once.
     async fn finish(&mut self, drain: bool) {
         if drain {
-            self.drain_outputs();
+            off_workers(|| self.drain_outputs());
             let deadline = self.ticker.now_ms().saturating_add(STOP_DRAIN_MS);
             while !self.outputs.iter().all(|output| output.queue.is_empty()) {
                 tokio::select! {
@@ -393,6 +382,18 @@ impl Task {
         }
         self.sinks.abort_all();
         self.checkpoint_if_due(true).await;
+    }
+}
+
+/// Runs CPU work of the run (closing windows, reading, mapping and evaluating a batch,
+/// encoding output rows) off the async workers when the runtime has others to take them
+/// over (not possible on a current-thread runtime), so one busy application does not hold
+/// up the requests and the other applications served by the same workers.
+fn off_workers<R>(work: impl FnOnce() -> R) -> R {
+    if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
     }
 }
 
