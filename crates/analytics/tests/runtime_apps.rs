@@ -175,23 +175,38 @@ async fn a_crash_resumes_from_the_saved_position_and_counts_open_windows_again()
     // what the control plane stored at start).
     let metrics = handle.metrics();
     eventually("the start saved", || RunMetrics::get(&metrics.checkpoints) >= 1).await;
+    // A first window closes and its row leaves: the position after it is saved (the
+    // interval has passed), which the counter shows.
+    h.put_referrers("in", &["x"]).await;
+    records_in(&handle, 1).await;
+    h.ticker.advance_ms(WINDOW_MS as u64);
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [counted("x", 1)]);
+    eventually("the save past x", || RunMetrics::get(&metrics.checkpoints) >= 2).await;
     h.put_referrers("in", &["a", "a"]).await;
-    records_in(&handle, 2).await;
+    records_in(&handle, 3).await;
     // Past the checkpoint interval with the window still open: what may be saved is
     // still before the records that window holds.
     h.ticker.advance_ms(2_000);
-    tokio::task::yield_now().await;
+    h.put_referrers("in", &["b"]).await;
+    records_in(&handle, 4).await;
+    // Reading "c" in a later turn of the loop shows the turn that read "b" (at a time a
+    // save was due) has checked for a save.
+    h.put_referrers("in", &["c"]).await;
+    records_in(&handle, 5).await;
+    assert_eq!(RunMetrics::get(&metrics.checkpoints), 2, "nothing past the open window was saved");
     // A crash: the run ends without a stop.
     drop(handle);
     let saved = h.store.positions("app");
 
     let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
-    records_in(&handle, 2).await;
-    h.put_referrers("in", &["b"]).await;
-    records_in(&handle, 3).await;
+    // The open window's records are read again; "x" is not.
+    records_in(&handle, 4).await;
+    h.put_referrers("in", &["d"]).await;
+    records_in(&handle, 5).await;
     h.ticker.advance_ms(WINDOW_MS as u64);
-    let rows = read_kinesis(&h.engine, "out", 2).await;
-    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    let rows = read_kinesis(&h.engine, "out", 5).await;
+    assert_eq!(rows[0], counted("x", 1));
+    assert_eq!(sorted(rows[1..].to_vec()), [counted("a", 2), counted("b", 1), counted("c", 1), counted("d", 1)]);
     handle.stop(true).await;
 }
 
