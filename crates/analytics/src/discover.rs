@@ -23,6 +23,11 @@ use crate::limits::{DISCOVER_SAMPLE_RECORDS, DISCOVER_WAIT_MS, READ_BATCH_BYTES}
 use crate::mapping::infer::{infer, InferredSchema};
 use crate::service::Analytics;
 
+/// Bytes of records DiscoverInputSchema samples at most: a record that would take the
+/// sample past it ends the sample (the answer carries the sample twice, as raw and
+/// processed records, so this bounds the answer too) [DECISION; AWS documents no bound].
+pub(crate) const DISCOVER_SAMPLE_BYTES_MAX: usize = 4 * 1024 * 1024;
+
 /// The encoding DiscoverInputSchema reports (the only one AWS supports).
 const RECORD_ENCODING: &str = "UTF-8";
 
@@ -44,8 +49,11 @@ pub(crate) async fn discover(
         .ok_or_else(|| AnalyticsError::InvalidArgument("DiscoverInputSchema needs a ResourceARN to sample.".into()))?;
     let position = request.input_starting_position_configuration.and_then(|c| c.input_starting_position);
     let records = sample(analytics, &arn, position.unwrap_or(InputStartingPosition::Now)).await?;
-    let raw: Vec<String> = records.iter().map(|record| String::from_utf8_lossy(record).into_owned()).collect();
-    let Some(InferredSchema { schema, parsed }) = infer(&records) else {
+    let inferred = infer(&records);
+    // The sample as text, once: the bytes go as their text is made (the answer lists
+    // it twice, raw and processed, which are the same without a Lambda processor).
+    let raw: Vec<String> = records.into_iter().map(|record| String::from_utf8_lossy(&record).into_owned()).collect();
+    let Some(InferredSchema { schema, parsed }) = inferred else {
         return Err(AnalyticsError::UnableToDetectSchema { processed: raw.clone(), raw });
     };
     let mapping_parameters = match &schema.format {
@@ -106,22 +114,22 @@ async fn sample(analytics: &Analytics, arn: &str, position: InputStartingPositio
             .engine()
             .stream_reader(request)
             .map_err(|error| AnalyticsError::InvalidArgument(format!("Stream {name} cannot be read: {error}.")))?;
-        let mut records = Vec::new();
+        let mut records = Sample::default();
         let mut waited = false;
-        while records.len() < DISCOVER_SAMPLE_RECORDS {
+        while records.wants_more() {
             let batch = reader
-                .next_batch(DISCOVER_SAMPLE_RECORDS - records.len(), READ_BATCH_BYTES)
+                .next_batch(records.records_left(), records.bytes_left())
                 .map_err(|error| AnalyticsError::InvalidArgument(format!("Stream {name} cannot be read: {error}.")))?;
             match batch {
                 Some(batch) => records.extend(batch.records.into_iter().map(|record| record.data)),
-                None if records.is_empty() && !waited && wait_for_new => {
+                None if records.records.is_empty() && !waited && wait_for_new => {
                     waited = true;
                     let _ = tokio::time::timeout(wait, reader.wait()).await;
                 }
                 None => break,
             }
         }
-        return Ok(records);
+        return Ok(records.records);
     }
     if let Some(name) = owner.resource_name(arn, "firehose", "deliverystream") {
         let firehose = analytics.firehose().ok_or_else(|| {
@@ -142,23 +150,88 @@ async fn sample(analytics: &Analytics, arn: &str, position: InputStartingPositio
             AnalyticsError::InvalidArgument(format!("Delivery stream {name} cannot be read: {error}."))
         };
         let mut tap = firehose.tap(name, start).map_err(cannot)?;
-        let mut records = Vec::new();
+        let mut records = Sample::default();
         let mut waited = false;
-        while records.len() < DISCOVER_SAMPLE_RECORDS {
-            match tap.next_batch(DISCOVER_SAMPLE_RECORDS - records.len(), READ_BATCH_BYTES).map_err(cannot)? {
+        while records.wants_more() {
+            match tap.next_batch(records.records_left(), records.bytes_left()).map_err(cannot)? {
                 Some(batch) => records.extend(batch.into_iter().map(|record| record.data)),
-                None if records.is_empty() && !waited => {
+                None if records.records.is_empty() && !waited => {
                     waited = true;
                     let _ = tokio::time::timeout(wait, tap.wait()).await;
                 }
                 None => break,
             }
         }
-        return Ok(records);
+        return Ok(records.records);
     }
     Err(AnalyticsError::InvalidArgument(format!("ResourceARN {arn} names no stream or delivery stream of this Rheo.")))
 }
 
+/// Records sampled so far, within [`DISCOVER_SAMPLE_RECORDS`] and
+/// [`DISCOVER_SAMPLE_BYTES_MAX`].
+#[derive(Default)]
+struct Sample {
+    records: Vec<Bytes>,
+    bytes: usize,
+    /// A record past the byte bound was met: the sample is over.
+    full: bool,
+}
+
+impl Sample {
+    fn wants_more(&self) -> bool {
+        !self.full && self.records.len() < DISCOVER_SAMPLE_RECORDS
+    }
+
+    fn records_left(&self) -> usize {
+        DISCOVER_SAMPLE_RECORDS.saturating_sub(self.records.len())
+    }
+
+    fn bytes_left(&self) -> usize {
+        DISCOVER_SAMPLE_BYTES_MAX.saturating_sub(self.bytes).min(READ_BATCH_BYTES)
+    }
+
+    /// Takes records in order until one would pass a bound.
+    fn extend(&mut self, batch: impl IntoIterator<Item = Bytes>) {
+        for record in batch {
+            if !self.wants_more() || self.bytes + record.len() > DISCOVER_SAMPLE_BYTES_MAX {
+                self.full = true;
+                return;
+            }
+            self.bytes += record.len();
+            self.records.push(record);
+        }
+    }
+}
+
 fn no_last_stopped_point() -> AnalyticsError {
     AnalyticsError::InvalidArgument("LAST_STOPPED_POINT names no position outside a running application.".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_keeps_to_its_byte_bound() {
+        let mut sample = Sample::default();
+        let big = Bytes::from(vec![b'x'; DISCOVER_SAMPLE_BYTES_MAX / 2 - 1]);
+        let byte = || Bytes::from_static(b"1");
+        sample.extend([big.clone(), big, byte(), byte(), byte()]);
+        // Two one-byte records fill the bound exactly; the third would pass it.
+        assert_eq!(sample.records.len(), 4);
+        assert_eq!(sample.bytes, DISCOVER_SAMPLE_BYTES_MAX);
+        assert!(sample.bytes <= DISCOVER_SAMPLE_BYTES_MAX);
+        assert!(!sample.wants_more());
+        let mut sample = Sample::default();
+        sample.extend([Bytes::from(vec![b'x'; DISCOVER_SAMPLE_BYTES_MAX + 1])]);
+        assert!(sample.records.is_empty() && !sample.wants_more());
+    }
+
+    #[test]
+    fn the_sample_keeps_to_its_record_bound() {
+        let mut sample = Sample::default();
+        sample.extend(std::iter::repeat_n(Bytes::from_static(b"{}"), DISCOVER_SAMPLE_RECORDS + 5));
+        assert_eq!(sample.records.len(), DISCOVER_SAMPLE_RECORDS);
+        assert_eq!(sample.records_left(), 0);
+    }
 }

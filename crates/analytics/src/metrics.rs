@@ -14,11 +14,13 @@ const STATUSES: [Status; 6] =
 type Counter = fn(&RunMetrics) -> &AtomicU64;
 
 /// The run counters, with their names and help.
-const RUN_COUNTERS: [(&str, &str, Counter); 5] = [
+const RUN_COUNTERS: [(&str, &str, Counter); 7] = [
     ("records_in_total", "Records read from the inputs.", |m| &m.records_in),
     ("rows_out_total", "Records the outputs' destinations accepted.", |m| &m.rows_out),
     ("mapping_errors_total", "Input records that could not be mapped.", |m| &m.mapping_errors),
     ("output_failures_total", "Writes to a destination that failed and were retried.", |m| &m.output_failures),
+    ("rows_dropped_total", "Output records a destination refused for good, dropped.", |m| &m.rows_dropped),
+    ("restarts_total", "Times a run's task failed and was run again.", |m| &m.restarts),
     ("checkpoints_total", "Input positions saved.", |m| &m.checkpoints),
 ];
 

@@ -357,6 +357,16 @@ impl Analytics {
         &self,
         name: &str,
         current_version: i64,
+        change: impl FnOnce(&mut StoredApplication, u64) -> Result<()> + Send + 'static,
+    ) -> Result<()> {
+        let name = name.to_owned();
+        self.detached(move |this| async move { this.configure_now(&name, current_version, change).await }).await
+    }
+
+    async fn configure_now(
+        &self,
+        name: &str,
+        current_version: i64,
         change: impl FnOnce(&mut StoredApplication, u64) -> Result<()>,
     ) -> Result<()> {
         let _guard = self.control.lock().await;
@@ -377,16 +387,37 @@ impl Analytics {
             })?;
         }
         self.check_new_sources(&state, &candidate).await?;
+        // Only what the run uses (code, inputs with their schema and parallelism, outputs)
+        // runs it again; a logging option or a reference source does not (the runtime
+        // reads neither).
+        let relaunch = state.status == Status::Running
+            && crate::convert::app_config(name, &state, &self.owner).ok()
+                != crate::convert::app_config(name, &candidate, &self.owner).ok();
         let now = self.now_ms();
         candidate.version = version;
         candidate.updated_ms = now;
         candidate.transition = lifecycle::transition_of(Action::Configure, now, self.config.transition_ms);
         self.commit(&entry, move |s| s.take_configuration(candidate)).await?;
         entry.transition_over.store(false, Ordering::Release);
-        if state.status == Status::Running {
+        if relaunch {
             self.spawn_relaunch(entry);
         }
         Ok(())
+    }
+
+    /// Runs a mutating operation in its own task and waits for it: a client that goes
+    /// away (dropping the request) cannot cut a commit-then-launch sequence in half and
+    /// leave, say, RUNNING without a run.
+    async fn detached<T, F, Fut>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Analytics>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        let this = self.me.upgrade().ok_or_else(|| AnalyticsError::Internal("the service is gone".into()))?;
+        tokio::spawn(work(this))
+            .await
+            .unwrap_or_else(|error| Err(AnalyticsError::Internal(format!("the operation's task failed: {error}"))))
     }
 
     /// Runs `work` in the background as part of `entry`'s transition.

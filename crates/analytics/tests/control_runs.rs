@@ -12,6 +12,7 @@ use rheo_analytics::error::{AnalyticsError, CodeErrorKind};
 use rheo_protocol::analytics::model::*;
 use runtime_common::read_kinesis;
 use serde_json::json;
+use std::future::Future as _;
 
 async fn create_projection(h: &Harness) {
     h.create(json!({
@@ -205,6 +206,72 @@ async fn a_change_to_a_running_application_takes_effect_from_its_own_position() 
     assert!(matches!(&error, AnalyticsError::InvalidArgument(text) if text.contains("Lambda")), "{error:?}");
     assert_eq!(h.version("app").await, 2);
     assert_eq!(h.status("app").await, ApplicationStatus::Running);
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_change_to_what_the_run_uses_runs_it_again() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.start("app", from("NOW")).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    let run = h.analytics().run_metrics("app").unwrap();
+    let same_run = |h: &Harness| std::sync::Arc::ptr_eq(&run, &h.analytics().run_metrics("app").unwrap());
+
+    h.add_logging("app", 1).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(same_run(&h), "a logging option does not restart the run");
+    let reference = json!({
+        "TableName": "COMPANIES",
+        "S3ReferenceDataSource": {"BucketARN": "arn:aws:s3:::refs", "FileKey": "companies.csv", "ReferenceRoleARN": ROLE},
+        "ReferenceSchema": {
+            "RecordFormat": {"RecordFormatType": "CSV", "MappingParameters": {"CSVMappingParameters": {"RecordRowDelimiter": "\n", "RecordColumnDelimiter": ","}}},
+            "RecordColumns": [{"Name": "ticker", "SqlType": "VARCHAR(8)"}],
+        },
+    });
+    let body = json!({"ApplicationName": "app", "CurrentApplicationVersionId": 2, "ReferenceDataSource": reference});
+    h.analytics().add_application_reference_data_source(req!(AddApplicationReferenceDataSource, body)).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(same_run(&h), "a reference source does not restart the run");
+
+    let upper = PROJECTION.replace(r#"SELECT STREAM "referrer""#, r#"SELECT STREAM UPPER("referrer")"#);
+    h.update("app", 3, json!({"ApplicationCodeUpdate": upper})).await.unwrap();
+    h.wait_status("app", ApplicationStatus::Running).await;
+    assert!(!same_run(&h), "new code runs again");
+    h.analytics().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_run_starts_once_the_service_is_shutting_down() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    h.analytics().shutdown().await;
+    let error = h.start("app", from("NOW")).await.unwrap_err();
+    assert!(matches!(error, AnalyticsError::Internal(_)), "{error:?}");
+    assert_eq!(h.status("app").await, ApplicationStatus::Ready);
+    assert!(h.analytics().run_metrics("app").is_none());
+}
+
+// One thread: the start's own task cannot run (and end) during the one poll.
+#[tokio::test(flavor = "current_thread")]
+async fn a_start_whose_client_goes_away_still_runs() {
+    let h = Harness::new().await;
+    create_projection(&h).await;
+    // The request is dropped after its first poll, in the middle of its work.
+    let mut start = Box::pin(h.start("app", from("NOW")));
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(start.as_mut().poll(cx))).await;
+    assert!(first.is_pending(), "the start finished in one poll: nothing was cut");
+    drop(start);
+    h.wait_status("app", ApplicationStatus::Running).await;
+    let ran = tokio::time::timeout(WAIT, async {
+        while h.analytics().run_metrics("app").is_none() {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(ran.is_ok(), "RUNNING without a run");
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(output_referrers(&h, 1).await, ["a"]);
     h.analytics().shutdown().await;
 }
 

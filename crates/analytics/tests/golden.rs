@@ -8,7 +8,11 @@
 //! - `events.txt`: the timeline, one step per line (`#` comments):
 //!   `@<ms> shard=<n> [arrival=<ms>] <record>` maps the record and pushes its rows at
 //!   `now = <ms>` (records starting `csv:` take `\n`, `\r`, `\t`, `\\` escapes);
-//!   `@<ms> tick` advances time with no input; `@<ms> stop` closes every window.
+//!   `@<ms> tick` advances time with no input; `@<ms> restart` models a stop and a start
+//!   from LAST_STOPPED_POINT: the executor is dropped with its open windows, and a new one
+//!   is fed again, at `<ms>`, every record whose epoch is at or after the old executor's
+//!   held epoch (what the runtime's saved position re-reads). A record's epoch is the
+//!   second it was pushed at (`<ms> / 1000`); a re-fed record takes the restart's.
 //! - `expected/<STREAM>.jsonl`: the rows of each output stream and of `error_stream`,
 //!   ROWTIME first, compared byte for byte.
 //!
@@ -28,7 +32,7 @@ use rheo_analytics::exec::{ExecLimits, Executor};
 use rheo_analytics::mapping::RecordMapper;
 use rheo_analytics::plan::{ColumnDef, StreamKind, ERROR_STREAM};
 use rheo_analytics::sql::{compile, parse_sql_type, InputCatalog, InputStreamDef};
-use rheo_analytics::value::{Row, Value};
+use rheo_analytics::value::{ErrorRow, Row, Value};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -125,7 +129,7 @@ fn catalog(inputs: &Inputs, schema: &SourceSchemaDef) -> InputCatalog {
 enum Step {
     Record { at: i64, shard: u32, arrival: i64, data: Vec<u8> },
     Tick(i64),
-    Stop(i64),
+    Restart(i64),
 }
 
 fn unescape(text: &str) -> Vec<u8> {
@@ -161,7 +165,7 @@ fn parse_events(text: &str) -> Vec<Step> {
         let at: i64 = at.parse().unwrap_or_else(|_| fail("bad time"));
         match rest {
             "tick" => steps.push(Step::Tick(at)),
-            "stop" => steps.push(Step::Stop(at)),
+            "restart" => steps.push(Step::Restart(at)),
             _ => {
                 let (shard, after) = rest.split_once(' ').unwrap_or_else(|| fail("shard=<n> <record>"));
                 let shard =
@@ -269,18 +273,42 @@ fn run_case(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let events = parse_events(&fs::read_to_string(dir.join("events.txt")).unwrap_or_default());
     let mut collected: BTreeMap<usize, Vec<Row>> = outputs.iter().map(|id| (*id, Vec::new())).collect();
     let (mut rows, mut errors) = (Vec::new(), Vec::new());
+    // Every record pushed, with its epoch, shard and arrival: what a restart may re-read.
+    let mut history: Vec<(u32, u32, i64, Vec<u8>)> = Vec::new();
     for step in events {
         match step {
             Step::Record { at, shard, arrival, data } => {
-                let stream = inputs_ids[shard as usize % inputs_ids.len()];
                 let epoch = u32::try_from(at / 1000).unwrap_or(u32::MAX);
-                mapper.map(&data, arrival, at, epoch, &mut rows, &mut errors);
-                executor.advance(at);
-                executor.push_errors(&mut errors);
-                executor.push(stream, &mut rows, at);
+                feed(
+                    &mut executor,
+                    &mut mapper,
+                    &inputs_ids,
+                    at,
+                    (shard, arrival, &data),
+                    epoch,
+                    (&mut rows, &mut errors),
+                );
+                history.push((epoch, shard, arrival, data));
             }
             Step::Tick(at) => executor.advance(at),
-            Step::Stop(at) => executor.close_all(at),
+            Step::Restart(at) => {
+                let held = executor.held_epoch();
+                executor = Executor::new(plan.clone(), &outputs, ExecLimits::default(), at);
+                let epoch = u32::try_from(at / 1000).unwrap_or(u32::MAX);
+                history.retain(|(old, ..)| held.is_some_and(|held| *old >= held));
+                for (old, shard, arrival, data) in history.iter_mut() {
+                    *old = epoch;
+                    feed(
+                        &mut executor,
+                        &mut mapper,
+                        &inputs_ids,
+                        at,
+                        (*shard, *arrival, data),
+                        epoch,
+                        (&mut rows, &mut errors),
+                    );
+                }
+            }
         }
         for (id, rows) in collected.iter_mut() {
             executor.drain(*id, rows);
@@ -294,6 +322,23 @@ fn run_case(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         files.insert(format!("{}.jsonl", stream.name), text);
     }
     Ok(files)
+}
+
+/// Maps one record (shard, arrival, data) and pushes its rows at `at`.
+fn feed(
+    executor: &mut Executor,
+    mapper: &mut RecordMapper,
+    inputs_ids: &[usize],
+    at: i64,
+    (shard, arrival, data): (u32, i64, &[u8]),
+    epoch: u32,
+    (rows, errors): (&mut Vec<Row>, &mut Vec<ErrorRow>),
+) {
+    let stream = inputs_ids[shard as usize % inputs_ids.len()];
+    mapper.map(data, arrival, at, epoch, rows, errors);
+    executor.advance(at);
+    executor.push_errors(errors);
+    executor.push(stream, rows, at);
 }
 
 fn cases(root: &Path, found: &mut Vec<PathBuf>) {

@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 
 use rheo_analytics::config::{DestinationRef, SourceRef};
 use rheo_analytics::limits::SINK_BACKOFF_MS_MAX;
+use rheo_analytics::plan::QueryShape;
 use rheo_analytics::runtime::{RunMetrics, StartPosition};
+use rheo_analytics::value::SqlType;
 use runtime_common::*;
 
 fn sorted(mut rows: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
@@ -32,6 +34,29 @@ async fn kinesis_records_are_projected_into_the_output_stream() {
     // Counted once the write returns, which may be after the reader saw the records.
     let metrics = handle.metrics();
     eventually("rows counted", || RunMetrics::get(&metrics.rows_out) == 3).await;
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_outputs_of_one_stream_each_get_every_row() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    h.create_stream("copy", 1).await;
+    let mut spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let mut config = (*spec.config).clone();
+    let mut copy = output(kinesis_out("copy"));
+    copy.id = "1.3".to_owned();
+    config.outputs.push(copy);
+    spec.config = std::sync::Arc::new(config);
+    let handle = h.start(spec).await;
+    h.put_referrers("in", &["a", "b"]).await;
+    let expected = [projected("a", 1), projected("b", 1)];
+    assert_eq!(read_kinesis(&h.engine, "out", 2).await, expected);
+    assert_eq!(read_kinesis(&h.engine, "copy", 2).await, expected);
+    let metrics = handle.metrics();
+    eventually("rows counted", || RunMetrics::get(&metrics.rows_out) == 4).await;
     handle.stop(true).await;
 }
 
@@ -68,6 +93,34 @@ async fn a_firehose_input_is_read_and_a_firehose_output_written() {
     h.firehose.append_records("in", records.collect()).await.unwrap();
     let rows = read_firehose(&h.firehose, "out", 2).await;
     assert_eq!(rows, [projected("x", 1), projected("y", 1)]);
+    handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_destination_refuses_for_good_is_dropped_and_the_rest_written() {
+    let h = Harness::new();
+    h.create_delivery_stream("in").await;
+    h.create_stream("out", 1).await;
+    // A row under ROW_BYTES_MAX whose JSON encoding (six bytes per control character) is
+    // past Kinesis's 1 MiB record limit; the Firehose tap takes an input that large.
+    let wide = SqlType::Varchar(300_000);
+    let mut plan = projection_plan(1);
+    plan.streams[0].columns[0].sql_type = wide;
+    let destination = plan.streams.len() - 1;
+    plan.streams[destination].columns[0].sql_type = wide;
+    if let QueryShape::Project(exprs) = &mut plan.pumps[0].query.shape {
+        exprs[0].ty = wide;
+    }
+    let mut input = input(SourceRef::Firehose { delivery_stream_name: "in".to_owned() }, 1);
+    input.schema.columns[0].sql_type = wide;
+    let handle = h.start(spec("app", plan, input, output(kinesis_out("out")), StartPosition::Now)).await;
+    let huge = "\u{1}".repeat(200_000);
+    let records = [huge.as_str(), "a"].map(|r| bytes::Bytes::from(serde_json::json!({"referrer": r}).to_string()));
+    h.firehose.append_records("in", records.to_vec()).await.unwrap();
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [projected("a", 1)]);
+    let metrics = handle.metrics();
+    eventually("the refused record dropped", || RunMetrics::get(&metrics.rows_dropped) == 1).await;
+    eventually("the other written", || RunMetrics::get(&metrics.rows_out) == 1).await;
     handle.stop(true).await;
 }
 
@@ -122,23 +175,38 @@ async fn a_crash_resumes_from_the_saved_position_and_counts_open_windows_again()
     // what the control plane stored at start).
     let metrics = handle.metrics();
     eventually("the start saved", || RunMetrics::get(&metrics.checkpoints) >= 1).await;
+    // A first window closes and its row leaves: the position after it is saved (the
+    // interval has passed), which the counter shows.
+    h.put_referrers("in", &["x"]).await;
+    records_in(&handle, 1).await;
+    h.ticker.advance_ms(WINDOW_MS as u64);
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [counted("x", 1)]);
+    eventually("the save past x", || RunMetrics::get(&metrics.checkpoints) >= 2).await;
     h.put_referrers("in", &["a", "a"]).await;
-    records_in(&handle, 2).await;
+    records_in(&handle, 3).await;
     // Past the checkpoint interval with the window still open: what may be saved is
     // still before the records that window holds.
     h.ticker.advance_ms(2_000);
-    tokio::task::yield_now().await;
+    h.put_referrers("in", &["b"]).await;
+    records_in(&handle, 4).await;
+    // Reading "c" in a later turn of the loop shows the turn that read "b" (at a time a
+    // save was due) has checked for a save.
+    h.put_referrers("in", &["c"]).await;
+    records_in(&handle, 5).await;
+    assert_eq!(RunMetrics::get(&metrics.checkpoints), 2, "nothing past the open window was saved");
     // A crash: the run ends without a stop.
     drop(handle);
     let saved = h.store.positions("app");
 
     let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
-    records_in(&handle, 2).await;
-    h.put_referrers("in", &["b"]).await;
-    records_in(&handle, 3).await;
+    // The open window's records are read again; "x" is not.
+    records_in(&handle, 4).await;
+    h.put_referrers("in", &["d"]).await;
+    records_in(&handle, 5).await;
     h.ticker.advance_ms(WINDOW_MS as u64);
-    let rows = read_kinesis(&h.engine, "out", 2).await;
-    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    let rows = read_kinesis(&h.engine, "out", 5).await;
+    assert_eq!(rows[0], counted("x", 1));
+    assert_eq!(sorted(rows[1..].to_vec()), [counted("a", 2), counted("b", 1), counted("c", 1), counted("d", 1)]);
     handle.stop(true).await;
 }
 
@@ -183,7 +251,7 @@ async fn error_stream_is_an_output_like_any_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
+async fn a_stop_discards_open_windows_and_the_restart_counts_their_records_once() {
     let h = Harness::new();
     h.create_stream("in", 1).await;
     h.create_stream("out", 1).await;
@@ -191,21 +259,20 @@ async fn a_draining_stop_closes_open_windows_and_saves_past_their_records() {
     let handle = h.start(make(StartPosition::Now)).await;
     h.put_referrers("in", &["a", "b", "a"]).await;
     records_in(&handle, 3).await;
-    // Mid-window: the stop closes it and writes its rows before saving.
+    // Mid-window: the stop writes no partial row, and saves before the window's records.
+    let metrics = handle.metrics();
     handle.stop(true).await;
-    let rows = read_kinesis(&h.engine, "out", 2).await;
-    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1)]);
+    assert_eq!(RunMetrics::get(&metrics.rows_out), 0);
 
-    // Everything read was written, so nothing is read again.
     let saved = h.store.positions("app");
     h.put_referrers("in", &["c"]).await;
     let handle = h.start(make(StartPosition::At(saved["1.1"].clone()))).await;
-    records_in(&handle, 1).await;
-    let metrics = handle.metrics();
-    handle.stop(true).await;
-    assert_eq!(RunMetrics::get(&metrics.records_in), 1);
+    // The three records of the discarded window are read again, then the new one.
+    records_in(&handle, 4).await;
+    h.ticker.advance_ms(WINDOW_MS as u64);
     let rows = read_kinesis(&h.engine, "out", 3).await;
-    assert_eq!(rows[2], counted("c", 1));
+    assert_eq!(sorted(rows), [counted("a", 2), counted("b", 1), counted("c", 1)]);
+    handle.stop(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -244,5 +311,62 @@ async fn a_full_output_pauses_reading_until_its_destination_takes_records() {
     })
     .await;
     assert_eq!(RunMetrics::get(&metrics.records_in), RECORDS);
+    handle.stop(true).await;
+}
+
+/// Saves into a [`MemoryStore`], but panics at one save: a run whose task fails.
+struct PanicsAtSave {
+    inner: std::sync::Arc<MemoryStore>,
+    saves: std::sync::atomic::AtomicUsize,
+    panic_at: usize,
+}
+
+impl rheo_analytics::runtime::CheckpointStore for PanicsAtSave {
+    fn save<'a>(
+        &'a self,
+        application: &'a str,
+        generation: u64,
+        positions: Positions,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), rheo_analytics::error::AnalyticsError>> + Send + 'a>,
+    > {
+        let save = self.saves.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        assert!(save != self.panic_at, "a failing run task");
+        self.inner.save(application, generation, positions)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_task_panics_runs_again_from_its_saved_positions() {
+    let h = Harness::new();
+    h.create_stream("in", 1).await;
+    h.create_stream("out", 1).await;
+    let store = std::sync::Arc::new(PanicsAtSave {
+        inner: std::sync::Arc::new(MemoryStore::default()),
+        saves: std::sync::atomic::AtomicUsize::new(0),
+        panic_at: 1,
+    });
+    let runtime = rheo_analytics::runtime::Runtime::with_ticker(
+        h.engine.clone(),
+        Some(h.firehose.clone()),
+        h.ticker.clone(),
+        store.clone(),
+    );
+    let spec =
+        spec("app", projection_plan(1), input(kinesis_in("in"), 1), output(kinesis_out("out")), StartPosition::Now);
+    let mut handle = runtime.start(spec);
+    handle.started().await.unwrap();
+    let metrics = handle.metrics();
+    eventually("the start saved", || RunMetrics::get(&metrics.checkpoints) >= 1).await;
+    h.put_referrers("in", &["a"]).await;
+    assert_eq!(read_kinesis(&h.engine, "out", 1).await, [projected("a", 1)]);
+    // The next save panics; the run goes on after the back-off from the start's save, so
+    // "a" is read (and written) again: at least once.
+    eventually_advancing(&h, 1_000, "the run again", || {
+        RunMetrics::get(&metrics.restarts) == 1 && RunMetrics::get(&metrics.records_in) >= 2
+    })
+    .await;
+    h.put_referrers("in", &["b"]).await;
+    assert_eq!(read_kinesis(&h.engine, "out", 3).await, [projected("a", 1), projected("a", 1), projected("b", 1)]);
     handle.stop(true).await;
 }

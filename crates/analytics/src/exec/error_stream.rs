@@ -13,25 +13,52 @@ use crate::value::{ErrorRow, Row, Value};
 /// data errors).
 const ERROR_LEVEL: &str = "ERROR";
 
+/// Bytes of DATA_ROW at most: the failed record or row is cut to this (raw bytes that
+/// are not text to half of it, since hex doubles them). With MESSAGE's bound, the row
+/// stays under a destination's 1 MiB record limit (Kinesis and Firehose) even when every
+/// character needs a six-byte JSON escape, so an error row can always be delivered
+/// [DECISION: AWS documents no cut; the head of the record is what a reader needs].
+pub const ERROR_DATA_ROW_BYTES_MAX: usize = 128 * 1024;
+/// Bytes of MESSAGE at most (see [`ERROR_DATA_ROW_BYTES_MAX`]).
+pub const ERROR_MESSAGE_BYTES_MAX: usize = 16 * 1024;
+
+const _: () = assert!(6 * (ERROR_DATA_ROW_BYTES_MAX + ERROR_MESSAGE_BYTES_MAX) < 1_000_000);
+
 pub(crate) fn error_row_to_row(error: ErrorRow) -> Row {
     let data = match std::str::from_utf8(&error.data) {
-        Ok(_) => error.data,
+        Ok(text) => Bytes::from(cut_text(text, ERROR_DATA_ROW_BYTES_MAX).to_owned()),
         // DATA_ROW is a VARCHAR: bytes that are not text are shown in hex.
-        Err(_) => Bytes::from(error.data.iter().fold(String::with_capacity(error.data.len() * 2), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })),
+        Err(_) => {
+            let head = error.data.get(..ERROR_DATA_ROW_BYTES_MAX / 2).unwrap_or(&error.data);
+            Bytes::from(head.iter().fold(String::with_capacity(head.len() * 2), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            }))
+        }
+    };
+    let message = match cut_text(&error.message, ERROR_MESSAGE_BYTES_MAX) {
+        cut if cut.len() == error.message.len() => Bytes::from(error.message),
+        cut => Bytes::from(cut.to_owned()),
     };
     let values = vec![
         Value::Timestamp(error.error_time_ms),
         Value::Str(Bytes::from_static(ERROR_LEVEL.as_bytes())),
         Value::Str(Bytes::from_static(error.kind.name().as_bytes())),
-        Value::Str(Bytes::from(error.message)),
+        Value::Str(message),
         error.data_rowtime_ms.map_or(Value::Null, Value::Timestamp),
         Value::Str(data),
         error.pump.map_or(Value::Null, |pump| Value::Str(Bytes::from(pump))),
     ];
     Row { rowtime_ms: error.error_time_ms, epoch: error.epoch, values: values.into_boxed_slice() }
+}
+
+/// The longest head of `text` of at most `max` bytes that ends on a character boundary.
+fn cut_text(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let end = (0..=max).rev().find(|&end| text.is_char_boundary(end)).unwrap_or(0);
+    text.get(..end).unwrap_or_default()
 }
 
 /// A row's values as JSON text, for DATA_ROW.
@@ -141,5 +168,42 @@ mod tests {
         assert_eq!(row.values[2], Value::Str("ARITHMETIC".into()));
         assert_eq!(row.values[5], Value::Str("ff01".into()));
         assert_eq!(row.values[6], Value::Str("P".into()));
+    }
+
+    fn huge(data: Vec<u8>) -> Row {
+        error_row_to_row(ErrorRow {
+            kind: ErrorKind::Parse,
+            message: "é".repeat(ERROR_MESSAGE_BYTES_MAX),
+            error_time_ms: 5,
+            data_rowtime_ms: None,
+            data: Bytes::from(data),
+            pump: None,
+            epoch: 0,
+        })
+    }
+
+    fn text_len(value: &Value) -> usize {
+        match value {
+            Value::Str(bytes) => {
+                assert!(std::str::from_utf8(bytes).is_ok());
+                bytes.len()
+            }
+            other => panic!("not text: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_huge_record_is_cut_so_its_error_row_fits_a_destination_record() {
+        // Text cut on a character boundary (three-byte characters; the bound is no multiple of 3).
+        let row = huge("€".repeat(ERROR_DATA_ROW_BYTES_MAX).into_bytes());
+        assert!(text_len(&row.values[5]) <= ERROR_DATA_ROW_BYTES_MAX);
+        assert!(text_len(&row.values[5]) >= ERROR_DATA_ROW_BYTES_MAX - 2);
+        assert!(text_len(&row.values[3]) <= ERROR_MESSAGE_BYTES_MAX);
+        // Bytes that are not text: hex of the head, within the same bound.
+        let row = huge(vec![0xff; 4 * 1024 * 1024]);
+        assert_eq!(text_len(&row.values[5]), ERROR_DATA_ROW_BYTES_MAX);
+        // A short record is kept whole.
+        let row = huge(b"short".to_vec());
+        assert_eq!(row.values[5], Value::Str("short".into()));
     }
 }

@@ -13,8 +13,12 @@ pub struct RunMetrics {
     pub mapping_errors: AtomicU64,
     /// Writes to a destination that failed (whole or in part) and were retried.
     pub output_failures: AtomicU64,
+    /// Output records a destination refused for good (too large for it), dropped.
+    pub rows_dropped: AtomicU64,
     /// Times reading paused because an output's queue was full (back-pressure).
     pub read_pauses: AtomicU64,
+    /// Times the run's task failed (a panic) and was run again.
+    pub restarts: AtomicU64,
     /// Positions saved.
     pub checkpoints: AtomicU64,
 }

@@ -30,7 +30,7 @@ pub use metrics::RunMetrics;
 pub use sink::{KINESIS_BATCH_BYTES_MAX, KINESIS_BATCH_RECORDS_MAX};
 pub use ticker::{ManualTicker, SystemTicker, Ticker};
 
-use task::{StopRequest, Task};
+use task::{Ended, StopRequest, Task};
 
 /// Where an input's reading goes on; stored durably (its serde form never changes).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,8 +109,104 @@ impl Runtime {
         let metrics = Arc::new(RunMetrics::default());
         let (started_tx, started_rx) = oneshot::channel();
         let (stop_tx, stop_rx) = watch::channel(StopRequest::Running);
-        let task = tokio::spawn(Task::run(spec, self.services.clone(), metrics.clone(), started_tx, stop_rx));
+        let task = tokio::spawn(supervise(spec, self.services.clone(), metrics.clone(), started_tx, stop_rx));
         RunHandle { started: Some(started_rx), start_failed: false, stop: stop_tx, task: Some(task), metrics }
+    }
+}
+
+/// The first wait before a run whose task failed runs again; it doubles per failure in a
+/// row up to [`RUN_RESTART_BACKOFF_MS_MAX`].
+pub const RUN_RESTART_BACKOFF_MS_MIN: i64 = 1_000;
+pub const RUN_RESTART_BACKOFF_MS_MAX: i64 = 60_000;
+
+/// Remembers the positions a run saved last, for its next attempt after a failure.
+struct RecordingStore {
+    inner: Arc<dyn CheckpointStore>,
+    saved: Arc<parking_lot::Mutex<Option<BTreeMap<String, InputPosition>>>>,
+}
+
+impl CheckpointStore for RecordingStore {
+    fn save<'a>(
+        &'a self,
+        application: &'a str,
+        generation: u64,
+        positions: BTreeMap<String, InputPosition>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), AnalyticsError>> + Send + 'a>> {
+        Box::pin(async move {
+            self.inner.save(application, generation, positions.clone()).await?;
+            *self.saved.lock() = Some(positions);
+            Ok(())
+        })
+    }
+}
+
+/// Aborts a task when dropped (a supervisor aborted with its handle ends its run too).
+struct AbortOnDrop(tokio::task::JoinHandle<Ended>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs an application's task and supervises it: a task that panics, or whose output's
+/// task panicked, is logged and run again after a back-off, from the positions it saved
+/// last (so what its outputs had not taken is read again), with the same generation and
+/// counters. The application stays RUNNING, as on AWS, where the service restarts a failed
+/// application's processing [DECISION: rather than settling READY, which would need a user
+/// to notice and start it again]. A stop ends the supervision.
+async fn supervise(
+    spec: RunSpec,
+    services: Services,
+    metrics: Arc<RunMetrics>,
+    started: oneshot::Sender<Result<(), AnalyticsError>>,
+    mut stop: watch::Receiver<StopRequest>,
+) {
+    let saved = Arc::new(parking_lot::Mutex::new(None));
+    let services = Services {
+        store: Arc::new(RecordingStore { inner: services.store.clone(), saved: saved.clone() }),
+        ..services
+    };
+    let RunSpec { application, generation, config, plan, mut starts } = spec;
+    let mut started = Some(started);
+    let mut backoff_ms = RUN_RESTART_BACKOFF_MS_MIN;
+    loop {
+        let spec = RunSpec {
+            application: application.clone(),
+            generation,
+            config: config.clone(),
+            plan: plan.clone(),
+            starts: starts.clone(),
+        };
+        // A run again after a failure reports its start to no one.
+        let started = started.take().unwrap_or_else(|| oneshot::channel().0);
+        let run = Task::run(spec, services.clone(), metrics.clone(), started, stop.clone());
+        let mut task = AbortOnDrop(tokio::spawn(run));
+        let failure = match (&mut task.0).await {
+            Ok(Ended::NotStarted | Ended::Stopped) => return,
+            Ok(Ended::OutputFailed) => "an output's task failed".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        if *stop.borrow() != StopRequest::Running {
+            return;
+        }
+        RunMetrics::add(&metrics.restarts, 1);
+        tracing::error!(message = "Application task failed; running it again.", application = %application, error = %failure, backoff_ms);
+        if let Some(positions) = saved.lock().clone() {
+            for (input, position) in positions {
+                starts.insert(input, StartPosition::At(position));
+            }
+        }
+        let deadline = services.ticker.now_ms().saturating_add(backoff_ms);
+        tokio::select! {
+            _ = services.ticker.sleep_until(deadline) => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() != StopRequest::Running {
+                    return;
+                }
+            }
+        }
+        backoff_ms = backoff_ms.saturating_mul(2).min(RUN_RESTART_BACKOFF_MS_MAX);
     }
 }
 
@@ -148,8 +244,9 @@ impl RunHandle {
         self.task.as_ref().is_none_or(|task| task.is_finished())
     }
 
-    /// Stops reading; with `drain`, closes open windows and waits (bounded) for outputs,
-    /// then saves the positions.
+    /// Stops reading; with `drain`, waits (bounded by `STOP_DRAIN_MS`) for outputs to take
+    /// the rows already emitted, then saves the positions. Open windows are discarded; the
+    /// saved positions stay before their records, which the next run reads again.
     pub async fn stop(mut self, drain: bool) {
         self.stop.send_replace(StopRequest::Stop { drain });
         if let Some(task) = self.task.take() {

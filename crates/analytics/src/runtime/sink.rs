@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use rheo_engine::{Engine, PutEntry, PutOutcome, PutRecords, StreamRef};
+use rheo_engine::{Engine, EngineError, PutEntry, PutOutcome, PutRecords, StreamRef};
 use rheo_firehose::Firehose;
 use tokio::sync::Notify;
 
@@ -154,8 +154,16 @@ impl SinkQueue {
     }
 }
 
+/// Why a whole write failed.
+struct WriteFailure {
+    text: String,
+    /// The destination refused the request itself (a record too large, a request that
+    /// breaks the API's constraints): sending it again can never succeed.
+    permanent: bool,
+}
+
 /// Writes one batch; per record, whether the destination accepted it.
-async fn write(destination: &Destination, batch: Vec<Bytes>, next_key: &mut u64) -> Result<Vec<bool>, String> {
+async fn write(destination: &Destination, batch: Vec<Bytes>, next_key: &mut u64) -> Result<Vec<bool>, WriteFailure> {
     match destination {
         Destination::Kinesis { engine, stream_name } => {
             let records = batch
@@ -169,17 +177,32 @@ async fn write(destination: &Destination, batch: Vec<Bytes>, next_key: &mut u64)
                 })
                 .collect();
             let stream = StreamRef { name: Some(stream_name.clone()), arn: None };
-            let result = engine.put_records(PutRecords { stream, records }).await.map_err(|e| e.to_string())?;
+            let result = engine.put_records(PutRecords { stream, records }).await.map_err(|error| {
+                let permanent = matches!(error, EngineError::InvalidArgument(_) | EngineError::Validation(_));
+                WriteFailure { text: error.to_string(), permanent }
+            })?;
             Ok(result.records.iter().map(|outcome| matches!(outcome, PutOutcome::Stored(_))).collect())
         }
         Destination::Firehose { firehose, delivery_stream_name } => {
-            let appended = firehose.append_records(delivery_stream_name, batch).await.map_err(|e| e.to_string())?;
+            // The tap takes records of any size; PutRecordBatch would refuse this one.
+            if batch.iter().any(|data| data.len() > rheo_firehose::limits::RECORD_BYTES_MAX) {
+                let text = format!("a record is larger than {} bytes", rheo_firehose::limits::RECORD_BYTES_MAX);
+                return Err(WriteFailure { text, permanent: true });
+            }
+            let appended = firehose
+                .append_records(delivery_stream_name, batch)
+                .await
+                .map_err(|error| WriteFailure { text: error.to_string(), permanent: false })?;
             Ok(appended.iter().map(Result::is_ok).collect())
         }
     }
 }
 
 /// The task of one output: runs until aborted by the application's task.
+///
+/// A write the destination refuses for good is narrowed down: its records are sent again
+/// one at a time, and a single record still refused is dropped (counted and logged), so
+/// one bad record never stalls the output.
 pub(super) async fn run(
     queue: Arc<SinkQueue>,
     destination: Destination,
@@ -191,21 +214,45 @@ pub(super) async fn run(
     let mut backoff_ms = SINK_BACKOFF_MS_MIN;
     let mut next_key: u64 = 0;
     let mut last_logged_ms: Option<i64> = None;
+    // Writes left to make one record at a time, after a permanent refusal of a batch.
+    let mut singles: usize = 0;
     loop {
-        let batch = queue.front(records_max, bytes_max);
+        let batch = queue.front(if singles > 0 { 1 } else { records_max }, bytes_max);
         if batch.is_empty() {
             // A push after the look left a permit, so this returns at once then.
             queue.work.notified().await;
             continue;
         }
         let count = batch.len();
+        singles = singles.saturating_sub(1);
         let (accepted, failure) = match write(&destination, batch, &mut next_key).await {
             Ok(accepted) => {
                 let failed = accepted.iter().filter(|ok| !**ok).count();
                 let failure = (failed > 0).then(|| format!("{failed} of {count} records refused"));
                 (accepted, failure)
             }
-            Err(error) => (vec![false; count], Some(error)),
+            Err(WriteFailure { permanent: true, text }) if count > 1 => {
+                singles = count;
+                tracing::warn!(
+                    message = "Output destination refused a write; sending its records one at a time.",
+                    application = %application,
+                    destination = %destination.name(),
+                    error = %text,
+                );
+                continue;
+            }
+            Err(WriteFailure { permanent: true, text }) => {
+                RunMetrics::add(&metrics.rows_dropped, 1);
+                tracing::warn!(
+                    message = "Output destination refused a record for good; dropped.",
+                    application = %application,
+                    destination = %destination.name(),
+                    error = %text,
+                );
+                queue.settle(&[true]);
+                continue;
+            }
+            Err(WriteFailure { text, .. }) => (vec![false; count], Some(text)),
         };
         let delivered = accepted.iter().filter(|ok| **ok).count() as u64;
         RunMetrics::add(&metrics.rows_out, delivered);

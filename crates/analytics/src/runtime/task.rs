@@ -31,6 +31,17 @@ use crate::value::{ErrorRow, Row};
 /// failure is retried and logged at this pace rather than in a tight loop.
 const READ_RETRY_MS: i64 = 1_000;
 
+/// How a run's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// Its inputs could not be opened (reported to the starter).
+    NotStarted,
+    /// Stopped as asked (or its handle is gone).
+    Stopped,
+    /// An output's task panicked: the run cannot go on as it is.
+    OutputFailed,
+}
+
 /// What the handle asks of the task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StopRequest {
@@ -156,28 +167,29 @@ impl Task {
         metrics: Arc<RunMetrics>,
         started: oneshot::Sender<Result<(), AnalyticsError>>,
         stop: watch::Receiver<StopRequest>,
-    ) {
+    ) -> Ended {
         let application = spec.application.clone();
         match Task::open(spec, &services, metrics) {
             Ok(task) => {
                 let _ = started.send(Ok(()));
-                task.run_until_stopped(stop).await;
+                task.run_until_stopped(stop).await
             }
             Err(error) => {
                 tracing::warn!(message = "Application could not start.", application = %application, %error);
                 let _ = started.send(Err(error));
+                Ended::NotStarted
             }
         }
     }
 
-    async fn run_until_stopped(mut self, mut stop: watch::Receiver<StopRequest>) {
+    async fn run_until_stopped(mut self, mut stop: watch::Receiver<StopRequest>) -> Ended {
         loop {
             let request = *stop.borrow_and_update();
             if let StopRequest::Stop { drain } = request {
                 self.finish(drain).await;
-                return;
+                return Ended::Stopped;
             }
-            let read_any = self.step();
+            let read_any = off_workers(|| self.step());
             self.checkpoint_if_due(false).await;
             if read_any {
                 // Let the outputs and other applications run between batches.
@@ -189,13 +201,19 @@ impl Task {
                 .flatten()
                 .min();
             let reading = !self.paused() && self.read_retry_at_ms.is_none();
-            let Task { inputs, ticker, progress, .. } = &mut self;
+            let Task { inputs, ticker, progress, sinks, application, .. } = &mut self;
             tokio::select! {
                 changed = stop.changed() => {
                     if changed.is_err() {
                         // The handle is gone without a stop: nothing to report to.
-                        return;
+                        return Ended::Stopped;
                     }
+                }
+                // An output's task runs until aborted: one that ended has panicked.
+                Some(ended) = sinks.join_next(), if !sinks.is_empty() => {
+                    let error = ended.err().map(|error| error.to_string()).unwrap_or_default();
+                    tracing::error!(message = "An output of the application failed.", application = %application, %error);
+                    return Ended::OutputFailed;
                 }
                 _ = wait_any(inputs), if reading => {}
                 _ = sleep_until(ticker.as_ref(), wake_at) => {}
@@ -256,27 +274,16 @@ impl Task {
         RunMetrics::add(&self.metrics.records_in, batch.records.len() as u64);
         let Task { executor, rows, errors, .. } = self;
         let mapper = &mut input.mapper;
-        let mut work = || {
-            for record in &batch.records {
-                mapper.map_bytes(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
-            }
-            executor.push(batch.stream, rows, rowtime);
-            let mapping_errors = errors.len() as u64;
-            if !errors.is_empty() {
-                executor.push_errors(errors);
-            }
-            rows.clear();
-            errors.clear();
-            mapping_errors
-        };
-        // Mapping and evaluating a batch is CPU work: off the async workers when the
-        // runtime has others to run them (not possible on a current-thread runtime).
-        let mapping_errors =
-            if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
-                tokio::task::block_in_place(work)
-            } else {
-                work()
-            };
+        for record in &batch.records {
+            mapper.map_bytes(&record.data, record.arrival_ms, rowtime, epoch, rows, errors);
+        }
+        executor.push(batch.stream, rows, rowtime);
+        let mapping_errors = errors.len() as u64;
+        if !errors.is_empty() {
+            executor.push_errors(errors);
+        }
+        rows.clear();
+        errors.clear();
         RunMetrics::add(&self.metrics.mapping_errors, mapping_errors);
         let positions = self.positions();
         self.epochs.after_batch(positions);
@@ -286,21 +293,31 @@ impl Task {
         self.inputs.iter().map(|input| (input.id.clone(), input.source.position())).collect()
     }
 
-    /// Encodes the rows waiting in output streams into their queues.
+    /// Encodes the rows waiting in output streams into their queues. Each stream is
+    /// drained once and its rows go to every output reading it (two outputs may name the
+    /// same in-application stream, each with its own format and destination).
     fn drain_outputs(&mut self) {
         let Task { executor, outputs, rows, .. } = self;
-        for output in outputs.iter() {
-            executor.drain(output.stream, rows);
+        for (index, output) in outputs.iter().enumerate() {
+            let stream = output.stream;
+            if outputs.iter().take(index).any(|earlier| earlier.stream == stream) {
+                // Drained (and queued) with the first output reading it.
+                continue;
+            }
+            executor.drain(stream, rows);
             if rows.is_empty() {
                 continue;
             }
-            let encoder = &output.encoder;
-            let encoded = rows.drain(..).map(|row| {
-                let mut data = Vec::new();
-                encoder.encode(&row, &mut data);
-                (row.epoch, Bytes::from(data))
-            });
-            output.queue.push(encoded);
+            for reader in outputs.iter().skip(index).filter(|reader| reader.stream == stream) {
+                let encoder = &reader.encoder;
+                let encoded = rows.iter().map(|row| {
+                    let mut data = Vec::new();
+                    encoder.encode(row, &mut data);
+                    (row.epoch, Bytes::from(data))
+                });
+                reader.queue.push(encoded);
+            }
+            rows.clear();
         }
     }
 
@@ -347,15 +364,15 @@ impl Task {
         self.last_save_ms = Some(now);
     }
 
-    /// A stop: with `drain`, closes every window and gives the outputs a bounded time to
-    /// take the last rows; then saves what was released.
+    /// A stop: with `drain`, gives the outputs a bounded time to take the rows already
+    /// emitted; then saves what was released. Open windows are discarded, not closed early
+    /// (a partial row would carry a ROWTIME ahead of the clock, and the restart would emit
+    /// a second one for the same window): the saved position stays before their records
+    /// (the held epoch), so the next run reads those records again and counts them once.
     async fn finish(&mut self, drain: bool) {
         if drain {
-            let now = self.ticker.now_ms();
-            let rowtime = self.rowtime(now);
-            self.executor.close_all(rowtime);
-            self.drain_outputs();
-            let deadline = now.saturating_add(STOP_DRAIN_MS);
+            off_workers(|| self.drain_outputs());
+            let deadline = self.ticker.now_ms().saturating_add(STOP_DRAIN_MS);
             while !self.outputs.iter().all(|output| output.queue.is_empty()) {
                 tokio::select! {
                     _ = self.progress.notified() => {}
@@ -365,6 +382,18 @@ impl Task {
         }
         self.sinks.abort_all();
         self.checkpoint_if_due(true).await;
+    }
+}
+
+/// Runs CPU work of the run (closing windows, reading, mapping and evaluating a batch,
+/// encoding output rows) off the async workers when the runtime has others to take them
+/// over (not possible on a current-thread runtime), so one busy application does not hold
+/// up the requests and the other applications served by the same workers.
+fn off_workers<R>(work: impl FnOnce() -> R) -> R {
+    if tokio::runtime::Handle::current().runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
     }
 }
 

@@ -188,6 +188,10 @@ impl Analytics {
     /// DeleteApplication: `CreateTimestamp` must be the application's; a running
     /// application stops at once, without draining.
     pub async fn delete_application(&self, request: DeleteApplicationRequest) -> Result<DeleteApplicationResponse> {
+        self.detached(move |this| async move { this.delete_application_now(request).await }).await
+    }
+
+    async fn delete_application_now(&self, request: DeleteApplicationRequest) -> Result<DeleteApplicationResponse> {
         let name = request.application_name;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
@@ -207,6 +211,10 @@ impl Analytics {
 
     /// StartApplication: every input named once with its starting position.
     pub async fn start_application(&self, request: StartApplicationRequest) -> Result<StartApplicationResponse> {
+        self.detached(move |this| async move { this.start_application_now(request).await }).await
+    }
+
+    async fn start_application_now(&self, request: StartApplicationRequest) -> Result<StartApplicationResponse> {
         let name = request.application_name;
         let _guard = self.control.lock().await;
         let entry = self.entry(&name)?;
@@ -229,6 +237,10 @@ impl Analytics {
     /// StopApplication: STOPPING until the run has drained its outputs and saved its
     /// positions (LAST_STOPPED_POINT), then READY.
     pub async fn stop_application(&self, request: StopApplicationRequest) -> Result<StopApplicationResponse> {
+        self.detached(move |this| async move { this.stop_application_now(request).await }).await
+    }
+
+    async fn stop_application_now(&self, request: StopApplicationRequest) -> Result<StopApplicationResponse> {
         let _guard = self.control.lock().await;
         let entry = self.entry(&request.application_name)?;
         let state = self.stored(&entry)?;

@@ -55,6 +55,20 @@ impl CheckpointStore for CheckpointSink {
     }
 }
 
+/// What a start commits: RUNNING, a new generation, each input's starting position; an
+/// input started at NOW or TRIM_HORIZON forgets the position an older run saved, so a
+/// relaunch before the new run's first save starts where this start said.
+fn begin_run(s: &mut StoredApplication, named: &BTreeMap<String, StartingPosition>) {
+    s.status = Status::Running;
+    s.generation += 1;
+    for input in &mut s.inputs {
+        input.starting_position = named.get(&input.id).copied();
+        if matches!(input.starting_position, Some(StartingPosition::Now | StartingPosition::TrimHorizon)) {
+            s.positions.remove(&input.id);
+        }
+    }
+}
+
 /// Where each input of a run starts: the position a start named, or the stored one.
 fn starts(state: &StoredApplication, named: &BTreeMap<String, StartingPosition>) -> BTreeMap<String, StartPosition> {
     state
@@ -67,8 +81,14 @@ fn starts(state: &StoredApplication, named: &BTreeMap<String, StartingPosition>)
                 (Some(StartingPosition::Now), _) => StartPosition::Now,
                 // LAST_STOPPED_POINT, or a run resumed after a change or a restart.
                 (_, Some(position)) => StartPosition::At(position),
-                // Never stopped before: nothing to resume from [DECISION, plan §3.2].
-                (_, None) => StartPosition::Now,
+                // No position saved yet (a run relaunched before its first save, or a
+                // LAST_STOPPED_POINT of an input never stopped): where the last start said
+                // to begin; LAST_STOPPED_POINT with nothing to resume is NOW [DECISION,
+                // plan §3.2].
+                (_, None) => match input.starting_position {
+                    Some(StartingPosition::TrimHorizon) => StartPosition::TrimHorizon,
+                    Some(StartingPosition::Now | StartingPosition::LastStoppedPoint) | None => StartPosition::Now,
+                },
             };
             (input.id.clone(), start)
         })
@@ -163,17 +183,17 @@ impl Analytics {
     /// are open; if they cannot be opened the application is READY again and the start
     /// fails.
     pub(super) async fn start_run(&self, entry: &Arc<Entry>, named: BTreeMap<String, StartingPosition>) -> Result<()> {
+        if self.closing.load(Ordering::Acquire) {
+            // A run started now would not be stopped by the shutdown under way.
+            return Err(AnalyticsError::Internal("the service is shutting down".into()));
+        }
         let now = self.now_ms();
         let transition = lifecycle::transition_of(Action::Start, now, self.config.transition_ms);
         let positions = named.clone();
         let (state, ()) = self
             .commit(entry, move |s| {
-                s.status = Status::Running;
+                begin_run(s, &positions);
                 s.transition = transition;
-                s.generation += 1;
-                for input in &mut s.inputs {
-                    input.starting_position = positions.get(&input.id).copied();
-                }
             })
             .await?;
         entry.transition_over.store(false, Ordering::Release);
@@ -337,5 +357,31 @@ mod tests {
         assert_eq!(starts(&app, &named(StartingPosition::Now))["1.1"], StartPosition::Now);
         assert_eq!(starts(&app, &named(StartingPosition::TrimHorizon))["1.1"], StartPosition::TrimHorizon);
         assert_eq!(starts(&app, &BTreeMap::new())["1.1"], StartPosition::At(position));
+    }
+
+    #[test]
+    fn a_relaunch_before_any_save_starts_where_the_start_said() {
+        let mut app = app_with_input(None);
+        app.inputs[0].starting_position = Some(StartingPosition::TrimHorizon);
+        assert_eq!(starts(&app, &BTreeMap::new())["1.1"], StartPosition::TrimHorizon);
+        app.inputs[0].starting_position = Some(StartingPosition::Now);
+        assert_eq!(starts(&app, &BTreeMap::new())["1.1"], StartPosition::Now);
+    }
+
+    #[test]
+    fn a_start_at_now_or_trim_horizon_forgets_older_positions() {
+        let position = InputPosition::Firehose { stream_uid: 1, next_lsn: 9 };
+        for (named, kept) in [
+            (StartingPosition::Now, false),
+            (StartingPosition::TrimHorizon, false),
+            (StartingPosition::LastStoppedPoint, true),
+        ] {
+            let mut app = app_with_input(Some(position.clone()));
+            let generation = app.generation;
+            begin_run(&mut app, &BTreeMap::from([("1.1".to_owned(), named)]));
+            assert_eq!(app.positions.contains_key("1.1"), kept, "{named:?}");
+            assert_eq!(app.inputs[0].starting_position, Some(named));
+            assert_eq!((app.status, app.generation), (Status::Running, generation + 1));
+        }
     }
 }
