@@ -143,7 +143,8 @@ pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<
                 return Err(format!("interval '{text}' is finer than a millisecond"));
             }
             let padded = format!("{fraction:0<3}");
-            millis += padded.parse::<i64>().map_err(|_| invalid())?;
+            let fraction_ms = padded.parse::<i64>().map_err(|_| invalid())?;
+            millis = millis.checked_add(fraction_ms).ok_or_else(invalid)?;
         }
         total = total.checked_add(millis).ok_or_else(invalid)?;
     }
