@@ -83,6 +83,26 @@ pub fn datetime(keyword: &str, text: &str) -> Result<(Value, SqlType), String> {
     parsed.ok_or_else(|| format!("{keyword} literal '{text}'"))
 }
 
+/// Checks an interval text against written field precisions: at most `leading` digits
+/// in the leading field, at most `fraction` digits after the seconds' point.
+pub fn check_interval_precision(text: &str, leading: Option<u32>, fraction: Option<u32>) -> Result<(), String> {
+    let body = text.trim();
+    let body = body.strip_prefix('-').unwrap_or(body);
+    let first_field = body.split([' ', ':', '.']).next().unwrap_or("");
+    if let Some(leading) = leading {
+        if first_field.len() > leading as usize {
+            return Err(format!("interval '{text}' has more than {leading} digits in its leading field"));
+        }
+    }
+    if let Some(fraction) = fraction {
+        let written = body.rsplit_once('.').map_or(0, |(_, digits)| digits.len());
+        if written > fraction as usize {
+            return Err(format!("interval '{text}' has more than {fraction} fraction digits"));
+        }
+    }
+    Ok(())
+}
+
 /// The milliseconds of a day-time interval's text for its qualifier: `'10' SECOND`,
 /// `'1:30' MINUTE TO SECOND`, `'2 03:04:05.5' DAY TO SECOND`.
 pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<i64, String> {

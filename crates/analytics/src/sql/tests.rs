@@ -858,3 +858,28 @@ fn a_qualified_source_rowtime_over_a_group_row_must_be_grouped() {
     ));
     ok(&pump("w TIMESTAMP, n TIMESTAMP", &format!("SELECT STREAM ROWTIME, MAX(s.ROWTIME) {group_by}")));
 }
+
+#[test]
+fn interval_field_precisions_are_enforced() {
+    let interval = |literal: &str| format!("SELECT STREAM ROWTIME + {literal} FROM SOURCE_SQL_STREAM_001");
+    for accepted in [
+        "INTERVAL '99' SECOND(2)",
+        "INTERVAL '100' SECOND",
+        "INTERVAL '12.345' SECOND(2, 3)",
+        "INTERVAL '1:02.5' MINUTE(1) TO SECOND(1)",
+        "INTERVAL '3 04:05:06' DAY(1) TO SECOND",
+    ] {
+        ok(&pump("t TIMESTAMP", &interval(accepted)));
+    }
+    for refused_literal in [
+        "INTERVAL '100' SECOND(2)",
+        "INTERVAL '12.345' SECOND(2, 2)",
+        "INTERVAL '1:02.55' MINUTE TO SECOND(1)",
+        "INTERVAL '10 04' DAY(1) TO HOUR",
+        "INTERVAL '10 04' DAY TO HOUR(2)",
+        "INTERVAL '1' SECOND(0)",
+    ] {
+        let error = refused(&pump("t TIMESTAMP", &interval(refused_literal)));
+        assert_eq!(error.line, 3, "{refused_literal}: {error:?}");
+    }
+}
