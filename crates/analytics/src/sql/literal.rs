@@ -50,7 +50,7 @@ pub fn number(text: &str) -> Result<(Value, SqlType), String> {
 pub fn negate(value: &Value) -> Option<Value> {
     match value {
         Value::Int(v) => v.checked_neg().map(Value::Int),
-        Value::Decimal(v, scale) => Some(Value::Decimal(-v, *scale)),
+        Value::Decimal(v, scale) => v.checked_neg().map(|v| Value::Decimal(v, *scale)),
         Value::Double(v) => Some(Value::Double(-v)),
         Value::Interval(v) => v.checked_neg().map(Value::Interval),
         _ => None,
