@@ -107,6 +107,7 @@ pub fn check_interval_precision(text: &str, leading: Option<u32>, fraction: Opti
 /// `'1:30' MINUTE TO SECOND`, `'2 03:04:05.5' DAY TO SECOND`.
 pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<i64, String> {
     let invalid = || format!("interval '{text}' does not match its qualifier");
+    let too_large = || format!("interval '{text}' is past the range of millisecond intervals");
     let order = |unit: TimeUnit| match unit {
         TimeUnit::Day => Some(0usize),
         TimeUnit::Hour => Some(1),
@@ -151,11 +152,11 @@ pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<
         {
             return Err(invalid());
         }
-        let value: i64 = whole.parse().map_err(|_| invalid())?;
+        let value: i64 = whole.parse().map_err(|_| too_large())?;
         if offset > 0 && value >= FIELD_MAX[unit] {
             return Err(invalid());
         }
-        let mut millis = value.checked_mul(UNIT_MS[unit]).ok_or_else(invalid)?;
+        let mut millis = value.checked_mul(UNIT_MS[unit]).ok_or_else(too_large)?;
         if !fraction.is_empty() {
             // Milliseconds are the finest the types hold; finer digits are refused
             // rather than rounded away.
@@ -164,9 +165,9 @@ pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<
             }
             let padded = format!("{fraction:0<3}");
             let fraction_ms = padded.parse::<i64>().map_err(|_| invalid())?;
-            millis = millis.checked_add(fraction_ms).ok_or_else(invalid)?;
+            millis = millis.checked_add(fraction_ms).ok_or_else(too_large)?;
         }
-        total = total.checked_add(millis).ok_or_else(invalid)?;
+        total = total.checked_add(millis).ok_or_else(too_large)?;
     }
     Ok(if negative { -total } else { total })
 }
