@@ -20,6 +20,9 @@ pub const USER_TAGS_MAX: usize = 50;
 pub const INPUT_PARALLELISM_MAX: u32 = 64;
 /// A row larger than this goes to `error_stream` (AWS: 512 KiB).
 pub const ROW_BYTES_MAX: usize = 512 * 1024;
+/// Bytes of one string or binary a function or `||` produces: no value can exceed a row,
+/// so a larger result is an error row, refused before it is allocated.
+pub const VALUE_BYTES_MAX: usize = ROW_BYTES_MAX;
 /// Records one read from an input returns at most.
 pub const READ_BATCH_RECORDS: usize = 10_000;
 /// Bytes one read from an input returns at most.

@@ -71,20 +71,29 @@ fn canonical_bits(value: f64) -> u64 {
     }
 }
 
-/// A 64-bit multiplicative mix (the Fx hash's step): fast, and good enough for group keys
-/// which an application's users do not choose adversarially against one process.
+/// A 64-bit multiplicative mix (the Fx hash's step) started from a secret per-stage seed
+/// ([`random_hash_seed`]): fast, and, since group keys come from record data an outsider
+/// may choose, not predictable, so keys cannot be crafted offline to share one hash and
+/// turn the group table's chains into linear scans.
 #[derive(Clone, Copy)]
 pub(crate) struct KeyHash(u64);
 
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+const MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// A seed for [`KeyHash`] from std's per-process random keys (the source `HashMap` uses
+/// against the same attack), different for every call.
+pub(crate) fn random_hash_seed() -> u64 {
+    use std::hash::BuildHasher;
+    std::hash::RandomState::new().hash_one(0x6b65_795f_7365_6564_u64)
+}
 
 impl KeyHash {
-    pub(crate) fn new() -> Self {
-        KeyHash(0)
+    pub(crate) fn new(seed: u64) -> Self {
+        KeyHash(seed)
     }
 
     fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(MULTIPLIER);
     }
 
     fn add_bytes(&mut self, bytes: &[u8]) {
@@ -148,8 +157,9 @@ mod tests {
 
     #[test]
     fn float_keys_group_zero_and_nan() {
+        let seed = random_hash_seed();
         let hash = |value: &Value| {
-            let mut h = KeyHash::new();
+            let mut h = KeyHash::new(seed);
             hash_key_value(&mut h, value);
             h.finish()
         };
@@ -157,5 +167,20 @@ mod tests {
         assert_eq!(hash(&Value::Double(-0.0)), hash(&Value::Double(0.0)));
         assert!(key_eq(&Value::Double(f64::NAN), &Value::Double(f64::NAN)));
         assert_ne!(hash(&Value::Str("ab".into())), hash(&Value::Str("ba".into())));
+    }
+
+    #[test]
+    fn key_hashes_depend_on_the_seed() {
+        // An unseeded hash let keys be crafted offline to collide in every process.
+        let (one, other) = (random_hash_seed(), random_hash_seed());
+        assert_ne!(one, other);
+        let hash = |seed, value: &Value| {
+            let mut h = KeyHash::new(seed);
+            hash_key_value(&mut h, value);
+            h.finish()
+        };
+        for value in [Value::Int(0), Value::Str("referrer.example".into()), Value::Null] {
+            assert_ne!(hash(one, &value), hash(other, &value), "{value:?}");
+        }
     }
 }

@@ -48,8 +48,8 @@ pub(crate) struct GroupTable {
     pub(crate) bytes: usize,
 }
 
-pub(crate) fn key_hash(key: &[Value]) -> u64 {
-    let mut hash = KeyHash::new();
+pub(crate) fn key_hash(seed: u64, key: &[Value]) -> u64 {
+    let mut hash = KeyHash::new(seed);
     for value in key {
         hash_key_value(&mut hash, value);
     }

@@ -15,9 +15,9 @@
 //! stream's ROWTIMEs do not go back); an empty window emits nothing.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-use crate::exec::compare::{compare, key_eq};
+use crate::exec::compare::{compare, key_eq, random_hash_seed};
 use crate::exec::error_stream::render_values;
 use crate::exec::eval::{Evaluator, RowRef};
 use crate::exec::groups::{key_hash, GroupTable};
@@ -91,10 +91,14 @@ pub(crate) struct AggregateStage {
     closing: Closing,
     /// Clock-closed windows by end.
     timed: BTreeMap<i64, Window>,
-    /// MONOTONIC windows, in key order (a smaller key arriving late opens a window
-    /// before the others' positions; it closes with the next larger key).
-    monotonic: Vec<Window>,
+    /// MONOTONIC windows in ascending key order. A row of key k first closes every window
+    /// below k, so the windows left are all at or above k: k's window is the front one
+    /// or a new front. Finding, opening and closing are therefore O(1) (amortized) per
+    /// row, however disordered the keys.
+    monotonic: VecDeque<Window>,
     last_rowtime_ms: i64,
+    /// The secret start of this stage's group-key hashes (see `KeyHash`).
+    hash_seed: u64,
     key: Vec<Value>,
     args: Vec<Option<Value>>,
     group_row: Vec<Value>,
@@ -106,8 +110,9 @@ impl AggregateStage {
             closing: Closing::of(&plan.progress),
             plan,
             timed: BTreeMap::new(),
-            monotonic: Vec::new(),
+            monotonic: VecDeque::new(),
             last_rowtime_ms: i64::MIN,
+            hash_seed: random_hash_seed(),
             key: Vec::new(),
             args: Vec::new(),
             group_row: Vec::new(),
@@ -161,14 +166,10 @@ impl AggregateStage {
                 return Err(EvalError::new(ErrorKind::NotNull, "the MONOTONIC key is NULL"));
             }
             self.close_monotonic_below(&progress, row.rowtime_ms, eval, now_ms, budget, out)?;
-            let position = match self.monotonic.iter().position(|w| key_eq(&w.start, &progress)) {
-                Some(position) => position,
-                None => {
-                    self.monotonic.push(Window::new(progress, i64::MAX, &self.plan, row.epoch));
-                    self.monotonic.len() - 1
-                }
-            };
-            self.monotonic.get_mut(position)
+            if !self.monotonic.front().is_some_and(|w| key_eq(&w.start, &progress)) {
+                self.monotonic.push_front(Window::new(progress, i64::MAX, &self.plan, row.epoch));
+            }
+            self.monotonic.front_mut()
         } else {
             let (start, end, emit_rowtime) = if self.closing == Closing::RowtimeKey {
                 let Value::Timestamp(key) = progress else {
@@ -190,7 +191,7 @@ impl AggregateStage {
         let Some(window) = window else {
             return Err(EvalError::new(ErrorKind::Function, "window lost"));
         };
-        let hash = key_hash(&self.key);
+        let hash = key_hash(self.hash_seed, &self.key);
         let group = match window.groups.find(hash, &self.key) {
             Some(group) => group,
             None => {
@@ -231,13 +232,12 @@ impl AggregateStage {
         budget: &mut StateBudget,
         out: &mut Vec<StageOutput>,
     ) -> Result<(), EvalError> {
-        let mut index = 0;
-        while index < self.monotonic.len() {
-            if compare(&self.monotonic[index].start, key)? == Ordering::Less {
-                let window = self.monotonic.remove(index);
+        while let Some(front) = self.monotonic.front() {
+            if compare(&front.start, key)? != Ordering::Less {
+                break;
+            }
+            if let Some(window) = self.monotonic.pop_front() {
                 self.emit(window, rowtime_ms, eval, now_ms, budget, out);
-            } else {
-                index += 1;
             }
         }
         Ok(())

@@ -31,7 +31,7 @@ pub(crate) fn window_of(progress: &ProgressKey, value: &Value) -> Result<(i64, i
             if *width_ms <= 0 {
                 return Err(EvalError::new(ErrorKind::Function, "a STEP width must be positive"));
             }
-            let start = ts - ts.rem_euclid(*width_ms);
+            let start = ts.checked_sub(ts.rem_euclid(*width_ms)).ok_or_else(out_of_range)?;
             Ok((start, start.checked_add(*width_ms).ok_or_else(out_of_range)?))
         }
         ProgressKey::Floor { unit, .. } => {
@@ -64,6 +64,17 @@ mod tests {
         assert_eq!(window_of(&step, &Value::Timestamp(20_000)).ok(), Some((20_000, 30_000)));
         assert_eq!(window_of(&step, &Value::Timestamp(-1)).ok(), Some((-10_000, 0)));
         assert!(window_of(&step, &Value::Null).is_err());
+    }
+
+    #[test]
+    fn windows_past_the_timestamp_range_are_errors() {
+        // i64::MIN's 7 ms window starts below i64::MIN; i64::MAX's 10 s window ends past it.
+        let step = |width_ms| ProgressKey::Step { expr: rowtime(), width_ms };
+        let kind = |progress: &ProgressKey, ms| window_of(progress, &Value::Timestamp(ms)).err().map(|e| e.kind);
+        assert_eq!(kind(&step(7), i64::MIN), Some(ErrorKind::Arithmetic));
+        assert_eq!(kind(&step(10_000), i64::MAX), Some(ErrorKind::Arithmetic));
+        let second = ProgressKey::Floor { expr: rowtime(), unit: TimeUnit::Second };
+        assert_eq!(kind(&second, i64::MIN), Some(ErrorKind::Arithmetic));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 
+use crate::limits::VALUE_BYTES_MAX;
 use crate::value::{ErrorKind, EvalError, Value};
 
 /// The text of a string value.
@@ -44,6 +45,18 @@ pub fn mismatch(what: &str, expected: &str, found: &Value) -> EvalError {
 }
 
 /// 10^exponent as an i128, when it fits.
+/// Refuses a string or binary result of `bytes` bytes past [`VALUE_BYTES_MAX`], before
+/// the caller allocates it.
+pub fn within_value_bound(bytes: usize, what: &str) -> Result<(), EvalError> {
+    if bytes > VALUE_BYTES_MAX {
+        return Err(EvalError::new(
+            ErrorKind::ResourceLimit,
+            format!("{what}: a result of {bytes} bytes is past the {VALUE_BYTES_MAX}-byte bound of a value"),
+        ));
+    }
+    Ok(())
+}
+
 pub fn pow10(exponent: u32) -> Option<i128> {
     10i128.checked_pow(exponent)
 }

@@ -49,7 +49,10 @@ pub fn step(args: &[Value]) -> Result<Value, EvalError> {
         return Err(EvalError::new(ErrorKind::Arithmetic, format!("STEP: width {width} is not positive")));
     }
     // Euclidean division so that windows before the epoch align like those after it.
-    let start = value.div_euclid(width) * width;
+    let start = value
+        .div_euclid(width)
+        .checked_mul(width)
+        .ok_or_else(|| EvalError::new(ErrorKind::Arithmetic, format!("STEP: the window of {value} is out of range")))?;
     Ok(if timestamp { Value::Timestamp(start) } else { Value::Int(start) })
 }
 
@@ -80,7 +83,7 @@ pub fn round_timestamp(ms: i64, unit: TimeUnit, ceil: bool) -> Option<i64> {
         TimeUnit::Month | TimeUnit::Year => None,
     };
     if let Some(width) = fixed {
-        let floor = ms.div_euclid(width) * width;
+        let floor = ms.div_euclid(width).checked_mul(width)?;
         return if ceil && floor != ms { floor.checked_add(width) } else { Some(floor) };
     }
     let at = naive(ms)?;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use regex::Regex;
 
-use super::args::{arg, int, text};
+use super::args::{arg, int, text, within_value_bound};
 use crate::plan::PatternKind;
 use crate::value::{ErrorKind, EvalError, Value};
 
@@ -215,19 +215,31 @@ pub fn regex_replace(args: &[Value]) -> Result<Value, EvalError> {
     let regex = compiled(Flavor::Java, pattern, None)?;
     let split = s.char_indices().nth(usize::try_from(start - 1).unwrap_or(usize::MAX)).map_or(s.len(), |(at, _)| at);
     let (head, tail) = s.split_at(split);
-    let replaced = if occurrence == 0 {
-        regex.replace_all(tail, replacement.as_str()).into_owned()
-    } else {
-        let nth = usize::try_from(occurrence - 1).unwrap_or(usize::MAX);
-        match regex.captures_iter(tail).nth(nth) {
-            Some(captures) => {
-                let whole = captures.get(0).map_or(0..0, |m| m.range());
-                let mut expanded = String::new();
-                captures.expand(&replacement, &mut expanded);
-                format!("{}{}{}", &tail[..whole.start], expanded, &tail[whole.end..])
-            }
-            None => tail.to_owned(),
+    // Built piece by piece, each checked against the bound before it is appended, since
+    // replacing every match of a short pattern can multiply the string's size.
+    let group_refs = replacement.matches("${").count();
+    let mut out = String::from(head);
+    let mut copied_to = 0;
+    let mut expanded = String::new();
+    let wanted = |index: usize| occurrence == 0 || usize::try_from(occurrence - 1).is_ok_and(|nth| nth == index);
+    for (index, captures) in regex.captures_iter(tail).enumerate() {
+        if !wanted(index) {
+            continue;
         }
-    };
-    Ok(Value::Str(format!("{head}{replaced}").into()))
+        let whole = captures.get(0).map_or(0..0, |m| m.range());
+        // A group is at most the whole match, so this bounds the expansion.
+        let expansion_max = replacement.len().saturating_add(group_refs.saturating_mul(whole.len()));
+        within_value_bound(out.len() + (whole.start - copied_to) + expansion_max, "REGEX_REPLACE")?;
+        out.push_str(&tail[copied_to..whole.start]);
+        expanded.clear();
+        captures.expand(&replacement, &mut expanded);
+        out.push_str(&expanded);
+        copied_to = whole.end;
+        if occurrence != 0 {
+            break;
+        }
+    }
+    within_value_bound(out.len() + (tail.len() - copied_to), "REGEX_REPLACE")?;
+    out.push_str(&tail[copied_to..]);
+    Ok(Value::Str(out.into()))
 }

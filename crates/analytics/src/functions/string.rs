@@ -1,6 +1,6 @@
 //! String functions and `||`.
 
-use super::args::{arg, int, mismatch, text};
+use super::args::{arg, int, mismatch, text, within_value_bound};
 use super::TrimSide;
 use crate::value::{ErrorKind, EvalError, Value};
 
@@ -13,6 +13,7 @@ pub fn concat(left: &Value, right: &Value) -> Result<Value, EvalError> {
     match (left, right) {
         (Value::Null, _) | (_, Value::Null) => Ok(Value::Null),
         (Value::Str(a), Value::Str(b)) | (Value::Bin(a), Value::Bin(b)) => {
+            within_value_bound(a.len().saturating_add(b.len()), "||")?;
             let mut joined = Vec::with_capacity(a.len() + b.len());
             joined.extend_from_slice(a);
             joined.extend_from_slice(b);
@@ -29,7 +30,11 @@ pub fn char_length(args: &[Value]) -> Result<Value, EvalError> {
 
 pub fn map_text(args: &[Value], map: fn(&str) -> String) -> Result<Value, EvalError> {
     let s = text(arg(args, 0, "string function")?, "string function")?;
-    Ok(str_value(map(s)))
+    // Case mapping grows a string by a small factor at most (ß → SS), so the bound is
+    // checked on the result.
+    let mapped = map(s);
+    within_value_bound(mapped.len(), "string function")?;
+    Ok(str_value(mapped))
 }
 
 /// Upper case at the start of each word (a run of letters and digits), lower case
@@ -135,8 +140,12 @@ pub fn overlay(args: &[Value]) -> Result<Value, EvalError> {
     }
     // A start before 1 puts the replacement's first characters before the string
     // (SQLREF OVERLAY, a documented departure from SQL:2008's NULL).
-    let mut out = char_range(s, 1, Some(start.saturating_sub(1).max(0)))?;
+    let before = char_range(s, 1, Some(start.saturating_sub(1).max(0)))?;
+    let after = char_range(s, start.saturating_add(length), None)?;
+    within_value_bound(before.len().saturating_add(placing.len()).saturating_add(after.len()), "OVERLAY")?;
+    let mut out = String::with_capacity(before.len() + placing.len() + after.len());
+    out.push_str(&before);
     out.push_str(placing);
-    out.push_str(&char_range(s, start.saturating_add(length), None)?);
+    out.push_str(&after);
     Ok(str_value(out))
 }

@@ -82,6 +82,9 @@ fn step_follows_sqlref() {
     assert_eq!(run(ScalarFunction::Step, &[Value::Timestamp(-1), Value::Interval(1_000)]), Value::Timestamp(-1_000));
     assert_eq!(run(ScalarFunction::Step, &[Value::Int(-3), Value::Int(5)]), Value::Int(-5));
     assert_eq!(fails(ScalarFunction::Step, &[Value::Int(3), Value::Int(0)]), ErrorKind::Arithmetic);
+    // The window start of i64::MIN is below i64::MIN: an error, not a panic or a wrap.
+    assert_eq!(fails(ScalarFunction::Step, &[Value::Int(i64::MIN), Value::Int(7)]), ErrorKind::Arithmetic);
+    assert_eq!(fails(ScalarFunction::FloorTo(TimeUnit::Second), &[Value::Timestamp(i64::MIN)]), ErrorKind::Arithmetic);
 }
 
 #[test]
@@ -189,6 +192,34 @@ fn regex_replace_with_java_replacements() {
     assert_eq!(
         fails(ScalarFunction::RegexReplace, &[s("a"), s("a"), s("x"), Value::Int(0), Value::Int(0)]),
         ErrorKind::Function
+    );
+}
+
+#[test]
+fn string_results_past_the_value_bound_are_error_rows() {
+    use crate::limits::VALUE_BYTES_MAX;
+    let half = "a".repeat(VALUE_BYTES_MAX / 2 + 1);
+    // Every position matches the empty pattern: the result would be 1 MiB × 1 KiB.
+    let kilobyte = "b".repeat(1024);
+    assert_eq!(
+        fails(ScalarFunction::RegexReplace, &[s(&half), s(""), s(&kilobyte), Value::Int(1), Value::Int(0)]),
+        ErrorKind::ResourceLimit
+    );
+    assert_eq!(
+        fails(ScalarFunction::RegexReplace, &[s(&half), s("(a+)"), s("$1$1"), Value::Int(1), Value::Int(1)]),
+        ErrorKind::ResourceLimit
+    );
+    assert_eq!(concat(&s(&half), &s(&half)).map_err(|e| e.kind), Err(ErrorKind::ResourceLimit));
+    assert_eq!(
+        fails(ScalarFunction::Overlay, &[s(&half), s(&half), Value::Int(1), Value::Int(0)]),
+        ErrorKind::ResourceLimit
+    );
+    // Up to the bound, results are whole.
+    let Value::Str(joined) = concat(&s(&half[1..]), &s(&half[1..])).unwrap() else { panic!() };
+    assert_eq!(joined.len(), VALUE_BYTES_MAX);
+    assert_eq!(
+        run(ScalarFunction::RegexReplace, &[s("aaa"), s(""), s("-"), Value::Int(1), Value::Int(0)]),
+        s("-a-a-a-")
     );
 }
 
@@ -377,6 +408,72 @@ mod property {
     use super::like_reference;
     use crate::value::{SqlType, Value};
 
+    fn every_function() -> Vec<ScalarFunction> {
+        use crate::plan::TimeUnit as U;
+        use ScalarFunction as F;
+        let units = [U::Second, U::Minute, U::Hour, U::Day, U::Month, U::Year];
+        let mut all = vec![
+            F::Step,
+            F::CharLength,
+            F::Lower,
+            F::Upper,
+            F::Initcap,
+            F::Substring,
+            F::Position,
+            F::Trim(TrimSide::Both),
+            F::Trim(TrimSide::Leading),
+            F::Trim(TrimSide::Trailing),
+            F::Overlay,
+            F::RegexReplace,
+            F::Abs,
+            F::Ceil,
+            F::Floor,
+            F::Mod,
+            F::Power,
+            F::Round,
+            F::Ln,
+            F::Log10,
+            F::Exp,
+            F::Sqrt,
+            F::CurrentTimestamp,
+            F::CurrentDate,
+            F::CurrentTime,
+            F::CharToTimestamp,
+            F::CharToDate,
+            F::CharToTime,
+            F::TimestampToChar,
+            F::DateToChar,
+            F::TimeToChar,
+            F::ToTimestamp,
+            F::UnixTimestamp,
+            F::Tsdiff,
+            F::Coalesce,
+            F::Nullif,
+        ];
+        for unit in units {
+            all.extend([F::FloorTo(unit), F::CeilTo(unit), F::Extract(unit)]);
+        }
+        all
+    }
+
+    fn extreme_values() -> Vec<Value> {
+        let mut values = vec![Value::Null, Value::Str("x".into()), Value::Str("yyyy".into())];
+        for n in [i64::MIN, i64::MIN + 1, -1, 0, 1, 7, i64::MAX] {
+            values.extend([Value::Int(n), Value::Timestamp(n), Value::Interval(n)]);
+        }
+        for day in [i32::MIN, 0, i32::MAX] {
+            values.push(Value::Date(day));
+        }
+        values.extend([Value::Time(0), Value::Time(u32::MAX)]);
+        for unscaled in [i128::MIN, -1, i128::MAX] {
+            values.extend([Value::Decimal(unscaled, 0), Value::Decimal(unscaled, 38)]);
+        }
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::MAX, -0.0, 1e300] {
+            values.extend([Value::Double(v), Value::Real(v as f32)]);
+        }
+        values
+    }
+
     proptest! {
         #[test]
         fn date_patterns_never_panic(pattern in ".{0,40}", text in ".{0,40}", ms in any::<i64>()) {
@@ -423,6 +520,18 @@ mod property {
             let context = CallContext { now_ms: 0 };
             let text = call(ScalarFunction::TimestampToChar, &[pattern.clone(), Value::Timestamp(ms)], context).unwrap();
             prop_assert_eq!(call(ScalarFunction::CharToTimestamp, &[pattern, text], context), Ok(Value::Timestamp(ms)));
+        }
+
+        /// Every function over arguments at the extremes of their types (i64::MIN and
+        /// MAX as integers, timestamps and intervals; NaN, infinities): an error row,
+        /// never a panic or a wrapped result.
+        #[test]
+        fn functions_never_panic_at_the_extremes(
+            function in prop::sample::select(every_function()),
+            args in prop::collection::vec(prop::sample::select(extreme_values()), 0..5),
+        ) {
+            let _ = call(function, &args, CallContext { now_ms: i64::MAX });
+            let _ = call(function, &args, CallContext { now_ms: i64::MIN });
         }
 
         #[test]

@@ -230,6 +230,9 @@ fn decimal_from_integer(value: i128, precision: u8, scale: u8) -> Option<Value> 
     (digit_count(unscaled) <= u32::from(precision)).then_some(Value::Decimal(unscaled, scale))
 }
 
+/// Decimal digits of i128::MAX (170141183460469231731687303715884105727).
+const I128_DIGITS: usize = 39;
+
 /// `[-+]digits[.digits][e[-+]digits]` at the column's scale, rounded half away from zero.
 pub(crate) fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<Value> {
     let (negative, body) = match text.as_bytes().first()? {
@@ -250,11 +253,24 @@ pub(crate) fn parse_decimal(text: &str, precision: u8, scale: u8) -> Option<Valu
         if !byte.is_ascii_digit() {
             return None;
         }
+        // Leading zeros add nothing; dropping them keeps `kept` below the i128 width
+        // whenever the value fits, so a huge exponent on zero ("0e2147483647") costs no
+        // loop of billions of steps.
+        if digits.is_empty() && byte == b'0' {
+            continue;
+        }
         digits.push(byte - b'0');
     }
     // The value is digits × 10^(exponent - fraction digits); bring it to `scale`.
     let shift = i64::from(exponent) - fraction.len() as i64 + i64::from(scale);
     let kept = (digits.len() as i64 + shift).max(0) as usize;
+    if digits.is_empty() {
+        return (digit_count(0) <= u32::from(precision)).then_some(Value::Decimal(0, scale));
+    }
+    if kept > I128_DIGITS {
+        // A non-zero first digit followed by more than 38 others does not fit an i128.
+        return None;
+    }
     let mut unscaled: i128 = 0;
     for position in 0..kept {
         let digit = digits.get(position).copied().unwrap_or(0);
@@ -379,5 +395,15 @@ mod tests {
         assert_eq!(print(7, 0), "7");
         assert_eq!(parse_decimal("-.5", 3, 1), Some(Value::Decimal(-5, 1)));
         assert_eq!(parse_decimal(".", 3, 1), None);
+    }
+
+    #[test]
+    fn huge_exponents_are_decided_without_a_long_loop() {
+        // Each of these once looped about 2e9 times (one step per kept digit).
+        assert_eq!(parse_decimal("0e2147483647", 10, 2), Some(Value::Decimal(0, 2)));
+        assert_eq!(parse_decimal("-000.000e2147483647", 10, 2), Some(Value::Decimal(0, 2)));
+        assert_eq!(parse_decimal("1e2147483647", 38, 2), None);
+        assert_eq!(parse_decimal("0001e-2147483648", 10, 2), Some(Value::Decimal(0, 2)));
+        assert_eq!(parse_decimal("00012.5e1", 10, 2), Some(Value::Decimal(12500, 2)));
     }
 }

@@ -50,7 +50,7 @@ pub fn number(text: &str) -> Result<(Value, SqlType), String> {
 pub fn negate(value: &Value) -> Option<Value> {
     match value {
         Value::Int(v) => v.checked_neg().map(Value::Int),
-        Value::Decimal(v, scale) => Some(Value::Decimal(-v, *scale)),
+        Value::Decimal(v, scale) => v.checked_neg().map(|v| Value::Decimal(v, *scale)),
         Value::Double(v) => Some(Value::Double(-v)),
         Value::Interval(v) => v.checked_neg().map(Value::Interval),
         _ => None,
@@ -83,10 +83,31 @@ pub fn datetime(keyword: &str, text: &str) -> Result<(Value, SqlType), String> {
     parsed.ok_or_else(|| format!("{keyword} literal '{text}'"))
 }
 
+/// Checks an interval text against written field precisions: at most `leading` digits
+/// in the leading field, at most `fraction` digits after the seconds' point.
+pub fn check_interval_precision(text: &str, leading: Option<u32>, fraction: Option<u32>) -> Result<(), String> {
+    let body = text.trim();
+    let body = body.strip_prefix('-').unwrap_or(body);
+    let first_field = body.split([' ', ':', '.']).next().unwrap_or("");
+    if let Some(leading) = leading {
+        if first_field.len() > leading as usize {
+            return Err(format!("interval '{text}' has more than {leading} digits in its leading field"));
+        }
+    }
+    if let Some(fraction) = fraction {
+        let written = body.rsplit_once('.').map_or(0, |(_, digits)| digits.len());
+        if written > fraction as usize {
+            return Err(format!("interval '{text}' has more than {fraction} fraction digits"));
+        }
+    }
+    Ok(())
+}
+
 /// The milliseconds of a day-time interval's text for its qualifier: `'10' SECOND`,
 /// `'1:30' MINUTE TO SECOND`, `'2 03:04:05.5' DAY TO SECOND`.
 pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<i64, String> {
     let invalid = || format!("interval '{text}' does not match its qualifier");
+    let too_large = || format!("interval '{text}' is past the range of millisecond intervals");
     let order = |unit: TimeUnit| match unit {
         TimeUnit::Day => Some(0usize),
         TimeUnit::Hour => Some(1),
@@ -131,11 +152,11 @@ pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<
         {
             return Err(invalid());
         }
-        let value: i64 = whole.parse().map_err(|_| invalid())?;
+        let value: i64 = whole.parse().map_err(|_| too_large())?;
         if offset > 0 && value >= FIELD_MAX[unit] {
             return Err(invalid());
         }
-        let mut millis = value.checked_mul(UNIT_MS[unit]).ok_or_else(invalid)?;
+        let mut millis = value.checked_mul(UNIT_MS[unit]).ok_or_else(too_large)?;
         if !fraction.is_empty() {
             // Milliseconds are the finest the types hold; finer digits are refused
             // rather than rounded away.
@@ -143,9 +164,10 @@ pub fn interval_ms(text: &str, leading: TimeUnit, trailing: TimeUnit) -> Result<
                 return Err(format!("interval '{text}' is finer than a millisecond"));
             }
             let padded = format!("{fraction:0<3}");
-            millis += padded.parse::<i64>().map_err(|_| invalid())?;
+            let fraction_ms = padded.parse::<i64>().map_err(|_| invalid())?;
+            millis = millis.checked_add(fraction_ms).ok_or_else(too_large)?;
         }
-        total = total.checked_add(millis).ok_or_else(invalid)?;
+        total = total.checked_add(millis).ok_or_else(too_large)?;
     }
     Ok(if negative { -total } else { total })
 }

@@ -798,3 +798,89 @@ fn double_slash_inside_strings_and_comments_is_text() {
     assert!(matches!(error.kind, CodeErrorKind::Syntax(_)), "{error:?}");
     unsupported(&pump("v INTEGER", "SELECT STREAM bytes //2\n FROM SOURCE_SQL_STREAM_001"), "//", 3, 21);
 }
+
+#[test]
+fn a_real_varchar_1_is_not_taken_for_an_untyped_null() {
+    // VARCHAR(1) was once the marker of "only NULL literals so far", so a VARCHAR(1)
+    // value unified with any type and failed on every row instead of at compile time.
+    let short = "CAST(referrer AS VARCHAR(1))";
+    for select in [
+        format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE {short} IN (1, 2)"),
+        format!("SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE {short} BETWEEN 1 AND 2"),
+        format!("SELECT STREAM CASE WHEN bytes > 0 THEN {short} ELSE 7 END FROM SOURCE_SQL_STREAM_001"),
+    ] {
+        let error = refused(&pump("v INTEGER", &select));
+        assert!(matches!(error.kind, CodeErrorKind::Type(_)), "{select}: {error:?}");
+    }
+    // NULL literals still take the type of the others.
+    ok(&pump("v INTEGER", "SELECT STREAM CASE WHEN bytes > 0 THEN NULL ELSE 7 END FROM SOURCE_SQL_STREAM_001"));
+    ok(&pump(
+        "v INTEGER",
+        "SELECT STREAM bytes FROM SOURCE_SQL_STREAM_001 WHERE NULL IN (NULL, 2) OR NULL BETWEEN NULL AND 3",
+    ));
+    ok(&pump(
+        "v VARCHAR(1)",
+        &format!("SELECT STREAM {short} FROM SOURCE_SQL_STREAM_001 WHERE {short} IN ('a', NULL)"),
+    ));
+}
+
+#[test]
+fn interval_literals_past_the_millisecond_range_are_refused() {
+    // Whole seconds fit i64 milliseconds here, the fraction pushes them past i64::MAX.
+    let error = refused(&pump(
+        "t TIMESTAMP",
+        "SELECT STREAM ROWTIME + INTERVAL '9223372036854775.999' SECOND FROM SOURCE_SQL_STREAM_001",
+    ));
+    assert!(error.construct.contains("past the range"), "{error:?}");
+    ok(&pump(
+        "t TIMESTAMP",
+        "SELECT STREAM ROWTIME + INTERVAL '9223372036854775.807' SECOND FROM SOURCE_SQL_STREAM_001",
+    ));
+}
+
+#[test]
+fn a_qualified_source_rowtime_over_a_group_row_must_be_grouped() {
+    let group_by = "FROM SOURCE_SQL_STREAM_001 AS s GROUP BY referrer, STEP(s.ROWTIME BY INTERVAL '1' MINUTE)";
+    for select in [
+        format!("SELECT STREAM s.ROWTIME, COUNT(*) {group_by}"),
+        format!("SELECT STREAM COUNT(*) {group_by} HAVING s.ROWTIME IS NOT NULL"),
+    ] {
+        let error = refused(&pump("w TIMESTAMP, n BIGINT", &select));
+        assert!(matches!(error.kind, CodeErrorKind::Type(_)), "{error:?}");
+        assert!(error.construct.contains("S.ROWTIME"), "{error:?}");
+        assert_eq!(error.line, 3, "{error:?}");
+    }
+    // Unqualified, it is the output row's ROWTIME; as a grouping expression or inside an
+    // aggregate, the source rows'.
+    ok(&pump("w TIMESTAMP, n BIGINT", &format!("SELECT STREAM ROWTIME, COUNT(*) {group_by}")));
+    ok(&pump(
+        "w TIMESTAMP, n BIGINT",
+        &format!("SELECT STREAM STEP(s.ROWTIME BY INTERVAL '1' MINUTE), COUNT(*) {group_by}"),
+    ));
+    ok(&pump("w TIMESTAMP, n TIMESTAMP", &format!("SELECT STREAM ROWTIME, MAX(s.ROWTIME) {group_by}")));
+}
+
+#[test]
+fn interval_field_precisions_are_enforced() {
+    let interval = |literal: &str| format!("SELECT STREAM ROWTIME + {literal} FROM SOURCE_SQL_STREAM_001");
+    for accepted in [
+        "INTERVAL '99' SECOND(2)",
+        "INTERVAL '100' SECOND",
+        "INTERVAL '12.345' SECOND(2, 3)",
+        "INTERVAL '1:02.5' MINUTE(1) TO SECOND(1)",
+        "INTERVAL '3 04:05:06' DAY(1) TO SECOND",
+    ] {
+        ok(&pump("t TIMESTAMP", &interval(accepted)));
+    }
+    for refused_literal in [
+        "INTERVAL '100' SECOND(2)",
+        "INTERVAL '12.345' SECOND(2, 2)",
+        "INTERVAL '1:02.55' MINUTE TO SECOND(1)",
+        "INTERVAL '10 04' DAY(1) TO HOUR",
+        "INTERVAL '10 04' DAY TO HOUR(2)",
+        "INTERVAL '1' SECOND(0)",
+    ] {
+        let error = refused(&pump("t TIMESTAMP", &interval(refused_literal)));
+        assert_eq!(error.line, 3, "{refused_literal}: {error:?}");
+    }
+}

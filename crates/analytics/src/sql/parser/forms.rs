@@ -10,6 +10,9 @@ use crate::sql::lexer::{Pos, Tok};
 use crate::sql::literal;
 use crate::value::{SqlType, Value};
 
+/// The largest interval field precision: an i64 of milliseconds holds no more digits.
+const INTERVAL_PRECISION_MAX: u32 = 18;
+
 impl Parser {
     /// After `TIMESTAMP`, `DATE` or `TIME`: the quoted value.
     pub(super) fn parse_datetime_literal(&mut self, keyword: &str, pos: Pos) -> Parsed<ExprKind> {
@@ -160,39 +163,57 @@ impl Parser {
             _ => return Err(self.unexpected_previous("a quoted interval value, as in INTERVAL '10' SECOND")),
         };
         let leading = self.parse_unit()?;
-        self.parse_interval_precision()?;
-        let trailing = if self.eat_keyword("TO") {
+        let leading_precision = self.parse_interval_precision()?;
+        let (trailing, trailing_precision) = if self.eat_keyword("TO") {
+            let unit_pos = self.pos();
             let unit = self.parse_unit()?;
-            self.parse_interval_precision()?;
-            unit
+            let precision = self.parse_interval_precision()?;
+            // SQL: only a trailing SECOND has a precision, its fraction digits.
+            if precision.is_some() && unit != TimeUnit::Second {
+                return Err(type_error("only SECOND takes a precision after TO".into(), unit_pos));
+            }
+            (unit, precision)
         } else {
-            leading
+            (leading, None)
         };
         if matches!(leading, TimeUnit::Year | TimeUnit::Month) || matches!(trailing, TimeUnit::Year | TimeUnit::Month) {
             return Err(unsupported("year-month interval", pos));
         }
+        // SQL: `unit(p)` bounds the leading field's digits, `SECOND(p, s)` and `TO SECOND(s)`
+        // the fraction digits. Without a written precision, no bound is applied.
+        let leading_digits = leading_precision.map(|(digits, _)| digits);
+        let fraction_digits = match (leading_precision, trailing_precision) {
+            (_, Some((digits, _))) => Some(digits),
+            (Some((_, fraction)), None) => fraction,
+            (None, None) => None,
+        };
+        literal::check_interval_precision(&text, leading_digits, fraction_digits)
+            .map_err(|message| type_error(message, pos))?;
         let millis = literal::interval_ms(&text, leading, trailing).map_err(|message| type_error(message, pos))?;
         let millis = if negative { -millis } else { millis };
         Ok(ExprKind::Literal(Value::Interval(millis), Some(SqlType::IntervalDayTime)))
     }
 
-    /// A field precision as in `SECOND(3)`: it bounds the digits written, and the value
-    /// is exact whatever it says, so it is read and not needed further.
-    fn parse_interval_precision(&mut self) -> Parsed<()> {
-        if self.eat(&Tok::LParen) {
-            match self.advance().tok {
-                Tok::Number(_) => {}
-                _ => return Err(self.unexpected_previous("a precision")),
-            }
-            if self.eat(&Tok::Comma) {
-                match self.advance().tok {
-                    Tok::Number(_) => {}
-                    _ => return Err(self.unexpected_previous("a precision")),
-                }
-            }
-            self.expect(&Tok::RParen)?;
+    /// A field precision as in `SECOND(3)` or `SECOND(2, 3)`: the first number and the
+    /// second if written.
+    fn parse_interval_precision(&mut self) -> Parsed<Option<(u32, Option<u32>)>> {
+        if !self.eat(&Tok::LParen) {
+            return Ok(None);
         }
-        Ok(())
+        let first = self.parse_precision_number()?;
+        let second = if self.eat(&Tok::Comma) { Some(self.parse_precision_number()?) } else { None };
+        self.expect(&Tok::RParen)?;
+        Ok(Some((first, second)))
+    }
+
+    fn parse_precision_number(&mut self) -> Parsed<u32> {
+        match self.advance().tok {
+            Tok::Number(text) => match text.parse::<u32>() {
+                Ok(digits) if (1..=INTERVAL_PRECISION_MAX).contains(&digits) => Ok(digits),
+                _ => Err(self.unexpected_previous("a precision from 1 to 18")),
+            },
+            _ => Err(self.unexpected_previous("a precision")),
+        }
     }
 
     fn parse_unit(&mut self) -> Parsed<TimeUnit> {

@@ -118,13 +118,14 @@ impl Lowering<'_> {
             }
             K::InList { operand, list, negated } => {
                 let operand = self.lower(operand)?;
-                let mut ty = operand.ty;
+                let mut ty = typed(&operand);
                 let mut lowered = Vec::with_capacity(list.len());
                 for item in list {
                     let item = self.lower(item)?;
                     ty = self.unify(ty, &item, "IN list", item_pos_of(list, lowered.len(), pos))?;
                     lowered.push(item);
                 }
+                let ty = ty.unwrap_or(NULL_TYPE);
                 let operand = with_type(operand, ty);
                 let list = lowered.into_iter().map(|item| with_type(item, ty)).collect();
                 Ok(Expr {
@@ -136,8 +137,8 @@ impl Lowering<'_> {
                 let operand = self.lower(operand)?;
                 let low = self.lower(low)?;
                 let high = self.lower(high)?;
-                let ty = self.unify(operand.ty, &low, "BETWEEN", pos)?;
-                let ty = self.unify(ty, &high, "BETWEEN", pos)?;
+                let ty = self.unify(typed(&operand), &low, "BETWEEN", pos)?;
+                let ty = self.unify(ty, &high, "BETWEEN", pos)?.unwrap_or(NULL_TYPE);
                 Ok(Expr {
                     kind: ExprKind::Between {
                         operand: Box::new(with_type(operand, ty)),
@@ -185,6 +186,15 @@ impl Lowering<'_> {
             }
         }
         if column.text == "ROWTIME" {
+            // Over a group row, ROWTIME is the output row's own (the window end, which KDA
+            // lets a SELECT list name); a qualified `s.ROWTIME` names the source rows', which
+            // a group row has only as a grouping expression (matched before reaching here).
+            if let (Some(qualifier), Some(_)) = (qualifier, &self.group) {
+                return Err(type_mismatch(
+                    format!("{}.ROWTIME is neither grouped nor aggregated", qualifier.text),
+                    qualifier.pos,
+                ));
+            }
             return Ok(Expr { kind: ExprKind::Rowtime, ty: SqlType::Timestamp });
         }
         let mut matches = self.scope.columns.iter().enumerate().filter(|(_, candidate)| candidate.name == column.text);
@@ -253,13 +263,13 @@ impl Lowering<'_> {
                 }
             }
             let then_lowered = self.lower(then)?;
-            result_ty = Some(self.branch_type(result_ty, &then_lowered, then.pos)?);
+            result_ty = self.unify(result_ty, &then_lowered, "CASE branches", then.pos)?;
             lowered.push((when_lowered, then_lowered));
         }
         let otherwise = match otherwise {
             Some(otherwise) => {
                 let lowered_else = self.lower(otherwise)?;
-                result_ty = Some(self.branch_type(result_ty, &lowered_else, otherwise.pos)?);
+                result_ty = self.unify(result_ty, &lowered_else, "CASE branches", otherwise.pos)?;
                 Some(lowered_else)
             }
             None => None,
@@ -286,23 +296,18 @@ impl Lowering<'_> {
         })
     }
 
-    /// The common type of the branches so far and one more.
-    fn branch_type(&self, so_far: Option<SqlType>, next: &Expr, pos: Pos) -> Resolved<SqlType> {
-        match so_far {
-            None => Ok(next.ty),
-            Some(ty) => self.unify(ty, next, "CASE branches", pos),
-        }
-    }
-
-    /// The common type of `ty` and `next`'s; a NULL literal takes any type.
-    fn unify(&self, ty: SqlType, next: &Expr, what: &str, pos: Pos) -> Resolved<SqlType> {
+    /// The common type of the expressions so far (`None` while all were NULL literals,
+    /// which take any type) and `next`'s.
+    fn unify(&self, so_far: Option<SqlType>, next: &Expr, what: &str, pos: Pos) -> Resolved<Option<SqlType>> {
         if is_null_literal(next) {
-            return Ok(ty);
+            return Ok(so_far);
         }
-        if ty == NULL_TYPE {
-            return Ok(next.ty);
-        }
-        types::common_type(ty, next.ty).ok_or_else(|| type_mismatch(format!("{what} mix {} and {}", ty, next.ty), pos))
+        let Some(ty) = so_far else {
+            return Ok(Some(next.ty));
+        };
+        types::common_type(ty, next.ty)
+            .map(Some)
+            .ok_or_else(|| type_mismatch(format!("{what} mix {} and {}", ty, next.ty), pos))
     }
 
     fn call(&mut self, name: &str, args: &[ast::Expr], pos: Pos) -> Resolved<Expr> {
@@ -399,7 +404,8 @@ impl Lowering<'_> {
     }
 }
 
-/// The type a NULL literal has before its context gives it one.
+/// The placeholder type of a NULL literal before its context gives it one; never
+/// compared against, since a NULL literal is recognised by its kind (`is_null_literal`).
 const NULL_TYPE: SqlType = SqlType::Varchar(1);
 
 /// The types tried, in order, for a NULL literal passed to a function.
@@ -444,6 +450,11 @@ fn aggregate_type(function: AggregateFunction, arg: Option<&Expr>, pos: Pos) -> 
 
 pub(super) fn is_null_literal(expr: &Expr) -> bool {
     matches!(expr.kind, ExprKind::Literal(Value::Null))
+}
+
+/// An expression's type, `None` for an untyped NULL literal (which takes its context's).
+fn typed(expr: &Expr) -> Option<SqlType> {
+    (!is_null_literal(expr)).then_some(expr.ty)
 }
 
 fn is_constant(expr: &Expr) -> bool {
