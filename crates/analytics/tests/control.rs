@@ -3,6 +3,7 @@
 //! every operation, versions and ids, statuses and their transitions, limits, tags,
 //! paging, the Lambda rules, and state that survives reopening.
 
+mod engines;
 #[macro_use]
 mod control_common;
 

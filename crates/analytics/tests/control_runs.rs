@@ -3,6 +3,7 @@
 //! outputs, the Lambda processor rule, starting positions, stop and LAST_STOPPED_POINT,
 //! and a RUNNING application running again after the service reopens.
 
+mod engines;
 #[macro_use]
 mod control_common;
 mod runtime_common;

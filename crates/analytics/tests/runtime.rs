@@ -2,6 +2,7 @@
 //! Running applications, the parts that need no SQL evaluation: start-up failures and
 //! positions saved at stop and resumed from.
 
+mod engines;
 mod runtime_common;
 
 use rheo_analytics::config::SourceRef;

@@ -4,6 +4,7 @@
 //! destination missing then created, a stuck application beside a healthy one, a crash
 //! resuming at least once, and input parallelism.
 
+mod engines;
 mod runtime_common;
 
 use std::collections::BTreeSet;

@@ -11,10 +11,8 @@ use std::sync::Arc;
 use rheo_analytics::error::AnalyticsError;
 use rheo_analytics::runtime::{ManualTicker, RunMetrics};
 use rheo_analytics::{Analytics, AnalyticsConfig};
-use rheo_engine::{CreateStream, Engine, EngineConfig};
-use rheo_firehose::dest::s3::ObjectStoreConfig;
-use rheo_firehose::jq::JqWorkerCommand;
-use rheo_firehose::{Firehose, FirehoseConfig};
+use rheo_engine::{CreateStream, Engine};
+use rheo_firehose::Firehose;
 use rheo_protocol::analytics::model::*;
 use rheo_protocol::analytics::{decode_request, AnalyticsOperation, AnalyticsRequest};
 use rheo_storage::{Clock, Durability, FileSystem, LogConfig, ManualClock, MemFs};
@@ -75,28 +73,8 @@ impl Harness {
         let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
         let clock = ManualClock::new(T0_MS);
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let engine_config = EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, ..EngineConfig::default() };
-        let engine = Arc::new(
-            Engine::open(fs.clone(), shared.clone(), Path::new(DATA_DIR), log_config(), engine_config).unwrap(),
-        );
-        let buckets = tempfile::tempdir().unwrap();
-        let firehose_config = FirehoseConfig {
-            region: "us-east-1".to_owned(),
-            account_id: "000000000000".to_owned(),
-            create_ms: 0,
-            delete_ms: 0,
-            encryption_ms: 0,
-            stream_limit: 10,
-            allow_http_endpoints: false,
-            object_stores: ObjectStoreConfig::Local { root: buckets.path().to_path_buf() },
-            gzip_level: 1,
-            // No delivery stream here extracts metadata: the worker is never started.
-            jq_worker: JqWorkerCommand { program: "/nonexistent/rheo-jq-worker".into(), args: Vec::new() },
-            default_buffer_interval_ms: rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
-        };
-        let firehose =
-            Firehose::open(fs.clone(), shared, Path::new(DATA_DIR), log_config(), engine.clone(), firehose_config)
-                .unwrap();
+        let (engine, firehose, buckets) =
+            crate::engines::open(fs.clone(), shared, Path::new(DATA_DIR), log_config(), "000000000000");
         let config = AnalyticsConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),

@@ -16,13 +16,9 @@ use rheo_analytics::error::AnalyticsError;
 use rheo_analytics::plan::*;
 use rheo_analytics::runtime::*;
 use rheo_analytics::value::{SqlType, Value};
-use rheo_engine::{
-    CreateStream, Engine, EngineConfig, PutEntry, PutRecords, ReaderStart, StreamReaderRequest, StreamRef,
-};
-use rheo_firehose::dest::s3::ObjectStoreConfig;
-use rheo_firehose::jq::JqWorkerCommand;
+use rheo_engine::{CreateStream, Engine, PutEntry, PutRecords, ReaderStart, StreamReaderRequest, StreamRef};
 use rheo_firehose::tap::TapStart;
-use rheo_firehose::{Firehose, FirehoseConfig};
+use rheo_firehose::Firehose;
 use rheo_protocol::firehose::{decode_request, FirehoseOperation, FirehoseRequest};
 use rheo_storage::{Clock, Durability, FileSystem, LogConfig, ManualClock, MemFs};
 use serde_json::{json, Value as Json};
@@ -75,25 +71,7 @@ impl Harness {
         let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
         let dir = Path::new("/rheo");
         let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
-        let engine_config = EngineConfig { create_stream_ms: 0, delete_stream_ms: 0, ..EngineConfig::default() };
-        let engine =
-            Arc::new(Engine::open(fs.clone(), shared_clock.clone(), dir, log_config.clone(), engine_config).unwrap());
-        let buckets = tempfile::tempdir().unwrap();
-        let config = FirehoseConfig {
-            region: "us-east-1".to_owned(),
-            account_id: "123456789012".to_owned(),
-            create_ms: 0,
-            delete_ms: 0,
-            encryption_ms: 0,
-            stream_limit: 10,
-            allow_http_endpoints: false,
-            object_stores: ObjectStoreConfig::Local { root: buckets.path().to_path_buf() },
-            gzip_level: 1,
-            // No delivery stream here extracts metadata: the worker is never started.
-            jq_worker: JqWorkerCommand { program: "/nonexistent/rheo-jq-worker".into(), args: Vec::new() },
-            default_buffer_interval_ms: rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
-        };
-        let firehose = Firehose::open(fs, shared_clock, dir, log_config, engine.clone(), config).unwrap();
+        let (engine, firehose, buckets) = crate::engines::open(fs, shared_clock, dir, log_config, "123456789012");
         let ticker = Arc::new(ManualTicker::new(clock));
         let store = Arc::new(MemoryStore::default());
         let runtime = Runtime::with_ticker(engine.clone(), Some(firehose.clone()), ticker.clone(), store.clone());
