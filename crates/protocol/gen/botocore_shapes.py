@@ -91,8 +91,8 @@ def generate(path, service):
         if kind == "list":
             return f"Vec<{rust_type(shape['member']['shape'])}>"
         if kind == "map":
-            assert rust_type(shape["key"]["shape"]) == "String" and rust_type(shape["value"]["shape"]) == "String", name
-            return "BTreeMap<String, String>"
+            assert rust_type(shape["key"]["shape"]) == "String", name
+            return f"BTreeMap<String, {rust_type(shape['value']['shape'])}>"
         return {"integer": "i32", "long": "i64", "boolean": "bool", "timestamp": "Timestamp", "blob": "Bytes"}[kind]
 
     def length(shape):
@@ -116,7 +116,8 @@ def generate(path, service):
     if "blob" in kinds:
         emit("use bytes::Bytes;")
         emit("")
-    emit("use crate::shape::{java_regex, list_of, LengthRange, " + ("MapShape, " if has_map else "") + "ModelRegex, Pattern, Shape, StringShape, ValueRange};")
+    shape_imports_at = len(out)
+    emit("")  # the `crate::shape` imports, once the enforced patterns are known
     types = [name for name, used in (("Document", any(service.opaque(n, shapes[n]) for n in order)), ("Timestamp", "timestamp" in kinds)) if used]
     if len(types) > 1:
         emit("use crate::types::{" + ", ".join(types) + "};")
@@ -185,10 +186,14 @@ def generate(path, service):
     emit("")
     for model_pattern, regex_name in regexes.items():
         emit(f"static {regex_name}: ModelRegex = ModelRegex::new({rust_str(model_pattern)}, || java_regex({rust_str(service.patterns[model_pattern])}));")
-    emit("")
-    emit("/// Every enforced model pattern, for the test that they all compile.")
-    emit("#[cfg(test)]")
-    emit("pub(crate) static MODEL_REGEXES: &[&ModelRegex] = &[" + ", ".join(f"&{n}" for n in regexes.values()) + "];")
+    regex_imports = "java_regex, " if regexes else ""
+    out[shape_imports_at] = ("use crate::shape::{" + regex_imports + "list_of, LengthRange, " + ("MapShape, " if has_map else "")
+                             + ("ModelRegex, " if regexes else "") + "Pattern, Shape, StringShape, ValueRange};")
+    if regexes:
+        emit("")
+        emit("/// Every enforced model pattern, for the test that they all compile.")
+        emit("#[cfg(test)]")
+        emit("pub(crate) static MODEL_REGEXES: &[&ModelRegex] = &[" + ", ".join(f"&{n}" for n in regexes.values()) + "];")
     emit("")
     for name in order:
         shape = shapes[name]

@@ -40,6 +40,7 @@
 pub mod analytics;
 mod check;
 mod codec;
+pub mod dynamodb;
 pub mod error;
 mod fast;
 pub mod firehose;

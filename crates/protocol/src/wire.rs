@@ -416,11 +416,11 @@ impl<T: WireType> WireType for Vec<T> {
     }
 }
 
-impl WireType for BTreeMap<String, String> {
+impl<T: WireType> WireType for BTreeMap<String, T> {
     fn from_checked(value: Checked) -> Option<Self> {
         match value {
             Checked::Map(entries) => {
-                entries.into_iter().map(|(key, value)| Some((key, String::from_checked(value)?))).collect()
+                entries.into_iter().map(|(key, value)| Some((key, T::from_checked(value)?))).collect()
             }
             _ => None,
         }
@@ -429,12 +429,12 @@ impl WireType for BTreeMap<String, String> {
         sink.begin_map(self.len());
         for (key, value) in self {
             sink.key(key);
-            sink.text(value);
+            value.write(sink);
         }
         sink.end_map();
     }
     fn size_hint(&self) -> usize {
-        2 + self.iter().map(|(key, value)| key.len() + value.len() + 6).sum::<usize>()
+        2 + self.iter().map(|(key, value)| key.len() + value.size_hint() + 4).sum::<usize>()
     }
 }
 

@@ -1,0 +1,36 @@
+//! DynamoDB's documented limits and Rheo's own bounds, each named once.
+
+/// Largest item, attribute names and values together (DynamoDB: 400 KB).
+pub const ITEM_BYTES_MAX: usize = 400 * 1024;
+/// Largest partition (hash) key value.
+pub const HASH_KEY_BYTES_MAX: usize = 2048;
+/// Largest sort (range) key value.
+pub const RANGE_KEY_BYTES_MAX: usize = 1024;
+/// Significant digits of a number.
+pub const NUMBER_DIGITS_MAX: usize = 38;
+/// Largest expression (each of condition, update, projection, filter, key condition).
+pub const EXPRESSION_BYTES_MAX: usize = 4096;
+/// Deepest nesting of maps and lists in an attribute value.
+pub const ATTRIBUTE_DEPTH_MAX: usize = 32;
+/// Largest page a Scan or Query reads before stopping with a `LastEvaluatedKey`.
+pub const PAGE_BYTES_MAX: usize = 1024 * 1024;
+/// Largest BatchGetItem response.
+pub const BATCH_GET_BYTES_MAX: usize = 16 * 1024 * 1024;
+/// Keys in one BatchGetItem.
+pub const BATCH_GET_KEYS_MAX: usize = 100;
+/// Requests in one BatchWriteItem.
+pub const BATCH_WRITE_REQUESTS_MAX: usize = 25;
+/// Actions in one TransactWriteItems or TransactGetItems.
+pub const TRANSACT_ITEMS_MAX: usize = 100;
+/// Largest transaction, all items together.
+pub const TRANSACT_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// Global secondary indexes per table.
+pub const GSIS_PER_TABLE_MAX: usize = 20;
+/// Tables per account and region (AWS's default quota).
+pub const TABLES_PER_ACCOUNT_DEFAULT: usize = 2500;
+/// Tables ListTables returns per page at most (and by default).
+pub const LIST_TABLES_LIMIT_MAX: usize = 100;
+/// Write jobs waiting for the store's writer; callers wait for room beyond this.
+pub const WRITE_QUEUE_MAX: usize = 4096;
+/// Write jobs one group commit takes at most.
+pub const GROUP_COMMIT_JOBS_MAX: usize = 256;
