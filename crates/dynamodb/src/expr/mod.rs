@@ -32,6 +32,8 @@ mod reserved;
 pub mod update;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
 
 use condition::Node;
