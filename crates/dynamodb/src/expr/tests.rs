@@ -318,6 +318,8 @@ fn update_parse_errors() {
         "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S"
     );
     assert_eq!(parse("", json!({})), "Invalid UpdateExpression: The expression can not be empty;");
+    let nested = format!("SET a = {}b{}", "if_not_exists(b, ".repeat(100), ")".repeat(100));
+    assert!(parse(&nested, json!({})).contains("nested too deeply"));
     assert_eq!(
         parse("UPSERT a = :v", json!({":v": {"N": "1"}})),
         "Invalid UpdateExpression: Syntax error; token: \"UPSERT\", near: \"UPSERT a\""

@@ -123,6 +123,7 @@ fn term(parser: &mut Parser<'_>) -> Result<Term, DynamoError> {
         }
         parser.advance();
         parser.expect(&TokenKind::LeftParen)?;
+        parser.enter()?;
         let first = term(parser)?;
         let mut count = 1;
         let mut second = None;
@@ -131,6 +132,7 @@ fn term(parser: &mut Parser<'_>) -> Result<Term, DynamoError> {
             second = Some(term(parser)?);
         }
         parser.expect(&TokenKind::RightParen)?;
+        parser.leave();
         let (2, Some(second)) = (count, second) else {
             return Err(parser.wrong_operand_count(&function, count));
         };
