@@ -34,6 +34,8 @@ pub mod update;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod roundtrip;
+#[cfg(test)]
 mod tests;
 
 use condition::Node;
