@@ -10,7 +10,7 @@
 //! the names and values a request supplied but no expression used (DynamoDB refuses
 //! those).
 //!
-//! Modules: [`lexer`] tokens; `parser` the shared recursive-descent parser (paths,
+//! Modules: `lexer` tokens; `parser` the shared recursive-descent parser (paths,
 //! placeholders, conditions, projections); [`update`] the update grammar and its
 //! application; [`condition`] the condition tree and its evaluation; [`path`] document
 //! paths on items; `key_condition` the lowering of a key condition to the key schema;
@@ -25,7 +25,7 @@ use crate::value::{AttrValue, Item};
 pub mod condition;
 mod key_condition;
 pub mod legacy;
-pub mod lexer;
+mod lexer;
 mod parser;
 pub mod path;
 mod reserved;
