@@ -4,7 +4,7 @@
 //! and answers with the response's JSON, so tests read like the requests clients send.
 
 // Each test binary that includes this module uses a different part of it.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::Arc;
