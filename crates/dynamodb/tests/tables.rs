@@ -39,6 +39,19 @@ fn lease_owner_index_request(name: &str) -> Value {
     })
 }
 
+/// A GSI "byOwner" on `owner` projecting everything, with `patch`'s members replaced.
+fn owner_index(patch: Value) -> Value {
+    let mut index = json!({
+        "IndexName": "byOwner",
+        "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "ALL"},
+    });
+    for (key, value) in patch.as_object().unwrap() {
+        index[key] = value.clone();
+    }
+    index
+}
+
 fn validation_text(error: DynamoError) -> String {
     match error {
         DynamoError::Validation(text) => text,
@@ -127,6 +140,15 @@ async fn create_table_refuses_bad_definitions_with_dynamodb_texts() {
         }
         request
     };
+    let with_owner_indexes = |indexes: Value| {
+        with(json!({
+            "AttributeDefinitions": [
+                {"AttributeName": "leaseKey", "AttributeType": "S"},
+                {"AttributeName": "owner", "AttributeType": "S"},
+            ],
+            "GlobalSecondaryIndexes": indexes,
+        }))
+    };
     let cases = [
         (
             with(json!({"AttributeDefinitions": [
@@ -189,62 +211,27 @@ async fn create_table_refuses_bad_definitions_with_dynamodb_texts() {
                     {"AttributeName": "owner", "AttributeType": "S"},
                     {"AttributeName": "unused", "AttributeType": "S"},
                 ],
-                "GlobalSecondaryIndexes": [{
-                    "IndexName": "byOwner",
-                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                }],
+                "GlobalSecondaryIndexes": [owner_index(json!({}))],
             })),
             "One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: [leaseKey, owner, unused], keys used: [leaseKey, owner]",
         ),
         (
-            with(json!({
-                "AttributeDefinitions": [
-                    {"AttributeName": "leaseKey", "AttributeType": "S"},
-                    {"AttributeName": "owner", "AttributeType": "S"},
-                ],
-                "GlobalSecondaryIndexes": [{
-                    "IndexName": "byOwner",
-                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "ALL"},
-                    "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
-                }],
-            })),
+            with_owner_indexes(json!([owner_index(json!({
+                "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+            }))])),
             "One or more parameter values were invalid: ProvisionedThroughput should not be specified for index: byOwner when BillingMode is PAY_PER_REQUEST",
         ),
         (
-            with(json!({
-                "AttributeDefinitions": [
-                    {"AttributeName": "leaseKey", "AttributeType": "S"},
-                    {"AttributeName": "owner", "AttributeType": "S"},
-                ],
-                "GlobalSecondaryIndexes": [
-                    {
-                        "IndexName": "byOwner",
-                        "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                        "Projection": {"ProjectionType": "ALL"},
-                    },
-                    {
-                        "IndexName": "byOwner",
-                        "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                        "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    },
-                ],
-            })),
+            with_owner_indexes(json!([
+                owner_index(json!({})),
+                owner_index(json!({"Projection": {"ProjectionType": "KEYS_ONLY"}})),
+            ])),
             "One or more parameter values were invalid: Duplicate index name: byOwner",
         ),
         (
-            with(json!({
-                "AttributeDefinitions": [
-                    {"AttributeName": "leaseKey", "AttributeType": "S"},
-                    {"AttributeName": "owner", "AttributeType": "S"},
-                ],
-                "GlobalSecondaryIndexes": [{
-                    "IndexName": "byOwner",
-                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY", "NonKeyAttributes": ["x"]},
-                }],
-            })),
+            with_owner_indexes(json!([owner_index(json!({
+                "Projection": {"ProjectionType": "KEYS_ONLY", "NonKeyAttributes": ["x"]},
+            }))])),
             "One or more parameter values were invalid: ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified",
         ),
         (

@@ -216,27 +216,28 @@ pub(super) struct GlobalIndexSpec<'a> {
     pub warm: bool,
 }
 
+/// The same members of CreateTable's `GlobalSecondaryIndex` and UpdateTable's
+/// `CreateGlobalSecondaryIndexAction` (two model types).
+macro_rules! global_index_spec {
+    ($index:expr) => {
+        GlobalIndexSpec {
+            name: &$index.index_name,
+            key_schema: &$index.key_schema,
+            projection: &$index.projection,
+            provisioned: $index.provisioned_throughput.as_ref(),
+            on_demand: $index.on_demand_throughput.is_some(),
+            warm: $index.warm_throughput.is_some(),
+        }
+    };
+}
+
 impl<'a> GlobalIndexSpec<'a> {
     pub fn of_create_table(index: &'a wire::GlobalSecondaryIndex) -> Self {
-        GlobalIndexSpec {
-            name: &index.index_name,
-            key_schema: &index.key_schema,
-            projection: &index.projection,
-            provisioned: index.provisioned_throughput.as_ref(),
-            on_demand: index.on_demand_throughput.is_some(),
-            warm: index.warm_throughput.is_some(),
-        }
+        global_index_spec!(index)
     }
 
     pub fn of_update_table(index: &'a wire::CreateGlobalSecondaryIndexAction) -> Self {
-        GlobalIndexSpec {
-            name: &index.index_name,
-            key_schema: &index.key_schema,
-            projection: &index.projection,
-            provisioned: index.provisioned_throughput.as_ref(),
-            on_demand: index.on_demand_throughput.is_some(),
-            warm: index.warm_throughput.is_some(),
-        }
+        global_index_spec!(index)
     }
 }
 
