@@ -87,6 +87,17 @@ impl Number {
         Number { negative: false, digits: Vec::new(), exponent: 0 }
     }
 
+    /// The number with these parts, if they are normalized (see the type's doc): how the
+    /// store rebuilds numbers it encoded from [`is_negative`](Self::is_negative),
+    /// [`digits`](Self::digits) and [`exponent`](Self::exponent).
+    pub fn from_parts(negative: bool, digits: Vec<u8>, exponent: i32) -> Option<Number> {
+        let normalized = match (digits.first(), digits.last()) {
+            (None, _) | (_, None) => !negative && exponent == 0,
+            (Some(&first), Some(&last)) => first != 0 && last != 0 && digits.iter().all(|&digit| digit <= 9),
+        };
+        normalized.then_some(Number { negative, digits, exponent })
+    }
+
     /// Whether the number is below zero.
     pub fn is_negative(&self) -> bool {
         self.negative
