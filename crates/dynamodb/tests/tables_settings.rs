@@ -137,31 +137,31 @@ async fn tagging_refuses_bad_arns_reserved_keys_and_too_many_tags() {
 }
 
 #[tokio::test]
-async fn create_table_stores_tags_class_and_encryption() {
+async fn create_table_stores_tags_and_refuses_kms_keys_and_other_table_classes() {
     let test = TestDb::in_memory();
-    let created = test
-        .ok(
-            "CreateTable",
-            json!({
-                "TableName": "app",
-                "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "B"}],
-                "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
-                "BillingMode": "PAY_PER_REQUEST",
-                "Tags": [{"Key": "team", "Value": "streams"}],
-                "TableClass": "STANDARD_INFREQUENT_ACCESS",
-                "SSESpecification": {"Enabled": true, "SSEType": "KMS", "KMSMasterKeyId": "1234abcd"},
-            }),
-        )
-        .await;
-    let table = &created["TableDescription"];
-    assert_eq!(table["TableClassSummary"]["TableClass"], "STANDARD_INFREQUENT_ACCESS");
-    assert_eq!(table["SSEDescription"]["Status"], "ENABLED");
-    assert_eq!(table["SSEDescription"]["KMSMasterKeyArn"], "arn:aws:kms:us-east-1:000000000000:key/1234abcd");
+    let request = |extra: Value| {
+        let mut request = json!({
+            "TableName": "app",
+            "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "B"}],
+            "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "Tags": [{"Key": "team", "Value": "streams"}],
+        });
+        for (key, value) in extra.as_object().unwrap() {
+            request[key] = value.clone();
+        }
+        request
+    };
+    let kms = json!({"SSESpecification": {"Enabled": true, "SSEType": "KMS", "KMSMasterKeyId": "1234abcd"}});
+    assert!(matches!(test.err("CreateTable", request(kms)).await, DynamoError::Unsupported(_)));
+    let infrequent = json!({"TableClass": "STANDARD_INFREQUENT_ACCESS"});
+    assert!(matches!(test.err("CreateTable", request(infrequent)).await, DynamoError::Unsupported(_)));
+
+    let defaults = json!({"TableClass": "STANDARD", "SSESpecification": {"Enabled": false}});
+    let created = test.ok("CreateTable", request(defaults)).await;
+    assert!(created["TableDescription"].get("SSEDescription").is_none(), "{created}");
     let listed = test.ok("ListTagsOfResource", json!({"ResourceArn": ARN})).await;
     assert_eq!(listed["Tags"], json!([{"Key": "team", "Value": "streams"}]));
-
-    let updated = test.ok("UpdateTable", json!({"TableName": "app", "TableClass": "STANDARD"})).await;
-    assert!(updated["TableDescription"].get("TableClassSummary").is_none(), "{updated}");
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use rheo_protocol::dynamodb::model as wire;
 use crate::error::DynamoError;
 use crate::key::{KeyAttr, KeySchema, KeyType};
 use crate::limits;
-use crate::table::{Billing, IndexDef, IndexStatus, Projection, TableClass};
+use crate::table::{Billing, IndexDef, IndexStatus, Projection};
 
 /// DynamoDB's `One or more parameter values were invalid: …` validation error.
 pub(super) fn invalid(detail: impl Display) -> DynamoError {
@@ -370,37 +370,21 @@ pub(super) fn merge_tags(current: &mut BTreeMap<String, String>, tags: &[wire::T
     Ok(())
 }
 
-/// The table class a request names.
-pub(super) fn table_class(class: wire::TableClass) -> TableClass {
-    match class {
-        wire::TableClass::Standard => TableClass::Standard,
-        wire::TableClass::StandardInfrequentAccess => TableClass::StandardInfrequentAccess,
+/// Refuses a table class other than `STANDARD` and encryption with a KMS key: Rheo
+/// stores every table alike in its own data directory, so describing either would
+/// promise something that is not done. `SSESpecification` with `Enabled: false` (a key
+/// owned by AWS) is DynamoDB's default and accepted.
+pub(super) fn refuse_storage_options(
+    class: Option<wire::TableClass>,
+    sse: Option<&wire::SSESpecification>,
+) -> Result<(), DynamoError> {
+    if class.is_some_and(|class| class != wire::TableClass::Standard) {
+        return Err(DynamoError::Unsupported("TableClass STANDARD_INFREQUENT_ACCESS".into()));
     }
-}
-
-/// The KMS key ARN a table's `SSESpecification` asks for: `None` for the AWS owned key.
-/// A key id or alias is described as a key ARN in the table's region and account.
-pub(super) fn sse_kms_key_arn(
-    sse: &wire::SSESpecification,
-    region: &str,
-    account_id: &str,
-) -> Result<Option<String>, DynamoError> {
-    if sse.enabled != Some(true) {
-        if sse.sse_type.is_some() || sse.kms_master_key_id.is_some() {
-            return Err(invalid("SSEType and KMSMasterKeyId can only be specified when SSE is enabled"));
-        }
-        return Ok(None);
+    if sse.is_some_and(|sse| sse.enabled == Some(true) || sse.sse_type.is_some() || sse.kms_master_key_id.is_some()) {
+        return Err(DynamoError::Unsupported("Server-side encryption with a KMS key (SSESpecification)".into()));
     }
-    if sse.sse_type == Some(wire::SSEType::Aes256) {
-        return Err(invalid("SSEType AES256 is not supported; use KMS"));
-    }
-    let arn = match sse.kms_master_key_id.as_deref() {
-        Some(id) if id.starts_with("arn:") => id.to_owned(),
-        Some(alias) if alias.starts_with("alias/") => format!("arn:aws:kms:{region}:{account_id}:{alias}"),
-        Some(id) => format!("arn:aws:kms:{region}:{account_id}:key/{id}"),
-        None => format!("arn:aws:kms:{region}:{account_id}:alias/aws/dynamodb"),
-    };
-    Ok(Some(arn))
+    Ok(())
 }
 
 /// Refuses the capacity settings Rheo does not keep (`OnDemandThroughput` maxima,

@@ -7,7 +7,7 @@ use rheo_protocol::types::Timestamp;
 use super::define::{wire_key_schema, wire_key_type, wire_projection};
 use crate::error::DynamoError;
 use crate::service::DynamoDb;
-use crate::table::{Billing, IndexDef, IndexStatus, TableClass, TableDef, TableStatus};
+use crate::table::{Billing, IndexDef, IndexStatus, TableDef, TableStatus};
 
 impl DynamoDb {
     /// The description of `table` with item counts read from the store (none for a table
@@ -102,17 +102,11 @@ impl DynamoDb {
             global_table_witnesses: None,
             global_table_settings_replication_mode: None,
             restore_summary: None,
-            sse_description: table.sse_kms_key_arn.as_ref().map(|arn| wire::SSEDescription {
-                status: Some(wire::SSEStatus::Enabled),
-                sse_type: Some(wire::SSEType::Kms),
-                kms_master_key_arn: Some(arn.clone()),
-                inaccessible_encryption_date_time: None,
-            }),
+            // Rheo refuses KMS keys and other table classes, so every table has DynamoDB's
+            // defaults, which AWS leaves out of the description.
+            sse_description: None,
             archival_summary: None,
-            table_class_summary: (table.table_class != TableClass::Standard).then_some(wire::TableClassSummary {
-                table_class: Some(wire::TableClass::StandardInfrequentAccess),
-                last_update_date_time: None,
-            }),
+            table_class_summary: None,
             deletion_protection_enabled: Some(table.deletion_protection),
             on_demand_throughput: None,
             warm_throughput: None,

@@ -29,7 +29,7 @@ use crate::error::DynamoError;
 use crate::limits;
 use crate::service::DynamoDb;
 use crate::store::StoreError;
-use crate::table::{Billing, IndexStatus, TableClass, TableDef, TableStatus};
+use crate::table::{Billing, IndexStatus, TableDef, TableStatus};
 
 impl DynamoDb {
     /// `CreateTable`.
@@ -77,6 +77,7 @@ impl DynamoDb {
             return Err(DynamoError::Unsupported("ResourcePolicy".into()));
         }
         define::refuse_capacity_settings(input.on_demand_throughput.is_some(), input.warm_throughput.is_some())?;
+        define::refuse_storage_options(input.table_class, input.sse_specification.as_ref())?;
         define::check_table_name(&input.table_name)?;
         let ends_ms = now.saturating_add(self.config.create_table_ms);
         let attributes = define::attributes(input.attribute_definitions.as_deref().unwrap_or_default())?;
@@ -104,10 +105,6 @@ impl DynamoDb {
         define::check_attributes_used(&attributes, &key, &indexes)?;
         let mut tags = BTreeMap::new();
         define::merge_tags(&mut tags, input.tags.as_deref().unwrap_or_default())?;
-        let sse_kms_key_arn = match &input.sse_specification {
-            Some(sse) => define::sse_kms_key_arn(sse, &self.config.region, &self.config.account_id)?,
-            None => None,
-        };
         Ok(TableDef {
             uid: 0,
             name: input.table_name.clone(),
@@ -123,8 +120,6 @@ impl DynamoDb {
             tags,
             ttl: None,
             point_in_time_recovery: false,
-            table_class: input.table_class.map(define::table_class).unwrap_or(TableClass::Standard),
-            sse_kms_key_arn,
         })
     }
 
@@ -222,12 +217,6 @@ impl DynamoDb {
         if let Some(protect) = input.deletion_protection_enabled {
             table.deletion_protection = protect;
         }
-        if let Some(class) = input.table_class {
-            table.table_class = define::table_class(class);
-        }
-        if let Some(sse) = &input.sse_specification {
-            table.sse_kms_key_arn = define::sse_kms_key_arn(sse, &self.config.region, &self.config.account_id)?;
-        }
         if reshaped || created.is_some() || removed.is_some() {
             table.status = TableStatus::Updating;
             table.transition_ends_ms = Some(ends_ms);
@@ -317,6 +306,7 @@ fn refuse_unserved_updates(input: &UpdateTableInput) -> Result<(), DynamoError> 
     {
         return Err(DynamoError::Unsupported("Global tables".into()));
     }
+    define::refuse_storage_options(input.table_class, input.sse_specification.as_ref())?;
     define::refuse_capacity_settings(input.on_demand_throughput.is_some(), input.warm_throughput.is_some())
 }
 
