@@ -443,3 +443,6 @@ fn refuse_unless_active(table: &TableDef) -> Result<(), DynamoError> {
         table.name
     )))
 }
+
+#[cfg(test)]
+mod tests;
