@@ -248,6 +248,10 @@ async fn create_table_refuses_bad_definitions_with_dynamodb_texts() {
             })),
             "One or more parameter values were invalid: Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
         ),
+        (
+            json!({"TableName": "app", "BillingMode": "PAY_PER_REQUEST", "AttributeDefinitions": []}),
+            "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null",
+        ),
     ];
     for (request, expected) in cases {
         let error = test.err("CreateTable", request.clone()).await;

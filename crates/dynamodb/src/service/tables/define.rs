@@ -35,6 +35,15 @@ pub(super) fn check_table_name(name: &str) -> Result<(), DynamoError> {
     )))
 }
 
+/// A member the model marks optional that the operation needs, with AWS's text.
+pub(super) fn required<'a, T>(member: &'a Option<Vec<T>>, name: &str) -> Result<&'a [T], DynamoError> {
+    member.as_deref().ok_or_else(|| {
+        DynamoError::Validation(format!(
+            "1 validation error detected: Value null at '{name}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
 /// The declared attributes, in request order; a name declared twice is refused.
 pub(super) fn attributes(definitions: &[wire::AttributeDefinition]) -> Result<Vec<KeyAttr>, DynamoError> {
     let mut attributes: Vec<KeyAttr> = Vec::with_capacity(definitions.len());

@@ -80,8 +80,10 @@ impl DynamoDb {
         define::refuse_storage_options(input.table_class, input.sse_specification.as_ref())?;
         define::check_table_name(&input.table_name)?;
         let ends_ms = now.saturating_add(self.config.create_table_ms);
-        let attributes = define::attributes(input.attribute_definitions.as_deref().unwrap_or_default())?;
-        let key = define::key_schema(input.key_schema.as_deref().unwrap_or_default(), &attributes)?;
+        // The model lets both be absent (for tables restored from a global table source,
+        // which Rheo refuses above); CreateTable itself needs them.
+        let attributes = define::attributes(define::required(&input.attribute_definitions, "attributeDefinitions")?)?;
+        let key = define::key_schema(define::required(&input.key_schema, "keySchema")?, &attributes)?;
         let billing = define::billing(input.billing_mode, input.provisioned_throughput.as_ref())?;
         let mut indexes = Vec::new();
         if let Some(locals) = &input.local_secondary_indexes {
