@@ -538,3 +538,24 @@ async fn metrics_count_tables_by_status() {
     test.db.render_metrics(&mut out);
     assert!(out.contains("rheo_dynamodb_tables{status=\"ACTIVE\"} 2"), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_make_one_table() {
+    let test = std::sync::Arc::new(TestDb::in_memory());
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let test = test.clone();
+            tokio::spawn(async move { test.call("CreateTable", lease_table_request("app")).await })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(DynamoError::ResourceInUse(text)) => assert_eq!(text, "Table already exists: app"),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(test.ok("ListTables", json!({})).await["TableNames"], json!(["app"]));
+}
