@@ -203,7 +203,7 @@ impl DynamoDb {
 }
 
 /// DynamoDB refuses updates that write or remove a key attribute.
-fn refuse_key_updates(schema: &KeySchema, update: &Update) -> Result<(), DynamoError> {
+pub(crate) fn refuse_key_updates(schema: &KeySchema, update: &Update) -> Result<(), DynamoError> {
     let names = update.top_level_names();
     match schema.names().find(|key| names.contains(key)) {
         Some(key) => Err(DynamoError::Validation(format!(
