@@ -15,72 +15,74 @@ fn put(id: &str, x: &str) -> Value {
 #[tokio::test]
 async fn batch_write_puts_and_deletes_across_tables_and_batch_get_reads_them() {
     let db = TestDb::in_memory();
-    db.create_simple_table("a", "id", None).await;
-    db.create_simple_table("b", "id", None).await;
-    db.ok("PutItem", json!({"TableName": "b", "Item": {"id": {"S": "old"}}})).await;
+    db.create_simple_table("tbl-a", "id", None).await;
+    db.create_simple_table("tbl-b", "id", None).await;
+    db.ok("PutItem", json!({"TableName": "tbl-b", "Item": {"id": {"S": "old"}}})).await;
     let written = db
         .ok(
             "BatchWriteItem",
             json!({"RequestItems": {
-                "a": [put("1", "one"), put("2", "two")],
-                "b": [put("3", "three"), {"DeleteRequest": {"Key": {"id": {"S": "old"}}}}],
+                "tbl-a": [put("1", "one"), put("2", "two")],
+                "tbl-b": [put("3", "three"), {"DeleteRequest": {"Key": {"id": {"S": "old"}}}}],
             }}),
         )
         .await;
     assert_eq!(written, json!({"UnprocessedItems": {}}));
-    assert_eq!(get(&db, "b", "id", "old").await, Value::Null);
+    assert_eq!(get(&db, "tbl-b", "id", "old").await, Value::Null);
 
     let read = db
         .ok(
             "BatchGetItem",
             json!({"RequestItems": {
-                "a": {"Keys": [{"id": {"S": "1"}}, {"id": {"S": "2"}}, {"id": {"S": "missing"}}],
+                "tbl-a": {"Keys": [{"id": {"S": "1"}}, {"id": {"S": "2"}}, {"id": {"S": "missing"}}],
                       "ProjectionExpression": "#x", "ExpressionAttributeNames": {"#x": "x"}},
-                "b": {"Keys": [{"id": {"S": "3"}}], "ConsistentRead": true},
+                "tbl-b": {"Keys": [{"id": {"S": "3"}}], "ConsistentRead": true},
             }}),
         )
         .await;
-    let mut from_a: Vec<Value> = read["Responses"]["a"].as_array().unwrap().clone();
+    let mut from_a: Vec<Value> = read["Responses"]["tbl-a"].as_array().unwrap().clone();
     from_a.sort_by_key(|item| item["x"]["S"].as_str().unwrap().to_string());
     assert_eq!(from_a, [json!({"x": {"S": "one"}}), json!({"x": {"S": "two"}})]);
-    assert_eq!(read["Responses"]["b"], json!([{"id": {"S": "3"}, "x": {"S": "three"}}]));
+    assert_eq!(read["Responses"]["tbl-b"], json!([{"id": {"S": "3"}, "x": {"S": "three"}}]));
     assert_eq!(read["UnprocessedKeys"], json!({}));
 }
 
 #[tokio::test]
 async fn batches_refuse_duplicates_and_oversized_requests() {
     let db = TestDb::in_memory();
-    db.create_simple_table("a", "id", None).await;
+    db.create_simple_table("tbl-a", "id", None).await;
     let duplicate_write = db
         .err(
             "BatchWriteItem",
-            json!({"RequestItems": {"a": [put("1", "x"), {"DeleteRequest": {"Key": {"id": {"S": "1"}}}}]}}),
+            json!({"RequestItems": {"tbl-a": [put("1", "x"), {"DeleteRequest": {"Key": {"id": {"S": "1"}}}}]}}),
         )
         .await;
     assert_eq!(validation_text(duplicate_write), "Provided list of item keys contains duplicates");
     let duplicate_get = db
-        .err("BatchGetItem", json!({"RequestItems": {"a": {"Keys": [{"id": {"S": "1"}}, {"id": {"S": "1"}}]}}}))
+        .err("BatchGetItem", json!({"RequestItems": {"tbl-a": {"Keys": [{"id": {"S": "1"}}, {"id": {"S": "1"}}]}}}))
         .await;
     assert_eq!(validation_text(duplicate_get), "Provided list of item keys contains duplicates");
 
-    db.create_simple_table("b", "id", None).await;
+    db.create_simple_table("tbl-b", "id", None).await;
     let keys: Vec<Value> = (0..60).map(|n| json!({"id": {"S": n.to_string()}})).collect();
-    let too_many =
-        db.err("BatchGetItem", json!({"RequestItems": {"a": {"Keys": keys.clone()}, "b": {"Keys": keys}}})).await;
+    let too_many = db
+        .err("BatchGetItem", json!({"RequestItems": {"tbl-a": {"Keys": keys.clone()}, "tbl-b": {"Keys": keys}}}))
+        .await;
     assert_eq!(validation_text(too_many), "Too many items requested for the BatchGetItem call");
 
-    let bad_item =
-        db.err("BatchWriteItem", json!({"RequestItems": {"a": [{"PutRequest": {"Item": {"x": {"S": "1"}}}}]}})).await;
+    let bad_item = db
+        .err("BatchWriteItem", json!({"RequestItems": {"tbl-a": [{"PutRequest": {"Item": {"x": {"S": "1"}}}}]}}))
+        .await;
     assert_eq!(validation_text(bad_item), "One or more parameter values were invalid: Missing the key id in the item");
-    assert_eq!(db.ok("Scan", json!({"TableName": "a"})).await["Count"], 0, "a refused batch writes nothing");
+    assert_eq!(db.ok("Scan", json!({"TableName": "tbl-a"})).await["Count"], 0, "a refused batch writes nothing");
 }
 
 #[tokio::test]
 async fn a_batch_write_is_durable_as_a_whole() {
     let db = TestDb::on_disk();
-    db.create_simple_table("a", "id", None).await;
+    db.create_simple_table("tbl-a", "id", None).await;
     let requests: Vec<Value> = (0..25).map(|n| put(&format!("k{n}"), "v")).collect();
-    db.ok("BatchWriteItem", json!({"RequestItems": {"a": requests}})).await;
+    db.ok("BatchWriteItem", json!({"RequestItems": {"tbl-a": requests}})).await;
     let db = db.reopen().await;
-    assert_eq!(db.ok("Scan", json!({"TableName": "a", "Select": "COUNT"})).await["Count"], 25);
+    assert_eq!(db.ok("Scan", json!({"TableName": "tbl-a", "Select": "COUNT"})).await["Count"], 25);
 }

@@ -15,37 +15,38 @@ use serde_json::json;
 #[tokio::test]
 async fn put_then_get_returns_the_item_and_a_missing_item_answers_empty() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
+    db.create_simple_table("tbl", "id", None).await;
     let item =
         json!({"id": {"S": "a"}, "n": {"N": "1.50"}, "tags": {"SS": ["x", "y"]}, "m": {"M": {"b": {"BOOL": true}}}});
-    let answer = db.ok("PutItem", json!({"TableName": "t", "Item": item})).await;
+    let answer = db.ok("PutItem", json!({"TableName": "tbl", "Item": item})).await;
     assert_eq!(answer, json!({}));
-    let stored = get(&db, "t", "id", "a").await;
+    let stored = get(&db, "tbl", "id", "a").await;
     assert_eq!(stored["n"], json!({"N": "1.5"}), "numbers come back in DynamoDB's canonical text");
     assert_eq!(stored["m"], json!({"M": {"b": {"BOOL": true}}}));
-    let missing = db.ok("GetItem", json!({"TableName": "t", "Key": {"id": {"S": "nope"}}})).await;
+    let missing = db.ok("GetItem", json!({"TableName": "tbl", "Key": {"id": {"S": "nope"}}})).await;
     assert_eq!(missing, json!({}));
 }
 
 #[tokio::test]
 async fn get_item_projects_with_an_expression_or_attributes_to_get() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
-    db.ok("PutItem", json!({"TableName": "t", "Item": {"id": {"S": "a"}, "x": {"S": "1"}, "y": {"S": "2"}}})).await;
+    db.create_simple_table("tbl", "id", None).await;
+    db.ok("PutItem", json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "x": {"S": "1"}, "y": {"S": "2"}}})).await;
     let projected = db
         .ok(
             "GetItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "ProjectionExpression": "#x",
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "ProjectionExpression": "#x",
                    "ExpressionAttributeNames": {"#x": "x"}}),
         )
         .await;
     assert_eq!(projected, json!({"Item": {"x": {"S": "1"}}}));
-    let legacy = db.ok("GetItem", json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "AttributesToGet": ["y"]})).await;
+    let legacy =
+        db.ok("GetItem", json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "AttributesToGet": ["y"]})).await;
     assert_eq!(legacy, json!({"Item": {"y": {"S": "2"}}}));
     let both = db
         .err(
             "GetItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "AttributesToGet": ["y"], "ProjectionExpression": "x"}),
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "AttributesToGet": ["y"], "ProjectionExpression": "x"}),
         )
         .await;
     assert_eq!(
@@ -198,34 +199,37 @@ async fn worker_metric_stats_update_creates_the_item_and_answers_all_new() {
 #[tokio::test]
 async fn an_update_that_only_removes_does_not_create_a_missing_item_but_an_empty_update_does() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
-    db.ok("UpdateItem", json!({"TableName": "t", "Key": {"id": {"S": "removed"}}, "UpdateExpression": "REMOVE gone"}))
-        .await;
+    db.create_simple_table("tbl", "id", None).await;
     db.ok(
         "UpdateItem",
-        json!({"TableName": "t", "Key": {"id": {"S": "deleted"}}, "AttributeUpdates": {"gone": {"Action": "DELETE"}}}),
+        json!({"TableName": "tbl", "Key": {"id": {"S": "removed"}}, "UpdateExpression": "REMOVE gone"}),
     )
     .await;
-    assert_eq!(get(&db, "t", "id", "removed").await, serde_json::Value::Null);
-    assert_eq!(get(&db, "t", "id", "deleted").await, serde_json::Value::Null);
-    db.ok("UpdateItem", json!({"TableName": "t", "Key": {"id": {"S": "bare"}}})).await;
-    assert_eq!(get(&db, "t", "id", "bare").await, json!({"id": {"S": "bare"}}));
+    db.ok(
+        "UpdateItem",
+        json!({"TableName": "tbl", "Key": {"id": {"S": "deleted"}}, "AttributeUpdates": {"gone": {"Action": "DELETE"}}}),
+    )
+    .await;
+    assert_eq!(get(&db, "tbl", "id", "removed").await, serde_json::Value::Null);
+    assert_eq!(get(&db, "tbl", "id", "deleted").await, serde_json::Value::Null);
+    db.ok("UpdateItem", json!({"TableName": "tbl", "Key": {"id": {"S": "bare"}}})).await;
+    assert_eq!(get(&db, "tbl", "id", "bare").await, json!({"id": {"S": "bare"}}));
 }
 
 #[tokio::test]
 async fn return_values_answer_the_old_and_new_parts() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
-    let put = json!({"TableName": "t", "Item": {"id": {"S": "a"}, "x": {"N": "1"}, "y": {"S": "keep"}}});
-    let first = db.ok("PutItem", json!({"ReturnValues": "ALL_OLD", "TableName": "t", "Item": put["Item"]})).await;
+    db.create_simple_table("tbl", "id", None).await;
+    let put = json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "x": {"N": "1"}, "y": {"S": "keep"}}});
+    let first = db.ok("PutItem", json!({"ReturnValues": "ALL_OLD", "TableName": "tbl", "Item": put["Item"]})).await;
     assert_eq!(first, json!({}), "no old item, no Attributes");
-    let second = db.ok("PutItem", json!({"ReturnValues": "ALL_OLD", "TableName": "t", "Item": put["Item"]})).await;
+    let second = db.ok("PutItem", json!({"ReturnValues": "ALL_OLD", "TableName": "tbl", "Item": put["Item"]})).await;
     assert_eq!(second["Attributes"], put["Item"]);
-    let refused = db.err("PutItem", json!({"ReturnValues": "ALL_NEW", "TableName": "t", "Item": put["Item"]})).await;
+    let refused = db.err("PutItem", json!({"ReturnValues": "ALL_NEW", "TableName": "tbl", "Item": put["Item"]})).await;
     assert_eq!(validation_text(refused), "ReturnValues can only be ALL_OLD or NONE");
 
     let update = |return_values: &str| {
-        json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "UpdateExpression": "SET x = x + :one",
+        json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "UpdateExpression": "SET x = x + :one",
                "ExpressionAttributeValues": {":one": {"N": "1"}}, "ReturnValues": return_values})
     };
     assert_eq!(db.ok("UpdateItem", update("UPDATED_OLD")).await, json!({"Attributes": {"x": {"N": "1"}}}));
@@ -237,20 +241,20 @@ async fn return_values_answer_the_old_and_new_parts() {
     assert_eq!(db.ok("UpdateItem", update("NONE")).await, json!({}));
 
     let deleted =
-        db.ok("DeleteItem", json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "ReturnValues": "ALL_OLD"})).await;
+        db.ok("DeleteItem", json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "ReturnValues": "ALL_OLD"})).await;
     assert_eq!(deleted["Attributes"]["x"], json!({"N": "5"}));
-    assert_eq!(get(&db, "t", "id", "a").await, serde_json::Value::Null);
+    assert_eq!(get(&db, "tbl", "id", "a").await, serde_json::Value::Null);
 }
 
 #[tokio::test]
 async fn conditional_delete_keeps_the_item_when_the_condition_fails() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
-    db.ok("PutItem", json!({"TableName": "t", "Item": {"id": {"S": "a"}, "owner": {"S": "w1"}}})).await;
+    db.create_simple_table("tbl", "id", None).await;
+    db.ok("PutItem", json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "owner": {"S": "w1"}}})).await;
     let refused = db
         .err(
             "DeleteItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "ConditionExpression": "#o = :o",
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "ConditionExpression": "#o = :o",
                    "ExpressionAttributeNames": {"#o": "owner"}, "ExpressionAttributeValues": {":o": {"S": "w2"}},
                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
         )
@@ -259,61 +263,61 @@ async fn conditional_delete_keeps_the_item_when_the_condition_fails() {
     assert_eq!(old.len(), 2);
     db.ok(
         "DeleteItem",
-        json!({"TableName": "t", "Key": {"id": {"S": "a"}}, "Expected": {"owner": {"Value": {"S": "w1"}}}}),
+        json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}, "Expected": {"owner": {"Value": {"S": "w1"}}}}),
     )
     .await;
-    assert_eq!(get(&db, "t", "id", "a").await, serde_json::Value::Null);
+    assert_eq!(get(&db, "tbl", "id", "a").await, serde_json::Value::Null);
 }
 
 #[tokio::test]
 async fn keys_and_items_are_checked_with_dynamodbs_texts() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", Some("sort")).await;
+    db.create_simple_table("tbl", "id", Some("sort")).await;
     let cases = [
-        ("GetItem", json!({"TableName": "t", "Key": {"id": {"S": "a"}}}), "The provided key element does not match the schema".to_string()),
+        ("GetItem", json!({"TableName": "tbl", "Key": {"id": {"S": "a"}}}), "The provided key element does not match the schema".to_string()),
         (
             "GetItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}, "sort": {"N": "1"}}}),
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}, "sort": {"N": "1"}}}),
             "The provided key element does not match the schema".to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}}}),
             "One or more parameter values were invalid: Missing the key sort in the item".to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"N": "1"}, "sort": {"S": "a"}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"N": "1"}, "sort": {"S": "a"}}}),
             "One or more parameter values were invalid: Type mismatch for key id expected: S actual: N".to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": ""}, "sort": {"S": "a"}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"S": ""}, "sort": {"S": "a"}}}),
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an \
              empty string value. Key: id"
                 .to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "h".repeat(2049)}, "sort": {"S": "a"}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"S": "h".repeat(2049)}, "sort": {"S": "a"}}}),
             "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"
                 .to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}, "sort": {"S": "r".repeat(1025)}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "sort": {"S": "r".repeat(1025)}}}),
             "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit \
              of 1024 bytes"
                 .to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}, "big": {"S": "x".repeat(400 * 1024)}}}),
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}, "big": {"S": "x".repeat(400 * 1024)}}}),
             "Item size has exceeded the maximum allowed size".to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}}, "Expected": {"x": {"Exists": false}},
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}}, "Expected": {"x": {"Exists": false}},
                    "ConditionExpression": "attribute_not_exists(x)"}),
             "Can not use both expression and non-expression parameters in the same request: Non-expression \
              parameters: {Expected} Expression parameters: {ConditionExpression}"
@@ -321,14 +325,14 @@ async fn keys_and_items_are_checked_with_dynamodbs_texts() {
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}},
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}},
                    "ExpressionAttributeValues": {":v": {"S": "x"}}}),
             "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"
                 .to_string(),
         ),
         (
             "UpdateItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
                    "ExpressionAttributeValues": {":v": {"S": "x"}}}),
             "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and \
              ConditionExpression are null"
@@ -336,27 +340,27 @@ async fn keys_and_items_are_checked_with_dynamodbs_texts() {
         ),
         (
             "UpdateItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
                    "ExpressionAttributeNames": {"#v": "x"}}),
             "ExpressionAttributeNames can only be specified when using expressions".to_string(),
         ),
         (
             "UpdateItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}}, "UpdateExpression": "SET #k = :v",
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}}, "UpdateExpression": "SET #k = :v",
                    "ExpressionAttributeNames": {"#k": "sort"}, "ExpressionAttributeValues": {":v": {"S": "x"}}}),
             "One or more parameter values were invalid: Cannot update attribute sort. This attribute is part of the key"
                 .to_string(),
         ),
         (
             "UpdateItem",
-            json!({"TableName": "t", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
+            json!({"TableName": "tbl", "Key": {"id": {"S": "a"}, "sort": {"S": "b"}},
                    "AttributeUpdates": {"id": {"Value": {"S": "c"}, "Action": "PUT"}}}),
             "One or more parameter values were invalid: Cannot update attribute id. This attribute is part of the key"
                 .to_string(),
         ),
         (
             "PutItem",
-            json!({"TableName": "t", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}}, "ConditionExpression": "x = :v",
+            json!({"TableName": "tbl", "Item": {"id": {"S": "a"}, "sort": {"S": "b"}}, "ConditionExpression": "x = :v",
                    "ExpressionAttributeValues": {":v": {"N": "x1"}}}),
             "ExpressionAttributeValues contains invalid value: The parameter cannot be converted to a numeric value: x1 \
              for key :v"
@@ -367,7 +371,7 @@ async fn keys_and_items_are_checked_with_dynamodbs_texts() {
         let error = db.err(operation, request.clone()).await;
         assert_eq!(validation_text(error), text, "{operation} {request}");
     }
-    assert_eq!(db.ok("Scan", json!({"TableName": "t"})).await["Count"], 0, "nothing refused was written");
+    assert_eq!(db.ok("Scan", json!({"TableName": "tbl"})).await["Count"], 0, "nothing refused was written");
 }
 
 #[tokio::test]

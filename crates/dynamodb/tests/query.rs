@@ -19,7 +19,7 @@ async fn fill(db: &TestDb, partitions: usize, per_partition: usize) {
         for sort in 0..per_partition {
             let item = json!({"id": {"S": format!("p{partition}")}, "sort": {"S": format!("{sort:04}")},
                               "n": {"N": sort.to_string()}});
-            db.ok("PutItem", json!({"TableName": "t", "Item": item})).await;
+            db.ok("PutItem", json!({"TableName": "tbl", "Item": item})).await;
         }
     }
 }
@@ -66,16 +66,16 @@ async fn page_through(db: &TestDb, operation: &str, request: Value) -> Vec<(Stri
 #[tokio::test]
 async fn scan_pages_by_limit_and_counts_before_the_filter() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", Some("sort")).await;
+    db.create_simple_table("tbl", "id", Some("sort")).await;
     fill(&db, 3, 4).await;
-    let all = db.ok("Scan", json!({"TableName": "t"})).await;
+    let all = db.ok("Scan", json!({"TableName": "tbl"})).await;
     assert_eq!((all["Count"].clone(), all["ScannedCount"].clone()), (json!(12), json!(12)));
     assert!(all.get("LastEvaluatedKey").is_none());
 
     let page = db
         .ok(
             "Scan",
-            json!({"TableName": "t", "Limit": 5, "FilterExpression": "n >= :two",
+            json!({"TableName": "tbl", "Limit": 5, "FilterExpression": "n >= :two",
                    "ExpressionAttributeValues": {":two": {"N": "2"}}}),
         )
         .await;
@@ -86,7 +86,7 @@ async fn scan_pages_by_limit_and_counts_before_the_filter() {
     let last = page["LastEvaluatedKey"].as_object().unwrap();
     assert_eq!(last.keys().collect::<Vec<_>>(), ["id", "sort"], "the table's key attributes");
 
-    let paged = page_through(&db, "Scan", json!({"TableName": "t", "Limit": 5})).await;
+    let paged = page_through(&db, "Scan", json!({"TableName": "tbl", "Limit": 5})).await;
     assert_eq!(paged.len(), 12);
     assert_eq!(paged.iter().collect::<BTreeSet<_>>().len(), 12, "each item once");
 }
@@ -115,36 +115,36 @@ async fn parallel_scan_segments_split_the_table_without_overlap() {
 #[tokio::test]
 async fn scan_refuses_bad_segments_and_start_keys() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
+    db.create_simple_table("tbl", "id", None).await;
     let cases = [
         (
-            json!({"TableName": "t", "Segment": 1}),
+            json!({"TableName": "tbl", "Segment": 1}),
             "The TotalSegments parameter is required but was not present in the request when Segment parameter is \
              present",
         ),
         (
-            json!({"TableName": "t", "TotalSegments": 2}),
+            json!({"TableName": "tbl", "TotalSegments": 2}),
             "The Segment parameter is required but was not present in the request when parameter TotalSegments is \
              present",
         ),
         (
-            json!({"TableName": "t", "Segment": 2, "TotalSegments": 2}),
+            json!({"TableName": "tbl", "Segment": 2, "TotalSegments": 2}),
             "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 2 is not \
              less than TotalSegments: 2",
         ),
         (
-            json!({"TableName": "t", "ExclusiveStartKey": {"other": {"S": "a"}}}),
+            json!({"TableName": "tbl", "ExclusiveStartKey": {"other": {"S": "a"}}}),
             "The provided starting key is invalid: The provided key element does not match the schema",
         ),
         (
-            json!({"TableName": "t", "Select": "ALL_PROJECTED_ATTRIBUTES"}),
+            json!({"TableName": "tbl", "Select": "ALL_PROJECTED_ATTRIBUTES"}),
             "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
         ),
         (
-            json!({"TableName": "t", "Select": "COUNT", "ProjectionExpression": "id"}),
+            json!({"TableName": "tbl", "Select": "COUNT", "ProjectionExpression": "id"}),
             "Cannot specify the ProjectionExpression when choosing to get only the Count",
         ),
-        (json!({"TableName": "t", "IndexName": "nope"}), "The table does not have the specified index: nope"),
+        (json!({"TableName": "tbl", "IndexName": "nope"}), "The table does not have the specified index: nope"),
     ];
     for (request, text) in cases {
         assert_eq!(validation_text(db.err("Scan", request.clone()).await), text, "{request}");
@@ -154,18 +154,18 @@ async fn scan_refuses_bad_segments_and_start_keys() {
 #[tokio::test]
 async fn scan_projects_and_counts() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", Some("sort")).await;
+    db.create_simple_table("tbl", "id", Some("sort")).await;
     fill(&db, 2, 3).await;
-    let counted = db.ok("Scan", json!({"TableName": "t", "Select": "COUNT"})).await;
+    let counted = db.ok("Scan", json!({"TableName": "tbl", "Select": "COUNT"})).await;
     assert_eq!(counted, json!({"Count": 6, "ScannedCount": 6}));
-    let projected = db.ok("Scan", json!({"TableName": "t", "ProjectionExpression": "n"})).await;
+    let projected = db.ok("Scan", json!({"TableName": "tbl", "ProjectionExpression": "n"})).await;
     for item in projected["Items"].as_array().unwrap() {
         assert_eq!(item.as_object().unwrap().keys().collect::<Vec<_>>(), ["n"]);
     }
     let legacy = db
         .ok(
             "Scan",
-            json!({"TableName": "t", "ScanFilter": {"n": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}}}),
+            json!({"TableName": "tbl", "ScanFilter": {"n": {"ComparisonOperator": "EQ", "AttributeValueList": [{"N": "1"}]}}}),
         )
         .await;
     assert_eq!(legacy["Count"], 2);
@@ -174,10 +174,10 @@ async fn scan_projects_and_counts() {
 #[tokio::test]
 async fn query_reads_one_partition_in_sort_order_both_ways() {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", Some("sort")).await;
+    db.create_simple_table("tbl", "id", Some("sort")).await;
     fill(&db, 3, 6).await;
     let request = json!({
-        "TableName": "t",
+        "TableName": "tbl",
         "KeyConditionExpression": "id = :p AND #s BETWEEN :from AND :to",
         "ExpressionAttributeNames": {"#s": "sort"},
         "ExpressionAttributeValues": {":p": {"S": "p1"}, ":from": {"S": "0001"}, ":to": {"S": "0004"}},
@@ -195,14 +195,14 @@ async fn query_reads_one_partition_in_sort_order_both_ways() {
     let legacy = db
         .ok(
             "Query",
-            json!({"TableName": "t", "KeyConditions": {
+            json!({"TableName": "tbl", "KeyConditions": {
                 "id": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p2"}]},
                 "sort": {"ComparisonOperator": "BEGINS_WITH", "AttributeValueList": [{"S": "000"}]}}}),
         )
         .await;
     assert_eq!(legacy["Count"], 6);
 
-    let missing = db.err("Query", json!({"TableName": "t"})).await;
+    let missing = db.err("Query", json!({"TableName": "tbl"})).await;
     assert_eq!(
         validation_text(missing),
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
@@ -274,17 +274,17 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let db = TestDb::in_memory();
-            db.create_simple_table("t", "id", Some("sort")).await;
+            db.create_simple_table("tbl", "id", Some("sort")).await;
             for (partition, sort) in &contents {
                 let item = json!({"id": {"S": format!("p{partition}")}, "sort": {"S": format!("{sort:04}")}});
-                db.ok("PutItem", json!({"TableName": "t", "Item": item})).await;
+                db.ok("PutItem", json!({"TableName": "tbl", "Item": item})).await;
             }
             let expected: BTreeSet<(String, String)> = contents
                 .iter()
                 .map(|(partition, sort)| (format!("p{partition}"), format!("{sort:04}")))
                 .collect();
 
-            let scanned = page_through(&db, "Scan", json!({"TableName": "t", "Limit": limit})).await;
+            let scanned = page_through(&db, "Scan", json!({"TableName": "tbl", "Limit": limit})).await;
             assert_eq!(scanned.len(), expected.len(), "no item twice");
             assert_eq!(scanned.iter().cloned().collect::<BTreeSet<_>>(), expected);
 
@@ -292,7 +292,7 @@ proptest! {
                 let id = format!("p{partition}");
                 for forward in [true, false] {
                     let queried = page_through(&db, "Query", json!({
-                        "TableName": "t", "Limit": limit, "ScanIndexForward": forward,
+                        "TableName": "tbl", "Limit": limit, "ScanIndexForward": forward,
                         "KeyConditionExpression": "id = :p",
                         "ExpressionAttributeValues": {":p": {"S": id}},
                     })).await;

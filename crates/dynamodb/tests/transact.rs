@@ -11,15 +11,15 @@ use serde_json::{json, Value};
 
 async fn seeded() -> TestDb {
     let db = TestDb::in_memory();
-    db.create_simple_table("t", "id", None).await;
+    db.create_simple_table("tbl", "id", None).await;
     for (id, n) in [("a", "1"), ("b", "2")] {
-        db.ok("PutItem", json!({"TableName": "t", "Item": {"id": {"S": id}, "n": {"N": n}}})).await;
+        db.ok("PutItem", json!({"TableName": "tbl", "Item": {"id": {"S": id}, "n": {"N": n}}})).await;
     }
     db
 }
 
 fn check_n(id: &str, n: &str) -> Value {
-    json!({"ConditionCheck": {"TableName": "t", "Key": {"id": {"S": id}}, "ConditionExpression": "n = :n",
+    json!({"ConditionCheck": {"TableName": "tbl", "Key": {"id": {"S": id}}, "ConditionExpression": "n = :n",
                               "ExpressionAttributeValues": {":n": {"N": n}},
                               "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}})
 }
@@ -31,17 +31,20 @@ async fn a_transaction_applies_every_action_when_every_condition_holds() {
         "TransactWriteItems",
         json!({"TransactItems": [
             check_n("a", "1"),
-            {"Update": {"TableName": "t", "Key": {"id": {"S": "b"}}, "UpdateExpression": "ADD n :one",
+            {"Update": {"TableName": "tbl", "Key": {"id": {"S": "b"}}, "UpdateExpression": "ADD n :one",
                         "ExpressionAttributeValues": {":one": {"N": "1"}}}},
-            {"Put": {"TableName": "t", "Item": {"id": {"S": "c"}}, "ConditionExpression": "attribute_not_exists(id)"}},
+            {"Put": {"TableName": "tbl", "Item": {"id": {"S": "c"}}, "ConditionExpression": "attribute_not_exists(id)"}},
         ], "ClientRequestToken": "token-1"}),
     )
     .await;
-    assert_eq!(get(&db, "t", "id", "b").await["n"], json!({"N": "3"}));
-    assert_eq!(get(&db, "t", "id", "c").await, json!({"id": {"S": "c"}}));
-    db.ok("TransactWriteItems", json!({"TransactItems": [{"Delete": {"TableName": "t", "Key": {"id": {"S": "c"}}}}]}))
-        .await;
-    assert_eq!(get(&db, "t", "id", "c").await, Value::Null);
+    assert_eq!(get(&db, "tbl", "id", "b").await["n"], json!({"N": "3"}));
+    assert_eq!(get(&db, "tbl", "id", "c").await, json!({"id": {"S": "c"}}));
+    db.ok(
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Delete": {"TableName": "tbl", "Key": {"id": {"S": "c"}}}}]}),
+    )
+    .await;
+    assert_eq!(get(&db, "tbl", "id", "c").await, Value::Null);
 }
 
 #[tokio::test]
@@ -51,9 +54,9 @@ async fn a_failed_condition_cancels_everything_with_reasons_in_order() {
         .err(
             "TransactWriteItems",
             json!({"TransactItems": [
-                {"Put": {"TableName": "t", "Item": {"id": {"S": "c"}}}},
+                {"Put": {"TableName": "tbl", "Item": {"id": {"S": "c"}}}},
                 check_n("a", "9"),
-                {"Delete": {"TableName": "t", "Key": {"id": {"S": "b"}}}},
+                {"Delete": {"TableName": "tbl", "Key": {"id": {"S": "b"}}}},
             ]}),
         )
         .await;
@@ -62,8 +65,8 @@ async fn a_failed_condition_cancels_everything_with_reasons_in_order() {
     assert_eq!(codes, ["None", "ConditionalCheckFailed", "None"]);
     let old = reasons[1].item.as_ref().expect("ALL_OLD returns the item");
     assert_eq!(rheo_dynamodb::value::item_to_wire(old)["n"].as_json(), &json!({"N": "1"}));
-    assert_eq!(get(&db, "t", "id", "c").await, Value::Null, "the Put did not happen");
-    assert_eq!(get(&db, "t", "id", "b").await["n"], json!({"N": "2"}), "the Delete did not happen");
+    assert_eq!(get(&db, "tbl", "id", "c").await, Value::Null, "the Put did not happen");
+    assert_eq!(get(&db, "tbl", "id", "b").await["n"], json!({"N": "2"}), "the Delete did not happen");
 }
 
 #[tokio::test]
@@ -72,15 +75,15 @@ async fn one_item_may_appear_once_per_transaction() {
     let error = db
         .err(
             "TransactWriteItems",
-            json!({"TransactItems": [check_n("a", "1"), {"Delete": {"TableName": "t", "Key": {"id": {"S": "a"}}}}]}),
+            json!({"TransactItems": [check_n("a", "1"), {"Delete": {"TableName": "tbl", "Key": {"id": {"S": "a"}}}}]}),
         )
         .await;
     assert_eq!(validation_text(error), "Transaction request cannot include multiple operations on one item");
     let gets = db
         .err(
             "TransactGetItems",
-            json!({"TransactItems": [{"Get": {"TableName": "t", "Key": {"id": {"S": "a"}}}},
-                                     {"Get": {"TableName": "t", "Key": {"id": {"S": "a"}}}}]}),
+            json!({"TransactItems": [{"Get": {"TableName": "tbl", "Key": {"id": {"S": "a"}}}},
+                                     {"Get": {"TableName": "tbl", "Key": {"id": {"S": "a"}}}}]}),
         )
         .await;
     assert_eq!(validation_text(gets), "Transaction request cannot include multiple operations on one item");
@@ -93,9 +96,9 @@ async fn transact_get_answers_each_get_in_order() {
         .ok(
             "TransactGetItems",
             json!({"TransactItems": [
-                {"Get": {"TableName": "t", "Key": {"id": {"S": "b"}}, "ProjectionExpression": "n"}},
-                {"Get": {"TableName": "t", "Key": {"id": {"S": "missing"}}}},
-                {"Get": {"TableName": "t", "Key": {"id": {"S": "a"}}}},
+                {"Get": {"TableName": "tbl", "Key": {"id": {"S": "b"}}, "ProjectionExpression": "n"}},
+                {"Get": {"TableName": "tbl", "Key": {"id": {"S": "missing"}}}},
+                {"Get": {"TableName": "tbl", "Key": {"id": {"S": "a"}}}},
             ]}),
         )
         .await;
@@ -108,10 +111,10 @@ async fn transact_get_answers_each_get_in_order() {
 #[tokio::test]
 async fn a_committed_transaction_survives_a_restart() {
     let db = TestDb::on_disk();
-    db.create_simple_table("t", "id", None).await;
+    db.create_simple_table("tbl", "id", None).await;
     let puts: Vec<Value> =
-        (0..10).map(|n| json!({"Put": {"TableName": "t", "Item": {"id": {"S": format!("k{n}")}}}})).collect();
+        (0..10).map(|n| json!({"Put": {"TableName": "tbl", "Item": {"id": {"S": format!("k{n}")}}}})).collect();
     db.ok("TransactWriteItems", json!({"TransactItems": puts})).await;
     let db = db.reopen().await;
-    assert_eq!(db.ok("Scan", json!({"TableName": "t", "Select": "COUNT"})).await["Count"], 10);
+    assert_eq!(db.ok("Scan", json!({"TableName": "tbl", "Select": "COUNT"})).await["Count"], 10);
 }
