@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! BatchGetItem and BatchWriteItem: several tables per call, projections, duplicates and
 //! the request limits, with DynamoDB's texts.
 

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! PutItem, GetItem, UpdateItem and DeleteItem: the Kinesis Client Library's exact lease,
 //! lock-client and worker-metrics calls, atomicity of conditional writes, `ReturnValues`,
 //! and DynamoDB's validation texts.

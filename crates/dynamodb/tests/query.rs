@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! Scan and Query: paging by `Limit` and `ExclusiveStartKey`, parallel segments, filters,
 //! projections and `Select`, key conditions on a table and on KCL's lease-owner index, and
 //! DynamoDB's validation texts. A property test pages through random tables with random

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)]
+
 //! TransactWriteItems and TransactGetItems: all or nothing, cancellation reasons in request
 //! order, one item at most once, one snapshot for reads.
 

@@ -16,7 +16,7 @@ use crate::error::DynamoError;
 use crate::expr::Projection;
 use crate::key::PrimaryKey;
 use crate::limits::{BATCH_GET_BYTES_MAX, BATCH_GET_KEYS_MAX, BATCH_WRITE_REQUESTS_MAX};
-use crate::service::item_request::{item_from_request, key_from_wire, present, projection, ParameterStyles};
+use crate::service::item_request::{item_from_request, key_from_wire, only_projection};
 use crate::service::DynamoDb;
 use crate::table::TableDef;
 use crate::value::{item_size, item_to_wire, Item};
@@ -87,20 +87,11 @@ impl DynamoDb {
 
     /// Checks one table's keys and projection of a BatchGetItem.
     async fn table_read(&self, name: String, request: KeysAndAttributes) -> Result<TableRead, DynamoError> {
-        let styles = ParameterStyles {
-            legacy: present(&[("AttributesToGet", request.attributes_to_get.is_some())]),
-            expressions: present(&[("ProjectionExpression", request.projection_expression.is_some())]),
-            value_users: &[],
-            names: request.expression_attribute_names.as_ref(),
-            values: None,
-        };
-        let mut substitutions = styles.substitutions()?;
-        let projection = projection(
+        let projection = only_projection(
             request.projection_expression.as_deref(),
             request.attributes_to_get.as_deref(),
-            &mut substitutions,
+            request.expression_attribute_names.as_ref(),
         )?;
-        substitutions.finish()?;
         let table = self.table_for_items(&name).await?;
         let keys = request.keys.iter().map(|key| key_from_wire(&table, key)).collect::<Result<Vec<_>, _>>()?;
         let mut seen = HashSet::with_capacity(keys.len());

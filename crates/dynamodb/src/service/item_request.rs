@@ -304,3 +304,49 @@ pub(crate) fn check_condition(
 pub(crate) fn returns_old_on_failure(option: Option<&ReturnValuesOnConditionCheckFailure>) -> bool {
     matches!(option, Some(ReturnValuesOnConditionCheckFailure::AllOld))
 }
+
+/// A write's condition parameters, in either style (a transaction's actions have only
+/// expressions: `expected` and `operator` are `None` there).
+pub(crate) struct ConditionParams<'a> {
+    pub expression: Option<&'a str>,
+    pub expected: Option<&'a BTreeMap<String, ExpectedAttributeValue>>,
+    pub operator: Option<&'a ConditionalOperator>,
+    pub names: Option<&'a BTreeMap<String, String>>,
+    pub values: Option<&'a BTreeMap<String, Document>>,
+}
+
+/// The condition of a write whose only expression is its condition (PutItem, DeleteItem, a
+/// transaction's Put and Delete), with every placeholder check.
+pub(crate) fn only_condition(params: ConditionParams<'_>) -> Result<Option<Condition>, DynamoError> {
+    let styles = ParameterStyles {
+        legacy: present(&[("Expected", params.expected.is_some())]),
+        expressions: present(&[("ConditionExpression", params.expression.is_some())]),
+        value_users: &["ConditionExpression"],
+        names: params.names,
+        values: params.values,
+    };
+    let mut substitutions = styles.substitutions()?;
+    let condition = write_condition(params.expression, params.expected, params.operator, &mut substitutions)?;
+    substitutions.finish()?;
+    Ok(condition)
+}
+
+/// The projection of a read whose only expression is its projection (GetItem, a
+/// BatchGetItem table, a transaction's Get), with every placeholder check.
+pub(crate) fn only_projection(
+    expression: Option<&str>,
+    attributes_to_get: Option<&[String]>,
+    names: Option<&BTreeMap<String, String>>,
+) -> Result<Option<Projection>, DynamoError> {
+    let styles = ParameterStyles {
+        legacy: present(&[("AttributesToGet", attributes_to_get.is_some())]),
+        expressions: present(&[("ProjectionExpression", expression.is_some())]),
+        value_users: &[],
+        names,
+        values: None,
+    };
+    let mut substitutions = styles.substitutions()?;
+    let projection = projection(expression, attributes_to_get, &mut substitutions)?;
+    substitutions.finish()?;
+    Ok(projection)
+}

@@ -19,16 +19,15 @@ use crate::error::DynamoError;
 use crate::expr::{legacy, Update};
 use crate::key::{KeySchema, PrimaryKey};
 use crate::service::item_request::{
-    check_condition, check_index_keys, check_item_size, item_from_request, key_from_wire, present, projection,
-    returns_old_on_failure, write_condition, ParameterStyles, INVALID,
+    check_condition, check_index_keys, check_item_size, item_from_request, key_from_wire, only_condition,
+    only_projection, present, returns_old_on_failure, write_condition, ConditionParams, ParameterStyles, INVALID,
 };
 use crate::service::DynamoDb;
 use crate::table::TableDef;
 use crate::value::{item_to_wire, Item};
 
-/// Which expressions of each operation may use `:values` (for DynamoDB's text when values
+/// The expressions of UpdateItem that may use `:values` (for DynamoDB's text when values
 /// come without them).
-const PUT_VALUE_USERS: &[&str] = &["ConditionExpression"];
 const UPDATE_VALUE_USERS: &[&str] = &["UpdateExpression", "ConditionExpression"];
 
 /// PutItem and DeleteItem return the old item or nothing.
@@ -44,21 +43,13 @@ impl DynamoDb {
     /// `PutItem`.
     pub async fn put_item(&self, input: PutItemInput) -> Result<PutItemOutput, DynamoError> {
         let return_old = returns_all_old(input.return_values.as_ref())?;
-        let styles = ParameterStyles {
-            legacy: present(&[("Expected", input.expected.is_some())]),
-            expressions: present(&[("ConditionExpression", input.condition_expression.is_some())]),
-            value_users: PUT_VALUE_USERS,
+        let condition = only_condition(ConditionParams {
+            expression: input.condition_expression.as_deref(),
+            expected: input.expected.as_ref(),
+            operator: input.conditional_operator.as_ref(),
             names: input.expression_attribute_names.as_ref(),
             values: input.expression_attribute_values.as_ref(),
-        };
-        let mut substitutions = styles.substitutions()?;
-        let condition = write_condition(
-            input.condition_expression.as_deref(),
-            input.expected.as_ref(),
-            input.conditional_operator.as_ref(),
-            &mut substitutions,
-        )?;
-        substitutions.finish()?;
+        })?;
         let table = self.table_for_items(&input.table_name).await?;
         let (key, item) = item_from_request(&table, &input.item)?;
         let old_on_failure = returns_old_on_failure(input.return_values_on_condition_check_failure.as_ref());
@@ -80,17 +71,11 @@ impl DynamoDb {
 
     /// `GetItem`.
     pub async fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput, DynamoError> {
-        let styles = ParameterStyles {
-            legacy: present(&[("AttributesToGet", input.attributes_to_get.is_some())]),
-            expressions: present(&[("ProjectionExpression", input.projection_expression.is_some())]),
-            value_users: &[],
-            names: input.expression_attribute_names.as_ref(),
-            values: None,
-        };
-        let mut substitutions = styles.substitutions()?;
-        let projection =
-            projection(input.projection_expression.as_deref(), input.attributes_to_get.as_deref(), &mut substitutions)?;
-        substitutions.finish()?;
+        let projection = only_projection(
+            input.projection_expression.as_deref(),
+            input.attributes_to_get.as_deref(),
+            input.expression_attribute_names.as_ref(),
+        )?;
         let table = self.table_for_items(&input.table_name).await?;
         let key = key_from_wire(&table, &input.key)?;
         let item = self.store.read()?.get(&table, &key)?;
@@ -165,21 +150,13 @@ impl DynamoDb {
     /// `DeleteItem`.
     pub async fn delete_item(&self, input: DeleteItemInput) -> Result<DeleteItemOutput, DynamoError> {
         let return_old = returns_all_old(input.return_values.as_ref())?;
-        let styles = ParameterStyles {
-            legacy: present(&[("Expected", input.expected.is_some())]),
-            expressions: present(&[("ConditionExpression", input.condition_expression.is_some())]),
-            value_users: PUT_VALUE_USERS,
+        let condition = only_condition(ConditionParams {
+            expression: input.condition_expression.as_deref(),
+            expected: input.expected.as_ref(),
+            operator: input.conditional_operator.as_ref(),
             names: input.expression_attribute_names.as_ref(),
             values: input.expression_attribute_values.as_ref(),
-        };
-        let mut substitutions = styles.substitutions()?;
-        let condition = write_condition(
-            input.condition_expression.as_deref(),
-            input.expected.as_ref(),
-            input.conditional_operator.as_ref(),
-            &mut substitutions,
-        )?;
-        substitutions.finish()?;
+        })?;
         let table = self.table_for_items(&input.table_name).await?;
         let key = key_from_wire(&table, &input.key)?;
         let old_on_failure = returns_old_on_failure(input.return_values_on_condition_check_failure.as_ref());

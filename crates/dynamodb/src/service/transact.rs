@@ -25,7 +25,8 @@ use crate::expr::{Condition, ExpressionKind, Update};
 use crate::key::PrimaryKey;
 use crate::limits::{TRANSACT_BYTES_MAX, TRANSACT_ITEMS_MAX};
 use crate::service::item_request::{
-    check_condition, item_from_request, key_from_wire, present, projection, returns_old_on_failure, ParameterStyles,
+    check_condition, item_from_request, key_from_wire, only_condition, only_projection, present,
+    returns_old_on_failure, ConditionParams, ParameterStyles,
 };
 use crate::service::items::{refuse_key_updates, updated_item};
 use crate::service::DynamoDb;
@@ -126,23 +127,27 @@ impl DynamoDb {
             });
         }
         if let Some(put) = &item.put {
-            let (condition, return_old) = optional_condition(
-                put.condition_expression.as_deref(),
-                put.expression_attribute_names.as_ref(),
-                put.expression_attribute_values.as_ref(),
-                returns_old_on_failure(put.return_values_on_condition_check_failure.as_ref()),
-            )?;
+            let condition = only_condition(ConditionParams {
+                expression: put.condition_expression.as_deref(),
+                expected: None,
+                operator: None,
+                names: put.expression_attribute_names.as_ref(),
+                values: put.expression_attribute_values.as_ref(),
+            })?;
+            let return_old = returns_old_on_failure(put.return_values_on_condition_check_failure.as_ref());
             let table = self.table_for_items(&put.table_name).await?;
             let (key, item) = item_from_request(&table, &put.item)?;
             return Ok(Action { table, key, condition, return_old_on_failure: return_old, change: Change::Put(item) });
         }
         if let Some(delete) = &item.delete {
-            let (condition, return_old) = optional_condition(
-                delete.condition_expression.as_deref(),
-                delete.expression_attribute_names.as_ref(),
-                delete.expression_attribute_values.as_ref(),
-                returns_old_on_failure(delete.return_values_on_condition_check_failure.as_ref()),
-            )?;
+            let condition = only_condition(ConditionParams {
+                expression: delete.condition_expression.as_deref(),
+                expected: None,
+                operator: None,
+                names: delete.expression_attribute_names.as_ref(),
+                values: delete.expression_attribute_values.as_ref(),
+            })?;
+            let return_old = returns_old_on_failure(delete.return_values_on_condition_check_failure.as_ref());
             let table = self.table_for_items(&delete.table_name).await?;
             let key = key_from_wire(&table, &delete.key)?;
             return Ok(Action { table, key, condition, return_old_on_failure: return_old, change: Change::Delete });
@@ -184,16 +189,8 @@ impl DynamoDb {
         let mut gets = Vec::with_capacity(input.transact_items.len());
         for item in &input.transact_items {
             let get = &item.get;
-            let styles = ParameterStyles {
-                legacy: Vec::new(),
-                expressions: present(&[("ProjectionExpression", get.projection_expression.is_some())]),
-                value_users: &[],
-                names: get.expression_attribute_names.as_ref(),
-                values: None,
-            };
-            let mut substitutions = styles.substitutions()?;
-            let projection = projection(get.projection_expression.as_deref(), None, &mut substitutions)?;
-            substitutions.finish()?;
+            let projection =
+                only_projection(get.projection_expression.as_deref(), None, get.expression_attribute_names.as_ref())?;
             let table = self.table_for_items(&get.table_name).await?;
             let key = key_from_wire(&table, &get.key)?;
             gets.push((table, key, projection));
@@ -214,27 +211,6 @@ impl DynamoDb {
         }
         Ok(TransactGetItemsOutput { consumed_capacity: None, responses: Some(responses) })
     }
-}
-
-/// The optional condition of a transaction's Put or Delete.
-fn optional_condition(
-    expression: Option<&str>,
-    names: Option<&std::collections::BTreeMap<String, String>>,
-    values: Option<&std::collections::BTreeMap<String, rheo_protocol::types::Document>>,
-    return_old: bool,
-) -> Result<(Option<Condition>, bool), DynamoError> {
-    let styles = ParameterStyles {
-        legacy: Vec::new(),
-        expressions: present(&[("ConditionExpression", expression.is_some())]),
-        value_users: CONDITION_USERS,
-        names,
-        values,
-    };
-    let mut substitutions = styles.substitutions()?;
-    let condition =
-        expression.map(|text| Condition::parse(text, ExpressionKind::Condition, &mut substitutions)).transpose()?;
-    substitutions.finish()?;
-    Ok((condition, return_old))
 }
 
 /// Inside the writer: checks every action against the items as they are, then, only when
