@@ -237,6 +237,13 @@ async fn query_reads_one_partition_in_sort_order_both_ways() {
         "QueryFilter can only contain non-primary key attributes: Primary key attribute: id"
     );
 
+    let mut elsewhere = request.clone();
+    elsewhere["ExclusiveStartKey"] = json!({"id": {"S": "p2"}, "sort": {"S": "0001"}});
+    assert_eq!(
+        validation_text(db.err("Query", elsewhere).await),
+        "The provided starting key is outside query boundaries based on provided conditions"
+    );
+
     let missing = db.err("Query", json!({"TableName": "tbl"})).await;
     assert_eq!(
         validation_text(missing),

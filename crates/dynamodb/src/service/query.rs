@@ -15,10 +15,12 @@ use rheo_protocol::dynamodb::model::{QueryInput, QueryOutput, ScanInput, ScanOut
 
 use crate::error::DynamoError;
 use crate::expr::{legacy, parse_key_condition, Condition, ExpressionKind};
+use crate::key::{KeyCondition, KeySchema, KeyValue};
 use crate::service::item_request::{present, projection, ParameterStyles, INVALID};
 use crate::service::DynamoDb;
 use crate::store::Segment;
 use crate::table::{IndexDef, IndexStatus, TableDef};
+use crate::value::Item;
 
 use read_plan::{output, read_page, start_key, ReadPlan};
 
@@ -94,6 +96,15 @@ fn filter_condition(
         }
         None => Ok(None),
     }
+}
+
+/// A Query's `ExclusiveStartKey` must lie in the partition its key condition reads.
+fn refuse_start_outside(start: &Item, schema: &KeySchema, condition: &KeyCondition) -> Result<(), DynamoError> {
+    let partition = start.get(&schema.hash.name).and_then(|value| KeyValue::from_attr(value, schema.hash.ty));
+    if partition.as_ref() != Some(&condition.hash) {
+        return Err(validation("The provided starting key is outside query boundaries based on provided conditions"));
+    }
+    Ok(())
 }
 
 /// `Limit` as a count (the model keeps it at least 1).
@@ -189,6 +200,9 @@ impl DynamoDb {
         let projection_param = projection_param(input.projection_expression.is_some());
         let output = output(input.select.as_ref(), projection, index, projection_param)?;
         let start = start_key(&table, index, input.exclusive_start_key.as_ref())?;
+        if let Some(start) = &start {
+            refuse_start_outside(start, schema, &condition)?;
+        }
         let plan = ReadPlan { table: &table, index, limit: limit_of(input.limit), filter: filter.as_ref(), output };
         let forward = input.scan_index_forward.unwrap_or(true);
         let read = self.store.read()?;
