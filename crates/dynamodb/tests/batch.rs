@@ -88,3 +88,24 @@ async fn a_batch_write_is_durable_as_a_whole() {
     let db = db.reopen().await;
     assert_eq!(db.ok("Scan", json!({"TableName": "tbl-a", "Select": "COUNT"})).await["Count"], 25);
 }
+
+#[tokio::test]
+async fn batch_get_leaves_keys_unprocessed_past_the_response_limit_and_they_read_next_time() {
+    let db = TestDb::in_memory();
+    db.create_simple_table("tbl-a", "id", None).await;
+    let big = "x".repeat(390 * 1024);
+    let count = 45; // 45 items of 390 KB pass the 16 MB response limit
+    for n in 0..count {
+        db.ok("PutItem", json!({"TableName": "tbl-a", "Item": {"id": {"S": format!("k{n:02}")}, "big": {"S": big}}}))
+            .await;
+    }
+    let keys: Vec<Value> = (0..count).map(|n| json!({"id": {"S": format!("k{n:02}")}})).collect();
+    let first = db.ok("BatchGetItem", json!({"RequestItems": {"tbl-a": {"Keys": keys}}})).await;
+    let returned = first["Responses"]["tbl-a"].as_array().unwrap().len();
+    let unprocessed = first["UnprocessedKeys"]["tbl-a"]["Keys"].as_array().unwrap().clone();
+    assert!(returned < count && !unprocessed.is_empty(), "{returned} returned");
+    assert_eq!(returned + unprocessed.len(), count, "every key is answered or left for later");
+    let second = db.ok("BatchGetItem", json!({"RequestItems": {"tbl-a": {"Keys": unprocessed}}})).await;
+    assert_eq!(returned + second["Responses"]["tbl-a"].as_array().unwrap().len(), count);
+    assert_eq!(second["UnprocessedKeys"], json!({}));
+}

@@ -303,6 +303,44 @@ async fn kcl_queries_its_leases_by_owner_on_the_index() {
     assert_eq!(index_scan["Count"], 6);
 }
 
+#[tokio::test]
+async fn a_local_index_answers_whole_items_when_asked_for_all_attributes() {
+    let db = TestDb::in_memory();
+    db.ok(
+        "CreateTable",
+        json!({
+            "TableName": "tbl",
+            "AttributeDefinitions": [
+                {"AttributeName": "id", "AttributeType": "S"},
+                {"AttributeName": "sort", "AttributeType": "S"},
+                {"AttributeName": "rank", "AttributeType": "N"},
+            ],
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "sort", "KeyType": "RANGE"}],
+            "LocalSecondaryIndexes": [{
+                "IndexName": "by-rank",
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "rank", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }],
+            "BillingMode": "PAY_PER_REQUEST",
+        }),
+    )
+    .await;
+    for (sort, rank) in [("a", "3"), ("b", "1"), ("c", "2")] {
+        let item = json!({"id": {"S": "p"}, "sort": {"S": sort}, "rank": {"N": rank}, "extra": {"S": sort}});
+        db.ok("PutItem", json!({"TableName": "tbl", "Item": item})).await;
+    }
+    let query = json!({"TableName": "tbl", "IndexName": "by-rank", "KeyConditionExpression": "id = :p",
+                       "ExpressionAttributeValues": {":p": {"S": "p"}}});
+    let projected = db.ok("Query", query.clone()).await;
+    let sorts: Vec<String> = keys_of(&projected).into_iter().map(|(_, sort)| sort).collect();
+    assert_eq!(sorts, ["b", "c", "a"], "in rank order");
+    assert!(projected["Items"][0].get("extra").is_none(), "KEYS_ONLY by default");
+    let mut whole = query;
+    whole["Select"] = json!("ALL_ATTRIBUTES");
+    let whole = db.ok("Query", whole).await;
+    assert_eq!(whole["Items"][0]["extra"], json!({"S": "b"}), "fetched from the table");
+}
+
 /// The items of a random table: `(partition, sort)` pairs, distinct.
 fn table_contents() -> impl Strategy<Value = BTreeSet<(u8, u16)>> {
     proptest::collection::btree_set((0u8..4, 0u16..500), 0..40)
