@@ -350,3 +350,134 @@ pub(crate) fn only_projection(
     substitutions.finish()?;
     Ok(projection)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// A table definition as the store keeps it (serde), so fields added later with their
+    /// defaults need no change here.
+    fn table(range: bool) -> TableDef {
+        let mut key = json!({"hash": {"name": "id", "ty": "S"}, "range": null});
+        if range {
+            key["range"] = json!({"name": "n", "ty": "N"});
+        }
+        serde_json::from_value(json!({
+            "uid": 1, "name": "tbl", "table_id": "id", "key": key, "attributes": [], "indexes": [],
+            "billing": "PayPerRequest", "status": "Active", "created_ms": 0,
+        }))
+        .unwrap()
+    }
+
+    fn wire(json: serde_json::Value) -> BTreeMap<String, Document> {
+        json.as_object().unwrap().iter().map(|(name, value)| (name.clone(), Document::new(value.clone()))).collect()
+    }
+
+    fn text(result: Result<impl std::fmt::Debug, DynamoError>) -> String {
+        match result {
+            Err(DynamoError::Validation(text)) => text,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_must_be_exactly_the_schema() {
+        let table = table(true);
+        let key = key_from_wire(&table, &wire(json!({"id": {"S": "a"}, "n": {"N": "1"}}))).unwrap();
+        assert_eq!(table.key.key_item(&key).len(), 2);
+        for bad in [
+            json!({"id": {"S": "a"}}),
+            json!({"id": {"S": "a"}, "n": {"S": "1"}}),
+            json!({"id": {"S": "a"}, "n": {"N": "1"}, "x": {"S": "y"}}),
+        ] {
+            assert_eq!(text(key_from_wire(&table, &wire(bad))), "The provided key element does not match the schema");
+        }
+        assert_eq!(
+            text(key_from_wire(&table, &wire(json!({"id": {"S": ""}, "n": {"N": "1"}})))),
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an \
+             empty string value. Key: id"
+        );
+    }
+
+    #[test]
+    fn key_sizes_are_bounded_at_the_limits_and_not_below() {
+        let table = table(false);
+        let at_limit = "k".repeat(HASH_KEY_BYTES_MAX);
+        assert!(key_from_wire(&table, &wire(json!({"id": {"S": at_limit}}))).is_ok());
+        let over = "k".repeat(HASH_KEY_BYTES_MAX + 1);
+        assert!(text(key_from_wire(&table, &wire(json!({"id": {"S": over}})))).contains("Size of hashkey"));
+    }
+
+    #[test]
+    fn an_item_needs_its_key_and_fits_the_size_limit() {
+        let table = table(true);
+        let (key, item) =
+            item_from_request(&table, &wire(json!({"id": {"S": "a"}, "n": {"N": "2"}, "x": {"BOOL": true}}))).unwrap();
+        assert_eq!((key.hash, item.len()), (KeyValue::S("a".into()), 3));
+        assert_eq!(
+            text(item_from_request(&table, &wire(json!({"n": {"N": "2"}})))),
+            "One or more parameter values were invalid: Missing the key id in the item"
+        );
+        let big = "x".repeat(ITEM_BYTES_MAX);
+        assert_eq!(
+            text(item_from_request(&table, &wire(json!({"id": {"S": "a"}, "n": {"N": "2"}, "x": {"S": big}})))),
+            "Item size has exceeded the maximum allowed size"
+        );
+    }
+
+    fn styles<'a>(
+        legacy: &[(&'static str, bool)],
+        expressions: &[(&'static str, bool)],
+        names: Option<&'a BTreeMap<String, String>>,
+        values: Option<&'a BTreeMap<String, Document>>,
+    ) -> ParameterStyles<'a> {
+        ParameterStyles {
+            legacy: present(legacy),
+            expressions: present(expressions),
+            value_users: &["UpdateExpression", "ConditionExpression"],
+            names,
+            values,
+        }
+    }
+
+    #[test]
+    fn parameter_styles_follow_dynamodbs_rules() {
+        let names: BTreeMap<String, String> = [("#a".to_string(), "a".to_string())].into();
+        let values = wire(json!({":v": {"S": "x"}}));
+        let mixed =
+            styles(&[("AttributeUpdates", true), ("Expected", true)], &[("ConditionExpression", true)], None, None);
+        assert_eq!(
+            text(mixed.substitutions()),
+            "Can not use both expression and non-expression parameters in the same request: Non-expression \
+             parameters: {AttributeUpdates, Expected} Expression parameters: {ConditionExpression}"
+        );
+        assert_eq!(
+            text(styles(&[], &[], Some(&names), None).substitutions()),
+            "ExpressionAttributeNames can only be specified when using expressions"
+        );
+        assert_eq!(
+            text(styles(&[], &[], None, Some(&values)).substitutions()),
+            "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and \
+             ConditionExpression are null"
+        );
+        let empty_names = BTreeMap::new();
+        assert_eq!(
+            text(styles(&[], &[("UpdateExpression", true)], Some(&empty_names), None).substitutions()),
+            "ExpressionAttributeNames must not be empty"
+        );
+        let bad_name: BTreeMap<String, String> = [("a".to_string(), "a".to_string())].into();
+        assert_eq!(
+            text(styles(&[], &[("UpdateExpression", true)], Some(&bad_name), None).substitutions()),
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"a\""
+        );
+        let bad_value = wire(json!({"v": {"S": "x"}}));
+        assert_eq!(
+            text(styles(&[], &[("UpdateExpression", true)], None, Some(&bad_value)).substitutions()),
+            "ExpressionAttributeValues contains invalid key: Syntax error; key: \"v\""
+        );
+        assert!(styles(&[], &[("UpdateExpression", true)], Some(&names), Some(&values)).substitutions().is_ok());
+    }
+}
