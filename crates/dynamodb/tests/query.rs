@@ -262,12 +262,7 @@ async fn kcl_queries_its_leases_by_owner_on_the_index() {
     }
     // A lease nobody holds has no leaseOwner, so it is not in the index.
     create_lease(&db, "shardId-000000000099").await.unwrap();
-    let query = json!({
-        "TableName": LEASES,
-        "IndexName": LEASE_OWNER_INDEX,
-        "KeyConditionExpression": "leaseOwner = :leaseOwner",
-        "ExpressionAttributeValues": {":leaseOwner": {"S": "worker-a"}},
-    });
+    let query = query_by_owner("worker-a");
     let owned = db.ok("Query", query.clone()).await;
     assert_eq!(
         owned["Items"],
@@ -301,6 +296,46 @@ async fn kcl_queries_its_leases_by_owner_on_the_index() {
     );
     let index_scan = db.ok("Scan", json!({"TableName": LEASES, "IndexName": LEASE_OWNER_INDEX})).await;
     assert_eq!(index_scan["Count"], 6);
+
+    // Paging through the index one lease at a time, and scanning it two at a time.
+    let mut one_by_one = query_by_owner("worker-b");
+    one_by_one["Limit"] = json!(1);
+    let leases = page_through_leases(&db, "Query", one_by_one).await;
+    assert_eq!(leases, ["shardId-000000000001", "shardId-000000000003", "shardId-000000000005"]);
+    let scanned =
+        page_through_leases(&db, "Scan", json!({"TableName": LEASES, "IndexName": LEASE_OWNER_INDEX, "Limit": 2}))
+            .await;
+    assert_eq!(scanned.iter().collect::<BTreeSet<_>>().len(), 6);
+    assert_eq!(scanned.len(), 6);
+}
+
+fn query_by_owner(owner: &str) -> Value {
+    json!({
+        "TableName": LEASES,
+        "IndexName": LEASE_OWNER_INDEX,
+        "KeyConditionExpression": "leaseOwner = :leaseOwner",
+        "ExpressionAttributeValues": {":leaseOwner": {"S": owner}},
+    })
+}
+
+/// Pages through the lease table or its index; the lease keys in the order read.
+async fn page_through_leases(db: &TestDb, operation: &str, request: Value) -> Vec<String> {
+    let mut leases = Vec::new();
+    let mut start: Option<Value> = None;
+    loop {
+        let mut page_request = request.clone();
+        if let Some(start) = start.take() {
+            page_request["ExclusiveStartKey"] = start;
+        }
+        let page = db.ok(operation, page_request).await;
+        for item in page["Items"].as_array().unwrap() {
+            leases.push(item["leaseKey"]["S"].as_str().unwrap().to_string());
+        }
+        match page.get("LastEvaluatedKey") {
+            Some(last) => start = Some(last.clone()),
+            None => return leases,
+        }
+    }
 }
 
 #[tokio::test]
