@@ -10,6 +10,8 @@ pub const RANGE_KEY_BYTES_MAX: usize = 1024;
 pub const NUMBER_DIGITS_MAX: usize = 38;
 /// Largest expression (each of condition, update, projection, filter, key condition).
 pub const EXPRESSION_BYTES_MAX: usize = 4096;
+/// Operands of one IN comparison (AWS: "IN … up to 100 values").
+pub const IN_OPERANDS_MAX: usize = 100;
 /// Deepest nesting of maps and lists in an attribute value.
 pub const ATTRIBUTE_DEPTH_MAX: usize = 32;
 /// Largest page a Scan or Query reads before stopping with a `LastEvaluatedKey`.

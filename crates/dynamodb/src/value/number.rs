@@ -68,6 +68,17 @@ impl Number {
         self.exponent
     }
 
+    /// The number with these parts, if they are normalized (see the type's doc): how the
+    /// store rebuilds numbers it encoded from [`is_negative`](Self::is_negative),
+    /// [`digits`](Self::digits) and [`exponent`](Self::exponent).
+    pub fn from_parts(negative: bool, digits: Vec<u8>, exponent: i32) -> Option<Number> {
+        let normalized = match (digits.first(), digits.last()) {
+            (None, _) | (_, None) => !negative && exponent == 0,
+            (Some(&first), Some(&last)) => first != 0 && last != 0 && digits.iter().all(|&digit| digit <= 9),
+        };
+        normalized.then_some(Number { negative, digits, exponent })
+    }
+
     /// A whole number (sizes, counts); always in range.
     pub fn from_u64(value: u64) -> Number {
         let digits: Vec<u8> = value.to_string().bytes().map(|byte| byte - b'0').collect();
@@ -406,6 +417,17 @@ mod tests {
         assert_eq!(number("-0"), Number::zero());
         assert_eq!(Number::from_u64(1200), number("1.2e3"));
         assert_eq!(Number::from_u64(0), Number::zero());
+    }
+
+    #[test]
+    fn rebuilds_from_normalized_parts_only() {
+        let n = number("-12.5e3");
+        assert_eq!(Number::from_parts(n.is_negative(), n.digits().to_vec(), n.exponent()), Some(n));
+        assert_eq!(Number::from_parts(false, Vec::new(), 0), Some(Number::zero()));
+        assert_eq!(Number::from_parts(true, Vec::new(), 0), None);
+        assert_eq!(Number::from_parts(false, vec![1, 0], 2), None);
+        assert_eq!(Number::from_parts(false, vec![0, 1], 2), None);
+        assert_eq!(Number::from_parts(false, vec![10], 2), None);
     }
 
     #[test]
