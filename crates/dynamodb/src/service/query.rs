@@ -98,6 +98,18 @@ fn filter_condition(
     }
 }
 
+/// A Query's filter may not read the key attributes of the table or index queried (the
+/// key condition already decides them).
+fn refuse_key_attributes(filter: &Condition, schema: &KeySchema, parameter: &str) -> Result<(), DynamoError> {
+    let names = filter.top_level_names();
+    match schema.names().find(|key| names.contains(key)) {
+        Some(key) => Err(validation(format!(
+            "{parameter} can only contain non-primary key attributes: Primary key attribute: {key}"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A Query's `ExclusiveStartKey` must lie in the partition its key condition reads.
 fn refuse_start_outside(start: &Item, schema: &KeySchema, condition: &KeyCondition) -> Result<(), DynamoError> {
     let partition = start.get(&schema.hash.name).and_then(|value| KeyValue::from_attr(value, schema.hash.ty));
@@ -197,6 +209,10 @@ impl DynamoDb {
             &mut substitutions,
         )?;
         substitutions.finish()?;
+        if let Some(filter) = &filter {
+            let parameter = if input.query_filter.is_some() { "QueryFilter" } else { "Filter Expression" };
+            refuse_key_attributes(filter, schema, parameter)?;
+        }
         let projection_param = projection_param(input.projection_expression.is_some());
         let output = output(input.select.as_ref(), projection, index, projection_param)?;
         let start = start_key(&table, index, input.exclusive_start_key.as_ref())?;
