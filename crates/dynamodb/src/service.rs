@@ -17,6 +17,7 @@ use crate::table::TableDef;
 
 mod batch;
 mod catalog;
+mod item_request;
 mod items;
 mod query;
 mod tables;
