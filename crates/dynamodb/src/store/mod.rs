@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
 use redb::Database;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::limits::WRITE_QUEUE_MAX;
 use crate::table::TableDef;
@@ -73,7 +73,9 @@ pub enum StoreError {
 pub struct Store {
     db: Arc<Database>,
     /// The writer's queue; `None` once shut down.
-    queue: Mutex<Option<mpsc::Sender<writer::Job>>>,
+    queue: Mutex<Option<std::sync::mpsc::Sender<writer::Queued>>>,
+    /// Places in the queue: a writer waits for one before queueing its job.
+    room: Arc<Semaphore>,
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Why writes stopped, once a group failed.
     stopped: Arc<Mutex<Option<String>>>,
@@ -103,14 +105,30 @@ impl Store {
 
         let db = Arc::new(db);
         let stopped = Arc::new(Mutex::new(None));
-        let (queue, jobs) = mpsc::channel(WRITE_QUEUE_MAX);
-        let durability = if config.durable { redb::Durability::Immediate } else { redb::Durability::Eventual };
-        let writer = writer::Writer { db: db.clone(), durability, stopped: stopped.clone() };
+        let (queue, jobs) = std::sync::mpsc::channel();
+        // In memory, a durable commit costs nothing and is what lets redb reuse pages.
+        let sync = match (&config.location, config.durable) {
+            (StoreLocation::Dir(_), false) => writer::Sync::Relaxed,
+            _ => writer::Sync::EveryCommit,
+        };
+        let writer = writer::Writer {
+            db: db.clone(),
+            sync,
+            stopped: stopped.clone(),
+            last_sync: std::time::Instant::now(),
+            unsynced: false,
+        };
         let handle = std::thread::Builder::new()
             .name("dynamodb-writer".into())
             .spawn(move || writer.run(jobs))
             .map_err(|error| StoreError::Database(format!("cannot start the writer thread: {error}")))?;
-        Ok(Store { db, queue: Mutex::new(Some(queue)), writer: Mutex::new(Some(handle)), stopped })
+        Ok(Store {
+            db,
+            queue: Mutex::new(Some(queue)),
+            room: Arc::new(Semaphore::new(WRITE_QUEUE_MAX)),
+            writer: Mutex::new(Some(handle)),
+            stopped,
+        })
     }
 
     /// Every stored table definition.
@@ -137,9 +155,11 @@ impl Store {
         if let Some(error) = self.stop_error() {
             return Err(error);
         }
-        let queue = self.queue.lock().clone().ok_or(StoreError::Closed)?;
+        let place = self.room.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
         let (answer_to, answer) = oneshot::channel();
-        queue.send(writer::job(job, answer_to)).await.map_err(|_| StoreError::Closed)?;
+        let queued = writer::Queued { job: writer::job(job, answer_to), _place: place };
+        let queue = self.queue.lock().clone().ok_or(StoreError::Closed)?;
+        queue.send(queued).map_err(|_| StoreError::Closed)?;
         drop(queue);
         match answer.await {
             Ok(answer) => answer,

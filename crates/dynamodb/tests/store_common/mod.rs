@@ -91,3 +91,8 @@ pub async fn write<T: Send + 'static>(
 ) -> T {
     store.write(job).await.unwrap().unwrap()
 }
+
+/// On disk without fsync per commit (`--durability relaxed`): what a clean close keeps.
+pub fn on_disk_relaxed(dir: &std::path::Path) -> Store {
+    Store::open(StoreConfig { location: StoreLocation::Dir(dir.to_path_buf()), durable: false }).unwrap()
+}
