@@ -15,11 +15,16 @@ pub fn attr(name: &str, ty: KeyType) -> KeyAttr {
 
 /// A table keyed by `pk` (S) and, when `range` is given, a sort key `sk` of that type.
 pub fn table(uid: u64, name: &str, range: Option<KeyType>) -> TableDef {
+    table_keyed(uid, name, KeySchema { hash: attr("pk", KeyType::S), range: range.map(|ty| attr("sk", ty)) })
+}
+
+/// An active on-demand table with this key and no index.
+pub fn table_keyed(uid: u64, name: &str, key: KeySchema) -> TableDef {
     TableDef {
         uid,
         name: name.into(),
         table_id: format!("00000000-0000-0000-0000-{uid:012}"),
-        key: KeySchema { hash: attr("pk", KeyType::S), range: range.map(|ty| attr("sk", ty)) },
+        key,
         attributes: Vec::new(),
         indexes: Vec::new(),
         billing: Billing::PayPerRequest,
