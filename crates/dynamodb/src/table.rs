@@ -39,6 +39,14 @@ pub struct TableDef {
     pub ttl: Option<TtlSetting>,
     #[serde(default)]
     pub point_in_time_recovery: bool,
+    /// `TableClass`: stored and described; Rheo stores every class alike.
+    #[serde(default)]
+    pub table_class: TableClass,
+    /// Server-side encryption with a KMS key (`SSESpecification.Enabled`): the key's ARN.
+    /// `None` is DynamoDB's default, a key owned by AWS. Stored and described only: the
+    /// store's file is as protected as the data directory it lives in.
+    #[serde(default)]
+    pub sse_kms_key_arn: Option<String>,
 }
 
 /// A secondary index.
@@ -71,6 +79,14 @@ pub enum Projection {
 pub enum Billing {
     PayPerRequest,
     Provisioned { read: u64, write: u64 },
+}
+
+/// A table's storage class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TableClass {
+    #[default]
+    Standard,
+    StandardInfrequentAccess,
 }
 
 /// A table's status.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rheo_dynamodb::key::{KeyAttr, KeySchema, KeyType, KeyValue, PrimaryKey};
 use rheo_dynamodb::store::{Store, StoreConfig, StoreLocation};
-use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableDef, TableStatus};
+use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableClass, TableDef, TableStatus};
 use rheo_dynamodb::value::{AttrValue, Item, Number};
 
 pub fn attr(name: &str, ty: KeyType) -> KeyAttr {
@@ -35,6 +35,8 @@ pub fn table_keyed(uid: u64, name: &str, key: KeySchema) -> TableDef {
         tags: BTreeMap::new(),
         ttl: None,
         point_in_time_recovery: false,
+        table_class: TableClass::default(),
+        sse_kms_key_arn: None,
     }
 }
 
