@@ -126,8 +126,9 @@ fn acknowledged_writes_survive_sigkill() {
         let stdout = child.stdout.take().unwrap();
         let reader =
             std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<String>>());
-        // Varying moments: during startup, recovery and steady writing.
-        std::thread::sleep(Duration::from_millis(40 + u64::from(run * 53 % 260)));
+        // Varying moments: while the database is created or recovered, and while writing.
+        let delay = if run % 4 == 0 { 2 + run % 30 } else { 40 + run * 53 % 260 };
+        std::thread::sleep(Duration::from_millis(u64::from(delay)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         for line in reader.join().unwrap() {
