@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use rheo_dynamodb::key::{KeySchema, KeyType, KeyValue, PrimaryKey};
+use rheo_dynamodb::key::{KeyCondition, KeySchema, KeyType, KeyValue, PrimaryKey};
 use rheo_dynamodb::store::codec::{decode_item, encode_item};
 use rheo_dynamodb::store::{Store, StoreConfig, StoreLocation};
 use rheo_dynamodb::table::{IndexDef, IndexStatus, Projection, TableDef};
@@ -75,22 +75,6 @@ fn lease(lease: usize, owner: &str, counter: u64) -> Item {
         ("leaseState".to_string(), s("ACTIVE")),
         ("throughputKBps".to_string(), AttrValue::N(number(12))),
     ])
-}
-
-/// The same lease's wire JSON, as a request or a stored JSON record would hold it.
-fn lease_json(lease: usize, owner: &str, counter: u64) -> String {
-    format!(
-        concat!(
-            r#"{{"leaseKey":{{"S":"{}"}},"leaseOwner":{{"S":"{}"}},"leaseCounter":{{"N":"{}"}},"#,
-            r#""checkpoint":{{"S":"49650283746728391029384756102938475610293847561029"}},"#,
-            r#""checkpointSubSequenceNumber":{{"N":"0"}},"ownerSwitchesSinceCheckpoint":{{"N":"1"}},"#,
-            r#""parentShardId":{{"SS":["shardId-000000000000"]}},"leaseState":{{"S":"ACTIVE"}},"#,
-            r#""throughputKBps":{{"N":"12"}}}}"#
-        ),
-        lease_key(lease),
-        owner,
-        counter
-    )
 }
 
 fn owner_of(lease: usize, workers: usize) -> String {
@@ -190,18 +174,58 @@ fn renewals(c: &mut Criterion) {
     group.finish();
 }
 
+/// The stored item as serde JSON of its wire form would be (the alternative to the codec).
+fn json_encode(item: &Item) -> String {
+    let map: serde_json::Map<String, serde_json::Value> =
+        item.iter().map(|(name, value)| (name.clone(), value.to_json())).collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn json_decode(text: &str) -> Item {
+    let json: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).unwrap();
+    json.iter().map(|(name, value)| (name.clone(), AttrValue::from_json(value).unwrap())).collect()
+}
+
 fn codec(c: &mut Criterion) {
     let item = lease(42, "worker-3", 123_456);
     let stored = encode_item(&item);
-    let json = lease_json(42, "worker-3", 123_456);
+    let json = json_encode(&item);
+    assert_eq!(json_decode(&json), item);
     let mut group = c.benchmark_group("lease_item");
     group.bench_function(format!("codec_encode_{}B", stored.len()), |b| b.iter(|| encode_item(&item)));
     group.bench_function(format!("codec_decode_{}B", stored.len()), |b| b.iter(|| decode_item(&stored).unwrap()));
-    group.bench_function(format!("json_parse_only_{}B", json.len()), |b| {
-        b.iter(|| serde_json::from_str::<serde_json::Value>(&json).unwrap())
+    group.bench_function(format!("wire_json_encode_{}B", json.len()), |b| b.iter(|| json_encode(&item)));
+    group.bench_function(format!("wire_json_decode_{}B", json.len()), |b| b.iter(|| json_decode(&json)));
+    group.finish();
+}
+
+/// What KCL reads: the whole lease table (its lease taker scans it every failover
+/// interval) and one worker's leases through the owner index.
+fn reads(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let workers = 8;
+    let store = prepare(dir.path(), &runtime, workers);
+    let table = lease_table();
+    let index = table.indexes[0].clone();
+    let mut group = c.benchmark_group("lease_reads");
+    group.throughput(Throughput::Elements(LEASES as u64));
+    group.bench_function(format!("scan_{LEASES}_leases"), |b| {
+        b.iter(|| {
+            let read = store.read().unwrap();
+            assert_eq!(read.scan(&table, None, None, None).unwrap().count(), LEASES);
+        })
+    });
+    group.throughput(Throughput::Elements((LEASES / workers) as u64));
+    group.bench_function(format!("query_owner_index_{}_leases", LEASES / workers), |b| {
+        let condition = KeyCondition { hash: KeyValue::S(owner_of(3, workers)), range: None };
+        b.iter(|| {
+            let read = store.read().unwrap();
+            assert_eq!(read.query(&table, Some(&index), &condition, true, None).unwrap().count(), LEASES / workers);
+        })
     });
     group.finish();
 }
 
-criterion_group!(benches, renewals, codec);
+criterion_group!(benches, renewals, codec, reads);
 criterion_main!(benches);
