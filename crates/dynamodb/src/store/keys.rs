@@ -232,8 +232,9 @@ mod tests {
     proptest! {
         #[test]
         fn number_encoding_orders_numerically((a, a_value) in number(), (b, b_value) in number()) {
-            let (ea, eb) = (encoded(&KeyValue::N(a)), encoded(&KeyValue::N(b)));
+            let (ea, eb) = (encoded(&KeyValue::N(a.clone())), encoded(&KeyValue::N(b.clone())));
             prop_assert_eq!(ea.cmp(&eb), a_value.cmp(&b_value));
+            prop_assert_eq!(ea.cmp(&eb), a.cmp(&b), "the value type's own numeric order");
             prop_assert!(!is_prefix(&ea, &eb) && !is_prefix(&eb, &ea));
         }
 

@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
 use redb::Database;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::limits::WRITE_QUEUE_MAX;
 use crate::table::TableDef;
@@ -73,7 +73,9 @@ pub enum StoreError {
 pub struct Store {
     db: Arc<Database>,
     /// The writer's queue; `None` once shut down.
-    queue: Mutex<Option<mpsc::Sender<writer::Job>>>,
+    queue: Mutex<Option<std::sync::mpsc::Sender<writer::Queued>>>,
+    /// Places in the queue: a writer waits for one before queueing its job.
+    room: Arc<Semaphore>,
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Why writes stopped, once a group failed.
     stopped: Arc<Mutex<Option<String>>>,
@@ -83,34 +85,83 @@ fn database(error: impl std::fmt::Display) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
+/// The database file in a store's folder, and the name it is built under.
+const DB_FILE: &str = "tables.redb";
+const DB_FILE_CREATING: &str = "tables.redb.creating";
+
+/// Creates every table once, so read snapshots can always open them.
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let mut txn = db.begin_write().map_err(database)?;
+    txn.set_durability(redb::Durability::Immediate);
+    drop(WriteTxn::open(&txn).map_err(database)?);
+    txn.commit().map_err(database)
+}
+
+/// Opens the database in `dir`. A new database is built under another name and renamed
+/// into place once complete: redb's file creation is not atomic, and a process killed
+/// while creating it would otherwise leave a file that never opens again.
+fn open_file(dir: &std::path::Path) -> Result<Database, StoreError> {
+    let io = |what: &str, error: std::io::Error| {
+        StoreError::Database(format!("cannot {what} in {}: {error}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|error| io("create the folder", error))?;
+    let path = dir.join(DB_FILE);
+    if !path.exists() {
+        let creating = dir.join(DB_FILE_CREATING);
+        match std::fs::remove_file(&creating) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io("remove an unfinished database", error)),
+        }
+        let fresh = Database::create(&creating).map_err(database)?;
+        create_tables(&fresh)?;
+        drop(fresh);
+        std::fs::rename(&creating, &path).map_err(|error| io("rename the new database", error))?;
+        std::fs::File::open(dir).and_then(|folder| folder.sync_all()).map_err(|error| io("sync the folder", error))?;
+    }
+    Database::create(&path).map_err(database)
+}
+
 impl Store {
     /// Opens (or creates) the store.
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let db = match &config.location {
-            StoreLocation::Dir(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|error| StoreError::Database(format!("cannot create {}: {error}", dir.display())))?;
-                Database::create(dir.join("tables.redb")).map_err(database)?
-            }
+            StoreLocation::Dir(dir) => open_file(dir)?,
             StoreLocation::InMemory => {
-                Database::builder().create_with_backend(redb::backends::InMemoryBackend::new()).map_err(database)?
+                let db = Database::builder()
+                    .create_with_backend(redb::backends::InMemoryBackend::new())
+                    .map_err(database)?;
+                create_tables(&db)?;
+                db
             }
         };
-        // Create every table once, so read snapshots can always open them.
-        let txn = db.begin_write().map_err(database)?;
-        drop(WriteTxn::open(&txn).map_err(database)?);
-        txn.commit().map_err(database)?;
 
         let db = Arc::new(db);
         let stopped = Arc::new(Mutex::new(None));
-        let (queue, jobs) = mpsc::channel(WRITE_QUEUE_MAX);
-        let durability = if config.durable { redb::Durability::Immediate } else { redb::Durability::Eventual };
-        let writer = writer::Writer { db: db.clone(), durability, stopped: stopped.clone() };
+        let (queue, jobs) = std::sync::mpsc::channel();
+        // In memory, a durable commit costs nothing and is what lets redb reuse pages.
+        let sync = match (&config.location, config.durable) {
+            (StoreLocation::Dir(_), false) => writer::Sync::Relaxed,
+            _ => writer::Sync::EveryCommit,
+        };
+        let writer = writer::Writer {
+            db: db.clone(),
+            sync,
+            stopped: stopped.clone(),
+            last_sync: std::time::Instant::now(),
+            unsynced: false,
+        };
         let handle = std::thread::Builder::new()
             .name("dynamodb-writer".into())
             .spawn(move || writer.run(jobs))
             .map_err(|error| StoreError::Database(format!("cannot start the writer thread: {error}")))?;
-        Ok(Store { db, queue: Mutex::new(Some(queue)), writer: Mutex::new(Some(handle)), stopped })
+        Ok(Store {
+            db,
+            queue: Mutex::new(Some(queue)),
+            room: Arc::new(Semaphore::new(WRITE_QUEUE_MAX)),
+            writer: Mutex::new(Some(handle)),
+            stopped,
+        })
     }
 
     /// Every stored table definition.
@@ -137,9 +188,11 @@ impl Store {
         if let Some(error) = self.stop_error() {
             return Err(error);
         }
-        let queue = self.queue.lock().clone().ok_or(StoreError::Closed)?;
+        let place = self.room.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
         let (answer_to, answer) = oneshot::channel();
-        queue.send(writer::job(job, answer_to)).await.map_err(|_| StoreError::Closed)?;
+        let queued = writer::Queued { job: writer::job(job, answer_to), _place: place };
+        let queue = self.queue.lock().clone().ok_or(StoreError::Closed)?;
+        queue.send(queued).map_err(|_| StoreError::Closed)?;
         drop(queue);
         match answer.await {
             Ok(answer) => answer,

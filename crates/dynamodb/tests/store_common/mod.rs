@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rheo_dynamodb::key::{KeyAttr, KeySchema, KeyType, KeyValue, PrimaryKey};
 use rheo_dynamodb::store::{Store, StoreConfig, StoreLocation};
-use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableDef, TableStatus};
+use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableClass, TableDef, TableStatus};
 use rheo_dynamodb::value::{AttrValue, Item, Number};
 
 pub fn attr(name: &str, ty: KeyType) -> KeyAttr {
@@ -15,11 +15,16 @@ pub fn attr(name: &str, ty: KeyType) -> KeyAttr {
 
 /// A table keyed by `pk` (S) and, when `range` is given, a sort key `sk` of that type.
 pub fn table(uid: u64, name: &str, range: Option<KeyType>) -> TableDef {
+    table_keyed(uid, name, KeySchema { hash: attr("pk", KeyType::S), range: range.map(|ty| attr("sk", ty)) })
+}
+
+/// An active on-demand table with this key and no index.
+pub fn table_keyed(uid: u64, name: &str, key: KeySchema) -> TableDef {
     TableDef {
         uid,
         name: name.into(),
         table_id: format!("00000000-0000-0000-0000-{uid:012}"),
-        key: KeySchema { hash: attr("pk", KeyType::S), range: range.map(|ty| attr("sk", ty)) },
+        key,
         attributes: Vec::new(),
         indexes: Vec::new(),
         billing: Billing::PayPerRequest,
@@ -30,6 +35,8 @@ pub fn table(uid: u64, name: &str, range: Option<KeyType>) -> TableDef {
         tags: BTreeMap::new(),
         ttl: None,
         point_in_time_recovery: false,
+        table_class: TableClass::default(),
+        sse_kms_key_arn: None,
     }
 }
 
@@ -90,4 +97,9 @@ pub async fn write<T: Send + 'static>(
         + 'static,
 ) -> T {
     store.write(job).await.unwrap().unwrap()
+}
+
+/// On disk without fsync per commit (`--durability relaxed`): what a clean close keeps.
+pub fn on_disk_relaxed(dir: &std::path::Path) -> Store {
+    Store::open(StoreConfig { location: StoreLocation::Dir(dir.to_path_buf()), durable: false }).unwrap()
 }
