@@ -34,3 +34,5 @@ pub const LIST_TABLES_LIMIT_MAX: usize = 100;
 pub const WRITE_QUEUE_MAX: usize = 4096;
 /// Write jobs one group commit takes at most.
 pub const GROUP_COMMIT_JOBS_MAX: usize = 256;
+/// Operands of one IN comparison (AWS: "IN … up to 100 values").
+pub const IN_OPERANDS_MAX: usize = 100;
