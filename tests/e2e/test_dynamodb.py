@@ -247,7 +247,7 @@ def test_batches(dynamodb, table_name):
     )
     assert got["UnprocessedKeys"] == {}
     assert sorted(got["Responses"][table_name], key=lambda item: item["pk"]["S"]) == items
-    dynamodb.batch_write_item(RequestItems={table_name: [{"DeleteRequest": {"Key": item["pk"]}} for item in items[:20]]})
+    dynamodb.batch_write_item(RequestItems={table_name: [{"DeleteRequest": {"Key": {"pk": item["pk"]}}} for item in items[:20]]})
     assert dynamodb.scan(TableName=table_name, Select="COUNT")["Count"] == 5
 
 

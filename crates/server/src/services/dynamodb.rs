@@ -16,7 +16,7 @@ use crate::errors::{dynamodb_decode_error, dynamodb_wire_error};
 mod service;
 pub use service::DynamoDbService;
 
-/// The operations of DynamoDB's API (botocore's `dynamodb/2012-08-10` model) and of
+/// The operations of DynamoDB's API (botocore 1.44.8's `dynamodb/2012-08-10` model) and of
 /// DynamoDB Streams (`streams.dynamodb/2012-08-10`) that Rheo does not serve, each with
 /// the feature it belongs to, as the refusal names it. The e2e test checks this list
 /// against the operations boto3's model has.
@@ -51,6 +51,11 @@ pub const UNSERVED_OPERATIONS: &[(&str, &str)] = &[
     ("DescribeContributorInsights", "CloudWatch Contributor Insights"),
     ("ListContributorInsights", "CloudWatch Contributor Insights"),
     ("UpdateContributorInsights", "CloudWatch Contributor Insights"),
+    ("StartBulkPutItems", "bulk operations from S3"),
+    ("DescribeBulkOperation", "bulk operations from S3"),
+    ("ListBulkOperations", "bulk operations from S3"),
+    ("CancelBulkOperation", "bulk operations from S3"),
+    ("SearchVectors", "vector search"),
     ("GetResourcePolicy", "resource-based policies"),
     ("PutResourcePolicy", "resource-based policies"),
     ("DeleteResourcePolicy", "resource-based policies"),
