@@ -157,3 +157,72 @@ async fn unserved_operations_are_refused_by_name() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn operations_and_their_errors_through_the_front_door() {
+    let server = start().await;
+    assert_eq!(
+        call(&server, "DescribeTable", json!({"TableName": "leases"})).await,
+        (
+            400,
+            json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                "message": "Requested resource not found: Table: leases not found",
+            })
+        )
+    );
+    let (status, created) = call(
+        &server,
+        "CreateTable",
+        json!({
+            "TableName": "leases",
+            "AttributeDefinitions": [{"AttributeName": "leaseKey", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "leaseKey", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{created}");
+    assert_eq!(created["TableDescription"]["TableName"], "leases");
+
+    let lease = json!({"leaseKey": {"S": "shardId-0"}, "leaseOwner": {"S": "w1"}});
+    let create_lease = json!({"TableName": "leases", "Item": lease, "Expected": {"leaseKey": {"Exists": false}}});
+    assert_eq!(call(&server, "PutItem", create_lease.clone()).await, (200, json!({})));
+    // A second worker cannot create the same lease, and is told what holds it.
+    let mut taken = create_lease;
+    taken["ReturnValuesOnConditionCheckFailure"] = json!("ALL_OLD");
+    assert_eq!(
+        call(&server, "PutItem", taken).await,
+        (
+            400,
+            json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                "message": "The conditional request failed",
+                "Item": lease,
+            })
+        )
+    );
+    let (status, cancelled) = call(
+        &server,
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"ConditionCheck": {"TableName": "leases", "Key": {"leaseKey": {"S": "shardId-0"}}, "ConditionExpression": "attribute_not_exists(leaseKey)"}},
+            {"Put": {"TableName": "leases", "Item": {"leaseKey": {"S": "shardId-1"}}}}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(cancelled["__type"], "com.amazonaws.dynamodb.v20120810#TransactionCanceledException");
+    assert_eq!(
+        cancelled["CancellationReasons"],
+        json!([{"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}, {"Code": "None"}])
+    );
+    let (status, got) = call(
+        &server,
+        "GetItem",
+        json!({"TableName": "leases", "Key": {"leaseKey": {"S": "shardId-0"}}, "ConsistentRead": true}),
+    )
+    .await;
+    assert_eq!((status, got), (200, json!({"Item": lease})));
+    server.stop().await;
+}

@@ -269,13 +269,39 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_condition_carries_the_old_item_when_asked() {
+        let item = rheo_dynamodb::value::item_from_wire(
+            &[("leaseKey".to_owned(), json_document(serde_json::json!({"S": "shardId-0"})))].into_iter().collect(),
+        )
+        .unwrap();
+        let wire = dynamodb_wire_error(&DynamoError::ConditionalCheckFailed { item: Some(item) });
+        assert_eq!(
+            body(&wire),
+            serde_json::json!({
+                "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                "message": "The conditional request failed",
+                "Item": {"leaseKey": {"S": "shardId-0"}},
+            })
+        );
+    }
+
+    fn json_document(json: serde_json::Value) -> rheo_protocol::Document {
+        rheo_protocol::Document::new(json)
+    }
+
+    #[test]
     fn transaction_cancellations_carry_one_reason_per_action() {
         let reasons = vec![
             CancellationReason { code: "None", message: None, item: None },
             CancellationReason {
                 code: "ConditionalCheckFailed",
                 message: Some("The conditional request failed".into()),
-                item: None,
+                item: Some(
+                    rheo_dynamodb::value::item_from_wire(
+                        &[("n".to_owned(), json_document(serde_json::json!({"N": "1.50"})))].into_iter().collect(),
+                    )
+                    .unwrap(),
+                ),
             },
         ];
         let wire = dynamodb_wire_error(&DynamoError::TransactionCanceled { reasons });
@@ -287,7 +313,7 @@ mod tests {
                 "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]",
                 "CancellationReasons": [
                     {"Code": "None"},
-                    {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"},
+                    {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed", "Item": {"n": {"N": "1.5"}}},
                 ],
             })
         );
