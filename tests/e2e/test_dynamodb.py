@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from conftest import Rheo
 
 AWS = pathlib.Path(sys.executable).parent / "aws"
 
@@ -360,3 +361,28 @@ def test_aws_cli(rheo, table_name):
     assert refused.returncode != 0
     assert "ValidationException" in refused.stderr
     assert f"ExecuteStatement (PartiQL) {REFUSAL_SUFFIX}" in refused.stderr
+
+
+def test_acknowledged_writes_survive_kill_9(tmp_path):
+    server = Rheo(tmp_path / "data").start()
+    try:
+        client = dynamodb_client(server)
+        create_table(client, "leases")
+        client.put_item(TableName="leases", Item={"pk": {"S": "shardId-0"}, "leaseCounter": {"N": "1"}})
+        client.update_item(
+            TableName="leases",
+            Key={"pk": {"S": "shardId-0"}},
+            AttributeUpdates={"leaseCounter": {"Action": "ADD", "Value": {"N": "1"}}},
+            Expected={"leaseCounter": {"Value": {"N": "1"}, "Exists": True}},
+        )
+    finally:
+        server.kill()
+    server = Rheo(tmp_path / "data").start()
+    try:
+        client = dynamodb_client(server)
+        assert client.describe_table(TableName="leases")["Table"]["TableStatus"] == "ACTIVE"
+        got = client.get_item(TableName="leases", Key={"pk": {"S": "shardId-0"}}, ConsistentRead=True)
+        assert got["Item"]["leaseCounter"] == {"N": "2"}
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
