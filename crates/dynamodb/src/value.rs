@@ -106,6 +106,16 @@ impl AttrValue {
         }
     }
 
+    /// How deep maps and lists nest inside the value: 0 for a scalar or set, 1 for a map or
+    /// list of scalars.
+    pub fn nesting_depth(&self) -> usize {
+        match self {
+            AttrValue::M(map) => 1 + map.values().map(AttrValue::nesting_depth).max().unwrap_or(0),
+            AttrValue::L(list) => 1 + list.iter().map(AttrValue::nesting_depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// Reads one wire attribute value (`{"S": "x"}`), with DynamoDB's validation texts.
     pub fn from_json(json: &serde_json::Value) -> Result<AttrValue, DynamoError> {
         value_from_json(json, 0)
@@ -155,12 +165,15 @@ fn malformed(type_name: &str) -> DynamoError {
     DynamoError::Validation(format!("Malformed attribute value: {type_name} holds JSON of the wrong type"))
 }
 
+/// DynamoDB's text for values nested deeper than [`ATTRIBUTE_DEPTH_MAX`].
+pub const NESTING_TOO_DEEP: &str = "Nesting Levels have exceeded supported limits";
+
 /// The members of an attribute value's JSON object, one per type.
 const TYPE_NAMES: [&str; 10] = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"];
 
 fn value_from_json(json: &Json, depth: usize) -> Result<AttrValue, DynamoError> {
     if depth > ATTRIBUTE_DEPTH_MAX {
-        return Err(DynamoError::Validation("Nesting Levels have exceeded supported limits".into()));
+        return Err(DynamoError::Validation(NESTING_TOO_DEEP.into()));
     }
     let Json::Object(object) = json else {
         return Err(DynamoError::Validation("Malformed attribute value: expected a JSON object".into()));

@@ -152,11 +152,11 @@ fn read<'a>(operand: &'a Operand, item: &'a Item) -> Option<Cow<'a, AttrValue>> 
     }
 }
 
-/// AWS: `size` is a string's length, a binary's bytes, and the members of a set, list or
-/// map; other types have no size (the comparison is false).
+/// AWS: `size` is "an attribute's size in bytes" for strings (UTF-8) and binaries, and
+/// the members of a set, list or map; other types have no size (the comparison is false).
 fn size_of(value: &AttrValue) -> Option<u64> {
     let size = match value {
-        AttrValue::S(text) => text.chars().count(),
+        AttrValue::S(text) => text.len(),
         AttrValue::B(bytes) => bytes.len(),
         AttrValue::Ss(members) => members.len(),
         AttrValue::Ns(members) => members.len(),

@@ -41,7 +41,7 @@ pub(crate) struct Parser<'a> {
     nesting: usize,
 }
 
-/// Deepest nesting of parentheses and NOT the parser follows (a 4 KB expression could
+/// Deepest nesting of parentheses, NOT and update functions the parser follows (a 4 KB expression could
 /// otherwise nest 2000 deep).
 const NESTING_MAX: usize = 64;
 
@@ -131,7 +131,13 @@ impl<'a> Parser<'a> {
         self.invalid(format!("Syntax error; token: \"{token}\", near: \"{}\"", &self.text[start..end]))
     }
 
-    fn enter(&mut self) -> Result<(), DynamoError> {
+    /// Leaves a level entered with [`Parser::enter`].
+    pub(crate) fn leave(&mut self) {
+        self.nesting = self.nesting.saturating_sub(1);
+    }
+
+    /// Enters one level of nesting (parentheses, NOT, function calls in updates).
+    pub(crate) fn enter(&mut self) -> Result<(), DynamoError> {
         self.nesting += 1;
         if self.nesting > NESTING_MAX {
             return Err(self.invalid(format!("The expression is nested too deeply; nesting levels: {}", self.nesting)));
@@ -265,7 +271,7 @@ impl<'a> Parser<'a> {
         if self.eat_keyword("NOT") {
             self.enter()?;
             let inner = self.not()?;
-            self.nesting -= 1;
+            self.leave();
             return Ok(Node::Not(Box::new(inner)));
         }
         self.primary()
@@ -276,7 +282,7 @@ impl<'a> Parser<'a> {
             self.enter()?;
             let node = self.or()?;
             self.expect(&TokenKind::RightParen)?;
-            self.nesting -= 1;
+            self.leave();
             return Ok(node);
         }
         if let Some(function) = self.at_function() {

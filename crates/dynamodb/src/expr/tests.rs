@@ -283,6 +283,20 @@ fn update_errors_at_apply_time() {
 }
 
 #[test]
+fn updates_keep_within_the_nesting_limit() {
+    let mut deep = json!({"S": "leaf"});
+    for _ in 0..crate::limits::ATTRIBUTE_DEPTH_MAX {
+        deep = json!({"L": [deep]});
+    }
+    let values = json!({":deep": deep});
+    assert!(updated("SET a = :deep", values.clone(), json!({})).is_ok());
+    assert_eq!(
+        error(updated("SET a.b = :deep", values, json!({"a": {"M": {}}}))),
+        "Nesting Levels have exceeded supported limits"
+    );
+}
+
+#[test]
 fn update_parse_errors() {
     let parse = |text: &str, values: serde_json::Value| error(Update::parse(text, &mut subs(&[], values)));
     assert_eq!(
@@ -318,6 +332,8 @@ fn update_parse_errors() {
         "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: +, operand type: S"
     );
     assert_eq!(parse("", json!({})), "Invalid UpdateExpression: The expression can not be empty;");
+    let nested = format!("SET a = {}b{}", "if_not_exists(b, ".repeat(100), ")".repeat(100));
+    assert!(parse(&nested, json!({})).contains("nested too deeply"));
     assert_eq!(
         parse("UPSERT a = :v", json!({":v": {"N": "1"}})),
         "Invalid UpdateExpression: Syntax error; token: \"UPSERT\", near: \"UPSERT a\""

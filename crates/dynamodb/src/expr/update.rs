@@ -21,7 +21,8 @@ use crate::error::DynamoError;
 use crate::expr::lexer::TokenKind;
 use crate::expr::parser::Parser;
 use crate::expr::path::{first_clash, Path};
-use crate::value::{AttrValue, Item};
+use crate::limits::ATTRIBUTE_DEPTH_MAX;
+use crate::value::{AttrValue, Item, NESTING_TOO_DEEP};
 
 /// DynamoDB's text for a SET operand that names a missing attribute.
 const MISSING_OPERAND: &str = "The provided expression refers to an attribute that does not exist in the item";
@@ -123,6 +124,7 @@ fn term(parser: &mut Parser<'_>) -> Result<Term, DynamoError> {
         }
         parser.advance();
         parser.expect(&TokenKind::LeftParen)?;
+        parser.enter()?;
         let first = term(parser)?;
         let mut count = 1;
         let mut second = None;
@@ -131,6 +133,7 @@ fn term(parser: &mut Parser<'_>) -> Result<Term, DynamoError> {
             second = Some(term(parser)?);
         }
         parser.expect(&TokenKind::RightParen)?;
+        parser.leave();
         let (2, Some(second)) = (count, second) else {
             return Err(parser.wrong_operand_count(&function, count));
         };
@@ -226,6 +229,15 @@ pub(crate) fn apply(actions: &[Action], item: &mut Item) -> Result<(), DynamoErr
             Action::Delete(path, value) => delete(path, value, item)?,
             _ => {}
         }
+    }
+    // SET can place a deep value under a deep path; the result must stay within the
+    // nesting DynamoDB stores.
+    let too_deep = actions
+        .iter()
+        .filter_map(|action| item.get(action.target().top()))
+        .any(|value| value.nesting_depth() > ATTRIBUTE_DEPTH_MAX);
+    if too_deep {
+        return Err(DynamoError::Validation(NESTING_TOO_DEEP.into()));
     }
     Ok(())
 }
