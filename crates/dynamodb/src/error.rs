@@ -39,10 +39,21 @@ pub enum DynamoError {
     Unsupported(String),
     /// The store failed: `InternalServerError` (500). Writes stop after a failed commit.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// A broken invariant: `InternalServerError` (500), logged.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<StoreError> for DynamoError {
+    fn from(error: StoreError) -> DynamoError {
+        match error {
+            // The table was deleted while the write waited for the writer: to the client it
+            // is the missing table item operations report.
+            StoreError::TableGone(_) => DynamoError::ResourceNotFound("Requested resource not found".into()),
+            error => DynamoError::Store(error),
+        }
+    }
 }
 
 /// Why one action of a transaction was cancelled (`CancellationReasons` entry).

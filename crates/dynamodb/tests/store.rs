@@ -99,6 +99,7 @@ async fn a_job_that_fails_leaves_no_trace() {
 async fn a_panicking_job_is_discarded_and_writes_go_on() {
     let store = in_memory();
     let table = table(1, "t", None);
+    create(&store, &table).await;
     let t = table.clone();
     let outcome = store
         .write(move |txn| -> Result<(), StoreError> {
@@ -116,6 +117,7 @@ async fn a_panicking_job_is_discarded_and_writes_go_on() {
 async fn queries_follow_number_sort_order_both_ways_with_ranges_and_paging() {
     let store = in_memory();
     let table = table(1, "t", Some(KeyType::N));
+    create(&store, &table).await;
     let values = [-1000, -12, -1, 0, 1, 5, 10, 12, 100, 1200];
     let t = table.clone();
     write(&store, move |txn| {
@@ -160,6 +162,7 @@ async fn queries_follow_number_sort_order_both_ways_with_ranges_and_paging() {
 async fn string_sort_keys_and_begins_with() {
     let store = in_memory();
     let table = table(1, "t", Some(KeyType::S));
+    create(&store, &table).await;
     let sorts = ["", "a", "a\u{0}", "a\u{0}b", "ab", "b", "\u{e9}"];
     let t = table.clone();
     write(&store, move |txn| {
@@ -295,6 +298,7 @@ async fn delete_table_removes_only_that_table() {
 async fn scans_page_and_segments_split_without_overlap() {
     let store = in_memory();
     let table = table(1, "t", Some(KeyType::N));
+    create(&store, &table).await;
     let t = table.clone();
     write(&store, move |txn| {
         for i in 0..50 {
@@ -350,6 +354,7 @@ async fn invalid_segments_are_refused() {
 async fn concurrent_conditional_takes_have_one_winner() {
     let store = Arc::new(in_memory());
     let table = table(1, "leases", None);
+    create(&store, &table).await;
     let t = table.clone();
     write(&store, move |txn| {
         txn.put(&t, &key_s("lease"), item(&[("pk", s("lease")), ("counter", AttrValue::N(n(0)))]))
@@ -407,4 +412,34 @@ async fn reopening_sees_every_acknowledged_write_and_shutdown_refuses_new_ones()
     let read = store.read().unwrap();
     assert_eq!(collect(read.scan(&table, None, None, None).unwrap()).len(), 30);
     assert_eq!(read.table_stats(&table).unwrap().0, 30);
+}
+
+#[tokio::test]
+async fn writes_follow_the_stored_definition_not_the_callers_copy() {
+    let store = in_memory();
+    let without_index = table(1, "t", None);
+    let t = without_index.clone();
+    write(&store, move |txn| txn.put_table(&t)).await;
+
+    // UpdateTable adds and backfills an index after an item operation looked the table up.
+    let mut with_index = without_index.clone();
+    with_index.indexes.push(owner_index(Projection::KeysOnly));
+    let t = with_index.clone();
+    write(&store, move |txn| {
+        txn.put_table(&t)?;
+        txn.build_index(&t, "OwnerIndex")
+    })
+    .await;
+    let stale = without_index.clone();
+    write(&store, move |txn| txn.put(&stale, &key_s("a"), item(&[("pk", s("a")), ("owner", s("w1"))]))).await;
+    let indexed = collect(store.read().unwrap().scan(&with_index, with_index.index("OwnerIndex"), None, None).unwrap());
+    assert_eq!(pks(&indexed), vec!["a".to_string()]);
+
+    // A table deleted meanwhile refuses the write instead of leaving rows behind.
+    let t = with_index.clone();
+    write(&store, move |txn| txn.delete_table(&t)).await;
+    let stale = with_index.clone();
+    let refused = store.write(move |txn| txn.put(&stale, &key_s("b"), item(&[("pk", s("b"))]))).await.unwrap();
+    assert!(matches!(refused, Err(StoreError::TableGone(1))), "{refused:?}");
+    assert_eq!(store.read().unwrap().get(&with_index, &key_s("b")).unwrap(), None);
 }

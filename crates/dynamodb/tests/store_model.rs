@@ -117,6 +117,7 @@ fn run(ops: Vec<Op>) {
         table.indexes.push(owner_index(Projection::KeysOnly));
         let index = table.indexes[0].clone();
         let mut store: Store = on_disk_relaxed(dir.path());
+        create(&store, &table).await;
         // (pk, sk) → item.
         let mut model: BTreeMap<(String, i64), Item> = BTreeMap::new();
 

@@ -95,8 +95,10 @@ impl Path {
             item.remove(&self.top);
             return Ok(());
         };
+        // DynamoDB refuses removing under a parent the item lacks (unlike a missing last
+        // element, which is simply not there to remove).
         let Some(parent) = parent_mut(item, &self.top, parents) else {
-            return Ok(());
+            return Err(invalid_update_path());
         };
         match (parent, last) {
             (AttrValue::M(map), PathElement::Name(name)) => {

@@ -363,6 +363,18 @@ fn remove_add_delete() {
 }
 
 #[test]
+fn remove_under_a_missing_parent_is_refused() {
+    // DynamoDB (per Alternator's tests run against it): the document path is invalid for
+    // update when the parent is missing; a missing last element is fine.
+    for expression in ["REMOVE nothing.x", "REMOVE nothing[0]"] {
+        let refused = updated(expression, json!({}), json!({"s": {"S": "abc"}})).unwrap_err();
+        assert_eq!(refused.to_string(), "The document path provided in the update expression is invalid for update");
+    }
+    let kept = updated("REMOVE m.gone, l[5]", json!({}), json!({"m": {"M": {}}, "l": {"L": []}})).unwrap();
+    assert_eq!(kept, item(json!({"m": {"M": {}}, "l": {"L": []}})));
+}
+
+#[test]
 fn update_reports_names_and_parts() {
     let update =
         Update::parse("SET a.b = :v, c = :v REMOVE d ADD e :v", &mut subs(&[], json!({":v": {"N": "1"}}))).unwrap();

@@ -31,8 +31,6 @@ impl DynamoDb {
 
     /// The table an item operation may use: ACTIVE or UPDATING; CREATING, DELETING and
     /// missing tables are DynamoDB's ResourceNotFoundException for item operations.
-    // Unused only until the item operations (dy-items) are merged.
-    #[allow(dead_code)]
     pub(crate) async fn table_for_items(&self, name_or_arn: &str) -> Result<Arc<TableDef>, DynamoError> {
         match self.table(name_or_arn).await {
             Ok(table) if matches!(table.status, TableStatus::Active | TableStatus::Updating) => Ok(table),

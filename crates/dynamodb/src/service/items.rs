@@ -16,6 +16,7 @@ use rheo_protocol::dynamodb::model::{
 };
 
 use crate::error::DynamoError;
+use crate::expr::update::Action;
 use crate::expr::{legacy, Update};
 use crate::key::{KeySchema, PrimaryKey};
 use crate::service::item_request::{
@@ -200,6 +201,15 @@ pub(crate) fn updated_item(
     old: Option<&Item>,
     update: Option<&Update>,
 ) -> Result<Option<Item>, DynamoError> {
+    if let (None, Some(update)) = (old, update) {
+        // Nothing to remove from: DynamoDB answers without checking the paths (a nested
+        // REMOVE under a missing parent is refused only on an existing item).
+        if !update.actions().is_empty()
+            && update.actions().iter().all(|action| matches!(action, Action::Remove(_) | Action::Delete(..)))
+        {
+            return Ok(None);
+        }
+    }
     let mut item = old.cloned().unwrap_or_else(|| table.key.key_item(key));
     if let Some(update) = update {
         update.apply(&mut item)?;

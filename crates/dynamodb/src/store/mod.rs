@@ -67,6 +67,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the DynamoDB store is shut down")]
     Closed,
+    /// The table was deleted between the caller's lookup and its write: the write is
+    /// refused (item operations answer ResourceNotFoundException).
+    #[error("table {0} was deleted before the write")]
+    TableGone(crate::table::TableUid),
 }
 
 /// The store.

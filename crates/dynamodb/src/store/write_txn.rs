@@ -193,7 +193,18 @@ impl<'a> WriteTxn<'a> {
 
     /// Writes `new` (or removes, with `None`) the item under `key`, with its index entries
     /// and stats.
+    ///
+    /// The indexes kept in step are those of the definition stored *now*, in this
+    /// transaction, not of the caller's copy: an item operation looks its table up before its
+    /// job is queued, and an UpdateTable adding (and backfilling) or dropping an index may
+    /// commit in between. For the same reason a table deleted meanwhile refuses the write
+    /// rather than leaving rows no definition owns.
     fn replace_item(&mut self, table: &TableDef, key: &PrimaryKey, new: Option<Item>) -> Result<(), StoreError> {
+        let stored = self.get_raw(Which::Defs, &table.uid.to_be_bytes())?;
+        let Some(stored) = stored else {
+            return Err(StoreError::TableGone(table.uid));
+        };
+        let table = &layout::decode_table(&stored)?;
         let row = layout::item_key(table.uid, key);
         let bytes = new.as_ref().map(encode_item);
         let previous = self.change(Which::Items, &row, bytes.as_deref())?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rheo_dynamodb::key::{KeyAttr, KeySchema, KeyType, KeyValue, PrimaryKey};
 use rheo_dynamodb::store::{Store, StoreConfig, StoreLocation};
-use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableClass, TableDef, TableStatus};
+use rheo_dynamodb::table::{Billing, IndexDef, IndexStatus, Projection, TableDef, TableStatus};
 use rheo_dynamodb::value::{AttrValue, Item, Number};
 
 pub fn attr(name: &str, ty: KeyType) -> KeyAttr {
@@ -35,8 +35,6 @@ pub fn table_keyed(uid: u64, name: &str, key: KeySchema) -> TableDef {
         tags: BTreeMap::new(),
         ttl: None,
         point_in_time_recovery: false,
-        table_class: TableClass::default(),
-        sse_kms_key_arn: None,
     }
 }
 
@@ -102,4 +100,10 @@ pub async fn write<T: Send + 'static>(
 /// On disk without fsync per commit (`--durability relaxed`): what a clean close keeps.
 pub fn on_disk_relaxed(dir: &std::path::Path) -> Store {
     Store::open(StoreConfig { location: StoreLocation::Dir(dir.to_path_buf()), durable: false }).unwrap()
+}
+
+/// Stores `table`'s definition: the store writes items only for tables it holds.
+pub async fn create(store: &Store, table: &TableDef) {
+    let stored = table.clone();
+    write(store, move |txn| txn.put_table(&stored)).await;
 }
