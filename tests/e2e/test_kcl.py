@@ -1,0 +1,319 @@
+"""The real Kinesis Client Library against Rheo: the KCL 3.x MultiLangDaemon (jars from the PyPI
+wheel kclpy-ext) with a Python record processor, the npm aws-kcl Node processor under the same
+daemon, and kcl-rs, with Rheo as the only endpoint for Kinesis and for the DynamoDB lease,
+coordinator and worker-metric tables.
+
+Each scenario has its own stream and KCL application (so its own DynamoDB tables) on the
+session's server, so the scenarios can run side by side (tests/e2e/kcl/run.sh runs them with
+pytest-xdist). The processors journal every event; the assertions read the journals.
+"""
+
+import collections
+import pathlib
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
+
+from conftest import create_active, wait_for_status  # noqa: E402
+from harness import (  # noqa: E402
+    KclWorker,
+    Producer,
+    data_seen,
+    node_processor_command,
+    position,
+    records,
+    wait_until,
+)
+
+pytestmark = pytest.mark.kcl
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(rheo, tmp_path_factory):
+    # TEMPORARY until Rheo serves DynamoDB on main: moto_server for the lease tables.
+    import subprocess
+    from conftest import free_port
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
+    moto = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(2)
+    yield f"http://127.0.0.1:{port}"
+    moto.terminate()
+    moto.wait()
+
+
+@pytest.fixture
+def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
+    """What each scenario needs: a unique stream and application name, a work folder, and a way to
+    make workers that are always stopped at the end (their logs stay in the work folder)."""
+    workers = []
+    suffix = uuid.uuid4().hex[:8]
+
+    class Env:
+        stream = f"kcl-{suffix}"
+        application = f"kclapp-{suffix}"
+        workdir = tmp_path
+
+        @staticmethod
+        def worker(name, **options):
+            worker = KclWorker(
+                tmp_path, name, stream=Env.stream, application=Env.application,
+                kinesis_endpoint=rheo.endpoint, dynamodb_endpoint=dynamodb_endpoint, **options,
+            )
+            workers.append(worker)
+            return worker
+
+    yield Env
+    for worker in workers:
+        worker.kill()
+
+
+def all_processed(producer, *workers):
+    def check():
+        seen = set()
+        for worker in workers:
+            seen |= data_seen(worker.events())
+        return seen >= set(producer.written)
+    return check
+
+
+def assert_exactly_once(producer, events):
+    counts = collections.Counter(e["data"] for e in records(events))
+    missing = [d for d in producer.written if counts[d] == 0]
+    repeated = {d: n for d, n in counts.items() if n > 1}
+    assert not missing, f"never processed: {missing[:20]}"
+    assert not repeated, f"processed more than once: {list(repeated.items())[:20]}"
+
+
+def assert_in_shard_order(events):
+    """Within a shard, KCL hands records over in sequence order, and the user records of one
+    aggregate in sub-sequence order."""
+    by_shard = collections.defaultdict(list)
+    for event in records(events):
+        by_shard[event["shard"]].append(position(event))
+    for shard, positions in by_shard.items():
+        assert positions == sorted(positions), f"{shard}: records out of order"
+
+
+def assert_deaggregated(events, aggregated_data):
+    """Every KPL user record arrived as its own record: the records of one aggregate share the
+    aggregate's sequence number and carry sub-sequence numbers 0..n-1 in the order they were added."""
+    by_data = {e["data"]: e for e in records(events)}
+    groups = collections.defaultdict(list)
+    for data in aggregated_data:
+        label, index = data.rsplit("-", 1)
+        groups[label].append((int(index), by_data[data]))
+    for label, members in groups.items():
+        members.sort()
+        sequences = {event["sequence"] for _, event in members}
+        assert len(sequences) == 1, f"{label}: user records of one aggregate got different sequence numbers"
+        assert [event["sub_sequence"] for _, event in members] == list(range(len(members))), label
+        shards = {event["shard"] for _, event in members}
+        assert len(shards) == 1 and label.endswith(shards.pop()), f"{label}: processed on the wrong shard"
+
+
+def first_index(events, event_name, shard):
+    return next(i for i, e in enumerate(events) if e["event"] == event_name and e["shard"] == shard)
+
+
+def test_polling_every_record_and_children_after_parents_across_split_and_merge(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=2)
+    producer = Producer(kinesis, kcl_env.stream)
+    aggregated = []
+    producer.put_plain(30, "before")
+    aggregated += producer.put_aggregated(5, "agg-before")
+
+    worker = kcl_env.worker("w1").start()
+    wait_until(all_processed(producer, worker), "the first records", [worker])
+
+    # Split shard 0 while KCL reads it; new records go to the children.
+    shard0 = kinesis.list_shards(StreamName=kcl_env.stream)["Shards"][0]
+    low = int(shard0["HashKeyRange"]["StartingHashKey"])
+    high = int(shard0["HashKeyRange"]["EndingHashKey"])
+    kinesis.split_shard(StreamName=kcl_env.stream, ShardToSplit=shard0["ShardId"],
+                        NewStartingHashKey=str((low + high) // 2))
+    wait_for_status(kinesis, kcl_env.stream)
+    producer.put_plain(30, "after-split")
+    aggregated += producer.put_aggregated(5, "agg-after-split")
+    wait_until(all_processed(producer, worker), "the records after the split", [worker])
+
+    # Merge the upper child of the split with the old shard 1 (adjacent hash ranges).
+    kinesis.merge_shards(StreamName=kcl_env.stream, ShardToMerge="shardId-000000000003",
+                         AdjacentShardToMerge="shardId-000000000001")
+    wait_for_status(kinesis, kcl_env.stream)
+    producer.put_plain(30, "after-merge")
+    aggregated += producer.put_aggregated(5, "agg-after-merge")
+    wait_until(all_processed(producer, worker), "the records after the merge", [worker])
+
+    events = worker.events()
+    assert_exactly_once(producer, events)
+    assert_in_shard_order(events)
+    assert_deaggregated(events, aggregated)
+
+    parents = {
+        "shardId-000000000002": ["shardId-000000000000"],
+        "shardId-000000000003": ["shardId-000000000000"],
+        "shardId-000000000004": ["shardId-000000000003", "shardId-000000000001"],
+    }
+    for child, its_parents in parents.items():
+        child_start = first_index(events, "initialize", child)
+        for parent in its_parents:
+            assert first_index(events, "shard_ended", parent) < child_start, (
+                f"{child} started before its parent {parent} was finished")
+    # The merged shard got records, so the last generation really was read.
+    assert any(e["shard"] == "shardId-000000000004" for e in records(events))
+
+
+def test_a_restarted_worker_resumes_from_its_checkpoints(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=2)
+    producer = Producer(kinesis, kcl_env.stream)
+    producer.put_plain(20, "first")
+    producer.put_aggregated(4, "agg-first")
+    worker = kcl_env.worker("w1").start()
+    wait_until(all_processed(producer, worker), "the first records", [worker])
+
+    # Records keep coming while the worker is killed, so it may die mid-batch.
+    with continuous_writes(producer, "during"):
+        time.sleep(2)
+        worker.kill()
+        first_run = worker.events()
+    producer.put_plain(20, "while-down")
+    producer.put_aggregated(4, "agg-while-down")
+
+    worker.start()
+    wait_until(all_processed(producer, worker), "every record after the restart", [worker])
+    events = worker.events()
+    second_run = events[len(first_run):]
+
+    last_checkpoint = {}
+    for event in first_run:
+        if event["event"] == "checkpoint":
+            last_checkpoint[event["shard"]] = position(event)
+    assert set(last_checkpoint) == {"shardId-000000000000", "shardId-000000000001"}
+    for event in second_run:
+        if event["event"] == "record":
+            assert position(event) > last_checkpoint[event["shard"]], (
+                f"{event['data']} on {event['shard']} was at or before the checkpoint and came again")
+    restarted_at = {e["shard"]: e for e in second_run if e["event"] == "initialize"}
+    assert set(restarted_at) == set(last_checkpoint)
+    for shard, event in restarted_at.items():
+        # KCL hands the processor the checkpoint it resumes from.
+        assert position(event) >= last_checkpoint[shard]
+
+    # Duplicates are allowed only after the first run's last checkpoint (its uncheckpointed batch).
+    counts = collections.Counter(e["data"] for e in records(events))
+    assert not [d for d in producer.written if counts[d] == 0]
+    assert max(counts.values()) <= 2
+
+
+def test_fan_out_every_record(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=2)
+    producer = Producer(kinesis, kcl_env.stream)
+    aggregated = []
+    producer.put_plain(20, "before")
+    aggregated += producer.put_aggregated(4, "agg-before")
+
+    worker = kcl_env.worker("w1", retrieval="FANOUT").start()
+    wait_until(all_processed(producer, worker), "the records written before the start", [worker])
+    producer.put_plain(20, "live")
+    aggregated += producer.put_aggregated(4, "agg-live")
+    wait_until(all_processed(producer, worker), "the records written while subscribed", [worker])
+
+    events = worker.events()
+    assert_exactly_once(producer, events)
+    assert_in_shard_order(events)
+    assert_deaggregated(events, aggregated)
+    # The records came through KCL's own enhanced fan-out consumer (named after the application).
+    arn = kinesis.describe_stream_summary(StreamName=kcl_env.stream)["StreamDescriptionSummary"]["StreamARN"]
+    consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
+    assert [c["ConsumerName"] for c in consumers] == [kcl_env.application]
+
+
+def test_two_workers_share_the_leases_and_one_takes_over_after_a_kill(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=4)
+    producer = Producer(kinesis, kcl_env.stream)
+    producer.put_plain(40, "first")
+    first = kcl_env.worker("w1").start()
+    second = kcl_env.worker("w2").start()
+    shards = {s["ShardId"] for s in kinesis.list_shards(StreamName=kcl_env.stream)["Shards"]}
+
+    def owners():
+        return {e["shard"] for e in first.events() if e["event"] == "initialize"}, \
+               {e["shard"] for e in second.events() if e["event"] == "initialize"}
+    wait_until(lambda: all(owners()) and set.union(*owners()) == shards,
+               "both workers holding leases", [first, second])
+    wait_until(all_processed(producer, first, second), "the first records", [first, second])
+
+    with continuous_writes(producer, "during"):
+        time.sleep(2)
+        first.kill()
+        killed_events = first.events()
+        killed_at = time.time()
+    producer.put_plain(40, "after")
+    wait_until(all_processed(producer, first, second), "every record, by the survivor", [second])
+
+    taken_over = {e["shard"]: e for e in second.events() if e["event"] == "initialize" and e["t"] > killed_at}
+    assert set(taken_over) == owners()[0], "the survivor did not take every lease of the killed worker"
+
+    last_checkpoint = {}
+    for event in killed_events:
+        if event["event"] == "checkpoint":
+            last_checkpoint[event["shard"]] = position(event)
+    killed_data = data_seen(killed_events)
+    for event in records(second.events()):
+        if event["data"] in killed_data:
+            # Only the killed worker's uncheckpointed batch may be processed again.
+            assert position(event) > last_checkpoint.get(event["shard"], (-1, -1)), event
+    second_counts = collections.Counter(e["data"] for e in records(second.events()))
+    assert max(second_counts.values()) == 1
+
+
+def test_node_aws_kcl_processor(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=2)
+    producer = Producer(kinesis, kcl_env.stream)
+    producer.put_plain(20, "plain")
+    aggregated = producer.put_aggregated(4, "agg")
+    worker = kcl_env.worker("node", executable=node_processor_command()).start()
+    wait_until(all_processed(producer, worker), "every record in the Node processor", [worker])
+    events = worker.events()
+    assert_exactly_once(producer, events)
+    assert_in_shard_order(events)
+    assert_deaggregated(events, aggregated)
+    assert {e["worker"] for e in events} == {"node"} and {e.get("runtime") for e in events} == {"node"}
+
+
+class continuous_writes:
+    """Writes a small batch every 100 ms in a background thread while the block runs."""
+
+    def __init__(self, producer, label):
+        self.producer = producer
+        self.label = label
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.error = None
+
+    def run(self):
+        try:
+            round_number = 0
+            while not self.done.is_set():
+                self.producer.put_plain(5, f"{self.label}-{round_number}")
+                round_number += 1
+                self.done.wait(0.1)
+        except Exception as error:  # reported by __exit__
+            self.error = error
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()
+        if self.error:
+            raise self.error
