@@ -112,6 +112,8 @@ class KclWorker:
             # No CloudWatch: nothing on this machine would receive it.
             "metricsLevel": "NONE",
             "leaseTableDeletionProtectionEnabled": "false",
+            # Time for the processors to finish on SIGTERM (the default 0 gives up at once).
+            "shutdownGraceMillis": 20000,
             **FAST_TIMERS,
             **overrides,
         }
