@@ -22,6 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
 
 from conftest import create_active, wait_for_status  # noqa: E402
 from harness import (  # noqa: E402
+    KclRsWorker,
     KclWorker,
     Producer,
     data_seen,
@@ -65,6 +66,15 @@ def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
         @staticmethod
         def worker(name, **options):
             worker = KclWorker(
+                tmp_path, name, stream=Env.stream, application=Env.application,
+                kinesis_endpoint=rheo.endpoint, dynamodb_endpoint=dynamodb_endpoint, **options,
+            )
+            workers.append(worker)
+            return worker
+
+        @staticmethod
+        def kcl_rs_worker(name, **options):
+            worker = KclRsWorker(
                 tmp_path, name, stream=Env.stream, application=Env.application,
                 kinesis_endpoint=rheo.endpoint, dynamodb_endpoint=dynamodb_endpoint, **options,
             )
@@ -345,3 +355,19 @@ class continuous_writes:
         self.thread.join()
         if self.error:
             raise self.error
+
+
+def test_kcl_rs(kinesis, kcl_env):
+    create_active(kinesis, kcl_env.stream, shards=2)
+    producer = Producer(kinesis, kcl_env.stream)
+    producer.put_plain(20, "plain")
+    aggregated = producer.put_aggregated(4, "agg")
+    worker = kcl_env.kcl_rs_worker("rs").start()
+    wait_until(all_processed(producer, worker), "every record in kcl-rs", [worker])
+    producer.put_plain(20, "live")
+    wait_until(all_processed(producer, worker), "the records written while it runs", [worker])
+    events = worker.events()
+    assert_exactly_once(producer, events)
+    assert_in_shard_order(events)
+    assert_deaggregated(events, aggregated)
+    assert {e["runtime"] for e in events} == {"kcl-rs"}

@@ -23,6 +23,7 @@ from aws_kinesis_agg.aggregator import RecordAggregator
 
 KCL_DIR = pathlib.Path(__file__).resolve().parent
 PYTHON_PROCESSOR = KCL_DIR / "processor.py"
+KCL_RS_CONSUMER = KCL_DIR / "kclrs_consumer.py"
 NODE_PROCESSOR = KCL_DIR / "node" / "processor.js"
 LOGBACK = KCL_DIR / "logback.xml"
 DAEMON_CLASS = "software.amazon.kinesis.multilang.MultiLangDaemon"
@@ -85,44 +86,24 @@ def node_processor_command() -> tuple[str, str]:
     return f"{node} {NODE_PROCESSOR}", "nodejs/20"
 
 
-class KclWorker:
-    """One MultiLangDaemon with its properties file, journal and log under `workdir`."""
+class JournaledWorker:
+    """A consumer process (and its children, in one process group) whose record processors journal
+    to `<name>.jsonl` and whose output goes to `<name>.log` under `workdir`."""
 
-    def __init__(self, workdir: pathlib.Path, name: str, *, stream: str, application: str,
-                 kinesis_endpoint: str, dynamodb_endpoint: str, retrieval: str = "POLLING",
-                 executable: tuple[str, str] | None = None, **overrides):
+    def __init__(self, workdir: pathlib.Path, name: str):
         self.name = name
         self.workdir = workdir
         self.journal_path = workdir / f"{name}.jsonl"
         self.log_path = workdir / f"{name}.log"
-        self.properties_path = workdir / f"{name}.properties"
-        executable_name, language = executable or python_processor_command()
-        properties = {
-            "executableName": executable_name,
-            "processingLanguage": language,
-            "streamName": stream,
-            "applicationName": application,
-            "workerIdentifier": name,
-            "AwsCredentialsProvider": "DefaultCredentialsProvider",
-            "regionName": "us-east-1",
-            "kinesisEndpoint": kinesis_endpoint,
-            "dynamoDBEndpoint": dynamodb_endpoint,
-            "initialPositionInStream": "TRIM_HORIZON",
-            "retrievalMode": retrieval,
-            # No CloudWatch: nothing on this machine would receive it.
-            "metricsLevel": "NONE",
-            "leaseTableDeletionProtectionEnabled": "false",
-            # Time for the processors to finish on SIGTERM (the default 0 gives up at once).
-            "shutdownGraceMillis": 20000,
-            **FAST_TIMERS,
-            **overrides,
-        }
-        self.properties_path.write_text("".join(f"{k} = {v}\n" for k, v in properties.items()))
         self.process = None
         self.runs = 0
         self.stopped = False
 
-    def start(self) -> "KclWorker":
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        # Any credentials work; never the user's profile, instance metadata or endpoint settings.
         env = {
             key: value for key, value in os.environ.items()
             if not key.startswith(("AWS_", "JAVA_TOOL_OPTIONS", "KCL_E2E_"))
@@ -135,22 +116,17 @@ class KclWorker:
             "KCL_E2E_JOURNAL": str(self.journal_path),
             "KCL_E2E_WORKER": self.name,
         })
+        return env
+
+    def start(self):
         self.runs += 1
         self.stopped = False
         with open(self.log_path, "a") as log:
             log.write(f"==== run {self.runs} of worker {self.name}\n")
             log.flush()
             self.process = subprocess.Popen(
-                [
-                    java_binary(),
-                    # Short-lived test JVMs: start fast and stay small on 2 shared cores.
-                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-Xmx256m",
-                    f"-Dlogback.configurationFile={LOGBACK}",
-                    "-cp", f"{kcl_jars()}/*",
-                    DAEMON_CLASS, "--properties-file", str(self.properties_path),
-                ],
-                cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                self.command(), cwd=self.workdir, env=self.environment(), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
         return self
 
@@ -194,6 +170,70 @@ class KclWorker:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class KclWorker(JournaledWorker):
+    """One KCL MultiLangDaemon (a JVM, plus one processor process per leased shard)."""
+
+    def __init__(self, workdir: pathlib.Path, name: str, *, stream: str, application: str,
+                 kinesis_endpoint: str, dynamodb_endpoint: str, retrieval: str = "POLLING",
+                 executable: tuple[str, str] | None = None, **overrides):
+        super().__init__(workdir, name)
+        self.properties_path = workdir / f"{name}.properties"
+        executable_name, language = executable or python_processor_command()
+        properties = {
+            "executableName": executable_name,
+            "processingLanguage": language,
+            "streamName": stream,
+            "applicationName": application,
+            "workerIdentifier": name,
+            "AwsCredentialsProvider": "DefaultCredentialsProvider",
+            "regionName": "us-east-1",
+            "kinesisEndpoint": kinesis_endpoint,
+            "dynamoDBEndpoint": dynamodb_endpoint,
+            "initialPositionInStream": "TRIM_HORIZON",
+            "retrievalMode": retrieval,
+            # No CloudWatch: nothing on this machine would receive it.
+            "metricsLevel": "NONE",
+            "leaseTableDeletionProtectionEnabled": "false",
+            # Time for the processors to finish on SIGTERM (the default 0 gives up at once).
+            "shutdownGraceMillis": 20000,
+            **FAST_TIMERS,
+            **overrides,
+        }
+        self.properties_path.write_text("".join(f"{k} = {v}\n" for k, v in properties.items()))
+
+    def command(self) -> list[str]:
+        return [
+            java_binary(),
+            # Short-lived test JVMs: start fast and stay small on 2 shared cores.
+            "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-Xmx256m",
+            f"-Dlogback.configurationFile={LOGBACK}",
+            "-cp", f"{kcl_jars()}/*",
+            DAEMON_CLASS, "--properties-file", str(self.properties_path),
+        ]
+
+
+class KclRsWorker(JournaledWorker):
+    """kcl-rs (the Rust port of KCL 3 with Python bindings) running the journaling processor in a
+    Python process of its own. Its AWS SDK reads the endpoints from AWS_ENDPOINT_URL_<SERVICE>.
+    It publishes CloudWatch metrics, which Rheo does not serve: kcl-rs logs the failure and goes on."""
+
+    def __init__(self, workdir: pathlib.Path, name: str, *, stream: str, application: str,
+                 kinesis_endpoint: str, dynamodb_endpoint: str, retrieval: str = "POLLING"):
+        super().__init__(workdir, name)
+        self.arguments = [stream, application, retrieval]
+        self.endpoints = {
+            "AWS_ENDPOINT_URL_KINESIS": kinesis_endpoint,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+            "AWS_ENDPOINT_URL_CLOUDWATCH": kinesis_endpoint,
+        }
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), **self.endpoints}
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(KCL_RS_CONSUMER), *self.arguments]
 
 
 def records(events: list[dict]) -> list[dict]:

@@ -7,11 +7,12 @@ Each event is one JSON line appended with a single write() to $KCL_E2E_JOURNAL (
 so lines from the shard processes of one worker never interleave and their order in the file
 is the order in which they happened on that worker.
 
+The same class runs under kcl-rs (kclrs_consumer.py), whose interface mirrors amazon_kclpy v3.
+
 Events: initialize, record, checkpoint (written only after the daemon confirmed it),
 shard_ended, lease_lost, shutdown_requested.
 """
 
-import base64
 import json
 import os
 import time
@@ -21,10 +22,12 @@ from amazon_kclpy.v3 import processor
 
 JOURNAL = os.environ["KCL_E2E_JOURNAL"]
 WORKER = os.environ.get("KCL_E2E_WORKER", "worker")
+# Which KCL runs this processor: the MultiLangDaemon, or kcl-rs in-process (kclrs_consumer.py).
+RUNTIME = os.environ.get("KCL_E2E_RUNTIME", "python")
 
 
 def journal(event, **fields):
-    line = json.dumps({"event": event, "worker": WORKER, "runtime": "python", "pid": os.getpid(), "t": time.time(), **fields})
+    line = json.dumps({"event": event, "worker": WORKER, "runtime": RUNTIME, "pid": os.getpid(), "t": time.time(), **fields})
     fd = os.open(JOURNAL, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         os.write(fd, (line + "\n").encode())
@@ -54,7 +57,7 @@ class JournalingProcessor(processor.RecordProcessorBase):
                 sequence=record.sequence_number,
                 sub_sequence=record.sub_sequence_number,
                 partition_key=record.partition_key,
-                data=base64.b64decode(record.data).decode("utf-8", "replace"),
+                data=record.binary_data.decode("utf-8", "replace"),
             )
             last = record
         if last is not None:
