@@ -82,6 +82,22 @@ def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
             return worker
 
         @staticmethod
+        def leases():
+            """KCL's lease table (named after the application), read back through DynamoDB's Scan:
+            lease key -> {attribute: value}."""
+            items, start = [], {}
+            while True:
+                page = dynamodb.scan(TableName=Env.application, ConsistentRead=True, **start)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                start = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+            return {
+                item["leaseKey"]["S"]: {name: next(iter(value.values())) for name, value in item.items()}
+                for item in items
+            }
+
+        @staticmethod
         def leader():
             """The worker holding KCL 3's leader lock (item `Leader` of the coordinator state table)."""
             item = dynamodb.get_item(TableName=f"{Env.application}-CoordinatorState",
@@ -187,6 +203,26 @@ def test_polling_every_record_and_children_after_parents_across_split_and_merge(
                 f"{child} started before its parent {parent} was finished")
     # The merged shard got records, so the last generation really was read.
     assert any(e["shard"] == "shardId-000000000004" for e in records(events))
+
+    # KCL's state in the lease table agrees with the journal: each open shard's lease is the
+    # worker's and holds the last checkpoint the processor made (the journal line follows the
+    # checkpoint's confirmation, hence the wait); a finished parent's lease ends at SHARD_END
+    # unless KCL already cleaned it up after its children started.
+    def open_leases_match_the_journal():
+        last_checkpoint = {}
+        for event in worker.events():
+            if event["event"] == "checkpoint":
+                last_checkpoint[event["shard"]] = position(event)
+        leases = kcl_env.leases()
+        return all(
+            leases[shard]["leaseOwner"] == "w1"
+            and (int(leases[shard]["checkpoint"]), int(leases[shard].get("checkpointSubSequenceNumber", 0)))
+            == last_checkpoint[shard]
+            for shard in ("shardId-000000000002", "shardId-000000000004")
+        ) and leases
+    leases = wait_until(open_leases_match_the_journal, "the lease table to hold the last checkpoints", [worker])
+    for parent in ("shardId-000000000000", "shardId-000000000001", "shardId-000000000003"):
+        assert parent not in leases or leases[parent]["checkpoint"] == "SHARD_END", leases[parent]
 
 
 def test_a_restarted_worker_resumes_from_its_checkpoints(kinesis, kcl_env):
