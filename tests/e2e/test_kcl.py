@@ -20,12 +20,13 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
 
-from conftest import create_active, wait_for_status  # noqa: E402
+from conftest import Rheo, create_active, wait_for_status  # noqa: E402
 from harness import (  # noqa: E402
     KclRsWorker,
     KclWorker,
     Producer,
     data_seen,
+    last_checkpoints,
     node_processor_command,
     position,
     records,
@@ -65,12 +66,16 @@ def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
 
         @staticmethod
         def worker(name, **options):
-            worker = KclWorker(
-                tmp_path, name, stream=Env.stream, application=Env.application,
-                kinesis_endpoint=rheo.endpoint, dynamodb_endpoint=dynamodb_endpoint, **options,
-            )
+            options.setdefault("kinesis_endpoint", rheo.endpoint)
+            options.setdefault("dynamodb_endpoint", dynamodb_endpoint)
+            worker = KclWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
             workers.append(worker)
             return worker
+
+        @staticmethod
+        def lease_endpoint(server):
+            # TEMPORARY while DynamoDB is moto's: the lease tables stay there.
+            return dynamodb_endpoint
 
         @staticmethod
         def kcl_rs_worker(name, **options):
@@ -153,6 +158,22 @@ def assert_deaggregated(events, aggregated_data):
         assert len(shards) == 1 and label.endswith(shards.pop()), f"{label}: processed on the wrong shard"
 
 
+def assert_resumed_after_the_checkpoints(first_run, second_run, shards):
+    """A restarted worker starts each shard where the first run's last confirmed checkpoint left it:
+    nothing at or before it is processed again (only the uncheckpointed batch after it may be)."""
+    checkpoints = last_checkpoints(first_run)
+    assert set(checkpoints) == shards
+    for event in records(second_run):
+        assert position(event) > checkpoints[event["shard"]], (
+            f"{event['data']} on {event['shard']} was at or before the checkpoint and came again")
+    restarted_at = {e["shard"]: e for e in second_run if e["event"] == "initialize"}
+    assert set(restarted_at) == shards
+    for shard, event in restarted_at.items():
+        # KCL hands the processor the checkpoint it resumes from (a later one if the first run
+        # was killed between the checkpoint and its journal line).
+        assert position(event) >= checkpoints[shard]
+
+
 def first_index(events, event_name, shard):
     return next(i for i, e in enumerate(events) if e["event"] == event_name and e["shard"] == shard)
 
@@ -209,10 +230,7 @@ def test_polling_every_record_and_children_after_parents_across_split_and_merge(
     # checkpoint's confirmation, hence the wait); a finished parent's lease ends at SHARD_END
     # unless KCL already cleaned it up after its children started.
     def open_leases_match_the_journal():
-        last_checkpoint = {}
-        for event in worker.events():
-            if event["event"] == "checkpoint":
-                last_checkpoint[event["shard"]] = position(event)
+        last_checkpoint = last_checkpoints(worker.events())
         leases = kcl_env.leases()
         return all(
             leases[shard]["leaseOwner"] == "w1"
@@ -246,25 +264,45 @@ def test_a_restarted_worker_resumes_from_its_checkpoints(kinesis, kcl_env):
     events = worker.events()
     second_run = events[len(first_run):]
 
-    last_checkpoint = {}
-    for event in first_run:
-        if event["event"] == "checkpoint":
-            last_checkpoint[event["shard"]] = position(event)
-    assert set(last_checkpoint) == {"shardId-000000000000", "shardId-000000000001"}
-    for event in second_run:
-        if event["event"] == "record":
-            assert position(event) > last_checkpoint[event["shard"]], (
-                f"{event['data']} on {event['shard']} was at or before the checkpoint and came again")
-    restarted_at = {e["shard"]: e for e in second_run if e["event"] == "initialize"}
-    assert set(restarted_at) == set(last_checkpoint)
-    for shard, event in restarted_at.items():
-        # KCL hands the processor the checkpoint it resumes from.
-        assert position(event) >= last_checkpoint[shard]
+    assert_resumed_after_the_checkpoints(first_run, second_run, {"shardId-000000000000", "shardId-000000000001"})
 
     # Duplicates are allowed only after the first run's last checkpoint (its uncheckpointed batch).
     counts = collections.Counter(e["data"] for e in records(events))
     assert not [d for d in producer.written if counts[d] == 0]
     assert max(counts.values()) <= 2
+
+
+def test_checkpoints_survive_a_kill_9_of_rheo(kcl_env, tmp_path):
+    """Rheo is killed while KCL renews its leases and checkpoints; after Rheo restarts on the
+    same data folder, the restarted worker resumes from the checkpoints Rheo acknowledged."""
+    server = Rheo(tmp_path / "own-rheo-data").start()
+    try:
+        kinesis = server.client()
+        create_active(kinesis, kcl_env.stream, shards=2)
+        producer = Producer(kinesis, kcl_env.stream)
+        producer.put_plain(20, "first")
+        producer.put_aggregated(4, "agg-first")
+        worker = kcl_env.worker("w1", kinesis_endpoint=server.endpoint,
+                                dynamodb_endpoint=kcl_env.lease_endpoint(server)).start()
+        wait_until(all_processed(producer, worker), "the first records", [worker])
+        with continuous_writes(producer, "during"):
+            time.sleep(2)
+        server.kill()
+        worker.kill()
+        first_run = worker.events()
+
+        server = Rheo(tmp_path / "own-rheo-data").start()
+        kinesis = server.client()
+        producer.kinesis = kinesis
+        producer.put_plain(20, "after-restart")
+        worker.retarget(server.endpoint, kcl_env.lease_endpoint(server))
+        worker.start()
+        # Every record Rheo acknowledged before the kill is still there and gets processed.
+        wait_until(all_processed(producer, worker), "every record after both restarts", [worker])
+        assert_resumed_after_the_checkpoints(first_run, worker.events()[len(first_run):],
+                                             {"shardId-000000000000", "shardId-000000000001"})
+    finally:
+        server.kill()
 
 
 def test_fan_out_every_record(kinesis, kcl_env):
@@ -334,10 +372,7 @@ def test_two_workers_share_the_leases_and_one_takes_over_after_a_kill(kinesis, k
     print(f"takeover after {max(e['t'] for e in survivor.events() if e['event'] == 'initialize') - killed_at:.1f} s")
     wait_until(all_processed(producer, victim, survivor), "every record, by the survivor", [survivor])
 
-    last_checkpoint = {}
-    for event in victim_events:
-        if event["event"] == "checkpoint":
-            last_checkpoint[event["shard"]] = position(event)
+    last_checkpoint = last_checkpoints(victim_events)
     victim_data = data_seen(victim_events)
     for event in records(survivor.events()):
         if event["data"] in victim_data:

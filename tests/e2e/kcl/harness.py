@@ -181,7 +181,7 @@ class KclWorker(JournaledWorker):
         super().__init__(workdir, name)
         self.properties_path = workdir / f"{name}.properties"
         executable_name, language = executable or python_processor_command()
-        properties = {
+        self.properties = {
             "executableName": executable_name,
             "processingLanguage": language,
             "streamName": stream,
@@ -201,7 +201,16 @@ class KclWorker(JournaledWorker):
             **FAST_TIMERS,
             **overrides,
         }
-        self.properties_path.write_text("".join(f"{k} = {v}\n" for k, v in properties.items()))
+        self.write_properties()
+
+    def write_properties(self):
+        self.properties_path.write_text("".join(f"{k} = {v}\n" for k, v in self.properties.items()))
+
+    def retarget(self, kinesis_endpoint: str, dynamodb_endpoint: str):
+        """Points the next start at other endpoints (a restarted server listens on a new port)."""
+        self.properties["kinesisEndpoint"] = kinesis_endpoint
+        self.properties["dynamoDBEndpoint"] = dynamodb_endpoint
+        self.write_properties()
 
     def command(self) -> list[str]:
         return [
@@ -247,6 +256,15 @@ def data_seen(events: list[dict]) -> set[str]:
 def position(event: dict) -> tuple[int, int]:
     """A user record's place in its shard: (sequence number, sub-sequence number)."""
     return int(event["sequence"]), int(event.get("sub_sequence") or 0)
+
+
+def last_checkpoints(events: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per shard, the last checkpoint the daemon confirmed to the processor."""
+    last = {}
+    for event in events:
+        if event["event"] == "checkpoint":
+            last[event["shard"]] = position(event)
+    return last
 
 
 def wait_until(condition, what: str, workers=(), timeout_s: float = SETTLE_TIMEOUT_S, interval_s: float = 0.5):
