@@ -8,7 +8,9 @@
 #   - kcl-rs (PyPI).
 # The scenarios run side by side (pytest-xdist), each worker process with its own rheo server.
 #
-#   RHEO_BIN=/path/to/rheo tests/e2e/kcl/run.sh [pytest args]     e.g. -k fan_out, -n 1
+#   RHEO_BIN=/path/to/rheo tests/e2e/kcl/run.sh [pytest args]          e.g. -k fan_out, -n 1
+#   RHEO_BIN=/path/to/rheo tests/e2e/kcl/run.sh --soak [pytest args]   the slow variants only
+#     (killing the KCL leader waits out its fixed two-minute leader lock)
 #
 # Pip packages come from tests/e2e/requirements.txt (the e2e venv .venv at the repository root),
 # the Node processor's from kcl/node/package-lock.json; java is JAVA_HOME's or the one on PATH.
@@ -32,6 +34,12 @@ if [ ! -d "$node_dir/node_modules" ] || [ "$node_dir/package-lock.json" -nt "$no
   (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+selection="kcl and not kcl_slow"
+if [ "${1:-}" = --soak ]; then
+  selection="kcl_slow"
+  shift
+fi
+
 # Three at a time: each scenario is mostly KCL waiting on its timers, and three JVMs plus their
 # servers fit two cores.
-exec .venv/bin/python -m pytest tests/e2e/test_kcl.py -m kcl -n "${KCL_E2E_PARALLEL:-3}" "$@"
+exec .venv/bin/python -m pytest tests/e2e/test_kcl.py -m "$selection" -n "${KCL_E2E_PARALLEL:-3}" "$@"
