@@ -80,10 +80,9 @@ def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
 
         @staticmethod
         def kcl_rs_worker(name, **options):
-            worker = KclRsWorker(
-                tmp_path, name, stream=Env.stream, application=Env.application,
-                kinesis_endpoint=rheo.endpoint, dynamodb_endpoint=dynamodb_endpoint, **options,
-            )
+            options.setdefault("kinesis_endpoint", rheo.endpoint)
+            options.setdefault("dynamodb_endpoint", dynamodb_endpoint)
+            worker = KclRsWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
             workers.append(worker)
             return worker
 
