@@ -37,28 +37,13 @@ from harness import (  # noqa: E402
 pytestmark = pytest.mark.kcl
 
 
-@pytest.fixture(scope="session")
-def dynamodb_endpoint(rheo, tmp_path_factory):
-    # TEMPORARY until Rheo serves DynamoDB on main: moto_server for the lease tables.
-    import subprocess
-    from conftest import free_port
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("moto") / "moto.log", "w")
-    moto = subprocess.Popen([str(pathlib.Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
-    time.sleep(2)
-    yield f"http://127.0.0.1:{port}"
-    moto.terminate()
-    moto.wait()
-
-
 @pytest.fixture
-def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
+def kcl_env(rheo, kinesis, tmp_path):
     """What each scenario needs: a unique stream and application name, a work folder, and a way to
     make workers that are always stopped at the end (their logs stay in the work folder)."""
     workers = []
     suffix = uuid.uuid4().hex[:8]
-    dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1")
+    dynamodb = boto3.client("dynamodb", endpoint_url=rheo.endpoint, region_name="us-east-1")
 
     class Env:
         stream = f"kcl-{suffix}"
@@ -68,20 +53,15 @@ def kcl_env(rheo, kinesis, tmp_path, dynamodb_endpoint):
         @staticmethod
         def worker(name, **options):
             options.setdefault("kinesis_endpoint", rheo.endpoint)
-            options.setdefault("dynamodb_endpoint", dynamodb_endpoint)
+            options.setdefault("dynamodb_endpoint", rheo.endpoint)
             worker = KclWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
             workers.append(worker)
             return worker
 
         @staticmethod
-        def lease_endpoint(server):
-            # TEMPORARY while DynamoDB is moto's: the lease tables stay there.
-            return dynamodb_endpoint
-
-        @staticmethod
         def kcl_rs_worker(name, **options):
             options.setdefault("kinesis_endpoint", rheo.endpoint)
-            options.setdefault("dynamodb_endpoint", dynamodb_endpoint)
+            options.setdefault("dynamodb_endpoint", rheo.endpoint)
             worker = KclRsWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
             workers.append(worker)
             return worker
@@ -283,7 +263,7 @@ def test_checkpoints_survive_a_kill_9_of_rheo(kcl_env, tmp_path):
         producer.put_plain(20, "first")
         producer.put_aggregated(4, "agg-first")
         worker = kcl_env.worker("w1", kinesis_endpoint=server.endpoint,
-                                dynamodb_endpoint=kcl_env.lease_endpoint(server)).start()
+                                dynamodb_endpoint=server.endpoint).start()
         wait_until(all_processed(producer, worker), "the first records", [worker])
         with continuous_writes(producer, "during"):
             time.sleep(2)
@@ -295,7 +275,7 @@ def test_checkpoints_survive_a_kill_9_of_rheo(kcl_env, tmp_path):
         kinesis = server.client()
         producer.kinesis = kinesis
         producer.put_plain(20, "after-restart")
-        worker.retarget(server.endpoint, kcl_env.lease_endpoint(server))
+        worker.retarget(server.endpoint, server.endpoint)
         worker.start()
         # Every record Rheo acknowledged before the kill is still there and gets processed.
         wait_until(all_processed(producer, worker), "every record after both restarts", [worker])
