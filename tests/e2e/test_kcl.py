@@ -168,7 +168,9 @@ def test_polling_every_record_and_children_after_parents_across_split_and_merge(
     worker = kcl_env.worker("w1").start()
     wait_until(all_processed(producer, worker), "the first records", [worker])
 
-    # Split shard 0 while KCL reads it; new records go to the children.
+    # Split shard 0 while KCL reads it, right after more records went to it (the parent may still
+    # have unprocessed records when its children get theirs); new records go to the children.
+    producer.put_plain(30, "just-before-split")
     shard0 = kinesis.list_shards(StreamName=kcl_env.stream)["Shards"][0]
     low = int(shard0["HashKeyRange"]["StartingHashKey"])
     high = int(shard0["HashKeyRange"]["EndingHashKey"])
@@ -180,6 +182,7 @@ def test_polling_every_record_and_children_after_parents_across_split_and_merge(
     wait_until(all_processed(producer, worker), "the records after the split", [worker])
 
     # Merge the upper child of the split with the old shard 1 (adjacent hash ranges).
+    producer.put_plain(30, "just-before-merge")
     kinesis.merge_shards(StreamName=kcl_env.stream, ShardToMerge="shardId-000000000003",
                          AdjacentShardToMerge="shardId-000000000001")
     wait_for_status(kinesis, kcl_env.stream)
