@@ -48,5 +48,7 @@ cargo nextest run --workspace --no-fail-fast
 export RHEO_BIN="$CARGO_TARGET_DIR/debug/rheo"
 echo "== end-to-end tests: boto3 and the aws CLI"
 tests/e2e/run.sh
+echo "== end-to-end tests: the real Kinesis Client Library (KCL 3 MultiLangDaemon with Python and Node processors, kcl-rs)"
+tests/e2e/kcl/run.sh
 echo "== end-to-end tests: AWS SDK for JavaScript v3 (HTTP/2 and HTTP/1.1), AWS SDK for Java v2 (CBOR and JSON)"
 tests/e2e/clients.sh
