@@ -51,7 +51,7 @@ def pair(moto_reference, subject_endpoint):
         correct_departures=SUBJECT != "moto",
     )
     yield pair
-    print(f"\n{pair.calls} compared calls; moto departures corrected: {dict(pair.departures_applied)}")
+    print(f"\n{pair.calls} compared calls; moto departures applied: {dict(pair.departures_applied)}")
 
 
 def unique(prefix: str) -> str:

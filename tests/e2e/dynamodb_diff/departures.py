@@ -12,14 +12,38 @@ from decimal import Decimal, InvalidOperation
 from typing import Callable, Optional
 
 from .normalize import invoke, normalize
+from .paths import project, update_targets
 
 
 @dataclass(frozen=True)
 class Departure:
     name: str
-    # (operation, request, moto's normalised outcome, moto client) -> corrected outcome, or
+    # (operation, request, moto's normalised outcome, ReferenceState) -> corrected outcome, or
     # None when the case does not apply.
-    correct: Callable[[str, dict, dict, object], Optional[dict]]
+    correct: Callable[[str, dict, dict, "ReferenceState"], Optional[dict]]
+
+
+class ReferenceState:
+    """moto's item for the request's key before the call, and (read on demand) after it."""
+
+    def __init__(self, reference, operation: str, request: dict):
+        self.reference = reference
+        self.read_request = None
+        if operation in ("UpdateItem", "PutItem", "DeleteItem") and "TableName" in request:
+            self.read_request = {"TableName": request["TableName"], "Key": request.get("Key"),
+                                 "ConsistentRead": True}
+        self.before = self._read() if self.read_request and request.get("Key") else None
+
+    def _read(self):
+        outcome = invoke(self.reference, "GetItem", self.read_request)
+        return outcome.get("ok", {}).get("Item")
+
+    def after(self):
+        return self._read()
+
+    def delete_on_reference(self):
+        invoke(self.reference, "DeleteItem", {k: v for k, v in self.read_request.items()
+                                             if k != "ConsistentRead"})
 
 
 # ---- numbers: DynamoDB trims leading and trailing zeroes -----------------------------------
@@ -57,14 +81,14 @@ def correct_item(item: dict) -> dict:
     return _canonical_numbers(item)
 
 
-def _numbers_not_trimmed(operation, request, outcome, reference):
+def _numbers_not_trimmed(operation, request, outcome, state):
     corrected = _canonical_numbers(outcome)
     return corrected if corrected != outcome else None
 
 
 # ---- asynchronous table operations answer with the transitional status --------------------
 
-def _create_table_status(operation, request, outcome, reference):
+def _create_table_status(operation, request, outcome, state):
     description = outcome.get("ok", {}).get("TableDescription")
     if operation != "CreateTable" or not description or description.get("TableStatus") != "ACTIVE":
         return None
@@ -75,7 +99,7 @@ def _create_table_status(operation, request, outcome, reference):
     return corrected
 
 
-def _update_table_gsi_create_status(operation, request, outcome, reference):
+def _update_table_gsi_create_status(operation, request, outcome, state):
     description = outcome.get("ok", {}).get("TableDescription")
     creates = {
         update["Create"]["IndexName"]
@@ -97,7 +121,7 @@ def _update_table_gsi_create_status(operation, request, outcome, reference):
     return corrected
 
 
-def _delete_table_status(operation, request, outcome, reference):
+def _delete_table_status(operation, request, outcome, state):
     description = outcome.get("ok", {}).get("TableDescription")
     if operation != "DeleteTable" or not description or description.get("TableStatus") == "DELETING":
         return None
@@ -108,7 +132,7 @@ def _delete_table_status(operation, request, outcome, reference):
 
 # ---- UpdateItem with a legacy Expected ignores ReturnValuesOnConditionCheckFailure --------
 
-def _update_item_legacy_ccf_item(operation, request, outcome, reference):
+def _update_item_legacy_ccf_item(operation, request, outcome, state):
     error = outcome.get("error")
     if (
         operation != "UpdateItem"
@@ -121,15 +145,46 @@ def _update_item_legacy_ccf_item(operation, request, outcome, reference):
         return None
     # A failed conditional update leaves the item as it was, so the item moto holds now is the
     # one DynamoDB would have returned.
-    current = normalize(invoke(reference, "GetItem", {
-        "TableName": request["TableName"], "Key": request["Key"], "ConsistentRead": True,
-    }))
-    item = current.get("ok", {}).get("Item")
+    item = normalize(state.before)
     if item is None:
         return None
     corrected = copy.deepcopy(outcome)
     corrected["error"]["Item"] = _canonical_numbers(item)
     return corrected
+
+
+# ---- UpdateItem: what it returns and whether it creates the item --------------------------
+
+def _removal_creates_item(operation, request, outcome, state):
+    """An update that only removes attributes (REMOVE, DELETE, legacy DELETE) from an item that
+    does not exist leaves it absent in DynamoDB; moto creates an item holding only the key."""
+    if operation != "UpdateItem" or "ok" not in outcome or state.before is not None:
+        return None
+    _, only_deletes = update_targets(request)
+    if not only_deletes or state.after() is None:
+        return None
+    state.delete_on_reference()
+    corrected = copy.deepcopy(outcome)
+    corrected["ok"].pop("Attributes", None)
+    return corrected
+
+
+def _updated_values_by_change(operation, request, outcome, state):
+    """UPDATED_OLD / UPDATED_NEW return the attributes the update writes (nested paths projected
+    as written), whether or not their value changed; moto returns the top-level attributes whose
+    value changed."""
+    return_values = request.get("ReturnValues")
+    if operation != "UpdateItem" or "ok" not in outcome or return_values not in ("UPDATED_OLD", "UPDATED_NEW"):
+        return None
+    paths, _ = update_targets(request)
+    source = state.before if return_values == "UPDATED_OLD" else state.after()
+    attributes = normalize(project(source or {}, paths))
+    corrected = copy.deepcopy(outcome)
+    if attributes:
+        corrected["ok"]["Attributes"] = _canonical_numbers(attributes)
+    else:
+        corrected["ok"].pop("Attributes", None)
+    return corrected if corrected != outcome else None
 
 
 # ---- legacy and expression parameters in one request ----------------------------------------
@@ -140,7 +195,7 @@ EXPRESSION_PARAMETERS = ("ConditionExpression", "UpdateExpression", "ProjectionE
                          "FilterExpression", "KeyConditionExpression")
 
 
-def _mixed_parameters_accepted(operation, request, outcome, reference):
+def _mixed_parameters_accepted(operation, request, outcome, state):
     mixed = any(p in request for p in LEGACY_PARAMETERS) and any(
         p in request for p in EXPRESSION_PARAMETERS
     )
@@ -155,6 +210,8 @@ KNOWN = [
     Departure("update-table-gsi-create-returns-active", _update_table_gsi_create_status),
     Departure("delete-table-returns-active", _delete_table_status),
     Departure("update-item-legacy-expected-drops-return-values-on-ccf", _update_item_legacy_ccf_item),
+    Departure("update-removing-from-missing-item-creates-it", _removal_creates_item),
+    Departure("updated-return-values-only-changed-top-level", _updated_values_by_change),
     Departure("numbers-not-trimmed", _numbers_not_trimmed),
 ]
 

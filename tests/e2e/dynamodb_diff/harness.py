@@ -65,28 +65,35 @@ class Pair:
     def call(self, operation: str, **request) -> dict:
         """Sends one call to both sides; returns the reference's normalised outcome after the
         departures' corrections (what DynamoDB answers)."""
+        state = self._reference_state(operation, request)
         expected = normalize(invoke(self.reference, operation, request))
         actual = normalize(invoke(self.subject, operation, request))
-        expected = self._corrected(operation, request, expected)
+        expected = self._corrected(operation, request, expected, state)
         self.check(operation, request, expected, actual)
         return expected
+
+    def _reference_state(self, operation, request):
+        if not self.correct_departures:
+            return None
+        return departures.ReferenceState(self.reference, operation, request)
 
     def call_or_skip(self, operation: str, request: dict, reference_cannot_answer) -> dict:
         """Like call, but returns None without comparing when `reference_cannot_answer(moto's
         outcome)` holds (a named departure where moto gives no answer to compare with)."""
+        state = self._reference_state(operation, request)
         expected = normalize(invoke(self.reference, operation, request))
         actual = normalize(invoke(self.subject, operation, request))
         if reference_cannot_answer(expected):
             return None
-        expected = self._corrected(operation, request, expected)
+        expected = self._corrected(operation, request, expected, state)
         self.check(operation, request, expected, actual)
         return expected
 
-    def _corrected(self, operation, request, expected):
+    def _corrected(self, operation, request, expected, state):
         if not self.correct_departures:
             return expected
         for departure in departures.KNOWN:
-            corrected = departure.correct(operation, request, expected, self.reference)
+            corrected = departure.correct(operation, request, expected, state)
             if corrected is not None:
                 self.departures_applied[departure.name] += 1
                 expected = corrected
@@ -150,7 +157,7 @@ class Pair:
         assert "Limit" not in request and "ExclusiveStartKey" not in request
         expected = normalize(invoke(self.reference, "Scan", request))
         actual = normalize(invoke(self.subject, "Scan", request))
-        expected = self._corrected("Scan", request, expected)
+        expected = self._corrected("Scan", request, expected, self._reference_state("Scan", request))
         for outcome in (expected, actual):
             if "ok" in outcome and "Items" in outcome["ok"]:
                 outcome["ok"]["Items"] = sorted(outcome["ok"]["Items"], key=item_sort_key)

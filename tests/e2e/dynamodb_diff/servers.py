@@ -1,9 +1,11 @@
 """moto_server processes and boto3 DynamoDB clients for the differential test."""
 
 import os
+import pathlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 
 import boto3
@@ -19,9 +21,11 @@ def _free_port() -> int:
 
 
 def _moto_server_path(repo) -> str:
-    local = repo / ".venv" / "bin" / "moto_server"
-    if local.exists():
-        return str(local)
+    """moto_server of the Python running the tests (the pinned moto of requirements.txt), else the
+    repository's .venv, else PATH."""
+    for local in (pathlib.Path(sys.executable).parent / "moto_server", repo / ".venv" / "bin" / "moto_server"):
+        if local.exists():
+            return str(local)
     found = shutil.which("moto_server")
     assert found, "moto_server not found: install moto[server] (tests/e2e/requirements.txt)"
     return found
