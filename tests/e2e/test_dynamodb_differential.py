@@ -15,10 +15,10 @@ import uuid
 import pytest
 
 from conftest import REPO
-from dynamodb_diff import kcl_calls, random_run
+from dynamodb_diff import departures, kcl_calls, random_run
 from dynamodb_diff.generator import Generator
 from dynamodb_diff.harness import Pair
-from dynamodb_diff.normalize import invoke
+from dynamodb_diff.normalize import invoke, normalize
 from dynamodb_diff.servers import MotoServer, dynamodb_client
 
 SEEDS = [int(seed) for seed in os.environ.get("DYNAMODB_DIFF_SEEDS", "16001,16002,16003").split(",")]
@@ -127,3 +127,144 @@ def test_generator_requests_are_well_formed(moto_reference):
             malformed.append((index, operation, request, error))
     assert not malformed, "\n".join(map(repr, malformed[:5]))
     assert "ConditionalCheckFailedException" in codes
+
+
+# ---- 3. single cases where moto departs from DynamoDB's documentation ----------------------
+
+CCF = {"error": {"code": "ConditionalCheckFailedException", "message": "The conditional request failed"}}
+
+
+def test_documented_cases_where_moto_departs(pair):
+    table = unique("documented")
+    pair.context = f"documented cases on {table}"
+    pair.call(
+        "CreateTable", TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    pair.wait_active(table)
+    key = {"pk": {"S": "e"}}
+    # Numbers come back with leading and trailing zeroes trimmed.
+    pair.call("PutItem", TableName=table, Item={**key, "s": {"S": "abc"}, "n": {"N": "003.50"},
+                                                 "ns": {"NS": ["1.0", "20"]}, "m": {"M": {"x": {"N": "1"}}}})
+    pair.call("GetItem", TableName=table, Key=key, ConsistentRead=True)
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="SET n = n + :half",
+              ExpressionAttributeValues={":half": {"N": "0.5"}}, ReturnValues="UPDATED_NEW")
+    # A comparison between different types, and size() of a number or of a missing attribute,
+    # are false: the write fails its condition (moto: HTTP 500).
+    for condition, values in [
+        ("s < :number", {":number": {"N": "5"}}),
+        ("s BETWEEN :low AND :high", {":low": {"N": "1"}, ":high": {"N": "9"}}),
+        ("size(n) > :zero", {":zero": {"N": "0"}}),
+        ("size(missing) > :zero", {":zero": {"N": "0"}}),
+    ]:
+        pair.call_documented("UpdateItem", CCF, TableName=table, Key=key, UpdateExpression="SET touched = :t",
+                             ConditionExpression=condition,
+                             ExpressionAttributeValues={**values, ":t": {"BOOL": True}})
+    # UPDATED_OLD/UPDATED_NEW list what the update writes, even unchanged, nested paths as written.
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :same, m.x = :two",
+              ExpressionAttributeValues={":same": {"S": "abc"}, ":two": {"N": "2"}}, ReturnValues="UPDATED_OLD")
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :same, m.x = :three",
+              ExpressionAttributeValues={":same": {"S": "abc"}, ":three": {"N": "3"}}, ReturnValues="UPDATED_NEW")
+    # A legacy Expected failing with ReturnValuesOnConditionCheckFailure returns the item.
+    pair.call("UpdateItem", TableName=table, Key=key, AttributeUpdates={"s": {"Action": "PUT", "Value": {"S": "x"}}},
+              Expected={"s": {"Value": {"S": "nope"}}}, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    # Legacy and expression parameters in one request are refused (moto applies the update).
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :v",
+              Expected={"s": {"Value": {"S": "nope"}}}, ExpressionAttributeValues={":v": {"S": "mixed"}})
+    pair.call("GetItem", TableName=table, Key=key, ConsistentRead=True)
+    # An update that only removes attributes does not create a missing item.
+    missing = {"pk": {"S": "never-written"}}
+    pair.call("UpdateItem", TableName=table, Key=missing, UpdateExpression="REMOVE s", ReturnValues="ALL_NEW")
+    pair.call("UpdateItem", TableName=table, Key=missing, AttributeUpdates={"s": {"Action": "DELETE"}},
+              ReturnValues="ALL_NEW")
+    pair.call("GetItem", TableName=table, Key=missing, ConsistentRead=True)
+    pair.scan_unordered(TableName=table)
+    pair.call("DeleteTable", TableName=table)
+
+
+# ---- the departures table is true of this moto, and each correction gives DynamoDB's answer --
+
+def _through_departures(client, operation, **request):
+    """moto's normalised outcome, the corrected outcome, and the names of the departures applied."""
+    state = departures.ReferenceState(client, operation, request)
+    raw = normalize(invoke(client, operation, request))
+    corrected, applied = raw, set()
+    for departure in departures.KNOWN:
+        result = departure.correct(operation, request, corrected, state)
+        if result is not None:
+            corrected, applied = result, applied | {departure.name}
+    return raw, corrected, applied
+
+
+def test_moto_departures_still_hold(moto_reference):
+    client = dynamodb_client(moto_reference.endpoint)
+    table = unique("departures")
+    definition = dict(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    raw, corrected, applied = _through_departures(client, "CreateTable", **definition)
+    assert raw["ok"]["TableDescription"]["TableStatus"] == "ACTIVE"
+    assert corrected["ok"]["TableDescription"]["TableStatus"] == "CREATING"
+    assert applied == {"create-table-returns-active"}
+
+    raw, corrected, applied = _through_departures(
+        client, "UpdateTable", TableName=table,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "owner", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "byOwner", "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}}],
+    )
+    assert raw["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+    assert corrected["ok"]["TableDescription"]["TableStatus"] == "UPDATING"
+    assert corrected["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
+    assert applied == {"update-table-gsi-create-returns-active"}
+
+    key = {"pk": {"S": "k"}}
+    invoke(client, "PutItem", {"TableName": table, "Item": {
+        **key, "n": {"N": "003.50"}, "s": {"S": "abc"}, "m": {"M": {"x": {"N": "1"}, "y": {"S": "q"}}}}})
+    raw, corrected, applied = _through_departures(client, "GetItem", TableName=table, Key=key)
+    assert (raw["ok"]["Item"]["n"], corrected["ok"]["Item"]["n"]) == ({"N": "003.50"}, {"N": "3.5"})
+    assert applied == {"numbers-not-trimmed"}
+
+    raw, corrected, applied = _through_departures(
+        client, "UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :same, m.x = :two",
+        ExpressionAttributeValues={":same": {"S": "abc"}, ":two": {"N": "2"}}, ReturnValues="UPDATED_OLD")
+    assert "s" not in raw["ok"]["Attributes"]
+    assert corrected["ok"]["Attributes"] == {"s": {"S": "abc"}, "m": {"M": {"x": {"N": "1"}}}}
+    assert "updated-return-values-only-changed-top-level" in applied
+
+    raw, corrected, applied = _through_departures(
+        client, "UpdateItem", TableName=table, Key=key, Expected={"s": {"Value": {"S": "nope"}}},
+        AttributeUpdates={"s": {"Action": "PUT", "Value": {"S": "x"}}}, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    assert raw["error"]["code"] == "ConditionalCheckFailedException" and "Item" not in raw["error"]
+    assert corrected["error"]["Item"]["s"] == {"S": "abc"}
+    assert "update-item-legacy-expected-drops-return-values-on-ccf" in applied
+
+    raw, corrected, applied = _through_departures(
+        client, "UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :v",
+        Expected={"s": {"Value": {"S": "nope"}}}, ExpressionAttributeValues={":v": {"S": "mixed"}})
+    # moto evaluates the legacy condition (here failing: no write) instead of refusing the request.
+    assert raw["error"]["code"] == "ConditionalCheckFailedException"
+    assert corrected["error"]["code"] == "ValidationException"
+    assert applied == {"legacy-and-expression-parameters-accepted-together"}
+
+    missing = {"pk": {"S": "missing"}}
+    raw, corrected, applied = _through_departures(
+        client, "UpdateItem", TableName=table, Key=missing, UpdateExpression="REMOVE s", ReturnValues="ALL_NEW")
+    assert raw["ok"]["Attributes"] == missing and "Attributes" not in corrected["ok"]
+    assert applied == {"update-removing-from-missing-item-creates-it"}
+    assert "Item" not in invoke(client, "GetItem", {"TableName": table, "Key": missing})["ok"]
+
+    raw, _, _ = _through_departures(
+        client, "PutItem", TableName=table, Item=key, ConditionExpression="s < :number",
+        ExpressionAttributeValues={":number": {"N": "5"}})
+    assert departures.is_moto_internal_error(raw)
+
+    raw, corrected, applied = _through_departures(client, "DeleteTable", TableName=table)
+    assert (raw["ok"]["TableDescription"]["TableStatus"], corrected["ok"]["TableDescription"]["TableStatus"]) == (
+        "ACTIVE", "DELETING")
+    assert applied == {"delete-table-returns-active"}

@@ -199,7 +199,7 @@ def _mixed_parameters_accepted(operation, request, outcome, state):
     mixed = any(p in request for p in LEGACY_PARAMETERS) and any(
         p in request for p in EXPRESSION_PARAMETERS
     )
-    if not mixed or "ok" not in outcome:
+    if not mixed or outcome.get("error", {}).get("code") == "ValidationException":
         return None
     return {"error": {"code": "ValidationException", "message": None}}
 
