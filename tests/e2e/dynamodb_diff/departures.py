@@ -130,6 +130,25 @@ def _delete_table_status(operation, request, outcome, state):
     return corrected
 
 
+def _empty_index_lists(operation, request, outcome, state):
+    """moto describes a table without secondary indexes with empty LocalSecondaryIndexes and
+    GlobalSecondaryIndexes lists; DynamoDB leaves the members out (API reference, DescribeTable
+    and CreateTable example responses)."""
+    body = outcome.get("ok", {})
+    description = body.get("Table") or body.get("TableDescription")
+    if not description or not any(
+        description.get(name) == [] for name in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+    ):
+        return None
+    corrected = copy.deepcopy(outcome)
+    body = corrected["ok"]
+    description = body.get("Table") or body.get("TableDescription")
+    for name in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+        if description.get(name) == []:
+            del description[name]
+    return corrected
+
+
 # ---- UpdateItem with a legacy Expected ignores ReturnValuesOnConditionCheckFailure --------
 
 def _update_item_legacy_ccf_item(operation, request, outcome, state):
@@ -205,6 +224,7 @@ def _mixed_parameters_accepted(operation, request, outcome, state):
 
 
 KNOWN = [
+    Departure("empty-secondary-index-lists", _empty_index_lists),
     Departure("legacy-and-expression-parameters-accepted-together", _mixed_parameters_accepted),
     Departure("create-table-returns-active", _create_table_status),
     Departure("update-table-gsi-create-returns-active", _update_table_gsi_create_status),
