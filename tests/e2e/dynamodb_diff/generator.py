@@ -341,9 +341,61 @@ class Generator:
             return self.update_item_legacy()
         if roll < 0.77:
             return self.delete_item()
-        if roll < 0.92:
+        if roll < 0.86:
             return self.get_item()
-        return self.query()
+        if roll < 0.90:
+            return self.query()
+        if roll < 0.95:
+            return self.transact_write_items()
+        if roll < 0.97:
+            return self.batch_write_item()
+        if roll < 0.985:
+            return self.batch_get_item()
+        return self.transact_get_items()
+
+    def _distinct_keys(self, count: int) -> list:
+        pairs = self.rng.sample([(h, r) for h in HASH_VALUES for r in RANGE_VALUES], count)
+        return [{HASH_KEY: {"S": h}, RANGE_KEY: {"N": r}} for h, r in pairs]
+
+    def transact_write_items(self):
+        """1-3 actions on distinct keys (DynamoDB refuses two actions on one item)."""
+        rng = self.rng
+        actions = []
+        for key in self._distinct_keys(rng.randint(1, 3)):
+            kind = rng.choice(["Put", "Update", "Delete", "ConditionCheck"])
+            expression = Expression(rng, self.values)
+            action = {"TableName": self.table}
+            if kind == "Put":
+                action["Item"] = random_item(rng, self.values, key)
+            else:
+                action["Key"] = key
+            if kind == "Update":
+                action["UpdateExpression"] = expression.update()
+            if kind == "ConditionCheck" or rng.random() < 0.6:
+                action["ConditionExpression"] = expression.condition()
+                if rng.random() < 0.4:
+                    action["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            expression.apply(action)
+            actions.append({kind: action})
+        return "TransactWriteItems", {"TransactItems": actions}
+
+    def transact_get_items(self):
+        keys = self._distinct_keys(self.rng.randint(1, 3))
+        return "TransactGetItems", {"TransactItems": [{"Get": {"TableName": self.table, "Key": key}} for key in keys]}
+
+    def batch_write_item(self):
+        rng = self.rng
+        requests = []
+        for key in self._distinct_keys(rng.randint(1, 4)):
+            if rng.random() < 0.6:
+                requests.append({"PutRequest": {"Item": random_item(rng, self.values, key)}})
+            else:
+                requests.append({"DeleteRequest": {"Key": key}})
+        return "BatchWriteItem", {"RequestItems": {self.table: requests}}
+
+    def batch_get_item(self):
+        keys = self._distinct_keys(self.rng.randint(1, 4))
+        return "BatchGetItem", {"RequestItems": {self.table: {"Keys": keys, "ConsistentRead": True}}}
 
     def put_item(self):
         rng = self.rng

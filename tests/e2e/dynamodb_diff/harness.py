@@ -9,7 +9,7 @@ import time
 from collections import Counter
 
 from . import departures
-from .normalize import invoke, item_sort_key, normalize
+from .normalize import invoke, item_sort_key, normalize, without_order
 
 # Error texts that DynamoDB's documentation gives. A message is compared only when the
 # reference's message is one of these; otherwise only the error code is compared, because
@@ -116,6 +116,7 @@ class Pair:
 
     def check(self, operation, request, expected, actual):
         self.calls += 1
+        expected, actual = without_order(operation, expected), without_order(operation, actual)
         expected, actual = _comparable_errors(expected, actual)
         if expected != actual:
             difference = "\n".join(difflib.unified_diff(

@@ -45,8 +45,9 @@ def invoke(client, operation: str, request: dict) -> dict:
             "code": body.get("Error", {}).get("Code"),
             "message": body.get("Error", {}).get("Message") or body.get("message"),
         }
-        if "Item" in body:
-            outcome["Item"] = body["Item"]
+        for member in ("Item", "CancellationReasons"):
+            if member in body:
+                outcome[member] = body[member]
         return {"error": outcome}
 
 
@@ -83,3 +84,13 @@ def _walk(value):
 def item_sort_key(item: dict) -> str:
     """A total order on normalised items, to compare unordered item lists as sets."""
     return json.dumps(item, sort_keys=True)
+
+
+def without_order(operation: str, outcome: dict) -> dict:
+    """BatchGetItem answers each table's items in no particular order ("the order of the
+    returned items is not guaranteed", API reference, BatchGetItem): they are sorted here."""
+    if operation == "BatchGetItem" and "ok" in outcome:
+        outcome = copy.deepcopy(outcome)
+        for table, items in outcome["ok"].get("Responses", {}).items():
+            outcome["ok"]["Responses"][table] = sorted(items, key=item_sort_key)
+    return outcome

@@ -43,6 +43,20 @@ def _key_of(request: dict) -> dict:
     return {name: request["Item"][name] for name in (HASH_KEY, RANGE_KEY)}
 
 
+def _keys_written(operation: str, request: dict) -> list:
+    """The keys a call may have written (for re-synchronising after moto failed it)."""
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return [_key_of(request)]
+    if operation == "TransactWriteItems":
+        return [_key_of(next(iter(action.values()))) for action in request["TransactItems"]]
+    if operation == "BatchWriteItem":
+        return [
+            _key_of(next(iter(entry.values())))
+            for entries in request["RequestItems"].values() for entry in entries
+        ]
+    return []
+
+
 def run(pair, seed: int, operations: int, table: str) -> dict:
     """Runs `operations` generated calls; returns counts of outcomes by operation and kind."""
     generator = Generator(seed, table)
@@ -53,8 +67,8 @@ def run(pair, seed: int, operations: int, table: str) -> dict:
         expected = pair.call_or_skip(operation, request, departures.is_moto_internal_error)
         if expected is None:
             pair.departures_applied[departures.MOTO_INTERNAL_ERROR] += 1
-            if operation != "Query":
-                resynchronise(pair, table, _key_of(request))
+            for key in _keys_written(operation, request):
+                resynchronise(pair, table, key)
             kind = "skipped"
         elif "error" in expected:
             kind = expected["error"]["code"]
