@@ -327,31 +327,17 @@ class Generator:
             request["ReturnValuesOnConditionCheckFailure"] = "NONE"
         return request
 
+    # How often each call is generated, in percent.
+    WEIGHTS = {
+        "put_item": 17, "put_item_legacy": 8, "update_item": 25, "update_item_legacy": 15,
+        "delete_item": 12, "get_item": 9, "query": 4, "transact_write_items": 5,
+        "batch_write_item": 2, "batch_get_item": 1.5, "transact_get_items": 1.5,
+    }
+
     def next(self):
         """One (operation, request)."""
-        rng = self.rng
-        roll = rng.random()
-        if roll < 0.17:
-            return self.put_item()
-        if roll < 0.25:
-            return self.put_item_legacy()
-        if roll < 0.50:
-            return self.update_item()
-        if roll < 0.65:
-            return self.update_item_legacy()
-        if roll < 0.77:
-            return self.delete_item()
-        if roll < 0.86:
-            return self.get_item()
-        if roll < 0.90:
-            return self.query()
-        if roll < 0.95:
-            return self.transact_write_items()
-        if roll < 0.97:
-            return self.batch_write_item()
-        if roll < 0.985:
-            return self.batch_get_item()
-        return self.transact_get_items()
+        method = self.rng.choices(list(self.WEIGHTS), weights=list(self.WEIGHTS.values()))[0]
+        return getattr(self, method)()
 
     def _distinct_keys(self, count: int) -> list:
         pairs = self.rng.sample([(h, r) for h in HASH_VALUES for r in RANGE_VALUES], count)

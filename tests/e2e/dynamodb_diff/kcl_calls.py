@@ -86,15 +86,17 @@ def take_lease(pair, app: str, shard: str, owner: str, counter: int, previous_ow
     )
 
 
+def _held_by(owner: str, counter: int) -> dict:
+    """KCL's condition for writing a lease it holds: same owner, same counter as last seen."""
+    return {"leaseCounter": {"Value": {"N": str(counter)}}, "leaseOwner": {"Value": {"S": owner}}}
+
+
 def renew_lease(pair, app: str, shard: str, owner: str, counter: int):
     return pair.call(
         "UpdateItem",
         TableName=app,
         Key=_key(shard),
-        Expected={
-            "leaseCounter": {"Value": {"N": str(counter)}},
-            "leaseOwner": {"Value": {"S": owner}},
-        },
+        Expected=_held_by(owner, counter),
         AttributeUpdates={"leaseCounter": {"Action": "ADD", "Value": {"N": "1"}}},
         ReturnValuesOnConditionCheckFailure="ALL_OLD",
     )
@@ -105,10 +107,7 @@ def checkpoint(pair, app: str, shard: str, owner: str, counter: int, sequence: s
         "UpdateItem",
         TableName=app,
         Key=_key(shard),
-        Expected={
-            "leaseCounter": {"Value": {"N": str(counter)}},
-            "leaseOwner": {"Value": {"S": owner}},
-        },
+        Expected=_held_by(owner, counter),
         AttributeUpdates={
             "checkpoint": {"Action": "PUT", "Value": {"S": sequence}},
             "checkpointSubSequenceNumber": {"Action": "PUT", "Value": {"N": "0"}},
