@@ -225,7 +225,10 @@ def test_moto_departures_still_hold(moto_reference):
     assert raw["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
     assert corrected["ok"]["TableDescription"]["TableStatus"] == "UPDATING"
     assert corrected["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
-    assert applied == {"update-table-gsi-create-returns-active", "empty-secondary-index-lists"}
+    assert "IndexArn" not in raw["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]
+    assert corrected["ok"]["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexArn"].endswith("/index/byOwner")
+    assert applied == {"update-table-gsi-create-returns-active", "empty-secondary-index-lists",
+                       "index-description-lacks-arn-and-decreases"}
 
     key = {"pk": {"S": "k"}}
     invoke(client, "PutItem", {"TableName": table, "Item": {
@@ -262,6 +265,18 @@ def test_moto_departures_still_hold(moto_reference):
     assert raw["ok"]["Attributes"] == missing and "Attributes" not in corrected["ok"]
     assert applied == {"update-removing-from-missing-item-creates-it"}
     assert "Item" not in invoke(client, "GetItem", {"TableName": table, "Key": missing})["ok"]
+
+    # DeleteItem ignores a legacy Expected; the correction fails it and restores moto's item.
+    raw, corrected, applied = _through_departures(
+        client, "DeleteItem", TableName=table, Key=key, Expected={"s": {"Value": {"S": "nope"}}})
+    assert "ok" in raw and corrected["error"]["code"] == "ConditionalCheckFailedException"
+    assert applied == {"legacy-expected-misevaluated"}
+    assert "Item" in invoke(client, "GetItem", {"TableName": table, "Key": key})["ok"]
+
+    raw, corrected, applied = _through_departures(
+        client, "GetItem", TableName=table, Key=key, ProjectionExpression="m, m.x")
+    assert "ok" in raw and corrected["error"]["code"] == "ValidationException"
+    assert applied == {"projection-overlapping-paths-accepted"}
 
     raw, _, _ = _through_departures(
         client, "PutItem", TableName=table, Item=key, ConditionExpression="s < :number",

@@ -69,7 +69,7 @@ class Pair:
         expected = normalize(invoke(self.reference, operation, request))
         actual = normalize(invoke(self.subject, operation, request))
         expected = self._corrected(operation, request, expected, state)
-        self.check(operation, request, expected, actual)
+        self.check(operation, request, expected, actual, state)
         return expected
 
     def call_documented(self, operation: str, documented: dict, **request) -> dict:
@@ -93,15 +93,17 @@ class Pair:
         return departures.ReferenceState(self.reference, operation, request)
 
     def call_or_skip(self, operation: str, request: dict, reference_cannot_answer) -> dict:
-        """Like call, but returns None without comparing when `reference_cannot_answer(moto's
-        outcome)` holds (a named departure where moto gives no answer to compare with)."""
+        """Like call, but returns None without comparing when `reference_cannot_answer(operation,
+        request, moto's outcome, state)` names a departure where moto gives no answer to compare."""
         state = self._reference_state(operation, request)
         expected = normalize(invoke(self.reference, operation, request))
         actual = normalize(invoke(self.subject, operation, request))
-        if reference_cannot_answer(expected):
+        departure = reference_cannot_answer(operation, request, expected, state)
+        if departure:
+            self.departures_applied[departure] += 1
             return None
         expected = self._corrected(operation, request, expected, state)
-        self.check(operation, request, expected, actual)
+        self.check(operation, request, expected, actual, state)
         return expected
 
     def _corrected(self, operation, request, expected, state):
@@ -114,7 +116,7 @@ class Pair:
                 expected = corrected
         return expected
 
-    def check(self, operation, request, expected, actual):
+    def check(self, operation, request, expected, actual, state=None):
         self.calls += 1
         expected, actual = without_order(operation, expected), without_order(operation, actual)
         expected, actual = _comparable_errors(expected, actual)
@@ -125,7 +127,9 @@ class Pair:
             ))
             raise Divergence(
                 f"{operation} differs ({self.context}, call #{self.calls})\n"
-                f"request: {json.dumps(request, sort_keys=True, default=str)}\n{difference}"
+                f"request: {json.dumps(request, sort_keys=True, default=str)}\n"
+                f"moto's item before: {json.dumps(normalize(getattr(state, 'before', None)), sort_keys=True)}\n"
+                f"{difference}"
             )
 
     # ---- calls whose result order or paging DynamoDB leaves unspecified ----
