@@ -175,6 +175,10 @@ def test_documented_cases_where_moto_departs(pair):
     pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="SET s = :v",
               Expected={"s": {"Value": {"S": "nope"}}}, ExpressionAttributeValues={":v": {"S": "mixed"}})
     pair.call("GetItem", TableName=table, Key=key, ConsistentRead=True)
+    # Removing a nested path under a missing attribute of an existing item is refused
+    # ("The document path provided in the update expression is invalid for update").
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="REMOVE nothing.x")
+    pair.call("UpdateItem", TableName=table, Key=key, UpdateExpression="REMOVE nothing[0]")
     # An update that only removes attributes does not create a missing item.
     missing = {"pk": {"S": "never-written"}}
     pair.call("UpdateItem", TableName=table, Key=missing, UpdateExpression="REMOVE s", ReturnValues="ALL_NEW")

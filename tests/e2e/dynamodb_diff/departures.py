@@ -385,10 +385,30 @@ def is_moto_internal_error(outcome: dict) -> bool:
 MOTO_NESTED_REMOVE_ON_MISSING_ITEM = "remove-nested-path-of-missing-item-refused"
 
 
+# In TransactWriteItems, moto reports the same uncaught exceptions as cancellation reasons named
+# after Python exceptions ("ValueError", "AssertionError": not DynamoDB codes), and answers an update that is invalid for the item (a
+# document path into a missing map) with a plain ValidationException, where DynamoDB cancels
+# the transaction with the reason code ValidationError (API reference, TransactWriteItems,
+# cancellation reasons). Both are skipped and re-synchronised.
+MOTO_TRANSACTION_VALIDATION = "transaction-validation-error-not-a-cancellation"
+# API reference, TransactWriteItems: the cancellation reason codes DynamoDB gives.
+DYNAMODB_CANCELLATION_CODES = frozenset({
+    "None", "ConditionalCheckFailed", "ItemCollectionSizeLimitExceeded", "TransactionConflict",
+    "ProvisionedThroughputExceeded", "ThrottlingError", "ValidationError",
+})
+
+
 def moto_cannot_answer(operation: str, request: dict, outcome: dict, state) -> Optional[str]:
     """The name of the departure that leaves no answer of moto's to compare with, or None."""
     if is_moto_internal_error(outcome):
         return MOTO_INTERNAL_ERROR
+    if operation == "TransactWriteItems":
+        error = outcome.get("error", {})
+        if any(reason.get("Code") not in DYNAMODB_CANCELLATION_CODES
+               for reason in error.get("CancellationReasons", [])):
+            return MOTO_INTERNAL_ERROR
+        if error.get("code") == "ValidationException" and "UpdateExpression" in str(request):
+            return MOTO_TRANSACTION_VALIDATION
     if (
         operation == "UpdateItem"
         and outcome.get("error", {}).get("code") == "ValidationException"
