@@ -185,6 +185,7 @@ pub struct Client {
     date: (u64, String),
     signatures: HashMap<(u64, &'static str), (u64, HeaderValue)>,
     target_prefix: &'static str,
+    content_type: &'static str,
 }
 
 impl Client {
@@ -198,12 +199,20 @@ impl Client {
             date: (u64::MAX, String::new()),
             signatures: HashMap::new(),
             target_prefix: TARGET_PREFIX,
+            content_type: CONTENT_TYPE_JSON,
         }
     }
 
     /// Sends to another JSON 1.1 service on the same endpoint (`Firehose_20150804.`).
     pub fn with_target_prefix(mut self, prefix: &'static str) -> Self {
         self.target_prefix = prefix;
+        self
+    }
+
+    /// Sends another JSON protocol version's content type (DynamoDB speaks
+    /// `application/x-amz-json-1.0`).
+    pub fn with_content_type(mut self, content_type: &'static str) -> Self {
+        self.content_type = content_type;
         self
     }
 
@@ -260,7 +269,7 @@ impl Client {
                 let authority = self.endpoint.authority.clone();
                 let token = self.signer.session_token().map(str::to_owned);
                 let mut headers: Vec<(&str, &str)> =
-                    vec![("content-type", CONTENT_TYPE_JSON), ("host", &authority), ("x-amz-date", &date)];
+                    vec![("content-type", self.content_type), ("host", &authority), ("x-amz-date", &date)];
                 if let Some(token) = &token {
                     headers.push(("x-amz-security-token", token));
                 }
@@ -282,7 +291,7 @@ impl Client {
             false => Request::post("/").header(HOST, self.endpoint.authority.as_str()),
         };
         builder = builder
-            .header(CONTENT_TYPE, CONTENT_TYPE_JSON)
+            .header(CONTENT_TYPE, self.content_type)
             .header("x-amz-target", format!("{}{operation}", self.target_prefix))
             .header("x-amz-date", date.as_str())
             .header(AUTHORIZATION, authorization);

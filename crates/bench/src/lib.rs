@@ -13,6 +13,8 @@
 //!   put→push latency; reported as not supported when the service refuses it.
 //! * `queue` — fills an on-demand stream, creates a Kinesis queue on it, then N receivers
 //!   each loop ReceiveQueueRecords + AcknowledgeQueueRecords: records/s acknowledged.
+//! * `dynamodb-leases` — KCL's lease table on the DynamoDB API: W workers renew N leases
+//!   every R ms with KCL's conditional UpdateItem: renewals/s, latency, server CPU.
 //! * `startup` — spawns a server command and times it to the first answered ListStreams,
 //!   then its idle RSS; `ready` waits for an endpoint to answer.
 //!
@@ -36,6 +38,7 @@
 pub mod api;
 pub mod body;
 mod disk;
+mod dynamodb_leases;
 mod e2e;
 pub mod error;
 mod fill;
@@ -84,6 +87,8 @@ pub enum Mode {
     /// Kinesis queue receive+acknowledge throughput: fill an on-demand stream, then N
     /// receivers loop ReceiveQueueRecords + AcknowledgeQueueRecords.
     Queue(QueueArgs),
+    /// KCL lease renewals over the DynamoDB API: W workers renew N leases every R ms.
+    DynamodbLeases(DynamoLeasesArgs),
     /// Spawn a server and time it to its first answered ListStreams; then its idle RSS.
     Startup(StartupArgs),
     /// Wait until an endpoint answers ListStreams.
@@ -348,6 +353,30 @@ pub struct QueueArgs {
     pub fill: FillArgs,
 }
 
+/// `dynamodb-leases` options.
+#[derive(Args, Debug, Clone)]
+pub struct DynamoLeasesArgs {
+    /// Common options (`--stream` names the lease table; default a fresh one, deleted
+    /// afterwards).
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Leases in the table.
+    #[arg(long, default_value_t = 4000)]
+    pub leases: usize,
+    /// Workers, each owning every W-th lease.
+    #[arg(short = 'w', long, default_value_t = 8)]
+    pub workers: usize,
+    /// Connections per worker renewing its leases in parallel (KCL renews on a thread pool).
+    #[arg(short = 'c', long, default_value_t = 4)]
+    pub connections: usize,
+    /// Each worker renews all its leases every this many ms (KCL: failover time / 3).
+    #[arg(long, default_value_t = 3333)]
+    pub renew_ms: u64,
+    /// Measured seconds (after one renewal interval of warm-up).
+    #[arg(short = 'd', long, default_value_t = 30.0)]
+    pub duration: f64,
+}
+
 /// `startup` options.
 #[derive(Args, Debug, Clone)]
 pub struct StartupArgs {
@@ -512,6 +541,11 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
             let summary = queue::run(&ctx, a).await?;
             ctx.emit(&summary)
         }
+        Mode::DynamodbLeases(a) => {
+            let ctx = Arc::new(Ctx::new(&a.common)?);
+            let summary = dynamodb_leases::run(ctx.clone(), a).await?;
+            ctx.emit(&summary)
+        }
         Mode::Startup(a) => {
             let ctx = Ctx::new(&a.common)?;
             startup::run(&ctx, a).await
@@ -579,5 +613,11 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["rheo", "e2e", "--rate", "1000", "--poll-ms", "10"]).is_ok());
         assert!(Cli::try_parse_from(["rheo", "subscribe", "--http2"]).is_ok());
+        let cli = Cli::try_parse_from(["rheo", "dynamodb-leases", "--leases", "100", "-w", "2", "--renew-ms", "500"])
+            .unwrap();
+        match cli.bench.mode {
+            Mode::DynamodbLeases(l) => assert_eq!((l.leases, l.workers, l.connections, l.renew_ms), (100, 2, 4, 500)),
+            other => panic!("{other:?}"),
+        }
     }
 }

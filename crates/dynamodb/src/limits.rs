@@ -10,6 +10,8 @@ pub const RANGE_KEY_BYTES_MAX: usize = 1024;
 pub const NUMBER_DIGITS_MAX: usize = 38;
 /// Largest expression (each of condition, update, projection, filter, key condition).
 pub const EXPRESSION_BYTES_MAX: usize = 4096;
+/// Operands of one IN comparison (AWS: "IN … up to 100 values").
+pub const IN_OPERANDS_MAX: usize = 100;
 /// Deepest nesting of maps and lists in an attribute value.
 pub const ATTRIBUTE_DEPTH_MAX: usize = 32;
 /// Largest page a Scan or Query reads before stopping with a `LastEvaluatedKey`.
@@ -34,3 +36,18 @@ pub const LIST_TABLES_LIMIT_MAX: usize = 100;
 pub const WRITE_QUEUE_MAX: usize = 4096;
 /// Write jobs one group commit takes at most.
 pub const GROUP_COMMIT_JOBS_MAX: usize = 256;
+/// Local secondary indexes per table.
+pub const LSIS_PER_TABLE_MAX: usize = 5;
+/// Attributes of a key schema: a partition key and an optional sort key.
+pub const KEY_SCHEMA_ELEMENTS_MAX: usize = 2;
+/// Tags per table.
+pub const TAGS_PER_RESOURCE_MAX: usize = 50;
+/// Largest provisioned read or write capacity DynamoDB accepts in a request.
+pub const CAPACITY_UNITS_MAX: i64 = 1_000_000_000_000;
+/// DescribeLimits: AWS's default per-account and per-table capacity quotas.
+pub const ACCOUNT_CAPACITY_UNITS_DEFAULT: i64 = 80_000;
+pub const TABLE_CAPACITY_UNITS_DEFAULT: i64 = 40_000;
+/// Point-in-time recovery's period when none is chosen (and the only one Rheo describes).
+pub const RECOVERY_PERIOD_DAYS_DEFAULT: i32 = 35;
+/// DescribeEndpoints: how long clients may cache the endpoint, as AWS answers.
+pub const ENDPOINT_CACHE_MINUTES: i64 = 1440;

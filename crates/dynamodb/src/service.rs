@@ -17,6 +17,7 @@ use crate::table::TableDef;
 
 mod batch;
 mod catalog;
+mod item_request;
 mod items;
 mod query;
 mod tables;
@@ -63,6 +64,9 @@ pub struct DynamoDb {
     pub(crate) catalog: RwLock<BTreeMap<String, Arc<TableDef>>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: DynamoDbConfig,
+    /// Serializes table control (create, update, delete, settings, due transitions), so
+    /// each change starts from the definition the previous one stored.
+    pub(crate) control: tokio::sync::Mutex<()>,
 }
 
 impl DynamoDb {
@@ -70,7 +74,13 @@ impl DynamoDb {
     pub fn open(config: DynamoDbConfig, clock: Arc<dyn Clock>) -> Result<Arc<DynamoDb>, DynamoError> {
         let store = Store::open(config.store.clone())?;
         let catalog = store.tables()?.into_iter().map(|table| (table.name.clone(), Arc::new(table))).collect();
-        Ok(Arc::new(DynamoDb { store, catalog: RwLock::new(catalog), clock, config }))
+        Ok(Arc::new(DynamoDb {
+            store,
+            catalog: RwLock::new(catalog),
+            clock,
+            config,
+            control: tokio::sync::Mutex::new(()),
+        }))
     }
 
     /// The ARN of the table called `name`.
@@ -78,10 +88,10 @@ impl DynamoDb {
         format!("arn:aws:dynamodb:{}:{}:table/{}", self.config.region, self.config.account_id, name)
     }
 
-    /// Prometheus lines of the service's counters.
+    /// Prometheus lines of the tables: how many in each status, and each table's items
+    /// and bytes (`rheo_dynamodb_*`). Operation counts are the server's.
     pub fn render_metrics(&self, out: &mut String) {
-        // SKELETON: dy-tables adds counters.
-        let _ = out;
+        tables::render_metrics(self, out);
     }
 
     /// Stops the store's writer after the writes already queued.

@@ -132,6 +132,7 @@ impl ErrorType {
             capital_message_key: false,
             http_status: self.http_status(),
             string_lists: Vec::new(),
+            documents: Vec::new(),
         }
     }
 
@@ -143,6 +144,7 @@ impl ErrorType {
             capital_message_key: false,
             http_status: self.http_status(),
             string_lists: Vec::new(),
+            documents: Vec::new(),
         }
     }
 }
@@ -163,6 +165,10 @@ pub struct WireError {
     /// order (UnableToDetectSchemaException's `RawInputRecords` and
     /// `ProcessedInputRecords`); empty for almost every error.
     pub string_lists: Vec<(&'static str, Vec<String>)>,
+    /// Members that are JSON documents, written after the string lists in this order
+    /// (DynamoDB's `Item` of ConditionalCheckFailedException and `CancellationReasons` of
+    /// TransactionCanceledException); empty for almost every error.
+    pub documents: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl WireError {
@@ -174,6 +180,12 @@ impl WireError {
     /// This error with one more list-of-strings member.
     pub fn with_string_list(mut self, key: &'static str, values: Vec<String>) -> Self {
         self.string_lists.push((key, values));
+        self
+    }
+
+    /// This error with one more JSON document member.
+    pub fn with_document(mut self, key: &'static str, value: serde_json::Value) -> Self {
+        self.documents.push((key, value));
         self
     }
 
@@ -204,7 +216,8 @@ pub fn encode_error(error: &WireError, format: WireFormat) -> Vec<u8> {
     let capacity = 32
         + error.error_type.len()
         + message.map_or(0, str::len)
-        + error.string_lists.iter().flat_map(|(_, values)| values).map(|value| value.len() + 4).sum::<usize>();
+        + error.string_lists.iter().flat_map(|(_, values)| values).map(|value| value.len() + 4).sum::<usize>()
+        + error.documents.len() * 64;
     match format {
         WireFormat::Json => {
             let mut sink = JsonSink::with_capacity(capacity);
@@ -220,7 +233,7 @@ pub fn encode_error(error: &WireError, format: WireFormat) -> Vec<u8> {
 }
 
 fn write_error<S: Sink>(sink: &mut S, error: &WireError) {
-    sink.begin_map(1 + usize::from(error.message.is_some()) + error.string_lists.len());
+    sink.begin_map(1 + usize::from(error.message.is_some()) + error.string_lists.len() + error.documents.len());
     sink.key("__type");
     sink.text(&error.error_type);
     if let Some(message) = &error.message {
@@ -235,6 +248,10 @@ fn write_error<S: Sink>(sink: &mut S, error: &WireError) {
             sink.text(value);
         }
         sink.end_list();
+    }
+    for (key, value) in &error.documents {
+        sink.key(key);
+        sink.document(value);
     }
     sink.end_map();
 }
@@ -321,6 +338,20 @@ mod tests {
         assert_eq!(ErrorType::ResourceNotFound.http_status(), 400);
         assert_eq!(ErrorType::ServiceUnavailableException.http_status(), 503);
         assert_eq!(ErrorType::CodeValidation.http_status(), 400);
+    }
+
+    #[test]
+    fn document_members_follow_the_message() {
+        let error = ErrorType::Validation
+            .with_message("m")
+            .with_document("Item", serde_json::json!({"k": {"S": "v"}}))
+            .with_document("Reasons", serde_json::json!([{"Code": "None"}]));
+        assert_eq!(
+            String::from_utf8(encode_error(&error, WireFormat::Json)).ok().as_deref(),
+            Some(
+                r#"{"__type":"ValidationException","message":"m","Item":{"k":{"S":"v"}},"Reasons":[{"Code":"None"}]}"#
+            )
+        );
     }
 
     #[test]

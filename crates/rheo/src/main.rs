@@ -1,5 +1,5 @@
 //! The `rheo` binary: `rheo serve` runs the Kinesis Data Streams API over a durable
-//! shard log.
+//! shard log, with Firehose, Analytics and the DynamoDB API that KCL needs on the same port.
 
 mod alloc_tuning;
 
@@ -12,11 +12,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use rheo_analytics::service::{Analytics, AnalyticsConfig};
+use rheo_dynamodb::store::{StoreConfig, StoreLocation};
+use rheo_dynamodb::{DynamoDb, DynamoDbConfig};
 use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::channel::Channels;
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
-use rheo_server::services::{AnalyticsService, FirehoseService};
+use rheo_server::services::{AnalyticsService, DynamoDbService, FirehoseService};
 use rheo_server::{load_tls, ConnectionLimits, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
 
@@ -160,6 +162,21 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_ANALYTICS_APPLICATION_LIMIT",
           default_value_t = rheo_analytics::limits::APPLICATIONS_PER_ACCOUNT_DEFAULT)]
     analytics_application_limit: usize,
+    /// How long a new DynamoDB table stays CREATING (CreateTable answers CREATING either
+    /// way). 0 because KCL and boto3's waiters poll DescribeTable every 10 to 20 s, so any
+    /// wait costs a whole poll.
+    #[arg(long, env = "RHEO_DYNAMODB_CREATE_TABLE_MS", default_value_t = 0)]
+    dynamodb_create_table_ms: u64,
+    /// How long a deleted DynamoDB table stays DELETING.
+    #[arg(long, env = "RHEO_DYNAMODB_DELETE_TABLE_MS", default_value_t = 0)]
+    dynamodb_delete_table_ms: u64,
+    /// How long a DynamoDB table stays UPDATING, and a new global secondary index CREATING.
+    #[arg(long, env = "RHEO_DYNAMODB_UPDATE_TABLE_MS", default_value_t = 0)]
+    dynamodb_update_table_ms: u64,
+    /// DynamoDB tables per account (AWS's default quota).
+    #[arg(long, env = "RHEO_DYNAMODB_TABLE_LIMIT",
+          default_value_t = rheo_dynamodb::limits::TABLES_PER_ACCOUNT_DEFAULT)]
+    dynamodb_table_limit: usize,
     /// How long a new Kinesis channel stays CREATING, an updated one UPDATING and a deleted
     /// one DELETING.
     #[arg(long, env = "RHEO_CHANNEL_LIFECYCLE_MS", default_value_t = 500)]
@@ -326,6 +343,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         transition_ms: args.analytics_transition_ms,
         application_limit: args.analytics_application_limit,
     };
+    let dynamodb_config = DynamoDbConfig {
+        region: args.region.clone(),
+        account_id: args.account_id.clone(),
+        store: StoreConfig {
+            location: if args.in_memory {
+                StoreLocation::InMemory
+            } else {
+                StoreLocation::Dir(args.data_dir.join("dynamodb"))
+            },
+            // Relaxed durability lets commits reach the operating system only, like the
+            // shard log's writes between syncs.
+            durable: matches!(durability, Durability::Sync),
+        },
+        create_table_ms: args.dynamodb_create_table_ms,
+        delete_table_ms: args.dynamodb_delete_table_ms,
+        update_table_ms: args.dynamodb_update_table_ms,
+        table_limit: args.dynamodb_table_limit,
+    };
     let config = EngineConfig {
         region: args.region,
         account_id: args.account_id,
@@ -386,13 +421,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             analytics_config,
         )
         .with_context(|| format!("opening Analytics' log in {}", dir.display()))?;
+        let dynamodb_store = match &dynamodb_config.store.location {
+            StoreLocation::Dir(dir) => dir.display().to_string(),
+            StoreLocation::InMemory => "in memory".to_owned(),
+        };
+        let dynamodb = DynamoDb::open(dynamodb_config, Arc::new(SystemClock))
+            .with_context(|| format!("opening the DynamoDB store ({dynamodb_store})"))?;
         let server = Server::bind(args.listen, engine.clone(), tls)
             .await?
             .with_subscriptions(subscriptions)
             .with_limits(limits)
             .with_channels(channels.clone())
             .with_service(FirehoseService::new(firehose.clone()))?
-            .with_service(AnalyticsService::new(analytics.clone()))?;
+            .with_service(AnalyticsService::new(analytics.clone()))?
+            .with_service(DynamoDbService::new(dynamodb.clone()))?;
         let address = server.local_addr()?;
         tracing::info!(
             message = "Rheo listening.",
@@ -407,6 +449,8 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // Running applications are stopped (their last rows written, positions saved)
         // while Firehose and the engine still take their output.
         analytics.shutdown().await;
+        // No request is running any more: the writer commits what is queued and stops.
+        dynamodb.shutdown().await;
         firehose.shutdown().await;
         channels.shutdown().await;
         anyhow::Ok(())

@@ -12,8 +12,10 @@ use rheo_storage::StorageError;
 
 mod analytics;
 mod channels;
+mod dynamodb;
 pub use analytics::analytics_wire_error;
 pub use channels::channel_wire_error;
+pub use dynamodb::{dynamodb_decode_error, dynamodb_front_door_error, dynamodb_wire_error};
 
 /// The AWS error response for an engine error. The match is exhaustive over
 /// [`EngineError`], so a new variant does not compile until it is mapped here.
@@ -434,6 +436,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
                 capital_message_key: false,
                 http_status: 500,
                 string_lists: Vec::new(),
+                documents: Vec::new(),
             }
         }
     };
@@ -443,6 +446,7 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         capital_message_key: false,
         http_status: status,
         string_lists: Vec::new(),
+        documents: Vec::new(),
     }
 }
 

@@ -302,7 +302,12 @@ where
         let error_type = if operation.is_some() { ErrorType::Serialization } else { ErrorType::UnknownOperation };
         let format =
             if format == Some(WireFormat::Json) || !protocol.cbor { WireFormat::Json } else { WireFormat::Cbor };
-        return Ok(envelope.error(&error_type.without_message(), protocol, format));
+        let error = error_type.without_message();
+        let error = match service {
+            Some(service) => service.front_door_error(error),
+            None => error,
+        };
+        return Ok(envelope.error(&error, protocol, format));
     }
     let Some(format) = format else {
         let media_type = content_type.split(';').next().unwrap_or_default().trim();
@@ -344,6 +349,10 @@ where
     let (service, operation) = match admit(precedence, operation, auth, parses) {
         Ok(admitted) => admitted,
         Err(error) => {
+            let error = match service {
+                Some(service) => service.front_door_error(error),
+                None => error,
+            };
             let label = match (precedence.rejections_counted_as, operation) {
                 (RejectionLabel::Operation, Some((_, operation))) => operation,
                 _ => UNKNOWN_OPERATION_LABEL,

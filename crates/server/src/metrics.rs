@@ -69,6 +69,9 @@ mod parking_lot_free {
 impl Metrics {
     /// Counts one request; `outcome` is `ok` or the AWS error type.
     pub fn request(&self, operation: &'static str, outcome: &str) {
+        // DynamoDB's error types carry a namespace (`com.amazon.coral.service#…`); the
+        // label keeps the name after it, as clients do.
+        let outcome = outcome.rsplit_once('#').map_or(outcome, |(_, name)| name);
         *self.requests.lock().entry((operation, outcome.to_owned())).or_insert(0) += 1;
     }
 

@@ -215,6 +215,14 @@ pub trait Service: Send + Sync + 'static {
     /// the first `.`), or `None` when the service has no such operation.
     fn operation(&self, name: &str) -> Option<&'static str>;
 
+    /// The front door's own errors for this service's requests (empty or unparseable
+    /// body, unknown operation, authentication) as its clients expect them. The default
+    /// sends them as Kinesis does (`{"__type":"SerializationException"}`); DynamoDB
+    /// qualifies the type with the namespace of the layer that raised it.
+    fn front_door_error(&self, error: WireError) -> WireError {
+        error
+    }
+
     /// Whether `body` parses at all in `format`, for answering `SerializationException`
     /// ahead of other errors. The default is the AWS JSON/CBOR protocols' test.
     fn body_parses(&self, format: WireFormat, body: &[u8]) -> bool {

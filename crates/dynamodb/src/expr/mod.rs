@@ -10,16 +10,38 @@
 //! the names and values a request supplied but no expression used (DynamoDB refuses
 //! those).
 //!
-//! SKELETON: the `dy-expr` piece owns this folder and implements every body marked
-//! `// SKELETON:`, keeping these public signatures (adding is fine).
+//! Modules: `lexer` tokens; `parser` the shared recursive-descent parser (paths,
+//! placeholders, conditions, projections); [`update`] the update grammar and its
+//! application; [`condition`] the condition tree and its evaluation; [`path`] document
+//! paths on items; `key_condition` the lowering of a key condition to the key schema;
+//! `reserved` DynamoDB's reserved words; [`legacy`] the pre-expression parameters.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::DynamoError;
 use crate::key::{KeyCondition, KeySchema};
-use crate::value::Item;
+use crate::value::{AttrValue, Item};
 
+pub mod condition;
+mod key_condition;
 pub mod legacy;
+mod lexer;
+mod parser;
+pub mod path;
+mod reserved;
+pub mod update;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod roundtrip;
+#[cfg(test)]
+mod tests;
+
+use condition::Node;
+use parser::Parser;
+use path::{first_clash, Path, Selection};
+use update::Action;
 
 /// The `ExpressionAttributeNames` and `ExpressionAttributeValues` of one request, and which
 /// of them the request's expressions used.
@@ -27,20 +49,49 @@ pub mod legacy;
 pub struct Substitutions {
     names: BTreeMap<String, String>,
     values: Item,
+    used_names: BTreeSet<String>,
+    used_values: BTreeSet<String>,
 }
 
 impl Substitutions {
     /// The request's placeholders (empty maps when absent).
     pub fn new(names: BTreeMap<String, String>, values: Item) -> Substitutions {
-        Substitutions { names, values }
+        Substitutions { names, values, used_names: BTreeSet::new(), used_values: BTreeSet::new() }
+    }
+
+    /// The attribute name `#placeholder` stands for, marked used.
+    pub(crate) fn use_name(&mut self, placeholder: &str) -> Option<&str> {
+        let name = self.names.get(placeholder)?;
+        self.used_names.insert(placeholder.to_owned());
+        Some(name)
+    }
+
+    /// The value `:placeholder` stands for, marked used.
+    pub(crate) fn use_value(&mut self, placeholder: &str) -> Option<&AttrValue> {
+        let value = self.values.get(placeholder)?;
+        self.used_values.insert(placeholder.to_owned());
+        Some(value)
     }
 
     /// After every expression of the request was parsed: DynamoDB's error for names or
     /// values supplied but unused (`Value provided in ExpressionAttributeValues unused in
     /// expressions: keys: {:v}`).
     pub fn finish(&self) -> Result<(), DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = (&self.names, &self.values);
+        let unused = |supplied: Vec<&String>, used: &BTreeSet<String>| -> Option<String> {
+            let unused: Vec<&str> =
+                supplied.into_iter().filter(|key| !used.contains(*key)).map(String::as_str).collect();
+            (!unused.is_empty()).then(|| unused.join(", "))
+        };
+        if let Some(keys) = unused(self.names.keys().collect(), &self.used_names) {
+            return Err(DynamoError::Validation(format!(
+                "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{keys}}}"
+            )));
+        }
+        if let Some(keys) = unused(self.values.keys().collect(), &self.used_values) {
+            return Err(DynamoError::Validation(format!(
+                "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{keys}}}"
+            )));
+        }
         Ok(())
     }
 }
@@ -57,10 +108,23 @@ pub enum ExpressionKind {
     Projection,
 }
 
+impl ExpressionKind {
+    /// The request parameter, as DynamoDB's messages name it.
+    pub fn parameter_name(self) -> &'static str {
+        match self {
+            ExpressionKind::Condition => "ConditionExpression",
+            ExpressionKind::Filter => "FilterExpression",
+            ExpressionKind::KeyCondition => "KeyConditionExpression",
+            ExpressionKind::Update => "UpdateExpression",
+            ExpressionKind::Projection => "ProjectionExpression",
+        }
+    }
+}
+
 /// A parsed condition.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Condition {
-    // SKELETON: dy-expr defines the tree.
+    root: Node,
 }
 
 impl Condition {
@@ -70,78 +134,123 @@ impl Condition {
         kind: ExpressionKind,
         substitutions: &mut Substitutions,
     ) -> Result<Condition, DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = (text, kind, substitutions);
-        Err(DynamoError::Internal("conditions not built yet".into()))
+        let root = Parser::new(text, kind, substitutions)?.condition()?;
+        Ok(Condition { root })
+    }
+
+    /// A condition of the given tree (the legacy parameters build these).
+    pub fn from_node(root: Node) -> Condition {
+        Condition { root }
+    }
+
+    /// The tree.
+    pub fn node(&self) -> &Node {
+        &self.root
+    }
+
+    /// The top-level attribute names the condition reads (a Query's filter may not name
+    /// key attributes).
+    pub fn top_level_names(&self) -> BTreeSet<&str> {
+        let mut names = BTreeSet::new();
+        self.root.visit_paths(&mut |path| {
+            names.insert(path.top());
+        });
+        names
     }
 
     /// Evaluates the condition on `item` (an empty item when none exists). Errors are the
     /// evaluation-time ones DynamoDB reports (for example an operand of the wrong type in
     /// `size` is just false, but a bad `attribute_type` type name is a ValidationException).
     pub fn eval(&self, item: &Item) -> Result<bool, DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = item;
-        Err(DynamoError::Internal("conditions not built yet".into()))
+        // Every type error DynamoDB reports is found when parsing, where the operand
+        // values are known; on items a mistyped operand only makes its comparison false.
+        Ok(self.root.eval(item))
     }
 }
 
 /// A parsed update: the actions of `SET`, `REMOVE`, `ADD` and `DELETE` clauses.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Update {
-    // SKELETON: dy-expr defines the tree.
+    actions: Vec<Action>,
 }
 
 impl Update {
     /// Parses an update expression.
     pub fn parse(text: &str, substitutions: &mut Substitutions) -> Result<Update, DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = (text, substitutions);
-        Err(DynamoError::Internal("updates not built yet".into()))
+        let mut parser = Parser::new(text, ExpressionKind::Update, substitutions)?;
+        Ok(Update { actions: update::parse(&mut parser)? })
+    }
+
+    /// An update of the given actions (the legacy `AttributeUpdates` build these).
+    pub fn from_actions(actions: Vec<Action>) -> Update {
+        Update { actions }
+    }
+
+    /// The actions.
+    pub fn actions(&self) -> &[Action] {
+        &self.actions
     }
 
     /// Applies the update to `item` (an item holding only the key when none existed),
     /// with DynamoDB's errors for operands of the wrong type and results over the limits.
     pub fn apply(&self, item: &mut Item) -> Result<(), DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = item;
-        Err(DynamoError::Internal("updates not built yet".into()))
+        update::apply(&self.actions, item)
     }
 
     /// The top-level attribute names the update writes or removes (for DynamoDB's
     /// "Cannot update attribute X. This attribute is part of the key" check).
     pub fn top_level_names(&self) -> Vec<&str> {
-        // SKELETON: dy-expr implements.
-        Vec::new()
+        let mut names: Vec<&str> = self.actions.iter().map(|action| action.target().top()).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// The parts of `item` the update touched, as `ReturnValues: UPDATED_OLD` (on the
     /// item before) and `UPDATED_NEW` (on the item after) return them.
     pub fn updated_parts(&self, item: &Item) -> Item {
-        // SKELETON: dy-expr implements.
-        let _ = item;
-        Item::new()
+        let mut selection = Selection::default();
+        for action in &self.actions {
+            selection.add(action.target(), item);
+        }
+        selection.into_item()
     }
 }
 
 /// A parsed projection: the document paths to return.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Projection {
-    // SKELETON: dy-expr defines the paths.
+    paths: Vec<Path>,
 }
 
 impl Projection {
     /// Parses a projection expression.
     pub fn parse(text: &str, substitutions: &mut Substitutions) -> Result<Projection, DynamoError> {
-        // SKELETON: dy-expr implements.
-        let _ = (text, substitutions);
-        Err(DynamoError::Internal("projections not built yet".into()))
+        let mut parser = Parser::new(text, ExpressionKind::Projection, substitutions)?;
+        let paths = parser.projection()?;
+        if let Some(message) = first_clash(&paths.iter().collect::<Vec<_>>()) {
+            return Err(parser.invalid(message));
+        }
+        Ok(Projection { paths })
+    }
+
+    /// A projection of the given paths (the legacy `AttributesToGet` build these).
+    pub fn from_paths(paths: Vec<Path>) -> Projection {
+        Projection { paths }
+    }
+
+    /// The paths.
+    pub fn paths(&self) -> &[Path] {
+        &self.paths
     }
 
     /// The parts of `item` the projection names (missing paths are left out).
     pub fn apply(&self, item: &Item) -> Item {
-        // SKELETON: dy-expr implements.
-        let _ = item;
-        Item::new()
+        let mut selection = Selection::default();
+        for path in &self.paths {
+            selection.add(path, item);
+        }
+        selection.into_item()
     }
 }
 
@@ -153,7 +262,6 @@ pub fn parse_key_condition(
     schema: &KeySchema,
     substitutions: &mut Substitutions,
 ) -> Result<KeyCondition, DynamoError> {
-    // SKELETON: dy-expr implements.
-    let _ = (text, schema, substitutions);
-    Err(DynamoError::Internal("key conditions not built yet".into()))
+    let node = Parser::new(text, ExpressionKind::KeyCondition, substitutions)?.condition()?;
+    key_condition::lower(node, schema)
 }

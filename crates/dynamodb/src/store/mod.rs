@@ -12,14 +12,31 @@
 //!
 //! Reads take a redb read transaction: a consistent snapshot of what is committed.
 //!
-//! SKELETON: the `dy-store` piece owns this folder and implements the bodies marked
-//! `// SKELETON:`, keeping these public signatures (adding is fine).
+//!
+//! Modules: [`keys`] (order-preserving key encodings and query ranges), [`codec`] (stored
+//! items), `layout` (the redb tables and their keys), `write_txn` (a job's view, with its
+//! undo log), `writer` (the group-commit thread), `read_txn` (snapshots, scans, queries).
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
-use crate::key::{KeyCondition, PrimaryKey};
-use crate::table::{IndexDef, TableDef, TableUid};
-use crate::value::Item;
+use parking_lot::Mutex;
+use redb::Database;
+use tokio::sync::{oneshot, Semaphore};
+
+use crate::limits::WRITE_QUEUE_MAX;
+use crate::table::TableDef;
+
+pub mod codec;
+pub mod keys;
+mod layout;
+mod read_txn;
+mod write_txn;
+mod writer;
+
+pub use read_txn::{segment_of, Cursor, ReadTxn, Segment};
+pub use write_txn::WriteTxn;
 
 /// Where the database lives.
 #[derive(Clone, Debug)]
@@ -40,7 +57,7 @@ pub struct StoreConfig {
 }
 
 /// A store failure. Any of them on a write means writes have stopped until restart.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("the DynamoDB store failed: {0}")]
     Database(String),
@@ -54,21 +71,110 @@ pub enum StoreError {
 
 /// The store.
 pub struct Store {
-    // SKELETON: dy-store defines.
+    db: Arc<Database>,
+    /// The writer's queue; `None` once shut down.
+    queue: Mutex<Option<std::sync::mpsc::Sender<writer::Queued>>>,
+    /// Places in the queue: a writer waits for one before queueing its job.
+    room: Arc<Semaphore>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    /// Why writes stopped, once a group failed.
+    stopped: Arc<Mutex<Option<String>>>,
+}
+
+fn database(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+/// The database file in a store's folder, and the name it is built under.
+const DB_FILE: &str = "tables.redb";
+const DB_FILE_CREATING: &str = "tables.redb.creating";
+
+/// Creates every table once, so read snapshots can always open them.
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let mut txn = db.begin_write().map_err(database)?;
+    txn.set_durability(redb::Durability::Immediate);
+    drop(WriteTxn::open(&txn).map_err(database)?);
+    txn.commit().map_err(database)
+}
+
+/// Opens the database in `dir`. A new database is built under another name and renamed
+/// into place once complete: redb's file creation is not atomic, and a process killed
+/// while creating it would otherwise leave a file that never opens again.
+fn open_file(dir: &std::path::Path) -> Result<Database, StoreError> {
+    let io = |what: &str, error: std::io::Error| {
+        StoreError::Database(format!("cannot {what} in {}: {error}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(|error| io("create the folder", error))?;
+    let path = dir.join(DB_FILE);
+    if !path.exists() {
+        let creating = dir.join(DB_FILE_CREATING);
+        match std::fs::remove_file(&creating) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io("remove an unfinished database", error)),
+        }
+        let fresh = Database::create(&creating).map_err(database)?;
+        create_tables(&fresh)?;
+        drop(fresh);
+        std::fs::rename(&creating, &path).map_err(|error| io("rename the new database", error))?;
+        std::fs::File::open(dir).and_then(|folder| folder.sync_all()).map_err(|error| io("sync the folder", error))?;
+    }
+    Database::create(&path).map_err(database)
 }
 
 impl Store {
     /// Opens (or creates) the store.
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = config;
-        Err(StoreError::Closed)
+        let db = match &config.location {
+            StoreLocation::Dir(dir) => open_file(dir)?,
+            StoreLocation::InMemory => {
+                let db = Database::builder()
+                    .create_with_backend(redb::backends::InMemoryBackend::new())
+                    .map_err(database)?;
+                create_tables(&db)?;
+                db
+            }
+        };
+
+        let db = Arc::new(db);
+        let stopped = Arc::new(Mutex::new(None));
+        let (queue, jobs) = std::sync::mpsc::channel();
+        // In memory, a durable commit costs nothing and is what lets redb reuse pages.
+        let sync = match (&config.location, config.durable) {
+            (StoreLocation::Dir(_), false) => writer::Sync::Relaxed,
+            _ => writer::Sync::EveryCommit,
+        };
+        let writer = writer::Writer {
+            db: db.clone(),
+            sync,
+            stopped: stopped.clone(),
+            last_sync: std::time::Instant::now(),
+            unsynced: false,
+        };
+        let handle = std::thread::Builder::new()
+            .name("dynamodb-writer".into())
+            .spawn(move || writer.run(jobs))
+            .map_err(|error| StoreError::Database(format!("cannot start the writer thread: {error}")))?;
+        Ok(Store {
+            db,
+            queue: Mutex::new(Some(queue)),
+            room: Arc::new(Semaphore::new(WRITE_QUEUE_MAX)),
+            writer: Mutex::new(Some(handle)),
+            stopped,
+        })
     }
 
     /// Every stored table definition.
     pub fn tables(&self) -> Result<Vec<TableDef>, StoreError> {
-        // SKELETON: dy-store implements.
-        Ok(Vec::new())
+        use redb::ReadableTable;
+        let txn = self.db.begin_read().map_err(database)?;
+        let defs = txn.open_table(layout::TABLE_DEFS).map_err(database)?;
+        let rows = defs.iter().map_err(database)?;
+        rows.map(|row| row.map_err(database).and_then(|(_, value)| layout::decode_table(value.value()))).collect()
+    }
+
+    fn stop_error(&self) -> Option<StoreError> {
+        self.stopped.lock().clone().map(StoreError::Stopped)
     }
 
     /// Runs `job` in the writer's next group commit and answers once its changes are
@@ -79,153 +185,44 @@ impl Store {
         E: Send + 'static,
         F: FnOnce(&mut WriteTxn<'_>) -> Result<T, E> + Send + 'static,
     {
-        // SKELETON: dy-store implements.
-        let _ = job;
-        Err(StoreError::Closed)
+        if let Some(error) = self.stop_error() {
+            return Err(error);
+        }
+        let place = self.room.clone().acquire_owned().await.map_err(|_| StoreError::Closed)?;
+        let (answer_to, answer) = oneshot::channel();
+        let queued = writer::Queued { job: writer::job(job, answer_to), _place: place };
+        let queue = self.queue.lock().clone().ok_or(StoreError::Closed)?;
+        queue.send(queued).map_err(|_| StoreError::Closed)?;
+        drop(queue);
+        match answer.await {
+            Ok(answer) => answer,
+            // The job was dropped unanswered: its group failed, or the job panicked.
+            Err(_) => Err(self
+                .stop_error()
+                .unwrap_or_else(|| StoreError::Database("the write job failed without an answer".into()))),
+        }
     }
 
     /// A snapshot of everything committed.
     pub fn read(&self) -> Result<ReadTxn, StoreError> {
-        // SKELETON: dy-store implements.
-        Err(StoreError::Closed)
+        ReadTxn::open(self.db.begin_read().map_err(database)?)
     }
 
     /// Stops the writer after the jobs already queued.
     pub fn shutdown(&self) {
-        // SKELETON: dy-store implements.
+        self.queue.lock().take();
     }
 }
 
-/// One job's view inside a group commit.
-pub struct WriteTxn<'a> {
-    // SKELETON: dy-store defines.
-    _marker: std::marker::PhantomData<&'a ()>,
-}
-
-impl WriteTxn<'_> {
-    /// The item under `key`, including this job's own changes.
-    pub fn get(&mut self, table: &TableDef, key: &PrimaryKey) -> Result<Option<Item>, StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, key);
-        Ok(None)
-    }
-
-    /// Stores `item` under `key` (the item's own key under `table.key`), replacing any item
-    /// there and keeping the table's index entries and counts in step.
-    pub fn put(&mut self, table: &TableDef, key: &PrimaryKey, item: Item) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, key, item);
-        Ok(())
-    }
-
-    /// Removes the item under `key`, if any, with its index entries.
-    pub fn delete(&mut self, table: &TableDef, key: &PrimaryKey) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, key);
-        Ok(())
-    }
-
-    /// A table id never used before.
-    pub fn allocate_uid(&mut self) -> Result<TableUid, StoreError> {
-        // SKELETON: dy-store implements.
-        Ok(0)
-    }
-
-    /// Creates or replaces a table's definition.
-    pub fn put_table(&mut self, table: &TableDef) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = table;
-        Ok(())
-    }
-
-    /// Removes a table's definition, items and index entries.
-    pub fn delete_table(&mut self, table: &TableDef) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = table;
-        Ok(())
-    }
-
-    /// Fills a new index (already in `table.indexes`) from the table's items.
-    pub fn build_index(&mut self, table: &TableDef, index: &str) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, index);
-        Ok(())
-    }
-
-    /// Removes an index's entries (the definition is the caller's to change).
-    pub fn drop_index(&mut self, table: &TableDef, index: &str) -> Result<(), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, index);
-        Ok(())
-    }
-}
-
-/// A read snapshot.
-pub struct ReadTxn {
-    // SKELETON: dy-store defines.
-}
-
-/// Items in key order (of the table, or of the index then the table's key).
-pub type Cursor<'a> = Box<dyn Iterator<Item = Result<Item, StoreError>> + 'a>;
-
-/// A parallel scan's part: `segment` of `total` (DynamoDB's `Segment`, `TotalSegments`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Segment {
-    pub segment: u32,
-    pub total: u32,
-}
-
-impl ReadTxn {
-    /// The item under `key`.
-    pub fn get(&self, table: &TableDef, key: &PrimaryKey) -> Result<Option<Item>, StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, key);
-        Ok(None)
-    }
-
-    /// Items in the table and their total size in bytes (DescribeTable's `ItemCount` and
-    /// `TableSizeBytes`), exact.
-    pub fn table_stats(&self, table: &TableDef) -> Result<(u64, u64), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = table;
-        Ok((0, 0))
-    }
-
-    /// Items in the index (its `ItemCount`) and their size.
-    pub fn index_stats(&self, table: &TableDef, index: &IndexDef) -> Result<(u64, u64), StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, index);
-        Ok((0, 0))
-    }
-
-    /// The table's items (or an index's projected items), after `start` (an
-    /// `ExclusiveStartKey` the caller validated: the table's key attributes, plus the
-    /// index's for an index), only those of `segment` when given. A segment is every item
-    /// whose partition key hashes to it, so segments split the table without overlap.
-    pub fn scan<'a>(
-        &'a self,
-        table: &TableDef,
-        index: Option<&IndexDef>,
-        start: Option<&Item>,
-        segment: Option<Segment>,
-    ) -> Result<Cursor<'a>, StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, index, start, segment);
-        Ok(Box::new(std::iter::empty()))
-    }
-
-    /// The items (or an index's projected items) matching `condition`, in sort-key order
-    /// (`forward`) or reversed, after `start` as in [`scan`](Self::scan).
-    pub fn query<'a>(
-        &'a self,
-        table: &TableDef,
-        index: Option<&IndexDef>,
-        condition: &KeyCondition,
-        forward: bool,
-        start: Option<&Item>,
-    ) -> Result<Cursor<'a>, StoreError> {
-        // SKELETON: dy-store implements.
-        let _ = (table, index, condition, forward, start);
-        Ok(Box::new(std::iter::empty()))
+impl Drop for Store {
+    /// Waits for the writer to finish the queued jobs, so the database file is closed
+    /// (and may be opened again) once the store is gone.
+    fn drop(&mut self) {
+        self.shutdown();
+        if let Some(handle) = self.writer.lock().take() {
+            if handle.join().is_err() {
+                tracing::error!("the DynamoDB store's writer thread panicked");
+            }
+        }
     }
 }

@@ -11,6 +11,8 @@
 //! empty body ([`EmptyOutput`](crate::model::EmptyOutput)).
 
 pub mod model;
+#[cfg(test)]
+mod tests;
 
 use crate::error::DecodeError;
 use crate::json_service::json_service;

@@ -1,8 +1,9 @@
 //! The AWS services Rheo serves, one [`crate::router::Service`] each. Kinesis is always
-//! registered (the server is built around its engine); Firehose and Analytics when the
-//! binary runs them.
+//! registered (the server is built around its engine); Firehose, Analytics and DynamoDB
+//! when the binary runs them.
 
 pub mod analytics;
+pub mod dynamodb;
 pub mod firehose;
 pub mod kinesis;
 
@@ -12,6 +13,7 @@ use rheo_protocol::WireError;
 use crate::router::ServiceResponse;
 
 pub use analytics::AnalyticsService;
+pub use dynamodb::DynamoDbService;
 pub use firehose::FirehoseService;
 pub use kinesis::KinesisService;
 
