@@ -282,6 +282,12 @@ def test_moto_departures_still_hold(moto_reference):
     assert "ok" in raw and corrected["error"]["code"] == "ValidationException"
     assert applied == {"projection-overlapping-paths-accepted"}
 
+    raw, corrected, applied = _through_departures(
+        client, "Query", TableName=table, KeyConditionExpression="pk = :k", FilterExpression="#p <> :k",
+        ExpressionAttributeNames={"#p": "pk"}, ExpressionAttributeValues={":k": {"S": "k"}})
+    assert "ok" in raw and corrected["error"]["code"] == "ValidationException"
+    assert applied == {"query-filter-on-key-attribute-accepted"}
+
     raw, _, _ = _through_departures(
         client, "PutItem", TableName=table, Item=key, ConditionExpression="s < :number",
         ExpressionAttributeValues={":number": {"N": "5"}})

@@ -7,6 +7,7 @@ documented one, or (MOTO_INTERNAL_ERROR) marks a call that moto cannot answer at
 docs/dynamodb-moto-differences.md describes each one with its documentation reference."""
 
 import copy
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Optional
@@ -332,6 +333,34 @@ def _overlapping_projection_accepted(operation, request, outcome, state):
     return {"error": {"code": "ValidationException", "message": None}}
 
 
+# ---- Query filters on key attributes ----------------------------------------------------------
+
+FILTER_NAME = re.compile(r"(?<![:\w#])#?[A-Za-z_][A-Za-z0-9_]*")
+FILTER_WORDS = frozenset({"AND", "OR", "NOT", "BETWEEN", "IN", "attribute_exists", "attribute_not_exists",
+                          "attribute_type", "begins_with", "contains", "size"})
+
+
+def _query_filter_on_key_accepted(operation, request, outcome, state):
+    """moto accepts a Query FilterExpression naming a key attribute; DynamoDB refuses it ("A
+    filter expression cannot contain partition key or sort key attributes. You need to specify
+    those attributes in the key condition expression", developer guide, Query → filter
+    expressions)."""
+    if operation != "Query" or "FilterExpression" not in request or "ok" not in outcome:
+        return None
+    description = invoke(state.reference, "DescribeTable", {"TableName": request["TableName"]})["ok"]["Table"]
+    schema = description["KeySchema"]
+    for index in description.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] == request.get("IndexName"):
+            schema = index["KeySchema"]
+    keys = {element["AttributeName"] for element in schema}
+    names = request.get("ExpressionAttributeNames", {})
+    used = {names.get(token, token) for token in FILTER_NAME.findall(request["FilterExpression"])
+            if token not in FILTER_WORDS}
+    if not used & keys:
+        return None
+    return {"error": {"code": "ValidationException", "message": None}}
+
+
 # ---- legacy and expression parameters in one request ----------------------------------------
 
 LEGACY_PARAMETERS = ("Expected", "AttributeUpdates", "ConditionalOperator", "AttributesToGet",
@@ -357,6 +386,7 @@ KNOWN = [
     Departure("legacy-delete-leaves-empty-set", _legacy_delete_leaves_empty_set),
     Departure("legacy-and-expression-parameters-accepted-together", _mixed_parameters_accepted),
     Departure("projection-overlapping-paths-accepted", _overlapping_projection_accepted),
+    Departure("query-filter-on-key-attribute-accepted", _query_filter_on_key_accepted),
     Departure("create-table-returns-active", _create_table_status),
     Departure("update-table-gsi-create-returns-active", _update_table_gsi_create_status),
     Departure("delete-table-returns-active", _delete_table_status),
