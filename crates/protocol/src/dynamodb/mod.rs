@@ -8,7 +8,7 @@
 //! the exception: they stay JSON ([`Document`](crate::types::Document)) because their rules
 //! (exactly one type, number syntax, set contents) are DynamoDB's own texts, which
 //! rheo-dynamodb writes when it reads them. Operations without an output answer with an
-//! empty body ([`EmptyOutput`](crate::model::EmptyOutput)).
+//! empty body ([`EmptyOutput`]).
 
 pub mod model;
 #[cfg(test)]
