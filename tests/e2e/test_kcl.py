@@ -13,6 +13,7 @@ import pathlib
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 
 import boto3
@@ -203,7 +204,9 @@ def test_polling_every_record_and_children_after_parents_across_split_and_merge(
     for child, its_parents in parents.items():
         child_start = first_index(events, "initialize", child)
         for parent in its_parents:
-            assert first_index(events, "shard_ended", parent) < child_start, (
+            assert any(e["event"] == "shard_ended" and e["shard"] == parent for e in events), (
+                f"{parent} never finished")
+            assert first_index(events, "shard_ending", parent) < child_start, (
                 f"{child} started before its parent {parent} was finished")
     # The merged shard got records, so the last generation really was read.
     assert any(e["shard"] == "shardId-000000000004" for e in records(events))
@@ -288,7 +291,15 @@ def test_checkpoints_survive_a_kill_9_of_rheo(kcl_env, tmp_path):
         server.kill()
 
 
-def test_fan_out_every_record(kinesis, kcl_env):
+def subscribe_calls(endpoint):
+    """SubscribeToShard requests the server counted, whatever their outcome."""
+    with urllib.request.urlopen(f"{endpoint}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith('rheo_requests_total{operation="SubscribeToShard"'))
+
+
+def test_fan_out_every_record(rheo, kinesis, kcl_env):
     create_active(kinesis, kcl_env.stream, shards=2)
     producer = Producer(kinesis, kcl_env.stream)
     aggregated = []
@@ -309,6 +320,8 @@ def test_fan_out_every_record(kinesis, kcl_env):
     arn = kinesis.describe_stream_summary(StreamName=kcl_env.stream)["StreamDescriptionSummary"]["StreamARN"]
     consumers = kinesis.list_stream_consumers(StreamARN=arn)["Consumers"]
     assert [c["ConsumerName"] for c in consumers] == [kcl_env.application]
+    # ... and through SubscribeToShard, not a polling fallback.
+    assert subscribe_calls(rheo.endpoint) > 0
 
 
 # KCL 3 reassigns a dead worker's leases from the leader's lease assignment loop. The leader holds
@@ -350,6 +363,8 @@ def test_two_workers_share_the_leases_and_one_takes_over_after_a_kill(kinesis, k
     with continuous_writes(producer, "during"):
         time.sleep(2)
         victim_shards = held(victim)
+        # Without leases of its own the kill would prove nothing about taking over.
+        assert victim_shards, "the worker to kill holds no lease"
         victim.kill()
         killed_at = time.time()
         victim_events = victim.events()

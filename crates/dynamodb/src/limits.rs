@@ -12,6 +12,10 @@ pub const NUMBER_DIGITS_MAX: usize = 38;
 pub const EXPRESSION_BYTES_MAX: usize = 4096;
 /// Operands of one IN comparison (AWS: "IN … up to 100 values").
 pub const IN_OPERANDS_MAX: usize = 100;
+/// Entries of a legacy condition map (`Expected`, `ScanFilter`, `QueryFilter`,
+/// `KeyConditions`): each is one operator, and DynamoDB allows 300 operators and functions
+/// in a condition. The bound also keeps the lowered AND/OR chain shallow.
+pub const LEGACY_CONDITIONS_MAX: usize = 300;
 /// Deepest nesting of maps and lists in an attribute value.
 pub const ATTRIBUTE_DEPTH_MAX: usize = 32;
 /// Largest page a Scan or Query reads before stopping with a `LastEvaluatedKey`.

@@ -10,7 +10,8 @@ is the order in which they happened on that worker.
 The same class runs under kcl-rs (kclrs_consumer.py), whose interface mirrors amazon_kclpy v3.
 
 Events: initialize, record, checkpoint (written only after the daemon confirmed it),
-shard_ended, lease_lost, shutdown_requested.
+shard_ending (before the end's checkpoint), shard_ended, lease_lost,
+shutdown_requested.
 """
 
 import json
@@ -71,7 +72,10 @@ class JournalingProcessor(processor.RecordProcessorBase):
         journal("lease_lost", shard=self.shard_id)
 
     def shard_ended(self, shard_ended_input):
-        # KCL starts the child shards only after the parent's end is checkpointed.
+        # KCL starts the child shards only after the parent's end is checkpointed, so the line
+        # written before the checkpoint precedes any child's `initialize` in the journal (the
+        # one after it may not: the child's processor can start first).
+        journal("shard_ending", shard=self.shard_id)
         shard_ended_input.checkpointer.checkpoint()
         journal("shard_ended", shard=self.shard_id)
 

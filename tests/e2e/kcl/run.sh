@@ -24,6 +24,15 @@ cd "$repo"
 RHEO_BIN=$(realpath "$RHEO_BIN")
 export RHEO_BIN
 
+# The daemon needs a Java runtime (17+) and the Node processor npm; a fresh machine without
+# them gets Debian's.
+if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
@@ -41,5 +50,7 @@ if [ "${1:-}" = --soak ]; then
 fi
 
 # Three at a time: each scenario is mostly KCL waiting on its timers, and three JVMs plus their
-# servers fit two cores.
-exec .venv/bin/python -m pytest tests/e2e/test_kcl.py -m "$selection" -n "${KCL_E2E_PARALLEL:-3}" "$@"
+# servers fit two cores. A scenario that hangs fails after the timeout, and its fixtures still
+# stop the daemons and servers it started.
+exec .venv/bin/python -m pytest tests/e2e/test_kcl.py -m "$selection" -n "${KCL_E2E_PARALLEL:-3}" \
+  --timeout "${KCL_E2E_TIMEOUT_S:-900}" "$@"

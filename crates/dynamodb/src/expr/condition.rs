@@ -213,9 +213,14 @@ pub fn values_equal(left: &AttrValue, right: &AttrValue) -> bool {
     }
 }
 
-/// Sets have no duplicates, so equal lengths and inclusion make equal sets.
-fn same_members<T: PartialEq>(a: &[T], b: &[T]) -> bool {
-    a.len() == b.len() && a.iter().all(|member| b.contains(member))
+/// Sets have no duplicates, so equal lengths and inclusion make equal sets. Hashed, so two
+/// large sets cost linear time (this runs in the store's writer for conditional writes).
+fn same_members<T: Eq + std::hash::Hash>(a: &[T], b: &[T]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let members: std::collections::HashSet<&T> = b.iter().collect();
+    a.iter().all(|member| members.contains(member))
 }
 
 /// `contains`: a substring of a string, a member of a set of the needle's type, an

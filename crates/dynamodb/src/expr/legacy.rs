@@ -22,6 +22,7 @@ use crate::expr::path::Path;
 use crate::expr::update::{Action, Term};
 use crate::expr::{Condition, Projection, Update};
 use crate::key::{KeyCondition, KeySchema};
+use crate::limits::LEGACY_CONDITIONS_MAX;
 use crate::value::{AttrType, AttrValue};
 
 fn invalid(detail: impl std::fmt::Display) -> DynamoError {
@@ -36,11 +37,22 @@ fn read_all(documents: Option<&Vec<Document>>) -> Result<Option<Vec<AttrValue>>,
     documents.map(|documents| documents.iter().map(read).collect()).transpose()
 }
 
+/// Refuses a legacy condition map with more entries than DynamoDB allows operators.
+fn check_count(parameter: &str, entries: usize) -> Result<(), DynamoError> {
+    if entries > LEGACY_CONDITIONS_MAX {
+        return Err(DynamoError::Validation(format!(
+            "{parameter} has {entries} conditions; at most {LEGACY_CONDITIONS_MAX} are allowed"
+        )));
+    }
+    Ok(())
+}
+
 /// `Expected` (with `ConditionalOperator`, AND by default) as a condition.
 pub fn expected(
     expected: &BTreeMap<String, ExpectedAttributeValue>,
     operator: Option<&ConditionalOperator>,
 ) -> Result<Condition, DynamoError> {
+    check_count("Expected", expected.len())?;
     let nodes = expected.iter().map(|(name, condition)| expected_node(name, condition)).collect::<Result<_, _>>()?;
     Ok(Condition::from_node(combine(nodes, operator)))
 }
@@ -231,6 +243,7 @@ pub fn filter(
     conditions: &BTreeMap<String, WireCondition>,
     operator: Option<&ConditionalOperator>,
 ) -> Result<Condition, DynamoError> {
+    check_count("ScanFilter or QueryFilter", conditions.len())?;
     let nodes = conditions
         .iter()
         .map(|(name, condition)| {
@@ -246,6 +259,7 @@ pub fn key_conditions(
     conditions: &BTreeMap<String, WireCondition>,
     schema: &KeySchema,
 ) -> Result<KeyCondition, DynamoError> {
+    check_count("KeyConditions", conditions.len())?;
     let mut nodes = Vec::with_capacity(conditions.len());
     for (name, condition) in conditions {
         let indexable = matches!(

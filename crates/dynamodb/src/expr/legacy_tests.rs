@@ -216,3 +216,13 @@ fn legacy_filters_keys_and_projections() {
         "One or more parameter values were invalid: Duplicate value in attribute name: a"
     );
 }
+
+#[test]
+fn legacy_condition_maps_are_bounded() {
+    let many = |count: usize| -> BTreeMap<String, ExpectedAttributeValue> {
+        (0..count).map(|i| (format!("a{i}"), expect(None, Some(false)))).collect()
+    };
+    assert!(expected(&many(LEGACY_CONDITIONS_MAX), None).is_ok());
+    let refused = expected(&many(LEGACY_CONDITIONS_MAX + 1), None).unwrap_err();
+    assert_eq!(refused.to_string(), "Expected has 301 conditions; at most 300 are allowed");
+}

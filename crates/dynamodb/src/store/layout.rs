@@ -18,6 +18,7 @@ use redb::TableDefinition;
 
 use super::keys::{encode_key, encode_value};
 use super::StoreError;
+use crate::key::KeyValue;
 use crate::key::{KeySchema, PrimaryKey};
 use crate::table::{IndexDef, Projection, TableDef, TableUid};
 use crate::value::{item_size, Item};
@@ -70,8 +71,17 @@ fn push_name(name: &str, bytes: &mut Vec<u8>) {
 
 /// The index entry key of `item`, or `None` when the item lacks the index's key
 /// attributes (indexes are sparse) or has no table key.
+///
+/// An empty string or binary index key value also leaves the item out: item writes refuse
+/// those, and DynamoDB's backfill skips items that already hold one.
 pub fn index_entry_key(table: &TableDef, index: &IndexDef, item: &Item) -> Option<Vec<u8>> {
     let index_key = index.key.key_of(item)?;
+    let empty = |value: &KeyValue| {
+        matches!(value, KeyValue::S(text) if text.is_empty()) || matches!(value, KeyValue::B(bytes) if bytes.is_empty())
+    };
+    if empty(&index_key.hash) || index_key.range.as_ref().is_some_and(empty) {
+        return None;
+    }
     let table_key = table.key.key_of(item)?;
     let mut bytes = index_prefix(table.uid, &index.name);
     encode_key(&index_key, &mut bytes);

@@ -8,6 +8,7 @@
 //! stops writes: what was acknowledged before stays acknowledged, and nothing after it
 //! is acknowledged, as the shard log does after a failed fsync.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
@@ -165,12 +166,24 @@ impl Writer {
         }
     }
 
+    /// Runs the group's jobs in one transaction and commits it. On failure, `stopped` is
+    /// set before the jobs not yet run are dropped, so their callers read why too.
     fn run_group(&mut self, group: Vec<Job>, answers: &mut Vec<Answer>) -> Result<(), String> {
+        let mut pending: VecDeque<Job> = group.into();
+        let outcome = self.run_jobs(&mut pending, answers);
+        if let Err(reason) = &outcome {
+            *self.stopped.lock() = Some(reason.clone());
+        }
+        drop(pending);
+        outcome
+    }
+
+    fn run_jobs(&mut self, pending: &mut VecDeque<Job>, answers: &mut Vec<Answer>) -> Result<(), String> {
         let mut txn = self.db.begin_write().map_err(|error| error.to_string())?;
         txn.set_durability(self.next_durability());
         {
             let mut view = WriteTxn::open(&txn).map_err(|error| error.to_string())?;
-            for job in group {
+            while let Some(job) = pending.pop_front() {
                 view.begin_job();
                 match catch_unwind(AssertUnwindSafe(|| job(&mut view))) {
                     Ok((true, answer)) => answers.push(answer),

@@ -58,7 +58,9 @@ function journalingProcessor() {
     },
 
     shardEnded(input, done) {
-      // KCL starts the child shards only after the parent's end is checkpointed.
+      // KCL starts the child shards only after the parent's end is checkpointed: the line
+      // written before the checkpoint precedes any child's `initialize` in the journal.
+      journal('shard_ending', { shard });
       input.checkpointer.checkpoint((err) => {
         journal(err ? 'checkpoint_failed' : 'shard_ended', { shard, ...(err ? { error: String(err) } : {}) });
         done();
