@@ -29,6 +29,10 @@ pub enum DynamoError {
     /// `TransactionCanceledException`, with one reason per action in request order.
     #[error("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", reason_codes(.reasons))]
     TransactionCanceled { reasons: Vec<CancellationReason> },
+    /// `IdempotentParameterMismatchException`: a `ClientRequestToken` reused within 10
+    /// minutes for a different request.
+    #[error("The request uses the same client token as a previous, but non-identical request")]
+    IdempotentParameterMismatch,
     /// `LimitExceededException` (too many tables, too many indexes being built, …).
     #[error("{0}")]
     LimitExceeded(String),

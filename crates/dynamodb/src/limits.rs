@@ -55,3 +55,7 @@ pub const TABLE_CAPACITY_UNITS_DEFAULT: i64 = 40_000;
 pub const RECOVERY_PERIOD_DAYS_DEFAULT: i32 = 35;
 /// DescribeEndpoints: how long clients may cache the endpoint, as AWS answers.
 pub const ENDPOINT_CACHE_MINUTES: i64 = 1440;
+/// How long a TransactWriteItems `ClientRequestToken` is remembered (DynamoDB: 10 minutes).
+pub const REQUEST_TOKEN_LIFETIME_MS: u64 = 10 * 60 * 1000;
+/// Request tokens remembered at most; the oldest are forgotten first beyond this.
+pub const REQUEST_TOKENS_MAX: usize = 100_000;

@@ -21,6 +21,7 @@ mod item_request;
 mod items;
 mod query;
 mod tables;
+mod tokens;
 mod transact;
 
 /// How the service runs.
@@ -67,6 +68,8 @@ pub struct DynamoDb {
     /// Serializes table control (create, update, delete, settings, due transitions), so
     /// each change starts from the definition the previous one stored.
     pub(crate) control: tokio::sync::Mutex<()>,
+    /// TransactWriteItems' request tokens, read and filled inside store jobs.
+    pub(crate) tokens: Arc<parking_lot::Mutex<tokens::RequestTokens>>,
 }
 
 impl DynamoDb {
@@ -80,6 +83,7 @@ impl DynamoDb {
             clock,
             config,
             control: tokio::sync::Mutex::new(()),
+            tokens: Arc::default(),
         }))
     }
 

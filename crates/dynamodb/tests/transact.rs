@@ -120,3 +120,22 @@ async fn a_committed_transaction_survives_a_restart() {
     let db = db.reopen().await;
     assert_eq!(db.ok("Scan", json!({"TableName": "tbl", "Select": "COUNT"})).await["Count"], 10);
 }
+
+#[tokio::test]
+async fn a_retried_transaction_with_its_token_runs_once() {
+    let db = seeded().await;
+    let add = |token: &str, amount: &str| {
+        json!({"TransactItems": [
+            {"Update": {"TableName": "tbl", "Key": {"id": {"S": "b"}}, "UpdateExpression": "ADD n :amount",
+                        "ExpressionAttributeValues": {":amount": {"N": amount}}}},
+        ], "ClientRequestToken": token})
+    };
+    db.ok("TransactWriteItems", add("retry-me", "1")).await;
+    // The SDK's retry of a lost answer: same token, same request.
+    db.ok("TransactWriteItems", add("retry-me", "1")).await;
+    assert_eq!(get(&db, "tbl", "id", "b").await["n"], json!({"N": "3"}), "the ADD ran once");
+    let error = db.err("TransactWriteItems", add("retry-me", "5")).await;
+    assert!(matches!(error, DynamoError::IdempotentParameterMismatch), "{error:?}");
+    db.ok("TransactWriteItems", add("another", "1")).await;
+    assert_eq!(get(&db, "tbl", "id", "b").await["n"], json!({"N": "4"}));
+}

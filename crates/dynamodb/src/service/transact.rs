@@ -7,10 +7,9 @@
 //! changes, and the changes reach the disk in one commit. A read transaction reads one
 //! snapshot.
 //!
-//! `ClientRequestToken` is accepted (SDKs fill it in by themselves) but not remembered: a
-//! retried request runs again, where DynamoDB would answer it from its 10-minute memory of
-//! tokens. Transactions here never fail for conflicts or throttling, so SDK retries come
-//! only from lost answers.
+//! A `ClientRequestToken` (SDKs fill it in by themselves) is remembered for 10 minutes after
+//! the transaction succeeded, in memory (`tokens.rs`): the same request again succeeds
+//! without running, a different one is refused.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use rheo_protocol::dynamodb::model::{
     ItemResponse, TransactGetItemsInput, TransactGetItemsOutput, TransactWriteItem, TransactWriteItemsInput,
     TransactWriteItemsOutput,
 };
+use rheo_protocol::dynamodb::{encode_request, DynamoDbRequest};
 
 use crate::error::{CancellationReason, DynamoError};
 use crate::expr::{Condition, ExpressionKind, Update};
@@ -29,6 +29,7 @@ use crate::service::item_request::{
     returns_old_on_failure, ConditionParams, ParameterStyles,
 };
 use crate::service::items::{refuse_key_updates, updated_item};
+use crate::service::tokens::{fingerprint, TokenCheck};
 use crate::service::DynamoDb;
 use crate::store::WriteTxn;
 use crate::table::TableDef;
@@ -93,7 +94,29 @@ impl DynamoDb {
         if bytes > TRANSACT_BYTES_MAX {
             return Err(validation("Transaction request size exceeds the maximum allowed size of 4 MB"));
         }
-        self.store.write(move |txn| run_transaction(txn, actions)).await??;
+        let token = match &input.client_request_token {
+            Some(token) => {
+                let unsigned = TransactWriteItemsInput { client_request_token: None, ..input.clone() };
+                let encoded = encode_request(&DynamoDbRequest::TransactWriteItems(unsigned));
+                Some((token.clone(), fingerprint(&encoded)))
+            }
+            None => None,
+        };
+        let (tokens, now_ms) = (self.tokens.clone(), self.clock.now_ms());
+        self.store
+            .write(move |txn| -> Result<(), DynamoError> {
+                if let Some((token, fingerprint)) = &token {
+                    if tokens.lock().check(token, *fingerprint, now_ms)? == TokenCheck::AlreadyDone {
+                        return Ok(());
+                    }
+                }
+                run_transaction(txn, actions)?;
+                if let Some((token, fingerprint)) = &token {
+                    tokens.lock().remember(token, *fingerprint, now_ms);
+                }
+                Ok(())
+            })
+            .await??;
         Ok(TransactWriteItemsOutput { consumed_capacity: None, item_collection_metrics: None })
     }
 

@@ -53,6 +53,8 @@ const CONDITIONAL_CHECK_FAILED: Shape =
     Shape { name: "ConditionalCheckFailedException", namespace: DYNAMODB_NAMESPACE, http_status: 400 };
 const TRANSACTION_CANCELED: Shape =
     Shape { name: "TransactionCanceledException", namespace: DYNAMODB_NAMESPACE, http_status: 400 };
+const IDEMPOTENT_PARAMETER_MISMATCH: Shape =
+    Shape { name: "IdempotentParameterMismatchException", namespace: DYNAMODB_NAMESPACE, http_status: 400 };
 const LIMIT_EXCEEDED: Shape = Shape { name: "LimitExceededException", namespace: DYNAMODB_NAMESPACE, http_status: 400 };
 const INTERNAL_SERVER_ERROR: Shape =
     Shape { name: "InternalServerError", namespace: DYNAMODB_NAMESPACE, http_status: 500 };
@@ -93,6 +95,7 @@ pub fn dynamodb_wire_error(error: &DynamoError) -> WireError {
         DynamoError::ResourceNotFound(_) => RESOURCE_NOT_FOUND.with_message(error.to_string()),
         DynamoError::ResourceInUse(_) => RESOURCE_IN_USE.with_message(error.to_string()),
         DynamoError::LimitExceeded(_) => LIMIT_EXCEEDED.with_message(error.to_string()),
+        DynamoError::IdempotentParameterMismatch => IDEMPOTENT_PARAMETER_MISMATCH.with_message(error.to_string()),
         DynamoError::ConditionalCheckFailed { item } => {
             let wire = CONDITIONAL_CHECK_FAILED.with_message(error.to_string());
             match item {
@@ -225,6 +228,12 @@ mod tests {
                 "com.amazonaws.dynamodb.v20120810#LimitExceededException",
                 400,
                 "Subscriber limit exceeded",
+            ),
+            (
+                DynamoError::IdempotentParameterMismatch,
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                400,
+                "The request uses the same client token as a previous, but non-identical request",
             ),
             (
                 DynamoError::ConditionalCheckFailed { item: None },
