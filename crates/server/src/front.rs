@@ -38,6 +38,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use rand::RngCore;
 use rheo_protocol::{encode_error, ErrorType, WireError, WireFormat};
 
+use crate::auth::Caller;
 use crate::conn::TimeoutKind;
 use crate::router::{
     aws_body_parses, ContentTypeCheck, EmptyBody, ParseCheck, Precedence, Protocol, RejectionLabel, Router, Service,
@@ -362,7 +363,9 @@ where
         }
     };
 
-    Ok(match service.call(state, format, operation, body).await {
+        // SKELETON: the verified caller (issue 17's authentication piece).
+    let caller = Caller::unauthenticated();
+    Ok(match service.call(state, format, operation, body, &caller).await {
         ServiceResponse::Body(body) => {
             state.metrics.request(operation, "ok");
             envelope.response(StatusCode::OK, Some(protocol.content_type(format)), body)

@@ -33,6 +33,7 @@
 
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod conn;
 mod dispatch;
 pub mod errors;

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rheo_protocol::{decode_request, DecodeError, Operation, WireError, WireFormat};
 
+use crate::auth::Caller;
 use crate::metrics::MetricsOutput;
 use crate::state::AppState;
 use crate::subscribe::EventBody;
@@ -230,13 +231,16 @@ pub trait Service: Send + Sync + 'static {
     }
 
     /// Runs `operation` (a name [`Service::operation`] returned) on `body`, in
-    /// `format`. Called only once the front door's checks passed.
+    /// `format`, for `caller`. Called only once the front door's checks passed,
+    /// including the caller's signature; the service authorizes the operation on the
+    /// resources it names.
     fn call<'a>(
         &'a self,
         state: &'a Arc<AppState>,
         format: WireFormat,
         operation: &'static str,
         body: Bytes,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse>;
 
     /// `GET` paths it serves besides the router's own.
@@ -409,6 +413,7 @@ mod tests {
             _format: WireFormat,
             operation: &'static str,
             body: Bytes,
+            _caller: &'a Caller,
         ) -> ServiceFuture<'a, ServiceResponse> {
             Box::pin(async move {
                 match operation {

@@ -10,6 +10,7 @@ use rheo_protocol::{decode_request_shared, encode_response, ErrorType, Operation
 use crate::dispatch::{dispatch, Outcome};
 use crate::errors::wire_error;
 use crate::metrics::MetricsOutput;
+use crate::auth::Caller;
 use crate::router::{Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
@@ -42,6 +43,7 @@ impl Service for KinesisService {
         format: WireFormat,
         operation: &'static str,
         body: Bytes,
+        _caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(call(state, format, operation, body))
     }

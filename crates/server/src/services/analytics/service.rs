@@ -9,6 +9,7 @@ use rheo_protocol::analytics::{AnalyticsOperation, SIGNING_NAME};
 use rheo_protocol::{ErrorType, WireFormat};
 
 use crate::metrics::MetricsOutput;
+use crate::auth::Caller;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
@@ -58,6 +59,7 @@ impl Service for AnalyticsService {
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
+        _caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `AnalyticsService::operation` returned, so this always finds it.

@@ -10,6 +10,7 @@ use rheo_protocol::{WireError, WireFormat};
 
 use crate::errors::dynamodb_front_door_error;
 use crate::metrics::MetricsOutput;
+use crate::auth::Caller;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::services::json_answer;
 use crate::state::AppState;
@@ -71,6 +72,7 @@ impl Service for DynamoDbService {
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
+        _caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             match DynamoDbOperation::from_name(operation) {

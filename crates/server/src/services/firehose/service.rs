@@ -8,6 +8,7 @@ use rheo_protocol::{ErrorType, WireFormat};
 use serde_json::Value;
 
 use crate::metrics::MetricsOutput;
+use crate::auth::Caller;
 use crate::router::{
     ContentTypeCheck, EmptyBody, JsonVersion, ParseCheck, Precedence, Protocol, RejectionLabel, Service, ServiceFuture,
     ServiceResponse,
@@ -72,6 +73,7 @@ impl Service for FirehoseService {
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
+        _caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `FirehoseService::operation` returned, so this always finds it.
