@@ -25,6 +25,7 @@
 //! # Ok::<(), rheo_storage::StorageError>(())
 //! ```
 
+pub mod cipher;
 pub mod clock;
 pub mod error;
 pub mod format;
@@ -37,6 +38,7 @@ pub mod reserve;
 pub mod seqno;
 pub mod stats;
 
+pub use cipher::{KeyBytes, KeyProvider, KeyRef};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};
 pub use format::StoredRecord;

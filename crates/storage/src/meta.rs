@@ -65,6 +65,11 @@ pub struct StreamProps {
     pub consumers: Vec<ConsumerMeta>,
     /// Settings the layers above own (capacity mode, encryption, monitoring, policies…).
     pub settings: serde_json::Map<String, serde_json::Value>,
+    /// The key (its number in the key store, see [`crate::cipher`]) that seals the
+    /// stream's new records on disk, or `None`: new records are written in the clear.
+    /// Records already written keep the key (or none) they were written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_key: Option<u32>,
 }
 
 /// A registered (enhanced fan-out) consumer.

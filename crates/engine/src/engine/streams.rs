@@ -112,6 +112,7 @@ impl Engine {
                 tags: request.tags,
                 consumers: Vec::new(),
                 settings: settings::encode(&settings),
+                encryption_key: None,
             },
         };
         self.catalog.create(&lock, stream).await?;

@@ -52,6 +52,9 @@ pub struct LogConfig {
     pub recovery: RecoveryMode,
     /// Pace of the background scrub of sealed segments after start (0: no scrub).
     pub scrub_bytes_per_sec: u64,
+    /// Key material for streams with an [`StreamProps::encryption_key`]; `None`: no
+    /// stream may be encrypted.
+    pub keys: Option<std::sync::Arc<dyn crate::cipher::KeyProvider>>,
 }
 
 impl Default for LogConfig {
@@ -63,6 +66,7 @@ impl Default for LogConfig {
             retention_check_ms: RETENTION_CHECK_MS_DEFAULT,
             recovery: RecoveryMode::TornTailOnly,
             scrub_bytes_per_sec: SCRUB_BYTES_PER_SEC,
+            keys: None,
         }
     }
 }
