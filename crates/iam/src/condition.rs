@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::template::Template;
 use crate::values::{parse_date, parse_number, Cidr, Instant};
-use crate::wildcard::{self, Case};
+use crate::wildcard::Case;
 use crate::{Context, ContextValue, PolicyError};
 
 /// An ordering comparison of `Numeric*` and `Date*` operators (request value on the left).
@@ -381,10 +381,8 @@ impl Condition {
                     Test::StringEqualsIgnoreCase => {
                         template.text(context).is_some_and(|p| ignore_case_equal(&p, &request))
                     }
-                    Test::StringLike => {
-                        template.tokens(context).is_some_and(|p| wildcard::matches(&p, &request, Case::Sensitive))
-                    }
-                    Test::Arn => template.tokens(context).is_some_and(|p| wildcard::matches_arn(&p, &request)),
+                    Test::StringLike => template.pattern(context).is_some_and(|p| p.matches(&request, Case::Sensitive)),
+                    Test::Arn => template.pattern(context).is_some_and(|p| p.matches_arn(&request)),
                     _ => false,
                 })
             }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::condition::{self, Condition};
 use crate::error::PolicyError;
 use crate::template::Template;
-use crate::wildcard::{self, Token};
+use crate::wildcard::{self, Pattern};
 use crate::PolicyKind;
 
 /// The largest document [`Policy::parse`] reads, in bytes counting whitespace: AWS's largest
@@ -78,7 +78,7 @@ enum PrincipalId {
 pub struct Statement {
     sid: Option<String>,
     effect: Effect,
-    actions: Clause<Vec<Token>>,
+    actions: Clause<Pattern>,
     resources: Clause<Template>,
     principals: Option<Clause<PrincipalId>>,
     conditions: Vec<Condition>,
@@ -135,13 +135,13 @@ impl Statement {
 
     /// Whether the statement names `action` (case-insensitive, with wildcards).
     pub(crate) fn applies_to_action(&self, action: &str) -> bool {
-        self.actions.applies(|pattern| wildcard::matches(pattern, action, wildcard::Case::Insensitive))
+        self.actions.applies(|pattern| pattern.matches(action, wildcard::Case::Insensitive))
     }
 
     /// Whether the statement names `resource` (case-sensitive, ARN component-wise).
     pub(crate) fn applies_to_resource(&self, resource: &str, context: &crate::Context) -> bool {
         self.resources
-            .applies(|template| template.tokens(context).is_some_and(|tokens| wildcard::matches_arn(&tokens, resource)))
+            .applies(|template| template.pattern(context).is_some_and(|pattern| pattern.matches_arn(resource)))
     }
 
     /// Whether the statement names the caller. A statement without `Principal` applies to
@@ -346,9 +346,9 @@ fn strings(value: &Value, element: &'static str) -> Result<Vec<String>, PolicyEr
     }
 }
 
-fn parse_action(action: &str) -> Result<Vec<Token>, PolicyError> {
+fn parse_action(action: &str) -> Result<Pattern, PolicyError> {
     if action == "*" {
-        return Ok(vec![Token::Any]);
+        return Ok(Pattern::parse(action));
     }
     let Some((vendor, name)) = action.split_once(':') else {
         return Err(PolicyError::ActionWithoutVendor(action.to_owned()));
@@ -362,7 +362,7 @@ fn parse_action(action: &str) -> Result<Vec<Token>, PolicyError> {
     if !vendor_ok || !name_ok {
         return Err(PolicyError::InvalidAction(action.to_owned()));
     }
-    Ok(wildcard::compile(action))
+    Ok(Pattern::parse(action))
 }
 
 fn parse_resource(resource: &str, variables: bool) -> Result<Template, PolicyError> {
@@ -385,8 +385,11 @@ fn parse_principal(value: &Value) -> Result<Vec<PrincipalId>, PolicyError> {
         Value::Object(kinds) if !kinds.is_empty() => {
             let mut ids = Vec::new();
             for (kind, names) in kinds {
-                let names = strings(names, "Principal")
-                    .map_err(|_| PolicyError::InvalidPrincipal(format!("\"{kind}\":{names}")))?;
+                let invalid = || PolicyError::InvalidPrincipal(format!("\"{kind}\":{names}"));
+                let names = strings(names, "Principal").map_err(|_| invalid())?;
+                if names.is_empty() {
+                    return Err(invalid());
+                }
                 for name in names {
                     ids.push(match kind.as_str() {
                         "AWS" => parse_aws_principal(&name)?,

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use crate::wildcard::{self, Token};
+use crate::wildcard::{self, Pattern, Token};
 use crate::{Context, ContextValue};
 
 /// At most this many variables in one value (bounds the work of resolving it).
@@ -27,9 +27,8 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Template {
     pieces: Vec<Piece>,
-    /// The wildcard tokens when the value has no variable (the common case: no work per
-    /// request).
-    fixed_tokens: Option<Vec<Token>>,
+    /// The pattern when the value has no variable (the common case: no work per request).
+    fixed: Option<Pattern>,
 }
 
 /// Why a value's variables could not be read.
@@ -80,19 +79,19 @@ impl Template {
 
     fn from_pieces(pieces: Vec<Piece>) -> Template {
         let has_variable = pieces.iter().any(|p| matches!(p, Piece::Variable { .. }));
-        let mut template = Template { pieces, fixed_tokens: None };
+        let mut template = Template { pieces, fixed: None };
         if !has_variable {
-            template.fixed_tokens = template.tokens(&Context::new()).map(Cow::into_owned);
+            template.fixed = template.pattern(&Context::new()).map(Cow::into_owned);
         }
         template
     }
 
-    /// The wildcard tokens with the request's variables substituted, or `None` when a
+    /// The wildcard pattern with the request's variables substituted, or `None` when a
     /// variable without default has no value in the request (then the value matches
     /// nothing, as IAM documents).
-    pub(crate) fn tokens<'a>(&'a self, context: &Context) -> Option<Cow<'a, [Token]>> {
-        if let Some(tokens) = &self.fixed_tokens {
-            return Some(Cow::Borrowed(tokens));
+    pub(crate) fn pattern<'a>(&'a self, context: &Context) -> Option<Cow<'a, Pattern>> {
+        if let Some(pattern) = &self.fixed {
+            return Some(Cow::Borrowed(pattern));
         }
         let mut tokens = Vec::new();
         for piece in &self.pieces {
@@ -105,7 +104,7 @@ impl Template {
                 }
             }
         }
-        Some(Cow::Owned(tokens))
+        Some(Cow::Owned(Pattern::new(tokens)))
     }
 
     /// The text with the request's variables substituted (wildcards literal), for the
@@ -163,7 +162,7 @@ fn variable_value(context: &Context, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wildcard::{matches_arn, Token};
+    use crate::wildcard::Token;
 
     fn user(name: &str) -> Context {
         Context::new().with("aws:username", ContextValue::String(name.to_owned()))
@@ -172,12 +171,12 @@ mod tests {
     #[test]
     fn variables_are_substituted_as_literal_text() {
         let t = Template::with_variables("arn:aws:kinesis:*:*:stream/${aws:username}-*").unwrap();
-        let tokens = t.tokens(&user("alice")).unwrap();
-        assert!(matches_arn(&tokens, "arn:aws:kinesis:us-east-1:123456789012:stream/alice-logs"));
-        assert!(!matches_arn(&tokens, "arn:aws:kinesis:us-east-1:123456789012:stream/bob-logs"));
+        let pattern = t.pattern(&user("alice")).unwrap();
+        assert!(pattern.matches_arn("arn:aws:kinesis:us-east-1:123456789012:stream/alice-logs"));
+        assert!(!pattern.matches_arn("arn:aws:kinesis:us-east-1:123456789012:stream/bob-logs"));
         // A name made of wildcards stays literal.
-        let tokens = t.tokens(&user("*")).unwrap();
-        assert!(!matches_arn(&tokens, "arn:aws:kinesis:us-east-1:123456789012:stream/bob-logs"));
+        let pattern = t.pattern(&user("*")).unwrap();
+        assert!(!pattern.matches_arn("arn:aws:kinesis:us-east-1:123456789012:stream/bob-logs"));
     }
 
     #[test]
@@ -186,14 +185,14 @@ mod tests {
         assert_eq!(t.text(&Context::new()).unwrap(), "team-none");
         let t = Template::with_variables("${aws:username}").unwrap();
         assert!(t.text(&Context::new()).is_none());
-        assert!(t.tokens(&Context::new()).is_none());
+        assert!(t.pattern(&Context::new()).is_none());
     }
 
     #[test]
     fn escapes_are_literal() {
         let t = Template::with_variables("a${*}b").unwrap();
         assert_eq!(
-            t.tokens(&Context::new()).unwrap().as_ref(),
+            t.pattern(&Context::new()).unwrap().tokens(),
             &[Token::Char('a'), Token::Char('*'), Token::Char('b')]
         );
         assert_eq!(t.text(&Context::new()).unwrap(), "a*b");
