@@ -49,6 +49,8 @@ fn load_folder(dir: &Path) -> Result<BTreeMap<String, Arc<Policy>>, LoadError> {
     Ok(policies)
 }
 
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Reads at most one byte more than a policy may have, so a huge file is refused without
 /// being read whole.
 fn read_bounded(path: &Path) -> Result<String, LoadError> {
@@ -61,6 +63,8 @@ fn read_bounded(path: &Path) -> Result<String, LoadError> {
             source: PolicyError::TooLarge { limit: MAX_POLICY_BYTES },
         });
     }
+    // Editors on Windows may start a UTF-8 file with a byte-order mark; JSON does not allow one.
+    let bytes = bytes.strip_prefix(UTF8_BOM).map(<[u8]>::to_vec).unwrap_or(bytes);
     String::from_utf8(bytes).map_err(|_| LoadError::Policy {
         path: path.display().to_string(),
         source: PolicyError::Syntax("Syntax errors in policy: the file is not UTF-8.".to_owned()),

@@ -14,6 +14,7 @@ fn users_roles_and_ignored_files() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("alice.json"), READ_ONLY).unwrap();
     fs::write(dir.path().join("notes.txt"), "not a policy").unwrap();
+    fs::write(dir.path().join("carol.json"), format!("\u{feff}{READ_ONLY}")).unwrap();
     fs::write(dir.path().join("alice.json~"), "{broken").unwrap();
     fs::create_dir(dir.path().join("roles")).unwrap();
     fs::write(dir.path().join("roles").join("firehose-delivery.json"), READ_ONLY).unwrap();
@@ -22,6 +23,7 @@ fn users_roles_and_ignored_files() {
 
     let policies = IdentityPolicies::load_dir(dir.path()).unwrap();
     assert!(policies.user("alice").is_some());
+    assert!(policies.user("carol").is_some(), "a byte-order mark is skipped");
     assert!(policies.user("bob").is_none(), "subfolders other than roles/ are not read");
     assert!(policies.user("notes").is_none());
     assert!(policies.role("firehose-delivery").is_some());
