@@ -9,7 +9,7 @@
 //! - [`access_denied_message`] spells the `AccessDeniedException` text AWS returns.
 //! - [`IdentityPolicies::load_dir`] reads `--policies DIR`.
 //!
-//! Modules: `policy` (document model and parser), `wildcard` (`*`/`?` and ARN matching),
+//! Modules: `policy` (document model and parser), `json` (strict JSON: no duplicate keys), `wildcard` (`*`/`?` and ARN matching),
 //! `template` (policy variables), `condition` (operators), `values` (dates, numbers, CIDR
 //! blocks), `evaluate` (decision and denial texts), `load` (the policies folder).
 
@@ -23,6 +23,7 @@ use std::time::SystemTime;
 mod condition;
 mod error;
 mod evaluate;
+mod json;
 mod load;
 mod policy;
 mod template;

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::condition::{self, Condition};
 use crate::error::PolicyError;
+use crate::json::StrictValue;
 use crate::template::Template;
 use crate::wildcard::{self, Pattern};
 use crate::PolicyKind;
@@ -196,7 +197,8 @@ fn parse_document(document: &str, kind: Option<PolicyKind>) -> Result<Policy, Po
     }
     // serde_json stops nesting deeper than 128 levels, so hostile depth cannot exhaust the
     // stack; the document model below is at most five levels deep anyway.
-    let value: Value =
+    // A key given twice in one object is refused rather than read as its last value.
+    let StrictValue(value) =
         serde_json::from_str(document).map_err(|e| PolicyError::Syntax(format!("Syntax errors in policy: {e}.")))?;
     let Value::Object(top) = value else {
         return Err(PolicyError::Syntax("Syntax errors in policy: the document must be a JSON object.".to_owned()));
