@@ -159,7 +159,7 @@ impl Statement {
             // does not by itself grant its users anything (only the account's root user),
             // while a Deny covers every principal of the account.
             PrincipalId::Account(id) => match effect {
-                Effect::Allow => principal == root_arn(id),
+                Effect::Allow => is_root_of(principal, id),
                 Effect::Deny => id == account || arn_account(principal) == Some(id.as_str()),
             },
             PrincipalId::Foreign => false,
@@ -171,8 +171,9 @@ impl Statement {
     }
 }
 
-fn root_arn(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
+/// Whether `principal` is `arn:aws:iam::ACCOUNT:root` (compared without building it).
+fn is_root_of(principal: &str, account: &str) -> bool {
+    principal.strip_prefix("arn:aws:iam::").and_then(|rest| rest.strip_suffix(":root")) == Some(account)
 }
 
 /// The account field of an ARN (`arn:partition:service:region:ACCOUNT:...`).

@@ -79,3 +79,34 @@ fn denial_texts() {
         "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: kinesis:GetRecords on resource: arn:aws:kinesis:us-east-1:123456789012:stream/orders with an explicit deny in a resource-based policy"
     );
 }
+
+#[test]
+fn an_account_principal_delegates_allows_and_covers_denies() {
+    let grant = Policy::parse_as(r#"{"Statement": {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "kinesis:*", "Resource": "*"}}"#, PolicyKind::Resource).unwrap();
+    let nothing = Policy::parse_as(r#"{"Statement": []}"#, PolicyKind::Identity).unwrap();
+    let ctx = Context::new();
+    let root = "arn:aws:iam::123456789012:root";
+    assert_eq!(
+        evaluate(Identity::Policy(&nothing), Some(&grant), &request(root, "kinesis:PutRecord", STREAM, &ctx)),
+        Decision::Allow
+    );
+    assert_eq!(
+        evaluate(Identity::Policy(&nothing), Some(&grant), &request(ALICE, "kinesis:PutRecord", STREAM, &ctx)),
+        Decision::ImplicitDeny
+    );
+    let other_root = "arn:aws:iam::210987654321:root";
+    let other = AccessRequest {
+        principal: other_root,
+        account: "210987654321",
+        action: "kinesis:PutRecord",
+        resource: STREAM,
+        context: &ctx,
+    };
+    assert_eq!(evaluate(Identity::Policy(&nothing), Some(&grant), &other), Decision::ImplicitDeny);
+    let deny = Policy::parse_as(r#"{"Statement": {"Effect": "Deny", "Principal": {"AWS": "123456789012"}, "Action": "kinesis:*", "Resource": "*"}}"#, PolicyKind::Resource).unwrap();
+    assert_eq!(
+        evaluate(Identity::Unrestricted, Some(&deny), &request(ALICE, "kinesis:PutRecord", STREAM, &ctx)),
+        Decision::ExplicitDeny(PolicyKind::Resource)
+    );
+    assert_eq!(evaluate(Identity::Unrestricted, Some(&deny), &other), Decision::Allow);
+}
