@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
+use crate::policy::bounded_value;
 use crate::template::Template;
 use crate::values::{parse_date, parse_number, Cidr, Instant};
 use crate::wildcard::Case;
@@ -193,8 +194,8 @@ fn condition_values(operator: &str, key: &str, values: &Value) -> Result<Vec<Str
         Value::Array(list) if list.is_empty() => {
             Err(PolicyError::Syntax(format!("The condition key {key} in {operator} has no values.")))
         }
-        Value::Array(list) => list.iter().map(scalar).collect(),
-        single => Ok(vec![scalar(single)?]),
+        Value::Array(list) => list.iter().map(|v| bounded_value(scalar(v)?, key)).collect(),
+        single => Ok(vec![bounded_value(scalar(single)?, key)?]),
     }
 }
 

@@ -16,6 +16,14 @@ pub enum PolicyError {
         /// The bound.
         limit: usize,
     },
+    /// A single value longer than Rheo matches.
+    #[error("A value of {element} is longer than {limit} characters")]
+    ValueTooLong {
+        /// The element (or condition key) holding it.
+        element: String,
+        /// The bound.
+        limit: usize,
+    },
     /// Not JSON, or an element of the wrong JSON type.
     #[error("{0}")]
     Syntax(String),

@@ -21,6 +21,10 @@ pub const MAX_POLICY_BYTES: usize = 20 * 1024;
 /// role's inline policies (10,240), IAM's most generous identity-policy quota.
 pub const MAX_IDENTITY_POLICY_CHARS: usize = 10_240;
 
+/// The longest single value (an action, a resource, a principal, a condition value), in
+/// characters: AWS's longest ARN (2,048).
+pub const MAX_VALUE_CHARS: usize = 2048;
+
 /// The most statements one document may hold (bounds the work of every evaluation).
 pub const MAX_STATEMENTS: usize = 100;
 
@@ -342,11 +346,23 @@ fn either<'a>(
 fn strings(value: &Value, element: &'static str) -> Result<Vec<String>, PolicyError> {
     let not_strings =
         || PolicyError::Syntax(format!("Syntax errors in policy: {element} must be a string or a list of strings."));
-    match value {
-        Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(list) => list.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(not_strings)).collect(),
-        _ => Err(not_strings()),
+    let list = match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(list) => {
+            list.iter().map(|v| v.as_str().map(str::to_owned).ok_or_else(not_strings)).collect::<Result<_, _>>()?
+        }
+        _ => return Err(not_strings()),
+    };
+    list.into_iter().map(|v| bounded_value(v, element)).collect()
+}
+
+/// Refuses a value longer than [`MAX_VALUE_CHARS`]: wildcard matching costs up to the
+/// pattern's length times the value's, on every request.
+pub(crate) fn bounded_value(value: String, element: &str) -> Result<String, PolicyError> {
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(PolicyError::ValueTooLong { element: element.to_owned(), limit: MAX_VALUE_CHARS });
     }
+    Ok(value)
 }
 
 fn parse_action(action: &str) -> Result<Pattern, PolicyError> {

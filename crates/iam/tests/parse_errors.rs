@@ -44,6 +44,8 @@ fn refusals_and_their_texts() {
         (statement(r#""Effect": "Allow", "Action": "kinesis:*", "Resource": "*", "Condition": {"StringEquals": {"k": []}}"#), "The condition key k in StringEquals has no values."),
         (r#"{"Statement": [{"Sid": "a", "Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}, {"Sid": "a", "Effect": "Deny", "Action": "kinesis:*", "Resource": "*"}]}"#.into(), "Statement IDs (SID) in a single policy must be unique. (a)"),
         (" ".repeat(MAX_POLICY_BYTES + 1), "Cannot exceed quota for PolicySize: 20480"),
+        (statement(&format!(r#""Effect": "Allow", "Action": "*", "Resource": "arn:aws:kinesis:*:*:stream/{}""#, "*a".repeat(1100))), "A value of Resource is longer than 2048 characters"),
+        (statement(&format!(r#""Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {{"StringLike": {{"k": ["x", "{}"]}}}}"#, "*a".repeat(1100))), "A value of k is longer than 2048 characters"),
     ];
     let mut failures = Vec::new();
     for (document, expected) in &cases {
