@@ -108,3 +108,74 @@ fn deep_nesting_is_refused_not_overflowed() {
     let nested = format!("{{\"Statement\": {}{}}}", "[".repeat(5_000), "]".repeat(5_000));
     assert!(Policy::parse(&nested).is_err());
 }
+
+/// Statements of a small vocabulary, so random policies often match random requests.
+const STATEMENTS: &[&str] = &[
+    r#"{"Effect": "Allow", "Action": "kinesis:Put*", "Resource": "*"}"#,
+    r#"{"Effect": "Allow", "Action": ["kinesis:GetRecords", "kinesis:GetShardIterator"], "Resource": "arn:aws:kinesis:*:123456789012:stream/a*"}"#,
+    r#"{"Effect": "Deny", "Action": "kinesis:PutRecord", "Resource": "arn:aws:kinesis:us-east-1:123456789012:stream/audit"}"#,
+    r#"{"Effect": "Allow", "NotAction": "kinesis:Delete*", "Resource": "arn:aws:kinesis:us-east-1:*:stream/*"}"#,
+    r#"{"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:kinesis:*:*:stream/*"}"#,
+    r#"{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}"#,
+    r#"{"Effect": "Deny", "Action": "kinesis:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}"#,
+    r#"{"Effect": "Allow", "Action": "kinesis:*", "Resource": "arn:aws:kinesis:*:*:stream/${aws:username}"}"#,
+];
+
+const ACTIONS: &[&str] = &["kinesis:PutRecord", "kinesis:GetRecords", "kinesis:DeleteStream", "kinesis:ListStreams"];
+const RESOURCES: &[&str] = &[
+    "arn:aws:kinesis:us-east-1:123456789012:stream/audit",
+    "arn:aws:kinesis:eu-west-1:123456789012:stream/alice",
+    "arn:aws:kinesis:us-east-1:123456789012:stream/orders",
+    "*",
+];
+
+fn identity_policy(statements: &[usize]) -> Policy {
+    let listed: Vec<&str> = statements.iter().map(|i| STATEMENTS[*i]).collect();
+    Policy::parse_as(
+        &format!(r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#, listed.join(",")),
+        PolicyKind::Identity,
+    )
+    .unwrap()
+}
+
+fn decide(policy: &Policy, action: usize, resource: usize, secure: bool, ip: &str) -> rheo_iam::Decision {
+    let context = Context::new()
+        .with("aws:username", ContextValue::String("alice".to_owned()))
+        .with("aws:SecureTransport", ContextValue::Bool(secure))
+        .with("aws:SourceIp", ContextValue::Ip(ip.parse().unwrap()));
+    let request = AccessRequest {
+        principal: "arn:aws:iam::123456789012:user/alice",
+        account: "123456789012",
+        action: ACTIONS[action],
+        resource: RESOURCES[resource],
+        context: &context,
+    };
+    evaluate(Identity::Policy(policy), None, &request)
+}
+
+proptest! {
+    #[test]
+    fn statement_order_does_not_matter_and_a_deny_of_everything_wins(
+        chosen in proptest::sample::subsequence((0..STATEMENTS.len()).collect::<Vec<_>>(), 0..=STATEMENTS.len()),
+        shuffled_seed in proptest::collection::vec(any::<u32>(), STATEMENTS.len()),
+        action in 0..ACTIONS.len(),
+        resource in 0..RESOURCES.len(),
+        secure in any::<bool>(),
+        ip in prop_oneof![Just("10.1.1.1"), Just("192.0.2.1")],
+    ) {
+        let mut shuffled = chosen.clone();
+        shuffled.sort_by_key(|i| shuffled_seed[*i]);
+        let decision = decide(&identity_policy(&chosen), action, resource, secure, ip);
+        prop_assert_eq!(decision, decide(&identity_policy(&shuffled), action, resource, secure, ip));
+        // Statements only ever add: a policy with one more Allow never denies what it allowed.
+        let mut more = chosen.clone();
+        more.push(0);
+        if decision == rheo_iam::Decision::Allow {
+            prop_assert_eq!(decide(&identity_policy(&more), action, resource, secure, ip), rheo_iam::Decision::Allow);
+        }
+        let mut with_deny: Vec<String> = chosen.iter().map(|i| STATEMENTS[*i].to_owned()).collect();
+        with_deny.push(r#"{"Effect": "Deny", "Action": "*", "Resource": "*"}"#.to_owned());
+        let denied = Policy::parse(&format!(r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#, with_deny.join(","))).unwrap();
+        prop_assert_eq!(decide(&denied, action, resource, secure, ip), rheo_iam::Decision::ExplicitDeny(PolicyKind::Identity));
+    }
+}
