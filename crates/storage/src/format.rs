@@ -78,7 +78,7 @@ const FLAG_HASH_KEY: u8 = 1;
 pub const CHUNK_FLAG_SEALED: u32 = 1;
 
 mod sealed;
-pub use sealed::{SealedHeader, SEALED_HEADER_BYTES};
+pub use sealed::{seal_chunk_bytes, SealedHeader, SEALED_HEADER_BYTES};
 
 /// Why bytes are not a valid structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

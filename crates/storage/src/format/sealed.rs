@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 
-use super::{u32_at, u64_at, FormatError, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
+use super::{chunk_crc, u32_at, u64_at, FormatError, CHUNK_FLAG_SEALED, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
 use crate::cipher::{KeyProvider, KeyRef, Salt, SealingKey, SALT_BYTES, TAG_BYTES};
 
 /// Size of a sealed chunk's clear header, at the start of its body.
@@ -89,6 +89,37 @@ pub(super) fn aad(chunk_header: &[u8], sealed_header: &[u8; SEALED_HEADER_BYTES]
     out[16..20].copy_from_slice(&chunk_header[20..24]);
     out[20..].copy_from_slice(sealed_header);
     out
+}
+
+/// A sealed chunk (headers included) around arbitrary `plaintext`, which the writer
+/// never produces (its plaintext is records it encoded): lets tests and the fuzz target
+/// reach the record decoder behind a valid tag.
+pub fn seal_chunk_bytes(
+    shard_uid: u64,
+    count: u32,
+    header: &SealedHeader,
+    plaintext: &[u8],
+    key: &SealingKey,
+) -> Result<Vec<u8>, FormatError> {
+    let body_len = SEALED_HEADER_BYTES + plaintext.len() + TAG_BYTES;
+    let body_len_u32 = u32::try_from(body_len).map_err(|_| FormatError::Invalid("chunk size"))?;
+    let mut chunk = Vec::with_capacity(CHUNK_HEADER_BYTES + body_len);
+    chunk.extend_from_slice(&shard_uid.to_le_bytes());
+    chunk.extend_from_slice(&count.to_le_bytes());
+    chunk.extend_from_slice(&body_len_u32.to_le_bytes());
+    chunk.extend_from_slice(&[0; 4]);
+    chunk.extend_from_slice(&CHUNK_FLAG_SEALED.to_le_bytes());
+    let encoded = SealedHeader { key: key.key_ref(), ..*header }.encode();
+    chunk.extend_from_slice(&encoded);
+    chunk.extend_from_slice(plaintext);
+    let aad = aad(&chunk[..CHUNK_HEADER_BYTES], &encoded);
+    let records_start = CHUNK_HEADER_BYTES + SEALED_HEADER_BYTES;
+    let tag =
+        key.seal(&header.salt, &aad, &mut chunk[records_start..]).map_err(|_| FormatError::Invalid("chunk size"))?;
+    chunk.extend_from_slice(&tag);
+    let crc = chunk_crc(&chunk[..CHUNK_HEADER_BYTES], &chunk[CHUNK_HEADER_BYTES..]);
+    chunk[16..20].copy_from_slice(&crc.to_le_bytes());
+    Ok(chunk)
 }
 
 /// Opens the `body` of a sealed chunk (its checksum already verified) with its key
