@@ -7,6 +7,7 @@
 //! AEAD) detects damage, the tag (inside) detects the wrong key or a deliberate change.
 
 use bytes::Bytes;
+use zeroize::Zeroize;
 
 use super::{chunk_crc, u32_at, u64_at, FormatError, CHUNK_FLAG_SEALED, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
 use crate::cipher::{KeyProvider, KeyRef, Salt, SealingKey, SALT_BYTES, TAG_BYTES};
@@ -134,8 +135,9 @@ pub(super) fn open(
     if chunk_header.len() != CHUNK_HEADER_BYTES {
         return Err(FormatError::Truncated("chunk header"));
     }
-    let material = keys.and_then(|keys| keys.get(header.key)).ok_or(FormatError::KeyUnavailable(header.key))?;
+    let mut material = keys.and_then(|keys| keys.get(header.key)).ok_or(FormatError::KeyUnavailable(header.key))?;
     let key = SealingKey::new(header.key, material);
+    material.zeroize();
     let tag_at = body.len() - TAG_BYTES;
     let tag: [u8; TAG_BYTES] = body[tag_at..].try_into().map_err(|_| FormatError::Truncated("sealed chunk"))?;
     let mut plain = body[SEALED_HEADER_BYTES..tag_at].to_vec();
