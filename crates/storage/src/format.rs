@@ -28,8 +28,9 @@
 //! │ key u32 │ key_version u32 │ first_lsn u64 │ last_lsn u64 │ first_arrival_ms u64 │ last_arrival_ms u64 │ salt [16] │
 //! └──────────────────────────────────────────────────────────────────────────────────────────┘
 //!   then the records encrypted with AES-256-GCM (same length), then the 16-byte tag. The
-//!   chunk's own key is HKDF-SHA256(salt, key version's material, info "rheo sealed chunk
-//!   v1" ‖ key ‖ key_version), the nonce is 0 (each derived key seals one chunk). The AAD
+//!   chunk's own key is HKDF-SHA256-Expand(HKDF-Extract(no salt, key version's material),
+//!   "rheo sealed chunk v1" ‖ key ‖ key_version ‖ salt), 32 bytes; the nonce is 0 (each
+//!   derived key seals one chunk). The AAD
 //!   is header bytes 0..16, the flags and the sealed header: a sealed chunk opens only in
 //!   its own shard, with its own record count and LSN range. The clear ranges let
 //!   recovery and the scrub index and verify a sealed chunk without its key.
