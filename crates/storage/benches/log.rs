@@ -18,9 +18,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::{Rng, SeedableRng};
+use rheo_storage::cipher::SealingKey;
+use rheo_storage::format::FrameBuilder;
 use rheo_storage::{
-    AppendRecord, Durability, KeyProvider, LogConfig, MemKeys, NewStream, ShardLog, StartPosition, StdFs, StreamProps,
-    SystemClock,
+    AppendRecord, Durability, KeyProvider, KeyRef, LogConfig, MemKeys, NewStream, ShardLog, StartPosition, StdFs,
+    StreamProps, SystemClock,
 };
 
 const BATCH_RECORDS: usize = 500;
@@ -117,6 +119,42 @@ fn sealing(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cipher's cost alone, without the log's threads and files: building one frame of
+/// 500 records of 1 KiB in 4 chunks or in 500 (one record each), clear or sealed.
+fn frame_sealing(c: &mut Criterion) {
+    let key = SealingKey::new(KeyRef { key: KEY, version: 1 }, [0x5C; 32]);
+    let payload = vec![7u8; RECORD_BYTES];
+    let mut group = c.benchmark_group("sealing/frame_1KiB_x500");
+    group.sample_size(20).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    group.throughput(Throughput::Elements(BATCH_RECORDS as u64));
+    let mut builder = FrameBuilder::default();
+    for chunks in [4usize, BATCH_RECORDS] {
+        for (mode, sealed) in [("clear", false), ("sealed", true)] {
+            group.bench_function(BenchmarkId::new(format!("{chunks}_chunks"), mode), |b| {
+                b.iter(|| {
+                    builder.begin(1);
+                    for chunk in 0..chunks {
+                        builder.begin_chunk(chunk as u64, sealed);
+                        for i in 0..BATCH_RECORDS / chunks {
+                            builder.push_record(
+                                1 + (chunk * BATCH_RECORDS + i) as u64,
+                                1,
+                                b"partition-key",
+                                None,
+                                &payload,
+                            );
+                        }
+                        let salt = [chunk as u8; 16];
+                        builder.end_chunk(sealed.then_some((&key, &salt))).expect("seal");
+                    }
+                    builder.finish().len()
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 fn append(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
     let mut group = c.benchmark_group("append_1KiB_x500");
@@ -162,5 +200,5 @@ fn read(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, read, sealing);
+criterion_group!(benches, append, read, sealing, frame_sealing);
 criterion_main!(benches);
