@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use rheo_storage::cipher::SealingKey;
-use rheo_storage::format::{decode_chunk, seal_chunk_bytes, summarize_chunk, SealedHeader};
+use rheo_storage::format::{decode_chunk, decode_chunk_owned, seal_chunk_bytes, summarize_chunk, SealedHeader};
 use rheo_storage::{KeyProvider, KeyRef, MemKeys};
 
 const KEY: KeyRef = KeyRef { key: 1, version: 1 };
@@ -28,6 +28,7 @@ fuzz_target!(|input: &[u8]| {
     if mode & 1 == 0 {
         let _ = summarize_chunk(rest);
         let _ = decode_chunk(&Bytes::copy_from_slice(rest), Some(provider));
+        let _ = decode_chunk_owned(rest.to_vec(), Some(provider));
         return;
     }
     // Header fields from the first 40 bytes, plaintext from the rest.
@@ -44,6 +45,7 @@ fuzz_target!(|input: &[u8]| {
     let key = SealingKey::new(KEY, MATERIAL);
     if let Ok(chunk) = seal_chunk_bytes(u64_at(fields, 4), count, &header, plaintext, &key) {
         let _ = summarize_chunk(&chunk);
-        let _ = decode_chunk(&Bytes::from(chunk), Some(provider));
+        let _ = decode_chunk(&Bytes::copy_from_slice(&chunk), Some(provider));
+        let _ = decode_chunk_owned(chunk, Some(provider));
     }
 });

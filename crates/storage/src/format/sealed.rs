@@ -6,7 +6,8 @@
 //! a sealed chunk and the scrub can verify it without any key: the checksum (outside the
 //! AEAD) detects damage, the tag (inside) detects the wrong key or a deliberate change.
 
-use bytes::Bytes;
+use std::ops::Range;
+
 use zeroize::Zeroize;
 
 use super::{chunk_crc, u32_at, u64_at, FormatError, CHUNK_FLAG_SEALED, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
@@ -123,27 +124,29 @@ pub fn seal_chunk_bytes(
     Ok(chunk)
 }
 
-/// Opens the `body` of a sealed chunk (its checksum already verified) with its key
-/// version from `keys`: the clear header and the decrypted records.
-pub(super) fn open(
-    chunk_header: &[u8],
-    body: &Bytes,
+/// Opens a sealed chunk (headers included, `body_len` bytes of body, its checksum
+/// already verified) in place with its key version from `keys`: returns the clear header
+/// and where in `chunk` the decrypted records now are.
+pub(super) fn open_in_place(
+    chunk: &mut [u8],
+    body_len: usize,
     count: usize,
     keys: Option<&dyn KeyProvider>,
-) -> Result<(SealedHeader, Bytes), FormatError> {
+) -> Result<(SealedHeader, Range<usize>), FormatError> {
+    let body_end = CHUNK_HEADER_BYTES + body_len;
+    let body = chunk.get(CHUNK_HEADER_BYTES..body_end).ok_or(FormatError::Truncated("sealed chunk"))?;
     let header = SealedHeader::decode_checked(body, count)?;
-    if chunk_header.len() != CHUNK_HEADER_BYTES {
-        return Err(FormatError::Truncated("chunk header"));
-    }
     let mut material = keys.and_then(|keys| keys.get(header.key)).ok_or(FormatError::KeyUnavailable(header.key))?;
     let key = SealingKey::new(header.key, material);
     material.zeroize();
-    let tag_at = body.len() - TAG_BYTES;
-    let tag: [u8; TAG_BYTES] = body[tag_at..].try_into().map_err(|_| FormatError::Truncated("sealed chunk"))?;
-    let mut plain = body[SEALED_HEADER_BYTES..tag_at].to_vec();
-    let aad = aad(chunk_header, &header.encode());
-    key.open(&header.salt, &aad, &mut plain, &tag).map_err(|_| FormatError::Unauthentic(header.key))?;
-    Ok((header, Bytes::from(plain)))
+    // decode_checked made sure the body holds the sealed header and the tag.
+    let records = CHUNK_HEADER_BYTES + SEALED_HEADER_BYTES..body_end - TAG_BYTES;
+    let tag: [u8; TAG_BYTES] =
+        chunk[records.end..body_end].try_into().map_err(|_| FormatError::Truncated("sealed chunk"))?;
+    let aad = aad(&chunk[..CHUNK_HEADER_BYTES], &header.encode());
+    key.open(&header.salt, &aad, &mut chunk[records.clone()], &tag)
+        .map_err(|_| FormatError::Unauthentic(header.key))?;
+    Ok((header, records))
 }
 
 const _: () = assert!(SALT_BYTES == 16 && SEALED_HEADER_BYTES == 4 + 4 + 4 * 8 + SALT_BYTES);

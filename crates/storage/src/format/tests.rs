@@ -79,6 +79,7 @@ proptest! {
         let (uid, decoded) = decode_chunk(&chunk, Some(&keys)).unwrap();
         prop_assert_eq!(uid, SHARD);
         check_decoded(&decoded, &records)?;
+        prop_assert_eq!(decode_chunk_owned(chunk.to_vec(), Some(&keys)).unwrap(), (uid, decoded));
         if sealed {
             // No record's payload appears in the stored bytes.
             for record in records.iter().filter(|r| r.3.len() >= 16) {
@@ -130,6 +131,7 @@ proptest! {
         let _ = summarize_chunk(&bytes);
         let _ = decode_chunk(&Bytes::from(bytes.clone()), Some(&keys));
         let _ = decode_chunk(&Bytes::from(bytes.clone()), None);
+        let _ = decode_chunk_owned(bytes.clone(), Some(&keys));
         let _ = decode_index(&bytes);
         let _ = SegmentHeader::decode(&bytes);
     }
