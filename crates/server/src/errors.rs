@@ -441,11 +441,22 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         E::Validation(_) => ("ValidationException", 400),
         E::LimitExceeded(_) => ("LimitExceededException", 400),
         E::ConcurrentModification => ("ConcurrentModificationException", 400),
+        // Firehose passes KMS's failure on with KMS's exception name as the code.
+        E::Kms(key) if key.is_not_found() => {
+            return WireError {
+                error_type: "InvalidKMSResourceException".into(),
+                message: Some(kms_message(key)),
+                capital_message_key: false,
+                http_status: 400,
+                string_lists: Vec::new(),
+                documents: vec![("code", serde_json::Value::from("NotFoundException"))],
+            }
+        }
         E::Storage(StorageError::DiskFull { .. }) | E::Storage(StorageError::Closed) => {
             ("ServiceUnavailableException", 503)
         }
         // Unmodelled faults carry no message; the detail goes to the server log.
-        E::Storage(_) | E::Internal(_) => {
+        E::Storage(_) | E::Internal(_) | E::Kms(_) => {
             return WireError {
                 error_type: "InternalFailure".into(),
                 message: None,
