@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rheo_keys::{KeyStore, OsEntropy, Scope};
+use rheo_keys::{KeyStore, Scope};
 use rheo_storage::{Clock, FileSystem, LogConfig, ShardLog};
 
 use crate::auto_distribution::AutoDistribution;
@@ -125,7 +125,7 @@ impl Engine {
             Some(keys) => keys.clone(),
             None => Arc::new(KeyStore::in_memory(
                 Scope { region: config.region.clone(), account: config.account_id.clone() },
-                Arc::new(OsEntropy),
+                Arc::new(rheo_storage::OsRandom),
             )?),
         };
         config.keys = Some(keys.clone());

@@ -37,8 +37,11 @@ pub enum KeyError {
     #[error("{action} {path}: {source}")]
     Io { action: &'static str, path: PathBuf, source: std::io::Error },
     /// The CSPRNG failed.
-    #[error("the random source failed: {0}")]
-    Entropy(String),
+    #[error(transparent)]
+    Random(#[from] rheo_storage::cipher::RandomError),
+    /// The keys could not be encoded (a bug).
+    #[error("encoding the key file: {0}")]
+    Encode(String),
 }
 
 impl KeyError {

@@ -75,9 +75,7 @@ impl Drop for StoredVersion {
 
 /// The file's bytes for a keyring.
 pub(crate) fn encode(keyring: &Keyring) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    let body = Zeroizing::new(
-        serde_json::to_vec(keyring).map_err(|error| KeyError::Entropy(format!("encoding keys: {error}")))?,
-    );
+    let body = Zeroizing::new(serde_json::to_vec(keyring).map_err(|error| KeyError::Encode(error.to_string()))?);
     let body_len = u32::try_from(body.len()).map_err(|_| KeyError::Limit("the key file is too large".into()))?;
     let mut out = Zeroizing::new(Vec::with_capacity(HEADER_BYTES + body.len()));
     out.extend_from_slice(&MAGIC);

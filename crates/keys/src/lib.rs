@@ -12,15 +12,15 @@
 //!   writers' lock file and permissions.
 //! - [`store`]: [`KeyStore`]: resolution, creation, rotation, reloading, and the
 //!   [`rheo_storage::KeyProvider`] the log asks for key material.
-//! - [`entropy`]: the seam randomness comes through (the OS CSPRNG in production).
+//!
+//! Randomness (key material, key ids) comes through the storage's seam,
+//! [`rheo_storage::RandomSource`] ([`rheo_storage::OsRandom`] in production).
 
-pub mod entropy;
 pub mod error;
 pub mod file;
 pub mod names;
 pub mod store;
 
-pub use entropy::{Entropy, OsEntropy};
 pub use error::KeyError;
 pub use names::{AliasName, KeyName, Scope};
 pub use store::{KeyInfo, KeyStore, ResolvedKey};

@@ -17,11 +17,10 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use parking_lot::RwLock;
 use rheo_storage::cipher::KEY_BYTES;
-use rheo_storage::{KeyBytes, KeyProvider, KeyRef};
+use rheo_storage::{KeyBytes, KeyProvider, KeyRef, OsRandom, RandomSource};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::entropy::{Entropy, OsEntropy};
 use crate::error::KeyError;
 use crate::file::{self, Keyring, StoredKey, StoredVersion};
 use crate::names::{AliasName, KeyName, Scope};
@@ -92,28 +91,28 @@ impl Ring {
     }
 
     /// Adds a key with one fresh version.
-    fn add(&mut self, aliases: Vec<AliasName>, entropy: &dyn Entropy) -> Result<u32, KeyError> {
+    fn add(&mut self, aliases: Vec<AliasName>, random: &dyn RandomSource) -> Result<u32, KeyError> {
         if self.keys.len() >= KEYS_MAX {
             return Err(KeyError::Limit(format!("the key store already holds its limit of {KEYS_MAX} keys")));
         }
         let number = self.next_key.max(1);
         let next = number.checked_add(1).ok_or_else(|| KeyError::Limit("key numbers are exhausted".into()))?;
         let mut id_bytes = [0u8; 16];
-        entropy.fill(&mut id_bytes)?;
+        random.fill(&mut id_bytes)?;
         let id = uuid::Builder::from_random_bytes(id_bytes).into_uuid();
-        let material = fresh_material(entropy)?;
+        let material = fresh_material(random)?;
         self.keys.insert(number, Key { number, id, aliases, versions: vec![(1, material)] });
         self.next_key = next;
         Ok(number)
     }
 
     /// Adds the AWS managed keys the ring lacks; whether it added any.
-    fn add_aws_managed(&mut self, entropy: &dyn Entropy) -> Result<bool, KeyError> {
+    fn add_aws_managed(&mut self, random: &dyn RandomSource) -> Result<bool, KeyError> {
         let mut added = false;
         for text in AWS_MANAGED_ALIASES {
             let alias = AliasName::parse(text)?;
             if !self.alias_taken(&alias) {
-                self.add(vec![alias], entropy)?;
+                self.add(vec![alias], random)?;
                 added = true;
             }
         }
@@ -185,9 +184,9 @@ impl Ring {
     }
 }
 
-fn fresh_material(entropy: &dyn Entropy) -> Result<Zeroizing<KeyBytes>, KeyError> {
+fn fresh_material(random: &dyn RandomSource) -> Result<Zeroizing<KeyBytes>, KeyError> {
     let mut material = Zeroizing::new([0u8; KEY_BYTES]);
-    entropy.fill(material.as_mut_slice())?;
+    random.fill(material.as_mut_slice())?;
     Ok(material)
 }
 
@@ -205,7 +204,7 @@ fn decode_material(text: &str) -> Option<Zeroizing<KeyBytes>> {
 pub struct KeyStore {
     dir: Option<PathBuf>,
     scope: Scope,
-    entropy: Arc<dyn Entropy>,
+    random: Arc<dyn RandomSource>,
     ring: RwLock<Ring>,
 }
 
@@ -223,22 +222,22 @@ impl KeyStore {
     /// Opens the key folder `dir`, creating it and its key file (with the AWS managed
     /// keys) on first use.
     pub fn open(dir: &Path, scope: Scope) -> Result<KeyStore, KeyError> {
-        KeyStore::open_with(dir, scope, Arc::new(OsEntropy))
+        KeyStore::open_with(dir, scope, Arc::new(OsRandom))
     }
 
     /// [`KeyStore::open`] with another random source.
-    pub fn open_with(dir: &Path, scope: Scope, entropy: Arc<dyn Entropy>) -> Result<KeyStore, KeyError> {
-        let store = KeyStore { dir: Some(dir.to_owned()), scope, entropy, ring: RwLock::new(Ring::default()) };
+    pub fn open_with(dir: &Path, scope: Scope, random: Arc<dyn RandomSource>) -> Result<KeyStore, KeyError> {
+        let store = KeyStore { dir: Some(dir.to_owned()), scope, random, ring: RwLock::new(Ring::default()) };
         file::prepare_dir(dir)?;
-        store.modify(|ring, entropy| ring.add_aws_managed(entropy).map(|added| ((), added)))?;
+        store.modify(|ring, random| ring.add_aws_managed(random).map(|added| ((), added)))?;
         Ok(store)
     }
 
     /// A store that lives in memory only (its keys die with the process).
-    pub fn in_memory(scope: Scope, entropy: Arc<dyn Entropy>) -> Result<KeyStore, KeyError> {
+    pub fn in_memory(scope: Scope, random: Arc<dyn RandomSource>) -> Result<KeyStore, KeyError> {
         let mut ring = Ring::default();
-        ring.add_aws_managed(entropy.as_ref())?;
-        Ok(KeyStore { dir: None, scope, entropy, ring: RwLock::new(ring) })
+        ring.add_aws_managed(random.as_ref())?;
+        Ok(KeyStore { dir: None, scope, random, ring: RwLock::new(ring) })
     }
 
     /// The region and account of the store's ARNs.
@@ -308,13 +307,13 @@ impl KeyStore {
     /// Creates a key, with an alias if given (never an `alias/aws/...` one).
     pub fn create(&self, alias: Option<&str>) -> Result<KeyInfo, KeyError> {
         let alias = alias.map(AliasName::parse_customer).transpose()?;
-        let number = self.modify(|ring, entropy| {
+        let number = self.modify(|ring, random| {
             if let Some(alias) = &alias {
                 if ring.alias_taken(alias) {
                     return Err(KeyError::AliasExists { arn: self.scope.alias_arn(alias) });
                 }
             }
-            ring.add(alias.iter().cloned().collect(), entropy).map(|number| (number, true))
+            ring.add(alias.iter().cloned().collect(), random).map(|number| (number, true))
         })?;
         self.info_of(number)
     }
@@ -341,7 +340,7 @@ impl KeyStore {
     /// server: once it reloads); older versions still open what they sealed.
     pub fn rotate(&self, key: &str) -> Result<KeyInfo, KeyError> {
         let name = KeyName::parse(key, &self.scope)?;
-        let number = self.modify(|ring, entropy| {
+        let number = self.modify(|ring, random| {
             let key = ring.find_mut(&name).ok_or_else(|| self.not_found(&name))?;
             if key.versions.len() >= VERSIONS_MAX {
                 return Err(KeyError::Limit(format!("a key has at most {VERSIONS_MAX} versions")));
@@ -351,7 +350,7 @@ impl KeyStore {
                 .last()
                 .map_or(Some(1), |(version, _)| version.checked_add(1))
                 .ok_or_else(|| KeyError::Limit("version numbers are exhausted".into()))?;
-            key.versions.push((next, fresh_material(entropy)?));
+            key.versions.push((next, fresh_material(random)?));
             Ok((key.number, true))
         })?;
         self.info_of(number)
@@ -374,11 +373,11 @@ impl KeyStore {
     /// file as it is now, written back only if the change says it changed something.
     fn modify<T>(
         &self,
-        change: impl FnOnce(&mut Ring, &dyn Entropy) -> Result<(T, bool), KeyError>,
+        change: impl FnOnce(&mut Ring, &dyn RandomSource) -> Result<(T, bool), KeyError>,
     ) -> Result<T, KeyError> {
         let Some(dir) = &self.dir else {
             let mut ring = self.ring.write();
-            return change(&mut ring, self.entropy.as_ref()).map(|(value, _)| value);
+            return change(&mut ring, self.random.as_ref()).map(|(value, _)| value);
         };
         let lock = file::lock(dir)?;
         let path = file::key_file(dir);
@@ -387,7 +386,7 @@ impl KeyStore {
             None => Ring::default(),
         };
         let existed = path.exists();
-        let (value, changed) = change(&mut ring, self.entropy.as_ref())?;
+        let (value, changed) = change(&mut ring, self.random.as_ref())?;
         if changed || !existed {
             file::write(dir, &ring.to_file(), &lock)?;
         }

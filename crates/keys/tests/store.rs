@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use rheo_keys::file::KEY_FILE;
-use rheo_keys::{Entropy, KeyError, KeyStore, Scope, FIREHOSE_ALIAS, KINESIS_ALIAS};
+use rheo_keys::{KeyError, KeyStore, Scope, FIREHOSE_ALIAS, KINESIS_ALIAS};
+use rheo_storage::cipher::RandomError;
+use rheo_storage::RandomSource;
 use rheo_storage::{KeyProvider, KeyRef};
 
 fn scope() -> Scope {
@@ -21,8 +23,8 @@ fn open(dir: &Path) -> KeyStore {
 #[derive(Debug, Default)]
 struct Counting(AtomicU8);
 
-impl Entropy for Counting {
-    fn fill(&self, bytes: &mut [u8]) -> Result<(), KeyError> {
+impl RandomSource for Counting {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), RandomError> {
         for byte in bytes {
             *byte = self.0.fetch_add(1, Ordering::Relaxed);
         }
@@ -56,7 +58,7 @@ fn keys_survive_a_reopen_with_the_same_ids_and_material() {
 }
 
 #[test]
-fn material_and_ids_come_from_the_entropy_seam() {
+fn material_and_ids_come_from_the_random_source() {
     let temp = tempfile::tempdir().unwrap();
     let store = KeyStore::open_with(&temp.path().join("keys"), scope(), Arc::new(Counting::default())).unwrap();
     // Key 1: 16 id bytes (0..16), then 32 bytes of material (16..48).

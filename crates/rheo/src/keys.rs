@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use rheo_keys::{KeyStore, OsEntropy, Scope, KEY_DIR};
+use rheo_keys::{KeyStore, Scope, KEY_DIR};
 
 /// Where the key folder is and whose keys it holds.
 #[derive(Args)]
@@ -103,7 +103,7 @@ pub fn open_for_server(
     in_memory: bool,
 ) -> anyhow::Result<Arc<KeyStore>> {
     if in_memory {
-        return Ok(Arc::new(KeyStore::in_memory(scope, Arc::new(OsEntropy))?));
+        return Ok(Arc::new(KeyStore::in_memory(scope, Arc::new(rheo_storage::OsRandom))?));
     }
     let dir = self::key_dir(data_dir, key_dir);
     let store = KeyStore::open(&dir, scope).with_context(|| format!("opening the key store in {}", dir.display()))?;

@@ -945,7 +945,7 @@ mod tests {
         let invalid = wire_error(&EngineError::Key(rheo_keys::KeyError::InvalidKeyId { given: "mine".into() }));
         assert_eq!(invalid.error_type, "KMSNotFoundException");
         assert_eq!(invalid.message.as_deref(), Some("Invalid keyId 'mine'"));
-        let broken = wire_error(&EngineError::Key(rheo_keys::KeyError::Entropy("no".into())));
+        let broken = wire_error(&EngineError::Key(rheo_keys::KeyError::Encode("no".into())));
         assert_eq!(broken.error_type, "InternalFailure");
         assert_eq!(broken.message, None);
     }
