@@ -23,7 +23,7 @@ pub mod store;
 
 pub use error::KeyError;
 pub use names::{AliasName, KeyName, Scope};
-pub use store::{KeyInfo, KeyStore, ResolvedKey};
+pub use store::{check_key_file, KeyInfo, KeyStore, ResolvedKey};
 
 /// The alias of the key Kinesis Data Streams uses when a client names `alias/aws/kinesis`.
 pub const KINESIS_ALIAS: &str = "alias/aws/kinesis";

@@ -197,4 +197,26 @@ mod tests {
         assert!(matches!(AliasName::parse_customer("alias/aws/mine"), Err(KeyError::ReservedAlias { .. })));
         assert!(AliasName::parse("alias/aws/kinesis").unwrap().is_aws_managed());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(text in "\\PC{0,80}") {
+            let _ = KeyName::parse(&text, &scope());
+            let _ = AliasName::parse(&text);
+        }
+
+        #[test]
+        fn arn_forms_name_what_the_short_forms_name(
+            id in proptest::array::uniform16(proptest::num::u8::ANY),
+            alias in "alias/[A-Za-z0-9/_-]{1,40}",
+        ) {
+            let id = uuid::Builder::from_random_bytes(id).into_uuid();
+            let scope = scope();
+            let by_arn = KeyName::parse(&scope.key_arn(&id), &scope).unwrap();
+            proptest::prop_assert_eq!(by_arn, KeyName::parse(&id.to_string(), &scope).unwrap());
+            let alias = AliasName::parse(&alias).unwrap();
+            let by_arn = KeyName::parse(&scope.alias_arn(&alias), &scope).unwrap();
+            proptest::prop_assert_eq!(by_arn, KeyName::parse(alias.as_str(), &scope).unwrap());
+        }
+    }
 }

@@ -200,6 +200,14 @@ fn decode_material(text: &str) -> Option<Zeroizing<KeyBytes>> {
     Some(material)
 }
 
+/// Decodes and checks a key file's bytes as [`KeyStore::open`] does (format, checksum,
+/// then every key: ids, aliases, 32-byte versions in order, unique numbers); returns how
+/// many keys it holds. For tools and the fuzz target: a key file may hold anything.
+pub fn check_key_file(bytes: &[u8]) -> Result<usize, KeyError> {
+    let path = Path::new(file::KEY_FILE);
+    Ring::from_file(file::decode(bytes, path)?, path).map(|ring| ring.keys.len())
+}
+
 /// The keys of one region and account, in a key folder or (with `--in-memory`) in memory only.
 pub struct KeyStore {
     dir: Option<PathBuf>,
