@@ -219,3 +219,33 @@ def test_firehose_server_side_encryption_seals_its_log(tmp_path):
     finally:
         restarted.stop()
     assert files_containing(data_dir, secret) == []
+
+
+def test_a_copy_of_the_data_folder_without_the_key_folder_reveals_nothing(tmp_path):
+    data_dir, key_dir = tmp_path / "data", tmp_path / "keys-elsewhere"
+    secret = marker("apart")
+    server = Rheo(data_dir, "--key-dir", str(key_dir)).start()
+    try:
+        client = server.client()
+        create_active(client, "apart")
+        encrypt(client, "apart")
+        put(client, "apart", secret)
+    finally:
+        server.stop()
+    assert not (data_dir / "keys").exists()
+    assert "alias/aws/kinesis" in keys(data_dir, "--key-dir", str(key_dir), "list")
+    assert files_containing(data_dir, secret) == []
+
+    # The data folder alone, served with a key store of other keys: the records do not open.
+    stranger = Rheo(data_dir, "--key-dir", str(tmp_path / "other-keys")).start()
+    try:
+        with pytest.raises(ClientError):
+            all_data(stranger.client(), "apart")
+    finally:
+        stranger.stop()
+
+    owner = Rheo(data_dir, "--key-dir", str(key_dir)).start()
+    try:
+        assert all_data(owner.client(), "apart") == [secret]
+    finally:
+        owner.stop()
