@@ -98,8 +98,9 @@ pub enum StorageError {
         detail: String,
     },
     /// An append went to a stream whose encryption key the key store does not hold (or
-    /// no key store is configured). Nothing of that append was written.
-    #[error("the encryption key {key} of the stream is not in the key store; nothing was written")]
+    /// no key store is configured), or a stream was to start sealing with such a key.
+    /// Nothing was written.
+    #[error("encryption key {key} is not in the key store; nothing was written")]
     EncryptionKeyUnavailable {
         /// The key's number in the key store.
         key: u32,

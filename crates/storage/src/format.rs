@@ -28,8 +28,9 @@
 //! │ key u32 │ key_version u32 │ first_lsn u64 │ last_lsn u64 │ first_arrival_ms u64 │ last_arrival_ms u64 │ salt [16] │
 //! └──────────────────────────────────────────────────────────────────────────────────────────┘
 //!   then the records encrypted with AES-256-GCM (same length), then the 16-byte tag. The
-//!   chunk's own key is HKDF-SHA256(salt, key version's material, info "rheo sealed chunk
-//!   v1" ‖ key ‖ key_version), the nonce is 0 (each derived key seals one chunk). The AAD
+//!   chunk's own key is HKDF-SHA256-Expand(HKDF-Extract(no salt, key version's material),
+//!   "rheo sealed chunk v1" ‖ key ‖ key_version ‖ salt), 32 bytes; the nonce is 0 (each
+//!   derived key seals one chunk). The AAD
 //!   is header bytes 0..16, the flags and the sealed header: a sealed chunk opens only in
 //!   its own shard, with its own record count and LSN range. The clear ranges let
 //!   recovery and the scrub index and verify a sealed chunk without its key.
@@ -78,7 +79,7 @@ const FLAG_HASH_KEY: u8 = 1;
 pub const CHUNK_FLAG_SEALED: u32 = 1;
 
 mod sealed;
-pub use sealed::{SealedHeader, SEALED_HEADER_BYTES};
+pub use sealed::{seal_chunk_bytes, SealedHeader, SEALED_HEADER_BYTES};
 
 /// Why bytes are not a valid structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -519,28 +520,48 @@ pub fn summarize_chunk(chunk: &[u8]) -> Result<ChunkSummary, FormatError> {
 
 /// Decodes one chunk (header included), verifying its checksum and, when it is sealed,
 /// opening it with its key version from `keys`. Record payloads are zero-copy slices of
-/// `chunk` (of the decrypted copy for a sealed chunk).
+/// `chunk` (of a decrypted copy for a sealed chunk).
 pub fn decode_chunk(chunk: &Bytes, keys: Option<&dyn KeyProvider>) -> Result<(u64, Vec<StoredRecord>), FormatError> {
     let header = check_chunk(chunk)?;
-    let body = chunk.slice(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + header.body_len);
-    let records = if header.sealed {
-        let chunk_header = chunk.get(..CHUNK_HEADER_BYTES).ok_or(FormatError::Truncated("chunk header"))?;
-        let (sealed, plain) = sealed::open(chunk_header, &body, header.count, keys)?;
-        let records = decode_records(&plain, header.count)?;
-        // The sealed header is authenticated, so a mismatch is a writer's bug, not damage
-        // the checks above missed; refused all the same.
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
-            return Err(FormatError::Invalid("empty chunk"));
-        };
-        let matches = (first.lsn, last.lsn, first.arrival_ms, last.arrival_ms)
-            == (sealed.first_lsn, sealed.last_lsn, sealed.first_arrival_ms, sealed.last_arrival_ms);
-        if !matches {
-            return Err(FormatError::Invalid("sealed chunk header"));
-        }
-        records
-    } else {
-        decode_records(&body, header.count)?
+    if header.sealed {
+        return decode_sealed(chunk.to_vec(), &header, keys);
+    }
+    let records = decode_records(&chunk.slice(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + header.body_len), header.count)?;
+    Ok((header.shard_uid, records))
+}
+
+/// [`decode_chunk`] of a chunk the caller owns (as read from disk): a sealed one is
+/// decrypted in place, without a copy.
+pub fn decode_chunk_owned(
+    chunk: Vec<u8>,
+    keys: Option<&dyn KeyProvider>,
+) -> Result<(u64, Vec<StoredRecord>), FormatError> {
+    let header = check_chunk(&chunk)?;
+    if header.sealed {
+        return decode_sealed(chunk, &header, keys);
+    }
+    let body = Bytes::from(chunk).slice(CHUNK_HEADER_BYTES..CHUNK_HEADER_BYTES + header.body_len);
+    Ok((header.shard_uid, decode_records(&body, header.count)?))
+}
+
+/// Opens a verified sealed chunk in place and decodes its records.
+fn decode_sealed(
+    mut chunk: Vec<u8>,
+    header: &ChunkHeader,
+    keys: Option<&dyn KeyProvider>,
+) -> Result<(u64, Vec<StoredRecord>), FormatError> {
+    let (sealed, plain) = sealed::open_in_place(&mut chunk, header.body_len, header.count, keys)?;
+    let records = decode_records(&Bytes::from(chunk).slice(plain), header.count)?;
+    // The sealed header is authenticated, so a mismatch is a writer's bug, not damage
+    // the checks above missed; refused all the same.
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        return Err(FormatError::Invalid("empty chunk"));
     };
+    let matches = (first.lsn, last.lsn, first.arrival_ms, last.arrival_ms)
+        == (sealed.first_lsn, sealed.last_lsn, sealed.first_arrival_ms, sealed.last_arrival_ms);
+    if !matches {
+        return Err(FormatError::Invalid("sealed chunk header"));
+    }
     Ok((header.shard_uid, records))
 }
 

@@ -1,7 +1,8 @@
 //! Rheo's storage engine: a durable log of records for many shards.
 //!
 //! It knows streams, shards, hash-key ranges and records; it knows nothing of HTTP,
-//! JSON or AWS. The layers above map API calls onto [`ShardLog`].
+//! JSON or AWS. The layers above map API calls onto [`ShardLog`]. Streams may be
+//! encrypted at rest with keys a [`KeyProvider`] supplies by number ([`cipher`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;

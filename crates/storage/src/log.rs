@@ -22,6 +22,12 @@
 //!   kernel may have dropped the dirty pages while reporting the next fsync as
 //!   successful. A full disk fails only the appends of that commit; the partial frame is
 //!   cut off and later appends succeed once space is freed.
+//! - **Encryption at rest.** A stream with an encryption key has its chunks sealed
+//!   (AES-256-GCM, a key per chunk; see [`crate::cipher`] and [`crate::format`]) with
+//!   the newest version of its key, asked of [`crate::KeyProvider`] once per frame. A
+//!   missing key refuses the whole append. Reads open sealed chunks; recovery and the
+//!   scrub verify them by checksum and clear header alone, so they need no key and never
+//!   cut a chunk for a key problem.
 //!
 //! # Modules
 //! This file is the front: [`ShardLog`]'s public methods, which hand work to the writer

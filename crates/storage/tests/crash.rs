@@ -2,7 +2,8 @@
 //! prints every acknowledgement; the parent kills it with SIGKILL at a random moment,
 //! reopens the log and checks that every acknowledged record is there exactly once, in
 //! order. Repeated `RHEO_CRASH_KILLS` times (50 by default) on the same data folder, so
-//! recovery also runs on logs that earlier recoveries cut.
+//! recovery also runs on logs that earlier recoveries cut. Half the shards belong to an
+//! encrypted stream, so frames mix sealed and clear chunks.
 //!
 //! The child is this same test binary, re-executed with `RHEO_CRASH_CHILD_DIR` set.
 
@@ -17,37 +18,51 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rand::Rng;
-use rheo_storage::{AppendRecord, LogConfig, NewStream, ShardLog, StartPosition, StdFs, StreamProps, SystemClock};
+use rheo_storage::{
+    AppendRecord, KeyProvider, LogConfig, MemKeys, NewStream, ShardLog, StartPosition, StdFs, StreamProps, SystemClock,
+};
 
 const CHILD_ENV: &str = "RHEO_CRASH_CHILD_DIR";
 const RUN_ENV: &str = "RHEO_CRASH_RUN";
 const STREAM: &str = "crash";
+const SEALED_STREAM: &str = "crash-sealed";
+const KEY: u32 = 1;
 const SHARDS: u128 = 4;
 const WRITERS: usize = 4;
 
 fn open(dir: &Path) -> ShardLog {
     // Small segments so that kills also land during segment rolls.
-    let config = LogConfig { segment_bytes_max: 256 * 1024, ..LogConfig::default() };
+    let keys = MemKeys::default();
+    keys.rotate(KEY, [0x33; 32]);
+    let config = LogConfig {
+        segment_bytes_max: 256 * 1024,
+        keys: Some(Arc::new(keys) as Arc<dyn KeyProvider>),
+        ..LogConfig::default()
+    };
     ShardLog::open(Arc::new(StdFs), Arc::new(SystemClock), dir, config).expect("log opens")
 }
 
 fn child(dir: &Path, run: u32) -> ! {
     let log = Arc::new(open(dir));
-    let meta = match log.streams().into_iter().find(|s| s.name == STREAM) {
-        Some(meta) => meta,
-        None => {
-            let step = u128::MAX / SHARDS;
-            let shards =
-                (0..SHARDS).map(|i| (i * step, if i + 1 == SHARDS { u128::MAX } else { (i + 1) * step - 1 })).collect();
-            log.create_stream_blocking(NewStream {
-                name: STREAM.into(),
-                shards,
-                props: StreamProps { retention_hours: 24, ..Default::default() },
-            })
-            .expect("stream created")
-        }
-    };
-    let uids: Vec<u64> = meta.shards.iter().map(|s| s.uid).collect();
+    let mut uids: Vec<u64> = Vec::new();
+    for (name, encryption_key) in [(STREAM, None), (SEALED_STREAM, Some(KEY))] {
+        let meta = match log.streams().into_iter().find(|s| s.name == name) {
+            Some(meta) => meta,
+            None => {
+                let step = u128::MAX / SHARDS;
+                let shards = (0..SHARDS)
+                    .map(|i| (i * step, if i + 1 == SHARDS { u128::MAX } else { (i + 1) * step - 1 }))
+                    .collect();
+                log.create_stream_blocking(NewStream {
+                    name: name.into(),
+                    shards,
+                    props: StreamProps { retention_hours: 24, encryption_key, ..Default::default() },
+                })
+                .expect("stream created")
+            }
+        };
+        uids.extend(meta.shards.iter().map(|s| s.uid));
+    }
     let stdout = Arc::new(std::sync::Mutex::new(std::io::stdout()));
     let threads: Vec<_> = (0..WRITERS)
         .map(|writer| {

@@ -6,9 +6,11 @@
 //! a sealed chunk and the scrub can verify it without any key: the checksum (outside the
 //! AEAD) detects damage, the tag (inside) detects the wrong key or a deliberate change.
 
-use bytes::Bytes;
+use std::ops::Range;
 
-use super::{u32_at, u64_at, FormatError, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
+use zeroize::Zeroize;
+
+use super::{chunk_crc, u32_at, u64_at, FormatError, CHUNK_FLAG_SEALED, CHUNK_HEADER_BYTES, RECORD_HEADER_BYTES};
 use crate::cipher::{KeyProvider, KeyRef, Salt, SealingKey, SALT_BYTES, TAG_BYTES};
 
 /// Size of a sealed chunk's clear header, at the start of its body.
@@ -91,26 +93,60 @@ pub(super) fn aad(chunk_header: &[u8], sealed_header: &[u8; SEALED_HEADER_BYTES]
     out
 }
 
-/// Opens the `body` of a sealed chunk (its checksum already verified) with its key
-/// version from `keys`: the clear header and the decrypted records.
-pub(super) fn open(
-    chunk_header: &[u8],
-    body: &Bytes,
+/// A sealed chunk (headers included) around arbitrary `plaintext`, which the writer
+/// never produces (its plaintext is records it encoded): lets tests and the fuzz target
+/// reach the record decoder behind a valid tag.
+pub fn seal_chunk_bytes(
+    shard_uid: u64,
+    count: u32,
+    header: &SealedHeader,
+    plaintext: &[u8],
+    key: &SealingKey,
+) -> Result<Vec<u8>, FormatError> {
+    let body_len = SEALED_HEADER_BYTES + plaintext.len() + TAG_BYTES;
+    let body_len_u32 = u32::try_from(body_len).map_err(|_| FormatError::Invalid("chunk size"))?;
+    let mut chunk = Vec::with_capacity(CHUNK_HEADER_BYTES + body_len);
+    chunk.extend_from_slice(&shard_uid.to_le_bytes());
+    chunk.extend_from_slice(&count.to_le_bytes());
+    chunk.extend_from_slice(&body_len_u32.to_le_bytes());
+    chunk.extend_from_slice(&[0; 4]);
+    chunk.extend_from_slice(&CHUNK_FLAG_SEALED.to_le_bytes());
+    let encoded = SealedHeader { key: key.key_ref(), ..*header }.encode();
+    chunk.extend_from_slice(&encoded);
+    chunk.extend_from_slice(plaintext);
+    let aad = aad(&chunk[..CHUNK_HEADER_BYTES], &encoded);
+    let records_start = CHUNK_HEADER_BYTES + SEALED_HEADER_BYTES;
+    let tag =
+        key.seal(&header.salt, &aad, &mut chunk[records_start..]).map_err(|_| FormatError::Invalid("chunk size"))?;
+    chunk.extend_from_slice(&tag);
+    let crc = chunk_crc(&chunk[..CHUNK_HEADER_BYTES], &chunk[CHUNK_HEADER_BYTES..]);
+    chunk[16..20].copy_from_slice(&crc.to_le_bytes());
+    Ok(chunk)
+}
+
+/// Opens a sealed chunk (headers included, `body_len` bytes of body, its checksum
+/// already verified) in place with its key version from `keys`: returns the clear header
+/// and where in `chunk` the decrypted records now are.
+pub(super) fn open_in_place(
+    chunk: &mut [u8],
+    body_len: usize,
     count: usize,
     keys: Option<&dyn KeyProvider>,
-) -> Result<(SealedHeader, Bytes), FormatError> {
+) -> Result<(SealedHeader, Range<usize>), FormatError> {
+    let body_end = CHUNK_HEADER_BYTES + body_len;
+    let body = chunk.get(CHUNK_HEADER_BYTES..body_end).ok_or(FormatError::Truncated("sealed chunk"))?;
     let header = SealedHeader::decode_checked(body, count)?;
-    if chunk_header.len() != CHUNK_HEADER_BYTES {
-        return Err(FormatError::Truncated("chunk header"));
-    }
-    let material = keys.and_then(|keys| keys.get(header.key)).ok_or(FormatError::KeyUnavailable(header.key))?;
+    let mut material = keys.and_then(|keys| keys.get(header.key)).ok_or(FormatError::KeyUnavailable(header.key))?;
     let key = SealingKey::new(header.key, material);
-    let tag_at = body.len() - TAG_BYTES;
-    let tag: [u8; TAG_BYTES] = body[tag_at..].try_into().map_err(|_| FormatError::Truncated("sealed chunk"))?;
-    let mut plain = body[SEALED_HEADER_BYTES..tag_at].to_vec();
-    let aad = aad(chunk_header, &header.encode());
-    key.open(&header.salt, &aad, &mut plain, &tag).map_err(|_| FormatError::Unauthentic(header.key))?;
-    Ok((header, Bytes::from(plain)))
+    material.zeroize();
+    // decode_checked made sure the body holds the sealed header and the tag.
+    let records = CHUNK_HEADER_BYTES + SEALED_HEADER_BYTES..body_end - TAG_BYTES;
+    let tag: [u8; TAG_BYTES] =
+        chunk[records.end..body_end].try_into().map_err(|_| FormatError::Truncated("sealed chunk"))?;
+    let aad = aad(&chunk[..CHUNK_HEADER_BYTES], &header.encode());
+    key.open(&header.salt, &aad, &mut chunk[records.clone()], &tag)
+        .map_err(|_| FormatError::Unauthentic(header.key))?;
+    Ok((header, records))
 }
 
 const _: () = assert!(SALT_BYTES == 16 && SEALED_HEADER_BYTES == 4 + 4 + 4 * 8 + SALT_BYTES);

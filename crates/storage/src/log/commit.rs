@@ -11,6 +11,10 @@
 //!   if the cut fails too, or a sync fails, the log is poisoned (`poison.rs`).
 //! - A full disk refuses only the commit it struck ([`WriteFailure::DiskFull`]).
 //! - Every append of a failed commit gets the same error, the real one.
+//! - A chunk of a stream with an encryption key is sealed, never written in the clear;
+//!   an append with a record for a stream whose key the key store lacks is refused
+//!   whole (none of its records placed), others in the same frame go ahead; a salt
+//!   that cannot be drawn fails the frame before anything is written.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

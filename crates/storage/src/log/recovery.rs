@@ -18,14 +18,12 @@
 
 use std::path::Path;
 
-use bytes::Bytes;
-
 use super::files::{index_name, segment_name, SEGMENT_SUFFIX};
 use super::types::RecoveryMode;
 use crate::cipher::KeyProvider;
 use crate::error::{Result, StorageError};
 use crate::format::{
-    self, decode_chunk, encode_index, FormatError, FrameHeader, IndexEntry, SegmentHeader, StoredRecord,
+    self, decode_chunk_owned, encode_index, FormatError, FrameHeader, IndexEntry, SegmentHeader, StoredRecord,
     FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_VERSION,
 };
 use crate::fs::{join, FileSystem, ReadFile};
@@ -271,7 +269,7 @@ pub(super) fn decode_indexed_chunk(
     last_lsn: u64,
     keys: Option<&dyn KeyProvider>,
 ) -> std::result::Result<Vec<StoredRecord>, FormatError> {
-    let (stored_uid, records) = decode_chunk(&Bytes::from(bytes), keys)?;
+    let (stored_uid, records) = decode_chunk_owned(bytes, keys)?;
     let matches = stored_uid == shard_uid
         && records.first().map(|r| r.lsn) == Some(first_lsn)
         && records.last().map(|r| r.lsn) == Some(last_lsn);

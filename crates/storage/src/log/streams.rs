@@ -104,10 +104,28 @@ impl Streams {
         Ok(())
     }
 
+    /// A stream that starts sealing with a key (or changes key) needs that key in the
+    /// key store now; one that keeps its key does not (a key store that lost it refuses
+    /// appends instead, see `commit.rs`).
+    fn check_key(&self, previous: Option<&StreamProps>, props: &StreamProps) -> Result<()> {
+        let Some(key) = props.encryption_key else {
+            return Ok(());
+        };
+        if previous.is_some_and(|p| p.encryption_key == Some(key)) {
+            return Ok(());
+        }
+        match self.shared.keys.as_deref().map(|keys| keys.current(key).is_some()) {
+            Some(true) => Ok(()),
+            Some(false) => Err(StorageError::EncryptionKeyUnavailable { key }),
+            None => Err(StorageError::Rejected(format!("encryption key {key} given, but no key store is configured"))),
+        }
+    }
+
     /// Creates a stream and its shards.
     pub(super) fn create(&mut self, lsns: &mut LsnCounter, spec: NewStream) -> Result<Arc<StreamMeta>> {
         self.shared.check_poisoned()?;
         Self::check_props(&spec.props)?;
+        self.check_key(None, &spec.props)?;
         if self.shared.streams.read().values().any(|s| s.name == spec.name) {
             return Err(StorageError::Rejected(format!("stream {} already exists", spec.name)));
         }
@@ -140,6 +158,7 @@ impl Streams {
         update(&mut txn)?;
         let meta = txn.meta;
         Self::check_props(&meta.props)?;
+        self.check_key(Some(&current.props), &meta.props)?;
         self.commit(lsns, Some(&current), meta)
     }
 

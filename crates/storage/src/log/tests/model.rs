@@ -1,12 +1,17 @@
 //! Model-based test: random sequences of appends, reads, time steps, retention passes,
-//! clean reopens and crashes run against the real log (on the in-memory filesystem)
-//! and against a plain in-memory model; every read must agree with the model.
+//! clean reopens, crashes, and switching the stream's encryption key (on, off, to
+//! another key, rotated) run against the real log (on the in-memory filesystem) and
+//! against a plain in-memory model; every read must agree with the model, and no file
+//! may hold a record written while the stream was encrypted.
 
 use super::*;
+use crate::cipher::MemKeys;
 use proptest::prelude::*;
 
 const SHARDS: usize = 3;
 const RETENTION_HOURS: u64 = 24;
+/// Keys 1 to this exist in the key store.
+const KEYS: u32 = 2;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -40,6 +45,10 @@ enum Op {
         keep: usize,
         garbage: usize,
     },
+    /// Seal the stream's new records with this key (or stop sealing them).
+    SetEncryption(Option<u32>),
+    /// A new version of this key seals from now on.
+    RotateKey(u32),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -54,6 +63,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::EnforceRetention),
         1 => Just(Op::Reopen),
         1 => (0usize..64, 0usize..64).prop_map(|(keep, garbage)| Op::Crash { keep, garbage }),
+        2 => proptest::option::of(1u32..=KEYS).prop_map(Op::SetEncryption),
+        1 => (1u32..=KEYS).prop_map(Op::RotateKey),
     ]
 }
 
@@ -75,11 +86,12 @@ impl Model {
     }
 }
 
-fn config() -> LogConfig {
+fn config(keys: &Arc<MemKeys>) -> LogConfig {
     LogConfig {
         segment_bytes_max: 2048,
         segment_age_ms_max: 3 * crate::limits::HOUR_MS,
         retention_check_ms: u64::MAX / 4,
+        keys: Some(keys.clone() as Arc<dyn crate::cipher::KeyProvider>),
         ..LogConfig::default()
     }
 }
@@ -87,7 +99,11 @@ fn config() -> LogConfig {
 fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
-    let mut log = open(&fs, &clock, config()).unwrap();
+    let keys = Arc::new(MemKeys::default());
+    for key in 1..=KEYS {
+        keys.rotate(key, [key as u8; 32]);
+    }
+    let mut log = open(&fs, &clock, config(&keys)).unwrap();
     let ranges = (0..SHARDS as u128).map(|i| (i * 10, i * 10 + 9)).collect();
     let meta = log
         .create_stream_blocking(NewStream {
@@ -99,6 +115,9 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
     let uids: Vec<u64> = meta.shards.iter().map(|s| s.uid).collect();
     let mut model = Model { shards: vec![Vec::new(); SHARDS] };
     let mut counter = 0u32;
+    let mut encrypted = false;
+    // Payloads written sealed, long enough that finding one on disk is no coincidence.
+    let mut sealed_payloads: Vec<Vec<u8>> = Vec::new();
 
     for op in ops {
         let op = match op {
@@ -126,6 +145,9 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
                     })
                     .collect();
                 let datas: Vec<Vec<u8>> = records.iter().map(|r| r.data.to_vec()).collect();
+                if encrypted {
+                    sealed_payloads.extend(datas.iter().filter(|d| d.len() >= 16).cloned());
+                }
                 let results = log.append_blocking(records).unwrap();
                 for ((result, data), &(shard, _)) in results.into_iter().zip(datas).zip(&spread) {
                     let appended = result.unwrap();
@@ -186,25 +208,44 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
             }
             Op::Reopen => {
                 drop(log);
-                log = open(&fs, &clock, config()).unwrap();
+                log = open(&fs, &clock, config(&keys)).unwrap();
             }
             Op::Crash { keep, garbage } => {
                 drop(log);
                 fs.crash(Tear::Partial { keep, garbage });
-                log = open(&fs, &clock, config()).unwrap();
+                log = open(&fs, &clock, config(&keys)).unwrap();
+            }
+            Op::SetEncryption(key) => {
+                log.update_stream_blocking(meta.stream_id, move |txn| {
+                    txn.props_mut().encryption_key = key;
+                    Ok(())
+                })
+                .unwrap();
+                encrypted = key.is_some();
+            }
+            Op::RotateKey(key) => {
+                counter += 1;
+                keys.rotate(key, [counter as u8; 32]);
             }
         }
     }
     // Finally every visible acknowledged record is there, exactly once, in order.
     drop(log);
     fs.crash(Tear::DropUnsynced);
-    let log = open(&fs, &clock, config()).unwrap();
+    let log = open(&fs, &clock, config(&keys)).unwrap();
     for (shard, uid) in uids.iter().copied().enumerate() {
         let from = log.resolve(uid, StartPosition::TrimHorizon).unwrap();
         let got: Vec<u64> =
             log.read(uid, from, usize::MAX, usize::MAX).unwrap().records.iter().map(|r| r.lsn).collect();
         let expected: Vec<u64> = model.visible(shard, clock.now_ms()).iter().map(|r| r.lsn).collect();
         prop_assert_eq!(got, expected);
+    }
+    drop(log);
+    for name in fs.list_dir(Path::new("/data/log")).unwrap() {
+        let bytes = fs.read_all(&join(Path::new("/data/log"), &name)).unwrap();
+        for payload in &sealed_payloads {
+            prop_assert!(!bytes.windows(payload.len()).any(|w| w == &payload[..]), "a sealed payload in {}", name);
+        }
     }
     Ok(())
 }

@@ -151,8 +151,10 @@ fn appends_to_a_stream_whose_key_is_missing_are_refused_whole() {
     let clock = ManualClock::new(T0);
     let keys = keys();
     let log = open(&fs, &clock, with_keys(&keys, small_segments())).unwrap();
+    let doomed = keys.rotate(9, [9; 32]);
     let lost = encrypted_stream(&log, "lost", 9).shards[0].uid;
     let plain = stream(&log, "plain", 1).shards[0].uid;
+    keys.remove(doomed);
     let error = log.append_blocking(vec![record(plain, "a"), record(lost, "b")]).unwrap_err();
     assert!(matches!(error, StorageError::EncryptionKeyUnavailable { key: 9 }), "{error}");
     assert!(error.to_string().contains("nothing was written"), "{error}");
@@ -191,4 +193,148 @@ fn without_randomness_nothing_is_sealed_or_written() {
     // Clear streams need no randomness.
     log.append_blocking(vec![record(plain, "y")]).unwrap();
     assert_eq!(read_all(&log, plain), ["y"]);
+}
+
+/// A closed log holding 60 records of 100 bytes of an encrypted stream, one per frame,
+/// over several segments: its folder, clock, keys, shard and the records' LSNs.
+fn sixty_sealed_records() -> (MemFs, ManualClock, Arc<MemKeys>, u64, Vec<u64>) {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let keys = keys();
+    let log = open(&fs, &clock, with_keys(&keys, small_segments())).unwrap();
+    let uid = encrypted_stream(&log, "s", KEY).shards[0].uid;
+    for i in 0..60 {
+        log.append_blocking(vec![record(uid, &format!("{i:0100}"))]).unwrap();
+    }
+    let all = lsns(&log, uid);
+    drop(log);
+    (fs, clock, keys, uid, all)
+}
+
+#[test]
+fn recovery_and_the_scrub_need_no_keys_and_a_wrong_key_is_never_cut() {
+    let (fs, clock, keys, uid, _) = sixty_sealed_records();
+    // No key store: start-up (index files and the scan of the newest segment) and the
+    // scrub work; reads name the key.
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    assert!(eventually(|| log.stats().scrubbed_bytes > 0));
+    let from = log.resolve(uid, StartPosition::TrimHorizon).unwrap();
+    assert!(matches!(log.read(uid, from, 10, usize::MAX), Err(StorageError::KeyUnavailable { .. })));
+    assert_eq!(log.stats().damaged_chunks, 0);
+    drop(log);
+    // Other material under the same key version: intact bytes that do not open. Reads
+    // fail naming it, nothing is registered as damage, and repair cuts nothing.
+    let impostor = Arc::new(MemKeys::default());
+    impostor.rotate(KEY, [0x01; 32]);
+    let log = open(&fs, &clock, with_keys(&impostor, repair())).unwrap();
+    let error = log.read(uid, from, 10, usize::MAX).unwrap_err();
+    assert!(matches!(error, StorageError::Unauthentic { key: KeyRef { key: KEY, version: 1 }, .. }), "{error}");
+    assert!(!error.to_string().contains("--recover-truncate"), "{error}");
+    assert_eq!(log.stats().damaged_chunks, 0);
+    drop(log);
+    let log = open(&fs, &clock, with_keys(&keys, small_segments())).unwrap();
+    assert_eq!(read_all(&log, uid).len(), 60, "the right key opens everything again");
+}
+
+#[test]
+fn a_damaged_sealed_chunk_is_found_without_keys_and_cut_exactly() {
+    let (fs, clock, keys, uid, all) = sixty_sealed_records();
+    let path = Path::new("/data/log/00000000000000000001.seg");
+    // Inside the ciphertext of the second frame's chunk (the first frame is 32..about 280).
+    fs.corrupt(path, 400, &[0x42; 3]).unwrap();
+    // The scrub, without keys, finds it.
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    assert!(eventually(|| log.stats().damaged_chunks == 1));
+    drop(log);
+    // A reader with keys gets the records before it, then the damage (a checksum
+    // failure, not a tag failure: the bytes changed).
+    let no_scrub = LogConfig { scrub_bytes_per_sec: 0, ..with_keys(&keys, small_segments()) };
+    let log = open(&fs, &clock, no_scrub.clone()).unwrap();
+    let batch = log.read(uid, all[0], 1000, usize::MAX).unwrap();
+    assert_eq!(batch.records.len(), 1);
+    let error = log.read(uid, batch.next_lsn, 1000, usize::MAX).unwrap_err();
+    assert!(matches!(error, StorageError::Damaged { first_lsn, .. } if first_lsn == all[1]), "{error}");
+    drop(log);
+    // Repair, without keys, cuts exactly that chunk.
+    drop(
+        open(&fs, &clock, LogConfig { recovery: RecoveryMode::TruncateAtCorruption, keys: None, ..no_scrub.clone() })
+            .unwrap(),
+    );
+    let log = open(&fs, &clock, no_scrub).unwrap();
+    let expected: Vec<u64> = all.iter().copied().filter(|l| *l != all[1]).collect();
+    assert_eq!(lsns(&log, uid), expected);
+}
+
+#[test]
+fn a_version_1_segment_is_read_but_not_continued() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let keys = keys();
+    let log = open(&fs, &clock, with_keys(&keys, LogConfig::default())).unwrap();
+    let plain = stream(&log, "plain", 1).shards[0].uid;
+    log.append_blocking(vec![record(plain, "old")]).unwrap();
+    drop(log);
+    // What an older binary left: the same bytes under a version-1 header (its clear
+    // chunks are encoded exactly as version 1 encodes them).
+    let path = Path::new("/data/log/00000000000000000001.seg");
+    let old = crate::format::SegmentHeader::decode(&fs.read_all(path).unwrap()).unwrap();
+    assert_eq!(old.version, crate::format::SEGMENT_VERSION);
+    let v1 = crate::format::SegmentHeader { version: 1, ..old };
+    fs.corrupt(path, 0, &v1.encode()).unwrap();
+    let len = fs.read_all(path).unwrap().len();
+    let log = open(&fs, &clock, with_keys(&keys, LogConfig::default())).unwrap();
+    assert_eq!(read_all(&log, plain), ["old"]);
+    // New records, sealed ones included, go into a new version-2 segment.
+    let secret = encrypted_stream(&log, "secret", KEY).shards[0].uid;
+    log.append_blocking(vec![record(plain, "new"), record(secret, "sealed")]).unwrap();
+    assert_eq!(fs.read_all(path).unwrap().len(), len, "the version-1 segment is not appended to");
+    let next = Path::new("/data/log/00000000000000000002.seg");
+    assert_eq!(crate::format::SegmentHeader::decode(&fs.read_all(next).unwrap()).unwrap().version, 2);
+    drop(log);
+    let log = open(&fs, &clock, with_keys(&keys, LogConfig::default())).unwrap();
+    assert_eq!(read_all(&log, plain), ["old", "new"]);
+    assert_eq!(read_all(&log, secret), ["sealed"]);
+}
+
+#[test]
+fn a_stream_starts_sealing_only_with_a_key_the_key_store_holds() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let keys = keys();
+    let log = open(&fs, &clock, with_keys(&keys, small_segments())).unwrap();
+    let create = |key| {
+        log.create_stream_blocking(NewStream {
+            name: format!("s{key}"),
+            shards: vec![(0, u128::MAX)],
+            props: StreamProps { retention_hours: 24, encryption_key: Some(key), ..Default::default() },
+        })
+    };
+    assert!(matches!(create(8), Err(StorageError::EncryptionKeyUnavailable { key: 8 })));
+    let meta = create(KEY).unwrap();
+    let update = |key| {
+        log.update_stream_blocking(meta.stream_id, move |txn| {
+            txn.props_mut().encryption_key = key;
+            Ok(())
+        })
+    };
+    assert!(matches!(update(Some(8)), Err(StorageError::EncryptionKeyUnavailable { key: 8 })));
+    assert_eq!(log.stream(meta.stream_id).unwrap().props.encryption_key, Some(KEY), "a refused change changes nothing");
+    // Keeping a key the store has since lost is no change of key: other updates work.
+    keys.remove(KeyRef { key: KEY, version: 1 });
+    log.update_stream_blocking(meta.stream_id, |txn| {
+        txn.props_mut().retention_hours = 48;
+        Ok(())
+    })
+    .unwrap();
+    update(None).unwrap();
+    drop(log);
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    let error = log
+        .create_stream_blocking(NewStream {
+            name: "no-store".into(),
+            shards: vec![(0, u128::MAX)],
+            props: StreamProps { retention_hours: 24, encryption_key: Some(KEY), ..Default::default() },
+        })
+        .unwrap_err();
+    assert!(matches!(error, StorageError::Rejected(_)), "{error}");
 }
