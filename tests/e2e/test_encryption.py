@@ -45,6 +45,11 @@ def encrypt(client, name, key_id="alias/aws/kinesis"):
     return wait_for_status(client, name)
 
 
+def create_encrypted(client, name, key_id="alias/aws/kinesis"):
+    create_active(client, name)
+    return encrypt(client, name, key_id)
+
+
 def put(client, name, data):
     response = client.put_record(StreamName=name, Data=data, PartitionKey="k")
     return response
@@ -61,8 +66,7 @@ def test_encrypted_records_are_sealed_on_disk_and_survive_restart_and_kill(tmp_p
     server = Rheo(data_dir).start()
     try:
         client = server.client()
-        create_active(client, "enc")
-        summary = encrypt(client, "enc")
+        summary = create_encrypted(client, "enc")
         assert (summary["EncryptionType"], summary["KeyId"]) == ("KMS", "alias/aws/kinesis")
         assert put(client, "enc", first)["EncryptionType"] == "KMS"
         records, _ = read_shard(client, "enc", "shardId-000000000000")
@@ -99,8 +103,7 @@ def test_rotation_seals_new_records_and_old_ones_still_read(tmp_path):
     server = Rheo(data_dir).start()
     try:
         client = server.client()
-        create_active(client, "rot")
-        encrypt(client, "rot")
+        create_encrypted(client, "rot")
         put(client, "rot", before)
         output = keys(data_dir, "rotate", "alias/aws/kinesis")
         assert "version 2" in output
@@ -129,8 +132,7 @@ def test_stop_encryption_writes_later_records_in_the_clear(tmp_path):
     server = Rheo(data_dir).start()
     try:
         client = server.client()
-        create_active(client, "stop")
-        encrypt(client, "stop")
+        create_encrypted(client, "stop")
         put(client, "stop", sealed)
         client.stop_stream_encryption(StreamName="stop", EncryptionType="KMS", KeyId="alias/aws/kinesis")
         summary = wait_for_status(client, "stop")
@@ -227,8 +229,7 @@ def test_a_copy_of_the_data_folder_without_the_key_folder_reveals_nothing(tmp_pa
     server = Rheo(data_dir, "--key-dir", str(key_dir)).start()
     try:
         client = server.client()
-        create_active(client, "apart")
-        encrypt(client, "apart")
+        create_encrypted(client, "apart")
         put(client, "apart", secret)
     finally:
         server.stop()
