@@ -161,7 +161,8 @@ impl ControlRates {
                 return false;
             }
         }
-        let bucket = budgets.entry((operation, scope.to_owned())).or_insert_with(|| Bucket::new(u64::from(per_sec), now_ms));
+        let bucket =
+            budgets.entry((operation, scope.to_owned())).or_insert_with(|| Bucket::new(u64::from(per_sec), now_ms));
         bucket.refill(now_ms);
         if !bucket.has_whole_token() {
             return false;

@@ -42,7 +42,8 @@ impl Engine {
     pub fn admit_control(&self, operation: ControlOperation, target: &RateTarget<'_>) -> Result<()> {
         let Some(rates) = &self.control_rates else { return Ok(()) };
         let stream = target.stream_name();
-        let shard = target.shard.map(|given| ShardId::parse(given).map_or_else(|| given.to_owned(), |id| id.to_string()));
+        let shard =
+            target.shard.map(|given| ShardId::parse(given).map_or_else(|| given.to_owned(), |id| id.to_string()));
         let scope = match operation.rate().1 {
             RateScope::Account => String::new(),
             RateScope::Stream => stream.unwrap_or_default().to_owned(),
@@ -84,7 +85,9 @@ impl Engine {
             })
             .count();
         if changing >= STREAMS_CHANGING_MAX {
-            return Err(LimitExceeded::StreamsChanging { account: self.account_id(), limit: STREAMS_CHANGING_MAX }.into());
+            return Err(
+                LimitExceeded::StreamsChanging { account: self.account_id(), limit: STREAMS_CHANGING_MAX }.into()
+            );
         }
         Ok(())
     }
