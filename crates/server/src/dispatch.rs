@@ -242,7 +242,7 @@ pub async fn dispatch(
     metrics: &Metrics,
     request: Request,
 ) -> Outcome {
-    if let Err(error) = rates::admit(engine, &request) {
+    if let Some(error) = rates::refusal(engine, &request) {
         return Outcome::Failed(error);
     }
     let encryption_change = rates::encryption_change(&request);

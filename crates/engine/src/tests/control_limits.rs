@@ -140,7 +140,7 @@ async fn at_most_five_streams_creating_or_deleting() {
     h.clock.advance_ms(10_000);
     create(&h.engine, "more", 1).await;
     for i in 0..4 {
-        let request = DeleteStream { stream: StreamRef::name(&format!("s{i}")), enforce_consumer_deletion: false };
+        let request = DeleteStream { stream: StreamRef::name(format!("s{i}")), enforce_consumer_deletion: false };
         h.engine.delete_stream(&request).await.unwrap();
     }
     let request = DeleteStream { stream: StreamRef::name("s4"), enforce_consumer_deletion: false };

@@ -10,108 +10,73 @@ fn stream_ref(name: &Option<String>, arn: &Option<String>) -> StreamRef {
     StreamRef { name: name.clone(), arn: arn.clone() }
 }
 
-/// Takes the request from its operation's rate budget; the error to answer when the
-/// budget is spent or the encryption of the stream changed too often today.
-pub(super) fn admit(engine: &Engine, request: &Request) -> Result<(), EngineError> {
-    let stream;
-    let (operation, target) = match request {
-        Request::AddTagsToStream(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::AddTagsToStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
-        Request::CreateStream(input) => {
-            stream = StreamRef { name: Some(input.stream_name.clone()), arn: None };
-            (Op::CreateStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
-        Request::DeleteStream(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::DeleteStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+/// What a limited request names: its operation, stream, consumer ARN and shard.
+type Named<'a> = (Op, Option<StreamRef>, Option<&'a str>, Option<&'a str>);
+
+/// An operation naming a stream by `StreamName` and/or `StreamARN`.
+fn on_stream<'a>(operation: Op, name: &Option<String>, arn: &Option<String>) -> Named<'a> {
+    (operation, Some(stream_ref(name, arn)), None, None)
+}
+
+/// An operation naming a consumer by ARN, or by its stream's ARN and its name.
+fn on_consumer<'a>(operation: Op, stream_arn: &Option<String>, consumer_arn: &'a Option<String>) -> Named<'a> {
+    (operation, stream_arn.as_ref().map(|_| stream_ref(&None, stream_arn)), consumer_arn.as_deref(), None)
+}
+
+/// Takes the request from its operation's rate budget; the error to answer instead when
+/// the budget is spent or the encryption of the stream changed too often today.
+pub(super) fn refusal(engine: &Engine, request: &Request) -> Option<EngineError> {
+    let account = |operation| (operation, None, None, None);
+    let (operation, stream, consumer_arn, shard): Named<'_> = match request {
+        Request::AddTagsToStream(input) => on_stream(Op::AddTagsToStream, &input.stream_name, &input.stream_arn),
+        Request::CreateStream(input) => on_stream(Op::CreateStream, &Some(input.stream_name.clone()), &None),
+        Request::DeleteStream(input) => on_stream(Op::DeleteStream, &input.stream_name, &input.stream_arn),
         Request::DeregisterStreamConsumer(input) => {
-            stream = stream_ref(&None, &input.stream_arn);
-            let target = RateTarget {
-                stream: input.stream_arn.as_ref().map(|_| &stream),
-                consumer_arn: input.consumer_arn.as_deref(),
-                shard: None,
-            };
-            (Op::DeregisterStreamConsumer, target)
+            on_consumer(Op::DeregisterStreamConsumer, &input.stream_arn, &input.consumer_arn)
         }
-        Request::DescribeAccountSettings(_) => (Op::DescribeAccountSettings, RateTarget::default()),
-        Request::DescribeLimits(_) => (Op::DescribeLimits, RateTarget::default()),
-        Request::DescribeStream(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::DescribeStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+        Request::DescribeAccountSettings(_) => account(Op::DescribeAccountSettings),
+        Request::DescribeLimits(_) => account(Op::DescribeLimits),
+        Request::DescribeStream(input) => on_stream(Op::DescribeStream, &input.stream_name, &input.stream_arn),
         Request::DescribeStreamConsumer(input) => {
-            stream = stream_ref(&None, &input.stream_arn);
-            let target = RateTarget {
-                stream: input.stream_arn.as_ref().map(|_| &stream),
-                consumer_arn: input.consumer_arn.as_deref(),
-                shard: None,
-            };
-            (Op::DescribeStreamConsumer, target)
+            on_consumer(Op::DescribeStreamConsumer, &input.stream_arn, &input.consumer_arn)
         }
         Request::DescribeStreamSummary(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::DescribeStreamSummary, RateTarget { stream: Some(&stream), ..RateTarget::default() })
+            on_stream(Op::DescribeStreamSummary, &input.stream_name, &input.stream_arn)
         }
         Request::GetShardIterator(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            let target = RateTarget { stream: Some(&stream), consumer_arn: None, shard: Some(&input.shard_id) };
-            (Op::GetShardIterator, target)
+            let (operation, stream, _, _) = on_stream(Op::GetShardIterator, &input.stream_name, &input.stream_arn);
+            (operation, stream, None, Some(input.shard_id.as_str()))
         }
-        Request::ListShards(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::ListShards, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+        Request::ListShards(input) => on_stream(Op::ListShards, &input.stream_name, &input.stream_arn),
         Request::ListStreamConsumers(input) => {
-            stream = stream_ref(&None, &Some(input.stream_arn.clone()));
-            (Op::ListStreamConsumers, RateTarget { stream: Some(&stream), ..RateTarget::default() })
+            on_stream(Op::ListStreamConsumers, &None, &Some(input.stream_arn.clone()))
         }
-        Request::ListStreams(_) => (Op::ListStreams, RateTarget::default()),
-        Request::ListTagsForStream(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::ListTagsForStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
-        Request::MergeShards(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::MergeShards, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+        Request::ListStreams(_) => account(Op::ListStreams),
+        Request::ListTagsForStream(input) => on_stream(Op::ListTagsForStream, &input.stream_name, &input.stream_arn),
+        Request::MergeShards(input) => on_stream(Op::MergeShards, &input.stream_name, &input.stream_arn),
         Request::RegisterStreamConsumer(input) => {
-            stream = stream_ref(&None, &Some(input.stream_arn.clone()));
-            (Op::RegisterStreamConsumer, RateTarget { stream: Some(&stream), ..RateTarget::default() })
+            on_stream(Op::RegisterStreamConsumer, &None, &Some(input.stream_arn.clone()))
         }
         Request::RemoveTagsFromStream(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::RemoveTagsFromStream, RateTarget { stream: Some(&stream), ..RateTarget::default() })
+            on_stream(Op::RemoveTagsFromStream, &input.stream_name, &input.stream_arn)
         }
-        Request::SplitShard(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::SplitShard, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+        Request::SplitShard(input) => on_stream(Op::SplitShard, &input.stream_name, &input.stream_arn),
         Request::SubscribeToShard(input) => {
-            let target =
-                RateTarget { stream: None, consumer_arn: Some(&input.consumer_arn), shard: Some(&input.shard_id) };
-            (Op::SubscribeToShard, target)
+            (Op::SubscribeToShard, None, Some(input.consumer_arn.as_str()), Some(input.shard_id.as_str()))
         }
-        Request::UpdateAccountSettings(_) => (Op::UpdateAccountSettings, RateTarget::default()),
-        Request::UpdateShardCount(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::UpdateShardCount, RateTarget { stream: Some(&stream), ..RateTarget::default() })
-        }
+        Request::UpdateAccountSettings(_) => account(Op::UpdateAccountSettings),
+        Request::UpdateShardCount(input) => on_stream(Op::UpdateShardCount, &input.stream_name, &input.stream_arn),
         Request::UpdateStreamWarmThroughput(input) => {
-            stream = stream_ref(&input.stream_name, &input.stream_arn);
-            (Op::UpdateStreamWarmThroughput, RateTarget { stream: Some(&stream), ..RateTarget::default() })
+            on_stream(Op::UpdateStreamWarmThroughput, &input.stream_name, &input.stream_arn)
         }
-        Request::StartStreamEncryption(input) => {
-            return engine.check_encryption_change(&stream_ref(&input.stream_name, &input.stream_arn));
+        Request::StartStreamEncryption(_) | Request::StopStreamEncryption(_) => {
+            let stream = encryption_change(request)?;
+            return engine.check_encryption_change(&stream).err();
         }
-        Request::StopStreamEncryption(input) => {
-            return engine.check_encryption_change(&stream_ref(&input.stream_name, &input.stream_arn));
-        }
-        _ => return Ok(()),
+        _ => return None,
     };
-    engine.admit_control(operation, &target)
+    let target = RateTarget { stream: stream.as_ref(), consumer_arn, shard };
+    engine.admit_control(operation, &target).err()
 }
 
 /// The stream whose encryption the request changes, if it does.
