@@ -1,4 +1,6 @@
-//! Slow and idle clients: per-connection timeouts and the limit on open connections.
+//! Slow and idle clients: per-connection timeouts and the limit on open connections;
+//! the HTTP bounds of one connection are in `http_bounds`, and which connection gives up
+//! its slot when all are taken in `evict`.
 //!
 //! Each accepted connection gets a `ConnState` that three parties update with relaxed
 //! atomics, no locks and no allocation per request:
