@@ -187,6 +187,11 @@ impl ControlRates {
                 expire(times, now_ms);
                 !times.is_empty()
             });
+            if changes.len() >= ENCRYPTION_STREAMS_TRACKED_MAX {
+                // More streams changed encryption today than any account has streams:
+                // keeping the table bounded matters more than counting this change.
+                return;
+            }
         }
         let times = changes.entry(stream.to_owned()).or_default();
         expire(times, now_ms);
