@@ -214,8 +214,9 @@ struct ServeArgs {
     body_read_timeout_ms: u64,
     /// Connections served at once. At the limit a new connection takes the slot of one
     /// that has not sent a request yet (else of an idle one); when every connection has a
-    /// request in progress it waits until one closes. Default: the open-file limit (raised to its hard limit at start) less 1024 kept for
-    /// log segments and other files, at most 16384.
+    /// request in progress it waits until one closes. Default: the open-file limit (raised
+    /// to its hard limit at start) less 1024 kept for log segments and other files, at most
+    /// 16384.
     #[arg(long, env = "RHEO_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: Option<u32>,
     /// Requests in progress at once on one HTTP/2 connection; more are refused with
