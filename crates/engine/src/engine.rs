@@ -7,10 +7,12 @@
 //!   states, and the change lock every metadata change holds;
 //! - [`Tokens`]: shard iterators and pagination tokens;
 //! - [`Throttle`]: per-shard throughput budgets, present only under `--enforce-limits`;
+//! - [`ControlRates`]: control-plane rate budgets, present only under `--enforce-limits`;
 //! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule;
 //! - [`AutoDistribution`]: the round robin of streams with AUTO record distribution.
 
 mod consumers;
+mod control;
 mod distribution;
 mod queues;
 mod records;
@@ -27,6 +29,7 @@ use rheo_storage::{Clock, FileSystem, LogConfig, ShardLog};
 
 use crate::auto_distribution::AutoDistribution;
 use crate::catalog::{Catalog, ChangeLock, Lifecycle};
+use crate::control_rates::ControlRates;
 use crate::error::{EngineError, Result};
 use crate::ids::Account;
 use crate::limits::{
@@ -40,6 +43,7 @@ use crate::subscriptions::Subscriptions;
 use crate::throttle::Throttle;
 use crate::token::{TokenKey, Tokens};
 
+pub use control::RateTarget;
 pub use subscribe::{Subscription, SubscriptionRead, Wake};
 
 /// How the engine behaves; every field has a flag in the binary.
@@ -63,7 +67,9 @@ pub struct EngineConfig {
     pub on_demand_stream_limit: u32,
     /// Consumers per stream.
     pub consumer_limit: u32,
-    /// Enforce per-shard read and write throughput (ProvisionedThroughputExceeded).
+    /// Enforce AWS's rates and quotas: per-shard read and write throughput
+    /// (ProvisionedThroughputExceeded), control-plane rates, streams changing at once
+    /// and encryption changes per day (LimitExceeded).
     pub enforce_limits: bool,
     /// The key store StartStreamEncryption resolves `KeyId`s in and the log takes key
     /// material from. `None`: a store in memory only (tests; the binary always gives
@@ -95,6 +101,8 @@ pub struct Engine {
     tokens: Tokens,
     /// Per-shard budgets; `None` unless limits are enforced.
     throttle: Option<Throttle>,
+    /// Control-plane rate budgets; `None` unless limits are enforced.
+    control_rates: Option<ControlRates>,
     subscriptions: Subscriptions,
     /// Kinesis queues, over a log of their own.
     queues: Queues,
@@ -149,6 +157,7 @@ impl Engine {
             catalog: Catalog::new(log, account, lifecycle),
             tokens: Tokens::new(key),
             throttle: config.enforce_limits.then(Throttle::default),
+            control_rates: config.enforce_limits.then(ControlRates::default),
             subscriptions: Subscriptions::default(),
             queues,
             auto_distribution: AutoDistribution::default(),

@@ -574,6 +574,37 @@ pub enum LimitExceeded {
         /// Shards allowed per stream.
         max: u32,
     },
+    /// A control-plane operation called faster than its documented rate (only with
+    /// limits enforced).
+    #[error("rate of {operation:?} exceeded for stream {stream:?} (account {account})")]
+    Rate {
+        /// The operation.
+        operation: crate::control_rates::ControlOperation,
+        /// The stream the call named, when it named one.
+        stream: Option<String>,
+        /// The account id.
+        account: String,
+    },
+    /// CreateStream or DeleteStream while as many streams as allowed are CREATING or
+    /// DELETING (only with limits enforced).
+    #[error("{limit} streams of account {account} are CREATING or DELETING already")]
+    StreamsChanging {
+        /// The account id.
+        account: String,
+        /// Streams allowed in those states at once.
+        limit: usize,
+    },
+    /// StartStreamEncryption or StopStreamEncryption beyond the changes allowed in 24
+    /// hours (only with limits enforced).
+    #[error("encryption of stream {stream} changed {limit} times in 24 hours (account {account})")]
+    EncryptionChangesPerDay {
+        /// The stream name.
+        stream: String,
+        /// The account id.
+        account: String,
+        /// Changes allowed per 24 hours.
+        limit: usize,
+    },
     /// UpdateShardCount called more often than allowed in 24 hours.
     #[error("UpdateShardCount of stream {stream} ran {limit} times in 24 hours (account {account})")]
     ScalingsPerDay {

@@ -35,6 +35,7 @@
 mod auto_distribution;
 mod catalog;
 mod checkpoint;
+pub mod control_rates;
 mod engine;
 pub mod error;
 mod hashing;
@@ -55,7 +56,8 @@ mod tags;
 mod throttle;
 pub mod token;
 
-pub use engine::{Engine, EngineConfig, Subscription, SubscriptionRead, Wake};
+pub use control_rates::ControlOperation;
+pub use engine::{Engine, EngineConfig, RateTarget, Subscription, SubscriptionRead, Wake};
 pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };

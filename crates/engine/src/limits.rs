@@ -94,6 +94,23 @@ pub const SUBSCRIBE_EVENT_RECORDS_MAX: usize = 10_000;
 /// the memory a subscription holds stays small (the server queues a couple of events).
 pub const SUBSCRIBE_EVENT_BYTES_MAX: usize = 2 * 1024 * 1024;
 
+/// Streams that may be CREATING or DELETING at once per account (AWS: 5; enforced with
+/// `--enforce-limits`).
+pub const STREAMS_CHANGING_MAX: usize = 5;
+
+/// Successful encryption changes (StartStreamEncryption or StopStreamEncryption) one
+/// stream may have in a rolling 24 hours (AWS: 25; enforced with `--enforce-limits`).
+pub const ENCRYPTION_CHANGES_PER_DAY_MAX: usize = 25;
+
+/// Control-plane rate budgets kept at most (one per operation and stream, shard or
+/// consumer called in the last second). Budgets idle for a second are full and are
+/// dropped when the table is at this bound; a new scope beyond it is refused.
+pub const CONTROL_RATE_BUDGETS_MAX: usize = 65_536;
+
+/// Streams whose recent encryption changes are remembered at most; streams without a
+/// change in the last day are dropped first.
+pub const ENCRYPTION_STREAMS_TRACKED_MAX: usize = 65_536;
+
 /// Default account shard quota.
 pub const SHARD_LIMIT_DEFAULT: u32 = 10_000;
 /// Default on-demand stream quota (AWS: 50 per account).

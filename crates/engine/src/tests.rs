@@ -21,6 +21,7 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
 }
 
 mod continuation;
+mod control_limits;
 mod deferred_reshard;
 mod distribution;
 mod encryption;

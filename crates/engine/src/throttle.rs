@@ -40,6 +40,16 @@ impl Bucket {
         (-self.tokens * 1000.0 / self.per_sec).ceil() as u64 + 1
     }
 
+    /// After a refill: whether a whole token is there to take.
+    pub(crate) fn has_whole_token(&self) -> bool {
+        self.tokens >= 1.0
+    }
+
+    /// After a refill: whether the bucket holds a full second of its rate again.
+    pub(crate) fn is_full(&self) -> bool {
+        self.tokens >= self.per_sec
+    }
+
     /// Takes `amount` tokens; the balance may go negative (a debt repaid over time).
     pub(crate) fn charge(&mut self, amount: usize) {
         self.tokens -= amount as f64;

@@ -114,9 +114,12 @@ struct ServeArgs {
     /// How long a consumer stays CREATING (or DELETING after deregistration).
     #[arg(long, env = "RHEO_CONSUMER_MS", default_value_t = 500)]
     consumer_ms: u64,
-    /// Enforce per-shard throughput (1 MiB/s and 1000 records/s written, 5 reads/s and
-    /// 2 MiB/s read) with ProvisionedThroughputExceededException, and 2 MiB/s per
-    /// enhanced fan-out consumer and shard (SubscribeToShard events slow down).
+    /// Enforce AWS's limits: per-shard throughput (1 MiB/s and 1000 records/s written, 5
+    /// reads/s and 2 MiB/s read) with ProvisionedThroughputExceededException, 2 MiB/s per
+    /// enhanced fan-out consumer and shard (SubscribeToShard events slow down), the
+    /// documented rate of each control-plane operation ("Rate exceeded",
+    /// LimitExceededException), at most 5 streams CREATING or DELETING at once and 25
+    /// encryption changes per stream and day.
     #[arg(long, env = "RHEO_ENFORCE_LIMITS")]
     enforce_limits: bool,
     /// Account shard quota (open shards over all streams).
@@ -217,11 +220,18 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_BODY_READ_TIMEOUT_MS", default_value_t = rheo_server::BODY_READ_TIMEOUT_MS_DEFAULT,
           value_parser = clap::value_parser!(u64).range(1..))]
     body_read_timeout_ms: u64,
-    /// Connections served at once; more wait in the listen backlog until one closes.
-    /// Default: the open-file limit (raised to its hard limit at start) less 1024 kept for
-    /// log segments and other files, at most 16384.
+    /// Connections served at once. At the limit a new connection takes the slot of one
+    /// that has not sent a request yet (else of an idle one); when every connection has a
+    /// request in progress it waits until one closes. Default: the open-file limit (raised
+    /// to its hard limit at start) less 1024 kept for log segments and other files, at most
+    /// 16384.
     #[arg(long, env = "RHEO_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: Option<u32>,
+    /// Requests in progress at once on one HTTP/2 connection; more are refused with
+    /// REFUSED_STREAM, which clients retry (on another connection).
+    #[arg(long, env = "RHEO_HTTP2_MAX_STREAMS", default_value_t = rheo_server::HTTP2_MAX_STREAMS_DEFAULT,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    http2_max_streams: u32,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -296,6 +306,7 @@ fn connection_limits(args: &ServeArgs, open_files: Option<u64>) -> ConnectionLim
         idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         body_read_timeout: Duration::from_millis(args.body_read_timeout_ms),
         max_connections,
+        http2_max_streams: args.http2_max_streams,
     }
 }
 

@@ -1,4 +1,6 @@
-//! Slow and idle clients: per-connection timeouts and the limit on open connections.
+//! Slow and idle clients: per-connection timeouts and the limit on open connections;
+//! the HTTP bounds of one connection are in `http_bounds`, and which connection gives up
+//! its slot when all are taken in `evict`.
 //!
 //! Each accepted connection gets a `ConnState` that three parties update with relaxed
 //! atomics, no locks and no allocation per request:
@@ -35,6 +37,18 @@ use std::time::{Duration, Instant};
 
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::Notify;
+
+mod evict;
+mod http_bounds;
+
+pub(crate) use evict::{Registration, Registry};
+pub(crate) use http_bounds::builder;
+pub use http_bounds::{
+    HTTP2_CONNECTION_WINDOW_BYTES, HTTP2_FRAME_BYTES_MAX, HTTP2_HEADER_LIST_BYTES_MAX, HTTP2_LOCAL_ERROR_RESETS_MAX,
+    HTTP2_MAX_STREAMS_DEFAULT, HTTP2_PENDING_RESETS_MAX, HTTP2_SEND_BUFFER_BYTES, HTTP2_STREAM_WINDOW_BYTES,
+    REQUEST_HEADERS_MAX, REQUEST_HEAD_BYTES_MAX,
+};
 
 /// Default of [`ConnectionLimits::header_read_timeout`], in milliseconds: 20 s.
 ///
@@ -95,9 +109,12 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     /// How long a request body may take to arrive in full.
     pub body_read_timeout: Duration,
-    /// Connections served at once. When all are taken, new connections wait in the
-    /// listen backlog until one closes.
+    /// Connections served at once. When all are taken, a new connection takes the slot
+    /// of one without a request in progress (see `conn/evict.rs`), or waits until one
+    /// closes.
     pub max_connections: u32,
+    /// Requests in progress at once on one HTTP/2 connection.
+    pub http2_max_streams: u32,
 }
 
 impl Default for ConnectionLimits {
@@ -107,6 +124,7 @@ impl Default for ConnectionLimits {
             idle_timeout: Duration::from_millis(IDLE_TIMEOUT_MS_DEFAULT),
             body_read_timeout: Duration::from_millis(BODY_READ_TIMEOUT_MS_DEFAULT),
             max_connections: MAX_CONNECTIONS_DEFAULT,
+            http2_max_streams: HTTP2_MAX_STREAMS_DEFAULT,
         }
     }
 }
@@ -188,6 +206,12 @@ pub(crate) struct ConnState {
     /// The connection speaks HTTP/2: bytes between requests are control frames, not the
     /// start of a request head.
     http2: AtomicBool,
+    /// A request head has been received in full at least once.
+    served: AtomicBool,
+    /// The connection was asked to give up its slot ([`Registry::evict_one`]).
+    evicted: AtomicBool,
+    /// Wakes the connection's task when it is evicted.
+    evict_signal: Notify,
 }
 
 impl ConnState {
@@ -199,7 +223,58 @@ impl ConnState {
             head_started: AtomicU64::new(0),
             last_io: AtomicU64::new(0),
             http2: AtomicBool::new(false),
+            served: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
+            evict_signal: Notify::new(),
         }
+    }
+
+    fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed) > 0
+    }
+
+    fn has_served(&self) -> bool {
+        self.served.load(Ordering::Relaxed)
+    }
+
+    fn is_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Relaxed)
+    }
+
+    /// Since when the connection has been waiting: for its first request head since it
+    /// was accepted, else for its next request since the last one ended (or, on
+    /// HTTP/1.1, since its last byte).
+    fn waiting_since(&self) -> Instant {
+        if !self.has_served() {
+            return self.accepted;
+        }
+        let since = self.idle_since.load(Ordering::Relaxed).max(self.last_io.load(Ordering::Relaxed));
+        self.accepted + Duration::from_millis(since)
+    }
+
+    fn evict(&self) {
+        self.evicted.store(true, Ordering::Relaxed);
+        self.evict_signal.notify_one();
+    }
+
+    /// Whether a request is in progress.
+    pub(crate) fn has_request_in_progress(&self) -> bool {
+        self.is_busy()
+    }
+
+    /// Whether a request head has been received in full at least once.
+    pub(crate) fn has_served_requests(&self) -> bool {
+        self.has_served()
+    }
+
+    /// Withdraws an eviction the connection need not follow.
+    pub(crate) fn pardon(&self) {
+        self.evicted.store(false, Ordering::Relaxed);
+    }
+
+    /// Resolves once the connection has been asked to give up its slot.
+    pub(crate) async fn evicted(&self) {
+        self.evict_signal.notified().await;
     }
 
     fn now(&self) -> u64 {
@@ -289,6 +364,7 @@ impl RequestGuard {
             state.http2.store(true, Ordering::Relaxed);
         }
         state.busy.fetch_add(1, Ordering::Relaxed);
+        state.served.store(true, Ordering::Relaxed);
         state.head_started.store(NONE, Ordering::Relaxed);
         RequestGuard(state.clone())
     }

@@ -2,6 +2,7 @@
 //! boundary where wire types and engine domain types meet.
 
 mod queues;
+mod rates;
 
 use std::sync::Arc;
 
@@ -233,13 +234,27 @@ fn empty(result: Result<(), EngineError>, operation: fn(wire::EmptyOutput) -> Re
 }
 
 /// Executes one request; channel operations, and tags and policies of channel ARNs, go
-/// to `channels`.
+/// to `channels`. Under `--enforce-limits` the request first draws from its operation's
+/// rate budget.
 pub async fn dispatch(
     engine: &Arc<Engine>,
     channels: Option<&Channels>,
     metrics: &Metrics,
     request: Request,
 ) -> Outcome {
+    if let Some(error) = rates::refusal(engine, &request) {
+        return Outcome::Failed(error);
+    }
+    let encryption_change = rates::encryption_change(&request);
+    let outcome = run(engine, channels, metrics, request).await;
+    if let (Some(stream), Outcome::Done(_)) = (encryption_change, &outcome) {
+        engine.note_encryption_change(&stream);
+    }
+    outcome
+}
+
+/// Executes one admitted request.
+async fn run(engine: &Arc<Engine>, channels: Option<&Channels>, metrics: &Metrics, request: Request) -> Outcome {
     use Response as R;
     match request {
         Request::CreateQueue(input) => queues::create(engine, input).await,

@@ -288,6 +288,20 @@ fn limit_exceeded_message(rule: &LimitExceeded) -> String {
         LimitExceeded::ScalingsPerDay { stream, account, limit } => format!(
             "UpdateShardCount cannot run more than {limit} times in a 24 hour period for stream {stream} under account {account}."
         ),
+        // AWS's control-plane throttling texts: the stream form when the call names a
+        // stream, the account form otherwise.
+        LimitExceeded::Rate { stream: Some(stream), account, .. } => {
+            format!("Rate exceeded for stream {stream} under account {account}.")
+        }
+        LimitExceeded::Rate { stream: None, account, .. } => format!("Rate exceeded for account {account}."),
+        // AWS's text, its grammar included.
+        LimitExceeded::StreamsChanging { account, limit } => format!(
+            "This request would have exceed the limit on the number of streams that can simultaneously be in CREATING or DELETING for the account {account}. Limit: {limit}."
+        ),
+        // AWS documents the quota but not its text.
+        LimitExceeded::EncryptionChangesPerDay { stream, account, limit } => format!(
+            "The encryption of stream {stream} under account {account} cannot change more than {limit} times in a 24 hour period."
+        ),
     }
 }
 
@@ -691,6 +705,30 @@ mod tests {
         assert_eq!(
             exceeded(LimitExceeded::ScalingsPerDay { stream: "s".into(), account: account(), limit: 10 }),
             "UpdateShardCount cannot run more than 10 times in a 24 hour period for stream s under account 000000000000."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::Rate {
+                operation: rheo_engine::ControlOperation::DescribeStream,
+                stream: Some("s".into()),
+                account: account(),
+            }),
+            "Rate exceeded for stream s under account 000000000000."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::Rate {
+                operation: rheo_engine::ControlOperation::ListStreams,
+                stream: None,
+                account: account(),
+            }),
+            "Rate exceeded for account 000000000000."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::StreamsChanging { account: account(), limit: 5 }),
+            "This request would have exceed the limit on the number of streams that can simultaneously be in CREATING or DELETING for the account 000000000000. Limit: 5."
+        );
+        assert_eq!(
+            exceeded(LimitExceeded::EncryptionChangesPerDay { stream: "s".into(), account: account(), limit: 25 }),
+            "The encryption of stream s under account 000000000000 cannot change more than 25 times in a 24 hour period."
         );
     }
 

@@ -63,7 +63,10 @@ use tokio_rustls::TlsAcceptor;
 
 pub use conn::{
     max_connections_for_descriptors, ConnectionLimits, TimeoutKind, BODY_READ_TIMEOUT_MS_DEFAULT, DESCRIPTOR_RESERVE,
-    HEADER_READ_TIMEOUT_MS_DEFAULT, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT,
+    HEADER_READ_TIMEOUT_MS_DEFAULT, HTTP2_CONNECTION_WINDOW_BYTES, HTTP2_FRAME_BYTES_MAX, HTTP2_HEADER_LIST_BYTES_MAX,
+    HTTP2_LOCAL_ERROR_RESETS_MAX, HTTP2_MAX_STREAMS_DEFAULT, HTTP2_PENDING_RESETS_MAX, HTTP2_SEND_BUFFER_BYTES,
+    HTTP2_STREAM_WINDOW_BYTES, IDLE_TIMEOUT_MS_DEFAULT, MAX_CONNECTIONS_DEFAULT, REQUEST_HEADERS_MAX,
+    REQUEST_HEAD_BYTES_MAX,
 };
 pub use front::{ResponseBody, REQUEST_BODY_BYTES_MAX};
 pub use metrics::Metrics;
@@ -216,17 +219,20 @@ impl Server {
     /// (up to a timeout) and returns.
     ///
     /// At most [`ConnectionLimits::max_connections`] connections are served at once. When
-    /// all slots are taken the loop stops accepting: connections already open are served
-    /// as usual, and new ones wait in the kernel's listen backlog until a slot frees (the
-    /// timeouts guarantee that clients which send nothing free theirs). That is logged at
-    /// most every 10 s and counted in `rheo_connection_limit_reached_total`.
+    /// all slots are taken, the next connection accepted takes the slot of a connection
+    /// that has not sent a request yet, else of an idle one (`conn/evict.rs`, counted in
+    /// `rheo_connections_evicted_total`); when every connection has a request in
+    /// progress it waits for a slot, and the ones after it in the kernel's listen backlog.
+    /// Reaching the limit is logged at most every 10 s and counted in
+    /// `rheo_connection_limit_reached_total`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Server { listener, tls, state, router } = self;
         let front = Arc::new(front::FrontDoor { state: state.clone(), router });
         let limits = state.limits;
         let max_connections = limits.max_connections.max(1);
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let builder = conn::builder(limits.http2_max_streams);
         let slots = Arc::new(Semaphore::new(max_connections as usize));
+        let registry = Arc::new(conn::Registry::default());
         let timeouts = conn::Timeouts {
             header_read: limits.header_read_timeout,
             idle: limits.idle_timeout,
@@ -249,26 +255,6 @@ impl Server {
         let mut error_log = RateLimitedLog::default();
         tokio::pin!(shutdown);
         loop {
-            let permit = match slots.clone().try_acquire_owned() {
-                Ok(permit) => permit,
-                Err(_) => {
-                    state.metrics.connection_limit_reached();
-                    if let Some(times) = limit_log.note() {
-                        tracing::warn!(
-                            message = "Connection limit reached; new connections wait in the listen backlog.",
-                            max_connections,
-                            times,
-                        );
-                    }
-                    tokio::select! {
-                        permit = slots.clone().acquire_owned() => match permit {
-                            Ok(permit) => permit,
-                            Err(_) => break, // never closed
-                        },
-                        () = &mut shutdown => break,
-                    }
-                }
-            };
             let (stream, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
@@ -282,8 +268,32 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
+            let permit = match slots.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    state.metrics.connection_limit_reached();
+                    if let Some(times) = limit_log.note() {
+                        tracing::warn!(
+                            message = "Connection limit reached; new connections take the slots of \
+                                       connections without a request in progress, or wait.",
+                            max_connections,
+                            times,
+                        );
+                    }
+                    tokio::select! {
+                        permit = make_room(&slots, &registry, &state.metrics) => match permit {
+                            Some(permit) => permit,
+                            None => break, // never closed
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
             let _ = stream.set_nodelay(true);
-            tokio::spawn(serve_connection(stream, peer, tls.clone(), builder.clone(), front.clone(), timeouts, permit));
+            let conn_state = Arc::new(conn::ConnState::new());
+            let slot = Slot { _permit: permit, _registration: registry.register(conn_state.clone()) };
+            let connection = Connection { stream, peer, state: conn_state, slot };
+            tokio::spawn(serve_connection(connection, tls.clone(), builder.clone(), front.clone(), timeouts));
         }
         drop(listener);
         // Open subscriptions end their streams and connections shut down gracefully.
@@ -325,26 +335,71 @@ impl RateLimitedLog {
     }
 }
 
-/// Serves one accepted connection (after its TLS handshake, if any) under its timeouts,
-/// holding a connection slot until it closes.
-async fn serve_connection(
+/// A connection slot, held until the connection closes.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    _registration: conn::Registration,
+}
+
+/// An accepted connection and what it holds.
+struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
+    state: Arc<conn::ConnState>,
+    slot: Slot,
+}
+
+/// How long the accept loop waits for an evicted connection to free its slot before it
+/// looks for another connection to evict (the one chosen may have started a request
+/// meanwhile and then keeps its slot).
+const EVICTION_RETRY: Duration = Duration::from_millis(200);
+
+/// Frees a slot for a connection that arrived while all were taken: asks the connection
+/// that least deserves its slot to close ([`conn::Registry::evict_one`]) and waits for a
+/// slot, asking again every [`EVICTION_RETRY`]. `None` only if the semaphore is closed,
+/// which never happens.
+async fn make_room(
+    slots: &Arc<Semaphore>,
+    registry: &conn::Registry,
+    metrics: &Metrics,
+) -> Option<OwnedSemaphorePermit> {
+    loop {
+        if registry.evict_one() {
+            metrics.connection_evicted();
+        }
+        match tokio::time::timeout(EVICTION_RETRY, slots.clone().acquire_owned()).await {
+            Ok(permit) => return permit.ok(),
+            Err(_) => continue,
+        }
+    }
+}
+
+/// Serves one accepted connection (after its TLS handshake, if any) under its timeouts,
+/// holding its connection slot until it closes.
+async fn serve_connection(
+    connection: Connection,
     tls: Option<TlsAcceptor>,
     builder: auto::Builder<TokioExecutor>,
     front: Arc<front::FrontDoor>,
     timeouts: conn::Timeouts,
-    _permit: OwnedSemaphorePermit,
 ) {
+    let Connection { stream, peer, state: conn_state, slot: _slot } = connection;
     let state = &front.state;
     let _open = state.metrics.connection_opened();
-    let conn_state = Arc::new(conn::ConnState::new());
     match tls {
         None => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
         Some(acceptor) => {
             // The handshake counts against the header-read timeout: a client that connects
             // and says nothing must not hold its slot longer than one that sends half a head.
-            match tokio::time::timeout(timeouts.header_read, acceptor.accept(stream)).await {
+            let handshake = tokio::time::timeout(timeouts.header_read, acceptor.accept(stream));
+            let handshake = tokio::select! {
+                handshake = handshake => handshake,
+                () = conn_state.evicted() => {
+                    tracing::debug!(message = "Closing a connection in its TLS handshake: its slot is needed.", %peer);
+                    return;
+                }
+            };
+            match handshake {
                 Ok(Ok(stream)) => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
                 Ok(Err(error)) => tracing::debug!(message = "TLS handshake failed.", %peer, %error),
                 Err(_) => {
@@ -398,6 +453,21 @@ async fn serve_io<I>(
                 tracing::debug!(message = "Closing a connection: timed out.", %peer, timeout = kind.label());
                 if kind == TimeoutKind::Idle {
                     // HTTP/2 gets a GOAWAY, so the client knows not to reuse the connection.
+                    connection.as_mut().graceful_shutdown();
+                    let _ = tokio::time::timeout(conn::idle_close_grace(), connection.as_mut()).await;
+                }
+                return;
+            }
+            () = conn_state.evicted() => {
+                if conn_state.has_request_in_progress() {
+                    // It started a request after it was chosen: it keeps its slot, and the
+                    // accept loop chooses again.
+                    conn_state.pardon();
+                    continue;
+                }
+                tracing::debug!(message = "Closing a connection: its slot is needed.", %peer);
+                if conn_state.has_served_requests() {
+                    // An idle kept-alive connection: HTTP/2 gets a GOAWAY, as on idling out.
                     connection.as_mut().graceful_shutdown();
                     let _ = tokio::time::timeout(conn::idle_close_grace(), connection.as_mut()).await;
                 }

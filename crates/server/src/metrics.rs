@@ -27,6 +27,7 @@ pub struct Metrics {
     connections_open: AtomicU64,
     connections_total: AtomicU64,
     connection_limit_waits: AtomicU64,
+    connections_evicted: AtomicU64,
     timeouts: [AtomicU64; TimeoutKind::ALL.len()],
 }
 
@@ -111,6 +112,11 @@ impl Metrics {
         self.connection_limit_waits.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a connection asked to give up its slot to a newcomer at the connection limit.
+    pub fn connection_evicted(&self) {
+        self.connections_evicted.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Counts a connection closed (or, for [`TimeoutKind::BodyRead`], a request cut) by a
     /// timeout.
     pub fn timed_out(&self, kind: TimeoutKind) {
@@ -134,7 +140,7 @@ impl Metrics {
         let _ = writeln!(out, "rheo_records_in_total {}", self.records_in.load(Ordering::Relaxed));
         out.push_str("# HELP rheo_records_out_total Records read.\n# TYPE rheo_records_out_total counter\n");
         let _ = writeln!(out, "rheo_records_out_total {}", self.records_out.load(Ordering::Relaxed));
-        let gauges: [(&str, &str, &str, &AtomicU64); 8] = [
+        let gauges: [(&str, &str, &str, &AtomicU64); 9] = [
             ("rheo_subscriptions_active", "gauge", "SubscribeToShard subscriptions open.", &self.subscriptions_active),
             (
                 "rheo_subscriptions_total",
@@ -162,6 +168,12 @@ impl Metrics {
                 "counter",
                 "Times every connection slot was taken, so new connections waited in the listen backlog.",
                 &self.connection_limit_waits,
+            ),
+            (
+                "rheo_connections_evicted_total",
+                "counter",
+                "Connections without a request in progress closed to make room for a new one at the connection limit.",
+                &self.connections_evicted,
             ),
         ];
         for (name, kind, help, value) in gauges {

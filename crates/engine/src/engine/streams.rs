@@ -60,6 +60,7 @@ impl Engine {
         if self.catalog.contains(&request.name) {
             return Err(EngineError::StreamExists { stream: request.name, account: self.account_id() });
         }
+        self.check_streams_changing(&lock)?;
         let mode = request.mode.unwrap_or(if request.shard_count.is_some() {
             StreamMode::Provisioned
         } else {
@@ -127,6 +128,7 @@ impl Engine {
         if snapshot.settings.deleting_until_ms.is_some() {
             return Ok(());
         }
+        self.check_streams_changing(&lock)?;
         // AWS: a stream with queues cannot be deleted, whatever EnforceConsumerDeletion says.
         self.refuse_if_queues(snapshot.name())?;
         let registered = snapshot.live_consumer_count();
