@@ -200,3 +200,55 @@ impl Reload for AuthReloader {
         Ok(format!("{principals} principals"))
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::reload::reload_all;
+
+    const ALLOW_KINESIS: &str =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"}]}"#;
+
+    fn profile(name: &str) -> String {
+        format!("[{name}]\naws_access_key_id = AKID{name}\naws_secret_access_key = secret-{name}\n")
+    }
+
+    #[test]
+    fn a_failed_reload_keeps_the_previous_principals() {
+        let dir = tempfile::tempdir().unwrap();
+        let credentials = dir.path().join("credentials");
+        let policies = dir.path().join("policies");
+        std::fs::create_dir(&policies).unwrap();
+        std::fs::write(&credentials, profile("alice")).unwrap();
+        std::fs::write(policies.join("alice.json"), ALLOW_KINESIS).unwrap();
+        let files = AuthFiles {
+            credentials: credentials.clone(),
+            policies: Some(policies.clone()),
+            account_id: "123456789012".into(),
+        };
+        let identities = Identities::load(&files).unwrap();
+        let alice = identities.identity("AKIDalice").unwrap();
+        assert_eq!(alice.principal.arn, "arn:aws:iam::123456789012:user/alice");
+        assert!(alice.principal.policy.is_some());
+        let authenticator =
+            Arc::new(Authenticator::sigv4("us-east-1", Arc::new(rheo_storage::SystemClock), identities));
+        let hooks: Vec<Arc<dyn Reload>> = vec![Arc::new(AuthReloader::new(authenticator.clone(), files))];
+
+        // A credentials file that does not parse, then a policy that does not: nothing changes.
+        std::fs::write(&credentials, format!("{}[bob]\naws_access_key_id = AKIDbob\n", profile("alice"))).unwrap();
+        assert_eq!(reload_all(&hooks), 1);
+        std::fs::write(&credentials, format!("{}{}", profile("alice"), profile("bob"))).unwrap();
+        std::fs::write(policies.join("bob.json"), "{not json").unwrap();
+        assert_eq!(reload_all(&hooks), 1);
+        let snapshot = authenticator.snapshot();
+        assert!(snapshot.identity("AKIDalice").is_some() && snapshot.identity("AKIDbob").is_none());
+
+        std::fs::write(policies.join("bob.json"), ALLOW_KINESIS).unwrap();
+        assert_eq!(reload_all(&hooks), 0);
+        let snapshot = authenticator.snapshot();
+        assert_eq!(snapshot.len(), 2);
+        assert!(snapshot.identity("AKIDbob").unwrap().principal.policy.is_some());
+        assert!(snapshot.policies().user("bob").is_some());
+    }
+}

@@ -48,6 +48,9 @@ pub struct SignedRequest<'a> {
     pub query: Option<&'a str>,
     /// The headers as received.
     pub headers: &'a HeaderMap,
+    /// The URI's authority: HTTP/2 carries the host there (`:authority`) instead of in a
+    /// `Host` header, and clients sign it as `host`.
+    pub authority: Option<&'a str>,
     /// The whole body.
     pub body: &'a [u8],
 }
@@ -242,7 +245,15 @@ pub fn verify(
     }
     check_time(&presented, now_secs)?;
 
-    let received = request.headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)));
+    let host_from_authority = match request.headers.contains_key(http::header::HOST) {
+        true => None,
+        false => request.authority.map(|authority| ("host", authority)),
+    };
+    let received = request
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .chain(host_from_authority);
     let header_values = sigv4::signed_header_values(received, signed).map_err(|error| match error {
         AuthError::SignedHeaderAbsent(name) => AuthFailure::SignedHeaderAbsent(name),
         other => AuthFailure::Malformed(other),
@@ -313,6 +324,32 @@ mod tests {
         Identities::new(&file, rheo_iam::IdentityPolicies::default(), "123456789012")
     }
 
+    /// `headers` (sorted by name) and the `Authorization` of `access_key` signing them with
+    /// `BODY` at `amz_date` for `region` and `service`.
+    fn sign_headers(
+        headers: &[(&str, &str)],
+        access_key: &str,
+        secret: &str,
+        amz_date: &str,
+        scope: (&str, &str),
+    ) -> HeaderMap {
+        let credentials = Credentials { access_key: access_key.into(), secret_key: secret.into(), session_token: None };
+        let signature = Signer::new(credentials, scope.0, scope.1).sign(
+            "POST",
+            "/",
+            "",
+            headers,
+            &sigv4::sha256_hex(BODY),
+            amz_date,
+        );
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(http::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+        }
+        map.insert("authorization", HeaderValue::from_str(&signature.authorization).unwrap());
+        map
+    }
+
     /// A PutRecord request signed by `access_key` at `date_secs` for `region`/`service`,
     /// as the SDKs sign it; `token` is sent and signed as `x-amz-security-token`.
     fn signed(
@@ -330,25 +367,11 @@ mod tests {
             headers.push(("x-amz-security-token", token));
         }
         headers.push(("x-amz-target", "Kinesis_20131202.PutRecord"));
-        let credentials = Credentials { access_key: access_key.into(), secret_key: secret.into(), session_token: None };
-        let signature = Signer::new(credentials, region, service).sign(
-            "POST",
-            "/",
-            "",
-            &headers,
-            &sigv4::sha256_hex(BODY),
-            &amz_date,
-        );
-        let mut map = HeaderMap::new();
-        for (name, value) in headers {
-            map.insert(name, HeaderValue::from_str(value).unwrap());
-        }
-        map.insert("authorization", HeaderValue::from_str(&signature.authorization).unwrap());
-        map
+        sign_headers(&headers, access_key, secret, &amz_date, (region, service))
     }
 
     fn check(headers: &HeaderMap, body: &[u8], now: u64) -> Result<Arc<Principal>, AuthFailure> {
-        let request = SignedRequest { method: "POST", path: "/", query: None, headers, body };
+        let request = SignedRequest { method: "POST", path: "/", query: None, headers, authority: None, body };
         verify(&identities(), "us-east-1", "kinesis", &request, now)
     }
 
@@ -414,6 +437,32 @@ mod tests {
     }
 
     #[test]
+    fn http2_requests_sign_their_authority_as_host() {
+        let mut headers = signed("AKIDALICE", SECRET, None, NOW, "us-east-1", "kinesis");
+        headers.remove("host");
+        let request = |authority| SignedRequest {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &headers,
+            authority,
+            body: BODY,
+        };
+        assert_eq!(
+            verify(&identities(), "us-east-1", "kinesis", &request(Some("localhost:4567")), NOW).unwrap().name,
+            "alice"
+        );
+        assert!(matches!(
+            verify(&identities(), "us-east-1", "kinesis", &request(Some("elsewhere:4567")), NOW),
+            Err(AuthFailure::Mismatch { .. })
+        ));
+        assert_eq!(
+            verify(&identities(), "us-east-1", "kinesis", &request(None), NOW).unwrap_err(),
+            AuthFailure::SignedHeaderAbsent("host".into())
+        );
+    }
+
+    #[test]
     fn session_tokens_must_match_exactly() {
         let wrong = signed("ASIATEMP", SECRET, Some("TOKEN2"), NOW, "us-east-1", "kinesis");
         assert_eq!(check(&wrong, BODY, NOW).unwrap_err(), AuthFailure::UnrecognizedClient);
@@ -438,21 +487,9 @@ mod tests {
     #[test]
     fn host_must_be_signed() {
         let amz_date = secs_to_amz_date(NOW);
-        let headers = [("x-amz-date", amz_date.as_str())];
-        let credentials =
-            Credentials { access_key: "AKIDALICE".into(), secret_key: SECRET.into(), session_token: None };
-        let signature = Signer::new(credentials, "us-east-1", "kinesis").sign(
-            "POST",
-            "/",
-            "",
-            &headers,
-            &sigv4::sha256_hex(BODY),
-            &amz_date,
-        );
-        let mut map = HeaderMap::new();
-        map.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
+        let mut map =
+            sign_headers(&[("x-amz-date", &amz_date)], "AKIDALICE", SECRET, &amz_date, ("us-east-1", "kinesis"));
         map.insert("host", HeaderValue::from_static("localhost"));
-        map.insert("authorization", HeaderValue::from_str(&signature.authorization).unwrap());
         assert_eq!(check(&map, BODY, NOW).unwrap_err(), AuthFailure::HostNotSigned);
     }
 
@@ -472,19 +509,25 @@ mod tests {
         let query = format!("{unsigned}&X-Amz-Signature={signature}");
         let mut headers = HeaderMap::new();
         headers.insert("host", HeaderValue::from_static("localhost"));
-        let at = |now: u64, body: &[u8]| {
-            let request = SignedRequest { method: "POST", path: "/", query: Some(&query), headers: &headers, body };
+        let at = |query: &str, now: u64, body: &[u8]| {
+            let request = SignedRequest {
+                method: "POST",
+                path: "/",
+                query: Some(query),
+                headers: &headers,
+                authority: None,
+                body,
+            };
             verify(&identities(), "us-east-1", "kinesis", &request, now)
         };
-        assert_eq!(at(NOW + 60, BODY).unwrap().name, "alice");
-        assert!(matches!(at(NOW + 61, BODY), Err(AuthFailure::Expired { window: ExpiryWindow::Presigned(60), .. })));
-        assert!(matches!(at(NOW, b"{}"), Err(AuthFailure::Mismatch { .. })));
+        assert_eq!(at(&query, NOW + 60, BODY).unwrap().name, "alice");
+        assert!(matches!(
+            at(&query, NOW + 61, BODY),
+            Err(AuthFailure::Expired { window: ExpiryWindow::Presigned(60), .. })
+        ));
+        assert!(matches!(at(&query, NOW, b"{}"), Err(AuthFailure::Mismatch { .. })));
         let long = query.replace("X-Amz-Expires=60", "X-Amz-Expires=604801");
-        let request = SignedRequest { method: "POST", path: "/", query: Some(&long), headers: &headers, body: BODY };
-        assert_eq!(
-            verify(&identities(), "us-east-1", "kinesis", &request, NOW).unwrap_err(),
-            AuthFailure::ExpiresTooLong(604_801)
-        );
+        assert_eq!(at(&long, NOW, BODY).unwrap_err(), AuthFailure::ExpiresTooLong(604_801));
     }
 
     #[test]
