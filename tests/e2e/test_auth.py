@@ -253,6 +253,32 @@ def test_sighup_reloads_the_credentials(tmp_path_factory):
         server.stop()
 
 
+def test_identity_policies_load_with_the_credentials(tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(credentials_text())
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "alice.json").write_text(json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}],
+    }))
+    server = Rheo(tmp_path / "data", "--auth", "sigv4", "--credentials", str(credentials),
+                  "--policies", str(policies)).start()
+    try:
+        assert "StreamNames" in client(server, "kinesis", *ALICE).list_streams()
+    finally:
+        server.stop()
+    # A policy that does not parse stops the server from starting, naming the file.
+    (policies / "temp.json").write_text('{"Statement": "not a list"')
+    result = subprocess.run(
+        [str(rheo_binary()), "serve", "--in-memory", "--listen", "127.0.0.1:0", "--auth", "sigv4",
+         "--credentials", str(credentials), "--policies", str(policies)],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode != 0
+    assert "cannot load the identity policies" in result.stderr and "temp.json" in result.stderr
+
+
 @pytest.mark.parametrize(
     "flags, complaint",
     [

@@ -165,7 +165,7 @@ pub enum AuthLoadError {
         source: CredentialsFileError,
     },
     /// A policy does not load.
-    #[error(transparent)]
+    #[error("cannot load the identity policies: {0}")]
     Policies(#[from] rheo_iam::LoadError),
 }
 

@@ -211,7 +211,7 @@ fn check_time(presented: &Presented, now_secs: u64) -> Result<(), AuthFailure> {
         return Err(AuthFailure::Expired {
             amz_date: presented.amz_date.clone(),
             now: secs_to_amz_date(now_secs),
-            earliest: secs_to_amz_date(now_secs - window_secs),
+            earliest: secs_to_amz_date(now_secs.saturating_sub(window_secs)),
             window,
         });
     }
