@@ -57,6 +57,16 @@ impl Caller {
     pub fn unauthenticated() -> Caller {
         Caller { principal: None, source_ip: None, secure_transport: false }
     }
+
+    /// The caller of a request signed by `principal` that came over `connection` (`None`
+    /// for a request built without one, in a test).
+    pub fn over(principal: Option<Arc<Principal>>, connection: Option<&ConnectionInfo>) -> Caller {
+        Caller {
+            principal,
+            source_ip: connection.map(|c| c.peer.ip()),
+            secure_transport: connection.is_some_and(|c| c.secure),
+        }
+    }
 }
 
 /// What the server knows of the connection a request came over; the connection loop puts
@@ -149,5 +159,34 @@ impl Authenticator {
                 verify::verify(&self.snapshot(), &self.region, signing_name, request, now_secs).map(Some)
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_caller_carries_its_connection() {
+        let principal =
+            Arc::new(Principal { name: "alice".into(), arn: "arn:aws:iam::1:user/alice".into(), policy: None });
+        let connection = ConnectionInfo { peer: "192.0.2.7:50123".parse().unwrap(), secure: true };
+        let caller = Caller::over(Some(principal), Some(&connection));
+        assert_eq!(caller.source_ip, Some("192.0.2.7".parse().unwrap()));
+        assert!(caller.secure_transport);
+        assert_eq!(caller.principal.unwrap().name, "alice");
+        let bare = Caller::over(None, None);
+        assert!(bare.principal.is_none() && bare.source_ip.is_none() && !bare.secure_transport);
+    }
+
+    #[test]
+    fn under_none_nobody_is_verified() {
+        let headers = http::HeaderMap::new();
+        let request =
+            SignedRequest { method: "POST", path: "/", query: None, headers: &headers, authority: None, body: b"{}" };
+        let authenticator = Authenticator::none();
+        assert_eq!(authenticator.mode(), AuthMode::None);
+        assert!(authenticator.authenticate(&request, "kinesis").unwrap().is_none());
     }
 }

@@ -388,12 +388,7 @@ where
         }
     };
 
-    let connection = parts.extensions.get::<ConnectionInfo>();
-    let caller = Caller {
-        principal,
-        source_ip: connection.map(|c| c.peer.ip()),
-        secure_transport: connection.is_some_and(|c| c.secure),
-    };
+    let caller = Caller::over(principal, parts.extensions.get::<ConnectionInfo>());
     Ok(match service.call(state, format, operation, body, &caller).await {
         ServiceResponse::Body(body) => {
             state.metrics.request(operation, "ok");
