@@ -16,6 +16,10 @@
 //! ([`services::FirehoseService`], added with [`Server::with_service`]). The front door
 //! routes by `X-Amz-Target` prefix and names no service.
 //!
+//! Requests are authenticated by an [`auth::Authenticator`] ([`Server::with_auth`]): presence
+//! checks only by default, SigV4 verification against a credentials file under
+//! `--auth sigv4`; files are reloaded on SIGHUP through [`reload`].
+//!
 //! Besides the API it answers `GET /health` (and `/_health`) with `{"status":"ok"}` and
 //! `GET /metrics` with Prometheus counters, through the same router.
 //!
