@@ -110,20 +110,17 @@ pub fn open_for_server(
     Ok(Arc::new(store))
 }
 
-/// Reads the key file again on every SIGHUP, so that keys rotated by `rheo keys rotate`
-/// seal new data. Must be called inside a tokio runtime.
-pub fn reload_on_sighup(keys: Arc<KeyStore>) -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut hangups = signal(SignalKind::hangup()).context("listening for SIGHUP")?;
-    tokio::spawn(async move {
-        while hangups.recv().await.is_some() {
-            let store = keys.clone();
-            match tokio::task::spawn_blocking(move || store.reload()).await {
-                Ok(Ok(())) => tracing::info!(message = "Key store reloaded.", keys = keys.list().len()),
-                Ok(Err(error)) => tracing::error!(message = "Key store not reloaded; the keys in use stay.", %error),
-                Err(error) => tracing::error!(message = "Key store reload failed.", %error),
-            }
-        }
-    });
-    Ok(())
+/// Reads the key file again on SIGHUP (one of the server's reload hooks), so that keys
+/// rotated by `rheo keys rotate` seal new data.
+pub struct KeyReloader(pub Arc<KeyStore>);
+
+impl rheo_server::reload::Reload for KeyReloader {
+    fn what(&self) -> &'static str {
+        "key store"
+    }
+
+    fn reload(&self) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        self.0.reload()?;
+        Ok(format!("{} keys", self.0.list().len()))
+    }
 }
