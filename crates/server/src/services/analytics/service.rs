@@ -8,8 +8,8 @@ use rheo_analytics::service::Analytics;
 use rheo_protocol::analytics::{AnalyticsOperation, SIGNING_NAME};
 use rheo_protocol::{ErrorType, WireFormat};
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 

@@ -8,9 +8,9 @@ use rheo_dynamodb::DynamoDb;
 use rheo_protocol::dynamodb::{DynamoDbOperation, SIGNING_NAME};
 use rheo_protocol::{WireError, WireFormat};
 
+use crate::auth::Caller;
 use crate::errors::dynamodb_front_door_error;
 use crate::metrics::MetricsOutput;
-use crate::auth::Caller;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::services::json_answer;
 use crate::state::AppState;

@@ -7,8 +7,8 @@ use rheo_protocol::firehose::FirehoseOperation;
 use rheo_protocol::{ErrorType, WireFormat};
 use serde_json::Value;
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{
     ContentTypeCheck, EmptyBody, JsonVersion, ParseCheck, Precedence, Protocol, RejectionLabel, Service, ServiceFuture,
     ServiceResponse,
