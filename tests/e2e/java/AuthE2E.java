@@ -10,6 +10,7 @@
 // SDK's HTTP client sends it. The SDK corrects clock skew by itself (it measures the skew from a
 // refusal and retries signed with the server's time): the clients here never retry and the
 // wrapper's clock overrides the SDK's skew-adjusted one, so each test sees the server's first answer.
+// The sections and checks are KinesisE2E's (compiled beside this file).
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -61,41 +61,7 @@ public final class AuthE2E {
     // AWS tolerates 15 minutes of clock skew; one more is outside it either way.
     static final Duration SKEW = Duration.ofMinutes(16);
 
-    static final List<String> failures = new ArrayList<>();
     static URI endpoint;
-
-    static final class Mismatch extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Mismatch(String message) {
-            super(message);
-        }
-    }
-
-    static void check(boolean ok, String what) {
-        if (!ok) throw new Mismatch(what);
-    }
-
-    static void eq(Object expected, Object actual, String what) {
-        if (!Objects.equals(expected, actual)) throw new Mismatch(what + ": expected <" + expected + "> but was <" + actual + ">");
-    }
-
-    interface Body {
-        void run() throws Exception;
-    }
-
-    static void section(String name, Body body) {
-        long start = System.nanoTime();
-        try {
-            body.run();
-            System.out.printf("ok   %s (%d ms)%n", name, (System.nanoTime() - start) / 1_000_000);
-        } catch (Throwable e) {
-            String message = e instanceof Mismatch ? e.getMessage() : e.toString();
-            failures.add(name + ": " + message);
-            System.out.printf("FAIL %s: %s%n", name, message);
-            if (!(e instanceof Mismatch)) e.printStackTrace(System.out);
-        }
-    }
 
     /** The sections of an AWS shared-credentials file: name → key → value. */
     static Map<String, Map<String, String>> readCredentials(Path path) throws IOException {
@@ -195,14 +161,14 @@ public final class AuthE2E {
         } catch (AwsServiceException e) {
             return e;
         }
-        throw new Mismatch("the server accepted the request");
+        throw new KinesisE2E.Mismatch("the server accepted the request");
     }
 
     static void refused(AwsServiceException e, String code, String messagePrefix) {
-        eq(code, e.awsErrorDetails().errorCode(), "error code (" + e.awsErrorDetails().errorMessage() + ")");
-        eq(400, e.statusCode(), "HTTP status");
+        KinesisE2E.eq(code, e.awsErrorDetails().errorCode(), "error code (" + e.awsErrorDetails().errorMessage() + ")");
+        KinesisE2E.eq(400, e.statusCode(), "HTTP status");
         String message = e.awsErrorDetails().errorMessage();
-        check(message != null && message.startsWith(messagePrefix), "message <" + message + "> does not start with <" + messagePrefix + ">");
+        KinesisE2E.check(message != null && message.startsWith(messagePrefix), "message <" + message + "> does not start with <" + messagePrefix + ">");
     }
 
     static void createStream(KinesisClient kin, String name) throws InterruptedException {
@@ -211,7 +177,7 @@ public final class AuthE2E {
             if (kin.describeStreamSummary(b -> b.streamName(name)).streamDescriptionSummary().streamStatus() == StreamStatus.ACTIVE) return;
             Thread.sleep(50);
         }
-        throw new Mismatch(name + " did not become ACTIVE");
+        throw new KinesisE2E.Mismatch(name + " did not become ACTIVE");
     }
 
     static List<String> records(KinesisClient kin, String stream) {
@@ -230,7 +196,7 @@ public final class AuthE2E {
 
     /** Replaces the first `from` with `to` (the same length: Content-Length still holds). */
     static byte[] replace(byte[] body, byte[] from, byte[] to) {
-        check(from.length == to.length, "a same-length change");
+        KinesisE2E.check(from.length == to.length, "a same-length change");
         for (int i = 0; i + from.length <= body.length; i++) {
             if (Arrays.equals(body, i, i + from.length, from, 0, from.length)) {
                 byte[] out = body.clone();
@@ -245,7 +211,7 @@ public final class AuthE2E {
     static byte[] payMore(byte[] body) {
         byte[] changed = replace(body, "pay 10".getBytes(StandardCharsets.UTF_8), "pay 99".getBytes(StandardCharsets.UTF_8));
         if (changed == null) changed = replace(body, "cGF5IDEw".getBytes(StandardCharsets.UTF_8), "cGF5IDk5".getBytes(StandardCharsets.UTF_8));
-        check(changed != null, "the record is not in the body");
+        KinesisE2E.check(changed != null, "the record is not in the body");
         return changed;
     }
 
@@ -260,36 +226,36 @@ public final class AuthE2E {
         AwsSessionCredentials session = (AwsSessionCredentials) credentials(Objects.requireNonNull(sections.get("session"), "[session] in " + args[1]));
         KinesisClient aliceClient = client(alice);
 
-        section("the right key puts and reads back", () -> {
+        KinesisE2E.section("the right key puts and reads back", () -> {
             createStream(aliceClient, "signed");
             String shard = aliceClient.putRecord(b -> b.streamName("signed").partitionKey("pk").data(SdkBytes.fromUtf8String("signed by alice"))).shardId();
-            eq("shardId-000000000000", shard, "ShardId");
-            eq(List.of("signed by alice"), records(aliceClient, "signed"), "records");
+            KinesisE2E.eq("shardId-000000000000", shard, "ShardId");
+            KinesisE2E.eq(List.of("signed by alice"), records(aliceClient, "signed"), "records");
         });
 
-        section("a wrong secret is an invalid signature", () -> {
+        KinesisE2E.section("a wrong secret is an invalid signature", () -> {
             KinesisClient wrong = client(AwsBasicCredentials.create(alice.accessKeyId(), "not-alices-secret"));
             refused(refusal(() -> wrong.listStreams()), "InvalidSignatureException", SIGNATURE_MISMATCH);
         });
 
-        section("an unknown access key is an unrecognized client", () -> {
+        KinesisE2E.section("an unknown access key is an unrecognized client", () -> {
             KinesisClient stranger = client(AwsBasicCredentials.create(UNKNOWN_KEY, alice.secretAccessKey()));
             AwsServiceException e = refusal(() -> stranger.listStreams());
             refused(e, "UnrecognizedClientException", INVALID_TOKEN);
-            eq(INVALID_TOKEN, e.awsErrorDetails().errorMessage(), "message");
+            KinesisE2E.eq(INVALID_TOKEN, e.awsErrorDetails().errorMessage(), "message");
         });
 
-        section("a signature 16 minutes old is expired", () -> {
+        KinesisE2E.section("a signature 16 minutes old is expired", () -> {
             KinesisClient late = client(alice, Clock.offset(Clock.systemUTC(), SKEW.negated()), UnaryOperator.identity());
             refused(refusal(() -> late.listStreams()), "InvalidSignatureException", "Signature expired: ");
         });
 
-        section("a signature 16 minutes ahead is not yet current", () -> {
+        KinesisE2E.section("a signature 16 minutes ahead is not yet current", () -> {
             KinesisClient early = client(alice, Clock.offset(Clock.systemUTC(), SKEW), UnaryOperator.identity());
             refused(refusal(() -> early.listStreams()), "InvalidSignatureException", "Signature not yet current: ");
         });
 
-        section("a body changed after signing is an invalid signature", () -> {
+        KinesisE2E.section("a body changed after signing is an invalid signature", () -> {
             createStream(aliceClient, "tampered-body");
             KinesisClient tampered = client(alice, null, signed -> {
                 byte[] changed = payMore(readAll(signed.payload().orElseThrow()));
@@ -297,25 +263,25 @@ public final class AuthE2E {
             });
             AwsServiceException e = refusal(() -> tampered.putRecord(b -> b.streamName("tampered-body").partitionKey("pk").data(SdkBytes.fromUtf8String("pay 10"))));
             refused(e, "InvalidSignatureException", SIGNATURE_MISMATCH);
-            eq(List.of(), records(aliceClient, "tampered-body"), "records after the refusal");
+            KinesisE2E.eq(List.of(), records(aliceClient, "tampered-body"), "records after the refusal");
         });
 
-        section("a signed header changed after signing is an invalid signature", () -> {
+        KinesisE2E.section("a signed header changed after signing is an invalid signature", () -> {
             createStream(aliceClient, "tampered-header");
             // A signed PutRecord turned into a DeleteStream of the same stream.
             KinesisClient tampered = client(alice, null, signed -> {
                 String authorization = signed.request().firstMatchingHeader("Authorization").orElseThrow();
                 String signedHeaders = authorization.replaceAll(".*SignedHeaders=([^,]+).*", "$1");
-                check(Arrays.asList(signedHeaders.split(";")).contains("x-amz-target"), "x-amz-target is not signed: " + signedHeaders);
+                KinesisE2E.check(Arrays.asList(signedHeaders.split(";")).contains("x-amz-target"), "x-amz-target is not signed: " + signedHeaders);
                 return signed.copy(b -> b.request(signed.request().toBuilder().putHeader("X-Amz-Target", "Kinesis_20131202.DeleteStream").build()));
             });
             AwsServiceException e = refusal(() -> tampered.putRecord(b -> b.streamName("tampered-header").partitionKey("pk").data(SdkBytes.fromUtf8String("kept"))));
             refused(e, "InvalidSignatureException", SIGNATURE_MISMATCH);
-            eq(StreamStatus.ACTIVE, aliceClient.describeStreamSummary(b -> b.streamName("tampered-header")).streamDescriptionSummary().streamStatus(), "status");
-            eq(List.of(), records(aliceClient, "tampered-header"), "records after the refusal");
+            KinesisE2E.eq(StreamStatus.ACTIVE, aliceClient.describeStreamSummary(b -> b.streamName("tampered-header")).streamDescriptionSummary().streamStatus(), "status");
+            KinesisE2E.eq(List.of(), records(aliceClient, "tampered-header"), "records after the refusal");
         });
 
-        section("temporary credentials need their session token", () -> {
+        KinesisE2E.section("temporary credentials need their session token", () -> {
             client(session).listStreams();
             KinesisClient without = client(AwsBasicCredentials.create(session.accessKeyId(), session.secretAccessKey()));
             AwsServiceException e = refusal(() -> without.listStreams());
@@ -324,9 +290,9 @@ public final class AuthE2E {
             refused(refusal(() -> other.listStreams()), "UnrecognizedClientException", INVALID_TOKEN);
         });
 
-        if (!failures.isEmpty()) {
-            System.out.println(failures.size() + " failed:");
-            failures.forEach(f -> System.out.println("  " + f));
+        if (!KinesisE2E.failures.isEmpty()) {
+            System.out.println(KinesisE2E.failures.size() + " failed:");
+            KinesisE2E.failures.forEach(f -> System.out.println("  " + f));
             System.exit(1);
         }
         System.out.println("all auth sections passed");
