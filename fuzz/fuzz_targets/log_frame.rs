@@ -5,11 +5,12 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rheo_storage::format::{decode_chunk, decode_index, summarize_frame, SegmentHeader};
+use rheo_storage::format::{decode_chunk, decode_index, summarize_chunk, summarize_frame, SegmentHeader};
 
 fuzz_target!(|bytes: &[u8]| {
     let _ = summarize_frame(bytes);
-    let _ = decode_chunk(&bytes::Bytes::copy_from_slice(bytes));
+    let _ = summarize_chunk(bytes);
+    let _ = decode_chunk(&bytes::Bytes::copy_from_slice(bytes), None);
     let _ = decode_index(bytes);
     let _ = SegmentHeader::decode(bytes);
 });

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::cipher::{KeyRef, RandomError};
+
 /// Everything the storage engine can report.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -95,6 +97,61 @@ pub enum StorageError {
         /// What is wrong with it.
         detail: String,
     },
+    /// An append went to a stream whose encryption key the key store does not hold (or
+    /// no key store is configured). Nothing of that append was written.
+    #[error("the encryption key {key} of the stream is not in the key store; nothing was written")]
+    EncryptionKeyUnavailable {
+        /// The key's number in the key store.
+        key: u32,
+    },
+    /// Records were sealed with a key version the key store no longer holds. Nothing is
+    /// wrong on disk: reads of the range succeed again once the key store has it.
+    #[error(
+        "{count} records of shard {shard_uid} (LSNs {first_lsn} to {last_lsn}) are sealed with {key}, \
+         which the key store does not hold"
+    )]
+    KeyUnavailable {
+        /// The key version that sealed them.
+        key: KeyRef,
+        /// The shard.
+        shard_uid: u64,
+        /// First LSN of the range.
+        first_lsn: u64,
+        /// Last LSN of the range.
+        last_lsn: u64,
+        /// Records in the range.
+        count: u32,
+    },
+    /// Sealed records whose bytes pass their checksum do not open with their key
+    /// version: the key store holds other material under that version than the one that
+    /// sealed them, or the file was altered together with its checksum. The records are
+    /// not cut by `--recover-truncate` (their bytes are intact; the right key opens them).
+    #[error(
+        "{count} records of shard {shard_uid} (LSNs {first_lsn} to {last_lsn}) at byte {offset} of {} do not \
+         open with {key}: their bytes are intact, so the key store's material for this key version is not the \
+         one that sealed them, or the file was deliberately altered",
+        path.display()
+    )]
+    Unauthentic {
+        /// The key version they claim.
+        key: KeyRef,
+        /// The shard.
+        shard_uid: u64,
+        /// First LSN of the range.
+        first_lsn: u64,
+        /// Last LSN of the range.
+        last_lsn: u64,
+        /// Records in the range.
+        count: u32,
+        /// The segment file.
+        path: PathBuf,
+        /// Where the chunk starts.
+        offset: u64,
+    },
+    /// The operating system supplied no random bytes for sealing; the appends of that
+    /// commit were refused and nothing was written.
+    #[error("cannot seal records: {0}")]
+    Random(#[from] RandomError),
     /// A metadata file failed its checksum or could not be decoded.
     #[error("metadata file {path} is damaged: {detail}")]
     MetadataCorrupt {

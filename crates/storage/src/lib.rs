@@ -38,7 +38,7 @@ pub mod reserve;
 pub mod seqno;
 pub mod stats;
 
-pub use cipher::{KeyBytes, KeyProvider, KeyRef};
+pub use cipher::{KeyBytes, KeyProvider, KeyRef, MemKeys, OsRandom, RandomSource};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};
 pub use format::StoredRecord;

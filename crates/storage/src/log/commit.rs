@@ -12,6 +12,7 @@
 //! - A full disk refuses only the commit it struck ([`WriteFailure::DiskFull`]).
 //! - Every append of a failed commit gets the same error, the real one.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -23,21 +24,46 @@ use super::segment::ActiveSegment;
 use super::state::{ChunkRef, FastMap, ShardState, Shared};
 use super::syncer::{Requested, SyncRequest, Syncer};
 use super::types::{AppendRecord, Appended, Durability};
+use crate::cipher::{RandomError, Salt, SealingKey, SALT_BYTES};
 use crate::error::{Result, StorageError};
-use crate::format::{FrameBuilder, IndexEntry};
+use crate::format::{FormatError, FrameBuilder, IndexEntry};
 use crate::limits::{PARTITION_KEY_BYTES_MAX, RECORD_DATA_BYTES_MAX, REPEATED_WARNING_INTERVAL_MS};
+use zeroize::Zeroize;
 
 /// One append request being assembled into a frame.
 pub(super) struct PendingAppend {
     records: Vec<AppendRecord>,
     results: Vec<Result<Appended>>,
     reply: Reply<Vec<Result<Appended>>>,
+    /// Why it was refused as a whole (none of its records placed), if it was.
+    refused: Option<u32>,
 }
 
 impl PendingAppend {
     pub(super) fn new(records: Vec<AppendRecord>, reply: Reply<Vec<Result<Appended>>>) -> Self {
-        PendingAppend { results: Vec::with_capacity(records.len()), records, reply }
+        PendingAppend { results: Vec::with_capacity(records.len()), records, reply, refused: None }
     }
+
+    /// Answers it: its per-record results, unless the commit failed or it was refused.
+    fn answer(self, failure: Option<&CommitFailure>) {
+        let reply = match (self.refused, failure) {
+            (Some(key), _) => Err(StorageError::EncryptionKeyUnavailable { key }),
+            (None, Some(failure)) => Err(failure.clone().into()),
+            (None, None) => Ok(self.results),
+        };
+        let _ = self.reply.send(reply);
+    }
+}
+
+/// How a shard's chunk of a frame is written, decided once per frame.
+#[derive(Clone)]
+enum Seal {
+    /// In the clear: its stream has no encryption key.
+    Clear,
+    /// Sealed with this key version, its stream key's newest.
+    With(Arc<SealingKey>),
+    /// Its stream's key (this number) is not in the key store: appends are refused.
+    Unavailable(u32),
 }
 
 /// A shard one frame writes to, looked up once per frame.
@@ -47,6 +73,30 @@ struct FrameShard {
     newest_arrival_ms: u64,
     /// It is closed: its records are refused.
     closed: bool,
+    seal: Seal,
+}
+
+/// Why a whole commit failed: every append in it gets this error.
+#[derive(Clone)]
+enum CommitFailure {
+    Write(WriteFailure),
+    /// No salt could be drawn for a sealed chunk; nothing was written.
+    Random(RandomError),
+    /// A chunk could not be sealed (a writer bug: see [`FrameBuilder::end_chunk`]).
+    Seal(FormatError),
+    /// A record of a stream whose key is missing got past the refusal (a writer bug).
+    KeyUnavailable(u32),
+}
+
+impl From<CommitFailure> for StorageError {
+    fn from(failure: CommitFailure) -> Self {
+        match failure {
+            CommitFailure::Write(failure) => failure.into(),
+            CommitFailure::Random(error) => StorageError::Random(error),
+            CommitFailure::Seal(error) => StorageError::Rejected(format!("cannot seal a chunk: {error}")),
+            CommitFailure::KeyUnavailable(key) => StorageError::EncryptionKeyUnavailable { key },
+        }
+    }
 }
 
 /// Where one record goes in the frame being built.
@@ -139,27 +189,29 @@ impl Committer {
         let (placements, frame_shards) = self.place(lsns, &mut appends);
         if placements.is_empty() {
             for append in appends {
-                let _ = append.reply.send(Ok(append.results));
+                append.answer(None);
             }
             return;
         }
-        let mut new_entries = self.build_frame(first_lsn, &appends, &placements);
-        let outcome = self.write_frame(lsns, &mut new_entries);
+        let outcome = self.build_frame(first_lsn, &appends, &placements, &frame_shards).and_then(|mut new_entries| {
+            self.write_frame(lsns, &mut new_entries).map_err(CommitFailure::Write)?;
+            Ok(new_entries)
+        });
         // Published before any reply, so a caller never holds an LSN above the hint.
         self.shared.next_lsn_hint.store(lsns.next(), Ordering::Release);
         match outcome {
-            Ok(()) => {
+            Ok(new_entries) => {
                 let counters = &self.shared.counters;
                 counters.commits.fetch_add(1, Ordering::Relaxed);
                 counters.records_appended.fetch_add(placements.len() as u64, Ordering::Relaxed);
                 self.publish(&new_entries, &frame_shards);
                 for append in appends {
-                    let _ = append.reply.send(Ok(append.results));
+                    append.answer(None);
                 }
             }
             Err(failure) => {
                 for append in appends {
-                    let _ = append.reply.send(Err(failure.clone().into()));
+                    append.answer(Some(&failure));
                 }
             }
         }
@@ -167,8 +219,10 @@ impl Committer {
     }
 
     /// Checks every record and gives each accepted one its LSN and arrival time; a
-    /// refused record gets its error in its append's results. Returns the placements
-    /// sorted by shard (records of one shard in LSN order) and the shards they touch.
+    /// refused record gets its error in its append's results, and an append with a
+    /// record for a stream whose encryption key is missing is refused whole. Returns the
+    /// placements sorted by shard (records of one shard in LSN order) and the shards they
+    /// touch.
     fn place(
         &self,
         lsns: &mut LsnCounter,
@@ -176,9 +230,19 @@ impl Committer {
     ) -> (Vec<Placement>, FastMap<u64, FrameShard>) {
         let now_ms = self.shared.clock.now_ms();
         let mut frame_shards: FastMap<u64, FrameShard> = FastMap::default();
+        let mut seals: FastMap<u32, Seal> = FastMap::default();
         let mut placements: Vec<Placement> = Vec::new();
         let shards = self.shared.shards.read();
         for (append_index, append) in appends.iter_mut().enumerate() {
+            append.refused = append.records.iter().find_map(|record| {
+                match self.frame_shard(&mut frame_shards, &mut seals, &shards, record.shard_uid).ok()?.seal {
+                    Seal::Unavailable(key) => Some(key),
+                    Seal::Clear | Seal::With(_) => None,
+                }
+            });
+            if append.refused.is_some() {
+                continue;
+            }
             for (record_index, record) in append.records.iter().enumerate() {
                 let result = (|| {
                     if record.data.len() > RECORD_DATA_BYTES_MAX || record.partition_key.len() > PARTITION_KEY_BYTES_MAX
@@ -191,21 +255,7 @@ impl Committer {
                             ),
                         });
                     }
-                    let shard = match frame_shards.entry(record.shard_uid) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => {
-                            let state = shards
-                                .get(&record.shard_uid)
-                                .cloned()
-                                .ok_or(StorageError::ShardNotFound { shard_uid: record.shard_uid })?;
-                            // Closing happens on this thread, so it cannot change mid-frame:
-                            // one look at the index serves every record of the shard.
-                            let index = state.index.lock();
-                            let (newest_arrival_ms, closed) = (index.last_arrival_ms, index.closed_lsn.is_some());
-                            drop(index);
-                            e.insert(FrameShard { state, newest_arrival_ms, closed })
-                        }
-                    };
+                    let shard = self.frame_shard(&mut frame_shards, &mut seals, &shards, record.shard_uid)?;
                     if shard.closed {
                         return Err(StorageError::ShardClosed { shard_uid: record.shard_uid });
                     }
@@ -230,16 +280,77 @@ impl Committer {
         (placements, frame_shards)
     }
 
-    /// Builds the frame of `placements` (sorted by shard), one chunk per shard, and
-    /// returns the chunks' index entries with offsets relative to the frame.
-    fn build_frame(&mut self, first_lsn: u64, appends: &[PendingAppend], placements: &[Placement]) -> Vec<IndexEntry> {
+    /// The shard `shard_uid` as this frame writes to it, looked up on first use.
+    fn frame_shard<'a>(
+        &self,
+        frame_shards: &'a mut FastMap<u64, FrameShard>,
+        seals: &mut FastMap<u32, Seal>,
+        shards: &HashMap<u64, Arc<ShardState>>,
+        shard_uid: u64,
+    ) -> Result<&'a mut FrameShard> {
+        Ok(match frame_shards.entry(shard_uid) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let state = shards.get(&shard_uid).cloned().ok_or(StorageError::ShardNotFound { shard_uid })?;
+                // Closing happens on this thread, so it cannot change mid-frame:
+                // one look at the index serves every record of the shard.
+                let index = state.index.lock();
+                let (newest_arrival_ms, closed) = (index.last_arrival_ms, index.closed_lsn.is_some());
+                drop(index);
+                let seal = self.seal_of(state.stream_id, seals);
+                e.insert(FrameShard { state, newest_arrival_ms, closed, seal })
+            }
+        })
+    }
+
+    /// How a stream's new chunks are written: its encryption key's newest version,
+    /// asked of the key store once per key and frame (so a rotation takes effect at the
+    /// next frame, with no stream update).
+    fn seal_of(&self, stream_id: u64, seals: &mut FastMap<u32, Seal>) -> Seal {
+        // Stream metadata changes on this thread too, so this cannot change mid-frame.
+        let key = self.shared.streams.read().get(&stream_id).and_then(|s| s.props.encryption_key);
+        let Some(key) = key else {
+            return Seal::Clear;
+        };
+        seals
+            .entry(key)
+            .or_insert_with(|| match self.shared.keys.as_deref().and_then(|keys| keys.current(key)) {
+                Some((key_ref, mut material)) => {
+                    let sealing = SealingKey::new(key_ref, material);
+                    material.zeroize();
+                    Seal::With(Arc::new(sealing))
+                }
+                None => Seal::Unavailable(key),
+            })
+            .clone()
+    }
+
+    /// Builds the frame of `placements` (sorted by shard), one chunk per shard, sealing
+    /// those of encrypted streams, and returns the chunks' index entries with offsets
+    /// relative to the frame. On an error nothing is written.
+    fn build_frame(
+        &mut self,
+        first_lsn: u64,
+        appends: &[PendingAppend],
+        placements: &[Placement],
+        frame_shards: &FastMap<u64, FrameShard>,
+    ) -> Result<Vec<IndexEntry>, CommitFailure> {
         self.frame.begin(first_lsn);
         let mut entries = Vec::new();
         for run in placements.chunk_by(|a, b| a.shard_uid == b.shard_uid) {
             let (Some(first), Some(last)) = (run.first(), run.last()) else {
                 continue;
             };
-            self.frame.begin_chunk(first.shard_uid);
+            let seal = match frame_shards.get(&first.shard_uid).map(|s| &s.seal) {
+                Some(Seal::With(key)) => {
+                    let mut salt: Salt = [0; SALT_BYTES];
+                    self.shared.random.fill(&mut salt).map_err(CommitFailure::Random)?;
+                    Some((key.clone(), salt))
+                }
+                Some(Seal::Unavailable(key)) => return Err(CommitFailure::KeyUnavailable(*key)),
+                Some(Seal::Clear) | None => None,
+            };
+            self.frame.begin_chunk(first.shard_uid, seal.is_some());
             for placement in run {
                 let record = &appends[placement.append_index].records[placement.record_index];
                 self.frame.push_record(
@@ -250,7 +361,8 @@ impl Committer {
                     &record.data,
                 );
             }
-            let chunk = self.frame.end_chunk();
+            let chunk =
+                self.frame.end_chunk(seal.as_ref().map(|(key, salt)| (&**key, salt))).map_err(CommitFailure::Seal)?;
             entries.push(IndexEntry {
                 shard_uid: first.shard_uid,
                 first_lsn: first.lsn,
@@ -262,7 +374,7 @@ impl Committer {
                 count: chunk.count,
             });
         }
-        entries
+        Ok(entries)
     }
 
     /// Writes the built frame at the end of the active segment and makes it durable.

@@ -11,7 +11,9 @@
 //!   deleted their file; the boundary is the same as retention's.
 //! - Damage is named, never spread: a damaged chunk fails the read only if it is the
 //!   first thing the read reaches; records before it are returned, and the next read
-//!   starts at it.
+//!   starts at it. A sealed chunk that does not open (its key version missing, or its tag
+//!   not matching although its checksum does) is treated alike, but is not registered as
+//!   damage: it is not, and the right key opens it.
 
 use std::path::PathBuf;
 
@@ -21,7 +23,7 @@ use super::recovery;
 use super::state::{ChunkRef, ShardState, Shared};
 use super::types::{ReadBatch, StartPosition};
 use crate::error::{Result, StorageError};
-use crate::format::StoredRecord;
+use crate::format::{FormatError, StoredRecord};
 use crate::limits::READ_WINDOW_CHUNKS;
 
 /// Oldest arrival time a reader may still see in this shard's stream.
@@ -72,8 +74,30 @@ fn load_chunk(shared: &Shared, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<S
     let mut buf = vec![0u8; chunk.len as usize];
     file.read_exact_at(&mut buf, chunk.offset)
         .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
-    recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn)
-        .map_err(|detail| shared.damage.report(chunk.at(), DamagedChunk { entry: chunk.entry(shard_uid), detail }))
+    let keys = shared.keys.as_deref();
+    recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn, keys).map_err(|error| match error {
+        // Not damage: nothing is registered, so a key store that has (or gets back) the
+        // right key opens the chunk at the next read.
+        FormatError::KeyUnavailable(key) => StorageError::KeyUnavailable {
+            key,
+            shard_uid,
+            first_lsn: chunk.first_lsn,
+            last_lsn: chunk.last_lsn,
+            count: chunk.count,
+        },
+        FormatError::Unauthentic(key) => StorageError::Unauthentic {
+            key,
+            shard_uid,
+            first_lsn: chunk.first_lsn,
+            last_lsn: chunk.last_lsn,
+            count: chunk.count,
+            path: PathBuf::from(segment_name(chunk.segment_id)),
+            offset: chunk.offset,
+        },
+        damage => {
+            shared.damage.report(chunk.at(), DamagedChunk { entry: chunk.entry(shard_uid), detail: damage.to_string() })
+        }
+    })
 }
 
 /// What a read learns from the shard's index before it reads any chunk.
@@ -138,8 +162,13 @@ pub(super) fn read(
             }
             let decoded = match load_chunk(shared, shard_uid, chunk) {
                 Ok(decoded) => decoded,
-                // Records before damage are still served; the next read starts at it.
-                Err(StorageError::Damaged { .. }) if !records.is_empty() => break 'windows,
+                // Records before damage (or a chunk that does not open) are still
+                // served; the next read starts at it.
+                Err(
+                    StorageError::Damaged { .. }
+                    | StorageError::KeyUnavailable { .. }
+                    | StorageError::Unauthentic { .. },
+                ) if !records.is_empty() => break 'windows,
                 Err(error) => return Err(error),
             };
             for record in decoded {

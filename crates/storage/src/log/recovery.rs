@@ -22,10 +22,11 @@ use bytes::Bytes;
 
 use super::files::{index_name, segment_name, SEGMENT_SUFFIX};
 use super::types::RecoveryMode;
+use crate::cipher::KeyProvider;
 use crate::error::{Result, StorageError};
 use crate::format::{
-    self, decode_chunk, encode_index, FrameHeader, IndexEntry, SegmentHeader, StoredRecord, FRAME_HEADER_BYTES,
-    SEGMENT_HEADER_BYTES,
+    self, decode_chunk, encode_index, FormatError, FrameHeader, IndexEntry, SegmentHeader, StoredRecord,
+    FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES, SEGMENT_VERSION,
 };
 use crate::fs::{join, FileSystem, ReadFile};
 use crate::limits::FRAME_SEARCH_WINDOW_BYTES;
@@ -38,6 +39,8 @@ pub(super) struct RecoveredSegment {
     pub(super) unverified: bool,
     /// Repair wrote its index: it takes no more appends, even if it is the newest.
     pub(super) sealed_by_repair: bool,
+    /// Its format version.
+    pub(super) version: u16,
 }
 
 pub(super) struct Recovered {
@@ -119,6 +122,7 @@ pub(super) fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -
                     entries,
                     unverified: !repair,
                     sealed_by_repair: false,
+                    version: header.map_or(SEGMENT_VERSION, |h| h.version),
                 });
                 continue;
             }
@@ -155,7 +159,7 @@ pub(super) fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -
             }
             if header.is_none() {
                 let base_lsn = scan.entries.iter().map(|e| e.first_lsn).min().unwrap_or(recovered.next_lsn);
-                let rewritten = SegmentHeader { segment_id: id, base_lsn }.encode();
+                let rewritten = SegmentHeader { version: SEGMENT_VERSION, segment_id: id, base_lsn }.encode();
                 writer.write_all_at(&rewritten, 0).map_err(|e| StorageError::io("rewrite segment header", &path, e))?;
             }
             writer.sync_data().map_err(|e| StorageError::io("sync segment", &path, e))?;
@@ -172,6 +176,7 @@ pub(super) fn recover(fs: &dyn FileSystem, log_dir: &Path, mode: RecoveryMode) -
             entries: scan.entries,
             unverified: false,
             sealed_by_repair: repaired,
+            version: header.map_or(SEGMENT_VERSION, |h| h.version),
         });
     }
     if recovered.truncated_bytes > 0 {
@@ -237,28 +242,43 @@ fn drop_damaged_chunks(file: &dyn ReadFile, path: &Path, entries: &mut Vec<Index
 }
 
 /// Reads one indexed chunk and checks it is intact and is the chunk the index says.
+/// Needs no key: a sealed chunk's checksum and clear header are checked, not its tag, so
+/// recovery and the scrub never take a chunk for damaged because of a key, and
+/// `--recover-truncate` never cuts a sealed chunk whose bytes are intact.
 pub(super) fn verify_chunk(file: &dyn ReadFile, entry: &IndexEntry) -> std::result::Result<(), String> {
     let mut buf = vec![0u8; entry.len as usize];
     file.read_exact_at(&mut buf, entry.offset).map_err(|e| format!("read failed: {e}"))?;
-    decode_indexed_chunk(buf, entry.shard_uid, entry.first_lsn, entry.last_lsn).map(drop)
+    let summary = format::summarize_chunk(&buf).map_err(|e| e.to_string())?;
+    let matches = (summary.shard_uid, summary.first_lsn, summary.last_lsn, summary.len)
+        == (entry.shard_uid, entry.first_lsn, entry.last_lsn, entry.len as usize);
+    if matches {
+        Ok(())
+    } else {
+        Err(MISMATCH.into())
+    }
 }
 
-/// Decodes a chunk's bytes and checks them against what the index says of them (the
-/// checksum alone would accept an intact chunk of another shard at a wrong offset).
+/// What is wrong with an intact chunk at the place of another.
+const MISMATCH: &str = "chunk does not match its index entry";
+
+/// Decodes a chunk's bytes (opening it with `keys` if sealed) and checks them against
+/// what the index says of them (the checksum alone would accept an intact chunk of
+/// another shard at a wrong offset).
 pub(super) fn decode_indexed_chunk(
     bytes: Vec<u8>,
     shard_uid: u64,
     first_lsn: u64,
     last_lsn: u64,
-) -> std::result::Result<Vec<StoredRecord>, String> {
-    let (stored_uid, records) = decode_chunk(&Bytes::from(bytes)).map_err(|e| e.to_string())?;
+    keys: Option<&dyn KeyProvider>,
+) -> std::result::Result<Vec<StoredRecord>, FormatError> {
+    let (stored_uid, records) = decode_chunk(&Bytes::from(bytes), keys)?;
     let matches = stored_uid == shard_uid
         && records.first().map(|r| r.lsn) == Some(first_lsn)
         && records.last().map(|r| r.lsn) == Some(last_lsn);
     if matches {
         Ok(records)
     } else {
-        Err("chunk does not match its index entry".into())
+        Err(FormatError::Invalid(MISMATCH))
     }
 }
 

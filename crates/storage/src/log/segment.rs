@@ -13,7 +13,7 @@ use super::files::{index_name, segment_name};
 use super::recovery;
 use super::state::{FastMap, Segment, Shared};
 use crate::error::{Result, StorageError};
-use crate::format::{IndexEntry, SegmentHeader, SEGMENT_HEADER_BYTES};
+use crate::format::{IndexEntry, SegmentHeader, SEGMENT_HEADER_BYTES, SEGMENT_VERSION};
 use crate::fs::{join, FileSystem, WriteFile};
 
 /// The segment appends go to.
@@ -52,7 +52,7 @@ impl ActiveSegment {
         let path = join(log_dir, &segment_name(id));
         let mut file = fs.open_write(&path).map_err(|e| StorageError::io("create segment", &path, e))?;
         file.set_len(0).map_err(|e| StorageError::io("create segment", &path, e))?;
-        let header = SegmentHeader { segment_id: id, base_lsn }.encode();
+        let header = SegmentHeader { version: SEGMENT_VERSION, segment_id: id, base_lsn }.encode();
         file.write_all_at(&header, 0).map_err(|e| StorageError::io("write segment header", &path, e))?;
         file.sync_data().map_err(|e| StorageError::io("sync segment header", &path, e))?;
         fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;

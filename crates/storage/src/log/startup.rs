@@ -7,8 +7,9 @@
 //! - The next LSN is above every LSN the recovered log, the metadata (stream ids, shard
 //!   uids, closing LSNs) and the durable reservation hold, so LSNs are never reused,
 //!   whatever start-up cut.
-//! - Appends continue in the newest segment only if it is below the size limit and
-//!   repair did not seal it; otherwise a new segment is started.
+//! - Appends continue in the newest segment only if it is below the size limit, repair
+//!   did not seal it and it has the current format version (sealed chunks only ever go
+//!   into segments of the version that may hold them); otherwise a new one is started.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -31,8 +32,10 @@ use super::state::{ChunkRef, FastMap, Segment, ShardState, Shared};
 use super::streams::Streams;
 use super::types::{LogConfig, RecoveryMode};
 use super::writer::{Writer, WriterParts};
+use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
+use crate::format::SEGMENT_VERSION;
 use crate::fs::{join, FileSystem, LockGuard};
 use crate::limits::APPEND_QUEUE_MAX;
 use crate::meta::{MetaStore, StreamMeta};
@@ -61,11 +64,17 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     let recovered = recovery::recover(&*fs, &log_dir, config.recovery)?;
     let reserved_lsn = load_reservation(&*fs, &meta_dir, config.recovery, &recovered)?;
     let next_lsn = next_lsn(&recovered, reserved_lsn, &streams);
-    let shared = Arc::new(restore(fs.clone(), clock.clone(), &log_dir, streams, &recovered, next_lsn)?);
+    let keys = Keys { provider: config.keys.clone(), random: config.random.clone() };
+    let shared = Arc::new(restore(fs.clone(), clock.clone(), keys, &log_dir, streams, &recovered, next_lsn)?);
 
-    // Continue in the newest segment if it is open for appends, else start one.
+    // Continue in the newest segment if it is open for appends, else start one. A segment
+    // of an older version is not continued: it may not hold what this version writes.
     let active = match recovered.segments.last() {
-        Some(last) if last.end_offset < config.segment_bytes_max && !last.sealed_by_repair => {
+        Some(last)
+            if last.end_offset < config.segment_bytes_max
+                && !last.sealed_by_repair
+                && last.version == SEGMENT_VERSION =>
+        {
             ActiveSegment::reopen(&*fs, &log_dir, last.id, last.end_offset, clock.now_ms(), last.entries.clone())?
         }
         last => {
@@ -164,9 +173,16 @@ fn next_lsn(recovered: &Recovered, reserved_lsn: Option<u64>, streams: &[StreamM
 
 /// The in-memory state of the recovered log: every live shard with its chunks, every
 /// stream, and every segment open for reading.
+/// What sealing needs: key material and randomness.
+struct Keys {
+    provider: Option<Arc<dyn KeyProvider>>,
+    random: Arc<dyn RandomSource>,
+}
+
 fn restore(
     fs: Arc<dyn FileSystem>,
     clock: Arc<dyn Clock>,
+    keys: Keys,
     log_dir: &Path,
     streams: Vec<StreamMeta>,
     recovered: &Recovered,
@@ -211,5 +227,7 @@ fn restore(
         next_lsn_hint: AtomicU64::new(next_lsn),
         counters: Default::default(),
         damage: DamageRegister::default(),
+        keys: keys.provider,
+        random: keys.random,
     })
 }

@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::damage::{ChunkAt, DamageRegister};
 use super::poison::PoisonLatch;
+use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::IndexEntry;
@@ -140,6 +141,10 @@ pub(super) struct Shared {
     pub(super) next_lsn_hint: AtomicU64,
     pub(super) counters: Counters,
     pub(super) damage: DamageRegister,
+    /// Key material for sealed chunks (`None`: no stream may be encrypted).
+    pub(super) keys: Option<Arc<dyn KeyProvider>>,
+    /// Salts of sealed chunks.
+    pub(super) random: Arc<dyn RandomSource>,
 }
 
 impl Shared {

@@ -750,6 +750,7 @@ async fn readers_wait_for_new_records_without_polling() {
 }
 
 mod model;
+mod sealed;
 
 #[test]
 fn disk_full_never_poisons_wherever_it_strikes() {

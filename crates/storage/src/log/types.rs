@@ -55,6 +55,8 @@ pub struct LogConfig {
     /// Key material for streams with an [`StreamProps::encryption_key`]; `None`: no
     /// stream may be encrypted.
     pub keys: Option<std::sync::Arc<dyn crate::cipher::KeyProvider>>,
+    /// Where sealed chunks draw their salts: the operating system unless a test replaces it.
+    pub random: std::sync::Arc<dyn crate::cipher::RandomSource>,
 }
 
 impl Default for LogConfig {
@@ -67,6 +69,7 @@ impl Default for LogConfig {
             recovery: RecoveryMode::TornTailOnly,
             scrub_bytes_per_sec: SCRUB_BYTES_PER_SEC,
             keys: None,
+            random: std::sync::Arc::new(crate::cipher::OsRandom),
         }
     }
 }
