@@ -11,9 +11,11 @@ use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
 mod analytics;
+mod auth;
 mod channels;
 mod dynamodb;
 pub use analytics::analytics_wire_error;
+pub use auth::auth_wire_error;
 pub use channels::channel_wire_error;
 pub use dynamodb::{dynamodb_decode_error, dynamodb_front_door_error, dynamodb_wire_error};
 
