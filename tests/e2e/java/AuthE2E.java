@@ -18,10 +18,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -36,6 +39,7 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.auth.aws.scheme.AwsV4AuthScheme;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
@@ -58,6 +62,7 @@ public final class AuthE2E {
     // AWS's texts (the mismatch text goes on with the canonical request).
     static final String SIGNATURE_MISMATCH = "The request signature we calculated does not match the signature you provided.";
     static final String INVALID_TOKEN = "The security token included in the request is invalid.";
+    static final String CONTENT_SHA256_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed.";
     // AWS tolerates 15 minutes of clock skew; one more is outside it either way.
     static final Duration SKEW = Duration.ofMinutes(16);
 
@@ -207,6 +212,14 @@ public final class AuthE2E {
         return null;
     }
 
+    static String sha256Hex(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** "pay 10" made "pay 99": CBOR carries the record's bytes, JSON its base64. */
     static byte[] payMore(byte[] body) {
         byte[] changed = replace(body, "pay 10".getBytes(StandardCharsets.UTF_8), "pay 99".getBytes(StandardCharsets.UTF_8));
@@ -255,15 +268,25 @@ public final class AuthE2E {
             refused(refusal(() -> early.listStreams()), "InvalidSignatureException", "Signature not yet current: ");
         });
 
-        KinesisE2E.section("a body changed after signing is an invalid signature", () -> {
+        // The SDK sends the body's hash, signed, as x-amz-content-sha256: a changed body no longer
+        // matches it (which AWS reports first); with the hash changed too, the signature fails.
+        KinesisE2E.section("a body changed after signing is refused", () -> {
             createStream(aliceClient, "tampered-body");
             KinesisClient tampered = client(alice, null, signed -> {
+                KinesisE2E.check(signed.request().firstMatchingHeader("x-amz-content-sha256").isPresent(), "the SDK no longer sends x-amz-content-sha256");
                 byte[] changed = payMore(readAll(signed.payload().orElseThrow()));
                 return signed.copy(b -> b.payload(ContentStreamProvider.fromByteArray(changed)));
             });
             AwsServiceException e = refusal(() -> tampered.putRecord(b -> b.streamName("tampered-body").partitionKey("pk").data(SdkBytes.fromUtf8String("pay 10"))));
+            refused(e, "InvalidSignatureException", CONTENT_SHA256_MISMATCH);
+            KinesisClient rehashed = client(alice, null, signed -> {
+                byte[] changed = payMore(readAll(signed.payload().orElseThrow()));
+                SdkHttpRequest request = signed.request().toBuilder().putHeader("x-amz-content-sha256", sha256Hex(changed)).build();
+                return signed.copy(b -> b.request(request).payload(ContentStreamProvider.fromByteArray(changed)));
+            });
+            e = refusal(() -> rehashed.putRecord(b -> b.streamName("tampered-body").partitionKey("pk").data(SdkBytes.fromUtf8String("pay 10"))));
             refused(e, "InvalidSignatureException", SIGNATURE_MISMATCH);
-            KinesisE2E.eq(List.of(), records(aliceClient, "tampered-body"), "records after the refusal");
+            KinesisE2E.eq(List.of(), records(aliceClient, "tampered-body"), "records after the refusals");
         });
 
         KinesisE2E.section("a signed header changed after signing is an invalid signature", () -> {

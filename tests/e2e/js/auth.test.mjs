@@ -13,6 +13,7 @@
 
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +41,7 @@ const UNKNOWN_KEY = "AKIARHEOE2EUNKNOWN01";
 // AWS's texts (the mismatch text goes on with the canonical request).
 const SIGNATURE_MISMATCH = "The request signature we calculated does not match the signature you provided.";
 const INVALID_TOKEN = "The security token included in the request is invalid.";
+const CONTENT_SHA256_MISMATCH = "The provided 'x-amz-content-sha256' header does not match what was computed.";
 // AWS tolerates 15 minutes of clock skew; one more is outside it either way.
 const SKEW_MS = 16 * 60 * 1000;
 const enc = new TextEncoder();
@@ -164,16 +166,32 @@ describe("SigV4 verification with the AWS SDK for JavaScript v3", () => {
     assert.match(r.message, /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z /);
   });
 
-  test("a body changed after signing is an invalid signature", async () => {
+  // This SDK sends the body's hash, signed, as x-amz-content-sha256: a changed body no longer
+  // matches it (which AWS reports first); with the hash changed too, the signature fails.
+  test("a body changed after signing is refused", async () => {
     const alice = await stream("tampered-body");
+    const put = (tamper) =>
+      refusal(
+        tamperAfterSigning(client(ALICE), tamper).send(
+          new PutRecordCommand({ StreamName: "tampered-body", PartitionKey: "pk", Data: enc.encode("pay 10") }),
+        ),
+      );
     // base64("pay 10") becomes base64("pay 99"): the same length, so Content-Length still holds.
-    const tampered = tamperAfterSigning(client(ALICE), (request) => {
-      assert.ok(request.body.includes('"cGF5IDEw"'), request.body);
-      request.body = request.body.replace('"cGF5IDEw"', '"cGF5IDk5"');
+    const payMore = (request) => {
+      const body = typeof request.body === "string" ? request.body : dec.decode(request.body);
+      assert.ok(body.includes('"cGF5IDEw"'), body);
+      request.body = body.replace('"cGF5IDEw"', '"cGF5IDk5"');
+    };
+    let r = await put((request) => {
+      assert.ok("x-amz-content-sha256" in request.headers, "the SDK no longer sends x-amz-content-sha256");
+      payMore(request);
     });
-    const r = await refusal(
-      tampered.send(new PutRecordCommand({ StreamName: "tampered-body", PartitionKey: "pk", Data: enc.encode("pay 10") })),
-    );
+    assert.equal(r.code, "InvalidSignatureException", r.message);
+    assert.equal(r.message, CONTENT_SHA256_MISMATCH);
+    r = await put((request) => {
+      payMore(request);
+      request.headers["x-amz-content-sha256"] = createHash("sha256").update(request.body).digest("hex");
+    });
     assert.equal(r.code, "InvalidSignatureException", r.message);
     assert.ok(r.message.startsWith(SIGNATURE_MISMATCH), r.message);
     assert.deepEqual(await records(alice, "tampered-body"), []);
