@@ -352,6 +352,7 @@ where
                 path: parts.uri.path(),
                 query: parts.uri.query(),
                 headers: &parts.headers,
+                authority: parts.uri.authority().map(|a| a.as_str()),
                 body: &body,
             };
             front.auth.authenticate(&request, service.signing_name()).map_err(|failure| {
