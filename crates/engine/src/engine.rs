@@ -22,6 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use rheo_keys::{KeyStore, Scope};
 use rheo_storage::{Clock, FileSystem, LogConfig, ShardLog};
 
 use crate::auto_distribution::AutoDistribution;
@@ -64,6 +65,10 @@ pub struct EngineConfig {
     pub consumer_limit: u32,
     /// Enforce per-shard read and write throughput (ProvisionedThroughputExceeded).
     pub enforce_limits: bool,
+    /// The key store StartStreamEncryption resolves `KeyId`s in and the log takes key
+    /// material from. `None`: a store in memory only (tests; the binary always gives
+    /// one), whose keys die with the process.
+    pub keys: Option<Arc<KeyStore>>,
 }
 
 impl Default for EngineConfig {
@@ -79,6 +84,7 @@ impl Default for EngineConfig {
             on_demand_stream_limit: ON_DEMAND_STREAM_LIMIT_DEFAULT,
             consumer_limit: CONSUMER_LIMIT_DEFAULT,
             enforce_limits: false,
+            keys: None,
         }
     }
 }
@@ -112,9 +118,21 @@ impl Engine {
         fs: Arc<dyn FileSystem>,
         clock: Arc<dyn Clock>,
         dir: &Path,
-        log_config: LogConfig,
-        config: EngineConfig,
+        mut log_config: LogConfig,
+        mut config: EngineConfig,
     ) -> Result<Self> {
+        let keys = match &config.keys {
+            Some(keys) => keys.clone(),
+            None => Arc::new(KeyStore::in_memory(
+                Scope { region: config.region.clone(), account: config.account_id.clone() },
+                Arc::new(rheo_storage::OsRandom),
+            )?),
+        };
+        config.keys = Some(keys.clone());
+        // Encrypted streams' chunks are sealed with the same keys StartStreamEncryption names.
+        if log_config.keys.is_none() {
+            log_config.keys = Some(keys);
+        }
         // The log takes the folder's lock first, so a second server never touches the key.
         let log = ShardLog::open(fs.clone(), clock.clone(), dir, log_config.clone())?;
         let key = TokenKey::load_or_create(&*fs, dir)?;

@@ -158,6 +158,10 @@ pub enum EngineError {
     /// The storage layer failed; nothing of the request was acknowledged.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The key store refused: a `KeyId` that names no key (KMSNotFoundException), or the
+    /// key store itself failed.
+    #[error(transparent)]
+    Key(#[from] rheo_keys::KeyError),
 }
 
 /// The rules answered with `InvalidArgumentException` besides a bad shard iterator and an

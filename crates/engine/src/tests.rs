@@ -23,6 +23,7 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
 mod continuation;
 mod deferred_reshard;
 mod distribution;
+mod encryption;
 
 const START_MS: u64 = 1_700_000_000_000;
 

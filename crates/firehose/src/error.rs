@@ -32,6 +32,10 @@ pub enum FirehoseError {
     /// `CurrentDeliveryStreamVersionId` is stale.
     #[error("Another modification has already happened. Fetch VersionId again and use it to update the destination.")]
     ConcurrentModification,
+    /// The server-side encryption key is unknown (InvalidKMSResourceException), or the
+    /// key store failed.
+    #[error(transparent)]
+    Kms(#[from] rheo_keys::KeyError),
     /// The log refused the write (full disk, stopped writer).
     #[error(transparent)]
     Storage(#[from] StorageError),

@@ -172,6 +172,11 @@ impl Firehose {
         kinesis: Arc<Engine>,
         config: FirehoseConfig,
     ) -> Result<Arc<Firehose>> {
+        let mut log_config = log_config;
+        // Delivery streams are sealed with the keys Kinesis streams use (one key store).
+        if log_config.keys.is_none() {
+            log_config.keys = kinesis.config().keys.clone().map(|keys| keys as Arc<dyn rheo_storage::KeyProvider>);
+        }
         let log = crate::stream::open_log(fs, clock.clone(), data_dir, LOG_DIR, log_config)?;
         let stores = ObjectStores::new(config.object_stores.clone());
         let shared = Arc::new(Shared { log, kinesis, config, stores, http: std::sync::OnceLock::new(), clock });
@@ -252,6 +257,19 @@ impl Firehose {
         }
     }
 
+    /// The key store's number of the key server-side encryption seals with: Firehose's
+    /// AWS managed key for `AWS_OWNED_CMK`, the `KeyARN`'s key for `CUSTOMER_MANAGED_CMK`.
+    fn sealing_key(&self, key_arn: Option<&str>) -> Result<u32> {
+        let keys = self
+            .shared
+            .kinesis
+            .config()
+            .keys
+            .clone()
+            .ok_or_else(|| FirehoseError::Internal("the Kinesis engine has no key store".into()))?;
+        Ok(keys.resolve(key_arn.unwrap_or(rheo_keys::FIREHOSE_ALIAS))?.number)
+    }
+
     fn status(&self, state: &StreamState) -> DeliveryStreamStatus {
         if self.shared.now_ms() < state.created_ms + self.shared.config.create_ms {
             DeliveryStreamStatus::Creating
@@ -315,6 +333,11 @@ impl Firehose {
             Some(encryption) => Some(check_encryption(Some(encryption))?),
             None => None,
         };
+        // An unknown key creates nothing.
+        let sealing_key = match &encryption {
+            Some((_, key_arn)) => Some(self.sealing_key(key_arn.as_deref())?),
+            None => None,
+        };
         let tags = input.tags.take().unwrap_or_default();
         check_tags(&tags)?;
         let default_buffering_hints = destination.buffering_hints().is_none();
@@ -361,6 +384,7 @@ impl Firehose {
         let mut props = StreamProps {
             retention_hours: RETENTION_HOURS,
             tags: tags.into_iter().map(|t| (t.key, t.value.unwrap_or_default())).collect(),
+            encryption_key: sealing_key,
             ..Default::default()
         };
         state.store(&mut props.settings)?;
@@ -496,6 +520,27 @@ impl Firehose {
         Ok(())
     }
 
+    /// [`Firehose::commit`] that also sets the key new records are sealed with (`None`:
+    /// in the clear), in the same metadata change.
+    async fn commit_encryption(
+        &self,
+        entry: &Entry,
+        sealing_key: Option<u32>,
+        change: impl Fn(&mut StreamState) + Send + Sync + Clone + 'static,
+    ) -> Result<()> {
+        let committed = change.clone();
+        self.shared
+            .log
+            .update_stream(entry.stream_id, move |txn| {
+                state::edit(txn, committed)?;
+                txn.props_mut().encryption_key = sealing_key;
+                Ok(())
+            })
+            .await?;
+        change(&mut entry.state.write());
+        Ok(())
+    }
+
     /// UpdateDestination.
     pub async fn update_destination(&self, input: UpdateDestinationInput) -> Result<UpdateDestinationOutput> {
         let name = input.delivery_stream_name.clone();
@@ -561,8 +606,9 @@ impl Firehose {
                 "Server-side encryption is only supported for DirectPut delivery streams.",
             ));
         }
+        let sealing_key = self.sealing_key(key_arn.as_deref())?;
         let now = self.shared.now_ms();
-        self.commit(&entry, move |s| {
+        self.commit_encryption(&entry, Some(sealing_key), move |s| {
             s.encryption = Some(Encryption {
                 key_type: key_type.as_str().to_owned(),
                 key_arn: key_arn.clone(),
@@ -586,7 +632,7 @@ impl Firehose {
         if entry.state.read().encryption.as_ref().is_none_or(|e| !e.enabled) {
             return Ok(StopDeliveryStreamEncryptionOutput {});
         }
-        self.commit(&entry, move |s| {
+        self.commit_encryption(&entry, None, move |s| {
             if let Some(e) = &mut s.encryption {
                 e.enabled = false;
                 e.changed_ms = now;

@@ -2,6 +2,7 @@
 //! shard log, with Firehose, Analytics and the DynamoDB API that KCL needs on the same port.
 
 mod alloc_tuning;
+mod keys;
 
 use std::io::IsTerminal as _;
 use std::net::SocketAddr;
@@ -49,6 +50,8 @@ enum Command {
     Serve(ServeArgs),
     /// Measure any Kinesis-compatible endpoint (Rheo, kinesalite, kinesis-mock, AWS).
     Bench(rheo_bench::BenchArgs),
+    /// List, create and rotate the keys encrypted streams are sealed with.
+    Keys(keys::KeysArgs),
     /// Evaluate Firehose jq queries for a server (started by `serve`, never by hand).
     #[command(hide = true)]
     JqWorker,
@@ -80,6 +83,11 @@ struct ServeArgs {
     /// Folder for the log, metadata and the token key.
     #[arg(long, env = "RHEO_DATA_DIR", default_value = "./rheo-data")]
     data_dir: PathBuf,
+    /// Folder of the key store encrypted streams are sealed with (default: the data
+    /// folder's `keys`). Keep it apart from the data, and out of its backups, so that a
+    /// copy of the data alone reveals no encrypted record.
+    #[arg(long, env = "RHEO_KEY_DIR")]
+    key_dir: Option<PathBuf>,
     /// Keep everything in memory (nothing survives a restart).
     #[arg(long, env = "RHEO_IN_MEMORY")]
     in_memory: bool,
@@ -259,6 +267,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::JqWorker => Ok(rheo_firehose::jq::run_worker()?),
+        Command::Keys(args) => keys::run(args),
     }
 }
 
@@ -371,7 +380,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         (Arc::new(StdFs), args.data_dir.clone(), durability)
     };
+    let key_store = keys::open_for_server(
+        &args.data_dir,
+        args.key_dir.as_deref(),
+        rheo_keys::Scope { region: args.region.clone(), account: args.account_id.clone() },
+        args.in_memory,
+    )?;
     let log_config = LogConfig {
+        keys: Some(key_store.clone()),
         durability,
         recovery: if args.recover_truncate { RecoveryMode::TruncateAtCorruption } else { RecoveryMode::TornTailOnly },
         segment_bytes_max: args.segment_bytes,
@@ -440,6 +456,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shard_limit: args.shard_limit,
         consumer_limit: args.consumer_limit,
         enforce_limits: args.enforce_limits,
+        keys: Some(key_store.clone()),
         ..EngineConfig::default()
     };
     let engine = Engine::open(fs.clone(), Arc::new(SystemClock), &dir, log_config.clone(), config)
@@ -456,6 +473,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
+        keys::reload_on_sighup(key_store)?;
         let subscriptions = SubscriptionConfig {
             lifetime_ms: args.subscription_lifetime_ms,
             heartbeat_ms: args.subscription_heartbeat_ms.max(1),

@@ -7,6 +7,7 @@ use rheo_engine::{
     EngineError, InvalidArgument, LimitExceeded, QueueEntryError, QueueError, RecordViolation, ResourceInUse,
     ResourceNotFound, Validation,
 };
+use rheo_keys::KeyError;
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
@@ -44,6 +45,9 @@ pub fn wire_error(error: &EngineError) -> WireError {
         EngineError::DamagedRecords { .. } => ErrorType::InternalFailure,
         // AWS sends unmodelled server faults without a message; the detail goes to the log.
         EngineError::Internal(_) => return ErrorType::InternalFailure.without_message(),
+        EngineError::Key(key) if key.is_not_found() => ErrorType::KmsNotFound,
+        // A damaged or unreadable key store is the server's fault; the detail goes to the log.
+        EngineError::Key(_) => return ErrorType::InternalFailure.without_message(),
         EngineError::Storage(storage) => {
             return match storage {
                 StorageError::Closed => ErrorType::ServiceUnavailable.without_message(),
@@ -102,6 +106,18 @@ fn aws_message(error: &EngineError) -> String {
         EngineError::Queue(rule) => queue_message(rule),
         EngineError::Internal(detail) => detail.clone(),
         EngineError::Storage(storage) => storage.to_string(),
+        EngineError::Key(key) => kms_message(key),
+    }
+}
+
+/// KMS's texts, which Kinesis passes on in `KMSNotFoundException`, for a `KeyId` that
+/// names no key (an ARN of another region or account names none of this server's).
+pub fn kms_message(error: &KeyError) -> String {
+    match error {
+        KeyError::KeyNotFound { arn } => format!("Key '{arn}' does not exist"),
+        KeyError::AliasNotFound { arn } => format!("Alias {arn} is not found."),
+        KeyError::InvalidKeyId { given } => format!("Invalid keyId '{given}'"),
+        other => other.to_string(),
     }
 }
 
@@ -427,11 +443,22 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
         E::Validation(_) => ("ValidationException", 400),
         E::LimitExceeded(_) => ("LimitExceededException", 400),
         E::ConcurrentModification => ("ConcurrentModificationException", 400),
+        // Firehose passes KMS's failure on with KMS's exception name as the code.
+        E::Kms(key) if key.is_not_found() => {
+            return WireError {
+                error_type: "InvalidKMSResourceException".into(),
+                message: Some(kms_message(key)),
+                capital_message_key: false,
+                http_status: 400,
+                string_lists: Vec::new(),
+                documents: vec![("code", serde_json::Value::from("NotFoundException"))],
+            }
+        }
         E::Storage(StorageError::DiskFull { .. }) | E::Storage(StorageError::Closed) => {
             ("ServiceUnavailableException", 503)
         }
         // Unmodelled faults carry no message; the detail goes to the server log.
-        E::Storage(_) | E::Internal(_) => {
+        E::Storage(_) | E::Internal(_) | E::Kms(_) => {
             return WireError {
                 error_type: "InternalFailure".into(),
                 message: None,
@@ -903,6 +930,26 @@ mod tests {
             invalid(Validation::WarmThroughputProvisioned { stream: "s".into(), account: account() }),
             "Warm throughput can only be set on streams in ON_DEMAND mode; stream s under account 000000000000 is PROVISIONED."
         );
+    }
+
+    #[test]
+    fn unknown_kms_keys_are_kms_not_found_and_a_broken_key_store_is_internal() {
+        let arn = "arn:aws:kms:us-east-1:000000000000:alias/nope".to_owned();
+        let alias = wire_error(&EngineError::Key(rheo_keys::KeyError::AliasNotFound { arn }));
+        assert_eq!(alias.error_type, "KMSNotFoundException");
+        assert_eq!(alias.message.as_deref(), Some("Alias arn:aws:kms:us-east-1:000000000000:alias/nope is not found."));
+        let arn = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000".to_owned();
+        let key = wire_error(&EngineError::Key(rheo_keys::KeyError::KeyNotFound { arn }));
+        assert_eq!(
+            key.message.as_deref(),
+            Some("Key 'arn:aws:kms:us-east-1:000000000000:key/00000000-0000-4000-8000-000000000000' does not exist")
+        );
+        let invalid = wire_error(&EngineError::Key(rheo_keys::KeyError::InvalidKeyId { given: "mine".into() }));
+        assert_eq!(invalid.error_type, "KMSNotFoundException");
+        assert_eq!(invalid.message.as_deref(), Some("Invalid keyId 'mine'"));
+        let broken = wire_error(&EngineError::Key(rheo_keys::KeyError::Encode("no".into())));
+        assert_eq!(broken.error_type, "InternalFailure");
+        assert_eq!(broken.message, None);
     }
 
     #[test]

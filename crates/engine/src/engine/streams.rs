@@ -543,32 +543,53 @@ impl Engine {
 
     // ----- Encryption, capacity mode, warm throughput, record size -----
 
-    /// StartStreamEncryption (the type must be KMS).
+    /// StartStreamEncryption (the type must be KMS): new records are sealed with the key
+    /// `KeyId` names; DescribeStream shows the `KeyId` as given.
     pub async fn start_stream_encryption(&self, request: &StreamEncryption) -> Result<()> {
         self.change_encryption(request, Some(request.key_id.clone())).await
     }
 
-    /// StopStreamEncryption.
+    /// StopStreamEncryption: new records are written in the clear; records sealed before
+    /// stay sealed and readable.
     pub async fn stop_stream_encryption(&self, request: &StreamEncryption) -> Result<()> {
         self.change_encryption(request, None).await
     }
 
+    /// The engine's key store (see [`crate::EngineConfig::keys`]).
+    fn keys(&self) -> Result<&Arc<rheo_keys::KeyStore>> {
+        self.config.keys.as_ref().ok_or_else(|| EngineError::Internal("the engine has no key store".into()))
+    }
+
     /// Sets the stream's KMS key (`None`: encryption off).
-    async fn change_encryption(&self, request: &StreamEncryption, key: Option<String>) -> Result<()> {
+    async fn change_encryption(&self, request: &StreamEncryption, key_id: Option<String>) -> Result<()> {
         let lock = self.catalog.lock().await;
         let snapshot = self.catalog.resolve_active(&request.stream)?;
         let encryption_type = &request.encryption_type;
         if encryption_type != "KMS" {
             return Err(InvalidArgument::EncryptionType { encryption_type: encryption_type.clone() }.into());
         }
-        if key.is_none() && !snapshot.encrypted() {
+        if key_id.is_none() && !snapshot.encrypted() {
             return Err(InvalidArgument::StreamNotEncrypted {
                 stream: snapshot.name().to_owned(),
                 account: self.account_id(),
             }
             .into());
         }
-        self.catalog.update_settings(&lock, snapshot.id(), move |s| s.encryption_key_id = key).await?;
+        // An unknown key changes nothing.
+        let key_number = match &key_id {
+            Some(key_id) => Some(self.keys()?.resolve(key_id)?.number),
+            None => None,
+        };
+        self.catalog
+            .update(&lock, snapshot.id(), move |txn| {
+                let mut settings: StreamSettings = settings::decode(&txn.meta().props.settings);
+                settings.encryption_key_id = key_id;
+                let props = txn.props_mut();
+                props.settings = settings::encode(&settings);
+                props.encryption_key = key_number;
+                Ok(())
+            })
+            .await?;
         self.catalog.mark_updating(&lock, snapshot.id());
         Ok(())
     }
