@@ -39,8 +39,10 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.Protocol;
 import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.auth.aws.scheme.AwsV4AuthScheme;
 import software.amazon.awssdk.http.auth.aws.signer.AwsV4HttpSigner;
 import software.amazon.awssdk.http.auth.spi.scheme.AuthScheme;
@@ -53,6 +55,7 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.identity.spi.IdentityProvider;
 import software.amazon.awssdk.identity.spi.IdentityProviders;
 import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kinesis.KinesisAsyncClient;
 import software.amazon.awssdk.services.kinesis.KinesisClient;
 import software.amazon.awssdk.services.kinesis.model.ShardIteratorType;
 import software.amazon.awssdk.services.kinesis.model.StreamStatus;
@@ -244,6 +247,17 @@ public final class AuthE2E {
             String shard = aliceClient.putRecord(b -> b.streamName("signed").partitionKey("pk").data(SdkBytes.fromUtf8String("signed by alice"))).shardId();
             KinesisE2E.eq("shardId-000000000000", shard, "ShardId");
             KinesisE2E.eq(List.of("signed by alice"), records(aliceClient, "signed"), "records");
+        });
+
+        // Netty's HTTP/2 layer sends the signed Host header as :authority.
+        KinesisE2E.section("the right key reads over HTTP/2 (async Netty client, h2c)", () -> {
+            try (KinesisAsyncClient kin = KinesisAsyncClient.builder().endpointOverride(endpoint).region(Region.US_EAST_1)
+                    .credentialsProvider(StaticCredentialsProvider.create(alice))
+                    .httpClientBuilder(NettyNioAsyncHttpClient.builder().protocol(Protocol.HTTP2).connectionTimeout(Duration.ofSeconds(5)))
+                    .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))
+                    .build()) {
+                KinesisE2E.check(kin.listStreams().join().streamNames().contains("signed"), "ListStreams over HTTP/2 lists the stream");
+            }
         });
 
         KinesisE2E.section("a wrong secret is an invalid signature", () -> {
