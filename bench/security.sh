@@ -21,6 +21,8 @@
 #   SHARDS=4 CONNECTIONS=8 BATCH=500 RECORD_BYTES=1000   the put load (rheo bench put -s -c -b -r)
 #   SETTLE=1           sync, then this many idle seconds before each run (0: neither)
 #   PORT_BASE=14700    ports PORT_BASE..PORT_BASE+2 on 127.0.0.1
+#   SERVE_FLAGS=""     more `rheo serve` flags for all three (e.g. "--durability relaxed": no fdatasync
+#                      per put, so a shared disk's stalls stop deciding the ratios)
 #   VARIANTS="plain sigv4 encrypted"   which of them (plain first: the others are ratios of it)
 #
 # Output: a table on stdout; bench/results/security-<timestamp>.jsonl (one rheo-bench JSON line
@@ -118,8 +120,8 @@ for v in "${variants[@]}"; do
     echo "port ${port[$v]} is in use; set PORT_BASE" >&2
     exit 1
   fi
-  flags=()
-  [[ $v == sigv4 ]] && flags=(--auth sigv4 --credentials "$work/credentials")
+  read -r -a flags <<<"${SERVE_FLAGS:-}"
+  [[ $v == sigv4 ]] && flags+=(--auth sigv4 --credentials "$work/credentials")
   log "starting $v on 127.0.0.1:${port[$v]} ${flags[*]}"
   "$RHEO_BIN" serve --listen "127.0.0.1:${port[$v]}" --data-dir "$work/data-$v" \
     --create-stream-ms 10 --delete-stream-ms 10 --update-stream-ms 10 "${flags[@]}" >"$work/$v.log" 2>&1 &
