@@ -65,8 +65,8 @@ fi
 # The principal the load signs as on the sigv4 server (random per run: nothing to leak).
 access_key=AKIARHEOBENCH$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F | cut -c1-7)
 secret_key=$(head -c 30 /dev/urandom | base64 | tr -d '/+=\n' | cut -c1-40)
-umask 077
-printf '[bench]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$access_key" "$secret_key" >"$work/credentials"
+(umask 077 && printf '[bench]\naws_access_key_id = %s\naws_secret_access_key = %s\n' "$access_key" "$secret_key" \
+  >"$work/credentials")
 
 read -r -a variants <<<"${VARIANTS:-plain sigv4 encrypted}"
 [[ ${variants[0]} == plain ]] || { echo "VARIANTS must start with plain" >&2; exit 2; }
