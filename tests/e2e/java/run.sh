@@ -3,10 +3,11 @@
 #
 #   RHEO_BIN=/path/to/rheo tests/e2e/java/run.sh
 #
-# Creates (once) the venv $ROOT/.venv-java with kclpy-ext for its jars, compiles KinesisE2E.java,
-# then runs it twice, each time against a fresh server on a free port with a temporary data dir:
-#   1. CBOR (the Java SDK's default for Kinesis): sync Apache client over HTTP/1.1 + async Netty over h2c
-#   2. JSON 1.1 (-Daws.cborEnabled=false): the same program
+# Creates (once) the venv $ROOT/.venv-java with kclpy-ext for its jars, compiles KinesisE2E.java and
+# AuthE2E.java, then runs each against a fresh server on a free port with a temporary data dir:
+#   1. KinesisE2E, CBOR (the Java SDK's default for Kinesis): sync Apache client over HTTP/1.1 + async Netty over h2c
+#   2. KinesisE2E, JSON 1.1 (-Daws.cborEnabled=false): the same program
+#   3. AuthE2E (SigV4 verification) against `--auth sigv4 --credentials FILE`, CBOR
 # RHEO_E2E_KEEP=1 keeps the servers' data directories and logs. JAVA_E2E_VENV overrides the venv path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,10 +27,11 @@ fi
 jars=$(ls -d "$venv"/lib/python*/site-packages/amazon_kclpy/jars | head -n 1)
 
 classes="$here/classes"
-if [ ! -f "$classes/KinesisE2E.class" ] || [ "$here/KinesisE2E.java" -nt "$classes/KinesisE2E.class" ]; then
+if [ ! -f "$classes/KinesisE2E.class" ] || [ "$here/KinesisE2E.java" -nt "$classes/KinesisE2E.class" ] \
+  || [ ! -f "$classes/AuthE2E.class" ] || [ "$here/AuthE2E.java" -nt "$classes/AuthE2E.class" ]; then
   echo "== javac"
   rm -rf "$classes" && mkdir -p "$classes"
-  javac -Xlint:all -Werror -cp "$jars/*" -d "$classes" "$here/KinesisE2E.java"
+  javac -Xlint:all -Werror -cp "$jars/*" -d "$classes" "$here/KinesisE2E.java" "$here/AuthE2E.java"
 fi
 
 # Any credentials work; never read the user's profile or probe instance metadata.
@@ -62,12 +64,13 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# start_server [extra serve flags]
 start_server() {
   server_root=$(mktemp -d "${TMPDIR:-/tmp}/rheo-e2e-java-XXXXXX")
   for _ in 1 2 3; do
     port=$(free_port)
     NO_COLOR=1 RUST_BACKTRACE=1 "$RHEO_BIN" serve --listen "127.0.0.1:$port" --data-dir "$server_root/data" \
-      --create-stream-ms 50 --delete-stream-ms 50 --update-stream-ms 50 >>"$server_root/server.log" 2>&1 &
+      --create-stream-ms 50 --delete-stream-ms 50 --update-stream-ms 50 "$@" >>"$server_root/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 300); do
       if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
@@ -87,11 +90,15 @@ start_server() {
 }
 
 status=0
+# run LABEL PROGRAM [java options], with the server flags in the array serve_flags and the
+# program's arguments after the endpoint in program_args.
+serve_flags=()
+program_args=()
 run() {
-  local label=$1; shift
+  local label=$1 program=$2; shift 2
   echo "== Java SDK v2, $label"
-  start_server
-  if java -Dlogback.configurationFile="$here/logback.xml" "$@" -cp "$jars/*:$classes" KinesisE2E "$endpoint"; then
+  start_server "${serve_flags[@]}"
+  if java -Dlogback.configurationFile="$here/logback.xml" "$@" -cp "$jars/*:$classes" "$program" "$endpoint" "${program_args[@]}"; then
     stop_server ok
   else
     status=1
@@ -100,7 +107,25 @@ run() {
   fi
 }
 
-run "CBOR (default)"
-run "JSON (-Daws.cborEnabled=false)" -Daws.cborEnabled=false
+run "CBOR (default)" KinesisE2E
+run "JSON (-Daws.cborEnabled=false)" KinesisE2E -Daws.cborEnabled=false
+
+# The principals AuthE2E signs as (it reads them from the same file): one with long-term
+# credentials, one with temporary credentials whose requests must carry the session token.
+credentials=$(mktemp "${TMPDIR:-/tmp}/rheo-e2e-java-credentials-XXXXXX")
+cat >"$credentials" <<'EOF'
+[alice]
+aws_access_key_id = AKIARHEOE2EALICE0001
+aws_secret_access_key = alice/e2e/secret+K7wq9ZpXr2vT5nB8mL1cD4fG6hJ0
+
+[session]
+aws_access_key_id = ASIARHEOE2ESESSION01
+aws_secret_access_key = session/e2e/secret+Q3eR5tY7uI9oP1aS2dF4gH6j
+aws_session_token = FwoGZXIvYXdzEJr//////////wEaDrheoE2ETokenForTheSessionPrincipal==
+EOF
+serve_flags=(--auth sigv4 --credentials "$credentials")
+program_args=("$credentials")
+run "SigV4 verification (--auth sigv4)" AuthE2E
+rm -f "$credentials"
 trap - EXIT
 exit $status

@@ -25,5 +25,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 # With arguments, only those test files run; without, all of them.
-[ $# -gt 0 ] || set -- h2.test.mjs h1.test.mjs efo.test.mjs
+[ $# -gt 0 ] || set -- h2.test.mjs h1.test.mjs efo.test.mjs auth.test.mjs
 exec node --test --test-concurrency=1 --test-reporter=spec "$@"

@@ -48,8 +48,8 @@ pub struct SignedRequest<'a> {
     pub query: Option<&'a str>,
     /// The headers as received.
     pub headers: &'a HeaderMap,
-    /// The URI's authority: HTTP/2 carries the host there (`:authority`) instead of in a
-    /// `Host` header, and clients sign it as `host`.
+    /// The request target's authority: HTTP/2's `:authority`, which hyper keeps in the URI
+    /// rather than among the headers (an HTTP/1.1 request in origin form has none).
     pub authority: Option<&'a str>,
     /// The whole body.
     pub body: &'a [u8],
@@ -245,15 +245,14 @@ pub fn verify(
     }
     check_time(&presented, now_secs)?;
 
-    let host_from_authority = match request.headers.contains_key(http::header::HOST) {
-        true => None,
-        false => request.authority.map(|authority| ("host", authority)),
-    };
-    let received = request
-        .headers
-        .iter()
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-        .chain(host_from_authority);
+    // HTTP/2 clients sign `:authority` (the JavaScript SDK) or `host` (clients whose HTTP/2
+    // layer turns the Host header into `:authority`); both are the URI's authority then.
+    let has_host = request.headers.contains_key(http::header::HOST);
+    let from_uri = request.authority.into_iter().flat_map(|authority| {
+        std::iter::once((":authority", authority)).chain((!has_host).then_some(("host", authority)))
+    });
+    let received =
+        request.headers.iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))).chain(from_uri);
     let header_values = sigv4::signed_header_values(received, signed).map_err(|error| match error {
         AuthError::SignedHeaderAbsent(name) => AuthFailure::SignedHeaderAbsent(name),
         other => AuthFailure::Malformed(other),
@@ -373,6 +372,38 @@ mod tests {
     fn check(headers: &HeaderMap, body: &[u8], now: u64) -> Result<Arc<Principal>, AuthFailure> {
         let request = SignedRequest { method: "POST", path: "/", query: None, headers, authority: None, body };
         verify(&identities(), "us-east-1", "kinesis", &request, now)
+    }
+
+    /// Over HTTP/2 the authority travels in the URI: a signed `host` (an HTTP/2 layer that turned
+    /// the Host header into `:authority`) or a signed `:authority` (the JavaScript SDK) is it.
+    #[test]
+    fn http2_authority_stands_for_host_and_is_signed_as_authority() {
+        let with_authority = |headers: &HeaderMap, authority| {
+            let request = SignedRequest { method: "POST", path: "/", query: None, headers, authority, body: BODY };
+            verify(&identities(), "us-east-1", "kinesis", &request, NOW)
+        };
+        let mut headers = signed("AKIDALICE", SECRET, None, NOW, "us-east-1", "kinesis");
+        headers.remove("host");
+        assert_eq!(with_authority(&headers, Some("localhost:4567")).unwrap().name, "alice");
+        assert!(matches!(with_authority(&headers, None), Err(AuthFailure::SignedHeaderAbsent(name)) if name == "host"));
+        assert!(matches!(with_authority(&headers, Some("localhost:9999")), Err(AuthFailure::Mismatch { .. })));
+
+        let amz_date = secs_to_amz_date(NOW);
+        let pairs = [(":authority", "localhost:4567"), ("x-amz-date", amz_date.as_str())];
+        let credentials =
+            Credentials { access_key: "AKIDALICE".into(), secret_key: SECRET.into(), session_token: None };
+        let signature = Signer::new(credentials, "us-east-1", "kinesis").sign(
+            "POST",
+            "/",
+            "",
+            &pairs,
+            &sigv4::sha256_hex(BODY),
+            &amz_date,
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert("x-amz-date", HeaderValue::from_str(&amz_date).unwrap());
+        headers.insert("authorization", HeaderValue::from_str(&signature.authorization).unwrap());
+        assert_eq!(with_authority(&headers, Some("localhost:4567")).unwrap().name, "alice");
     }
 
     #[test]
