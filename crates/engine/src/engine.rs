@@ -10,6 +10,7 @@
 //! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule;
 //! - [`AutoDistribution`]: the round robin of streams with AUTO record distribution.
 
+mod access;
 mod consumers;
 mod distribution;
 mod queues;
@@ -39,6 +40,7 @@ use crate::subscriptions::Subscriptions;
 use crate::throttle::Throttle;
 use crate::token::{TokenKey, Tokens};
 
+pub use access::ResourceAccess;
 pub use subscribe::{Subscription, SubscriptionRead, Wake};
 
 /// How the engine behaves; every field has a flag in the binary.

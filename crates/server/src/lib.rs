@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod authz;
 pub mod conn;
 mod dispatch;
 pub mod errors;
@@ -167,6 +168,7 @@ impl Server {
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
             limits: ConnectionLimits::default(),
+            authorizer: authz::Authorizer::default(),
         };
         let mut router = Router::new();
         // The first registration of an empty router cannot collide with anything.

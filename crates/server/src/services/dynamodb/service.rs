@@ -68,15 +68,25 @@ impl Service for DynamoDbService {
 
     fn call<'a>(
         &'a self,
-        _state: &'a Arc<AppState>,
+        state: &'a Arc<AppState>,
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             match DynamoDbOperation::from_name(operation) {
-                Some(operation) => json_answer(call(&self.dynamodb, operation, &body).await),
+                Some(operation) => {
+                    let authorize = |request: &_| {
+                        let account = state.engine.account();
+                        let needs = crate::authz::dynamodb::needs(account, operation.name(), request);
+                        state
+                            .authorizer
+                            .authorize(caller, &account.region, &needs, &crate::authz::NoResourcePolicies)
+                            .map_err(|denied| crate::errors::dynamodb_access_denied(&denied))
+                    };
+                    json_answer(call(&self.dynamodb, operation, &body, authorize).await)
+                }
                 None => ServiceResponse::Error(match unserved_feature(operation) {
                     Some(feature) => refusal(operation, feature),
                     // `operation` is a name `DynamoDbService::operation` returned, so one

@@ -69,18 +69,26 @@ impl Service for FirehoseService {
 
     fn call<'a>(
         &'a self,
-        _state: &'a std::sync::Arc<AppState>,
+        state: &'a std::sync::Arc<AppState>,
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `FirehoseService::operation` returned, so this always finds it.
             let Some(operation) = FirehoseOperation::from_name(operation) else {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
-            json_answer(call(&self.firehose, operation, &body).await)
+            let authorize = |request: &_| {
+                let account = state.engine.account();
+                let needs = crate::authz::firehose::needs(account, operation.name(), request);
+                state
+                    .authorizer
+                    .authorize(caller, &account.region, &needs, &crate::authz::NoResourcePolicies)
+                    .map_err(|denied| crate::errors::access_denied(&denied))
+            };
+            json_answer(call(&self.firehose, operation, &body, authorize).await)
         })
     }
 
