@@ -1,9 +1,6 @@
 //! IAM policy documents and their evaluation: the subset of AWS IAM that Rheo's services
 //! need to decide whether a signed-in principal may call an operation on a resource.
 //!
-//! SKELETON: the public interface below is fixed (other crates code against it); the
-//! bodies marked `SKELETON` are filled in by the IAM piece of issue 17.
-//!
 //! - [`Policy::parse`] reads a policy document (identity or resource policy) and refuses
 //!   what AWS refuses, with [`PolicyError`].
 //! - [`evaluate`] applies AWS's evaluation logic for one account: an explicit `Deny` in
@@ -11,6 +8,10 @@
 //!   resource policy allows; otherwise the request is implicitly denied.
 //! - [`access_denied_message`] spells the `AccessDeniedException` text AWS returns.
 //! - [`IdentityPolicies::load_dir`] reads `--policies DIR`.
+//!
+//! Modules: `policy` (document model and parser), `wildcard` (`*`/`?` and ARN matching),
+//! `template` (policy variables), `condition` (operators), `values` (dates, numbers, CIDR
+//! blocks), `evaluate` (decision and denial texts), `load` (the policies folder).
 
 #![deny(missing_docs)]
 
@@ -19,28 +20,20 @@ use std::net::IpAddr;
 use std::path::Path;
 use std::time::SystemTime;
 
-/// A parsed policy document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    // SKELETON: statements.
-    _statements: Vec<()>,
-}
+mod condition;
+mod error;
+mod evaluate;
+mod load;
+mod policy;
+mod template;
+mod values;
+mod wildcard;
 
-/// Why a policy document was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PolicyError {
-    /// SKELETON: the variants, each with AWS's `MalformedPolicyDocument`-style text.
-    #[error("{0}")]
-    Malformed(String),
-}
-
-impl Policy {
-    /// Parses a policy document (JSON).
-    pub fn parse(document: &str) -> Result<Policy, PolicyError> {
-        let _ = document;
-        todo!("SKELETON")
-    }
-}
+pub use error::PolicyError;
+pub use load::{MAX_POLICY_FILES, ROLES_FOLDER};
+pub use policy::{
+    Effect, Policy, PolicyVersion, Statement, MAX_IDENTITY_POLICY_CHARS, MAX_POLICY_BYTES, MAX_STATEMENTS,
+};
 
 /// Which kind of policy a statement came from; AWS's denial texts name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +99,12 @@ impl Context {
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.entries.get(&key.to_ascii_lowercase())
     }
+
+    /// The value of a key already lowercased (conditions store their keys so), without
+    /// allocating per lookup.
+    pub(crate) fn get_lowercase(&self, key: &str) -> Option<&ContextValue> {
+        self.entries.get(key)
+    }
 }
 
 /// One request to authorize.
@@ -138,8 +137,7 @@ pub enum Decision {
 /// AWS's evaluation logic (same account) over the principal's identity policy and the
 /// resource's policy, if any.
 pub fn evaluate(identity: Identity<'_>, resource_policy: Option<&Policy>, request: &AccessRequest<'_>) -> Decision {
-    let _ = (identity, resource_policy, request);
-    todo!("SKELETON")
+    evaluate::evaluate(identity, resource_policy, request)
 }
 
 /// The message of the `AccessDeniedException` AWS answers for a denied request, such as
@@ -147,8 +145,7 @@ pub fn evaluate(identity: Identity<'_>, resource_policy: Option<&Policy>, reques
 /// kinesis:GetRecords on resource: arn:aws:kinesis:us-east-1:123456789012:stream/orders
 /// because no identity-based policy allows the kinesis:GetRecords action`.
 pub fn access_denied_message(request: &AccessRequest<'_>, decision: Decision) -> String {
-    let _ = (request, decision);
-    todo!("SKELETON")
+    evaluate::access_denied_message(request, decision)
 }
 
 /// Why `--policies DIR` could not be read.
@@ -188,8 +185,7 @@ impl IdentityPolicies {
     /// Reads every policy of `dir`; one bad document fails the whole load (so a reload
     /// keeps the previous policies rather than silently dropping one).
     pub fn load_dir(dir: &Path) -> Result<IdentityPolicies, LoadError> {
-        let _ = dir;
-        todo!("SKELETON")
+        load::load_dir(dir)
     }
 
     /// The policy of the user `name`, or `None` (unrestricted).
