@@ -20,6 +20,7 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
     }
 }
 
+mod access;
 mod continuation;
 mod deferred_reshard;
 mod distribution;

@@ -26,6 +26,7 @@ use rheo_engine::ResourceAccess;
 use rheo_iam::{AccessRequest, Context, ContextValue, Decision, Identity, Policy};
 
 use crate::auth::Caller;
+use crate::state::AppState;
 
 /// The resource of actions that take none (such as `kinesis:ListStreams`).
 pub const ANY_RESOURCE: &str = "*";
@@ -223,6 +224,12 @@ impl Authorizer {
         Ok(())
     }
 
+    /// Authorizes a call of a service whose resources have no policies or tags here
+    /// (Firehose, Analytics, DynamoDB), in the engine's region.
+    pub fn authorize_call(&self, state: &AppState, caller: &Caller, needs: &Needs) -> Result<(), Denied> {
+        self.authorize(caller, &state.engine.account().region, needs, &NoResourcePolicies)
+    }
+
     /// The identity policies of roles.
     pub fn roles(&self) -> &roles::RolePolicies {
         &self.roles
@@ -259,3 +266,6 @@ fn with_resource_tags(context: &Context, tags: &BTreeMap<String, String>) -> Con
     }
     context
 }
+
+#[cfg(test)]
+mod tests;

@@ -363,7 +363,7 @@ where
         }
     };
 
-        // SKELETON: the verified caller (issue 17's authentication piece).
+    // SKELETON: the verified caller (issue 17's authentication piece).
     let caller = Caller::unauthenticated();
     Ok(match service.call(state, format, operation, body, &caller).await {
         ServiceResponse::Body(body) => {

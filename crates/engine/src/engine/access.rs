@@ -29,7 +29,10 @@ impl Engine {
         }
         let (snapshot, consumer) = self.resolve_resource(arn).ok()?;
         match consumer {
-            None => Some(ResourceAccess { policy: snapshot.settings.policy.clone(), tags: snapshot.meta.props.tags.clone() }),
+            None => Some(ResourceAccess {
+                policy: snapshot.settings.policy.clone(),
+                tags: snapshot.meta.props.tags.clone(),
+            }),
             Some(consumer) => {
                 let settings = snapshot.consumer_settings(&consumer)?;
                 Some(ResourceAccess { policy: settings.policy, tags: settings.tags })

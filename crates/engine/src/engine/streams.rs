@@ -693,6 +693,7 @@ fn check_policy(policy: &str) -> Result<()> {
     }
     // The document is evaluated on every call to the resource, so one the evaluator
     // cannot read is refused now rather than stored and failing every call later.
-    rheo_iam::Policy::parse(policy).map_err(|error| InvalidArgument::PolicyInvalid { reason: error.to_string() })?;
+    rheo_iam::Policy::parse_as(policy, rheo_iam::PolicyKind::Resource)
+        .map_err(|error| InvalidArgument::PolicyInvalid { reason: error.to_string() })?;
     Ok(())
 }

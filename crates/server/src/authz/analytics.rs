@@ -14,12 +14,7 @@ pub const SERVICE: &str = "kinesisanalytics";
 
 /// `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/NAME`.
 pub fn application_arn(account: &Account, name: &str) -> String {
-    format!(
-        "arn:{}:kinesisanalytics:{}:{}:application/{name}",
-        account.partition(),
-        account.region,
-        account.account_id
-    )
+    format!("arn:{}:kinesisanalytics:{}:{}:application/{name}", account.partition(), account.region, account.account_id)
 }
 
 /// What `request` needs.

@@ -31,14 +31,20 @@ pub fn needs(account: &Account, operation: &str, request: &Rq) -> Needs {
         Needs::one(check(operation, index.as_ref().map_or(table.clone(), |index| format!("{table}/index/{index}"))))
     };
     match request {
-        Rq::BatchGetItem(r) => {
-            Needs { checks: r.request_items.keys().map(|t| check(operation, table_arn(account, t))).collect(), keys: vec![] }
-        }
-        Rq::BatchWriteItem(r) => {
-            Needs { checks: r.request_items.keys().map(|t| check(operation, table_arn(account, t))).collect(), keys: vec![] }
-        }
+        Rq::BatchGetItem(r) => Needs {
+            checks: r.request_items.keys().map(|t| check(operation, table_arn(account, t))).collect(),
+            keys: vec![],
+        },
+        Rq::BatchWriteItem(r) => Needs {
+            checks: r.request_items.keys().map(|t| check(operation, table_arn(account, t))).collect(),
+            keys: vec![],
+        },
         Rq::TransactGetItems(r) => Needs {
-            checks: r.transact_items.iter().map(|item| check("GetItem", table_arn(account, &item.get.table_name))).collect(),
+            checks: r
+                .transact_items
+                .iter()
+                .map(|item| check("GetItem", table_arn(account, &item.get.table_name)))
+                .collect(),
             keys: vec![],
         },
         Rq::TransactWriteItems(r) => {

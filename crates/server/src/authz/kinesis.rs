@@ -93,18 +93,10 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         | Request::UpdateAccountSettings(_)
         | Request::ListQueues(_)
         | Request::ListChannels(_) => any(),
+        // A queue hands its streams' records to whoever may receive from it, so creating
+        // one needs read access to each stream (Rheo's rule: queues are Rheo's own).
         Request::CreateQueue(r) => {
-            // A queue hands its streams' records to whoever may receive from it, so
-            // creating one needs read access to each stream (Rheo's rule: queues are
-            // Rheo's own).
-            let mut needs = any();
-            for stream in &r.stream_configuration_list {
-                needs.checks.push(Check::new(SERVICE, "GetRecords", stream.stream_arn.clone()));
-            }
-            match &r.tags {
-                Some(tags) => needs.with_request_tags(tags),
-                None => needs,
-            }
+            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags)
         }
         Request::DescribeQueue(r) => on(r.queue_arn.clone()),
         Request::UpdateQueue(r) => on(r.queue_arn.clone()),
@@ -116,21 +108,26 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         Request::AcknowledgeDeadLetterQueueRecords(r) => on(r.queue_arn.clone()),
         Request::UpdateDeadLetterQueueRecordsVisibility(r) => on(r.queue_arn.clone()),
         Request::RestoreDeadLetterQueueRecords(r) => on(r.queue_arn.clone()),
+        // A channel delivers its streams' records elsewhere: the same rule as for queues.
         Request::CreateChannel(r) => {
-            // A channel delivers its streams' records elsewhere: creating one needs read
-            // access to each stream, as for queues.
-            let mut needs = any();
-            for stream in &r.stream_configuration_list {
-                needs.checks.push(Check::new(SERVICE, "GetRecords", stream.stream_arn.clone()));
-            }
-            match &r.tags {
-                Some(tags) => needs.with_request_tags(tags),
-                None => needs,
-            }
+            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags)
         }
         Request::DescribeChannel(r) => on(r.channel_arn.clone()),
         Request::UpdateChannel(r) => on(r.channel_arn.clone()),
         Request::DeleteChannel(r) => on(r.channel_arn.clone()),
+    }
+}
+
+/// `needs` plus `kinesis:GetRecords` on each of `streams`, and the request's tags.
+fn reading_streams<'a>(
+    mut needs: Needs,
+    streams: impl Iterator<Item = &'a String>,
+    tags: &Option<rheo_protocol::model::TagMap>,
+) -> Needs {
+    needs.checks.extend(streams.map(|arn| Check::new(SERVICE, "GetRecords", arn.clone())));
+    match tags {
+        Some(tags) => needs.with_request_tags(tags),
+        None => needs,
     }
 }
 

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rheo_protocol::{decode_request_shared, encode_response, ErrorType, Operation, WireFormat, TARGET_PREFIX};
 
+use crate::auth::Caller;
 use crate::dispatch::{dispatch, Outcome};
 use crate::errors::wire_error;
 use crate::metrics::MetricsOutput;
-use crate::auth::Caller;
 use crate::router::{Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 

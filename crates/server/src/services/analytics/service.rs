@@ -8,8 +8,8 @@ use rheo_analytics::service::Analytics;
 use rheo_protocol::analytics::{AnalyticsOperation, SIGNING_NAME};
 use rheo_protocol::{ErrorType, WireFormat};
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
@@ -67,11 +67,10 @@ impl Service for AnalyticsService {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
             let authorize = |request: &_| {
-                let account = state.engine.account();
-                let needs = crate::authz::analytics::needs(account, operation.name(), request);
+                let needs = crate::authz::analytics::needs(state.engine.account(), operation.name(), request);
                 state
                     .authorizer
-                    .authorize(caller, &account.region, &needs, &crate::authz::NoResourcePolicies)
+                    .authorize_call(state, caller, &needs)
                     .map_err(|denied| crate::errors::access_denied(&denied))
             };
             json_answer(call(&self.analytics, operation, &body, authorize).await)

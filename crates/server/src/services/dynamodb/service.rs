@@ -8,9 +8,9 @@ use rheo_dynamodb::DynamoDb;
 use rheo_protocol::dynamodb::{DynamoDbOperation, SIGNING_NAME};
 use rheo_protocol::{WireError, WireFormat};
 
+use crate::auth::Caller;
 use crate::errors::dynamodb_front_door_error;
 use crate::metrics::MetricsOutput;
-use crate::auth::Caller;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::services::json_answer;
 use crate::state::AppState;
@@ -78,12 +78,9 @@ impl Service for DynamoDbService {
             match DynamoDbOperation::from_name(operation) {
                 Some(operation) => {
                     let authorize = |request: &_| {
-                        let account = state.engine.account();
-                        let needs = crate::authz::dynamodb::needs(account, operation.name(), request);
-                        state
-                            .authorizer
-                            .authorize(caller, &account.region, &needs, &crate::authz::NoResourcePolicies)
-                            .map_err(|denied| crate::errors::dynamodb_access_denied(&denied))
+                        let needs = crate::authz::dynamodb::needs(state.engine.account(), operation.name(), request);
+                        let allowed = state.authorizer.authorize_call(state, caller, &needs);
+                        allowed.map_err(|denied| crate::errors::dynamodb_access_denied(&denied))
                     };
                     json_answer(call(&self.dynamodb, operation, &body, authorize).await)
                 }

@@ -7,8 +7,8 @@ use rheo_protocol::firehose::FirehoseOperation;
 use rheo_protocol::{ErrorType, WireFormat};
 use serde_json::Value;
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{
     ContentTypeCheck, EmptyBody, JsonVersion, ParseCheck, Precedence, Protocol, RejectionLabel, Service, ServiceFuture,
     ServiceResponse,
@@ -81,11 +81,10 @@ impl Service for FirehoseService {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
             let authorize = |request: &_| {
-                let account = state.engine.account();
-                let needs = crate::authz::firehose::needs(account, operation.name(), request);
+                let needs = crate::authz::firehose::needs(state.engine.account(), operation.name(), request);
                 state
                     .authorizer
-                    .authorize(caller, &account.region, &needs, &crate::authz::NoResourcePolicies)
+                    .authorize_call(state, caller, &needs)
                     .map_err(|denied| crate::errors::access_denied(&denied))
             };
             json_answer(call(&self.firehose, operation, &body, authorize).await)
