@@ -40,7 +40,7 @@ use crate::subscriptions::Subscriptions;
 use crate::throttle::Throttle;
 use crate::token::{TokenKey, Tokens};
 
-pub use access::ResourceAccess;
+pub use access::{ResourceAccess, RoleAccess, RoleDenied};
 pub use subscribe::{Subscription, SubscriptionRead, Wake};
 
 /// How the engine behaves; every field has a flag in the binary.
@@ -99,6 +99,9 @@ pub struct Engine {
     /// The account's billing commitment. Kept in memory only: it is a billing setting
     /// with no effect on behaviour.
     billing: Mutex<BillingCommitment>,
+    /// Whether the roles other services act as may read and write streams; unset (every
+    /// role may) unless the server authorizes calls.
+    role_access: std::sync::OnceLock<Arc<dyn access::RoleAccess>>,
     config: EngineConfig,
 }
 
@@ -137,6 +140,7 @@ impl Engine {
             queues,
             auto_distribution: AutoDistribution::default(),
             billing: Mutex::new(BillingCommitment::default()),
+            role_access: std::sync::OnceLock::new(),
             config,
         }
     }

@@ -55,7 +55,7 @@ mod tags;
 mod throttle;
 pub mod token;
 
-pub use engine::{Engine, EngineConfig, ResourceAccess, Subscription, SubscriptionRead, Wake};
+pub use engine::{Engine, EngineConfig, ResourceAccess, RoleAccess, RoleDenied, Subscription, SubscriptionRead, Wake};
 pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };

@@ -168,7 +168,7 @@ impl Server {
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
             limits: ConnectionLimits::default(),
-            authorizer: authz::Authorizer::default(),
+            authorizer: Default::default(),
         };
         let mut router = Router::new();
         // The first registration of an empty router cannot collide with anything.
@@ -199,6 +199,23 @@ impl Server {
             state.limits = limits;
         }
         self
+    }
+
+    /// Authorizes the roles Firehose delivery streams and Analytics applications act as
+    /// when they read and write streams (`--auth sigv4`), with `policies`' role policies.
+    /// Reloads replace them through [`Server::authorizer`].
+    pub fn with_role_policies(self, policies: Arc<rheo_iam::IdentityPolicies>) -> Self {
+        self.state.authorizer.roles().replace(policies);
+        let checker = authz::roles::RoleChecker::new(self.state.authorizer.clone(), &self.state.engine);
+        if !self.state.engine.install_role_access(Arc::new(checker)) {
+            tracing::debug!(message = "Role authorization was already installed.");
+        }
+        self
+    }
+
+    /// The authorizer every service shares (its role policies are replaced on reload).
+    pub fn authorizer(&self) -> Arc<authz::Authorizer> {
+        self.state.authorizer.clone()
     }
 
     /// Serves one more AWS service beside Kinesis (for example

@@ -26,5 +26,5 @@ pub struct AppState {
     /// Connection timeouts and limit; the front door applies the body-read timeout.
     pub limits: ConnectionLimits,
     /// Authorizes the calls of signed-in callers (every service's `call`).
-    pub authorizer: crate::authz::Authorizer,
+    pub authorizer: Arc<crate::authz::Authorizer>,
 }

@@ -3,8 +3,14 @@
 //! which stream a shard iterator or a consumer name refers to. Lookups only: nothing here
 //! changes state, and a resource that does not exist is `None` (the operation itself then
 //! reports it, after authorization).
+//!
+//! And the seam through which the services that read and write streams in-process
+//! (Firehose's Kinesis sources, Analytics' inputs and outputs) ask whether the role they
+//! act as may: [`RoleAccess`], which the server implements over IAM and installs when it
+//! authorizes calls, so those crates need no IAM or HTTP knowledge.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::ids::{ConsumerArn, ResourceName, StreamArn};
 
@@ -19,7 +25,36 @@ pub struct ResourceAccess {
     pub tags: BTreeMap<String, String>,
 }
 
+/// Decides whether a role (`arn:aws:iam::ACCOUNT:role/NAME`) may perform an action (such
+/// as `kinesis:GetRecords`) on a resource's ARN.
+pub trait RoleAccess: Send + Sync {
+    /// `Ok` when allowed; the denial's message otherwise.
+    fn check(&self, role_arn: &str, action: &str, resource: &str) -> Result<(), RoleDenied>;
+}
+
+/// A role's action refused, with the `AccessDeniedException` text AWS would give.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RoleDenied {
+    /// The message.
+    pub message: String,
+}
+
 impl Engine {
+    /// Installs the check of roles' access (once; later calls are ignored and say so).
+    pub fn install_role_access(&self, access: Arc<dyn RoleAccess>) -> bool {
+        self.role_access.set(access).is_ok()
+    }
+
+    /// Whether `role_arn` may perform each of `actions` on `resource`; always `Ok` when no
+    /// check is installed (the server does not authorize calls).
+    pub fn check_role(&self, role_arn: &str, actions: &[&str], resource: &str) -> Result<(), RoleDenied> {
+        let Some(access) = self.role_access.get() else {
+            return Ok(());
+        };
+        actions.iter().try_for_each(|action| access.check(role_arn, action, resource))
+    }
+
     /// The policy and tags of the stream, consumer or queue `arn` names, or `None` when
     /// it names none of this account's.
     pub fn resource_access(&self, arn: &str) -> Option<ResourceAccess> {

@@ -2,10 +2,14 @@
 //! `RoleARN`): their identity policies (`--policies DIR/roles/NAME.json`), replaced as a
 //! whole when the policies are reloaded.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
+use std::time::SystemTime;
 
 use parking_lot::RwLock;
-use rheo_iam::{IdentityPolicies, Policy};
+use rheo_engine::{Engine, RoleAccess, RoleDenied};
+use rheo_iam::{Identity, IdentityPolicies, Policy};
+
+use super::{context, Acting, Authorizer, Check};
 
 /// The identity policies of roles, shared by the services that act as them.
 #[derive(Debug, Default)]
@@ -24,6 +28,38 @@ impl RolePolicies {
     pub fn policy_of(&self, role_arn: &str) -> Option<Arc<Policy>> {
         let name = role_name(role_arn)?;
         self.policies.read().role(name).cloned()
+    }
+}
+
+/// The engine's check of the roles Firehose and Analytics act as: the role's identity
+/// policy and the resource's policy (a stream's), evaluated like a user's call, with the
+/// keys a role's call has (no client address).
+pub struct RoleChecker {
+    authorizer: Arc<Authorizer>,
+    /// Weak: the engine holds this checker.
+    engine: Weak<Engine>,
+}
+
+impl RoleChecker {
+    /// A checker over `authorizer`'s role policies and `engine`'s resource policies.
+    pub fn new(authorizer: Arc<Authorizer>, engine: &Arc<Engine>) -> RoleChecker {
+        RoleChecker { authorizer, engine: Arc::downgrade(engine) }
+    }
+}
+
+impl RoleAccess for RoleChecker {
+    fn check(&self, role_arn: &str, action: &str, resource: &str) -> Result<(), RoleDenied> {
+        let Some(engine) = self.engine.upgrade() else {
+            return Err(RoleDenied { message: "The server is shutting down.".into() });
+        };
+        let policy = self.authorizer.roles().policy_of(role_arn);
+        let identity = policy.as_deref().map_or(Identity::Unrestricted, Identity::Policy);
+        let acting = Acting { arn: role_arn, identity };
+        let context = context::for_principal(acting, &engine.account().region, SystemTime::now());
+        let check = Check { action: action.to_owned(), resource: resource.to_owned() };
+        self.authorizer
+            .evaluate(acting, &context, std::slice::from_ref(&check), engine.as_ref())
+            .map_err(|denied| RoleDenied { message: denied.message })
     }
 }
 

@@ -429,3 +429,51 @@ fn the_parsed_policy_cache_is_bounded() {
         assert!(authorizer.resource_policies.lock().len() <= RESOURCE_POLICY_CACHE_MAX);
     }
 }
+
+// ----- Roles (Firehose and Analytics) -----
+
+#[tokio::test]
+async fn a_roles_access_is_its_policy_and_the_streams_policy() {
+    let engine = Arc::new(engine());
+    let authorizer = Arc::new(Authorizer::default());
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/delivery");
+    // No check installed: every role may.
+    assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
+    assert!(engine.install_role_access(Arc::new(roles::RoleChecker::new(authorizer.clone(), &engine))));
+    engine
+        .create_stream(rheo_engine::CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
+        .await
+        .unwrap();
+    // No role policy: unrestricted, until the stream's policy denies the role.
+    assert_eq!(engine.check_role(&role, &["kinesis:DescribeStream", "kinesis:GetRecords"], STREAM), Ok(()));
+    let deny = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Deny","Principal":{{"AWS":"{role}"}},"Action":"kinesis:Get*","Resource":"*"}}]}}"#
+    );
+    engine
+        .put_resource_policy(rheo_engine::PutResourcePolicy { resource_arn: STREAM.into(), policy: deny })
+        .await
+        .unwrap();
+    let denied = engine.check_role(&role, &["kinesis:DescribeStream", "kinesis:GetRecords"], STREAM).unwrap_err();
+    assert_eq!(
+        denied.message,
+        format!("User: {role} is not authorized to perform: kinesis:GetRecords on resource: {STREAM} with an explicit deny in a resource-based policy")
+    );
+    engine.delete_resource_policy(STREAM).await.unwrap();
+    assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
+}
+
+#[test]
+fn a_role_policy_restricts_its_role_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("roles")).unwrap();
+    std::fs::write(
+        dir.path().join("roles/writer.json"),
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:PutRecords","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let policies = rheo_iam::IdentityPolicies::load_dir(dir.path()).unwrap();
+    let authorizer = Authorizer::default();
+    authorizer.roles().replace(Arc::new(policies));
+    assert!(authorizer.roles().policy_of(&format!("arn:aws:iam::{ACCOUNT}:role/writer")).is_some());
+    assert!(authorizer.roles().policy_of(&format!("arn:aws:iam::{ACCOUNT}:role/other")).is_none());
+}
