@@ -4,6 +4,7 @@
 //!
 //! - [`sigv4`]: AWS Signature Version 4. One canonical-request / string-to-sign /
 //!   signing-key implementation, used to sign (clients) and to verify (the server).
+//! - [`credentials_file`]: the AWS shared-credentials file (`[name]` sections of key pairs).
 //! - [`event_stream`]: the `application/vnd.amazon.eventstream` framing of
 //!   SubscribeToShard responses, one encoder and one decoder.
 //! - [`kpl`]: the Kinesis Producer Library's aggregated-record format, both directions.
@@ -12,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod credentials_file;
 pub mod event_stream;
 pub mod kpl;
 pub mod limits;

@@ -44,8 +44,8 @@ pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 /// The last element of every credential scope.
 const TERMINATOR: &str = "aws4_request";
 
-/// Access key, secret key and optional session token.
-#[derive(Clone, Debug)]
+/// Access key, secret key and optional session token. `Debug` shows the access key only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// `AWS_ACCESS_KEY_ID`.
     pub access_key: String,
@@ -53,6 +53,16 @@ pub struct Credentials {
     pub secret_key: String,
     /// `AWS_SESSION_TOKEN`, sent (and signed) as `x-amz-security-token`.
     pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Who signed, and for which day, region and service: the `Credential=` of a signature.
@@ -583,6 +593,79 @@ pub fn amz_date(time: SystemTime) -> String {
     format!("{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Seconds since the Unix epoch of an `X-Amz-Date` (`YYYYMMDDTHHMMSSZ`, ISO 8601 basic
+/// format, UTC), or `None` when it is not one.
+pub fn parse_amz_date(value: &str) -> Option<u64> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = value.get(range)?;
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    };
+    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
+    let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
+    epoch_secs(year, month, day, hour, minute, second)
+}
+
+/// Seconds since the Unix epoch of an HTTP `Date` header in its preferred form
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110's IMF-fixdate), or `None`.
+pub fn parse_http_date(value: &str) -> Option<u64> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mut parts = value.trim().split(' ');
+    let (_weekday, day, month, year, time, zone) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || zone != "GMT" || day.len() != 2 || year.len() != 4 || time.len() != 8 {
+        return None;
+    }
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let mut clock = time.split(':');
+    let mut next = || -> Option<u32> {
+        let part = clock.next().filter(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))?;
+        part.parse().ok()
+    };
+    let (hour, minute, second) = (next()?, next()?, next()?);
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(day) || !digits(year) {
+        return None;
+    }
+    epoch_secs(year.parse().ok()?, month, day.parse().ok()?, hour, minute, second)
+}
+
+fn epoch_secs(year: u32, month: u32, day: u32, hour: u32, minute: u32, second: u32) -> Option<u64> {
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    if day == 0 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    let days = days_from_civil(year as i64, month, day);
+    Some(days as u64 * 86_400 + u64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// (year, month, day) → days since 1970-01-01, proleptic Gregorian (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Whether two secrets (session tokens) are equal, in time independent of where they
+/// differ. Only their lengths can be told apart by timing.
+pub fn secrets_match(expected: &[u8], presented: &[u8]) -> bool {
+    expected.ct_eq(presented).into()
+}
+
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -760,6 +843,35 @@ mod tests {
     }
 
     #[test]
+    fn dates_parse_back() {
+        for secs in [0u64, 1_440_938_160, 1_709_251_199, 4_102_444_800] {
+            let formatted = amz_date(UNIX_EPOCH + Duration::from_secs(secs));
+            assert_eq!(parse_amz_date(&formatted), Some(secs), "{formatted}");
+        }
+        assert_eq!(parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"), Some(1_440_938_160));
+        for bad in
+            ["20150830T123600", "2015-08-30T12:36:00Z", "20150230T123600Z", "20150830T246000Z", "2015083OT123600Z"]
+        {
+            assert_eq!(parse_amz_date(bad), None, "{bad}");
+        }
+        for bad in ["Sun, 30 Aug 2015 12:36:00 UTC", "Sunday, 30-Aug-15 12:36:00 GMT", "Sun, 30 Foo 2015 12:36:00 GMT"]
+        {
+            assert_eq!(parse_http_date(bad), None, "{bad}");
+        }
+        assert!(secrets_match(b"token", b"token"));
+        assert!(!secrets_match(b"token", b"tokem"));
+        assert!(!secrets_match(b"token", b"token2"));
+    }
+
+    #[test]
+    fn credentials_debug_hides_secrets() {
+        let credentials =
+            Credentials { access_key: "AKID".into(), secret_key: SECRET.into(), session_token: Some("TOKEN".into()) };
+        let shown = format!("{credentials:?}");
+        assert!(shown.contains("AKID") && !shown.contains(SECRET) && !shown.contains("TOKEN"), "{shown}");
+    }
+
+    #[test]
     fn amz_date_formats_utc() {
         assert_eq!(amz_date(UNIX_EPOCH), "19700101T000000Z");
         // 2015-08-30T12:36:00Z
@@ -788,6 +900,8 @@ mod tests {
 
         #[test]
         fn parsers_never_panic(value in "\\PC{0,200}") {
+            let _ = parse_amz_date(&value);
+            let _ = parse_http_date(&value);
             let _ = parse_authorization(&value);
             let _ = parse_presigned_query(&value);
             let _ = canonical_query(&value);

@@ -166,4 +166,51 @@ mod tests {
         assert!(!arn("arn:aws:kinesis:*:*:*", "*"));
         assert!(!arn("arn:aws:kinesis:us-east-1:123456789012:stream/Orders", stream));
     }
+
+    /// The reference: the pattern as an anchored regular expression.
+    fn reference(pattern: &str, value: &str, case_insensitive: bool) -> bool {
+        let mut re = String::from(if case_insensitive { "(?is)^" } else { "(?s)^" });
+        for c in pattern.chars() {
+            match c {
+                '*' => re.push_str(".*"),
+                '?' => re.push('.'),
+                c => re.push_str(&regex::escape(&c.to_string())),
+            }
+        }
+        re.push('$');
+        regex::Regex::new(&re).unwrap().is_match(value)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn matcher_agrees_with_a_regex(pattern in "[ab*?:é]{0,12}", value in "[abAB:é]{0,16}") {
+            proptest::prop_assert_eq!(matches(&compile(&pattern), &value, Case::Sensitive), reference(&pattern, &value, false));
+            proptest::prop_assert_eq!(matches(&compile(&pattern), &value, Case::Insensitive), reference(&pattern, &value, true));
+        }
+
+        #[test]
+        fn a_value_matches_itself_and_star(value in "[a-zA-Z0-9:/_-]{0,40}") {
+            let literal: Vec<Token> = value.chars().map(Token::Char).collect();
+            proptest::prop_assert!(matches(&literal, &value, Case::Sensitive));
+            proptest::prop_assert!(matches(&[Token::Any], &value, Case::Sensitive));
+            proptest::prop_assert!(matches_arn(&[Token::Any], &value));
+        }
+
+        #[test]
+        fn arn_components_are_matched_separately(
+            region in "[a-z]{1,4}(-[a-z]{1,4})?",
+            account in "[0-9]{3}",
+            other_region in "[a-z]{1,4}(-[a-z]{1,4})?",
+            name in "[a-z/]{1,10}",
+        ) {
+            let value = format!("arn:aws:kinesis:{region}:{account}:stream/{name}");
+            // A wildcard region matches any region but the account stays exact.
+            let any_region = format!("arn:aws:kinesis:*:{account}:stream/*");
+            let other_account = format!("arn:aws:kinesis:*:9{account}:stream/*");
+            let in_other_region = format!("arn:aws:kinesis:{other_region}:*:*");
+            proptest::prop_assert!(arn(&any_region, &value));
+            proptest::prop_assert!(!arn(&other_account, &value));
+            proptest::prop_assert_eq!(arn(&in_other_region, &value), other_region == region);
+        }
+    }
 }

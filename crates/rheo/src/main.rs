@@ -18,6 +18,8 @@ use rheo_engine::{Engine, EngineConfig};
 use rheo_firehose::channel::Channels;
 use rheo_firehose::dest::s3::ObjectStoreConfig;
 use rheo_firehose::Firehose;
+use rheo_server::auth::{AuthFiles, AuthReloader, Authenticator, Identities};
+use rheo_server::reload::{Reload, ReloadHooks};
 use rheo_server::services::{AnalyticsService, DynamoDbService, FirehoseService};
 use rheo_server::{load_tls, ConnectionLimits, Server, SubscriptionConfig, TlsFiles};
 use rheo_storage::{Durability, FileSystem, LogConfig, MemFs, RecoveryMode, StdFs, SystemClock};
@@ -60,6 +62,14 @@ enum DurabilityArg {
     /// --sync-interval-ms. WEAKER: a machine crash or power loss can lose up to that much
     /// acknowledged data (a process crash loses nothing).
     Relaxed,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuthArg {
+    /// Check only that requests carry a signature of the right shape; any key is accepted.
+    None,
+    /// Verify every request's AWS Signature Version 4 against --credentials.
+    Sigv4,
 }
 
 #[derive(clap::Args)]
@@ -209,6 +219,20 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_BODY_READ_TIMEOUT_MS", default_value_t = rheo_server::BODY_READ_TIMEOUT_MS_DEFAULT,
           value_parser = clap::value_parser!(u64).range(1..))]
     body_read_timeout_ms: u64,
+    /// How requests are authenticated. `none` (the default) accepts any key, as kinesalite
+    /// does; `sigv4` verifies each request's signature against --credentials (GET /health and
+    /// /metrics stay open).
+    #[arg(long, env = "RHEO_AUTH", value_enum, default_value = "none")]
+    auth: AuthArg,
+    /// The principals of --auth sigv4: an AWS shared-credentials file, one [NAME] section per
+    /// principal with aws_access_key_id, aws_secret_access_key and optionally
+    /// aws_session_token. Reloaded on SIGHUP.
+    #[arg(long, env = "RHEO_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// With --auth sigv4: a folder of IAM identity policies, NAME.json for the principal NAME
+    /// (one without a policy may do everything). Reloaded on SIGHUP.
+    #[arg(long, env = "RHEO_POLICIES")]
+    policies: Option<PathBuf>,
     /// Connections served at once; more wait in the listen backlog until one closes.
     /// Default: the open-file limit (raised to its hard limit at start) less 1024 kept for
     /// log segments and other files, at most 16384.
@@ -290,8 +314,53 @@ fn connection_limits(args: &ServeArgs, open_files: Option<u64>) -> ConnectionLim
     }
 }
 
+/// The authenticator of --auth, and what reloads its files on SIGHUP. Refuses flags that
+/// would silently do nothing.
+fn authenticator(args: &ServeArgs) -> anyhow::Result<(Arc<Authenticator>, ReloadHooks)> {
+    match (args.auth, &args.credentials) {
+        (AuthArg::None, None) => {
+            if args.policies.is_some() {
+                anyhow::bail!(
+                    "--policies needs --auth sigv4: policies apply to principals whose signatures are verified"
+                );
+            }
+            Ok((Arc::new(Authenticator::none()), Vec::new()))
+        }
+        (AuthArg::None, Some(_)) => {
+            anyhow::bail!("--credentials needs --auth sigv4: under --auth none no signature is verified")
+        }
+        (AuthArg::Sigv4, None) => anyhow::bail!(
+            "--auth sigv4 needs --credentials FILE: the AWS shared-credentials file of the principals that may call"
+        ),
+        (AuthArg::Sigv4, Some(credentials)) => {
+            let files = AuthFiles {
+                credentials: credentials.clone(),
+                policies: args.policies.clone(),
+                account_id: args.account_id.clone(),
+            };
+            let identities = Identities::load(&files)?;
+            if identities.is_empty() {
+                tracing::warn!(
+                    message = "The credentials file has no principals: every request will be refused.",
+                    credentials = %credentials.display(),
+                );
+            }
+            tracing::info!(
+                message = "Verifying SigV4 signatures.",
+                principals = identities.len(),
+                credentials = %credentials.display(),
+                policies = ?args.policies,
+            );
+            let authenticator = Arc::new(Authenticator::sigv4(&args.region, Arc::new(SystemClock), identities));
+            let reloader: Arc<dyn Reload> = Arc::new(AuthReloader::new(authenticator.clone(), files));
+            Ok((authenticator, vec![reloader]))
+        }
+    }
+}
+
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
     alloc_tuning::spawn_trimmer();
+    let (authenticator, reloads) = authenticator(&args)?;
     let limits = connection_limits(&args, raise_open_file_limit());
     let (fs, dir, durability): (Arc<dyn FileSystem>, PathBuf, Durability) = if args.in_memory {
         (Arc::new(MemFs::default()), PathBuf::from("/rheo"), Durability::Never)
@@ -431,6 +500,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .await?
             .with_subscriptions(subscriptions)
             .with_limits(limits)
+            .with_auth(authenticator)
             .with_channels(channels.clone())
             .with_service(FirehoseService::new(firehose.clone()))?
             .with_service(AnalyticsService::new(analytics.clone()))?
@@ -443,9 +513,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             in_memory = args.in_memory,
             max_connections = limits.max_connections,
         );
+        // Without a handler SIGHUP would end the server; with one it reloads what can be.
+        let reloader = tokio::spawn(rheo_server::reload::reload_on_sighup(reloads));
         // Scripts wait for this line to know the server is ready.
         println!("rheo listening on {scheme}://{address}");
         server.run(rheo_server::shutdown_signal()).await?;
+        reloader.abort();
         // Running applications are stopped (their last rows written, positions saved)
         // while Firehose and the engine still take their output.
         analytics.shutdown().await;

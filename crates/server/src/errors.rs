@@ -12,10 +12,12 @@ use rheo_storage::StorageError;
 
 mod access;
 mod analytics;
+mod auth;
 mod channels;
 mod dynamodb;
 pub use access::{access_denied, dynamodb_access_denied};
 pub use analytics::analytics_wire_error;
+pub use auth::auth_wire_error;
 pub use channels::channel_wire_error;
 pub use dynamodb::{dynamodb_decode_error, dynamodb_front_door_error, dynamodb_wire_error};
 

@@ -12,7 +12,8 @@
 //! 4. unparseable body → 400 `SerializationException` (legacy `application/json` gets
 //!    AWS's `Output`/`Version` envelopes);
 //! 5. unknown target → 400 `UnknownOperationException`;
-//! 6. authentication presence (signatures are not verified);
+//! 6. authentication: presence checks, then under `--auth sigv4` the signature verified
+//!    ([`crate::auth::verify`], in AWS's order of checks);
 //! 7. the service call: for Kinesis type checks and constraint validation (both by
 //!    rheo-protocol), then the operation itself.
 //!
@@ -38,7 +39,7 @@ use http_body_util::{BodyExt, Either, Full, Limited};
 use rand::RngCore;
 use rheo_protocol::{encode_error, ErrorType, WireError, WireFormat};
 
-use crate::auth::Caller;
+use crate::auth::{Authenticator, Caller, ConnectionInfo, SignedRequest};
 use crate::conn::TimeoutKind;
 use crate::router::{
     aws_body_parses, ContentTypeCheck, EmptyBody, ParseCheck, Precedence, Protocol, RejectionLabel, Router, Service,
@@ -137,7 +138,7 @@ fn query_params(query: Option<&str>) -> HashMap<&str, &str> {
         .collect()
 }
 
-/// Authentication presence checks (reference §2.5). Signatures are not verified, and
+/// Authentication presence checks (reference §2.5), the whole check under `--auth none`;
 /// `x-amz-content-sha256` is never required (boto3 and the Rust SDK do not send it).
 fn check_auth(headers: &HeaderMap, query: Option<&str>) -> Result<(), WireError> {
     let params = query_params(query);
@@ -200,6 +201,8 @@ pub struct FrontDoor {
     pub state: Arc<AppState>,
     /// The registered services.
     pub router: Router,
+    /// Verifies signatures (or, under `--auth none`, does nothing beyond presence checks).
+    pub auth: Arc<Authenticator>,
 }
 
 /// Handles one HTTP request. Never fails: every problem becomes an HTTP response.
@@ -342,7 +345,28 @@ where
         });
     };
 
-    let auth = check_auth(&parts.headers, parts.uri.query());
+    let authenticated = match (check_auth(&parts.headers, parts.uri.query()), operation) {
+        (Ok(()), Some((service, _))) => {
+            let request = SignedRequest {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                query: parts.uri.query(),
+                headers: &parts.headers,
+                body: &body,
+            };
+            front.auth.authenticate(&request, service.signing_name()).map_err(|failure| {
+                tracing::debug!(message = "Signature refused.", reason = %failure);
+                crate::errors::auth_wire_error(&failure)
+            })
+        }
+        // An unknown operation answers first; nothing to verify.
+        (Ok(()), None) => Ok(None),
+        (Err(error), _) => Err(error),
+    };
+    let (auth, principal) = match authenticated {
+        Ok(principal) => (Ok(()), principal),
+        Err(error) => (Err(error), None),
+    };
     let parses = || match service {
         Some(service) => !body.is_empty() && service.body_parses(format, &body),
         None => !body.is_empty() && aws_body_parses(format, &body),
@@ -363,8 +387,12 @@ where
         }
     };
 
-    // SKELETON: the verified caller (issue 17's authentication piece).
-    let caller = Caller::unauthenticated();
+    let connection = parts.extensions.get::<ConnectionInfo>();
+    let caller = Caller {
+        principal,
+        source_ip: connection.map(|c| c.peer.ip()),
+        secure_transport: connection.is_some_and(|c| c.secure),
+    };
     Ok(match service.call(state, format, operation, body, &caller).await {
         ServiceResponse::Body(body) => {
             state.metrics.request(operation, "ok");

@@ -41,6 +41,7 @@ pub mod errors;
 pub use rheo_aws::event_stream;
 mod front;
 pub mod metrics;
+pub mod reload;
 pub mod router;
 pub mod services;
 mod state;
@@ -147,6 +148,7 @@ pub struct Server {
     tls: Option<TlsAcceptor>,
     state: Arc<AppState>,
     router: Router,
+    auth: Arc<auth::Authenticator>,
 }
 
 impl Server {
@@ -173,7 +175,7 @@ impl Server {
         let mut router = Router::new();
         // The first registration of an empty router cannot collide with anything.
         let _ = router.register(services::KinesisService);
-        Server { listener, tls, state: Arc::new(state), router }
+        Server { listener, tls, state: Arc::new(state), router, auth: Arc::new(auth::Authenticator::none()) }
     }
 
     /// Sets how SubscribeToShard subscriptions behave (lifetime, heartbeat period).
@@ -218,6 +220,13 @@ impl Server {
         self.state.authorizer.clone()
     }
 
+    /// Authenticates requests with `auth` (by default presence checks only,
+    /// [`auth::AuthMode::None`]).
+    pub fn with_auth(mut self, auth: Arc<auth::Authenticator>) -> Self {
+        self.auth = auth;
+        self
+    }
+
     /// Serves one more AWS service beside Kinesis (for example
     /// [`services::FirehoseService`]); fails when its target prefix or a `GET` path is
     /// taken.
@@ -240,8 +249,8 @@ impl Server {
     /// timeouts guarantee that clients which send nothing free theirs). That is logged at
     /// most every 10 s and counted in `rheo_connection_limit_reached_total`.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
-        let Server { listener, tls, state, router } = self;
-        let front = Arc::new(front::FrontDoor { state: state.clone(), router });
+        let Server { listener, tls, state, router, auth } = self;
+        let front = Arc::new(front::FrontDoor { state: state.clone(), router, auth });
         let limits = state.limits;
         let max_connections = limits.max_connections.max(1);
         let builder = auto::Builder::new(TokioExecutor::new());
@@ -359,12 +368,17 @@ async fn serve_connection(
     let _open = state.metrics.connection_opened();
     let conn_state = Arc::new(conn::ConnState::new());
     match tls {
-        None => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
+        None => {
+            serve_io(stream, auth::ConnectionInfo { peer, secure: false }, &builder, &front, conn_state, timeouts).await
+        }
         Some(acceptor) => {
             // The handshake counts against the header-read timeout: a client that connects
             // and says nothing must not hold its slot longer than one that sends half a head.
             match tokio::time::timeout(timeouts.header_read, acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => serve_io(stream, peer, &builder, &front, conn_state, timeouts).await,
+                Ok(Ok(stream)) => {
+                    let connection = auth::ConnectionInfo { peer, secure: true };
+                    serve_io(stream, connection, &builder, &front, conn_state, timeouts).await
+                }
                 Ok(Err(error)) => tracing::debug!(message = "TLS handshake failed.", %peer, %error),
                 Err(_) => {
                     state.metrics.timed_out(TimeoutKind::HeaderRead);
@@ -376,10 +390,11 @@ async fn serve_connection(
 }
 
 /// Runs hyper on `io` beside the connection's watchdog; also shuts the connection down
-/// gracefully when the server does.
+/// gracefully when the server does. Each request carries `connection` in its extensions
+/// (the caller's address and whether TLS protects it).
 async fn serve_io<I>(
     io: I,
-    peer: SocketAddr,
+    connection: auth::ConnectionInfo,
     builder: &auto::Builder<TokioExecutor>,
     front: &Arc<front::FrontDoor>,
     conn_state: Arc<conn::ConnState>,
@@ -388,10 +403,12 @@ async fn serve_io<I>(
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let state = &front.state;
+    let peer = connection.peer;
     let service = {
         let front = front.clone();
         let conn_state = conn_state.clone();
-        service_fn(move |request: http::Request<hyper::body::Incoming>| {
+        service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(connection);
             let guard = conn::RequestGuard::start(&conn_state, request.version());
             let front = front.clone();
             async move {

@@ -474,7 +474,7 @@ mod tests {
         let mut router = Router::new();
         router.register(crate::services::KinesisService).unwrap();
         router.register(Toy).unwrap();
-        Arc::new(crate::front::FrontDoor { state: Arc::new(state), router })
+        Arc::new(crate::front::FrontDoor { state: Arc::new(state), router, auth: Default::default() })
     }
 
     /// Posts `body` with these headers; answers status, content type and body.
