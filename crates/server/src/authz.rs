@@ -145,8 +145,6 @@ pub struct Authorizer {
     /// Parsed resource policies by document text: a changed policy is a new key, so the
     /// cache never answers with a stale document.
     resource_policies: Mutex<HashMap<String, Arc<Policy>>>,
-    /// The identity policies of roles (`--policies DIR/roles/NAME.json`), replaced on reload.
-    roles: roles::RolePolicies,
 }
 
 impl Authorizer {
@@ -228,11 +226,6 @@ impl Authorizer {
     /// (Firehose, Analytics, DynamoDB), in the engine's region.
     pub fn authorize_call(&self, state: &AppState, caller: &Caller, needs: &Needs) -> Result<(), Denied> {
         self.authorize(caller, &state.engine.account().region, needs, &NoResourcePolicies)
-    }
-
-    /// The identity policies of roles.
-    pub fn roles(&self) -> &roles::RolePolicies {
-        &self.roles
     }
 
     /// The parsed policy of a stored document. PutResourcePolicy only stores documents

@@ -203,26 +203,17 @@ impl Server {
         self
     }
 
-    /// Authorizes the roles Firehose delivery streams and Analytics applications act as
-    /// when they read and write streams (`--auth sigv4`), with `policies`' role policies.
-    /// Reloads replace them through [`Server::authorizer`].
-    pub fn with_role_policies(self, policies: Arc<rheo_iam::IdentityPolicies>) -> Self {
-        self.state.authorizer.roles().replace(policies);
-        let checker = authz::roles::RoleChecker::new(self.state.authorizer.clone(), &self.state.engine);
-        if !self.state.engine.install_role_access(Arc::new(checker)) {
-            tracing::debug!(message = "Role authorization was already installed.");
-        }
-        self
-    }
-
-    /// The authorizer every service shares (its role policies are replaced on reload).
-    pub fn authorizer(&self) -> Arc<authz::Authorizer> {
-        self.state.authorizer.clone()
-    }
-
     /// Authenticates requests with `auth` (by default presence checks only,
     /// [`auth::AuthMode::None`]).
     pub fn with_auth(mut self, auth: Arc<auth::Authenticator>) -> Self {
+        if auth.mode() == auth::AuthMode::SigV4 {
+            // Calls are authorized, so are the roles Firehose and Analytics act as.
+            let checker =
+                authz::roles::RoleChecker::new(self.state.authorizer.clone(), auth.clone(), &self.state.engine);
+            if !self.state.engine.install_role_access(Arc::new(checker)) {
+                tracing::debug!(message = "Role authorization was already installed.");
+            }
+        }
         self.auth = auth;
         self
     }

@@ -1,49 +1,37 @@
 //! The roles Firehose delivery streams and Analytics applications act as (their
-//! `RoleARN`): their identity policies (`--policies DIR/roles/NAME.json`), replaced as a
-//! whole when the policies are reloaded.
+//! `RoleARN`): their identity policies are `--policies DIR/roles/NAME.json`, read from the
+//! authenticator's snapshot, so a reload (SIGHUP) applies to them as to users.
 
 use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
-use parking_lot::RwLock;
 use rheo_engine::{Engine, RoleAccess, RoleDenied};
-use rheo_iam::{Identity, IdentityPolicies, Policy};
+use rheo_iam::{Identity, Policy};
 
 use super::{context, Acting, Authorizer, Check};
-
-/// The identity policies of roles, shared by the services that act as them.
-#[derive(Debug, Default)]
-pub struct RolePolicies {
-    policies: RwLock<Arc<IdentityPolicies>>,
-}
-
-impl RolePolicies {
-    /// Replaces the policies (start-up and each reload).
-    pub fn replace(&self, policies: Arc<IdentityPolicies>) {
-        *self.policies.write() = policies;
-    }
-
-    /// The policy of the role `arn:aws:iam::ACCOUNT:role/NAME`, or `None`: no policy file,
-    /// so the role may do everything a resource policy does not deny it.
-    pub fn policy_of(&self, role_arn: &str) -> Option<Arc<Policy>> {
-        let name = role_name(role_arn)?;
-        self.policies.read().role(name).cloned()
-    }
-}
+use crate::auth::Authenticator;
 
 /// The engine's check of the roles Firehose and Analytics act as: the role's identity
 /// policy and the resource's policy (a stream's), evaluated like a user's call, with the
 /// keys a role's call has (no client address).
 pub struct RoleChecker {
     authorizer: Arc<Authorizer>,
+    authenticator: Arc<Authenticator>,
     /// Weak: the engine holds this checker.
     engine: Weak<Engine>,
 }
 
 impl RoleChecker {
-    /// A checker over `authorizer`'s role policies and `engine`'s resource policies.
-    pub fn new(authorizer: Arc<Authorizer>, engine: &Arc<Engine>) -> RoleChecker {
-        RoleChecker { authorizer, engine: Arc::downgrade(engine) }
+    /// A checker over `authenticator`'s role policies and `engine`'s resource policies.
+    pub fn new(authorizer: Arc<Authorizer>, authenticator: Arc<Authenticator>, engine: &Arc<Engine>) -> RoleChecker {
+        RoleChecker { authorizer, authenticator, engine: Arc::downgrade(engine) }
+    }
+
+    /// The policy of the role `arn:aws:iam::ACCOUNT:role/NAME`, or `None`: no policy file,
+    /// so the role may do everything a resource policy does not deny it.
+    fn policy_of(&self, role_arn: &str) -> Option<Arc<Policy>> {
+        let name = role_name(role_arn)?;
+        self.authenticator.snapshot().policies().role(name).cloned()
     }
 }
 
@@ -52,7 +40,7 @@ impl RoleAccess for RoleChecker {
         let Some(engine) = self.engine.upgrade() else {
             return Err(RoleDenied { message: "The server is shutting down.".into() });
         };
-        let policy = self.authorizer.roles().policy_of(role_arn);
+        let policy = self.policy_of(role_arn);
         let identity = policy.as_deref().map_or(Identity::Unrestricted, Identity::Policy);
         let acting = Acting { arn: role_arn, identity };
         let context = context::for_principal(acting, &engine.account().region, SystemTime::now());

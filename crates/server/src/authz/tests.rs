@@ -432,18 +432,36 @@ fn the_parsed_policy_cache_is_bounded() {
 
 // ----- Roles (Firehose and Analytics) -----
 
+fn authenticator(policies: &[(&str, &str)]) -> Arc<crate::auth::Authenticator> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("roles")).unwrap();
+    for (path, document) in policies {
+        std::fs::write(dir.path().join(path), document).unwrap();
+    }
+    let policies = rheo_iam::IdentityPolicies::load_dir(dir.path()).unwrap();
+    let identities = crate::auth::Identities::new(&Default::default(), policies, ACCOUNT);
+    Arc::new(crate::auth::Authenticator::sigv4("us-east-1", Arc::new(rheo_storage::SystemClock), identities))
+}
+
 #[tokio::test]
 async fn a_roles_access_is_its_policy_and_the_streams_policy() {
     let engine = Arc::new(engine());
-    let authorizer = Arc::new(Authorizer::default());
+    let writer_policy =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:PutRecords","Resource":"*"}]}"#;
+    let authenticator = authenticator(&[("roles/writer.json", writer_policy)]);
     let role = format!("arn:aws:iam::{ACCOUNT}:role/delivery");
+    let writer = format!("arn:aws:iam::{ACCOUNT}:role/writer");
     // No check installed: every role may.
-    assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
-    assert!(engine.install_role_access(Arc::new(roles::RoleChecker::new(authorizer.clone(), &engine))));
+    assert_eq!(engine.check_role(&writer, &["kinesis:GetRecords"], STREAM), Ok(()));
+    let checker = roles::RoleChecker::new(Arc::new(Authorizer::default()), authenticator, &engine);
+    assert!(engine.install_role_access(Arc::new(checker)));
     engine
         .create_stream(rheo_engine::CreateStream { name: "s".into(), shard_count: Some(1), ..Default::default() })
         .await
         .unwrap();
+    // A role policy restricts its role only.
+    assert_eq!(engine.check_role(&writer, &["kinesis:PutRecords"], STREAM), Ok(()));
+    assert!(engine.check_role(&writer, &["kinesis:GetRecords"], STREAM).is_err());
     // No role policy: unrestricted, until the stream's policy denies the role.
     assert_eq!(engine.check_role(&role, &["kinesis:DescribeStream", "kinesis:GetRecords"], STREAM), Ok(()));
     let deny = format!(
@@ -460,20 +478,4 @@ async fn a_roles_access_is_its_policy_and_the_streams_policy() {
     );
     engine.delete_resource_policy(STREAM).await.unwrap();
     assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
-}
-
-#[test]
-fn a_role_policy_restricts_its_role_only() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("roles")).unwrap();
-    std::fs::write(
-        dir.path().join("roles/writer.json"),
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:PutRecords","Resource":"*"}]}"#,
-    )
-    .unwrap();
-    let policies = rheo_iam::IdentityPolicies::load_dir(dir.path()).unwrap();
-    let authorizer = Authorizer::default();
-    authorizer.roles().replace(Arc::new(policies));
-    assert!(authorizer.roles().policy_of(&format!("arn:aws:iam::{ACCOUNT}:role/writer")).is_some());
-    assert!(authorizer.roles().policy_of(&format!("arn:aws:iam::{ACCOUNT}:role/other")).is_none());
 }
