@@ -5,8 +5,13 @@
 //! TransactWriteItems are no actions of their own but need `GetItem`, `PutItem`,
 //! `UpdateItem`, `DeleteItem` or `ConditionCheckItem` on each item's table; ListTables,
 //! DescribeLimits and DescribeEndpoints take no resource (`*`). The match is exhaustive.
+//!
+//! The request keys DynamoDB defines from parameters are supplied where the call has
+//! them: `dynamodb:ReturnConsumedCapacity`, `dynamodb:ReturnValues`, `dynamodb:Select`.
 
 use rheo_engine::ids::Account;
+use rheo_iam::ContextValue;
+use rheo_protocol::dynamodb::model::{ReturnConsumedCapacity, ReturnValue, Select};
 use rheo_protocol::dynamodb::DynamoDbRequest as Rq;
 
 use super::{Check, Needs, ANY_RESOURCE};
@@ -24,6 +29,43 @@ pub fn table_arn(account: &Account, name_or_arn: &str) -> String {
 
 /// What `request` needs.
 pub fn needs(account: &Account, operation: &str, request: &Rq) -> Needs {
+    let mut needs = resources(account, operation, request);
+    needs.keys = request_keys(request);
+    needs
+}
+
+/// The keys of DynamoDB's parameters that the request sets.
+fn request_keys(request: &Rq) -> Vec<(String, ContextValue)> {
+    let (capacity, values, select): (&Option<ReturnConsumedCapacity>, Option<&ReturnValue>, Option<&Select>) =
+        match request {
+            Rq::BatchGetItem(r) => (&r.return_consumed_capacity, None, None),
+            Rq::BatchWriteItem(r) => (&r.return_consumed_capacity, None, None),
+            Rq::DeleteItem(r) => (&r.return_consumed_capacity, r.return_values.as_ref(), None),
+            Rq::GetItem(r) => (&r.return_consumed_capacity, None, None),
+            Rq::PutItem(r) => (&r.return_consumed_capacity, r.return_values.as_ref(), None),
+            Rq::UpdateItem(r) => (&r.return_consumed_capacity, r.return_values.as_ref(), None),
+            Rq::Query(r) => (&r.return_consumed_capacity, None, r.select.as_ref()),
+            Rq::Scan(r) => (&r.return_consumed_capacity, None, r.select.as_ref()),
+            Rq::TransactGetItems(r) => (&r.return_consumed_capacity, None, None),
+            Rq::TransactWriteItems(r) => (&r.return_consumed_capacity, None, None),
+            _ => return Vec::new(),
+        };
+    let string = |key: &str, value: &str| (key.to_owned(), ContextValue::String(value.to_owned()));
+    let mut keys = Vec::new();
+    if let Some(capacity) = capacity {
+        keys.push(string("dynamodb:ReturnConsumedCapacity", capacity.as_str()));
+    }
+    if let Some(values) = values {
+        keys.push(string("dynamodb:ReturnValues", values.as_str()));
+    }
+    if let Some(select) = select {
+        keys.push(string("dynamodb:Select", select.as_str()));
+    }
+    keys
+}
+
+/// The checks of `request`.
+fn resources(account: &Account, operation: &str, request: &Rq) -> Needs {
     let check = |action: &str, resource: String| Check::new(SERVICE, action, resource);
     let on = |table: &str| Needs::one(check(operation, table_arn(account, table)));
     let on_index = |table: &str, index: &Option<String>| {

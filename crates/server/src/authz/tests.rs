@@ -301,6 +301,15 @@ fn dynamodb_needs_the_documented_actions_per_table() {
         ),
         vec![pair("dynamodb:PutItem", table("a")), pair("dynamodb:ConditionCheckItem", table("b"))]
     );
+    // DynamoDB's parameter keys.
+    let request = decode_request(
+        DynamoDbOperation::Query,
+        br#"{"TableName":"t","Select":"COUNT","ReturnConsumedCapacity":"TOTAL","KeyConditionExpression":"k = :k","ExpressionAttributeValues":{":k":{"S":"x"}}}"#,
+    )
+    .unwrap();
+    let keys = dynamodb::needs(&account(), "Query", &request).keys;
+    let string = |key: &str, value: &str| (key.to_owned(), rheo_iam::ContextValue::String(value.to_owned()));
+    assert_eq!(keys, vec![string("dynamodb:ReturnConsumedCapacity", "TOTAL"), string("dynamodb:Select", "COUNT")]);
     // A table ARN in TableName is the resource as given.
     assert_eq!(
         needs("DescribeTable", &format!(r#"{{"TableName":"{}"}}"#, table("t"))),
