@@ -60,7 +60,7 @@ def server(tmp_path_factory):
     buckets = folder / "buckets"
     buckets.mkdir()
     rheo = Rheo(folder / "data", "--auth", "sigv4", "--credentials", str(credentials), "--policies", str(policies),
-                "--s3-dir", str(buckets)).start()
+                "--s3-dir", str(buckets), "--channel-delivery-interval-ms", "300", "--channel-lifecycle-ms", "300").start()
     rheo.buckets = buckets
     yield rheo
     rheo.stop()
@@ -81,8 +81,8 @@ def error_of(call):
     return error["Code"], error["Message"], raised.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
-def create_active(kinesis, name):
-    kinesis.create_stream(StreamName=name, ShardCount=1)
+def create_active(kinesis, name, **mode):
+    kinesis.create_stream(StreamName=name, **(mode or {"ShardCount": 1}))
     deadline = time.monotonic() + 10
     while kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] != "ACTIVE":
         assert time.monotonic() < deadline
@@ -226,3 +226,34 @@ def test_a_delivery_streams_role_denied_by_the_source_copies_nothing_until_allow
         time.sleep(0.2)
     description = firehose.describe_delivery_stream(DeliveryStreamName="copier")["DeliveryStreamDescription"]
     assert "FailureDescription" not in description
+
+
+def test_a_channels_role_denied_by_its_stream_delivers_nothing_until_allowed(server):
+    admin = client(server, "admin")
+    stream_arn = create_active(admin, "channeled", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    role = f"arn:aws:iam::{ACCOUNT}:role/channel"
+    admin.put_resource_policy(ResourceARN=stream_arn, Policy=policy(
+        {"Effect": "Deny", "Principal": {"AWS": role}, "Action": "kinesis:GetRecords", "Resource": stream_arn}))
+    admin.create_channel(
+        ChannelName="mirror", ServiceExecutionRoleARN=role,
+        StreamConfigurationList=[{"StreamARN": stream_arn, "RecordConfiguration": {"RecordFormatType": "JSON"}}],
+        S3DestinationConfiguration={"StorageConfiguration": {
+            "BucketARN": "arn:aws:s3:::mirror", "ExpectedBucketOwner": ACCOUNT, "CompressionType": "NONE"}},
+    )
+    channel_arn = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:channel/mirror"
+    deadline = time.monotonic() + 10
+    while admin.describe_channel(ChannelARN=channel_arn)["ChannelDescription"]["ChannelStatus"] != "ACTIVE":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    admin.put_records(StreamName="channeled", Records=[{"Data": b'{"n":1}', "PartitionKey": "k"}])
+    folder = server.buckets / "mirror"
+    time.sleep(2)
+    assert not folder.exists() or not any(path.is_file() for path in folder.rglob("*"))
+
+    admin.delete_resource_policy(ResourceARN=stream_arn)
+    deadline = time.monotonic() + 20
+    while not (folder.exists() and any(path.is_file() for path in folder.rglob("*"))):
+        assert time.monotonic() < deadline, "nothing delivered once the role was allowed"
+        time.sleep(0.2)
+    bodies = [path.read_bytes() for path in folder.rglob("*") if path.is_file()]
+    assert bodies == [b'{"n":1}'], bodies
