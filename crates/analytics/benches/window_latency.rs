@@ -91,12 +91,14 @@ fn spec() -> RunSpec {
                 mapping: Some("$.referrer".to_owned()),
             }],
         },
+        access: role_access(),
     };
     let output = OutputConfig {
         id: "1.2".to_owned(),
         stream_name: "DESTINATION_SQL_STREAM".to_owned(),
         destination: DestinationRef::Kinesis { stream_name: "out".to_owned() },
         format: OutputFormat::Json,
+        access: role_access(),
     };
     let config = AppConfig { name: "bench".into(), code: CODE.into(), inputs: vec![input], outputs: vec![output] };
     RunSpec {
@@ -205,4 +207,12 @@ fn main() {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
     runtime.block_on(run(seconds));
+}
+
+/// The role an input or output acts as; no role check is installed here, so it may do all.
+fn role_access() -> rheo_analytics::config::RoleAccess {
+    rheo_analytics::config::RoleAccess {
+        role_arn: "arn:aws:iam::000000000000:role/analytics".to_owned(),
+        resource_arn: "arn:aws:kinesis:us-east-1:000000000000:stream/in".to_owned(),
+    }
 }

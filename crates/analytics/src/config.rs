@@ -24,6 +24,15 @@ pub struct InputConfig {
     pub parallelism: u32,
     pub source: SourceRef,
     pub schema: SourceSchemaDef,
+    /// The role it reads as.
+    pub access: RoleAccess,
+}
+
+/// The role (`RoleARN`) an input reads or an output writes as, and the ARN of the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAccess {
+    pub role_arn: String,
+    pub resource_arn: String,
 }
 
 impl InputConfig {
@@ -92,6 +101,8 @@ pub struct OutputConfig {
     pub stream_name: String,
     pub destination: DestinationRef,
     pub format: OutputFormat,
+    /// The role it writes as.
+    pub access: RoleAccess,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

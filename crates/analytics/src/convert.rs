@@ -4,7 +4,8 @@
 //! (`service::wire`), the only module that sees `rheo_protocol`.
 
 use crate::config::{
-    AppConfig, DestinationRef, InputConfig, OutputConfig, RecordColumn, RecordFormat, SourceRef, SourceSchemaDef,
+    AppConfig, DestinationRef, InputConfig, OutputConfig, RecordColumn, RecordFormat, RoleAccess, SourceRef,
+    SourceSchemaDef,
 };
 use crate::error::{AnalyticsError, Result};
 use crate::sql::{InputCatalog, InputStreamDef};
@@ -141,6 +142,10 @@ pub fn schema(stored: &StoredSchema) -> Result<SourceSchemaDef> {
     Ok(schema)
 }
 
+fn role_access(resource: &Resource) -> RoleAccess {
+    RoleAccess { role_arn: resource.role_arn.clone(), resource_arn: resource.resource_arn.clone() }
+}
+
 /// The runtime's form of an application.
 pub fn app_config(name: &str, app: &StoredApplication, owner: &Owner) -> Result<AppConfig> {
     let inputs = app
@@ -153,6 +158,7 @@ pub fn app_config(name: &str, app: &StoredApplication, owner: &Owner) -> Result<
                 parallelism: input.parallelism,
                 source: owner.source(&input.source)?,
                 schema: schema(&input.schema)?,
+                access: role_access(&input.source),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -165,6 +171,7 @@ pub fn app_config(name: &str, app: &StoredApplication, owner: &Owner) -> Result<
                 stream_name: output.name.clone(),
                 destination: owner.destination(&output.destination)?,
                 format: output.format,
+                access: role_access(&output.destination),
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -66,6 +66,9 @@ pub enum AnalyticsError {
     /// LimitExceededException, with Rheo's text.
     #[error("{0}")]
     LimitExceeded(String),
+    /// The role an input or output acts as was denied (AccessDeniedException's text).
+    #[error("{0}")]
+    AccessDenied(String),
     /// TooManyTagsException.
     #[error("{count} tags, at most {max}")]
     TooManyTags { count: usize, max: usize },

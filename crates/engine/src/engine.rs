@@ -11,6 +11,7 @@
 //! - [`Subscriptions`]: the SubscribeToShard registry and its takeover rule;
 //! - [`AutoDistribution`]: the round robin of streams with AUTO record distribution.
 
+mod access;
 mod consumers;
 mod control;
 mod distribution;
@@ -43,6 +44,7 @@ use crate::subscriptions::Subscriptions;
 use crate::throttle::Throttle;
 use crate::token::{TokenKey, Tokens};
 
+pub use access::{ResourceAccess, RoleAccess, RoleDenied};
 pub use control::RateTarget;
 pub use subscribe::{Subscription, SubscriptionRead, Wake};
 
@@ -111,6 +113,9 @@ pub struct Engine {
     /// The account's billing commitment. Kept in memory only: it is a billing setting
     /// with no effect on behaviour.
     billing: Mutex<BillingCommitment>,
+    /// Whether the roles other services act as may read and write streams; unset (every
+    /// role may) unless the server authorizes calls.
+    role_access: std::sync::OnceLock<Arc<dyn access::RoleAccess>>,
     config: EngineConfig,
 }
 
@@ -162,6 +167,7 @@ impl Engine {
             queues,
             auto_distribution: AutoDistribution::default(),
             billing: Mutex::new(BillingCommitment::default()),
+            role_access: std::sync::OnceLock::new(),
             config,
         }
     }

@@ -292,6 +292,12 @@ pub enum InvalidArgument {
     /// PutResourcePolicy with a document that is not a JSON object.
     #[error("policy is not a JSON object")]
     PolicyNotObject,
+    /// PutResourcePolicy with a JSON object that is not a valid policy document.
+    #[error("invalid policy: {reason}")]
+    PolicyInvalid {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Start/StopStreamEncryption with an encryption type other than KMS.
     #[error("encryption type {encryption_type} is not KMS")]
     EncryptionType {

@@ -57,7 +57,9 @@ mod throttle;
 pub mod token;
 
 pub use control_rates::ControlOperation;
-pub use engine::{Engine, EngineConfig, RateTarget, Subscription, SubscriptionRead, Wake};
+pub use engine::{
+    Engine, EngineConfig, RateTarget, ResourceAccess, RoleAccess, RoleDenied, Subscription, SubscriptionRead, Wake,
+};
 pub use error::{
     EngineError, InvalidArgument, LimitExceeded, RecordViolation, ResourceInUse, ResourceNotFound, Result, Validation,
 };

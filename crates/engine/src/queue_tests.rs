@@ -440,7 +440,7 @@ async fn queues_carry_tags_and_a_resource_policy() {
     let listed = h.engine.list_tags_for_resource(&arn).unwrap();
     assert_eq!(listed, vec![Tag { key: "team".into(), value: "a".into() }]);
     assert_eq!(h.engine.get_resource_policy(&arn).unwrap(), "{}");
-    let policy = r#"{"Version":"2012-10-17"}"#.to_owned();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob"},"Action":"kinesis:ReceiveQueueRecords","Resource":"*"}]}"#.to_owned();
     h.engine
         .put_resource_policy(PutResourcePolicy { resource_arn: arn.clone(), policy: policy.clone() })
         .await

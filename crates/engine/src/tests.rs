@@ -20,6 +20,7 @@ fn invalid_argument(error: EngineError) -> InvalidArgument {
     }
 }
 
+mod access;
 mod continuation;
 mod control_limits;
 mod deferred_reshard;

@@ -247,6 +247,7 @@ impl Firehose {
             active: watch::Sender::new(Arc::new(Active { version, runtime })),
             stop: watch::Sender::new(false),
             stats: Arc::new(StreamStats::default()),
+            source_failure: RwLock::new(None),
         });
         self.streams.write().insert(name.to_owned(), entry.clone());
         let mut tasks = self.tasks.lock();
@@ -411,7 +412,11 @@ impl Firehose {
             delivery_stream_name: entry.name.clone(),
             delivery_stream_arn: entry.arn.clone(),
             delivery_stream_status: status,
-            failure_description: None,
+            failure_description: entry
+                .source_failure
+                .read()
+                .clone()
+                .map(|details| FailureDescription { r#type: DeliveryStreamFailureType::UnknownError, details }),
             delivery_stream_encryption_configuration: Some(DeliveryStreamEncryptionConfiguration {
                 key_arn: enabled.and_then(|e| e.key_arn.clone()),
                 key_type: enabled.and_then(|e| KeyType::from_wire(&e.key_type)),

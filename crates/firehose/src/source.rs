@@ -19,6 +19,10 @@ use tokio::sync::watch;
 
 use crate::error::{FirehoseError, Result};
 use crate::limits::{READ_BATCH_BYTES, SOURCE_BATCH_RECORDS, SOURCE_RETRY_MS};
+
+/// What the role of a delivery stream must be allowed on its Kinesis source, as AWS's
+/// documentation of Firehose's role lists for reading a stream.
+pub const SOURCE_ACTIONS: &[&str] = &["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords"];
 use crate::metrics::StreamStats;
 use crate::state::{self, StreamState};
 use crate::stream::{append, Entry, Shared};
@@ -64,6 +68,21 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
     loop {
         if *stop.borrow() {
             return;
+        }
+        // Checked before every read, so a changed policy applies from the next batch: a
+        // denied role reads nothing (the records stay in the stream, to be copied once it
+        // is allowed) and the denial is the delivery stream's failure description.
+        if let Err(denied) = shared.kinesis.check_role(&source.role_arn, SOURCE_ACTIONS, &source.stream_arn) {
+            let first = entry.source_failure.write().replace(denied.message.clone()).is_none();
+            if first {
+                tracing::warn!(message = "The delivery stream's role may not read its source; retrying.", stream = %entry.name, source = %name, %denied);
+            }
+            back_off(&mut stop).await;
+            continue;
+        }
+        if entry.source_failure.read().is_some() {
+            entry.source_failure.write().take();
+            tracing::info!(message = "The delivery stream's role may read its source again.", stream = %entry.name, source = %name);
         }
         let batch = match reader.next_batch(SOURCE_BATCH_RECORDS, READ_BATCH_BYTES) {
             Ok(Some(batch)) => batch,

@@ -68,6 +68,9 @@ pub(crate) struct Entry {
     pub(crate) active: watch::Sender<Arc<Active>>,
     pub(crate) stop: watch::Sender<bool>,
     pub(crate) stats: Arc<StreamStats>,
+    /// Why the Kinesis source cannot be read right now (its role is denied), for
+    /// DescribeDeliveryStream's `FailureDescription`; `None` while reading works.
+    pub(crate) source_failure: RwLock<Option<String>>,
 }
 
 /// What the service and its tasks share.

@@ -11,10 +11,12 @@ use rheo_keys::KeyError;
 use rheo_protocol::{ErrorType, WireError};
 use rheo_storage::StorageError;
 
+mod access;
 mod analytics;
 mod auth;
 mod channels;
 mod dynamodb;
+pub use access::{access_denied, dynamodb_access_denied};
 pub use analytics::analytics_wire_error;
 pub use auth::auth_wire_error;
 pub use channels::channel_wire_error;
@@ -173,6 +175,7 @@ fn invalid_argument_message(rule: &InvalidArgument) -> String {
             "Failed to add tags to stream {resource} under account {account} because a given stream cannot have more than {limit} tags associated with it."
         ),
         InvalidArgument::PolicyNotObject => "Policy document is not a valid JSON object.".to_owned(),
+        InvalidArgument::PolicyInvalid { reason } => format!("Invalid resource policy: {reason}"),
         InvalidArgument::EncryptionType { encryption_type } => {
             format!("Encryption type {encryption_type} is not supported; it must be KMS.")
         }
@@ -822,6 +825,10 @@ mod tests {
                 "Failed to add tags to stream s under account 000000000000 because a given stream cannot have more than 50 tags associated with it.".into(),
             ),
             (InvalidArgument::PolicyNotObject, "Policy document is not a valid JSON object.".into()),
+            (
+                InvalidArgument::PolicyInvalid { reason: "Policy has invalid action".into() },
+                "Invalid resource policy: Policy has invalid action".into(),
+            ),
             (
                 InvalidArgument::EncryptionType { encryption_type: "NONE".into() },
                 "Encryption type NONE is not supported; it must be KMS.".into(),

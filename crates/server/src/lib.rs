@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod authz;
 pub mod conn;
 mod dispatch;
 pub mod errors;
@@ -176,6 +177,7 @@ impl Server {
             subscriptions: SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
             limits: ConnectionLimits::default(),
+            authorizer: Default::default(),
         };
         let mut router = Router::new();
         // The first registration of an empty router cannot collide with anything.
@@ -211,6 +213,14 @@ impl Server {
     /// Authenticates requests with `auth` (by default presence checks only,
     /// [`auth::AuthMode::None`]).
     pub fn with_auth(mut self, auth: Arc<auth::Authenticator>) -> Self {
+        if auth.mode() == auth::AuthMode::SigV4 {
+            // Calls are authorized, so are the roles Firehose and Analytics act as.
+            let checker =
+                authz::roles::RoleChecker::new(self.state.authorizer.clone(), auth.clone(), &self.state.engine);
+            if !self.state.engine.install_role_access(Arc::new(checker)) {
+                tracing::debug!(message = "Role authorization was already installed.");
+            }
+        }
         self.auth = auth;
         self
     }

@@ -469,6 +469,7 @@ mod tests {
             subscriptions: crate::subscribe::SubscriptionConfig::default(),
             shutdown: tokio::sync::watch::Sender::new(false),
             limits: crate::conn::ConnectionLimits::default(),
+            authorizer: Default::default(),
         };
         let mut router = Router::new();
         router.register(crate::services::KinesisService).unwrap();

@@ -25,4 +25,6 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Connection timeouts and limit; the front door applies the body-read timeout.
     pub limits: ConnectionLimits,
+    /// Authorizes the calls of signed-in callers (every service's `call`).
+    pub authorizer: Arc<crate::authz::Authorizer>,
 }

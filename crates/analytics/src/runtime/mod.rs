@@ -21,6 +21,7 @@ use crate::plan::AppPlan;
 
 mod epochs;
 mod metrics;
+mod role;
 mod sink;
 mod source;
 mod task;

@@ -13,6 +13,7 @@ use rheo_firehose::Firehose;
 use tokio::sync::Notify;
 
 use super::metrics::RunMetrics;
+use super::role::RoleCheck;
 use super::ticker::Ticker;
 use crate::limits::{OUTPUT_PENDING_BYTES_MAX, SINK_BACKOFF_MS_MAX, SINK_BACKOFF_MS_MIN};
 
@@ -25,8 +26,8 @@ const FAILURE_LOG_INTERVAL_MS: i64 = 60_000;
 
 /// Where an output writes.
 pub(super) enum Destination {
-    Kinesis { engine: Arc<Engine>, stream_name: String },
-    Firehose { firehose: Arc<Firehose>, delivery_stream_name: String },
+    Kinesis { engine: Arc<Engine>, stream_name: String, role: RoleCheck },
+    Firehose { firehose: Arc<Firehose>, delivery_stream_name: String, role: RoleCheck },
 }
 
 impl Destination {
@@ -164,8 +165,12 @@ struct WriteFailure {
 
 /// Writes one batch; per record, whether the destination accepted it.
 async fn write(destination: &Destination, batch: Vec<Bytes>, next_key: &mut u64) -> Result<Vec<bool>, WriteFailure> {
+    // Checked before every write: a denied role keeps its records queued (retried with
+    // back-off, logged as a failing output) until a policy allows it again.
+    let (Destination::Kinesis { role, .. } | Destination::Firehose { role, .. }) = destination;
+    role.check().map_err(|denied| WriteFailure { text: denied.message, permanent: false })?;
     match destination {
-        Destination::Kinesis { engine, stream_name } => {
+        Destination::Kinesis { engine, stream_name, .. } => {
             let records = batch
                 .into_iter()
                 .map(|data| {
@@ -183,7 +188,7 @@ async fn write(destination: &Destination, batch: Vec<Bytes>, next_key: &mut u64)
             })?;
             Ok(result.records.iter().map(|outcome| matches!(outcome, PutOutcome::Stored(_))).collect())
         }
-        Destination::Firehose { firehose, delivery_stream_name } => {
+        Destination::Firehose { firehose, delivery_stream_name, .. } => {
             // The tap takes records of any size; PutRecordBatch would refuse this one.
             if batch.iter().any(|data| data.len() > rheo_firehose::limits::RECORD_BYTES_MAX) {
                 let text = format!("a record is larger than {} bytes", rheo_firehose::limits::RECORD_BYTES_MAX);

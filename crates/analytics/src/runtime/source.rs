@@ -8,6 +8,7 @@ use rheo_engine::{EngineError, ReaderStart, StreamReader, StreamReaderRequest};
 use rheo_firehose::tap::{FirehoseTap, TapPosition, TapStart};
 use rheo_firehose::{Firehose, FirehoseError};
 
+use super::role::{RoleCheck, FIREHOSE_INPUT_ACTIONS, KINESIS_INPUT_ACTIONS};
 use super::{InputPosition, StartPosition};
 use crate::config::{InputConfig, SourceRef};
 use crate::error::AnalyticsError;
@@ -34,6 +35,8 @@ enum Reader {
 /// An open input.
 pub(super) struct Source {
     reader: Reader,
+    /// The role the input reads as, checked before every read.
+    role: RoleCheck,
     /// The in-application streams `<prefix>_001..N`, by `(shard index mod N)`.
     streams: Vec<StreamId>,
 }
@@ -120,7 +123,11 @@ impl Source {
                 Reader::Firehose(tap)
             }
         };
-        Ok(Source { reader, streams })
+        let actions = match &input.source {
+            SourceRef::Kinesis { .. } => KINESIS_INPUT_ACTIONS,
+            SourceRef::Firehose { .. } => FIREHOSE_INPUT_ACTIONS,
+        };
+        Ok(Source { reader, role: RoleCheck::new(engine.clone(), input.access.clone(), actions), streams })
     }
 
     /// Where reading goes on.
@@ -136,6 +143,7 @@ impl Source {
 
     /// The next batch; `None` when caught up.
     pub fn next_batch(&mut self) -> Result<Option<SourceBatch>, AnalyticsError> {
+        self.role.check().map_err(|denied| AnalyticsError::AccessDenied(denied.message))?;
         match &mut self.reader {
             Reader::Kinesis(reader) => {
                 let batch = reader.next_batch(READ_BATCH_RECORDS, READ_BATCH_BYTES).map_err(|error| match error {

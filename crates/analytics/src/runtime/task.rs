@@ -15,6 +15,7 @@ use tokio::task::JoinSet;
 
 use super::epochs::{Epochs, Positions};
 use super::metrics::RunMetrics;
+use super::role::{RoleCheck, FIREHOSE_OUTPUT_ACTIONS, KINESIS_OUTPUT_ACTIONS};
 use super::sink::{self, Destination, SinkQueue};
 use super::source::{Source, SourceBatch};
 use super::ticker::Ticker;
@@ -109,13 +110,16 @@ impl Task {
                 .ok_or_else(|| AnalyticsError::OutputNotCreated { output: output.stream_name.clone() })?;
             let columns = plan.streams.get(stream).map(|s| s.columns.as_slice()).unwrap_or_default();
             let destination = match &output.destination {
-                DestinationRef::Kinesis { stream_name } => {
-                    Destination::Kinesis { engine: services.engine.clone(), stream_name: stream_name.clone() }
-                }
+                DestinationRef::Kinesis { stream_name } => Destination::Kinesis {
+                    engine: services.engine.clone(),
+                    stream_name: stream_name.clone(),
+                    role: RoleCheck::new(services.engine.clone(), output.access.clone(), KINESIS_OUTPUT_ACTIONS),
+                },
                 DestinationRef::Firehose { delivery_stream_name } => match &services.firehose {
                     Some(firehose) => Destination::Firehose {
                         firehose: firehose.clone(),
                         delivery_stream_name: delivery_stream_name.clone(),
+                        role: RoleCheck::new(services.engine.clone(), output.access.clone(), FIREHOSE_OUTPUT_ACTIONS),
                     },
                     None => {
                         return Err(AnalyticsError::InvalidConfiguration(format!(

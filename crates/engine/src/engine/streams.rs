@@ -356,7 +356,7 @@ impl Engine {
 
     /// Resolves a stream or consumer ARN (TagResource, resource policies): the stream,
     /// and the consumer's name for a consumer ARN.
-    fn resolve_resource(&self, arn: &str) -> Result<(Arc<Snapshot>, Option<String>)> {
+    pub(super) fn resolve_resource(&self, arn: &str) -> Result<(Arc<Snapshot>, Option<String>)> {
         match self.account().parse_arn(arn) {
             Some(ResourceName::Stream(name)) => Ok((self.catalog.resolve_name(&name)?, None)),
             Some(ResourceName::Consumer { stream, consumer, created_secs }) => {
@@ -441,7 +441,8 @@ impl Engine {
 
     // ----- Resource policies -----
 
-    /// PutResourcePolicy: the document must be a JSON object; it is stored, not evaluated.
+    /// PutResourcePolicy: the document must be a policy `rheo_iam` can evaluate; the server
+    /// evaluates it on every call to the resource.
     pub async fn put_resource_policy(&self, request: PutResourcePolicy) -> Result<()> {
         let policy = request.policy;
         if self.is_queue_arn(&request.resource_arn) {
@@ -713,5 +714,9 @@ fn check_policy(policy: &str) -> Result<()> {
     if !matches!(serde_json::from_str::<serde_json::Value>(policy), Ok(serde_json::Value::Object(_))) {
         return Err(InvalidArgument::PolicyNotObject.into());
     }
+    // The document is evaluated on every call to the resource, so one the evaluator
+    // cannot read is refused now rather than stored and failing every call later.
+    rheo_iam::Policy::parse_as(policy, rheo_iam::PolicyKind::Resource)
+        .map_err(|error| InvalidArgument::PolicyInvalid { reason: error.to_string() })?;
     Ok(())
 }

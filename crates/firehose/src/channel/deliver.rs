@@ -117,11 +117,37 @@ pub(crate) async fn run(shared: Arc<Shared>, entry: Arc<Entry>) {
     let mut buffer = Buffer::default();
     // The reader moved past records (or empty stretches) not yet saved.
     let mut moved = false;
+    // The channel reads its stream as its service execution role, checked before every
+    // read like a delivery stream's Kinesis source: a denied role reads nothing (what is
+    // buffered is still written) until a policy allows it again.
+    let role_arn = entry.state.read().role_arn.clone();
+    let stream_arn = shared.kinesis.account().stream_arn(&stream_name).into_string();
+    let mut denied_before = false;
     'deliver: loop {
         if *stop.borrow() {
             return;
         }
-        while !buffer.is_full() {
+        let allowed = match shared.kinesis.check_role(&role_arn, crate::source::SOURCE_ACTIONS, &stream_arn) {
+            Ok(()) => {
+                if std::mem::take(&mut denied_before) {
+                    tracing::info!(message = "The channel's role may read its stream again.", channel = %entry.name);
+                }
+                true
+            }
+            Err(denied) => {
+                if !std::mem::replace(&mut denied_before, true) {
+                    tracing::warn!(message = "The channel's role may not read its stream; retrying.", channel = %entry.name, %denied);
+                }
+                // Backing off every time also keeps a reader that has records waiting
+                // from waking this loop at once while nothing may be read.
+                back_off(&mut stop).await;
+                if buffer.records.is_empty() {
+                    continue 'deliver;
+                }
+                false
+            }
+        };
+        while allowed && !buffer.is_full() {
             match reader.next_batch(SOURCE_BATCH_RECORDS, READ_BATCH_BYTES) {
                 Ok(Some(batch)) => {
                     moved = true;

@@ -61,6 +61,7 @@ pub fn analytics_wire_error(error: &AnalyticsError) -> WireError {
         ),
         E::InvalidArgument(rule) => (ErrorType::InvalidArgument, rule.clone()),
         E::LimitExceeded(rule) => (ErrorType::LimitExceeded, rule.clone()),
+        E::AccessDenied(message) => (ErrorType::AccessDenied, message.clone()),
         E::InvalidConfiguration(rule) => (ErrorType::InvalidApplicationConfiguration, rule.clone()),
         E::TooManyTags { count, max } => (
             ErrorType::TooManyTags,

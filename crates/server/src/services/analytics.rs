@@ -14,9 +14,15 @@ pub use service::AnalyticsService;
 
 /// Runs one Analytics operation on a JSON body and encodes its response. The body is
 /// decoded and validated by `rheo_protocol::analytics` (AWS's `SerializationException` and
-/// `ValidationException` texts) before the control plane sees it.
-pub async fn call(analytics: &Analytics, operation: AnalyticsOperation, body: &[u8]) -> Result<Vec<u8>, WireError> {
+/// `ValidationException` texts) before the control plane sees it, then `authorize`d.
+pub async fn call(
+    analytics: &Analytics,
+    operation: AnalyticsOperation,
+    body: &[u8],
+    authorize: impl FnOnce(&AnalyticsRequest) -> Result<(), WireError>,
+) -> Result<Vec<u8>, WireError> {
     let request = decode_request(operation, body).map_err(|error| error.to_wire_error())?;
+    authorize(&request)?;
     // Each operation calls the control plane's method of the same name, snake_case.
     macro_rules! operations {
         ($($operation:ident => $method:ident),* $(,)?) => {

@@ -77,8 +77,15 @@ pub fn refusal(operation: &str, feature: &str) -> WireError {
 }
 
 /// Runs one DynamoDB operation on a JSON body and encodes its response.
-pub async fn call(dynamodb: &DynamoDb, operation: DynamoDbOperation, body: &[u8]) -> Result<Vec<u8>, WireError> {
+/// The decoded request is `authorize`d before it runs.
+pub async fn call(
+    dynamodb: &DynamoDb,
+    operation: DynamoDbOperation,
+    body: &[u8],
+    authorize: impl FnOnce(&DynamoDbRequest) -> Result<(), WireError>,
+) -> Result<Vec<u8>, WireError> {
     let request = decode_request(operation, body).map_err(|error| dynamodb_decode_error(&error))?;
+    authorize(&request)?;
     // Each operation calls the service's method of the same name, snake_case.
     macro_rules! operations {
         ($($operation:ident => $method:ident),* $(,)?) => {

@@ -14,11 +14,17 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Runs one Firehose operation on a JSON body and encodes its response. The body is
 /// decoded and validated by `rheo_protocol::firehose` (AWS's `SerializationException` and
-/// `ValidationException` texts) before the service sees it.
-pub async fn call(firehose: &Firehose, operation: FirehoseOperation, body: &[u8]) -> Result<Vec<u8>, WireError> {
+/// `ValidationException` texts) before the service sees it, then `authorize`d.
+pub async fn call(
+    firehose: &Firehose,
+    operation: FirehoseOperation,
+    body: &[u8],
+    authorize: impl FnOnce(&FirehoseRequest) -> Result<(), WireError>,
+) -> Result<Vec<u8>, WireError> {
     use FirehoseRequest as Rq;
     use FirehoseResponse as Rs;
     let request = decode_request(operation, body).map_err(|error| error.to_wire_error())?;
+    authorize(&request)?;
     let result = match request {
         Rq::CreateDeliveryStream(input) => firehose.create_delivery_stream(input).await.map(Rs::CreateDeliveryStream),
         Rq::DeleteDeliveryStream(input) => firehose.delete_delivery_stream(input).await.map(Rs::DeleteDeliveryStream),

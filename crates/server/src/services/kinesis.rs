@@ -7,10 +7,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rheo_protocol::{decode_request_shared, encode_response, ErrorType, Operation, WireFormat, TARGET_PREFIX};
 
+use crate::auth::Caller;
 use crate::dispatch::{dispatch, Outcome};
 use crate::errors::wire_error;
 use crate::metrics::MetricsOutput;
-use crate::auth::Caller;
 use crate::router::{Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
@@ -43,9 +43,9 @@ impl Service for KinesisService {
         format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
-        Box::pin(call(state, format, operation, body))
+        Box::pin(call(state, format, operation, body, caller))
     }
 
     fn render_metrics(&self, state: &AppState, out: &mut MetricsOutput) {
@@ -59,7 +59,13 @@ impl Service for KinesisService {
 }
 
 /// Decodes, runs and encodes one Kinesis operation.
-async fn call(state: &Arc<AppState>, format: WireFormat, operation: &'static str, body: Bytes) -> ServiceResponse {
+async fn call(
+    state: &Arc<AppState>,
+    format: WireFormat,
+    operation: &'static str,
+    body: Bytes,
+    caller: &Caller,
+) -> ServiceResponse {
     // `operation` is a name `KinesisService::operation` returned, so this always finds it.
     let Some(operation) = Operation::from_name(operation) else {
         return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
@@ -70,6 +76,13 @@ async fn call(state: &Arc<AppState>, format: WireFormat, operation: &'static str
     };
     // CBOR record data shares the body's allocation; anything else of it goes now.
     drop(body);
+    if caller.principal.is_some() {
+        let needs = crate::authz::kinesis::needs(&state.engine, &request);
+        let region = &state.engine.account().region;
+        if let Err(denied) = state.authorizer.authorize(caller, region, &needs, state.engine.as_ref()) {
+            return ServiceResponse::Error(crate::errors::access_denied(&denied));
+        }
+    }
     match dispatch(&state.engine, state.channels.as_deref(), &state.metrics, request).await {
         Outcome::Done(response) => ServiceResponse::Body(Bytes::from(encode_response(&response, format))),
         Outcome::Failed(error) => {

@@ -8,8 +8,8 @@ use rheo_analytics::service::Analytics;
 use rheo_protocol::analytics::{AnalyticsOperation, SIGNING_NAME};
 use rheo_protocol::{ErrorType, WireFormat};
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::state::AppState;
 
@@ -55,18 +55,25 @@ impl Service for AnalyticsService {
 
     fn call<'a>(
         &'a self,
-        _state: &'a Arc<AppState>,
+        state: &'a Arc<AppState>,
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `AnalyticsService::operation` returned, so this always finds it.
             let Some(operation) = AnalyticsOperation::from_name(operation) else {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
-            json_answer(call(&self.analytics, operation, &body).await)
+            let authorize = |request: &_| {
+                let needs = crate::authz::analytics::needs(state.engine.account(), operation.name(), request);
+                state
+                    .authorizer
+                    .authorize_call(state, caller, &needs)
+                    .map_err(|denied| crate::errors::access_denied(&denied))
+            };
+            json_answer(call(&self.analytics, operation, &body, authorize).await)
         })
     }
 

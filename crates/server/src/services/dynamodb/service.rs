@@ -8,9 +8,9 @@ use rheo_dynamodb::DynamoDb;
 use rheo_protocol::dynamodb::{DynamoDbOperation, SIGNING_NAME};
 use rheo_protocol::{WireError, WireFormat};
 
+use crate::auth::Caller;
 use crate::errors::dynamodb_front_door_error;
 use crate::metrics::MetricsOutput;
-use crate::auth::Caller;
 use crate::router::{JsonVersion, Protocol, Service, ServiceFuture, ServiceResponse};
 use crate::services::json_answer;
 use crate::state::AppState;
@@ -68,15 +68,22 @@ impl Service for DynamoDbService {
 
     fn call<'a>(
         &'a self,
-        _state: &'a Arc<AppState>,
+        state: &'a Arc<AppState>,
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             match DynamoDbOperation::from_name(operation) {
-                Some(operation) => json_answer(call(&self.dynamodb, operation, &body).await),
+                Some(operation) => {
+                    let authorize = |request: &_| {
+                        let needs = crate::authz::dynamodb::needs(state.engine.account(), operation.name(), request);
+                        let allowed = state.authorizer.authorize_call(state, caller, &needs);
+                        allowed.map_err(|denied| crate::errors::dynamodb_access_denied(&denied))
+                    };
+                    json_answer(call(&self.dynamodb, operation, &body, authorize).await)
+                }
                 None => ServiceResponse::Error(match unserved_feature(operation) {
                     Some(feature) => refusal(operation, feature),
                     // `operation` is a name `DynamoDbService::operation` returned, so one

@@ -7,8 +7,8 @@ use rheo_protocol::firehose::FirehoseOperation;
 use rheo_protocol::{ErrorType, WireFormat};
 use serde_json::Value;
 
-use crate::metrics::MetricsOutput;
 use crate::auth::Caller;
+use crate::metrics::MetricsOutput;
 use crate::router::{
     ContentTypeCheck, EmptyBody, JsonVersion, ParseCheck, Precedence, Protocol, RejectionLabel, Service, ServiceFuture,
     ServiceResponse,
@@ -69,18 +69,25 @@ impl Service for FirehoseService {
 
     fn call<'a>(
         &'a self,
-        _state: &'a std::sync::Arc<AppState>,
+        state: &'a std::sync::Arc<AppState>,
         _format: WireFormat,
         operation: &'static str,
         body: Bytes,
-        _caller: &'a Caller,
+        caller: &'a Caller,
     ) -> ServiceFuture<'a, ServiceResponse> {
         Box::pin(async move {
             // `operation` is a name `FirehoseService::operation` returned, so this always finds it.
             let Some(operation) = FirehoseOperation::from_name(operation) else {
                 return ServiceResponse::Error(ErrorType::UnknownOperation.without_message());
             };
-            json_answer(call(&self.firehose, operation, &body).await)
+            let authorize = |request: &_| {
+                let needs = crate::authz::firehose::needs(state.engine.account(), operation.name(), request);
+                state
+                    .authorizer
+                    .authorize_call(state, caller, &needs)
+                    .map_err(|denied| crate::errors::access_denied(&denied))
+            };
+            json_answer(call(&self.firehose, operation, &body, authorize).await)
         })
     }
 

@@ -1,0 +1,45 @@
+//! Kinesis Analytics (v1, SQL applications)' authorization table: `kinesisanalytics:`
+//! and the operation's name, on the application
+//! `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/NAME` (the `ResourceARN` of the tag
+//! operations), or `*` for ListApplications and DiscoverInputSchema, which the Service
+//! Authorization Reference lists without a resource. The match is exhaustive.
+
+use rheo_engine::ids::Account;
+use rheo_protocol::analytics::AnalyticsRequest as Rq;
+
+use super::{Check, Needs, ANY_RESOURCE};
+
+/// The service prefix of Kinesis Analytics' IAM actions.
+pub const SERVICE: &str = "kinesisanalytics";
+
+/// `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/NAME`.
+pub fn application_arn(account: &Account, name: &str) -> String {
+    format!("arn:{}:kinesisanalytics:{}:{}:application/{name}", account.partition(), account.region, account.account_id)
+}
+
+/// What `request` needs.
+pub fn needs(account: &Account, operation: &str, request: &Rq) -> Needs {
+    let check = |resource: String| Needs::one(Check::new(SERVICE, operation, resource));
+    let on = |name: &str| check(application_arn(account, name));
+    match request {
+        Rq::AddApplicationCloudWatchLoggingOption(r) => on(&r.application_name),
+        Rq::AddApplicationInput(r) => on(&r.application_name),
+        Rq::AddApplicationInputProcessingConfiguration(r) => on(&r.application_name),
+        Rq::AddApplicationOutput(r) => on(&r.application_name),
+        Rq::AddApplicationReferenceDataSource(r) => on(&r.application_name),
+        Rq::CreateApplication(r) => on(&r.application_name),
+        Rq::DeleteApplication(r) => on(&r.application_name),
+        Rq::DeleteApplicationCloudWatchLoggingOption(r) => on(&r.application_name),
+        Rq::DeleteApplicationInputProcessingConfiguration(r) => on(&r.application_name),
+        Rq::DeleteApplicationOutput(r) => on(&r.application_name),
+        Rq::DeleteApplicationReferenceDataSource(r) => on(&r.application_name),
+        Rq::DescribeApplication(r) => on(&r.application_name),
+        Rq::StartApplication(r) => on(&r.application_name),
+        Rq::StopApplication(r) => on(&r.application_name),
+        Rq::UpdateApplication(r) => on(&r.application_name),
+        Rq::ListTagsForResource(r) => check(r.resource_arn.clone()),
+        Rq::TagResource(r) => check(r.resource_arn.clone()),
+        Rq::UntagResource(r) => check(r.resource_arn.clone()),
+        Rq::ListApplications(_) | Rq::DiscoverInputSchema(_) => check(ANY_RESOURCE.to_owned()),
+    }
+}
