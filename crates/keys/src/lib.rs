@@ -1,6 +1,6 @@
 //! Rheo's local key store: the stand-in for AWS KMS that encryption at rest needs.
 //!
-//! Keys live in one file (see [`file`]) under the key folder, `<data-dir>/keys/` unless
+//! Keys live in one file (see [`file`](mod@file)) under the key folder, `<data-dir>/keys/` unless
 //! the operator keeps it elsewhere. Each key has a KMS-style id (a UUID), an ARN, any
 //! number of aliases, a number the shard log records in chunk headers, and versions:
 //! rotation adds a version that seals new data while older versions still open old data.
@@ -8,7 +8,7 @@
 //! Module map:
 //! - [`names`]: the names a client gives a key (id, key ARN, alias, alias ARN), parsed
 //!   and checked against the server's region and account.
-//! - [`file`]: the on-disk format (magic, version, checksum), atomic replacement, the
+//! - [`file`](mod@file): the on-disk format (magic, version, checksum), atomic replacement, the
 //!   writers' lock file and permissions.
 //! - [`store`]: [`KeyStore`]: resolution, creation, rotation, reloading, and the
 //!   [`rheo_storage::KeyProvider`] the log asks for key material.

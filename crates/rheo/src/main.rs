@@ -235,7 +235,7 @@ struct ServeArgs {
     /// /metrics stay open).
     #[arg(long, env = "RHEO_AUTH", value_enum, default_value = "none")]
     auth: AuthArg,
-    /// The principals of --auth sigv4: an AWS shared-credentials file, one [NAME] section per
+    /// The principals of --auth sigv4: an AWS shared-credentials file, one `[NAME]` section per
     /// principal with aws_access_key_id, aws_secret_access_key and optionally
     /// aws_session_token. Reloaded on SIGHUP.
     #[arg(long, env = "RHEO_CREDENTIALS")]

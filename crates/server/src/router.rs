@@ -1,7 +1,7 @@
 //! The router of services: every AWS service Rheo serves on its port is one
 //! implementation of [`Service`], registered once with a [`Router`]. The front door
 //! (`front.rs`) does what is the same for every service (method, CORS, body
-//! collection and its timeout, content type, target parsing, authentication presence) and
+//! collection and its timeout, content type, target parsing, authentication) and
 //! asks the router which service owns the request's `X-Amz-Target` prefix; where services
 //! answer those checks in a different order, the service says so as data ([`Precedence`]),
 //! so `front.rs` names no service.
@@ -203,8 +203,8 @@ pub trait Service: Send + Sync + 'static {
     fn protocol(&self) -> Protocol;
 
     /// Its SigV4 signing name, the service in a request's credential scope (`kinesis`,
-    /// `firehose`). Only presence of authentication is checked today; this is what a
-    /// signature check would compare against.
+    /// `firehose`): under `--auth sigv4` a request whose scope names another service is
+    /// refused.
     fn signing_name(&self) -> &'static str;
 
     /// How its checks are ordered.
