@@ -15,7 +15,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import Rheo, create_active, read_shard, rheo_binary, wait_for_status
-from firehose_support import FIREHOSE_FLAGS, client as aws_client, create_s3_stream, wait_encryption
+from firehose_support import (
+    FIREHOSE_FLAGS, ROLE_ARN, client as aws_client, create_s3_stream, s3_config, wait_encryption, wait_objects,
+    wait_status,
+)
 
 ACCOUNT = "000000000000"
 
@@ -220,6 +223,34 @@ def test_firehose_server_side_encryption_seals_its_log(tmp_path):
         assert fh.put_record(DeliveryStreamName="sse", Record={"Data": b"x"})["Encrypted"] is True
     finally:
         restarted.stop()
+    assert files_containing(data_dir, secret) == []
+
+
+def test_a_delivery_stream_reading_an_encrypted_stream_keeps_its_copies_sealed(tmp_path):
+    # The buckets are a destination, kept out of the data folder: delivered objects are
+    # plaintext by design.
+    data_dir, buckets = tmp_path / "data", tmp_path / "buckets"
+    (buckets / "copies").mkdir(parents=True)
+    secret = marker("copied")
+    server = Rheo(data_dir, "--s3-dir", str(buckets), *FIREHOSE_FLAGS).start()
+    try:
+        client = server.client()
+        source_arn = create_encrypted(client, "sealed-src")["StreamARN"]
+        fh = aws_client(server.endpoint)
+        fh.create_delivery_stream(
+            DeliveryStreamName="copies",
+            DeliveryStreamType="KinesisStreamAsSource",
+            KinesisStreamSourceConfiguration={"KinesisStreamARN": source_arn, "RoleARN": ROLE_ARN},
+            ExtendedS3DestinationConfiguration=s3_config("copies", interval_s=0),
+        )
+        wait_status(fh, "copies", timeout_s=15)
+        put(client, "sealed-src", secret)
+        # Delivered, so copied into the delivery stream's log first, and opened from it.
+        objects = wait_objects(buckets / "copies")
+        assert any(secret in body for body in objects.values())
+        assert files_containing(data_dir, secret) == []
+    finally:
+        server.stop()
     assert files_containing(data_dir, secret) == []
 
 

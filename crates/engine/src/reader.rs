@@ -88,6 +88,10 @@ pub struct ReaderBatch {
     /// Milliseconds between the last record returned and the shard's newest record (0
     /// when caught up).
     pub millis_behind_latest: u64,
+    /// The key the stream sealed records with around this read (`None`: in the clear).
+    /// A consumer that stores copies of the records seals them with it, so that an
+    /// encrypted stream's data is never copied to disk in the clear.
+    pub sealing_key: Option<u32>,
 }
 
 impl ReaderBatch {
@@ -217,7 +221,12 @@ impl StreamReader {
                 continue;
             }
             self.scan_from = shard.index.wrapping_add(1);
-            if let Some(batch) = self.read_shard(shard, max_records, max_bytes)? {
+            if let Some(mut batch) = self.read_shard(shard, max_records, max_bytes)? {
+                // Looked up again after the read: when encryption was switched on or off
+                // in between, the batch may hold records of both kinds, and the key that
+                // is set (either one) keeps all of them sealed.
+                let after = self.engine.log().stream(meta.stream_id).and_then(|m| m.props.encryption_key);
+                batch.sealing_key = after.or(meta.props.encryption_key);
                 return Ok(Some(batch));
             }
         }
@@ -310,6 +319,7 @@ impl StreamReader {
             records: records.collect(),
             position: updated,
             millis_behind_latest,
+            sealing_key: None,
         }))
     }
 

@@ -137,6 +137,7 @@ async fn copy(shared: &Shared, entry: &Entry, batch: &ReaderBatch) -> Result<()>
     if data.is_empty() {
         return Ok(());
     }
+    follow_source_key(shared, entry, batch.sealing_key).await?;
     let copied = data.len() as u64;
     let bytes: u64 = data.iter().map(|d: &Bytes| d.len() as u64).sum();
     let results = append(shared, entry, data).await?;
@@ -145,6 +146,26 @@ async fn copy(shared: &Shared, entry: &Entry, batch: &ReaderBatch) -> Result<()>
     }
     StreamStats::add(&entry.stats.incoming_records, copied);
     StreamStats::add(&entry.stats.incoming_bytes, bytes);
+    Ok(())
+}
+
+/// Gives the delivery stream's log the key its source stream seals records with, before
+/// records are copied, so copies of an encrypted stream's records are sealed too (and
+/// stop being sealed once the source's encryption is stopped). Delivery streams with a
+/// Kinesis source take no SSE of their own, so the source decides.
+async fn follow_source_key(shared: &Shared, entry: &Entry, source_key: Option<u32>) -> Result<()> {
+    let current = shared.log.stream(entry.stream_id).and_then(|m| m.props.encryption_key);
+    if current == source_key {
+        return Ok(());
+    }
+    shared
+        .log
+        .update_stream(entry.stream_id, move |txn| {
+            txn.props_mut().encryption_key = source_key;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(message = "The delivery stream now seals copies as its source does.", stream = %entry.name, sealed = source_key.is_some());
     Ok(())
 }
 
