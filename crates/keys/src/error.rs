@@ -39,6 +39,11 @@ pub enum KeyError {
     /// The CSPRNG failed.
     #[error(transparent)]
     Random(#[from] rheo_storage::cipher::RandomError),
+    /// The data folder is bound to another key store (see [`crate::binding`]).
+    #[error(
+        "the data folder {data_dir} belongs to the key store whose first key is {bound}, but the key store in use begins with key {found}: its encrypted records would not open and new ones would be sealed with unrelated keys; start with the --key-dir holding that folder's key file (or restore its keys.bin)"
+    )]
+    ForeignStore { data_dir: PathBuf, bound: uuid::Uuid, found: uuid::Uuid },
     /// The keys could not be encoded (a bug).
     #[error("encoding the key file: {0}")]
     Encode(String),

@@ -114,13 +114,21 @@ pub(crate) fn decode(bytes: &[u8], path: &Path) -> Result<Keyring, KeyError> {
     serde_json::from_slice(body).map_err(|error| damaged(format!("unreadable body: {error}")))
 }
 
-fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> KeyError + 'a {
+pub(crate) fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> KeyError + 'a {
     move |source| KeyError::Io { action, path: path.to_owned(), source }
 }
 
 /// Creates the key folder (0700) if missing and refuses one others can enter.
 pub(crate) fn prepare_dir(dir: &Path) -> Result<(), KeyError> {
+    let created = !dir.exists();
     std::fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir).map_err(io("creating", dir))?;
+    if created {
+        // The new folder's entry lives in its parent: without this sync a crash soon
+        // after the first start could lose the folder, key file and all.
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+    }
     check_private("folder", dir, DIR_MODE)
 }
 
@@ -174,8 +182,14 @@ pub(crate) fn read(dir: &Path) -> Result<Option<Keyring>, KeyError> {
 /// caller holds the [`WriteLock`].
 pub(crate) fn write(dir: &Path, keyring: &Keyring, _lock: &WriteLock) -> Result<(), KeyError> {
     let bytes = encode(keyring)?;
-    let temp = dir.join(TEMP_FILE);
-    let path = dir.join(KEY_FILE);
+    replace_file(dir, KEY_FILE, TEMP_FILE, &bytes)
+}
+
+/// Replaces `dir/name` with `bytes` (mode 0600) through `dir/temp_name`: written, synced,
+/// renamed into place, and the folder synced, so a crash leaves the old or the new file.
+pub(crate) fn replace_file(dir: &Path, name: &str, temp_name: &str, bytes: &[u8]) -> Result<(), KeyError> {
+    let temp = dir.join(temp_name);
+    let path = dir.join(name);
     let mut file = OpenOptions::new()
         .create(true)
         .truncate(true)
@@ -185,12 +199,16 @@ pub(crate) fn write(dir: &Path, keyring: &Keyring, _lock: &WriteLock) -> Result<
         .map_err(io("creating", &temp))?;
     // `mode` applies only when the file is created; a leftover temp file keeps its own.
     file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE)).map_err(io("restricting", &temp))?;
-    file.write_all(&bytes).map_err(io("writing", &temp))?;
+    file.write_all(bytes).map_err(io("writing", &temp))?;
     file.sync_all().map_err(io("syncing", &temp))?;
     drop(file);
     std::fs::rename(&temp, &path).map_err(io("renaming into", &path))?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing", dir))?;
-    Ok(())
+    sync_dir(dir)
+}
+
+/// Makes the folder's entries (a file renamed or created in it) durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), KeyError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing", dir))
 }
 
 /// The key file's path in a key folder.

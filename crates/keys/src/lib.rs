@@ -16,6 +16,7 @@
 //! Randomness (key material, key ids) comes through the storage's seam,
 //! [`rheo_storage::RandomSource`] ([`rheo_storage::OsRandom`] in production).
 
+pub mod binding;
 pub mod error;
 pub mod file;
 pub mod names;

@@ -107,6 +107,7 @@ pub fn open_for_server(
     }
     let dir = self::key_dir(data_dir, key_dir);
     let store = KeyStore::open(&dir, scope).with_context(|| format!("opening the key store in {}", dir.display()))?;
+    rheo_keys::binding::bind_data_dir(data_dir, &store)?;
     Ok(Arc::new(store))
 }
 
