@@ -211,6 +211,26 @@ pub(crate) fn sync_dir(dir: &Path) -> Result<(), KeyError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(io("syncing", dir))
 }
 
+/// What tells one key file from another without reading it: every change renames a new
+/// file into place, so its inode (with size and modification time) changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// The stamp of the folder's key file, `None` when there is none.
+pub(crate) fn stamp(dir: &Path) -> Result<Option<FileStamp>, KeyError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let path = dir.join(KEY_FILE);
+    match std::fs::metadata(&path) {
+        Ok(meta) => Ok(Some(FileStamp { inode: meta.ino(), len: meta.len(), modified: meta.modified().ok() })),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(io("inspecting", &path)(error)),
+    }
+}
+
 /// The key file's path in a key folder.
 pub fn key_file(dir: &Path) -> PathBuf {
     dir.join(KEY_FILE)

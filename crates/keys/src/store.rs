@@ -2,7 +2,8 @@
 //! shard log asks for.
 //!
 //! The running server reads the file at start, again when a client names a key it does
-//! not know (a key `rheo keys create` added since), and on [`KeyStore::reload`], which
+//! not know and the file was replaced since (a key `rheo keys create` added), and on
+//! [`KeyStore::reload`], which
 //! the binary calls on SIGHUP (so that a `rheo keys rotate` seals new data with the new
 //! version). Changes go through [`KeyStore::create`] and [`KeyStore::rotate`], which
 //! re-read the file under the writers' lock before changing it, so a server and a
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use rheo_storage::cipher::KEY_BYTES;
 use rheo_storage::{KeyBytes, KeyProvider, KeyRef, OsRandom, RandomSource};
 use uuid::Uuid;
@@ -214,6 +215,10 @@ pub struct KeyStore {
     scope: Scope,
     random: Arc<dyn RandomSource>,
     ring: RwLock<Ring>,
+    /// Held from reading the file to installing what was read (reloads and changes), so
+    /// that a slower reader can never install an older file over a newer one; it also
+    /// guards the stamp of the file the ring was last read from.
+    loaded: Mutex<Option<file::FileStamp>>,
 }
 
 impl fmt::Debug for KeyStore {
@@ -235,7 +240,13 @@ impl KeyStore {
 
     /// [`KeyStore::open`] with another random source.
     pub fn open_with(dir: &Path, scope: Scope, random: Arc<dyn RandomSource>) -> Result<KeyStore, KeyError> {
-        let store = KeyStore { dir: Some(dir.to_owned()), scope, random, ring: RwLock::new(Ring::default()) };
+        let store = KeyStore {
+            dir: Some(dir.to_owned()),
+            scope,
+            random,
+            ring: RwLock::new(Ring::default()),
+            loaded: Mutex::new(None),
+        };
         file::prepare_dir(dir)?;
         store.modify(|ring, random| ring.add_aws_managed(random).map(|added| ((), added)))?;
         Ok(store)
@@ -245,7 +256,7 @@ impl KeyStore {
     pub fn in_memory(scope: Scope, random: Arc<dyn RandomSource>) -> Result<KeyStore, KeyError> {
         let mut ring = Ring::default();
         ring.add_aws_managed(random.as_ref())?;
-        Ok(KeyStore { dir: None, scope, random, ring: RwLock::new(ring) })
+        Ok(KeyStore { dir: None, scope, random, ring: RwLock::new(ring), loaded: Mutex::new(None) })
     }
 
     /// The region and account of the store's ARNs.
@@ -260,12 +271,24 @@ impl KeyStore {
 
     /// Reads the key file again (keys created or rotated by `rheo keys` since).
     pub fn reload(&self) -> Result<(), KeyError> {
+        self.reload_if(|_| true)
+    }
+
+    /// Reads the key file again if `stale` says the one read last (by its stamp) is out of
+    /// date, serialised with every other reload and change.
+    fn reload_if(&self, stale: impl FnOnce(Option<file::FileStamp>) -> bool) -> Result<(), KeyError> {
         let Some(dir) = &self.dir else { return Ok(()) };
+        let mut loaded = self.loaded.lock();
         let path = file::key_file(dir);
+        let stamp = file::stamp(dir)?;
+        if !stale(stamp.filter(|now| Some(*now) != *loaded)) {
+            return Ok(());
+        }
         let keyring = file::read(dir)?
             .ok_or_else(|| KeyError::Damaged { path: path.clone(), reason: "the key file has disappeared".into() })?;
         let ring = Ring::from_file(keyring, &path)?;
         *self.ring.write() = ring;
+        *loaded = stamp;
         Ok(())
     }
 
@@ -277,7 +300,9 @@ impl KeyStore {
             return Ok(found);
         }
         if self.dir.is_some() {
-            self.reload()?;
+            // Only a key file replaced since it was last read can hold new keys: names
+            // nobody created cost a stat of the file, not a read and parse of it.
+            self.reload_if(|changed| changed.is_some())?;
             if let Some(found) = self.lookup(&name) {
                 return Ok(found);
             }
@@ -387,6 +412,7 @@ impl KeyStore {
             let mut ring = self.ring.write();
             return change(&mut ring, self.random.as_ref()).map(|(value, _)| value);
         };
+        let mut loaded = self.loaded.lock();
         let lock = file::lock(dir)?;
         let path = file::key_file(dir);
         let mut ring = match file::read(dir)? {
@@ -399,6 +425,7 @@ impl KeyStore {
             file::write(dir, &ring.to_file(), &lock)?;
         }
         *self.ring.write() = ring;
+        *loaded = file::stamp(dir)?;
         Ok(value)
     }
 }

@@ -222,3 +222,19 @@ fn debug_output_shows_no_material() {
     assert!(text.contains("keys: 2"), "{text}");
     assert!(!text.contains("material"), "{text}");
 }
+
+#[test]
+fn unknown_names_reread_the_key_file_only_when_it_was_replaced() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = open(temp.path());
+    let path = temp.path().join("keys").join(KEY_FILE);
+    // A mode others can read makes a read fail; it changes nothing a re-read would find,
+    // so a miss does not read the file, and says the key is not found.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let unknown = "alias/nobody-made-this";
+    assert!(matches!(store.resolve(unknown), Err(KeyError::AliasNotFound { .. })));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Replaced by another writer: the next miss reads it.
+    let created = open(temp.path()).create(Some("alias/made-elsewhere")).unwrap();
+    assert_eq!(store.resolve("alias/made-elsewhere").unwrap().id, created.id);
+}
