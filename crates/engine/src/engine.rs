@@ -208,6 +208,12 @@ impl Engine {
         self.catalog.now_ms()
     }
 
+    /// Monotonic milliseconds, which rate budgets refill by: a wall clock stepped back
+    /// would otherwise freeze them for as long as the step.
+    pub(crate) fn monotonic_ms(&self) -> u64 {
+        self.log().monotonic_ms()
+    }
+
     fn account_id(&self) -> String {
         self.catalog.account_id()
     }

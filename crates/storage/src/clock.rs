@@ -36,17 +36,26 @@ impl Clock for SystemClock {
 #[derive(Debug, Clone)]
 pub struct ManualClock {
     now_ms: Arc<AtomicU64>,
+    /// How far the wall clock was stepped back: the monotonic clock keeps counting.
+    stepped_back_ms: Arc<AtomicU64>,
 }
 
 impl ManualClock {
     /// A clock reading `start_ms`.
     pub fn new(start_ms: u64) -> Self {
-        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)) }
+        ManualClock { now_ms: Arc::new(AtomicU64::new(start_ms)), stepped_back_ms: Arc::new(AtomicU64::new(0)) }
     }
 
     /// Moves the clock forward (or backward, to test that arrival times stay monotonic).
     pub fn set_ms(&self, now_ms: u64) {
         self.now_ms.store(now_ms, Ordering::SeqCst);
+    }
+
+    /// Steps the wall clock back by `delta_ms` (an NTP correction, say) while the
+    /// monotonic clock stands still.
+    pub fn step_back_ms(&self, delta_ms: u64) {
+        self.now_ms.fetch_sub(delta_ms, Ordering::SeqCst);
+        self.stepped_back_ms.fetch_add(delta_ms, Ordering::SeqCst);
     }
 
     /// Moves the clock forward by `delta_ms`.
@@ -60,8 +69,9 @@ impl Clock for ManualClock {
         self.now_ms.load(Ordering::SeqCst)
     }
 
-    /// The manual time in microseconds: durations are whatever the test moved it by.
+    /// The manual time in microseconds: durations are whatever the test moved it by
+    /// (steps back excepted).
     fn monotonic_micros(&self) -> u64 {
-        self.now_ms().saturating_mul(1000)
+        self.now_ms().saturating_add(self.stepped_back_ms.load(Ordering::SeqCst)).saturating_mul(1000)
     }
 }

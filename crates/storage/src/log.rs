@@ -194,6 +194,12 @@ impl ShardLog {
         self.shared.clock.now_ms()
     }
 
+    /// Milliseconds on the log clock's monotonic time, which never steps back: for rates
+    /// and durations (only differences mean anything).
+    pub fn monotonic_ms(&self) -> u64 {
+        self.shared.clock.monotonic_micros() / 1000
+    }
+
     /// The log's counters, and its segment files' number and size as of now.
     pub fn stats(&self) -> LogStats {
         let mut stats = self.shared.counters.snapshot();

@@ -52,7 +52,7 @@ impl Engine {
                 format!("{}/{}", target.consumer_arn.unwrap_or_default(), shard.as_deref().unwrap_or_default())
             }
         };
-        if rates.admit(operation, &scope, self.now_ms()) {
+        if rates.admit(operation, &scope, self.monotonic_ms()) {
             return Ok(());
         }
         tracing::debug!(message = "Control-plane rate exceeded.", ?operation, stream = stream.unwrap_or_default());
@@ -97,7 +97,7 @@ impl Engine {
     pub fn check_encryption_change(&self, stream: &StreamRef) -> Result<()> {
         let Some(rates) = &self.control_rates else { return Ok(()) };
         let name = self.catalog.referenced_name(stream)?;
-        if rates.encryption_change_allowed(name, self.now_ms()) {
+        if rates.encryption_change_allowed(name, self.monotonic_ms()) {
             return Ok(());
         }
         Err(LimitExceeded::EncryptionChangesPerDay {
@@ -112,7 +112,7 @@ impl Engine {
     pub fn note_encryption_change(&self, stream: &StreamRef) {
         let Some(rates) = &self.control_rates else { return };
         if let Ok(name) = self.catalog.referenced_name(stream) {
-            rates.note_encryption_change(name, self.now_ms());
+            rates.note_encryption_change(name, self.monotonic_ms());
         }
     }
 }

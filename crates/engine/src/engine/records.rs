@@ -153,7 +153,7 @@ impl Engine {
         slots: impl Iterator<Item = usize>,
         outcomes: &mut [Option<Outcome>],
     ) -> Result<Vec<usize>> {
-        let now = self.now_ms();
+        let now = self.monotonic_ms();
         let mut pending: Vec<Pending> = Vec::with_capacity(prepared.len());
         let mut records: Vec<AppendRecord> = Vec::with_capacity(prepared.len());
         for slot in slots {
@@ -449,7 +449,7 @@ impl Engine {
             .filter(|s| s.settings.deleting_until_ms.is_none_or(|until| now < until))
             .ok_or_else(shard_missing)?;
         let shard = snapshot.meta.shards.iter().find(|s| s.uid == state.shard_uid).ok_or_else(shard_missing)?;
-        if self.throttle.as_ref().is_some_and(|throttle| !throttle.admit_read(shard.uid, now)) {
+        if self.throttle.as_ref().is_some_and(|throttle| !throttle.admit_read(shard.uid, self.monotonic_ms())) {
             return Err(self.throughput_exceeded(&snapshot, shard.index));
         }
         let limit = request.limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);

@@ -42,6 +42,17 @@ fn account_rates_are_shared_by_all_streams_and_refill_with_the_clock() {
 }
 
 #[test]
+fn rates_refill_by_monotonic_time_when_the_wall_clock_steps_back() {
+    let h = enforcing(0);
+    let a = StreamRef::name("a");
+    while h.engine.admit_control(ControlOperation::DescribeStream, &on_stream(&a)).is_ok() {}
+    // An hour's correction of the wall clock, then a second of real time.
+    h.clock.step_back_ms(3_600_000);
+    h.clock.advance_ms(1000);
+    h.engine.admit_control(ControlOperation::DescribeStream, &on_stream(&a)).unwrap();
+}
+
+#[test]
 fn calls_naming_no_stream_get_the_account_text() {
     let h = enforcing(0);
     for _ in 0..5 {
