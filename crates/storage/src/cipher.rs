@@ -33,6 +33,14 @@ use hkdf::Hkdf;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
+/// Holds at build time: the AES-256 key schedule inside [`Aes256Gcm`] wipes its round
+/// keys (which contain the chunk key) when dropped, only with the `aes` crate's
+/// `zeroize` feature turned on.
+const _: () = {
+    const fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    wiped_on_drop::<aes::Aes256>();
+};
+
 /// Bytes of a key: AES-256.
 pub const KEY_BYTES: usize = 32;
 /// Bytes of the random salt each sealed chunk draws.
