@@ -42,14 +42,21 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         Request::DescribeStreamSummary(r) => stream(&r.stream_name, &r.stream_arn),
         Request::DisableEnhancedMonitoring(r) => stream(&r.stream_name, &r.stream_arn),
         Request::EnableEnhancedMonitoring(r) => stream(&r.stream_name, &r.stream_arn),
-        Request::GetRecords(r) => on(match &r.stream_arn {
-            Some(arn) => arn.clone(),
-            // An iterator that does not open is refused by GetRecords itself; `*` is
-            // what a policy must allow for a call that names no stream.
-            None => engine
+        Request::GetRecords(r) => {
+            // GetRecords reads the stream its iterator names, whatever StreamARN says: that
+            // stream is always authorized. An iterator that does not open is refused by
+            // GetRecords itself; `*` is what a policy must allow for it. A StreamARN sent
+            // too must be allowed as well, so naming a permitted stream beside another
+            // stream's iterator gains nothing.
+            let read = engine
                 .iterator_stream_arn(&r.shard_iterator)
-                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string()),
-        }),
+                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string());
+            let mut needs = on(read.clone());
+            if let Some(arn) = r.stream_arn.as_ref().filter(|arn| **arn != read) {
+                needs.checks.push(Check::new(SERVICE, operation, arn.clone()));
+            }
+            needs
+        }
         Request::GetShardIterator(r) => stream(&r.stream_name, &r.stream_arn),
         Request::IncreaseStreamRetentionPeriod(r) => stream(&r.stream_name, &r.stream_arn),
         Request::ListShards(r) => stream(&r.stream_name, &r.stream_arn),

@@ -69,11 +69,7 @@ fn every_kinesis_operation_has_its_action_and_resource() {
         ("DescribeStreamSummary", r#"{"StreamARN":"S"}"#, STREAM),
         ("DisableEnhancedMonitoring", r#"{"StreamName":"s","ShardLevelMetrics":["ALL"]}"#, STREAM),
         ("EnableEnhancedMonitoring", r#"{"StreamName":"s","ShardLevelMetrics":["ALL"]}"#, STREAM),
-        (
-            "GetRecords",
-            r#"{"ShardIterator":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","StreamARN":"S"}"#,
-            STREAM,
-        ),
+        ("GetRecords", r#"{"ShardIterator":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","StreamARN":"S"}"#, "*"),
         ("GetResourcePolicy", r#"{"ResourceARN":"C"}"#, CONSUMER),
         (
             "GetShardIterator",
@@ -187,6 +183,14 @@ async fn kinesis_requests_name_their_resources_as_the_engine_resolves_them() {
         })
         .unwrap();
     let needs = kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM)]);
+    // With a StreamARN naming another stream: the iterator's stream is read, so it is
+    // authorized, and the named one too.
+    let needs =
+        kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}","StreamARN":"{other}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM), pair("kinesis:GetRecords", other)]);
+    let needs =
+        kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}","StreamARN":"{STREAM}"}}"#));
     assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM)]);
     // A consumer by stream ARN and name: its ARN when registered, else the name's form.
     let needs =
