@@ -2,7 +2,8 @@
 //! and the operation's name, on the application
 //! `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/NAME` (the `ResourceARN` of the tag
 //! operations), or `*` for ListApplications and DiscoverInputSchema, which the Service
-//! Authorization Reference lists without a resource. The match is exhaustive.
+//! Authorization Reference lists without a resource. DiscoverInputSchema also needs the
+//! caller's own read permissions on the input it samples. The match is exhaustive.
 
 use rheo_engine::ids::Account;
 use rheo_protocol::analytics::AnalyticsRequest as Rq;
@@ -40,6 +41,27 @@ pub fn needs(account: &Account, operation: &str, request: &Rq) -> Needs {
         Rq::ListTagsForResource(r) => check(r.resource_arn.clone()),
         Rq::TagResource(r) => check(r.resource_arn.clone()),
         Rq::UntagResource(r) => check(r.resource_arn.clone()),
-        Rq::ListApplications(_) | Rq::DiscoverInputSchema(_) => check(ANY_RESOURCE.to_owned()),
+        Rq::ListApplications(_) => check(ANY_RESOURCE.to_owned()),
+        Rq::DiscoverInputSchema(r) => {
+            let mut needs = check(ANY_RESOURCE.to_owned());
+            if let Some(input) = &r.resource_arn {
+                needs.checks.extend(input_reads(input));
+            }
+            needs
+        }
+    }
+}
+
+/// What reading the input `arn` needs from the caller: DiscoverInputSchema answers with
+/// the input's records, so its caller must be allowed to read them itself (else
+/// `kinesisanalytics:DiscoverInputSchema` alone would read any stream).
+fn input_reads(arn: &str) -> Vec<Check> {
+    let on = |service: &str, action: &str| Check::new(service, action, arn.to_owned());
+    // An ARN of any other service is refused by the call itself; Kinesis's reads are
+    // asked of it meanwhile, so an unparsable input never needs less.
+    if arn.split(':').nth(2) == Some("firehose") {
+        vec![on("firehose", "DescribeDeliveryStream")]
+    } else {
+        vec![on("kinesis", "DescribeStream"), on("kinesis", "GetShardIterator"), on("kinesis", "GetRecords")]
     }
 }

@@ -263,6 +263,30 @@ fn every_analytics_operation_has_its_action_and_resource() {
         let needs = analytics::needs(&account(), name, &request);
         assert_eq!(pairs(&needs), vec![(format!("kinesisanalytics:{name}"), resource.to_string())]);
     }
+    // DiscoverInputSchema returns the input's records: the caller must be able to read them.
+    let discover = |input: &str| {
+        let body = format!(r#"{{"ResourceARN":"{input}","RoleARN":"arn:aws:iam::{ACCOUNT}:role/r"}}"#);
+        let request =
+            decode_request(AnalyticsOperation::from_name("DiscoverInputSchema").unwrap(), body.as_bytes()).unwrap();
+        pairs(&analytics::needs(&account(), "DiscoverInputSchema", &request))
+    };
+    let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect()
+    };
+    let delivery = "arn:aws:firehose:us-east-1:000000000000:deliverystream/d";
+    assert_eq!(
+        discover(STREAM)[..4],
+        owned(&[
+            ("kinesisanalytics:DiscoverInputSchema", "*"),
+            ("kinesis:DescribeStream", STREAM),
+            ("kinesis:GetShardIterator", STREAM),
+            ("kinesis:GetRecords", STREAM),
+        ])[..]
+    );
+    assert_eq!(
+        discover(delivery)[..2],
+        owned(&[("kinesisanalytics:DiscoverInputSchema", "*"), ("firehose:DescribeDeliveryStream", delivery)])[..]
+    );
     let request =
         decode_request(AnalyticsOperation::from_name("StopApplication").unwrap(), br#"{"ApplicationName":"app"}"#)
             .unwrap();
