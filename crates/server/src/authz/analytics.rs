@@ -3,11 +3,13 @@
 //! `arn:aws:kinesisanalytics:REGION:ACCOUNT:application/NAME` (the `ResourceARN` of the tag
 //! operations), or `*` for ListApplications and DiscoverInputSchema, which the Service
 //! Authorization Reference lists without a resource. DiscoverInputSchema also needs the
-//! caller's own read permissions on the input it samples. The match is exhaustive.
+//! caller's own read permissions on the input it samples. The calls that set a role
+//! also need `iam:PassRole` on it. The match is exhaustive.
 
 use rheo_engine::ids::Account;
 use rheo_protocol::analytics::AnalyticsRequest as Rq;
 
+use super::pass_role::with_passed_roles;
 use super::{Check, Needs, ANY_RESOURCE};
 
 /// The service prefix of Kinesis Analytics' IAM actions.
@@ -20,6 +22,23 @@ pub fn application_arn(account: &Account, name: &str) -> String {
 
 /// What `request` needs.
 pub fn needs(account: &Account, operation: &str, request: &Rq) -> Needs {
+    let needs = own_needs(account, operation, request);
+    match request {
+        // The calls that hand the application (or DiscoverInputSchema) a role.
+        Rq::AddApplicationCloudWatchLoggingOption(_)
+        | Rq::AddApplicationInput(_)
+        | Rq::AddApplicationInputProcessingConfiguration(_)
+        | Rq::AddApplicationOutput(_)
+        | Rq::AddApplicationReferenceDataSource(_)
+        | Rq::CreateApplication(_)
+        | Rq::DiscoverInputSchema(_)
+        | Rq::UpdateApplication(_) => with_passed_roles(needs, &rheo_protocol::analytics::encode_request(request)),
+        _ => needs,
+    }
+}
+
+/// What `request` needs of Analytics' own actions.
+fn own_needs(account: &Account, operation: &str, request: &Rq) -> Needs {
     let check = |resource: String| Needs::one(Check::new(SERVICE, operation, resource));
     let on = |name: &str| check(application_arn(account, name));
     match request {

@@ -11,6 +11,7 @@
 use rheo_engine::Engine;
 use rheo_protocol::Request;
 
+use super::pass_role::with_passed_roles;
 use super::{Check, Needs, ANY_RESOURCE};
 
 /// The service prefix of Kinesis's IAM actions.
@@ -116,10 +117,13 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         Request::UpdateDeadLetterQueueRecordsVisibility(r) => on(r.queue_arn.clone()),
         Request::RestoreDeadLetterQueueRecords(r) => on(r.queue_arn.clone()),
         // A channel delivers its streams' records elsewhere: the same rule as for queues.
-        Request::CreateChannel(r) => {
-            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags)
-        }
+        // It also hands the channel its ServiceExecutionRoleARN: `iam:PassRole` on it.
+        Request::CreateChannel(r) => with_passed_roles(
+            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags),
+            &rheo_protocol::encode_request(request, rheo_protocol::WireFormat::Json),
+        ),
         Request::DescribeChannel(r) => on(r.channel_arn.clone()),
+        // UpdateChannel carries no role: its role is CreateChannel's.
         Request::UpdateChannel(r) => on(r.channel_arn.clone()),
         Request::DeleteChannel(r) => on(r.channel_arn.clone()),
     }

@@ -515,4 +515,59 @@ async fn a_roles_access_is_its_policy_and_the_streams_policy() {
     );
     engine.delete_resource_policy(STREAM).await.unwrap();
     assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
+    // Another account's role, or a malformed one, gets no policy of this account: denied.
+    assert!(engine.check_role("arn:aws:iam::999999999999:role/writer", &["kinesis:PutRecords"], STREAM).is_err());
+    assert!(engine.check_role("arn:aws:iam::999999999999:role/delivery", &["kinesis:GetRecords"], STREAM).is_err());
+    assert!(engine.check_role("delivery", &["kinesis:GetRecords"], STREAM).is_err());
+}
+
+#[test]
+fn handing_a_role_to_a_service_needs_iam_pass_role() {
+    use rheo_protocol::{analytics, firehose};
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/delivery");
+    let pass = (String::from("iam:PassRole"), role.clone());
+    let body = format!(
+        r#"{{"DeliveryStreamName":"d","DeliveryStreamType":"KinesisStreamAsSource","KinesisStreamSourceConfiguration":{{"KinesisStreamARN":"{STREAM}","RoleARN":"{role}"}},"S3DestinationConfiguration":{{"RoleARN":"{role}","BucketARN":"arn:aws:s3:::b"}}}}"#
+    );
+    let request = firehose::decode_request(
+        firehose::FirehoseOperation::from_name("CreateDeliveryStream").unwrap(),
+        body.as_bytes(),
+    )
+    .unwrap();
+    let needs = pairs(&super::firehose::needs(&account(), "CreateDeliveryStream", &request));
+    assert_eq!(needs.iter().filter(|pair| **pair == pass).count(), 1, "{needs:?}");
+    let body = format!(
+        r#"{{"ApplicationName":"app","Inputs":[{{"NamePrefix":"p","KinesisStreamsInput":{{"ResourceARN":"{STREAM}","RoleARN":"{role}"}},"InputSchema":{{"RecordFormat":{{"RecordFormatType":"JSON","MappingParameters":{{"JSONMappingParameters":{{"RecordRowPath":"$"}}}}}},"RecordColumns":[{{"Name":"a","SqlType":"INT","Mapping":"$.a"}}]}}}}]}}"#
+    );
+    let request = analytics::decode_request(
+        analytics::AnalyticsOperation::from_name("CreateApplication").unwrap(),
+        body.as_bytes(),
+    )
+    .unwrap();
+    assert!(pairs(&super::analytics::needs(&account(), "CreateApplication", &request)).contains(&pass));
+    let request = analytics::decode_request(
+        analytics::AnalyticsOperation::from_name("DiscoverInputSchema").unwrap(),
+        format!(r#"{{"ResourceARN":"{STREAM}","RoleARN":"{role}"}}"#).as_bytes(),
+    )
+    .unwrap();
+    assert!(pairs(&super::analytics::needs(&account(), "DiscoverInputSchema", &request)).contains(&pass));
+    let engine = engine();
+    let body = format!(
+        r#"{{"ChannelName":"c","ServiceExecutionRoleARN":"{role}","StreamConfigurationList":[{{"StreamARN":"{STREAM}","RecordConfiguration":{{"RecordFormatType":"JSON"}}}}],"S3DestinationConfiguration":{{"StorageConfiguration":{{"BucketARN":"arn:aws:s3:::bkt","ExpectedBucketOwner":"{ACCOUNT}","CompressionType":"ZSTD"}}}}}}"#
+    );
+    let needs = pairs(&kinesis_needs(&engine, "CreateChannel", &body));
+    assert_eq!(
+        needs,
+        vec![
+            ("kinesis:CreateChannel".to_owned(), "*".to_owned()),
+            ("kinesis:GetRecords".to_owned(), STREAM.to_owned()),
+            pass.clone()
+        ]
+    );
+    // A user allowed CreateChannel and the stream's reads but not the role is refused.
+    let authorizer = Authorizer::default();
+    let no_pass = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"}]}"#;
+    let needs = kinesis_needs(&engine, "CreateChannel", &body);
+    let denied = authorizer.authorize(&caller("mallory", Some(no_pass)), "us-east-1", &needs, &NoResourcePolicies);
+    assert!(denied.unwrap_err().message.contains("iam:PassRole"));
 }
