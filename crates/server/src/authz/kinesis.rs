@@ -60,7 +60,14 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         }
         Request::GetShardIterator(r) => stream(&r.stream_name, &r.stream_arn),
         Request::IncreaseStreamRetentionPeriod(r) => stream(&r.stream_name, &r.stream_arn),
-        Request::ListShards(r) => stream(&r.stream_name, &r.stream_arn),
+        Request::ListShards(r) => match (&r.stream_name, &r.stream_arn, &r.next_token) {
+            // With only a NextToken (AWS forbids a stream beside it), the token's stream
+            // is the one listed: KCL pages so with a policy on its stream alone.
+            (None, None, Some(token)) => on(engine
+                .list_shards_token_stream_arn(token)
+                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string())),
+            _ => stream(&r.stream_name, &r.stream_arn),
+        },
         Request::ListStreamConsumers(r) => on(r.stream_arn.clone()),
         Request::ListTagsForStream(r) => stream(&r.stream_name, &r.stream_arn),
         Request::MergeShards(r) => stream(&r.stream_name, &r.stream_arn),

@@ -192,6 +192,21 @@ async fn kinesis_requests_name_their_resources_as_the_engine_resolves_them() {
     let needs =
         kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}","StreamARN":"{STREAM}"}}"#));
     assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM)]);
+    // ListShards with only a NextToken: the stream the token pages.
+    engine
+        .create_stream(rheo_engine::CreateStream { name: "two".into(), shard_count: Some(2), ..Default::default() })
+        .await
+        .unwrap();
+    let page = engine
+        .list_shards(&rheo_engine::ListShards {
+            stream: rheo_engine::StreamRef::name("two"),
+            max_results: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    let token = page.next_token.unwrap();
+    let needs = kinesis_needs(&engine, "ListShards", &format!(r#"{{"NextToken":"{token}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:ListShards", &engine.account().stream_arn("two").into_string())]);
     // A consumer by stream ARN and name: its ARN when registered, else the name's form.
     let needs =
         kinesis_needs(&engine, "DescribeStreamConsumer", &format!(r#"{{"StreamARN":"{STREAM}","ConsumerName":"c"}}"#));
