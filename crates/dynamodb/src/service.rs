@@ -89,7 +89,8 @@ impl DynamoDb {
 
     /// The ARN of the table called `name`.
     pub fn table_arn(&self, name: &str) -> String {
-        format!("arn:aws:dynamodb:{}:{}:table/{}", self.config.region, self.config.account_id, name)
+        let partition = catalog::partition_of(&self.config.region);
+        format!("arn:{partition}:dynamodb:{}:{}:table/{}", self.config.region, self.config.account_id, name)
     }
 
     /// Prometheus lines of the tables: how many in each status, and each table's items

@@ -116,6 +116,12 @@ async fn tagging_refuses_bad_arns_reserved_keys_and_too_many_tags() {
     let error = test.err("ListTagsOfResource", json!({"ResourceArn": index_arn})).await;
     assert!(validation_text(error).starts_with("Invalid TableArn"));
 
+    // The table's ARN spelled in another partition names no table here.
+    let foreign = ARN.replacen("arn:aws:", "arn:aws-cn:", 1);
+    match test.err("ListTagsOfResource", json!({"ResourceArn": foreign})).await {
+        DynamoError::ResourceNotFound(_) => {}
+        other => panic!("{other:?}"),
+    }
     let missing = "arn:aws:dynamodb:us-east-1:000000000000:table/nope";
     match test.err("TagResource", json!({"ResourceArn": missing, "Tags": [{"Key": "k", "Value": "v"}]})).await {
         DynamoError::ResourceNotFound(text) => {

@@ -196,15 +196,17 @@ impl Account {
     }
 
     /// Splits `arn:{partition}:kinesis:{region}:{account}:{resource}` and returns the
-    /// resource part if the ARN belongs to this region and account.
+    /// resource part if the ARN belongs to this partition, region and account. The
+    /// partition counts too: authorization matches policies against the ARN as sent, so
+    /// an `arn:aws-cn:` spelling of one of our streams must not reach it.
     fn own_resource<'a>(&self, arn: &'a str) -> Option<&'a str> {
         let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some("kinesis"), Some(region), Some(account), Some(resource)) =
+        let (Some("arn"), Some(partition), Some("kinesis"), Some(region), Some(account), Some(resource)) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return None;
         };
-        (region == self.region && account == self.account_id).then_some(resource)
+        (partition == self.partition() && region == self.region && account == self.account_id).then_some(resource)
     }
 
     /// What an ARN names, if it is a stream or consumer ARN of this account and region.
@@ -286,6 +288,8 @@ mod tests {
             })
         );
         assert_eq!(account.parse_arn("arn:aws:kinesis:eu-west-1:000000000000:stream/orders"), None);
+        // Another partition's spelling of the same stream is not ours either.
+        assert_eq!(account.parse_arn(&arn.as_str().replacen("arn:aws:", "arn:aws-cn:", 1)), None);
         assert_eq!(Account::stream_name_in_arn("arn:aws:kinesis:eu-west-1:1:stream/x/consumer/y:1"), "x");
     }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use rheo_engine::ids::ResourceName;
 use rheo_engine::{EngineError, ReaderBatch, ReaderCheckpoint, ReaderStart, ShardCheckpoint, StreamReaderRequest};
 use tokio::sync::watch;
 
@@ -40,6 +41,11 @@ pub(crate) fn latest_positions(shared: &Shared, arn: &str) -> Result<BTreeMap<u3
             "1 validation error detected: Value '{arn}' at 'kinesisStreamSourceConfiguration.kinesisStreamARN' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:.*:kinesis:[a-zA-Z0-9\\-]+:\\d{{12}}:stream/[a-zA-Z0-9_.-]+"
         ))
     })?;
+    // A stream of another partition, region or account is none of this server's: it
+    // must not be read as ours (the role is authorized on the ARN as given).
+    if shared.kinesis.account().parse_arn(arn) != Some(ResourceName::Stream(name.to_owned())) {
+        return Err(FirehoseError::invalid(format!("Kinesis stream {arn} does not exist.")));
+    }
     let request = StreamReaderRequest { stream_name: name.to_owned(), start: ReaderStart::Latest };
     let reader = shared.kinesis.stream_reader(request).map_err(|error| match error {
         EngineError::StreamNotFound { .. } => FirehoseError::invalid(format!("Kinesis stream {arn} does not exist.")),

@@ -153,6 +153,11 @@ pub(crate) struct Condition {
 }
 
 /// Reads a statement's `Condition` object.
+/// Service condition keys Rheo's servers never put in a request's context (DynamoDB's
+/// fine-grained access keys): policies using them are refused rather than evaluated by
+/// the missing-key rule, under which `ForAllValues` and negated operators hold.
+const UNSUPPLIED_KEYS: &[&str] = &["dynamodb:LeadingKeys", "dynamodb:Attributes"];
+
 pub(crate) fn parse_block(block: &Value, variables: bool) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(operators) = block else {
         return Err(PolicyError::Syntax("The Condition element must be an object of condition operators.".to_owned()));
@@ -170,6 +175,9 @@ pub(crate) fn parse_block(block: &Value, variables: bool) -> Result<Vec<Conditio
                 return Err(PolicyError::Syntax(format!(
                     "The condition operator {operator_name} has an empty condition key."
                 )));
+            }
+            if UNSUPPLIED_KEYS.iter().any(|unsupplied| key.eq_ignore_ascii_case(unsupplied)) {
+                return Err(PolicyError::UnsupportedConditionKey(key.clone()));
             }
             let raw = condition_values(operator_name, key, values)?;
             let values = typed_values(operator, operator_name, key, &raw, variables)?;

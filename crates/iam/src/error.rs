@@ -33,6 +33,12 @@ pub enum PolicyError {
     /// A required element is missing.
     #[error("Missing required field {0}")]
     MissingField(&'static str),
+    /// A condition key Rheo never supplies for its service: a condition on it would be
+    /// decided by the missing-key rule and could grant more than the author meant.
+    #[error(
+        "The condition key {0} is not supported: Rheo does not supply it, so the condition could not restrict access"
+    )]
+    UnsupportedConditionKey(String),
     /// A `Version` other than `2012-10-17` or `2008-10-17`.
     #[error("The policy version {0} is not supported: use 2012-10-17 (or 2008-10-17)")]
     InvalidVersion(String),

@@ -156,6 +156,10 @@ impl Statement {
             return kind == PolicyKind::Identity;
         };
         let effect = self.effect;
+        // Under NotPrincipal an account entry exempts the account's root user only: AWS
+        // documents that a Deny with NotPrincipal must name the account of an exempted
+        // user as well, else the whole account is denied. Its users are not exempted.
+        let excepted = matches!(principals, Clause::AllExcept(_));
         principals.applies(|id| match id {
             PrincipalId::Anyone => true,
             PrincipalId::Arn(arn) => arn == principal,
@@ -163,6 +167,7 @@ impl Statement {
             // does not by itself grant its users anything (only the account's root user),
             // while a Deny covers every principal of the account.
             PrincipalId::Account(id) => match effect {
+                _ if excepted => is_root_of(principal, id),
                 Effect::Allow => is_root_of(principal, id),
                 Effect::Deny => id == account || arn_account(principal) == Some(id.as_str()),
             },

@@ -119,6 +119,8 @@ fn cases() -> Vec<Case> {
     const ACCOUNT_DENIED: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kinesis:DeleteStream", "Resource": "*"}}"#;
     const ROLE_WRITES: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::123456789012:role/firehose-delivery"], "Service": "firehose.amazonaws.com"}, "Action": "kinesis:PutRecords", "Resource": "*"}}"#;
     const SERVICE_ONLY: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Service": "firehose.amazonaws.com"}, "Action": "kinesis:*", "Resource": "*"}}"#;
+    // Naming the account under NotPrincipal exempts its root user only, not its users.
+    const DENY_ALL_BUT_ROOT: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kinesis:*", "Resource": "*"}}"#;
     const DENY_ALL_BUT_MARY: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::123456789012:user/mary"]}, "Action": "kinesis:*", "Resource": "*"}}"#;
     const JOB_CATEGORY: &str = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "kinesis:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTag/job-category": "iamuser-admin"}}}}"#;
     const NOT_PROD: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"},
@@ -196,6 +198,8 @@ fn cases() -> Vec<Case> {
         // NotPrincipal with Deny: everyone but the named user is denied.
         case(NOTPRINCIPAL, None, Some(DENY_ALL_BUT_MARY), (MARY, "kinesis:PutRecord", ORDERS), vec![], ALLOW),
         case(NOTPRINCIPAL, None, Some(DENY_ALL_BUT_MARY), (CARLOS, "kinesis:PutRecord", ORDERS), vec![], DENY_RES),
+        case(NOTPRINCIPAL, None, Some(DENY_ALL_BUT_ROOT), (CARLOS, "kinesis:PutRecord", ORDERS), vec![], DENY_RES),
+        case(NOTPRINCIPAL, None, Some(DENY_ALL_BUT_ROOT), ("arn:aws:iam::123456789012:root", "kinesis:PutRecord", ORDERS), vec![], ALLOW),
         // String operators; a key missing from the request makes a positive operator false.
         case(OPERATORS, Some(JOB_CATEGORY), None, (CARLOS, "kinesis:PutRecord", ORDERS), vec![("aws:PrincipalTag/job-category", s("iamuser-admin"))], ALLOW),
         case(OPERATORS, Some(JOB_CATEGORY), None, (CARLOS, "kinesis:PutRecord", ORDERS), vec![("aws:PrincipalTag/job-category", s("IAMUser-Admin"))], IMPLICIT),

@@ -15,6 +15,7 @@ fn statement(body: &str) -> String {
 fn refusals_and_their_texts() {
     let cases: Vec<(String, &str)> = vec![
         ("not json".into(), "Syntax errors in policy: expected ident at line 1 column 2."),
+        (statement(r#""Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*", "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": "${aws:username}"}}"#), "The condition key dynamodb:LeadingKeys is not supported: Rheo does not supply it, so the condition could not restrict access"),
         (statement(r#""Effect": "Deny", "Effect": "Allow", "Action": "*", "Resource": "*""#), "Syntax errors in policy: the key \"Effect\" appears twice in one object at line 1 column 75."),
         ("[]".into(), "Syntax errors in policy: the document must be a JSON object."),
         (r#"{"Version": "2012-10-17"}"#.into(), "Missing required field Statement"),

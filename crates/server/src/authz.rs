@@ -16,6 +16,7 @@ pub mod context;
 pub mod dynamodb;
 pub mod firehose;
 pub mod kinesis;
+pub mod pass_role;
 pub mod roles;
 
 use std::collections::{BTreeMap, HashMap};

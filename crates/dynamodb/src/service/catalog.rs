@@ -112,7 +112,7 @@ impl DynamoDb {
         let invalid =
             || DynamoError::Validation(format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}"));
         let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some("dynamodb"), Some(region), Some(account), Some(resource)) =
+        let (Some("arn"), Some(partition), Some("dynamodb"), Some(region), Some(account), Some(resource)) =
             (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(invalid());
@@ -121,10 +121,26 @@ impl DynamoDb {
         if name.is_empty() || name.contains('/') {
             return Err(invalid());
         }
-        if region != self.config.region || account != self.config.account_id {
+        // Authorization sees the ARN as sent: another partition's spelling of one of our
+        // tables must not be ours, or a Deny on `arn:aws:...` would not apply to it.
+        if partition != partition_of(&self.config.region)
+            || region != self.config.region
+            || account != self.config.account_id
+        {
             return Err(table_not_found(name));
         }
         Ok(name)
+    }
+}
+
+/// The partition of `region`, as ARNs spell it.
+pub(crate) fn partition_of(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
     }
 }
 

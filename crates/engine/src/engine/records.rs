@@ -528,6 +528,15 @@ impl Engine {
 
     // ----- ListShards -----
 
+    /// The ARN of the stream a ListShards `NextToken` pages, when the token opens and its
+    /// stream still exists: a call with only a token is authorized on that stream.
+    pub fn list_shards_token_stream_arn(&self, token: &str) -> Option<crate::ids::StreamArn> {
+        let body = self.tokens.open_page(PageKind::Shards, token, self.now_ms()).ok()?;
+        let page = ShardPage::decode(&body)?;
+        let snapshot = self.catalog.snapshot(page.stream_id)?;
+        Some(self.account().stream_arn(snapshot.name()))
+    }
+
     /// ListShards with paging and every ShardFilter type.
     pub fn list_shards(&self, request: &ListShards) -> Result<ShardList> {
         let named = request.stream.name.is_some() || request.stream.arn.is_some();

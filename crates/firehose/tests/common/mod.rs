@@ -29,6 +29,15 @@ pub fn open_firehose_with(
     clock: Arc<dyn Clock>,
     configure: impl FnOnce(&mut FirehoseConfig),
 ) -> Arc<Firehose> {
+    open_firehose_and_engine(buckets, clock, configure).0
+}
+
+/// [`open_firehose_with`], and the Kinesis engine its sources are read from.
+pub fn open_firehose_and_engine(
+    buckets: &Path,
+    clock: Arc<dyn Clock>,
+    configure: impl FnOnce(&mut FirehoseConfig),
+) -> (Arc<Firehose>, Arc<Engine>) {
     let fs: Arc<dyn FileSystem> = Arc::new(MemFs::default());
     let dir = Path::new("/rheo");
     let log_config = LogConfig { durability: Durability::Never, ..LogConfig::default() };
@@ -47,7 +56,8 @@ pub fn open_firehose_with(
         default_buffer_interval_ms: rheo_firehose::limits::BUFFER_INTERVAL_MS_DEFAULT,
     };
     configure(&mut config);
-    Firehose::open(fs, clock, dir, log_config, Arc::new(engine.unwrap()), config).unwrap()
+    let engine = Arc::new(engine.unwrap());
+    (Firehose::open(fs, clock, dir, log_config, engine.clone(), config).unwrap(), engine)
 }
 
 /// A request as a client sends it, decoded as the server decodes it.

@@ -11,6 +11,7 @@
 use rheo_engine::Engine;
 use rheo_protocol::Request;
 
+use super::pass_role::with_passed_roles;
 use super::{Check, Needs, ANY_RESOURCE};
 
 /// The service prefix of Kinesis's IAM actions.
@@ -42,17 +43,31 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         Request::DescribeStreamSummary(r) => stream(&r.stream_name, &r.stream_arn),
         Request::DisableEnhancedMonitoring(r) => stream(&r.stream_name, &r.stream_arn),
         Request::EnableEnhancedMonitoring(r) => stream(&r.stream_name, &r.stream_arn),
-        Request::GetRecords(r) => on(match &r.stream_arn {
-            Some(arn) => arn.clone(),
-            // An iterator that does not open is refused by GetRecords itself; `*` is
-            // what a policy must allow for a call that names no stream.
-            None => engine
+        Request::GetRecords(r) => {
+            // GetRecords reads the stream its iterator names, whatever StreamARN says: that
+            // stream is always authorized. An iterator that does not open is refused by
+            // GetRecords itself; `*` is what a policy must allow for it. A StreamARN sent
+            // too must be allowed as well, so naming a permitted stream beside another
+            // stream's iterator gains nothing.
+            let read = engine
                 .iterator_stream_arn(&r.shard_iterator)
-                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string()),
-        }),
+                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string());
+            let mut needs = on(read.clone());
+            if let Some(arn) = r.stream_arn.as_ref().filter(|arn| **arn != read) {
+                needs.checks.push(Check::new(SERVICE, operation, arn.clone()));
+            }
+            needs
+        }
         Request::GetShardIterator(r) => stream(&r.stream_name, &r.stream_arn),
         Request::IncreaseStreamRetentionPeriod(r) => stream(&r.stream_name, &r.stream_arn),
-        Request::ListShards(r) => stream(&r.stream_name, &r.stream_arn),
+        Request::ListShards(r) => match (&r.stream_name, &r.stream_arn, &r.next_token) {
+            // With only a NextToken (AWS forbids a stream beside it), the token's stream
+            // is the one listed: KCL pages so with a policy on its stream alone.
+            (None, None, Some(token)) => on(engine
+                .list_shards_token_stream_arn(token)
+                .map_or_else(|| ANY_RESOURCE.to_owned(), |arn| arn.into_string())),
+            _ => stream(&r.stream_name, &r.stream_arn),
+        },
         Request::ListStreamConsumers(r) => on(r.stream_arn.clone()),
         Request::ListTagsForStream(r) => stream(&r.stream_name, &r.stream_arn),
         Request::MergeShards(r) => stream(&r.stream_name, &r.stream_arn),
@@ -109,10 +124,13 @@ pub fn needs(engine: &Engine, request: &Request) -> Needs {
         Request::UpdateDeadLetterQueueRecordsVisibility(r) => on(r.queue_arn.clone()),
         Request::RestoreDeadLetterQueueRecords(r) => on(r.queue_arn.clone()),
         // A channel delivers its streams' records elsewhere: the same rule as for queues.
-        Request::CreateChannel(r) => {
-            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags)
-        }
+        // It also hands the channel its ServiceExecutionRoleARN: `iam:PassRole` on it.
+        Request::CreateChannel(r) => with_passed_roles(
+            reading_streams(any(), r.stream_configuration_list.iter().map(|s| &s.stream_arn), &r.tags),
+            &rheo_protocol::encode_request(request, rheo_protocol::WireFormat::Json),
+        ),
         Request::DescribeChannel(r) => on(r.channel_arn.clone()),
+        // UpdateChannel carries no role: its role is CreateChannel's.
         Request::UpdateChannel(r) => on(r.channel_arn.clone()),
         Request::DeleteChannel(r) => on(r.channel_arn.clone()),
     }

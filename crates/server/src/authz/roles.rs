@@ -5,6 +5,7 @@
 use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
+use rheo_engine::ids::Account;
 use rheo_engine::{Engine, RoleAccess, RoleDenied};
 use rheo_iam::{Identity, Policy};
 
@@ -27,10 +28,9 @@ impl RoleChecker {
         RoleChecker { authorizer, authenticator, engine: Arc::downgrade(engine) }
     }
 
-    /// The policy of the role `arn:aws:iam::ACCOUNT:role/NAME`, or `None`: no policy file,
-    /// so the role may do everything a resource policy does not deny it.
-    fn policy_of(&self, role_arn: &str) -> Option<Arc<Policy>> {
-        let name = role_name(role_arn)?;
+    /// The policy of this account's role `name`, or `None`: no policy file, so the role
+    /// may do everything a resource policy does not deny it.
+    fn policy_of(&self, name: &str) -> Option<Arc<Policy>> {
         self.authenticator.snapshot().policies().role(name).cloned()
     }
 }
@@ -40,7 +40,14 @@ impl RoleAccess for RoleChecker {
         let Some(engine) = self.engine.upgrade() else {
             return Err(RoleDenied { message: "The server is shutting down.".into() });
         };
-        let policy = self.policy_of(role_arn);
+        // A role of another account or partition, or no role ARN at all, is none of the
+        // roles `--policies DIR/roles` describes: it may do nothing here.
+        let Some(name) = own_role_name(role_arn, engine.account()) else {
+            return Err(RoleDenied {
+                message: format!("User: {role_arn} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action"),
+            });
+        };
+        let policy = self.policy_of(name);
         let identity = policy.as_deref().map_or(Identity::Unrestricted, Identity::Policy);
         let acting = Acting { arn: role_arn, identity };
         let context = context::for_principal(acting, &engine.account().region, SystemTime::now());
@@ -48,6 +55,22 @@ impl RoleAccess for RoleChecker {
         self.authorizer
             .evaluate(acting, &context, std::slice::from_ref(&check), engine.as_ref())
             .map_err(|denied| RoleDenied { message: denied.message })
+    }
+}
+
+/// The name of `role_arn` when it is a role of `account` (same partition and account
+/// ID), else `None`.
+pub fn own_role_name<'a>(role_arn: &'a str, account: &Account) -> Option<&'a str> {
+    let mut parts = role_arn.splitn(6, ':');
+    let own = parts.next() == Some("arn")
+        && parts.next() == Some(account.partition())
+        && parts.next() == Some("iam")
+        && parts.next() == Some("")
+        && parts.next() == Some(account.account_id.as_str());
+    if own {
+        role_name(role_arn)
+    } else {
+        None
     }
 }
 
@@ -68,5 +91,15 @@ mod tests {
         assert_eq!(role_name("arn:aws:iam::123456789012:role/service/delivery"), Some("delivery"));
         assert_eq!(role_name("arn:aws:iam::123456789012:user/alice"), None);
         assert_eq!(role_name("not an arn"), None);
+    }
+
+    #[test]
+    fn only_this_accounts_roles_are_its_roles() {
+        let account = Account { region: "us-east-1".into(), account_id: "123456789012".into() };
+        assert_eq!(own_role_name("arn:aws:iam::123456789012:role/x/reader", &account), Some("reader"));
+        assert_eq!(own_role_name("arn:aws:iam::999999999999:role/x/reader", &account), None);
+        assert_eq!(own_role_name("arn:aws-cn:iam::123456789012:role/reader", &account), None);
+        assert_eq!(own_role_name("arn:aws:sts::123456789012:role/reader", &account), None);
+        assert_eq!(own_role_name("reader", &account), None);
     }
 }

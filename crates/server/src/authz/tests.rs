@@ -69,11 +69,7 @@ fn every_kinesis_operation_has_its_action_and_resource() {
         ("DescribeStreamSummary", r#"{"StreamARN":"S"}"#, STREAM),
         ("DisableEnhancedMonitoring", r#"{"StreamName":"s","ShardLevelMetrics":["ALL"]}"#, STREAM),
         ("EnableEnhancedMonitoring", r#"{"StreamName":"s","ShardLevelMetrics":["ALL"]}"#, STREAM),
-        (
-            "GetRecords",
-            r#"{"ShardIterator":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","StreamARN":"S"}"#,
-            STREAM,
-        ),
+        ("GetRecords", r#"{"ShardIterator":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","StreamARN":"S"}"#, "*"),
         ("GetResourcePolicy", r#"{"ResourceARN":"C"}"#, CONSUMER),
         (
             "GetShardIterator",
@@ -188,6 +184,29 @@ async fn kinesis_requests_name_their_resources_as_the_engine_resolves_them() {
         .unwrap();
     let needs = kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}"}}"#));
     assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM)]);
+    // With a StreamARN naming another stream: the iterator's stream is read, so it is
+    // authorized, and the named one too.
+    let needs =
+        kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}","StreamARN":"{other}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM), pair("kinesis:GetRecords", other)]);
+    let needs =
+        kinesis_needs(&engine, "GetRecords", &format!(r#"{{"ShardIterator":"{iterator}","StreamARN":"{STREAM}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:GetRecords", STREAM)]);
+    // ListShards with only a NextToken: the stream the token pages.
+    engine
+        .create_stream(rheo_engine::CreateStream { name: "two".into(), shard_count: Some(2), ..Default::default() })
+        .await
+        .unwrap();
+    let page = engine
+        .list_shards(&rheo_engine::ListShards {
+            stream: rheo_engine::StreamRef::name("two"),
+            max_results: Some(1),
+            ..Default::default()
+        })
+        .unwrap();
+    let token = page.next_token.unwrap();
+    let needs = kinesis_needs(&engine, "ListShards", &format!(r#"{{"NextToken":"{token}"}}"#));
+    assert_eq!(pairs(&needs), vec![pair("kinesis:ListShards", &engine.account().stream_arn("two").into_string())]);
     // A consumer by stream ARN and name: its ARN when registered, else the name's form.
     let needs =
         kinesis_needs(&engine, "DescribeStreamConsumer", &format!(r#"{{"StreamARN":"{STREAM}","ConsumerName":"c"}}"#));
@@ -259,6 +278,30 @@ fn every_analytics_operation_has_its_action_and_resource() {
         let needs = analytics::needs(&account(), name, &request);
         assert_eq!(pairs(&needs), vec![(format!("kinesisanalytics:{name}"), resource.to_string())]);
     }
+    // DiscoverInputSchema returns the input's records: the caller must be able to read them.
+    let discover = |input: &str| {
+        let body = format!(r#"{{"ResourceARN":"{input}","RoleARN":"arn:aws:iam::{ACCOUNT}:role/r"}}"#);
+        let request =
+            decode_request(AnalyticsOperation::from_name("DiscoverInputSchema").unwrap(), body.as_bytes()).unwrap();
+        pairs(&analytics::needs(&account(), "DiscoverInputSchema", &request))
+    };
+    let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(a, r)| (a.to_string(), r.to_string())).collect()
+    };
+    let delivery = "arn:aws:firehose:us-east-1:000000000000:deliverystream/d";
+    assert_eq!(
+        discover(STREAM)[..4],
+        owned(&[
+            ("kinesisanalytics:DiscoverInputSchema", "*"),
+            ("kinesis:DescribeStream", STREAM),
+            ("kinesis:GetShardIterator", STREAM),
+            ("kinesis:GetRecords", STREAM),
+        ])[..]
+    );
+    assert_eq!(
+        discover(delivery)[..2],
+        owned(&[("kinesisanalytics:DiscoverInputSchema", "*"), ("firehose:DescribeDeliveryStream", delivery)])[..]
+    );
     let request =
         decode_request(AnalyticsOperation::from_name("StopApplication").unwrap(), br#"{"ApplicationName":"app"}"#)
             .unwrap();
@@ -487,4 +530,59 @@ async fn a_roles_access_is_its_policy_and_the_streams_policy() {
     );
     engine.delete_resource_policy(STREAM).await.unwrap();
     assert_eq!(engine.check_role(&role, &["kinesis:GetRecords"], STREAM), Ok(()));
+    // Another account's role, or a malformed one, gets no policy of this account: denied.
+    assert!(engine.check_role("arn:aws:iam::999999999999:role/writer", &["kinesis:PutRecords"], STREAM).is_err());
+    assert!(engine.check_role("arn:aws:iam::999999999999:role/delivery", &["kinesis:GetRecords"], STREAM).is_err());
+    assert!(engine.check_role("delivery", &["kinesis:GetRecords"], STREAM).is_err());
+}
+
+#[test]
+fn handing_a_role_to_a_service_needs_iam_pass_role() {
+    use rheo_protocol::{analytics, firehose};
+    let role = format!("arn:aws:iam::{ACCOUNT}:role/delivery");
+    let pass = (String::from("iam:PassRole"), role.clone());
+    let body = format!(
+        r#"{{"DeliveryStreamName":"d","DeliveryStreamType":"KinesisStreamAsSource","KinesisStreamSourceConfiguration":{{"KinesisStreamARN":"{STREAM}","RoleARN":"{role}"}},"S3DestinationConfiguration":{{"RoleARN":"{role}","BucketARN":"arn:aws:s3:::b"}}}}"#
+    );
+    let request = firehose::decode_request(
+        firehose::FirehoseOperation::from_name("CreateDeliveryStream").unwrap(),
+        body.as_bytes(),
+    )
+    .unwrap();
+    let needs = pairs(&super::firehose::needs(&account(), "CreateDeliveryStream", &request));
+    assert_eq!(needs.iter().filter(|pair| **pair == pass).count(), 1, "{needs:?}");
+    let body = format!(
+        r#"{{"ApplicationName":"app","Inputs":[{{"NamePrefix":"p","KinesisStreamsInput":{{"ResourceARN":"{STREAM}","RoleARN":"{role}"}},"InputSchema":{{"RecordFormat":{{"RecordFormatType":"JSON","MappingParameters":{{"JSONMappingParameters":{{"RecordRowPath":"$"}}}}}},"RecordColumns":[{{"Name":"a","SqlType":"INT","Mapping":"$.a"}}]}}}}]}}"#
+    );
+    let request = analytics::decode_request(
+        analytics::AnalyticsOperation::from_name("CreateApplication").unwrap(),
+        body.as_bytes(),
+    )
+    .unwrap();
+    assert!(pairs(&super::analytics::needs(&account(), "CreateApplication", &request)).contains(&pass));
+    let request = analytics::decode_request(
+        analytics::AnalyticsOperation::from_name("DiscoverInputSchema").unwrap(),
+        format!(r#"{{"ResourceARN":"{STREAM}","RoleARN":"{role}"}}"#).as_bytes(),
+    )
+    .unwrap();
+    assert!(pairs(&super::analytics::needs(&account(), "DiscoverInputSchema", &request)).contains(&pass));
+    let engine = engine();
+    let body = format!(
+        r#"{{"ChannelName":"c","ServiceExecutionRoleARN":"{role}","StreamConfigurationList":[{{"StreamARN":"{STREAM}","RecordConfiguration":{{"RecordFormatType":"JSON"}}}}],"S3DestinationConfiguration":{{"StorageConfiguration":{{"BucketARN":"arn:aws:s3:::bkt","ExpectedBucketOwner":"{ACCOUNT}","CompressionType":"ZSTD"}}}}}}"#
+    );
+    let needs = pairs(&kinesis_needs(&engine, "CreateChannel", &body));
+    assert_eq!(
+        needs,
+        vec![
+            ("kinesis:CreateChannel".to_owned(), "*".to_owned()),
+            ("kinesis:GetRecords".to_owned(), STREAM.to_owned()),
+            pass.clone()
+        ]
+    );
+    // A user allowed CreateChannel and the stream's reads but not the role is refused.
+    let authorizer = Authorizer::default();
+    let no_pass = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"}]}"#;
+    let needs = kinesis_needs(&engine, "CreateChannel", &body);
+    let denied = authorizer.authorize(&caller("mallory", Some(no_pass)), "us-east-1", &needs, &NoResourcePolicies);
+    assert!(denied.unwrap_err().message.contains("iam:PassRole"));
 }
