@@ -188,6 +188,53 @@ pub enum StorageError {
     /// A caller-supplied metadata change was rejected by its own validation.
     #[error("{0}")]
     Rejected(String),
+    /// Archived records could not be fetched from the archive (it is down, slow past
+    /// its timeout, or answered with an error). Nothing is lost: reads of the range
+    /// succeed again once the archive answers.
+    #[error(
+        "{count} records of shard {shard_uid} (LSNs {first_lsn} to {last_lsn}) are in the archive at {archive}, \
+         which could not be read: {source}"
+    )]
+    ArchiveUnavailable {
+        /// The archive, as its URL.
+        archive: String,
+        /// The shard.
+        shard_uid: u64,
+        /// First LSN of the range the read needed.
+        first_lsn: u64,
+        /// Last LSN of the range.
+        last_lsn: u64,
+        /// Records in the range.
+        count: u32,
+        /// What the archive said.
+        #[source]
+        source: crate::archive::ArchiveError,
+    },
+    /// Segments not yet archived fill the local hard limit: the archive has been down or
+    /// too slow for a while. Appends are refused (nothing is dropped to make room) until
+    /// uploads catch up. Nothing of the refused append was written.
+    #[error(
+        "writes are refused: {unarchived_bytes} bytes of the log are not yet archived to {archive}, \
+         the local hard limit is {limit_bytes} bytes (--local-hard-limit-bytes); writes resume once the \
+         archive accepts uploads again"
+    )]
+    ArchiveBacklogFull {
+        /// The archive, as its URL.
+        archive: String,
+        /// Local bytes of segments not yet archived.
+        unarchived_bytes: u64,
+        /// The limit.
+        limit_bytes: u64,
+    },
+    /// Start-up or the archiver could not use the archive in a way retrying will not
+    /// fix (another layout version, refused credentials, damaged objects).
+    #[error("archive {archive}: {detail}")]
+    Archive {
+        /// The archive, as its URL.
+        archive: String,
+        /// What is wrong.
+        detail: String,
+    },
     /// The engine has shut down.
     #[error("storage engine has shut down")]
     Closed,

@@ -26,6 +26,7 @@
 //! # Ok::<(), rheo_storage::StorageError>(())
 //! ```
 
+pub mod archive;
 pub mod cipher;
 pub mod clock;
 pub mod error;
@@ -35,10 +36,12 @@ pub mod limits;
 mod log;
 pub mod memfs;
 pub mod meta;
+pub mod metastore;
 pub mod reserve;
 pub mod seqno;
 pub mod stats;
 
+pub use archive::{ArchiveConfig, ArchiveError, ArchiveLayout, MemArchive, ObjectArchive, SegmentManifest};
 pub use cipher::{KeyBytes, KeyProvider, KeyRef, MemKeys, OsRandom, RandomSource};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};
@@ -50,5 +53,6 @@ pub use log::{
 };
 pub use memfs::{MemFs, Tear};
 pub use meta::{ConsumerMeta, ShardClose, ShardMeta, StreamMeta, StreamProps};
+pub use metastore::{LocalMetaStore, MetaStore};
 pub use seqno::{decimal_from_hex, hex_digits, SequenceNumber, SequenceNumberError};
-pub use stats::LogStats;
+pub use stats::{ArchiveStats, LogStats};

@@ -81,6 +81,44 @@ pub const SCRUB_STEP_BYTES: u64 = 4 * 1024 * 1024;
 /// this interval, with the count of repeats in between.
 pub const REPEATED_WARNING_INTERVAL_MS: u64 = 10_000;
 
+/// Segment files go to the archive in parts of this size (S3's multipart upload needs
+/// parts of at least 5 MiB, bar the last): one part is read into memory at a time.
+pub const ARCHIVE_PART_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Objects smaller than this go up in one request; larger ones in parts.
+pub const ARCHIVE_MULTIPART_THRESHOLD_BYTES: u64 = 32 * 1024 * 1024;
+
+/// A failed upload is retried after a back-off that doubles from this …
+pub const ARCHIVE_RETRY_MIN_MS: u64 = 200;
+/// … up to this, with jitter, forever: unarchived data is never given up on.
+pub const ARCHIVE_RETRY_MAX_MS: u64 = 30_000;
+
+/// The archived-read cache's unit: archived segments are fetched in aligned blocks of
+/// this size (a range GET each), so a sequential reader makes one request per block and
+/// readers of different shards of one segment share blocks.
+pub const ARCHIVE_BLOCK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Default bytes of archived data kept in memory for readers (`--archive-cache-bytes`).
+pub const ARCHIVE_CACHE_BYTES_DEFAULT: u64 = 256 * 1024 * 1024;
+
+/// Default blocks fetched ahead of a sequential reader of archived data.
+pub const ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT: u32 = 2;
+
+/// Read-ahead fetches waiting for the prefetch threads; beyond this read-ahead is
+/// skipped (it is only an optimisation), so a reader far behind cannot queue without bound.
+pub const ARCHIVE_PREFETCH_QUEUE_MAX: usize = 64;
+
+/// Threads fetching read-ahead blocks in the background.
+pub const ARCHIVE_PREFETCH_THREADS: usize = 2;
+
+/// How often the archiver looks for sealed segments to upload, local files to remove
+/// and expired archived segments to delete, when nothing wakes it earlier.
+pub const ARCHIVE_CHECK_MS: u64 = 1_000;
+
+/// Default local hard limit, as a multiple of the local byte budget, when
+/// `--local-retention-bytes` is given without `--local-hard-limit-bytes`.
+pub const ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT: u64 = 4;
+
 /// Kinesis retention bounds: 24 hours to 365 days.
 pub const RETENTION_HOURS_MIN: u32 = 24;
 /// See [`RETENTION_HOURS_MIN`].

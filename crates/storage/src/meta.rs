@@ -13,19 +13,14 @@
 //! creation, resharding, tags), so its cost does not matter.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-
-use crate::error::{Result, StorageError};
-use crate::fs::{join, FileSystem};
 
 const META_MAGIC: [u8; 8] = *b"RHEOMETA";
 const META_VERSION: u16 = 1;
 const META_HEADER_BYTES: usize = 20;
-const META_SUFFIX: &str = ".meta";
-const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) const META_SUFFIX: &str = ".meta";
+pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 
 /// One stream's metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -131,75 +126,22 @@ mod u128_text {
     }
 }
 
-pub(crate) struct MetaStore {
-    fs: Arc<dyn FileSystem>,
-    dir: PathBuf,
+/// Frames `meta` as a metadata file (magic, version, length, CRC-32C, JSON).
+pub(crate) fn encode(meta: &StreamMeta) -> Vec<u8> {
+    encode_framed(&META_MAGIC, meta)
 }
 
-impl MetaStore {
-    pub(crate) fn new(fs: Arc<dyn FileSystem>, dir: PathBuf) -> Self {
-        MetaStore { fs, dir }
-    }
-
-    fn file_name(stream_id: u64) -> String {
-        format!("stream-{stream_id:020}{META_SUFFIX}")
-    }
-
-    /// Loads every stream. Leftover temporary files are from writes that never
-    /// completed (and were never acknowledged), so they are removed.
-    pub(crate) fn load_all(&self) -> Result<Vec<StreamMeta>> {
-        let names = self.fs.list_dir(&self.dir).map_err(|e| StorageError::io("list metadata", &self.dir, e))?;
-        let mut streams = Vec::new();
-        for name in names {
-            let path = join(&self.dir, &name);
-            if name.ends_with(TEMP_SUFFIX) {
-                self.fs.remove_file(&path).map_err(|e| StorageError::io("remove temporary metadata", &path, e))?;
-                continue;
-            }
-            if !name.ends_with(META_SUFFIX) {
-                continue;
-            }
-            let file = self.fs.open_read(&path).map_err(|e| StorageError::io("open metadata", &path, e))?;
-            let len = file.len().map_err(|e| StorageError::io("stat metadata", &path, e))?;
-            let mut bytes = vec![0u8; len as usize];
-            file.read_exact_at(&mut bytes, 0).map_err(|e| StorageError::io("read metadata", &path, e))?;
-            streams
-                .push(decode(&bytes).map_err(|detail| StorageError::MetadataCorrupt { path: path.clone(), detail })?);
-        }
-        streams.sort_by_key(|s| s.stream_id);
-        Ok(streams)
-    }
-
-    pub(crate) fn write(&self, meta: &StreamMeta) -> Result<()> {
-        let name = Self::file_name(meta.stream_id);
-        let path = join(&self.dir, &name);
-        let temp = join(&self.dir, &format!("{name}{TEMP_SUFFIX}"));
-        let bytes = encode(meta);
-        let mut file = self.fs.open_write(&temp).map_err(|e| StorageError::io("create metadata", &temp, e))?;
-        file.set_len(0).map_err(|e| StorageError::io("truncate metadata", &temp, e))?;
-        file.write_all_at(&bytes, 0).map_err(|e| StorageError::io("write metadata", &temp, e))?;
-        file.sync_data().map_err(|e| StorageError::io("sync metadata", &temp, e))?;
-        drop(file);
-        self.fs.rename(&temp, &path).map_err(|e| StorageError::io("rename metadata", &path, e))?;
-        self.sync_dir()
-    }
-
-    pub(crate) fn remove(&self, stream_id: u64) -> Result<()> {
-        let path = join(&self.dir, &Self::file_name(stream_id));
-        self.fs.remove_file(&path).map_err(|e| StorageError::io("remove metadata", &path, e))?;
-        self.sync_dir()
-    }
-
-    fn sync_dir(&self) -> Result<()> {
-        self.fs.sync_dir(&self.dir).map_err(|e| StorageError::io("sync metadata folder", &self.dir, e))
-    }
+/// Decodes a metadata file.
+pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<StreamMeta, String> {
+    decode_framed(&META_MAGIC, bytes)
 }
 
-fn encode(meta: &StreamMeta) -> Vec<u8> {
+/// Frames any JSON document the way metadata files are framed, under `magic`.
+pub(crate) fn encode_framed<T: Serialize>(magic: &[u8; 8], value: &T) -> Vec<u8> {
     // Serializing plain structs of strings and integers cannot fail.
-    let json = serde_json::to_vec(meta).expect("metadata serializes");
+    let json = serde_json::to_vec(value).expect("metadata serializes");
     let mut out = Vec::with_capacity(META_HEADER_BYTES + json.len());
-    out.extend_from_slice(&META_MAGIC);
+    out.extend_from_slice(magic);
     out.extend_from_slice(&META_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(json.len() as u32).to_le_bytes());
@@ -209,9 +151,13 @@ fn encode(meta: &StreamMeta) -> Vec<u8> {
     out
 }
 
-fn decode(bytes: &[u8]) -> std::result::Result<StreamMeta, String> {
+/// Decodes what [`encode_framed`] framed under `magic`.
+pub(crate) fn decode_framed<T: serde::de::DeserializeOwned>(
+    magic: &[u8; 8],
+    bytes: &[u8],
+) -> std::result::Result<T, String> {
     let header = bytes.get(..META_HEADER_BYTES).ok_or("file shorter than its header")?;
-    if header[..8] != META_MAGIC {
+    if header[..8] != *magic {
         return Err("bad magic".into());
     }
     let version = u16::from_le_bytes([header[8], header[9]]);

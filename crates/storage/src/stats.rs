@@ -45,6 +45,8 @@ pub struct LogStats {
     pub damaged_records: u64,
     /// Bytes of sealed segments the background scrub has verified since start.
     pub scrubbed_bytes: u64,
+    /// Archive tiering (all zero without `--archive`).
+    pub archive: ArchiveStats,
 }
 
 impl LogStats {
@@ -69,6 +71,133 @@ pub(crate) struct Counters {
     pub(crate) bytes_written: AtomicU64,
     pub(crate) segments_pending_delete: AtomicU64,
     pub(crate) scrubbed_bytes: AtomicU64,
+    pub(crate) archive: std::sync::Arc<ArchiveCounters>,
+}
+
+/// What the archive tier reports: backlog, uploads, local removals, archive deletions,
+/// reads through the cache, and whether appends are refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ArchiveStats {
+    /// Whether the log tiers to an archive at all.
+    pub enabled: bool,
+    /// Sealed segments not yet archived, and their bytes (the upload backlog).
+    pub backlog_segments: u64,
+    /// See `backlog_segments`.
+    pub backlog_bytes: u64,
+    /// Segment files on the local disk (sealed and active) and their bytes.
+    pub local_segments: u64,
+    /// See `local_segments`.
+    pub local_bytes: u64,
+    /// Segments held only in the archive (removed locally) and their bytes.
+    pub remote_only_segments: u64,
+    /// See `remote_only_segments`.
+    pub remote_only_bytes: u64,
+    /// Segments uploaded since start, and their bytes (segment and index files).
+    pub uploaded_segments_total: u64,
+    /// See `uploaded_segments_total`.
+    pub uploaded_bytes_total: u64,
+    /// Upload attempts that failed since start (each is retried).
+    pub upload_failures_total: u64,
+    /// Upload latency histogram over [`UPLOAD_BUCKET_BOUNDS_MS`] (whole segment, all its
+    /// objects), and the sum in milliseconds.
+    pub upload_buckets: [u64; UPLOAD_BUCKETS],
+    /// See `upload_buckets`.
+    pub upload_ms_sum: u64,
+    /// Archived segments whose local files were removed by the local budget.
+    pub evicted_segments_total: u64,
+    /// Segments whose objects retention deleted from the archive.
+    pub deleted_segments_total: u64,
+    /// Deletions from the archive that failed (retried at the next pass).
+    pub delete_failures_total: u64,
+    /// Objects reconciliation found leaked and deleted.
+    pub reconciled_objects_total: u64,
+    /// Reads of archived data: served from the cache, fetched from the archive, failed.
+    pub cache_hits_total: u64,
+    /// See `cache_hits_total`.
+    pub fetches_total: u64,
+    /// Bytes fetched from the archive.
+    pub fetched_bytes_total: u64,
+    /// Fetches that failed.
+    pub fetch_failures_total: u64,
+    /// Bytes the read cache holds now.
+    pub cache_bytes: u64,
+    /// Appends refused by the local hard limit since start.
+    pub refused_appends_total: u64,
+    /// Whether appends are refused right now.
+    pub writes_refused: bool,
+}
+
+/// Upper bounds (milliseconds) of the upload-latency buckets; the last bucket is open.
+pub const UPLOAD_BUCKET_BOUNDS_MS: [u64; 10] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000];
+/// Buckets of the upload-latency histogram.
+pub const UPLOAD_BUCKETS: usize = UPLOAD_BUCKET_BOUNDS_MS.len() + 1;
+
+/// The archive tier's live counters (the gauges are computed at snapshot time by the
+/// archiver, which owns the segment lists).
+#[derive(Default)]
+pub(crate) struct ArchiveCounters {
+    pub(crate) enabled: std::sync::atomic::AtomicBool,
+    pub(crate) backlog_segments: AtomicU64,
+    pub(crate) backlog_bytes: AtomicU64,
+    pub(crate) local_segments: AtomicU64,
+    pub(crate) local_bytes: AtomicU64,
+    pub(crate) remote_only_segments: AtomicU64,
+    pub(crate) remote_only_bytes: AtomicU64,
+    pub(crate) uploaded_segments_total: AtomicU64,
+    pub(crate) uploaded_bytes_total: AtomicU64,
+    pub(crate) upload_failures_total: AtomicU64,
+    upload_buckets: [AtomicU64; UPLOAD_BUCKETS],
+    upload_ms_sum: AtomicU64,
+    pub(crate) evicted_segments_total: AtomicU64,
+    pub(crate) deleted_segments_total: AtomicU64,
+    pub(crate) delete_failures_total: AtomicU64,
+    pub(crate) reconciled_objects_total: AtomicU64,
+    pub(crate) cache_hits_total: AtomicU64,
+    pub(crate) fetches_total: AtomicU64,
+    pub(crate) fetched_bytes_total: AtomicU64,
+    pub(crate) fetch_failures_total: AtomicU64,
+    pub(crate) cache_bytes: AtomicU64,
+    pub(crate) refused_appends_total: AtomicU64,
+    pub(crate) writes_refused: std::sync::atomic::AtomicBool,
+}
+
+impl ArchiveCounters {
+    /// Records one finished segment upload.
+    #[allow(dead_code)] // SKELETON(arch)
+    pub(crate) fn upload_took(&self, ms: u64) {
+        let bucket = UPLOAD_BUCKET_BOUNDS_MS.iter().position(|bound| ms <= *bound).unwrap_or(UPLOAD_BUCKETS - 1);
+        self.upload_buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.upload_ms_sum.fetch_add(ms, Ordering::Relaxed);
+    }
+
+    pub(crate) fn snapshot(&self) -> ArchiveStats {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        ArchiveStats {
+            enabled: self.enabled.load(Ordering::Relaxed),
+            backlog_segments: load(&self.backlog_segments),
+            backlog_bytes: load(&self.backlog_bytes),
+            local_segments: load(&self.local_segments),
+            local_bytes: load(&self.local_bytes),
+            remote_only_segments: load(&self.remote_only_segments),
+            remote_only_bytes: load(&self.remote_only_bytes),
+            uploaded_segments_total: load(&self.uploaded_segments_total),
+            uploaded_bytes_total: load(&self.uploaded_bytes_total),
+            upload_failures_total: load(&self.upload_failures_total),
+            upload_buckets: std::array::from_fn(|i| load(&self.upload_buckets[i])),
+            upload_ms_sum: load(&self.upload_ms_sum),
+            evicted_segments_total: load(&self.evicted_segments_total),
+            deleted_segments_total: load(&self.deleted_segments_total),
+            delete_failures_total: load(&self.delete_failures_total),
+            reconciled_objects_total: load(&self.reconciled_objects_total),
+            cache_hits_total: load(&self.cache_hits_total),
+            fetches_total: load(&self.fetches_total),
+            fetched_bytes_total: load(&self.fetched_bytes_total),
+            fetch_failures_total: load(&self.fetch_failures_total),
+            cache_bytes: load(&self.cache_bytes),
+            refused_appends_total: load(&self.refused_appends_total),
+            writes_refused: self.writes_refused.load(Ordering::Relaxed),
+        }
+    }
 }
 
 impl Counters {
@@ -87,6 +216,7 @@ impl Counters {
             bytes_written: self.bytes_written.load(Ordering::Relaxed),
             segments_pending_delete: self.segments_pending_delete.load(Ordering::Relaxed),
             scrubbed_bytes: self.scrubbed_bytes.load(Ordering::Relaxed),
+            archive: self.archive.snapshot(),
             ..LogStats::default()
         }
     }

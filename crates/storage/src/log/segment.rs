@@ -57,7 +57,7 @@ impl ActiveSegment {
         file.sync_data().map_err(|e| StorageError::io("sync segment header", &path, e))?;
         fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
         let read = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-        shared.segments.write().insert(id, Segment { file: read, newest_arrival_ms: FastMap::default() });
+        shared.segments.write().insert(id, Segment { file: read, local: true, newest_arrival_ms: FastMap::default() });
         Ok(ActiveSegment {
             id,
             path,

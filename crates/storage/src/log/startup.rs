@@ -28,18 +28,21 @@ use super::poison::PoisonLatch;
 use super::recovery::{self, Recovered};
 use super::scrub::{self, Scrubber, UnverifiedSegment};
 use super::segment::ActiveSegment;
-use super::state::{ChunkRef, FastMap, Segment, ShardState, Shared};
+use super::state::{ArchiveTier, ChunkRef, FastMap, Segment, ShardState, Shared};
 use super::streams::Streams;
 use super::types::{LogConfig, RecoveryMode};
 use super::writer::{Writer, WriterParts};
+use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader};
 use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::SEGMENT_VERSION;
 use crate::fs::{join, FileSystem, LockGuard};
 use crate::limits::APPEND_QUEUE_MAX;
-use crate::meta::{MetaStore, StreamMeta};
+use crate::meta::StreamMeta;
+use crate::metastore::{LocalMetaStore, MetaStore};
 use crate::reserve;
+use crate::stats::Counters;
 
 /// A log that is open: its shared state, the writer's queue and thread, the scrub, and
 /// the folder's lock.
@@ -59,13 +62,18 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     for d in [&log_dir, &meta_dir] {
         fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
     }
-    let meta_store = MetaStore::new(fs.clone(), meta_dir.clone());
-    let streams = meta_store.load_all()?;
+    let meta_store: Arc<dyn MetaStore> = Arc::new(LocalMetaStore::open(fs.clone(), meta_dir.clone())?);
+    let streams = meta_store.load_streams()?;
     let recovered = recovery::recover(&*fs, &log_dir, config.recovery)?;
     let reserved_lsn = load_reservation(&*fs, &meta_dir, config.recovery, &recovered)?;
     let next_lsn = next_lsn(&recovered, reserved_lsn, &streams);
-    let keys = Keys { provider: config.keys.clone(), random: config.random.clone() };
-    let shared = Arc::new(restore(fs.clone(), clock.clone(), keys, &log_dir, streams, &recovered, next_lsn)?);
+    let counters = Counters::default();
+    let archive = match &config.archive {
+        Some(archive) => Some(archive_tier(archive, &*meta_store, &counters)?),
+        None => None,
+    };
+    let parts = Parts { keys: config.keys.clone(), random: config.random.clone(), counters, archive };
+    let shared = Arc::new(restore(fs.clone(), clock.clone(), parts, &log_dir, streams, &recovered, next_lsn)?);
 
     // Continue in the newest segment if it is open for appends, else start one. A segment
     // of an older version is not continued: it may not hold what this version writes.
@@ -171,18 +179,36 @@ fn next_lsn(recovered: &Recovered, reserved_lsn: Option<u64>, streams: &[StreamM
     next_lsn
 }
 
-/// The in-memory state of the recovered log: every live shard with its chunks, every
-/// stream, and every segment open for reading.
-/// What sealing needs: key material and randomness.
-struct Keys {
-    provider: Option<Arc<dyn KeyProvider>>,
-    random: Arc<dyn RandomSource>,
+/// The archive tier's shared parts: the object layout of this data folder's log, and the
+/// reader of archived segments.
+fn archive_tier(config: &ArchiveConfig, meta_store: &dyn MetaStore, counters: &Counters) -> Result<ArchiveTier> {
+    let layout = ArchiveLayout::new(&meta_store.store_id()?, &config.log_name);
+    let reader = ArchiveReader::new(
+        config.store.clone(),
+        layout.clone(),
+        config.cache_bytes,
+        config.read_ahead_blocks,
+        counters.archive.clone(),
+    );
+    counters.archive.enabled.store(true, std::sync::atomic::Ordering::Relaxed);
+    Ok(ArchiveTier { config: config.clone(), layout, reader })
 }
 
+/// What the shared state takes over as start-up assembled it: key material and
+/// randomness for sealing, the counters, the archive tier.
+struct Parts {
+    keys: Option<Arc<dyn KeyProvider>>,
+    random: Arc<dyn RandomSource>,
+    counters: Counters,
+    archive: Option<ArchiveTier>,
+}
+
+/// The in-memory state of the recovered log: every live shard with its chunks, every
+/// stream, and every segment open for reading.
 fn restore(
     fs: Arc<dyn FileSystem>,
     clock: Arc<dyn Clock>,
-    keys: Keys,
+    parts: Parts,
     log_dir: &Path,
     streams: Vec<StreamMeta>,
     recovered: &Recovered,
@@ -210,7 +236,7 @@ fn restore(
         }
         let path = join(log_dir, &segment_name(segment.id));
         let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-        segments.insert(segment.id, Segment { file, newest_arrival_ms });
+        segments.insert(segment.id, Segment { file, local: true, newest_arrival_ms });
     }
     for shard in shards.values() {
         let last = shard.index.lock().last_lsn.unwrap_or(0);
@@ -225,9 +251,10 @@ fn restore(
         segments: RwLock::new(segments),
         poison: PoisonLatch::default(),
         next_lsn_hint: AtomicU64::new(next_lsn),
-        counters: Default::default(),
+        counters: parts.counters,
         damage: DamageRegister::default(),
-        keys: keys.provider,
-        random: keys.random,
+        keys: parts.keys,
+        random: parts.random,
+        archive: parts.archive,
     })
 }

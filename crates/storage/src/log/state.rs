@@ -18,6 +18,7 @@ use tokio::sync::watch;
 
 use super::damage::{ChunkAt, DamageRegister};
 use super::poison::PoisonLatch;
+use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader};
 use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
@@ -123,7 +124,12 @@ impl ShardState {
 
 /// A segment file open for reading.
 pub(super) struct Segment {
+    /// The local file, or (once the local budget removed it) the archived object read
+    /// through the archive's cache (`ArchiveReader::open_segment`).
     pub(super) file: Arc<dyn ReadFile>,
+    /// Whether `file` is the local file; `false` once only the archive holds it.
+    #[allow(dead_code)] // SKELETON(arch, read)
+    pub(super) local: bool,
     /// Newest arrival time per shard, to decide when the whole file has expired.
     pub(super) newest_arrival_ms: FastMap<u64, u64>,
 }
@@ -145,6 +151,18 @@ pub(super) struct Shared {
     pub(super) keys: Option<Arc<dyn KeyProvider>>,
     /// Salts of sealed chunks.
     pub(super) random: Arc<dyn RandomSource>,
+    /// The archive tier, with `--archive`.
+    #[allow(dead_code)] // SKELETON(arch, read)
+    pub(super) archive: Option<ArchiveTier>,
+}
+
+/// What the log's threads share of the archive tier.
+#[allow(dead_code)] // SKELETON(arch, read)
+pub(super) struct ArchiveTier {
+    pub(super) config: ArchiveConfig,
+    pub(super) layout: ArchiveLayout,
+    /// Reads of segments only the archive holds, through a bounded cache.
+    pub(super) reader: Arc<ArchiveReader>,
 }
 
 impl Shared {

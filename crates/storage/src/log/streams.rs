@@ -21,7 +21,8 @@ use super::state::{ShardState, Shared};
 use super::types::{NewShard, NewStream};
 use crate::error::{Result, StorageError};
 use crate::limits::{RETENTION_HOURS_MAX, RETENTION_HOURS_MIN};
-use crate::meta::{MetaStore, ShardClose, ShardMeta, StreamMeta, StreamProps};
+use crate::meta::{ShardClose, ShardMeta, StreamMeta, StreamProps};
+use crate::metastore::MetaStore;
 
 /// A metadata change in progress. The closure given to [`super::ShardLog::update_stream`]
 /// edits it; if the closure fails, nothing changes.
@@ -86,11 +87,11 @@ impl MetaTxn<'_> {
 /// The writer's side of stream metadata: the metadata files and the in-memory copy.
 pub(super) struct Streams {
     shared: Arc<Shared>,
-    store: MetaStore,
+    store: Arc<dyn MetaStore>,
 }
 
 impl Streams {
-    pub(super) fn new(shared: Arc<Shared>, store: MetaStore) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, store: Arc<dyn MetaStore>) -> Self {
         Streams { shared, store }
     }
 
@@ -171,7 +172,7 @@ impl Streams {
     ) -> Result<Arc<StreamMeta>> {
         // Stream ids, shard uids and closing LSNs come from the LSN counter too.
         lsns.reserve(&self.shared)?;
-        if let Err(error) = self.store.write(&meta) {
+        if let Err(error) = self.store.put_stream(&meta) {
             // The file may or may not have been replaced; memory and disk could now
             // disagree, which only a restart resolves.
             return Err(self.shared.poison.trip("write metadata", error).into());
@@ -204,7 +205,7 @@ impl Streams {
         self.shared.check_poisoned()?;
         let meta =
             self.shared.streams.read().get(&stream_id).cloned().ok_or(StorageError::StreamNotFound { stream_id })?;
-        if let Err(error) = self.store.remove(stream_id) {
+        if let Err(error) = self.store.remove_stream(stream_id) {
             return Err(self.shared.poison.trip("remove metadata", error).into());
         }
         self.shared.streams.write().remove(&stream_id);

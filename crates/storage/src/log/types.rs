@@ -57,6 +57,9 @@ pub struct LogConfig {
     pub keys: Option<std::sync::Arc<dyn crate::cipher::KeyProvider>>,
     /// Where sealed chunks draw their salts: the operating system unless a test replaces it.
     pub random: std::sync::Arc<dyn crate::cipher::RandomSource>,
+    /// Where sealed segments are tiered to (`--archive`), and the local budget; `None`:
+    /// every segment stays on the local disk until retention deletes it.
+    pub archive: Option<crate::archive::ArchiveConfig>,
 }
 
 impl Default for LogConfig {
@@ -70,6 +73,7 @@ impl Default for LogConfig {
             scrub_bytes_per_sec: SCRUB_BYTES_PER_SEC,
             keys: None,
             random: std::sync::Arc::new(crate::cipher::OsRandom),
+            archive: None,
         }
     }
 }

@@ -1,0 +1,119 @@
+//! An archive in memory, with knobs that make it fail, for tests of the log's tiering.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use super::{ArchiveError, ObjectArchive, ObjectInfo};
+use crate::fs::ReadFile;
+
+/// What a [`MemArchive`] does wrong, switchable at any time.
+#[derive(Debug, Default)]
+pub struct MemArchiveFaults {
+    /// Every call fails with [`ArchiveError::Unavailable`] (the store is down).
+    pub down: AtomicBool,
+    /// Every call first sleeps this many milliseconds (the store is slow).
+    pub delay_ms: AtomicU64,
+    /// Writes (puts) fail while reads still work.
+    pub refuse_writes: AtomicBool,
+}
+
+/// Objects in a map. Cheap to clone the handle of: wrap it in an `Arc`.
+#[derive(Debug, Default)]
+pub struct MemArchive {
+    objects: Mutex<BTreeMap<String, Bytes>>,
+    /// The knobs.
+    pub faults: MemArchiveFaults,
+    /// Calls made, by kind: puts, gets, deletes, lists.
+    pub calls: [AtomicU64; 4],
+}
+
+impl MemArchive {
+    /// An empty archive that works.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The keys it holds, in order.
+    pub fn keys(&self) -> Vec<String> {
+        self.objects.lock().keys().cloned().collect()
+    }
+
+    /// The object under `key`, bypassing the faults.
+    pub fn object(&self, key: &str) -> Option<Bytes> {
+        self.objects.lock().get(key).cloned()
+    }
+
+    /// Replaces an object directly, bypassing the faults (to damage one in a test).
+    pub fn set_object(&self, key: &str, bytes: Bytes) {
+        self.objects.lock().insert(key.to_owned(), bytes);
+    }
+
+    fn enter(&self, kind: usize, write: bool) -> Result<(), ArchiveError> {
+        self.calls[kind].fetch_add(1, Ordering::Relaxed);
+        let delay = self.faults.delay_ms.load(Ordering::Relaxed);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay));
+        }
+        if self.faults.down.load(Ordering::Relaxed) || (write && self.faults.refuse_writes.load(Ordering::Relaxed)) {
+            return Err(ArchiveError::Unavailable { detail: "memory archive switched off by the test".into() });
+        }
+        Ok(())
+    }
+}
+
+impl ObjectArchive for MemArchive {
+    fn describe(&self) -> String {
+        "memory://".into()
+    }
+
+    fn put_file(&self, key: &str, source: &dyn ReadFile, len: u64) -> Result<(), ArchiveError> {
+        self.enter(0, true)?;
+        let mut bytes = vec![0u8; len as usize];
+        source
+            .read_exact_at(&mut bytes, 0)
+            .map_err(|e| ArchiveError::Unavailable { detail: format!("reading the local file failed: {e}") })?;
+        self.objects.lock().insert(key.to_owned(), Bytes::from(bytes));
+        Ok(())
+    }
+
+    fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), ArchiveError> {
+        self.enter(0, true)?;
+        self.objects.lock().insert(key.to_owned(), bytes);
+        Ok(())
+    }
+
+    fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, ArchiveError> {
+        self.enter(1, false)?;
+        let object = self.objects.lock().get(key).cloned().ok_or_else(|| ArchiveError::NotFound { key: key.into() })?;
+        if range.start > range.end || range.end > object.len() as u64 {
+            return Err(ArchiveError::Refused { detail: format!("range {range:?} outside {} bytes", object.len()) });
+        }
+        Ok(object.slice(range.start as usize..range.end as usize))
+    }
+
+    fn get(&self, key: &str) -> Result<Bytes, ArchiveError> {
+        self.enter(1, false)?;
+        self.objects.lock().get(key).cloned().ok_or_else(|| ArchiveError::NotFound { key: key.into() })
+    }
+
+    fn delete(&self, key: &str) -> Result<(), ArchiveError> {
+        self.enter(2, true)?;
+        self.objects.lock().remove(key);
+        Ok(())
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
+        self.enter(3, false)?;
+        let objects = self.objects.lock();
+        Ok(objects
+            .range(prefix.to_owned()..)
+            .take_while(|(key, _)| key.starts_with(prefix))
+            .map(|(key, bytes)| ObjectInfo { key: key.clone(), size: bytes.len() as u64 })
+            .collect())
+    }
+}
