@@ -24,15 +24,8 @@ fn tiered(store: &Arc<MemArchive>, budget_bytes: Option<u64>, hard_limit_bytes: 
 }
 
 /// Polls `done` for up to 30 seconds (the archiver backs off up to seconds after failures).
-fn soon(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::time::Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    false
+fn soon(done: impl FnMut() -> bool) -> bool {
+    within(Duration::from_secs(30), done)
 }
 
 /// Appends `count` records of about 200 bytes, returning their data.
@@ -44,6 +37,24 @@ fn fill(log: &ShardLog, uid: u64, from: usize, count: usize) -> Vec<String> {
             data
         })
         .collect()
+}
+
+/// A log on `fs` tiered to `store` with local budget `budget_bytes`, holding `count`
+/// records of one shard, every sealed segment archived (and, with a budget, at least
+/// one only in the archive).
+fn archived_log(
+    fs: &MemFs,
+    clock: &ManualClock,
+    store: &Arc<MemArchive>,
+    budget_bytes: Option<u64>,
+    count: usize,
+) -> (ShardLog, u64, Vec<String>) {
+    let log = open(fs, clock, tiered(store, budget_bytes, None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let written = fill(&log, uid, 0, count);
+    assert!(all_archived(&log, 0));
+    assert!(budget_bytes.is_none() || soon(|| log.stats().archive.remote_only_segments >= 1));
+    (log, uid, written)
 }
 
 /// Waits until every sealed segment is archived, `before` of them by an earlier run.
@@ -89,10 +100,7 @@ fn key_of(key: &str, id: u64, suffix: &str) -> String {
 #[test]
 fn sealed_segments_are_uploaded_with_their_index_manifest_and_record() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
-    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
-    let uid = stream(&log, "s", 1).shards[0].uid;
-    let written = fill(&log, uid, 0, 60);
-    assert!(all_archived(&log, 0));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
     let sealed: Vec<u64> = local_files(&fs, ".seg").into_iter().rev().skip(1).rev().collect();
     assert!(sealed.len() >= 2, "{sealed:?}");
     assert!(store.object(LAYOUT_MARKER_KEY).is_some());
@@ -209,11 +217,7 @@ fn an_archive_that_is_down_stops_appends_at_the_hard_limit_and_they_resume_when_
 #[test]
 fn retention_deletes_archived_objects_then_their_records() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
-    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
-    let uid = stream(&log, "s", 1).shards[0].uid;
-    fill(&log, uid, 0, 60);
-    assert!(all_archived(&log, 0));
-    assert!(soon(|| log.stats().archive.remote_only_segments >= 1));
+    let (log, uid, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
     let archived = records(&fs).len() as u64;
     clock.advance_ms(25 * HOUR_MS);
     assert_eq!(log.enforce_retention_blocking().unwrap() as u64, archived);
@@ -229,10 +233,7 @@ fn retention_deletes_archived_objects_then_their_records() {
 #[test]
 fn an_upload_whose_record_was_lost_is_redone_without_leaking() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
-    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
-    let uid = stream(&log, "s", 1).shards[0].uid;
-    let written = fill(&log, uid, 0, 60);
-    assert!(all_archived(&log, 0));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
     drop(log);
     // The crash came after the manifest, before the record.
     let lost = records(&fs)[0].segment_id;
@@ -250,11 +251,7 @@ fn an_upload_whose_record_was_lost_is_redone_without_leaking() {
 #[test]
 fn a_retention_delete_cut_short_is_finished_after_restart() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
-    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
-    let uid = stream(&log, "s", 1).shards[0].uid;
-    fill(&log, uid, 0, 60);
-    assert!(all_archived(&log, 0));
-    assert!(soon(|| log.stats().archive.remote_only_segments >= 1));
+    let (log, uid, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
     drop(log);
     // The crash came after the manifest and the segment object went, before the index
     // object, the record and the local index.
@@ -275,10 +272,7 @@ fn a_retention_delete_cut_short_is_finished_after_restart() {
 #[test]
 fn objects_with_neither_record_nor_local_file_are_reconciled_away() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
-    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
-    let uid = stream(&log, "s", 1).shards[0].uid;
-    let written = fill(&log, uid, 0, 40);
-    assert!(all_archived(&log, 0));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 40);
     drop(log);
     let any_key = sample_key(&store);
     let leaked = key_of(&any_key, 999_999, ".seg");
