@@ -351,3 +351,13 @@ fn segments_retention_takes_during_their_upload_leave_neither_objects_nor_record
     assert!(soon(|| local_files(&fs, ".idx").is_empty()));
     assert!(read_all(&log, uid).is_empty());
 }
+
+#[test]
+fn a_log_whose_segments_only_the_archive_holds_refuses_to_open_without_it() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, _, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
+    drop(log);
+    let refused = open(&fs, &clock, small_segments());
+    assert!(matches!(refused, Err(StorageError::Archive { .. })), "{refused:?}");
+    assert!(open(&fs, &clock, tiered(&store, Some(6_000), None)).is_ok());
+}
