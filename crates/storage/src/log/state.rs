@@ -25,7 +25,6 @@ use crate::error::{Result, StorageError};
 use crate::format::IndexEntry;
 use crate::fs::{FileSystem, ReadFile, WriteFile};
 use crate::meta::StreamMeta;
-use crate::metastore::MetaStore;
 use crate::stats::Counters;
 
 /// Maps keyed by shard uids (unique integers, not attacker-chosen), touched for every
@@ -164,7 +163,7 @@ pub(super) struct ArchiveTier {
     /// Reads of segments only the archive holds, through a bounded cache.
     pub(super) reader: Arc<ArchiveReader>,
     /// Where archived records are kept durably.
-    pub(super) meta_store: Arc<dyn MetaStore>,
+    pub(super) meta_store: Arc<dyn crate::metastore::MetaStore>,
     /// The archived segments (each has its durable record), and the expired ones whose
     /// objects the archiver still has to delete. One lock: retention holds it while it
     /// removes expired segments, and the archiver while it records a finished upload, so

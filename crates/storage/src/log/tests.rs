@@ -754,7 +754,6 @@ async fn readers_wait_for_new_records_without_polling() {
     task.await.unwrap().unwrap();
 }
 
-mod archive;
 mod model;
 mod sealed;
 
@@ -863,3 +862,6 @@ fn paced_deletion_unlinks_before_shrinking() {
     assert!(!fs.exists(&join(dir, &index_name(7))));
     assert_eq!(fs.used_bytes(), 0);
 }
+
+// The archive tier's tests (kept apart from the module list above).
+mod archive;
