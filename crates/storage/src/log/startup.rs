@@ -269,8 +269,7 @@ fn archived_segments(
 ) -> Result<(Vec<RemoteSegment>, Vec<SegmentManifest>)> {
     let records = tier.meta_store.load_archived()?;
     let local_ids = recovered.segments.iter().map(|s| s.id).collect();
-    let layout = &tier.layout;
-    let remote = restore_remote(fs, log_dir, &*tier.config.store, |id| layout.index_key(id), &records, &local_ids)?;
+    let remote = restore_remote(fs, log_dir, &*tier.config.store, &tier.layout, &records, &local_ids)?;
     tier.archived.lock().live = records.iter().map(|m| (m.segment_id, m.clone())).collect();
     Ok((remote, records))
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::super::files::index_name;
 use super::super::recovery;
-use crate::archive::{ArchiveError, ObjectArchive, SegmentManifest};
+use crate::archive::{ArchiveError, ArchiveLayout, ObjectArchive, SegmentManifest};
 use crate::error::{Result, StorageError};
 use crate::format::{self, IndexEntry};
 use crate::fs::{join, FileSystem};
@@ -23,7 +23,7 @@ pub(in crate::log) fn restore_remote(
     fs: &dyn FileSystem,
     log_dir: &Path,
     store: &dyn ObjectArchive,
-    index_key: impl Fn(u64) -> String,
+    layout: &ArchiveLayout,
     records: &[SegmentManifest],
     local_ids: &std::collections::BTreeSet<u64>,
 ) -> Result<Vec<RemoteSegment>> {
@@ -32,14 +32,14 @@ pub(in crate::log) fn restore_remote(
         let id = manifest.segment_id;
         let entries = match local_index(fs, log_dir, manifest) {
             Some(entries) => entries,
-            None => {
-                fetch_index(fs, log_dir, store, &index_key(id), manifest).map_err(|detail| StorageError::Archive {
+            None => fetch_index(fs, log_dir, store, &layout.index_key(id), manifest).map_err(|detail| {
+                StorageError::Archive {
                     archive: store.describe(),
                     detail: format!(
                         "segment {id} is held only by the archive and its index could not be restored: {detail}"
                     ),
-                })?
-            }
+                }
+            })?,
         };
         remote.push(RemoteSegment { manifest: manifest.clone(), entries });
     }
