@@ -131,11 +131,13 @@ impl Run {
         match self.contact {
             Contact::WrongLayout => return Ok(()),
             Contact::Ready => {}
-            Contact::NotYet => match reconcile::first_contact(&ctx) {
-                Ok(true) => {
+            Contact::NotYet => match reconcile::first_contact(&ctx).and_then(|ready| {
+                if ready {
                     reconcile::reconcile(&ctx)?;
-                    self.contact = Contact::Ready;
                 }
+                Ok(ready)
+            }) {
+                Ok(true) => self.contact = Contact::Ready,
                 Ok(false) => {
                     self.contact = Contact::WrongLayout;
                     return Ok(());
