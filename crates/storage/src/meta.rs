@@ -247,4 +247,22 @@ mod tests {
         }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
     }
+
+    /// A metadata file as the version before `created_lsn` wrote it (committed, never
+    /// regenerated): its uids were creation LSNs, and still are.
+    const BEFORE_CREATED_LSN: &[u8] =
+        include_bytes!("../tests/data/folder-before-ids/meta/stream-00000000000000000001.meta");
+
+    #[test]
+    fn files_without_a_creation_lsn_take_the_uid_for_it() {
+        let meta = decode(BEFORE_CREATED_LSN).unwrap();
+        assert_eq!(meta.name, "orders");
+        let shards: Vec<(u64, u64)> = meta.shards.iter().map(|s| (s.uid, s.created_lsn)).collect();
+        assert_eq!(shards, [(2, 2), (3, 3), (16, 16), (17, 17)]);
+        assert_eq!(meta.shards[0].closed, Some(ShardClose { lsn: 15, at_ms: 1_700_000_005_000 }));
+        // Written again, the file names the creation LSN itself.
+        let rewritten = encode(&meta);
+        assert!(String::from_utf8_lossy(&rewritten).contains("\"created_lsn\":16"));
+        assert_eq!(decode(&rewritten).unwrap(), meta);
+    }
 }

@@ -750,6 +750,7 @@ async fn readers_wait_for_new_records_without_polling() {
     task.await.unwrap().unwrap();
 }
 
+mod ids;
 mod model;
 mod sealed;
 
