@@ -25,9 +25,9 @@ pub struct ShardCheckpoint {
 
 impl ShardCheckpoint {
     /// Before the first record of `shard`: every record of a shard has an LSN above its
-    /// uid.
+    /// creation LSN.
     pub(crate) fn start_of(shard: &ShardMeta) -> Self {
-        ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.uid.saturating_add(1), done: false }
+        ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.created_lsn.saturating_add(1), done: false }
     }
 }
 

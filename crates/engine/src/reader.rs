@@ -165,7 +165,7 @@ impl Engine {
         let meta = reader.find_stream().ok_or_else(not_found)?;
         for shard in &meta.shards {
             let position = if start == StartPosition::Latest && shard.closed.is_some() {
-                ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.uid.saturating_add(1), done: true }
+                ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.created_lsn.saturating_add(1), done: true }
             } else {
                 let next_lsn = self.log().resolve(shard.uid, start).map_err(|error| match error {
                     StorageError::ShardNotFound { .. } => not_found(),

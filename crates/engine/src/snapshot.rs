@@ -136,13 +136,13 @@ pub(crate) fn record_sequence_number(
     SequenceNumber { shard_created_secs, shard_index, lsn, arrival_secs: arrival_ms / 1000 }
 }
 
-/// A shard's `StartingSequenceNumber`: its uid, which precedes every record's LSN.
+/// A shard's `StartingSequenceNumber`: its creation LSN, which precedes every record's.
 pub(crate) fn starting_sequence_number(shard: &ShardMeta) -> SequenceNumber {
     let created_secs = shard.created_ms / 1000;
     SequenceNumber {
         shard_created_secs: created_secs,
         shard_index: shard.index,
-        lsn: shard.uid,
+        lsn: shard.created_lsn,
         arrival_secs: created_secs,
     }
 }

@@ -26,6 +26,7 @@ mod control_limits;
 mod deferred_reshard;
 mod distribution;
 mod encryption;
+mod identities;
 
 const START_MS: u64 = 1_700_000_000_000;
 

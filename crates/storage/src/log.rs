@@ -9,8 +9,10 @@
 //!   and 10,000 shards cost one file and one sync per commit, not one per shard.
 //! - **LSNs.** The writer numbers records with a global log sequence number. It only
 //!   grows, so it is strictly increasing within each shard and never reused, across
-//!   restarts too. Shard and stream ids are LSNs reserved at creation, and closing a
-//!   shard reserves one more, so the ids can never collide with record numbers.
+//!   restarts too. Creating a shard reserves an LSN (below every record of the shard)
+//!   and closing it reserves one more (above every record of it, below its children's).
+//!   Stream ids and shard uids are identities from the metadata store
+//!   ([`crate::MetaStore`]), not LSNs, so nodes can name them without sharing a counter.
 //! - **Visibility.** Readers see a record only after it is durable (or, in the relaxed
 //!   mode, written), through per-shard chunk lists and a `watch` channel per shard that
 //!   lets them wait for new records without polling.

@@ -25,7 +25,9 @@ pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 /// One stream's metadata.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StreamMeta {
-    /// Internal id, unique forever (taken from the LSN counter).
+    /// Internal id, unique forever, from [`crate::MetaStore::allocate_ids`]. Not an
+    /// LSN (in data folders written before identities had their own counter it happens
+    /// to be one, which changes nothing).
     pub stream_id: u64,
     /// The stream's name.
     pub name: String,
@@ -80,10 +82,15 @@ pub struct ConsumerMeta {
 
 /// One shard's metadata.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredShardMeta")]
 pub struct ShardMeta {
-    /// Internal id, unique forever; it is also the LSN reserved when the shard was
-    /// created, so every record of the shard has a larger LSN.
+    /// Internal id, unique forever, from [`crate::MetaStore::allocate_ids`]. Not an LSN:
+    /// use [`ShardMeta::created_lsn`] for "below every record of the shard".
     pub uid: u64,
+    /// The LSN reserved when the shard was created: every record of the shard has a
+    /// larger one, so it is where an empty shard's reads begin and what its starting
+    /// sequence number carries.
+    pub created_lsn: u64,
     /// The shard's number within its stream.
     pub index: u32,
     /// Creation time, epoch milliseconds.
@@ -100,6 +107,41 @@ pub struct ShardMeta {
     pub adjacent_parent: Option<u32>,
     /// Set once resharding closed the shard.
     pub closed: Option<ShardClose>,
+}
+
+/// [`ShardMeta`] as files hold it. Files written before identities had their own
+/// counter have no `created_lsn`: their uid was taken from the LSN counter when the
+/// shard was created, so it is the creation LSN.
+#[derive(Deserialize)]
+struct StoredShardMeta {
+    uid: u64,
+    #[serde(default)]
+    created_lsn: Option<u64>,
+    index: u32,
+    created_ms: u64,
+    #[serde(with = "u128_text")]
+    hash_key_start: u128,
+    #[serde(with = "u128_text")]
+    hash_key_end: u128,
+    parent: Option<u32>,
+    adjacent_parent: Option<u32>,
+    closed: Option<ShardClose>,
+}
+
+impl From<StoredShardMeta> for ShardMeta {
+    fn from(stored: StoredShardMeta) -> Self {
+        ShardMeta {
+            uid: stored.uid,
+            created_lsn: stored.created_lsn.unwrap_or(stored.uid),
+            index: stored.index,
+            created_ms: stored.created_ms,
+            hash_key_start: stored.hash_key_start,
+            hash_key_end: stored.hash_key_end,
+            parent: stored.parent,
+            adjacent_parent: stored.adjacent_parent,
+            closed: stored.closed,
+        }
+    }
 }
 
 /// When and where a shard was closed.
@@ -185,6 +227,7 @@ mod tests {
             created_ms: 1,
             shards: vec![ShardMeta {
                 uid: 6,
+                created_lsn: 7,
                 index: 0,
                 created_ms: 1,
                 hash_key_start: 0,
@@ -203,5 +246,23 @@ mod tests {
             assert!(decode(&damaged).is_err(), "flip at {at} undetected");
         }
         assert!(decode(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    /// A metadata file as the version before `created_lsn` wrote it (committed, never
+    /// regenerated): its uids were creation LSNs, and still are.
+    const BEFORE_CREATED_LSN: &[u8] =
+        include_bytes!("../tests/data/folder-before-ids/meta/stream-00000000000000000001.meta");
+
+    #[test]
+    fn files_without_a_creation_lsn_take_the_uid_for_it() {
+        let meta = decode(BEFORE_CREATED_LSN).unwrap();
+        assert_eq!(meta.name, "orders");
+        let shards: Vec<(u64, u64)> = meta.shards.iter().map(|s| (s.uid, s.created_lsn)).collect();
+        assert_eq!(shards, [(2, 2), (3, 3), (16, 16), (17, 17)]);
+        assert_eq!(meta.shards[0].closed, Some(ShardClose { lsn: 15, at_ms: 1_700_000_005_000 }));
+        // Written again, the file names the creation LSN itself.
+        let rewritten = encode(&meta);
+        assert!(String::from_utf8_lossy(&rewritten).contains("\"created_lsn\":16"));
+        assert_eq!(decode(&rewritten).unwrap(), meta);
     }
 }

@@ -10,6 +10,7 @@
 //! ```text
 //! meta/stream-<id:020>.meta        one stream's metadata (magic RHEOMETA)
 //! meta/store.id                    this data folder's store id (magic RHEOSTID)
+//! meta/ids.reserve                 the identity counter's reservation (magic RHEOIDSR)
 //! meta/archive/<segment:020>.rec   one archived segment's manifest (magic RHEOARCR)
 //! ```
 
@@ -27,7 +28,10 @@ use crate::meta::{decode, decode_framed, encode, encode_framed, StreamMeta, META
 
 const STORE_ID_MAGIC: [u8; 8] = *b"RHEOSTID";
 const ARCHIVED_MAGIC: [u8; 8] = *b"RHEOARCR";
+const IDS_MAGIC: [u8; 8] = *b"RHEOIDSR";
 const STORE_ID_FILE: &str = "store.id";
+/// The identity counter's reservation file, in the metadata folder.
+pub const IDS_FILE: &str = "ids.reserve";
 const ARCHIVE_DIR: &str = "archive";
 const ARCHIVED_SUFFIX: &str = ".rec";
 
@@ -54,6 +58,29 @@ pub trait MetaStore: Send + Sync + 'static {
     fn remove_archived(&self, segment_id: u64) -> Result<()>;
 }
 
+/// How many identities one extension of `ids.reserve` covers. Identities are taken
+/// rarely (a stream's creation, a reshard), so one synced write per block is free; a
+/// restart skips at most one block, out of 2^63.
+pub const ID_RESERVE_BLOCK: u64 = 1 << 16;
+
+/// Identities stay below this (the LSN space's bound too), so `id + 1` never overflows
+/// and an id fits every format that carries one.
+pub const ID_MAX: u64 = crate::limits::LSN_MAX;
+
+/// The content of `ids.reserve`: every identity below `reserved_until` may have been
+/// handed out; a restart continues there.
+#[derive(Serialize, Deserialize)]
+struct IdReservation {
+    reserved_until: u64,
+}
+
+/// The identity counter in memory: the next id, and the bound `ids.reserve` holds.
+#[derive(Debug, Clone, Copy)]
+struct IdCounter {
+    next: u64,
+    reserved_until: u64,
+}
+
 /// The store id file's content.
 #[derive(Serialize, Deserialize)]
 struct StoreId {
@@ -66,13 +93,53 @@ pub struct LocalMetaStore {
     dir: PathBuf,
     /// Serializes the writes of this process's threads to the same file names.
     writing: Mutex<()>,
+    /// The identity counter, once loaded (by [`LocalMetaStore::start_ids`] or the first
+    /// allocation).
+    ids: Mutex<Option<IdCounter>>,
 }
 
 impl LocalMetaStore {
     /// The store in folder `dir` (created if missing).
     pub fn open(fs: Arc<dyn FileSystem>, dir: PathBuf) -> Result<Self> {
         fs.create_dir_all(&dir).map_err(|e| StorageError::io("create folder", &dir, e))?;
-        Ok(LocalMetaStore { fs, dir, writing: Mutex::new(()) })
+        Ok(LocalMetaStore { fs, dir, writing: Mutex::new(()), ids: Mutex::new(None) })
+    }
+
+    /// Loads the identity counter. In a data folder written before identities had their
+    /// own counter (no `ids.reserve`), they start at `floor`: start-up passes the LSN
+    /// counter's next value, because every old stream id and shard uid was taken from
+    /// it, and an old uid's chunks may outlive its stream in the segments, so no new id
+    /// may be one of them. A damaged `ids.reserve` is [`StorageError::MetadataCorrupt`].
+    pub fn start_ids(&self, floor: u64) -> Result<()> {
+        let path = join(&self.dir, IDS_FILE);
+        self.remove_temporary(IDS_FILE)?;
+        let next = if self.fs.exists(&path) {
+            let bytes = self.read_file(&path)?;
+            let reservation: IdReservation = decode_framed(&IDS_MAGIC, &bytes)
+                .map_err(|detail| StorageError::MetadataCorrupt { path: path.clone(), detail })?;
+            reservation.reserved_until
+        } else {
+            floor
+        };
+        self.restart_ids_at(next);
+        Ok(())
+    }
+
+    /// Continues identities at `next`, whatever `ids.reserve` says: for a damaged file
+    /// the operator asked to get past (`--recover-truncate`). The file is replaced at the
+    /// next allocation.
+    pub fn restart_ids_at(&self, next: u64) {
+        *self.ids.lock() = Some(IdCounter { next, reserved_until: next });
+    }
+
+    /// Removes `dir/name`'s temporary file, left by a replacement a crash interrupted
+    /// (never acknowledged, so never relied on).
+    fn remove_temporary(&self, name: &str) -> Result<()> {
+        let temp = join(&self.dir, &format!("{name}{TEMP_SUFFIX}"));
+        if self.fs.exists(&temp) {
+            self.fs.remove_file(&temp).map_err(|e| StorageError::io("remove temporary metadata", &temp, e))?;
+        }
+        Ok(())
     }
 
     fn stream_file(stream_id: u64) -> String {
@@ -156,9 +223,29 @@ impl MetaStore for LocalMetaStore {
         self.remove(&self.dir, &Self::stream_file(stream_id))
     }
 
-    fn allocate_ids(&self, _count: u64) -> Result<Range<u64>> {
-        // SKELETON(meta): a durable id counter, `meta/ids.reserve`.
-        Err(StorageError::Rejected("SKELETON: identities are not yet allocated by the metadata store".into()))
+    fn allocate_ids(&self, count: u64) -> Result<Range<u64>> {
+        if self.ids.lock().is_none() {
+            // Not started by a log's start-up: a folder without the file starts at 0.
+            self.start_ids(0)?;
+        }
+        let mut ids = self.ids.lock();
+        let counter = ids.as_mut().ok_or_else(|| StorageError::Rejected("identity counter not loaded".into()))?;
+        let end = counter
+            .next
+            .checked_add(count)
+            .filter(|end| *end <= ID_MAX)
+            .ok_or_else(|| StorageError::Rejected(format!("identity space exhausted (asked for {count})")))?;
+        if end > counter.reserved_until {
+            // The reservation reaches the disk before any id it covers is handed out, so
+            // a crash at any point leaves every id handed out below it.
+            let until = end.saturating_add(ID_RESERVE_BLOCK).min(ID_MAX);
+            let bytes = encode_framed(&IDS_MAGIC, &IdReservation { reserved_until: until });
+            self.replace(&self.dir, IDS_FILE, &bytes)?;
+            counter.reserved_until = until;
+        }
+        let range = counter.next..end;
+        counter.next = end;
+        Ok(range)
     }
 
     fn store_id(&self) -> Result<String> {
@@ -210,7 +297,7 @@ impl MetaStore for LocalMetaStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memfs::MemFs;
+    use crate::memfs::{MemFs, Tear};
 
     fn manifest(segment_id: u64) -> SegmentManifest {
         SegmentManifest {
@@ -226,6 +313,92 @@ mod tests {
             last_arrival_ms: 6,
             shard_uids: vec![7, 8],
             archived_ms: 9,
+        }
+    }
+
+    fn ids_path() -> PathBuf {
+        PathBuf::from("/d/meta").join(IDS_FILE)
+    }
+
+    fn started(fs: &MemFs, floor: u64) -> LocalMetaStore {
+        let store = LocalMetaStore::open(Arc::new(fs.clone()), PathBuf::from("/d/meta")).unwrap();
+        store.start_ids(floor).unwrap();
+        store
+    }
+
+    #[test]
+    fn ids_are_unique_and_increasing_across_reopening() {
+        let fs = MemFs::new();
+        let mut handed_out: Vec<u64> = Vec::new();
+        for round in 0..4u64 {
+            let store = started(&fs, 0);
+            // Counts that stay inside a block, cross its end, and exceed it.
+            for count in [1, 3, ID_RESERVE_BLOCK - 2, 1, ID_RESERVE_BLOCK + 5, round] {
+                let range = store.allocate_ids(count).unwrap();
+                assert_eq!(range.end - range.start, count);
+                handed_out.extend(range);
+            }
+        }
+        assert!(handed_out.windows(2).all(|w| w[0] < w[1]), "ids repeated or went backwards");
+    }
+
+    #[test]
+    fn a_folder_without_the_file_starts_at_the_floor_and_the_file_wins_afterwards() {
+        let fs = MemFs::new();
+        let store = started(&fs, 1_000);
+        assert_eq!(store.allocate_ids(2).unwrap(), 1_000..1_002);
+        // Once the file exists, the floor (the LSN counter's next value) no longer
+        // moves identities: they follow their own reservation.
+        let reopened = started(&fs, 5_000_000);
+        let next = reopened.allocate_ids(1).unwrap().start;
+        assert!((1_002..=1_002 + ID_RESERVE_BLOCK).contains(&next), "{next}");
+    }
+
+    #[test]
+    fn no_id_repeats_after_crashes_between_reservation_and_use() {
+        let fs = MemFs::new();
+        // Every id handed out so far is below this.
+        let mut handed_out_end = 0;
+        let tears = [Tear::DropUnsynced, Tear::Partial { keep: 7, garbage: 3 }, Tear::Partial { keep: 0, garbage: 9 }];
+        for round in 0..24usize {
+            let store = started(&fs, 0);
+            for step in 0..(round % 5) {
+                // Some reservations fail halfway (the file's write or sync); their ids
+                // are never handed out, and the next start must still be above the rest.
+                if (round + step) % 3 == 0 {
+                    fs.fail_next_syncs(1);
+                } else if (round + step) % 7 == 0 {
+                    fs.fail_next_writes(1);
+                }
+                let count = if step % 2 == 0 { ID_RESERVE_BLOCK } else { 1 + step as u64 };
+                if let Ok(range) = store.allocate_ids(count) {
+                    assert!(range.start >= handed_out_end, "{range:?} repeats ids below {handed_out_end}");
+                    handed_out_end = range.end;
+                }
+            }
+            fs.fail_next_syncs(0);
+            fs.fail_next_writes(0);
+            fs.crash(tears[round % tears.len()]);
+        }
+        assert!(handed_out_end > 0);
+        let store = started(&fs, 0);
+        assert!(store.allocate_ids(1).unwrap().start >= handed_out_end);
+    }
+
+    #[test]
+    fn a_damaged_id_reservation_is_refused() {
+        let fs = MemFs::new();
+        started(&fs, 0).allocate_ids(1).unwrap();
+        let len = fs.read_all(&ids_path()).unwrap().len();
+        for at in [0, 9, 17, len - 2] {
+            let damaged = MemFs::new();
+            let mut bytes = fs.read_all(&ids_path()).unwrap();
+            bytes[at] ^= 0x10;
+            damaged.create_dir_all(Path::new("/d/meta")).unwrap();
+            damaged.write_all(&ids_path(), &bytes);
+            let store = LocalMetaStore::open(Arc::new(damaged), PathBuf::from("/d/meta")).unwrap();
+            let error = store.start_ids(0).unwrap_err();
+            assert!(matches!(error, StorageError::MetadataCorrupt { .. }), "flip at {at}: {error}");
         }
     }
 

@@ -425,7 +425,7 @@ impl Engine {
             }
         };
         let beyond_close = shard.closed.is_some_and(|close| seq.lsn > close.lsn);
-        if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.uid || beyond_close {
+        if seq.shard_created_secs != shard.created_ms / 1000 || seq.lsn < shard.created_lsn || beyond_close {
             return Err(foreign(text.to_owned()).into());
         }
         Ok(seq)

@@ -265,7 +265,7 @@ fn run_plan(txn: &mut MetaTxn<'_>, steps: &[Step]) -> Result<(), StorageError> {
                         hash_key_end,
                         parent: Some(parent),
                         adjacent_parent: None,
-                    }));
+                    })?);
                 }
             }
             Step::Merge { left, right } => {
@@ -282,7 +282,7 @@ fn run_plan(txn: &mut MetaTxn<'_>, steps: &[Step]) -> Result<(), StorageError> {
                     hash_key_end: left_range.1.max(right_range.1),
                     parent: Some(left),
                     adjacent_parent: Some(right),
-                }));
+                })?);
             }
         }
     }

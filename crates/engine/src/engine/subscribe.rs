@@ -85,6 +85,8 @@ pub struct Subscription {
     consumer_name: String,
     consumer_created_ms: u64,
     shard_uid: u64,
+    /// The LSN reserved at the shard's creation, below every record of it.
+    shard_created_lsn: u64,
     shard_index: u32,
     shard_created_secs: u64,
     next_lsn: u64,
@@ -142,7 +144,7 @@ impl Subscription {
     /// precedes the shard's starting sequence number, so it is always a valid
     /// StartingSequenceNumber.
     pub fn continuation_sequence_number(&self) -> SequenceNumber {
-        let before = self.next_lsn.saturating_sub(1).max(self.shard_uid);
+        let before = self.next_lsn.saturating_sub(1).max(self.shard_created_lsn);
         SequenceNumber::resume_after(self.shard_created_secs, self.shard_index, before)
     }
 
@@ -226,6 +228,7 @@ impl Engine {
             consumer_name: consumer.name.clone(),
             consumer_created_ms: consumer.created_ms,
             shard_uid: shard.uid,
+            shard_created_lsn: shard.created_lsn,
             shard_index: index,
             shard_created_secs,
             next_lsn: lsn,

@@ -134,7 +134,7 @@ impl Queues {
             let Some(shard) = meta.shards.first() else { continue };
             let snapshot = Snapshot::from_settings(&meta.props.settings).unwrap_or_default();
             let mut state = QueueState::from_stored(snapshot.state);
-            let mut from = snapshot.covered_lsn.max(shard.uid).saturating_add(1);
+            let mut from = snapshot.covered_lsn.max(shard.created_lsn).saturating_add(1);
             let mut journal_lsn = snapshot.covered_lsn;
             let mut replayed = 0;
             loop {

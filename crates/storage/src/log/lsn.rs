@@ -1,7 +1,8 @@
 //! The log sequence number counter and its durable reservation.
 //!
-//! Records, stream ids, shard uids and closing LSNs all come from this one counter,
-//! owned by the writer thread. Before any LSN reaches the disk (in a frame or in
+//! Records and shards' creation and closing LSNs all come from this one counter, owned
+//! by the writer thread. Stream ids and shard uids do not: they are identities, which
+//! the metadata store allocates (`MetaStore::allocate_ids`). Before any LSN reaches the disk (in a frame or in
 //! metadata) the reservation file (`reserve.rs`) is made to cover it, a block at a time,
 //! so a restart continues above every LSN ever handed out even if the records holding
 //! the highest ones were cut (torn tail, repair).
@@ -38,7 +39,8 @@ impl LsnCounter {
         self.next
     }
 
-    /// The counter itself, for a metadata transaction that numbers shards with it.
+    /// The counter itself, for a metadata transaction that takes shards' creation and
+    /// closing LSNs from it.
     pub(super) fn counter(&mut self) -> &mut u64 {
         &mut self.next
     }

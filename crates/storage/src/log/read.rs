@@ -37,7 +37,7 @@ pub(super) fn resolve(shared: &Shared, shard_uid: u64, start: StartPosition) -> 
     let shard = shared.shard(shard_uid)?;
     let visible_from_ms = visible_from_ms(shared, &shard);
     let index = shard.index.lock();
-    let after_tip = index.last_lsn.map_or(shard.uid + 1, |l| l + 1);
+    let after_tip = index.last_lsn.map_or(shard.created_lsn + 1, |l| l + 1);
     Ok(match start {
         StartPosition::AtLsn(lsn) => lsn,
         StartPosition::AfterLsn(lsn) => lsn.saturating_add(1),

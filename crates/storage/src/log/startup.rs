@@ -4,9 +4,11 @@
 //!
 //! Invariants:
 //! - Nothing is read or written before the folder's exclusive lock is held.
-//! - The next LSN is above every LSN the recovered log, the metadata (stream ids, shard
-//!   uids, closing LSNs) and the durable reservation hold, so LSNs are never reused,
+//! - The next LSN is above every LSN the recovered log, the metadata (shards' creation
+//!   and closing LSNs) and the durable reservation hold, so LSNs are never reused,
 //!   whatever start-up cut.
+//! - New identities (stream ids, shard uids) are above every old one, also in folders
+//!   whose identities were taken from the LSN counter (see `start_ids`).
 //! - Appends continue in the newest segment only if it is below the size limit, repair
 //!   did not seal it and it has the current format version (sealed chunks only ever go
 //!   into segments of the version that may hold them); otherwise a new one is started.
@@ -41,7 +43,7 @@ use crate::format::{IndexEntry, SEGMENT_VERSION};
 use crate::fs::{join, FileSystem, LockGuard};
 use crate::limits::APPEND_QUEUE_MAX;
 use crate::meta::StreamMeta;
-use crate::metastore::{LocalMetaStore, MetaStore};
+use crate::metastore::{LocalMetaStore, MetaStore, ID_RESERVE_BLOCK};
 use crate::reserve;
 use crate::stats::Counters;
 
@@ -64,11 +66,13 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     for d in [&log_dir, &meta_dir] {
         fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
     }
-    let meta_store: Arc<dyn MetaStore> = Arc::new(LocalMetaStore::open(fs.clone(), meta_dir.clone())?);
+    let local_store = Arc::new(LocalMetaStore::open(fs.clone(), meta_dir.clone())?);
+    let meta_store: Arc<dyn MetaStore> = local_store.clone();
     let streams = meta_store.load_streams()?;
     let recovered = recovery::recover(&*fs, &log_dir, config.recovery)?;
     let reserved_lsn = load_reservation(&*fs, &meta_dir, config.recovery, &recovered)?;
     let next_lsn = next_lsn(&recovered, reserved_lsn, &streams);
+    start_ids(&local_store, config.recovery, next_lsn, &streams, &recovered)?;
     let counters = Counters::default();
     let (archive, kicks) = match &config.archive {
         Some(archive) => {
@@ -196,13 +200,47 @@ fn load_reservation(
     }
 }
 
+/// Loads the identity counter. In a folder without `ids.reserve` identities start at the
+/// LSN counter's next value, above every identity the old scheme took from it. A damaged
+/// `ids.reserve` stops start-up unless the operator asked for repair; then identities
+/// continue a block past every one still known (metadata, segments, archived segments'
+/// records) and the LSN floor.
+fn start_ids(
+    store: &LocalMetaStore,
+    mode: RecoveryMode,
+    next_lsn: u64,
+    streams: &[StreamMeta],
+    recovered: &Recovered,
+) -> Result<()> {
+    match store.start_ids(next_lsn) {
+        Ok(()) => Ok(()),
+        Err(error @ StorageError::MetadataCorrupt { .. }) if mode == RecoveryMode::TornTailOnly => Err(error),
+        Err(StorageError::MetadataCorrupt { path, detail }) => {
+            let stream_ids = streams.iter().map(|s| s.stream_id);
+            let shard_uids = streams.iter().flat_map(|s| s.shards.iter().map(|shard| shard.uid));
+            let chunk_uids = recovered.segments.iter().flat_map(|s| s.entries.iter().map(|e| e.shard_uid));
+            let archived = store.load_archived()?;
+            let archived_uids = archived.iter().flat_map(|m| m.shard_uids.iter().copied());
+            let known_end =
+                stream_ids.chain(shard_uids).chain(chunk_uids).chain(archived_uids).map(|id| id + 1).max().unwrap_or(0);
+            let guess = known_end.max(next_lsn).saturating_add(ID_RESERVE_BLOCK);
+            tracing::error!(
+                message = "The identity reservation is damaged; continuing a block past every identity still known.",
+                path = %path.display(), %detail, next_id = guess,
+            );
+            store.restart_ids_at(guess);
+            Ok(())
+        }
+        Err(other) => Err(other),
+    }
+}
+
 /// The first LSN above everything the log, the reservation and the metadata hold.
 fn next_lsn(recovered: &Recovered, reserved_lsn: Option<u64>, streams: &[StreamMeta]) -> u64 {
     let mut next_lsn = recovered.next_lsn.max(reserved_lsn.unwrap_or(0));
     for stream in streams {
-        next_lsn = next_lsn.max(stream.stream_id + 1);
         for shard in &stream.shards {
-            next_lsn = next_lsn.max(shard.uid + 1);
+            next_lsn = next_lsn.max(shard.created_lsn + 1);
             if let Some(close) = shard.closed {
                 next_lsn = next_lsn.max(close.lsn + 1);
             }
@@ -300,7 +338,7 @@ fn restore(
     let mut stream_map = BTreeMap::new();
     for stream in streams {
         for shard in &stream.shards {
-            let state = ShardState::new(shard.uid, stream.stream_id, shard.closed.map(|c| c.lsn));
+            let state = ShardState::new(stream.stream_id, shard);
             shards.insert(shard.uid, Arc::new(state));
         }
         stream_map.insert(stream.stream_id, Arc::new(stream));

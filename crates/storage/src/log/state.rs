@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::IndexEntry;
 use crate::fs::{FileSystem, ReadFile, WriteFile};
-use crate::meta::StreamMeta;
+use crate::meta::{ShardMeta, StreamMeta};
 use crate::stats::Counters;
 
 /// Maps keyed by shard uids (unique integers, not attacker-chosen), touched for every
@@ -105,7 +105,8 @@ impl ShardIndex {
 
 /// A shard of a live stream.
 pub(super) struct ShardState {
-    pub(super) uid: u64,
+    /// The LSN reserved at the shard's creation, below every record of the shard.
+    pub(super) created_lsn: u64,
     pub(super) stream_id: u64,
     pub(super) index: Mutex<ShardIndex>,
     /// Wakes readers waiting for records. Only sent to while someone listens (sending
@@ -116,9 +117,10 @@ pub(super) struct ShardState {
 
 impl ShardState {
     /// A shard with no records yet in memory.
-    pub(super) fn new(uid: u64, stream_id: u64, closed_lsn: Option<u64>) -> Self {
+    pub(super) fn new(stream_id: u64, shard: &ShardMeta) -> Self {
         let (tip, _) = watch::channel(0);
-        ShardState { uid, stream_id, index: Mutex::new(ShardIndex::new(closed_lsn)), tip }
+        let index = Mutex::new(ShardIndex::new(shard.closed.map(|c| c.lsn)));
+        ShardState { created_lsn: shard.created_lsn, stream_id, index, tip }
     }
 }
 

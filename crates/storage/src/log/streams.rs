@@ -2,8 +2,11 @@
 //! deleting streams on the writer thread.
 //!
 //! Metadata changes go through the same queue as appends, so a change sees every
-//! append queued before it, and shard ids and closing LSNs come from the same LSN
-//! counter as records.
+//! append queued before it, and shards' creation and closing LSNs come from the same
+//! LSN counter as records. Stream ids and shard uids are identities, not LSNs: they
+//! come from the metadata store ([`MetaStore::allocate_ids`]), so a second node (or a
+//! rebuilt one) can name streams and shards without sharing this node's record
+//! numbering.
 //!
 //! Invariants:
 //! - A change is validated in full before anything is written; a failed closure or
@@ -11,8 +14,9 @@
 //! - A change is durable (its metadata file replaced and synced) before memory shows
 //!   it. A replacement that fails halfway poisons the log: memory and disk could then
 //!   disagree, which only a restart resolves.
-//! - Shard uids, stream ids and closing LSNs are covered by the LSN reservation before
-//!   they reach the disk.
+//! - Creation and closing LSNs are covered by the LSN reservation before they reach
+//!   the disk; identities are covered by the metadata store's own reservation before
+//!   they are handed out.
 
 use std::sync::Arc;
 
@@ -29,6 +33,7 @@ use crate::metastore::MetaStore;
 pub struct MetaTxn<'a> {
     meta: StreamMeta,
     next_lsn: &'a mut u64,
+    ids: &'a dyn MetaStore,
     now_ms: u64,
 }
 
@@ -66,11 +71,14 @@ impl MetaTxn<'_> {
         Ok(lsn)
     }
 
-    /// Adds a shard; returns its index.
-    pub fn add_shard(&mut self, spec: NewShard) -> u32 {
+    /// Adds a shard; returns its index. Fails only if no identity can be allocated
+    /// (the metadata store failed); the transaction then changes nothing.
+    pub fn add_shard(&mut self, spec: NewShard) -> Result<u32> {
+        let uid = self.ids.allocate_ids(1)?.start;
         let index = self.meta.shards.iter().map(|s| s.index + 1).max().unwrap_or(0);
         self.meta.shards.push(ShardMeta {
-            uid: *self.next_lsn,
+            uid,
+            created_lsn: *self.next_lsn,
             index,
             created_ms: self.now_ms,
             hash_key_start: spec.hash_key_start,
@@ -80,7 +88,7 @@ impl MetaTxn<'_> {
             closed: None,
         });
         *self.next_lsn += 1;
-        index
+        Ok(index)
     }
 }
 
@@ -131,16 +139,13 @@ impl Streams {
             return Err(StorageError::Rejected(format!("stream {} already exists", spec.name)));
         }
         let now_ms = self.shared.clock.now_ms();
-        let counter = lsns.counter();
-        let stream_id = *counter;
-        *counter += 1;
-        let mut meta =
-            StreamMeta { stream_id, name: spec.name, created_ms: now_ms, shards: Vec::new(), props: spec.props };
+        let stream_id = self.store.allocate_ids(1)?.start;
+        let meta = StreamMeta { stream_id, name: spec.name, created_ms: now_ms, shards: Vec::new(), props: spec.props };
+        let mut txn = MetaTxn { meta, next_lsn: lsns.counter(), ids: &*self.store, now_ms };
         for (start, end) in spec.shards {
-            let mut txn = MetaTxn { meta, next_lsn: lsns.counter(), now_ms };
-            txn.add_shard(NewShard { hash_key_start: start, hash_key_end: end, parent: None, adjacent_parent: None });
-            meta = txn.meta;
+            txn.add_shard(NewShard { hash_key_start: start, hash_key_end: end, parent: None, adjacent_parent: None })?;
         }
+        let meta = txn.meta;
         self.commit(lsns, None, meta)
     }
 
@@ -155,7 +160,7 @@ impl Streams {
         let current =
             self.shared.streams.read().get(&stream_id).cloned().ok_or(StorageError::StreamNotFound { stream_id })?;
         let now_ms = self.shared.clock.now_ms();
-        let mut txn = MetaTxn { meta: (*current).clone(), next_lsn: lsns.counter(), now_ms };
+        let mut txn = MetaTxn { meta: (*current).clone(), next_lsn: lsns.counter(), ids: &*self.store, now_ms };
         update(&mut txn)?;
         let meta = txn.meta;
         Self::check_props(&meta.props)?;
@@ -170,7 +175,7 @@ impl Streams {
         previous: Option<&StreamMeta>,
         meta: StreamMeta,
     ) -> Result<Arc<StreamMeta>> {
-        // Stream ids, shard uids and closing LSNs come from the LSN counter too.
+        // Shards' creation and closing LSNs come from the LSN counter too.
         lsns.reserve(&self.shared)?;
         if let Err(error) = self.store.put_stream(&meta) {
             // The file may or may not have been replaced; memory and disk could now
@@ -190,7 +195,7 @@ impl Streams {
                     state.tip.send_modify(|_| {});
                 }
                 _ => {
-                    let state = ShardState::new(shard.uid, meta.stream_id, shard.closed.map(|c| c.lsn));
+                    let state = ShardState::new(meta.stream_id, shard);
                     shards.insert(shard.uid, Arc::new(state));
                 }
             }

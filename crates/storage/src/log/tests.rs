@@ -197,19 +197,20 @@ fn reshard_closes_parent_at_an_exact_lsn() {
     let meta = log
         .update_stream_blocking(meta.stream_id, |txn| {
             txn.close_shard(0)?;
-            txn.add_shard(NewShard { hash_key_start: 0, hash_key_end: 10, parent: Some(0), adjacent_parent: None });
+            txn.add_shard(NewShard { hash_key_start: 0, hash_key_end: 10, parent: Some(0), adjacent_parent: None })?;
             txn.add_shard(NewShard {
                 hash_key_start: 11,
                 hash_key_end: u128::MAX,
                 parent: Some(0),
                 adjacent_parent: None,
-            });
+            })?;
             Ok(())
         })
         .unwrap();
     let close = meta.shards[0].closed.unwrap();
     assert!(close.lsn > last);
-    assert!(meta.shards[1].uid > close.lsn);
+    assert!(meta.shards[1].created_lsn > close.lsn);
+    assert!(meta.shards[1].uid != parent && meta.shards[2].uid != meta.shards[1].uid);
     let rejected = log.append_blocking(vec![record(parent, "late")]).unwrap();
     assert!(matches!(rejected[0], Err(StorageError::ShardClosed { .. })));
     let child = meta.shards[1].uid;
@@ -375,9 +376,9 @@ fn lsns_never_go_backwards_after_a_cut_tail() {
     assert_eq!(read_all(&log, uid), vec!["kept"]);
     let next = log.append_blocking(vec![record(uid, "new")]).unwrap()[0].as_ref().unwrap().lsn;
     assert!(next > lost, "LSN {next} reissued below the cut record's {lost}");
-    // Ids of new streams and shards come from the same counter.
+    // A new shard's creation LSN comes from the same counter.
     let other = stream(&log, "t", 1);
-    assert!(other.stream_id > lost && other.shards[0].uid > lost);
+    assert!(other.shards[0].created_lsn > lost);
 }
 
 #[test]
@@ -754,6 +755,7 @@ async fn readers_wait_for_new_records_without_polling() {
     task.await.unwrap().unwrap();
 }
 
+mod ids;
 mod model;
 mod sealed;
 
