@@ -67,7 +67,9 @@ fn contradicting_or_useless_archive_flags_are_refused() {
     let root = tempfile::Builder::new().prefix("rheo-archive-flags-").tempdir().expect("temp dir");
     let data = root.path().join("data");
     let folder = format!("file://{}", root.path().join("archive").display());
-    let cases: [(&[&str], &str); 6] = [
+    let inside = format!("file://{}", data.join("archive").display());
+    let cases: [(&[&str], &str); 7] = [
+        (&["--archive", &inside], "overlaps the data folder"),
         (&["--local-retention-bytes", "1000"], "--local-retention-bytes needs --archive"),
         (&["--archive-cache-bytes", "1000"], "--archive-cache-bytes needs --archive"),
         (&["--archive", &folder, "--in-memory"], "--archive cannot be used with --in-memory"),
