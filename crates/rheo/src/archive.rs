@@ -1,6 +1,8 @@
 //! `rheo serve`'s archive flags: tiering the Kinesis streams log's sealed segments to a
 //! folder or an S3 bucket, and how much of it stays on the local disk.
 
+use std::path::Path;
+
 use anyhow::Context as _;
 use rheo_archive::ArchiveUrl;
 use rheo_storage::limits::{
@@ -43,6 +45,7 @@ pub struct ArchiveArgs {
 /// combinations that would silently do nothing or contradict each other.
 pub fn config(
     args: &ArchiveArgs,
+    data_dir: &Path,
     in_memory: bool,
     s3_endpoint: Option<&str>,
     region: &str,
@@ -61,6 +64,17 @@ pub fn config(
     };
     if in_memory {
         anyhow::bail!("--archive cannot be used with --in-memory: an in-memory log keeps nothing across restarts, so there is nothing to tier");
+    }
+    if let ArchiveUrl::File { path } = url {
+        // The log's recovery and the archive's clean-up would each take the other's files
+        // for their own.
+        let data_dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        if path.starts_with(&data_dir) || data_dir.starts_with(path) {
+            anyhow::bail!(
+                "--archive {url} overlaps the data folder {}: the archive must be a folder of its own",
+                data_dir.display()
+            );
+        }
     }
     let local_hard_limit_bytes = match (args.local_hard_limit_bytes, args.local_retention_bytes) {
         (Some(hard), Some(budget)) if hard < budget => anyhow::bail!(

@@ -413,7 +413,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Only the Kinesis streams' log is archived; Firehose's, channels' and Analytics' logs
     // hold short-lived buffers and stay local.
     let streams_log_config = LogConfig {
-        archive: archive::config(&args.archive, args.in_memory, args.s3_endpoint.as_deref(), &args.region)?,
+        archive: archive::config(
+            &args.archive,
+            &args.data_dir,
+            args.in_memory,
+            args.s3_endpoint.as_deref(),
+            &args.region,
+        )?,
         ..log_config.clone()
     };
     let firehose_config = rheo_firehose::FirehoseConfig {

@@ -116,6 +116,7 @@ impl FsArchive {
     ) -> Result<(), ArchiveError> {
         let target = self.path_of(key)?;
         let parent = target.parent().unwrap_or(&self.root).to_path_buf();
+        self.refuse_folder_file_clash(key, &target)?;
         self.ensure_dir(&parent)?;
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("object");
         let serial = self.next_temp.fetch_add(1, Ordering::Relaxed);
@@ -149,6 +150,25 @@ impl FsArchive {
             offset += piece as u64;
         }
         file.sync_data().map_err(|e| io_error(&what, &e))
+    }
+
+    /// A key cannot name a folder of other keys (`a` beside `a/b`), nor sit under a key
+    /// (`a/b` beside `a`): a filesystem holds a file or a folder at one path, not both.
+    fn refuse_folder_file_clash(&self, key: &str, target: &Path) -> Result<(), ArchiveError> {
+        let is_folder = |path: &Path| self.fs.list_dir(path).is_ok();
+        if self.fs.exists(target) && is_folder(target) {
+            return Err(ArchiveError::Refused { detail: format!("key {key:?} names a folder of other keys") });
+        }
+        let mut ancestor = target.parent();
+        while let Some(path) = ancestor.filter(|p| p.starts_with(&self.root) && *p != self.root) {
+            if self.fs.exists(path) && !is_folder(path) {
+                return Err(ArchiveError::Refused {
+                    detail: format!("key {key:?} lies under {}, which is an object", path.display()),
+                });
+            }
+            ancestor = path.parent();
+        }
+        Ok(())
     }
 
     /// Creates `dir` and makes its entry durable in each parent it had to create.
@@ -454,7 +474,76 @@ mod tests {
         assert!(archive.list("").unwrap().is_empty());
     }
 
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(String, Vec<u8>),
+        Delete(String),
+        Get(String),
+        Range(String, u64, u64),
+        List(String),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let key =
+            proptest::sample::select(vec!["a", "a/b", "a/c.seg", "b/a/x", "ab", "v1/s/1.json"]).prop_map(String::from);
+        let prefix = proptest::sample::select(vec!["", "a", "a/", "a/b", "b/", "v1/s/", "zz"]).prop_map(String::from);
+        prop_oneof![
+            (key.clone(), proptest::collection::vec(any::<u8>(), 0..40)).prop_map(|(k, v)| Op::Put(k, v)),
+            key.clone().prop_map(Op::Delete),
+            key.clone().prop_map(Op::Get),
+            (key, 0..50u64, 0..50u64).prop_map(|(k, a, b)| Op::Range(k, a.min(b), a.max(b))),
+            prefix.prop_map(Op::List),
+        ]
+    }
+
+    /// What an error means to a caller, without its text.
+    fn kind<T>(result: &Result<T, ArchiveError>) -> Option<&'static str> {
+        match result {
+            Ok(_) => None,
+            Err(ArchiveError::NotFound { .. }) => Some("not found"),
+            Err(ArchiveError::Refused { .. }) => Some("refused"),
+            Err(ArchiveError::Unavailable { .. }) => Some("unavailable"),
+            Err(ArchiveError::Corrupt { .. }) => Some("corrupt"),
+        }
+    }
+
     proptest! {
+        /// The folder archive answers every sequence of calls as the in-memory one does.
+        /// Keys where one is a folder of another (`a` and `a/b`) cannot both exist on a
+        /// filesystem; the model skips puts the folder archive cannot make.
+        #[test]
+        fn behaves_like_the_memory_archive(ops in proptest::collection::vec(op(), 1..40)) {
+            let fs = MemFs::new();
+            let folder = archive(&fs);
+            let model = crate::archive::MemArchive::new();
+            for op in ops {
+                match op {
+                    Op::Put(key, value) => {
+                        let stored = folder.put_bytes(&key, Bytes::from(value.clone()));
+                        if stored.is_ok() {
+                            model.put_bytes(&key, Bytes::from(value)).unwrap();
+                        }
+                    }
+                    Op::Delete(key) => {
+                        prop_assert_eq!(kind(&folder.delete(&key)), kind(&model.delete(&key)));
+                    }
+                    Op::Get(key) => {
+                        let (got, want) = (folder.get(&key), model.get(&key));
+                        prop_assert_eq!(kind(&got), kind(&want));
+                        prop_assert_eq!(got.ok(), want.ok());
+                    }
+                    Op::Range(key, start, end) => {
+                        let (got, want) = (folder.get_range(&key, start..end), model.get_range(&key, start..end));
+                        prop_assert_eq!(kind(&got), kind(&want));
+                        prop_assert_eq!(got.ok(), want.ok());
+                    }
+                    Op::List(prefix) => {
+                        prop_assert_eq!(folder.list(&prefix).unwrap(), model.list(&prefix).unwrap());
+                    }
+                }
+            }
+        }
+
         #[test]
         fn accepted_keys_are_plain_relative_paths(
             parts in proptest::collection::vec(prop_oneof![
