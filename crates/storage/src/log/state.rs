@@ -128,7 +128,6 @@ pub(super) struct Segment {
     /// through the archive's cache (`ArchiveReader::open_segment`).
     pub(super) file: Arc<dyn ReadFile>,
     /// Whether `file` is the local file; `false` once only the archive holds it.
-    #[allow(dead_code)] // SKELETON(arch, read)
     pub(super) local: bool,
     /// Newest arrival time per shard, to decide when the whole file has expired.
     pub(super) newest_arrival_ms: FastMap<u64, u64>,
@@ -152,12 +151,11 @@ pub(super) struct Shared {
     /// Salts of sealed chunks.
     pub(super) random: Arc<dyn RandomSource>,
     /// The archive tier, with `--archive`.
-    #[allow(dead_code)] // SKELETON(arch, read)
     pub(super) archive: Option<ArchiveTier>,
 }
 
 /// What the log's threads share of the archive tier.
-#[allow(dead_code)] // SKELETON(arch, read)
+#[allow(dead_code)] // SKELETON(arch): config and layout are the archiver's
 pub(super) struct ArchiveTier {
     pub(super) config: ArchiveConfig,
     pub(super) layout: ArchiveLayout,

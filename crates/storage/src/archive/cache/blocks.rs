@@ -4,18 +4,21 @@
 //!
 //! Invariants:
 //! - `bytes` is the sum of the ready blocks' lengths and never exceeds `capacity`; a
-//!   block larger than the capacity is served to its readers but not kept.
+//!   block larger than the capacity is served to its readers but not kept. The
+//!   `cache_bytes` gauge is set under the same lock, so it is always exact.
 //! - A block is either ready, being fetched (one [`Flight`] every reader of it waits
 //!   on), or absent. A failed fetch leaves it absent: nothing wrong is ever cached.
 //! - The state's lock is held for map updates only, never across a fetch or a wait.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use crate::archive::ArchiveError;
+use crate::stats::ArchiveCounters;
 
 /// A block: the segment id and the block's number within the segment.
 pub(super) type BlockKey = (u64, u64);
@@ -80,11 +83,12 @@ impl State {
 pub(super) struct BlockCache {
     capacity: u64,
     state: Mutex<State>,
+    counters: Arc<ArchiveCounters>,
 }
 
 impl BlockCache {
-    pub(super) fn new(capacity: u64) -> Self {
-        BlockCache { capacity, state: Mutex::new(State::default()) }
+    pub(super) fn new(capacity: u64, counters: Arc<ArchiveCounters>) -> Self {
+        BlockCache { capacity, state: Mutex::new(State::default()), counters }
     }
 
     /// Finds a block, marking it used; an absent block is marked as being fetched by the
@@ -121,9 +125,9 @@ impl BlockCache {
 
     /// Ends the fetch `flight` of `key`: keeps the block if it succeeded (and the segment
     /// was not forgotten meanwhile), evicting the least recently used blocks to make room,
-    /// then wakes every waiter. Returns the bytes cached now.
-    pub(super) fn complete(&self, key: BlockKey, flight: &Arc<Flight>, outcome: Result<Bytes, ArchiveError>) -> u64 {
-        let cached = {
+    /// then wakes every waiter.
+    pub(super) fn complete(&self, key: BlockKey, flight: &Arc<Flight>, outcome: Result<Bytes, ArchiveError>) {
+        {
             let mut guard = self.state.lock();
             let state = &mut *guard;
             let ours = matches!(state.slots.get(&key), Some(Slot::Fetching(f)) if Arc::ptr_eq(f, flight));
@@ -145,28 +149,29 @@ impl BlockCache {
                     }
                 }
             }
-            state.bytes
-        };
+            self.counters.cache_bytes.store(state.bytes, Ordering::Relaxed);
+        }
         flight.finish(outcome);
-        cached
     }
 
     /// Drops every block of a segment; fetches under way still answer their waiters but
-    /// keep nothing. Returns the bytes cached now.
-    pub(super) fn forget_segment(&self, segment_id: u64) -> u64 {
+    /// keep nothing.
+    pub(super) fn forget_segment(&self, segment_id: u64) {
         let mut guard = self.state.lock();
         let state = &mut *guard;
-        let keys: Vec<BlockKey> = state.slots.range((segment_id, 0)..=(segment_id, u64::MAX)).map(|(k, _)| *k).collect();
+        let keys: Vec<BlockKey> =
+            state.slots.range((segment_id, 0)..=(segment_id, u64::MAX)).map(|(k, _)| *k).collect();
         for key in keys {
             if let Some(Slot::Ready { bytes, tick }) = state.slots.remove(&key) {
                 state.lru.remove(&tick);
                 state.bytes -= bytes.len() as u64;
             }
         }
-        state.bytes
+        self.counters.cache_bytes.store(state.bytes, Ordering::Relaxed);
     }
 
     /// Bytes of the ready blocks.
+    #[cfg(test)]
     pub(super) fn bytes(&self) -> u64 {
         self.state.lock().bytes
     }

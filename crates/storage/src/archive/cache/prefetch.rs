@@ -33,9 +33,8 @@ impl Prefetcher {
         let mut threads = Vec::with_capacity(ARCHIVE_PREFETCH_THREADS);
         for number in 0..ARCHIVE_PREFETCH_THREADS {
             let (fetcher, jobs) = (fetcher.clone(), jobs.clone());
-            let spawned = std::thread::Builder::new()
-                .name(format!("rheo-archive-prefetch-{number}"))
-                .spawn(move || {
+            let spawned =
+                std::thread::Builder::new().name(format!("rheo-archive-prefetch-{number}")).spawn(move || {
                     for job in jobs.iter() {
                         fetcher.prefetch(&job);
                     }

@@ -31,7 +31,11 @@ fn store_with(segments: &[(u64, u64)]) -> Arc<MemArchive> {
     store
 }
 
-fn reader(store: Arc<dyn ObjectArchive>, cache_bytes: u64, read_ahead: u32) -> (Arc<ArchiveReader>, Arc<ArchiveCounters>) {
+fn reader(
+    store: Arc<dyn ObjectArchive>,
+    cache_bytes: u64,
+    read_ahead: u32,
+) -> (Arc<ArchiveReader>, Arc<ArchiveCounters>) {
     let counters = Arc::new(ArchiveCounters::default());
     let reader = ArchiveReader::with_block_bytes(store, layout(), cache_bytes, read_ahead, counters.clone(), BLOCK);
     (reader, counters)
@@ -116,10 +120,6 @@ impl GatedArchive {
     pub(crate) fn open_gate(&self) {
         *self.open.lock() = true;
         self.opened.notify_all();
-    }
-
-    pub(crate) fn close_gate(&self) {
-        *self.open.lock() = false;
     }
 
     /// Spins until `count` GETs have reached the gate.
