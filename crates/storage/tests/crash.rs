@@ -6,6 +6,10 @@
 //! encrypted stream, so frames mix sealed and clear chunks.
 //!
 //! The child is this same test binary, re-executed with `RHEO_CRASH_CHILD_DIR` set.
+//!
+//! A second variant tiers the log to a folder archive (`FsArchive`) with a local budget
+//! of two segments, so kills also land during uploads, records and evictions, and the
+//! reads after each restart go to the archive for most segments.
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
@@ -19,31 +23,48 @@ use std::time::Duration;
 use bytes::Bytes;
 use rand::Rng;
 use rheo_storage::{
-    AppendRecord, KeyProvider, LogConfig, MemKeys, NewStream, ShardLog, StartPosition, StdFs, StreamProps, SystemClock,
+    AppendRecord, ArchiveConfig, FsArchive, KeyProvider, LogConfig, MemKeys, NewStream, ShardLog, StartPosition, StdFs,
+    StreamProps, SystemClock,
 };
 
 const CHILD_ENV: &str = "RHEO_CRASH_CHILD_DIR";
 const RUN_ENV: &str = "RHEO_CRASH_RUN";
+/// Set (to anything) when the child tiers its log to an archive.
+const ARCHIVE_ENV: &str = "RHEO_CRASH_ARCHIVE";
+const SEGMENT_BYTES: u64 = 256 * 1024;
 const STREAM: &str = "crash";
 const SEALED_STREAM: &str = "crash-sealed";
 const KEY: u32 = 1;
 const SHARDS: u128 = 4;
 const WRITERS: usize = 4;
 
-fn open(dir: &Path) -> ShardLog {
+fn open(dir: &Path, archived: bool) -> ShardLog {
     // Small segments so that kills also land during segment rolls.
     let keys = MemKeys::default();
     keys.rotate(KEY, [0x33; 32]);
+    let archive = archived.then(|| {
+        let store = FsArchive::open(Arc::new(StdFs), dir.join("archive")).expect("archive folder opens");
+        ArchiveConfig {
+            store: Arc::new(store),
+            log_name: "streams".into(),
+            local_retention_bytes: Some(2 * SEGMENT_BYTES),
+            local_retention_ms: None,
+            local_hard_limit_bytes: None,
+            cache_bytes: 4 * 1024 * 1024,
+            read_ahead_blocks: 1,
+        }
+    });
     let config = LogConfig {
-        segment_bytes_max: 256 * 1024,
+        segment_bytes_max: SEGMENT_BYTES,
         keys: Some(Arc::new(keys) as Arc<dyn KeyProvider>),
+        archive,
         ..LogConfig::default()
     };
-    ShardLog::open(Arc::new(StdFs), Arc::new(SystemClock), dir, config).expect("log opens")
+    ShardLog::open(Arc::new(StdFs), Arc::new(SystemClock), &dir.join("data"), config).expect("log opens")
 }
 
-fn child(dir: &Path, run: u32) -> ! {
-    let log = Arc::new(open(dir));
+fn child(dir: &Path, run: u32, archived: bool) -> ! {
+    let log = Arc::new(open(dir, archived));
     let mut uids: Vec<u64> = Vec::new();
     for (name, encryption_key) in [(STREAM, None), (SEALED_STREAM, Some(KEY))] {
         let meta = match log.streams().into_iter().find(|s| s.name == name) {
@@ -108,11 +129,22 @@ fn child(dir: &Path, run: u32) -> ! {
 
 #[test]
 fn acknowledged_records_survive_sigkill() {
+    kill_and_check("acknowledged_records_survive_sigkill", false, 50);
+}
+
+#[test]
+fn acknowledged_records_survive_sigkill_with_an_archive_and_a_tiny_local_budget() {
+    kill_and_check("acknowledged_records_survive_sigkill_with_an_archive_and_a_tiny_local_budget", true, 20);
+}
+
+/// Runs the child of test `name` `RHEO_CRASH_KILLS` times (`default_kills` unless set),
+/// killing it each time and checking every acknowledged record after reopening.
+fn kill_and_check(name: &str, archived: bool, default_kills: u32) {
     if let Ok(dir) = std::env::var(CHILD_ENV) {
         let run = std::env::var(RUN_ENV).ok().and_then(|r| r.parse().ok()).unwrap_or(0);
-        child(Path::new(&dir), run);
+        child(Path::new(&dir), run, std::env::var(ARCHIVE_ENV).is_ok());
     }
-    let kills: u32 = std::env::var("RHEO_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(50);
+    let kills: u32 = std::env::var("RHEO_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(default_kills);
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     // shard uid → (lsn → record id) of everything acknowledged so far.
@@ -121,8 +153,12 @@ fn acknowledged_records_survive_sigkill() {
     let mut total_acked = 0usize;
 
     for run in 0..kills {
-        let mut child = Command::new(&exe)
-            .args(["acknowledged_records_survive_sigkill", "--exact", "--nocapture", "--test-threads=1"])
+        let mut command = Command::new(&exe);
+        if archived {
+            command.env(ARCHIVE_ENV, "1");
+        }
+        let mut child = command
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, dir.path())
             .env(RUN_ENV, run.to_string())
             .stdout(Stdio::piped())
@@ -147,7 +183,7 @@ fn acknowledged_records_survive_sigkill() {
             total_acked += 1;
         }
 
-        let log = open(dir.path());
+        let log = open(dir.path(), archived);
         let mut seen_ids = HashSet::new();
         for stream in log.streams() {
             for shard in &stream.shards {
@@ -177,5 +213,16 @@ fn acknowledged_records_survive_sigkill() {
         drop(log);
     }
     assert!(total_acked > 0, "the child never acknowledged anything");
+    if archived {
+        // The archive was used: some segments are there and not on the local disk.
+        let log = open(dir.path(), archived);
+        let archive = (0..200)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(50));
+                log.stats().archive
+            })
+            .find(|stats| stats.remote_only_segments > 0);
+        assert!(archive.is_some(), "no segment was ever evicted to the archive");
+    }
     eprintln!("{kills} kills, {total_acked} acknowledged records verified");
 }

@@ -92,7 +92,6 @@ impl ArchiveReader {
 
     /// A file over archived segment `segment_id`, `len` bytes long. Reads fail with an
     /// `io::Error` wrapping the [`ArchiveError`] (see [`archive_error`]).
-    #[allow(dead_code)] // SKELETON(arch): the archiver's eviction and start-up call it
     pub(crate) fn open_segment(self: &Arc<Self>, segment_id: u64, len: u64) -> Arc<dyn ReadFile> {
         Arc::new(ArchivedFile {
             reader: self.clone(),
@@ -104,7 +103,6 @@ impl ArchiveReader {
     }
 
     /// Drops every cached block of a segment (retention deleted it).
-    #[allow(dead_code)] // SKELETON(arch): retention of archived segments calls it
     pub(crate) fn forget_segment(&self, segment_id: u64) {
         self.fetcher.blocks.forget_segment(segment_id);
     }

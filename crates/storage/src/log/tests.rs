@@ -618,8 +618,13 @@ fn stats_count_commits_records_bytes_and_sync_latency() {
 }
 
 /// Polls `done` for up to five seconds (the syncer thread works on its own time).
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+fn eventually(done: impl FnMut() -> bool) -> bool {
+    within(Duration::from_secs(5), done)
+}
+
+/// Polls `done` until it holds or `limit` has passed.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
     while std::time::Instant::now() < deadline {
         if done() {
             return true;
@@ -858,3 +863,6 @@ fn paced_deletion_unlinks_before_shrinking() {
     assert!(!fs.exists(&join(dir, &index_name(7))));
     assert_eq!(fs.used_bytes(), 0);
 }
+
+// The archive tier's tests (kept apart from the module list above).
+mod archive;

@@ -1,9 +1,9 @@
 //! Reads of segments only the archive holds: a reader waiting for the archive holds up
 //! no one else, and an archive that fails is reported, never taken for damage.
 //!
-//! Until the archiver evicts segments itself, a test makes a sealed segment remote the
-//! way eviction does: the object is put in the archive and the segment's file swapped
-//! for the archive's reader.
+//! A test makes a sealed segment remote itself, the way the archiver's eviction does (the
+//! object put in the archive, the segment's file swapped for the archive's reader), so
+//! which segment is remote, and when, is the test's choice rather than the archiver's.
 
 use super::*;
 use crate::archive::cache::tests::GatedArchive;
