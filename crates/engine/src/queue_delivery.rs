@@ -217,7 +217,7 @@ impl Engine {
     /// The stream record with exactly this LSN; `None` when the stream no longer has it.
     fn read_stream_record(&self, shard_uid: u64, lsn: u64) -> Result<Option<StoredRecord>> {
         let max_bytes = rheo_storage::limits::RECORD_DATA_BYTES_MAX + rheo_storage::limits::PARTITION_KEY_BYTES_MAX;
-        match self.log().read(shard_uid, lsn, 1, max_bytes) {
+        match self.read_log(shard_uid, lsn, 1, max_bytes) {
             Ok(batch) => Ok(batch.records.into_iter().next().filter(|record| record.lsn == lsn)),
             Err(StorageError::ShardNotFound { .. }) => Ok(None),
             Err(other) => Err(other.into()),

@@ -293,7 +293,9 @@ impl StreamReader {
             },
         };
         tip.borrow_and_update();
-        let batch = match log.read(shard.uid, position.next_lsn, max_records, max_bytes) {
+        // An archive that cannot serve the read fails it (position unchanged): callers
+        // retry with their back-off, and the read succeeds once the archive answers.
+        let batch = match self.engine.read_log(shard.uid, position.next_lsn, max_records, max_bytes) {
             Ok(batch) => batch,
             Err(StorageError::ShardNotFound { .. }) => return Ok(None),
             Err(other) => return Err(other.into()),

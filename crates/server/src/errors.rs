@@ -53,8 +53,13 @@ pub fn wire_error(error: &EngineError) -> WireError {
         EngineError::Storage(storage) => {
             return match storage {
                 StorageError::Closed => ErrorType::ServiceUnavailable.without_message(),
+                // The reader (or producer) must learn that the archive is why, and that
+                // retrying later succeeds: these carry the storage error's text.
+                StorageError::ArchiveUnavailable { .. } | StorageError::ArchiveBacklogFull { .. } => {
+                    ErrorType::InternalFailure.with_message(storage.to_string())
+                }
                 _ => ErrorType::InternalFailure.without_message(),
-            }
+            };
         }
     };
     error_type.with_message(aws_message(error))
@@ -496,6 +501,19 @@ pub fn firehose_wire_error(error: &rheo_firehose::FirehoseError) -> WireError {
     }
 }
 
+/// A read the archive could not serve (`s3://bucket/rheo`, "connection refused"), for tests.
+#[cfg(test)]
+pub(crate) fn archive_unavailable() -> StorageError {
+    StorageError::ArchiveUnavailable {
+        archive: "s3://bucket/rheo".into(),
+        shard_uid: 7,
+        first_lsn: 10,
+        last_lsn: 20,
+        count: 11,
+        source: rheo_storage::ArchiveError::Unavailable { detail: "connection refused".into() },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,6 +601,33 @@ mod tests {
             }),
             "Records from sequence number 1 to 2 of shard shardId-000000000000 in stream s under account 000000000000 are damaged on disk and cannot be read until an operator cuts them (rheo serve --recover-truncate). Records after them can be read with an AFTER_SEQUENCE_NUMBER iterator at 2."
         );
+    }
+
+    /// The archive's failures are server faults that say what failed: a reader learns
+    /// the archive is why (and retries), a producer that writes resume once uploads do.
+    #[test]
+    fn archive_failures_are_internal_failures_with_the_storage_text() {
+        let unavailable = archive_unavailable();
+        let backlog = StorageError::ArchiveBacklogFull {
+            archive: "file:///archive".into(),
+            unarchived_bytes: 5_000,
+            limit_bytes: 4_096,
+        };
+        for storage in [unavailable, backlog] {
+            let text = storage.to_string();
+            let wire = wire_error(&EngineError::Storage(storage));
+            assert_eq!((wire.error_type.as_str(), wire.http_status), ("InternalFailure", 500));
+            assert_eq!(wire.message.as_deref(), Some(text.as_str()));
+        }
+        assert!(message(EngineError::Storage(StorageError::ArchiveBacklogFull {
+            archive: "file:///archive".into(),
+            unarchived_bytes: 5_000,
+            limit_bytes: 4_096
+        }))
+        .contains("--local-hard-limit-bytes"));
+        // Other storage failures still carry no message.
+        let closed = wire_error(&EngineError::Storage(StorageError::Closed));
+        assert_eq!((closed.error_type.as_str(), closed.message), ("ServiceUnavailable", None));
     }
 
     /// AWS's `ResourceNotFoundException` texts for rules other than a missing stream, shard

@@ -36,6 +36,7 @@ use rheo_aws::event_stream;
 use rheo_engine::{EngineError, RecordOut, Subscription, SubscriptionRead, Wake};
 use rheo_protocol::model as wire;
 use rheo_protocol::{encode_error, encode_response, encode_subscribe_to_shard_event, ErrorType, Response, WireFormat};
+use rheo_storage::StorageError;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -159,8 +160,13 @@ fn shard_end_event(children: Vec<wire::ChildShard>) -> wire::SubscribeToShardEve
 /// is an InternalFailureException.
 fn exception_frame(error: &EngineError, format: WireFormat) -> Option<Bytes> {
     let wire = wire_error(error);
-    let wire = match wire.error_type.as_str() {
-        "ResourceNotFoundException" | "ResourceInUseException" => wire,
+    let wire = match (wire.error_type.as_str(), error) {
+        ("ResourceNotFoundException" | "ResourceInUseException", _) => wire,
+        // The archive's cache has logged the failed fetch; the subscriber learns that the
+        // archive is why, and that subscribing again later succeeds.
+        (_, EngineError::Storage(StorageError::ArchiveUnavailable { .. })) => {
+            ErrorType::InternalFailureException.with_message(error.to_string())
+        }
         _ => {
             tracing::error!(message = "Subscription failed.", %error);
             ErrorType::InternalFailureException.with_message("Internal service failure.")
@@ -310,6 +316,19 @@ mod tests {
 
     /// What the hand-encoder wrote in JSON: the same members, keys sorted (serde_json's map).
     const HAND_ENCODED_JSON: &str = r#"{"ChildShards":[{"HashKeyRange":{"EndingHashKey":"170141183460469231731687303715884105727","StartingHashKey":"0"},"ParentShards":["shardId-000000000000"],"ShardId":"shardId-000000000001"},{"HashKeyRange":{"EndingHashKey":"340282366920938463463374607431768211455","StartingHashKey":"170141183460469231731687303715884105728"},"ParentShards":["shardId-000000000000"],"ShardId":"shardId-000000000002"}],"MillisBehindLatest":0,"Records":[]}"#;
+
+    #[test]
+    fn an_archive_that_cannot_serve_a_subscription_ends_it_with_its_text() {
+        let error = EngineError::Storage(crate::errors::archive_unavailable());
+        let frame = exception_frame(&error, WireFormat::Json).unwrap();
+        let text = String::from_utf8_lossy(&frame);
+        assert!(text.contains("InternalFailureException"), "{text}");
+        assert!(text.contains("s3://bucket/rheo") && text.contains("connection refused"), "{text}");
+        // Other internal failures still say nothing of the server's insides.
+        let frame = exception_frame(&EngineError::Internal("secret detail".into()), WireFormat::Json).unwrap();
+        let text = String::from_utf8_lossy(&frame);
+        assert!(text.contains("Internal service failure.") && !text.contains("secret"), "{text}");
+    }
 
     #[test]
     fn the_shard_end_event_encodes_as_the_hand_encoder_did() {

@@ -236,6 +236,14 @@ impl ShardLog {
         read::read(&self.shared, shard_uid, from_lsn, max_records, max_bytes)
     }
 
+    /// Whether [`ShardLog::read`] from `from_lsn` may wait for the archive (a chunk it
+    /// starts at is in a segment only the archive holds and not cached): callers on an
+    /// async runtime then read off its worker threads, so a reader far behind never
+    /// holds up readers at the tip. Always `false` without an archive.
+    pub fn read_may_block(&self, shard_uid: u64, from_lsn: u64) -> bool {
+        read::read_may_block(&self.shared, shard_uid, from_lsn)
+    }
+
     /// A receiver that changes whenever the shard gains visible records (its value is
     /// the newest LSN), so readers can wait instead of polling.
     pub fn watch(&self, shard_uid: u64) -> Result<watch::Receiver<u64>> {

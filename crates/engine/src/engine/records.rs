@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rheo_storage::{AppendRecord, SequenceNumber, ShardMeta, StartPosition, StorageError};
+use rheo_storage::{AppendRecord, ReadBatch, SequenceNumber, ShardMeta, StartPosition, StorageError};
 
 use super::streams::stream_name_of;
 use super::Engine;
@@ -45,6 +45,29 @@ enum Outcome {
         shard_index: u32,
     },
     Failed,
+    /// Appends are refused: records not yet archived fill the local hard limit. The
+    /// storage error's facts, so the caller learns why and that it is temporary.
+    BacklogFull {
+        archive: String,
+        unarchived_bytes: u64,
+        limit_bytes: u64,
+    },
+}
+
+impl Outcome {
+    /// The error a record that was not stored reports.
+    fn error(&self) -> EngineError {
+        match self {
+            Outcome::BacklogFull { archive, unarchived_bytes, limit_bytes } => {
+                EngineError::Storage(StorageError::ArchiveBacklogFull {
+                    archive: archive.clone(),
+                    unarchived_bytes: *unarchived_bytes,
+                    limit_bytes: *limit_bytes,
+                })
+            }
+            _ => EngineError::Internal("the record could not be stored".into()),
+        }
+    }
 }
 
 /// Where a record is about to go.
@@ -202,6 +225,11 @@ impl Engine {
                     tracing::debug!(message = "Record append failed.", %error);
                     outcomes[pending.slot] = Some(Outcome::Failed);
                 }
+                // So is a full archive backlog, by the archiver.
+                Err(StorageError::ArchiveBacklogFull { archive, unarchived_bytes, limit_bytes }) => {
+                    tracing::debug!(message = "Record append refused: archive backlog full.", %archive, unarchived_bytes, limit_bytes);
+                    outcomes[pending.slot] = Some(Outcome::BacklogFull { archive, unarchived_bytes, limit_bytes });
+                }
                 Err(error) => {
                     tracing::warn!(message = "Record append failed.", %error);
                     outcomes[pending.slot] = Some(Outcome::Failed);
@@ -245,7 +273,7 @@ impl Engine {
                 Outcome::Throttled { shard_index } => {
                     PutOutcome::Failed(self.throughput_exceeded(&snapshot, shard_index))
                 }
-                Outcome::Failed => PutOutcome::Failed(EngineError::Internal("the record could not be stored".into())),
+                failed @ (Outcome::Failed | Outcome::BacklogFull { .. }) => PutOutcome::Failed(failed.error()),
             })
             .collect();
         let failed_count = records.iter().filter(|r| matches!(r, PutOutcome::Failed(_))).count() as u32;
@@ -278,7 +306,8 @@ impl Engine {
         match outcomes.pop() {
             Some(Outcome::Stored(placement)) => Ok(PutRecordResult { placement, encrypted: snapshot.encrypted() }),
             Some(Outcome::Throttled { shard_index }) => Err(self.throughput_exceeded(&snapshot, shard_index)),
-            _ => Err(EngineError::Internal("the record could not be stored".into())),
+            Some(failed) => Err(failed.error()),
+            None => Err(Outcome::Failed.error()),
         }
     }
 
@@ -454,7 +483,7 @@ impl Engine {
         }
         let limit = request.limit.map_or(GET_RECORDS_LIMIT_MAX, |l| l as usize).clamp(1, GET_RECORDS_LIMIT_MAX);
         let created_secs = shard.created_ms / 1000;
-        let batch = self.log().read(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
+        let batch = self.read_log(shard.uid, state.lsn, limit, GET_RECORDS_BYTES_MAX).map_err(|e| match e {
             StorageError::ShardNotFound { .. } => shard_missing(),
             damaged @ StorageError::Damaged { .. } => {
                 self.damaged_records(damaged, snapshot.name(), created_secs, shard.index)
@@ -488,6 +517,27 @@ impl Engine {
             child_shards,
             encrypted: snapshot.encrypted(),
         })
+    }
+
+    /// Reads a shard of the streams log. A read that may wait for the archive (its first
+    /// chunks are only there and not cached) runs as blocking code on a multi-thread
+    /// runtime's worker (`block_in_place`: the worker's other tasks move to another
+    /// thread), so a reader far behind never holds up readers at the tip or appends.
+    /// Every read of the streams log by the engine goes through here.
+    pub(crate) fn read_log(
+        &self,
+        shard_uid: u64,
+        from_lsn: u64,
+        max_records: usize,
+        max_bytes: usize,
+    ) -> rheo_storage::Result<ReadBatch> {
+        let log = self.log();
+        let read = || log.read(shard_uid, from_lsn, max_records, max_bytes);
+        if log.read_may_block(shard_uid, from_lsn) && may_block_in_place() {
+            tokio::task::block_in_place(read)
+        } else {
+            read()
+        }
     }
 
     /// The reader's error for records damaged on disk, in sequence numbers.
@@ -700,4 +750,12 @@ pub(super) fn records_out(
         })
         .collect();
     (records, bytes)
+}
+
+/// Whether the current thread may call `block_in_place`: inside a multi-thread runtime
+/// (on a current-thread runtime it panics; outside any runtime blocking is harmless and
+/// the read is simply run).
+fn may_block_in_place() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }

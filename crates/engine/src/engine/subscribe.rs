@@ -293,8 +293,12 @@ impl Engine {
             }
         }
         let batch = self
-            .log()
-            .read(subscription.shard_uid, subscription.next_lsn, SUBSCRIBE_EVENT_RECORDS_MAX, SUBSCRIBE_EVENT_BYTES_MAX)
+            .read_log(
+                subscription.shard_uid,
+                subscription.next_lsn,
+                SUBSCRIBE_EVENT_RECORDS_MAX,
+                SUBSCRIBE_EVENT_BYTES_MAX,
+            )
             .map_err(|error| match error {
                 StorageError::ShardNotFound { .. } => self.catalog.stream_not_found(&subscription.stream_name),
                 damaged @ StorageError::Damaged { .. } => self.damaged_records(

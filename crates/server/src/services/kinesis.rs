@@ -87,10 +87,17 @@ async fn call(
         Outcome::Done(response) => ServiceResponse::Body(Bytes::from(encode_response(&response, format))),
         Outcome::Failed(error) => {
             let wire = wire_error(&error);
-            // A full disk is logged by the storage engine, once per interval, not per request.
-            let disk_full =
-                matches!(error, rheo_engine::EngineError::Storage(rheo_storage::StorageError::DiskFull { .. }));
-            if wire.http_status >= 500 && !disk_full {
+            // A full disk (or archive backlog) is logged by the storage engine, once per
+            // interval, and a failed archive fetch by the archive's cache: not per request.
+            let logged_by_storage = matches!(
+                error,
+                rheo_engine::EngineError::Storage(
+                    rheo_storage::StorageError::DiskFull { .. }
+                        | rheo_storage::StorageError::ArchiveBacklogFull { .. }
+                        | rheo_storage::StorageError::ArchiveUnavailable { .. }
+                )
+            );
+            if wire.http_status >= 500 && !logged_by_storage {
                 tracing::error!(message = "Request failed.", operation = operation.name(), %error);
             } else {
                 tracing::debug!(message = "Request rejected.", operation = operation.name(), error_type = %wire.error_type);

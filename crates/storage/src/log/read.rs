@@ -14,6 +14,12 @@
 //!   starts at it. A sealed chunk that does not open (its key version missing, or its tag
 //!   not matching although its checksum does) is treated alike, but is not registered as
 //!   damage: it is not, and the right key opens it.
+//! - A chunk in a segment only the archive holds is read through the archive's cache; if
+//!   the archive cannot serve it, the read fails with `ArchiveUnavailable` (or returns
+//!   the records before it), never registering damage: the archive may come back. A
+//!   fetched chunk that fails its checksum is damage, as on the local disk.
+//! - [`read_may_block`] tells callers on an async runtime whether a read may wait for
+//!   the archive, so they can move off the runtime's worker first.
 
 use std::path::PathBuf;
 
@@ -22,6 +28,7 @@ use super::files::segment_name;
 use super::recovery;
 use super::state::{ChunkRef, ShardState, Shared};
 use super::types::{ReadBatch, StartPosition};
+use crate::archive::cache::archive_error;
 use crate::error::{Result, StorageError};
 use crate::format::{FormatError, StoredRecord};
 use crate::limits::READ_WINDOW_CHUNKS;
@@ -72,8 +79,18 @@ fn load_chunk(shared: &Shared, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<S
     }
     let file = shared.segments.read().get(&chunk.segment_id).map(|s| s.file.clone()).ok_or(StorageError::Closed)?;
     let mut buf = vec![0u8; chunk.len as usize];
-    file.read_exact_at(&mut buf, chunk.offset)
-        .map_err(|e| StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), e))?;
+    file.read_exact_at(&mut buf, chunk.offset).map_err(|error| match archive_error(&error) {
+        // Not damage: nothing is registered, and the read succeeds once the archive answers.
+        Some(source) => StorageError::ArchiveUnavailable {
+            archive: shared.archive.as_ref().map_or_else(String::new, |tier| tier.reader.describe()),
+            shard_uid,
+            first_lsn: chunk.first_lsn,
+            last_lsn: chunk.last_lsn,
+            count: chunk.count,
+            source: source.clone(),
+        },
+        None => StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), error),
+    })?;
     let keys = shared.keys.as_deref();
     recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn, keys).map_err(|error| match error {
         // Not damage: nothing is registered, so a key store that has (or gets back) the
@@ -162,12 +179,13 @@ pub(super) fn read(
             }
             let decoded = match load_chunk(shared, shard_uid, chunk) {
                 Ok(decoded) => decoded,
-                // Records before damage (or a chunk that does not open) are still
-                // served; the next read starts at it.
+                // Records before damage (or a chunk that does not open, or one the
+                // archive cannot serve now) are still served; the next read starts at it.
                 Err(
                     StorageError::Damaged { .. }
                     | StorageError::KeyUnavailable { .. }
-                    | StorageError::Unauthentic { .. },
+                    | StorageError::Unauthentic { .. }
+                    | StorageError::ArchiveUnavailable { .. },
                 ) if !records.is_empty() => break 'windows,
                 Err(error) => return Err(error),
             };
@@ -192,4 +210,23 @@ pub(super) fn read(
     let drained = tip_lsn.is_none_or(|tip| next_lsn > tip);
     let shard_end = bounds.closed_lsn.is_some() && drained;
     Ok(ReadBatch { records, next_lsn, shard_end, tip_lsn, tip_arrival_ms: bounds.tip_arrival_ms })
+}
+
+/// Whether a read starting at `from_lsn` may wait for the archive: one of the first
+/// chunks it would read is in a segment only the archive holds and not all cached.
+/// Unknown shards and positions past the tip answer `false` (the read will not fetch).
+pub(super) fn read_may_block(shared: &Shared, shard_uid: u64, from_lsn: u64) -> bool {
+    let Some(tier) = &shared.archive else { return false };
+    let Ok(shard) = shared.shard(shard_uid) else { return false };
+    let window: Vec<ChunkRef> = {
+        let index = shard.index.lock();
+        let start = index.chunks.partition_point(|c| c.last_lsn < from_lsn);
+        index.chunks.range(start..).take(READ_WINDOW_CHUNKS).copied().collect()
+    };
+    let segments = shared.segments.read();
+    window.iter().any(|chunk| {
+        segments.get(&chunk.segment_id).is_some_and(|segment| {
+            !segment.local && tier.reader.would_fetch(chunk.segment_id, chunk.offset, u64::from(chunk.len))
+        })
+    })
 }

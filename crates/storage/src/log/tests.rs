@@ -755,6 +755,7 @@ async fn readers_wait_for_new_records_without_polling() {
     task.await.unwrap().unwrap();
 }
 
+mod archive_read;
 mod ids;
 mod model;
 mod sealed;
