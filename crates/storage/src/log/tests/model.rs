@@ -87,6 +87,9 @@ impl Model {
     }
 }
 
+/// The archive run's local budget: below one segment (`segment_bytes_max` 2048).
+const LOCAL_BUDGET_BYTES: u64 = 1_024;
+
 fn config(keys: &Arc<MemKeys>, archive: Option<&Arc<MemArchive>>) -> LogConfig {
     LogConfig {
         segment_bytes_max: 2048,
@@ -98,7 +101,7 @@ fn config(keys: &Arc<MemKeys>, archive: Option<&Arc<MemArchive>>) -> LogConfig {
         archive: archive.map(|store| ArchiveConfig {
             store: store.clone(),
             log_name: "streams".into(),
-            local_retention_bytes: Some(1_024),
+            local_retention_bytes: Some(LOCAL_BUDGET_BYTES),
             local_retention_ms: None,
             local_hard_limit_bytes: None,
             cache_bytes: 1 << 20,
@@ -243,12 +246,14 @@ fn run(ops: Vec<Op>, archive: Option<Arc<MemArchive>>) -> std::result::Result<()
         }
     }
     if archive.is_some() {
-        // Every sealed segment ends up only in the archive, so the final reads go there.
-        let all_remote = || {
-            let stats = log.stats();
-            stats.archive.remote_only_segments + 1 == stats.segments
+        // Every sealed segment ends up archived, and the local disk within its budget, so the
+        // final reads go to the archive. Segments sealed small (by age) may together fit the
+        // budget and stay local: the budget, not "everything remote", is the promise.
+        let settled = || {
+            let archive = log.stats().archive;
+            archive.backlog_segments == 0 && (archive.local_bytes <= LOCAL_BUDGET_BYTES || archive.local_segments == 1)
         };
-        prop_assert!(within(Duration::from_secs(30), all_remote));
+        prop_assert!(within(Duration::from_secs(30), settled));
     }
     // Finally every visible acknowledged record is there, exactly once, in order.
     drop(log);
