@@ -244,6 +244,12 @@ impl ShardLog {
         read::read_may_block(&self.shared, shard_uid, from_lsn)
     }
 
+    /// Whether resolving `start` may wait for the archive: an `AT_TIMESTAMP` position reads
+    /// the chunk holding the time, which may be in a segment only the archive holds.
+    pub fn resolve_may_block(&self, start: StartPosition) -> bool {
+        self.shared.archive.is_some() && matches!(start, StartPosition::AtTimestamp(_))
+    }
+
     /// A receiver that changes whenever the shard gains visible records (its value is
     /// the newest LSN), so readers can wait instead of polling.
     pub fn watch(&self, shard_uid: u64) -> Result<watch::Receiver<u64>> {

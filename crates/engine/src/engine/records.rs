@@ -393,7 +393,15 @@ impl Engine {
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
         };
-        self.log().resolve(shard.uid, position).map_err(|e| match e {
+        let log = self.log();
+        let resolve = || log.resolve(shard.uid, position);
+        // An AT_TIMESTAMP start may read an archived chunk: off the runtime's workers.
+        let resolved = if log.resolve_may_block(position) && may_block_in_place() {
+            tokio::task::block_in_place(resolve)
+        } else {
+            resolve()
+        };
+        resolved.map_err(|e| match e {
             StorageError::ShardNotFound { .. } => EngineError::ShardNotFound {
                 shard: ShardId::new(shard.index).to_string(),
                 stream: stream.to_owned(),
