@@ -47,6 +47,8 @@
 //! - `syncer`: the relaxed mode's background fsync.
 //! - `retention` and `deleter`: finding expired segments and deleting their files, paced.
 //! - `damage` and `scrub`: the register of damaged chunks and the background scrub.
+//! - `archiver`: tiering sealed segments to the archive (upload, local budget, archive
+//!   retention, reconciliation, start-up of segments only the archive holds).
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -75,6 +77,8 @@ pub struct ShardLog {
     queue: Option<flume::Sender<Command>>,
     writer: Option<JoinHandle<()>>,
     scrubber: Option<scrub::Scrubber>,
+    /// Tiers sealed segments to the archive, with `--archive`.
+    archiver: Option<archiver::Archiver>,
     /// The exclusive lock on the folder, released after the writer has stopped.
     _lock: LockGuard,
 }
@@ -94,6 +98,7 @@ impl ShardLog {
             queue: Some(opened.queue),
             writer: Some(opened.writer),
             scrubber: opened.scrubber,
+            archiver: opened.archiver,
             _lock: opened.lock,
         })
     }
@@ -250,6 +255,10 @@ impl ShardLog {
                 tracing::error!(message = "Log writer thread panicked.");
             }
         }
+        // After the writer, so nothing it sealed while stopping waits for a kick.
+        if let Some(mut archiver) = self.archiver.take() {
+            archiver.stop();
+        }
     }
 }
 
@@ -259,6 +268,7 @@ impl Drop for ShardLog {
     }
 }
 
+mod archiver;
 mod command;
 mod commit;
 mod damage;

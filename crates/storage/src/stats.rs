@@ -163,7 +163,6 @@ pub(crate) struct ArchiveCounters {
 
 impl ArchiveCounters {
     /// Records one finished segment upload.
-    #[allow(dead_code)] // SKELETON(arch)
     pub(crate) fn upload_took(&self, ms: u64) {
         let bucket = UPLOAD_BUCKET_BOUNDS_MS.iter().position(|bound| ms <= *bound).unwrap_or(UPLOAD_BUCKETS - 1);
         self.upload_buckets[bucket].fetch_add(1, Ordering::Relaxed);

@@ -189,6 +189,9 @@ impl Committer {
             }
             return;
         }
+        if self.refuse_over_hard_limit(&mut appends) {
+            return;
+        }
         let first_lsn = lsns.next();
         let (placements, frame_shards) = self.place(lsns, &mut appends);
         if placements.is_empty() {
@@ -220,6 +223,33 @@ impl Committer {
             }
         }
         self.shared.next_lsn_hint.store(lsns.next(), Ordering::Release);
+    }
+
+    /// Refuses `appends` whole (nothing written) while the segments not yet archived fill
+    /// the local hard limit; returns whether it did.
+    fn refuse_over_hard_limit(&self, appends: &mut Vec<PendingAppend>) -> bool {
+        let Some(tier) = &self.shared.archive else {
+            return false;
+        };
+        let counters = &self.shared.counters.archive;
+        let Some((unarchived_bytes, limit_bytes)) = tier.backlog_full() else {
+            counters.writes_refused.store(false, Ordering::Relaxed);
+            return false;
+        };
+        if !counters.writes_refused.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                message = "Local hard limit reached; appends refused until uploads catch up.",
+                unarchived_bytes,
+                limit_bytes,
+            );
+        }
+        counters.refused_appends_total.fetch_add(appends.len() as u64, Ordering::Relaxed);
+        let archive = tier.reader.describe();
+        for append in appends.drain(..) {
+            let error = StorageError::ArchiveBacklogFull { archive: archive.clone(), unarchived_bytes, limit_bytes };
+            let _ = append.reply.send(Err(error));
+        }
+        true
     }
 
     /// Checks every record and gives each accepted one its LSN and arrival time; a
@@ -412,6 +442,9 @@ impl Committer {
         }
         self.active.end = offset + frame_len;
         self.shared.counters.bytes_written.fetch_add(frame_len, Ordering::Relaxed);
+        if let Some(tier) = &self.shared.archive {
+            tier.unarchived_bytes.fetch_add(frame_len, Ordering::AcqRel);
+        }
         for entry in entries.iter_mut() {
             entry.offset += offset;
         }
@@ -544,6 +577,11 @@ impl Committer {
             })?;
         tracing::debug!(message = "Segment sealed.", segment_id = self.active.id, bytes = self.active.end);
         self.active = next;
+        self.shared.active_segment_id.store(self.active.id, Ordering::Release);
+        if let Some(tier) = &self.shared.archive {
+            tier.unarchived_bytes.fetch_add(self.active.end, Ordering::AcqRel);
+            tier.wake();
+        }
         Ok(())
     }
 

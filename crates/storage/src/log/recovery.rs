@@ -286,7 +286,7 @@ fn lsn_after(entries: &[IndexEntry]) -> u64 {
     entries.iter().map(|e| e.last_lsn + 1).max().unwrap_or(0)
 }
 
-fn load_index(fs: &dyn FileSystem, log_dir: &Path, id: u64, segment_len: u64) -> Option<Vec<IndexEntry>> {
+pub(super) fn load_index(fs: &dyn FileSystem, log_dir: &Path, id: u64, segment_len: u64) -> Option<Vec<IndexEntry>> {
     let path = join(log_dir, &index_name(id));
     let file = fs.open_read(&path).ok()?;
     let len = file.len().ok()?;
@@ -300,6 +300,23 @@ fn load_index(fs: &dyn FileSystem, log_dir: &Path, id: u64, segment_len: u64) ->
             None
         }
     }
+}
+
+/// A sealed segment's chunks: from its index file, or (missing or stale) by a scan whose
+/// result is stored as its index, so the index file exists afterwards either way.
+pub(super) fn sealed_index(
+    fs: &dyn FileSystem,
+    log_dir: &Path,
+    id: u64,
+    file: &dyn ReadFile,
+    len: u64,
+) -> std::io::Result<Vec<IndexEntry>> {
+    if let Some(entries) = load_index(fs, log_dir, id, len) {
+        return Ok(entries);
+    }
+    let scan = scan_segment(file, len);
+    store_index(fs, log_dir, id, len, &scan.entries, true)?;
+    Ok(scan.entries)
 }
 
 struct Scan {

@@ -15,8 +15,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::deleter::{delete_segment_files, Deleter, Release};
+use super::files::segment_name;
 use super::state::Shared;
-use crate::error::Result;
+use crate::error::{Result, StorageError};
+use crate::fs::join;
 
 /// Where expired segment files are unlinked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,9 @@ pub(super) fn enforce(
     deleter: Option<&Deleter>,
 ) -> Result<usize> {
     let now = shared.clock.now_ms();
+    // Held while segments are removed, so the archiver never records an upload of a
+    // segment removed here (it checks, under this lock, that the segment is still there).
+    let mut archived = shared.archive.as_ref().map(|tier| tier.archived.lock());
     let expired: Vec<u64> = {
         let segments = shared.segments.read();
         let shards = shared.shards.read();
@@ -55,6 +60,10 @@ pub(super) fn enforce(
             .map(|(id, _)| *id)
             .collect()
     };
+    // Archived segments keep their index and record until the archiver has deleted
+    // their objects; only their local segment file (if any) goes now.
+    let mut local_files: Vec<u64> = Vec::new();
+    let mut archived_local: Vec<u64> = Vec::new();
     for id in &expired {
         let removed = shared.segments.write().remove(id);
         if let Some(segment) = removed {
@@ -64,9 +73,35 @@ pub(super) fn enforce(
                     shard.index.lock().chunks.retain(|c| c.segment_id != *id);
                 }
             }
+            match archived.as_mut().and_then(|a| a.live.remove(id).map(|m| (a, m))) {
+                Some((list, manifest)) => {
+                    list.expired.insert(*id, manifest);
+                    if segment.local {
+                        archived_local.push(*id);
+                    }
+                }
+                None => {
+                    if let Some(tier) = &shared.archive {
+                        tier.unarchived_gone(segment.file.len().unwrap_or(0));
+                    }
+                    local_files.push(*id);
+                }
+            }
         }
     }
+    drop(archived);
+    if let Some(tier) = &shared.archive {
+        if expired.len() > local_files.len() {
+            tier.wake();
+        }
+    }
+    for id in &archived_local {
+        let path = join(log_dir, &segment_name(*id));
+        shared.fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+    }
     shared.damage.forget_segments(&expired);
+    let count = expired.len();
+    let expired = local_files;
     if !expired.is_empty() {
         // Unlinking large files takes tens of milliseconds each; appends must not wait
         // for it. The segments are already out of every index, so a crash before the
@@ -83,5 +118,5 @@ pub(super) fn enforce(
             _ => delete_segment_files(&*shared.fs, log_dir, &expired, Release::AtOnce)?,
         }
     }
-    Ok(expired.len())
+    Ok(count)
 }

@@ -8,7 +8,8 @@
 //! damaged chunk goes into the damage register (`damage.rs`), which makes reads that reach
 //! it fail with [`crate::StorageError::Damaged`] while everything else stays readable.
 //!
-//! Invariant: the scrub only reads. It never registers damage in a segment that
+//! Invariant: the scrub only reads, and only local files (segments only the archive
+//! holds are verified as their blocks are fetched). It never registers damage in a segment that
 //! retention deleted while it was being checked.
 
 use std::sync::atomic::Ordering;
@@ -62,7 +63,10 @@ pub(super) fn spawn(shared: Arc<Shared>, segments: Vec<UnverifiedSegment>, bytes
                 for entry in entries {
                     let at = ChunkAt { segment_id, offset: entry.offset };
                     // The segment may have expired meanwhile; then there is nothing to check.
-                    let Some(file) = shared.segments.read().get(&segment_id).map(|s| s.file.clone()) else {
+                    // Once only the archive holds it, its chunks are verified when fetched.
+                    let Some(file) =
+                        shared.segments.read().get(&segment_id).filter(|s| s.local).map(|s| s.file.clone())
+                    else {
                         break;
                     };
                     if shared.damage.check(at).is_none() {

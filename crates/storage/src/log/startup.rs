@@ -17,8 +17,9 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
+use super::archiver::{restore_remote, Archiver, RemoteSegment};
 use super::command::Command;
 use super::commit::{CommitPolicy, Committer};
 use super::damage::DamageRegister;
@@ -28,15 +29,15 @@ use super::poison::PoisonLatch;
 use super::recovery::{self, Recovered};
 use super::scrub::{self, Scrubber, UnverifiedSegment};
 use super::segment::ActiveSegment;
-use super::state::{ArchiveTier, ChunkRef, FastMap, Segment, ShardState, Shared};
+use super::state::{ArchiveTier, ArchivedSegments, ChunkRef, FastMap, Segment, ShardState, Shared};
 use super::streams::Streams;
 use super::types::{LogConfig, RecoveryMode};
 use super::writer::{Writer, WriterParts};
-use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader};
+use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader, SegmentManifest};
 use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
-use crate::format::SEGMENT_VERSION;
+use crate::format::{IndexEntry, SEGMENT_VERSION};
 use crate::fs::{join, FileSystem, LockGuard};
 use crate::limits::APPEND_QUEUE_MAX;
 use crate::meta::StreamMeta;
@@ -51,6 +52,7 @@ pub(super) struct Opened {
     pub(super) queue: flume::Sender<Command>,
     pub(super) writer: JoinHandle<()>,
     pub(super) scrubber: Option<Scrubber>,
+    pub(super) archiver: Option<Archiver>,
     pub(super) lock: LockGuard,
 }
 
@@ -68,28 +70,48 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     let reserved_lsn = load_reservation(&*fs, &meta_dir, config.recovery, &recovered)?;
     let next_lsn = next_lsn(&recovered, reserved_lsn, &streams);
     let counters = Counters::default();
-    let archive = match &config.archive {
-        Some(archive) => Some(archive_tier(archive, &*meta_store, &counters)?),
-        None => None,
+    let (archive, kicks) = match &config.archive {
+        Some(archive) => {
+            let (tier, kicks) = archive_tier(archive, meta_store.clone(), &counters)?;
+            (Some(tier), Some(kicks))
+        }
+        None => (None, None),
     };
-    let parts = Parts { keys: config.keys.clone(), random: config.random.clone(), counters, archive };
+    let (remote, records) = match &archive {
+        Some(tier) => archived_segments(&*fs, &log_dir, tier, &recovered)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    // New records number above every archived one too, even those no longer local.
+    let next_lsn = records.iter().map(|m| m.last_lsn.saturating_add(1)).fold(next_lsn, u64::max);
+    let newest_archived = records.iter().map(|m| m.segment_id).max();
+    let parts = Parts { keys: config.keys.clone(), random: config.random.clone(), counters, archive, remote };
     let shared = Arc::new(restore(fs.clone(), clock.clone(), parts, &log_dir, streams, &recovered, next_lsn)?);
 
     // Continue in the newest segment if it is open for appends, else start one. A segment
-    // of an older version is not continued: it may not hold what this version writes.
+    // of an older version is not continued: it may not hold what this version writes, and
+    // an archived one never takes appends. New ids are above every local and archived id.
     let active = match recovered.segments.last() {
         Some(last)
             if last.end_offset < config.segment_bytes_max
                 && !last.sealed_by_repair
-                && last.version == SEGMENT_VERSION =>
+                && last.version == SEGMENT_VERSION
+                && newest_archived.is_none_or(|newest| newest < last.id) =>
         {
             ActiveSegment::reopen(&*fs, &log_dir, last.id, last.end_offset, clock.now_ms(), last.entries.clone())?
         }
         last => {
-            let id = last.map_or(1, |s| s.id + 1);
+            let id = last.map_or(1, |s| s.id + 1).max(newest_archived.map_or(1, |n| n + 1));
             ActiveSegment::create(&shared, &log_dir, id, next_lsn, clock.now_ms())?
         }
     };
+    shared.active_segment_id.store(active.id, std::sync::atomic::Ordering::Release);
+    if let Some(tier) = &shared.archive {
+        let archived: std::collections::BTreeSet<u64> = records.iter().map(|m| m.segment_id).collect();
+        let unarchived: u64 =
+            recovered.segments.iter().filter(|s| !archived.contains(&s.id)).map(|s| s.end_offset).sum();
+        let fresh = if recovered.segments.last().is_some_and(|s| s.id == active.id) { 0 } else { active.end };
+        tier.unarchived_bytes.store(unarchived + fresh, std::sync::atomic::Ordering::Release);
+    }
     tracing::info!(
         message = "Shard log opened.",
         dir = %dir.display(),
@@ -136,7 +158,14 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
         .map(|s| UnverifiedSegment { id: s.id, entries: s.entries })
         .collect();
     let scrubber = scrub::spawn(shared.clone(), unverified, config.scrub_bytes_per_sec);
-    Ok(Opened { shared, queue, writer, scrubber, lock })
+    let archiver = match kicks {
+        Some(kicks) => Some(
+            Archiver::spawn(shared.clone(), dir.join(LOG_DIR), kicks)
+                .map_err(|e| StorageError::io("start archiver thread", dir, e))?,
+        ),
+        None => None,
+    };
+    Ok(Opened { shared, queue, writer, scrubber, archiver, lock })
 }
 
 /// The durable LSN reservation, if there is one. A damaged one stops start-up unless
@@ -179,9 +208,13 @@ fn next_lsn(recovered: &Recovered, reserved_lsn: Option<u64>, streams: &[StreamM
     next_lsn
 }
 
-/// The archive tier's shared parts: the object layout of this data folder's log, and the
-/// reader of archived segments.
-fn archive_tier(config: &ArchiveConfig, meta_store: &dyn MetaStore, counters: &Counters) -> Result<ArchiveTier> {
+/// The archive tier's shared parts: the object layout of this data folder's log, the
+/// reader of archived segments and the archiver's wake-up channel (its receiver returned).
+fn archive_tier(
+    config: &ArchiveConfig,
+    meta_store: Arc<dyn MetaStore>,
+    counters: &Counters,
+) -> Result<(ArchiveTier, flume::Receiver<()>)> {
     let layout = ArchiveLayout::new(&meta_store.store_id()?, &config.log_name);
     let reader = ArchiveReader::new(
         config.store.clone(),
@@ -191,16 +224,44 @@ fn archive_tier(config: &ArchiveConfig, meta_store: &dyn MetaStore, counters: &C
         counters.archive.clone(),
     );
     counters.archive.enabled.store(true, std::sync::atomic::Ordering::Relaxed);
-    Ok(ArchiveTier { config: config.clone(), layout, reader })
+    let (kick, kicks) = flume::bounded(1);
+    let tier = ArchiveTier {
+        config: config.clone(),
+        layout,
+        reader,
+        meta_store,
+        archived: Mutex::new(ArchivedSegments::default()),
+        unarchived_bytes: AtomicU64::new(0),
+        kick,
+    };
+    Ok((tier, kicks))
+}
+
+/// The archived segments' records (now also the tier's list of archived segments), and
+/// the chunks of those only the archive holds.
+fn archived_segments(
+    fs: &dyn FileSystem,
+    log_dir: &Path,
+    tier: &ArchiveTier,
+    recovered: &Recovered,
+) -> Result<(Vec<RemoteSegment>, Vec<SegmentManifest>)> {
+    let records = tier.meta_store.load_archived()?;
+    let local_ids = recovered.segments.iter().map(|s| s.id).collect();
+    let layout = &tier.layout;
+    let remote = restore_remote(fs, log_dir, &*tier.config.store, |id| layout.index_key(id), &records, &local_ids)?;
+    tier.archived.lock().live = records.iter().map(|m| (m.segment_id, m.clone())).collect();
+    Ok((remote, records))
 }
 
 /// What the shared state takes over as start-up assembled it: key material and
-/// randomness for sealing, the counters, the archive tier.
+/// randomness for sealing, the counters, the archive tier and the segments only it holds.
 struct Parts {
     keys: Option<Arc<dyn KeyProvider>>,
     random: Arc<dyn RandomSource>,
     counters: Counters,
     archive: Option<ArchiveTier>,
+    /// Segments only the archive holds.
+    remote: Vec<RemoteSegment>,
 }
 
 /// The in-memory state of the recovered log: every live shard with its chunks, every
@@ -224,19 +285,34 @@ fn restore(
         stream_map.insert(stream.stream_id, Arc::new(stream));
     }
 
+    // Chunks go into the shard indexes in segment order, local and remote interleaved.
+    let mut sources: Vec<(u64, &[IndexEntry], Option<&RemoteSegment>)> =
+        recovered.segments.iter().map(|s| (s.id, s.entries.as_slice(), None)).collect();
+    sources.extend(parts.remote.iter().map(|r| (r.manifest.segment_id, r.entries.as_slice(), Some(r))));
+    sources.sort_by_key(|(id, _, _)| *id);
     let mut segments = BTreeMap::new();
-    for segment in &recovered.segments {
+    for (id, entries, remote) in sources {
         let mut newest_arrival_ms = FastMap::default();
-        for entry in &segment.entries {
+        for entry in entries {
             let Some(shard) = shards.get(&entry.shard_uid) else {
                 continue;
             };
-            shard.index.lock().push(ChunkRef::located(segment.id, entry));
+            shard.index.lock().push(ChunkRef::located(id, entry));
             newest_arrival_ms.insert(entry.shard_uid, entry.last_arrival_ms);
         }
-        let path = join(log_dir, &segment_name(segment.id));
-        let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
-        segments.insert(segment.id, Segment { file, local: true, newest_arrival_ms });
+        let segment = match (remote, &parts.archive) {
+            (Some(remote), Some(tier)) => Segment {
+                file: tier.reader.open_segment(id, remote.manifest.segment_len),
+                local: false,
+                newest_arrival_ms,
+            },
+            _ => {
+                let path = join(log_dir, &segment_name(id));
+                let file = fs.open_read(&path).map_err(|e| StorageError::io("open segment", &path, e))?;
+                Segment { file, local: true, newest_arrival_ms }
+            }
+        };
+        segments.insert(id, segment);
     }
     for shard in shards.values() {
         let last = shard.index.lock().last_lsn.unwrap_or(0);
@@ -256,5 +332,6 @@ fn restore(
         keys: parts.keys,
         random: parts.random,
         archive: parts.archive,
+        active_segment_id: AtomicU64::new(0),
     })
 }

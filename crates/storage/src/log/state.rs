@@ -10,7 +10,7 @@
 //! - No lock here is held across I/O.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, RwLock};
@@ -18,13 +18,14 @@ use tokio::sync::watch;
 
 use super::damage::{ChunkAt, DamageRegister};
 use super::poison::PoisonLatch;
-use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader};
+use crate::archive::{ArchiveConfig, ArchiveLayout, ArchiveReader, SegmentManifest};
 use crate::cipher::{KeyProvider, RandomSource};
 use crate::clock::Clock;
 use crate::error::{Result, StorageError};
 use crate::format::IndexEntry;
 use crate::fs::{FileSystem, ReadFile, WriteFile};
 use crate::meta::StreamMeta;
+use crate::metastore::MetaStore;
 use crate::stats::Counters;
 
 /// Maps keyed by shard uids (unique integers, not attacker-chosen), touched for every
@@ -128,7 +129,6 @@ pub(super) struct Segment {
     /// through the archive's cache (`ArchiveReader::open_segment`).
     pub(super) file: Arc<dyn ReadFile>,
     /// Whether `file` is the local file; `false` once only the archive holds it.
-    #[allow(dead_code)] // SKELETON(arch, read)
     pub(super) local: bool,
     /// Newest arrival time per shard, to decide when the whole file has expired.
     pub(super) newest_arrival_ms: FastMap<u64, u64>,
@@ -152,17 +152,60 @@ pub(super) struct Shared {
     /// Salts of sealed chunks.
     pub(super) random: Arc<dyn RandomSource>,
     /// The archive tier, with `--archive`.
-    #[allow(dead_code)] // SKELETON(arch, read)
     pub(super) archive: Option<ArchiveTier>,
+    /// The segment appends go to, as the writer last published it (never archived).
+    pub(super) active_segment_id: AtomicU64,
 }
 
 /// What the log's threads share of the archive tier.
-#[allow(dead_code)] // SKELETON(arch, read)
 pub(super) struct ArchiveTier {
     pub(super) config: ArchiveConfig,
     pub(super) layout: ArchiveLayout,
     /// Reads of segments only the archive holds, through a bounded cache.
     pub(super) reader: Arc<ArchiveReader>,
+    /// Where archived records are kept durably.
+    pub(super) meta_store: Arc<dyn MetaStore>,
+    /// The archived segments (each has its durable record), and the expired ones whose
+    /// objects the archiver still has to delete. One lock: retention holds it while it
+    /// removes expired segments, and the archiver while it records a finished upload, so
+    /// an upload that finishes after retention took its segment is never recorded.
+    pub(super) archived: Mutex<ArchivedSegments>,
+    /// Bytes of local segments not yet archived, the active one included: the writer adds
+    /// what it writes, uploads and retention subtract. Appends are refused while it is at
+    /// or above the hard limit.
+    pub(super) unarchived_bytes: AtomicU64,
+    /// Wakes the archiver (a segment was sealed); never blocks the writer.
+    pub(super) kick: flume::Sender<()>,
+}
+
+/// The archive tier's view of which segments the archive holds.
+#[derive(Default)]
+pub(super) struct ArchivedSegments {
+    /// Archived and still live, by id.
+    pub(super) live: BTreeMap<u64, SegmentManifest>,
+    /// Expired: their objects, then their records, are deleted by the archiver.
+    pub(super) expired: BTreeMap<u64, SegmentManifest>,
+}
+
+impl ArchiveTier {
+    /// Whether appends must be refused now, with the unarchived bytes and the limit.
+    pub(super) fn backlog_full(&self) -> Option<(u64, u64)> {
+        let limit = self.config.local_hard_limit_bytes?;
+        let unarchived = self.unarchived_bytes.load(Ordering::Acquire);
+        (unarchived >= limit).then_some((unarchived, limit))
+    }
+
+    /// Lowers the unarchived byte count (an upload finished, or retention removed an
+    /// unarchived segment), never below zero.
+    pub(super) fn unarchived_gone(&self, bytes: u64) {
+        let _ =
+            self.unarchived_bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| Some(v.saturating_sub(bytes)));
+    }
+
+    /// Wakes the archiver without waiting.
+    pub(super) fn wake(&self) {
+        let _ = self.kick.try_send(());
+    }
 }
 
 impl Shared {

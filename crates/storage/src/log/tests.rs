@@ -618,8 +618,13 @@ fn stats_count_commits_records_bytes_and_sync_latency() {
 }
 
 /// Polls `done` for up to five seconds (the syncer thread works on its own time).
-fn eventually(mut done: impl FnMut() -> bool) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+fn eventually(done: impl FnMut() -> bool) -> bool {
+    within(Duration::from_secs(5), done)
+}
+
+/// Polls `done` until it holds or `limit` has passed.
+fn within(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
     while std::time::Instant::now() < deadline {
         if done() {
             return true;
@@ -749,6 +754,7 @@ async fn readers_wait_for_new_records_without_polling() {
     task.await.unwrap().unwrap();
 }
 
+mod archive;
 mod model;
 mod sealed;
 

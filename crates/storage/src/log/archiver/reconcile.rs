@@ -1,0 +1,78 @@
+//! First contact with the archive: the layout marker, then reconciliation, which deletes
+//! the objects a crash leaked (an upload whose segment retention took meanwhile, a
+//! retention delete cut short after the record went).
+
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::super::files::segment_name;
+use super::Ctx;
+use crate::archive::{ArchiveError, LAYOUT_MARKER_KEY, LAYOUT_VERSION};
+use crate::fs::join;
+
+/// The layout marker's content.
+#[derive(Serialize, Deserialize)]
+struct LayoutMarker {
+    format: String,
+    version: u32,
+}
+
+const MARKER_FORMAT: &str = "rheo-archive";
+
+/// Checks the layout marker, writing it if missing. `Ok(false)`: the archive holds
+/// another layout, so this build must not write to it (logged and counted).
+pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
+    let store = &*ctx.tier.config.store;
+    let found = match store.get(LAYOUT_MARKER_KEY) {
+        Ok(bytes) => bytes,
+        Err(ArchiveError::NotFound { .. }) => {
+            let marker = LayoutMarker { format: MARKER_FORMAT.into(), version: LAYOUT_VERSION };
+            let json = serde_json::to_vec(&marker)
+                .map_err(|e| ArchiveError::Refused { detail: format!("encoding the layout marker failed: {e}") })?;
+            store.put_bytes(LAYOUT_MARKER_KEY, Bytes::from(json))?;
+            tracing::info!(message = "Archive layout marker written.", archive = %store.describe());
+            return Ok(true);
+        }
+        Err(other) => return Err(other),
+    };
+    match serde_json::from_slice::<LayoutMarker>(&found) {
+        Ok(marker) if marker.format == MARKER_FORMAT && marker.version == LAYOUT_VERSION => Ok(true),
+        other => {
+            let found = other.map(|m| format!("{} version {}", m.format, m.version)).unwrap_or_else(|e| e.to_string());
+            ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(
+                message = "The archive holds another layout; archiving is off until restart (appends go on until the local hard limit).",
+                archive = %store.describe(),
+                expected_version = LAYOUT_VERSION,
+                %found,
+            );
+            Ok(false)
+        }
+    }
+}
+
+/// Deletes every object of this log's layout whose segment has neither a record nor a
+/// local segment file; counts them.
+pub(super) fn reconcile(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
+    let store = &*ctx.tier.config.store;
+    let objects = store.list(ctx.tier.layout.segments_prefix())?;
+    let recorded: BTreeSet<u64> = {
+        let archived = ctx.tier.archived.lock();
+        archived.live.keys().chain(archived.expired.keys()).copied().collect()
+    };
+    for object in objects {
+        let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
+            continue;
+        };
+        if recorded.contains(&id) || ctx.shared.fs.exists(&join(ctx.log_dir, &segment_name(id))) {
+            continue;
+        }
+        store.delete(&object.key)?;
+        ctx.shared.counters.archive.reconciled_objects_total.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(message = "Leaked archive object deleted.", key = %object.key, segment_id = id);
+    }
+    Ok(())
+}

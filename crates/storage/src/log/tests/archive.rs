@@ -1,0 +1,332 @@
+//! The archive tier on the in-memory filesystem, a manual clock and [`MemArchive`]:
+//! uploads, the local budget, the hard limit, archive retention, reconciliation and the
+//! crash points in between. The archiver runs on its own thread, so the tests wait for
+//! what it must eventually do (never for how fast).
+
+use super::*;
+use crate::archive::{ArchiveConfig, MemArchive, SegmentManifest, LAYOUT_MARKER_KEY};
+
+const HOUR_MS: u64 = 3_600_000;
+
+fn tiered(store: &Arc<MemArchive>, budget_bytes: Option<u64>, hard_limit_bytes: Option<u64>) -> LogConfig {
+    LogConfig {
+        archive: Some(ArchiveConfig {
+            store: store.clone(),
+            log_name: "streams".into(),
+            local_retention_bytes: budget_bytes,
+            local_retention_ms: None,
+            local_hard_limit_bytes: hard_limit_bytes,
+            cache_bytes: 1 << 20,
+            read_ahead_blocks: 0,
+        }),
+        ..small_segments()
+    }
+}
+
+/// Polls `done` for up to 30 seconds (the archiver backs off up to seconds after failures).
+fn soon(done: impl FnMut() -> bool) -> bool {
+    within(Duration::from_secs(30), done)
+}
+
+/// Appends `count` records of about 200 bytes, returning their data.
+fn fill(log: &ShardLog, uid: u64, from: usize, count: usize) -> Vec<String> {
+    (from..from + count)
+        .map(|i| {
+            let data = format!("{i:05}-{}", "x".repeat(200));
+            log.append_blocking(vec![record(uid, &data)]).unwrap()[0].as_ref().unwrap();
+            data
+        })
+        .collect()
+}
+
+/// A log on `fs` tiered to `store` with local budget `budget_bytes`, holding `count`
+/// records of one shard, every sealed segment archived (and, with a budget, at least
+/// one only in the archive).
+fn archived_log(
+    fs: &MemFs,
+    clock: &ManualClock,
+    store: &Arc<MemArchive>,
+    budget_bytes: Option<u64>,
+    count: usize,
+) -> (ShardLog, u64, Vec<String>) {
+    let log = open(fs, clock, tiered(store, budget_bytes, None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let written = fill(&log, uid, 0, count);
+    assert!(all_archived(&log, 0));
+    assert!(budget_bytes.is_none() || soon(|| log.stats().archive.remote_only_segments >= 1));
+    (log, uid, written)
+}
+
+/// Waits until every sealed segment is archived, `before` of them by an earlier run.
+fn all_archived(log: &ShardLog, before: u64) -> bool {
+    soon(|| {
+        let stats = log.stats();
+        stats.segments == stats.archive.uploaded_segments_total + before + 1
+    })
+}
+
+fn local_files(fs: &MemFs, suffix: &str) -> Vec<u64> {
+    let mut ids: Vec<u64> = fs
+        .list_dir(Path::new("/data/log"))
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.strip_suffix(suffix)?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn records(fs: &MemFs) -> Vec<SegmentManifest> {
+    let store = crate::metastore::LocalMetaStore::open(Arc::new(fs.clone()), "/data/meta".into()).unwrap();
+    crate::metastore::MetaStore::load_archived(&store).unwrap()
+}
+
+/// The ids of the segments the archive has a manifest of.
+fn manifests(store: &MemArchive) -> Vec<u64> {
+    store.keys().iter().filter_map(|k| k.strip_suffix(".json")?.rsplit('/').next()?.parse().ok()).collect()
+}
+
+/// A segment object's key of this log.
+fn sample_key(store: &MemArchive) -> String {
+    store.keys().into_iter().find(|k| k.starts_with("v1/") && k.ends_with(".json")).unwrap()
+}
+
+/// The key `key` would have for segment `id`.
+fn key_of(key: &str, id: u64, suffix: &str) -> String {
+    let (prefix, _) = key.rsplit_once('/').unwrap();
+    format!("{prefix}/{id:020}{suffix}")
+}
+
+#[test]
+fn sealed_segments_are_uploaded_with_their_index_manifest_and_record() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
+    let sealed: Vec<u64> = local_files(&fs, ".seg").into_iter().rev().skip(1).rev().collect();
+    assert!(sealed.len() >= 2, "{sealed:?}");
+    assert!(store.object(LAYOUT_MARKER_KEY).is_some());
+    assert_eq!(manifests(&store), sealed);
+    let recorded = records(&fs);
+    assert_eq!(recorded.iter().map(|m| m.segment_id).collect::<Vec<_>>(), sealed);
+    let any_key = sample_key(&store);
+    for manifest in &recorded {
+        let id = manifest.segment_id;
+        let json = store.object(&key_of(&any_key, id, ".json")).unwrap();
+        assert_eq!(&serde_json::from_slice::<SegmentManifest>(&json).unwrap(), manifest);
+        let segment = store.object(&key_of(&any_key, id, ".seg")).unwrap();
+        assert_eq!(segment.to_vec(), fs.read_all(&join(Path::new("/data/log"), &segment_name(id))).unwrap());
+        assert_eq!(crc32c::crc32c(&segment), manifest.segment_crc32c);
+        let index = store.object(&key_of(&any_key, id, ".idx")).unwrap();
+        assert_eq!(crc32c::crc32c(&index), manifest.index_crc32c);
+        assert_eq!(index.len() as u64, manifest.index_len);
+    }
+    let stats = log.stats().archive;
+    assert!(stats.enabled);
+    assert_eq!(stats.uploaded_segments_total, sealed.len() as u64);
+    assert_eq!(stats.evicted_segments_total, 0);
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn the_byte_budget_evicts_archived_segments_and_their_records_stay_readable_across_restarts() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let mut written = fill(&log, uid, 0, 80);
+    assert!(soon(|| {
+        let stats = log.stats().archive;
+        stats.backlog_segments == 0 && stats.local_segments <= 2 && stats.remote_only_segments >= 2
+    }));
+    let evicted = log.stats().archive.evicted_segments_total;
+    assert!(evicted >= 2);
+    // Evicted segments keep only their index locally.
+    let (segs, idxs) = (local_files(&fs, ".seg"), local_files(&fs, ".idx"));
+    assert!(segs.len() <= 2, "{segs:?}");
+    assert!(records(&fs).iter().all(|m| idxs.contains(&m.segment_id)));
+    assert_eq!(read_all(&log, uid), written);
+    drop(log);
+
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    assert_eq!(read_all(&log, uid), written);
+    assert!(soon(|| log.stats().archive.remote_only_segments >= evicted));
+    // New segments number above every archived one.
+    let before = records(&fs).len() as u64;
+    written.extend(fill(&log, uid, 80, 40));
+    assert_eq!(read_all(&log, uid), written);
+    assert!(all_archived(&log, before));
+    let ids = records(&fs).iter().map(|m| m.segment_id).collect::<Vec<_>>();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[test]
+fn the_age_budget_evicts_archived_segments_once_their_newest_record_is_old() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let mut config = tiered(&store, None, None);
+    if let Some(archive) = config.archive.as_mut() {
+        archive.local_retention_ms = Some(HOUR_MS);
+    }
+    let log = open(&fs, &clock, config).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let written = fill(&log, uid, 0, 60);
+    assert!(all_archived(&log, 0));
+    let archived = log.stats().archive.uploaded_segments_total;
+    assert_eq!(log.stats().archive.remote_only_segments, 0);
+    clock.advance_ms(2 * HOUR_MS);
+    assert!(soon(|| log.stats().archive.evicted_segments_total == archived));
+    assert_eq!(local_files(&fs, ".seg").len(), 1);
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn an_archive_that_is_down_stops_appends_at_the_hard_limit_and_they_resume_when_it_is_back() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    store.faults.down.store(true, Ordering::Relaxed);
+    let log = open(&fs, &clock, tiered(&store, Some(4_096), Some(12_000))).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let mut written = Vec::new();
+    let refusal = (0..1_000).find_map(|i| {
+        let data = format!("{i:05}-{}", "x".repeat(200));
+        match log.append_blocking(vec![record(uid, &data)]) {
+            Ok(_) => {
+                written.push(data);
+                None
+            }
+            Err(error) => Some(error),
+        }
+    });
+    assert!(matches!(refusal, Some(StorageError::ArchiveBacklogFull { limit_bytes: 12_000, .. })), "{refusal:?}");
+    // Nothing of the refused append was written, and nothing unarchived was dropped.
+    assert_eq!(read_all(&log, uid), written);
+    let stats = log.stats().archive;
+    assert!(stats.writes_refused);
+    assert!(stats.refused_appends_total >= 1);
+    assert_eq!(stats.evicted_segments_total, 0);
+    assert!(soon(|| log.stats().archive.upload_failures_total > 0));
+
+    store.faults.down.store(false, Ordering::Relaxed);
+    let data = "after the archive came back".to_string();
+    assert!(soon(|| log.append_blocking(vec![record(uid, &data)]).is_ok()));
+    written.push(data);
+    assert!(all_archived(&log, 0));
+    assert!(soon(|| !log.stats().archive.writes_refused));
+    assert_eq!(read_all(&log, uid), written);
+    drop(log);
+    let log = open(&fs, &clock, tiered(&store, Some(4_096), Some(12_000))).unwrap();
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn retention_deletes_archived_objects_then_their_records() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
+    let archived = records(&fs).len() as u64;
+    clock.advance_ms(25 * HOUR_MS);
+    assert_eq!(log.enforce_retention_blocking().unwrap() as u64, archived);
+    assert!(soon(|| log.stats().archive.deleted_segments_total == archived));
+    assert!(records(&fs).is_empty());
+    assert_eq!(store.keys(), vec![LAYOUT_MARKER_KEY.to_string()]);
+    // Only the active segment is left locally, index files included.
+    assert_eq!(local_files(&fs, ".seg").len(), 1);
+    assert!(local_files(&fs, ".idx").is_empty());
+    assert!(read_all(&log, uid).is_empty());
+}
+
+#[test]
+fn an_upload_whose_record_was_lost_is_redone_without_leaking() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
+    drop(log);
+    // The crash came after the manifest, before the record.
+    let lost = records(&fs)[0].segment_id;
+    fs.remove_file(Path::new(&format!("/data/meta/archive/{lost:020}.rec"))).unwrap();
+    fs.crash(Tear::DropUnsynced);
+    let keys = store.keys();
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    assert!(soon(|| log.stats().archive.uploaded_segments_total == 1));
+    assert!(records(&fs).iter().any(|m| m.segment_id == lost));
+    assert!(soon(|| log.stats().archive.remote_only_segments >= 1));
+    assert_eq!(store.keys(), keys);
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn a_retention_delete_cut_short_is_finished_after_restart() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
+    drop(log);
+    // The crash came after the manifest and the segment object went, before the index
+    // object, the record and the local index.
+    let victim = records(&fs)[0].segment_id;
+    let any_key = sample_key(&store);
+    for suffix in [".json", ".seg"] {
+        crate::archive::ObjectArchive::delete(&*store, &key_of(&any_key, victim, suffix)).unwrap();
+    }
+    fs.crash(Tear::DropUnsynced);
+    clock.advance_ms(25 * HOUR_MS);
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    log.enforce_retention_blocking().unwrap();
+    assert!(soon(|| records(&fs).is_empty()));
+    assert!(soon(|| store.keys() == vec![LAYOUT_MARKER_KEY.to_string()]));
+    assert!(read_all(&log, uid).is_empty());
+}
+
+#[test]
+fn objects_with_neither_record_nor_local_file_are_reconciled_away() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 40);
+    drop(log);
+    let any_key = sample_key(&store);
+    let leaked = key_of(&any_key, 999_999, ".seg");
+    store.set_object(&leaked, Bytes::from_static(b"an upload retention overtook"));
+    let other_log = any_key.replace("/streams/", "/firehose/");
+    store.set_object(&other_log, Bytes::from_static(b"not this log's"));
+    let kept = store.keys().len() - 1;
+    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
+    assert!(soon(|| log.stats().archive.reconciled_objects_total == 1));
+    assert!(store.object(&leaked).is_none());
+    assert!(store.object(&other_log).is_some());
+    assert_eq!(store.keys().len(), kept);
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn a_lost_or_damaged_local_index_of_a_remote_segment_is_fetched_from_the_archive() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let written = fill(&log, uid, 0, 80);
+    assert!(soon(|| log.stats().archive.remote_only_segments >= 2 && log.stats().archive.backlog_segments == 0));
+    drop(log);
+    let remote: Vec<u64> =
+        records(&fs).iter().map(|m| m.segment_id).filter(|id| !local_files(&fs, ".seg").contains(id)).collect();
+    let (lost, damaged) = (remote[0], remote[1]);
+    let lost_path = join(Path::new("/data/log"), &index_name(lost));
+    let damaged_path = join(Path::new("/data/log"), &index_name(damaged));
+    let good = fs.read_all(&lost_path).unwrap();
+    fs.remove_file(&lost_path).unwrap();
+    fs.corrupt(&damaged_path, 40, &[0xFF, 0xFF]).unwrap();
+
+    // With the archive down as well, the log cannot know those records: it refuses to start.
+    store.faults.down.store(true, Ordering::Relaxed);
+    let refused = open(&fs, &clock, tiered(&store, Some(6_000), None));
+    assert!(matches!(refused, Err(StorageError::Archive { .. })), "{refused:?}");
+    store.faults.down.store(false, Ordering::Relaxed);
+
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    assert_eq!(fs.read_all(&lost_path).unwrap(), good);
+    assert_eq!(read_all(&log, uid), written);
+}
+
+#[test]
+fn a_store_with_another_layout_version_is_left_alone() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let marker = Bytes::from_static(br#"{"format":"rheo-archive","version":99}"#);
+    store.set_object(LAYOUT_MARKER_KEY, marker.clone());
+    let log = open(&fs, &clock, tiered(&store, Some(4_096), Some(12_000))).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let refused =
+        (0..1_000).find_map(|i| log.append_blocking(vec![record(uid, &format!("{i:05}-{}", "x".repeat(200)))]).err());
+    assert!(matches!(refused, Some(StorageError::ArchiveBacklogFull { .. })));
+    assert_eq!(store.keys(), vec![LAYOUT_MARKER_KEY.to_string()]);
+    assert_eq!(store.object(LAYOUT_MARKER_KEY), Some(marker));
+    assert!(soon(|| log.stats().archive.upload_failures_total >= 1));
+}
