@@ -117,7 +117,8 @@ impl Run {
                     wait_ms
                 }
             };
-            self.wait(wait_ms, outcome_is_ok(self.backoff_ms));
+            // A kick ends a normal wait, not a back-off (a busy writer would defeat it).
+            self.wait(wait_ms, self.backoff_ms == 0);
         }
     }
 
@@ -206,9 +207,4 @@ impl Run {
         }
         counters.writes_refused.store(tier.backlog_full().is_some(), Ordering::Relaxed);
     }
-}
-
-/// A kick ends a normal wait, not a back-off (a busy writer would otherwise defeat it).
-fn outcome_is_ok(backoff_ms: u64) -> bool {
-    backoff_ms == 0
 }

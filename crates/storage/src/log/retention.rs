@@ -97,7 +97,13 @@ pub(super) fn enforce(
     }
     for id in &archived_local {
         let path = join(log_dir, &segment_name(*id));
-        shared.fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+        match shared.fs.remove_file(&path) {
+            // The archiver, deleting the segment's objects, may have removed it first.
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(StorageError::io("delete expired segment", &path, error));
+            }
+            _ => {}
+        }
     }
     shared.damage.forget_segments(&expired);
     let count = expired.len();

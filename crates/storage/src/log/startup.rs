@@ -79,7 +79,10 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     };
     let (remote, records) = match &archive {
         Some(tier) => archived_segments(&*fs, &log_dir, tier, &recovered)?,
-        None => (Vec::new(), Vec::new()),
+        None => {
+            refuse_without_archive(&*meta_store, &recovered)?;
+            (Vec::new(), Vec::new())
+        }
     };
     // New records number above every archived one too, even those no longer local.
     let next_lsn = records.iter().map(|m| m.last_lsn.saturating_add(1)).fold(next_lsn, u64::max);
@@ -235,6 +238,25 @@ fn archive_tier(
         kick,
     };
     Ok((tier, kicks))
+}
+
+/// Refuses to open without an archive a log some of whose segments only the archive
+/// holds: their records would silently be missing.
+fn refuse_without_archive(meta_store: &dyn MetaStore, recovered: &Recovered) -> Result<()> {
+    let local: std::collections::BTreeSet<u64> = recovered.segments.iter().map(|s| s.id).collect();
+    let remote: Vec<u64> =
+        meta_store.load_archived()?.iter().map(|m| m.segment_id).filter(|id| !local.contains(id)).collect();
+    match remote.first() {
+        None => Ok(()),
+        Some(first) => Err(StorageError::Archive {
+            archive: "(none configured)".into(),
+            detail: format!(
+                "{} segments of this log (the first is {first}) are held only by the archive; start with the \
+                 same --archive to read them",
+                remote.len()
+            ),
+        }),
+    }
 }
 
 /// The archived segments' records (now also the tier's list of archived segments), and

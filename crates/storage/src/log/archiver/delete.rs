@@ -51,8 +51,12 @@ fn delete_archived(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiveError> {
     let fs = &*ctx.shared.fs;
     for name in [segment_name(id), index_name(id)] {
         let path = join(ctx.log_dir, &name);
-        if fs.exists(&path) {
-            fs.remove_file(&path).map_err(|e| local("removing a local file failed", &e))?;
+        match fs.remove_file(&path) {
+            // Already gone (retention unlinks the segment file on the writer thread).
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                return Err(local("removing a local file failed", &error));
+            }
+            _ => {}
         }
     }
     fs.sync_dir(ctx.log_dir).map_err(|e| local("syncing the log folder failed", &e))

@@ -330,3 +330,34 @@ fn a_store_with_another_layout_version_is_left_alone() {
     assert_eq!(store.object(LAYOUT_MARKER_KEY), Some(marker));
     assert!(soon(|| log.stats().archive.upload_failures_total >= 1));
 }
+
+#[test]
+fn segments_retention_takes_during_their_upload_leave_neither_objects_nor_records() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    // Slow calls, so retention lands before, during or after uploads: every order must
+    // end with nothing of the expired segments left anywhere.
+    store.faults.delay_ms.store(20, Ordering::Relaxed);
+    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    fill(&log, uid, 0, 60);
+    // The layout marker is the first put; the second is the first segment's, in flight.
+    assert!(soon(|| store.calls[0].load(Ordering::Relaxed) >= 2));
+    clock.advance_ms(25 * HOUR_MS);
+    assert!(log.enforce_retention_blocking().unwrap() >= 2);
+    let sealed_left = || log.stats().segments == 1;
+    assert!(soon(sealed_left));
+    assert!(soon(|| records(&fs).is_empty() && store.keys() == vec![LAYOUT_MARKER_KEY.to_string()]));
+    assert_eq!(local_files(&fs, ".seg").len(), 1);
+    assert!(soon(|| local_files(&fs, ".idx").is_empty()));
+    assert!(read_all(&log, uid).is_empty());
+}
+
+#[test]
+fn a_log_whose_segments_only_the_archive_holds_refuses_to_open_without_it() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, _, _) = archived_log(&fs, &clock, &store, Some(6_000), 60);
+    drop(log);
+    let refused = open(&fs, &clock, small_segments());
+    assert!(matches!(refused, Err(StorageError::Archive { .. })), "{refused:?}");
+    assert!(open(&fs, &clock, tiered(&store, Some(6_000), None)).is_ok());
+}

@@ -5,6 +5,7 @@
 //! may hold a record written while the stream was encrypted.
 
 use super::*;
+use crate::archive::{ArchiveConfig, MemArchive};
 use crate::cipher::MemKeys;
 use proptest::prelude::*;
 
@@ -86,17 +87,29 @@ impl Model {
     }
 }
 
-fn config(keys: &Arc<MemKeys>) -> LogConfig {
+fn config(keys: &Arc<MemKeys>, archive: Option<&Arc<MemArchive>>) -> LogConfig {
     LogConfig {
         segment_bytes_max: 2048,
         segment_age_ms_max: 3 * crate::limits::HOUR_MS,
         retention_check_ms: u64::MAX / 4,
         keys: Some(keys.clone() as Arc<dyn crate::cipher::KeyProvider>),
+        // A budget below one segment: every archived segment leaves the disk as soon as it
+        // can, so reads go to the archive while the archiver works beside them.
+        archive: archive.map(|store| ArchiveConfig {
+            store: store.clone(),
+            log_name: "streams".into(),
+            local_retention_bytes: Some(1_024),
+            local_retention_ms: None,
+            local_hard_limit_bytes: None,
+            cache_bytes: 1 << 20,
+            read_ahead_blocks: 0,
+        }),
         ..LogConfig::default()
     }
 }
 
-fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
+fn run(ops: Vec<Op>, archive: Option<Arc<MemArchive>>) -> std::result::Result<(), TestCaseError> {
+    let config = |keys: &Arc<MemKeys>| config(keys, archive.as_ref());
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
     let keys = Arc::new(MemKeys::default());
@@ -229,6 +242,14 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
             }
         }
     }
+    if archive.is_some() {
+        // Every sealed segment ends up only in the archive, so the final reads go there.
+        let all_remote = || {
+            let stats = log.stats();
+            stats.archive.remote_only_segments + 1 == stats.segments
+        };
+        prop_assert!(within(Duration::from_secs(30), all_remote));
+    }
     // Finally every visible acknowledged record is there, exactly once, in order.
     drop(log);
     fs.crash(Tear::DropUnsynced);
@@ -241,8 +262,16 @@ fn run(ops: Vec<Op>) -> std::result::Result<(), TestCaseError> {
         prop_assert_eq!(got, expected);
     }
     drop(log);
-    for name in fs.list_dir(Path::new("/data/log")).unwrap() {
-        let bytes = fs.read_all(&join(Path::new("/data/log"), &name)).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = fs
+        .list_dir(Path::new("/data/log"))
+        .unwrap()
+        .into_iter()
+        .map(|name| (name.clone(), fs.read_all(&join(Path::new("/data/log"), &name)).unwrap()))
+        .collect();
+    if let Some(store) = &archive {
+        files.extend(store.keys().into_iter().map(|key| (key.clone(), store.object(&key).unwrap().to_vec())));
+    }
+    for (name, bytes) in files {
         for payload in &sealed_payloads {
             prop_assert!(!bytes.windows(payload.len()).any(|w| w == &payload[..]), "a sealed payload in {}", name);
         }
@@ -254,6 +283,15 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
     fn log_matches_model(ops in proptest::collection::vec(op(), 1..80)) {
-        run(ops)?;
+        run(ops, None)?;
+    }
+}
+
+proptest! {
+    // Fewer cases: the archive adds threads, not new operations.
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+    #[test]
+    fn log_with_an_archive_and_a_tiny_local_budget_matches_model(ops in proptest::collection::vec(op(), 1..80)) {
+        run(ops, Some(Arc::new(MemArchive::new())))?;
     }
 }
