@@ -2,6 +2,7 @@
 //! shard log, with Firehose, Analytics and the DynamoDB API that KCL needs on the same port.
 
 mod alloc_tuning;
+mod archive;
 mod keys;
 
 use std::io::IsTerminal as _;
@@ -43,6 +44,8 @@ Logging:
 /// `fs.nr_open`, 1,048,576 by default).
 const NOFILE_TARGET_WHEN_UNLIMITED: u64 = 1 << 20;
 
+// Parsed once at start; the size of the serve flags does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Kinesis Data Streams API.
@@ -149,8 +152,8 @@ struct ServeArgs {
     /// given (default: `<data-dir>/buckets`, also with --in-memory).
     #[arg(long, env = "RHEO_S3_DIR")]
     s3_dir: Option<PathBuf>,
-    /// An S3-compatible endpoint (path-style) for Firehose's S3 destinations; credentials
-    /// come from the usual AWS environment variables.
+    /// An S3-compatible endpoint (path-style) for Firehose's S3 destinations and an s3://
+    /// --archive; credentials come from the usual AWS environment variables.
     #[arg(long, env = "RHEO_S3_ENDPOINT")]
     s3_endpoint: Option<String>,
     /// How long a new delivery stream stays CREATING, and a deleted one DELETING.
@@ -256,6 +259,8 @@ struct ServeArgs {
     #[arg(long, env = "RHEO_HTTP2_MAX_STREAMS", default_value_t = rheo_server::HTTP2_MAX_STREAMS_DEFAULT,
           value_parser = clap::value_parser!(u32).range(1..))]
     http2_max_streams: u32,
+    #[command(flatten)]
+    archive: archive::ArchiveArgs,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -405,6 +410,12 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         segment_bytes_max: args.segment_bytes,
         ..LogConfig::default()
     };
+    // Only the Kinesis streams' log is archived; Firehose's, channels' and Analytics' logs
+    // hold short-lived buffers and stay local.
+    let streams_log_config = LogConfig {
+        archive: archive::config(&args.archive, args.in_memory, args.s3_endpoint.as_deref(), &args.region)?,
+        ..log_config.clone()
+    };
     let firehose_config = rheo_firehose::FirehoseConfig {
         region: args.region.clone(),
         account_id: args.account_id.clone(),
@@ -471,7 +482,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         keys: Some(key_store.clone()),
         ..EngineConfig::default()
     };
-    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), &dir, log_config.clone(), config)
+    let engine = Engine::open(fs.clone(), Arc::new(SystemClock), &dir, streams_log_config, config)
         .with_context(|| format!("opening the data folder {}", dir.display()))?;
     let engine = Arc::new(engine);
     let tls = match (&args.tls_cert, &args.tls_key) {

@@ -3,7 +3,7 @@
 //!
 //! The log never speaks HTTP: an [`ObjectArchive`] is handed in through
 //! [`crate::LogConfig::archive`]. Implementations: [`MemArchive`] (in memory, with fault
-//! knobs, for tests), the durable local-folder archive (`file:///PATH`) and, outside this
+//! knobs, for tests), [`FsArchive`] (the durable local-folder archive, `file:///PATH`) and, outside this
 //! crate, `rheo-archive`'s S3 one.
 //!
 //! # Object layout (version 1)
@@ -25,6 +25,7 @@
 //! magic, version and checksums (`format.rs`).
 
 pub mod cache;
+pub mod fs;
 mod mem;
 
 use std::ops::Range;
@@ -36,6 +37,7 @@ use serde::{Deserialize, Serialize};
 use crate::fs::ReadFile;
 
 pub use cache::ArchiveReader;
+pub use fs::FsArchive;
 pub use mem::{MemArchive, MemArchiveFaults};
 
 /// Version of the object layout this build writes and reads.

@@ -41,7 +41,7 @@ pub mod reserve;
 pub mod seqno;
 pub mod stats;
 
-pub use archive::{ArchiveConfig, ArchiveError, ArchiveLayout, MemArchive, ObjectArchive, SegmentManifest};
+pub use archive::{ArchiveConfig, ArchiveError, ArchiveLayout, FsArchive, MemArchive, ObjectArchive, SegmentManifest};
 pub use cipher::{KeyBytes, KeyProvider, KeyRef, MemKeys, OsRandom, RandomSource};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Result, StorageError};

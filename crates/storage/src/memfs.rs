@@ -256,12 +256,16 @@ impl FileSystem for MemFs {
         if !state.dirs.contains(path) {
             return Err(not_found(path));
         }
-        let names = state
+        // Sub-folders are entries too, as on a real filesystem (the folder archive walks them).
+        let mut names: Vec<String> = state
             .files
             .keys()
+            .chain(state.dirs.iter())
             .filter(|p| p.parent() == Some(path))
             .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_owned))
             .collect();
+        names.sort();
+        names.dedup();
         Ok(names)
     }
     fn open_read(&self, path: &Path) -> io::Result<Arc<dyn ReadFile>> {

@@ -1,0 +1,326 @@
+//! The S3 archive (`s3://BUCKET[/PREFIX]`), on `object_store`.
+//!
+//! [`ObjectArchive`] is blocking and is called from the log's plain threads and from
+//! tokio workers inside `block_in_place`. Blocking on a future from such a thread would
+//! tie the caller to a runtime it may not be in, so the archive owns a small runtime of
+//! its own: every request is spawned onto it and the caller waits on a channel for the
+//! answer. Memory stays bounded: large files go up as a multipart upload, one part read
+//! from the local file at a time.
+//!
+//! Integrity: the client sends a SHA-256 checksum with every PUT and part
+//! (`x-amz-checksum-sha256`), which S3 verifies before storing, and after each put a HEAD
+//! checks the stored size. The manifests' CRC-32C lets readers check what they fetch.
+
+use std::future::Future;
+use std::ops::Range;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::TryStreamExt as _;
+use object_store::aws::{AmazonS3Builder, Checksum};
+use object_store::path::Path;
+use object_store::{BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig};
+use rheo_storage::archive::ObjectInfo;
+use rheo_storage::fs::ReadFile;
+use rheo_storage::limits::{ARCHIVE_MULTIPART_THRESHOLD_BYTES, ARCHIVE_PART_BYTES};
+use rheo_storage::{ArchiveError, ObjectArchive};
+
+use crate::ArchiveOpenError;
+
+/// Longest one HTTP request may take (a part of `ARCHIVE_PART_BYTES` at a few MB/s fits).
+pub const S3_REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest connecting may take.
+pub const S3_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Retries of one request inside the client; the archiver retries whole uploads with its
+/// own back-off, so the client gives up early and reports.
+pub const S3_MAX_RETRIES: usize = 3;
+/// Longest the client keeps retrying one request.
+pub const S3_RETRY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Worker threads of the archive's own runtime.
+const RUNTIME_THREADS: usize = 2;
+
+/// An archive in an S3 bucket (or an S3-compatible store), under a key prefix.
+pub struct S3Archive {
+    store: Arc<dyn ObjectStore>,
+    /// `PREFIX/` or empty.
+    key_prefix: String,
+    description: String,
+    /// `Some` until dropped; shut down without blocking, since the last owner may drop it
+    /// on a runtime thread.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for S3Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Archive").field("url", &self.description).finish_non_exhaustive()
+    }
+}
+
+impl Drop for S3Archive {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl S3Archive {
+    /// The archive in `bucket` under `prefix` (no leading or trailing `/`), at `endpoint`
+    /// (path-style, plain HTTP allowed, for MinIO and emulators) or AWS's own.
+    pub fn open(bucket: &str, prefix: &str, endpoint: Option<&str>, region: &str) -> Result<Self, ArchiveOpenError> {
+        let description = if prefix.is_empty() { format!("s3://{bucket}") } else { format!("s3://{bucket}/{prefix}") };
+        let retry = RetryConfig {
+            backoff: BackoffConfig::default(),
+            max_retries: S3_MAX_RETRIES,
+            retry_timeout: S3_RETRY_TIMEOUT,
+        };
+        let options = ClientOptions::new().with_timeout(S3_REQUEST_TIMEOUT).with_connect_timeout(S3_CONNECT_TIMEOUT);
+        let mut builder = AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .with_region(region)
+            .with_retry(retry)
+            .with_client_options(options)
+            .with_checksum_algorithm(Checksum::SHA256);
+        if let Some(endpoint) = endpoint {
+            builder = builder.with_endpoint(endpoint).with_allow_http(true).with_virtual_hosted_style_request(false);
+        }
+        let store = builder.build().map_err(|source| ArchiveOpenError::S3 { url: description.clone(), source })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(RUNTIME_THREADS)
+            .thread_name("rheo-archive")
+            .enable_all()
+            .build()?;
+        let key_prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+        tracing::info!(message = "Opened the S3 archive.", url = %description, endpoint = ?endpoint, region);
+        Ok(S3Archive { store: Arc::new(store), key_prefix, description, runtime: Some(runtime) })
+    }
+
+    /// Runs `work` on the archive's runtime and waits for its answer on this thread.
+    fn run<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> Result<T, ArchiveError> {
+        let Some(runtime) = self.runtime.as_ref() else {
+            return Err(ArchiveError::Unavailable { detail: "the archive is shutting down".into() });
+        };
+        let (sender, receiver) = mpsc::sync_channel(1);
+        runtime.handle().spawn(async move {
+            // The caller may have gone; nothing to tell then.
+            let _ = sender.send(work.await);
+        });
+        receiver
+            .recv()
+            .map_err(|_| ArchiveError::Unavailable { detail: "the archive's runtime stopped the request".into() })
+    }
+
+    fn path(&self, key: &str) -> Path {
+        Path::from(format!("{}{key}", self.key_prefix))
+    }
+
+    fn check_size(&self, key: &str, expected: u64) -> Result<(), ArchiveError> {
+        let store = self.store.clone();
+        let path = self.path(key);
+        let meta = self.run(async move { store.head(&path).await })?.map_err(|e| store_error(key, e))?;
+        if meta.size != expected {
+            return Err(ArchiveError::Corrupt {
+                key: key.to_owned(),
+                detail: format!("stored {} bytes, uploaded {expected}", meta.size),
+            });
+        }
+        Ok(())
+    }
+
+    fn put_multipart(&self, key: &str, source: &dyn ReadFile, len: u64) -> Result<(), ArchiveError> {
+        let store = self.store.clone();
+        let path = self.path(key);
+        let mut upload = self.run(async move { store.put_multipart(&path).await })?.map_err(|e| store_error(key, e))?;
+        let mut offset = 0u64;
+        let mut failure = None;
+        while offset < len {
+            let piece = (len - offset).min(ARCHIVE_PART_BYTES);
+            let mut part = vec![0u8; piece as usize];
+            if let Err(e) = source.read_exact_at(&mut part, offset) {
+                failure = Some(ArchiveError::Unavailable { detail: format!("reading the local file for {key}: {e}") });
+                break;
+            }
+            let sent = upload.put_part(PutPayload::from(part));
+            if let Err(e) = self.run(sent).and_then(|r| r.map_err(|e| store_error(key, e))) {
+                failure = Some(e);
+                break;
+            }
+            offset += piece;
+        }
+        let aborted_for = failure.clone();
+        let completed = self.run(async move {
+            if failure.is_some() {
+                // Parts already sent cost storage until the upload is aborted.
+                if let Err(abort) = upload.abort().await {
+                    tracing::warn!(message = "Aborting a failed multipart upload failed.", error = %abort);
+                }
+                Ok(())
+            } else {
+                upload.complete().await.map(|_| ())
+            }
+        })?;
+        if let Some(error) = aborted_for {
+            return Err(error);
+        }
+        completed.map_err(|e| store_error(key, e))
+    }
+}
+
+impl ObjectArchive for S3Archive {
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
+
+    fn put_file(&self, key: &str, source: &dyn ReadFile, len: u64) -> Result<(), ArchiveError> {
+        if len > ARCHIVE_MULTIPART_THRESHOLD_BYTES {
+            self.put_multipart(key, source, len)?;
+        } else {
+            let mut bytes = vec![0u8; len as usize];
+            source
+                .read_exact_at(&mut bytes, 0)
+                .map_err(|e| ArchiveError::Unavailable { detail: format!("reading the local file for {key}: {e}") })?;
+            self.put_one(key, Bytes::from(bytes))?;
+        }
+        self.check_size(key, len)
+    }
+
+    fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), ArchiveError> {
+        let len = bytes.len() as u64;
+        self.put_one(key, bytes)?;
+        self.check_size(key, len)
+    }
+
+    fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, ArchiveError> {
+        if range.start > range.end {
+            return Err(ArchiveError::Refused { detail: format!("range {range:?} of {key} is reversed") });
+        }
+        if range.start == range.end {
+            // An empty range is not a valid HTTP range; check the object exists instead.
+            let store = self.store.clone();
+            let path = self.path(key);
+            let meta = self.run(async move { store.head(&path).await })?.map_err(|e| store_error(key, e))?;
+            return if range.end <= meta.size {
+                Ok(Bytes::new())
+            } else {
+                Err(ArchiveError::Refused {
+                    detail: format!("range {range:?} of {key} outside its {} bytes", meta.size),
+                })
+            };
+        }
+        let store = self.store.clone();
+        let path = self.path(key);
+        let wanted = range.end - range.start;
+        let bytes = self.run(async move { store.get_range(&path, range).await })?.map_err(|e| store_error(key, e))?;
+        // object_store checks the answer's range; a short body means the object is shorter.
+        if bytes.len() as u64 != wanted {
+            return Err(ArchiveError::Refused {
+                detail: format!("{key}: asked for {wanted} bytes, the object had {}", bytes.len()),
+            });
+        }
+        Ok(bytes)
+    }
+
+    fn get(&self, key: &str) -> Result<Bytes, ArchiveError> {
+        let store = self.store.clone();
+        let path = self.path(key);
+        self.run(async move { store.get(&path).await?.bytes().await })?.map_err(|e| store_error(key, e))
+    }
+
+    fn delete(&self, key: &str) -> Result<(), ArchiveError> {
+        let store = self.store.clone();
+        let path = self.path(key);
+        match self.run(async move { store.delete(&path).await })? {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(key, e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
+        // object_store lists whole path segments; list the folder the prefix is in and
+        // keep the keys that start with it.
+        let full = format!("{}{prefix}", self.key_prefix);
+        let folder = full.rsplit_once('/').map(|(folder, _)| folder.to_owned()).unwrap_or_default();
+        let store = self.store.clone();
+        let listed = self.run(async move {
+            let folder = (!folder.is_empty()).then(|| Path::from(folder));
+            store.list(folder.as_ref()).try_collect::<Vec<_>>().await
+        })?;
+        let listed = listed.map_err(|e| store_error(prefix, e))?;
+        let mut objects: Vec<ObjectInfo> = listed
+            .into_iter()
+            .filter_map(|meta| {
+                let key = meta.location.as_ref().strip_prefix(self.key_prefix.as_str())?.to_owned();
+                key.starts_with(prefix).then_some(ObjectInfo { key, size: meta.size })
+            })
+            .collect();
+        objects.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(objects)
+    }
+}
+
+impl S3Archive {
+    fn put_one(&self, key: &str, bytes: Bytes) -> Result<(), ArchiveError> {
+        let store = self.store.clone();
+        let path = self.path(key);
+        self.run(async move { store.put(&path, PutPayload::from(bytes)).await })?
+            .map(|_| ())
+            .map_err(|e| store_error(key, e))
+    }
+}
+
+/// object_store's error as an archive error: missing → `NotFound`; credentials, a
+/// request S3 refuses (4xx other than throttling) or a misconfiguration → `Refused`;
+/// everything else (5xx, timeouts, connection failures) → `Unavailable`, which the
+/// archiver retries.
+fn store_error(key: &str, error: object_store::Error) -> ArchiveError {
+    use object_store::Error as E;
+    match error {
+        E::NotFound { .. } => ArchiveError::NotFound { key: key.to_owned() },
+        E::PermissionDenied { .. }
+        | E::Unauthenticated { .. }
+        | E::InvalidPath { .. }
+        | E::NotSupported { .. }
+        | E::NotImplemented
+        | E::UnknownConfigurationKey { .. }
+        | E::Precondition { .. }
+        | E::AlreadyExists { .. } => ArchiveError::Refused { detail: format!("{key}: {error}") },
+        other => {
+            let detail = format!("{key}: {other}");
+            if is_client_error(&detail) {
+                ArchiveError::Refused { detail }
+            } else {
+                ArchiveError::Unavailable { detail }
+            }
+        }
+    }
+}
+
+/// Whether a generic error's text reports a 4xx status other than 408 and 429 (which are
+/// worth retrying). object_store keeps the status in a private type; its text is
+/// "... status code: 400 Bad Request ...".
+fn is_client_error(detail: &str) -> bool {
+    let Some((_, after)) = detail.split_once("status code: ") else {
+        return false;
+    };
+    let code: String = after.chars().take_while(char::is_ascii_digit).collect();
+    matches!(code.parse::<u16>(), Ok(400..=499)) && code != "408" && code != "429"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_lasting_client_errors_are_refusals() {
+        assert!(is_client_error("k: Generic S3 error: Server returned non-2xx status code: 400 Bad Request: x"));
+        assert!(!is_client_error("k: Generic S3 error: Server returned non-2xx status code: 503 Slow Down"));
+        assert!(!is_client_error("k: Generic S3 error: Server returned non-2xx status code: 429 Too Many"));
+        assert!(!is_client_error("k: Generic S3 error: error sending request: connection refused"));
+        let missing = store_error("k", object_store::Error::NotFound { path: "k".into(), source: "gone".into() });
+        assert!(matches!(missing, ArchiveError::NotFound { .. }));
+        let generic = store_error("k", object_store::Error::Generic { store: "S3", source: "timed out".into() });
+        assert!(generic.is_transient());
+    }
+}
