@@ -328,7 +328,7 @@ def test_archive_down_then_hard_limit_then_recovery(tmp_path, proxy, bucket):
 
         proxy.set(DOWN)
         # Appends go on while the store is down ...
-        put_batches(client, name, 8, expected, start=8)
+        put_batches(client, name, 3, expected, start=8)
         wait_metrics(server, lambda m: m["backlog_segments"] > 0, "a backlog while the archive is down")
         # ... until the local hard limit: then PutRecords is refused, naming the limit.
         code, message = put_until_refused(client, name, expected, max_batches=10 * hard_limit // (
