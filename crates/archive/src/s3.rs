@@ -132,7 +132,7 @@ impl S3Archive {
     fn put_multipart(&self, key: &str, source: &dyn ReadFile, len: u64) -> Result<(), ArchiveError> {
         let store = self.store.clone();
         let path = self.path(key);
-        let mut upload = self.run(async move { store.put_multipart(&path).await })?.map_err(|e| store_error(key, e))?;
+        let mut upload = self.run(async move { store.put_multipart(&path).await })?.map_err(|e| write_error(key, e))?;
         let mut offset = 0u64;
         let mut failure = None;
         while offset < len {
@@ -143,7 +143,7 @@ impl S3Archive {
                 break;
             }
             let sent = upload.put_part(PutPayload::from(part));
-            if let Err(e) = self.run(sent).and_then(|r| r.map_err(|e| store_error(key, e))) {
+            if let Err(e) = self.run(sent).and_then(|r| r.map_err(|e| write_error(key, e))) {
                 failure = Some(e);
                 break;
             }
@@ -164,7 +164,7 @@ impl S3Archive {
         if let Some(error) = aborted_for {
             return Err(error);
         }
-        completed.map_err(|e| store_error(key, e))
+        completed.map_err(|e| write_error(key, e))
     }
 }
 
@@ -266,7 +266,7 @@ impl S3Archive {
         let path = self.path(key);
         self.run(async move { store.put(&path, PutPayload::from(bytes)).await })?
             .map(|_| ())
-            .map_err(|e| store_error(key, e))
+            .map_err(|e| write_error(key, e))
     }
 }
 
@@ -297,6 +297,17 @@ fn store_error(key: &str, error: object_store::Error) -> ArchiveError {
     }
 }
 
+/// A failed write: S3 answers 404 to a put only when the bucket is missing, which
+/// retrying will not fix.
+fn write_error(key: &str, error: object_store::Error) -> ArchiveError {
+    match error {
+        object_store::Error::NotFound { .. } => {
+            ArchiveError::Refused { detail: format!("{key}: the bucket does not exist: {error}") }
+        }
+        other => store_error(key, other),
+    }
+}
+
 /// Whether a generic error's text reports a 4xx status other than 408 and 429 (which are
 /// worth retrying). object_store keeps the status in a private type; its text is
 /// "... status code: 400 Bad Request ...".
@@ -322,5 +333,7 @@ mod tests {
         assert!(matches!(missing, ArchiveError::NotFound { .. }));
         let generic = store_error("k", object_store::Error::Generic { store: "S3", source: "timed out".into() });
         assert!(generic.is_transient());
+        let no_bucket = write_error("k", object_store::Error::NotFound { path: "k".into(), source: "gone".into() });
+        assert!(matches!(no_bucket, ArchiveError::Refused { .. }));
     }
 }

@@ -149,7 +149,9 @@ impl Engine {
         // The log takes the folder's lock first, so a second server never touches the key.
         let log = ShardLog::open(fs.clone(), clock.clone(), dir, log_config.clone())?;
         let key = TokenKey::load_or_create(&*fs, dir)?;
-        let queues = Queues::open(fs, clock, dir, log_config, key.clone())?;
+        // Only the streams' log tiers to the archive: the queues' log holds short-lived
+        // messages, and sharing the archive would put both logs under one layout.
+        let queues = Queues::open(fs, clock, dir, LogConfig { archive: None, ..log_config }, key.clone())?;
         Ok(Self::with_logs(log, queues, key, config))
     }
 

@@ -1,7 +1,10 @@
 //! Prometheus counters: requests by operation and outcome, records in and out,
 //! SubscribeToShard (subscriptions open, events, records and bytes pushed), connections
 //! (open, accepted, waits at the connection limit, closed by each timeout), and the
-//! storage logs' own figures (commits, sync latency, segments, whether writes stopped).
+//! storage logs' own figures (commits, sync latency, segments, whether writes stopped,
+//! and the archive tier's uploads, local budget and reads of archived data).
+
+mod archive;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -257,6 +260,7 @@ pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
         let _ = writeln!(out, "{name}_sum{{log=\"{log}\"}} {}", stats.sync_micros_sum as f64 / 1e6);
         let _ = writeln!(out, "{name}_count{{log=\"{log}\"}} {}", stats.sync_count());
     }
+    archive::render_archive(out, logs);
 }
 
 #[cfg(test)]
