@@ -329,7 +329,7 @@ def test_archive_down_then_hard_limit_then_recovery(tmp_path, proxy, bucket):
         create_stream(client, name)
         expected = {}
         put_batches(client, name, 8, expected)
-        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
+        wait_metrics(server, lambda m: drained(m) and m["uploaded_segments_total"] > 0, "the first uploads")
 
         proxy.set(DOWN)
         # Appends go on while the store is down ...
