@@ -28,6 +28,8 @@
 #   ROUNDS=3 DURATION=5 WARMUP=1   rounds, measured and warm-up seconds per put run
 #   SHARDS=4 CONNECTIONS=8 BATCH=500 RECORD_BYTES=1000   the put load (rheo bench put -s -c -b -r)
 #   SEGMENT_BYTES=4194304 LOCAL_RETENTION_BYTES=16777216  segment size and local budget
+#   LOCAL_HARD_LIMIT_BYTES=4294967296  the hard limit: high, so that puts outrunning the uploads
+#                      are measured, not refused (set it to 4 × the budget to see the refusals)
 #   SETTLE=1           sync, then this many idle seconds before each put run (0: neither)
 #   PORT_BASE=14710    ports PORT_BASE..PORT_BASE+3 on 127.0.0.1 (the last one for moto)
 #   SERVE_FLAGS=""     more `rheo serve` flags for all variants
@@ -48,6 +50,7 @@ BATCH=${BATCH:-500}
 RECORD_BYTES=${RECORD_BYTES:-1000}
 SEGMENT_BYTES=${SEGMENT_BYTES:-4194304}
 LOCAL_RETENTION_BYTES=${LOCAL_RETENTION_BYTES:-16777216}
+LOCAL_HARD_LIMIT_BYTES=${LOCAL_HARD_LIMIT_BYTES:-4294967296}
 SETTLE=${SETTLE:-1}
 PORT_BASE=${PORT_BASE:-14710}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-300}
@@ -103,10 +106,10 @@ trap 'exit 130' INT TERM
 flags_of() {
   local v=$1
   echo --segment-bytes "$SEGMENT_BYTES" ${SERVE_FLAGS:-}
+  local budget=(--local-retention-bytes "$LOCAL_RETENTION_BYTES" --local-hard-limit-bytes "$LOCAL_HARD_LIMIT_BYTES")
   case $v in
-    file) echo --archive "file://$work/archive" --local-retention-bytes "$LOCAL_RETENTION_BYTES" ;;
-    s3) echo --archive "s3://$bucket" --s3-endpoint "http://127.0.0.1:$moto_port" \
-          --local-retention-bytes "$LOCAL_RETENTION_BYTES" ;;
+    file) echo --archive "file://$work/archive" "${budget[@]}" ;;
+    s3) echo --archive "s3://$bucket" --s3-endpoint "http://127.0.0.1:$moto_port" "${budget[@]}" ;;
   esac
 }
 
