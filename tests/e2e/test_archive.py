@@ -238,7 +238,8 @@ def archive_round_trip(tmp_path, flags, list_objects, read_manifest):
         server.kill()
         server = start(tmp_path / "data", *flags)
         client = server.client()
-        assert archive_metrics(server)["remote_only_segments"] > 0
+        # The gauges are set by the archiver's first pass after start-up.
+        wait_metrics(server, lambda m: m["remote_only_segments"] > 0, "segments only the archive holds after a restart")
         assert_reads_everything(client, name, expected)
         # More records after the restart are archived and read back as well.
         put_batches(client, name, BATCHES // 4, expected, start=BATCHES)
