@@ -1,4 +1,5 @@
-//! `get`: fill a fresh stream, then read it all back, one reader per shard.
+//! `get`: fill a fresh stream (or, with --no-fill, take an existing one as it is), then read it
+//! all back, one reader per shard.
 
 use std::borrow::Cow;
 use std::sync::atomic::Ordering;
@@ -177,6 +178,10 @@ pub async fn run(ctx: &Ctx, args: &GetArgs) -> Result<Summary> {
     let mut control = ctx.client();
     let name = ctx.stream_name("get");
     let stream = crate::api::ensure_stream(&mut control, &name, args.shards, ctx.control_timeout()).await?;
+    if args.no_fill && stream.created {
+        ctx.cleanup(&mut control, &stream, false).await;
+        return Err(BenchError::Args(format!("--no-fill: there is no stream {name} to read")));
+    }
     let result = drive(ctx, args, &stream.name, &mut control).await;
     ctx.cleanup(&mut control, &stream, false).await;
     let mut summary = result?;
@@ -185,10 +190,9 @@ pub async fn run(ctx: &Ctx, args: &GetArgs) -> Result<Summary> {
 }
 
 async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) -> Result<Summary> {
-    // Fill.
+    // Fill, unless the stream is read as it is.
     let mut watch = ctx.common.pid.map(Watch::new);
-    let filled_run = fill(ctx, stream, &args.fill, &mut watch).await?;
-    let filled = filled_run.records;
+    let filled_run = if args.no_fill { None } else { Some(fill(ctx, stream, &args.fill, &mut watch).await?) };
     ctx.say("reading back");
 
     // Read.
@@ -235,12 +239,14 @@ async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) ->
     let server = watch.as_mut().and_then(|w| w.report());
     let client_cpu = me.report().map(|r| r.cpu_percent);
     let read_records = read.records();
+    // Without a fill (and no --expect) every record read is expected.
+    let filled = filled_run.as_ref().map(|f| f.records).or(args.expect).unwrap_or(read_records);
     let missing = filled.saturating_sub(read_records);
 
     let mut summary = ctx.summary("get");
     summary.params = args.fill.params();
     summary.params.extend(
-        json!({ "shards": args.shards, "limit": args.limit, "readers": args.readers })
+        json!({ "shards": args.shards, "limit": args.limit, "readers": args.readers, "no_fill": args.no_fill })
             .as_object()
             .cloned()
             .unwrap_or_default(),
@@ -252,10 +258,13 @@ async fn drive(ctx: &Ctx, args: &GetArgs, stream: &str, control: &mut Client) ->
     summary.requests = read.requests.load(Ordering::Relaxed);
     summary.latency = read.latency();
     summary.errors = read.errors_by_type();
-    summary.connects = filled_run.connects + shards.len() as u64;
+    summary.connects = filled_run.as_ref().map_or(0, |f| f.connects) + shards.len() as u64;
     summary.server = server;
     summary.client_cpu_percent = client_cpu;
-    filled_run.report_into(&mut summary);
+    match &filled_run {
+        Some(filled_run) => filled_run.report_into(&mut summary),
+        None => summary.rows.push(("fill".into(), "none (--no-fill: the existing stream as it is)".into())),
+    }
     summary.extra.insert("read_records".into(), json!(read_records));
     summary.extra.insert("missing".into(), json!(missing));
     summary.extra.insert("unexpected".into(), json!(read_records.saturating_sub(filled)));

@@ -287,6 +287,13 @@ pub struct GetArgs {
     /// Give up reading after this many seconds.
     #[arg(long, default_value_t = 120.0)]
     pub read_timeout: f64,
+    /// Do not fill: read back the existing stream --stream names as it is (e.g. one whose
+    /// older segments only the archive holds, after a restart with a cold cache).
+    #[arg(long, requires = "stream")]
+    pub no_fill: bool,
+    /// With --no-fill: the records the stream holds, to report missing ones.
+    #[arg(long, requires = "no_fill")]
+    pub expect: Option<u64>,
 }
 
 /// `e2e` and `subscribe` options.
