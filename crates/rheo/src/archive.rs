@@ -15,6 +15,10 @@ const STREAMS_LOG_NAME: &str = "streams";
 
 const MS_PER_HOUR: u64 = 3_600_000;
 
+/// The local hard limit holds at least this many segments: the active one and a sealed
+/// one on its way to the archive.
+const HARD_LIMIT_MIN_SEGMENTS: u64 = 2;
+
 #[derive(clap::Args)]
 pub struct ArchiveArgs {
     /// Tier the Kinesis streams' sealed log segments to an archive: s3://BUCKET[/PREFIX]
@@ -32,8 +36,9 @@ pub struct ArchiveArgs {
     #[arg(long, env = "RHEO_LOCAL_RETENTION_HOURS")]
     pub local_retention_hours: Option<u64>,
     /// With --archive: once segments not yet archived take this many bytes locally (the
-    /// archive is down or slow), writes are refused until uploads catch up. Default: 4 x
-    /// --local-retention-bytes when that is given, else no limit but the disk.
+    /// archive is down or slow), writes are refused until uploads catch up. At least 2 x
+    /// --segment-bytes. Default: 4 x --local-retention-bytes (at least 2 x --segment-bytes)
+    /// when that is given, else no limit but the disk.
     #[arg(long, env = "RHEO_LOCAL_HARD_LIMIT_BYTES")]
     pub local_hard_limit_bytes: Option<u64>,
     /// With --archive: bytes of archived segment data kept in memory for readers.
@@ -41,11 +46,31 @@ pub struct ArchiveArgs {
     pub archive_cache_bytes: Option<u64>,
 }
 
+/// The local hard limit: the active segment and one sealed segment waiting for its upload
+/// must fit under it, else appends are refused as soon as the active segment grows.
+fn hard_limit(args: &ArchiveArgs, segment_bytes: u64) -> anyhow::Result<Option<u64>> {
+    let smallest = segment_bytes.saturating_mul(HARD_LIMIT_MIN_SEGMENTS);
+    match (args.local_hard_limit_bytes, args.local_retention_bytes) {
+        (Some(hard), Some(budget)) if hard < budget => anyhow::bail!(
+            "--local-hard-limit-bytes ({hard}) is below --local-retention-bytes ({budget}): writes would be \
+             refused before archived segments are even removed"
+        ),
+        (Some(hard), _) if hard < smallest => anyhow::bail!(
+            "--local-hard-limit-bytes ({hard}) is below {HARD_LIMIT_MIN_SEGMENTS} x --segment-bytes ({smallest}): \
+             writes would be refused as soon as the active segment fills while the one before is uploaded"
+        ),
+        (Some(hard), _) => Ok(Some(hard)),
+        (None, Some(budget)) => Ok(Some(budget.saturating_mul(ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT).max(smallest))),
+        (None, None) => Ok(None),
+    }
+}
+
 /// The archive configuration of the streams log, `None` without --archive. Refuses flag
 /// combinations that would silently do nothing or contradict each other.
 pub fn config(
     args: &ArchiveArgs,
     data_dir: &Path,
+    segment_bytes: u64,
     in_memory: bool,
     s3_endpoint: Option<&str>,
     region: &str,
@@ -76,15 +101,7 @@ pub fn config(
             );
         }
     }
-    let local_hard_limit_bytes = match (args.local_hard_limit_bytes, args.local_retention_bytes) {
-        (Some(hard), Some(budget)) if hard < budget => anyhow::bail!(
-            "--local-hard-limit-bytes ({hard}) is below --local-retention-bytes ({budget}): writes would be \
-             refused before archived segments are even removed"
-        ),
-        (Some(hard), _) => Some(hard),
-        (None, Some(budget)) => Some(budget.saturating_mul(ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT)),
-        (None, None) => None,
-    };
+    let local_hard_limit_bytes = hard_limit(args, segment_bytes)?;
     let store =
         rheo_archive::open_archive(url, s3_endpoint, region).with_context(|| format!("opening the archive {url}"))?;
     tracing::info!(

@@ -416,6 +416,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         archive: archive::config(
             &args.archive,
             &args.data_dir,
+            args.segment_bytes,
             args.in_memory,
             args.s3_endpoint.as_deref(),
             &args.region,

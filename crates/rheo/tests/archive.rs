@@ -54,6 +54,24 @@ async fn a_folder_archive_serves_and_shows_its_series_on_metrics() {
     assert_eq!(other_logs.count(), 0, "{text}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_local_retention_budget_still_accepts_writes() {
+    // The default hard limit is 4 x the budget, but never below two segments: with a
+    // budget of 0 it must not refuse every append.
+    let root = tempfile::Builder::new().prefix("rheo-archive-zero-").tempdir().expect("temp dir");
+    let archive = root.path().join("archive");
+    std::fs::create_dir(&archive).expect("archive folder");
+    let url = format!("file://{}", archive.display());
+    let server = Server::start(&["--archive", &url, "--segment-bytes", "4096", "--local-retention-bytes", "0"]);
+    let kin = server.client();
+    kin.create_stream().stream_name("budgetless").shard_count(1).send().await.expect("CreateStream");
+    wait_active(&kin, "budgetless").await;
+    for i in 0..4 {
+        let data = Blob::new(format!("record {i} {}", "x".repeat(100)));
+        kin.put_record().stream_name("budgetless").partition_key("k").data(data).send().await.expect("PutRecord");
+    }
+}
+
 #[test]
 fn without_archive_metrics_show_no_archive_series() {
     let server = Server::start(&[]);
@@ -68,7 +86,7 @@ fn contradicting_or_useless_archive_flags_are_refused() {
     let data = root.path().join("data");
     let folder = format!("file://{}", root.path().join("archive").display());
     let inside = format!("file://{}", data.join("archive").display());
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--archive", &inside], "overlaps the data folder"),
         (&["--local-retention-bytes", "1000"], "--local-retention-bytes needs --archive"),
         (&["--archive-cache-bytes", "1000"], "--archive-cache-bytes needs --archive"),
@@ -76,6 +94,10 @@ fn contradicting_or_useless_archive_flags_are_refused() {
         (
             &["--archive", &folder, "--local-retention-bytes", "1000", "--local-hard-limit-bytes", "999"],
             "--local-hard-limit-bytes (999) is below --local-retention-bytes (1000)",
+        ),
+        (
+            &["--archive", &folder, "--segment-bytes", "4096", "--local-hard-limit-bytes", "8191"],
+            "--local-hard-limit-bytes (8191) is below 2 x --segment-bytes (8192)",
         ),
         (&["--archive", "file://relative/path"], "a file URL needs an absolute path"),
         (&["--archive", "gs://bucket"], "unsupported scheme"),
