@@ -237,7 +237,7 @@ impl ShardLog {
     }
 
     /// Whether [`ShardLog::read`] from `from_lsn` may wait for the archive (a chunk it
-    /// starts at is in a segment only the archive holds and not cached): callers on an
+    /// could reach is in a segment only the archive holds and not cached): callers on an
     /// async runtime then read off its worker threads, so a reader far behind never
     /// holds up readers at the tip. Always `false` without an archive.
     pub fn read_may_block(&self, shard_uid: u64, from_lsn: u64) -> bool {

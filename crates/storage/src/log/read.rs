@@ -212,21 +212,36 @@ pub(super) fn read(
     Ok(ReadBatch { records, next_lsn, shard_end, tip_lsn, tip_arrival_ms: bounds.tip_arrival_ms })
 }
 
-/// Whether a read starting at `from_lsn` may wait for the archive: one of the first
-/// chunks it would read is in a segment only the archive holds and not all cached.
+/// Whether a read starting at `from_lsn` may wait for the archive: some chunk of the
+/// shard from `from_lsn` on (a read may go on through many windows, up to its record and
+/// byte limits) is in a segment only the archive holds and not all cached. Cheap: the
+/// remote segments are few, and each one's chunks of the shard are found by bisection.
 /// Unknown shards and positions past the tip answer `false` (the read will not fetch).
 pub(super) fn read_may_block(shared: &Shared, shard_uid: u64, from_lsn: u64) -> bool {
     let Some(tier) = &shared.archive else { return false };
     let Ok(shard) = shared.shard(shard_uid) else { return false };
-    let window: Vec<ChunkRef> = {
+    let remote: Vec<u64> =
+        shared.segments.read().iter().filter(|(_, segment)| !segment.local).map(|(id, _)| *id).collect();
+    if remote.is_empty() {
+        return false;
+    }
+    // A shard's chunks are in LSN order and so in segment order: the chunks of one
+    // segment are a contiguous run, found by bisection on the segment id.
+    let spans: Vec<(u64, u64, u64)> = {
         let index = shard.index.lock();
         let start = index.chunks.partition_point(|c| c.last_lsn < from_lsn);
-        index.chunks.range(start..).take(READ_WINDOW_CHUNKS).copied().collect()
+        let Some(first) = index.chunks.get(start) else { return false };
+        let first_segment = first.segment_id;
+        remote
+            .iter()
+            .filter(|id| **id >= first_segment)
+            .filter_map(|id| {
+                let from = start.max(index.chunks.partition_point(|c| c.segment_id < *id));
+                let to = index.chunks.partition_point(|c| c.segment_id <= *id);
+                let (first, last) = (index.chunks.get(from)?, index.chunks.get(to.checked_sub(1)?)?);
+                (from < to).then(|| (*id, first.offset, last.offset + u64::from(last.len) - first.offset))
+            })
+            .collect()
     };
-    let segments = shared.segments.read();
-    window.iter().any(|chunk| {
-        segments.get(&chunk.segment_id).is_some_and(|segment| {
-            !segment.local && tier.reader.would_fetch(chunk.segment_id, chunk.offset, u64::from(chunk.len))
-        })
-    })
+    spans.iter().any(|(segment_id, offset, len)| tier.reader.would_fetch(*segment_id, *offset, *len))
 }

@@ -142,3 +142,29 @@ fn an_archive_that_fails_is_reported_not_taken_for_damage_and_reads_recover() {
     assert_eq!(log.stats().archive.fetches_total, 1);
     assert!(store.describe().starts_with("gated"));
 }
+
+#[test]
+fn a_remote_segment_beyond_the_first_read_window_still_makes_the_read_move_off_the_runtime() {
+    let store = Arc::new(GatedArchive::default());
+    store.open_gate();
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, archived(store.clone())).unwrap();
+    let a = stream(&log, "s", 1).shards[0].uid;
+    // One chunk per append: more chunks than one read window before the remote segment.
+    let chunks = crate::limits::READ_WINDOW_CHUNKS + 40;
+    for i in 0..chunks {
+        log.append_blocking(vec![record(a, &format!("a{i:03}{}", "x".repeat(300)))]).unwrap()[0].as_ref().unwrap();
+    }
+    let newest_sealed = {
+        let segments = log.shared.segments.read();
+        let ids: Vec<u64> = segments.keys().copied().collect();
+        ids[ids.len() - 2]
+    };
+    make_remote(&log, &store, newest_sealed);
+    let start = log.resolve(a, StartPosition::TrimHorizon).unwrap();
+    assert!(log.read_may_block(a, start), "a read from the start reaches the remote segment");
+    let batch = log.read(a, start, 10_000, usize::MAX).unwrap();
+    assert_eq!(batch.records.len(), chunks, "the read went through the remote segment");
+    assert!(!log.read_may_block(a, start), "the remote segment is cached now");
+}
