@@ -6,7 +6,8 @@ use std::path::Path;
 use anyhow::Context as _;
 use rheo_archive::ArchiveUrl;
 use rheo_storage::limits::{
-    ARCHIVE_CACHE_BYTES_DEFAULT, ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT, ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT,
+    ARCHIVE_BLOCK_BYTES, ARCHIVE_CACHE_BYTES_DEFAULT, ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT,
+    ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT,
 };
 use rheo_storage::ArchiveConfig;
 
@@ -18,6 +19,10 @@ const MS_PER_HOUR: u64 = 3_600_000;
 /// The local hard limit holds at least this many segments: the active one and a sealed
 /// one on its way to the archive.
 const HARD_LIMIT_MIN_SEGMENTS: u64 = 2;
+
+/// The smallest read cache that does its job: the block a reader is on, the one before
+/// it, and the blocks read ahead. Smaller, fetched blocks would be evicted before use.
+const ARCHIVE_CACHE_BYTES_MIN: u64 = (ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT as u64 + 2) * ARCHIVE_BLOCK_BYTES;
 
 #[derive(clap::Args)]
 pub struct ArchiveArgs {
@@ -41,7 +46,8 @@ pub struct ArchiveArgs {
     /// when that is given, else no limit but the disk.
     #[arg(long, env = "RHEO_LOCAL_HARD_LIMIT_BYTES")]
     pub local_hard_limit_bytes: Option<u64>,
-    /// With --archive: bytes of archived segment data kept in memory for readers.
+    /// With --archive: bytes of archived segment data kept in memory for readers (at
+    /// least 16 MiB: the block being read and the blocks read ahead).
     #[arg(long, env = "RHEO_ARCHIVE_CACHE_BYTES")]
     pub archive_cache_bytes: Option<u64>,
 }
@@ -102,6 +108,14 @@ pub fn config(
         }
     }
     let local_hard_limit_bytes = hard_limit(args, segment_bytes)?;
+    let cache_bytes = args.archive_cache_bytes.unwrap_or(ARCHIVE_CACHE_BYTES_DEFAULT);
+    if cache_bytes < ARCHIVE_CACHE_BYTES_MIN {
+        anyhow::bail!(
+            "--archive-cache-bytes ({cache_bytes}) is below {ARCHIVE_CACHE_BYTES_MIN}: the cache must hold the \
+             block being read and the blocks read ahead ({} blocks of {ARCHIVE_BLOCK_BYTES} bytes)",
+            ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT as u64 + 2
+        );
+    }
     let store =
         rheo_archive::open_archive(url, s3_endpoint, region).with_context(|| format!("opening the archive {url}"))?;
     tracing::info!(
@@ -117,7 +131,7 @@ pub fn config(
         local_retention_bytes: args.local_retention_bytes,
         local_retention_ms: args.local_retention_hours.map(|hours| hours.saturating_mul(MS_PER_HOUR)),
         local_hard_limit_bytes,
-        cache_bytes: args.archive_cache_bytes.unwrap_or(ARCHIVE_CACHE_BYTES_DEFAULT),
+        cache_bytes,
         read_ahead_blocks: ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT,
     }))
 }

@@ -27,8 +27,8 @@ async fn a_folder_archive_serves_and_shows_its_series_on_metrics() {
     let root = tempfile::Builder::new().prefix("rheo-archive-").tempdir().expect("temp dir");
     let archive = root.path().join("archive");
     let url = format!("file://{}", archive.display());
+    std::fs::create_dir(&archive).expect("archive folder");
     let server = Server::start(&["--archive", &url, "--segment-bytes", "4096", "--local-retention-bytes", "1048576"]);
-    assert!(archive.is_dir(), "the archive folder is created at start");
 
     let kin = server.client();
     kin.create_stream().stream_name("tiered").shard_count(1).send().await.expect("CreateStream");
@@ -86,7 +86,9 @@ fn contradicting_or_useless_archive_flags_are_refused() {
     let data = root.path().join("data");
     let folder = format!("file://{}", root.path().join("archive").display());
     let inside = format!("file://{}", data.join("archive").display());
-    let cases: [(&[&str], &str); 8] = [
+    let missing = format!("file://{}", root.path().join("unmounted").display());
+    let cases: [(&[&str], &str); 10] = [
+        (&["--archive", &missing], "unmounted does not exist: create it, or mount the share it lives on"),
         (&["--archive", &inside], "overlaps the data folder"),
         (&["--local-retention-bytes", "1000"], "--local-retention-bytes needs --archive"),
         (&["--archive-cache-bytes", "1000"], "--archive-cache-bytes needs --archive"),
@@ -99,6 +101,7 @@ fn contradicting_or_useless_archive_flags_are_refused() {
             &["--archive", &folder, "--segment-bytes", "4096", "--local-hard-limit-bytes", "8191"],
             "--local-hard-limit-bytes (8191) is below 2 x --segment-bytes (8192)",
         ),
+        (&["--archive", &folder, "--archive-cache-bytes", "1000"], "--archive-cache-bytes (1000) is below 16777216"),
         (&["--archive", "file://relative/path"], "a file URL needs an absolute path"),
         (&["--archive", "gs://bucket"], "unsupported scheme"),
     ];

@@ -43,6 +43,7 @@ fn open(dir: &Path, archived: bool) -> ShardLog {
     let keys = MemKeys::default();
     keys.rotate(KEY, [0x33; 32]);
     let archive = archived.then(|| {
+        std::fs::create_dir_all(dir.join("archive")).expect("archive folder");
         let store = FsArchive::open(Arc::new(StdFs), dir.join("archive")).expect("archive folder opens");
         ArchiveConfig {
             store: Arc::new(store),

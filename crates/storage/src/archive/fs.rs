@@ -45,11 +45,20 @@ impl std::fmt::Debug for FsArchive {
 }
 
 impl FsArchive {
-    /// The archive rooted at `root` (created if missing); removes temporary files an
-    /// interrupted put left behind.
+    /// The archive rooted at `root`, which must exist; removes temporary files an
+    /// interrupted put left behind. A missing root is refused rather than created: it is
+    /// most likely a network share that is not mounted, and creating it would archive
+    /// onto the local disk, out of sight of the real archive.
     pub fn open(fs: Arc<dyn FileSystem>, root: impl Into<PathBuf>) -> Result<Self, ArchiveError> {
         let root = root.into();
-        fs.create_dir_all(&root).map_err(|e| io_error(&root.display().to_string(), &e))?;
+        if !fs.exists(&root) {
+            return Err(ArchiveError::Refused {
+                detail: format!(
+                    "the archive folder {} does not exist: create it, or mount the share it lives on",
+                    root.display()
+                ),
+            });
+        }
         let archive = FsArchive { fs, root, next_temp: AtomicU64::new(0) };
         archive.remove_leftovers(&archive.root.clone())?;
         Ok(archive)
@@ -339,7 +348,18 @@ mod tests {
     use proptest::prelude::*;
 
     fn archive(fs: &MemFs) -> FsArchive {
+        fs.create_dir_all(Path::new("/archive")).unwrap();
+        fs.sync_dir(Path::new("/")).unwrap();
         FsArchive::open(Arc::new(fs.clone()), "/archive").unwrap()
+    }
+
+    #[test]
+    fn a_missing_root_is_refused_not_created() {
+        let fs = MemFs::new();
+        let error = FsArchive::open(Arc::new(fs.clone()), "/nas/archive").unwrap_err();
+        assert!(matches!(error, ArchiveError::Refused { .. }), "{error:?}");
+        assert!(error.to_string().contains("/nas/archive does not exist"), "{error}");
+        assert!(!fs.exists(Path::new("/nas/archive")), "nothing is created");
     }
 
     #[test]
@@ -465,6 +485,7 @@ mod tests {
     #[test]
     fn works_on_the_real_filesystem() {
         let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("arch")).unwrap();
         let archive = FsArchive::open(Arc::new(crate::fs::StdFs), dir.path().join("arch")).unwrap();
         archive.put_bytes("v1/a/b.seg", Bytes::from_static(b"bytes")).unwrap();
         assert_eq!(archive.get_range("v1/a/b.seg", 1..3).unwrap(), Bytes::from_static(b"yt"));
