@@ -71,6 +71,12 @@ fn hard_limit(args: &ArchiveArgs, segment_bytes: u64) -> anyhow::Result<Option<u
     }
 }
 
+/// `path` with symbolic links and `..` resolved; a folder that does not exist (yet) keeps
+/// its absolute spelling.
+fn resolved(path: &Path) -> std::path::PathBuf {
+    std::fs::canonicalize(path).or_else(|_| std::path::absolute(path)).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// The archive configuration of the streams log, `None` without --archive. Refuses flag
 /// combinations that would silently do nothing or contradict each other.
 pub fn config(
@@ -99,7 +105,12 @@ pub fn config(
     if let ArchiveUrl::File { path } = url {
         // The log's recovery and the archive's clean-up would each take the other's files
         // for their own.
-        let data_dir = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+        // Compared resolved (symbolic links, `..`), so no other spelling of one folder
+        // slips through; the data folder is created here if needed to resolve it.
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+        let data_dir = resolved(data_dir);
+        let path = &resolved(path);
         if path.starts_with(&data_dir) || data_dir.starts_with(path) {
             anyhow::bail!(
                 "--archive {url} overlaps the data folder {}: the archive must be a folder of its own",

@@ -86,8 +86,14 @@ fn contradicting_or_useless_archive_flags_are_refused() {
     let data = root.path().join("data");
     let folder = format!("file://{}", root.path().join("archive").display());
     let inside = format!("file://{}", data.join("archive").display());
+    // A folder of the data folder spelled through a symbolic link (the URL parser already
+    // refuses `..`).
+    std::fs::create_dir_all(data.join("archive")).expect("folder inside the data folder");
+    std::os::unix::fs::symlink(&data, root.path().join("link")).expect("symlink");
+    let via_link = format!("file://{}", root.path().join("link").join("archive").display());
     let missing = format!("file://{}", root.path().join("unmounted").display());
-    let cases: [(&[&str], &str); 10] = [
+    let cases: [(&[&str], &str); 11] = [
+        (&["--archive", &via_link], "overlaps the data folder"),
         (&["--archive", &missing], "unmounted does not exist: create it, or mount the share it lives on"),
         (&["--archive", &inside], "overlaps the data folder"),
         (&["--local-retention-bytes", "1000"], "--local-retention-bytes needs --archive"),
