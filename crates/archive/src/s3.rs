@@ -308,13 +308,22 @@ fn write_error(key: &str, error: object_store::Error) -> ArchiveError {
     }
 }
 
-/// Whether a generic error's text reports a 4xx status other than 408 and 429 (which are
-/// worth retrying). object_store keeps the status in a private type; its text is
-/// "... status code: 400 Bad Request ...".
+/// S3 error codes sent with a 4xx status that a retry can cure: the connection was too
+/// slow or cut (400 RequestTimeout, IncompleteBody) or a concurrent operation on the
+/// bucket got in the way (409 OperationAborted).
+const TRANSIENT_S3_CODES: [&str; 3] =
+    ["<Code>RequestTimeout</Code>", "<Code>IncompleteBody</Code>", "<Code>OperationAborted</Code>"];
+
+/// Whether a generic error's text reports a 4xx status other than 408 and 429 and the
+/// [`TRANSIENT_S3_CODES`] (which are worth retrying). object_store keeps the status in a
+/// private type; its text is "... status code: 400 Bad Request: <body>".
 fn is_client_error(detail: &str) -> bool {
     let Some((_, after)) = detail.split_once("status code: ") else {
         return false;
     };
+    if TRANSIENT_S3_CODES.iter().any(|code| after.contains(code)) {
+        return false;
+    }
     let code: String = after.chars().take_while(char::is_ascii_digit).collect();
     matches!(code.parse::<u16>(), Ok(400..=499)) && code != "408" && code != "429"
 }
@@ -329,6 +338,15 @@ mod tests {
         assert!(!is_client_error("k: Generic S3 error: Server returned non-2xx status code: 503 Slow Down"));
         assert!(!is_client_error("k: Generic S3 error: Server returned non-2xx status code: 429 Too Many"));
         assert!(!is_client_error("k: Generic S3 error: error sending request: connection refused"));
+        let timeout = "k: Generic S3 error: Server returned non-2xx status code: 400 Bad Request: \
+                       <Error><Code>RequestTimeout</Code><Message>slow</Message></Error>";
+        assert!(!is_client_error(timeout));
+        let aborted = "k: Generic S3 error: Server returned non-2xx status code: 409 Conflict: \
+                       <Error><Code>OperationAborted</Code></Error>";
+        assert!(!is_client_error(aborted));
+        let incomplete = "k: Generic S3 error: Server returned non-2xx status code: 400 Bad Request: \
+                          <Error><Code>IncompleteBody</Code></Error>";
+        assert!(!is_client_error(incomplete));
         let missing = store_error("k", object_store::Error::NotFound { path: "k".into(), source: "gone".into() });
         assert!(matches!(missing, ArchiveError::NotFound { .. }));
         let generic = store_error("k", object_store::Error::Generic { store: "S3", source: "timed out".into() });
