@@ -158,7 +158,14 @@ impl S3Archive {
                 }
                 Ok(())
             } else {
-                upload.complete().await.map(|_| ())
+                let completed = upload.complete().await.map(|_| ());
+                if completed.is_err() {
+                    // A failed completion leaves the parts behind as well.
+                    if let Err(abort) = upload.abort().await {
+                        tracing::warn!(message = "Aborting a multipart upload that did not complete failed.", error = %abort);
+                    }
+                }
+                completed
             }
         })?;
         if let Some(error) = aborted_for {
