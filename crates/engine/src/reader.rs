@@ -167,7 +167,7 @@ impl Engine {
             let position = if start == StartPosition::Latest && shard.closed.is_some() {
                 ShardCheckpoint { shard_uid: shard.uid, next_lsn: shard.created_lsn.saturating_add(1), done: true }
             } else {
-                let next_lsn = self.log().resolve(shard.uid, start).map_err(|error| match error {
+                let next_lsn = self.resolve_off_runtime(shard.uid, start).map_err(|error| match error {
                     StorageError::ShardNotFound { .. } => not_found(),
                     other => EngineError::Storage(other),
                 })?;

@@ -393,15 +393,7 @@ impl Engine {
                 StartPosition::AtTimestamp((*ts).max(0) as u64)
             }
         };
-        let log = self.log();
-        let resolve = || log.resolve(shard.uid, position);
-        // An AT_TIMESTAMP start may read an archived chunk: off the runtime's workers.
-        let resolved = if log.resolve_may_block(position) && may_block_in_place() {
-            tokio::task::block_in_place(resolve)
-        } else {
-            resolve()
-        };
-        resolved.map_err(|e| match e {
+        self.resolve_off_runtime(shard.uid, position).map_err(|e| match e {
             StorageError::ShardNotFound { .. } => EngineError::ShardNotFound {
                 shard: ShardId::new(shard.index).to_string(),
                 stream: stream.to_owned(),
@@ -758,6 +750,21 @@ pub(super) fn records_out(
         })
         .collect();
     (records, bytes)
+}
+
+impl Engine {
+    /// The LSN `position` starts at in shard `shard_uid`. An AT_TIMESTAMP start may read
+    /// an archived chunk: it then runs off the runtime's workers, so a far-behind start
+    /// never holds up readers at the tip.
+    pub(crate) fn resolve_off_runtime(&self, shard_uid: u64, position: StartPosition) -> Result<u64, StorageError> {
+        let log = self.log();
+        let resolve = || log.resolve(shard_uid, position);
+        if log.resolve_may_block(position) && may_block_in_place() {
+            tokio::task::block_in_place(resolve)
+        } else {
+            resolve()
+        }
+    }
 }
 
 /// Whether the current thread may call `block_in_place`: inside a multi-thread runtime
