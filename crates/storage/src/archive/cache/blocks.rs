@@ -176,3 +176,19 @@ impl BlockCache {
         self.state.lock().bytes
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fetch_that_ends_after_its_segment_is_forgotten_keeps_nothing() {
+        let cache = BlockCache::new(1024, Arc::new(ArchiveCounters::default()));
+        let Lookup::Fetch(flight) = cache.lookup((7, 0)) else { panic!("the block is not cached yet") };
+        cache.forget_segment(7);
+        cache.complete((7, 0), &flight, Ok(Bytes::from_static(b"deleted segment")));
+        assert_eq!(flight.wait().unwrap(), Bytes::from_static(b"deleted segment"), "the waiter is answered");
+        assert!(!cache.is_present((7, 0)), "the forgotten segment's block is not kept");
+        assert_eq!(cache.bytes(), 0);
+    }
+}
