@@ -57,6 +57,9 @@ fn evict_one(ctx: &Ctx<'_>, id: u64, len: u64) -> std::io::Result<()> {
             _ => return Ok(()),
         }
     }
+    // Damage found in the local copy is not the archive's (its blocks are verified as
+    // they are fetched).
+    ctx.shared.damage.forget_segments(&[id]);
     let fs = &*ctx.shared.fs;
     let path = join(ctx.log_dir, &segment_name(id));
     let held = fs.open_write(&path).ok();

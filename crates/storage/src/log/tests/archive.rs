@@ -361,3 +361,25 @@ fn a_log_whose_segments_only_the_archive_holds_refuses_to_open_without_it() {
     assert!(matches!(refused, Err(StorageError::Archive { .. })), "{refused:?}");
     assert!(open(&fs, &clock, tiered(&store, Some(6_000), None)).is_ok());
 }
+
+fn aged(store: &Arc<MemArchive>, hard_limit_bytes: Option<u64>) -> LogConfig {
+    let mut config = tiered(store, None, hard_limit_bytes);
+    if let Some(archive) = config.archive.as_mut() {
+        archive.local_retention_ms = Some(HOUR_MS);
+    }
+    config
+}
+
+#[test]
+fn damage_in_a_local_copy_is_forgotten_once_the_segment_is_evicted() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
+    drop(log);
+    let victim = records(&fs)[0].segment_id;
+    fs.corrupt(&join(Path::new("/data/log"), &segment_name(victim)), 300, &[0x42; 3]).unwrap();
+    let log = open(&fs, &clock, aged(&store, None)).unwrap();
+    assert!(soon(|| log.stats().damaged_chunks >= 1));
+    clock.advance_ms(2 * HOUR_MS);
+    assert!(soon(|| log.stats().archive.remote_only_segments >= 1 && log.stats().damaged_chunks == 0));
+    assert_eq!(read_all(&log, uid), written);
+}
