@@ -22,6 +22,7 @@ mod reconcile;
 mod restore;
 mod upload;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,7 +50,15 @@ impl Archiver {
             Some(tier) => tier.kick.clone(),
             None => return Err(std::io::Error::other("the log has no archive tier")),
         };
-        let mut run = Run { shared, log_dir, kicks, stop: stop.clone(), contact: Contact::NotYet, backoff_ms: 0 };
+        let mut run = Run {
+            shared,
+            log_dir,
+            kicks,
+            stop: stop.clone(),
+            contact: Contact::NotYet,
+            backoff_ms: 0,
+            unconfirmed: BTreeSet::new(),
+        };
         let thread = std::thread::Builder::new().name("rheo-log-archiver".into()).spawn(move || run.run())?;
         Ok(Archiver { stop, kick, thread: Some(thread) })
     }
@@ -71,8 +80,9 @@ impl Archiver {
 enum Contact {
     NotYet,
     Ready,
-    /// The archive holds another layout version: archiving is off until restart.
-    WrongLayout,
+    /// The archive holds another layout version, or lacks its marker while archived
+    /// records exist: archiving is off until restart.
+    Refused,
 }
 
 /// What one pass works with.
@@ -98,6 +108,8 @@ struct Run {
     contact: Contact,
     /// The current retry back-off (0 after a pass without failures).
     backoff_ms: u64,
+    /// Archived segments whose manifest the archive lacked: kept local by this process.
+    unconfirmed: BTreeSet<u64>,
 }
 
 impl Run {
@@ -129,7 +141,7 @@ impl Run {
         };
         let ctx = Ctx { shared: &self.shared, tier, log_dir: &self.log_dir, stop: &self.stop };
         match self.contact {
-            Contact::WrongLayout => return Ok(()),
+            Contact::Refused => return Ok(()),
             Contact::Ready => {}
             Contact::NotYet => match reconcile::first_contact(&ctx).and_then(|ready| {
                 if ready {
@@ -139,18 +151,21 @@ impl Run {
             }) {
                 Ok(true) => self.contact = Contact::Ready,
                 Ok(false) => {
-                    self.contact = Contact::WrongLayout;
+                    self.contact = Contact::Refused;
                     return Ok(());
                 }
                 Err(error) => {
                     self.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                    // The budget still applies (each removal confirms its manifest first,
+                    // so nothing goes while the archive cannot answer).
+                    evict::evict(&ctx, &mut self.unconfirmed);
                     return Err(error);
                 }
             },
         }
         delete::delete_expired(&ctx);
         let uploaded = upload::upload_backlog(&ctx);
-        evict::evict(&ctx);
+        evict::evict(&ctx, &mut self.unconfirmed);
         uploaded
     }
 

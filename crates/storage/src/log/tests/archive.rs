@@ -383,3 +383,35 @@ fn damage_in_a_local_copy_is_forgotten_once_the_segment_is_evicted() {
     assert!(soon(|| log.stats().archive.remote_only_segments >= 1 && log.stats().damaged_chunks == 0));
     assert_eq!(read_all(&log, uid), written);
 }
+
+#[test]
+fn an_archive_without_its_marker_while_records_exist_is_refused_and_nothing_is_evicted() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
+    drop(log);
+    let segs = local_files(&fs, ".seg");
+    // The bucket was emptied by a lifecycle rule, or `--archive` now names another one.
+    let emptied = Arc::new(MemArchive::new());
+    let log = open(&fs, &clock, tiered(&emptied, Some(4_096), None)).unwrap();
+    assert!(soon(|| log.stats().archive.upload_failures_total >= 1));
+    fill(&log, uid, 60, 20);
+    assert!(emptied.keys().is_empty());
+    assert_eq!(log.stats().archive.evicted_segments_total, 0);
+    assert!(segs.iter().all(|id| local_files(&fs, ".seg").contains(id)));
+    assert_eq!(read_all(&log, uid)[..written.len()], written[..]);
+}
+
+#[test]
+fn a_segment_whose_manifest_the_archive_lacks_is_not_evicted() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 60);
+    drop(log);
+    let victim = records(&fs)[0].segment_id;
+    let any_key = sample_key(&store);
+    crate::archive::ObjectArchive::delete(&*store, &key_of(&any_key, victim, ".json")).unwrap();
+    let log = open(&fs, &clock, tiered(&store, Some(4_096), None)).unwrap();
+    assert!(soon(|| log.stats().archive.evicted_segments_total >= 1));
+    assert!(soon(|| log.stats().archive.upload_failures_total >= 1));
+    assert!(local_files(&fs, ".seg").contains(&victim));
+    assert_eq!(read_all(&log, uid), written);
+}
