@@ -415,3 +415,19 @@ fn a_segment_whose_manifest_the_archive_lacks_is_not_evicted() {
     assert!(local_files(&fs, ".seg").contains(&victim));
     assert_eq!(read_all(&log, uid), written);
 }
+
+#[test]
+fn a_hard_limit_below_the_segment_size_seals_the_active_segment_so_appends_resume() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let log = open(&fs, &clock, tiered(&store, None, Some(2_000))).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let mut written = Vec::new();
+    for i in 0..40 {
+        let data = format!("{i:05}-{}", "x".repeat(200));
+        assert!(soon(|| log.append_blocking(vec![record(uid, &data)]).is_ok()), "append {i} stalled");
+        written.push(data);
+    }
+    assert!(log.stats().archive.refused_appends_total >= 1);
+    assert!(log.stats().archive.uploaded_segments_total >= 2);
+    assert_eq!(read_all(&log, uid), written);
+}
