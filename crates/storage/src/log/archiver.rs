@@ -17,6 +17,7 @@
 //!   a call in flight ends within the store's own timeout.
 
 mod delete;
+mod error;
 mod evict;
 mod reconcile;
 mod restore;
@@ -30,8 +31,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::state::{ArchiveTier, Shared};
-use crate::archive::ArchiveError;
 use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
+use error::ArchiverError;
+use std::cell::Cell;
 
 pub(super) use restore::{restore_remote, RemoteSegment};
 
@@ -91,6 +93,8 @@ pub(super) struct Ctx<'a> {
     pub(super) tier: &'a ArchiveTier,
     pub(super) log_dir: &'a std::path::Path,
     pub(super) stop: &'a AtomicBool,
+    /// Set when objects may have leaked (a failed delete): reconcile soon.
+    pub(super) reconcile_due: Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -125,7 +129,7 @@ impl Run {
                 Err(error) => {
                     self.backoff_ms = (self.backoff_ms * 2).clamp(ARCHIVE_RETRY_MIN_MS, ARCHIVE_RETRY_MAX_MS);
                     let wait_ms = self.backoff_ms + self.jitter_ms(self.backoff_ms / 2);
-                    tracing::warn!(message = "Archive pass failed; retrying.", %error, retry_in_ms = wait_ms);
+                    tracing::warn!(message = "Archive pass failed; retrying.", side = error.side(), %error, retry_in_ms = wait_ms);
                     wait_ms
                 }
             };
@@ -135,11 +139,17 @@ impl Run {
     }
 
     /// One pass; `Err` (after counting it) makes the next one wait a back-off.
-    fn pass(&mut self) -> Result<(), ArchiveError> {
+    fn pass(&mut self) -> Result<(), ArchiverError> {
         let Some(tier) = self.shared.archive.as_ref() else {
             return Ok(());
         };
-        let ctx = Ctx { shared: &self.shared, tier, log_dir: &self.log_dir, stop: &self.stop };
+        let ctx = Ctx {
+            shared: &self.shared,
+            tier,
+            log_dir: &self.log_dir,
+            stop: &self.stop,
+            reconcile_due: Cell::new(false),
+        };
         match self.contact {
             Contact::Refused => return Ok(()),
             Contact::Ready => {}
@@ -155,6 +165,7 @@ impl Run {
                     return Ok(());
                 }
                 Err(error) => {
+                    let error = ArchiverError::from(error);
                     self.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
                     // The budget still applies (each removal confirms its manifest first,
                     // so nothing goes while the archive cannot answer).
