@@ -13,8 +13,12 @@
 //! - A segment is archived once its manifest is stored and its durable record written;
 //!   it is removed locally only after both.
 //! - Failures are counted and retried forever, with doubling back-off and jitter.
-//! - Stopping never hangs: the stop flag is checked between calls and during back-offs;
-//!   a call in flight ends within the store's own timeout.
+//! - Reconciliation runs at first contact, every [`ARCHIVE_RECONCILE_MS`] and after a
+//!   failed delete, so objects leaked at run time do not wait for a restart.
+//! - Stopping: the stop flag is checked between store calls, inside reconciliation's
+//!   delete loop, before a record is written and during back-offs. A call in flight is
+//!   not cut short: a put of a large segment runs until it finishes or the store's own
+//!   timeouts end it, so stopping can take that long.
 
 mod delete;
 mod error;
@@ -31,7 +35,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::state::{ArchiveTier, Shared};
-use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
+use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RECONCILE_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
 use error::ArchiverError;
 use std::cell::Cell;
 
@@ -60,6 +64,7 @@ impl Archiver {
             contact: Contact::NotYet,
             backoff_ms: 0,
             unconfirmed: BTreeSet::new(),
+            reconcile_at_ms: 0,
         };
         let thread = std::thread::Builder::new().name("rheo-log-archiver".into()).spawn(move || run.run())?;
         Ok(Archiver { stop, kick, thread: Some(thread) })
@@ -114,6 +119,8 @@ struct Run {
     backoff_ms: u64,
     /// Archived segments whose manifest the archive lacked: kept local by this process.
     unconfirmed: BTreeSet<u64>,
+    /// When (clock ms) reconciliation is next due.
+    reconcile_at_ms: u64,
 }
 
 impl Run {
@@ -159,7 +166,10 @@ impl Run {
                 }
                 Ok(ready)
             }) {
-                Ok(true) => self.contact = Contact::Ready,
+                Ok(true) => {
+                    self.contact = Contact::Ready;
+                    self.reconcile_at_ms = self.shared.clock.now_ms().saturating_add(ARCHIVE_RECONCILE_MS);
+                }
                 Ok(false) => {
                     self.contact = Contact::Refused;
                     return Ok(());
@@ -174,9 +184,25 @@ impl Run {
                 }
             },
         }
+        let now_ms = self.shared.clock.now_ms();
+        let reconciled = if self.contact == Contact::Ready && now_ms >= self.reconcile_at_ms {
+            // Not first contact: a failure is retried after the back-off, not an hour.
+            reconcile::reconcile(&ctx).inspect(|()| {
+                self.reconcile_at_ms = now_ms.saturating_add(ARCHIVE_RECONCILE_MS);
+            })
+        } else {
+            Ok(())
+        };
         delete::delete_expired(&ctx);
         let uploaded = upload::upload_backlog(&ctx);
         evict::evict(&ctx, &mut self.unconfirmed);
+        if ctx.reconcile_due.get() {
+            self.reconcile_at_ms = 0;
+        }
+        if let Err(error) = reconciled {
+            self.shared.counters.archive.delete_failures_total.fetch_add(1, Ordering::Relaxed);
+            return Err(error.into());
+        }
         uploaded
     }
 

@@ -82,6 +82,9 @@ pub(super) fn reconcile(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
         archived.live.keys().chain(archived.expired.keys()).copied().collect()
     };
     for object in objects {
+        if ctx.stopping() {
+            return Ok(());
+        }
         let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
             continue;
         };

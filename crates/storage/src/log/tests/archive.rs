@@ -431,3 +431,15 @@ fn a_hard_limit_below_the_segment_size_seals_the_active_segment_so_appends_resum
     assert!(log.stats().archive.uploaded_segments_total >= 2);
     assert_eq!(read_all(&log, uid), written);
 }
+
+#[test]
+fn objects_leaked_at_run_time_are_reconciled_away_without_a_restart() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 40);
+    let leaked = key_of(&sample_key(&store), 999_999, ".seg");
+    store.set_object(&leaked, Bytes::from_static(b"a delete that failed"));
+    clock.advance_ms(crate::limits::ARCHIVE_RECONCILE_MS + 1);
+    assert!(soon(|| store.object(&leaked).is_none()));
+    assert_eq!(log.stats().archive.reconciled_objects_total, 1);
+    assert_eq!(read_all(&log, uid), written);
+}
