@@ -443,3 +443,15 @@ fn objects_leaked_at_run_time_are_reconciled_away_without_a_restart() {
     assert_eq!(log.stats().archive.reconciled_objects_total, 1);
     assert_eq!(read_all(&log, uid), written);
 }
+
+#[test]
+fn an_index_with_neither_segment_nor_record_is_removed_at_start_up() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, Some(6_000), 60);
+    drop(log);
+    let kept = local_files(&fs, ".idx");
+    fs.write_all(&join(Path::new("/data/log"), &index_name(999_999)), b"left by a crash");
+    let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
+    assert_eq!(local_files(&fs, ".idx"), kept);
+    assert_eq!(read_all(&log, uid), written);
+}
