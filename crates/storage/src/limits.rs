@@ -115,6 +115,10 @@ pub const ARCHIVE_PREFETCH_THREADS: usize = 2;
 /// and expired archived segments to delete, when nothing wakes it earlier.
 pub const ARCHIVE_CHECK_MS: u64 = 1_000;
 
+/// How often the archiver reconciles the archive with its records (deleting objects a
+/// failure leaked at run time); also after any failed delete.
+pub const ARCHIVE_RECONCILE_MS: u64 = 3_600_000;
+
 /// Default local hard limit, as a multiple of the local byte budget, when
 /// `--local-retention-bytes` is given without `--local-hard-limit-bytes`.
 pub const ARCHIVE_HARD_LIMIT_FACTOR_DEFAULT: u64 = 4;

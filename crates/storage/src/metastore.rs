@@ -102,6 +102,13 @@ impl LocalMetaStore {
     /// The store in folder `dir` (created if missing).
     pub fn open(fs: Arc<dyn FileSystem>, dir: PathBuf) -> Result<Self> {
         fs.create_dir_all(&dir).map_err(|e| StorageError::io("create folder", &dir, e))?;
+        // Created (and its entry made durable) here, so a durable record written later
+        // never sits in a folder a crash could lose.
+        let archive_dir = dir.join(ARCHIVE_DIR);
+        if !fs.exists(&archive_dir) {
+            fs.create_dir_all(&archive_dir).map_err(|e| StorageError::io("create folder", &archive_dir, e))?;
+            fs.sync_dir(&dir).map_err(|e| StorageError::io("sync metadata folder", &dir, e))?;
+        }
         Ok(LocalMetaStore { fs, dir, writing: Mutex::new(()), ids: Mutex::new(None) })
     }
 
@@ -284,7 +291,6 @@ impl MetaStore for LocalMetaStore {
 
     fn put_archived(&self, manifest: &SegmentManifest) -> Result<()> {
         let dir = self.archive_dir();
-        self.fs.create_dir_all(&dir).map_err(|e| StorageError::io("create folder", &dir, e))?;
         let name = format!("{:020}{ARCHIVED_SUFFIX}", manifest.segment_id);
         self.replace(&dir, &name, &encode_framed(&ARCHIVED_MAGIC, manifest))
     }

@@ -1,4 +1,4 @@
-//! Reading segments only the archive holds: [`ArchiveReader::open_segment`] gives the log
+//! Reading segments only the archive holds: `ArchiveReader::open_segment` gives the log
 //! a [`ReadFile`] over an archived segment object, served from a bounded in-memory cache
 //! of aligned blocks and fetched with range GETs, with read-ahead for sequential readers.
 //!

@@ -13,15 +13,21 @@
 //! - A segment is archived once its manifest is stored and its durable record written;
 //!   it is removed locally only after both.
 //! - Failures are counted and retried forever, with doubling back-off and jitter.
-//! - Stopping never hangs: the stop flag is checked between calls and during back-offs;
-//!   a call in flight ends within the store's own timeout.
+//! - Reconciliation runs at first contact, every [`ARCHIVE_RECONCILE_MS`] and after a
+//!   failed delete, so objects leaked at run time do not wait for a restart.
+//! - Stopping: the stop flag is checked between store calls, inside reconciliation's
+//!   delete loop, before a record is written and during back-offs. A call in flight is
+//!   not cut short: a put of a large segment runs until it finishes or the store's own
+//!   timeouts end it, so stopping can take that long.
 
 mod delete;
+mod error;
 mod evict;
 mod reconcile;
 mod restore;
 mod upload;
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -29,8 +35,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::state::{ArchiveTier, Shared};
-use crate::archive::ArchiveError;
-use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
+use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RECONCILE_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
+use error::ArchiverError;
+use std::cell::Cell;
 
 pub(super) use restore::{restore_remote, RemoteSegment};
 
@@ -49,7 +56,16 @@ impl Archiver {
             Some(tier) => tier.kick.clone(),
             None => return Err(std::io::Error::other("the log has no archive tier")),
         };
-        let mut run = Run { shared, log_dir, kicks, stop: stop.clone(), contact: Contact::NotYet, backoff_ms: 0 };
+        let mut run = Run {
+            shared,
+            log_dir,
+            kicks,
+            stop: stop.clone(),
+            contact: Contact::NotYet,
+            backoff_ms: 0,
+            unconfirmed: BTreeSet::new(),
+            reconcile_at_ms: 0,
+        };
         let thread = std::thread::Builder::new().name("rheo-log-archiver".into()).spawn(move || run.run())?;
         Ok(Archiver { stop, kick, thread: Some(thread) })
     }
@@ -71,8 +87,9 @@ impl Archiver {
 enum Contact {
     NotYet,
     Ready,
-    /// The archive holds another layout version: archiving is off until restart.
-    WrongLayout,
+    /// The archive holds another layout version, or lacks its marker while archived
+    /// records exist: archiving is off until restart.
+    Refused,
 }
 
 /// What one pass works with.
@@ -81,6 +98,8 @@ pub(super) struct Ctx<'a> {
     pub(super) tier: &'a ArchiveTier,
     pub(super) log_dir: &'a std::path::Path,
     pub(super) stop: &'a AtomicBool,
+    /// Set when objects may have leaked (a failed delete): reconcile soon.
+    pub(super) reconcile_due: Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -98,6 +117,10 @@ struct Run {
     contact: Contact,
     /// The current retry back-off (0 after a pass without failures).
     backoff_ms: u64,
+    /// Archived segments whose manifest the archive lacked: kept local by this process.
+    unconfirmed: BTreeSet<u64>,
+    /// When (clock ms) reconciliation is next due.
+    reconcile_at_ms: u64,
 }
 
 impl Run {
@@ -113,7 +136,7 @@ impl Run {
                 Err(error) => {
                     self.backoff_ms = (self.backoff_ms * 2).clamp(ARCHIVE_RETRY_MIN_MS, ARCHIVE_RETRY_MAX_MS);
                     let wait_ms = self.backoff_ms + self.jitter_ms(self.backoff_ms / 2);
-                    tracing::warn!(message = "Archive pass failed; retrying.", %error, retry_in_ms = wait_ms);
+                    tracing::warn!(message = "Archive pass failed; retrying.", side = error.side(), %error, retry_in_ms = wait_ms);
                     wait_ms
                 }
             };
@@ -123,13 +146,19 @@ impl Run {
     }
 
     /// One pass; `Err` (after counting it) makes the next one wait a back-off.
-    fn pass(&mut self) -> Result<(), ArchiveError> {
+    fn pass(&mut self) -> Result<(), ArchiverError> {
         let Some(tier) = self.shared.archive.as_ref() else {
             return Ok(());
         };
-        let ctx = Ctx { shared: &self.shared, tier, log_dir: &self.log_dir, stop: &self.stop };
+        let ctx = Ctx {
+            shared: &self.shared,
+            tier,
+            log_dir: &self.log_dir,
+            stop: &self.stop,
+            reconcile_due: Cell::new(false),
+        };
         match self.contact {
-            Contact::WrongLayout => return Ok(()),
+            Contact::Refused => return Ok(()),
             Contact::Ready => {}
             Contact::NotYet => match reconcile::first_contact(&ctx).and_then(|ready| {
                 if ready {
@@ -137,20 +166,43 @@ impl Run {
                 }
                 Ok(ready)
             }) {
-                Ok(true) => self.contact = Contact::Ready,
+                Ok(true) => {
+                    self.contact = Contact::Ready;
+                    self.reconcile_at_ms = self.shared.clock.now_ms().saturating_add(ARCHIVE_RECONCILE_MS);
+                }
                 Ok(false) => {
-                    self.contact = Contact::WrongLayout;
+                    self.contact = Contact::Refused;
                     return Ok(());
                 }
                 Err(error) => {
+                    let error = ArchiverError::from(error);
                     self.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                    // The budget still applies (each removal confirms its manifest first,
+                    // so nothing goes while the archive cannot answer).
+                    evict::evict(&ctx, &mut self.unconfirmed);
                     return Err(error);
                 }
             },
         }
+        let now_ms = self.shared.clock.now_ms();
+        let reconciled = if self.contact == Contact::Ready && now_ms >= self.reconcile_at_ms {
+            // Not first contact: a failure is retried after the back-off, not an hour.
+            reconcile::reconcile(&ctx).inspect(|()| {
+                self.reconcile_at_ms = now_ms.saturating_add(ARCHIVE_RECONCILE_MS);
+            })
+        } else {
+            Ok(())
+        };
         delete::delete_expired(&ctx);
         let uploaded = upload::upload_backlog(&ctx);
-        evict::evict(&ctx);
+        evict::evict(&ctx, &mut self.unconfirmed);
+        if ctx.reconcile_due.get() {
+            self.reconcile_at_ms = 0;
+        }
+        if let Err(error) = reconciled {
+            self.shared.counters.archive.delete_failures_total.fetch_add(1, Ordering::Relaxed);
+            return Err(error.into());
+        }
         uploaded
     }
 

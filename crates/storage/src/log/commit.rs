@@ -189,7 +189,7 @@ impl Committer {
             }
             return;
         }
-        if self.refuse_over_hard_limit(&mut appends) {
+        if self.refuse_over_hard_limit(lsns, &mut appends) {
             return;
         }
         let first_lsn = lsns.next();
@@ -226,12 +226,15 @@ impl Committer {
     }
 
     /// Refuses `appends` whole (nothing written) while the segments not yet archived fill
-    /// the local hard limit; returns whether it did.
-    fn refuse_over_hard_limit(&self, appends: &mut Vec<PendingAppend>) -> bool {
-        let Some(tier) = &self.shared.archive else {
+    /// the local hard limit; returns whether it did. If only the active segment is left
+    /// to archive (a limit below the segment size), it is sealed so the archiver can
+    /// upload it: otherwise appends would wait for the segment age limit.
+    fn refuse_over_hard_limit(&mut self, lsns: &LsnCounter, appends: &mut Vec<PendingAppend>) -> bool {
+        let shared = self.shared.clone();
+        let Some(tier) = &shared.archive else {
             return false;
         };
-        let counters = &self.shared.counters.archive;
+        let counters = &shared.counters.archive;
         let Some((unarchived_bytes, limit_bytes)) = tier.backlog_full() else {
             counters.writes_refused.store(false, Ordering::Relaxed);
             return false;
@@ -244,12 +247,28 @@ impl Committer {
             );
         }
         counters.refused_appends_total.fetch_add(appends.len() as u64, Ordering::Relaxed);
+        if self.active.has_frames() && !self.sealed_backlog_exists() {
+            if let Err(error) = self.roll(lsns) {
+                tracing::warn!(message = "Could not seal the active segment for upload at the hard limit.", error = ?error);
+            }
+        }
         let archive = tier.reader.describe();
         for append in appends.drain(..) {
             let error = StorageError::ArchiveBacklogFull { archive: archive.clone(), unarchived_bytes, limit_bytes };
             let _ = append.reply.send(Err(error));
         }
         true
+    }
+
+    /// Whether a sealed local segment is not yet archived (the archiver has work that
+    /// will lower the unarchived bytes).
+    fn sealed_backlog_exists(&self) -> bool {
+        let Some(tier) = &self.shared.archive else {
+            return false;
+        };
+        let archived = tier.archived.lock();
+        let segments = self.shared.segments.read();
+        segments.iter().any(|(id, s)| s.local && *id < self.active.id && !archived.live.contains_key(id))
     }
 
     /// Checks every record and gives each accepted one its LSN and arrival time; a

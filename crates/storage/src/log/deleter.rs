@@ -35,15 +35,31 @@ pub(super) enum Release<'a> {
     Paced { hurry: &'a AtomicBool },
 }
 
-/// Deletes the files (segment and index) of segments `ids`, then syncs the folder.
+/// Which files of an expired segment go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Files {
+    /// Segment and index.
+    SegmentAndIndex,
+    /// The segment only: an archived segment keeps its index (and its record) until the
+    /// archiver has deleted its objects.
+    SegmentOnly,
+}
+
+/// Deletes the `files` of segments `ids`, then syncs the folder. A file already gone
+/// (the archiver may remove an archived segment's first) is no failure.
 pub(super) fn delete_segment_files(
     fs: &dyn FileSystem,
     log_dir: &Path,
     ids: &[u64],
+    files: Files,
     release: Release<'_>,
 ) -> Result<()> {
     for id in ids {
-        for name in [index_name(*id), segment_name(*id)] {
+        let names = match files {
+            Files::SegmentAndIndex => vec![index_name(*id), segment_name(*id)],
+            Files::SegmentOnly => vec![segment_name(*id)],
+        };
+        for name in names {
             let path = join(log_dir, &name);
             if !fs.exists(&path) {
                 continue;
@@ -57,7 +73,12 @@ pub(super) fn delete_segment_files(
                 }
                 Release::AtOnce => None,
             };
-            fs.remove_file(&path).map_err(|e| StorageError::io("delete expired segment", &path, e))?;
+            match fs.remove_file(&path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(StorageError::io("delete expired segment", &path, error));
+                }
+                _ => {}
+            }
             if let Some((file, len, hurry)) = held {
                 shrink_gradually(file, len, hurry);
             }
@@ -82,7 +103,7 @@ pub(super) fn shrink_gradually(mut file: Box<dyn WriteFile>, mut len: u64, hurry
 /// The background deleter: its queue, its thread, and the flag that makes it finish
 /// without pacing when the log stops.
 pub(super) struct Deleter {
-    queue: flume::Sender<Vec<u64>>,
+    queue: flume::Sender<(Vec<u64>, Files)>,
     thread: JoinHandle<()>,
     hurry: Arc<AtomicBool>,
 }
@@ -91,14 +112,15 @@ impl Deleter {
     /// Starts the deleter thread; `None` if it cannot start (the writer then deletes
     /// inline).
     pub(super) fn spawn(shared: Arc<Shared>, log_dir: PathBuf) -> Option<Deleter> {
-        let (queue, receiver) = flume::bounded::<Vec<u64>>(DELETE_QUEUE_MAX);
+        let (queue, receiver) = flume::bounded::<(Vec<u64>, Files)>(DELETE_QUEUE_MAX);
         let hurry = Arc::new(AtomicBool::new(false));
         let flag = hurry.clone();
         let thread = std::thread::Builder::new()
             .name("rheo-log-deleter".into())
             .spawn(move || {
-                for ids in receiver.iter() {
-                    let result = delete_segment_files(&*shared.fs, &log_dir, &ids, Release::Paced { hurry: &flag });
+                for (ids, files) in receiver.iter() {
+                    let result =
+                        delete_segment_files(&*shared.fs, &log_dir, &ids, files, Release::Paced { hurry: &flag });
                     shared.counters.segments_pending_delete.fetch_sub(ids.len() as u64, Ordering::Relaxed);
                     if let Err(error) = result {
                         tracing::error!(message = "Could not delete expired segments.", %error);
@@ -111,9 +133,9 @@ impl Deleter {
 
     /// Hands segments over for deletion; gives them back if the queue is full or the
     /// thread is gone.
-    pub(super) fn submit(&self, ids: Vec<u64>) -> std::result::Result<(), Vec<u64>> {
-        self.queue.try_send(ids).map_err(|error| match error {
-            flume::TrySendError::Full(ids) | flume::TrySendError::Disconnected(ids) => ids,
+    pub(super) fn submit(&self, ids: Vec<u64>, files: Files) -> std::result::Result<(), Vec<u64>> {
+        self.queue.try_send((ids, files)).map_err(|error| match error {
+            flume::TrySendError::Full((ids, _)) | flume::TrySendError::Disconnected((ids, _)) => ids,
         })
     }
 

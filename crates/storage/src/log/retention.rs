@@ -14,11 +14,9 @@
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::deleter::{delete_segment_files, Deleter, Release};
-use super::files::segment_name;
+use super::deleter::{delete_segment_files, Deleter, Files, Release};
 use super::state::Shared;
-use crate::error::{Result, StorageError};
-use crate::fs::join;
+use crate::error::Result;
 
 /// Where expired segment files are unlinked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,34 +93,46 @@ pub(super) fn enforce(
             tier.wake();
         }
     }
-    for id in &archived_local {
-        let path = join(log_dir, &segment_name(*id));
-        match shared.fs.remove_file(&path) {
-            // The archiver, deleting the segment's objects, may have removed it first.
-            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                return Err(StorageError::io("delete expired segment", &path, error));
-            }
-            _ => {}
-        }
-    }
     shared.damage.forget_segments(&expired);
     let count = expired.len();
-    let expired = local_files;
-    if !expired.is_empty() {
-        // Unlinking large files takes tens of milliseconds each; appends must not wait
-        // for it. The segments are already out of every index, so a crash before the
-        // files are gone only means recovery finds them and retention deletes them again.
-        match (mode, deleter) {
-            (DeleteMode::Background, Some(deleter)) => {
-                let pending = &shared.counters.segments_pending_delete;
-                pending.fetch_add(expired.len() as u64, Ordering::Relaxed);
-                if let Err(ids) = deleter.submit(expired.clone()) {
-                    pending.fetch_sub(ids.len() as u64, Ordering::Relaxed);
-                    delete_segment_files(&*shared.fs, log_dir, &ids, Release::AtOnce)?;
-                }
-            }
-            _ => delete_segment_files(&*shared.fs, log_dir, &expired, Release::AtOnce)?,
+    // Unlinking large files takes tens of milliseconds each; appends must not wait for
+    // it. The segments are already out of every index, so a crash before the files are
+    // gone only means recovery finds them and retention deletes them again. One failure
+    // does not keep the other batch from going.
+    let mut failure = None;
+    for (ids, files) in [(local_files, Files::SegmentAndIndex), (archived_local, Files::SegmentOnly)] {
+        if ids.is_empty() {
+            continue;
+        }
+        if let Err(error) = hand_over(shared, log_dir, mode, deleter, ids, files) {
+            failure.get_or_insert(error);
         }
     }
-    Ok(count)
+    failure.map_or(Ok(count), Err)
+}
+
+/// Deletes `files` of segments `ids` on the deleter thread, or inline if it has no room
+/// or `mode` says so.
+fn hand_over(
+    shared: &Shared,
+    log_dir: &Path,
+    mode: DeleteMode,
+    deleter: Option<&Deleter>,
+    ids: Vec<u64>,
+    files: Files,
+) -> Result<()> {
+    match (mode, deleter) {
+        (DeleteMode::Background, Some(deleter)) => {
+            let pending = &shared.counters.segments_pending_delete;
+            pending.fetch_add(ids.len() as u64, Ordering::Relaxed);
+            match deleter.submit(ids, files) {
+                Ok(()) => Ok(()),
+                Err(ids) => {
+                    pending.fetch_sub(ids.len() as u64, Ordering::Relaxed);
+                    delete_segment_files(&*shared.fs, log_dir, &ids, files, Release::AtOnce)
+                }
+            }
+        }
+        _ => delete_segment_files(&*shared.fs, log_dir, &ids, files, Release::AtOnce),
+    }
 }

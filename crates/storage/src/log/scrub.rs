@@ -9,8 +9,9 @@
 //! it fail with [`crate::StorageError::Damaged`] while everything else stays readable.
 //!
 //! Invariant: the scrub only reads, and only local files (segments only the archive
-//! holds are verified as their blocks are fetched). It never registers damage in a segment that
-//! retention deleted while it was being checked.
+//! holds are verified as their blocks are fetched). It registers damage only while the file it
+//! read is still the segment's local file, so a segment that retention deleted or the archive
+//! tier evicted while it was being checked is never reported.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -71,8 +72,14 @@ pub(super) fn spawn(shared: Arc<Shared>, segments: Vec<UnverifiedSegment>, bytes
                     };
                     if shared.damage.check(at).is_none() {
                         if let Err(detail) = recovery::verify_chunk(&*file, &entry) {
-                            let still_there = shared.segments.read().contains_key(&segment_id);
-                            if still_there {
+                            // Eviction swaps the file and shrinks the unlinked one under
+                            // this handle: only a read of the file still in use is damage.
+                            let same_file = shared
+                                .segments
+                                .read()
+                                .get(&segment_id)
+                                .is_some_and(|s| s.local && Arc::ptr_eq(&s.file, &file));
+                            if same_file {
                                 shared.damage.report(at, DamagedChunk { entry, detail });
                             }
                         }

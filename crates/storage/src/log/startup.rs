@@ -25,7 +25,7 @@ use super::archiver::{restore_remote, Archiver, RemoteSegment};
 use super::command::Command;
 use super::commit::{CommitPolicy, Committer};
 use super::damage::DamageRegister;
-use super::files::{lock_dir, segment_name, LOG_DIR, META_DIR};
+use super::files::{lock_dir, segment_name, INDEX_SUFFIX, LOG_DIR, META_DIR};
 use super::lsn::LsnCounter;
 use super::poison::PoisonLatch;
 use super::recovery::{self, Recovered};
@@ -88,6 +88,7 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
             (Vec::new(), Vec::new())
         }
     };
+    remove_orphan_indexes(&*fs, &log_dir, &recovered, &records)?;
     // New records number above every archived one too, even those no longer local.
     let next_lsn = records.iter().map(|m| m.last_lsn.saturating_add(1)).fold(next_lsn, u64::max);
     let newest_archived = records.iter().map(|m| m.segment_id).max();
@@ -310,6 +311,34 @@ fn archived_segments(
     let remote = restore_remote(fs, log_dir, &*tier.config.store, &tier.layout, &records, &local_ids)?;
     tier.archived.lock().live = records.iter().map(|m| (m.segment_id, m.clone())).collect();
     Ok((remote, records))
+}
+
+/// Removes index files whose segment is neither local nor recorded as archived (left by
+/// a crash between the archiver deleting a record and the index, or by retention).
+fn remove_orphan_indexes(
+    fs: &dyn FileSystem,
+    log_dir: &Path,
+    recovered: &Recovered,
+    records: &[SegmentManifest],
+) -> Result<()> {
+    let names = fs.list_dir(log_dir).map_err(|e| StorageError::io("list log folder", log_dir, e))?;
+    let mut removed = 0usize;
+    for name in names {
+        let Some(id) = name.strip_suffix(INDEX_SUFFIX).and_then(|n| n.parse::<u64>().ok()) else {
+            continue;
+        };
+        if recovered.segments.iter().any(|s| s.id == id) || records.iter().any(|m| m.segment_id == id) {
+            continue;
+        }
+        let path = join(log_dir, &name);
+        fs.remove_file(&path).map_err(|e| StorageError::io("remove orphan index", &path, e))?;
+        tracing::info!(message = "Index without segment or archived record removed.", segment_id = id);
+        removed += 1;
+    }
+    if removed > 0 {
+        fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+    }
+    Ok(())
 }
 
 /// What the shared state takes over as start-up assembled it: key material and

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::deleter::{delete_segment_files, shrink_gradually, Release};
+use super::deleter::{delete_segment_files, shrink_gradually, Files, Release};
 use super::files::{index_name, segment_name};
 use super::*;
 use crate::clock::ManualClock;
@@ -860,7 +860,8 @@ fn paced_deletion_unlinks_before_shrinking() {
     for name in [segment_name(7), index_name(7)] {
         fs.write_all(&join(dir, &name), &vec![1u8; 3 * 1024]);
     }
-    delete_segment_files(&fs, dir, &[7], Release::Paced { hurry: &AtomicBool::new(false) }).unwrap();
+    delete_segment_files(&fs, dir, &[7], Files::SegmentAndIndex, Release::Paced { hurry: &AtomicBool::new(false) })
+        .unwrap();
     assert!(!fs.exists(&join(dir, &segment_name(7))));
     assert!(!fs.exists(&join(dir, &index_name(7))));
     assert_eq!(fs.used_bytes(), 0);

@@ -7,6 +7,7 @@
 use std::sync::atomic::Ordering;
 
 use super::super::files::{index_name, segment_name};
+use super::error::ArchiverError;
 use super::Ctx;
 use crate::archive::ArchiveError;
 use crate::fs::join;
@@ -26,7 +27,8 @@ pub(super) fn delete_expired(ctx: &Ctx<'_>) {
             }
             Err(error) => {
                 ctx.shared.counters.archive.delete_failures_total.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(message = "Deleting an expired segment from the archive failed.", segment_id = id, %error);
+                tracing::warn!(message = "Deleting an expired segment from the archive failed.", segment_id = id, side = error.side(), %error);
+                ctx.reconcile_due.set(true);
                 return;
             }
         }
@@ -42,9 +44,9 @@ pub(super) fn delete_objects(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiveError>
     Ok(())
 }
 
-fn delete_archived(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiveError> {
+fn delete_archived(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiverError> {
     delete_objects(ctx, id)?;
-    let local = |what: &str, e: &dyn std::fmt::Display| ArchiveError::Unavailable { detail: format!("{what}: {e}") };
+    let local = |what: &'static str, e: &dyn std::fmt::Display| ArchiverError::local(what, e);
     ctx.tier.meta_store.remove_archived(id).map_err(|e| local("removing the archived record failed", &e))?;
     ctx.tier.archived.lock().expired.remove(&id);
     ctx.tier.reader.forget_segment(id);

@@ -22,13 +22,31 @@ struct LayoutMarker {
 
 const MARKER_FORMAT: &str = "rheo-archive";
 
-/// Checks the layout marker, writing it if missing. `Ok(false)`: the archive holds
-/// another layout, so this build must not write to it (logged and counted).
+/// Checks the layout marker, writing it if missing and no segment is recorded as
+/// archived. `Ok(false)`: the archive holds another layout, or lacks the marker although
+/// records say it holds segments, so this process must not write to it (logged and
+/// counted).
 pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
     let store = &*ctx.tier.config.store;
     let found = match store.get(LAYOUT_MARKER_KEY) {
         Ok(bytes) => bytes,
         Err(ArchiveError::NotFound { .. }) => {
+            let recorded = {
+                let archived = ctx.tier.archived.lock();
+                archived.live.len() + archived.expired.len()
+            };
+            if recorded > 0 {
+                // Records say this archive holds segments, yet it has no marker: it was
+                // wiped (a lifecycle rule) or is not the one they were written to. Writing
+                // a marker and going on would let eviction drop local copies it lacks.
+                ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    message = "The archive has no layout marker but archived records exist: it was emptied or is not the archive they were written to; archiving is off until restart (appends go on until the local hard limit).",
+                    archive = %store.describe(),
+                    archived_records = recorded,
+                );
+                return Ok(false);
+            }
             let marker = LayoutMarker { format: MARKER_FORMAT.into(), version: LAYOUT_VERSION };
             let json = serde_json::to_vec(&marker)
                 .map_err(|e| ArchiveError::Refused { detail: format!("encoding the layout marker failed: {e}") })?;
@@ -64,6 +82,9 @@ pub(super) fn reconcile(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
         archived.live.keys().chain(archived.expired.keys()).copied().collect()
     };
     for object in objects {
+        if ctx.stopping() {
+            return Ok(());
+        }
         let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
             continue;
         };

@@ -9,26 +9,49 @@ use parking_lot::Mutex;
 use super::super::files::index_name;
 use super::super::recovery;
 use super::delete::delete_objects;
+use super::error::ArchiverError;
 use super::Ctx;
-use crate::archive::{ArchiveError, SegmentManifest, LAYOUT_VERSION};
+use crate::archive::{SegmentManifest, LAYOUT_VERSION};
 use crate::format::IndexEntry;
 use crate::fs::{join, ReadFile};
 use crate::limits::ARCHIVE_PART_BYTES;
 
-/// Uploads every sealed local segment not yet archived, oldest first; stops at the
-/// first failure (counted), which the caller retries after a back-off.
-pub(super) fn upload_backlog(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
+/// Uploads every sealed local segment not yet archived, oldest first. An archive failure
+/// stops the pass (the caller retries after a back-off); a local failure of one segment
+/// is counted and the next segment goes on (the failed one is retried next pass). A
+/// segment retention took during its upload costs nothing: its objects are deleted.
+pub(super) fn upload_backlog(ctx: &Ctx<'_>) -> Result<(), ArchiverError> {
+    let mut local_failure = None;
     for id in backlog(ctx) {
         if ctx.stopping() {
             break;
         }
-        if let Err(error) = upload(ctx, id) {
-            ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(message = "Segment upload failed.", segment_id = id, %error);
-            return Err(error);
+        let Err(error) = upload(ctx, id) else {
+            continue;
+        };
+        if !ctx.shared.segments.read().contains_key(&id) {
+            tracing::info!(message = "Segment expired during its upload; deleting its objects.", segment_id = id, %error);
+            forget_objects(ctx, id);
+            continue;
+        }
+        ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(message = "Segment upload failed.", segment_id = id, side = error.side(), %error);
+        match error {
+            ArchiverError::Archive(_) => return Err(error),
+            ArchiverError::Local { .. } => local_failure = local_failure.or(Some(error)),
         }
     }
-    Ok(())
+    local_failure.map_or(Ok(()), Err)
+}
+
+/// Deletes the objects of segment `id`, which has no record; if that fails,
+/// reconciliation is asked to find them later.
+fn forget_objects(ctx: &Ctx<'_>, id: u64) {
+    if let Err(error) = delete_objects(ctx, id) {
+        ctx.shared.counters.archive.delete_failures_total.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(message = "Deleting the objects of an expired upload failed; reconciliation will.", segment_id = id, %error);
+        ctx.reconcile_due.set(true);
+    }
 }
 
 /// Sealed local segments without a record, oldest first.
@@ -43,13 +66,13 @@ fn backlog(ctx: &Ctx<'_>) -> Vec<u64> {
         .collect()
 }
 
-fn local_error(what: &str, error: impl std::fmt::Display) -> ArchiveError {
-    ArchiveError::Unavailable { detail: format!("{what}: {error}") }
+fn local_error(what: &'static str, error: impl std::fmt::Display) -> ArchiverError {
+    ArchiverError::local(what, error)
 }
 
 /// Uploads segment `id` and records it, unless retention took it meanwhile (then its
 /// objects are deleted instead).
-fn upload(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiveError> {
+fn upload(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiverError> {
     let (shared, tier) = (ctx.shared, ctx.tier);
     let started_us = shared.clock.monotonic_micros();
     let Some(file) = shared.segments.read().get(&id).filter(|s| s.local).map(|s| s.file.clone()) else {
@@ -70,22 +93,29 @@ fn upload(ctx: &Ctx<'_>, id: u64) -> Result<(), ArchiveError> {
     let json = serde_json::to_vec(&manifest).map_err(|e| local_error("encoding the manifest failed", e))?;
     store.put_bytes(&tier.layout.manifest_key(id), Bytes::from(json))?;
 
+    if ctx.stopping() {
+        // Without its record the upload is redone after restart (same keys).
+        return Ok(());
+    }
+    // The record is written (and synced) outside the lock retention takes on the
+    // writer; then, under that lock, the segment must still be there to count as archived.
+    tier.meta_store.put_archived(&manifest).map_err(|e| local_error("writing the archived record failed", e))?;
     let recorded = {
-        // Under the lock retention takes, so a segment it removed is never recorded.
         let mut archived = tier.archived.lock();
-        if shared.segments.read().contains_key(&id) {
-            tier.meta_store
-                .put_archived(&manifest)
-                .map_err(|e| local_error("writing the archived record failed", e))?;
+        let present = shared.segments.read().contains_key(&id);
+        if present {
             archived.live.insert(id, manifest);
-            true
-        } else {
-            false
         }
+        present
     };
     if !recorded {
-        tracing::info!(message = "Segment expired during its upload; deleting its objects.", segment_id = id);
-        return delete_objects(ctx, id);
+        tracing::info!(
+            message = "Segment expired during its upload; deleting its record and objects.",
+            segment_id = id
+        );
+        tier.meta_store.remove_archived(id).map_err(|e| local_error("removing the archived record failed", e))?;
+        forget_objects(ctx, id);
+        return Ok(());
     }
     tier.unarchived_gone(len);
     let counters = &shared.counters.archive;
@@ -133,9 +163,15 @@ fn put_checksummed(
     key: &str,
     source: &dyn ReadFile,
     len: u64,
-) -> Result<u32, ArchiveError> {
-    let reader = ChecksumReader { inner: source, progress: Mutex::new((0, 0)) };
-    store.put_file(key, &reader, len)?;
+) -> Result<u32, ArchiverError> {
+    let reader = ChecksumReader { inner: source, progress: Mutex::new((0, 0)), read_failure: Mutex::new(None) };
+    if let Err(error) = store.put_file(key, &reader, len) {
+        // The store reports a failed read of the local file as its own failure.
+        return Err(match reader.read_failure.lock().take() {
+            Some(local) => local_error("reading the local file failed", local),
+            None => error.into(),
+        });
+    }
     let (covered, crc) = *reader.progress.lock();
     if covered == len {
         return Ok(crc);
@@ -163,11 +199,18 @@ struct ChecksumReader<'a> {
     inner: &'a dyn ReadFile,
     /// Bytes checksummed so far from the start, and their CRC-32C.
     progress: Mutex<(u64, u32)>,
+    /// The first failed read of the local file.
+    read_failure: Mutex<Option<std::io::Error>>,
 }
 
 impl ReadFile for ChecksumReader<'_> {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
-        let n = self.inner.read_at(buf, offset)?;
+        let n = self.inner.read_at(buf, offset).inspect_err(|error| {
+            let mut failure = self.read_failure.lock();
+            if failure.is_none() {
+                *failure = Some(std::io::Error::new(error.kind(), error.to_string()));
+            }
+        })?;
         let mut progress = self.progress.lock();
         if progress.0 == offset {
             progress.1 = crc32c::crc32c_append(progress.1, &buf[..n]);
