@@ -61,7 +61,7 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 jsonl=$results/archive-$stamp.jsonl
 report=$results/archive-$stamp.md
 work=$(mktemp -d "${TMPDIR:-/tmp}/rheo-archive.XXXXXX")
-mkdir -p "$results"
+mkdir -p "$results" "$work/archive"
 
 log() { printf '\n== %s\n' "$*" >&2; }
 

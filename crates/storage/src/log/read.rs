@@ -31,6 +31,7 @@ use super::types::{ReadBatch, StartPosition};
 use crate::archive::cache::archive_error;
 use crate::error::{Result, StorageError};
 use crate::format::{FormatError, StoredRecord};
+use crate::fs::ReadFile;
 use crate::limits::READ_WINDOW_CHUNKS;
 
 /// Oldest arrival time a reader may still see in this shard's stream.
@@ -77,22 +78,23 @@ fn load_chunk(shared: &Shared, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<S
     if let Some(error) = shared.damage.check(chunk.at()) {
         return Err(error);
     }
-    let file = shared.segments.read().get(&chunk.segment_id).map(|s| s.file.clone()).ok_or(StorageError::Closed)?;
-    let mut buf = vec![0u8; chunk.len as usize];
-    file.read_exact_at(&mut buf, chunk.offset).map_err(|error| match archive_error(&error) {
-        // Not damage: nothing is registered, and the read succeeds once the archive answers.
-        Some(source) => StorageError::ArchiveUnavailable {
-            archive: shared.archive.as_ref().map_or_else(String::new, |tier| tier.reader.describe()),
-            shard_uid,
-            first_lsn: chunk.first_lsn,
-            last_lsn: chunk.last_lsn,
-            count: chunk.count,
-            source: source.clone(),
-        },
-        None => StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), error),
-    })?;
-    let keys = shared.keys.as_deref();
-    recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn, keys).map_err(|error| match error {
+    let (file, local) =
+        shared.segments.read().get(&chunk.segment_id).map(|s| (s.file.clone(), s.local)).ok_or(StorageError::Closed)?;
+    let decoded = match read_and_decode(shared, shard_uid, chunk, &*file)? {
+        Err(FormatError::KeyUnavailable(key)) => Err(FormatError::KeyUnavailable(key)),
+        Err(FormatError::Unauthentic(key)) => Err(FormatError::Unauthentic(key)),
+        // Bytes fetched from the archive may have been damaged on the way and then cached:
+        // drop the segment's cached blocks and fetch once more. Only a second failure is
+        // damage; a single bad download must not make the records unreadable for good.
+        Err(_) if !local => {
+            if let Some(tier) = &shared.archive {
+                tier.reader.forget_segment(chunk.segment_id);
+            }
+            read_and_decode(shared, shard_uid, chunk, &*file)?
+        }
+        other => other,
+    };
+    decoded.map_err(|error| match error {
         // Not damage: nothing is registered, so a key store that has (or gets back) the
         // right key opens the chunk at the next read.
         FormatError::KeyUnavailable(key) => StorageError::KeyUnavailable {
@@ -115,6 +117,31 @@ fn load_chunk(shared: &Shared, shard_uid: u64, chunk: &ChunkRef) -> Result<Vec<S
             shared.damage.report(chunk.at(), DamagedChunk { entry: chunk.entry(shard_uid), detail: damage.to_string() })
         }
     })
+}
+
+/// Reads one chunk's bytes from `file` and decodes them: `Err` when the bytes could not be
+/// read (an archive failure is `ArchiveUnavailable`, never damage), `Ok(Err)` when they
+/// do not decode.
+fn read_and_decode(
+    shared: &Shared,
+    shard_uid: u64,
+    chunk: &ChunkRef,
+    file: &dyn ReadFile,
+) -> Result<std::result::Result<Vec<StoredRecord>, FormatError>> {
+    let mut buf = vec![0u8; chunk.len as usize];
+    file.read_exact_at(&mut buf, chunk.offset).map_err(|error| match archive_error(&error) {
+        // Not damage: nothing is registered, and the read succeeds once the archive answers.
+        Some(source) => StorageError::ArchiveUnavailable {
+            archive: shared.archive.as_ref().map_or_else(String::new, |tier| tier.reader.describe()),
+            shard_uid,
+            first_lsn: chunk.first_lsn,
+            last_lsn: chunk.last_lsn,
+            count: chunk.count,
+            source: source.clone(),
+        },
+        None => StorageError::io("read chunk", PathBuf::from(segment_name(chunk.segment_id)), error),
+    })?;
+    Ok(recovery::decode_indexed_chunk(buf, shard_uid, chunk.first_lsn, chunk.last_lsn, shared.keys.as_deref()))
 }
 
 /// What a read learns from the shard's index before it reads any chunk.

@@ -7,7 +7,7 @@
 
 use super::*;
 use crate::archive::cache::tests::GatedArchive;
-use crate::archive::{ArchiveConfig, ArchiveError, ObjectArchive};
+use crate::archive::{ArchiveConfig, ArchiveError, MemArchive, ObjectArchive};
 use crate::limits::{ARCHIVE_CACHE_BYTES_DEFAULT, ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT};
 
 fn archived(store: Arc<GatedArchive>) -> LogConfig {
@@ -167,4 +167,105 @@ fn a_remote_segment_beyond_the_first_read_window_still_makes_the_read_move_off_t
     let batch = log.read(a, start, 10_000, usize::MAX).unwrap();
     assert_eq!(batch.records.len(), chunks, "the read went through the remote segment");
     assert!(!log.read_may_block(a, start), "the remote segment is cached now");
+}
+
+/// An archive whose first range read returns damaged bytes (as a broken proxy or a bad
+/// network card might), and whose later reads are right.
+#[derive(Default)]
+struct DamagesFirstDownload {
+    inner: MemArchive,
+    damaged_one: std::sync::atomic::AtomicBool,
+}
+
+impl ObjectArchive for DamagesFirstDownload {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn put_file(&self, key: &str, source: &dyn crate::fs::ReadFile, len: u64) -> Result<(), ArchiveError> {
+        self.inner.put_file(key, source, len)
+    }
+    fn put_bytes(&self, key: &str, bytes: Bytes) -> Result<(), ArchiveError> {
+        self.inner.put_bytes(key, bytes)
+    }
+    fn get_range(&self, key: &str, range: std::ops::Range<u64>) -> Result<Bytes, ArchiveError> {
+        let bytes = self.inner.get_range(key, range)?;
+        if self.damaged_one.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(bytes);
+        }
+        let mut damaged = bytes.to_vec();
+        for byte in damaged.iter_mut().skip(64) {
+            *byte ^= 0x5a;
+        }
+        Ok(Bytes::from(damaged))
+    }
+    fn get(&self, key: &str) -> Result<Bytes, ArchiveError> {
+        self.inner.get(key)
+    }
+    fn delete(&self, key: &str) -> Result<(), ArchiveError> {
+        self.inner.delete(key)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<crate::archive::ObjectInfo>, ArchiveError> {
+        self.inner.list(prefix)
+    }
+}
+
+/// A log over `store` with one shard whose first sealed segment is read from the archive.
+fn one_remote_segment(store: Arc<dyn ObjectArchive>, objects: &MemArchive) -> (ShardLog, u64, usize) {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let config = LogConfig {
+        archive: Some(ArchiveConfig {
+            store,
+            log_name: "streams".into(),
+            local_retention_bytes: None,
+            local_retention_ms: None,
+            local_hard_limit_bytes: None,
+            cache_bytes: ARCHIVE_CACHE_BYTES_DEFAULT,
+            read_ahead_blocks: 0,
+        }),
+        ..small_segments()
+    };
+    let log = open(&fs, &clock, config).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let count = 30;
+    for i in 0..count {
+        log.append_blocking(vec![record(uid, &format!("r{i:03}{}", "x".repeat(300)))]).unwrap();
+    }
+    let first = *log.shared.segments.read().keys().next().unwrap();
+    {
+        let tier = log.shared.archive.as_ref().unwrap();
+        let mut segments = log.shared.segments.write();
+        let segment = segments.get_mut(&first).unwrap();
+        let len = segment.file.len().unwrap();
+        let mut bytes = vec![0u8; len as usize];
+        segment.file.read_exact_at(&mut bytes, 0).unwrap();
+        objects.set_object(&tier.layout.segment_key(first), Bytes::from(bytes));
+        segment.file = tier.reader.open_segment(first, len);
+        segment.local = false;
+    }
+    (log, uid, count)
+}
+
+#[test]
+fn a_download_damaged_once_is_fetched_again_not_taken_for_damage() {
+    let store = Arc::new(DamagesFirstDownload::default());
+    let (log, uid, count) = one_remote_segment(store.clone(), &store.inner);
+    let batch = log.read(uid, 0, usize::MAX, usize::MAX).unwrap();
+    assert_eq!(batch.records.len(), count);
+    assert!(store.damaged_one.load(std::sync::atomic::Ordering::SeqCst), "the first download was damaged");
+    assert_eq!(log.stats().damaged_chunks, 0);
+}
+
+#[test]
+fn an_archived_object_damaged_for_good_is_damage() {
+    let store = Arc::new(MemArchive::new());
+    let (log, uid, _) = one_remote_segment(store.clone(), &store);
+    let key = store.keys().into_iter().find(|k| k.ends_with(".seg")).unwrap();
+    let mut bytes = store.object(&key).unwrap().to_vec();
+    for byte in bytes.iter_mut().skip(64) {
+        *byte ^= 0x5a;
+    }
+    store.set_object(&key, Bytes::from(bytes));
+    assert!(matches!(log.read(uid, 0, usize::MAX, usize::MAX), Err(StorageError::Damaged { .. })));
+    assert!(log.stats().damaged_chunks > 0);
 }
