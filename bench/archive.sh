@@ -248,7 +248,7 @@ for label, mine in runs.items():
         f"| {cell(ratios)} | {sum(m['errors']['total'] for m in mine)} | {cell(uploads.get(label, []), 1)} |"
     )
 lines += ["", "### After a restart (cold cache)", "",
-          "| variant | first GetRecords at TRIM_HORIZON (ms) | read-back records/s | vs off | MB/s | records read | fetched from archive (MB) | remote-only segments |",
+          "| variant | first GetRecords at TRIM_HORIZON (ms) | read-back records/s | vs off | MB/s | records read | fetched by the first read (MB) | remote-only segments |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
 off_rate = gets.get("off", {}).get("records_per_s") or 0
 for label, get in gets.items():
