@@ -10,7 +10,7 @@ use crate::archive::cache::tests::GatedArchive;
 use crate::archive::{ArchiveConfig, ArchiveError, MemArchive, ObjectArchive};
 use crate::limits::{ARCHIVE_CACHE_BYTES_DEFAULT, ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT};
 
-fn archived(store: Arc<GatedArchive>) -> LogConfig {
+fn archived(store: Arc<dyn ObjectArchive>, read_ahead_blocks: u32) -> LogConfig {
     LogConfig {
         archive: Some(ArchiveConfig {
             store,
@@ -19,21 +19,21 @@ fn archived(store: Arc<GatedArchive>) -> LogConfig {
             local_retention_ms: None,
             local_hard_limit_bytes: None,
             cache_bytes: ARCHIVE_CACHE_BYTES_DEFAULT,
-            read_ahead_blocks: ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT,
+            read_ahead_blocks,
         }),
         ..small_segments()
     }
 }
 
 /// Puts sealed segment `id` in the archive and makes the log read it from there.
-fn make_remote(log: &ShardLog, store: &GatedArchive, id: u64) {
+fn make_remote(log: &ShardLog, objects: &MemArchive, id: u64) {
     let tier = log.shared.archive.as_ref().unwrap();
     let mut segments = log.shared.segments.write();
     let segment = segments.get_mut(&id).unwrap();
     let len = segment.file.len().unwrap();
     let mut bytes = vec![0u8; len as usize];
     segment.file.read_exact_at(&mut bytes, 0).unwrap();
-    store.inner.set_object(&tier.layout.segment_key(id), Bytes::from(bytes));
+    objects.set_object(&tier.layout.segment_key(id), Bytes::from(bytes));
     segment.file = tier.reader.open_segment(id, len);
     segment.local = false;
 }
@@ -52,7 +52,7 @@ struct TwoShards {
 fn two_shards(store: &Arc<GatedArchive>) -> TwoShards {
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
-    let log = open(&fs, &clock, archived(store.clone())).unwrap();
+    let log = open(&fs, &clock, archived(store.clone(), ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT)).unwrap();
     let meta = stream(&log, "s", 2);
     let (a, b) = (meta.shards[0].uid, meta.shards[1].uid);
     let mut last_a = 0;
@@ -84,7 +84,7 @@ fn a_texts(range: std::ops::Range<usize>) -> Vec<String> {
 fn a_reader_waiting_for_the_archive_holds_up_no_tip_reader_nor_writer() {
     let store = Arc::new(GatedArchive::default());
     let TwoShards { log, a, b, last_a, sealed } = two_shards(&store);
-    make_remote(&log, &store, sealed[0]);
+    make_remote(&log, &store.inner, sealed[0]);
     let start = log.resolve(a, StartPosition::TrimHorizon).unwrap();
     assert!(log.read_may_block(a, start));
     assert!(!log.read_may_block(a, last_a), "the newest records are local");
@@ -111,7 +111,7 @@ fn an_archive_that_fails_is_reported_not_taken_for_damage_and_reads_recover() {
     let store = Arc::new(GatedArchive::default());
     let TwoShards { log, a, sealed, .. } = two_shards(&store);
     // The second sealed segment is remote: records of the first are read before it.
-    make_remote(&log, &store, sealed[1]);
+    make_remote(&log, &store.inner, sealed[1]);
     store.fail.store(true, Ordering::SeqCst);
     store.open_gate();
     let start = log.resolve(a, StartPosition::TrimHorizon).unwrap();
@@ -149,7 +149,7 @@ fn a_remote_segment_beyond_the_first_read_window_still_makes_the_read_move_off_t
     store.open_gate();
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
-    let log = open(&fs, &clock, archived(store.clone())).unwrap();
+    let log = open(&fs, &clock, archived(store.clone(), ARCHIVE_READ_AHEAD_BLOCKS_DEFAULT)).unwrap();
     let a = stream(&log, "s", 1).shards[0].uid;
     // One chunk per append: more chunks than one read window before the remote segment.
     let chunks = crate::limits::READ_WINDOW_CHUNKS + 40;
@@ -161,7 +161,7 @@ fn a_remote_segment_beyond_the_first_read_window_still_makes_the_read_move_off_t
         let ids: Vec<u64> = segments.keys().copied().collect();
         ids[ids.len() - 2]
     };
-    make_remote(&log, &store, newest_sealed);
+    make_remote(&log, &store.inner, newest_sealed);
     let start = log.resolve(a, StartPosition::TrimHorizon).unwrap();
     assert!(log.read_may_block(a, start), "a read from the start reaches the remote segment");
     let batch = log.read(a, start, 10_000, usize::MAX).unwrap();
@@ -213,36 +213,14 @@ impl ObjectArchive for DamagesFirstDownload {
 fn one_remote_segment(store: Arc<dyn ObjectArchive>, objects: &MemArchive) -> (ShardLog, u64, usize) {
     let fs = MemFs::new();
     let clock = ManualClock::new(T0);
-    let config = LogConfig {
-        archive: Some(ArchiveConfig {
-            store,
-            log_name: "streams".into(),
-            local_retention_bytes: None,
-            local_retention_ms: None,
-            local_hard_limit_bytes: None,
-            cache_bytes: ARCHIVE_CACHE_BYTES_DEFAULT,
-            read_ahead_blocks: 0,
-        }),
-        ..small_segments()
-    };
-    let log = open(&fs, &clock, config).unwrap();
+    let log = open(&fs, &clock, archived(store, 0)).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     let count = 30;
     for i in 0..count {
         log.append_blocking(vec![record(uid, &format!("r{i:03}{}", "x".repeat(300)))]).unwrap();
     }
     let first = *log.shared.segments.read().keys().next().unwrap();
-    {
-        let tier = log.shared.archive.as_ref().unwrap();
-        let mut segments = log.shared.segments.write();
-        let segment = segments.get_mut(&first).unwrap();
-        let len = segment.file.len().unwrap();
-        let mut bytes = vec![0u8; len as usize];
-        segment.file.read_exact_at(&mut bytes, 0).unwrap();
-        objects.set_object(&tier.layout.segment_key(first), Bytes::from(bytes));
-        segment.file = tier.reader.open_segment(first, len);
-        segment.local = false;
-    }
+    make_remote(&log, objects, first);
     (log, uid, count)
 }
 
