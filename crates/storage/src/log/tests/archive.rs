@@ -140,9 +140,14 @@ fn the_byte_budget_evicts_archived_segments_and_their_records_stay_readable_acro
     let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
     let mut written = fill(&log, uid, 0, 80);
+    // The statistics count a segment as evicted when its reader is swapped, before the paced
+    // unlink of its file: wait for the files too.
     assert!(soon(|| {
         let stats = log.stats().archive;
-        stats.backlog_segments == 0 && stats.local_segments <= 2 && stats.remote_only_segments >= 2
+        stats.backlog_segments == 0
+            && stats.local_segments <= 2
+            && stats.remote_only_segments >= 2
+            && local_files(&fs, ".seg").len() <= 2
     }));
     let evicted = log.stats().archive.evicted_segments_total;
     assert!(evicted >= 2);
