@@ -1,0 +1,1 @@
+//! SKELETON(consumer): the KCL-compatible consumer (issue 19).

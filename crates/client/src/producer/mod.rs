@@ -1,0 +1,1 @@
+//! SKELETON(producer): the KPL-compatible producer (issue 19).

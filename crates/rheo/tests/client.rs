@@ -1,0 +1,188 @@
+//! `rheo-client`'s typed calls against a real server: JSON and CBOR Kinesis, DynamoDB,
+//! Firehose, the shard map, and errors carried back with their AWS types.
+
+mod common;
+
+use bytes::Bytes;
+use common::Server;
+use rheo_client::shards::{partition_key_hash, ShardMap};
+use rheo_client::{ClientConfig, ClientError, DynamoDb, Kinesis};
+use rheo_protocol::dynamodb::model as ddb;
+use rheo_protocol::dynamodb::{DynamoDbOperation, DynamoDbResponse};
+use rheo_protocol::model::{
+    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, PutRecordsInput,
+    PutRecordsRequestEntry, ShardIteratorType, StreamStatus,
+};
+use rheo_protocol::Document;
+use serde_json::json;
+
+async fn create_active(kinesis: &Kinesis, stream: &str, shards: i32) {
+    kinesis
+        .create_stream(CreateStreamInput {
+            stream_name: stream.into(),
+            shard_count: Some(shards),
+            stream_mode_details: None,
+            tags: None,
+            warm_throughput_mibps: None,
+            max_record_size_in_kib: None,
+            record_distribution_strategy: None,
+        })
+        .await
+        .expect("create");
+    for _ in 0..200 {
+        let summary = kinesis
+            .describe_stream_summary(DescribeStreamSummaryInput {
+                stream_name: Some(stream.into()),
+                stream_arn: None,
+                stream_id: None,
+            })
+            .await
+            .expect("describe");
+        if summary.stream_description_summary.stream_status == StreamStatus::Active {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{stream} never became ACTIVE");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinesis_calls_round_trip_in_json_and_cbor() {
+    let server = Server::start(&[]);
+    let config = ClientConfig::local(&server.endpoint);
+    for (stream, kinesis) in [("json", Kinesis::new(&config).unwrap()), ("cbor", Kinesis::new_cbor(&config).unwrap())] {
+        create_active(&kinesis, stream, 2).await;
+        let map = ShardMap::load(&kinesis, stream).await.expect("shards");
+        assert_eq!(map.open_shards().count(), 2);
+        let records: Vec<_> = (0..10)
+            .map(|i| PutRecordsRequestEntry {
+                partition_key: Some(format!("key-{i}")),
+                explicit_hash_key: None,
+                data: Bytes::from(format!("record {i}")),
+            })
+            .collect();
+        let put = kinesis
+            .put_records(PutRecordsInput {
+                records,
+                stream_name: Some(stream.into()),
+                stream_arn: None,
+                stream_id: None,
+                dry_run: None,
+            })
+            .await
+            .expect("put");
+        assert_eq!(put.failed_record_count.unwrap_or(0), 0);
+        for (i, entry) in put.records.iter().enumerate() {
+            let expected = map.shard_for_hash(partition_key_hash(&format!("key-{i}"))).unwrap();
+            assert_eq!(entry.shard_id.as_deref(), Some(expected.shard_id.as_str()));
+        }
+        let mut read = 0;
+        for shard in map.shards() {
+            let iterator = kinesis
+                .get_shard_iterator(GetShardIteratorInput {
+                    stream_name: Some(stream.into()),
+                    shard_id: shard.shard_id.clone(),
+                    shard_iterator_type: ShardIteratorType::TrimHorizon,
+                    starting_sequence_number: None,
+                    timestamp: None,
+                    stream_arn: None,
+                    stream_id: None,
+                    dry_run: None,
+                })
+                .await
+                .expect("iterator");
+            let got = kinesis
+                .get_records(GetRecordsInput {
+                    shard_iterator: iterator.shard_iterator.unwrap(),
+                    limit: None,
+                    stream_arn: None,
+                    stream_id: None,
+                    dry_run: None,
+                })
+                .await
+                .expect("get");
+            read += got.records.len();
+        }
+        assert_eq!(read, 10);
+    }
+    let missing = Kinesis::new(&config)
+        .unwrap()
+        .describe_stream_summary(DescribeStreamSummaryInput {
+            stream_name: Some("missing".into()),
+            stream_arn: None,
+            stream_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.error_type(), Some("ResourceNotFoundException"), "{missing}");
+    assert!(!missing.is_retryable());
+    let cbor_missing = Kinesis::new_cbor(&config)
+        .unwrap()
+        .describe_stream_summary(DescribeStreamSummaryInput {
+            stream_name: Some("missing".into()),
+            stream_arn: None,
+            stream_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(cbor_missing.error_type(), Some("ResourceNotFoundException"), "{cbor_missing}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_failures_are_transport_errors_that_may_be_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let kinesis = Kinesis::new(&ClientConfig::local(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let error = kinesis
+        .describe_stream_summary(DescribeStreamSummaryInput {
+            stream_name: Some("s".into()),
+            stream_arn: None,
+            stream_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Transport { .. }), "{error}");
+    assert!(error.is_retryable());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dynamodb_items_round_trip() {
+    let server = Server::start(&[]);
+    let dynamodb = DynamoDb::new(&ClientConfig::local(&server.endpoint)).unwrap();
+    let created = dynamodb
+        .call_json(
+            DynamoDbOperation::CreateTable,
+            &json!({
+                "TableName": "leases",
+                "AttributeDefinitions": [{"AttributeName": "leaseKey", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "leaseKey", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            }),
+        )
+        .await
+        .expect("create table");
+    assert!(matches!(created, DynamoDbResponse::CreateTable(_)));
+    let item = json!({"leaseKey": {"S": "shardId-000000000000"}, "leaseCounter": {"N": "1"}});
+    dynamodb.call_json(DynamoDbOperation::PutItem, &json!({"TableName": "leases", "Item": item})).await.expect("put");
+    let conflict = dynamodb
+        .call_json(
+            DynamoDbOperation::PutItem,
+            &json!({"TableName": "leases", "Item": item, "ConditionExpression": "attribute_not_exists(leaseKey)"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(conflict.error_type(), Some("ConditionalCheckFailedException"), "{conflict}");
+    let got = dynamodb
+        .get_item(ddb::GetItemInput {
+            table_name: "leases".into(),
+            key: [("leaseKey".to_owned(), Document::new(json!({"S": "shardId-000000000000"})))].into(),
+            attributes_to_get: None,
+            consistent_read: Some(true),
+            return_consumed_capacity: None,
+            projection_expression: None,
+            expression_attribute_names: None,
+        })
+        .await
+        .expect("get");
+    let got = got.item.expect("the item");
+    assert_eq!(got["leaseCounter"].as_json(), &json!({"N": "1"}));
+}
