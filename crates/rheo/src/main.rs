@@ -3,6 +3,7 @@
 
 mod alloc_tuning;
 mod archive;
+mod cli;
 mod keys;
 
 use std::io::IsTerminal as _;
@@ -55,6 +56,10 @@ enum Command {
     Bench(rheo_bench::BenchArgs),
     /// List, create and rotate the keys encrypted streams are sealed with.
     Keys(keys::KeysArgs),
+    /// List the streams. SKELETON(cli): the other commands for people come beside it.
+    Streams(cli::StreamsArgs),
+    /// Put one record per line of standard input.
+    Put(cli::put::PutArgs),
     /// Evaluate Firehose jq queries for a server (started by `serve`, never by hand).
     #[command(hide = true)]
     JqWorker,
@@ -283,6 +288,8 @@ fn main() -> anyhow::Result<()> {
         }
         Command::JqWorker => Ok(rheo_firehose::jq::run_worker()?),
         Command::Keys(args) => keys::run(args),
+        Command::Streams(args) => cli::streams(args),
+        Command::Put(args) => cli::put::run(args),
     }
 }
 
