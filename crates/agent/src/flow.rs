@@ -191,6 +191,7 @@ impl Flow {
         let keys: Vec<u64> = self.trackers.iter().map(|t| t.key).collect();
         let mut appended = Vec::new();
         for decision in decisions {
+            tracing::debug!(flow = %self.config.id, ?decision, "reconciled");
             match decision {
                 Decision::Continue { tracked, listed: l, fingerprint } => {
                     let Some(t) = self.trackers.iter_mut().find(|t| t.key == keys[tracked]) else { continue };
@@ -416,6 +417,7 @@ impl Flow {
         if self.destination.send_all(&data, &self.metrics, abort).await.is_err() {
             return Err(AgentError::Aborted { flow: self.config.id.clone(), unsent: self.buffer.len() });
         }
+        tracing::debug!(flow = %self.config.id, records = self.buffer.len(), "batch acknowledged");
         for sent in self.buffer.drain(..) {
             if let Some(t) = self.trackers.iter_mut().find(|t| t.key == sent.key) {
                 t.acked_offset = t.acked_offset.max(sent.end_offset);
@@ -440,12 +442,11 @@ impl Flow {
 
     /// Writes the checkpoint if any file's acknowledged position changed.
     async fn checkpoint(&mut self) -> Result<(), AgentError> {
-        let buffer = &self.buffer;
         for t in &mut self.trackers {
-            // Nothing of this file waits: everything read was sent or skipped.
-            if !t.assembler.has_pending() && !buffer.iter().any(|b| b.key == t.key) {
-                t.acked_offset = t.acked_offset.max(t.read_offset);
-            }
+            // Header lines come before any record, so skipping them is done once they are
+            // read. Beyond that, only acknowledged records move the offset: records cut from
+            // a chunk may still be on their way to the buffer when this runs.
+            t.acked_offset = t.acked_offset.max(t.assembler.skipped_to);
         }
         let entries: Vec<FileCheckpoint> = self
             .trackers
