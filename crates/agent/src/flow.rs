@@ -344,7 +344,7 @@ impl Flow {
                 t.read_offset += n as u64;
                 t.last_data = Instant::now();
                 let key = t.key;
-                for record in records.drain(..).collect::<Vec<_>>() {
+                for record in std::mem::take(&mut records) {
                     self.push(key, record, abort).await?;
                 }
                 if read_this_pass >= MAX_READ_BYTES_PER_PASS {
@@ -353,7 +353,7 @@ impl Flow {
                 }
             }
             let key = self.trackers[index].key;
-            for record in records.drain(..).collect::<Vec<_>>() {
+            for record in std::mem::take(&mut records) {
                 self.push(key, record, abort).await?;
             }
         }
@@ -368,7 +368,7 @@ impl Flow {
             if t.assembler.has_pending() && t.last_data.elapsed() >= MULTI_LINE_IDLE_FLUSH {
                 t.assembler.flush(false, self.config.multi_line_start.as_ref(), &mut records);
                 let key = t.key;
-                for record in records.drain(..).collect::<Vec<_>>() {
+                for record in std::mem::take(&mut records) {
                     self.push(key, record, abort).await?;
                 }
             }

@@ -39,7 +39,7 @@ impl LogFormat {
     /// The regular expression a line of this format is parsed with.
     pub fn pattern(self) -> Regex {
         let text = match self {
-            LogFormat::CommonApacheLog => format!("{COMMON_APACHE}"),
+            LogFormat::CommonApacheLog => COMMON_APACHE.to_owned(),
             LogFormat::CombinedApacheLog => format!(r#"{COMMON_APACHE} "([^"]*)" "([^"]*)""#),
             LogFormat::ApacheErrorLog => {
                 r"^\[([^\]]+)\] \[(?:(\w+):)?(\w+)\] \[pid (\d+)(?::tid (\d+))?\](?: \[client ([^\]]+)\])? (.*)$"
