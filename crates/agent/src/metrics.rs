@@ -1,6 +1,7 @@
 //! Per-flow counters, readable by the caller and rendered as Prometheus text.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Counters of one flow. All only grow.
 #[derive(Debug, Default)]
@@ -65,7 +66,7 @@ impl FlowMetrics {
 }
 
 /// Prometheus text for all flows (`rheo_agent_<counter>_total{flow="…"}`).
-pub fn prometheus_text(flows: &[(String, std::sync::Arc<FlowMetrics>)]) -> String {
+pub fn prometheus_text(flows: &[(String, Arc<FlowMetrics>)]) -> String {
     let mut out = String::new();
     let Some((_, first)) = flows.first() else { return out };
     for (i, (name, help, _)) in first.counters().iter().enumerate() {
@@ -77,4 +78,22 @@ pub fn prometheus_text(flows: &[(String, std::sync::Arc<FlowMetrics>)]) -> Strin
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_text_has_every_counter_per_flow() {
+        let a = Arc::new(FlowMetrics::default());
+        FlowMetrics::add(&a.records_sent, 3);
+        let b = Arc::new(FlowMetrics::default());
+        FlowMetrics::add(&b.throttles, 2);
+        let text = prometheus_text(&[("kinesis:s:/x/\"q\".log".into(), a.clone()), ("firehose:d:/y".into(), b)]);
+        assert!(text.contains("rheo_agent_records_sent_total{flow=\"kinesis:s:/x/\\\"q\\\".log\"} 3\n"), "{text}");
+        assert!(text.contains("rheo_agent_throttles_total{flow=\"firehose:d:/y\"} 2\n"));
+        assert_eq!(text.matches("# TYPE").count(), a.snapshot().len());
+        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 2 * a.snapshot().len());
+    }
 }
