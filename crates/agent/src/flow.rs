@@ -108,6 +108,8 @@ impl Flow {
             let tracker = flow.tracker(entry.id, entry.path, None, entry.fingerprint, entry.offset);
             flow.trackers.push(tracker);
         }
+        // The first look happens now, so END_OF_FILE means the end when the agent was built.
+        flow.scan();
         flow
     }
 
