@@ -150,7 +150,7 @@ impl Flow {
                 break;
             }
             self.scan();
-            let progressed = self.read_pass(&mut abort).await?;
+            let progressed = self.read_pass(&stop, &mut abort).await?;
             self.flush_quiet_files(&mut abort).await?;
             let aged = self.buffer_since.is_some_and(|since| since.elapsed() >= self.config.max_buffer_age);
             if aged {
@@ -313,13 +313,22 @@ impl Flow {
 
     /// Reads every tracked file from where it is to its end (or the per-pass limit).
     /// Returns whether anything was read.
-    async fn read_pass(&mut self, abort: &mut watch::Receiver<bool>) -> Result<bool, AgentError> {
+    async fn read_pass(
+        &mut self,
+        stop: &watch::Receiver<bool>,
+        abort: &mut watch::Receiver<bool>,
+    ) -> Result<bool, AgentError> {
         let mut progressed = false;
         let mut chunk = vec![0u8; READ_CHUNK_BYTES];
         let mut records = Vec::new();
         for index in 0..self.trackers.len() {
             let mut read_this_pass = 0u64;
             loop {
+                if *stop.borrow() {
+                    // Stopping: what is read so far is sent and checkpointed; the rest waits
+                    // for the next start.
+                    return Ok(progressed);
+                }
                 let t = &mut self.trackers[index];
                 let Some(file) = &t.file else { break };
                 let n = match read_full_at(file, &mut chunk, t.read_offset) {

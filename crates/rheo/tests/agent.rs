@@ -11,7 +11,10 @@ use common::Server;
 use rheo_agent::config::AgentConfig;
 use rheo_agent::Agent;
 use rheo_client::{ClientConfig, Kinesis};
-use rheo_protocol::model::{CreateStreamInput, GetRecordsInput, GetShardIteratorInput, ShardIteratorType};
+use rheo_protocol::model::{
+    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, ShardIteratorType,
+    StreamStatus,
+};
 
 const EVENTUALLY: Duration = Duration::from_secs(30);
 
@@ -98,6 +101,22 @@ async fn flow_options_clean_stop_and_resume_from_the_checkpoint() {
         })
         .await
         .expect("create");
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    loop {
+        let summary = kinesis
+            .describe_stream_summary(DescribeStreamSummaryInput {
+                stream_name: Some("logs".into()),
+                stream_arn: None,
+                stream_id: None,
+            })
+            .await
+            .expect("describe");
+        if summary.stream_description_summary.stream_status == StreamStatus::Active {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the stream never became ACTIVE");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).expect("mkdir");
