@@ -6,7 +6,6 @@ duplicates only from the one batch that was in flight at the kill."""
 
 import json
 import os
-import pathlib
 import shutil
 import signal
 import subprocess
@@ -114,6 +113,7 @@ class Writer:
         self.stream = stream
         self.next = {"rename": 0, "copy": 0, "create": 0}
         self.rotations = {"rename": 0, "copy": 0, "create": 0}
+        self.first_create_line = 0  # the first line of the current create.log
 
     def path(self, lineage):
         return self.logs / f"{lineage}.log"
@@ -202,7 +202,6 @@ def test_agent_ships_every_line_through_rotation_kill_and_restart(server, tmp_pa
     agent_log = tmp_path / "agent.log"
 
     writer = Writer(logs, kinesis, stream)
-    writer.first_create_line = 0
     for lineage in writer.next:
         writer.append(lineage, LINES_PER_STEP)
     with open(logs / "access.txt", "w") as f:
