@@ -345,15 +345,25 @@ impl AgentConfig {
             }
         }
         Ok(AgentConfig {
-            kinesis_endpoint: raw.kinesis_endpoint,
+            kinesis_endpoint: raw.kinesis_endpoint.map(with_scheme),
             kinesis_region: raw.kinesis_region,
-            firehose_endpoint: raw.firehose_endpoint,
+            firehose_endpoint: raw.firehose_endpoint.map(with_scheme),
             checkpoint_file: raw.checkpoint_file.unwrap_or_else(|| PathBuf::from(DEFAULT_CHECKPOINT_FILE)),
             static_credentials,
             shutdown_timeout: std::time::Duration::from_millis(shutdown_timeout_millis),
             flows,
             notes,
         })
+    }
+}
+
+/// The real agent's documentation writes endpoints as bare host names
+/// (`kinesis.us-east-1.amazonaws.com`); those mean HTTPS.
+fn with_scheme(endpoint: String) -> String {
+    if endpoint.contains("://") {
+        endpoint
+    } else {
+        format!("https://{endpoint}")
     }
 }
 

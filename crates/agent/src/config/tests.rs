@@ -56,6 +56,11 @@ fn a_full_configuration_is_read() {
     )
     .unwrap();
     assert_eq!(config.kinesis_region.as_deref(), Some("eu-west-1"));
+    assert_eq!(config.kinesis_endpoint.as_deref(), Some("http://127.0.0.1:4567"));
+    let bare = parse(
+        r#"{"firehose.endpoint":"firehose.eu-west-1.amazonaws.com","flows":[{"filePattern":"/x/*","deliveryStream":"d"}]}"#,
+    );
+    assert_eq!(bare.unwrap().firehose_endpoint.as_deref(), Some("https://firehose.eu-west-1.amazonaws.com"));
     assert_eq!(config.static_credentials, Some(("AK".into(), "SK".into())));
     assert_eq!(config.shutdown_timeout, std::time::Duration::from_millis(2500));
     assert_eq!(config.notes.len(), 1, "CloudWatch publishing is reported as not done");
