@@ -18,6 +18,37 @@ use rheo_protocol::model::{
 
 const EVENTUALLY: Duration = Duration::from_secs(30);
 
+async fn create_active(kinesis: &Kinesis, stream: &str) {
+    kinesis
+        .create_stream(CreateStreamInput {
+            stream_name: stream.into(),
+            shard_count: Some(1),
+            stream_mode_details: None,
+            tags: None,
+            warm_throughput_mibps: None,
+            max_record_size_in_kib: None,
+            record_distribution_strategy: None,
+        })
+        .await
+        .expect("create");
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    loop {
+        let summary = kinesis
+            .describe_stream_summary(DescribeStreamSummaryInput {
+                stream_name: Some(stream.into()),
+                stream_arn: None,
+                stream_id: None,
+            })
+            .await
+            .expect("describe");
+        if summary.stream_description_summary.stream_status == StreamStatus::Active {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{stream} never became ACTIVE");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn read_all(kinesis: &Kinesis, stream: &str) -> Vec<String> {
     let mut iterator = kinesis
         .get_shard_iterator(GetShardIteratorInput {
@@ -35,16 +66,25 @@ async fn read_all(kinesis: &Kinesis, stream: &str) -> Vec<String> {
         .shard_iterator;
     let mut out = Vec::new();
     while let Some(current) = iterator {
-        let got = kinesis
+        let got = match kinesis
             .get_records(GetRecordsInput {
-                shard_iterator: current,
+                shard_iterator: current.clone(),
                 limit: None,
                 stream_arn: None,
                 stream_id: None,
                 dry_run: None,
             })
             .await
-            .expect("get");
+        {
+            Ok(got) => got,
+            // --enforce-limits also limits reads (5 calls and 2 MB a second per shard).
+            Err(e) if e.is_throttling() => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                iterator = Some(current);
+                continue;
+            }
+            Err(e) => panic!("get: {e}"),
+        };
         if got.records.is_empty() {
             break;
         }
@@ -89,34 +129,7 @@ async fn run_agent(
 async fn flow_options_clean_stop_and_resume_from_the_checkpoint() {
     let server = Server::start(&[]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    kinesis
-        .create_stream(CreateStreamInput {
-            stream_name: "logs".into(),
-            shard_count: Some(1),
-            stream_mode_details: None,
-            tags: None,
-            warm_throughput_mibps: None,
-            max_record_size_in_kib: None,
-            record_distribution_strategy: None,
-        })
-        .await
-        .expect("create");
-    let deadline = tokio::time::Instant::now() + EVENTUALLY;
-    loop {
-        let summary = kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput {
-                stream_name: Some("logs".into()),
-                stream_arn: None,
-                stream_id: None,
-            })
-            .await
-            .expect("describe");
-        if summary.stream_description_summary.stream_status == StreamStatus::Active {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the stream never became ACTIVE");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    create_active(&kinesis, "logs").await;
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).expect("mkdir");
@@ -178,4 +191,46 @@ async fn flow_options_clean_stop_and_resume_from_the_checkpoint() {
     );
     assert!(records.iter().any(|r| r.contains("\"id\":\"8\"")));
     assert!(!records.iter().any(|r| r.contains("[0]")), "END_OF_FILE skips what was there");
+}
+
+/// With AWS's per-shard limits enforced, a burst is throttled: refused records are sent
+/// again with back-off until every line is in, and the throttles are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_records_are_retried_until_all_are_in() {
+    const LINES: usize = 2_000;
+    let server = Server::start(&["--enforce-limits"]);
+    let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
+    create_active(&kinesis, "throttled").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pad = "y".repeat(1_000);
+    let text: String = (0..LINES).map(|n| format!("{n:06} {pad}\n")).collect();
+    std::fs::write(dir.path().join("burst.log"), text).expect("write");
+    let config_text = serde_json::json!({
+        "kinesis.endpoint": server.endpoint,
+        "checkpointFile": dir.path().join("checkpoints"),
+        "flows": [{"filePattern": format!("{}/burst.log", dir.path().display()), "kinesisStream": "throttled",
+                   "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]
+    })
+    .to_string();
+    let config = AgentConfig::parse(&config_text, "test").expect("config");
+    let agent = Agent::new(&config, ClientConfig::local(&server.endpoint)).await.expect("agent");
+    let metrics = agent.metrics()[0].1.clone();
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let (_abort_tx, abort) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(agent.run(stop, abort));
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    while rheo_agent::metrics::FlowMetrics::get(&metrics.records_sent) < LINES as u64 {
+        assert!(tokio::time::Instant::now() < deadline, "the agent did not send every line");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let records = read_all(&kinesis, "throttled").await;
+    stop_tx.send(true).expect("stop");
+    tokio::time::timeout(EVENTUALLY, handle).await.expect("stops").expect("task").expect("run");
+    let numbers: std::collections::BTreeSet<usize> =
+        records.iter().map(|r| r[..6].parse().expect("numbered line")).collect();
+    assert_eq!(numbers.len(), LINES, "every line arrived");
+    assert_eq!(records.len(), LINES, "refused records are not duplicates");
+    let throttles = rheo_agent::metrics::FlowMetrics::get(&metrics.throttles);
+    assert!(throttles > 0, "a 2 MB burst into one shard is throttled");
+    assert!(rheo_agent::metrics::FlowMetrics::get(&metrics.records_retried) >= throttles);
 }
