@@ -141,6 +141,12 @@ impl StreamReader {
     pub async fn next(&mut self) -> Option<Result<StreamRecord>> {
         self.records.recv().await
     }
+
+    /// A record already waiting, without waiting for one (to write out a batch before
+    /// flushing).
+    pub fn try_next(&mut self) -> Option<Result<StreamRecord>> {
+        self.records.try_recv().ok()
+    }
 }
 
 impl Drop for StreamReader {
