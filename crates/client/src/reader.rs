@@ -15,6 +15,7 @@
 //! until the caller drops the [`StreamReader`].
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -110,12 +111,28 @@ pub struct StreamRecord {
     pub data: Bytes,
 }
 
+/// What a reader has done so far: plain counters, read with [`StreamReader::metrics`].
+#[derive(Debug, Default)]
+pub struct ReaderMetrics {
+    /// `GetRecords` calls answered.
+    pub get_records_calls: AtomicU64,
+    /// Kinesis records read (an aggregate counts once).
+    pub kinesis_records: AtomicU64,
+    /// User records yielded (each record of an aggregate counts).
+    pub user_records: AtomicU64,
+    /// Calls that failed and were retried (throttling, lost connections, 5xx).
+    pub retries: AtomicU64,
+    /// Shards read to their end (closed by resharding).
+    pub shards_finished: AtomicU64,
+}
+
 /// A running reader; records arrive through [`StreamReader::next`]. Dropping it stops the
 /// reading.
 #[derive(Debug)]
 pub struct StreamReader {
     records: mpsc::Receiver<Result<StreamRecord>>,
     coordinator: tokio::task::JoinHandle<()>,
+    metrics: Arc<ReaderMetrics>,
 }
 
 impl StreamReader {
@@ -124,7 +141,9 @@ impl StreamReader {
     pub async fn start(kinesis: Arc<Kinesis>, stream: &str, config: ReaderConfig) -> Result<Self> {
         let map = ShardMap::load(&kinesis, stream).await?;
         let (sender, records) = mpsc::channel(config.channel_records.max(1));
+        let metrics = Arc::new(ReaderMetrics::default());
         let coordinator = Coordinator {
+            metrics: Arc::clone(&metrics),
             calls: Arc::new(Semaphore::new(config.concurrent_calls.max(1))),
             lineage: Lineage::new(&map, config.start),
             kinesis,
@@ -133,13 +152,18 @@ impl StreamReader {
             map,
             sender,
         };
-        Ok(StreamReader { records, coordinator: tokio::spawn(coordinator.run()) })
+        Ok(StreamReader { records, coordinator: tokio::spawn(coordinator.run()), metrics })
     }
 
     /// The next record; `None` once the reader has ended (caught up, or every shard read
     /// to its end). An error ends the reading: the following call returns `None`.
     pub async fn next(&mut self) -> Option<Result<StreamRecord>> {
         self.records.recv().await
+    }
+
+    /// The reader's counters.
+    pub fn metrics(&self) -> &ReaderMetrics {
+        &self.metrics
     }
 
     /// A record already waiting, without waiting for one (to write out a batch before
@@ -215,6 +239,7 @@ struct Coordinator {
     map: ShardMap,
     lineage: Lineage,
     sender: mpsc::Sender<Result<StreamRecord>>,
+    metrics: Arc<ReaderMetrics>,
 }
 
 impl Coordinator {
@@ -237,6 +262,7 @@ impl Coordinator {
             let end = joined.map_err(|e| ClientError::Config(format!("a shard reader failed: {e}")))??;
             match end {
                 ShardEnd::Closed { shard_id, children } => {
+                    self.metrics.shards_finished.fetch_add(1, Ordering::Relaxed);
                     self.lineage.finish(&shard_id);
                     self.reload_until_listed(&children).await?;
                     pending.extend(self.lineage.take_ready(&self.map));
@@ -272,6 +298,7 @@ impl Coordinator {
             records_per_call: self.config.records_per_call.clamp(1, RECORDS_PER_CALL_MAX),
             calls: Arc::clone(&self.calls),
             sender: self.sender.clone(),
+            metrics: Arc::clone(&self.metrics),
             shard_id,
         }
     }
@@ -286,6 +313,7 @@ struct ShardReader {
     records_per_call: i32,
     calls: Arc<Semaphore>,
     sender: mpsc::Sender<Result<StreamRecord>>,
+    metrics: Arc<ReaderMetrics>,
 }
 
 impl ShardReader {
@@ -315,6 +343,7 @@ impl ShardReader {
                 }
                 Err(e) if e.is_retryable() && failures < RETRIES_MAX => {
                     failures += 1;
+                    self.metrics.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(message = "GetRecords failed; retrying.", shard_id = %self.shard_id, error = %e);
                     tokio::time::sleep(idle).await;
                     idle = (idle * 2).min(IDLE_BACKOFF_MAX);
@@ -324,9 +353,12 @@ impl ShardReader {
             };
             failures = 0;
             let empty = output.records.is_empty();
+            self.metrics.get_records_calls.fetch_add(1, Ordering::Relaxed);
+            self.metrics.kinesis_records.fetch_add(output.records.len() as u64, Ordering::Relaxed);
             for record in output.records {
                 last_sequence = Some(record.sequence_number.clone());
                 for user_record in self.user_records(record) {
+                    self.metrics.user_records.fetch_add(1, Ordering::Relaxed);
                     if self.sender.send(Ok(user_record)).await.is_err() {
                         return Ok(ShardEnd::Abandoned);
                     }

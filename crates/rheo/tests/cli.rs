@@ -101,6 +101,10 @@ async fn reads_a_merged_then_split_stream_parents_first_and_stops_when_caught_up
         records.iter().map(|r| std::str::from_utf8(&r.data).expect("utf-8").parse().expect("number")).collect();
     values.sort_unstable();
     assert_eq!(values, (0..90).collect::<Vec<_>>());
+    let metrics = reader.metrics();
+    assert_eq!(metrics.user_records.load(std::sync::atomic::Ordering::Relaxed), 90);
+    assert_eq!(metrics.kinesis_records.load(std::sync::atomic::Ordering::Relaxed), 90);
+    assert_eq!(metrics.shards_finished.load(std::sync::atomic::Ordering::Relaxed), 3, "0, 1 and 2 were closed");
     let parents = HashMap::from([
         ("shardId-000000000002", vec!["shardId-000000000000", "shardId-000000000001"]),
         ("shardId-000000000003", vec!["shardId-000000000002"]),
