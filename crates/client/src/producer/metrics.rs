@@ -92,7 +92,8 @@ pub struct ProducerMetrics {
     pub bytes_put: u64,
     /// `PutRecords` calls made.
     pub put_records_calls: u64,
-    /// Kinesis records sent again after a failure.
+    /// User records sent again after a failure (throttling, a failed call, an aggregate that
+    /// landed in an unexpected shard); the most duplicates a consumer may see.
     pub retries: u64,
     /// Records or calls refused for throughput.
     pub throttles: u64,

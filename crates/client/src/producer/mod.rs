@@ -505,7 +505,7 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
         }
     }
     if !retry.is_empty() {
-        metrics::Metrics::add(&shared.metrics.retries, retry.len() as u64);
+        metrics::Metrics::add(&shared.metrics.retries, retry.iter().map(|r| r.entries.len() as u64).sum());
     }
     let mut streams = shared.streams.lock();
     if let Some(queues) = streams.get_mut(stream) {
@@ -531,7 +531,7 @@ fn call_failed(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, error
     // A shard closed under us, or a stream's map we no longer trust: read it again.
     let stale_map = matches!(error_type.as_str(), "InvalidArgumentException");
     if error.is_retryable() || stale_map {
-        metrics::Metrics::add(&shared.metrics.retries, records.len() as u64);
+        metrics::Metrics::add(&shared.metrics.retries, records.iter().map(|r| r.entries.len() as u64).sum());
         let mut streams = shared.streams.lock();
         if let Some(queues) = streams.get_mut(stream) {
             let mut records = records;
