@@ -324,3 +324,27 @@ async fn resharding_in_the_middle_of_a_run_loses_nothing() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_waits_while_the_in_flight_bound_is_reached() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let kinesis = Kinesis::new_cbor(&client).expect("client");
+    create_active(&kinesis, "bounded", 1).await;
+    // Room for one largest record: a second 600 KB record waits for the first's answer.
+    let bound = rheo_client::producer::config::RECORD_BYTES_MAX + rheo_client::producer::config::RECORD_OVERHEAD_BYTES;
+    let producer =
+        Producer::new(&client, ProducerConfig { max_in_flight_bytes: bound, ..config(true) }).expect("producer");
+    let mut handles = Vec::new();
+    for i in 0..5 {
+        let handle = producer.put("bounded", "k", Bytes::from(vec![b'0' + i; 600_000])).await.expect("put");
+        assert!(producer.outstanding() <= 1, "put {i} went on with {} records unanswered", producer.outstanding());
+        handles.push(handle);
+    }
+    for handle in handles {
+        let outcome = handle.await.expect("acknowledged");
+        assert_eq!(outcome.sub_sequence_number, None, "a record too big to share an aggregate goes alone");
+    }
+    let refused = producer.put("bounded", "k", Bytes::from(vec![0; 1 << 20])).await;
+    assert!(matches!(refused, Err(rheo_client::producer::ProducerError::InvalidRecord(_))));
+}

@@ -457,3 +457,250 @@ impl StreamQueues {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use rheo_protocol::SequenceNumber;
+    use tokio::sync::{oneshot, Semaphore};
+
+    use super::*;
+    use crate::producer::backoff::ThreadRandom;
+    use crate::producer::error::ProducerError;
+    use crate::producer::record::validate;
+    use crate::producer::{Progress, PutOutcome, Ticket};
+    use crate::shards::ShardInfo;
+
+    type Reply = oneshot::Receiver<Result<PutOutcome, ProducerError>>;
+
+    fn shard(id: &str, start: u128, end: u128) -> ShardInfo {
+        ShardInfo {
+            shard_id: id.into(),
+            parent_shard_id: None,
+            adjacent_parent_shard_id: None,
+            starting_hash_key: start,
+            ending_hash_key: end,
+            starting_sequence_number: SequenceNumber::parse("1").unwrap(),
+            ending_sequence_number: None,
+        }
+    }
+
+    fn two_shards() -> ShardMap {
+        let half = u128::MAX / 2;
+        ShardMap::new(vec![shard("shardId-1", half + 1, u128::MAX), shard("shardId-0", 0, half)])
+    }
+
+    struct Entries {
+        progress: Arc<Progress>,
+        bytes: Arc<Semaphore>,
+        ttl: Duration,
+    }
+
+    impl Entries {
+        fn new() -> Self {
+            Entries { progress: Arc::default(), bytes: Arc::new(Semaphore::new(1 << 30)), ttl: Duration::from_secs(30) }
+        }
+
+        fn entry(&self, key: &str, data_len: usize, now: Instant) -> (UserEntry, Reply) {
+            let (reply, receiver) = oneshot::channel();
+            let entry = UserEntry {
+                partition_key: key.into(),
+                routing: validate(key, None, &vec![0; data_len]).unwrap(),
+                data: Bytes::from(vec![b'd'; data_len]),
+                arrived: now,
+                deadline: now + self.ttl,
+                attempts: 0,
+                last_error: None,
+                reply,
+                _ticket: Ticket::new(&self.progress),
+                _permit: Arc::clone(&self.bytes).try_acquire_many_owned(1).unwrap(),
+            };
+            (entry, receiver)
+        }
+    }
+
+    fn unpaced() -> ProducerConfig {
+        ProducerConfig { rate_limit: None, ..ProducerConfig::default() }
+    }
+
+    /// Plans with the linger skipped, answering each batch (so shards are free again),
+    /// until nothing is left.
+    fn drain(queues: &mut StreamQueues, config: &ProducerConfig, now: Instant) -> Vec<Batch> {
+        let mut all = Vec::new();
+        for _ in 0..10_000 {
+            let plan = queues.plan(config, now, true, 4);
+            if plan.batches.is_empty() {
+                break;
+            }
+            for batch in plan.batches {
+                queues.request_done(&batch.shards);
+                all.push(batch);
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn records_are_grouped_per_shard_and_aggregates_stay_inside_their_shard() {
+        let now = Instant::now();
+        let map = two_shards();
+        let config = unpaced();
+        let mut queues = StreamQueues::new(map.clone(), None, now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..300 {
+            let (entry, reply) = entries.entry(&format!("key-{}", i % 37), 50, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let batches = drain(&mut queues, &config, now);
+        let mut seen = 0;
+        for record in batches.iter().flat_map(|b| &b.records) {
+            let shard = map.get(&record.shard_id).unwrap();
+            assert!(record.aggregated, "many small records per shard make aggregates");
+            assert!(shard.contains(record.explicit_hash_key.unwrap()), "the aggregate is put inside its shard");
+            for entry in &record.entries {
+                assert!(shard.contains(entry.routing.hash), "{} hashes into {}", entry.partition_key, shard.shard_id);
+            }
+            seen += record.entries.len();
+        }
+        assert_eq!(seen, 300);
+        assert_eq!(entries.progress.outstanding.load(std::sync::atomic::Ordering::SeqCst), 300);
+    }
+
+    #[test]
+    fn aggregates_close_at_their_size_limit_and_larger_records_go_alone() {
+        let now = Instant::now();
+        let config = ProducerConfig { aggregation_max_bytes: 4096, ..unpaced() };
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..100 {
+            let (entry, reply) = entries.entry(&format!("k{}", i % 3), 100, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let (big, _reply) = entries.entry("big", 5000, now);
+        queues.add(big, &config, now);
+        let mut records: Vec<KinesisRecord> =
+            drain(&mut queues, &config, now).into_iter().flat_map(|b| b.records).collect();
+        let (last, aggregates) = records.split_last_mut().unwrap();
+        assert!(!last.aggregated && last.partition_key == "big", "the oversized record goes alone, last");
+        assert!(aggregates.len() >= 3, "100 × ~110 bytes need at least three 4 KiB aggregates");
+        let mut order = Vec::new();
+        for record in aggregates {
+            let data = record.encoded();
+            assert!(data.len() + record.partition_key.len() <= 4096, "{} bytes", data.len());
+            assert!(record.wire_bytes() <= record.size, "the size bound holds");
+            order.extend(rheo_aws::kpl::deaggregate(&data).unwrap().into_iter().map(|s| s.partition_key));
+        }
+        let expected: Vec<String> = (0..100).map(|i| format!("k{}", i % 3)).collect();
+        assert_eq!(order, expected, "put order within the shard");
+    }
+
+    #[test]
+    fn batches_respect_the_record_and_byte_limits_and_one_request_per_shard() {
+        let now = Instant::now();
+        let config = ProducerConfig { aggregation: false, put_records_max_bytes: 1 << 20, ..unpaced() };
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..1200 {
+            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let plan = queues.plan(&config, now, true, 8);
+        assert_eq!(plan.batches.len(), 1, "one request in flight per shard");
+        queues.request_done(&plan.batches[0].shards);
+        let mut sizes = vec![plan.batches[0].records.len()];
+        sizes.extend(drain(&mut queues, &config, now).iter().map(|b| b.records.len()));
+        assert_eq!(sizes, [500, 500, 200]);
+        for i in 0..7 {
+            let (entry, reply) = entries.entry(&format!("big{i}"), 300 << 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let sizes: Vec<usize> = drain(&mut queues, &config, now).iter().map(|b| b.records.len()).collect();
+        assert_eq!(sizes, [3, 3, 1], "1 MiB per call holds three 300 KiB records");
+    }
+
+    #[test]
+    fn the_linger_holds_records_until_due_and_expired_records_fail() {
+        let now = Instant::now();
+        let config = unpaced();
+        let mut queues = StreamQueues::new(two_shards(), None, now);
+        let entries = Entries { ttl: Duration::from_secs(1), ..Entries::new() };
+        let (entry, _reply) = entries.entry("a", 10, now);
+        queues.add(entry, &config, now);
+        let plan = queues.plan(&config, now, false, 4);
+        assert!(plan.batches.is_empty());
+        assert_eq!(plan.wake_at, now + config.linger);
+        let plan = queues.plan(&config, now + config.linger, false, 4);
+        assert_eq!(plan.batches.len(), 1);
+        assert!(plan.expired.is_empty());
+        // Sent back for a retry, then its TTL passes: it fails instead of going again.
+        let batch = plan.batches.into_iter().next().unwrap();
+        queues.request_done(&batch.shards);
+        queues.retry(batch.records, "InternalFailure: x".into(), &config, &ThreadRandom, now + config.linger);
+        let plan = queues.plan(&config, now + Duration::from_secs(1), true, 4);
+        assert!(plan.batches.is_empty());
+        assert_eq!(plan.expired.len(), 1);
+        assert_eq!(plan.expired[0].last_error.as_deref(), Some("InternalFailure: x"));
+    }
+
+    #[test]
+    fn the_rate_limit_defers_a_shard_until_its_buckets_refill() {
+        let now = Instant::now();
+        let limit = ShardRateLimit::default();
+        let config = ProducerConfig { aggregation: false, rate_limit: Some(limit), ..ProducerConfig::default() };
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), Some(limit), now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..1500 {
+            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let sent: usize = drain(&mut queues, &config, now).iter().map(|b| b.records.len()).sum();
+        assert_eq!(sent, 1000, "one second's worth of records at once");
+        let plan = queues.plan(&config, now, true, 4);
+        assert!(plan.batches.is_empty());
+        assert!(plan.wake_at > now);
+        let later = now + Duration::from_millis(250);
+        let sent: usize = drain(&mut queues, &config, later).iter().map(|b| b.records.len()).sum();
+        assert!((249..=251).contains(&sent), "a quarter second refills a quarter of the limit: {sent}");
+    }
+
+    #[test]
+    fn a_new_map_routes_the_records_of_closed_shards_again() {
+        let now = Instant::now();
+        let config = unpaced();
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..50 {
+            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let half = u128::MAX / 2;
+        let mut parent = shard("shardId-0", 0, u128::MAX);
+        parent.ending_sequence_number = Some(SequenceNumber::parse("9").unwrap());
+        let children =
+            ShardMap::new(vec![parent, shard("shardId-1", 0, half), shard("shardId-2", half + 1, u128::MAX)]);
+        queues.replace_map(children.clone(), &config, now);
+        let batches = drain(&mut queues, &config, now);
+        let mut seen = 0;
+        for record in batches.iter().flat_map(|b| &b.records) {
+            let shard = children.get(&record.shard_id).unwrap();
+            assert!(shard.is_open());
+            assert!(record.entries.iter().all(|e| shard.contains(e.routing.hash)));
+            seen += record.entries.len();
+        }
+        assert_eq!(seen, 50);
+    }
+}

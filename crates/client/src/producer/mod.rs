@@ -209,8 +209,8 @@ impl Producer {
             attempts: 0,
             last_error: None,
             reply,
-            _permit: permit,
             _ticket: Ticket::new(&shared.progress),
+            _permit: permit,
         };
         let wake = {
             let mut streams = shared.streams.lock();

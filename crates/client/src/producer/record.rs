@@ -71,10 +71,11 @@ pub(crate) struct UserEntry {
     /// The last failure it met, for the TTL's error.
     pub last_error: Option<String>,
     pub reply: oneshot::Sender<Result<PutOutcome, ProducerError>>,
+    /// Keeps the producer's count of unfinished records (what `flush` waits on). Declared
+    /// before the permit so the count drops before a waiting `put` can go on.
+    pub _ticket: super::Ticket,
     /// Its share of the in-flight byte bound, given back when the entry is dropped.
     pub _permit: OwnedSemaphorePermit,
-    /// Keeps the producer's count of unfinished records (what `flush` waits on).
-    pub _ticket: super::Ticket,
 }
 
 impl rheo_aws::kpl::UserRecord for UserEntry {
@@ -133,6 +134,7 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
         /// The running estimate never undercounts what `aggregate` writes.
         #[test]
         fn aggregate_size_estimate_is_an_upper_bound(
