@@ -285,3 +285,34 @@ def test_tail_on_a_terminal_follows_new_records_in_colour(rheo, kinesis, stream_
         terminal.close()
     for i in range(10):
         assert f"\x1b[36mkey-{i}\x1b[0m record-{i}" in out, out
+
+
+def test_put_typed_on_a_terminal_then_tail_reads_it_back_in_order(rheo, kinesis, stream_name):
+    create_active(kinesis, stream_name, shards=2)
+    terminal = Terminal(rheo, "put", stream_name, "--partition-key", "user-1")
+    try:
+        for word in ["one", "two", "three"]:
+            os.write(terminal.master, f"{word}\n".encode())
+        # Progress is drawn on the terminal while it reads; end the input after it shows.
+        terminal.read_until(lambda text: "records acknowledged" in text)
+        os.write(terminal.master, b"\x04")  # Ctrl-D: end of input on a terminal.
+        assert terminal.wait() == 0, terminal.text()
+        out = terminal.text()
+    finally:
+        terminal.close()
+    assert "\r\x1b[K" in out, out
+    assert "3 records put" in out, out
+
+    piped = subprocess.run(
+        [str(rheo_binary()), "put", stream_name, "--key-field", "user"],
+        input='{"user": "user-1", "n": "four"}\n', capture_output=True, text=True,
+        env=cli_env(rheo), timeout=COMMAND_TIMEOUT_S,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "\r" not in piped.stderr + piped.stdout and "\x1b[" not in piped.stderr + piped.stdout
+
+    tailed = run(rheo, "tail", stream_name, "--from", "trim-horizon", "--no-follow")
+    assert tailed.returncode == 0, tailed.stderr
+    assert tailed.stdout.splitlines() == [
+        "user-1 one", "user-1 two", "user-1 three", 'user-1 {"user": "user-1", "n": "four"}'
+    ]
