@@ -259,7 +259,8 @@ impl Coordinator {
                 shards.spawn(self.shard_reader(shard_id).run());
             }
             let Some(joined) = shards.join_next().await else { return Ok(()) };
-            let end = joined.map_err(|e| ClientError::Config(format!("a shard reader failed: {e}")))??;
+            let end =
+                joined.map_err(|e| ClientError::Config(format!("a shard reader stopped unexpectedly: {e}")))??;
             match end {
                 ShardEnd::Closed { shard_id, children } => {
                     self.metrics.shards_finished.fetch_add(1, Ordering::Relaxed);
