@@ -59,11 +59,16 @@ struct Buffered {
     end_offset: u64,
 }
 
+/// A matching file as one open handle saw it: identity, size and first bytes all come
+/// from the same descriptor, so a rotation between looking and opening cannot pair one
+/// file's identity with another's content.
 struct Listed {
     path: PathBuf,
     id: FileId,
     size: u64,
     prefix: Vec<u8>,
+    /// The handle, until a tracker takes it.
+    file: Option<File>,
 }
 
 /// A running flow.
@@ -188,6 +193,7 @@ impl Flow {
         let views: Vec<ListedView<'_>> =
             listed.iter().map(|l| ListedView { id: l.id, size: l.size, prefix: &l.prefix }).collect();
         let decisions = reconcile(&tracked, &views);
+        let mut listed = listed;
         let initial = std::mem::replace(&mut self.apply_initial_position, false);
         // Trackers are replaced or inserted by key so that indexes stay valid while applying.
         let keys: Vec<u64> = self.trackers.iter().map(|t| t.key).collect();
@@ -202,7 +208,7 @@ impl Flow {
                     t.gone = false;
                     t.drained = false;
                     if t.file.is_none() {
-                        t.file = open_verified(&t.path, t.id);
+                        t.file = listed[l].file.take();
                     }
                 }
                 Decision::Restart { tracked, listed: l } => {
@@ -211,7 +217,7 @@ impl Flow {
                     let fresh = self.tracker(
                         listed[l].id,
                         listed[l].path.clone(),
-                        open_verified(&listed[l].path, listed[l].id),
+                        listed[l].file.take(),
                         Fingerprint::of(&listed[l].prefix),
                         0,
                     );
@@ -226,14 +232,14 @@ impl Flow {
                     let t = &mut self.trackers[position];
                     t.id = listed[copy].id;
                     t.path = listed[copy].path.clone();
-                    t.file = open_verified(&t.path, t.id);
+                    t.file = listed[copy].file.take();
                     t.gone = false;
                     t.drained = false;
                     if let Some(o) = original {
                         let fresh = self.tracker(
                             listed[o].id,
                             listed[o].path.clone(),
-                            open_verified(&listed[o].path, listed[o].id),
+                            listed[o].file.take(),
                             Fingerprint::of(&listed[o].prefix),
                             original_offset,
                         );
@@ -263,7 +269,7 @@ impl Flow {
             let tracker = self.tracker(
                 listed[l].id,
                 listed[l].path.clone(),
-                open_verified(&listed[l].path, listed[l].id),
+                listed[l].file.take(),
                 Fingerprint::of(&listed[l].prefix),
                 offset,
             );
@@ -288,7 +294,7 @@ impl Flow {
                 continue;
             }
             let mtime = metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            found.push((mtime, name, path, metadata));
+            found.push((mtime, name, path));
         }
         found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         if found.len() > MAX_TRACKED_FILES {
@@ -296,17 +302,15 @@ impl Flow {
             found.drain(..found.len() - MAX_TRACKED_FILES);
         }
         let mut listed = Vec::with_capacity(found.len());
-        for (_, _, path, metadata) in found {
-            let mut prefix = vec![0; FINGERPRINT_BYTES];
-            let read = File::open(&path).and_then(|f| read_full_at(&f, &mut prefix, 0));
-            let Ok(n) = read else { continue };
-            prefix.truncate(n);
-            listed.push(Listed {
-                id: FileId { dev: metadata.dev(), ino: metadata.ino() },
-                size: metadata.len(),
-                prefix,
-                path,
-            });
+        for (_, _, path) in found {
+            match inspect(&path) {
+                Ok(Some(file)) => listed.push(file),
+                Ok(None) => {}
+                // Rotated away or unreadable since the listing: the next look sees it as it is.
+                Err(error) => {
+                    tracing::debug!(flow = %self.config.id, file = %path.display(), %error, "cannot open a matching file")
+                }
+            }
         }
         Ok(listed)
     }
@@ -478,11 +482,26 @@ impl Flow {
     }
 }
 
-/// Opens `path` if it still is the file `id` (it may have been replaced since listing).
-fn open_verified(path: &std::path::Path, id: FileId) -> Option<File> {
-    let file = File::open(path).ok()?;
-    let metadata = file.metadata().ok()?;
-    (metadata.dev() == id.dev && metadata.ino() == id.ino).then_some(file)
+/// Opens `path` once and takes its identity, size and first bytes from that handle
+/// (`None` if it is no longer a regular file).
+fn inspect(path: &std::path::Path) -> std::io::Result<Option<Listed>> {
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Ok(None);
+    }
+    let mut prefix = vec![0; FINGERPRINT_BYTES];
+    let n = read_full_at(&file, &mut prefix, 0)?;
+    prefix.truncate(n);
+    Ok(Some(Listed {
+        path: path.to_path_buf(),
+        id: FileId { dev: metadata.dev(), ino: metadata.ino() },
+        // The size is taken after the prefix: a file that grew in between is not "shorter
+        // than its own first bytes".
+        size: file.metadata()?.len().max(n as u64),
+        prefix,
+        file: Some(file),
+    }))
 }
 
 /// Reads at `offset` until `buf` is full or the end of the file.
@@ -498,3 +517,6 @@ fn read_full_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usi
     }
     Ok(filled)
 }
+
+#[cfg(test)]
+mod tests;
