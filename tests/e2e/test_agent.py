@@ -131,12 +131,10 @@ class Writer:
         self.path("rename").touch()
 
     def rotate_copytruncate(self):
-        # The copy is made under a name outside the pattern and renamed into place, so the
-        # agent never sees a half-written copy (whose first bytes could not be matched).
+        # As logrotate does it: the copy is written in place under its rotated name (the
+        # agent may see it empty or half written), then the original is truncated.
         self.rotations["copy"] += 1
-        staging = self.logs / "copy.staging"
-        shutil.copyfile(self.path("copy"), staging)
-        os.rename(staging, self.logs / f"copy.log.{self.rotations['copy']}")
+        shutil.copyfile(self.path("copy"), self.logs / f"copy.log.{self.rotations['copy']}")
         with open(self.path("copy"), "r+") as f:
             f.truncate(0)
 

@@ -45,6 +45,9 @@ struct Tracker {
     path: PathBuf,
     file: Option<File>,
     fingerprint: Option<Fingerprint>,
+    /// The file's first bytes when last looked at (empty until looked at after a restore):
+    /// what a copy still being written is compared with.
+    head: Vec<u8>,
     read_offset: u64,
     acked_offset: u64,
     assembler: Assembler,
@@ -110,7 +113,7 @@ impl Flow {
             last_written: Some(restored.clone()),
         };
         for entry in restored {
-            let tracker = flow.tracker(entry.id, entry.path, None, entry.fingerprint, entry.offset);
+            let tracker = flow.tracker(entry.id, entry.path, None, &[], entry.fingerprint, entry.offset);
             flow.trackers.push(tracker);
         }
         // The first look happens now, so END_OF_FILE means the end when the agent was built.
@@ -123,6 +126,7 @@ impl Flow {
         id: FileId,
         path: PathBuf,
         file: Option<File>,
+        head: &[u8],
         fingerprint: Option<Fingerprint>,
         offset: u64,
     ) -> Tracker {
@@ -133,6 +137,7 @@ impl Flow {
             path,
             file,
             fingerprint,
+            head: head.to_vec(),
             read_offset: offset,
             acked_offset: offset,
             assembler: Assembler::new(offset, self.config.max_record_bytes, self.config.skip_header_lines),
@@ -188,7 +193,7 @@ impl Flow {
         let tracked: Vec<TrackedView> = self
             .trackers
             .iter()
-            .map(|t| TrackedView { id: t.id, fingerprint: t.fingerprint, read_offset: t.read_offset })
+            .map(|t| TrackedView { id: t.id, fingerprint: t.fingerprint, head: &t.head, read_offset: t.read_offset })
             .collect();
         let views: Vec<ListedView<'_>> =
             listed.iter().map(|l| ListedView { id: l.id, size: l.size, prefix: &l.prefix }).collect();
@@ -205,6 +210,9 @@ impl Flow {
                     let Some(t) = self.trackers.iter_mut().find(|t| t.key == keys[tracked]) else { continue };
                     t.path = listed[l].path.clone();
                     t.fingerprint = fingerprint;
+                    if listed[l].prefix.len() >= t.head.len() {
+                        t.head.clone_from(&listed[l].prefix);
+                    }
                     t.gone = false;
                     t.drained = false;
                     if t.file.is_none() {
@@ -218,6 +226,7 @@ impl Flow {
                         listed[l].id,
                         listed[l].path.clone(),
                         listed[l].file.take(),
+                        &listed[l].prefix,
                         Fingerprint::of(&listed[l].prefix),
                         0,
                     );
@@ -240,11 +249,15 @@ impl Flow {
                             listed[o].id,
                             listed[o].path.clone(),
                             listed[o].file.take(),
+                            &listed[o].prefix,
                             Fingerprint::of(&listed[o].prefix),
                             original_offset,
                         );
                         self.trackers.insert(position + 1, fresh);
                     }
+                }
+                Decision::Wait { listed: l } => {
+                    tracing::debug!(flow = %self.config.id, file = %listed[l].path.display(), "may be a copy still being written; looking again later");
                 }
                 Decision::New { listed: l } => {
                     let offset = match (initial, self.config.initial_position) {
@@ -270,6 +283,7 @@ impl Flow {
                 listed[l].id,
                 listed[l].path.clone(),
                 listed[l].file.take(),
+                &listed[l].prefix,
                 Fingerprint::of(&listed[l].prefix),
                 offset,
             );

@@ -10,6 +10,11 @@
 //!   (copytruncate's copy): the tracked lineage continues in the copy from where it was,
 //!   so the lines between the last read and the truncation are not lost, and the original
 //!   continues past the copy's length (or from 0 once truncated);
+//! - a new identity whose bytes so far are a prefix of a tracked file that is still there
+//!   and not truncated, and that is shorter than it or than what was read of it: a copy
+//!   still being written (logrotate writes the copy in place, so it can be seen empty or
+//!   half done): no decision yet, it is looked at again next time. Deciding "new file"
+//!   there would send the whole lineage again from offset 0;
 //! - a new identity otherwise: a new file;
 //! - a tracked identity no longer listed: gone (deleted, or renamed out of the pattern);
 //!   its open descriptor is read to the end before it is dropped.
@@ -51,11 +56,14 @@ impl Fingerprint {
 
 /// What is known of a tracked file.
 #[derive(Clone, Copy, Debug)]
-pub struct TrackedView {
+pub struct TrackedView<'a> {
     /// Its identity.
     pub id: FileId,
     /// Its fingerprint when last seen (`None`: it was empty).
     pub fingerprint: Option<Fingerprint>,
+    /// Its first bytes when last seen (up to [`FINGERPRINT_BYTES`]); empty when only the
+    /// fingerprint is known (restored from a checkpoint and not seen since).
+    pub head: &'a [u8],
     /// Bytes consumed so far.
     pub read_offset: u64,
 }
@@ -102,6 +110,11 @@ pub enum Decision {
         /// Where the original's new lineage starts.
         original_offset: u64,
     },
+    /// A file that may be a copy still being written: no decision until it is complete.
+    Wait {
+        /// Index in the listing.
+        listed: usize,
+    },
     /// A file not seen before.
     New {
         /// Index in the listing.
@@ -124,25 +137,37 @@ pub fn reconcile(tracked: &[TrackedView], listed: &[ListedView<'_>]) -> Vec<Deci
         listed_used[*slot] = true;
     }
     // Copies first: a listed file unknown by identity whose first bytes are a tracked
-    // file's takes over that lineage.
+    // file's takes over that lineage (or waits while it may still be being copied).
     let mut moved = vec![false; tracked.len()];
     for (l, file) in listed.iter().enumerate() {
         if listed_used[l] {
             continue;
         }
-        let source = tracked.iter().enumerate().find(|(t, view)| {
-            !moved[*t] && view.fingerprint.is_some_and(|fp| fp.matches(file.prefix)) && view.read_offset <= file.size
+        let relation = tracked.iter().enumerate().filter(|(t, _)| !moved[*t]).find_map(|(t, view)| {
+            let original = tracked_ids[t].map(|o| &listed[o]);
+            match copy_relation(view, file, original) {
+                CopyRelation::Unrelated => None,
+                relation => Some((t, relation)),
+            }
         });
-        if let Some((t, view)) = source {
-            moved[t] = true;
-            listed_used[l] = true;
-            let original = tracked_ids[t];
-            let original_offset = match original {
-                Some(o) if is_truncated(view, &listed[o]) => 0,
-                Some(o) => file.size.min(listed[o].size).max(view.read_offset),
-                None => 0,
-            };
-            decisions.push(Decision::MovedToCopy { tracked: t, copy: l, original, original_offset });
+        match relation {
+            Some((_, CopyRelation::InProgress)) => {
+                listed_used[l] = true;
+                decisions.push(Decision::Wait { listed: l });
+            }
+            Some((t, _)) => {
+                let view = &tracked[t];
+                moved[t] = true;
+                listed_used[l] = true;
+                let original = tracked_ids[t];
+                let original_offset = match original {
+                    Some(o) if is_truncated(view, &listed[o]) => 0,
+                    Some(o) => file.size.min(listed[o].size).max(view.read_offset),
+                    None => 0,
+                };
+                decisions.push(Decision::MovedToCopy { tracked: t, copy: l, original, original_offset });
+            }
+            None => {}
         }
     }
     for (t, view) in tracked.iter().enumerate() {
@@ -166,7 +191,49 @@ pub fn reconcile(tracked: &[TrackedView], listed: &[ListedView<'_>]) -> Vec<Deci
     decisions
 }
 
-fn is_truncated(view: &TrackedView, file: &ListedView<'_>) -> bool {
+enum CopyRelation {
+    Unrelated,
+    /// Its bytes so far agree with the tracked file, but it may still be being written.
+    InProgress,
+    /// A complete copy of the tracked file.
+    Copy,
+}
+
+/// What the listed `file` (unknown by identity) is to the tracked `view`, whose own file
+/// is `original` when still listed.
+fn copy_relation(view: &TrackedView<'_>, file: &ListedView<'_>, original: Option<&ListedView<'_>>) -> CopyRelation {
+    let Some(fingerprint) = view.fingerprint else { return CopyRelation::Unrelated };
+    let complete = if view.head.is_empty() {
+        // Only the checksum is known (restored, not looked at yet): a shorter file cannot
+        // be compared, so it counts as incomplete; the next look knows the bytes.
+        if file.prefix.len() >= fingerprint.len as usize && !fingerprint.matches(file.prefix) {
+            return CopyRelation::Unrelated;
+        }
+        file.prefix.len() >= fingerprint.len as usize
+    } else {
+        let shared = view.head.len().min(file.prefix.len());
+        if view.head[..shared] != file.prefix[..shared] {
+            return CopyRelation::Unrelated;
+        }
+        file.prefix.len() >= view.head.len()
+    };
+    let original_unchanged = original.is_some_and(|o| !is_truncated(view, o));
+    match original {
+        // logrotate truncates only once the copy is written, so while the original is
+        // intact a copy shorter than it (or than what was read of it) may not be done.
+        Some(o) if original_unchanged => {
+            if complete && file.size >= view.read_offset && file.size >= o.size {
+                CopyRelation::Copy
+            } else {
+                CopyRelation::InProgress
+            }
+        }
+        _ if complete => CopyRelation::Copy,
+        _ => CopyRelation::Unrelated,
+    }
+}
+
+fn is_truncated(view: &TrackedView<'_>, file: &ListedView<'_>) -> bool {
     file.size < view.read_offset
         || view.fingerprint.is_some_and(|fp| !fp.matches(file.prefix) && file.size >= u64::from(fp.len))
 }

@@ -4,8 +4,13 @@ const A: FileId = FileId { dev: 1, ino: 10 };
 const B: FileId = FileId { dev: 1, ino: 11 };
 const C: FileId = FileId { dev: 1, ino: 12 };
 
-fn tracked(id: FileId, content: &[u8], read: u64) -> TrackedView {
-    TrackedView { id, fingerprint: Fingerprint::of(content), read_offset: read }
+fn tracked(id: FileId, content: &[u8], read: u64) -> TrackedView<'_> {
+    let head = &content[..content.len().min(FINGERPRINT_BYTES)];
+    TrackedView { id, fingerprint: Fingerprint::of(content), head, read_offset: read }
+}
+
+fn sized(id: FileId, content: &[u8], size: u64) -> ListedView<'_> {
+    ListedView { id, size, prefix: &content[..content.len().min(FINGERPRINT_BYTES)] }
 }
 
 fn listed(id: FileId, content: &[u8]) -> ListedView<'_> {
@@ -21,9 +26,13 @@ fn an_appended_file_continues_with_a_longer_fingerprint() {
 #[test]
 fn rename_rotation_keeps_the_lineage_and_adds_the_new_file() {
     // app.log (A) renamed to app.log.1, a new app.log (B) created: A is found by identity.
-    let d = reconcile(&[tracked(A, b"old\n", 2)], &[listed(A, b"old\nmore\n"), listed(B, b"")]);
+    let d = reconcile(&[tracked(A, b"old\n", 2)], &[listed(A, b"old\nmore\n"), listed(B, b"new\n")]);
     assert!(matches!(d[0], Decision::Continue { tracked: 0, listed: 0, .. }));
     assert_eq!(d[1], Decision::New { listed: 1 });
+    // While the new file is still empty it could as well be a copy about to be written.
+    let d = reconcile(&[tracked(A, b"old\n", 2)], &[listed(A, b"old\nmore\n"), listed(B, b"")]);
+    assert_eq!(d[0], Decision::Wait { listed: 1 });
+    assert!(matches!(d[1], Decision::Continue { tracked: 0, listed: 0, .. }));
 }
 
 #[test]
@@ -71,8 +80,41 @@ fn an_empty_tracked_file_matches_no_copy() {
 }
 
 #[test]
-fn a_copy_shorter_than_what_was_read_is_not_a_continuation() {
-    let d = reconcile(&[tracked(A, b"abc\n", 100)], &[listed(B, b"abc\n")]);
+fn a_copy_still_being_written_waits_until_it_is_complete() {
+    // logrotate's copy of a 3000-byte file whose first 2000 bytes were read, seen at
+    // every stage of its writing while the original is still whole.
+    let content: Vec<u8> = (0..3000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let original = listed(A, &content);
+    let source = [tracked(A, &content, 2000)];
+    for copied in [0usize, 10, 1500, 2500] {
+        let d = reconcile(&source, &[original.clone(), listed(B, &content[..copied])]);
+        assert!(d.contains(&Decision::Wait { listed: 1 }), "{copied} bytes copied: {d:?}");
+        assert!(matches!(d[1], Decision::Continue { tracked: 0, listed: 0, .. }), "{d:?}");
+    }
+    let d = reconcile(&source, &[original.clone(), listed(B, &content)]);
+    assert_eq!(d, vec![Decision::MovedToCopy { tracked: 0, copy: 1, original: Some(0), original_offset: 3000 }]);
+}
+
+#[test]
+fn a_copy_seen_only_after_the_truncation_continues_the_lineage_even_if_more_was_read() {
+    // Lines written between the copy and the truncation were read but are not in the copy.
+    let content = b"line 1\nline 2\n";
+    let d = reconcile(&[tracked(A, content, 20)], &[listed(A, b"n\n"), sized(B, content, 14)]);
+    assert_eq!(d, vec![Decision::MovedToCopy { tracked: 0, copy: 1, original: Some(0), original_offset: 0 }]);
+}
+
+#[test]
+fn a_file_that_differs_from_every_tracked_one_is_new_at_once() {
+    let d = reconcile(&[tracked(A, b"abc\n", 4)], &[listed(A, b"abc\n"), listed(B, b"abd\n")]);
+    assert_eq!(d[1], Decision::New { listed: 1 });
+    // Only a checksum known (restored): a shorter file cannot be compared, so it waits
+    // while the original is whole, and is new once the original is gone.
+    let restored = TrackedView { id: A, fingerprint: Fingerprint::of(b"abc\n"), head: &[], read_offset: 4 };
+    let d = reconcile(&[restored], &[listed(A, b"abc\n"), listed(B, b"ab")]);
+    assert!(d.contains(&Decision::Wait { listed: 1 }), "{d:?}");
+    let d = reconcile(&[restored], &[listed(B, b"ab")]);
+    assert_eq!(d, vec![Decision::Gone { tracked: 0 }, Decision::New { listed: 0 }]);
+    let d = reconcile(&[restored], &[listed(B, b"abd\n")]);
     assert_eq!(d, vec![Decision::Gone { tracked: 0 }, Decision::New { listed: 0 }]);
 }
 
@@ -112,7 +154,7 @@ proptest::proptest! {
                     listed_count[*copy] += 1;
                     if let Some(o) = original { listed_count[*o] += 1; }
                 }
-                Decision::New { listed } => listed_count[*listed] += 1,
+                Decision::New { listed } | Decision::Wait { listed } => listed_count[*listed] += 1,
                 Decision::Gone { tracked } => tracked_count[*tracked] += 1,
             }
         }
