@@ -16,17 +16,16 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::assemble::{truncate, Assembled, Assembler};
+use crate::assemble::{Assembled, Assembler};
 use crate::checkpoint::FileCheckpoint;
 use crate::config::{FlowConfig, InitialPosition};
 use crate::metrics::FlowMetrics;
 use crate::process::Outcome;
 use crate::rotation::{reconcile, Decision, FileId, Fingerprint, ListedView, TrackedView, FINGERPRINT_BYTES};
-use crate::send::Destination;
+use crate::send::{Destination, Outgoing};
 use crate::{AgentError, CheckpointStore};
 
 /// Bytes read from a file in one read call.
@@ -57,7 +56,7 @@ struct Tracker {
 }
 
 struct Buffered {
-    data: Bytes,
+    record: Outgoing,
     key: u64,
     end_offset: u64,
 }
@@ -418,19 +417,21 @@ impl Flow {
                 }
             };
         }
-        if record.truncated || data.len() > self.config.max_record_bytes {
+        let (outgoing, cut) =
+            self.destination.outgoing(data, self.config.max_record_bytes, &self.config.truncated_record_terminator);
+        if record.truncated || cut {
             FlowMetrics::add(&self.metrics.records_truncated, 1);
-            data = truncate(data, self.config.max_record_bytes, &self.config.truncated_record_terminator);
         }
+        let size = outgoing.size();
         if !self.buffer.is_empty()
             && (self.buffer.len() >= self.config.max_buffer_records
-                || self.buffer_bytes + data.len() > self.config.max_buffer_bytes)
+                || self.buffer_bytes + size > self.config.max_buffer_bytes)
         {
             self.send_buffer(abort).await?;
         }
-        self.buffer_bytes += data.len();
+        self.buffer_bytes += size;
         self.buffer_since.get_or_insert_with(Instant::now);
-        self.buffer.push(Buffered { data: Bytes::from(data), key, end_offset: record.end_offset });
+        self.buffer.push(Buffered { record: outgoing, key, end_offset: record.end_offset });
         if self.buffer.len() >= self.config.max_buffer_records {
             self.send_buffer(abort).await?;
         }
@@ -442,8 +443,8 @@ impl Flow {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        let data: Vec<Bytes> = self.buffer.iter().map(|b| b.data.clone()).collect();
-        if self.destination.send_all(&data, &self.metrics, abort).await.is_err() {
+        let records: Vec<Outgoing> = self.buffer.iter().map(|b| b.record.clone()).collect();
+        if self.destination.send_all(&records, &self.metrics, abort).await.is_err() {
             return Err(AgentError::Aborted { flow: self.config.id.clone(), unsent: self.buffer.len() });
         }
         tracing::debug!(flow = %self.config.id, records = self.buffer.len(), "batch acknowledged");

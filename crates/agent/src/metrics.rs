@@ -20,6 +20,8 @@ pub struct FlowMetrics {
     pub throttles: AtomicU64,
     /// Failed calls and failed records (other than throttling).
     pub errors: AtomicU64,
+    /// Records the service refused as invalid even alone, dropped.
+    pub records_refused: AtomicU64,
     /// Records truncated to the maximum size.
     pub records_truncated: AtomicU64,
     /// Records a processor could not parse (sent unchanged).
@@ -37,7 +39,7 @@ impl FlowMetrics {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 12] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 13] {
         [
             ("lines_read", "Lines read from files.", &self.lines_read),
             ("bytes_read", "Bytes read from files.", &self.bytes_read),
@@ -46,6 +48,7 @@ impl FlowMetrics {
             ("records_retried", "Records sent again after a failure.", &self.records_retried),
             ("throttles", "Calls or records refused with throttling.", &self.throttles),
             ("errors", "Failed calls and records other than throttling.", &self.errors),
+            ("records_refused", "Records refused as invalid even alone, dropped.", &self.records_refused),
             ("records_truncated", "Records cut to the maximum record size.", &self.records_truncated),
             ("records_unparsed", "Records a data processor could not parse, sent unchanged.", &self.records_unparsed),
             ("put_calls", "Successful put calls.", &self.put_calls),

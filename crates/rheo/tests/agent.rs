@@ -234,3 +234,35 @@ async fn throttled_records_are_retried_until_all_are_in() {
     assert!(throttles > 0, "a 2 MB burst into one shard is throttled");
     assert!(rheo_agent::metrics::FlowMetrics::get(&metrics.records_retried) >= throttles);
 }
+
+/// A request the service refuses as a whole (here: one record over the 1 MiB limit) is
+/// sent in halves until the offending record is alone; it is reported and dropped, and
+/// every other record arrives, in order, instead of the batch being retried for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_refused_as_invalid_is_split_and_only_the_bad_record_is_dropped() {
+    use rheo_agent::config::PartitionKeyOption;
+    use rheo_agent::metrics::FlowMetrics;
+    use rheo_agent::send::{Destination, Outgoing};
+
+    let server = Server::start(&[]);
+    let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
+    create_active(&kinesis, "invalid").await;
+    let destination = Destination::Kinesis {
+        client: std::sync::Arc::new(Kinesis::new_cbor(&ClientConfig::local(&server.endpoint)).expect("client")),
+        stream: "invalid".into(),
+        partition_key: PartitionKeyOption::Deterministic,
+    };
+    let record = |data: Vec<u8>| Outgoing { data: data.into(), partition_key: Some("k".into()) };
+    let mut records: Vec<Outgoing> = (0..5).map(|n| record(format!("line {n}\n").into_bytes())).collect();
+    records.insert(3, record(vec![b'x'; 1024 * 1024 + 100]));
+    let metrics = FlowMetrics::default();
+    let (_stop_tx, mut stop) = tokio::sync::watch::channel(false);
+    tokio::time::timeout(EVENTUALLY, destination.send_all(&records, &metrics, &mut stop))
+        .await
+        .expect("the batch ends instead of being retried for ever")
+        .expect("not stopped");
+    assert_eq!(FlowMetrics::get(&metrics.records_refused), 1);
+    assert_eq!(FlowMetrics::get(&metrics.records_sent), 5);
+    let arrived = read_all(&kinesis, "invalid").await;
+    assert_eq!(arrived, (0..5).map(|n| format!("line {n}\n")).collect::<Vec<_>>());
+}
