@@ -35,6 +35,42 @@ pub const FIREHOSE_MAX_RECORD_SIZE_BYTES: usize = 1000 * 1024;
 pub const DEFAULT_FILE_POLL_MILLIS: u64 = 100;
 /// Default of `shutdownTimeoutMillis`: how long a stop may spend sending what is buffered.
 pub const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS: u64 = 10_000;
+/// Default `retryInitialBackoffMillis`: first back-off after a failed put.
+pub const DEFAULT_RETRY_INITIAL_BACKOFF_MILLIS: u64 = 100;
+/// Default `retryMaxBackoffMillis`: longest back-off between attempts.
+pub const DEFAULT_RETRY_MAX_BACKOFF_MILLIS: u64 = 10_000;
+/// Largest back-off either retry key accepts.
+pub const MAX_RETRY_BACKOFF_MILLIS: u64 = 3_600_000;
+/// Top-level keys of the real agent that tune its Java internals (thread pools, HTTP
+/// connections, checkpoint clean-up, status logging): accepted, and logged as having no
+/// effect here.
+pub const IGNORED_AGENT_KEYS: &[&str] = &[
+    "maxSendingThreads",
+    "sendingThreadsMaxQueueSize",
+    "maxConnections",
+    "connectionTimeoutMillis",
+    "socketTimeoutMillis",
+    "useHttpGzip",
+    "checkpointTimeToLiveDays",
+    "cloudwatch.tagInstance",
+    "log.statusReportingPeriodSeconds",
+];
+/// Flow keys of the real agent that tune its publishing queue and file-tracker refresh,
+/// which work differently here (one batch in flight, one poll interval): accepted, and
+/// logged as having no effect.
+pub const IGNORED_FLOW_KEYS: &[&str] = &[
+    "publishQueueCapacity",
+    "waitOnFullPublishQueueMillis",
+    "waitOnEmptyPublishQueueMillis",
+    "maxTimeBetweenFileTrackerRefreshMillis",
+    "log.emitInternalMetrics",
+];
+/// Flow keys of the real agent whose feature is not implemented: refused, so that a
+/// configuration relying on them is not silently shipped differently.
+pub const UNSUPPORTED_FLOW_KEYS: &[(&str, &str)] = &[
+    ("aggregatedRecordSizeBytes", "records are not aggregated: each line or multi-line record is sent as one record"),
+    ("fileFooterPattern", "footer lines are not recognised: they would be sent as records"),
+];
 /// Most flows one configuration may declare (each is a task with its own buffer).
 pub const MAX_FLOWS: usize = 64;
 
@@ -159,6 +195,8 @@ struct RawFlow {
     multi_line_start_pattern: Option<String>,
     skip_header_lines: Option<Lenient>,
     truncated_record_terminator: Option<String>,
+    retry_initial_backoff_millis: Option<Lenient>,
+    retry_max_backoff_millis: Option<Lenient>,
     #[serde(default)]
     data_processing_options: Vec<serde_json::Value>,
 }
@@ -245,6 +283,20 @@ pub struct FlowConfig {
     pub truncated_record_terminator: Vec<u8>,
     /// Applied to every record in order.
     pub processors: Vec<Processor>,
+    /// Back-off between attempts to send refused records.
+    pub retry: RetryBackoff,
+    /// Settings of this flow accepted but without effect here, to be logged at start.
+    pub notes: Vec<String>,
+}
+
+/// `retryInitialBackoffMillis` and `retryMaxBackoffMillis`: exponential back-off with
+/// full jitter between these bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryBackoff {
+    /// The cap of the first back-off.
+    pub initial: std::time::Duration,
+    /// The largest back-off.
+    pub max: std::time::Duration,
 }
 
 /// The whole validated configuration.
@@ -277,8 +329,11 @@ impl AgentConfig {
 
     /// Validates a configuration's text; `context` names it in errors.
     pub fn parse(text: &str, context: &str) -> Result<Self, ConfigError> {
-        let raw: RawAgent =
+        let mut value: serde_json::Value =
             serde_json::from_str(text).map_err(|source| ConfigError::Syntax { context: context.into(), source })?;
+        let mut notes = take_ignored(&mut value, IGNORED_AGENT_KEYS, "");
+        let raw: RawAgent =
+            serde_json::from_value(value).map_err(|source| ConfigError::Syntax { context: context.into(), source })?;
         let refusals: [(&str, bool, &'static str); 5] = [
             (
                 "assumeRoleARN",
@@ -301,7 +356,6 @@ impl AgentConfig {
         if let Some((key, _, why)) = refusals.iter().find(|(_, present, _)| *present) {
             return Err(ConfigError::Unsupported { key: (*key).into(), why });
         }
-        let mut notes = Vec::new();
         if let Some(v) = &raw.cloudwatch_emit_metrics {
             if v.boolean("cloudwatch.emitMetrics")? {
                 notes.push(
@@ -357,6 +411,16 @@ impl AgentConfig {
     }
 }
 
+/// Removes the keys of `ignored` from a JSON object, returning a note for each present.
+fn take_ignored(value: &mut serde_json::Value, ignored: &[&str], at: &str) -> Vec<String> {
+    let Some(object) = value.as_object_mut() else { return Vec::new() };
+    ignored
+        .iter()
+        .filter(|key| object.remove(**key).is_some())
+        .map(|key| format!("{at}{key}: accepted for compatibility with the Kinesis Agent; it has no effect here"))
+        .collect()
+}
+
 /// The real agent's documentation writes endpoints as bare host names
 /// (`kinesis.us-east-1.amazonaws.com`); those mean HTTPS.
 fn with_scheme(endpoint: String) -> String {
@@ -378,8 +442,14 @@ fn ranged(value: &Option<Lenient>, key: &str, default: u64, min: u64, max: u64) 
     Ok(n)
 }
 
-fn parse_flow(index: usize, value: serde_json::Value) -> Result<FlowConfig, ConfigError> {
+fn parse_flow(index: usize, mut value: serde_json::Value) -> Result<FlowConfig, ConfigError> {
     let at = |key: &str| format!("flows[{index}].{key}");
+    if let Some(object) = value.as_object() {
+        if let Some((key, why)) = UNSUPPORTED_FLOW_KEYS.iter().find(|(key, _)| object.contains_key(*key)) {
+            return Err(ConfigError::Unsupported { key: at(key), why });
+        }
+    }
+    let notes = take_ignored(&mut value, IGNORED_FLOW_KEYS, &at(""));
     let raw: RawFlow = serde_json::from_value(value)
         .map_err(|source| ConfigError::Syntax { context: format!("flows[{index}]"), source })?;
     let (target, max_bytes_limit, max_record_limit) = match (raw.kinesis_stream, raw.delivery_stream) {
@@ -435,6 +505,20 @@ fn parse_flow(index: usize, value: serde_json::Value) -> Result<FlowConfig, Conf
         1,
         60_000,
     )?;
+    let retry_initial = ranged(
+        &raw.retry_initial_backoff_millis,
+        &at("retryInitialBackoffMillis"),
+        DEFAULT_RETRY_INITIAL_BACKOFF_MILLIS,
+        1,
+        MAX_RETRY_BACKOFF_MILLIS,
+    )?;
+    let retry_max = ranged(
+        &raw.retry_max_backoff_millis,
+        &at("retryMaxBackoffMillis"),
+        DEFAULT_RETRY_MAX_BACKOFF_MILLIS.max(retry_initial),
+        retry_initial,
+        MAX_RETRY_BACKOFF_MILLIS,
+    )?;
     let skip_header_lines = ranged(&raw.skip_header_lines, &at("skipHeaderLines"), 0, 0, u64::from(u32::MAX))?;
     let terminator = raw.truncated_record_terminator.unwrap_or_else(|| "\n".into()).into_bytes();
     if terminator.len() as u64 >= max_record_bytes {
@@ -468,6 +552,11 @@ fn parse_flow(index: usize, value: serde_json::Value) -> Result<FlowConfig, Conf
         multi_line_start,
         skip_header_lines,
         truncated_record_terminator: terminator,
+        retry: RetryBackoff {
+            initial: std::time::Duration::from_millis(retry_initial),
+            max: std::time::Duration::from_millis(retry_max),
+        },
+        notes,
         processors,
     })
 }

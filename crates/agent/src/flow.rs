@@ -444,7 +444,7 @@ impl Flow {
             return Ok(());
         }
         let records: Vec<Outgoing> = self.buffer.iter().map(|b| b.record.clone()).collect();
-        if self.destination.send_all(&records, &self.metrics, abort).await.is_err() {
+        if self.destination.send_all(&records, &self.config.retry, &self.metrics, abort).await.is_err() {
             return Err(AgentError::Aborted { flow: self.config.id.clone(), unsent: self.buffer.len() });
         }
         tracing::debug!(flow = %self.config.id, records = self.buffer.len(), "batch acknowledged");

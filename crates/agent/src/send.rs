@@ -21,13 +21,9 @@ use rheo_protocol::model as k;
 use tokio::sync::watch;
 
 use crate::assemble::truncate;
-use crate::config::{PartitionKeyOption, KINESIS_MAX_RECORD_SIZE_BYTES};
+use crate::config::{PartitionKeyOption, RetryBackoff, KINESIS_MAX_RECORD_SIZE_BYTES};
 use crate::metrics::FlowMetrics;
 
-/// First back-off after a failure.
-pub const BACKOFF_INITIAL: Duration = Duration::from_millis(100);
-/// Longest back-off between attempts.
-pub const BACKOFF_MAX: Duration = Duration::from_secs(10);
 /// The throttling error code of a PutRecords entry.
 const THROTTLED_RECORD: &str = "ProvisionedThroughputExceededException";
 /// Length of a deterministic partition key (hex MD5).
@@ -85,8 +81,8 @@ pub enum Destination {
 pub struct Interrupted;
 
 /// The back-off before attempt `attempt` (1-based): full jitter over an exponential cap.
-pub fn backoff(attempt: u32, rng: &mut impl rand::Rng) -> Duration {
-    let cap = BACKOFF_INITIAL.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_MAX);
+pub fn backoff(attempt: u32, retry: &RetryBackoff, rng: &mut impl rand::Rng) -> Duration {
+    let cap = retry.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(retry.max);
     Duration::from_micros(rng.gen_range(0..=cap.as_micros() as u64))
 }
 
@@ -130,13 +126,14 @@ impl Destination {
     pub async fn send_all(
         &self,
         records: &[Outgoing],
+        retry: &RetryBackoff,
         metrics: &FlowMetrics,
         stop: &mut watch::Receiver<bool>,
     ) -> Result<(), Interrupted> {
         // Parts of the batch still to send, in order; a refused part is replaced by its halves.
         let mut groups: std::collections::VecDeque<Vec<usize>> = [(0..records.len()).collect()].into();
         while let Some(group) = groups.pop_front() {
-            match self.send_group(records, group.clone(), metrics, stop).await? {
+            match self.send_group(records, group.clone(), retry, metrics, stop).await? {
                 GroupOutcome::Acknowledged => {}
                 GroupOutcome::Invalid(error) if group.len() > 1 => {
                     tracing::warn!(%error, records = group.len(), "request refused as invalid; sending it in halves");
@@ -160,6 +157,7 @@ impl Destination {
         &self,
         records: &[Outgoing],
         indexes: Vec<usize>,
+        retry: &RetryBackoff,
         metrics: &FlowMetrics,
         stop: &mut watch::Receiver<bool>,
     ) -> Result<GroupOutcome, Interrupted> {
@@ -168,7 +166,7 @@ impl Destination {
         while !remaining.is_empty() {
             if attempt > 0 {
                 FlowMetrics::add(&metrics.records_retried, remaining.len() as u64);
-                let delay = backoff(attempt, &mut rand::thread_rng());
+                let delay = backoff(attempt, retry, &mut rand::thread_rng());
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = stop.wait_for(|s| *s) => return Err(Interrupted),
@@ -277,16 +275,19 @@ mod tests {
     use rand::SeedableRng as _;
 
     #[test]
-    fn backoff_grows_to_the_cap_and_stays_within_it() {
+    fn backoff_grows_from_the_initial_to_the_max_and_stays_within_it() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let retry = RetryBackoff { initial: Duration::from_millis(300), max: Duration::from_millis(5_000) };
         for attempt in 1..40 {
-            let cap = BACKOFF_INITIAL.saturating_mul(1u32 << attempt.min(16)).min(BACKOFF_MAX);
+            let cap = retry.initial.saturating_mul(1u32 << (attempt - 1).min(16)).min(retry.max);
             for _ in 0..50 {
-                assert!(backoff(attempt, &mut rng) <= cap);
+                assert!(backoff(attempt, &retry, &mut rng) <= cap);
             }
         }
-        let late: Vec<Duration> = (0..200).map(|_| backoff(30, &mut rng)).collect();
-        assert!(late.iter().any(|d| *d > BACKOFF_MAX / 2), "jitter spans the whole range");
+        let first: Vec<Duration> = (0..200).map(|_| backoff(1, &retry, &mut rng)).collect();
+        assert!(first.iter().all(|d| *d <= retry.initial), "the first back-off is capped by the initial one");
+        let late: Vec<Duration> = (0..200).map(|_| backoff(30, &retry, &mut rng)).collect();
+        assert!(late.iter().any(|d| *d > retry.max / 2), "jitter spans the whole range");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct AgentArgs {
 /// Runs `rheo agent`.
 pub fn run(args: AgentArgs) -> anyhow::Result<()> {
     let config = AgentConfig::load(&args.config)?;
-    for note in &config.notes {
+    for note in config.notes.iter().chain(config.flows.iter().flat_map(|flow| &flow.notes)) {
         tracing::warn!("{note}");
     }
     let endpoint = config.kinesis_endpoint.clone().or_else(|| config.firehose_endpoint.clone());

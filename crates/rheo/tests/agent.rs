@@ -256,8 +256,10 @@ async fn a_request_refused_as_invalid_is_split_and_only_the_bad_record_is_droppe
     let mut records: Vec<Outgoing> = (0..5).map(|n| record(format!("line {n}\n").into_bytes())).collect();
     records.insert(3, record(vec![b'x'; 1024 * 1024 + 100]));
     let metrics = FlowMetrics::default();
+    let retry =
+        rheo_agent::config::RetryBackoff { initial: Duration::from_millis(10), max: Duration::from_millis(100) };
     let (_stop_tx, mut stop) = tokio::sync::watch::channel(false);
-    tokio::time::timeout(EVENTUALLY, destination.send_all(&records, &metrics, &mut stop))
+    tokio::time::timeout(EVENTUALLY, destination.send_all(&records, &retry, &metrics, &mut stop))
         .await
         .expect("the batch ends instead of being retried for ever")
         .expect("not stopped");

@@ -142,3 +142,48 @@ fn two_flows_to_the_same_stream_and_pattern_are_refused() {
     let flow = r#"{"filePattern":"/x/*.log","kinesisStream":"s"}"#;
     assert!(error_of(&format!(r#"{{"flows":[{flow},{flow}]}}"#)).contains("same stream"));
 }
+
+#[test]
+fn the_real_agents_tuning_keys_are_accepted_and_the_retry_back_off_is_honoured() {
+    let config = parse(
+        r#"{
+            "maxSendingThreads": 8, "sendingThreadsMaxQueueSize": 100, "maxConnections": 50,
+            "connectionTimeoutMillis": 5000, "socketTimeoutMillis": 5000, "useHttpGzip": true,
+            "checkpointTimeToLiveDays": 7, "cloudwatch.tagInstance": false,
+            "log.statusReportingPeriodSeconds": 30,
+            "flows": [{"filePattern": "/var/log/app/*.log", "kinesisStream": "s",
+                       "retryInitialBackoffMillis": 250, "retryMaxBackoffMillis": 4000,
+                       "publishQueueCapacity": 100, "waitOnFullPublishQueueMillis": 100,
+                       "waitOnEmptyPublishQueueMillis": 100, "maxTimeBetweenFileTrackerRefreshMillis": 1000,
+                       "log.emitInternalMetrics": false}]
+        }"#,
+    )
+    .unwrap();
+    assert_eq!(config.notes.len(), 9, "{:?}", config.notes);
+    assert!(config.notes.iter().any(|n| n.starts_with("useHttpGzip:")));
+    let flow = &config.flows[0];
+    assert_eq!(flow.notes.len(), 5, "{:?}", flow.notes);
+    assert!(flow.notes.iter().any(|n| n.starts_with("flows[0].publishQueueCapacity:")));
+    assert_eq!(
+        flow.retry,
+        RetryBackoff { initial: std::time::Duration::from_millis(250), max: std::time::Duration::from_millis(4000) }
+    );
+    let defaults = parse(&flow_with("")).unwrap();
+    assert_eq!(
+        defaults.flows[0].retry,
+        RetryBackoff { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_secs(10) }
+    );
+    assert!(error_of(&flow_with(r#","retryInitialBackoffMillis":500,"retryMaxBackoffMillis":100"#))
+        .contains("retryMaxBackoffMillis"));
+}
+
+#[test]
+fn features_not_implemented_are_refused_and_unknown_keys_still_are() {
+    for key in ["aggregatedRecordSizeBytes", "fileFooterPattern"] {
+        let value = if key == "fileFooterPattern" { r#""^END""# } else { "1024" };
+        let error = error_of(&flow_with(&format!(r#","{key}":{value}"#)));
+        assert!(error.contains(&format!("flows[0].{key}")) && error.contains("not"), "{error}");
+    }
+    assert!(error_of(&flow_with(r#","publishQueueCapcity":1"#)).contains("publishQueueCapcity"));
+    assert!(error_of(r#"{"maxSendingThread":1,"flows":[]}"#).contains("maxSendingThread"));
+}
