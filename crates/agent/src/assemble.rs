@@ -23,6 +23,8 @@ pub struct Assembler {
     /// The line being read (no newline yet), capped at `max_record_bytes + 1`.
     partial: Vec<u8>,
     partial_overflow: bool,
+    /// The length of the line being read, which `partial` may hold only the start of.
+    partial_bytes: u64,
     /// The offset of the first byte of `partial`.
     partial_start: u64,
     /// A multi-line record waiting for the next start line: its bytes, start offset, end.
@@ -40,6 +42,7 @@ impl Assembler {
             max_record_bytes,
             partial: Vec::new(),
             partial_overflow: false,
+            partial_bytes: 0,
             partial_start: offset,
             pending: None,
             header_lines_left,
@@ -69,6 +72,7 @@ impl Assembler {
                 self.partial.extend_from_slice(piece);
             }
             position += piece.len();
+            self.partial_bytes += piece.len() as u64;
             if complete {
                 let end = offset + position as u64;
                 self.complete_line(end, start, out);
@@ -79,6 +83,7 @@ impl Assembler {
     fn complete_line(&mut self, end: u64, start: Option<&Regex>, out: &mut Vec<Assembled>) {
         let line = std::mem::take(&mut self.partial);
         let overflow = std::mem::replace(&mut self.partial_overflow, false);
+        self.partial_bytes = 0;
         let line_start = std::mem::replace(&mut self.partial_start, end);
         if self.header_lines_left > 0 {
             self.header_lines_left -= 1;
@@ -109,7 +114,7 @@ impl Assembler {
     /// `include_partial` the last line even without its newline (the file is gone).
     pub fn flush(&mut self, include_partial: bool, start: Option<&Regex>, out: &mut Vec<Assembled>) {
         if include_partial && !self.partial.is_empty() {
-            let end = self.partial_start + self.partial.len() as u64;
+            let end = self.partial_start + self.partial_bytes;
             self.complete_line(end, start, out);
         }
         if let Some((data, _, end, overflow)) = self.pending.take() {

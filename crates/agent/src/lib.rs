@@ -59,9 +59,16 @@ pub enum AgentError {
         /// Records not acknowledged.
         unsent: usize,
     },
-    /// A flow's task failed.
-    #[error("flow task failed: {0}")]
-    Task(String),
+    /// A flow's destination has no client: the clients are built from the same flows, so
+    /// this is a broken invariant, reported rather than panicking.
+    #[error("flow {flow}: no client was built for its destination")]
+    MissingClient {
+        /// The flow.
+        flow: String,
+    },
+    /// A flow's task panicked or was cancelled.
+    #[error("a flow's task ended abnormally: {0}")]
+    FlowTask(#[from] tokio::task::JoinError),
 }
 
 /// The checkpoint file, shared by the flows (each owns its entry).
@@ -133,7 +140,7 @@ impl Agent {
                 (Target::Firehose { delivery_stream }, _, Some(client)) => {
                     Destination::Firehose { client: client.clone(), delivery_stream: delivery_stream.clone() }
                 }
-                _ => return Err(AgentError::Task("no client for a flow's destination".into())),
+                _ => return Err(AgentError::MissingClient { flow: flow_config.id.clone() }),
             };
             let flow_metrics = Arc::new(FlowMetrics::default());
             metrics.push((flow_config.id.clone(), flow_metrics.clone()));
@@ -170,7 +177,7 @@ impl Agent {
                         if result.is_ok() { result = Err(error); }
                     }
                     Some(Err(error)) => {
-                        if result.is_ok() { result = Err(AgentError::Task(error.to_string())); }
+                        if result.is_ok() { result = Err(AgentError::FlowTask(error)); }
                     }
                 },
             }

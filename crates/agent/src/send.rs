@@ -10,11 +10,13 @@
 //! it is chosen when the record is buffered and the data is cut to leave room for it.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use md5::{Digest as _, Md5};
 use rand::Rng as _;
+use rheo_client::producer::backoff::backoff;
+use rheo_client::producer::ThreadRandom;
 use rheo_client::{ClientError, Firehose, Kinesis};
 use rheo_protocol::firehose::model as fh;
 use rheo_protocol::model as k;
@@ -79,12 +81,6 @@ pub enum Destination {
 #[derive(Debug, thiserror::Error)]
 #[error("stopped before the batch was acknowledged")]
 pub struct Interrupted;
-
-/// The back-off before attempt `attempt` (1-based): full jitter over an exponential cap.
-pub fn backoff(attempt: u32, retry: &RetryBackoff, rng: &mut impl rand::Rng) -> Duration {
-    let cap = retry.initial.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(retry.max);
-    Duration::from_micros(rng.gen_range(0..=cap.as_micros() as u64))
-}
 
 /// The partition key of a record.
 pub fn partition_key(option: PartitionKeyOption, data: &[u8]) -> String {
@@ -166,7 +162,7 @@ impl Destination {
         while !remaining.is_empty() {
             if attempt > 0 {
                 FlowMetrics::add(&metrics.records_retried, remaining.len() as u64);
-                let delay = backoff(attempt, retry, &mut rand::thread_rng());
+                let delay = backoff(retry.initial, retry.max, attempt, &ThreadRandom);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}
                     _ = stop.wait_for(|s| *s) => return Err(Interrupted),
@@ -272,23 +268,6 @@ fn failures(indexes: &[usize], codes: impl Iterator<Item = Option<String>>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::SeedableRng as _;
-
-    #[test]
-    fn backoff_grows_from_the_initial_to_the_max_and_stays_within_it() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let retry = RetryBackoff { initial: Duration::from_millis(300), max: Duration::from_millis(5_000) };
-        for attempt in 1..40 {
-            let cap = retry.initial.saturating_mul(1u32 << (attempt - 1).min(16)).min(retry.max);
-            for _ in 0..50 {
-                assert!(backoff(attempt, &retry, &mut rng) <= cap);
-            }
-        }
-        let first: Vec<Duration> = (0..200).map(|_| backoff(1, &retry, &mut rng)).collect();
-        assert!(first.iter().all(|d| *d <= retry.initial), "the first back-off is capped by the initial one");
-        let late: Vec<Duration> = (0..200).map(|_| backoff(30, &retry, &mut rng)).collect();
-        assert!(late.iter().any(|d| *d > retry.max / 2), "jitter spans the whole range");
-    }
 
     #[test]
     fn deterministic_keys_are_the_md5_of_the_data() {

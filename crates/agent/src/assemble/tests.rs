@@ -85,3 +85,18 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, expected);
     }
 }
+
+#[test]
+fn an_overflowed_last_line_ends_where_its_bytes_end() {
+    // A gone file whose last line (no newline) is longer than the largest record: the
+    // record is cut, but the offset past it is the line's real end.
+    let mut a = Assembler::new(5, 8, 0);
+    let mut out = Vec::new();
+    a.feed(5, &[b'x'; 30], None, &mut out);
+    a.feed(35, &[b'y'; 20], None, &mut out);
+    assert!(out.is_empty());
+    a.flush(true, None, &mut out);
+    assert_eq!(out.len(), 1);
+    assert!(out[0].truncated);
+    assert_eq!(out[0].end_offset, 55);
+}
