@@ -7,8 +7,10 @@
 //! that was in flight, and lines of a file are sent in file order.
 //!
 //! Files are read in the order they are tracked; a rotated file (or the copy made by
-//! copytruncate) comes before the file that replaced it, and a pass reads each file to its
-//! end before the next, so the older lines of a lineage are sent first.
+//! copytruncate) comes before the file that replaced it, so the older lines of a lineage
+//! are sent first unless the rotated file is more than [`MAX_READ_BYTES_PER_PASS`] behind:
+//! each file gets that much per pass and the pass moves on, so one busy file cannot keep
+//! the others (a rotated file's new lineage included) from being read.
 
 use std::fs::File;
 use std::os::unix::fs::{FileExt as _, MetadataExt as _};
@@ -30,8 +32,8 @@ use crate::{AgentError, CheckpointStore};
 
 /// Bytes read from a file in one read call.
 pub const READ_CHUNK_BYTES: usize = 64 * 1024;
-/// Bytes read from one file in one pass before the pass ends (so one busy file cannot
-/// keep the flow from looking at its folder).
+/// Bytes read from one file in one pass before the pass moves to the next file (so one
+/// busy file can keep neither the other files nor the look at the folder waiting).
 pub const MAX_READ_BYTES_PER_PASS: u64 = 8 * 1024 * 1024;
 /// Files of one flow followed at once; more matching files are ignored (with a warning).
 pub const MAX_TRACKED_FILES: usize = 512;
@@ -376,8 +378,7 @@ impl Flow {
                     self.push(key, record, abort).await?;
                 }
                 if read_this_pass >= MAX_READ_BYTES_PER_PASS {
-                    // Later files wait for the next pass, so a lineage's older lines stay first.
-                    return Ok(true);
+                    break;
                 }
             }
             let key = self.trackers[index].key;

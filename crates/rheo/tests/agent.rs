@@ -268,3 +268,34 @@ async fn a_request_refused_as_invalid_is_split_and_only_the_bad_record_is_droppe
     let arrived = read_all(&kinesis, "invalid").await;
     assert_eq!(arrived, (0..5).map(|n| format!("line {n}\n")).collect::<Vec<_>>());
 }
+
+/// A file far behind does not keep the next file waiting: each file gets a bounded share
+/// of a pass, so the second file's line is sent before the first file is finished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_file_does_not_starve_the_next_one() {
+    const LINE_BYTES: usize = 64 * 1024;
+    let lines = (rheo_agent::flow::MAX_READ_BYTES_PER_PASS as usize / LINE_BYTES) + 16;
+    let server = Server::start(&[]);
+    let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
+    create_active(&kinesis, "busy").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pad = "b".repeat(LINE_BYTES - 8);
+    let text: String = (0..lines).map(|n| format!("{n:06} {pad}\n")).collect();
+    std::fs::write(dir.path().join("a-busy.log"), text).expect("write");
+    std::fs::write(dir.path().join("b-quiet.log"), "quiet\n").expect("write");
+    let config_text = serde_json::json!({
+        "kinesis.endpoint": server.endpoint,
+        "checkpointFile": dir.path().join("checkpoints"),
+        "flows": [{"filePattern": format!("{}/*.log", dir.path().display()), "kinesisStream": "busy",
+                   "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]
+    })
+    .to_string();
+    let config = AgentConfig::parse(&config_text, "test").expect("config");
+    let (stop, handle) = run_agent(&config, &server.endpoint).await;
+    let records = wait_for(&kinesis, "busy", lines + 1).await;
+    stop.send(true).expect("stop");
+    tokio::time::timeout(EVENTUALLY, handle).await.expect("stops").expect("task");
+    assert_eq!(records.len(), lines + 1);
+    let quiet = records.iter().position(|r| r == "quiet\n").expect("the quiet file's line");
+    assert!(quiet < lines, "the quiet file waited for the whole busy file (at {quiet} of {})", lines + 1);
+}
