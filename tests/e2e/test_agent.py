@@ -140,7 +140,9 @@ class Writer:
 
     def rotate_create(self):
         # The old file leaves the pattern: the agent finishes it through the descriptor it
-        # holds. It must have opened it first, which its first line arriving proves.
+        # holds. It must have opened it first, which its first line arriving proves. The
+        # real agent has the same limit: a file renamed out of the pattern before any look
+        # at the folder saw it is never read.
         first = f"create {self.first_create_line}\n".encode()
         wait_until(lambda: first in read_stream(self.kinesis, self.stream), "the agent to open create.log")
         self.rotations["create"] += 1
@@ -221,7 +223,8 @@ def test_agent_ships_every_line_through_rotation_kill_and_restart(server, tmp_pa
                     writer.rotate_create()
             if step == KILL_AT_STEP:
                 # A file moved out of the pattern cannot be found again after a restart
-                # (as with the real agent): kill only once the moved-away files are shipped.
+                # (the real agent's limit too: its checkpoints name files it finds by
+                # pattern): kill only once the moved-away files are shipped.
                 shipped = {f"create {n}\n".encode() for n in range(writer.first_create_line)}
                 wait_until(lambda: shipped <= set(read_stream(kinesis, stream)), "the rotated create files")
                 agent.kill()
@@ -285,6 +288,8 @@ def test_agent_refuses_bad_configurations(tmp_path):
                      "dataProcessingOptions": [{"optionName": "ADDEC2METADATA"}]}]}, "ADDEC2METADATA"),
         ({"flows": [{"filePattern": "/tmp/x/*.log", "kinesisStream": "s", "deliveryStream": "d"}]},
          "not both"),
+        ({"flows": [{"filePattern": "/tmp/x/*.log", "deliveryStream": "d", "aggregatedRecordSizeBytes": 1024}]},
+         "flows[0].aggregatedRecordSizeBytes"),
     ]
     for config, expected in cases:
         path = tmp_path / "agent.json"
