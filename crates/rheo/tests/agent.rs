@@ -299,3 +299,52 @@ async fn a_busy_file_does_not_starve_the_next_one() {
     let quiet = records.iter().position(|r| r == "quiet\n").expect("the quiet file's line");
     assert!(quiet < lines, "the quiet file waited for the whole busy file (at {quiet} of {})", lines + 1);
 }
+
+/// copytruncate as logrotate does it: the copy is written in place under its rotated name,
+/// so the agent sees it half written. That copy must not be taken for a new file (which
+/// would send the lineage again from 0); once complete and the original truncated, every
+/// line has arrived exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copytruncate_copy_seen_half_written_sends_nothing_twice() {
+    let server = Server::start(&[]);
+    let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
+    create_active(&kinesis, "copies").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = dir.path().join("app.log");
+    let copy = dir.path().join("app.log.1");
+    let config_text = serde_json::json!({
+        "kinesis.endpoint": server.endpoint,
+        "checkpointFile": dir.path().join("checkpoints"),
+        "flows": [{"filePattern": format!("{}/app.log*", dir.path().display()), "kinesisStream": "copies",
+                   "initialPosition": "START_OF_FILE", "maxBufferAgeMillis": 1000}]
+    })
+    .to_string();
+    let config = AgentConfig::parse(&config_text, "test").expect("config");
+    let (stop, handle) = run_agent(&config, &server.endpoint).await;
+    append(&app, &(0..100).map(|n| format!("line {n}\n")).collect::<String>());
+    assert_eq!(wait_for(&kinesis, "copies", 100).await.len(), 100);
+
+    // The copy, half written: a prefix of app.log, shorter than what was read of it.
+    let content = std::fs::read(&app).expect("read");
+    std::fs::write(&copy, &content[..content.len() / 2]).expect("half copy");
+    // Each marker is appended once the previous one arrived, so the pass that reads the
+    // second one began with a look at the folder that saw the half-written copy.
+    append(&app, "marker 1\n");
+    assert_eq!(wait_for(&kinesis, "copies", 101).await.len(), 101);
+    append(&app, "marker 2\n");
+    wait_for(&kinesis, "copies", 102).await;
+
+    // The copy completes, then the original is truncated and written again.
+    let content = std::fs::read(&app).expect("read");
+    std::fs::write(&copy, &content).expect("whole copy");
+    std::fs::OpenOptions::new().write(true).open(&app).expect("open").set_len(0).expect("truncate");
+    append(&app, "after the rotation\n");
+    wait_for(&kinesis, "copies", 103).await;
+    stop.send(true).expect("stop");
+    tokio::time::timeout(EVENTUALLY, handle).await.expect("stops").expect("task");
+
+    let records = read_all(&kinesis, "copies").await;
+    let mut expected: Vec<String> = (0..100).map(|n| format!("line {n}\n")).collect();
+    expected.extend(["marker 1\n", "marker 2\n", "after the rotation\n"].map(String::from));
+    assert_eq!(records, expected, "every line once, in order");
+}
