@@ -380,7 +380,7 @@ impl ShardReader {
                     .kinesis
                     .get_records(GetRecordsInput {
                         shard_iterator: current.clone(),
-                        limit: Some(self.records_per_call),
+                        limit: Some(reader.records_per_call),
                         stream_arn: None,
                         stream_id: None,
                         dry_run: None,
