@@ -19,7 +19,7 @@ use serde_json::json;
 use crate::error::{BenchError, Result};
 use crate::fill::fill;
 use crate::report::{per_s, thousands};
-use crate::stats::round1;
+use crate::stats::{round1, round3};
 use crate::{ConsumerArgs, Ctx, FillArgs, Retrieval};
 
 /// What the counting processors share.
@@ -106,9 +106,14 @@ pub(crate) async fn run(ctx: &Ctx, args: &ConsumerArgs) -> Result<crate::report:
     };
     let mut results = serde_json::Map::new();
     let mut outcome = Ok(());
+    // The summary's own throughput is the workers' together: records read over seconds
+    // spent reading, i.e. the mean records/s of one worker.
+    let (mut read_total, mut reading_total) = (0, 0.0);
     for mode in modes {
         match read_all(ctx, &client, &name, *mode, filled.records, args).await {
             Ok((label, result, row)) => {
+                read_total += result["records"].as_u64().unwrap_or(0);
+                reading_total += result["reading_s"].as_f64().unwrap_or(0.0);
                 summary.rows.push(row);
                 results.insert(label.into(), result);
             }
@@ -120,7 +125,8 @@ pub(crate) async fn run(ctx: &Ctx, args: &ConsumerArgs) -> Result<crate::report:
     }
     ctx.cleanup(&mut control, &stream, true).await;
     outcome?;
-    summary.records = filled.records;
+    summary.records = read_total;
+    summary.elapsed_s = reading_total;
     summary.params = json!({
         "shards": args.shards, "records": args.records, "record_bytes": args.record_bytes,
         "connections": args.connections, "max_records": args.max_records,
@@ -197,7 +203,7 @@ async fn read_all(
         return Err(bench_error(format!("{label}: read {read} of {expected} records within {} s", args.read_timeout)));
     }
     let result = json!({
-        "records": read, "records_per_s": round1(rate), "reading_s": round1(reading_s),
+        "records": read, "records_per_s": round1(rate), "reading_s": round3(reading_s),
         "startup_s": round1(startup_s), "leases_taken": metrics.leases_taken,
     });
     let row = (
