@@ -46,7 +46,9 @@ type Log = Arc<Mutex<Vec<Delivery>>>;
 
 struct Recorder {
     worker: String,
+    shard_id: String,
     log: Log,
+    lost: Arc<Mutex<Vec<String>>>,
     checkpoint_each_batch: bool,
 }
 
@@ -72,6 +74,10 @@ impl RecordProcessor for Recorder {
         }
     }
 
+    async fn lease_lost(&mut self) {
+        self.lost.lock().push(self.shard_id.clone());
+    }
+
     async fn shard_ended(&mut self, checkpointer: &Checkpointer) {
         checkpointer.checkpoint().await.expect("checkpoint at the shard's end");
     }
@@ -84,16 +90,19 @@ impl RecordProcessor for Recorder {
 struct Recorders {
     worker: String,
     log: Log,
+    lost: Arc<Mutex<Vec<String>>>,
     checkpoint_each_batch: bool,
 }
 
 impl ProcessorFactory for Recorders {
     type Processor = Recorder;
 
-    fn create(&self, _shard_id: &str) -> Recorder {
+    fn create(&self, shard_id: &str) -> Recorder {
         Recorder {
             worker: self.worker.clone(),
+            shard_id: shard_id.to_owned(),
             log: Arc::clone(&self.log),
+            lost: Arc::clone(&self.lost),
             checkpoint_each_batch: self.checkpoint_each_batch,
         }
     }
@@ -111,12 +120,20 @@ fn worker_config(app: &str, stream: &str, worker: &str) -> WorkerConfig {
 
 struct Running {
     worker: Arc<Worker<Recorders>>,
+    /// Shards whose processors were told `lease_lost`.
+    lost: Arc<Mutex<Vec<String>>>,
     task: JoinHandle<()>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 fn start(client: &ClientConfig, config: WorkerConfig, log: &Log, checkpoint_each_batch: bool) -> Running {
-    let factory = Recorders { worker: config.worker_id.clone(), log: Arc::clone(log), checkpoint_each_batch };
+    let lost = Arc::default();
+    let factory = Recorders {
+        worker: config.worker_id.clone(),
+        log: Arc::clone(log),
+        lost: Arc::clone(&lost),
+        checkpoint_each_batch,
+    };
     let worker = Arc::new(Worker::new(client, config, factory).expect("worker"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = Arc::clone(&worker);
@@ -128,7 +145,7 @@ fn start(client: &ClientConfig, config: WorkerConfig, log: &Log, checkpoint_each
             .await
             .expect("worker run");
     });
-    Running { worker, task, stop: Some(stop) }
+    Running { worker, task, stop: Some(stop), lost }
 }
 
 impl Running {
@@ -396,4 +413,45 @@ async fn fan_out_reads_everything_and_a_new_worker_resumes_after_a_graceful_shut
     assert_eq!(again.len(), 50, "nothing before the shutdown's checkpoint is delivered again: {again:?}");
     assert!(again.iter().all(|d| d.data.split_once(':').unwrap().1.parse::<usize>().unwrap() >= 10));
     second.shut_down().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_taken_by_another_owner_is_lost_then_taken_back_once_it_expires() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let kinesis = Kinesis::new_cbor(&client).unwrap();
+    create_stream(&kinesis, "steal", 1).await;
+    let log: Log = Arc::default();
+    let worker = start(&client, worker_config("steal-app", "steal", "a"), &log, true);
+    eventually("the worker holds the lease", || worker.worker.metrics().leases_held == 1).await;
+    put(&kinesis, "steal", 5, 0..2).await;
+    eventually("the first records are processed", || distinct(&log).len() == 10).await;
+
+    // Another owner takes the lease (conditional on the counter, which the worker keeps
+    // bumping: try again until the take lands between two renewals).
+    let table = LeaseTable::new(DynamoDb::new(&client).unwrap(), "steal-app");
+    let deadline = tokio::time::Instant::now() + EVENTUALLY;
+    loop {
+        let mut lease = table.list().await.unwrap().pop().expect("one lease");
+        if table.take(&mut lease, "intruder").await.unwrap() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the lease could never be taken");
+    }
+    eventually("the processor is told its lease was lost", || worker.lost.lock().len() == 1).await;
+    assert_eq!(worker.worker.metrics().leases_lost, 1);
+    // The intruder never renews: after the failover time the worker takes the lease back
+    // and resumes after its checkpoint.
+    eventually("the worker takes the expired lease back", || {
+        let metrics = worker.worker.metrics();
+        metrics.leases_taken == 2 && metrics.leases_held == 1
+    })
+    .await;
+    put(&kinesis, "steal", 5, 2..4).await;
+    eventually("the later records are processed", || distinct(&log).len() == 20).await;
+    // Records of the first batch may come again if the take landed before their checkpoint;
+    // the later ones come once.
+    let later = log.lock().iter().filter(|d| d.data.split_once(':').unwrap().1.parse::<usize>().unwrap() >= 2).count();
+    assert_eq!(later, 10);
+    worker.shut_down().await;
 }
