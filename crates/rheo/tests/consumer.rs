@@ -21,8 +21,8 @@ use rheo_client::consumer::{
 use rheo_client::shards::{partition_key_hash, ShardMap};
 use rheo_client::{ClientConfig, DynamoDb, Kinesis};
 use rheo_protocol::model::{
-    CreateStreamInput, DescribeStreamSummaryInput, MergeShardsInput, PutRecordsInput, PutRecordsRequestEntry,
-    SplitShardInput, StreamStatus,
+    ConsumerStatus, CreateStreamInput, DescribeStreamConsumerInput, DescribeStreamSummaryInput, MergeShardsInput,
+    PutRecordsInput, PutRecordsRequestEntry, SplitShardInput, StreamStatus,
 };
 use rheo_protocol::HashKey;
 use tokio::task::JoinHandle;
@@ -404,6 +404,26 @@ async fn fan_out_reads_everything_and_a_new_worker_resumes_after_a_graceful_shut
     assert!(log.lock().iter().all(|d| !d.data.starts_with("mixed:")));
     eventually("the mixed aggregate is counted as dropped", || first.worker.metrics().aggregates_dropped == 1).await;
     assert_eq!(log.lock().len(), 100 + inside.len(), "each record once");
+    let stream_arn = kinesis
+        .describe_stream_summary(DescribeStreamSummaryInput {
+            stream_name: Some("efo".into()),
+            stream_arn: None,
+            stream_id: None,
+        })
+        .await
+        .unwrap()
+        .stream_description_summary
+        .stream_arn;
+    let registered = kinesis
+        .describe_stream_consumer(DescribeStreamConsumerInput {
+            stream_arn: Some(stream_arn),
+            consumer_name: Some("efo-app".into()),
+            consumer_arn: None,
+            stream_id: None,
+        })
+        .await
+        .expect("the worker registered its stream consumer");
+    assert_eq!(registered.consumer_description.consumer_status, ConsumerStatus::Active);
     first.shut_down().await;
 
     put(&kinesis, "efo", 10, 10..15).await;
