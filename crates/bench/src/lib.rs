@@ -15,6 +15,7 @@
 //!   each loop ReceiveQueueRecords + AcknowledgeQueueRecords: records/s acknowledged.
 //! * `dynamodb-leases` — KCL's lease table on the DynamoDB API: W workers renew N leases
 //!   every R ms with KCL's conditional UpdateItem: renewals/s, latency, server CPU.
+//! * `producer` — rheo-client's producer (aggregating or not) at full speed into a stream.
 //! * `startup` — spawns a server command and times it to the first answered ListStreams,
 //!   then its idle RSS; `ready` waits for an endpoint to answer.
 //!
@@ -47,6 +48,7 @@ mod firehose;
 mod get;
 pub mod http;
 pub mod procstat;
+pub mod producer;
 mod put;
 mod queue;
 pub mod report;
@@ -92,6 +94,9 @@ pub enum Mode {
     DynamodbLeases(DynamoLeasesArgs),
     /// Spawn a server and time it to its first answered ListStreams; then its idle RSS.
     Startup(StartupArgs),
+    /// rheo-client's KPL-compatible producer at full speed: user and Kinesis records/s, MB/s,
+    /// put→acknowledgement latency.
+    Producer(producer::ProducerArgs),
     /// Wait until an endpoint answers ListStreams.
     Ready(ReadyArgs),
     /// rheo-client's KCL-compatible consumer: fill a stream, then one worker reads it all
@@ -619,6 +624,7 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
             ctx.emit(&summary)
         }
         Mode::Disk(a) => disk::run(a).await,
+        Mode::Producer(a) => producer::run(&Ctx::new(&a.common)?, a).await,
     }
 }
 
