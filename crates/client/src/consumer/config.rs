@@ -46,6 +46,9 @@ pub const GET_RECORDS_LIMIT_MAX: u32 = 10_000;
 /// The KCL's allowance for clock and scheduling slack in its lease timings.
 pub const LEASE_EPSILON: Duration = Duration::from_millis(25);
 
+/// The share of the renew interval one lease-table call may take.
+pub const LEASE_CALL_TIMEOUT_SHARE: f64 = 0.9;
+
 /// The KCL's lease duration.
 pub const DEFAULT_FAILOVER_TIME: Duration = Duration::from_secs(10);
 
@@ -104,6 +107,13 @@ impl WorkerConfig {
             max_leases_to_steal_at_one_time: 1,
             call_process_records_even_for_empty_list: false,
         }
+    }
+
+    /// How long one lease-table call (renew, take, checkpoint, ...) may take: below the
+    /// renew interval, so that a hung call neither holds up the next round of renewals
+    /// nor keeps a lease's lock past it.
+    pub fn lease_call_timeout(&self) -> Duration {
+        self.lease_renew_interval.mul_f64(LEASE_CALL_TIMEOUT_SHARE)
     }
 
     /// Sets the failover time and derives the renew and take intervals from it as the

@@ -19,6 +19,7 @@ use super::checkpoint::{Checkpoint, ExtendedSequenceNumber};
 use super::config::GET_RECORDS_LIMIT_MAX;
 use super::error::ConsumerError;
 use crate::error::ClientError;
+use crate::producer::backoff::{backoff, RandomSource};
 use crate::services::Kinesis;
 use crate::transport::StreamingBody;
 
@@ -26,6 +27,12 @@ use crate::transport::StreamingBody;
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 /// Longest pause between retries.
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
+/// Failed calls in a row after which a fetcher gives up (the consumer then releases the
+/// lease; this or another worker takes it again from the checkpoint).
+pub const CONSECUTIVE_FAILURES_MAX: u32 = 10;
+/// Shortest time between two `GetRecords` of one shard: AWS allows 5 per second per
+/// shard, shared by every application reading it.
+pub const GET_RECORDS_INTERVAL_MIN: Duration = Duration::from_millis(200);
 /// A subscription silent for this long is abandoned and made again (AWS sends an event at
 /// least every 5 seconds).
 pub const SUBSCRIPTION_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -84,24 +91,34 @@ impl StartAt {
     }
 }
 
-/// Doubling pauses between retries, reset by a success.
+/// Pauses between retries of one fetcher: exponential with full jitter (fetchers of
+/// throttled shards do not retry in step), reset by a success. After
+/// [`CONSECUTIVE_FAILURES_MAX`] failures in a row the error is given up on, so that the
+/// shard consumer stops and releases the lease rather than holding a shard it cannot read.
 #[derive(Debug)]
 struct Backoff {
-    next: Duration,
+    failures: u32,
+    random: Arc<dyn RandomSource>,
 }
 
 impl Backoff {
-    fn new() -> Self {
-        Backoff { next: BACKOFF_MIN }
+    fn new(random: Arc<dyn RandomSource>) -> Self {
+        Backoff { failures: 0, random }
     }
 
-    async fn wait(&mut self) {
-        tokio::time::sleep(self.next).await;
-        self.next = (self.next * 2).min(BACKOFF_MAX);
+    /// Waits before the next attempt after `error`, or returns it when too many attempts
+    /// in a row failed.
+    async fn wait(&mut self, error: impl Into<ConsumerError>) -> Result<(), ConsumerError> {
+        self.failures += 1;
+        if self.failures >= CONSECUTIVE_FAILURES_MAX {
+            return Err(error.into());
+        }
+        tokio::time::sleep(backoff(BACKOFF_MIN, BACKOFF_MAX, self.failures, self.random.as_ref())).await;
+        Ok(())
     }
 
     fn reset(&mut self) {
-        self.next = BACKOFF_MIN;
+        self.failures = 0;
     }
 }
 
@@ -136,11 +153,12 @@ pub struct PollingFetcher {
     max_records: u32,
     idle_time: Duration,
     was_empty: bool,
+    last_call: Option<tokio::time::Instant>,
     backoff: Backoff,
 }
 
 impl PollingFetcher {
-    /// A fetcher of `shard_id` starting at `start`.
+    /// A fetcher of `shard_id` starting at `start`; `random` jitters its retries.
     pub fn new(
         kinesis: Arc<Kinesis>,
         stream: &str,
@@ -148,6 +166,7 @@ impl PollingFetcher {
         start: StartAt,
         max_records: u32,
         idle_time: Duration,
+        random: Arc<dyn RandomSource>,
     ) -> Self {
         PollingFetcher {
             kinesis,
@@ -159,7 +178,8 @@ impl PollingFetcher {
             max_records,
             idle_time,
             was_empty: false,
-            backoff: Backoff::new(),
+            last_call: None,
+            backoff: Backoff::new(random),
         }
     }
 
@@ -185,7 +205,7 @@ impl PollingFetcher {
     async fn next_batch(&mut self) -> Result<Batch, ConsumerError> {
         if self.was_empty {
             // The KCL's idle time between reads, spent only when there was nothing new so
-            // that a reader behind the tip catches up at full speed.
+            // that a reader behind the tip catches up as fast as the shard allows.
             tokio::time::sleep(self.idle_time).await;
         }
         loop {
@@ -196,7 +216,7 @@ impl PollingFetcher {
                     Ok(None) => return Ok(Batch { shard_ended: true, ..Batch::default() }),
                     Err(e) if e.is_retryable() => {
                         tracing::debug!(shard_id = %self.shard_id, error = %e, "GetShardIterator failed; retrying");
-                        self.backoff.wait().await;
+                        self.backoff.wait(e).await?;
                         continue;
                     }
                     Err(e) => return Err(e.into()),
@@ -209,6 +229,10 @@ impl PollingFetcher {
                 stream_id: None,
                 dry_run: None,
             };
+            if let Some(last) = self.last_call {
+                tokio::time::sleep_until(last + GET_RECORDS_INTERVAL_MIN).await;
+            }
+            self.last_call = Some(tokio::time::Instant::now());
             match self.kinesis.get_records(input).await {
                 Ok(out) => {
                     self.backoff.reset();
@@ -230,7 +254,7 @@ impl PollingFetcher {
                 }
                 Err(e) if e.is_retryable() => {
                     tracing::debug!(shard_id = %self.shard_id, error = %e, "GetRecords failed; retrying");
-                    self.backoff.wait().await;
+                    self.backoff.wait(e).await?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -252,8 +276,14 @@ pub struct FanOutFetcher {
 
 impl FanOutFetcher {
     /// A fetcher of `shard_id` for the registered consumer `consumer_arn`; `kinesis`
-    /// must speak HTTP/2 ([`Kinesis::new_http2`]).
-    pub fn new(kinesis: Arc<Kinesis>, consumer_arn: &str, shard_id: &str, start: StartAt) -> Self {
+    /// must speak HTTP/2 ([`Kinesis::new_http2`]); `random` jitters its retries.
+    pub fn new(
+        kinesis: Arc<Kinesis>,
+        consumer_arn: &str,
+        shard_id: &str,
+        start: StartAt,
+        random: Arc<dyn RandomSource>,
+    ) -> Self {
         FanOutFetcher {
             kinesis,
             consumer_arn: consumer_arn.to_owned(),
@@ -261,7 +291,7 @@ impl FanOutFetcher {
             start,
             continuation: None,
             subscription: None,
-            backoff: Backoff::new(),
+            backoff: Backoff::new(random),
         }
     }
 
@@ -287,7 +317,7 @@ impl FanOutFetcher {
                     Ok(body) => self.subscription = Some((body, Decoder::new())),
                     Err(e) if e.is_retryable() || e.error_type() == Some("ResourceInUseException") => {
                         tracing::debug!(shard_id = %self.shard_id, error = %e, "SubscribeToShard failed; retrying");
-                        self.backoff.wait().await;
+                        self.backoff.wait(e).await?;
                     }
                     Err(e) => return Err(e.into()),
                 }
@@ -297,6 +327,9 @@ impl FanOutFetcher {
                 Ok(Some(message)) => message,
                 Ok(None) => {
                     if decoder.buffered() > EVENT_BUFFER_MAX {
+                        // The broken subscription is dropped: whoever reads the shard next
+                        // subscribes again from the continuation.
+                        self.subscription = None;
                         return Err(decode_error(format!("an event larger than {EVENT_BUFFER_MAX} bytes")));
                     }
                     match tokio::time::timeout(SUBSCRIPTION_IDLE_TIMEOUT, body.frame()).await {
@@ -314,7 +347,10 @@ impl FanOutFetcher {
                     }
                     continue;
                 }
-                Err(e) => return Err(decode_error(e.to_string())),
+                Err(e) => {
+                    self.subscription = None;
+                    return Err(decode_error(e.to_string()));
+                }
             };
             match (message.header(":message-type"), message.header(":event-type")) {
                 (Some("event"), Some("SubscribeToShardEvent")) => {}
@@ -323,16 +359,17 @@ impl FanOutFetcher {
                     let error_type = message.header(":exception-type").unwrap_or("unknown").to_owned();
                     tracing::debug!(shard_id = %self.shard_id, error_type, "subscription ended with an exception");
                     self.subscription = None;
-                    if error_type == "ResourceNotFoundException" {
-                        return Err(ConsumerError::Client(ClientError::Api {
-                            service: "Kinesis",
-                            operation: "SubscribeToShard",
-                            status: 400,
-                            error_type,
-                            message: String::from_utf8_lossy(message.payload()).into_owned(),
-                        }));
+                    let error = ClientError::Api {
+                        service: "Kinesis",
+                        operation: "SubscribeToShard",
+                        status: 400,
+                        error_type,
+                        message: String::from_utf8_lossy(message.payload()).into_owned(),
+                    };
+                    if error.error_type() == Some("ResourceNotFoundException") {
+                        return Err(error.into());
                     }
-                    self.backoff.wait().await;
+                    self.backoff.wait(error).await?;
                     continue;
                 }
             }
@@ -340,8 +377,13 @@ impl FanOutFetcher {
                 Some(t) if t.contains("cbor") => WireFormat::Cbor,
                 _ => WireFormat::Json,
             };
-            let event = rheo_protocol::decode_subscribe_to_shard_event(message.payload(), format)
-                .map_err(|e| decode_error(e.to_string()))?;
+            let event = match rheo_protocol::decode_subscribe_to_shard_event(message.payload(), format) {
+                Ok(event) => event,
+                Err(e) => {
+                    self.subscription = None;
+                    return Err(decode_error(e.to_string()));
+                }
+            };
             self.backoff.reset();
             let shard_ended = event.continuation_sequence_number.is_none();
             if let Some(continuation) = event.continuation_sequence_number {
@@ -370,5 +412,43 @@ pub(crate) fn stream_name_or_arn(stream: &str) -> (Option<String>, Option<String
         (None, Some(stream.to_owned()))
     } else {
         (Some(stream.to_owned()), None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Highest;
+    impl RandomSource for Highest {
+        fn up_to(&self, bound: u64) -> u64 {
+            bound
+        }
+    }
+
+    fn throttled() -> ClientError {
+        ClientError::Api {
+            service: "Kinesis",
+            operation: "GetRecords",
+            status: 400,
+            error_type: "ProvisionedThroughputExceededException".into(),
+            message: String::new(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_stop_after_the_maximum_of_consecutive_failures_and_a_success_resets_them() {
+        let mut backoff = Backoff::new(Arc::new(Highest));
+        let started = tokio::time::Instant::now();
+        for _ in 1..CONSECUTIVE_FAILURES_MAX {
+            assert!(backoff.wait(throttled()).await.is_ok());
+        }
+        let given_up = backoff.wait(throttled()).await;
+        assert!(matches!(given_up, Err(ConsumerError::Client(e)) if e.is_throttling()));
+        // 100, 200, 400, ..., capped at 5 s: the pauses were spent (paused clock).
+        assert!(started.elapsed() >= BACKOFF_MAX);
+        backoff.reset();
+        assert!(backoff.wait(throttled()).await.is_ok());
     }
 }

@@ -34,6 +34,7 @@ use super::processor::{Checkpointer, InitializeInput, ProcessRecordsInput, Proce
 use super::retrieval::{stream_name_or_arn, FanOutFetcher, Fetcher, PollingFetcher, StartAt};
 use super::shard_sync::leases_to_create;
 use crate::config::ClientConfig;
+use crate::producer::backoff::ThreadRandom;
 use crate::services::{DynamoDb, Kinesis};
 use crate::shards::ShardMap;
 
@@ -43,8 +44,6 @@ pub const GRACEFUL_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 pub const CONSUMER_ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Pause between `DescribeStreamConsumer` calls while waiting.
 const CONSUMER_POLL_INTERVAL: Duration = Duration::from_millis(200);
-/// Pause after a failed fetch that is not worth retrying at once.
-const FETCH_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
 /// A shard's figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -173,9 +172,12 @@ impl<F: ProcessorFactory> Worker<F> {
             RetrievalConfig::FanOut { .. } => Some(Arc::new(Kinesis::new_http2(client)?)),
             RetrievalConfig::Polling { .. } => None,
         };
+        // Lease-table calls answer within a renew interval, or a slow call would hold up
+        // renewals until every lease expired.
+        let table_client = ClientConfig { timeout: client.timeout.min(config.lease_call_timeout()), ..client.clone() };
         Ok(Worker {
             shared: Arc::new(Shared {
-                table: Arc::new(LeaseTable::new(DynamoDb::new(client)?, config.application_name.clone())),
+                table: Arc::new(LeaseTable::new(DynamoDb::new(&table_client)?, config.application_name.clone())),
                 kinesis: Arc::new(Kinesis::new_cbor(client)?),
                 kinesis_http2,
                 config,
@@ -411,30 +413,54 @@ impl<F: ProcessorFactory> Shared<F> {
     }
 }
 
-/// Renews every held lease each renew interval. A lease whose renew finds another owner
-/// (or a moved counter) is lost; so is one that could not be renewed for a failover time.
+/// Renews every held lease each renew interval, all at once so that one slow call
+/// delays no other lease. A lease whose renew finds another owner (or a moved counter) is
+/// lost; so is one whose last successful renewal is older than the failover time, checked
+/// on every tick whatever calls are in flight, since other workers may take it by then.
 async fn renew_loop<F: ProcessorFactory>(shared: Arc<Shared<F>>) {
     let mut tick = tokio::time::interval(shared.config.lease_renew_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let call_timeout = shared.config.lease_call_timeout();
     loop {
         tick.tick().await;
         let held: Vec<Arc<HeldLease>> = shared.held.lock().values().cloned().collect();
+        let mut renewals = JoinSet::new();
         for lease_held in held {
             if lease_held.is_lost() {
                 continue;
             }
-            let mut lease = lease_held.lease.lock().await;
-            match shared.table.renew(&mut lease, shared.me()).await {
-                Ok(true) => *lease_held.last_renewed.lock() = Instant::now(),
-                Ok(false) => shared.mark_lost(&lease_held),
-                Err(e) => {
-                    tracing::warn!(shard_id = %lease_held.shard_id, error = %e, "could not renew the lease");
-                    if lease_held.last_renewed.lock().elapsed() > shared.config.failover_time {
-                        shared.mark_lost(&lease_held);
-                    }
-                }
+            if renewal_overdue(*lease_held.last_renewed.lock(), Instant::now(), shared.config.failover_time) {
+                tracing::warn!(shard_id = %lease_held.shard_id, "no renewal for a failover time");
+                shared.mark_lost(&lease_held);
+                continue;
             }
+            let shared = Arc::clone(&shared);
+            renewals.spawn(async move {
+                // The lease's lock may be held by a checkpoint; both are bounded by the
+                // lease-table call timeout, and so is the wait here.
+                let renewed = tokio::time::timeout(call_timeout, async {
+                    let mut lease = lease_held.lease.lock().await;
+                    shared.table.renew(&mut lease, shared.me()).await
+                })
+                .await;
+                match renewed {
+                    Ok(Ok(true)) => *lease_held.last_renewed.lock() = Instant::now(),
+                    Ok(Ok(false)) => shared.mark_lost(&lease_held),
+                    Ok(Err(e)) => {
+                        tracing::warn!(shard_id = %lease_held.shard_id, error = %e, "could not renew the lease")
+                    }
+                    Err(_) => tracing::warn!(shard_id = %lease_held.shard_id, "renewing the lease timed out"),
+                }
+            });
         }
+        while renewals.join_next().await.is_some() {}
     }
+}
+
+/// Whether a lease last renewed at `last_renewed` may already have been taken by another
+/// worker at `now`.
+fn renewal_overdue(last_renewed: Instant, now: Instant, failover_time: Duration) -> bool {
+    now.saturating_duration_since(last_renewed) > failover_time
 }
 
 /// The checkpointing side of a held lease (behind [`Checkpointer`]).
@@ -493,6 +519,8 @@ impl ShardCheckpointer {
         let children =
             if position.checkpoint == Checkpoint::ShardEnd { self.children.lock().clone() } else { Vec::new() };
         if self.table.checkpoint(&mut lease, &self.owner, &position, &children).await? {
+            // The checkpoint moved the counter: as good as a renewal.
+            *self.held.last_renewed.lock() = Instant::now();
             *self.last_checkpoint.lock() = position;
             Ok(())
         } else {
@@ -585,7 +613,7 @@ async fn consume<F: ProcessorFactory>(
         .await;
     let mut fetcher = match (&shared.config.retrieval, consumer_arn, &shared.kinesis_http2) {
         (RetrievalConfig::FanOut { .. }, Some(arn), Some(kinesis)) => {
-            Fetcher::FanOut(FanOutFetcher::new(Arc::clone(kinesis), &arn, &shard_id, start))
+            Fetcher::FanOut(FanOutFetcher::new(Arc::clone(kinesis), &arn, &shard_id, start, Arc::new(ThreadRandom)))
         }
         (RetrievalConfig::Polling { max_records, idle_time }, _, _) => Fetcher::Polling(PollingFetcher::new(
             Arc::clone(&shared.kinesis),
@@ -594,6 +622,7 @@ async fn consume<F: ProcessorFactory>(
             start,
             *max_records,
             *idle_time,
+            Arc::new(ThreadRandom),
         )),
         _ => return Err(ConsumerError::Config("fan-out retrieval without a registered consumer".into())),
     };
@@ -620,11 +649,8 @@ async fn consume<F: ProcessorFactory>(
         let batch = match fetched {
             None => continue,
             Some(Ok(batch)) => batch,
-            Some(Err(ConsumerError::Client(e))) if e.error_type() != Some("ResourceNotFoundException") => {
-                tracing::warn!(shard_id = %shard_id, error = %e, "fetch failed");
-                tokio::time::sleep(FETCH_ERROR_PAUSE).await;
-                continue;
-            }
+            // The fetcher retried what was worth retrying: stop, and the lease is released
+            // for a fresh start from the checkpoint.
             Some(Err(e)) => return Err(e),
         };
         let (records, dropped) = user_records(&shard_id, range, batch.records);
@@ -710,6 +736,15 @@ async fn stop_before_start<F: ProcessorFactory>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lease_is_overdue_only_after_a_whole_failover_time_without_renewal() {
+        let renewed = Instant::now();
+        let failover = Duration::from_secs(10);
+        assert!(!renewal_overdue(renewed, renewed + failover, failover));
+        assert!(renewal_overdue(renewed, renewed + failover + Duration::from_millis(1), failover));
+        assert!(!renewal_overdue(renewed + failover, renewed, failover), "a clock read before the renewal");
+    }
 
     #[test]
     fn metrics_render_as_prometheus_text() {
