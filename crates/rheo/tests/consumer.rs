@@ -2,7 +2,7 @@
 //! stream's shards through the lease table and taking over from an aborted one; parents
 //! before children through a split and a merge; enhanced fan-out; graceful shutdown and
 //! resuming after the checkpoint; KPL aggregates de-aggregated (and a mixed-shard one
-//! dropped, as the KCL does).
+//! dropped, as the KCL does, even when the lease does not say the shard's range).
 
 mod common;
 
@@ -13,6 +13,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::Server;
 use parking_lot::Mutex;
+use rheo_client::consumer::checkpoint::{Checkpoint, ExtendedSequenceNumber};
+use rheo_client::consumer::lease::Lease;
 use rheo_client::consumer::lease_table::LeaseTable;
 use rheo_client::consumer::{
     Checkpointer, ConsumedRecord, InitialPosition, InitializeInput, ProcessRecordsInput, ProcessorFactory,
@@ -397,6 +399,14 @@ async fn fan_out_reads_everything_and_a_new_worker_resumes_after_a_graceful_shut
         };
         kinesis.put_records(input).await.expect("put aggregate");
     }
+
+    // Shard 0's lease written as KCL 1.x does, without its hash-key range: the worker
+    // takes the range from the shard list to drop the mixed aggregate.
+    let table = LeaseTable::new(DynamoDb::new(&client).unwrap(), "efo-app");
+    table.ensure_exists().await.unwrap();
+    let no_range =
+        Lease::new(&map.shards()[0].shard_id, ExtendedSequenceNumber::sentinel(Checkpoint::TrimHorizon), [], None);
+    assert!(table.create_if_missing(&no_range).await.unwrap());
 
     let log: Log = Arc::default();
     let mut config = worker_config("efo-app", "efo", "fan-out");

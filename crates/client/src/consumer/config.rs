@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use rheo_protocol::Timestamp;
 
+use super::error::ConsumerError;
+
 /// Where a shard without a checkpoint starts (the KCL's `InitialPositionInStream`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InitialPosition {
@@ -45,6 +47,15 @@ pub const GET_RECORDS_LIMIT_MAX: u32 = 10_000;
 
 /// The KCL's allowance for clock and scheduling slack in its lease timings.
 pub const LEASE_EPSILON: Duration = Duration::from_millis(25);
+
+/// Longest failover time, renew, take, shard-sync, parent-poll or idle interval a worker
+/// accepts: longer ones are surely mistakes, and bounding them keeps timer arithmetic
+/// from overflowing.
+pub const WORKER_INTERVAL_MAX: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Shortest failover time, renew, take, shard-sync or parent-poll interval a worker
+/// accepts (a zero period would make the timers spin or panic).
+pub const WORKER_INTERVAL_MIN: Duration = Duration::from_millis(10);
 
 /// The share of the renew interval one lease-table call may take.
 pub const LEASE_CALL_TIMEOUT_SHARE: f64 = 0.9;
@@ -109,6 +120,45 @@ impl WorkerConfig {
         }
     }
 
+    /// Checks that the settings can work: names set, intervals between
+    /// [`WORKER_INTERVAL_MIN`] and [`WORKER_INTERVAL_MAX`], renewals more frequent than the
+    /// failover time, at least one record per `GetRecords`.
+    pub fn validate(&self) -> Result<(), ConsumerError> {
+        let refuse = |detail: String| Err(ConsumerError::Config(detail));
+        if self.application_name.is_empty() || self.stream_name.is_empty() || self.worker_id.is_empty() {
+            return refuse("application name, stream name and worker id must not be empty".into());
+        }
+        let intervals = [
+            ("failover time", self.failover_time),
+            ("lease renew interval", self.lease_renew_interval),
+            ("lease take interval", self.lease_take_interval),
+            ("shard sync interval", self.shard_sync_interval),
+            ("parent shard poll interval", self.parent_shard_poll_interval),
+        ];
+        for (name, value) in intervals {
+            if !(WORKER_INTERVAL_MIN..=WORKER_INTERVAL_MAX).contains(&value) {
+                return refuse(format!(
+                    "the {name} ({value:?}) must be between {WORKER_INTERVAL_MIN:?} and {WORKER_INTERVAL_MAX:?}"
+                ));
+            }
+        }
+        if self.lease_renew_interval >= self.failover_time {
+            return refuse(format!(
+                "the lease renew interval ({:?}) must be shorter than the failover time ({:?})",
+                self.lease_renew_interval, self.failover_time
+            ));
+        }
+        if let RetrievalConfig::Polling { max_records, idle_time } = self.retrieval {
+            if !(1..=GET_RECORDS_LIMIT_MAX).contains(&max_records) {
+                return refuse(format!("max records ({max_records}) must be between 1 and {GET_RECORDS_LIMIT_MAX}"));
+            }
+            if idle_time > WORKER_INTERVAL_MAX {
+                return refuse(format!("the idle time ({idle_time:?}) must be at most {WORKER_INTERVAL_MAX:?}"));
+            }
+        }
+        Ok(())
+    }
+
     /// How long one lease-table call (renew, take, checkpoint, ...) may take: below the
     /// renew interval, so that a hung call neither holds up the next round of renewals
     /// nor keeps a lease's lock past it.
@@ -133,7 +183,7 @@ fn renew_interval_for(failover_time: Duration) -> Duration {
 
 /// The KCL's take interval: twice the lease duration plus the epsilon.
 fn take_interval_for(failover_time: Duration) -> Duration {
-    (failover_time + LEASE_EPSILON) * 2
+    failover_time.saturating_add(LEASE_EPSILON).saturating_mul(2)
 }
 
 /// A worker id like the KCL's default (a random UUID).
@@ -141,4 +191,37 @@ fn random_worker_id() -> String {
     let bits: u128 = rand::random();
     let hex = format!("{bits:032x}");
     format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kcl_defaults_are_valid() {
+        let config = WorkerConfig::new("app", "stream");
+        assert!(config.validate().is_ok());
+        assert!(config.lease_call_timeout() < config.lease_renew_interval);
+    }
+
+    #[test]
+    fn zero_huge_and_inconsistent_settings_are_refused() {
+        let refused = |change: &dyn Fn(&mut WorkerConfig)| {
+            let mut config = WorkerConfig::new("app", "stream");
+            change(&mut config);
+            matches!(config.validate(), Err(ConsumerError::Config(_)))
+        };
+        assert!(refused(&|c| c.lease_renew_interval = Duration::ZERO));
+        assert!(refused(&|c| c.lease_take_interval = Duration::ZERO));
+        assert!(refused(&|c| c.shard_sync_interval = Duration::ZERO));
+        assert!(refused(&|c| c.parent_shard_poll_interval = Duration::ZERO));
+        assert!(refused(&|c| *c = c.clone().with_failover_time(Duration::MAX)));
+        assert!(refused(&|c| c.lease_renew_interval = c.failover_time));
+        assert!(refused(&|c| c.worker_id.clear()));
+        assert!(refused(&|c| c.retrieval = RetrievalConfig::Polling { max_records: 0, idle_time: Duration::ZERO }));
+        assert!(refused(&|c| {
+            c.retrieval = RetrievalConfig::Polling { max_records: 1, idle_time: WORKER_INTERVAL_MAX * 2 }
+        }));
+        assert!(!refused(&|c| c.retrieval = RetrievalConfig::Polling { max_records: 1, idle_time: Duration::ZERO }));
+    }
 }

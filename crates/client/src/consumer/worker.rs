@@ -149,6 +149,8 @@ struct Shared<F> {
     held: Mutex<HashMap<String, Arc<HeldLease>>>,
     metrics: Arc<Mutex<WorkerMetrics>>,
     take_now: Notify,
+    /// The shard list of the last shard sync.
+    shard_map: Mutex<Option<Arc<ShardMap>>>,
 }
 
 /// One worker of a KCL application.
@@ -159,15 +161,7 @@ pub struct Worker<F: ProcessorFactory> {
 impl<F: ProcessorFactory> Worker<F> {
     /// A worker reading through `client`'s endpoints (Kinesis and DynamoDB alike).
     pub fn new(client: &ClientConfig, config: WorkerConfig, factory: F) -> Result<Self, ConsumerError> {
-        if config.application_name.is_empty() || config.stream_name.is_empty() || config.worker_id.is_empty() {
-            return Err(ConsumerError::Config("application name, stream name and worker id must not be empty".into()));
-        }
-        if config.lease_renew_interval >= config.failover_time {
-            return Err(ConsumerError::Config(format!(
-                "the lease renew interval ({:?}) must be shorter than the failover time ({:?})",
-                config.lease_renew_interval, config.failover_time
-            )));
-        }
+        config.validate()?;
         let kinesis_http2 = match config.retrieval {
             RetrievalConfig::FanOut { .. } => Some(Arc::new(Kinesis::new_http2(client)?)),
             RetrievalConfig::Polling { .. } => None,
@@ -185,6 +179,7 @@ impl<F: ProcessorFactory> Worker<F> {
                 held: Mutex::new(HashMap::new()),
                 metrics: Arc::new(Mutex::new(WorkerMetrics::default())),
                 take_now: Notify::new(),
+                shard_map: Mutex::new(None),
             }),
         })
     }
@@ -285,7 +280,8 @@ impl<F: ProcessorFactory> Shared<F> {
 
     /// Creates the leases the shard list calls for.
     async fn sync_shards(&self) -> Result<(), ConsumerError> {
-        let map = ShardMap::load(&self.kinesis, &self.config.stream_name).await?;
+        let map = Arc::new(ShardMap::load(&self.kinesis, &self.config.stream_name).await?);
+        *self.shard_map.lock() = Some(Arc::clone(&map));
         let existing: HashSet<String> = self.table.list().await?.into_iter().map(|l| l.lease_key).collect();
         for lease in leases_to_create(&map, &existing, self.config.initial_position) {
             if self.table.create_if_missing(&lease).await? {
@@ -293,6 +289,22 @@ impl<F: ProcessorFactory> Shared<F> {
             }
         }
         Ok(())
+    }
+
+    /// A shard's hash-key range from the shard list, for leases that do not record it
+    /// (KCL 1.x and early 2.x write none): without it, aggregates holding user records of
+    /// other shards could not be dropped as the KCL drops them.
+    async fn hash_range_of(&self, shard_id: &str) -> Result<Option<(u128, u128)>, ConsumerError> {
+        let cached = self.shard_map.lock().clone();
+        let map = match cached {
+            Some(map) if map.get(shard_id).is_some() => map,
+            _ => {
+                let map = Arc::new(ShardMap::load(&self.kinesis, &self.config.stream_name).await?);
+                *self.shard_map.lock() = Some(Arc::clone(&map));
+                map
+            }
+        };
+        Ok(map.get(shard_id).map(|s| (s.starting_hash_key, s.ending_hash_key)))
     }
 
     async fn take_round(
@@ -590,6 +602,10 @@ async fn consume<F: ProcessorFactory>(
             }
         }
     }
+    let range = match range {
+        Some(range) => Some(range),
+        None => shared.hash_range_of(&shard_id).await?,
+    };
     let Some(start) = StartAt::from_checkpoint(&checkpoint, shared.timestamp()) else {
         // Already finished: nothing to read.
         return stop_before_start(shared, held, Signal::Shutdown).await;
