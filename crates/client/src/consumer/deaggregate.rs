@@ -1,13 +1,10 @@
-//! Kinesis records to user records, as the KCL's de-aggregation does: a KPL aggregate
-//! becomes its user records (sharing the outer sequence number, sub-sequence numbers
-//! 0..n-1); a record that is not a valid aggregate passes through unchanged; and an
-//! aggregate with a user record hashing outside the shard is dropped as a whole.
+//! The consumer's side of de-aggregation ([`crate::deaggregate`]): user records for the
+//! processor, with the KCL's shard check whenever the shard's hash-key range is known.
 
-use rheo_aws::kpl;
 use rheo_protocol::model::Record;
 
 use super::processor::ConsumedRecord;
-use crate::shards::partition_key_hash;
+use crate::deaggregate::{self, UserRecord};
 
 /// The user records of `records`, read from `shard_id` whose hash-key range is
 /// `shard_range` (when known), and how many aggregates were dropped.
@@ -19,84 +16,41 @@ pub fn user_records(
     let mut out = Vec::with_capacity(records.len());
     let mut dropped = 0;
     for record in records {
-        let sub_records = if kpl::is_aggregated(&record.data) { kpl::deaggregate(&record.data).ok() } else { None };
-        let Some(sub_records) = sub_records else {
-            out.push(ConsumedRecord {
-                shard_id: shard_id.to_owned(),
-                sequence_number: record.sequence_number,
-                sub_sequence_number: None,
-                partition_key: record.partition_key.unwrap_or_default(),
-                explicit_hash_key: None,
-                data: record.data,
-                approximate_arrival_timestamp: record.approximate_arrival_timestamp,
-            });
-            continue;
+        let users = match shard_range {
+            Some(range) => match deaggregate::user_records_in_shard(record, range) {
+                Ok(users) => users,
+                Err(outside) => {
+                    tracing::warn!(shard_id, error = %outside, "dropping the KPL aggregate, as the KCL does");
+                    dropped += 1;
+                    continue;
+                }
+            },
+            None => deaggregate::user_records(record),
         };
-        let outside = sub_records.iter().find(|sub| {
-            let hash = match &sub.explicit_hash_key {
-                Some(key) => key.parse::<u128>().ok(),
-                None => Some(partition_key_hash(&sub.partition_key)),
-            };
-            match (shard_range, hash) {
-                (Some((start, end)), Some(hash)) => !(start..=end).contains(&hash),
-                (Some(_), None) => true,
-                (None, _) => false,
-            }
-        });
-        if let Some(sub) = outside {
-            tracing::warn!(
-                shard_id,
-                sequence_number = %record.sequence_number.as_str(),
-                partition_key = %sub.partition_key,
-                "dropping a KPL aggregate with a user record that hashes outside the shard"
-            );
-            dropped += 1;
-            continue;
-        }
-        for (index, sub) in sub_records.into_iter().enumerate() {
-            out.push(ConsumedRecord {
-                shard_id: shard_id.to_owned(),
-                sequence_number: record.sequence_number.clone(),
-                sub_sequence_number: Some(index as u64),
-                partition_key: sub.partition_key,
-                explicit_hash_key: sub.explicit_hash_key,
-                data: sub.data,
-                approximate_arrival_timestamp: record.approximate_arrival_timestamp,
-            });
-        }
+        out.extend(users.into_iter().map(|user| consumed(shard_id, user)));
     }
     (out, dropped)
+}
+
+fn consumed(shard_id: &str, user: UserRecord) -> ConsumedRecord {
+    ConsumedRecord {
+        shard_id: shard_id.to_owned(),
+        sequence_number: user.sequence_number,
+        sub_sequence_number: user.sub_sequence_number,
+        partition_key: user.partition_key,
+        explicit_hash_key: user.explicit_hash_key,
+        data: user.data,
+        approximate_arrival_timestamp: user.arrival,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deaggregate::tests::{aggregate, record};
+    use crate::shards::partition_key_hash;
     use bytes::Bytes;
     use proptest::prelude::*;
-    use rheo_protocol::SequenceNumber;
-
-    fn record(sequence: u128, partition_key: &str, data: Vec<u8>) -> Record {
-        Record {
-            sequence_number: SequenceNumber::from_u128(sequence),
-            approximate_arrival_timestamp: None,
-            data: Bytes::from(data),
-            partition_key: Some(partition_key.into()),
-            encryption_type: None,
-        }
-    }
-
-    fn aggregate(keys: &[&str]) -> Vec<u8> {
-        let subs: Vec<kpl::SubRecord> = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| kpl::SubRecord {
-                partition_key: (*k).into(),
-                explicit_hash_key: None,
-                data: Bytes::from(format!("data-{i}")),
-            })
-            .collect();
-        kpl::aggregate(&subs)
-    }
 
     #[test]
     fn plain_records_pass_through_and_aggregates_split_with_sub_sequence_numbers() {
