@@ -9,6 +9,7 @@
 //! - [`worker`]: [`Worker`], which runs everything until shut down.
 
 pub mod checkpoint;
+mod checkpointer;
 pub mod config;
 pub mod coordinator;
 mod deaggregate;
@@ -16,6 +17,7 @@ mod error;
 pub mod lease;
 pub mod lease_table;
 pub mod processor;
+mod registration;
 pub mod retrieval;
 pub mod shard_sync;
 pub mod worker;

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use rheo_protocol::{SequenceNumber, Timestamp};
 
 use super::checkpoint::ExtendedSequenceNumber;
+use super::checkpointer::ShardCheckpointer;
 use super::error::ConsumerError;
-use super::worker::ShardCheckpointer;
 
 /// One user record: a Kinesis record, or one of the user records of a KPL aggregate.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,23 +15,20 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use rheo_protocol::model::{
-    ConsumerStatus, DescribeStreamConsumerInput, DescribeStreamSummaryInput, RegisterStreamConsumerInput,
-};
 use rheo_protocol::Timestamp;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::checkpoint::{Checkpoint, ExtendedSequenceNumber};
+use super::checkpointer::{HeldLease, ShardCheckpointer, Signal};
 use super::config::{InitialPosition, RetrievalConfig, WorkerConfig};
 use super::coordinator::{plan_takes, BalanceLimits, ExpiryTracker};
 use super::deaggregate::user_records;
 use super::error::ConsumerError;
-use super::lease::Lease;
 use super::lease_table::LeaseTable;
 use super::processor::{Checkpointer, InitializeInput, ProcessRecordsInput, ProcessorFactory, RecordProcessor};
-use super::retrieval::{stream_name_or_arn, FanOutFetcher, Fetcher, PollingFetcher, StartAt};
+use super::registration::register_consumer;
+use super::retrieval::{FanOutFetcher, Fetcher, PollingFetcher, StartAt};
 use super::shard_sync::leases_to_create;
 use crate::config::ClientConfig;
 use crate::producer::backoff::ThreadRandom;
@@ -40,11 +37,6 @@ use crate::shards::ShardMap;
 
 /// How long a graceful shutdown waits for processors to finish `shutdown_requested`.
 pub const GRACEFUL_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
-/// How long a new stream consumer may take to become ACTIVE.
-pub const CONSUMER_ACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
-/// Pause between `DescribeStreamConsumer` calls while waiting.
-const CONSUMER_POLL_INTERVAL: Duration = Duration::from_millis(200);
-
 /// A shard's figures.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ShardMetrics {
@@ -116,30 +108,6 @@ impl WorkerMetrics {
     }
 }
 
-/// What a held lease's consumer is told to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Signal {
-    Run,
-    Lost,
-    Shutdown,
-}
-
-/// A lease this worker holds: its authoritative copy (the counter the next conditional
-/// write expects) and the signal to its shard consumer.
-#[derive(Debug)]
-struct HeldLease {
-    shard_id: String,
-    lease: tokio::sync::Mutex<Lease>,
-    signal: watch::Sender<Signal>,
-    last_renewed: Mutex<Instant>,
-}
-
-impl HeldLease {
-    fn is_lost(&self) -> bool {
-        *self.signal.borrow() == Signal::Lost
-    }
-}
-
 struct Shared<F> {
     config: WorkerConfig,
     factory: F,
@@ -203,9 +171,9 @@ impl<F: ProcessorFactory> Worker<F> {
         let shared = &self.shared;
         shared.table.ensure_exists().await?;
         let consumer_arn = match &shared.config.retrieval {
-            RetrievalConfig::FanOut { consumer_name } => {
-                Some(Arc::<str>::from(shared.register_consumer(consumer_name).await?))
-            }
+            RetrievalConfig::FanOut { consumer_name } => Some(Arc::<str>::from(
+                register_consumer(&shared.kinesis, &shared.config.stream_name, consumer_name).await?,
+            )),
             RetrievalConfig::Polling { .. } => None,
         };
         let mut shard_tasks = JoinSet::new();
@@ -362,56 +330,6 @@ impl<F: ProcessorFactory> Shared<F> {
         }
     }
 
-    async fn register_consumer(&self, consumer_name: &str) -> Result<String, ConsumerError> {
-        let (stream_name, stream_arn) = stream_name_or_arn(&self.config.stream_name);
-        let summary = self
-            .kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput { stream_name, stream_arn, stream_id: None })
-            .await?;
-        let stream_arn = summary.stream_description_summary.stream_arn;
-        let input = RegisterStreamConsumerInput {
-            stream_arn: stream_arn.clone(),
-            consumer_name: consumer_name.to_owned(),
-            stream_id: None,
-            tags: None,
-        };
-        let mut describe = match self.kinesis.register_stream_consumer(input).await {
-            Ok(out) => DescribeStreamConsumerInput {
-                stream_arn: None,
-                consumer_name: None,
-                consumer_arn: Some(out.consumer.consumer_arn),
-                stream_id: None,
-            },
-            Err(e) if e.error_type() == Some("ResourceInUseException") => DescribeStreamConsumerInput {
-                stream_arn: Some(stream_arn),
-                consumer_name: Some(consumer_name.to_owned()),
-                consumer_arn: None,
-                stream_id: None,
-            },
-            Err(e) => return Err(e.into()),
-        };
-        let deadline = Instant::now() + CONSUMER_ACTIVE_TIMEOUT;
-        loop {
-            let description = self.kinesis.describe_stream_consumer(describe.clone()).await?.consumer_description;
-            if description.consumer_status == ConsumerStatus::Active {
-                tracing::info!(consumer_arn = %description.consumer_arn, "stream consumer ACTIVE");
-                return Ok(description.consumer_arn);
-            }
-            if Instant::now() >= deadline {
-                return Err(ConsumerError::Config(format!(
-                    "stream consumer {consumer_name} not ACTIVE after {CONSUMER_ACTIVE_TIMEOUT:?}"
-                )));
-            }
-            describe = DescribeStreamConsumerInput {
-                stream_arn: None,
-                consumer_name: None,
-                consumer_arn: Some(description.consumer_arn),
-                stream_id: None,
-            };
-            tokio::time::sleep(CONSUMER_POLL_INTERVAL).await;
-        }
-    }
-
     fn mark_lost(&self, held: &HeldLease) {
         let changed = held.signal.send_if_modified(|s| {
             let was_held = *s != Signal::Lost;
@@ -473,80 +391,6 @@ async fn renew_loop<F: ProcessorFactory>(shared: Arc<Shared<F>>) {
 /// worker at `now`.
 fn renewal_overdue(last_renewed: Instant, now: Instant, failover_time: Duration) -> bool {
     now.saturating_duration_since(last_renewed) > failover_time
-}
-
-/// The checkpointing side of a held lease (behind [`Checkpointer`]).
-#[derive(Debug)]
-pub(crate) struct ShardCheckpointer {
-    held: Arc<HeldLease>,
-    table: Arc<LeaseTable>,
-    owner: String,
-    last_delivered: Mutex<Option<ExtendedSequenceNumber>>,
-    last_checkpoint: Mutex<ExtendedSequenceNumber>,
-    at_shard_end: AtomicBool,
-    children: Mutex<Vec<String>>,
-    metrics: Arc<Mutex<WorkerMetrics>>,
-}
-
-impl ShardCheckpointer {
-    pub(crate) fn shard_id(&self) -> &str {
-        &self.held.shard_id
-    }
-
-    pub(crate) async fn checkpoint_delivered(&self) -> Result<(), ConsumerError> {
-        if self.at_shard_end.load(Ordering::Acquire) {
-            return self.write(ExtendedSequenceNumber::sentinel(Checkpoint::ShardEnd)).await;
-        }
-        let delivered = self.last_delivered.lock().clone();
-        match delivered {
-            Some(position) => self.write(position).await,
-            // Nothing delivered yet: the stored checkpoint already says so.
-            None => Ok(()),
-        }
-    }
-
-    pub(crate) async fn checkpoint_at(&self, position: ExtendedSequenceNumber) -> Result<(), ConsumerError> {
-        let invalid =
-            |detail: String| ConsumerError::InvalidCheckpoint { shard_id: self.shard_id().to_owned(), detail };
-        let delivered = self.last_delivered.lock().clone();
-        match delivered.as_ref().and_then(|d| position.compare(d)) {
-            Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal) => {}
-            _ => return Err(invalid(format!("{position} is beyond the last record delivered"))),
-        }
-        self.write(position).await
-    }
-
-    async fn write(&self, position: ExtendedSequenceNumber) -> Result<(), ConsumerError> {
-        let lost = || ConsumerError::LeaseLost { shard_id: self.shard_id().to_owned() };
-        if self.held.is_lost() {
-            return Err(lost());
-        }
-        let mut lease = self.held.lease.lock().await;
-        if let Some(std::cmp::Ordering::Less) = position.compare(&lease.checkpoint) {
-            return Err(ConsumerError::InvalidCheckpoint {
-                shard_id: self.shard_id().to_owned(),
-                detail: format!("{position} is before the last checkpoint {}", lease.checkpoint),
-            });
-        }
-        let children =
-            if position.checkpoint == Checkpoint::ShardEnd { self.children.lock().clone() } else { Vec::new() };
-        if self.table.checkpoint(&mut lease, &self.owner, &position, &children).await? {
-            // The checkpoint moved the counter: as good as a renewal.
-            *self.held.last_renewed.lock() = Instant::now();
-            *self.last_checkpoint.lock() = position;
-            Ok(())
-        } else {
-            if !self.held.is_lost() {
-                self.held.signal.send_replace(Signal::Lost);
-                self.metrics.lock().leases_lost += 1;
-            }
-            Err(lost())
-        }
-    }
-
-    pub(crate) fn last_checkpoint(&self) -> ExtendedSequenceNumber {
-        self.last_checkpoint.lock().clone()
-    }
 }
 
 /// Runs one held lease's shard to its end, the lease's loss or the worker's shutdown,
