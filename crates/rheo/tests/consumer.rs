@@ -351,6 +351,10 @@ async fn a_split_and_a_merge_mid_run_keep_each_key_in_order_and_lose_nothing() {
     assert_eq!(leases.len(), 5, "two original shards, two children of the split, one of the merge");
     let finished: Vec<_> = leases.iter().filter(|l| l.is_finished()).map(|l| l.lease_key.clone()).collect();
     assert_eq!(finished.len(), 3, "the closed shards are checkpointed at SHARD_END: {finished:?}");
+    eventually("finished shards leave the workers' per-shard figures", || {
+        workers.iter().all(|w| w.worker.metrics().shards.keys().all(|k| !finished.contains(k)))
+    })
+    .await;
     let first_lease = leases.iter().find(|l| l.lease_key == first.shard_id).unwrap();
     assert_eq!(first_lease.child_shard_ids.len(), 2, "the split shard's lease records its children");
     for worker in workers {

@@ -51,7 +51,7 @@ pub struct ShardMetrics {
 /// A worker's figures, as plain counters the caller reads.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkerMetrics {
-    /// Per shard this worker has processed or holds.
+    /// Per shard this worker holds or held, dropped once the shard is finished.
     pub shards: BTreeMap<String, ShardMetrics>,
     /// Leases currently held.
     pub leases_held: u64,
@@ -291,6 +291,11 @@ impl<F: ProcessorFactory> Shared<F> {
         };
         let now = Instant::now();
         tracker.observe(&leases, now);
+        // Figures of shards done for good (finished by anyone, or cleaned up) go, so that
+        // the map holds no more shards than still need reading (the totals keep theirs).
+        let unfinished: HashSet<&str> =
+            leases.iter().filter(|l| !l.is_finished()).map(|l| l.lease_key.as_str()).collect();
+        self.metrics.lock().shards.retain(|shard_id, shard| shard.lease_held || unfinished.contains(shard_id.as_str()));
         let held: HashSet<String> = self.held.lock().keys().cloned().collect();
         let limits = BalanceLimits {
             failover_time: self.config.failover_time,
