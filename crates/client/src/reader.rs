@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rheo_aws::kpl;
 use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, ShardIteratorType};
 use rheo_protocol::{SequenceNumber, Timestamp};
 use tokio::sync::{mpsc, Semaphore};
@@ -456,41 +455,22 @@ impl ShardReader {
         })
     }
 
-    /// The user records of one Kinesis record: itself, or the records of its aggregate.
+    /// The user records of one Kinesis record: itself, or the records of its aggregate
+    /// (all of them, even of an aggregate the KCL would drop for holding records of
+    /// another shard: this reader is for looking at what the stream holds).
     fn user_records(&self, record: rheo_protocol::model::Record) -> Vec<StreamRecord> {
-        let plain = |record: rheo_protocol::model::Record| StreamRecord {
-            shard_id: self.shard_id.clone(),
-            sequence_number: record.sequence_number,
-            sub_sequence_number: None,
-            partition_key: record.partition_key.unwrap_or_default(),
-            explicit_hash_key: None,
-            arrival: record.approximate_arrival_timestamp,
-            data: record.data,
-        };
-        if !kpl::is_aggregated(&record.data) {
-            return vec![plain(record)];
-        }
-        match kpl::deaggregate(&record.data) {
-            Ok(sub_records) => sub_records
-                .into_iter()
-                .zip(0u64..)
-                .map(|(sub, index)| StreamRecord {
-                    shard_id: self.shard_id.clone(),
-                    sequence_number: record.sequence_number.clone(),
-                    sub_sequence_number: Some(index),
-                    partition_key: sub.partition_key,
-                    explicit_hash_key: sub.explicit_hash_key,
-                    arrival: record.approximate_arrival_timestamp,
-                    data: sub.data,
-                })
-                .collect(),
-            Err(error) => {
-                // As the KCL does: a record that looks aggregated but does not decode is
-                // passed on whole rather than lost.
-                tracing::warn!(message = "A KPL aggregate does not decode; yielding it whole.", shard_id = %self.shard_id, %error);
-                vec![plain(record)]
-            }
-        }
+        crate::deaggregate::user_records(record)
+            .into_iter()
+            .map(|user| StreamRecord {
+                shard_id: self.shard_id.clone(),
+                sequence_number: user.sequence_number,
+                sub_sequence_number: user.sub_sequence_number,
+                partition_key: user.partition_key,
+                explicit_hash_key: user.explicit_hash_key,
+                arrival: user.arrival,
+                data: user.data,
+            })
+            .collect()
     }
 }
 
