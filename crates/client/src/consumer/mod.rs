@@ -10,8 +10,14 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod coordinator;
+mod deaggregate;
 mod error;
+pub mod lease;
+pub mod lease_table;
 pub mod processor;
+pub mod retrieval;
+pub mod shard_sync;
 pub mod worker;
 
 pub use checkpoint::{Checkpoint, ExtendedSequenceNumber};
