@@ -2,7 +2,7 @@
 its example worker (crates/client/examples/consume.rs) de-aggregates every user record with its
 own partition key, in order, with the aggregate's sequence number and sub-sequence numbers
 0..n-1, whether the user records' partition keys or their explicit hash keys put them in the
-aggregate's shard; and, as the Java KCL does, it drops an aggregate with a user record that
+aggregate's shard, read by polling or by enhanced fan-out; and, as the Java KCL does, it drops an aggregate with a user record that
 belongs to another shard as a whole.
 """
 
@@ -12,6 +12,7 @@ import pathlib
 import sys
 import uuid
 
+import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
@@ -40,7 +41,9 @@ def put_aggregate(kinesis, stream, user_records):
     return kinesis.put_record(StreamName=stream, PartitionKey=partition_key, Data=blob, **routing)
 
 
-def test_aws_kinesis_agg_aggregates_are_deaggregated_and_a_mixed_shard_aggregate_is_dropped(rheo, kinesis, tmp_path):
+@pytest.mark.parametrize("retrieval", ["polling", "fan-out"])
+def test_aws_kinesis_agg_aggregates_are_deaggregated_and_a_mixed_shard_aggregate_is_dropped(
+        rheo, kinesis, tmp_path, retrieval):
     stream = f"agg-{uuid.uuid4().hex[:8]}"
     create_active(kinesis, stream, shards=2)
     producer = Producer(kinesis, stream)
@@ -74,7 +77,7 @@ def test_aws_kinesis_agg_aggregates_are_deaggregated_and_a_mixed_shard_aggregate
 
     expected = set(by_partition_key) | set(by_explicit_key) | set(plain) | {after_mixed}
     worker = RheoClientWorker(tmp_path, "rust", stream=stream, application=f"app-{stream}",
-                              endpoint=rheo.endpoint).start()
+                              endpoint=rheo.endpoint, retrieval=retrieval).start()
     try:
         wait_until(lambda: {e["data"] for e in worker.events()} >= expected, "every user record",
                    [worker], timeout_s=READ_TIMEOUT_S)
