@@ -33,6 +33,10 @@ pub const CHILD_SHARD_IDS: &str = "childShardIds";
 pub const STARTING_HASH_KEY: &str = "startingHashKey";
 /// The highest hash key of the shard (a decimal string).
 pub const ENDING_HASH_KEY: &str = "endingHashKey";
+/// KCL 3's graceful handoff: the previous owner, still finishing the shard while
+/// `leaseOwner` already names the next one. KCL 3 counts the lease as this worker's while it is
+/// set, so taking or releasing a lease removes it, as KCL 3's own take and evict do.
+pub const CHECKPOINT_OWNER: &str = "checkpointOwner";
 
 /// Why an item is not a lease.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -11,8 +11,9 @@ use serde_json::{json, Map, Value};
 use super::checkpoint::ExtendedSequenceNumber;
 use super::error::ConsumerError;
 use super::lease::{
-    number, string, string_set, Lease, CHECKPOINT, CHECKPOINT_SUB_SEQUENCE, CHILD_SHARD_IDS, LEASE_COUNTER, LEASE_KEY,
-    LEASE_OWNER, OWNER_SWITCHES, PENDING_CHECKPOINT, PENDING_CHECKPOINT_STATE, PENDING_CHECKPOINT_SUB_SEQUENCE,
+    number, string, string_set, Lease, CHECKPOINT, CHECKPOINT_OWNER, CHECKPOINT_SUB_SEQUENCE, CHILD_SHARD_IDS,
+    LEASE_COUNTER, LEASE_KEY, LEASE_OWNER, OWNER_SWITCHES, PENDING_CHECKPOINT, PENDING_CHECKPOINT_STATE,
+    PENDING_CHECKPOINT_SUB_SEQUENCE,
 };
 use crate::error::ClientError;
 use crate::services::DynamoDb;
@@ -165,6 +166,8 @@ impl LeaseTable {
         let expected = counter_expectation(lease);
         let mut updates = counter_update(lease);
         updates.insert(LEASE_OWNER.into(), put(string(owner)));
+        // A handoff KCL 3 left unfinished (its workers stopped) ends with this take.
+        updates.insert(CHECKPOINT_OWNER.into(), json!({ "Action": "DELETE" }));
         let switches_owner = lease.lease_owner.as_deref().is_some_and(|previous| previous != owner);
         if switches_owner {
             updates.insert(OWNER_SWITCHES.into(), json!({ "Action": "ADD", "Value": number(1) }));
@@ -185,6 +188,7 @@ impl LeaseTable {
         let expected = Map::from_iter([(LEASE_OWNER.to_owned(), json!({ "Value": string(owner) }))]);
         let mut updates = counter_update(lease);
         updates.insert(LEASE_OWNER.into(), json!({ "Action": "DELETE" }));
+        updates.insert(CHECKPOINT_OWNER.into(), json!({ "Action": "DELETE" }));
         let released = self.update(lease, expected, updates).await?;
         if released {
             lease.lease_counter += 1;
