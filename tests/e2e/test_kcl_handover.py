@@ -12,6 +12,7 @@ import pathlib
 import subprocess
 import sys
 
+import boto3
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
@@ -77,6 +78,13 @@ def test_java_kcl_hands_over_to_rheo_client(rheo, kinesis, kcl_env):
     assert lease_checkpoints(kcl_env) == checkpoints
     assert {lease["leaseOwner"] for lease in kcl_env.leases().values()} == {"java"}
 
+    # As if KCL 3 had been handing shard 0 over from another Java worker when both stopped: the
+    # previous owner stays in `checkpointOwner`, which KCL 3 counts as the lease's real owner.
+    # Taking the lease ends that handoff.
+    boto3.client("dynamodb", endpoint_url=rheo.endpoint, region_name="us-east-1").update_item(
+        TableName=kcl_env.application, Key={"leaseKey": {"S": "shardId-000000000000"}},
+        UpdateExpression="SET checkpointOwner = :previous", ExpressionAttributeValues={":previous": {"S": "java-2"}})
+
     producer.put_plain(20, "rust")
     aggregated = producer.put_aggregated(5, "agg-rust")
     rust = kcl_env.rheo_client_worker("rust").start()
@@ -93,7 +101,7 @@ def test_java_kcl_hands_over_to_rheo_client(rheo, kinesis, kcl_env):
     assert_deaggregated(rust_events, aggregated)
     # rheo-client's graceful shutdown leaves its last records checkpointed and releases the leases
     # (no owner: the next worker of either kind takes them at once).
-    assert not [lease for lease in kcl_env.leases().values() if "leaseOwner" in lease]
+    assert not [lease for lease in kcl_env.leases().values() if "leaseOwner" in lease or "checkpointOwner" in lease]
     assert lease_checkpoints(kcl_env) == {
         shard: max(position(e) for e in records(rust_events) if e["shard"] == shard) for shard in SHARDS
     }
