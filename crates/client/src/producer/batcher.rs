@@ -1,0 +1,459 @@
+//! Per-shard queues of one stream: the open aggregate, the Kinesis records ready to send,
+//! the rate limiter, and the choice of what the next `PutRecords` carries.
+
+use std::collections::VecDeque;
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::producer::backoff::{backoff, RandomSource};
+use crate::producer::config::{ProducerConfig, ShardRateLimit};
+use crate::producer::rate_limit::TokenBuckets;
+use crate::producer::record::{aggregated_size, UserEntry, AGGREGATE_FRAMING_BYTES};
+use crate::producer::IDLE_TICK;
+use crate::shards::ShardMap;
+
+/// One Kinesis record on its way: a lone user record, or an aggregate of several.
+#[derive(Debug)]
+pub(crate) struct KinesisRecord {
+    /// The shard the map predicts it goes to.
+    pub shard_id: String,
+    pub partition_key: String,
+    pub explicit_hash_key: Option<u128>,
+    pub entries: Vec<UserEntry>,
+    pub aggregated: bool,
+    /// Data and partition key bytes (an upper bound for an aggregate not yet encoded).
+    size: usize,
+    data: Option<Bytes>,
+    /// When its oldest user record was put.
+    since: Instant,
+    not_before: Instant,
+    /// Set when its user records must be routed again rather than resent as they are.
+    pub regroup: bool,
+}
+
+impl KinesisRecord {
+    fn single(shard_id: String, entry: UserEntry) -> Self {
+        KinesisRecord {
+            shard_id,
+            partition_key: entry.partition_key.clone(),
+            explicit_hash_key: entry.routing.explicit_hash_key.as_ref().map(|_| entry.routing.hash),
+            size: entry.data.len() + entry.partition_key.len(),
+            data: Some(entry.data.clone()),
+            since: entry.arrived,
+            not_before: entry.arrived,
+            aggregated: false,
+            entries: vec![entry],
+            regroup: false,
+        }
+    }
+
+    /// An aggregate put under its first record's partition key with that record's hash
+    /// as explicit hash key: inside the shard every one of its records hashes into.
+    fn aggregate(shard_id: String, open: OpenAggregate) -> Self {
+        let first = &open.entries[0];
+        KinesisRecord {
+            shard_id,
+            partition_key: first.partition_key.clone(),
+            explicit_hash_key: Some(first.routing.hash),
+            size: open.bytes + first.partition_key.len(),
+            data: None,
+            since: open.since,
+            not_before: open.since,
+            aggregated: true,
+            entries: open.entries,
+            regroup: false,
+        }
+    }
+
+    /// Its data, encoding the aggregate on first use (outside the queues' lock).
+    pub fn encoded(&mut self) -> Bytes {
+        match &self.data {
+            Some(data) => data.clone(),
+            None => {
+                let data = Bytes::from(rheo_aws::kpl::aggregate(&self.entries));
+                self.data = Some(data.clone());
+                data
+            }
+        }
+    }
+
+    /// Data and partition key bytes as sent.
+    pub fn wire_bytes(&self) -> usize {
+        self.data.as_ref().map_or(self.size, |d| d.len() + self.partition_key.len())
+    }
+
+    /// Notes `error` on each of its user records (reported if they expire).
+    pub fn with_error(mut self, error: String) -> Self {
+        for entry in &mut self.entries {
+            entry.last_error = Some(error.clone());
+        }
+        self
+    }
+}
+
+/// User records sharing one shard's next aggregate.
+#[derive(Debug)]
+struct OpenAggregate {
+    entries: Vec<UserEntry>,
+    /// Upper bound of the aggregate's data bytes.
+    bytes: usize,
+    since: Instant,
+}
+
+#[derive(Debug)]
+struct ShardQueue {
+    shard_id: String,
+    starting_hash_key: u128,
+    ending_hash_key: u128,
+    open: Option<OpenAggregate>,
+    ready: VecDeque<KinesisRecord>,
+    ready_bytes: usize,
+    buckets: Option<TokenBuckets>,
+    /// A `PutRecords` with records of this shard is unanswered.
+    in_flight: bool,
+}
+
+impl ShardQueue {
+    fn push_ready(&mut self, record: KinesisRecord) {
+        self.ready_bytes += record.size;
+        self.ready.push_back(record);
+    }
+
+    fn pop_ready(&mut self) -> Option<KinesisRecord> {
+        let record = self.ready.pop_front()?;
+        self.ready_bytes -= record.size;
+        Some(record)
+    }
+
+    fn close_aggregate(&mut self) {
+        if let Some(open) = self.open.take() {
+            let record = if open.entries.len() == 1 {
+                match open.entries.into_iter().next() {
+                    Some(entry) => KinesisRecord::single(self.shard_id.clone(), entry),
+                    None => return,
+                }
+            } else {
+                KinesisRecord::aggregate(self.shard_id.clone(), open)
+            };
+            self.push_ready(record);
+        }
+    }
+
+    /// Gives back every user record it holds.
+    fn drain(self) -> impl Iterator<Item = UserEntry> {
+        self.open.into_iter().flat_map(|o| o.entries).chain(self.ready.into_iter().flat_map(|r| r.entries))
+    }
+}
+
+/// What one stream should do next.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub batches: Vec<Batch>,
+    pub expired: Vec<UserEntry>,
+    pub reload: bool,
+    pub wake_at: Instant,
+}
+
+/// The records of one `PutRecords`.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub records: Vec<KinesisRecord>,
+    /// The shards it holds records of (each now has a request in flight).
+    pub shards: Vec<String>,
+}
+
+/// The queues of one stream's open shards, in hash-key order.
+#[derive(Debug)]
+pub(crate) struct StreamQueues {
+    shards: Vec<ShardQueue>,
+    /// Records no open shard of the map takes, or that must be routed again, waiting for
+    /// the map to be read again.
+    unrouted: Vec<UserEntry>,
+    rate_limit: Option<ShardRateLimit>,
+    reload_wanted: bool,
+    reloading: bool,
+    reload_not_before: Instant,
+    /// Where the next batch starts looking, so no shard is always last.
+    cursor: usize,
+}
+
+impl StreamQueues {
+    pub fn new(map: ShardMap, rate_limit: Option<ShardRateLimit>, now: Instant) -> Self {
+        let mut queues = StreamQueues {
+            shards: Vec::new(),
+            unrouted: Vec::new(),
+            rate_limit,
+            reload_wanted: false,
+            reloading: false,
+            reload_not_before: now,
+            cursor: 0,
+        };
+        queues.shards = queues.queues_of(&map, now, Vec::new());
+        queues
+    }
+
+    fn queues_of(&self, map: &ShardMap, now: Instant, mut old: Vec<ShardQueue>) -> Vec<ShardQueue> {
+        let mut shards: Vec<ShardQueue> = map
+            .open_shards()
+            .map(|info| match old.iter().position(|q| q.shard_id == info.shard_id) {
+                Some(i) => old.swap_remove(i),
+                None => ShardQueue {
+                    shard_id: info.shard_id.clone(),
+                    starting_hash_key: info.starting_hash_key,
+                    ending_hash_key: info.ending_hash_key,
+                    open: None,
+                    ready: VecDeque::new(),
+                    ready_bytes: 0,
+                    buckets: self.rate_limit.map(|limit| TokenBuckets::new(limit, now)),
+                    in_flight: false,
+                },
+            })
+            .collect();
+        shards.sort_by_key(|q| q.starting_hash_key);
+        shards
+    }
+
+    fn route(&self, hash: u128) -> Option<usize> {
+        let i = self.shards.partition_point(|q| q.starting_hash_key <= hash).checked_sub(1)?;
+        (hash <= self.shards[i].ending_hash_key).then_some(i)
+    }
+
+    /// Queues a user record; true when the sender should look again.
+    pub fn add(&mut self, entry: UserEntry, config: &ProducerConfig, now: Instant) -> bool {
+        let Some(i) = self.route(entry.routing.hash) else {
+            self.unrouted.push(entry);
+            self.reload_wanted = true;
+            return true;
+        };
+        let shard = &mut self.shards[i];
+        let ehk = entry.routing.explicit_hash_key.as_deref();
+        let alone_size = AGGREGATE_FRAMING_BYTES
+            + aggregated_size(&entry.partition_key, ehk, entry.data.len(), 0)
+            + entry.partition_key.len();
+        if !config.aggregation || alone_size > config.aggregation_max_bytes {
+            // Too big to share an aggregate: it goes alone, after the shard's aggregate so
+            // the shard's records stay in put order.
+            shard.close_aggregate();
+            shard.push_ready(KinesisRecord::single(shard.shard_id.clone(), entry));
+            return true;
+        }
+        let mut wake = false;
+        if let Some(open) = &shard.open {
+            let added = aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+            let first_key = open.entries.first().map_or(0, |e| e.partition_key.len());
+            if open.entries.len() >= config.aggregation_max_records
+                || open.bytes + added + first_key > config.aggregation_max_bytes
+            {
+                shard.close_aggregate();
+                wake = true;
+            }
+        }
+        match &mut shard.open {
+            Some(open) => {
+                open.bytes += aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+                open.entries.push(entry);
+            }
+            None => {
+                let bytes = AGGREGATE_FRAMING_BYTES + aggregated_size(&entry.partition_key, ehk, entry.data.len(), 0);
+                shard.open = Some(OpenAggregate { entries: vec![entry], bytes, since: now });
+                wake = true;
+            }
+        }
+        wake
+    }
+
+    /// Closes aggregates past their linger, fails expired records, and fills up to
+    /// `free_slots` batches if a batch is due (full, lingered, or flushing).
+    pub fn plan(&mut self, config: &ProducerConfig, now: Instant, flushing: bool, free_slots: usize) -> Plan {
+        let mut plan = Plan { batches: Vec::new(), expired: Vec::new(), reload: false, wake_at: now + IDLE_TICK };
+        if self.reload_wanted && !self.reloading {
+            if now >= self.reload_not_before {
+                self.reloading = true;
+                self.reload_wanted = false;
+                plan.reload = true;
+            } else {
+                plan.wake_at = plan.wake_at.min(self.reload_not_before);
+            }
+        }
+        if !self.unrouted.is_empty() {
+            let (expired, waiting) = std::mem::take(&mut self.unrouted).into_iter().partition(|e| e.deadline <= now);
+            self.unrouted = waiting;
+            plan.expired = expired;
+        }
+        for shard in &mut self.shards {
+            if let Some(open) = &shard.open {
+                if flushing || now >= open.since + config.linger {
+                    shard.close_aggregate();
+                } else {
+                    plan.wake_at = plan.wake_at.min(open.since + config.linger);
+                }
+            }
+        }
+        let mut reroute = Vec::new();
+        while plan.batches.len() < free_slots {
+            if !self.batch_due(config, now, flushing, &mut plan.wake_at) {
+                break;
+            }
+            let batch = self.fill_batch(config, now, &mut plan, &mut reroute);
+            if batch.records.is_empty() {
+                break;
+            }
+            plan.batches.push(batch);
+        }
+        for entry in reroute {
+            self.add(entry, config, now);
+        }
+        plan
+    }
+
+    /// True when shards without a request in flight hold a full batch, or a record that
+    /// has lingered long enough.
+    fn batch_due(&self, config: &ProducerConfig, now: Instant, flushing: bool, wake_at: &mut Instant) -> bool {
+        let (mut records, mut bytes, mut due) = (0, 0, false);
+        for shard in self.shards.iter().filter(|s| !s.in_flight) {
+            let Some(front) = shard.ready.front() else { continue };
+            records += shard.ready.len();
+            bytes += shard.ready_bytes;
+            let lingered = front.since + config.linger;
+            if flushing || lingered <= now {
+                due = true;
+            } else {
+                *wake_at = (*wake_at).min(lingered);
+            }
+        }
+        due || records >= config.put_records_max_records || bytes >= config.put_records_max_bytes
+    }
+
+    fn fill_batch(
+        &mut self,
+        config: &ProducerConfig,
+        now: Instant,
+        plan: &mut Plan,
+        reroute: &mut Vec<UserEntry>,
+    ) -> Batch {
+        let mut batch = Batch::default();
+        let mut bytes = 0;
+        let count = self.shards.len();
+        for k in 0..count {
+            let shard = &mut self.shards[(self.cursor + k) % count];
+            if shard.in_flight {
+                continue;
+            }
+            let mut took = false;
+            while let Some(front) = shard.ready.front() {
+                if front.entries.iter().any(|e| e.deadline <= now) {
+                    if let Some(record) = shard.pop_ready() {
+                        let (expired, live): (Vec<_>, Vec<_>) =
+                            record.entries.into_iter().partition(|e| e.deadline <= now);
+                        plan.expired.extend(expired);
+                        reroute.extend(live);
+                    }
+                    continue;
+                }
+                if front.not_before > now {
+                    plan.wake_at = plan.wake_at.min(front.not_before);
+                    break;
+                }
+                if batch.records.len() >= config.put_records_max_records
+                    || bytes + front.size > config.put_records_max_bytes
+                {
+                    break;
+                }
+                if let Some(buckets) = &mut shard.buckets {
+                    if !buckets.try_take(front.size, now) {
+                        plan.wake_at = plan.wake_at.min(buckets.ready_at(front.size, now));
+                        break;
+                    }
+                }
+                let Some(record) = shard.pop_ready() else { break };
+                bytes += record.size;
+                batch.records.push(record);
+                took = true;
+            }
+            if took {
+                shard.in_flight = true;
+                batch.shards.push(shard.shard_id.clone());
+            }
+        }
+        if count > 0 {
+            self.cursor = (self.cursor + 1) % count;
+        }
+        batch
+    }
+
+    /// The request holding records of `shards` is answered.
+    pub fn request_done(&mut self, shards: &[String]) {
+        for shard in self.shards.iter_mut().filter(|s| shards.contains(&s.shard_id)) {
+            shard.in_flight = false;
+        }
+    }
+
+    /// Puts records back at the front of their shards' queues after a back-off, or routes
+    /// their user records again when they must be regrouped or their shard is gone.
+    pub fn retry(
+        &mut self,
+        records: Vec<KinesisRecord>,
+        error: String,
+        config: &ProducerConfig,
+        random: &dyn RandomSource,
+        now: Instant,
+    ) {
+        for mut record in records.into_iter().rev() {
+            if !error.is_empty() {
+                record = record.with_error(error.clone());
+            }
+            if record.regroup {
+                self.unrouted.extend(record.entries);
+                self.reload_wanted = true;
+                continue;
+            }
+            match self.shards.iter_mut().find(|s| s.shard_id == record.shard_id) {
+                Some(shard) => {
+                    let attempts = record.entries.first().map_or(1, |e| e.attempts);
+                    record.not_before =
+                        now + backoff(config.retry_base_delay, config.retry_max_delay, attempts, random);
+                    shard.ready_bytes += record.size;
+                    shard.ready.push_front(record);
+                }
+                None => {
+                    for entry in record.entries {
+                        self.add(entry, config, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks for the shard map to be read again.
+    pub fn request_reload(&mut self) {
+        self.reload_wanted = true;
+    }
+
+    /// The reload failed; try again from `not_before`.
+    pub fn reload_failed(&mut self, not_before: Instant) {
+        self.reloading = false;
+        self.reload_wanted = true;
+        self.reload_not_before = not_before;
+    }
+
+    /// Swaps in a freshly read map: queues of shards still open are kept, the records of
+    /// the others (and the unrouted ones) are routed again.
+    pub fn replace_map(&mut self, map: ShardMap, config: &ProducerConfig, now: Instant) {
+        self.reloading = false;
+        let old = std::mem::take(&mut self.shards);
+        let (kept, gone): (Vec<_>, Vec<_>) =
+            old.into_iter().partition(|q| map.get(&q.shard_id).is_some_and(|info| info.is_open()));
+        self.shards = self.queues_of(&map, now, kept);
+        self.cursor = 0;
+        let again: Vec<UserEntry> =
+            gone.into_iter().flat_map(ShardQueue::drain).chain(std::mem::take(&mut self.unrouted)).collect();
+        for entry in again {
+            self.add(entry, config, now);
+        }
+        if !self.unrouted.is_empty() {
+            // Still unroutable (the map lags the resharding): ask again after a pause.
+            self.reload_not_before = now + config.retry_base_delay;
+        }
+    }
+}
