@@ -62,6 +62,14 @@ def assert_resumed_exactly_after(first_events, second_events, checkpoints):
         assert later[0]["data"] not in first_data
 
 
+def checkpointed_everything(events):
+    """Each shard's last checkpoint is at its last processed record."""
+    last_record = {}
+    for event in records(events):
+        last_record[event["shard"]] = max(position(event), last_record.get(event["shard"], (-1, -1)))
+    return last_checkpoints(events) == last_record
+
+
 def test_java_kcl_hands_over_to_rheo_client(rheo, kinesis, kcl_env):
     create_active(kinesis, kcl_env.stream, shards=2)
     producer = Producer(kinesis, kcl_env.stream)
@@ -69,6 +77,7 @@ def test_java_kcl_hands_over_to_rheo_client(rheo, kinesis, kcl_env):
     producer.put_aggregated(5, "agg-java")
     java = kcl_env.worker("java").start()
     wait_until(all_processed(producer, java), "the Java KCL processing the first records", [java])
+    wait_until(lambda: checkpointed_everything(java.events()), "the Java KCL checkpointing its last batches", [java])
     # An operator's stop: KCL 3 ends its processors and releases its leader lock, but leaves its
     # leases owned by itself; they expire after failoverTimeMillis without renewals.
     java.stop()
@@ -94,8 +103,8 @@ def test_java_kcl_hands_over_to_rheo_client(rheo, kinesis, kcl_env):
     rust_events = rust.events()
 
     assert_resumed_exactly_after(java_events, rust_events, checkpoints)
-    # The Java worker checkpointed every batch it processed and was idle when stopped, so
-    # nothing is processed twice.
+    # The Java worker had checkpointed every record it processed when it was stopped, so nothing
+    # is processed twice.
     assert_exactly_once(producer, java_events + rust_events)
     assert_in_shard_order(rust_events)
     assert_deaggregated(rust_events, aggregated)
