@@ -19,7 +19,7 @@
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -107,26 +107,39 @@ fn parse_initial_position(text: &str) -> Result<InitialPosition, String> {
 /// `write_all` under the lock, so lines of different shards never interleave.
 type Output = Arc<Mutex<Box<dyn Write + Send>>>;
 
-/// How many user records may still be processed (`u64::MAX`: no limit), and how the worker is
-/// told that there are none left.
-struct Budget {
+/// What the shards' processors share besides the output: how many user records may still be
+/// processed (`u64::MAX`: no limit), whether writing failed, and the way they stop the worker.
+struct Progress {
     remaining: AtomicU64,
-    exhausted: watch::Sender<bool>,
+    write_failed: AtomicBool,
+    stop: watch::Sender<bool>,
 }
 
-impl Budget {
-    /// Takes up to `wanted` records from the budget; returns how many were granted.
+impl Progress {
+    /// Takes up to `wanted` records from the budget; returns how many were granted, and stops
+    /// the worker when that spends the budget.
     fn take(&self, wanted: usize) -> usize {
         let wanted = u64::try_from(wanted).unwrap_or(u64::MAX);
         let previous = self
             .remaining
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |left| Some(left.saturating_sub(wanted)))
             .unwrap_or(0);
-        let granted = previous.min(wanted);
         if previous > 0 && previous <= wanted {
-            self.exhausted.send_replace(true);
+            tracing::info!("Record budget spent: shutting down.");
+            self.stop.send_replace(true);
         }
-        usize::try_from(granted).unwrap_or(usize::MAX)
+        usize::try_from(previous.min(wanted)).unwrap_or(usize::MAX)
+    }
+
+    /// A batch could not be written. Later batches must not be checkpointed either (their
+    /// checkpoint would cover the lost one), so the worker stops and the process fails.
+    fn fail(&self) {
+        self.write_failed.store(true, Ordering::Release);
+        self.stop.send_replace(true);
+    }
+
+    fn failed(&self) -> bool {
+        self.write_failed.load(Ordering::Acquire)
     }
 }
 
@@ -134,7 +147,7 @@ impl Budget {
 struct JsonLinesProcessor {
     shard_id: String,
     output: Output,
-    budget: Arc<Budget>,
+    progress: Arc<Progress>,
 }
 
 impl JsonLinesProcessor {
@@ -164,12 +177,16 @@ impl RecordProcessor for JsonLinesProcessor {
     }
 
     async fn process_records(&mut self, input: ProcessRecordsInput, checkpointer: &Checkpointer) {
-        let granted = self.budget.take(input.records.len());
+        if self.progress.failed() {
+            return;
+        }
+        let granted = self.progress.take(input.records.len());
         let Some(processed) = input.records.get(..granted) else { return };
         let Some(last) = processed.last() else { return };
         if let Err(error) = self.write(processed) {
             // Not checkpointed: the batch comes again to whoever processes the shard next.
-            tracing::error!(shard = %self.shard_id, %error, "Could not write the records.");
+            tracing::error!(shard = %self.shard_id, %error, "Could not write the records: stopping.");
+            self.progress.fail();
             return;
         }
         // After the write, never before: a crash in between repeats the batch rather than lose it.
@@ -201,14 +218,18 @@ impl RecordProcessor for JsonLinesProcessor {
 
 struct Factory {
     output: Output,
-    budget: Arc<Budget>,
+    progress: Arc<Progress>,
 }
 
 impl ProcessorFactory for Factory {
     type Processor = JsonLinesProcessor;
 
     fn create(&self, shard_id: &str) -> JsonLinesProcessor {
-        JsonLinesProcessor { shard_id: shard_id.to_owned(), output: self.output.clone(), budget: self.budget.clone() }
+        JsonLinesProcessor {
+            shard_id: shard_id.to_owned(),
+            output: self.output.clone(),
+            progress: self.progress.clone(),
+        }
     }
 }
 
@@ -239,11 +260,11 @@ fn worker_config(args: &Args) -> WorkerConfig {
     config
 }
 
-/// Completes on SIGTERM, Ctrl-C, or once the record budget is spent.
-async fn shutdown_signal(mut exhausted: watch::Receiver<bool>) {
-    let budget_spent = async {
+/// Completes on SIGTERM, Ctrl-C, or when a processor stops the worker.
+async fn shutdown_signal(mut stop: watch::Receiver<bool>) {
+    let stopped = async {
         // An error means the sender is gone, which cannot happen while the worker runs.
-        let _ = exhausted.wait_for(|spent| *spent).await;
+        let _ = stop.wait_for(|stop| *stop).await;
     };
     #[cfg(unix)]
     let terminated = async {
@@ -262,7 +283,7 @@ async fn shutdown_signal(mut exhausted: watch::Receiver<bool>) {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("Interrupted: shutting down."),
         () = terminated => tracing::info!("Terminated: shutting down."),
-        () = budget_spent => tracing::info!("Record budget spent: shutting down."),
+        () = stopped => {}
     }
 }
 
@@ -290,12 +311,16 @@ async fn main() -> anyhow::Result<()> {
         ),
         None => Box::new(std::io::stdout()),
     };
-    let (exhausted, exhausted_changes) = watch::channel(false);
-    let budget = Arc::new(Budget { remaining: AtomicU64::new(args.stop_after.unwrap_or(u64::MAX)), exhausted });
-    let factory = Factory { output: Arc::new(Mutex::new(output)), budget };
+    let (stop, stop_changes) = watch::channel(false);
+    let progress = Arc::new(Progress {
+        remaining: AtomicU64::new(args.stop_after.unwrap_or(u64::MAX)),
+        write_failed: AtomicBool::new(false),
+        stop,
+    });
+    let factory = Factory { output: Arc::new(Mutex::new(output)), progress: progress.clone() };
 
     let worker = Worker::new(&client, worker_config(&args), factory)?;
-    worker.run(shutdown_signal(exhausted_changes)).await?;
+    worker.run(shutdown_signal(stop_changes)).await?;
     let metrics = worker.metrics();
     tracing::info!(
         records = metrics.shards.values().map(|shard| shard.records_processed).sum::<u64>(),
@@ -303,5 +328,8 @@ async fn main() -> anyhow::Result<()> {
         aggregates_dropped = metrics.aggregates_dropped,
         "Worker stopped."
     );
+    if progress.failed() {
+        anyhow::bail!("records could not be written (see the log); the next worker processes them again");
+    }
     Ok(())
 }
