@@ -12,6 +12,7 @@ import pathlib
 import sys
 import uuid
 
+import boto3
 import pytest
 from aws_kinesis_agg.aggregator import RecordAggregator
 
@@ -104,3 +105,25 @@ def test_aws_kinesis_agg_aggregates_are_deaggregated_and_a_mixed_shard_aggregate
         assert ranges[shard][0] <= hash_key(by_data[data]["partition_key"]) <= ranges[shard][1]
     # Plain records are not aggregates: sub-sequence number 0.
     assert all(by_data[d]["sub_sequence"] == 0 for d in plain)
+
+
+def test_a_batch_that_cannot_be_written_is_not_checkpointed(rheo, kinesis, tmp_path):
+    """The example worker whose output fails (a full disk: /dev/full) stops with an error and
+    leaves the batch uncheckpointed, so the next worker gets it."""
+    stream = f"full-{uuid.uuid4().hex[:8]}"
+    application = f"app-{stream}"
+    create_active(kinesis, stream, shards=1)
+    written = Producer(kinesis, stream).put_plain(5, "kept")
+    failing = RheoClientWorker(tmp_path, "failing", stream=stream, application=application,
+                               endpoint=rheo.endpoint, output=pathlib.Path("/dev/full")).start()
+    assert failing.exit_code() != 0
+    assert "Could not write the records" in failing.log_tail()
+    dynamodb = boto3.client("dynamodb", endpoint_url=rheo.endpoint, region_name="us-east-1")
+    lease = dynamodb.get_item(TableName=application, Key={"leaseKey": {"S": "shardId-000000000000"}},
+                              ConsistentRead=True)["Item"]
+    assert lease["checkpoint"]["S"] == "TRIM_HORIZON"
+
+    worker = RheoClientWorker(tmp_path, "next", stream=stream, application=application,
+                              endpoint=rheo.endpoint, stop_after=len(written)).start()
+    assert worker.exit_code() == 0, worker.log_tail()
+    assert [e["data"] for e in worker.events()] == written

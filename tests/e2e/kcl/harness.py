@@ -265,12 +265,13 @@ class RheoClientWorker(JournaledWorker):
     down gracefully (a final checkpoint, then exit 0)."""
 
     def __init__(self, workdir: pathlib.Path, name: str, *, stream: str, application: str,
-                 endpoint: str, retrieval: str = "polling", stop_after: int | None = None):
+                 endpoint: str, retrieval: str = "polling", stop_after: int | None = None,
+                 output: pathlib.Path | None = None):
         super().__init__(workdir, name)
         self.arguments = [
             "--endpoint", endpoint, "--application", application, "--stream", stream,
             "--worker-id", name, "--initial-position", "trim-horizon", "--retrieval", retrieval,
-            "--output", str(self.journal_path),
+            "--output", str(output or self.journal_path),
             # The same lease and polling timers as the KCL workers it hands over to.
             "--failover-time-ms", str(FAST_TIMERS["failoverTimeMillis"]),
             "--idle-time-ms", str(FAST_TIMERS["idleTimeBetweenReadsInMillis"]),
