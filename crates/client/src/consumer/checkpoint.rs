@@ -114,3 +114,42 @@ pub fn compare_sequence_numbers(a: &SequenceNumber, b: &SequenceNumber) -> Order
     let (a, b) = (a.as_str(), b.as_str());
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn sentinels_are_written_as_the_kcl_writes_them() {
+        for (checkpoint, text) in [
+            (Checkpoint::TrimHorizon, "TRIM_HORIZON"),
+            (Checkpoint::Latest, "LATEST"),
+            (Checkpoint::AtTimestamp, "AT_TIMESTAMP"),
+            (Checkpoint::ShardEnd, "SHARD_END"),
+        ] {
+            assert_eq!(checkpoint.as_str(), text);
+            assert_eq!(Checkpoint::parse(text), Some(checkpoint));
+        }
+        assert_eq!(Checkpoint::parse("0042"), None, "not a canonical sequence number");
+        assert_eq!(Checkpoint::parse("shard_end"), None);
+    }
+
+    #[test]
+    fn positions_order_by_sequence_number_then_sub_sequence_number() {
+        let at = |n: u128, sub| ExtendedSequenceNumber::at(SequenceNumber::from_u128(n), sub);
+        assert_eq!(at(9, 5).compare(&at(10, 0)), Some(Ordering::Less), "numbers, not text");
+        assert_eq!(at(10, 1).compare(&at(10, 0)), Some(Ordering::Greater));
+        assert_eq!(at(10, 0).compare(&at(10, 0)), Some(Ordering::Equal));
+        assert_eq!(at(10, 0).compare(&ExtendedSequenceNumber::sentinel(Checkpoint::ShardEnd)), None);
+    }
+
+    proptest! {
+        #[test]
+        fn sequence_checkpoints_round_trip_and_compare_like_numbers(a in any::<u128>(), b in any::<u128>()) {
+            let (sa, sb) = (SequenceNumber::from_u128(a), SequenceNumber::from_u128(b));
+            prop_assert_eq!(Checkpoint::parse(sa.as_str()), Some(Checkpoint::Sequence(sa.clone())));
+            prop_assert_eq!(compare_sequence_numbers(&sa, &sb), a.cmp(&b));
+        }
+    }
+}
