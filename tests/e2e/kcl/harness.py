@@ -249,13 +249,17 @@ class KclRsWorker(JournaledWorker):
 
 
 def consume_example() -> pathlib.Path:
-    """rheo-client's example worker, built beside the rheo binary by `cargo build --workspace
-    --all-targets` (or named by RHEO_CONSUME_EXAMPLE)."""
+    """rheo-client's example worker: RHEO_CONSUME_EXAMPLE, else the one built beside the rheo
+    binary (`cargo build --workspace --all-targets`), else the debug build's."""
     explicit = os.environ.get("RHEO_CONSUME_EXAMPLE")
-    binary = pathlib.Path(explicit) if explicit else rheo_binary().parent / "examples" / "consume"
-    if not binary.exists():
-        raise RuntimeError(f"{binary} not found: build it with `cargo build -p rheo-client --examples`")
-    return binary
+    if explicit:
+        return pathlib.Path(explicit)
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", KCL_DIR.parents[2] / "target"))
+    candidates = [rheo_binary().parent / "examples" / "consume", target / "debug" / "examples" / "consume"]
+    for binary in candidates:
+        if binary.exists():
+            return binary
+    raise RuntimeError(f"none of {candidates} exists: build it with `cargo build -p rheo-client --examples`")
 
 
 class RheoClientWorker(JournaledWorker):
