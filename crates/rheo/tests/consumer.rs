@@ -100,7 +100,7 @@ impl ProcessorFactory for Recorders {
 }
 
 fn worker_config(app: &str, stream: &str, worker: &str) -> WorkerConfig {
-    let mut config = WorkerConfig::new(app, stream).with_failover_time(Duration::from_millis(1500));
+    let mut config = WorkerConfig::new(app, stream).with_failover_time(Duration::from_secs(2));
     config.worker_id = worker.into();
     config.initial_position = InitialPosition::TrimHorizon;
     config.retrieval = RetrievalConfig::Polling { max_records: 1000, idle_time: Duration::from_millis(100) };

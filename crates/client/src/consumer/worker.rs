@@ -76,6 +76,47 @@ pub struct WorkerMetrics {
     pub records_processed: u64,
 }
 
+impl WorkerMetrics {
+    /// The figures in Prometheus' text format, for a process that serves them.
+    pub fn to_prometheus(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let totals = [
+            ("rheo_consumer_leases_held", "gauge", "Leases this worker holds.", self.leases_held),
+            ("rheo_consumer_leases_taken_total", "counter", "Expired or unowned leases taken.", self.leases_taken),
+            ("rheo_consumer_leases_stolen_total", "counter", "Leases stolen for balance.", self.leases_stolen),
+            ("rheo_consumer_leases_lost_total", "counter", "Leases lost to another worker.", self.leases_lost),
+            (
+                "rheo_consumer_aggregates_dropped_total",
+                "counter",
+                "KPL aggregates dropped for a user record outside the shard.",
+                self.aggregates_dropped,
+            ),
+        ];
+        for (name, kind, help, value) in totals {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        let _ = writeln!(out, "# HELP rheo_consumer_records_processed_total User records handed to processors.");
+        let _ = writeln!(out, "# TYPE rheo_consumer_records_processed_total counter");
+        for (shard, metrics) in &self.shards {
+            let _ = writeln!(
+                out,
+                "rheo_consumer_records_processed_total{{shard=\"{shard}\"}} {}",
+                metrics.records_processed
+            );
+        }
+        let _ =
+            writeln!(out, "# HELP rheo_consumer_millis_behind_latest How far behind the newest record each shard is.");
+        let _ = writeln!(out, "# TYPE rheo_consumer_millis_behind_latest gauge");
+        for (shard, metrics) in &self.shards {
+            if let Some(behind) = metrics.millis_behind_latest {
+                let _ = writeln!(out, "rheo_consumer_millis_behind_latest{{shard=\"{shard}\"}} {behind}");
+            }
+        }
+        out
+    }
+}
+
 /// What a held lease's consumer is told to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Signal {
@@ -664,4 +705,23 @@ async fn stop_before_start<F: ProcessorFactory>(
         shared.table.release(&mut lease, shared.me()).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_render_as_prometheus_text() {
+        let mut metrics = WorkerMetrics { leases_held: 2, leases_lost: 1, ..WorkerMetrics::default() };
+        metrics.shards.insert(
+            "shardId-000000000001".into(),
+            ShardMetrics { records_processed: 42, millis_behind_latest: Some(7), lease_held: true },
+        );
+        let text = metrics.to_prometheus();
+        assert!(text.contains("# TYPE rheo_consumer_leases_held gauge\nrheo_consumer_leases_held 2\n"));
+        assert!(text.contains("rheo_consumer_leases_lost_total 1\n"));
+        assert!(text.contains("rheo_consumer_records_processed_total{shard=\"shardId-000000000001\"} 42\n"));
+        assert!(text.contains("rheo_consumer_millis_behind_latest{shard=\"shardId-000000000001\"} 7\n"));
+    }
 }
