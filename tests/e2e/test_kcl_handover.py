@@ -50,7 +50,8 @@ def lease_checkpoints(kcl_env):
 
 def assert_resumed_exactly_after(first_events, second_events, checkpoints):
     """The second worker processed nothing at or before the first one's checkpoints, and in each
-    shard it checkpointed, it started with the very next user record the first did not process."""
+    shard the first checkpointed, it started with a user record the first had not processed
+    (with the exactly-once and order checks: the very next one)."""
     for event in records(second_events):
         if event["shard"] in checkpoints:
             assert position(event) > checkpoints[event["shard"]], (
