@@ -239,22 +239,25 @@ impl StreamQueues {
             return true;
         }
         let mut wake = false;
+        let mut added = None;
         if let Some(open) = &shard.open {
-            let added = aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+            let size = aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
             let first_key = open.entries.first().map_or(0, |e| e.partition_key.len());
             if open.entries.len() >= config.aggregation_max_records
-                || open.bytes + added + first_key > config.aggregation_max_bytes
+                || open.bytes + size + first_key > config.aggregation_max_bytes
             {
                 shard.close_aggregate();
                 wake = true;
+            } else {
+                added = Some(size);
             }
         }
-        match &mut shard.open {
-            Some(open) => {
-                open.bytes += aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+        match (&mut shard.open, added) {
+            (Some(open), Some(size)) => {
+                open.bytes += size;
                 open.entries.push(entry);
             }
-            None => {
+            _ => {
                 let bytes = AGGREGATE_FRAMING_BYTES + aggregated_size(&entry.partition_key, ehk, entry.data.len(), 0);
                 shard.open = Some(OpenAggregate { entries: vec![entry], bytes, since: now });
                 wake = true;

@@ -3,8 +3,8 @@
 //! or when full, paced per shard, retried with jittered exponential back-off until their
 //! TTL, and the shard map is read again when resharding shows.
 //!
-//! Module map: [`config`] (settings and AWS limits), [`record`] (checks and aggregate
-//! sizing), [`batcher`] (per-shard queues and the choice of what to send), [`rate_limit`],
+//! Module map: [`config`] (settings and AWS limits), `record` (checks and aggregate
+//! sizing), `batcher` (per-shard queues and the choice of what to send), [`rate_limit`],
 //! [`backoff`], [`metrics`], and this module: the public [`Producer`] and its sender task.
 //!
 //! Invariants: every aggregate holds only user records that hash into the shard it is put
@@ -197,10 +197,9 @@ impl Producer {
             .acquire_many_owned(u32::try_from(cost).unwrap_or(u32::MAX))
             .await
             .map_err(|_| ProducerError::Shutdown)?;
-        self.ensure_stream(stream).await?;
         let now = Instant::now();
         let (reply, handle) = oneshot::channel();
-        let entry = UserEntry {
+        let mut entry = Some(UserEntry {
             partition_key: partition_key.to_owned(),
             routing,
             data,
@@ -211,13 +210,19 @@ impl Producer {
             reply,
             _ticket: Ticket::new(&shared.progress),
             _permit: permit,
-        };
-        let wake = {
-            let mut streams = shared.streams.lock();
-            match streams.get_mut(stream) {
-                Some(queues) => queues.add(entry, &shared.config, now),
-                None => return Err(ProducerError::Shutdown),
+        });
+        // One lock per put once the stream is known; its shard map is read on first use.
+        let wake = loop {
+            {
+                let mut streams = shared.streams.lock();
+                if let Some(queues) = streams.get_mut(stream) {
+                    match entry.take() {
+                        Some(entry) => break queues.add(entry, &shared.config, now),
+                        None => return Err(ProducerError::Shutdown),
+                    }
+                }
             }
+            self.ensure_stream(stream).await?;
         };
         if wake {
             shared.wake.notify_one();
