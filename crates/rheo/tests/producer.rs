@@ -250,14 +250,30 @@ async fn a_burst_above_the_shard_limits_is_retried_without_loss() {
     let producer =
         Producer::new(&client, ProducerConfig { retry_base_delay: Duration::from_millis(50), ..config(false) })
             .expect("producer");
-    let total = 3000;
-    let handles = put_all(&producer, "limited", 30, total / 30).await;
-    producer.flush().await;
-    let acknowledged = outcomes(handles).await;
-    assert_eq!(acknowledged.len(), total);
+    // Bursts of 3000 records (six full calls at once) until the server has throttled some:
+    // on a very slow machine one burst may stay under the limit.
+    let mut acknowledged = HashMap::new();
+    for round in 0..5 {
+        let mut handles = Vec::new();
+        for index in 0..100 {
+            for key in 0..30 {
+                let data = format!("round-{round}/key-{key}/{index:06}");
+                let handle =
+                    producer.put("limited", &format!("key-{key}"), Bytes::from(data.clone())).await.expect("put");
+                handles.push((data, handle));
+            }
+        }
+        producer.flush().await;
+        acknowledged.extend(outcomes(handles).await);
+        if producer.metrics().throttles > 0 {
+            break;
+        }
+    }
+    let total = acknowledged.len();
     let metrics = producer.metrics();
     assert!(metrics.throttles > 0, "the server throttled: {metrics:?}");
     assert!(metrics.retries > 0);
+    assert!(acknowledged.values().any(|o| o.attempts > 1));
     let (reads, dropped) = read_all(&kinesis, "limited").await;
     assert_eq!(dropped, 0);
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -265,6 +281,7 @@ async fn a_burst_above_the_shard_limits_is_retried_without_loss() {
         *seen.entry(read.data.as_str()).or_default() += 1;
     }
     assert_eq!(seen.len(), total, "nothing lost");
+    assert!(acknowledged.keys().all(|data| seen.contains_key(data.as_str())));
     let duplicates = reads.len() - total;
     // A throttled record was not stored; only a call that failed as a whole after being
     // stored could duplicate, and each such record counts as a retry.
