@@ -706,4 +706,49 @@ mod tests {
         }
         assert_eq!(seen, 50);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Whatever is put, every user record leaves exactly once, in a call within AWS's
+        /// limits, inside a Kinesis record within the aggregate limit and in its own shard.
+        #[test]
+        fn every_record_leaves_once_within_the_limits(
+            records in proptest::collection::vec(("[a-z]{1,8}", 0usize..3000), 1..400),
+            aggregation in proptest::bool::ANY,
+            aggregation_max_bytes in 1024usize..8192,
+        ) {
+            let now = Instant::now();
+            let map = two_shards();
+            let config = ProducerConfig { aggregation, aggregation_max_bytes, ..unpaced() };
+            let mut queues = StreamQueues::new(map.clone(), None, now);
+            let entries = Entries::new();
+            let mut replies = Vec::new();
+            for (i, (key, len)) in records.iter().enumerate() {
+                let (mut entry, reply) = entries.entry(key, *len, now);
+                entry.data = Bytes::from(format!("{i:06}{}", "x".repeat(*len)));
+                queues.add(entry, &config, now);
+                replies.push(reply);
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for mut batch in drain(&mut queues, &config, now) {
+                proptest::prop_assert!(batch.records.len() <= config.put_records_max_records);
+                let mut bytes = 0;
+                for record in &mut batch.records {
+                    let shard = map.get(&record.shard_id).unwrap();
+                    let data = record.encoded();
+                    bytes += data.len() + record.partition_key.len();
+                    if record.aggregated {
+                        proptest::prop_assert!(data.len() + record.partition_key.len() <= aggregation_max_bytes);
+                        proptest::prop_assert!(shard.contains(record.explicit_hash_key.unwrap()));
+                    }
+                    for entry in &record.entries {
+                        proptest::prop_assert!(shard.contains(entry.routing.hash));
+                        proptest::prop_assert!(seen.insert(entry.data.slice(0..6)), "sent twice");
+                    }
+                }
+                proptest::prop_assert!(bytes <= config.put_records_max_bytes);
+            }
+            proptest::prop_assert_eq!(seen.len(), records.len());
+        }
+    }
 }
