@@ -13,6 +13,16 @@ use crate::producer::record::{aggregated_size, UserEntry, AGGREGATE_FRAMING_BYTE
 use crate::producer::IDLE_TICK;
 use crate::shards::ShardMap;
 
+/// A call carrying this fraction of the record or byte limit is worth making without
+/// waiting for more: requests for different shards then run side by side (a shard has one
+/// at a time), while small records of many shards still share a call.
+const SHARD_BATCH_FRACTION: usize = 4;
+
+fn enough_for_a_call(config: &ProducerConfig, records: usize, bytes: usize) -> bool {
+    records >= config.put_records_max_records / SHARD_BATCH_FRACTION
+        || bytes >= config.put_records_max_bytes / SHARD_BATCH_FRACTION
+}
+
 /// One Kinesis record on its way: a lone user record, or an aggregate of several.
 #[derive(Debug)]
 pub(crate) struct KinesisRecord {
@@ -310,8 +320,8 @@ impl StreamQueues {
         plan
     }
 
-    /// True when shards without a request in flight hold a full batch, or a record that
-    /// has lingered long enough.
+    /// True when shards without a request in flight hold a full batch, a shard's worth of
+    /// one ([`SHARD_BATCH_FRACTION`]), or a record that has lingered long enough.
     fn batch_due(&self, config: &ProducerConfig, now: Instant, flushing: bool, wake_at: &mut Instant) -> bool {
         let (mut records, mut bytes, mut due) = (0, 0, false);
         for shard in self.shards.iter().filter(|s| !s.in_flight) {
@@ -319,7 +329,7 @@ impl StreamQueues {
             records += shard.ready.len();
             bytes += shard.ready_bytes;
             let lingered = front.since + config.linger;
-            if flushing || lingered <= now {
+            if flushing || lingered <= now || enough_for_a_call(config, shard.ready.len(), shard.ready_bytes) {
                 due = true;
             } else {
                 *wake_at = (*wake_at).min(lingered);
@@ -377,6 +387,10 @@ impl StreamQueues {
             if took {
                 shard.in_flight = true;
                 batch.shards.push(shard.shard_id.clone());
+                if enough_for_a_call(config, batch.records.len(), bytes) {
+                    // The other shards' records go in calls of their own, made at once.
+                    break;
+                }
             }
         }
         if count > 0 {
