@@ -43,8 +43,9 @@ pub struct ProducerConfig {
     /// Pack user records into KPL aggregates, one aggregate per shard at a time (the KPL's
     /// `AggregationEnabled`, default true). Consumers must de-aggregate (the KCL does).
     pub aggregation: bool,
-    /// Largest aggregate, data and partition key (default 1 MiB, AWS's record limit; the
-    /// KPL's `AggregationMaxSize` is smaller because the KPL counts differently).
+    /// Largest aggregate, data and partition key together (default 1 MiB, AWS's record
+    /// limit, so an aggregate carries as much as one record can; the KPL's
+    /// `AggregationMaxSize` defaults to 50 KiB).
     pub aggregation_max_bytes: usize,
     /// Most user records per aggregate (default and maximum [`AGGREGATION_RECORDS_MAX`]).
     pub aggregation_max_records: usize,
