@@ -56,8 +56,16 @@ enum Command {
     Bench(rheo_bench::BenchArgs),
     /// List, create and rotate the keys encrypted streams are sealed with.
     Keys(keys::KeysArgs),
-    /// List the streams. SKELETON(cli): the other commands for people come beside it.
+    /// List the streams: name, status, mode, open shards, retention.
     Streams(cli::StreamsArgs),
+    /// Create a stream (and wait until it is ACTIVE when run on a terminal).
+    Create(cli::CreateArgs),
+    /// Show a stream's summary and its shards (ids, parents, hash ranges, open or closed).
+    Describe(cli::DescribeArgs),
+    /// Print a stream's records as they arrive, from every shard, through resharding.
+    Tail(cli::TailArgs),
+    /// Delete a stream.
+    Delete(cli::DeleteArgs),
     /// Put one record per line of standard input.
     Put(cli::put::PutArgs),
     /// Evaluate Firehose jq queries for a server (started by `serve`, never by hand).
@@ -271,10 +279,21 @@ struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     alloc_tuning::tune();
     let cli = Cli::parse();
+    // The commands for people print their results; info logs would only clutter a
+    // terminal, so they log warnings and errors unless RHEO_LOG asks for more.
+    let default_log = match cli.command {
+        Command::Streams(_)
+        | Command::Create(_)
+        | Command::Describe(_)
+        | Command::Tail(_)
+        | Command::Delete(_)
+        | Command::Put(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RHEO_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log)),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()))
@@ -288,7 +307,11 @@ fn main() -> anyhow::Result<()> {
         }
         Command::JqWorker => Ok(rheo_firehose::jq::run_worker()?),
         Command::Keys(args) => keys::run(args),
-        Command::Streams(args) => cli::streams(args),
+        Command::Streams(args) => cli::finish(cli::streams(args)),
+        Command::Create(args) => cli::finish(cli::create(args)),
+        Command::Describe(args) => cli::finish(cli::describe(args)),
+        Command::Tail(args) => cli::finish(cli::tail(args)),
+        Command::Delete(args) => cli::finish(cli::delete(args)),
         Command::Put(args) => cli::put::run(args),
     }
 }
