@@ -365,3 +365,48 @@ async fn put_waits_while_the_in_flight_bound_is_reached() {
     let refused = producer.put("bounded", "k", Bytes::from(vec![0; 1 << 20])).await;
     assert!(matches!(refused, Err(rheo_client::producer::ProducerError::InvalidRecord(_))));
 }
+
+/// Puts racing `shutdown()` either are refused with `Shutdown` or resolve: none hangs, and
+/// `flush` returns afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn puts_racing_shutdown_never_hang() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let kinesis = Kinesis::new_cbor(&client).expect("client");
+    create_active(&kinesis, "racing", 2).await;
+    // Generous: an "eventually" on a loaded machine, never reached when nothing hangs.
+    let deadline = Duration::from_secs(120);
+    // Room for one record only: puts queue on the bound, so each answer lets one in just
+    // as the sender decides whether it is done.
+    let bound = rheo_client::producer::config::RECORD_BYTES_MAX + rheo_client::producer::config::RECORD_OVERHEAD_BYTES;
+    for round in 0..8u8 {
+        let config = ProducerConfig { max_in_flight_bytes: bound, ..config(true) };
+        let producer = Arc::new(Producer::new(&client, config).expect("producer"));
+        let mut putters = Vec::new();
+        for putter in 0..6u8 {
+            let producer = Arc::clone(&producer);
+            putters.push(tokio::spawn(async move {
+                let mut handles = Vec::new();
+                for i in 0.. {
+                    let data = Bytes::from(vec![b'a' + (round * 6 + putter) % 26; 600_000]);
+                    match producer.put("racing", &format!("k{i}"), data).await {
+                        Ok(handle) => handles.push(handle),
+                        Err(rheo_client::producer::ProducerError::Shutdown) => break,
+                        Err(other) => panic!("unexpected refusal: {other}"),
+                    }
+                }
+                for handle in handles {
+                    // Acknowledged, or failed because the producer stopped: either way resolved.
+                    let _ = handle.await;
+                }
+            }));
+        }
+        tokio::task::yield_now().await;
+        tokio::time::timeout(deadline, producer.shutdown()).await.expect("shutdown returns");
+        for putter in putters {
+            tokio::time::timeout(deadline, putter).await.expect("every handle resolves").expect("putter");
+        }
+        tokio::time::timeout(deadline, producer.flush()).await.expect("flush returns after shutdown");
+        assert_eq!(producer.outstanding(), 0);
+    }
+}

@@ -442,6 +442,11 @@ impl StreamQueues {
         }
     }
 
+    /// Gives back every user record the stream holds (when the producer stops).
+    pub fn drain(self) -> impl Iterator<Item = UserEntry> {
+        self.shards.into_iter().flat_map(ShardQueue::drain).chain(self.unrouted)
+    }
+
     /// Asks for the shard map to be read again.
     pub fn request_reload(&mut self) {
         self.reload_wanted = true;

@@ -215,6 +215,11 @@ impl Producer {
         let wake = loop {
             {
                 let mut streams = shared.streams.lock();
+                // Checked again under the lock the sender exits under: a record inserted
+                // after the sender has gone would never be sent.
+                if shared.shutdown.load(Ordering::SeqCst) {
+                    return Err(ProducerError::Shutdown);
+                }
                 if let Some(queues) = streams.get_mut(stream) {
                     match entry.take() {
                         Some(entry) => break queues.add(entry, &shared.config, now),
@@ -307,19 +312,27 @@ async fn wait_idle(progress: &Progress) {
 /// shard maps when asked, and sleeps until something is due.
 async fn run_sender(shared: Arc<Shared>) {
     loop {
-        let shutting_down = shared.shutdown.load(Ordering::SeqCst);
-        if shutting_down && shared.progress.outstanding.load(Ordering::SeqCst) == 0 {
-            return;
-        }
         let now = Instant::now();
-        let flushing = shutting_down || shared.flushing.load(Ordering::SeqCst) > 0;
         let mut batches = Vec::new();
         let mut reloads = Vec::new();
         let mut expired = Vec::new();
         let mut wake_at = now + IDLE_TICK;
+        let shutting_down;
         {
             let free_slots = shared.requests.available_permits();
             let mut streams = shared.streams.lock();
+            // Decided under the lock `put` inserts under, after it has seen `shutdown`:
+            // once the flag is set and nothing is outstanding, no record can arrive later.
+            shutting_down = shared.shutdown.load(Ordering::SeqCst);
+            if shutting_down && shared.progress.outstanding.load(Ordering::SeqCst) == 0 {
+                let leftovers: Vec<UserEntry> = streams.drain().flat_map(|(_, queues)| queues.drain()).collect();
+                drop(streams);
+                for entry in leftovers {
+                    fail(&shared, entry, ProducerError::Shutdown);
+                }
+                return;
+            }
+            let flushing = shutting_down || shared.flushing.load(Ordering::SeqCst) > 0;
             for (name, queues) in streams.iter_mut() {
                 let plan = queues.plan(&shared.config, now, flushing, free_slots.saturating_sub(batches.len()));
                 wake_at = wake_at.min(plan.wake_at);
