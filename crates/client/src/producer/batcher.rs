@@ -37,6 +37,9 @@ pub(crate) struct KinesisRecord {
     data: Option<Bytes>,
     /// When its oldest user record was put.
     since: Instant,
+    /// The earliest deadline of its user records: like the KPL, a Kinesis record expires
+    /// whole, so the live records of a shard never overtake each other.
+    deadline: Instant,
     not_before: Instant,
     /// Set when its user records must be routed again rather than resent as they are.
     pub regroup: bool,
@@ -51,6 +54,7 @@ impl KinesisRecord {
             size: entry.data.len() + entry.partition_key.len(),
             data: Some(entry.data.clone()),
             since: entry.arrived,
+            deadline: entry.deadline,
             not_before: entry.arrived,
             aggregated: false,
             entries: vec![entry],
@@ -62,7 +66,9 @@ impl KinesisRecord {
     /// as explicit hash key: inside the shard every one of its records hashes into.
     fn aggregate(shard_id: String, open: OpenAggregate) -> Self {
         let first = &open.entries[0];
+        let deadline = open.entries.iter().map(|e| e.deadline).min().unwrap_or(open.since);
         KinesisRecord {
+            deadline,
             shard_id,
             partition_key: first.partition_key.clone(),
             explicit_hash_key: Some(first.routing.hash),
@@ -186,6 +192,9 @@ pub(crate) struct StreamQueues {
     reload_not_before: Instant,
     /// Where the next batch starts looking, so no shard is always last.
     cursor: usize,
+    /// No user record it holds expires before this: the queues are scanned for expired
+    /// records only from then on, whatever the free request slots.
+    expiry_check_at: Instant,
 }
 
 impl StreamQueues {
@@ -198,6 +207,7 @@ impl StreamQueues {
             reloading: false,
             reload_not_before: now,
             cursor: 0,
+            expiry_check_at: now,
         };
         queues.shards = queues.queues_of(&map, now, Vec::new());
         queues
@@ -231,6 +241,7 @@ impl StreamQueues {
 
     /// Queues a user record; true when the sender should look again.
     pub fn add(&mut self, entry: UserEntry, config: &ProducerConfig, now: Instant) -> bool {
+        self.expiry_check_at = self.expiry_check_at.min(entry.deadline);
         let Some(i) = self.route(entry.routing.hash) else {
             self.unrouted.push(entry);
             self.reload_wanted = true;
@@ -289,11 +300,6 @@ impl StreamQueues {
                 plan.wake_at = plan.wake_at.min(self.reload_not_before);
             }
         }
-        if !self.unrouted.is_empty() {
-            let (expired, waiting) = std::mem::take(&mut self.unrouted).into_iter().partition(|e| e.deadline <= now);
-            self.unrouted = waiting;
-            plan.expired = expired;
-        }
         for shard in &mut self.shards {
             if let Some(open) = &shard.open {
                 if flushing || now >= open.since + config.linger {
@@ -303,21 +309,59 @@ impl StreamQueues {
                 }
             }
         }
-        let mut reroute = Vec::new();
+        if now >= self.expiry_check_at {
+            self.expiry_check_at = self.expire(now, config.record_ttl, &mut plan.expired);
+        }
+        plan.wake_at = plan.wake_at.min(self.expiry_check_at);
         while plan.batches.len() < free_slots {
             if !self.batch_due(config, now, flushing, &mut plan.wake_at) {
                 break;
             }
-            let batch = self.fill_batch(config, now, &mut plan, &mut reroute);
+            let batch = self.fill_batch(config, now, &mut plan);
             if batch.records.is_empty() {
                 break;
             }
             plan.batches.push(batch);
         }
-        for entry in reroute {
-            self.add(entry, config, now);
-        }
         plan
+    }
+
+    /// Moves every user record past its deadline to `expired`, a whole Kinesis record (or
+    /// open aggregate) at a time, and returns the earliest deadline left. Records in
+    /// flight are not here; they are checked when they come back.
+    fn expire(&mut self, now: Instant, ttl: std::time::Duration, expired: &mut Vec<UserEntry>) -> Instant {
+        // Records put from now on expire no earlier than this.
+        let mut next = now + ttl;
+        if !self.unrouted.is_empty() {
+            let (gone, waiting): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.unrouted).into_iter().partition(|e| e.deadline <= now);
+            expired.extend(gone);
+            next = waiting.iter().map(|e| e.deadline).fold(next, Instant::min);
+            self.unrouted = waiting;
+        }
+        for shard in &mut self.shards {
+            if let Some(open) = &shard.open {
+                let oldest = open.entries.iter().map(|e| e.deadline).fold(next, Instant::min);
+                if oldest <= now {
+                    expired.extend(shard.open.take().into_iter().flat_map(|o| o.entries));
+                } else {
+                    next = oldest;
+                }
+            }
+            if shard.ready.iter().any(|r| r.deadline <= now) {
+                let ready = std::mem::take(&mut shard.ready);
+                shard.ready_bytes = 0;
+                for record in ready {
+                    if record.deadline <= now {
+                        expired.extend(record.entries);
+                    } else {
+                        shard.push_ready(record);
+                    }
+                }
+            }
+            next = shard.ready.iter().map(|r| r.deadline).fold(next, Instant::min);
+        }
+        next
     }
 
     /// True when shards without a request in flight hold a full batch, a shard's worth of
@@ -338,13 +382,7 @@ impl StreamQueues {
         due || records >= config.put_records_max_records || bytes >= config.put_records_max_bytes
     }
 
-    fn fill_batch(
-        &mut self,
-        config: &ProducerConfig,
-        now: Instant,
-        plan: &mut Plan,
-        reroute: &mut Vec<UserEntry>,
-    ) -> Batch {
+    fn fill_batch(&mut self, config: &ProducerConfig, now: Instant, plan: &mut Plan) -> Batch {
         let mut batch = Batch::default();
         let mut bytes = 0;
         let count = self.shards.len();
@@ -355,14 +393,11 @@ impl StreamQueues {
             }
             let mut took = false;
             while let Some(front) = shard.ready.front() {
-                if front.entries.iter().any(|e| e.deadline <= now) {
-                    if let Some(record) = shard.pop_ready() {
-                        let (expired, live): (Vec<_>, Vec<_>) =
-                            record.entries.into_iter().partition(|e| e.deadline <= now);
-                        plan.expired.extend(expired);
-                        reroute.extend(live);
-                    }
-                    continue;
+                if front.deadline <= now {
+                    // Expired since the last scan: the next scan fails it, in its turn.
+                    self.expiry_check_at = self.expiry_check_at.min(front.deadline);
+                    plan.wake_at = plan.wake_at.min(front.deadline);
+                    break;
                 }
                 if front.not_before > now {
                     plan.wake_at = plan.wake_at.min(front.not_before);
@@ -417,6 +452,7 @@ impl StreamQueues {
         now: Instant,
     ) {
         for mut record in records.into_iter().rev() {
+            self.expiry_check_at = self.expiry_check_at.min(record.deadline);
             if !error.is_empty() {
                 record = record.with_error(error.clone());
             }
@@ -672,6 +708,60 @@ mod tests {
         assert!(plan.batches.is_empty());
         assert_eq!(plan.expired.len(), 1);
         assert_eq!(plan.expired[0].last_error.as_deref(), Some("InternalFailure: x"));
+    }
+
+    #[test]
+    fn records_expire_while_no_request_slot_is_free() {
+        let now = Instant::now();
+        let config = ProducerConfig { record_ttl: Duration::from_secs(1), ..unpaced() };
+        let mut queues = StreamQueues::new(two_shards(), None, now);
+        let entries = Entries { ttl: config.record_ttl, ..Entries::new() };
+        let mut replies = Vec::new();
+        for i in 0..20 {
+            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let plan = queues.plan(&config, now + config.linger, false, 0);
+        assert!(plan.batches.is_empty() && plan.expired.is_empty());
+        assert!(plan.wake_at <= now + config.record_ttl, "the sender wakes for the deadline");
+        let plan = queues.plan(&config, now + config.record_ttl, false, 0);
+        assert_eq!(plan.expired.len(), 20, "every record expires though no request slot is free");
+        assert!(drain(&mut queues, &config, now + config.record_ttl).is_empty());
+    }
+
+    #[test]
+    fn a_partly_expired_aggregate_expires_whole_and_later_records_keep_their_order() {
+        let now = Instant::now();
+        let config = ProducerConfig { record_ttl: Duration::from_secs(1), ..unpaced() };
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries { ttl: config.record_ttl, ..Entries::new() };
+        let mut replies = Vec::new();
+        let later = now + Duration::from_millis(50);
+        for (key, at) in [("old", now), ("young", later)] {
+            let (entry, reply) = entries.entry(key, 10, at);
+            queues.add(entry, &config, at);
+            replies.push(reply);
+        }
+        // The aggregate of both closes; the next records make a second aggregate.
+        let closed = later + config.linger;
+        assert!(queues.plan(&config, closed, false, 0).batches.is_empty());
+        for key in ["next-1", "next-2"] {
+            let (entry, reply) = entries.entry(key, 10, closed);
+            queues.add(entry, &config, closed);
+            replies.push(reply);
+        }
+        let expiry = now + config.record_ttl;
+        let plan = queues.plan(&config, expiry, false, 0);
+        let expired: Vec<&str> = plan.expired.iter().map(|e| e.partition_key.as_str()).collect();
+        assert_eq!(expired, ["old", "young"], "the aggregate expires with its oldest record");
+        let sent: Vec<String> = drain(&mut queues, &config, expiry)
+            .into_iter()
+            .flat_map(|b| b.records)
+            .flat_map(|r| r.entries)
+            .map(|e| e.partition_key)
+            .collect();
+        assert_eq!(sent, ["next-1", "next-2"]);
     }
 
     #[test]

@@ -60,7 +60,9 @@ pub struct ProducerConfig {
     /// without `--enforce-limits`. Default: AWS's shard limits.
     pub rate_limit: Option<ShardRateLimit>,
     /// How long a record may wait for an acknowledgement, retries included, before it fails
-    /// with [`ProducerError::Expired`] (the KPL's `RecordTtl`, default 30 s).
+    /// with [`ProducerError::Expired`] (the KPL's `RecordTtl`, default 30 s). Like the KPL,
+    /// an aggregate expires whole when its oldest record does, so the records of a shard
+    /// that go on keep their order. A record in flight is checked when its answer comes.
     pub record_ttl: Duration,
     /// Bytes of records put but not yet acknowledged or failed; `put` waits while the bound
     /// is reached (default 64 MiB).
