@@ -410,3 +410,24 @@ async fn puts_racing_shutdown_never_hang() {
         assert_eq!(producer.outstanding(), 0);
     }
 }
+
+/// Concurrent first puts to a missing stream share one failed load, and the client error
+/// is kept: not retryable, `ResourceNotFoundException`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_stream_is_refused_with_the_client_error_kept() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let producer = Producer::new(&client, config(false)).expect("producer");
+    let (first, second) = tokio::join!(
+        producer.put("missing", "k", Bytes::from_static(b"1")),
+        producer.put("missing", "k", Bytes::from_static(b"2")),
+    );
+    for refused in [first, second] {
+        let error = refused.expect_err("the stream does not exist");
+        let client_error = error.client_error().expect("a client error behind it");
+        assert_eq!(client_error.error_type(), Some("ResourceNotFoundException"), "{error:?}");
+        assert!(!client_error.is_retryable());
+        assert!(std::error::Error::source(&error).is_some(), "kept as the source");
+    }
+    assert_eq!(producer.outstanding(), 0);
+}

@@ -56,6 +56,12 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 const RETRYABLE_RECORD_ERRORS: &[&str] = &["ProvisionedThroughputExceededException", "InternalFailure"];
 /// Most streams one producer writes to.
 pub const STREAMS_MAX: usize = 1024;
+/// Most `ListShards` attempts for a stream's first put when the error is retryable
+/// (AWS throttles `ListShards`); the pauses between them follow the retry back-off.
+pub const SHARD_MAP_LOAD_ATTEMPTS_MAX: u32 = 8;
+
+/// One load of a stream's shard map, shared by the puts that wait for it.
+type ShardMapLoad = tokio::sync::OnceCell<Result<(), ProducerError>>;
 
 /// Where an acknowledged user record was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +119,8 @@ struct Shared {
     kinesis: Kinesis,
     random: Arc<dyn RandomSource>,
     streams: Mutex<HashMap<String, StreamQueues>>,
+    /// The shard map load under way per stream, which concurrent first puts all await.
+    loading: Mutex<HashMap<String, Arc<ShardMapLoad>>>,
     in_flight_bytes: Arc<Semaphore>,
     requests: Arc<Semaphore>,
     progress: Arc<Progress>,
@@ -144,7 +152,7 @@ impl Producer {
         producer.validate()?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| ProducerError::Config("a producer needs a tokio runtime to run on".into()))?;
-        let kinesis = Kinesis::new_cbor(config).map_err(|e| ProducerError::Client(e.to_string()))?;
+        let kinesis = Kinesis::new_cbor(config).map_err(|e| ProducerError::Client(Arc::new(e)))?;
         let shared = Arc::new(Shared {
             in_flight_bytes: Arc::new(Semaphore::new(producer.max_in_flight_bytes)),
             requests: Arc::new(Semaphore::new(producer.max_concurrent_requests)),
@@ -152,6 +160,7 @@ impl Producer {
             kinesis,
             random,
             streams: Mutex::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
             progress: Arc::new(Progress::default()),
             metrics: metrics::Metrics::default(),
             wake: Notify::new(),
@@ -235,7 +244,8 @@ impl Producer {
         Ok(PutHandle(handle))
     }
 
-    /// Reads the shard map of a stream the producer has not written to yet.
+    /// Reads the shard map of a stream the producer has not written to yet: one load per
+    /// stream at a time, whose result every put waiting for it shares.
     async fn ensure_stream(&self, stream: &str) -> Result<(), ProducerError> {
         let shared = &self.shared;
         {
@@ -247,7 +257,46 @@ impl Producer {
                 return Err(ProducerError::Config(format!("a producer writes to at most {STREAMS_MAX} streams")));
             }
         }
-        let map = ShardMap::load(&shared.kinesis, stream).await.map_err(|e| ProducerError::Client(e.to_string()))?;
+        let load = {
+            let mut loading = shared.loading.lock();
+            if loading.len() >= STREAMS_MAX && !loading.contains_key(stream) {
+                return Err(ProducerError::Config(format!("a producer writes to at most {STREAMS_MAX} streams")));
+            }
+            Arc::clone(loading.entry(stream.to_owned()).or_default())
+        };
+        let result = load.get_or_init(|| self.load_stream(stream)).await.clone();
+        // This load is over: a later put to a stream that failed to load tries afresh.
+        let mut loading = shared.loading.lock();
+        if loading.get(stream).is_some_and(|current| Arc::ptr_eq(current, &load)) {
+            loading.remove(stream);
+        }
+        result
+    }
+
+    /// `ListShards` for `stream`, retried with the back-off while the error is retryable.
+    async fn load_stream(&self, stream: &str) -> Result<(), ProducerError> {
+        let shared = &self.shared;
+        let mut attempt = 1;
+        let map = loop {
+            match ShardMap::load(&shared.kinesis, stream).await {
+                Ok(map) => break map,
+                Err(error) if error.is_retryable() && attempt < SHARD_MAP_LOAD_ATTEMPTS_MAX => {
+                    let config = &shared.config;
+                    let pause = backoff::backoff(
+                        config.retry_base_delay,
+                        config.retry_max_delay,
+                        attempt,
+                        shared.random.as_ref(),
+                    );
+                    tracing::warn!(stream, %error, attempt, ?pause, "reading the shard map failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => {
+                    return Err(ProducerError::ShardMap { stream: stream.to_owned(), source: Arc::new(error) });
+                }
+            }
+        };
         let mut streams = shared.streams.lock();
         streams
             .entry(stream.to_owned())
