@@ -87,16 +87,25 @@ async fn read_all(kinesis: &Kinesis, stream: &str) -> (Vec<Read>, usize) {
             .shard_iterator;
         for _ in 0..10_000 {
             let Some(current) = iterator.take() else { break };
-            let got = kinesis
+            let answer = kinesis
                 .get_records(GetRecordsInput {
-                    shard_iterator: current,
+                    shard_iterator: current.clone(),
                     limit: None,
                     stream_arn: None,
                     stream_id: None,
                     dry_run: None,
                 })
-                .await
-                .expect("get");
+                .await;
+            let got = match answer {
+                Ok(got) => got,
+                // Under --enforce-limits reads are paced too: wait for the budget to refill.
+                Err(error) if error.is_throttling() => {
+                    iterator = Some(current);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+                Err(error) => panic!("get: {error}"),
+            };
             let caught_up = got.records.is_empty() && got.millis_behind_latest.unwrap_or(0) == 0;
             for record in got.records {
                 let sequence_number = record.sequence_number.as_str().to_owned();
@@ -195,7 +204,9 @@ fn per_key_order(reads: &[Read]) -> HashMap<String, Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_is_acknowledged_and_read_back_in_put_order_per_key() {
     let server = Server::start(&[]);
-    let client = ClientConfig::local(&server.endpoint);
+    // A call timing out on a loaded machine would be retried legitimately; this test counts
+    // on none being retried, so calls get all the time they need.
+    let client = ClientConfig { timeout: Duration::from_secs(600), ..ClientConfig::local(&server.endpoint) };
     let kinesis = Kinesis::new_cbor(&client).expect("client");
     let (keys, per_key) = (40, 100);
     for (stream, aggregation) in [("aggregated", true), ("plain", false)] {
@@ -246,30 +257,26 @@ async fn a_burst_above_the_shard_limits_is_retried_without_loss() {
     let client = ClientConfig::local(&server.endpoint);
     let kinesis = Kinesis::new_cbor(&client).expect("client");
     create_active(&kinesis, "limited", 1).await;
-    // No aggregation and no pacing: 3000 records at once break the 1000 records/s limit.
-    let producer =
-        Producer::new(&client, ProducerConfig { retry_base_delay: Duration::from_millis(50), ..config(false) })
-            .expect("producer");
-    // Bursts of 3000 records (six full calls at once) until the server has throttled some:
-    // on a very slow machine one burst may stay under the limit.
-    let mut acknowledged = HashMap::new();
-    for round in 0..5 {
-        let mut handles = Vec::new();
-        for index in 0..100 {
-            for key in 0..30 {
-                let data = format!("round-{round}/key-{key}/{index:06}");
-                let handle =
-                    producer.put("limited", &format!("key-{key}"), Bytes::from(data.clone())).await.expect("put");
-                handles.push((data, handle));
-            }
-        }
-        producer.flush().await;
-        acknowledged.extend(outcomes(handles).await);
-        if producer.metrics().throttles > 0 {
-            break;
-        }
+    // No aggregation, no pacing, and a linger too long to matter: a call goes once a
+    // quarter of the 5 MiB call limit is queued, so the first call carries five or more
+    // 300 KB records, more than the shard's 1 MiB/s, and is throttled whatever the speed.
+    let config = ProducerConfig {
+        retry_base_delay: Duration::from_millis(50),
+        linger: Duration::from_secs(600),
+        ..config(false)
+    };
+    let producer = Producer::new(&client, config).expect("producer");
+    let mut handles = Vec::new();
+    for index in 0..12 {
+        let key = format!("key-{}", index % 3);
+        let data = format!("{key}/{index:06}/{}", "x".repeat(300_000));
+        let handle = producer.put("limited", &key, Bytes::from(data.clone())).await.expect("put");
+        handles.push((data, handle));
     }
+    producer.flush().await;
+    let acknowledged = outcomes(handles).await;
     let total = acknowledged.len();
+    assert_eq!(total, 12);
     let metrics = producer.metrics();
     assert!(metrics.throttles > 0, "the server throttled: {metrics:?}");
     assert!(metrics.retries > 0);

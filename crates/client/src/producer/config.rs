@@ -19,6 +19,9 @@ pub const CONCURRENT_REQUESTS_MAX: usize = 1024;
 /// Bytes a buffered record is charged beyond its data and key, so the in-flight bound also
 /// bounds how many tiny records are held.
 pub const RECORD_OVERHEAD_BYTES: usize = 64;
+/// Longest record TTL, linger and retry delay: far beyond any use, and small enough that
+/// adding one to the time now can never overflow.
+pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Largest in-flight byte bound (the back-pressure semaphore counts in `u32`).
 pub const IN_FLIGHT_BYTES_MAX: usize = u32::MAX as usize;
 
@@ -129,6 +132,16 @@ impl ProducerConfig {
         {
             return bad("record_ttl and retry_base_delay must be positive, retry_max_delay ≥ retry_base_delay".into());
         }
+        for (name, value) in [
+            ("record_ttl", self.record_ttl),
+            ("linger", self.linger),
+            ("retry_base_delay", self.retry_base_delay),
+            ("retry_max_delay", self.retry_max_delay),
+        ] {
+            if value > DURATION_MAX {
+                return bad(format!("{name} must be at most {DURATION_MAX:?}"));
+            }
+        }
         Ok(())
     }
 }
@@ -150,6 +163,12 @@ mod tests {
         assert!(over(|c| c.aggregation_max_bytes = (1 << 20) + 1));
         assert!(over(|c| c.max_in_flight_bytes = 1000));
         assert!(over(|c| c.max_concurrent_requests = 0));
+        assert!(over(|c| c.record_ttl = Duration::MAX), "a TTL that would overflow the clock is refused");
+        assert!(over(|c| c.linger = DURATION_MAX + Duration::from_secs(1)));
+        assert!(over(|c| {
+            c.retry_max_delay = Duration::MAX;
+        }));
+        assert!(over(|c| c.record_ttl = Duration::ZERO));
         assert!(over(|c| c.rate_limit = Some(ShardRateLimit { records_per_second: 0, bytes_per_second: 1 << 20 })));
     }
 }
