@@ -483,6 +483,11 @@ impl StreamQueues {
         self.shards.into_iter().flat_map(ShardQueue::drain).chain(self.unrouted)
     }
 
+    /// The hash-key range of an open shard of the current map.
+    pub fn shard_range(&self, shard_id: &str) -> Option<(u128, u128)> {
+        self.shards.iter().find(|q| q.shard_id == shard_id).map(|q| (q.starting_hash_key, q.ending_hash_key))
+    }
+
     /// Asks for the shard map to be read again.
     pub fn request_reload(&mut self) {
         self.reload_wanted = true;
@@ -814,6 +819,37 @@ mod tests {
             seen += record.entries.len();
         }
         assert_eq!(seen, 50);
+    }
+
+    #[test]
+    fn a_misrouted_aggregate_keeps_the_records_inside_the_shard_it_landed_in() {
+        let now = Instant::now();
+        let config = unpaced();
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries::new();
+        let mut replies = Vec::new();
+        for i in 0..40 {
+            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
+            queues.add(entry, &config, now);
+            replies.push(reply);
+        }
+        let mut records: Vec<KinesisRecord> =
+            drain(&mut queues, &config, now).into_iter().flat_map(|b| b.records).collect();
+        assert_eq!(records.len(), 1);
+        let record = records.remove(0);
+        let hashes: Vec<u128> = record.entries.iter().map(|e| e.routing.hash).collect();
+        let half = u128::MAX / 2;
+        let (landed, misrouted) = crate::producer::split_landed(record, Some((0, half)));
+        assert!(!landed.is_empty() && !misrouted.entries.is_empty(), "40 keys fall on both halves");
+        for (index, entry) in &landed {
+            assert!(entry.routing.hash <= half);
+            assert_eq!(hashes[*index as usize], entry.routing.hash, "its sub-sequence number is its index");
+        }
+        assert!(misrouted.entries.iter().all(|e| e.routing.hash > half));
+        assert_eq!(landed.len() + misrouted.entries.len(), 40);
+        let (landed, unknown) = crate::producer::split_landed(misrouted, None);
+        assert!(landed.is_empty(), "an unknown landing shard acknowledges nothing");
+        assert!(!unknown.entries.is_empty());
     }
 
     proptest::proptest! {

@@ -545,14 +545,31 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
             retry.push(record.with_error("result without shard id or sequence number".into()));
             continue;
         };
+        let mut record = record;
         if shard_id != record.shard_id {
-            // The map is stale (resharding). A lone record is where Kinesis routed it; an
-            // aggregate may now hold records of two shards, so it is split up and sent again.
+            // The map is stale (resharding). A lone record is where Kinesis routed it. Of an
+            // aggregate, the KCL keeps the user records inside the shard it landed in and
+            // drops the others: those are acknowledged, these routed again. The landing
+            // shard's range is known only if the map already has it.
             wrong_shard = true;
             if record.aggregated {
-                tracing::debug!(stream, expected = %record.shard_id, actual = %shard_id, "aggregate landed in an unexpected shard; regrouping");
-                let error = format!("aggregate landed in {shard_id}, expected {}", record.shard_id);
-                retry.push(record.with_error(error));
+                let range = shared.streams.lock().get(stream).and_then(|queues| queues.shard_range(&shard_id));
+                let (landed, misrouted) = split_landed(record, range);
+                if !misrouted.entries.is_empty() {
+                    tracing::debug!(stream, expected = %misrouted.shard_id, actual = %shard_id, records = misrouted.entries.len(), "aggregate records outside the shard it landed in; regrouping");
+                    let error = format!("aggregate landed in {shard_id}, expected {}", misrouted.shard_id);
+                    let mut misrouted = misrouted.with_error(error);
+                    misrouted.regroup = true;
+                    retry.push(misrouted);
+                }
+                if landed.is_empty() {
+                    continue;
+                }
+                metrics::Metrics::add(&shared.metrics.kinesis_records_put, 1);
+                metrics::Metrics::add(&shared.metrics.user_records_put, landed.len() as u64);
+                for (index, entry) in landed {
+                    reply_put(shared, entry, &shard_id, &sequence_number, Some(index), now);
+                }
                 continue;
             }
         }
@@ -560,15 +577,8 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
         metrics::Metrics::add(&shared.metrics.bytes_put, record.wire_bytes() as u64);
         metrics::Metrics::add(&shared.metrics.user_records_put, record.entries.len() as u64);
         let aggregated = record.aggregated;
-        for (index, entry) in record.entries.into_iter().enumerate() {
-            shared.metrics.latency(now.saturating_duration_since(entry.arrived));
-            let outcome = PutOutcome {
-                shard_id: shard_id.clone(),
-                sequence_number: sequence_number.clone(),
-                sub_sequence_number: aggregated.then_some(index as u64),
-                attempts: entry.attempts,
-            };
-            let _ = entry.reply.send(Ok(outcome));
+        for (index, entry) in std::mem::take(&mut record.entries).into_iter().enumerate() {
+            reply_put(shared, entry, &shard_id, &sequence_number, aggregated.then_some(index as u64), now);
         }
     }
     if !retry.is_empty() {
@@ -577,15 +587,49 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
     let mut streams = shared.streams.lock();
     if let Some(queues) = streams.get_mut(stream) {
         if wrong_shard {
+            // Only the records that went astray are routed again; throttled ones keep
+            // their back-off.
             queues.request_reload();
-            for record in &mut retry {
-                record.regroup = true;
-            }
         }
         if !retry.is_empty() {
             queues.retry(retry, String::new(), &shared.config, shared.random.as_ref(), now);
         }
     }
+}
+
+fn reply_put(
+    shared: &Shared,
+    entry: UserEntry,
+    shard_id: &str,
+    sequence_number: &SequenceNumber,
+    sub_sequence_number: Option<u64>,
+    now: Instant,
+) {
+    shared.metrics.latency(now.saturating_duration_since(entry.arrived));
+    let outcome = PutOutcome {
+        shard_id: shard_id.to_owned(),
+        sequence_number: sequence_number.clone(),
+        sub_sequence_number,
+        attempts: entry.attempts,
+    };
+    let _ = entry.reply.send(Ok(outcome));
+}
+
+/// Splits a misrouted aggregate into the user records inside `range` (the shard it landed
+/// in, if known), with their sub-sequence numbers, and the rest.
+fn split_landed(mut record: KinesisRecord, range: Option<(u128, u128)>) -> (Vec<(u64, UserEntry)>, KinesisRecord) {
+    let Some((start, end)) = range else { return (Vec::new(), record) };
+    let mut landed = Vec::new();
+    let mut misrouted = Vec::new();
+    for (index, entry) in std::mem::take(&mut record.entries).into_iter().enumerate() {
+        if (start..=end).contains(&entry.routing.hash) {
+            landed.push((index as u64, entry));
+        } else {
+            misrouted.push(entry);
+        }
+    }
+    record.entries = misrouted;
+    (landed, record)
 }
 
 fn call_failed(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, error: ClientError) {
