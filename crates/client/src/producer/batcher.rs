@@ -585,6 +585,26 @@ mod tests {
         }
     }
 
+    impl Entries {
+        /// Adds `count` records of `data_len` bytes under keys `k0`, `k1`, …
+        fn add_keys(
+            &self,
+            queues: &mut StreamQueues,
+            config: &ProducerConfig,
+            count: usize,
+            data_len: usize,
+            now: Instant,
+        ) -> Vec<Reply> {
+            let mut replies = Vec::new();
+            for i in 0..count {
+                let (entry, reply) = self.entry(&format!("k{i}"), data_len, now);
+                queues.add(entry, config, now);
+                replies.push(reply);
+            }
+            replies
+        }
+    }
+
     fn unpaced() -> ProducerConfig {
         ProducerConfig { rate_limit: None, ..ProducerConfig::default() }
     }
@@ -670,12 +690,7 @@ mod tests {
         let config = ProducerConfig { aggregation: false, put_records_max_bytes: 1 << 20, ..unpaced() };
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..1200 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let mut replies = entries.add_keys(&mut queues, &config, 1200, 10, now);
         let plan = queues.plan(&config, now, true, 8);
         assert_eq!(plan.batches.len(), 1, "one request in flight per shard");
         queues.request_done(&plan.batches[0].shards);
@@ -721,12 +736,7 @@ mod tests {
         let config = ProducerConfig { record_ttl: Duration::from_secs(1), ..unpaced() };
         let mut queues = StreamQueues::new(two_shards(), None, now);
         let entries = Entries { ttl: config.record_ttl, ..Entries::new() };
-        let mut replies = Vec::new();
-        for i in 0..20 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 20, 10, now);
         let plan = queues.plan(&config, now + config.linger, false, 0);
         assert!(plan.batches.is_empty() && plan.expired.is_empty());
         assert!(plan.wake_at <= now + config.record_ttl, "the sender wakes for the deadline");
@@ -776,12 +786,7 @@ mod tests {
         let config = ProducerConfig { aggregation: false, rate_limit: Some(limit), ..ProducerConfig::default() };
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), Some(limit), now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..1500 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 1500, 10, now);
         let sent: usize = drain(&mut queues, &config, now).iter().map(|b| b.records.len()).sum();
         assert_eq!(sent, 1000, "one second's worth of records at once");
         let plan = queues.plan(&config, now, true, 4);
@@ -798,12 +803,7 @@ mod tests {
         let config = unpaced();
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..50 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 50, 10, now);
         let half = u128::MAX / 2;
         let mut parent = shard("shardId-0", 0, u128::MAX);
         parent.ending_sequence_number = Some(SequenceNumber::parse("9").unwrap());
@@ -827,12 +827,7 @@ mod tests {
         let config = unpaced();
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..40 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 40, 10, now);
         let mut records: Vec<KinesisRecord> =
             drain(&mut queues, &config, now).into_iter().flat_map(|b| b.records).collect();
         assert_eq!(records.len(), 1);
