@@ -27,6 +27,7 @@ from harness import (  # noqa: E402
     KclRsWorker,
     KclWorker,
     Producer,
+    RheoClientWorker,
     data_seen,
     last_checkpoints,
     node_processor_command,
@@ -64,6 +65,14 @@ def kcl_env(rheo, kinesis, tmp_path):
             options.setdefault("kinesis_endpoint", rheo.endpoint)
             options.setdefault("dynamodb_endpoint", rheo.endpoint)
             worker = KclRsWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
+            workers.append(worker)
+            return worker
+
+        @staticmethod
+        def rheo_client_worker(name, **options):
+            """rheo-client's example worker on the same stream and application (lease table)."""
+            options.setdefault("endpoint", rheo.endpoint)
+            worker = RheoClientWorker(tmp_path, name, stream=Env.stream, application=Env.application, **options)
             workers.append(worker)
             return worker
 

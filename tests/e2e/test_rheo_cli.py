@@ -287,6 +287,51 @@ def test_tail_on_a_terminal_follows_new_records_in_colour(rheo, kinesis, stream_
         assert f"\x1b[36mkey-{i}\x1b[0m record-{i}" in out, out
 
 
+def test_tail_shows_control_characters_as_escapes_on_a_terminal_and_bytes_in_a_pipe(
+    rheo, kinesis, stream_name
+):
+    create_active(kinesis, stream_name)
+    # A title change (OSC 0), a clipboard write (OSC 52) and a screen clear (CSI 2J).
+    hostile = b"\x1b]0;owned\x07\x1b]52;c;aGk=\x07\x1b[2Jafter"
+    kinesis.put_record(StreamName=stream_name, PartitionKey="k", Data=hostile)
+    terminal = Terminal(rheo, "tail", stream_name, "--from", "trim-horizon", "--no-follow", NO_COLOR="1")
+    try:
+        assert terminal.wait() == 0
+        raw = terminal.output
+    finally:
+        terminal.close()
+    assert b"\x1b" not in raw, raw
+    assert b"k \\x1b]0;owned\\x07\\x1b]52;c;aGk=\\x07\\x1b[2Jafter" in raw, raw
+    piped = subprocess.run(
+        [str(rheo_binary()), "tail", stream_name, "--from", "trim-horizon", "--no-follow"],
+        capture_output=True, env=cli_env(rheo), timeout=COMMAND_TIMEOUT_S,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout == b"k " + hostile + b"\n"
+
+
+def test_streams_lists_more_streams_than_the_describe_rate_allows(tmp_path):
+    """AWS allows 20 DescribeStreamSummary calls a second per account; `rheo streams`
+    describes each stream, so it has to back off and try again when throttled."""
+    names = [f"many-{i:02d}" for i in range(30)]
+    setup = Rheo(tmp_path / "data").start()
+    try:
+        client = setup.client()
+        for name in names:
+            client.create_stream(StreamName=name, ShardCount=1)
+        for name in names:
+            wait_for_status(client, name)
+    finally:
+        setup.stop()
+    limited = Rheo(tmp_path / "data", "--enforce-limits").start()
+    try:
+        result = run(limited, "streams", "--json")
+    finally:
+        limited.stop()
+    assert result.returncode == 0, result.stderr
+    assert sorted(s["name"] for s in json.loads(result.stdout)) == names
+
+
 def test_put_typed_on_a_terminal_then_tail_reads_it_back_in_order(rheo, kinesis, stream_name):
     create_active(kinesis, stream_name, shards=2)
     terminal = Terminal(rheo, "put", stream_name, "--partition-key", "user-1")

@@ -38,6 +38,7 @@
 
 pub mod api;
 pub mod body;
+mod consumer;
 mod disk;
 mod dynamodb_leases;
 mod e2e;
@@ -98,11 +99,57 @@ pub enum Mode {
     Producer(producer::ProducerArgs),
     /// Wait until an endpoint answers ListStreams.
     Ready(ReadyArgs),
+    /// rheo-client's KCL-compatible consumer: fill a stream, then one worker reads it all
+    /// (polling, then enhanced fan-out): records/s per worker.
+    Consumer(ConsumerArgs),
     /// Firehose: PutRecordBatch into a delivery stream, then time its delivery as objects.
     Firehose(FirehoseArgs),
     /// The disk's own fdatasync latency (append, sync, at a fixed rate): the floor under
     /// every durable put. Talks to no service.
     Disk(DiskArgs),
+}
+
+/// `consumer` options.
+#[derive(Args, Debug, Clone)]
+pub struct ConsumerArgs {
+    /// Common options.
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Shards of the stream.
+    #[arg(short = 's', long, default_value_t = 4)]
+    pub shards: u32,
+    /// Records to fill the stream with (and read back).
+    #[arg(short = 'n', long, default_value_t = 200_000)]
+    pub records: u64,
+    /// Bytes per record.
+    #[arg(short = 'r', long, default_value_t = 100)]
+    pub record_bytes: usize,
+    /// Connections filling the stream.
+    #[arg(short = 'c', long, default_value_t = 8)]
+    pub connections: usize,
+    /// Cap on the fill's seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub fill_secs: f64,
+    /// Which retrieval to measure.
+    #[arg(long, value_enum, default_value_t = Retrieval::Both)]
+    pub retrieval: Retrieval,
+    /// GetRecords Limit of the polling worker.
+    #[arg(long, default_value_t = 10_000)]
+    pub max_records: u32,
+    /// Give up a worker's reading after this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    pub read_timeout: f64,
+}
+
+/// The consumer's retrieval modes.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retrieval {
+    /// GetRecords polling.
+    Polling,
+    /// Enhanced fan-out (SubscribeToShard).
+    FanOut,
+    /// Polling, then fan-out.
+    Both,
 }
 
 /// `disk` options.
@@ -556,6 +603,11 @@ pub async fn execute(args: BenchArgs) -> Result<serde_json::Value, BenchError> {
         Mode::DynamodbLeases(a) => {
             let ctx = Arc::new(Ctx::new(&a.common)?);
             let summary = dynamodb_leases::run(ctx.clone(), a).await?;
+            ctx.emit(&summary)
+        }
+        Mode::Consumer(a) => {
+            let ctx = Ctx::new(&a.common)?;
+            let summary = consumer::run(&ctx, a).await?;
             ctx.emit(&summary)
         }
         Mode::Startup(a) => {

@@ -5,9 +5,13 @@
 //! the profile (`--profile`, else `AWS_PROFILE`, else `default`) of the shared credentials
 //! file (`AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`). Region: `AWS_REGION`,
 //! else `AWS_DEFAULT_REGION`, else the profile's `region` in the config file
-//! (`AWS_CONFIG_FILE`, else `~/.aws/config`). Rheo accepts any key unless it runs with
-//! `--auth sigv4`, so against a local endpoint a missing key is replaced by a placeholder;
-//! against AWS it is an error.
+//! (`AWS_CONFIG_FILE`, else `~/.aws/config`), else the region in an AWS endpoint's host
+//! name (`firehose.eu-west-1.amazonaws.com`). Rheo accepts any key unless it runs with
+//! `--auth sigv4`, so against a non-AWS endpoint a missing key is replaced by a
+//! placeholder; against AWS (no endpoint, or an AWS host name) it is an error.
+//!
+//! An endpoint without a scheme (`kinesis.us-east-1.amazonaws.com`, as AWS documents them)
+//! means `https://`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +32,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The key pair used against a non-AWS endpoint when none is configured.
 const PLACEHOLDER_KEY: &str = "rheo";
+
+/// Host name endings of AWS's own endpoints: `<service>.<region>.<ending>`.
+const AWS_HOST_ENDINGS: [&str; 3] = [".amazonaws.com", ".amazonaws.com.cn", ".api.aws"];
 
 /// Largest config or credentials file read.
 const AWS_FILE_BYTES_MAX: u64 = 1 << 20;
@@ -83,7 +90,8 @@ impl Service {
 /// Everything a service client needs to reach its endpoint.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
-    /// `http(s)://host[:port]`; `None` means AWS's endpoint for the service and region.
+    /// `http(s)://host[:port]` (a bare `host[:port]` means `https://`); `None` means AWS's
+    /// endpoint for the service and region.
     pub endpoint: Option<String>,
     /// The SigV4 region.
     pub region: String,
@@ -124,7 +132,7 @@ impl ClientConfig {
         };
         let credentials = match credentials {
             Some(credentials) => credentials,
-            None if endpoint.is_some() => placeholder_credentials(),
+            None if endpoint.is_some_and(|e| !is_aws_endpoint(e)) => placeholder_credentials(),
             None => {
                 return Err(ClientError::Credentials(format!(
                     "no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or add profile {profile_name:?} to the shared credentials file"
@@ -135,6 +143,7 @@ impl ClientConfig {
             .var("AWS_REGION")
             .or_else(|| env.var("AWS_DEFAULT_REGION"))
             .or_else(|| profile_region(env, &profile_name))
+            .or_else(|| endpoint.and_then(aws_endpoint_region))
             .unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(ClientConfig::new(endpoint, &region, credentials))
     }
@@ -142,10 +151,53 @@ impl ClientConfig {
     /// The endpoint URL for `service`: the configured one, else AWS's regional one.
     pub fn endpoint_for(&self, service: Service) -> String {
         match &self.endpoint {
-            Some(endpoint) => endpoint.trim_end_matches('/').to_owned(),
+            Some(endpoint) if endpoint.contains("://") => endpoint.trim_end_matches('/').to_owned(),
+            Some(host) => format!("https://{}", host.trim_end_matches('/')),
             None => format!("https://{}.{}.amazonaws.com", service.signing_name(), self.region),
         }
     }
+}
+
+/// The host name of `endpoint` (`scheme://host:port/path`, scheme, port and path optional),
+/// lower case.
+fn endpoint_host(endpoint: &str) -> String {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    // A bracketed IPv6 address keeps its colons; otherwise a colon starts the port.
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    host.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// Whether `endpoint` is one of AWS's own (`kinesis.us-east-1.amazonaws.com`, a VPC
+/// endpoint's `…vpce.amazonaws.com`, `….amazonaws.com.cn`, dual-stack `….api.aws`).
+pub fn is_aws_endpoint(endpoint: &str) -> bool {
+    let host = endpoint_host(endpoint);
+    AWS_HOST_ENDINGS.iter().any(|ending| host.ends_with(ending))
+}
+
+/// The region in an AWS endpoint's host name: the label just before the AWS ending
+/// (`firehose.eu-west-1.amazonaws.com` → `eu-west-1`), `None` for other hosts and for
+/// global ones without a region.
+pub fn aws_endpoint_region(endpoint: &str) -> Option<String> {
+    let host = endpoint_host(endpoint);
+    let ending = AWS_HOST_ENDINGS.iter().find(|ending| host.ends_with(*ending))?;
+    let prefix = host.strip_suffix(ending)?;
+    let mut labels = prefix.rsplit('.');
+    // `<service>.<region>`, or a VPC endpoint's `<id>.<service>.<region>.vpce`; the first
+    // label alone is the service (global endpoints have no region).
+    let region = match labels.next()? {
+        "vpce" => labels.next()?,
+        region => region,
+    };
+    // Regions look like `us-east-1`, `cn-north-1`, `us-gov-west-1`: letters, dashes, a number.
+    let looks_like_region = region.contains('-')
+        && region.ends_with(|c: char| c.is_ascii_digit())
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    (looks_like_region && labels.next().is_some()).then(|| region.to_owned())
 }
 
 /// The keys used against a non-AWS endpoint when none are configured.
@@ -274,5 +326,50 @@ mod tests {
         assert_eq!(local.credentials, placeholder_credentials());
         assert_eq!(local.endpoint_for(Service::DynamoDb), "http://localhost:4567");
         assert!(matches!(ClientConfig::resolve(None, None, &e), Err(ClientError::Credentials(_))));
+    }
+
+    #[test]
+    fn an_endpoint_without_a_scheme_is_https() {
+        let config = ClientConfig::local("kinesis.us-east-1.amazonaws.com");
+        assert_eq!(config.endpoint_for(Service::Kinesis), "https://kinesis.us-east-1.amazonaws.com");
+        let config = ClientConfig::local("localhost:4567/");
+        assert_eq!(config.endpoint_for(Service::Kinesis), "https://localhost:4567");
+        let config = ClientConfig::local("http://localhost:4567");
+        assert_eq!(config.endpoint_for(Service::Kinesis), "http://localhost:4567");
+    }
+
+    #[test]
+    fn the_region_of_an_aws_endpoint_is_used_when_none_is_configured() {
+        let keys = [("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")];
+        let resolve = |endpoint: &str, vars: &[(&str, &str)]| {
+            ClientConfig::resolve(Some(endpoint), None, &env(vars, &[])).unwrap().region
+        };
+        assert_eq!(resolve("firehose.eu-west-1.amazonaws.com", &keys), "eu-west-1");
+        assert_eq!(resolve("https://kinesis.cn-north-1.amazonaws.com.cn:443/", &keys), "cn-north-1");
+        assert_eq!(resolve("https://kinesis-fips.us-gov-west-1.amazonaws.com", &keys), "us-gov-west-1");
+        assert_eq!(resolve("https://kinesis.ap-south-1.api.aws", &keys), "ap-south-1");
+        assert_eq!(resolve("https://vpce-0a1-b2.kinesis.eu-central-1.vpce.amazonaws.com", &keys), "eu-central-1");
+        let configured = [keys[0], keys[1], ("AWS_REGION", "us-west-2")];
+        assert_eq!(resolve("firehose.eu-west-1.amazonaws.com", &configured), "us-west-2", "configured wins");
+        assert_eq!(resolve("http://localhost:4567", &keys), DEFAULT_REGION);
+        assert_eq!(resolve("https://kinesis.amazonaws.com.example.org", &keys), DEFAULT_REGION);
+    }
+
+    #[test]
+    fn placeholder_keys_are_never_sent_to_an_aws_host() {
+        let e = env(&[], &[]);
+        for aws in [
+            "kinesis.us-east-1.amazonaws.com",
+            "https://FIREHOSE.eu-west-1.amazonaws.com./",
+            "dynamodb.us-east-1.api.aws",
+        ] {
+            assert!(matches!(ClientConfig::resolve(Some(aws), None, &e), Err(ClientError::Credentials(_))), "{aws}");
+        }
+        for local in
+            ["http://127.0.0.1:4567", "rheo.internal:4567", "http://[::1]:4567", "https://amazonaws.com.evil.example"]
+        {
+            let config = ClientConfig::resolve(Some(local), None, &e).unwrap();
+            assert_eq!(config.credentials, placeholder_credentials(), "{local}");
+        }
     }
 }

@@ -4,6 +4,8 @@
 //! - [`config`], [`transport`], [`services`]: where requests go, SigV4 signing, typed
 //!   calls through `rheo-protocol`'s codecs (JSON, or CBOR for record data).
 //! - [`shards`]: a stream's shard map (hash-key ranges, parents and children).
+//! - [`deaggregate`]: KPL aggregates to user records, shared by the consumer and the
+//!   reader.
 //! - [`reader`]: a lease-free reader of a whole stream (`tail`-like uses), following
 //!   resharding parents first.
 //!
@@ -14,6 +16,7 @@
 
 pub mod config;
 pub mod consumer;
+pub mod deaggregate;
 pub mod error;
 pub mod producer;
 pub mod reader;

@@ -12,19 +12,25 @@
 //!
 //! With [`ReaderConfig::stop_when_caught_up`] the reader ends once every open shard it
 //! reads answers no records and `MillisBehindLatest` 0; otherwise it follows the stream
-//! until the caller drops the [`StreamReader`].
+//! until the caller drops the [`StreamReader`]. A following reader never gives up on a
+//! retryable failure (throttling, lost connections, 5xx): it backs off and goes on.
+//!
+//! Starting at [`StartPosition::Latest`] applies to the shards open when the reader starts;
+//! shards created later by resharding are read from their first record, or the records put
+//! into them before their parents were read to their end would be skipped.
 
 use std::collections::{HashSet, VecDeque};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use rheo_aws::kpl;
 use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, ShardIteratorType};
 use rheo_protocol::{SequenceNumber, Timestamp};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 
 use crate::error::{ClientError, Result};
 use crate::services::Kinesis;
@@ -46,12 +52,34 @@ pub const IDLE_BACKOFF_MIN: Duration = Duration::from_millis(200);
 /// Longest pause between two calls on an idle shard.
 pub const IDLE_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
-/// Consecutive retryable failures of one shard's calls before the reader gives up.
+/// Consecutive retryable failures of one call before a reader that stops when caught up
+/// gives up (a following reader never does).
 pub const RETRIES_MAX: u32 = 10;
+
+/// Shortest time between two `GetRecords` calls on one shard: AWS allows five reads a
+/// second per shard, shared with every other application reading the stream.
+pub const GET_RECORDS_INTERVAL_MIN: Duration = Duration::from_millis(200);
 
 /// Shard-map reloads tried when a closed shard's children are not listed yet (the listing
 /// can lag the resharding on AWS).
 const CHILD_LISTING_ATTEMPTS_MAX: u32 = 10;
+
+/// Failures of a [`StreamReader`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReaderError {
+    /// A Kinesis call failed (and was not retried, or its retries ran out).
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// One of the reader's own tasks failed (a panic): a defect, not a service answer.
+    #[error("a shard reader task failed: {0}")]
+    Task(String),
+}
+
+impl From<tokio::task::JoinError> for ReaderError {
+    fn from(error: tokio::task::JoinError) -> Self {
+        ReaderError::Task(error.to_string())
+    }
+}
 
 /// Where the reader starts in each shard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +158,7 @@ pub struct ReaderMetrics {
 /// reading.
 #[derive(Debug)]
 pub struct StreamReader {
-    records: mpsc::Receiver<Result<StreamRecord>>,
+    records: mpsc::Receiver<Result<StreamRecord, ReaderError>>,
     coordinator: tokio::task::JoinHandle<()>,
     metrics: Arc<ReaderMetrics>,
 }
@@ -138,7 +166,7 @@ pub struct StreamReader {
 impl StreamReader {
     /// Starts reading `stream` (a name, or an ARN starting `arn:`). The shard list is read
     /// before this returns, so a missing stream is an error here.
-    pub async fn start(kinesis: Arc<Kinesis>, stream: &str, config: ReaderConfig) -> Result<Self> {
+    pub async fn start(kinesis: Arc<Kinesis>, stream: &str, config: ReaderConfig) -> Result<Self, ReaderError> {
         let map = ShardMap::load(&kinesis, stream).await?;
         let (sender, records) = mpsc::channel(config.channel_records.max(1));
         let metrics = Arc::new(ReaderMetrics::default());
@@ -157,7 +185,7 @@ impl StreamReader {
 
     /// The next record; `None` once the reader has ended (caught up, or every shard read
     /// to its end). An error ends the reading: the following call returns `None`.
-    pub async fn next(&mut self) -> Option<Result<StreamRecord>> {
+    pub async fn next(&mut self) -> Option<Result<StreamRecord, ReaderError>> {
         self.records.recv().await
     }
 
@@ -168,7 +196,7 @@ impl StreamReader {
 
     /// A record already waiting, without waiting for one (to write out a batch before
     /// flushing).
-    pub fn try_next(&mut self) -> Option<Result<StreamRecord>> {
+    pub fn try_next(&mut self) -> Option<Result<StreamRecord, ReaderError>> {
         self.records.try_recv().ok()
     }
 }
@@ -184,6 +212,8 @@ impl Drop for StreamReader {
 /// the reader's resharding logic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lineage {
+    start: Option<StartPosition>,
+    open_at_start: HashSet<String>,
     started: HashSet<String>,
     finished: HashSet<String>,
 }
@@ -192,13 +222,25 @@ impl Lineage {
     /// The state at the start: reading from the latest position skips the closed shards
     /// (they take no new records), every other position reads them.
     pub fn new(map: &ShardMap, start: StartPosition) -> Self {
-        let mut lineage = Lineage::default();
-        if start == StartPosition::Latest {
-            for shard in map.shards().iter().filter(|s| !s.is_open()) {
+        let mut lineage = Lineage { start: Some(start), ..Lineage::default() };
+        for shard in map.shards() {
+            if shard.is_open() {
+                lineage.open_at_start.insert(shard.shard_id.clone());
+            } else if start == StartPosition::Latest {
                 lineage.finished.insert(shard.shard_id.clone());
             }
         }
         lineage
+    }
+
+    /// Where to start reading `shard_id`: the reader's start position, except that a shard
+    /// created after a reader started at the latest position is read from its first record
+    /// (its parents were read to their end, so nothing in it has been seen yet).
+    pub fn start_of(&self, shard_id: &str) -> StartPosition {
+        match self.start.unwrap_or(StartPosition::TrimHorizon) {
+            StartPosition::Latest if !self.open_at_start.contains(shard_id) => StartPosition::TrimHorizon,
+            start => start,
+        }
     }
 
     /// Shards that may start now, in the map's order: not started, and each parent either
@@ -238,7 +280,7 @@ struct Coordinator {
     calls: Arc<Semaphore>,
     map: ShardMap,
     lineage: Lineage,
-    sender: mpsc::Sender<Result<StreamRecord>>,
+    sender: mpsc::Sender<Result<StreamRecord, ReaderError>>,
     metrics: Arc<ReaderMetrics>,
 }
 
@@ -250,7 +292,7 @@ impl Coordinator {
         }
     }
 
-    async fn read_all(&mut self) -> Result<()> {
+    async fn read_all(&mut self) -> Result<(), ReaderError> {
         let mut shards: JoinSet<Result<ShardEnd>> = JoinSet::new();
         let mut pending: VecDeque<String> = self.lineage.take_ready(&self.map).into();
         loop {
@@ -259,8 +301,7 @@ impl Coordinator {
                 shards.spawn(self.shard_reader(shard_id).run());
             }
             let Some(joined) = shards.join_next().await else { return Ok(()) };
-            let end =
-                joined.map_err(|e| ClientError::Config(format!("a shard reader stopped unexpectedly: {e}")))??;
+            let end = joined??;
             match end {
                 ShardEnd::Closed { shard_id, children } => {
                     self.metrics.shards_finished.fetch_add(1, Ordering::Relaxed);
@@ -277,8 +318,10 @@ impl Coordinator {
     /// Reloads the shard map until it lists `children` (or the attempts run out: the
     /// children are then read once a later reload lists them).
     async fn reload_until_listed(&mut self, children: &[String]) -> Result<()> {
+        let follow = !self.config.stop_when_caught_up;
         for attempt in 0..CHILD_LISTING_ATTEMPTS_MAX {
-            self.map = ShardMap::load(&self.kinesis, &self.stream).await?;
+            let (kinesis, stream) = (&self.kinesis, &self.stream);
+            self.map = retrying(follow, &self.metrics, "ListShards", || ShardMap::load(kinesis, stream)).await?;
             if children.iter().all(|c| self.map.get(c).is_some()) {
                 return Ok(());
             }
@@ -294,7 +337,8 @@ impl Coordinator {
         ShardReader {
             kinesis: Arc::clone(&self.kinesis),
             stream: self.stream.clone(),
-            start: self.config.start,
+            start: self.lineage.start_of(&shard_id),
+            follow: !self.config.stop_when_caught_up,
             stop_when_caught_up: self.config.stop_when_caught_up && open,
             records_per_call: self.config.records_per_call.clamp(1, RECORDS_PER_CALL_MAX),
             calls: Arc::clone(&self.calls),
@@ -310,10 +354,11 @@ struct ShardReader {
     stream: String,
     shard_id: String,
     start: StartPosition,
+    follow: bool,
     stop_when_caught_up: bool,
     records_per_call: i32,
     calls: Arc<Semaphore>,
-    sender: mpsc::Sender<Result<StreamRecord>>,
+    sender: mpsc::Sender<Result<StreamRecord, ReaderError>>,
     metrics: Arc<ReaderMetrics>,
 }
 
@@ -322,37 +367,35 @@ impl ShardReader {
         let mut last_sequence: Option<SequenceNumber> = None;
         let mut iterator = self.iterator(None).await?;
         let mut idle = IDLE_BACKOFF_MIN;
-        let mut failures = 0;
+        let mut next_call = Instant::now();
         loop {
-            let output = {
-                let _permit = self.calls.acquire().await.map_err(|e| ClientError::Config(e.to_string()))?;
-                self.kinesis
+            // Paced even when the last answer was full, to stay within the shard's read limit.
+            tokio::time::sleep_until(next_call).await;
+            let (reader, current) = (&self, &iterator);
+            let output = retrying(self.follow, &self.metrics, "GetRecords", || async move {
+                // The semaphore is never closed; acquiring only fails if it were.
+                let _permit = reader.calls.acquire().await.ok();
+                reader
+                    .kinesis
                     .get_records(GetRecordsInput {
-                        shard_iterator: iterator.clone(),
-                        limit: Some(self.records_per_call),
+                        shard_iterator: current.clone(),
+                        limit: Some(reader.records_per_call),
                         stream_arn: None,
                         stream_id: None,
                         dry_run: None,
                     })
                     .await
-            };
+            })
+            .await;
+            next_call = Instant::now() + GET_RECORDS_INTERVAL_MIN;
             let output = match output {
                 Ok(output) => output,
                 Err(e) if e.error_type() == Some("ExpiredIteratorException") => {
                     iterator = self.iterator(last_sequence.clone()).await?;
                     continue;
                 }
-                Err(e) if e.is_retryable() && failures < RETRIES_MAX => {
-                    failures += 1;
-                    self.metrics.retries.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(message = "GetRecords failed; retrying.", shard_id = %self.shard_id, error = %e);
-                    tokio::time::sleep(idle).await;
-                    idle = (idle * 2).min(IDLE_BACKOFF_MAX);
-                    continue;
-                }
                 Err(e) => return Err(e),
             };
-            failures = 0;
             let empty = output.records.is_empty();
             self.metrics.get_records_calls.fetch_add(1, Ordering::Relaxed);
             self.metrics.kinesis_records.fetch_add(output.records.len() as u64, Ordering::Relaxed);
@@ -392,19 +435,19 @@ impl ShardReader {
             (None, StartPosition::Latest) => (ShardIteratorType::Latest, None),
             (None, StartPosition::AtTimestamp(at)) => (ShardIteratorType::AtTimestamp, Some(at)),
         };
-        let output = self
-            .kinesis
-            .get_shard_iterator(GetShardIteratorInput {
-                shard_id: self.shard_id.clone(),
-                shard_iterator_type: kind,
-                starting_sequence_number: after,
-                stream_name: (!self.stream.starts_with("arn:")).then(|| self.stream.clone()),
-                timestamp,
-                stream_arn: self.stream.starts_with("arn:").then(|| self.stream.clone()),
-                stream_id: None,
-                dry_run: None,
-            })
-            .await?;
+        let input = GetShardIteratorInput {
+            shard_id: self.shard_id.clone(),
+            shard_iterator_type: kind,
+            starting_sequence_number: after,
+            stream_name: (!self.stream.starts_with("arn:")).then(|| self.stream.clone()),
+            timestamp,
+            stream_arn: self.stream.starts_with("arn:").then(|| self.stream.clone()),
+            stream_id: None,
+            dry_run: None,
+        };
+        let output =
+            retrying(self.follow, &self.metrics, "GetShardIterator", || self.kinesis.get_shard_iterator(input.clone()))
+                .await?;
         output.shard_iterator.ok_or_else(|| ClientError::Decode {
             service: "Kinesis",
             operation: "GetShardIterator",
@@ -412,39 +455,53 @@ impl ShardReader {
         })
     }
 
-    /// The user records of one Kinesis record: itself, or the records of its aggregate.
+    /// The user records of one Kinesis record: itself, or the records of its aggregate
+    /// (all of them, even of an aggregate the KCL would drop for holding records of
+    /// another shard: this reader is for looking at what the stream holds).
     fn user_records(&self, record: rheo_protocol::model::Record) -> Vec<StreamRecord> {
-        let plain = |record: rheo_protocol::model::Record| StreamRecord {
-            shard_id: self.shard_id.clone(),
-            sequence_number: record.sequence_number,
-            sub_sequence_number: None,
-            partition_key: record.partition_key.unwrap_or_default(),
-            explicit_hash_key: None,
-            arrival: record.approximate_arrival_timestamp,
-            data: record.data,
-        };
-        if !kpl::is_aggregated(&record.data) {
-            return vec![plain(record)];
-        }
-        match kpl::deaggregate(&record.data) {
-            Ok(sub_records) => sub_records
-                .into_iter()
-                .zip(0u64..)
-                .map(|(sub, index)| StreamRecord {
-                    shard_id: self.shard_id.clone(),
-                    sequence_number: record.sequence_number.clone(),
-                    sub_sequence_number: Some(index),
-                    partition_key: sub.partition_key,
-                    explicit_hash_key: sub.explicit_hash_key,
-                    arrival: record.approximate_arrival_timestamp,
-                    data: sub.data,
-                })
-                .collect(),
+        crate::deaggregate::user_records(record)
+            .into_iter()
+            .map(|user| StreamRecord {
+                shard_id: self.shard_id.clone(),
+                sequence_number: user.sequence_number,
+                sub_sequence_number: user.sub_sequence_number,
+                partition_key: user.partition_key,
+                explicit_hash_key: user.explicit_hash_key,
+                arrival: user.arrival,
+                data: user.data,
+            })
+            .collect()
+    }
+}
+
+/// Whether a call that failed with `error` for the `failures`-th time in a row is made
+/// again: retryable failures always are when following, at most [`RETRIES_MAX`] times
+/// otherwise.
+pub fn retries_after(error: &ClientError, failures: u32, follow: bool) -> bool {
+    error.is_retryable() && (follow || failures <= RETRIES_MAX)
+}
+
+/// Makes `call` until it succeeds or fails in a way [`retries_after`] does not retry,
+/// backing off between attempts.
+async fn retrying<T, F, Fut>(follow: bool, metrics: &ReaderMetrics, operation: &'static str, mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut backoff = IDLE_BACKOFF_MIN;
+    let mut failures = 0;
+    loop {
+        match call().await {
+            Ok(value) => return Ok(value),
             Err(error) => {
-                // As the KCL does: a record that looks aggregated but does not decode is
-                // passed on whole rather than lost.
-                tracing::warn!(message = "A KPL aggregate does not decode; yielding it whole.", shard_id = %self.shard_id, %error);
-                vec![plain(record)]
+                failures += 1;
+                if !retries_after(&error, failures, follow) {
+                    return Err(error);
+                }
+                metrics.retries.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(message = "A call failed; retrying.", operation, failures, %error);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(IDLE_BACKOFF_MAX);
             }
         }
     }
@@ -502,6 +559,49 @@ mod tests {
         let trimmed = ShardMap::new(vec![shard("s3", &["s1", "s2"], true)]);
         let mut lineage = Lineage::new(&trimmed, StartPosition::TrimHorizon);
         assert_eq!(lineage.take_ready(&trimmed), ["s3"]);
+    }
+
+    #[test]
+    fn after_a_latest_start_shards_created_later_are_read_from_their_first_record() {
+        let map = reshard_map();
+        let lineage = Lineage::new(&map, StartPosition::Latest);
+        assert_eq!(lineage.start_of("s3"), StartPosition::Latest, "open at the start");
+        assert_eq!(lineage.start_of("s4"), StartPosition::Latest, "open at the start");
+        assert_eq!(lineage.start_of("s5"), StartPosition::TrimHorizon, "a child created later");
+        let at = StartPosition::AtTimestamp(Timestamp::from_epoch_millis(1_000));
+        let lineage = Lineage::new(&map, at);
+        assert_eq!(lineage.start_of("s5"), at, "a time applies to every shard");
+        let lineage = Lineage::new(&map, StartPosition::TrimHorizon);
+        assert_eq!(lineage.start_of("s5"), StartPosition::TrimHorizon);
+    }
+
+    #[test]
+    fn a_following_reader_never_gives_up_on_retryable_failures() {
+        let throttled = ClientError::Api {
+            service: "Kinesis",
+            operation: "GetRecords",
+            status: 400,
+            error_type: "ProvisionedThroughputExceededException".into(),
+            message: String::new(),
+        };
+        let invalid = ClientError::Api {
+            service: "Kinesis",
+            operation: "GetRecords",
+            status: 400,
+            error_type: "InvalidArgumentException".into(),
+            message: String::new(),
+        };
+        assert!(retries_after(&throttled, RETRIES_MAX, false));
+        assert!(!retries_after(&throttled, RETRIES_MAX + 1, false), "stopping at caught up gives up");
+        assert!(retries_after(&throttled, 10 * RETRIES_MAX, true), "following goes on");
+        assert!(!retries_after(&invalid, 1, true), "a refused call is not retried");
+    }
+
+    #[tokio::test]
+    async fn a_failed_shard_task_is_a_task_error_not_a_client_error() {
+        let joined = tokio::spawn(async { panic!("a defect") }).await;
+        let error = ReaderError::from(joined.expect_err("the task panicked"));
+        assert!(matches!(error, ReaderError::Task(_)), "{error:?}");
     }
 
     proptest! {

@@ -329,8 +329,10 @@ mod tests {
     }
 
     #[test]
-    fn endpoints_must_be_http_urls() {
+    fn endpoints_must_be_http_urls_and_a_bare_host_is_https() {
         let bad = ClientConfig::local("ftp://x");
         assert!(matches!(Transport::new(&bad, Service::Kinesis, HttpVersion::Http1), Err(ClientError::Config(_))));
+        let bare = ClientConfig::local("kinesis.us-east-1.amazonaws.com");
+        assert!(Transport::new(&bare, Service::Kinesis, HttpVersion::Http1).is_ok());
     }
 }

@@ -106,6 +106,12 @@ pub fn encode_subscribe_to_shard_event(event: &SubscribeToShardEvent, format: Wi
     encode_structure(event, format)
 }
 
+/// Decodes the payload of one `SubscribeToShardEvent` event-stream message, as a client
+/// would read it (types checked, constraints not).
+pub fn decode_subscribe_to_shard_event(body: &[u8], format: WireFormat) -> Result<SubscribeToShardEvent, DecodeError> {
+    decode_output(format, Body::Borrowed(body))
+}
+
 pub(crate) fn parse(format: WireFormat, body: &[u8]) -> Result<Value, DecodeError> {
     match format {
         WireFormat::Json => parse_json(body),
@@ -162,4 +168,39 @@ pub(crate) fn decode_request_slow(
     body: &[u8],
 ) -> Result<Request, DecodeError> {
     decode_request_generic(operation, format, Body::Borrowed(body))
+}
+
+#[cfg(test)]
+mod subscribe_event_tests {
+    use super::*;
+    use crate::model::{ChildShard, HashKeyRange, Record};
+    use crate::{HashKey, SequenceNumber, Timestamp};
+
+    #[test]
+    fn subscribe_to_shard_events_decode_what_the_server_encodes() {
+        let event = SubscribeToShardEvent {
+            records: vec![Record {
+                sequence_number: SequenceNumber::from_u128(42),
+                approximate_arrival_timestamp: Some(Timestamp::from_epoch_millis(1_700_000_000_123)),
+                data: Bytes::from_static(b"\x00binary\xff"),
+                partition_key: Some("pk".into()),
+                encryption_type: None,
+            }],
+            continuation_sequence_number: None,
+            millis_behind_latest: 7,
+            child_shards: Some(vec![ChildShard {
+                shard_id: "shardId-000000000001".into(),
+                parent_shards: vec!["shardId-000000000000".into()],
+                hash_key_range: HashKeyRange {
+                    starting_hash_key: HashKey::from_u128(0),
+                    ending_hash_key: HashKey::from_u128(u128::MAX),
+                },
+            }]),
+        };
+        for format in [WireFormat::Json, WireFormat::Cbor] {
+            let payload = encode_subscribe_to_shard_event(&event, format);
+            assert_eq!(decode_subscribe_to_shard_event(&payload, format).ok(), Some(event.clone()), "{format:?}");
+        }
+        assert!(decode_subscribe_to_shard_event(b"{\"Records\": 3}", WireFormat::Json).is_err());
+    }
 }

@@ -56,8 +56,8 @@ mod value;
 mod wire;
 
 pub use codec::{
-    decode_request, decode_request_shared, decode_response, encode_request, encode_response,
-    encode_subscribe_to_shard_event,
+    decode_request, decode_request_shared, decode_response, decode_subscribe_to_shard_event, encode_request,
+    encode_response, encode_subscribe_to_shard_event,
 };
 pub use error::{encode_error, DecodeError, ErrorType, WireError};
 pub use operation::{Operation, Request, Response, TargetError, WireFormat, TARGET_PREFIX};

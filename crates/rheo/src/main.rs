@@ -1,6 +1,7 @@
 //! The `rheo` binary: `rheo serve` runs the Kinesis Data Streams API over a durable
 //! shard log, with Firehose, Analytics and the DynamoDB API that KCL needs on the same port.
 
+mod agent;
 mod alloc_tuning;
 mod archive;
 mod cli;
@@ -68,6 +69,8 @@ enum Command {
     Delete(cli::DeleteArgs),
     /// Put one record per line of standard input.
     Put(cli::put::PutArgs),
+    /// Ship log files to streams, with the Kinesis Agent's configuration format.
+    Agent(agent::AgentArgs),
     /// Evaluate Firehose jq queries for a server (started by `serve`, never by hand).
     #[command(hide = true)]
     JqWorker,
@@ -313,6 +316,7 @@ fn main() -> anyhow::Result<()> {
         Command::Tail(args) => cli::finish(cli::tail(args)),
         Command::Delete(args) => cli::finish(cli::delete(args)),
         Command::Put(args) => cli::put::run(args),
+        Command::Agent(args) => agent::run(args),
     }
 }
 

@@ -1,5 +1,6 @@
 """Harness for the KCL end-to-end tests: runs the real KCL 3.x MultiLangDaemon (jars from the
-PyPI wheel kclpy-ext) with a record processor that journals what it sees, writes records
+PyPI wheel kclpy-ext) with a record processor that journals what it sees, or rheo-client's
+example worker (crates/client/examples/consume.rs) on the same lease table, writes records
 (plain and KPL-aggregated per shard with the reference aggregator aws-kinesis-agg), and reads
 the journals back.
 
@@ -7,6 +8,7 @@ One KclWorker is one daemon process (one JVM plus one processor process per leas
 started in its own process group so that `kill()` is a real kill -9 of the whole worker.
 """
 
+import base64
 import hashlib
 import json
 import os
@@ -19,6 +21,7 @@ import time
 import uuid
 
 import amazon_kclpy
+from conftest import rheo_binary
 from aws_kinesis_agg.aggregator import RecordAggregator
 
 KCL_DIR = pathlib.Path(__file__).resolve().parent
@@ -243,6 +246,68 @@ class KclRsWorker(JournaledWorker):
 
     def command(self) -> list[str]:
         return [sys.executable, str(KCL_RS_CONSUMER), *self.arguments]
+
+
+def consume_example() -> pathlib.Path:
+    """rheo-client's example worker: RHEO_CONSUME_EXAMPLE, else the one built beside the rheo
+    binary (`cargo build --workspace --all-targets`), else the debug build's."""
+    explicit = os.environ.get("RHEO_CONSUME_EXAMPLE")
+    if explicit:
+        return pathlib.Path(explicit)
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", KCL_DIR.parents[2] / "target"))
+    candidates = [rheo_binary().parent / "examples" / "consume", target / "debug" / "examples" / "consume"]
+    for binary in candidates:
+        if binary.exists():
+            return binary
+    raise RuntimeError(f"none of {candidates} exists: build it with `cargo build -p rheo-client --examples`")
+
+
+class RheoClientWorker(JournaledWorker):
+    """rheo-client's example worker. It appends one JSON line per user record to its output
+    file; `events()` turns them into the journal's `record` events, so the same assertions read
+    the KCL's journals and this one. It checkpoints every batch it wrote, and SIGTERM shuts it
+    down gracefully (a final checkpoint, then exit 0)."""
+
+    def __init__(self, workdir: pathlib.Path, name: str, *, stream: str, application: str,
+                 endpoint: str, retrieval: str = "polling", stop_after: int | None = None,
+                 output: pathlib.Path | None = None):
+        super().__init__(workdir, name)
+        self.arguments = [
+            "--endpoint", endpoint, "--application", application, "--stream", stream,
+            "--worker-id", name, "--initial-position", "trim-horizon", "--retrieval", retrieval,
+            "--output", str(output or self.journal_path),
+            # The same lease and polling timers as the KCL workers it hands over to.
+            "--failover-time-ms", str(FAST_TIMERS["failoverTimeMillis"]),
+            "--idle-time-ms", str(FAST_TIMERS["idleTimeBetweenReadsInMillis"]),
+            "--shard-sync-interval-ms", str(FAST_TIMERS["shardSyncIntervalMillis"]),
+            "--parent-shard-poll-interval-ms", str(FAST_TIMERS["parentShardPollIntervalMillis"]),
+        ]
+        if stop_after is not None:
+            self.arguments += ["--stop-after", str(stop_after)]
+
+    def environment(self) -> dict[str, str]:
+        return {**super().environment(), "RUST_LOG": "info"}
+
+    def command(self) -> list[str]:
+        return [str(consume_example()), *self.arguments]
+
+    def exit_code(self, timeout_s: float = STOP_TIMEOUT_S) -> int:
+        """Waits for the worker to exit by itself (after --stop-after records) and returns its code."""
+        try:
+            return self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not exit\n{self.log_tail()}")
+
+    def events(self) -> list[dict]:
+        return [
+            {
+                "event": "record", "worker": self.name, "runtime": "rheo-client",
+                "shard": line["shard"], "sequence": line["sequence_number"],
+                "sub_sequence": line["sub_sequence_number"], "partition_key": line["partition_key"],
+                "data": base64.b64decode(line["data_base64"]).decode("utf-8", "replace"),
+            }
+            for line in super().events()
+        ]
 
 
 def records(events: list[dict]) -> list[dict]:

@@ -5,7 +5,10 @@
 #     processor: polling across a split and a merge, KPL de-aggregation, a restart from the
 #     checkpoints, enhanced fan-out, two workers and a kill -9;
 #   - the npm aws-kcl Node processor under the same daemon;
-#   - kcl-rs (PyPI).
+#   - kcl-rs (PyPI);
+#   - an application handed over between the daemon and rheo-client's example worker
+#     (crates/client/examples/consume.rs, built beside RHEO_BIN by `cargo build --workspace
+#     --all-targets`), both ways, through the same lease table.
 # The scenarios run side by side (pytest-xdist), each worker process with its own rheo server.
 #
 #   RHEO_BIN=/path/to/rheo tests/e2e/kcl/run.sh [pytest args]          e.g. -k fan_out, -n 1
@@ -52,5 +55,5 @@ fi
 # Three at a time: each scenario is mostly KCL waiting on its timers, and three JVMs plus their
 # servers fit two cores. A scenario that hangs fails after the timeout, and its fixtures still
 # stop the daemons and servers it started.
-exec .venv/bin/python -m pytest tests/e2e/test_kcl.py -m "$selection" -n "${KCL_E2E_PARALLEL:-3}" \
+exec .venv/bin/python -m pytest tests/e2e/test_kcl.py tests/e2e/test_kcl_handover.py -m "$selection" -n "${KCL_E2E_PARALLEL:-3}" \
   --timeout "${KCL_E2E_TIMEOUT_S:-900}" "$@"

@@ -12,6 +12,7 @@ mod streams;
 mod tail;
 
 use rheo_client::config::LOCAL_ENDPOINT;
+use rheo_client::reader::ReaderError;
 use rheo_client::{ClientConfig, ClientError, Kinesis, SystemEnvironment};
 use rheo_protocol::Timestamp;
 
@@ -52,7 +53,12 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// x ... not found.`) and exits with code 1.
 pub fn finish(result: anyhow::Result<()>) -> anyhow::Result<()> {
     let Err(error) = result else { return Ok(()) };
-    let line = match error.downcast_ref::<ClientError>() {
+    // `tail` fails with the reader's error, which wraps the service's.
+    let client_error = error.downcast_ref::<ClientError>().or_else(|| match error.downcast_ref::<ReaderError>() {
+        Some(ReaderError::Client(e)) => Some(e),
+        _ => None,
+    });
+    let line = match client_error {
         Some(ClientError::Api { error_type, message, .. }) => format!("{error_type}: {message}"),
         _ => format!("{error:#}"),
     };

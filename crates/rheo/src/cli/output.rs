@@ -1,6 +1,7 @@
 //! What the commands for people print: aligned tables, colour and a progress line only on a
 //! terminal (and only while NO_COLOR is unset), plain text for pipes.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
 
@@ -169,6 +170,26 @@ pub fn status_paint(status: &str) -> Paint {
     }
 }
 
+/// `text` with its control characters (C0, DEL and C1, but not tab) written as visible
+/// escapes such as `\x1b`, for untrusted text shown on a terminal: escape sequences in it
+/// could otherwise retitle the window, write the clipboard or rewrite earlier output.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| c != '\t' && c.is_control();
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            // Every control character is below U+0100, so two hex digits hold it.
+            escaped.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +207,12 @@ mod tests {
             coloured.replace("\x1b[1m", "").replace("\x1b[32m", "").replace("\x1b[33m", "").replace("\x1b[0m", "");
         assert_eq!(stripped, plain);
         assert!(coloured.contains("\x1b[32mACTIVE\x1b[0m"));
+    }
+
+    #[test]
+    fn control_characters_are_shown_as_escapes_and_tabs_kept() {
+        assert_eq!(escape_controls("plain\ttext é"), "plain\ttext é");
+        assert_eq!(escape_controls("\u{1b}]0;title\u{7}x"), "\\x1b]0;title\\x07x");
+        assert_eq!(escape_controls("a\u{9b}2Jb\u{7f}\r"), "a\\x9b2Jb\\x7f\\x0d");
     }
 }

@@ -3,6 +3,7 @@
 use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
+use rheo_client::producer::backoff::{backoff, ThreadRandom};
 use rheo_client::shards::{ShardInfo, ShardMap};
 use rheo_client::{ClientError, Kinesis};
 use rheo_protocol::model::{
@@ -28,6 +29,15 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Hex digits of a hash key shown in the shard table (its top 32 bits).
 const HASH_PREFIX_DIGITS: usize = 8;
+
+/// Attempts of one throttled listing or description before `rheo streams` gives up: AWS
+/// allows 20 DescribeStreamSummary and 5 ListStreams calls a second per account, shared
+/// with everything else in it.
+const THROTTLED_ATTEMPTS_MAX: u32 = 10;
+
+/// First and longest pause (full jitter) before a throttled call is made again.
+const THROTTLED_BACKOFF_BASE: Duration = Duration::from_millis(100);
+const THROTTLED_BACKOFF_MAX: Duration = Duration::from_secs(5);
 
 /// `rheo streams`.
 #[derive(clap::Args, Debug)]
@@ -90,7 +100,7 @@ pub fn streams(args: StreamsArgs) -> anyhow::Result<()> {
     let summaries = runtime()?.block_on(async {
         let mut summaries = Vec::new();
         for name in list_stream_names(&kinesis).await? {
-            match summary(&kinesis, &name).await {
+            match unless_throttled(|| summary(&kinesis, &name)).await {
                 Ok(summary) => summaries.push(summary),
                 // Deleted between the listing and the description: not there any more.
                 Err(e) if e.error_type() == Some("ResourceNotFoundException") => {}
@@ -268,15 +278,14 @@ async fn list_stream_names(kinesis: &Kinesis) -> anyhow::Result<Vec<String>> {
     let mut names: Vec<String> = Vec::new();
     let mut next_token: Option<String> = None;
     loop {
-        let page = kinesis
-            .list_streams(ListStreamsInput {
-                limit: Some(STREAMS_PER_PAGE),
-                // AWS refuses a token together with a start name; older servers know
-                // only the start name, so the token is used when there is one.
-                exclusive_start_stream_name: if next_token.is_none() { names.last().cloned() } else { None },
-                next_token: next_token.take(),
-            })
-            .await?;
+        let input = ListStreamsInput {
+            limit: Some(STREAMS_PER_PAGE),
+            // AWS refuses a token together with a start name; older servers know
+            // only the start name, so the token is used when there is one.
+            exclusive_start_stream_name: if next_token.is_none() { names.last().cloned() } else { None },
+            next_token: next_token.take(),
+        };
+        let page = unless_throttled(|| kinesis.list_streams(input.clone())).await?;
         let got = page.stream_names.len();
         names.extend(page.stream_names);
         anyhow::ensure!(names.len() <= STREAMS_LISTED_MAX, "more than {STREAMS_LISTED_MAX} streams; not listing them");
@@ -284,6 +293,27 @@ async fn list_stream_names(kinesis: &Kinesis) -> anyhow::Result<Vec<String>> {
             return Ok(names);
         }
         next_token = page.next_token.filter(|t| !t.is_empty());
+    }
+}
+
+/// Makes `call` again, after a jittered back-off, while it is throttled (at most
+/// [`THROTTLED_ATTEMPTS_MAX`] attempts).
+async fn unless_throttled<T, F, Fut>(mut call: F) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(e) if e.is_throttling() && attempt < THROTTLED_ATTEMPTS_MAX => {
+                let pause = backoff(THROTTLED_BACKOFF_BASE, THROTTLED_BACKOFF_MAX, attempt, &ThreadRandom);
+                tracing::debug!(message = "Throttled; trying again.", attempt, ?pause, error = %e);
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use rheo_client::Kinesis;
 use rheo_protocol::Timestamp;
 use serde_json::json;
 
-use super::output::{Paint, Style};
+use super::output::{escape_controls, Paint, Style};
 use super::{rfc3339, runtime, Connection};
 
 /// How records are printed.
@@ -48,6 +48,9 @@ pub fn tail(args: TailArgs) -> anyhow::Result<()> {
     // CBOR carries record data as raw bytes (JSON would base64 it).
     let kinesis = Arc::new(Kinesis::new_cbor(&args.connection.client_config()?)?);
     let style = Style::stdout();
+    // Record data is untrusted: a terminal is shown its control characters as escapes,
+    // while a pipe gets the bytes as they are.
+    let escape = std::io::stdout().is_terminal();
     if std::io::stderr().is_terminal() && args.from == StartPosition::Latest && !args.no_follow {
         let hint =
             Style::stderr().paint(Paint::Dim, &format!("Waiting for new records in {} (Ctrl-C to stop)", args.stream));
@@ -59,7 +62,7 @@ pub fn tail(args: TailArgs) -> anyhow::Result<()> {
         let mut reader = StreamReader::start(kinesis, &args.stream, config).await?;
         let mut out = BufWriter::new(std::io::stdout().lock());
         while let Some(record) = reader.next().await {
-            let mut write = |record: StreamRecord| write_record(&mut out, style, args.format, &record);
+            let mut write = |record: StreamRecord| write_record(&mut out, style, escape, args.format, &record);
             let mut result = write(record?);
             // Everything already read goes out before one flush.
             while result.is_ok() {
@@ -79,17 +82,25 @@ pub fn tail(args: TailArgs) -> anyhow::Result<()> {
     })
 }
 
-fn write_record(out: &mut impl Write, style: Style, format: Format, record: &StreamRecord) -> std::io::Result<()> {
+fn write_record(
+    out: &mut impl Write,
+    style: Style,
+    escape: bool,
+    format: Format,
+    record: &StreamRecord,
+) -> std::io::Result<()> {
+    let shown = |text: &'_ str| if escape { escape_controls(text).into_owned() } else { text.to_owned() };
+    let key = style.paint(Paint::Cyan, &shown(&record.partition_key));
     match format {
         Format::Text => {
             let text = String::from_utf8_lossy(&record.data);
             let text = text.strip_suffix('\n').unwrap_or(&text);
             let text = text.strip_suffix('\r').unwrap_or(text);
-            writeln!(out, "{} {text}", style.paint(Paint::Cyan, &record.partition_key))
+            writeln!(out, "{key} {}", shown(text))
         }
         Format::Hex => {
             let hex: String = record.data.iter().map(|b| format!("{b:02x}")).collect();
-            writeln!(out, "{} {hex}", style.paint(Paint::Cyan, &record.partition_key))
+            writeln!(out, "{key} {hex}")
         }
         Format::Json => {
             let (data, encoding) = match std::str::from_utf8(&record.data) {
@@ -106,7 +117,16 @@ fn write_record(out: &mut impl Write, style: Style, format: Format, record: &Str
                 "data": data,
                 "encoding": encoding,
             });
-            writeln!(out, "{object}")
+            let line = object.to_string();
+            // JSON escapes C0 characters itself, but not DEL and C1 (such as the one-byte CSI).
+            if escape && line.chars().any(char::is_control) {
+                let line: String = line
+                    .chars()
+                    .map(|c| if c.is_control() { format!("\\u{:04x}", u32::from(c)) } else { c.to_string() })
+                    .collect();
+                return writeln!(out, "{line}");
+            }
+            writeln!(out, "{line}")
         }
     }
 }
@@ -192,10 +212,10 @@ mod tests {
         };
         let plain = Style::plain();
         let mut out = Vec::new();
-        write_record(&mut out, plain, Format::Json, &record(b"hi")).unwrap();
-        write_record(&mut out, plain, Format::Json, &record(&[0xff, 0x00])).unwrap();
-        write_record(&mut out, plain, Format::Hex, &record(&[0xff, 0x00])).unwrap();
-        write_record(&mut out, plain, Format::Text, &record(b"line\n")).unwrap();
+        write_record(&mut out, plain, false, Format::Json, &record(b"hi")).unwrap();
+        write_record(&mut out, plain, false, Format::Json, &record(&[0xff, 0x00])).unwrap();
+        write_record(&mut out, plain, false, Format::Hex, &record(&[0xff, 0x00])).unwrap();
+        write_record(&mut out, plain, false, Format::Text, &record(b"line\n")).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
@@ -208,5 +228,30 @@ mod tests {
         assert_eq!(second["encoding"], "base64");
         assert_eq!(lines[2], "k ff00");
         assert_eq!(lines[3], "k line");
+    }
+
+    #[test]
+    fn a_terminal_sees_control_characters_as_escapes_and_a_pipe_gets_the_bytes() {
+        let record = StreamRecord {
+            shard_id: "shardId-000000000000".into(),
+            sequence_number: rheo_protocol::SequenceNumber::parse("49").unwrap(),
+            sub_sequence_number: None,
+            partition_key: "k\u{1b}[2J".into(),
+            explicit_hash_key: None,
+            arrival: None,
+            data: bytes::Bytes::from_static("\u{1b}]52;c;aGk=\u{7}\u{9b}1m\tok\n".as_bytes()),
+        };
+        let written = |escape: bool, format: Format| {
+            let mut out = Vec::new();
+            write_record(&mut out, Style::plain(), escape, format, &record).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(written(true, Format::Text), "k\\x1b[2J \\x1b]52;c;aGk=\\x07\\x9b1m\tok\n");
+        assert_eq!(written(false, Format::Text), "k\u{1b}[2J \u{1b}]52;c;aGk=\u{7}\u{9b}1m\tok\n");
+        assert_eq!(written(true, Format::Hex), "k\\x1b[2J 1b5d35323b633b61476b3d07c29b316d096f6b0a\n");
+        let json = written(true, Format::Json);
+        assert!(!json.trim_end().chars().any(char::is_control), "{json:?}");
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["data"], "\u{1b}]52;c;aGk=\u{7}\u{9b}1m\tok\n", "escaped, not changed");
     }
 }

@@ -1,6 +1,7 @@
 //! The lease-free reader behind `rheo tail` (`rheo_client::reader`) against a real server:
 //! through merges and splits, parents are read to their end before their children, and a
-//! following reader picks up the children of a shard split while it reads.
+//! following reader picks up the children of a shard split while it reads (also when it
+//! started at the latest position), and calls on one shard are paced.
 
 mod common;
 
@@ -18,6 +19,23 @@ const RECORD_WAIT: Duration = Duration::from_secs(60);
 
 const KEYS: usize = 6;
 
+async fn create(kin: &aws_sdk_kinesis::Client, stream: &str, shards: i32) {
+    kin.create_stream().stream_name(stream).shard_count(shards).send().await.expect("CreateStream");
+    wait_active(kin, stream).await;
+}
+
+/// Splits `shard` (covering the whole hash range) into two halves and waits for it.
+async fn split_in_halves(kin: &aws_sdk_kinesis::Client, stream: &str, shard: &str) {
+    kin.split_shard()
+        .stream_name(stream)
+        .shard_to_split(shard)
+        .new_starting_hash_key((1u128 << 127).to_string())
+        .send()
+        .await
+        .expect("SplitShard");
+    wait_active(kin, stream).await;
+}
+
 async fn put(kin: &aws_sdk_kinesis::Client, stream: &str, range: std::ops::Range<usize>) {
     for i in range {
         kin.put_record()
@@ -31,9 +49,13 @@ async fn put(kin: &aws_sdk_kinesis::Client, stream: &str, range: std::ops::Range
 }
 
 async fn reader(server: &Server, stream: &str, start: StartPosition, stop_when_caught_up: bool) -> StreamReader {
-    let kinesis = Arc::new(Kinesis::new_cbor(&ClientConfig::local(&server.endpoint)).expect("client"));
     let mut config = ReaderConfig::new(start);
     config.stop_when_caught_up = stop_when_caught_up;
+    reader_with(server, stream, config).await
+}
+
+async fn reader_with(server: &Server, stream: &str, config: ReaderConfig) -> StreamReader {
+    let kinesis = Arc::new(Kinesis::new_cbor(&ClientConfig::local(&server.endpoint)).expect("client"));
     StreamReader::start(kinesis, stream, config).await.expect("reader")
 }
 
@@ -70,8 +92,7 @@ async fn reads_a_merged_then_split_stream_parents_first_and_stops_when_caught_up
     let server = Server::start(&["--in-memory"]);
     let kin = server.client();
     let stream = "lineage";
-    kin.create_stream().stream_name(stream).shard_count(2).send().await.expect("CreateStream");
-    wait_active(&kin, stream).await;
+    create(&kin, stream, 2).await;
     put(&kin, stream, 0..30).await;
     kin.merge_shards()
         .stream_name(stream)
@@ -82,14 +103,7 @@ async fn reads_a_merged_then_split_stream_parents_first_and_stops_when_caught_up
         .expect("MergeShards");
     wait_active(&kin, stream).await;
     put(&kin, stream, 30..60).await;
-    kin.split_shard()
-        .stream_name(stream)
-        .shard_to_split("shardId-000000000002")
-        .new_starting_hash_key((1u128 << 127).to_string())
-        .send()
-        .await
-        .expect("SplitShard");
-    wait_active(&kin, stream).await;
+    split_in_halves(&kin, stream, "shardId-000000000002").await;
     put(&kin, stream, 60..90).await;
 
     let mut reader = reader(&server, stream, StartPosition::TrimHorizon, true).await;
@@ -118,8 +132,7 @@ async fn a_following_reader_continues_into_the_children_of_a_split() {
     let server = Server::start(&["--in-memory"]);
     let kin = server.client();
     let stream = "follow";
-    kin.create_stream().stream_name(stream).shard_count(1).send().await.expect("CreateStream");
-    wait_active(&kin, stream).await;
+    create(&kin, stream, 1).await;
     put(&kin, stream, 0..10).await;
 
     let mut reader = reader(&server, stream, StartPosition::TrimHorizon, false).await;
@@ -127,14 +140,7 @@ async fn a_following_reader_continues_into_the_children_of_a_split() {
     while records.len() < 10 {
         records.push(next(&mut reader).await.expect("the reader follows"));
     }
-    kin.split_shard()
-        .stream_name(stream)
-        .shard_to_split("shardId-000000000000")
-        .new_starting_hash_key((1u128 << 127).to_string())
-        .send()
-        .await
-        .expect("SplitShard");
-    wait_active(&kin, stream).await;
+    split_in_halves(&kin, stream, "shardId-000000000000").await;
     put(&kin, stream, 10..40).await;
     while records.len() < 40 {
         records.push(next(&mut reader).await.expect("the reader follows into the children"));
@@ -146,4 +152,82 @@ async fn a_following_reader_continues_into_the_children_of_a_split() {
         ("shardId-000000000002", vec!["shardId-000000000000"]),
     ]);
     assert_ordered(&records, &parents);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_started_at_latest_reads_the_children_of_a_split_from_their_first_record() {
+    let server = Server::start(&["--in-memory"]);
+    let kin = server.client();
+    let stream = "follow-latest";
+    create(&kin, stream, 1).await;
+
+    // One record in the channel at most: once the caller stops taking records, the parent's
+    // reader cannot reach the parent's end, so the children cannot start before the puts
+    // below (which is what a slow reload on AWS looks like).
+    let mut config = ReaderConfig::new(StartPosition::Latest);
+    config.channel_records = 1;
+    let mut reader = reader_with(&server, stream, config).await;
+    // The shard's LATEST iterator is taken in the background: put warm-up records until one
+    // arrives, so the reader is known to be positioned before the counted records.
+    let mut warm_up = 0;
+    loop {
+        kin.put_record()
+            .stream_name(stream)
+            .partition_key("warm-up")
+            .data(Blob::new(format!("w{warm_up}")))
+            .send()
+            .await
+            .expect("PutRecord");
+        warm_up += 1;
+        if let Ok(first) = tokio::time::timeout(Duration::from_secs(1), reader.next()).await {
+            first.expect("the reader follows").expect("record");
+            break;
+        }
+    }
+    put(&kin, stream, 0..10).await;
+    split_in_halves(&kin, stream, "shardId-000000000000").await;
+    put(&kin, stream, 10..40).await;
+
+    let mut records = Vec::new();
+    while records.len() < 40 {
+        let record = next(&mut reader).await.expect("the reader follows into the children");
+        if record.partition_key != "warm-up" {
+            records.push(record);
+        }
+    }
+    let mut values: Vec<usize> =
+        records.iter().map(|r| std::str::from_utf8(&r.data).expect("utf-8").parse().expect("number")).collect();
+    values.sort_unstable();
+    assert_eq!(values, (0..40).collect::<Vec<_>>(), "nothing put into the children was skipped");
+    let parents = HashMap::from([
+        ("shardId-000000000001", vec!["shardId-000000000000"]),
+        ("shardId-000000000002", vec!["shardId-000000000000"]),
+    ]);
+    assert_ordered(&records, &parents);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_on_one_shard_are_paced_even_when_every_answer_is_full() {
+    let server = Server::start(&["--in-memory"]);
+    let kin = server.client();
+    let stream = "paced";
+    create(&kin, stream, 1).await;
+    const RECORDS: usize = 6;
+    put(&kin, stream, 0..RECORDS).await;
+
+    // One record per call: reading them takes a call per record, each a full answer.
+    let mut config = ReaderConfig::new(StartPosition::TrimHorizon);
+    config.stop_when_caught_up = true;
+    config.records_per_call = 1;
+    let started = std::time::Instant::now();
+    let mut reader = reader_with(&server, stream, config).await;
+    let mut read = 0;
+    while next(&mut reader).await.is_some() {
+        read += 1;
+    }
+    assert_eq!(read, RECORDS);
+    // A lower bound only (a slow machine takes longer, never shorter): the calls after the
+    // first each waited for the minimum interval.
+    let least = rheo_client::reader::GET_RECORDS_INTERVAL_MIN * RECORDS as u32;
+    assert!(started.elapsed() >= least, "{:?} for {RECORDS} calls", started.elapsed());
 }
