@@ -11,6 +11,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 
+# test_producer.py de-aggregates with the npm aws-kinesis-agg of the JS suite: install its
+# locked dependencies here, before the tests, never from inside one.
+js="tests/e2e/js"
+if [ ! -d "$js/node_modules" ] || [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+    npm ci --prefix "$js" --no-audit --no-fund --loglevel=error
+fi
+
 # A caller that already built a binary (CI's debug build) passes it in RHEO_BIN.
 if [ -z "${RHEO_BIN:-}" ]; then
     cargo build --release -p rheo

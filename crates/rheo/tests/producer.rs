@@ -87,16 +87,25 @@ async fn read_all(kinesis: &Kinesis, stream: &str) -> (Vec<Read>, usize) {
             .shard_iterator;
         for _ in 0..10_000 {
             let Some(current) = iterator.take() else { break };
-            let got = kinesis
+            let answer = kinesis
                 .get_records(GetRecordsInput {
-                    shard_iterator: current,
+                    shard_iterator: current.clone(),
                     limit: None,
                     stream_arn: None,
                     stream_id: None,
                     dry_run: None,
                 })
-                .await
-                .expect("get");
+                .await;
+            let got = match answer {
+                Ok(got) => got,
+                // Under --enforce-limits reads are paced too: wait for the budget to refill.
+                Err(error) if error.is_throttling() => {
+                    iterator = Some(current);
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                    continue;
+                }
+                Err(error) => panic!("get: {error}"),
+            };
             let caught_up = got.records.is_empty() && got.millis_behind_latest.unwrap_or(0) == 0;
             for record in got.records {
                 let sequence_number = record.sequence_number.as_str().to_owned();
@@ -195,7 +204,9 @@ fn per_key_order(reads: &[Read]) -> HashMap<String, Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_record_is_acknowledged_and_read_back_in_put_order_per_key() {
     let server = Server::start(&[]);
-    let client = ClientConfig::local(&server.endpoint);
+    // A call timing out on a loaded machine would be retried legitimately; this test counts
+    // on none being retried, so calls get all the time they need.
+    let client = ClientConfig { timeout: Duration::from_secs(600), ..ClientConfig::local(&server.endpoint) };
     let kinesis = Kinesis::new_cbor(&client).expect("client");
     let (keys, per_key) = (40, 100);
     for (stream, aggregation) in [("aggregated", true), ("plain", false)] {
@@ -246,18 +257,30 @@ async fn a_burst_above_the_shard_limits_is_retried_without_loss() {
     let client = ClientConfig::local(&server.endpoint);
     let kinesis = Kinesis::new_cbor(&client).expect("client");
     create_active(&kinesis, "limited", 1).await;
-    // No aggregation and no pacing: 3000 records at once break the 1000 records/s limit.
-    let producer =
-        Producer::new(&client, ProducerConfig { retry_base_delay: Duration::from_millis(50), ..config(false) })
-            .expect("producer");
-    let total = 3000;
-    let handles = put_all(&producer, "limited", 30, total / 30).await;
+    // No aggregation, no pacing, and a linger too long to matter: a call goes once a
+    // quarter of the 5 MiB call limit is queued, so the first call carries five or more
+    // 300 KB records, more than the shard's 1 MiB/s, and is throttled whatever the speed.
+    let config = ProducerConfig {
+        retry_base_delay: Duration::from_millis(50),
+        linger: Duration::from_secs(600),
+        ..config(false)
+    };
+    let producer = Producer::new(&client, config).expect("producer");
+    let mut handles = Vec::new();
+    for index in 0..12 {
+        let key = format!("key-{}", index % 3);
+        let data = format!("{key}/{index:06}/{}", "x".repeat(300_000));
+        let handle = producer.put("limited", &key, Bytes::from(data.clone())).await.expect("put");
+        handles.push((data, handle));
+    }
     producer.flush().await;
     let acknowledged = outcomes(handles).await;
-    assert_eq!(acknowledged.len(), total);
+    let total = acknowledged.len();
+    assert_eq!(total, 12);
     let metrics = producer.metrics();
     assert!(metrics.throttles > 0, "the server throttled: {metrics:?}");
     assert!(metrics.retries > 0);
+    assert!(acknowledged.values().any(|o| o.attempts > 1));
     let (reads, dropped) = read_all(&kinesis, "limited").await;
     assert_eq!(dropped, 0);
     let mut seen: HashMap<&str, usize> = HashMap::new();
@@ -265,6 +288,7 @@ async fn a_burst_above_the_shard_limits_is_retried_without_loss() {
         *seen.entry(read.data.as_str()).or_default() += 1;
     }
     assert_eq!(seen.len(), total, "nothing lost");
+    assert!(acknowledged.keys().all(|data| seen.contains_key(data.as_str())));
     let duplicates = reads.len() - total;
     // A throttled record was not stored; only a call that failed as a whole after being
     // stored could duplicate, and each such record counts as a retry.
@@ -347,4 +371,70 @@ async fn put_waits_while_the_in_flight_bound_is_reached() {
     }
     let refused = producer.put("bounded", "k", Bytes::from(vec![0; 1 << 20])).await;
     assert!(matches!(refused, Err(rheo_client::producer::ProducerError::InvalidRecord(_))));
+}
+
+/// Puts racing `shutdown()` either are refused with `Shutdown` or resolve: none hangs, and
+/// `flush` returns afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn puts_racing_shutdown_never_hang() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let kinesis = Kinesis::new_cbor(&client).expect("client");
+    create_active(&kinesis, "racing", 2).await;
+    // Generous: an "eventually" on a loaded machine, never reached when nothing hangs.
+    let deadline = Duration::from_secs(120);
+    // Room for one record only: puts queue on the bound, so each answer lets one in just
+    // as the sender decides whether it is done.
+    let bound = rheo_client::producer::config::RECORD_BYTES_MAX + rheo_client::producer::config::RECORD_OVERHEAD_BYTES;
+    for round in 0..8u8 {
+        let config = ProducerConfig { max_in_flight_bytes: bound, ..config(true) };
+        let producer = Arc::new(Producer::new(&client, config).expect("producer"));
+        let mut putters = Vec::new();
+        for putter in 0..6u8 {
+            let producer = Arc::clone(&producer);
+            putters.push(tokio::spawn(async move {
+                let mut handles = Vec::new();
+                for i in 0.. {
+                    let data = Bytes::from(vec![b'a' + (round * 6 + putter) % 26; 600_000]);
+                    match producer.put("racing", &format!("k{i}"), data).await {
+                        Ok(handle) => handles.push(handle),
+                        Err(rheo_client::producer::ProducerError::Shutdown) => break,
+                        Err(other) => panic!("unexpected refusal: {other}"),
+                    }
+                }
+                for handle in handles {
+                    // Acknowledged, or failed because the producer stopped: either way resolved.
+                    let _ = handle.await;
+                }
+            }));
+        }
+        tokio::task::yield_now().await;
+        tokio::time::timeout(deadline, producer.shutdown()).await.expect("shutdown returns");
+        for putter in putters {
+            tokio::time::timeout(deadline, putter).await.expect("every handle resolves").expect("putter");
+        }
+        tokio::time::timeout(deadline, producer.flush()).await.expect("flush returns after shutdown");
+        assert_eq!(producer.outstanding(), 0);
+    }
+}
+
+/// Concurrent first puts to a missing stream share one failed load, and the client error
+/// is kept: not retryable, `ResourceNotFoundException`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_stream_is_refused_with_the_client_error_kept() {
+    let server = Server::start(&[]);
+    let client = ClientConfig::local(&server.endpoint);
+    let producer = Producer::new(&client, config(false)).expect("producer");
+    let (first, second) = tokio::join!(
+        producer.put("missing", "k", Bytes::from_static(b"1")),
+        producer.put("missing", "k", Bytes::from_static(b"2")),
+    );
+    for refused in [first, second] {
+        let error = refused.expect_err("the stream does not exist");
+        let client_error = error.client_error().expect("a client error behind it");
+        assert_eq!(client_error.error_type(), Some("ResourceNotFoundException"), "{error:?}");
+        assert!(!client_error.is_retryable());
+        assert!(std::error::Error::source(&error).is_some(), "kept as the source");
+    }
+    assert_eq!(producer.outstanding(), 0);
 }

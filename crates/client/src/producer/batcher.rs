@@ -13,6 +13,16 @@ use crate::producer::record::{aggregated_size, UserEntry, AGGREGATE_FRAMING_BYTE
 use crate::producer::IDLE_TICK;
 use crate::shards::ShardMap;
 
+/// A call carrying this fraction of the record or byte limit is worth making without
+/// waiting for more: requests for different shards then run side by side (a shard has one
+/// at a time), while small records of many shards still share a call.
+const SHARD_BATCH_FRACTION: usize = 4;
+
+fn enough_for_a_call(config: &ProducerConfig, records: usize, bytes: usize) -> bool {
+    records >= config.put_records_max_records / SHARD_BATCH_FRACTION
+        || bytes >= config.put_records_max_bytes / SHARD_BATCH_FRACTION
+}
+
 /// One Kinesis record on its way: a lone user record, or an aggregate of several.
 #[derive(Debug)]
 pub(crate) struct KinesisRecord {
@@ -27,6 +37,9 @@ pub(crate) struct KinesisRecord {
     data: Option<Bytes>,
     /// When its oldest user record was put.
     since: Instant,
+    /// The earliest deadline of its user records: like the KPL, a Kinesis record expires
+    /// whole, so the live records of a shard never overtake each other.
+    deadline: Instant,
     not_before: Instant,
     /// Set when its user records must be routed again rather than resent as they are.
     pub regroup: bool,
@@ -41,6 +54,7 @@ impl KinesisRecord {
             size: entry.data.len() + entry.partition_key.len(),
             data: Some(entry.data.clone()),
             since: entry.arrived,
+            deadline: entry.deadline,
             not_before: entry.arrived,
             aggregated: false,
             entries: vec![entry],
@@ -52,7 +66,9 @@ impl KinesisRecord {
     /// as explicit hash key: inside the shard every one of its records hashes into.
     fn aggregate(shard_id: String, open: OpenAggregate) -> Self {
         let first = &open.entries[0];
+        let deadline = open.entries.iter().map(|e| e.deadline).min().unwrap_or(open.since);
         KinesisRecord {
+            deadline,
             shard_id,
             partition_key: first.partition_key.clone(),
             explicit_hash_key: Some(first.routing.hash),
@@ -176,6 +192,9 @@ pub(crate) struct StreamQueues {
     reload_not_before: Instant,
     /// Where the next batch starts looking, so no shard is always last.
     cursor: usize,
+    /// No user record it holds expires before this: the queues are scanned for expired
+    /// records only from then on, whatever the free request slots.
+    expiry_check_at: Instant,
 }
 
 impl StreamQueues {
@@ -188,6 +207,7 @@ impl StreamQueues {
             reloading: false,
             reload_not_before: now,
             cursor: 0,
+            expiry_check_at: now,
         };
         queues.shards = queues.queues_of(&map, now, Vec::new());
         queues
@@ -221,6 +241,7 @@ impl StreamQueues {
 
     /// Queues a user record; true when the sender should look again.
     pub fn add(&mut self, entry: UserEntry, config: &ProducerConfig, now: Instant) -> bool {
+        self.expiry_check_at = self.expiry_check_at.min(entry.deadline);
         let Some(i) = self.route(entry.routing.hash) else {
             self.unrouted.push(entry);
             self.reload_wanted = true;
@@ -239,22 +260,25 @@ impl StreamQueues {
             return true;
         }
         let mut wake = false;
+        let mut added = None;
         if let Some(open) = &shard.open {
-            let added = aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+            let size = aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
             let first_key = open.entries.first().map_or(0, |e| e.partition_key.len());
             if open.entries.len() >= config.aggregation_max_records
-                || open.bytes + added + first_key > config.aggregation_max_bytes
+                || open.bytes + size + first_key > config.aggregation_max_bytes
             {
                 shard.close_aggregate();
                 wake = true;
+            } else {
+                added = Some(size);
             }
         }
-        match &mut shard.open {
-            Some(open) => {
-                open.bytes += aggregated_size(&entry.partition_key, ehk, entry.data.len(), open.entries.len());
+        match (&mut shard.open, added) {
+            (Some(open), Some(size)) => {
+                open.bytes += size;
                 open.entries.push(entry);
             }
-            None => {
+            _ => {
                 let bytes = AGGREGATE_FRAMING_BYTES + aggregated_size(&entry.partition_key, ehk, entry.data.len(), 0);
                 shard.open = Some(OpenAggregate { entries: vec![entry], bytes, since: now });
                 wake = true;
@@ -276,11 +300,6 @@ impl StreamQueues {
                 plan.wake_at = plan.wake_at.min(self.reload_not_before);
             }
         }
-        if !self.unrouted.is_empty() {
-            let (expired, waiting) = std::mem::take(&mut self.unrouted).into_iter().partition(|e| e.deadline <= now);
-            self.unrouted = waiting;
-            plan.expired = expired;
-        }
         for shard in &mut self.shards {
             if let Some(open) = &shard.open {
                 if flushing || now >= open.since + config.linger {
@@ -290,25 +309,63 @@ impl StreamQueues {
                 }
             }
         }
-        let mut reroute = Vec::new();
+        if now >= self.expiry_check_at {
+            self.expiry_check_at = self.expire(now, config.record_ttl, &mut plan.expired);
+        }
+        plan.wake_at = plan.wake_at.min(self.expiry_check_at);
         while plan.batches.len() < free_slots {
             if !self.batch_due(config, now, flushing, &mut plan.wake_at) {
                 break;
             }
-            let batch = self.fill_batch(config, now, &mut plan, &mut reroute);
+            let batch = self.fill_batch(config, now, &mut plan);
             if batch.records.is_empty() {
                 break;
             }
             plan.batches.push(batch);
         }
-        for entry in reroute {
-            self.add(entry, config, now);
-        }
         plan
     }
 
-    /// True when shards without a request in flight hold a full batch, or a record that
-    /// has lingered long enough.
+    /// Moves every user record past its deadline to `expired`, a whole Kinesis record (or
+    /// open aggregate) at a time, and returns the earliest deadline left. Records in
+    /// flight are not here; they are checked when they come back.
+    fn expire(&mut self, now: Instant, ttl: std::time::Duration, expired: &mut Vec<UserEntry>) -> Instant {
+        // Records put from now on expire no earlier than this.
+        let mut next = now + ttl;
+        if !self.unrouted.is_empty() {
+            let (gone, waiting): (Vec<_>, Vec<_>) =
+                std::mem::take(&mut self.unrouted).into_iter().partition(|e| e.deadline <= now);
+            expired.extend(gone);
+            next = waiting.iter().map(|e| e.deadline).fold(next, Instant::min);
+            self.unrouted = waiting;
+        }
+        for shard in &mut self.shards {
+            if let Some(open) = &shard.open {
+                let oldest = open.entries.iter().map(|e| e.deadline).fold(next, Instant::min);
+                if oldest <= now {
+                    expired.extend(shard.open.take().into_iter().flat_map(|o| o.entries));
+                } else {
+                    next = oldest;
+                }
+            }
+            if shard.ready.iter().any(|r| r.deadline <= now) {
+                let ready = std::mem::take(&mut shard.ready);
+                shard.ready_bytes = 0;
+                for record in ready {
+                    if record.deadline <= now {
+                        expired.extend(record.entries);
+                    } else {
+                        shard.push_ready(record);
+                    }
+                }
+            }
+            next = shard.ready.iter().map(|r| r.deadline).fold(next, Instant::min);
+        }
+        next
+    }
+
+    /// True when shards without a request in flight hold a full batch, a shard's worth of
+    /// one ([`SHARD_BATCH_FRACTION`]), or a record that has lingered long enough.
     fn batch_due(&self, config: &ProducerConfig, now: Instant, flushing: bool, wake_at: &mut Instant) -> bool {
         let (mut records, mut bytes, mut due) = (0, 0, false);
         for shard in self.shards.iter().filter(|s| !s.in_flight) {
@@ -316,7 +373,7 @@ impl StreamQueues {
             records += shard.ready.len();
             bytes += shard.ready_bytes;
             let lingered = front.since + config.linger;
-            if flushing || lingered <= now {
+            if flushing || lingered <= now || enough_for_a_call(config, shard.ready.len(), shard.ready_bytes) {
                 due = true;
             } else {
                 *wake_at = (*wake_at).min(lingered);
@@ -325,13 +382,7 @@ impl StreamQueues {
         due || records >= config.put_records_max_records || bytes >= config.put_records_max_bytes
     }
 
-    fn fill_batch(
-        &mut self,
-        config: &ProducerConfig,
-        now: Instant,
-        plan: &mut Plan,
-        reroute: &mut Vec<UserEntry>,
-    ) -> Batch {
+    fn fill_batch(&mut self, config: &ProducerConfig, now: Instant, plan: &mut Plan) -> Batch {
         let mut batch = Batch::default();
         let mut bytes = 0;
         let count = self.shards.len();
@@ -342,14 +393,11 @@ impl StreamQueues {
             }
             let mut took = false;
             while let Some(front) = shard.ready.front() {
-                if front.entries.iter().any(|e| e.deadline <= now) {
-                    if let Some(record) = shard.pop_ready() {
-                        let (expired, live): (Vec<_>, Vec<_>) =
-                            record.entries.into_iter().partition(|e| e.deadline <= now);
-                        plan.expired.extend(expired);
-                        reroute.extend(live);
-                    }
-                    continue;
+                if front.deadline <= now {
+                    // Expired since the last scan: the next scan fails it, in its turn.
+                    self.expiry_check_at = self.expiry_check_at.min(front.deadline);
+                    plan.wake_at = plan.wake_at.min(front.deadline);
+                    break;
                 }
                 if front.not_before > now {
                     plan.wake_at = plan.wake_at.min(front.not_before);
@@ -374,6 +422,10 @@ impl StreamQueues {
             if took {
                 shard.in_flight = true;
                 batch.shards.push(shard.shard_id.clone());
+                if enough_for_a_call(config, batch.records.len(), bytes) {
+                    // The other shards' records go in calls of their own, made at once.
+                    break;
+                }
             }
         }
         if count > 0 {
@@ -400,6 +452,7 @@ impl StreamQueues {
         now: Instant,
     ) {
         for mut record in records.into_iter().rev() {
+            self.expiry_check_at = self.expiry_check_at.min(record.deadline);
             if !error.is_empty() {
                 record = record.with_error(error.clone());
             }
@@ -423,6 +476,16 @@ impl StreamQueues {
                 }
             }
         }
+    }
+
+    /// Gives back every user record the stream holds (when the producer stops).
+    pub fn drain(self) -> impl Iterator<Item = UserEntry> {
+        self.shards.into_iter().flat_map(ShardQueue::drain).chain(self.unrouted)
+    }
+
+    /// The hash-key range of an open shard of the current map.
+    pub fn shard_range(&self, shard_id: &str) -> Option<(u128, u128)> {
+        self.shards.iter().find(|q| q.shard_id == shard_id).map(|q| (q.starting_hash_key, q.ending_hash_key))
     }
 
     /// Asks for the shard map to be read again.
@@ -522,6 +585,26 @@ mod tests {
         }
     }
 
+    impl Entries {
+        /// Adds `count` records of `data_len` bytes under keys `k0`, `k1`, …
+        fn add_keys(
+            &self,
+            queues: &mut StreamQueues,
+            config: &ProducerConfig,
+            count: usize,
+            data_len: usize,
+            now: Instant,
+        ) -> Vec<Reply> {
+            let mut replies = Vec::new();
+            for i in 0..count {
+                let (entry, reply) = self.entry(&format!("k{i}"), data_len, now);
+                queues.add(entry, config, now);
+                replies.push(reply);
+            }
+            replies
+        }
+    }
+
     fn unpaced() -> ProducerConfig {
         ProducerConfig { rate_limit: None, ..ProducerConfig::default() }
     }
@@ -607,12 +690,7 @@ mod tests {
         let config = ProducerConfig { aggregation: false, put_records_max_bytes: 1 << 20, ..unpaced() };
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..1200 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let mut replies = entries.add_keys(&mut queues, &config, 1200, 10, now);
         let plan = queues.plan(&config, now, true, 8);
         assert_eq!(plan.batches.len(), 1, "one request in flight per shard");
         queues.request_done(&plan.batches[0].shards);
@@ -653,18 +731,62 @@ mod tests {
     }
 
     #[test]
+    fn records_expire_while_no_request_slot_is_free() {
+        let now = Instant::now();
+        let config = ProducerConfig { record_ttl: Duration::from_secs(1), ..unpaced() };
+        let mut queues = StreamQueues::new(two_shards(), None, now);
+        let entries = Entries { ttl: config.record_ttl, ..Entries::new() };
+        let _replies = entries.add_keys(&mut queues, &config, 20, 10, now);
+        let plan = queues.plan(&config, now + config.linger, false, 0);
+        assert!(plan.batches.is_empty() && plan.expired.is_empty());
+        assert!(plan.wake_at <= now + config.record_ttl, "the sender wakes for the deadline");
+        let plan = queues.plan(&config, now + config.record_ttl, false, 0);
+        assert_eq!(plan.expired.len(), 20, "every record expires though no request slot is free");
+        assert!(drain(&mut queues, &config, now + config.record_ttl).is_empty());
+    }
+
+    #[test]
+    fn a_partly_expired_aggregate_expires_whole_and_later_records_keep_their_order() {
+        let now = Instant::now();
+        let config = ProducerConfig { record_ttl: Duration::from_secs(1), ..unpaced() };
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries { ttl: config.record_ttl, ..Entries::new() };
+        let mut replies = Vec::new();
+        let later = now + Duration::from_millis(50);
+        for (key, at) in [("old", now), ("young", later)] {
+            let (entry, reply) = entries.entry(key, 10, at);
+            queues.add(entry, &config, at);
+            replies.push(reply);
+        }
+        // The aggregate of both closes; the next records make a second aggregate.
+        let closed = later + config.linger;
+        assert!(queues.plan(&config, closed, false, 0).batches.is_empty());
+        for key in ["next-1", "next-2"] {
+            let (entry, reply) = entries.entry(key, 10, closed);
+            queues.add(entry, &config, closed);
+            replies.push(reply);
+        }
+        let expiry = now + config.record_ttl;
+        let plan = queues.plan(&config, expiry, false, 0);
+        let expired: Vec<&str> = plan.expired.iter().map(|e| e.partition_key.as_str()).collect();
+        assert_eq!(expired, ["old", "young"], "the aggregate expires with its oldest record");
+        let sent: Vec<String> = drain(&mut queues, &config, expiry)
+            .into_iter()
+            .flat_map(|b| b.records)
+            .flat_map(|r| r.entries)
+            .map(|e| e.partition_key)
+            .collect();
+        assert_eq!(sent, ["next-1", "next-2"]);
+    }
+
+    #[test]
     fn the_rate_limit_defers_a_shard_until_its_buckets_refill() {
         let now = Instant::now();
         let limit = ShardRateLimit::default();
         let config = ProducerConfig { aggregation: false, rate_limit: Some(limit), ..ProducerConfig::default() };
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), Some(limit), now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..1500 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 1500, 10, now);
         let sent: usize = drain(&mut queues, &config, now).iter().map(|b| b.records.len()).sum();
         assert_eq!(sent, 1000, "one second's worth of records at once");
         let plan = queues.plan(&config, now, true, 4);
@@ -681,12 +803,7 @@ mod tests {
         let config = unpaced();
         let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
         let entries = Entries::new();
-        let mut replies = Vec::new();
-        for i in 0..50 {
-            let (entry, reply) = entries.entry(&format!("k{i}"), 10, now);
-            queues.add(entry, &config, now);
-            replies.push(reply);
-        }
+        let _replies = entries.add_keys(&mut queues, &config, 50, 10, now);
         let half = u128::MAX / 2;
         let mut parent = shard("shardId-0", 0, u128::MAX);
         parent.ending_sequence_number = Some(SequenceNumber::parse("9").unwrap());
@@ -702,5 +819,76 @@ mod tests {
             seen += record.entries.len();
         }
         assert_eq!(seen, 50);
+    }
+
+    #[test]
+    fn a_misrouted_aggregate_keeps_the_records_inside_the_shard_it_landed_in() {
+        let now = Instant::now();
+        let config = unpaced();
+        let mut queues = StreamQueues::new(ShardMap::new(vec![shard("shardId-0", 0, u128::MAX)]), None, now);
+        let entries = Entries::new();
+        let _replies = entries.add_keys(&mut queues, &config, 40, 10, now);
+        let mut records: Vec<KinesisRecord> =
+            drain(&mut queues, &config, now).into_iter().flat_map(|b| b.records).collect();
+        assert_eq!(records.len(), 1);
+        let record = records.remove(0);
+        let hashes: Vec<u128> = record.entries.iter().map(|e| e.routing.hash).collect();
+        let half = u128::MAX / 2;
+        let (landed, misrouted) = crate::producer::split_landed(record, Some((0, half)));
+        assert!(!landed.is_empty() && !misrouted.entries.is_empty(), "40 keys fall on both halves");
+        for (index, entry) in &landed {
+            assert!(entry.routing.hash <= half);
+            assert_eq!(hashes[*index as usize], entry.routing.hash, "its sub-sequence number is its index");
+        }
+        assert!(misrouted.entries.iter().all(|e| e.routing.hash > half));
+        assert_eq!(landed.len() + misrouted.entries.len(), 40);
+        let (landed, unknown) = crate::producer::split_landed(misrouted, None);
+        assert!(landed.is_empty(), "an unknown landing shard acknowledges nothing");
+        assert!(!unknown.entries.is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Whatever is put, every user record leaves exactly once, in a call within AWS's
+        /// limits, inside a Kinesis record within the aggregate limit and in its own shard.
+        #[test]
+        fn every_record_leaves_once_within_the_limits(
+            records in proptest::collection::vec(("[a-z]{1,8}", 0usize..3000), 1..400),
+            aggregation in proptest::bool::ANY,
+            aggregation_max_bytes in 1024usize..8192,
+        ) {
+            let now = Instant::now();
+            let map = two_shards();
+            let config = ProducerConfig { aggregation, aggregation_max_bytes, ..unpaced() };
+            let mut queues = StreamQueues::new(map.clone(), None, now);
+            let entries = Entries::new();
+            let mut replies = Vec::new();
+            for (i, (key, len)) in records.iter().enumerate() {
+                let (mut entry, reply) = entries.entry(key, *len, now);
+                entry.data = Bytes::from(format!("{i:06}{}", "x".repeat(*len)));
+                queues.add(entry, &config, now);
+                replies.push(reply);
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            for mut batch in drain(&mut queues, &config, now) {
+                proptest::prop_assert!(batch.records.len() <= config.put_records_max_records);
+                let mut bytes = 0;
+                for record in &mut batch.records {
+                    let shard = map.get(&record.shard_id).unwrap();
+                    let data = record.encoded();
+                    bytes += data.len() + record.partition_key.len();
+                    if record.aggregated {
+                        proptest::prop_assert!(data.len() + record.partition_key.len() <= aggregation_max_bytes);
+                        proptest::prop_assert!(shard.contains(record.explicit_hash_key.unwrap()));
+                    }
+                    for entry in &record.entries {
+                        proptest::prop_assert!(shard.contains(entry.routing.hash));
+                        proptest::prop_assert!(seen.insert(entry.data.slice(0..6)), "sent twice");
+                    }
+                }
+                proptest::prop_assert!(bytes <= config.put_records_max_bytes);
+            }
+            proptest::prop_assert_eq!(seen.len(), records.len());
+        }
     }
 }

@@ -19,6 +19,9 @@ pub const CONCURRENT_REQUESTS_MAX: usize = 1024;
 /// Bytes a buffered record is charged beyond its data and key, so the in-flight bound also
 /// bounds how many tiny records are held.
 pub const RECORD_OVERHEAD_BYTES: usize = 64;
+/// Longest record TTL, linger and retry delay: far beyond any use, and small enough that
+/// adding one to the time now can never overflow.
+pub const DURATION_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Largest in-flight byte bound (the back-pressure semaphore counts in `u32`).
 pub const IN_FLIGHT_BYTES_MAX: usize = u32::MAX as usize;
 
@@ -43,8 +46,9 @@ pub struct ProducerConfig {
     /// Pack user records into KPL aggregates, one aggregate per shard at a time (the KPL's
     /// `AggregationEnabled`, default true). Consumers must de-aggregate (the KCL does).
     pub aggregation: bool,
-    /// Largest aggregate, data and partition key (default 1 MiB, AWS's record limit; the
-    /// KPL's `AggregationMaxSize` is smaller because the KPL counts differently).
+    /// Largest aggregate, data and partition key together (default 1 MiB, AWS's record
+    /// limit, so an aggregate carries as much as one record can; the KPL's
+    /// `AggregationMaxSize` defaults to 50 KiB).
     pub aggregation_max_bytes: usize,
     /// Most user records per aggregate (default and maximum [`AGGREGATION_RECORDS_MAX`]).
     pub aggregation_max_records: usize,
@@ -59,7 +63,9 @@ pub struct ProducerConfig {
     /// without `--enforce-limits`. Default: AWS's shard limits.
     pub rate_limit: Option<ShardRateLimit>,
     /// How long a record may wait for an acknowledgement, retries included, before it fails
-    /// with [`ProducerError::Expired`] (the KPL's `RecordTtl`, default 30 s).
+    /// with [`ProducerError::Expired`] (the KPL's `RecordTtl`, default 30 s). Like the KPL,
+    /// an aggregate expires whole when its oldest record does, so the records of a shard
+    /// that go on keep their order. A record in flight is checked when its answer comes.
     pub record_ttl: Duration,
     /// Bytes of records put but not yet acknowledged or failed; `put` waits while the bound
     /// is reached (default 64 MiB).
@@ -126,6 +132,16 @@ impl ProducerConfig {
         {
             return bad("record_ttl and retry_base_delay must be positive, retry_max_delay ≥ retry_base_delay".into());
         }
+        for (name, value) in [
+            ("record_ttl", self.record_ttl),
+            ("linger", self.linger),
+            ("retry_base_delay", self.retry_base_delay),
+            ("retry_max_delay", self.retry_max_delay),
+        ] {
+            if value > DURATION_MAX {
+                return bad(format!("{name} must be at most {DURATION_MAX:?}"));
+            }
+        }
         Ok(())
     }
 }
@@ -147,6 +163,12 @@ mod tests {
         assert!(over(|c| c.aggregation_max_bytes = (1 << 20) + 1));
         assert!(over(|c| c.max_in_flight_bytes = 1000));
         assert!(over(|c| c.max_concurrent_requests = 0));
+        assert!(over(|c| c.record_ttl = Duration::MAX), "a TTL that would overflow the clock is refused");
+        assert!(over(|c| c.linger = DURATION_MAX + Duration::from_secs(1)));
+        assert!(over(|c| {
+            c.retry_max_delay = Duration::MAX;
+        }));
+        assert!(over(|c| c.record_ttl = Duration::ZERO));
         assert!(over(|c| c.rate_limit = Some(ShardRateLimit { records_per_second: 0, bytes_per_second: 1 << 20 })));
     }
 }

@@ -1,9 +1,13 @@
 //! How a put can fail.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::error::ClientError;
+
 /// Why a user record was not acknowledged, or why the producer could not start.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Cloned for every waiter of one failed shard map load, hence the `Arc`s.
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ProducerError {
     /// The record breaks one of Kinesis's rules (partition key length, data size, explicit
     /// hash key); it was never sent.
@@ -36,7 +40,27 @@ pub enum ProducerError {
     /// The producer is shut down (or its task ended) before the record was acknowledged.
     #[error("the producer is shut down")]
     Shutdown,
-    /// The producer could not be built (the shard map could not be read).
-    #[error("producer: {0}")]
-    Client(String),
+    /// The Kinesis client could not be built.
+    #[error("building the Kinesis client")]
+    Client(#[source] Arc<ClientError>),
+    /// The stream's shard map could not be read (after retries, if the error was
+    /// retryable): the stream is missing, or the call is refused.
+    #[error("reading the shard map of stream {stream}")]
+    ShardMap {
+        /// The stream.
+        stream: String,
+        /// The last error of `ListShards`.
+        #[source]
+        source: Arc<ClientError>,
+    },
+}
+
+impl ProducerError {
+    /// The client error behind it, to ask `is_retryable()` or `error_type()`.
+    pub fn client_error(&self) -> Option<&ClientError> {
+        match self {
+            ProducerError::Client(source) | ProducerError::ShardMap { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }

@@ -3,8 +3,8 @@
 //! or when full, paced per shard, retried with jittered exponential back-off until their
 //! TTL, and the shard map is read again when resharding shows.
 //!
-//! Module map: [`config`] (settings and AWS limits), [`record`] (checks and aggregate
-//! sizing), [`batcher`] (per-shard queues and the choice of what to send), [`rate_limit`],
+//! Module map: [`config`] (settings and AWS limits), `record` (checks and aggregate
+//! sizing), `batcher` (per-shard queues and the choice of what to send), [`rate_limit`],
 //! [`backoff`], [`metrics`], and this module: the public [`Producer`] and its sender task.
 //!
 //! Invariants: every aggregate holds only user records that hash into the shard it is put
@@ -56,6 +56,12 @@ const IDLE_TICK: Duration = Duration::from_millis(500);
 const RETRYABLE_RECORD_ERRORS: &[&str] = &["ProvisionedThroughputExceededException", "InternalFailure"];
 /// Most streams one producer writes to.
 pub const STREAMS_MAX: usize = 1024;
+/// Most `ListShards` attempts for a stream's first put when the error is retryable
+/// (AWS throttles `ListShards`); the pauses between them follow the retry back-off.
+pub const SHARD_MAP_LOAD_ATTEMPTS_MAX: u32 = 8;
+
+/// One load of a stream's shard map, shared by the puts that wait for it.
+type ShardMapLoad = tokio::sync::OnceCell<Result<(), ProducerError>>;
 
 /// Where an acknowledged user record was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +119,8 @@ struct Shared {
     kinesis: Kinesis,
     random: Arc<dyn RandomSource>,
     streams: Mutex<HashMap<String, StreamQueues>>,
+    /// The shard map load under way per stream, which concurrent first puts all await.
+    loading: Mutex<HashMap<String, Arc<ShardMapLoad>>>,
     in_flight_bytes: Arc<Semaphore>,
     requests: Arc<Semaphore>,
     progress: Arc<Progress>,
@@ -144,7 +152,7 @@ impl Producer {
         producer.validate()?;
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| ProducerError::Config("a producer needs a tokio runtime to run on".into()))?;
-        let kinesis = Kinesis::new_cbor(config).map_err(|e| ProducerError::Client(e.to_string()))?;
+        let kinesis = Kinesis::new_cbor(config).map_err(|e| ProducerError::Client(Arc::new(e)))?;
         let shared = Arc::new(Shared {
             in_flight_bytes: Arc::new(Semaphore::new(producer.max_in_flight_bytes)),
             requests: Arc::new(Semaphore::new(producer.max_concurrent_requests)),
@@ -152,6 +160,7 @@ impl Producer {
             kinesis,
             random,
             streams: Mutex::new(HashMap::new()),
+            loading: Mutex::new(HashMap::new()),
             progress: Arc::new(Progress::default()),
             metrics: metrics::Metrics::default(),
             wake: Notify::new(),
@@ -197,10 +206,9 @@ impl Producer {
             .acquire_many_owned(u32::try_from(cost).unwrap_or(u32::MAX))
             .await
             .map_err(|_| ProducerError::Shutdown)?;
-        self.ensure_stream(stream).await?;
         let now = Instant::now();
         let (reply, handle) = oneshot::channel();
-        let entry = UserEntry {
+        let mut entry = Some(UserEntry {
             partition_key: partition_key.to_owned(),
             routing,
             data,
@@ -211,13 +219,24 @@ impl Producer {
             reply,
             _ticket: Ticket::new(&shared.progress),
             _permit: permit,
-        };
-        let wake = {
-            let mut streams = shared.streams.lock();
-            match streams.get_mut(stream) {
-                Some(queues) => queues.add(entry, &shared.config, now),
-                None => return Err(ProducerError::Shutdown),
+        });
+        // One lock per put once the stream is known; its shard map is read on first use.
+        let wake = loop {
+            {
+                let mut streams = shared.streams.lock();
+                // Checked again under the lock the sender exits under: a record inserted
+                // after the sender has gone would never be sent.
+                if shared.shutdown.load(Ordering::SeqCst) {
+                    return Err(ProducerError::Shutdown);
+                }
+                if let Some(queues) = streams.get_mut(stream) {
+                    match entry.take() {
+                        Some(entry) => break queues.add(entry, &shared.config, now),
+                        None => return Err(ProducerError::Shutdown),
+                    }
+                }
             }
+            self.ensure_stream(stream).await?;
         };
         if wake {
             shared.wake.notify_one();
@@ -225,7 +244,8 @@ impl Producer {
         Ok(PutHandle(handle))
     }
 
-    /// Reads the shard map of a stream the producer has not written to yet.
+    /// Reads the shard map of a stream the producer has not written to yet: one load per
+    /// stream at a time, whose result every put waiting for it shares.
     async fn ensure_stream(&self, stream: &str) -> Result<(), ProducerError> {
         let shared = &self.shared;
         {
@@ -237,7 +257,46 @@ impl Producer {
                 return Err(ProducerError::Config(format!("a producer writes to at most {STREAMS_MAX} streams")));
             }
         }
-        let map = ShardMap::load(&shared.kinesis, stream).await.map_err(|e| ProducerError::Client(e.to_string()))?;
+        let load = {
+            let mut loading = shared.loading.lock();
+            if loading.len() >= STREAMS_MAX && !loading.contains_key(stream) {
+                return Err(ProducerError::Config(format!("a producer writes to at most {STREAMS_MAX} streams")));
+            }
+            Arc::clone(loading.entry(stream.to_owned()).or_default())
+        };
+        let result = load.get_or_init(|| self.load_stream(stream)).await.clone();
+        // This load is over: a later put to a stream that failed to load tries afresh.
+        let mut loading = shared.loading.lock();
+        if loading.get(stream).is_some_and(|current| Arc::ptr_eq(current, &load)) {
+            loading.remove(stream);
+        }
+        result
+    }
+
+    /// `ListShards` for `stream`, retried with the back-off while the error is retryable.
+    async fn load_stream(&self, stream: &str) -> Result<(), ProducerError> {
+        let shared = &self.shared;
+        let mut attempt = 1;
+        let map = loop {
+            match ShardMap::load(&shared.kinesis, stream).await {
+                Ok(map) => break map,
+                Err(error) if error.is_retryable() && attempt < SHARD_MAP_LOAD_ATTEMPTS_MAX => {
+                    let config = &shared.config;
+                    let pause = backoff::backoff(
+                        config.retry_base_delay,
+                        config.retry_max_delay,
+                        attempt,
+                        shared.random.as_ref(),
+                    );
+                    tracing::warn!(stream, %error, attempt, ?pause, "reading the shard map failed; trying again");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => {
+                    return Err(ProducerError::ShardMap { stream: stream.to_owned(), source: Arc::new(error) });
+                }
+            }
+        };
         let mut streams = shared.streams.lock();
         streams
             .entry(stream.to_owned())
@@ -302,19 +361,27 @@ async fn wait_idle(progress: &Progress) {
 /// shard maps when asked, and sleeps until something is due.
 async fn run_sender(shared: Arc<Shared>) {
     loop {
-        let shutting_down = shared.shutdown.load(Ordering::SeqCst);
-        if shutting_down && shared.progress.outstanding.load(Ordering::SeqCst) == 0 {
-            return;
-        }
         let now = Instant::now();
-        let flushing = shutting_down || shared.flushing.load(Ordering::SeqCst) > 0;
         let mut batches = Vec::new();
         let mut reloads = Vec::new();
         let mut expired = Vec::new();
         let mut wake_at = now + IDLE_TICK;
+        let shutting_down;
         {
             let free_slots = shared.requests.available_permits();
             let mut streams = shared.streams.lock();
+            // Decided under the lock `put` inserts under, after it has seen `shutdown`:
+            // once the flag is set and nothing is outstanding, no record can arrive later.
+            shutting_down = shared.shutdown.load(Ordering::SeqCst);
+            if shutting_down && shared.progress.outstanding.load(Ordering::SeqCst) == 0 {
+                let leftovers: Vec<UserEntry> = streams.drain().flat_map(|(_, queues)| queues.drain()).collect();
+                drop(streams);
+                for entry in leftovers {
+                    fail(&shared, entry, ProducerError::Shutdown);
+                }
+                return;
+            }
+            let flushing = shutting_down || shared.flushing.load(Ordering::SeqCst) > 0;
             for (name, queues) in streams.iter_mut() {
                 let plan = queues.plan(&shared.config, now, flushing, free_slots.saturating_sub(batches.len()));
                 wake_at = wake_at.min(plan.wake_at);
@@ -478,14 +545,31 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
             retry.push(record.with_error("result without shard id or sequence number".into()));
             continue;
         };
+        let mut record = record;
         if shard_id != record.shard_id {
-            // The map is stale (resharding). A lone record is where Kinesis routed it; an
-            // aggregate may now hold records of two shards, so it is split up and sent again.
+            // The map is stale (resharding). A lone record is where Kinesis routed it. Of an
+            // aggregate, the KCL keeps the user records inside the shard it landed in and
+            // drops the others: those are acknowledged, these routed again. The landing
+            // shard's range is known only if the map already has it.
             wrong_shard = true;
             if record.aggregated {
-                tracing::debug!(stream, expected = %record.shard_id, actual = %shard_id, "aggregate landed in an unexpected shard; regrouping");
-                let error = format!("aggregate landed in {shard_id}, expected {}", record.shard_id);
-                retry.push(record.with_error(error));
+                let range = shared.streams.lock().get(stream).and_then(|queues| queues.shard_range(&shard_id));
+                let (landed, misrouted) = split_landed(record, range);
+                if !misrouted.entries.is_empty() {
+                    tracing::debug!(stream, expected = %misrouted.shard_id, actual = %shard_id, records = misrouted.entries.len(), "aggregate records outside the shard it landed in; regrouping");
+                    let error = format!("aggregate landed in {shard_id}, expected {}", misrouted.shard_id);
+                    let mut misrouted = misrouted.with_error(error);
+                    misrouted.regroup = true;
+                    retry.push(misrouted);
+                }
+                if landed.is_empty() {
+                    continue;
+                }
+                metrics::Metrics::add(&shared.metrics.kinesis_records_put, 1);
+                metrics::Metrics::add(&shared.metrics.user_records_put, landed.len() as u64);
+                for (index, entry) in landed {
+                    reply_put(shared, entry, &shard_id, &sequence_number, Some(index), now);
+                }
                 continue;
             }
         }
@@ -493,15 +577,8 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
         metrics::Metrics::add(&shared.metrics.bytes_put, record.wire_bytes() as u64);
         metrics::Metrics::add(&shared.metrics.user_records_put, record.entries.len() as u64);
         let aggregated = record.aggregated;
-        for (index, entry) in record.entries.into_iter().enumerate() {
-            shared.metrics.latency(now.saturating_duration_since(entry.arrived));
-            let outcome = PutOutcome {
-                shard_id: shard_id.clone(),
-                sequence_number: sequence_number.clone(),
-                sub_sequence_number: aggregated.then_some(index as u64),
-                attempts: entry.attempts,
-            };
-            let _ = entry.reply.send(Ok(outcome));
+        for (index, entry) in std::mem::take(&mut record.entries).into_iter().enumerate() {
+            reply_put(shared, entry, &shard_id, &sequence_number, aggregated.then_some(index as u64), now);
         }
     }
     if !retry.is_empty() {
@@ -510,15 +587,49 @@ fn acknowledge(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, outpu
     let mut streams = shared.streams.lock();
     if let Some(queues) = streams.get_mut(stream) {
         if wrong_shard {
+            // Only the records that went astray are routed again; throttled ones keep
+            // their back-off.
             queues.request_reload();
-            for record in &mut retry {
-                record.regroup = true;
-            }
         }
         if !retry.is_empty() {
             queues.retry(retry, String::new(), &shared.config, shared.random.as_ref(), now);
         }
     }
+}
+
+fn reply_put(
+    shared: &Shared,
+    entry: UserEntry,
+    shard_id: &str,
+    sequence_number: &SequenceNumber,
+    sub_sequence_number: Option<u64>,
+    now: Instant,
+) {
+    shared.metrics.latency(now.saturating_duration_since(entry.arrived));
+    let outcome = PutOutcome {
+        shard_id: shard_id.to_owned(),
+        sequence_number: sequence_number.clone(),
+        sub_sequence_number,
+        attempts: entry.attempts,
+    };
+    let _ = entry.reply.send(Ok(outcome));
+}
+
+/// Splits a misrouted aggregate into the user records inside `range` (the shard it landed
+/// in, if known), with their sub-sequence numbers, and the rest.
+fn split_landed(mut record: KinesisRecord, range: Option<(u128, u128)>) -> (Vec<(u64, UserEntry)>, KinesisRecord) {
+    let Some((start, end)) = range else { return (Vec::new(), record) };
+    let mut landed = Vec::new();
+    let mut misrouted = Vec::new();
+    for (index, entry) in std::mem::take(&mut record.entries).into_iter().enumerate() {
+        if (start..=end).contains(&entry.routing.hash) {
+            landed.push((index as u64, entry));
+        } else {
+            misrouted.push(entry);
+        }
+    }
+    record.entries = misrouted;
+    (landed, record)
 }
 
 fn call_failed(shared: &Shared, stream: &str, records: Vec<KinesisRecord>, error: ClientError) {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use rheo_client::config::LOCAL_ENDPOINT;
-use rheo_client::producer::{Producer, ProducerConfig, PutHandle};
+use rheo_client::producer::{Producer, ProducerConfig, ProducerError, PutHandle};
 use rheo_client::{ClientConfig, SystemEnvironment};
 
 /// Lines read ahead of the producer; the producer's own in-flight bound applies after.
@@ -127,6 +127,7 @@ async fn put(args: PutArgs) -> anyhow::Result<()> {
     };
 
     let random_keys = std::collections::hash_map::RandomState::new();
+    let mut missing = None;
     while let Some((number, line)) = lines.recv().await {
         let key = match (&args.partition_key, &args.key_field) {
             (Some(key), _) => Ok(key.clone()),
@@ -134,13 +135,23 @@ async fn put(args: PutArgs) -> anyhow::Result<()> {
             (None, None) => Ok(format!("{:016x}", random_keys.hash_one(number))),
         };
         let handle = match key {
-            Ok(key) => producer.put(&args.stream, &key, Bytes::from(line)).await.map_err(|e| e.to_string()),
+            Ok(key) => match producer.put(&args.stream, &key, Bytes::from(line)).await {
+                Ok(handle) => Ok(handle),
+                Err(error) if stream_is_missing(&error) => {
+                    missing = Some(error);
+                    break;
+                }
+                Err(error) => Err(format!("{:#}", anyhow::Error::new(error))),
+            },
             Err(error) => Err(error),
         };
         if handle_tx.send((number, handle)).await.is_err() {
             break;
         }
     }
+    // The reader thread may be blocked sending to a full channel: closing it lets the
+    // thread end, so the join below cannot wait for ever.
+    drop(lines);
     drop(handle_tx);
     producer.flush().await;
     let tally = collector.await.context("the result collector stopped")?;
@@ -149,10 +160,12 @@ async fn put(args: PutArgs) -> anyhow::Result<()> {
         progress.abort();
         eprint!("\r\x1b[K");
     }
-    reader
-        .join()
-        .map_err(|_| anyhow::anyhow!("the standard input reader panicked"))?
-        .context("reading standard input")?;
+    let read = reader.join().map_err(|_| anyhow::anyhow!("the standard input reader panicked"))?;
+    if let Some(error) = missing {
+        // Every further line would fail the same way.
+        return Err(anyhow::Error::new(error).context(format!("stream {} not found; nothing more put", args.stream)));
+    }
+    read.context("reading standard input")?;
 
     for (number, error) in &tally.failures {
         eprintln!("line {number}: {error}");
@@ -173,6 +186,11 @@ async fn put(args: PutArgs) -> anyhow::Result<()> {
         anyhow::bail!("{} of {} records failed", tally.failures.len(), tally.records + tally.failures.len() as u64);
     }
     Ok(())
+}
+
+/// True when the stream does not exist: every further put would fail the same way.
+fn stream_is_missing(error: &ProducerError) -> bool {
+    error.client_error().and_then(|e| e.error_type()) == Some("ResourceNotFoundException")
 }
 
 /// The partition key in `field` of a line holding a JSON object.
