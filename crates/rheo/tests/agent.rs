@@ -5,49 +5,17 @@
 
 mod common;
 
+use common::streams::create_active;
+
 use std::time::Duration;
 
 use common::Server;
 use rheo_agent::config::AgentConfig;
 use rheo_agent::Agent;
 use rheo_client::{ClientConfig, Kinesis};
-use rheo_protocol::model::{
-    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, ShardIteratorType,
-    StreamStatus,
-};
+use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, ShardIteratorType};
 
 const EVENTUALLY: Duration = Duration::from_secs(30);
-
-async fn create_active(kinesis: &Kinesis, stream: &str) {
-    kinesis
-        .create_stream(CreateStreamInput {
-            stream_name: stream.into(),
-            shard_count: Some(1),
-            stream_mode_details: None,
-            tags: None,
-            warm_throughput_mibps: None,
-            max_record_size_in_kib: None,
-            record_distribution_strategy: None,
-        })
-        .await
-        .expect("create");
-    let deadline = tokio::time::Instant::now() + EVENTUALLY;
-    loop {
-        let summary = kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput {
-                stream_name: Some(stream.into()),
-                stream_arn: None,
-                stream_id: None,
-            })
-            .await
-            .expect("describe");
-        if summary.stream_description_summary.stream_status == StreamStatus::Active {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{stream} never became ACTIVE");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 async fn read_all(kinesis: &Kinesis, stream: &str) -> Vec<String> {
     let mut iterator = kinesis
@@ -129,7 +97,7 @@ async fn run_agent(
 async fn flow_options_clean_stop_and_resume_from_the_checkpoint() {
     let server = Server::start(&[]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    create_active(&kinesis, "logs").await;
+    create_active(&kinesis, "logs", 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).expect("mkdir");
@@ -200,7 +168,7 @@ async fn throttled_records_are_retried_until_all_are_in() {
     const LINES: usize = 2_000;
     let server = Server::start(&["--enforce-limits"]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    create_active(&kinesis, "throttled").await;
+    create_active(&kinesis, "throttled", 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let pad = "y".repeat(1_000);
     let text: String = (0..LINES).map(|n| format!("{n:06} {pad}\n")).collect();
@@ -246,7 +214,7 @@ async fn a_request_refused_as_invalid_is_split_and_only_the_bad_record_is_droppe
 
     let server = Server::start(&[]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    create_active(&kinesis, "invalid").await;
+    create_active(&kinesis, "invalid", 1).await;
     let destination = Destination::Kinesis {
         client: std::sync::Arc::new(Kinesis::new_cbor(&ClientConfig::local(&server.endpoint)).expect("client")),
         stream: "invalid".into(),
@@ -277,7 +245,7 @@ async fn a_busy_file_does_not_starve_the_next_one() {
     let lines = (rheo_agent::flow::MAX_READ_BYTES_PER_PASS as usize / LINE_BYTES) + 16;
     let server = Server::start(&[]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    create_active(&kinesis, "busy").await;
+    create_active(&kinesis, "busy", 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let pad = "b".repeat(LINE_BYTES - 8);
     let text: String = (0..lines).map(|n| format!("{n:06} {pad}\n")).collect();
@@ -308,7 +276,7 @@ async fn a_busy_file_does_not_starve_the_next_one() {
 async fn a_copytruncate_copy_seen_half_written_sends_nothing_twice() {
     let server = Server::start(&[]);
     let kinesis = Kinesis::new(&ClientConfig::local(&server.endpoint)).expect("client");
-    create_active(&kinesis, "copies").await;
+    create_active(&kinesis, "copies", 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let app = dir.path().join("app.log");
     let copy = dir.path().join("app.log.1");

@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::streams::create_active;
+
 use bytes::Bytes;
 use common::Server;
 use rheo_client::shards::{partition_key_hash, ShardMap};
@@ -10,41 +12,11 @@ use rheo_client::{ClientConfig, ClientError, DynamoDb, Kinesis};
 use rheo_protocol::dynamodb::model as ddb;
 use rheo_protocol::dynamodb::{DynamoDbOperation, DynamoDbResponse};
 use rheo_protocol::model::{
-    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, PutRecordsInput,
-    PutRecordsRequestEntry, ShardIteratorType, StreamStatus,
+    DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, PutRecordsInput, PutRecordsRequestEntry,
+    ShardIteratorType,
 };
 use rheo_protocol::Document;
 use serde_json::json;
-
-async fn create_active(kinesis: &Kinesis, stream: &str, shards: i32) {
-    kinesis
-        .create_stream(CreateStreamInput {
-            stream_name: stream.into(),
-            shard_count: Some(shards),
-            stream_mode_details: None,
-            tags: None,
-            warm_throughput_mibps: None,
-            max_record_size_in_kib: None,
-            record_distribution_strategy: None,
-        })
-        .await
-        .expect("create");
-    for _ in 0..200 {
-        let summary = kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput {
-                stream_name: Some(stream.into()),
-                stream_arn: None,
-                stream_id: None,
-            })
-            .await
-            .expect("describe");
-        if summary.stream_description_summary.stream_status == StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("{stream} never became ACTIVE");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kinesis_calls_round_trip_in_json_and_cbor() {

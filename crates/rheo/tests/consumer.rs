@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::streams::{create_active as create_stream, wait_active};
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +25,8 @@ use rheo_client::consumer::{
 use rheo_client::shards::{partition_key_hash, ShardMap};
 use rheo_client::{ClientConfig, DynamoDb, Kinesis};
 use rheo_protocol::model::{
-    ConsumerStatus, CreateStreamInput, DescribeStreamConsumerInput, DescribeStreamSummaryInput, MergeShardsInput,
-    PutRecordsInput, PutRecordsRequestEntry, SplitShardInput, StreamStatus,
+    ConsumerStatus, DescribeStreamConsumerInput, DescribeStreamSummaryInput, MergeShardsInput, PutRecordsInput,
+    PutRecordsRequestEntry, SplitShardInput,
 };
 use rheo_protocol::HashKey;
 use tokio::task::JoinHandle;
@@ -169,40 +171,6 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         assert!(tokio::time::Instant::now() < deadline, "not within {EVENTUALLY:?}: {what}");
         tokio::time::sleep(POLL).await;
     }
-}
-
-async fn wait_active(kinesis: &Kinesis, stream: &str) {
-    for _ in 0..1000 {
-        let summary = kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput {
-                stream_name: Some(stream.into()),
-                stream_arn: None,
-                stream_id: None,
-            })
-            .await
-            .expect("describe");
-        if summary.stream_description_summary.stream_status == StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{stream} never became ACTIVE");
-}
-
-async fn create_stream(kinesis: &Kinesis, stream: &str, shards: i32) {
-    kinesis
-        .create_stream(CreateStreamInput {
-            stream_name: stream.into(),
-            shard_count: Some(shards),
-            stream_mode_details: None,
-            tags: None,
-            warm_throughput_mibps: None,
-            max_record_size_in_kib: None,
-            record_distribution_strategy: None,
-        })
-        .await
-        .expect("create");
-    wait_active(kinesis, stream).await;
 }
 
 /// Puts `key-{k}` → `"{k}:{i}"` for each key and i in `range`, in order per key.

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::streams::{create_active, wait_active};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,43 +16,8 @@ use rheo_client::producer::{Producer, ProducerConfig, PutHandle, PutOutcome};
 use rheo_client::shards::{partition_key_hash, ShardMap};
 use rheo_client::{ClientConfig, Kinesis};
 use rheo_protocol::model::{
-    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, ScalingType,
-    ShardIteratorType, StreamStatus, UpdateShardCountInput,
+    GetRecordsInput, GetShardIteratorInput, ScalingType, ShardIteratorType, UpdateShardCountInput,
 };
-
-async fn create_active(kinesis: &Kinesis, stream: &str, shards: i32) {
-    kinesis
-        .create_stream(CreateStreamInput {
-            stream_name: stream.into(),
-            shard_count: Some(shards),
-            stream_mode_details: None,
-            tags: None,
-            warm_throughput_mibps: None,
-            max_record_size_in_kib: None,
-            record_distribution_strategy: None,
-        })
-        .await
-        .expect("create");
-    wait_active(kinesis, stream).await;
-}
-
-async fn wait_active(kinesis: &Kinesis, stream: &str) {
-    for _ in 0..600 {
-        let summary = kinesis
-            .describe_stream_summary(DescribeStreamSummaryInput {
-                stream_name: Some(stream.into()),
-                stream_arn: None,
-                stream_id: None,
-            })
-            .await
-            .expect("describe");
-        if summary.stream_description_summary.stream_status == StreamStatus::Active {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{stream} never became ACTIVE");
-}
 
 /// A user record as read back: its shard, Kinesis sequence number, index in its aggregate.
 #[derive(Debug, Clone)]

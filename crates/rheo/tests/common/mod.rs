@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each suite uses its own subset
 
+pub mod streams;
+
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
