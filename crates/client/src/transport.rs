@@ -144,23 +144,13 @@ impl Transport {
         let exchange = async {
             let response = self.send(operation, content_type, body).await?;
             let status = response.status().as_u16();
-            let header_type =
-                response.headers().get("x-amzn-errortype").and_then(|v| v.to_str().ok()).map(normalize_error_type);
-            let is_cbor =
-                response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("cbor"));
+            let head = ErrorHead::of(&response);
             let body =
                 response.into_body().collect().await.map_err(|e| self.transport_error(operation, &e))?.to_bytes();
             if (200..300).contains(&status) {
                 return Ok(body);
             }
-            let (body_type, message) = if is_cbor { cbor_error(&body) } else { json_error(&body) };
-            Err(ClientError::Api {
-                service: self.service.name(),
-                operation,
-                status,
-                error_type: header_type.or(body_type).unwrap_or_else(|| format!("HTTP{status}")),
-                message: message.unwrap_or_else(|| preview(&body)),
-            })
+            Err(self.api_error(operation, status, head, &body))
         };
         tokio::time::timeout(self.timeout, exchange).await.unwrap_or(Err(ClientError::Timeout {
             service: self.service.name(),
@@ -185,21 +175,26 @@ impl Transport {
         if (200..300).contains(&status) {
             return Ok(response.into_body());
         }
-        let header_type =
-            response.headers().get("x-amzn-errortype").and_then(|v| v.to_str().ok()).map(normalize_error_type);
+        let head = ErrorHead::of(&response);
         let body = tokio::time::timeout(self.timeout, response.into_body().collect())
             .await
             .map_err(|_| ClientError::Timeout { service: self.service.name(), operation, after: self.timeout })?
             .map_err(|e| self.transport_error(operation, &e))?
             .to_bytes();
-        let (body_type, message) = json_error(&body);
-        Err(ClientError::Api {
+        Err(self.api_error(operation, status, head, &body))
+    }
+
+    /// The error an unsuccessful answer stands for: its type from `x-amzn-errortype` or the
+    /// body's `__type` (JSON or CBOR, as the answer says), its message from the body.
+    fn api_error(&self, operation: &'static str, status: u16, head: ErrorHead, body: &[u8]) -> ClientError {
+        let (body_type, message) = if head.is_cbor { cbor_error(body) } else { json_error(body) };
+        ClientError::Api {
             service: self.service.name(),
             operation,
             status,
-            error_type: header_type.or(body_type).unwrap_or_else(|| format!("HTTP{status}")),
-            message: message.unwrap_or_else(|| preview(&body)),
-        })
+            error_type: head.error_type.or(body_type).unwrap_or_else(|| format!("HTTP{status}")),
+            message: message.unwrap_or_else(|| preview(body)),
+        }
     }
 
     async fn send(
@@ -240,6 +235,22 @@ fn tls_config(required: bool) -> Result<tokio_rustls::rustls::ClientConfig> {
         .map_err(|e| ClientError::Config(format!("TLS: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth())
+}
+
+/// What an answer's headers say about its error, read before its body is consumed.
+struct ErrorHead {
+    error_type: Option<String>,
+    is_cbor: bool,
+}
+
+impl ErrorHead {
+    fn of(response: &http::Response<Incoming>) -> Self {
+        let header = |name| response.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        ErrorHead {
+            error_type: header("x-amzn-errortype").map(normalize_error_type),
+            is_cbor: header(CONTENT_TYPE.as_str()).is_some_and(|t| t.contains("cbor")),
+        }
+    }
 }
 
 /// `com.amazonaws.kinesis.v20131202#ResourceInUseException` or
