@@ -286,7 +286,8 @@ class RheoClientWorker(JournaledWorker):
             self.arguments += ["--stop-after", str(stop_after)]
 
     def environment(self) -> dict[str, str]:
-        return {**super().environment(), "RUST_LOG": "info"}
+        # A failure reads as its message, not a backtrace, whatever the caller's environment.
+        return {**super().environment(), "RUST_LOG": "info", "RUST_BACKTRACE": "0", "RUST_LIB_BACKTRACE": "0"}
 
     def command(self) -> list[str]:
         return [str(consume_example()), *self.arguments]
