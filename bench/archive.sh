@@ -33,6 +33,12 @@
 #   SETTLE=1           sync, then this many idle seconds before each put run (0: neither)
 #   PORT_BASE=14710    ports PORT_BASE..PORT_BASE+3 on 127.0.0.1 (the last one for moto)
 #   SERVE_FLAGS=""     more `rheo serve` flags for all variants
+#   ARCHIVE_PARENT=DIR where the folder archive's (temporary) folder goes (default: the work
+#                      folder, on the same disk as the logs; a tmpfs such as /dev/shm stands in for
+#                      a store on its own device, so that the store's disk writes are not charged
+#                      to the put)
+#   STORE_NICE=0       nice value for moto_server (10: it gets CPU mostly when Rheo leaves some,
+#                      standing in for a store on other machines; 0: it competes as an equal)
 #
 # Output: a table on stdout; bench/results/archive-<timestamp>.jsonl (one rheo-bench JSON line
 # per run, plus the upload and first-read figures) and .md (the tables).
@@ -61,7 +67,9 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 jsonl=$results/archive-$stamp.jsonl
 report=$results/archive-$stamp.md
 work=$(mktemp -d "${TMPDIR:-/tmp}/rheo-archive.XXXXXX")
-mkdir -p "$results" "$work/archive"
+STORE_NICE=${STORE_NICE:-0}
+mkdir -p "$results"
+archive_dir=$(mktemp -d "${ARCHIVE_PARENT:-$work}/rheo-bench-archive.XXXXXX")
 
 log() { printf '\n== %s\n' "$*" >&2; }
 
@@ -98,7 +106,7 @@ cleanup() {
   local v
   for v in "${variants[@]}"; do stop_server "$v"; done
   if [[ -n $moto_pid ]]; then kill -TERM "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
+  rm -rf "$work" "$archive_dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -108,7 +116,7 @@ flags_of() {
   echo --segment-bytes "$SEGMENT_BYTES" ${SERVE_FLAGS:-}
   local budget=(--local-retention-bytes "$LOCAL_RETENTION_BYTES" --local-hard-limit-bytes "$LOCAL_HARD_LIMIT_BYTES")
   case $v in
-    file) echo --archive "file://$work/archive" "${budget[@]}" ;;
+    file) echo --archive "file://$archive_dir" "${budget[@]}" ;;
     s3) echo --archive "s3://$bucket" --s3-endpoint "http://127.0.0.1:$moto_port" "${budget[@]}" ;;
   esac
 }
@@ -170,7 +178,7 @@ PY
 if [[ " ${variants[*]} " == *" s3 "* ]]; then
   [[ -x $MOTO_SERVER ]] || { echo "moto_server not found at $MOTO_SERVER (VARIANTS without s3?)" >&2; exit 1; }
   log "starting moto_server on 127.0.0.1:$moto_port"
-  "$MOTO_SERVER" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  nice -n "$STORE_NICE" "$MOTO_SERVER" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   moto_pid=$!
   for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
   "$PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='http://127.0.0.1:$moto_port', region_name='us-east-1').create_bucket(Bucket='$bucket')"
