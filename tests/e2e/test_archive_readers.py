@@ -15,7 +15,7 @@ from firehose_support import client
 from test_analytics import ANALYTICS_FLAGS, StreamTail, kinesis_input, kinesis_output, unique
 from test_analytics import start as start_application
 from test_archive import LOCAL_RETENTION_BYTES, archive_metrics, start, wait_evicted
-from test_authz import ROLE_ARN, USERS, policy
+from test_authz import ROLE_ARN, USERS, create_denied_copier, delivered, policy
 from test_authz import client as signed_client
 from test_authz import create_active as create_active_arn
 
@@ -114,22 +114,7 @@ def test_a_delivery_stream_behind_its_source_copies_archived_records(tmp_path):
         stream_arn = create_active_arn(admin, "feed", ShardCount=2)
         admin.put_resource_policy(ResourceARN=stream_arn, Policy=policy(
             {"Effect": "Deny", "Principal": {"AWS": ROLE_ARN}, "Action": "kinesis:GetRecords", "Resource": stream_arn}))
-        firehose.create_delivery_stream(
-            DeliveryStreamName="copier", DeliveryStreamType="KinesisStreamAsSource",
-            KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE_ARN},
-            ExtendedS3DestinationConfiguration={
-                "RoleARN": ROLE_ARN, "BucketARN": "arn:aws:s3:::sink",
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
-                "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
-            },
-        )
-        deadline = time.monotonic() + 15
-        while True:
-            description = firehose.describe_delivery_stream(DeliveryStreamName="copier")["DeliveryStreamDescription"]
-            if description["DeliveryStreamStatus"] == "ACTIVE" and description.get("FailureDescription"):
-                break
-            assert time.monotonic() < deadline, description
-            time.sleep(0.1)
+        create_denied_copier(firehose, stream_arn)
 
         put_numbers(admin, "feed", RECORDS)
         fetched_before = wait_evicted(server)["fetches_total"]
@@ -146,7 +131,3 @@ def test_a_delivery_stream_behind_its_source_copies_archived_records(tmp_path):
     finally:
         server.kill()
 
-
-def delivered(folder):
-    return sorted(line for path in folder.rglob("*") if path.is_file()
-                  for line in path.read_bytes().split(b"\n") if line)

@@ -188,13 +188,9 @@ def delivered(folder):
                   for line in path.read_bytes().split(b"\n") if line)
 
 
-def test_a_delivery_streams_role_denied_by_the_source_copies_nothing_until_allowed(server):
-    admin = client(server, "admin")
-    firehose = client(server, "admin", "firehose")
-    stream_arn = create_active(admin, "feed")
-    admin.put_resource_policy(ResourceARN=stream_arn, Policy=policy(
-        {"Effect": "Deny", "Principal": {"AWS": ROLE_ARN}, "Action": "kinesis:GetRecords", "Resource": stream_arn}))
-    (server.buckets / "sink").mkdir()
+def create_denied_copier(firehose, stream_arn):
+    """Delivery stream `copier` from `stream_arn` to bucket `sink`, as ROLE_ARN; waits until
+    it is ACTIVE and reports its role's denial, and returns that failure description."""
     firehose.create_delivery_stream(
         DeliveryStreamName="copier", DeliveryStreamType="KinesisStreamAsSource",
         KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE_ARN},
@@ -209,9 +205,19 @@ def test_a_delivery_streams_role_denied_by_the_source_copies_nothing_until_allow
         description = firehose.describe_delivery_stream(DeliveryStreamName="copier")["DeliveryStreamDescription"]
         failure = description.get("FailureDescription")
         if description["DeliveryStreamStatus"] == "ACTIVE" and failure:
-            break
+            return failure
         assert time.monotonic() < deadline, description
         time.sleep(0.1)
+
+
+def test_a_delivery_streams_role_denied_by_the_source_copies_nothing_until_allowed(server):
+    admin = client(server, "admin")
+    firehose = client(server, "admin", "firehose")
+    stream_arn = create_active(admin, "feed")
+    admin.put_resource_policy(ResourceARN=stream_arn, Policy=policy(
+        {"Effect": "Deny", "Principal": {"AWS": ROLE_ARN}, "Action": "kinesis:GetRecords", "Resource": stream_arn}))
+    (server.buckets / "sink").mkdir()
+    failure = create_denied_copier(firehose, stream_arn)
     assert failure == {"Type": "UNKNOWN_ERROR", "Details": (
         f"User: {ROLE_ARN} is not authorized to perform: kinesis:GetRecords on resource: {stream_arn} "
         "with an explicit deny in a resource-based policy")}
