@@ -37,6 +37,9 @@
 #                      folder, on the same disk as the logs; a tmpfs such as /dev/shm stands in for
 #                      a store on its own device, so that the store's disk writes are not charged
 #                      to the put)
+#   FRESH=1            each put run starts on an empty server: the variant's data folder is wiped
+#                      and its archive gets a new prefix per round, so no variant carries the
+#                      previous rounds' data (0: one server per variant for all rounds)
 #   STORE_NICE=0       nice value for moto_server (10: it gets CPU mostly when Rheo leaves some,
 #                      standing in for a store on other machines; 0: it competes as an equal)
 #
@@ -68,6 +71,8 @@ jsonl=$results/archive-$stamp.jsonl
 report=$results/archive-$stamp.md
 work=$(mktemp -d "${TMPDIR:-/tmp}/rheo-archive.XXXXXX")
 STORE_NICE=${STORE_NICE:-0}
+FRESH=${FRESH:-1}
+round=1
 mkdir -p "$results"
 archive_dir=$(mktemp -d "${ARCHIVE_PARENT:-$work}/rheo-bench-archive.XXXXXX")
 
@@ -116,13 +121,14 @@ flags_of() {
   echo --segment-bytes "$SEGMENT_BYTES" ${SERVE_FLAGS:-}
   local budget=(--local-retention-bytes "$LOCAL_RETENTION_BYTES" --local-hard-limit-bytes "$LOCAL_HARD_LIMIT_BYTES")
   case $v in
-    file) echo --archive "file://$archive_dir" "${budget[@]}" ;;
-    s3) echo --archive "s3://$bucket" --s3-endpoint "http://127.0.0.1:$moto_port" "${budget[@]}" ;;
+    file) echo --archive "file://$archive_dir/r$round" "${budget[@]}" ;;
+    s3) echo --archive "s3://$bucket/r$round" --s3-endpoint "http://127.0.0.1:$moto_port" "${budget[@]}" ;;
   esac
 }
 
 start_server() {
   local v=$1
+  mkdir -p "$archive_dir/r$round"
   # shellcheck disable=SC2046 # flags are words
   "$RHEO_BIN" serve --listen "127.0.0.1:${port[$v]}" --data-dir "$work/data-$v" \
     --create-stream-ms 10 --delete-stream-ms 10 --update-stream-ms 10 $(flags_of "$v") >>"$work/$v.log" 2>&1 &
@@ -199,6 +205,12 @@ done
 for round in $(seq 1 "$ROUNDS"); do
   for v in "${variants[@]}"; do
     log "round $round of $ROUNDS: $v, put C=$CONNECTIONS B=$BATCH R=$RECORD_BYTES S=$SHARDS for ${DURATION}s"
+    if [[ $FRESH != 0 && $round -gt 1 ]]; then
+      stop_server "$v"
+      rm -rf "$work/data-$v"
+      if [[ $v == file ]]; then rm -rf "$archive_dir/r$((round - 1))"; fi
+      start_server "$v"
+    fi
     if [[ $SETTLE != 0 ]]; then sync; sleep "$SETTLE"; fi
     endpoint="http://127.0.0.1:${port[$v]}"
     before=$(probe uploaded "$endpoint")
