@@ -8,11 +8,13 @@
 //! - [`event_stream`]: the `application/vnd.amazon.eventstream` framing of
 //!   SubscribeToShard responses, one encoder and one decoder.
 //! - [`kpl`]: the Kinesis Producer Library's aggregated-record format, both directions.
+//! - [`arn`]: the partition rule every service's ARNs follow.
 //!
 //! Every size this crate accepts from the wire is bounded by a constant in [`limits`].
 
 #![deny(missing_docs)]
 
+pub mod arn;
 pub mod credentials_file;
 pub mod event_stream;
 pub mod kpl;

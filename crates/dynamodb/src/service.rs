@@ -89,7 +89,7 @@ impl DynamoDb {
 
     /// The ARN of the table called `name`.
     pub fn table_arn(&self, name: &str) -> String {
-        let partition = catalog::partition_of(&self.config.region);
+        let partition = rheo_aws::arn::partition_of(&self.config.region);
         format!("arn:{partition}:dynamodb:{}:{}:table/{}", self.config.region, self.config.account_id, name)
     }
 

@@ -166,13 +166,7 @@ pub struct Account {
 impl Account {
     /// The partition of the region, as ARNs spell it.
     pub fn partition(&self) -> &'static str {
-        if self.region.starts_with("cn-") {
-            "aws-cn"
-        } else if self.region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        }
+        rheo_aws::arn::partition_of(&self.region)
     }
 
     /// `arn:aws:kinesis:{region}:{account}:stream/{name}`.

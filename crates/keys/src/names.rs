@@ -13,7 +13,6 @@ pub const ALIAS_BYTES_MAX: usize = 256;
 const ALIAS_PREFIX: &str = "alias/";
 /// Aliases under this prefix belong to AWS managed keys; clients cannot create them.
 const AWS_ALIAS_PREFIX: &str = "alias/aws/";
-const ARN_PARTITION_PREFIX: &str = "arn:aws:kms:";
 
 /// The region and account whose keys this store holds; they appear in every ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +22,24 @@ pub struct Scope {
 }
 
 impl Scope {
-    /// `arn:aws:kms:REGION:ACCOUNT:key/ID`.
+    /// `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`.
     pub fn key_arn(&self, id: &Uuid) -> String {
-        format!("{ARN_PARTITION_PREFIX}{}:{}:key/{id}", self.region, self.account)
+        format!("{}:key/{id}", self.arn_prefix())
     }
 
-    /// `arn:aws:kms:REGION:ACCOUNT:alias/NAME`.
+    /// `arn:PARTITION:kms:REGION:ACCOUNT:alias/NAME`.
     pub fn alias_arn(&self, alias: &AliasName) -> String {
-        format!("{ARN_PARTITION_PREFIX}{}:{}:{}", self.region, self.account, alias.as_str())
+        format!("{}:{}", self.arn_prefix(), alias.as_str())
+    }
+
+    /// The partition of this scope's region.
+    pub fn partition(&self) -> &'static str {
+        rheo_aws::arn::partition_of(&self.region)
+    }
+
+    /// `arn:PARTITION:kms:REGION:ACCOUNT`.
+    fn arn_prefix(&self) -> String {
+        format!("arn:{}:kms:{}:{}", self.partition(), self.region, self.account)
     }
 }
 
@@ -116,7 +125,7 @@ fn parse_arn(text: &str, rest: &str, scope: &Scope) -> Result<KeyName, KeyError>
     else {
         return Err(KeyError::InvalidKeyId { given: text.to_owned() });
     };
-    let here = partition == "aws" && service == "kms" && region == scope.region && account == scope.account;
+    let here = partition == scope.partition() && service == "kms" && region == scope.region && account == scope.account;
     if resource.starts_with(ALIAS_PREFIX) {
         return match AliasName::parse(resource) {
             Ok(alias) if here => Ok(KeyName::Alias(alias)),
@@ -140,7 +149,7 @@ fn parse_uuid(text: &str) -> Option<Uuid> {
 }
 
 fn alias_arn_text(scope: &Scope, alias: &str) -> String {
-    format!("{ARN_PARTITION_PREFIX}{}:{}:{alias}", scope.region, scope.account)
+    format!("{}:{alias}", scope.arn_prefix())
 }
 
 #[cfg(test)]
@@ -176,6 +185,22 @@ mod tests {
         }
         let error = KeyName::parse("arn:aws:kms:eu-west-1:123456789012:alias/mine", &scope()).unwrap_err();
         assert_eq!(error.to_string(), "Alias arn:aws:kms:eu-west-1:123456789012:alias/mine is not found.");
+    }
+
+    #[test]
+    fn a_china_region_spells_and_accepts_its_own_partition() {
+        let china = Scope { region: "cn-north-1".into(), account: "123456789012".into() };
+        let id = Uuid::try_parse(ID).unwrap();
+        let arn = china.key_arn(&id);
+        assert_eq!(arn, format!("arn:aws-cn:kms:cn-north-1:123456789012:key/{ID}"));
+        assert_eq!(KeyName::parse(&arn, &china).unwrap(), KeyName::Id(id));
+        let alias = AliasName::parse("alias/mine").unwrap();
+        assert_eq!(china.alias_arn(&alias), "arn:aws-cn:kms:cn-north-1:123456789012:alias/mine");
+        let other_partition = format!("arn:aws:kms:cn-north-1:123456789012:key/{ID}");
+        assert!(matches!(KeyName::parse(&other_partition, &china), Err(KeyError::KeyNotFound { .. })));
+        // A malformed alias is reported by the ARN it would have, in this partition.
+        let error = KeyName::parse("alias/has space", &china).unwrap_err();
+        assert_eq!(error.to_string(), "Alias arn:aws-cn:kms:cn-north-1:123456789012:alias/has space is not found.");
     }
 
     #[test]

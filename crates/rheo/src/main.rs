@@ -395,7 +395,7 @@ fn authenticator(args: &ServeArgs) -> anyhow::Result<(Arc<Authenticator>, Reload
             let files = AuthFiles {
                 credentials: credentials.clone(),
                 policies: args.policies.clone(),
-                account_id: args.account_id.clone(),
+                account: rheo_engine::ids::Account { region: args.region.clone(), account_id: args.account_id.clone() },
             };
             let identities = Identities::load(&files)?;
             if identities.is_empty() {

@@ -34,7 +34,8 @@ async fn secured_server() -> TestServer {
     let file =
         CredentialsFile::parse(&format!("[alice]\naws_access_key_id = AKIDALICE\naws_secret_access_key = {SECRET}\n"))
             .unwrap();
-    let identities = Identities::new(&file, rheo_iam::IdentityPolicies::default(), "123456789012");
+    let account = rheo_engine::ids::Account { region: "us-east-1".into(), account_id: "123456789012".into() };
+    let identities = Identities::new(&file, rheo_iam::IdentityPolicies::default(), &account);
     let auth = Authenticator::sigv4("us-east-1", Arc::new(PinnedClock), identities);
     TestServer::spawn(bind(&engine).await.with_auth(Arc::new(auth)), engine)
 }

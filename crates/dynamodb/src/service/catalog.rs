@@ -123,24 +123,13 @@ impl DynamoDb {
         }
         // Authorization sees the ARN as sent: another partition's spelling of one of our
         // tables must not be ours, or a Deny on `arn:aws:...` would not apply to it.
-        if partition != partition_of(&self.config.region)
+        if partition != rheo_aws::arn::partition_of(&self.config.region)
             || region != self.config.region
             || account != self.config.account_id
         {
             return Err(table_not_found(name));
         }
         Ok(name)
-    }
-}
-
-/// The partition of `region`, as ARNs spell it.
-pub(crate) fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 

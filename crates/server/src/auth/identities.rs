@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rheo_aws::credentials_file::{CredentialsFile, CredentialsFileError};
+use rheo_engine::ids::Account;
 use rheo_iam::IdentityPolicies;
 
 use super::verify::SIGNING_KEYS_CACHED_MAX;
@@ -41,16 +42,17 @@ impl std::fmt::Debug for Identities {
 }
 
 impl Identities {
-    /// The principals of `file` (ARN `arn:aws:iam::ACCOUNT:user/NAME`), each with its
+    /// The principals of `file` (ARN `arn:PARTITION:iam::ACCOUNT:user/NAME`), each with its
     /// policy from `policies`.
-    pub fn new(file: &CredentialsFile, policies: IdentityPolicies, account_id: &str) -> Identities {
+    pub fn new(file: &CredentialsFile, policies: IdentityPolicies, account: &Account) -> Identities {
+        let (partition, account_id) = (account.partition(), &account.account_id);
         let by_access_key = file
             .profiles
             .iter()
             .map(|profile| {
                 let principal = Principal {
                     name: profile.name.clone(),
-                    arn: format!("arn:aws:iam::{account_id}:user/{}", profile.name),
+                    arn: format!("arn:{partition}:iam::{account_id}:user/{}", profile.name),
                     policy: policies.user(&profile.name).cloned(),
                 };
                 let identity = Identity {
@@ -75,7 +77,7 @@ impl Identities {
             Some(dir) => IdentityPolicies::load_dir(dir)?,
             None => IdentityPolicies::default(),
         };
-        Ok(Identities::new(&file, policies, &files.account_id))
+        Ok(Identities::new(&file, policies, &files.account))
     }
 
     /// The identity policies (users' and roles').
@@ -139,8 +141,8 @@ pub struct AuthFiles {
     pub credentials: PathBuf,
     /// The folder of identity policies, if any.
     pub policies: Option<PathBuf>,
-    /// The account in the principals' ARNs.
-    pub account_id: String,
+    /// The account (and, by its region, the partition) in the principals' ARNs.
+    pub account: Account,
 }
 
 /// Why the principals could not be loaded.
@@ -215,6 +217,20 @@ mod tests {
     }
 
     #[test]
+    fn principals_are_named_in_the_partition_of_the_region() {
+        let file = CredentialsFile::parse(&profile("alice")).unwrap();
+        for (region, arn) in [
+            ("us-east-1", "arn:aws:iam::123456789012:user/alice"),
+            ("cn-north-1", "arn:aws-cn:iam::123456789012:user/alice"),
+            ("us-gov-west-1", "arn:aws-us-gov:iam::123456789012:user/alice"),
+        ] {
+            let account = Account { region: region.into(), account_id: "123456789012".into() };
+            let identities = Identities::new(&file, IdentityPolicies::default(), &account);
+            assert_eq!(identities.identity("AKIDalice").unwrap().principal.arn, arn);
+        }
+    }
+
+    #[test]
     fn a_failed_reload_keeps_the_previous_principals() {
         let dir = tempfile::tempdir().unwrap();
         let credentials = dir.path().join("credentials");
@@ -225,7 +241,7 @@ mod tests {
         let files = AuthFiles {
             credentials: credentials.clone(),
             policies: Some(policies.clone()),
-            account_id: "123456789012".into(),
+            account: Account { region: "us-east-1".into(), account_id: "123456789012".into() },
         };
         let identities = Identities::load(&files).unwrap();
         let alice = identities.identity("AKIDalice").unwrap();

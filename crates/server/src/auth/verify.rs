@@ -320,7 +320,11 @@ mod tests {
              [temp]\naws_access_key_id = ASIATEMP\naws_secret_access_key = {SECRET}\naws_session_token = TOKEN1\n"
         ))
         .unwrap();
-        Identities::new(&file, rheo_iam::IdentityPolicies::default(), "123456789012")
+        Identities::new(
+            &file,
+            rheo_iam::IdentityPolicies::default(),
+            &rheo_engine::ids::Account { region: "us-east-1".into(), account_id: "123456789012".into() },
+        )
     }
 
     /// `headers` (sorted by name) and the `Authorization` of `access_key` signing them with

@@ -491,7 +491,7 @@ fn authenticator(policies: &[(&str, &str)]) -> Arc<crate::auth::Authenticator> {
         std::fs::write(dir.path().join(path), document).unwrap();
     }
     let policies = rheo_iam::IdentityPolicies::load_dir(dir.path()).unwrap();
-    let identities = crate::auth::Identities::new(&Default::default(), policies, ACCOUNT);
+    let identities = crate::auth::Identities::new(&Default::default(), policies, &account());
     Arc::new(crate::auth::Authenticator::sigv4("us-east-1", Arc::new(rheo_storage::SystemClock), identities))
 }
 
