@@ -164,6 +164,46 @@ impl FileSystem for StdFs {
     }
 }
 
+/// Creates `dir` and its missing parents, and makes each created folder's entry durable
+/// by syncing the folder that holds it: a crash must not lose a folder together with
+/// the durable files later written into it.
+pub fn create_dir_durably(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
+    let mut missing = Vec::new();
+    let mut current = Some(dir);
+    while let Some(path) = current.filter(|p| !p.as_os_str().is_empty() && !fs.exists(p)) {
+        missing.push(path);
+        current = path.parent();
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    fs.create_dir_all(dir)?;
+    for created in missing {
+        if let Some(parent) = created.parent() {
+            fs.sync_dir(folder_or_current(parent))?;
+        }
+    }
+    Ok(())
+}
+
+/// Syncs the folder that holds `dir`, making `dir`'s own entry durable (a no-op for a
+/// root, which no folder holds).
+pub fn sync_parent(fs: &dyn FileSystem, dir: &Path) -> io::Result<()> {
+    match dir.parent() {
+        Some(parent) => fs.sync_dir(folder_or_current(parent)),
+        None => Ok(()),
+    }
+}
+
+/// A relative path's parent may be empty, which names the current folder.
+fn folder_or_current(path: &Path) -> &Path {
+    if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    }
+}
+
 /// Joins a folder and a file name; a helper so call sites read as intent.
 pub(crate) fn join(dir: &Path, name: &str) -> PathBuf {
     dir.join(name)

@@ -4,17 +4,37 @@
 //! and tests that need faults a real disk will not produce on demand.
 //!
 //! Fault model:
-//! - Every file remembers the bytes it had at its last `sync_data`. [`MemFs::crash`]
-//!   throws away everything written since, optionally keeping a prefix of the unsynced
-//!   bytes and appending garbage, which is what a torn write looks like after power loss.
-//! - Folder operations (create, rename, remove) are durable at once. The engine syncs
-//!   folders after each of them anyway; modelling lost renames is left to the crash tests
-//!   on a real filesystem.
+//! - **File contents.** Every file remembers the bytes it had at its last `sync_data`.
+//!   [`MemFs::crash`] throws away everything written since, optionally keeping a prefix
+//!   of the unsynced bytes and appending garbage, which is what a torn write looks like
+//!   after power loss.
+//! - **Folder entries.** Beside the namespace the calls see (path → file), MemFs keeps
+//!   the *durable* namespace: what a crash leaves. Creating a file (`open_write`,
+//!   `try_lock`), renaming and removing change only the current namespace; `sync_dir(d)`
+//!   copies every entry directly in `d` (files and sub-folders, present or gone) into the
+//!   durable one. A crash reverts the namespace to the durable one: files created since
+//!   their folder's last sync vanish, renames revert (a replaced file comes back with its
+//!   synced content), removed files come back. `fdatasync` of a file does not make its
+//!   name durable; POSIX promises nothing more, and ext4 and xfs need the folder sync too.
+//! - **Renames are taken per folder**, the strict reading: the new name is durable once
+//!   the target's folder is synced, the old name is gone once the source's folder is.
+//!   Across two folders a crash between the two syncs can leave the file under both
+//!   names or under neither (a journaling filesystem would keep the rename atomic). The
+//!   engine renames only within one folder (temporary file beside its target), where one
+//!   sync makes the whole replacement durable at once.
+//! - **Folders** (`create_dir_all`) are entries of their parent like files: a folder
+//!   whose entry is not durable vanishes in a crash with everything in it, even entries
+//!   synced into it. Roots (`/`) are always durable. Folders are modelled, not taken as
+//!   durable at once, because a fresh data folder (`log/`, `meta/`, `meta/archive/`)
+//!   depends on exactly these syncs.
+//! - Both namespaces map names to the same shared file, so the durable namespace costs
+//!   no copy of file data (the `--in-memory` mode keeps its size); a removed file's bytes
+//!   are freed once its folder is synced.
 //! - [`MemFs::fail_next_syncs`] and [`MemFs::fail_next_writes`] make the next N calls
-//!   fail with EIO; [`MemFs::set_capacity`] makes writes fail with ENOSPC once the total
-//!   size of all files would exceed the capacity.
+//!   fail with EIO (`sync_dir` never fails); [`MemFs::set_capacity`] makes writes fail
+//!   with ENOSPC once the total size of all files would exceed the capacity.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,20 +52,67 @@ struct MemFile {
     durable_len: usize,
 }
 
+type SharedFile = Arc<Mutex<MemFile>>;
+
 #[derive(Default)]
 struct State {
-    files: BTreeMap<PathBuf, Arc<Mutex<MemFile>>>,
-    dirs: std::collections::BTreeSet<PathBuf>,
+    /// The namespace calls see now.
+    files: BTreeMap<PathBuf, SharedFile>,
+    dirs: BTreeSet<PathBuf>,
+    /// The namespace a crash leaves: each folder's entries as of its last `sync_dir`.
+    /// The values are the same shared files as in `files`, never copies.
+    durable_files: BTreeMap<PathBuf, SharedFile>,
+    durable_dirs: BTreeSet<PathBuf>,
     failing_syncs: u32,
     failing_writes: u32,
     capacity_bytes: Option<u64>,
     syncs: u64,
-    locked: std::collections::BTreeSet<PathBuf>,
+    locked: BTreeSet<PathBuf>,
 }
 
 impl State {
     fn used_bytes(&self) -> u64 {
         self.files.values().map(|f| f.lock().data.len() as u64).sum()
+    }
+
+    /// Makes the current entries directly in `dir` durable, and forgets durable entries
+    /// that are gone from it.
+    fn sync_entries(&mut self, dir: &Path) {
+        let State { files, dirs, durable_files, durable_dirs, .. } = self;
+        // Descendants of `dir` sort right after it, so each walk stops at the first path
+        // outside it instead of visiting every file (the `--in-memory` mode syncs its log
+        // folder at every new segment).
+        let under = |path: &PathBuf| path.starts_with(dir);
+        let in_dir = |path: &PathBuf| path.parent() == Some(dir);
+        let gone: Vec<PathBuf> = durable_files
+            .range(dir.to_path_buf()..)
+            .map(|(path, _)| path)
+            .take_while(|path| under(path))
+            .filter(|path| in_dir(path) && !files.contains_key(*path))
+            .cloned()
+            .collect();
+        for path in gone {
+            durable_files.remove(&path);
+        }
+        let gone: Vec<PathBuf> = durable_dirs
+            .range(dir.to_path_buf()..)
+            .take_while(|path| under(path))
+            .filter(|path| in_dir(path) && !dirs.contains(*path))
+            .cloned()
+            .collect();
+        for path in gone {
+            durable_dirs.remove(&path);
+        }
+        for (path, file) in files.range(dir.to_path_buf()..).take_while(|(path, _)| under(path)) {
+            if in_dir(path) {
+                durable_files.insert(path.clone(), file.clone());
+            }
+        }
+        for path in dirs.range(dir.to_path_buf()..).take_while(|path| under(path)) {
+            if in_dir(path) {
+                durable_dirs.insert(path.clone());
+            }
+        }
     }
 }
 
@@ -81,10 +148,32 @@ impl MemFs {
         Self::default()
     }
 
-    /// Simulates power loss: every file falls back to its last synced content, torn as `tear` says.
+    /// Simulates power loss: the namespace falls back to its durable entries (see the
+    /// module doc), and every file left to its last synced content, torn as `tear` says.
     pub fn crash(&self, tear: Tear) {
-        let state = self.state.lock();
-        for file in state.files.values() {
+        let mut state = self.state.lock();
+        // Parents sort before their children, so one pass drops every folder whose own
+        // entry (or an ancestor's) was lost.
+        let mut dirs = BTreeSet::new();
+        for dir in &state.durable_dirs {
+            if dir.parent().is_none_or(|parent| dirs.contains(parent)) {
+                dirs.insert(dir.clone());
+            }
+        }
+        let known_dirs: BTreeSet<&Path> = state.dirs.iter().chain(&state.durable_dirs).map(PathBuf::as_path).collect();
+        let files: BTreeMap<PathBuf, SharedFile> = state
+            .durable_files
+            .iter()
+            // A file in a folder MemFs never created (placed by `write_all`) stays.
+            .filter(|(path, _)| {
+                path.parent().is_none_or(|parent| dirs.contains(parent) || !known_dirs.contains(parent))
+            })
+            .map(|(path, file)| (path.clone(), file.clone()))
+            .collect();
+        drop(known_dirs);
+        // A file durable under two names (a rename across folders half synced) is torn once.
+        let mut seen = HashSet::new();
+        for file in files.values().filter(|file| seen.insert(Arc::as_ptr(file))) {
             let mut file = file.lock();
             let durable_len = file.durable_len.min(file.data.len());
             let unsynced = file.data.split_off(durable_len);
@@ -95,6 +184,16 @@ impl MemFs {
             }
             file.durable_len = file.data.len();
         }
+        state.files = files.clone();
+        state.durable_files = files;
+        state.dirs = dirs.clone();
+        state.durable_dirs = dirs;
+    }
+
+    /// Whether `path` (a file or a folder) would still be there after a crash now.
+    pub fn is_durable(&self, path: &Path) -> bool {
+        let state = self.state.lock();
+        state.durable_files.contains_key(path) || state.durable_dirs.contains(path)
     }
 
     /// The next `count` calls to `sync_data` fail with EIO.
@@ -150,10 +249,12 @@ impl MemFs {
         Ok(data)
     }
 
-    /// Replaces a file's content entirely (durably), for tests that craft damaged logs.
+    /// Replaces a file's content entirely (durably, name included), for tests that craft
+    /// damaged logs.
     pub fn write_all(&self, path: &Path, data: &[u8]) {
         let mut state = self.state.lock();
         let file = state.files.entry(path.to_path_buf()).or_default().clone();
+        state.durable_files.insert(path.to_path_buf(), file.clone());
         let mut file = file.lock();
         file.data = data.to_vec();
         file.durable_len = data.len();
@@ -247,6 +348,10 @@ impl FileSystem for MemFs {
         let mut current = Some(path);
         while let Some(dir) = current {
             state.dirs.insert(dir.to_path_buf());
+            if dir.parent().is_none() {
+                // A root has no folder to sync it into.
+                state.durable_dirs.insert(dir.to_path_buf());
+            }
             current = dir.parent();
         }
         Ok(())
@@ -291,7 +396,12 @@ impl FileSystem for MemFs {
         state.files.insert(to.to_path_buf(), file);
         Ok(())
     }
-    fn sync_dir(&self, _path: &Path) -> io::Result<()> {
+    fn sync_dir(&self, path: &Path) -> io::Result<()> {
+        let mut state = self.state.lock();
+        if path.parent().is_some() && !state.dirs.contains(path) {
+            return Err(not_found(path));
+        }
+        state.sync_entries(path);
         Ok(())
     }
     fn exists(&self, path: &Path) -> bool {
@@ -320,5 +430,150 @@ struct MemLock {
 impl Drop for MemLock {
     fn drop(&mut self) {
         self.state.lock().locked.remove(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A filesystem with `/d`, whose entry is durable.
+    fn with_durable_folder() -> MemFs {
+        let fs = MemFs::new();
+        fs.create_dir_all(Path::new("/d")).unwrap();
+        fs.sync_dir(Path::new("/")).unwrap();
+        fs
+    }
+
+    /// Writes `bytes` to a new file at `path` and fdatasyncs it (its name is not synced).
+    fn write_synced(fs: &MemFs, path: &str, bytes: &[u8]) {
+        let mut file = fs.open_write(Path::new(path)).unwrap();
+        file.set_len(0).unwrap();
+        file.write_all_at(bytes, 0).unwrap();
+        file.sync_data().unwrap();
+    }
+
+    fn content(fs: &MemFs, path: &str) -> Option<Vec<u8>> {
+        fs.read_all(Path::new(path)).ok()
+    }
+
+    #[test]
+    fn a_file_whose_folder_was_not_synced_vanishes_in_a_crash_even_with_its_data_synced() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/new", b"synced data");
+        assert!(!fs.is_durable(Path::new("/d/new")));
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(content(&fs, "/d/new"), None);
+        assert_eq!(fs.list_dir(Path::new("/d")).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_rename_whose_folder_was_not_synced_reverts_in_a_crash() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/file", b"old");
+        fs.sync_dir(Path::new("/d")).unwrap();
+        write_synced(&fs, "/d/file.tmp", b"new");
+        fs.rename(Path::new("/d/file.tmp"), Path::new("/d/file")).unwrap();
+        assert_eq!(content(&fs, "/d/file").as_deref(), Some(&b"new"[..]));
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(content(&fs, "/d/file").as_deref(), Some(&b"old"[..]));
+        assert_eq!(content(&fs, "/d/file.tmp"), None);
+    }
+
+    #[test]
+    fn a_removal_whose_folder_was_not_synced_is_undone_with_the_synced_content() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/file", b"synced");
+        fs.sync_dir(Path::new("/d")).unwrap();
+        let mut writer = fs.open_write(Path::new("/d/file")).unwrap();
+        writer.write_all_at(b" and not", 6).unwrap();
+        fs.remove_file(Path::new("/d/file")).unwrap();
+        assert!(!fs.exists(Path::new("/d/file")));
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(content(&fs, "/d/file").as_deref(), Some(&b"synced"[..]));
+    }
+
+    #[test]
+    fn after_a_folder_sync_creations_renames_and_removals_all_survive_a_crash() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/removed", b"r");
+        write_synced(&fs, "/d/replaced", b"old");
+        fs.sync_dir(Path::new("/d")).unwrap();
+        write_synced(&fs, "/d/created", b"c");
+        write_synced(&fs, "/d/replaced.tmp", b"new");
+        fs.rename(Path::new("/d/replaced.tmp"), Path::new("/d/replaced")).unwrap();
+        fs.remove_file(Path::new("/d/removed")).unwrap();
+        fs.sync_dir(Path::new("/d")).unwrap();
+        assert!(fs.is_durable(Path::new("/d/created")));
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(fs.list_dir(Path::new("/d")).unwrap(), ["created", "replaced"]);
+        assert_eq!(content(&fs, "/d/created").as_deref(), Some(&b"c"[..]));
+        assert_eq!(content(&fs, "/d/replaced").as_deref(), Some(&b"new"[..]));
+    }
+
+    #[test]
+    fn a_folder_whose_own_entry_was_not_synced_vanishes_with_everything_synced_into_it() {
+        let fs = with_durable_folder();
+        fs.create_dir_all(Path::new("/d/sub/deeper")).unwrap();
+        write_synced(&fs, "/d/sub/deeper/file", b"x");
+        fs.sync_dir(Path::new("/d/sub/deeper")).unwrap();
+        fs.sync_dir(Path::new("/d/sub")).unwrap();
+        // `/d` never synced: `sub` (and so all below it) is lost.
+        fs.crash(Tear::DropUnsynced);
+        assert!(!fs.exists(Path::new("/d/sub")));
+        assert!(!fs.exists(Path::new("/d/sub/deeper/file")));
+        assert!(fs.exists(Path::new("/d")));
+
+        fs.create_dir_all(Path::new("/d/sub")).unwrap();
+        write_synced(&fs, "/d/sub/file", b"y");
+        fs.sync_dir(Path::new("/d/sub")).unwrap();
+        fs.sync_dir(Path::new("/d")).unwrap();
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(content(&fs, "/d/sub/file").as_deref(), Some(&b"y"[..]));
+    }
+
+    #[test]
+    fn a_rename_across_folders_is_durable_per_folder() {
+        let fs = with_durable_folder();
+        fs.create_dir_all(Path::new("/e")).unwrap();
+        fs.sync_dir(Path::new("/")).unwrap();
+        write_synced(&fs, "/d/file", b"x");
+        fs.sync_dir(Path::new("/d")).unwrap();
+
+        // Only the target's folder synced: the file is under both names.
+        fs.rename(Path::new("/d/file"), Path::new("/e/file")).unwrap();
+        fs.sync_dir(Path::new("/e")).unwrap();
+        fs.crash(Tear::Partial { keep: 0, garbage: 3 });
+        assert_eq!(content(&fs, "/d/file").as_deref(), Some(&b"x"[..]));
+        assert_eq!(content(&fs, "/e/file").as_deref(), Some(&b"x"[..]));
+
+        // Only the source's folder synced: under neither.
+        fs.remove_file(Path::new("/e/file")).unwrap();
+        fs.sync_dir(Path::new("/e")).unwrap();
+        fs.rename(Path::new("/d/file"), Path::new("/e/file")).unwrap();
+        fs.sync_dir(Path::new("/d")).unwrap();
+        fs.crash(Tear::DropUnsynced);
+        assert_eq!(content(&fs, "/d/file"), None);
+        assert_eq!(content(&fs, "/e/file"), None);
+    }
+
+    #[test]
+    fn unsynced_bytes_of_a_durable_file_are_still_torn() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/log", b"synced");
+        fs.sync_dir(Path::new("/d")).unwrap();
+        let mut writer = fs.open_write(Path::new("/d/log")).unwrap();
+        writer.write_all_at(b"unsynced", 6).unwrap();
+        assert_eq!(fs.unsynced_bytes(Path::new("/d/log")), Some(8));
+        fs.crash(Tear::Partial { keep: 2, garbage: 3 });
+        assert_eq!(content(&fs, "/d/log").as_deref(), Some(&b"syncedun\xA5\xA5\xA5"[..]));
+        assert_eq!(fs.unsynced_bytes(Path::new("/d/log")), Some(0));
+    }
+
+    #[test]
+    fn syncing_a_folder_that_does_not_exist_fails() {
+        let fs = with_durable_folder();
+        let error = fs.sync_dir(Path::new("/missing")).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 }

@@ -106,6 +106,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::fs::create_dir_durably;
+    use crate::memfs::{MemFs, Tear};
 
     proptest! {
         #[test]
@@ -123,6 +125,20 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = decode(&bytes);
+        }
+    }
+
+    /// Fails without the folder sync after the rename: MemFs loses unsynced folder entries.
+    #[test]
+    fn a_stored_reservation_survives_a_crash_right_after_the_call_returns() {
+        let fs = MemFs::new();
+        let meta_dir = Path::new("/d/meta");
+        create_dir_durably(&fs, meta_dir).unwrap();
+        // The first store creates the file; the second replaces it.
+        for reserved_until in [10, 20] {
+            store(&fs, meta_dir, reserved_until).unwrap();
+            fs.crash(Tear::Partial { keep: 2, garbage: 4 });
+            assert_eq!(load(&fs, meta_dir).unwrap(), Some(reserved_until));
         }
     }
 }

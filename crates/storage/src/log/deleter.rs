@@ -6,8 +6,9 @@
 //! expired segments to this thread, which gives their space back in paced steps.
 //!
 //! Invariants:
-//! - A file is unlinked before it is shrunk, so a crash in the middle never leaves a
-//!   half-shrunk segment for recovery to mistake for damage.
+//! - A file is unlinked, and the unlink made durable (folder sync), before it is shrunk,
+//!   so a crash in the middle never leaves a half-shrunk segment for recovery to mistake
+//!   for damage.
 //! - The segments handed over are already out of every in-memory index, so a crash
 //!   before their files are gone only means recovery finds them and retention deletes
 //!   them again.
@@ -59,6 +60,7 @@ pub(super) fn delete_segment_files(
             Files::SegmentAndIndex => vec![index_name(*id), segment_name(*id)],
             Files::SegmentOnly => vec![segment_name(*id)],
         };
+        let mut held = Vec::new();
         for name in names {
             let path = join(log_dir, &name);
             if !fs.exists(&path) {
@@ -66,22 +68,24 @@ pub(super) fn delete_segment_files(
             }
             // Unlinked first, so a crash in the middle leaves no half-shrunk segment for
             // recovery to mistake for damage; the open handle then frees the blocks.
-            let held = match release {
-                Release::Paced { hurry } => {
-                    let len = fs.open_read(&path).and_then(|f| f.len()).ok();
-                    fs.open_write(&path).ok().zip(len).map(|(file, len)| (file, len, hurry))
-                }
-                Release::AtOnce => None,
-            };
+            if let Release::Paced { hurry } = release {
+                let len = fs.open_read(&path).and_then(|f| f.len()).ok();
+                held.extend(fs.open_write(&path).ok().zip(len).map(|(file, len)| (file, len, hurry)));
+            }
             match fs.remove_file(&path) {
                 Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
                     return Err(StorageError::io("delete expired segment", &path, error));
                 }
                 _ => {}
             }
-            if let Some((file, len, hurry)) = held {
-                shrink_gradually(file, len, hurry);
-            }
+        }
+        if !held.is_empty() {
+            // The unlinks must be durable before any shrink is: nothing orders the two
+            // otherwise, and a crash could bring a file back with its end cut off.
+            fs.sync_dir(log_dir).map_err(|e| StorageError::io("sync log folder", log_dir, e))?;
+        }
+        for (file, len, hurry) in held {
+            shrink_gradually(file, len, hurry);
         }
         tracing::info!(message = "Expired segment deleted.", segment_id = id);
     }

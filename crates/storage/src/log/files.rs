@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::error::{Result, StorageError};
-use crate::fs::{join, FileSystem, LockGuard};
+use crate::fs::{join, sync_parent, FileSystem, LockGuard};
 use crate::limits::LOCK_HOLDER_BYTES_MAX;
 
 /// The folder of segment and index files, under the data folder.
@@ -34,6 +34,11 @@ pub(super) fn index_name(id: u64) -> String {
 /// Takes the folder's exclusive lock, or says who holds it.
 pub(super) fn lock_dir(fs: &dyn FileSystem, dir: &Path) -> Result<LockGuard> {
     fs.create_dir_all(dir).map_err(|e| StorageError::io("create folder", dir, e))?;
+    // The data folder's own entry must be durable before anything in it is acknowledged,
+    // or a crash loses the whole log with it. Synced at every open, not only when created
+    // here: the caller may have created it (Firehose's, the queues' and Analytics' logs
+    // live in sub-folders their crates create), or a run killed before the sync.
+    sync_parent(fs, dir).map_err(|e| StorageError::io("sync the folder holding", dir, e))?;
     let path = join(dir, LOCK_FILE);
     match fs.try_lock(&path).map_err(|e| StorageError::io("lock data folder", &path, e))? {
         Some(guard) => Ok(guard),

@@ -66,6 +66,10 @@ pub(super) fn open(fs: Arc<dyn FileSystem>, clock: Arc<dyn Clock>, dir: &Path, c
     for d in [&log_dir, &meta_dir] {
         fs.create_dir_all(d).map_err(|e| StorageError::io("create folder", d, e))?;
     }
+    // Makes the entries of `log/` and `meta/` durable (at every open, as `lock_dir` does
+    // for the data folder): a segment or metadata file synced into a folder whose own
+    // entry a crash loses is lost with it.
+    fs.sync_dir(dir).map_err(|e| StorageError::io("sync data folder", dir, e))?;
     let local_store = Arc::new(LocalMetaStore::open(fs.clone(), meta_dir.clone())?);
     let meta_store: Arc<dyn MetaStore> = local_store.clone();
     let streams = meta_store.load_streams()?;

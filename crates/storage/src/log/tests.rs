@@ -306,6 +306,42 @@ fn torn_tail_is_truncated_and_acknowledged_data_kept() {
     }
 }
 
+/// A fresh data folder's own entry, `log/`'s and `meta/`'s are made durable at open
+/// (MemFs loses folder entries a crash finds unsynced): without those folder syncs the
+/// crash below takes the whole log with it.
+#[test]
+fn a_fresh_data_folder_keeps_its_acknowledged_records_across_a_crash() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    log.append_blocking(vec![record(uid, "acknowledged")]).unwrap();
+    drop(log);
+    fs.crash(Tear::DropUnsynced);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), ["acknowledged"]);
+}
+
+/// Each new segment's folder entry is synced before a frame goes into it: without that
+/// sync the crash loses every segment after the first, acknowledged records with them.
+#[test]
+fn records_in_segments_started_after_the_first_survive_a_crash() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let expected: Vec<String> = (0..40).map(|i| format!("record {i} {}", "x".repeat(300))).collect();
+    for data in &expected {
+        log.append_blocking(vec![record(uid, data)]).unwrap();
+    }
+    drop(log);
+    let segments = fs.list_dir(Path::new("/data/log")).unwrap().iter().filter(|n| n.ends_with(".seg")).count();
+    assert!(segments > 2, "only {segments} segments: the test needs rolls");
+    fs.crash(Tear::DropUnsynced);
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    assert_eq!(read_all(&log, uid), expected);
+}
+
 #[test]
 fn garbage_tail_after_a_clean_shutdown_is_cut() {
     let fs = MemFs::new();
@@ -865,6 +901,83 @@ fn paced_deletion_unlinks_before_shrinking() {
     assert!(!fs.exists(&join(dir, &segment_name(7))));
     assert!(!fs.exists(&join(dir, &index_name(7))));
     assert_eq!(fs.used_bytes(), 0);
+}
+
+/// MemFs that notes, at each shrink of a file, whether a crash then would bring the file
+/// back (its name still durable).
+struct ShrinkWatch {
+    fs: MemFs,
+    /// For each shrink: whether the shrunk file's name was still durable.
+    name_durable_at_shrink: Arc<parking_lot::Mutex<Vec<bool>>>,
+}
+
+struct WatchedFile {
+    inner: Box<dyn WriteFile>,
+    path: std::path::PathBuf,
+    fs: MemFs,
+    name_durable_at_shrink: Arc<parking_lot::Mutex<Vec<bool>>>,
+}
+
+impl WriteFile for WatchedFile {
+    fn write_all_at(&mut self, buf: &[u8], offset: u64) -> std::io::Result<()> {
+        self.inner.write_all_at(buf, offset)
+    }
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        self.inner.sync_data()
+    }
+    fn set_len(&mut self, len: u64) -> std::io::Result<()> {
+        self.name_durable_at_shrink.lock().push(self.fs.is_durable(&self.path));
+        self.inner.set_len(len)
+    }
+}
+
+impl crate::fs::FileSystem for ShrinkWatch {
+    fn create_dir_all(&self, path: &Path) -> std::io::Result<()> {
+        self.fs.create_dir_all(path)
+    }
+    fn list_dir(&self, path: &Path) -> std::io::Result<Vec<String>> {
+        self.fs.list_dir(path)
+    }
+    fn open_read(&self, path: &Path) -> std::io::Result<Arc<dyn crate::fs::ReadFile>> {
+        self.fs.open_read(path)
+    }
+    fn open_write(&self, path: &Path) -> std::io::Result<Box<dyn WriteFile>> {
+        Ok(Box::new(WatchedFile {
+            inner: self.fs.open_write(path)?,
+            path: path.to_path_buf(),
+            fs: self.fs.clone(),
+            name_durable_at_shrink: self.name_durable_at_shrink.clone(),
+        }))
+    }
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        self.fs.remove_file(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        self.fs.rename(from, to)
+    }
+    fn sync_dir(&self, path: &Path) -> std::io::Result<()> {
+        self.fs.sync_dir(path)
+    }
+    fn exists(&self, path: &Path) -> bool {
+        self.fs.exists(path)
+    }
+    fn try_lock(&self, path: &Path) -> std::io::Result<Option<crate::fs::LockGuard>> {
+        self.fs.try_lock(path)
+    }
+}
+
+/// A crash in the middle of a paced deletion must not bring a shortened segment back
+/// (recovery would take it for damage), so the unlink is durable before the first shrink.
+#[test]
+fn paced_deletion_makes_the_unlink_durable_before_the_first_shrink() {
+    let watch = ShrinkWatch { fs: MemFs::new(), name_durable_at_shrink: Arc::default() };
+    let dir = Path::new("/data/log");
+    watch.fs.create_dir_all(dir).unwrap();
+    watch.fs.write_all(&join(dir, &segment_name(7)), &vec![1u8; DELETE_STEP_BYTES as usize + 10]);
+    watch.fs.sync_dir(dir).unwrap();
+    delete_segment_files(&watch, dir, &[7], Files::SegmentOnly, Release::Paced { hurry: &AtomicBool::new(false) })
+        .unwrap();
+    assert_eq!(*watch.name_durable_at_shrink.lock(), [false], "one shrink, after the unlink was durable");
 }
 
 // The archive tier's tests (kept apart from the module list above).

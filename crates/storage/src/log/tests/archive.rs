@@ -251,6 +251,9 @@ fn an_upload_whose_record_was_lost_is_redone_without_leaking() {
     // The crash came after the manifest, before the record.
     let lost = records(&fs)[0].segment_id;
     fs.remove_file(Path::new(&format!("/data/meta/archive/{lost:020}.rec"))).unwrap();
+    // The record's absence must be durable for the crash to keep it (MemFs undoes
+    // unsynced removals).
+    fs.sync_dir(Path::new("/data/meta/archive")).unwrap();
     fs.crash(Tear::DropUnsynced);
     let keys = store.keys();
     let log = open(&fs, &clock, tiered(&store, Some(6_000), None)).unwrap();
