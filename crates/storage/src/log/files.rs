@@ -38,7 +38,18 @@ pub(super) fn lock_dir(fs: &dyn FileSystem, dir: &Path) -> Result<LockGuard> {
     // or a crash loses the whole log with it. Synced at every open, not only when created
     // here: the caller may have created it (Firehose's, the queues' and Analytics' logs
     // live in sub-folders their crates create), or a run killed before the sync.
-    sync_parent(fs, dir).map_err(|e| StorageError::io("sync the folder holding", dir, e))?;
+    match sync_parent(fs, dir) {
+        Ok(()) => {}
+        // A parent the user may not read (a folder with only `x` permission) cannot be
+        // synced; refusing to start there would refuse set-ups that worked before. The
+        // folder's entry is then as durable as the filesystem makes it on its own.
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => tracing::warn!(
+            message = "Cannot sync the folder holding the data folder (no read permission); a power loss right after the folder was created could lose it.",
+            dir = %dir.display(),
+            %error,
+        ),
+        Err(error) => return Err(StorageError::io("sync the folder holding", dir, error)),
+    }
     let path = join(dir, LOCK_FILE);
     match fs.try_lock(&path).map_err(|e| StorageError::io("lock data folder", &path, e))? {
         Some(guard) => Ok(guard),
