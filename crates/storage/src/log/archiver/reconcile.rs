@@ -39,7 +39,7 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
                 // Records say this archive holds segments, yet it has no marker: it was
                 // wiped (a lifecycle rule) or is not the one they were written to. Writing
                 // a marker and going on would let eviction drop local copies it lacks.
-                ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                ctx.shared.counters.archive.refused.store(true, Ordering::Relaxed);
                 tracing::error!(
                     message = "The archive has no layout marker but archived records exist: it was emptied or is not the archive they were written to; archiving is off until restart (appends go on until the local hard limit).",
                     archive = %store.describe(),
@@ -60,7 +60,7 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
         Ok(marker) if marker.format == MARKER_FORMAT && marker.version == LAYOUT_VERSION => Ok(true),
         other => {
             let found = other.map(|m| format!("{} version {}", m.format, m.version)).unwrap_or_else(|e| e.to_string());
-            ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+            ctx.shared.counters.archive.refused.store(true, Ordering::Relaxed);
             tracing::error!(
                 message = "The archive holds another layout; archiving is off until restart (appends go on until the local hard limit).",
                 archive = %store.describe(),

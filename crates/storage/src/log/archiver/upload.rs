@@ -34,7 +34,7 @@ pub(super) fn upload_backlog(ctx: &Ctx<'_>) -> Result<(), ArchiverError> {
             forget_objects(ctx, id);
             continue;
         }
-        ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+        error.count(&ctx.shared.counters.archive);
         tracing::warn!(message = "Segment upload failed.", segment_id = id, side = error.side(), %error);
         match error {
             ArchiverError::Archive(_) => return Err(error),
