@@ -122,6 +122,13 @@ pub trait ObjectArchive: Send + Sync + 'static {
 
     /// Every object whose key starts with `prefix`, in key order.
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError>;
+
+    /// Closes the archive for a shutdown: calls in flight and calls made afterwards
+    /// return [`ArchiveError::Unavailable`] at once instead of waiting for the store (a
+    /// multipart upload cut short is aborted, best effort, within a short bound). Nothing
+    /// accepted is lost: an upload cut short has no durable record and is redone after
+    /// the next start. The default does nothing, for stores whose calls are short.
+    fn close(&self) {}
 }
 
 /// How a log tiers its sealed segments to an archive.
