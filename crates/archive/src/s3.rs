@@ -16,7 +16,7 @@
 //! short is aborted within [`ARCHIVE_CLOSE_GRACE`]; later calls fail without a request.
 
 use std::future::Future;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ use futures::TryStreamExt as _;
 use object_store::aws::{AmazonS3Builder, Checksum};
 use object_store::path::Path;
 use object_store::{BackoffConfig, ClientOptions, MultipartUpload, ObjectStore, PutPayload, RetryConfig};
-use rheo_storage::archive::ObjectInfo;
+use rheo_storage::archive::{ListPage, ObjectInfo, ARCHIVE_LIST_PAGE};
 use rheo_storage::fs::ReadFile;
 use rheo_storage::limits::{ARCHIVE_MULTIPART_THRESHOLD_BYTES, ARCHIVE_PART_BYTES};
 use rheo_storage::{ArchiveError, ObjectArchive};
@@ -121,9 +121,8 @@ impl S3Archive {
     /// the archive is closed, the request is dropped (its task aborted) and the caller
     /// answered `Unavailable` at once.
     fn run<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> Result<T, ArchiveError> {
-        let closed = || ArchiveError::Unavailable { detail: "the archive is closed (shutting down)".into() };
         let Some(runtime) = self.runtime.as_ref().filter(|_| !self.is_closed()) else {
-            return Err(closed());
+            return Err(closed_error());
         };
         let (sender, receiver) = mpsc::sync_channel(1);
         let task = runtime.handle().spawn(async move {
@@ -135,7 +134,7 @@ impl S3Archive {
                 Ok(answer) => return Ok(answer),
                 Err(mpsc::RecvTimeoutError::Timeout) if self.is_closed() => {
                     task.abort();
-                    return Err(closed());
+                    return Err(closed_error());
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -307,26 +306,71 @@ impl ObjectArchive for S3Archive {
         }
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
+    /// object_store's list stream is read on the runtime and handed over a page at a
+    /// time through a channel of one page, so at most two pages are held; S3 lists keys
+    /// in order. Dropping the receiver (the caller broke off) ends the listing task.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError> {
         // object_store lists whole path segments; list the folder the prefix is in and
         // keep the keys that start with it.
         let full = format!("{}{prefix}", self.key_prefix);
         let folder = full.rsplit_once('/').map(|(folder, _)| folder.to_owned()).unwrap_or_default();
-        let store = self.store.clone();
-        let listed = self.run(async move {
+        let (sender, pages) = mpsc::sync_channel::<Result<Vec<ObjectInfo>, ArchiveError>>(1);
+        let (store, key_prefix, wanted) = (self.store.clone(), self.key_prefix.clone(), prefix.to_owned());
+        let listing = async move {
             let folder = (!folder.is_empty()).then(|| Path::from(folder));
-            store.list(folder.as_ref()).try_collect::<Vec<_>>().await
-        })?;
-        let listed = listed.map_err(|e| store_error(prefix, e))?;
-        let mut objects: Vec<ObjectInfo> = listed
-            .into_iter()
-            .filter_map(|meta| {
-                let key = meta.location.as_ref().strip_prefix(self.key_prefix.as_str())?.to_owned();
-                key.starts_with(prefix).then_some(ObjectInfo { key, size: meta.size })
-            })
-            .collect();
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(objects)
+            let mut stream = store.list(folder.as_ref());
+            let mut pending = Vec::with_capacity(ARCHIVE_LIST_PAGE);
+            loop {
+                let next = stream.try_next().await;
+                let last = matches!(next, Ok(None) | Err(_));
+                match next {
+                    Ok(Some(meta)) => {
+                        let key = meta.location.as_ref().strip_prefix(key_prefix.as_str()).map(str::to_owned);
+                        if let Some(key) = key.filter(|key| key.starts_with(&wanted)) {
+                            pending.push(ObjectInfo { key, size: meta.size });
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = sender.send(Err(store_error(&wanted, error)));
+                        return;
+                    }
+                }
+                if (pending.len() >= ARCHIVE_LIST_PAGE || last) && !pending.is_empty() {
+                    let full = std::mem::replace(&mut pending, Vec::with_capacity(ARCHIVE_LIST_PAGE));
+                    // Blocking send off the runtime's workers: the caller takes pages at
+                    // its own pace, and a caller gone ends the listing.
+                    let sender = sender.clone();
+                    let sent = tokio::task::spawn_blocking(move || sender.send(Ok(full)).is_ok()).await;
+                    if !matches!(sent, Ok(true)) {
+                        return;
+                    }
+                }
+                if last {
+                    return;
+                }
+            }
+        };
+        let Some(runtime) = self.runtime.as_ref().filter(|_| !self.is_closed()) else {
+            return Err(closed_error());
+        };
+        let task = runtime.handle().spawn(listing);
+        let outcome = loop {
+            match pages.recv_timeout(CLOSE_POLL) {
+                Ok(Ok(objects)) => match page(objects) {
+                    Ok(ControlFlow::Continue(())) => {}
+                    Ok(ControlFlow::Break(())) => break Ok(()),
+                    Err(error) => break Err(error),
+                },
+                Ok(Err(error)) => break Err(error),
+                Err(mpsc::RecvTimeoutError::Timeout) if self.is_closed() => break Err(closed_error()),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Every page sent and the task done.
+                Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+            }
+        };
+        task.abort();
+        outcome
     }
 
     fn close(&self) {
@@ -344,6 +388,11 @@ impl S3Archive {
             .map(|_| ())
             .map_err(|e| write_error(key, e))
     }
+}
+
+/// What a call on a closed archive answers.
+fn closed_error() -> ArchiveError {
+    ArchiveError::Unavailable { detail: "the archive is closed (shutting down)".into() }
 }
 
 /// object_store's error as an archive error: missing → `NotFound`; credentials, a

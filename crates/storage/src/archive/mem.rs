@@ -1,14 +1,14 @@
 //! An archive in memory, with knobs that make it fail, for tests of the log's tiering.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{ArchiveError, ObjectArchive, ObjectInfo};
+use super::{ArchiveError, ListPage, ObjectArchive, ObjectInfo, ARCHIVE_LIST_PAGE};
 use crate::fs::ReadFile;
 
 /// What a [`MemArchive`] does wrong, switchable at any time.
@@ -151,13 +151,33 @@ impl ObjectArchive for MemArchive {
         self.closes.fetch_add(1, Ordering::AcqRel);
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
-        self.enter(3, false)?;
-        let objects = self.objects.lock();
-        Ok(objects
-            .range(prefix.to_owned()..)
-            .take_while(|(key, _)| key.starts_with(prefix))
-            .map(|(key, bytes)| ObjectInfo { key: key.clone(), size: bytes.len() as u64 })
-            .collect())
+    /// One page per call of the store (counted as a list call, as S3 makes one request a
+    /// page); the lock is not held while the caller handles a page, so it may delete.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError> {
+        let mut after: Option<String> = None;
+        loop {
+            self.enter(3, false)?;
+            let objects: Vec<ObjectInfo> = {
+                let objects = self.objects.lock();
+                let from = match &after {
+                    Some(key) => Bound::Excluded(key.clone()),
+                    None => Bound::Included(prefix.to_owned()),
+                };
+                objects
+                    .range((from, Bound::Unbounded))
+                    .take_while(|(key, _)| key.starts_with(prefix))
+                    .take(ARCHIVE_LIST_PAGE)
+                    .map(|(key, bytes)| ObjectInfo { key: key.clone(), size: bytes.len() as u64 })
+                    .collect()
+            };
+            let Some(last) = objects.last() else {
+                return Ok(());
+            };
+            let full = objects.len() == ARCHIVE_LIST_PAGE;
+            after = Some(last.key.clone());
+            if page(objects)?.is_break() || !full {
+                return Ok(());
+            }
+        }
     }
 }

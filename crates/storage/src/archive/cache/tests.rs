@@ -8,7 +8,7 @@ use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use super::*;
-use crate::archive::{MemArchive, ObjectInfo};
+use crate::archive::MemArchive;
 use crate::stats::ArchiveStats;
 
 const BLOCK: u64 = 16;
@@ -158,8 +158,8 @@ impl ObjectArchive for GatedArchive {
     fn delete(&self, key: &str) -> Result<(), ArchiveError> {
         self.inner.delete(key)
     }
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
-        self.inner.list(prefix)
+    fn list_pages(&self, prefix: &str, page: &mut crate::archive::ListPage<'_>) -> Result<(), ArchiveError> {
+        self.inner.list_pages(prefix, page)
     }
 }
 

@@ -2,7 +2,7 @@
 //! the objects a crash leaked (an upload whose segment retention took meanwhile, a
 //! retention delete cut short after the record went).
 
-use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
@@ -73,27 +73,32 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
 }
 
 /// Deletes every object of this log's layout whose segment has neither a record nor a
-/// local segment file; counts them.
+/// local segment file; counts them. Page by page: each page's leaks are deleted before
+/// the next page is read, so memory stays bounded whatever the archive holds.
 pub(super) fn reconcile(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
     let store = &*ctx.tier.config.store;
-    let objects = store.list(ctx.tier.layout.segments_prefix())?;
-    let recorded: BTreeSet<u64> = {
-        let archived = ctx.tier.archived.lock();
-        archived.live.keys().chain(archived.expired.keys()).copied().collect()
-    };
-    for object in objects {
-        if ctx.stopping() {
-            return Ok(());
+    store.list_pages(ctx.tier.layout.segments_prefix(), &mut |objects| {
+        for object in objects {
+            if ctx.stopping() {
+                return Ok(ControlFlow::Break(()));
+            }
+            let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
+                continue;
+            };
+            // Asked per object, not from a snapshot taken before the listing: the
+            // records only grow on this thread, and retention moves a record from live
+            // to expired, which both count.
+            let recorded = {
+                let archived = ctx.tier.archived.lock();
+                archived.live.contains_key(&id) || archived.expired.contains_key(&id)
+            };
+            if recorded || ctx.shared.fs.exists(&join(ctx.log_dir, &segment_name(id))) {
+                continue;
+            }
+            store.delete(&object.key)?;
+            ctx.shared.counters.archive.reconciled_objects_total.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(message = "Leaked archive object deleted.", key = %object.key, segment_id = id);
         }
-        let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
-            continue;
-        };
-        if recorded.contains(&id) || ctx.shared.fs.exists(&join(ctx.log_dir, &segment_name(id))) {
-            continue;
-        }
-        store.delete(&object.key)?;
-        ctx.shared.counters.archive.reconciled_objects_total.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(message = "Leaked archive object deleted.", key = %object.key, segment_id = id);
-    }
-    Ok(())
+        Ok(ControlFlow::Continue(()))
+    })
 }

@@ -541,3 +541,23 @@ fn a_shutdown_does_not_wait_for_a_put_the_archive_holds_and_the_upload_is_redone
     assert!(all_archived(&log, recorded_before as u64));
     assert_eq!(read_all(&log, uid), written);
 }
+
+#[test]
+fn reconciliation_lists_and_deletes_page_by_page() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    let (log, uid, written) = archived_log(&fs, &clock, &store, None, 40);
+    drop(log);
+    let any_key = sample_key(&store);
+    let leaked = 2 * crate::archive::ARCHIVE_LIST_PAGE + 1;
+    for id in 0..leaked as u64 {
+        store.set_object(&key_of(&any_key, 1_000_000 + id, ".seg"), Bytes::from_static(b"leaked"));
+    }
+    let kept = store.keys().len() - leaked;
+    let lists_before = store.calls[3].load(Ordering::Relaxed);
+    let log = open(&fs, &clock, tiered(&store, None, None)).unwrap();
+    assert!(soon(|| log.stats().archive.reconciled_objects_total == leaked as u64));
+    assert_eq!(store.keys().len(), kept);
+    // One store call a page: the listing was never held whole.
+    assert!(store.calls[3].load(Ordering::Relaxed) - lists_before >= 3);
+    assert_eq!(read_all(&log, uid), written);
+}
