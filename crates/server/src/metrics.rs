@@ -229,7 +229,7 @@ pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
         ("rheo_log_segments", "Segment files in use.", |s| s.segments),
         (
             "rheo_log_segment_bytes",
-            "Size of the segment files on the local disk (archive-only ones: rheo_archive_remote_only_bytes).",
+            "Size of the segment files on the local disk (segments only the archive holds are not counted).",
             |s| s.segment_bytes,
         ),
         ("rheo_log_segments_pending_delete", "Expired segments waiting for the background deleter.", |s| {
