@@ -183,6 +183,7 @@ impl Run {
                     self.contact = Contact::Refused;
                     return Ok(());
                 }
+                Err(_) if ctx.stopping() => return Ok(()),
                 Err(error) => {
                     let error = ArchiverError::from(error);
                     self.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
