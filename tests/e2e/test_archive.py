@@ -493,3 +493,45 @@ def test_sigterm_does_not_wait_for_an_upload_the_store_holds(tmp_path, moto_s3, 
         )
     finally:
         server.kill()
+
+
+# ---- 6. listings in pages ------------------------------------------------------------------------
+
+# More leaked objects than one page of a listing (ARCHIVE_LIST_PAGE, 1,000).
+LEAKED_OBJECTS = 1_001
+
+
+def test_s3_reconciliation_deletes_leaks_over_several_list_pages(tmp_path, moto_s3, bucket):  # noqa: F811
+    endpoint, s3 = moto_s3
+    flags = ["--archive", f"s3://{bucket}", "--s3-endpoint", endpoint]
+    server = start(tmp_path / "data", *flags)
+    try:
+        client = server.client()
+        name = new_name()
+        create_stream(client, name)
+        expected = {}
+        put_batches(client, name, 4, expected)
+        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
+        server.stop()
+        assert server.process.returncode == 0
+
+        # Objects of this log's layout that no record names: what uploads cut short by
+        # retention leave behind.
+        folder = next(key for key in s3_objects(s3, bucket) if OBJECT_KEY.match(key)).rsplit("/", 1)[0]
+        leaked = [f"{folder}/{90_000_000_000_000_000 + i:020d}.seg" for i in range(LEAKED_OBJECTS)]
+        for key in leaked:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"leaked")
+
+        server = start(tmp_path / "data", *flags)
+        client = server.client()
+        wait_metrics(server, lambda m: m["reconciled_objects_total"] == LEAKED_OBJECTS, "leaks reconciled away")
+        objects = s3_objects(s3, bucket)
+        assert not set(leaked) & set(objects)
+        check_manifests(
+            assert_no_leaked_objects(objects),
+            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+            objects,
+        )
+        assert_reads_everything(client, name, expected)
+    finally:
+        server.kill()
