@@ -280,6 +280,24 @@ fn a_sequential_reader_gets_the_next_blocks_fetched_ahead() {
 }
 
 #[test]
+fn read_ahead_queued_after_a_close_is_dropped_not_fetched() {
+    let store = store_with(&[(1, 10 * BLOCK)]);
+    let (reader, counters) = reader(store.clone(), 1 << 20, 2);
+    reader.close();
+    let file = reader.open_segment(1, 10 * BLOCK);
+    // Reads themselves still go to the store (closing it is what ends them at shutdown).
+    for block in [0, 1] {
+        let start = block * BLOCK;
+        assert_eq!(read(&*file, start..start + BLOCK).unwrap(), segment_bytes(1, 10 * BLOCK)[start as usize..][..16]);
+    }
+    drop(file);
+    // Dropping the reader waits for the read-ahead threads to empty their queue.
+    drop(reader);
+    assert_eq!(gets(&store), 2, "blocks 2 and 3 were queued, and dropped");
+    assert_eq!(counters.snapshot().fetches_total, 2);
+}
+
+#[test]
 fn a_random_reader_gets_no_read_ahead() {
     let (gets, _) = gets_for_reads(&[5, 2, 8, 0], 2);
     assert_eq!(gets, 4);
