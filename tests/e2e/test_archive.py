@@ -8,6 +8,7 @@ Small segments (--segment-bytes) make many of them out of a few MiB of records."
 import json
 import os
 import re
+import signal
 import time
 import urllib.request
 import uuid
@@ -440,5 +441,97 @@ def test_kill_during_uploads_loses_nothing_and_leaks_no_object(tmp_path, moto_s3
             lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
             objects,
         )
+    finally:
+        server.kill()
+
+
+# ---- 5. a stop does not wait for the store -------------------------------------------------------
+
+# The store holds each request this long: past the bound below, well within the test's time.
+HELD_S = 40.0
+# How long SIGTERM may take with an upload held (the close answers in-flight calls at once).
+STOP_BOUND_S = 15.0
+
+
+def test_sigterm_does_not_wait_for_an_upload_the_store_holds(tmp_path, moto_s3, proxy, bucket):  # noqa: F811
+    _, s3 = moto_s3
+    flags = proxied_flags(proxy, bucket)
+    server = start(tmp_path / "data", *flags)
+    try:
+        client = server.client()
+        name = new_name()
+        create_stream(client, name)
+        expected = {}
+        put_batches(client, name, 4, expected)
+        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
+        proxy.set(SLOW, delay_s=HELD_S)
+        held = proxy.count(SLOW)
+        put_batches(client, name, 8, expected, start=4)
+        # A request the proxy holds is a store call in flight (the gauges are set between
+        # the archiver's passes, so they cannot show it).
+        deadline = time.monotonic() + WAIT_S
+        while proxy.count(SLOW) == held and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+        assert proxy.count(SLOW) > held, "no request reached the store"
+        server.process.send_signal(signal.SIGTERM)
+        # Raises TimeoutExpired if the stop waits for the held request.
+        server.process.wait(timeout=STOP_BOUND_S)
+        assert server.process.returncode == 0
+
+        # The cut upload had no record: the next start uploads it again and nothing is lost.
+        # (The held request may still reach the store later, with the same key and bytes.)
+        proxy.set(PASS)
+        server = start(tmp_path / "data", *flags)
+        client = server.client()
+        wait_evicted(server)
+        assert_reads_everything(client, name, expected)
+        objects = s3_objects(s3, bucket)
+        check_manifests(
+            assert_no_leaked_objects(objects),
+            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+            objects,
+        )
+    finally:
+        server.kill()
+
+
+# ---- 6. listings in pages ------------------------------------------------------------------------
+
+# More leaked objects than one page of a listing (ARCHIVE_LIST_PAGE, 1,000).
+LEAKED_OBJECTS = 1_001
+
+
+def test_s3_reconciliation_deletes_leaks_over_several_list_pages(tmp_path, moto_s3, bucket):  # noqa: F811
+    endpoint, s3 = moto_s3
+    flags = ["--archive", f"s3://{bucket}", "--s3-endpoint", endpoint]
+    server = start(tmp_path / "data", *flags)
+    try:
+        client = server.client()
+        name = new_name()
+        create_stream(client, name)
+        expected = {}
+        put_batches(client, name, 4, expected)
+        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
+        server.stop()
+        assert server.process.returncode == 0
+
+        # Objects of this log's layout that no record names: what uploads cut short by
+        # retention leave behind.
+        folder = next(key for key in s3_objects(s3, bucket) if OBJECT_KEY.match(key)).rsplit("/", 1)[0]
+        leaked = [f"{folder}/{90_000_000_000_000_000 + i:020d}.seg" for i in range(LEAKED_OBJECTS)]
+        for key in leaked:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"leaked")
+
+        server = start(tmp_path / "data", *flags)
+        client = server.client()
+        wait_metrics(server, lambda m: m["reconciled_objects_total"] == LEAKED_OBJECTS, "leaks reconciled away")
+        objects = s3_objects(s3, bucket)
+        assert not set(leaked) & set(objects)
+        check_manifests(
+            assert_no_leaked_objects(objects),
+            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+            objects,
+        )
+        assert_reads_everything(client, name, expected)
     finally:
         server.kill()

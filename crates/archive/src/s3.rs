@@ -10,9 +10,14 @@
 //! Integrity: the client sends a SHA-256 checksum with every PUT and part
 //! (`x-amz-checksum-sha256`), which S3 verifies before storing, and after each put a HEAD
 //! checks the stored size. The manifests' CRC-32C lets readers check what they fetch.
+//!
+//! Closing ([`ObjectArchive::close`], at shutdown): callers stop waiting at once (they
+//! look every `CLOSE_POLL`), the request's task is aborted, and a multipart upload cut
+//! short is aborted within [`ARCHIVE_CLOSE_GRACE`]; later calls fail without a request.
 
 use std::future::Future;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,8 +26,8 @@ use bytes::Bytes;
 use futures::TryStreamExt as _;
 use object_store::aws::{AmazonS3Builder, Checksum};
 use object_store::path::Path;
-use object_store::{BackoffConfig, ClientOptions, ObjectStore, PutPayload, RetryConfig};
-use rheo_storage::archive::ObjectInfo;
+use object_store::{BackoffConfig, ClientOptions, MultipartUpload, ObjectStore, PutPayload, RetryConfig};
+use rheo_storage::archive::{ListPage, ObjectInfo, ARCHIVE_LIST_PAGE};
 use rheo_storage::fs::ReadFile;
 use rheo_storage::limits::{ARCHIVE_MULTIPART_THRESHOLD_BYTES, ARCHIVE_PART_BYTES};
 use rheo_storage::{ArchiveError, ObjectArchive};
@@ -40,6 +45,13 @@ pub const S3_MAX_RETRIES: usize = 3;
 pub const S3_RETRY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Worker threads of the archive's own runtime.
 const RUNTIME_THREADS: usize = 2;
+/// Longest a closed archive waits for the abort of a multipart upload it cut short
+/// (best effort: parts left behind go with the bucket's AbortIncompleteMultipartUpload
+/// lifecycle rule). Bounds how long a shutdown can wait for the store.
+pub const ARCHIVE_CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// How often a caller waiting for the runtime's answer looks whether the archive was
+/// closed: the most a close adds to a shutdown besides the grace above.
+const CLOSE_POLL: Duration = Duration::from_millis(50);
 
 /// An archive in an S3 bucket (or an S3-compatible store), under a key prefix.
 pub struct S3Archive {
@@ -50,6 +62,8 @@ pub struct S3Archive {
     /// `Some` until dropped; shut down without blocking, since the last owner may drop it
     /// on a runtime thread.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Set by [`ObjectArchive::close`]: calls end at once with `Unavailable`.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for S3Archive {
@@ -94,22 +108,77 @@ impl S3Archive {
             .build()?;
         let key_prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
         tracing::info!(message = "Opened the S3 archive.", url = %description, endpoint = ?endpoint, region);
-        Ok(S3Archive { store: Arc::new(store), key_prefix, description, runtime: Some(runtime) })
+        Ok(S3Archive {
+            store: Arc::new(store),
+            key_prefix,
+            description,
+            runtime: Some(runtime),
+            closed: AtomicBool::new(false),
+        })
     }
 
-    /// Runs `work` on the archive's runtime and waits for its answer on this thread.
+    /// Runs `work` on the archive's runtime and waits for its answer on this thread; once
+    /// the archive is closed, the request is dropped (its task aborted) and the caller
+    /// answered `Unavailable` at once.
     fn run<T: Send + 'static>(&self, work: impl Future<Output = T> + Send + 'static) -> Result<T, ArchiveError> {
-        let Some(runtime) = self.runtime.as_ref() else {
-            return Err(ArchiveError::Unavailable { detail: "the archive is shutting down".into() });
+        let Some(runtime) = self.runtime.as_ref().filter(|_| !self.is_closed()) else {
+            return Err(closed_error());
         };
         let (sender, receiver) = mpsc::sync_channel(1);
-        runtime.handle().spawn(async move {
+        let task = runtime.handle().spawn(async move {
             // The caller may have gone; nothing to tell then.
             let _ = sender.send(work.await);
         });
-        receiver
-            .recv()
-            .map_err(|_| ArchiveError::Unavailable { detail: "the archive's runtime stopped the request".into() })
+        loop {
+            match receiver.recv_timeout(CLOSE_POLL) {
+                Ok(answer) => return Ok(answer),
+                Err(mpsc::RecvTimeoutError::Timeout) if self.is_closed() => {
+                    task.abort();
+                    return Err(closed_error());
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(ArchiveError::Unavailable {
+                        detail: "the archive's runtime stopped the request".into(),
+                    })
+                }
+            }
+        }
+    }
+
+    /// Runs `work` on the runtime even if the archive is closed, waiting at most `bound`
+    /// (`None` past it; the work goes on in the background until the runtime ends).
+    fn run_within<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = T> + Send + 'static,
+        bound: Duration,
+    ) -> Option<T> {
+        let runtime = self.runtime.as_ref()?;
+        let (sender, receiver) = mpsc::sync_channel(1);
+        runtime.handle().spawn(async move {
+            let _ = sender.send(work.await);
+        });
+        receiver.recv_timeout(bound).ok()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Aborts a multipart upload that will not complete, so its parts stop costing
+    /// storage; bounded by [`ARCHIVE_CLOSE_GRACE`], since it also runs after a close.
+    fn abort_multipart(&self, key: &str, mut upload: Box<dyn MultipartUpload>) {
+        match self.run_within(async move { upload.abort().await }, ARCHIVE_CLOSE_GRACE) {
+            Some(Ok(())) => {}
+            Some(Err(error)) => {
+                tracing::warn!(message = "Aborting a failed multipart upload failed.", key, %error);
+            }
+            None => tracing::warn!(
+                message = "Aborting a failed multipart upload did not finish in time; its parts wait for the bucket's lifecycle rule.",
+                key,
+                grace_ms = ARCHIVE_CLOSE_GRACE.as_millis() as u64,
+            ),
+        }
     }
 
     fn path(&self, key: &str) -> Path {
@@ -149,28 +218,21 @@ impl S3Archive {
             }
             offset += piece;
         }
-        let aborted_for = failure.clone();
-        let completed = self.run(async move {
-            if failure.is_some() {
-                // Parts already sent cost storage until the upload is aborted.
-                if let Err(abort) = upload.abort().await {
-                    tracing::warn!(message = "Aborting a failed multipart upload failed.", error = %abort);
-                }
-                Ok(())
-            } else {
-                let completed = upload.complete().await.map(|_| ());
-                if completed.is_err() {
-                    // A failed completion leaves the parts behind as well.
-                    if let Err(abort) = upload.abort().await {
-                        tracing::warn!(message = "Aborting a multipart upload that did not complete failed.", error = %abort);
-                    }
-                }
-                completed
-            }
-        })?;
-        if let Some(error) = aborted_for {
+        if let Some(error) = failure {
+            // Parts already sent cost storage until the upload is aborted.
+            self.abort_multipart(key, upload);
             return Err(error);
         }
+        let completed = self.run(async move {
+            let completed = upload.complete().await.map(|_| ());
+            if completed.is_err() {
+                // A failed completion leaves the parts behind as well.
+                if let Err(abort) = upload.abort().await {
+                    tracing::warn!(message = "Aborting a multipart upload that did not complete failed.", error = %abort);
+                }
+            }
+            completed
+        })?;
         completed.map_err(|e| write_error(key, e))
     }
 }
@@ -244,26 +306,77 @@ impl ObjectArchive for S3Archive {
         }
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
+    /// object_store's list stream is read on the runtime and handed over a page at a
+    /// time through a channel of one page, so at most two pages are held; S3 lists keys
+    /// in order. Dropping the receiver (the caller broke off) ends the listing task.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError> {
         // object_store lists whole path segments; list the folder the prefix is in and
         // keep the keys that start with it.
         let full = format!("{}{prefix}", self.key_prefix);
         let folder = full.rsplit_once('/').map(|(folder, _)| folder.to_owned()).unwrap_or_default();
-        let store = self.store.clone();
-        let listed = self.run(async move {
+        let (sender, pages) = mpsc::sync_channel::<Result<Vec<ObjectInfo>, ArchiveError>>(1);
+        let (store, key_prefix, wanted) = (self.store.clone(), self.key_prefix.clone(), prefix.to_owned());
+        let listing = async move {
             let folder = (!folder.is_empty()).then(|| Path::from(folder));
-            store.list(folder.as_ref()).try_collect::<Vec<_>>().await
-        })?;
-        let listed = listed.map_err(|e| store_error(prefix, e))?;
-        let mut objects: Vec<ObjectInfo> = listed
-            .into_iter()
-            .filter_map(|meta| {
-                let key = meta.location.as_ref().strip_prefix(self.key_prefix.as_str())?.to_owned();
-                key.starts_with(prefix).then_some(ObjectInfo { key, size: meta.size })
-            })
-            .collect();
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(objects)
+            let mut stream = store.list(folder.as_ref());
+            let mut pending = Vec::with_capacity(ARCHIVE_LIST_PAGE);
+            loop {
+                let next = stream.try_next().await;
+                let last = matches!(next, Ok(None) | Err(_));
+                match next {
+                    Ok(Some(meta)) => {
+                        let key = meta.location.as_ref().strip_prefix(key_prefix.as_str()).map(str::to_owned);
+                        if let Some(key) = key.filter(|key| key.starts_with(&wanted)) {
+                            pending.push(ObjectInfo { key, size: meta.size });
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        let _ = sender.send(Err(store_error(&wanted, error)));
+                        return;
+                    }
+                }
+                if (pending.len() >= ARCHIVE_LIST_PAGE || last) && !pending.is_empty() {
+                    let full = std::mem::replace(&mut pending, Vec::with_capacity(ARCHIVE_LIST_PAGE));
+                    // Blocking send off the runtime's workers: the caller takes pages at
+                    // its own pace, and a caller gone ends the listing.
+                    let sender = sender.clone();
+                    let sent = tokio::task::spawn_blocking(move || sender.send(Ok(full)).is_ok()).await;
+                    if !matches!(sent, Ok(true)) {
+                        return;
+                    }
+                }
+                if last {
+                    return;
+                }
+            }
+        };
+        let Some(runtime) = self.runtime.as_ref().filter(|_| !self.is_closed()) else {
+            return Err(closed_error());
+        };
+        let task = runtime.handle().spawn(listing);
+        let outcome = loop {
+            match pages.recv_timeout(CLOSE_POLL) {
+                Ok(Ok(objects)) => match page(objects) {
+                    Ok(ControlFlow::Continue(())) => {}
+                    Ok(ControlFlow::Break(())) => break Ok(()),
+                    Err(error) => break Err(error),
+                },
+                Ok(Err(error)) => break Err(error),
+                Err(mpsc::RecvTimeoutError::Timeout) if self.is_closed() => break Err(closed_error()),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                // Every page sent and the task done.
+                Err(mpsc::RecvTimeoutError::Disconnected) => break Ok(()),
+            }
+        };
+        task.abort();
+        outcome
+    }
+
+    fn close(&self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            tracing::info!(message = "S3 archive closed; requests in flight are dropped.", url = %self.description);
+        }
     }
 }
 
@@ -275,6 +388,11 @@ impl S3Archive {
             .map(|_| ())
             .map_err(|e| write_error(key, e))
     }
+}
+
+/// What a call on a closed archive answers.
+fn closed_error() -> ArchiveError {
+    ArchiveError::Unavailable { detail: "the archive is closed (shutting down)".into() }
 }
 
 /// object_store's error as an archive error: missing → `NotFound`; credentials, a
@@ -338,6 +456,38 @@ fn is_client_error(detail: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_close_ends_a_request_the_store_never_answers_and_refuses_new_ones() {
+        // Static credentials, so the request goes to the endpoint (not to a credentials
+        // service); nextest runs each test in a process of its own.
+        std::env::set_var("AWS_ACCESS_KEY_ID", "test");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
+        // A listener that never accepts: the connection is made, no answer ever comes.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", silent.local_addr().unwrap());
+        let archive = Arc::new(S3Archive::open("bucket", "", Some(&endpoint), "us-east-1").unwrap());
+        let (done, answered) = mpsc::channel();
+        let caller = archive.clone();
+        let waiting = std::thread::spawn(move || {
+            let _ = done.send(caller.get("rheo-archive.json"));
+        });
+        // Not a synchronisation: the close must end the call whether or not it started.
+        std::thread::sleep(Duration::from_millis(200));
+        archive.close();
+        // Generous next to CLOSE_POLL, far below the client's 120 s request timeout.
+        let answer = answered.recv_timeout(Duration::from_secs(20)).expect("the close did not end the request");
+        waiting.join().unwrap();
+        assert!(
+            matches!(&answer, Err(ArchiveError::Unavailable { detail }) if detail.contains("closed")),
+            "{answer:?}"
+        );
+        let started = std::time::Instant::now();
+        let after = archive.put_bytes("k", Bytes::from_static(b"x"));
+        assert!(matches!(&after, Err(ArchiveError::Unavailable { detail }) if detail.contains("closed")), "{after:?}");
+        assert!(started.elapsed() < S3_CONNECT_TIMEOUT, "a call after close went to the store");
+        drop(silent);
+    }
 
     #[test]
     fn only_lasting_client_errors_are_refusals() {

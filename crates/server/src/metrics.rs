@@ -227,7 +227,11 @@ pub fn render_logs(out: &mut String, logs: &[(&str, LogStats)]) {
     }
     let gauges: [LogMetric; 6] = [
         ("rheo_log_segments", "Segment files in use.", |s| s.segments),
-        ("rheo_log_segment_bytes", "Size of the segment files in use.", |s| s.segment_bytes),
+        (
+            "rheo_log_segment_bytes",
+            "Size of the segment files on the local disk (segments only the archive holds are not counted).",
+            |s| s.segment_bytes,
+        ),
         ("rheo_log_segments_pending_delete", "Expired segments waiting for the background deleter.", |s| {
             s.segments_pending_delete
         }),

@@ -28,7 +28,7 @@ pub mod cache;
 pub mod fs;
 mod mem;
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -120,8 +120,84 @@ pub trait ObjectArchive: Send + Sync + 'static {
     /// Deletes the object under `key`; deleting a missing object succeeds.
     fn delete(&self, key: &str) -> Result<(), ArchiveError>;
 
-    /// Every object whose key starts with `prefix`, in key order.
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError>;
+    /// Hands `page` every object whose key starts with `prefix`, at most
+    /// [`ARCHIVE_LIST_PAGE`] at a time, so a listing of any size takes bounded memory and
+    /// the caller can act on each page (delete what it finds) before the next is read.
+    /// `page` answering `Break` ends the listing; its error ends it and is returned.
+    /// Order: key order (S3 and [`MemArchive`]); [`FsArchive`] gives key order within each
+    /// folder, folders depth first. Objects put or deleted during a listing may or may not
+    /// be listed.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError>;
+
+    /// Closes the archive for a shutdown: calls in flight and calls made afterwards
+    /// return [`ArchiveError::Unavailable`] at once instead of waiting for the store (a
+    /// multipart upload cut short is aborted, best effort, within a short bound). Nothing
+    /// accepted is lost: an upload cut short has no durable record and is redone after
+    /// the next start. The default does nothing, for stores whose calls are short.
+    fn close(&self) {}
+}
+
+/// Most objects one page of a listing holds (S3's own page size, so one page is one
+/// ListObjectsV2 request).
+pub const ARCHIVE_LIST_PAGE: usize = 1_000;
+
+/// What [`ObjectArchive::list_pages`] hands each page to.
+pub type ListPage<'a> = dyn FnMut(Vec<ObjectInfo>) -> Result<ControlFlow<()>, ArchiveError> + 'a;
+
+/// Collects a listing's objects into pages of [`ARCHIVE_LIST_PAGE`] for a backend that
+/// produces them one by one; stops taking them once the caller breaks.
+pub struct Pager<'p, 'a> {
+    page: &'p mut ListPage<'a>,
+    pending: Vec<ObjectInfo>,
+    done: bool,
+}
+
+impl<'p, 'a> Pager<'p, 'a> {
+    /// A pager handing full pages to `page`.
+    pub fn new(page: &'p mut ListPage<'a>) -> Self {
+        Pager { page, pending: Vec::with_capacity(ARCHIVE_LIST_PAGE), done: false }
+    }
+
+    /// Adds one object; hands a full page on. `Ok(false)`: the caller broke off, stop.
+    pub fn push(&mut self, object: ObjectInfo) -> Result<bool, ArchiveError> {
+        if self.done {
+            return Ok(false);
+        }
+        self.pending.push(object);
+        if self.pending.len() >= ARCHIVE_LIST_PAGE {
+            self.flush()?;
+        }
+        Ok(!self.done)
+    }
+
+    /// Hands on what is pending (the last, short page).
+    pub fn finish(mut self) -> Result<(), ArchiveError> {
+        self.flush()
+    }
+
+    fn flush(&mut self) -> Result<(), ArchiveError> {
+        if self.done || self.pending.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.pending, Vec::with_capacity(ARCHIVE_LIST_PAGE));
+        if (self.page)(full)?.is_break() {
+            self.done = true;
+        }
+        Ok(())
+    }
+}
+
+/// Every object under `prefix`, sorted by key (tests compare whole listings).
+#[cfg(test)]
+pub(crate) fn list_all(store: &dyn ObjectArchive, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
+    let mut all = Vec::new();
+    store.list_pages(prefix, &mut |page| {
+        assert!(page.len() <= ARCHIVE_LIST_PAGE && !page.is_empty());
+        all.extend(page);
+        Ok(ControlFlow::Continue(()))
+    })?;
+    all.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(all)
 }
 
 /// How a log tiers its sealed segments to an archive.
@@ -236,6 +312,47 @@ impl ArchiveLayout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listing_longer_than_a_page_comes_in_pages_in_key_order_and_stops_when_asked() {
+        let store = MemArchive::new();
+        let count = 2 * ARCHIVE_LIST_PAGE + 7;
+        let keys: Vec<String> = (0..count).map(|i| format!("p/{i:06}")).collect();
+        for key in &keys {
+            store.set_object(key, Bytes::from_static(b"x"));
+        }
+        store.set_object("q/not-listed", Bytes::from_static(b"y"));
+        let (mut sizes, mut listed) = (Vec::new(), Vec::new());
+        store
+            .list_pages("p/", &mut |page| {
+                sizes.push(page.len());
+                listed.extend(page.into_iter().map(|o| o.key));
+                Ok(ControlFlow::Continue(()))
+            })
+            .unwrap();
+        assert_eq!(sizes, [ARCHIVE_LIST_PAGE, ARCHIVE_LIST_PAGE, 7]);
+        assert_eq!(listed, keys);
+
+        let mut pages = 0;
+        store
+            .list_pages("p/", &mut |_| {
+                pages += 1;
+                Ok(ControlFlow::Break(()))
+            })
+            .unwrap();
+        assert_eq!(pages, 1);
+
+        // A caller may delete what a page lists before the next one (reconciliation does).
+        store
+            .list_pages("p/", &mut |page| {
+                for object in page {
+                    store.delete(&object.key)?;
+                }
+                Ok(ControlFlow::Continue(()))
+            })
+            .unwrap();
+        assert_eq!(store.keys(), ["q/not-listed"]);
+    }
 
     #[test]
     fn layout_keys_name_their_segment_and_nothing_else() {

@@ -212,7 +212,9 @@ impl ShardLog {
         let mut stats = self.shared.counters.snapshot();
         let segments = self.shared.segments.read();
         stats.segments = segments.len() as u64;
-        stats.segment_bytes = segments.values().filter_map(|s| s.file.len().ok()).sum();
+        // Local files only: the bytes of segments only the archive holds are the archive
+        // tier's `remote_only_bytes`, and the disk is what an operator sizes by this.
+        stats.segment_bytes = segments.values().filter(|s| s.local).filter_map(|s| s.file.len().ok()).sum();
         stats.poisoned = self.shared.poison.is_set();
         let damaged = self.shared.damage.totals();
         (stats.damaged_chunks, stats.damaged_records) = (damaged.chunks, damaged.records);

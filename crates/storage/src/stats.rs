@@ -31,9 +31,11 @@ pub struct LogStats {
     pub records_appended: u64,
     /// Bytes written to segment files, frame headers included.
     pub bytes_written: u64,
-    /// Segment files in use, the active one included.
+    /// Segments in use, the active one included (with an archive: those only the
+    /// archive holds too).
     pub segments: u64,
-    /// Their combined size in bytes.
+    /// Combined size in bytes of the segment files on the local disk (without the
+    /// segments only the archive holds: those are [`ArchiveStats::remote_only_bytes`]).
     pub segment_bytes: u64,
     /// Expired segments handed to the background deleter and not yet gone.
     pub segments_pending_delete: u64,
@@ -96,8 +98,20 @@ pub struct ArchiveStats {
     pub uploaded_segments_total: u64,
     /// See `uploaded_segments_total`.
     pub uploaded_bytes_total: u64,
-    /// Upload attempts that failed since start (each is retried).
+    /// Calls to the archive on the upload path that failed since start (each is retried):
+    /// a put of a segment, index or manifest, or the first contact (layout marker,
+    /// reconciliation). Failures of the local side are counted in `local_failures_total`.
     pub upload_failures_total: u64,
+    /// Local steps of the archiver that failed since start (each is retried): reading a
+    /// segment or its index, writing or syncing a durable record or the log folder,
+    /// removing an archived segment's local file.
+    pub local_failures_total: u64,
+    /// Segments recorded as archived whose manifest the archive lacked when eviction
+    /// asked for it (each is then kept locally until restart): the archive lost data.
+    pub missing_manifests_total: u64,
+    /// Whether archiving is off because the archive's layout marker is of another
+    /// version, or missing while archived records exist (until restart).
+    pub refused: bool,
     /// Upload latency histogram over [`UPLOAD_BUCKET_BOUNDS_MS`] (whole segment, all its
     /// objects), and the sum in milliseconds.
     pub upload_buckets: [u64; UPLOAD_BUCKETS],
@@ -146,6 +160,9 @@ pub(crate) struct ArchiveCounters {
     pub(crate) uploaded_segments_total: AtomicU64,
     pub(crate) uploaded_bytes_total: AtomicU64,
     pub(crate) upload_failures_total: AtomicU64,
+    pub(crate) local_failures_total: AtomicU64,
+    pub(crate) missing_manifests_total: AtomicU64,
+    pub(crate) refused: std::sync::atomic::AtomicBool,
     upload_buckets: [AtomicU64; UPLOAD_BUCKETS],
     upload_ms_sum: AtomicU64,
     pub(crate) evicted_segments_total: AtomicU64,
@@ -182,6 +199,9 @@ impl ArchiveCounters {
             uploaded_segments_total: load(&self.uploaded_segments_total),
             uploaded_bytes_total: load(&self.uploaded_bytes_total),
             upload_failures_total: load(&self.upload_failures_total),
+            local_failures_total: load(&self.local_failures_total),
+            missing_manifests_total: load(&self.missing_manifests_total),
+            refused: self.refused.load(Ordering::Relaxed),
             upload_buckets: std::array::from_fn(|i| load(&self.upload_buckets[i])),
             upload_ms_sum: load(&self.upload_ms_sum),
             evicted_segments_total: load(&self.evicted_segments_total),

@@ -10,10 +10,22 @@ use rheo_storage::LogStats;
 /// to read it.
 type ArchiveMetric = (&'static str, &'static str, fn(&ArchiveStats) -> u64);
 
-const COUNTERS: [ArchiveMetric; 12] = [
+const COUNTERS: [ArchiveMetric; 14] = [
     ("uploaded_segments_total", "Segments uploaded to the archive since start.", |a| a.uploaded_segments_total),
     ("uploaded_bytes_total", "Bytes uploaded (segment and index files) since start.", |a| a.uploaded_bytes_total),
-    ("upload_failures_total", "Upload attempts that failed (each is retried).", |a| a.upload_failures_total),
+    ("upload_failures_total", "Calls to the archive on the upload path that failed (each is retried).", |a| {
+        a.upload_failures_total
+    }),
+    (
+        "local_failures_total",
+        "Local steps of the archiver that failed: a read of a segment or index, a record or folder sync (retried).",
+        |a| a.local_failures_total,
+    ),
+    (
+        "missing_manifests_total",
+        "Segments recorded as archived whose manifest the archive lacked at eviction (kept locally).",
+        |a| a.missing_manifests_total,
+    ),
     ("evicted_segments_total", "Archived segments removed from the local disk by the local budget.", |a| {
         a.evicted_segments_total
     }),
@@ -31,7 +43,7 @@ const COUNTERS: [ArchiveMetric; 12] = [
     ("refused_appends_total", "Appends refused at the local hard limit since start.", |a| a.refused_appends_total),
 ];
 
-const GAUGES: [ArchiveMetric; 9] = [
+const GAUGES: [ArchiveMetric; 10] = [
     ("enabled", "1 when the log tiers sealed segments to an archive.", |a| u64::from(a.enabled)),
     ("backlog_segments", "Sealed segments not yet archived (the upload backlog).", |a| a.backlog_segments),
     ("backlog_bytes", "Bytes of sealed segments not yet archived.", |a| a.backlog_bytes),
@@ -40,6 +52,9 @@ const GAUGES: [ArchiveMetric; 9] = [
     ("remote_only_segments", "Segments held only by the archive.", |a| a.remote_only_segments),
     ("remote_only_bytes", "Bytes of segments held only by the archive.", |a| a.remote_only_bytes),
     ("cache_bytes", "Bytes of archived data the read cache holds.", |a| a.cache_bytes),
+    ("refused", "1 while archiving is off: the layout marker is of another version or missing; alert on it.", |a| {
+        u64::from(a.refused)
+    }),
     ("writes_refused", "1 while appends are refused at the local hard limit; alert on it.", |a| {
         u64::from(a.writes_refused)
     }),
@@ -89,6 +104,8 @@ mod tests {
             uploaded_segments_total: 9,
             fetch_failures_total: 2,
             writes_refused: true,
+            local_failures_total: 5,
+            refused: true,
             upload_ms_sum: 1_250,
             ..ArchiveStats::default()
         };
@@ -107,6 +124,10 @@ mod tests {
             "rheo_archive_backlog_segments{log=\"streams\"} 3\n",
             "rheo_archive_remote_only_bytes{log=\"streams\"} 4096\n",
             "rheo_archive_writes_refused{log=\"streams\"} 1\n",
+            "rheo_archive_local_failures_total{log=\"streams\"} 5\n",
+            "rheo_archive_missing_manifests_total{log=\"streams\"} 0\n",
+            "# TYPE rheo_archive_refused gauge\n",
+            "rheo_archive_refused{log=\"streams\"} 1\n",
             "# TYPE rheo_archive_enabled gauge\n",
             "rheo_archive_enabled{log=\"streams\"} 1\n",
             "rheo_archive_evicted_segments_total{log=\"streams\"} 0\n",

@@ -24,7 +24,7 @@ mod prefetch;
 pub(crate) mod tests;
 
 use std::io;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -56,6 +56,8 @@ struct Fetcher {
     blocks: BlockCache,
     block_bytes: u64,
     counters: Arc<ArchiveCounters>,
+    /// Set by [`ArchiveReader::close`]: queued read-ahead is dropped, not fetched.
+    closed: AtomicBool,
 }
 
 impl ArchiveReader {
@@ -80,7 +82,13 @@ impl ArchiveReader {
         block_bytes: u64,
     ) -> Arc<Self> {
         let blocks = BlockCache::new(cache_bytes, counters.clone());
-        let fetcher = Arc::new(Fetcher { store, blocks, block_bytes: block_bytes.max(1), counters });
+        let fetcher = Arc::new(Fetcher {
+            store,
+            blocks,
+            block_bytes: block_bytes.max(1),
+            counters,
+            closed: AtomicBool::new(false),
+        });
         let prefetcher = (read_ahead_blocks > 0).then(|| Prefetcher::start(fetcher.clone())).flatten();
         Arc::new(ArchiveReader { fetcher, layout, read_ahead_blocks, prefetcher })
     }
@@ -100,6 +108,12 @@ impl ArchiveReader {
             len,
             recent: Mutex::new(RecentBlocks::default()),
         })
+    }
+
+    /// For a shutdown: read-ahead still queued is dropped instead of fetched (the store
+    /// is closed separately, which ends the fetches in flight).
+    pub(crate) fn close(&self) {
+        self.fetcher.closed.store(true, Ordering::Release);
     }
 
     /// Drops every cached block of a segment (retention deleted it).
@@ -173,7 +187,7 @@ impl Fetcher {
 
     /// Fetches a block into the cache for read-ahead, unless it is there or on its way.
     fn prefetch(&self, job: &Job) {
-        if self.blocks.is_present((job.segment_id, job.block)) {
+        if self.closed.load(Ordering::Acquire) || self.blocks.is_present((job.segment_id, job.block)) {
             return;
         }
         if let Err(error) = self.block(job.segment_id, &job.key, job.block, job.segment_len) {

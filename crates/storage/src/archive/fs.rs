@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::{ArchiveError, ObjectArchive, ObjectInfo};
+use super::{ArchiveError, ListPage, ObjectArchive, ObjectInfo, Pager};
 use crate::fs::{FileSystem, ReadFile};
 use crate::limits::ARCHIVE_PART_BYTES;
 
@@ -208,15 +208,22 @@ impl FsArchive {
         })
     }
 
-    fn walk(&self, dir: &Path, dir_key: &str, prefix: &str, out: &mut Vec<ObjectInfo>) -> Result<(), ArchiveError> {
-        for entry in self.entries(dir)? {
+    /// Lists the objects under `dir` (whose key is `dir_key`) starting with `prefix` into
+    /// `pager`, in name order within the folder, sub-folders depth first. `Ok(false)`:
+    /// the caller broke off.
+    fn walk(&self, dir: &Path, dir_key: &str, prefix: &str, pager: &mut Pager<'_, '_>) -> Result<bool, ArchiveError> {
+        let mut entries = self.entries(dir)?;
+        entries.sort_by(|a, b| a.name().cmp(b.name()));
+        for entry in entries {
             match entry {
                 Entry::Dir(path) => {
                     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                     let key = format!("{dir_key}{name}/");
                     // Only folders that can hold a key with the prefix.
-                    if key.starts_with(prefix) || prefix.starts_with(&key) {
-                        self.walk(&path, &key, prefix, out)?;
+                    if (key.starts_with(prefix) || prefix.starts_with(&key))
+                        && !self.walk(&path, &key, prefix, pager)?
+                    {
+                        return Ok(false);
                     }
                 }
                 Entry::File(path, name) => {
@@ -225,7 +232,11 @@ impl FsArchive {
                         continue;
                     }
                     match self.fs.open_read(&path).and_then(|file| file.len()) {
-                        Ok(size) => out.push(ObjectInfo { key, size }),
+                        Ok(size) => {
+                            if !pager.push(ObjectInfo { key, size })? {
+                                return Ok(false);
+                            }
+                        }
                         // Deleted while listing.
                         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                         Err(e) => return Err(io_error(&key, &e)),
@@ -233,13 +244,22 @@ impl FsArchive {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 }
 
 enum Entry {
     Dir(PathBuf),
     File(PathBuf, String),
+}
+
+impl Entry {
+    fn name(&self) -> &str {
+        match self {
+            Entry::Dir(path) => path.file_name().and_then(|n| n.to_str()).unwrap_or_default(),
+            Entry::File(_, name) => name,
+        }
+    }
 }
 
 impl ObjectArchive for FsArchive {
@@ -293,11 +313,14 @@ impl ObjectArchive for FsArchive {
         self.fs.sync_dir(parent).map_err(|e| io_error(key, &e))
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
-        let mut objects = Vec::new();
-        self.walk(&self.root, "", prefix, &mut objects)?;
-        objects.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(objects)
+    /// Holds one folder's names at a time (the filesystem seam lists a folder whole);
+    /// the caller gets them in pages.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError> {
+        let mut pager = Pager::new(page);
+        if self.walk(&self.root, "", prefix, &mut pager)? {
+            pager.finish()?;
+        }
+        Ok(())
     }
 }
 
@@ -344,6 +367,7 @@ fn io_error(what: &str, error: &io::Error) -> ArchiveError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::archive::list_all;
     use crate::memfs::{MemFs, Tear};
     use proptest::prelude::*;
 
@@ -363,6 +387,23 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_longer_than_a_page_is_listed_in_pages() {
+        let archive = archive(&MemFs::new());
+        let count = crate::archive::ARCHIVE_LIST_PAGE + 5;
+        for i in 0..count {
+            archive.put_bytes(&format!("s/{i:06}"), Bytes::from_static(b"x")).unwrap();
+        }
+        let mut sizes = Vec::new();
+        archive
+            .list_pages("s/", &mut |page| {
+                sizes.push(page.len());
+                Ok(std::ops::ControlFlow::Continue(()))
+            })
+            .unwrap();
+        assert_eq!(sizes, [crate::archive::ARCHIVE_LIST_PAGE, 5]);
+    }
+
+    #[test]
     fn objects_round_trip_and_list_in_key_order() {
         let fs = MemFs::new();
         let archive = archive(&fs);
@@ -374,7 +415,7 @@ mod tests {
         assert_eq!(archive.get("v1/s/streams/segments/a.seg").unwrap(), Bytes::from_static(b"segment"));
         assert_eq!(archive.get_range("v1/s/streams/segments/a.seg", 2..5).unwrap(), Bytes::from_static(b"gme"));
         assert_eq!(archive.get_range("v1/s/streams/segments/a.seg", 7..7).unwrap(), Bytes::new());
-        let keys: Vec<_> = archive.list("").unwrap().into_iter().map(|o| (o.key, o.size)).collect();
+        let keys: Vec<_> = list_all(&archive, "").unwrap().into_iter().map(|o| (o.key, o.size)).collect();
         assert_eq!(
             keys,
             [
@@ -384,12 +425,13 @@ mod tests {
                 ("v1/t/x".to_owned(), 5),
             ]
         );
-        let under_s: Vec<_> = archive.list("v1/s/").unwrap().into_iter().map(|o| o.key).collect();
+        let under_s: Vec<_> = list_all(&archive, "v1/s/").unwrap().into_iter().map(|o| o.key).collect();
         assert_eq!(under_s, ["v1/s/streams/segments/a.seg", "v1/s/streams/segments/b.json"]);
         // A prefix need not end at a folder boundary.
-        let partial: Vec<_> = archive.list("v1/s/streams/segments/a").unwrap().into_iter().map(|o| o.key).collect();
+        let partial: Vec<_> =
+            list_all(&archive, "v1/s/streams/segments/a").unwrap().into_iter().map(|o| o.key).collect();
         assert_eq!(partial, ["v1/s/streams/segments/a.seg"]);
-        assert!(archive.list("v2/").unwrap().is_empty());
+        assert!(list_all(&archive, "v2/").unwrap().is_empty());
     }
 
     #[test]
@@ -403,7 +445,7 @@ mod tests {
         archive.delete("k/o").unwrap();
         archive.delete("k/o").unwrap();
         assert!(matches!(archive.get("k/o"), Err(ArchiveError::NotFound { .. })));
-        assert!(archive.list("").unwrap().is_empty());
+        assert!(list_all(&archive, "").unwrap().is_empty());
     }
 
     #[test]
@@ -437,7 +479,7 @@ mod tests {
         let archive = FsArchive::open(Arc::new(fs.clone()), "/archive").unwrap();
         assert_eq!(archive.get("v1/kept").unwrap(), Bytes::from_static(b"first version"));
         assert!(matches!(archive.get("v1/new"), Err(ArchiveError::NotFound { .. })));
-        let keys: Vec<_> = archive.list("").unwrap().into_iter().map(|o| o.key).collect();
+        let keys: Vec<_> = list_all(&archive, "").unwrap().into_iter().map(|o| o.key).collect();
         assert_eq!(keys, ["v1/kept"]);
 
         // A put that returned survives the crash whole.
@@ -453,7 +495,7 @@ mod tests {
         let archive = archive(&fs);
         archive.put_bytes("v1/a", Bytes::from_static(b"a")).unwrap();
         fs.write_all(Path::new("/archive/v1/a.1-0.rheo-tmp"), b"half");
-        assert_eq!(archive.list("").unwrap().len(), 1);
+        assert_eq!(list_all(&archive, "").unwrap().len(), 1);
         let _reopened = FsArchive::open(Arc::new(fs.clone()), "/archive").unwrap();
         assert!(!fs.exists(Path::new("/archive/v1/a.1-0.rheo-tmp")));
         assert!(fs.exists(Path::new("/archive/v1/a")));
@@ -466,7 +508,7 @@ mod tests {
         fs.fail_next_writes(1);
         let error = archive.put_bytes("v1/x", Bytes::from_static(b"x")).unwrap_err();
         assert!(error.is_transient(), "{error}");
-        assert!(archive.list("").unwrap().is_empty());
+        assert!(list_all(&archive, "").unwrap().is_empty());
     }
 
     #[test]
@@ -489,10 +531,10 @@ mod tests {
         let archive = FsArchive::open(Arc::new(crate::fs::StdFs), dir.path().join("arch")).unwrap();
         archive.put_bytes("v1/a/b.seg", Bytes::from_static(b"bytes")).unwrap();
         assert_eq!(archive.get_range("v1/a/b.seg", 1..3).unwrap(), Bytes::from_static(b"yt"));
-        let keys: Vec<_> = archive.list("v1/").unwrap().into_iter().map(|o| (o.key, o.size)).collect();
+        let keys: Vec<_> = list_all(&archive, "v1/").unwrap().into_iter().map(|o| (o.key, o.size)).collect();
         assert_eq!(keys, [("v1/a/b.seg".to_owned(), 5)]);
         archive.delete("v1/a/b.seg").unwrap();
-        assert!(archive.list("").unwrap().is_empty());
+        assert!(list_all(&archive, "").unwrap().is_empty());
     }
 
     #[derive(Debug, Clone)]
@@ -559,7 +601,7 @@ mod tests {
                         prop_assert_eq!(got.ok(), want.ok());
                     }
                     Op::List(prefix) => {
-                        prop_assert_eq!(folder.list(&prefix).unwrap(), model.list(&prefix).unwrap());
+                        prop_assert_eq!(list_all(&folder, &prefix).unwrap(), list_all(&model, &prefix).unwrap());
                     }
                 }
             }

@@ -1,14 +1,14 @@
 //! An archive in memory, with knobs that make it fail, for tests of the log's tiering.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::{Bound, Range};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 
-use super::{ArchiveError, ObjectArchive, ObjectInfo};
+use super::{ArchiveError, ListPage, ObjectArchive, ObjectInfo, ARCHIVE_LIST_PAGE};
 use crate::fs::ReadFile;
 
 /// What a [`MemArchive`] does wrong, switchable at any time.
@@ -20,6 +20,9 @@ pub struct MemArchiveFaults {
     pub delay_ms: AtomicU64,
     /// Writes (puts) fail while reads still work.
     pub refuse_writes: AtomicBool,
+    /// Puts wait at a gate while this is set (a store that does not answer), until it
+    /// is cleared or the archive is closed; see [`MemArchive::held_puts`].
+    pub hold_puts: AtomicBool,
 }
 
 /// Objects in a map. Cheap to clone the handle of: wrap it in an `Arc`.
@@ -30,7 +33,14 @@ pub struct MemArchive {
     pub faults: MemArchiveFaults,
     /// Calls made, by kind: puts, gets, deletes, lists.
     pub calls: [AtomicU64; 4],
+    /// Puts waiting at the `hold_puts` gate now.
+    held: AtomicU64,
+    /// Times [`ObjectArchive::close`] was called: a held put sees it change and ends.
+    closes: AtomicU64,
 }
+
+/// How often a put held at the gate looks whether it may go on (a test knob only).
+const GATE_POLL: Duration = Duration::from_millis(5);
 
 impl MemArchive {
     /// An empty archive that works.
@@ -53,8 +63,36 @@ impl MemArchive {
         self.objects.lock().insert(key.to_owned(), bytes);
     }
 
+    /// Puts waiting at the `hold_puts` gate now.
+    pub fn held_puts(&self) -> u64 {
+        self.held.load(Ordering::Acquire)
+    }
+
+    /// Waits at the gate while `hold_puts` is set; a close ends the wait with a failure.
+    fn gate(&self) -> Result<(), ArchiveError> {
+        if !self.faults.hold_puts.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let closes = self.closes.load(Ordering::Acquire);
+        self.held.fetch_add(1, Ordering::AcqRel);
+        let outcome = loop {
+            if self.closes.load(Ordering::Acquire) != closes {
+                break Err(ArchiveError::Unavailable { detail: "memory archive closed while a put was held".into() });
+            }
+            if !self.faults.hold_puts.load(Ordering::Acquire) {
+                break Ok(());
+            }
+            std::thread::sleep(GATE_POLL);
+        };
+        self.held.fetch_sub(1, Ordering::AcqRel);
+        outcome
+    }
+
     fn enter(&self, kind: usize, write: bool) -> Result<(), ArchiveError> {
         self.calls[kind].fetch_add(1, Ordering::Relaxed);
+        if kind == 0 {
+            self.gate()?;
+        }
         let delay = self.faults.delay_ms.load(Ordering::Relaxed);
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
@@ -107,13 +145,39 @@ impl ObjectArchive for MemArchive {
         Ok(())
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
-        self.enter(3, false)?;
-        let objects = self.objects.lock();
-        Ok(objects
-            .range(prefix.to_owned()..)
-            .take_while(|(key, _)| key.starts_with(prefix))
-            .map(|(key, bytes)| ObjectInfo { key: key.clone(), size: bytes.len() as u64 })
-            .collect())
+    /// Ends the puts held at the gate. Later calls work as before: tests reopen a log on
+    /// the same memory archive after a shutdown, as a new process would open the store.
+    fn close(&self) {
+        self.closes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// One page per call of the store (counted as a list call, as S3 makes one request a
+    /// page); the lock is not held while the caller handles a page, so it may delete.
+    fn list_pages(&self, prefix: &str, page: &mut ListPage<'_>) -> Result<(), ArchiveError> {
+        let mut after: Option<String> = None;
+        loop {
+            self.enter(3, false)?;
+            let objects: Vec<ObjectInfo> = {
+                let objects = self.objects.lock();
+                let from = match &after {
+                    Some(key) => Bound::Excluded(key.clone()),
+                    None => Bound::Included(prefix.to_owned()),
+                };
+                objects
+                    .range((from, Bound::Unbounded))
+                    .take_while(|(key, _)| key.starts_with(prefix))
+                    .take(ARCHIVE_LIST_PAGE)
+                    .map(|(key, bytes)| ObjectInfo { key: key.clone(), size: bytes.len() as u64 })
+                    .collect()
+            };
+            let Some(last) = objects.last() else {
+                return Ok(());
+            };
+            let full = objects.len() == ARCHIVE_LIST_PAGE;
+            after = Some(last.key.clone());
+            if page(objects)?.is_break() || !full {
+                return Ok(());
+            }
+        }
     }
 }

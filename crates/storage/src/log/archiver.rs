@@ -16,9 +16,11 @@
 //! - Reconciliation runs at first contact, every [`ARCHIVE_RECONCILE_MS`] and after a
 //!   failed delete, so objects leaked at run time do not wait for a restart.
 //! - Stopping: the stop flag is checked between store calls, inside reconciliation's
-//!   delete loop, before a record is written and during back-offs. A call in flight is
-//!   not cut short: a put of a large segment runs until it finishes or the store's own
-//!   timeouts end it, so stopping can take that long.
+//!   delete loop, before a record is written and during back-offs; then the store is
+//!   closed ([`crate::archive::ObjectArchive::close`]), which ends a call in flight at
+//!   once, and queued read-ahead is dropped. An upload cut short has no record, so the
+//!   next start uploads it again (same keys; reconciliation keeps objects whose segment
+//!   is local).
 
 mod delete;
 mod error;
@@ -35,25 +37,29 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::state::{ArchiveTier, Shared};
+use crate::archive::{ArchiveReader, ObjectArchive};
 use crate::limits::{ARCHIVE_CHECK_MS, ARCHIVE_RECONCILE_MS, ARCHIVE_RETRY_MAX_MS, ARCHIVE_RETRY_MIN_MS};
 use error::ArchiverError;
 use std::cell::Cell;
 
 pub(super) use restore::{restore_remote, RemoteSegment};
 
-/// The running archiver: its stop flag, a handle to wake it, and its thread.
+/// The running archiver: its stop flag, a handle to wake it, its thread, and the store
+/// and reader it closes when stopped.
 pub(super) struct Archiver {
     stop: Arc<AtomicBool>,
     kick: flume::Sender<()>,
     thread: Option<JoinHandle<()>>,
+    store: Arc<dyn ObjectArchive>,
+    reader: Arc<ArchiveReader>,
 }
 
 impl Archiver {
     /// Starts the archiver of `shared`'s archive tier; `kicks` are the writer's wake-ups.
     pub(super) fn spawn(shared: Arc<Shared>, log_dir: PathBuf, kicks: flume::Receiver<()>) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
-        let kick = match &shared.archive {
-            Some(tier) => tier.kick.clone(),
+        let (kick, store, reader) = match &shared.archive {
+            Some(tier) => (tier.kick.clone(), tier.config.store.clone(), tier.reader.clone()),
             None => return Err(std::io::Error::other("the log has no archive tier")),
         };
         let mut run = Run {
@@ -67,13 +73,16 @@ impl Archiver {
             reconcile_at_ms: 0,
         };
         let thread = std::thread::Builder::new().name("rheo-log-archiver".into()).spawn(move || run.run())?;
-        Ok(Archiver { stop, kick, thread: Some(thread) })
+        Ok(Archiver { stop, kick, thread: Some(thread), store, reader })
     }
 
-    /// Stops the archiver and waits for it (at most one store call in flight).
+    /// Stops the archiver and waits for it: the store is closed first, so a call in
+    /// flight ends at once instead of after the store's timeouts.
     pub(super) fn stop(&mut self) {
         self.stop.store(true, Ordering::Release);
         let _ = self.kick.try_send(());
+        self.store.close();
+        self.reader.close();
         if let Some(thread) = self.thread.take() {
             if thread.join().is_err() {
                 tracing::error!(message = "Log archiver thread panicked.");
@@ -174,6 +183,7 @@ impl Run {
                     self.contact = Contact::Refused;
                     return Ok(());
                 }
+                Err(_) if ctx.stopping() => return Ok(()),
                 Err(error) => {
                     let error = ArchiverError::from(error);
                     self.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use super::*;
-use crate::archive::{MemArchive, ObjectInfo};
+use crate::archive::MemArchive;
 use crate::stats::ArchiveStats;
 
 const BLOCK: u64 = 16;
@@ -158,8 +158,8 @@ impl ObjectArchive for GatedArchive {
     fn delete(&self, key: &str) -> Result<(), ArchiveError> {
         self.inner.delete(key)
     }
-    fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, ArchiveError> {
-        self.inner.list(prefix)
+    fn list_pages(&self, prefix: &str, page: &mut crate::archive::ListPage<'_>) -> Result<(), ArchiveError> {
+        self.inner.list_pages(prefix, page)
     }
 }
 
@@ -277,6 +277,24 @@ fn a_sequential_reader_gets_the_next_blocks_fetched_ahead() {
     // Reading on to the end never asks for a block past it.
     let (gets, _) = gets_for_reads(&(0..10).collect::<Vec<_>>(), 2);
     assert_eq!(gets, 10);
+}
+
+#[test]
+fn read_ahead_queued_after_a_close_is_dropped_not_fetched() {
+    let store = store_with(&[(1, 10 * BLOCK)]);
+    let (reader, counters) = reader(store.clone(), 1 << 20, 2);
+    reader.close();
+    let file = reader.open_segment(1, 10 * BLOCK);
+    // Reads themselves still go to the store (closing it is what ends them at shutdown).
+    for block in [0, 1] {
+        let start = block * BLOCK;
+        assert_eq!(read(&*file, start..start + BLOCK).unwrap(), segment_bytes(1, 10 * BLOCK)[start as usize..][..16]);
+    }
+    drop(file);
+    // Dropping the reader waits for the read-ahead threads to empty their queue.
+    drop(reader);
+    assert_eq!(gets(&store), 2, "blocks 2 and 3 were queued, and dropped");
+    assert_eq!(counters.snapshot().fetches_total, 2);
 }
 
 #[test]

@@ -26,7 +26,12 @@ pub(super) fn delete_expired(ctx: &Ctx<'_>) {
                 tracing::info!(message = "Expired segment deleted from the archive.", segment_id = id);
             }
             Err(error) => {
-                ctx.shared.counters.archive.delete_failures_total.fetch_add(1, Ordering::Relaxed);
+                let counters = &ctx.shared.counters.archive;
+                match &error {
+                    ArchiverError::Archive(_) => &counters.delete_failures_total,
+                    ArchiverError::Local { .. } => &counters.local_failures_total,
+                }
+                .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(message = "Deleting an expired segment from the archive failed.", segment_id = id, side = error.side(), %error);
                 ctx.reconcile_due.set(true);
                 return;

@@ -2,7 +2,10 @@
 //! segment, a metadata fsync) failing. They are logged apart, since only the first says
 //! anything about the archive.
 
+use std::sync::atomic::Ordering;
+
 use crate::archive::ArchiveError;
+use crate::stats::ArchiveCounters;
 
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ArchiverError {
@@ -17,6 +20,16 @@ pub(super) enum ArchiverError {
 impl ArchiverError {
     pub(super) fn local(what: &'static str, error: impl std::fmt::Display) -> Self {
         ArchiverError::Local { what, detail: error.to_string() }
+    }
+
+    /// Counts a failed upload step: the archive's in `upload_failures_total`, the local
+    /// side's in `local_failures_total` (a failing disk must not read as a failing archive).
+    pub(super) fn count(&self, counters: &ArchiveCounters) {
+        match self {
+            ArchiverError::Archive(_) => &counters.upload_failures_total,
+            ArchiverError::Local { .. } => &counters.local_failures_total,
+        }
+        .fetch_add(1, Ordering::Relaxed);
     }
 
     /// `"archive"` or `"local"`, for the logs.

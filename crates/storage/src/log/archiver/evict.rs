@@ -29,7 +29,7 @@ pub(super) fn evict(ctx: &Ctx<'_>, unconfirmed: &mut BTreeSet<u64>) {
             Ok(_) => {}
             Err(ArchiveError::NotFound { .. }) => {
                 unconfirmed.insert(id);
-                ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                ctx.shared.counters.archive.missing_manifests_total.fetch_add(1, Ordering::Relaxed);
                 tracing::error!(
                     message = "The archive lacks the manifest of a segment recorded as archived; its local copy is kept.",
                     segment_id = id,
@@ -43,6 +43,7 @@ pub(super) fn evict(ctx: &Ctx<'_>, unconfirmed: &mut BTreeSet<u64>) {
             }
         }
         if let Err(error) = evict_one(ctx, id, len) {
+            ctx.shared.counters.archive.local_failures_total.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(message = "Removing an archived segment locally failed.", segment_id = id, %error);
             return;
         }

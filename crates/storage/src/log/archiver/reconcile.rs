@@ -2,7 +2,7 @@
 //! the objects a crash leaked (an upload whose segment retention took meanwhile, a
 //! retention delete cut short after the record went).
 
-use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
@@ -39,7 +39,7 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
                 // Records say this archive holds segments, yet it has no marker: it was
                 // wiped (a lifecycle rule) or is not the one they were written to. Writing
                 // a marker and going on would let eviction drop local copies it lacks.
-                ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+                ctx.shared.counters.archive.refused.store(true, Ordering::Relaxed);
                 tracing::error!(
                     message = "The archive has no layout marker but archived records exist: it was emptied or is not the archive they were written to; archiving is off until restart (appends go on until the local hard limit).",
                     archive = %store.describe(),
@@ -60,7 +60,7 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
         Ok(marker) if marker.format == MARKER_FORMAT && marker.version == LAYOUT_VERSION => Ok(true),
         other => {
             let found = other.map(|m| format!("{} version {}", m.format, m.version)).unwrap_or_else(|e| e.to_string());
-            ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+            ctx.shared.counters.archive.refused.store(true, Ordering::Relaxed);
             tracing::error!(
                 message = "The archive holds another layout; archiving is off until restart (appends go on until the local hard limit).",
                 archive = %store.describe(),
@@ -73,27 +73,32 @@ pub(super) fn first_contact(ctx: &Ctx<'_>) -> Result<bool, ArchiveError> {
 }
 
 /// Deletes every object of this log's layout whose segment has neither a record nor a
-/// local segment file; counts them.
+/// local segment file; counts them. Page by page: each page's leaks are deleted before
+/// the next page is read, so memory stays bounded whatever the archive holds.
 pub(super) fn reconcile(ctx: &Ctx<'_>) -> Result<(), ArchiveError> {
     let store = &*ctx.tier.config.store;
-    let objects = store.list(ctx.tier.layout.segments_prefix())?;
-    let recorded: BTreeSet<u64> = {
-        let archived = ctx.tier.archived.lock();
-        archived.live.keys().chain(archived.expired.keys()).copied().collect()
-    };
-    for object in objects {
-        if ctx.stopping() {
-            return Ok(());
+    store.list_pages(ctx.tier.layout.segments_prefix(), &mut |objects| {
+        for object in objects {
+            if ctx.stopping() {
+                return Ok(ControlFlow::Break(()));
+            }
+            let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
+                continue;
+            };
+            // Asked per object, not from a snapshot taken before the listing: the
+            // records only grow on this thread, and retention moves a record from live
+            // to expired, which both count.
+            let recorded = {
+                let archived = ctx.tier.archived.lock();
+                archived.live.contains_key(&id) || archived.expired.contains_key(&id)
+            };
+            if recorded || ctx.shared.fs.exists(&join(ctx.log_dir, &segment_name(id))) {
+                continue;
+            }
+            store.delete(&object.key)?;
+            ctx.shared.counters.archive.reconciled_objects_total.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(message = "Leaked archive object deleted.", key = %object.key, segment_id = id);
         }
-        let Some(id) = ctx.tier.layout.segment_of(&object.key) else {
-            continue;
-        };
-        if recorded.contains(&id) || ctx.shared.fs.exists(&join(ctx.log_dir, &segment_name(id))) {
-            continue;
-        }
-        store.delete(&object.key)?;
-        ctx.shared.counters.archive.reconciled_objects_total.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(message = "Leaked archive object deleted.", key = %object.key, segment_id = id);
-    }
-    Ok(())
+        Ok(ControlFlow::Continue(()))
+    })
 }

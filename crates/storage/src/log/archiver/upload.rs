@@ -29,12 +29,17 @@ pub(super) fn upload_backlog(ctx: &Ctx<'_>) -> Result<(), ArchiverError> {
         let Err(error) = upload(ctx, id) else {
             continue;
         };
+        if ctx.stopping() {
+            // The store was closed under the upload: no failure, it is redone at next start.
+            tracing::info!(message = "Segment upload cut short by the shutdown.", segment_id = id);
+            break;
+        }
         if !ctx.shared.segments.read().contains_key(&id) {
             tracing::info!(message = "Segment expired during its upload; deleting its objects.", segment_id = id, %error);
             forget_objects(ctx, id);
             continue;
         }
-        ctx.shared.counters.archive.upload_failures_total.fetch_add(1, Ordering::Relaxed);
+        error.count(&ctx.shared.counters.archive);
         tracing::warn!(message = "Segment upload failed.", segment_id = id, side = error.side(), %error);
         match error {
             ArchiverError::Archive(_) => return Err(error),

@@ -204,8 +204,8 @@ impl ObjectArchive for DamagesFirstDownload {
     fn delete(&self, key: &str) -> Result<(), ArchiveError> {
         self.inner.delete(key)
     }
-    fn list(&self, prefix: &str) -> Result<Vec<crate::archive::ObjectInfo>, ArchiveError> {
-        self.inner.list(prefix)
+    fn list_pages(&self, prefix: &str, page: &mut crate::archive::ListPage<'_>) -> Result<(), ArchiveError> {
+        self.inner.list_pages(prefix, page)
     }
 }
 
