@@ -182,22 +182,7 @@ impl FsArchive {
 
     /// Creates `dir` and makes its entry durable in each parent it had to create.
     fn ensure_dir(&self, dir: &Path) -> Result<(), ArchiveError> {
-        if self.fs.exists(dir) {
-            return Ok(());
-        }
-        let mut missing = Vec::new();
-        let mut current = Some(dir);
-        while let Some(path) = current.filter(|p| !self.fs.exists(p)) {
-            missing.push(path.to_path_buf());
-            current = path.parent();
-        }
-        self.fs.create_dir_all(dir).map_err(|e| io_error(&dir.display().to_string(), &e))?;
-        for created in &missing {
-            if let Some(parent) = created.parent() {
-                self.fs.sync_dir(parent).map_err(|e| io_error(&parent.display().to_string(), &e))?;
-            }
-        }
-        Ok(())
+        crate::fs::create_dir_durably(&*self.fs, dir).map_err(|e| io_error(&dir.display().to_string(), &e))
     }
 
     fn open_object(&self, key: &str) -> Result<Arc<dyn ReadFile>, ArchiveError> {

@@ -903,11 +903,11 @@ fn paced_deletion_unlinks_before_shrinking() {
     assert_eq!(fs.used_bytes(), 0);
 }
 
-/// MemFs that notes, at each shrink of a file, whether a crash then would bring the file
-/// back (its name still durable).
+/// MemFs that notes, at each shrink of an unlinked file, whether a crash then would bring
+/// the file back (its name still durable).
 struct ShrinkWatch {
     fs: MemFs,
-    /// For each shrink: whether the shrunk file's name was still durable.
+    /// For each shrink of an unlinked file: whether its name was still durable.
     name_durable_at_shrink: Arc<parking_lot::Mutex<Vec<bool>>>,
 }
 
@@ -926,7 +926,10 @@ impl WriteFile for WatchedFile {
         self.inner.sync_data()
     }
     fn set_len(&mut self, len: u64) -> std::io::Result<()> {
-        self.name_durable_at_shrink.lock().push(self.fs.is_durable(&self.path));
+        // Files still named (a new segment sized, a torn tail cut) are not the concern.
+        if !self.fs.exists(&self.path) {
+            self.name_durable_at_shrink.lock().push(self.fs.is_durable(&self.path));
+        }
         self.inner.set_len(len)
     }
 }

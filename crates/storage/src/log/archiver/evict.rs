@@ -87,10 +87,13 @@ fn evict_one(ctx: &Ctx<'_>, id: u64, len: u64) -> std::io::Result<()> {
     let path = join(ctx.log_dir, &segment_name(id));
     let held = fs.open_write(&path).ok();
     fs.remove_file(&path)?;
+    // The unlink must be durable before the first shrink: nothing orders the two
+    // otherwise, and a crash could bring the file back with its end cut off, which
+    // recovery would read as damage in a sealed segment.
+    fs.sync_dir(ctx.log_dir)?;
     if let Some(file) = held {
         shrink_gradually(file, len, ctx.stop);
     }
-    fs.sync_dir(ctx.log_dir)?;
     ctx.shared.counters.archive.evicted_segments_total.fetch_add(1, Ordering::Relaxed);
     tracing::info!(message = "Archived segment removed locally.", segment_id = id, bytes = len);
     Ok(())

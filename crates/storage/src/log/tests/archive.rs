@@ -182,6 +182,27 @@ fn the_byte_budget_evicts_archived_segments_and_their_records_stay_readable_acro
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
 }
 
+/// Eviction, like retention's deleter, makes the unlink durable before it shrinks the
+/// file: a crash in between must not bring a shortened sealed segment back (recovery
+/// would read it as damage).
+#[test]
+fn eviction_makes_the_unlink_durable_before_the_first_shrink() {
+    let watch = Arc::new(ShrinkWatch { fs: MemFs::new(), name_durable_at_shrink: Arc::default() });
+    let (clock, store) = (ManualClock::new(T0), Arc::new(MemArchive::new()));
+    // Segments above one shrink step, or eviction frees them at close without a shrink.
+    let segment_bytes_max = DELETE_STEP_BYTES + (2 << 20);
+    let config = LogConfig { segment_bytes_max, ..tiered(&store, Some(0), None) };
+    let log = ShardLog::open(watch.clone(), Arc::new(clock), Path::new("/data"), config).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let big = "x".repeat(512 << 10);
+    for _ in 0..3 * segment_bytes_max / (512 << 10) {
+        log.append_blocking(vec![record(uid, &big)]).unwrap()[0].as_ref().unwrap();
+    }
+    assert!(soon(|| log.stats().archive.evicted_segments_total >= 2 && watch.name_durable_at_shrink.lock().len() >= 2));
+    let shrinks = watch.name_durable_at_shrink.lock().clone();
+    assert!(shrinks.iter().all(|durable| !durable), "a shrink came before its unlink was durable: {shrinks:?}");
+}
+
 #[test]
 fn the_age_budget_evicts_archived_segments_once_their_newest_record_is_old() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
