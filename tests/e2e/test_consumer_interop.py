@@ -19,7 +19,7 @@ from aws_kinesis_agg.aggregator import RecordAggregator
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "kcl"))
 
 from conftest import create_active  # noqa: E402
-from harness import Producer, RheoClientWorker, partition_key_in, wait_until  # noqa: E402
+from harness import Producer, RheoClientWorker, data_seen, partition_key_in, records, wait_until  # noqa: E402
 from test_kcl import assert_deaggregated, assert_in_shard_order  # noqa: E402
 
 # Generous: a loaded two-core machine; the worker reads each shard every quarter second.
@@ -127,3 +127,39 @@ def test_a_batch_that_cannot_be_written_is_not_checkpointed(rheo, kinesis, tmp_p
                               endpoint=rheo.endpoint, stop_after=len(written)).start()
     assert worker.exit_code() == 0, worker.log_tail()
     assert [e["data"] for e in worker.events()] == written
+
+
+def test_a_worker_killed_with_sigkill_hands_its_shards_to_the_other_and_nothing_is_lost(rheo, kinesis, tmp_path):
+    """Two example workers share four shards; one is killed with SIGKILL (no shutdown, no lease
+    released). The other takes its leases once they expire and resumes from their checkpoints:
+    every record reaches one of them (at least once), each shard in order."""
+    stream = f"kill-{uuid.uuid4().hex[:8]}"
+    application = f"app-{stream}"
+    create_active(kinesis, stream, shards=4)
+    producer = Producer(kinesis, stream)
+    victim, survivor = (
+        RheoClientWorker(tmp_path, name, stream=stream, application=application, endpoint=rheo.endpoint).start()
+        for name in ("victim", "survivor")
+    )
+    try:
+        # Records keep coming until both workers process some, that is, both hold leases.
+        rounds = iter(range(10_000))
+
+        def both_reading():
+            producer.put_plain(20, f"warm-{next(rounds)}")
+            return all(records(worker.events()) for worker in (victim, survivor))
+
+        wait_until(both_reading, "both workers holding leases", [victim, survivor], timeout_s=READ_TIMEOUT_S)
+        victim.kill()
+        after = set(producer.put_plain(200, "after-kill"))
+        wait_until(lambda: after <= data_seen(survivor.events()), "the survivor reading the victim's shards too",
+                   [survivor], timeout_s=READ_TIMEOUT_S)
+        missing = set(producer.written) - data_seen(victim.events() + survivor.events())
+        assert not missing, f"{len(missing)} records lost, e.g. {sorted(missing)[:5]}"
+        # The victim's shards changed hands: the survivor now reads all four.
+        assert len({e["shard"] for e in records(survivor.events()) if e["data"] in after}) == 4
+        assert_in_shard_order(survivor.events())
+    finally:
+        victim.stop()
+        survivor.stop()
+    assert survivor.process.returncode == 0, survivor.log_tail()
