@@ -217,6 +217,16 @@ def check_manifests(manifests, read_manifest, objects):
         assert objects.get(base + ".idx") == manifest["index_len"], key
 
 
+def assert_bucket_holds_only_manifested_objects(s3, bucket):
+    """Every object in `bucket` is named by a manifest whose lengths match it."""
+    objects = s3_objects(s3, bucket)
+    check_manifests(
+        assert_no_leaked_objects(objects),
+        lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
+        objects,
+    )
+
+
 # ---- 1 and 2: put over the budget, read everything back, kill -9, read again --------------
 
 def archive_round_trip(tmp_path, flags, list_objects, read_manifest):
@@ -435,12 +445,7 @@ def test_kill_during_uploads_loses_nothing_and_leaks_no_object(tmp_path, moto_s3
         client = server.client()
         wait_evicted(server)
         assert_reads_everything(client, name, expected)
-        objects = s3_objects(s3, bucket)
-        check_manifests(
-            assert_no_leaked_objects(objects),
-            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
-            objects,
-        )
+        assert_bucket_holds_only_manifested_objects(s3, bucket)
     finally:
         server.kill()
 
@@ -485,12 +490,7 @@ def test_sigterm_does_not_wait_for_an_upload_the_store_holds(tmp_path, moto_s3, 
         client = server.client()
         wait_evicted(server)
         assert_reads_everything(client, name, expected)
-        objects = s3_objects(s3, bucket)
-        check_manifests(
-            assert_no_leaked_objects(objects),
-            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
-            objects,
-        )
+        assert_bucket_holds_only_manifested_objects(s3, bucket)
     finally:
         server.kill()
 
@@ -525,13 +525,8 @@ def test_s3_reconciliation_deletes_leaks_over_several_list_pages(tmp_path, moto_
         server = start(tmp_path / "data", *flags)
         client = server.client()
         wait_metrics(server, lambda m: m["reconciled_objects_total"] == LEAKED_OBJECTS, "leaks reconciled away")
-        objects = s3_objects(s3, bucket)
-        assert not set(leaked) & set(objects)
-        check_manifests(
-            assert_no_leaked_objects(objects),
-            lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
-            objects,
-        )
+        assert not set(leaked) & set(s3_objects(s3, bucket))
+        assert_bucket_holds_only_manifested_objects(s3, bucket)
         assert_reads_everything(client, name, expected)
     finally:
         server.kill()
