@@ -134,6 +134,9 @@ struct Run {
 
 impl Run {
     fn run(&mut self) {
+        // The first pass may take long (first contact reconciles the whole archive): the
+        // gauges show the backlog start-up found meanwhile, not zeros.
+        self.set_gauges();
         while !self.stop.load(Ordering::Acquire) {
             let outcome = self.pass();
             self.set_gauges();
