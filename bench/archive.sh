@@ -2,7 +2,8 @@
 # What the archive tier (issue 18) costs and gives: one release build of Rheo run side by side as
 #   off   rheo serve without --archive (the reference)
 #   file  rheo serve --archive file:///FOLDER (a local folder)
-#   s3    rheo serve --archive s3://BUCKET --s3-endpoint (moto_server, started here)
+#   s3    rheo serve --archive s3://BUCKET --s3-endpoint (an S3 server started here: moto_server,
+#         or s3s-fs when S3S_FS names it)
 # all with small segments (--segment-bytes) and, for file and s3, a local budget
 # (--local-retention-bytes) well under what the puts write, so most of it is evicted.
 #
@@ -24,6 +25,11 @@
 #   CARGO_TARGET_DIR   where that build goes (default: <repo>/target)
 #   PYTHON             a Python with boto3 (default: <repo>/.venv/bin/python, else python3)
 #   MOTO_SERVER        moto_server for the s3 variant (default: <repo>/.venv/bin/moto_server)
+#   S3S_FS             an s3s-fs binary: the s3 variant's store instead of moto (Rust, several
+#                      times cheaper per request, so less of the store's CPU is charged to the
+#                      put on a small machine; `cargo install s3s-fs --version 0.14.1 --locked
+#                      --features binary --root DIR` puts it in DIR/bin). Its objects go under
+#                      ARCHIVE_PARENT (or the work folder).
 #   VARIANTS="off file s3"   which of them (off first: the others are ratios of it)
 #   ROUNDS=3 DURATION=5 WARMUP=1   rounds, measured and warm-up seconds per put run
 #   SHARDS=4 CONNECTIONS=8 BATCH=500 RECORD_BYTES=1000   the put load (rheo bench put -s -c -b -r)
@@ -31,7 +37,7 @@
 #   LOCAL_HARD_LIMIT_BYTES=4294967296  the hard limit: high, so that puts outrunning the uploads
 #                      are measured, not refused (set it to 4 × the budget to see the refusals)
 #   SETTLE=1           sync, then this many idle seconds before each put run (0: neither)
-#   PORT_BASE=14710    ports PORT_BASE..PORT_BASE+3 on 127.0.0.1 (the last one for moto)
+#   PORT_BASE=14710    ports PORT_BASE..PORT_BASE+3 on 127.0.0.1 (the last one for the S3 server)
 #   SERVE_FLAGS=""     more `rheo serve` flags for all variants
 #   ARCHIVE_PARENT=DIR where the folder archive's (temporary) folder goes (default: the work
 #                      folder, on the same disk as the logs; a tmpfs such as /dev/shm stands in for
@@ -40,7 +46,7 @@
 #   FRESH=1            each put run starts on an empty server: the variant's data folder is wiped
 #                      and its archive gets a new prefix per round, so no variant carries the
 #                      previous rounds' data (0: one server per variant for all rounds)
-#   STORE_NICE=0       nice value for moto_server (10: it gets CPU mostly when Rheo leaves some,
+#   STORE_NICE=0       nice value for the S3 server (10: it gets CPU mostly when Rheo leaves some,
 #                      standing in for a store on other machines; 0: it competes as an equal)
 #
 # Output: a table on stdout; bench/results/archive-<timestamp>.jsonl (one rheo-bench JSON line
@@ -93,11 +99,13 @@ read -r -a variants <<<"${VARIANTS:-off file s3}"
 [[ ${variants[0]} == off ]] || { echo "VARIANTS must start with off" >&2; exit 2; }
 declare -A port pid
 stream=rheo-bench-archive
-moto_port=$((PORT_BASE + 3))
-moto_pid=
+store_port=$((PORT_BASE + 3))
+store_pid=
+store_root=
 bucket=rheo-bench-archive
 
-# Dummy credentials: rheo checks that requests are signed; moto accepts any key.
+# Dummy credentials: rheo checks that requests are signed; moto accepts any key, s3s-fs is
+# given these.
 export AWS_ACCESS_KEY_ID=AKIDRHEOBENCH AWS_SECRET_ACCESS_KEY=rheo-bench-secret AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 
@@ -110,8 +118,8 @@ stop_server() {
 cleanup() {
   local v
   for v in "${variants[@]}"; do stop_server "$v"; done
-  if [[ -n $moto_pid ]]; then kill -TERM "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true; fi
-  rm -rf "$work" "$archive_dir"
+  if [[ -n $store_pid ]]; then kill -TERM "$store_pid" 2>/dev/null || true; wait "$store_pid" 2>/dev/null || true; fi
+  rm -rf "$work" "$archive_dir" ${store_root:+"$store_root"}
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -122,7 +130,7 @@ flags_of() {
   local budget=(--local-retention-bytes "$LOCAL_RETENTION_BYTES" --local-hard-limit-bytes "$LOCAL_HARD_LIMIT_BYTES")
   case $v in
     file) echo --archive "file://$archive_dir/r$round" "${budget[@]}" ;;
-    s3) echo --archive "s3://$bucket/r$round" --s3-endpoint "http://127.0.0.1:$moto_port" "${budget[@]}" ;;
+    s3) echo --archive "s3://$bucket/r$round" --s3-endpoint "http://127.0.0.1:$store_port" "${budget[@]}" ;;
   esac
 }
 
@@ -182,12 +190,20 @@ PY
 }
 
 if [[ " ${variants[*]} " == *" s3 "* ]]; then
-  [[ -x $MOTO_SERVER ]] || { echo "moto_server not found at $MOTO_SERVER (VARIANTS without s3?)" >&2; exit 1; }
-  log "starting moto_server on 127.0.0.1:$moto_port"
-  nice -n "$STORE_NICE" "$MOTO_SERVER" -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-  moto_pid=$!
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
-  "$PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='http://127.0.0.1:$moto_port', region_name='us-east-1').create_bucket(Bucket='$bucket')"
+  if [[ -n ${S3S_FS:-} ]]; then
+    [[ -x $S3S_FS ]] || { echo "S3S_FS=$S3S_FS is not executable" >&2; exit 1; }
+    store_root=$(mktemp -d "${ARCHIVE_PARENT:-$work}/rheo-bench-s3s.XXXXXX")
+    log "starting s3s-fs on 127.0.0.1:$store_port (objects in $store_root)"
+    nice -n "$STORE_NICE" "$S3S_FS" --host 127.0.0.1 --port "$store_port" \
+      --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$store_root" >"$work/store.log" 2>&1 &
+  else
+    [[ -x $MOTO_SERVER ]] || { echo "moto_server not found at $MOTO_SERVER (VARIANTS without s3?)" >&2; exit 1; }
+    log "starting moto_server on 127.0.0.1:$store_port"
+    nice -n "$STORE_NICE" "$MOTO_SERVER" -H 127.0.0.1 -p "$store_port" >"$work/store.log" 2>&1 &
+  fi
+  store_pid=$!
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$store_port") 2>/dev/null && break; sleep 0.1; done
+  "$PYTHON" -c "import boto3; boto3.client('s3', endpoint_url='http://127.0.0.1:$store_port', region_name='us-east-1').create_bucket(Bucket='$bucket')"
 fi
 
 i=0
@@ -209,6 +225,7 @@ for round in $(seq 1 "$ROUNDS"); do
       stop_server "$v"
       rm -rf "$work/data-$v"
       if [[ $v == file ]]; then rm -rf "$archive_dir/r$((round - 1))"; fi
+      if [[ $v == s3 && -n $store_root ]]; then rm -rf "$store_root/$bucket/r$((round - 1))"; fi
       start_server "$v"
     fi
     if [[ $SETTLE != 0 ]]; then sync; sleep "$SETTLE"; fi

@@ -111,6 +111,14 @@ pub const ARCHIVE_PREFETCH_QUEUE_MAX: usize = 64;
 /// Threads fetching read-ahead blocks in the background.
 pub const ARCHIVE_PREFETCH_THREADS: usize = 2;
 
+/// Nice value of the log's background threads (archiver, scrubber). Under CPU contention
+/// such a thread gets about a tenth of a request thread's share (the kernel weighs nice
+/// 10 at 110 against 1024 for nice 0), so appends keep their speed while uploads use
+/// what the request path leaves; when the CPU is idle it runs at full speed. Not lower:
+/// an archiver that gets nothing under a sustained load would fill the backlog up to
+/// the hard limit and then refuse writes.
+pub const BACKGROUND_THREAD_NICE: i32 = 10;
+
 /// How often the archiver looks for sealed segments to upload, local files to remove
 /// and expired archived segments to delete, when nothing wakes it earlier.
 pub const ARCHIVE_CHECK_MS: u64 = 1_000;

@@ -294,6 +294,7 @@ mod deleter;
 mod files;
 mod lsn;
 mod poison;
+mod priority;
 mod read;
 mod recovery;
 mod retention;

@@ -134,6 +134,7 @@ struct Run {
 
 impl Run {
     fn run(&mut self) {
+        super::priority::lower_this_thread();
         // The first pass may take long (first contact reconciles the whole archive): the
         // gauges show the backlog start-up found meanwhile, not zeros.
         self.set_gauges();

@@ -58,6 +58,7 @@ pub(super) fn spawn(shared: Arc<Shared>, segments: Vec<UnverifiedSegment>, bytes
     let thread = std::thread::Builder::new()
         .name("rheo-log-scrubber".into())
         .spawn(move || {
+            super::priority::lower_this_thread();
             let mut since_pause = 0u64;
             let mut verified = 0u64;
             for UnverifiedSegment { id: segment_id, entries } in segments {
