@@ -30,9 +30,11 @@
 //! - Both namespaces map names to the same shared file, so the durable namespace costs
 //!   no copy of file data (the `--in-memory` mode keeps its size); a removed file's bytes
 //!   are freed once its folder is synced.
-//! - [`MemFs::fail_next_syncs`] and [`MemFs::fail_next_writes`] make the next N calls
-//!   fail with EIO (`sync_dir` never fails); [`MemFs::set_capacity`] makes writes fail
-//!   with ENOSPC once the total size of all files would exceed the capacity.
+//! - [`MemFs::fail_next_syncs`], [`MemFs::fail_next_writes`] and
+//!   [`MemFs::fail_next_dir_syncs`] (of one folder) make the next N calls of their kind
+//!   fail with EIO (a failed folder sync makes none of the folder's entries durable);
+//!   [`MemFs::set_capacity`] makes writes fail with ENOSPC once the total size of all
+//!   files would exceed the capacity.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io;
@@ -64,6 +66,8 @@ struct State {
     durable_files: BTreeMap<PathBuf, SharedFile>,
     durable_dirs: BTreeSet<PathBuf>,
     failing_syncs: u32,
+    /// A folder whose next syncs fail, and how many.
+    failing_dir_syncs: Option<(PathBuf, u32)>,
     failing_writes: u32,
     capacity_bytes: Option<u64>,
     syncs: u64,
@@ -199,6 +203,12 @@ impl MemFs {
     /// The next `count` calls to `sync_data` fail with EIO.
     pub fn fail_next_syncs(&self, count: u32) {
         self.state.lock().failing_syncs = count;
+    }
+
+    /// The next `count` syncs of folder `dir` fail with EIO, leaving its entries as
+    /// durable as they were (other folders sync as usual).
+    pub fn fail_next_dir_syncs(&self, dir: &Path, count: u32) {
+        self.state.lock().failing_dir_syncs = Some((dir.to_path_buf(), count));
     }
 
     /// The next `count` writes fail with EIO.
@@ -401,6 +411,10 @@ impl FileSystem for MemFs {
         if path.parent().is_some() && !state.dirs.contains(path) {
             return Err(not_found(path));
         }
+        if let Some((_, count)) = state.failing_dir_syncs.as_mut().filter(|(dir, count)| dir == path && *count > 0) {
+            *count -= 1;
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
         state.sync_entries(path);
         Ok(())
     }
@@ -465,6 +479,19 @@ mod tests {
         fs.crash(Tear::DropUnsynced);
         assert_eq!(content(&fs, "/d/new"), None);
         assert_eq!(fs.list_dir(Path::new("/d")).unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_failed_folder_sync_makes_nothing_durable_and_the_next_one_works() {
+        let fs = with_durable_folder();
+        write_synced(&fs, "/d/new", b"synced data");
+        fs.fail_next_dir_syncs(Path::new("/d"), 1);
+        fs.sync_dir(Path::new("/")).unwrap();
+        let error = fs.sync_dir(Path::new("/d")).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::EIO));
+        assert!(!fs.is_durable(Path::new("/d/new")));
+        fs.sync_dir(Path::new("/d")).unwrap();
+        assert!(fs.is_durable(Path::new("/d/new")));
     }
 
     #[test]

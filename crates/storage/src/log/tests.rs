@@ -33,16 +33,35 @@ fn small_segments() -> LogConfig {
 }
 
 fn stream(log: &ShardLog, name: &str, shards: usize) -> Arc<StreamMeta> {
+    log.create_stream_blocking(new_stream(name, shards)).unwrap()
+}
+
+/// A stream of `shards` equal hash-key ranges, kept 24 hours.
+fn new_stream(name: &str, shards: usize) -> NewStream {
     let step = u128::MAX / shards as u128;
     let ranges = (0..shards)
         .map(|i| (step * i as u128, if i + 1 == shards { u128::MAX } else { step * (i as u128 + 1) - 1 }))
         .collect();
-    log.create_stream_blocking(NewStream {
-        name: name.into(),
-        shards: ranges,
-        props: StreamProps { retention_hours: 24, ..Default::default() },
-    })
-    .unwrap()
+    NewStream { name: name.into(), shards: ranges, props: StreamProps { retention_hours: 24, ..Default::default() } }
+}
+
+/// Appends one record at a time, `data(i)` for i = 0, 1, … up to `max`, until an append
+/// fails: the data acknowledged, and the failure (`None` if none failed).
+fn append_until_refused(
+    log: &ShardLog,
+    uid: u64,
+    max: usize,
+    data: impl Fn(usize) -> String,
+) -> (Vec<String>, Option<StorageError>) {
+    let mut acknowledged = Vec::new();
+    for i in 0..max {
+        let data = data(i);
+        match log.append_blocking(vec![record(uid, &data)]) {
+            Ok(_) => acknowledged.push(data),
+            Err(error) => return (acknowledged, Some(error)),
+        }
+    }
+    (acknowledged, None)
 }
 
 fn record(shard_uid: u64, data: &str) -> AppendRecord {
@@ -552,6 +571,58 @@ fn failed_fsync_stops_writes_and_loses_nothing_acknowledged() {
     log.append_blocking(vec![record(uid, "resumed")]).unwrap();
 }
 
+/// A new segment whose folder entry could not be made durable would vanish in a crash
+/// with every record acknowledged into it: the failed folder sync stops writes like a
+/// failed fdatasync, before anything goes into that segment.
+#[test]
+fn a_failed_folder_sync_at_a_segment_roll_stops_writes_and_loses_nothing_acknowledged() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let segments = || fs.list_dir(Path::new("/data/log")).unwrap().iter().filter(|n| n.ends_with(".seg")).count();
+    let before = segments();
+    // A roll syncs the folder twice: for the sealed segment's index (best effort; recovery
+    // rebuilds a lost index from the segment) and for the new segment. Both fail.
+    fs.fail_next_dir_syncs(Path::new("/data/log"), 2);
+    let (acknowledged, refusal) = append_until_refused(&log, uid, 100, |i| format!("record {i} {}", "x".repeat(300)));
+    match refusal {
+        Some(StorageError::Poisoned { operation: "roll segment", cause }) => {
+            assert!(matches!(&*cause, StorageError::Io { operation: "sync log folder", .. }), "{cause}");
+        }
+        other => panic!("expected the roll to stop writes: {other:?}"),
+    }
+    assert!(segments() > before, "the refused append did not start a segment");
+    assert!(log.append_blocking(vec![record(uid, "refused")]).is_err());
+    drop(log);
+    fs.crash(Tear::DropUnsynced);
+    let log = open(&fs, &clock, small_segments()).unwrap();
+    assert_eq!(read_all(&log, uid), acknowledged);
+    log.append_blocking(vec![record(uid, "resumed")]).unwrap();
+}
+
+/// Stream metadata is durable only once its folder is synced: a failed sync there
+/// stops writes too, and the stream is either wholly there after a crash or not at all.
+#[test]
+fn a_failed_folder_sync_of_stream_metadata_stops_writes() {
+    let fs = MemFs::new();
+    let clock = ManualClock::new(T0);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    log.append_blocking(vec![record(uid, "kept")]).unwrap();
+    fs.fail_next_dir_syncs(Path::new("/data/meta"), 1);
+    let error = log.create_stream_blocking(new_stream("t", 1)).unwrap_err();
+    assert!(matches!(error, StorageError::Poisoned { operation: "write metadata", .. }), "{error}");
+    assert!(log.append_blocking(vec![record(uid, "refused")]).is_err());
+    drop(log);
+    fs.crash(Tear::DropUnsynced);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["kept"]);
+    let names: Vec<String> = log.streams().iter().map(|s| s.name.clone()).collect();
+    assert!(names == ["s"] || names == ["s", "t"], "{names:?}");
+    log.append_blocking(vec![record(uid, "resumed")]).unwrap();
+}
+
 #[test]
 fn writes_after_a_failed_fsync_report_the_original_cause() {
     let fs = MemFs::new();
@@ -981,6 +1052,26 @@ fn paced_deletion_makes_the_unlink_durable_before_the_first_shrink() {
     delete_segment_files(&watch, dir, &[7], Files::SegmentOnly, Release::Paced { hurry: &AtomicBool::new(false) })
         .unwrap();
     assert_eq!(*watch.name_durable_at_shrink.lock(), [false], "one shrink, after the unlink was durable");
+}
+
+/// A paced deletion whose unlink cannot be made durable stops before shrinking: a crash
+/// brings the file back whole (retention deletes it again later), not cut short.
+#[test]
+fn paced_deletion_whose_unlink_cannot_be_made_durable_leaves_the_file_whole() {
+    let fs = MemFs::new();
+    let dir = Path::new("/data/log");
+    crate::fs::create_dir_durably(&fs, dir).unwrap();
+    let path = join(dir, &segment_name(7));
+    let bytes = vec![1u8; DELETE_STEP_BYTES as usize + 10];
+    fs.write_all(&path, &bytes);
+    fs.sync_dir(dir).unwrap();
+    fs.fail_next_dir_syncs(dir, 1);
+    let error =
+        delete_segment_files(&fs, dir, &[7], Files::SegmentOnly, Release::Paced { hurry: &AtomicBool::new(false) })
+            .unwrap_err();
+    assert!(matches!(error, StorageError::Io { operation: "sync log folder", .. }), "{error}");
+    fs.crash(Tear::DropUnsynced);
+    assert_eq!(fs.read_all(&path).unwrap(), bytes);
 }
 
 // The archive tier's tests (kept apart from the module list above).

@@ -203,6 +203,43 @@ fn eviction_makes_the_unlink_durable_before_the_first_shrink() {
     assert!(shrinks.iter().all(|durable| !durable), "a shrink came before its unlink was durable: {shrinks:?}");
 }
 
+/// When the unlink cannot be made durable (the folder sync fails), eviction stops before
+/// the shrink: a crash then brings the segment back whole, readable as before.
+#[test]
+fn eviction_whose_unlink_cannot_be_made_durable_leaves_the_file_whole() {
+    let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
+    // Segments above one shrink step: smaller ones are freed at close, without a shrink.
+    let segment_bytes_max = DELETE_STEP_BYTES + (2 << 20);
+    let config = |budget| LogConfig { segment_bytes_max, ..tiered(&store, budget, None) };
+    let log = open(&fs, &clock, config(None)).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    let written: Vec<String> =
+        (0..3 * segment_bytes_max / (512 << 10)).map(|i| format!("{i:05}{}", "x".repeat(512 << 10))).collect();
+    for data in &written {
+        log.append_blocking(vec![record(uid, data)]).unwrap()[0].as_ref().unwrap();
+    }
+    assert!(all_archived(&log, 0));
+    drop(log);
+    let local_segments = local_files(&fs, ".seg");
+    // Down while the folder is armed, so the first eviction meets the failing sync.
+    store.faults.down.store(true, Ordering::Relaxed);
+    let log = open(&fs, &clock, config(Some(0))).unwrap();
+    let log_dir = Path::new("/data/log");
+    fs.fail_next_dir_syncs(log_dir, u32::MAX);
+    store.faults.down.store(false, Ordering::Relaxed);
+    assert!(soon(|| log.stats().archive.local_failures_total > 0));
+    assert!(local_files(&fs, ".seg").len() < local_segments.len(), "no segment was unlinked");
+    assert_eq!(log.stats().archive.evicted_segments_total, 0);
+    assert_eq!(read_all(&log, uid), written);
+    drop(log);
+    fs.fail_next_dir_syncs(log_dir, 0);
+    fs.crash(Tear::DropUnsynced);
+    assert_eq!(local_files(&fs, ".seg"), local_segments);
+    let log = open(&fs, &clock, config(None)).unwrap();
+    assert_eq!(read_all(&log, uid), written);
+    assert_eq!(log.stats().damaged_chunks, 0);
+}
+
 #[test]
 fn the_age_budget_evicts_archived_segments_once_their_newest_record_is_old() {
     let (fs, clock, store) = (MemFs::new(), ManualClock::new(T0), Arc::new(MemArchive::new()));
@@ -228,17 +265,7 @@ fn an_archive_that_is_down_stops_appends_at_the_hard_limit_and_they_resume_when_
     store.faults.down.store(true, Ordering::Relaxed);
     let log = open(&fs, &clock, tiered(&store, Some(4_096), Some(12_000))).unwrap();
     let uid = stream(&log, "s", 1).shards[0].uid;
-    let mut written = Vec::new();
-    let refusal = (0..1_000).find_map(|i| {
-        let data = format!("{i:05}-{}", "x".repeat(200));
-        match log.append_blocking(vec![record(uid, &data)]) {
-            Ok(_) => {
-                written.push(data);
-                None
-            }
-            Err(error) => Some(error),
-        }
-    });
+    let (mut written, refusal) = append_until_refused(&log, uid, 1_000, |i| format!("{i:05}-{}", "x".repeat(200)));
     assert!(matches!(refusal, Some(StorageError::ArchiveBacklogFull { limit_bytes: 12_000, .. })), "{refusal:?}");
     // Nothing of the refused append was written, and nothing unarchived was dropped.
     assert_eq!(read_all(&log, uid), written);
