@@ -463,7 +463,7 @@ mod tests {
         // service); nextest runs each test in a process of its own.
         std::env::set_var("AWS_ACCESS_KEY_ID", "test");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
-        // A listener that never accepts: the connection is made, no answer ever comes.
+        // A listener that takes the connection and never answers.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let endpoint = format!("http://{}", silent.local_addr().unwrap());
         let archive = Arc::new(S3Archive::open("bucket", "", Some(&endpoint), "us-east-1").unwrap());
@@ -472,8 +472,20 @@ mod tests {
         let waiting = std::thread::spawn(move || {
             let _ = done.send(caller.get("rheo-archive.json"));
         });
-        // Not a synchronisation: the close must end the call whether or not it started.
-        std::thread::sleep(Duration::from_millis(200));
+        // The request is in flight once its connection arrives (a 20 s bound, so a
+        // client that never connects fails the test instead of hanging it).
+        silent.set_nonblocking(true).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let _connection = loop {
+            match silent.accept() {
+                Ok((connection, _)) => break connection,
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(std::time::Instant::now() < deadline, "the request never reached the store");
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(error) => panic!("{error}"),
+            }
+        };
         archive.close();
         // Generous next to CLOSE_POLL, far below the client's 120 s request timeout.
         let answer = answered.recv_timeout(Duration::from_secs(20)).expect("the close did not end the request");
