@@ -33,6 +33,7 @@
 //! - [`MemFs::fail_next_syncs`], [`MemFs::fail_next_writes`] and
 //!   [`MemFs::fail_next_dir_syncs`] (of one folder) make the next N calls of their kind
 //!   fail with EIO (a failed folder sync makes none of the folder's entries durable);
+//!   [`MemFs::deny_dir_syncs`] fails a folder's syncs with EACCES;
 //!   [`MemFs::set_capacity`] makes writes fail with ENOSPC once the total size of all
 //!   files would exceed the capacity.
 
@@ -66,8 +67,8 @@ struct State {
     durable_files: BTreeMap<PathBuf, SharedFile>,
     durable_dirs: BTreeSet<PathBuf>,
     failing_syncs: u32,
-    /// A folder whose next syncs fail, and how many.
-    failing_dir_syncs: Option<(PathBuf, u32)>,
+    /// A folder whose next syncs fail, how many, and the OS error code they fail with.
+    failing_dir_syncs: Option<(PathBuf, u32, i32)>,
     failing_writes: u32,
     capacity_bytes: Option<u64>,
     syncs: u64,
@@ -208,7 +209,13 @@ impl MemFs {
     /// The next `count` syncs of folder `dir` fail with EIO, leaving its entries as
     /// durable as they were (other folders sync as usual).
     pub fn fail_next_dir_syncs(&self, dir: &Path, count: u32) {
-        self.state.lock().failing_dir_syncs = Some((dir.to_path_buf(), count));
+        self.state.lock().failing_dir_syncs = Some((dir.to_path_buf(), count, libc::EIO));
+    }
+
+    /// The next `count` syncs of folder `dir` fail with EACCES, as for a folder the
+    /// process may enter but not read.
+    pub fn deny_dir_syncs(&self, dir: &Path, count: u32) {
+        self.state.lock().failing_dir_syncs = Some((dir.to_path_buf(), count, libc::EACCES));
     }
 
     /// The next `count` writes fail with EIO.
@@ -411,9 +418,11 @@ impl FileSystem for MemFs {
         if path.parent().is_some() && !state.dirs.contains(path) {
             return Err(not_found(path));
         }
-        if let Some((_, count)) = state.failing_dir_syncs.as_mut().filter(|(dir, count)| dir == path && *count > 0) {
+        if let Some((_, count, code)) =
+            state.failing_dir_syncs.as_mut().filter(|(dir, count, _)| dir == path && *count > 0)
+        {
             *count -= 1;
-            return Err(io::Error::from_raw_os_error(libc::EIO));
+            return Err(io::Error::from_raw_os_error(*code));
         }
         state.sync_entries(path);
         Ok(())

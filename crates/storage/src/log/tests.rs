@@ -601,6 +601,28 @@ fn a_failed_folder_sync_at_a_segment_roll_stops_writes_and_loses_nothing_acknowl
     log.append_blocking(vec![record(uid, "resumed")]).unwrap();
 }
 
+/// The folder holding the data folder is synced at every open. One the process may not
+/// read cannot be synced: that is warned about and the log opens; any other failure of
+/// that sync refuses the open.
+#[test]
+fn an_unreadable_parent_of_the_data_folder_is_warned_about_and_other_sync_failures_refuse() {
+    let (fs, clock) = (MemFs::new(), ManualClock::new(T0));
+    fs.deny_dir_syncs(Path::new("/"), u32::MAX);
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    let uid = stream(&log, "s", 1).shards[0].uid;
+    log.append_blocking(vec![record(uid, "kept")]).unwrap();
+    drop(log);
+    fs.fail_next_dir_syncs(Path::new("/"), 1);
+    match open(&fs, &clock, LogConfig::default()) {
+        Err(StorageError::Io { operation: "sync the folder holding", source, .. }) => {
+            assert_eq!(source.raw_os_error(), Some(libc::EIO));
+        }
+        other => panic!("expected the open to fail: {:?}", other.err()),
+    }
+    let log = open(&fs, &clock, LogConfig::default()).unwrap();
+    assert_eq!(read_all(&log, uid), vec!["kept"]);
+}
+
 /// Stream metadata is durable only once its folder is synced: a failed sync there
 /// stops writes too, and the stream is either wholly there after a crash or not at all.
 #[test]
