@@ -33,7 +33,9 @@
 #   VARIANTS="off file s3"   which of them (off first: the others are ratios of it)
 #   ROUNDS=3 DURATION=5 WARMUP=1   rounds, measured and warm-up seconds per put run
 #   SHARDS=4 CONNECTIONS=8 BATCH=500 RECORD_BYTES=1000   the put load (rheo bench put -s -c -b -r)
-#   SEGMENT_BYTES=4194304 LOCAL_RETENTION_BYTES=16777216  segment size and local budget
+#   SEGMENT_BYTES=33554432 LOCAL_RETENTION_BYTES=67108864  segment size and local budget (the
+#                      server's default segment is 128 MiB; 32 MiB still makes dozens of segments
+#                      per run, while 4 MiB ones measure mostly the per-segment syncs)
 #   LOCAL_HARD_LIMIT_BYTES=4294967296  the hard limit: high, so that puts outrunning the uploads
 #                      are measured, not refused (set it to 4 × the budget to see the refusals)
 #   SETTLE=1           sync, then this many idle seconds before each put run (0: neither)
@@ -63,8 +65,8 @@ SHARDS=${SHARDS:-4}
 CONNECTIONS=${CONNECTIONS:-8}
 BATCH=${BATCH:-500}
 RECORD_BYTES=${RECORD_BYTES:-1000}
-SEGMENT_BYTES=${SEGMENT_BYTES:-4194304}
-LOCAL_RETENTION_BYTES=${LOCAL_RETENTION_BYTES:-16777216}
+SEGMENT_BYTES=${SEGMENT_BYTES:-33554432}
+LOCAL_RETENTION_BYTES=${LOCAL_RETENTION_BYTES:-67108864}
 LOCAL_HARD_LIMIT_BYTES=${LOCAL_HARD_LIMIT_BYTES:-4294967296}
 SETTLE=${SETTLE:-1}
 PORT_BASE=${PORT_BASE:-14710}
