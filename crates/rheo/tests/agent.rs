@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::streams::create_active;
+use common::streams::{create_active, read_shard};
 
 use std::time::Duration;
 
@@ -13,53 +13,12 @@ use common::Server;
 use rheo_agent::config::AgentConfig;
 use rheo_agent::Agent;
 use rheo_client::{ClientConfig, Kinesis};
-use rheo_protocol::model::{GetRecordsInput, GetShardIteratorInput, ShardIteratorType};
 
 const EVENTUALLY: Duration = Duration::from_secs(30);
 
 async fn read_all(kinesis: &Kinesis, stream: &str) -> Vec<String> {
-    let mut iterator = kinesis
-        .get_shard_iterator(GetShardIteratorInput {
-            stream_name: Some(stream.into()),
-            shard_id: "shardId-000000000000".into(),
-            shard_iterator_type: ShardIteratorType::TrimHorizon,
-            starting_sequence_number: None,
-            timestamp: None,
-            stream_arn: None,
-            stream_id: None,
-            dry_run: None,
-        })
-        .await
-        .expect("iterator")
-        .shard_iterator;
-    let mut out = Vec::new();
-    while let Some(current) = iterator {
-        let got = match kinesis
-            .get_records(GetRecordsInput {
-                shard_iterator: current.clone(),
-                limit: None,
-                stream_arn: None,
-                stream_id: None,
-                dry_run: None,
-            })
-            .await
-        {
-            Ok(got) => got,
-            // --enforce-limits also limits reads (5 calls and 2 MB a second per shard).
-            Err(e) if e.is_throttling() => {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                iterator = Some(current);
-                continue;
-            }
-            Err(e) => panic!("get: {e}"),
-        };
-        if got.records.is_empty() {
-            break;
-        }
-        out.extend(got.records.iter().map(|r| String::from_utf8_lossy(&r.data).into_owned()));
-        iterator = got.next_shard_iterator;
-    }
-    out
+    let records = read_shard(kinesis, stream, "shardId-000000000000").await;
+    records.iter().map(|r| String::from_utf8_lossy(&r.data).into_owned()).collect()
 }
 
 async fn wait_for(kinesis: &Kinesis, stream: &str, count: usize) -> Vec<String> {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::streams::create_active;
+use common::streams::{create_active, read_shard};
 
 use bytes::Bytes;
 use common::Server;
@@ -11,10 +11,7 @@ use rheo_client::shards::{partition_key_hash, ShardMap};
 use rheo_client::{ClientConfig, ClientError, DynamoDb, Kinesis};
 use rheo_protocol::dynamodb::model as ddb;
 use rheo_protocol::dynamodb::{DynamoDbOperation, DynamoDbResponse};
-use rheo_protocol::model::{
-    DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, PutRecordsInput, PutRecordsRequestEntry,
-    ShardIteratorType,
-};
+use rheo_protocol::model::{DescribeStreamSummaryInput, PutRecordsInput, PutRecordsRequestEntry};
 use rheo_protocol::Document;
 use serde_json::json;
 
@@ -50,30 +47,7 @@ async fn kinesis_calls_round_trip_in_json_and_cbor() {
         }
         let mut read = 0;
         for shard in map.shards() {
-            let iterator = kinesis
-                .get_shard_iterator(GetShardIteratorInput {
-                    stream_name: Some(stream.into()),
-                    shard_id: shard.shard_id.clone(),
-                    shard_iterator_type: ShardIteratorType::TrimHorizon,
-                    starting_sequence_number: None,
-                    timestamp: None,
-                    stream_arn: None,
-                    stream_id: None,
-                    dry_run: None,
-                })
-                .await
-                .expect("iterator");
-            let got = kinesis
-                .get_records(GetRecordsInput {
-                    shard_iterator: iterator.shard_iterator.unwrap(),
-                    limit: None,
-                    stream_arn: None,
-                    stream_id: None,
-                    dry_run: None,
-                })
-                .await
-                .expect("get");
-            read += got.records.len();
+            read += read_shard(&kinesis, stream, &shard.shard_id).await.len();
         }
         assert_eq!(read, 10);
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::streams::{create_active, wait_active};
+use common::streams::{create_active, read_shard, wait_active};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,9 +15,7 @@ use common::Server;
 use rheo_client::producer::{Producer, ProducerConfig, PutHandle, PutOutcome};
 use rheo_client::shards::{partition_key_hash, ShardMap};
 use rheo_client::{ClientConfig, Kinesis};
-use rheo_protocol::model::{
-    GetRecordsInput, GetShardIteratorInput, ScalingType, ShardIteratorType, UpdateShardCountInput,
-};
+use rheo_protocol::model::{ScalingType, UpdateShardCountInput};
 
 /// A user record as read back: its shard, Kinesis sequence number, index in its aggregate.
 #[derive(Debug, Clone)]
@@ -38,77 +36,36 @@ async fn read_all(kinesis: &Kinesis, stream: &str) -> (Vec<Read>, usize) {
     let mut out = Vec::new();
     let mut dropped = 0;
     for shard in map.shards() {
-        let mut iterator = kinesis
-            .get_shard_iterator(GetShardIteratorInput {
-                stream_name: Some(stream.into()),
-                shard_id: shard.shard_id.clone(),
-                shard_iterator_type: ShardIteratorType::TrimHorizon,
-                starting_sequence_number: None,
-                timestamp: None,
-                stream_arn: None,
-                stream_id: None,
-                dry_run: None,
-            })
-            .await
-            .expect("iterator")
-            .shard_iterator;
-        for _ in 0..10_000 {
-            let Some(current) = iterator.take() else { break };
-            let answer = kinesis
-                .get_records(GetRecordsInput {
-                    shard_iterator: current.clone(),
-                    limit: None,
-                    stream_arn: None,
-                    stream_id: None,
-                    dry_run: None,
-                })
-                .await;
-            let got = match answer {
-                Ok(got) => got,
-                // Under --enforce-limits reads are paced too: wait for the budget to refill.
-                Err(error) if error.is_throttling() => {
-                    iterator = Some(current);
-                    tokio::time::sleep(Duration::from_millis(250)).await;
+        for record in read_shard(kinesis, stream, &shard.shard_id).await {
+            let sequence_number = record.sequence_number.as_str().to_owned();
+            let users = if rheo_aws::kpl::is_aggregated(&record.data) {
+                rheo_aws::kpl::deaggregate(&record.data)
+                    .expect("an aggregate that decodes")
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, sub)| (sub.partition_key, sub.explicit_hash_key, sub.data, Some(i as u64)))
+                    .collect()
+            } else {
+                vec![(record.partition_key.clone().expect("key"), None, record.data.clone(), None)]
+            };
+            for (partition_key, explicit_hash_key, data, sub_sequence_number) in users {
+                let hash = match explicit_hash_key {
+                    Some(text) => text.parse::<u128>().expect("decimal hash key"),
+                    None => partition_key_hash(&partition_key),
+                };
+                if !shard.contains(hash) {
+                    assert!(sub_sequence_number.is_some(), "only aggregates can hold another shard's records");
+                    dropped += 1;
                     continue;
                 }
-                Err(error) => panic!("get: {error}"),
-            };
-            let caught_up = got.records.is_empty() && got.millis_behind_latest.unwrap_or(0) == 0;
-            for record in got.records {
-                let sequence_number = record.sequence_number.as_str().to_owned();
-                let users = if rheo_aws::kpl::is_aggregated(&record.data) {
-                    rheo_aws::kpl::deaggregate(&record.data)
-                        .expect("an aggregate that decodes")
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, sub)| (sub.partition_key, sub.explicit_hash_key, sub.data, Some(i as u64)))
-                        .collect()
-                } else {
-                    vec![(record.partition_key.clone().expect("key"), None, record.data.clone(), None)]
-                };
-                for (partition_key, explicit_hash_key, data, sub_sequence_number) in users {
-                    let hash = match explicit_hash_key {
-                        Some(text) => text.parse::<u128>().expect("decimal hash key"),
-                        None => partition_key_hash(&partition_key),
-                    };
-                    if !shard.contains(hash) {
-                        assert!(sub_sequence_number.is_some(), "only aggregates can hold another shard's records");
-                        dropped += 1;
-                        continue;
-                    }
-                    out.push(Read {
-                        shard_id: shard.shard_id.clone(),
-                        partition_key,
-                        data: String::from_utf8(data.to_vec()).expect("utf-8"),
-                        sequence_number: sequence_number.clone(),
-                        sub_sequence_number,
-                    });
-                }
+                out.push(Read {
+                    shard_id: shard.shard_id.clone(),
+                    partition_key,
+                    data: String::from_utf8(data.to_vec()).expect("utf-8"),
+                    sequence_number: sequence_number.clone(),
+                    sub_sequence_number,
+                });
             }
-            if caught_up {
-                break;
-            }
-            iterator = got.next_shard_iterator;
         }
     }
     (out, dropped)

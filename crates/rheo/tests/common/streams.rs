@@ -4,10 +4,21 @@
 use std::time::{Duration, Instant};
 
 use rheo_client::Kinesis;
-use rheo_protocol::model::{CreateStreamInput, DescribeStreamSummaryInput, StreamStatus};
+use rheo_protocol::model::{
+    CreateStreamInput, DescribeStreamSummaryInput, GetRecordsInput, GetShardIteratorInput, Record, ShardIteratorType,
+    StreamStatus,
+};
 
 /// How long a stream may take to become ACTIVE on a loaded machine.
 const ACTIVE_WITHIN: Duration = Duration::from_secs(60);
+
+/// At most this many GetRecords calls per shard read (a reader that never catches up
+/// fails the test instead of hanging it).
+const READ_CALLS_MAX: usize = 10_000;
+
+/// How long a throttled read waits: under `--enforce-limits` reads are paced too (5
+/// calls and 2 MB a second per shard).
+const THROTTLED_READ_WAIT: Duration = Duration::from_millis(250);
 
 /// Creates `stream` with `shards` shards and waits until it is ACTIVE.
 pub async fn create_active(kinesis: &Kinesis, stream: &str, shards: i32) {
@@ -44,4 +55,52 @@ pub async fn wait_active(kinesis: &Kinesis, stream: &str) {
         assert!(Instant::now() < deadline, "{stream} never became ACTIVE");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Every record of shard `shard_id` of `stream` from TRIM_HORIZON, read until the shard
+/// is caught up (an empty answer 0 ms behind) or closed, waiting out throttling.
+pub async fn read_shard(kinesis: &Kinesis, stream: &str, shard_id: &str) -> Vec<Record> {
+    let mut iterator = kinesis
+        .get_shard_iterator(GetShardIteratorInput {
+            stream_name: Some(stream.into()),
+            shard_id: shard_id.into(),
+            shard_iterator_type: ShardIteratorType::TrimHorizon,
+            starting_sequence_number: None,
+            timestamp: None,
+            stream_arn: None,
+            stream_id: None,
+            dry_run: None,
+        })
+        .await
+        .expect("iterator")
+        .shard_iterator;
+    let mut records = Vec::new();
+    for _ in 0..READ_CALLS_MAX {
+        let Some(current) = iterator.take() else {
+            return records;
+        };
+        let input = GetRecordsInput {
+            shard_iterator: current.clone(),
+            limit: None,
+            stream_arn: None,
+            stream_id: None,
+            dry_run: None,
+        };
+        let got = match kinesis.get_records(input).await {
+            Ok(got) => got,
+            Err(error) if error.is_throttling() => {
+                iterator = Some(current);
+                tokio::time::sleep(THROTTLED_READ_WAIT).await;
+                continue;
+            }
+            Err(error) => panic!("get: {error}"),
+        };
+        let caught_up = got.records.is_empty() && got.millis_behind_latest.unwrap_or(0) == 0;
+        records.extend(got.records);
+        if caught_up {
+            return records;
+        }
+        iterator = got.next_shard_iterator;
+    }
+    panic!("{stream}/{shard_id}: not caught up after {READ_CALLS_MAX} reads");
 }
