@@ -51,27 +51,18 @@ async fn kinesis_calls_round_trip_in_json_and_cbor() {
         }
         assert_eq!(read, 10);
     }
-    let missing = Kinesis::new(&config)
-        .unwrap()
-        .describe_stream_summary(DescribeStreamSummaryInput {
-            stream_name: Some("missing".into()),
-            stream_arn: None,
-            stream_id: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(missing.error_type(), Some("ResourceNotFoundException"), "{missing}");
-    assert!(!missing.is_retryable());
-    let cbor_missing = Kinesis::new_cbor(&config)
-        .unwrap()
-        .describe_stream_summary(DescribeStreamSummaryInput {
-            stream_name: Some("missing".into()),
-            stream_arn: None,
-            stream_id: None,
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(cbor_missing.error_type(), Some("ResourceNotFoundException"), "{cbor_missing}");
+    for kinesis in [Kinesis::new(&config).unwrap(), Kinesis::new_cbor(&config).unwrap()] {
+        let missing = kinesis
+            .describe_stream_summary(DescribeStreamSummaryInput {
+                stream_name: Some("missing".into()),
+                stream_arn: None,
+                stream_id: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(missing.error_type(), Some("ResourceNotFoundException"), "{missing}");
+        assert!(!missing.is_retryable());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
