@@ -36,6 +36,13 @@ def run(rheo, *args, **extra_env):
     )
 
 
+def default_sigint():
+    """Ctrl-C as at a user's terminal. A shell that starts the suite in the background
+    without job control (`cmd &` in a script) ignores SIGINT, and every child inherits
+    that, so `interrupt` would otherwise wait for a process that cannot see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminal:
     """`rheo ARGS` with stdin, stdout and stderr on a pseudo-terminal."""
 
@@ -43,7 +50,7 @@ class Terminal:
         self.master, slave = os.openpty()
         self.process = subprocess.Popen(
             [str(rheo_binary()), *args], stdin=slave, stdout=slave, stderr=slave,
-            env=cli_env(rheo, **extra_env), start_new_session=True,
+            env=cli_env(rheo, **extra_env), start_new_session=True, preexec_fn=default_sigint,
         )
         os.close(slave)
         self.output = b""
