@@ -227,6 +227,23 @@ def assert_bucket_holds_only_manifested_objects(s3, bucket):
     )
 
 
+def started_with_a_first_upload(tmp_path, flags):
+    """A server started with `flags`, one stream, 4 batches put and at least one segment
+    uploaded: (server, client, stream name, expected records by shard)."""
+    server = start(tmp_path / "data", *flags)
+    try:
+        client = server.client()
+        name = new_name()
+        create_stream(client, name)
+        expected = {}
+        put_batches(client, name, 4, expected)
+        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
+    except BaseException:
+        server.kill()
+        raise
+    return server, client, name, expected
+
+
 # ---- 1 and 2: put over the budget, read everything back, kill -9, read again --------------
 
 def archive_round_trip(tmp_path, flags, list_objects, read_manifest):
@@ -424,14 +441,8 @@ def test_reads_of_archived_data_fail_while_the_store_is_down_then_recover(tmp_pa
 def test_kill_during_uploads_loses_nothing_and_leaks_no_object(tmp_path, moto_s3, proxy, bucket):  # noqa: F811
     _, s3 = moto_s3
     flags = proxied_flags(proxy, bucket)
-    server = start(tmp_path / "data", *flags)
+    server, client, name, expected = started_with_a_first_upload(tmp_path, flags)
     try:
-        client = server.client()
-        name = new_name()
-        create_stream(client, name)
-        expected = {}
-        put_batches(client, name, 4, expected)
-        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
         # Slow answers keep uploads in flight when the server dies.
         proxy.set(SLOW, delay_s=0.5)
         put_batches(client, name, BATCHES // 2, expected, start=4)
@@ -461,14 +472,8 @@ STOP_BOUND_S = 15.0
 def test_sigterm_does_not_wait_for_an_upload_the_store_holds(tmp_path, moto_s3, proxy, bucket):  # noqa: F811
     _, s3 = moto_s3
     flags = proxied_flags(proxy, bucket)
-    server = start(tmp_path / "data", *flags)
+    server, client, name, expected = started_with_a_first_upload(tmp_path, flags)
     try:
-        client = server.client()
-        name = new_name()
-        create_stream(client, name)
-        expected = {}
-        put_batches(client, name, 4, expected)
-        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
         proxy.set(SLOW, delay_s=HELD_S)
         held = proxy.count(SLOW)
         put_batches(client, name, 8, expected, start=4)
@@ -504,14 +509,8 @@ LEAKED_OBJECTS = 1_001
 def test_s3_reconciliation_deletes_leaks_over_several_list_pages(tmp_path, moto_s3, bucket):  # noqa: F811
     endpoint, s3 = moto_s3
     flags = ["--archive", f"s3://{bucket}", "--s3-endpoint", endpoint]
-    server = start(tmp_path / "data", *flags)
+    server, client, name, expected = started_with_a_first_upload(tmp_path, flags)
     try:
-        client = server.client()
-        name = new_name()
-        create_stream(client, name)
-        expected = {}
-        put_batches(client, name, 4, expected)
-        wait_metrics(server, lambda m: m["uploaded_segments_total"] > 0, "a first upload")
         server.stop()
         assert server.process.returncode == 0
 
